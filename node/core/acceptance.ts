@@ -1,0 +1,164 @@
+/**
+ * The acceptance rules of SPEC §3, in one place. The API path, the gossip
+ * validator and sync all call `acceptEnvelope`; it reads state only through
+ * the `AcceptanceContext` the caller passes, so it stays pure.
+ */
+import { currentKeyOf, applyKeyEvent, type KeyState } from './kel.js'
+import { envelopeId, parseEnvelope, signingBytes, verifyEnvelopeSignature, type Envelope } from './envelope.js'
+import { ClockSkewError, MeshsigError, ReplayError, RevokedError, isMeshsigError } from './errors.js'
+import { fromB64 } from './encoding.js'
+import { verifySignature } from './keys.js'
+
+/** Default freshness window for `msg` envelopes: ±5 minutes. */
+export const DEFAULT_MAX_SKEW_MS = 5 * 60 * 1000
+
+/** Read-only view of node state that acceptance needs. */
+export interface AcceptanceContext {
+  /** Receiver's clock, ms since the epoch. */
+  readonly now: number
+  /** Freshness window for `msg`, in ms. */
+  readonly maxSkewMs: number
+  /** Key state of a DID, or undefined when no key event log is known. */
+  keyState(did: string): KeyState | undefined
+  /** The DID of the node hosting `did` (from its registration), if known. */
+  controllerOf(did: string): string | undefined
+  /** True when this `(from, nonce)` was already accepted inside the window. */
+  nonceSeen(from: string, nonce: string): boolean
+  /** True when an envelope with this id is already stored. */
+  hasEnvelope(id: string): boolean
+  /** Envelope id of a DID's key event at `seq`, if stored. */
+  eventIdAt(did: string, seq: number): string | undefined
+}
+
+/** An accepted envelope, with its id and (for key events) the DID's new key state. */
+export interface Accepted {
+  readonly ok: true
+  readonly envelope: Envelope
+  readonly id: string
+  readonly keyState?: KeyState
+}
+
+/**
+ * A refused envelope. `attributableTo` names the DID whose valid signature
+ * stands on the envelope (replay, stale time, rotated-out key): only such
+ * evidence may count against a DID's trust. Forgeries attribute to nobody.
+ */
+export interface Rejected {
+  readonly ok: false
+  readonly error: MeshsigError
+  readonly id?: string
+  readonly envelope?: Envelope
+  readonly attributableTo?: string
+}
+
+/** The verdict of `acceptEnvelope`. */
+export type Verdict = Accepted | Rejected
+
+/** Options for one acceptance check. */
+export interface AcceptOptions {
+  /** Apply freshness (clock window and replay cache) to `msg`: true when first received. */
+  readonly fresh: boolean
+}
+
+function signerOf(envelope: Envelope): string {
+  switch (envelope.type) {
+    case 'msg':
+      return envelope.from
+    case 'chk':
+      return envelope.origin
+    default:
+      return envelope.did
+  }
+}
+
+/** Verify `sig` under the DID's current key; say ROTATED_KEY when an older key made it. */
+function checkCurrentKey(envelope: Envelope, did: string, ctx: AcceptanceContext, bytes: Uint8Array): void {
+  const state = ctx.keyState(did)
+  const key = currentKeyOf(did, state)
+  try {
+    verifyEnvelopeSignature(envelope, key, 'sig', bytes)
+  } catch (err) {
+    const signature = fromB64(envelope.sig, 'sig', 64)
+    const old = state?.priorKeys.find((k) => verifySignature(bytes, signature, fromB64(k, 'key', 32)))
+    if (old !== undefined) {
+      throw new MeshsigError('ROTATED_KEY', `signed with a rotated-out key of ${did}`, { did })
+    }
+    throw err
+  }
+}
+
+function checkFreshness(envelope: Extract<Envelope, { type: 'msg' }>, ctx: AcceptanceContext): void {
+  const skew = envelope.ts - ctx.now
+  if (Math.abs(skew) > ctx.maxSkewMs) {
+    throw new ClockSkewError(`message time is ${Math.round(skew / 1000)} s from this node's clock`, {
+      skewMs: skew,
+      maxSkewMs: ctx.maxSkewMs,
+    })
+  }
+  if (ctx.nonceSeen(envelope.from, envelope.nonce)) {
+    throw new ReplayError(`nonce already used by ${envelope.from}`, { from: envelope.from })
+  }
+}
+
+function checkNotRevoked(did: string | null, ctx: AcceptanceContext): void {
+  if (did !== null && ctx.keyState(did)?.revoked) throw new RevokedError(did)
+}
+
+function acceptKeyEvent(envelope: Envelope & { type: 'icp' | 'rot' | 'rev' }, ctx: AcceptanceContext): KeyState {
+  const controller = envelope.type === 'rev' ? ctx.controllerOf(envelope.did) : undefined
+  const controllerState = controller !== undefined ? ctx.keyState(controller) : undefined
+  const controllerKey =
+    controller !== undefined && !controllerState?.revoked ? currentKeyOf(controller, controllerState) : undefined
+  return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
+    eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
+    ...(controllerKey ? { controllerKey } : {}),
+  })
+}
+
+/** Run every rule on an already parsed envelope; throws the first broken rule. */
+function check(envelope: Envelope, id: string, ctx: AcceptanceContext, opts: AcceptOptions): KeyState | undefined {
+  if (envelope.type === 'icp' || envelope.type === 'rot' || envelope.type === 'rev') {
+    return acceptKeyEvent(envelope, ctx)
+  }
+  if (ctx.hasEnvelope(id)) throw new MeshsigError('DUPLICATE', `envelope ${id} is already stored`)
+  const bytes = signingBytes(envelope)
+  const signer = signerOf(envelope)
+  checkCurrentKey(envelope, signer, ctx, bytes)
+  if (envelope.type === 'msg') {
+    checkNotRevoked(envelope.to, ctx)
+    if (opts.fresh) checkFreshness(envelope, ctx)
+  }
+  return undefined
+}
+
+/**
+ * Decide whether an envelope from anywhere (API, gossip, sync) is accepted.
+ * Never throws: a bad envelope is a `Rejected` verdict with a typed error.
+ */
+export function acceptEnvelope(input: unknown, ctx: AcceptanceContext, opts: AcceptOptions): Verdict {
+  let envelope: Envelope
+  try {
+    envelope = parseEnvelope(input)
+  } catch (err) {
+    return { ok: false, error: asMeshsigError(err) }
+  }
+  const id = envelopeId(envelope)
+  try {
+    const keyState = check(envelope, id, ctx, opts)
+    return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
+  } catch (err) {
+    const error = asMeshsigError(err)
+    const attributable = ['CLOCK_SKEW', 'REPLAY', 'ROTATED_KEY'].includes(error.code)
+    return attributable
+      ? { ok: false, error, id, envelope, attributableTo: signerOf(envelope) }
+      : { ok: false, error, id, envelope }
+  }
+}
+
+function asMeshsigError(err: unknown): MeshsigError {
+  if (isMeshsigError(err)) return err
+  return new MeshsigError('INTERNAL', err instanceof Error ? err.message : String(err))
+}
+
+/** The DID whose key must have signed an envelope (sender, subject or origin). */
+export { signerOf }

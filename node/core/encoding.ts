@@ -1,0 +1,59 @@
+/**
+ * Byte encodings used on the wire (SPEC conventions): standard padded base64,
+ * base58btc without multibase prefix, lowercase hex, UTF-8.
+ */
+import { base58btc } from 'multiformats/bases/base58'
+import { MalformedError } from './errors.js'
+
+const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** Standard padded base64 (RFC 4648 §4) of `bytes`. */
+export function toB64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+}
+
+/**
+ * Decode strict standard padded base64. Throws `MalformedError` on any other
+ * alphabet, missing padding or whitespace; `expectedLength` checks the size.
+ */
+export function fromB64(text: string, what = 'value', expectedLength?: number): Uint8Array {
+  if (typeof text !== 'string' || !B64_RE.test(text)) {
+    throw new MalformedError(`${what} is not standard base64`)
+  }
+  const bytes = new Uint8Array(Buffer.from(text, 'base64'))
+  if (expectedLength !== undefined && bytes.length !== expectedLength) {
+    throw new MalformedError(`${what} must be ${expectedLength} bytes, got ${bytes.length}`)
+  }
+  return bytes
+}
+
+/** base58btc (Bitcoin alphabet), no multibase prefix. */
+export function toB58(bytes: Uint8Array): string {
+  return base58btc.baseEncode(bytes)
+}
+
+/** Decode base58btc without prefix; throws `MalformedError` on a bad alphabet. */
+export function fromB58(text: string, what = 'value'): Uint8Array {
+  try {
+    return base58btc.baseDecode(text)
+  } catch {
+    throw new MalformedError(`${what} is not valid base58btc`)
+  }
+}
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+const encoder = new TextEncoder()
+
+/** UTF-8 bytes of `text`. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+/** Concatenate byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts))
+}

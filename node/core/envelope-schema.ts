@@ -1,0 +1,122 @@
+/**
+ * The wire shapes of SPEC §3 envelopes, as zod schemas. Strict: an unknown
+ * field is malformed, so what is signed is exactly what is checked.
+ */
+import { z } from 'zod'
+
+/** Largest accepted message body, in UTF-16 code units. */
+export const MAX_BODY_LENGTH = 256 * 1024
+
+const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const b64 = (bytes: number): z.ZodString =>
+  z
+    .string()
+    .length(Math.ceil(bytes / 3) * 4)
+    .regex(B64_RE, 'must be standard base64')
+const did = z
+  .string()
+  .max(128)
+  .regex(/^did:(msig|key):z?[1-9A-HJ-NP-Za-km-z]+$/, 'must be a did:msig or did:key DID')
+const ts = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+const seq = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(2 ** 31)
+const hex256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256')
+const key = b64(32)
+const sig = b64(64)
+
+/** A capability an agent offers, with optional self-declared confidence in [0, 1]. */
+export const capabilitySchema = z.strictObject({
+  type: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._:/-]+$/, 'capability type uses letters, digits and . _ : / -'),
+  confidence: z.number().min(0).max(1).optional(),
+})
+
+/** `msg`: a signed message between agents (or a broadcast when `to` is null). */
+export const msgSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('msg'),
+  from: did,
+  to: did.nullable(),
+  body: z.string().max(MAX_BODY_LENGTH),
+  ts,
+  nonce: b64(16),
+  sig,
+})
+
+/** `reg`: an agent's registration, hosted by the node `controller`. */
+export const regSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('reg'),
+  did,
+  name: z.string().min(1).max(128),
+  capabilities: z.array(capabilitySchema).max(64),
+  controller: did,
+  peerId: z.string().min(1).max(128),
+  ts,
+  sig,
+})
+
+/** `icp`: inception of a DID's key event log. */
+export const icpSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('icp'),
+  did,
+  seq: z.literal(0),
+  key,
+  next: b64(32).nullable(),
+  ts,
+  sig,
+})
+
+/** `rot`: a key rotation, signed by the old key (`sig`) and the new (`sig2`). */
+export const rotSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('rot'),
+  did,
+  seq: seq.min(1),
+  prev: hex256,
+  key,
+  next: b64(32).nullable(),
+  ts,
+  sig,
+  sig2: sig,
+})
+
+/** `rev`: final revocation of a DID. */
+export const revSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('rev'),
+  did,
+  seq: seq.min(1),
+  prev: hex256,
+  reason: z.string().max(512),
+  ts,
+  sig,
+})
+
+/** `chk`: an audit checkpoint signed by its node. */
+export const chkSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('chk'),
+  origin: did,
+  size: z.number().int().nonnegative(),
+  root: b64(32),
+  ts,
+  sig,
+})
+
+/** Any envelope, discriminated by `type`. */
+export const envelopeSchema = z.discriminatedUnion('type', [
+  msgSchema,
+  regSchema,
+  icpSchema,
+  rotSchema,
+  revSchema,
+  chkSchema,
+])

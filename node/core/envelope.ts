@@ -1,0 +1,112 @@
+/**
+ * Signed envelopes (SPEC §3). `sig` is Ed25519 over
+ * `UTF-8("meshsig/v1/" + type + "\n") || JCS(envelope without sig and sig2)`,
+ * and an envelope's `id` is the hex SHA-256 of those same bytes. Pure: no
+ * clock, no randomness, no I/O; callers pass what they need.
+ */
+import type { z } from 'zod'
+import { canonicalize } from './canonical.js'
+import { concatBytes, fromB64, toB64, toHex, utf8 } from './encoding.js'
+import { MalformedError, SignatureInvalidError } from './errors.js'
+import { sha256, verifySignature, type KeyPair } from './keys.js'
+import { chkSchema, envelopeSchema, icpSchema, msgSchema, regSchema, revSchema, rotSchema } from './envelope-schema.js'
+
+/** A signed `msg` envelope. */
+export type MsgEnvelope = z.infer<typeof msgSchema>
+/** A signed `reg` envelope. */
+export type RegEnvelope = z.infer<typeof regSchema>
+/** A signed `icp` envelope. */
+export type IcpEnvelope = z.infer<typeof icpSchema>
+/** A signed `rot` envelope (with `sig2` by the new key). */
+export type RotEnvelope = z.infer<typeof rotSchema>
+/** A signed `rev` envelope. */
+export type RevEnvelope = z.infer<typeof revSchema>
+/** A signed `chk` envelope. */
+export type ChkEnvelope = z.infer<typeof chkSchema>
+/** Any signed envelope. */
+export type Envelope = z.infer<typeof envelopeSchema>
+/** The envelope types of SPEC §3. */
+export type EnvelopeType = Envelope['type']
+/** A key event: inception, rotation or revocation. */
+export type KeyEvent = IcpEnvelope | RotEnvelope | RevEnvelope
+/** An envelope before signing: everything but `sig` (and `sig2`). */
+export type Unsigned<E extends Envelope> = Omit<E, 'sig' | 'sig2'>
+
+/** Domain prefix that binds a signature to one envelope type. */
+export function domainPrefix(type: string): string {
+  return `meshsig/v1/${type}\n`
+}
+
+/** The exact bytes an envelope's signatures cover. */
+export function signingBytes(envelope: Unsigned<Envelope> | Envelope): Uint8Array {
+  const { sig: _sig, sig2: _sig2, ...body } = envelope as Record<string, unknown>
+  return concatBytes(utf8(domainPrefix(String(body.type))), utf8(canonicalize(body)))
+}
+
+/** The envelope id: lowercase hex SHA-256 of its signing bytes. */
+export function envelopeId(envelope: Unsigned<Envelope> | Envelope): string {
+  return toHex(sha256(signingBytes(envelope)))
+}
+
+/** Sign an unsigned envelope with `signer`. For `rot`, use `signRotation`. */
+export function signEnvelope<E extends Exclude<Envelope, RotEnvelope>>(unsigned: Unsigned<E>, signer: KeyPair): E {
+  const sig = toB64(signer.sign(signingBytes(unsigned)))
+  return parseEnvelope({ ...unsigned, sig }) as E
+}
+
+/** Sign a rotation: `sig` by the outgoing key, `sig2` by the incoming key. */
+export function signRotation(unsigned: Unsigned<RotEnvelope>, oldKey: KeyPair, newKey: KeyPair): RotEnvelope {
+  const bytes = signingBytes(unsigned)
+  const envelope = { ...unsigned, sig: toB64(oldKey.sign(bytes)), sig2: toB64(newKey.sign(bytes)) }
+  return parseEnvelope(envelope) as RotEnvelope
+}
+
+/**
+ * Check the shape of untrusted input and return it as a typed envelope.
+ * Throws `MalformedError` naming the first offending field.
+ */
+export function parseEnvelope(input: unknown): Envelope {
+  const result = envelopeSchema.safeParse(input)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'envelope'
+    throw new MalformedError(`malformed envelope: ${where}: ${issue?.message ?? 'invalid'}`, { field: where })
+  }
+  return result.data
+}
+
+/** Parse an envelope from its JSON text or bytes. Throws `MalformedError`. */
+export function decodeEnvelope(data: string | Uint8Array): Envelope {
+  let json: unknown
+  try {
+    json = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'))
+  } catch {
+    throw new MalformedError('envelope is not valid JSON')
+  }
+  return parseEnvelope(json)
+}
+
+/** The bytes that travel on the wire: JCS of the whole envelope. */
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  return utf8(canonicalize(envelope))
+}
+
+/**
+ * Check `sig` (or `sig2`) of an envelope under `publicKey`. Throws
+ * `SignatureInvalidError` when it does not verify.
+ */
+export function verifyEnvelopeSignature(
+  envelope: Envelope,
+  publicKey: Uint8Array,
+  field: 'sig' | 'sig2' = 'sig',
+  bytes: Uint8Array = signingBytes(envelope),
+): void {
+  const sigText = (envelope as Record<string, unknown>)[field]
+  if (typeof sigText !== 'string') throw new SignatureInvalidError(`envelope has no ${field}`)
+  const signature = fromB64(sigText, field, 64)
+  if (!verifySignature(bytes, signature, publicKey)) {
+    throw new SignatureInvalidError(`${field} of ${envelope.type} envelope does not verify`, {
+      type: envelope.type,
+    })
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Every failure meshsig reports is a `MeshsigError` with a stable string
+ * `code`. One table (`ERROR_TABLE`) maps each code to its HTTP status and CLI
+ * exit code, so the API, the CLI and the MCP server agree on what went wrong.
+ */
+
+/** All error codes meshsig reports. Stable: clients and tests match on them. */
+export type ErrorCode =
+  | 'MALFORMED'
+  | 'INVALID_INPUT'
+  | 'INVALID_DID'
+  | 'INVALID_KEY'
+  | 'SIGNATURE_INVALID'
+  | 'CLOCK_SKEW'
+  | 'REPLAY'
+  | 'DUPLICATE'
+  | 'UNKNOWN_SIGNER'
+  | 'KEY_MISMATCH'
+  | 'ROTATED_KEY'
+  | 'REVOKED'
+  | 'KEL_INVALID'
+  | 'DUPLICITY'
+  | 'PRE_ROTATION_MISMATCH'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'INSECURE_KEY_FILE'
+  | 'NO_IDENTITY'
+  | 'UNREACHABLE'
+  | 'PEER_ERROR'
+  | 'INTERNAL'
+
+/** How one error code surfaces at the API and at the CLI. */
+export interface ErrorSurface {
+  /** HTTP status the REST API answers with. */
+  readonly http: number
+  /** Process exit code of the CLI (SPEC §8: 1 negative answer, 2 bad input, 3 unreachable). */
+  readonly exit: number
+}
+
+/** The one table mapping error codes to HTTP statuses and CLI exit codes. */
+export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
+  MALFORMED: { http: 400, exit: 2 },
+  INVALID_INPUT: { http: 400, exit: 2 },
+  INVALID_DID: { http: 400, exit: 2 },
+  INVALID_KEY: { http: 400, exit: 2 },
+  SIGNATURE_INVALID: { http: 400, exit: 1 },
+  CLOCK_SKEW: { http: 400, exit: 1 },
+  REPLAY: { http: 409, exit: 1 },
+  DUPLICATE: { http: 409, exit: 1 },
+  UNKNOWN_SIGNER: { http: 404, exit: 1 },
+  KEY_MISMATCH: { http: 400, exit: 1 },
+  ROTATED_KEY: { http: 400, exit: 1 },
+  REVOKED: { http: 403, exit: 1 },
+  KEL_INVALID: { http: 400, exit: 1 },
+  DUPLICITY: { http: 409, exit: 1 },
+  PRE_ROTATION_MISMATCH: { http: 400, exit: 1 },
+  NOT_FOUND: { http: 404, exit: 1 },
+  ALREADY_EXISTS: { http: 409, exit: 2 },
+  UNAUTHORIZED: { http: 401, exit: 2 },
+  FORBIDDEN: { http: 403, exit: 1 },
+  RATE_LIMITED: { http: 429, exit: 1 },
+  INSECURE_KEY_FILE: { http: 500, exit: 2 },
+  NO_IDENTITY: { http: 404, exit: 2 },
+  UNREACHABLE: { http: 502, exit: 3 },
+  PEER_ERROR: { http: 502, exit: 3 },
+  INTERNAL: { http: 500, exit: 1 },
+}
+
+/** Base class of every error meshsig raises on purpose. */
+export class MeshsigError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode
+  /** Optional structured details safe to show to a client (never key material). */
+  readonly details: Readonly<Record<string, unknown>> | undefined
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message)
+    this.name = 'MeshsigError'
+    this.code = code
+    this.details = details
+  }
+
+  /** HTTP status for this error. */
+  get httpStatus(): number {
+    return ERROR_TABLE[this.code].http
+  }
+
+  /** CLI exit code for this error. */
+  get exitCode(): number {
+    return ERROR_TABLE[this.code].exit
+  }
+}
+
+/** Structurally invalid input: wrong shape, wrong types, bad encoding. */
+export class MalformedError extends MeshsigError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('MALFORMED', message, details)
+    this.name = 'MalformedError'
+  }
+}
+
+/** A DID that is not a valid did:msig or did:key. */
+export class InvalidDidError extends MeshsigError {
+  constructor(message: string) {
+    super('INVALID_DID', message)
+    this.name = 'InvalidDidError'
+  }
+}
+
+/** A key that is not a valid Ed25519 public key or seed. */
+export class InvalidKeyError extends MeshsigError {
+  constructor(message: string) {
+    super('INVALID_KEY', message)
+    this.name = 'InvalidKeyError'
+  }
+}
+
+/** A signature that does not verify under the expected key. */
+export class SignatureInvalidError extends MeshsigError {
+  constructor(message = 'signature does not verify', details?: Record<string, unknown>) {
+    super('SIGNATURE_INVALID', message, details)
+    this.name = 'SignatureInvalidError'
+  }
+}
+
+/** A message whose timestamp lies outside the accepted window. */
+export class ClockSkewError extends MeshsigError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('CLOCK_SKEW', message, details)
+    this.name = 'ClockSkewError'
+  }
+}
+
+/** A (sender, nonce) pair seen before inside the freshness window. */
+export class ReplayError extends MeshsigError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('REPLAY', message, details)
+    this.name = 'ReplayError'
+  }
+}
+
+/** A DID that has been revoked: nothing from or to it is accepted. */
+export class RevokedError extends MeshsigError {
+  constructor(did: string) {
+    super('REVOKED', `DID is revoked: ${did}`, { did })
+    this.name = 'RevokedError'
+  }
+}
+
+/** True when `err` is a MeshsigError (across module copies, by duck type). */
+export function isMeshsigError(err: unknown): err is MeshsigError {
+  return (
+    err instanceof MeshsigError ||
+    (typeof err === 'object' &&
+      err !== null &&
+      typeof (err as { code?: unknown }).code === 'string' &&
+      (err as { code: string }).code in ERROR_TABLE)
+  )
+}
+
+/** HTTP status and exit code for any thrown value (unknown errors are INTERNAL). */
+export function surfaceOf(err: unknown): ErrorSurface & { code: ErrorCode } {
+  const code: ErrorCode = isMeshsigError(err) ? err.code : 'INTERNAL'
+  return { code, ...ERROR_TABLE[code] }
+}

@@ -1,0 +1,15 @@
+/**
+ * meshsig's pure core: keys and DIDs, canonical JSON, signed envelopes, key
+ * event log rules and acceptance. No I/O; time, keys and randomness come in
+ * as arguments.
+ */
+export * from './errors.js'
+export * from './encoding.js'
+export * from './keys.js'
+export * from './did.js'
+export * from './canonical.js'
+export * from './envelope.js'
+export * from './envelope-schema.js'
+export * from './kel.js'
+export * from './acceptance.js'
+export * from './factory.js'

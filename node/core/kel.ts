@@ -1,0 +1,167 @@
+/**
+ * Key event log rules (SPEC §3): inception, rotation with pre-rotation, and
+ * final revocation. Pure: `applyKeyEvent` takes the DID's current state and
+ * one event and returns the next state or throws a `MeshsigError`.
+ */
+import { didFromPublicKey, publicKeyFromDid } from './did.js'
+import { fromB64 } from './encoding.js'
+import { MeshsigError, RevokedError } from './errors.js'
+import { envelopeId, signingBytes, verifyEnvelopeSignature, type KeyEvent } from './envelope.js'
+import { keyCommitment } from './keys.js'
+
+/** What the key event log says about one DID after its last event. */
+export interface KeyState {
+  /** The DID (did:msig of the inception key). */
+  readonly did: string
+  /** `seq` of the last accepted event. */
+  readonly seq: number
+  /** Envelope id of the last accepted event (the next event's `prev`). */
+  readonly lastId: string
+  /** Current public key, b64. */
+  readonly key: string
+  /** Commitment to the next key (b64 SHA-256), or null. */
+  readonly next: string | null
+  /** Keys that were current before, oldest first (b64): signatures under them are ROTATED_KEY. */
+  readonly priorKeys: readonly string[]
+  /** Set once a `rev` is accepted: revocation is final. */
+  readonly revoked: { readonly reason: string; readonly ts: number; readonly by: 'self' | 'controller' } | null
+}
+
+/** What `applyKeyEvent` may need beyond the event and the state. */
+export interface KelContext {
+  /** Envelope id of the DID's accepted event at `seq`, for duplicate and duplicity checks. */
+  eventIdAt?: (seq: number) => string | undefined
+  /** Current public key of the DID's controller (for a `rev` signed by the hosting node). */
+  controllerKey?: Uint8Array
+}
+
+/** The key a DID currently signs with: from its state, or the DID itself when no log is known. */
+export function currentKeyOf(did: string, state: KeyState | undefined): Uint8Array {
+  if (state === undefined) return publicKeyFromDid(did)
+  if (state.revoked) throw new RevokedError(did)
+  return fromB64(state.key, 'key', 32)
+}
+
+function conflictOrDuplicate(state: KeyState, event: KeyEvent, ctx: KelContext): never {
+  const id = envelopeId(event)
+  const existing = event.seq === state.seq ? state.lastId : ctx.eventIdAt?.(event.seq)
+  if (existing === id) throw new MeshsigError('DUPLICATE', `key event ${event.seq} of ${event.did} is known`)
+  throw new MeshsigError('DUPLICITY', `two different key events at seq ${event.seq} of ${event.did}`, {
+    did: event.did,
+    seq: event.seq,
+    existing: existing ?? null,
+    conflicting: id,
+  })
+}
+
+function applyInception(
+  state: KeyState | undefined,
+  event: Extract<KeyEvent, { type: 'icp' }>,
+  ctx: KelContext,
+): KeyState {
+  if (state !== undefined) conflictOrDuplicate(state, event, ctx)
+  const key = fromB64(event.key, 'key', 32)
+  if (didFromPublicKey(key) !== event.did) {
+    throw new MeshsigError('KEY_MISMATCH', `inception key does not match ${event.did}`, { did: event.did })
+  }
+  const bytes = signingBytes(event)
+  verifyEnvelopeSignature(event, key, 'sig', bytes)
+  return {
+    did: event.did,
+    seq: 0,
+    lastId: envelopeId(event),
+    key: event.key,
+    next: event.next,
+    priorKeys: [],
+    revoked: null,
+  }
+}
+
+function checkSequence(state: KeyState | undefined, event: KeyEvent, ctx: KelContext): KeyState {
+  if (state === undefined) {
+    throw new MeshsigError('UNKNOWN_SIGNER', `no key event log known for ${event.did}`, { did: event.did })
+  }
+  if (event.seq <= state.seq) conflictOrDuplicate(state, event, ctx)
+  if (state.revoked) throw new RevokedError(event.did)
+  if (event.type !== 'icp' && event.seq !== state.seq + 1) {
+    throw new MeshsigError('KEL_INVALID', `key event ${event.seq} of ${event.did} skips events (have ${state.seq})`)
+  }
+  if (event.type !== 'icp' && event.prev !== state.lastId) {
+    throw new MeshsigError('KEL_INVALID', `key event ${event.seq} of ${event.did} does not follow the last event`)
+  }
+  return state
+}
+
+function applyRotation(
+  prior: KeyState | undefined,
+  event: Extract<KeyEvent, { type: 'rot' }>,
+  ctx: KelContext,
+): KeyState {
+  const state = checkSequence(prior, event, ctx)
+  const bytes = signingBytes(event)
+  verifyEnvelopeSignature(event, fromB64(state.key, 'key', 32), 'sig', bytes)
+  const newKey = fromB64(event.key, 'key', 32)
+  if (state.next !== null && keyCommitment(newKey) !== state.next) {
+    throw new MeshsigError('PRE_ROTATION_MISMATCH', `rotation of ${event.did} reveals a key it never committed to`)
+  }
+  verifyEnvelopeSignature(event, newKey, 'sig2', bytes)
+  return {
+    ...state,
+    seq: event.seq,
+    lastId: envelopeId(event),
+    key: event.key,
+    next: event.next,
+    priorKeys: [...state.priorKeys, state.key],
+  }
+}
+
+function applyRevocation(
+  prior: KeyState | undefined,
+  event: Extract<KeyEvent, { type: 'rev' }>,
+  ctx: KelContext,
+): KeyState {
+  const state = checkSequence(prior, event, ctx)
+  const bytes = signingBytes(event)
+  let by: 'self' | 'controller' = 'self'
+  try {
+    verifyEnvelopeSignature(event, fromB64(state.key, 'key', 32), 'sig', bytes)
+  } catch (err) {
+    if (ctx.controllerKey === undefined) throw err
+    verifyEnvelopeSignature(event, ctx.controllerKey, 'sig', bytes)
+    by = 'controller'
+  }
+  return {
+    ...state,
+    seq: event.seq,
+    lastId: envelopeId(event),
+    revoked: { reason: event.reason, ts: event.ts, by },
+  }
+}
+
+/**
+ * Apply one key event to a DID's state and return the new state. Throws
+ * `DUPLICATE` (already known), `DUPLICITY` (a different event at a known
+ * seq), `KEL_INVALID`, `KEY_MISMATCH`, `PRE_ROTATION_MISMATCH`,
+ * `SIGNATURE_INVALID`, `UNKNOWN_SIGNER` or `REVOKED`.
+ */
+export function applyKeyEvent(state: KeyState | undefined, event: KeyEvent, ctx: KelContext = {}): KeyState {
+  if (state !== undefined && state.did !== event.did) {
+    throw new MeshsigError('KEL_INVALID', `event for ${event.did} applied to the log of ${state.did}`)
+  }
+  switch (event.type) {
+    case 'icp':
+      return applyInception(state, event, ctx)
+    case 'rot':
+      return applyRotation(state, event, ctx)
+    case 'rev':
+      return applyRevocation(state, event, ctx)
+  }
+}
+
+/** Replay a whole log from inception; throws on the first event that breaks a rule. */
+export function replayKeyEvents(events: readonly KeyEvent[], controllerKey?: Uint8Array): KeyState {
+  let state: KeyState | undefined
+  for (const event of events) state = applyKeyEvent(state, event, controllerKey ? { controllerKey } : {})
+  if (state === undefined) throw new MeshsigError('KEL_INVALID', 'empty key event log')
+  return state
+}
