@@ -1,0 +1,140 @@
+/** Agents and their capabilities, as stored rows. */
+import type { Database, Statement } from 'better-sqlite3'
+
+/** A stored agent row (registration plus counters). */
+export interface AgentRow {
+  readonly did: string
+  readonly name: string
+  readonly capabilities: { type: string; confidence?: number }[]
+  readonly controller: string
+  readonly peerId: string
+  readonly origin: 'local' | 'remote'
+  readonly regId: string
+  readonly regEnvelope: string
+  readonly regTs: number
+  readonly createdAt: number
+  readonly lastSeenAt: number
+  readonly messagesSent: number
+  readonly messagesReceived: number
+  readonly failures: number
+}
+
+/** Filter for listing agents. */
+export interface AgentQuery {
+  readonly capability?: string
+  readonly minConfidence?: number
+  readonly origin?: 'local' | 'remote'
+  readonly limit?: number
+}
+
+interface RawAgent {
+  did: string
+  name: string
+  capabilities: string
+  controller: string
+  peer_id: string
+  origin: 'local' | 'remote'
+  reg_id: string
+  reg_envelope: string
+  reg_ts: number
+  created_at: number
+  last_seen_at: number
+  messages_sent: number
+  messages_received: number
+  failures: number
+}
+
+function toRow(raw: RawAgent): AgentRow {
+  return {
+    did: raw.did,
+    name: raw.name,
+    capabilities: JSON.parse(raw.capabilities) as AgentRow['capabilities'],
+    controller: raw.controller,
+    peerId: raw.peer_id,
+    origin: raw.origin,
+    regId: raw.reg_id,
+    regEnvelope: raw.reg_envelope,
+    regTs: raw.reg_ts,
+    createdAt: raw.created_at,
+    lastSeenAt: raw.last_seen_at,
+    messagesSent: raw.messages_sent,
+    messagesReceived: raw.messages_received,
+    failures: raw.failures,
+  }
+}
+
+/** Repository of agents. */
+export class AgentsRepo {
+  private readonly upsertStmt: Statement
+  private readonly getStmt: Statement<[string], RawAgent>
+  private readonly delCaps: Statement
+  private readonly addCap: Statement
+  private readonly countStmt: Statement<[], { n: number }>
+  private readonly counters: Statement
+
+  constructor(private readonly db: Database) {
+    this.upsertStmt = db.prepare(`
+      INSERT INTO agents (did, name, capabilities, controller, peer_id, origin, reg_id, reg_envelope, reg_ts, created_at, last_seen_at)
+      VALUES (@did, @name, @capabilities, @controller, @peerId, @origin, @regId, @regEnvelope, @regTs, @createdAt, @lastSeenAt)
+      ON CONFLICT (did) DO UPDATE SET name = excluded.name, capabilities = excluded.capabilities,
+        controller = excluded.controller, peer_id = excluded.peer_id, reg_id = excluded.reg_id,
+        reg_envelope = excluded.reg_envelope, reg_ts = excluded.reg_ts, last_seen_at = excluded.last_seen_at,
+        origin = CASE WHEN agents.origin = 'local' THEN 'local' ELSE excluded.origin END`)
+    this.getStmt = db.prepare('SELECT * FROM agents WHERE did = ?')
+    this.delCaps = db.prepare('DELETE FROM agent_capabilities WHERE did = ?')
+    this.addCap = db.prepare('INSERT OR REPLACE INTO agent_capabilities (did, type, confidence) VALUES (?, ?, ?)')
+    this.countStmt = db.prepare('SELECT COUNT(*) AS n FROM agents')
+    this.counters = db.prepare(`UPDATE agents SET messages_sent = messages_sent + @sent,
+      messages_received = messages_received + @received, failures = failures + @failures,
+      last_seen_at = MAX(last_seen_at, @at) WHERE did = @did`)
+  }
+
+  /** Insert or update an agent from its latest registration. */
+  upsert(row: Omit<AgentRow, 'messagesSent' | 'messagesReceived' | 'failures'>): void {
+    this.upsertStmt.run({ ...row, capabilities: JSON.stringify(row.capabilities) })
+    this.delCaps.run(row.did)
+    for (const c of row.capabilities) this.addCap.run(row.did, c.type, c.confidence ?? null)
+  }
+
+  /** One agent, or undefined. */
+  get(did: string): AgentRow | undefined {
+    const raw = this.getStmt.get(did)
+    return raw ? toRow(raw) : undefined
+  }
+
+  /** Agents matching a query, newest registration first. */
+  list(query: AgentQuery = {}): AgentRow[] {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (query.capability !== undefined) {
+      where.push('did IN (SELECT did FROM agent_capabilities WHERE type = ? AND COALESCE(confidence, 1) >= ?)')
+      params.push(query.capability, query.minConfidence ?? 0)
+    }
+    if (query.origin !== undefined) {
+      where.push('origin = ?')
+      params.push(query.origin)
+    }
+    const sql =
+      'SELECT * FROM agents' +
+      (where.length ? ' WHERE ' + where.join(' AND ') : '') +
+      ' ORDER BY created_at DESC, did LIMIT ?'
+    params.push(query.limit ?? -1)
+    return (this.db.prepare(sql).all(...params) as RawAgent[]).map(toRow)
+  }
+
+  /** Number of agents known. */
+  count(): number {
+    return this.countStmt.get()?.n ?? 0
+  }
+
+  /** Add to an agent's interaction counters. */
+  bump(did: string, delta: { sent?: number; received?: number; failures?: number; at: number }): void {
+    this.counters.run({
+      did,
+      sent: delta.sent ?? 0,
+      received: delta.received ?? 0,
+      failures: delta.failures ?? 0,
+      at: delta.at,
+    })
+  }
+}

@@ -1,0 +1,98 @@
+/** Audit entries (with their Merkle leaf hashes), checkpoints and handshake connections. */
+import type { Database, Statement } from 'better-sqlite3'
+
+/** A stored audit row: the entry's JSON text and its leaf hash. */
+export interface AuditRow {
+  readonly index: number
+  readonly entry: string
+  readonly leafHash: Uint8Array
+}
+
+/** A stored handshake connection between two agents. */
+export interface ConnectionRow {
+  readonly id: string
+  readonly aDid: string
+  readonly bDid: string
+  readonly transcript: unknown
+  readonly establishedAt: number
+}
+
+/** Repository of the audit log, checkpoints and connections. */
+export class AuditRepo {
+  private readonly insert: Statement
+  private readonly size: Statement<[], { n: number }>
+  private readonly leafAt: Statement<[number], { leaf_hash: Buffer }>
+  private readonly range: Statement<[number, number], { idx: number; entry: string; leaf_hash: Buffer }>
+  private readonly putChk: Statement
+  private readonly latestChk: Statement<[], { envelope: string }>
+  private readonly addConn: Statement
+
+  constructor(private readonly db: Database) {
+    this.insert = db.prepare('INSERT INTO audit_entries (idx, entry, leaf_hash) VALUES (?, ?, ?)')
+    this.size = db.prepare('SELECT COUNT(*) AS n FROM audit_entries')
+    this.leafAt = db.prepare('SELECT leaf_hash FROM audit_entries WHERE idx = ?')
+    this.range = db.prepare('SELECT idx, entry, leaf_hash FROM audit_entries WHERE idx >= ? ORDER BY idx LIMIT ?')
+    this.putChk = db.prepare('INSERT OR REPLACE INTO checkpoints (size, envelope) VALUES (?, ?)')
+    this.latestChk = db.prepare('SELECT envelope FROM checkpoints ORDER BY size DESC LIMIT 1')
+    this.addConn = db.prepare(
+      'INSERT OR IGNORE INTO connections (id, a_did, b_did, transcript, established_at) VALUES (?, ?, ?, ?, ?)',
+    )
+  }
+
+  /** Append one entry at `index` (must be the current size). */
+  append(index: number, entry: string, leafHash: Uint8Array): void {
+    this.insert.run(index, entry, Buffer.from(leafHash))
+  }
+
+  /** Number of entries. */
+  count(): number {
+    return this.size.get()?.n ?? 0
+  }
+
+  /** Leaf hash of entry `index`. */
+  leafHash(index: number): Uint8Array {
+    const row = this.leafAt.get(index)
+    if (!row) throw new RangeError(`no audit entry ${index}`)
+    return new Uint8Array(row.leaf_hash)
+  }
+
+  /** Entries from `start`, at most `limit`. */
+  entries(start: number, limit: number): AuditRow[] {
+    return this.range
+      .all(start, limit)
+      .map((r) => ({ index: r.idx, entry: r.entry, leafHash: new Uint8Array(r.leaf_hash) }))
+  }
+
+  /** Store a signed checkpoint envelope (JSON text) for `size` entries. */
+  putCheckpoint(size: number, envelope: string): void {
+    this.putChk.run(size, envelope)
+  }
+
+  /** The latest checkpoint envelope's JSON text, if any. */
+  latestCheckpoint(): string | undefined {
+    return this.latestChk.get()?.envelope
+  }
+
+  /** Store a handshake connection (idempotent on id). Returns true when new. */
+  addConnection(row: ConnectionRow): boolean {
+    return this.addConn.run(row.id, row.aDid, row.bDid, JSON.stringify(row.transcript), row.establishedAt).changes > 0
+  }
+
+  /** All connections, newest first. */
+  connections(): ConnectionRow[] {
+    const rows = this.db.prepare('SELECT * FROM connections ORDER BY established_at DESC').all() as {
+      id: string
+      a_did: string
+      b_did: string
+      transcript: string
+      established_at: number
+    }[]
+    return rows.map((r) => ({
+      id: r.id,
+      aDid: r.a_did,
+      bDid: r.b_did,
+      transcript: JSON.parse(r.transcript) as unknown,
+      establishedAt: r.established_at,
+    }))
+  }
+}

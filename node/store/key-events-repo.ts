@@ -1,0 +1,107 @@
+/** Key event logs, derived key states, and recorded duplicity. */
+import type { Database, Statement } from 'better-sqlite3'
+import type { KeyEvent, KeyState } from '../core/index.js'
+
+/** A recorded duplicity: two different events at one seq of one DID. */
+export interface DuplicityRow {
+  readonly did: string
+  readonly seq: number
+  readonly existingId: string | null
+  readonly conflictingId: string
+  readonly envelope: KeyEvent
+  readonly detectedAt: number
+}
+
+/** Repository of key events and key states. */
+export class KeyEventsRepo {
+  private readonly insertEvent: Statement
+  private readonly idAt: Statement<[string, number], { id: string }>
+  private readonly logOf: Statement<[string], { envelope: string }>
+  private readonly putState: Statement
+  private readonly getState: Statement<[string], { state: string }>
+  private readonly insertDup: Statement
+  private readonly dids: Statement<[], { did: string }>
+
+  constructor(private readonly db: Database) {
+    this.insertEvent = db.prepare(
+      'INSERT INTO key_events (did, seq, id, type, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    this.idAt = db.prepare('SELECT id FROM key_events WHERE did = ? AND seq = ?')
+    this.logOf = db.prepare('SELECT envelope FROM key_events WHERE did = ? ORDER BY seq')
+    this.putState = db.prepare(
+      'INSERT INTO key_states (did, state, revoked) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET state = excluded.state, revoked = excluded.revoked',
+    )
+    this.getState = db.prepare('SELECT state FROM key_states WHERE did = ?')
+    this.insertDup = db.prepare(
+      'INSERT OR IGNORE INTO duplicity (did, seq, existing_id, conflicting_id, envelope, detected_at) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    this.dids = db.prepare('SELECT did FROM key_states ORDER BY did')
+  }
+
+  /** Store an accepted event and the DID's resulting state. */
+  append(event: KeyEvent, id: string, state: KeyState, receivedAt: number): void {
+    this.insertEvent.run(event.did, event.seq, id, event.type, JSON.stringify(event), receivedAt)
+    this.putState.run(state.did, JSON.stringify(state), state.revoked ? 1 : 0)
+  }
+
+  /** Id of the DID's event at `seq`, if stored. */
+  eventIdAt(did: string, seq: number): string | undefined {
+    return this.idAt.get(did, seq)?.id
+  }
+
+  /** The DID's whole log, inception first. */
+  log(did: string): KeyEvent[] {
+    return this.logOf.all(did).map((r) => JSON.parse(r.envelope) as KeyEvent)
+  }
+
+  /** Current key state of a DID, if any event is known. */
+  state(did: string): KeyState | undefined {
+    const row = this.getState.get(did)
+    return row ? (JSON.parse(row.state) as KeyState) : undefined
+  }
+
+  /** Every DID with a key event log. */
+  allDids(): string[] {
+    return this.dids.all().map((r) => r.did)
+  }
+
+  /** States of all revoked DIDs. */
+  revoked(): KeyState[] {
+    return (this.db.prepare('SELECT state FROM key_states WHERE revoked = 1').all() as { state: string }[]).map(
+      (r) => JSON.parse(r.state) as KeyState,
+    )
+  }
+
+  /** Record a duplicity once (keyed by the conflicting event's id). Returns true when new. */
+  recordDuplicity(row: DuplicityRow): boolean {
+    const res = this.insertDup.run(
+      row.did,
+      row.seq,
+      row.existingId,
+      row.conflictingId,
+      JSON.stringify(row.envelope),
+      row.detectedAt,
+    )
+    return res.changes > 0
+  }
+
+  /** All recorded duplicities, newest first. */
+  duplicities(): DuplicityRow[] {
+    const rows = this.db.prepare('SELECT * FROM duplicity ORDER BY id DESC').all() as {
+      did: string
+      seq: number
+      existing_id: string | null
+      conflicting_id: string
+      envelope: string
+      detected_at: number
+    }[]
+    return rows.map((r) => ({
+      did: r.did,
+      seq: r.seq,
+      existingId: r.existing_id,
+      conflictingId: r.conflicting_id,
+      envelope: JSON.parse(r.envelope) as KeyEvent,
+      detectedAt: r.detected_at,
+    }))
+  }
+}

@@ -1,0 +1,132 @@
+/** Signed messages (whole envelopes, so each can be re-verified) and the replay cache. */
+import type { Database, Statement } from 'better-sqlite3'
+import type { MsgEnvelope } from '../core/index.js'
+
+/** Where a stored message came from. */
+export type MessageSource = 'api' | 'gossip' | 'sync'
+
+/** A stored message. */
+export interface MessageRow {
+  readonly seq: number
+  readonly id: string
+  readonly envelope: MsgEnvelope
+  readonly source: MessageSource
+  readonly receivedAt: number
+}
+
+/** Filter for listing messages. */
+export interface MessageQuery {
+  /** Messages from or to this DID. */
+  readonly did?: string
+  /** Only messages with `seq` below this (paging backwards). */
+  readonly before?: number
+  readonly limit?: number
+}
+
+/** Repository of messages and of the `(from, nonce)` replay cache. */
+export class MessagesRepo {
+  private readonly insert: Statement
+  private readonly has: Statement<[string], { one: number }>
+  private readonly count: Statement<[], { n: number }>
+  private readonly seen: Statement<[string, string], { one: number }>
+  private readonly remember: Statement
+  private readonly prune: Statement
+
+  constructor(private readonly db: Database) {
+    this.insert = db.prepare(
+      'INSERT INTO messages (id, from_did, to_did, ts, envelope, source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
+    this.has = db.prepare('SELECT 1 AS one FROM messages WHERE id = ?')
+    this.count = db.prepare('SELECT COUNT(*) AS n FROM messages')
+    this.seen = db.prepare('SELECT 1 AS one FROM replay WHERE from_did = ? AND nonce = ?')
+    this.remember = db.prepare('INSERT OR IGNORE INTO replay (from_did, nonce, ts) VALUES (?, ?, ?)')
+    this.prune = db.prepare('DELETE FROM replay WHERE ts < ?')
+  }
+
+  /** Store an accepted message and remember its nonce. */
+  add(id: string, envelope: MsgEnvelope, source: MessageSource, receivedAt: number): void {
+    this.insert.run(id, envelope.from, envelope.to, envelope.ts, JSON.stringify(envelope), source, receivedAt)
+    this.remember.run(envelope.from, envelope.nonce, envelope.ts)
+  }
+
+  /** True when a message with this id is stored. */
+  exists(id: string): boolean {
+    return this.has.get(id) !== undefined
+  }
+
+  /** True when `(from, nonce)` is in the replay cache. */
+  nonceSeen(from: string, nonce: string): boolean {
+    return this.seen.get(from, nonce) !== undefined
+  }
+
+  /** Forget nonces of messages older than `beforeTs` (they fail the clock check anyway). */
+  pruneReplay(beforeTs: number): number {
+    return this.prune.run(beforeTs).changes
+  }
+
+  /** Number of stored messages. */
+  total(): number {
+    return this.count.get()?.n ?? 0
+  }
+
+  /** Messages, newest first. */
+  list(query: MessageQuery = {}): MessageRow[] {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (query.did !== undefined) {
+      where.push('(from_did = ? OR to_did = ?)')
+      params.push(query.did, query.did)
+    }
+    if (query.before !== undefined) {
+      where.push('seq < ?')
+      params.push(query.before)
+    }
+    const sql =
+      'SELECT seq, id, envelope, source, received_at FROM messages' +
+      (where.length ? ' WHERE ' + where.join(' AND ') : '') +
+      ' ORDER BY seq DESC LIMIT ?'
+    params.push(query.limit ?? 100)
+    const rows = this.db.prepare(sql).all(...params) as {
+      seq: number
+      id: string
+      envelope: string
+      source: MessageSource
+      received_at: number
+    }[]
+    return rows.map((r) => ({
+      seq: r.seq,
+      id: r.id,
+      envelope: JSON.parse(r.envelope) as MsgEnvelope,
+      source: r.source,
+      receivedAt: r.received_at,
+    }))
+  }
+
+  /** Every message in arrival order, in pages (for exports of any size). */
+  *iterate(pageSize = 1000): Generator<MessageRow> {
+    let after = 0
+    const stmt = this.db.prepare(
+      'SELECT seq, id, envelope, source, received_at FROM messages WHERE seq > ? ORDER BY seq LIMIT ?',
+    )
+    for (;;) {
+      const rows = stmt.all(after, pageSize) as {
+        seq: number
+        id: string
+        envelope: string
+        source: MessageSource
+        received_at: number
+      }[]
+      if (rows.length === 0) return
+      for (const r of rows) {
+        yield {
+          seq: r.seq,
+          id: r.id,
+          envelope: JSON.parse(r.envelope) as MsgEnvelope,
+          source: r.source,
+          receivedAt: r.received_at,
+        }
+      }
+      after = rows[rows.length - 1]!.seq
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Numbered schema migrations. Each runs once, in its own transaction, and
+ * `PRAGMA user_version` records how far a database has come.
+ */
+
+/** The migrations, in order; index + 1 is the schema version. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE agents (
+    did TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    capabilities TEXT NOT NULL,
+    controller TEXT NOT NULL,
+    peer_id TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('local', 'remote')),
+    reg_id TEXT NOT NULL,
+    reg_envelope TEXT NOT NULL,
+    reg_ts INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    messages_sent INTEGER NOT NULL DEFAULT 0,
+    messages_received INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX agents_controller ON agents (controller);
+
+  CREATE TABLE agent_capabilities (
+    did TEXT NOT NULL REFERENCES agents (did) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    confidence REAL,
+    PRIMARY KEY (did, type)
+  ) WITHOUT ROWID;
+  CREATE INDEX agent_capabilities_type ON agent_capabilities (type);
+
+  CREATE TABLE custody (
+    did TEXT PRIMARY KEY,
+    seed TEXT NOT NULL,
+    next_seed TEXT,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE key_events (
+    did TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL CHECK (type IN ('icp', 'rot', 'rev')),
+    envelope TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (did, seq)
+  );
+
+  CREATE TABLE key_states (
+    did TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE duplicity (
+    id INTEGER PRIMARY KEY,
+    did TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    existing_id TEXT,
+    conflicting_id TEXT NOT NULL UNIQUE,
+    envelope TEXT NOT NULL,
+    detected_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    from_did TEXT NOT NULL,
+    to_did TEXT,
+    ts INTEGER NOT NULL,
+    envelope TEXT NOT NULL,
+    source TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX messages_from ON messages (from_did);
+  CREATE INDEX messages_to ON messages (to_did);
+
+  CREATE TABLE replay (
+    from_did TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    PRIMARY KEY (from_did, nonce)
+  ) WITHOUT ROWID;
+  CREATE INDEX replay_ts ON replay (ts);
+
+  CREATE TABLE connections (
+    id TEXT PRIMARY KEY,
+    a_did TEXT NOT NULL,
+    b_did TEXT NOT NULL,
+    transcript TEXT NOT NULL,
+    established_at INTEGER NOT NULL
+  );
+  CREATE INDEX connections_pair ON connections (a_did, b_did);
+
+  CREATE TABLE audit_entries (
+    idx INTEGER PRIMARY KEY,
+    entry TEXT NOT NULL,
+    leaf_hash BLOB NOT NULL
+  );
+
+  CREATE TABLE checkpoints (
+    size INTEGER PRIMARY KEY,
+    envelope TEXT NOT NULL
+  );
+
+  CREATE TABLE peer_faults (
+    peer TEXT PRIMARY KEY,
+    forged INTEGER NOT NULL DEFAULT 0,
+    accepted INTEGER NOT NULL DEFAULT 0
+  );
+  `,
+]

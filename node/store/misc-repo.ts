@@ -1,0 +1,73 @@
+/** Smaller tables: node metadata, custodied agent keys, peer fault counts. */
+import type { Database, Statement } from 'better-sqlite3'
+
+/** A custodied agent key: the node holds it for an agent it registered. */
+export interface CustodyRow {
+  readonly did: string
+  /** b64 seed of the current key. */
+  readonly seed: string
+  /** b64 seed of the committed next key, if any. */
+  readonly nextSeed: string | null
+  readonly createdAt: number
+}
+
+/** Repository of metadata, custody and peer faults. */
+export class MiscRepo {
+  private readonly getMeta: Statement<[string], { value: string }>
+  private readonly setMeta: Statement
+  private readonly putCustody: Statement
+  private readonly getCustody: Statement<
+    [string],
+    { did: string; seed: string; next_seed: string | null; created_at: number }
+  >
+  private readonly fault: Statement
+
+  constructor(private readonly db: Database) {
+    this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?')
+    this.setMeta = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    )
+    this.putCustody = db.prepare(
+      'INSERT INTO custody (did, seed, next_seed, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (did) DO UPDATE SET seed = excluded.seed, next_seed = excluded.next_seed',
+    )
+    this.getCustody = db.prepare('SELECT * FROM custody WHERE did = ?')
+    this.fault = db.prepare(
+      'INSERT INTO peer_faults (peer, forged, accepted) VALUES (@peer, @forged, @accepted) ON CONFLICT (peer) DO UPDATE SET forged = forged + @forged, accepted = accepted + @accepted',
+    )
+  }
+
+  /** A metadata value, if set. */
+  meta(key: string): string | undefined {
+    return this.getMeta.get(key)?.value
+  }
+
+  /** Set a metadata value. */
+  setMetaValue(key: string, value: string): void {
+    this.setMeta.run(key, value)
+  }
+
+  /** Keep (or replace after rotation) the keys of a custodied agent. */
+  custody(row: CustodyRow): void {
+    this.putCustody.run(row.did, row.seed, row.nextSeed, row.createdAt)
+  }
+
+  /** The custodied keys of an agent, if this node holds them. */
+  custodyOf(did: string): CustodyRow | undefined {
+    const r = this.getCustody.get(did)
+    return r ? { did: r.did, seed: r.seed, nextSeed: r.next_seed, createdAt: r.created_at } : undefined
+  }
+
+  /** Count what a peer delivered: forgeries against it, valid envelopes for it. */
+  peerFault(peer: string, delta: { forged?: number; accepted?: number }): void {
+    this.fault.run({ peer, forged: delta.forged ?? 0, accepted: delta.accepted ?? 0 })
+  }
+
+  /** Fault counts of every peer or client that delivered something. */
+  peerFaults(): { peer: string; forged: number; accepted: number }[] {
+    return this.db.prepare('SELECT peer, forged, accepted FROM peer_faults ORDER BY peer').all() as {
+      peer: string
+      forged: number
+      accepted: number
+    }[]
+  }
+}
