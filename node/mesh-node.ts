@@ -1,0 +1,291 @@
+/**
+ * A meshsig node: wires the store, the audit log, the acceptance pipeline
+ * and the libp2p mesh into one service interface that every face (REST API,
+ * CLI through the API, tests) uses.
+ */
+import { randomBytes } from 'node:crypto'
+import {
+  DEFAULT_MAX_SKEW_MS,
+  decodeEnvelope,
+  didKeyFromPublicKey,
+  encodeEnvelope,
+  MeshsigError,
+  type Capability,
+  type Envelope,
+  type IcpEnvelope,
+  type RegEnvelope,
+  type Verdict,
+} from './core/index.js'
+import { AuditLog } from './audit/audit-log.js'
+import { NodeEvents } from './events.js'
+import type { Identity } from './identity/index.js'
+import { createMeshP2P, type MeshP2P, type Topic } from './p2p/index.js'
+import { openStore, type Store } from './store/index.js'
+import { AgentService, type RegisteredAgent } from './services/agent-service.js'
+import { FORGERY_CODES, Ingest } from './services/ingest.js'
+import { MessageService, type SendInput, type SentMessage } from './services/message-service.js'
+import type { AgentRecord } from './services/records.js'
+import { applySnapshot, registrySnapshot, type SyncResult } from './services/sync.js'
+import { Discovery, type NetworkDiscovery } from './services/discovery.js'
+import { PeerDialer } from './services/peer-dialer.js'
+import { betaTrust } from './services/trust.js'
+
+/** How to make a node. */
+export interface MeshNodeInit {
+  /** Human name shown to peers and in /health. */
+  readonly name: string
+  /** The node identity (from `meshsig init`); its key is the libp2p peer key. */
+  readonly identity: Identity
+  /** SQLite file, or ':memory:'. */
+  readonly dbPath: string
+  /** libp2p listen addresses (default TCP and WS on 127.0.0.1, OS-chosen ports). */
+  readonly listen?: readonly string[]
+  /** 'tcp+ws' (default) or 'memory' (in-process tests). */
+  readonly transports?: 'tcp+ws' | 'memory'
+  /** Peers to join: multiaddrs with /p2p/, or the seed form ws://host:port. */
+  readonly peers?: readonly string[]
+  /** Freshness window of messages (ms), default ±5 minutes. */
+  readonly maxSkewMs?: number
+  /** Clock (ms since the epoch); tests pass their own. */
+  readonly clock?: () => number
+  /** Randomness source; tests may pass a seeded one. */
+  readonly random?: (n: number) => Uint8Array
+  /** DHT self-query interval (small in tests). */
+  readonly dhtQuerySelfInterval?: number
+  /** Gossipsub heartbeat (ms); small in tests. */
+  readonly heartbeatInterval?: number
+}
+
+/** What /health reports. */
+export interface NodeInfo {
+  readonly status: 'ok'
+  readonly name: string
+  readonly did: string
+  readonly didKey: string
+  readonly peerId: string
+  readonly multiaddrs: string[]
+  readonly uptime: number
+}
+
+const TOPIC_OF: Record<Envelope['type'], Topic> = {
+  msg: 'meshsig/v1/messages',
+  reg: 'meshsig/v1/registry',
+  icp: 'meshsig/v1/registry',
+  rot: 'meshsig/v1/registry',
+  rev: 'meshsig/v1/registry',
+  chk: 'meshsig/v1/audit',
+}
+
+/** A running meshsig node. Create with `MeshNode.create`, then `start()`. */
+export class MeshNode {
+  readonly events = new NodeEvents()
+  readonly store: Store
+  readonly did: string
+  readonly name: string
+  readonly agents: AgentService
+  private readonly ingestor: Ingest
+  private readonly messages: MessageService
+  private readonly discovery: Discovery
+  private readonly dialer: PeerDialer
+  private readonly clock: () => number
+  private startedAt = 0
+  private p2pNode: MeshP2P | undefined
+
+  private constructor(private readonly init: MeshNodeInit) {
+    this.clock = init.clock ?? Date.now
+    const random = init.random ?? ((n: number) => new Uint8Array(randomBytes(n)))
+    this.did = init.identity.did
+    this.name = init.name
+    this.store = openStore({ path: init.dbPath })
+    const audit = new AuditLog(this.store, this.clock)
+    this.ingestor = new Ingest({
+      store: this.store,
+      audit,
+      events: this.events,
+      clock: this.clock,
+      maxSkewMs: init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
+      nodeDid: () => this.did,
+    })
+    this.agents = new AgentService({
+      store: this.store,
+      ingest: this.ingestor,
+      clock: this.clock,
+      random,
+      nodeDid: () => this.did,
+      peerId: () => this.p2p.peerId,
+      isOnline: (peerId) => this.p2p.peers().some((p) => p.peerId === peerId),
+      trust: betaTrust,
+    })
+    this.messages = new MessageService({
+      store: this.store,
+      ingest: this.ingestor,
+      clock: this.clock,
+      random,
+      custodiedSeed: (did) => this.agents.custodiedSeed(did),
+    })
+    this.discovery = new Discovery({ agents: this.agents, ingest: this.ingestor, p2p: () => this.p2p })
+    this.dialer = new PeerDialer(() => this.p2p, (err) => this.onError(err))
+  }
+
+  /** Make a node (opens the store; the mesh starts with `start`). */
+  static async create(init: MeshNodeInit): Promise<MeshNode> {
+    const node = new MeshNode(init)
+    node.p2pNode = await createMeshP2P({
+      seed: init.identity.keyPair.seed,
+      ...(init.listen ? { listen: init.listen } : {}),
+      ...(init.transports ? { transports: init.transports } : {}),
+      bootstrap: (init.peers ?? []).filter((p) => p.startsWith('/')),
+      validate: (topic, data, _from, via) => node.validateGossip(topic, data, via),
+      onMessage: () => undefined,
+      syncProvider: () => registrySnapshot(node.store),
+      onError: (err) => node.onError(err),
+      ...(init.dhtQuerySelfInterval !== undefined ? { dhtQuerySelfInterval: init.dhtQuerySelfInterval } : {}),
+      ...(init.heartbeatInterval !== undefined ? { heartbeatInterval: init.heartbeatInterval } : {}),
+    })
+    return node
+  }
+
+  private get p2p(): MeshP2P {
+    if (!this.p2pNode) throw new MeshsigError('INTERNAL', 'mesh not created')
+    return this.p2pNode
+  }
+
+  /** Join the mesh: own key log in, protocols up, peers dialled, registry synced. */
+  async start(): Promise<void> {
+    this.startedAt = this.clock()
+    for (const event of this.init.identity.file.keyLog) this.ingestor.ingest(event, { kind: 'local' }, { fresh: false })
+    this.p2p.events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
+    this.p2p.events.addEventListener('peer:disconnect', (e) => this.onPeerDisconnect(e.detail.peerId))
+    await this.discovery.register()
+    await this.p2p.start()
+    for (const seed of (this.init.peers ?? []).filter((p) => !p.startsWith('/'))) this.dialer.keep(seed)
+    for (const cap of this.localCapabilities()) void this.p2p.provideCapability(cap).catch((e) => this.onError(e))
+  }
+
+  /** Leave the mesh and close the store; idempotent. */
+  async stop(): Promise<void> {
+    this.dialer.stop()
+    await this.p2pNode?.stop()
+    try {
+      this.store.close()
+    } catch {
+      // already closed
+    }
+  }
+
+  private onError(err: unknown): void {
+    if (process.env.MESHSIG_DEBUG) console.error('[meshsig]', err instanceof Error ? err.message : err)
+  }
+
+  private localCapabilities(): string[] {
+    const caps = new Set<string>()
+    for (const a of this.agents.list({ origin: 'local' })) for (const c of a.capabilities) caps.add(c.type)
+    return [...caps]
+  }
+
+  private validateGossip(topic: Topic, data: Uint8Array, via: string): 'accept' | 'reject' | 'ignore' {
+    let envelope: Envelope
+    try {
+      envelope = decodeEnvelope(data)
+    } catch {
+      this.store.misc.peerFault(via, { forged: 1 })
+      return 'reject'
+    }
+    if (TOPIC_OF[envelope.type] !== topic) return 'reject'
+    const v: Verdict = this.ingestor.ingest(envelope, { kind: 'gossip', peer: via }, { fresh: true })
+    if (v.ok) return 'accept'
+    if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
+    return FORGERY_CODES.has(v.error.code) ? 'reject' : 'ignore'
+  }
+
+  private onPeerConnect(peerId: string): void {
+    this.events.emit('peer:connected', { peerId })
+    void this.syncFrom(peerId)
+    for (const cap of this.localCapabilities()) void this.p2p.provideCapability(cap).catch((e) => this.onError(e))
+  }
+
+  private onPeerDisconnect(peerId: string): void {
+    this.events.emit('peer:disconnected', { peerId })
+  }
+
+  /** Pull and apply a peer's registry state; errors are reported, not thrown. */
+  async syncFrom(peerId: string): Promise<SyncResult | undefined> {
+    try {
+      const items = await this.p2p.sync(peerId, { kind: 'registry' })
+      return applySnapshot(this.ingestor, items, peerId)
+    } catch (err) {
+      this.onError(err)
+      return undefined
+    }
+  }
+
+  private async publish(envelopes: readonly Envelope[]): Promise<void> {
+    for (const e of envelopes) {
+      await this.p2p.publish(TOPIC_OF[e.type], encodeEnvelope(e)).catch((err) => this.onError(err))
+    }
+  }
+
+  /** Register an agent whose keys this node keeps; gossips its inception and registration. */
+  async registerAgent(name: string, capabilities: readonly Capability[] = []): Promise<RegisteredAgent> {
+    const registered = this.agents.register(name, capabilities)
+    await this.publish(registered.envelopes)
+    for (const c of capabilities) void this.p2p.provideCapability(c.type).catch((e) => this.onError(e))
+    return registered
+  }
+
+  /** Register an agent that keeps its own key (signed icp + reg); gossips both. */
+  async registerExternalAgent(icp: IcpEnvelope, reg: RegEnvelope): Promise<AgentRecord> {
+    const { record, envelopes } = this.agents.registerExternal(icp, reg)
+    await this.publish(envelopes)
+    for (const c of reg.capabilities) void this.p2p.provideCapability(c.type).catch((e) => this.onError(e))
+    return record
+  }
+
+  /** Check, store and gossip a message (SPEC §9 signing paths). */
+  async sendMessage(input: SendInput): Promise<SentMessage> {
+    const sent = this.messages.send(input)
+    await this.publish([sent.envelope])
+    return sent
+  }
+
+  /** Accept an envelope of any type from a client (API) and gossip it when accepted. */
+  async submitEnvelope(envelope: unknown, client = 'local'): Promise<Verdict> {
+    const v = this.ingestor.ingest(envelope, { kind: 'api', peer: client }, { fresh: true })
+    if (v.ok) await this.publish([v.envelope])
+    return v
+  }
+
+  /** Local and (through the DHT) remote agents offering a capability. */
+  discoverNetwork(capability: string, minConfidence = 0, limit = 50): Promise<NetworkDiscovery> {
+    return this.discovery.network(capability, minConfidence, limit)
+  }
+
+  /** Dial a peer by multiaddr or seed address (ws://host:port); keeps redialling seed addresses. */
+  async connectPeer(addr: string): Promise<string[]> {
+    return this.dialer.connect(addr)
+  }
+
+  /** Connected peers. */
+  peers(): { peerId: string; addrs: string[] }[] {
+    return this.p2p.peers()
+  }
+
+  /** Identity and addresses of this node. */
+  info(): NodeInfo {
+    const key = this.init.identity.keyState.key
+    return {
+      status: 'ok',
+      name: this.name,
+      did: this.did,
+      didKey: didKeyFromPublicKey(Buffer.from(key, 'base64')),
+      peerId: this.p2p.peerId,
+      multiaddrs: this.p2p.multiaddrs(),
+      uptime: Math.max(0, Math.round((this.clock() - this.startedAt) / 1000)),
+    }
+  }
+
+  /** The underlying mesh (for tests and diagnostics). */
+  get mesh(): MeshP2P {
+    return this.p2p
+  }
+}

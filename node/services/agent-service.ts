@@ -1,0 +1,123 @@
+/**
+ * Agents hosted by this node: registration with node-custodied keys (with a
+ * committed next key for pre-rotation) and bring-your-own-key registration,
+ * plus the read side (records, local discovery).
+ */
+import {
+  createInception,
+  createRegistration,
+  fromB64,
+  generateKeyPair,
+  MeshsigError,
+  publicKeyFromDid,
+  toB64,
+  type Capability,
+  type Envelope,
+  type IcpEnvelope,
+  type RegEnvelope,
+} from '../core/index.js'
+import type { AgentQuery, Store } from '../store/index.js'
+import type { Ingest } from './ingest.js'
+import { toAgentRecord, type AgentRecord, type TrustFn } from './records.js'
+
+/** What registering a node-custodied agent returns: the private key, once. */
+export interface RegisteredAgent {
+  readonly identity: { did: string; publicKey: string; privateKey: string; createdAt: string }
+  readonly record: AgentRecord
+  /** The envelopes to gossip (icp, then reg). */
+  readonly envelopes: Envelope[]
+}
+
+/** What the agent service needs from the node. */
+export interface AgentServiceComponents {
+  readonly store: Store
+  readonly ingest: Ingest
+  readonly clock: () => number
+  readonly random: (n: number) => Uint8Array
+  readonly nodeDid: () => string
+  readonly peerId: () => string
+  readonly isOnline: (peerId: string) => boolean
+  readonly trust: TrustFn
+}
+
+/** Registration and lookup of agents. */
+export class AgentService {
+  constructor(private readonly c: AgentServiceComponents) {}
+
+  /** Register a new agent whose keys this node makes and keeps (0600 database). */
+  register(name: string, capabilities: readonly Capability[]): RegisteredAgent {
+    const now = this.c.clock()
+    const key = generateKeyPair(this.c.random)
+    const next = generateKeyPair(this.c.random)
+    const icp = createInception(key, now, next)
+    const reg = createRegistration(
+      { did: icp.did, name, capabilities, controller: this.c.nodeDid(), peerId: this.c.peerId(), ts: now },
+      key,
+    )
+    this.c.store.transaction(() => {
+      this.c.store.misc.custody({ did: icp.did, seed: toB64(key.seed), nextSeed: toB64(next.seed), createdAt: now })
+      this.ingestOrThrow(icp)
+      this.ingestOrThrow(reg)
+    })
+    return {
+      identity: { did: icp.did, publicKey: icp.key, privateKey: toB64(key.seed), createdAt: new Date(now).toISOString() },
+      record: this.record(icp.did)!,
+      envelopes: [icp, reg],
+    }
+  }
+
+  /** Register an agent that holds its own key: a signed inception and registration. */
+  registerExternal(icp: IcpEnvelope, reg: RegEnvelope): { record: AgentRecord; envelopes: Envelope[] } {
+    if (icp.did !== reg.did) throw new MeshsigError('INVALID_INPUT', 'inception and registration name different DIDs')
+    this.c.store.transaction(() => {
+      this.ingestOrThrow(icp, true)
+      this.ingestOrThrow(reg)
+    })
+    return { record: this.record(reg.did)!, envelopes: [icp, reg] }
+  }
+
+  private ingestOrThrow(envelope: Envelope, allowDuplicate = false): void {
+    const v = this.c.ingest.ingest(envelope, { kind: 'local' }, { fresh: false })
+    if (!v.ok && !(allowDuplicate && v.error.code === 'DUPLICATE')) throw v.error
+  }
+
+  /** The public record of a known agent. */
+  record(did: string): AgentRecord | undefined {
+    const row = this.c.store.agents.get(did)
+    if (!row) return undefined
+    const state = this.c.store.keyEvents.state(did)
+    const online = row.origin === 'local' || this.c.isOnline(row.peerId)
+    const record = toAgentRecord(row, state, online, this.c.trust)
+    return record.publicKey ? record : { ...record, publicKey: toB64(publicKeyFromDid(did)) }
+  }
+
+  /** Records of agents matching a query. */
+  list(query: AgentQuery = {}): AgentRecord[] {
+    return this.c.store.agents
+      .list(query)
+      .map((row) => this.record(row.did))
+      .filter((r): r is AgentRecord => r !== undefined)
+  }
+
+  /** Agents offering a capability, never revoked ones, best trust first. */
+  discover(capability: string | undefined, minConfidence = 0, limit = 50): AgentRecord[] {
+    const q: AgentQuery = capability !== undefined ? { capability, minConfidence } : {}
+    return this.list(q)
+      .filter((r) => r.status === 'active')
+      .sort((a, b) => b.trustScore - a.trustScore)
+      .slice(0, limit)
+  }
+
+  /** The stored registration envelope of an agent. */
+  registration(did: string): RegEnvelope | undefined {
+    const row = this.c.store.agents.get(did)
+    return row ? (JSON.parse(row.regEnvelope) as RegEnvelope) : undefined
+  }
+
+  /** The custodied key of an agent this node registered, if any. */
+  custodiedSeed(did: string): Uint8Array | undefined {
+    const row = this.c.store.misc.custodyOf(did)
+    return row ? fromB64(row.seed, 'seed', 32) : undefined
+  }
+}
+

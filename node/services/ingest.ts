@@ -1,0 +1,187 @@
+/**
+ * The one path every envelope takes into a node, whatever brought it (API,
+ * gossip, sync, the node itself): acceptance rules from core, then one store
+ * transaction with the state change and its audit entry, then events.
+ */
+import {
+  acceptEnvelope,
+  MeshsigError,
+  type AcceptanceContext,
+  type Envelope,
+  type KeyEvent,
+  type KeyState,
+  type Verdict,
+} from '../core/index.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import type { NodeEvents } from '../events.js'
+import type { MessageSource, Store } from '../store/index.js'
+
+/** Who delivered an envelope. */
+export interface IngestSource {
+  readonly kind: MessageSource | 'local'
+  /** PeerId of the delivering peer, or the client address for the API. */
+  readonly peer?: string
+}
+
+/** Codes that prove the deliverer sent something forged or broken (never the claimed signer's fault). */
+export const FORGERY_CODES: ReadonlySet<string> = new Set([
+  'MALFORMED',
+  'SIGNATURE_INVALID',
+  'KEY_MISMATCH',
+  'PRE_ROTATION_MISMATCH',
+  'INVALID_DID',
+  'INVALID_KEY',
+])
+
+/** What ingestion needs from the node. */
+export interface IngestComponents {
+  readonly store: Store
+  readonly audit: AuditLog
+  readonly events: NodeEvents
+  readonly clock: () => number
+  readonly maxSkewMs: number
+  readonly nodeDid: () => string
+}
+
+/** Runs the acceptance rules and commits accepted envelopes. */
+export class Ingest {
+  constructor(private readonly c: IngestComponents) {}
+
+  /** The read-only view of this node's state that core acceptance uses. */
+  context(): AcceptanceContext {
+    const { store } = this.c
+    return {
+      now: this.c.clock(),
+      maxSkewMs: this.c.maxSkewMs,
+      keyState: (did) => store.keyEvents.state(did),
+      controllerOf: (did) => store.agents.get(did)?.controller,
+      nonceSeen: (from, nonce) => store.messages.nonceSeen(from, nonce),
+      hasEnvelope: (id) => store.messages.exists(id),
+      eventIdAt: (did, seq) => store.keyEvents.eventIdAt(did, seq),
+    }
+  }
+
+  /** Check and, when accepted, commit one envelope. Never throws for bad input. */
+  ingest(input: unknown, source: IngestSource, opts: { fresh: boolean }): Verdict {
+    const verdict = this.c.store.transaction(() => {
+      const v = acceptEnvelope(input, this.context(), opts)
+      if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
+      this.recordRejection(v, source)
+      return v
+    })
+    this.announce(verdict, source)
+    return verdict
+  }
+
+  private commit(envelope: Envelope, id: string, keyState: KeyState | undefined, source: IngestSource): Verdict {
+    const now = this.c.clock()
+    const { store, audit } = this.c
+    switch (envelope.type) {
+      case 'icp':
+      case 'rot':
+      case 'rev':
+        store.keyEvents.append(envelope as KeyEvent, id, keyState!, now)
+        audit.append({ kind: keyEventKind(envelope.type), subject: envelope.did, envelopeId: id, data: keyEventData(envelope, source) })
+        break
+      case 'reg': {
+        const existing = store.agents.get(envelope.did)
+        if (existing && (existing.regId === id || existing.regTs > envelope.ts)) {
+          return { ok: false, error: new MeshsigError('DUPLICATE', 'registration already known or superseded'), id, envelope }
+        }
+        store.agents.upsert({
+          did: envelope.did,
+          name: envelope.name,
+          capabilities: envelope.capabilities,
+          controller: envelope.controller,
+          peerId: envelope.peerId,
+          origin: envelope.controller === this.c.nodeDid() ? 'local' : 'remote',
+          regId: id,
+          regEnvelope: JSON.stringify(envelope),
+          regTs: envelope.ts,
+          createdAt: existing?.createdAt ?? now,
+          lastSeenAt: now,
+        })
+        audit.append({ kind: 'agent.registered', subject: envelope.did, envelopeId: id, data: { name: envelope.name, controller: envelope.controller, source: source.kind } })
+        break
+      }
+      case 'msg':
+        store.messages.add(id, envelope, source.kind === 'local' ? 'api' : source.kind, now)
+        store.agents.bump(envelope.from, { sent: 1, at: now })
+        if (envelope.to !== null) store.agents.bump(envelope.to, { received: 1, at: now })
+        audit.append({ kind: 'envelope.accepted', subject: envelope.from, envelopeId: id, data: { type: 'msg', from: envelope.from, to: envelope.to, ts: envelope.ts, source: source.kind } })
+        break
+      case 'chk':
+        audit.append({ kind: 'checkpoint', subject: envelope.origin, envelopeId: id, data: { origin: envelope.origin, size: envelope.size, root: envelope.root } })
+        break
+    }
+    if (source.peer !== undefined && source.kind === 'gossip') store.misc.peerFault(source.peer, { accepted: 1 })
+    return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
+  }
+
+  private recordRejection(v: Extract<Verdict, { ok: false }>, source: IngestSource): void {
+    const { store, audit } = this.c
+    const code = v.error.code
+    if (code === 'DUPLICATE') return
+    if (code === 'DUPLICITY' && v.envelope && v.id) {
+      const ev = v.envelope as KeyEvent
+      const fresh = store.keyEvents.recordDuplicity({
+        did: ev.did,
+        seq: ev.seq,
+        existingId: (v.error.details?.existing as string | null) ?? null,
+        conflictingId: v.id,
+        envelope: ev,
+        detectedAt: this.c.clock(),
+      })
+      if (fresh) audit.append({ kind: 'duplicity', subject: ev.did, envelopeId: v.id, code, data: { seq: ev.seq, existing: v.error.details?.existing ?? null } })
+      return
+    }
+    const type = v.envelope?.type ?? null
+    audit.append({
+      kind: 'envelope.rejected',
+      subject: v.attributableTo ?? null,
+      envelopeId: v.id ?? null,
+      code,
+      data: { type, source: source.kind, peer: source.peer ?? null, attributableTo: v.attributableTo ?? null, reason: v.error.message },
+    })
+    if (v.attributableTo !== undefined) store.agents.bump(v.attributableTo, { failures: 1, at: this.c.clock() })
+    if (FORGERY_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
+  }
+
+  private announce(v: Verdict, source: IngestSource): void {
+    const { events } = this.c
+    if (!v.ok) {
+      if (v.error.code === 'DUPLICATE') return
+      if (v.error.code === 'DUPLICITY') {
+        events.emit('key:duplicity', { did: (v.envelope as KeyEvent | undefined)?.did ?? null, id: v.id ?? null })
+        return
+      }
+      events.emit('message:rejected', { code: v.error.code, reason: v.error.message, type: v.envelope?.type ?? null, id: v.id ?? null, source: source.kind, attributableTo: v.attributableTo ?? null })
+      return
+    }
+    const e = v.envelope
+    if (e.type === 'msg') {
+      const local = source.kind === 'api' || source.kind === 'local'
+      events.emit(local ? 'message:signed' : 'message:received', { id: v.id, from: e.from, to: e.to, body: e.body, ts: e.ts, signature: e.sig, source: source.kind })
+    } else if (e.type === 'reg') {
+      events.emit('agent:registered', { did: e.did, name: e.name, capabilities: e.capabilities, controller: e.controller, source: source.kind })
+    } else if (e.type === 'rot') {
+      events.emit('agent:rotated', { did: e.did, seq: e.seq, publicKey: e.key })
+    } else if (e.type === 'rev') {
+      events.emit('agent:revoked', { did: e.did, reason: e.reason, ts: e.ts })
+    } else if (e.type === 'chk') {
+      events.emit('audit:checkpoint', { origin: e.origin, size: e.size, root: e.root })
+    }
+  }
+}
+
+function keyEventKind(type: 'icp' | 'rot' | 'rev'): 'key.incepted' | 'key.rotated' | 'agent.revoked' {
+  if (type === 'rot') return 'key.rotated'
+  if (type === 'rev') return 'agent.revoked'
+  return 'key.incepted'
+}
+
+function keyEventData(e: KeyEvent, source: IngestSource): Record<string, unknown> {
+  const base = { type: e.type, seq: e.seq, source: source.kind }
+  if (e.type === 'rev') return { ...base, reason: e.reason }
+  return { ...base, key: e.key }
+}

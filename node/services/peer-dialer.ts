@@ -1,0 +1,63 @@
+/**
+ * Dialling peers by multiaddr or by the seed form `ws://host:port` (resolved
+ * through that node's /health). Seed addresses given at start are kept: when
+ * no connection to them is open, they are resolved and dialled again.
+ */
+import { MeshsigError } from '../core/index.js'
+import type { MeshP2P } from '../p2p/index.js'
+import { resolveSeedAddress } from '../p2p/index.js'
+
+const RETRY_MS = 3_000
+
+/** Dials peers and keeps seed peers connected. */
+export class PeerDialer {
+  private readonly kept = new Map<string, string | undefined>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly p2p: () => MeshP2P,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Dial `addr` once; returns the PeerIds reached. Throws `UNREACHABLE` when none answers. */
+  async connect(addr: string): Promise<string[]> {
+    const addrs = addr.startsWith('/') ? [addr] : await resolveSeedAddress(addr)
+    const errors: string[] = []
+    for (const a of addrs) {
+      try {
+        return [await this.p2p().dial(a)]
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err))
+      }
+    }
+    throw new MeshsigError('UNREACHABLE', `could not reach ${addr}: ${errors.join('; ') || 'no addresses'}`)
+  }
+
+  /** Keep a seed peer connected: dial now and whenever it is not connected. */
+  keep(seed: string): void {
+    this.kept.set(seed, undefined)
+    void this.tick()
+    this.timer ??= setInterval(() => void this.tick(), RETRY_MS)
+    this.timer.unref()
+  }
+
+  private async tick(): Promise<void> {
+    const connected = new Set(this.p2p().peers().map((p) => p.peerId))
+    for (const [seed, peerId] of this.kept) {
+      if (peerId !== undefined && connected.has(peerId)) continue
+      try {
+        const [reached] = await this.connect(seed)
+        this.kept.set(seed, reached)
+      } catch (err) {
+        this.onError(err)
+      }
+    }
+  }
+
+  /** Stop redialling. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+    this.kept.clear()
+  }
+}
