@@ -1,0 +1,55 @@
+/**
+ * Per-client rate limit (SPEC §9): `rateLimit` requests per window per client
+ * address, answered 429 with `Retry-After` and `{error, code, retryAfter,
+ * limit, window}`. The client address is the socket's unless a trusted proxy
+ * is configured (Express `trust proxy`), so `X-Forwarded-For` cannot be
+ * spoofed to dodge the limit. express-rate-limit's memory store expires its
+ * counters every window, so the map never grows without bound.
+ */
+import type { Request, RequestHandler, Response } from 'express'
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
+import type { ResolvedApiOptions } from './options.js'
+
+/** The 429 body. */
+export interface RateLimitBody {
+  readonly error: string
+  readonly code: 'RATE_LIMITED'
+  /** Seconds until the window resets (same as the `Retry-After` header). */
+  readonly retryAfter: number
+  /** Requests allowed per window. */
+  readonly limit: number
+  /** Window length in seconds. */
+  readonly window: number
+}
+
+function secondsUntil(reset: Date | undefined, windowMs: number): number {
+  const ms = reset ? reset.getTime() - Date.now() : windowMs
+  return Math.max(1, Math.ceil(ms / 1000))
+}
+
+/** The rate-limit middleware, or undefined when the limit is off (0). */
+export function rateLimiter(opts: ResolvedApiOptions, onLimited?: () => void): RequestHandler | undefined {
+  if (opts.rateLimit <= 0) return undefined
+  return rateLimit({
+    windowMs: opts.rateWindowMs,
+    limit: opts.rateLimit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: (req: Request) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'),
+    validate: { xForwardedForHeader: false, trustProxy: false, ip: false },
+    handler: (req: Request, res: Response) => {
+      onLimited?.()
+      const info = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit
+      const retryAfter = secondsUntil(info?.resetTime, opts.rateWindowMs)
+      const body: RateLimitBody = {
+        error: `too many requests: at most ${opts.rateLimit} per ${opts.rateWindowMs / 1000} s; retry in ${retryAfter} s`,
+        code: 'RATE_LIMITED',
+        retryAfter,
+        limit: opts.rateLimit,
+        window: opts.rateWindowMs / 1000,
+      }
+      res.setHeader('Retry-After', String(retryAfter))
+      res.status(429).json(body)
+    },
+  })
+}

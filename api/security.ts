@@ -1,0 +1,108 @@
+/**
+ * Request guards of SPEC §9: the Host check against DNS rebinding, an Origin
+ * check against cross-site requests (there is no permissive CORS), JSON-only
+ * bodies, and the bearer token for state changes when bound off loopback.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { MeshsigError } from '../node/core/errors.js'
+import { apiTokenMatches } from '../node/identity/api-token.js'
+import { isLoopback, type ResolvedApiOptions } from './options.js'
+
+/** The host name of a `Host` header value: lower case, port and IPv6 brackets removed. */
+export function hostNameOf(hostHeader: string | undefined): string | undefined {
+  if (hostHeader === undefined || hostHeader === '') return undefined
+  const h = hostHeader.trim().toLowerCase()
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']')
+    return end > 0 ? h.slice(1, end) : undefined
+  }
+  const colon = h.indexOf(':')
+  return colon === -1 ? h : h.slice(0, colon)
+}
+
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).hostname.toLowerCase().replace(/^\[|\]$/g, '')
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Why a request (HTTP or WebSocket upgrade) is refused by the Host and
+ * Origin checks, or undefined when it passes. A browser page of another
+ * site never passes: its Origin names a host this node does not answer to.
+ */
+export function refusalOf(req: IncomingMessage, opts: ResolvedApiOptions): MeshsigError | undefined {
+  const host = hostNameOf(req.headers.host)
+  if (host === undefined || !opts.allowedHosts.has(host)) {
+    return new MeshsigError('FORBIDDEN', 'Host header does not name this node (DNS rebinding protection)')
+  }
+  const origin = req.headers.origin
+  if (origin !== undefined && origin !== 'null') {
+    const oh = originHost(origin)
+    if (oh === undefined || !opts.allowedHosts.has(oh)) {
+      return new MeshsigError('FORBIDDEN', 'cross-origin requests are not allowed')
+    }
+  } else if (origin === 'null') {
+    return new MeshsigError('FORBIDDEN', 'cross-origin requests are not allowed')
+  }
+  return undefined
+}
+
+/** Middleware: refuse foreign Host and Origin headers with 403 `FORBIDDEN`. */
+export function hostGuard(opts: ResolvedApiOptions): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    next(refusalOf(req, opts))
+  }
+}
+
+/** Middleware: a POST body must be declared `application/json` (stops form posts from other sites). */
+export function jsonOnly(req: Request, _res: Response, next: NextFunction): void {
+  if (req.method !== 'POST') return next()
+  const type = req.headers['content-type']
+  const length = req.headers['content-length']
+  if (
+    type === undefined &&
+    (length === undefined || length === '0') &&
+    req.headers['transfer-encoding'] === undefined
+  ) {
+    return next()
+  }
+  if (!req.is('application/json')) {
+    return next(new MeshsigError('INVALID_INPUT', 'request body must be JSON (Content-Type: application/json)'))
+  }
+  next()
+}
+
+/** The bearer token of a request, if it carries one. */
+function bearerOf(req: Request): string | undefined {
+  const h = req.headers.authorization
+  if (h === undefined) return undefined
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h)
+  return m?.[1]
+}
+
+/** True when the request carries the node's valid bearer token. */
+export function hasValidToken(req: Request, opts: ResolvedApiOptions): boolean {
+  const presented = bearerOf(req)
+  return opts.token !== undefined && presented !== undefined && apiTokenMatches(opts.token, presented)
+}
+
+/**
+ * True when the caller acts as the node's operator: it reached the node over
+ * loopback (the socket address, never `X-Forwarded-For`) or holds the token.
+ */
+export function isOperator(req: Request, opts: ResolvedApiOptions): boolean {
+  if (opts.requireToken) return hasValidToken(req, opts)
+  return isLoopback(req.socket.remoteAddress) || hasValidToken(req, opts)
+}
+
+/** Middleware for state-changing routes: off loopback, the bearer token is required. */
+export function requireToken(opts: ResolvedApiOptions): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!opts.requireToken || hasValidToken(req, opts)) return next()
+    next(new MeshsigError('UNAUTHORIZED', 'this endpoint changes state: send Authorization: Bearer <token>'))
+  }
+}
