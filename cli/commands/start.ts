@@ -1,0 +1,93 @@
+/**
+ * `meshsig start`: run a mesh node with its HTTP API and WebSocket stream.
+ * Uses the identity in the meshsig home (made on first start if absent),
+ * the embedded defaults, and stops cleanly on SIGINT / SIGTERM.
+ */
+import type { CAC } from 'cac'
+import { listenAddresses, loadConfig, type NodeConfig } from '../../node/config.js'
+import { createIdentity, ensureApiToken, identityExists, loadIdentity } from '../../node/identity/index.js'
+import { MeshNode } from '../../node/mesh-node.js'
+import { serveApi } from '../../api/server.js'
+import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
+import { OK, block, type CommandResult } from '../output.js'
+
+interface StartOptions extends GlobalOptions {
+  readonly port?: string | number
+  readonly host?: string
+  readonly p2pPort?: string | number
+  readonly peer?: string | string[]
+  readonly db?: string
+  readonly name?: string
+}
+
+function peersOf(peer: string | string[] | undefined): string[] | undefined {
+  if (peer === undefined) return undefined
+  return (Array.isArray(peer) ? peer : [peer]).map(String)
+}
+
+/** Start a node and serve until a signal arrives; resolves with the exit result. */
+export async function startCommand(ctx: CliContext, options: StartOptions): Promise<CommandResult> {
+  const config: NodeConfig = loadConfig({
+    home: ctx.home,
+    env: ctx.io.env as NodeJS.ProcessEnv,
+    flags: {
+      port: options.port,
+      host: options.host,
+      p2pPort: options.p2pPort,
+      peers: peersOf(options.peer),
+      db: options.db,
+      name: options.name,
+    },
+  })
+  if (!identityExists(ctx.home)) createIdentity(ctx.home, {})
+  const identity = loadIdentity(ctx.home)
+  const token = ensureApiToken(ctx.home)
+  const node = await MeshNode.create({
+    name: config.name,
+    identity,
+    dbPath: config.db,
+    listen: listenAddresses(config),
+    peers: config.peers,
+    maxSkewMs: config.maxSkewMs,
+  })
+  await node.start()
+  const server = await serveApi(node, config, { token })
+  const info = node.info()
+  const started = block(`${OK} meshsig node ${info.name} is running`, [
+    ['API', server.url],
+    ['Dashboard', server.url + '/'],
+    ['DID', info.did],
+    ['PeerId', info.peerId],
+    ...info.multiaddrs.map((a): [string, string] => ['Mesh', a]),
+  ])
+  ctx.io.stdout((ctx.json ? JSON.stringify({ started: true, url: server.url, ...info }) : started) + '\n')
+  await waitForSignal()
+  await server.close()
+  await node.stop()
+  return { json: { stopped: true }, human: `${OK} stopped` }
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    process.on('SIGINT', done)
+    process.on('SIGTERM', done)
+  })
+}
+
+/** Register `start`. */
+export function registerStart(cli: CAC, rt: CliRuntime): void {
+  cli
+    .command('start', 'Start a mesh node with its API, WebSocket stream and dashboard')
+    .option('--port <port>', 'HTTP API port (default 4888)')
+    .option('--host <host>', 'Address to bind (default 127.0.0.1)')
+    .option('--p2p-port <port>', 'libp2p TCP port; WebSockets uses the next one (default port + 1)')
+    .option('--peer <addr>', 'Peer to join: multiaddr or ws://host:port (repeatable)')
+    .option('--db <file>', 'SQLite database (default ~/.meshsig/meshsig.db)')
+    .option('--name <name>', 'Node name shown to peers (default: host name)')
+    .action((options: StartOptions) => startCommand(rt.context(options), options))
+}
