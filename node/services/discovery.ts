@@ -55,7 +55,10 @@ export class Discovery {
     const matches = this.c.agents
       .discover(q.capability, typeof q.minConfidence === 'number' ? q.minConfidence : 0, 100)
       .filter((a) => a.origin === 'local')
-    const regs = matches.map((a) => this.c.agents.registration(a.did)).filter((r): r is Envelope => r !== undefined)
+    const regs = matches.flatMap((a) => {
+      const reg = this.c.agents.registration(a.did)
+      return reg ? [reg] : []
+    })
     return utf8(JSON.stringify(regs.map((r) => Buffer.from(encodeEnvelope(r)).toString('utf8'))))
   }
 
