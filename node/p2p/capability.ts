@@ -1,0 +1,73 @@
+/**
+ * Capability discovery keys (SPEC §4): a node provides, on the DHT, the CID
+ * v1 (raw codec) of SHA-256(UTF-8("meshsig/capability/v1:" + type)) for each
+ * capability type of its agents.
+ */
+import type { ContentRouting } from '@libp2p/interface'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import * as Digest from 'multiformats/hashes/digest'
+import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
+import { sha256 } from '../core/keys.js'
+import { CAPABILITY_KEY_PREFIX } from './constants.js'
+import { invalidInput, toMeshError } from './p2p-errors.js'
+
+/** Longest capability type accepted (UTF-8 characters). */
+export const MAX_CAPABILITY_TYPE_LENGTH = 200
+
+/** Check a capability type: a non-empty string of at most 200 characters. Throws `INVALID_INPUT`. */
+export function checkCapabilityType(type: unknown): string {
+  if (typeof type !== 'string' || type.length === 0 || type.length > MAX_CAPABILITY_TYPE_LENGTH) {
+    throw invalidInput(`a capability type is a string of 1 to ${MAX_CAPABILITY_TYPE_LENGTH} characters`)
+  }
+  return type
+}
+
+/** The DHT key (CID v1, raw codec, sha2-256) of a capability type. */
+export function capabilityCid(type: string): CID {
+  const digest = sha256(new TextEncoder().encode(CAPABILITY_KEY_PREFIX + checkCapabilityType(type)))
+  return CID.createV1(raw.code, Digest.create(sha256Hasher.code, digest))
+}
+
+/** Announce on the DHT that this node provides `type`. Throws `UNREACHABLE` on timeout. */
+export async function provideCapabilityOn(routing: ContentRouting, type: string, signal: AbortSignal): Promise<void> {
+  const cid = capabilityCid(type)
+  try {
+    await routing.provide(cid, { signal })
+  } catch (err) {
+    throw toMeshError(err, `cannot provide capability '${type}'`, 'UNREACHABLE')
+  }
+}
+
+/** Options of a provider lookup. */
+export interface FindProvidersOptions {
+  /** Stop after this many providers. */
+  readonly limit: number
+  /** PeerId left out of the answer (this node). */
+  readonly self: string
+  /** The caller's signal: its abort is an error. */
+  readonly outer?: AbortSignal
+  /** The deadline: when it fires, the providers found so far are the answer. */
+  readonly deadline: AbortSignal
+}
+
+/** PeerIds providing `type`, up to `limit`, without `self`. */
+export async function findCapabilityProvidersOn(
+  routing: ContentRouting,
+  type: string,
+  options: FindProvidersOptions,
+): Promise<string[]> {
+  const cid = capabilityCid(type)
+  const found = new Set<string>()
+  try {
+    for await (const provider of routing.findProviders(cid, { signal: options.deadline })) {
+      const id = provider.id.toString()
+      if (id !== options.self) found.add(id)
+      if (found.size >= options.limit) break
+    }
+  } catch (err) {
+    if (options.outer?.aborted === true) throw toMeshError(err, 'capability lookup aborted', 'UNREACHABLE')
+    if (!options.deadline.aborted) throw toMeshError(err, `capability lookup of '${type}' failed`, 'PEER_ERROR')
+  }
+  return [...found]
+}

@@ -1,0 +1,151 @@
+/**
+ * The libp2p node meshsig runs (SPEC §4): TCP + WebSockets (or the in-process
+ * memory transport in tests), Noise, Yamux, identify, ping, gossipsub with
+ * StrictSign and a private Kademlia DHT under `/meshsig/kad/1.0.0`. The
+ * reasons for each non-default option sit next to it.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { gossipsub, StrictSign, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
+import type { PeerScoreParams, TopicScoreParams } from '@libp2p/gossipsub/score'
+import { identify, type Identify } from '@libp2p/identify'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import { kadDHT, passthroughMapper, type KadDHT, type KadDHTInit } from '@libp2p/kad-dht'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import type { Libp2pOptions } from 'libp2p'
+import { KEY_LENGTH } from '../core/keys.js'
+import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, KAD_PROTOCOL, MAX_GOSSIP_FRAME_BYTES, TOPICS } from './constants.js'
+import { invalidInput } from './p2p-errors.js'
+import type { MeshP2PInit } from './types.js'
+
+/** The libp2p services of a meshsig node. */
+export interface MeshServices extends Record<string, unknown> {
+  /** Gossipsub router. */
+  pubsub: GossipSub
+  /** Kademlia DHT (capability providers). */
+  dht: KadDHT
+  /** Identify (needed by gossipsub and the DHT). */
+  identify: Identify
+  /** Ping (needed by the DHT and the connection monitor). */
+  ping: Ping
+}
+
+/** The libp2p private key made from a node's 32-byte Ed25519 seed. */
+export async function privateKeyFromSeed(seed: Uint8Array): Promise<PrivateKey> {
+  if (!(seed instanceof Uint8Array) || seed.length !== KEY_LENGTH) {
+    throw invalidInput(`a node seed is ${KEY_LENGTH} bytes`)
+  }
+  return generateKeyPairFromSeed('Ed25519', seed)
+}
+
+/**
+ * Peer score of one meshsig topic. A rejected message costs its deliverer
+ * (P4, quadratic in the count, decaying ~10 %/s): one is a visible penalty,
+ * a handful in quick succession sinks the peer below the graylist threshold.
+ * Mesh-delivery quotas (P3, P3b) are off: meshsig topics are quiet, and a
+ * quiet honest neighbour must not be punished for having nothing to say.
+ */
+const TOPIC_SCORE: Partial<TopicScoreParams> = {
+  topicWeight: 1,
+  timeInMeshWeight: 0.01,
+  timeInMeshQuantum: 1000,
+  timeInMeshCap: 300,
+  firstMessageDeliveriesWeight: 1,
+  firstMessageDeliveriesDecay: 0.9,
+  firstMessageDeliveriesCap: 50,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -5,
+  invalidMessageDeliveriesDecay: 0.9,
+}
+
+function scoreParams(): Partial<PeerScoreParams> {
+  return {
+    topics: Object.fromEntries(TOPICS.map((topic) => [topic, TOPIC_SCORE])) as PeerScoreParams['topics'],
+    // Several nodes of one operator on one host (or a dev mesh) share loopback.
+    IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']),
+  }
+}
+
+/** Gossipsub options; see docs in the file header of each choice. */
+export function gossipOptions(init: Pick<MeshP2PInit, 'heartbeatInterval'>): Partial<GossipsubOpts> {
+  return {
+    globalSignaturePolicy: StrictSign,
+    // A lone node (or one whose peers have not subscribed yet) may publish: the
+    // message is stored locally and reaches others through sync.
+    allowPublishToZeroTopicPeers: true,
+    ignoreDuplicatePublishError: true,
+    emitSelf: false,
+    // Flood own messages to every peer (not only the mesh): lowest latency,
+    // and a line topology works from the first heartbeat.
+    floodPublish: true,
+    fallbackToFloodsub: false,
+    allowedTopics: [...TOPICS],
+    heartbeatInterval: init.heartbeatInterval ?? 1000,
+    maxInboundDataLength: MAX_GOSSIP_FRAME_BYTES,
+    scoreParams: scoreParams(),
+  }
+}
+
+/** DHT options: a private LAN-style DHT that keeps loopback and private addresses. */
+export function dhtOptions(init: Pick<MeshP2PInit, 'dhtQuerySelfInterval'>): KadDHTInit {
+  const interval = init.dhtQuerySelfInterval
+  return {
+    protocol: KAD_PROTOCOL,
+    // Every meshsig node is a DHT server: the mesh is small and dialable.
+    clientMode: false,
+    // The default mapper drops private addresses, which empties a loopback or
+    // LAN mesh's routing table; meshsig meshes are private, so keep them all.
+    peerInfoMapper: passthroughMapper,
+    // Do not park queries until the routing table has a peer: a lone node's
+    // provide stores locally and returns (it is re-announced when peers come),
+    // and a lookup of an unknown PeerId fails fast instead of hanging.
+    allowQueryWithZeroPeers: true,
+    ...(interval === undefined
+      ? {}
+      : { querySelfInterval: interval, initialQuerySelfInterval: Math.min(interval, 1000) }),
+  }
+}
+
+async function transports(kind: MeshP2PInit['transports']): Promise<NonNullable<Libp2pOptions['transports']>> {
+  if (kind === 'memory') {
+    // A devDependency: loaded only when a test asks for it.
+    const { memory } = await import('@libp2p/memory')
+    return [memory()]
+  }
+  if (kind !== undefined && kind !== 'tcp+ws') throw invalidInput(`unknown transports: ${String(kind)}`)
+  return [tcp(), webSockets()]
+}
+
+function gater(init: MeshP2PInit): ConnectionGater {
+  const deny = init.denyDialPeer
+  if (deny === undefined) return {}
+  return { denyDialPeer: (peerId) => deny(peerId.toString()) }
+}
+
+/** Full libp2p options of a meshsig node (not started). */
+export async function libp2pOptions(init: MeshP2PInit, privateKey: PrivateKey): Promise<Libp2pOptions<MeshServices>> {
+  return {
+    privateKey,
+    start: false,
+    addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN)] },
+    transports: await transports(init.transports),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: gater(init),
+    connectionManager: {
+      // Allow-listed ranges are never rate-limited nor pruned.
+      allow: [...(init.allow ?? [])],
+      dialTimeout: DEFAULT_DIAL_TIMEOUT_MS,
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub(gossipOptions(init)),
+      dht: kadDHT(dhtOptions(init)),
+    },
+  }
+}

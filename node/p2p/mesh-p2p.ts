@@ -1,0 +1,280 @@
+/**
+ * `createMeshP2P`: a meshsig node on the libp2p mesh. It composes the libp2p
+ * node (libp2p-config), gossip wiring (gossip), request-response protocols
+ * (request-response, sync), capability discovery (capability) and the
+ * bootstrap redialler (bootstrap-keeper) behind the `MeshP2P` interface.
+ */
+import type { Libp2p } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createLibp2p } from 'libp2p'
+import { MeshsigError } from '../core/errors.js'
+import { BootstrapKeeper } from './bootstrap-keeper.js'
+import { checkCapabilityType, findCapabilityProvidersOn, provideCapabilityOn } from './capability.js'
+import {
+  BOOTSTRAP_TAG,
+  DEFAULT_DHT_TIMEOUT_MS,
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_SYNC_TIMEOUT_MS,
+  KAD_PROTOCOL,
+  SYNC_PROTOCOL,
+  type Topic,
+} from './constants.js'
+import { attachGossip, meshPeersOf, publishTo, scoreOf, subscribeAll } from './gossip.js'
+import { libp2pOptions, privateKeyFromSeed, type MeshServices } from './libp2p-config.js'
+import { asError, invalidInput, toMeshError } from './p2p-errors.js'
+import { DEFAULT_EXCHANGE_LIMITS, deadline, exchange, handleStreaming } from './request-response.js'
+import { isSeedUrl, resolveSeedAddress } from './seed-address.js'
+import { decodeSyncRequest, encodeSyncRequest } from './sync.js'
+import type {
+  MeshCallOptions,
+  MeshP2P,
+  MeshP2PEvents,
+  MeshP2PInit,
+  PeerInfo,
+  ProtocolHandler,
+  SyncRequest,
+} from './types.js'
+
+/** Delay between a new peer connecting and re-announcing this node's capabilities (ms). */
+const REPROVIDE_DEBOUNCE_MS = 1_000
+const RESERVED_PROTOCOLS = new Set([KAD_PROTOCOL, SYNC_PROTOCOL])
+
+function checkInit(init: MeshP2PInit): void {
+  if (typeof init !== 'object' || init === null) throw invalidInput('MeshP2PInit is required')
+  for (const name of ['validate', 'onMessage', 'syncProvider'] as const) {
+    if (typeof init[name] !== 'function') throw invalidInput(`MeshP2PInit.${name} must be a function`)
+  }
+}
+
+function parseAddr(addr: string): Multiaddr {
+  try {
+    return multiaddr(addr)
+  } catch {
+    throw invalidInput(`not a multiaddr: ${String(addr).slice(0, 120)}`)
+  }
+}
+
+/**
+ * Build a mesh node from its seed and callbacks (not started). Throws
+ * `INVALID_INPUT` for a bad seed, listen address or missing callback.
+ */
+export async function createMeshP2P(init: MeshP2PInit): Promise<MeshP2P> {
+  checkInit(init)
+  const privateKey = await privateKeyFromSeed(init.seed)
+  let libp2p: Libp2p<MeshServices>
+  try {
+    libp2p = await createLibp2p(await libp2pOptions(init, privateKey))
+  } catch (err) {
+    throw toMeshError(err, 'cannot create the libp2p node', 'INVALID_INPUT')
+  }
+  return new MeshP2PNode(libp2p, init)
+}
+
+class MeshP2PNode implements MeshP2P {
+  readonly peerId: string
+  private readonly emitter = new EventTarget()
+  readonly events: MeshP2PEvents = this.emitter as unknown as MeshP2PEvents
+  private readonly keeper: BootstrapKeeper
+  private readonly provided = new Set<string>()
+  private reprovideTimer: NodeJS.Timeout | undefined
+  private state: 'new' | 'started' | 'stopped' = 'new'
+
+  constructor(
+    private readonly libp2p: Libp2p<MeshServices>,
+    private readonly init: MeshP2PInit,
+  ) {
+    this.peerId = libp2p.peerId.toString()
+    attachGossip(libp2p.services.pubsub, init)
+    this.keeper = new BootstrapKeeper(
+      {
+        dial: (addr) => this.dialOnce(addr, {}),
+        isConnected: (peerId) => this.isConnected(peerId),
+        onBootstrapPeer: (peerId) => this.protect(peerId),
+        onError: (err) => this.report(err),
+      },
+      { entries: init.bootstrap ?? [] },
+    )
+    libp2p.addEventListener('peer:connect', (event) => this.onPeerConnect(event.detail.toString()))
+    libp2p.addEventListener('peer:disconnect', (event) => this.onPeerDisconnect(event.detail.toString()))
+  }
+
+  multiaddrs(): string[] {
+    return this.libp2p.getMultiaddrs().map((ma) => ma.toString())
+  }
+
+  async start(): Promise<void> {
+    if (this.state === 'started') return
+    const provider = this.init.syncProvider
+    await handleStreaming(this.libp2p, SYNC_PROTOCOL, (req, from) => provider(decodeSyncRequest(req), from))
+    try {
+      await this.libp2p.start()
+    } catch (err) {
+      throw toMeshError(err, 'cannot start the libp2p node', 'INVALID_INPUT')
+    }
+    subscribeAll(this.libp2p.services.pubsub)
+    this.state = 'started'
+    await this.keeper.start()
+  }
+
+  async stop(): Promise<void> {
+    if (this.state !== 'started') return
+    this.state = 'stopped'
+    this.keeper.stop()
+    clearTimeout(this.reprovideTimer)
+    await this.libp2p.stop()
+  }
+
+  publish(topic: Topic, data: Uint8Array): Promise<{ recipients: number }> {
+    this.assertStarted()
+    return publishTo(this.libp2p.services.pubsub, topic, data)
+  }
+
+  async dial(addr: string, options: MeshCallOptions = {}): Promise<string> {
+    this.assertStarted()
+    if (typeof addr !== 'string' || addr.length === 0) throw invalidInput('dial needs a multiaddr, PeerId or seed URL')
+    if (!isSeedUrl(addr)) return this.dialOnce(addr, options)
+    const addrs = await resolveSeedAddress(addr, { signal: options.signal })
+    let last: unknown
+    for (const candidate of addrs) {
+      try {
+        return await this.dialOnce(candidate, options)
+      } catch (err) {
+        last = err
+      }
+    }
+    throw toMeshError(last, `cannot dial seed ${addr}`, 'UNREACHABLE')
+  }
+
+  peers(): PeerInfo[] {
+    const byPeer = new Map<string, { addrs: string[]; direction?: string }>()
+    for (const conn of this.libp2p.getConnections()) {
+      const id = conn.remotePeer.toString()
+      const entry = byPeer.get(id) ?? { addrs: [], direction: conn.direction }
+      entry.addrs.push(conn.remoteAddr.toString())
+      byPeer.set(id, entry)
+    }
+    return [...byPeer].map(([peerId, entry]) => ({ peerId, ...entry }))
+  }
+
+  subscribers(topic: Topic): string[] {
+    return this.libp2p.services.pubsub.getSubscribers(topic).map((id) => id.toString())
+  }
+
+  meshPeers(topic: Topic): string[] {
+    return meshPeersOf(this.libp2p.services.pubsub, topic)
+  }
+
+  peerScore(peerId: string): number {
+    return scoreOf(this.libp2p.services.pubsub, peerId)
+  }
+
+  async sync(peerId: string, request: SyncRequest, options: MeshCallOptions = {}): Promise<Uint8Array[]> {
+    this.assertStarted()
+    const limits = { ...DEFAULT_EXCHANGE_LIMITS, timeoutMs: options.timeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS }
+    return exchange(this.libp2p, peerId, SYNC_PROTOCOL, encodeSyncRequest(request), limits, options.signal)
+  }
+
+  async provideCapability(type: string, options: MeshCallOptions = {}): Promise<void> {
+    this.assertStarted()
+    this.provided.add(checkCapabilityType(type))
+    const signal = deadline(options.timeoutMs ?? DEFAULT_DHT_TIMEOUT_MS, options.signal)
+    await provideCapabilityOn(this.libp2p.contentRouting, type, signal)
+  }
+
+  async findCapabilityProviders(type: string, options: MeshCallOptions & { limit?: number } = {}): Promise<string[]> {
+    this.assertStarted()
+    checkCapabilityType(type)
+    const limit = options.limit ?? 20
+    if (!Number.isSafeInteger(limit) || limit < 1) throw invalidInput('limit must be a positive integer')
+    return findCapabilityProvidersOn(this.libp2p.contentRouting, type, {
+      limit,
+      self: this.peerId,
+      outer: options.signal,
+      deadline: deadline(options.timeoutMs ?? DEFAULT_DHT_TIMEOUT_MS, options.signal),
+    })
+  }
+
+  async registerProtocol(protocol: string, handler: ProtocolHandler): Promise<void> {
+    if (typeof protocol !== 'string' || !protocol.startsWith('/') || RESERVED_PROTOCOLS.has(protocol)) {
+      throw invalidInput(`not a usable protocol id: ${String(protocol).slice(0, 80)}`)
+    }
+    if (typeof handler !== 'function') throw invalidInput('a protocol handler must be a function')
+    await handleStreaming(this.libp2p, protocol, async (req, from) => [await handler(req, from)])
+  }
+
+  async request(peerId: string, protocol: string, data: Uint8Array, options: MeshCallOptions = {}) {
+    this.assertStarted()
+    const limits = { ...DEFAULT_EXCHANGE_LIMITS, maxItems: 1, timeoutMs: options.timeoutMs ?? 15_000 }
+    const items = await exchange(this.libp2p, peerId, protocol, data, limits, options.signal)
+    const [answer] = items
+    if (answer === undefined) throw new MeshsigError('PEER_ERROR', `peer ${peerId} sent no answer on ${protocol}`)
+    return answer
+  }
+
+  private assertStarted(): void {
+    if (this.state !== 'started') throw new MeshsigError('INTERNAL', 'the mesh node is not started')
+  }
+
+  private async dialOnce(addr: string, options: MeshCallOptions): Promise<string> {
+    const target = addr.startsWith('/') ? parseAddr(addr) : parsePeerId(addr)
+    const signal = deadline(options.timeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, options.signal)
+    try {
+      const connection = await this.libp2p.dial(target, { signal })
+      return connection.remotePeer.toString()
+    } catch (err) {
+      throw toMeshError(err, `cannot dial ${addr}`, 'UNREACHABLE')
+    }
+  }
+
+  private isConnected(peerId: string): boolean {
+    return this.libp2p.getConnections().some((conn) => conn.remotePeer.toString() === peerId)
+  }
+
+  private protect(peerId: string): void {
+    const tags = { [BOOTSTRAP_TAG]: { value: 100 } }
+    this.libp2p.peerStore.merge(peerIdFromString(peerId), { tags }).catch((err) => this.report(err))
+  }
+
+  private onPeerConnect(peerId: string): void {
+    this.emitter.dispatchEvent(new CustomEvent('peer:connect', { detail: { peerId } }))
+    if (this.provided.size === 0 || this.state !== 'started' || this.reprovideTimer !== undefined) return
+    this.reprovideTimer = setTimeout(() => {
+      this.reprovideTimer = undefined
+      void this.reprovideAll()
+    }, REPROVIDE_DEBOUNCE_MS)
+    this.reprovideTimer.unref()
+  }
+
+  private onPeerDisconnect(peerId: string): void {
+    this.emitter.dispatchEvent(new CustomEvent('peer:disconnect', { detail: { peerId } }))
+    this.keeper.peerDisconnected(peerId)
+  }
+
+  private async reprovideAll(): Promise<void> {
+    for (const type of this.provided) {
+      if (this.state !== 'started') return
+      try {
+        await provideCapabilityOn(this.libp2p.contentRouting, type, deadline(DEFAULT_DHT_TIMEOUT_MS))
+      } catch (err) {
+        this.report(err)
+      }
+    }
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.init.onError?.(asError(err))
+    } catch {
+      // an onError that throws has nowhere left to report to
+    }
+  }
+}
+
+function parsePeerId(text: string) {
+  try {
+    return peerIdFromString(text)
+  } catch {
+    throw invalidInput(`not a multiaddr or PeerId: ${text.slice(0, 120)}`)
+  }
+}

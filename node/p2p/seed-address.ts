@@ -1,0 +1,98 @@
+/**
+ * The seed form of `--peer` (SPEC §4): `ws://host:port` names a running
+ * meshsig node by its HTTP address; its `/health` endpoint reports its PeerId
+ * and multiaddrs, which this module turns into dialable `/p2p/` multiaddrs.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { MeshsigError } from '../core/errors.js'
+import { invalidInput } from './p2p-errors.js'
+
+/** Default deadline of the `/health` request (ms). */
+export const SEED_RESOLVE_TIMEOUT_MS = 5_000
+const MAX_HEALTH_BYTES = 64 * 1024
+
+/** True when `peer` is a seed URL (`ws://`, `wss://`, `http://`, `https://`) rather than a multiaddr. */
+export function isSeedUrl(peer: string): boolean {
+  return /^(wss?|https?):\/\//i.test(peer)
+}
+
+function healthUrl(seed: string): URL {
+  let url: URL
+  try {
+    url = new URL(seed)
+  } catch {
+    throw invalidInput(`not a seed address: ${seed.slice(0, 120)}`)
+  }
+  if (!/^(wss?|https?):$/.test(url.protocol) || url.hostname === '') {
+    throw invalidInput(`a seed address is ws://host:port: ${seed.slice(0, 120)}`)
+  }
+  const scheme = url.protocol === 'wss:' || url.protocol === 'https:' ? 'https:' : 'http:'
+  return new URL(`${scheme}//${url.host}/health`)
+}
+
+async function fetchHealth(url: URL, signal: AbortSignal): Promise<unknown> {
+  let response: Response
+  try {
+    response = await fetch(url, { signal, headers: { accept: 'application/json' }, redirect: 'error' })
+  } catch (err) {
+    throw new MeshsigError('UNREACHABLE', `seed ${url.host} is unreachable: ${(err as Error).message}`)
+  }
+  if (!response.ok) throw new MeshsigError('PEER_ERROR', `seed ${url.host} answered HTTP ${response.status}`)
+  const text = await response.text()
+  if (text.length > MAX_HEALTH_BYTES) throw new MeshsigError('PEER_ERROR', `seed ${url.host} health is too large`)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new MeshsigError('PEER_ERROR', `seed ${url.host} health is not JSON`)
+  }
+}
+
+function isPeerId(value: unknown): value is string {
+  if (typeof value !== 'string') return false
+  try {
+    peerIdFromString(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Keep the well-formed multiaddrs of a health report and make each end in `/p2p/<peerId>`. */
+export function dialableAddresses(peerId: string, addrs: readonly unknown[]): string[] {
+  const out: string[] = []
+  for (const addr of addrs) {
+    if (typeof addr !== 'string') continue
+    try {
+      const ma = multiaddr(addr)
+      const text = ma.toString()
+      if (text.includes('/p2p/')) {
+        if (text.endsWith(`/p2p/${peerId}`)) out.push(text)
+      } else {
+        out.push(`${text}/p2p/${peerId}`)
+      }
+    } catch {
+      // skip what is not a multiaddr
+    }
+  }
+  return out
+}
+
+/**
+ * Resolve `ws://host:port` (or http/https/wss) to the node's multiaddrs with
+ * `/p2p/`, read from `http://host:port/health` (`{peerId, multiaddrs}`).
+ * Throws `INVALID_INPUT` for a malformed address, `UNREACHABLE` when the seed
+ * does not answer, `PEER_ERROR` when its answer is unusable.
+ */
+export async function resolveSeedAddress(seed: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
+  const url = healthUrl(seed)
+  const timeout = AbortSignal.timeout(SEED_RESOLVE_TIMEOUT_MS)
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
+  const health = (await fetchHealth(url, signal)) as { peerId?: unknown; multiaddrs?: unknown }
+  if (typeof health !== 'object' || health === null || !isPeerId(health.peerId)) {
+    throw new MeshsigError('PEER_ERROR', `seed ${url.host} health has no valid peerId`)
+  }
+  const addrs = Array.isArray(health.multiaddrs) ? dialableAddresses(health.peerId, health.multiaddrs) : []
+  if (addrs.length === 0) throw new MeshsigError('PEER_ERROR', `seed ${url.host} reports no usable multiaddr`)
+  return addrs
+}
