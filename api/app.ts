@@ -7,46 +7,102 @@
 import express, { type Express } from 'express'
 import type { MeshNode } from '../node/mesh-node.js'
 import { errorMiddleware, notFound } from './errors.js'
+import { ApiMetrics } from './metrics.js'
 import { resolveApiOptions, type ApiOptions, type ResolvedApiOptions } from './options.js'
 import { rateLimiter } from './rate-limit.js'
-import { hostGuard, jsonOnly } from './security.js'
+import { agentRoutes } from './routes/agent-routes.js'
+import { meshRoutes } from './routes/mesh-routes.js'
+import { messageRoutes } from './routes/message-routes.js'
 import { readRoutes } from './routes/read-routes.js'
+import { hostGuard, jsonOnly } from './security.js'
+import { inlineVerifier, type SignatureVerifier } from './verifier.js'
+import { createVerifyPool } from './verify-pool.js'
 
-/** The part of a MeshNode the API uses. */
-export type ApiNode = Pick<MeshNode, 'info'>
+/** The part of a MeshNode the API uses: its service interface. */
+export type ApiNode = Pick<
+  MeshNode,
+  | 'info'
+  | 'stats'
+  | 'snapshot'
+  | 'agents'
+  | 'events'
+  | 'registerAgent'
+  | 'registerExternalAgent'
+  | 'rotateAgent'
+  | 'revokeAgent'
+  | 'revoked'
+  | 'sendMessage'
+  | 'checkEnvelope'
+  | 'signerKey'
+  | 'listMessages'
+  | 'connections'
+  | 'handshake'
+  | 'discoverNetwork'
+  | 'connectPeer'
+  | 'peers'
+  | 'auditExport'
+>
 
 /** What every route module receives. */
 export interface RouteContext {
   readonly node: ApiNode
   readonly opts: ResolvedApiOptions
+  readonly verifier: SignatureVerifier
+  readonly metrics: ApiMetrics
 }
 
 /** An API app with its resolved options and a way to release what it holds. */
 export interface Api {
   readonly app: Express
   readonly options: ResolvedApiOptions
-  /** Stop background work (verification workers, metric collectors). */
+  readonly metrics: ApiMetrics
+  /** Tell the metrics how many WebSocket clients are connected. */
+  countStreamClients(read: () => number): void
+  /** Stop background work (verification workers, event subscription). */
   close(): Promise<void>
 }
 
 /** Build the API for `node`. Throws `INVALID_INPUT` for an unsafe combination of options. */
 export function createApi(node: ApiNode, options: ApiOptions): Api {
   const opts = resolveApiOptions(options)
+  let streamClients = (): number => 0
+  const metrics = new ApiMetrics({
+    peers: () => node.peers().length,
+    agents: () => node.stats().agents,
+    auditEntries: () => node.stats().auditEntries,
+    wsClients: () => streamClients(),
+  })
+  const unsubscribe = node.events.subscribe((e) => metrics.observe(e))
+  const verifier = opts.verifyWorkers > 0 ? createVerifyPool(opts.verifyWorkers) : inlineVerifier
+  const ctx: RouteContext = { node, opts, verifier, metrics }
   const app = express()
   app.disable('x-powered-by')
   app.disable('etag')
   app.set('trust proxy', opts.trustProxy.length > 0 ? [...opts.trustProxy] : false)
-  app.set('json spaces', 0)
+  app.use(metrics.middleware())
   app.use(hostGuard(opts))
-  const limiter = rateLimiter(opts)
+  const limiter = rateLimiter(opts, () => metrics.rateLimited())
   if (limiter) app.use(limiter)
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.render())
+  })
   app.use(jsonOnly)
   app.use(express.json({ limit: opts.bodyLimit, strict: true }))
-  const ctx: RouteContext = { node, opts }
-  app.use(readRoutes(ctx))
+  app.use(readRoutes(ctx), messageRoutes(ctx), agentRoutes(ctx), meshRoutes(ctx))
   app.use(notFound)
-  app.use(errorMiddleware(opts.bodyLimit, (err) => reportInternal(err)))
-  return { app, options: opts, close: async () => undefined }
+  app.use(errorMiddleware(opts.bodyLimit, reportInternal))
+  return {
+    app,
+    options: opts,
+    metrics,
+    countStreamClients: (read) => {
+      streamClients = read
+    },
+    close: async () => {
+      unsubscribe()
+      await verifier.close()
+    },
+  }
 }
 
 function reportInternal(err: unknown): void {

@@ -10,6 +10,7 @@ import { MeshsigError } from '../node/core/errors.js'
 import type { MeshNode } from '../node/mesh-node.js'
 import { createApi } from './app.js'
 import { apiOptionsFromConfig, type ApiOptions } from './options.js'
+import { attachEventStream } from './ws-stream.js'
 
 /** Extra settings of `serveApi` beyond the node configuration. */
 export interface ServeOptions {
@@ -64,9 +65,12 @@ export async function serveApi(node: MeshNode, config: NodeConfig, opts: ServeOp
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
     throw new MeshsigError('INVALID_INPUT', `cannot listen on ${config.host}:${config.port}: ${reason}`)
   }
+  const stream = attachEventStream(server, node, api.options)
+  api.countStreamClients(() => stream.clients())
   return {
     url: urlOf(server, config.host),
     close: async () => {
+      await stream.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import {
   DEFAULT_MAX_SKEW_MS,
+  acceptEnvelope,
   decodeEnvelope,
   didKeyFromPublicKey,
   encodeEnvelope,
@@ -13,7 +14,9 @@ import {
   type Capability,
   type Envelope,
   type IcpEnvelope,
+  type KeyPair,
   type RegEnvelope,
+  type RevEnvelope,
   type Verdict,
 } from './core/index.js'
 import { AuditLog } from './audit/audit-log.js'
@@ -29,6 +32,19 @@ import { applySnapshot, registrySnapshot, type SyncResult } from './services/syn
 import { Discovery, type NetworkDiscovery } from './services/discovery.js'
 import { PeerDialer } from './services/peer-dialer.js'
 import { betaTrust } from './services/trust.js'
+import { KeyPairCache } from './services/key-cache.js'
+import { KeyService, signerKey, type RevokeInput, type RotateInput, type Rotation, type SignerKey } from './services/key-service.js'
+import { HandshakeService, type HandshakeInput } from './services/handshake-service.js'
+import {
+  ReportService,
+  type AuditExport,
+  type ConnectionView,
+  type MessageView,
+  type NodeSnapshot,
+  type NodeStats,
+  type RevokedView,
+} from './services/report-service.js'
+import type { MessageQuery } from './store/index.js'
 
 /** How to make a node. */
 export interface MeshNodeInit {
@@ -90,6 +106,10 @@ export class MeshNode {
   private readonly clock: () => number
   private startedAt = 0
   private p2pNode: MeshP2P | undefined
+  private readonly keyCache = new KeyPairCache()
+  private readonly keyService: KeyService
+  private readonly handshakes: HandshakeService
+  private readonly reports: ReportService
 
   private constructor(private readonly init: MeshNodeInit) {
     this.clock = init.clock ?? Date.now
@@ -122,9 +142,34 @@ export class MeshNode {
       clock: this.clock,
       random,
       custodiedSeed: (did) => this.agents.custodiedSeed(did),
+      keyPair: (seed) => this.keyCache.get(seed),
     })
     this.discovery = new Discovery({ agents: this.agents, ingest: this.ingestor, p2p: () => this.p2p })
     this.dialer = new PeerDialer(() => this.p2p, (err) => this.onError(err))
+    const base = { store: this.store, clock: this.clock, random }
+    this.keyService = new KeyService({
+      ...base,
+      ingest: this.ingestor,
+      keys: this.keyCache,
+      nodeDid: () => this.did,
+      nodeKey: () => init.identity.keyPair,
+    })
+    this.handshakes = new HandshakeService({
+      ...base,
+      audit,
+      events: this.events,
+      maxSkewMs: init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
+      custodiedKey: (did) => this.custodiedKey(did),
+      p2p: () => this.p2p,
+      syncFrom: (peerId) => this.syncFrom(peerId),
+    })
+    this.reports = new ReportService({
+      ...base,
+      agents: this.agents,
+      peerCount: () => this.p2p.peers().length,
+      uptime: () => this.info().uptime,
+      node: () => ({ did: this.did, name: this.name, publicKey: init.identity.keyState.key, peerId: this.p2p.peerId }),
+    })
   }
 
   /** Make a node (opens the store; the mesh starts with `start`). */
@@ -157,6 +202,7 @@ export class MeshNode {
     this.p2p.events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
     this.p2p.events.addEventListener('peer:disconnect', (e) => this.onPeerDisconnect(e.detail.peerId))
     await this.discovery.register()
+    await this.handshakes.register()
     await this.p2p.start()
     for (const seed of (this.init.peers ?? []).filter((p) => !p.startsWith('/'))) this.dialer.keep(seed)
     for (const cap of this.localCapabilities()) void this.p2p.provideCapability(cap).catch((e) => this.onError(e))
@@ -282,6 +328,80 @@ export class MeshNode {
       multiaddrs: this.p2p.multiaddrs(),
       uptime: Math.max(0, Math.round((this.clock() - this.startedAt) / 1000)),
     }
+  }
+
+  /** Network statistics (`GET /stats`). */
+  stats(): NodeStats {
+    return this.reports.stats()
+  }
+
+  /** The whole network state as this node sees it (`GET /snapshot`, first WebSocket event). */
+  snapshot(recent = 50): NodeSnapshot<NodeInfo, { peerId: string; addrs: string[] }> {
+    return {
+      node: this.info(),
+      stats: this.stats(),
+      agents: this.agents.list(),
+      connections: this.reports.connections(recent),
+      messages: this.reports.messages({ limit: recent }),
+      peers: this.peers(),
+      revoked: this.reports.revoked(),
+    }
+  }
+
+  /** Stored messages, newest first. */
+  listMessages(query: MessageQuery = {}): MessageView[] {
+    return this.reports.messages(query)
+  }
+
+  /** Verified connections (handshakes), newest first. */
+  connections(limit?: number): ConnectionView[] {
+    return this.reports.connections(limit)
+  }
+
+  /** The revocation list. */
+  revoked(): RevokedView[] {
+    return this.reports.revoked()
+  }
+
+  /** Everything the store holds, for compliance export. */
+  auditExport(): AuditExport {
+    return this.reports.auditExport()
+  }
+
+  /** The key that currently checks a signer's signatures (key event log first). */
+  signerKey(identifier: string): SignerKey {
+    return signerKey(this.store, identifier)
+  }
+
+  /** Run the acceptance rules on an envelope without storing it (freshness and duplicates aside). */
+  checkEnvelope(envelope: unknown): Verdict {
+    const ctx = { ...this.ingestor.context(), hasEnvelope: () => false, nonceSeen: () => false }
+    return acceptEnvelope(envelope, ctx, { fresh: false })
+  }
+
+  /** Mutual challenge-response between two agents; stores the connection on both nodes. */
+  handshake(input: HandshakeInput): Promise<ConnectionView> {
+    return this.handshakes.initiate(input)
+  }
+
+  /** Rotate an agent's key (proof required) and gossip the rotation. */
+  async rotateAgent(input: RotateInput): Promise<Rotation> {
+    const rotation = this.keyService.rotate(input)
+    await this.publish([rotation.envelope])
+    return rotation
+  }
+
+  /** Revoke a DID (proof required) and gossip the revocation; final. */
+  async revokeAgent(input: RevokeInput): Promise<RevEnvelope> {
+    const rev = this.keyService.revoke(input)
+    await this.publish([rev])
+    return rev
+  }
+
+  /** The custodied key pair of an agent this node registered (cached). */
+  private custodiedKey(did: string): KeyPair | undefined {
+    const seed = this.agents.custodiedSeed(did)
+    return seed === undefined ? undefined : this.keyCache.get(seed)
   }
 
   /** The underlying mesh (for tests and diagnostics). */

@@ -42,6 +42,8 @@ export interface MessageServiceComponents {
   readonly clock: () => number
   readonly random: (n: number) => Uint8Array
   readonly custodiedSeed: (did: string) => Uint8Array | undefined
+  /** Builds the key pair of a custodied seed (a cache avoids rebuilding KeyObjects). */
+  readonly keyPair?: (seed: Uint8Array) => KeyPair
 }
 
 /** Builds (when asked), checks and stores outgoing messages. */
@@ -78,6 +80,6 @@ export class MessageService {
         did: from,
       })
     }
-    return keyPairFromSeed(seed)
+    return (this.c.keyPair ?? keyPairFromSeed)(seed)
   }
 }

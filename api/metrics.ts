@@ -1,0 +1,145 @@
+/**
+ * Prometheus metrics (`GET /metrics`, text format) on a registry of the API's
+ * own: HTTP requests by route and status, signatures verified and rejected
+ * (by code), gossip in and out, peers, agents, audit log size, WebSocket
+ * clients, plus the process metrics of prom-client.
+ */
+import type { NextFunction, Request, Response } from 'express'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { NodeEvent } from '../node/events.js'
+
+/** What the gauges read when scraped. */
+export interface MetricSources {
+  peers(): number
+  agents(): number
+  auditEntries(): number
+  wsClients(): number
+}
+
+const LOCAL_SOURCES = new Set(['api', 'local'])
+
+/** The API's metrics. */
+export class ApiMetrics {
+  /** The registry `/metrics` renders. */
+  readonly registry = new Registry()
+  private readonly requests: Counter<'method' | 'route' | 'status'>
+  private readonly duration: Histogram<'route'>
+  private readonly verified: Counter
+  private readonly rejected: Counter<'code'>
+  private readonly gossip: Counter<'direction' | 'type'>
+  private readonly limited: Counter
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry]
+    this.requests = new Counter({
+      name: 'meshsig_http_requests_total',
+      help: 'HTTP requests answered',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    })
+    this.duration = new Histogram({
+      name: 'meshsig_http_request_duration_seconds',
+      help: 'Time to answer HTTP requests',
+      labelNames: ['route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    })
+    this.verified = new Counter({
+      name: 'meshsig_signatures_verified_total',
+      help: 'Signatures and envelopes that verified',
+      registers,
+    })
+    this.rejected = new Counter({
+      name: 'meshsig_signatures_rejected_total',
+      help: 'Signatures and envelopes rejected, by error code',
+      labelNames: ['code'],
+      registers,
+    })
+    this.gossip = new Counter({
+      name: 'meshsig_gossip_envelopes_total',
+      help: 'Envelopes accepted from gossip (in) and published by this node (out)',
+      labelNames: ['direction', 'type'],
+      registers,
+    })
+    this.limited = new Counter({
+      name: 'meshsig_http_rate_limited_total',
+      help: 'Requests refused by the rate limit',
+      registers,
+    })
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read())
+        },
+      })
+    }
+    gauge('meshsig_peers', 'Connected mesh peers', sources.peers)
+    gauge('meshsig_agents', 'Agents known to this node', sources.agents)
+    gauge('meshsig_audit_entries', 'Entries in the audit log', sources.auditEntries)
+    gauge('meshsig_websocket_clients', 'Open WebSocket event stream clients', sources.wsClients)
+    collectDefaultMetrics({ register: this.registry, prefix: 'meshsig_' })
+  }
+
+  /** Middleware timing every request and counting it by route template and status. */
+  middleware(): (req: Request, res: Response, next: NextFunction) => void {
+    return (req, res, next) => {
+      const start = process.hrtime.bigint()
+      res.once('finish', () => {
+        const route = req.route ? String((req.route as { path?: unknown }).path) : 'unmatched'
+        this.requests.inc({ method: req.method, route, status: String(res.statusCode) })
+        this.duration.observe({ route }, Number(process.hrtime.bigint() - start) / 1e9)
+      })
+      next()
+    }
+  }
+
+  /** Count one verified signature. */
+  signatureVerified(): void {
+    this.verified.inc()
+  }
+
+  /** Count one rejected signature or envelope. */
+  signatureRejected(code: string): void {
+    this.rejected.inc({ code })
+  }
+
+  /** Count one request refused by the rate limit. */
+  rateLimited(): void {
+    this.limited.inc()
+  }
+
+  /** Count what the node's events say: verified and rejected envelopes, gossip in and out. */
+  observe(event: NodeEvent): void {
+    const source = typeof event.data.source === 'string' ? event.data.source : undefined
+    switch (event.type) {
+      case 'message:signed':
+      case 'message:received':
+      case 'agent:registered':
+        this.verified.inc()
+        this.countGossip(source, event.type === 'agent:registered' ? 'reg' : 'msg')
+        return
+      case 'agent:rotated':
+      case 'agent:revoked':
+        this.verified.inc()
+        return
+      case 'message:rejected':
+        this.rejected.inc({ code: String(event.data.code ?? 'UNKNOWN') })
+        return
+      default:
+        return
+    }
+  }
+
+  private countGossip(source: string | undefined, type: string): void {
+    if (source === 'gossip') this.gossip.inc({ direction: 'in', type })
+    else if (source !== undefined && LOCAL_SOURCES.has(source)) this.gossip.inc({ direction: 'out', type })
+  }
+
+  /** The metrics in Prometheus text format. */
+  render(): Promise<string> {
+    return this.registry.metrics()
+  }
+}

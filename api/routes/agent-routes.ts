@@ -1,0 +1,134 @@
+/**
+ * Agents: registration (node-generated keys, or bring your own key with a
+ * signed inception and registration), rotation and revocation (proof
+ * required; see node/services/key-service.ts) and local discovery.
+ */
+import { Router, type Request } from 'express'
+import { publicKeyFromIdentifier } from '../../node/core/did.js'
+import { toB64 } from '../../node/core/encoding.js'
+import { parseEnvelope, type IcpEnvelope, type RegEnvelope } from '../../node/core/envelope.js'
+import { MeshsigError } from '../../node/core/errors.js'
+import type { RouteContext } from '../app.js'
+import { discoverBody, parseInput, registerBody, revokeBody, rotateBody } from '../schemas.js'
+import { isOperator, requireToken } from '../security.js'
+
+type RegisterInput = ReturnType<typeof registerBody.parse>
+
+function clientOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown'
+}
+
+function sameCapabilities(
+  a: readonly { type: string; confidence?: number }[],
+  b: readonly { type: string; confidence?: number }[],
+): boolean {
+  return (
+    JSON.stringify(a.map((c) => [c.type, c.confidence ?? null])) ===
+    JSON.stringify(b.map((c) => [c.type, c.confidence ?? null]))
+  )
+}
+
+/** Check a bring-your-own-key proof against the request and this node; returns the typed envelopes. */
+function checkProof(ctx: RouteContext, b: RegisterInput): { icp: IcpEnvelope; reg: RegEnvelope } {
+  const icp = parseEnvelope(b.proof!.icp)
+  const reg = parseEnvelope(b.proof!.reg)
+  if (icp.type !== 'icp')
+    throw new MeshsigError('INVALID_INPUT', 'proof.icp must be an icp envelope', { field: 'proof.icp' })
+  if (reg.type !== 'reg')
+    throw new MeshsigError('INVALID_INPUT', 'proof.reg must be a reg envelope', { field: 'proof.reg' })
+  if (toB64(publicKeyFromIdentifier(b.publicKey!)) !== icp.key) {
+    throw new MeshsigError('KEY_MISMATCH', 'publicKey is not the key of proof.icp', { field: 'publicKey' })
+  }
+  if (reg.did !== icp.did)
+    throw new MeshsigError('INVALID_INPUT', 'proof.reg names another DID than proof.icp', { field: 'proof.reg.did' })
+  if (reg.name !== b.name)
+    throw new MeshsigError('INVALID_INPUT', 'proof.reg.name differs from name', { field: 'proof.reg.name' })
+  if (b.capabilities !== undefined && !sameCapabilities(b.capabilities, reg.capabilities)) {
+    throw new MeshsigError('INVALID_INPUT', 'proof.reg.capabilities differ from capabilities', {
+      field: 'proof.reg.capabilities',
+    })
+  }
+  const info = ctx.node.info()
+  if (reg.controller !== info.did || reg.peerId !== info.peerId) {
+    throw new MeshsigError(
+      'INVALID_INPUT',
+      'proof.reg must name this node as controller and peerId (see GET /health)',
+      {
+        field: 'proof.reg.controller',
+      },
+    )
+  }
+  return { icp, reg }
+}
+
+/** Agent routes. */
+export function agentRoutes(ctx: RouteContext): Router {
+  const r = Router()
+  const token = requireToken(ctx.opts)
+
+  r.post('/agents/register', token, async (req, res) => {
+    const b = parseInput(registerBody, req.body)
+    if (b.proof === undefined) {
+      const { identity, record } = await ctx.node.registerAgent(b.name, b.capabilities ?? [])
+      res.status(201).json({ identity, record })
+      return
+    }
+    const { icp, reg } = checkProof(ctx, b)
+    const record = await ctx.node.registerExternalAgent(icp, reg)
+    res.status(201).json({
+      identity: { did: record.did, publicKey: icp.key, createdAt: record.createdAt },
+      record,
+    })
+  })
+
+  r.post('/agents/rotate-key', token, async (req, res) => {
+    const b = parseInput(rotateBody, req.body)
+    const did = b.did ?? String((b.envelope as { did?: unknown }).did ?? '')
+    const rotation = await ctx.node.rotateAgent({
+      did,
+      ...(b.envelope !== undefined ? { envelope: b.envelope } : {}),
+      ...(b.currentPrivateKey !== undefined ? { currentPrivateKey: b.currentPrivateKey } : {}),
+      ...(b.nextPrivateKey !== undefined ? { nextPrivateKey: b.nextPrivateKey } : {}),
+      operator: isOperator(req, ctx.opts),
+      client: clientOf(req),
+    })
+    const { envelope, ...rest } = rotation
+    res.json({
+      rotated: true,
+      ...rest,
+      rotatedAt: new Date(envelope.ts).toISOString(),
+      envelope,
+      record: ctx.node.agents.record(rotation.did) ?? null,
+    })
+  })
+
+  r.post('/agents/revoke', token, async (req, res) => {
+    const b = parseInput(revokeBody, req.body)
+    const did = b.did ?? String((b.envelope as { did?: unknown }).did ?? '')
+    const rev = await ctx.node.revokeAgent({
+      did,
+      reason: b.reason ?? 'unspecified',
+      ...(b.envelope !== undefined ? { envelope: b.envelope } : {}),
+      ...(b.privateKey !== undefined ? { privateKey: b.privateKey } : {}),
+      operator: isOperator(req, ctx.opts),
+      client: clientOf(req),
+    })
+    const state = ctx.node.signerKey(rev.did)
+    res.json({
+      revoked: true,
+      did: rev.did,
+      reason: rev.reason,
+      revokedAt: new Date(rev.ts).toISOString(),
+      keySeq: rev.seq,
+      final: state.revoked,
+      envelope: rev,
+    })
+  })
+
+  r.post('/discover', (req, res) => {
+    const b = parseInput(discoverBody, req.body)
+    const agents = ctx.node.agents.discover(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
+    res.json({ agents, total: agents.length })
+  })
+  return r
+}

@@ -1,0 +1,157 @@
+/**
+ * Request schemas (zod, strict: unknown fields are refused) and the one
+ * helper that turns a failed parse into a 400 `{error, code}` naming the field.
+ */
+import { z } from 'zod'
+import { capabilitySchema, MAX_BODY_LENGTH } from '../node/core/envelope-schema.js'
+import { MeshsigError } from '../node/core/errors.js'
+
+const id = z.string().min(1).max(256)
+const secret = z.string().min(1).max(256)
+const envelope = z.record(z.string(), z.unknown())
+const message = z.string().max(MAX_BODY_LENGTH)
+const capabilities = z.array(capabilitySchema).max(64)
+
+/** `POST /verify`: a plain signature and its signer (`did`, `publicKey` or `signer`). */
+export const verifyBody = z
+  .strictObject({
+    message,
+    signature: z.string().max(256),
+    did: id.optional(),
+    publicKey: id.optional(),
+    signer: id.optional(),
+  })
+  .refine((b) => [b.did, b.publicKey, b.signer].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of did, publicKey or signer',
+    path: ['did'],
+  })
+
+/** Proof of a bring-your-own-key registration: the agent's signed inception and registration. */
+export const registrationProof = z.strictObject({ icp: envelope, reg: envelope })
+
+/** `POST /agents/register`: node-generated keys, or bring your own (`publicKey` + `proof`). */
+export const registerBody = z
+  .strictObject({
+    name: z.string().min(1).max(128),
+    capabilities: capabilities.optional(),
+    publicKey: id.optional(),
+    proof: registrationProof.optional(),
+  })
+  .refine((b) => (b.publicKey === undefined) === (b.proof === undefined), {
+    message: 'bring-your-own-key registration needs both publicKey and proof',
+    path: ['proof'],
+  })
+
+/** `POST /agents/rotate-key`. */
+export const rotateBody = z
+  .strictObject({
+    did: id.optional(),
+    envelope: envelope.optional(),
+    currentPrivateKey: secret.optional(),
+    nextPrivateKey: secret.optional(),
+  })
+  .refine((b) => b.did !== undefined || b.envelope !== undefined, { message: 'did is required', path: ['did'] })
+
+/** `POST /agents/revoke`. */
+export const revokeBody = z
+  .strictObject({
+    did: id.optional(),
+    reason: z.string().max(512).optional(),
+    envelope: envelope.optional(),
+    privateKey: secret.optional(),
+  })
+  .refine((b) => b.did !== undefined || b.envelope !== undefined, { message: 'did is required', path: ['did'] })
+
+const limit = z.number().int().min(1).max(1000)
+
+/** `POST /discover`. */
+export const discoverBody = z.strictObject({
+  capability: z.string().min(1).max(64).optional(),
+  minConfidence: z.number().min(0).max(1).optional(),
+  limit: limit.optional(),
+})
+
+/** `POST /discover/network`. */
+export const discoverNetworkBody = z.strictObject({
+  capability: z.string().min(1).max(64),
+  minConfidence: z.number().min(0).max(1).optional(),
+  limit: limit.optional(),
+})
+
+/** `POST /messages/send`: a pre-signed envelope, or fields for the node to sign. */
+export const sendBody = z.union([
+  z.strictObject({ envelope }),
+  z.strictObject({ fromDid: id, toDid: id.nullable(), message, privateKey: secret.optional() }),
+])
+
+/** `POST /messages/verify`: a plain signature by a DID, or an envelope. */
+export const messageVerifyBody = z.union([
+  z.strictObject({ envelope }),
+  z.strictObject({ did: id, message, signature: z.string().max(256) }),
+])
+
+/** `POST /handshake`. */
+export const handshakeBody = z.strictObject({ fromDid: id, toDid: id, privateKey: secret.optional() })
+
+/** `POST /peers/connect`: a multiaddr with /p2p/ or a seed address ws://host:port. */
+export const connectBody = z
+  .strictObject({ address: id.optional(), url: id.optional(), multiaddr: id.optional() })
+  .refine((b) => [b.address, b.url, b.multiaddr].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of address, url or multiaddr',
+    path: ['address'],
+  })
+
+const intParam = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+
+/** `GET /messages` query. */
+export const messagesQuery = z.strictObject({
+  limit: intParam(1000).optional(),
+  before: intParam(Number.MAX_SAFE_INTEGER).optional(),
+  did: id.optional(),
+})
+
+/** `GET /agents` query. */
+export const agentsQuery = z.strictObject({
+  capability: z.string().min(1).max(64).optional(),
+  origin: z.enum(['local', 'remote']).optional(),
+  status: z.enum(['active', 'revoked']).optional(),
+  limit: intParam(10_000).optional(),
+})
+
+/** `GET /connections` query. */
+export const limitQuery = z.strictObject({ limit: intParam(10_000).optional() })
+
+function describe(issue: z.core.$ZodIssue): { field: string; text: string } {
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length ? `${issue.path.join('.')}.` : ''
+    return { field: where + issue.keys.join(','), text: `unknown field ${issue.keys.map((k) => where + k).join(', ')}` }
+  }
+  const field = issue.path.length ? issue.path.join('.') : 'body'
+  return { field, text: `${field}: ${issue.message}` }
+}
+
+/** Parse untrusted input; a failure is `INVALID_INPUT` (400) naming the first offending field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.output<S> {
+  const result = schema.safeParse(input ?? (what === 'body' ? {} : input))
+  if (result.success) return result.data
+  const issue = pickIssue(result.error.issues)
+  const { field, text } = issue ? describe(issue) : { field: what, text: `${what} is invalid` }
+  throw new MeshsigError('INVALID_INPUT', text, { field })
+}
+
+/** For unions, zod reports `invalid_union`: dig out the most telling branch issue. */
+function pickIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue | undefined {
+  const first = issues[0]
+  if (first?.code !== 'invalid_union') return first
+  const branches = first.errors
+  const best = branches.reduce<readonly z.core.$ZodIssue[] | undefined>(
+    (acc, b) => (acc === undefined || b.length < acc.length ? b : acc),
+    undefined,
+  )
+  return best?.[0] ?? first
+}

@@ -1,0 +1,101 @@
+/**
+ * The live event stream on the API's port (`ws://host:port`): on connect a
+ * `snapshot` event with the whole network state, then every node event as
+ * `{type, timestamp, data}` in the order the node emitted them. Upgrades pass
+ * the same Host and Origin checks as HTTP requests (no cross-site sockets).
+ * Slow clients that fall too far behind are dropped rather than buffered.
+ */
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocket, WebSocketServer } from 'ws'
+import type { NodeEvent, NodeEvents } from '../node/events.js'
+import type { ResolvedApiOptions } from './options.js'
+import { refusalOf } from './security.js'
+
+/** Paths the stream answers on. */
+export const STREAM_PATHS: ReadonlySet<string> = new Set(['/', '/ws', '/events'])
+/** Most simultaneous stream clients. */
+export const MAX_STREAM_CLIENTS = 256
+/** A client whose send buffer passes this many bytes is disconnected. */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024
+const PING_INTERVAL_MS = 30_000
+
+/** What the stream needs from the node. */
+export interface StreamNode {
+  readonly events: NodeEvents
+  snapshot(): unknown
+}
+
+/** A running event stream. */
+export interface EventStream {
+  /** Number of connected clients. */
+  clients(): number
+  /** Close every client and stop listening to the node. */
+  close(): Promise<void>
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/'
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+function broadcast(wss: WebSocketServer, event: NodeEvent): void {
+  if (wss.clients.size === 0) return
+  const text = JSON.stringify(event)
+  for (const client of wss.clients) {
+    if (client.readyState !== WebSocket.OPEN) continue
+    if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
+      client.terminate()
+      continue
+    }
+    client.send(text)
+  }
+}
+
+/** Serve the event stream on `server`'s upgrade requests. */
+export function attachEventStream(server: Server, node: StreamNode, opts: ResolvedApiOptions): EventStream {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false })
+  const alive = new WeakSet<WebSocket>()
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (refusalOf(req, opts) !== undefined) return refuse(socket, 403, 'Forbidden')
+    if (!STREAM_PATHS.has(pathOf(req))) return refuse(socket, 404, 'Not Found')
+    if (wss.clients.size >= MAX_STREAM_CLIENTS) return refuse(socket, 503, 'Service Unavailable')
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
+  }
+  wss.on('connection', (ws: WebSocket) => {
+    alive.add(ws)
+    ws.on('pong', () => alive.add(ws))
+    ws.on('error', () => ws.terminate())
+    ws.on('message', () => undefined)
+    ws.send(JSON.stringify({ type: 'snapshot', timestamp: new Date().toISOString(), data: node.snapshot() }))
+  })
+  server.on('upgrade', onUpgrade)
+  const unsubscribe = node.events.subscribe((event) => broadcast(wss, event))
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate()
+        continue
+      }
+      alive.delete(ws)
+      ws.ping()
+    }
+  }, PING_INTERVAL_MS)
+  pinger.unref()
+  return {
+    clients: () => wss.clients.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(pinger)
+        unsubscribe()
+        server.off('upgrade', onUpgrade)
+        for (const ws of wss.clients) ws.terminate()
+        wss.close(() => resolve())
+      }),
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * Mutual challenge-response between two agents (the seed's "handshake",
+ * done properly). The initiator sends a fresh nonce; the responder signs it
+ * together with a fresh nonce of its own; the initiator checks that answer
+ * under the responder's current key (from its key event log), then signs the
+ * responder's nonce; the responder checks that in turn. Only when both
+ * signatures verify is a connection stored, on both nodes, with both signed
+ * transcripts, one audit entry of kind 'handshake' and a
+ * `connection:established` event. A response that does not verify creates
+ * nothing. Agents on another node are reached over `/meshsig/handshake/1.0.0`.
+ */
+import {
+  canonicalize,
+  concatBytes,
+  currentKeyOf,
+  domainPrefix,
+  fromB64,
+  keyPairFromB64,
+  MeshsigError,
+  sha256,
+  toB64,
+  toHex,
+  toMsigDid,
+  utf8,
+  verifySignature,
+  type KeyPair,
+} from '../core/index.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import type { NodeEvents } from '../events.js'
+import { HANDSHAKE_PROTOCOL, type MeshP2P } from '../p2p/index.js'
+import type { Store } from '../store/index.js'
+import { connectionView, type ConnectionView } from './report-service.js'
+import { handshakeWireSchema, proofSchema, type HandshakeProof, type HandshakeTranscript } from './handshake-wire.js'
+
+export type { HandshakeProof, HandshakeTranscript } from './handshake-wire.js'
+
+/** How long a responder waits for the initiator's confirmation (ms). */
+export const HANDSHAKE_TTL_MS = 30_000
+const MAX_PENDING = 1024
+
+/** What the handshake service needs from the node. */
+export interface HandshakeComponents {
+  readonly store: Store
+  readonly audit: AuditLog
+  readonly events: NodeEvents
+  readonly clock: () => number
+  readonly random: (n: number) => Uint8Array
+  readonly maxSkewMs: number
+  /** The key this node holds for a DID it custodies. */
+  readonly custodiedKey: (did: string) => KeyPair | undefined
+  readonly p2p: () => MeshP2P
+  /** Pull a peer's registry (used when a handshake names a DID not yet known here). */
+  readonly syncFrom: (peerId: string) => Promise<unknown>
+}
+
+/** A handshake the API asked for. */
+export interface HandshakeInput {
+  readonly fromDid: string
+  readonly toDid: string
+  /** b64 seed of `fromDid`'s current key when the node does not custody it (used once). */
+  readonly privateKey?: string
+}
+
+interface Pending {
+  readonly responder: HandshakeProof
+  readonly expires: number
+}
+
+/** Bytes a handshake proof's signature covers: domain prefix 'meshsig/v1/hs' then JCS. */
+export function proofBytes(proof: Omit<HandshakeProof, 'sig'> | HandshakeProof): Uint8Array {
+  const { sig: _sig, ...body } = proof as HandshakeProof
+  return concatBytes(utf8(domainPrefix('hs')), utf8(canonicalize(body)))
+}
+
+/** Sign a handshake statement. */
+export function signProof(body: Omit<HandshakeProof, 'sig'>, key: KeyPair): HandshakeProof {
+  return { ...body, sig: toB64(key.sign(proofBytes(body))) }
+}
+
+/** Id of a connection: hex SHA-256 of the JCS of its transcript (the same on both nodes). */
+export function connectionId(t: HandshakeTranscript): string {
+  return toHex(sha256(utf8(canonicalize(t))))
+}
+
+/** Runs and answers handshakes. */
+export class HandshakeService {
+  private readonly pending = new Map<string, Pending>()
+
+  constructor(private readonly c: HandshakeComponents) {}
+
+  /** Serve `/meshsig/handshake/1.0.0` for the agents this node custodies. */
+  async register(): Promise<void> {
+    await this.c.p2p().registerProtocol(HANDSHAKE_PROTOCOL, (req, from) => this.serve(req, from))
+  }
+
+  private async serve(request: Uint8Array, fromPeer: string): Promise<Uint8Array> {
+    let json: unknown
+    try {
+      json = JSON.parse(Buffer.from(request).toString('utf8'))
+    } catch {
+      throw new MeshsigError('MALFORMED', 'handshake request is not JSON')
+    }
+    const parsed = handshakeWireSchema.safeParse(json)
+    if (!parsed.success) throw new MeshsigError('MALFORMED', 'malformed handshake request')
+    const msg = parsed.data
+    if (msg.step === 'challenge') {
+      if (this.c.store.keyEvents.state(msg.from) === undefined) await this.c.syncFrom(fromPeer)
+      const proof = this.respond(msg.from, msg.to, msg.nonce, msg.ts)
+      return utf8(JSON.stringify({ proof }))
+    }
+    const view = this.confirm(msg.transcript, fromPeer)
+    return utf8(JSON.stringify({ id: view.id, establishedAt: view.establishedAt }))
+  }
+
+  /** Responder, step 1: sign the initiator's nonce with a fresh nonce of our own. */
+  private respond(from: string, to: string, challenge: string, ts: number): HandshakeProof {
+    this.checkFresh(ts)
+    this.liveKeyOf(from)
+    const key = this.c.custodiedKey(to)
+    if (key === undefined) throw new MeshsigError('FORBIDDEN', `this node holds no key for ${to}`, { did: to })
+    this.checkOwnKey(to, key)
+    const proof = signProof(
+      { v: 1, type: 'hs', role: 'responder', did: to, peer: from, challenge, nonce: this.nonce(), ts: this.c.clock() },
+      key,
+    )
+    this.remember(proof)
+    return proof
+  }
+
+  /** Responder, step 2: check the initiator's signature over our nonce; store the connection. */
+  private confirm(t: HandshakeTranscript, peer: string | null): ConnectionView {
+    const pending = this.pending.get(t.responder.nonce)
+    this.pending.delete(t.responder.nonce)
+    if (!pending || pending.expires < this.c.clock() || canonicalize(pending.responder) !== canonicalize(t.responder)) {
+      throw new MeshsigError('FORBIDDEN', 'unknown or expired handshake')
+    }
+    this.checkProof(t.initiator, {
+      role: 'initiator',
+      did: t.responder.peer,
+      peer: t.responder.did,
+      challenge: t.responder.nonce,
+    })
+    if (t.initiator.nonce !== t.responder.challenge)
+      throw new MeshsigError('SIGNATURE_INVALID', 'initiator nonce does not match the challenge')
+    return this.store(t, 'responder', peer)
+  }
+
+  /** Run a handshake from `fromDid` (whose key this node holds or is given) to `toDid`. */
+  async initiate(input: HandshakeInput): Promise<ConnectionView> {
+    const from = toMsigDid(input.fromDid)
+    const to = toMsigDid(input.toDid)
+    if (from === to) throw new MeshsigError('INVALID_INPUT', 'an agent cannot handshake with itself')
+    const key = this.initiatorKey(from, input.privateKey)
+    const target = this.c.store.agents.get(to)
+    if (target === undefined) throw new MeshsigError('NOT_FOUND', `unknown agent ${to}`, { did: to })
+    this.liveKeyOf(to)
+    const nonce = this.nonce()
+    const local = this.c.custodiedKey(to) !== undefined
+    const responder = local
+      ? this.respond(from, to, nonce, this.c.clock())
+      : await this.remoteChallenge(target.peerId, { step: 'challenge', from, to, nonce, ts: this.c.clock() })
+    this.checkProof(responder, { role: 'responder', did: to, peer: from, challenge: nonce })
+    const initiator = signProof(
+      {
+        v: 1,
+        type: 'hs',
+        role: 'initiator',
+        did: from,
+        peer: to,
+        challenge: responder.nonce,
+        nonce,
+        ts: this.c.clock(),
+      },
+      key,
+    )
+    this.checkProof(initiator, { role: 'initiator', did: from, peer: to, challenge: responder.nonce })
+    const transcript: HandshakeTranscript = { v: 1, initiator, responder }
+    if (local) return this.confirm(transcript, null)
+    await this.request(target.peerId, { step: 'confirm', transcript })
+    return this.store(transcript, 'initiator', target.peerId)
+  }
+
+  private initiatorKey(from: string, privateKey: string | undefined): KeyPair {
+    const current = this.liveKeyOf(from)
+    const key = privateKey !== undefined ? keyPairFromB64(privateKey) : this.c.custodiedKey(from)
+    if (key === undefined) {
+      throw new MeshsigError('FORBIDDEN', `this node holds no key for ${from}: pass privateKey`, { did: from })
+    }
+    if (toB64(key.publicKey) !== toB64(current)) {
+      throw new MeshsigError('KEY_MISMATCH', `the key given for ${from} is not its current key`, { did: from })
+    }
+    return key
+  }
+
+  private async remoteChallenge(peerId: string, body: unknown): Promise<HandshakeProof> {
+    const answer = (await this.request(peerId, body)) as { proof?: unknown }
+    const parsed = proofSchema.safeParse(answer.proof)
+    if (!parsed.success) throw new MeshsigError('PEER_ERROR', 'the peer answered the handshake with a malformed proof')
+    return parsed.data
+  }
+
+  private async request(peerId: string, body: unknown): Promise<unknown> {
+    const res = await this.c.p2p().request(peerId, HANDSHAKE_PROTOCOL, utf8(JSON.stringify(body)))
+    try {
+      return JSON.parse(Buffer.from(res).toString('utf8')) as unknown
+    } catch {
+      throw new MeshsigError('PEER_ERROR', 'the peer answered the handshake with something that is not JSON')
+    }
+  }
+
+  /** Current key of a DID from this node's key event log; throws for unknown or revoked DIDs. */
+  private liveKeyOf(did: string): Uint8Array {
+    const state = this.c.store.keyEvents.state(did)
+    if (state === undefined) throw new MeshsigError('UNKNOWN_SIGNER', `no key event log known for ${did}`, { did })
+    return currentKeyOf(did, state)
+  }
+
+  private checkOwnKey(did: string, key: KeyPair): void {
+    if (toB64(key.publicKey) !== toB64(this.liveKeyOf(did))) {
+      throw new MeshsigError('KEY_MISMATCH', `the key this node holds for ${did} is not its current key`, { did })
+    }
+  }
+
+  private checkProof(p: HandshakeProof, want: { role: string; did: string; peer: string; challenge: string }): void {
+    if (p.role !== want.role || p.did !== want.did || p.peer !== want.peer || p.challenge !== want.challenge) {
+      throw new MeshsigError('SIGNATURE_INVALID', `the ${want.role}'s handshake proof answers another challenge`)
+    }
+    this.checkFresh(p.ts)
+    const signature = fromB64(p.sig, 'sig', 64)
+    if (!verifySignature(proofBytes(p), signature, this.liveKeyOf(p.did))) {
+      throw new MeshsigError(
+        'SIGNATURE_INVALID',
+        `the ${want.role}'s handshake signature does not verify under ${p.did}'s current key`,
+        { did: p.did },
+      )
+    }
+  }
+
+  private checkFresh(ts: number): void {
+    if (Math.abs(ts - this.c.clock()) > this.c.maxSkewMs)
+      throw new MeshsigError('CLOCK_SKEW', 'handshake time is outside the freshness window')
+  }
+
+  private nonce(): string {
+    return toB64(this.c.random(16))
+  }
+
+  private remember(proof: HandshakeProof): void {
+    const now = this.c.clock()
+    for (const [k, p] of this.pending) if (p.expires < now || this.pending.size >= MAX_PENDING) this.pending.delete(k)
+    this.pending.set(proof.nonce, { responder: proof, expires: now + HANDSHAKE_TTL_MS })
+  }
+
+  private store(t: HandshakeTranscript, role: 'initiator' | 'responder', peer: string | null): ConnectionView {
+    const now = this.c.clock()
+    const id = connectionId(t)
+    const row = { id, aDid: t.initiator.did, bDid: t.responder.did, transcript: t, establishedAt: now }
+    const fresh = this.c.store.transaction(() => {
+      const added = this.c.store.audit.addConnection(row)
+      if (added) {
+        this.c.audit.append({
+          kind: 'handshake',
+          subject: t.initiator.did,
+          envelopeId: id,
+          data: { initiator: t.initiator.did, responder: t.responder.did, role: peer === null ? 'local' : role, peer },
+        })
+      }
+      return added
+    })
+    const view = connectionView(row)
+    if (fresh)
+      this.c.events.emit('connection:established', {
+        id,
+        fromDid: view.fromDid,
+        toDid: view.toDid,
+        establishedAt: view.establishedAt,
+      })
+    return view
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Wire shapes of the handshake protocol (`/meshsig/handshake/1.0.0`), JSON:
+ * a `challenge` (the initiator's fresh nonce), answered with the responder's
+ * signed proof; then a `confirm` carrying the whole transcript, answered with
+ * the connection id. Strict: unknown fields are malformed.
+ */
+import { z } from 'zod'
+
+const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const did = z
+  .string()
+  .max(128)
+  .regex(/^did:msig:[1-9A-HJ-NP-Za-km-z]+$/)
+const nonce = z.string().length(24).regex(B64_RE)
+const ts = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+
+/**
+ * One side's signed statement: "I am `did`, talking to `peer`; here is your
+ * `challenge` back and my own `nonce`". Signed by `did`'s current key over
+ * `UTF-8("meshsig/v1/hs\n") || JCS(proof without sig)`.
+ */
+export const proofSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('hs'),
+  role: z.enum(['initiator', 'responder']),
+  did,
+  peer: did,
+  challenge: nonce,
+  nonce,
+  ts,
+  sig: z.string().length(88).regex(B64_RE),
+})
+
+/** A signed handshake statement. */
+export type HandshakeProof = z.infer<typeof proofSchema>
+
+/** Both signed statements of one handshake: what a connection record keeps. */
+export const transcriptSchema = z.strictObject({
+  v: z.literal(1),
+  initiator: proofSchema,
+  responder: proofSchema,
+})
+
+/** The transcript of a completed handshake. */
+export type HandshakeTranscript = z.infer<typeof transcriptSchema>
+
+/** A request on the handshake protocol. */
+export const handshakeWireSchema = z.discriminatedUnion('step', [
+  z.strictObject({ step: z.literal('challenge'), from: did, to: did, nonce, ts }),
+  z.strictObject({ step: z.literal('confirm'), transcript: transcriptSchema }),
+])

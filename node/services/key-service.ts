@@ -1,0 +1,281 @@
+/**
+ * Rotation and revocation of agent keys at the API (SPEC §9: proof needed).
+ * Proof is one of: a pre-signed `rot` / `rev` envelope; the agent's current
+ * private key (seed style, used once, never stored); or, for an agent whose
+ * keys this node custodies, the operator's word (loopback or the API token),
+ * in which case the node signs with the custodied current and next keys.
+ * Without proof nothing changes (`UNAUTHORIZED`).
+ */
+import {
+  createRevocation,
+  createRotation,
+  fromB64,
+  generateKeyPair,
+  keyCommitment,
+  keyPairFromB64,
+  MeshsigError,
+  publicKeyFromIdentifier,
+  toB64,
+  toMsigDid,
+  type Envelope,
+  type KeyPair,
+  type KeyState,
+  type RevEnvelope,
+  type RotEnvelope,
+  type Verdict,
+} from '../core/index.js'
+import type { Store } from '../store/index.js'
+import type { Ingest } from './ingest.js'
+import type { KeyPairCache } from './key-cache.js'
+
+/** A rotation request. Exactly one kind of proof is used, best first. */
+export interface RotateInput {
+  readonly did: string
+  /** A signed `rot` envelope (the keys never leave the agent). */
+  readonly envelope?: unknown
+  /** b64 seed of the current key (seed compatibility). */
+  readonly currentPrivateKey?: string
+  /** b64 seed of the committed next key, when the node does not custody it. */
+  readonly nextPrivateKey?: string
+  /** The caller is the node's operator (loopback or API token). */
+  readonly operator: boolean
+  /** Client address, for the audit log. */
+  readonly client?: string
+}
+
+/** A revocation request. */
+export interface RevokeInput {
+  readonly did: string
+  readonly reason: string
+  /** A signed `rev` envelope (by the DID's current key or its controller's). */
+  readonly envelope?: unknown
+  /** b64 seed of the DID's current key. */
+  readonly privateKey?: string
+  readonly operator: boolean
+  readonly client?: string
+}
+
+/** An accepted rotation. New private keys appear only when this call made them and the node does not keep them. */
+export interface Rotation {
+  readonly envelope: RotEnvelope
+  readonly did: string
+  readonly publicKey: string
+  readonly previousPublicKey: string
+  readonly keySeq: number
+  /** Custodied: the node keeps the new keys. */
+  readonly custodied: boolean
+  /** b64 seed of the next key committed to, returned once when the caller must keep it. */
+  readonly nextPrivateKey?: string
+  /** b64 seed of the new current key, returned once when this call generated it. */
+  readonly privateKey?: string
+}
+
+/** What the key service needs from the node. */
+export interface KeyServiceComponents {
+  readonly store: Store
+  readonly ingest: Ingest
+  readonly clock: () => number
+  readonly random: (n: number) => Uint8Array
+  readonly keys: KeyPairCache
+  readonly nodeDid: () => string
+  /** The node's current signing key (a controller may revoke the agents it hosts). */
+  readonly nodeKey: () => KeyPair
+}
+
+function unauthorized(what: string): MeshsigError {
+  return new MeshsigError(
+    'UNAUTHORIZED',
+    `${what} needs proof: a signed envelope, the current private key, or (for an agent this node custodies) the operator`,
+  )
+}
+
+/** Rotates and revokes agent keys. */
+export class KeyService {
+  constructor(private readonly c: KeyServiceComponents) {}
+
+  private state(did: string): KeyState {
+    const state = this.c.store.keyEvents.state(did)
+    if (state === undefined) throw new MeshsigError('NOT_FOUND', `no key event log known for ${did}`, { did })
+    if (state.revoked) throw new MeshsigError('REVOKED', `DID is revoked: ${did}`, { did })
+    return state
+  }
+
+  private submit(envelope: unknown, type: 'rot' | 'rev', did: string, client?: string): Verdict & { ok: true } {
+    const t = (envelope as { type?: unknown; did?: unknown } | null)?.type
+    if (t !== type) throw new MeshsigError('INVALID_INPUT', `envelope must be a signed ${type} envelope`)
+    if ((envelope as { did?: unknown }).did !== did)
+      throw new MeshsigError('INVALID_INPUT', `envelope.did must be ${did}`)
+    return this.ingestOrThrow(envelope, client)
+  }
+
+  private ingestOrThrow(envelope: unknown, client?: string): Verdict & { ok: true } {
+    const v = this.c.ingest.ingest(envelope, { kind: 'api', peer: client ?? 'local' }, { fresh: false })
+    if (!v.ok) throw v.error
+    return v
+  }
+
+  private matchCurrent(state: KeyState, seed: string, field: string): KeyPair {
+    const key = keyPairFromB64(seed)
+    if (toB64(key.publicKey) !== state.key) {
+      throw new MeshsigError('KEY_MISMATCH', `${field} is not the current key of ${state.did}`, { did: state.did })
+    }
+    return key
+  }
+
+  /** Rotate `input.did`'s key with the strongest proof given; throws without proof. */
+  rotate(input: RotateInput): Rotation {
+    const did = toMsigDid(input.did)
+    if (did === this.c.nodeDid()) {
+      throw new MeshsigError(
+        'FORBIDDEN',
+        'the node key rotates with meshsig rotate-key, which also updates its identity file',
+      )
+    }
+    const state = this.state(did)
+    if (input.envelope !== undefined) {
+      const v = this.submit(input.envelope, 'rot', did, input.client)
+      const rot = v.envelope as RotEnvelope
+      return { envelope: rot, did, publicKey: rot.key, previousPublicKey: state.key, keySeq: rot.seq, custodied: false }
+    }
+    const custody = this.c.store.misc.custodyOf(did)
+    if (input.currentPrivateKey !== undefined) {
+      const current = this.matchCurrent(state, input.currentPrivateKey, 'currentPrivateKey')
+      return this.rotateWith(
+        state,
+        current,
+        custody?.nextSeed ?? undefined,
+        input.nextPrivateKey,
+        custody !== undefined,
+      )
+    }
+    if (custody === undefined || !input.operator) throw unauthorized('rotating a key')
+    const current = this.c.keys.get(fromB64(custody.seed, 'seed', 32))
+    if (toB64(current.publicKey) !== state.key) {
+      throw new MeshsigError('KEY_MISMATCH', `the custodied key of ${did} is not its current key`, { did })
+    }
+    return this.rotateWith(state, current, custody.nextSeed ?? undefined, undefined, true)
+  }
+
+  private nextKeyFor(state: KeyState, custodiedNext: string | undefined, given: string | undefined): KeyPair {
+    const seed = custodiedNext ?? given
+    if (seed === undefined) {
+      if (state.next !== null) {
+        throw new MeshsigError(
+          'PRE_ROTATION_MISMATCH',
+          `${state.did} committed to a next key: send nextPrivateKey or a signed rot envelope`,
+        )
+      }
+      return generateKeyPair(this.c.random)
+    }
+    const key = keyPairFromB64(seed)
+    if (state.next !== null && keyCommitment(key.publicKey) !== state.next) {
+      throw new MeshsigError('PRE_ROTATION_MISMATCH', `the new key is not the key ${state.did} committed to`)
+    }
+    return key
+  }
+
+  private rotateWith(
+    state: KeyState,
+    current: KeyPair,
+    custodiedNext: string | undefined,
+    givenNext: string | undefined,
+    custodied: boolean,
+  ): Rotation {
+    const generated = custodiedNext === undefined && givenNext === undefined
+    const newKey = this.nextKeyFor(state, custodiedNext, givenNext)
+    const following = generateKeyPair(this.c.random)
+    const now = this.c.clock()
+    const rot = createRotation(state, current, newKey, now, following)
+    this.c.store.transaction(() => {
+      this.ingestOrThrow(rot)
+      if (custodied) {
+        const createdAt = this.c.store.misc.custodyOf(state.did)?.createdAt ?? now
+        this.c.store.misc.custody({
+          did: state.did,
+          seed: toB64(newKey.seed),
+          nextSeed: toB64(following.seed),
+          createdAt,
+        })
+      }
+    })
+    const base = {
+      envelope: rot,
+      did: state.did,
+      publicKey: rot.key,
+      previousPublicKey: state.key,
+      keySeq: rot.seq,
+      custodied,
+    }
+    if (custodied) return base
+    return {
+      ...base,
+      ...(generated ? { privateKey: toB64(newKey.seed) } : {}),
+      nextPrivateKey: toB64(following.seed),
+    }
+  }
+
+  /** Revoke `input.did` with the strongest proof given; throws without proof. Final. */
+  revoke(input: RevokeInput): RevEnvelope {
+    const did = toMsigDid(input.did)
+    const state = this.state(did)
+    if (input.envelope !== undefined)
+      return this.submit(input.envelope, 'rev', did, input.client).envelope as RevEnvelope
+    const signer = this.revocationSigner(state, input)
+    const rev = createRevocation(state, signer, input.reason, this.c.clock())
+    this.ingestOrThrow(rev, input.client)
+    return rev
+  }
+
+  private revocationSigner(state: KeyState, input: RevokeInput): KeyPair {
+    if (input.privateKey !== undefined) return this.matchCurrent(state, input.privateKey, 'privateKey')
+    if (!input.operator) throw unauthorized('revoking a DID')
+    const custody = this.c.store.misc.custodyOf(state.did)
+    if (custody !== undefined) {
+      const key = this.c.keys.get(fromB64(custody.seed, 'seed', 32))
+      if (toB64(key.publicKey) === state.key) return key
+    }
+    const controller = this.c.store.agents.get(state.did)?.controller
+    if (controller === this.c.nodeDid() && state.did !== this.c.nodeDid()) return this.c.nodeKey()
+    throw unauthorized('revoking a DID this node does not host')
+  }
+}
+
+/** The envelopes a key service call produced, for gossip. */
+export type KeyEventEnvelope = Extract<Envelope, { type: 'rot' | 'rev' }>
+
+/** Where the key that checks a plain signature came from. */
+export type SignerKeySource = 'key-event-log' | 'did' | 'did:key' | 'public-key'
+
+/** The key that checks signatures of a signer (DID, did:key or b64 key), as this node knows it. */
+export interface SignerKey {
+  /** The did:msig of the signer (the DID itself, or the DID the key names). */
+  readonly did: string
+  /** Current public key (raw), or null when the DID is revoked. */
+  readonly publicKey: Uint8Array | null
+  readonly source: SignerKeySource
+  readonly revoked: boolean
+  /** Keys the DID signed with before (b64), to tell a rotated-out key from a forgery. */
+  readonly priorKeys: readonly string[]
+}
+
+/** Resolve a signer to its current key through this node's key event logs. Throws INVALID_DID / INVALID_KEY. */
+export function signerKey(store: Store, identifier: string): SignerKey {
+  const source: SignerKeySource = identifier.startsWith('did:msig:')
+    ? 'did'
+    : identifier.startsWith('did:key:')
+      ? 'did:key'
+      : 'public-key'
+  const did = toMsigDid(identifier)
+  const state = store.keyEvents.state(did)
+  if (state?.revoked) return { did, publicKey: null, source, revoked: true, priorKeys: state.priorKeys }
+  if (state === undefined || source !== 'did') {
+    return { did, publicKey: publicKeyFromIdentifier(identifier), source, revoked: false, priorKeys: [] }
+  }
+  return {
+    did,
+    publicKey: fromB64(state.key, 'key', 32),
+    source: 'key-event-log',
+    revoked: false,
+    priorKeys: state.priorKeys,
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * Read models of the node for every face: statistics, the network snapshot,
+ * message and connection listings, the revocation list and the audit export.
+ * Pure reads of the store; the shapes are the seed's (camelCase, ISO times).
+ */
+import type { KeyEvent, MsgEnvelope } from '../core/index.js'
+import type { ConnectionRow, MessageQuery, MessageRow, Store } from '../store/index.js'
+import type { AgentService } from './agent-service.js'
+import type { AgentRecord } from './records.js'
+
+/** Network statistics (`GET /stats`). */
+export interface NodeStats {
+  /** Agents known (local and remote). */
+  readonly agents: number
+  /** Agents not revoked. */
+  readonly active: number
+  readonly revoked: number
+  readonly localAgents: number
+  readonly remoteAgents: number
+  /** Verified handshake connections. */
+  readonly connections: number
+  /** Stored (verified) messages. */
+  readonly messages: number
+  /** Connected mesh peers. */
+  readonly peers: number
+  /** Entries in the audit log. */
+  readonly auditEntries: number
+  /** Seconds since the node started. */
+  readonly uptime: number
+}
+
+/** A stored message as the API shows it; `envelope` lets anyone re-verify it. */
+export interface MessageView {
+  /** Arrival order on this node (page with `before`). */
+  readonly seq: number
+  readonly id: string
+  readonly from: string
+  readonly to: string | null
+  readonly message: string
+  readonly signature: string
+  readonly nonce: string
+  /** Signed time, ms since the epoch. */
+  readonly ts: number
+  /** Signed time, ISO 8601. */
+  readonly timestamp: string
+  /** Every stored message passed the acceptance rules. */
+  readonly verified: true
+  readonly source: string
+  readonly receivedAt: string
+  readonly envelope: MsgEnvelope
+}
+
+/** A verified connection (handshake) between two agents. */
+export interface ConnectionView {
+  readonly id: string
+  /** The agent that initiated the handshake. */
+  readonly fromDid: string
+  /** The agent that answered it. */
+  readonly toDid: string
+  readonly establishedAt: string
+  readonly verified: true
+  /** Both signed challenge responses. */
+  readonly transcript: unknown
+}
+
+/** An entry of the revocation list. */
+export interface RevokedView {
+  readonly did: string
+  readonly name: string | null
+  readonly reason: string
+  readonly revokedAt: string
+  /** Who signed the revocation: the DID itself or its controller (hosting node). */
+  readonly by: 'self' | 'controller'
+  readonly keySeq: number
+}
+
+/** The audit export (`GET /audit/export`): everything the store holds, nothing cut short. */
+export interface AuditExport {
+  readonly version: 1
+  readonly exportedAt: string
+  readonly node: { readonly did: string; readonly name: string; readonly publicKey: string; readonly peerId: string }
+  readonly summary: {
+    readonly totalAgents: number
+    readonly activeAgents: number
+    readonly revokedAgents: number
+    readonly totalMessages: number
+    readonly verifiedMessages: number
+    readonly failedVerifications: number
+    readonly averageTrust: number
+    readonly totalConnections: number
+    readonly keyEvents: number
+    readonly auditEntries: number
+  }
+  readonly agents: AgentRecord[]
+  readonly connections: ConnectionView[]
+  readonly messages: MessageView[]
+  readonly keyEvents: KeyEvent[]
+  readonly revoked: RevokedView[]
+  readonly entries: { readonly index: number; readonly entry: unknown; readonly leafHash: string }[]
+}
+
+/** What the report service needs from the node. */
+export interface ReportComponents {
+  readonly store: Store
+  readonly agents: AgentService
+  readonly clock: () => number
+  readonly peerCount: () => number
+  readonly uptime: () => number
+  readonly node: () => AuditExport['node']
+}
+
+/** Turn a stored message into its API view. */
+export function messageView(row: MessageRow): MessageView {
+  const e = row.envelope
+  return {
+    seq: row.seq,
+    id: row.id,
+    from: e.from,
+    to: e.to,
+    message: e.body,
+    signature: e.sig,
+    nonce: e.nonce,
+    ts: e.ts,
+    timestamp: new Date(e.ts).toISOString(),
+    verified: true,
+    source: row.source,
+    receivedAt: new Date(row.receivedAt).toISOString(),
+    envelope: e,
+  }
+}
+
+/** Turn a stored connection into its API view. */
+export function connectionView(row: ConnectionRow): ConnectionView {
+  return {
+    id: row.id,
+    fromDid: row.aDid,
+    toDid: row.bDid,
+    establishedAt: new Date(row.establishedAt).toISOString(),
+    verified: true,
+    transcript: row.transcript,
+  }
+}
+
+/** Builds the read models. */
+export class ReportService {
+  constructor(private readonly c: ReportComponents) {}
+
+  /** Counts for `GET /stats`. */
+  stats(): NodeStats {
+    const { store } = this.c
+    const agents = store.agents.count()
+    const revokedAgents = this.revoked().filter((r) => r.name !== null).length
+    const local = store.agents.list({ origin: 'local' }).length
+    return {
+      agents,
+      active: agents - revokedAgents,
+      revoked: revokedAgents,
+      localAgents: local,
+      remoteAgents: agents - local,
+      connections: store.audit.connections().length,
+      messages: store.messages.total(),
+      peers: this.c.peerCount(),
+      auditEntries: store.audit.count(),
+      uptime: this.c.uptime(),
+    }
+  }
+
+  /** Stored messages, newest first. */
+  messages(query: MessageQuery = {}): MessageView[] {
+    return this.c.store.messages.list(query).map(messageView)
+  }
+
+  /** Verified connections, newest first. */
+  connections(limit?: number): ConnectionView[] {
+    const rows = this.c.store.audit.connections()
+    return (limit === undefined ? rows : rows.slice(0, limit)).map(connectionView)
+  }
+
+  /** Every revoked DID this node knows, newest revocation first. */
+  revoked(): RevokedView[] {
+    return this.c.store.keyEvents
+      .revoked()
+      .filter((s) => s.revoked !== null)
+      .map((s) => ({
+        did: s.did,
+        name: this.c.store.agents.get(s.did)?.name ?? null,
+        reason: s.revoked!.reason,
+        revokedAt: new Date(s.revoked!.ts).toISOString(),
+        by: s.revoked!.by,
+        keySeq: s.seq,
+      }))
+      .sort((a, b) => b.revokedAt.localeCompare(a.revokedAt))
+  }
+
+  /** The whole audit export: every agent, connection, message, key event and entry. */
+  auditExport(): AuditExport {
+    const { store } = this.c
+    const agents = this.c.agents.list()
+    const messages = [...store.messages.iterate()].map(messageView)
+    const entries: AuditExport['entries'] = []
+    let failed = 0
+    for (let start = 0; ; start += 1000) {
+      const page = store.audit.entries(start, 1000)
+      for (const row of page) {
+        const entry = JSON.parse(row.entry) as { kind?: string }
+        if (entry.kind === 'envelope.rejected') failed++
+        entries.push({ index: row.index, entry, leafHash: Buffer.from(row.leafHash).toString('hex') })
+      }
+      if (page.length < 1000) break
+    }
+    const keyEvents = store.keyEvents.allDids().flatMap((did) => store.keyEvents.log(did))
+    const revoked = this.revoked()
+    const connections = this.connections()
+    const trust = agents.length ? agents.reduce((s, a) => s + a.trustScore, 0) / agents.length : 0
+    return {
+      version: 1,
+      exportedAt: new Date(this.c.clock()).toISOString(),
+      node: this.c.node(),
+      summary: {
+        totalAgents: agents.length,
+        activeAgents: agents.filter((a) => a.status === 'active').length,
+        revokedAgents: agents.filter((a) => a.status === 'revoked').length,
+        totalMessages: messages.length,
+        verifiedMessages: messages.length,
+        failedVerifications: failed,
+        averageTrust: Math.round(trust * 1e4) / 1e4,
+        totalConnections: connections.length,
+        keyEvents: keyEvents.length,
+        auditEntries: entries.length,
+      },
+      agents,
+      connections,
+      messages,
+      keyEvents,
+      revoked,
+      entries,
+    }
+  }
+}
+
+/** The full network state (`GET /snapshot`, and the first WebSocket event). */
+export interface NodeSnapshot<Info = unknown, Peer = unknown> {
+  readonly node: Info
+  readonly stats: NodeStats
+  readonly agents: AgentRecord[]
+  readonly connections: ConnectionView[]
+  /** The most recent messages, newest first. */
+  readonly messages: MessageView[]
+  readonly peers: Peer[]
+  readonly revoked: RevokedView[]
+}
