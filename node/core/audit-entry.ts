@@ -1,0 +1,162 @@
+/**
+ * One entry of the audit log (SPEC §5) and its leaf hash. Entries are the
+ * leaves of an RFC 9162 Merkle tree, in `index` order: leaf hash =
+ * SHA-256(0x00 || UTF-8(JCS(entry))). The tree gives the order, so an entry
+ * carries no `prev` link; it carries its own `index`, which lets a verifier
+ * tell a removed entry (a gap) from a reordered one.
+ *
+ * `data` is a small JSON object of public facts about the event. It never
+ * holds key material: a field named like a secret (`privateKey`, `seed`,
+ * `secret`, `password`, `token`, …) at any depth makes the entry malformed.
+ */
+import { z } from 'zod'
+import { canonicalize } from './canonical.js'
+import { utf8 } from './encoding.js'
+import { MalformedError } from './errors.js'
+import { hashLeaf } from './merkle.js'
+
+/**
+ * Every kind of audit entry, with what it records and the conventional
+ * fields of `subject`, `envelopeId`, `code` and `data` that writers use and
+ * readers (trust, the dashboard) rely on.
+ */
+export const AUDIT_KIND_DOCS = {
+  'envelope.accepted':
+    'An envelope passed the acceptance rules and was stored. subject: the signer (msg `from`, key event `did`, ' +
+    'chk `origin`); envelopeId: its id; code: null; data: {type, to? (msg recipient DID or null), ' +
+    'via ("api"|"gossip"|"sync"), deliveredBy? (PeerId or "api:<client>")}.',
+  'envelope.rejected':
+    'An envelope was refused. subject: the DID it claims (not proven: it may be forged); envelopeId: its id ' +
+    'when it parsed, else null; code: the error code; data: {type?, to?, via, deliveredBy?, attributableTo? ' +
+    '(set only when a valid signature of that DID stands on it: REPLAY, CLOCK_SKEW, ROTATED_KEY)}.',
+  'agent.registered':
+    'A registration (`reg`) was accepted. subject: the agent DID; envelopeId: the reg id; data: {name, ' +
+    'controller, capabilities (list of type strings)}.',
+  'key.rotated':
+    'A rotation (`rot`) was accepted. subject: the DID; envelopeId: the rot id; data: {seq, key (new public key, b64)}.',
+  'agent.revoked':
+    'A revocation (`rev`) was accepted; the DID is final. subject: the DID; envelopeId: the rev id; data: ' +
+    '{seq, reason, by ("self"|"controller")}.',
+  duplicity:
+    'Two different key events of one DID at the same seq; the first is kept. subject: the DID; envelopeId: ' +
+    'the refused event id; code: "DUPLICITY"; data: {seq, keptId, conflictingId}.',
+  handshake:
+    'A challenge-response handshake between two identities finished. subject: the initiator DID; code: null ' +
+    'when it succeeded, else the error code; data: {peer (the responder DID), ok}.',
+  'proxy.request':
+    'The signing proxy forwarded an HTTP request. subject: the signer DID; data: {method, authority, path, ' +
+    'status}. Never headers, bodies or tokens.',
+  'peer.joined':
+    'A libp2p peer connected. subject: the DID of its node key when known, else null; data: {peerId, addr?}.',
+  'peer.left': 'A libp2p peer disconnected. subject and data as for peer.joined.',
+  checkpoint:
+    'The node signed a checkpoint (`chk`) of the log. subject: the node DID; envelopeId: the chk id; data: ' +
+    '{size, root (b64)}: the checkpoint covers entries [0, size), so this entry itself comes after it.',
+} as const
+
+/** The kind of an audit entry; see `AUDIT_KIND_DOCS`. */
+export type AuditKind = keyof typeof AUDIT_KIND_DOCS
+
+/** All audit entry kinds. */
+export const AUDIT_KINDS = Object.keys(AUDIT_KIND_DOCS) as [AuditKind, ...AuditKind[]]
+
+/** Largest `data` object, as characters of its JSON text. */
+export const MAX_AUDIT_DATA_LENGTH = 8192
+
+/** Names of `data` fields that would hold secrets, refused at any depth. */
+export const FORBIDDEN_DATA_KEY = /^(private_?key|seed|secret(_?key)?|password|passphrase|token|mnemonic|sk)$/i
+
+const did = z
+  .string()
+  .max(128)
+  .regex(/^did:(msig|key):z?[1-9A-HJ-NP-Za-km-z]+$/, 'must be a did:msig or did:key DID')
+
+/** Name of the first forbidden key inside `value`, depth first, or undefined. */
+function forbiddenKeyIn(value: unknown, depth = 0): string | undefined {
+  if (typeof value !== 'object' || value === null || depth > 16) return undefined
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const found = forbiddenKeyIn(v, depth + 1)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (FORBIDDEN_DATA_KEY.test(k)) return k
+    const found = forbiddenKeyIn(v, depth + 1)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+const data = z.record(z.string(), z.json()).superRefine((value, ctx) => {
+  const key = forbiddenKeyIn(value)
+  if (key !== undefined) ctx.addIssue({ code: 'custom', message: `must not hold key material (field "${key}")` })
+  if (JSON.stringify(value).length > MAX_AUDIT_DATA_LENGTH) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_AUDIT_DATA_LENGTH} characters of JSON` })
+  }
+})
+
+/** Shape of one audit entry. Strict: an unknown field is malformed, so what is hashed is what is checked. */
+export const auditEntrySchema = z.strictObject({
+  /** Position of the entry in the log (its leaf index), from 0. */
+  index: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** When the node recorded the event, ms since the epoch. */
+  ts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** What happened; see `AUDIT_KIND_DOCS`. */
+  kind: z.enum(AUDIT_KINDS),
+  /** The DID the event is about, or null. */
+  subject: did.nullable(),
+  /** Id (hex SHA-256) of the envelope involved, or null. */
+  envelopeId: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256')
+    .nullable(),
+  /** MeshsigError code of a refusal or failure, or null. */
+  code: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an error code')
+    .nullable(),
+  /** Small JSON object of public facts (never key material). */
+  data,
+})
+
+/** One audit log entry. */
+export type AuditEntry = z.infer<typeof auditEntrySchema>
+
+/** An audit entry before the log gives it its index. */
+export type AuditEntryInit = Omit<AuditEntry, 'index'>
+
+/** The outcome of `checkAuditEntry`: the typed entry, or why it is malformed. */
+export type AuditEntryCheck = { ok: true; entry: AuditEntry } | { ok: false; field: string; message: string }
+
+/** Check the shape of untrusted input without throwing. */
+export function checkAuditEntry(input: unknown): AuditEntryCheck {
+  const result = auditEntrySchema.safeParse(input)
+  if (result.success) return { ok: true, entry: result.data }
+  const issue = result.error.issues[0]
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'entry'
+  return { ok: false, field, message: `${field}: ${issue?.message ?? 'invalid'}` }
+}
+
+/** Check the shape of untrusted input and return it typed. Throws `MalformedError` naming the field. */
+export function parseAuditEntry(input: unknown): AuditEntry {
+  const checked = checkAuditEntry(input)
+  if (!checked.ok) throw new MalformedError(`malformed audit entry: ${checked.message}`, { field: checked.field })
+  return checked.entry
+}
+
+/** Build the entry at `index` from its fields, checking them. Throws `MalformedError`. */
+export function createAuditEntry(index: number, init: AuditEntryInit): AuditEntry {
+  return parseAuditEntry({ ...init, index })
+}
+
+/** The bytes an entry's leaf hash covers: UTF-8 of its JCS text. */
+export function auditEntryBytes(entry: AuditEntry): Uint8Array {
+  return utf8(canonicalize(entry))
+}
+
+/** The entry's Merkle leaf hash: SHA-256(0x00 || UTF-8(JCS(entry))) (SPEC §5). */
+export function leafHashOfEntry(entry: AuditEntry): Uint8Array {
+  return hashLeaf(auditEntryBytes(entry))
+}
