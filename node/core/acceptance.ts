@@ -4,7 +4,7 @@
  * the `AcceptanceContext` the caller passes, so it stays pure.
  */
 import { currentKeyOf, applyKeyEvent, type KeyState } from './kel.js'
-import { envelopeId, parseEnvelope, signingBytes, verifyEnvelopeSignature, type Envelope } from './envelope.js'
+import { idOfSigningBytes, parseEnvelope, signingBytes, verifyEnvelopeSignature, type Envelope } from './envelope.js'
 import { ClockSkewError, MeshsigError, ReplayError, RevokedError, isMeshsigError } from './errors.js'
 import { fromB64 } from './encoding.js'
 import { verifySignature } from './keys.js'
@@ -115,13 +115,18 @@ function acceptKeyEvent(envelope: Envelope & { type: 'icp' | 'rot' | 'rev' }, ct
   })
 }
 
-/** Run every rule on an already parsed envelope; throws the first broken rule. */
-function check(envelope: Envelope, id: string, ctx: AcceptanceContext, opts: AcceptOptions): KeyState | undefined {
+/** Run every rule on an already parsed envelope with its signing bytes; throws the first broken rule. */
+function check(
+  envelope: Envelope,
+  id: string,
+  bytes: Uint8Array,
+  ctx: AcceptanceContext,
+  opts: AcceptOptions,
+): KeyState | undefined {
   if (envelope.type === 'icp' || envelope.type === 'rot' || envelope.type === 'rev') {
     return acceptKeyEvent(envelope, ctx)
   }
   if (ctx.hasEnvelope(id)) throw new MeshsigError('DUPLICATE', `envelope ${id} is already stored`)
-  const bytes = signingBytes(envelope)
   const signer = signerOf(envelope)
   checkCurrentKey(envelope, signer, ctx, bytes)
   if (envelope.type === 'msg') {
@@ -142,9 +147,15 @@ export function acceptEnvelope(input: unknown, ctx: AcceptanceContext, opts: Acc
   } catch (err) {
     return { ok: false, error: asMeshsigError(err) }
   }
-  const id = envelopeId(envelope)
+  let bytes: Uint8Array
   try {
-    const keyState = check(envelope, id, ctx, opts)
+    bytes = signingBytes(envelope)
+  } catch (err) {
+    return { ok: false, error: asMeshsigError(err) }
+  }
+  const id = idOfSigningBytes(bytes)
+  try {
+    const keyState = check(envelope, id, bytes, ctx, opts)
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
   } catch (err) {
     const error = asMeshsigError(err)

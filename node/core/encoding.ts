@@ -14,13 +14,16 @@ export function toB64(bytes: Uint8Array): string {
 
 /**
  * Decode strict standard padded base64. Throws `MalformedError` on any other
- * alphabet, missing padding or whitespace; `expectedLength` checks the size.
+ * alphabet, missing padding, whitespace or non-zero padding bits (so every
+ * byte string has exactly one accepted text: a signature cannot be re-spelt);
+ * `expectedLength` checks the size.
  */
 export function fromB64(text: string, what = 'value', expectedLength?: number): Uint8Array {
   if (typeof text !== 'string' || !B64_RE.test(text)) {
     throw new MalformedError(`${what} is not standard base64`)
   }
   const bytes = new Uint8Array(Buffer.from(text, 'base64'))
+  if (toB64(bytes) !== text) throw new MalformedError(`${what} is not canonical base64 (padding bits set)`)
   if (expectedLength !== undefined && bytes.length !== expectedLength) {
     throw new MalformedError(`${what} must be ${expectedLength} bytes, got ${bytes.length}`)
   }

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod'
 import { canonicalize } from './canonical.js'
-import { concatBytes, fromB64, toB64, toHex, utf8 } from './encoding.js'
+import { fromB64, toB64, toHex, utf8 } from './encoding.js'
 import { MalformedError, SignatureInvalidError } from './errors.js'
 import { sha256, verifySignature, type KeyPair } from './keys.js'
 import { chkSchema, envelopeSchema, icpSchema, msgSchema, regSchema, revSchema, rotSchema } from './envelope-schema.js'
@@ -37,15 +37,24 @@ export function domainPrefix(type: string): string {
   return `meshsig/v1/${type}\n`
 }
 
-/** The exact bytes an envelope's signatures cover. */
+/**
+ * The exact bytes an envelope's signatures cover. The prefix and the JCS text
+ * are encoded in one pass (the prefix ends in "\n", so no UTF-16 pair spans
+ * the join and the bytes equal the concatenation of the two encodings).
+ */
 export function signingBytes(envelope: Unsigned<Envelope> | Envelope): Uint8Array {
   const { sig: _sig, sig2: _sig2, ...body } = envelope as Record<string, unknown>
-  return concatBytes(utf8(domainPrefix(String(body.type))), utf8(canonicalize(body)))
+  return utf8(domainPrefix(String(body.type)) + canonicalize(body))
+}
+
+/** The envelope id of already computed signing bytes: lowercase hex SHA-256. */
+export function idOfSigningBytes(bytes: Uint8Array): string {
+  return toHex(sha256(bytes))
 }
 
 /** The envelope id: lowercase hex SHA-256 of its signing bytes. */
 export function envelopeId(envelope: Unsigned<Envelope> | Envelope): string {
-  return toHex(sha256(signingBytes(envelope)))
+  return idOfSigningBytes(signingBytes(envelope))
 }
 
 /** Sign an unsigned envelope with `signer`. For `rot`, use `signRotation`. */
