@@ -4,12 +4,12 @@ import type { NodeEvent } from '../../node/events.js'
 import { startLine, startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 
-describe('five nodes in a line (each knows only its neighbour)', () => {
+describe.each(['memory', 'tcp'] as const)('five nodes in a line over %s (each knows only its neighbour)', (transport) => {
   let nodes: MeshNode[] = []
   const received: NodeEvent[] = []
 
   beforeAll(async () => {
-    nodes = await startLine(5)
+    nodes = await startLine(5, transport)
     nodes[4]!.events.subscribe((e) => {
       if (e.type === 'message:received') received.push(e)
     })
@@ -46,8 +46,22 @@ describe('five nodes in a line (each knows only its neighbour)', () => {
     for (const n of nodes) expect(n.store.messages.list().filter((m) => m.id === sent.id)).toHaveLength(1)
   })
 
+  it('node 3 finds an agent with capability analysis that lives only on node 1, through the DHT', async () => {
+    const { identity } = await nodes[0]!.registerAgent('analyst', [{ type: 'analysis' }])
+    const found = await waitFor(
+      async () => {
+        const r = await nodes[2]!.discoverNetwork('analysis')
+        return r.remote.find((m) => m.record.did === identity.did)
+      },
+      { timeout: 20_000, interval: 250 },
+    )
+    expect(found.provider).toBe(nodes[0]!.mesh.peerId)
+    expect(found.via).toBe('dht')
+    expect(found.record.origin).toBe('remote')
+  })
+
   it('a node that joins late catches up through sync', async () => {
-    const late = await startNode({ peers: [nodes[4]!.info().multiaddrs[0]!] })
+    const late = await startNode({ transports: transport, peers: [nodes[4]!.info().multiaddrs[0]!] })
     try {
       const expected = nodes[0]!.agents.list().map((a) => a.did).sort()
       await waitFor(() => expected.every((did) => late.agents.record(did) !== undefined), { timeout: 15_000 })
