@@ -1,0 +1,40 @@
+/**
+ * The node's identity on disk: `identity.json` (keys, DID, key event log) and
+ * the API token, in a 0700 meshsig home folder with 0600 files.
+ *
+ * - `resolveHome(explicit?, env?)` — the one place the home folder comes from.
+ * - `createIdentity(home, {force})` / `loadIdentity(home)` / `saveIdentity(home, file)`.
+ * - `publicIdentity(identity)` — what may be shown (never a private key).
+ * - `createApiToken(home)` / `readApiToken(home)` / `ensureApiToken(home)`.
+ *
+ * Errors: `NO_IDENTITY` (run meshsig init), `ALREADY_EXISTS` (init without
+ * --force), `INSECURE_KEY_FILE` (chmod 600), `MALFORMED` (corrupt file).
+ */
+export { API_TOKEN_FILE, HOME_ENV, IDENTITY_FILE, apiTokenPath, identityPath, resolveHome } from './home.js'
+export {
+  IDENTITY_FILE_VERSION,
+  checkIdentityFile,
+  identityFileSchema,
+  newIdentityFile,
+  parseIdentityFile,
+  type Identity,
+  type IdentityFile,
+} from './identity-file.js'
+export {
+  createIdentity,
+  identityExists,
+  loadIdentity,
+  publicIdentity,
+  saveIdentity,
+  type CreateIdentityOptions,
+  type PublicIdentity,
+} from './identity-store.js'
+export { API_TOKEN_BYTES, apiTokenMatches, createApiToken, ensureApiToken, readApiToken } from './api-token.js'
+export {
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  ensurePrivateDir,
+  readPrivateFile,
+  writeFileAtomic,
+  type WriteOptions,
+} from './secure-fs.js'

@@ -1,0 +1,147 @@
+/**
+ * Private files: a 0700 folder, 0600 files written atomically (temp file,
+ * fsync, rename), and reads that refuse a key file other users could open.
+ */
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
+import { MeshsigError } from '../core/errors.js'
+
+/** Mode of the meshsig home folder. */
+export const PRIVATE_DIR_MODE = 0o700
+/** Mode of every file holding a secret. */
+export const PRIVATE_FILE_MODE = 0o600
+
+const CHECK_MODES = process.platform !== 'win32'
+
+function octal(mode: number): string {
+  return '0' + (mode & 0o777).toString(8)
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined
+}
+
+/**
+ * Create `dir` (and parents) with mode 0700. An existing folder that other
+ * users can enter is refused with `INSECURE_KEY_FILE` and how to fix it.
+ */
+export function ensurePrivateDir(dir: string): void {
+  const created = mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE })
+  const st = statSync(dir)
+  if (!st.isDirectory()) throw new MeshsigError('INVALID_INPUT', `${dir} is not a folder`, { path: dir })
+  if (!CHECK_MODES) return
+  if (created !== undefined) {
+    // mkdir applies the umask; make the mode exact on the folder we made.
+    chmodSync(dir, PRIVATE_DIR_MODE)
+    return
+  }
+  if ((st.mode & 0o077) !== 0) {
+    throw new MeshsigError(
+      'INSECURE_KEY_FILE',
+      `folder ${dir} is open to other users (mode ${octal(st.mode)}); fix it with: chmod 700 ${dir}`,
+      { path: dir, mode: octal(st.mode) },
+    )
+  }
+}
+
+/** Options of `writeFileAtomic`. */
+export interface WriteOptions {
+  /** File mode (default 0600). */
+  readonly mode?: number
+  /** Replace an existing file (default true). When false, an existing file gives `ALREADY_EXISTS`. */
+  readonly overwrite?: boolean
+}
+
+/**
+ * Write `data` to `path` atomically: a temp file in the same folder with the
+ * final mode from the start, fsync, then rename (or link, when not
+ * overwriting, so an existing file is never clobbered).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteOptions = {}): void {
+  const mode = opts.mode ?? PRIVATE_FILE_MODE
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  const fd = openSync(tmp, 'wx', mode)
+  try {
+    if (CHECK_MODES) fchmodSync(fd, mode)
+    writeFileSync(fd, data)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  try {
+    if (opts.overwrite ?? true) renameSync(tmp, path)
+    else linkNoClobber(tmp, path)
+  } finally {
+    rmSync(tmp, { force: true })
+  }
+  syncDir(dirname(path))
+}
+
+function linkNoClobber(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path)
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') throw new MeshsigError('ALREADY_EXISTS', `${path} already exists`, { path })
+    throw err
+  }
+  unlinkSync(tmp)
+}
+
+function syncDir(dir: string): void {
+  if (!CHECK_MODES) return
+  try {
+    const fd = openSync(dir, 'r')
+    try {
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    // Some file systems cannot fsync a folder; the rename is still atomic.
+  }
+}
+
+/**
+ * Read a file that holds a secret. Returns undefined when it does not exist;
+ * throws `INSECURE_KEY_FILE` (with the `chmod 600` fix) when group or others
+ * have any access to it. Mode and content come from the same open file.
+ */
+export function readPrivateFile(path: string, what = 'key file'): string | undefined {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined
+    throw err
+  }
+  try {
+    const st = fstatSync(fd)
+    if (!st.isFile()) throw new MeshsigError('MALFORMED', `${what} ${path} is not a regular file`, { path })
+    if (CHECK_MODES && (st.mode & 0o077) !== 0) {
+      throw new MeshsigError(
+        'INSECURE_KEY_FILE',
+        `${what} ${path} is readable by other users (mode ${octal(st.mode)}); fix it with: chmod 600 ${path}`,
+        { path, mode: octal(st.mode) },
+      )
+    }
+    return readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
