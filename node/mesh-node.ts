@@ -25,7 +25,7 @@ import type { Identity } from './identity/index.js'
 import { createMeshP2P, type MeshP2P, type Topic } from './p2p/index.js'
 import { openStore, type Store } from './store/index.js'
 import { AgentService, type RegisteredAgent } from './services/agent-service.js'
-import { FORGERY_CODES, Ingest } from './services/ingest.js'
+import { GOSSIP_REJECT_CODES, Ingest } from './services/ingest.js'
 import { MessageService, type SendInput, type SentMessage } from './services/message-service.js'
 import type { AgentRecord } from './services/records.js'
 import { applySnapshot, registrySnapshot, type SyncResult } from './services/sync.js'
@@ -33,6 +33,7 @@ import { Discovery, type NetworkDiscovery } from './services/discovery.js'
 import { PeerDialer } from './services/peer-dialer.js'
 import { betaTrust } from './services/trust.js'
 import { KeyPairCache } from './services/key-cache.js'
+import { SendBatcher } from './services/send-batcher.js'
 import { KeyService, signerKey, type RevokeInput, type RotateInput, type Rotation, type SignerKey } from './services/key-service.js'
 import { HandshakeService, type HandshakeInput } from './services/handshake-service.js'
 import {
@@ -110,6 +111,7 @@ export class MeshNode {
   private readonly keyService: KeyService
   private readonly handshakes: HandshakeService
   private readonly reports: ReportService
+  private readonly sends: SendBatcher<SendInput, SentMessage>
 
   private constructor(private readonly init: MeshNodeInit) {
     this.clock = init.clock ?? Date.now
@@ -163,6 +165,7 @@ export class MeshNode {
       p2p: () => this.p2p,
       syncFrom: (peerId) => this.syncFrom(peerId),
     })
+    this.sends = new SendBatcher({ store: this.store, events: this.events, send: (input) => this.messages.send(input) })
     this.reports = new ReportService({
       ...base,
       agents: this.agents,
@@ -241,7 +244,7 @@ export class MeshNode {
     const v: Verdict = this.ingestor.ingest(envelope, { kind: 'gossip', peer: via }, { fresh: true })
     if (v.ok) return 'accept'
     if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
-    return FORGERY_CODES.has(v.error.code) ? 'reject' : 'ignore'
+    return GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'
   }
 
   private onPeerConnect(peerId: string): void {
@@ -289,7 +292,7 @@ export class MeshNode {
 
   /** Check, store and gossip a message (SPEC §9 signing paths). */
   async sendMessage(input: SendInput): Promise<SentMessage> {
-    const sent = this.messages.send(input)
+    const sent = await this.sends.send(input)
     await this.publish([sent.envelope])
     return sent
   }

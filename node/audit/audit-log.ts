@@ -1,48 +1,28 @@
 /**
- * The audit log service: appends one entry per event inside the caller's
- * store transaction, so an entry exists exactly when the state change it
- * records does. Leaf hash = SHA-256(0x00 || JCS(entry)) (SPEC §5).
+ * The audit log service (SPEC §5): appends one entry per event inside the
+ * caller's store transaction, so an entry exists exactly when the state
+ * change it records does, and keeps the RFC 9162 Merkle frontier in the same
+ * transaction, so the root of any size is at hand without rehashing the log.
  */
-import { canonicalize, concatBytes, sha256, utf8 } from '../core/index.js'
+import {
+  createAuditEntry,
+  leafHashOfEntry,
+  MerkleAccumulator,
+  type AccumulatorState,
+  type AuditEntry,
+  type AuditEntryInit,
+} from '../core/index.js'
 import type { Store } from '../store/index.js'
 
-/** What kind of event an audit entry records. */
-export type AuditKind =
-  | 'envelope.accepted'
-  | 'envelope.rejected'
-  | 'agent.registered'
-  | 'key.incepted'
-  | 'key.rotated'
-  | 'agent.revoked'
-  | 'duplicity'
-  | 'handshake'
-  | 'proxy.request'
-  | 'peer.joined'
-  | 'peer.left'
-  | 'checkpoint'
+/** What a caller records (subject, envelopeId and code default to null, data to {}); the log adds index and time. */
+export type AuditInput = Pick<AuditEntryInit, 'kind'> & Partial<Omit<AuditEntryInit, 'kind' | 'ts'>>
 
-/** One audit entry: the exact object whose JCS is hashed into the tree. */
-export interface AuditEntry {
-  readonly index: number
-  readonly ts: number
-  readonly kind: AuditKind
-  readonly subject: string | null
-  readonly envelopeId: string | null
-  readonly code: string | null
-  readonly data: Record<string, unknown>
-}
+const FRONTIER_KEY = 'audit.frontier'
 
-/** Fields the caller supplies; index and time are filled in. */
-export type AuditInput = Omit<AuditEntry, 'index' | 'ts' | 'subject' | 'envelopeId' | 'code' | 'data'> &
-  Partial<Pick<AuditEntry, 'subject' | 'envelopeId' | 'code' | 'data'>>
-
-/** RFC 9162 leaf hash of an audit entry. */
-export function auditLeafHash(entry: AuditEntry): Uint8Array {
-  return sha256(concatBytes(Uint8Array.of(0), utf8(canonicalize(entry))))
-}
-
-/** Appends audit entries to a store. */
+/** Appends audit entries and tracks the Merkle root of the log. */
 export class AuditLog {
+  private cached: MerkleAccumulator | undefined
+
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
@@ -50,21 +30,50 @@ export class AuditLog {
 
   /** Append one entry; call inside the transaction of the change it records. */
   append(input: AuditInput): AuditEntry {
-    const entry: AuditEntry = {
-      index: this.store.audit.count(),
-      ts: this.clock(),
-      kind: input.kind,
-      subject: input.subject ?? null,
-      envelopeId: input.envelopeId ?? null,
-      code: input.code ?? null,
-      data: input.data ?? {},
+    return this.store.transaction(() => {
+      const acc = this.accumulator()
+      const entry = createAuditEntry(acc.size, {
+        kind: input.kind,
+        ts: this.clock(),
+        subject: input.subject ?? null,
+        envelopeId: input.envelopeId ?? null,
+        code: input.code ?? null,
+        data: input.data ?? {},
+      })
+      const leaf = leafHashOfEntry(entry)
+      this.store.audit.append(entry.index, JSON.stringify(entry), leaf)
+      acc.append(leaf)
+      this.store.misc.setMetaValue(FRONTIER_KEY, JSON.stringify(acc.toJSON()))
+      return entry
+    })
+  }
+
+  /**
+   * The accumulator at the log's current size. The in-memory copy is used
+   * only while its size matches the store (a rolled-back transaction makes
+   * them differ, and the persisted frontier, rolled back too, is reloaded).
+   */
+  private accumulator(): MerkleAccumulator {
+    const size = this.store.audit.count()
+    if (this.cached?.size === size) return this.cached
+    const saved = this.store.misc.meta(FRONTIER_KEY)
+    let acc = saved ? MerkleAccumulator.restore(JSON.parse(saved) as AccumulatorState) : new MerkleAccumulator()
+    if (acc.size !== size) {
+      acc = new MerkleAccumulator()
+      for (let i = 0; i < size; i++) acc.append(this.store.audit.leafHash(i))
     }
-    this.store.audit.append(entry.index, canonicalize(entry), auditLeafHash(entry))
-    return entry
+    this.cached = acc
+    return acc
   }
 
   /** Number of entries. */
   size(): number {
     return this.store.audit.count()
+  }
+
+  /** Size and Merkle root of the whole log now. */
+  head(): { size: number; root: Uint8Array } {
+    const acc = this.accumulator()
+    return { size: acc.size, root: acc.root() }
   }
 }

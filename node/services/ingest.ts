@@ -6,6 +6,7 @@
 import {
   acceptEnvelope,
   MeshsigError,
+  type Rejected,
   type AcceptanceContext,
   type Envelope,
   type KeyEvent,
@@ -15,6 +16,7 @@ import {
 import type { AuditLog } from '../audit/audit-log.js'
 import type { NodeEvents } from '../events.js'
 import type { MessageSource, Store } from '../store/index.js'
+import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
 
 /** Who delivered an envelope. */
 export interface IngestSource {
@@ -23,8 +25,12 @@ export interface IngestSource {
   readonly peer?: string
 }
 
-/** Codes that prove the deliverer sent something forged or broken (never the claimed signer's fault). */
-export const FORGERY_CODES: ReadonlySet<string> = new Set([
+/**
+ * Codes that prove the delivering peer passed on something forged or broken
+ * (never the claimed signer's fault): gossip answers Reject, and the peer's
+ * fault count grows. Races between honest nodes are not here (decision 0005).
+ */
+export const GOSSIP_REJECT_CODES: ReadonlySet<string> = new Set([
   'MALFORMED',
   'SIGNATURE_INVALID',
   'KEY_MISMATCH',
@@ -81,12 +87,16 @@ export class Ingest {
       case 'rot':
       case 'rev':
         store.keyEvents.append(envelope as KeyEvent, id, keyState!, now)
-        audit.append({ kind: keyEventKind(envelope.type), subject: envelope.did, envelopeId: id, data: keyEventData(envelope, source) })
         break
       case 'reg': {
         const existing = store.agents.get(envelope.did)
         if (existing && (existing.regId === id || existing.regTs > envelope.ts)) {
-          return { ok: false, error: new MeshsigError('DUPLICATE', 'registration already known or superseded'), id, envelope }
+          return {
+            ok: false,
+            error: new MeshsigError('DUPLICATE', 'registration already known or superseded'),
+            id,
+            envelope,
+          }
         }
         store.agents.upsert({
           did: envelope.did,
@@ -101,24 +111,20 @@ export class Ingest {
           createdAt: existing?.createdAt ?? now,
           lastSeenAt: now,
         })
-        audit.append({ kind: 'agent.registered', subject: envelope.did, envelopeId: id, data: { name: envelope.name, controller: envelope.controller, source: source.kind } })
         break
       }
       case 'msg':
         store.messages.add(id, envelope, source.kind === 'local' ? 'api' : source.kind, now)
         store.agents.bump(envelope.from, { sent: 1, at: now })
         if (envelope.to !== null) store.agents.bump(envelope.to, { received: 1, at: now })
-        audit.append({ kind: 'envelope.accepted', subject: envelope.from, envelopeId: id, data: { type: 'msg', from: envelope.from, to: envelope.to, ts: envelope.ts, source: source.kind } })
-        break
-      case 'chk':
-        audit.append({ kind: 'checkpoint', subject: envelope.origin, envelopeId: id, data: { origin: envelope.origin, size: envelope.size, root: envelope.root } })
         break
     }
+    audit.append(acceptedRecord(envelope, id, keyState, source))
     if (source.peer !== undefined && source.kind === 'gossip') store.misc.peerFault(source.peer, { accepted: 1 })
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
   }
 
-  private recordRejection(v: Extract<Verdict, { ok: false }>, source: IngestSource): void {
+  private recordRejection(v: Rejected, source: IngestSource): void {
     const { store, audit } = this.c
     const code = v.error.code
     if (code === 'DUPLICATE') return
@@ -132,19 +138,13 @@ export class Ingest {
         envelope: ev,
         detectedAt: this.c.clock(),
       })
-      if (fresh) audit.append({ kind: 'duplicity', subject: ev.did, envelopeId: v.id, code, data: { seq: ev.seq, existing: v.error.details?.existing ?? null } })
+      const kept = (v.error.details?.existing as string | null | undefined) ?? null
+      if (fresh) audit.append(duplicityRecord(ev.did, ev.seq, kept, v.id))
       return
     }
-    const type = v.envelope?.type ?? null
-    audit.append({
-      kind: 'envelope.rejected',
-      subject: v.attributableTo ?? null,
-      envelopeId: v.id ?? null,
-      code,
-      data: { type, source: source.kind, peer: source.peer ?? null, attributableTo: v.attributableTo ?? null, reason: v.error.message },
-    })
+    audit.append(rejectedRecord(v, source))
     if (v.attributableTo !== undefined) store.agents.bump(v.attributableTo, { failures: 1, at: this.c.clock() })
-    if (FORGERY_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
+    if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
   }
 
   private announce(v: Verdict, source: IngestSource): void {
@@ -155,15 +155,36 @@ export class Ingest {
         events.emit('key:duplicity', { did: (v.envelope as KeyEvent | undefined)?.did ?? null, id: v.id ?? null })
         return
       }
-      events.emit('message:rejected', { code: v.error.code, reason: v.error.message, type: v.envelope?.type ?? null, id: v.id ?? null, source: source.kind, attributableTo: v.attributableTo ?? null })
+      events.emit('message:rejected', {
+        code: v.error.code,
+        reason: v.error.message,
+        type: v.envelope?.type ?? null,
+        id: v.id ?? null,
+        source: source.kind,
+        attributableTo: v.attributableTo ?? null,
+      })
       return
     }
     const e = v.envelope
     if (e.type === 'msg') {
       const local = source.kind === 'api' || source.kind === 'local'
-      events.emit(local ? 'message:signed' : 'message:received', { id: v.id, from: e.from, to: e.to, body: e.body, ts: e.ts, signature: e.sig, source: source.kind })
+      events.emit(local ? 'message:signed' : 'message:received', {
+        id: v.id,
+        from: e.from,
+        to: e.to,
+        body: e.body,
+        ts: e.ts,
+        signature: e.sig,
+        source: source.kind,
+      })
     } else if (e.type === 'reg') {
-      events.emit('agent:registered', { did: e.did, name: e.name, capabilities: e.capabilities, controller: e.controller, source: source.kind })
+      events.emit('agent:registered', {
+        did: e.did,
+        name: e.name,
+        capabilities: e.capabilities,
+        controller: e.controller,
+        source: source.kind,
+      })
     } else if (e.type === 'rot') {
       events.emit('agent:rotated', { did: e.did, seq: e.seq, publicKey: e.key })
     } else if (e.type === 'rev') {
@@ -172,16 +193,4 @@ export class Ingest {
       events.emit('audit:checkpoint', { origin: e.origin, size: e.size, root: e.root })
     }
   }
-}
-
-function keyEventKind(type: 'icp' | 'rot' | 'rev'): 'key.incepted' | 'key.rotated' | 'agent.revoked' {
-  if (type === 'rot') return 'key.rotated'
-  if (type === 'rev') return 'agent.revoked'
-  return 'key.incepted'
-}
-
-function keyEventData(e: KeyEvent, source: IngestSource): Record<string, unknown> {
-  const base = { type: e.type, seq: e.seq, source: source.kind }
-  if (e.type === 'rev') return { ...base, reason: e.reason }
-  return { ...base, key: e.key }
 }

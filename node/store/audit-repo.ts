@@ -73,6 +73,13 @@ export class AuditRepo {
     return this.latestChk.get()?.envelope
   }
 
+  /** Every checkpoint envelope's JSON text, oldest first. */
+  checkpoints(): string[] {
+    return (this.db.prepare('SELECT envelope FROM checkpoints ORDER BY size').all() as { envelope: string }[]).map(
+      (r) => r.envelope,
+    )
+  }
+
   /** Store a handshake connection (idempotent on id). Returns true when new. */
   addConnection(row: ConnectionRow): boolean {
     return this.addConn.run(row.id, row.aDid, row.bDid, JSON.stringify(row.transcript), row.establishedAt).changes > 0

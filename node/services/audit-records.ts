@@ -1,0 +1,103 @@
+/**
+ * What the audit log says about each envelope a node accepted or refused,
+ * following the conventions of `AUDIT_KIND_DOCS` (node/core/audit-entry.ts)
+ * that trust and the dashboard read back.
+ */
+import { signerOf, type AuditEntryInit, type Envelope, type KeyState, type Rejected } from '../core/index.js'
+import type { IngestSource } from './ingest.js'
+
+/** An audit entry without its index and time (the audit log adds both). */
+export type AuditRecord = Omit<AuditEntryInit, 'ts'>
+
+/** Who delivered an envelope, as trust reads it: a PeerId, or "api:<client>". */
+export function deliveredBy(source: IngestSource): string | null {
+  if (source.peer === undefined) return null
+  return source.kind === 'gossip' || source.kind === 'sync' ? source.peer : `api:${source.peer}`
+}
+
+function via(source: IngestSource): string {
+  return source.kind === 'local' ? 'api' : source.kind
+}
+
+/** The audit entry of an accepted envelope. */
+export function acceptedRecord(
+  e: Envelope,
+  id: string,
+  state: KeyState | undefined,
+  source: IngestSource,
+): AuditRecord {
+  const delivery = { via: via(source), deliveredBy: deliveredBy(source) }
+  switch (e.type) {
+    case 'reg':
+      return {
+        kind: 'agent.registered',
+        subject: e.did,
+        envelopeId: id,
+        code: null,
+        data: { name: e.name, controller: e.controller, capabilities: e.capabilities.map((c) => c.type), ...delivery },
+      }
+    case 'rot':
+      return {
+        kind: 'key.rotated',
+        subject: e.did,
+        envelopeId: id,
+        code: null,
+        data: { seq: e.seq, key: e.key, ...delivery },
+      }
+    case 'rev':
+      return {
+        kind: 'agent.revoked',
+        subject: e.did,
+        envelopeId: id,
+        code: null,
+        data: { seq: e.seq, reason: e.reason, by: state?.revoked?.by ?? 'self', ...delivery },
+      }
+    case 'msg':
+      return {
+        kind: 'envelope.accepted',
+        subject: e.from,
+        envelopeId: id,
+        code: null,
+        data: { type: 'msg', to: e.to, ts: e.ts, ...delivery },
+      }
+    default:
+      return {
+        kind: 'envelope.accepted',
+        subject: signerOf(e),
+        envelopeId: id,
+        code: null,
+        data: { type: e.type, ...delivery },
+      }
+  }
+}
+
+/** The audit entry of a refused envelope (duplicates are not recorded). */
+export function rejectedRecord(v: Rejected, source: IngestSource): AuditRecord {
+  const e = v.envelope
+  const data: Record<string, string | null> = {
+    type: e?.type ?? null,
+    via: via(source),
+    deliveredBy: deliveredBy(source),
+    reason: v.error.message.slice(0, 300),
+  }
+  if (e?.type === 'msg') data.to = e.to
+  if (v.attributableTo !== undefined) data.attributableTo = v.attributableTo
+  return {
+    kind: 'envelope.rejected',
+    subject: e ? signerOf(e) : null,
+    envelopeId: v.id ?? null,
+    code: v.error.code,
+    data,
+  }
+}
+
+/** The audit entry of a detected duplicity. */
+export function duplicityRecord(did: string, seq: number, keptId: string | null, conflictingId: string): AuditRecord {
+  return {
+    kind: 'duplicity',
+    subject: did,
+    envelopeId: conflictingId,
+    code: 'DUPLICITY',
+    data: { seq, keptId, conflictingId },
+  }
+}
