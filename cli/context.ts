@@ -1,0 +1,73 @@
+/**
+ * What a command runs with: parsed global options resolved against the
+ * environment (in one place), and the process's streams behind a small
+ * interface so commands can also run in-process in tests.
+ */
+import { resolveHome } from '../node/identity/index.js'
+
+/** Environment variable with the node URL for online commands. */
+export const SERVER_ENV = 'MESHSIG_SERVER'
+/** Node URL when neither `--server` nor `MESHSIG_SERVER` is set. */
+export const DEFAULT_SERVER = 'http://localhost:4888'
+
+/** The outside world of one CLI run. */
+export interface CliIo {
+  /** Write to standard output. */
+  stdout(text: string): void
+  /** Write to standard error. */
+  stderr(text: string): void
+  /** Read all of standard input, byte for byte. */
+  readStdin(): Promise<Uint8Array>
+  /** Environment variables. */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Current time, ms since the epoch. */
+  now(): number
+}
+
+/** Global options every command accepts (as cac parses them). */
+export interface GlobalOptions {
+  readonly json?: boolean
+  readonly server?: string
+  readonly home?: string
+  readonly [option: string]: unknown
+}
+
+/** Everything a command needs, resolved. */
+export interface CliContext {
+  /** Print one JSON object instead of human text. */
+  readonly json: boolean
+  /** meshsig home folder (identity, API token). */
+  readonly home: string
+  /** Node URL for online commands. */
+  readonly server: string
+  /** Streams, environment and clock. */
+  readonly io: CliIo
+}
+
+function optionalString(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === true || value === false) return undefined
+  return String(value)
+}
+
+/** Resolve global options: flag, then environment, then default. */
+export function contextFrom(options: GlobalOptions, io: CliIo): CliContext {
+  return {
+    json: options.json === true,
+    home: resolveHome(optionalString(options.home), io.env),
+    server: optionalString(options.server) ?? (io.env[SERVER_ENV] || DEFAULT_SERVER),
+    io,
+  }
+}
+
+/** Handed to every command's `register`: the run's io and the option resolver. */
+export interface CliRuntime {
+  /** Streams, environment and clock of this run. */
+  readonly io: CliIo
+  /** Resolve one run's parsed options into a context. */
+  context(options: GlobalOptions): CliContext
+}
+
+/** A runtime over `io`. */
+export function cliRuntime(io: CliIo): CliRuntime {
+  return { io, context: (options) => contextFrom(options, io) }
+}

@@ -1,0 +1,22 @@
+/** `CliIo` over the real process: stdout, stderr, stdin, env and clock. */
+import type { CliIo } from './context.js'
+
+async function readAll(stream: NodeJS.ReadStream): Promise<Uint8Array> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)
+  return new Uint8Array(Buffer.concat(chunks))
+}
+
+/** The process's own io. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    readStdin: async () => {
+      if (process.stdin.isTTY) process.stderr.write('Reading the message from stdin; end it with Ctrl-D.\n')
+      return readAll(process.stdin)
+    },
+    env: process.env,
+    now: () => Date.now(),
+  }
+}
