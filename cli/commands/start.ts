@@ -4,10 +4,8 @@
  * the embedded defaults, and stops cleanly on SIGINT / SIGTERM.
  */
 import type { CAC } from 'cac'
-import { listenAddresses, loadConfig, type NodeConfig } from '../../node/config.js'
+import type { NodeConfig } from '../../node/config.js'
 import { createIdentity, ensureApiToken, identityExists, loadIdentity } from '../../node/identity/index.js'
-import { MeshNode } from '../../node/mesh-node.js'
-import { serveApi } from '../../api/server.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { OK, block, type CommandResult } from '../output.js'
 
@@ -27,6 +25,10 @@ function peersOf(peer: string | string[] | undefined): string[] | undefined {
 
 /** Start a node and serve until a signal arrives; resolves with the exit result. */
 export async function startCommand(ctx: CliContext, options: StartOptions): Promise<CommandResult> {
+  // Loaded here, not at the top: offline commands must not pay for libp2p, SQLite and the API.
+  const { listenAddresses, loadConfig } = await import('../../node/config.js')
+  const { MeshNode } = await import('../../node/mesh-node.js')
+  const { serveApi } = await import('../../api/server.js')
   const config: NodeConfig = loadConfig({
     home: ctx.home,
     env: ctx.io.env as NodeJS.ProcessEnv,
