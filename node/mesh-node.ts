@@ -31,6 +31,7 @@ import type { AgentRecord } from './services/records.js'
 import { applySnapshot, registrySnapshot, type SyncResult } from './services/sync.js'
 import { Discovery, type NetworkDiscovery } from './services/discovery.js'
 import { PeerDialer } from './services/peer-dialer.js'
+import { GossipOutbox } from './services/gossip-outbox.js'
 import { betaTrust } from './services/trust.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { SendBatcher } from './services/send-batcher.js'
@@ -71,6 +72,8 @@ export interface MeshNodeInit {
   readonly dhtQuerySelfInterval?: number
   /** Gossipsub heartbeat (ms); small in tests. */
   readonly heartbeatInterval?: number
+  /** Interval of anti-entropy registry syncs with a random peer (ms, default 30 s). */
+  readonly antiEntropyMs?: number
 }
 
 /** What /health reports. */
@@ -104,6 +107,7 @@ export class MeshNode {
   private readonly messages: MessageService
   private readonly discovery: Discovery
   private readonly dialer: PeerDialer
+  private readonly outbox: GossipOutbox
   private readonly clock: () => number
   private startedAt = 0
   private p2pNode: MeshP2P | undefined
@@ -148,6 +152,7 @@ export class MeshNode {
     })
     this.discovery = new Discovery({ agents: this.agents, ingest: this.ingestor, p2p: () => this.p2p })
     this.dialer = new PeerDialer(() => this.p2p, (err) => this.onError(err))
+    this.outbox = new GossipOutbox(() => this.p2p, (err) => this.onError(err), this.clock)
     const base = { store: this.store, clock: this.clock, random }
     this.keyService = new KeyService({
       ...base,
@@ -208,12 +213,14 @@ export class MeshNode {
     await this.handshakes.register()
     await this.p2p.start()
     for (const seed of (this.init.peers ?? []).filter((p) => !p.startsWith('/'))) this.dialer.keep(seed)
+    this.outbox.startAntiEntropy((peerId) => this.syncFrom(peerId), this.init.antiEntropyMs)
     for (const cap of this.localCapabilities()) void this.p2p.provideCapability(cap).catch((e) => this.onError(e))
   }
 
   /** Leave the mesh and close the store; idempotent. */
   async stop(): Promise<void> {
     this.dialer.stop()
+    this.outbox.stop()
     await this.p2pNode?.stop()
     try {
       this.store.close()
@@ -269,9 +276,7 @@ export class MeshNode {
   }
 
   private async publish(envelopes: readonly Envelope[]): Promise<void> {
-    for (const e of envelopes) {
-      await this.p2p.publish(TOPIC_OF[e.type], encodeEnvelope(e)).catch((err) => this.onError(err))
-    }
+    for (const e of envelopes) await this.outbox.publish(TOPIC_OF[e.type], encodeEnvelope(e))
   }
 
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */
