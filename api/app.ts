@@ -4,9 +4,11 @@
  * and Origin guards, rate limit, JSON body (size-limited), routes, 404, the
  * one error middleware.
  */
+import type { RequestListener } from 'node:http'
 import express, { type Express } from 'express'
 import type { MeshNode } from '../node/mesh-node.js'
 import { errorMiddleware, notFound } from './errors.js'
+import { createFastPath } from './fast-path.js'
 import { ApiMetrics } from './metrics.js'
 import { resolveApiOptions, type ApiOptions, type ResolvedApiOptions } from './options.js'
 import { rateLimiter } from './rate-limit.js'
@@ -53,7 +55,10 @@ export interface RouteContext {
 
 /** An API app with its resolved options and a way to release what it holds. */
 export interface Api {
+  /** The Express application (every endpoint). */
   readonly app: Express
+  /** What the HTTP server runs: the fast path for the hot endpoints, else the Express app. */
+  readonly handler: RequestListener
   readonly options: ResolvedApiOptions
   readonly metrics: ApiMetrics
   /** Tell the metrics how many WebSocket clients are connected. */
@@ -82,6 +87,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.use(metrics.middleware())
   app.use(hostGuard(opts))
   const limiter = rateLimiter(opts, () => metrics.rateLimited())
+  const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter)
   if (limiter) app.use(limiter)
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.render())
@@ -93,6 +99,9 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.use(errorMiddleware(opts.bodyLimit, reportInternal))
   return {
     app,
+    handler: (req, res) => {
+      if (fast === undefined || !fast(req, res)) app(req, res)
+    },
     options: opts,
     metrics,
     countStreamClients: (read) => {

@@ -89,11 +89,16 @@ export class ApiMetrics {
       const start = process.hrtime.bigint()
       res.once('finish', () => {
         const route = req.route ? String((req.route as { path?: unknown }).path) : 'unmatched'
-        this.requests.inc({ method: req.method, route, status: String(res.statusCode) })
-        this.duration.observe({ route }, Number(process.hrtime.bigint() - start) / 1e9)
+        this.observeRequest(req.method, route, res.statusCode, start)
       })
       next()
     }
+  }
+
+  /** Count one answered request and its duration (`start` from `process.hrtime.bigint()`). */
+  observeRequest(method: string, route: string, status: number, start: bigint): void {
+    this.requests.inc({ method, route, status: String(status) })
+    this.duration.observe({ route }, Number(process.hrtime.bigint() - start) / 1e9)
   }
 
   /** Count one verified signature. */

@@ -29,8 +29,10 @@ export interface ApiOptions {
   readonly allowedHosts?: readonly string[]
   /** Largest request body in bytes (default 1 MiB). */
   readonly bodyLimit?: number
-  /** Verify plain signatures on worker threads (default: when more than one core is available). */
+  /** Worker threads that verify plain signatures (default: one per spare core). */
   readonly verifyWorkers?: number
+  /** Answer the hot endpoints outside Express (default true; tests turn it off to cover the Express routes). */
+  readonly fastPath?: boolean
 }
 
 /** The options with every default applied and the Host allow-list computed. */

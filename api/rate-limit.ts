@@ -35,8 +35,10 @@ export function rateLimiter(opts: ResolvedApiOptions, onLimited?: () => void): R
     limit: opts.rateLimit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    keyGenerator: (req: Request) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'),
+    keyGenerator: (req: Request) =>
+      ipKeyGenerator((req.ip as string | undefined) ?? req.socket.remoteAddress ?? 'unknown'),
     validate: { xForwardedForHeader: false, trustProxy: false, ip: false },
+    // raw Node methods only: the fast path (fast-path.ts) runs this limiter outside Express
     handler: (req: Request, res: Response) => {
       onLimited?.()
       const info = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit
@@ -48,8 +50,10 @@ export function rateLimiter(opts: ResolvedApiOptions, onLimited?: () => void): R
         limit: opts.rateLimit,
         window: opts.rateWindowMs / 1000,
       }
+      res.statusCode = 429
       res.setHeader('Retry-After', String(retryAfter))
-      res.status(429).json(body)
+      res.setHeader('Content-Type', 'application/json; charset=utf-8')
+      res.end(JSON.stringify(body))
     },
   })
 }

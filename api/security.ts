@@ -77,7 +77,7 @@ export function jsonOnly(req: Request, _res: Response, next: NextFunction): void
 }
 
 /** The bearer token of a request, if it carries one. */
-function bearerOf(req: Request): string | undefined {
+function bearerOf(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization
   if (h === undefined) return undefined
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h)
@@ -85,7 +85,7 @@ function bearerOf(req: Request): string | undefined {
 }
 
 /** True when the request carries the node's valid bearer token. */
-export function hasValidToken(req: Request, opts: ResolvedApiOptions): boolean {
+export function hasValidToken(req: IncomingMessage, opts: ResolvedApiOptions): boolean {
   const presented = bearerOf(req)
   return opts.token !== undefined && presented !== undefined && apiTokenMatches(opts.token, presented)
 }
@@ -94,7 +94,7 @@ export function hasValidToken(req: Request, opts: ResolvedApiOptions): boolean {
  * True when the caller acts as the node's operator: it reached the node over
  * loopback (the socket address, never `X-Forwarded-For`) or holds the token.
  */
-export function isOperator(req: Request, opts: ResolvedApiOptions): boolean {
+export function isOperator(req: IncomingMessage, opts: ResolvedApiOptions): boolean {
   if (opts.requireToken) return hasValidToken(req, opts)
   return isLoopback(req.socket.remoteAddress) || hasValidToken(req, opts)
 }

@@ -20,6 +20,8 @@ export interface ServeOptions {
   readonly allowedHosts?: readonly string[]
   /** Worker threads for signature verification (default: one per spare core). */
   readonly verifyWorkers?: number
+  /** Answer the hot endpoints outside Express (default true). */
+  readonly fastPath?: boolean
 }
 
 /** A listening API server. */
@@ -52,9 +54,10 @@ export async function serveApi(node: MeshNode, config: NodeConfig, opts: ServeOp
     ...(opts.token !== undefined ? { token: opts.token } : {}),
     ...(opts.allowedHosts !== undefined ? { allowedHosts: opts.allowedHosts } : {}),
     ...(opts.verifyWorkers !== undefined ? { verifyWorkers: opts.verifyWorkers } : {}),
+    ...(opts.fastPath !== undefined ? { fastPath: opts.fastPath } : {}),
   }
   const api = createApi(node, apiOptionsFromConfig(config, extra))
-  const server = createServer(api.app)
+  const server = createServer(api.handler)
   server.headersTimeout = 20_000
   server.requestTimeout = 30_000
   server.keepAliveTimeout = 5_000

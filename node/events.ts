@@ -30,15 +30,37 @@ export interface NodeEvent {
 /** A typed emitter of `NodeEvent`s on the single channel 'event'. */
 export class NodeEvents {
   private readonly emitter = new EventEmitter()
+  private held: NodeEvent[] | undefined
 
   constructor() {
     this.emitter.setMaxListeners(1000)
   }
 
-  /** Emit an event now. */
+  /** Emit an event now (or, inside `deferred`, once the deferred work has finished). */
   emit(type: NodeEventType, data: Record<string, unknown>, now: number = Date.now()): void {
     const event: NodeEvent = { type, timestamp: new Date(now).toISOString(), data }
-    this.emitter.emit('event', event)
+    if (this.held !== undefined) this.held.push(event)
+    else this.emitter.emit('event', event)
+  }
+
+  /**
+   * Run `fn` holding back the events it emits: they are delivered in order
+   * after `fn` returns, and dropped if it throws. Wrap a store transaction in
+   * it so that listeners hear only of changes that committed. Nested calls
+   * join the outermost one.
+   */
+  deferred<T>(fn: () => T): T {
+    if (this.held !== undefined) return fn()
+    const held: NodeEvent[] = []
+    this.held = held
+    let result: T
+    try {
+      result = fn()
+    } finally {
+      this.held = undefined
+    }
+    for (const event of held) this.emitter.emit('event', event)
+    return result
   }
 
   /** Listen to every event; returns a function that stops listening. */

@@ -1,0 +1,107 @@
+/**
+ * The fast path of the two hot endpoints, `POST /verify` and
+ * `POST /messages/send`. Express spends several times more per request than
+ * the work itself, so these two are answered straight from Node's HTTP
+ * server — with the very same guards and handlers: the Host and Origin
+ * check, the rate limiter, the bearer token, a size-limited strict JSON body,
+ * the shared handler (signature-handlers.ts) and the one error shape.
+ * Anything unusual (another content type or encoding, a trusted proxy, a
+ * refused Host) is left to the Express app, which answers it as always.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Request, RequestHandler, Response } from 'express'
+import { MeshsigError, ERROR_TABLE } from '../node/core/errors.js'
+import type { RouteContext } from './app.js'
+import { errorBody, toMeshsigError } from './errors.js'
+import { hasValidToken, refusalOf } from './security.js'
+import { sendHandler, verifyHandler } from './signature-handlers.js'
+
+/** Answers a request when it can; returns false to leave it to Express. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean
+
+interface FastRoute {
+  readonly token: boolean
+  run(body: unknown, client: string): Promise<Record<string, unknown>>
+}
+
+const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(text))
+  res.end(text)
+}
+
+function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN)
+    if (declared > limit) {
+      req.resume()
+      return reject(new MeshsigError('INVALID_INPUT', `request body exceeds ${limit} bytes`, { limit }))
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.removeAllListeners('data')
+        req.resume()
+        reject(new MeshsigError('INVALID_INPUT', `request body exceeds ${limit} bytes`, { limit }))
+      } else chunks.push(chunk)
+    })
+    req.on('error', () => reject(new MeshsigError('INVALID_INPUT', 'request body could not be read')))
+    req.on('end', () => {
+      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')
+      const first = /\S/.exec(text)?.[0]
+      if (first === undefined) return resolve({})
+      if (first !== '{' && first !== '[') return reject(new MeshsigError('MALFORMED', 'request body is not valid JSON'))
+      try {
+        resolve(JSON.parse(text))
+      } catch {
+        reject(new MeshsigError('MALFORMED', 'request body is not valid JSON'))
+      }
+    })
+  })
+}
+
+function eligible(req: IncomingMessage, ctx: RouteContext): boolean {
+  if (ctx.opts.trustProxy.length > 0) return false
+  const encoding = req.headers['content-encoding']
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false
+  const type = req.headers['content-type']
+  return type !== undefined && JSON_TYPE.test(type.trim()) && refusalOf(req, ctx.opts) === undefined
+}
+
+async function serve(ctx: RouteContext, route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    if (route.token && ctx.opts.requireToken && !hasValidToken(req, ctx.opts)) {
+      throw new MeshsigError('UNAUTHORIZED', 'this endpoint changes state: send Authorization: Bearer <token>')
+    }
+    const body = await readJson(req, ctx.opts.bodyLimit)
+    send(res, 200, await route.run(body, req.socket.remoteAddress ?? 'unknown'))
+  } catch (err) {
+    const error = toMeshsigError(err, ctx.opts.bodyLimit)
+    send(res, ERROR_TABLE[error.code].http, errorBody(error))
+  }
+}
+
+/** The fast path over `ctx`, rate-limited by `limiter` when the limit is on. */
+export function createFastPath(ctx: RouteContext, limiter: RequestHandler | undefined): FastPath {
+  const routes = new Map<string, FastRoute>([
+    ['/verify', { token: false, run: (body) => verifyHandler(ctx, body) }],
+    ['/messages/send', { token: true, run: (body, client) => sendHandler(ctx, body, client) }],
+  ])
+  return (req, res) => {
+    if (req.method !== 'POST') return false
+    const path = req.url ?? ''
+    const route = routes.get(path)
+    if (route === undefined || !eligible(req, ctx)) return false
+    const start = process.hrtime.bigint()
+    res.once('finish', () => ctx.metrics.observeRequest('POST', path, res.statusCode, start))
+    if (limiter === undefined) void serve(ctx, route, req, res)
+    else void limiter(req as Request, res as Response, () => void serve(ctx, route, req, res))
+    return true
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The logic of the signature and message endpoints, independent of the HTTP
+ * layer: both the Express routes and the fast path (fast-path.ts) call these
+ * with the parsed JSON body and answer with what they return.
+ */
+import { signerOf } from '../node/core/acceptance.js'
+import { fromB64, utf8 } from '../node/core/encoding.js'
+import { MalformedError, MeshsigError } from '../node/core/errors.js'
+import type { SignerKey } from '../node/services/key-service.js'
+import type { RouteContext } from './app.js'
+import { messageVerifyBody, parseInput, sendBody, verifyBody } from './schemas.js'
+
+/** Result of checking a plain signature against a signer known to the node. */
+interface PlainCheck {
+  readonly valid: boolean
+  readonly signer: SignerKey
+  readonly code?: 'REVOKED' | 'ROTATED_KEY' | 'SIGNATURE_INVALID'
+}
+
+function signatureBytes(signature: string): Uint8Array {
+  try {
+    return fromB64(signature, 'signature', 64)
+  } catch {
+    throw new MalformedError('signature must be standard base64 of 64 bytes', { field: 'signature' })
+  }
+}
+
+async function checkUnder(
+  ctx: RouteContext,
+  signer: SignerKey,
+  data: Uint8Array,
+  sig: Uint8Array,
+): Promise<PlainCheck> {
+  if (signer.publicKey === null) return { valid: false, signer, code: 'REVOKED' }
+  if (await ctx.verifier.verify(data, sig, signer.publicKey)) return { valid: true, signer }
+  for (const old of signer.priorKeys) {
+    if (await ctx.verifier.verify(data, sig, fromB64(old, 'key', 32)))
+      return { valid: false, signer, code: 'ROTATED_KEY' }
+  }
+  return { valid: false, signer, code: 'SIGNATURE_INVALID' }
+}
+
+async function checkPlain(
+  ctx: RouteContext,
+  message: string,
+  signature: string,
+  identifier: string,
+): Promise<PlainCheck> {
+  const sig = signatureBytes(signature)
+  const signer = ctx.node.signerKey(identifier)
+  const check = await checkUnder(ctx, signer, utf8(message), sig)
+  if (check.valid) ctx.metrics.signatureVerified()
+  else ctx.metrics.signatureRejected(check.code ?? 'SIGNATURE_INVALID')
+  return check
+}
+
+/** `POST /verify`: `{valid, message, signer, did, publicKey, keySource, verifiedAt, code?}`. */
+export async function verifyHandler(ctx: RouteContext, body: unknown): Promise<Record<string, unknown>> {
+  const b = parseInput(verifyBody, body)
+  const identifier = (b.did ?? b.publicKey ?? b.signer)!
+  const check = await checkPlain(ctx, b.message, b.signature, identifier)
+  const key = check.signer.publicKey
+  return {
+    valid: check.valid,
+    message: b.message,
+    signer: identifier,
+    did: check.signer.did,
+    publicKey: key ? Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64') : null,
+    keySource: check.signer.source,
+    verifiedAt: new Date().toISOString(),
+    ...(check.code ? { code: check.code } : {}),
+  }
+}
+
+/** `POST /messages/send`: `{sent, verified, id, from, to, signature, ts, timestamp, envelope}`. */
+export async function sendHandler(ctx: RouteContext, body: unknown, client: string): Promise<Record<string, unknown>> {
+  const b = parseInput(sendBody, body)
+  const sent = await ctx.node.sendMessage('envelope' in b ? { envelope: b.envelope, client } : { ...b, client })
+  const e = sent.envelope
+  return {
+    sent: true,
+    verified: true,
+    id: sent.id,
+    from: e.from,
+    to: e.to,
+    signature: e.sig,
+    ts: e.ts,
+    timestamp: new Date(e.ts).toISOString(),
+    envelope: e,
+  }
+}
+
+/** `POST /messages/verify`: a plain signature by a DID, or an envelope checked without storing it. */
+export async function messageVerifyHandler(ctx: RouteContext, body: unknown): Promise<Record<string, unknown>> {
+  const b = parseInput(messageVerifyBody, body)
+  const verifiedAt = new Date().toISOString()
+  if ('envelope' in b) {
+    const v = ctx.node.checkEnvelope(b.envelope)
+    const did = v.envelope ? signerOf(v.envelope) : null
+    if (v.ok) {
+      ctx.metrics.signatureVerified()
+      return { valid: true, did, id: v.id, type: v.envelope.type, verifiedAt }
+    }
+    ctx.metrics.signatureRejected(v.error.code)
+    return { valid: false, did, id: v.id ?? null, code: v.error.code, error: v.error.message, verifiedAt }
+  }
+  if (!b.did.startsWith('did:')) throw new MeshsigError('INVALID_DID', 'did must be a did:msig or did:key DID')
+  const check = await checkPlain(ctx, b.message, b.signature, b.did)
+  return { valid: check.valid, did: b.did, verifiedAt, ...(check.code ? { code: check.code } : {}) }
+}
