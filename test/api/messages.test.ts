@@ -1,0 +1,313 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createInception,
+  createMessage,
+  createRegistration,
+  generateKeyPair,
+  keyPairFromB64,
+  toB64,
+  type KeyPair,
+  type MsgEnvelope,
+} from '../../node/core/index.js'
+import { randomNonce } from '../../node/sdk.js'
+import { expectNo500, startApi, type ApiFixture } from './api-fixture.js'
+
+describe.each([true, false])('POST /messages/send (fast path %s)', (fastPath) => {
+  let fx: ApiFixture
+  let alpha: { did: string; privateKey: string }
+  let beta: { did: string; privateKey: string }
+  let own: KeyPair
+  let ownDid: string
+
+  const msg = (from: string, to: string | null, body: string, key: KeyPair, ts = Date.now()): MsgEnvelope =>
+    createMessage({ from, to, body, ts, nonce: randomNonce() }, key)
+  const record = async (did: string) => (await fx.call('GET', `/agents/${did}`)).body
+
+  beforeAll(async () => {
+    fx = await startApi({}, { fastPath })
+    alpha = (await fx.call('POST', '/agents/register', { name: 'alpha' })).body.identity
+    beta = (await fx.call('POST', '/agents/register', { name: 'beta' })).body.identity
+    own = generateKeyPair()
+    const health = (await fx.call('GET', '/health')).body
+    const icp = createInception(own, Date.now(), generateKeyPair())
+    const reg = createRegistration(
+      { did: icp.did, name: 'own', capabilities: [], controller: health.did, peerId: health.peerId, ts: Date.now() },
+      own,
+    )
+    ownDid = icp.did
+    expect(
+      (await fx.call('POST', '/agents/register', { name: 'own', publicKey: toB64(own.publicKey), proof: { icp, reg } }))
+        .status,
+    ).toBe(201)
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  it('custodied key (fromDid): signed, verified, stored, in the seed shape', async () => {
+    const r = await fx.call('POST', '/messages/send', { fromDid: alpha.did, toDid: beta.did, message: 'task' })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({
+      sent: true,
+      verified: true,
+      from: alpha.did,
+      to: beta.did,
+      signature: expect.any(String),
+      timestamp: expect.any(String),
+    })
+    expect(r.body.envelope).toMatchObject({ v: 1, type: 'msg', from: alpha.did, to: beta.did, body: 'task' })
+    const list = (await fx.call('GET', `/messages?did=${alpha.did}`)).body.messages
+    expect(list.map((m: { id: string }) => m.id)).toContain(r.body.id)
+    expect((await record(alpha.did)).trustScore).toBeGreaterThan(0.5)
+  })
+
+  it('privateKey (seed style, used once) of an agent the node does not custody', async () => {
+    const r = await fx.call('POST', '/messages/send', {
+      fromDid: ownDid,
+      toDid: beta.did,
+      message: 'hi',
+      privateKey: toB64(own.seed),
+    })
+    expect(r.status).toBe(200)
+    expect(r.body.from).toBe(ownDid)
+    expect((await fx.call('GET', '/audit/export')).text).not.toContain(toB64(own.seed))
+  })
+
+  it('pre-signed envelope: the key never leaves the agent', async () => {
+    const e = msg(ownDid, beta.did, 'signed by me', own)
+    const r = await fx.call('POST', '/messages/send', { envelope: e })
+    expect(r.status).toBe(200)
+    expect(r.body.envelope).toEqual(e)
+  })
+
+  it('broadcast (toDid null) is accepted', async () => {
+    const r = await fx.call('POST', '/messages/send', { fromDid: alpha.did, toDid: null, message: 'to all' })
+    expect(r.status).toBe(200)
+    expect(r.body.to).toBeNull()
+  })
+
+  it('wrong private key for fromDid: 400 KEY_MISMATCH, nothing stored, the victim untouched', async () => {
+    const before = await record(alpha.did)
+    const total = (await fx.call('GET', '/stats')).body.messages
+    const r = await fx.call('POST', '/messages/send', {
+      fromDid: alpha.did,
+      toDid: beta.did,
+      message: 'x',
+      privateKey: toB64(generateKeyPair().seed),
+    })
+    expect(r.status).toBe(400)
+    expect(r.body.code).toBe('KEY_MISMATCH')
+    expect((await fx.call('GET', '/stats')).body.messages).toBe(total)
+    const after = await record(alpha.did)
+    expect(after.trustScore).toBe(before.trustScore)
+    expect(after.interactionsTotal).toBe(before.interactionsTotal)
+  })
+
+  it("a forged envelope claiming a victim's fromDid: 400 SIGNATURE_INVALID, the victim's trust untouched", async () => {
+    const before = await record(alpha.did)
+    const forged = msg(alpha.did, beta.did, 'transfer everything', generateKeyPair())
+    const r = await fx.call('POST', '/messages/send', { envelope: forged })
+    expect(r.status).toBe(400)
+    expect(r.body.code).toBe('SIGNATURE_INVALID')
+    const after = await record(alpha.did)
+    expect(after.trustScore).toBe(before.trustScore)
+    expect(after.interactionsTotal).toBe(before.interactionsTotal)
+    expect(after.interactionsSuccess).toBe(before.interactionsSuccess)
+  })
+
+  it('a malformed signature is 400 MALFORMED', async () => {
+    const e = { ...msg(ownDid, beta.did, 'x', own), sig: 'AAAA' }
+    const r = await fx.call('POST', '/messages/send', { envelope: e })
+    expect(r.status).toBe(400)
+    expect(r.body.code).toBe('MALFORMED')
+  })
+
+  it('a replayed envelope is 409 DUPLICATE; the same nonce with another body is 409 REPLAY', async () => {
+    const e = msg(ownDid, beta.did, 'once', own)
+    expect((await fx.call('POST', '/messages/send', { envelope: e })).status).toBe(200)
+    const again = await fx.call('POST', '/messages/send', { envelope: e })
+    expect(again.status).toBe(409)
+    expect(again.body.code).toBe('DUPLICATE')
+    const sameNonce = createMessage(
+      { from: ownDid, to: beta.did, body: 'twice', ts: Date.now(), nonce: Buffer.from(e.nonce, 'base64') },
+      own,
+    )
+    const replay = await fx.call('POST', '/messages/send', { envelope: sameNonce })
+    expect(replay.status).toBe(409)
+    expect(replay.body.code).toBe('REPLAY')
+  })
+
+  it('a stale envelope is 400 CLOCK_SKEW', async () => {
+    const r = await fx.call('POST', '/messages/send', {
+      envelope: msg(ownDid, beta.did, 'old', own, Date.now() - 3_600_000),
+    })
+    expect(r.status).toBe(400)
+    expect(r.body.code).toBe('CLOCK_SKEW')
+  })
+
+  it('fromDid whose key the node does not hold, without privateKey: 403 FORBIDDEN', async () => {
+    const r = await fx.call('POST', '/messages/send', { fromDid: ownDid, toDid: beta.did, message: 'x' })
+    expect(r.status).toBe(403)
+    expect(r.body.code).toBe('FORBIDDEN')
+  })
+
+  it.each([
+    ['missing message', { fromDid: 'did:msig:x', toDid: null }],
+    ['wrong-typed message', { fromDid: 'did:msig:x', toDid: null, message: 5 }],
+    ['extra field', { fromDid: 'did:msig:x', toDid: null, message: 'x', priority: 1 }],
+    ['empty body', {}],
+  ])('%s is 400 INVALID_INPUT', async (_l, body) => {
+    const r = await fx.call('POST', '/messages/send', body)
+    expect(r.status).toBe(400)
+    expect(r.body.code).toBe('INVALID_INPUT')
+  })
+
+  it('a malformed DID is 400 INVALID_DID; a malformed private key 400 INVALID_KEY', async () => {
+    const a = await fx.call('POST', '/messages/send', { fromDid: 'did:msig:0OIl', toDid: beta.did, message: 'x' })
+    expect(a.status).toBe(400)
+    expect(a.body.code).toBe('INVALID_DID')
+    const b = await fx.call('POST', '/messages/send', {
+      fromDid: alpha.did,
+      toDid: beta.did,
+      message: 'x',
+      privateKey: 'short',
+    })
+    expect(b.status).toBe(400)
+    expect(b.body.code).toBe('INVALID_KEY')
+  })
+
+  it('revoked sender or recipient: 403 REVOKED with the DID', async () => {
+    const victim = (await fx.call('POST', '/agents/register', { name: 'doomed' })).body.identity
+    expect((await fx.call('POST', '/agents/revoke', { did: victim.did, reason: 'test' })).status).toBe(200)
+    const from = await fx.call('POST', '/messages/send', { fromDid: victim.did, toDid: beta.did, message: 'x' })
+    expect(from.status).toBe(403)
+    expect(from.body).toMatchObject({ code: 'REVOKED', did: victim.did })
+    const withKey = await fx.call('POST', '/messages/send', {
+      fromDid: victim.did,
+      toDid: beta.did,
+      message: 'x',
+      privateKey: victim.privateKey,
+    })
+    expect(withKey.status).toBe(403)
+    const to = await fx.call('POST', '/messages/send', { fromDid: alpha.did, toDid: victim.did, message: 'x' })
+    expect(to.status).toBe(403)
+    expect(to.body).toMatchObject({ code: 'REVOKED', did: victim.did })
+    const envelope = await fx.call('POST', '/messages/send', {
+      envelope: msg(victim.did, beta.did, 'x', keyPairFromB64(victim.privateKey)),
+    })
+    expect(envelope.status).toBe(403)
+  })
+})
+
+describe.each([true, false])('POST /verify and /messages/verify (fast path %s)', (fastPath) => {
+  let fx: ApiFixture
+  let agent: { did: string; privateKey: string; publicKey: string }
+  const sign = (text: string, seed: string) => toB64(keyPairFromB64(seed).sign(Buffer.from(text, 'utf8')))
+
+  beforeAll(async () => {
+    fx = await startApi({}, { fastPath })
+    agent = (await fx.call('POST', '/agents/register', { name: 'signer' })).body.identity
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  it('the seed shape: {valid, message, signer, verifiedAt}, by did, publicKey or did:key', async () => {
+    const signature = sign('hello', agent.privateKey)
+    const r = await fx.call('POST', '/verify', { message: 'hello', signature, did: agent.did })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({
+      valid: true,
+      message: 'hello',
+      signer: agent.did,
+      did: agent.did,
+      keySource: 'key-event-log',
+    })
+    expect(new Date(r.body.verifiedAt).toString()).not.toBe('Invalid Date')
+    expect(
+      (await fx.call('POST', '/verify', { message: 'hello', signature, publicKey: agent.publicKey })).body.valid,
+    ).toBe(true)
+    const stranger = generateKeyPair()
+    const s2 = toB64(stranger.sign(Buffer.from('hi')))
+    const byNewDid = await fx.call('POST', '/verify', {
+      message: 'hi',
+      signature: s2,
+      signer: `did:msig:${(await import('../../node/core/encoding.js')).toB58(stranger.publicKey)}`,
+    })
+    expect(byNewDid.body).toMatchObject({ valid: true, keySource: 'did' })
+  })
+
+  it('a wrong signature is valid:false (200, SIGNATURE_INVALID); a malformed one is 400 MALFORMED', async () => {
+    const wrong = await fx.call('POST', '/verify', {
+      message: 'hello!',
+      signature: sign('hello', agent.privateKey),
+      did: agent.did,
+    })
+    expect(wrong.status).toBe(200)
+    expect(wrong.body).toMatchObject({ valid: false, code: 'SIGNATURE_INVALID' })
+    const bad = await fx.call('POST', '/verify', { message: 'hello', signature: 'abc', did: agent.did })
+    expect(bad.status).toBe(400)
+    expect(bad.body.code).toBe('MALFORMED')
+  })
+
+  it('after a rotation the old key says ROTATED_KEY and the new key verifies', async () => {
+    const a = (await fx.call('POST', '/agents/register', { name: 'rotating' })).body.identity
+    const old = sign('m', a.privateKey)
+    expect((await fx.call('POST', '/agents/rotate-key', { did: a.did })).status).toBe(200)
+    const r = await fx.call('POST', '/verify', { message: 'm', signature: old, did: a.did })
+    expect(r.body).toMatchObject({ valid: false, code: 'ROTATED_KEY' })
+    const sent = await fx.call('POST', '/messages/send', { fromDid: a.did, toDid: null, message: 'after rotation' })
+    expect(sent.status).toBe(200)
+  })
+
+  it('a revoked signer is valid:false with code REVOKED', async () => {
+    const a = (await fx.call('POST', '/agents/register', { name: 'revoked-signer' })).body.identity
+    const s = sign('m', a.privateKey)
+    await fx.call('POST', '/agents/revoke', { did: a.did })
+    expect((await fx.call('POST', '/verify', { message: 'm', signature: s, did: a.did })).body).toMatchObject({
+      valid: false,
+      code: 'REVOKED',
+    })
+  })
+
+  it.each([
+    ['no signer', { message: 'm', signature: 'x' }, 'INVALID_INPUT'],
+    ['two signers', { message: 'm', signature: 'x', did: 'a', publicKey: 'b' }, 'INVALID_INPUT'],
+    ['missing signature', { message: 'm', did: 'did:msig:abc' }, 'INVALID_INPUT'],
+    ['wrong-typed message', { message: 1, signature: 'x', did: 'did:msig:abc' }, 'INVALID_INPUT'],
+    ['extra field', { message: 'm', signature: 'x', did: 'did:msig:abc', x: 1 }, 'INVALID_INPUT'],
+    ['malformed DID', { message: 'm', signature: toB64(new Uint8Array(64)), did: 'did:msig:!!' }, 'INVALID_DID'],
+    ['malformed public key', { message: 'm', signature: toB64(new Uint8Array(64)), publicKey: 'AAAA' }, 'INVALID_KEY'],
+  ])('%s is 400 %s', async (_l, body, code) => {
+    const r = await fx.call('POST', '/verify', body)
+    expect(r.status).toBe(400)
+    expect(r.body.code).toBe(code)
+  })
+
+  it('/messages/verify: {did, message, signature} → {valid, did}; an envelope is checked without being stored', async () => {
+    const r = await fx.call('POST', '/messages/verify', {
+      did: agent.did,
+      message: 'hello',
+      signature: sign('hello', agent.privateKey),
+    })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({ valid: true, did: agent.did })
+    const sent = (await fx.call('POST', '/messages/send', { fromDid: agent.did, toDid: null, message: 'stored' })).body
+    const stored = await fx.call('POST', '/messages/verify', { envelope: sent.envelope })
+    expect(stored.body).toMatchObject({ valid: true, did: agent.did, id: sent.id })
+    const forged = { ...sent.envelope, body: 'changed' }
+    const f = await fx.call('POST', '/messages/verify', { envelope: forged })
+    expect(f.body).toMatchObject({ valid: false, code: 'SIGNATURE_INVALID' })
+    const bad = await fx.call('POST', '/messages/verify', { did: agent.did, message: 'x' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.code).toBe('INVALID_INPUT')
+    const notDid = await fx.call('POST', '/messages/verify', {
+      did: agent.publicKey,
+      message: 'x',
+      signature: sign('x', agent.privateKey),
+    })
+    expect(notDid.body.code).toBe('INVALID_DID')
+  })
+})
