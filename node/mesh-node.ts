@@ -12,6 +12,7 @@ import {
   encodeEnvelope,
   MeshsigError,
   type Capability,
+  type ChkEnvelope,
   type Envelope,
   type IcpEnvelope,
   type KeyPair,
@@ -20,6 +21,7 @@ import {
   type Verdict,
 } from './core/index.js'
 import { AuditLog } from './audit/audit-log.js'
+import { AuditService } from './audit/audit-service.js'
 import { NodeEvents } from './events.js'
 import type { Identity } from './identity/index.js'
 import { createMeshP2P, type MeshP2P, type Topic } from './p2p/index.js'
@@ -35,7 +37,14 @@ import { GossipOutbox } from './services/gossip-outbox.js'
 import { betaTrust } from './services/trust.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { SendBatcher } from './services/send-batcher.js'
-import { KeyService, signerKey, type RevokeInput, type RotateInput, type Rotation, type SignerKey } from './services/key-service.js'
+import {
+  KeyService,
+  signerKey,
+  type RevokeInput,
+  type RotateInput,
+  type Rotation,
+  type SignerKey,
+} from './services/key-service.js'
 import { HandshakeService, type HandshakeInput } from './services/handshake-service.js'
 import {
   ReportService,
@@ -74,6 +83,8 @@ export interface MeshNodeInit {
   readonly heartbeatInterval?: number
   /** Interval of anti-entropy registry syncs with a random peer (ms, default 30 s). */
   readonly antiEntropyMs?: number
+  /** Interval of periodic audit checkpoints when the log grew (ms, default 60 s). */
+  readonly checkpointIntervalMs?: number
 }
 
 /** What /health reports. */
@@ -108,6 +119,9 @@ export class MeshNode {
   private readonly discovery: Discovery
   private readonly dialer: PeerDialer
   private readonly outbox: GossipOutbox
+  /** Checkpoints, proofs and the verifiable audit export. */
+  readonly audit: AuditService
+  private checkpointTimer: NodeJS.Timeout | undefined
   private readonly clock: () => number
   private startedAt = 0
   private p2pNode: MeshP2P | undefined
@@ -124,6 +138,14 @@ export class MeshNode {
     this.name = init.name
     this.store = openStore({ path: init.dbPath })
     const audit = new AuditLog(this.store, this.clock)
+    this.audit = new AuditService({
+      store: this.store,
+      log: audit,
+      clock: this.clock,
+      nodeDid: () => this.did,
+      nodeKey: () => init.identity.keyPair,
+      keyLog: () => this.store.keyEvents.log(this.did),
+    })
     this.ingestor = new Ingest({
       store: this.store,
       audit,
@@ -151,8 +173,15 @@ export class MeshNode {
       keyPair: (seed) => this.keyCache.get(seed),
     })
     this.discovery = new Discovery({ agents: this.agents, ingest: this.ingestor, p2p: () => this.p2p })
-    this.dialer = new PeerDialer(() => this.p2p, (err) => this.onError(err))
-    this.outbox = new GossipOutbox(() => this.p2p, (err) => this.onError(err), this.clock)
+    this.dialer = new PeerDialer(
+      () => this.p2p,
+      (err) => this.onError(err),
+    )
+    this.outbox = new GossipOutbox(
+      () => this.p2p,
+      (err) => this.onError(err),
+      this.clock,
+    )
     const base = { store: this.store, clock: this.clock, random }
     this.keyService = new KeyService({
       ...base,
@@ -214,6 +243,10 @@ export class MeshNode {
     await this.p2p.start()
     for (const seed of (this.init.peers ?? []).filter((p) => !p.startsWith('/'))) this.dialer.keep(seed)
     this.outbox.startAntiEntropy((peerId) => this.syncFrom(peerId), this.init.antiEntropyMs)
+    this.checkpointTimer = setInterval(() => {
+      if (this.audit.stale()) void this.checkpoint().catch((e) => this.onError(e))
+    }, this.init.checkpointIntervalMs ?? 60_000)
+    this.checkpointTimer.unref()
     for (const cap of this.localCapabilities()) void this.p2p.provideCapability(cap).catch((e) => this.onError(e))
   }
 
@@ -221,6 +254,7 @@ export class MeshNode {
   async stop(): Promise<void> {
     this.dialer.stop()
     this.outbox.stop()
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer)
     await this.p2pNode?.stop()
     try {
       this.store.close()
@@ -277,6 +311,14 @@ export class MeshNode {
 
   private async publish(envelopes: readonly Envelope[]): Promise<void> {
     for (const e of envelopes) await this.outbox.publish(TOPIC_OF[e.type], encodeEnvelope(e))
+  }
+
+  /** Sign a checkpoint of the audit log now, announce it and gossip it on the audit topic. */
+  async checkpoint(): Promise<ChkEnvelope> {
+    const chk = this.audit.checkpoint()
+    this.events.emit('audit:checkpoint', { origin: chk.origin, size: chk.size, root: chk.root, local: true })
+    await this.publish([chk])
+    return chk
   }
 
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */
