@@ -18,6 +18,7 @@ import {
   keyPairFromB64,
   MeshsigError,
   sha256,
+  type ErrorCode,
   toB64,
   toHex,
   toMsigDid,
@@ -80,6 +81,27 @@ export function signProof(body: Omit<HandshakeProof, 'sig'>, key: KeyPair): Hand
 /** Id of a connection: hex SHA-256 of the JCS of its transcript (the same on both nodes). */
 export function connectionId(t: HandshakeTranscript): string {
   return toHex(sha256(utf8(canonicalize(t))))
+}
+
+/** Codes a responding node may give for refusing a handshake; they keep their meaning at the API. */
+const REFUSAL_CODES: ReadonlySet<string> = new Set([
+  'SIGNATURE_INVALID',
+  'KEY_MISMATCH',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'UNKNOWN_SIGNER',
+  'REVOKED',
+  'CLOCK_SKEW',
+  'MALFORMED',
+])
+
+/** A peer's refusal as the error it names (so the API answers 4xx, not 502); other failures unchanged. */
+function refusal(err: unknown): unknown {
+  const remote = (err as MeshsigError).details?.remoteCode
+  if ((err as MeshsigError).code === 'PEER_ERROR' && typeof remote === 'string' && REFUSAL_CODES.has(remote)) {
+    return new MeshsigError(remote as ErrorCode, `the responding node refused the handshake: ${(err as Error).message}`)
+  }
+  return err
 }
 
 /** Runs and answers handshakes. */
@@ -200,7 +222,12 @@ export class HandshakeService {
   }
 
   private async request(peerId: string, body: unknown): Promise<unknown> {
-    const res = await this.c.p2p().request(peerId, HANDSHAKE_PROTOCOL, utf8(JSON.stringify(body)))
+    let res: Uint8Array
+    try {
+      res = await this.c.p2p().request(peerId, HANDSHAKE_PROTOCOL, utf8(JSON.stringify(body)))
+    } catch (err) {
+      throw refusal(err)
+    }
     try {
       return JSON.parse(Buffer.from(res).toString('utf8')) as unknown
     } catch {

@@ -70,8 +70,11 @@ function parse(text: string): unknown {
 export function rawRequest(url: string, opts: RawRequest): Promise<ApiResponse> {
   const u = new URL(url)
   return new Promise((resolve, reject) => {
+    const headers = { ...(opts.headers ?? {}) }
+    const noHost = headers.host === ''
+    if (noHost) delete headers.host
     const req = httpRequest(
-      { host: u.hostname, port: u.port, method: opts.method, path: opts.path, headers: opts.headers ?? {} },
+      { host: u.hostname, port: u.port, method: opts.method, path: opts.path, headers, setHost: !noHost },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))

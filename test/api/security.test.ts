@@ -1,0 +1,216 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApi, type Api } from '../../api/app.js'
+import type { MeshNode } from '../../node/mesh-node.js'
+import { startNode, stopAll } from '../helpers/mesh.js'
+import { expectNo500, rawRequest, startApi, type ApiFixture } from './api-fixture.js'
+
+const json = { 'content-type': 'application/json' }
+
+describe('Host, Origin, CORS and content type', () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi()
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  it.each([
+    ['GET', '/health', undefined],
+    ['POST', '/agents/register', '{"name":"rebound"}'],
+    ['POST', '/verify', '{"message":"m","signature":"x","did":"did:msig:x"}'],
+    ['POST', '/messages/send', '{"fromDid":"did:msig:x","toDid":null,"message":"m"}'],
+  ])('a foreign Host header (DNS rebinding) is 403 FORBIDDEN: %s %s', async (method, path, body) => {
+    const r = await fx.raw({ method, path, headers: { ...json, host: 'evil.example:4888' }, ...(body ? { body } : {}) })
+    expect(r.status).toBe(403)
+    expect(r.body.code).toBe('FORBIDDEN')
+    expect((await fx.call('GET', '/stats')).body.agents).toBe(0)
+  })
+
+  it('loopback names are accepted in Host, with or without port', async () => {
+    const port = new URL(fx.url).port
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost', 'LOCALHOST']) {
+      expect((await fx.raw({ method: 'GET', path: '/health', headers: { host } })).status).toBe(200)
+    }
+    // no Host at all: Node itself refuses HTTP/1.1 without Host (400) before the API sees it
+    expect([400, 403]).toContain((await fx.raw({ method: 'GET', path: '/health', headers: { host: '' } })).status)
+  })
+
+  it('a cross-site Origin is refused; same-origin is fine; no CORS headers anywhere', async () => {
+    const evil = await fx.raw({
+      method: 'POST',
+      path: '/agents/register',
+      headers: { ...json, origin: 'https://evil.example' },
+      body: '{"name":"csrf"}',
+    })
+    expect(evil.status).toBe(403)
+    expect((await fx.raw({ method: 'GET', path: '/stats', headers: { origin: 'null' } })).status).toBe(403)
+    const same = await fx.raw({ method: 'GET', path: '/stats', headers: { origin: fx.url } })
+    expect(same.status).toBe(200)
+    expect(same.headers['access-control-allow-origin']).toBeUndefined()
+    const pre = await fx.raw({
+      method: 'OPTIONS',
+      path: '/agents/register',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    })
+    expect(pre.headers['access-control-allow-origin']).toBeUndefined()
+    expect(pre.status).toBe(403)
+  })
+
+  it('a POST body that is not declared JSON is refused (no form posts from other sites)', async () => {
+    for (const path of ['/agents/register', '/messages/send', '/verify']) {
+      const r = await fx.raw({ method: 'POST', path, headers: { 'content-type': 'text/plain' }, body: '{"name":"x"}' })
+      expect(r.status).toBe(400)
+      expect(r.body.code).toBe('INVALID_INPUT')
+    }
+    expect((await fx.call('GET', '/stats')).body.agents).toBe(0)
+  })
+
+  it('oversized and malformed bodies on the fast path answer like the Express path', async () => {
+    const big = JSON.stringify({ message: 'x'.repeat(1.1 * 1024 * 1024), signature: 'x', did: 'did:msig:x' })
+    const r = await fx.raw({ method: 'POST', path: '/verify', headers: json, body: big })
+    expect(r.status).toBe(400)
+    expect(r.body.code).toBe('INVALID_INPUT')
+    const bad = await fx.raw({ method: 'POST', path: '/messages/send', headers: json, body: '{"x":' })
+    expect(bad.status).toBe(400)
+    expect(bad.body.code).toBe('MALFORMED')
+    const scalar = await fx.raw({ method: 'POST', path: '/verify', headers: json, body: '"hello"' })
+    expect(scalar.body.code).toBe('MALFORMED')
+  })
+
+  it('error answers never carry a stack trace', async () => {
+    const r = await fx.raw({ method: 'POST', path: '/handshake', headers: json, body: '{"fromDid":1}' })
+    expect(r.status).toBe(400)
+    expect(r.text).not.toMatch(/at .*\.ts:\d+|node_modules|Error:/)
+  })
+})
+
+describe('rate limit: 60 a minute per client address', () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi({ rateLimit: 60 })
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  it('the 61st request in a minute is 429 with Retry-After and {error, retryAfter, limit, window}', async () => {
+    const paths = ['/health', '/verify', '/stats', '/messages/send']
+    for (let i = 0; i < 60; i++) {
+      const path = paths[i % paths.length]!
+      const r = path === '/health' || path === '/stats' ? await fx.call('GET', path) : await fx.call('POST', path, {})
+      expect(r.status).not.toBe(429)
+    }
+    for (const r of [
+      await fx.call('GET', '/health'),
+      await fx.call('POST', '/verify', {}),
+      await fx.call('POST', '/messages/send', {}),
+    ]) {
+      expect(r.status).toBe(429)
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0)
+      expect(r.body).toMatchObject({
+        code: 'RATE_LIMITED',
+        limit: 60,
+        window: 60,
+        retryAfter: Number(r.headers['retry-after']),
+      })
+      expect(typeof r.body.error).toBe('string')
+    }
+  })
+
+  it('X-Forwarded-For is ignored without a trusted proxy', async () => {
+    const r = await fx.call('GET', '/health', undefined, { 'x-forwarded-for': '203.0.113.9' })
+    expect(r.status).toBe(429)
+  })
+})
+
+describe('rate limit behind a trusted proxy', () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi({ rateLimit: 2, trustProxy: ['loopback'] })
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  it('counts per forwarded client address', async () => {
+    const as = (ip: string) => fx.call('GET', '/health', undefined, { 'x-forwarded-for': ip })
+    expect((await as('198.51.100.1')).status).toBe(200)
+    expect((await as('198.51.100.1')).status).toBe(200)
+    expect((await as('198.51.100.1')).status).toBe(429)
+    expect((await as('198.51.100.2')).status).toBe(200)
+  })
+})
+
+describe('bound off loopback: state changes need the bearer token', () => {
+  const token = 'test-token-0123456789abcdefghijklmnopqrstu'
+  let node: MeshNode
+  let api: Api
+  let server: Server
+  let url: string
+  const statuses: number[] = []
+  const req = async (method: string, path: string, body?: unknown, auth?: string) => {
+    const r = await rawRequest(url, {
+      method,
+      path,
+      headers: { ...(body !== undefined ? json : {}), ...(auth ? { authorization: auth } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+    statuses.push(r.status)
+    return r
+  }
+
+  beforeAll(async () => {
+    node = await startNode()
+    // the API believes it is bound to every interface; the test server listens on loopback only
+    api = createApi(node, { host: '0.0.0.0', token, rateLimit: 0 })
+    server = createServer(api.handler)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    expect(statuses.filter((s) => s >= 500)).toEqual([])
+    await new Promise((resolve) => server.close(resolve))
+    await api.close()
+    await stopAll([node])
+  })
+
+  it('refuses to be built without a token', () => {
+    expect(() => createApi(node, { host: '0.0.0.0' })).toThrow(/token/)
+  })
+
+  it('state changes without (or with a wrong) token are 401 UNAUTHORIZED and change nothing', async () => {
+    for (const auth of [undefined, 'Bearer wrong-token', `Basic ${token}`]) {
+      const r = await req('POST', '/agents/register', { name: 'x' }, auth)
+      expect(r.status).toBe(401)
+      expect(r.body.code).toBe('UNAUTHORIZED')
+      expect((await req('POST', '/messages/send', { fromDid: node.did, toDid: null, message: 'm' }, auth)).status).toBe(
+        401,
+      )
+      expect((await req('POST', '/handshake', { fromDid: node.did, toDid: node.did }, auth)).status).toBe(401)
+      expect((await req('POST', '/peers/connect', { address: '/ip4/127.0.0.1/tcp/1' }, auth)).status).toBe(401)
+      expect((await req('POST', '/agents/revoke', { did: node.did }, auth)).status).toBe(401)
+      expect((await req('POST', '/agents/rotate-key', { did: node.did }, auth)).status).toBe(401)
+    }
+    expect(node.stats().agents).toBe(0)
+  })
+
+  it('with the token they work; reads and /verify stay open', async () => {
+    const r = await req('POST', '/agents/register', { name: 'ok' }, `Bearer ${token}`)
+    expect(r.status).toBe(201)
+    const did = r.body.identity.did
+    expect(
+      (await req('POST', '/messages/send', { fromDid: did, toDid: null, message: 'm' }, `Bearer ${token}`)).status,
+    ).toBe(200)
+    expect((await req('POST', '/agents/rotate-key', { did }, `Bearer ${token}`)).status).toBe(200)
+    expect((await req('GET', '/stats')).status).toBe(200)
+    expect((await req('GET', '/agents')).status).toBe(200)
+    expect((await req('POST', '/verify', { message: 'm', signature: 'x', did })).status).toBe(400)
+    expect((await req('POST', '/discover', {})).status).toBe(200)
+  })
+})
