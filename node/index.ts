@@ -20,3 +20,4 @@ export {
   type SignableMessage,
   type VerifyEnvelopeOptions,
 } from './sdk.js'
+export * from '../api/client.js'

@@ -48,7 +48,7 @@ import {
 import { HandshakeService, type HandshakeInput } from './services/handshake-service.js'
 import {
   ReportService,
-  type AuditExport,
+  type AuditReport,
   type ConnectionView,
   type MessageView,
   type NodeSnapshot,
@@ -206,6 +206,7 @@ export class MeshNode {
       peerCount: () => this.p2p.peers().length,
       uptime: () => this.info().uptime,
       node: () => ({ did: this.did, name: this.name, publicKey: init.identity.keyState.key, peerId: this.p2p.peerId }),
+      verifiable: () => this.audit.verifiable(),
     })
   }
 
@@ -414,7 +415,7 @@ export class MeshNode {
   }
 
   /** Everything the store holds, for compliance export. */
-  auditExport(): AuditExport {
+  auditExport(): AuditReport {
     return this.reports.auditExport()
   }
 

@@ -178,6 +178,9 @@ export class HandshakeService {
     this.liveKeyOf(to)
     const nonce = this.nonce()
     const local = this.c.custodiedKey(to) !== undefined
+    if (!local && target.peerId === this.c.p2p().peerId) {
+      throw new MeshsigError('FORBIDDEN', `${to} keeps its own key: this node cannot answer for it`, { did: to })
+    }
     const responder = local
       ? this.respond(from, to, nonce, this.c.clock())
       : await this.remoteChallenge(target.peerId, { step: 'challenge', from, to, nonce, ts: this.c.clock() })
@@ -289,7 +292,7 @@ export class HandshakeService {
           kind: 'handshake',
           subject: t.initiator.did,
           envelopeId: id,
-          data: { initiator: t.initiator.did, responder: t.responder.did, role: peer === null ? 'local' : role, peer },
+          data: { peer: t.responder.did, ok: true, role: peer === null ? 'local' : role, via: peer },
         })
       }
       return added

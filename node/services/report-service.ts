@@ -3,7 +3,8 @@
  * message and connection listings, the revocation list and the audit export.
  * Pure reads of the store; the shapes are the seed's (camelCase, ISO times).
  */
-import type { KeyEvent, MsgEnvelope } from '../core/index.js'
+import type { AuditEntry, ChkEnvelope, KeyEvent, MsgEnvelope } from '../core/index.js'
+import type { VerifiableLog } from '../audit/audit-service.js'
 import type { ConnectionRow, MessageQuery, MessageRow, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
 import type { AgentRecord } from './records.js'
@@ -75,7 +76,7 @@ export interface RevokedView {
 }
 
 /** The audit export (`GET /audit/export`): everything the store holds, nothing cut short. */
-export interface AuditExport {
+export interface AuditReport {
   readonly version: 1
   readonly exportedAt: string
   readonly node: { readonly did: string; readonly name: string; readonly publicKey: string; readonly peerId: string }
@@ -96,7 +97,18 @@ export interface AuditExport {
   readonly messages: MessageView[]
   readonly keyEvents: KeyEvent[]
   readonly revoked: RevokedView[]
-  readonly entries: { readonly index: number; readonly entry: unknown; readonly leafHash: string }[]
+  /** Every audit entry, in log order (the objects whose JCS the Merkle leaves hash). */
+  readonly entries: AuditEntry[]
+  /** b64 leaf hash of each entry, as the node computed it. */
+  readonly leafHashes: string[]
+  /** The signed checkpoint over exactly these entries. */
+  readonly checkpoint: ChkEnvelope
+  /** Earlier checkpoints, oldest first. */
+  readonly checkpoints: ChkEnvelope[]
+  /** The node's current public key (b64). */
+  readonly nodePublicKey: string
+  /** The node's own key event log. */
+  readonly keyLog: KeyEvent[]
 }
 
 /** What the report service needs from the node. */
@@ -106,7 +118,9 @@ export interface ReportComponents {
   readonly clock: () => number
   readonly peerCount: () => number
   readonly uptime: () => number
-  readonly node: () => AuditExport['node']
+  readonly node: () => AuditReport['node']
+  /** The verifiable part of the export: entries, leaf hashes, checkpoints (audit service). */
+  readonly verifiable: () => VerifiableLog
 }
 
 /** Turn a stored message into its API view. */
@@ -193,21 +207,12 @@ export class ReportService {
   }
 
   /** The whole audit export: every agent, connection, message, key event and entry. */
-  auditExport(): AuditExport {
+  auditExport(): AuditReport {
     const { store } = this.c
     const agents = this.c.agents.list()
     const messages = [...store.messages.iterate()].map(messageView)
-    const entries: AuditExport['entries'] = []
-    let failed = 0
-    for (let start = 0; ; start += 1000) {
-      const page = store.audit.entries(start, 1000)
-      for (const row of page) {
-        const entry = JSON.parse(row.entry) as { kind?: string }
-        if (entry.kind === 'envelope.rejected') failed++
-        entries.push({ index: row.index, entry, leafHash: Buffer.from(row.leafHash).toString('hex') })
-      }
-      if (page.length < 1000) break
-    }
+    const log = this.c.verifiable()
+    const failed = log.entries.filter((e) => e.kind === 'envelope.rejected').length
     const keyEvents = store.keyEvents.allDids().flatMap((did) => store.keyEvents.log(did))
     const revoked = this.revoked()
     const connections = this.connections()
@@ -226,14 +231,14 @@ export class ReportService {
         averageTrust: Math.round(trust * 1e4) / 1e4,
         totalConnections: connections.length,
         keyEvents: keyEvents.length,
-        auditEntries: entries.length,
+        auditEntries: log.entries.length,
       },
       agents,
       connections,
       messages,
       keyEvents,
       revoked,
-      entries,
+      ...log,
     }
   }
 }

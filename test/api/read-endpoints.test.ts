@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { verifyAuditExport } from '../../node/core/index.js'
 import { expectNo500, startApi, type ApiFixture } from './api-fixture.js'
 
 describe('read-only endpoints', () => {
@@ -148,7 +149,12 @@ describe('read-only endpoints', () => {
     })
     expect(r.body.keyEvents.length).toBeGreaterThanOrEqual(3)
     expect(r.body.entries.length).toBe(r.body.summary.auditEntries)
-    expect(r.body.entries.some((e: { entry: { kind: string } }) => e.entry.kind === 'handshake')).toBe(true)
+    expect(r.body.leafHashes.length).toBe(r.body.entries.length)
+    expect(r.body.entries.some((e: { kind: string }) => e.kind === 'handshake')).toBe(true)
+    // anyone can check the export offline: signed checkpoint, Merkle root, every entry
+    const verdict = verifyAuditExport(r.body)
+    expect(verdict.problems).toEqual([])
+    expect(verdict.ok).toBe(true)
     expect(r.text).not.toMatch(/privateKey|"seed"/)
   })
 

@@ -1,0 +1,324 @@
+/**
+ * The typed HTTP client of a meshsig node (SDK). One method per endpoint of
+ * docs/api.md; failures are `MeshsigError`s with the node's error code, and
+ * `UNREACHABLE` when no node answers. Helpers build bring-your-own-key
+ * registrations and pre-signed messages locally, so private keys never
+ * travel.
+ *
+ * ```ts
+ * import { MeshsigClient } from 'meshsig'
+ * const node = new MeshsigClient({ server: 'http://localhost:4888' })
+ * const { identity } = await node.register({ name: 'my-agent', capabilities: [{ type: 'analysis' }] })
+ * ```
+ */
+import { randomBytes } from 'node:crypto'
+import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
+import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../node/core/errors.js'
+import type { KeyPair } from '../node/core/keys.js'
+import type {
+  AgentRecord,
+  ApiHandshake,
+  ApiHealth,
+  ApiMessageVerification,
+  ApiNetworkDiscovery,
+  ApiPeer,
+  ApiRegistered,
+  ApiRegisterInput,
+  ApiRevoked,
+  ApiRotated,
+  ApiSent,
+  ApiSnapshot,
+  ApiVerification,
+  AuditReport,
+  ConnectionView,
+  MessageView,
+  NodeStats,
+  RevokedView,
+} from './types.js'
+
+export type * from './types.js'
+
+/** Default node URL (env `MESHSIG_SERVER` is read by the CLI, not here). */
+export const DEFAULT_MESHSIG_SERVER = 'http://localhost:4888'
+
+/** How to reach a node. */
+export interface MeshsigClientOptions {
+  /** Base URL of the node's API (default http://localhost:4888). */
+  readonly server?: string
+  /** Bearer token for state-changing requests to a node bound off loopback. */
+  readonly token?: string
+  /** Per-request timeout in ms (default 30 000). */
+  readonly timeoutMs?: number
+  /** fetch implementation (default the global one). */
+  readonly fetch?: typeof fetch
+}
+
+/** Filters of `agents()`. */
+export interface AgentQuery {
+  readonly capability?: string
+  readonly origin?: 'local' | 'remote'
+  readonly status?: 'active' | 'revoked'
+  readonly limit?: number
+}
+
+/** Filters of `messages()`. */
+export interface MessageListQuery {
+  readonly did?: string
+  readonly limit?: number
+  /** Only messages with `seq` below this (page backwards). */
+  readonly before?: number
+}
+
+/** One of the three ways to send a message (SPEC §9). */
+export type SendRequest =
+  | { readonly envelope: unknown }
+  | { readonly fromDid: string; readonly toDid: string | null; readonly message: string; readonly privateKey?: string }
+
+/** One event of the live stream. */
+export interface StreamEvent {
+  readonly type: string
+  readonly timestamp: string
+  readonly data: Record<string, unknown>
+}
+
+function errorFrom(status: number, body: unknown, url: string): MeshsigError {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const code = typeof b.code === 'string' && b.code in ERROR_TABLE ? (b.code as ErrorCode) : 'PEER_ERROR'
+  const message = typeof b.error === 'string' ? b.error : `HTTP ${status} from ${url}`
+  const details: Record<string, unknown> = { status, ...((b.details as Record<string, unknown>) ?? {}) }
+  if (typeof b.did === 'string') details.did = b.did
+  if (typeof b.retryAfter === 'number') details.retryAfter = b.retryAfter
+  return new MeshsigError(code, message, details)
+}
+
+/** A client of one meshsig node. */
+export class MeshsigClient {
+  /** Base URL without a trailing slash. */
+  readonly server: string
+  private readonly token: string | undefined
+  private readonly timeoutMs: number
+  private readonly fetchImpl: typeof fetch
+
+  constructor(opts: MeshsigClientOptions = {}) {
+    this.server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
+    this.token = opts.token
+    this.timeoutMs = opts.timeoutMs ?? 30_000
+    this.fetchImpl = opts.fetch ?? fetch
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false): Promise<T> {
+    const url = this.server + path
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`
+    let res: Response
+    try {
+      res = await this.fetchImpl(url, {
+        method,
+        headers,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      })
+    } catch (err) {
+      const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+      throw new MeshsigError(
+        'UNREACHABLE',
+        `no meshsig node answers at ${this.server} (${why}); is it running? (meshsig start)`,
+        {
+          server: this.server,
+        },
+      )
+    }
+    const text = await res.text()
+    let parsed: unknown = text
+    if (!raw) {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        if (res.ok) throw new MeshsigError('PEER_ERROR', `${url} did not answer JSON`)
+      }
+    }
+    if (!res.ok) throw errorFrom(res.status, parsed, url)
+    return parsed as T
+  }
+
+  private query(params: Record<string, string | number | undefined>): string {
+    const q = new URLSearchParams()
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v))
+    const s = q.toString()
+    return s ? `?${s}` : ''
+  }
+
+  /** `GET /health`: identity, addresses, uptime, version. */
+  health(): Promise<ApiHealth> {
+    return this.request('GET', '/health')
+  }
+
+  /** `GET /stats`. */
+  stats(): Promise<NodeStats> {
+    return this.request('GET', '/stats')
+  }
+
+  /** `GET /snapshot`. */
+  snapshot(): Promise<ApiSnapshot> {
+    return this.request('GET', '/snapshot')
+  }
+
+  /** `GET /agents`. */
+  agents(q: AgentQuery = {}): Promise<{ agents: AgentRecord[]; total: number }> {
+    return this.request('GET', '/agents' + this.query({ ...q }))
+  }
+
+  /** `GET /agents/:did`. */
+  agent(did: string): Promise<AgentRecord> {
+    return this.request('GET', `/agents/${encodeURIComponent(did)}`)
+  }
+
+  /** `GET /revoked`. */
+  revoked(): Promise<{ revoked: RevokedView[]; total: number }> {
+    return this.request('GET', '/revoked')
+  }
+
+  /** `GET /connections`. */
+  connections(limit?: number): Promise<{ connections: ConnectionView[]; total: number }> {
+    return this.request('GET', '/connections' + this.query({ limit }))
+  }
+
+  /** `GET /messages`. */
+  messages(q: MessageListQuery = {}): Promise<{ messages: MessageView[]; total: number }> {
+    return this.request('GET', '/messages' + this.query({ ...q }))
+  }
+
+  /** `GET /peers`. */
+  peers(): Promise<{ peers: ApiPeer[]; total: number }> {
+    return this.request('GET', '/peers')
+  }
+
+  /** `GET /audit/export`: everything the node holds, nothing cut short. */
+  auditExport(): Promise<AuditReport> {
+    return this.request('GET', '/audit/export')
+  }
+
+  /** `GET /metrics` (Prometheus text). */
+  metrics(): Promise<string> {
+    return this.request('GET', '/metrics', undefined, true)
+  }
+
+  /** `POST /verify`: a plain signature under a DID (current key), did:key or b64 public key. */
+  verify(input: {
+    message: string
+    signature: string
+    did?: string
+    publicKey?: string
+    signer?: string
+  }): Promise<ApiVerification> {
+    return this.request('POST', '/verify', input)
+  }
+
+  /** `POST /agents/register`: the node makes and keeps the keys; the private key comes back once. */
+  register(input: ApiRegisterInput): Promise<ApiRegistered> {
+    return this.request('POST', '/agents/register', input)
+  }
+
+  /** `POST /agents/register` with your own key: signs the icp and reg here; the private key never leaves. */
+  async registerWithKey(key: KeyPair, input: ApiRegisterInput, nextKey?: KeyPair | Uint8Array): Promise<ApiRegistered> {
+    const node = await this.health()
+    const now = Date.now()
+    const icp = createInception(key, now, nextKey ?? null)
+    const capabilities = [...(input.capabilities ?? [])] as Capability[]
+    const reg = createRegistration(
+      { did: icp.did, name: input.name, capabilities, controller: node.did, peerId: node.peerId, ts: now },
+      key,
+    )
+    return this.request('POST', '/agents/register', {
+      name: input.name,
+      publicKey: icp.key,
+      capabilities,
+      proof: { icp, reg },
+    })
+  }
+
+  /** `POST /agents/rotate-key`: a signed rot envelope, the current private key, or `{did}` for a custodied agent. */
+  rotateKey(input: {
+    did?: string
+    envelope?: unknown
+    currentPrivateKey?: string
+    nextPrivateKey?: string
+  }): Promise<ApiRotated> {
+    return this.request('POST', '/agents/rotate-key', input)
+  }
+
+  /** `POST /agents/revoke`: final. A signed rev envelope, the private key, or `{did}` for an agent this node hosts. */
+  revoke(input: { did?: string; reason?: string; envelope?: unknown; privateKey?: string }): Promise<ApiRevoked> {
+    return this.request('POST', '/agents/revoke', input)
+  }
+
+  /** `POST /discover`: local agents by capability. */
+  discover(
+    q: { capability?: string; minConfidence?: number; limit?: number } = {},
+  ): Promise<{ agents: AgentRecord[]; total: number }> {
+    return this.request('POST', '/discover', q)
+  }
+
+  /** `POST /discover/network`: local and remote (DHT) agents by capability. */
+  discoverNetwork(q: { capability: string; minConfidence?: number; limit?: number }): Promise<ApiNetworkDiscovery> {
+    return this.request('POST', '/discover/network', q)
+  }
+
+  /** `POST /messages/send` in any of the three ways. */
+  send(input: SendRequest): Promise<ApiSent> {
+    return this.request('POST', '/messages/send', input)
+  }
+
+  /** Sign a message here with `key` and send the envelope: the private key never leaves this process. */
+  sendSigned(key: KeyPair, input: { from: string; to: string | null; message: string }): Promise<ApiSent> {
+    const envelope = createMessage(
+      { from: input.from, to: input.to, body: input.message, ts: Date.now(), nonce: new Uint8Array(randomBytes(16)) },
+      key,
+    )
+    return this.send({ envelope })
+  }
+
+  /** `POST /messages/verify`: a plain signature by a DID, or an envelope (checked, not stored). */
+  verifyMessage(
+    input: { did: string; message: string; signature: string } | { envelope: unknown },
+  ): Promise<ApiMessageVerification> {
+    return this.request('POST', '/messages/verify', input)
+  }
+
+  /** `POST /handshake`: mutual challenge-response between two agents. */
+  handshake(input: { fromDid: string; toDid: string; privateKey?: string }): Promise<ApiHandshake> {
+    return this.request('POST', '/handshake', input)
+  }
+
+  /** `POST /peers/connect`: a multiaddr with /p2p/, or a seed address ws://host:port. */
+  connectPeer(address: string): Promise<{ connected: true; peerIds: string[] }> {
+    return this.request('POST', '/peers/connect', { address })
+  }
+
+  /**
+   * Listen to the live event stream (`snapshot` first). Needs a global
+   * WebSocket (browsers, Node 22+, or meshsig's Node 20 polyfill). Returns
+   * a function that closes the stream.
+   */
+  subscribe(onEvent: (event: StreamEvent) => void, onError?: (err: Error) => void): () => void {
+    const WS = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket
+    if (WS === undefined) throw new MeshsigError('INTERNAL', 'no WebSocket implementation in this runtime')
+    const ws = new WS(this.server.replace(/^http/, 'ws') + '/')
+    ws.onmessage = (e) => {
+      try {
+        onEvent(JSON.parse(String(e.data)) as StreamEvent)
+      } catch (err) {
+        onError?.(err as Error)
+      }
+    }
+    ws.onerror = () => onError?.(new MeshsigError('UNREACHABLE', `event stream of ${this.server} failed`))
+    return () => ws.close()
+  }
+}
+
+interface WebSocketLike {
+  onmessage: ((e: { data: unknown }) => void) | null
+  onerror: ((e: unknown) => void) | null
+  close(): void
+}

@@ -1,0 +1,154 @@
+/**
+ * Response shapes of the REST API, for the typed client and for readers of
+ * docs/api.md. Every field is camelCase; times are ISO 8601 unless named
+ * `ts` (ms since the epoch); lists come wrapped (`{agents: […], total}`).
+ */
+import type { Capability } from '../node/core/factory.js'
+import type { Envelope, MsgEnvelope, RevEnvelope, RotEnvelope } from '../node/core/envelope.js'
+import type { AgentRecord } from '../node/services/records.js'
+import type {
+  AuditReport,
+  ConnectionView,
+  MessageView,
+  NodeStats,
+  RevokedView,
+} from '../node/services/report-service.js'
+
+export type { AgentRecord, AuditReport, ConnectionView, MessageView, NodeStats, RevokedView }
+
+/** `GET /health`. */
+export interface ApiHealth {
+  readonly status: 'ok'
+  readonly name: string
+  readonly did: string
+  readonly didKey: string
+  readonly peerId: string
+  readonly multiaddrs: string[]
+  /** Seconds since the node started. */
+  readonly uptime: number
+  readonly version: string
+}
+
+/** A connected mesh peer. */
+export interface ApiPeer {
+  readonly peerId: string
+  readonly addrs: string[]
+  readonly direction?: string
+}
+
+/** `GET /snapshot` (and the first WebSocket event's `data`). */
+export interface ApiSnapshot {
+  readonly node: Omit<ApiHealth, 'version'>
+  readonly stats: NodeStats
+  readonly agents: AgentRecord[]
+  readonly connections: ConnectionView[]
+  readonly messages: MessageView[]
+  readonly peers: ApiPeer[]
+  readonly revoked: RevokedView[]
+}
+
+/** `POST /agents/register` (201). `privateKey` only when the node generated the key. */
+export interface ApiRegistered {
+  readonly identity: {
+    readonly did: string
+    readonly publicKey: string
+    readonly privateKey?: string
+    readonly createdAt: string
+  }
+  readonly record: AgentRecord
+}
+
+/** `POST /verify`. */
+export interface ApiVerification {
+  readonly valid: boolean
+  readonly message: string
+  readonly signer: string
+  readonly did: string
+  readonly publicKey: string | null
+  readonly keySource: 'key-event-log' | 'did' | 'did:key' | 'public-key'
+  readonly verifiedAt: string
+  /** Why it is not valid: SIGNATURE_INVALID, ROTATED_KEY (an older key of the DID) or REVOKED. */
+  readonly code?: 'SIGNATURE_INVALID' | 'ROTATED_KEY' | 'REVOKED'
+}
+
+/** `POST /messages/send`. */
+export interface ApiSent {
+  readonly sent: true
+  readonly verified: true
+  readonly id: string
+  readonly from: string
+  readonly to: string | null
+  readonly signature: string
+  readonly ts: number
+  readonly timestamp: string
+  readonly envelope: MsgEnvelope
+}
+
+/** `POST /messages/verify`. */
+export interface ApiMessageVerification {
+  readonly valid: boolean
+  readonly did: string | null
+  readonly verifiedAt: string
+  readonly id?: string | null
+  readonly type?: Envelope['type']
+  readonly code?: string
+  readonly error?: string
+}
+
+/** `POST /agents/rotate-key`. */
+export interface ApiRotated {
+  readonly rotated: true
+  readonly did: string
+  readonly publicKey: string
+  readonly previousPublicKey: string
+  readonly keySeq: number
+  readonly custodied: boolean
+  readonly rotatedAt: string
+  readonly envelope: RotEnvelope
+  readonly record: AgentRecord | null
+  /** Returned once when this call generated the new key and the node does not keep it. */
+  readonly privateKey?: string
+  /** Returned once when the node does not keep the next (pre-rotation) key. */
+  readonly nextPrivateKey?: string
+}
+
+/** `POST /agents/revoke`. */
+export interface ApiRevoked {
+  readonly revoked: true
+  readonly did: string
+  readonly reason: string
+  readonly revokedAt: string
+  readonly keySeq: number
+  readonly final: boolean
+  readonly envelope: RevEnvelope
+}
+
+/** `POST /discover/network`. */
+export interface ApiNetworkDiscovery {
+  readonly local: AgentRecord[]
+  readonly remote: { readonly record: AgentRecord; readonly provider: string; readonly via: 'dht' }[]
+  readonly total: number
+}
+
+/** `POST /handshake`. */
+export interface ApiHandshake {
+  readonly established: true
+  readonly verified: true
+  readonly connection: ConnectionView
+}
+
+/** Body of every error answer. */
+export interface ApiErrorBody {
+  readonly error: string
+  readonly code: string
+  readonly did?: string
+  readonly details?: Record<string, unknown>
+  /** 429 only. */
+  readonly retryAfter?: number
+}
+
+/** Input of a registration: node-generated keys (`name`, `capabilities`). */
+export interface ApiRegisterInput {
+  readonly name: string
+  readonly capabilities?: readonly Capability[]
+}
