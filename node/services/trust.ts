@@ -1,17 +1,12 @@
 /**
- * Trust of an agent from what this node verified (SPEC §6): a Beta
- * reputation with a uniform prior, (1 + s) / (2 + s + 2f), where s counts
- * verified messages the agent signed and f counts attributable failures
- * (validly signed envelopes that broke a rule). Always in [0, 1]; a new
- * agent starts at 0.5; forgeries never enter f.
+ * The node's trust function: the core's Beta reputation (node/core/trust.ts,
+ * documented in docs/protocol.md §7) over the counters the store keeps in
+ * step with the audit log, so a record's score equals the one anyone
+ * recomputes from the audit export.
  */
+import { trustScore } from '../core/index.js'
 
-/** Weight of one attributable failure relative to one verified message. */
-export const FAILURE_WEIGHT = 2
-
-/** Beta-reputation trust score of an agent's verified history. */
+/** Trust of an agent from its verified messages and attributable failures. */
 export function betaTrust(evidence: { verified: number; failures: number }): number {
-  const s = Math.max(0, evidence.verified)
-  const f = Math.max(0, evidence.failures)
-  return (1 + s) / (2 + s + FAILURE_WEIGHT * f)
+  return trustScore({ successes: evidence.verified, failures: evidence.failures })
 }
