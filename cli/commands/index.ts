@@ -5,10 +5,14 @@
  */
 import type { CAC } from 'cac'
 import type { CliRuntime } from '../context.js'
+import { registerAgents } from './agents.js'
+import { registerAudit } from './audit.js'
 import { registerIdentity } from './identity.js'
 import { registerInit } from './init.js'
 import { registerSign } from './sign.js'
+import { registerRevoked } from './revoked.js'
 import { registerStart } from './start.js'
+import { registerStats } from './stats.js'
 import { registerVerify } from './verify.js'
 
 /** Registers one command on `cli`. */
@@ -23,7 +27,13 @@ export const OFFLINE_COMMANDS: readonly RegisterCommand[] = [
 ]
 
 /** Commands that run or talk to a node. */
-export const NODE_COMMANDS: readonly RegisterCommand[] = [registerStart]
+export const NODE_COMMANDS: readonly RegisterCommand[] = [
+  registerStart,
+  registerAgents,
+  registerStats,
+  registerRevoked,
+  registerAudit,
+]
 
 /** Register every offline command. */
 export function registerOfflineCommands(cli: CAC, rt: CliRuntime): void {

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../../cli/app.js'
+import type { CliIo } from '../../cli/context.js'
+import { tempDir } from '../helpers/mesh.js'
+import { startApi, type ApiFixture } from './api-fixture.js'
+
+function io(env: Record<string, string> = {}): CliIo & { out: string; err: string } {
+  const self = {
+    out: '',
+    err: '',
+    stdout: (t: string) => void (self.out += t),
+    stderr: (t: string) => void (self.err += t),
+    readStdin: async () => new Uint8Array(),
+    env,
+    now: () => Date.now(),
+  }
+  return self
+}
+
+describe('CLI commands that talk to the node: agents, stats, revoked, audit', () => {
+  let fx: ApiFixture
+  let home: { dir: string; cleanup: () => void }
+  let did: string
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const x = io({ MESHSIG_HOME: home.dir, ...env })
+    const code = await runCli(['node', 'meshsig', ...args], x)
+    return { code, out: x.out, err: x.err }
+  }
+
+  beforeAll(async () => {
+    fx = await startApi()
+    home = tempDir()
+    did = (await fx.call('POST', '/agents/register', { name: 'cli-agent', capabilities: [{ type: 'analysis' }] })).body
+      .identity.did
+    const gone = (await fx.call('POST', '/agents/register', { name: 'gone' })).body.identity.did
+    await fx.call('POST', '/agents/revoke', { did: gone, reason: 'Key leaked' })
+  })
+  afterAll(async () => {
+    await fx.stop()
+    home.cleanup()
+  })
+
+  it('agents (alias ls) lists agents with trust scores, as text or JSON', async () => {
+    const text = await run(['agents', '--server', fx.url])
+    expect(text.code).toBe(0)
+    expect(text.out).toContain('cli-agent')
+    expect(text.out).toContain(did)
+    const json = await run(['ls', '--server', fx.url, '--json'])
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.out).total).toBe(2)
+    const filtered = await run(['agents', '--capability', 'analysis', '--json'], { MESHSIG_SERVER: fx.url })
+    expect(JSON.parse(filtered.out).agents.map((a: { did: string }) => a.did)).toEqual([did])
+  })
+
+  it('stats (alias status)', async () => {
+    const r = await run(['stats', '--server', fx.url, '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.out)).toMatchObject({ agents: 2, revoked: 1, did: fx.node.did })
+    const t = await run(['status'], { MESHSIG_SERVER: fx.url })
+    expect(t.code).toBe(0)
+    expect(t.out).toContain('Agents')
+  })
+
+  it('revoked lists revocations', async () => {
+    const r = await run(['revoked', '--server', fx.url])
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('Key leaked')
+    expect(JSON.parse((await run(['revoked', '--server', fx.url, '--json'])).out).total).toBe(1)
+  })
+
+  it('audit --json prints the whole export; without --json a summary', async () => {
+    const r = await run(['audit', '--server', fx.url, '--json'])
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.out)
+    expect(report.summary.totalAgents).toBe(2)
+    expect(report.entries.length).toBeGreaterThan(0)
+    expect(report.checkpoint.type).toBe('chk')
+    const s = await run(['audit', '--server', fx.url])
+    expect(s.out).toContain('Audit report')
+  })
+
+  it('an unreachable node: a clear message and exit 3', async () => {
+    for (const cmd of ['agents', 'stats', 'revoked', 'audit']) {
+      const r = await run([cmd, '--server', 'http://127.0.0.1:1'])
+      expect(r.code).toBe(3)
+      expect(r.err).toMatch(/no meshsig node answers at http:\/\/127\.0\.0\.1:1.*meshsig start/)
+    }
+    const j = await run(['stats', '--json'], { MESHSIG_SERVER: 'http://127.0.0.1:1' })
+    expect(j.code).toBe(3)
+    expect(JSON.parse(j.out).code).toBe('UNREACHABLE')
+  })
+})
