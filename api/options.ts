@@ -3,7 +3,7 @@
  * proxies and the Host names it answers to (SPEC §9). Resolved once from the
  * node's configuration; every guard reads the resolved form.
  */
-import { hostname, networkInterfaces } from 'node:os'
+import { availableParallelism, hostname, networkInterfaces } from 'node:os'
 import { isIP } from 'node:net'
 import { MeshsigError } from '../node/core/errors.js'
 import type { NodeConfig } from '../node/config.js'
@@ -108,7 +108,7 @@ export function resolveApiOptions(opts: ApiOptions): ResolvedApiOptions {
     trustProxy: opts.trustProxy ?? [],
     allowedHosts: hostAllowList(opts.host, opts.allowedHosts ?? []),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    verifyWorkers: opts.verifyWorkers ?? 0,
+    verifyWorkers: opts.verifyWorkers ?? Math.max(0, Math.min(2, availableParallelism() - 1)),
   }
 }
 

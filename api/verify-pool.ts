@@ -116,7 +116,8 @@ export function createVerifyPool(size: number): SignatureVerifier {
         (best, s) => (best === undefined || s.load < best.load ? s : best),
         undefined,
       )
-      if (slot === undefined || closed) {
+      // a lone check with idle workers is cheaper here than a round trip to a thread
+      if (slot === undefined || closed || (checks.length === 1 && slot.load === 0)) {
         inline(checks)
         continue
       }

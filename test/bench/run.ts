@@ -13,11 +13,12 @@ import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchModule } from './bench-kit.js'
+import { apiBench } from './api.bench.js'
 import { auditBench } from './audit.bench.js'
 import { envelopeBench } from './envelope.bench.js'
 
 /** Every benchmark, in the order they run and appear in the report. */
-export const BENCHES: readonly BenchModule[] = [envelopeBench, auditBench]
+export const BENCHES: readonly BenchModule[] = [envelopeBench, auditBench, apiBench]
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md')
 
