@@ -70,7 +70,7 @@ function scoreParams(): Partial<PeerScoreParams> {
   }
 }
 
-/** Gossipsub options; see docs in the file header of each choice. */
+/** Gossipsub options of a meshsig node; the reason for each non-default sits next to it. */
 export function gossipOptions(init: Pick<MeshP2PInit, 'heartbeatInterval'>): Partial<GossipsubOpts> {
   return {
     globalSignaturePolicy: StrictSign,

@@ -4,7 +4,7 @@
  * (request-response, sync), capability discovery (capability) and the
  * bootstrap redialler (bootstrap-keeper) behind the `MeshP2P` interface.
  */
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
@@ -15,6 +15,7 @@ import {
   BOOTSTRAP_TAG,
   DEFAULT_DHT_TIMEOUT_MS,
   DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_SYNC_TIMEOUT_MS,
   KAD_PROTOCOL,
   SYNC_PROTOCOL,
@@ -38,6 +39,8 @@ import type {
 
 /** Delay between a new peer connecting and re-announcing this node's capabilities (ms). */
 const REPROVIDE_DEBOUNCE_MS = 1_000
+/** Least time between two re-announcements triggered by connections (ms), so churn cannot flood the DHT. */
+const REPROVIDE_MIN_INTERVAL_MS = 30_000
 const RESERVED_PROTOCOLS = new Set([KAD_PROTOCOL, SYNC_PROTOCOL])
 
 function checkInit(init: MeshP2PInit): void {
@@ -78,6 +81,7 @@ class MeshP2PNode implements MeshP2P {
   private readonly keeper: BootstrapKeeper
   private readonly provided = new Set<string>()
   private reprovideTimer: NodeJS.Timeout | undefined
+  private lastReprovide = -Infinity
   private state: 'new' | 'started' | 'stopped' = 'new'
 
   constructor(
@@ -203,9 +207,18 @@ class MeshP2PNode implements MeshP2P {
     await handleStreaming(this.libp2p, protocol, async (req, from) => [await handler(req, from)])
   }
 
-  async request(peerId: string, protocol: string, data: Uint8Array, options: MeshCallOptions = {}) {
+  async request(
+    peerId: string,
+    protocol: string,
+    data: Uint8Array,
+    options: MeshCallOptions = {},
+  ): Promise<Uint8Array> {
     this.assertStarted()
-    const limits = { ...DEFAULT_EXCHANGE_LIMITS, maxItems: 1, timeoutMs: options.timeoutMs ?? 15_000 }
+    const limits = {
+      ...DEFAULT_EXCHANGE_LIMITS,
+      maxItems: 1,
+      timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    }
     const items = await exchange(this.libp2p, peerId, protocol, data, limits, options.signal)
     const [answer] = items
     if (answer === undefined) throw new MeshsigError('PEER_ERROR', `peer ${peerId} sent no answer on ${protocol}`)
@@ -239,10 +252,12 @@ class MeshP2PNode implements MeshP2P {
   private onPeerConnect(peerId: string): void {
     this.emitter.dispatchEvent(new CustomEvent('peer:connect', { detail: { peerId } }))
     if (this.provided.size === 0 || this.state !== 'started' || this.reprovideTimer !== undefined) return
+    const delay = Math.max(REPROVIDE_DEBOUNCE_MS, this.lastReprovide + REPROVIDE_MIN_INTERVAL_MS - Date.now())
     this.reprovideTimer = setTimeout(() => {
       this.reprovideTimer = undefined
+      this.lastReprovide = Date.now()
       void this.reprovideAll()
-    }, REPROVIDE_DEBOUNCE_MS)
+    }, delay)
     this.reprovideTimer.unref()
   }
 
@@ -271,7 +286,7 @@ class MeshP2PNode implements MeshP2P {
   }
 }
 
-function parsePeerId(text: string) {
+function parsePeerId(text: string): PeerId {
   try {
     return peerIdFromString(text)
   } catch {

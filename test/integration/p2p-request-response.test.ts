@@ -155,6 +155,15 @@ describe('p2p seed addresses (ws://host:port through /health)', () => {
     expect(await other.node.dial(seedUrl)).toBe(target.peerId)
   })
 
+  it('takes a seed URL as a bootstrap entry', async () => {
+    const other = await startPeer({ bootstrap: [seedUrl] })
+    try {
+      expect(other.node.peers().map((p) => p.peerId)).toContain(target.peerId)
+    } finally {
+      await stopAll([other])
+    }
+  })
+
   it('fails with INVALID_INPUT, UNREACHABLE or PEER_ERROR', async () => {
     expect(await codeOf(resolveSeedAddress('ftp://127.0.0.1:1'))).toBe('INVALID_INPUT')
     expect(await codeOf(resolveSeedAddress('ws://127.0.0.1:1'))).toBe('UNREACHABLE')
