@@ -4,6 +4,7 @@
  * CLI through the API, tests) uses.
  */
 import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import {
   DEFAULT_MAX_SKEW_MS,
   acceptEnvelope,
@@ -37,6 +38,8 @@ import { GossipOutbox } from './services/gossip-outbox.js'
 import { betaTrust } from './services/trust.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { SendBatcher } from './services/send-batcher.js'
+import { SignPool } from './services/sign-pool.js'
+import { presign, type PresignComponents } from './services/presign.js'
 import {
   KeyService,
   signerKey,
@@ -130,6 +133,8 @@ export class MeshNode {
   private readonly handshakes: HandshakeService
   private readonly reports: ReportService
   private readonly sends: SendBatcher<SendInput, SentMessage>
+  private readonly presignParts: Omit<PresignComponents, 'pool'>
+  private readonly signPool = new SignPool(Math.min(2, availableParallelism() - 1), this.keyCache)
 
   private constructor(private readonly init: MeshNodeInit) {
     this.clock = init.clock ?? Date.now
@@ -199,6 +204,7 @@ export class MeshNode {
       p2p: () => this.p2p,
       syncFrom: (peerId) => this.syncFrom(peerId),
     })
+    this.presignParts = { store: this.store, clock: this.clock, random, keys: this.keyCache }
     this.sends = new SendBatcher({ store: this.store, events: this.events, send: (input) => this.messages.send(input) })
     this.reports = new ReportService({
       ...base,
@@ -254,6 +260,7 @@ export class MeshNode {
   /** Leave the mesh and close the store; idempotent. */
   async stop(): Promise<void> {
     this.dialer.stop()
+    await this.signPool.close()
     this.outbox.stop()
     if (this.checkpointTimer) clearInterval(this.checkpointTimer)
     await this.p2pNode?.stop()
@@ -340,8 +347,10 @@ export class MeshNode {
 
   /** Check, store and gossip a message (SPEC §9 signing paths). */
   async sendMessage(input: SendInput): Promise<SentMessage> {
-    const sent = await this.sends.send(input)
-    await this.publish([sent.envelope])
+    const prepared = await presign({ ...this.presignParts, pool: this.signPool }, input)
+    const sent = await this.sends.send(prepared)
+    // gossip after the caller has its answer: the message is committed; the outbox retries publications
+    setImmediate(() => void this.publish([sent.envelope]))
     return sent
   }
 

@@ -51,7 +51,7 @@ describe('docs/api.md', () => {
   })
 
   it.skipIf(!pythonReady())("the seed's Python example runs as written and prints True", async () => {
-    const block = /<!-- python-example -->\n```python\n([\s\S]*?)```/.exec(doc)?.[1]
+    const block = /<!-- python-example -->\s*```python\n([\s\S]*?)```/.exec(doc)?.[1]
     expect(block).toBeDefined()
     const script = block!.replaceAll('http://localhost:4888', fx.url)
     // async: the node answering the script lives in this process

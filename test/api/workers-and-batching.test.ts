@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createVerifyPool } from '../../api/verify-pool.js'
+import { generateKeyPair, toB64 } from '../../node/core/index.js'
+import type { NodeEvent } from '../../node/events.js'
+import type { MeshNode } from '../../node/mesh-node.js'
+import { KeyPairCache } from '../../node/services/key-cache.js'
+import { SignPool } from '../../node/services/sign-pool.js'
+import { startNode, stopAll } from '../helpers/mesh.js'
+
+describe('worker pools', () => {
+  it('SignPool signs like the key itself, in batches and after close', async () => {
+    const pool = new SignPool(1, new KeyPairCache())
+    const keys = Array.from({ length: 5 }, () => generateKeyPair())
+    const data = keys.map((_, i) => Buffer.from(`message ${i}`))
+    const sigs = await Promise.all(keys.flatMap((k, i) => [pool.sign(k.seed, data[i]!), pool.sign(k.seed, data[i]!)]))
+    sigs.forEach((s, j) => expect(toB64(s)).toBe(toB64(keys[Math.floor(j / 2)]!.sign(data[Math.floor(j / 2)]!))))
+    await pool.close()
+    expect(toB64(await pool.sign(keys[0]!.seed, data[0]!))).toBe(toB64(keys[0]!.sign(data[0]!)))
+  })
+
+  it('the verification pool answers true and false correctly, batched, and inline after close', async () => {
+    const pool = createVerifyPool(1)
+    const key = generateKeyPair()
+    const data = Buffer.from('hello')
+    const sig = key.sign(data)
+    const bad = new Uint8Array(sig)
+    bad[0] = bad[0]! ^ 1
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => pool.verify(data, i % 2 ? bad : sig, key.publicKey)),
+    )
+    expect(results).toEqual(Array.from({ length: 40 }, (_, i) => i % 2 === 0))
+    expect(await pool.verify(data, sig, generateKeyPair().publicKey)).toBe(false)
+    await pool.close()
+    expect(await pool.verify(data, sig, key.publicKey)).toBe(true)
+  })
+})
+
+describe('group commit of sends', () => {
+  let node: MeshNode
+  beforeAll(async () => {
+    node = await startNode()
+  })
+  afterAll(() => stopAll([node]))
+
+  it('concurrent sends commit together; one failure does not affect the others; events come after commit', async () => {
+    const a = await node.registerAgent('a')
+    const b = await node.registerAgent('b')
+    const events: NodeEvent[] = []
+    const stop = node.events.subscribe((e) => events.push(e))
+    const ok = (i: number) => node.sendMessage({ fromDid: a.identity.did, toDid: b.identity.did, message: `m${i}` })
+    const bad = node.sendMessage({
+      fromDid: a.identity.did,
+      toDid: b.identity.did,
+      message: 'x',
+      privateKey: toB64(generateKeyPair().seed),
+    })
+    const results = await Promise.allSettled([ok(1), bad, ok(2), ok(3)])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    expect((results[1] as PromiseRejectedResult).reason.code).toBe('KEY_MISMATCH')
+    expect(node.store.messages.total()).toBe(3)
+    expect(events.filter((e) => e.type === 'message:signed').map((e) => e.data.body)).toEqual(['m1', 'm2', 'm3'])
+    stop()
+  })
+
+  it('events.deferred holds events until the work returns and drops them when it throws', () => {
+    const seen: string[] = []
+    const stop = node.events.subscribe((e) => seen.push(e.type))
+    node.events.deferred(() => {
+      node.events.emit('peer:connected', { peerId: 'x' })
+      expect(seen).toEqual([])
+    })
+    expect(seen).toEqual(['peer:connected'])
+    expect(() =>
+      node.events.deferred(() => {
+        node.events.emit('peer:disconnected', { peerId: 'x' })
+        throw new Error('rolled back')
+      }),
+    ).toThrow('rolled back')
+    expect(seen).toEqual(['peer:connected'])
+    stop()
+  })
+})
