@@ -75,15 +75,19 @@ function inline(checks: readonly Check[]): void {
   for (const c of checks) c.resolve(verifySignature(c.data, c.signature, c.publicKey))
 }
 
-/** A verifier backed by `size` worker threads. */
-export function createVerifyPool(size: number): SignatureVerifier {
-  const slots: Slot[] = []
-  let queue: Check[] = []
-  let scheduled = false
-  let nextId = 1
-  let closed = false
+/** A verifier backed by worker threads. */
+class VerifyPool implements SignatureVerifier {
+  private readonly slots: Slot[] = []
+  private queue: Check[] = []
+  private scheduled = false
+  private nextId = 1
+  private closed = false
 
-  const spawn = (): Slot => {
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn())
+  }
+
+  private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true })
     worker.unref()
     const slot: Slot = { worker, inflight: new Map(), load: 0 }
@@ -95,8 +99,8 @@ export function createVerifyPool(size: number): SignatureVerifier {
       checks.forEach((c, i) => c.resolve(out[i] === 1))
     })
     const fail = (): void => {
-      const i = slots.indexOf(slot)
-      if (i !== -1) slots.splice(i, 1)
+      const i = this.slots.indexOf(slot)
+      if (i !== -1) this.slots.splice(i, 1)
       for (const checks of slot.inflight.values()) inline(checks)
       slot.inflight.clear()
     }
@@ -104,24 +108,36 @@ export function createVerifyPool(size: number): SignatureVerifier {
     worker.on('exit', fail)
     return slot
   }
-  for (let i = 0; i < size; i++) slots.push(spawn())
 
-  const flush = (): void => {
-    scheduled = false
-    const batch = queue
-    queue = []
+  verify(data: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (signature.length !== 64 || publicKey.length !== 32)
+        return resolve(verifySignature(data, signature, publicKey))
+      this.queue.push({ data, signature, publicKey, resolve })
+      if (this.queue.length >= MAX_BATCH) this.flush()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(() => this.flush())
+      }
+    })
+  }
+
+  private flush(): void {
+    this.scheduled = false
+    const batch = this.queue
+    this.queue = []
     for (let start = 0; start < batch.length; start += MAX_BATCH) {
       const checks = batch.slice(start, start + MAX_BATCH)
-      const slot = slots.reduce<Slot | undefined>(
+      const slot = this.slots.reduce<Slot | undefined>(
         (best, s) => (best === undefined || s.load < best.load ? s : best),
         undefined,
       )
       // a lone check with idle workers is cheaper here than a round trip to a thread
-      if (slot === undefined || closed || (checks.length === 1 && slot.load === 0)) {
+      if (slot === undefined || this.closed || (checks.length === 1 && slot.load === 0)) {
         inline(checks)
         continue
       }
-      const id = nextId++
+      const id = this.nextId++
       slot.inflight.set(id, checks)
       slot.load += checks.length
       const buffer = pack(checks)
@@ -129,22 +145,14 @@ export function createVerifyPool(size: number): SignatureVerifier {
     }
   }
 
-  return {
-    verify: (data, signature, publicKey) =>
-      new Promise<boolean>((resolve) => {
-        if (signature.length !== 64 || publicKey.length !== 32)
-          return resolve(verifySignature(data, signature, publicKey))
-        queue.push({ data, signature, publicKey, resolve })
-        if (queue.length >= MAX_BATCH) flush()
-        else if (!scheduled) {
-          scheduled = true
-          setImmediate(flush)
-        }
-      }),
-    close: async () => {
-      closed = true
-      flush()
-      await Promise.all(slots.splice(0).map((s) => s.worker.terminate()))
-    },
+  async close(): Promise<void> {
+    this.closed = true
+    this.flush()
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()))
   }
+}
+
+/** A verifier backed by `size` worker threads (checks of one event-loop turn go as one batch). */
+export function createVerifyPool(size: number): SignatureVerifier {
+  return new VerifyPool(size)
 }

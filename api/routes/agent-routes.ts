@@ -61,70 +61,70 @@ function checkProof(ctx: RouteContext, b: RegisterInput): { icp: IcpEnvelope; re
   return { icp, reg }
 }
 
+async function register(ctx: RouteContext, req: Request): Promise<Record<string, unknown>> {
+  const b = parseInput(registerBody, req.body)
+  if (b.proof === undefined) {
+    const { identity, record } = await ctx.node.registerAgent(b.name, b.capabilities ?? [])
+    return { identity, record }
+  }
+  const { icp, reg } = checkProof(ctx, b)
+  const record = await ctx.node.registerExternalAgent(icp, reg)
+  return { identity: { did: record.did, publicKey: icp.key, createdAt: record.createdAt }, record }
+}
+
+function didOf(b: { did?: string | undefined; envelope?: Record<string, unknown> | undefined }): string {
+  return b.did ?? String(b.envelope?.did ?? '')
+}
+
+async function rotate(ctx: RouteContext, req: Request): Promise<Record<string, unknown>> {
+  const b = parseInput(rotateBody, req.body)
+  const rotation = await ctx.node.rotateAgent({
+    did: didOf(b),
+    envelope: b.envelope,
+    currentPrivateKey: b.currentPrivateKey,
+    nextPrivateKey: b.nextPrivateKey,
+    operator: isOperator(req, ctx.opts),
+    client: clientOf(req),
+  })
+  const { envelope, ...rest } = rotation
+  const record = ctx.node.agents.record(rotation.did) ?? null
+  return { rotated: true, ...rest, rotatedAt: new Date(envelope.ts).toISOString(), envelope, record }
+}
+
+async function revoke(ctx: RouteContext, req: Request): Promise<Record<string, unknown>> {
+  const b = parseInput(revokeBody, req.body)
+  const rev = await ctx.node.revokeAgent({
+    did: didOf(b),
+    reason: b.reason ?? 'unspecified',
+    envelope: b.envelope,
+    privateKey: b.privateKey,
+    operator: isOperator(req, ctx.opts),
+    client: clientOf(req),
+  })
+  return {
+    revoked: true,
+    did: rev.did,
+    reason: rev.reason,
+    revokedAt: new Date(rev.ts).toISOString(),
+    keySeq: rev.seq,
+    final: ctx.node.signerKey(rev.did).revoked,
+    envelope: rev,
+  }
+}
+
 /** Agent routes. */
 export function agentRoutes(ctx: RouteContext): Router {
   const r = Router()
   const token = requireToken(ctx.opts)
-
   r.post('/agents/register', token, async (req, res) => {
-    const b = parseInput(registerBody, req.body)
-    if (b.proof === undefined) {
-      const { identity, record } = await ctx.node.registerAgent(b.name, b.capabilities ?? [])
-      res.status(201).json({ identity, record })
-      return
-    }
-    const { icp, reg } = checkProof(ctx, b)
-    const record = await ctx.node.registerExternalAgent(icp, reg)
-    res.status(201).json({
-      identity: { did: record.did, publicKey: icp.key, createdAt: record.createdAt },
-      record,
-    })
+    res.status(201).json(await register(ctx, req))
   })
-
   r.post('/agents/rotate-key', token, async (req, res) => {
-    const b = parseInput(rotateBody, req.body)
-    const did = b.did ?? String((b.envelope as { did?: unknown }).did ?? '')
-    const rotation = await ctx.node.rotateAgent({
-      did,
-      ...(b.envelope !== undefined ? { envelope: b.envelope } : {}),
-      ...(b.currentPrivateKey !== undefined ? { currentPrivateKey: b.currentPrivateKey } : {}),
-      ...(b.nextPrivateKey !== undefined ? { nextPrivateKey: b.nextPrivateKey } : {}),
-      operator: isOperator(req, ctx.opts),
-      client: clientOf(req),
-    })
-    const { envelope, ...rest } = rotation
-    res.json({
-      rotated: true,
-      ...rest,
-      rotatedAt: new Date(envelope.ts).toISOString(),
-      envelope,
-      record: ctx.node.agents.record(rotation.did) ?? null,
-    })
+    res.json(await rotate(ctx, req))
   })
-
   r.post('/agents/revoke', token, async (req, res) => {
-    const b = parseInput(revokeBody, req.body)
-    const did = b.did ?? String((b.envelope as { did?: unknown }).did ?? '')
-    const rev = await ctx.node.revokeAgent({
-      did,
-      reason: b.reason ?? 'unspecified',
-      ...(b.envelope !== undefined ? { envelope: b.envelope } : {}),
-      ...(b.privateKey !== undefined ? { privateKey: b.privateKey } : {}),
-      operator: isOperator(req, ctx.opts),
-      client: clientOf(req),
-    })
-    const state = ctx.node.signerKey(rev.did)
-    res.json({
-      revoked: true,
-      did: rev.did,
-      reason: rev.reason,
-      revokedAt: new Date(rev.ts).toISOString(),
-      keySeq: rev.seq,
-      final: state.revoked,
-      envelope: rev,
-    })
+    res.json(await revoke(ctx, req))
   })
-
   r.post('/discover', (req, res) => {
     const b = parseInput(discoverBody, req.body)
     const agents = ctx.node.agents.discover(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
