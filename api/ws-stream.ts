@@ -72,7 +72,11 @@ export function attachEventStream(server: Server, node: StreamNode, opts: Resolv
     ws.on('pong', () => alive.add(ws))
     ws.on('error', () => ws.terminate())
     ws.on('message', () => undefined)
-    ws.send(JSON.stringify({ type: 'snapshot', timestamp: new Date().toISOString(), data: node.snapshot() }))
+    try {
+      ws.send(JSON.stringify({ type: 'snapshot', timestamp: new Date().toISOString(), data: node.snapshot() }))
+    } catch {
+      ws.close(1011, 'snapshot unavailable')
+    }
   })
   server.on('upgrade', onUpgrade)
   const unsubscribe = node.events.subscribe((event) => broadcast(wss, event))
