@@ -31,7 +31,7 @@ function fromBodyParser(err: BodyParserError, limit: number): MeshsigError {
     case 'entity.parse.failed':
       return new MeshsigError('MALFORMED', 'request body is not valid JSON')
     case 'entity.too.large':
-      return new MeshsigError('INVALID_INPUT', `request body exceeds ${limit} bytes`, { limit })
+      return new MeshsigError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`, { limit })
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new MeshsigError('INVALID_INPUT', 'request body must be UTF-8 JSON')

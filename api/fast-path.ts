@@ -39,7 +39,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     const declared = Number(req.headers['content-length'] ?? NaN)
     if (declared > limit) {
       req.resume()
-      return reject(new MeshsigError('INVALID_INPUT', `request body exceeds ${limit} bytes`, { limit }))
+      return reject(new MeshsigError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`, { limit }))
     }
     const chunks: Buffer[] = []
     let size = 0
@@ -48,7 +48,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
       if (size > limit) {
         req.removeAllListeners('data')
         req.resume()
-        reject(new MeshsigError('INVALID_INPUT', `request body exceeds ${limit} bytes`, { limit }))
+        reject(new MeshsigError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`, { limit }))
       } else chunks.push(chunk)
     })
     req.on('error', () => reject(new MeshsigError('INVALID_INPUT', 'request body could not be read')))

@@ -8,6 +8,7 @@
 export type ErrorCode =
   | 'MALFORMED'
   | 'INVALID_INPUT'
+  | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_DID'
   | 'INVALID_KEY'
   | 'SIGNATURE_INVALID'
@@ -44,6 +45,7 @@ export interface ErrorSurface {
 export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   MALFORMED: { http: 400, exit: 2 },
   INVALID_INPUT: { http: 400, exit: 2 },
+  PAYLOAD_TOO_LARGE: { http: 413, exit: 2 },
   INVALID_DID: { http: 400, exit: 2 },
   INVALID_KEY: { http: 400, exit: 2 },
   SIGNATURE_INVALID: { http: 400, exit: 1 },

@@ -172,8 +172,8 @@ describe('POST /agents/register', () => {
       headers: { 'content-type': 'application/json' },
       body: big,
     })
-    expect(r.status).toBe(400)
-    expect(r.body.code).toBe('INVALID_INPUT')
+    expect(r.status).toBe(413)
+    expect(r.body.code).toBe('PAYLOAD_TOO_LARGE')
     expect(r.body.error).toMatch(/exceeds/)
   })
 })

@@ -72,8 +72,8 @@ describe('Host, Origin, CORS and content type', () => {
   it('oversized and malformed bodies on the fast path answer like the Express path', async () => {
     const big = JSON.stringify({ message: 'x'.repeat(1.1 * 1024 * 1024), signature: 'x', did: 'did:msig:x' })
     const r = await fx.raw({ method: 'POST', path: '/verify', headers: json, body: big })
-    expect(r.status).toBe(400)
-    expect(r.body.code).toBe('INVALID_INPUT')
+    expect(r.status).toBe(413)
+    expect(r.body.code).toBe('PAYLOAD_TOO_LARGE')
     const bad = await fx.raw({ method: 'POST', path: '/messages/send', headers: json, body: '{"x":' })
     expect(bad.status).toBe(400)
     expect(bad.body.code).toBe('MALFORMED')
