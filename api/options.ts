@@ -118,6 +118,7 @@ export function apiOptionsFromConfig(config: NodeConfig, extra: Partial<ApiOptio
     host: config.host,
     rateLimit: config.rateLimit,
     trustProxy: config.trustProxy,
+    allowedHosts: config.allowedHosts,
     ...extra,
   }
 }

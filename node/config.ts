@@ -31,6 +31,8 @@ export interface NodeConfig {
   readonly rateLimit: number
   /** Proxy addresses whose X-Forwarded-For is trusted. */
   readonly trustProxy: readonly string[]
+  /** Extra Host header names the API answers to (e.g. this server's DNS name). */
+  readonly allowedHosts: readonly string[]
 }
 
 const port = z.coerce.number().int().min(0).max(65535)
@@ -45,6 +47,7 @@ const schema = z.strictObject({
   maxSkewMs: z.coerce.number().int().positive().default(5 * 60 * 1000),
   rateLimit: z.coerce.number().int().nonnegative().default(60),
   trustProxy: z.array(z.string()).default([]),
+  allowedHosts: z.array(z.string().min(1)).default([]),
 })
 
 /** Sources of configuration values, weakest first after the file. */
@@ -77,7 +80,14 @@ function readFileConfig(home: string): Record<string, unknown> {
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [name, key] of Object.entries(ENV_KEYS)) if (env[name]) out[key] = env[name]
-  if (env.MESHSIG_PEERS) out.peers = env.MESHSIG_PEERS.split(',').map((p) => p.trim()).filter(Boolean)
+  for (const [name, key] of [
+    ['MESHSIG_PEERS', 'peers'],
+    ['MESHSIG_ALLOWED_HOSTS', 'allowedHosts'],
+    ['MESHSIG_TRUST_PROXY', 'trustProxy'],
+  ] as const) {
+    const v = env[name]
+    if (v) out[key] = v.split(',').map((p) => p.trim()).filter(Boolean)
+  }
   return out
 }
 
@@ -105,6 +115,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     maxSkewMs: c.maxSkewMs,
     rateLimit: c.rateLimit,
     trustProxy: c.trustProxy,
+    allowedHosts: c.allowedHosts,
   }
 }
 

@@ -16,6 +16,7 @@ interface StartOptions extends GlobalOptions {
   readonly peer?: string | string[]
   readonly db?: string
   readonly name?: string
+  readonly allowedHost?: string | string[]
 }
 
 function peersOf(peer: string | string[] | undefined): string[] | undefined {
@@ -39,6 +40,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
       peers: peersOf(options.peer),
       db: options.db,
       name: options.name,
+      allowedHosts: peersOf(options.allowedHost),
     },
   })
   if (!identityExists(ctx.home)) createIdentity(ctx.home, {})
@@ -91,5 +93,6 @@ export function registerStart(cli: CAC, rt: CliRuntime): void {
     .option('--peer <addr>', 'Peer to join: multiaddr or ws://host:port (repeatable)')
     .option('--db <file>', 'SQLite database (default ~/.meshsig/meshsig.db)')
     .option('--name <name>', 'Node name shown to peers (default: host name)')
+    .option('--allowed-host <name>', 'Extra Host header name the API answers to (repeatable)')
     .action((options: StartOptions) => startCommand(rt.context(options), options))
 }

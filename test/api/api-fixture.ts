@@ -54,6 +54,7 @@ export function testConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     maxSkewMs: 5 * 60 * 1000,
     rateLimit: 0,
     trustProxy: [],
+    allowedHosts: [],
     ...overrides,
   }
 }

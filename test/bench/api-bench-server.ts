@@ -33,6 +33,7 @@ const config = {
   maxSkewMs: 300_000,
   rateLimit: 0,
   trustProxy: [],
+  allowedHosts: [],
 }
 const api = await serveApi(node, config, workers >= 0 ? { verifyWorkers: workers } : {})
 const a = await node.registerAgent('bench-sender', [{ type: 'bench' }])
