@@ -1,0 +1,72 @@
+/**
+ * meshsig nodes as real OS processes (`meshsig start`), for tests of what
+ * only a separate process shows: clean shutdown, crash safety, two nodes
+ * that share nothing but the network.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import type { BuiltCli } from '../cli/build-cli.js'
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      const port = typeof addr === 'object' && addr ? addr.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** A running `meshsig start` process. */
+export interface NodeProcess {
+  readonly child: ChildProcess
+  /** Base URL of its API. */
+  readonly url: string
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string
+  /** Resolves with its exit code once it has exited. */
+  exited(): Promise<number | null>
+}
+
+/** Spawn `meshsig start` on `port` with `home` as MESHSIG_HOME. */
+export function startProcess(
+  cli: BuiltCli,
+  home: string,
+  port: number,
+  extra: readonly string[] = [],
+  env: Record<string, string> = {},
+): NodeProcess {
+  let out = ''
+  const args = [cli.main, 'start', '--port', String(port), '--p2p-port', '0', '--name', `proc-${port}`, ...extra]
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env, MESHSIG_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited: () => exit }
+}
+
+/** GET a JSON document; throws on a non-2xx answer. */
+export async function getJson<T = Record<string, unknown>>(url: string): Promise<T> {
+  const res = await fetch(url)
+  if (!res.ok) throw new Error(`${url}: ${res.status}`)
+  return (await res.json()) as T
+}
+
+/** POST JSON and return status and parsed body. */
+export async function postJson<T = Record<string, unknown>>(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  return { status: res.status, body: (await res.json()) as T }
+}

@@ -1,0 +1,108 @@
+import { statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  createInception,
+  createMessage,
+  didFromPublicKey,
+  envelopeId,
+  generateKeyPair,
+  merkleRoot,
+  replayKeyEvents,
+} from '../../../node/core/index.js'
+import { AuditLog } from '../../../node/audit/audit-log.js'
+import { MIGRATIONS } from '../../../node/store/migrations.js'
+import { openStore, type Store } from '../../../node/store/index.js'
+import { tempDir } from '../../helpers/mesh.js'
+
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!()
+})
+
+function fileStore(): { store: Store; path: string; dir: string } {
+  const { dir, cleanup } = tempDir()
+  cleanups.push(cleanup)
+  const path = `${dir}/sub/meshsig.db`
+  const store = openStore({ path })
+  cleanups.unshift(() => store.close())
+  return { store, path, dir }
+}
+
+describe('the SQLite store', () => {
+  it('creates its file 0600 in a 0700 folder, in WAL mode, at the latest schema version', () => {
+    const { store, path } = fileStore()
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(statSync(dirname(path)).mode & 0o777).toBe(0o700)
+    expect(store.schemaVersion()).toBe(MIGRATIONS.length)
+  })
+
+  it('reopens an existing database without re-running migrations, keeping its data', () => {
+    const { store, path } = fileStore()
+    const key = generateKeyPair()
+    const icp = createInception(key, 1000)
+    store.keyEvents.append(icp, envelopeId(icp), replayKeyEvents([icp]), 1000)
+    store.close()
+    const again = openStore({ path })
+    try {
+      expect(again.schemaVersion()).toBe(MIGRATIONS.length)
+      expect(again.keyEvents.log(icp.did)).toEqual([icp])
+      expect(again.keyEvents.state(icp.did)?.key).toBe(icp.key)
+    } finally {
+      again.close()
+    }
+  })
+
+  it('a failed transaction leaves nothing behind: message, nonce and audit entry together or not at all', () => {
+    const { store } = fileStore()
+    const log = new AuditLog(store, () => 5000)
+    const key = generateKeyPair()
+    const msg = createMessage(
+      { from: didFromPublicKey(key.publicKey), to: null, body: 'x', ts: 5000, nonce: new Uint8Array(16) },
+      key,
+    )
+    expect(() =>
+      store.transaction(() => {
+        store.messages.add(envelopeId(msg), msg, 'api', 5000)
+        log.append({ kind: 'envelope.accepted', subject: msg.from, data: { type: 'msg' } })
+        throw new Error('crash between the writes')
+      }),
+    ).toThrow('crash between the writes')
+    expect(store.messages.exists(envelopeId(msg))).toBe(false)
+    expect(store.messages.nonceSeen(msg.from, msg.nonce)).toBe(false)
+    expect(log.size()).toBe(0)
+    // the Merkle frontier rolled back with the entries: the next append starts at index 0 again
+    const entry = log.append({ kind: 'peer.joined', data: { peerId: 'p' } })
+    expect(entry.index).toBe(0)
+    expect(log.head().root).toEqual(merkleRoot([store.audit.leafHash(0)]))
+  })
+
+  it('the audit root kept incrementally equals the root recomputed from every stored leaf', () => {
+    const { store, path } = fileStore()
+    const log = new AuditLog(store, () => 7000)
+    for (let i = 0; i < 37; i++) log.append({ kind: 'peer.joined', data: { peerId: `peer-${i}` } })
+    const leaves = Array.from({ length: 37 }, (_, i) => store.audit.leafHash(i))
+    expect(log.head()).toEqual({ size: 37, root: merkleRoot(leaves) })
+    store.close()
+    const reopened = openStore({ path })
+    cleanups.unshift(() => reopened.close())
+    const log2 = new AuditLog(reopened, () => 8000)
+    expect(log2.head().root).toEqual(merkleRoot(leaves))
+    log2.append({ kind: 'peer.left', data: { peerId: 'peer-0' } })
+    expect(log2.head().root).toEqual(merkleRoot([...leaves, reopened.audit.leafHash(37)]))
+  })
+
+  it('the replay cache forgets only nonces older than the window', () => {
+    const { store } = fileStore()
+    const key = generateKeyPair()
+    const from = didFromPublicKey(key.publicKey)
+    for (const ts of [1000, 2000, 3000]) {
+      const m = createMessage({ from, to: null, body: String(ts), ts, nonce: new Uint8Array(16).fill(ts / 1000) }, key)
+      store.messages.add(envelopeId(m), m, 'api', ts)
+    }
+    expect(store.messages.pruneReplay(2500)).toBe(2)
+    expect(store.messages.nonceSeen(from, Buffer.alloc(16, 3).toString('base64'))).toBe(true)
+    expect(store.messages.nonceSeen(from, Buffer.alloc(16, 1).toString('base64'))).toBe(false)
+    expect(store.messages.total()).toBe(3)
+  })
+})
