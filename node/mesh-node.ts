@@ -9,9 +9,11 @@ import {
   DEFAULT_MAX_SKEW_MS,
   acceptEnvelope,
   decodeEnvelope,
+  didFromPublicKey,
   didKeyFromPublicKey,
   encodeEnvelope,
   MeshsigError,
+  publicKeyFromPeerId,
   type Capability,
   type ChkEnvelope,
   type Envelope,
@@ -35,7 +37,7 @@ import { applySnapshot, registrySnapshot, type SyncResult } from './services/syn
 import { Discovery, type NetworkDiscovery } from './services/discovery.js'
 import { PeerDialer } from './services/peer-dialer.js'
 import { GossipOutbox } from './services/gossip-outbox.js'
-import { betaTrust } from './services/trust.js'
+import { TrustService } from './services/trust.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { SendBatcher } from './services/send-batcher.js'
 import { SignPool } from './services/sign-pool.js'
@@ -124,6 +126,8 @@ export class MeshNode {
   private readonly outbox: GossipOutbox
   /** Checkpoints, proofs and the verifiable audit export. */
   readonly audit: AuditService
+  /** Trust scores per agent, peer and connection, from the audit log's evidence. */
+  readonly trust: TrustService
   private checkpointTimer: NodeJS.Timeout | undefined
   private readonly clock: () => number
   private startedAt = 0
@@ -150,7 +154,9 @@ export class MeshNode {
       nodeDid: () => this.did,
       nodeKey: () => init.identity.keyPair,
       keyLog: () => this.store.keyEvents.log(this.did),
+      onCheckpoint: (chk) => this.announceCheckpoint(chk),
     })
+    this.trust = new TrustService(this.store)
     this.ingestor = new Ingest({
       store: this.store,
       audit,
@@ -167,7 +173,7 @@ export class MeshNode {
       nodeDid: () => this.did,
       peerId: () => this.p2p.peerId,
       isOnline: (peerId) => this.p2p.peers().some((p) => p.peerId === peerId),
-      trust: betaTrust,
+      trust: (_counters, did) => this.trust.agent(did).score,
     })
     this.messages = new MessageService({
       store: this.store,
@@ -298,12 +304,29 @@ export class MeshNode {
 
   private onPeerConnect(peerId: string): void {
     this.events.emit('peer:connected', { peerId })
+    this.recordPeer('peer.joined', peerId)
     void this.syncFrom(peerId)
     for (const cap of this.localCapabilities()) void this.p2p.provideCapability(cap).catch((e) => this.onError(e))
   }
 
   private onPeerDisconnect(peerId: string): void {
     this.events.emit('peer:disconnected', { peerId })
+    this.recordPeer('peer.left', peerId)
+  }
+
+  /** Log a peer joining or leaving (subject: the DID of its node key, when its PeerId holds one). */
+  private recordPeer(kind: 'peer.joined' | 'peer.left', peerId: string): void {
+    let subject: string | null = null
+    try {
+      subject = didFromPublicKey(publicKeyFromPeerId(peerId))
+    } catch {
+      // not an Ed25519 PeerId: no DID to name
+    }
+    try {
+      this.audit.record({ kind, subject, data: { peerId } })
+    } catch (err) {
+      this.onError(err) // the store is closed once the node stopped
+    }
   }
 
   /** Pull and apply a peer's registry state; errors are reported, not thrown. */
@@ -321,12 +344,15 @@ export class MeshNode {
     for (const e of envelopes) await this.outbox.publish(TOPIC_OF[e.type], encodeEnvelope(e))
   }
 
-  /** Sign a checkpoint of the audit log now, announce it and gossip it on the audit topic. */
-  async checkpoint(): Promise<ChkEnvelope> {
-    const chk = this.audit.checkpoint()
+  /** Sign a checkpoint of the audit log now; it is announced and gossiped on the audit topic. */
+  checkpoint(): Promise<ChkEnvelope> {
+    return Promise.resolve(this.audit.checkpoint())
+  }
+
+  /** Announce and gossip a checkpoint this node signed (periodic, on demand, or for an export). */
+  private announceCheckpoint(chk: ChkEnvelope): void {
     this.events.emit('audit:checkpoint', { origin: chk.origin, size: chk.size, root: chk.root, local: true })
-    await this.publish([chk])
-    return chk
+    if (this.p2pNode) void this.publish([chk]).catch((e) => this.onError(e))
   }
 
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */

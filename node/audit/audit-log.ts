@@ -1,8 +1,9 @@
 /**
  * The audit log service (SPEC §5): appends one entry per event inside the
  * caller's store transaction, so an entry exists exactly when the state
- * change it records does, and keeps the RFC 9162 Merkle frontier in the same
- * transaction, so the root of any size is at hand without rehashing the log.
+ * change it records does, and keeps, in the same transaction, the RFC 9162
+ * Merkle frontier (the root of any size is at hand without rehashing the
+ * log) and the trust evidence the entry proves (node/audit/trust-ledger.ts).
  */
 import {
   createAuditEntry,
@@ -13,15 +14,20 @@ import {
   type AuditEntryInit,
 } from '../core/index.js'
 import type { Store } from '../store/index.js'
+import { recordEvidence } from './trust-ledger.js'
 
 /** What a caller records (subject, envelopeId and code default to null, data to {}); the log adds index and time. */
 export type AuditInput = Pick<AuditEntryInit, 'kind'> & Partial<Omit<AuditEntryInit, 'kind' | 'ts'>>
 
 const FRONTIER_KEY = 'audit.frontier'
+/** Number of entries whose evidence the trust table holds. */
+const TRUST_SIZE_KEY = 'audit.trustSize'
+const PAGE = 5000
 
-/** Appends audit entries and tracks the Merkle root of the log. */
+/** Appends audit entries and tracks the Merkle root and the trust evidence of the log. */
 export class AuditLog {
   private cached: MerkleAccumulator | undefined
+  private trustSize: number | undefined
 
   constructor(
     private readonly store: Store,
@@ -32,6 +38,7 @@ export class AuditLog {
   append(input: AuditInput): AuditEntry {
     return this.store.transaction(() => {
       const acc = this.accumulator()
+      this.syncTrust(acc.size)
       const entry = createAuditEntry(acc.size, {
         kind: input.kind,
         ts: this.clock(),
@@ -44,6 +51,9 @@ export class AuditLog {
       this.store.audit.append(entry.index, JSON.stringify(entry), leaf)
       acc.append(leaf)
       this.store.misc.setMetaValue(FRONTIER_KEY, JSON.stringify(acc.toJSON()))
+      recordEvidence(this.store, entry)
+      this.trustSize = acc.size
+      this.store.misc.setMetaValue(TRUST_SIZE_KEY, String(acc.size))
       return entry
     })
   }
@@ -60,10 +70,40 @@ export class AuditLog {
     let acc = saved ? MerkleAccumulator.restore(JSON.parse(saved) as AccumulatorState) : new MerkleAccumulator()
     if (acc.size !== size) {
       acc = new MerkleAccumulator()
-      for (let i = 0; i < size; i++) acc.append(this.store.audit.leafHash(i))
+      for (let start = 0; start < size; start += PAGE) {
+        const packed = this.store.audit.leafHashes(start, Math.min(PAGE, size - start))
+        for (let o = 0; o < packed.length; o += 32) acc.append(packed.subarray(o, o + 32))
+      }
     }
     this.cached = acc
     return acc
+  }
+
+  /**
+   * Make the trust evidence cover exactly the first `size` entries: a store
+   * made before the evidence table existed (or whose table was wiped) is
+   * rebuilt from its entries once. Runs inside the caller's transaction.
+   */
+  private syncTrust(size: number): void {
+    if (this.trustSize === size) return
+    const saved = Number(this.store.misc.meta(TRUST_SIZE_KEY) ?? '0')
+    if (saved === size) {
+      this.trustSize = size
+      return
+    }
+    this.store.trust.clear()
+    for (let start = 0; start < size; start += PAGE) {
+      for (const row of this.store.audit.entries(start, Math.min(PAGE, size - start))) {
+        recordEvidence(this.store, JSON.parse(row.entry) as AuditEntry)
+      }
+    }
+    this.store.misc.setMetaValue(TRUST_SIZE_KEY, String(size))
+    this.trustSize = size
+  }
+
+  /** Bring the trust evidence up to the log (a no-op unless the store predates it). */
+  ensureTrust(): void {
+    this.store.transaction(() => this.syncTrust(this.store.audit.count()))
   }
 
   /** Number of entries. */

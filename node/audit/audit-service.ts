@@ -3,6 +3,7 @@
  * (SPEC §5). A checkpoint is a `chk` envelope over (size, root) signed with
  * the node key; the export carries every entry, the node's leaf hashes, the
  * checkpoints and the node's key log, so anyone can check it offline.
+ * Inclusion and consistency proofs follow RFC 9162 §2.1.3 and §2.1.4.
  */
 import {
   consistencyProof,
@@ -11,7 +12,6 @@ import {
   inclusionProof,
   MeshsigError,
   merkleRoot,
-  parseAuditEntry,
   toB64,
   type AuditEntry,
   type ChkEnvelope,
@@ -19,7 +19,8 @@ import {
   type KeyPair,
 } from '../core/index.js'
 import type { Store } from '../store/index.js'
-import type { AuditLog } from './audit-log.js'
+import type { AuditInput, AuditLog } from './audit-log.js'
+import { LeafCache } from './leaf-cache.js'
 
 /** The part of an audit export that `meshsig audit verify` checks. */
 export interface VerifiableLog {
@@ -36,13 +37,18 @@ export interface VerifiableLog {
   readonly keyLog: KeyEvent[]
 }
 
-/** An RFC 9162 inclusion proof of one entry in a signed tree. */
+/** An RFC 9162 inclusion proof of one entry in a tree of `size` leaves. */
 export interface InclusionProofDoc {
   readonly index: number
   readonly size: number
+  /** The entry itself: its leaf hash is SHA-256(0x00 || JCS(entry)). */
+  readonly entry: AuditEntry
   readonly leafHash: string
+  /** MTH of the tree of `size` leaves, b64. */
   readonly root: string
+  /** PATH(index, D[size]), b64, from the leaf up. */
   readonly proof: string[]
+  /** The signed checkpoint of `size` entries, when the node signed one. */
   readonly checkpoint: ChkEnvelope | null
 }
 
@@ -52,7 +58,11 @@ export interface ConsistencyProofDoc {
   readonly second: number
   readonly firstRoot: string
   readonly secondRoot: string
+  /** PROOF(first, D[second]), b64. */
   readonly proof: string[]
+  /** The signed checkpoints of `first` and `second` entries, when the node signed them. */
+  readonly firstCheckpoint: ChkEnvelope | null
+  readonly secondCheckpoint: ChkEnvelope | null
 }
 
 /** What the audit service needs from the node. */
@@ -63,11 +73,30 @@ export interface AuditServiceComponents {
   readonly nodeDid: () => string
   readonly nodeKey: () => KeyPair
   readonly keyLog: () => KeyEvent[]
+  /** Called after each new checkpoint is committed (the node announces and gossips it). */
+  readonly onCheckpoint?: (chk: ChkEnvelope) => void
 }
+
+const PAGE = 5000
 
 /** Makes checkpoints and proofs, and the verifiable export. */
 export class AuditService {
-  constructor(private readonly c: AuditServiceComponents) {}
+  private readonly leaves: LeafCache
+
+  constructor(private readonly c: AuditServiceComponents) {
+    this.leaves = new LeafCache(c.store)
+    c.log.ensureTrust()
+  }
+
+  /** Record an event that changes no other state (peer joined or left), in its own transaction. */
+  record(input: AuditInput): AuditEntry {
+    return this.c.log.append(input)
+  }
+
+  /** Number of entries in the log. */
+  size(): number {
+    return this.c.log.size()
+  }
 
   /** The latest signed checkpoint, if any. */
   latest(): ChkEnvelope | undefined {
@@ -83,13 +112,15 @@ export class AuditService {
 
   /** Sign a checkpoint of the whole log now, store it and log it; returns the envelope. */
   checkpoint(): ChkEnvelope {
-    return this.c.store.transaction(() => {
+    const chk = this.c.store.transaction(() => {
       const { size, root } = this.c.log.head()
-      const chk = createCheckpoint(this.c.nodeDid(), size, root, this.c.clock(), this.c.nodeKey())
-      this.c.store.audit.putCheckpoint(size, JSON.stringify(chk))
-      this.c.log.append({ kind: 'checkpoint', subject: chk.origin, data: { size, root: chk.root } })
-      return chk
+      const signed = createCheckpoint(this.c.nodeDid(), size, root, this.c.clock(), this.c.nodeKey())
+      this.c.store.audit.putCheckpoint(size, JSON.stringify(signed))
+      this.c.log.append({ kind: 'checkpoint', subject: signed.origin, data: { size, root: signed.root } })
+      return signed
     })
+    this.c.onCheckpoint?.(chk)
+    return chk
   }
 
   /** A checkpoint covering every entry but its own: the latest if current, else a new one. */
@@ -103,64 +134,80 @@ export class AuditService {
     const checkpoint = this.current()
     const entries: AuditEntry[] = []
     const leafHashes: string[] = []
-    for (let start = 0; start < checkpoint.size; start += 5000) {
-      for (const row of this.c.store.audit.entries(start, Math.min(5000, checkpoint.size - start))) {
-        entries.push(parseAuditEntry(JSON.parse(row.entry)))
+    for (let start = 0; start < checkpoint.size; start += PAGE) {
+      for (const row of this.c.store.audit.entries(start, Math.min(PAGE, checkpoint.size - start))) {
+        // stored entries were shape-checked when appended; the verifier re-hashes every one
+        entries.push(JSON.parse(row.entry) as AuditEntry)
         leafHashes.push(toB64(row.leafHash))
       }
     }
-    const checkpoints = this.c.store.audit
-      .checkpoints()
-      .map((t) => decodeEnvelope(t) as ChkEnvelope)
-      .filter((c) => c.size < checkpoint.size)
     return {
       entries,
       leafHashes,
       checkpoint,
-      checkpoints,
+      checkpoints: this.checkpointsBelow(checkpoint.size),
       nodePublicKey: toB64(this.c.nodeKey().publicKey),
       keyLog: this.c.keyLog(),
     }
   }
 
-  private leafAt = (i: number): Uint8Array => this.c.store.audit.leafHash(i)
+  /** Every stored checkpoint of fewer than `size` entries, oldest first. */
+  checkpointsBelow(size: number): ChkEnvelope[] {
+    return this.c.store.audit
+      .checkpoints()
+      .map((t) => decodeEnvelope(t) as ChkEnvelope)
+      .filter((c) => c.size < size)
+  }
+
+  /** The stored checkpoint of exactly `size` entries, if the node signed one. */
+  checkpointOf(size: number): ChkEnvelope | null {
+    const text = this.c.store.audit.checkpointAt(size)
+    return text === undefined ? null : (decodeEnvelope(text) as ChkEnvelope)
+  }
 
   private checkSize(size: number, what: string): void {
     const n = this.c.log.size()
-    if (!Number.isInteger(size) || size < 0 || size > n) {
-      throw new MeshsigError('INVALID_INPUT', `${what} must be an integer from 0 to ${n}`)
+    if (!Number.isSafeInteger(size) || size < 0 || size > n) {
+      throw new MeshsigError('INVALID_INPUT', `${what} must be an integer from 0 to ${n}`, { field: what })
     }
   }
 
-  /** Inclusion proof of entry `index` in the tree of `size` (default: the latest checkpoint's). */
+  /** Inclusion proof of entry `index` in the tree of `size` entries (default: the current checkpoint's). */
   inclusion(index: number, size?: number): InclusionProofDoc {
-    const checkpoint = size === undefined ? this.current() : null
-    const n = size ?? checkpoint!.size
+    const n = size ?? this.current().size
     this.checkSize(n, 'size')
-    if (!Number.isInteger(index) || index < 0 || index >= n) {
-      throw new MeshsigError('NOT_FOUND', `no entry ${index} in a log of ${n} entries`)
+    if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
+      throw new MeshsigError('NOT_FOUND', `no entry ${index} in a tree of ${n} entries`, { index, size: n })
     }
+    const leaves = this.leaves.upTo(n)
+    const row = this.c.store.audit.entries(index, 1)[0]
+    if (row === undefined) throw new MeshsigError('NOT_FOUND', `no entry ${index}`, { index })
     return {
       index,
       size: n,
-      leafHash: toB64(this.leafAt(index)),
-      root: toB64(merkleRoot(this.leafAt, n)),
-      proof: inclusionProof(index, n, this.leafAt).map(toB64),
-      checkpoint,
+      entry: JSON.parse(row.entry) as AuditEntry,
+      leafHash: toB64(leaves(index)),
+      root: toB64(merkleRoot(leaves, n)),
+      proof: inclusionProof(index, n, leaves).map(toB64),
+      checkpoint: this.checkpointOf(n),
     }
   }
 
-  /** Consistency proof that the tree of size `first` is a prefix of the tree of size `second`. */
-  consistency(first: number, second: number): ConsistencyProofDoc {
-    this.checkSize(second, 'second')
+  /** Consistency proof that the tree of `first` entries is a prefix of the tree of `second` (default: current). */
+  consistency(first: number, second?: number): ConsistencyProofDoc {
+    const n = second ?? this.current().size
+    this.checkSize(n, 'second')
     this.checkSize(first, 'first')
-    if (first > second) throw new MeshsigError('INVALID_INPUT', 'first must not exceed second')
+    if (first > n) throw new MeshsigError('INVALID_INPUT', 'first must not exceed second', { first, second: n })
+    const leaves = this.leaves.upTo(n)
     return {
       first,
-      second,
-      firstRoot: toB64(merkleRoot(this.leafAt, first)),
-      secondRoot: toB64(merkleRoot(this.leafAt, second)),
-      proof: consistencyProof(first, second, this.leafAt).map(toB64),
+      second: n,
+      firstRoot: toB64(merkleRoot(leaves, first)),
+      secondRoot: toB64(merkleRoot(leaves, n)),
+      proof: consistencyProof(first, n, leaves).map(toB64),
+      firstCheckpoint: this.checkpointOf(first),
+      secondCheckpoint: this.checkpointOf(n),
     }
   }
 }

@@ -29,11 +29,20 @@ export interface AgentRecord {
   readonly revocationReason?: string
 }
 
-/** Trust of a DID from its verified history; see docs/protocol.md (Beta reputation). */
-export type TrustFn = (evidence: { verified: number; failures: number }) => number
+/**
+ * Trust of a DID from its verified history; see docs/protocol.md (Beta
+ * reputation). Gets the row's counters and the DID (the node reads the
+ * audit log's evidence for the DID, so scores match the export).
+ */
+export type TrustFn = (evidence: { verified: number; failures: number }, did: string) => number
 
 /** Build the public record of an agent row. */
-export function toAgentRecord(row: AgentRow, state: KeyState | undefined, online: boolean, trust: TrustFn): AgentRecord {
+export function toAgentRecord(
+  row: AgentRow,
+  state: KeyState | undefined,
+  online: boolean,
+  trust: TrustFn,
+): AgentRecord {
   const revoked = state?.revoked ?? null
   const record: AgentRecord = {
     did: row.did,
@@ -43,7 +52,7 @@ export function toAgentRecord(row: AgentRow, state: KeyState | undefined, online
     capabilities: row.capabilities,
     status: revoked ? 'revoked' : 'active',
     keySeq: state?.seq ?? 0,
-    trustScore: trust({ verified: row.messagesSent, failures: row.failures }),
+    trustScore: trust({ verified: row.messagesSent, failures: row.failures }, row.did),
     interactionsTotal: row.messagesSent + row.messagesReceived + row.failures,
     interactionsSuccess: row.messagesSent + row.messagesReceived,
     online: online && !revoked,

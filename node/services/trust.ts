@@ -1,12 +1,100 @@
 /**
- * The node's trust function: the core's Beta reputation (node/core/trust.ts,
- * documented in docs/protocol.md §7) over the counters the store keeps in
- * step with the audit log, so a record's score equals the one anyone
- * recomputes from the audit export.
+ * The node's trust scores (SPEC §6): the core's Beta reputation
+ * (node/core/trust.ts, documented in docs/protocol.md §7) over the evidence
+ * the audit log keeps with every entry (node/audit/trust-ledger.ts). Per
+ * agent, per delivering peer and per connection (pair of agents), each
+ * score equals the one anyone recomputes from the audit export with
+ * `trustFromAuditEntries`, `peerTrustFromAuditEntries` and
+ * `connectionTrustFromAuditEntries`.
  */
-import { trustScore } from '../core/index.js'
+import { DEFAULT_TRUST_PARAMS, toMsigDid, trustScore, type TrustParams } from '../core/index.js'
+import { pairKey } from '../audit/trust-ledger.js'
+import type { Store, TrustScope } from '../store/index.js'
 
-/** Trust of an agent from its verified messages and attributable failures. */
+/** A score with the evidence it comes from. */
+export interface TrustView {
+  /** In [0, 1]: (α + s) / (α + β + s + w·f). */
+  readonly score: number
+  /** s: verified messages (agent, connection) or accepted envelopes delivered (peer). */
+  readonly successes: number
+  /** f: attributable failures (agent, connection) or forgeries delivered (peer). */
+  readonly failures: number
+}
+
+/** The trust of one agent. */
+export interface AgentTrust extends TrustView {
+  readonly did: string
+}
+
+/** The trust of one delivering peer (PeerId, or "api:<client address>"). */
+export interface PeerTrust extends TrustView {
+  readonly peer: string
+}
+
+/** The trust of the connection between two agents (sorted). */
+export interface ConnectionTrust extends TrustView {
+  readonly a: string
+  readonly b: string
+}
+
+/** Every score the node keeps, with the formula's parameters. */
+export interface TrustReport {
+  readonly formula: string
+  readonly params: TrustParams
+  readonly agents: AgentTrust[]
+  readonly peers: PeerTrust[]
+  readonly connections: ConnectionTrust[]
+}
+
+/** The formula as text, for reports. */
+export const TRUST_FORMULA = 'score = (alpha + s) / (alpha + beta + s + w * f)'
+
+function view(evidence: { successes: number; failures: number }): TrustView {
+  return { score: trustScore(evidence), successes: evidence.successes, failures: evidence.failures }
+}
+
+/** Reads trust scores from the evidence the audit log keeps. */
+export class TrustService {
+  constructor(private readonly store: Store) {}
+
+  private of(scope: TrustScope, key: string): TrustView {
+    return view(this.store.trust.get(scope, key))
+  }
+
+  /** An agent's trust (a DID nobody has evidence about scores 0.5). */
+  agent(did: string): AgentTrust {
+    const msig = toMsigDid(did)
+    return { did: msig, ...this.of('did', msig) }
+  }
+
+  /** A delivering peer's trust. */
+  peer(peer: string): PeerTrust {
+    return { peer, ...this.of('peer', peer) }
+  }
+
+  /** The trust of the connection between two agents. */
+  connection(a: string, b: string): ConnectionTrust {
+    const [x, y] = [toMsigDid(a), toMsigDid(b)].sort() as [string, string]
+    return { a: x, b: y, ...this.of('pair', pairKey(x, y)) }
+  }
+
+  /** Every agent, peer and connection with evidence. */
+  report(): TrustReport {
+    const rows = (scope: TrustScope) => this.store.trust.list(scope)
+    return {
+      formula: TRUST_FORMULA,
+      params: DEFAULT_TRUST_PARAMS,
+      agents: rows('did').map((r) => ({ did: r.key, ...view(r) })),
+      peers: rows('peer').map((r) => ({ peer: r.key, ...view(r) })),
+      connections: rows('pair').map((r) => {
+        const [a, b] = r.key.split(' ') as [string, string]
+        return { a, b, ...view(r) }
+      }),
+    }
+  }
+}
+
+/** Trust of an agent from counters alone (kept for callers that have no store). */
 export function betaTrust(evidence: { verified: number; failures: number }): number {
   return trustScore({ successes: evidence.verified, failures: evidence.failures })
 }

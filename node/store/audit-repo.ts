@@ -23,8 +23,10 @@ export class AuditRepo {
   private readonly size: Statement<[], { n: number }>
   private readonly leafAt: Statement<[number], { leaf_hash: Buffer }>
   private readonly range: Statement<[number, number], { idx: number; entry: string; leaf_hash: Buffer }>
+  private readonly leafRange: Statement<[number, number], { leaf_hash: Buffer }>
   private readonly putChk: Statement
   private readonly latestChk: Statement<[], { envelope: string }>
+  private readonly chkAt: Statement<[number], { envelope: string }>
   private readonly addConn: Statement
 
   constructor(private readonly db: Database) {
@@ -32,8 +34,10 @@ export class AuditRepo {
     this.size = db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM audit_entries')
     this.leafAt = db.prepare('SELECT leaf_hash FROM audit_entries WHERE idx = ?')
     this.range = db.prepare('SELECT idx, entry, leaf_hash FROM audit_entries WHERE idx >= ? ORDER BY idx LIMIT ?')
+    this.leafRange = db.prepare('SELECT leaf_hash FROM audit_entries WHERE idx >= ? ORDER BY idx LIMIT ?')
     this.putChk = db.prepare('INSERT OR REPLACE INTO checkpoints (size, envelope) VALUES (?, ?)')
     this.latestChk = db.prepare('SELECT envelope FROM checkpoints ORDER BY size DESC LIMIT 1')
+    this.chkAt = db.prepare('SELECT envelope FROM checkpoints WHERE size = ?')
     this.addConn = db.prepare(
       'INSERT OR IGNORE INTO connections (id, a_did, b_did, transcript, established_at) VALUES (?, ?, ?, ?, ?)',
     )
@@ -56,6 +60,14 @@ export class AuditRepo {
     return new Uint8Array(row.leaf_hash)
   }
 
+  /** Leaf hashes of entries [start, start + limit), packed 32 bytes each (fewer when the log is shorter). */
+  leafHashes(start: number, limit: number): Uint8Array {
+    const rows = this.leafRange.all(start, limit)
+    const out = new Uint8Array(rows.length * 32)
+    rows.forEach((r, i) => out.set(r.leaf_hash, i * 32))
+    return out
+  }
+
   /** Entries from `start`, at most `limit`. */
   entries(start: number, limit: number): AuditRow[] {
     return this.range
@@ -71,6 +83,11 @@ export class AuditRepo {
   /** The latest checkpoint envelope's JSON text, if any. */
   latestCheckpoint(): string | undefined {
     return this.latestChk.get()?.envelope
+  }
+
+  /** The checkpoint envelope's JSON text of exactly `size` entries, if one was signed. */
+  checkpointAt(size: number): string | undefined {
+    return this.chkAt.get(size)?.envelope
   }
 
   /** Every checkpoint envelope's JSON text, oldest first. */

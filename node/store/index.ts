@@ -13,13 +13,15 @@ import { KeyEventsRepo } from './key-events-repo.js'
 import { MessagesRepo } from './messages-repo.js'
 import { MiscRepo } from './misc-repo.js'
 import { AuditRepo } from './audit-repo.js'
+import { TrustRepo } from './trust-repo.js'
 
 export type { AgentRow, AgentQuery } from './agents-repo.js'
 export type { DuplicityRow } from './key-events-repo.js'
 export type { MessageRow, MessageQuery, MessageSource } from './messages-repo.js'
 export type { CustodyRow } from './misc-repo.js'
 export type { AuditRow, ConnectionRow } from './audit-repo.js'
-export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, AuditRepo }
+export type { EvidenceRow, TrustScope } from './trust-repo.js'
+export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, AuditRepo, TrustRepo }
 
 /** Options for opening a store. */
 export interface StoreInit {
@@ -35,6 +37,8 @@ export interface Store {
   readonly messages: MessagesRepo
   readonly misc: MiscRepo
   readonly audit: AuditRepo
+  /** Trust evidence, written by the audit log with each entry. */
+  readonly trust: TrustRepo
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T
   /** Current schema version. */
@@ -74,6 +78,7 @@ export function openStore(init: StoreInit): Store {
     messages: new MessagesRepo(db),
     misc: new MiscRepo(db),
     audit: new AuditRepo(db),
+    trust: new TrustRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     close: () => db.close(),

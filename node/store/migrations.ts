@@ -114,4 +114,14 @@ export const MIGRATIONS: readonly string[] = [
     accepted INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // 2: trust evidence kept by the audit log, in the transaction of each entry (node/audit/trust-ledger.ts)
+  `
+  CREATE TABLE trust_evidence (
+    scope TEXT NOT NULL CHECK (scope IN ('did', 'peer', 'pair')),
+    key TEXT NOT NULL,
+    successes INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+  `,
 ]
