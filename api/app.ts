@@ -33,6 +33,8 @@ export type ApiNode = Pick<
   | 'rotateAgent'
   | 'revokeAgent'
   | 'revoked'
+  | 'keyView'
+  | 'duplicities'
   | 'sendMessage'
   | 'checkEnvelope'
   | 'signerKey'

@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto'
 import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
 import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
+import type { DuplicityView } from '../node/services/duplicity.js'
+import type { KeyView } from '../node/services/key-view.js'
 import type {
   AgentRecord,
   ApiHandshake,
@@ -37,6 +39,7 @@ import type {
 } from './types.js'
 
 export type * from './types.js'
+export type { DuplicityView, KeyView }
 
 /** Default node URL (env `MESHSIG_SERVER` is read by the CLI, not here). */
 export const DEFAULT_MESHSIG_SERVER = 'http://localhost:4888'
@@ -169,9 +172,19 @@ export class MeshsigClient {
     return this.request('GET', '/agents' + this.query({ ...q }))
   }
 
-  /** `GET /agents/:did`. */
-  agent(did: string): Promise<AgentRecord> {
+  /** `GET /agents/:did`, with the conflicting key events recorded for it (`duplicity`). */
+  agent(did: string): Promise<AgentRecord & { duplicity: DuplicityView[] }> {
     return this.request('GET', `/agents/${encodeURIComponent(did)}`)
+  }
+
+  /** `GET /keys/:did`: the DID's current key, key seq, revocation and duplicity as the node knows them. */
+  keyState(did: string): Promise<KeyView> {
+    return this.request('GET', `/keys/${encodeURIComponent(did)}`)
+  }
+
+  /** `GET /duplicity`: every conflicting key event the node refused, newest first. */
+  duplicity(): Promise<{ duplicity: DuplicityView[]; total: number }> {
+    return this.request('GET', '/duplicity')
   }
 
   /** `GET /revoked`. */

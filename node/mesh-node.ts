@@ -26,7 +26,7 @@ import {
 import { AuditLog } from './audit/audit-log.js'
 import { AuditService } from './audit/audit-service.js'
 import { NodeEvents } from './events.js'
-import type { Identity } from './identity/index.js'
+import { loadIdentity, type Identity } from './identity/index.js'
 import { createMeshP2P, type MeshP2P, type Topic } from './p2p/index.js'
 import { openStore, type Store } from './store/index.js'
 import { AgentService, type RegisteredAgent } from './services/agent-service.js'
@@ -50,6 +50,8 @@ import {
   type Rotation,
   type SignerKey,
 } from './services/key-service.js'
+import { keyView, type KeyView } from './services/key-view.js'
+import { duplicityViews, type DuplicityView } from './services/duplicity.js'
 import { HandshakeService, type HandshakeInput } from './services/handshake-service.js'
 import {
   ReportService,
@@ -68,6 +70,8 @@ export interface MeshNodeInit {
   readonly name: string
   /** The node identity (from `meshsig init`); its key is the libp2p peer key. */
   readonly identity: Identity
+  /** The meshsig home the identity came from: lets the node take up its own key rotation (meshsig rotate-key). */
+  readonly home?: string
   /** SQLite file, or ':memory:'. */
   readonly dbPath: string
   /** libp2p listen addresses (default TCP and WS on 127.0.0.1, OS-chosen ports). */
@@ -130,6 +134,8 @@ export class MeshNode {
   readonly trust: TrustService
   private checkpointTimer: NodeJS.Timeout | undefined
   private readonly clock: () => number
+  /** The node identity now: replaced when the node takes up its own key rotation. */
+  private identity: Identity
   private startedAt = 0
   private p2pNode: MeshP2P | undefined
   private readonly keyCache = new KeyPairCache()
@@ -142,6 +148,7 @@ export class MeshNode {
 
   private constructor(private readonly init: MeshNodeInit) {
     this.clock = init.clock ?? Date.now
+    this.identity = init.identity
     const random = init.random ?? ((n: number) => new Uint8Array(randomBytes(n)))
     this.did = init.identity.did
     this.name = init.name
@@ -152,7 +159,7 @@ export class MeshNode {
       log: audit,
       clock: this.clock,
       nodeDid: () => this.did,
-      nodeKey: () => init.identity.keyPair,
+      nodeKey: () => this.identity.keyPair,
       keyLog: () => this.store.keyEvents.log(this.did),
       onCheckpoint: (chk) => this.announceCheckpoint(chk),
     })
@@ -199,7 +206,8 @@ export class MeshNode {
       ingest: this.ingestor,
       keys: this.keyCache,
       nodeDid: () => this.did,
-      nodeKey: () => init.identity.keyPair,
+      nodeKey: () => this.identity.keyPair,
+      ownRotation: (rotId) => this.ownRotation(rotId),
     })
     this.handshakes = new HandshakeService({
       ...base,
@@ -217,8 +225,11 @@ export class MeshNode {
       agents: this.agents,
       peerCount: () => this.p2p.peers().length,
       uptime: () => this.info().uptime,
-      node: () => ({ did: this.did, name: this.name, publicKey: init.identity.keyState.key, peerId: this.p2p.peerId }),
+      node: () => ({ did: this.did, name: this.name, publicKey: this.identity.keyState.key, peerId: this.p2p.peerId }),
       verifiable: () => this.audit.verifiable(),
+    })
+    this.events.subscribe((e) => {
+      if (e.type === 'key:duplicity' && typeof e.data.id === 'string') this.spreadDuplicity(e.data.id)
     })
   }
 
@@ -248,7 +259,7 @@ export class MeshNode {
   /** Join the mesh: own key log in, protocols up, peers dialled, registry synced. */
   async start(): Promise<void> {
     this.startedAt = this.clock()
-    for (const event of this.init.identity.file.keyLog) this.ingestor.ingest(event, { kind: 'local' }, { fresh: false })
+    for (const event of this.identity.file.keyLog) this.ingestor.ingest(event, { kind: 'local' }, { fresh: false })
     this.p2p.events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
     this.p2p.events.addEventListener('peer:disconnect', (e) => this.onPeerDisconnect(e.detail.peerId))
     await this.discovery.register()
@@ -404,7 +415,7 @@ export class MeshNode {
 
   /** Identity and addresses of this node. */
   info(): NodeInfo {
-    const key = this.init.identity.keyState.key
+    const key = this.identity.keyState.key
     return {
       status: 'ok',
       name: this.name,
@@ -482,6 +493,46 @@ export class MeshNode {
     const rev = this.keyService.revoke(input)
     await this.publish([rev])
     return rev
+  }
+
+  /** The key state of a DID as this node knows it (`GET /keys/:did`). */
+  keyView(identifier: string): KeyView {
+    return keyView(this.store, identifier)
+  }
+
+  /** Conflicting key events this node refused (all, or those of one DID), newest first. */
+  duplicities(did?: string): DuplicityView[] {
+    return duplicityViews(this.store, did)
+  }
+
+  /**
+   * The node's own rotation `rotId` is taken up only when the identity file in
+   * its home already holds it: returns the switch to the new key, or undefined.
+   * The libp2p PeerId follows the new key at the next start.
+   */
+  private ownRotation(rotId: string): (() => void) | undefined {
+    if (this.init.home === undefined) return undefined
+    let next: Identity
+    try {
+      next = loadIdentity(this.init.home)
+    } catch (err) {
+      this.onError(err)
+      return undefined
+    }
+    if (next.did !== this.did || next.keyState.lastId !== rotId) return undefined
+    return () => {
+      this.identity = next
+    }
+  }
+
+  /** Gossip a newly recorded duplicity's conflicting event, so every node records the evidence. */
+  private spreadDuplicity(conflictingId: string): void {
+    try {
+      const row = this.store.keyEvents.duplicityOf(conflictingId)
+      if (row && this.p2pNode) void this.publish([row.envelope]).catch((e) => this.onError(e))
+    } catch (err) {
+      this.onError(err)
+    }
   }
 
   /** The custodied key pair of an agent this node registered (cached). */

@@ -1,7 +1,8 @@
 /**
  * Agents: registration (node-generated keys, or bring your own key with a
  * signed inception and registration), rotation and revocation (proof
- * required; see node/services/key-service.ts) and local discovery.
+ * required; see node/services/key-service.ts), key state and recorded
+ * duplicity (`GET /keys/:did`, `GET /duplicity`) and local discovery.
  */
 import { Router, type Request } from 'express'
 import { publicKeyFromIdentifier } from '../../node/core/did.js'
@@ -124,6 +125,13 @@ export function agentRoutes(ctx: RouteContext): Router {
   })
   r.post('/agents/revoke', token, async (req, res) => {
     res.json(await revoke(ctx, req))
+  })
+  r.get('/keys/:did', (req, res) => {
+    res.json(ctx.node.keyView(String(req.params.did)))
+  })
+  r.get('/duplicity', (_req, res) => {
+    const duplicity = ctx.node.duplicities()
+    res.json({ duplicity, total: duplicity.length })
   })
   r.post('/discover', (req, res) => {
     const b = parseInput(discoverBody, req.body)

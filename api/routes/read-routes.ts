@@ -38,7 +38,7 @@ export function readRoutes(ctx: RouteContext): Router {
     const did = toMsigDid(String(req.params.did))
     const record = node.agents.record(did)
     if (record === undefined) throw new MeshsigError('NOT_FOUND', `unknown agent ${did}`, { did })
-    res.json(record)
+    res.json({ ...record, duplicity: node.duplicities(did) })
   })
 
   r.get('/revoked', (_req, res) => {

@@ -11,6 +11,8 @@ import { registerIdentity } from './identity.js'
 import { registerInit } from './init.js'
 import { registerSign } from './sign.js'
 import { registerRevoked } from './revoked.js'
+import { registerRevoke } from './revoke.js'
+import { registerRotateKey } from './rotate-key.js'
 import { registerStart } from './start.js'
 import { registerStats } from './stats.js'
 import { registerVerify } from './verify.js'
@@ -31,6 +33,8 @@ export const NODE_COMMANDS: readonly RegisterCommand[] = [
   registerStart,
   registerAgents,
   registerStats,
+  registerRotateKey,
+  registerRevoke,
   registerRevoked,
   registerAudit,
 ]

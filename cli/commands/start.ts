@@ -49,6 +49,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   const node = await MeshNode.create({
     name: config.name,
     identity,
+    home: ctx.home,
     dbPath: config.db,
     listen: listenAddresses(config),
     peers: config.peers,

@@ -1,9 +1,14 @@
 /**
  * `meshsig verify <message> <signature> <signer>`: check a plain signature.
- * The signer is a did:msig (offline: its inception key), a did:key or a b64
- * public key. Exit 0 valid, 1 invalid, 2 malformed input.
+ * The signer is a did:msig, a did:key or a b64 public key. A did:msig is
+ * resolved to its current key through the node at `--server` (its key event
+ * log knows every rotation and revocation); when no node answers, or with
+ * `--offline`, it is checked against its inception key, and the output says
+ * so. Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID), 2
+ * malformed input.
  */
 import type { CAC } from 'cac'
+import { MeshsigClient } from '../../api/client.js'
 import { DID_KEY_PREFIX, DID_MSIG_PREFIX, publicKeyFromIdentifier } from '../../node/core/did.js'
 import { fromB64, toB64 } from '../../node/core/encoding.js'
 import { SIGNATURE_LENGTH, verifySignature } from '../../node/core/keys.js'
@@ -12,16 +17,82 @@ import { messageBytes } from '../message.js'
 import { FAIL, OK, block, type CommandResult } from '../output.js'
 
 /** Where the verifying key came from. */
-export type KeySource = 'did:msig inception key (offline)' | 'did:key' | 'public key'
+export type KeySource =
+  | 'key event log (node)'
+  | 'did:msig inception key (no key event log on the node)'
+  | 'did:msig inception key (offline)'
+  | 'did:key'
+  | 'public key'
 
 /** Note shown when a did:msig was checked against its inception key. */
 export const OFFLINE_NOTE =
   'checked offline against the DID’s inception key; after a key rotation only a node knows the current key'
 
-function keySourceOf(signer: string): KeySource {
-  if (signer.startsWith(DID_MSIG_PREFIX)) return 'did:msig inception key (offline)'
-  if (signer.startsWith(DID_KEY_PREFIX)) return 'did:key'
-  return 'public key'
+/** How long the node gets to answer before verify falls back to the inception key (ms). */
+export const VERIFY_NODE_TIMEOUT_MS = 1000
+
+/** Options of `verify`. */
+export interface VerifyOptions extends GlobalOptions {
+  /** Do not ask the node: check a did:msig against its inception key. */
+  readonly offline?: boolean
+}
+
+/** The key a signature is checked under, and what else is known about its signer. */
+interface ResolvedKey {
+  readonly publicKey: Uint8Array
+  readonly source: KeySource
+  readonly priorKeys: readonly string[]
+  readonly keySeq?: number
+  readonly revocation?: { readonly reason: string; readonly revokedAt: string; readonly by: string }
+  readonly note?: string
+}
+
+async function resolveThroughNode(ctx: CliContext, did: string, inception: Uint8Array): Promise<ResolvedKey> {
+  const client = new MeshsigClient({ server: ctx.server, timeoutMs: VERIFY_NODE_TIMEOUT_MS })
+  try {
+    const view = await client.keyState(did)
+    if (!view.known) {
+      const note = `the node at ${ctx.server} knows no key event log for this DID; checked against its inception key`
+      return {
+        publicKey: inception,
+        source: 'did:msig inception key (no key event log on the node)',
+        priorKeys: [],
+        note,
+      }
+    }
+    return {
+      publicKey: fromB64(view.publicKey, 'key', 32),
+      source: 'key event log (node)',
+      priorKeys: view.priorKeys,
+      keySeq: view.keySeq ?? 0,
+      ...(view.revocation ? { revocation: view.revocation } : {}),
+    }
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err)
+    const note = `fell back offline: ${why.replace(/; is it running\?.*$/, '')}; ${OFFLINE_NOTE}`
+    return { publicKey: inception, source: 'did:msig inception key (offline)', priorKeys: [], note }
+  }
+}
+
+async function resolveKey(ctx: CliContext, signer: string, offline: boolean): Promise<ResolvedKey> {
+  const publicKey = publicKeyFromIdentifier(signer)
+  if (signer.startsWith(DID_KEY_PREFIX)) return { publicKey, source: 'did:key', priorKeys: [] }
+  if (!signer.startsWith(DID_MSIG_PREFIX)) return { publicKey, source: 'public key', priorKeys: [] }
+  if (offline) return { publicKey, source: 'did:msig inception key (offline)', priorKeys: [], note: OFFLINE_NOTE }
+  return resolveThroughNode(ctx, signer, publicKey)
+}
+
+function revokedResult(signer: string, key: ResolvedKey, base: Record<string, unknown>): CommandResult {
+  const r = key.revocation!
+  return {
+    json: { ...base, valid: false, code: 'REVOKED', error: `REVOKED: ${signer} is revoked`, revocation: r },
+    human: block(`${FAIL} REVOKED`, [
+      ['Signer', signer],
+      ['Reason', r.reason],
+      ['Revoked at', r.revokedAt],
+    ]),
+    exitCode: 1,
+  }
 }
 
 /** Verify `signature` over `message` ("-" = stdin bytes) under `signer`. */
@@ -30,22 +101,37 @@ export async function verifyCommand(
   message: string,
   signature: string,
   signer: string,
+  options: VerifyOptions = {},
 ): Promise<CommandResult> {
-  const publicKey = publicKeyFromIdentifier(signer)
+  publicKeyFromIdentifier(signer)
   const sig = fromB64(signature, 'signature', SIGNATURE_LENGTH)
-  const valid = verifySignature(await messageBytes(message, ctx.io), sig, publicKey)
-  const keySource = keySourceOf(signer)
-  const note = keySource === 'did:msig inception key (offline)' ? OFFLINE_NOTE : undefined
+  const bytes = await messageBytes(message, ctx.io)
+  const key = await resolveKey(ctx, signer, options.offline === true)
   const json = {
-    valid,
+    valid: false,
     signer,
-    publicKey: toB64(publicKey),
-    keySource,
+    publicKey: toB64(key.publicKey),
+    keySource: key.source,
+    ...(key.keySeq !== undefined ? { keySeq: key.keySeq } : {}),
+    ...(key.note !== undefined ? { note: key.note } : {}),
     verifiedAt: new Date(ctx.io.now()).toISOString(),
   }
+  if (key.revocation !== undefined) return revokedResult(signer, key, json)
+  const valid = verifySignature(bytes, sig, key.publicKey)
   const rows: Array<[string, string]> = [['Signer', signer]]
-  if (note !== undefined) rows.push(['Note', note])
-  if (valid) return { json, human: block(`${OK} SIGNATURE VALID`, rows) }
+  if (key.source === 'key event log (node)') rows.push(['Key', `current key (seq ${key.keySeq}) from ${ctx.server}`])
+  if (key.note !== undefined) rows.push(['Note', key.note])
+  if (valid) return { json: { ...json, valid }, human: block(`${OK} SIGNATURE VALID`, rows) }
+  const rotated = key.priorKeys.some((k) => verifySignature(bytes, sig, fromB64(k, 'key', 32)))
+  if (rotated) {
+    rows.push(['Why', 'signed with a key this DID has rotated away from'])
+    const error = 'INVALID signature: made with a rotated-out key of this DID'
+    return {
+      json: { ...json, error, code: 'ROTATED_KEY' },
+      human: block(`${FAIL} SIGNATURE INVALID`, rows),
+      exitCode: 1,
+    }
+  }
   return {
     json: { ...json, error: 'INVALID signature: it does not verify under this key', code: 'SIGNATURE_INVALID' },
     human: block(`${FAIL} SIGNATURE INVALID`, rows),
@@ -57,8 +143,9 @@ export async function verifyCommand(
 export function registerVerify(cli: CAC, rt: CliRuntime): void {
   cli
     .command('verify <message> <signature> <signer>', 'Verify a signature (signer: DID, did:key or b64 public key)')
+    .option('--offline', 'Do not ask the node: check a did:msig against its inception key')
     .example('  meshsig verify "Deploy the new model" "HkyrXO..." "did:msig:3icq..."')
-    .action((message: string, signature: string, signer: string, options: GlobalOptions) =>
-      verifyCommand(rt.context(options), message, signature, signer),
+    .action((message: string, signature: string, signer: string, options: VerifyOptions) =>
+      verifyCommand(rt.context(options), message, signature, signer, options),
     )
 }

@@ -5,6 +5,8 @@
  * - `resolveHome(explicit?, env?)` — the one place the home folder comes from.
  * - `createIdentity(home, {force})` / `loadIdentity(home)` / `saveIdentity(home, file)`.
  * - `publicIdentity(identity)` — what may be shown (never a private key).
+ * - `rotateIdentity(home)` / `identityRevocation(identity, reason)` /
+ *   `recordIdentityRevocation(home, rev)` — the key event log of the identity.
  * - `createApiToken(home)` / `readApiToken(home)` / `ensureApiToken(home)`.
  *
  * Errors: `NO_IDENTITY` (run meshsig init), `ALREADY_EXISTS` (init without
@@ -38,3 +40,11 @@ export {
   writeFileAtomic,
   type WriteOptions,
 } from './secure-fs.js'
+export {
+  identityRevocation,
+  recordIdentityRevocation,
+  rotateIdentity,
+  rotatedIdentityFile,
+  type IdentityRotation,
+  type RotateIdentityOptions,
+} from './rotation.js'

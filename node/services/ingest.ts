@@ -17,6 +17,7 @@ import type { AuditLog } from '../audit/audit-log.js'
 import type { NodeEvents } from '../events.js'
 import type { MessageSource, Store } from '../store/index.js'
 import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
+import { confirmDuplicity } from './duplicity.js'
 
 /** Who delivered an envelope. */
 export interface IngestSource {
@@ -69,13 +70,15 @@ export class Ingest {
 
   /** Check and, when accepted, commit one envelope. Never throws for bad input. */
   ingest(input: unknown, source: IngestSource, opts: { fresh: boolean }): Verdict {
+    let freshDuplicity = false
     const verdict = this.c.store.transaction(() => {
-      const v = acceptEnvelope(input, this.context(), opts)
+      let v = acceptEnvelope(input, this.context(), opts)
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
-      this.recordRejection(v, source)
+      if (v.error.code === 'DUPLICITY') v = confirmDuplicity(this.c.store, v)
+      freshDuplicity = this.recordRejection(v, source)
       return v
     })
-    this.announce(verdict, source)
+    this.announce(verdict, source, freshDuplicity)
     return verdict
   }
 
@@ -124,10 +127,11 @@ export class Ingest {
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
   }
 
-  private recordRejection(v: Rejected, source: IngestSource): void {
+  /** Audit a refusal; true when it recorded a duplicity this node had not seen before. */
+  private recordRejection(v: Rejected, source: IngestSource): boolean {
     const { store, audit } = this.c
     const code = v.error.code
-    if (code === 'DUPLICATE') return
+    if (code === 'DUPLICATE') return false
     if (code === 'DUPLICITY' && v.envelope && v.id) {
       const ev = v.envelope as KeyEvent
       const fresh = store.keyEvents.recordDuplicity({
@@ -140,19 +144,28 @@ export class Ingest {
       })
       const kept = (v.error.details?.existing as string | null | undefined) ?? null
       if (fresh) audit.append(duplicityRecord(ev.did, ev.seq, kept, v.id))
-      return
+      return fresh
     }
     audit.append(rejectedRecord(v, source))
     if (v.attributableTo !== undefined) store.agents.bump(v.attributableTo, { failures: 1, at: this.c.clock() })
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
+    return false
   }
 
-  private announce(v: Verdict, source: IngestSource): void {
+  private announce(v: Verdict, source: IngestSource, freshDuplicity: boolean): void {
     const { events } = this.c
     if (!v.ok) {
       if (v.error.code === 'DUPLICATE') return
       if (v.error.code === 'DUPLICITY') {
-        events.emit('key:duplicity', { did: (v.envelope as KeyEvent | undefined)?.did ?? null, id: v.id ?? null })
+        const ev = v.envelope as KeyEvent | undefined
+        if (!freshDuplicity) return
+        events.emit('key:duplicity', {
+          did: ev?.did ?? null,
+          seq: ev?.seq ?? null,
+          id: v.id ?? null,
+          keptId: (v.error.details?.existing as string | null | undefined) ?? null,
+          source: source.kind,
+        })
         return
       }
       events.emit('message:rejected', {

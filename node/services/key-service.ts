@@ -4,17 +4,20 @@
  * private key (seed style, used once, never stored); or, for an agent whose
  * keys this node custodies, the operator's word (loopback or the API token),
  * in which case the node signs with the custodied current and next keys.
- * Without proof nothing changes (`UNAUTHORIZED`).
+ * Without proof nothing changes (`UNAUTHORIZED`). The node's own key rotates
+ * only with a signed `rot` that its identity file already holds (written by
+ * `meshsig rotate-key`); the running node then switches to the new key.
  */
 import {
   createRevocation,
   createRotation,
+  envelopeId,
   fromB64,
   generateKeyPair,
   keyCommitment,
   keyPairFromB64,
   MeshsigError,
-  publicKeyFromIdentifier,
+  parseEnvelope,
   toB64,
   toMsigDid,
   type Envelope,
@@ -80,6 +83,12 @@ export interface KeyServiceComponents {
   readonly nodeDid: () => string
   /** The node's current signing key (a controller may revoke the agents it hosts). */
   readonly nodeKey: () => KeyPair
+  /**
+   * For a rotation of the node's own DID with id `rotId`: when the identity
+   * file in the node's home already holds it, a function that switches the
+   * running node to the new key; otherwise undefined (the rotation is refused).
+   */
+  readonly ownRotation?: (rotId: string) => (() => void) | undefined
 }
 
 function unauthorized(what: string): MeshsigError {
@@ -125,12 +134,7 @@ export class KeyService {
   /** Rotate `input.did`'s key with the strongest proof given; throws without proof. */
   rotate(input: RotateInput): Rotation {
     const did = toMsigDid(input.did)
-    if (did === this.c.nodeDid()) {
-      throw new MeshsigError(
-        'FORBIDDEN',
-        'the node key rotates with meshsig rotate-key, which also updates its identity file',
-      )
-    }
+    if (did === this.c.nodeDid()) return this.rotateNode(did, input)
     const state = this.state(did)
     if (input.envelope !== undefined) {
       const v = this.submit(input.envelope, 'rot', did, input.client)
@@ -154,6 +158,32 @@ export class KeyService {
       throw new MeshsigError('KEY_MISMATCH', `the custodied key of ${did} is not its current key`, { did })
     }
     return this.rotateWith(state, current, custody.nextSeed ?? undefined, undefined, true)
+  }
+
+  /** Accept a signed rotation of the node's own DID that its identity file holds, then switch keys. */
+  private rotateNode(did: string, input: RotateInput): Rotation {
+    if (input.envelope === undefined) {
+      throw new MeshsigError(
+        'FORBIDDEN',
+        'the node key rotates with meshsig rotate-key, which signs the rotation and updates its identity file first',
+      )
+    }
+    const state = this.state(did)
+    const rot = parseEnvelope(input.envelope)
+    if (rot.type !== 'rot' || rot.did !== did) {
+      throw new MeshsigError('INVALID_INPUT', `envelope must be a signed rot envelope of ${did}`)
+    }
+    const adopt = this.c.ownRotation?.(envelopeId(rot))
+    if (adopt === undefined) {
+      throw new MeshsigError(
+        'FORBIDDEN',
+        "the node's identity file does not hold this rotation: run meshsig rotate-key with the node's MESHSIG_HOME",
+      )
+    }
+    if (state.lastId !== envelopeId(rot)) this.submit(rot, 'rot', did, input.client)
+    adopt()
+    const previous = state.lastId === envelopeId(rot) ? (state.priorKeys.at(-1) ?? state.key) : state.key
+    return { envelope: rot, did, publicKey: rot.key, previousPublicKey: previous, keySeq: rot.seq, custodied: false }
   }
 
   private nextKeyFor(state: KeyState, custodiedNext: string | undefined, given: string | undefined): KeyPair {
@@ -243,39 +273,4 @@ export class KeyService {
 /** The envelopes a key service call produced, for gossip. */
 export type KeyEventEnvelope = Extract<Envelope, { type: 'rot' | 'rev' }>
 
-/** Where the key that checks a plain signature came from. */
-export type SignerKeySource = 'key-event-log' | 'did' | 'did:key' | 'public-key'
-
-/** The key that checks signatures of a signer (DID, did:key or b64 key), as this node knows it. */
-export interface SignerKey {
-  /** The did:msig of the signer (the DID itself, or the DID the key names). */
-  readonly did: string
-  /** Current public key (raw), or null when the DID is revoked. */
-  readonly publicKey: Uint8Array | null
-  readonly source: SignerKeySource
-  readonly revoked: boolean
-  /** Keys the DID signed with before (b64), to tell a rotated-out key from a forgery. */
-  readonly priorKeys: readonly string[]
-}
-
-/** Resolve a signer to its current key through this node's key event logs. Throws INVALID_DID / INVALID_KEY. */
-export function signerKey(store: Store, identifier: string): SignerKey {
-  const source: SignerKeySource = identifier.startsWith('did:msig:')
-    ? 'did'
-    : identifier.startsWith('did:key:')
-      ? 'did:key'
-      : 'public-key'
-  const did = toMsigDid(identifier)
-  const state = store.keyEvents.state(did)
-  if (state?.revoked) return { did, publicKey: null, source, revoked: true, priorKeys: state.priorKeys }
-  if (state === undefined || source !== 'did') {
-    return { did, publicKey: publicKeyFromIdentifier(identifier), source, revoked: false, priorKeys: [] }
-  }
-  return {
-    did,
-    publicKey: fromB64(state.key, 'key', 32),
-    source: 'key-event-log',
-    revoked: false,
-    priorKeys: state.priorKeys,
-  }
-}
+export { signerKey, type SignerKey, type SignerKeySource } from './key-view.js'

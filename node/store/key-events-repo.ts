@@ -85,23 +85,41 @@ export class KeyEventsRepo {
     return res.changes > 0
   }
 
-  /** All recorded duplicities, newest first. */
-  duplicities(): DuplicityRow[] {
-    const rows = this.db.prepare('SELECT * FROM duplicity ORDER BY id DESC').all() as {
-      did: string
-      seq: number
-      existing_id: string | null
-      conflicting_id: string
-      envelope: string
-      detected_at: number
-    }[]
-    return rows.map((r) => ({
-      did: r.did,
-      seq: r.seq,
-      existingId: r.existing_id,
-      conflictingId: r.conflicting_id,
-      envelope: JSON.parse(r.envelope) as KeyEvent,
-      detectedAt: r.detected_at,
-    }))
+  /** All recorded duplicities (or those of one DID), newest first. */
+  duplicities(did?: string): DuplicityRow[] {
+    const rows = (
+      did === undefined
+        ? this.db.prepare('SELECT * FROM duplicity ORDER BY id DESC').all()
+        : this.db.prepare('SELECT * FROM duplicity WHERE did = ? ORDER BY id DESC').all(did)
+    ) as DuplicitySqlRow[]
+    return rows.map(duplicityRow)
+  }
+
+  /** The recorded duplicity whose conflicting event has this id, if any. */
+  duplicityOf(conflictingId: string): DuplicityRow | undefined {
+    const row = this.db.prepare('SELECT * FROM duplicity WHERE conflicting_id = ?').get(conflictingId) as
+      | DuplicitySqlRow
+      | undefined
+    return row ? duplicityRow(row) : undefined
+  }
+}
+
+interface DuplicitySqlRow {
+  did: string
+  seq: number
+  existing_id: string | null
+  conflicting_id: string
+  envelope: string
+  detected_at: number
+}
+
+function duplicityRow(r: DuplicitySqlRow): DuplicityRow {
+  return {
+    did: r.did,
+    seq: r.seq,
+    existingId: r.existing_id,
+    conflictingId: r.conflicting_id,
+    envelope: JSON.parse(r.envelope) as KeyEvent,
+    detectedAt: r.detected_at,
   }
 }

@@ -1,0 +1,206 @@
+/**
+ * `meshsig rotate-key`: rotate a key without changing the DID (SPEC §3).
+ *
+ * - No `--did` (or the DID of the home's identity): the identity in
+ *   $MESHSIG_HOME. The rotation reveals the committed next key and commits to
+ *   a fresh one; it is checked with the core's log rules and written to
+ *   identity.json first (atomically), then handed to the node at `--server`
+ *   when that node has this identity, which switches to the new key at once.
+ *   With no node, the node publishes it when it next starts. The libp2p
+ *   PeerId follows the new key from the node's next start.
+ * - `--did <did>`: an agent hosted by the node, through the API. Custodied
+ *   agents need nothing more (the node signs); otherwise `--private-key` and
+ *   `--next-private-key` (b64 seeds, or "-" for stdin) sign the rotation
+ *   here, and only the signed envelope travels.
+ */
+import type { CAC } from 'cac'
+import type { ApiRotated, MeshsigClient } from '../../api/client.js'
+import { didKeyFromPublicKey, peerIdFromPublicKey, toMsigDid } from '../../node/core/did.js'
+import { toB64 } from '../../node/core/encoding.js'
+import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
+import { createRotation } from '../../node/core/factory.js'
+import { generateKeyPair, keyCommitment, type KeyPair } from '../../node/core/keys.js'
+import { identityExists, loadIdentity, rotateIdentity, type Identity } from '../../node/identity/index.js'
+import { apiClient } from '../api-client.js'
+import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
+import { keyStateOf, probeNode, readKeyOptions } from '../key-input.js'
+import { FAIL, OK, block, type CommandResult } from '../output.js'
+
+/** Options of `rotate-key`. */
+export interface RotateKeyOptions extends GlobalOptions {
+  readonly did?: string
+  readonly privateKey?: string
+  readonly nextPrivateKey?: string
+}
+
+/** What became of the node when the home identity rotated. */
+type NodeOutcome =
+  | { readonly status: 'updated'; readonly note: string }
+  | { readonly status: 'pending'; readonly note: string }
+  | { readonly status: 'refused'; readonly note: string; readonly code: string }
+
+/** Refuse before writing anything when the node's log of this DID is not where the file says it is. */
+async function checkNodeAgrees(client: MeshsigClient, identity: Identity): Promise<void> {
+  const view = await client.keyState(identity.did)
+  if (view.known && view.lastId !== identity.keyState.lastId) {
+    throw new MeshsigError(
+      'KEL_INVALID',
+      `the node's key event log of ${identity.did} (seq ${view.keySeq}) differs from identity.json (seq ${identity.keyState.seq}); nothing was changed`,
+      { did: identity.did },
+    )
+  }
+}
+
+async function handOver(ctx: CliContext, rotated: Identity, envelope: unknown): Promise<NodeOutcome> {
+  try {
+    await apiClient(ctx).rotateKey({ did: rotated.did, envelope })
+    return { status: 'updated', note: `the node at ${ctx.server} signs with the new key now` }
+  } catch (err) {
+    const code = isMeshsigError(err) ? err.code : 'INTERNAL'
+    const why = err instanceof Error ? err.message : String(err)
+    if (code === 'UNREACHABLE' || code === 'FORBIDDEN') {
+      return { status: 'pending', note: `the node at ${ctx.server} did not take it (${why}); restart it to publish` }
+    }
+    return { status: 'refused', note: `the node at ${ctx.server} refused it: ${why}`, code }
+  }
+}
+
+/** Rotate the identity in the home folder and tell the node that runs it. */
+export async function rotateHomeIdentity(ctx: CliContext): Promise<CommandResult> {
+  const current = loadIdentity(ctx.home)
+  const probe = await probeNode(ctx)
+  const same = 'health' in probe && probe.health.did === current.did
+  if (same) await checkNodeAgrees(apiClient(ctx), current)
+  const { identity, rotation } = rotateIdentity(ctx.home, { now: ctx.io.now() })
+  const outcome: NodeOutcome = same
+    ? await handOver(ctx, identity, rotation)
+    : {
+        status: 'pending',
+        note:
+          'health' in probe
+            ? `the node at ${ctx.server} has another identity; the rotation is published when this identity's node starts`
+            : `no node answered at ${ctx.server}; the rotation is published when the node starts`,
+      }
+  const key = identity.keyPair.publicKey
+  const json = {
+    rotated: true,
+    did: identity.did,
+    publicKey: toB64(key),
+    previousPublicKey: current.file.publicKey,
+    keySeq: rotation.seq,
+    didKey: didKeyFromPublicKey(key),
+    peerId: peerIdFromPublicKey(key),
+    node: { server: ctx.server, ...outcome },
+  }
+  const rows: Array<[string, string]> = [
+    ['DID', `${identity.did} (unchanged)`],
+    ['Public key', json.publicKey],
+    ['Key seq', String(rotation.seq)],
+    ['Node', outcome.note],
+    ['PeerId', `${json.peerId} (from the node's next start)`],
+  ]
+  if (outcome.status === 'refused') {
+    const human = block(`${FAIL} Key rotated in identity.json, but ${outcome.note}`, rows)
+    return { json: { ...json, error: outcome.note, code: outcome.code }, human, exitCode: 1 }
+  }
+  return { json, human: block(`${OK} Key rotated`, rows) }
+}
+
+interface LocalKeys {
+  readonly current: KeyPair
+  readonly next: KeyPair | undefined
+}
+
+/** Sign the agent's rotation here with its keys; returns the envelope and any key made here. */
+async function signedRotation(ctx: CliContext, did: string, keys: LocalKeys) {
+  const state = keyStateOf(await apiClient(ctx).keyState(did))
+  if (toB64(keys.current.publicKey) !== state.key) {
+    throw new MeshsigError('KEY_MISMATCH', `--private-key is not the current key of ${did}`, { did })
+  }
+  if (keys.next === undefined && state.next !== null) {
+    throw new MeshsigError('PRE_ROTATION_MISMATCH', `${did} committed to a next key: give --next-private-key`)
+  }
+  const newKey = keys.next ?? generateKeyPair()
+  if (state.next !== null && keyCommitment(newKey.publicKey) !== state.next) {
+    throw new MeshsigError('PRE_ROTATION_MISMATCH', `--next-private-key is not the key ${did} committed to`)
+  }
+  const following = generateKeyPair()
+  const envelope = createRotation(state, keys.current, newKey, ctx.io.now(), following)
+  return {
+    envelope,
+    nextPrivateKey: toB64(following.seed),
+    ...(keys.next === undefined ? { privateKey: toB64(newKey.seed) } : {}),
+  }
+}
+
+function agentResult(r: ApiRotated, made: { privateKey?: string; nextPrivateKey?: string }): CommandResult {
+  const privateKey = made.privateKey ?? r.privateKey
+  const nextPrivateKey = made.nextPrivateKey ?? r.nextPrivateKey
+  const rows: Array<[string, string]> = [
+    ['DID', `${r.did} (unchanged)`],
+    ['Public key', r.publicKey],
+    ['Key seq', String(r.keySeq)],
+    ['Custody', r.custodied ? 'the node keeps the new keys' : 'you keep the keys'],
+  ]
+  if (privateKey !== undefined) rows.push(['Private key', `${privateKey} (shown once)`])
+  if (nextPrivateKey !== undefined)
+    rows.push(['Next private key', `${nextPrivateKey} (shown once: keep it to rotate again)`])
+  const json = {
+    rotated: true,
+    did: r.did,
+    publicKey: r.publicKey,
+    previousPublicKey: r.previousPublicKey,
+    keySeq: r.keySeq,
+    custodied: r.custodied,
+    rotatedAt: r.rotatedAt,
+    ...(privateKey !== undefined ? { privateKey } : {}),
+    ...(nextPrivateKey !== undefined ? { nextPrivateKey } : {}),
+  }
+  return { json, human: block(`${OK} Key rotated`, rows) }
+}
+
+/** Rotate an agent hosted by the node at `--server`. */
+export async function rotateAgentKey(ctx: CliContext, did: string, options: RotateKeyOptions): Promise<CommandResult> {
+  const [current, next] = await readKeyOptions(ctx.io, [
+    ['--private-key', options.privateKey],
+    ['--next-private-key', options.nextPrivateKey],
+  ])
+  if (current === undefined) {
+    if (next !== undefined) throw new MeshsigError('INVALID_INPUT', '--next-private-key needs --private-key')
+    return agentResult(await apiClient(ctx).rotateKey({ did }), {})
+  }
+  const made = await signedRotation(ctx, did, { current, next })
+  return agentResult(await apiClient(ctx).rotateKey({ did, envelope: made.envelope }), made)
+}
+
+function homeDid(ctx: CliContext): string | undefined {
+  try {
+    return identityExists(ctx.home) ? loadIdentity(ctx.home).did : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** `rotate-key`: the home identity, or with `--did` a hosted agent. */
+export async function rotateKeyCommand(ctx: CliContext, options: RotateKeyOptions): Promise<CommandResult> {
+  const did = options.did === undefined ? undefined : toMsigDid(String(options.did))
+  if (did === undefined || did === homeDid(ctx)) {
+    if (options.privateKey !== undefined || options.nextPrivateKey !== undefined) {
+      throw new MeshsigError('INVALID_INPUT', "the node identity's keys are in identity.json: drop --private-key")
+    }
+    return rotateHomeIdentity(ctx)
+  }
+  return rotateAgentKey(ctx, did, options)
+}
+
+/** Register `rotate-key`. */
+export function registerRotateKey(cli: CAC, rt: CliRuntime): void {
+  cli
+    .command('rotate-key', 'Rotate a key; the DID stays (your identity, or --did for an agent on the node)')
+    .option('--did <did>', 'Rotate an agent hosted by the node instead of your identity')
+    .option('--private-key <seed>', "The agent's current private key (b64, or - to read stdin)")
+    .option('--next-private-key <seed>', 'The next key the agent committed to (b64, or - to read stdin)')
+    .example('  meshsig rotate-key')
+    .example('  meshsig rotate-key --did did:msig:3icq...')
+    .action((options: RotateKeyOptions) => rotateKeyCommand(rt.context(options), options))
+}
