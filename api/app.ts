@@ -13,6 +13,7 @@ import { ApiMetrics } from './metrics.js'
 import { resolveApiOptions, type ApiOptions, type ResolvedApiOptions } from './options.js'
 import { rateLimiter } from './rate-limit.js'
 import { agentRoutes } from './routes/agent-routes.js'
+import { auditRoutes } from './routes/audit-routes.js'
 import { meshRoutes } from './routes/mesh-routes.js'
 import { messageRoutes } from './routes/message-routes.js'
 import { readRoutes } from './routes/read-routes.js'
@@ -45,6 +46,9 @@ export type ApiNode = Pick<
   | 'connectPeer'
   | 'peers'
   | 'auditExport'
+  | 'audit'
+  | 'trust'
+  | 'checkpoint'
 >
 
 /** What every route module receives. */
@@ -96,7 +100,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   })
   app.use(jsonOnly)
   app.use(express.json({ limit: opts.bodyLimit, strict: true }))
-  app.use(readRoutes(ctx), messageRoutes(ctx), agentRoutes(ctx), meshRoutes(ctx))
+  app.use(readRoutes(ctx), messageRoutes(ctx), agentRoutes(ctx), meshRoutes(ctx), auditRoutes(ctx))
   app.use(notFound)
   app.use(errorMiddleware(opts.bodyLimit, reportInternal))
   return {

@@ -15,6 +15,9 @@ import { randomBytes } from 'node:crypto'
 import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
 import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
+import type { ChkEnvelope } from '../node/core/envelope.js'
+import type { ConsistencyProofDoc, InclusionProofDoc } from '../node/audit/audit-service.js'
+import type { AgentTrust, ConnectionTrust, TrustReport } from '../node/services/trust.js'
 import type { DuplicityView } from '../node/services/duplicity.js'
 import type { KeyView } from '../node/services/key-view.js'
 import type {
@@ -210,6 +213,36 @@ export class MeshsigClient {
   /** `GET /audit/export`: everything the node holds, nothing cut short. */
   auditExport(): Promise<AuditReport> {
     return this.request('GET', '/audit/export')
+  }
+
+  /** `GET /audit/checkpoint`: the latest signed checkpoint (null before the first) and the log's size. */
+  auditCheckpoint(): Promise<{ checkpoint: ChkEnvelope | null; size: number }> {
+    return this.request('GET', '/audit/checkpoint')
+  }
+
+  /** `POST /audit/checkpoint` (operator): sign a checkpoint of the whole log now; the node gossips it. */
+  checkpoint(): Promise<{ checkpoint: ChkEnvelope; gossiped: true }> {
+    return this.request('POST', '/audit/checkpoint')
+  }
+
+  /** `GET /audit/proof/:index`: RFC 9162 inclusion proof (default: in the current checkpoint's tree). */
+  auditProof(index: number, size?: number): Promise<InclusionProofDoc> {
+    return this.request('GET', `/audit/proof/${index}` + this.query({ size }))
+  }
+
+  /** `GET /audit/consistency`: RFC 9162 consistency proof from `first` to `second` entries (default: current). */
+  auditConsistency(first: number, second?: number): Promise<ConsistencyProofDoc> {
+    return this.request('GET', '/audit/consistency' + this.query({ first, second }))
+  }
+
+  /** `GET /trust`: every trust score (agents, delivering peers, connections) with the formula. */
+  trust(): Promise<TrustReport> {
+    return this.request('GET', '/trust')
+  }
+
+  /** `GET /trust/:did`: one agent's trust and the connections it is part of. */
+  agentTrust(did: string): Promise<AgentTrust & { connections: ConnectionTrust[] }> {
+    return this.request('GET', `/trust/${encodeURIComponent(did)}`)
   }
 
   /** `GET /metrics` (Prometheus text). */

@@ -22,6 +22,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Current time, ms since the epoch. */
   now(): number
+  /** True when standard error is a terminal (progress bars are drawn only then). */
+  readonly stderrIsTTY?: boolean
 }
 
 /** Global options every command accepts (as cac parses them). */

@@ -18,5 +18,6 @@ export function processIo(): CliIo {
     },
     env: process.env,
     now: () => Date.now(),
+    stderrIsTTY: process.stderr.isTTY === true,
   }
 }

@@ -7,7 +7,11 @@ import type { AuditEntry, ChkEnvelope, KeyEvent, MsgEnvelope } from '../core/ind
 import type { VerifiableLog } from '../audit/audit-service.js'
 import type { ConnectionRow, MessageQuery, MessageRow, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
+import { messageVerifications, UNRECORDED, type MessageVerification } from '../audit/message-verification.js'
 import type { AgentRecord } from './records.js'
+import { TrustService, type TrustReport, type TrustView } from './trust.js'
+
+export type { MessageVerification } from '../audit/message-verification.js'
 
 /** Network statistics (`GET /stats`). */
 export interface NodeStats {
@@ -51,6 +55,11 @@ export interface MessageView {
   readonly envelope: MsgEnvelope
 }
 
+/** A message in the audit export: with how it was verified, reproduced from the audit log. */
+export interface ExportedMessage extends MessageView {
+  readonly verification: MessageVerification
+}
+
 /** A verified connection (handshake) between two agents. */
 export interface ConnectionView {
   readonly id: string
@@ -62,6 +71,8 @@ export interface ConnectionView {
   readonly verified: true
   /** Both signed challenge responses. */
   readonly transcript: unknown
+  /** Trust of the connection: verified messages between the two agents and failures attributable to either. */
+  readonly trust?: TrustView
 }
 
 /** An entry of the revocation list. */
@@ -94,9 +105,12 @@ export interface AuditReport {
   }
   readonly agents: AgentRecord[]
   readonly connections: ConnectionView[]
-  readonly messages: MessageView[]
+  /** Every stored message with its envelope (re-verifiable offline) and its verification. */
+  readonly messages: ExportedMessage[]
   readonly keyEvents: KeyEvent[]
   readonly revoked: RevokedView[]
+  /** Every trust score (agents, delivering peers, connections), reproducible from `entries`. */
+  readonly trust: TrustReport
   /** Every audit entry, in log order (the objects whose JCS the Merkle leaves hash). */
   readonly entries: AuditEntry[]
   /** b64 leaf hash of each entry, as the node computed it. */
@@ -184,10 +198,14 @@ export class ReportService {
     return this.c.store.messages.list(query).map(messageView)
   }
 
-  /** Verified connections, newest first. */
+  /** Verified connections, newest first, each with its trust. */
   connections(limit?: number): ConnectionView[] {
     const rows = this.c.store.audit.connections()
-    return (limit === undefined ? rows : rows.slice(0, limit)).map(connectionView)
+    const trust = new TrustService(this.c.store)
+    return (limit === undefined ? rows : rows.slice(0, limit)).map((row) => {
+      const { score, successes, failures } = trust.connection(row.aDid, row.bDid)
+      return { ...connectionView(row), trust: { score, successes, failures } }
+    })
   }
 
   /** Every revoked DID this node knows, newest revocation first. */
@@ -210,8 +228,12 @@ export class ReportService {
   auditExport(): AuditReport {
     const { store } = this.c
     const agents = this.c.agents.list()
-    const messages = [...store.messages.iterate()].map(messageView)
     const log = this.c.verifiable()
+    const verifications = messageVerifications(log.entries)
+    const messages = [...store.messages.iterate()].map((row) => ({
+      ...messageView(row),
+      verification: verifications.get(row.id) ?? UNRECORDED,
+    }))
     const failed = log.entries.filter((e) => e.kind === 'envelope.rejected').length
     const keyEvents = store.keyEvents.allDids().flatMap((did) => store.keyEvents.log(did))
     const revoked = this.revoked()
@@ -238,6 +260,7 @@ export class ReportService {
       messages,
       keyEvents,
       revoked,
+      trust: new TrustService(store).report(),
       ...log,
     }
   }

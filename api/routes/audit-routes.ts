@@ -1,0 +1,64 @@
+/**
+ * The audit log and trust (SPEC §5, §6): the node's latest signed checkpoint
+ * and a new one on demand (operator only; gossiped on `meshsig/v1/audit`),
+ * RFC 9162 inclusion and consistency proofs, and the trust scores the audit
+ * log's evidence gives per agent, delivering peer and connection.
+ */
+import { Router } from 'express'
+import { z } from 'zod'
+import { toMsigDid } from '../../node/core/did.js'
+import { MeshsigError } from '../../node/core/errors.js'
+import type { RouteContext } from '../app.js'
+import { parseInput } from '../schemas.js'
+import { isOperator, requireToken } from '../security.js'
+
+const size = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a non-negative integer')
+  .transform(Number)
+
+/** `GET /audit/proof/:index` query. */
+const proofQuery = z.strictObject({ size: size.optional() })
+
+/** `GET /audit/consistency` query. */
+const consistencyQuery = z.strictObject({ first: size, second: size.optional() })
+
+/** Audit and trust routes. */
+export function auditRoutes(ctx: RouteContext): Router {
+  const r = Router()
+  const { node } = ctx
+
+  r.get('/audit/checkpoint', (_req, res) => {
+    res.json({ checkpoint: node.audit.latest() ?? null, size: node.audit.size() })
+  })
+
+  r.post('/audit/checkpoint', requireToken(ctx.opts), async (req, res) => {
+    if (!isOperator(req, ctx.opts)) {
+      throw new MeshsigError('UNAUTHORIZED', 'only the node operator (loopback or bearer token) signs checkpoints')
+    }
+    const checkpoint = await node.checkpoint()
+    res.status(201).json({ checkpoint, gossiped: true })
+  })
+
+  r.get('/audit/proof/:index', (req, res) => {
+    const index = parseInput(size, String(req.params.index), 'index')
+    const q = parseInput(proofQuery, { ...req.query }, 'query')
+    res.json(node.audit.inclusion(index, q.size))
+  })
+
+  r.get('/audit/consistency', (req, res) => {
+    const q = parseInput(consistencyQuery, { ...req.query }, 'query')
+    res.json(node.audit.consistency(q.first, q.second))
+  })
+
+  r.get('/trust', (_req, res) => {
+    res.json(node.trust.report())
+  })
+
+  r.get('/trust/:did', (req, res) => {
+    const did = toMsigDid(String(req.params.did))
+    const connections = node.trust.report().connections.filter((c) => c.a === did || c.b === did)
+    res.json({ ...node.trust.agent(did), connections })
+  })
+  return r
+}

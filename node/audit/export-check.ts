@@ -1,0 +1,250 @@
+/**
+ * Offline check of a whole audit export, as `meshsig audit verify` runs it:
+ * first the log itself (`verifyAuditExport`: signed checkpoint, Merkle root,
+ * every entry named when altered, removed or reordered), then what the
+ * export says on top of the log, recomputed from it:
+ *
+ * - every message re-verifies from its stored envelope: its id, its
+ *   signature under the key its verification names, that key being the one
+ *   the log says was current (and, with `keyEvents`, the key of the signer's
+ *   key event log at that `seq`), and the audit entry of its acceptance;
+ * - every trust score equals the core formula over the entries;
+ * - the summary's counts match what the export holds.
+ */
+import {
+  collectTrustEvidence,
+  envelopeId,
+  fromB64,
+  parseEnvelope,
+  replayKeyEvents,
+  trustScore,
+  verifyAuditExport,
+  verifyEnvelopeSignature,
+  type AuditEntry,
+  type AuditVerdict,
+  type KeyEvent,
+} from '../core/index.js'
+import { messageVerifications, type MessageVerification } from './message-verification.js'
+import { evidenceOf } from './trust-ledger.js'
+
+/** Something the export says that its own log does not bear out. */
+export interface ContentProblem {
+  /** What part of the export: a message, a trust score, or the summary. */
+  readonly kind: 'message' | 'trust' | 'summary'
+  /** Message id, DID, peer or summary field concerned. */
+  readonly subject: string
+  readonly message: string
+}
+
+/** The outcome of `checkAuditExport`. `ok` only when the log and everything recomputed check out. */
+export interface ExportCheck {
+  readonly ok: boolean
+  /** The log's verdict: signature, root, and each altered, removed or reordered entry. */
+  readonly log: AuditVerdict
+  /** Messages re-verified from their envelopes. */
+  readonly messagesChecked: number
+  /** Trust scores recomputed from the entries. */
+  readonly scoresChecked: number
+  /** Disagreements between the export's other sections and its log. */
+  readonly problems: readonly ContentProblem[]
+}
+
+/** Options of `checkAuditExport`. */
+export interface CheckExportOptions {
+  /** Called with (done, total) units of work: entries, leaf hashes, then messages. */
+  readonly onProgress?: (done: number, total: number) => void
+  /** Most content problems to list (default 1000). */
+  readonly maxProblems?: number
+}
+
+interface ExportedMessage {
+  readonly id?: unknown
+  readonly envelope?: unknown
+  readonly verification?: Partial<MessageVerification>
+}
+
+class Problems {
+  readonly list: ContentProblem[] = []
+  constructor(private readonly max: number) {}
+  add(kind: ContentProblem['kind'], subject: string, message: string): void {
+    if (this.list.length < this.max) this.list.push({ kind, subject, message })
+  }
+}
+
+/** Check an audit export (the parsed JSON of `meshsig audit --json`). Throws `MalformedError` only when it has no entries array. */
+export function checkAuditExport(doc: unknown, options: CheckExportOptions = {}): ExportCheck {
+  const d = (doc ?? {}) as Record<string, unknown>
+  const messages = Array.isArray(d.messages) ? (d.messages as ExportedMessage[]) : []
+  let logTotal = 0
+  const report = options.onProgress
+  const log = verifyAuditExport(doc, {
+    onProgress: (done, total) => {
+      logTotal = total
+      report?.(done, total + messages.length)
+    },
+  })
+  const entries = d.entries as AuditEntry[]
+  const problems = new Problems(options.maxProblems ?? 1000)
+  const kels = keyLogs(d.keyEvents)
+  const kelVerdicts = new Map<string, string | null>()
+  const derived = messageVerifications(entries.filter((e) => typeof e === 'object' && e !== null))
+  messages.forEach((m, i) => {
+    checkMessage(m, i, { entries, derived, kels, kelVerdicts, problems })
+    if (report && (i + 1) % 1000 === 0) report(logTotal + i + 1, logTotal + messages.length)
+  })
+  report?.(logTotal + messages.length, logTotal + messages.length)
+  const scoresChecked = checkTrust(d, entries, problems)
+  checkSummary(d, messages.length, entries.length, problems)
+  return {
+    ok: log.ok && problems.list.length === 0,
+    log,
+    messagesChecked: messages.length,
+    scoresChecked,
+    problems: problems.list,
+  }
+}
+
+interface MessageContext {
+  readonly entries: readonly AuditEntry[]
+  readonly derived: Map<string, MessageVerification>
+  readonly kels: Map<string, KeyEvent[]>
+  /** Verdicts of `keyOfLog` already reached, by "did seq key". */
+  readonly kelVerdicts: Map<string, string | null>
+  readonly problems: Problems
+}
+
+function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext): void {
+  const label = typeof m.id === 'string' ? m.id : `messages[${i}]`
+  const fail = (why: string): void => ctx.problems.add('message', label, `message ${label}: ${why}`)
+  let envelope
+  try {
+    envelope = parseEnvelope(m.envelope)
+    if (envelope.type !== 'msg') throw new Error(`a ${envelope.type} envelope`)
+  } catch (err) {
+    return fail(`its stored envelope is not a msg envelope (${err instanceof Error ? err.message : String(err)})`)
+  }
+  if (envelopeId(envelope) !== m.id) return fail('its id is not the id of its envelope')
+  const v = m.verification
+  const logged = ctx.derived.get(label)
+  if (logged === undefined) return fail('no audit entry records its acceptance')
+  if (v?.publicKey !== logged.publicKey || v?.keySeq !== logged.keySeq || v?.auditIndex !== logged.auditIndex) {
+    return fail(`its verification differs from the log's (entry ${logged.auditIndex}, key seq ${logged.keySeq})`)
+  }
+  try {
+    verifyEnvelopeSignature(envelope, fromB64(logged.publicKey ?? '', 'publicKey', 32))
+  } catch {
+    return fail(`its signature does not verify under ${logged.publicKey ?? 'no key'}`)
+  }
+  const memo = `${envelope.from} ${String(logged.keySeq)} ${String(logged.publicKey)}`
+  let kelProblem = ctx.kelVerdicts.get(memo)
+  if (kelProblem === undefined) {
+    kelProblem = keyOfLog(ctx.kels.get(envelope.from), logged)
+    ctx.kelVerdicts.set(memo, kelProblem)
+  }
+  if (kelProblem !== null) fail(kelProblem)
+}
+
+/** Key event logs of the export, by DID, in seq order. */
+function keyLogs(events: unknown): Map<string, KeyEvent[]> {
+  const out = new Map<string, KeyEvent[]>()
+  if (!Array.isArray(events)) return out
+  for (const e of events as KeyEvent[]) {
+    if (typeof e !== 'object' || e === null || typeof e.did !== 'string') continue
+    const log = out.get(e.did) ?? []
+    log.push(e)
+    out.set(e.did, log)
+  }
+  for (const log of out.values()) log.sort((a, b) => a.seq - b.seq)
+  return out
+}
+
+/** Why the signer's key event log does not have `v.publicKey` at `v.keySeq`, or null when it does. */
+function keyOfLog(log: KeyEvent[] | undefined, v: MessageVerification): string | null {
+  if (log === undefined || v.keySeq === null) return null // a signer with no log: its DID names its key
+  const prefix = log.filter((e) => e.seq <= v.keySeq! && e.type !== 'rev')
+  try {
+    const state = replayKeyEvents(prefix)
+    if (state.seq !== v.keySeq || state.key !== v.publicKey) {
+      return `key seq ${v.keySeq} of the signer's key event log is not ${v.publicKey ?? 'the key used'}`
+    }
+  } catch (err) {
+    return `the signer's key event log does not check out: ${err instanceof Error ? err.message : String(err)}`
+  }
+  return null
+}
+
+interface ScoreRow {
+  readonly did?: unknown
+  readonly peer?: unknown
+  readonly a?: unknown
+  readonly b?: unknown
+  readonly score?: unknown
+  readonly trustScore?: unknown
+}
+
+type Evidence = { successes: number; failures: number }
+
+/** Evidence per pair of DIDs (key "a b", sorted), in one pass. */
+function pairEvidence(entries: readonly AuditEntry[]): Map<string, Evidence> {
+  const pairs = new Map<string, Evidence>()
+  for (const e of entries) {
+    for (const delta of evidenceOf(e)) {
+      if (delta.scope !== 'pair') continue
+      const old = pairs.get(delta.key) ?? { successes: 0, failures: 0 }
+      if (delta.success) old.successes += 1
+      else old.failures += 1
+      pairs.set(delta.key, old)
+    }
+  }
+  return pairs
+}
+
+/** Recompute every trust score the export shows; returns how many were compared. */
+function checkTrust(d: Record<string, unknown>, entries: readonly AuditEntry[], problems: Problems): number {
+  const valid = entries.filter((e) => typeof e === 'object' && e !== null && typeof e.data === 'object')
+  const ledger = collectTrustEvidence(valid)
+  const pairs = pairEvidence(valid)
+  const zero = { successes: 0, failures: 0 }
+  const expectDid = (did: string): number => trustScore(ledger.dids.get(did) ?? zero)
+  let checked = 0
+  const compare = (subject: string, shown: unknown, expected: number): void => {
+    checked += 1
+    if (shown !== expected)
+      problems.add('trust', subject, `trust of ${subject} is ${String(shown)}; the log gives ${expected}`)
+  }
+  for (const a of list<ScoreRow>(d.agents))
+    if (typeof a.did === 'string') compare(a.did, a.trustScore, expectDid(a.did))
+  const trust = (d.trust ?? {}) as Record<string, unknown>
+  for (const a of list<ScoreRow>(trust.agents)) if (typeof a.did === 'string') compare(a.did, a.score, expectDid(a.did))
+  for (const p of list<ScoreRow>(trust.peers)) {
+    if (typeof p.peer === 'string') compare(p.peer, p.score, trustScore(ledger.peers.get(p.peer) ?? zero))
+  }
+  for (const c of list<ScoreRow>(trust.connections)) {
+    if (typeof c.a !== 'string' || typeof c.b !== 'string') continue
+    compare(`${c.a} ↔ ${c.b}`, c.score, trustScore(pairs.get(`${c.a} ${c.b}`) ?? zero))
+  }
+  return checked
+}
+
+function list<T>(value: unknown): T[] {
+  return Array.isArray(value) ? (value.filter((v) => typeof v === 'object' && v !== null) as T[]) : []
+}
+
+function checkSummary(d: Record<string, unknown>, messages: number, entries: number, problems: Problems): void {
+  const s = d.summary as Record<string, unknown> | undefined
+  if (s === undefined) return
+  if (s.totalMessages !== messages) {
+    problems.add(
+      'summary',
+      'totalMessages',
+      `summary.totalMessages is ${String(s.totalMessages)}; the export holds ${messages}`,
+    )
+  }
+  if (s.auditEntries !== entries) {
+    problems.add(
+      'summary',
+      'auditEntries',
+      `summary.auditEntries is ${String(s.auditEntries)}; the export holds ${entries}`,
+    )
+  }
+}
