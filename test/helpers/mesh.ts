@@ -25,6 +25,8 @@ export interface TestNodeOptions {
   readonly dbPath?: string
   readonly name?: string
   readonly listen?: readonly string[]
+  /** The meshsig home the identity lives in (lets the node take up its own key rotation). */
+  readonly home?: string
 }
 
 /** Start one node with fast test timings. */
@@ -40,6 +42,7 @@ export async function startNode(opts: TestNodeOptions = {}): Promise<MeshNode> {
     peers: opts.peers ?? [],
     dhtQuerySelfInterval: 500,
     heartbeatInterval: 200,
+    ...(opts.home !== undefined ? { home: opts.home } : {}),
   }
   const node = await MeshNode.create(init)
   await node.start()

@@ -1,0 +1,89 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { createCheckpoint, didKeyFromPublicKey, envelopeId, peerIdFromPublicKey, toB64 } from '../../node/core/index.js'
+import { createIdentity, loadIdentity, rotateIdentity, rotatedIdentityFile } from '../../node/identity/index.js'
+import type { MeshNode } from '../../node/mesh-node.js'
+import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { auditEntries, waitForMeshes } from './keys-fixture.js'
+
+describe('a node rotates its own key (identity.json first, then the running node)', () => {
+  let a: MeshNode | undefined
+  let b: MeshNode | undefined
+  const home = tempDir()
+  afterAll(async () => {
+    await stopAll([a, b])
+    home.cleanup()
+  })
+
+  it('refuses a rotation its identity file does not hold; takes up the one it holds; peers learn it; the DID stays', async () => {
+    createIdentity(home.dir)
+    const before = loadIdentity(home.dir)
+    a = await startNode({ identity: before, home: home.dir })
+    b = await startNode({ peers: [a.info().multiaddrs[0]!] })
+    await waitForMeshes([a, b])
+    await waitFor(() => b!.store.keyEvents.state(a!.did) !== undefined, { timeout: 15_000 })
+
+    // no envelope, or a rotation the file does not hold: refused, nothing changes
+    await expect(a.rotateAgent({ did: a.did, operator: true })).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    const unsaved = rotatedIdentityFile(before).rotation
+    await expect(a.rotateAgent({ did: a.did, envelope: unsaved, operator: true })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    })
+    expect(a.store.keyEvents.state(a.did)!.seq).toBe(0)
+
+    const { identity, rotation } = rotateIdentity(home.dir)
+    const done = await a.rotateAgent({ did: a.did, envelope: rotation, operator: true })
+    expect(done).toMatchObject({ did: before.did, keySeq: 1, publicKey: identity.file.publicKey })
+    expect(a.did).toBe(before.did)
+    expect(a.info().didKey).toBe(didKeyFromPublicKey(identity.keyPair.publicKey))
+    await waitFor(() => b!.store.keyEvents.state(a!.did)?.lastId === envelopeId(rotation), { timeout: 15_000 })
+    expect(b.signerKey(a.did).publicKey).toEqual(identity.keyPair.publicKey)
+
+    // its checkpoints are now signed with the new key and accepted by the peer
+    const chk = await a.checkpoint()
+    await waitFor(
+      () => auditEntries(b!).some((e) => e.kind === 'envelope.accepted' && e.envelopeId === envelopeId(chk)),
+      { timeout: 15_000 },
+    )
+    // one signed with the old key is a rotated-out key
+    const stale = createCheckpoint(a.did, chk.size, Buffer.from(chk.root, 'base64'), Date.now(), before.keyPair)
+    const v = await b.submitEnvelope(stale)
+    expect(!v.ok && v.error.code).toBe('ROTATED_KEY')
+  })
+})
+
+describe('a node rotated while stopped publishes the rotation when it starts (TCP, same database)', () => {
+  let a: MeshNode | undefined
+  let b: MeshNode | undefined
+  const home = tempDir()
+  afterAll(async () => {
+    await stopAll([a, b])
+    home.cleanup()
+  })
+
+  it('peers learn the rotation through sync; the PeerId follows the new key; the DID stays', async () => {
+    createIdentity(home.dir)
+    const dbPath = `${home.dir}/node.db`
+    b = await startNode({ transports: 'tcp' })
+    a = await startNode({
+      transports: 'tcp',
+      identity: loadIdentity(home.dir),
+      home: home.dir,
+      dbPath,
+      peers: [b.info().multiaddrs[0]!],
+    })
+    const did = a.did
+    const oldPeerId = a.mesh.peerId
+    await waitFor(() => b!.store.keyEvents.state(did) !== undefined, { timeout: 15_000 })
+    await a.stop()
+
+    const { identity } = rotateIdentity(home.dir)
+    a = await startNode({ transports: 'tcp', identity, home: home.dir, dbPath, peers: [b.info().multiaddrs[0]!] })
+    expect(a.did).toBe(did)
+    expect(a.mesh.peerId).toBe(peerIdFromPublicKey(identity.keyPair.publicKey))
+    expect(a.mesh.peerId).not.toBe(oldPeerId)
+    await waitFor(() => b!.store.keyEvents.state(did)?.seq === 1, { timeout: 15_000 })
+    expect(b.store.keyEvents.state(did)!.key).toBe(toB64(identity.keyPair.publicKey))
+    expect(a.store.keyEvents.log(did)).toEqual(identity.file.keyLog)
+  })
+})
