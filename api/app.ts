@@ -17,6 +17,7 @@ import { auditRoutes } from './routes/audit-routes.js'
 import { meshRoutes } from './routes/mesh-routes.js'
 import { messageRoutes } from './routes/message-routes.js'
 import { readRoutes } from './routes/read-routes.js'
+import { uiRoutes } from './routes/ui-routes.js'
 import { hostGuard, jsonOnly } from './security.js'
 import { inlineVerifier, type SignatureVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
@@ -92,6 +93,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.set('trust proxy', opts.trustProxy.length > 0 ? [...opts.trustProxy] : false)
   app.use(metrics.middleware())
   app.use(hostGuard(opts))
+  app.use(uiRoutes()) // dashboard and verifier pages: GET only, before the API rate limit
   const limiter = rateLimiter(opts, () => metrics.rateLimited())
   const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter)
   if (limiter) app.use(limiter)

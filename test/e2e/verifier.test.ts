@@ -1,0 +1,101 @@
+/**
+ * The public verifier page (`GET /verify`) in a real browser: paste a
+ * message, a signature and a key or DID, press Verify, read the verdict.
+ * Signatures are made here with the core's keys, the way an agent would.
+ */
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateKeyPair, keyPairFromB64, type KeyPair } from '../../node/core/index.js'
+import { expectNo500, startApi, type ApiFixture } from '../api/api-fixture.js'
+import { ensureUiBuilt, openBrowser, type BrowserSession } from './e2e-fixture.js'
+
+const SCREENSHOT = '/tmp/meshsig-verify.png'
+
+function b64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64')
+}
+
+function signText(key: KeyPair, text: string): string {
+  return b64(key.sign(new TextEncoder().encode(text)))
+}
+
+async function verifyInPage(page: Page, message: string, signature: string, signer: string): Promise<string> {
+  await page.getByLabel('Message', { exact: true }).fill(message)
+  await page.getByLabel('Signature', { exact: true }).fill(signature)
+  await page.getByLabel('Public key or DID').fill(signer)
+  await page.getByRole('button', { name: 'Verify', exact: true }).click()
+  const outcome = page.locator('[data-testid="verify-result"], [data-testid="verify-error"]')
+  await outcome.waitFor()
+  return outcome.innerText()
+}
+
+describe('public verifier (GET /verify)', () => {
+  let fx: ApiFixture
+  let browser: BrowserSession
+  let page: Page
+
+  beforeAll(async () => {
+    await ensureUiBuilt()
+    fx = await startApi({}, {}, { name: 'e2e-verifier-node' })
+    browser = await openBrowser()
+    page = browser.page
+    await page.goto(fx.url + '/verify')
+    await page.getByRole('heading', { name: 'Verify a signature' }).waitFor()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    expectNo500(fx)
+    await fx?.stop()
+  })
+
+  it('shows VALID for a signature by a raw public key', async () => {
+    const key = generateKeyPair()
+    const message = 'Deploy the new model to production\nline two, exactly'
+    const text = await verifyInPage(page, message, signText(key, message), b64(key.publicKey))
+    expect(text).toContain('✓ VALID')
+    expect(text).toContain(b64(key.publicKey))
+    expect(text).toMatch(/Key source\s+the public key given/)
+    expect(text).toMatch(/Verified at\s+\d{4}-\d{2}-\d{2}T/)
+  })
+
+  it('shows VALID with the signer DID for a registered agent', async () => {
+    const r = await fx.call('POST', '/agents/register', { name: 'signer' })
+    const did = r.body.identity.did as string
+    const key = keyPairFromB64(r.body.identity.privateKey as string)
+    const text = await verifyInPage(page, 'hello', signText(key, 'hello'), did)
+    expect(text).toContain('✓ VALID')
+    expect(text).toContain(did)
+    expect(text).toContain('key event log')
+    await page.screenshot({ path: SCREENSHOT, fullPage: true })
+  })
+
+  it('shows INVALID for a tampered message', async () => {
+    const key = generateKeyPair()
+    const text = await verifyInPage(page, 'pay 100', signText(key, 'pay 10'), b64(key.publicKey))
+    expect(text).toContain('✗ INVALID')
+    expect(text).toContain('SIGNATURE_INVALID')
+    expect(text).not.toContain('✓ VALID')
+    await page.screenshot({ path: '/tmp/meshsig-verify-invalid.png', fullPage: true })
+  })
+
+  it('explains malformed input with the API error code', async () => {
+    const key = generateKeyPair()
+    const text = await verifyInPage(page, 'hello', signText(key, 'hello'), 'not-a-key')
+    expect(text).toContain('Cannot verify this input')
+    expect(text).toContain('INVALID_KEY')
+    expect(await page.getByTestId('verify-error').getAttribute('role')).toBe('alert')
+    const bad = await verifyInPage(page, 'hello', 'c2hvcnQ=', b64(key.publicKey))
+    expect(bad).toContain('MALFORMED')
+    await page.screenshot({ path: '/tmp/meshsig-verify-error.png', fullPage: true })
+  })
+
+  it('asks for missing fields before calling the node', async () => {
+    await page.getByRole('button', { name: 'Clear' }).click()
+    await page.getByRole('button', { name: 'Verify', exact: true }).click()
+    expect(await page.getByTestId('verify-error').innerText()).toContain('Enter the signature')
+  })
+
+  it('raised no console errors or CSP violations', () => {
+    expect(browser.errors.filter((e) => !/status of 400/.test(e))).toEqual([])
+  })
+})

@@ -1,0 +1,129 @@
+/**
+ * The only place the UI talks to the node: `fetch` on same-origin relative
+ * URLs and one WebSocket to the same host. No credentials, no other origin.
+ */
+import type { Snapshot, StreamEvent, Verification, VerifyRequest } from './types.js'
+
+/** A failed API call: the node's `{error, code}`, or `UNREACHABLE` when no answer came. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+async function errorOf(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as { error?: unknown; code?: unknown }
+    const code = typeof body.code === 'string' ? body.code : `HTTP_${res.status}`
+    const message = typeof body.error === 'string' ? body.error : res.statusText
+    return new ApiError(code, message, res.status)
+  } catch {
+    return new ApiError(`HTTP_${res.status}`, res.statusText || 'unexpected answer', res.status)
+  }
+}
+
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(path, { credentials: 'same-origin', cache: 'no-store', ...init })
+  } catch {
+    throw new ApiError('UNREACHABLE', 'the node did not answer', 0)
+  }
+  if (!res.ok) throw await errorOf(res)
+  return (await res.json()) as T
+}
+
+/** `GET /snapshot`: the whole network state. */
+export function fetchSnapshot(): Promise<Snapshot> {
+  return request<Snapshot>('/snapshot', { headers: { accept: 'application/json' } })
+}
+
+/** `POST /verify`: check a plain signature. Throws `ApiError` for malformed input. */
+export function verifySignature(body: VerifyRequest): Promise<Verification> {
+  return request<Verification>('/verify', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+  })
+}
+
+/** State of the event stream connection. */
+export type StreamStatus = 'connecting' | 'open' | 'closed'
+
+/** Callbacks of `openEventStream`. */
+export interface StreamHandlers {
+  onEvent(event: StreamEvent): void
+  /** `retryInMs` is set when the stream is closed and a reconnect is scheduled. */
+  onStatus(status: StreamStatus, retryInMs?: number): void
+}
+
+/** A live stream; `close` stops it for good. */
+export interface EventStreamHandle {
+  close(): void
+}
+
+/** Reconnect delays: 0.5 s doubling up to 15 s, with ±20 % jitter. */
+export function backoffDelay(attempt: number): number {
+  const base = Math.min(15_000, 500 * 2 ** Math.max(0, attempt))
+  return Math.round(base * (0.8 + Math.random() * 0.4))
+}
+
+/** The stream URL of the page's own host: `ws://host/` or `wss://host/`. */
+export function streamUrl(loc: Location = window.location): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/`
+}
+
+function parseEvent(data: unknown): StreamEvent | undefined {
+  if (typeof data !== 'string') return undefined
+  try {
+    const e = JSON.parse(data) as Partial<StreamEvent>
+    if (typeof e.type !== 'string' || typeof e.data !== 'object' || e.data === null) return undefined
+    return { type: e.type, timestamp: typeof e.timestamp === 'string' ? e.timestamp : '', data: e.data }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Open the node's event stream and keep it open: the first event of every
+ * connection is a `snapshot`; after a drop it reconnects with backoff.
+ */
+export function openEventStream(handlers: StreamHandlers, url: string = streamUrl()): EventStreamHandle {
+  let socket: WebSocket | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let attempt = 0
+  let stopped = false
+
+  const connect = (): void => {
+    handlers.onStatus('connecting')
+    const ws = new WebSocket(url)
+    socket = ws
+    ws.onopen = () => {
+      attempt = 0
+      handlers.onStatus('open')
+    }
+    ws.onmessage = (m: MessageEvent) => {
+      const event = parseEvent(m.data)
+      if (event !== undefined) handlers.onEvent(event)
+    }
+    ws.onclose = () => {
+      if (stopped || socket !== ws) return
+      const delay = backoffDelay(attempt++)
+      handlers.onStatus('closed', delay)
+      timer = setTimeout(connect, delay)
+    }
+  }
+  connect()
+  return {
+    close: () => {
+      stopped = true
+      if (timer !== undefined) clearTimeout(timer)
+      socket?.close()
+    },
+  }
+}

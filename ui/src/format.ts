@@ -1,0 +1,49 @@
+/** Small display helpers shared by the components. */
+
+/** `did:msig:3icqQkmJ…Tek2`: method, the first 6 and last 4 characters of the identifier. */
+export function shortDid(did: string): string {
+  const m = /^(did:[a-z0-9]+:)(.+)$/i.exec(did)
+  const [prefix, id] = m ? [m[1] ?? '', m[2] ?? ''] : ['', did]
+  return id.length <= 12 ? did : `${prefix}${id.slice(0, 6)}…${id.slice(-4)}`
+}
+
+/** A short middle-elided form of a long identifier (peer ids, keys, roots). */
+export function shortId(id: string, head = 8, tail = 4): string {
+  return id.length <= head + tail + 1 ? id : `${id.slice(0, head)}…${id.slice(-tail)}`
+}
+
+/** Seconds as `3d 4h`, `1h 02m`, `5m 07s` or `42s`. */
+export function formatUptime(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds))
+  const d = Math.floor(s / 86_400)
+  const h = Math.floor((s % 86_400) / 3_600)
+  const m = Math.floor((s % 3_600) / 60)
+  const two = (n: number): string => String(n).padStart(2, '0')
+  if (d > 0) return `${d}d ${h}h`
+  if (h > 0) return `${h}h ${two(m)}m`
+  if (m > 0) return `${m}m ${two(s % 60)}s`
+  return `${s}s`
+}
+
+/** The local wall-clock time of an ISO timestamp, `HH:MM:SS`. */
+export function clockTime(iso: string): string {
+  const t = new Date(iso)
+  if (Number.isNaN(t.getTime())) return '--:--:--'
+  return t.toLocaleTimeString([], { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' })
+}
+
+/** A trust score 0…1 as a whole percentage. */
+export function trustPercent(score: number): number {
+  return Math.round(Math.min(1, Math.max(0, score)) * 100)
+}
+
+/** A colour from red (0) through amber to green (1) for a trust score. */
+export function trustColor(score: number): string {
+  const hue = Math.round(Math.min(1, Math.max(0, score)) * 130)
+  return `hsl(${hue} 75% 55%)`
+}
+
+/** Thousands separators for counters. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US')
+}
