@@ -52,6 +52,7 @@ import {
 } from './services/key-service.js'
 import { keyView, type KeyView } from './services/key-view.js'
 import { duplicityViews, type DuplicityView } from './services/duplicity.js'
+import { refreshRegistrations } from './services/registration-refresh.js'
 import { HandshakeService, type HandshakeInput } from './services/handshake-service.js'
 import {
   ReportService,
@@ -228,14 +229,14 @@ export class MeshNode {
       node: () => ({ did: this.did, name: this.name, publicKey: this.identity.keyState.key, peerId: this.p2p.peerId }),
       verifiable: () => this.audit.verifiable(),
     })
-    this.events.subscribe((e) => {
-      if (e.type === 'key:duplicity' && typeof e.data.id === 'string') this.spreadDuplicity(e.data.id)
-    })
   }
 
   /** Make a node (opens the store; the mesh starts with `start`). */
   static async create(init: MeshNodeInit): Promise<MeshNode> {
     const node = new MeshNode(init)
+    node.events.subscribe((e) => {
+      if (e.type === 'key:duplicity' && typeof e.data.id === 'string') node.spreadDuplicity(e.data.id)
+    })
     node.p2pNode = await createMeshP2P({
       seed: init.identity.keyPair.seed,
       ...(init.listen ? { listen: init.listen } : {}),
@@ -260,11 +261,14 @@ export class MeshNode {
   async start(): Promise<void> {
     this.startedAt = this.clock()
     for (const event of this.identity.file.keyLog) this.ingestor.ingest(event, { kind: 'local' }, { fresh: false })
+    const parts = { store: this.store, ingest: this.ingestor, keys: this.keyCache, clock: this.clock }
+    const refreshed = refreshRegistrations({ ...parts, nodeDid: this.did, peerId: this.p2p.peerId })
     this.p2p.events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
     this.p2p.events.addEventListener('peer:disconnect', (e) => this.onPeerDisconnect(e.detail.peerId))
     await this.discovery.register()
     await this.handshakes.register()
     await this.p2p.start()
+    if (refreshed.length > 0) void this.publish(refreshed).catch((e) => this.onError(e))
     for (const seed of (this.init.peers ?? []).filter((p) => !p.startsWith('/'))) this.dialer.keep(seed)
     this.outbox.startAntiEntropy((peerId) => this.syncFrom(peerId), this.init.antiEntropyMs)
     this.checkpointTimer = setInterval(() => {

@@ -61,7 +61,7 @@ describe('a node rotated while stopped publishes the rotation when it starts (TC
     home.cleanup()
   })
 
-  it('peers learn the rotation through sync; the PeerId follows the new key; the DID stays', async () => {
+  it('peers learn the rotation through sync; the PeerId follows the new key; the DID stays; hosted agents follow', async () => {
     createIdentity(home.dir)
     const dbPath = `${home.dir}/node.db`
     b = await startNode({ transports: 'tcp' })
@@ -74,7 +74,8 @@ describe('a node rotated while stopped publishes the rotation when it starts (TC
     })
     const did = a.did
     const oldPeerId = a.mesh.peerId
-    await waitFor(() => b!.store.keyEvents.state(did) !== undefined, { timeout: 15_000 })
+    const hosted = (await a.registerAgent('hosted', [{ type: 'analysis' }])).identity.did
+    await waitFor(() => b!.agents.record(hosted)?.peerId === oldPeerId, { timeout: 15_000 })
     await a.stop()
 
     const { identity } = rotateIdentity(home.dir)
@@ -85,5 +86,8 @@ describe('a node rotated while stopped publishes the rotation when it starts (TC
     await waitFor(() => b!.store.keyEvents.state(did)?.seq === 1, { timeout: 15_000 })
     expect(b.store.keyEvents.state(did)!.key).toBe(toB64(identity.keyPair.publicKey))
     expect(a.store.keyEvents.log(did)).toEqual(identity.file.keyLog)
+    // the agent it hosts is registered again under the new PeerId, on both nodes
+    expect(a.agents.record(hosted)).toMatchObject({ peerId: a.mesh.peerId, capabilities: [{ type: 'analysis' }] })
+    await waitFor(() => b!.agents.record(hosted)?.peerId === a!.mesh.peerId, { timeout: 15_000 })
   })
 })

@@ -1,0 +1,54 @@
+/**
+ * A node's libp2p PeerId is its current key: after the node rotated its key,
+ * it starts with a new PeerId, and the registrations of the agents it hosts
+ * still name the old one (peers use it to reach them: handshakes, online
+ * status). `refreshRegistrations` signs those registrations again, same name
+ * and capabilities, naming the node's PeerId now, for every agent whose key
+ * the node keeps. Agents that keep their own key must register again
+ * themselves.
+ */
+import { createRegistration, fromB64, toB64, type RegEnvelope } from '../core/index.js'
+import type { Store } from '../store/index.js'
+import type { Ingest } from './ingest.js'
+import type { KeyPairCache } from './key-cache.js'
+
+/** What a refresh needs from the node. */
+export interface RefreshComponents {
+  readonly store: Store
+  readonly ingest: Ingest
+  readonly keys: KeyPairCache
+  readonly clock: () => number
+  readonly nodeDid: string
+  readonly peerId: string
+}
+
+function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
+  const row = c.store.agents.get(did)
+  const custody = c.store.misc.custodyOf(did)
+  const state = c.store.keyEvents.state(did)
+  if (!row || row.peerId === c.peerId || custody === undefined || !state || state.revoked) return undefined
+  const key = c.keys.get(fromB64(custody.seed, 'seed', 32))
+  if (toB64(key.publicKey) !== state.key) return undefined
+  const old = JSON.parse(row.regEnvelope) as RegEnvelope
+  const init = {
+    did,
+    name: old.name,
+    capabilities: old.capabilities,
+    controller: c.nodeDid,
+    peerId: c.peerId,
+    ts: Math.max(c.clock(), row.regTs + 1),
+  }
+  return createRegistration(init, key)
+}
+
+/** Re-sign (and store) the registrations of custodied local agents that name another PeerId; returns them to gossip. */
+export function refreshRegistrations(c: RefreshComponents): RegEnvelope[] {
+  const out: RegEnvelope[] = []
+  for (const row of c.store.agents.list({ origin: 'local' })) {
+    const reg = refreshed(c, row.did)
+    if (reg === undefined) continue
+    const v = c.ingest.ingest(reg, { kind: 'local' }, { fresh: false })
+    if (v.ok) out.push(reg)
+  }
+  return out
+}
