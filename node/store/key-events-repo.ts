@@ -98,8 +98,7 @@ export class KeyEventsRepo {
   /** The recorded duplicity whose conflicting event has this id, if any. */
   duplicityOf(conflictingId: string): DuplicityRow | undefined {
     const row = this.db.prepare('SELECT * FROM duplicity WHERE conflicting_id = ?').get(conflictingId) as
-      | DuplicitySqlRow
-      | undefined
+      DuplicitySqlRow | undefined
     return row ? duplicityRow(row) : undefined
   }
 }
