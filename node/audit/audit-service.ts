@@ -33,8 +33,8 @@ export interface VerifiableLog {
   readonly checkpoints: ChkEnvelope[]
   /** The node's current public key (b64). */
   readonly nodePublicKey: string
-  /** The node's key event log (explains a key that differs from the DID's). */
-  readonly keyLog: KeyEvent[]
+  /** The node's key event log (explains a key that differs from the DID's); absent when the store holds none. */
+  readonly keyLog?: KeyEvent[]
 }
 
 /** An RFC 9162 inclusion proof of one entry in a tree of `size` leaves. */
@@ -141,13 +141,15 @@ export class AuditService {
         leafHashes.push(toB64(row.leafHash))
       }
     }
+    const keyLog = this.c.keyLog()
     return {
       entries,
       leafHashes,
       checkpoint,
       checkpoints: this.checkpointsBelow(checkpoint.size),
       nodePublicKey: toB64(this.c.nodeKey().publicKey),
-      keyLog: this.c.keyLog(),
+      // an empty list would claim a log that proves nothing; without one the key must name the origin itself
+      ...(keyLog.length > 0 ? { keyLog } : {}),
     }
   }
 

@@ -122,7 +122,7 @@ export interface AuditReport {
   /** The node's current public key (b64). */
   readonly nodePublicKey: string
   /** The node's own key event log. */
-  readonly keyLog: KeyEvent[]
+  readonly keyLog?: KeyEvent[]
 }
 
 /** What the report service needs from the node. */

@@ -15,10 +15,12 @@ import { fileURLToPath } from 'node:url'
 import type { BenchModule } from './bench-kit.js'
 import { apiBench } from './api.bench.js'
 import { auditBench } from './audit.bench.js'
+import { auditStoreBench } from './audit-store.bench.js'
 import { envelopeBench } from './envelope.bench.js'
+import { p2pBench } from './p2p.bench.js'
 
 /** Every benchmark, in the order they run and appear in the report. */
-export const BENCHES: readonly BenchModule[] = [envelopeBench, auditBench, apiBench]
+export const BENCHES: readonly BenchModule[] = [envelopeBench, auditBench, auditStoreBench, apiBench, p2pBench]
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md')
 
