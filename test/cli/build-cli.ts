@@ -1,11 +1,12 @@
 /**
- * Compile the CLI for process tests. `npm test` runs `npm run build` first,
- * but this helper compiles the CLI's own import graph (cli/main.ts and what
- * it imports, with the project's tsconfig options) into a private folder
- * inside the repository, so the test neither races other test runs over
- * `dist/` nor fails because unrelated, in-progress code does not compile.
- * The folder sits in the repo so that node_modules and package.json resolve
- * exactly as they do from dist/. Files outside the CLI's import graph are not
+ * Compile the CLI (or another entry point, such as the MCP server) for
+ * process tests. `npm test` runs `npm run build` first, but this helper
+ * compiles the entry's own import graph (cli/main.ts and what it imports,
+ * with the project's tsconfig options) into a private folder inside the
+ * repository, so the test neither races other test runs over `dist/` nor
+ * fails because unrelated, in-progress code does not compile. The folder
+ * sits in the repo so that node_modules and package.json resolve exactly as
+ * they do from dist/. Files outside the entry's import graph are not
  * compiled, and type errors elsewhere do not stop the emit.
  */
 import { execFileSync } from 'node:child_process'
@@ -24,16 +25,25 @@ export interface BuiltCli {
 
 /** Compile cli/main.ts with the local tsc into `.meshsig-test-build-*` (git-ignored). */
 export function buildCli(): BuiltCli {
+  return buildEntry('cli/main.ts')
+}
+
+/**
+ * Compile one entry point (a path from the repository root, e.g.
+ * `api/mcp/main.ts`) and its import graph the same way; `main` is the
+ * compiled entry.
+ */
+export function buildEntry(entry: string): BuiltCli {
   const out = mkdtempSync(join(REPO_ROOT, '.meshsig-test-build-'))
   const tsconfig = join(out, 'tsconfig.json')
   const config = {
     extends: '../tsconfig.json',
     compilerOptions: { outDir: '.', rootDir: '..', declaration: false, sourceMap: false },
     include: [],
-    files: ['../cli/main.ts'],
+    files: [`../${entry}`],
   }
   writeFileSync(tsconfig, JSON.stringify(config))
-  const main = join(out, 'cli', 'main.js')
+  const main = join(out, entry.replace(/\.ts$/, '.js'))
   try {
     execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], {
       cwd: REPO_ROOT,
@@ -45,7 +55,7 @@ export function buildCli(): BuiltCli {
     if (!existsSync(main)) {
       rmSync(out, { recursive: true, force: true })
       const output = (err as { stdout?: Buffer }).stdout?.toString() ?? ''
-      throw new Error(`tsc failed to build the CLI:\n${output}`)
+      throw new Error(`tsc failed to build ${entry}:\n${output}`)
     }
   }
   return { main, cleanup: () => rmSync(out, { recursive: true, force: true }) }

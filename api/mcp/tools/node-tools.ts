@@ -1,0 +1,128 @@
+/**
+ * The tools that talk to the node at `MESHSIG_SERVER` (default
+ * http://localhost:4888) through the SDK's HTTP client, with the API token
+ * from `$MESHSIG_HOME/api-token` when there is one, as the CLI does:
+ * `meshsig_agents`, `meshsig_stats`, `meshsig_audit`, `meshsig_revoke` and
+ * `meshsig_revoked`. A node that does not answer is `UNREACHABLE`.
+ */
+import { z } from 'zod'
+import type { AuditReport } from '../../client.js'
+import { agentsCommand } from '../../../cli/commands/agents.js'
+import { MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.js'
+import { revokedCommand } from '../../../cli/commands/revoked.js'
+import { statsCommand } from '../../../cli/commands/stats.js'
+import { apiClient } from '../../../cli/api-client.js'
+import { OK, block } from '../../../cli/output.js'
+import { defineTool, fromCommand, type McpTool, type ToolOutcome } from '../tool-kit.js'
+
+/** Reason recorded when `meshsig_revoke` is given none (the API's own default). */
+export const DEFAULT_REVOKE_REASON = 'unspecified'
+
+/** `meshsig_agents {}`. */
+export const agentsTool: McpTool = defineTool({
+  name: 'meshsig_agents',
+  title: 'List agents',
+  description:
+    'List the agents the node at MESHSIG_SERVER knows, hosted there (local) or elsewhere on the mesh (remote): ' +
+    'name, DID, trust score, capabilities, status (active or revoked) and whether they are online.',
+  input: z.strictObject({}),
+  annotations: { readOnlyHint: true, openWorldHint: true },
+  run: async (ctx) => fromCommand(await agentsCommand(ctx, {})),
+})
+
+/** `meshsig_stats {}`. */
+export const statsTool: McpTool = defineTool({
+  name: 'meshsig_stats',
+  title: 'Node statistics',
+  description:
+    'Statistics of the node at MESHSIG_SERVER: its name and DID, agents (active, revoked, local), messages, ' +
+    'verified connections, mesh peers, audit entries and uptime.',
+  input: z.strictObject({}),
+  annotations: { readOnlyHint: true, openWorldHint: true },
+  run: async (ctx) => fromCommand(await statsCommand(ctx)),
+})
+
+function checkpointOf(report: AuditReport): Record<string, unknown> {
+  const chk = report.checkpoint
+  return { size: chk.size, root: chk.root, signedAt: new Date(chk.ts).toISOString(), origin: chk.origin }
+}
+
+/** The summary of an audit export: counts and the signed checkpoint, not the entries. */
+export function auditSummary(report: AuditReport): ToolOutcome {
+  const s = report.summary
+  const checkpoint = checkpointOf(report)
+  const data = {
+    node: { name: report.node.name, did: report.node.did },
+    exportedAt: report.exportedAt,
+    summary: s,
+    checkpoint,
+    earlierCheckpoints: report.checkpoints.length,
+    fullExport: 'meshsig audit --json > report.json',
+    verifyOffline: 'meshsig audit verify report.json',
+  }
+  const text = block(`${OK} Audit report of ${report.node.name} (${report.exportedAt})`, [
+    ['Agents', `${s.totalAgents} (${s.activeAgents} active, ${s.revokedAgents} revoked)`],
+    ['Messages', `${s.totalMessages} verified, ${s.failedVerifications} rejected`],
+    ['Connections', String(s.totalConnections)],
+    ['Average trust', s.averageTrust.toFixed(2)],
+    ['Key events', String(s.keyEvents)],
+    ['Audit entries', String(s.auditEntries)],
+    ['Checkpoint', `size ${checkpoint.size}, root ${checkpoint.root}, signed by ${checkpoint.origin}`],
+    ['Full export', data.fullExport],
+  ])
+  return { text, data }
+}
+
+/** `meshsig_audit {}`. */
+export const auditTool: McpTool = defineTool({
+  name: 'meshsig_audit',
+  title: 'Audit summary',
+  description:
+    'Summary of the audit export of the node at MESHSIG_SERVER: agents, messages (verified, rejected), ' +
+    'connections, average trust, key events and audit entries, with the signed checkpoint of the tamper-evident ' +
+    'log (size, Merkle root, signer, time). The full export is large: get it with meshsig audit --json and ' +
+    'check it offline with meshsig audit verify.',
+  input: z.strictObject({}),
+  annotations: { readOnlyHint: true, openWorldHint: true },
+  run: async (ctx) => auditSummary(await apiClient(ctx).auditExport()),
+})
+
+/** `meshsig_revoke {did, reason?}`. */
+export const revokeTool: McpTool = defineTool({
+  name: 'meshsig_revoke',
+  title: 'Revoke a DID',
+  description:
+    'Revoke a did:msig for good through the node at MESHSIG_SERVER: afterwards nothing from or to it is accepted ' +
+    'on any node. Needs proof, which the node checks: the DID of the identity in $MESHSIG_HOME is revoked with ' +
+    'its own key; any other DID only by the node’s operator (this server on loopback, or holding the API token ' +
+    'in $MESHSIG_HOME) for an agent that node hosts. Without proof it is refused (UNAUTHORIZED) and nothing changes.',
+  input: z.strictObject({
+    did: z.string().min(1).max(256).describe('The did:msig to revoke (a did:key of the same key is accepted)'),
+    reason: z
+      .string()
+      .max(MAX_REASON_LENGTH)
+      .optional()
+      .describe(`Why; kept in the revocation and listed by meshsig_revoked (default "${DEFAULT_REVOKE_REASON}")`),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  run: async (ctx, args) => {
+    const reason = args.reason?.trim() || DEFAULT_REVOKE_REASON
+    const result = await revokeCommand(ctx, args.did, { reason })
+    return fromCommand(result, (result.exitCode ?? 0) !== 0)
+  },
+})
+
+/** `meshsig_revoked {}`. */
+export const revokedTool: McpTool = defineTool({
+  name: 'meshsig_revoked',
+  title: 'List revoked DIDs',
+  description:
+    'The revocation list of the node at MESHSIG_SERVER: each revoked DID with its name, reason, time and who ' +
+    'revoked it (the DID itself or its controller).',
+  input: z.strictObject({}),
+  annotations: { readOnlyHint: true, openWorldHint: true },
+  run: async (ctx) => fromCommand(await revokedCommand(ctx)),
+})
+
+/** The tools that talk to a node, in the order of SPEC §8. */
+export const NODE_TOOLS: readonly McpTool[] = [agentsTool, statsTool, auditTool, revokeTool, revokedTool]

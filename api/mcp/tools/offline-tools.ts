@@ -1,0 +1,106 @@
+/**
+ * The tools that need no running node: `meshsig_init`, `meshsig_sign`,
+ * `meshsig_verify` (it asks the node for a did:msig's current key when one
+ * answers) and `meshsig_identity`. Each runs the CLI's own command function
+ * on the identity in `$MESHSIG_HOME`, so the MCP server and the CLI behave
+ * alike. No private key is ever part of an answer.
+ */
+import { z } from 'zod'
+import { identityCommand } from '../../../cli/commands/identity.js'
+import { initCommand } from '../../../cli/commands/init.js'
+import { signCommand } from '../../../cli/commands/sign.js'
+import { verifyCommand } from '../../../cli/commands/verify.js'
+import { isMeshsigError, MeshsigError } from '../../../node/core/errors.js'
+import { identityPath } from '../../../node/identity/index.js'
+import { defineTool, fromCommand, type McpTool, type ToolOutcome } from '../tool-kit.js'
+
+/** Longest message `meshsig_sign` and `meshsig_verify` take, in UTF-16 code units (1 MiB). */
+export const MAX_MESSAGE_LENGTH = 1024 * 1024
+
+const message = z
+  .string()
+  .max(MAX_MESSAGE_LENGTH)
+  .describe('The message text; its UTF-8 bytes are what is signed, exactly as given')
+
+/**
+ * Run `work` on the identity in `home`, with the identity errors worded for
+ * an MCP client (a tool argument, not a CLI flag or command).
+ */
+export async function withIdentity(home: string, work: () => Promise<ToolOutcome>): Promise<ToolOutcome> {
+  try {
+    return await work()
+  } catch (err) {
+    if (!isMeshsigError(err)) throw err
+    const path = identityPath(home)
+    if (err.code === 'ALREADY_EXISTS') {
+      const why = `an identity already exists at ${path}; call meshsig_init with force: true to replace it (its keys are lost)`
+      throw new MeshsigError('ALREADY_EXISTS', why, { path })
+    }
+    if (err.code === 'NO_IDENTITY') {
+      throw new MeshsigError('NO_IDENTITY', `no identity in ${home}; call meshsig_init first`, { path })
+    }
+    throw err
+  }
+}
+
+/** `meshsig_init {force?}`. */
+export const initTool: McpTool = defineTool({
+  name: 'meshsig_init',
+  title: 'Create the meshsig identity',
+  description:
+    'Create this machine’s meshsig identity in $MESHSIG_HOME (default ~/.meshsig): an Ed25519 key pair, its ' +
+    'did:msig DID, and an API token. The private key stays in identity.json (mode 0600) and is never returned. ' +
+    'Refuses (ALREADY_EXISTS) when an identity exists, unless force is true, which replaces it: the old keys are lost.',
+  input: z.strictObject({
+    force: z.boolean().optional().describe('Replace an existing identity (its keys are lost). Default false.'),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  run: (ctx, args) =>
+    withIdentity(ctx.home, async () => fromCommand(await initCommand(ctx, { force: args.force === true }))),
+})
+
+/** `meshsig_sign {message}`. */
+export const signTool: McpTool = defineTool({
+  name: 'meshsig_sign',
+  title: 'Sign a message',
+  description:
+    'Sign a message with the identity in $MESHSIG_HOME (run meshsig_init first): a plain Ed25519 signature ' +
+    'over the message’s UTF-8 bytes. Returns the base64 signature with the signer’s DID and public key; ' +
+    'anyone can check it with meshsig_verify. Works offline.',
+  input: z.strictObject({ message }),
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  run: (ctx, args) => withIdentity(ctx.home, async () => fromCommand(await signCommand(ctx, args.message))),
+})
+
+/** `meshsig_verify {message, signature, signer}`. */
+export const verifyTool: McpTool = defineTool({
+  name: 'meshsig_verify',
+  title: 'Verify a signature',
+  description:
+    'Check a base64 Ed25519 signature over a message. signer is a did:msig DID, a did:key or a base64 public ' +
+    'key. A did:msig is checked against its current key as the node at MESHSIG_SERVER knows it (key rotations ' +
+    'and revocations count); when no node answers, against the DID’s inception key, and the answer says so ' +
+    '(keySource, note). valid:false (with code SIGNATURE_INVALID, ROTATED_KEY or REVOKED) is an answer, not an error.',
+  input: z.strictObject({
+    message,
+    signature: z.string().min(1).max(256).describe('The base64 signature (64 bytes), as meshsig_sign returns it'),
+    signer: z.string().min(1).max(256).describe('did:msig:…, did:key:z… or a base64 Ed25519 public key'),
+  }),
+  annotations: { readOnlyHint: true, openWorldHint: true },
+  run: async (ctx, args) => fromCommand(await verifyCommand(ctx, args.message, args.signature, args.signer)),
+})
+
+/** `meshsig_identity {}`. */
+export const identityTool: McpTool = defineTool({
+  name: 'meshsig_identity',
+  title: 'Show the identity',
+  description:
+    'Show the public identity in $MESHSIG_HOME: DID (did:msig), did:key, libp2p PeerId, base64 public key and ' +
+    'creation time. Never a private key. NO_IDENTITY when meshsig_init has not been run.',
+  input: z.strictObject({}),
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  run: (ctx) => withIdentity(ctx.home, async () => fromCommand(await identityCommand(ctx))),
+})
+
+/** The offline tools, in the order of SPEC §8. */
+export const OFFLINE_TOOLS: readonly McpTool[] = [initTool, signTool, verifyTool, identityTool]
