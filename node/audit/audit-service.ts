@@ -6,12 +6,9 @@
  * Inclusion and consistency proofs follow RFC 9162 §2.1.3 and §2.1.4.
  */
 import {
-  consistencyProof,
   createCheckpoint,
   decodeEnvelope,
-  inclusionProof,
   MeshsigError,
-  merkleRoot,
   toB64,
   type AuditEntry,
   type ChkEnvelope,
@@ -21,6 +18,7 @@ import {
 import type { Store } from '../store/index.js'
 import type { AuditInput, AuditLog } from './audit-log.js'
 import { LeafCache } from './leaf-cache.js'
+import { SubtreeRoots } from './merkle-proofs.js'
 
 /** The part of an audit export that `meshsig audit verify` checks. */
 export interface VerifiableLog {
@@ -82,9 +80,11 @@ const PAGE = 5000
 /** Makes checkpoints and proofs, and the verifiable export. */
 export class AuditService {
   private readonly leaves: LeafCache
+  private readonly roots: SubtreeRoots
 
   constructor(private readonly c: AuditServiceComponents) {
     this.leaves = new LeafCache(c.store)
+    this.roots = new SubtreeRoots(this.leaves.upTo(0))
     c.log.ensureTrust()
   }
 
@@ -167,6 +167,12 @@ export class AuditService {
     return text === undefined ? null : (decodeEnvelope(text) as ChkEnvelope)
   }
 
+  /** Subtree roots over at least the first `n` committed leaves. */
+  private rootsUpTo(n: number): SubtreeRoots {
+    this.roots.update(this.leaves.upTo(n))
+    return this.roots
+  }
+
   private checkSize(size: number, what: string): void {
     const n = this.c.log.size()
     if (!Number.isSafeInteger(size) || size < 0 || size > n) {
@@ -181,16 +187,16 @@ export class AuditService {
     if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
       throw new MeshsigError('NOT_FOUND', `no entry ${index} in a tree of ${n} entries`, { index, size: n })
     }
-    const leaves = this.leaves.upTo(n)
+    const roots = this.rootsUpTo(n)
     const row = this.c.store.audit.entries(index, 1)[0]
     if (row === undefined) throw new MeshsigError('NOT_FOUND', `no entry ${index}`, { index })
     return {
       index,
       size: n,
       entry: JSON.parse(row.entry) as AuditEntry,
-      leafHash: toB64(leaves(index)),
-      root: toB64(merkleRoot(leaves, n)),
-      proof: inclusionProof(index, n, leaves).map(toB64),
+      leafHash: toB64(roots.root(index, index + 1)),
+      root: toB64(roots.root(0, n)),
+      proof: roots.inclusion(index, n).map(toB64),
       checkpoint: this.checkpointOf(n),
     }
   }
@@ -201,13 +207,13 @@ export class AuditService {
     this.checkSize(n, 'second')
     this.checkSize(first, 'first')
     if (first > n) throw new MeshsigError('INVALID_INPUT', 'first must not exceed second', { first, second: n })
-    const leaves = this.leaves.upTo(n)
+    const roots = this.rootsUpTo(n)
     return {
       first,
       second: n,
-      firstRoot: toB64(merkleRoot(leaves, first)),
-      secondRoot: toB64(merkleRoot(leaves, n)),
-      proof: consistencyProof(first, n, leaves).map(toB64),
+      firstRoot: toB64(roots.root(0, first)),
+      secondRoot: toB64(roots.root(0, n)),
+      proof: roots.consistency(first, n).map(toB64),
       firstCheckpoint: this.checkpointOf(first),
       secondCheckpoint: this.checkpointOf(n),
     }

@@ -82,6 +82,8 @@ interface Row {
   readonly singlePerSec: number
   readonly checkpointMs: number
   readonly coldCheckpointMs: number
+  readonly firstProofMs: number
+  readonly warmProofMs: number
   readonly exportMs: number
   readonly fileMb: number
   readonly verifyMs: number
@@ -119,7 +121,10 @@ async function measure(n: number, dir: string): Promise<Row> {
   store.close()
   store = openStore({ path: dbPath })
   log = new AuditLog(store, () => 1_764_000_000_000)
-  const cold = ms(() => service(store, log).checkpoint())
+  const audit = service(store, log)
+  const cold = ms(() => audit.checkpoint())
+  const firstProof = ms(() => audit.inclusion(Math.floor(n / 3)))
+  const warmProof = ms(() => audit.inclusion(Math.floor(n / 2)))
   const file = join(dir, `audit-${n}.json`)
   const exported = ms(() => writeFileSync(file, JSON.stringify(service(store, log).verifiable())))
   store.close()
@@ -135,6 +140,8 @@ async function measure(n: number, dir: string): Promise<Row> {
     singlePerSec: SINGLES / (singles.ms / 1000),
     checkpointMs: checkpoint.ms,
     coldCheckpointMs: cold.ms,
+    firstProofMs: firstProof.ms,
+    warmProofMs: warmProof.ms,
     exportMs: exported.ms,
     fileMb: statSync(file).size / 1e6,
     verifyMs: verify,
@@ -147,13 +154,15 @@ async function measure(n: number, dir: string): Promise<Row> {
 function table(rows: readonly Row[]): string {
   const lines = [
     `| entries | append, ${GROUP} per transaction | append, 1 per transaction | checkpoint | checkpoint after reopen | ` +
+      'inclusion proof, first / next | ' +
       'export (verifiable + JSON) | export file | `audit verify` | verify entries/s | database |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const r of rows) {
     lines.push(
       `| ${fmtInt(r.n)} | ${fmtInt(r.groupPerSec)} /s | ${fmtInt(r.singlePerSec)} /s | ${r.checkpointMs.toFixed(1)} ms | ` +
-        `${r.coldCheckpointMs.toFixed(1)} ms | ${(r.exportMs / 1000).toFixed(2)} s | ${r.fileMb.toFixed(0)} MB | ` +
+        `${r.coldCheckpointMs.toFixed(1)} ms | ${r.firstProofMs.toFixed(0)} ms / ${r.warmProofMs.toFixed(2)} ms | ` +
+        `${(r.exportMs / 1000).toFixed(2)} s | ${r.fileMb.toFixed(0)} MB | ` +
         `${(r.verifyMs / 1000).toFixed(2)} s | ${fmtInt(r.n / (r.verifyMs / 1000))} | ${r.dbMb.toFixed(0)} MB |`,
     )
   }
@@ -178,9 +187,11 @@ export const auditStoreBench: BenchModule = {
         `frontier and trust evidence in the same transaction. The log is filled in transactions of ${GROUP} entries`,
         `(group commit); the last ${fmtInt(SINGLES)} entries are appended one transaction (one fsync) each, as one`,
         'envelope at a time commits. "checkpoint" signs a `chk` over the whole log and logs it (O(log n) from the',
-        'persisted frontier); "after reopen" is the same on a freshly opened store. "export" builds the verifiable',
-        'part of `GET /audit/export` and writes it as JSON; "`audit verify`" is the command’s own function on that',
-        'file: read, JSON.parse, and `checkAuditExport` (exact diagnosis with leaf hashes). One run per size.',
+        'persisted frontier); "after reopen" is the same on a freshly opened store. An inclusion proof loads the',
+        'leaf hashes once and keeps the roots of perfect subtrees, so the next proof costs O(log n) hashes.',
+        '"export" builds the verifiable part of `GET /audit/export` and writes it as JSON; "`audit verify`" is the',
+        'command’s own function on that file: read, JSON.parse, and `checkAuditExport` (exact diagnosis with leaf',
+        'hashes). One run per size.',
         '',
         table(rows),
       ].join('\n')

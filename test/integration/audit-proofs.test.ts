@@ -6,8 +6,12 @@
  */
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SubtreeRoots } from '../../node/audit/merkle-proofs.js'
 import {
+  consistencyProof,
   fromB64,
+  inclusionProof,
+  merkleRoot,
   verifyConsistency,
   verifyEnvelopeSignature,
   verifyInclusion,
@@ -182,5 +186,30 @@ describe('GET /audit/consistency', () => {
     expect((await scene.fx.call('GET', '/audit/consistency?first=1&second=99999999')).status).toBe(400)
     expect((await scene.fx.call('GET', '/audit/consistency')).status).toBe(400)
     expect((await scene.fx.call('GET', '/audit/consistency?first=-1')).status).toBe(400)
+  })
+})
+
+describe('the memoised roots behind the endpoints, on trees past the memo threshold', () => {
+  it('give the same roots and proofs as the core and the naive reference, warm or cold', () => {
+    const leaves = Array.from({ length: 1300 }, (_, i) => sha256(Buffer.from(`leaf ${i}`)))
+    const warm = new SubtreeRoots((i) => leaves[i]!)
+    for (const n of [255, 256, 257, 511, 512, 513, 1024, 1025, 1299, 1300]) {
+      const cold = new SubtreeRoots((i) => leaves[i]!)
+      const d = leaves.slice(0, n)
+      expect(Buffer.from(warm.root(0, n))).toEqual(mth(d))
+      expect(Buffer.from(cold.root(0, n))).toEqual(Buffer.from(merkleRoot(d)))
+      for (const m of [0, 1, 255, 256, Math.floor(n / 2), n - 1].filter((x) => x < n)) {
+        expect(b64(warm.inclusion(m, n).map((x) => Buffer.from(x)))).toEqual(b64(path(m, d)))
+        expect(b64(cold.inclusion(m, n).map((x) => Buffer.from(x)))).toEqual(
+          b64(inclusionProof(m, n, d).map((x) => Buffer.from(x))),
+        )
+      }
+      for (const m of [1, 100, 256, 300, 512, n - 1, n].filter((x) => x <= n)) {
+        expect(b64(warm.consistency(m, n).map((x) => Buffer.from(x)))).toEqual(b64(subproof(m, d, true)))
+        expect(b64(cold.consistency(m, n).map((x) => Buffer.from(x)))).toEqual(
+          b64(consistencyProof(m, n, d).map((x) => Buffer.from(x))),
+        )
+      }
+    }
   })
 })
