@@ -306,8 +306,8 @@ export class MeshNode {
     let envelope: Envelope
     try {
       envelope = decodeEnvelope(data)
-    } catch {
-      this.store.misc.peerFault(via, { forged: 1 })
+    } catch (err) {
+      this.recordUndecodable(topic, via, err)
       return 'reject'
     }
     if (TOPIC_OF[envelope.type] !== topic) return 'reject'
@@ -315,6 +315,19 @@ export class MeshNode {
     if (v.ok) return 'accept'
     if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
     return GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'
+  }
+
+  /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (SPEC §6). */
+  private recordUndecodable(topic: Topic, via: string, err: unknown): void {
+    const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300)
+    this.store.transaction(() => {
+      this.store.misc.peerFault(via, { forged: 1 })
+      this.audit.record({
+        kind: 'envelope.rejected',
+        code: 'MALFORMED',
+        data: { via: 'gossip', deliveredBy: via, topic, reason },
+      })
+    })
   }
 
   private onPeerConnect(peerId: string): void {

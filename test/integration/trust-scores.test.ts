@@ -122,9 +122,14 @@ describe('trust per agent', () => {
     )
     await rogue.publish('meshsig/v1/messages', encodeEnvelope(forged))
     await waitFor(() => auditHas(envelopeId(forged), 'envelope.rejected'), { timeout: 15_000 })
+    // and bytes that are no envelope at all
+    await rogue.publish('meshsig/v1/messages', new TextEncoder().encode(`{"type":"msg","from":"${victim.did}"}`))
+    await waitFor(async () => (await client.trust()).peers.find((p) => p.peer === rogue.peerId)?.failures === 2, {
+      timeout: 15_000,
+    })
     expect(await score(victim.did)).toBe(before)
     const peer = (await client.trust()).peers.find((p) => p.peer === rogue.peerId)
-    expect(peer).toMatchObject({ successes: 0, failures: 1 })
+    expect(peer).toMatchObject({ successes: 0, failures: 2 })
     expect(peer!.score).toBeLessThan(0.5)
   })
 
