@@ -14,6 +14,7 @@ import {
   encodeEnvelope,
   MeshsigError,
   publicKeyFromPeerId,
+  RevokedError,
   type Capability,
   type ChkEnvelope,
   type Envelope,
@@ -64,6 +65,7 @@ import {
   type RevokedView,
 } from './services/report-service.js'
 import type { MessageQuery } from './store/index.js'
+import type { ProxyAuditRecord, ProxySigner } from './proxy/index.js'
 
 /** How to make a node. */
 export interface MeshNodeInit {
@@ -556,6 +558,25 @@ export class MeshNode {
   private custodiedKey(did: string): KeyPair | undefined {
     const seed = this.agents.custodiedSeed(did)
     return seed === undefined ? undefined : this.keyCache.get(seed)
+  }
+
+  /**
+   * The signer of the HTTP signing proxy (docs/proxy.md): this node's current
+   * key when `did` is absent or the node's DID, else the key of an agent this
+   * node custodies; undefined when the node holds no key for `did`. Throws
+   * `RevokedError` for a revoked DID. The seed never leaves the node.
+   */
+  proxySigner(did: string = this.did): ProxySigner | undefined {
+    const key = did === this.did ? this.identity.keyPair : this.custodiedKey(did)
+    if (key === undefined) return undefined
+    if (this.signerKey(did).revoked) throw new RevokedError(did)
+    return { did, sign: (data) => key.sign(data) }
+  }
+
+  /** Record a request the signing proxy forwarded (audit kind `proxy.request`: no headers, bodies or tokens). */
+  recordProxyRequest(record: ProxyAuditRecord): void {
+    const { signer, method, authority, path, status, code } = record
+    this.audit.record({ kind: 'proxy.request', subject: signer, code, data: { method, authority, path, status } })
   }
 
   /** The underlying mesh (for tests and diagnostics). */

@@ -5,6 +5,8 @@
  */
 import type { CAC } from 'cac'
 import type { NodeConfig } from '../../node/config.js'
+import type { MeshNode } from '../../node/mesh-node.js'
+import type { ProxySpec } from '../../node/proxy/index.js'
 import { createIdentity, ensureApiToken, identityExists, loadIdentity } from '../../node/identity/index.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { OK, block, type CommandResult } from '../output.js'
@@ -17,6 +19,8 @@ interface StartOptions extends GlobalOptions {
   readonly db?: string
   readonly name?: string
   readonly allowedHost?: string | string[]
+  readonly proxy?: string
+  readonly proxyAgentHeader?: boolean
 }
 
 function peersOf(peer: string | string[] | undefined): string[] | undefined {
@@ -30,6 +34,8 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   const { listenAddresses, loadConfig } = await import('../../node/config.js')
   const { MeshNode } = await import('../../node/mesh-node.js')
   const { serveApi } = await import('../../api/server.js')
+  const { parseProxySpec } = await import('../../node/proxy/index.js')
+  const proxySpec = options.proxy === undefined ? undefined : parseProxySpec(String(options.proxy))
   const config: NodeConfig = loadConfig({
     home: ctx.home,
     env: ctx.io.env as NodeJS.ProcessEnv,
@@ -57,6 +63,10 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   })
   await node.start()
   const server = await serveApi(node, config, { token })
+  const proxy = await startProxy(node, proxySpec, options.proxyAgentHeader === true, async () => {
+    await server.close()
+    await node.stop()
+  })
   const info = node.info()
   const started = block(`${OK} meshsig node ${info.name} is running`, [
     ['API', server.url],
@@ -64,12 +74,45 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     ['DID', info.did],
     ['PeerId', info.peerId],
     ...info.multiaddrs.map((a): [string, string] => ['Mesh', a]),
+    ...(proxy ? [proxy.row] : []),
   ])
-  ctx.io.stdout((ctx.json ? JSON.stringify({ started: true, url: server.url, ...info }) : started) + '\n')
+  ctx.io.stdout(
+    (ctx.json ? JSON.stringify({ started: true, url: server.url, ...info, ...proxy?.json }) : started) + '\n',
+  )
   await waitForSignal()
+  await proxy?.close()
   await server.close()
   await node.stop()
   return { json: { stopped: true }, human: `${OK} stopped` }
+}
+
+interface StartedProxy {
+  close(): Promise<void>
+  readonly row: [string, string]
+  readonly json: { proxy: string; proxyTarget: string }
+}
+
+/** The signing proxy of `--proxy` (docs/proxy.md), or none; `stop` runs when it cannot listen. */
+async function startProxy(
+  node: MeshNode,
+  spec: ProxySpec | undefined,
+  agentHeader: boolean,
+  stop: () => Promise<void>,
+): Promise<StartedProxy | undefined> {
+  if (spec === undefined) return undefined
+  const { startNodeProxy } = await import('../../node/proxy/index.js')
+  try {
+    const proxy = await startNodeProxy(node, spec, { agentHeader })
+    const target = `http://${spec.targetHost}:${spec.targetPort}`
+    return {
+      close: () => proxy.close(),
+      row: ['Proxy', `${proxy.url} → ${target} (signs as ${node.did})`],
+      json: { proxy: proxy.url, proxyTarget: target },
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
 }
 
 function waitForSignal(): Promise<void> {
@@ -95,5 +138,7 @@ export function registerStart(cli: CAC, rt: CliRuntime): void {
     .option('--db <file>', 'SQLite database (default ~/.meshsig/meshsig.db)')
     .option('--name <name>', 'Node name shown to peers (default: host name)')
     .option('--allowed-host <name>', 'Extra Host header name the API answers to (repeatable)')
+    .option('--proxy <ports>', 'Signing proxy: <listenPort>:<gatewayPort> or <listenPort>:<host>:<gatewayPort>')
+    .option('--proxy-agent-header', 'Let the proxy sign as a custodied agent named in X-Meshsig-Agent')
     .action((options: StartOptions) => startCommand(rt.context(options), options))
 }

@@ -1,0 +1,8 @@
+/**
+ * The signing reverse proxy (SPEC §7, docs/proxy.md): signs every request
+ * it forwards with RFC 9421 HTTP message signatures, fails closed.
+ */
+export * from './signer-policy.js'
+export * from './signing-proxy.js'
+export * from './node-proxy.js'
+export { endToEndHeaders, forwardedRequestHeaders, readBody } from './http-forward.js'

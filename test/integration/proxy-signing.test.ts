@@ -1,0 +1,229 @@
+// The signing proxy in process, between a client and a tiny gateway: what the gateway receives
+// verifies with the SDK verifier under the node DID; what cannot be signed never reaches it.
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  NonceCache,
+  contentDigest,
+  verifyRequestSignature,
+  type HttpRequestLike,
+  type HttpSignatureVerdict,
+} from '../../node/index.js'
+import type { MeshNode } from '../../node/mesh-node.js'
+import { createSigningProxy, startNodeProxy, type SigningProxy } from '../../node/proxy/index.js'
+import { startNode, stopAll } from '../helpers/mesh.js'
+import { freePort } from '../helpers/node-process.js'
+
+interface Received {
+  readonly request: HttpRequestLike
+  readonly remoteAddress: string
+  readonly verdict: HttpSignatureVerdict
+}
+
+interface Gateway {
+  readonly server: Server
+  readonly port: number
+  readonly received: Received[]
+}
+
+/** A gateway that verifies every request with the SDK verifier (keys from the node's key state). */
+async function startGateway(node: MeshNode): Promise<Gateway> {
+  const received: Received[] = []
+  const nonces = new NonceCache()
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const request = {
+        method: req.method ?? '',
+        authority: req.headers.host ?? '',
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: new Uint8Array(Buffer.concat(chunks)),
+      }
+      void verifyRequestSignature(request, {
+        now: Date.now(),
+        resolveKey: (keyid) => node.signerKey(keyid).publicKey ?? undefined,
+        seenNonce: nonces.seen,
+      }).then((verdict) => {
+        received.push({ request, remoteAddress: req.socket.remoteAddress ?? '', verdict })
+        const status = verdict.ok ? 200 : 401
+        res.writeHead(status, { 'content-type': 'application/json', 'x-gateway': 'yes' })
+        res.end(
+          JSON.stringify(verdict.ok ? { ok: true, keyid: verdict.signature.keyid } : { code: verdict.error.code }),
+        )
+      })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, port: (server.address() as AddressInfo).port, received }
+}
+
+async function call(
+  proxy: SigningProxy,
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(proxy.url + path, init)
+  const text = await res.text()
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers }
+}
+
+let node: MeshNode
+let gateway: Gateway
+let proxy: SigningProxy
+const extra: SigningProxy[] = []
+
+beforeAll(async () => {
+  node = await startNode()
+  gateway = await startGateway(node)
+  proxy = await startNodeProxy(node, { listenPort: 0, targetHost: '127.0.0.1', targetPort: gateway.port })
+})
+
+afterAll(async () => {
+  await Promise.all([proxy, ...extra].map((p) => p?.close()))
+  await new Promise((resolve) => gateway?.server.close(resolve))
+  await stopAll([node])
+})
+
+function proxyEntries(): { subject: string | null; code: string | null; data: Record<string, unknown> }[] {
+  return node.audit.verifiable().entries.filter((e) => e.kind === 'proxy.request')
+}
+
+describe('signing proxy → gateway', () => {
+  it('the gateway receives the request signed by the node DID, and the answer comes back', async () => {
+    const before = gateway.received.length
+    const body = JSON.stringify({ task: 'summarise', text: 'é'.repeat(1000) })
+    const res = await call(proxy, '/v1/tasks?priority=high&token=s3cret', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', signature: 'fake=:AAAA:' },
+    })
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ ok: true, keyid: node.did })
+    expect(res.headers.get('x-gateway')).toBe('yes')
+    const got = gateway.received[before]!
+    expect(got.verdict.ok).toBe(true)
+    expect(got.request.path).toBe('/v1/tasks?priority=high&token=s3cret')
+    expect(got.request.headers['content-digest']).toBe(contentDigest(body))
+    expect(String(got.request.headers['signature-input'])).toMatch(
+      /^meshsig=\("@method" "@authority" "@path" "@query" "content-digest" "content-type"\);created=\d+;expires=\d+;nonce="[A-Za-z0-9+/]{22}==";alg="ed25519";keyid="did:msig:[1-9A-Za-z]+";tag="meshsig"$/,
+    )
+    expect(got.remoteAddress).toBe('127.0.0.2') // the proxy's own source address (deploy-proxy.sh exempts it)
+  })
+
+  it('records one proxy.request audit entry per forwarded request: no query, headers or body', async () => {
+    await call(proxy, '/audit-me?apikey=hunter2', { method: 'DELETE' })
+    const entry = proxyEntries().at(-1)!
+    expect(entry.subject).toBe(node.did)
+    expect(entry.code).toBeNull()
+    expect(entry.data).toEqual({ method: 'DELETE', authority: new URL(proxy.url).host, path: '/audit-me', status: 200 })
+    expect(JSON.stringify(proxyEntries())).not.toMatch(/hunter2|s3cret|signature|summarise/)
+  })
+
+  it('a replay of a forwarded request straight to the gateway is refused (REPLAY)', async () => {
+    await call(proxy, '/once', { method: 'POST', body: 'x' })
+    const first = gateway.received.at(-1)!
+    expect(first.verdict.ok).toBe(true)
+    const status = await new Promise<number>((resolve, reject) => {
+      const headers = { ...first.request.headers } as IncomingHttpHeaders
+      const req = httpRequest(
+        {
+          port: gateway.port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/once',
+          headers: headers as Record<string, string>,
+        },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.once('error', reject)
+      req.end('x')
+    })
+    expect(status).toBe(401)
+    expect(gateway.received.at(-1)!.verdict).toMatchObject({ ok: false, error: { code: 'REPLAY' } })
+  })
+
+  it('fails closed: no signing key → 503, nothing reaches the gateway, nothing is audited as forwarded', async () => {
+    const keyless = await createSigningProxy({
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: gateway.port,
+      signerFor: () => undefined,
+    })
+    extra.push(keyless)
+    const before = gateway.received.length
+    const audited = proxyEntries().length
+    const res = await call(keyless, '/v1/tasks', { method: 'POST', body: 'unsigned?' })
+    expect(res.status).toBe(503)
+    expect(res.body).toMatchObject({ code: 'NO_IDENTITY' })
+    expect(String(res.body.error)).toMatch(/no signing key.*not forwarded/)
+    expect(gateway.received.length).toBe(before)
+    expect(proxyEntries().length).toBe(audited)
+  })
+
+  it('X-Meshsig-Agent is refused unless enabled, and then only for custodied agents', async () => {
+    const before = gateway.received.length
+    const agent = await node.registerAgent('proxied-agent')
+    const refused = await call(proxy, '/x', { headers: { 'x-meshsig-agent': agent.record.did } })
+    expect(refused.status).toBe(403)
+    const withHeader = await startNodeProxy(
+      node,
+      { listenPort: 0, targetHost: '127.0.0.1', targetPort: gateway.port },
+      { agentHeader: true },
+    )
+    extra.push(withHeader)
+    const signed = await call(withHeader, '/x', { headers: { 'x-meshsig-agent': agent.record.did } })
+    expect(signed.body).toEqual({ ok: true, keyid: agent.record.did })
+    expect(gateway.received.at(-1)!.request.headers['x-meshsig-agent']).toBeUndefined()
+    const stranger = 'did:msig:' + '1'.repeat(44)
+    expect((await call(withHeader, '/x', { headers: { 'x-meshsig-agent': stranger } })).status).toBe(403)
+    await node.revokeAgent({ did: agent.record.did, reason: 'test', operator: true })
+    const revoked = await call(withHeader, '/x', { headers: { 'x-meshsig-agent': agent.record.did } })
+    expect(revoked).toMatchObject({ status: 403, body: { code: 'REVOKED' } })
+    expect(gateway.received.length).toBe(before + 1)
+  })
+
+  it('a body over the limit → 413 and is not forwarded', async () => {
+    const small = await createSigningProxy({
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: gateway.port,
+      signerFor: () => node.proxySigner(),
+      maxBodyBytes: 1024,
+    })
+    extra.push(small)
+    const before = gateway.received.length
+    expect((await call(small, '/big', { method: 'POST', body: 'y'.repeat(1025) })).status).toBe(413)
+    const chunked = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 4; i++) c.enqueue(new Uint8Array(400).fill(65))
+        c.close()
+      },
+    })
+    const res = await fetch(small.url + '/big', { method: 'POST', body: chunked, duplex: 'half' } as RequestInit)
+    expect(res.status).toBe(413)
+    expect((await call(small, '/ok', { method: 'POST', body: 'y'.repeat(1024) })).status).toBe(200)
+    expect(gateway.received.length).toBe(before + 1)
+  })
+
+  it('an unreachable gateway → 502, audited with code UNREACHABLE', async () => {
+    const dead = await startNodeProxy(node, { listenPort: 0, targetHost: '127.0.0.1', targetPort: 1 })
+    extra.push(dead)
+    const res = await call(dead, '/nowhere')
+    expect(res).toMatchObject({ status: 502, body: { code: 'UNREACHABLE' } })
+    expect(proxyEntries().at(-1)).toMatchObject({ code: 'UNREACHABLE', data: { path: '/nowhere', status: 502 } })
+  })
+
+  it('a proxy forwarding to itself (a redirect loop) stops at the second hop: 508', async () => {
+    const port = await freePort()
+    const loop = await startNodeProxy(node, { listenPort: port, targetHost: '127.0.0.1', targetPort: port })
+    extra.push(loop)
+    const res = await call(loop, '/loop')
+    expect(res).toMatchObject({ status: 508, body: { code: 'PROXY_LOOP' } })
+  })
+})
