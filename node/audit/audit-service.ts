@@ -10,6 +10,7 @@ import {
   decodeEnvelope,
   MeshsigError,
   toB64,
+  verifyEnvelopeSignature,
   type AuditEntry,
   type ChkEnvelope,
   type KeyEvent,
@@ -123,10 +124,23 @@ export class AuditService {
     return chk
   }
 
-  /** A checkpoint covering every entry but its own: the latest if current, else a new one. */
+  /**
+   * A checkpoint covering every entry but its own, under the node's current
+   * key: the latest if it is that, else a new one.
+   */
   current(): ChkEnvelope {
     const latest = this.latest()
-    return latest !== undefined && !this.stale() ? latest : this.checkpoint()
+    return latest !== undefined && !this.stale() && this.signedByCurrentKey(latest) ? latest : this.checkpoint()
+  }
+
+  /** True when `chk` verifies under the node's current key (false for those signed before a rotation). */
+  private signedByCurrentKey(chk: ChkEnvelope): boolean {
+    try {
+      verifyEnvelopeSignature(chk, this.c.nodeKey().publicKey)
+      return true
+    } catch {
+      return false
+    }
   }
 
   /** Entries [0, size) with the node's leaf hashes, the signed checkpoint and the key log. */
@@ -146,7 +160,8 @@ export class AuditService {
       entries,
       leafHashes,
       checkpoint,
-      checkpoints: this.checkpointsBelow(checkpoint.size),
+      // a verifier checks them under nodePublicKey: those signed before the node rotated its key stay out
+      checkpoints: this.checkpointsBelow(checkpoint.size).filter((c) => this.signedByCurrentKey(c)),
       nodePublicKey: toB64(this.c.nodeKey().publicKey),
       // an empty list would claim a log that proves nothing; without one the key must name the origin itself
       ...(keyLog.length > 0 ? { keyLog } : {}),
