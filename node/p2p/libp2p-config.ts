@@ -19,6 +19,7 @@ import type { Libp2pOptions } from 'libp2p'
 import { KEY_LENGTH } from '../core/keys.js'
 import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, KAD_PROTOCOL, MAX_GOSSIP_FRAME_BYTES, TOPICS } from './constants.js'
 import { invalidInput } from './p2p-errors.js'
+import { withCachedSigning } from './fast-keys.js'
 import type { MeshP2PInit } from './types.js'
 
 /** The libp2p services of a meshsig node. */
@@ -38,7 +39,7 @@ export async function privateKeyFromSeed(seed: Uint8Array): Promise<PrivateKey> 
   if (!(seed instanceof Uint8Array) || seed.length !== KEY_LENGTH) {
     throw invalidInput(`a node seed is ${KEY_LENGTH} bytes`)
   }
-  return generateKeyPairFromSeed('Ed25519', seed)
+  return withCachedSigning(await generateKeyPairFromSeed('Ed25519', seed), seed)
 }
 
 /**
