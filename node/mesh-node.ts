@@ -8,16 +8,11 @@ import { availableParallelism } from 'node:os'
 import {
   DEFAULT_MAX_SKEW_MS,
   acceptEnvelope,
-  decodeEnvelope,
-  didFromPublicKey,
   didKeyFromPublicKey,
-  encodeEnvelope,
   MeshsigError,
-  publicKeyFromPeerId,
   RevokedError,
   type Capability,
   type ChkEnvelope,
-  type Envelope,
   type IcpEnvelope,
   type KeyPair,
   type RegEnvelope,
@@ -28,16 +23,17 @@ import { AuditLog } from './audit/audit-log.js'
 import { AuditService } from './audit/audit-service.js'
 import { NodeEvents } from './events.js'
 import { loadIdentity, type Identity } from './identity/index.js'
-import { createMeshP2P, type MeshP2P, type Topic } from './p2p/index.js'
+import { createMeshP2P, type MeshP2P } from './p2p/index.js'
 import { openStore, type Store } from './store/index.js'
 import { AgentService, type RegisteredAgent } from './services/agent-service.js'
-import { GOSSIP_REJECT_CODES, Ingest } from './services/ingest.js'
+import { Ingest } from './services/ingest.js'
 import { MessageService, type SendInput, type SentMessage } from './services/message-service.js'
 import type { AgentRecord } from './services/records.js'
-import { applySnapshot, registrySnapshot, type SyncResult } from './services/sync.js'
+import { registrySnapshot, type SyncResult } from './services/sync.js'
 import { Discovery, type NetworkDiscovery } from './services/discovery.js'
 import { PeerDialer } from './services/peer-dialer.js'
 import { GossipOutbox } from './services/gossip-outbox.js'
+import { MeshGossip } from './services/mesh-gossip.js'
 import { TrustService } from './services/trust.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { SendBatcher } from './services/send-batcher.js'
@@ -110,15 +106,6 @@ export interface NodeInfo {
   readonly uptime: number
 }
 
-const TOPIC_OF: Record<Envelope['type'], Topic> = {
-  msg: 'meshsig/v1/messages',
-  reg: 'meshsig/v1/registry',
-  icp: 'meshsig/v1/registry',
-  rot: 'meshsig/v1/registry',
-  rev: 'meshsig/v1/registry',
-  chk: 'meshsig/v1/audit',
-}
-
 /** A running meshsig node. Create with `MeshNode.create`, then `start()`. */
 export class MeshNode {
   readonly events = new NodeEvents()
@@ -131,6 +118,7 @@ export class MeshNode {
   private readonly discovery: Discovery
   private readonly dialer: PeerDialer
   private readonly outbox: GossipOutbox
+  private readonly gossip: MeshGossip
   /** Checkpoints, proofs and the verifiable audit export. */
   readonly audit: AuditService
   /** Trust scores per agent, peer and connection, from the audit log's evidence. */
@@ -203,6 +191,16 @@ export class MeshNode {
       (err) => this.onError(err),
       this.clock,
     )
+    this.gossip = new MeshGossip({
+      store: this.store,
+      ingest: this.ingestor,
+      audit: this.audit,
+      events: this.events,
+      agents: this.agents,
+      outbox: this.outbox,
+      p2p: () => this.p2p,
+      onError: (err) => this.onError(err),
+    })
     const base = { store: this.store, clock: this.clock, random }
     this.keyService = new KeyService({
       ...base,
@@ -219,7 +217,7 @@ export class MeshNode {
       maxSkewMs: init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
       custodiedKey: (did) => this.custodiedKey(did),
       p2p: () => this.p2p,
-      syncFrom: (peerId) => this.syncFrom(peerId),
+      syncFrom: (peerId) => this.gossip.syncFrom(peerId),
     })
     this.presignParts = { store: this.store, clock: this.clock, random, keys: this.keyCache }
     this.sends = new SendBatcher({ store: this.store, events: this.events, send: (input) => this.messages.send(input) })
@@ -237,14 +235,15 @@ export class MeshNode {
   static async create(init: MeshNodeInit): Promise<MeshNode> {
     const node = new MeshNode(init)
     node.events.subscribe((e) => {
-      if (e.type === 'key:duplicity' && typeof e.data.id === 'string') node.spreadDuplicity(e.data.id)
+      if (e.type === 'key:duplicity' && typeof e.data.id === 'string' && node.p2pNode)
+        node.gossip.spreadDuplicity(e.data.id)
     })
     node.p2pNode = await createMeshP2P({
       seed: init.identity.keyPair.seed,
       ...(init.listen ? { listen: init.listen } : {}),
       ...(init.transports ? { transports: init.transports } : {}),
       bootstrap: (init.peers ?? []).filter((p) => p.startsWith('/')),
-      validate: (topic, data, _from, via) => node.validateGossip(topic, data, via),
+      validate: (topic, data, _from, via) => node.gossip.validate(topic, data, via),
       onMessage: () => undefined,
       syncProvider: () => registrySnapshot(node.store),
       onError: (err) => node.onError(err),
@@ -265,19 +264,19 @@ export class MeshNode {
     for (const event of this.identity.file.keyLog) this.ingestor.ingest(event, { kind: 'local' }, { fresh: false })
     const parts = { store: this.store, ingest: this.ingestor, keys: this.keyCache, clock: this.clock }
     const refreshed = refreshRegistrations({ ...parts, nodeDid: this.did, peerId: this.p2p.peerId })
-    this.p2p.events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
-    this.p2p.events.addEventListener('peer:disconnect', (e) => this.onPeerDisconnect(e.detail.peerId))
+    this.p2p.events.addEventListener('peer:connect', (e) => this.gossip.onPeerConnect(e.detail.peerId))
+    this.p2p.events.addEventListener('peer:disconnect', (e) => this.gossip.onPeerDisconnect(e.detail.peerId))
     await this.discovery.register()
     await this.handshakes.register()
     await this.p2p.start()
-    if (refreshed.length > 0) void this.publish(refreshed).catch((e) => this.onError(e))
+    if (refreshed.length > 0) void this.gossip.publish(refreshed).catch((e) => this.onError(e))
     for (const seed of (this.init.peers ?? []).filter((p) => !p.startsWith('/'))) this.dialer.keep(seed)
-    this.outbox.startAntiEntropy((peerId) => this.syncFrom(peerId), this.init.antiEntropyMs)
+    this.outbox.startAntiEntropy((peerId) => this.gossip.syncFrom(peerId), this.init.antiEntropyMs)
     this.checkpointTimer = setInterval(() => {
       if (this.audit.stale()) void this.checkpoint().catch((e) => this.onError(e))
     }, this.init.checkpointIntervalMs ?? 60_000)
     this.checkpointTimer.unref()
-    for (const cap of this.localCapabilities()) void this.p2p.provideCapability(cap).catch((e) => this.onError(e))
+    this.gossip.provideLocalCapabilities()
   }
 
   /** Leave the mesh and close the store; idempotent. */
@@ -298,80 +297,9 @@ export class MeshNode {
     if (process.env.MESHSIG_DEBUG) console.error('[meshsig]', err instanceof Error ? err.message : err)
   }
 
-  private localCapabilities(): string[] {
-    const caps = new Set<string>()
-    for (const a of this.agents.list({ origin: 'local' })) for (const c of a.capabilities) caps.add(c.type)
-    return [...caps]
-  }
-
-  private validateGossip(topic: Topic, data: Uint8Array, via: string): 'accept' | 'reject' | 'ignore' {
-    let envelope: Envelope
-    try {
-      envelope = decodeEnvelope(data)
-    } catch (err) {
-      this.recordUndecodable(topic, via, err)
-      return 'reject'
-    }
-    if (TOPIC_OF[envelope.type] !== topic) return 'reject'
-    const v: Verdict = this.ingestor.ingest(envelope, { kind: 'gossip', peer: via }, { fresh: true })
-    if (v.ok) return 'accept'
-    if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
-    return GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'
-  }
-
-  /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (SPEC §6). */
-  private recordUndecodable(topic: Topic, via: string, err: unknown): void {
-    const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300)
-    this.store.transaction(() => {
-      this.store.misc.peerFault(via, { forged: 1 })
-      this.audit.record({
-        kind: 'envelope.rejected',
-        code: 'MALFORMED',
-        data: { via: 'gossip', deliveredBy: via, topic, reason },
-      })
-    })
-  }
-
-  private onPeerConnect(peerId: string): void {
-    this.events.emit('peer:connected', { peerId })
-    this.recordPeer('peer.joined', peerId)
-    void this.syncFrom(peerId)
-    for (const cap of this.localCapabilities()) void this.p2p.provideCapability(cap).catch((e) => this.onError(e))
-  }
-
-  private onPeerDisconnect(peerId: string): void {
-    this.events.emit('peer:disconnected', { peerId })
-    this.recordPeer('peer.left', peerId)
-  }
-
-  /** Log a peer joining or leaving (subject: the DID of its node key, when its PeerId holds one). */
-  private recordPeer(kind: 'peer.joined' | 'peer.left', peerId: string): void {
-    let subject: string | null = null
-    try {
-      subject = didFromPublicKey(publicKeyFromPeerId(peerId))
-    } catch {
-      // not an Ed25519 PeerId: no DID to name
-    }
-    try {
-      this.audit.record({ kind, subject, data: { peerId } })
-    } catch (err) {
-      this.onError(err) // the store is closed once the node stopped
-    }
-  }
-
   /** Pull and apply a peer's registry state; errors are reported, not thrown. */
-  async syncFrom(peerId: string): Promise<SyncResult | undefined> {
-    try {
-      const items = await this.p2p.sync(peerId, { kind: 'registry' })
-      return applySnapshot(this.ingestor, items, peerId)
-    } catch (err) {
-      this.onError(err)
-      return undefined
-    }
-  }
-
-  private async publish(envelopes: readonly Envelope[]): Promise<void> {
-    for (const e of envelopes) await this.outbox.publish(TOPIC_OF[e.type], encodeEnvelope(e))
+  syncFrom(peerId: string): Promise<SyncResult | undefined> {
+    return this.gossip.syncFrom(peerId)
   }
 
   /** Sign a checkpoint of the audit log now; it is announced and gossiped on the audit topic. */
@@ -382,22 +310,22 @@ export class MeshNode {
   /** Announce and gossip a checkpoint this node signed (periodic, on demand, or for an export). */
   private announceCheckpoint(chk: ChkEnvelope): void {
     this.events.emit('audit:checkpoint', { origin: chk.origin, size: chk.size, root: chk.root, local: true })
-    if (this.p2pNode) void this.publish([chk]).catch((e) => this.onError(e))
+    if (this.p2pNode) void this.gossip.publish([chk]).catch((e) => this.onError(e))
   }
 
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */
   async registerAgent(name: string, capabilities: readonly Capability[] = []): Promise<RegisteredAgent> {
     const registered = this.agents.register(name, capabilities)
-    await this.publish(registered.envelopes)
-    for (const c of capabilities) void this.p2p.provideCapability(c.type).catch((e) => this.onError(e))
+    await this.gossip.publish(registered.envelopes)
+    this.gossip.provide(capabilities.map((c) => c.type))
     return registered
   }
 
   /** Register an agent that keeps its own key (signed icp + reg); gossips both. */
   async registerExternalAgent(icp: IcpEnvelope, reg: RegEnvelope): Promise<AgentRecord> {
     const { record, envelopes } = this.agents.registerExternal(icp, reg)
-    await this.publish(envelopes)
-    for (const c of reg.capabilities) void this.p2p.provideCapability(c.type).catch((e) => this.onError(e))
+    await this.gossip.publish(envelopes)
+    this.gossip.provide(reg.capabilities.map((c) => c.type))
     return record
   }
 
@@ -406,14 +334,14 @@ export class MeshNode {
     const prepared = await presign({ ...this.presignParts, pool: this.signPool }, input)
     const sent = await this.sends.send(prepared)
     // gossip after the caller has its answer: the message is committed; the outbox retries publications
-    setImmediate(() => void this.publish([sent.envelope]))
+    setImmediate(() => void this.gossip.publish([sent.envelope]))
     return sent
   }
 
   /** Accept an envelope of any type from a client (API) and gossip it when accepted. */
   async submitEnvelope(envelope: unknown, client = 'local'): Promise<Verdict> {
     const v = this.ingestor.ingest(envelope, { kind: 'api', peer: client }, { fresh: true })
-    if (v.ok) await this.publish([v.envelope])
+    if (v.ok) await this.gossip.publish([v.envelope])
     return v
   }
 
@@ -503,14 +431,14 @@ export class MeshNode {
   /** Rotate an agent's key (proof required) and gossip the rotation. */
   async rotateAgent(input: RotateInput): Promise<Rotation> {
     const rotation = this.keyService.rotate(input)
-    await this.publish([rotation.envelope])
+    await this.gossip.publish([rotation.envelope])
     return rotation
   }
 
   /** Revoke a DID (proof required) and gossip the revocation; final. */
   async revokeAgent(input: RevokeInput): Promise<RevEnvelope> {
     const rev = this.keyService.revoke(input)
-    await this.publish([rev])
+    await this.gossip.publish([rev])
     return rev
   }
 
@@ -541,16 +469,6 @@ export class MeshNode {
     if (next.did !== this.did || next.keyState.lastId !== rotId) return undefined
     return () => {
       this.identity = next
-    }
-  }
-
-  /** Gossip a newly recorded duplicity's conflicting event, so every node records the evidence. */
-  private spreadDuplicity(conflictingId: string): void {
-    try {
-      const row = this.store.keyEvents.duplicityOf(conflictingId)
-      if (row && this.p2pNode) void this.publish([row.envelope]).catch((e) => this.onError(e))
-    } catch (err) {
-      this.onError(err)
     }
   }
 
