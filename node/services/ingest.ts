@@ -63,7 +63,7 @@ export class Ingest {
       keyState: (did) => store.keyEvents.state(did),
       controllerOf: (did) => store.agents.get(did)?.controller,
       nonceSeen: (from, nonce) => store.messages.nonceSeen(from, nonce),
-      hasEnvelope: (id) => store.messages.exists(id),
+      hasEnvelope: (id) => store.messages.exists(id) || store.audit.hasRemoteCheckpoint(id),
       eventIdAt: (did, seq) => store.keyEvents.eventIdAt(did, seq),
     }
   }
@@ -120,6 +120,9 @@ export class Ingest {
         store.messages.add(id, envelope, source.kind === 'local' ? 'api' : source.kind, now)
         store.agents.bump(envelope.from, { sent: 1, at: now })
         if (envelope.to !== null) store.agents.bump(envelope.to, { received: 1, at: now })
+        break
+      case 'chk':
+        store.audit.addRemoteCheckpoint(id, envelope, JSON.stringify(envelope), now)
         break
     }
     audit.append(acceptedRecord(envelope, id, keyState, source))

@@ -97,6 +97,37 @@ export class AuditRepo {
     )
   }
 
+  /** Keep a checkpoint another node signed; false when this id is already kept. */
+  addRemoteCheckpoint(
+    id: string,
+    chk: { origin: string; size: number; root: string },
+    envelope: string,
+    at: number,
+  ): boolean {
+    return (
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO remote_checkpoints (id, origin, size, root, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(id, chk.origin, chk.size, chk.root, envelope, at).changes > 0
+    )
+  }
+
+  /** True when a checkpoint with this envelope id is kept. */
+  hasRemoteCheckpoint(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM remote_checkpoints WHERE id = ?').get(id) !== undefined
+  }
+
+  /** Checkpoints other nodes signed (of one origin, or all), newest first. */
+  remoteCheckpoints(origin?: string): string[] {
+    const rows = (
+      origin === undefined
+        ? this.db.prepare('SELECT envelope FROM remote_checkpoints ORDER BY received_at DESC').all()
+        : this.db.prepare('SELECT envelope FROM remote_checkpoints WHERE origin = ? ORDER BY size DESC').all(origin)
+    ) as { envelope: string }[]
+    return rows.map((r) => r.envelope)
+  }
+
   /** Store a handshake connection (idempotent on id). Returns true when new. */
   addConnection(row: ConnectionRow): boolean {
     return this.addConn.run(row.id, row.aDid, row.bDid, JSON.stringify(row.transcript), row.establishedAt).changes > 0

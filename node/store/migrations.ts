@@ -124,4 +124,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (scope, key)
   ) WITHOUT ROWID;
   `,
+  // 3: checkpoints other nodes signed, kept once each (a re-delivered one is a duplicate, not a new entry)
+  `
+  CREATE TABLE remote_checkpoints (
+    id TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    root TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX remote_checkpoints_origin ON remote_checkpoints (origin, size);
+  `,
 ]
