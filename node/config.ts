@@ -44,7 +44,11 @@ const schema = z.strictObject({
   db: z.string().min(1).optional(),
   name: z.string().min(1).max(128).optional(),
   peers: z.array(z.string().min(1)).default([]),
-  maxSkewMs: z.coerce.number().int().positive().default(5 * 60 * 1000),
+  maxSkewMs: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60 * 1000),
   rateLimit: z.coerce.number().int().nonnegative().default(60),
   trustProxy: z.array(z.string()).default([]),
   allowedHosts: z.array(z.string().min(1)).default([]),
@@ -86,7 +90,11 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     ['MESHSIG_TRUST_PROXY', 'trustProxy'],
   ] as const) {
     const v = env[name]
-    if (v) out[key] = v.split(',').map((p) => p.trim()).filter(Boolean)
+    if (v)
+      out[key] = v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
   }
   return out
 }

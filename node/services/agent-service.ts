@@ -60,7 +60,12 @@ export class AgentService {
       this.ingestOrThrow(reg)
     })
     return {
-      identity: { did: icp.did, publicKey: icp.key, privateKey: toB64(key.seed), createdAt: new Date(now).toISOString() },
+      identity: {
+        did: icp.did,
+        publicKey: icp.key,
+        privateKey: toB64(key.seed),
+        createdAt: new Date(now).toISOString(),
+      },
       record: this.record(icp.did)!,
       envelopes: [icp, reg],
     }
@@ -120,4 +125,3 @@ export class AgentService {
     return row ? fromB64(row.seed, 'seed', 32) : undefined
   }
 }
-

@@ -42,7 +42,11 @@ export class PeerDialer {
   }
 
   private async tick(): Promise<void> {
-    const connected = new Set(this.p2p().peers().map((p) => p.peerId))
+    const connected = new Set(
+      this.p2p()
+        .peers()
+        .map((p) => p.peerId),
+    )
     for (const [seed, peerId] of this.kept) {
       if (peerId !== undefined && connected.has(peerId)) continue
       try {

@@ -13,7 +13,9 @@ import { startNode, stopAll, tempDir, freshIdentity } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 function auditHas(node: MeshNode, id: string): boolean {
-  return node.store.audit.entries(0, 100_000).some((r) => (JSON.parse(r.entry) as { envelopeId: string | null }).envelopeId === id)
+  return node.store.audit
+    .entries(0, 100_000)
+    .some((r) => (JSON.parse(r.entry) as { envelopeId: string | null }).envelopeId === id)
 }
 
 function rejectionCode(node: MeshNode, id: string): string | undefined {
