@@ -13,10 +13,16 @@ const b64 = (bytes: number): z.ZodString =>
     .string()
     .length(Math.ceil(bytes / 3) * 4)
     .regex(B64_RE, 'must be standard base64')
+/**
+ * DIDs inside envelopes are did:msig only: one spelling per identity in
+ * signed data, so no alias (did:key of the same key) can escape the key event
+ * log, a revocation or the replay cache. Faces accept did:key and raw keys
+ * and normalise them before anything is signed.
+ */
 const did = z
   .string()
   .max(128)
-  .regex(/^did:(msig|key):z?[1-9A-HJ-NP-Za-km-z]+$/, 'must be a did:msig or did:key DID')
+  .regex(/^did:msig:[1-9A-HJ-NP-Za-km-z]+$/, 'must be a did:msig DID (faces normalise did:key before signing)')
 const ts = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const seq = z
   .number()

@@ -33,7 +33,8 @@ export function signerKey(store: Store, identifier: string): SignerKey {
   const did = toMsigDid(identifier)
   const state = store.keyEvents.state(did)
   if (state?.revoked) return { did, publicKey: null, source, revoked: true, priorKeys: state.priorKeys }
-  if (state === undefined || source !== 'did') {
+  // a did:key or raw key that names a DID this node knows is that DID: its log decides (no alias escapes it)
+  if (state === undefined) {
     return { did, publicKey: publicKeyFromIdentifier(identifier), source, revoked: false, priorKeys: [] }
   }
   return {
