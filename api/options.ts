@@ -39,7 +39,11 @@ export interface ApiOptions {
 export interface ResolvedApiOptions {
   readonly host: string
   readonly token: string | undefined
-  /** True when state-changing requests need the bearer token (bound off loopback). */
+  /**
+   * True when state-changing requests need the bearer token: bound off
+   * loopback, or behind a trusted proxy (every proxied client arrives from
+   * the proxy's address, so loopback proves nothing).
+   */
   readonly requireToken: boolean
   readonly rateLimit: number
   readonly rateWindowMs: number
@@ -90,10 +94,13 @@ function hostAllowList(host: string, extra: readonly string[]): Set<string> {
 /**
  * Apply defaults and check the combination. Throws `INVALID_INPUT` when the
  * API would bind off loopback without a token to protect state changes.
+ * Behind a trusted proxy the token is required even on loopback (without
+ * one, state changes are refused).
  */
 export function resolveApiOptions(opts: ApiOptions): ResolvedApiOptions {
-  const requireToken = !isLoopback(opts.host)
-  if (requireToken && (opts.token === undefined || opts.token.length < 16)) {
+  const offLoopback = !isLoopback(opts.host)
+  const requireToken = offLoopback || (opts.trustProxy ?? []).length > 0
+  if (offLoopback && (opts.token === undefined || opts.token.length < 16)) {
     throw new MeshsigError(
       'INVALID_INPUT',
       `binding the API to ${opts.host} needs an API token (run meshsig init); state changes require it off loopback`,

@@ -91,15 +91,24 @@ export function hasValidToken(req: IncomingMessage, opts: ResolvedApiOptions): b
 }
 
 /**
- * True when the caller acts as the node's operator: it reached the node over
- * loopback (the socket address, never `X-Forwarded-For`) or holds the token.
+ * True when the caller acts as the node's operator: it holds the token, or
+ * it reached the node over loopback while no token is required. Behind a
+ * trusted proxy the token is required (every proxied client arrives from the
+ * proxy's loopback address); the client is then judged by the forwarded
+ * address (`req.ip`), never the socket's.
  */
 export function isOperator(req: IncomingMessage, opts: ResolvedApiOptions): boolean {
   if (opts.requireToken) return hasValidToken(req, opts)
-  return isLoopback(req.socket.remoteAddress) || hasValidToken(req, opts)
+  return isLoopback(clientAddress(req, opts)) || hasValidToken(req, opts)
 }
 
-/** Middleware for state-changing routes: off loopback, the bearer token is required. */
+/** The client's address: the forwarded one (Express `req.ip`) behind a trusted proxy, else the socket's. */
+function clientAddress(req: IncomingMessage, opts: ResolvedApiOptions): string | undefined {
+  if (opts.trustProxy.length > 0) return (req as Partial<Request>).ip
+  return req.socket.remoteAddress
+}
+
+/** Middleware for state-changing routes: off loopback or behind a trusted proxy, the bearer token is required. */
 export function requireToken(opts: ResolvedApiOptions): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (!opts.requireToken || hasValidToken(req, opts)) return next()

@@ -214,3 +214,39 @@ describe('bound off loopback: state changes need the bearer token', () => {
     expect((await req('POST', '/discover', {})).status).toBe(200)
   })
 })
+
+describe('behind a trusted proxy on loopback: the proxy address is no operator', () => {
+  const token = 'proxy-token-0123456789abcdefghijklmnopqrs'
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi({ trustProxy: ['127.0.0.1'] }, { token })
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+  const bearer = { authorization: `Bearer ${token}` }
+
+  it('state changes from a proxied client need the bearer token even though it arrives from 127.0.0.1', async () => {
+    const reg = await fx.call('POST', '/agents/register', { name: 'custodied' }, bearer)
+    expect(reg.status).toBe(201)
+    const did: string = reg.body.identity.did
+    const asClient: Record<string, string>[] = [
+      {},
+      { 'x-forwarded-for': '203.0.113.7' },
+      { 'x-forwarded-for': '127.0.0.1' },
+    ]
+    for (const headers of asClient) {
+      const r = await fx.call('POST', '/agents/revoke', { did, reason: 'Key leaked' }, headers)
+      expect(r.status).toBe(401)
+      expect(r.body.code).toBe('UNAUTHORIZED')
+      expect((await fx.call('POST', '/agents/register', { name: 'x' }, headers)).status).toBe(401)
+    }
+    expect(fx.node.signerKey(did).revoked).toBe(false)
+    expect(fx.node.stats().agents).toBe(1)
+    const ok = await fx.call('POST', '/agents/revoke', { did, reason: 'Key leaked' }, bearer)
+    expect(ok.status).toBe(200)
+    expect(ok.body.revoked).toBe(true)
+    expect(fx.node.signerKey(did).revoked).toBe(true)
+  })
+})
