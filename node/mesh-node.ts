@@ -431,7 +431,8 @@ export class MeshNode {
   /** Rotate an agent's key (proof required) and gossip the rotation. */
   async rotateAgent(input: RotateInput): Promise<Rotation> {
     const rotation = this.keyService.rotate(input)
-    await this.gossip.publish([rotation.envelope])
+    const reg = rotation.registration
+    await this.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])
     return rotation
   }
 

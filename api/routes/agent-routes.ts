@@ -87,7 +87,8 @@ async function rotate(ctx: RouteContext, req: Request): Promise<Record<string, u
     operator: isOperator(req, ctx.opts),
     client: clientOf(req),
   })
-  const { envelope, ...rest } = rotation
+  // the re-signed registration is gossiped by the node; the answer stays the rotation
+  const { envelope, registration: _registration, ...rest } = rotation
   const record = ctx.node.agents.record(rotation.did) ?? null
   return { rotated: true, ...rest, rotatedAt: new Date(envelope.ts).toISOString(), envelope, record }
 }

@@ -9,6 +9,7 @@
  * `meshsig rotate-key`); the running node then switches to the new key.
  */
 import {
+  createRegistration,
   createRevocation,
   createRotation,
   envelopeId,
@@ -23,6 +24,7 @@ import {
   type Envelope,
   type KeyPair,
   type KeyState,
+  type RegEnvelope,
   type RevEnvelope,
   type RotEnvelope,
   type Verdict,
@@ -71,6 +73,12 @@ export interface Rotation {
   readonly nextPrivateKey?: string
   /** b64 seed of the new current key, returned once when this call generated it. */
   readonly privateKey?: string
+  /**
+   * Custodied: the agent's registration signed again with the new key (stored in
+   * the rotation's transaction); gossip it after `envelope`, or late joiners get
+   * a reg signed by the rotated-out key and refuse it as ROTATED_KEY.
+   */
+  readonly registration?: RegEnvelope
 }
 
 /** What the key service needs from the node. */
@@ -216,6 +224,7 @@ export class KeyService {
     const following = generateKeyPair(this.c.random)
     const now = this.c.clock()
     const rot = createRotation(state, current, newKey, now, following)
+    let registration: RegEnvelope | undefined
     this.c.store.transaction(() => {
       this.ingestOrThrow(rot)
       if (custodied) {
@@ -226,6 +235,7 @@ export class KeyService {
           nextSeed: toB64(following.seed),
           createdAt,
         })
+        registration = this.resignRegistration(state.did, newKey, now)
       }
     })
     const base = {
@@ -236,12 +246,36 @@ export class KeyService {
       keySeq: rot.seq,
       custodied,
     }
-    if (custodied) return base
+    if (custodied) return registration === undefined ? base : { ...base, registration }
     return {
       ...base,
       ...(generated ? { privateKey: toB64(newKey.seed) } : {}),
       nextPrivateKey: toB64(following.seed),
     }
+  }
+
+  /**
+   * The stored registration of `did`, signed again with its new key `key`: same
+   * name, capabilities, controller and PeerId, a newer ts. Ingested here (inside
+   * the caller's transaction); undefined when the node holds no registration.
+   */
+  private resignRegistration(did: string, key: KeyPair, now: number): RegEnvelope | undefined {
+    const row = this.c.store.agents.get(did)
+    if (row === undefined) return undefined
+    const old = JSON.parse(row.regEnvelope) as RegEnvelope
+    const reg = createRegistration(
+      {
+        did,
+        name: old.name,
+        capabilities: old.capabilities,
+        controller: old.controller,
+        peerId: old.peerId,
+        ts: Math.max(now, row.regTs + 1),
+      },
+      key,
+    )
+    this.ingestOrThrow(reg)
+    return reg
   }
 
   /** Revoke `input.did` with the strongest proof given; throws without proof. Final. */

@@ -185,3 +185,27 @@ describe('a node that was offline during a rotation catches up through sync (TCP
     expect(!old.ok && old.error.code).toBe('ROTATED_KEY')
   })
 })
+
+describe('a node that joins after a custodied rotation gets the agent (its registration is signed again with the new key)', () => {
+  let a: MeshNode | undefined
+  let c: MeshNode | undefined
+  afterAll(() => stopAll([a, c]))
+
+  it('rotate a custodied agent on A, then start C connected to A: C has the agent, active, on the new key, and refused nothing of it', async () => {
+    a = await startNode()
+    const reg = await a.registerAgent('late-joiner-target', [{ type: 'analysis' }])
+    const did = reg.identity.did
+    const rotation = await a.rotateAgent({ did, operator: true })
+    expect(rotation.custodied).toBe(true)
+    // the stored registration is signed by the new key, in the same transaction as the rotation
+    expect(rotation.registration).toMatchObject({ type: 'reg', did, name: 'late-joiner-target' })
+    expect(a.store.agents.get(did)?.regId).toBe(envelopeId(rotation.registration!))
+
+    c = await startNode({ peers: [a.info().multiaddrs[0]!] })
+    await waitFor(() => c!.agents.record(did) !== undefined, { timeout: 15_000 })
+    expect(c.store.keyEvents.state(did)?.key).toBe(rotation.publicKey)
+    expect(c.agents.record(did)).toMatchObject({ did, publicKey: rotation.publicKey, keySeq: 1, status: 'active' })
+    const refused = auditEntries(c).filter((e) => e.kind === 'envelope.rejected' && JSON.stringify(e).includes(did))
+    expect(refused).toEqual([])
+  })
+})
