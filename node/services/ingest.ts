@@ -63,7 +63,8 @@ export class Ingest {
       keyState: (did) => store.keyEvents.state(did),
       controllerOf: (did) => store.agents.get(did)?.controller,
       nonceSeen: (from, nonce) => store.messages.nonceSeen(from, nonce),
-      hasEnvelope: (id) => store.messages.exists(id) || store.audit.hasRemoteCheckpoint(id),
+      hasEnvelope: (id) =>
+        store.messages.exists(id) || store.audit.hasRemoteCheckpoint(id) || store.misc.attributedSeen(id),
       eventIdAt: (did, seq) => store.keyEvents.eventIdAt(did, seq),
     }
   }
@@ -75,6 +76,7 @@ export class Ingest {
       let v = acceptEnvelope(input, this.context(), opts)
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
       if (v.error.code === 'DUPLICITY') v = confirmDuplicity(this.c.store, v)
+      if (source.kind === 'sync' && v.attributableTo !== undefined) v = withoutAttribution(v)
       freshDuplicity = this.recordRejection(v, source)
       return v
     })
@@ -107,7 +109,7 @@ export class Ingest {
           capabilities: envelope.capabilities,
           controller: envelope.controller,
           peerId: envelope.peerId,
-          origin: envelope.controller === this.c.nodeDid() ? 'local' : 'remote',
+          origin: this.isLocal(envelope, source) ? 'local' : 'remote',
           regId: id,
           regEnvelope: JSON.stringify(envelope),
           regTs: envelope.ts,
@@ -130,6 +132,16 @@ export class Ingest {
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
   }
 
+  /**
+   * An agent is this node's own only when the node keeps its key or its own
+   * API registered it: a registration from gossip or sync naming this node
+   * as controller does not make an agent local.
+   */
+  private isLocal(reg: Extract<Envelope, { type: 'reg' }>, source: IngestSource): boolean {
+    if (reg.controller !== this.c.nodeDid()) return false
+    return source.kind === 'local' || this.c.store.misc.custodyOf(reg.did) !== undefined
+  }
+
   /** Audit a refusal; true when it recorded a duplicity this node had not seen before. */
   private recordRejection(v: Rejected, source: IngestSource): boolean {
     const { store, audit } = this.c
@@ -149,8 +161,12 @@ export class Ingest {
       if (fresh) audit.append(duplicityRecord(ev.did, ev.seq, kept, v.id))
       return fresh
     }
+    if (v.attributableTo !== undefined && v.id !== undefined) {
+      // one piece of evidence counts once: a re-delivery of this envelope is a duplicate from now on
+      if (!store.misc.rememberAttributed(v.id, v.attributableTo, code, this.c.clock())) return false
+      store.agents.bump(v.attributableTo, { failures: 1, at: this.c.clock() })
+    }
     audit.append(rejectedRecord(v, source))
-    if (v.attributableTo !== undefined) store.agents.bump(v.attributableTo, { failures: 1, at: this.c.clock() })
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
     return false
   }
@@ -209,4 +225,13 @@ export class Ingest {
       events.emit('audit:checkpoint', { origin: e.origin, size: e.size, root: e.root })
     }
   }
+}
+
+/**
+ * Items pulled by sync are history a peer relays, not something the signer
+ * just did: a rule they break never counts against the DID.
+ */
+function withoutAttribution(v: Rejected): Rejected {
+  const { attributableTo: _blamed, ...rest } = v
+  return rest
 }

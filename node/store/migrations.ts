@@ -136,4 +136,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX remote_checkpoints_origin ON remote_checkpoints (origin, size);
   `,
+  // 4: rejected envelopes that counted against a DID, so one piece of evidence counts once
+  `
+  CREATE TABLE attributed_rejections (
+    id TEXT PRIMARY KEY,
+    did TEXT NOT NULL,
+    code TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  `,
 ]

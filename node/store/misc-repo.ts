@@ -57,6 +57,20 @@ export class MiscRepo {
     return r ? { did: r.did, seed: r.seed, nextSeed: r.next_seed, createdAt: r.created_at } : undefined
   }
 
+  /** Remember a rejected envelope that counted against `did`; false when it already did once. */
+  rememberAttributed(id: string, did: string, code: string, at: number): boolean {
+    return (
+      this.db
+        .prepare('INSERT OR IGNORE INTO attributed_rejections (id, did, code, at) VALUES (?, ?, ?, ?)')
+        .run(id, did, code, at).changes > 0
+    )
+  }
+
+  /** True when this envelope id was already rejected and counted against its signer. */
+  attributedSeen(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM attributed_rejections WHERE id = ?').get(id) !== undefined
+  }
+
   /** Count what a peer delivered: forgeries against it, valid envelopes for it. */
   peerFault(peer: string, delta: { forged?: number; accepted?: number }): void {
     this.fault.run({ peer, forged: delta.forged ?? 0, accepted: delta.accepted ?? 0 })
