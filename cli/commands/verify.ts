@@ -2,15 +2,18 @@
  * `meshsig verify <message> <signature> <signer>`: check a plain signature.
  * The signer is a did:msig, a did:key or a b64 public key. A did:msig is
  * resolved to its current key through the node at `--server` (its key event
- * log knows every rotation and revocation); when no node answers, or with
- * `--offline`, it is checked against its inception key, and the output says
- * so. Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID), 2
+ * log knows every rotation and revocation); only when no node answers
+ * (`UNREACHABLE`), or with `--offline`, it is checked against its inception
+ * key, and the output says so. A node that answers with an error (429, 403,
+ * 500, …) fails the command with that error's code: never a fail-open
+ * "valid". Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID), 2
  * malformed input.
  */
 import type { CAC } from 'cac'
 import { MeshsigClient } from '../../api/client.js'
 import { DID_KEY_PREFIX, DID_MSIG_PREFIX, publicKeyFromIdentifier } from '../../node/core/did.js'
 import { fromB64, toB64 } from '../../node/core/encoding.js'
+import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { SIGNATURE_LENGTH, verifySignature } from '../../node/core/keys.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { messageBytes } from '../message.js'
@@ -47,6 +50,12 @@ interface ResolvedKey {
   readonly note?: string
 }
 
+function nodeRefused(ctx: CliContext, did: string, err: unknown): unknown {
+  if (!isMeshsigError(err)) return err
+  const why = `the node at ${ctx.server} did not give the current key of ${did}: ${err.message}; not verified (--offline checks against the inception key)`
+  return new MeshsigError(err.code, why, err.details)
+}
+
 async function resolveThroughNode(ctx: CliContext, did: string, inception: Uint8Array): Promise<ResolvedKey> {
   const client = new MeshsigClient({ server: ctx.server, timeoutMs: VERIFY_NODE_TIMEOUT_MS })
   try {
@@ -68,7 +77,10 @@ async function resolveThroughNode(ctx: CliContext, did: string, inception: Uint8
       ...(view.revocation ? { revocation: view.revocation } : {}),
     }
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err)
+    // only a node that does not answer lets verify fall back; any answer that is an error
+    // (rate limit, forbidden, server error, malformed) fails the command: never fail open
+    if (!isMeshsigError(err) || err.code !== 'UNREACHABLE') throw nodeRefused(ctx, did, err)
+    const why = err.message
     const note = `fell back offline: ${why.replace(/; is it running\?.*$/, '')}; ${OFFLINE_NOTE}`
     return { publicKey: inception, source: 'did:msig inception key (offline)', priorKeys: [], note }
   }
