@@ -284,6 +284,7 @@ export class MeshNode {
     this.dialer.stop()
     await this.signPool.close()
     this.outbox.stop()
+    this.gossip.stop()
     if (this.checkpointTimer) clearInterval(this.checkpointTimer)
     await this.p2pNode?.stop()
     try {
