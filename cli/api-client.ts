@@ -1,12 +1,18 @@
 /**
  * The CLI's way to a running node: the SDK's HTTP client on `--server` /
- * `MESHSIG_SERVER`, with the API token from the meshsig home when there is
- * one (a node bound off loopback needs it for state changes). A node that
- * does not answer is `UNREACHABLE` (exit 3).
+ * `MESHSIG_SERVER`. The API token (a node bound off loopback needs it for
+ * state changes) is `MESHSIG_TOKEN` when set, sent to whichever server was
+ * named; otherwise the token in the meshsig home, sent only when the server is
+ * on this machine (a loopback host): the local node's token never goes to
+ * another host. A node that does not answer is `UNREACHABLE` (exit 3).
  */
+import { isIP } from 'node:net'
 import { MeshsigClient } from '../api/client.js'
 import { readApiToken } from '../node/identity/index.js'
 import type { CliContext } from './context.js'
+
+/** Environment variable with an explicit API token (for a node on another host). */
+export const TOKEN_ENV = 'MESHSIG_TOKEN'
 
 function tokenOf(home: string): string | undefined {
   try {
@@ -16,8 +22,37 @@ function tokenOf(home: string): string | undefined {
   }
 }
 
+function isLoopbackIp(host: string): boolean {
+  if (isIP(host) === 4) return host.split('.')[0] === '127'
+  if (isIP(host) !== 6) return false
+  const h = host.toLowerCase()
+  if (h === '::1') return true
+  // IPv4-mapped 127.0.0.0/8, as the URL parser writes it: ::ffff:7fxx:xxxx
+  return /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(h)
+}
+
+/** True when `server`'s host is loopback (127.0.0.0/8, ::1, localhost): only then is the home's token sent. */
+export function isLoopbackServer(server: string): boolean {
+  let host: string
+  try {
+    host = new URL(server).hostname.toLowerCase()
+  } catch {
+    return false
+  }
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+  if (host.endsWith('.')) host = host.slice(0, -1)
+  return host === 'localhost' || isLoopbackIp(host)
+}
+
+/** The token to send to `ctx.server`: `MESHSIG_TOKEN`, else the home's token for a loopback server only. */
+export function tokenFor(ctx: CliContext): string | undefined {
+  const explicit = ctx.io.env[TOKEN_ENV]
+  if (explicit !== undefined && explicit !== '') return explicit
+  return isLoopbackServer(ctx.server) ? tokenOf(ctx.home) : undefined
+}
+
 /** A client of the node the command talks to. */
 export function apiClient(ctx: CliContext): MeshsigClient {
-  const token = tokenOf(ctx.home)
+  const token = tokenFor(ctx)
   return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...(token !== undefined ? { token } : {}) })
 }

@@ -1,0 +1,142 @@
+/**
+ * The CLI sends the API token from $MESHSIG_HOME only to a node on this
+ * machine (a loopback host); a node on another host gets a token only when it
+ * is given explicitly (MESHSIG_TOKEN). The decision function, then real CLI
+ * processes against a fake node that records the Authorization header.
+ */
+import { spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { networkInterfaces } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isLoopbackServer, tokenFor } from '../../cli/api-client.js'
+import type { CliContext } from '../../cli/context.js'
+import { createApiToken } from '../../node/identity/index.js'
+import { tempDir } from '../helpers/mesh.js'
+import { buildCli, type BuiltCli } from './build-cli.js'
+
+describe('isLoopbackServer', () => {
+  it.each([
+    'http://127.0.0.1:4888',
+    'http://127.0.0.2:4888',
+    'http://127.255.255.254',
+    'http://127.1:4888',
+    'http://localhost:4888',
+    'http://LOCALHOST.:4888/',
+    'http://[::1]:4888',
+    'http://[0:0:0:0:0:0:0:1]:4888',
+    'http://[::ffff:127.0.0.1]:4888',
+    'https://localhost',
+  ])('%s is loopback', (url) => expect(isLoopbackServer(url)).toBe(true))
+
+  it.each([
+    'http://10.0.0.5:4888',
+    'http://192.168.1.2:4888',
+    'http://0.0.0.0:4888',
+    'http://128.0.0.1:4888',
+    'https://node.example.com',
+    'http://localhost.example.com:4888',
+    'http://127.0.0.1.evil.example:4888',
+    'http://evil.example/?x=http://127.0.0.1',
+    'http://127.0.0.1@evil.example:4888',
+    'http://[::2]:4888',
+    'http://[::ffff:10.0.0.1]:4888',
+    'not a url',
+    '',
+  ])('%s is not loopback', (url) => expect(isLoopbackServer(url)).toBe(false))
+})
+
+describe('tokenFor', () => {
+  const dir = tempDir('meshsig-token-for-')
+  const home = join(dir.dir, 'home')
+  let homeToken = ''
+  beforeAll(() => {
+    homeToken = createApiToken(home)
+  })
+  afterAll(() => dir.cleanup())
+  const ctx = (server: string, env: Record<string, string> = {}): CliContext => ({
+    json: true,
+    home,
+    server,
+    io: { stdout: () => {}, stderr: () => {}, readStdin: async () => new Uint8Array(), env, now: () => Date.now() },
+  })
+
+  it("the home's token goes to a loopback server only", () => {
+    expect(tokenFor(ctx('http://127.0.0.1:4888'))).toBe(homeToken)
+    expect(tokenFor(ctx('http://localhost:4888'))).toBe(homeToken)
+    expect(tokenFor(ctx('https://node.example.com'))).toBeUndefined()
+    expect(tokenFor(ctx('http://10.1.2.3:4888'))).toBeUndefined()
+  })
+
+  it('MESHSIG_TOKEN is sent to the server named, loopback or not', () => {
+    expect(tokenFor(ctx('https://node.example.com', { MESHSIG_TOKEN: 'remote-token' }))).toBe('remote-token')
+    expect(tokenFor(ctx('http://127.0.0.1:4888', { MESHSIG_TOKEN: 'remote-token' }))).toBe('remote-token')
+  })
+})
+
+describe('meshsig agents as a process: which Authorization header the node gets', () => {
+  let cli: BuiltCli
+  const dir = tempDir('meshsig-token-cli-')
+  const home = join(dir.dir, 'home')
+  let homeToken = ''
+  const servers: Server[] = []
+  const seen: Array<{ host: string; authorization: string | undefined }> = []
+
+  async function fakeNode(host: string): Promise<string> {
+    const server = createServer((req, res) => {
+      seen.push({ host, authorization: req.headers.authorization })
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ agents: [], total: 0 }))
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, host, resolve))
+    const port = (server.address() as AddressInfo).port
+    return `http://${host}:${port}`
+  }
+
+  function meshsig(args: string[], env: Record<string, string> = {}): Promise<number | null> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cli.main, ...args], {
+        env: { PATH: process.env.PATH ?? '', MESHSIG_HOME: home, ...env },
+        stdio: ['ignore', 'ignore', 'ignore'],
+      })
+      child.on('error', reject)
+      child.on('close', resolve)
+    })
+  }
+
+  beforeAll(() => {
+    cli = buildCli()
+    homeToken = createApiToken(home)
+  })
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+    cli?.cleanup()
+    dir.cleanup()
+  })
+
+  it("MESHSIG_SERVER=http://127.0.0.1:<port>: the home's token IS sent", async () => {
+    const url = await fakeNode('127.0.0.1')
+    seen.length = 0
+    expect(await meshsig(['agents', '--json'], { MESHSIG_SERVER: url })).toBe(0)
+    expect(seen).toEqual([{ host: '127.0.0.1', authorization: `Bearer ${homeToken}` }])
+  })
+
+  // a non-loopback address of this machine, when it has one (a container may have only loopback)
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address
+  it.skipIf(external === undefined)(
+    "a server on a non-loopback address gets no token from the home, only MESHSIG_TOKEN's",
+    async () => {
+      const url = await fakeNode(external!)
+      seen.length = 0
+      expect(await meshsig(['agents', '--json', '--server', url])).toBe(0)
+      expect(seen).toEqual([{ host: external, authorization: undefined }])
+      seen.length = 0
+      expect(await meshsig(['agents', '--json', '--server', url], { MESHSIG_TOKEN: 'given-for-remote' })).toBe(0)
+      expect(seen).toEqual([{ host: external, authorization: 'Bearer given-for-remote' }])
+    },
+  )
+})
