@@ -93,6 +93,8 @@ export interface MeshNodeInit {
   readonly antiEntropyMs?: number
   /** Interval of periodic audit checkpoints when the log grew (ms, default 60 s). */
   readonly checkpointIntervalMs?: number
+  /** Least age of the latest checkpoint before a read (export, proofs) signs a new one (ms, default 10 s). */
+  readonly minCheckpointIntervalMs?: number
 }
 
 /** What /health reports. */
@@ -153,6 +155,7 @@ export class MeshNode {
       nodeKey: () => this.identity.keyPair,
       keyLog: () => this.store.keyEvents.log(this.did),
       onCheckpoint: (chk) => this.announceCheckpoint(chk),
+      ...(init.minCheckpointIntervalMs !== undefined ? { minCheckpointIntervalMs: init.minCheckpointIntervalMs } : {}),
     })
     this.trust = new TrustService(this.store)
     this.ingestor = new Ingest({

@@ -74,7 +74,20 @@ export interface AuditServiceComponents {
   readonly keyLog: () => KeyEvent[]
   /** Called after each new checkpoint is committed (the node announces and gossips it). */
   readonly onCheckpoint?: (chk: ChkEnvelope) => void
+  /**
+   * Least age (ms) of the latest checkpoint before a read (export, proof
+   * without a size) signs a new one; default `MIN_READ_CHECKPOINT_INTERVAL_MS`.
+   * `checkpoint()` (the operator's, the periodic timer's) always signs.
+   */
+  readonly minCheckpointIntervalMs?: number
 }
+
+/**
+ * Least age of the latest checkpoint before a read signs a new one (ms):
+ * reads are unauthenticated, and each new checkpoint is stored, logged and
+ * gossiped to every node.
+ */
+export const MIN_READ_CHECKPOINT_INTERVAL_MS = 10_000
 
 const PAGE = 5000
 
@@ -125,12 +138,18 @@ export class AuditService {
   }
 
   /**
-   * A checkpoint covering every entry but its own, under the node's current
-   * key: the latest if it is that, else a new one.
+   * The checkpoint reads are answered from, under the node's current key:
+   * the latest when it covers every entry but its own, or when it is younger
+   * than `minCheckpointIntervalMs` (entries after it wait for the next one);
+   * else a new one. Unauthenticated reads thus sign at most one checkpoint
+   * per interval.
    */
   current(): ChkEnvelope {
     const latest = this.latest()
-    return latest !== undefined && !this.stale() && this.signedByCurrentKey(latest) ? latest : this.checkpoint()
+    if (latest === undefined || !this.signedByCurrentKey(latest)) return this.checkpoint()
+    if (!this.stale()) return latest
+    const interval = this.c.minCheckpointIntervalMs ?? MIN_READ_CHECKPOINT_INTERVAL_MS
+    return this.c.clock() - latest.ts < interval ? latest : this.checkpoint()
   }
 
   /** True when `chk` verifies under the node's current key (false for those signed before a rotation). */

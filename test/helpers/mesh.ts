@@ -27,6 +27,8 @@ export interface TestNodeOptions {
   readonly listen?: readonly string[]
   /** The meshsig home the identity lives in (lets the node take up its own key rotation). */
   readonly home?: string
+  /** Further node settings (timings of one test). */
+  readonly init?: Partial<Omit<MeshNodeInit, 'name' | 'identity' | 'dbPath' | 'transports' | 'listen' | 'peers'>>
 }
 
 /** Start one node with fast test timings. */
@@ -43,6 +45,7 @@ export async function startNode(opts: TestNodeOptions = {}): Promise<MeshNode> {
     dhtQuerySelfInterval: 500,
     heartbeatInterval: 200,
     ...(opts.home !== undefined ? { home: opts.home } : {}),
+    ...opts.init,
   }
   const node = await MeshNode.create(init)
   await node.start()
