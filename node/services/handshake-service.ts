@@ -31,7 +31,12 @@ import type { NodeEvents } from '../events.js'
 import { HANDSHAKE_PROTOCOL, type MeshP2P } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
 import { connectionView, type ConnectionView } from './report-service.js'
-import { handshakeWireSchema, proofSchema, type HandshakeProof, type HandshakeTranscript } from './handshake-wire.js'
+import {
+  challengeAnswerSchema,
+  handshakeWireSchema,
+  type HandshakeProof,
+  type HandshakeTranscript,
+} from './handshake-wire.js'
 
 export type { HandshakeProof, HandshakeTranscript } from './handshake-wire.js'
 
@@ -218,10 +223,10 @@ export class HandshakeService {
   }
 
   private async remoteChallenge(peerId: string, body: unknown): Promise<HandshakeProof> {
-    const answer = (await this.request(peerId, body)) as { proof?: unknown }
-    const parsed = proofSchema.safeParse(answer.proof)
+    // the answer is untrusted JSON: null, a number, an array or an object without a proof is malformed
+    const parsed = challengeAnswerSchema.safeParse(await this.request(peerId, body))
     if (!parsed.success) throw new MeshsigError('PEER_ERROR', 'the peer answered the handshake with a malformed proof')
-    return parsed.data
+    return parsed.data.proof
   }
 
   private async request(peerId: string, body: unknown): Promise<unknown> {

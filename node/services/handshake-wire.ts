@@ -31,6 +31,9 @@ export const proofSchema = z.strictObject({
   sig: z.string().length(88).regex(B64_RE),
 })
 
+/** A responder's answer to a `challenge`: `{proof}`; anything else (null, an array, no proof) is malformed. */
+export const challengeAnswerSchema = z.object({ proof: proofSchema })
+
 /** A signed handshake statement. */
 export type HandshakeProof = z.infer<typeof proofSchema>
 
