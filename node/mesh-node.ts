@@ -95,6 +95,8 @@ export interface MeshNodeInit {
   readonly checkpointIntervalMs?: number
   /** Least age of the latest checkpoint before a read (export, proofs) signs a new one (ms, default 10 s). */
   readonly minCheckpointIntervalMs?: number
+  /** Interval of replay-cache pruning (ms, default 60 s): nonces older than 2 × maxSkewMs are forgotten. */
+  readonly replayPruneIntervalMs?: number
 }
 
 /** What /health reports. */
@@ -126,6 +128,7 @@ export class MeshNode {
   /** Trust scores per agent, peer and connection, from the audit log's evidence. */
   readonly trust: TrustService
   private checkpointTimer: NodeJS.Timeout | undefined
+  private replayTimer: NodeJS.Timeout | undefined
   private readonly clock: () => number
   /** The node identity now: replaced when the node takes up its own key rotation. */
   private identity: Identity
@@ -279,6 +282,16 @@ export class MeshNode {
       if (this.audit.stale()) void this.checkpoint().catch((e) => this.onError(e))
     }, this.init.checkpointIntervalMs ?? 60_000)
     this.checkpointTimer.unref()
+    // a message older than the freshness window fails the clock check anyway: its nonce need not be kept
+    const keepMs = 2 * (this.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)
+    this.replayTimer = setInterval(() => {
+      try {
+        this.store.messages.pruneReplay(this.clock() - keepMs)
+      } catch (err) {
+        this.onError(err)
+      }
+    }, this.init.replayPruneIntervalMs ?? 60_000)
+    this.replayTimer.unref()
     this.gossip.provideLocalCapabilities()
   }
 
@@ -289,6 +302,7 @@ export class MeshNode {
     this.outbox.stop()
     this.gossip.stop()
     if (this.checkpointTimer) clearInterval(this.checkpointTimer)
+    if (this.replayTimer) clearInterval(this.replayTimer)
     await this.p2pNode?.stop()
     try {
       this.store.close()

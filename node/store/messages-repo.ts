@@ -31,6 +31,7 @@ export class MessagesRepo {
   private readonly seen: Statement<[string, string], { one: number }>
   private readonly remember: Statement
   private readonly prune: Statement
+  private readonly replaySize: Statement<[], { n: number }>
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare(
@@ -41,6 +42,7 @@ export class MessagesRepo {
     this.seen = db.prepare('SELECT 1 AS one FROM replay WHERE from_did = ? AND nonce = ?')
     this.remember = db.prepare('INSERT OR IGNORE INTO replay (from_did, nonce, ts) VALUES (?, ?, ?)')
     this.prune = db.prepare('DELETE FROM replay WHERE ts < ?')
+    this.replaySize = db.prepare('SELECT COUNT(*) AS n FROM replay')
   }
 
   /** Store an accepted message and remember its nonce. */
@@ -62,6 +64,11 @@ export class MessagesRepo {
   /** Forget nonces of messages older than `beforeTs` (they fail the clock check anyway). */
   pruneReplay(beforeTs: number): number {
     return this.prune.run(beforeTs).changes
+  }
+
+  /** Number of nonces in the replay cache. */
+  replayCount(): number {
+    return this.replaySize.get()?.n ?? 0
   }
 
   /** Number of stored messages. */
