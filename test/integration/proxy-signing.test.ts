@@ -76,7 +76,7 @@ let proxy: SigningProxy
 const extra: SigningProxy[] = []
 
 beforeAll(async () => {
-  node = await startNode()
+  node = await startNode({ init: { minCheckpointIntervalMs: 0 } }) // proxyEntries() reads the whole log through the export
   gateway = await startGateway(node)
   proxy = await startNodeProxy(node, { listenPort: 0, targetHost: '127.0.0.1', targetPort: gateway.port })
 })
