@@ -70,7 +70,15 @@ describe('WebSocket event stream', () => {
     await fx.call('POST', '/agents/revoke', { did: a, reason: 'done' })
     await waitFor(() => events.some((e) => e.type === 'agent:revoked'))
     const types = events.map((e) => e.type)
-    expect(types).toEqual(['snapshot', 'agent:registered', 'message:rejected', 'agent:rotated', 'agent:revoked'])
+    // a custodied rotation also re-signs the agent's registration with the new key
+    expect(types).toEqual([
+      'snapshot',
+      'agent:registered',
+      'message:rejected',
+      'agent:rotated',
+      'agent:registered',
+      'agent:revoked',
+    ])
     expect(events[2]!.data.code).toBe('SIGNATURE_INVALID')
     ws.close()
   })
