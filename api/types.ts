@@ -14,18 +14,12 @@ import type {
   RevokedView,
 } from '../node/services/report-service.js'
 
+import type { NodeInfo } from '../node/mesh-node.js'
+
 export type { AgentRecord, AuditReport, ConnectionView, MessageView, NodeStats, RevokedView }
 
-/** `GET /health`. */
-export interface ApiHealth {
-  readonly status: 'ok'
-  readonly name: string
-  readonly did: string
-  readonly didKey: string
-  readonly peerId: string
-  readonly multiaddrs: string[]
-  /** Seconds since the node started. */
-  readonly uptime: number
+/** `GET /health`: the node's identity and addresses (uptime in seconds) and the meshsig version. */
+export interface ApiHealth extends NodeInfo {
   readonly version: string
 }
 

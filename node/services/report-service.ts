@@ -3,7 +3,7 @@
  * message and connection listings, the revocation list and the audit export.
  * Pure reads of the store; the shapes are the seed's (camelCase, ISO times).
  */
-import type { AuditEntry, ChkEnvelope, KeyEvent, MsgEnvelope } from '../core/index.js'
+import type { KeyEvent, MsgEnvelope } from '../core/index.js'
 import type { VerifiableLog } from '../audit/audit-service.js'
 import type { ConnectionRow, MessageQuery, MessageRow, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
@@ -86,8 +86,11 @@ export interface RevokedView {
   readonly keySeq: number
 }
 
-/** The audit export (`GET /audit/export`): everything the store holds, nothing cut short. */
-export interface AuditReport {
+/**
+ * The audit export (`GET /audit/export`): the verifiable log (entries, leaf
+ * hashes, checkpoints, node key) plus the compliance views, nothing cut short.
+ */
+export interface AuditReport extends VerifiableLog {
   readonly version: 1
   readonly exportedAt: string
   readonly node: { readonly did: string; readonly name: string; readonly publicKey: string; readonly peerId: string }
@@ -111,18 +114,6 @@ export interface AuditReport {
   readonly revoked: RevokedView[]
   /** Every trust score (agents, delivering peers, connections), reproducible from `entries`. */
   readonly trust: TrustReport
-  /** Every audit entry, in log order (the objects whose JCS the Merkle leaves hash). */
-  readonly entries: AuditEntry[]
-  /** b64 leaf hash of each entry, as the node computed it. */
-  readonly leafHashes: string[]
-  /** The signed checkpoint over exactly these entries. */
-  readonly checkpoint: ChkEnvelope
-  /** Earlier checkpoints, oldest first. */
-  readonly checkpoints: ChkEnvelope[]
-  /** The node's current public key (b64). */
-  readonly nodePublicKey: string
-  /** The node's own key event log. */
-  readonly keyLog?: KeyEvent[]
 }
 
 /** What the report service needs from the node. */
