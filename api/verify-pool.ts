@@ -5,11 +5,9 @@
  * per check back, so the cost of crossing threads is paid per batch, not per
  * request. A failed worker's checks fall back to the calling thread.
  */
-import { Worker } from 'node:worker_threads'
 import { verifySignature } from '../node/core/keys.js'
+import { BatchWorkerPool } from '../node/services/worker-pool.js'
 import type { SignatureVerifier } from './verifier.js'
-
-const MAX_BATCH = 256
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
@@ -45,13 +43,6 @@ interface Check {
   readonly data: Uint8Array
   readonly signature: Uint8Array
   readonly publicKey: Uint8Array
-  resolve(ok: boolean): void
-}
-
-interface Slot {
-  readonly worker: Worker
-  readonly inflight: Map<number, Check[]>
-  load: number
 }
 
 function pack(checks: readonly Check[]): ArrayBuffer {
@@ -71,88 +62,19 @@ function pack(checks: readonly Check[]): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + size)
 }
 
-function inline(checks: readonly Check[]): void {
-  for (const c of checks) c.resolve(verifySignature(c.data, c.signature, c.publicKey))
-}
-
-/** A verifier backed by worker threads. */
-class VerifyPool implements SignatureVerifier {
-  private readonly slots: Slot[] = []
-  private queue: Check[] = []
-  private scheduled = false
-  private nextId = 1
-  private closed = false
-
-  constructor(size: number) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn())
-  }
-
-  private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true })
-    worker.unref()
-    const slot: Slot = { worker, inflight: new Map(), load: 0 }
-    worker.on('message', ({ id, out }: { id: number; out: Uint8Array }) => {
-      const checks = slot.inflight.get(id)
-      slot.inflight.delete(id)
-      if (!checks) return
-      slot.load -= checks.length
-      checks.forEach((c, i) => c.resolve(out[i] === 1))
-    })
-    const fail = (): void => {
-      const i = this.slots.indexOf(slot)
-      if (i !== -1) this.slots.splice(i, 1)
-      for (const checks of slot.inflight.values()) inline(checks)
-      slot.inflight.clear()
-    }
-    worker.on('error', fail)
-    worker.on('exit', fail)
-    return slot
-  }
-
-  verify(data: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      if (signature.length !== 64 || publicKey.length !== 32)
-        return resolve(verifySignature(data, signature, publicKey))
-      this.queue.push({ data, signature, publicKey, resolve })
-      if (this.queue.length >= MAX_BATCH) this.flush()
-      else if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(() => this.flush())
-      }
-    })
-  }
-
-  private flush(): void {
-    this.scheduled = false
-    const batch = this.queue
-    this.queue = []
-    for (let start = 0; start < batch.length; start += MAX_BATCH) {
-      const checks = batch.slice(start, start + MAX_BATCH)
-      const slot = this.slots.reduce<Slot | undefined>(
-        (best, s) => (best === undefined || s.load < best.load ? s : best),
-        undefined,
-      )
-      // a lone check with idle workers is cheaper here than a round trip to a thread
-      if (slot === undefined || this.closed || (checks.length === 1 && slot.load === 0)) {
-        inline(checks)
-        continue
-      }
-      const id = this.nextId++
-      slot.inflight.set(id, checks)
-      slot.load += checks.length
-      const buffer = pack(checks)
-      slot.worker.postMessage({ id, count: checks.length, buffer }, [buffer])
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true
-    this.flush()
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()))
-  }
-}
-
 /** A verifier backed by `size` worker threads (checks of one event-loop turn go as one batch). */
 export function createVerifyPool(size: number): SignatureVerifier {
-  return new VerifyPool(size)
+  const pool = new BatchWorkerPool<Check, boolean>(size, {
+    source: WORKER_SOURCE,
+    pack,
+    unpack: (out, i) => out[i] === 1,
+    inline: (c) => verifySignature(c.data, c.signature, c.publicKey),
+  })
+  return {
+    verify: (data, signature, publicKey) =>
+      signature.length !== 64 || publicKey.length !== 32
+        ? Promise.resolve(verifySignature(data, signature, publicKey))
+        : pool.run({ data, signature, publicKey }),
+    close: () => pool.close(),
+  }
 }

@@ -5,11 +5,9 @@
  * bytes per signature back. The seeds never leave the process; a failed
  * worker's jobs are signed on the calling thread.
  */
-import { Worker } from 'node:worker_threads'
 import { keyPairFromSeed } from '../core/index.js'
 import type { KeyPairCache } from './key-cache.js'
-
-const MAX_BATCH = 256
+import { BatchWorkerPool } from './worker-pool.js'
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
@@ -42,92 +40,29 @@ parentPort.on('message', ({ id, count, buffer }) => {
 interface Job {
   readonly seed: Uint8Array
   readonly data: Uint8Array
-  resolve(sig: Uint8Array): void
-  reject(err: unknown): void
 }
 
 /** Signs with custodied seeds off the event loop. */
 export class SignPool {
-  private readonly workers: { worker: Worker; inflight: Map<number, Job[]> }[] = []
-  private queue: Job[] = []
-  private scheduled = false
-  private nextId = 1
-  private closed = false
+  private readonly pool: BatchWorkerPool<Job, Uint8Array>
 
-  constructor(
-    size: number,
-    private readonly keys?: KeyPairCache,
-  ) {
-    for (let i = 0; i < size; i++) this.spawn()
-  }
-
-  private spawn(): void {
-    const worker = new Worker(WORKER_SOURCE, { eval: true })
-    worker.unref()
-    const slot = { worker, inflight: new Map<number, Job[]>() }
-    worker.on('message', ({ id, out }: { id: number; out: Uint8Array }) => {
-      const jobs = slot.inflight.get(id)
-      slot.inflight.delete(id)
-      jobs?.forEach((j, i) => j.resolve(out.slice(i * 64, i * 64 + 64)))
+  constructor(size: number, keys?: KeyPairCache) {
+    this.pool = new BatchWorkerPool(size, {
+      source: WORKER_SOURCE,
+      pack,
+      unpack: (out, i) => out.slice(i * 64, i * 64 + 64),
+      inline: (j) => (keys ? keys.get(j.seed) : keyPairFromSeed(j.seed)).sign(j.data),
     })
-    const fail = (): void => {
-      const i = this.workers.indexOf(slot)
-      if (i !== -1) this.workers.splice(i, 1)
-      for (const jobs of slot.inflight.values()) this.inline(jobs)
-      slot.inflight.clear()
-    }
-    worker.on('error', fail)
-    worker.on('exit', fail)
-    this.workers.push(slot)
-  }
-
-  private inline(jobs: readonly Job[]): void {
-    for (const j of jobs) {
-      try {
-        j.resolve((this.keys ? this.keys.get(j.seed) : keyPairFromSeed(j.seed)).sign(j.data))
-      } catch (err) {
-        j.reject(err)
-      }
-    }
   }
 
   /** Ed25519 signature of `data` with the key of the 32-byte `seed`. */
   sign(seed: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ seed, data, resolve, reject })
-      if (!this.scheduled) {
-        this.scheduled = true
-        setImmediate(() => this.flush())
-      }
-    })
-  }
-
-  private flush(): void {
-    this.scheduled = false
-    const batch = this.queue
-    this.queue = []
-    for (let start = 0; start < batch.length; start += MAX_BATCH) {
-      const jobs = batch.slice(start, start + MAX_BATCH)
-      const slot = this.workers.reduce<(typeof this.workers)[number] | undefined>(
-        (best, s) => (best === undefined || s.inflight.size < best.inflight.size ? s : best),
-        undefined,
-      )
-      if (slot === undefined || this.closed || (jobs.length === 1 && slot.inflight.size === 0)) {
-        this.inline(jobs)
-        continue
-      }
-      const id = this.nextId++
-      slot.inflight.set(id, jobs)
-      const buffer = pack(jobs)
-      slot.worker.postMessage({ id, count: jobs.length, buffer }, [buffer])
-    }
+    return this.pool.run({ seed, data })
   }
 
   /** Stop the workers (pending jobs are signed on the calling thread). */
-  async close(): Promise<void> {
-    this.closed = true
-    this.flush()
-    await Promise.all(this.workers.splice(0).map((s) => s.worker.terminate()))
+  close(): Promise<void> {
+    return this.pool.close()
   }
 }
 
