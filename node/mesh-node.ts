@@ -177,7 +177,7 @@ export class MeshNode {
       nodeDid: () => this.did,
       peerId: () => this.p2p.peerId,
       isOnline: (peerId) => this.p2p.peers().some((p) => p.peerId === peerId),
-      trust: (_counters, did) => this.trust.agent(did).score,
+      trust: (did) => this.trust.agent(did).score,
     })
     this.messages = new MessageService({
       store: this.store,
@@ -202,7 +202,6 @@ export class MeshNode {
       ingest: this.ingestor,
       audit: this.audit,
       events: this.events,
-      agents: this.agents,
       outbox: this.outbox,
       p2p: () => this.p2p,
       onError: (err) => this.onError(err),

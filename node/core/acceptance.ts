@@ -8,6 +8,7 @@ import { idOfSigningBytes, parseEnvelope, signingBytes, verifyEnvelopeSignature,
 import { ClockSkewError, MeshsigError, ReplayError, RevokedError, isMeshsigError } from './errors.js'
 import { fromB64 } from './encoding.js'
 import { verifySignature } from './keys.js'
+import { ATTRIBUTABLE_CODES } from './trust.js'
 
 /** Default freshness window for `msg` envelopes: ±5 minutes. */
 export const DEFAULT_MAX_SKEW_MS = 5 * 60 * 1000
@@ -159,7 +160,7 @@ export function acceptEnvelope(input: unknown, ctx: AcceptanceContext, opts: Acc
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
   } catch (err) {
     const error = asMeshsigError(err)
-    const attributable = ['CLOCK_SKEW', 'REPLAY', 'ROTATED_KEY'].includes(error.code)
+    const attributable = (ATTRIBUTABLE_CODES as readonly string[]).includes(error.code)
     return attributable
       ? { ok: false, error, id, envelope, attributableTo: signerOf(envelope) }
       : { ok: false, error, id, envelope }

@@ -16,7 +16,6 @@ import type { AuditService } from '../audit/audit-service.js'
 import type { NodeEvents } from '../events.js'
 import type { MeshP2P, Topic } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
-import type { AgentService } from './agent-service.js'
 import type { GossipOutbox } from './gossip-outbox.js'
 import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
 import { applySnapshot, type SyncResult } from './sync.js'
@@ -37,7 +36,6 @@ export interface MeshGossipComponents {
   readonly ingest: Ingest
   readonly audit: AuditService
   readonly events: NodeEvents
-  readonly agents: AgentService
   readonly outbox: GossipOutbox
   readonly p2p: () => MeshP2P
   readonly onError: (err: unknown) => void
@@ -222,7 +220,7 @@ export class MeshGossip {
   /** Announce every capability of this node's own agents. */
   provideLocalCapabilities(): void {
     const caps = new Set<string>()
-    for (const a of this.c.agents.list({ origin: 'local' })) for (const cap of a.capabilities) caps.add(cap.type)
+    for (const a of this.c.store.agents.list({ origin: 'local' })) for (const cap of a.capabilities) caps.add(cap.type)
     this.provide(caps)
   }
 

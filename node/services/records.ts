@@ -31,10 +31,10 @@ export interface AgentRecord {
 
 /**
  * Trust of a DID from its verified history; see docs/protocol.md (Beta
- * reputation). Gets the row's counters and the DID (the node reads the
- * audit log's evidence for the DID, so scores match the export).
+ * reputation). The node reads the audit log's evidence for the DID, so
+ * scores match the export.
  */
-export type TrustFn = (evidence: { verified: number; failures: number }, did: string) => number
+export type TrustFn = (did: string) => number
 
 /** Build the public record of an agent row. */
 export function toAgentRecord(
@@ -52,7 +52,7 @@ export function toAgentRecord(
     capabilities: row.capabilities,
     status: revoked ? 'revoked' : 'active',
     keySeq: state?.seq ?? 0,
-    trustScore: trust({ verified: row.messagesSent, failures: row.failures }, row.did),
+    trustScore: trust(row.did),
     interactionsTotal: row.messagesSent + row.messagesReceived + row.failures,
     interactionsSuccess: row.messagesSent + row.messagesReceived,
     online: online && !revoked,

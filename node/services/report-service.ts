@@ -169,14 +169,14 @@ export class ReportService {
     const { store } = this.c
     const agents = store.agents.count()
     const revokedAgents = this.revoked().filter((r) => r.name !== null).length
-    const local = store.agents.list({ origin: 'local' }).length
+    const local = store.agents.count('local')
     return {
       agents,
       active: agents - revokedAgents,
       revoked: revokedAgents,
       localAgents: local,
       remoteAgents: agents - local,
-      connections: store.audit.connections().length,
+      connections: store.audit.connectionCount(),
       messages: store.messages.total(),
       peers: this.c.peerCount(),
       auditEntries: store.audit.count(),

@@ -93,8 +93,3 @@ export class TrustService {
     }
   }
 }
-
-/** Trust of an agent from counters alone (kept for callers that have no store). */
-export function betaTrust(evidence: { verified: number; failures: number }): number {
-  return trustScore({ successes: evidence.verified, failures: evidence.failures })
-}

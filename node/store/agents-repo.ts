@@ -122,9 +122,10 @@ export class AgentsRepo {
     return (this.db.prepare(sql).all(...params) as RawAgent[]).map(toRow)
   }
 
-  /** Number of agents known. */
-  count(): number {
-    return this.countStmt.get()?.n ?? 0
+  /** Number of agents known (of one origin, when given). */
+  count(origin?: 'local' | 'remote'): number {
+    if (origin === undefined) return this.countStmt.get()?.n ?? 0
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM agents WHERE origin = ?').get(origin) as { n: number }).n
   }
 
   /** Add to an agent's interaction counters. */

@@ -133,6 +133,11 @@ export class AuditRepo {
     return this.addConn.run(row.id, row.aDid, row.bDid, JSON.stringify(row.transcript), row.establishedAt).changes > 0
   }
 
+  /** Number of stored connections. */
+  connectionCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM connections').get() as { n: number }).n
+  }
+
   /** All connections, newest first. */
   connections(): ConnectionRow[] {
     const rows = this.db.prepare('SELECT * FROM connections ORDER BY established_at DESC').all() as {
