@@ -29,6 +29,8 @@ export interface AcceptanceContext {
   hasEnvelope(id: string): boolean
   /** Envelope id of a DID's key event at `seq`, if stored. */
   eventIdAt(did: string, seq: number): string | undefined
+  /** A DID's key state just before `seq`, replayed from the stored log (confirms duplicity; may throw). */
+  keyStateBefore?(did: string, seq: number): KeyState | undefined
 }
 
 /** An accepted envelope, with its id and (for key events) the DID's new key state. */
@@ -112,6 +114,7 @@ function acceptKeyEvent(envelope: Envelope & { type: 'icp' | 'rot' | 'rev' }, ct
     controller !== undefined && !controllerState?.revoked ? currentKeyOf(controller, controllerState) : undefined
   return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
     eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
+    ...(ctx.keyStateBefore ? { stateBefore: (seq: number) => ctx.keyStateBefore!(envelope.did, seq) } : {}),
     ...(controllerKey ? { controllerKey } : {}),
   })
 }

@@ -33,6 +33,14 @@ export interface KelContext {
   eventIdAt?: (seq: number) => string | undefined
   /** Current public key of the DID's controller (for a `rev` signed by the hosting node). */
   controllerKey?: Uint8Array
+  /**
+   * The DID's state just before `seq` (replayed from the stored log). Given,
+   * a different event at a known seq is duplicity only when it is valid on
+   * that state: a forged "conflict" fails as what it is (SIGNATURE_INVALID,
+   * PRE_ROTATION_MISMATCH, …), so nobody can frame a DID. May throw when it
+   * cannot tell; the conflict is then reported as duplicity unconfirmed.
+   */
+  stateBefore?: (seq: number) => KeyState | undefined
 }
 
 /** The key a DID currently signs with: from its state, or the DID itself when no log is known. */
@@ -42,10 +50,22 @@ export function currentKeyOf(did: string, state: KeyState | undefined): Uint8Arr
   return fromB64(state.key, 'key', 32)
 }
 
+/** Apply a conflicting event to the state before it: throws its real error when it is not validly signed there. */
+function confirmOnPredecessor(event: KeyEvent, ctx: KelContext): void {
+  let before: KeyState | undefined
+  try {
+    before = ctx.stateBefore!(event.seq)
+  } catch {
+    return
+  }
+  applyKeyEvent(before, event, ctx.controllerKey ? { controllerKey: ctx.controllerKey } : {})
+}
+
 function conflictOrDuplicate(state: KeyState, event: KeyEvent, ctx: KelContext): never {
   const id = envelopeId(event)
   const existing = event.seq === state.seq ? state.lastId : ctx.eventIdAt?.(event.seq)
   if (existing === id) throw new MeshsigError('DUPLICATE', `key event ${event.seq} of ${event.did} is known`)
+  if (ctx.stateBefore) confirmOnPredecessor(event, ctx)
   throw new MeshsigError('DUPLICITY', `two different key events at seq ${event.seq} of ${event.did}`, {
     did: event.did,
     seq: event.seq,

@@ -17,7 +17,7 @@ import type { AuditLog } from '../audit/audit-log.js'
 import type { NodeEvents } from '../events.js'
 import type { MessageSource, Store } from '../store/index.js'
 import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
-import { confirmDuplicity } from './duplicity.js'
+import { keyStateBefore } from './duplicity.js'
 
 /** Who delivered an envelope. */
 export interface IngestSource {
@@ -66,6 +66,7 @@ export class Ingest {
       hasEnvelope: (id) =>
         store.messages.exists(id) || store.audit.hasRemoteCheckpoint(id) || store.misc.attributedSeen(id),
       eventIdAt: (did, seq) => store.keyEvents.eventIdAt(did, seq),
+      keyStateBefore: (did, seq) => keyStateBefore(store, did, seq),
     }
   }
 
@@ -75,7 +76,6 @@ export class Ingest {
     const verdict = this.c.store.transaction(() => {
       let v = acceptEnvelope(input, this.context(), opts)
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
-      if (v.error.code === 'DUPLICITY') v = confirmDuplicity(this.c.store, v)
       if (source.kind === 'sync' && v.attributableTo !== undefined) v = withoutAttribution(v)
       freshDuplicity = this.recordRejection(v, source)
       return v
