@@ -14,6 +14,7 @@ import { MessagesRepo } from './messages-repo.js'
 import { MiscRepo } from './misc-repo.js'
 import { AuditRepo } from './audit-repo.js'
 import { TrustRepo } from './trust-repo.js'
+import { CredentialsRepo } from './credentials-repo.js'
 
 export type { AgentRow, AgentQuery } from './agents-repo.js'
 export type { DuplicityRow } from './key-events-repo.js'
@@ -21,7 +22,7 @@ export type { MessageRow, MessageQuery, MessageSource } from './messages-repo.js
 export type { CustodyRow } from './misc-repo.js'
 export type { AuditRow, ConnectionRow } from './audit-repo.js'
 export type { EvidenceRow, TrustScope } from './trust-repo.js'
-export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, AuditRepo, TrustRepo }
+export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, AuditRepo, TrustRepo, CredentialsRepo }
 
 /** Options for opening a store. */
 export interface StoreInit {
@@ -39,6 +40,8 @@ export interface Store {
   readonly audit: AuditRepo
   /** Trust evidence, written by the audit log with each entry. */
   readonly trust: TrustRepo
+  /** Hashes of agent credentials, by DID. */
+  readonly credentials: CredentialsRepo
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T
   /** Current schema version. */
@@ -79,6 +82,7 @@ export function openStore(init: StoreInit): Store {
     misc: new MiscRepo(db),
     audit: new AuditRepo(db),
     trust: new TrustRepo(db),
+    credentials: new CredentialsRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     close: () => db.close(),

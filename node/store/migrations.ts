@@ -145,4 +145,13 @@ export const MIGRATIONS: readonly string[] = [
     at INTEGER NOT NULL
   );
   `,
+  // 5: agent credentials (docs/protocol.md §10): only their SHA-256 is kept
+  `
+  CREATE TABLE agent_credentials (
+    hash TEXT PRIMARY KEY,
+    did TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX agent_credentials_did ON agent_credentials (did);
+  `,
 ]
