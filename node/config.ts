@@ -35,7 +35,12 @@ export interface NodeConfig {
   readonly allowedHosts: readonly string[]
 }
 
-const port = z.coerce.number().int().min(0).max(65535)
+/** The highest TCP port. */
+const MAX_PORT = 65535
+const PORT_RANGE = `must be a port within 1..${MAX_PORT} (0 = OS-chosen)`
+
+/** A TCP port: 1..65535, or 0 for an OS-chosen one. */
+const port = z.coerce.number().int(PORT_RANGE).min(0, PORT_RANGE).max(MAX_PORT, PORT_RANGE)
 
 const schema = z.strictObject({
   port: port.default(4888),
@@ -81,14 +86,17 @@ function readFileConfig(home: string): Record<string, unknown> {
   }
 }
 
+/** Comma-separated list variables. */
+const LIST_ENV_KEYS: Record<string, string> = {
+  MESHSIG_PEERS: 'peers',
+  MESHSIG_ALLOWED_HOSTS: 'allowedHosts',
+  MESHSIG_TRUST_PROXY: 'trustProxy',
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [name, key] of Object.entries(ENV_KEYS)) if (env[name]) out[key] = env[name]
-  for (const [name, key] of [
-    ['MESHSIG_PEERS', 'peers'],
-    ['MESHSIG_ALLOWED_HOSTS', 'allowedHosts'],
-    ['MESHSIG_TRUST_PROXY', 'trustProxy'],
-  ] as const) {
+  for (const [name, key] of Object.entries(LIST_ENV_KEYS)) {
     const v = env[name]
     if (v)
       out[key] = v
@@ -103,20 +111,73 @@ function definedOnly(flags: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && k in schema.shape))
 }
 
-/** Resolve the configuration; throws `INVALID_INPUT` naming the bad setting. */
+/** `meshsig start` flags, by setting. */
+const FLAGS: Record<string, string> = {
+  port: '--port',
+  host: '--host',
+  p2pPort: '--p2p-port',
+  peers: '--peer',
+  db: '--db',
+  name: '--name',
+  allowedHosts: '--allowed-host',
+}
+
+/** Every setting's sources, strongest first, so an error names what the user actually wrote. */
+interface Layers {
+  readonly home: string
+  readonly flags: Record<string, unknown>
+  readonly env: Record<string, unknown>
+  readonly file: Record<string, unknown>
+}
+
+/** How the user set `key`: the flag, the environment variable or the config file entry. */
+function settingName(key: string, layers: Layers): string {
+  if (key in layers.flags) return FLAGS[key] ?? key
+  if (key in layers.env) {
+    const variable = Object.entries({ ...ENV_KEYS, ...LIST_ENV_KEYS }).find(([, k]) => k === key)?.[0]
+    if (variable !== undefined) return variable
+  }
+  if (key in layers.file) return `"${key}" in ${join(layers.home, 'config.json')}`
+  return FLAGS[key] ?? key
+}
+
+/**
+ * The mesh listens on TCP `p2pPort` and WebSockets `p2pPort + 1`, derived from the API port
+ * (`port + 1`) unless set: every one of them must stay within 1..65535 (0 = OS-chosen).
+ */
+function checkPorts(port: number, p2pPort: number | undefined, layers: Layers): number {
+  const tcp = p2pPort ?? (port === 0 ? 0 : port + 1)
+  if (tcp === 0 || tcp + 1 <= MAX_PORT) return tcp
+  const problem =
+    p2pPort === undefined
+      ? `${settingName('port', layers)}: ${port} puts the mesh on TCP ${tcp} and WebSockets ${tcp + 1} ` +
+        `(port + 1, port + 2), above ${MAX_PORT}; use at most ${MAX_PORT - 2} or set ${FLAGS.p2pPort}`
+      : `${settingName('p2pPort', layers)}: ${tcp} puts WebSockets on ${tcp + 1} (p2p port + 1), ` +
+        `above ${MAX_PORT}; use at most ${MAX_PORT - 1}`
+  throw new MeshsigError('INVALID_INPUT', `invalid ${problem}`)
+}
+
+/** Resolve the configuration; throws `INVALID_INPUT` naming the bad setting as the user wrote it. */
 export function loadConfig(sources: ConfigSources): NodeConfig {
-  const merged = { ...readFileConfig(sources.home), ...fromEnv(sources.env ?? {}), ...definedOnly(sources.flags ?? {}) }
-  const parsed = schema.safeParse(merged)
+  const layers: Layers = {
+    home: sources.home,
+    file: readFileConfig(sources.home),
+    env: fromEnv(sources.env ?? {}),
+    flags: definedOnly(sources.flags ?? {}),
+  }
+  const parsed = schema.safeParse({ ...layers.file, ...layers.env, ...layers.flags })
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    throw new MeshsigError('INVALID_INPUT', `invalid setting ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`)
+    const key = issue?.path[0]
+    const name = typeof key === 'string' ? settingName(key, layers) : 'setting'
+    throw new MeshsigError('INVALID_INPUT', `invalid ${name}: ${issue?.message ?? ''}`)
   }
   const c = parsed.data
   return {
     home: sources.home,
     port: c.port,
     host: c.host,
-    p2pPort: c.p2pPort ?? (c.port === 0 ? 0 : c.port + 1),
+    p2pPort: checkPorts(c.port, c.p2pPort, layers),
     db: c.db ?? join(sources.home, 'meshsig.db'),
     name: c.name ?? hostname(),
     peers: c.peers,
