@@ -1,7 +1,8 @@
 /**
  * The one error path of the API: every failure becomes `{error, code}` with
- * the HTTP status of the core's `ERROR_TABLE`. Body-parser failures are bad
- * input; anything unexpected is a generic INTERNAL answer, never a stack.
+ * the HTTP status of the core's `ERROR_TABLE`. Client errors of the HTTP
+ * stack (body-parser, decompression, path decoding) are bad input; anything
+ * unexpected is a generic INTERNAL answer, never a stack.
  */
 import type { NextFunction, Request, Response } from 'express'
 import { ERROR_TABLE, MeshsigError, isMeshsigError, type ErrorCode } from '../node/core/errors.js'
@@ -21,9 +22,32 @@ interface BodyParserError {
   readonly status?: number
 }
 
+/** A client error raised by Express, its router or body-parser (http-errors style: a 4xx `status`). */
+interface ClientHttpError {
+  readonly status: number
+  readonly code?: unknown
+}
+
 function isBodyParserError(err: unknown): err is BodyParserError {
   return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string'
 }
+
+function isClientHttpError(err: unknown): err is ClientHttpError {
+  if (typeof err !== 'object' || err === null) return false
+  const status = (err as { status?: unknown }).status
+  return typeof status === 'number' && status >= 400 && status < 500
+}
+
+/**
+ * True for an error of node:zlib (a compressed body that does not
+ * decompress): `Z_DATA_ERROR`, `Z_BUF_ERROR`… from gzip and deflate,
+ * `ERR__ERROR_FORMAT_…` from brotli.
+ */
+function isZlibError(err: ClientHttpError): boolean {
+  return typeof err.code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI|ERR_ZLIB|ERR_ZSTD)/.test(err.code)
+}
+
+const UNDECODABLE_BODY = 'request body could not be decompressed: it does not match its Content-Encoding'
 
 /** Turn a body-parser failure into a MeshsigError with a clear message. */
 function fromBodyParser(err: BodyParserError, limit: number): MeshsigError {
@@ -33,6 +57,10 @@ function fromBodyParser(err: BodyParserError, limit: number): MeshsigError {
     case 'entity.too.large':
       return new MeshsigError('PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`, { limit })
     case 'encoding.unsupported':
+      return new MeshsigError(
+        'INVALID_INPUT',
+        'unsupported Content-Encoding: send the body uncompressed, or with one gzip, deflate or br encoding',
+      )
     case 'charset.unsupported':
       return new MeshsigError('INVALID_INPUT', 'request body must be UTF-8 JSON')
     default:
@@ -40,11 +68,23 @@ function fromBodyParser(err: BodyParserError, limit: number): MeshsigError {
   }
 }
 
-/** The MeshsigError for any thrown value (unknown errors become a generic INTERNAL one). */
+/**
+ * The MeshsigError for any thrown value. Client errors of the HTTP stack
+ * are bad input (400): body-parser failures, a compressed body that does not
+ * decompress, a path parameter that is not valid percent-encoding (`%ff`).
+ * Anything else unexpected becomes a generic INTERNAL one.
+ */
 export function toMeshsigError(err: unknown, bodyLimit: number): MeshsigError {
   if (err instanceof MeshsigError) return err
   if (isMeshsigError(err)) return new MeshsigError(err.code, err.message, err.details as Record<string, unknown>)
+  if (err instanceof URIError) {
+    return new MeshsigError('MALFORMED', 'request path is not valid percent-encoded UTF-8')
+  }
   if (isBodyParserError(err) && (err.status ?? 500) < 500) return fromBodyParser(err, bodyLimit)
+  if (isClientHttpError(err)) {
+    if (isZlibError(err)) return new MeshsigError('MALFORMED', UNDECODABLE_BODY)
+    return new MeshsigError('INVALID_INPUT', 'request could not be read')
+  }
   return new MeshsigError('INTERNAL', 'internal error')
 }
 

@@ -2,25 +2,44 @@
  * The libp2p node meshsig runs (SPEC §4): TCP + WebSockets (or the in-process
  * memory transport in tests), Noise, Yamux, identify, ping, gossipsub with
  * StrictSign and a private Kademlia DHT under `/meshsig/kad/1.0.0`. The
- * reasons for each non-default option sit next to it.
+ * reasons for each non-default option sit next to it. The WebSocket listener
+ * applies SPEC §9's Host and Origin rules to every upgrade.
  */
+import type { IncomingMessage } from 'node:http'
+import { hostname, networkInterfaces } from 'node:os'
+import type { Duplex } from 'node:stream'
 import { noise } from '@chainsafe/libp2p-noise'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { gossipsub, StrictSign, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
 import type { PeerScoreParams, TopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify, type Identify } from '@libp2p/identify'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Listener, PrivateKey, Transport } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, type KadDHT, type KadDHTInit } from '@libp2p/kad-dht'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { webSockets } from '@libp2p/websockets'
+import { webSockets, type WebSocketsComponents } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import type { Libp2pOptions } from 'libp2p'
+import { MeshsigError } from '../core/errors.js'
 import { KEY_LENGTH } from '../core/keys.js'
 import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, KAD_PROTOCOL, MAX_GOSSIP_FRAME_BYTES, TOPICS } from './constants.js'
 import { invalidInput } from './p2p-errors.js'
 import { withCachedSigning } from './fast-keys.js'
 import type { MeshP2PInit } from './types.js'
+import { meshHostNames, meshUpgradeRefusal, upgradeRefusalResponse, type UpgradePolicy } from './upgrade-guard.js'
+
+/**
+ * Who may open a WebSocket to the mesh listener besides libp2p nodes dialing
+ * this node by one of its own names (SPEC §9). Not yet part of `MeshP2PInit`:
+ * a caller that knows more names (the configuration's `allowedHosts`) passes
+ * them here.
+ */
+export interface MeshWebSocketAccess {
+  /** Extra host names (a DNS name, a NAT's public address) peers may dial this node by. */
+  readonly wsAllowedHosts?: readonly string[]
+  /** Origins (`scheme://host[:port]`) of pages allowed to join the mesh; none by default. */
+  readonly wsAllowedOrigins?: readonly string[]
+}
 
 /** The libp2p services of a meshsig node. */
 export interface MeshServices extends Record<string, unknown> {
@@ -111,14 +130,69 @@ export function dhtOptions(init: Pick<MeshP2PInit, 'dhtQuerySelfInterval'>): Kad
   }
 }
 
-async function transports(kind: MeshP2PInit['transports']): Promise<NonNullable<Libp2pOptions['transports']>> {
+/** The upgrade hook of @libp2p/websockets 10's listener (a public method its HTTP server's 'upgrade' event calls). */
+interface UpgradeHook {
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+}
+
+/**
+ * Put the Host and Origin check in front of a WebSocket listener.
+ * @libp2p/websockets 10 offers no `verifyClient`: its listener binds its own
+ * `onUpgrade` method to the HTTP server's 'upgrade' event when `listen()`
+ * runs, so the check wraps that method before then. A listener without it
+ * (a changed library) fails the start rather than listen unguarded.
+ */
+function guardListener(listener: Listener, policy: UpgradePolicy): Listener {
+  const hook = listener as Listener & Partial<UpgradeHook>
+  if (typeof hook.onUpgrade !== 'function') {
+    throw new MeshsigError(
+      'INTERNAL',
+      'the mesh WebSocket listener has no upgrade hook to guard (@libp2p/websockets changed)',
+    )
+  }
+  const upgrade = hook.onUpgrade.bind(listener)
+  hook.onUpgrade = (req, socket, head) => {
+    const refusal = meshUpgradeRefusal(req.headers, policy)
+    if (refusal === undefined) return upgrade(req, socket, head)
+    socket.on('error', () => undefined)
+    socket.end(upgradeRefusalResponse(refusal))
+  }
+  return listener
+}
+
+/** The WebSocket transport whose listeners refuse browser origins and foreign Host headers. */
+function guardedWebSockets(policy: UpgradePolicy): (components: WebSocketsComponents) => Transport {
+  const make = webSockets()
+  return (components) => {
+    const transport = make(components)
+    const createListener = transport.createListener.bind(transport)
+    transport.createListener = (options) => guardListener(createListener(options), policy)
+    return transport
+  }
+}
+
+function machineNames(): { hostname: string; addresses: string[] } {
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))
+  return { hostname: hostname(), addresses }
+}
+
+/** The Host and Origin policy of the mesh WebSocket listener of a node listening on `init.listen`. */
+export function upgradePolicy(init: Pick<MeshP2PInit, 'listen'> & MeshWebSocketAccess): UpgradePolicy {
+  return {
+    allowedHosts: meshHostNames(init.listen ?? DEFAULT_LISTEN, machineNames(), init.wsAllowedHosts ?? []),
+    allowedOrigins: new Set((init.wsAllowedOrigins ?? []).map((o) => o.trim().toLowerCase())),
+  }
+}
+
+async function transports(init: MeshP2PInit & MeshWebSocketAccess): Promise<NonNullable<Libp2pOptions['transports']>> {
+  const kind = init.transports
   if (kind === 'memory') {
     // A devDependency: loaded only when a test asks for it.
     const { memory } = await import('@libp2p/memory')
     return [memory()]
   }
   if (kind !== undefined && kind !== 'tcp+ws') throw invalidInput(`unknown transports: ${String(kind)}`)
-  return [tcp(), webSockets()]
+  return [tcp(), guardedWebSockets(upgradePolicy(init))]
 }
 
 function gater(init: MeshP2PInit): ConnectionGater {
@@ -128,12 +202,15 @@ function gater(init: MeshP2PInit): ConnectionGater {
 }
 
 /** Full libp2p options of a meshsig node (not started). */
-export async function libp2pOptions(init: MeshP2PInit, privateKey: PrivateKey): Promise<Libp2pOptions<MeshServices>> {
+export async function libp2pOptions(
+  init: MeshP2PInit & MeshWebSocketAccess,
+  privateKey: PrivateKey,
+): Promise<Libp2pOptions<MeshServices>> {
   return {
     privateKey,
     start: false,
     addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN)] },
-    transports: await transports(init.transports),
+    transports: await transports(init),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gater(init),
