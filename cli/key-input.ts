@@ -1,13 +1,15 @@
 /**
  * What `rotate-key` and `revoke` need besides their options: private keys
- * given as b64 seeds (or "-": read from stdin, so they stay out of the
- * process list and the shell history), a DID's key state from the node, and
- * a quick look at whether a node answers at `--server`.
+ * (never on the command line, where other users see them in the process
+ * list and they stay in shell history: "-" reads stdin, `--…-file PATH`
+ * reads a file only its owner can read), a DID's key state from the node,
+ * and a quick look at whether a node answers at `--server`.
  */
 import { MeshsigClient, type ApiHealth, type KeyView } from '../api/client.js'
 import { MeshsigError } from '../node/core/errors.js'
 import type { KeyState } from '../node/core/kel.js'
 import { keyPairFromB64, type KeyPair } from '../node/core/keys.js'
+import { readPrivateFile } from '../node/identity/index.js'
 import type { CliContext, CliIo } from './context.js'
 
 /** How long `--server` gets to answer a probe before the command treats it as absent (ms). */
@@ -15,6 +17,16 @@ export const NODE_PROBE_TIMEOUT_MS = 1000
 
 /** The option value that means "read this key from stdin". */
 export const STDIN_KEY = '-'
+
+/** One private-key option: `--name -` (stdin) or `--name-file PATH`; a literal seed is refused. */
+export interface KeyOption {
+  /** The option, e.g. `--private-key`; its file form is the same name with `-file`. */
+  readonly name: string
+  /** Value of `--name`: only "-" is accepted. */
+  readonly value: unknown
+  /** Value of `--name-file`: a path. */
+  readonly file: unknown
+}
 
 function seedOf(value: string, option: string): KeyPair {
   try {
@@ -26,27 +38,55 @@ function seedOf(value: string, option: string): KeyPair {
   }
 }
 
+/** Refuse a seed written on the command line; say how to pass it instead. */
+function refuseLiteral(name: string): never {
+  throw new MeshsigError(
+    'INVALID_INPUT',
+    `${name} does not take a key on the command line (other users can see it): use ${name} - and write the key to stdin, or ${name}-file PATH (mode 0600)`,
+    { field: name },
+  )
+}
+
+function fromFile(name: string, path: string): KeyPair {
+  const text = readPrivateFile(path, `${name}-file`)
+  if (text === undefined) throw new MeshsigError('NOT_FOUND', `${name}-file ${path} does not exist`, { path })
+  return seedOf(text.trim(), `${name}-file`)
+}
+
+function present(value: unknown): value is string | number | true {
+  return value !== undefined && value !== null && value !== false
+}
+
+function checkOption(o: KeyOption): void {
+  if (present(o.value) && present(o.file)) {
+    throw new MeshsigError('INVALID_INPUT', `give ${o.name} - or ${o.name}-file, not both`, { field: o.name })
+  }
+  if (present(o.value) && o.value !== STDIN_KEY) refuseLiteral(o.name)
+  if (o.file === true || o.file === '') throw new MeshsigError('INVALID_INPUT', `${o.name}-file needs a PATH`)
+}
+
 /**
- * Key pairs from option values, in order: a b64 seed, "-" (the next
- * whitespace-separated token of stdin), or undefined. Throws `INVALID_KEY`.
+ * Key pairs from private-key options, in order: "-" takes the next
+ * whitespace-separated token of stdin, `--…-file` reads the file (refused
+ * with `INSECURE_KEY_FILE` when group or others can read it), neither gives
+ * undefined. A literal seed is refused with `INVALID_INPUT` before anything
+ * is read; a bad key is `INVALID_KEY`.
  */
-export async function readKeyOptions(
-  io: CliIo,
-  options: ReadonlyArray<readonly [name: string, value: string | undefined]>,
-): Promise<(KeyPair | undefined)[]> {
-  const fromStdin = options.some(([, v]) => v === STDIN_KEY)
+export async function readKeyOptions(io: CliIo, options: readonly KeyOption[]): Promise<(KeyPair | undefined)[]> {
+  for (const o of options) checkOption(o)
+  const fromStdin = options.some((o) => o.value === STDIN_KEY)
   const tokens = fromStdin
     ? Buffer.from(await io.readStdin())
         .toString('utf8')
         .split(/\s+/)
         .filter(Boolean)
     : []
-  return options.map(([name, value]) => {
-    if (value === undefined) return undefined
-    if (value !== STDIN_KEY) return seedOf(value, name)
+  return options.map((o) => {
+    if (present(o.file)) return fromFile(o.name, String(o.file))
+    if (o.value !== STDIN_KEY) return undefined
     const token = tokens.shift()
-    if (token === undefined) throw new MeshsigError('INVALID_INPUT', `${name} -: no key left on stdin`)
-    return seedOf(token, name)
+    if (token === undefined) throw new MeshsigError('INVALID_INPUT', `${o.name} -: no key left on stdin`)
+    return seedOf(token, o.name)
   })
 }
 

@@ -24,7 +24,8 @@ import { AuditService } from './audit/audit-service.js'
 import { NodeEvents } from './events.js'
 import { loadIdentity, type Identity } from './identity/index.js'
 import { createMeshP2P, type MeshP2P } from './p2p/index.js'
-import { openStore, type Store } from './store/index.js'
+import type { Store } from './store/index.js'
+import { openNodeStore } from './node-store.js'
 import { AgentService, type RegisteredAgent } from './services/agent-service.js'
 import { Ingest } from './services/ingest.js'
 import { MessageService, type SendInput, type SentMessage } from './services/message-service.js'
@@ -73,6 +74,8 @@ export interface MeshNodeInit {
   readonly home?: string
   /** SQLite file, or ':memory:'. */
   readonly dbPath: string
+  /** Custody key sealing custodied seeds (default: `custody.key` in `home`; docs/protocol.md §2). */
+  readonly custodyKey?: Uint8Array
   /** libp2p listen addresses (default TCP and WS on 127.0.0.1, OS-chosen ports). */
   readonly listen?: readonly string[]
   /** 'tcp+ws' (default) or 'memory' (in-process tests). */
@@ -148,7 +151,7 @@ export class MeshNode {
     const random = init.random ?? ((n: number) => new Uint8Array(randomBytes(n)))
     this.did = init.identity.did
     this.name = init.name
-    this.store = openStore({ path: init.dbPath })
+    this.store = this.openStore(init)
     const audit = new AuditLog(this.store, this.clock)
     this.audit = new AuditService({
       store: this.store,
@@ -234,6 +237,19 @@ export class MeshNode {
       node: () => ({ did: this.did, name: this.name, publicKey: this.identity.keyState.key, peerId: this.p2p.peerId }),
       verifiable: () => this.audit.verifiable(),
     })
+  }
+
+  /**
+   * The node's store with its custody key (node-store.ts); a store that does
+   * not open (e.g. KEY_MISMATCH) leaves no worker behind.
+   */
+  private openStore(init: MeshNodeInit): Store {
+    try {
+      return openNodeStore(init)
+    } catch (err) {
+      void this.signPool.close()
+      throw err
+    }
   }
 
   /** Make a node (opens the store; the mesh starts with `start`). */
@@ -504,8 +520,9 @@ export class MeshNode {
    */
   proxySigner(did: string = this.did): ProxySigner | undefined {
     const key = did === this.did ? this.identity.keyPair : this.custodiedKey(did)
-    if (key === undefined) return undefined
-    if (this.signerKey(did).revoked) throw new RevokedError(did)
+    // a revoked agent's seed is destroyed with its revocation: no key, but the answer is still REVOKED
+    if (key === undefined && !this.store.keyEvents.state(did)?.revoked) return undefined
+    if (key === undefined || this.signerKey(did).revoked) throw new RevokedError(did)
     return { did, sign: (data) => key.sign(data) }
   }
 

@@ -1,9 +1,14 @@
-/** `meshsig init [--force]`: make the node's identity and API token. Never prints a private key. */
+/**
+ * `meshsig init [--force]`: make the node's identity and API token, and the
+ * custody key when there is none (kept across `--force`: it seals the seeds
+ * of custodied agents in the database). Never prints a private key.
+ */
 import type { CAC } from 'cac'
 import {
   apiTokenPath,
   createApiToken,
   createIdentity,
+  ensureCustodyKey,
   identityPath,
   publicIdentity,
 } from '../../node/identity/index.js'
@@ -19,6 +24,7 @@ export interface InitOptions extends GlobalOptions {
 export async function initCommand(ctx: CliContext, options: InitOptions): Promise<CommandResult> {
   const identity = createIdentity(ctx.home, { force: options.force === true, now: ctx.io.now() })
   createApiToken(ctx.home)
+  ensureCustodyKey(ctx.home)
   const pub = publicIdentity(identity)
   const path = identityPath(ctx.home)
   return {

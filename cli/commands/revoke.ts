@@ -5,8 +5,9 @@
  *
  * - the DID of the home's identity: the revocation is signed here with the
  *   identity key, submitted, and recorded in identity.json;
- * - `--private-key <seed|->`: signed here with that key (the DID's current
- *   key, or its controller's); only the envelope travels;
+ * - `--private-key -` (stdin) or `--private-key-file PATH` (a 0600 file;
+ *   never a literal seed on the command line): signed here with that key
+ *   (the DID's current key, or its controller's); only the envelope travels;
  * - otherwise the node's operator (loopback, or the API token in
  *   $MESHSIG_HOME): the node signs with the custodied key of an agent it
  *   hosts, or as the agent's controller.
@@ -33,7 +34,10 @@ import { FAIL, OK, block, type CommandResult } from '../output.js'
 /** Options of `revoke`. */
 export interface RevokeOptions extends GlobalOptions {
   readonly reason?: string
+  /** "-": read from stdin (a literal seed is refused). */
   readonly privateKey?: string
+  /** A file holding the b64 seed, readable by its owner only. */
+  readonly privateKeyFile?: string
 }
 
 /** Longest reason a `rev` envelope carries. */
@@ -71,8 +75,19 @@ async function revokeOwnIdentity(ctx: CliContext, identity: Identity, reason: st
   return answer
 }
 
-async function revokeWithKey(ctx: CliContext, did: string, reason: string, seed: string): Promise<ApiRevoked> {
-  const [key] = await readKeyOptions(ctx.io, [['--private-key', seed]])
+function keyGiven(options: RevokeOptions): boolean {
+  return options.privateKey !== undefined || options.privateKeyFile !== undefined
+}
+
+async function revokeWithKey(
+  ctx: CliContext,
+  did: string,
+  reason: string,
+  options: RevokeOptions,
+): Promise<ApiRevoked> {
+  const [key] = await readKeyOptions(ctx.io, [
+    { name: '--private-key', value: options.privateKey, file: options.privateKeyFile },
+  ])
   const client = apiClient(ctx)
   const state = keyStateOf(await client.keyState(did))
   const rev = createRevocation(state, key!, reason, ctx.io.now())
@@ -81,8 +96,8 @@ async function revokeWithKey(ctx: CliContext, did: string, reason: string, seed:
 
 async function revokeThroughNode(ctx: CliContext, did: string, reason: string, options: RevokeOptions) {
   const own = homeIdentity(ctx, did)
-  if (own !== undefined && options.privateKey === undefined) return revokeOwnIdentity(ctx, own, reason)
-  if (options.privateKey !== undefined) return revokeWithKey(ctx, did, reason, String(options.privateKey))
+  if (own !== undefined && !keyGiven(options)) return revokeOwnIdentity(ctx, own, reason)
+  if (keyGiven(options)) return revokeWithKey(ctx, did, reason, options)
   return apiClient(ctx).revoke({ did, reason })
 }
 
@@ -127,7 +142,8 @@ export function registerRevoke(cli: CAC, rt: CliRuntime): void {
   cli
     .command('revoke <did>', 'Revoke a DID for good (talks to the node; needs its key or its controller)')
     .option('--reason <text>', 'Why (kept in the revocation and shown by meshsig revoked)')
-    .option('--private-key <seed>', "The DID's current key or its controller's (b64, or - to read stdin)")
+    .option('--private-key <->', "The DID's current key or its controller's: - reads it (b64) from stdin")
+    .option('--private-key-file <path>', "The DID's current key or its controller's, from a file only you can read")
     .example('  meshsig revoke did:msig:3icq... --reason "Key leaked"')
     .action((did: string, options: RevokeOptions) => revokeCommand(rt.context(options), did, options))
 }

@@ -10,8 +10,10 @@
  *   PeerId follows the new key from the node's next start.
  * - `--did <did>`: an agent hosted by the node, through the API. Custodied
  *   agents need nothing more (the node signs); otherwise `--private-key` and
- *   `--next-private-key` (b64 seeds, or "-" for stdin) sign the rotation
- *   here, and only the signed envelope travels.
+ *   `--next-private-key` sign the rotation here, and only the signed
+ *   envelope travels. Keys come from stdin ("-") or from 0600 files
+ *   (`--private-key-file`, `--next-private-key-file`), never from the
+ *   command line.
  */
 import type { CAC } from 'cac'
 import type { ApiRotated, MeshsigClient } from '../../api/client.js'
@@ -29,8 +31,12 @@ import { FAIL, OK, block, type CommandResult } from '../output.js'
 /** Options of `rotate-key`. */
 export interface RotateKeyOptions extends GlobalOptions {
   readonly did?: string
+  /** "-": read from stdin (a literal seed is refused). */
   readonly privateKey?: string
+  /** A file holding the b64 seed, readable by its owner only. */
+  readonly privateKeyFile?: string
   readonly nextPrivateKey?: string
+  readonly nextPrivateKeyFile?: string
 }
 
 /** What became of the node when the home identity rotated. */
@@ -162,8 +168,8 @@ function agentResult(r: ApiRotated, made: { privateKey?: string; nextPrivateKey?
 /** Rotate an agent hosted by the node at `--server`. */
 export async function rotateAgentKey(ctx: CliContext, did: string, options: RotateKeyOptions): Promise<CommandResult> {
   const [current, next] = await readKeyOptions(ctx.io, [
-    ['--private-key', options.privateKey],
-    ['--next-private-key', options.nextPrivateKey],
+    { name: '--private-key', value: options.privateKey, file: options.privateKeyFile },
+    { name: '--next-private-key', value: options.nextPrivateKey, file: options.nextPrivateKeyFile },
   ])
   if (current === undefined) {
     if (next !== undefined) throw new MeshsigError('INVALID_INPUT', '--next-private-key needs --private-key')
@@ -185,7 +191,8 @@ function homeDid(ctx: CliContext): string | undefined {
 export async function rotateKeyCommand(ctx: CliContext, options: RotateKeyOptions): Promise<CommandResult> {
   const did = options.did === undefined ? undefined : toMsigDid(String(options.did))
   if (did === undefined || did === homeDid(ctx)) {
-    if (options.privateKey !== undefined || options.nextPrivateKey !== undefined) {
+    const keys = [options.privateKey, options.privateKeyFile, options.nextPrivateKey, options.nextPrivateKeyFile]
+    if (keys.some((k) => k !== undefined)) {
       throw new MeshsigError('INVALID_INPUT', "the node identity's keys are in identity.json: drop --private-key")
     }
     return rotateHomeIdentity(ctx)
@@ -198,8 +205,10 @@ export function registerRotateKey(cli: CAC, rt: CliRuntime): void {
   cli
     .command('rotate-key', 'Rotate a key; the DID stays (your identity, or --did for an agent on the node)')
     .option('--did <did>', 'Rotate an agent hosted by the node instead of your identity')
-    .option('--private-key <seed>', "The agent's current private key (b64, or - to read stdin)")
-    .option('--next-private-key <seed>', 'The next key the agent committed to (b64, or - to read stdin)')
+    .option('--private-key <->', "The agent's current private key: - reads it (b64) from stdin")
+    .option('--private-key-file <path>', "The agent's current private key from a file only you can read")
+    .option('--next-private-key <->', 'The next key the agent committed to: - reads it from stdin')
+    .option('--next-private-key-file <path>', 'The next key the agent committed to, from a file only you can read')
     .example('  meshsig rotate-key')
     .example('  meshsig rotate-key --did did:msig:3icq...')
     .action((options: RotateKeyOptions) => rotateKeyCommand(rt.context(options), options))

@@ -1,6 +1,6 @@
 /**
- * The node's identity on disk: `identity.json` (keys, DID, key event log) and
- * the API token, in a 0700 meshsig home folder with 0600 files.
+ * The node's identity on disk: `identity.json` (keys, DID, key event log), the
+ * API token and the custody key, in a 0700 meshsig home folder with 0600 files.
  *
  * - `resolveHome(explicit?, env?)` — the one place the home folder comes from.
  * - `createIdentity(home, {force})` / `loadIdentity(home)` / `saveIdentity(home, file)`.
@@ -8,6 +8,8 @@
  * - `rotateIdentity(home)` / `identityRevocation(identity, reason)` /
  *   `recordIdentityRevocation(home, rev)` — the key event log of the identity.
  * - `createApiToken(home)` / `readApiToken(home)` / `ensureApiToken(home)`.
+ * - `createCustodyKey(home)` / `readCustodyKey(home)` / `ensureCustodyKey(home)` —
+ *   the key that seals custodied agent seeds in the database.
  *
  * Errors: `NO_IDENTITY` (run meshsig init), `ALREADY_EXISTS` (init without
  * --force), `INSECURE_KEY_FILE` (chmod 600), `MALFORMED` (corrupt file).
@@ -32,6 +34,14 @@ export {
   type PublicIdentity,
 } from './identity-store.js'
 export { API_TOKEN_BYTES, apiTokenMatches, createApiToken, ensureApiToken, readApiToken } from './api-token.js'
+export {
+  CUSTODY_KEY_FILE,
+  CUSTODY_KEY_LENGTH,
+  createCustodyKey,
+  custodyKeyPath,
+  ensureCustodyKey,
+  readCustodyKey,
+} from './custody-key.js'
 export {
   PRIVATE_DIR_MODE,
   PRIVATE_FILE_MODE,

@@ -92,6 +92,8 @@ export class Ingest {
       case 'rot':
       case 'rev':
         store.keyEvents.append(envelope as KeyEvent, id, keyState!, now)
+        // a revoked agent's custodied seed is destroyed in the same transaction (docs/protocol.md §2, §6)
+        if (envelope.type === 'rev') store.misc.forgetCustody(envelope.did)
         break
       case 'reg': {
         const existing = store.agents.get(envelope.did)

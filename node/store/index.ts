@@ -5,9 +5,10 @@
  * as one unit or not at all.
  */
 import Database from 'better-sqlite3'
-import { chmodSync, existsSync, mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { MIGRATIONS } from './migrations.js'
+import { MeshsigError } from '../core/index.js'
+import { CustodyCipher, processCustodyKey } from './custody-cipher.js'
+import { createPrivateDbFile } from './db-file.js'
+import { MIGRATIONS, type MigrationContext } from './migrations.js'
 import { AgentsRepo } from './agents-repo.js'
 import { KeyEventsRepo } from './key-events-repo.js'
 import { MessagesRepo } from './messages-repo.js'
@@ -28,6 +29,16 @@ export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, AuditRepo, TrustRepo
 export interface StoreInit {
   /** Database file path, or ':memory:' for tests. */
   readonly path: string
+  /**
+   * The 32-byte custody key that seals custodied seeds at rest (docs/protocol.md
+   * §2); when given, it must open the seeds already stored (else `KEY_MISMATCH`).
+   * Without one the store uses a random key of this process: right for
+   * ':memory:', and for files only in tests (their custodied seeds do not
+   * outlive the process); a file with unsealed seeds then refuses to open.
+   */
+  readonly custodyKey?: Uint8Array
+  /** Where the custody key comes from (e.g. its file), named in errors. */
+  readonly custodyKeySource?: string
 }
 
 /** An open meshsig database with its repositories. */
@@ -50,36 +61,75 @@ export interface Store {
   close(): void
 }
 
-function migrate(db: Database.Database): void {
+/** Run the migrations the database lacks; returns how many ran. */
+function migrate(db: Database.Database, ctx: MigrationContext): number {
   const current = db.pragma('user_version', { simple: true }) as number
   for (let v = current; v < MIGRATIONS.length; v++) {
+    const step = MIGRATIONS[v]!
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!)
+      if (typeof step === 'string') db.exec(step)
+      else step(db, ctx)
       db.pragma(`user_version = ${v + 1}`)
     })()
   }
+  return Math.max(0, MIGRATIONS.length - current)
 }
 
-/** Open (creating if needed) a store; the file is made 0600 in a 0700 folder. */
-export function openStore(init: StoreInit): Store {
-  const memory = init.path === ':memory:'
-  if (!memory) {
-    const dir = dirname(init.path)
-    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 })
+function migrationContext(cipher: CustodyCipher, keyGiven: boolean): MigrationContext {
+  return {
+    sealSeed: (did, field, seed) => {
+      if (!keyGiven) {
+        throw new MeshsigError(
+          'INVALID_INPUT',
+          'this database holds custodied agent keys in plaintext: open it with its custody key (meshsig start does) to seal them',
+        )
+      }
+      return cipher.seal(did, field, seed)
+    },
   }
-  const db = new Database(init.path)
-  if (!memory) chmodSync(init.path, 0o600)
+}
+
+/** Set the connection up and migrate (sealing old custody rows); returns the custody cipher. */
+function prepare(db: Database.Database, init: StoreInit, memory: boolean): CustodyCipher {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
-  migrate(db)
+  // deleted or replaced content (a custody row, plaintext sealed by migration 6) is zeroed, not left in free space
+  db.pragma('secure_delete = ON')
+  const keyGiven = init.custodyKey !== undefined
+  const source = init.custodyKeySource ?? (keyGiven ? 'given to the store' : 'random key of this process')
+  const cipher = new CustodyCipher(init.custodyKey ?? processCustodyKey(), source)
+  const ran = migrate(db, migrationContext(cipher, keyGiven))
+  // frames a migration wrote over old pages must not linger in the WAL file
+  if (ran > 0 && !memory) db.pragma('wal_checkpoint(TRUNCATE)')
+  return cipher
+}
+
+/**
+ * Open (creating if needed) a store. The file is created with mode 0600 (in
+ * a 0700 folder when the folder is made here) before SQLite opens it, so it
+ * is never visible with another mode; SQLite gives -wal and -shm the mode of
+ * the database file. Custodied seeds are sealed with `init.custodyKey`.
+ */
+export function openStore(init: StoreInit): Store {
+  const memory = init.path === ':memory:'
+  if (!memory) createPrivateDbFile(init.path)
+  const db = new Database(init.path)
+  let misc: MiscRepo
+  try {
+    misc = new MiscRepo(db, prepare(db, init, memory))
+    if (init.custodyKey !== undefined) misc.checkCustodyKey()
+  } catch (err) {
+    db.close()
+    throw err
+  }
   return {
     path: init.path,
     agents: new AgentsRepo(db),
     keyEvents: new KeyEventsRepo(db),
     messages: new MessagesRepo(db),
-    misc: new MiscRepo(db),
+    misc,
     audit: new AuditRepo(db),
     trust: new TrustRepo(db),
     credentials: new CredentialsRepo(db),

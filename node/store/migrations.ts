@@ -1,10 +1,50 @@
 /**
  * Numbered schema migrations. Each runs once, in its own transaction, and
- * `PRAGMA user_version` records how far a database has come.
+ * `PRAGMA user_version` records how far a database has come. Most are SQL;
+ * one that must compute (sealing custodied seeds) is a function.
  */
+import type { Database } from 'better-sqlite3'
+import type { CustodyField } from './custody-cipher.js'
+
+/** What a migration function may use besides the database. */
+export interface MigrationContext {
+  /** Seal a b64 seed of `did` under the custody key (custody-cipher.ts). */
+  sealSeed(did: string, field: CustodyField, seedB64: string): Buffer
+}
+
+/** One migration: SQL, or a function run in the migration's transaction. */
+export type Migration = string | ((db: Database, ctx: MigrationContext) => void)
+
+/**
+ * 6: custodied seeds sealed at rest (docs/protocol.md §2, decision 0011). The
+ * plaintext table is replaced by one of sealed BLOBs; the caller runs this
+ * with `secure_delete` on and truncates the WAL afterwards, so no page of
+ * the file keeps the old plaintext.
+ */
+function sealCustody(db: Database, ctx: MigrationContext): void {
+  db.exec(`
+  CREATE TABLE custody_sealed (
+    did TEXT PRIMARY KEY,
+    seed BLOB NOT NULL,
+    next_seed BLOB,
+    created_at INTEGER NOT NULL
+  )`)
+  const rows = db.prepare('SELECT did, seed, next_seed, created_at FROM custody').all() as {
+    did: string
+    seed: string
+    next_seed: string | null
+    created_at: number
+  }[]
+  const insert = db.prepare('INSERT INTO custody_sealed (did, seed, next_seed, created_at) VALUES (?, ?, ?, ?)')
+  for (const r of rows) {
+    const next = r.next_seed === null ? null : ctx.sealSeed(r.did, 'next_seed', r.next_seed)
+    insert.run(r.did, ctx.sealSeed(r.did, 'seed', r.seed), next, r.created_at)
+  }
+  db.exec('DELETE FROM custody; DROP TABLE custody; ALTER TABLE custody_sealed RENAME TO custody')
+}
 
 /** The migrations, in order; index + 1 is the schema version. */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -154,4 +194,5 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX agent_credentials_did ON agent_credentials (did);
   `,
+  sealCustody,
 ]
