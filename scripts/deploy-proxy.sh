@@ -1,43 +1,57 @@
 #!/usr/bin/env bash
-# deploy-proxy.sh — send local agent traffic for a gateway port through the
-# meshsig signing proxy, with one iptables NAT rule (see docs/proxy.md).
+# deploy-proxy.sh — send local traffic for a gateway port through the meshsig
+# signing proxy with iptables NAT rules, each caller's uid choosing the agent
+# its requests are signed as (see docs/proxy.md).
 #
-#   bash scripts/deploy-proxy.sh [--proxy-port 4889] [--proxy-source 127.0.0.2 | --proxy-uid USER] <gatewayPort>
-#   bash scripts/deploy-proxy.sh --remove <gatewayPort>
+#   bash scripts/deploy-proxy.sh [--home DIR] [--proxy-source IPV4] --agent NAME|DID --uid UID <gatewayPort>
+#   bash scripts/deploy-proxy.sh [--proxy-port 4889] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
+#   bash scripts/deploy-proxy.sh --remove <gatewayPort> [--agent NAME|DID [--home DIR]]
 #   bash scripts/deploy-proxy.sh --status
 #
-# The rule (nat table, OUTPUT chain: connections made on this host):
+# Rules (nat table, OUTPUT chain: connections made on this host), all to a
+# local destination (-m addrtype --dst-type LOCAL) on <gatewayPort>, none
+# from the proxy's own source address (127.0.0.2, so its forwarded requests
+# are not redirected back to it):
 #
-#   -p tcp -m addrtype --dst-type LOCAL --dport <gatewayPort>
-#   ! -s <proxy source>            (or: -m owner ! --uid-owner <proxy uid>)
-#   -m comment --comment meshsig-proxy:<gatewayPort>
-#   -j REDIRECT --to-ports <proxyPort>
+#   per agent  -m owner --uid-owner UID -m comment meshsig-proxy:<gw>:agent:<port>:uid:<UID>
+#              -j REDIRECT --to-ports <the agent's listener port, read from $MESHSIG_HOME/proxy.json>
+#   default    -m comment meshsig-proxy:<gw> -j REDIRECT --to-ports <proxyPort>
 #
-# Connections to the gateway port of a local address are redirected to the
-# proxy on 127.0.0.1:<proxyPort>, except the proxy's own: it connects to the
-# gateway from the source address 127.0.0.2 (`meshsig start --proxy` does so
-# by default on Linux), so a forwarded request is not redirected back to it.
-# With --proxy-uid the exemption is the proxy's user instead (run the node as
-# a dedicated user: agents running as that user are not redirected either).
+# Agent rules come before the default one. The proxy signs a connection on an
+# agent listener as that agent; the default listener refuses unless the node
+# was started with --proxy-sign-as-node. Each agent listener also gets a guard
+# in the filter table (meshsig-proxy:<gw>:guard:<port>) that resets direct
+# connections to it: only redirected ones (conntrack DNAT) get through.
 #
-# Idempotent: re-running with the same settings changes nothing; with other
-# settings it replaces this port's rule. --remove deletes exactly the rules
-# tagged meshsig-proxy:<gatewayPort>. Never takes or prints key material.
+# Idempotent: re-running with the same settings changes nothing. A changed
+# rule is replaced by adding the new one first and deleting the old one after,
+# so no connection ever falls through unsigned in between. One uid maps to one
+# agent per gateway port. Agent names and DIDs are checked against fixed
+# patterns and never reach iptables or a shell as code; rule comments hold
+# numbers only. Never takes or prints key material.
 set -euo pipefail
 
 readonly TAG_PREFIX='meshsig-proxy'
 readonly CHAIN='OUTPUT'
+readonly NAME_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+readonly DID_RE='^did:msig:[1-9A-HJ-NP-Za-km-z]{32,48}$'
+readonly MAX_UID=4294967294
 PROG="$(basename "$0")"
 readonly PROG
 
 usage() {
   cat >&2 <<EOF
-usage: $PROG [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
-       $PROG --remove <gatewayPort>
+usage: $PROG [--home DIR] [--proxy-source IPV4] --agent NAME|DID --uid UID <gatewayPort>
+       $PROG [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
+       $PROG --remove <gatewayPort> [--agent NAME|DID [--home DIR]]
        $PROG --status
 
-Redirects local TCP connections to <gatewayPort> to the meshsig signing proxy
-(default port 4889; start it with: meshsig start --proxy 4889:<gatewayPort>).
+--agent: redirect connections of uid UID to <gatewayPort> onto that agent's proxy
+listener (start the node with: meshsig start --proxy 4889:<gatewayPort>
+--proxy-agent <did>=<port>); the port comes from DIR/proxy.json (default
+\$MESHSIG_HOME or ~/.meshsig). Without --agent: redirect every other local
+connection to <gatewayPort> onto the default listener (port 4889), which refuses
+unless the node runs with --proxy-sign-as-node.
 EOF
   exit 2
 }
@@ -65,13 +79,31 @@ ipv4_arg() {
   printf '%s\n' "$value"
 }
 
-uid_arg() {
+# The proxy's own user (--proxy-uid): a number or an existing user name.
+proxy_uid_arg() {
   local value="$1"
-  if [[ "$value" =~ ^[0-9]+$ ]]; then
+  if [[ "$value" =~ ^[0-9]{1,10}$ ]] && ((10#$value <= MAX_UID)); then
     printf '%d\n' "$((10#$value))"
   else
     id -u -- "$value" 2>/dev/null || die "--proxy-uid: no such user '$value'" 2
   fi
+}
+
+# The agent's uid (--uid): a number 1-4294967294. Root is refused: root can
+# bypass any rule, and the node itself often runs as root.
+agent_uid_arg() {
+  local value="$1"
+  if [[ ! "$value" =~ ^[0-9]{1,10}$ ]] || ((10#$value < 1 || 10#$value > MAX_UID)); then
+    die "--uid must be a numeric uid 1-$MAX_UID (root cannot be attributed to an agent), got '$value'" 2
+  fi
+  printf '%d\n' "$((10#$value))"
+}
+
+agent_arg() {
+  local value="$1"
+  [[ "$value" =~ $NAME_RE || "$value" =~ $DID_RE ]] ||
+    die "--agent must be an agent name (1-64 of A-Z a-z 0-9 . _ -) or a did:msig, got '${value:0:80}'" 2
+  printf '%s\n' "$value"
 }
 
 require_root() {
@@ -81,48 +113,156 @@ require_root() {
   command -v iptables >/dev/null 2>&1 || die 'iptables is not installed (Debian: apt-get install iptables)'
 }
 
-# Rule numbers in the nat OUTPUT chain tagged for gateway port $1, highest first.
+# One run at a time: the rule numbers read below must not move under us.
+take_lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  local dir=/run/lock
+  [[ -d "$dir" ]] || dir="${TMPDIR:-/tmp}"
+  exec 9>"$dir/meshsig-deploy-proxy.lock"
+  flock -w 30 9 || die 'another deploy-proxy.sh is running'
+}
+
+# The listener port of agent $2 (name or DID) for gateway port $3, from $1/proxy.json.
+agent_port_of() {
+  local file="$1/proxy.json" answer
+  [[ -r "$file" ]] || die "cannot read $file: start the node with --proxy and --proxy-agent first, or pass --home"
+  command -v jq >/dev/null 2>&1 || die 'jq is required (Debian: apt-get install jq)'
+  answer="$(jq -r --arg agent "$2" --argjson gw "$3" '
+    if .v != 1 or .gateway.port != $gw then "gateway"
+    else [.agents[] | select(.did == $agent or .name == $agent) | .port]
+      | if length == 1 then .[0] | tostring elif length == 0 then "none" else "several" end
+    end' "$file")" || die "$file is not a meshsig proxy state file"
+  case "$answer" in
+    gateway) die "the proxy in $file does not forward to port $3" ;;
+    none) die "the proxy in $file has no listener for agent '$2' (start the node with --proxy-agent <did>=<port>)" ;;
+    several) die "several agents are called '$2' in $file; pass the agent's DID" ;;
+  esac
+  port_arg "the listener port in $file" "$answer"
+}
+
+# Rule numbers (highest first) in table $1's chain whose meshsig comment
+# matches the ERE $2 (built from fixed words and checked numbers only).
 rule_numbers() {
-  local tag="/* ${TAG_PREFIX}:$1 */"
-  iptables -t nat -L "$CHAIN" -n --line-numbers | awk -v tag="$tag" 'index($0, tag) { print $1 }' | sort -rn
+  iptables -w -t "$1" -L "$CHAIN" -n --line-numbers |
+    awk -v want="$2" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
+      if (substr($0, RSTART + 3, RLENGTH - 6) ~ want) print $1 }' |
+    sort -rn
 }
 
-remove_rules() {
-  local port="$1" number removed=0
-  for number in $(rule_numbers "$port"); do
-    iptables -t nat -D "$CHAIN" "$number"
-    removed=$((removed + 1))
+# Delete rules of table $1 by number; the numbers must come highest first.
+delete_rules() {
+  local table="$1" number
+  shift
+  for number in "$@"; do
+    iptables -w -t "$table" -D "$CHAIN" "$number"
   done
-  printf '%s\n' "$removed"
 }
 
-install_rule() {
-  local port="$1" proxy_port="$2"
-  shift 2
-  local -a rule=(-p tcp -m addrtype --dst-type LOCAL --dport "$port" "$@"
-    -m comment --comment "${TAG_PREFIX}:${port}" -j REDIRECT --to-ports "$proxy_port")
-  if iptables -t nat -C "$CHAIN" "${rule[@]}" 2>/dev/null && [[ "$(rule_numbers "$port" | wc -l)" -eq 1 ]]; then
-    echo "meshsig proxy redirect for port $port already installed (-> $proxy_port); nothing changed"
+# The filter rule that resets connections to agent port $2 not made through a NAT redirect.
+install_guard() {
+  local -a rule=(-p tcp -m addrtype --dst-type LOCAL --dport "$2" -m conntrack ! --ctstate DNAT
+    -m comment --comment "${TAG_PREFIX}:$1:guard:$2" -j REJECT --reject-with tcp-reset)
+  iptables -w -t filter -C "$CHAIN" "${rule[@]}" 2>/dev/null || iptables -w -t filter -I "$CHAIN" 1 "${rule[@]}"
+}
+
+# Remove the guards of gateway port $1 whose agent port no agent rule redirects to any more.
+prune_guards() {
+  local gw="$1" number port
+  iptables -w -t filter -L "$CHAIN" -n --line-numbers |
+    awk -v want="^${TAG_PREFIX}:${gw}:guard:" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
+      c = substr($0, RSTART + 3, RLENGTH - 6); if (c ~ want) { sub(want, "", c); print $1, c } }' |
+    sort -rn | while read -r number port; do
+    [[ "$port" =~ ^[0-9]{1,5}$ ]] || continue
+    [[ -n "$(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:${port}:uid:[0-9]+\$")" ]] ||
+      iptables -w -t filter -D "$CHAIN" "$number"
+  done
+}
+
+# Redirect uid $3's connections to gateway port $1 onto agent port $2, exempting source $4.
+install_agent() {
+  local gw="$1" port="$2" uid="$3" source="$4" first n
+  local tag="${TAG_PREFIX}:${gw}:agent:${port}:uid:${uid}"
+  local -a rule=(-p tcp -m addrtype --dst-type LOCAL --dport "$gw" ! -s "$source" -m owner --uid-owner "$uid"
+    -m comment --comment "$tag" -j REDIRECT --to-ports "$port")
+  local -a old shifted=()
+  install_guard "$gw" "$port"
+  # this agent's rules (any uid) and this uid's rules (any agent): all replaced by the new one
+  mapfile -t old < <(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:(${port}:uid:[0-9]+|[0-9]+:uid:${uid})\$")
+  if [[ ${#old[@]} -eq 1 ]] && iptables -w -t nat -C "$CHAIN" "${rule[@]}" 2>/dev/null; then
+    echo "meshsig proxy redirect for uid $uid on port $gw already installed (-> agent listener $port); nothing changed"
     return
   fi
-  remove_rules "$port" >/dev/null
-  iptables -t nat -A "$CHAIN" "${rule[@]}"
-  echo "installed: local connections to port $port now go through the meshsig proxy on 127.0.0.1:$proxy_port"
-  echo "start the proxy with: meshsig start --proxy $proxy_port:$port"
+  # the new rule goes first, ahead of every meshsig rule of this port (the default one last) ...
+  first="$(rule_numbers nat "^${TAG_PREFIX}:${gw}(:|\$)" | tail -n 1)"
+  if [[ -n "$first" ]]; then
+    iptables -w -t nat -I "$CHAIN" "$first" "${rule[@]}"
+  else
+    iptables -w -t nat -A "$CHAIN" "${rule[@]}"
+  fi
+  # ... and only then the rules it replaces go (one number further down if at or after it)
+  for n in "${old[@]}"; do
+    if [[ -n "$first" ]] && ((n >= first)); then shifted+=("$((n + 1))"); else shifted+=("$n"); fi
+  done
+  delete_rules nat "${shifted[@]}"
+  prune_guards "$gw"
+  echo "installed: uid $uid's connections to port $gw now go to the agent listener on 127.0.0.1:$port"
+}
+
+# Redirect every other local connection to gateway port $1 onto the default listener $2.
+install_default() {
+  local gw="$1" proxy_port="$2"
+  shift 2
+  local tag="${TAG_PREFIX}:${gw}"
+  local -a rule=(-p tcp -m addrtype --dst-type LOCAL --dport "$gw" "$@"
+    -m comment --comment "$tag" -j REDIRECT --to-ports "$proxy_port")
+  local -a old
+  mapfile -t old < <(rule_numbers nat "^${tag}\$")
+  if [[ ${#old[@]} -eq 1 ]] && iptables -w -t nat -C "$CHAIN" "${rule[@]}" 2>/dev/null; then
+    echo "meshsig proxy redirect for port $gw already installed (-> $proxy_port); nothing changed"
+    return
+  fi
+  iptables -w -t nat -A "$CHAIN" "${rule[@]}" # appended: the old rules keep their numbers
+  delete_rules nat "${old[@]}"
+  echo "installed: other local connections to port $gw now go through the meshsig proxy on 127.0.0.1:$proxy_port"
+  echo "start the proxy with: meshsig start --proxy $proxy_port:$gw"
+}
+
+# Remove every rule of gateway port $1, or with $2 only that agent listener's.
+remove_rules() {
+  local gw="$1" port="${2:-}" count=0
+  local -a nat filter=()
+  if [[ -n "$port" ]]; then
+    mapfile -t nat < <(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:${port}:uid:[0-9]+\$")
+  else
+    mapfile -t nat < <(rule_numbers nat "^${TAG_PREFIX}:${gw}(:|\$)")
+    mapfile -t filter < <(rule_numbers filter "^${TAG_PREFIX}:${gw}:guard:[0-9]+\$")
+  fi
+  delete_rules nat "${nat[@]}"
+  delete_rules filter "${filter[@]}"
+  prune_guards "$gw"
+  count=$((${#nat[@]} + ${#filter[@]}))
+  echo "removed $count meshsig proxy rule(s) for port $gw"
 }
 
 show_status() {
-  iptables -t nat -S "$CHAIN" | grep -F -- "${TAG_PREFIX}:" || echo 'no meshsig proxy rules installed'
+  {
+    iptables -w -t nat -S "$CHAIN"
+    iptables -w -t filter -S "$CHAIN"
+  } | grep -F -- "${TAG_PREFIX}:" || echo 'no meshsig proxy rules installed'
 }
 
 main() {
-  local proxy_port=4889 source='127.0.0.2' uid='' remove='' gateway=''
+  local proxy_port=4889 source='127.0.0.2' proxy_uid='' remove='' gateway='' agent='' uid='' port=''
+  local home="${MESHSIG_HOME:-${HOME:-/root}/.meshsig}"
   [[ $# -gt 0 ]] || usage
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --proxy-port) [[ $# -ge 2 ]] || usage; proxy_port="$(port_arg --proxy-port "$2")"; shift 2 ;;
       --proxy-source) [[ $# -ge 2 ]] || usage; source="$(ipv4_arg "$2")"; shift 2 ;;
-      --proxy-uid) [[ $# -ge 2 ]] || usage; uid="$(uid_arg "$2")"; shift 2 ;;
+      --proxy-uid) [[ $# -ge 2 ]] || usage; proxy_uid="$(proxy_uid_arg "$2")"; shift 2 ;;
+      --agent) [[ $# -ge 2 ]] || usage; agent="$(agent_arg "$2")"; shift 2 ;;
+      --uid) [[ $# -ge 2 ]] || usage; uid="$(agent_uid_arg "$2")"; shift 2 ;;
+      --home) [[ $# -ge 2 && -n "$2" ]] || usage; home="$2"; shift 2 ;;
       --remove) [[ $# -ge 2 ]] || usage; remove="$(port_arg 'the port to remove' "$2")"; shift 2 ;;
       --status) require_root; show_status; return ;;
       -h | --help) usage ;;
@@ -131,18 +271,31 @@ main() {
     esac
   done
   if [[ -n "$remove" ]]; then
-    [[ -z "$gateway" ]] || usage
+    [[ -z "$gateway" && -z "$uid" ]] || usage
     require_root
-    echo "removed $(remove_rules "$remove") meshsig proxy rule(s) for port $remove"
+    if [[ -n "$agent" ]]; then port="$(agent_port_of "$home" "$agent" "$remove")"; fi
+    take_lock
+    remove_rules "$remove" "$port"
     return
   fi
   [[ -n "$gateway" ]] || usage
+  if [[ -n "$agent" || -n "$uid" ]]; then
+    [[ -n "$agent" && -n "$uid" ]] || die '--agent and --uid go together' 2
+    [[ "$uid" != "$proxy_uid" ]] || die "uid $uid is the proxy's own (--proxy-uid)" 2
+    require_root
+    port="$(agent_port_of "$home" "$agent" "$gateway")"
+    [[ "$port" -ne "$gateway" ]] || die 'the agent listener port must differ from the gateway port' 2
+    take_lock
+    install_agent "$gateway" "$port" "$uid" "$source"
+    return
+  fi
   [[ "$gateway" -ne "$proxy_port" ]] || die 'the proxy port must differ from the gateway port' 2
   require_root
-  if [[ -n "$uid" ]]; then
-    install_rule "$gateway" "$proxy_port" -m owner ! --uid-owner "$uid"
+  take_lock
+  if [[ -n "$proxy_uid" ]]; then
+    install_default "$gateway" "$proxy_port" -m owner ! --uid-owner "$proxy_uid"
   else
-    install_rule "$gateway" "$proxy_port" ! -s "$source"
+    install_default "$gateway" "$proxy_port" ! -s "$source"
   fi
 }
 

@@ -2,8 +2,9 @@
 # register-agent.sh — register an agent whose keys the local meshsig node
 # keeps (POST /agents/register). Prints its DID and public key; the private
 # key the node answers with once is discarded, never printed or stored: the
-# node signs for the agent (messages, the signing proxy with
-# X-Meshsig-Agent).
+# node signs for the agent (messages; the signing proxy, on the listener of
+# `meshsig start --proxy-agent <did>=<port>` that deploy-proxy.sh --agent
+# sends the agent's uid to).
 #
 #   bash scripts/register-agent.sh [--server URL] [--capability TYPE]... <agent-name>
 set -euo pipefail

@@ -6,7 +6,8 @@
 import type { CAC } from 'cac'
 import type { NodeConfig } from '../../node/config.js'
 import type { MeshNode } from '../../node/mesh-node.js'
-import type { ProxySpec } from '../../node/proxy/index.js'
+import { MeshsigError } from '../../node/core/index.js'
+import type { ProxyAgentSpec, ProxySpec } from '../../node/proxy/index.js'
 import { createIdentity, ensureApiToken, identityExists, loadIdentity } from '../../node/identity/index.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { OK, block, type CommandResult } from '../output.js'
@@ -20,7 +21,8 @@ interface StartOptions extends GlobalOptions {
   readonly name?: string
   readonly allowedHost?: string | string[]
   readonly proxy?: string
-  readonly proxyAgentHeader?: boolean
+  readonly proxyAgent?: string | string[]
+  readonly proxySignAsNode?: boolean
 }
 
 function peersOf(peer: string | string[] | undefined): string[] | undefined {
@@ -34,8 +36,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   const { listenAddresses, loadConfig } = await import('../../node/config.js')
   const { MeshNode } = await import('../../node/mesh-node.js')
   const { serveApi } = await import('../../api/server.js')
-  const { parseProxySpec } = await import('../../node/proxy/index.js')
-  const proxySpec = options.proxy === undefined ? undefined : parseProxySpec(String(options.proxy))
+  const proxyFlags = await proxyFlagsOf(options)
   const config: NodeConfig = loadConfig({
     home: ctx.home,
     env: ctx.io.env as NodeJS.ProcessEnv,
@@ -63,7 +64,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   })
   await node.start()
   const server = await serveApi(node, config, { token })
-  const proxy = await startProxy(node, proxySpec, options.proxyAgentHeader === true, async () => {
+  const proxy = await startProxy(node, proxyFlags, ctx.home, async () => {
     await server.close()
     await node.stop()
   })
@@ -74,7 +75,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     ['DID', info.did],
     ['PeerId', info.peerId],
     ...info.multiaddrs.map((a): [string, string] => ['Mesh', a]),
-    ...(proxy ? [proxy.row] : []),
+    ...(proxy?.rows ?? []),
   ])
   ctx.io.stdout(
     (ctx.json ? JSON.stringify({ started: true, url: server.url, ...info, ...proxy?.json }) : started) + '\n',
@@ -88,26 +89,68 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
 
 interface StartedProxy {
   close(): Promise<void>
-  readonly row: [string, string]
-  readonly json: { proxy: string; proxyTarget: string }
+  readonly rows: [string, string][]
+  readonly json: { proxy: string; proxyTarget: string; proxyAgents: { did: string; name: string; port: number }[] }
 }
 
-/** The signing proxy of `--proxy` (docs/proxy.md), or none; `stop` runs when it cannot listen. */
+/** The proxy flags, checked before anything starts. */
+interface ProxyFlags {
+  readonly spec: ProxySpec
+  readonly agents: readonly ProxyAgentSpec[]
+  readonly signAsNode: boolean
+}
+
+async function proxyFlagsOf(options: StartOptions): Promise<ProxyFlags | undefined> {
+  const { parseProxyAgents, parseProxySpec } = await import('../../node/proxy/index.js')
+  const agents = peersOf(options.proxyAgent) ?? []
+  if (options.proxy === undefined) {
+    if (agents.length > 0 || options.proxySignAsNode === true) {
+      throw new MeshsigError('INVALID_INPUT', '--proxy-agent and --proxy-sign-as-node need --proxy')
+    }
+    return undefined
+  }
+  const spec = parseProxySpec(String(options.proxy))
+  return { spec, agents: parseProxyAgents(agents, spec), signAsNode: options.proxySignAsNode === true }
+}
+
+/**
+ * The signing proxy of `--proxy` (docs/proxy.md), or none: its listeners,
+ * and `proxy.json` in the home for scripts/deploy-proxy.sh. `stop` runs when
+ * it cannot start.
+ */
 async function startProxy(
   node: MeshNode,
-  spec: ProxySpec | undefined,
-  agentHeader: boolean,
+  flags: ProxyFlags | undefined,
+  home: string,
   stop: () => Promise<void>,
 ): Promise<StartedProxy | undefined> {
-  if (spec === undefined) return undefined
-  const { startNodeProxy } = await import('../../node/proxy/index.js')
+  if (flags === undefined) return undefined
+  const { proxyState, startNodeProxy, writeProxyState } = await import('../../node/proxy/index.js')
+  const { spec, agents, signAsNode } = flags
   try {
-    const proxy = await startNodeProxy(node, spec, { agentHeader })
+    const proxy = await startNodeProxy(node, spec, { agents, signAsNode })
+    try {
+      writeProxyState(home, proxyState(proxy, spec, signAsNode))
+    } catch (err) {
+      await proxy.close()
+      throw err
+    }
     const target = `http://${spec.targetHost}:${spec.targetPort}`
+    const others = signAsNode ? `signs as ${node.did}` : 'refuses unattributed callers'
     return {
       close: () => proxy.close(),
-      row: ['Proxy', `${proxy.url} → ${target} (signs as ${node.did})`],
-      json: { proxy: proxy.url, proxyTarget: target },
+      rows: [
+        ['Proxy', `${proxy.url} → ${target} (${others})`],
+        ...proxy.agents.map((a): [string, string] => [
+          'Proxy agent',
+          `127.0.0.1:${a.port} signs as ${a.name} ${a.did}`,
+        ]),
+      ],
+      json: {
+        proxy: proxy.url,
+        proxyTarget: target,
+        proxyAgents: proxy.agents.map(({ did, name, port }) => ({ did, name, port })),
+      },
     }
   } catch (err) {
     await stop()
@@ -139,6 +182,7 @@ export function registerStart(cli: CAC, rt: CliRuntime): void {
     .option('--name <name>', 'Node name shown to peers (default: host name)')
     .option('--allowed-host <name>', 'Extra Host header name the API answers to (repeatable)')
     .option('--proxy <ports>', 'Signing proxy: <listenPort>:<gatewayPort> or <listenPort>:<host>:<gatewayPort>')
-    .option('--proxy-agent-header', 'Let the proxy sign as a custodied agent named in X-Meshsig-Agent')
+    .option('--proxy-agent <did=port>', 'Proxy listener on <port> signing as the custodied agent <did> (repeatable)')
+    .option('--proxy-sign-as-node', 'Let the proxy sign callers no agent rule attributes as the node itself')
     .action((options: StartOptions) => startCommand(rt.context(options), options))
 }

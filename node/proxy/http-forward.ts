@@ -46,17 +46,18 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): Record<string, st
  * The headers forwarded to the gateway before signing: end-to-end fields of
  * the caller, without X-Meshsig-Agent and without any Content-Digest,
  * Signature-Input or Signature the caller sent (the proxy is the signer);
- * `Host` kept (or set to the target) and `Content-Length` set to the body read.
+ * `Host` replaced by the gateway's `authority` (the caller's Host never
+ * chooses what is signed) and `Content-Length` set to the body read.
  */
 export function forwardedRequestHeaders(
   req: IncomingMessage,
   body: Uint8Array,
-  fallbackHost: string,
+  authority: string,
 ): Record<string, string | string[]> {
   const headers = withoutSignatureHeaders(endToEndHeaders(req.headers))
   delete headers[AGENT_HEADER]
   delete headers.expect // the body is already read: nothing to wait for
-  headers.host = req.headers.host ?? fallbackHost
+  headers.host = authority
   const hadBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
   if (hadBody || body.length > 0) headers['content-length'] = String(body.length)
   else delete headers['content-length']

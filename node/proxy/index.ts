@@ -1,8 +1,11 @@
 /**
  * The signing reverse proxy (SPEC §7, docs/proxy.md): signs every request
- * it forwards with RFC 9421 HTTP message signatures, fails closed.
+ * it forwards with RFC 9421 HTTP message signatures, attributes callers by
+ * their uid (one listener per agent), fails closed.
  */
 export * from './signer-policy.js'
 export * from './signing-proxy.js'
 export * from './node-proxy.js'
+export * from './proxy-state.js'
+export * from './redirect-check.js'
 export { endToEndHeaders, forwardedRequestHeaders, readBody } from './http-forward.js'

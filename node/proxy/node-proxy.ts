@@ -1,19 +1,31 @@
 /**
- * The signing proxy of a running node (`meshsig start --proxy 4889:3001`):
- * signs as the node's identity by default, as a custodied agent when the
- * configuration says so, and records each forwarded request in the node's
- * audit log (kind `proxy.request`).
+ * The signing proxy of a running node (`meshsig start --proxy 4889:3001
+ * --proxy-agent did:msig:…=4890`): one listener per attributed agent, signing
+ * as that custodied agent; a default listener that refuses unless the
+ * operator lets it sign as the node; each forwarded request recorded in the
+ * node's audit log (kind `proxy.request`). Keys stay in the node: the proxy
+ * asks it for a signer.
  */
-import { MeshsigError } from '../core/index.js'
+import { MeshsigError, isMeshsigError, toMsigDid } from '../core/index.js'
 import { createSigningProxy, type ProxyAuditRecord, type SigningProxy } from './signing-proxy.js'
+import type { RedirectCheck } from './redirect-check.js'
 import { signerPolicy, type ProxySigner } from './signer-policy.js'
+
+/** The public record of an agent, as much of it as the proxy reads. */
+export interface ProxyAgentRecord {
+  readonly did: string
+  readonly name: string
+  readonly status: string
+}
 
 /** What the proxy needs of a node (MeshNode has these). */
 export interface ProxyHost {
-  /** The node's signer (no DID) or a custodied agent's; undefined when the node holds no such key. */
+  /** The node's signer (no DID) or a custodied agent's; undefined when the node holds no such key. Throws REVOKED. */
   proxySigner(did?: string): ProxySigner | undefined
   /** Record one forwarded request in the audit log. */
   recordProxyRequest(record: ProxyAuditRecord): void
+  /** The node's agents (the proxy asks only for this node's own). */
+  readonly agents: { list(query: { origin: 'local' }): readonly ProxyAgentRecord[] }
 }
 
 /** Where the proxy listens and where it forwards. */
@@ -55,39 +67,121 @@ export function parseProxySpec(text: string): ProxySpec {
   return { listenPort, targetHost, targetPort }
 }
 
+/** One agent listener: the custodied agent's DID and the local port its uid is redirected to. */
+export interface ProxyAgentSpec {
+  readonly did: string
+  readonly port: number
+}
+
+/**
+ * Parse `--proxy-agent <did>=<port>` (a did:key is taken as its did:msig).
+ * The agent is named by DID, not by name: names are not unique and anyone on
+ * loopback may register one. Throws `INVALID_INPUT`.
+ */
+export function parseProxyAgent(text: string): ProxyAgentSpec {
+  const at = String(text).lastIndexOf('=')
+  let did: string
+  try {
+    did = toMsigDid(String(text).slice(0, Math.max(at, 0)))
+  } catch {
+    throw new MeshsigError('INVALID_INPUT', '--proxy-agent takes <agentDid>=<port> (the DID register-agent.sh prints)')
+  }
+  return { did, port: portOf(String(text).slice(at + 1), `--proxy-agent ${did}: the port`) }
+}
+
+/** Parse every `--proxy-agent`: DIDs and ports distinct, no port shared with the proxy or a local gateway. */
+export function parseProxyAgents(texts: readonly string[], spec: ProxySpec): ProxyAgentSpec[] {
+  const agents = texts.map(parseProxyAgent)
+  const taken = new Set([spec.listenPort, ...(/^(127\.|localhost$)/.test(spec.targetHost) ? [spec.targetPort] : [])])
+  const dids = new Set<string>()
+  for (const agent of agents) {
+    if (dids.has(agent.did)) throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${agent.did} is given twice`)
+    if (taken.has(agent.port)) {
+      throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${agent.did}: port ${agent.port} is already taken`)
+    }
+    dids.add(agent.did)
+    taken.add(agent.port)
+  }
+  return agents
+}
+
+/** An agent listener that listens: the agent's DID, its name, and the port. */
+export interface ProxyAgentListener extends ProxyAgentSpec {
+  readonly name: string
+}
+
 /** Options of `startNodeProxy`. */
 export interface NodeProxyOptions {
-  /** Honour X-Meshsig-Agent for custodied agents (default false). */
-  readonly agentHeader?: boolean
-  /** Caller source address → custodied agent DID. */
+  /** One listener per agent: connections on it are signed as that custodied agent. */
+  readonly agents?: readonly ProxyAgentSpec[]
+  /** Sign callers of the default listener as the node (default false: refused with 403). */
+  readonly signAsNode?: boolean
+  /** Caller source address → custodied agent DID (default listener). */
   readonly bySource?: ReadonlyMap<string, string>
+  /** How agent listeners confirm a connection came through the redirect (default: the kernel's socket table). */
+  readonly checkRedirect?: RedirectCheck
   readonly clock?: () => number
   readonly random?: (n: number) => Uint8Array
   readonly onError?: (err: unknown) => void
 }
 
-/** Start the node's signing proxy; a port it cannot listen on is INVALID_INPUT. */
+/** A running node proxy: the signing proxy and its agent listeners. */
+export interface NodeProxy extends SigningProxy {
+  readonly agents: readonly ProxyAgentListener[]
+}
+
+/** Each agent's name; INVALID_INPUT when the node does not hold its key or it is revoked. */
+function checkAgents(node: ProxyHost, agents: readonly ProxyAgentSpec[]): Map<string, string> {
+  const names = new Map(node.agents.list({ origin: 'local' }).map((a) => [a.did, a.name]))
+  for (const { did } of agents) {
+    let held: boolean
+    try {
+      held = node.proxySigner(did) !== undefined
+    } catch (err) {
+      if (!isMeshsigError(err)) throw err
+      throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${did}: ${err.message}`)
+    }
+    if (!held || !names.has(did)) {
+      throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${did}: this node does not hold that agent's key`)
+    }
+  }
+  return names
+}
+
+/**
+ * Start the node's signing proxy: the default listener and one listener per
+ * agent (each checked: custodied here, not revoked). INVALID_INPUT when an
+ * agent is not custodied or a port cannot be bound.
+ */
 export async function startNodeProxy(
   node: ProxyHost,
   spec: ProxySpec,
   options: NodeProxyOptions = {},
-): Promise<SigningProxy> {
-  return createSigningProxy({
+): Promise<NodeProxy> {
+  const agents = options.agents ?? []
+  const names = checkAgents(node, agents)
+  const proxy = await createSigningProxy({
     listenPort: spec.listenPort,
+    agentListeners: agents.map((a) => ({ label: a.did, port: a.port })),
     targetHost: spec.targetHost,
     targetPort: spec.targetPort,
     signerFor: signerPolicy({
       nodeSigner: () => node.proxySigner(),
       custodied: (did) => node.proxySigner(did),
-      ...(options.agentHeader !== undefined ? { agentHeader: options.agentHeader } : {}),
+      agentSigner: (did) => node.proxySigner(did),
+      ...(options.signAsNode !== undefined ? { signAsNode: options.signAsNode } : {}),
       ...(options.bySource ? { bySource: options.bySource } : {}),
     }),
     audit: (record) => node.recordProxyRequest(record),
+    ...(options.checkRedirect ? { checkRedirect: options.checkRedirect } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   }).catch((err: unknown) => {
     const reason = (err as { code?: string }).code ?? (err as Error).message
-    throw new MeshsigError('INVALID_INPUT', `the proxy cannot listen on 127.0.0.1:${spec.listenPort}: ${reason}`)
+    const ports = [spec.listenPort, ...agents.map((a) => a.port)].join(', ')
+    throw new MeshsigError('INVALID_INPUT', `the proxy cannot listen on 127.0.0.1 (ports ${ports}): ${reason}`)
   })
+  const listening = agents.map((a) => ({ ...a, name: names.get(a.did) ?? '', port: proxy.agentPorts.get(a.did) ?? 0 }))
+  return { ...proxy, agents: listening }
 }

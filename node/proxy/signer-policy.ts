@@ -1,8 +1,11 @@
 /**
- * Which key signs a proxied request. Chosen by configuration, never guessed
- * from the request body: the node's own identity by default; an agent this
- * node custodies when the caller's source address is mapped to it, or when
- * the `X-Meshsig-Agent: <did>` header names it and that header is enabled.
+ * Which key signs a proxied request. Chosen by what the kernel attests about
+ * the caller, never by what the caller says: a connection that arrives on an
+ * agent's listener was put there by an iptables owner rule for that agent's
+ * uid (scripts/deploy-proxy.sh --agent), so it is signed as that agent; a
+ * caller whose source address is mapped signs as the mapped agent; anything
+ * else is refused unless the operator explicitly lets the proxy sign it as
+ * the node. The request body and the `X-Meshsig-Agent` header never choose.
  * A request the policy cannot sign is refused, never forwarded unsigned.
  */
 import { MeshsigError, type HttpSigner } from '../core/index.js'
@@ -13,7 +16,10 @@ export interface ProxySigner extends HttpSigner {
   readonly did: string
 }
 
-/** The header an agent uses to ask for its own (custodied) key. */
+/**
+ * The header that once let a caller name the agent to sign as. It is refused
+ * (403): anyone who can reach the proxy could send it (docs/proxy.md).
+ */
 export const AGENT_HEADER = 'x-meshsig-agent'
 
 /** What the proxy knows about a caller when choosing the signer (no body: it is not read yet). */
@@ -22,7 +28,9 @@ export interface ProxyCaller {
   readonly remoteAddress: string
   /** The caller's source port. */
   readonly remotePort: number
-  /** The `X-Meshsig-Agent` header, if the caller sent one. */
+  /** The agent listener that accepted the connection (its label), or undefined for the default listener. */
+  readonly listener: string | undefined
+  /** The `X-Meshsig-Agent` header, if the caller sent one (always refused). */
   readonly agent: string | undefined
 }
 
@@ -34,18 +42,20 @@ export type SignerFor = (caller: ProxyCaller) => ProxySigner | undefined
 
 /** How `signerPolicy` chooses. */
 export interface SignerPolicyOptions {
-  /** The node's own signer: the default for every caller. */
+  /** The node's own signer: used only when `signAsNode` is true. */
   nodeSigner(): ProxySigner | undefined
   /** The signer of an agent whose keys this node custodies, or undefined. */
   custodied?(did: string): ProxySigner | undefined
-  /**
-   * Honour `X-Meshsig-Agent` (default false). Any local process that can
-   * reach the proxy may send it, so enable it only where every such process
-   * may act as every custodied agent.
-   */
-  readonly agentHeader?: boolean
+  /** The signer of the agent behind an agent listener (by its label), or undefined. */
+  agentSigner?(listener: string): ProxySigner | undefined
   /** Caller source address → DID of a custodied agent (agents in their own containers or namespaces). */
   readonly bySource?: ReadonlyMap<string, string>
+  /**
+   * Sign callers that nothing attributes to an agent as the node itself
+   * (default false: they are refused with 403). Only for hosts where every
+   * local process may speak for the node.
+   */
+  readonly signAsNode?: boolean
 }
 
 function forbidden(message: string): MeshsigError {
@@ -56,18 +66,18 @@ function forbidden(message: string): MeshsigError {
 export function signerPolicy(options: SignerPolicyOptions): SignerFor {
   return (caller) => {
     if (caller.agent !== undefined) {
-      if (options.agentHeader !== true) {
-        throw forbidden('X-Meshsig-Agent is not enabled on this proxy; the request was not forwarded')
-      }
-      const signer = options.custodied?.(caller.agent)
-      if (signer === undefined) {
-        throw forbidden('this node does not hold the key of the agent named in X-Meshsig-Agent; not forwarded')
-      }
-      return signer
+      throw forbidden(
+        'X-Meshsig-Agent is not accepted: the proxy attributes a caller by its uid (docs/proxy.md); not forwarded',
+      )
     }
+    if (caller.listener !== undefined) return options.agentSigner?.(caller.listener)
     const mapped = options.bySource?.get(normalizeAddress(caller.remoteAddress))
     if (mapped !== undefined) return options.custodied?.(mapped)
-    return options.nodeSigner()
+    if (options.signAsNode === true) return options.nodeSigner()
+    throw forbidden(
+      'no agent is attributed to this caller (no per-uid rule sends its uid to an agent listener, ' +
+        'and signing as the node is not enabled); not forwarded',
+    )
   }
 }
 

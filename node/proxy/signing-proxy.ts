@@ -3,14 +3,20 @@
  * signed (RFC 9421, `keyid` = the signer DID, `tag="meshsig"`, 60 s
  * lifetime, a fresh nonce, covering method, authority, path, query and
  * Content-Digest) and forwarded to the gateway; the gateway's answer is
- * streamed back. Fail closed: a request it cannot sign gets an error answer
- * and is never forwarded. See docs/proxy.md.
+ * streamed back. `@authority` is always the gateway's own (the caller's Host
+ * is replaced), so a signature is only ever valid at the gateway. Besides its
+ * default listener the proxy has one listener per attributed agent. Fail
+ * closed: a request it cannot sign gets an error answer and is never
+ * forwarded. See docs/proxy.md.
  */
 import { randomBytes } from 'node:crypto'
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { isMeshsigError, signRequest, splitTarget, toB64, toHex, type ErrorCode } from '../core/index.js'
-import { forwardedRequestHeaders, readBody, returnedResponseHeaders, sendError } from './http-forward.js'
+import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
+import { listenAll, type RequestHandler } from './proxy-listeners.js'
+import { procRedirectCheck, type RedirectCheck } from './redirect-check.js'
+import { forward, type Upstream } from './upstream.js'
 import { AGENT_HEADER, type ProxySigner, type SignerFor } from './signer-policy.js'
 
 /** Default largest request body the proxy buffers to digest (8 MiB). */
@@ -38,15 +44,37 @@ export interface ProxyAuditRecord {
   readonly code: ErrorCode | null
 }
 
+/**
+ * A listener whose callers are all one agent: scripts/deploy-proxy.sh --agent
+ * redirects only that agent's uid to it, and it serves only connections that
+ * came through that redirect (`checkRedirect`).
+ */
+export interface AgentListenerSpec {
+  /** Passed to the signer policy as `ProxyCaller.listener` (the node proxy uses the agent's DID). */
+  readonly label: string
+  /** Port to listen on (0 = OS-chosen). */
+  readonly port: number
+}
+
 /** How to run a signing proxy. */
 export interface SigningProxyOptions {
-  /** Port to listen on (0 = OS-chosen). */
+  /** Port of the default listener (0 = OS-chosen). */
   readonly listenPort: number
+  /** Agent listeners besides the default one. */
+  readonly agentListeners?: readonly AgentListenerSpec[]
+  /**
+   * Agent listeners serve only connections this confirms came through the
+   * iptables REDIRECT of the gateway port (others get 403); default
+   * `procRedirectCheck(targetPort)`, the kernel's socket table.
+   */
+  readonly checkRedirect?: RedirectCheck
   /** Address to listen on; default 127.0.0.1 (the proxy signs for whoever reaches it). */
   readonly listenHost?: string
   /** The gateway. */
   readonly targetHost: string
   readonly targetPort: number
+  /** The authority signed and sent as `Host`; default `gatewayAuthority(targetHost, targetPort)`. */
+  readonly authority?: string
   /** Source address of forwarded connections; default `PROXY_SOURCE_ADDRESS` for a 127.x gateway on Linux, null = OS. */
   readonly upstreamLocalAddress?: string | null
   /** The signer of a request (see `signerPolicy`). */
@@ -67,11 +95,15 @@ export interface SigningProxyOptions {
 
 /** A running proxy. */
 export interface SigningProxy {
-  /** The port it listens on. */
+  /** The port of the default listener. */
   readonly port: number
-  /** `http://host:port`. */
+  /** `http://host:port` of the default listener. */
   readonly url: string
-  /** Stop listening and close idle connections. */
+  /** The port of each agent listener, by label. */
+  readonly agentPorts: ReadonlyMap<string, number>
+  /** The authority every signature covers (the gateway's). */
+  readonly authority: string
+  /** Stop listening and close all connections. */
   close(): Promise<void>
 }
 
@@ -82,10 +114,22 @@ interface ProxyContext {
   readonly o: SigningProxyOptions
   /** This proxy's `Via` entry (RFC 9110 §7.6.3), unique per instance: how it recognises its own requests. */
   readonly via: string
-  readonly agent: Agent
-  readonly localAddress: string | undefined
+  readonly upstream: Upstream
+  readonly authority: string
+  readonly checkRedirect: RedirectCheck
+  /** Per connection, whether it came through the redirect (asked once, at its first request). */
+  readonly redirected: WeakMap<Socket, Promise<boolean>>
   readonly clock: () => number
   readonly random: (n: number) => Uint8Array
+}
+
+/**
+ * The authority of the gateway as it sees itself addressed: `host:port`,
+ * lowercased, the port left out when it is 80 (RFC 9110 §4.2.1 default).
+ */
+export function gatewayAuthority(host: string, port: number): string {
+  const name = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+  return (port === 80 ? name : `${name}:${port}`).toLowerCase()
 }
 
 function defaultLocalAddress(o: SigningProxyOptions): string | undefined {
@@ -99,12 +143,18 @@ function looped(ctx: ProxyContext, req: IncomingMessage): boolean {
   return via !== undefined && via.split(',').some((hop) => hop.trim() === ctx.via)
 }
 
-function chooseSigner(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): ProxySigner | undefined {
+function chooseSigner(
+  ctx: ProxyContext,
+  listener: string | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): ProxySigner | undefined {
   const agent = req.headers[AGENT_HEADER]
   try {
     const signer = ctx.o.signerFor({
       remoteAddress: req.socket.remoteAddress ?? '',
       remotePort: req.socket.remotePort ?? 0,
+      listener,
       agent: Array.isArray(agent) ? agent.join(',') : agent,
     })
     if (signer === undefined) {
@@ -118,12 +168,37 @@ function chooseSigner(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
   }
 }
 
-async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** True when an agent listener's connection came through the redirect; false for anything unclear. */
+function redirected(ctx: ProxyContext, socket: Socket): Promise<boolean> {
+  let answer = ctx.redirected.get(socket)
+  if (answer === undefined) {
+    const ends = {
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localPort: socket.localPort ?? 0,
+    }
+    answer = ctx.checkRedirect(ends).catch(() => false)
+    ctx.redirected.set(socket, answer)
+  }
+  return answer
+}
+
+async function handle(
+  ctx: ProxyContext,
+  listener: string | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (looped(ctx, req)) {
     sendError(res, 508, 'PROXY_LOOP', 'meshsig proxy: this request already went through this proxy (redirect loop)')
     return
   }
-  const signer = chooseSigner(ctx, req, res)
+  if (listener !== undefined && !(await redirected(ctx, req.socket))) {
+    const why = 'this connection did not come through the per-uid redirect of the gateway port'
+    sendError(res, 403, 'FORBIDDEN', `meshsig proxy: ${why} (direct connections to an agent listener are refused)`)
+    return
+  }
+  const signer = chooseSigner(ctx, listener, req, res)
   if (signer === undefined) return
   let body: Uint8Array
   try {
@@ -133,69 +208,18 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
     else res.destroy()
     return
   }
-  const target = `${ctx.o.targetHost}:${ctx.o.targetPort}`
-  const headers = forwardedRequestHeaders(req, body, target)
+  const headers = forwardedRequestHeaders(req, body, ctx.authority)
   headers.via = req.headers.via === undefined ? ctx.via : `${req.headers.via}, ${ctx.via}`
   const method = req.method ?? 'GET'
   const path = req.url ?? '/'
-  const authority = String(headers.host)
+  const authority = ctx.authority
   const signed = signRequest(
     { method, authority, path, headers, body },
     { signer, keyid: signer.did, now: ctx.clock(), nonce: toB64(ctx.random(16)) },
   )
   const record = (status: number, code: ErrorCode | null): void =>
     audit(ctx, { signer: signer.did, method, authority, path, status, code })
-  forward(ctx, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
-}
-
-interface Outgoing {
-  readonly method: string
-  readonly path: string
-  readonly headers: Record<string, string | string[]>
-  readonly body: Uint8Array
-}
-
-function forward(
-  ctx: ProxyContext,
-  out: Outgoing,
-  req: IncomingMessage,
-  res: ServerResponse,
-  record: (status: number, code: ErrorCode | null) => void,
-): void {
-  const upstream = httpRequest({
-    host: ctx.o.targetHost,
-    port: ctx.o.targetPort,
-    method: out.method,
-    path: out.path,
-    headers: out.headers,
-    agent: ctx.agent,
-    ...(ctx.localAddress !== undefined ? { localAddress: ctx.localAddress, family: 4 } : {}),
-    timeout: ctx.o.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
-  })
-  let answered = false
-  const fail = (status: number, message: string): void => {
-    if (answered) return
-    answered = true
-    record(status, 'UNREACHABLE')
-    sendError(res, status, 'UNREACHABLE', `meshsig proxy: ${message}`)
-  }
-  upstream.once('response', (answer) => {
-    answered = true
-    record(answer.statusCode ?? 502, null)
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, returnedResponseHeaders(answer.headers))
-    answer.pipe(res)
-    answer.once('error', () => res.destroy())
-  })
-  upstream.once('timeout', () => {
-    fail(504, 'the gateway did not answer in time')
-    upstream.destroy()
-  })
-  upstream.once('error', () => fail(502, `the gateway at ${ctx.o.targetHost}:${ctx.o.targetPort} is unreachable`))
-  res.once('close', () => {
-    if (!res.writableFinished) upstream.destroy()
-  })
-  req.once('error', () => upstream.destroy())
-  upstream.end(out.body)
+  forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
 }
 
 function audit(ctx: ProxyContext, r: ProxyAuditRecord): void {
@@ -211,35 +235,49 @@ function audit(ctx: ProxyContext, r: ProxyAuditRecord): void {
   }
 }
 
-/** Start a signing proxy; resolves once it listens. */
-export function createSigningProxy(options: SigningProxyOptions): Promise<SigningProxy> {
+/** Start a signing proxy; resolves once every listener listens (a port it cannot bind rejects). */
+export async function createSigningProxy(options: SigningProxyOptions): Promise<SigningProxy> {
   const ctx: ProxyContext = {
     o: options,
     via: `1.1 meshsig-${toHex(randomBytes(6))}`,
-    agent: new Agent({ keepAlive: true }),
-    localAddress: defaultLocalAddress(options),
+    upstream: {
+      host: options.targetHost,
+      port: options.targetPort,
+      agent: new Agent({ keepAlive: true }),
+      localAddress: defaultLocalAddress(options),
+      timeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    },
+    authority: options.authority ?? gatewayAuthority(options.targetHost, options.targetPort),
+    checkRedirect: options.checkRedirect ?? procRedirectCheck(options.targetPort),
+    redirected: new WeakMap(),
     clock: options.clock ?? Date.now,
     random: options.random ?? ((n) => new Uint8Array(randomBytes(n))),
   }
-  const server = createServer((req, res) => {
-    handle(ctx, req, res).catch((err: unknown) => {
-      options.onError?.(err)
-      sendError(res, 500, 'INTERNAL', 'meshsig proxy: internal error; not forwarded')
-    })
-  })
   const host = options.listenHost ?? '127.0.0.1'
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.listenPort, host, () => {
-      server.off('error', reject)
-      const port = (server.address() as AddressInfo).port
-      const close = (): Promise<void> =>
-        new Promise((done) => {
-          ctx.agent.destroy()
-          server.close(() => done())
-          server.closeAllConnections()
-        })
-      resolve({ port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, close })
-    })
+  const handlerFor =
+    (listener: string | undefined): RequestHandler =>
+    (req, res) => {
+      handle(ctx, listener, req, res).catch((err: unknown) => {
+        options.onError?.(err)
+        sendError(res, 500, 'INTERNAL', 'meshsig proxy: internal error; not forwarded')
+      })
+    }
+  const specs = [{ label: undefined, port: options.listenPort }, ...(options.agentListeners ?? [])]
+  const listeners = await listenAll(specs, host, handlerFor).catch((err: unknown) => {
+    ctx.upstream.agent.destroy()
+    throw err
   })
+  const agentPorts = new Map<string, number>()
+  for (const l of listeners.bound) if (l.label !== undefined) agentPorts.set(l.label, l.port)
+  const port = listeners.bound[0]?.port ?? 0
+  return {
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    agentPorts,
+    authority: ctx.authority,
+    close: () => {
+      ctx.upstream.agent.destroy()
+      return listeners.close()
+    },
+  }
 }

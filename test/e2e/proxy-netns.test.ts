@@ -1,10 +1,13 @@
 // The signing proxy with real iptables, inside a private network namespace: a gateway on
-// 127.0.0.1:3001, `meshsig start --proxy 4889:3001`, and scripts/deploy-proxy.sh. An agent
-// calling the gateway's port reaches it signed once the redirect is installed, and unsigned
-// again after --remove; re-deploying never duplicates the rule.
+// 127.0.0.1:3001 that verifies every request for its own authority, `meshsig start --proxy 4889:3001
+// --proxy-agent <alice>=4890 --proxy-agent <bob>=4891`, and scripts/deploy-proxy.sh. Agents run as
+// their own uids (setpriv): two uids calling the same gateway address:port are signed as their own
+// agents, a forged Host changes nothing in what is signed, a uid with no rule is signed as nobody, and
+// a direct connection to an agent listener is reset (and, without its guard, refused by the proxy).
+// Rule changes add the new rule before removing the old one; --remove restores direct, unsigned traffic.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -15,17 +18,26 @@ import { waitFor } from '../helpers/wait-for.js'
 const run = promisify(execFile)
 const GATEWAY_PORT = 3001
 const PROXY_PORT = 4889
+const ALICE_PORT = 4890
+const BOB_PORT = 4891
+/** Fixed uids with no account: setpriv needs none, and nothing is left in /etc/passwd. */
+const ALICE_UID = 61001
+const BOB_UID = 61002
+const STRANGER_UID = 61003
 const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
+const REGISTER = join(REPO_ROOT, 'scripts', 'register-agent.sh')
 
 /** Why the test cannot run here, or undefined when it can. */
 function skipReason(): string | undefined {
   if (process.platform !== 'linux') return 'network namespaces and iptables are Linux-only'
-  if (process.getuid?.() !== 0) return 'needs root (ip netns, iptables)'
+  if (process.getuid?.() !== 0) return 'needs root (ip netns, iptables, setpriv)'
   try {
     execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' })
     execFileSync('iptables', ['--version'], { stdio: 'pipe' })
+    execFileSync('setpriv', ['--version'], { stdio: 'pipe' })
+    execFileSync('jq', ['--version'], { stdio: 'pipe' })
   } catch {
-    return '`ip netns` or iptables is unavailable'
+    return '`ip netns`, iptables, setpriv or jq is unavailable'
   }
   return undefined
 }
@@ -33,30 +45,42 @@ function skipReason(): string | undefined {
 const reason = skipReason()
 const NS = `meshsig-e2e-${process.pid}-${randomBytes(3).toString('hex')}`
 
-// The gateway: answers every request with what it saw, checked with the SDK verifier.
+// The gateway: verifies every request for its own authority (never the Host it was sent) with the SDK verifier.
 const GATEWAY = `
 import { createServer } from 'node:http'
 import { NonceCache, resolveInceptionKey, verifyRequestSignature } from './node/core/index.js'
 const nonces = new NonceCache()
+let count = 0
 createServer((req, res) => {
   const chunks = []
   req.on('data', (c) => chunks.push(c))
   req.on('end', async () => {
-    const request = { method: req.method, authority: req.headers.host ?? '', path: req.url, headers: req.headers,
+    count += 1
+    const request = { method: req.method, authority: '127.0.0.1:${GATEWAY_PORT}', path: req.url, headers: req.headers,
       body: new Uint8Array(Buffer.concat(chunks)) }
     const v = await verifyRequestSignature(request, { now: Date.now(), resolveKey: resolveInceptionKey, seenNonce: nonces.seen })
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ signed: v.ok, keyid: v.ok ? v.signature.keyid : null, code: v.ok ? null : v.error.code,
-      from: req.socket.remoteAddress, hasSignature: req.headers.signature !== undefined }))
+      from: req.socket.remoteAddress, host: req.headers.host, hasSignature: req.headers.signature !== undefined, count }))
   })
 }).listen(${GATEWAY_PORT}, '127.0.0.1', () => console.log('gateway listening'))
 `
 
-// The agent: calls the gateway's port as it always did, knowing nothing of meshsig.
+// An agent: calls the gateway's port as it always did, knowing nothing of meshsig (AGENT_HOST forges Host).
 const AGENT = `
-const res = await fetch('http://127.0.0.1:${GATEWAY_PORT}/v1/run?task=e2e', {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'e2e' }) })
-console.log(JSON.stringify({ status: res.status, body: await res.json() }))
+import { request } from 'node:http'
+const body = JSON.stringify({ task: 'e2e' })
+const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+if (process.env.AGENT_HOST) headers.host = process.env.AGENT_HOST
+const port = Number(process.env.AGENT_PORT || ${GATEWAY_PORT})
+const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/run?task=e2e', headers }, (res) => {
+  let text = ''
+  res.on('data', (d) => (text += d))
+  res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, refused: res.headers['x-meshsig-proxy'] ?? null,
+    body: JSON.parse(text) })))
+})
+req.on('error', (e) => console.log(JSON.stringify({ error: e.code })))
+req.end(body)
 `
 
 interface GatewayView {
@@ -64,16 +88,35 @@ interface GatewayView {
   readonly keyid: string | null
   readonly code: string | null
   readonly from: string
+  readonly host: string
   readonly hasSignature: boolean
+  readonly count: number
+}
+
+interface AgentResult {
+  readonly status?: number
+  readonly refused?: string | null
+  readonly body?: GatewayView & { error?: string }
+  readonly error?: string
 }
 
 let cli: BuiltCli | undefined
 let home: string | undefined
+let shim: string | undefined
 let nsCreated = false
 const children: ChildProcess[] = []
+const agents = { alice: '', bob: '' }
 
-function inNs(command: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-  return run('ip', ['netns', 'exec', NS, command, ...args], { cwd: REPO_ROOT, timeout: 30_000 })
+function inNs(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
+  return run('ip', ['netns', 'exec', NS, command, ...args], {
+    cwd: REPO_ROOT,
+    timeout: 30_000,
+    env: { ...process.env, ...env },
+  })
 }
 
 function spawnInNs(
@@ -91,14 +134,47 @@ function spawnInNs(
   return { child, out: () => out }
 }
 
-async function agentCall(): Promise<{ status: number; body: GatewayView }> {
-  const { stdout } = await inNs(process.execPath, [join(dirname(dirname(cli!.main)), 'agent.mjs')])
-  return JSON.parse(stdout.trim()) as { status: number; body: GatewayView }
+/** Start the node (and its proxy) in the namespace; resolves with its `--json` start line. */
+async function startNode(extra: readonly string[]): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
+  const args = ['start', '--port', '4888', '--p2p-port', '0', '--proxy', `${PROXY_PORT}:${GATEWAY_PORT}`]
+  const node = spawnInNs([cli!.main, ...args, ...extra, '--json'], { MESHSIG_HOME: home! })
+  const started = await waitFor(() => /^\{"started":true.*\}$/m.exec(node.out())?.[0], {
+    timeout: 30_000,
+    message: `meshsig start --proxy: ${node.out()}`,
+  })
+  return { child: node.child, info: JSON.parse(started) as Record<string, unknown> }
 }
 
-async function taggedRules(): Promise<string[]> {
-  const { stdout } = await inNs('iptables', ['-t', 'nat', '-S', 'OUTPUT'])
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}
+
+/** One call of the agent program, as `uid` (undefined: as root), to the gateway port unless `env` says otherwise. */
+async function agentCall(uid: number | undefined, env: Record<string, string> = {}): Promise<AgentResult> {
+  const node = [process.execPath, '--input-type=module', '-e', AGENT]
+  const as = uid === undefined ? node : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...node]
+  const { stdout } = await inNs(as[0]!, as.slice(1), env)
+  return JSON.parse(stdout.trim()) as AgentResult
+}
+
+function deploy(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return inNs('bash', [SCRIPT, '--home', home!, ...args], { PATH: `${shim}:${process.env.PATH ?? ''}` })
+}
+
+async function rules(table: 'nat' | 'filter'): Promise<string[]> {
+  const { stdout } = await inNs('iptables', ['-t', table, '-S', 'OUTPUT'])
   return stdout.split('\n').filter((l) => l.includes('meshsig-proxy:'))
+}
+
+/** The iptables calls deploy-proxy.sh made since the last read (through the logging shim). */
+function iptablesCalls(): string[] {
+  const log = join(shim!, 'calls.log')
+  const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean)
+  writeFileSync(log, '')
+  return calls
 }
 
 let nodeDid = ''
@@ -110,71 +186,136 @@ describe.skipIf(reason !== undefined)(
       cli = buildCli()
       const root = dirname(dirname(cli.main))
       writeFileSync(join(root, 'gateway.mjs'), GATEWAY)
-      writeFileSync(join(root, 'agent.mjs'), AGENT)
       home = mkdtempSync(join(tmpdir(), 'meshsig-netns-'))
+      shim = mkdtempSync(join(tmpdir(), 'meshsig-shim-'))
+      const real = execFileSync('bash', ['-c', 'command -v iptables']).toString().trim()
+      writeFileSync(join(shim, 'calls.log'), '')
+      writeFileSync(join(shim, 'iptables'), `#!/bin/sh\necho "$*" >>'${shim}/calls.log'\nexec '${real}' "$@"\n`)
+      chmodSync(join(shim, 'iptables'), 0o755)
       execFileSync('ip', ['netns', 'add', NS])
       nsCreated = true
       await inNs('ip', ['link', 'set', 'lo', 'up'])
       const gateway = spawnInNs([join(root, 'gateway.mjs')])
       await waitFor(() => gateway.out().includes('gateway listening'), { message: `gateway: ${gateway.out()}` })
-      const node = spawnInNs(
-        [cli.main, 'start', '--port', '4888', '--p2p-port', '0', '--proxy', `${PROXY_PORT}:${GATEWAY_PORT}`, '--json'],
-        { MESHSIG_HOME: home },
-      )
-      const started = await waitFor(() => /^\{"started":true.*\}$/m.exec(node.out())?.[0], {
-        timeout: 30_000,
-        message: 'meshsig start --proxy',
-      })
-      const info = JSON.parse(started) as { did: string; proxy: string }
+      // The agents' keys are made and kept by the node (register-agent.sh); then the node restarts with their listeners.
+      const first = await startNode([])
+      const env = { MESHSIG_HOME: home, MESHSIG_SERVER: 'http://127.0.0.1:4888' }
+      for (const name of ['alice', 'bob'] as const) {
+        const { stdout } = await inNs('bash', [REGISTER, name], env)
+        agents[name] = (JSON.parse(stdout) as { did: string }).did
+      }
+      await stop(first.child)
+      const { info } = await startNode([
+        '--proxy-agent',
+        `${agents.alice}=${ALICE_PORT}`,
+        '--proxy-agent',
+        `${agents.bob}=${BOB_PORT}`,
+      ])
       expect(info.proxy).toBe(`http://127.0.0.1:${PROXY_PORT}`)
-      nodeDid = info.did
+      nodeDid = String(info.did)
     }, 180_000)
 
     afterAll(async () => {
-      for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
-      await Promise.all(
-        children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())),
-      )
+      await Promise.all(children.map(stop))
       if (nsCreated) execFileSync('ip', ['netns', 'del', NS])
-      if (home) rmSync(home, { recursive: true, force: true })
+      for (const dir of [home, shim]) if (dir) rmSync(dir, { recursive: true, force: true })
       cli?.cleanup()
     }, 60_000)
 
+    it('the node says in proxy.json which port signs as which agent', () => {
+      const state = JSON.parse(readFileSync(join(home!, 'proxy.json'), 'utf8')) as Record<string, unknown>
+      expect(state).toMatchObject({ v: 1, listenPort: PROXY_PORT, gateway: { port: GATEWAY_PORT }, signAsNode: false })
+      expect(state.agents).toEqual([
+        { did: agents.alice, name: 'alice', port: ALICE_PORT },
+        { did: agents.bob, name: 'bob', port: BOB_PORT },
+      ])
+    })
+
     it('before deploy: the agent reaches the gateway directly, unsigned', async () => {
-      const { status, body } = await agentCall()
+      const { status, body } = await agentCall(ALICE_UID)
       expect(status).toBe(200)
       expect(body).toMatchObject({ signed: false, hasSignature: false, code: 'MALFORMED', from: '127.0.0.1' })
     })
 
-    it('after deploy-proxy.sh: the same call reaches the gateway signed by the node DID, via the proxy', async () => {
-      const { stdout } = await inNs('bash', [SCRIPT, '--proxy-port', String(PROXY_PORT), String(GATEWAY_PORT)])
-      expect(stdout).toMatch(/installed/)
-      const { status, body } = await agentCall()
-      expect(status).toBe(200)
-      expect(body).toEqual({ signed: true, keyid: nodeDid, code: null, from: '127.0.0.2', hasSignature: true })
-      const again = await agentCall()
-      expect(again.body.signed).toBe(true) // a fresh nonce each time: no REPLAY
+    it('two uids calling the same gateway address:port are signed as their own agents', async () => {
+      expect((await deploy('--agent', 'alice', '--uid', String(ALICE_UID), String(GATEWAY_PORT))).stdout).toMatch(
+        /installed: uid 61001/,
+      )
+      await deploy('--agent', agents.bob, '--uid', String(BOB_UID), String(GATEWAY_PORT)) // by DID
+      await deploy('--proxy-port', String(PROXY_PORT), String(GATEWAY_PORT)) // everyone else: the default listener
+      const alice = await agentCall(ALICE_UID)
+      expect(alice.status).toBe(200)
+      expect(alice.body).toMatchObject({ signed: true, keyid: agents.alice, from: '127.0.0.2' })
+      const bob = await agentCall(BOB_UID)
+      expect(bob.body).toMatchObject({ signed: true, keyid: agents.bob, from: '127.0.0.2' })
+      expect([agents.alice, agents.bob]).not.toContain(nodeDid)
+      expect((await agentCall(ALICE_UID)).body?.signed).toBe(true) // a fresh nonce each time: no REPLAY
     })
 
-    it('re-running deploy does not duplicate the rule', async () => {
-      expect(await taggedRules()).toHaveLength(1)
-      const { stdout } = await inNs('bash', [SCRIPT, '--proxy-port', String(PROXY_PORT), String(GATEWAY_PORT)])
-      expect(stdout).toMatch(/already installed/)
-      await inNs('bash', [SCRIPT, String(GATEWAY_PORT)])
-      const rules = await taggedRules()
-      expect(rules).toHaveLength(1)
-      expect(rules[0]).toContain(`--dport ${GATEWAY_PORT}`)
-      expect(rules[0]).toContain('! -s 127.0.0.2/32')
+    it('a forged Host changes nothing in what is signed: the gateway verifies it for its own authority', async () => {
+      const forged = await agentCall(ALICE_UID, { AGENT_HOST: 'bank.example:443' })
+      expect(forged.status).toBe(200)
+      expect(forged.body).toMatchObject({ signed: true, keyid: agents.alice, host: `127.0.0.1:${GATEWAY_PORT}` })
+    })
+
+    it('a uid with no rule is signed as no agent (and not as the node): refused, never forwarded', async () => {
+      const before = (await agentCall(ALICE_UID)).body!.count
+      for (const uid of [STRANGER_UID, undefined]) {
+        const refused = await agentCall(uid)
+        expect(refused).toMatchObject({ status: 403, refused: 'refused', body: { code: 'FORBIDDEN' } })
+        expect(refused.body?.error).toMatch(/no agent is attributed to this caller/)
+      }
+      expect((await agentCall(ALICE_UID)).body!.count).toBe(before + 1)
+    })
+
+    it("a direct connection to an agent's listener is reset by its guard", async () => {
+      const reset = { error: expect.stringMatching(/^ECONNRE(SET|FUSED)$/) as unknown }
+      expect(await agentCall(STRANGER_UID, { AGENT_PORT: String(ALICE_PORT) })).toEqual(reset)
+      expect(await agentCall(ALICE_UID, { AGENT_PORT: String(BOB_PORT) })).toEqual(reset)
+    })
+
+    it('re-running changes nothing; a new uid for alice is added before the old rule goes', async () => {
+      iptablesCalls()
+      const again = await deploy('--agent', 'alice', '--uid', String(ALICE_UID), String(GATEWAY_PORT))
+      expect(again.stdout).toMatch(/already installed/)
+      expect(iptablesCalls().filter((c) => / -[AID] /.test(c))).toEqual([])
+      expect(await rules('nat')).toHaveLength(3)
+      expect(await rules('filter')).toHaveLength(2)
+
+      await deploy('--agent', 'alice', '--uid', String(STRANGER_UID), String(GATEWAY_PORT))
+      const changes = iptablesCalls().filter((c) => c.includes('-t nat') && / -[AID] /.test(c))
+      expect(changes).toHaveLength(2)
+      expect(changes[0]).toMatch(new RegExp(`-I OUTPUT \\d+ .*--uid-owner ${STRANGER_UID} `))
+      expect(changes[1]).toMatch(/-D OUTPUT \d+$/)
+      const nat = await rules('nat')
+      expect(nat).toHaveLength(3)
+      expect(nat[0]).toContain(`meshsig-proxy:${GATEWAY_PORT}:agent:${ALICE_PORT}:uid:${STRANGER_UID}`)
+      expect(nat[2]).toMatch(new RegExp(`--comment "?meshsig-proxy:${GATEWAY_PORT}"? `)) // the default rule stays last
+      expect((await agentCall(STRANGER_UID)).body).toMatchObject({ signed: true, keyid: agents.alice })
+      expect(await agentCall(ALICE_UID)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } })
+    })
+
+    it('--remove --agent removes only that agent (and its guard); its uid is refused from then on', async () => {
+      const { stdout } = await deploy('--remove', String(GATEWAY_PORT), '--agent', 'bob')
+      expect(stdout).toMatch(/removed 1/)
+      expect(await rules('nat')).toHaveLength(2)
+      expect(await rules('filter')).toEqual([expect.stringContaining(`--dport ${ALICE_PORT} `)])
+      expect(await agentCall(BOB_UID)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } })
+      // without its guard, bob's listener still refuses a direct caller: the kernel's socket table says so
+      const direct = await agentCall(STRANGER_UID, { AGENT_PORT: String(BOB_PORT) })
+      expect(direct).toMatchObject({ status: 403, refused: 'refused', body: { code: 'FORBIDDEN' } })
+      expect(direct.body?.error).toMatch(/did not come through the per-uid redirect/)
     })
 
     it('--remove restores direct, unsigned traffic and removes exactly its rules', async () => {
       await inNs('iptables', ['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '--dport', '9', '-j', 'RETURN'])
-      const { stdout } = await inNs('bash', [SCRIPT, '--remove', String(GATEWAY_PORT)])
-      expect(stdout).toMatch(/removed 1/)
-      expect(await taggedRules()).toHaveLength(0)
+      const { stdout } = await deploy('--remove', String(GATEWAY_PORT))
+      expect(stdout).toMatch(/removed 3/)
+      expect(await rules('nat')).toHaveLength(0)
+      expect(await rules('filter')).toHaveLength(0)
       const { stdout: rest } = await inNs('iptables', ['-t', 'nat', '-S', 'OUTPUT'])
       expect(rest).toContain('--dport 9 -j RETURN')
-      const { body } = await agentCall()
+      const { body } = await agentCall(STRANGER_UID)
       expect(body).toMatchObject({ signed: false, hasSignature: false, from: '127.0.0.1' })
     })
   },

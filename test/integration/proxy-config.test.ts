@@ -1,9 +1,18 @@
-// The proxy's configuration: the --proxy flag and the signer policy (never the body, fail closed).
+// The proxy's configuration: the --proxy and --proxy-agent flags, the signer policy (the listener a
+// caller's uid was redirected to, never the body or a header; fail closed), and the kernel socket-table
+// check that an agent listener's connection came through the redirect.
 import { describe, expect, it } from 'vitest'
 import { MeshsigError, didFromPublicKey, generateKeyPair } from '../../node/core/index.js'
 import {
+  gatewayAuthority,
   normalizeAddress,
+  parseProcTcp,
+  parseProxyAgent,
+  parseProxyAgents,
   parseProxySpec,
+  procAddress,
+  procRedirectCheck,
+  redirectedIn,
   signerPolicy,
   type ProxyCaller,
   type ProxySigner,
@@ -17,6 +26,7 @@ function signer(): ProxySigner {
 const caller = (over: Partial<ProxyCaller> = {}): ProxyCaller => ({
   remoteAddress: '127.0.0.1',
   remotePort: 50000,
+  listener: undefined,
   agent: undefined,
   ...over,
 })
@@ -48,25 +58,67 @@ describe('--proxy <listenPort>:<targetPort>', () => {
   )
 })
 
+describe('--proxy-agent <did>=<port>', () => {
+  const did = signer().did
+  const spec = parseProxySpec('4889:3001')
+
+  it('parses a did:msig (or its did:key) and a port', () => {
+    expect(parseProxyAgent(`${did}=4890`)).toEqual({ did, port: 4890 })
+  })
+
+  it.each(['alice=4890', '=4890', 'did:msig:abc=4890', 'x', `DID=0`, `DID=4890;id`, `DID`])(
+    'refuses %j with INVALID_INPUT',
+    (text) => {
+      expect(codeOf(() => parseProxyAgent(text.replace('DID', did)))).toBe('INVALID_INPUT')
+    },
+  )
+
+  it('refuses a DID twice, a port twice, and the proxy or gateway port', () => {
+    const other = signer().did
+    expect(parseProxyAgents([`${did}=4890`, `${other}=4891`], spec)).toHaveLength(2)
+    expect(codeOf(() => parseProxyAgents([`${did}=4890`, `${did}=4891`], spec))).toBe('INVALID_INPUT')
+    expect(codeOf(() => parseProxyAgents([`${did}=4890`, `${other}=4890`], spec))).toBe('INVALID_INPUT')
+    expect(codeOf(() => parseProxyAgents([`${did}=4889`], spec))).toBe('INVALID_INPUT')
+    expect(codeOf(() => parseProxyAgents([`${did}=3001`], spec))).toBe('INVALID_INPUT')
+  })
+})
+
+describe('gatewayAuthority', () => {
+  it('is host:port, lowercased, without the default port 80', () => {
+    expect(gatewayAuthority('127.0.0.1', 3001)).toBe('127.0.0.1:3001')
+    expect(gatewayAuthority('Gateway.Internal', 80)).toBe('gateway.internal')
+  })
+})
+
 describe('signerPolicy', () => {
   const node = signer()
   const agent = signer()
   const custodied = (did: string): ProxySigner | undefined => (did === agent.did ? agent : undefined)
 
-  it('signs as the node by default, and fails closed when the node has no key', () => {
-    expect(signerPolicy({ nodeSigner: () => node, custodied })(caller())).toBe(node)
-    expect(signerPolicy({ nodeSigner: () => undefined })(caller())).toBeUndefined()
+  it('refuses a caller nothing attributes (403) unless signing as the node is enabled; no node key → 503', () => {
+    expect(codeOf(() => signerPolicy({ nodeSigner: () => node, custodied })(caller()))).toBe('FORBIDDEN')
+    expect(signerPolicy({ nodeSigner: () => node, custodied, signAsNode: true })(caller())).toBe(node)
+    expect(signerPolicy({ nodeSigner: () => undefined, signAsNode: true })(caller())).toBeUndefined()
   })
 
-  it('X-Meshsig-Agent: refused unless enabled; then only custodied agents', () => {
-    const off = signerPolicy({ nodeSigner: () => node, custodied })
-    expect(codeOf(() => off(caller({ agent: agent.did })))).toBe('FORBIDDEN')
-    const on = signerPolicy({ nodeSigner: () => node, custodied, agentHeader: true })
-    expect(on(caller({ agent: agent.did }))).toBe(agent)
-    expect(codeOf(() => on(caller({ agent: node.did + 'x' })))).toBe('FORBIDDEN')
+  it('an agent listener signs as its agent, whatever else is configured; an unknown one → undefined', () => {
+    const policy = signerPolicy({
+      nodeSigner: () => node,
+      custodied,
+      agentSigner: (label) => (label === 'a' ? agent : undefined),
+      signAsNode: true,
+    })
+    expect(policy(caller({ listener: 'a' }))).toBe(agent)
+    expect(policy(caller({ listener: 'b' }))).toBeUndefined()
   })
 
-  it('maps source addresses to custodied agents (IPv6-mapped too); an unmapped caller gets the node key', () => {
+  it("X-Meshsig-Agent is refused on every listener, even naming the listener's own agent", () => {
+    const policy = signerPolicy({ nodeSigner: () => node, custodied, agentSigner: () => agent, signAsNode: true })
+    expect(codeOf(() => policy(caller({ agent: agent.did })))).toBe('FORBIDDEN')
+    expect(codeOf(() => policy(caller({ listener: 'a', agent: agent.did })))).toBe('FORBIDDEN')
+  })
+
+  it('maps source addresses to custodied agents (IPv6-mapped too); an unmapped caller is refused', () => {
     const policy = signerPolicy({
       nodeSigner: () => node,
       custodied,
@@ -77,7 +129,50 @@ describe('signerPolicy', () => {
     })
     expect(policy(caller({ remoteAddress: '::ffff:10.0.0.5' }))).toBe(agent)
     expect(policy(caller({ remoteAddress: '10.0.0.6' }))).toBeUndefined()
-    expect(policy(caller({ remoteAddress: '10.0.0.7' }))).toBe(node)
+    expect(codeOf(() => policy(caller({ remoteAddress: '10.0.0.7' })))).toBe('FORBIDDEN')
     expect(normalizeAddress('::1')).toBe('::1')
+  })
+})
+
+// /proc/net/tcp rows (little-endian host): 127.0.0.1 is 0100007F; ports are big-endian hex.
+const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
+const row = (local: string, remote: string, st = '01', uid = 1001): string =>
+  `   0: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000  ${uid}        0 1 1 0 20 4 30 10 -1\n`
+const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0')
+const LO = '0100007F'
+const ends = { remoteAddress: '127.0.0.1', remotePort: 40000, localPort: 4890 }
+
+describe('the redirect check (kernel socket table)', () => {
+  it('reads IPv4, IPv4-mapped and IPv6 addresses of /proc/net/tcp{,6}', () => {
+    expect(procAddress('0100007F', true)).toBe('127.0.0.1')
+    expect(procAddress('7F000001', false)).toBe('127.0.0.1')
+    expect(procAddress('0000000000000000FFFF00000100007F', true)).toBe('127.0.0.1')
+    expect(procAddress('00000000000000000000000001000000', true)).toBe('::1')
+    expect(parseProcTcp(HEADER + row(`${LO}:${hex(40000)}`, `${LO}:${hex(3001)}`) + 'junk\n', true)).toEqual([
+      { localAddress: '127.0.0.1', localPort: 40000, remoteAddress: '127.0.0.1', remotePort: 3001, state: '01' },
+    ])
+  })
+
+  const ours = row(`${LO}:${hex(4890)}`, `${LO}:${hex(40000)}`, '01', 0)
+  const redirected = row(`${LO}:${hex(40000)}`, `${LO}:${hex(3001)}`)
+  const direct = row(`${LO}:${hex(40000)}`, `${LO}:${hex(4890)}`)
+  const check = (...rows: string[]): boolean => redirectedIn(parseProcTcp(HEADER + rows.join(''), true), ends, 3001)
+
+  it('a caller socket connected to the gateway port, with the proxy end live: redirected', () => {
+    expect(check(ours, redirected)).toBe(true)
+    expect(check(ours, redirected, row(`${LO}:${hex(40000)}`, `${LO}:${hex(80)}`, '06'))).toBe(true) // TIME_WAIT
+  })
+
+  it('a direct connection, a second socket on the same port, or the proxy end gone: not redirected', () => {
+    expect(check(ours, direct)).toBe(false)
+    expect(check(ours, direct, redirected)).toBe(false) // SO_REUSEPORT twin connected to the gateway port
+    expect(check(redirected)).toBe(false) // the proxy's end is gone (the caller reset its direct socket)
+    expect(check(ours)).toBe(false)
+    expect(check()).toBe(false)
+  })
+
+  it('unreadable tables answer false', async () => {
+    const none = procRedirectCheck(3001, () => Promise.reject(new Error('ENOENT')))
+    expect(await none(ends)).toBe(false)
   })
 })

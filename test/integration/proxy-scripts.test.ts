@@ -1,7 +1,8 @@
-// The bash scripts: deploy-proxy.sh refuses bad input before touching iptables; register-agent.sh and
-// unregister-agent.sh drive the REST API with jq-built bodies, whatever the agent name holds.
+// The bash scripts: deploy-proxy.sh refuses bad input (ports, uids, agent names) before touching iptables
+// and finds an agent's listener only in the node's proxy.json; register-agent.sh and unregister-agent.sh
+// drive the REST API with jq-built bodies, whatever the agent name holds.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -16,9 +17,11 @@ async function script(
   name: string,
   args: readonly string[],
   env: Record<string, string> = {},
+  wrap: readonly string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [command = 'bash', ...rest] = [...wrap, 'bash']
   try {
-    const { stdout, stderr } = await run('bash', [join(scripts, name), ...args], {
+    const { stdout, stderr } = await run(command, [...rest, join(scripts, name), ...args], {
       env: { ...process.env, ...env },
       timeout: 20_000,
     })
@@ -47,6 +50,64 @@ describe('deploy-proxy.sh input checks (before any iptables call)', () => {
     expect((await script('deploy-proxy.sh', ['--proxy-port', '3001', '3001'])).stderr).toMatch(/must differ/)
     expect((await script('deploy-proxy.sh', [])).code).toBe(2)
   })
+
+  it.each([
+    [['--agent', 'x;id', '--uid', '1001', '3001'], /--agent must be/],
+    [['--agent', '$(touch /tmp/pwned)', '--uid', '1001', '3001'], /--agent must be/],
+    [['--agent', '-rf', '--uid', '1001', '3001'], /--agent must be/],
+    [['--agent', 'a'.repeat(65), '--uid', '1001', '3001'], /--agent must be/],
+    [['--agent', 'alice', '--uid', '0', '3001'], /--uid must be .*root/],
+    [['--agent', 'alice', '--uid', '4294967295', '3001'], /--uid must be/],
+    [['--agent', 'alice', '--uid', '1001x', '3001'], /--uid must be/],
+    [['--agent', 'alice', '--uid', '-1', '3001'], /--uid must be/],
+    [['--agent', 'alice', '3001'], /go together/],
+    [['--uid', '1001', '3001'], /go together/],
+  ])('refuses %j with exit 2', async (args, message) => {
+    const r = await script('deploy-proxy.sh', args)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(message)
+  })
+})
+
+// As root: the agent's port comes from proxy.json, and a lookup that fails stops before any iptables call.
+// The script runs in a throwaway network namespace (unshare -n), so even a bug cannot touch this host's rules.
+const canUnshare = process.getuid?.() === 0 && existsSync('/usr/bin/unshare')
+
+describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port from proxy.json', () => {
+  let home: string
+  const did = 'did:msig:' + 'A'.repeat(44)
+
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'meshsig-deploy-'))
+    const agents = [
+      { did, name: 'alice', port: 4890 },
+      { did: 'did:msig:' + 'B'.repeat(44), name: 'twin', port: 4891 },
+      { did: 'did:msig:' + 'C'.repeat(44), name: 'twin', port: 4892 },
+    ]
+    const state = { v: 1, listenPort: 4889, gateway: { host: '127.0.0.1', port: 3001 }, agents }
+    writeFileSync(join(home, 'proxy.json'), JSON.stringify(state))
+  })
+
+  afterAll(() => rmSync(home, { recursive: true, force: true }))
+
+  const deploy = (...args: string[]): ReturnType<typeof script> =>
+    script('deploy-proxy.sh', ['--home', home, ...args], {}, ['unshare', '-n'])
+
+  it.each([
+    [['--agent', 'bob', '--uid', '1001', '3001'], /no listener for agent 'bob'/],
+    [['--agent', 'twin', '--uid', '1001', '3001'], /several agents are called 'twin'.*DID/],
+    [['--agent', 'alice', '--uid', '1001', '3002'], /does not forward to port 3002/],
+    [['--remove', '3001', '--agent', 'bob'], /no listener for agent 'bob'/],
+  ])('%j fails with a clear message', async (args, message) => {
+    const r = await deploy(...args)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(message)
+  })
+
+  it('refuses a home without proxy.json', async () => {
+    const r = await script('deploy-proxy.sh', ['--home', tmpdir() + '/nowhere', '--agent', did, '--uid', '7', '3001'])
+    expect(r.stderr).toMatch(/cannot read .*proxy\.json/)
+  })
 })
 
 describe('register-agent.sh / unregister-agent.sh', () => {
@@ -58,6 +119,9 @@ describe('register-agent.sh / unregister-agent.sh', () => {
     fx = await startApi()
     tmp = mkdtempSync(join(tmpdir(), 'meshsig-scripts-'))
     env = { MESHSIG_SERVER: fx.url, MESHSIG_HOME: tmp, TMPDIR: tmp }
+    // the operator token, where the scripts read it (revocation needs it, on loopback too)
+    const token = (fx as { token?: string }).token
+    if (token !== undefined) writeFileSync(join(tmp, 'api-token'), token + '\n', { mode: 0o600 })
   })
 
   afterAll(async () => {
@@ -74,7 +138,7 @@ describe('register-agent.sh / unregister-agent.sh', () => {
     expect(r.stdout).not.toMatch(/privateKey/)
     expect(fx.node.agents.record(out.did)?.capabilities).toEqual([{ type: 'analysis' }])
     expect(fx.node.proxySigner(out.did)?.did).toBe(out.did)
-    expect(readdirSync(tmp)).toEqual([])
+    expect(readdirSync(tmp).filter((f) => f !== 'api-token')).toEqual([])
   })
 
   it('unregisters by name (revocation), and refuses an unknown name', async () => {

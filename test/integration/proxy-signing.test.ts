@@ -1,5 +1,6 @@
 // The signing proxy in process, between a client and a tiny gateway: what the gateway receives
-// verifies with the SDK verifier under the node DID; what cannot be signed never reaches it.
+// verifies with the SDK verifier, for the gateway's own authority, under the DID of the listener's
+// agent (or the node's, when enabled); what cannot be signed or attributed never reaches it.
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -27,17 +28,18 @@ interface Gateway {
   readonly received: Received[]
 }
 
-/** A gateway that verifies every request with the SDK verifier (keys from the node's key state). */
+/** A gateway that verifies every request for its own authority with the SDK verifier (keys from the node). */
 async function startGateway(node: MeshNode): Promise<Gateway> {
   const received: Received[] = []
   const nonces = new NonceCache()
+  let ownAuthority = ''
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const request = {
         method: req.method ?? '',
-        authority: req.headers.host ?? '',
+        authority: ownAuthority,
         path: req.url ?? '/',
         headers: req.headers,
         body: new Uint8Array(Buffer.concat(chunks)),
@@ -57,7 +59,9 @@ async function startGateway(node: MeshNode): Promise<Gateway> {
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { server, port: (server.address() as AddressInfo).port, received }
+  const port = (server.address() as AddressInfo).port
+  ownAuthority = `127.0.0.1:${port}`
+  return { server, port, received }
 }
 
 async function call(
@@ -78,8 +82,35 @@ const extra: SigningProxy[] = []
 beforeAll(async () => {
   node = await startNode({ init: { minCheckpointIntervalMs: 0 } }) // proxyEntries() reads the whole log through the export
   gateway = await startGateway(node)
-  proxy = await startNodeProxy(node, { listenPort: 0, targetHost: '127.0.0.1', targetPort: gateway.port })
+  proxy = await startNodeProxy(node, target(), { signAsNode: true })
 })
+
+/** Revoke as the operator (the input spells the operator `authority`, formerly `operator: true`). */
+async function revokeAsOperator(did: string): Promise<void> {
+  const operator = { operator: true, authority: { kind: 'operator', via: 'token' } }
+  await node.revokeAgent({ did, reason: 'test', ...operator } as Parameters<MeshNode['revokeAgent']>[0])
+}
+
+function target(): { listenPort: number; targetHost: string; targetPort: number } {
+  return { listenPort: 0, targetHost: '127.0.0.1', targetPort: gateway.port }
+}
+
+/** A request with headers fetch would not send as given (Host), straight over node:http. */
+function rawCall(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, headers }, (res) => {
+      let body = ''
+      res.on('data', (d: Buffer) => (body += d.toString()))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.once('error', reject)
+    req.end('{"pay":1}')
+  })
+}
 
 afterAll(async () => {
   await Promise.all([proxy, ...extra].map((p) => p?.close()))
@@ -118,7 +149,7 @@ describe('signing proxy → gateway', () => {
     const entry = proxyEntries().at(-1)!
     expect(entry.subject).toBe(node.did)
     expect(entry.code).toBeNull()
-    expect(entry.data).toEqual({ method: 'DELETE', authority: new URL(proxy.url).host, path: '/audit-me', status: 200 })
+    expect(entry.data).toEqual({ method: 'DELETE', authority: proxy.authority, path: '/audit-me', status: 200 })
     expect(JSON.stringify(proxyEntries())).not.toMatch(/hunter2|s3cret|signature|summarise/)
   })
 
@@ -166,26 +197,76 @@ describe('signing proxy → gateway', () => {
     expect(proxyEntries().length).toBe(audited)
   })
 
-  it('X-Meshsig-Agent is refused unless enabled, and then only for custodied agents', async () => {
+  it("a forged Host changes nothing in what is signed: @authority is the gateway's, and so is the Host it gets", async () => {
     const before = gateway.received.length
-    const agent = await node.registerAgent('proxied-agent')
-    const refused = await call(proxy, '/x', { headers: { 'x-meshsig-agent': agent.record.did } })
-    expect(refused.status).toBe(403)
-    const withHeader = await startNodeProxy(
-      node,
-      { listenPort: 0, targetHost: '127.0.0.1', targetPort: gateway.port },
-      { agentHeader: true },
+    const res = await rawCall(proxy.port, '/pay', { host: 'bank.example:443', 'content-type': 'application/json' })
+    expect(res.status).toBe(200)
+    const got = gateway.received[before]!
+    expect(got.verdict.ok).toBe(true) // verified for the gateway's own authority
+    expect(proxy.authority).toBe(`127.0.0.1:${gateway.port}`)
+    expect(got.request.headers.host).toBe(proxy.authority)
+    const asBank = await verifyRequestSignature(
+      { ...got.request, authority: 'bank.example:443' },
+      { now: Date.now(), resolveKey: (keyid) => node.signerKey(keyid).publicKey ?? undefined },
     )
-    extra.push(withHeader)
-    const signed = await call(withHeader, '/x', { headers: { 'x-meshsig-agent': agent.record.did } })
-    expect(signed.body).toEqual({ ok: true, keyid: agent.record.did })
-    expect(gateway.received.at(-1)!.request.headers['x-meshsig-agent']).toBeUndefined()
-    const stranger = 'did:msig:' + '1'.repeat(44)
-    expect((await call(withHeader, '/x', { headers: { 'x-meshsig-agent': stranger } })).status).toBe(403)
-    await node.revokeAgent({ did: agent.record.did, reason: 'test', operator: true })
-    const revoked = await call(withHeader, '/x', { headers: { 'x-meshsig-agent': agent.record.did } })
-    expect(revoked).toMatchObject({ status: 403, body: { code: 'REVOKED' } })
-    expect(gateway.received.length).toBe(before + 1)
+    expect(asBank).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } })
+    expect(proxyEntries().at(-1)?.data).toMatchObject({ authority: proxy.authority, path: '/pay' })
+  })
+
+  it('by default an unattributed caller is refused (403), never signed as the node or forwarded', async () => {
+    const strict = await startNodeProxy(node, target())
+    extra.push(strict)
+    const before = gateway.received.length
+    const audited = proxyEntries().length
+    const res = await call(strict, '/v1/tasks', { method: 'POST', body: 'who am I?' })
+    expect(res).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } })
+    expect(String(res.body.error)).toMatch(/no agent is attributed to this caller.*not forwarded/)
+    expect(res.headers.get('x-meshsig-proxy')).toBe('refused')
+    expect(gateway.received.length).toBe(before)
+    expect(proxyEntries().length).toBe(audited)
+  })
+
+  it('each agent listener signs as its own custodied agent; X-Meshsig-Agent is refused; revoked → 403', async () => {
+    const alice = (await node.registerAgent('alice')).record.did
+    const bob = (await node.registerAgent('bob')).record.did
+    const agents = [
+      { did: alice, port: 0 },
+      { did: bob, port: 0 },
+    ]
+    const byAgent = await startNodeProxy(node, target(), { agents, checkRedirect: async () => true })
+    extra.push(byAgent)
+    expect(byAgent.agents.map((a) => a.name)).toEqual(['alice', 'bob'])
+    const url = (did: string): string => `http://127.0.0.1:${byAgent.agentPorts.get(did)}/x`
+    expect(await (await fetch(url(alice))).json()).toEqual({ ok: true, keyid: alice })
+    expect(await (await fetch(url(bob))).json()).toEqual({ ok: true, keyid: bob })
+    expect(proxyEntries().at(-1)?.subject).toBe(bob)
+    const before = gateway.received.length
+    const named = await fetch(url(alice), { headers: { 'x-meshsig-agent': alice } })
+    expect(named.status).toBe(403)
+    expect((await call(byAgent, '/x')).status).toBe(403) // its default listener: no signAsNode
+    await revokeAsOperator(bob)
+    const revoked = await fetch(url(bob))
+    expect(revoked.status).toBe(403)
+    expect(await revoked.json()).toMatchObject({ code: 'REVOKED' })
+    expect(gateway.received.length).toBe(before)
+  })
+
+  it('an agent listener refuses a direct connection (the kernel says it was not redirected)', async () => {
+    const carol = (await node.registerAgent('carol')).record.did
+    const guarded = await startNodeProxy(node, target(), { agents: [{ did: carol, port: 0 }] })
+    extra.push(guarded)
+    const before = gateway.received.length
+    const res = await fetch(`http://127.0.0.1:${guarded.agentPorts.get(carol)}/x`)
+    expect(res.status).toBe(403)
+    expect(((await res.json()) as { error: string }).error).toMatch(/did not come through the per-uid redirect/)
+    expect(gateway.received.length).toBe(before)
+  })
+
+  it('an agent this node does not custody cannot get a listener', async () => {
+    const stranger = { did: 'did:msig:' + '1'.repeat(44), port: 0 }
+    await expect(startNodeProxy(node, target(), { agents: [stranger] })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    })
   })
 
   it('a body over the limit → 413 and is not forwarded', async () => {
@@ -212,7 +293,11 @@ describe('signing proxy → gateway', () => {
   })
 
   it('an unreachable gateway → 502, audited with code UNREACHABLE', async () => {
-    const dead = await startNodeProxy(node, { listenPort: 0, targetHost: '127.0.0.1', targetPort: 1 })
+    const dead = await startNodeProxy(
+      node,
+      { listenPort: 0, targetHost: '127.0.0.1', targetPort: 1 },
+      { signAsNode: true },
+    )
     extra.push(dead)
     const res = await call(dead, '/nowhere')
     expect(res).toMatchObject({ status: 502, body: { code: 'UNREACHABLE' } })
@@ -221,7 +306,11 @@ describe('signing proxy → gateway', () => {
 
   it('a proxy forwarding to itself (a redirect loop) stops at the second hop: 508', async () => {
     const port = await freePort()
-    const loop = await startNodeProxy(node, { listenPort: port, targetHost: '127.0.0.1', targetPort: port })
+    const loop = await startNodeProxy(
+      node,
+      { listenPort: port, targetHost: '127.0.0.1', targetPort: port },
+      { signAsNode: true },
+    )
     extra.push(loop)
     const res = await call(loop, '/loop')
     expect(res).toMatchObject({ status: 508, body: { code: 'PROXY_LOOP' } })
