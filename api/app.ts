@@ -4,9 +4,11 @@
  * and Origin guards, rate limit, JSON body (size-limited), routes, 404, the
  * one error middleware.
  */
-import type { RequestListener } from 'node:http'
+import type { IncomingMessage, RequestListener } from 'node:http'
 import express, { type Express } from 'express'
 import type { MeshNode } from '../node/mesh-node.js'
+import type { Authority } from '../node/services/authority.js'
+import { authorityOf, rateLimitKey, type CredentialResolver } from './auth.js'
 import { errorMiddleware, notFound } from './errors.js'
 import { createFastPath } from './fast-path.js'
 import { ApiMetrics } from './metrics.js'
@@ -50,6 +52,8 @@ export type ApiNode = Pick<
   | 'audit'
   | 'trust'
   | 'checkpoint'
+  | 'agentForCredential'
+  | 'recordRefusal'
 >
 
 /** What every route module receives. */
@@ -58,6 +62,10 @@ export interface RouteContext {
   readonly opts: ResolvedApiOptions
   readonly verifier: SignatureVerifier
   readonly metrics: ApiMetrics
+  /** Resolves an agent credential to its DID (docs/protocol.md §8). */
+  readonly resolveCredential: CredentialResolver
+  /** The proven caller of a request; throws `UNAUTHORIZED` for a bearer that proves nothing. */
+  authority(req: IncomingMessage): Authority
 }
 
 /** An API app with its resolved options and a way to release what it holds. */
@@ -86,7 +94,15 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   })
   const unsubscribe = node.events.subscribe((e) => metrics.observe(e))
   const verifier = opts.verifyWorkers > 0 ? createVerifyPool(opts.verifyWorkers) : inlineVerifier
-  const ctx: RouteContext = { node, opts, verifier, metrics }
+  const resolveCredential: CredentialResolver = (credential) => node.agentForCredential(credential)
+  const ctx: RouteContext = {
+    node,
+    opts,
+    verifier,
+    metrics,
+    resolveCredential,
+    authority: (req) => authorityOf(req, opts, resolveCredential),
+  }
   const app = express()
   app.disable('x-powered-by')
   app.disable('etag')
@@ -94,7 +110,11 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.use(metrics.middleware())
   app.use(hostGuard(opts))
   app.use(uiRoutes()) // dashboard and verifier pages: GET only, before the API rate limit
-  const limiter = rateLimiter(opts, () => metrics.rateLimited())
+  const limiter = rateLimiter(
+    opts,
+    (req) => rateLimitKey(req, opts, resolveCredential),
+    () => metrics.rateLimited(),
+  )
   const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter)
   if (limiter) app.use(limiter)
   app.get('/metrics', async (_req, res) => {

@@ -13,7 +13,8 @@ import type { Request, RequestHandler, Response } from 'express'
 import { MeshsigError, ERROR_TABLE } from '../node/core/errors.js'
 import type { RouteContext } from './app.js'
 import { errorBody, toMeshsigError } from './errors.js'
-import { hasValidToken, refusalOf } from './security.js'
+import { requireBearerOffLoopback } from './auth.js'
+import { refusalOf } from './security.js'
 import { sendHandler, verifyHandler } from './signature-handlers.js'
 
 /** Answers a request when it can; returns false to leave it to Express. */
@@ -21,7 +22,7 @@ export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean
 
 interface FastRoute {
   readonly token: boolean
-  run(body: unknown, client: string): Promise<Record<string, unknown>>
+  run(body: unknown, req: IncomingMessage): Promise<Record<string, unknown>>
 }
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i
@@ -76,11 +77,9 @@ function eligible(req: IncomingMessage, ctx: RouteContext): boolean {
 
 async function serve(ctx: RouteContext, route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    if (route.token && ctx.opts.requireToken && !hasValidToken(req, ctx.opts)) {
-      throw new MeshsigError('UNAUTHORIZED', 'this endpoint changes state: send Authorization: Bearer <token>')
-    }
+    if (route.token) requireBearerOffLoopback(req, ctx.opts, ctx.resolveCredential)
     const body = await readJson(req, ctx.opts.bodyLimit)
-    send(res, 200, await route.run(body, req.socket.remoteAddress ?? 'unknown'))
+    send(res, 200, await route.run(body, req))
   } catch (err) {
     const error = toMeshsigError(err, ctx.opts.bodyLimit)
     send(res, ERROR_TABLE[error.code].http, errorBody(error))
@@ -91,7 +90,7 @@ async function serve(ctx: RouteContext, route: FastRoute, req: IncomingMessage, 
 export function createFastPath(ctx: RouteContext, limiter: RequestHandler | undefined): FastPath {
   const routes = new Map<string, FastRoute>([
     ['/verify', { token: false, run: (body) => verifyHandler(ctx, body) }],
-    ['/messages/send', { token: true, run: (body, client) => sendHandler(ctx, body, client) }],
+    ['/messages/send', { token: true, run: (body, req) => sendHandler(ctx, body, req) }],
   ])
   return (req, res) => {
     if (req.method !== 'POST') return false

@@ -33,6 +33,8 @@ export interface ApiOptions {
   readonly verifyWorkers?: number
   /** Answer the hot endpoints outside Express (default true; tests turn it off to cover the Express routes). */
   readonly fastPath?: boolean
+  /** Every loopback caller acts as the operator (single-user machines only; default false). */
+  readonly trustLoopback?: boolean
 }
 
 /** The options with every default applied and the Host allow-list computed. */
@@ -52,6 +54,8 @@ export interface ResolvedApiOptions {
   readonly allowedHosts: ReadonlySet<string>
   readonly bodyLimit: number
   readonly verifyWorkers: number
+  /** Loopback callers act as the operator without the token (docs/protocol.md §8). */
+  readonly trustLoopback: boolean
 }
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1']
@@ -116,6 +120,7 @@ export function resolveApiOptions(opts: ApiOptions): ResolvedApiOptions {
     allowedHosts: hostAllowList(opts.host, opts.allowedHosts ?? []),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     verifyWorkers: opts.verifyWorkers ?? Math.max(0, Math.min(2, availableParallelism() - 1)),
+    trustLoopback: opts.trustLoopback ?? false,
   }
 }
 
@@ -126,6 +131,7 @@ export function apiOptionsFromConfig(config: NodeConfig, extra: Partial<ApiOptio
     rateLimit: config.rateLimit,
     trustProxy: config.trustProxy,
     allowedHosts: config.allowedHosts,
+    trustLoopback: config.trustLoopback,
     ...extra,
   }
 }

@@ -1,13 +1,15 @@
 /**
- * Per-client rate limit (SPEC §9): `rateLimit` requests per window per client
- * address, answered 429 with `Retry-After` and `{error, code, retryAfter,
+ * Per-client rate limit (docs/protocol.md §8): `rateLimit` requests per
+ * window per client — its credential when it presents a valid one, else its
+ * address (all of loopback counts as one; see auth.ts) — answered 429 with `Retry-After` and `{error, code, retryAfter,
  * limit, window}`. The client address is the socket's unless a trusted proxy
  * is configured (Express `trust proxy`), so `X-Forwarded-For` cannot be
  * spoofed to dodge the limit. express-rate-limit's memory store expires its
  * counters every window, so the map never grows without bound.
  */
 import type { Request, RequestHandler, Response } from 'express'
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
+import type { IncomingMessage } from 'node:http'
+import { rateLimit } from 'express-rate-limit'
 import type { ResolvedApiOptions } from './options.js'
 
 /** The 429 body. */
@@ -28,15 +30,18 @@ function secondsUntil(reset: Date | undefined, windowMs: number): number {
 }
 
 /** The rate-limit middleware, or undefined when the limit is off (0). */
-export function rateLimiter(opts: ResolvedApiOptions, onLimited?: () => void): RequestHandler | undefined {
+export function rateLimiter(
+  opts: ResolvedApiOptions,
+  keyOf: (req: IncomingMessage) => string,
+  onLimited?: () => void,
+): RequestHandler | undefined {
   if (opts.rateLimit <= 0) return undefined
   return rateLimit({
     windowMs: opts.rateWindowMs,
     limit: opts.rateLimit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    keyGenerator: (req: Request) =>
-      ipKeyGenerator((req.ip as string | undefined) ?? req.socket.remoteAddress ?? 'unknown'),
+    keyGenerator: (req: Request) => keyOf(req),
     validate: { xForwardedForHeader: false, trustProxy: false, ip: false },
     // raw Node methods only: the fast path (fast-path.ts) runs this limiter outside Express
     handler: (req: Request, res: Response) => {

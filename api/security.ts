@@ -1,13 +1,13 @@
 /**
  * Request guards of SPEC §9: the Host check against DNS rebinding, an Origin
  * check against cross-site requests (there is no permissive CORS), JSON-only
- * bodies, and the bearer token for state changes when bound off loopback.
+ * bodies, and a bearer for state changes when bound off loopback (auth.ts).
  */
 import type { IncomingMessage } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { MeshsigError } from '../node/core/errors.js'
-import { apiTokenMatches } from '../node/identity/api-token.js'
-import { isLoopback, type ResolvedApiOptions } from './options.js'
+import { requireBearerOffLoopback, type CredentialResolver } from './auth.js'
+import type { ResolvedApiOptions } from './options.js'
 
 /** The host name of a `Host` header value: lower case, port and IPv6 brackets removed. */
 export function hostNameOf(hostHeader: string | undefined): string | undefined {
@@ -76,42 +76,10 @@ export function jsonOnly(req: Request, _res: Response, next: NextFunction): void
   next()
 }
 
-/** The bearer token of a request, if it carries one. */
-function bearerOf(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization
-  if (h === undefined) return undefined
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h)
-  return m?.[1]
-}
-
-/** True when the request carries the node's valid bearer token. */
-export function hasValidToken(req: IncomingMessage, opts: ResolvedApiOptions): boolean {
-  const presented = bearerOf(req)
-  return opts.token !== undefined && presented !== undefined && apiTokenMatches(opts.token, presented)
-}
-
-/**
- * True when the caller acts as the node's operator: it holds the token, or
- * it reached the node over loopback while no token is required. Behind a
- * trusted proxy the token is required (every proxied client arrives from the
- * proxy's loopback address); the client is then judged by the forwarded
- * address (`req.ip`), never the socket's.
- */
-export function isOperator(req: IncomingMessage, opts: ResolvedApiOptions): boolean {
-  if (opts.requireToken) return hasValidToken(req, opts)
-  return isLoopback(clientAddress(req, opts)) || hasValidToken(req, opts)
-}
-
-/** The client's address: the forwarded one (Express `req.ip`) behind a trusted proxy, else the socket's. */
-function clientAddress(req: IncomingMessage, opts: ResolvedApiOptions): string | undefined {
-  if (opts.trustProxy.length > 0) return (req as Partial<Request>).ip
-  return req.socket.remoteAddress
-}
-
-/** Middleware for state-changing routes: off loopback or behind a trusted proxy, the bearer token is required. */
-export function requireToken(opts: ResolvedApiOptions): RequestHandler {
+/** Middleware for state-changing routes: off loopback or behind a trusted proxy, a bearer is required. */
+export function requireToken(opts: ResolvedApiOptions, resolve: CredentialResolver): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (!opts.requireToken || hasValidToken(req, opts)) return next()
-    next(new MeshsigError('UNAUTHORIZED', 'this endpoint changes state: send Authorization: Bearer <token>'))
+    requireBearerOffLoopback(req, opts, resolve)
+    next()
   }
 }

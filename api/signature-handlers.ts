@@ -7,7 +7,10 @@ import { signerOf } from '../node/core/acceptance.js'
 import { fromB64, utf8 } from '../node/core/encoding.js'
 import { MalformedError, MeshsigError } from '../node/core/errors.js'
 import type { SignerKey } from '../node/services/key-service.js'
+import type { IncomingMessage } from 'node:http'
 import type { RouteContext } from './app.js'
+import { clientAddress } from './auth.js'
+import { auditRefusal } from './refusals.js'
 import { messageVerifyBody, parseInput, sendBody, verifyBody } from './schemas.js'
 
 /** Result of checking a plain signature against a signer known to the node. */
@@ -72,10 +75,24 @@ export async function verifyHandler(ctx: RouteContext, body: unknown): Promise<R
   }
 }
 
-/** `POST /messages/send`: `{sent, verified, id, from, to, signature, ts, timestamp, envelope}`. */
-export async function sendHandler(ctx: RouteContext, body: unknown, client: string): Promise<Record<string, unknown>> {
+/**
+ * `POST /messages/send`: `{sent, verified, id, from, to, signature, ts, timestamp, envelope}`.
+ * A pre-signed envelope or a `privateKey` proves itself; `fromDid` alone acts
+ * as a custodied agent and needs its credential or the operator token.
+ */
+export async function sendHandler(
+  ctx: RouteContext,
+  body: unknown,
+  req: IncomingMessage,
+): Promise<Record<string, unknown>> {
   const b = parseInput(sendBody, body)
-  const sent = await ctx.node.sendMessage('envelope' in b ? { envelope: b.envelope, client } : { ...b, client })
+  const client = clientAddress(req, ctx.opts) ?? 'unknown'
+  const sent =
+    'envelope' in b
+      ? await ctx.node.sendMessage({ envelope: b.envelope, client })
+      : await auditRefusal(ctx, req, { action: 'messages.send', subject: b.fromDid }, (authority) =>
+          ctx.node.sendMessage({ ...b, client, authority }),
+        )
   const e = sent.envelope
   return {
     sent: true,

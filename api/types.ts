@@ -21,6 +21,8 @@ export type { AgentRecord, AuditReport, ConnectionView, MessageView, NodeStats, 
 /** `GET /health`: the node's identity and addresses (uptime in seconds) and the meshsig version. */
 export interface ApiHealth extends NodeInfo {
   readonly version: string
+  /** True when every loopback caller acts as the operator (docs/protocol.md §8): a warning to show. */
+  readonly trustLoopback: boolean
 }
 
 /** A connected mesh peer. */
@@ -32,7 +34,7 @@ export interface ApiPeer {
 
 /** `GET /snapshot` (and the first WebSocket event's `data`). */
 export interface ApiSnapshot {
-  readonly node: Omit<ApiHealth, 'version'>
+  readonly node: Omit<ApiHealth, 'version' | 'trustLoopback'>
   readonly stats: NodeStats
   readonly agents: AgentRecord[]
   readonly connections: ConnectionView[]

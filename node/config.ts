@@ -33,6 +33,12 @@ export interface NodeConfig {
   readonly trustProxy: readonly string[]
   /** Extra Host header names the API answers to (e.g. this server's DNS name). */
   readonly allowedHosts: readonly string[]
+  /**
+   * Treat every loopback caller as the operator (docs/protocol.md §8): only
+   * for a single-user machine. Off by default; the node warns at start and
+   * says so in `/health` and on the dashboard.
+   */
+  readonly trustLoopback: boolean
 }
 
 /** The highest TCP port. */
@@ -57,6 +63,10 @@ const schema = z.strictObject({
   rateLimit: z.coerce.number().int().nonnegative().default(60),
   trustProxy: z.array(z.string()).default([]),
   allowedHosts: z.array(z.string().min(1)).default([]),
+  trustLoopback: z
+    .union([z.boolean(), z.enum(['1', 'true', 'yes', '0', 'false', 'no', ''])])
+    .default(false)
+    .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes'),
 })
 
 /** Sources of configuration values, weakest first after the file. */
@@ -74,6 +84,7 @@ const ENV_KEYS: Record<string, string> = {
   MESHSIG_NAME: 'name',
   MESHSIG_MAX_SKEW_MS: 'maxSkewMs',
   MESHSIG_RATE_LIMIT: 'rateLimit',
+  MESHSIG_TRUST_LOOPBACK: 'trustLoopback',
 }
 
 function readFileConfig(home: string): Record<string, unknown> {
@@ -120,6 +131,7 @@ const FLAGS: Record<string, string> = {
   db: '--db',
   name: '--name',
   allowedHosts: '--allowed-host',
+  trustLoopback: '--trust-loopback',
 }
 
 /** Every setting's sources, strongest first, so an error names what the user actually wrote. */
@@ -185,6 +197,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     rateLimit: c.rateLimit,
     trustProxy: c.trustProxy,
     allowedHosts: c.allowedHosts,
+    trustLoopback: c.trustLoopback,
   }
 }
 

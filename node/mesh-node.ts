@@ -28,7 +28,9 @@ import type { Store } from './store/index.js'
 import { openNodeStore } from './node-store.js'
 import { AgentService, type RegisteredAgent } from './services/agent-service.js'
 import { Ingest } from './services/ingest.js'
-import { MessageService, type SendInput, type SentMessage } from './services/message-service.js'
+import { MessageService, authorizeSend, type SendInput, type SentMessage } from './services/message-service.js'
+import { AgentCredentials } from './services/agent-credentials.js'
+import { refusalRecord, type RefusalInput } from './services/audit-records.js'
 import type { AgentRecord } from './services/records.js'
 import { registrySnapshot, type SyncResult } from './services/sync.js'
 import { Discovery, type NetworkDiscovery } from './services/discovery.js'
@@ -139,6 +141,7 @@ export class MeshNode {
   private p2pNode: MeshP2P | undefined
   private readonly keyCache = new KeyPairCache()
   private readonly keyService: KeyService
+  private readonly credentials: AgentCredentials
   private readonly handshakes: HandshakeService
   private readonly reports: ReportService
   private readonly sends: SendBatcher<SendInput, SentMessage>
@@ -172,6 +175,7 @@ export class MeshNode {
       maxSkewMs: init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
       nodeDid: () => this.did,
     })
+    this.credentials = new AgentCredentials({ credentials: this.store.credentials, random, clock: this.clock })
     this.agents = new AgentService({
       store: this.store,
       ingest: this.ingestor,
@@ -181,6 +185,7 @@ export class MeshNode {
       peerId: () => this.p2p.peerId,
       isOnline: (peerId) => this.p2p.peers().some((p) => p.peerId === peerId),
       trust: (did) => this.trust.agent(did).score,
+      credentials: this.credentials,
     })
     this.messages = new MessageService({
       store: this.store,
@@ -364,6 +369,7 @@ export class MeshNode {
 
   /** Check, store and gossip a message (SPEC §9 signing paths). */
   async sendMessage(input: SendInput): Promise<SentMessage> {
+    authorizeSend(input)
     const prepared = await presign({ ...this.presignParts, pool: this.signPool }, input)
     const sent = await this.sends.send(prepared)
     // gossip after the caller has its answer: the message is committed; the outbox retries publications
@@ -524,6 +530,17 @@ export class MeshNode {
     if (key === undefined && !this.store.keyEvents.state(did)?.revoked) return undefined
     if (key === undefined || this.signerKey(did).revoked) throw new RevokedError(did)
     return { did, sign: (data) => key.sign(data) }
+  }
+
+  /** The DID an agent credential acts for, or undefined (unknown, malformed, or its agent revoked). */
+  agentForCredential(credential: string): string | undefined {
+    const did = this.credentials.resolve(credential)
+    return did !== undefined && !this.store.keyEvents.state(did)?.revoked ? did : undefined
+  }
+
+  /** Record an API action refused for want of authority (audit kind `api.refused`). */
+  recordRefusal(refusal: RefusalInput): void {
+    this.audit.record(refusalRecord(refusal))
   }
 
   /** Record a request the signing proxy forwarded (audit kind `proxy.request`: no headers, bodies or tokens). */

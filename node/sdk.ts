@@ -9,6 +9,7 @@ import { didFromPublicKey, didKeyFromPublicKey, publicKeyFromIdentifier } from '
 import { fromB64, toB64, utf8 } from './core/encoding.js'
 import type { KeyState } from './core/kel.js'
 import { generateKeyPair, keyPairFromB64, verifySignature, SIGNATURE_LENGTH } from './core/keys.js'
+import { signPlain } from './core/plain-signature.js'
 
 /** A new identity as the seed's SDK returned it. Keep `privateKey` secret. */
 export interface GeneratedIdentity {
@@ -48,10 +49,12 @@ export async function generateIdentity(): Promise<GeneratedIdentity> {
 /**
  * Sign `message` with a b64 private seed; returns the b64 64-byte signature.
  * A string is signed as its UTF-8 bytes (a lone surrogate becomes U+FFFD).
- * Throws `InvalidKeyError` (code `INVALID_KEY`) for a malformed private key.
+ * Throws `InvalidKeyError` (code `INVALID_KEY`) for a malformed private key,
+ * and `SIGNING_REFUSED` for an input another meshsig format would accept as
+ * its signing input (a 0xFF first byte, an RFC 9421 signature base).
  */
 export async function sign(message: SignableMessage, privateKey: string): Promise<string> {
-  return toB64(keyPairFromB64(privateKey).sign(messageBytes(message)))
+  return toB64(signPlain(messageBytes(message), keyPairFromB64(privateKey)))
 }
 
 /**

@@ -11,7 +11,8 @@ import { parseEnvelope, type IcpEnvelope, type RegEnvelope } from '../../node/co
 import { MeshsigError } from '../../node/core/errors.js'
 import type { RouteContext } from '../app.js'
 import { discoverBody, parseInput, registerBody, revokeBody, rotateBody } from '../schemas.js'
-import { isOperator, requireToken } from '../security.js'
+import { auditRefusal } from '../refusals.js'
+import { requireToken } from '../security.js'
 
 type RegisterInput = ReturnType<typeof registerBody.parse>
 
@@ -79,14 +80,17 @@ function didOf(b: { did?: string | undefined; envelope?: Record<string, unknown>
 
 async function rotate(ctx: RouteContext, req: Request): Promise<Record<string, unknown>> {
   const b = parseInput(rotateBody, req.body)
-  const rotation = await ctx.node.rotateAgent({
-    did: didOf(b),
-    envelope: b.envelope,
-    currentPrivateKey: b.currentPrivateKey,
-    nextPrivateKey: b.nextPrivateKey,
-    operator: isOperator(req, ctx.opts),
-    client: clientOf(req),
-  })
+  const did = didOf(b)
+  const rotation = await auditRefusal(ctx, req, { action: 'agents.rotate-key', subject: did }, (authority) =>
+    ctx.node.rotateAgent({
+      did,
+      envelope: b.envelope,
+      currentPrivateKey: b.currentPrivateKey,
+      nextPrivateKey: b.nextPrivateKey,
+      authority,
+      client: clientOf(req),
+    }),
+  )
   // the re-signed registration is gossiped by the node; the answer stays the rotation
   const { envelope, registration: _registration, ...rest } = rotation
   const record = ctx.node.agents.record(rotation.did) ?? null
@@ -95,14 +99,17 @@ async function rotate(ctx: RouteContext, req: Request): Promise<Record<string, u
 
 async function revoke(ctx: RouteContext, req: Request): Promise<Record<string, unknown>> {
   const b = parseInput(revokeBody, req.body)
-  const rev = await ctx.node.revokeAgent({
-    did: didOf(b),
-    reason: b.reason ?? 'unspecified',
-    envelope: b.envelope,
-    privateKey: b.privateKey,
-    operator: isOperator(req, ctx.opts),
-    client: clientOf(req),
-  })
+  const did = didOf(b)
+  const rev = await auditRefusal(ctx, req, { action: 'agents.revoke', subject: did }, (authority) =>
+    ctx.node.revokeAgent({
+      did,
+      reason: b.reason ?? 'unspecified',
+      envelope: b.envelope,
+      privateKey: b.privateKey,
+      authority,
+      client: clientOf(req),
+    }),
+  )
   return {
     revoked: true,
     did: rev.did,
@@ -117,7 +124,7 @@ async function revoke(ctx: RouteContext, req: Request): Promise<Record<string, u
 /** Agent routes. */
 export function agentRoutes(ctx: RouteContext): Router {
   const r = Router()
-  const token = requireToken(ctx.opts)
+  const token = requireToken(ctx.opts, ctx.resolveCredential)
   r.post('/agents/register', token, async (req, res) => {
     res.status(201).json(await register(ctx, req))
   })

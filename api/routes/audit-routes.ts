@@ -7,10 +7,11 @@
 import { Router } from 'express'
 import { z } from 'zod'
 import { toMsigDid } from '../../node/core/did.js'
-import { MeshsigError } from '../../node/core/errors.js'
 import type { RouteContext } from '../app.js'
 import { parseInput } from '../schemas.js'
-import { isOperator, requireToken } from '../security.js'
+import { requireOperator } from '../../node/services/authority.js'
+import { auditRefusal } from '../refusals.js'
+import { requireToken } from '../security.js'
 
 const size = z
   .string()
@@ -32,11 +33,11 @@ export function auditRoutes(ctx: RouteContext): Router {
     res.json({ checkpoint: node.audit.latest() ?? null, size: node.audit.size() })
   })
 
-  r.post('/audit/checkpoint', requireToken(ctx.opts), async (req, res) => {
-    if (!isOperator(req, ctx.opts)) {
-      throw new MeshsigError('UNAUTHORIZED', 'only the node operator (loopback or bearer token) signs checkpoints')
-    }
-    const checkpoint = await node.checkpoint()
+  r.post('/audit/checkpoint', requireToken(ctx.opts, ctx.resolveCredential), async (req, res) => {
+    const checkpoint = await auditRefusal(ctx, req, { action: 'audit.checkpoint', subject: null }, (authority) => {
+      requireOperator(authority, 'signing a checkpoint on demand')
+      return node.checkpoint()
+    })
     res.status(201).json({ checkpoint, gossiped: true })
   })
 

@@ -2,28 +2,39 @@
 import { Router } from 'express'
 import type { RouteContext } from '../app.js'
 import { connectBody, discoverNetworkBody, handshakeBody, parseInput } from '../schemas.js'
+import { requireOperator } from '../../node/services/authority.js'
+import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
 
-/** Mesh routes (all need the token when the API is bound off loopback). */
+/** Mesh routes: handshakes act as an agent; dialling and network queries are operator actions (docs/protocol.md §8). */
 export function meshRoutes(ctx: RouteContext): Router {
   const r = Router()
-  const token = requireToken(ctx.opts)
+  const token = requireToken(ctx.opts, ctx.resolveCredential)
 
   r.post('/handshake', token, async (req, res) => {
     const b = parseInput(handshakeBody, req.body)
-    const connection = await ctx.node.handshake(b)
+    const connection = await auditRefusal(ctx, req, { action: 'handshake', subject: b.fromDid }, (authority) =>
+      ctx.node.handshake({ ...b, authority }),
+    )
     res.json({ established: true, verified: true, connection })
   })
 
   r.post('/peers/connect', token, async (req, res) => {
     const b = parseInput(connectBody, req.body)
-    const peerIds = await ctx.node.connectPeer((b.address ?? b.url ?? b.multiaddr)!)
+    const peerIds = await auditRefusal(ctx, req, { action: 'peers.connect', subject: null }, (authority) => {
+      requireOperator(authority, 'connecting a peer')
+      return ctx.node.connectPeer((b.address ?? b.url ?? b.multiaddr)!)
+    })
     res.json({ connected: true, peerIds })
   })
 
   r.post('/discover/network', token, async (req, res) => {
     const b = parseInput(discoverNetworkBody, req.body)
-    res.json(await ctx.node.discoverNetwork(b.capability, b.minConfidence ?? 0, b.limit ?? 50))
+    const found = await auditRefusal(ctx, req, { action: 'discover.network', subject: null }, (authority) => {
+      requireOperator(authority, 'querying the network')
+      return ctx.node.discoverNetwork(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
+    })
+    res.json(found)
   })
   return r
 }

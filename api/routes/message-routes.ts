@@ -4,14 +4,10 @@
  * `POST /messages/verify`. The logic lives in signature-handlers.ts, shared
  * with the fast path.
  */
-import { Router, type Request } from 'express'
+import { Router } from 'express'
 import type { RouteContext } from '../app.js'
 import { requireToken } from '../security.js'
 import { messageVerifyHandler, sendHandler, verifyHandler } from '../signature-handlers.js'
-
-function clientOf(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown'
-}
 
 /** Signature and message routes. */
 export function messageRoutes(ctx: RouteContext): Router {
@@ -19,8 +15,8 @@ export function messageRoutes(ctx: RouteContext): Router {
   r.post('/verify', async (req, res) => {
     res.json(await verifyHandler(ctx, req.body))
   })
-  r.post('/messages/send', requireToken(ctx.opts), async (req, res) => {
-    res.json(await sendHandler(ctx, req.body, clientOf(req)))
+  r.post('/messages/send', requireToken(ctx.opts, ctx.resolveCredential), async (req, res) => {
+    res.json(await sendHandler(ctx, req.body, req))
   })
   r.post('/messages/verify', async (req, res) => {
     res.json(await messageVerifyHandler(ctx, req.body))

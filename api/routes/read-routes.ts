@@ -3,6 +3,7 @@ import { Router } from 'express'
 import { toMsigDid } from '../../node/core/did.js'
 import { MeshsigError } from '../../node/core/errors.js'
 import type { RouteContext } from '../app.js'
+import type { ApiHealth } from '../types.js'
 import { agentsQuery, limitQuery, messagesQuery, parseInput } from '../schemas.js'
 import { apiVersion } from '../version.js'
 
@@ -12,7 +13,8 @@ export function readRoutes(ctx: RouteContext): Router {
   const { node } = ctx
 
   r.get('/health', (_req, res) => {
-    res.json({ ...node.info(), version: apiVersion() })
+    const health: ApiHealth = { ...node.info(), version: apiVersion(), trustLoopback: ctx.opts.trustLoopback }
+    res.json(health)
   })
 
   r.get('/stats', (_req, res) => {

@@ -1,6 +1,7 @@
 /** `meshsig sign <message>`: plain Ed25519 signature over the message's UTF-8 bytes (SPEC §2). */
 import type { CAC } from 'cac'
 import { toB64 } from '../../node/core/encoding.js'
+import { signPlain } from '../../node/core/plain-signature.js'
 import { loadIdentity } from '../../node/identity/index.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { messageBytes } from '../message.js'
@@ -10,7 +11,7 @@ import { OK, block, type CommandResult } from '../output.js'
 export async function signCommand(ctx: CliContext, message: string): Promise<CommandResult> {
   const identity = loadIdentity(ctx.home)
   const bytes = await messageBytes(message, ctx.io)
-  const signature = toB64(identity.keyPair.sign(bytes))
+  const signature = toB64(signPlain(bytes, identity.keyPair))
   return {
     json: { signature, did: identity.did, publicKey: identity.file.publicKey },
     human: block(`${OK} Message signed`, [['SIGNATURE', signature]]),

@@ -20,6 +20,7 @@ interface StartOptions extends GlobalOptions {
   readonly db?: string
   readonly name?: string
   readonly allowedHost?: string | string[]
+  readonly trustLoopback?: boolean
   readonly proxy?: string
   readonly proxyAgent?: string | string[]
   readonly proxySignAsNode?: boolean
@@ -48,6 +49,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
       db: options.db,
       name: options.name,
       allowedHosts: peersOf(options.allowedHost),
+      trustLoopback: options.trustLoopback === true ? true : undefined,
     },
   })
   if (!identityExists(ctx.home)) createIdentity(ctx.home, {})
@@ -69,6 +71,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     await node.stop()
   })
   const info = node.info()
+  if (config.trustLoopback) ctx.io.stderr(TRUST_LOOPBACK_WARNING + '\n')
   const started = block(`${OK} meshsig node ${info.name} is running`, [
     ['API', server.url],
     ['Dashboard', server.url + '/'],
@@ -86,6 +89,11 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   await node.stop()
   return { json: { stopped: true }, human: `${OK} stopped` }
 }
+
+/** Printed at start when `trustLoopback` is on (docs/protocol.md §8). */
+export const TRUST_LOOPBACK_WARNING =
+  'WARNING: trustLoopback is on: every process on this host that reaches 127.0.0.1 acts as the operator ' +
+  '(sends as any hosted agent, rotates and revokes keys). Use it only on a single-user machine.'
 
 interface StartedProxy {
   close(): Promise<void>
@@ -181,6 +189,7 @@ export function registerStart(cli: CAC, rt: CliRuntime): void {
     .option('--db <file>', 'SQLite database (default ~/.meshsig/meshsig.db)')
     .option('--name <name>', 'Node name shown to peers (default: host name)')
     .option('--allowed-host <name>', 'Extra Host header name the API answers to (repeatable)')
+    .option('--trust-loopback', 'Single-user machine only: every local caller acts as the operator')
     .option('--proxy <ports>', 'Signing proxy: <listenPort>:<gatewayPort> or <listenPort>:<host>:<gatewayPort>')
     .option('--proxy-agent <did=port>', 'Proxy listener on <port> signing as the custodied agent <did> (repeatable)')
     .option('--proxy-sign-as-node', 'Let the proxy sign callers no agent rule attributes as the node itself')

@@ -1,6 +1,6 @@
 /**
- * Signed envelopes (SPEC §3). `sig` is Ed25519 over
- * `UTF-8("meshsig/v1/" + type + "\n") || JCS(envelope without sig and sig2)`,
+ * Signed envelopes (docs/protocol.md §4). `sig` is Ed25519 over
+ * `0xFF || UTF-8("meshsig/v1/" + type + "\n") || JCS(envelope without sig and sig2)`,
  * and an envelope's `id` is the hex SHA-256 of those same bytes. Pure: no
  * clock, no randomness, no I/O; callers pass what they need.
  */
@@ -32,19 +32,36 @@ export type KeyEvent = IcpEnvelope | RotEnvelope | RevEnvelope
 /** An envelope before signing: everything but `sig` (and `sig2`). */
 export type Unsigned<E extends Envelope> = Omit<E, 'sig' | 'sig2'>
 
-/** Domain prefix that binds a signature to one envelope type. */
+/**
+ * First byte of every meshsig signing input that is not plain text. 0xFF
+ * never occurs in UTF-8, so no plain signature of a text (docs/protocol.md
+ * §3) can ever be an envelope or handshake signature, whatever the text says.
+ */
+export const SIGNING_INPUT_MARKER = 0xff
+
+/** Domain prefix text that binds a signature to one envelope type (after the 0xFF byte). */
 export function domainPrefix(type: string): string {
   return `meshsig/v1/${type}\n`
 }
 
 /**
- * The exact bytes an envelope's signatures cover. The prefix and the JCS text
- * are encoded in one pass (the prefix ends in "\n", so no UTF-16 pair spans
- * the join and the bytes equal the concatenation of the two encodings).
+ * The signing input of a domain-separated statement:
+ * `0xFF || UTF-8("meshsig/v1/" + type + "\n") || UTF-8(canonicalJson)`.
+ * The prefix ends in "\n", so no UTF-16 pair spans the join and encoding the
+ * joined text equals concatenating the two encodings.
  */
+export function domainSigningInput(type: string, canonicalJson: string): Uint8Array {
+  const text = utf8(domainPrefix(type) + canonicalJson)
+  const out = new Uint8Array(text.length + 1)
+  out[0] = SIGNING_INPUT_MARKER
+  out.set(text, 1)
+  return out
+}
+
+/** The exact bytes an envelope's signatures cover (docs/protocol.md §4). */
 export function signingBytes(envelope: Unsigned<Envelope> | Envelope): Uint8Array {
   const { sig: _sig, sig2: _sig2, ...body } = envelope as Record<string, unknown>
-  return utf8(domainPrefix(String(body.type)) + canonicalize(body))
+  return domainSigningInput(String(body.type), canonicalize(body))
 }
 
 /** The envelope id of already computed signing bytes: lowercase hex SHA-256. */

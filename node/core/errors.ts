@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_DID'
   | 'INVALID_KEY'
+  | 'SIGNING_REFUSED'
   | 'SIGNATURE_INVALID'
   | 'CLOCK_SKEW'
   | 'REPLAY'
@@ -48,6 +49,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   PAYLOAD_TOO_LARGE: { http: 413, exit: 2 },
   INVALID_DID: { http: 400, exit: 2 },
   INVALID_KEY: { http: 400, exit: 2 },
+  SIGNING_REFUSED: { http: 400, exit: 2 },
   SIGNATURE_INVALID: { http: 400, exit: 1 },
   CLOCK_SKEW: { http: 400, exit: 1 },
   REPLAY: { http: 409, exit: 1 },

@@ -17,12 +17,17 @@ import {
   type RegEnvelope,
 } from '../core/index.js'
 import type { AgentQuery, Store } from '../store/index.js'
+import type { AgentCredentials } from './agent-credentials.js'
 import type { Ingest } from './ingest.js'
 import { toAgentRecord, type AgentRecord, type TrustFn } from './records.js'
 
-/** What registering a node-custodied agent returns: the private key, once. */
+/**
+ * What registering a node-custodied agent returns, once: the private key and
+ * the agent credential (docs/protocol.md §8). The node keeps the key
+ * (encrypted) and only the credential's hash.
+ */
 export interface RegisteredAgent {
-  readonly identity: { did: string; publicKey: string; privateKey: string; createdAt: string }
+  readonly identity: { did: string; publicKey: string; privateKey: string; credential: string; createdAt: string }
   readonly record: AgentRecord
   /** The envelopes to gossip (icp, then reg). */
   readonly envelopes: Envelope[]
@@ -38,6 +43,8 @@ export interface AgentServiceComponents {
   readonly peerId: () => string
   readonly isOnline: (peerId: string) => boolean
   readonly trust: TrustFn
+  /** Issues the agent credential of each custodied agent. */
+  readonly credentials: AgentCredentials
 }
 
 /** Registration and lookup of agents. */
@@ -54,16 +61,18 @@ export class AgentService {
       { did: icp.did, name, capabilities, controller: this.c.nodeDid(), peerId: this.c.peerId(), ts: now },
       key,
     )
-    this.c.store.transaction(() => {
+    const credential = this.c.store.transaction(() => {
       this.c.store.misc.custody({ did: icp.did, seed: toB64(key.seed), nextSeed: toB64(next.seed), createdAt: now })
       this.ingestOrThrow(icp)
       this.ingestOrThrow(reg)
+      return this.c.credentials.issue(icp.did)
     })
     return {
       identity: {
         did: icp.did,
         publicKey: icp.key,
         privateKey: toB64(key.seed),
+        credential,
         createdAt: new Date(now).toISOString(),
       },
       record: this.record(icp.did)!,

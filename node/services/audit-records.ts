@@ -3,7 +3,7 @@
  * following the conventions of `AUDIT_KIND_DOCS` (node/core/audit-entry.ts)
  * that trust and the dashboard read back.
  */
-import { signerOf, type AuditEntryInit, type Envelope, type KeyState, type Rejected } from '../core/index.js'
+import { signerOf, toMsigDid, type AuditEntryInit, type Envelope, type KeyState, type Rejected } from '../core/index.js'
 import type { IngestSource } from './ingest.js'
 
 /** An audit entry without its index and time (the audit log adds both). */
@@ -26,7 +26,11 @@ export function acceptedRecord(
   state: KeyState | undefined,
   source: IngestSource,
 ): AuditRecord {
-  const delivery = { via: via(source), deliveredBy: deliveredBy(source) }
+  const delivery = {
+    via: via(source),
+    deliveredBy: deliveredBy(source),
+    ...(source.authority !== undefined ? { authority: source.authority } : {}),
+  }
   switch (e.type) {
     case 'reg':
       return {
@@ -81,6 +85,7 @@ export function rejectedRecord(v: Rejected, source: IngestSource): AuditRecord {
     reason: v.error.message.slice(0, 300),
   }
   if (e?.type === 'msg') data.to = e.to
+  if (source.authority !== undefined) data.authority = source.authority
   if (v.attributableTo !== undefined) data.attributableTo = v.attributableTo
   return {
     kind: 'envelope.rejected',
@@ -99,5 +104,33 @@ export function duplicityRecord(did: string, seq: number, keptId: string | null,
     envelopeId: conflictingId,
     code: 'DUPLICITY',
     data: { seq, keptId, conflictingId },
+  }
+}
+
+/** An API action refused for want of authority (docs/protocol.md §8). */
+export interface RefusalInput {
+  readonly action: string
+  /** The DID acted on or for, as the request named it (unchecked). */
+  readonly subject: string | null
+  readonly code: 'UNAUTHORIZED' | 'FORBIDDEN'
+  readonly client: string
+  /** How the caller was authorised: anonymous, an agent credential, or an invalid bearer. */
+  readonly authority: string
+}
+
+/** The audit entry of a refused API action; a subject that is no did:msig is kept out of `subject`. */
+export function refusalRecord(r: RefusalInput): AuditRecord {
+  let subject: string | null = null
+  try {
+    subject = r.subject === null ? null : toMsigDid(r.subject)
+  } catch {
+    subject = null
+  }
+  return {
+    kind: 'api.refused',
+    subject,
+    envelopeId: null,
+    code: r.code,
+    data: { action: r.action.slice(0, 64), client: r.client.slice(0, 64), authority: r.authority },
   }
 }

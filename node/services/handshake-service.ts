@@ -11,9 +11,8 @@
  */
 import {
   canonicalize,
-  concatBytes,
   currentKeyOf,
-  domainPrefix,
+  domainSigningInput,
   fromB64,
   keyPairFromB64,
   MeshsigError,
@@ -27,6 +26,7 @@ import {
   type KeyPair,
 } from '../core/index.js'
 import type { AuditLog } from '../audit/audit-log.js'
+import { ANONYMOUS, requireAgentAuthority, type Authority } from './authority.js'
 import type { NodeEvents } from '../events.js'
 import { HANDSHAKE_PROTOCOL, type MeshP2P } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
@@ -65,6 +65,8 @@ export interface HandshakeInput {
   readonly toDid: string
   /** b64 seed of `fromDid`'s current key when the node does not custody it (used once). */
   readonly privateKey?: string
+  /** Who asks to hand-shake as `fromDid` with its custodied key (docs/protocol.md §8). */
+  readonly authority?: Authority
 }
 
 interface Pending {
@@ -72,10 +74,10 @@ interface Pending {
   readonly expires: number
 }
 
-/** Bytes a handshake proof's signature covers: domain prefix 'meshsig/v1/hs' then JCS. */
+/** Bytes a handshake proof's signature covers: 0xFF, 'meshsig/v1/hs\n', then JCS (docs/protocol.md §4). */
 export function proofBytes(proof: Omit<HandshakeProof, 'sig'> | HandshakeProof): Uint8Array {
   const { sig: _sig, ...body } = proof as HandshakeProof
-  return concatBytes(utf8(domainPrefix('hs')), utf8(canonicalize(body)))
+  return domainSigningInput('hs', canonicalize(body))
 }
 
 /** Sign a handshake statement. */
@@ -177,7 +179,7 @@ export class HandshakeService {
     const from = toMsigDid(input.fromDid)
     const to = toMsigDid(input.toDid)
     if (from === to) throw new MeshsigError('INVALID_INPUT', 'an agent cannot handshake with itself')
-    const key = this.initiatorKey(from, input.privateKey)
+    const key = this.initiatorKey(from, input.privateKey, input.authority ?? ANONYMOUS)
     const target = this.c.store.agents.get(to)
     if (target === undefined) throw new MeshsigError('NOT_FOUND', `unknown agent ${to}`, { did: to })
     this.liveKeyOf(to)
@@ -210,7 +212,8 @@ export class HandshakeService {
     return this.store(transcript, 'initiator', target.peerId)
   }
 
-  private initiatorKey(from: string, privateKey: string | undefined): KeyPair {
+  private initiatorKey(from: string, privateKey: string | undefined, authority: Authority): KeyPair {
+    if (privateKey === undefined) requireAgentAuthority(authority, from, 'a handshake', 'send privateKey')
     const current = this.liveKeyOf(from)
     const key = privateKey !== undefined ? keyPairFromB64(privateKey) : this.c.custodiedKey(from)
     if (key === undefined) {

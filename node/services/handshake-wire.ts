@@ -17,7 +17,7 @@ const ts = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 /**
  * One side's signed statement: "I am `did`, talking to `peer`; here is your
  * `challenge` back and my own `nonce`". Signed by `did`'s current key over
- * `UTF-8("meshsig/v1/hs\n") || JCS(proof without sig)`.
+ * `0xFF || UTF-8("meshsig/v1/hs\n") || JCS(proof without sig)`.
  */
 export const proofSchema = z.strictObject({
   v: z.literal(1),

@@ -16,6 +16,7 @@ import {
 import type { AuditLog } from '../audit/audit-log.js'
 import type { NodeEvents } from '../events.js'
 import type { MessageSource, Store } from '../store/index.js'
+import type { AuthorityLabel } from './authority.js'
 import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
 import { keyStateBefore } from './duplicity.js'
 
@@ -24,6 +25,8 @@ export interface IngestSource {
   readonly kind: MessageSource | 'local'
   /** PeerId of the delivering peer, or the client address for the API. */
   readonly peer?: string
+  /** How an API action was authorised (docs/protocol.md §8), recorded in its audit entry. */
+  readonly authority?: AuthorityLabel
 }
 
 /**
@@ -93,7 +96,10 @@ export class Ingest {
       case 'rev':
         store.keyEvents.append(envelope as KeyEvent, id, keyState!, now)
         // a revoked agent's custodied seed is destroyed in the same transaction (docs/protocol.md §2, §6)
-        if (envelope.type === 'rev') store.misc.forgetCustody(envelope.did)
+        if (envelope.type === 'rev') {
+          store.misc.forgetCustody(envelope.did)
+          store.credentials.forget(envelope.did) // and its agent credentials (docs/protocol.md §8)
+        }
         break
       case 'reg': {
         const existing = store.agents.get(envelope.did)

@@ -2,8 +2,10 @@
  * Rotation and revocation of agent keys at the API (SPEC §9: proof needed).
  * Proof is one of: a pre-signed `rot` / `rev` envelope; the agent's current
  * private key (seed style, used once, never stored); or, for an agent whose
- * keys this node custodies, the operator's word (loopback or the API token),
- * in which case the node signs with the custodied current and next keys.
+ * keys this node custodies, that agent's credential or the operator token
+ * (docs/protocol.md §8), in which case the node signs with the custodied
+ * current and next keys. Revoking by the controller's authority (the node
+ * key) is an operator action.
  * Without proof nothing changes (`UNAUTHORIZED`). The node's own key rotates
  * only with a signed `rot` that its identity file already holds (written by
  * `meshsig rotate-key`); the running node then switches to the new key.
@@ -30,7 +32,8 @@ import {
   type Verdict,
 } from '../core/index.js'
 import type { Store } from '../store/index.js'
-import type { Ingest } from './ingest.js'
+import { authorityLabel, isOperator, requireAgentAuthority, type Authority, type AuthorityLabel } from './authority.js'
+import type { Ingest, IngestSource } from './ingest.js'
 import type { KeyPairCache } from './key-cache.js'
 
 /** A rotation request. Exactly one kind of proof is used, best first. */
@@ -42,8 +45,8 @@ export interface RotateInput {
   readonly currentPrivateKey?: string
   /** b64 seed of the committed next key, when the node does not custody it. */
   readonly nextPrivateKey?: string
-  /** The caller is the node's operator (loopback or API token). */
-  readonly operator: boolean
+  /** Who is calling, as the API proved it. */
+  readonly authority: Authority
   /** Client address, for the audit log. */
   readonly client?: string
 }
@@ -56,7 +59,8 @@ export interface RevokeInput {
   readonly envelope?: unknown
   /** b64 seed of the DID's current key. */
   readonly privateKey?: string
-  readonly operator: boolean
+  /** Who is calling, as the API proved it. */
+  readonly authority: Authority
   readonly client?: string
 }
 
@@ -102,8 +106,19 @@ export interface KeyServiceComponents {
 function unauthorized(what: string): MeshsigError {
   return new MeshsigError(
     'UNAUTHORIZED',
-    `${what} needs proof: a signed envelope, the current private key, or (for an agent this node custodies) the operator`,
+    `${what} needs proof: a signed envelope, the current private key, or (for an agent this node custodies) ` +
+      'its agent credential or the operator token as Authorization: Bearer',
   )
+}
+
+function unauthorizedRevoke(did: string, how: string, authority?: Authority): MeshsigError {
+  const code = authority?.kind === 'agent' ? 'FORBIDDEN' : 'UNAUTHORIZED'
+  return new MeshsigError(code, `revoking ${did} needs proof: ${how}`, { did })
+}
+
+/** Where a key event came from, for the audit log. */
+function sourceOf(input: { client?: string | undefined }, authority: AuthorityLabel): IngestSource {
+  return { kind: 'api', peer: input.client ?? 'local', authority }
 }
 
 /** Rotates and revokes agent keys. */
@@ -122,11 +137,11 @@ export class KeyService {
     if (t !== type) throw new MeshsigError('INVALID_INPUT', `envelope must be a signed ${type} envelope`)
     if ((envelope as { did?: unknown }).did !== did)
       throw new MeshsigError('INVALID_INPUT', `envelope.did must be ${did}`)
-    return this.ingestOrThrow(envelope, client)
+    return this.ingestOrThrow(envelope, sourceOf({ client }, 'envelope'))
   }
 
-  private ingestOrThrow(envelope: unknown, client?: string): Verdict & { ok: true } {
-    const v = this.c.ingest.ingest(envelope, { kind: 'api', peer: client ?? 'local' }, { fresh: false })
+  private ingestOrThrow(envelope: unknown, source: IngestSource): Verdict & { ok: true } {
+    const v = this.c.ingest.ingest(envelope, source, { fresh: false })
     if (!v.ok) throw v.error
     return v
   }
@@ -155,17 +170,19 @@ export class KeyService {
       return this.rotateWith(
         state,
         current,
-        custody?.nextSeed ?? undefined,
-        input.nextPrivateKey,
+        { custodiedNext: custody?.nextSeed ?? undefined, givenNext: input.nextPrivateKey },
         custody !== undefined,
+        sourceOf(input, 'key'),
       )
     }
-    if (custody === undefined || !input.operator) throw unauthorized('rotating a key')
+    if (custody === undefined) throw unauthorized('rotating a key')
+    requireAgentAuthority(input.authority, did, 'rotating the key', 'send currentPrivateKey or a signed rot envelope')
     const current = this.c.keys.get(fromB64(custody.seed, 'seed', 32))
     if (toB64(current.publicKey) !== state.key) {
       throw new MeshsigError('KEY_MISMATCH', `the custodied key of ${did} is not its current key`, { did })
     }
-    return this.rotateWith(state, current, custody.nextSeed ?? undefined, undefined, true)
+    const source = sourceOf(input, authorityLabel(input.authority))
+    return this.rotateWith(state, current, { custodiedNext: custody.nextSeed ?? undefined }, true, source)
   }
 
   /** Accept a signed rotation of the node's own DID that its identity file holds, then switch keys. */
@@ -215,10 +232,11 @@ export class KeyService {
   private rotateWith(
     state: KeyState,
     current: KeyPair,
-    custodiedNext: string | undefined,
-    givenNext: string | undefined,
+    next: { custodiedNext?: string | undefined; givenNext?: string | undefined },
     custodied: boolean,
+    source: IngestSource,
   ): Rotation {
+    const { custodiedNext, givenNext } = next
     const generated = custodiedNext === undefined && givenNext === undefined
     const newKey = this.nextKeyFor(state, custodiedNext, givenNext)
     const following = generateKeyPair(this.c.random)
@@ -226,7 +244,7 @@ export class KeyService {
     const rot = createRotation(state, current, newKey, now, following)
     let registration: RegEnvelope | undefined
     this.c.store.transaction(() => {
-      this.ingestOrThrow(rot)
+      this.ingestOrThrow(rot, source)
       if (custodied) {
         const createdAt = this.c.store.misc.custodyOf(state.did)?.createdAt ?? now
         this.c.store.misc.custody({
@@ -235,7 +253,7 @@ export class KeyService {
           nextSeed: toB64(following.seed),
           createdAt,
         })
-        registration = this.resignRegistration(state.did, newKey, now)
+        registration = this.resignRegistration(state.did, newKey, now, source)
       }
     })
     const base = {
@@ -259,7 +277,7 @@ export class KeyService {
    * name, capabilities, controller and PeerId, a newer ts. Ingested here (inside
    * the caller's transaction); undefined when the node holds no registration.
    */
-  private resignRegistration(did: string, key: KeyPair, now: number): RegEnvelope | undefined {
+  private resignRegistration(did: string, key: KeyPair, now: number, source: IngestSource): RegEnvelope | undefined {
     const row = this.c.store.agents.get(did)
     if (row === undefined) return undefined
     const old = JSON.parse(row.regEnvelope) as RegEnvelope
@@ -274,7 +292,7 @@ export class KeyService {
       },
       key,
     )
-    this.ingestOrThrow(reg)
+    this.ingestOrThrow(reg, source)
     return reg
   }
 
@@ -285,22 +303,34 @@ export class KeyService {
     if (input.envelope !== undefined)
       return this.submit(input.envelope, 'rev', did, input.client).envelope as RevEnvelope
     const signer = this.revocationSigner(state, input)
-    const rev = createRevocation(state, signer, input.reason, this.c.clock())
-    this.ingestOrThrow(rev, input.client)
+    const rev = createRevocation(state, signer.key, input.reason, this.c.clock())
+    this.ingestOrThrow(rev, sourceOf(input, signer.label))
     return rev
   }
 
-  private revocationSigner(state: KeyState, input: RevokeInput): KeyPair {
-    if (input.privateKey !== undefined) return this.matchCurrent(state, input.privateKey, 'privateKey')
-    if (!input.operator) throw unauthorized('revoking a DID')
+  /**
+   * The key that signs a revocation made here: the given private key; the
+   * custodied key, for that agent or the operator; the node key (as
+   * controller), for the operator only.
+   */
+  private revocationSigner(state: KeyState, input: RevokeInput): { key: KeyPair; label: AuthorityLabel } {
+    if (input.privateKey !== undefined)
+      return { key: this.matchCurrent(state, input.privateKey, 'privateKey'), label: 'key' }
+    const how = "send privateKey (its current key) or a signed rev envelope (by its key or its controller's)"
     const custody = this.c.store.misc.custodyOf(state.did)
     if (custody !== undefined) {
+      requireAgentAuthority(input.authority, state.did, 'revoking', how)
       const key = this.c.keys.get(fromB64(custody.seed, 'seed', 32))
-      if (toB64(key.publicKey) === state.key) return key
+      if (toB64(key.publicKey) === state.key) return { key, label: authorityLabel(input.authority) }
     }
     const controller = this.c.store.agents.get(state.did)?.controller
-    if (controller === this.c.nodeDid() && state.did !== this.c.nodeDid()) return this.c.nodeKey()
-    throw unauthorized('revoking a DID this node does not host')
+    if (controller === this.c.nodeDid() && state.did !== this.c.nodeDid()) {
+      if (!isOperator(input.authority)) {
+        throw unauthorizedRevoke(state.did, how + ', or the operator token', input.authority)
+      }
+      return { key: this.c.nodeKey(), label: authorityLabel(input.authority) }
+    }
+    throw unauthorizedRevoke(state.did, how)
   }
 }
 

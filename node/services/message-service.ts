@@ -15,11 +15,17 @@ import {
   type MsgEnvelope,
 } from '../core/index.js'
 import type { Store } from '../store/index.js'
+import { ANONYMOUS, authorityLabel, requireAgentAuthority, type Authority, type AuthorityLabel } from './authority.js'
 import type { Ingest } from './ingest.js'
 
 /** A message to send: pre-signed, or signed here for `fromDid`. */
 export type SendInput =
-  | { readonly envelope: unknown; readonly client?: string }
+  | {
+      readonly envelope: unknown
+      readonly client?: string
+      /** How the envelope came to be signed, for the audit log: pre-signed by the caller unless said otherwise. */
+      readonly authorizedBy?: AuthorityLabel
+    }
   | {
       readonly fromDid: string
       readonly toDid: string | null
@@ -27,6 +33,8 @@ export type SendInput =
       /** b64 seed; only when the node does not custody `fromDid`'s key. Used once, never stored. */
       readonly privateKey?: string
       readonly client?: string
+      /** Who asks the node to sign as `fromDid` with its custodied key (docs/protocol.md §8). */
+      readonly authority?: Authority
     }
 
 /** An accepted, stored message. */
@@ -46,6 +54,29 @@ export interface MessageServiceComponents {
   readonly keyPair?: (seed: Uint8Array) => KeyPair
 }
 
+/**
+ * Throw unless the caller may have this message signed: a pre-signed
+ * envelope or a private key proves itself; signing with a custodied key
+ * needs that agent's credential or the operator (docs/protocol.md §8).
+ * Runs before any signing, on every path.
+ */
+export function authorizeSend(input: SendInput): void {
+  if ('envelope' in input || input.privateKey !== undefined) return
+  requireAgentAuthority(
+    input.authority ?? ANONYMOUS,
+    toMsigDid(input.fromDid),
+    'sending',
+    'send privateKey or a pre-signed envelope',
+  )
+}
+
+/** How a send was authorised (docs/protocol.md §8): the envelope's signer, a private key, or a credential. */
+export function authorizedBy(input: SendInput): AuthorityLabel {
+  if ('envelope' in input) return input.authorizedBy ?? 'envelope'
+  if (input.privateKey !== undefined) return 'key'
+  return authorityLabel(input.authority ?? ANONYMOUS)
+}
+
 /** Builds (when asked), checks and stores outgoing messages. */
 export class MessageService {
   constructor(private readonly c: MessageServiceComponents) {}
@@ -53,7 +84,8 @@ export class MessageService {
   /** Check and store one message; throws the `MeshsigError` of the first broken rule. */
   send(input: SendInput): SentMessage {
     const envelope = 'envelope' in input ? input.envelope : this.sign(input)
-    const v = this.c.ingest.ingest(envelope, { kind: 'api', peer: input.client ?? 'local' }, { fresh: true })
+    const source = { kind: 'api' as const, peer: input.client ?? 'local', authority: authorizedBy(input) }
+    const v = this.c.ingest.ingest(envelope, source, { fresh: true })
     if (!v.ok) throw v.error
     return { id: v.id, envelope: v.envelope as MsgEnvelope }
   }

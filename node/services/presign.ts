@@ -19,7 +19,7 @@ import {
 } from '../core/index.js'
 import type { Store } from '../store/index.js'
 import type { KeyPairCache } from './key-cache.js'
-import type { SendInput } from './message-service.js'
+import { authorizedBy, type SendInput } from './message-service.js'
 import type { SignPool } from './sign-pool.js'
 
 /** What pre-signing needs. */
@@ -60,5 +60,9 @@ export async function presign(c: PresignComponents, input: SendInput): Promise<S
     return input
   }
   const sig = toB64(await c.pool.sign(seed, bytes))
-  return { envelope: { ...unsigned, sig }, ...(input.client !== undefined ? { client: input.client } : {}) }
+  return {
+    envelope: { ...unsigned, sig },
+    authorizedBy: authorizedBy(input),
+    ...(input.client !== undefined ? { client: input.client } : {}),
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Agent credentials (docs/protocol.md §10): bearer secrets issued once at
+ * Agent credentials (docs/protocol.md §8): bearer secrets issued once at
  * registration that let a caller act as one custodied agent. Only the
  * SHA-256 of each credential is stored, so a copy of the database grants
  * nothing.

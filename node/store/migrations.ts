@@ -185,7 +185,7 @@ export const MIGRATIONS: readonly Migration[] = [
     at INTEGER NOT NULL
   );
   `,
-  // 5: agent credentials (docs/protocol.md §10): only their SHA-256 is kept
+  // 5: agent credentials (docs/protocol.md §8): only their SHA-256 is kept
   `
   CREATE TABLE agent_credentials (
     hash TEXT PRIMARY KEY,

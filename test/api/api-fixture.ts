@@ -3,6 +3,7 @@
  * 127.0.0.1 with an OS-chosen port, and request helpers that record every
  * status so a suite can assert that nothing answered 500.
  */
+import { randomBytes } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { expect } from 'vitest'
 import type { NodeConfig } from '../../node/config.js'
@@ -17,8 +18,15 @@ export interface ApiFixture {
   readonly url: string
   /** Every status answered so far. */
   readonly statuses: number[]
-  /** JSON request through fetch. */
+  /** The operator token the API was served with. */
+  readonly token: string
+  /**
+   * JSON request through fetch, as the operator (the token is sent unless
+   * `headers` carries its own `authorization`, or `''` to send none).
+   */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>
+  /** JSON request with no credential at all: another local user. */
+  anon(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>
   /** A request with full control of headers (Host, Content-Type, raw body). */
   raw(opts: RawRequest): Promise<ApiResponse>
   stop(): Promise<void>
@@ -55,6 +63,7 @@ export function testConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
     rateLimit: 0,
     trustProxy: [],
     allowedHosts: [],
+    trustLoopback: false,
     ...overrides,
   }
 }
@@ -99,26 +108,41 @@ export async function startApi(
   nodeOpts: TestNodeOptions = {},
 ): Promise<ApiFixture> {
   const node = await startNode(nodeOpts)
-  const api = await serveApi(node, testConfig(config), serve)
+  const token = serve.token ?? randomBytes(32).toString('base64url')
+  const api = await serveApi(node, testConfig(config), { ...serve, token })
   const statuses: number[] = []
   const record = (r: ApiResponse): ApiResponse => {
     statuses.push(r.status)
     return r
   }
+  const request = async (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<ApiResponse> => {
+    const res = await fetch(api.url + path, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+    const text = await res.text()
+    return record({ status: res.status, headers: Object.fromEntries(res.headers), body: parse(text), text })
+  }
   return {
     node,
     api,
     url: api.url,
+    token,
     statuses,
-    call: async (method, path, body, headers = {}) => {
-      const res = await fetch(api.url + path, {
-        method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      })
-      const text = await res.text()
-      return record({ status: res.status, headers: Object.fromEntries(res.headers), body: parse(text), text })
+    call: (method, path, body, headers = {}) => {
+      const auth = headers.authorization
+      const { authorization: _a, ...rest } = headers
+      const bearer = auth === undefined ? `Bearer ${token}` : auth
+      const withAuth: Record<string, string> = bearer === '' ? {} : { authorization: bearer }
+      return request(method, path, body, { ...rest, ...withAuth })
     },
+    anon: (method, path, body, headers = {}) => request(method, path, body, headers),
     raw: async (opts) => record(await rawRequest(api.url, opts)),
     stop: async () => {
       await api.close()

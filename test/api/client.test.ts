@@ -9,7 +9,7 @@ describe('MeshsigClient (SDK, exported from the package root) against a real nod
   let client: MeshsigClient
   beforeAll(async () => {
     fx = await startApi()
-    client = new MeshsigClient({ server: fx.url + '/' })
+    client = new MeshsigClient({ server: fx.url + '/', token: fx.token })
   })
   afterAll(() => fx.stop())
 

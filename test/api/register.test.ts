@@ -25,10 +25,11 @@ describe('POST /agents/register', () => {
     await fx.stop()
   })
 
-  it('node-generated keys: 201 {identity:{did, publicKey, privateKey, createdAt}, record}', async () => {
+  it('node-generated keys: 201 {identity:{did, publicKey, privateKey, credential, createdAt}, record}', async () => {
     const r = await fx.call('POST', '/agents/register', { name: 'my-agent', capabilities: [{ type: 'analysis' }] })
     expect(r.status).toBe(201)
-    expect(Object.keys(r.body.identity).sort()).toEqual(['createdAt', 'did', 'privateKey', 'publicKey'])
+    expect(Object.keys(r.body.identity).sort()).toEqual(['createdAt', 'credential', 'did', 'privateKey', 'publicKey'])
+    expect(r.body.identity.credential).toMatch(/^msag_[A-Za-z0-9_-]{43}$/)
     expect(r.body.identity.did).toMatch(/^did:msig:/)
     expect(Buffer.from(r.body.identity.privateKey, 'base64')).toHaveLength(32)
     expect(r.body.record).toMatchObject({

@@ -3,6 +3,7 @@ import { createVerifyPool } from '../../api/verify-pool.js'
 import { generateKeyPair, toB64 } from '../../node/core/index.js'
 import type { NodeEvent } from '../../node/events.js'
 import type { MeshNode } from '../../node/mesh-node.js'
+import { OPERATOR } from '../../node/services/authority.js'
 import { KeyPairCache } from '../../node/services/key-cache.js'
 import { SignPool } from '../../node/services/sign-pool.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
@@ -47,7 +48,8 @@ describe('group commit of sends', () => {
     const b = await node.registerAgent('b')
     const events: NodeEvent[] = []
     const stop = node.events.subscribe((e) => events.push(e))
-    const ok = (i: number) => node.sendMessage({ fromDid: a.identity.did, toDid: b.identity.did, message: `m${i}` })
+    const ok = (i: number) =>
+      node.sendMessage({ fromDid: a.identity.did, toDid: b.identity.did, message: `m${i}`, authority: OPERATOR })
     const bad = node.sendMessage({
       fromDid: a.identity.did,
       toDid: b.identity.did,

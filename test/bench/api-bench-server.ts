@@ -34,6 +34,7 @@ const config = {
   rateLimit: 0,
   trustProxy: [],
   allowedHosts: [],
+  trustLoopback: false,
 }
 const api = await serveApi(node, config, workers >= 0 ? { verifyWorkers: workers } : {})
 const a = await node.registerAgent('bench-sender', [{ type: 'bench' }])

@@ -18,7 +18,7 @@ import {
   toB64,
   utf8,
 } from '../../node/core/index.js'
-import { createIdentity, loadIdentity } from '../../node/identity/index.js'
+import { createIdentity, ensureApiToken, loadIdentity } from '../../node/identity/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { testConfig } from '../api/api-fixture.js'
 import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
@@ -64,7 +64,7 @@ beforeAll(async () => {
   cli = buildCli()
   createIdentity(home)
   node = await startNode({ identity: loadIdentity(home), home })
-  api = await serveApi(node, testConfig(), { verifyWorkers: 0 })
+  api = await serveApi(node, testConfig(), { verifyWorkers: 0, token: ensureApiToken(home) })
 })
 afterAll(async () => {
   await api?.close()

@@ -62,10 +62,11 @@ export async function getJson<T = Record<string, unknown>>(url: string): Promise
 export async function postJson<T = Record<string, unknown>>(
   url: string,
   body: unknown,
+  bearer?: string,
 ): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
     body: JSON.stringify(body),
   })
   return { status: res.status, body: (await res.json()) as T }

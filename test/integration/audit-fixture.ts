@@ -13,6 +13,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import { startApi, type ApiFixture, type ApiResponse } from '../api/api-fixture.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 /** The two nodes and the agents the traffic involved. */
 export interface AuditScene {
@@ -99,7 +100,12 @@ export async function auditScene(): Promise<AuditScene> {
   await refusals(fx, { alice, bob: bob.did, bobOldKey, carol: { ...carolKey, did: carol } })
   const dave = await b.registerAgent('dave', [])
   await waitFor(() => fx.node.agents.record(dave.identity.did) !== undefined, { timeout: 15_000 })
-  const sent = await b.sendMessage({ fromDid: dave.identity.did, toDid: alice, message: 'over gossip' })
+  const sent = await b.sendMessage({
+    authority: OPERATOR,
+    fromDid: dave.identity.did,
+    toDid: alice,
+    message: 'over gossip',
+  })
   await waitFor(() => fx.node.store.messages.exists(sent.id), { timeout: 15_000 })
   const eve = await register(fx, 'eve')
   await post(fx, '/agents/revoke', { did: eve.did, reason: 'test' })

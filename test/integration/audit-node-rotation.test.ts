@@ -11,6 +11,7 @@ import { createIdentity, loadIdentity, rotateIdentity } from '../../node/identit
 import type { MeshNode } from '../../node/mesh-node.js'
 import type { AuditReport } from '../../node/services/report-service.js'
 import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 describe('an export after the node rotated its key', () => {
   let a: MeshNode | undefined
@@ -24,11 +25,11 @@ describe('an export after the node rotated its key', () => {
     createIdentity(home.dir)
     a = await startNode({ identity: loadIdentity(home.dir), home: home.dir })
     const alice = (await a.registerAgent('alice', [])).identity.did
-    await a.sendMessage({ fromDid: alice, toDid: null, message: 'before the rotation' })
+    await a.sendMessage({ authority: OPERATOR, fromDid: alice, toDid: null, message: 'before the rotation' })
     const old = await a.checkpoint()
     const { identity, rotation } = rotateIdentity(home.dir)
-    await a.rotateAgent({ did: a.did, envelope: rotation, operator: true })
-    await a.sendMessage({ fromDid: alice, toDid: null, message: 'after the rotation' })
+    await a.rotateAgent({ did: a.did, envelope: rotation, authority: OPERATOR })
+    await a.sendMessage({ authority: OPERATOR, fromDid: alice, toDid: null, message: 'after the rotation' })
 
     const report = JSON.parse(JSON.stringify(a.auditExport())) as AuditReport
     expect(report.nodePublicKey).toBe(toB64(identity.keyPair.publicKey))

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { acceptEnvelope, DEFAULT_MAX_SKEW_MS, merkleRoot } from '../../node/core/index.js'
 import { openStore } from '../../node/store/index.js'
@@ -26,16 +28,17 @@ describe('a node killed with SIGKILL in the middle of traffic', () => {
     const reg = async (name: string): Promise<string> =>
       (await postJson<{ identity: { did: string } }>(`${proc.url}/agents/register`, { name })).body.identity.did
     const [a, b] = [await reg('a'), await reg('b')]
+    const token = readFileSync(join(home.dir, 'api-token'), 'utf8').trim()
     const acknowledged: string[] = []
     let stop = false
     const sender = async (): Promise<void> => {
       for (let i = 0; !stop; i++) {
         try {
-          const r = await postJson<{ id?: string; envelope?: { sig: string } }>(`${proc.url}/messages/send`, {
-            fromDid: a,
-            toDid: b,
-            message: `task ${i}`,
-          })
+          const r = await postJson<{ id?: string; envelope?: { sig: string } }>(
+            `${proc.url}/messages/send`,
+            { fromDid: a, toDid: b, message: `task ${i}` },
+            token, // the operator token the node made in its home (docs/protocol.md §8)
+          )
           if (r.status === 201 || r.status === 200) acknowledged.push(JSON.stringify(r.body))
         } catch {
           return // the process is gone: this request was never answered

@@ -3,6 +3,7 @@
  * `{proof}` object (here `null`, then other junk) makes `POST /handshake` fail
  * with a meshsig error (PEER_ERROR, 502), never a 500, and stores nothing.
  */
+import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveApi, type ServedApi } from '../../api/server.js'
 import { createInception, createRegistration, didFromPublicKey, generateKeyPair, utf8 } from '../../node/core/index.js'
@@ -11,6 +12,8 @@ import { createMeshP2P, HANDSHAKE_PROTOCOL, type MeshP2P } from '../../node/p2p/
 import { testConfig } from '../api/api-fixture.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+
+const OPERATOR_TOKEN = randomBytes(32).toString('base64url')
 
 describe('a rogue peer answering the handshake protocol with junk', () => {
   let a: MeshNode
@@ -21,7 +24,7 @@ describe('a rogue peer answering the handshake protocol with junk', () => {
 
   beforeAll(async () => {
     a = await startNode()
-    api = await serveApi(a, testConfig(), { verifyWorkers: 0 })
+    api = await serveApi(a, testConfig(), { verifyWorkers: 0, token: OPERATOR_TOKEN })
     const rogueKey = generateKeyPair()
     rogue = await createMeshP2P({
       seed: rogueKey.seed,
@@ -50,7 +53,7 @@ describe('a rogue peer answering the handshake protocol with junk', () => {
   async function handshake(fromDid: string, toDid: string): Promise<{ status: number; body: Record<string, unknown> }> {
     const res = await fetch(`${api.url}/handshake`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR_TOKEN}` },
       body: JSON.stringify({ fromDid, toDid }),
     })
     return { status: res.status, body: (await res.json()) as Record<string, unknown> }

@@ -34,7 +34,9 @@ export interface Answer {
 export interface KeysMesh {
   readonly nodes: MeshNode[]
   readonly apis: ServedApi[]
-  /** JSON request to node `i`'s API. */
+  /** The operator token every node of the mesh was served with. */
+  readonly token: string
+  /** JSON request to node `i`'s API, as its operator (the token every node of the mesh was served with). */
   call(i: number, method: string, path: string, body?: unknown): Promise<Answer>
   stop(): Promise<void>
 }
@@ -42,15 +44,20 @@ export interface KeysMesh {
 /** Start `count` nodes in a line with their APIs; resolves once every gossip mesh has a neighbour. */
 export async function startKeysMesh(count: number, transport: 'memory' | 'tcp' = 'memory'): Promise<KeysMesh> {
   const nodes = await startLine(count, transport)
-  const apis = await Promise.all(nodes.map((n) => serveApi(n, testConfig(), { verifyWorkers: 0 })))
+  const token = randomBytes(32).toString('base64url')
+  const apis = await Promise.all(nodes.map((n) => serveApi(n, testConfig(), { verifyWorkers: 0, token })))
   await waitForMeshes(nodes)
   return {
     nodes,
     apis,
+    token,
     call: async (i, method, path, body) => {
       const res = await fetch(apis[i]!.url + path, {
         method,
-        headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       })
       const text = await res.text()

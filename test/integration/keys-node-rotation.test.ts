@@ -5,6 +5,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { auditEntries, waitForMeshes } from './keys-fixture.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 describe('a node rotates its own key (identity.json first, then the running node)', () => {
   let a: MeshNode | undefined
@@ -24,15 +25,15 @@ describe('a node rotates its own key (identity.json first, then the running node
     await waitFor(() => b!.store.keyEvents.state(a!.did) !== undefined, { timeout: 15_000 })
 
     // no envelope, or a rotation the file does not hold: refused, nothing changes
-    await expect(a.rotateAgent({ did: a.did, operator: true })).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await expect(a.rotateAgent({ did: a.did, authority: OPERATOR })).rejects.toMatchObject({ code: 'FORBIDDEN' })
     const unsaved = rotatedIdentityFile(before).rotation
-    await expect(a.rotateAgent({ did: a.did, envelope: unsaved, operator: true })).rejects.toMatchObject({
+    await expect(a.rotateAgent({ did: a.did, envelope: unsaved, authority: OPERATOR })).rejects.toMatchObject({
       code: 'FORBIDDEN',
     })
     expect(a.store.keyEvents.state(a.did)!.seq).toBe(0)
 
     const { identity, rotation } = rotateIdentity(home.dir)
-    const done = await a.rotateAgent({ did: a.did, envelope: rotation, operator: true })
+    const done = await a.rotateAgent({ did: a.did, envelope: rotation, authority: OPERATOR })
     expect(done).toMatchObject({ did: before.did, keySeq: 1, publicKey: identity.file.publicKey })
     expect(a.did).toBe(before.did)
     expect(a.info().didKey).toBe(didKeyFromPublicKey(identity.keyPair.publicKey))

@@ -6,6 +6,7 @@ import type { RegisteredAgent } from '../../node/services/agent-service.js'
 import { startNode } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { message, ownAgent, rawGossip, rejection, startKeysMesh, type KeysMesh } from './keys-fixture.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 describe('revocation across three nodes in a line (A - B - C)', () => {
   let mesh: KeysMesh
@@ -90,7 +91,12 @@ describe('revocation across three nodes in a line (A - B - C)', () => {
     await rawGossip(a, 'meshsig/v1/messages', sneaky)
     await waitFor(() => rejection(b, envelopeId(sneaky)), { timeout: 10_000 })
     expect(rejection(b, envelopeId(sneaky))?.code).toBe('REVOKED')
-    const control = await a.sendMessage({ fromDid: keeper.identity.did, toDid: listener.identity.did, message: 'ok' })
+    const control = await a.sendMessage({
+      authority: OPERATOR,
+      fromDid: keeper.identity.did,
+      toDid: listener.identity.did,
+      message: 'ok',
+    })
     await waitFor(() => c.store.messages.exists(control.id), { timeout: 15_000 })
     for (const n of nodes) expect(n.store.messages.exists(envelopeId(sneaky))).toBe(false)
   })

@@ -21,6 +21,7 @@ import {
   waitForMeshes,
   type KeysMesh,
 } from './keys-fixture.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 describe('key rotation across three nodes in a line (A - B - C)', () => {
   let mesh: KeysMesh
@@ -74,7 +75,7 @@ describe('key rotation across three nodes in a line (A - B - C)', () => {
     expect(rejection(b, envelopeId(gossiped))).toMatchObject({ code: 'ROTATED_KEY', data: { via: 'gossip' } })
 
     // the new key (custodied on A): accepted on A and stored on B and C
-    const sent = await a.sendMessage({ fromDid: did, toDid: null, message: 'new key' })
+    const sent = await a.sendMessage({ authority: OPERATOR, fromDid: did, toDid: null, message: 'new key' })
     await waitFor(() => c.store.messages.exists(sent.id), { timeout: 15_000 })
     expect(b.store.messages.exists(sent.id)).toBe(true)
     for (const n of nodes) expect(n.store.messages.exists(envelopeId(gossiped))).toBe(false)
@@ -173,7 +174,7 @@ describe('a node that was offline during a rotation catches up through sync (TCP
     await waitFor(() => c!.agents.record(did) !== undefined, { timeout: 15_000 })
     await c.stop()
 
-    const rotation = await a.rotateAgent({ did, operator: true })
+    const rotation = await a.rotateAgent({ did, authority: OPERATOR })
     await waitFor(() => b!.store.keyEvents.state(did)?.seq === 1, { timeout: 15_000 })
 
     c = await startNode({ transports: 'tcp', identity: identityC, dbPath, peers: [b.info().multiaddrs[0]!] })
@@ -195,7 +196,7 @@ describe('a node that joins after a custodied rotation gets the agent (its regis
     a = await startNode()
     const reg = await a.registerAgent('late-joiner-target', [{ type: 'analysis' }])
     const did = reg.identity.did
-    const rotation = await a.rotateAgent({ did, operator: true })
+    const rotation = await a.rotateAgent({ did, authority: OPERATOR })
     expect(rotation.custodied).toBe(true)
     // the stored registration is signed by the new key, in the same transaction as the rotation
     expect(rotation.registration).toMatchObject({ type: 'reg', did, name: 'late-joiner-target' })

@@ -11,6 +11,7 @@ import { createMeshP2P, type MeshP2P } from '../../node/p2p/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode, stopAll, tempDir, freshIdentity } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 function auditHas(node: MeshNode, id: string): boolean {
   return node.store.audit
@@ -83,7 +84,12 @@ describe('a rogue node publishing forgeries (valid gossipsub signature, bad mesh
     expect(rejectionCode(a, regId)).toBe('SIGNATURE_INVALID')
 
     // a valid message published after the forgeries reaches b; the forgeries never do
-    const sent = await a.sendMessage({ fromDid: victim.identity.did, toDid: null, message: 'legit' })
+    const sent = await a.sendMessage({
+      authority: OPERATOR,
+      fromDid: victim.identity.did,
+      toDid: null,
+      message: 'legit',
+    })
     await waitFor(() => b.store.messages.exists(sent.id), { timeout: 15_000 })
     for (const node of [a, b]) {
       expect(node.store.messages.exists(msgId)).toBe(false)

@@ -3,6 +3,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import type { NodeEvent } from '../../node/events.js'
 import { startLine, startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 describe.each(['memory', 'tcp'] as const)(
   'five nodes in a line over %s (each knows only its neighbour)',
@@ -37,6 +38,7 @@ describe.each(['memory', 'tcp'] as const)(
       const b = await nodes[4]!.registerAgent('receiver', [])
       await waitFor(() => nodes[0]!.agents.record(b.identity.did) !== undefined, { timeout: 15_000 })
       const sent = await nodes[0]!.sendMessage({
+        authority: OPERATOR,
         fromDid: a.identity.did,
         toDid: b.identity.did,
         message: 'analyse Q1',

@@ -8,6 +8,7 @@ import { createMessage, fromB64, keyPairFromB64, type MsgEnvelope } from '../../
 import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 describe('replay cache pruning', () => {
   let node: MeshNode
@@ -26,7 +27,7 @@ describe('replay cache pruning', () => {
     const key = keyPairFromB64(agent.identity.privateKey)
     const sent: MsgEnvelope[] = []
     for (let i = 0; i < 5; i++)
-      sent.push((await node.sendMessage({ fromDid: did, toDid: null, message: `m${i}` })).envelope)
+      sent.push((await node.sendMessage({ authority: OPERATOR, fromDid: did, toDid: null, message: `m${i}` })).envelope)
     const before = node.store.messages.replayCount()
     expect(before).toBeGreaterThanOrEqual(5)
     const old = sent[0]!
@@ -45,7 +46,7 @@ describe('replay cache pruning', () => {
     const exact = await node.submitEnvelope(old)
     expect(exact.ok).toBe(false) // the stored message itself: a duplicate
     // fresh traffic still goes through and is remembered
-    await node.sendMessage({ fromDid: did, toDid: null, message: 'fresh' })
+    await node.sendMessage({ authority: OPERATOR, fromDid: did, toDid: null, message: 'fresh' })
     expect(node.store.messages.replayCount()).toBe(1)
   })
 })

@@ -48,6 +48,8 @@ beforeAll(async () => {
   home = join(root.dir, 'home')
   mcp = await connectMcp({ main: built.main, home, server: mesh.apis[0]!.url })
   expect((await mcp.call('meshsig_init')).isError).toBe(false)
+  // the operator of node 0 is the user whose home the MCP server reads (docs/protocol.md §8)
+  writeFileSync(join(home, 'api-token'), mesh.token + '\n', { mode: 0o600 })
   alpha = await register(0, 'alpha', 'analysis')
   beta = await register(0, 'beta', 'translation')
   remote = await register(1, 'remote', 'analysis')

@@ -66,9 +66,12 @@ export const signTool: McpTool = defineTool({
   description:
     'Sign a message with the identity in $MESHSIG_HOME (run meshsig_init first): a plain Ed25519 signature ' +
     'over the message’s UTF-8 bytes. Returns the base64 signature with the signer’s DID and public key; ' +
-    'anyone can check it with meshsig_verify. Works offline.',
+    'anyone can check it with meshsig_verify. Works offline. The signature speaks for this identity: sign only ' +
+    'text you mean to vouch for. Inputs another meshsig format would accept (an RFC 9421 signature base, bytes ' +
+    'starting 0xFF) are refused with SIGNING_REFUSED.',
   input: z.strictObject({ message }),
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  // Not read-only: a signature exercises the identity's authority, so clients should ask before calling it.
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   run: (ctx, args) => withIdentity(ctx.home, async () => fromCommand(await signCommand(ctx, args.message))),
 })
 

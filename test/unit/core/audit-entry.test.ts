@@ -36,6 +36,7 @@ describe('audit entry kinds', () => {
       'duplicity',
       'handshake',
       'proxy.request',
+      'api.refused',
       'peer.joined',
       'peer.left',
       'checkpoint',

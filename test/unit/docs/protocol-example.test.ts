@@ -37,8 +37,9 @@ describe('docs/protocol.md worked example matches the code', () => {
   it('shows the msg envelope, its signing bytes, their length and its id', () => {
     expect(doc).toContain('```json\n' + JSON.stringify(msg, null, 2) + '\n```')
     const bytes = signingBytes(msg)
-    expect(doc).toContain('```text\n' + Buffer.from(bytes).toString('utf8') + '\n```')
-    expect(doc).toContain(`${bytes.length} bytes of UTF-8`)
+    expect(bytes[0]).toBe(0xff)
+    expect(doc).toContain('```text\n' + Buffer.from(bytes.subarray(1)).toString('utf8') + '\n```')
+    expect(doc).toContain(`${bytes.length} bytes, of\nwhich the ${bytes.length - 1} after the 0xFF are UTF-8`)
     expect(doc).toContain('```text\n' + envelopeId(msg) + '\n```')
     expect(verifyEnvelope(msg).ok).toBe(true)
   })

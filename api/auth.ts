@@ -1,0 +1,89 @@
+/**
+ * Who is calling (docs/protocol.md §8). Loopback is a place, not an
+ * identity: a request acts as the operator only with the operator token
+ * (or under the explicit `trustLoopback` opt-in), and as an agent only with
+ * that agent's credential. Proof carried in the body (a private key, a
+ * signed envelope) is judged by the node, not here.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Request } from 'express'
+import { createHash } from 'node:crypto'
+import { ipKeyGenerator } from 'express-rate-limit'
+import { MeshsigError } from '../node/core/errors.js'
+import { apiTokenMatches } from '../node/identity/api-token.js'
+import { ANONYMOUS, type Authority } from '../node/services/authority.js'
+import { isLoopback, type ResolvedApiOptions } from './options.js'
+
+/** Resolves an agent credential to the DID it acts for. */
+export type CredentialResolver = (credential: string) => string | undefined
+
+/** The bearer token of a request, if it carries one. */
+export function bearerOf(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization
+  if (h === undefined) return undefined
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h)
+  return m?.[1]
+}
+
+/** The client's address: the forwarded one (Express `req.ip`) behind a trusted proxy, else the socket's. */
+export function clientAddress(req: IncomingMessage, opts: ResolvedApiOptions): string | undefined {
+  if (opts.trustProxy.length > 0) return (req as Partial<Request>).ip
+  return req.socket.remoteAddress
+}
+
+/** True when `presented` is the operator token. */
+function isOperatorToken(opts: ResolvedApiOptions, presented: string): boolean {
+  return opts.token !== undefined && apiTokenMatches(opts.token, presented)
+}
+
+/**
+ * The proven caller of `req`. A bearer that is neither the operator token nor
+ * a live agent credential is refused (`UNAUTHORIZED`): a wrong or revoked
+ * credential never silently becomes "anonymous".
+ */
+export function authorityOf(req: IncomingMessage, opts: ResolvedApiOptions, resolve: CredentialResolver): Authority {
+  const bearer = bearerOf(req)
+  if (bearer !== undefined) {
+    if (isOperatorToken(opts, bearer)) return { kind: 'operator', via: 'token' }
+    const did = resolve(bearer)
+    if (did !== undefined) return { kind: 'agent', did }
+    throw new MeshsigError('UNAUTHORIZED', 'the bearer token is neither the operator token nor a live agent credential')
+  }
+  if (opts.trustLoopback && opts.trustProxy.length === 0 && isLoopback(req.socket.remoteAddress)) {
+    return { kind: 'operator', via: 'loopback' }
+  }
+  return ANONYMOUS
+}
+
+/**
+ * Off loopback (or behind a trusted proxy) a state change needs some bearer:
+ * the operator token or an agent credential. Throws `UNAUTHORIZED` otherwise.
+ */
+export function requireBearerOffLoopback(
+  req: IncomingMessage,
+  opts: ResolvedApiOptions,
+  resolve: CredentialResolver,
+): void {
+  if (!opts.requireToken) return
+  const bearer = bearerOf(req)
+  if (bearer !== undefined && (isOperatorToken(opts, bearer) || resolve(bearer) !== undefined)) return
+  throw new MeshsigError(
+    'UNAUTHORIZED',
+    'this endpoint changes state: send Authorization: Bearer <operator token or agent credential>',
+  )
+}
+
+/**
+ * The rate-limit bucket of a request: its credential when it presents a
+ * valid one (so one local client's burst does not throttle another user),
+ * else its address, with all of loopback one address (127.0.0.2 is not a
+ * fresh client).
+ */
+export function rateLimitKey(req: IncomingMessage, opts: ResolvedApiOptions, resolve: CredentialResolver): string {
+  const bearer = bearerOf(req)
+  if (bearer !== undefined && (isOperatorToken(opts, bearer) || resolve(bearer) !== undefined)) {
+    return 'bearer:' + createHash('sha256').update(bearer).digest('base64url').slice(0, 22)
+  }
+  const address = clientAddress(req, opts) ?? 'unknown'
+  return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
+}
