@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { NodeConfig } from '../node/config.js'
 import { MeshsigError } from '../node/core/errors.js'
 import type { MeshNode } from '../node/mesh-node.js'
@@ -48,6 +49,28 @@ function urlOf(server: Server, host: string): string {
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`
 }
 
+/**
+ * Requests Node's HTTP parser refuses before any handler runs (a malformed
+ * request line, headers over 16 KiB) get the API's error shape too, not an
+ * empty 400/431, and the connection is closed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err.code === 'ECONNRESET' && socket.destroyed)) {
+    socket.destroy()
+    return
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
+  const body = JSON.stringify({
+    error: tooLarge ? 'request headers are too large' : 'malformed HTTP request',
+    code: 'INVALID_INPUT',
+  })
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+}
+
 /** Serve `node`'s API and event stream; resolves once listening. */
 export async function serveApi(node: MeshNode, config: NodeConfig, opts: ServeOptions = {}): Promise<ServedApi> {
   const extra: Partial<ApiOptions> = {
@@ -61,6 +84,7 @@ export async function serveApi(node: MeshNode, config: NodeConfig, opts: ServeOp
   server.headersTimeout = 20_000
   server.requestTimeout = 30_000
   server.keepAliveTimeout = 5_000
+  server.on('clientError', answerClientError)
   try {
     await listen(server, config.port, config.host)
   } catch (err) {

@@ -84,6 +84,8 @@ export interface MeshNodeInit {
   readonly transports?: 'tcp+ws' | 'memory'
   /** Peers to join: multiaddrs with /p2p/, or the seed form ws://host:port. */
   readonly peers?: readonly string[]
+  /** Extra host names (a DNS name, a NAT's public address) the mesh WebSocket listener answers to. */
+  readonly allowedHosts?: readonly string[]
   /** Freshness window of messages (ms), default ±5 minutes. */
   readonly maxSkewMs?: number
   /** Clock (ms since the epoch); tests pass their own. */
@@ -275,6 +277,7 @@ export class MeshNode {
       onError: (err) => node.onError(err),
       ...(init.dhtQuerySelfInterval !== undefined ? { dhtQuerySelfInterval: init.dhtQuerySelfInterval } : {}),
       ...(init.heartbeatInterval !== undefined ? { heartbeatInterval: init.heartbeatInterval } : {}),
+      ...(init.allowedHosts !== undefined ? { wsAllowedHosts: init.allowedHosts } : {}),
     })
     return node
   }

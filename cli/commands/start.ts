@@ -62,6 +62,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     dbPath: config.db,
     listen: listenAddresses(config),
     peers: config.peers,
+    allowedHosts: config.allowedHosts,
     maxSkewMs: config.maxSkewMs,
   })
   await node.start()

@@ -63,6 +63,8 @@ export interface MeshP2PInit {
    * every node to every other.
    */
   denyDialPeer?(peerId: string): boolean
+  /** Extra host names peers may dial the mesh WebSocket listener by (the configuration's `allowedHosts`). */
+  readonly wsAllowedHosts?: readonly string[]
 }
 
 /** One connected peer. */

@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApi, type Api } from '../../api/app.js'
 import type { MeshNode } from '../../node/mesh-node.js'
@@ -248,5 +248,81 @@ describe('behind a trusted proxy on loopback: the proxy address is no operator',
     expect(ok.status).toBe(200)
     expect(ok.body.revoked).toBe(true)
     expect(fx.node.signerKey(did).revoked).toBe(true)
+  })
+})
+
+describe('rate limit on one host: per credential, else per address, all of loopback one address', () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi({ rateLimit: 5 })
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  /** GET /health from a given local source address, with an optional bearer. */
+  function health(localAddress: string, bearer?: string): Promise<number> {
+    const u = new URL(fx.url)
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: '/health',
+          localAddress,
+          headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+        },
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+  }
+
+  it("one agent's burst does not throttle another user, and 127.0.0.2 is no fresh client", async () => {
+    const credential: string = (await fx.call('POST', '/agents/register', { name: 'bursty' })).body.identity.credential
+    for (let i = 0; i < 5; i++) expect(await health('127.0.0.1', credential)).toBe(200)
+    expect(await health('127.0.0.1', credential)).toBe(429)
+    // the operator (own bucket, one request spent on the registration) and anonymous users are untouched
+    expect(await health('127.0.0.1', fx.token)).toBe(200)
+    for (let i = 0; i < 3; i++) expect(await health('127.0.0.1')).toBe(200)
+    expect(await health('127.0.0.2')).toBe(200) // the 4th and 5th anonymous loopback requests,
+    expect(await health('127.0.0.3')).toBe(200) // from other loopback addresses
+    expect(await health('127.0.0.4')).toBe(429) // loopback is one client, whatever its address
+    // a made-up bearer gets no bucket of its own
+    expect(await health('127.0.0.1', 'msag_' + 'B'.repeat(43))).toBe(429)
+  })
+})
+
+describe("requests Node's HTTP parser refuses", () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi()
+  })
+  afterAll(() => fx.stop())
+
+  /** Send raw bytes and read the whole answer. */
+  function rawBytes(text: string): Promise<string> {
+    const u = new URL(fx.url)
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(u.port), u.hostname, () => socket.end(text))
+      let answer = ''
+      socket.on('data', (d: Buffer) => (answer += d.toString('utf8')))
+      socket.on('close', () => resolve(answer))
+      socket.on('error', reject)
+    })
+  }
+
+  it('a malformed request line and oversized headers get {error, code}, not an empty answer', async () => {
+    const bad = await rawBytes('GARBAGE\r\n\r\n')
+    expect(bad).toMatch(/^HTTP\/1\.1 400/)
+    expect(JSON.parse(bad.slice(bad.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'INVALID_INPUT' })
+    const big = await rawBytes(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+    expect(big).toMatch(/^HTTP\/1\.1 431/)
+    expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'INVALID_INPUT' })
   })
 })
