@@ -25,6 +25,7 @@ import { KEY_LENGTH } from '../core/keys.js'
 import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, KAD_PROTOCOL, MAX_GOSSIP_FRAME_BYTES, TOPICS } from './constants.js'
 import { invalidInput } from './p2p-errors.js'
 import { withCachedSigning } from './fast-keys.js'
+import { guardWebSocketDials } from './ws-dial-guard.js'
 import type { MeshP2PInit } from './types.js'
 import { meshHostNames, meshUpgradeRefusal, upgradeRefusalResponse, type UpgradePolicy } from './upgrade-guard.js'
 
@@ -160,11 +161,11 @@ function guardListener(listener: Listener, policy: UpgradePolicy): Listener {
   return listener
 }
 
-/** The WebSocket transport whose listeners refuse browser origins and foreign Host headers. */
+/** The WebSocket transport whose listeners refuse browser origins and foreign Host headers (dials: ws-dial-guard). */
 function guardedWebSockets(policy: UpgradePolicy): (components: WebSocketsComponents) => Transport {
   const make = webSockets()
   return (components) => {
-    const transport = make(components)
+    const transport = guardWebSocketDials(make(components))
     const createListener = transport.createListener.bind(transport)
     transport.createListener = (options) => guardListener(createListener(options), policy)
     return transport
