@@ -51,7 +51,11 @@ export const DEFAULT_MESHSIG_SERVER = 'http://localhost:4888'
 export interface MeshsigClientOptions {
   /** Base URL of the node's API (default http://localhost:4888). */
   readonly server?: string
-  /** Bearer token for state-changing requests to a node bound off loopback. */
+  /**
+   * Bearer sent with every request (docs/protocol.md §8): the node's operator
+   * token (`$MESHSIG_HOME/api-token`), or an agent credential (`msag_…`) to act
+   * as that one agent. Without one, only what carries its own proof works.
+   */
   readonly token?: string
   /** Per-request timeout in ms (default 30 000). */
   readonly timeoutMs?: number

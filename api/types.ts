@@ -49,6 +49,11 @@ export interface ApiRegistered {
     readonly did: string
     readonly publicKey: string
     readonly privateKey?: string
+    /**
+     * The agent credential (`msag_…`), returned once for an agent whose keys the
+     * node keeps: `Authorization: Bearer` acts as this agent (docs/protocol.md §8).
+     */
+    readonly credential?: string
     readonly createdAt: string
   }
   readonly record: AgentRecord

@@ -94,8 +94,8 @@ export const revokeTool: McpTool = defineTool({
   description:
     'Revoke a did:msig for good through the node at MESHSIG_SERVER: afterwards nothing from or to it is accepted ' +
     'on any node. Needs proof, which the node checks: the DID of the identity in $MESHSIG_HOME is revoked with ' +
-    'its own key; any other DID only by the node’s operator (this server on loopback, or holding the API token ' +
-    'in $MESHSIG_HOME) for an agent that node hosts. Without proof it is refused (UNAUTHORIZED) and nothing changes.',
+    'its own key; any other DID only by the node’s operator (this server holding the node’s operator token in ' +
+    '$MESHSIG_HOME/api-token; loopback alone is no proof) for an agent that node hosts. Without proof it is refused (UNAUTHORIZED) and nothing changes.',
   input: z.strictObject({
     did: z.string().min(1).max(256).describe('The did:msig to revoke (a did:key of the same key is accepted)'),
     reason: z
