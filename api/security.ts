@@ -21,12 +21,21 @@ export function hostNameOf(hostHeader: string | undefined): string | undefined {
   return colon === -1 ? h : h.slice(0, colon)
 }
 
-function originHost(origin: string): string | undefined {
+/** Host name and port of an Origin (default port of its scheme when absent). */
+function originParts(origin: string): { host: string; port: string } | undefined {
   try {
-    return new URL(origin).hostname.toLowerCase().replace(/^\[|\]$/g, '')
+    const u = new URL(origin)
+    const port = u.port !== '' ? u.port : u.protocol === 'https:' ? '443' : '80'
+    return { host: u.hostname.toLowerCase().replace(/^\[|\]$/g, ''), port }
   } catch {
     return undefined
   }
+}
+
+/** The port of a Host header value (80 when absent). */
+function hostPort(hostHeader: string | undefined): string {
+  const m = /:(\d+)$/.exec((hostHeader ?? '').trim())
+  return m?.[1] ?? '80'
 }
 
 /**
@@ -41,8 +50,9 @@ export function refusalOf(req: IncomingMessage, opts: ResolvedApiOptions): Meshs
   }
   const origin = req.headers.origin
   if (origin !== undefined && origin !== 'null') {
-    const oh = originHost(origin)
-    if (oh === undefined || !opts.allowedHosts.has(oh)) {
+    // same origin only: a page served by another program on this host (another port) is another site
+    const o = originParts(origin)
+    if (o === undefined || !opts.allowedHosts.has(o.host) || o.port !== hostPort(req.headers.host)) {
       return new MeshsigError('FORBIDDEN', 'cross-origin requests are not allowed')
     }
   } else if (origin === 'null') {

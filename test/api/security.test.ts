@@ -48,6 +48,11 @@ describe('Host, Origin, CORS and content type', () => {
     })
     expect(evil.status).toBe(403)
     expect((await fx.raw({ method: 'GET', path: '/stats', headers: { origin: 'null' } })).status).toBe(403)
+    // a page served by another program on this host (another port) is another site
+    const port = Number(new URL(fx.url).port)
+    const otherPort = `http://127.0.0.1:${port === 65535 ? port - 1 : port + 1}`
+    const local = await fx.raw({ method: 'POST', path: '/audit/checkpoint', headers: { origin: otherPort } })
+    expect([local.status, local.body.code]).toEqual([403, 'FORBIDDEN'])
     const same = await fx.raw({ method: 'GET', path: '/stats', headers: { origin: fx.url } })
     expect(same.status).toBe(200)
     expect(same.headers['access-control-allow-origin']).toBeUndefined()
