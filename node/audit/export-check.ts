@@ -25,7 +25,6 @@ import {
   type KeyEvent,
 } from '../core/index.js'
 import { messageVerifications, type MessageVerification } from './message-verification.js'
-import { evidenceOf } from './trust-ledger.js'
 
 /** Something the export says that its own log does not bear out. */
 export interface ContentProblem {
@@ -185,28 +184,11 @@ interface ScoreRow {
   readonly trustScore?: unknown
 }
 
-type Evidence = { successes: number; failures: number }
-
-/** Evidence per pair of DIDs (key "a b", sorted), in one pass. */
-function pairEvidence(entries: readonly AuditEntry[]): Map<string, Evidence> {
-  const pairs = new Map<string, Evidence>()
-  for (const e of entries) {
-    for (const delta of evidenceOf(e)) {
-      if (delta.scope !== 'pair') continue
-      const old = pairs.get(delta.key) ?? { successes: 0, failures: 0 }
-      if (delta.success) old.successes += 1
-      else old.failures += 1
-      pairs.set(delta.key, old)
-    }
-  }
-  return pairs
-}
-
 /** Recompute every trust score the export shows; returns how many were compared. */
 function checkTrust(d: Record<string, unknown>, entries: readonly AuditEntry[], problems: Problems): number {
   const valid = entries.filter((e) => typeof e === 'object' && e !== null && typeof e.data === 'object')
   const ledger = collectTrustEvidence(valid)
-  const pairs = pairEvidence(valid)
+  const pairs = ledger.pairs
   const zero = { successes: 0, failures: 0 }
   const expectDid = (did: string): number => trustScore(ledger.dids.get(did) ?? zero)
   let checked = 0

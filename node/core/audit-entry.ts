@@ -53,6 +53,10 @@ export const AUDIT_KIND_DOCS = {
   'peer.joined':
     'A libp2p peer connected. subject: the DID of its node key when known, else null; data: {peerId, addr?}.',
   'peer.left': 'A libp2p peer disconnected. subject and data as for peer.joined.',
+  'checkpoint.inconsistent':
+    'A node signed a checkpoint (`chk`) inconsistent with one it signed before (no consistency proof joins ' +
+    'them): evidence only its key could make, so it lowers its trust (docs/protocol.md §7). subject: the ' +
+    'origin DID; envelopeId: the later chk id; data: {earlierId?, earlierSize?, size?}.',
   checkpoint:
     'The node signed a checkpoint (`chk`) of the log. subject: the node DID; envelopeId: the chk id; data: ' +
     '{size, root (b64)}: the checkpoint covers entries [0, size), so this entry itself comes after it.',

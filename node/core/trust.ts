@@ -1,29 +1,39 @@
 /**
- * The trust formula (SPEC §6): a Beta reputation over what this node verified.
+ * The trust formula (SPEC §6, docs/protocol.md §7): a Beta reputation over
+ * what this node verified, moved only by evidence nobody but a DID's key
+ * holder could have produced.
  *
- *     score = (α + s) / (α + β + s + w·f)
+ *     score = (α + s) / (α + β + s + w·f),   0 once the DID is revoked
  *
- * with priors α = β = 1 (a DID nobody has seen scores 0.5), s = verified
- * messages the DID sent, f = failures attributable to the DID (a validly
- * signed envelope that broke a rule: REPLAY, CLOCK_SKEW, ROTATED_KEY), and
- * failure weight w = 2. The score lies in [0, 1], never falls when s grows and
- * always falls when f grows. A forged signature is never held against the
- * DID it names: it counts against the peer or client that delivered it, in a
- * separate per-peer score with the same formula (s = envelopes it delivered
- * that were accepted, f = forgeries it delivered).
+ * with priors α = β = 1 (a DID nobody has seen scores 0.5) and w = 2.
  *
- * Everything is computed from audit entries (see `AUDIT_KIND_DOCS` for the
- * fields read), so anyone holding the log reproduces the scores. There is no
- * hidden clock: the optional decay weighs each entry by 2^-(age / halfLife),
- * with age measured from `asOf`, which defaults to the newest entry's `ts`.
+ * - s, credit: a verified message from a registered DID to another
+ *   registered DID earns 2^-(n+1), n = verified messages already exchanged
+ *   by that pair (either way), for the first `TRUST_CREDIT.perCounterparty`
+ *   of them; nothing after, nothing for messages to itself or broadcasts,
+ *   nothing for a sender without a registration. A DID's total credit stops
+ *   at `TRUST_CREDIT.cap`, so no crowd of agents can pump one another
+ *   without bound. Credits are multiples of 2^-perCounterparty: every sum is
+ *   exact in floating point, so the store's running totals equal a replay.
+ * - f, failures: duplicity (`duplicity`), a checkpoint inconsistent with one
+ *   the DID signed before (`checkpoint.inconsistent`). Revocation
+ *   (`agent.revoked`) makes the score 0.
+ *
+ * What a third party can replay or forge (a bad signature, a re-delivered old
+ * envelope, a stale time, a rotated-out key) never touches a DID: it counts
+ * against the peer or API client that delivered it (`data.deliveredBy`),
+ * whose score uses the same formula (s = accepted envelopes it delivered,
+ * f = such refusals). Evidence depends on the order of entries, so every
+ * score is a replay of the log (`collectTrustEvidence`), and the node's
+ * stored evidence applies the same `trustDeltas` entry by entry.
  */
 import type { AuditEntry } from './audit-entry.js'
 import { MalformedError, type ErrorCode } from './errors.js'
 
-/** Rejections that a valid signature of the DID stands on: they count against that DID. */
+/** Refusals that a valid signature stands on: the DID signed once, someone delivered it again or late. */
 export const ATTRIBUTABLE_CODES: readonly ErrorCode[] = ['REPLAY', 'CLOCK_SKEW', 'ROTATED_KEY']
 
-/** Rejections of forged or broken envelopes: they count against the delivering peer, never a DID. */
+/** Refusals of forged or broken envelopes: they count against the delivering peer, never a DID. */
 export const FORGERY_CODES: readonly ErrorCode[] = [
   'SIGNATURE_INVALID',
   'KEY_MISMATCH',
@@ -33,12 +43,22 @@ export const FORGERY_CODES: readonly ErrorCode[] = [
   'PRE_ROTATION_MISMATCH',
 ]
 
-/** Counts (or decayed weights) that a score is computed from. */
+/** Limits of message credit (docs/protocol.md §7). */
+export const TRUST_CREDIT = {
+  /** Messages of one pair of DIDs that earn credit (1/2, 1/4, … of one message). */
+  perCounterparty: 8,
+  /** Most credit (s) one DID can hold: the score of an agent without failures stays ≤ 9/10. */
+  cap: 8,
+} as const
+
+/** Counts that a score is computed from. */
 export interface TrustEvidence {
-  /** s: verified messages sent (per-DID), or accepted envelopes delivered (per-peer). */
+  /** s: credit from verified messages (per-DID), or accepted envelopes delivered (per-peer, per-pair). */
   readonly successes: number
-  /** f: attributable failures (per-DID), or forgeries delivered (per-peer), before weighting. */
+  /** f: duplicities and inconsistent checkpoints (per-DID), or refusals delivered (per-peer). */
   readonly failures: number
+  /** A revoked DID scores 0. */
+  readonly revoked?: boolean
 }
 
 /** Parameters of the formula. */
@@ -58,10 +78,6 @@ export const DEFAULT_TRUST_PARAMS: TrustParams = { alpha: 1, beta: 1, failureWei
 export interface TrustOptions {
   /** Formula parameters; defaults `DEFAULT_TRUST_PARAMS`. */
   readonly params?: TrustParams
-  /** Half-life of evidence in ms; omitted means no decay (every entry weighs 1). */
-  readonly halfLifeMs?: number
-  /** Time decay is measured from, ms; defaults to the newest entry's `ts`. */
-  readonly asOf?: number
 }
 
 function checkNonNegative(value: number, what: string): void {
@@ -71,8 +87,8 @@ function checkNonNegative(value: number, what: string): void {
 }
 
 /**
- * The score (α + s) / (α + β + s + w·f), in [0, 1]. Throws `MalformedError`
- * for negative or non-finite evidence or parameters.
+ * The score (α + s) / (α + β + s + w·f) in [0, 1], or 0 when revoked. Throws
+ * `MalformedError` for negative or non-finite evidence or parameters.
  */
 export function trustScore(evidence: TrustEvidence, params: TrustParams = DEFAULT_TRUST_PARAMS): number {
   checkNonNegative(evidence.successes, 'successes')
@@ -81,107 +97,149 @@ export function trustScore(evidence: TrustEvidence, params: TrustParams = DEFAUL
   if (!(params.alpha > 0) || !(params.beta > 0) || !Number.isFinite(params.alpha + params.beta)) {
     throw new MalformedError('alpha and beta must be finite numbers > 0')
   }
+  if (evidence.revoked === true) return 0
   const s = evidence.successes
   const weighted = params.failureWeight * evidence.failures
   const score = (params.alpha + s) / (params.alpha + params.beta + s + weighted)
   return Math.min(1, Math.max(0, score))
 }
 
+/** What evidence is about: a DID, a delivering peer, a pair of DIDs, or a DID's registration or revocation. */
+export type TrustScope = 'did' | 'peer' | 'pair' | 'registered' | 'revoked'
+
+/** One change to the evidence about one subject. */
+export interface TrustDelta {
+  readonly scope: TrustScope
+  /** DID, delivering peer (PeerId or "api:<client>"), or pair key (`pairKey`). */
+  readonly key: string
+  readonly successes: number
+  readonly failures: number
+}
+
+/** The evidence recorded so far, as `trustDeltas` reads it. */
+export interface TrustStateView {
+  get(scope: TrustScope, key: string): TrustEvidence
+}
+
+/** The key of the connection between two DIDs: both, sorted, joined by a space. */
+export function pairKey(a: string, b: string): string {
+  return a <= b ? `${a} ${b}` : `${b} ${a}`
+}
+
 function field(entry: AuditEntry, name: string): unknown {
   return (entry.data as Record<string, unknown>)[name]
 }
 
-/** True when `entry` records a verified message sent by `did`. */
-export function isVerifiedMessageOf(entry: AuditEntry, did: string): boolean {
-  return entry.kind === 'envelope.accepted' && entry.subject === did && field(entry, 'type') === 'msg'
+function stringField(entry: AuditEntry, name: string): string | undefined {
+  const value = field(entry, name)
+  return typeof value === 'string' ? value : undefined
+}
+
+/** The verified message `entry` records, as sender and recipient (recipient null for a broadcast). */
+function verifiedMessage(entry: AuditEntry): { from: string; to: string | null } | undefined {
+  if (entry.kind !== 'envelope.accepted' || entry.subject === null || field(entry, 'type') !== 'msg') return undefined
+  return { from: entry.subject, to: stringField(entry, 'to') ?? null }
+}
+
+/** True when `entry` records a refusal that counts against the peer or client that delivered it. */
+export function isDeliveryFault(entry: AuditEntry): boolean {
+  if (entry.kind !== 'envelope.rejected' || entry.code === null) return false
+  if ((FORGERY_CODES as readonly string[]).includes(entry.code)) return true
+  // history pulled by sync is old by nature: a stale or superseded item there is nobody's fault
+  return (ATTRIBUTABLE_CODES as readonly string[]).includes(entry.code) && field(entry, 'via') !== 'sync'
+}
+
+/** Evidence about the DID itself: a signed conflict, or its end. */
+function didFacts(entry: AuditEntry): TrustDelta[] {
+  const did = entry.subject
+  if (did === null) return []
+  switch (entry.kind) {
+    case 'agent.registered':
+      return [{ scope: 'registered', key: did, successes: 1, failures: 0 }]
+    case 'agent.revoked':
+      return [{ scope: 'revoked', key: did, successes: 0, failures: 1 }]
+    case 'duplicity':
+    case 'checkpoint.inconsistent':
+      return [{ scope: 'did', key: did, successes: 0, failures: 1 }]
+    default:
+      return []
+  }
+}
+
+/** The credit (and pair count) a verified message earns its sender, given what was recorded before. */
+function messageCredit(entry: AuditEntry, state: TrustStateView): TrustDelta[] {
+  const m = verifiedMessage(entry)
+  if (m === undefined || m.to === null || m.to === m.from) return []
+  const key = pairKey(m.from, m.to)
+  const out: TrustDelta[] = [{ scope: 'pair', key, successes: 1, failures: 0 }]
+  const n = state.get('pair', key).successes
+  const registered = (d: string): boolean => state.get('registered', d).successes > 0
+  if (n >= TRUST_CREDIT.perCounterparty || !registered(m.from) || !registered(m.to)) return out
+  const room = TRUST_CREDIT.cap - state.get('did', m.from).successes
+  const credit = Math.min(2 ** -(n + 1), room)
+  if (credit > 0) out.push({ scope: 'did', key: m.from, successes: credit, failures: 0 })
+  return out
 }
 
 /**
- * True when `entry` records a failure attributable to `did`: a rejection the
- * acceptance rules attributed to it, with an attributable code. A rejection
- * with any other code never counts, whatever `attributableTo` says.
+ * What one audit entry adds to the evidence, given the evidence recorded by
+ * the entries before it (docs/protocol.md §7). Read all of `state` before
+ * applying any of the returned deltas.
  */
-export function isAttributableFailureOf(entry: AuditEntry, did: string): boolean {
-  return (
-    entry.kind === 'envelope.rejected' &&
-    field(entry, 'attributableTo') === did &&
-    entry.code !== null &&
-    (ATTRIBUTABLE_CODES as readonly string[]).includes(entry.code)
-  )
+export function trustDeltas(entry: AuditEntry, state: TrustStateView): TrustDelta[] {
+  const out = [...didFacts(entry), ...messageCredit(entry, state)]
+  const peer = stringField(entry, 'deliveredBy')
+  if (peer !== undefined && entry.kind === 'envelope.accepted')
+    out.push({ scope: 'peer', key: peer, successes: 1, failures: 0 })
+  if (peer !== undefined && isDeliveryFault(entry)) out.push({ scope: 'peer', key: peer, successes: 0, failures: 1 })
+  return out
 }
 
-/** True when `entry` records a forged or broken envelope delivered by `peer`. */
-export function isForgeryDeliveredBy(entry: AuditEntry, peer: string): boolean {
-  return (
-    entry.kind === 'envelope.rejected' &&
-    field(entry, 'deliveredBy') === peer &&
-    entry.code !== null &&
-    (FORGERY_CODES as readonly string[]).includes(entry.code)
-  )
+/** Evidence about every subject found in the entries, from one replay. */
+export interface TrustLedger {
+  /** Per DID: credit and failures (the `revoked` flag set for revoked DIDs). */
+  readonly dids: Map<string, TrustEvidence>
+  /** Per delivering peer (PeerId or "api:<client>"): accepted envelopes and refusals delivered. */
+  readonly peers: Map<string, TrustEvidence>
+  /** Per pair of DIDs (`pairKey`): verified messages between them. */
+  readonly pairs: Map<string, TrustEvidence>
 }
 
-/** True when `entry` records an accepted envelope delivered by `peer`. */
-export function isAcceptedDeliveredBy(entry: AuditEntry, peer: string): boolean {
-  return entry.kind === 'envelope.accepted' && field(entry, 'deliveredBy') === peer
+const ZERO: TrustEvidence = { successes: 0, failures: 0 }
+
+/** Replay entries in log order, by the same `trustDeltas` the node applies as it appends them. */
+export function collectTrustEvidence(entries: readonly AuditEntry[]): TrustLedger {
+  const maps = new Map<TrustScope, Map<string, TrustEvidence>>()
+  const scope = (s: TrustScope): Map<string, TrustEvidence> => {
+    let m = maps.get(s)
+    if (m === undefined) maps.set(s, (m = new Map()))
+    return m
+  }
+  const state: TrustStateView = { get: (s, key) => scope(s).get(key) ?? ZERO }
+  for (const entry of entries) {
+    for (const d of trustDeltas(entry, state)) {
+      const old = state.get(d.scope, d.key)
+      scope(d.scope).set(d.key, { successes: old.successes + d.successes, failures: old.failures + d.failures })
+    }
+  }
+  const dids = scope('did')
+  for (const did of scope('revoked').keys()) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
+  return { dids, peers: scope('peer'), pairs: scope('pair') }
 }
 
-type Classifier = (entry: AuditEntry) => 'success' | 'failure' | null
-
-/**
- * The weight of entry i: 1 without decay, else 2^-(age / halfLife) with age
- * = max(0, asOf - ts) and asOf defaulting to the newest entry's ts.
- */
-function decayWeights(entries: readonly AuditEntry[], options: TrustOptions): (i: number) => number {
-  const halfLife = options.halfLifeMs
-  if (halfLife === undefined) return () => 1
-  if (!(halfLife > 0) || !Number.isFinite(halfLife)) throw new MalformedError('halfLifeMs must be a finite number > 0')
-  let asOf = options.asOf ?? -Infinity
-  if (options.asOf === undefined) for (const e of entries) asOf = Math.max(asOf, e.ts)
-  return (i) => 0.5 ** (Math.max(0, asOf - (entries[i] as AuditEntry).ts) / halfLife)
-}
-
-/** Sum the (decayed) weights of the successes and failures `classify` finds. */
-function gather(entries: readonly AuditEntry[], classify: Classifier, options: TrustOptions): TrustEvidence {
-  const weightOf = decayWeights(entries, options)
-  let successes = 0
-  let failures = 0
-  entries.forEach((entry, i) => {
-    const verdict = classify(entry)
-    if (verdict === 'success') successes += weightOf(i)
-    else if (verdict === 'failure') failures += weightOf(i)
-  })
-  return { successes, failures }
-}
-
-/** The evidence about `did` in `entries`: its verified messages and attributable failures. */
-export function trustEvidenceOf(
-  entries: readonly AuditEntry[],
-  did: string,
-  options: TrustOptions = {},
-): TrustEvidence {
-  return gather(
-    entries,
-    (e) => (isVerifiedMessageOf(e, did) ? 'success' : isAttributableFailureOf(e, did) ? 'failure' : null),
-    options,
-  )
+/** The evidence about `did` in `entries`: credit, failures, revocation. */
+export function trustEvidenceOf(entries: readonly AuditEntry[], did: string): TrustEvidence {
+  return collectTrustEvidence(entries).dids.get(did) ?? ZERO
 }
 
 /** A DID's trust score, reproduced from audit entries. */
 export function trustFromAuditEntries(entries: readonly AuditEntry[], did: string, options: TrustOptions = {}): number {
-  return trustScore(trustEvidenceOf(entries, did, options), options.params)
+  return trustScore(trustEvidenceOf(entries, did), options.params)
 }
 
-/** The evidence about a delivering peer (PeerId or "api:<client>"): accepted envelopes and forgeries. */
-export function peerEvidenceOf(
-  entries: readonly AuditEntry[],
-  peer: string,
-  options: TrustOptions = {},
-): TrustEvidence {
-  return gather(
-    entries,
-    (e) => (isAcceptedDeliveredBy(e, peer) ? 'success' : isForgeryDeliveredBy(e, peer) ? 'failure' : null),
-    options,
-  )
+/** The evidence about a delivering peer (PeerId or "api:<client>"): accepted envelopes and refusals. */
+export function peerEvidenceOf(entries: readonly AuditEntry[], peer: string): TrustEvidence {
+  return collectTrustEvidence(entries).peers.get(peer) ?? ZERO
 }
 
 /** A delivering peer's trust score, reproduced from audit entries. */
@@ -190,28 +248,12 @@ export function peerTrustFromAuditEntries(
   peer: string,
   options: TrustOptions = {},
 ): number {
-  return trustScore(peerEvidenceOf(entries, peer, options), options.params)
+  return trustScore(peerEvidenceOf(entries, peer), options.params)
 }
 
-/**
- * The evidence about the connection between two DIDs: verified messages
- * from either to the other, and failures attributable to either on a
- * message addressed to the other (`data.to`).
- */
-export function connectionEvidenceOf(
-  entries: readonly AuditEntry[],
-  a: string,
-  b: string,
-  options: TrustOptions = {},
-): TrustEvidence {
-  const classify: Classifier = (e) => {
-    const to = field(e, 'to')
-    const from = to === b ? a : to === a ? b : null
-    if (from === null) return null
-    if (isVerifiedMessageOf(e, from)) return 'success'
-    return isAttributableFailureOf(e, from) ? 'failure' : null
-  }
-  return gather(entries, classify, options)
+/** The evidence about the connection between two DIDs: verified messages between them. */
+export function connectionEvidenceOf(entries: readonly AuditEntry[], a: string, b: string): TrustEvidence {
+  return collectTrustEvidence(entries).pairs.get(pairKey(a, b)) ?? ZERO
 }
 
 /** The trust score of the connection between two DIDs, reproduced from audit entries. */
@@ -221,44 +263,5 @@ export function connectionTrustFromAuditEntries(
   b: string,
   options: TrustOptions = {},
 ): number {
-  return trustScore(connectionEvidenceOf(entries, a, b, options), options.params)
-}
-
-/** Evidence about every DID and every delivering peer found in the entries, from one pass. */
-export interface TrustLedger {
-  /** Per DID: verified messages sent and attributable failures. */
-  readonly dids: Map<string, TrustEvidence>
-  /** Per delivering peer (PeerId or "api:<client>"): accepted envelopes and forgeries delivered. */
-  readonly peers: Map<string, TrustEvidence>
-}
-
-function bump(map: Map<string, TrustEvidence>, key: string, success: boolean, weight: number): void {
-  const old = map.get(key) ?? { successes: 0, failures: 0 }
-  map.set(
-    key,
-    success
-      ? { successes: old.successes + weight, failures: old.failures }
-      : { successes: old.successes, failures: old.failures + weight },
-  )
-}
-
-/**
- * Gather the evidence about every DID and peer in one pass, by the same rules
- * as `trustEvidenceOf` and `peerEvidenceOf` (so `trustScore` of each equals
- * their per-DID and per-peer scores).
- */
-export function collectTrustEvidence(entries: readonly AuditEntry[], options: TrustOptions = {}): TrustLedger {
-  const dids = new Map<string, TrustEvidence>()
-  const peers = new Map<string, TrustEvidence>()
-  const weightOf = decayWeights(entries, options)
-  entries.forEach((e, i) => {
-    const w = weightOf(i)
-    const peer = field(e, 'deliveredBy')
-    if (e.subject !== null && isVerifiedMessageOf(e, e.subject)) bump(dids, e.subject, true, w)
-    const blamed = field(e, 'attributableTo')
-    if (typeof blamed === 'string' && isAttributableFailureOf(e, blamed)) bump(dids, blamed, false, w)
-    if (typeof peer === 'string' && isAcceptedDeliveredBy(e, peer)) bump(peers, peer, true, w)
-    if (typeof peer === 'string' && isForgeryDeliveredBy(e, peer)) bump(peers, peer, false, w)
-  })
-  return { dids, peers }
+  return trustScore(connectionEvidenceOf(entries, a, b), options.params)
 }

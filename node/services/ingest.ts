@@ -170,9 +170,9 @@ export class Ingest {
       return fresh
     }
     if (v.attributableTo !== undefined && v.id !== undefined) {
-      // one piece of evidence counts once: a re-delivery of this envelope is a duplicate from now on
+      // recorded once: a re-delivery of this envelope is a duplicate from now on. A replay, a stale time or a
+      // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
       if (!store.misc.rememberAttributed(v.id, v.attributableTo, code, this.c.clock())) return false
-      store.agents.bump(v.attributableTo, { failures: 1, at: this.c.clock() })
     }
     audit.append(rejectedRecord(v, source))
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })

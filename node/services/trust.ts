@@ -7,7 +7,7 @@
  * `trustFromAuditEntries`, `peerTrustFromAuditEntries` and
  * `connectionTrustFromAuditEntries`.
  */
-import { DEFAULT_TRUST_PARAMS, toMsigDid, trustScore, type TrustParams } from '../core/index.js'
+import { DEFAULT_TRUST_PARAMS, toMsigDid, trustScore, type TrustEvidence, type TrustParams } from '../core/index.js'
 import { pairKey } from '../audit/trust-ledger.js'
 import type { Store, TrustScope } from '../store/index.js'
 
@@ -15,15 +15,17 @@ import type { Store, TrustScope } from '../store/index.js'
 export interface TrustView {
   /** In [0, 1]: (α + s) / (α + β + s + w·f). */
   readonly score: number
-  /** s: verified messages (agent, connection) or accepted envelopes delivered (peer). */
+  /** s: message credit (agent), verified messages (connection) or accepted envelopes delivered (peer). */
   readonly successes: number
-  /** f: attributable failures (agent, connection) or forgeries delivered (peer). */
+  /** f: duplicities and inconsistent checkpoints (agent), refusals delivered (peer); 0 for a connection. */
   readonly failures: number
 }
 
 /** The trust of one agent. */
 export interface AgentTrust extends TrustView {
   readonly did: string
+  /** A revoked agent scores 0 (docs/protocol.md §7). */
+  readonly revoked?: boolean
 }
 
 /** The trust of one delivering peer (PeerId, or "api:<client address>"). */
@@ -47,9 +49,9 @@ export interface TrustReport {
 }
 
 /** The formula as text, for reports. */
-export const TRUST_FORMULA = 'score = (alpha + s) / (alpha + beta + s + w * f)'
+export const TRUST_FORMULA = 'score = (alpha + s) / (alpha + beta + s + w * f), 0 when revoked'
 
-function view(evidence: { successes: number; failures: number }): TrustView {
+function view(evidence: TrustEvidence): TrustView {
   return { score: trustScore(evidence), successes: evidence.successes, failures: evidence.failures }
 }
 
@@ -61,10 +63,15 @@ export class TrustService {
     return view(this.store.trust.get(scope, key))
   }
 
+  private agentOf(did: string, evidence: TrustEvidence): AgentTrust {
+    const revoked = this.store.trust.get('revoked', did).failures > 0
+    return { did, revoked, ...view({ ...evidence, revoked }) }
+  }
+
   /** An agent's trust (a DID nobody has evidence about scores 0.5). */
   agent(did: string): AgentTrust {
     const msig = toMsigDid(did)
-    return { did: msig, ...this.of('did', msig) }
+    return this.agentOf(msig, this.store.trust.get('did', msig))
   }
 
   /** A delivering peer's trust. */
@@ -78,13 +85,21 @@ export class TrustService {
     return { a: x, b: y, ...this.of('pair', pairKey(x, y)) }
   }
 
+  /** Every agent with credit, failures or a revocation, by DID. */
+  private agentRows(): AgentTrust[] {
+    const dids = new Map(this.store.trust.list('did').map((r) => [r.key, r] as const))
+    for (const r of this.store.trust.list('revoked'))
+      if (!dids.has(r.key)) dids.set(r.key, { ...r, successes: 0, failures: 0 })
+    return [...dids.keys()].sort().map((did) => this.agentOf(did, dids.get(did)!))
+  }
+
   /** Every agent, peer and connection with evidence. */
   report(): TrustReport {
     const rows = (scope: TrustScope) => this.store.trust.list(scope)
     return {
       formula: TRUST_FORMULA,
       params: DEFAULT_TRUST_PARAMS,
-      agents: rows('did').map((r) => ({ did: r.key, ...view(r) })),
+      agents: this.agentRows(),
       peers: rows('peer').map((r) => ({ peer: r.key, ...view(r) })),
       connections: rows('pair').map((r) => {
         const [a, b] = r.key.split(' ') as [string, string]

@@ -195,4 +195,17 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX agent_credentials_did ON agent_credentials (did);
   `,
   sealCustody,
+  // 7: trust evidence under the formula of docs/protocol.md §7 (fractional credit, registration and
+  // revocation facts); the evidence is rebuilt from the audit log at the next append
+  `
+  DROP TABLE trust_evidence;
+  CREATE TABLE trust_evidence (
+    scope TEXT NOT NULL CHECK (scope IN ('did', 'peer', 'pair', 'registered', 'revoked')),
+    key TEXT NOT NULL,
+    successes REAL NOT NULL DEFAULT 0,
+    failures REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+  DELETE FROM meta WHERE key = 'audit.trustSize';
+  `,
 ]

@@ -5,9 +5,9 @@
  * equals what anyone recomputes from the log.
  */
 import type { Database, Statement } from 'better-sqlite3'
+import type { TrustScope } from '../core/trust.js'
 
-/** What evidence is about: a DID, a delivering peer (PeerId or "api:<client>"), or a pair of DIDs. */
-export type TrustScope = 'did' | 'peer' | 'pair'
+export type { TrustScope }
 
 /** Successes and failures counted for one subject. */
 export interface EvidenceRow {

@@ -21,7 +21,7 @@ describe('evidence against a DID', () => {
   })
   afterAll(() => stopAll([node]))
 
-  it('counts once per envelope: replaying one stale message twenty times lowers trust like one failure', async () => {
+  it('records a stale message once and never against its signer: twenty re-deliveries are duplicates', async () => {
     const { identity } = await node.registerAgent('honest', [])
     const key = keyPairFromB64(identity.privateKey)
     const stale = createMessage(
@@ -37,7 +37,9 @@ describe('evidence against a DID', () => {
     const first = await node.submitEnvelope(stale, 'replayer')
     expect(first.ok ? 'accepted' : first.error.code).toBe('CLOCK_SKEW')
     const afterOne = node.agents.record(identity.did)!.trustScore
-    expect(afterOne).toBeLessThan(0.5)
+    expect(afterOne).toBe(0.5)
+    const charged = node.trust.report().peers.find((p) => p.peer.includes('replayer'))
+    expect(charged?.failures).toBe(1)
     for (let i = 0; i < 20; i++) {
       const again = await node.submitEnvelope(stale, 'replayer')
       expect(again.ok ? 'accepted' : again.error.code).toBe('DUPLICATE')

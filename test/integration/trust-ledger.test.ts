@@ -38,8 +38,10 @@ interface Rejected {
   readonly to: string | null
   readonly peer: string | null
   readonly code: string
+  readonly via: string
 }
-type Step = { accepted: Accepted } | { rejected: Rejected } | { rollback: true }
+type Fact = { fact: 'agent.registered' | 'agent.revoked' | 'duplicity' | 'checkpoint.inconsistent'; did: string }
+type Step = { accepted: Accepted } | { rejected: Rejected } | Fact | { rollback: true }
 
 const accepted: fc.Arbitrary<Accepted> = fc.record({
   from: did,
@@ -52,15 +54,30 @@ const rejected: fc.Arbitrary<Rejected> = fc.record({
   to: fc.option(did, { nil: null }),
   peer,
   code: fc.constantFrom(...CODES),
+  via: fc.constantFrom('gossip', 'api', 'sync'),
 })
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: accepted.map((a) => ({ accepted: a })) },
   { weight: 4, arbitrary: rejected.map((r) => ({ rejected: r })) },
   { weight: 1, arbitrary: fc.constant({ rollback: true as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      fact: fc.constantFrom(
+        'agent.registered',
+        'agent.registered',
+        'agent.revoked',
+        'duplicity',
+        'checkpoint.inconsistent',
+      ),
+      did,
+    }),
+  },
 )
 
 function inputOf(s: Step): AuditInput {
+  if ('fact' in s) return { kind: s.fact, subject: s.did, data: {} }
   if ('accepted' in s) {
     const a = s.accepted
     return {
@@ -71,6 +88,7 @@ function inputOf(s: Step): AuditInput {
     }
   }
   const r = (s as { rejected: Rejected }).rejected
+  // attributableTo is set (by acceptance) on refusals a valid signature stands on; it charges nobody but the deliverer
   const attributable = ['REPLAY', 'CLOCK_SKEW', 'ROTATED_KEY'].includes(r.code)
   return {
     kind: 'envelope.rejected',
@@ -79,7 +97,7 @@ function inputOf(s: Step): AuditInput {
     data: {
       type: 'msg',
       to: r.to,
-      via: 'gossip',
+      via: r.via,
       deliveredBy: r.peer,
       ...(attributable ? { attributableTo: r.from } : {}),
     },

@@ -10,191 +10,177 @@ import {
   FORGERY_CODES,
   peerEvidenceOf,
   peerTrustFromAuditEntries,
+  TRUST_CREDIT,
   trustEvidenceOf,
   trustFromAuditEntries,
   trustScore,
 } from '../../../node/core/trust.js'
 
-const ALICE = 'did:msig:7Nc5aJjRK8VKMxqVHQ1kD4Ffab9FLVf9ej9jxjXHwGNR'
-const BOB = 'did:msig:8Nc5aJjRK8VKMxqVHQ1kD4Ffab9FLVf9ej9jxjXHwGNR'
-const CAROL = 'did:msig:9Nc5aJjRK8VKMxqVHQ1kD4Ffab9FLVf9ej9jxjXHwGNR'
+const DIDS = ['7', '8', '9', 'A', 'B', 'C'].map((c) => `did:msig:${c}Nc5aJjRK8VKMxqVHQ1kD4Ffab9FLVf9ej9jxjXHwGNR`)
+const [ALICE, BOB, CAROL] = DIDS as [string, string, string]
 const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
 const T0 = 1_764_000_000_000
-const HOUR = 3_600_000
 
 type Event =
+  | { t: 'reg'; did: string }
   | { t: 'sent'; from: string; to: string | null }
-  | { t: 'blamed'; did: string; code: string; to?: string }
+  | { t: 'refused'; did: string; code: string; via?: string }
   | { t: 'forged'; claims: string; code: string }
+  | { t: 'fact'; kind: 'duplicity' | 'checkpoint.inconsistent' | 'agent.revoked'; did: string }
 
-function log(events: Event[], ts = (i: number): number => T0 + i): AuditEntry[] {
-  return events.map((ev, i) => {
-    const base = { ts: ts(i), envelopeId: null }
-    let init: AuditEntryInit
-    if (ev.t === 'sent') {
-      const data = { type: 'msg', to: ev.to, via: 'gossip', deliveredBy: PEER }
-      init = { ...base, kind: 'envelope.accepted', subject: ev.from, code: null, data }
-    } else if (ev.t === 'blamed') {
-      const data = { type: 'msg', via: 'gossip', deliveredBy: PEER, attributableTo: ev.did, to: ev.to ?? null }
-      init = { ...base, kind: 'envelope.rejected', subject: ev.did, code: ev.code, data }
-    } else {
-      // A forgery names a victim as sender, but acceptance attributes it to nobody.
-      init = { ...base, kind: 'envelope.rejected', subject: ev.claims, code: ev.code, data: { deliveredBy: PEER } }
+function entryOf(ev: Event): Omit<AuditEntryInit, 'ts' | 'envelopeId'> {
+  switch (ev.t) {
+    case 'reg':
+      return { kind: 'agent.registered', subject: ev.did, code: null, data: { name: 'x' } }
+    case 'sent':
+      return {
+        kind: 'envelope.accepted',
+        subject: ev.from,
+        code: null,
+        data: { type: 'msg', to: ev.to, via: 'gossip', deliveredBy: PEER },
+      }
+    case 'refused': {
+      const data = { type: 'msg', via: ev.via ?? 'gossip', deliveredBy: PEER, attributableTo: ev.did }
+      return { kind: 'envelope.rejected', subject: ev.did, code: ev.code, data }
     }
-    return createAuditEntry(i, init)
-  })
+    case 'forged':
+      return { kind: 'envelope.rejected', subject: ev.claims, code: ev.code, data: { deliveredBy: PEER } }
+    case 'fact':
+      return { kind: ev.kind, subject: ev.did, code: null, data: {} }
+  }
 }
 
+function log(events: Event[]): AuditEntry[] {
+  return events.map((ev, i) => createAuditEntry(i, { ts: T0 + i, envelopeId: null, ...entryOf(ev) }))
+}
+
+const regs = (...dids: string[]): Event[] => dids.map((did) => ({ t: 'reg', did }))
 const sent = (n: number, from = ALICE, to: string | null = BOB): Event[] =>
   Array.from({ length: n }, () => ({ t: 'sent', from, to }))
 
 describe('trustScore', () => {
-  it('is (α + s) / (α + β + s + w·f) with α = β = 1, w = 2', () => {
+  it('is (α + s) / (α + β + s + w·f) with α = β = 1, w = 2, and 0 when revoked', () => {
     expect(DEFAULT_TRUST_PARAMS).toEqual({ alpha: 1, beta: 1, failureWeight: 2 })
     expect(trustScore({ successes: 0, failures: 0 })).toBe(0.5)
-    expect(trustScore({ successes: 8, failures: 0 })).toBe(0.9)
-    expect(trustScore({ successes: 0, failures: 1 })).toBe(0.25)
-    expect(trustScore({ successes: 3, failures: 2 })).toBe(4 / 9)
-    expect(trustScore({ successes: 3, failures: 2 }, { alpha: 2, beta: 3, failureWeight: 1 })).toBe(5 / 10)
+    expect(trustScore({ successes: 2, failures: 0 })).toBe(3 / 4)
+    expect(trustScore({ successes: 1, failures: 1 })).toBe(2 / 5)
+    expect(trustScore({ successes: 8, failures: 0, revoked: true })).toBe(0)
   })
 
   it('refuses negative or non-finite evidence and bad parameters', () => {
     expect(() => trustScore({ successes: -1, failures: 0 })).toThrow(MalformedError)
     expect(() => trustScore({ successes: 0, failures: Number.NaN })).toThrow(MalformedError)
-    expect(() => trustScore({ successes: Infinity, failures: 0 })).toThrow(MalformedError)
     expect(() => trustScore({ successes: 0, failures: 0 }, { alpha: 0, beta: 1, failureWeight: 2 })).toThrow(
       MalformedError,
     )
   })
 
-  const count = fc.double({ min: 0, max: 1e9, noNaN: true })
-
-  it('lies in [0, 1] (property)', () => {
+  it('lies in [0, 1], never falls as s grows, always falls as f grows (property)', () => {
+    const n = fc.double({ min: 0, max: 1e6, noNaN: true })
     fc.assert(
-      fc.property(count, count, (s, f) => {
-        const score = trustScore({ successes: s, failures: f })
-        expect(score).toBeGreaterThanOrEqual(0)
-        expect(score).toBeLessThanOrEqual(1)
-      }),
-    )
-  })
-
-  it('never falls when verified messages grow (property)', () => {
-    fc.assert(
-      fc.property(count, count, count, (s, f, extra) => {
-        expect(trustScore({ successes: s + extra, failures: f })).toBeGreaterThanOrEqual(
-          trustScore({ successes: s, failures: f }),
-        )
-      }),
-    )
-  })
-
-  it('only falls when failures grow (property)', () => {
-    fc.assert(
-      fc.property(fc.nat(1e6), fc.nat(1e6), fc.integer({ min: 1, max: 1e6 }), (s, f, more) => {
-        expect(trustScore({ successes: s, failures: f + more })).toBeLessThan(trustScore({ successes: s, failures: f }))
+      fc.property(n, n, n, (s, f, d) => {
+        const v = trustScore({ successes: s, failures: f })
+        expect(v).toBeGreaterThanOrEqual(0)
+        expect(v).toBeLessThanOrEqual(1)
+        expect(trustScore({ successes: s + d, failures: f })).toBeGreaterThanOrEqual(v)
+        if (d > 1e-6) expect(trustScore({ successes: s, failures: f + d })).toBeLessThan(v)
       }),
     )
   })
 })
 
-describe('trustFromAuditEntries', () => {
-  it('starts a DID nobody has seen at 0.5 and counts its verified messages', () => {
+describe('message credit', () => {
+  it('starts a DID nobody has seen at 0.5; a registered pair earns 1/2, 1/4, … per message', () => {
     expect(trustFromAuditEntries([], ALICE)).toBe(0.5)
-    const entries = log([...sent(8), ...sent(3, BOB, ALICE), { t: 'sent', from: ALICE, to: null }])
-    expect(trustEvidenceOf(entries, ALICE)).toEqual({ successes: 9, failures: 0 })
-    expect(trustFromAuditEntries(entries, ALICE)).toBe(10 / 11)
-    expect(trustFromAuditEntries(entries, BOB)).toBe(4 / 5)
+    const entries = log([...regs(ALICE, BOB), ...sent(3)])
+    expect(trustEvidenceOf(entries, ALICE).successes).toBe(0.5 + 0.25 + 0.125)
+    expect(trustFromAuditEntries(entries, ALICE)).toBe((1 + 0.875) / (2 + 0.875))
   })
 
-  it('counts only attributable rejections against a DID', () => {
+  it('shares one diminishing budget per pair, whoever writes; it ends after perCounterparty messages', () => {
+    const k = TRUST_CREDIT.perCounterparty
+    const entries = log([...regs(ALICE, BOB), ...sent(1), ...sent(1, BOB, ALICE), ...sent(2 * k)])
+    expect(trustEvidenceOf(entries, BOB).successes).toBe(0.25)
+    expect(trustEvidenceOf(entries, ALICE).successes).toBe(1 - 0.25 - 2 ** -k)
+  })
+
+  it('gives nothing for messages to oneself, broadcasts, unregistered senders or recipients', () => {
     const entries = log([
-      ...sent(3),
-      { t: 'blamed', did: ALICE, code: 'REPLAY' },
-      { t: 'blamed', did: ALICE, code: 'CLOCK_SKEW' },
-      { t: 'blamed', did: ALICE, code: 'ROTATED_KEY' },
-      { t: 'blamed', did: ALICE, code: 'SIGNATURE_INVALID' }, // wrongly attributed: ignored
-      { t: 'forged', claims: ALICE, code: 'SIGNATURE_INVALID' },
+      ...regs(ALICE),
+      ...sent(30, ALICE, ALICE),
+      ...sent(5, ALICE, null),
+      ...sent(5, ALICE, CAROL), // Carol never registered
+      ...sent(5, CAROL, ALICE),
     ])
-    expect(trustEvidenceOf(entries, ALICE)).toEqual({ successes: 3, failures: 3 })
-    expect(trustFromAuditEntries(entries, ALICE)).toBe(4 / 11)
-    expect([...ATTRIBUTABLE_CODES].sort()).toEqual(['CLOCK_SKEW', 'REPLAY', 'ROTATED_KEY'])
+    expect(trustFromAuditEntries(entries, ALICE)).toBe(0.5)
+    expect(trustFromAuditEntries(entries, CAROL)).toBe(0.5)
   })
 
-  it('never changes a DID score through forgeries in its name (property)', () => {
-    const event = fc.oneof(
-      fc.record({ t: fc.constant('sent' as const), from: fc.constantFrom(ALICE, BOB), to: fc.constant(CAROL) }),
-      fc.record({
-        t: fc.constant('blamed' as const),
-        did: fc.constantFrom(ALICE, BOB),
-        code: fc.constantFrom(...ATTRIBUTABLE_CODES),
+  it('counts messages sent before a registration for nothing, and those after it', () => {
+    const entries = log([...regs(BOB), ...sent(2), ...regs(ALICE), ...sent(1)])
+    expect(trustEvidenceOf(entries, ALICE).successes).toBe(0.125)
+  })
+
+  it('caps what any crowd of registered agents can pump into one another (property)', () => {
+    const crowd = fc.array(fc.tuple(fc.constantFrom(...DIDS), fc.constantFrom(...DIDS)), { maxLength: 300 })
+    fc.assert(
+      fc.property(crowd, (pairs) => {
+        const entries = log([...regs(...DIDS), ...pairs.map(([from, to]) => ({ t: 'sent' as const, from, to }))])
+        for (const d of DIDS) {
+          expect(trustEvidenceOf(entries, d).successes).toBeLessThanOrEqual(TRUST_CREDIT.cap)
+          expect(trustFromAuditEntries(entries, d)).toBeLessThanOrEqual((1 + TRUST_CREDIT.cap) / (2 + TRUST_CREDIT.cap))
+        }
+      }),
+      { numRuns: 50 },
+    )
+  })
+})
+
+describe('what lowers a score', () => {
+  it('duplicity and inconsistent checkpoints lower it; revocation makes it 0', () => {
+    const base = [...regs(ALICE, BOB), ...sent(2)]
+    const before = trustFromAuditEntries(log(base), ALICE)
+    const dup = log([...base, { t: 'fact', kind: 'duplicity', did: ALICE }])
+    expect(trustFromAuditEntries(dup, ALICE)).toBeLessThan(before)
+    const chk = log([...base, { t: 'fact', kind: 'checkpoint.inconsistent', did: ALICE }])
+    expect(trustFromAuditEntries(chk, ALICE)).toBe(trustFromAuditEntries(dup, ALICE))
+    const rev = log([...base, { t: 'fact', kind: 'agent.revoked', did: ALICE }])
+    expect(trustFromAuditEntries(rev, ALICE)).toBe(0)
+    expect(collectTrustEvidence(rev).dids.get(ALICE)?.revoked).toBe(true)
+  })
+
+  it('never changes a DID score through replays, stale times, rotated-out keys or forgeries in its name (property)', () => {
+    const charge = fc.oneof(
+      fc.constantFrom(...ATTRIBUTABLE_CODES).map((code): Event => ({ t: 'refused', did: ALICE, code })),
+      fc.constantFrom(...FORGERY_CODES).map((code): Event => ({ t: 'forged', claims: ALICE, code })),
+    )
+    fc.assert(
+      fc.property(fc.array(charge, { maxLength: 20 }), fc.nat(6), (charges, n) => {
+        const base = [...regs(ALICE, BOB), ...sent(n)]
+        const mixed = log([...base, ...charges])
+        expect(trustFromAuditEntries(mixed, ALICE)).toBe(trustFromAuditEntries(log(base), ALICE))
+        expect(peerEvidenceOf(mixed, PEER).failures).toBe(charges.length)
       }),
     )
-    const forgery = fc.record({
-      t: fc.constant('forged' as const),
-      claims: fc.constantFrom(ALICE, BOB),
-      code: fc.constantFrom(...FORGERY_CODES, 'REVOKED', 'DUPLICATE'),
-    })
-    fc.assert(
-      fc.property(
-        fc.array(event, { maxLength: 30 }),
-        fc.array(forgery, { maxLength: 30 }),
-        fc.nat(),
-        (evs, forged, k) => {
-          const mixed: Event[] = [...evs]
-          forged.forEach((f, i) => mixed.splice((k + i * 7) % (mixed.length + 1), 0, f))
-          for (const did of [ALICE, BOB]) {
-            expect(trustFromAuditEntries(log(mixed), did)).toBe(trustFromAuditEntries(log(evs), did))
-          }
-        },
-      ),
-    )
   })
 
-  it('decays evidence by entry age when a half-life is given, from the newest entry by default', () => {
-    const ts = (i: number): number => T0 + i * HOUR
-    const entries = log([...sent(1), { t: 'blamed', did: ALICE, code: 'REPLAY' }, ...sent(1)], ts)
-    expect(trustEvidenceOf(entries, ALICE, { halfLifeMs: HOUR })).toEqual({ successes: 1.25, failures: 0.5 })
-    const later = { halfLifeMs: HOUR, asOf: T0 + 3 * HOUR }
-    expect(trustEvidenceOf(entries, ALICE, later)).toEqual({ successes: 0.625, failures: 0.25 })
-    expect(() => trustEvidenceOf(entries, ALICE, { halfLifeMs: 0 })).toThrow(MalformedError)
-    // The same entries always give the same score: nothing reads the clock.
-    expect(trustFromAuditEntries(entries, ALICE, { halfLifeMs: HOUR })).toBe(2.25 / 4.25)
+  it('charges nobody for stale or superseded history pulled by sync', () => {
+    const entries = log([{ t: 'refused', did: ALICE, code: 'ROTATED_KEY', via: 'sync' }])
+    expect(peerEvidenceOf(entries, PEER)).toEqual({ successes: 0, failures: 0 })
   })
 })
 
 describe('per-peer and per-connection trust', () => {
-  const entries = log([
-    ...sent(4, ALICE, BOB),
-    ...sent(2, BOB, ALICE),
-    ...sent(5, ALICE, CAROL),
-    { t: 'blamed', did: BOB, code: 'REPLAY', to: ALICE },
-    { t: 'blamed', did: BOB, code: 'REPLAY', to: CAROL },
-    { t: 'forged', claims: ALICE, code: 'SIGNATURE_INVALID' },
-    { t: 'forged', claims: BOB, code: 'DUPLICATE' }, // not a forgery: gossip repeats are normal
-  ])
-
-  it('holds forgeries against the delivering peer', () => {
-    expect(peerEvidenceOf(entries, PEER)).toEqual({ successes: 11, failures: 1 })
-    expect(peerTrustFromAuditEntries(entries, PEER)).toBe(12 / 15)
-    expect(peerTrustFromAuditEntries(entries, 'api:127.0.0.1')).toBe(0.5)
+  it('scores the delivering peer by what it delivered', () => {
+    const entries = log([...sent(3), { t: 'forged', claims: BOB, code: 'SIGNATURE_INVALID' }])
+    expect(peerEvidenceOf(entries, PEER)).toEqual({ successes: 3, failures: 1 })
+    expect(peerTrustFromAuditEntries(entries, PEER)).toBe(4 / 7)
   })
 
-  it('scores a connection by the verified messages between two DIDs', () => {
-    // s = 4 + 2, f = 1 (Bob's replay to Alice); Bob's replay to Carol does not count here.
-    expect(connectionTrustFromAuditEntries(entries, ALICE, BOB)).toBe(7 / 10)
-    expect(connectionTrustFromAuditEntries(entries, BOB, ALICE)).toBe(7 / 10)
-    expect(connectionTrustFromAuditEntries(entries, ALICE, CAROL)).toBe(6 / 7)
-    expect(connectionTrustFromAuditEntries(entries, BOB, CAROL)).toBe(1 / 4)
-  })
-
-  it('gathers every DID and peer in one pass, agreeing with the per-DID functions', () => {
-    const ledger = collectTrustEvidence(entries)
-    for (const did of [ALICE, BOB, CAROL]) {
-      expect(ledger.dids.get(did) ?? { successes: 0, failures: 0 }).toEqual(trustEvidenceOf(entries, did))
-    }
-    expect(ledger.peers.get(PEER)).toEqual(peerEvidenceOf(entries, PEER))
-    const decayed = collectTrustEvidence(entries, { halfLifeMs: 5 })
-    expect(decayed.dids.get(BOB)).toEqual(trustEvidenceOf(entries, BOB, { halfLifeMs: 5 }))
+  it('scores a connection by the verified messages between two DIDs, either way', () => {
+    const entries = log([...sent(2), ...sent(1, BOB, ALICE), ...sent(1, ALICE, CAROL)])
+    expect(connectionTrustFromAuditEntries(entries, ALICE, BOB)).toBe(4 / 5)
+    expect(connectionTrustFromAuditEntries(entries, BOB, ALICE)).toBe(4 / 5)
+    expect(connectionTrustFromAuditEntries(entries, BOB, CAROL)).toBe(0.5)
   })
 })
