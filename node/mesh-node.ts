@@ -242,7 +242,7 @@ export class MeshNode {
       peerCount: () => this.p2p.peers().length,
       uptime: () => this.info().uptime,
       node: () => ({ did: this.did, name: this.name, publicKey: this.identity.keyState.key, peerId: this.p2p.peerId }),
-      verifiable: () => this.audit.verifiable(),
+      verifiable: (size) => this.audit.verifiable(size),
     })
   }
 
@@ -450,8 +450,8 @@ export class MeshNode {
   }
 
   /** Everything the store holds, for compliance export. */
-  auditExport(): AuditReport {
-    return this.reports.auditExport()
+  auditExport(size?: number): AuditReport {
+    return this.reports.auditExport(size)
   }
 
   /** The key that currently checks a signer's signatures (key event log first). */

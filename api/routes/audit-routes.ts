@@ -21,6 +21,9 @@ const size = z
 /** `GET /audit/proof/:index` query. */
 const proofQuery = z.strictObject({ size: size.optional() })
 
+/** `GET /audit/export` query: a past size the node signed a checkpoint for. */
+const exportQuery = z.strictObject({ size: size.optional() })
+
 /** `GET /audit/consistency` query. */
 const consistencyQuery = z.strictObject({ first: size, second: size.optional() })
 
@@ -28,6 +31,11 @@ const consistencyQuery = z.strictObject({ first: size, second: size.optional() }
 export function auditRoutes(ctx: RouteContext): Router {
   const r = Router()
   const { node } = ctx
+
+  r.get('/audit/export', (req, res) => {
+    const q = parseInput(exportQuery, { ...req.query }, 'query')
+    res.json(node.auditExport(q.size))
+  })
 
   r.get('/audit/checkpoint', (_req, res) => {
     res.json({ checkpoint: node.audit.latest() ?? null, size: node.audit.size() })

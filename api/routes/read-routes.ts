@@ -1,4 +1,4 @@
-/** Read-only endpoints: health, statistics, the snapshot, agents, messages, connections, peers, audit export. */
+/** Read-only endpoints: health, statistics, the snapshot, agents, messages, connections, peers (the audit export is in audit-routes). */
 import { Router } from 'express'
 import { toMsigDid } from '../../node/core/did.js'
 import { MeshsigError } from '../../node/core/errors.js'
@@ -70,8 +70,5 @@ export function readRoutes(ctx: RouteContext): Router {
     res.json({ peers, total: peers.length })
   })
 
-  r.get('/audit/export', (_req, res) => {
-    res.json(node.auditExport())
-  })
   return r
 }

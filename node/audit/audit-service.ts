@@ -162,9 +162,15 @@ export class AuditService {
     }
   }
 
-  /** Entries [0, size) with the node's leaf hashes, the signed checkpoint and the key log. */
-  verifiable(): VerifiableLog {
-    const checkpoint = this.current()
+  /**
+   * Entries [0, size) with the node's leaf hashes, the signed checkpoint of
+   * exactly that size and the key log: one tree size throughout, so the
+   * export is consistent by construction (issue 11). Without `size`, the
+   * size of the checkpoint reads are answered from (`current()`); with one,
+   * a past size the node signed a checkpoint for (else `NOT_FOUND`).
+   */
+  verifiable(size?: number): VerifiableLog {
+    const checkpoint = size === undefined ? this.current() : this.signedAt(size)
     const entries: AuditEntry[] = []
     const leafHashes: string[] = []
     for (let start = 0; start < checkpoint.size; start += PAGE) {
@@ -185,6 +191,17 @@ export class AuditService {
       // an empty list would claim a log that proves nothing; without one the key must name the origin itself
       ...(keyLog.length > 0 ? { keyLog } : {}),
     }
+  }
+
+  /** The stored checkpoint of `size` entries under the current key, or `NOT_FOUND` naming the nearest. */
+  signedAt(size: number): ChkEnvelope {
+    this.checkSize(size, 'size')
+    const chk = this.checkpointOf(size)
+    if (chk !== null && this.signedByCurrentKey(chk)) return chk
+    const below = this.checkpointsBelow(size).filter((c) => this.signedByCurrentKey(c))
+    const nearest = below[below.length - 1]?.size
+    const hint = nearest === undefined ? '' : ` (the nearest below is ${nearest})`
+    throw new MeshsigError('NOT_FOUND', `the node signed no checkpoint of ${size} entries${hint}`, { size })
   }
 
   /** Every stored checkpoint of fewer than `size` entries, oldest first. */

@@ -9,7 +9,29 @@ import type { ConnectionRow, MessageQuery, MessageRow, Store } from '../store/in
 import type { AgentService } from './agent-service.js'
 import { messageVerifications, UNRECORDED, type MessageVerification } from '../audit/message-verification.js'
 import type { AgentRecord } from './records.js'
-import { TrustService, type TrustReport, type TrustView } from './trust.js'
+import { TrustService, TRUST_FORMULA, type TrustReport, type TrustView } from './trust.js'
+import { evidenceTotals, pairKey } from '../audit/trust-ledger.js'
+import { DEFAULT_TRUST_PARAMS, trustScore } from '../core/index.js'
+
+type Evidence = { successes: number; failures: number }
+
+function view(e: Evidence): TrustView {
+  return { score: trustScore(e), successes: e.successes, failures: e.failures }
+}
+
+/** The trust report of a log prefix, from its evidence totals (what `GET /trust` shows at that size). */
+function trustReportOf(evidence: ReturnType<typeof evidenceTotals>): TrustReport {
+  return {
+    formula: TRUST_FORMULA,
+    params: DEFAULT_TRUST_PARAMS,
+    agents: [...evidence.did].map(([did, e]) => ({ did, ...view(e) })),
+    peers: [...evidence.peer].map(([peer, e]) => ({ peer, ...view(e) })),
+    connections: [...evidence.pair].map(([key, e]) => {
+      const [a, b] = key.split(' ') as [string, string]
+      return { a, b, ...view(e) }
+    }),
+  }
+}
 
 export type { MessageVerification } from '../audit/message-verification.js'
 
@@ -124,8 +146,8 @@ export interface ReportComponents {
   readonly peerCount: () => number
   readonly uptime: () => number
   readonly node: () => AuditReport['node']
-  /** The verifiable part of the export: entries, leaf hashes, checkpoints (audit service). */
-  readonly verifiable: () => VerifiableLog
+  /** The verifiable part of the export at one tree size (default: the current checkpoint's). */
+  readonly verifiable: (size?: number) => VerifiableLog
 }
 
 /** Turn a stored message into its API view. */
@@ -215,20 +237,30 @@ export class ReportService {
       .sort((a, b) => b.revokedAt.localeCompare(a.revokedAt))
   }
 
-  /** The whole audit export: every agent, connection, message, key event and entry. */
-  auditExport(): AuditReport {
+  /**
+   * The whole audit export at one tree size (issue 11: consistent by
+   * construction): the entries [0, size), the checkpoint of exactly that
+   * size, the messages whose acceptance those entries record, and trust
+   * scores recomputed over those entries. Default size: the current
+   * checkpoint's; `size` exports a past state the node signed.
+   */
+  auditExport(size?: number): AuditReport {
     const { store } = this.c
-    const agents = this.c.agents.list()
-    const log = this.c.verifiable()
+    const log = this.c.verifiable(size)
+    const evidence = evidenceTotals(log.entries)
+    const scoreOf = (did: string): number => trustScore(evidence.did.get(did) ?? { successes: 0, failures: 0 })
+    const agents = this.c.agents.list().map((a) => ({ ...a, trustScore: scoreOf(a.did) }))
     const verifications = messageVerifications(log.entries)
-    const messages = [...store.messages.iterate()].map((row) => ({
-      ...messageView(row),
-      verification: verifications.get(row.id) ?? UNRECORDED,
-    }))
+    const messages = [...store.messages.iterate()]
+      .filter((row) => verifications.has(row.id))
+      .map((row) => ({ ...messageView(row), verification: verifications.get(row.id) ?? UNRECORDED }))
     const failed = log.entries.filter((e) => e.kind === 'envelope.rejected').length
     const keyEvents = store.keyEvents.allDids().flatMap((did) => store.keyEvents.log(did))
     const revoked = this.revoked()
-    const connections = this.connections()
+    const connections = this.connections().map((c) => {
+      const [a, b] = [c.fromDid, c.toDid].sort() as [string, string]
+      return { ...c, trust: view(evidence.pair.get(pairKey(a, b)) ?? { successes: 0, failures: 0 }) }
+    })
     const trust = agents.length ? agents.reduce((s, a) => s + a.trustScore, 0) / agents.length : 0
     return {
       version: 1,
@@ -251,7 +283,7 @@ export class ReportService {
       messages,
       keyEvents,
       revoked,
-      trust: new TrustService(store).report(),
+      trust: trustReportOf(evidence),
       ...log,
     }
   }
