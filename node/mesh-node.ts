@@ -13,6 +13,7 @@ import {
   RevokedError,
   type Capability,
   type ChkEnvelope,
+  type Envelope,
   type IcpEnvelope,
   type KeyPair,
   type RegEnvelope,
@@ -65,6 +66,11 @@ import {
 } from './services/report-service.js'
 import type { MessageQuery } from './store/index.js'
 import type { ProxyAuditRecord, ProxySigner } from './proxy/index.js'
+
+/** A registration waiting for its group commit. */
+type RegistrationJob =
+  | { readonly kind: 'custodied'; readonly name: string; readonly capabilities: readonly Capability[] }
+  | { readonly kind: 'external'; readonly icp: IcpEnvelope; readonly reg: RegEnvelope }
 
 /** How to make a node. */
 export interface MeshNodeInit {
@@ -147,6 +153,8 @@ export class MeshNode {
   private readonly handshakes: HandshakeService
   private readonly reports: ReportService
   private readonly sends: SendBatcher<SendInput, SentMessage>
+  /** Group commit of registrations (one fsync for the registrations of one event-loop turn). */
+  private readonly registrations: SendBatcher<RegistrationJob, { record: AgentRecord; envelopes: Envelope[] }>
   private readonly presignParts: Omit<PresignComponents, 'pool'>
   private readonly signPool = new SignPool(Math.min(2, availableParallelism() - 1), this.keyCache)
 
@@ -236,6 +244,14 @@ export class MeshNode {
     })
     this.presignParts = { store: this.store, clock: this.clock, random, keys: this.keyCache }
     this.sends = new SendBatcher({ store: this.store, events: this.events, send: (input) => this.messages.send(input) })
+    this.registrations = new SendBatcher({
+      store: this.store,
+      events: this.events,
+      send: (job: RegistrationJob) =>
+        job.kind === 'custodied'
+          ? this.agents.register(job.name, job.capabilities)
+          : this.agents.registerExternal(job.icp, job.reg),
+    })
     this.reports = new ReportService({
       ...base,
       agents: this.agents,
@@ -356,17 +372,21 @@ export class MeshNode {
 
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */
   async registerAgent(name: string, capabilities: readonly Capability[] = []): Promise<RegisteredAgent> {
-    const registered = this.agents.register(name, capabilities)
-    await this.gossip.publish(registered.envelopes)
-    this.gossip.provide(capabilities.map((c) => c.type))
+    const registered = (await this.registrations.send({ kind: 'custodied', name, capabilities })) as RegisteredAgent
+    this.announceRegistration(registered.envelopes, capabilities)
     return registered
+  }
+
+  /** Gossip a committed registration (the outbox retries) and provide its capabilities once. */
+  private announceRegistration(envelopes: Envelope[], capabilities: readonly Capability[]): void {
+    setImmediate(() => void this.gossip.publish(envelopes).catch((e) => this.onError(e)))
+    this.gossip.provide(capabilities.map((c) => c.type))
   }
 
   /** Register an agent that keeps its own key (signed icp + reg); gossips both. */
   async registerExternalAgent(icp: IcpEnvelope, reg: RegEnvelope): Promise<AgentRecord> {
-    const { record, envelopes } = this.agents.registerExternal(icp, reg)
-    await this.gossip.publish(envelopes)
-    this.gossip.provide(reg.capabilities.map((c) => c.type))
+    const { record, envelopes } = await this.registrations.send({ kind: 'external', icp, reg })
+    this.announceRegistration(envelopes, reg.capabilities)
     return record
   }
 

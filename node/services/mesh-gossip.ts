@@ -210,12 +210,22 @@ export class MeshGossip {
 
   /** Announce capabilities on the DHT (failures are reported, not thrown). */
   provide(types: Iterable<string>): void {
-    for (const type of types)
+    for (const type of types) {
+      // once per capability: the p2p layer re-provides on the DHT's own schedule (docs/protocol.md, discovery)
+      if (this.provided.has(type)) continue
+      this.provided.add(type)
       void this.c
         .p2p()
         .provideCapability(type)
-        .catch((e) => this.c.onError(e))
+        .catch((e) => {
+          this.provided.delete(type) // a failed provide is tried again with the next registration
+          this.c.onError(e)
+        })
+    }
   }
+
+  /** Capabilities announced on the DHT (or being announced). */
+  private readonly provided = new Set<string>()
 
   /** Announce every capability of this node's own agents. */
   provideLocalCapabilities(): void {

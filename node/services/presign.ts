@@ -1,12 +1,13 @@
 /**
- * Pre-signing of messages sent for agents whose keys this node custodies:
- * the envelope is built here and its Ed25519 signature made on a worker
- * thread (sign-pool.ts), so the event loop keeps to checking and storing.
- * The result is an ordinary signed envelope that then passes every
- * acceptance rule like any other. Whenever anything is unusual (a private
- * key given, no custody, a revoked or malformed DID, a key that is not
- * current), the input is returned unchanged and the message service signs
- * and reports exactly as it always does.
+ * Pre-signing of `fromDid` sends, with the custodied key or the seed's
+ * one-time `privateKey`: the envelope is built here and its Ed25519
+ * signature made on a worker thread (sign-pool.ts), so the event loop keeps
+ * to checking and storing, and both forms share the send batcher's group
+ * commit. The result is an ordinary signed envelope that then passes every
+ * acceptance rule like any other. Whenever anything is unusual (no custody,
+ * a revoked or malformed DID, a key that is not current), the input is
+ * returned unchanged and the message service signs (or refuses) and reports
+ * exactly as it always does.
  */
 import {
   fromB64,
@@ -31,27 +32,37 @@ export interface PresignComponents {
   readonly pool: SignPool
 }
 
-/** The custodied seed of `from` when it is the DID's current, unrevoked key. */
-function currentCustodiedSeed(c: PresignComponents, from: string): Uint8Array | undefined {
+/**
+ * The seed that signs for `from` — the one-time `privateKey` given, else the
+ * custodied one — when it is the DID's current, unrevoked key. The key pair
+ * comes from the bounded cache keyed by the seed bytes (key-cache.ts), never
+ * persisted or logged, so a client that sends with its `privateKey` again and
+ * again pays for the key objects once.
+ */
+function currentSeed(c: PresignComponents, from: string, privateKey: string | undefined): Uint8Array | undefined {
   const state = c.store.keyEvents.state(from)
   if (state?.revoked) return undefined
-  const custody = c.store.misc.custodyOf(from)
-  if (custody === undefined) return undefined
-  const seed = fromB64(custody.seed, 'seed', 32)
+  let seed: Uint8Array
+  if (privateKey !== undefined) seed = fromB64(privateKey, 'privateKey', 32)
+  else {
+    const custody = c.store.misc.custodyOf(from)
+    if (custody === undefined) return undefined
+    seed = fromB64(custody.seed, 'seed', 32)
+  }
   const current = state ? state.key : toB64(publicKeyFromDid(from))
   return toB64(c.keys.get(seed).publicKey) === current ? seed : undefined
 }
 
-/** Turn a custodied `fromDid` send into a pre-signed envelope; anything else is returned as it is. */
+/** Turn a `fromDid` send (custodied key or one-time `privateKey`) into a pre-signed envelope; anything else is returned as it is. */
 export async function presign(c: PresignComponents, input: SendInput): Promise<SendInput> {
-  if ('envelope' in input || input.privateKey !== undefined) return input
+  if ('envelope' in input) return input
   let unsigned: Unsigned<MsgEnvelope>
   let seed: Uint8Array | undefined
   let bytes: Uint8Array
   try {
     const from = toMsigDid(input.fromDid)
     const to = input.toDid === null ? null : toMsigDid(input.toDid)
-    seed = currentCustodiedSeed(c, from)
+    seed = currentSeed(c, from, input.privateKey)
     if (seed === undefined || (to !== null && c.store.keyEvents.state(to)?.revoked)) return input
     const nonce = toB64(c.random(16))
     unsigned = { v: 1, type: 'msg', from, to, body: input.message, ts: c.clock(), nonce }
