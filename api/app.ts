@@ -20,6 +20,7 @@ import { meshRoutes } from './routes/mesh-routes.js'
 import { messageRoutes } from './routes/message-routes.js'
 import { readRoutes } from './routes/read-routes.js'
 import { uiRoutes } from './routes/ui-routes.js'
+import { wellknownRoutes } from './routes/wellknown-routes.js'
 import { hostGuard, jsonOnly } from './security.js'
 import { inlineVerifier, type SignatureVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
@@ -54,6 +55,7 @@ export type ApiNode = Pick<
   | 'checkpoint'
   | 'agentForCredential'
   | 'recordRefusal'
+  | 'interop'
 >
 
 /** What every route module receives. */
@@ -122,6 +124,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   })
   app.use(jsonOnly)
   app.use(express.json({ limit: opts.bodyLimit, strict: true }))
+  app.use(wellknownRoutes(ctx))
   app.use(readRoutes(ctx), messageRoutes(ctx), agentRoutes(ctx), meshRoutes(ctx), auditRoutes(ctx))
   app.use(notFound)
   app.use(errorMiddleware(opts.bodyLimit, reportInternal))

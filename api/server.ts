@@ -90,7 +90,8 @@ export async function serveApi(node: MeshNode, config: NodeConfig, opts: ServeOp
   } catch (err) {
     await api.close()
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-    throw new MeshsigError('INVALID_INPUT', `cannot listen on ${config.host}:${config.port}: ${reason}`)
+    const hint = reason === 'EADDRINUSE' ? ' (address in use; choose another port with --port)' : ''
+    throw new MeshsigError('INVALID_INPUT', `cannot listen on ${config.host}:${config.port}: ${reason}${hint}`)
   }
   const stream = attachEventStream(server, node, api.options)
   api.countStreamClients(() => stream.clients())

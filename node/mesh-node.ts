@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_SKEW_MS,
   acceptEnvelope,
   didKeyFromPublicKey,
+  fromB64,
   MeshsigError,
   RevokedError,
   type Capability,
@@ -66,6 +67,7 @@ import {
 } from './services/report-service.js'
 import type { MessageQuery } from './store/index.js'
 import type { ProxyAuditRecord, ProxySigner } from './proxy/index.js'
+import { Interop } from './proxy/web-bot-auth-interop.js'
 
 /** A registration waiting for its group commit. */
 type RegistrationJob =
@@ -140,6 +142,8 @@ export class MeshNode {
   readonly audit: AuditService
   /** Trust scores per agent, peer and connection, from the audit log's evidence. */
   readonly trust: TrustService
+  /** Web Bot Auth key directory and A2A agent cards (docs/interop.md). */
+  readonly interop: Interop = new Interop(this)
   private checkpointTimer: NodeJS.Timeout | undefined
   private replayTimer: NodeJS.Timeout | undefined
   private readonly clock: () => number
@@ -552,7 +556,18 @@ export class MeshNode {
     // a revoked agent's seed is destroyed with its revocation: no key, but the answer is still REVOKED
     if (key === undefined && !this.store.keyEvents.state(did)?.revoked) return undefined
     if (key === undefined || this.signerKey(did).revoked) throw new RevokedError(did)
-    return { did, sign: (data) => key.sign(data) }
+    return { did, publicKey: key.publicKey, sign: (data) => key.sign(data) }
+  }
+
+  /**
+   * The public key the key event log of `did` (the node, or an agent it
+   * custodies) commits to as its next key: published ahead of a rotation in
+   * the Web Bot Auth key directory (docs/interop.md). Never the seed.
+   */
+  proxyNextKey(did: string = this.did): Uint8Array | undefined {
+    if (did === this.did) return this.identity.nextKeyPair.publicKey
+    const next = this.store.misc.custodyOf(did)?.nextSeed
+    return next ? this.keyCache.get(fromB64(next, 'next seed', 32)).publicKey : undefined
   }
 
   /** The DID an agent credential acts for, or undefined (unknown, malformed, or its agent revoked). */

@@ -65,8 +65,16 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     allowedHosts: config.allowedHosts,
     maxSkewMs: config.maxSkewMs,
   })
-  await node.start()
-  const server = await serveApi(node, config, { token })
+  // the API answers /health ("mesh": "starting") while libp2p comes up (issue 13: nothing slow before listening)
+  const server = await serveApi(node, config, { token }).catch(async (err: unknown) => {
+    await node.stop()
+    throw err
+  })
+  await node.start().catch(async (err: unknown) => {
+    await server.close()
+    await node.stop()
+    throw meshListenError(err, config)
+  })
   const proxy = await startProxy(node, proxyFlags, ctx.home, async () => {
     await server.close()
     await node.stop()
@@ -89,6 +97,18 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   await server.close()
   await node.stop()
   return { json: { stopped: true }, human: `${OK} stopped` }
+}
+
+/** A mesh that cannot listen (a port in use): one line naming the ports and the flag that moves them. */
+function meshListenError(err: unknown, config: NodeConfig): unknown {
+  const text = err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : ''
+  if (!/EADDRINUSE|address already in use/i.test(text)) return err
+  const ws = config.p2pPort + 1
+  return new MeshsigError(
+    'INVALID_INPUT',
+    `cannot listen on ${config.host}:${config.p2pPort} (mesh TCP) and ${ws} (mesh WebSocket): address in use; ` +
+      'choose other ports with --p2p-port (WebSocket uses the next one)',
+  )
 }
 
 /** Printed at start when `trustLoopback` is on (docs/protocol.md §8). */

@@ -41,12 +41,17 @@ export class BatchWorkerPool<J, R> {
   private scheduled = false
   private nextId = 1
   private closed = false
+  private started = false
 
+  /** Threads start on first use (a batch of more than one job), not with the node: start-up stays fast. */
   constructor(
-    size: number,
+    private readonly size: number,
     private readonly codec: BatchCodec<J, R>,
-  ) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn())
+  ) {}
+
+  private startThreads(): void {
+    this.started = true
+    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn())
   }
 
   private spawn(): Slot<J, R> {
@@ -99,6 +104,7 @@ export class BatchWorkerPool<J, R> {
     this.queue = []
     for (let start = 0; start < batch.length; start += MAX_WORKER_BATCH) {
       const jobs = batch.slice(start, start + MAX_WORKER_BATCH)
+      if (!this.started && !this.closed && jobs.length > 1) this.startThreads()
       const slot = this.slots.reduce<Slot<J, R> | undefined>(
         (best, s) => (!best || s.load < best.load ? s : best),
         undefined,

@@ -38,9 +38,11 @@ export function startProcess(
   port: number,
   extra: readonly string[] = [],
   env: Record<string, string> = {},
+  opts: { p2pPort?: number } = {},
 ): NodeProcess {
   let out = ''
-  const args = [cli.main, 'start', '--port', String(port), '--p2p-port', '0', '--name', `proc-${port}`, ...extra]
+  const p2p = String(opts.p2pPort ?? 0)
+  const args = [cli.main, 'start', '--port', String(port), '--p2p-port', p2p, '--name', `proc-${port}`, ...extra]
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env, MESHSIG_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
