@@ -34,7 +34,8 @@ import { MessageService, authorizeSend, type SendInput, type SentMessage } from 
 import { AgentCredentials } from './services/agent-credentials.js'
 import { refusalRecord, type RefusalInput } from './services/audit-records.js'
 import type { AgentRecord } from './services/records.js'
-import { registrySnapshot, type SyncResult } from './services/sync.js'
+import { answerSync, type SyncResult } from './services/sync.js'
+import { createRegistrySync, type RegistrySync, type SyncBudget } from './services/sync-client.js'
 import { Discovery, type NetworkDiscovery } from './services/discovery.js'
 import { PeerDialer } from './services/peer-dialer.js'
 import { GossipOutbox } from './services/gossip-outbox.js'
@@ -106,6 +107,8 @@ export interface MeshNodeInit {
   readonly heartbeatInterval?: number
   /** Interval of anti-entropy registry syncs with a random peer (ms, default 30 s). */
   readonly antiEntropyMs?: number
+  /** Per-peer budget of one registry reconciliation round (items, bytes, ms; docs/protocol.md §9). */
+  readonly syncBudget?: SyncBudget
   /** Interval of periodic audit checkpoints when the log grew (ms, default 60 s). */
   readonly checkpointIntervalMs?: number
   /** Least age of the latest checkpoint before a read (export, proofs) signs a new one (ms, default 10 s). */
@@ -138,6 +141,8 @@ export class MeshNode {
   private readonly dialer: PeerDialer
   private readonly outbox: GossipOutbox
   private readonly gossip: MeshGossip
+  /** Registry reconciliation: index, empty-inception admission, rounds (docs/protocol.md §9). */
+  private readonly registrySync: RegistrySync
   /** Checkpoints, proofs and the verifiable audit export. */
   readonly audit: AuditService
   /** Trust scores per agent, peer and connection, from the audit log's evidence. */
@@ -189,6 +194,14 @@ export class MeshNode {
       maxSkewMs: init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
       nodeDid: () => this.did,
     })
+    this.registrySync = createRegistrySync({
+      store: this.store,
+      ingest: this.ingestor,
+      p2p: () => this.p2p,
+      selfDid: this.did,
+      onError: (err) => this.onError(err),
+      ...(init.syncBudget !== undefined ? { budget: init.syncBudget } : {}),
+    })
     this.credentials = new AgentCredentials({ credentials: this.store.credentials, random, clock: this.clock })
     this.agents = new AgentService({
       store: this.store,
@@ -227,6 +240,8 @@ export class MeshNode {
       outbox: this.outbox,
       p2p: () => this.p2p,
       onError: (err) => this.onError(err),
+      sync: this.registrySync.client,
+      admission: this.registrySync.admission,
     })
     const base = { store: this.store, clock: this.clock, random }
     this.keyService = new KeyService({
@@ -293,7 +308,8 @@ export class MeshNode {
       bootstrap: (init.peers ?? []).filter((p) => p.startsWith('/')),
       validate: (topic, data, _from, via) => node.gossip.validate(topic, data, via),
       onMessage: () => undefined,
-      syncProvider: () => registrySnapshot(node.store),
+      syncProvider: (request) => answerSync(node.registrySync.index, request),
+      denyPeer: (peerId) => node.registrySync.client.isBanned(peerId),
       onError: (err) => node.onError(err),
       ...(init.dhtQuerySelfInterval !== undefined ? { dhtQuerySelfInterval: init.dhtQuerySelfInterval } : {}),
       ...(init.heartbeatInterval !== undefined ? { heartbeatInterval: init.heartbeatInterval } : {}),

@@ -90,6 +90,13 @@ export function meshPeersOf(pubsub: GossipSub, topic: Topic): string[] {
   return internals(pubsub).getMeshPeers(topic)
 }
 
+/** Add a behaviour penalty (gossipsub P7, weight -10, squared) to `peerId`'s score. */
+export function penaliseIn(pubsub: GossipSub, peerId: string, penalty: number): void {
+  const score = (pubsub as unknown as { score?: { addPenalty?(id: string, n: number, label: string): void } }).score
+  if (typeof score?.addPenalty !== 'function') throw new MeshsigError('INTERNAL', 'gossipsub lacks score.addPenalty')
+  score.addPenalty(peerId, penalty, 'meshsig-sync')
+}
+
 /** This node's gossipsub score of `peerId`. */
 export function scoreOf(pubsub: GossipSub, peerId: string): number {
   return internals(pubsub).getScore(peerId)

@@ -31,9 +31,8 @@ import { meshHostNames, meshUpgradeRefusal, upgradeRefusalResponse, type Upgrade
 
 /**
  * Who may open a WebSocket to the mesh listener besides libp2p nodes dialing
- * this node by one of its own names (SPEC §9). Not yet part of `MeshP2PInit`:
- * a caller that knows more names (the configuration's `allowedHosts`) passes
- * them here.
+ * this node by one of its own names (SPEC §9). The node passes the
+ * configuration's `allowedHosts` as `wsAllowedHosts`.
  */
 export interface MeshWebSocketAccess {
   /** Extra host names (a DNS name, a NAT's public address) peers may dial this node by. */
@@ -198,8 +197,11 @@ async function transports(init: MeshP2PInit & MeshWebSocketAccess): Promise<NonN
 
 function gater(init: MeshP2PInit): ConnectionGater {
   const deny = init.denyDialPeer
-  if (deny === undefined) return {}
-  return { denyDialPeer: (peerId) => deny(peerId.toString()) }
+  const denyPeer = init.denyPeer
+  return {
+    denyDialPeer: (peerId) => denyPeer?.(peerId.toString()) === true || deny?.(peerId.toString()) === true,
+    denyInboundEncryptedConnection: (peerId) => denyPeer?.(peerId.toString()) === true,
+  }
 }
 
 /** Full libp2p options of a meshsig node (not started). */

@@ -21,7 +21,7 @@ import {
   SYNC_PROTOCOL,
   type Topic,
 } from './constants.js'
-import { attachGossip, meshPeersOf, publishTo, scoreOf, subscribeAll } from './gossip.js'
+import { attachGossip, meshPeersOf, penaliseIn, publishTo, scoreOf, subscribeAll } from './gossip.js'
 import { libp2pOptions, privateKeyFromSeed, type MeshServices } from './libp2p-config.js'
 import { asError, invalidInput, toMeshError } from './p2p-errors.js'
 import { DEFAULT_EXCHANGE_LIMITS, deadline, exchange, handleStreaming } from './request-response.js'
@@ -34,6 +34,7 @@ import type {
   MeshP2PInit,
   PeerInfo,
   ProtocolHandler,
+  SyncLimits,
   SyncRequest,
 } from './types.js'
 
@@ -173,10 +174,24 @@ class MeshP2PNode implements MeshP2P {
     return scoreOf(this.libp2p.services.pubsub, peerId)
   }
 
-  async sync(peerId: string, request: SyncRequest, options: MeshCallOptions = {}): Promise<Uint8Array[]> {
+  async sync(
+    peerId: string,
+    request: SyncRequest,
+    options: MeshCallOptions & { limits?: SyncLimits } = {},
+  ): Promise<Uint8Array[]> {
     this.assertStarted()
-    const limits = { ...DEFAULT_EXCHANGE_LIMITS, timeoutMs: options.timeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS }
+    const limits = {
+      ...DEFAULT_EXCHANGE_LIMITS,
+      timeoutMs: options.timeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS,
+      ...(options.limits ? { maxItems: options.limits.maxItems, maxTotalBytes: options.limits.maxBytes } : {}),
+    }
     return exchange(this.libp2p, peerId, SYNC_PROTOCOL, encodeSyncRequest(request), limits, options.signal)
+  }
+
+  async penalise(peerId: string, penalty: number): Promise<void> {
+    this.assertStarted()
+    penaliseIn(this.libp2p.services.pubsub, peerId, penalty)
+    await this.libp2p.hangUp(parsePeerId(peerId)).catch((err: unknown) => this.report(err))
   }
 
   async provideCapability(type: string, options: MeshCallOptions = {}): Promise<void> {

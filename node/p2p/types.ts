@@ -10,12 +10,26 @@ export type { Topic } from './constants.js'
 /** The verdict of a gossip validator, mapped onto gossipsub's TopicValidatorResult. */
 export type ValidationResult = 'accept' | 'reject' | 'ignore'
 
-/** What a late joiner asks a peer for over `/meshsig/sync/1.0.0` (JSON on the wire). */
-export interface SyncRequest {
-  /** Only the registry (registrations, whole key event logs, revocations) is synced. */
-  readonly kind: 'registry'
-  /** Only items the peer stored at or after this time (ms since the epoch). */
-  readonly since?: number
+/**
+ * One request of registry reconciliation over `/meshsig/sync/1.0.0` (JSON on
+ * the wire, docs/protocol.md §9): fingerprints of trie prefixes (or of their
+ * 16 children), short ids under prefixes, envelopes by short id, or a page
+ * of the registry in application order after a cursor. `registry` is the
+ * whole-snapshot request of decision 0007, no longer served.
+ */
+export type SyncRequest =
+  | { readonly kind: 'fp'; readonly prefixes: readonly string[]; readonly children?: boolean }
+  | { readonly kind: 'ids'; readonly prefixes: readonly string[] }
+  | { readonly kind: 'items'; readonly ids: readonly string[] }
+  | { readonly kind: 'page'; readonly after?: string; readonly limit: number }
+  | { readonly kind: 'registry'; readonly since?: number }
+
+/** Bounds of one sync answer: more items or bytes than this fail the exchange as `PEER_ERROR`. */
+export interface SyncLimits {
+  /** Most frames accepted. */
+  readonly maxItems: number
+  /** Most bytes accepted (sum of frames). */
+  readonly maxBytes: number
 }
 
 /**
@@ -44,8 +58,13 @@ export interface MeshP2PInit {
   validate(topic: Topic, data: Uint8Array, from: string, via: string): ValidationResult | Promise<ValidationResult>
   /** Called once per accepted gossip message (never for the node's own publications). */
   onMessage(topic: Topic, data: Uint8Array, from: string, via: string): void
-  /** Answers a `/meshsig/sync/1.0.0` request with encoded envelopes. */
-  syncProvider(request: SyncRequest, fromPeerId: string): Promise<Uint8Array[]> | Uint8Array[]
+  /** Answers a `/meshsig/sync/1.0.0` request with frames (streamed as they come). */
+  syncProvider(
+    request: SyncRequest,
+    fromPeerId: string,
+  ): Promise<Iterable<Uint8Array> | AsyncIterable<Uint8Array>> | Iterable<Uint8Array> | AsyncIterable<Uint8Array>
+  /** Refuse connections with these peers both ways (a penalised peer's backoff). */
+  denyPeer?(peerId: string): boolean
   /** Called with errors the mesh cannot throw to anyone (callback failures, redial give-ups). */
   onError?(error: Error): void
   /** DHT self-query interval (ms); small values in tests make the routing table fill quickly. */
@@ -143,8 +162,14 @@ export interface MeshP2P {
   meshPeers(topic: Topic): string[]
   /** This node's gossipsub score of a peer (negative = penalised). */
   peerScore(peerId: string): number
-  /** Pull registry state from a peer over `/meshsig/sync/1.0.0`; items are unchecked bytes. */
-  sync(peerId: string, request: SyncRequest, options?: MeshCallOptions): Promise<Uint8Array[]>
+  /** One `/meshsig/sync/1.0.0` exchange; frames are unchecked bytes, bounded by `limits`. */
+  sync(peerId: string, request: SyncRequest, options?: MeshCallOptions & { limits?: SyncLimits }): Promise<Uint8Array[]>
+  /**
+   * Charge a misbehaving peer: a gossipsub behaviour penalty of `penalty`
+   * (its score goes negative), and its connections closed. Connections both
+   * ways stay refused while the caller's `denyPeer` says so.
+   */
+  penalise(peerId: string, penalty: number): Promise<void>
   /** Announce on the DHT that this node provides a capability; re-announced when new peers connect. */
   provideCapability(type: string, options?: MeshCallOptions): Promise<void>
   /** PeerIds of other nodes providing a capability (this node excluded). */

@@ -9,6 +9,7 @@ import {
   didFromPublicKey,
   encodeEnvelope,
   publicKeyFromPeerId,
+  toB64,
   type Envelope,
   type Verdict,
 } from '../core/index.js'
@@ -18,7 +19,9 @@ import type { MeshP2P, Topic } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
 import type { GossipOutbox } from './gossip-outbox.js'
 import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
-import { applySnapshot, type SyncResult } from './sync.js'
+import type { SyncResult } from './sync.js'
+import type { Admission } from './sync-admission.js'
+import type { SyncClient } from './sync-client.js'
 
 /** The gossip topic of each envelope type (SPEC §4). */
 export const TOPIC_OF: Readonly<Record<Envelope['type'], Topic>> = {
@@ -41,6 +44,10 @@ export interface MeshGossipComponents {
   readonly onError: (err: unknown) => void
   /** Least time between two registry syncs started with one peer (ms, default `MIN_SYNC_INTERVAL_MS`). */
   readonly minSyncIntervalMs?: number
+  /** Reconciliation rounds (docs/protocol.md §9); none: syncs do nothing. */
+  readonly sync?: SyncClient
+  /** The empty-inception rule of registry gossip (issue 9); none: everything goes to ingest. */
+  readonly admission?: Admission
 }
 
 /**
@@ -66,12 +73,18 @@ interface PeerSync {
 /** Gossip validation, peer events, sync and publishing for one node. */
 export class MeshGossip {
   private readonly syncs = new Map<string, PeerSync>()
+  private serial: Promise<unknown> = Promise.resolve()
   private stopped = false
 
   constructor(private readonly c: MeshGossipComponents) {}
 
-  /** The gossip validator: ingest, then Accept, Reject (proof of forgery) or Ignore (races, duplicates). */
-  validate(topic: Topic, data: Uint8Array, via: string): 'accept' | 'reject' | 'ignore' {
+  /**
+   * The gossip validator: ingest, then Accept, Reject (proof of forgery) or
+   * Ignore (races, duplicates, and messages past the relay quotas: from an
+   * unregistered DID, or over the budget of their origin peer or sender).
+   * `origin` is the peer that first published the message (default `via`).
+   */
+  validate(topic: Topic, data: Uint8Array, via: string, origin = via): 'accept' | 'reject' | 'ignore' {
     let envelope: Envelope
     try {
       envelope = decodeEnvelope(data)
@@ -80,10 +93,43 @@ export class MeshGossip {
       return 'reject'
     }
     if (TOPIC_OF[envelope.type] !== topic) return 'reject'
+    if (topic === 'meshsig/v1/registry' && this.c.admission) return this.admitRegistry(envelope, via, origin)
     const v: Verdict = this.c.ingest.ingest(envelope, { kind: 'gossip', peer: via }, { fresh: true })
     if (v.ok) return 'accept'
     if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
     return GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'
+  }
+
+  /**
+   * Registry gossip under the empty-inception rule (docs/protocol.md §9): an
+   * inception nobody registered is held, not stored or relayed ('ignore');
+   * past its origin's share of the pool it is refused ('reject': the
+   * delivering peer's score pays). A registration releases what it anchors.
+   */
+  private admitRegistry(envelope: Envelope, via: string, origin: string): 'accept' | 'reject' | 'ignore' {
+    let key: string | undefined
+    try {
+      key = toB64(publicKeyFromPeerId(origin))
+    } catch {
+      key = undefined
+    }
+    const admitted = this.c.admission!.admit(envelope, origin, key)
+    if (admitted === 'held') return 'ignore'
+    if (admitted === 'refused') {
+      this.c.sync?.charge(origin) // past its share of held inceptions: a flood, not a registration race
+      return 'reject'
+    }
+    let verdict: 'accept' | 'reject' | 'ignore' = 'ignore'
+    for (const e of admitted.now) {
+      const v: Verdict = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: true })
+      if (e !== envelope) continue
+      if (v.ok) verdict = 'accept'
+      else {
+        if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
+        verdict = GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'
+      }
+    }
+    return verdict
   }
 
   /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (SPEC §6). */
@@ -183,11 +229,14 @@ export class MeshGossip {
     t.unref()
   }
 
+  /** One reconciliation round; rounds run one at a time node-wide, so a join pulls the registry once. */
   private async pull(peerId: string): Promise<SyncResult | undefined> {
+    const sync = this.c.sync
+    if (sync === undefined || sync.isBanned(peerId)) return undefined
+    const turn = this.serial.then(() => (this.stopped ? undefined : sync.round(peerId)))
+    this.serial = turn.catch(() => undefined)
     try {
-      const items = await this.c.p2p().sync(peerId, { kind: 'registry' })
-      if (this.stopped) return undefined
-      return applySnapshot(this.c.ingest, items, peerId)
+      return await turn
     } catch (err) {
       this.c.onError(err)
       return undefined
@@ -203,9 +252,16 @@ export class MeshGossip {
     }
   }
 
-  /** Gossip envelopes on their topics (retried by the outbox while the mesh forms). */
+  /**
+   * Gossip envelopes on their topics (retried by the outbox while the mesh
+   * forms). A registration goes before its DID's inception: peers then store
+   * the inception as anchored at once instead of holding it (docs/protocol.md §9).
+   */
   async publish(envelopes: readonly Envelope[]): Promise<void> {
-    for (const e of envelopes) await this.c.outbox.publish(TOPIC_OF[e.type], encodeEnvelope(e))
+    const regs = new Set(envelopes.filter((e) => e.type === 'reg').map((e) => e.did))
+    const late = (e: Envelope): number => (e.type === 'icp' && regs.has(e.did) ? 1 : 0)
+    const ordered = [...envelopes].sort((a, b) => late(a) - late(b))
+    for (const e of ordered) await this.c.outbox.publish(TOPIC_OF[e.type], encodeEnvelope(e))
   }
 
   /** Announce capabilities on the DHT (failures are reported, not thrown). */

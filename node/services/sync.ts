@@ -1,53 +1,170 @@
 /**
- * Registry catch-up (SPEC §4): what a node serves on `/meshsig/sync/1.0.0`
- * and how it applies what a peer served. Every item goes through the same
- * acceptance rules as gossip; nothing is trusted because a peer sent it.
+ * Registry reconciliation (SPEC §4, docs/protocol.md §9, decision 0014): what
+ * a node serves on `/meshsig/sync/1.0.0` and how it applies what a peer
+ * served. Every item goes through the same acceptance rules as gossip, in
+ * batches that yield to the event loop; nothing is trusted because a peer
+ * sent it, and empty inceptions pass the admission rule first.
  */
-import { decodeEnvelope, encodeEnvelope, type Envelope, type KeyEvent } from '../core/index.js'
+import { decodeEnvelope, MeshsigError, type Envelope } from '../core/index.js'
+import { FP_BYTES, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
+import type { SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
-import type { Ingest } from './ingest.js'
+import type { Admission } from './sync-admission.js'
+import type { RegistryIndex } from './sync-index.js'
+import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
 
 /** Counts of what a sync applied. */
 export interface SyncResult {
   readonly accepted: number
   readonly duplicates: number
   readonly rejected: number
+  /** Items held or refused by the admission rule (empty inceptions). */
+  readonly held: number
+  /** Application bytes moved (requests and answers). */
+  readonly bytes: number
+}
+
+/** Most short ids one `ids` answer carries. */
+export const MAX_IDS_ANSWER = 4096
+/** Envelopes ingested per transaction before the apply yields to the event loop. */
+export const APPLY_BATCH = 64
+
+/** Encode a fingerprint frame: 4-byte count, then the fingerprint when the count is not 0. */
+export function encodeFingerprint(f: Fingerprint): Uint8Array {
+  const out = new Uint8Array(f.count === 0 ? 4 : 4 + FP_BYTES)
+  new DataView(out.buffer).setUint32(0, f.count)
+  if (f.count !== 0) out.set(f.fp, 4)
+  return out
+}
+
+/** Decode a fingerprint frame; undefined when malformed. */
+export function decodeFingerprint(frame: Uint8Array): Fingerprint | undefined {
+  if (frame.length !== 4 && frame.length !== 4 + FP_BYTES) return undefined
+  const count = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0)
+  if ((count === 0) !== (frame.length === 4)) return undefined
+  const fp = new Uint8Array(FP_BYTES)
+  if (count !== 0) fp.set(frame.subarray(4))
+  return { count, fp }
+}
+
+/** Answer one sync request from the index (frames streamed as produced). */
+export function* answerSync(index: RegistryIndex, request: SyncRequest): Generator<Uint8Array> {
+  switch (request.kind) {
+    case 'fp':
+      for (const p of request.prefixes) {
+        for (const q of request.children === true ? childPrefixes(p) : [p])
+          yield encodeFingerprint(index.fingerprint(q))
+      }
+      return
+    case 'ids': {
+      let left = MAX_IDS_ANSWER
+      for (const p of request.prefixes) {
+        for (const id of index.idsUnder(p, left)) {
+          left--
+          yield new Uint8Array(Buffer.from(id.slice(0, 16), 'hex'))
+        }
+      }
+      return
+    }
+    case 'items': {
+      const items = request.ids.map((s) => index.byShortId(s)).filter((i) => i !== undefined)
+      items.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+      for (const item of items) {
+        const bytes = index.encode(item)
+        if (bytes) yield bytes
+      }
+      return
+    }
+    case 'page':
+      for (const item of index.page(request.after, request.limit)) {
+        const bytes = index.encode(item)
+        if (bytes) yield bytes
+      }
+      return
+    case 'registry':
+      throw new MeshsigError(
+        'INVALID_INPUT',
+        'whole-registry snapshots are no longer served: reconcile (fp, ids, items, page)',
+      )
+  }
+}
+
+/** What applying needs. */
+export interface ApplyComponents {
+  readonly store: Store
+  readonly ingest: Ingest
+  readonly admission: Admission
+}
+
+/** Counters of one apply. */
+export interface ApplyCounts {
+  accepted: number
+  duplicates: number
+  rejected: number
+  /** Rejections that prove the peer passed on something forged or broken. */
+  forged: number
+  held: number
+}
+
+/** Let the event loop run (the API answers between batches). */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /**
- * The registry state in an order any node can apply front to back: key
- * events other than revocations, then registrations, then revocations (a
- * controller's revocation needs the registration that names the controller).
+ * Apply envelopes a peer served, in order, `APPLY_BATCH` per transaction,
+ * yielding between batches. Empty inceptions go through the admission
+ * rule; `skip` names ids known to be refused already (not re-audited).
  */
-export function registrySnapshot(store: Store): Uint8Array[] {
-  const logs = store.keyEvents.allDids().map((did) => store.keyEvents.log(did))
-  const events = logs.flat()
-  const regs = store.agents.list().map((a) => JSON.parse(a.regEnvelope) as Envelope)
-  const ordered: Envelope[] = [
-    ...events.filter((e: KeyEvent) => e.type !== 'rev'),
-    ...regs,
-    ...events.filter((e: KeyEvent) => e.type === 'rev'),
-  ]
-  return ordered.map((e) => encodeEnvelope(e))
+export async function applyItems(
+  c: ApplyComponents,
+  envelopes: readonly Envelope[],
+  peer: { id: string; key: string | undefined },
+  counts: ApplyCounts,
+  refused: Set<string>,
+): Promise<void> {
+  for (let i = 0; i < envelopes.length; i += APPLY_BATCH) {
+    const batch = envelopes.slice(i, i + APPLY_BATCH)
+    c.store.transaction(() => {
+      for (const e of batch) applyOne(c, e, peer, counts, refused)
+    })
+    await yieldToLoop()
+  }
 }
 
-/** Apply a peer's snapshot through `ingest`; malformed items count as rejected. */
-export function applySnapshot(ingest: Ingest, items: readonly Uint8Array[], peer: string): SyncResult {
-  let accepted = 0
-  let duplicates = 0
-  let rejected = 0
-  for (const item of items) {
-    let envelope: unknown
-    try {
-      envelope = decodeEnvelope(item)
-    } catch {
-      rejected++
-      continue
-    }
-    const v = ingest.ingest(envelope, { kind: 'sync', peer }, { fresh: false })
-    if (v.ok) accepted++
-    else if (v.error.code === 'DUPLICATE') duplicates++
-    else rejected++
+function applyOne(
+  c: ApplyComponents,
+  e: Envelope,
+  peer: { id: string; key: string | undefined },
+  counts: ApplyCounts,
+  refused: Set<string>,
+): void {
+  const admitted = c.admission.admit(e, peer.id, peer.key)
+  if (admitted === 'held' || admitted === 'refused') {
+    counts.held++
+    return
   }
-  return { accepted, duplicates, rejected }
+  for (const item of admitted.now) {
+    const v = c.ingest.ingest(item, { kind: 'sync', peer: peer.id }, { fresh: false })
+    if (v.ok) counts.accepted++
+    else if (v.error.code === 'DUPLICATE') counts.duplicates++
+    else {
+      counts.rejected++
+      if (v.id !== undefined) refused.add(v.id.slice(0, 16))
+      if (GOSSIP_REJECT_CODES.has(v.error.code)) counts.forged++
+    }
+  }
+}
+
+/** Decode served frames as envelopes; undefined at the first that is none (a protocol fault). */
+export function decodeItems(frames: readonly Uint8Array[]): Envelope[] | undefined {
+  const out: Envelope[] = []
+  for (const f of frames) {
+    try {
+      out.push(decodeEnvelope(f))
+    } catch {
+      return undefined
+    }
+  }
+  return out
 }

@@ -1,0 +1,105 @@
+/**
+ * Which registry envelopes from the mesh a node takes in now (docs/protocol.md
+ * §9, issue 9). An inception whose DID has no registration here, names no
+ * registration's controller and is not the delivering peer's own node key is
+ * an empty DID: anyone can mint them for free. It is held in a small bounded
+ * pool (never stored, never relayed) until a registration anchors it; what
+ * is left over is charged to the peer that sent it.
+ */
+import type { Envelope, KeyEvent } from '../core/index.js'
+import type { RegistryIndex } from './sync-index.js'
+
+/** Bounds of the pool of held inceptions. */
+export interface AdmissionLimits {
+  /** Most DIDs held at once. */
+  readonly maxHeld: number
+  /** Most DIDs held for one peer. */
+  readonly maxHeldPerPeer: number
+}
+
+/** Default bounds: 4,096 held DIDs, 256 per peer. */
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = { maxHeld: 4096, maxHeldPerPeer: 256 }
+
+/** What to do with one envelope: ingest these now (in order), hold it, or refuse it (the pool is full for its peer). */
+export type Admitted = { readonly now: Envelope[] } | 'held' | 'refused'
+
+interface Held {
+  readonly peer: string
+  readonly events: KeyEvent[]
+}
+
+/** The held-inception pool and the admission rule. */
+export class Admission {
+  private readonly held = new Map<string, Held>()
+  private readonly perPeer = new Map<string, number>()
+
+  constructor(
+    private readonly index: RegistryIndex,
+    private readonly limits: AdmissionLimits = DEFAULT_ADMISSION_LIMITS,
+  ) {}
+
+  /** Decide for `e` delivered by `peer`, whose own node key is `peerKey` (b64), if known. */
+  admit(e: Envelope, peer: string, peerKey: string | undefined): Admitted {
+    switch (e.type) {
+      case 'icp':
+        if (this.index.isAnchored(e.did) || this.index.hasLog(e.did) || e.key === peerKey) return { now: [e] }
+        return this.hold(e, peer)
+      case 'rot':
+      case 'rev': {
+        const h = this.held.get(e.did)
+        if (h === undefined) return { now: [e] }
+        h.events.push(e)
+        return e.type === 'rot' && e.key === peerKey ? { now: this.release(e.did) } : 'held'
+      }
+      case 'reg':
+        return { now: [...this.release(e.did), ...this.release(e.controller), e] }
+      default:
+        return { now: [e] }
+    }
+  }
+
+  /** Drop what `peer` left held; returns how many DIDs it was (to charge to it). */
+  dropPeer(peer: string): number {
+    let n = 0
+    for (const [did, h] of this.held) {
+      if (h.peer !== peer) continue
+      this.held.delete(did)
+      n++
+    }
+    this.perPeer.delete(peer)
+    return n
+  }
+
+  /** DIDs held for `peer` now. */
+  heldFor(peer: string): number {
+    return this.perPeer.get(peer) ?? 0
+  }
+
+  /** DIDs held now. */
+  size(): number {
+    return this.held.size
+  }
+
+  private hold(e: KeyEvent, peer: string): Admitted {
+    if (this.held.has(e.did)) return 'held'
+    const mine = this.perPeer.get(peer) ?? 0
+    if (mine >= this.limits.maxHeldPerPeer) return 'refused'
+    if (this.held.size >= this.limits.maxHeld) this.evictOldest()
+    this.held.set(e.did, { peer, events: [e] })
+    this.perPeer.set(peer, mine + 1)
+    return 'held'
+  }
+
+  private release(did: string): Envelope[] {
+    const h = this.held.get(did)
+    if (h === undefined) return []
+    this.held.delete(did)
+    this.perPeer.set(h.peer, Math.max(0, (this.perPeer.get(h.peer) ?? 1) - 1))
+    return h.events
+  }
+
+  private evictOldest(): void {
+    const first = this.held.keys().next()
+    if (!first.done) this.release(first.value)
+  }
+}

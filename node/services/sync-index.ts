@@ -1,0 +1,204 @@
+/**
+ * The registry as this node serves it to reconciliation (docs/protocol.md
+ * §9): an in-memory index of item ids with trie fingerprints kept up to date
+ * as envelopes are accepted, so a converged round costs no store read and
+ * no work in the registry's size. Served are the current registrations and
+ * the key event logs of anchored DIDs: a DID with a registration, a DID
+ * named as a registration's controller, and this node's own. An inception
+ * with no registration is stored at most, never served (issue 9).
+ */
+import { encodeEnvelope, envelopeId, type Envelope, type KeyEvent, type Verdict } from '../core/index.js'
+import {
+  emptyFingerprint,
+  foldId,
+  orderKey,
+  prefixesOf,
+  SHORT_ID_HEX,
+  type Fingerprint,
+} from '../core/registry-reconcile.js'
+import type { Store } from '../store/index.js'
+import type { Ingest } from './ingest.js'
+
+/** One registry item of the index. */
+export interface IndexItem {
+  readonly id: string
+  readonly did: string
+  readonly type: 'icp' | 'rot' | 'rev' | 'reg'
+  readonly seq: number
+  readonly order: string
+}
+
+/** Registry ids, anchors and fingerprints of one node. */
+export class RegistryIndex {
+  private readonly served = new Map<string, IndexItem>()
+  private readonly byShort = new Map<string, string>()
+  private readonly stored = new Set<string>()
+  private readonly shorts = new Set<string>()
+  private readonly kel = new Map<string, IndexItem[]>()
+  private readonly regOf = new Map<string, string>()
+  private readonly anchored = new Set<string>()
+  private readonly fps = new Map<string, Fingerprint>()
+  private readonly leaves = new Map<string, Set<string>>()
+  private sorted: IndexItem[] | undefined
+
+  constructor(
+    private readonly store: Store,
+    selfDid: string,
+  ) {
+    this.anchor(selfDid)
+  }
+
+  /** Load every stored key event and registration (once, at start). */
+  load(): void {
+    for (const did of this.store.keyEvents.allDids()) {
+      for (const e of this.store.keyEvents.log(did)) this.addKeyEvent(e, envelopeId(e))
+    }
+    for (const a of this.store.agents.list()) this.addReg(a.did, a.regId, a.controller)
+  }
+
+  /** Take up an envelope the node just accepted. */
+  accepted(envelope: Envelope, id: string): void {
+    if (envelope.type === 'reg') this.addReg(envelope.did, id, envelope.controller)
+    else if (envelope.type === 'icp' || envelope.type === 'rot' || envelope.type === 'rev') {
+      this.addKeyEvent(envelope, id)
+    }
+  }
+
+  /** True when the node stores this item (served or not). */
+  has(id: string): boolean {
+    return this.stored.has(id)
+  }
+
+  /** True when the node stores key events of the DID. */
+  hasLog(did: string): boolean {
+    return this.kel.has(did)
+  }
+
+  /** True when a short id names an item the node stores. */
+  hasShort(short: string): boolean {
+    return this.shorts.has(short)
+  }
+
+  /** True when the DID's key events are served (it has a registration, controls one, or is this node). */
+  isAnchored(did: string): boolean {
+    return this.anchored.has(did)
+  }
+
+  /** Fingerprint of the served items under `prefix`. */
+  fingerprint(prefix: string): Fingerprint {
+    return this.fps.get(prefix) ?? emptyFingerprint()
+  }
+
+  /** Served items under `prefix`, at most `max`. */
+  idsUnder(prefix: string, max: number): string[] {
+    const out: string[] = []
+    for (const [leaf, ids] of this.leaves) {
+      if (!leaf.startsWith(prefix) && !prefix.startsWith(leaf)) continue
+      for (const id of ids) {
+        if (!id.startsWith(prefix)) continue
+        if (out.length >= max) return out
+        out.push(id)
+      }
+    }
+    return out
+  }
+
+  /** The served item a short id names, if any. */
+  byShortId(short: string): IndexItem | undefined {
+    const id = this.byShort.get(short)
+    return id === undefined ? undefined : this.served.get(id)
+  }
+
+  /** Up to `limit` served items after the order cursor `after`, in application order. */
+  page(after: string | undefined, limit: number): IndexItem[] {
+    this.sorted ??= [...this.served.values()].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+    const all = this.sorted
+    let lo = 0
+    let hi = all.length
+    while (after !== undefined && lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (all[mid]!.order <= after) lo = mid + 1
+      else hi = mid
+    }
+    return all.slice(lo, lo + limit)
+  }
+
+  /** The stored envelope of a served item, encoded for the wire. */
+  encode(item: IndexItem): Uint8Array | undefined {
+    if (item.type === 'reg') {
+      const row = this.store.agents.get(item.did)
+      return row?.regId === item.id ? new Uint8Array(Buffer.from(row.regEnvelope, 'utf8')) : undefined
+    }
+    const e = this.store.keyEvents.log(item.did)[item.seq]
+    return e === undefined ? undefined : encodeEnvelope(e)
+  }
+
+  private addKeyEvent(e: KeyEvent, id: string): void {
+    if (this.stored.has(id)) return
+    this.stored.add(id)
+    this.shorts.add(id.slice(0, SHORT_ID_HEX))
+    const item: IndexItem = { id, did: e.did, type: e.type, seq: e.seq, order: orderKey(e) }
+    const log = this.kel.get(e.did) ?? []
+    log.push(item)
+    this.kel.set(e.did, log)
+    if (this.anchored.has(e.did)) this.serve(item)
+  }
+
+  private addReg(did: string, id: string, controller: string): void {
+    const old = this.regOf.get(did)
+    if (old === id) return
+    if (old !== undefined) this.unserve(old)
+    this.regOf.set(did, id)
+    this.stored.add(id)
+    this.shorts.add(id.slice(0, SHORT_ID_HEX))
+    this.serve({ id, did, type: 'reg', seq: 0, order: orderKey({ did, type: 'reg', seq: 0 }) })
+    this.anchor(did)
+    this.anchor(controller)
+  }
+
+  private anchor(did: string): void {
+    if (this.anchored.has(did)) return
+    this.anchored.add(did)
+    for (const item of this.kel.get(did) ?? []) this.serve(item)
+  }
+
+  private serve(item: IndexItem): void {
+    if (this.served.has(item.id)) return
+    this.served.set(item.id, item)
+    this.byShort.set(item.id.slice(0, SHORT_ID_HEX), item.id)
+    this.fold(item.id, 1)
+    this.sorted = undefined
+  }
+
+  private unserve(id: string): void {
+    if (!this.served.delete(id)) return
+    this.stored.delete(id)
+    this.shorts.delete(id.slice(0, SHORT_ID_HEX))
+    this.byShort.delete(id.slice(0, SHORT_ID_HEX))
+    this.fold(id, -1)
+    this.sorted = undefined
+  }
+
+  private fold(id: string, sign: 1 | -1): void {
+    for (const p of prefixesOf(id)) {
+      let fp = this.fps.get(p)
+      if (fp === undefined) this.fps.set(p, (fp = emptyFingerprint()))
+      foldId(fp, id, sign)
+    }
+    const leaf = id.slice(0, 3)
+    const set = this.leaves.get(leaf) ?? new Set<string>()
+    if (sign === 1) set.add(id)
+    else set.delete(id)
+    this.leaves.set(leaf, set)
+  }
+}
+
+/** Call `onAccepted` after every envelope `ingest` accepts, whatever path brought it. */
+export function watchIngest(ingest: Ingest, onAccepted: (e: Envelope, id: string) => void): void {
+  const original = ingest.ingest.bind(ingest)
+  ingest.ingest = (input, source, opts): Verdict => {
+    const v = original(input, source, opts)
+    if (v.ok) onAccepted(v.envelope, v.id)
+    return v
+  }
+}
