@@ -23,6 +23,9 @@ import {
 } from './core/index.js'
 import { AuditLog } from './audit/audit-log.js'
 import { AuditService } from './audit/audit-service.js'
+import { CheckpointNotes } from './audit/checkpoint-notes.js'
+import { WitnessService } from './services/witness-service.js'
+import { logKeys } from './services/witness-wiring.js'
 import { NodeEvents } from './events.js'
 import { loadIdentity, type Identity } from './identity/index.js'
 import { createMeshP2P, type MeshP2P } from './p2p/index.js'
@@ -147,6 +150,10 @@ export class MeshNode {
   readonly audit: AuditService
   /** Trust scores per agent, peer and connection, from the audit log's evidence. */
   readonly trust: TrustService
+  /** The node's checkpoints as C2SP signed notes, with their cosignatures (docs/audit.md). */
+  readonly notes: CheckpointNotes
+  /** The node as a witness of its peers' logs (docs/audit.md). */
+  readonly witness: WitnessService
   /** Web Bot Auth key directory and A2A agent cards (docs/interop.md). */
   readonly interop: Interop = new Interop(this)
   private checkpointTimer: NodeJS.Timeout | undefined
@@ -175,7 +182,16 @@ export class MeshNode {
     this.name = init.name
     this.store = this.openStore(init)
     const audit = new AuditLog(this.store, this.clock)
+    const lk = logKeys({
+      home: init.home,
+      did: this.did,
+      identity: () => this.identity.keyPair,
+      clock: this.clock,
+      events: this.events,
+    })
     this.audit = new AuditService({
+      ...(lk.anchor ? { anchor: lk.anchor } : {}),
+      onAlarm: lk.alarm,
       store: this.store,
       log: audit,
       clock: this.clock,
@@ -184,6 +200,19 @@ export class MeshNode {
       keyLog: () => this.store.keyEvents.log(this.did),
       onCheckpoint: (chk) => this.announceCheckpoint(chk),
       ...(init.minCheckpointIntervalMs !== undefined ? { minCheckpointIntervalMs: init.minCheckpointIntervalMs } : {}),
+    })
+    this.notes = new CheckpointNotes({ store: this.store, logKey: lk.log, binding: lk.binding })
+    this.witness = new WitnessService({
+      store: this.store,
+      audit: this.audit,
+      notes: this.notes,
+      events: this.events,
+      clock: this.clock,
+      nodeDid: () => this.did,
+      witnessKey: lk.witness,
+      binding: lk.binding,
+      p2p: () => this.p2p,
+      onError: (err) => this.onError(err),
     })
     this.trust = new TrustService(this.store)
     this.ingestor = new Ingest({
@@ -333,6 +362,7 @@ export class MeshNode {
     this.p2p.events.addEventListener('peer:disconnect', (e) => this.gossip.onPeerDisconnect(e.detail.peerId))
     await this.discovery.register()
     await this.handshakes.register()
+    await this.witness.start()
     await this.p2p.start()
     if (refreshed.length > 0) void this.gossip.publish(refreshed).catch((e) => this.onError(e))
     for (const seed of (this.init.peers ?? []).filter((p) => !p.startsWith('/'))) this.dialer.keep(seed)
@@ -388,6 +418,7 @@ export class MeshNode {
   private announceCheckpoint(chk: ChkEnvelope): void {
     this.events.emit('audit:checkpoint', { origin: chk.origin, size: chk.size, root: chk.root, local: true })
     if (this.p2pNode) void this.gossip.publish([chk]).catch((e) => this.onError(e))
+    if (this.meshReady) void this.witness.gather(chk).catch((e) => this.onError(e))
   }
 
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */

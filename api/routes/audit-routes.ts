@@ -4,7 +4,8 @@
  * RFC 9162 inclusion and consistency proofs, and the trust scores the audit
  * log's evidence gives per agent, delivering peer and connection.
  */
-import { Router } from 'express'
+import { Router, text } from 'express'
+import { MeshsigError } from '../../node/core/errors.js'
 import { z } from 'zod'
 import { toMsigDid } from '../../node/core/did.js'
 import type { RouteContext } from '../app.js'
@@ -37,8 +38,31 @@ export function auditRoutes(ctx: RouteContext): Router {
     res.json(node.auditExport(q.size))
   })
 
-  r.get('/audit/checkpoint', (_req, res) => {
-    res.json({ checkpoint: node.audit.latest() ?? null, size: node.audit.size() })
+  r.get('/audit/checkpoint', (req, res) => {
+    const latest = node.audit.latest()
+    if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
+      // the C2SP tlog-checkpoint signed note, with the cosignatures gathered (docs/audit.md)
+      if (latest === undefined) throw new MeshsigError('NOT_FOUND', 'the node has signed no checkpoint yet')
+      res.type('text/plain; charset=utf-8').send(node.notes.note(latest))
+      return
+    }
+    const note = latest === undefined ? null : node.notes.note(latest)
+    res.json({ checkpoint: latest ?? null, size: node.audit.size(), note })
+  })
+
+  r.get('/audit/keys', (_req, res) => {
+    res.json({ origin: node.did, ...node.notes.vkeys(), binding: node.witness.binding() })
+  })
+
+  r.post('/witness/add-checkpoint', text({ type: () => true, limit: '16kb' }), (req, res) => {
+    if (typeof req.body !== 'string') throw new MeshsigError('INVALID_INPUT', 'the body is the C2SP add-checkpoint text')
+    const answer = node.witness.addCheckpoint(req.body)
+    res.status(answer.status).type(answer.contentType).send(answer.body)
+  })
+
+  r.get('/witness/evidence', (_req, res) => {
+    const evidence = node.witness.evidence()
+    res.json({ evidence, total: evidence.length })
   })
 
   r.post('/audit/checkpoint', requireToken(ctx.opts, ctx.resolveCredential), async (req, res) => {

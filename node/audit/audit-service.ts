@@ -20,6 +20,7 @@ import type { Store } from '../store/index.js'
 import type { AuditInput, AuditLog } from './audit-log.js'
 import { LeafCache } from './leaf-cache.js'
 import { SubtreeRoots } from './merkle-proofs.js'
+import { continuityProblem, type AnchorFile } from './checkpoint-notes.js'
 
 /** The part of an audit export that `meshsig audit verify` checks. */
 export interface VerifiableLog {
@@ -80,6 +81,10 @@ export interface AuditServiceComponents {
    * `checkpoint()` (the operator's, the periodic timer's) always signs.
    */
   readonly minCheckpointIntervalMs?: number
+  /** The last signed checkpoint kept outside the database (continuity check, docs/audit.md). */
+  readonly anchor?: AnchorFile
+  /** Told, once per anchor, when the log is not consistent with it (the node logs and emits an alarm). */
+  readonly onAlarm?: (message: string, data: Record<string, unknown>) => void
 }
 
 /**
@@ -95,6 +100,7 @@ const PAGE = 5000
 export class AuditService {
   private readonly leaves: LeafCache
   private readonly roots: SubtreeRoots
+  private alarmed: string | undefined
 
   constructor(private readonly c: AuditServiceComponents) {
     this.leaves = new LeafCache(c.store)
@@ -124,8 +130,13 @@ export class AuditService {
     return latest === undefined ? this.c.log.size() > 0 : this.c.log.size() > latest.size + 1
   }
 
-  /** Sign a checkpoint of the whole log now, store it and log it; returns the envelope. */
+  /**
+   * Sign a checkpoint of the whole log now, store it and log it; returns the
+   * envelope. Refuses (`LOG_INCONSISTENT`, with an alarm) when the log is not
+   * consistent with the last checkpoint the node signed (the anchor).
+   */
   checkpoint(): ChkEnvelope {
+    this.assertContinuity()
     const chk = this.c.store.transaction(() => {
       const { size, root } = this.c.log.head()
       const signed = createCheckpoint(this.c.nodeDid(), size, root, this.c.clock(), this.c.nodeKey())
@@ -133,8 +144,25 @@ export class AuditService {
       this.c.log.append({ kind: 'checkpoint', subject: signed.origin, data: { size, root: signed.root } })
       return signed
     })
+    this.c.anchor?.write({ size: chk.size, root: chk.root })
     this.c.onCheckpoint?.(chk)
     return chk
+  }
+
+  /** Throw `LOG_INCONSISTENT` (after one alarm per anchor) when the log contradicts the anchor. */
+  private assertContinuity(): void {
+    const anchor = this.c.anchor?.read()
+    const size = this.c.log.size()
+    const problem = continuityProblem(anchor, size, (n) => this.rootsUpTo(n).root(0, n))
+    if (problem === null || anchor === undefined) return
+    const data = { reason: problem, earlierSize: anchor.size, earlierRoot: anchor.root, size }
+    const key = JSON.stringify(anchor)
+    if (this.alarmed !== key) {
+      this.alarmed = key
+      this.c.log.append({ kind: 'checkpoint.inconsistent', subject: this.c.nodeDid(), data })
+      this.c.onAlarm?.(problem, data)
+    }
+    throw new MeshsigError('LOG_INCONSISTENT', `refusing to sign a checkpoint: ${problem}`, data)
   }
 
   /**

@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'NO_IDENTITY'
   | 'UNREACHABLE'
   | 'PEER_ERROR'
+  | 'LOG_INCONSISTENT'
   | 'INTERNAL'
 
 /** How one error code surfaces at the API and at the CLI. */
@@ -70,6 +71,8 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   NO_IDENTITY: { http: 404, exit: 2 },
   UNREACHABLE: { http: 502, exit: 3 },
   PEER_ERROR: { http: 502, exit: 3 },
+  /** The node refuses to sign a checkpoint not consistent with the last it signed (docs/audit.md). */
+  LOG_INCONSISTENT: { http: 409, exit: 1 },
   INTERNAL: { http: 500, exit: 1 },
 }
 

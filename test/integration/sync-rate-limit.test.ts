@@ -15,22 +15,25 @@ function gossipWithFakeSync(minSyncIntervalMs?: number) {
   const calls = new Map<string, number>()
   let inFlight = 0
   let maxInFlight = 0
-  const p2p = {
-    sync: async (peerId: string) => {
+  const sync = {
+    isBanned: () => false,
+    round: async (peerId: string) => {
       calls.set(peerId, (calls.get(peerId) ?? 0) + 1)
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
       await new Promise((r) => setTimeout(r, 20))
       inFlight--
-      return []
+      return { accepted: 0, duplicates: 0, rejected: 0, held: 0, bytes: 0 }
     },
-  } as unknown as MeshP2P
+  }
   const ingest = {
     ingest: () => ({ ok: false, error: { code: 'UNKNOWN_SIGNER', message: 'unknown signer' } }),
   } as unknown as Ingest
   const components = {
     ingest,
-    p2p: () => p2p,
+    sync,
+    events: { subscribe: () => undefined },
+    p2p: () => ({}) as MeshP2P,
     onError: () => undefined,
     ...(minSyncIntervalMs !== undefined ? { minSyncIntervalMs } : {}),
   } as unknown as MeshGossipComponents
@@ -83,8 +86,8 @@ describe('registry sync rate limit per peer', () => {
     const fx = gossipWithFakeSync()
     stop = () => fx.gossip.stop()
     const [a, b] = await Promise.all([fx.gossip.syncFrom('peer-a'), fx.gossip.syncFrom('peer-b')])
-    expect(a).toEqual({ accepted: 0, duplicates: 0, rejected: 0 })
-    expect(b).toEqual({ accepted: 0, duplicates: 0, rejected: 0 })
+    expect(a).toMatchObject({ accepted: 0, duplicates: 0, rejected: 0 })
+    expect(b).toMatchObject({ accepted: 0, duplicates: 0, rejected: 0 })
     expect(fx.count('peer-a')).toBe(1)
     expect(fx.count('peer-b')).toBe(1)
   })

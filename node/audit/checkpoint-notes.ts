@@ -1,0 +1,101 @@
+/**
+ * The node's checkpoints as C2SP signed notes (docs/audit.md, SPEC §5): the
+ * note text is origin (the node DID), size and b64 root; the log key signs
+ * it (Ed25519, deterministic, so the log's line is recomputed on demand);
+ * the cosignatures peers return as witnesses are kept per size. And the
+ * checkpoint anchor check (issue 9): a new checkpoint must be consistent with
+ * the last one the node signed, which is kept outside the database.
+ */
+import { fromB64, toB64, type ChkEnvelope, type KeyPair } from '../core/index.js'
+import { bindingVerifiers, type LogKeyBinding } from '../core/log-key-binding.js'
+import { checkpointText, encodeVkey, parseNote, signNoteText, verifyNote, type NoteVerifier } from '../core/note.js'
+import type { Store } from '../store/index.js'
+
+/** Most cosignature lines kept per checkpoint. */
+export const MAX_COSIGNATURES = 16
+
+/** What the notes need from the node. */
+export interface CheckpointNoteComponents {
+  readonly store: Store
+  readonly logKey: KeyPair
+  readonly binding: () => LogKeyBinding
+}
+
+/** The last checkpoint signed, kept outside the database. */
+export interface AnchorFile {
+  read(): { size: number; root: string } | undefined
+  write(anchor: { size: number; root: string }): void
+}
+
+/** Makes and keeps the signed notes of the node's checkpoints. */
+export class CheckpointNotes {
+  constructor(private readonly c: CheckpointNoteComponents) {}
+
+  /** The note text of `chk` (origin = the chk's origin DID). */
+  text(chk: Pick<ChkEnvelope, 'origin' | 'size' | 'root'>): string {
+    return checkpointText(chk.origin, chk.size, fromB64(chk.root, 'root', 32))
+  }
+
+  /** The log-signed note of `chk`, with every cosignature gathered for it. */
+  note(chk: Pick<ChkEnvelope, 'origin' | 'size' | 'root'>): string {
+    const text = this.text(chk)
+    const { log } = bindingVerifiers(this.c.binding())
+    const logLine = signNoteText(text, log.name, this.c.logKey)
+    return `${text}\n${logLine}${this.cosignatures(chk.size, chk.root).join('')}`
+  }
+
+  /** The verifier keys: the log's (0x01) and the witness's (0x04), as vkeys. */
+  vkeys(): { log: string; witness: string } {
+    const v = bindingVerifiers(this.c.binding())
+    return { log: encodeVkey(v.log), witness: encodeVkey(v.witness) }
+  }
+
+  /** Cosignature lines kept for the checkpoint of `size` with `root`. */
+  cosignatures(size: number, root: string): string[] {
+    const saved = this.c.store.misc.meta(`audit.cosig.${size}`)
+    if (saved === undefined) return []
+    const kept = JSON.parse(saved) as { root: string; lines: string[] }
+    return kept.root === root ? kept.lines : []
+  }
+
+  /**
+   * Keep the cosignature lines of a witness (verified under `witness`) for
+   * the checkpoint of `chk`; returns how many verified. One line per key name.
+   */
+  addCosignatures(chk: Pick<ChkEnvelope, 'origin' | 'size' | 'root'>, lines: string, witness: NoteVerifier): number {
+    const text = this.text(chk)
+    let ok
+    try {
+      ok = verifyNote(`${text}\n${lines}`, [witness])
+    } catch {
+      return 0
+    }
+    const mine = parseNote(`${text}\n${lines}`).signatures.filter(
+      (s) => s.name === witness.name && s.keyId === witness.keyId,
+    )
+    const kept = this.cosignatures(chk.size, chk.root).filter((l) => !l.startsWith(`— ${witness.name} `))
+    const next = [...kept, ...mine.map((s) => s.line)].slice(-MAX_COSIGNATURES)
+    this.c.store.misc.setMetaValue(`audit.cosig.${chk.size}`, JSON.stringify({ root: chk.root, lines: next }))
+    return ok.length
+  }
+}
+
+/**
+ * Why a checkpoint of `size` entries, whose prefix of `anchor.size` entries
+ * has root `rootAt(anchor.size)`, would not be consistent with the anchor;
+ * null when it is.
+ */
+export function continuityProblem(
+  anchor: { size: number; root: string } | undefined,
+  size: number,
+  rootAt: (n: number) => Uint8Array,
+): string | null {
+  if (anchor === undefined) return null
+  if (size < anchor.size) {
+    return `the log holds ${size} entries but the last signed checkpoint covered ${anchor.size}: entries were removed`
+  }
+  if (toB64(rootAt(anchor.size)) !== anchor.root) {
+    return `the first ${anchor.size} entries no longer have the root of the last signed checkpoint: the log was edited`
+  }
+  return null
+}
