@@ -55,7 +55,8 @@ export function auditRoutes(ctx: RouteContext): Router {
   })
 
   r.post('/witness/add-checkpoint', text({ type: () => true, limit: '16kb' }), (req, res) => {
-    if (typeof req.body !== 'string') throw new MeshsigError('INVALID_INPUT', 'the body is the C2SP add-checkpoint text')
+    if (typeof req.body !== 'string')
+      throw new MeshsigError('INVALID_INPUT', 'the body is the C2SP add-checkpoint text')
     const answer = node.witness.addCheckpoint(req.body)
     res.status(answer.status).type(answer.contentType).send(answer.body)
   })

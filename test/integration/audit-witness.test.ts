@@ -47,7 +47,11 @@ describe('three nodes witness each other', () => {
       const note = await cosigned()
       expect(verifyNote(note, [log])).toHaveLength(1)
       const cosigs = verifyNote(note, witnesses())
-      expect(cosigs.map((s) => s.verifier.name).sort()).toEqual(witnesses().map((w) => w.name).sort())
+      expect(cosigs.map((s) => s.verifier.name).sort()).toEqual(
+        witnesses()
+          .map((w) => w.name)
+          .sort(),
+      )
       for (const s of cosigs) expect(s.timestamp).toBeGreaterThan(0)
     }
   }, 60_000)
