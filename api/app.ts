@@ -58,6 +58,7 @@ export type ApiNode = Pick<
   | 'did'
   | 'agentForCredential'
   | 'recordRefusal'
+  | 'log'
   | 'interop'
 >
 
@@ -96,6 +97,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     agents: () => node.stats().agents,
     auditEntries: () => node.stats().auditEntries,
     wsClients: () => streamClients(),
+    problems: () => node.log.counts(),
   })
   const unsubscribe = node.events.subscribe((e) => metrics.observe(e))
   const verifier = opts.verifyWorkers > 0 ? createVerifyPool(opts.verifyWorkers) : inlineVerifier
@@ -120,7 +122,8 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     (req) => rateLimitKey(req, opts, resolveCredential),
     () => metrics.rateLimited(),
   )
-  const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter)
+  const apiLog = node.log.child('api')
+  const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter, (err) => reportInternal(err))
   if (limiter) app.use(limiter)
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.render())
@@ -131,6 +134,9 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.use(readRoutes(ctx), messageRoutes(ctx), agentRoutes(ctx), meshRoutes(ctx), auditRoutes(ctx))
   app.use(notFound)
   app.use(errorMiddleware(opts.bodyLimit, reportInternal))
+  function reportInternal(err: unknown): void {
+    apiLog.error('internal error answered 500', err)
+  }
   return {
     app,
     handler: (req, res) => {
@@ -146,8 +152,4 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
       await verifier.close()
     },
   }
-}
-
-function reportInternal(err: unknown): void {
-  if (process.env.MESHSIG_DEBUG) console.error('[meshsig api]', err)
 }

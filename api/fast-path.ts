@@ -75,19 +75,30 @@ function eligible(req: IncomingMessage, ctx: RouteContext): boolean {
   return type !== undefined && JSON_TYPE.test(type.trim()) && refusalOf(req, ctx.opts) === undefined
 }
 
-async function serve(ctx: RouteContext, route: FastRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(
+  ctx: RouteContext,
+  route: FastRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  onInternal: (err: unknown) => void,
+): Promise<void> {
   try {
     if (route.token) requireBearerOffLoopback(req, ctx.opts, ctx.resolveCredential)
     const body = await readJson(req, ctx.opts.bodyLimit)
     send(res, 200, await route.run(body, req))
   } catch (err) {
     const error = toMeshsigError(err, ctx.opts.bodyLimit)
+    if (error.code === 'INTERNAL') onInternal(err) // logged once and counted in /metrics, like Express's 500s
     send(res, ERROR_TABLE[error.code].http, errorBody(error))
   }
 }
 
 /** The fast path over `ctx`, rate-limited by `limiter` when the limit is on. */
-export function createFastPath(ctx: RouteContext, limiter: RequestHandler | undefined): FastPath {
+export function createFastPath(
+  ctx: RouteContext,
+  limiter: RequestHandler | undefined,
+  onInternal: (err: unknown) => void,
+): FastPath {
   const routes = new Map<string, FastRoute>([
     ['/verify', { token: false, run: (body) => verifyHandler(ctx, body) }],
     ['/messages/send', { token: true, run: (body, req) => sendHandler(ctx, body, req) }],
@@ -99,8 +110,8 @@ export function createFastPath(ctx: RouteContext, limiter: RequestHandler | unde
     if (route === undefined || !eligible(req, ctx)) return false
     const start = process.hrtime.bigint()
     res.once('finish', () => ctx.metrics.observeRequest('POST', path, res.statusCode, start))
-    if (limiter === undefined) void serve(ctx, route, req, res)
-    else void limiter(req as Request, res as Response, () => void serve(ctx, route, req, res))
+    if (limiter === undefined) void serve(ctx, route, req, res, onInternal)
+    else void limiter(req as Request, res as Response, () => void serve(ctx, route, req, res, onInternal))
     return true
   }
 }

@@ -14,6 +14,8 @@ export interface MetricSources {
   agents(): number
   auditEntries(): number
   wsClients(): number
+  /** Warnings and errors logged so far, per component (background failures, 500s). */
+  problems?(): ReadonlyMap<string, number>
 }
 
 const LOCAL_SOURCES = new Set(['api', 'local'])
@@ -80,6 +82,18 @@ export class ApiMetrics {
     gauge('meshsig_agents', 'Agents known to this node', sources.agents)
     gauge('meshsig_audit_entries', 'Entries in the audit log', sources.auditEntries)
     gauge('meshsig_websocket_clients', 'Open WebSocket event stream clients', sources.wsClients)
+    const problems = sources.problems
+    if (problems !== undefined) {
+      new Gauge({
+        name: 'meshsig_logged_problems_total',
+        help: 'Warnings and errors logged (background failures, internal errors), by component',
+        labelNames: ['component'],
+        registers,
+        collect() {
+          for (const [component, n] of problems()) this.set({ component }, n)
+        },
+      })
+    }
     collectDefaultMetrics({ register: this.registry, prefix: 'meshsig_' })
   }
 

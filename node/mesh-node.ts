@@ -27,6 +27,7 @@ import { CheckpointNotes } from './audit/checkpoint-notes.js'
 import { WitnessService } from './services/witness-service.js'
 import { logKeys } from './services/witness-wiring.js'
 import { NodeEvents } from './events.js'
+import { createLogger, type Logger } from './logger.js'
 import { loadIdentity, type Identity } from './identity/index.js'
 import { createMeshP2P, type MeshP2P } from './p2p/index.js'
 import type { Store } from './store/index.js'
@@ -98,6 +99,8 @@ export interface MeshNodeInit {
   readonly peers?: readonly string[]
   /** Extra host names (a DNS name, a NAT's public address) the mesh WebSocket listener answers to. */
   readonly allowedHosts?: readonly string[]
+  /** Where the node logs (default: errors only, to standard error; `meshsig start` passes its level). */
+  readonly logger?: Logger
   /** Freshness window of messages (ms), default ±5 minutes. */
   readonly maxSkewMs?: number
   /** Clock (ms since the epoch); tests pass their own. */
@@ -129,11 +132,15 @@ export interface NodeInfo {
   readonly peerId: string
   readonly multiaddrs: string[]
   readonly uptime: number
+  /** The libp2p side: `starting` until the mesh listens and its protocols are up, then `ready`. */
+  readonly mesh: 'starting' | 'ready'
 }
 
 /** A running meshsig node. Create with `MeshNode.create`, then `start()`. */
 export class MeshNode {
   readonly events = new NodeEvents()
+  /** The node's logger (injected; components log through children of it). */
+  readonly log: Logger
   readonly store: Store
   readonly did: string
   readonly name: string
@@ -162,6 +169,8 @@ export class MeshNode {
   /** The node identity now: replaced when the node takes up its own key rotation. */
   private identity: Identity
   private startedAt = 0
+  /** True once `start()` has brought the mesh up. */
+  private meshReady = false
   private p2pNode: MeshP2P | undefined
   private readonly keyCache = new KeyPairCache()
   private readonly keyService: KeyService
@@ -176,6 +185,8 @@ export class MeshNode {
 
   private constructor(private readonly init: MeshNodeInit) {
     this.clock = init.clock ?? Date.now
+    this.startedAt = this.clock()
+    this.log = init.logger ?? createLogger({ level: 'error' })
     this.identity = init.identity
     const random = init.random ?? ((n: number) => new Uint8Array(randomBytes(n)))
     this.did = init.identity.did
@@ -382,6 +393,7 @@ export class MeshNode {
     }, this.init.replayPruneIntervalMs ?? 60_000)
     this.replayTimer.unref()
     this.gossip.provideLocalCapabilities()
+    this.meshReady = true
   }
 
   /** Leave the mesh and close the store; idempotent. */
@@ -400,8 +412,13 @@ export class MeshNode {
     }
   }
 
+  /** A failure nobody can be told of (gossip, dials, timers): logged once and counted in /metrics. */
   private onError(err: unknown): void {
-    if (process.env.MESHSIG_DEBUG) console.error('[meshsig]', err instanceof Error ? err.message : err)
+    const code = (err as { code?: unknown } | null)?.code
+    this.log.warn('background failure', {
+      error: err instanceof Error ? err.message : String(err),
+      ...(typeof code === 'string' ? { code } : {}),
+    })
   }
 
   /** Pull and apply a peer's registry state; errors are reported, not thrown. */
@@ -482,8 +499,9 @@ export class MeshNode {
       did: this.did,
       didKey: didKeyFromPublicKey(Buffer.from(key, 'base64')),
       peerId: this.p2p.peerId,
-      multiaddrs: this.p2p.multiaddrs(),
+      multiaddrs: this.meshReady ? this.p2p.multiaddrs() : [],
       uptime: Math.max(0, Math.round((this.clock() - this.startedAt) / 1000)),
+      mesh: this.meshReady ? 'ready' : 'starting',
     }
   }
 

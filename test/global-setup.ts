@@ -9,7 +9,7 @@
  * naming exactly what to install. When everything is present it only looks at a few files.
  */
 import { spawnSync } from 'node:child_process'
-import { accessSync, constants, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, statSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
 
 /** One thing a suite needs from the system, and the Debian package that provides it. */
@@ -22,6 +22,8 @@ export interface SystemRequirement {
   readonly neededBy: string
   /** Only needed on Linux (network namespaces, iptables, OS users). */
   readonly linuxOnly?: boolean
+  /** `command` is a file the package installs (a library source), not a program. */
+  readonly dataFile?: boolean
 }
 
 /** What the suites need: keep in step with the tests that shell out. */
@@ -37,6 +39,17 @@ export const SYSTEM_REQUIREMENTS: readonly SystemRequirement[] = [
   { command: 'curl', debianPackage: 'curl', neededBy: 'scripts/*.sh (test/integration/proxy-scripts.test.ts)' },
   { command: 'useradd', debianPackage: 'passwd', neededBy: 'tests that run as a second OS user', linuxOnly: true },
   { command: 'setpriv', debianPackage: 'util-linux', neededBy: 'tests that run as a second OS user', linuxOnly: true },
+  {
+    command: 'go',
+    debianPackage: 'golang-go',
+    neededBy: 'test/integration/audit-go-interop.test.ts (go build, offline)',
+  },
+  {
+    command: '/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go',
+    debianPackage: 'golang-golang-x-mod-dev',
+    neededBy: 'test/interop/notecheck (golang.org/x/mod/sumdb/note and tlog)',
+    dataFile: true,
+  },
 ]
 
 /** Root's tools live in the sbin folders, which a user's PATH often leaves out. */
@@ -63,7 +76,9 @@ export function missingRequirements(
   requirements: readonly SystemRequirement[] = SYSTEM_REQUIREMENTS,
   platform: NodeJS.Platform = process.platform,
 ): SystemRequirement[] {
-  return requirements.filter((r) => (platform === 'linux' || !r.linuxOnly) && !hasCommand(r.command))
+  return requirements.filter(
+    (r) => (platform === 'linux' || !r.linuxOnly) && !(r.dataFile ? existsSync(r.command) : hasCommand(r.command)),
+  )
 }
 
 function packagesOf(missing: readonly SystemRequirement[]): string[] {

@@ -7,6 +7,7 @@ import type { CAC } from 'cac'
 import type { NodeConfig } from '../../node/config.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { MeshsigError } from '../../node/core/index.js'
+import { createLogger, parseLogLevel, type LogLevel } from '../../node/logger.js'
 import type { ProxyAgentSpec, ProxySpec } from '../../node/proxy/index.js'
 import { createIdentity, ensureApiToken, identityExists, loadIdentity } from '../../node/identity/index.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
@@ -64,6 +65,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
     peers: config.peers,
     allowedHosts: config.allowedHosts,
     maxSkewMs: config.maxSkewMs,
+    logger: createLogger({ level: logLevelOf(ctx.io.env) }),
   })
   // the API answers /health ("mesh": "starting") while libp2p comes up (issue 13: nothing slow before listening)
   const server = await serveApi(node, config, { token }).catch(async (err: unknown) => {
@@ -97,6 +99,11 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   await server.close()
   await node.stop()
   return { json: { stopped: true }, human: `${OK} stopped` }
+}
+
+/** The log level of `meshsig start`: MESHSIG_LOG_LEVEL, or debug when MESHSIG_DEBUG is set, else info. */
+function logLevelOf(env: Readonly<Record<string, string | undefined>>): LogLevel {
+  return parseLogLevel(env.MESHSIG_LOG_LEVEL, env.MESHSIG_DEBUG ? 'debug' : 'info')
 }
 
 /** A mesh that cannot listen (a port in use): one line naming the ports and the flag that moves them. */

@@ -80,9 +80,11 @@ export function encodeVkey(v: NoteVerifier): string {
 
 /** Parse a vkey of an Ed25519 (0x01) or cosignature/v1 (0x04) key. Throws `MalformedError`. */
 export function parseVkey(text: string): NoteVerifier {
-  const parts = text.split('+')
-  const [name, id, key] = [parts.slice(0, -2).join('+'), parts[parts.length - 2], parts[parts.length - 1]]
-  if (parts.length !== 3 || id === undefined || key === undefined || !/^[0-9a-f]{8}$/.test(id)) {
+  // names have no '+'; the base64 key may
+  const i = text.indexOf('+')
+  const j = text.indexOf('+', i + 1)
+  const [name, id, key] = [text.slice(0, i), text.slice(i + 1, j), text.slice(j + 1)]
+  if (i <= 0 || j < 0 || !/^[0-9a-f]{8}$/.test(id)) {
     throw new MalformedError('a vkey is <name>+<8 hex digits>+<base64 key>')
   }
   const bytes = fromB64(key, 'vkey key', 33)
