@@ -67,7 +67,10 @@ async function startNode(home: string): Promise<Node> {
     stdio: 'ignore',
   })
   const url = `http://127.0.0.1:${port}`
+  let exited: number | null | undefined
+  child.once('exit', (code) => (exited = code))
   for (;;) {
+    if (exited !== undefined) throw new Error(`meshsig start exited (${exited}) before answering /health`)
     try {
       if ((await fetch(url + '/health')).ok) return { child, url, home, msToHealth: performance.now() - t0 }
     } catch {
