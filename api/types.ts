@@ -15,6 +15,7 @@ import type {
 } from '../node/services/report-service.js'
 
 import type { NodeInfo } from '../node/mesh-node.js'
+import type { KeyLogEntry, PairView, RatePoint, TrustPoint } from '../node/services/history-report.js'
 
 export type { AgentRecord, AuditReport, ConnectionView, MessageView, NodeStats, RevokedView }
 
@@ -152,4 +153,37 @@ export interface ApiErrorBody {
 export interface ApiRegisterInput {
   readonly name: string
   readonly capabilities?: readonly Capability[]
+}
+
+export type { KeyLogEntry, PairView, RatePoint, TrustPoint }
+
+/** `GET /history/links`: signed messages per pair of agents (counts, last seen), most first. */
+export interface ApiLinkHistory {
+  readonly links: PairView[]
+  /** Number of pairs. */
+  readonly total: number
+  /** Stored messages in all. */
+  readonly messages: number
+}
+
+/** `GET /history/rates`: the last hour per minute, oldest first. */
+export interface ApiRateHistory {
+  /** Messages verified and envelopes rejected per minute (from the audit log). */
+  readonly minutes: RatePoint[]
+  /** The average trust of all agents, sampled once a minute while asked. */
+  readonly trust: TrustPoint[]
+}
+
+/** `GET /history/agents/:did`: the key event log with times and the trust samples of the last hour. */
+export interface ApiAgentHistory {
+  readonly did: string
+  readonly keyEvents: KeyLogEntry[]
+  readonly trust: TrustPoint[]
+}
+
+/** `GET /messages/:id`: one stored message and the index of the audit entry recording its acceptance. */
+export interface ApiStoredMessage {
+  readonly message: MessageView
+  /** For `GET /audit/proof/:index`; null when the entry was not found near the message's arrival. */
+  readonly auditIndex: number | null
 }

@@ -45,6 +45,7 @@ import { PeerDialer } from './services/peer-dialer.js'
 import { GossipOutbox } from './services/gossip-outbox.js'
 import { MeshGossip } from './services/mesh-gossip.js'
 import { TrustService } from './services/trust.js'
+import { HistoryReport } from './services/history-report.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { SendBatcher } from './services/send-batcher.js'
 import { SignPool } from './services/sign-pool.js'
@@ -644,6 +645,15 @@ export class MeshNode {
   /** Record an API action refused for want of authority (audit kind `api.refused`). */
   recordRefusal(refusal: RefusalInput): void {
     this.audit.record(refusalRecord(refusal))
+    const { action, subject, code, authority } = refusal
+    this.events.emit('api:refused', { action, subject, code, authority })
+  }
+
+  private historyReport: HistoryReport | undefined
+
+  /** History read models for the dashboard and verifier: pairs, rates, trust samples, key logs, message lookup. */
+  history(): HistoryReport {
+    return (this.historyReport ??= new HistoryReport({ store: this.store, agents: this.agents, clock: this.clock }))
   }
 
   /** Record a request the signing proxy forwarded (audit kind `proxy.request`: no headers, bodies or tokens). */

@@ -3,7 +3,7 @@ import { Router } from 'express'
 import { toMsigDid } from '../../node/core/did.js'
 import { MeshsigError } from '../../node/core/errors.js'
 import type { RouteContext } from '../app.js'
-import type { ApiHealth } from '../types.js'
+import type { ApiAgentHistory, ApiHealth, ApiLinkHistory, ApiRateHistory, ApiStoredMessage } from '../types.js'
 import { agentsQuery, limitQuery, messagesQuery, parseInput } from '../schemas.js'
 import { apiVersion } from '../version.js'
 
@@ -62,8 +62,9 @@ export function readRoutes(ctx: RouteContext): Router {
       ...(q.before !== undefined ? { before: q.before } : {}),
       ...(did ? { did } : {}),
     })
-    res.json({ messages, total: node.stats().messages })
+    res.json({ messages, total: did ? node.history().messageTotal(did) : node.stats().messages })
   })
+  historyRoutes(r, node)
 
   r.get('/peers', (_req, res) => {
     const peers = node.peers()
@@ -71,4 +72,32 @@ export function readRoutes(ctx: RouteContext): Router {
   })
 
   return r
+}
+
+/** History for the dashboard and verifier: a stored message by id, pairs, rates, an agent's key log and trust. */
+function historyRoutes(r: Router, node: RouteContext['node']): void {
+  r.get('/messages/:id', (req, res) => {
+    const id = String(req.params.id)
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new MeshsigError('INVALID_INPUT', 'id must be a lowercase hex SHA-256')
+    const found = node.history().message(id)
+    if (found === undefined) throw new MeshsigError('NOT_FOUND', `no stored message ${id}`)
+    const body: ApiStoredMessage = found
+    res.json(body)
+  })
+  r.get('/history/links', (_req, res) => {
+    const { pairs, messages } = node.history().pairs()
+    const body: ApiLinkHistory = { links: pairs, total: pairs.length, messages }
+    res.json(body)
+  })
+  r.get('/history/rates', (_req, res) => {
+    const history = node.history()
+    const body: ApiRateHistory = { minutes: history.rates(), trust: history.trustAverages() }
+    res.json(body)
+  })
+  r.get('/history/agents/:did', (req, res) => {
+    const did = toMsigDid(String(req.params.did))
+    const history = node.history()
+    const body: ApiAgentHistory = { did, keyEvents: history.keyLog(did), trust: history.trustOf(did) }
+    res.json(body)
+  })
 }

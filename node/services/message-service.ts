@@ -83,8 +83,15 @@ export class MessageService {
 
   /** Check and store one message; throws the `MeshsigError` of the first broken rule. */
   send(input: SendInput): SentMessage {
-    const envelope = 'envelope' in input ? input.envelope : this.sign(input)
     const source = { kind: 'api' as const, peer: input.client ?? 'local', authority: authorizedBy(input) }
+    let envelope: unknown
+    try {
+      envelope = 'envelope' in input ? input.envelope : this.sign(input)
+    } catch (err) {
+      // refused before signing (a revoked sender, a wrong key): still a refusal the operator sees live
+      if (err instanceof MeshsigError && 'fromDid' in input) this.c.ingest.refused(err, source, input.fromDid)
+      throw err
+    }
     const v = this.c.ingest.ingest(envelope, source, { fresh: true })
     if (!v.ok) throw v.error
     return { id: v.id, envelope: v.envelope as MsgEnvelope }

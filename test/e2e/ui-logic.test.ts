@@ -1,17 +1,30 @@
 /**
  * The dashboard's pure logic (ui/src), without a browser: applying the
- * snapshot and incremental events, the capped event feed, formatting.
- * (The graph's styling is checked in the browser, dashboard.test.ts.)
+ * snapshot and incremental events, message pairs and their aggregation into
+ * graph edges, the capped, grouped and filtered event feed, the verifier's
+ * input parsing and RFC 9162 inclusion check, formatting.
+ * (The graph's drawing is checked in the browser, dashboard*.test.ts.)
  */
 import { describe, expect, it } from 'vitest'
-import { FEED_LIMIT, feedEntryOf, pushEntry, type FeedEntry } from '../../ui/src/feed.js'
+import {
+  FEED_LIMIT,
+  feedEntryOf,
+  filterFeed,
+  pushEntries,
+  type FeedContext,
+  type FeedEntry,
+} from '../../ui/src/feed.js'
 import { shortDid, formatUptime } from '../../ui/src/format.js'
-import { applyEvent, applySnapshot, emptyState, nameOf } from '../../ui/src/state.js'
+import { graphLinks, linkId } from '../../ui/src/graph-links.js'
+import { applyEvent, applyLinkHistory, applySnapshot, emptyState, nameOf } from '../../ui/src/state.js'
 import type { Snapshot, StreamEvent } from '../../ui/src/types.js'
+import { checkInclusion, parseEnvelopeInput } from '../../ui/src/envelope-check.js'
+import { createHash } from 'node:crypto'
 
 const NODE = 'did:msig:NodeNodeNodeNodeNodeNodeNodeNode'
 const A = 'did:msig:AaaaAaaaAaaaAaaaAaaaAaaaAaaa'
 const B = 'did:msig:BbbbBbbbBbbbBbbbBbbbBbbbBbbb'
+const C = 'did:msig:CcccCcccCcccCcccCcccCcccCccc'
 
 function event(type: string, data: Record<string, unknown>): StreamEvent {
   return { type, timestamp: '2026-03-13T10:00:00.000Z', data }
@@ -54,8 +67,8 @@ describe('dashboard state', () => {
     applyEvent(s, event('message:signed', { id: '2', from: A, to: B, body: 'again' }))
     applyEvent(s, event('message:signed', { id: '3', from: A, to: null, body: 'all' }))
     expect(s.stats.messages).toBe(3)
-    expect(Object.values(s.links)).toEqual([{ id: `m:${A}>${B}`, from: A, to: B, kind: 'message', count: 2 }])
-    expect(s.pulse).toEqual({ seq: 3, from: A, to: null })
+    expect(Object.values(s.pairs)).toEqual([{ from: A, to: B, count: 2, lastTs: expect.any(Number) }])
+    expect(s.agents[A]?.interactionsTotal).toBe(3)
     applyEvent(s, event('connection:established', { id: 'c', fromDid: B, toDid: A }))
     expect(s.stats.connections).toBe(1)
     applyEvent(s, event('agent:revoked', { did: B, reason: 'leak' }))
@@ -77,26 +90,112 @@ describe('dashboard state', () => {
   })
 })
 
+describe('graph edges from history', () => {
+  it('merges both directions of a pair into one edge, keeps the most recent pairs, adds handshakes', () => {
+    const s = emptyState()
+    applySnapshot(s, snapshot(), 1000)
+    for (const [did, name] of [
+      [A, 'a'],
+      [B, 'b'],
+      [C, 'c'],
+    ] as const)
+      applyEvent(s, event('agent:registered', { did, name, capabilities: [], controller: NODE }))
+    applyLinkHistory(s, {
+      links: [
+        { from: A, to: B, count: 5, lastTs: 100 },
+        { from: B, to: A, count: 2, lastTs: 300 },
+        { from: A, to: C, count: 1, lastTs: 200 },
+        { from: A, to: 'did:msig:NotKnownNotKnown', count: 9, lastTs: 900 },
+      ],
+      total: 4,
+      messages: 17,
+    })
+    applyEvent(s, event('connection:established', { fromDid: B, toDid: C }))
+    const links = graphLinks(s)
+    expect(links.map((l) => l.id)).toEqual([linkId(A, B), linkId(A, C), linkId(B, C)])
+    const ab = links[0]!
+    expect(ab.ab + ab.ba).toBe(7)
+    expect(links[2]).toMatchObject({ handshake: true, ab: 0, ba: 0 })
+    expect(
+      graphLinks(s, 1)
+        .filter((l) => !l.handshake)
+        .map((l) => l.id),
+    ).toEqual([linkId(A, B)])
+  })
+})
+
+const NAMES: Record<string, string> = { [A]: 'a', [B]: 'b' }
+function ctx(known: string[] = []): FeedContext {
+  return { nameOf: (did) => NAMES[did] ?? did, peerNameOf: (p) => `peer ${p}`, known: (did) => known.includes(did) }
+}
+
 describe('event feed', () => {
-  it('says ✓ verified for messages and shows the code of rejections', () => {
-    const names = (did: string): string => ({ [A]: 'a', [B]: 'b' })[did] ?? did
-    const ok = feedEntryOf(event('message:signed', { from: A, to: B, body: 'hello\nthere' }), names)
-    expect(ok).toMatchObject({ tone: 'ok', badge: '✓ verified', detail: 'a → b: “hello there”' })
-    const bad = feedEntryOf(event('message:rejected', { code: 'SIGNATURE_INVALID', reason: 'no', type: 'msg' }), names)
-    expect(bad).toMatchObject({ tone: 'bad', badge: '✗ SIGNATURE_INVALID', title: 'Rejected msg envelope' })
-    expect(feedEntryOf(event('snapshot', {}), names)).toBeUndefined()
+  it('says ✓ verified for messages and shows the code and claimed sender of rejections', () => {
+    const ok = feedEntryOf(event('message:signed', { id: 'm1', from: A, to: B, body: 'hello\nthere' }), ctx())
+    expect(ok).toMatchObject({ tone: 'ok', badge: '✓ verified', detail: 'a → b: “hello there”', messageId: 'm1' })
+    const forged = { code: 'SIGNATURE_INVALID', reason: 'no', type: 'msg', source: 'api', claimed: A }
+    const bad = feedEntryOf(event('message:rejected', forged), ctx())
+    expect(bad).toMatchObject({ tone: 'bad', badge: '✗ SIGNATURE_INVALID', kind: 'rejection', dids: [A] })
+    expect(bad?.detail).toContain('claimed sender a')
+    const dup = feedEntryOf(event('message:rejected', { code: 'DUPLICATE', reason: 'stored', source: 'api' }), ctx())
+    expect(dup?.title).toBe('Refused a duplicate')
+    expect(feedEntryOf(event('snapshot', {}), ctx())).toBeUndefined()
   })
 
-  it(`keeps the newest ${FEED_LIMIT} entries`, () => {
-    const feed: FeedEntry[] = []
-    for (let i = 0; i < FEED_LIMIT + 50; i++) {
-      pushEntry(
-        feed,
-        feedEntryOf(event('peer:connected', { peerId: `p${i}` }), (d) => d)!,
-      )
-    }
+  it('words a renewed registration of a known agent apart from a new agent', () => {
+    const reg = event('agent:registered', { did: A, name: 'a', capabilities: [], controller: NODE })
+    expect(feedEntryOf(reg, ctx())?.title).toBe('Agent registered')
+    expect(feedEntryOf(reg, ctx([A]))?.title).toBe('Registration renewed')
+  })
+
+  it(`groups repeated events with a count and keeps the newest ${FEED_LIMIT} entries`, () => {
+    const same = (): FeedEntry => feedEntryOf(event('peer:connected', { peerId: 'p' }), ctx())!
+    expect(pushEntries([], [same(), same(), same()])).toMatchObject([{ count: 3 }])
+    let feed: FeedEntry[] = []
+    for (let i = 0; i < FEED_LIMIT + 50; i++)
+      feed = pushEntries(feed, [feedEntryOf(event('peer:connected', { peerId: `p${i}` }), ctx())!])
     expect(feed).toHaveLength(FEED_LIMIT)
-    expect(feed[0]!.detail).toBe(`p${FEED_LIMIT + 49}`)
+    expect(feed[0]!.detail).toBe(`peer p${FEED_LIMIT + 49}`)
+  })
+
+  it('filters by rejections, agent, kind and text', () => {
+    const feed = pushEntries(
+      [],
+      [
+        feedEntryOf(event('message:signed', { from: A, to: B, body: 'alpha' }), ctx())!,
+        feedEntryOf(event('message:rejected', { code: 'REPLAY', source: 'api', claimed: B }), ctx())!,
+        feedEntryOf(event('peer:connected', { peerId: 'p' }), ctx())!,
+      ],
+    )
+    const none = { rejectionsOnly: false, agent: '', kind: '', search: '' } as const
+    expect(filterFeed(feed, { ...none, rejectionsOnly: true }).map((e) => e.badge)).toEqual(['✗ REPLAY'])
+    expect(filterFeed(feed, { ...none, agent: A }).map((e) => e.kind)).toEqual(['message'])
+    expect(filterFeed(feed, { ...none, kind: 'peer' })).toHaveLength(1)
+    expect(filterFeed(feed, { ...none, search: 'ALPHA' })).toHaveLength(1)
+  })
+})
+
+describe('verifier logic', () => {
+  it('reads a message id, an envelope or a stored message', () => {
+    expect(parseEnvelopeInput('AB'.repeat(32))).toEqual({ kind: 'id', id: 'ab'.repeat(32) })
+    expect(parseEnvelopeInput('{"type":"msg","sig":"x"}')).toMatchObject({ kind: 'envelope' })
+    expect(parseEnvelopeInput('{"envelope":{"type":"msg"}}')).toEqual({ kind: 'envelope', envelope: { type: 'msg' } })
+    expect(parseEnvelopeInput('hello').kind).toBe('error')
+  })
+
+  it('checks RFC 9162 inclusion proofs of a small tree', async () => {
+    const h = (...parts: Buffer[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest()
+    const leaves = [0, 1, 2, 3, 4].map((i) => h(Buffer.from([0]), Buffer.from(`entry ${i}`)))
+    const node = (l: Buffer, r: Buffer): Buffer => h(Buffer.from([1]), l, r)
+    const n01 = node(leaves[0]!, leaves[1]!)
+    const n23 = node(leaves[2]!, leaves[3]!)
+    const root = node(node(n01, n23), leaves[4]!)
+    const b64 = (b: Buffer): string => b.toString('base64')
+    // PATH(2, D[5]) = [leaf 3, n01, leaf 4]
+    const path = [leaves[3]!, n01, leaves[4]!].map(b64)
+    expect(await checkInclusion(2, 5, b64(leaves[2]!), path, b64(root))).toBe(true)
+    expect(await checkInclusion(4, 5, b64(leaves[4]!), [b64(node(n01, n23))], b64(root))).toBe(true)
+    expect(await checkInclusion(3, 5, b64(leaves[2]!), path, b64(root))).toBe(false)
   })
 })
 

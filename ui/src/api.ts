@@ -2,7 +2,22 @@
  * The only place the UI talks to the node: `fetch` on same-origin relative
  * URLs and one WebSocket to the same host. No credentials, no other origin.
  */
-import type { Snapshot, StreamEvent, Verification, VerifyRequest } from './types.js'
+import type {
+  AgentDetail,
+  AgentHistory,
+  ConnectionPage,
+  EnvelopeVerification,
+  Health,
+  InclusionProof,
+  LinkHistory,
+  MessagePage,
+  RateHistory,
+  Snapshot,
+  StoredMessage,
+  StreamEvent,
+  Verification,
+  VerifyRequest,
+} from './types.js'
 
 /** A failed API call: the node's `{error, code}`, or `UNREACHABLE` when no answer came. */
 export class ApiError extends Error {
@@ -43,13 +58,75 @@ export function fetchSnapshot(): Promise<Snapshot> {
   return request<Snapshot>('/snapshot', { headers: { accept: 'application/json' } })
 }
 
-/** `POST /verify`: check a plain signature. Throws `ApiError` for malformed input. */
-export function verifySignature(body: VerifyRequest): Promise<Verification> {
-  return request<Verification>('/verify', {
+function getJson<T>(path: string): Promise<T> {
+  return request<T>(path, { headers: { accept: 'application/json' } })
+}
+
+function postJson<T>(path: string, body: unknown): Promise<T> {
+  return request<T>(path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(body),
   })
+}
+
+/** `GET /health`: the node's name, DID and whether it trusts loopback callers. */
+export function fetchHealth(): Promise<Health> {
+  return getJson<Health>('/health')
+}
+
+/** `GET /history/links`: message counts and last seen per pair of agents. */
+export function fetchLinks(): Promise<LinkHistory> {
+  return getJson<LinkHistory>('/history/links')
+}
+
+/** `GET /history/rates`: verified and rejected per minute, average trust, last hour. */
+export function fetchRates(): Promise<RateHistory> {
+  return getJson<RateHistory>('/history/rates')
+}
+
+/** `GET /agents/:did`: one agent with its duplicity evidence. */
+export function fetchAgent(did: string): Promise<AgentDetail> {
+  return getJson<AgentDetail>(`/agents/${encodeURIComponent(did)}`)
+}
+
+/** `GET /history/agents/:did`: key events with times and trust samples. */
+export function fetchAgentHistory(did: string): Promise<AgentHistory> {
+  return getJson<AgentHistory>(`/history/agents/${encodeURIComponent(did)}`)
+}
+
+/** `GET /messages`: newest first, optionally of one DID and before a `seq`. */
+export function fetchMessages(q: { did?: string; before?: number; limit?: number } = {}): Promise<MessagePage> {
+  const params = new URLSearchParams()
+  if (q.did !== undefined) params.set('did', q.did)
+  if (q.before !== undefined) params.set('before', String(q.before))
+  params.set('limit', String(q.limit ?? 50))
+  return getJson<MessagePage>(`/messages?${params.toString()}`)
+}
+
+/** `GET /connections`: verified handshakes, newest first. */
+export function fetchConnections(limit = 200): Promise<ConnectionPage> {
+  return getJson<ConnectionPage>(`/connections?limit=${limit}`)
+}
+
+/** `GET /messages/:id`: one stored message and its audit index. */
+export function fetchMessage(id: string): Promise<StoredMessage> {
+  return getJson<StoredMessage>(`/messages/${encodeURIComponent(id)}`)
+}
+
+/** `POST /messages/verify` with a whole envelope: the acceptance rules, nothing stored. */
+export function verifyEnvelope(envelope: unknown): Promise<EnvelopeVerification> {
+  return postJson<EnvelopeVerification>('/messages/verify', { envelope })
+}
+
+/** `GET /audit/proof/:index`: the RFC 9162 inclusion proof of one audit entry. */
+export function fetchProof(index: number): Promise<InclusionProof> {
+  return getJson<InclusionProof>(`/audit/proof/${index}`)
+}
+
+/** `POST /verify`: check a plain signature. Throws `ApiError` for malformed input. */
+export function verifySignature(body: VerifyRequest): Promise<Verification> {
+  return postJson<Verification>('/verify', body)
 }
 
 /** State of the event stream connection. */

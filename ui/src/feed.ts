@@ -1,10 +1,13 @@
 /**
  * The live event feed: one readable entry per stream event — messages
- * signed or received (✓ verified), rejections with their code, agent
- * registrations, rotations and revocations, peers, audit checkpoints.
+ * signed or received (✓ verified), every refusal with its code and the
+ * sender it claimed, registrations (a renewed one is not a new agent),
+ * rotations, revocations, handshakes, peers, audit checkpoints — with
+ * names instead of raw DIDs, repeated events grouped with a count, and the
+ * filters an operator triages with.
  */
 import { shortDid, shortId } from './format.js'
-import type { StreamEvent } from './types.js'
+import type { Message, StreamEvent } from './types.js'
 
 /** Most entries the feed keeps (newest first). */
 export const FEED_LIMIT = 200
@@ -12,23 +15,43 @@ export const FEED_LIMIT = 200
 /** How an entry is coloured. */
 export type FeedTone = 'ok' | 'bad' | 'warn' | 'info'
 
+/** What kind of event an entry is (the feed's type filter). */
+export type FeedKind = 'message' | 'rejection' | 'agent' | 'handshake' | 'peer' | 'audit' | 'system'
+
+/** The kinds, in the order the filter lists them. */
+export const FEED_KINDS: readonly FeedKind[] = ['message', 'rejection', 'agent', 'handshake', 'peer', 'audit', 'system']
+
 /** One line of the feed. */
 export interface FeedEntry {
   readonly id: number
   /** ISO time the node emitted the event. */
   readonly at: string
   readonly type: string
+  readonly kind: FeedKind
   readonly tone: FeedTone
   readonly title: string
   readonly detail: string
   /** A short status chip: `✓ verified`, or the rejection code. */
   readonly badge?: string
+  /** DIDs the entry is about (the agent filter). */
+  readonly dids: readonly string[]
+  /** Id of the message, for its "verify" link. */
+  readonly messageId?: string
+  /** How many identical events in a row this line stands for. */
+  readonly count: number
 }
 
-/** The display name of a DID (its agent's name when known). */
-export type NameOf = (did: string) => string
+/** What the feed needs to know to word an entry. */
+export interface FeedContext {
+  /** The display name of a DID (its agent's name when known). */
+  nameOf(did: string): string
+  /** The display name of a libp2p peer. */
+  peerNameOf(peerId: string): string
+  /** True when the DID is an agent the dashboard already shows. */
+  known(did: string): boolean
+}
 
-type Parts = Omit<FeedEntry, 'id' | 'at' | 'type'>
+type Parts = Omit<FeedEntry, 'id' | 'at' | 'type' | 'count'>
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v)
@@ -39,92 +62,203 @@ function excerpt(text: string, max = 80): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
 }
 
-function messageParts(e: StreamEvent, nameOf: NameOf): Parts {
+function messageParts(e: StreamEvent, ctx: FeedContext): Parts {
   const d = e.data
-  const to = d.to === null || d.to === undefined ? 'everyone' : nameOf(str(d.to))
-  const signed = e.type === 'message:signed'
+  const to = d.to === null || d.to === undefined ? 'everyone' : ctx.nameOf(str(d.to))
+  const dids = [str(d.from), ...(typeof d.to === 'string' ? [d.to] : [])]
   return {
+    kind: 'message',
     tone: 'ok',
-    title: signed ? 'Message signed' : 'Message received',
-    detail: `${nameOf(str(d.from))} → ${to}: “${excerpt(str(d.body))}”`,
+    title: e.type === 'message:signed' ? 'Message signed' : 'Message received',
+    detail: `${ctx.nameOf(str(d.from))} → ${to}: “${excerpt(str(d.body))}”`,
     badge: '✓ verified',
+    dids,
+    ...(typeof d.id === 'string' ? { messageId: d.id } : {}),
   }
 }
 
-function rejectedParts(e: StreamEvent, nameOf: NameOf): Parts {
+const REFUSAL_TITLES: Record<string, string> = {
+  DUPLICATE: 'Refused a duplicate',
+  REPLAY: 'Refused a replay',
+  REVOKED: 'Refused: sender revoked',
+  SIGNATURE_INVALID: 'Rejected a forgery',
+}
+
+function rejectedParts(e: StreamEvent, ctx: FeedContext): Parts {
   const d = e.data
-  const who = d.attributableTo ? ` · from ${nameOf(str(d.attributableTo))}` : ''
+  const code = str(d.code) || 'REJECTED'
+  const claimed = str(d.claimed)
   const what = d.type ? `${str(d.type)} envelope` : 'envelope'
+  const claim = claimed ? ` · claimed sender ${ctx.nameOf(claimed)}` : ''
+  const via = `via ${str(d.source) || 'unknown'}`
   return {
+    kind: 'rejection',
     tone: 'bad',
-    title: `Rejected ${what}`,
-    detail: `${str(d.reason) || 'refused'} (via ${str(d.source) || 'unknown'})${who}`,
-    badge: `✗ ${str(d.code) || 'REJECTED'}`,
+    title: REFUSAL_TITLES[code] ?? `Rejected ${what}`,
+    detail: `${str(d.reason) || 'refused'} (${via})${claim}`,
+    badge: `✗ ${code}`,
+    dids: claimed ? [claimed] : [],
   }
 }
 
-function agentParts(e: StreamEvent, nameOf: NameOf): Parts {
+function agentParts(e: StreamEvent, ctx: FeedContext, renewed: boolean): Parts {
   const d = e.data
   const did = str(d.did)
+  const base = { kind: 'agent' as const, dids: [did] }
   switch (e.type) {
     case 'agent:registered':
-      return { tone: 'info', title: 'Agent registered', detail: `${str(d.name) || shortDid(did)} · ${shortDid(did)}` }
+      return renewed
+        ? { ...base, tone: 'info', title: 'Registration renewed', detail: `${ctx.nameOf(did)} · re-signed` }
+        : {
+            ...base,
+            tone: 'info',
+            title: 'Agent registered',
+            detail: `${str(d.name) || shortDid(did)} · ${shortDid(did)}`,
+          }
     case 'agent:rotated':
-      return { tone: 'warn', title: 'Key rotated', detail: `${nameOf(did)} · key #${str(d.seq)}` }
+      return { ...base, tone: 'warn', title: 'Key rotated', detail: `${ctx.nameOf(did)} · key #${str(d.seq)}` }
     default:
-      return { tone: 'bad', title: 'Agent revoked', detail: `${nameOf(did)}: ${str(d.reason) || 'no reason given'}` }
+      return { ...base, tone: 'bad', title: 'Agent revoked', detail: `${ctx.nameOf(did)}: ${str(d.reason) || '—'}` }
   }
 }
 
-function otherParts(e: StreamEvent, nameOf: NameOf): Parts {
+function otherParts(e: StreamEvent, ctx: FeedContext): Parts {
   const d = e.data
   switch (e.type) {
     case 'connection:established':
       return {
+        kind: 'handshake',
         tone: 'ok',
         title: 'Handshake verified',
-        detail: `${nameOf(str(d.fromDid))} ⇄ ${nameOf(str(d.toDid))}`,
+        detail: `${ctx.nameOf(str(d.fromDid))} ⇄ ${ctx.nameOf(str(d.toDid))}`,
         badge: '✓ verified',
+        dids: [str(d.fromDid), str(d.toDid)],
       }
     case 'peer:connected':
-      return { tone: 'info', title: 'Peer connected', detail: shortId(str(d.peerId), 12, 6) }
-    case 'peer:disconnected':
-      return { tone: 'warn', title: 'Peer disconnected', detail: shortId(str(d.peerId), 12, 6) }
+    case 'peer:disconnected': {
+      const on = e.type === 'peer:connected'
+      const detail = ctx.peerNameOf(str(d.peerId))
+      return {
+        kind: 'peer',
+        tone: on ? 'info' : 'warn',
+        title: on ? 'Peer connected' : 'Peer disconnected',
+        detail,
+        dids: [],
+      }
+    }
     case 'audit:checkpoint':
       return {
+        kind: 'audit',
         tone: 'info',
         title: 'Audit checkpoint',
-        detail: `${str(d.size)} entries · root ${shortId(str(d.root), 10, 4)} · ${nameOf(str(d.origin))}`,
+        detail: `${str(d.size)} entries · root ${shortId(str(d.root), 10, 4)} · ${ctx.nameOf(str(d.origin))}`,
+        dids: [],
       }
     case 'key:duplicity':
-      return { tone: 'bad', title: 'Key duplicity detected', detail: nameOf(str(d.did)), badge: '✗ DUPLICITY' }
+      return {
+        kind: 'agent',
+        tone: 'bad',
+        title: 'Key duplicity detected',
+        detail: ctx.nameOf(str(d.did)),
+        badge: '✗ DUPLICITY',
+        dids: [str(d.did)],
+      }
+    case 'api:refused': {
+      const subject = str(d.subject)
+      const on = subject ? ` · ${ctx.nameOf(subject)}` : ''
+      return {
+        kind: 'rejection',
+        tone: 'bad',
+        title: `Refused API call: ${str(d.action)}`,
+        detail: `no authority (${str(d.authority)})${on}`,
+        badge: `✗ ${str(d.code)}`,
+        dids: subject ? [subject] : [],
+      }
+    }
     default:
-      return { tone: 'info', title: e.type, detail: '' }
+      return { kind: 'system', tone: 'info', title: e.type, detail: '', dids: [] }
   }
 }
 
-function partsOf(e: StreamEvent, nameOf: NameOf): Parts {
-  if (e.type === 'message:signed' || e.type === 'message:received') return messageParts(e, nameOf)
-  if (e.type === 'message:rejected') return rejectedParts(e, nameOf)
-  if (e.type.startsWith('agent:')) return agentParts(e, nameOf)
-  return otherParts(e, nameOf)
+function partsOf(e: StreamEvent, ctx: FeedContext): Parts {
+  if (e.type === 'message:signed' || e.type === 'message:received') return messageParts(e, ctx)
+  if (e.type === 'message:rejected') return rejectedParts(e, ctx)
+  if (e.type.startsWith('agent:')) return agentParts(e, ctx, ctx.known(str(e.data.did)))
+  return otherParts(e, ctx)
 }
 
 let nextId = 1
 
-/** The feed entry of a stream event (`undefined` for the snapshot, which is state, not news). */
-export function feedEntryOf(e: StreamEvent, nameOf: NameOf): FeedEntry | undefined {
+/** The feed entry of a stream event (`undefined` for the snapshot, which is state, not news). Word it before applying it. */
+export function feedEntryOf(e: StreamEvent, ctx: FeedContext): FeedEntry | undefined {
   if (e.type === 'snapshot') return undefined
-  return { id: nextId++, at: e.timestamp || new Date().toISOString(), type: e.type, ...partsOf(e, nameOf) }
+  return { id: nextId++, at: e.timestamp || new Date().toISOString(), type: e.type, count: 1, ...partsOf(e, ctx) }
+}
+
+/** The feed entry of a stored message loaded from the history (`GET /messages`). */
+export function historyEntryOf(m: Message, ctx: FeedContext): FeedEntry {
+  const e: StreamEvent = {
+    type: m.source === 'api' ? 'message:signed' : 'message:received',
+    timestamp: m.receivedAt,
+    data: { id: m.id, from: m.from, to: m.to, body: m.message },
+  }
+  return { id: nextId++, at: m.receivedAt, type: e.type, count: 1, ...messageParts(e, ctx) }
 }
 
 /** A feed entry the UI itself writes (stream connected, lost). */
 export function localEntry(tone: FeedTone, title: string, detail = ''): FeedEntry {
-  return { id: nextId++, at: new Date().toISOString(), type: 'ui', tone, title, detail }
+  return {
+    id: nextId++,
+    at: new Date().toISOString(),
+    type: 'ui',
+    kind: 'system',
+    tone,
+    title,
+    detail,
+    dids: [],
+    count: 1,
+  }
 }
 
-/** Put `entry` first and keep at most `limit` entries. */
-export function pushEntry(feed: FeedEntry[], entry: FeedEntry, limit = FEED_LIMIT): void {
-  feed.unshift(entry)
-  if (feed.length > limit) feed.length = limit
+function sameEvent(a: FeedEntry, b: FeedEntry): boolean {
+  return a.type === b.type && a.title === b.title && a.detail === b.detail && a.badge === b.badge && !a.messageId
+}
+
+/**
+ * Put a batch of new entries (oldest first) on top of `feed` (newest first),
+ * folding an entry equal to the one above it into a count, and keep at most
+ * `limit`. Returns a new array (the feed is a shallow ref).
+ */
+export function pushEntries(feed: readonly FeedEntry[], batch: readonly FeedEntry[], limit = FEED_LIMIT): FeedEntry[] {
+  const out = [...feed]
+  for (const entry of batch) {
+    const top = out[0]
+    if (top !== undefined && sameEvent(top, entry)) out[0] = { ...entry, count: top.count + 1 }
+    else out.unshift(entry)
+  }
+  if (out.length > limit) out.length = limit
+  return out
+}
+
+/** The feed's filters. */
+export interface FeedFilter {
+  readonly rejectionsOnly: boolean
+  /** A DID, or '' for every agent. */
+  readonly agent: string
+  /** A kind, or '' for every kind. */
+  readonly kind: FeedKind | ''
+  /** Case-insensitive text searched in title, detail and badge. */
+  readonly search: string
+}
+
+/** The entries a filter lets through. */
+export function filterFeed(feed: readonly FeedEntry[], f: FeedFilter): FeedEntry[] {
+  const q = f.search.trim().toLowerCase()
+  return feed.filter(
+    (e) =>
+      (!f.rejectionsOnly || e.kind === 'rejection') &&
+      (f.agent === '' || e.dids.includes(f.agent)) &&
+      (f.kind === '' || e.kind === f.kind) &&
+      (q === '' || `${e.title} ${e.detail} ${e.badge ?? ''}`.toLowerCase().includes(q)),
+  )
 }

@@ -1,11 +1,14 @@
 /**
- * How agents and links look in the network graph: pure functions from the
- * dashboard state to vis-network node and edge items. Local agents are
- * dots, remote agents diamonds; colour and size follow trust; revoked
- * agents are grey with a red border.
+ * How agents and their history look in the network graph: pure functions
+ * from the dashboard state to vis-network node and edge items. Local agents
+ * are dots, remote agents diamonds; colour and size follow trust; revoked
+ * agents are grey with a red border. Edges come from the node's message
+ * history per pair: both directions of a pair share one edge (arrows show
+ * which way messages went), at most `MAX_EDGES` of the most recent pairs.
  */
 import type { Edge, Node } from 'vis-network/peer'
-import type { Link } from './state.js'
+import type { GraphLink } from './graph-links.js'
+import type { DashboardState } from './state.js'
 import type { Agent } from './types.js'
 
 /** Colours of the graph, matched to styles.css. */
@@ -17,6 +20,8 @@ export const GRAPH_COLORS = {
   message: '#5f82bd',
   connection: '#3ddc97',
   flash: '#ffd866',
+  particle: '#ffd866',
+  rejected: '#ff5555',
 } as const
 
 type Rgb = readonly [number, number, number]
@@ -37,10 +42,10 @@ export function trustHex(score: number): string {
 
 function tooltip(a: Agent): string {
   const caps = a.capabilities.map((c) => c.type).join(', ') || 'no capabilities'
-  return `${a.name}\n${a.did}\ntrust ${a.trustScore.toFixed(2)} · ${a.origin} · ${a.status}\n${caps}`
+  return `${a.name}\n${a.did}\ntrust ${a.trustScore.toFixed(2)} · ${a.origin} · ${a.status}\n${caps}\nclick for details`
 }
 
-/** The graph node of an agent. */
+/** The graph node of an agent (without a position). */
 export function agentNode(a: Agent): Node {
   const revoked = a.status === 'revoked'
   const fill = revoked ? GRAPH_COLORS.revokedFill : trustHex(a.trustScore)
@@ -63,44 +68,62 @@ export function agentNode(a: Agent): Node {
   }
 }
 
-/** The node style while its agent's message flashes. */
-export function flashedNode(a: Agent): Node {
-  const fill = a.status === 'revoked' ? GRAPH_COLORS.revokedFill : trustHex(a.trustScore)
-  return { id: a.did, borderWidth: 5, color: { background: fill, border: GRAPH_COLORS.flash } }
+/** Width of an edge: grows with the number of messages, slowly. */
+export function linkWidth(link: GraphLink): number {
+  const n = link.ab + link.ba
+  return n === 0 ? 1.5 : 1 + Math.min(5, Math.log2(1 + n))
 }
 
-/** Width of a message edge: grows with the number of messages, slowly. */
-export function linkWidth(link: Link): number {
-  return link.kind === 'connection' ? 1.5 : 1 + Math.min(4, Math.log2(link.count))
+function linkTitle(link: GraphLink, name: (did: string) => string): string {
+  const lines = [`${name(link.a)} → ${name(link.b)}: ${link.ab}`, `${name(link.b)} → ${name(link.a)}: ${link.ba}`]
+  if (link.lastTs > 0) lines.push(`last message ${new Date(link.lastTs).toLocaleString()}`)
+  if (link.handshake) lines.push('verified handshake')
+  return lines.join('\n')
 }
 
-/** The graph edge of a link (messages are arrows, handshakes dashed lines). */
-export function linkEdge(link: Link): Edge {
-  const message = link.kind === 'message'
-  const color = message ? GRAPH_COLORS.message : GRAPH_COLORS.connection
+/** The vis-network edge of a link: arrows the way messages went, dashed when only a handshake. */
+export function linkEdge(link: GraphLink, name: (did: string) => string): Edge {
+  const messages = link.ab + link.ba > 0
+  const color = messages ? GRAPH_COLORS.message : GRAPH_COLORS.connection
   return {
     id: link.id,
-    from: link.from,
-    to: link.to,
+    from: link.a,
+    to: link.b,
     width: linkWidth(link),
-    dashes: !message,
-    // Messages curve (so a→b and b→a part ways); handshakes run straight between them.
-    smooth: message
-      ? { enabled: true, type: 'curvedCW', roundness: 0.18 }
-      : { enabled: false, type: 'continuous', roundness: 0 },
-    arrows: message ? { to: { enabled: true, scaleFactor: 0.6 } } : { to: { enabled: false } },
-    color: { color, highlight: GRAPH_COLORS.flash, hover: GRAPH_COLORS.flash, opacity: message ? 0.9 : 0.7 },
-    title: message ? `${link.count} signed message${link.count === 1 ? '' : 's'}` : 'verified handshake',
+    dashes: !messages,
+    smooth: false,
+    arrows: {
+      to: { enabled: link.ab > 0, scaleFactor: 0.5 },
+      from: { enabled: link.ba > 0, scaleFactor: 0.5 },
+    },
+    color: { color, highlight: GRAPH_COLORS.flash, hover: GRAPH_COLORS.flash, opacity: messages ? 0.75 : 0.7 },
+    title: linkTitle(link, name),
   }
 }
 
-/** The edge style while it flashes for a new message. */
-export function flashedEdge(link: Link): Edge {
-  return { id: link.id, width: linkWidth(link) + 4, color: { color: GRAPH_COLORS.flash, opacity: 1 } }
-}
-
-/** Only edges whose two ends are drawn (a message may name an agent not known yet). */
-export function drawableLinks(links: readonly Link[], agents: readonly Agent[]): Link[] {
-  const known = new Set(agents.map((a) => a.did))
-  return links.filter((l) => known.has(l.from) && known.has(l.to))
+/**
+ * A position for a new agent: next to the agents it exchanged messages
+ * with (their centre, nudged), else next to another agent of its host.
+ */
+export function placeNear(
+  did: string,
+  state: DashboardState,
+  position: (did: string) => { x: number; y: number } | undefined,
+): { x: number; y: number } | undefined {
+  const peers = new Set<string>()
+  for (const p of Object.values(state.pairs)) {
+    if (p.from === did) peers.add(p.to)
+    if (p.to === did) peers.add(p.from)
+  }
+  if (peers.size === 0) {
+    const host = state.agents[did]?.originServer
+    const sibling = Object.values(state.agents).find((a) => a.did !== did && a.originServer === host && position(a.did))
+    if (sibling) peers.add(sibling.did)
+  }
+  const points = [...peers].map(position).filter((p): p is { x: number; y: number } => p !== undefined)
+  if (points.length === 0) return undefined
+  const angle = Math.random() * Math.PI * 2
+  const x = points.reduce((s, p) => s + p.x, 0) / points.length + Math.cos(angle) * 60
+  const y = points.reduce((s, p) => s + p.y, 0) / points.length + Math.sin(angle) * 60
+  return { x, y }
 }

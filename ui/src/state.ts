@@ -1,25 +1,19 @@
 /**
- * Dashboard state: built from the stream's `snapshot`, then kept current by
- * applying each incremental event. Pure functions over a plain object, so
- * the component layer only has to make it reactive.
+ * Dashboard state: built from the stream's `snapshot` and the message
+ * history per pair (`GET /history/links`), then kept current by applying
+ * incremental events. Pure functions over a plain object: the composable
+ * applies a whole batch of events and then tells Vue once (no deep
+ * watchers over hundreds of agents).
  */
-import { shortDid } from './format.js'
-import type { Agent, Capability, Connection, Message, NodeInfo, Snapshot, Stats, StreamEvent } from './types.js'
+import { shortDid, shortId } from './format.js'
+import type { Agent, Capability, Connection, LinkHistory, NodeInfo, Snapshot, Stats, StreamEvent } from './types.js'
 
-/** An edge of the graph: messages from one agent to another, or a verified handshake. */
-export interface Link {
-  readonly id: string
+/** Messages from one agent to another: how many, and the signed time of the latest (ms). */
+export interface Pair {
   readonly from: string
   readonly to: string
-  readonly kind: 'message' | 'connection'
   count: number
-}
-
-/** The latest message, for the graph to flash its edge. */
-export interface Pulse {
-  readonly seq: number
-  readonly from: string
-  readonly to: string | null
+  lastTs: number
 }
 
 /** Everything the dashboard shows. */
@@ -30,9 +24,11 @@ export interface DashboardState {
   uptimeAt: number
   stats: Stats
   agents: Record<string, Agent>
-  links: Record<string, Link>
+  /** Message pairs by `from>to`. */
+  pairs: Record<string, Pair>
+  /** Verified handshakes by unordered pair `a<>b`. */
+  handshakes: Record<string, { readonly a: string; readonly b: string }>
   peers: string[]
-  pulse: Pulse | null
 }
 
 /** All counters at zero. */
@@ -53,40 +49,42 @@ export function emptyStats(): Stats {
 
 /** A state with nothing in it yet. */
 export function emptyState(): DashboardState {
-  return { node: null, uptimeBase: 0, uptimeAt: 0, stats: emptyStats(), agents: {}, links: {}, peers: [], pulse: null }
+  return {
+    node: null,
+    uptimeBase: 0,
+    uptimeAt: 0,
+    stats: emptyStats(),
+    agents: {},
+    pairs: {},
+    handshakes: {},
+    peers: [],
+  }
 }
 
-function messageLinkId(from: string, to: string): string {
-  return `m:${from}>${to}`
+/** Key of the pair `from → to`. */
+export function pairKey(from: string, to: string): string {
+  return `${from}>${to}`
 }
 
-function connectionLinkId(a: string, b: string): string {
-  return a < b ? `c:${a}<>${b}` : `c:${b}<>${a}`
+function handshakeKey(a: string, b: string): string {
+  return a < b ? `${a}<>${b}` : `${b}<>${a}`
 }
 
-function addMessageLink(links: Record<string, Link>, from: string, to: string | null): void {
+function addMessage(state: DashboardState, from: string, to: string | null, ts: number): void {
   if (to === null || to === from) return
-  const id = messageLinkId(from, to)
-  const link = links[id]
-  if (link) link.count += 1
-  else links[id] = { id, from, to, kind: 'message', count: 1 }
+  const key = pairKey(from, to)
+  const pair = state.pairs[key]
+  if (pair) {
+    pair.count += 1
+    pair.lastTs = Math.max(pair.lastTs, ts)
+  } else state.pairs[key] = { from, to, count: 1, lastTs: ts }
 }
 
-function addConnectionLink(links: Record<string, Link>, c: Pick<Connection, 'fromDid' | 'toDid'>): void {
-  const id = connectionLinkId(c.fromDid, c.toDid)
-  const link = links[id]
-  if (link) link.count += 1
-  else links[id] = { id, from: c.fromDid, to: c.toDid, kind: 'connection', count: 1 }
+function addHandshake(state: DashboardState, c: Pick<Connection, 'fromDid' | 'toDid'>): void {
+  state.handshakes[handshakeKey(c.fromDid, c.toDid)] = { a: c.fromDid, b: c.toDid }
 }
 
-function linksOf(messages: readonly Message[], connections: readonly Connection[]): Record<string, Link> {
-  const links: Record<string, Link> = {}
-  for (const c of connections) addConnectionLink(links, c)
-  for (const m of messages) addMessageLink(links, m.from, m.to)
-  return links
-}
-
-/** Replace the state with a snapshot (the stream's first event, or a refresh). */
+/** Replace the agents, counters, handshakes and peers with a snapshot (message pairs come from history). */
 export function applySnapshot(state: DashboardState, snap: Snapshot, now: number = Date.now()): void {
   state.node = snap.node
   state.uptimeBase = snap.node.uptime
@@ -95,8 +93,16 @@ export function applySnapshot(state: DashboardState, snap: Snapshot, now: number
   const agents: Record<string, Agent> = {}
   for (const a of snap.agents) agents[a.did] = a
   state.agents = agents
-  state.links = linksOf(snap.messages, snap.connections)
+  state.handshakes = {}
+  for (const c of snap.connections) addHandshake(state, c)
   state.peers = snap.peers.map((p) => p.peerId)
+}
+
+/** Replace the message pairs with the node's history (`GET /history/links`). */
+export function applyLinkHistory(state: DashboardState, history: LinkHistory): void {
+  const pairs: Record<string, Pair> = {}
+  for (const l of history.links) pairs[pairKey(l.from, l.to)] = { ...l }
+  state.pairs = pairs
 }
 
 function str(v: unknown): string {
@@ -110,7 +116,14 @@ function capabilitiesOf(v: unknown): Capability[] {
 
 function onRegistered(state: DashboardState, d: Record<string, unknown>, at: string): void {
   const did = str(d.did)
-  if (did === '' || state.agents[did]) return
+  const known = state.agents[did]
+  if (did === '') return
+  if (known) {
+    // a renewed registration (after a rotation, or an update): same agent, maybe new name or capabilities
+    known.name = str(d.name) || known.name
+    known.capabilities = capabilitiesOf(d.capabilities)
+    return
+  }
   const controller = str(d.controller)
   const local = controller === state.node?.did
   state.agents[did] = {
@@ -122,6 +135,7 @@ function onRegistered(state: DashboardState, d: Record<string, unknown>, at: str
     keySeq: 0,
     trustScore: 0.5,
     interactionsTotal: 0,
+    interactionsSuccess: 0,
     online: local,
     origin: local ? 'local' : 'remote',
     originServer: controller,
@@ -144,17 +158,20 @@ function onRevoked(state: DashboardState, d: Record<string, unknown>, at: string
   state.stats.revoked += 1
 }
 
-function onMessage(state: DashboardState, d: Record<string, unknown>): void {
+function onMessage(state: DashboardState, d: Record<string, unknown>, at: string): void {
   const from = str(d.from)
   const to = typeof d.to === 'string' ? d.to : null
   state.stats.messages += 1
   state.stats.auditEntries += 1
-  for (const did of [from, to]) {
+  for (const did of to === from ? [from] : [from, to]) {
     const agent = did === null ? undefined : state.agents[did]
-    if (agent) agent.interactionsTotal += 1
+    if (agent) {
+      agent.interactionsTotal += 1
+      agent.interactionsSuccess += 1
+      agent.lastSeenAt = at
+    }
   }
-  addMessageLink(state.links, from, to)
-  state.pulse = { seq: (state.pulse?.seq ?? 0) + 1, from, to }
+  addMessage(state, from, to, typeof d.ts === 'number' ? d.ts : Date.parse(at))
 }
 
 function onPeer(state: DashboardState, peerId: string, connected: boolean): void {
@@ -185,13 +202,13 @@ export function applyEvent(state: DashboardState, e: StreamEvent): void {
       return onRevoked(state, d, e.timestamp)
     case 'message:signed':
     case 'message:received':
-      return onMessage(state, d)
+      return onMessage(state, d, e.timestamp)
     case 'message:rejected':
       state.stats.auditEntries += 1
       return
     case 'connection:established':
       state.stats.connections += 1
-      addConnectionLink(state.links, { fromDid: str(d.fromDid), toDid: str(d.toDid) })
+      addHandshake(state, { fromDid: str(d.fromDid), toDid: str(d.toDid) })
       return
     case 'peer:connected':
     case 'peer:disconnected':
@@ -199,8 +216,17 @@ export function applyEvent(state: DashboardState, e: StreamEvent): void {
   }
 }
 
-/** The name of a DID's agent, or the short DID. */
+/** The name of a DID's agent (or this node's name), or the short DID. */
 export function nameOf(state: DashboardState, did: string): string {
   if (did === state.node?.did) return state.node.name
   return state.agents[did]?.name ?? shortDid(did)
+}
+
+/** A peer by what this node knows of it: the node hosting some agents, else its short PeerId. */
+export function peerNameOf(state: DashboardState, peerId: string): string {
+  const hosted = Object.values(state.agents).filter((a) => a.peerId === peerId)
+  const first = hosted[0]
+  if (first === undefined) return shortId(peerId, 12, 6)
+  const more = hosted.length > 1 ? ` +${hosted.length - 1}` : ''
+  return `node of ${first.name}${more} (${shortId(peerId, 8, 4)})`
 }

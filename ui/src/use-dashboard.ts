@@ -1,30 +1,61 @@
 /**
  * The dashboard's live state as a Vue composable: one event stream, the
- * snapshot it starts with, incremental events after it, a throttled
- * `GET /snapshot` refresh for the figures events do not carry (trust,
- * audit entries), the event feed, and the connection status.
+ * snapshot it starts with, the message history per pair, incremental events
+ * after it — queued and applied in batches every `BATCH_MS`, each batch
+ * telling Vue once through version counters (no deep watchers) — a
+ * throttled `GET /snapshot` refresh for the figures events do not carry
+ * (trust, audit entries), the event feed, and the connection status.
  */
-import { computed, onScopeDispose, reactive, ref, type ComputedRef, type Ref } from 'vue'
-import { fetchSnapshot, openEventStream, type StreamStatus } from './api.js'
-import { feedEntryOf, localEntry, pushEntry, type FeedEntry } from './feed.js'
-import { applyEvent, applySnapshot, emptyState, nameOf, type DashboardState } from './state.js'
-import type { Snapshot, StreamEvent } from './types.js'
+import { computed, onScopeDispose, ref, shallowRef, type ComputedRef, type Ref, type ShallowRef } from 'vue'
+import { fetchLinks, fetchSnapshot, openEventStream, type StreamStatus } from './api.js'
+import { feedEntryOf, localEntry, pushEntries, type FeedContext, type FeedEntry } from './feed.js'
+import {
+  applyEvent,
+  applyLinkHistory,
+  applySnapshot,
+  emptyState,
+  nameOf,
+  peerNameOf,
+  type DashboardState,
+} from './state.js'
+import type { Snapshot, Stats, StreamEvent } from './types.js'
 
 /** Shortest gap between two snapshot refreshes (ms). */
 export const REFRESH_GAP_MS = 4_000
 /** Wait after an event before refreshing, to batch bursts (ms). */
 export const REFRESH_DELAY_MS = 800
+/** Stream events are applied in batches this far apart (ms). */
+export const BATCH_MS = 250
+
+/** Something to do with each applied batch of events (the graph's particles, the sound). */
+export type BatchListener = (events: readonly StreamEvent[]) => void
 
 /** What the dashboard components read. */
 export interface Dashboard {
+  /** Plain state: read it through `agentsVersion` / `linksVersion` in computeds. */
   readonly state: DashboardState
-  readonly feed: FeedEntry[]
+  /** Bumped when agents change (added, revoked, trust, interactions). */
+  readonly agentsVersion: Ref<number>
+  /** Bumped when message pairs or handshakes change. */
+  readonly linksVersion: Ref<number>
+  readonly stats: ShallowRef<Stats>
+  readonly feed: ShallowRef<FeedEntry[]>
   readonly status: Ref<StreamStatus>
   /** Set while disconnected: ms until the next attempt. */
   readonly retryInMs: Ref<number | undefined>
   /** True once the first snapshot arrived. */
   readonly ready: Ref<boolean>
   readonly uptime: ComputedRef<number>
+  /** Largest delay between an event's emission and its display in the last batch (ms). */
+  readonly lagMs: Ref<number>
+  /** Stream events applied so far. */
+  readonly applied: Ref<number>
+  /** Call `fn` with every applied batch; returns a function that stops it. */
+  onBatch(fn: BatchListener): () => void
+  /** Add entries (history) at the end of the feed. */
+  appendHistory(entries: readonly FeedEntry[]): void
+  /** How the feed words things. */
+  readonly feedContext: FeedContext
 }
 
 /** A throttled refresh: at most one `GET /snapshot` in flight, at least `REFRESH_GAP_MS` apart. */
@@ -58,38 +89,128 @@ function refresher(apply: (snap: Snapshot) => void): { request(): void; stop(): 
   return { request, stop: () => timer !== undefined && clearTimeout(timer) }
 }
 
-function streamStatusNote(feed: FeedEntry[], status: StreamStatus, wasOpen: boolean): void {
-  if (status === 'closed' && wasOpen) pushEntry(feed, localEntry('warn', 'Event stream lost', 'reconnecting…'))
+const AGENT_EVENTS = new Set([
+  'agent:registered',
+  'agent:rotated',
+  'agent:revoked',
+  'message:signed',
+  'message:received',
+])
+const LINK_EVENTS = new Set(['message:signed', 'message:received', 'connection:established'])
+
+/** The reactive handles a batch updates. */
+interface Live {
+  readonly state: DashboardState
+  readonly agentsVersion: Ref<number>
+  readonly linksVersion: Ref<number>
+  readonly stats: ShallowRef<Stats>
+  readonly feed: ShallowRef<FeedEntry[]>
+  readonly lagMs: Ref<number>
+  readonly applied: Ref<number>
+  readonly listeners: Set<BatchListener>
+  readonly feedContext: FeedContext
+}
+
+function newLive(): Live {
+  const state = emptyState()
+  return {
+    state,
+    agentsVersion: ref(0),
+    linksVersion: ref(0),
+    stats: shallowRef(state.stats),
+    feed: shallowRef<FeedEntry[]>([]),
+    lagMs: ref(0),
+    applied: ref(0),
+    listeners: new Set(),
+    feedContext: {
+      nameOf: (did) => nameOf(state, did),
+      peerNameOf: (peerId) => peerNameOf(state, peerId),
+      known: (did) => state.agents[did] !== undefined,
+    },
+  }
+}
+
+function touchAll(live: Live): void {
+  live.stats.value = { ...live.state.stats }
+  live.agentsVersion.value++
+  live.linksVersion.value++
+}
+
+async function loadLinks(live: Live): Promise<void> {
+  try {
+    applyLinkHistory(live.state, await fetchLinks())
+    live.linksVersion.value++
+  } catch {
+    // shown as soon as the stream is back
+  }
+}
+
+/** Apply a batch of events: state, feed (each worded before it is applied), then one update per view. */
+function applyBatch(live: Live, batch: readonly StreamEvent[]): void {
+  const entries: FeedEntry[] = []
+  let agents = false
+  let links = false
+  let lag = 0
+  const at = Date.now()
+  for (const e of batch) {
+    const entry = feedEntryOf(e, live.feedContext)
+    applyEvent(live.state, e)
+    if (entry) entries.push(entry)
+    agents ||= AGENT_EVENTS.has(e.type)
+    links ||= LINK_EVENTS.has(e.type)
+    const t = Date.parse(e.timestamp)
+    if (Number.isFinite(t)) lag = Math.max(lag, at - t)
+  }
+  live.feed.value = pushEntries(live.feed.value, entries)
+  live.stats.value = { ...live.state.stats }
+  if (agents) live.agentsVersion.value++
+  if (links) live.linksVersion.value++
+  live.lagMs.value = lag
+  live.applied.value += batch.length
+  for (const fn of live.listeners) fn(batch)
+}
+
+function note(live: Live, tone: 'info' | 'warn', title: string, detail: string): void {
+  live.feed.value = pushEntries(live.feed.value, [localEntry(tone, title, detail)])
 }
 
 /** Start the live dashboard state; everything stops with the calling component. */
 export function useDashboard(): Dashboard {
-  const state = reactive(emptyState()) as DashboardState
-  const feed = reactive<FeedEntry[]>([])
+  const live = newLive()
   const status = ref<StreamStatus>('connecting')
   const retryInMs = ref<number | undefined>()
   const ready = ref(false)
   const now = ref(Date.now())
-  const refresh = refresher((snap) => applySnapshot(state, snap))
+  const refresh = refresher((snap) => (applySnapshot(live.state, snap), touchAll(live)))
+  let queue: StreamEvent[] = []
+  let timer: ReturnType<typeof setTimeout> | undefined
   let reconnecting = false
-
-  const onEvent = (e: StreamEvent): void => {
-    if (e.type === 'snapshot') {
-      applySnapshot(state, e.data as unknown as Snapshot)
-      if (reconnecting) pushEntry(feed, localEntry('info', 'Event stream reconnected', 'state reloaded'))
-      reconnecting = false
-      ready.value = true
-      return
-    }
-    const entry = feedEntryOf(e, (did) => nameOf(state, did))
-    applyEvent(state, e)
-    if (entry) pushEntry(feed, entry)
+  const flush = (): void => {
+    timer = undefined
+    const batch = queue
+    queue = []
+    applyBatch(live, batch)
     refresh.request()
   }
+  const onSnapshot = (snap: Snapshot): void => {
+    if (timer !== undefined) clearTimeout(timer)
+    if (queue.length > 0) flush()
+    else timer = undefined
+    applySnapshot(live.state, snap)
+    touchAll(live)
+    void loadLinks(live)
+    if (reconnecting) note(live, 'info', 'Event stream reconnected', 'state reloaded')
+    reconnecting = false
+    ready.value = true
+  }
   const stream = openEventStream({
-    onEvent,
+    onEvent: (e) => {
+      if (e.type === 'snapshot') return onSnapshot(e.data as unknown as Snapshot)
+      queue.push(e)
+      timer ??= setTimeout(flush, BATCH_MS)
+    },
     onStatus: (s, retry) => {
-      streamStatusNote(feed, s, status.value === 'open')
+      if (s === 'closed' && status.value === 'open') note(live, 'warn', 'Event stream lost', 'reconnecting…')
       if (s === 'closed') reconnecting = true
       status.value = s
       retryInMs.value = retry
@@ -100,7 +221,26 @@ export function useDashboard(): Dashboard {
     stream.close()
     refresh.stop()
     clearInterval(ticker)
+    if (timer !== undefined) clearTimeout(timer)
   })
-  const uptime = computed(() => state.uptimeBase + Math.max(0, (now.value - state.uptimeAt) / 1000))
-  return { state, feed, status, retryInMs, ready, uptime }
+  const uptime = computed(() => live.state.uptimeBase + Math.max(0, (now.value - live.state.uptimeAt) / 1000))
+  return {
+    ...live,
+    status,
+    retryInMs,
+    ready,
+    uptime,
+    onBatch: (fn) => subscribe(live, fn),
+    appendHistory: (e) => appendHistory(live, e),
+  }
+}
+
+function subscribe(live: Live, fn: BatchListener): () => void {
+  live.listeners.add(fn)
+  return () => live.listeners.delete(fn)
+}
+
+function appendHistory(live: Live, entries: readonly FeedEntry[]): void {
+  const seen = new Set(live.feed.value.map((e) => e.messageId).filter(Boolean))
+  live.feed.value = [...live.feed.value, ...entries.filter((e) => !seen.has(e.messageId))]
 }

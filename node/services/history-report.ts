@@ -1,0 +1,236 @@
+/**
+ * History read models for the dashboard and the verifier: message traffic
+ * per pair of agents (counts and last seen), per-DID message totals, a
+ * DID's key event log with times, signatures verified and rejected per
+ * minute over the last hour (from the audit log), trust samples, and where
+ * a stored message sits in the audit log. Pure reads of the store; the
+ * aggregates are caches caught up incrementally, so each call costs only
+ * what arrived since the last one.
+ */
+import type { AuditEntry } from '../core/audit-entry.js'
+import type { KeyEvent, MsgEnvelope } from '../core/index.js'
+import type { MessageRow, Store } from '../store/index.js'
+import type { AgentService } from './agent-service.js'
+import { messageView, type MessageView } from './report-service.js'
+
+/** Signed messages from one agent to another (`GET /history/links`). */
+export interface PairView {
+  readonly from: string
+  readonly to: string
+  readonly count: number
+  /** Signed time of the latest message, ms since the epoch. */
+  readonly lastTs: number
+}
+
+/** One key event of a DID with its time (`GET /history/agents/:did`). */
+export interface KeyLogEntry {
+  readonly seq: number
+  readonly type: KeyEvent['type']
+  /** The key it made current (icp, rot); null for a revocation. */
+  readonly key: string | null
+  /** Reason of a revocation, else null. */
+  readonly reason: string | null
+  /** Signed time, ms since the epoch. */
+  readonly ts: number
+}
+
+/** One minute of signature traffic (start of the minute, ms since the epoch). */
+export interface RatePoint {
+  readonly t: number
+  /** Messages accepted (signature checked) in that minute. */
+  readonly verified: number
+  /** Envelopes of any type refused in that minute. */
+  readonly rejected: number
+}
+
+/** A trust sample (ms since the epoch). */
+export interface TrustPoint {
+  readonly t: number
+  readonly score: number
+}
+
+/** Samples and minutes kept: one hour. */
+export const HISTORY_MINUTES = 60
+const MINUTE = 60_000
+const PAGE = 1000
+/** Most stored messages a lookup by id scans, newest first. */
+export const MESSAGE_LOOKUP_LIMIT = 50_000
+
+/** What the history report reads. */
+export interface HistoryComponents {
+  readonly store: Store
+  readonly agents: AgentService
+  readonly clock: () => number
+}
+
+/** History read models over the store, with incremental caches. */
+export class HistoryReport {
+  private pairsSeq = 0
+  private readonly pairMap = new Map<string, { from: string; to: string; count: number; lastTs: number }>()
+  private readonly perDid = new Map<string, number>()
+  private auditNext = -1
+  private readonly minutes = new Map<number, { verified: number; rejected: number }>()
+  private readonly trustSamples: { t: number; scores: Map<string, number>; average: number }[] = []
+
+  constructor(private readonly c: HistoryComponents) {}
+
+  /** Message pairs, most messages first, and how many messages they hold. */
+  pairs(): { pairs: PairView[]; messages: number } {
+    this.catchUpMessages()
+    const pairs = [...this.pairMap.values()].map((p) => ({ ...p })).sort((a, b) => b.count - a.count)
+    return { pairs, messages: this.c.store.messages.total() }
+  }
+
+  /** Stored messages from or to `did` (a message to itself counts once). */
+  messageTotal(did: string): number {
+    this.catchUpMessages()
+    return this.perDid.get(did) ?? 0
+  }
+
+  private catchUpMessages(): void {
+    const fresh: MessageRow[] = []
+    let before: number | undefined
+    for (;;) {
+      const page = this.c.store.messages.list({ limit: PAGE, ...(before !== undefined ? { before } : {}) })
+      const newer = page.filter((r) => r.seq > this.pairsSeq)
+      fresh.push(...newer)
+      if (newer.length < page.length || page.length < PAGE) break
+      before = page[page.length - 1]!.seq
+    }
+    for (const row of fresh) this.countMessage(row.envelope)
+    if (fresh.length > 0) this.pairsSeq = Math.max(this.pairsSeq, ...fresh.map((r) => r.seq))
+  }
+
+  private countMessage(e: MsgEnvelope): void {
+    this.perDid.set(e.from, (this.perDid.get(e.from) ?? 0) + 1)
+    if (e.to === null || e.to === e.from) return
+    this.perDid.set(e.to, (this.perDid.get(e.to) ?? 0) + 1)
+    const key = `${e.from}>${e.to}`
+    const pair = this.pairMap.get(key)
+    if (pair === undefined) this.pairMap.set(key, { from: e.from, to: e.to, count: 1, lastTs: e.ts })
+    else {
+      pair.count += 1
+      pair.lastTs = Math.max(pair.lastTs, e.ts)
+    }
+  }
+
+  /** A DID's key events, inception first, with their signed times. */
+  keyLog(did: string): KeyLogEntry[] {
+    return this.c.store.keyEvents.log(did).map((e) => ({
+      seq: e.seq,
+      type: e.type,
+      key: e.type === 'rev' ? null : e.key,
+      reason: e.type === 'rev' ? e.reason : null,
+      ts: e.ts,
+    }))
+  }
+
+  /** Verified and rejected per minute over the last hour, oldest first (empty minutes included). */
+  rates(): RatePoint[] {
+    const now = this.c.clock()
+    this.catchUpAudit(now)
+    const last = Math.floor(now / MINUTE) * MINUTE
+    const points: RatePoint[] = []
+    for (let t = last - (HISTORY_MINUTES - 1) * MINUTE; t <= last; t += MINUTE) {
+      const m = this.minutes.get(t)
+      points.push({ t, verified: m?.verified ?? 0, rejected: m?.rejected ?? 0 })
+    }
+    return points
+  }
+
+  private catchUpAudit(now: number): void {
+    const since = now - HISTORY_MINUTES * MINUTE
+    if (this.auditNext < 0) this.auditNext = this.firstIndexAtOrAfter(since)
+    for (;;) {
+      const rows = this.c.store.audit.entries(this.auditNext, PAGE)
+      for (const row of rows) this.countEntry(JSON.parse(row.entry) as AuditEntry)
+      if (rows.length > 0) this.auditNext = rows[rows.length - 1]!.index + 1
+      if (rows.length < PAGE) break
+    }
+    for (const t of this.minutes.keys()) if (t < since - MINUTE) this.minutes.delete(t)
+  }
+
+  private countEntry(e: AuditEntry): void {
+    const accepted = e.kind === 'envelope.accepted' && e.data.type === 'msg'
+    if (!accepted && e.kind !== 'envelope.rejected') return
+    const t = Math.floor(e.ts / MINUTE) * MINUTE
+    const m = this.minutes.get(t) ?? { verified: 0, rejected: 0 }
+    if (accepted) m.verified += 1
+    else m.rejected += 1
+    this.minutes.set(t, m)
+  }
+
+  /** Index of the first audit entry recorded at or after `ts` (entries are appended in time order). */
+  private firstIndexAtOrAfter(ts: number): number {
+    let lo = 0
+    let hi = this.c.store.audit.count()
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2)
+      const row = this.c.store.audit.entries(mid, 1)[0]
+      if (row !== undefined && (JSON.parse(row.entry) as AuditEntry).ts < ts) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  /**
+   * Sample every agent's trust once a minute (taken when asked: the
+   * dashboard asks every minute) and return the node's average over the
+   * last hour, oldest first.
+   */
+  trustAverages(): TrustPoint[] {
+    this.sampleTrust()
+    return this.trustSamples.map((s) => ({ t: s.t, score: s.average }))
+  }
+
+  /** One agent's trust samples over the last hour, oldest first. */
+  trustOf(did: string): TrustPoint[] {
+    this.sampleTrust()
+    return this.trustSamples.flatMap((s) => {
+      const score = s.scores.get(did)
+      return score === undefined ? [] : [{ t: s.t, score }]
+    })
+  }
+
+  private sampleTrust(): void {
+    const now = this.c.clock()
+    const t = Math.floor(now / MINUTE) * MINUTE
+    const latest = this.trustSamples[this.trustSamples.length - 1]
+    const agents = this.c.agents.list()
+    const scores = new Map(agents.map((a) => [a.did, a.trustScore]))
+    const average = agents.length ? agents.reduce((s, a) => s + a.trustScore, 0) / agents.length : 0
+    const sample = { t, scores, average: Math.round(average * 1e4) / 1e4 }
+    if (latest?.t === t) this.trustSamples[this.trustSamples.length - 1] = sample
+    else this.trustSamples.push(sample)
+    while (this.trustSamples.length > HISTORY_MINUTES) this.trustSamples.shift()
+  }
+
+  /** A stored message by id (the newest `MESSAGE_LOOKUP_LIMIT` messages are searched), with its audit index. */
+  message(id: string): { message: MessageView; auditIndex: number | null } | undefined {
+    if (!this.c.store.messages.exists(id)) return undefined
+    let before: number | undefined
+    for (let scanned = 0; scanned < MESSAGE_LOOKUP_LIMIT; scanned += PAGE) {
+      const page = this.c.store.messages.list({ limit: PAGE, ...(before !== undefined ? { before } : {}) })
+      const row = page.find((r) => r.id === id)
+      if (row !== undefined) return { message: messageView(row), auditIndex: this.auditIndexOf(row) }
+      if (page.length < PAGE) return undefined
+      before = page[page.length - 1]!.seq
+    }
+    return undefined
+  }
+
+  /** Index of the audit entry that recorded the message's acceptance. */
+  private auditIndexOf(row: MessageRow): number | null {
+    let start = this.firstIndexAtOrAfter(row.receivedAt - 5_000)
+    for (let pages = 0; pages < 20; pages++) {
+      const rows = this.c.store.audit.entries(start, PAGE)
+      for (const r of rows) {
+        const e = JSON.parse(r.entry) as AuditEntry
+        if (e.envelopeId === row.id && e.kind === 'envelope.accepted') return r.index
+      }
+      if (rows.length < PAGE) return null
+      start = rows[rows.length - 1]!.index + 1
+    }
+    return null
+  }
+}
