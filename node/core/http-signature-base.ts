@@ -11,6 +11,7 @@ import {
   parseDictionary,
   serializeDictionary,
   serializeInnerList,
+  serializeItem,
   type BareItem,
   type InnerList,
   type Item,
@@ -179,8 +180,9 @@ function inputMember(label: string, member: Item | InnerList): SignatureInputMem
   if (!Array.isArray(items)) throw new MalformedError(`Signature-Input ${label} is not an inner list`)
   const components = items.map(([name, itemParams]) => {
     if (typeof name !== 'string') throw new MalformedError(`Signature-Input ${label}: components must be strings`)
-    if (itemParams.size > 0) throw new MalformedError(`Signature-Input ${label}: component parameters are unsupported`)
-    return name
+    // Another signer's member (Web Bot Auth's `"signature-agent";key="sig1"`, docs/interop.md) may carry
+    // component parameters: kept serialised, a form componentValue refuses, so only that member fails.
+    return itemParams.size > 0 ? serializeItem([name, itemParams]) : name
   })
   return { components, params }
 }

@@ -10,6 +10,8 @@ import { MeshsigError, isMeshsigError, toMsigDid } from '../core/index.js'
 import { createSigningProxy, type ProxyAuditRecord, type SigningProxy } from './signing-proxy.js'
 import type { RedirectCheck } from './redirect-check.js'
 import { signerPolicy, type ProxySigner } from './signer-policy.js'
+import type { Interop } from './web-bot-auth-interop.js'
+import { checkWbaMode, type WbaProxyMode } from './web-bot-auth-proxy.js'
 
 /** The public record of an agent, as much of it as the proxy reads. */
 export interface ProxyAgentRecord {
@@ -26,6 +28,8 @@ export interface ProxyHost {
   recordProxyRequest(record: ProxyAuditRecord): void
   /** The node's agents (the proxy asks only for this node's own). */
   readonly agents: { list(query: { origin: 'local' }): readonly ProxyAgentRecord[] }
+  /** Where the Web Bot Auth key directory is published (docs/interop.md). */
+  readonly interop?: Pick<Interop, 'publishWebBotAuth' | 'withdrawWebBotAuth'>
 }
 
 /** Where the proxy listens and where it forwards. */
@@ -123,6 +127,8 @@ export interface NodeProxyOptions {
   readonly clock?: () => number
   readonly random?: (n: number) => Uint8Array
   readonly onError?: (err: unknown) => void
+  /** Opt-in Web Bot Auth signatures; the node then publishes the signers' keys (docs/interop.md §1). */
+  readonly webBotAuth?: WbaProxyMode
 }
 
 /** A running node proxy: the signing proxy and its agent listeners. */
@@ -160,6 +166,7 @@ export async function startNodeProxy(
 ): Promise<NodeProxy> {
   const agents = options.agents ?? []
   const names = checkAgents(node, agents)
+  const wba = options.webBotAuth === undefined ? undefined : checkWbaMode(options.webBotAuth)
   const proxy = await createSigningProxy({
     listenPort: spec.listenPort,
     agentListeners: agents.map((a) => ({ label: a.did, port: a.port })),
@@ -177,11 +184,21 @@ export async function startNodeProxy(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(wba ? { webBotAuth: wba } : {}),
   }).catch((err: unknown) => {
     const reason = (err as { code?: string }).code ?? (err as Error).message
     const ports = [spec.listenPort, ...agents.map((a) => a.port)].join(', ')
     throw new MeshsigError('INVALID_INPUT', `the proxy cannot listen on 127.0.0.1 (ports ${ports}): ${reason}`)
   })
   const listening = agents.map((a) => ({ ...a, name: names.get(a.did) ?? '', port: proxy.agentPorts.get(a.did) ?? 0 }))
-  return { ...proxy, agents: listening }
+  if (wba === undefined || node.interop === undefined) return { ...proxy, agents: listening }
+  const interop = node.interop
+  const nodeDid = options.signAsNode === true ? node.proxySigner()?.did : undefined
+  const signers = [...agents.map((a) => a.did), ...(nodeDid ? [nodeDid] : [])]
+  interop.publishWebBotAuth(signers, wba, (options.clock ?? Date.now)())
+  const close = (): Promise<void> => {
+    interop.withdrawWebBotAuth()
+    return proxy.close()
+  }
+  return { ...proxy, agents: listening, close }
 }

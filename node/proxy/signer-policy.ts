@@ -14,6 +14,8 @@ import { MeshsigError, type HttpSigner } from '../core/index.js'
 export interface ProxySigner extends HttpSigner {
   /** The DID put in `keyid`. */
   readonly did: string
+  /** The signer's current public key (raw): Web Bot Auth's `keyid` is its thumbprint (docs/interop.md). */
+  readonly publicKey?: Uint8Array
 }
 
 /**

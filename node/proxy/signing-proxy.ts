@@ -12,12 +12,13 @@
 import { randomBytes } from 'node:crypto'
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { isMeshsigError, signRequest, splitTarget, toB64, toHex, type ErrorCode } from '../core/index.js'
+import { isMeshsigError, splitTarget, toHex, type ErrorCode } from '../core/index.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
 import { listenAll, type RequestHandler } from './proxy-listeners.js'
 import { procRedirectCheck, type RedirectCheck } from './redirect-check.js'
 import { forward, type Upstream } from './upstream.js'
 import { AGENT_HEADER, type ProxySigner, type SignerFor } from './signer-policy.js'
+import { signForwarded, type WbaProxyMode } from './web-bot-auth-proxy.js'
 
 /** Default largest request body the proxy buffers to digest (8 MiB). */
 export const DEFAULT_PROXY_MAX_BODY = 8 * 1024 * 1024
@@ -91,6 +92,8 @@ export interface SigningProxyOptions {
   readonly upstreamTimeoutMs?: number
   /** Errors that have no caller to answer (audit failures); never given key material. */
   readonly onError?: (err: unknown) => void
+  /** Opt-in Web Bot Auth signatures (docs/interop.md §1); default: the meshsig signature only. */
+  readonly webBotAuth?: WbaProxyMode
 }
 
 /** A running proxy. */
@@ -213,10 +216,8 @@ async function handle(
   const method = req.method ?? 'GET'
   const path = req.url ?? '/'
   const authority = ctx.authority
-  const signed = signRequest(
-    { method, authority, path, headers, body },
-    { signer, keyid: signer.did, now: ctx.clock(), nonce: toB64(ctx.random(16)) },
-  )
+  const signing = { now: ctx.clock(), random: ctx.random, ...(ctx.o.webBotAuth ? { wba: ctx.o.webBotAuth } : {}) }
+  const signed = signForwarded({ method, authority, path, headers, body }, signer, signing)
   const record = (status: number, code: ErrorCode | null): void =>
     audit(ctx, { signer: signer.did, method, authority, path, status, code })
   forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
