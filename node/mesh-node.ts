@@ -44,6 +44,8 @@ import { Discovery, type NetworkDiscovery } from './services/discovery.js'
 import { PeerDialer } from './services/peer-dialer.js'
 import { GossipOutbox } from './services/gossip-outbox.js'
 import { MeshGossip } from './services/mesh-gossip.js'
+import { RelayGuard, type RelayDrop } from './services/relay-guard.js'
+import { limitsFromEnv, resolveLimits, type Limits, type LimitsInit } from './limits.js'
 import { TrustService } from './services/trust.js'
 import { HistoryReport } from './services/history-report.js'
 import { KeyPairCache } from './services/key-cache.js'
@@ -122,6 +124,8 @@ export interface MeshNodeInit {
   readonly minCheckpointIntervalMs?: number
   /** Interval of replay-cache pruning (ms, default 60 s): nonces older than 2 × maxSkewMs are forgotten. */
   readonly replayPruneIntervalMs?: number
+  /** Relay quotas, retention, stream and snapshot bounds (node/limits.ts); default `$MESHSIG_LIMITS` over the defaults. */
+  readonly limits?: LimitsInit
 }
 
 /** What /health reports. */
@@ -158,6 +162,10 @@ export class MeshNode {
   readonly audit: AuditService
   /** Trust scores per agent, peer and connection, from the audit log's evidence. */
   readonly trust: TrustService
+  /** Every bound the node keeps (node/limits.ts). */
+  readonly limits: Limits
+  private readonly relay: RelayGuard
+  private retentionTimer: NodeJS.Timeout | undefined
   /** The node's checkpoints as C2SP signed notes, with their cosignatures (docs/audit.md). */
   readonly notes: CheckpointNotes
   /** The node as a witness of its peers' logs (docs/audit.md). */
@@ -186,6 +194,8 @@ export class MeshNode {
 
   private constructor(private readonly init: MeshNodeInit) {
     this.clock = init.clock ?? Date.now
+    this.limits = resolveLimits(init.limits ?? limitsFromEnv())
+    this.relay = new RelayGuard(this.limits.relay, this.clock)
     this.startedAt = this.clock()
     this.log = init.logger ?? createLogger({ level: 'error' })
     this.identity = init.identity
@@ -281,6 +291,7 @@ export class MeshNode {
       outbox: this.outbox,
       p2p: () => this.p2p,
       onError: (err) => this.onError(err),
+      relay: this.relay,
       sync: this.registrySync.client,
       admission: this.registrySync.admission,
     })
@@ -347,7 +358,7 @@ export class MeshNode {
       ...(init.listen ? { listen: init.listen } : {}),
       ...(init.transports ? { transports: init.transports } : {}),
       bootstrap: (init.peers ?? []).filter((p) => p.startsWith('/')),
-      validate: (topic, data, _from, via) => node.gossip.validate(topic, data, via),
+      validate: (topic, data, from, via) => node.gossip.validate(topic, data, via, from),
       onMessage: () => undefined,
       syncProvider: (request) => answerSync(node.registrySync.index, request),
       denyPeer: (peerId) => node.registrySync.client.isBanned(peerId),
@@ -393,8 +404,28 @@ export class MeshNode {
       }
     }, this.init.replayPruneIntervalMs ?? 60_000)
     this.replayTimer.unref()
+    this.startRetention(keepMs)
     this.gossip.provideLocalCapabilities()
     this.meshReady = true
+  }
+
+  /** Delete relayed traffic (neither from nor to this node's agents) past its retention (issue 9). */
+  private startRetention(keepMs: number): void {
+    const retention = Math.max(this.limits.relay.retentionMs, keepMs)
+    const every = Math.max(10, this.limits.relay.pruneIntervalMs)
+    this.retentionTimer = setInterval(() => {
+      try {
+        this.store.messages.pruneForeign(this.clock() - retention)
+      } catch (err) {
+        this.onError(err)
+      }
+    }, every)
+    this.retentionTimer.unref()
+  }
+
+  /** Gossiped messages the relay quotas held back, by reason, and those waiting for a registration. */
+  relayStats(): { dropped: Readonly<Record<RelayDrop, number>>; held: { messages: number; bytes: number } } {
+    return { dropped: this.relay.drops(), held: this.relay.held() }
   }
 
   /** Leave the mesh and close the store; idempotent. */
@@ -405,6 +436,7 @@ export class MeshNode {
     this.gossip.stop()
     if (this.checkpointTimer) clearInterval(this.checkpointTimer)
     if (this.replayTimer) clearInterval(this.replayTimer)
+    if (this.retentionTimer) clearInterval(this.retentionTimer)
     await this.p2pNode?.stop()
     try {
       this.store.close()

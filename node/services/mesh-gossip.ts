@@ -19,6 +19,7 @@ import type { MeshP2P, Topic } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
 import type { GossipOutbox } from './gossip-outbox.js'
 import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
+import type { RelayGuard } from './relay-guard.js'
 import type { SyncResult } from './sync.js'
 import type { Admission } from './sync-admission.js'
 import type { SyncClient } from './sync-client.js'
@@ -42,6 +43,8 @@ export interface MeshGossipComponents {
   readonly outbox: GossipOutbox
   readonly p2p: () => MeshP2P
   readonly onError: (err: unknown) => void
+  /** Quotas on relayed messages (node/services/relay-guard.ts); none when absent. */
+  readonly relay?: RelayGuard
   /** Least time between two registry syncs started with one peer (ms, default `MIN_SYNC_INTERVAL_MS`). */
   readonly minSyncIntervalMs?: number
   /** Reconciliation rounds (docs/protocol.md §9); none: syncs do nothing. */
@@ -76,7 +79,11 @@ export class MeshGossip {
   private serial: Promise<unknown> = Promise.resolve()
   private stopped = false
 
-  constructor(private readonly c: MeshGossipComponents) {}
+  constructor(private readonly c: MeshGossipComponents) {
+    c.events.subscribe((e) => {
+      if (e.type === 'agent:registered' && typeof e.data.did === 'string') this.releaseHeld(e.data.did)
+    })
+  }
 
   /**
    * The gossip validator: ingest, then Accept, Reject (proof of forgery) or
@@ -93,11 +100,30 @@ export class MeshGossip {
       return 'reject'
     }
     if (TOPIC_OF[envelope.type] !== topic) return 'reject'
+    if (envelope.type === 'msg' && this.overQuota(envelope.from, data, via, origin)) return 'ignore'
     if (topic === 'meshsig/v1/registry' && this.c.admission) return this.admitRegistry(envelope, via, origin)
     const v: Verdict = this.c.ingest.ingest(envelope, { kind: 'gossip', peer: via }, { fresh: true })
     if (v.ok) return 'accept'
     if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
     return GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'
+  }
+
+  /** True when the relay quotas hold a message back (docs/protocol.md §7); it is then neither stored nor relayed. */
+  private overQuota(from: string, data: Uint8Array, via: string, origin: string): boolean {
+    if (this.c.relay === undefined) return false
+    const registered = this.c.store.agents.get(from) !== undefined
+    return this.c.relay.admit(origin, from, data, registered, via) !== undefined
+  }
+
+  /** A registration arrived: ingest the messages its DID sent just before (held, not relayed). */
+  private releaseHeld(did: string): void {
+    for (const held of this.c.relay?.release(did) ?? []) {
+      try {
+        this.c.ingest.ingest(decodeEnvelope(held.data), { kind: 'gossip', peer: held.via }, { fresh: true })
+      } catch (err) {
+        this.c.onError(err)
+      }
+    }
   }
 
   /**

@@ -66,6 +66,21 @@ export class MessagesRepo {
     return this.prune.run(beforeTs).changes
   }
 
+  /**
+   * Delete messages received before `before` that are neither from nor to an
+   * agent of this node (retention of relayed traffic, issue 9); at most
+   * `max` per call. Returns how many were deleted.
+   */
+  pruneForeign(before: number, max = 10_000): number {
+    const local = "SELECT did FROM agents WHERE origin = 'local'"
+    return this.db
+      .prepare(
+        `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE received_at < ?
+           AND from_did NOT IN (${local}) AND (to_did IS NULL OR to_did NOT IN (${local})) LIMIT ?)`,
+      )
+      .run(before, max).changes
+  }
+
   /** Number of nonces in the replay cache. */
   replayCount(): number {
     return this.replaySize.get()?.n ?? 0

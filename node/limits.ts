@@ -1,0 +1,132 @@
+/**
+ * Every bound the node keeps on what others can make it store, relay, buffer
+ * or read (issue 9), in one place with its documented default. A node takes
+ * `MeshNodeInit.limits` (a partial override) or, when that is absent, the
+ * JSON object in `$MESHSIG_LIMITS` (same shape), over `DEFAULT_LIMITS`.
+ * Messages budgets and retention follow docs/protocol.md §5 and §7.
+ */
+import { MeshsigError } from './core/index.js'
+
+/** Quotas on gossiped messages (`meshsig/v1/messages`) that this node validates and relays. */
+export interface RelayLimits {
+  /** Length of one budget window (ms). */
+  readonly windowMs: number
+  /** Messages one origin peer (libp2p author) may have accepted per window. */
+  readonly perPeerMessages: number
+  /** Bytes of messages one origin peer may have accepted per window. */
+  readonly perPeerBytes: number
+  /** Messages one sender DID may have accepted per window. */
+  readonly perDidMessages: number
+  /** Most origin peers or DIDs tracked at once; past it (and after pruning) new ones are ignored. */
+  readonly trackedKeys: number
+  /** Messages from not yet registered DIDs held (not stored, not relayed) in case the registration follows. */
+  readonly pendingMessages: number
+  /** Bytes of such held messages. */
+  readonly pendingBytes: number
+  /** How long a held message waits for its sender's registration (ms). */
+  readonly pendingTtlMs: number
+  /** Age after which messages neither from nor to this node's agents are deleted (ms; ≥ 2 × maxSkewMs). */
+  readonly retentionMs: number
+  /** How often retention runs (ms). */
+  readonly pruneIntervalMs: number
+}
+
+/** Bounds of the WebSocket event stream. */
+export interface StreamLimits {
+  /** A client whose unsent bytes pass this is dropped (slow or stalled readers). */
+  readonly maxBufferedBytes: number
+  /** Most simultaneous stream clients. */
+  readonly maxClients: number
+}
+
+/** Bounds of `GET /snapshot` (and the stream's first event). */
+export interface SnapshotLimits {
+  /** Agents, messages and connections per page when the client names no limit. */
+  readonly defaultLimit: number
+  /** Largest page a client may ask for. */
+  readonly maxLimit: number
+}
+
+/** Every bound of the node. */
+export interface Limits {
+  readonly relay: RelayLimits
+  readonly stream: StreamLimits
+  readonly snapshot: SnapshotLimits
+  /** Most bytes read of any remote HTTP body (a seed's `/health`). */
+  readonly remoteBodyBytes: number
+  /** Least time between two checkpoints signed on demand (`POST /audit/checkpoint`, ms). */
+  readonly onDemandCheckpointMs: number
+}
+
+/** The documented defaults. */
+export const DEFAULT_LIMITS: Limits = {
+  relay: {
+    windowMs: 60_000,
+    perPeerMessages: 600,
+    perPeerBytes: 8 * 1024 * 1024,
+    perDidMessages: 120,
+    trackedKeys: 10_000,
+    pendingMessages: 64,
+    pendingBytes: 1024 * 1024,
+    pendingTtlMs: 30_000,
+    retentionMs: 24 * 3_600_000,
+    pruneIntervalMs: 60_000,
+  },
+  stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },
+  snapshot: { defaultLimit: 100, maxLimit: 1000 },
+  remoteBodyBytes: 64 * 1024,
+  onDemandCheckpointMs: 10_000,
+}
+
+/** A partial override of `Limits`, group by group. */
+export interface LimitsInit {
+  readonly relay?: Partial<RelayLimits>
+  readonly stream?: Partial<StreamLimits>
+  readonly snapshot?: Partial<SnapshotLimits>
+  readonly remoteBodyBytes?: number
+  readonly onDemandCheckpointMs?: number
+}
+
+function checked<T extends object>(group: string, base: T, over: unknown): T {
+  if (over === undefined) return base
+  if (typeof over !== 'object' || over === null) throw badLimit(group, 'must be an object')
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) }
+  for (const [k, v] of Object.entries(over)) {
+    if (!(k in base)) throw badLimit(`${group}.${k}`, 'is not a limit')
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      throw badLimit(`${group}.${k}`, 'must be an integer ≥ 0')
+    out[k] = v
+  }
+  return out as T
+}
+
+function badLimit(name: string, why: string): MeshsigError {
+  return new MeshsigError('INVALID_INPUT', `limit ${name} ${why}`, { field: name })
+}
+
+/** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
+export function resolveLimits(init: LimitsInit = {}): Limits {
+  const { relay, stream, snapshot, ...top } = init
+  const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
+  const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
+  if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
+  return {
+    relay: checked('relay', DEFAULT_LIMITS.relay, relay),
+    stream: checked('stream', DEFAULT_LIMITS.stream, stream),
+    snapshot: snap,
+    remoteBodyBytes: 'remoteBodyBytes' in top ? scalars.remoteBodyBytes : DEFAULT_LIMITS.remoteBodyBytes,
+    onDemandCheckpointMs:
+      'onDemandCheckpointMs' in top ? scalars.onDemandCheckpointMs : DEFAULT_LIMITS.onDemandCheckpointMs,
+  }
+}
+
+/** The override in `$MESHSIG_LIMITS` (JSON, a `LimitsInit`), or none. Throws `INVALID_INPUT` when unreadable. */
+export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): LimitsInit {
+  const text = env.MESHSIG_LIMITS
+  if (text === undefined || text.trim() === '') return {}
+  try {
+    return JSON.parse(text) as LimitsInit
+  } catch {
+    throw badLimit('MESHSIG_LIMITS', 'must be a JSON object')
+  }
+}
