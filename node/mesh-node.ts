@@ -277,6 +277,7 @@ export class MeshNode {
     this.dialer = new PeerDialer(
       () => this.p2p,
       (err) => this.onError(err),
+      this.limits.remoteBodyBytes,
     )
     this.outbox = new GossipOutbox(
       () => this.p2p,

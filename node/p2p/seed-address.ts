@@ -10,7 +10,8 @@ import { invalidInput } from './p2p-errors.js'
 
 /** Default deadline of the `/health` request (ms). */
 export const SEED_RESOLVE_TIMEOUT_MS = 5_000
-const MAX_HEALTH_BYTES = 64 * 1024
+/** Default cap on the bytes of a seed's `/health` read (node/limits.ts `remoteBodyBytes`). */
+export const MAX_HEALTH_BYTES = 64 * 1024
 
 /** True when `peer` is a seed URL (`ws://`, `wss://`, `http://`, `https://`) rather than a multiaddr. */
 export function isSeedUrl(peer: string): boolean {
@@ -31,7 +32,36 @@ function healthUrl(seed: string): URL {
   return new URL(`${scheme}//${url.host}/health`)
 }
 
-async function fetchHealth(url: URL, signal: AbortSignal): Promise<unknown> {
+/**
+ * Read at most `maxBytes` of a body, cancelling the stream as soon as it
+ * passes them: a seed answering 600 MB costs at most `maxBytes` of memory.
+ */
+async function readCapped(response: Response, maxBytes: number, host: string): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? '0')
+  const tooLarge = (): MeshsigError =>
+    new MeshsigError('PEER_ERROR', `seed ${host} health is larger than ${maxBytes} bytes`)
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined)
+    throw tooLarge()
+  }
+  const reader = response.body?.getReader()
+  if (reader === undefined) return ''
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+async function fetchHealth(url: URL, signal: AbortSignal, maxBytes: number): Promise<unknown> {
   let response: Response
   try {
     response = await fetch(url, { signal, headers: { accept: 'application/json' }, redirect: 'error' })
@@ -39,8 +69,13 @@ async function fetchHealth(url: URL, signal: AbortSignal): Promise<unknown> {
     throw new MeshsigError('UNREACHABLE', `seed ${url.host} is unreachable: ${(err as Error).message}`)
   }
   if (!response.ok) throw new MeshsigError('PEER_ERROR', `seed ${url.host} answered HTTP ${response.status}`)
-  const text = await response.text()
-  if (text.length > MAX_HEALTH_BYTES) throw new MeshsigError('PEER_ERROR', `seed ${url.host} health is too large`)
+  let text: string
+  try {
+    text = await readCapped(response, maxBytes, url.host)
+  } catch (err) {
+    if (err instanceof MeshsigError) throw err
+    throw new MeshsigError('UNREACHABLE', `seed ${url.host} broke off: ${(err as Error).message}`)
+  }
   try {
     return JSON.parse(text)
   } catch {
@@ -82,13 +117,20 @@ export function dialableAddresses(peerId: string, addrs: readonly unknown[]): st
  * Resolve `ws://host:port` (or http/https/wss) to the node's multiaddrs with
  * `/p2p/`, read from `http://host:port/health` (`{peerId, multiaddrs}`).
  * Throws `INVALID_INPUT` for a malformed address, `UNREACHABLE` when the seed
- * does not answer, `PEER_ERROR` when its answer is unusable.
+ * does not answer, `PEER_ERROR` when its answer is unusable or larger than
+ * `maxBytes` (default `MAX_HEALTH_BYTES`; never read further than that).
  */
-export async function resolveSeedAddress(seed: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
+export async function resolveSeedAddress(
+  seed: string,
+  options: { signal?: AbortSignal; maxBytes?: number } = {},
+): Promise<string[]> {
   const url = healthUrl(seed)
   const timeout = AbortSignal.timeout(SEED_RESOLVE_TIMEOUT_MS)
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
-  const health = (await fetchHealth(url, signal)) as { peerId?: unknown; multiaddrs?: unknown }
+  const health = (await fetchHealth(url, signal, options.maxBytes ?? MAX_HEALTH_BYTES)) as {
+    peerId?: unknown
+    multiaddrs?: unknown
+  }
   if (typeof health !== 'object' || health === null || !isPeerId(health.peerId)) {
     throw new MeshsigError('PEER_ERROR', `seed ${url.host} health has no valid peerId`)
   }

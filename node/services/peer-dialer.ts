@@ -17,11 +17,14 @@ export class PeerDialer {
   constructor(
     private readonly p2p: () => MeshP2P,
     private readonly onError: (err: unknown) => void,
+    /** Most bytes read of a seed's `/health` (node/limits.ts `remoteBodyBytes`). */
+    private readonly maxBodyBytes?: number,
   ) {}
 
   /** Dial `addr` once; returns the PeerIds reached. Throws `UNREACHABLE` when none answers. */
   async connect(addr: string): Promise<string[]> {
-    const addrs = addr.startsWith('/') ? [addr] : await resolveSeedAddress(addr)
+    const opts = this.maxBodyBytes === undefined ? {} : { maxBytes: this.maxBodyBytes }
+    const addrs = addr.startsWith('/') ? [addr] : await resolveSeedAddress(addr, opts)
     const errors: string[] = []
     for (const a of addrs) {
       try {
