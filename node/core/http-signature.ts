@@ -177,7 +177,12 @@ function meshsigSignature(request: HttpRequestLike): ParsedHttpSignature {
   if (tagged.length !== 1) {
     throw new MalformedError(tagged.length === 0 ? 'no signature tagged meshsig' : 'more than one meshsig signature')
   }
-  return tagged[0] as ParsedHttpSignature
+  const sig = tagged[0] as ParsedHttpSignature
+  // parseHttpSignatures keeps other signers' parametrised components serialised ("name";key=…): not ours
+  if (sig.components.some((c) => c.startsWith('"'))) {
+    throw new MalformedError(`Signature-Input ${sig.label}: component parameters are unsupported`)
+  }
+  return sig
 }
 
 function requiredParams(sig: ParsedHttpSignature): MeshsigParams {
