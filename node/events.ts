@@ -19,6 +19,7 @@ export type NodeEventType =
   | 'peer:disconnected'
   | 'audit:checkpoint'
   | 'api:refused'
+  | 'api:refused'
   | 'audit:inconsistent'
 
 /** One event as the WebSocket stream carries it: `{type, timestamp, data}`. */

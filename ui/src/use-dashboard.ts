@@ -180,7 +180,7 @@ export function useDashboard(): Dashboard {
   const status = ref<StreamStatus>('connecting')
   const retryInMs = ref<number | undefined>()
   const ready = ref(false)
-  const now = ref(Date.now())
+  const clock = uptimeClock(live)
   const refresh = refresher((snap) => (applySnapshot(live.state, snap), touchAll(live)))
   let queue: StreamEvent[] = []
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -216,14 +216,14 @@ export function useDashboard(): Dashboard {
       retryInMs.value = retry
     },
   })
-  const ticker = setInterval(() => (now.value = Date.now()), 1000)
   onScopeDispose(() => {
     stream.close()
     refresh.stop()
-    clearInterval(ticker)
+    clock.stop()
     if (timer !== undefined) clearTimeout(timer)
   })
-  const uptime = computed(() => live.state.uptimeBase + Math.max(0, (now.value - live.state.uptimeAt) / 1000))
+  // state is plain: read a version so a new snapshot recomputes at once
+  const uptime = clock.uptime
   return {
     ...live,
     status,
@@ -243,4 +243,15 @@ function subscribe(live: Live, fn: BatchListener): () => void {
 function appendHistory(live: Live, entries: readonly FeedEntry[]): void {
   const seen = new Set(live.feed.value.map((e) => e.messageId).filter(Boolean))
   live.feed.value = [...live.feed.value, ...entries.filter((e) => !seen.has(e.messageId))]
+}
+
+/** The node's uptime, ticking every second; state is plain, so it also follows each new snapshot. */
+function uptimeClock(live: Live): { uptime: ComputedRef<number>; stop(): void } {
+  const now = ref(Date.now())
+  const ticker = setInterval(() => (now.value = Date.now()), 1000)
+  const uptime = computed(() => {
+    void live.stats.value
+    return live.state.uptimeBase + Math.max(0, (now.value - live.state.uptimeAt) / 1000)
+  })
+  return { uptime, stop: () => clearInterval(ticker) }
 }
