@@ -1,0 +1,144 @@
+// The installable package: `npm pack` (which builds on prepack) makes a tarball without test files;
+// it installs into an empty folder (dependencies from the npm cache or registry, better-sqlite3
+// built there) and its bins run from that folder: `npx meshsig start` answers /health, and
+// `npx meshsig-mcp` answers MCP initialize and lists its nine tools over stdio.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../helpers/node-process.js'
+
+const run = promisify(execFile)
+const ROOT = resolve(import.meta.dirname, '../..')
+const SOURCES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'README.md',
+  'node',
+  'api',
+  'cli',
+  'ui',
+  'scripts',
+  'docs',
+]
+let work = ''
+let tarball = ''
+let files: string[] = []
+const children: ChildProcess[] = []
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'meshsig-pack-'))
+  // pack from a copy, so building on prepack never rewrites the dist/ other suites run from
+  const src = join(work, 'src')
+  mkdirSync(src)
+  for (const entry of SOURCES) cpSync(join(ROOT, entry), join(src, entry), { recursive: true })
+  rmSync(join(src, 'ui', 'dist'), { recursive: true, force: true })
+  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'))
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], {
+    cwd: src,
+    maxBuffer: 64 << 20,
+  })
+  const json = stdout.slice(stdout.search(/^\[$/m)) // prepack's build prints before npm's JSON
+  const packed = (JSON.parse(json) as { filename: string; files: { path: string }[] }[])[0]!
+  tarball = join(work, packed.filename)
+  files = packed.files.map((f) => f.path)
+  const app = join(work, 'app')
+  mkdirSync(app)
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check', private: true }))
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+    cwd: app,
+    maxBuffer: 64 << 20,
+  })
+}, 900_000)
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL')
+  if (work) rmSync(work, { recursive: true, force: true })
+})
+
+function spawnIn(args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn('npx', ['--no-install', ...args], {
+    cwd: join(work, 'app'),
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  return child
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<Record<string, unknown>> {
+  let exited = false
+  child.once('exit', () => (exited = true))
+  for (let i = 0; i < 300 && !exited; i++) {
+    try {
+      const res = await fetch(`${url}/health`)
+      if (res.ok) return (await res.json()) as Record<string, unknown>
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error('meshsig start did not answer /health')
+}
+
+/** Send JSON-RPC lines to a stdio server; resolve with the answer to `id`. */
+function rpc(child: ChildProcess, id: number, method: string, params: object): Promise<Record<string, unknown>> {
+  return new Promise((done, fail) => {
+    let buf = ''
+    const onData = (d: Buffer): void => {
+      buf += d.toString()
+      for (const line of buf.split('\n')) {
+        if (!line.trim().startsWith('{')) continue
+        const msg = JSON.parse(line) as { id?: number }
+        if (msg.id === id) {
+          child.stdout!.off('data', onData)
+          done(msg as Record<string, unknown>)
+        }
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.once('exit', (code) => fail(new Error(`meshsig-mcp exited with ${code}`)))
+    child.stdin!.write(JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n')
+  })
+}
+
+describe('npm package', () => {
+  it('holds the build and no test files', () => {
+    expect(files).toContain('dist/cli/main.js')
+    expect(files).toContain('dist/api/mcp/main.js')
+    expect(files).toContain('ui/dist/index.html')
+    expect(files.filter((f) => /(^|\/)test\/|\.test\.|\.spec\./.test(f))).toEqual([])
+  })
+
+  it('npx meshsig start runs from the installed package and answers /health', async () => {
+    const home = join(work, 'home')
+    const port = await freePort()
+    const p2p = await freePort()
+    const child = spawnIn(['meshsig', 'start', '--port', String(port), '--p2p-port', String(p2p)], {
+      MESHSIG_HOME: home,
+    })
+    const health = await waitForHealth(`http://127.0.0.1:${port}`, child)
+    expect(health.status).toBe('ok')
+    expect(String(health.did)).toMatch(/^did:msig:/)
+    child.kill('SIGTERM')
+  }, 120_000)
+
+  it('npx meshsig-mcp answers initialize and lists the nine tools', async () => {
+    const child = spawnIn(['meshsig-mcp'], { MESHSIG_HOME: join(work, 'home-mcp') })
+    const init = await rpc(child, 1, 'initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'pack-test', version: '1' },
+    })
+    expect((init.result as { serverInfo: { name: string } }).serverInfo.name).toMatch(/meshsig/)
+    child.stdin!.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n')
+    const list = await rpc(child, 2, 'tools/list', {})
+    const names = (list.result as { tools: { name: string }[] }).tools.map((t) => t.name)
+    expect(names).toEqual(expect.arrayContaining(['meshsig_init', 'meshsig_sign', 'meshsig_verify', 'meshsig_revoked']))
+    expect(names.length).toBeGreaterThanOrEqual(9)
+    child.kill('SIGTERM')
+  }, 120_000)
+})
