@@ -58,6 +58,8 @@ export type ApiNode = Pick<
   | 'did'
   | 'agentForCredential'
   | 'recordRefusal'
+  | 'limits'
+  | 'relayStats'
   | 'history'
   | 'history'
   | 'log'
@@ -99,6 +101,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     agents: () => node.stats().agents,
     auditEntries: () => node.stats().auditEntries,
     wsClients: () => streamClients(),
+    relayDropped: () => node.relayStats().dropped,
     problems: () => node.log.counts(),
   })
   const unsubscribe = node.events.subscribe((e) => metrics.observe(e))

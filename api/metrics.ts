@@ -14,6 +14,8 @@ export interface MetricSources {
   agents(): number
   auditEntries(): number
   wsClients(): number
+  /** Gossiped messages the relay quotas held back, by reason (issue 9). */
+  relayDropped?(): Readonly<Record<string, number>>
   /** Warnings and errors logged so far, per component (background failures, 500s). */
   problems?(): ReadonlyMap<string, number>
 }
@@ -30,6 +32,7 @@ export class ApiMetrics {
   private readonly rejected: Counter<'code'>
   private readonly gossip: Counter<'direction' | 'type'>
   private readonly limited: Counter
+  private readonly streamDrops: Counter
 
   constructor(sources: MetricSources) {
     const registers = [this.registry]
@@ -94,6 +97,7 @@ export class ApiMetrics {
         },
       })
     }
+    this.streamDrops = this.boundsMetrics(sources)
     collectDefaultMetrics({ register: this.registry, prefix: 'meshsig_' })
   }
 
@@ -123,6 +127,33 @@ export class ApiMetrics {
   /** Count one rejected signature or envelope. */
   signatureRejected(code: string): void {
     this.rejected.inc({ code })
+  }
+
+  /** Metrics of the node's bounds (issue 9): stream clients dropped, relayed messages ignored by reason. */
+  private boundsMetrics(sources: MetricSources): Counter {
+    const registers = [this.registry]
+    const relayDropped = sources.relayDropped
+    if (relayDropped !== undefined) {
+      new Gauge({
+        name: 'meshsig_relay_dropped_total',
+        help: 'Gossiped messages ignored by the relay quotas, by reason (unregistered, peer-budget, did-budget)',
+        labelNames: ['reason'],
+        registers,
+        collect() {
+          for (const [reason, n] of Object.entries(relayDropped())) this.set({ reason }, n)
+        },
+      })
+    }
+    return new Counter({
+      name: 'meshsig_websocket_dropped_total',
+      help: 'WebSocket stream clients dropped for falling behind (send buffer past its bound)',
+      registers,
+    })
+  }
+
+  /** Count one WebSocket client dropped for passing its buffer bound. */
+  streamDropped(): void {
+    this.streamDrops.inc()
   }
 
   /** Count one request refused by the rate limit. */

@@ -93,7 +93,7 @@ export async function serveApi(node: MeshNode, config: NodeConfig, opts: ServeOp
     const hint = reason === 'EADDRINUSE' ? ' (address in use; choose another port with --port)' : ''
     throw new MeshsigError('INVALID_INPUT', `cannot listen on ${config.host}:${config.port}: ${reason}${hint}`)
   }
-  const stream = attachEventStream(server, node, api.options)
+  const stream = attachEventStream(server, node, api.options, { onDrop: () => api.metrics.streamDropped() })
   api.countStreamClients(() => stream.clients())
   return {
     url: urlOf(server, config.host),

@@ -3,33 +3,47 @@
  * `snapshot` event with the whole network state, then every node event as
  * `{type, timestamp, data}` in the order the node emitted them. Upgrades pass
  * the same Host and Origin checks as HTTP requests (no cross-site sockets).
- * Slow clients that fall too far behind are dropped rather than buffered.
+ * Slow clients that fall too far behind are dropped rather than buffered:
+ * a client whose unsent bytes pass `stream.maxBufferedBytes` (node/limits.ts)
+ * is terminated before the next event, so each client costs at most that
+ * bound plus one event, however many stall (issue 9).
  */
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { NodeEvent, NodeEvents } from '../node/events.js'
+import type { StreamLimits } from '../node/limits.js'
 import type { ResolvedApiOptions } from './options.js'
 import { refusalOf } from './security.js'
 
 /** Paths the stream answers on. */
 export const STREAM_PATHS: ReadonlySet<string> = new Set(['/', '/ws', '/events'])
-/** Most simultaneous stream clients. */
+/** Most simultaneous stream clients, when the node names no limit. */
 export const MAX_STREAM_CLIENTS = 256
-/** A client whose send buffer passes this many bytes is disconnected. */
-export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024
+/** A client whose send buffer passes this many bytes is disconnected, when the node names no limit. */
+export const MAX_BUFFERED_BYTES = 1024 * 1024
 const PING_INTERVAL_MS = 30_000
 
 /** What the stream needs from the node. */
 export interface StreamNode {
   readonly events: NodeEvents
   snapshot(): unknown
+  /** The node's bounds (node/limits.ts); defaults above when absent. */
+  readonly limits?: { readonly stream: StreamLimits }
+}
+
+/** What the stream reports to the API's metrics. */
+export interface StreamHooks {
+  /** A slow client was dropped for passing the buffer bound. */
+  onDrop?(): void
 }
 
 /** A running event stream. */
 export interface EventStream {
   /** Number of connected clients. */
   clients(): number
+  /** Clients dropped so far for passing the buffer bound. */
+  dropped(): number
   /** Close every client and stop listening to the node. */
   close(): Promise<void>
 }
@@ -44,13 +58,15 @@ function pathOf(req: IncomingMessage): string {
   return q === -1 ? url : url.slice(0, q)
 }
 
-function broadcast(wss: WebSocketServer, event: NodeEvent): void {
+/** Send `event` to every open client; a client already past `maxBuffered` unsent bytes is dropped instead. */
+function broadcast(wss: WebSocketServer, event: NodeEvent, maxBuffered: number, onDrop: () => void): void {
   if (wss.clients.size === 0) return
   const text = JSON.stringify(event)
   for (const client of wss.clients) {
     if (client.readyState !== WebSocket.OPEN) continue
-    if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (client.bufferedAmount > maxBuffered) {
       client.terminate()
+      onDrop()
       continue
     }
     client.send(text)
@@ -58,13 +74,25 @@ function broadcast(wss: WebSocketServer, event: NodeEvent): void {
 }
 
 /** Serve the event stream on `server`'s upgrade requests. */
-export function attachEventStream(server: Server, node: StreamNode, opts: ResolvedApiOptions): EventStream {
+export function attachEventStream(
+  server: Server,
+  node: StreamNode,
+  opts: ResolvedApiOptions,
+  hooks: StreamHooks = {},
+): EventStream {
+  const maxBuffered = node.limits?.stream.maxBufferedBytes ?? MAX_BUFFERED_BYTES
+  const maxClients = node.limits?.stream.maxClients ?? MAX_STREAM_CLIENTS
+  let dropped = 0
+  const onDrop = (): void => {
+    dropped += 1
+    hooks.onDrop?.()
+  }
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false })
   const alive = new WeakSet<WebSocket>()
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (refusalOf(req, opts) !== undefined) return refuse(socket, 403, 'Forbidden')
     if (!STREAM_PATHS.has(pathOf(req))) return refuse(socket, 404, 'Not Found')
-    if (wss.clients.size >= MAX_STREAM_CLIENTS) return refuse(socket, 503, 'Service Unavailable')
+    if (wss.clients.size >= maxClients) return refuse(socket, 503, 'Service Unavailable')
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   }
   wss.on('connection', (ws: WebSocket) => {
@@ -79,7 +107,7 @@ export function attachEventStream(server: Server, node: StreamNode, opts: Resolv
     }
   })
   server.on('upgrade', onUpgrade)
-  const unsubscribe = node.events.subscribe((event) => broadcast(wss, event))
+  const unsubscribe = node.events.subscribe((event) => broadcast(wss, event, maxBuffered, onDrop))
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {
       if (!alive.has(ws)) {
@@ -93,6 +121,7 @@ export function attachEventStream(server: Server, node: StreamNode, opts: Resolv
   pinger.unref()
   return {
     clients: () => wss.clients.size,
+    dropped: () => dropped,
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(pinger)
