@@ -48,7 +48,6 @@ import { RelayGuard, type RelayDrop } from './services/relay-guard.js'
 import { limitsFromEnv, resolveLimits, type Limits, type LimitsInit } from './limits.js'
 import { TrustService } from './services/trust.js'
 import { HistoryReport } from './services/history-report.js'
-import { HistoryReport } from './services/history-report.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { SendBatcher } from './services/send-batcher.js'
 import { SignPool } from './services/sign-pool.js'
@@ -163,14 +162,14 @@ export class MeshNode {
   readonly audit: AuditService
   /** Trust scores per agent, peer and connection, from the audit log's evidence. */
   readonly trust: TrustService
-  /** Every bound the node keeps (node/limits.ts). */
-  readonly limits: Limits
-  private readonly relay: RelayGuard
-  private retentionTimer: NodeJS.Timeout | undefined
   /** The node's checkpoints as C2SP signed notes, with their cosignatures (docs/audit.md). */
   readonly notes: CheckpointNotes
   /** The node as a witness of its peers' logs (docs/audit.md). */
   readonly witness: WitnessService
+  /** Every bound the node keeps (node/limits.ts). */
+  readonly limits: Limits
+  private readonly relay: RelayGuard
+  private retentionTimer: NodeJS.Timeout | undefined
   /** Web Bot Auth key directory and A2A agent cards (docs/interop.md). */
   readonly interop: Interop = new Interop(this)
   private checkpointTimer: NodeJS.Timeout | undefined
@@ -195,10 +194,10 @@ export class MeshNode {
 
   private constructor(private readonly init: MeshNodeInit) {
     this.clock = init.clock ?? Date.now
+    this.log = init.logger ?? createLogger({ level: 'error' })
     this.limits = resolveLimits(init.limits ?? limitsFromEnv())
     this.relay = new RelayGuard(this.limits.relay, this.clock)
     this.startedAt = this.clock()
-    this.log = init.logger ?? createLogger({ level: 'error' })
     this.identity = init.identity
     const random = init.random ?? ((n: number) => new Uint8Array(randomBytes(n)))
     this.did = init.identity.did
