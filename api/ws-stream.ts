@@ -1,6 +1,6 @@
 /**
  * The live event stream on the API's port (`ws://host:port`): on connect a
- * `snapshot` event with the whole network state, then every node event as
+ * `snapshot` event with the first page of the network state (api/snapshot-page.ts), then every node event as
  * `{type, timestamp, data}` in the order the node emitted them. Upgrades pass
  * the same Host and Origin checks as HTTP requests (no cross-site sockets).
  * Slow clients that fall too far behind are dropped rather than buffered:
@@ -12,9 +12,10 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { NodeEvent, NodeEvents } from '../node/events.js'
-import type { StreamLimits } from '../node/limits.js'
+import type { SnapshotLimits, StreamLimits } from '../node/limits.js'
 import type { ResolvedApiOptions } from './options.js'
 import { refusalOf } from './security.js'
+import { snapshotPage, type SnapshotNode } from './snapshot-page.js'
 
 /** Paths the stream answers on. */
 export const STREAM_PATHS: ReadonlySet<string> = new Set(['/', '/ws', '/events'])
@@ -25,11 +26,10 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024
 const PING_INTERVAL_MS = 30_000
 
 /** What the stream needs from the node. */
-export interface StreamNode {
+export interface StreamNode extends SnapshotNode {
   readonly events: NodeEvents
-  snapshot(): unknown
   /** The node's bounds (node/limits.ts); defaults above when absent. */
-  readonly limits?: { readonly stream: StreamLimits }
+  readonly limits?: { readonly stream: StreamLimits; readonly snapshot: SnapshotLimits }
 }
 
 /** What the stream reports to the API's metrics. */
@@ -101,7 +101,7 @@ export function attachEventStream(
     ws.on('error', () => ws.terminate())
     ws.on('message', () => undefined)
     try {
-      ws.send(JSON.stringify({ type: 'snapshot', timestamp: new Date().toISOString(), data: node.snapshot() }))
+      ws.send(JSON.stringify({ type: 'snapshot', timestamp: new Date().toISOString(), data: snapshotPage(node) }))
     } catch {
       ws.close(1011, 'snapshot unavailable')
     }

@@ -45,6 +45,8 @@ export interface SnapshotLimits {
   readonly defaultLimit: number
   /** Largest page a client may ask for. */
   readonly maxLimit: number
+  /** Most bytes of message bodies in one page (the newest message is always included). */
+  readonly messageBytes: number
 }
 
 /** Every bound of the node. */
@@ -73,7 +75,7 @@ export const DEFAULT_LIMITS: Limits = {
     pruneIntervalMs: 60_000,
   },
   stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },
-  snapshot: { defaultLimit: 100, maxLimit: 1000 },
+  snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
 }

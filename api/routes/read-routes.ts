@@ -6,6 +6,7 @@ import type { RouteContext } from '../app.js'
 import type { ApiAgentHistory, ApiHealth, ApiLinkHistory, ApiRateHistory, ApiStoredMessage } from '../types.js'
 import { agentsQuery, limitQuery, messagesQuery, parseInput } from '../schemas.js'
 import { apiVersion } from '../version.js'
+import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
 
 /** Routes that change nothing (open to every client that passes the Host check). */
 export function readRoutes(ctx: RouteContext): Router {
@@ -21,8 +22,10 @@ export function readRoutes(ctx: RouteContext): Router {
     res.json(node.stats())
   })
 
-  r.get('/snapshot', (_req, res) => {
-    res.json(node.snapshot())
+  // bounded and paged (issue 9): ?limit (≤ snapshot.maxLimit) and ?cursor (page.agents.next)
+  r.get('/snapshot', (req, res) => {
+    const limits = node.limits.snapshot
+    res.json(snapshotPage(node, snapshotQuery({ ...req.query }, limits)))
   })
 
   r.get('/agents', (req, res) => {

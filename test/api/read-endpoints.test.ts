@@ -59,6 +59,7 @@ describe('read-only endpoints', () => {
       'connections',
       'messages',
       'node',
+      'page',
       'peers',
       'revoked',
       'stats',

@@ -1,0 +1,89 @@
+/**
+ * A bounded snapshot of the network state (`GET /snapshot`, the stream's
+ * first event; issue 9): at most `limit` agents (from `cursor` on), `limit`
+ * revocations and connections, and the newest messages up to `limit` and
+ * up to `snapshot.messageBytes` of bodies. `page` says what was left out and
+ * the cursor of the next page of agents; `/agents`, `/messages?before=` and
+ * `/revoked` page through the rest.
+ */
+import { z } from 'zod'
+import type { SnapshotLimits } from '../node/limits.js'
+import { DEFAULT_LIMITS } from '../node/limits.js'
+import type { NodeSnapshot } from '../node/services/report-service.js'
+import { parseInput } from './schemas.js'
+
+/** What the snapshot needs from the node. */
+export interface SnapshotNode {
+  snapshot(recent?: number): NodeSnapshot
+  readonly limits?: { readonly snapshot: SnapshotLimits }
+}
+
+/** One page request. */
+export interface SnapshotQuery {
+  /** Items per list (≤ `maxLimit`; default `defaultLimit`). */
+  readonly limit?: number
+  /** Agents already seen (the `page.agents.next` of the previous page). */
+  readonly cursor?: number
+}
+
+/** How much of each list a page holds. */
+export interface SnapshotPage {
+  readonly limit: number
+  readonly agents: { readonly total: number; readonly next: string | null }
+  readonly revoked: { readonly total: number; readonly truncated: boolean }
+  readonly messages: { readonly returned: number; readonly truncated: boolean }
+}
+
+const digits = z
+  .string()
+  .regex(/^\d{1,9}$/, 'must be a non-negative integer')
+  .transform(Number)
+
+/** Parse `?limit&cursor` (strict: other fields are refused as INVALID_INPUT). */
+export function snapshotQuery(query: unknown, limits: SnapshotLimits): SnapshotQuery {
+  const schema = z.strictObject({
+    limit: digits.pipe(z.number().int().min(1).max(limits.maxLimit)).optional(),
+    cursor: digits.optional(),
+  })
+  const q = parseInput(schema, query, 'query')
+  return {
+    ...(q.limit !== undefined ? { limit: q.limit } : {}),
+    ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+  }
+}
+
+/** The newest messages whose bodies fit in `maxBytes` (the first one always, so a page is never empty by size). */
+function withinBytes<T extends { message: string }>(messages: readonly T[], maxBytes: number): T[] {
+  const out: T[] = []
+  let bytes = 0
+  for (const m of messages) {
+    bytes += Buffer.byteLength(m.message)
+    if (out.length > 0 && bytes > maxBytes) break
+    out.push(m)
+  }
+  return out
+}
+
+/** One bounded page of the node's snapshot. */
+export function snapshotPage(node: SnapshotNode, query: SnapshotQuery = {}): NodeSnapshot & { page: SnapshotPage } {
+  const limits = node.limits?.snapshot ?? DEFAULT_LIMITS.snapshot
+  const limit = Math.min(query.limit ?? limits.defaultLimit, limits.maxLimit)
+  const cursor = query.cursor ?? 0
+  const full = node.snapshot(limit)
+  const agents = full.agents.slice(cursor, cursor + limit)
+  const end = cursor + agents.length
+  const messages = withinBytes(full.messages.slice(0, limit), limits.messageBytes)
+  return {
+    ...full,
+    agents,
+    connections: full.connections.slice(0, limit),
+    messages,
+    revoked: full.revoked.slice(0, limit),
+    page: {
+      limit,
+      agents: { total: full.agents.length, next: end < full.agents.length ? String(end) : null },
+      revoked: { total: full.revoked.length, truncated: full.revoked.length > limit },
+      messages: { returned: messages.length, truncated: messages.length < full.messages.length },
+    },
+  }
+}
