@@ -92,9 +92,15 @@ export function meshPeersOf(pubsub: GossipSub, topic: Topic): string[] {
 
 /** Add a behaviour penalty (gossipsub P7, weight -10, squared) to `peerId`'s score. */
 export function penaliseIn(pubsub: GossipSub, peerId: string, penalty: number): void {
-  const score = (pubsub as unknown as { score?: { addPenalty?(id: string, n: number, label: string): void } }).score
+  const score = (
+    pubsub as unknown as {
+      score?: { addPenalty?(id: string, n: number, label: string): void; scoreCache?: Map<string, unknown> }
+    }
+  ).score
   if (typeof score?.addPenalty !== 'function') throw new MeshsigError('INTERNAL', 'gossipsub lacks score.addPenalty')
   score.addPenalty(peerId, penalty, 'meshsig-sync')
+  // a cached positive score would outlive the penalty, and gossipsub forgets a peer with a positive score when it leaves
+  score.scoreCache?.delete(peerId)
 }
 
 /** This node's gossipsub score of `peerId`. */

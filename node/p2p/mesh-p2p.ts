@@ -42,6 +42,8 @@ import type {
 const REPROVIDE_DEBOUNCE_MS = 1_000
 /** Least time between two re-announcements triggered by connections (ms), so churn cannot flood the DHT. */
 const REPROVIDE_MIN_INTERVAL_MS = 30_000
+/** A penalised peer's connections get this long to close gracefully, then are aborted (one that keeps writing never lets a graceful close end). */
+const PENALTY_HANG_UP_MS = 1_000
 const RESERVED_PROTOCOLS = new Set([KAD_PROTOCOL, SYNC_PROTOCOL])
 
 function checkInit(init: MeshP2PInit): void {
@@ -191,7 +193,8 @@ class MeshP2PNode implements MeshP2P {
   async penalise(peerId: string, penalty: number): Promise<void> {
     this.assertStarted()
     penaliseIn(this.libp2p.services.pubsub, peerId, penalty)
-    await this.libp2p.hangUp(parsePeerId(peerId)).catch((err: unknown) => this.report(err))
+    const signal = AbortSignal.timeout(PENALTY_HANG_UP_MS)
+    await this.libp2p.hangUp(parsePeerId(peerId), { signal }).catch((err: unknown) => this.report(err))
   }
 
   async provideCapability(type: string, options: MeshCallOptions = {}): Promise<void> {
