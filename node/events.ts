@@ -20,6 +20,7 @@ export type NodeEventType =
   | 'audit:checkpoint'
   | 'api:refused'
   | 'api:refused'
+  | 'api:refused'
   | 'audit:inconsistent'
 
 /** One event as the WebSocket stream carries it: `{type, timestamp, data}`. */

@@ -18,9 +18,17 @@ import { auditBench } from './audit.bench.js'
 import { auditStoreBench } from './audit-store.bench.js'
 import { envelopeBench } from './envelope.bench.js'
 import { p2pBench } from './p2p.bench.js'
+import { dashboardBench } from './dashboard.bench.js'
 
 /** Every benchmark, in the order they run and appear in the report. */
-export const BENCHES: readonly BenchModule[] = [envelopeBench, auditBench, auditStoreBench, apiBench, p2pBench]
+export const BENCHES: readonly BenchModule[] = [
+  envelopeBench,
+  auditBench,
+  auditStoreBench,
+  apiBench,
+  p2pBench,
+  dashboardBench,
+]
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md')
 

@@ -76,7 +76,6 @@ export function linkWidth(link: GraphLink): number {
 
 function linkTitle(link: GraphLink, name: (did: string) => string): string {
   const lines = [`${name(link.a)} → ${name(link.b)}: ${link.ab}`, `${name(link.b)} → ${name(link.a)}: ${link.ba}`]
-  if (link.lastTs > 0) lines.push(`last message ${new Date(link.lastTs).toLocaleString()}`)
   if (link.handshake) lines.push('verified handshake')
   return lines.join('\n')
 }
