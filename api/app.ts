@@ -59,6 +59,7 @@ export type ApiNode = Pick<
   | 'agentForCredential'
   | 'recordRefusal'
   | 'history'
+  | 'history'
   | 'limits'
   | 'relayStats'
   | 'history'

@@ -21,6 +21,7 @@ export type NodeEventType =
   | 'api:refused'
   | 'api:refused'
   | 'api:refused'
+  | 'api:refused'
   | 'audit:inconsistent'
 
 /** One event as the WebSocket stream carries it: `{type, timestamp, data}`. */

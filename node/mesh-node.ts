@@ -49,6 +49,7 @@ import { limitsFromEnv, resolveLimits, type Limits, type LimitsInit } from './li
 import { TrustService } from './services/trust.js'
 import { HistoryReport } from './services/history-report.js'
 import { HistoryReport } from './services/history-report.js'
+import { HistoryReport } from './services/history-report.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { SendBatcher } from './services/send-batcher.js'
 import { SignPool } from './services/sign-pool.js'
