@@ -62,6 +62,7 @@ export type ApiNode = Pick<
   | 'history'
   | 'limits'
   | 'relayStats'
+  | 'checkpointOnDemand'
   | 'history'
   | 'history'
   | 'log'

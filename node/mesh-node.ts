@@ -467,6 +467,23 @@ export class MeshNode {
     return Promise.resolve(this.audit.checkpoint())
   }
 
+  private lastOnDemand = -Infinity
+
+  /**
+   * A checkpoint for `POST /audit/checkpoint` (issue 9): signed at most once
+   * per `limits.onDemandCheckpointMs`; a call inside that interval answers the
+   * latest checkpoint (`fresh: false`) and signs nothing.
+   */
+  async checkpointOnDemand(): Promise<{ checkpoint: ChkEnvelope; fresh: boolean }> {
+    const latest = this.audit.latest()
+    const now = this.clock()
+    if (latest !== undefined && now - this.lastOnDemand < this.limits.onDemandCheckpointMs) {
+      return { checkpoint: latest, fresh: false }
+    }
+    this.lastOnDemand = now
+    return { checkpoint: await this.checkpoint(), fresh: true }
+  }
+
   /** Announce and gossip a checkpoint this node signed (periodic, on demand, or for an export). */
   private announceCheckpoint(chk: ChkEnvelope): void {
     this.events.emit('audit:checkpoint', { origin: chk.origin, size: chk.size, root: chk.root, local: true })

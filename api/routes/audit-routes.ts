@@ -67,11 +67,13 @@ export function auditRoutes(ctx: RouteContext): Router {
   })
 
   r.post('/audit/checkpoint', requireToken(ctx.opts, ctx.resolveCredential), async (req, res) => {
-    const checkpoint = await auditRefusal(ctx, req, { action: 'audit.checkpoint', subject: null }, (authority) => {
+    const signed = await auditRefusal(ctx, req, { action: 'audit.checkpoint', subject: null }, (authority) => {
       requireOperator(authority, 'signing a checkpoint on demand')
-      return node.checkpoint()
+      return node.checkpointOnDemand()
     })
-    res.status(201).json({ checkpoint, gossiped: true })
+    // at most one per limits.onDemandCheckpointMs (issue 9): inside it, 200 with the latest, nothing signed
+    const { checkpoint, fresh } = signed
+    res.status(fresh ? 201 : 200).json({ checkpoint, gossiped: fresh, ...(fresh ? {} : { reused: true }) })
   })
 
   r.get('/audit/proof/:index', (req, res) => {
