@@ -58,14 +58,11 @@ export type ApiNode = Pick<
   | 'did'
   | 'agentForCredential'
   | 'recordRefusal'
-  | 'history'
-  | 'history'
   | 'limits'
   | 'relayStats'
   | 'checkpointOnDemand'
-  | 'history'
-  | 'history'
   | 'log'
+  | 'history'
   | 'interop'
 >
 

@@ -16,8 +16,6 @@ import type {
 
 import type { NodeInfo } from '../node/mesh-node.js'
 import type { KeyLogEntry, PairView, RatePoint, TrustPoint } from '../node/services/history-report.js'
-import type { KeyLogEntry, PairView, RatePoint, TrustPoint } from '../node/services/history-report.js'
-import type { KeyLogEntry, PairView, RatePoint, TrustPoint } from '../node/services/history-report.js'
 
 export type { AgentRecord, AuditReport, ConnectionView, MessageView, NodeStats, RevokedView }
 

@@ -18,11 +18,8 @@ export type NodeEventType =
   | 'peer:connected'
   | 'peer:disconnected'
   | 'audit:checkpoint'
-  | 'api:refused'
-  | 'api:refused'
-  | 'api:refused'
-  | 'api:refused'
   | 'audit:inconsistent'
+  | 'api:refused'
 
 /** One event as the WebSocket stream carries it: `{type, timestamp, data}`. */
 export interface NodeEvent {

@@ -81,39 +81,11 @@ export class Ingest {
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
       if (source.kind === 'sync' && v.attributableTo !== undefined) v = withoutAttribution(v)
       if (source.kind === 'sync' || source.kind === 'gossip') v = storedHistory(v, this.c.store)
-      if (source.kind === 'sync' || source.kind === 'gossip') v = storedHistory(v, this.c.store)
-      if (source.kind === 'sync' || source.kind === 'gossip') v = storedHistory(v, this.c.store)
       freshDuplicity = this.recordRejection(v, source)
       return v
     })
     this.announce(verdict, source, freshDuplicity)
     return verdict
-  }
-
-  /** Announce a send the node refused before it became an envelope (403 REVOKED for a revoked sender, …). */
-  refused(error: MeshsigError, source: IngestSource, claimed: string): void {
-    this.c.events.emit('message:rejected', {
-      code: error.code,
-      reason: error.message,
-      type: 'msg',
-      id: null,
-      source: source.kind,
-      attributableTo: null,
-      claimed,
-    })
-  }
-
-  /** Announce a send the node refused before it became an envelope (403 REVOKED for a revoked sender, …). */
-  refused(error: MeshsigError, source: IngestSource, claimed: string): void {
-    this.c.events.emit('message:rejected', {
-      code: error.code,
-      reason: error.message,
-      type: 'msg',
-      id: null,
-      source: source.kind,
-      attributableTo: null,
-      claimed,
-    })
   }
 
   /** Announce a send the node refused before it became an envelope (403 REVOKED for a revoked sender, …). */
@@ -277,48 +249,6 @@ export class Ingest {
       events.emit('audit:checkpoint', { origin: e.origin, size: e.size, root: e.root })
     }
   }
-}
-
-/** The DID an envelope claims as its signer (unproven when it was refused), or null. */
-function claimedSigner(e: Envelope | undefined): string | null {
-  if (e === undefined) return null
-  return e.type === 'msg' ? e.from : e.type === 'chk' ? e.origin : e.did
-}
-
-/**
- * A revoked DID's own registration or key event that this node already
- * stores, relayed again by a peer (every anti-entropy round re-sends it):
- * a duplicate, not a refusal to record or alarm on.
- */
-function storedHistory(v: Rejected, store: Store): Rejected {
-  const e = v.envelope
-  if (v.error.code !== 'REVOKED' || v.id === undefined || e === undefined) return v
-  const stored =
-    e.type === 'reg'
-      ? store.agents.get(e.did)?.regId === v.id
-      : e.type !== 'msg' && e.type !== 'chk' && store.keyEvents.eventIdAt(e.did, e.seq) === v.id
-  return stored ? { ...v, error: new MeshsigError('DUPLICATE', `envelope ${v.id} is already stored`) } : v
-}
-
-/** The DID an envelope claims as its signer (unproven when it was refused), or null. */
-function claimedSigner(e: Envelope | undefined): string | null {
-  if (e === undefined) return null
-  return e.type === 'msg' ? e.from : e.type === 'chk' ? e.origin : e.did
-}
-
-/**
- * A revoked DID's own registration or key event that this node already
- * stores, relayed again by a peer (every anti-entropy round re-sends it):
- * a duplicate, not a refusal to record or alarm on.
- */
-function storedHistory(v: Rejected, store: Store): Rejected {
-  const e = v.envelope
-  if (v.error.code !== 'REVOKED' || v.id === undefined || e === undefined) return v
-  const stored =
-    e.type === 'reg'
-      ? store.agents.get(e.did)?.regId === v.id
-      : e.type !== 'msg' && e.type !== 'chk' && store.keyEvents.eventIdAt(e.did, e.seq) === v.id
-  return stored ? { ...v, error: new MeshsigError('DUPLICATE', `envelope ${v.id} is already stored`) } : v
 }
 
 /** The DID an envelope claims as its signer (unproven when it was refused), or null. */

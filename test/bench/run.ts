@@ -19,7 +19,6 @@ import { auditStoreBench } from './audit-store.bench.js'
 import { envelopeBench } from './envelope.bench.js'
 import { p2pBench } from './p2p.bench.js'
 import { dashboardBench } from './dashboard.bench.js'
-import { dashboardBench } from './dashboard.bench.js'
 
 /** Every benchmark, in the order they run and appear in the report. */
 export const BENCHES: readonly BenchModule[] = [
