@@ -58,6 +58,7 @@ export type ApiNode = Pick<
   | 'did'
   | 'agentForCredential'
   | 'recordRefusal'
+  | 'history'
   | 'limits'
   | 'relayStats'
   | 'checkpointOnDemand'

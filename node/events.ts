@@ -18,6 +18,7 @@ export type NodeEventType =
   | 'peer:connected'
   | 'peer:disconnected'
   | 'audit:checkpoint'
+  | 'api:refused'
   | 'audit:inconsistent'
   | 'api:refused'
 

@@ -94,9 +94,11 @@ describe('dashboard: drawer, particles, sound, feed triage, phone (issue 14)', (
     await page.locator('[data-testid="agent-graph"][data-edges="1"][data-laid-out="true"]').waitFor()
     expect((await page.evaluate(LIT_PIXELS)) as { n: number }).toMatchObject({ n: 0 })
     const seen: { n: number; x: number; y: number }[] = []
-    for (let i = 0; i < 16; i++) {
-      await fx.call('POST', '/messages/send', { fromDid: did.planner, toDid: did.reviewer, message: `tick ${i}` })
+    for (let i = 0; i < 40; i++) {
+      if (i < 16)
+        await fx.call('POST', '/messages/send', { fromDid: did.planner, toDid: did.reviewer, message: `tick ${i}` })
       seen.push((await page.evaluate(LIT_PIXELS)) as { n: number; x: number; y: number })
+      await new Promise((r) => setTimeout(r, 40))
     }
     const lit = seen.filter((s) => s.n > 0)
     expect(lit.length).toBeGreaterThan(2)

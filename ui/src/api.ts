@@ -3,6 +3,7 @@
  * URLs and one WebSocket to the same host. No credentials, no other origin.
  */
 import type {
+  Agent,
   AgentDetail,
   AgentHistory,
   ConnectionPage,
@@ -55,7 +56,12 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
 
 /** `GET /snapshot`: the whole network state. */
 export function fetchSnapshot(): Promise<Snapshot> {
-  return request<Snapshot>('/snapshot', { headers: { accept: 'application/json' } })
+  return request<Snapshot>('/snapshot?limit=1000', { headers: { accept: 'application/json' } })
+}
+
+/** `GET /agents`: every agent (a bounded snapshot holds only a page of them). */
+export async function fetchAllAgents(): Promise<Agent[]> {
+  return (await request<{ agents: Agent[] }>('/agents', { headers: { accept: 'application/json' } })).agents
 }
 
 function getJson<T>(path: string): Promise<T> {

@@ -218,6 +218,8 @@ export interface Snapshot {
   readonly connections: Connection[]
   readonly messages: Message[]
   readonly peers: Peer[]
+  /** What a bounded snapshot left out: `agents.next` is set when more agents exist (`GET /agents` has them all). */
+  readonly page?: { readonly agents: { readonly total: number; readonly next: string | null } }
 }
 
 /** One event of the WebSocket stream. */

@@ -7,7 +7,7 @@
  * (trust, audit entries), the event feed, and the connection status.
  */
 import { computed, onScopeDispose, ref, shallowRef, type ComputedRef, type Ref, type ShallowRef } from 'vue'
-import { fetchLinks, fetchSnapshot, openEventStream, type StreamStatus } from './api.js'
+import { fetchAllAgents, fetchLinks, fetchSnapshot, openEventStream, type StreamStatus } from './api.js'
 import { feedEntryOf, localEntry, pushEntries, type FeedContext, type FeedEntry } from './feed.js'
 import {
   applyEvent,
@@ -136,6 +136,19 @@ function touchAll(live: Live): void {
   live.linksVersion.value++
 }
 
+/** Apply a snapshot; when it holds only a page of the agents, fetch them all (`GET /agents`). */
+function takeSnapshot(live: Live, snap: Snapshot): void {
+  applySnapshot(live.state, snap)
+  touchAll(live)
+  if (snap.page?.agents.next == null) return
+  void fetchAllAgents()
+    .then((agents) => {
+      for (const a of agents) live.state.agents[a.did] = a
+      touchAll(live)
+    })
+    .catch(() => undefined)
+}
+
 async function loadLinks(live: Live): Promise<void> {
   try {
     applyLinkHistory(live.state, await fetchLinks())
@@ -181,7 +194,7 @@ export function useDashboard(): Dashboard {
   const retryInMs = ref<number | undefined>()
   const ready = ref(false)
   const clock = uptimeClock(live)
-  const refresh = refresher((snap) => (applySnapshot(live.state, snap), touchAll(live)))
+  const refresh = refresher((snap) => takeSnapshot(live, snap))
   let queue: StreamEvent[] = []
   let timer: ReturnType<typeof setTimeout> | undefined
   let reconnecting = false
@@ -196,8 +209,7 @@ export function useDashboard(): Dashboard {
     if (timer !== undefined) clearTimeout(timer)
     if (queue.length > 0) flush()
     else timer = undefined
-    applySnapshot(live.state, snap)
-    touchAll(live)
+    takeSnapshot(live, snap)
     void loadLinks(live)
     if (reconnecting) note(live, 'info', 'Event stream reconnected', 'state reloaded')
     reconnecting = false
