@@ -58,7 +58,6 @@ export type ApiNode = Pick<
   | 'did'
   | 'agentForCredential'
   | 'recordRefusal'
-  | 'history'
   | 'limits'
   | 'relayStats'
   | 'checkpointOnDemand'

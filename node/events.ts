@@ -18,7 +18,6 @@ export type NodeEventType =
   | 'peer:connected'
   | 'peer:disconnected'
   | 'audit:checkpoint'
-  | 'api:refused'
   | 'audit:inconsistent'
   | 'api:refused'
 
