@@ -8,9 +8,9 @@
  * with priors α = β = 1 (a DID nobody has seen scores 0.5) and w = 2.
  *
  * - s, credit: a verified message from a registered DID to another
- *   registered DID earns 2^-(n+1), n = verified messages already exchanged
- *   by that pair (either way), for the first `TRUST_CREDIT.perCounterparty`
- *   of them; nothing after, nothing for messages to itself or broadcasts,
+ *   registered DID earns 2^-(n+1), n = verified messages the sender already
+ *   sent to that recipient, for the first `TRUST_CREDIT.perCounterparty` of
+ *   them; nothing after, nothing for messages to itself or broadcasts,
  *   nothing for a sender without a registration. A DID's total credit stops
  *   at `TRUST_CREDIT.cap`, so no crowd of agents can pump one another
  *   without bound. Credits are multiples of 2^-perCounterparty: every sum is
@@ -45,7 +45,7 @@ export const FORGERY_CODES: readonly ErrorCode[] = [
 
 /** Limits of message credit (docs/protocol.md §7). */
 export const TRUST_CREDIT = {
-  /** Messages of one pair of DIDs that earn credit (1/2, 1/4, … of one message). */
+  /** Messages from one sender to one recipient that earn credit (1/2, 1/4, … of one message). */
   perCounterparty: 8,
   /** Most credit (s) one DID can hold: the score of an agent without failures stays ≤ 9/10. */
   cap: 8,
@@ -104,8 +104,12 @@ export function trustScore(evidence: TrustEvidence, params: TrustParams = DEFAUL
   return Math.min(1, Math.max(0, score))
 }
 
-/** What evidence is about: a DID, a delivering peer, a pair of DIDs, or a DID's registration or revocation. */
-export type TrustScope = 'did' | 'peer' | 'pair' | 'registered' | 'revoked'
+/**
+ * What evidence is about: a DID, a delivering peer, a pair of DIDs (either
+ * way: the connection), a sender and recipient (`edgeKey`: credit already
+ * earned), or a DID's registration or revocation.
+ */
+export type TrustScope = 'did' | 'peer' | 'pair' | 'edge' | 'registered' | 'revoked'
 
 /** One change to the evidence about one subject. */
 export interface TrustDelta {
@@ -124,6 +128,11 @@ export interface TrustStateView {
 /** The key of the connection between two DIDs: both, sorted, joined by a space. */
 export function pairKey(a: string, b: string): string {
   return a <= b ? `${a} ${b}` : `${b} ${a}`
+}
+
+/** The key of messages from `from` to `to`: both joined by " > ". */
+export function edgeKey(from: string, to: string): string {
+  return `${from} > ${to}`
 }
 
 function field(entry: AuditEntry, name: string): unknown {
@@ -170,9 +179,12 @@ function didFacts(entry: AuditEntry): TrustDelta[] {
 function messageCredit(entry: AuditEntry, state: TrustStateView): TrustDelta[] {
   const m = verifiedMessage(entry)
   if (m === undefined || m.to === null || m.to === m.from) return []
-  const key = pairKey(m.from, m.to)
-  const out: TrustDelta[] = [{ scope: 'pair', key, successes: 1, failures: 0 }]
-  const n = state.get('pair', key).successes
+  const edge = edgeKey(m.from, m.to)
+  const out: TrustDelta[] = [
+    { scope: 'pair', key: pairKey(m.from, m.to), successes: 1, failures: 0 },
+    { scope: 'edge', key: edge, successes: 1, failures: 0 },
+  ]
+  const n = state.get('edge', edge).successes
   const registered = (d: string): boolean => state.get('registered', d).successes > 0
   if (n >= TRUST_CREDIT.perCounterparty || !registered(m.from) || !registered(m.to)) return out
   const room = TRUST_CREDIT.cap - state.get('did', m.from).successes

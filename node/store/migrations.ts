@@ -208,4 +208,16 @@ export const MIGRATIONS: readonly Migration[] = [
   ) WITHOUT ROWID;
   DELETE FROM meta WHERE key = 'audit.trustSize';
   `,
+  // 8: message credit counted per sender and recipient ('edge', docs/protocol.md §7); rebuilt from the log
+  `
+  DROP TABLE trust_evidence;
+  CREATE TABLE trust_evidence (
+    scope TEXT NOT NULL CHECK (scope IN ('did', 'peer', 'pair', 'edge', 'registered', 'revoked')),
+    key TEXT NOT NULL,
+    successes REAL NOT NULL DEFAULT 0,
+    failures REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+  DELETE FROM meta WHERE key = 'audit.trustSize';
+  `,
 ]

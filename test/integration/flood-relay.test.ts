@@ -20,6 +20,7 @@ import {
 } from '../../node/core/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { createMeshP2P, type MeshP2P } from '../../node/p2p/index.js'
+import { emptyRegistry } from './flood-rogue.js'
 import { OPERATOR } from '../../node/services/authority.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -63,7 +64,7 @@ beforeAll(async () => {
     listen: [`/memory/flood-rogue-${process.pid}-${Date.now()}`],
     validate: () => 'accept',
     onMessage: () => undefined,
-    syncProvider: () => [],
+    syncProvider: emptyRegistry,
     heartbeatInterval: 200,
   })
   await rogue.start()

@@ -9,6 +9,7 @@ import {
   keyPairFromB64,
 } from '../../node/core/index.js'
 import { createMeshP2P, type MeshP2P } from '../../node/p2p/index.js'
+import { emptyRegistry } from './flood-rogue.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -65,7 +66,7 @@ describe('a registration gossiped by someone else that names this node as contro
       listen: [`/memory/rogue-ctl-${process.pid}-${Date.now()}`],
       validate: () => 'accept',
       onMessage: () => undefined,
-      syncProvider: () => [],
+      syncProvider: emptyRegistry,
       heartbeatInterval: 200,
     })
     await rogue.start()

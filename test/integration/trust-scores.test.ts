@@ -25,6 +25,7 @@ import {
   type MsgEnvelope,
 } from '../../node/core/index.js'
 import { createMeshP2P, type MeshP2P } from '../../node/p2p/index.js'
+import { emptyRegistry } from './flood-rogue.js'
 import type { AuditReport } from '../../node/services/report-service.js'
 import { expectNo500, startApi, type ApiFixture } from '../api/api-fixture.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -63,7 +64,7 @@ beforeAll(async () => {
     listen: [`/memory/trust-rogue-${process.pid}-${Date.now()}`],
     validate: () => 'accept',
     onMessage: () => undefined,
-    syncProvider: () => [],
+    syncProvider: emptyRegistry,
     heartbeatInterval: 200,
   })
   await rogue.start()

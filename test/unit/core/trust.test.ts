@@ -97,11 +97,11 @@ describe('message credit', () => {
     expect(trustFromAuditEntries(entries, ALICE)).toBe((1 + 0.875) / (2 + 0.875))
   })
 
-  it('shares one diminishing budget per pair, whoever writes; it ends after perCounterparty messages', () => {
+  it('counts per sender and recipient: a reply earns its own credit; it ends after perCounterparty messages', () => {
     const k = TRUST_CREDIT.perCounterparty
     const entries = log([...regs(ALICE, BOB), ...sent(1), ...sent(1, BOB, ALICE), ...sent(2 * k)])
-    expect(trustEvidenceOf(entries, BOB).successes).toBe(0.25)
-    expect(trustEvidenceOf(entries, ALICE).successes).toBe(1 - 0.25 - 2 ** -k)
+    expect(trustEvidenceOf(entries, BOB).successes).toBe(0.5)
+    expect(trustEvidenceOf(entries, ALICE).successes).toBe(1 - 2 ** -k)
   })
 
   it('gives nothing for messages to oneself, broadcasts, unregistered senders or recipients', () => {
