@@ -17,7 +17,7 @@
 import type { CAC } from 'cac'
 import type { ApiRevoked } from '../../api/client.js'
 import { toMsigDid } from '../../node/core/did.js'
-import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
+import { codesWhere, isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRevocation } from '../../node/core/factory.js'
 import {
   identityExists,
@@ -44,7 +44,7 @@ export interface RevokeOptions extends GlobalOptions {
 export const MAX_REASON_LENGTH = 512
 
 /** Codes that mean "the node refused for lack of proof": a negative answer, exit 1. */
-const REFUSALS: ReadonlySet<string> = new Set(['UNAUTHORIZED', 'FORBIDDEN'])
+const REFUSALS: ReadonlySet<string> = codesWhere((e) => e.lackOfProof === true)
 
 function reasonOf(value: unknown): string {
   const reason = value === undefined || value === true ? '' : String(value).trim()

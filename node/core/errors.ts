@@ -35,42 +35,66 @@ export type ErrorCode =
   | 'LOG_INCONSISTENT'
   | 'INTERNAL'
 
-/** How one error code surfaces at the API and at the CLI. */
+/**
+ * How one error code surfaces at the API and at the CLI, and what it means
+ * for the rest of the node. Every list of codes that decides behaviour is
+ * derived from these columns (`codesWhere`), never kept by hand.
+ */
 export interface ErrorSurface {
   /** HTTP status the REST API answers with. */
   readonly http: number
-  /** Process exit code of the CLI (SPEC §8: 1 negative answer, 2 bad input, 3 unreachable). */
+  /** Process exit code of the CLI (docs/protocol.md: 1 negative answer, 2 bad input, 3 unreachable). */
   readonly exit: number
+  /**
+   * Gossip validation: `reject` when the code proves the delivering peer passed
+   * on something forged or broken (it is penalised); otherwise ignore, since
+   * honest nodes can race into it (decision 0005). Default ignore.
+   */
+  readonly gossip?: 'reject'
+  /**
+   * Who an envelope refused with this code is charged to in trust
+   * (docs/protocol.md §7): `deliverer` for a forged or broken envelope;
+   * `signed` when a valid signature of the named DID stands on the refusal
+   * (a replay, a stale time, a rotated-out key): the DID signed it once, the
+   * delivery is somebody's fault. Default: nobody.
+   */
+  readonly blame?: 'deliverer' | 'signed'
+  /** A responding node's handshake refusal that keeps its meaning at the API (not a 502). */
+  readonly handshakeRefusal?: true
+  /** The node refused for lack of proof (401/403 of docs/protocol.md §8): a negative answer, not a failure. */
+  readonly lackOfProof?: true
+  /** Trying again later may succeed (the node or peer was unreachable or busy). */
+  readonly retryable?: true
 }
 
 /** The one table mapping error codes to HTTP statuses and CLI exit codes. */
 export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
-  MALFORMED: { http: 400, exit: 2 },
+  MALFORMED: { http: 400, exit: 2, gossip: 'reject', blame: 'deliverer', handshakeRefusal: true },
   INVALID_INPUT: { http: 400, exit: 2 },
   PAYLOAD_TOO_LARGE: { http: 413, exit: 2 },
-  INVALID_DID: { http: 400, exit: 2 },
-  INVALID_KEY: { http: 400, exit: 2 },
+  INVALID_DID: { http: 400, exit: 2, gossip: 'reject' },
+  INVALID_KEY: { http: 400, exit: 2, gossip: 'reject' },
   SIGNING_REFUSED: { http: 400, exit: 2 },
-  SIGNATURE_INVALID: { http: 400, exit: 1 },
-  CLOCK_SKEW: { http: 400, exit: 1 },
-  REPLAY: { http: 409, exit: 1 },
+  SIGNATURE_INVALID: { http: 400, exit: 1, gossip: 'reject', blame: 'deliverer', handshakeRefusal: true },
+  CLOCK_SKEW: { http: 400, exit: 1, blame: 'signed', handshakeRefusal: true },
+  REPLAY: { http: 409, exit: 1, blame: 'signed' },
   DUPLICATE: { http: 409, exit: 1 },
-  UNKNOWN_SIGNER: { http: 404, exit: 1 },
-  KEY_MISMATCH: { http: 400, exit: 1 },
-  ROTATED_KEY: { http: 400, exit: 1 },
-  REVOKED: { http: 403, exit: 1 },
-  KEL_INVALID: { http: 400, exit: 1 },
+  UNKNOWN_SIGNER: { http: 404, exit: 1, blame: 'deliverer', handshakeRefusal: true },
+  KEY_MISMATCH: { http: 400, exit: 1, gossip: 'reject', blame: 'deliverer', handshakeRefusal: true },
+  ROTATED_KEY: { http: 400, exit: 1, blame: 'signed' },
+  REVOKED: { http: 403, exit: 1, handshakeRefusal: true },
+  KEL_INVALID: { http: 400, exit: 1, blame: 'deliverer' },
   DUPLICITY: { http: 409, exit: 1 },
-  PRE_ROTATION_MISMATCH: { http: 400, exit: 1 },
-  NOT_FOUND: { http: 404, exit: 1 },
+  PRE_ROTATION_MISMATCH: { http: 400, exit: 1, gossip: 'reject', blame: 'deliverer' },
+  NOT_FOUND: { http: 404, exit: 1, handshakeRefusal: true },
   ALREADY_EXISTS: { http: 409, exit: 2 },
-  UNAUTHORIZED: { http: 401, exit: 2 },
-  FORBIDDEN: { http: 403, exit: 1 },
-  RATE_LIMITED: { http: 429, exit: 1 },
+  UNAUTHORIZED: { http: 401, exit: 2, lackOfProof: true },
+  FORBIDDEN: { http: 403, exit: 1, lackOfProof: true, handshakeRefusal: true },
+  RATE_LIMITED: { http: 429, exit: 1, retryable: true },
   INSECURE_KEY_FILE: { http: 500, exit: 2 },
   NO_IDENTITY: { http: 404, exit: 2 },
-  UNREACHABLE: { http: 502, exit: 3 },
-  PEER_ERROR: { http: 502, exit: 3 },
+  UNREACHABLE: { http: 502, exit: 3, retryable: true },
+  PEER_ERROR: { http: 502, exit: 3, retryable: true },
   /** The node refuses to sign a checkpoint not consistent with the last it signed (docs/audit.md). */
   LOG_INCONSISTENT: { http: 409, exit: 1 },
   INTERNAL: { http: 500, exit: 1 },
@@ -172,4 +196,14 @@ export function isMeshsigError(err: unknown): err is MeshsigError {
 export function surfaceOf(err: unknown): ErrorSurface & { code: ErrorCode } {
   const code: ErrorCode = isMeshsigError(err) ? err.code : 'INTERNAL'
   return { code, ...ERROR_TABLE[code] }
+}
+
+/** The error codes whose table row satisfies `test`, as a set (every behaviour list is derived this way). */
+export function codesWhere(test: (surface: ErrorSurface) => boolean): ReadonlySet<ErrorCode> {
+  return new Set((Object.keys(ERROR_TABLE) as ErrorCode[]).filter((code) => test(ERROR_TABLE[code])))
+}
+
+/** True when `code` is an ErrorCode in `set` (for codes read from the wire or an audit entry). */
+export function hasCode(set: ReadonlySet<ErrorCode>, code: string | null | undefined): boolean {
+  return code != null && set.has(code as ErrorCode)
 }

@@ -28,20 +28,13 @@
  * stored evidence applies the same `trustDeltas` entry by entry.
  */
 import type { AuditEntry } from './audit-entry.js'
-import { MalformedError, type ErrorCode } from './errors.js'
+import { MalformedError, codesWhere, type ErrorCode } from './errors.js'
 
 /** Refusals that a valid signature stands on: the DID signed once, someone delivered it again or late. */
-export const ATTRIBUTABLE_CODES: readonly ErrorCode[] = ['REPLAY', 'CLOCK_SKEW', 'ROTATED_KEY']
+export const ATTRIBUTABLE_CODES: readonly ErrorCode[] = [...codesWhere((e) => e.blame === 'signed')]
 
 /** Refusals of forged or broken envelopes: they count against the delivering peer, never a DID. */
-export const FORGERY_CODES: readonly ErrorCode[] = [
-  'SIGNATURE_INVALID',
-  'KEY_MISMATCH',
-  'UNKNOWN_SIGNER',
-  'MALFORMED',
-  'KEL_INVALID',
-  'PRE_ROTATION_MISMATCH',
-]
+export const FORGERY_CODES: readonly ErrorCode[] = [...codesWhere((e) => e.blame === 'deliverer')]
 
 /** Limits of message credit (docs/protocol.md §7). */
 export const TRUST_CREDIT = {

@@ -11,6 +11,7 @@
  */
 import {
   canonicalize,
+  codesWhere,
   currentKeyOf,
   domainSigningInput,
   fromB64,
@@ -91,16 +92,7 @@ export function connectionId(t: HandshakeTranscript): string {
 }
 
 /** Codes a responding node may give for refusing a handshake; they keep their meaning at the API. */
-const REFUSAL_CODES: ReadonlySet<string> = new Set([
-  'SIGNATURE_INVALID',
-  'KEY_MISMATCH',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'UNKNOWN_SIGNER',
-  'REVOKED',
-  'CLOCK_SKEW',
-  'MALFORMED',
-])
+const REFUSAL_CODES: ReadonlySet<string> = codesWhere((e) => e.handshakeRefusal === true)
 
 /** A peer's refusal as the error it names (so the API answers 4xx, not 502); other failures unchanged. */
 function refusal(err: unknown): unknown {

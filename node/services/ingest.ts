@@ -5,6 +5,7 @@
  */
 import {
   acceptEnvelope,
+  codesWhere,
   MeshsigError,
   type Rejected,
   type AcceptanceContext,
@@ -34,14 +35,7 @@ export interface IngestSource {
  * (never the claimed signer's fault): gossip answers Reject, and the peer's
  * fault count grows. Races between honest nodes are not here (decision 0005).
  */
-export const GOSSIP_REJECT_CODES: ReadonlySet<string> = new Set([
-  'MALFORMED',
-  'SIGNATURE_INVALID',
-  'KEY_MISMATCH',
-  'PRE_ROTATION_MISMATCH',
-  'INVALID_DID',
-  'INVALID_KEY',
-])
+export const GOSSIP_REJECT_CODES: ReadonlySet<string> = codesWhere((e) => e.gossip === 'reject')
 
 /** What ingestion needs from the node. */
 export interface IngestComponents {
