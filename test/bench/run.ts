@@ -19,6 +19,7 @@ import { auditStoreBench } from './audit-store.bench.js'
 import { envelopeBench } from './envelope.bench.js'
 import { p2pBench } from './p2p.bench.js'
 import { dashboardBench } from './dashboard.bench.js'
+import { syncBench } from './sync.bench.js'
 
 /** Every benchmark, in the order they run and appear in the report. */
 export const BENCHES: readonly BenchModule[] = [
@@ -28,6 +29,7 @@ export const BENCHES: readonly BenchModule[] = [
   apiBench,
   p2pBench,
   dashboardBench,
+  syncBench,
 ]
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md')
