@@ -103,6 +103,7 @@ export class MeshGossip {
     if (envelope.type === 'msg' && this.overQuota(envelope.from, data, via, origin)) return 'ignore'
     if (topic === 'meshsig/v1/registry' && this.c.admission) return this.admitRegistry(envelope, via, origin)
     const v: Verdict = this.c.ingest.ingest(envelope, { kind: 'gossip', peer: via }, { fresh: true })
+    if (v.ok && envelope.type === 'msg') this.c.relay?.accepted(envelope.from)
     if (v.ok) return 'accept'
     if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
     return GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'

@@ -81,7 +81,9 @@ export class RelayGuard {
   /**
    * Admit a message of `data.length` bytes from `from`, first published by
    * `origin`: undefined when it may go on to ingest, else why not. A message
-   * from an unregistered sender is held (bounded) for `release`.
+   * from an unregistered sender is held (bounded) for `release`. The origin
+   * peer's budget is charged here; the sender's only by `accepted`, once
+   * its signature verified, so forgeries in a DID's name cannot use it up.
    */
   admit(origin: string, from: string, data: Uint8Array, registered: boolean, via: string): RelayDrop | undefined {
     const now = this.clock()
@@ -93,8 +95,12 @@ export class RelayGuard {
     if (!this.peers.fits(origin, now, l.perPeerMessages, l.perPeerBytes, data.length)) return this.drop('peer-budget')
     if (!this.dids.fits(from, now, l.perDidMessages, Number.MAX_SAFE_INTEGER, 0)) return this.drop('did-budget')
     this.peers.charge(origin, now, data.length)
-    this.dids.charge(from, now, 0)
     return undefined
+  }
+
+  /** Charge `from`'s budget for a message that passed the acceptance rules. */
+  accepted(from: string): void {
+    this.dids.charge(from, this.clock(), 0)
   }
 
   /** Take the held messages of `did` (its registration arrived); expired ones are forgotten. */

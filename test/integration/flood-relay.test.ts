@@ -55,26 +55,34 @@ async function registerRogueAgent(name: string): Promise<{ key: KeyPair; did: st
   return { key, did: icp.did }
 }
 
-beforeAll(async () => {
-  a = await startNode({ init: { limits: { relay } } })
-  b = await startNode({ peers: [a.info().multiaddrs[0]!], init: { limits: { relay } } })
-  rogue = await createMeshP2P({
+/** A rogue libp2p peer subscribed with `a` (its own origin budget). */
+async function startRogue(name: string): Promise<MeshP2P> {
+  const r = await createMeshP2P({
     seed: generateKeyPair().seed,
     transports: 'memory',
-    listen: [`/memory/flood-rogue-${process.pid}-${Date.now()}`],
+    listen: [`/memory/flood-${name}-${process.pid}-${Date.now()}`],
     validate: () => 'accept',
     onMessage: () => undefined,
     syncProvider: emptyRegistry,
     heartbeatInterval: 200,
   })
-  await rogue.start()
-  await rogue.dial(a.info().multiaddrs[0]!)
-  await waitFor(() => rogue.subscribers(TOPIC).includes(a.mesh.peerId), { timeout: 15_000 })
+  rogues.push(r)
+  await r.start()
+  await r.dial(a.info().multiaddrs[0]!)
+  await waitFor(() => r.subscribers(TOPIC).includes(a.mesh.peerId), { timeout: 15_000 })
+  return r
+}
+const rogues: MeshP2P[] = []
+
+beforeAll(async () => {
+  a = await startNode({ init: { limits: { relay } } })
+  b = await startNode({ peers: [a.info().multiaddrs[0]!], init: { limits: { relay } } })
+  rogue = await startRogue('rogue')
   await waitFor(() => a.mesh.meshPeers(TOPIC).includes(b.mesh.peerId), { timeout: 15_000 })
 }, 60_000)
 
 afterAll(async () => {
-  await rogue?.stop()
+  await Promise.all(rogues.map((r) => r.stop()))
   await stopAll([a, b])
 })
 
@@ -139,6 +147,22 @@ describe('a flood of valid messages', () => {
     expect(stored(a)).toBe(relay.perPeerMessages)
     expect(overBudget(0)).toBe(ids.length - stored(a))
   }, 60_000)
+
+  it('from forgeries in a registered DID’s name: its own budget is untouched, its genuine messages pass', async () => {
+    const forger = await startRogue('forger')
+    const { identity } = await b.registerAgent('victim')
+    await waitFor(() => a.agents.record(identity.did) !== undefined, { timeout: 15_000 })
+    const mallory = generateKeyPair()
+    const forged = Array.from({ length: relay.perDidMessages + 10 }, () => message(mallory, identity.did))
+    for (const f of forged) await forger.publish(TOPIC, encodeEnvelope(f))
+    const refused = (): number =>
+      a.store.audit
+        .entries(0, a.store.audit.count())
+        .filter((r) => (JSON.parse(r.entry) as { code: string | null }).code === 'SIGNATURE_INVALID').length
+    await waitFor(() => refused() >= forged.length, { timeout: 15_000 })
+    const genuine = await b.sendMessage({ authority: OPERATOR, fromDid: identity.did, toDid: null, message: 'me' })
+    await waitFor(() => a.store.messages.exists(genuine.id), { timeout: 15_000 })
+  })
 
   it('keeps a message that arrives just before its sender’s registration, and accepts it after', async () => {
     const key = generateKeyPair()
