@@ -4,7 +4,7 @@
  * RFC 9162 inclusion and consistency proofs, and the trust scores the audit
  * log's evidence gives per agent, delivering peer and connection.
  */
-import { Router, text } from 'express'
+import { Router, text, type Request, type Response } from 'express'
 import { MeshsigError } from '../../node/core/errors.js'
 import { z } from 'zod'
 import { toMsigDid } from '../../node/core/did.js'
@@ -13,6 +13,9 @@ import { parseInput } from '../schemas.js'
 import { requireOperator } from '../../node/services/authority.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
+import { ndjsonExport } from '../../node/audit/export-stream.js'
+import { DEFAULT_TRUST_PARAMS } from '../../node/core/index.js'
+import { TRUST_FORMULA } from '../../node/services/trust.js'
 
 const size = z
   .string()
@@ -22,21 +25,77 @@ const size = z
 /** `GET /audit/proof/:index` query. */
 const proofQuery = z.strictObject({ size: size.optional() })
 
-/** `GET /audit/export` query: a past size the node signed a checkpoint for. */
-const exportQuery = z.strictObject({ size: size.optional() })
+/** `GET /audit/export` query: a past size the node signed a checkpoint for, and the format (docs/audit.md). */
+const exportQuery = z.strictObject({ size: size.optional(), format: z.enum(['json', 'ndjson']).optional() })
+
+/** The NDJSON media type of the streamed export. */
+const NDJSON = 'application/x-ndjson'
+
+/** Write `chunks` to `res`, waiting when the socket is full, stopping when the client goes away. */
+async function pipeChunks(res: Response, chunks: Iterator<string>): Promise<void> {
+  let closed = false
+  let wake: () => void = () => undefined
+  const onClose = (): void => {
+    closed = true
+    wake()
+  }
+  res.on('close', onClose)
+  res.on('drain', () => wake())
+  try {
+    for (let next = chunks.next(); next.done !== true && !closed; next = chunks.next()) {
+      const full = !res.write(next.value)
+      await new Promise<void>((r) => (full && !closed ? (wake = r) : setImmediate(r)))
+    }
+  } finally {
+    res.off('close', onClose)
+  }
+  res.end()
+}
+
+/** Stream the NDJSON export of `size` (default: the current checkpoint's). */
+async function streamExport(ctx: RouteContext, res: Response, size: number | undefined): Promise<void> {
+  const { node } = ctx
+  const src = node.audit.ndjsonSource(size)
+  const info = node.info()
+  const chunks = ndjsonExport(src, {
+    header: {
+      exportedAt: new Date().toISOString(),
+      node: { did: info.did, name: info.name, publicKey: src.nodePublicKey, peerId: info.peerId },
+      ...node.notes.auditorView(src.checkpoint),
+    },
+    agents: () => node.agents.list(),
+    connections: () => node.connections(),
+    revoked: () => node.revoked(),
+    trustFormula: TRUST_FORMULA,
+    trustParams: DEFAULT_TRUST_PARAMS,
+  })
+  res.status(200).type(NDJSON).setHeader('Cache-Control', 'no-store')
+  try {
+    await pipeChunks(res, chunks)
+  } catch (err) {
+    // the header is sent: cut the stream short; a verifier reports the missing end line
+    res.destroy(err instanceof Error ? err : new Error(String(err)))
+  }
+}
 
 /** `GET /audit/consistency` query. */
 const consistencyQuery = z.strictObject({ first: size, second: size.optional() })
+
+/** `GET /audit/export`: JSON (with the note and keys), or NDJSON streamed when asked for. */
+async function exportHandler(ctx: RouteContext, req: Request, res: Response): Promise<void> {
+  const q = parseInput(exportQuery, { ...req.query }, 'query')
+  const asked = q.format ?? (req.accepts(['application/json', NDJSON]) === NDJSON ? 'ndjson' : 'json')
+  if (asked === 'ndjson') return streamExport(ctx, res, q.size)
+  const report = ctx.node.auditExport(q.size)
+  res.json({ ...report, ...ctx.node.notes.auditorView(report.checkpoint) })
+}
 
 /** Audit and trust routes. */
 export function auditRoutes(ctx: RouteContext): Router {
   const r = Router()
   const { node } = ctx
 
-  r.get('/audit/export', (req, res) => {
-    const q = parseInput(exportQuery, { ...req.query }, 'query')
-    res.json(node.auditExport(q.size))
-  })
+  r.get('/audit/export', (req, res) => exportHandler(ctx, req, res))
 
   r.get('/audit/checkpoint', (req, res) => {
     const latest = node.audit.latest()

@@ -10,8 +10,17 @@
  *   from its envelope and recomputes every trust score. Exit 0 when all of it
  *   checks out, 1 when anything does not, 2 when the file is not an export.
  *   On a terminal a progress bar runs on stderr.
+ * - `meshsig audit --ndjson [--out FILE] [--size N]` streams the export as
+ *   NDJSON (docs/audit.md) as it arrives; `audit verify` reads either form,
+ *   NDJSON line by line in memory that does not grow with the file.
+ * - `--witnesses K` requires K cosignatures on the checkpoint note, from the
+ *   `--witness-key` vkeys (repeatable) or a `--policy` file, else from the
+ *   witnesses the export lists.
  */
 import { readFileSync } from 'node:fs'
+import { checkAuditNote, parseWitnessPolicy, type NoteCheck, type WitnessPolicy } from '../../node/core/audit-note.js'
+import { isNdjsonExport } from '../../node/audit/export-stream-check.js'
+import { downloadNdjson, fileIsNdjson, verifyNdjson, verifyNdjsonFile } from './audit-stream.js'
 import type { CAC } from 'cac'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
 import { MeshsigError } from '../../node/core/errors.js'
@@ -23,8 +32,35 @@ import { progressBar } from '../progress.js'
 /** Most problems listed in human output (all are in --json). */
 const MAX_LISTED = 50
 
+/** Options of `meshsig audit` and `meshsig audit verify`. */
+export interface AuditOptions {
+  /** Stream the export as NDJSON. */
+  readonly ndjson?: boolean
+  /** Write the NDJSON export to this file (default stdout). */
+  readonly out?: string
+  /** Export the state of a past checkpoint of this size. */
+  readonly size?: number
+  /** Cosignatures required on the checkpoint note. */
+  readonly witnesses?: number
+  /** Witness vkeys the auditor trusts. */
+  readonly witnessKey?: readonly string[]
+  /** A policy file: `witness <vkey>` and `quorum <K>` lines. */
+  readonly policy?: string
+}
+
 /** Export the audit report of the node at `--server`. */
-export async function auditCommand(ctx: CliContext): Promise<CommandResult> {
+export async function auditCommand(ctx: CliContext, opts: AuditOptions = {}): Promise<CommandResult> {
+  if (opts.ndjson === true) {
+    if (opts.out === undefined && ctx.json) {
+      throw new MeshsigError('INVALID_INPUT', '--ndjson writes the export itself to stdout: use --out FILE with --json')
+    }
+    const bytes = await downloadNdjson(ctx, opts)
+    if (opts.out === undefined) return { json: {}, human: '' }
+    return {
+      json: { file: opts.out, bytes },
+      human: `${OK} NDJSON audit export written to ${opts.out} (${bytes} bytes)`,
+    }
+  }
   const report = await apiClient(ctx).auditExport()
   const s = report.summary
   return {
@@ -42,14 +78,20 @@ export async function auditCommand(ctx: CliContext): Promise<CommandResult> {
   }
 }
 
-async function readExport(ctx: CliContext, file: string): Promise<unknown> {
-  let text: string
+function cannotRead(file: string, err: unknown): MeshsigError {
+  const why = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err))
+  return new MeshsigError('INVALID_INPUT', `cannot read ${file} (${why})`, { file })
+}
+
+async function readText(ctx: CliContext, file: string): Promise<string> {
   try {
-    text = file === '-' ? Buffer.from(await ctx.io.readStdin()).toString('utf8') : readFileSync(file, 'utf8')
+    return file === '-' ? Buffer.from(await ctx.io.readStdin()).toString('utf8') : readFileSync(file, 'utf8')
   } catch (err) {
-    const why = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err))
-    throw new MeshsigError('INVALID_INPUT', `cannot read ${file} (${why})`, { file })
+    throw cannotRead(file, err)
   }
+}
+
+function parseExport(text: string, file: string): unknown {
   try {
     return JSON.parse(text) as unknown
   } catch {
@@ -66,10 +108,10 @@ function problemLines(check: ExportCheck): string[] {
   return lines
 }
 
-function verdictJson(file: string, check: ExportCheck): Record<string, unknown> {
+function verdictJson(file: string, check: ExportCheck, note: NoteCheck | null): Record<string, unknown> {
   const { log } = check
   return {
-    ok: check.ok,
+    ok: check.ok && (note?.ok ?? true),
     file,
     size: log.size,
     root: log.root,
@@ -80,20 +122,79 @@ function verdictJson(file: string, check: ExportCheck): Record<string, unknown> 
     messagesChecked: check.messagesChecked,
     scoresChecked: check.scoresChecked,
     contentProblems: check.problems,
+    ...(note !== null ? { note } : {}),
   }
 }
 
-/** Verify an export file offline; exit 0 when it checks out, 1 when it does not. */
-export async function auditVerifyCommand(ctx: CliContext, file: string | undefined): Promise<CommandResult> {
-  if (file === undefined) throw new MeshsigError('INVALID_INPUT', 'usage: meshsig audit verify <report.json | ->')
-  const doc = await readExport(ctx, file)
-  const bar = progressBar(ctx.io, { label: 'Verifying audit export', delayMs: 250 })
-  let check: ExportCheck
+/** The witness policy of the options, or null when none was asked for. */
+function policyOf(opts: AuditOptions): WitnessPolicy | null {
+  const keys = [...(opts.witnessKey ?? [])]
+  let quorum = opts.witnesses
+  if (opts.policy !== undefined) {
+    let policy: WitnessPolicy
+    try {
+      policy = parseWitnessPolicy(readFileSync(opts.policy, 'utf8'))
+    } catch (err) {
+      throw new MeshsigError('INVALID_INPUT', `policy ${opts.policy}: ${err instanceof Error ? err.message : ''}`)
+    }
+    keys.push(...policy.keys)
+    quorum ??= policy.quorum
+  }
+  if (quorum === undefined && keys.length === 0) return null
+  if (quorum !== undefined && (!Number.isSafeInteger(quorum) || quorum < 0)) {
+    throw new MeshsigError('INVALID_INPUT', '--witnesses is a number of cosignatures (0 or more)')
+  }
+  return { keys, quorum: quorum ?? keys.length }
+}
+
+/** Check the log (either form) with a progress bar; returns the check and the fields the note check reads. */
+async function checkFile(
+  ctx: CliContext,
+  file: string,
+): Promise<{ check: ExportCheck; doc: Record<string, unknown> | null }> {
+  const bar = progressBar(ctx.io, { label: 'Verifying audit export', unit: 'entries', delayMs: 250 })
+  const onProgress = (done: number, total: number): void => bar.update(done, total)
   try {
-    check = checkAuditExport(doc, { onProgress: (done, total) => bar.update(done, total) })
+    let ndjson: boolean
+    try {
+      ndjson = file !== '-' && fileIsNdjson(file)
+    } catch (err) {
+      throw cannotRead(file, err)
+    }
+    if (ndjson) {
+      const r = await verifyNdjsonFile(file, onProgress)
+      return { check: r.check, doc: r.header }
+    }
+    const text = await readText(ctx, file)
+    if (isNdjsonExport(text.slice(0, 256))) {
+      const r = await verifyNdjson(text, onProgress)
+      return { check: r.check, doc: r.header }
+    }
+    const doc = parseExport(text, file)
+    return { check: checkAuditExport(doc, { onProgress }), doc: doc as Record<string, unknown> }
   } finally {
     bar.done()
   }
+}
+
+function noteRow(note: NoteCheck): [string, string] {
+  const who = note.cosigners.map((c) => c.name).join(', ') || 'none'
+  const from = note.keysFrom === 'auditor' ? 'your witness keys' : 'the witnesses the export lists'
+  return ['Cosignatures', `${note.cosigners.length} of ${note.quorum} required, from ${from}: ${who}`]
+}
+
+/** Verify an export file offline; exit 0 when it checks out, 1 when it does not. */
+export async function auditVerifyCommand(
+  ctx: CliContext,
+  file: string | undefined,
+  opts: AuditOptions = {},
+): Promise<CommandResult> {
+  if (file === undefined) throw new MeshsigError('INVALID_INPUT', 'usage: meshsig audit verify <export file | ->')
+  const policy = policyOf(opts)
+  const { check, doc } = await checkFile(ctx, file)
+  const hasNote = doc !== null && typeof doc.note === 'string'
+  const note =
+    doc !== null && (policy !== null || hasNote) ? checkAuditNote(doc, policy ?? { keys: [], quorum: 0 }) : null
   const chk = check.log.checkpoint
   const rows: Array<[string, string]> = [
     ['Entries', `${check.log.size} (root ${check.log.root})`],
@@ -101,12 +202,41 @@ export async function auditVerifyCommand(ctx: CliContext, file: string | undefin
     ['Messages', `${check.messagesChecked} re-verified from their envelopes`],
     ['Trust scores', `${check.scoresChecked} recomputed from the entries`],
   ]
-  if (check.ok) return { json: verdictJson(file, check), human: block(`${OK} Audit export verified`, rows) }
+  if (note !== null) rows.push(['Note', note.logSigned ? 'signed by the log key' : 'NOT signed'], noteRow(note))
+  const json = verdictJson(file, check, note)
+  if (json.ok === true) return { json, human: block(`${OK} Audit export verified`, rows) }
   const heading = `${FAIL} Audit export does NOT verify (${check.log.diagnosis} diagnosis)`
+  const noteLines = (note?.problems ?? []).map((p) => `  - ${p}`)
   return {
-    json: verdictJson(file, check),
-    human: [block(heading, rows), 'Problems:', ...problemLines(check)].join('\n'),
+    json,
+    human: [block(heading, rows), 'Problems:', ...problemLines(check), ...noteLines].join('\n'),
     exitCode: 1,
+  }
+}
+
+function asList(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined
+  return (Array.isArray(value) ? value : [value]).map(String)
+}
+
+function asNumber(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new MeshsigError('INVALID_INPUT', `${flag} is a non-negative integer`)
+  return n
+}
+
+function optionsOf(o: GlobalOptions): AuditOptions {
+  const witnesses = asNumber(o.witnesses, '--witnesses')
+  const size = asNumber(o.size, '--size')
+  const witnessKey = asList(o.witnessKey)
+  return {
+    ndjson: o.ndjson === true,
+    ...(typeof o.out === 'string' ? { out: o.out } : {}),
+    ...(size !== undefined ? { size } : {}),
+    ...(witnesses !== undefined ? { witnesses } : {}),
+    ...(witnessKey !== undefined ? { witnessKey } : {}),
+    ...(typeof o.policy === 'string' ? { policy: o.policy } : {}),
   }
 }
 
@@ -118,11 +248,19 @@ export function registerAudit(cli: CAC, rt: CliRuntime): void {
       'Audit log: export it (summary, or everything with --json); verify <file> offline',
     )
     .example('  meshsig audit --json > audit-2026-03.json')
+    .option('--ndjson', 'Stream the export as NDJSON (constant memory; to stdout or --out)')
+    .option('--out <file>', 'With --ndjson: write the export to this file')
+    .option('--size <n>', 'Export the state of a past checkpoint of n entries')
+    .option('--witnesses <k>', 'verify: require k cosignatures on the checkpoint note')
+    .option('--witness-key <vkey>', 'verify: a witness vkey you trust (repeatable)')
+    .option('--policy <file>', 'verify: witness policy file ("witness <vkey>", "quorum <k>" lines)')
     .example('  meshsig audit verify audit-2026-03.json')
+    .example('  meshsig audit --ndjson --out audit.ndjson && meshsig audit verify audit.ndjson --witnesses 2')
     .action((action: string | undefined, file: string | undefined, options: GlobalOptions) => {
       const ctx = rt.context(options)
-      if (action === undefined) return auditCommand(ctx)
-      if (action === 'verify') return auditVerifyCommand(ctx, file)
+      const opts = optionsOf(options)
+      if (action === undefined) return auditCommand(ctx, opts)
+      if (action === 'verify') return auditVerifyCommand(ctx, file, opts)
       throw new MeshsigError(
         'INVALID_INPUT',
         `unknown audit action '${action}' (use: meshsig audit, meshsig audit verify <file>)`,

@@ -21,6 +21,7 @@ import type { AuditInput, AuditLog } from './audit-log.js'
 import { LeafCache } from './leaf-cache.js'
 import { SubtreeRoots } from './merkle-proofs.js'
 import { continuityProblem, type AnchorFile } from './checkpoint-notes.js'
+import type { NdjsonSource } from './export-stream.js'
 
 /** The part of an audit export that `meshsig audit verify` checks. */
 export interface VerifiableLog {
@@ -217,6 +218,23 @@ export class AuditService {
       checkpoints: this.checkpointsBelow(checkpoint.size).filter((c) => this.signedByCurrentKey(c)),
       nodePublicKey: toB64(this.c.nodeKey().publicKey),
       // an empty list would claim a log that proves nothing; without one the key must name the origin itself
+      ...(keyLog.length > 0 ? { keyLog } : {}),
+    }
+  }
+
+  /**
+   * What the NDJSON export streams (`export-stream.ts`): the checkpoint of
+   * one size (as `verifiable`), its older checkpoints and the store to read
+   * entries and messages from in pages.
+   */
+  ndjsonSource(size?: number): NdjsonSource {
+    const checkpoint = size === undefined ? this.current() : this.signedAt(size)
+    const keyLog = this.c.keyLog()
+    return {
+      store: this.c.store,
+      checkpoint,
+      checkpoints: this.checkpointsBelow(checkpoint.size).filter((c) => this.signedByCurrentKey(c)),
+      nodePublicKey: toB64(this.c.nodeKey().publicKey),
       ...(keyLog.length > 0 ? { keyLog } : {}),
     }
   }

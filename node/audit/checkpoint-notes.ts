@@ -21,6 +21,16 @@ export interface CheckpointNoteComponents {
   readonly binding: () => LogKeyBinding
 }
 
+/** The note of a checkpoint and the keys to check it with, as exports carry them. */
+export interface AuditorNoteView {
+  /** The C2SP checkpoint note with the log's signature and the cosignatures gathered. */
+  readonly note: string
+  /** The node's log and witness vkeys, and the binding its identity key signed. */
+  readonly logKeys: { readonly log: string; readonly witness: string; readonly binding: LogKeyBinding }
+  /** The witnesses that cosigned: DID, witness vkey, and their own binding. */
+  readonly witnesses: ReadonlyArray<{ readonly did: string; readonly vkey: string; readonly binding: LogKeyBinding }>
+}
+
 /** The last checkpoint signed, kept outside the database. */
 export interface AnchorFile {
   read(): { size: number; root: string } | undefined
@@ -48,6 +58,23 @@ export class CheckpointNotes {
   vkeys(): { log: string; witness: string } {
     const v = bindingVerifiers(this.c.binding())
     return { log: encodeVkey(v.log), witness: encodeVkey(v.witness) }
+  }
+
+  /**
+   * What an auditor needs to check the note of `chk` (docs/audit.md): the
+   * note, the log's vkeys with their binding (signed by the node's identity
+   * key), and for each witness whose cosignature the note carries, its vkey
+   * and the binding its own identity key signed (as the witness sent it).
+   */
+  auditorView(chk: Pick<ChkEnvelope, 'origin' | 'size' | 'root'>): AuditorNoteView {
+    const witnesses = this.cosignatures(chk.size, chk.root).flatMap((line) => {
+      const did = /^— (\S+)\/witness /u.exec(line)?.[1]
+      const saved = did === undefined ? undefined : this.c.store.misc.meta(`witness.binding.${did}`)
+      if (did === undefined || saved === undefined) return []
+      const binding = JSON.parse(saved) as LogKeyBinding
+      return [{ did, vkey: encodeVkey(bindingVerifiers(binding).witness), binding }]
+    })
+    return { note: this.note(chk), logKeys: { ...this.vkeys(), binding: this.c.binding() }, witnesses }
   }
 
   /** Cosignature lines kept for the checkpoint of `size` with `root`. */

@@ -23,6 +23,7 @@ import {
   type AuditEntry,
   type AuditVerdict,
   type KeyEvent,
+  type TrustLedger,
 } from '../core/index.js'
 import { messageVerifications, type MessageVerification } from './message-verification.js'
 
@@ -56,15 +57,18 @@ export interface CheckExportOptions {
   readonly maxProblems?: number
 }
 
-interface ExportedMessage {
+/** A message as an export shows it (only the fields checked). */
+export interface ExportedMessage {
   readonly id?: unknown
   readonly envelope?: unknown
   readonly verification?: Partial<MessageVerification>
 }
 
-class Problems {
+/** Content problems, at most `max` kept. */
+export class Problems {
   readonly list: ContentProblem[] = []
   constructor(private readonly max: number) {}
+  /** Record one problem (dropped past the cap). */
   add(kind: ContentProblem['kind'], subject: string, message: string): void {
     if (this.list.length < this.max) this.list.push({ kind, subject, message })
   }
@@ -103,7 +107,8 @@ export function checkAuditExport(doc: unknown, options: CheckExportOptions = {})
   }
 }
 
-interface MessageContext {
+/** What checking one message needs: the log's verifications, the key event logs, memoised verdicts. */
+export interface MessageContext {
   readonly derived: Map<string, MessageVerification>
   readonly kels: Map<string, KeyEvent[]>
   /** Verdicts of `keyOfLog` already reached, by "did seq key". */
@@ -111,7 +116,8 @@ interface MessageContext {
   readonly problems: Problems
 }
 
-function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext): void {
+/** Check one exported message against the log's verification of it and the signer's key event log. */
+export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext): void {
   const label = typeof m.id === 'string' ? m.id : `messages[${i}]`
   const fail = (why: string): void => ctx.problems.add('message', label, `message ${label}: ${why}`)
   let envelope
@@ -147,7 +153,7 @@ function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext): void 
 }
 
 /** Key event logs of the export, by DID, in seq order. */
-function keyLogs(events: unknown): Map<string, KeyEvent[]> {
+export function keyLogs(events: unknown): Map<string, KeyEvent[]> {
   const out = new Map<string, KeyEvent[]>()
   if (!Array.isArray(events)) return out
   for (const e of events as KeyEvent[]) {
@@ -187,7 +193,11 @@ interface ScoreRow {
 /** Recompute every trust score the export shows; returns how many were compared. */
 function checkTrust(d: Record<string, unknown>, entries: readonly AuditEntry[], problems: Problems): number {
   const valid = entries.filter((e) => typeof e === 'object' && e !== null && typeof e.data === 'object')
-  const ledger = collectTrustEvidence(valid)
+  return checkTrustScores(d, collectTrustEvidence(valid), problems)
+}
+
+/** Compare every trust score `d` shows (agents, trust.agents/peers/connections) with `ledger`'s; returns how many. */
+export function checkTrustScores(d: Record<string, unknown>, ledger: TrustLedger, problems: Problems): number {
   const pairs = ledger.pairs
   const zero = { successes: 0, failures: 0 }
   const expectDid = (did: string): number => trustScore(ledger.dids.get(did) ?? zero)
@@ -215,7 +225,8 @@ function list<T>(value: unknown): T[] {
   return Array.isArray(value) ? (value.filter((v) => typeof v === 'object' && v !== null) as T[]) : []
 }
 
-function checkSummary(d: Record<string, unknown>, messages: number, entries: number, problems: Problems): void {
+/** Compare the summary's counts with what the export holds. */
+export function checkSummary(d: Record<string, unknown>, messages: number, entries: number, problems: Problems): void {
   const s = d.summary as Record<string, unknown> | undefined
   if (s === undefined) return
   if (s.totalMessages !== messages) {

@@ -39,27 +39,42 @@ function rotationOf(entry: AuditEntry): KeyAt | null {
   return typeof key === 'string' && typeof seq === 'number' ? { key, seq } : null
 }
 
-/** The verification of every accepted message in `entries`, by envelope id. */
-export function messageVerifications(entries: readonly AuditEntry[]): Map<string, MessageVerification> {
-  const current = new Map<string, KeyAt>()
-  const out = new Map<string, MessageVerification>()
-  for (const e of entries) {
-    if (e.subject === null) continue
+/**
+ * Reads the log in order and says, for each entry that records the
+ * acceptance of a `msg`, how that message was verified: the streaming form
+ * of `messageVerifications` (memory grows with the DIDs that rotated).
+ */
+export class VerificationTracker {
+  readonly #current = new Map<string, KeyAt>()
+
+  /** The verification `e` records (null when it records no message acceptance). */
+  add(e: AuditEntry): MessageVerification | null {
+    if (e.subject === null) return null
     if (e.kind === 'key.rotated') {
       const rotated = rotationOf(e)
-      if (rotated !== null) current.set(e.subject, rotated)
-      continue
+      if (rotated !== null) this.#current.set(e.subject, rotated)
+      return null
     }
-    if (e.kind !== 'envelope.accepted' || e.envelopeId === null) continue
-    if ((e.data as { type?: unknown }).type !== 'msg' || out.has(e.envelopeId)) continue
-    const key = current.get(e.subject) ?? keyNamedBy(e.subject)
-    out.set(e.envelopeId, {
+    if (e.kind !== 'envelope.accepted' || e.envelopeId === null) return null
+    if ((e.data as { type?: unknown }).type !== 'msg') return null
+    const key = this.#current.get(e.subject) ?? keyNamedBy(e.subject)
+    return {
       status: 'verified',
       auditIndex: e.index,
       verifiedAt: new Date(e.ts).toISOString(),
       publicKey: key?.key ?? null,
       keySeq: key?.seq ?? null,
-    })
+    }
+  }
+}
+
+/** The verification of every accepted message in `entries`, by envelope id (its first acceptance). */
+export function messageVerifications(entries: readonly AuditEntry[]): Map<string, MessageVerification> {
+  const tracker = new VerificationTracker()
+  const out = new Map<string, MessageVerification>()
+  for (const e of entries) {
+    const v = tracker.add(e)
+    if (v !== null && e.envelopeId !== null && !out.has(e.envelopeId)) out.set(e.envelopeId, v)
   }
   return out
 }

@@ -12,6 +12,9 @@ import {
   type AuditEntry,
   type TrustDelta,
   type TrustEvidence,
+  type TrustLedger,
+  type TrustScope,
+  type TrustStateView,
 } from '../core/index.js'
 import type { Store } from '../store/index.js'
 
@@ -36,3 +39,36 @@ export function evidenceTotals(entries: readonly AuditEntry[]): {
   const ledger = collectTrustEvidence(entries)
   return { did: ledger.dids, peer: ledger.peers, pair: ledger.pairs }
 }
+
+/**
+ * `collectTrustEvidence`, one entry at a time: the evidence of a log read as
+ * a stream (the NDJSON export and its verifier), in memory that grows with
+ * the subjects (DIDs, peers, pairs), not with the entries.
+ */
+export class TrustTally {
+  readonly #maps = new Map<TrustScope, Map<string, TrustEvidence>>()
+  readonly #state: TrustStateView = { get: (s, key) => this.#scope(s).get(key) ?? ZERO }
+
+  #scope(s: TrustScope): Map<string, TrustEvidence> {
+    let m = this.#maps.get(s)
+    if (m === undefined) this.#maps.set(s, (m = new Map()))
+    return m
+  }
+
+  /** Add what `entry` proves. */
+  add(entry: AuditEntry): void {
+    for (const d of trustDeltas(entry, this.#state)) {
+      const old = this.#state.get(d.scope, d.key)
+      this.#scope(d.scope).set(d.key, { successes: old.successes + d.successes, failures: old.failures + d.failures })
+    }
+  }
+
+  /** The evidence so far, as `collectTrustEvidence` gives it (revoked DIDs flagged). */
+  ledger(): TrustLedger {
+    const dids = new Map(this.#scope('did'))
+    for (const did of this.#scope('revoked').keys()) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
+    return { dids, peers: this.#scope('peer'), pairs: this.#scope('pair') }
+  }
+}
+
+const ZERO: TrustEvidence = { successes: 0, failures: 0 }

@@ -35,7 +35,8 @@ export interface CheckpointReading {
   readonly trusted: readonly SignedCheckpoint[]
 }
 
-interface Signer {
+/** The key checkpoints must verify under, and the node's key state when a key log was given. */
+export interface CheckpointSigner {
   readonly key: Uint8Array | null
   readonly state: KeyState | null
   readonly logError: string | null
@@ -58,7 +59,8 @@ export function readCheckpoints(doc: Record<string, unknown>, sink: ProblemSink)
   return { main, trusted }
 }
 
-function readSigner(doc: Record<string, unknown>, sink: ProblemSink): Signer {
+/** Read `nodePublicKey` and `keyLog` of an export (or of an NDJSON header), reporting problems to `sink`. */
+export function readSigner(doc: Record<string, unknown>, sink: ProblemSink): CheckpointSigner {
   let key: Uint8Array | null = null
   try {
     key = publicKeyFromIdentifier(doc.nodePublicKey as string)
@@ -79,7 +81,13 @@ function readSigner(doc: Record<string, unknown>, sink: ProblemSink): Signer {
   }
 }
 
-function readOne(input: unknown, label: string, signer: Signer, sink: ProblemSink): SignedCheckpoint | null {
+/** Read one `chk` envelope (`label` names it in problems) and say whether it may be relied on. */
+export function readOne(
+  input: unknown,
+  label: string,
+  signer: CheckpointSigner,
+  sink: ProblemSink,
+): SignedCheckpoint | null {
   let chk: ChkEnvelope
   try {
     const envelope = parseEnvelope(input)
@@ -109,7 +117,7 @@ function readOne(input: unknown, label: string, signer: Signer, sink: ProblemSin
 }
 
 /** Why `origin` does not name the signer's key, or null when it does. */
-function originProblem(origin: string, signer: Signer): string | null {
+function originProblem(origin: string, signer: CheckpointSigner): string | null {
   const key = signer.key as Uint8Array
   let originDid: string
   try {

@@ -1,0 +1,109 @@
+/**
+ * The streamed audit export on the CLI side (docs/audit.md): `meshsig audit
+ * --ndjson [--out FILE]` copies `GET /audit/export?format=ndjson` to a file
+ * or stdout as it arrives, and `meshsig audit verify FILE` reads an NDJSON
+ * export line by line, in memory that does not grow with the file.
+ */
+import { createReadStream, createWriteStream, openSync, readSync, closeSync } from 'node:fs'
+import { once } from 'node:events'
+import type { Readable, Writable } from 'node:stream'
+import { NdjsonExportCheck, isNdjsonExport } from '../../node/audit/export-stream-check.js'
+import type { ExportCheck } from '../../node/audit/export-check.js'
+import { MeshsigError } from '../../node/core/errors.js'
+import { tokenFor } from '../api-client.js'
+import type { CliContext } from '../context.js'
+
+/** Lines between two progress reports. */
+const PROGRESS_EVERY = 10_000
+
+/** True when the file at `path` starts like an NDJSON audit export. */
+export function fileIsNdjson(path: string): boolean {
+  const fd = openSync(path, 'r')
+  try {
+    const head = Buffer.alloc(256)
+    const n = readSync(fd, head, 0, head.length, 0)
+    return isNdjsonExport(head.subarray(0, n).toString('utf8'))
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Call `onLine` with each line of `input` (without its newline), holding one line at a time. */
+export async function eachLine(input: Readable, onLine: (line: string) => void): Promise<void> {
+  let rest = ''
+  for await (const chunk of input) {
+    const text = rest + (typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8'))
+    let start = 0
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      onLine(text.slice(start, nl))
+      start = nl + 1
+    }
+    rest = text.slice(start)
+  }
+  if (rest !== '') onLine(rest)
+}
+
+/** What verifying an NDJSON export found, and its header (note, keys) for the witness check. */
+export interface NdjsonVerification {
+  readonly check: ExportCheck
+  readonly header: Record<string, unknown> | null
+}
+
+/** Verify the NDJSON export in `input` (a file stream, or text already read). */
+export async function verifyNdjson(
+  input: Readable | string,
+  onProgress: (done: number, total: number) => void,
+): Promise<NdjsonVerification> {
+  const checker = new NdjsonExportCheck()
+  let lines = 0
+  const onLine = (line: string): void => {
+    checker.line(line)
+    if (++lines % PROGRESS_EVERY === 0) onProgress(checker.entries, Number(checker.header?.size ?? 0))
+  }
+  if (typeof input === 'string') input.split('\n').forEach(onLine)
+  else await eachLine(input, onLine)
+  const check = checker.finish()
+  onProgress(check.log.size, check.log.size)
+  return { check, header: checker.header }
+}
+
+/** Verify the NDJSON export file at `path`, streaming. */
+export function verifyNdjsonFile(
+  path: string,
+  onProgress: (done: number, total: number) => void,
+): Promise<NdjsonVerification> {
+  return verifyNdjson(createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), onProgress)
+}
+
+/** Copy the node's NDJSON export to `out` (a file) or stdout; returns the bytes written. */
+export async function downloadNdjson(ctx: CliContext, opts: { out?: string; size?: number }): Promise<number> {
+  const url = new URL('/audit/export', ctx.server)
+  url.searchParams.set('format', 'ndjson')
+  if (opts.size !== undefined) url.searchParams.set('size', String(opts.size))
+  const token = tokenFor(ctx)
+  let res: Response
+  try {
+    res = await fetch(url, {
+      headers: { accept: 'application/x-ndjson', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    })
+  } catch (err) {
+    throw new MeshsigError('UNREACHABLE', `cannot reach ${ctx.server} (${err instanceof Error ? err.message : ''})`)
+  }
+  if (!res.ok || res.body === null) {
+    const body = (await res.json().catch(() => ({}))) as { error?: string }
+    throw new MeshsigError('INVALID_INPUT', `the node answered ${res.status}: ${body.error ?? res.statusText}`)
+  }
+  const sink: Writable | null = opts.out === undefined ? null : createWriteStream(opts.out)
+  let bytes = 0
+  const decoder = new TextDecoder()
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length
+    if (sink === null) ctx.io.stdout(decoder.decode(chunk, { stream: true }))
+    else if (!sink.write(chunk)) await once(sink, 'drain')
+  }
+  if (sink !== null) {
+    sink.end()
+    await once(sink, 'finish')
+  }
+  return bytes
+}

@@ -1,0 +1,220 @@
+/**
+ * The audit export as NDJSON (docs/audit.md, `GET /audit/export` with
+ * `Accept: application/x-ndjson` or `?format=ndjson`), produced in pages so
+ * the node's memory does not grow with the log:
+ *
+ * 1. a header: `{format, type: "header", size, checkpoint, note, nodePublicKey, keyLog?, logKeys, witnesses, …}`;
+ * 2. one `{type: "keyEvent", event}` line per key event the node holds;
+ * 3. the entries [0, size) in order, each `{type: "entry", leaf, entry}`,
+ *    with `{type: "message", message}` right after the entry that records
+ *    the message's acceptance (when the node still stores it), and
+ *    `{type: "checkpoint", checkpoint}` right after the entry that completes
+ *    the prefix an older checkpoint signed;
+ * 4. a trailer `{type: "end", entries, messages, summary, agents, connections, revoked, trust}`.
+ *
+ * One tree size throughout: the header's checkpoint signs exactly `size`
+ * entries; the log is append-only, so entries below `size` read in later
+ * pages are those the checkpoint signed; trust is replayed over them.
+ */
+import { AUDIT_NDJSON_FORMAT } from '../core/audit-stream.js'
+import { toB64, trustScore, type AuditEntry, type ChkEnvelope, type KeyEvent, type MsgEnvelope } from '../core/index.js'
+import type { MessageRow, Store } from '../store/index.js'
+import { VerificationTracker, type MessageVerification } from './message-verification.js'
+import { TrustTally, pairKey } from './trust-ledger.js'
+
+/** Entries read per page (one yielded chunk). */
+const PAGE = 1000
+/** Messages read ahead while looking for one whose arrival order differs from its log order. */
+const LOOKAHEAD = 10_000
+
+/** What the stream is made of, read by `AuditService.ndjsonSource`. */
+export interface NdjsonSource {
+  readonly store: Store
+  /** The checkpoint of exactly the exported size. */
+  readonly checkpoint: ChkEnvelope
+  /** Older checkpoints under the current key, by size. */
+  readonly checkpoints: readonly ChkEnvelope[]
+  readonly nodePublicKey: string
+  readonly keyLog?: readonly KeyEvent[]
+}
+
+/** What the faces add: the header's extra fields and the lists of the trailer. */
+export interface NdjsonExtras {
+  /** Extra header fields (node, exportedAt, note, logKeys, witnesses). */
+  readonly header: Readonly<Record<string, unknown>>
+  readonly agents: () => ReadonlyArray<{ readonly did: string; readonly status?: string }>
+  readonly connections: () => ReadonlyArray<{ readonly fromDid: string; readonly toDid: string }>
+  readonly revoked: () => readonly unknown[]
+  readonly trustFormula: string
+  readonly trustParams: unknown
+}
+
+type Evidence = { successes: number; failures: number; revoked?: boolean }
+const ZERO: Evidence = { successes: 0, failures: 0 }
+const view = (e: Evidence): { score: number; successes: number; failures: number } => ({
+  score: trustScore(e),
+  successes: e.successes,
+  failures: e.failures,
+})
+
+/** The NDJSON export, in chunks of whole lines. */
+export function* ndjsonExport(src: NdjsonSource, extras: NdjsonExtras): Generator<string> {
+  const size = src.checkpoint.size
+  const keyEvents = src.store.keyEvents.allDids().flatMap((did) => src.store.keyEvents.log(did))
+  yield line({
+    format: AUDIT_NDJSON_FORMAT,
+    type: 'header',
+    version: 1,
+    size,
+    ...extras.header,
+    checkpoint: src.checkpoint,
+    nodePublicKey: src.nodePublicKey,
+    ...(src.keyLog !== undefined && src.keyLog.length > 0 ? { keyLog: src.keyLog } : {}),
+    keyEvents: keyEvents.length,
+  })
+  yield keyEvents.map((event) => line({ type: 'keyEvent', event })).join('')
+  const older = [...src.checkpoints].sort((a, b) => a.size - b.size)
+  let nextOlder = 0
+  const olderAt = (n: number): string => {
+    let out = ''
+    for (let c = older[nextOlder]; c !== undefined && c.size <= n; c = older[++nextOlder]) {
+      if (c.size === n) out += line({ type: 'checkpoint', checkpoint: c })
+    }
+    return out
+  }
+  yield olderAt(0)
+  const walk = new LogWalk(src.store)
+  for (let start = 0; start < size; start += PAGE) {
+    let chunk = ''
+    for (const row of src.store.audit.entries(start, Math.min(PAGE, size - start))) {
+      chunk += `{"type":"entry","leaf":"${toB64(row.leafHash)}","entry":${row.entry}}\n`
+      chunk += walk.add(JSON.parse(row.entry) as AuditEntry)
+      chunk += olderAt(row.index + 1)
+    }
+    yield chunk
+  }
+  yield line(trailer(walk, size, keyEvents.length, extras))
+}
+
+function line(value: unknown): string {
+  return JSON.stringify(value) + '\n'
+}
+
+/** The end line: counts, and the lists with trust replayed over the exported entries. */
+function trailer(walk: LogWalk, size: number, keyEvents: number, extras: NdjsonExtras): Record<string, unknown> {
+  const ledger = walk.trust.ledger()
+  const agents = extras.agents().map((a) => ({ ...a, trustScore: trustScore(ledger.dids.get(a.did) ?? ZERO) }))
+  const connections = extras.connections().map((c) => {
+    const [a, b] = [c.fromDid, c.toDid].sort() as [string, string]
+    return { ...c, trust: view(ledger.pairs.get(pairKey(a, b)) ?? ZERO) }
+  })
+  const average = agents.length ? agents.reduce((s, a) => s + a.trustScore, 0) / agents.length : 0
+  return {
+    type: 'end',
+    entries: size,
+    messages: walk.messages,
+    summary: {
+      totalAgents: agents.length,
+      activeAgents: agents.filter((a) => a.status === 'active').length,
+      revokedAgents: agents.filter((a) => a.status === 'revoked').length,
+      totalMessages: walk.messages,
+      verifiedMessages: walk.messages,
+      failedVerifications: walk.rejected,
+      averageTrust: Math.round(average * 1e4) / 1e4,
+      totalConnections: connections.length,
+      keyEvents,
+      auditEntries: size,
+    },
+    agents,
+    connections,
+    revoked: extras.revoked(),
+    trust: {
+      formula: extras.trustFormula,
+      params: extras.trustParams,
+      agents: [...ledger.dids].map(([did, e]) => ({ did, ...view(e) })),
+      peers: [...ledger.peers].map(([peer, e]) => ({ peer, ...view(e) })),
+      connections: [...ledger.pairs].map(([key, e]) => {
+        const [a, b] = key.split(' ') as [string, string]
+        return { a, b, ...view(e) }
+      }),
+    },
+  }
+}
+
+/** Follows the log: trust evidence, and the message line each acceptance entry is followed by. */
+class LogWalk {
+  readonly trust = new TrustTally()
+  readonly #verifications = new VerificationTracker()
+  readonly #messages: MessageCursor
+  messages = 0
+  rejected = 0
+
+  constructor(store: Store) {
+    this.#messages = new MessageCursor(store)
+  }
+
+  /** Take one entry; returns the message line that goes after it, or ''. */
+  add(entry: AuditEntry): string {
+    this.trust.add(entry)
+    if (entry.kind === 'envelope.rejected') this.rejected += 1
+    const v = this.#verifications.add(entry)
+    if (v === null || entry.envelopeId === null) return ''
+    const row = this.#messages.find(entry.envelopeId)
+    if (row === undefined) return ''
+    this.messages += 1
+    return line({ type: 'message', message: exportedMessage(row, v) })
+  }
+}
+
+/**
+ * Stored messages by id, read in arrival order alongside the log (a message
+ * and the entry of its acceptance commit in one transaction, so both orders
+ * agree); a message read ahead waits in a small buffer.
+ */
+class MessageCursor {
+  readonly #ahead = new Map<string, MessageRow>()
+  readonly #rows: Iterator<MessageRow>
+  readonly #store: Store
+
+  constructor(store: Store) {
+    this.#store = store
+    this.#rows = store.messages.iterate()
+  }
+
+  find(id: string): MessageRow | undefined {
+    const held = this.#ahead.get(id)
+    if (held !== undefined) {
+      this.#ahead.delete(id)
+      return held
+    }
+    if (!this.#store.messages.exists(id)) return undefined // removed by retention
+    for (let read = 0; read < LOOKAHEAD; read++) {
+      const next = this.#rows.next()
+      if (next.done === true) return undefined
+      if (next.value.id === id) return next.value
+      this.#ahead.set(next.value.id, next.value)
+    }
+    return undefined
+  }
+}
+
+/** A stored message as the export shows it (the fields of `GET /messages`, and its verification). */
+function exportedMessage(row: MessageRow, verification: MessageVerification): Record<string, unknown> {
+  const e: MsgEnvelope = row.envelope
+  return {
+    seq: row.seq,
+    id: row.id,
+    from: e.from,
+    to: e.to,
+    message: e.body,
+    signature: e.sig,
+    nonce: e.nonce,
+    ts: e.ts,
+    timestamp: new Date(e.ts).toISOString(),
+    verified: true,
+    source: row.source,
+    receivedAt: new Date(row.receivedAt).toISOString(),
+    envelope: e,
+    verification,
+  }
+}
