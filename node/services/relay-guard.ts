@@ -38,9 +38,10 @@ class Budgets {
   /** True when one more message of `bytes` keeps `key` within its bounds (counts nothing). */
   fits(key: string, now: number, maxMessages: number, maxBytes: number, bytes: number): boolean {
     const w = this.current(key, now)
-    if (w === undefined)
-      return this.windows.size < this.trackedKeys || (this.prune(now), this.windows.size < this.trackedKeys)
-    return w.messages + 1 <= maxMessages && w.bytes + bytes <= maxBytes
+    if ((w?.messages ?? 0) + 1 > maxMessages || (w?.bytes ?? 0) + bytes > maxBytes) return false
+    if (w !== undefined || this.windows.size < this.trackedKeys) return true
+    this.prune(now)
+    return this.windows.size < this.trackedKeys
   }
 
   /** Count one message of `bytes` for `key` (after `fits`). */

@@ -20,6 +20,7 @@ import { envelopeBench } from './envelope.bench.js'
 import { p2pBench } from './p2p.bench.js'
 import { dashboardBench } from './dashboard.bench.js'
 import { syncBench } from './sync.bench.js'
+import { relayBench } from './relay.bench.js'
 
 /** Every benchmark, in the order they run and appear in the report. */
 export const BENCHES: readonly BenchModule[] = [
@@ -30,6 +31,7 @@ export const BENCHES: readonly BenchModule[] = [
   p2pBench,
   dashboardBench,
   syncBench,
+  relayBench,
 ]
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md')
