@@ -9,6 +9,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import { MeshsigError } from '../../node/core/index.js'
 import { createLogger, parseLogLevel, type LogLevel } from '../../node/logger.js'
 import type { ProxyAgentSpec, ProxySpec } from '../../node/proxy/index.js'
+import type { WbaProxyMode } from '../../node/proxy/web-bot-auth-proxy.js'
 import { createIdentity, ensureApiToken, identityExists, loadIdentity } from '../../node/identity/index.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { OK, block, type CommandResult } from '../output.js'
@@ -25,6 +26,7 @@ interface StartOptions extends GlobalOptions {
   readonly proxy?: string
   readonly proxyAgent?: string | string[]
   readonly proxySignAsNode?: boolean
+  readonly proxyWebBotAuth?: string
 }
 
 function peersOf(peer: string | string[] | undefined): string[] | undefined {
@@ -134,19 +136,32 @@ interface ProxyFlags {
   readonly spec: ProxySpec
   readonly agents: readonly ProxyAgentSpec[]
   readonly signAsNode: boolean
+  /** `--proxy-web-bot-auth <https origin>`: sign forwarded requests the Web Bot Auth way (docs/interop.md). */
+  readonly webBotAuth?: WbaProxyMode
 }
 
 async function proxyFlagsOf(options: StartOptions): Promise<ProxyFlags | undefined> {
   const { parseProxyAgents, parseProxySpec } = await import('../../node/proxy/index.js')
+  const { checkWbaMode } = await import('../../node/proxy/web-bot-auth-proxy.js')
   const agents = peersOf(options.proxyAgent) ?? []
   if (options.proxy === undefined) {
-    if (agents.length > 0 || options.proxySignAsNode === true) {
-      throw new MeshsigError('INVALID_INPUT', '--proxy-agent and --proxy-sign-as-node need --proxy')
+    if (agents.length > 0 || options.proxySignAsNode === true || options.proxyWebBotAuth !== undefined) {
+      throw new MeshsigError(
+        'INVALID_INPUT',
+        '--proxy-agent, --proxy-sign-as-node and --proxy-web-bot-auth need --proxy',
+      )
     }
     return undefined
   }
   const spec = parseProxySpec(String(options.proxy))
-  return { spec, agents: parseProxyAgents(agents, spec), signAsNode: options.proxySignAsNode === true }
+  const wba =
+    options.proxyWebBotAuth === undefined ? undefined : checkWbaMode({ agentOrigin: String(options.proxyWebBotAuth) })
+  return {
+    spec,
+    agents: parseProxyAgents(agents, spec),
+    signAsNode: options.proxySignAsNode === true,
+    ...(wba !== undefined ? { webBotAuth: wba } : {}),
+  }
 }
 
 /**
@@ -162,9 +177,13 @@ async function startProxy(
 ): Promise<StartedProxy | undefined> {
   if (flags === undefined) return undefined
   const { proxyState, startNodeProxy, writeProxyState } = await import('../../node/proxy/index.js')
-  const { spec, agents, signAsNode } = flags
+  const { spec, agents, signAsNode, webBotAuth } = flags
   try {
-    const proxy = await startNodeProxy(node, spec, { agents, signAsNode })
+    const proxy = await startNodeProxy(node, spec, {
+      agents,
+      signAsNode,
+      ...(webBotAuth !== undefined ? { webBotAuth } : {}),
+    })
     try {
       writeProxyState(home, proxyState(proxy, spec, signAsNode))
     } catch (err) {
@@ -221,5 +240,9 @@ export function registerStart(cli: CAC, rt: CliRuntime): void {
     .option('--proxy <ports>', 'Signing proxy: <listenPort>:<gatewayPort> or <listenPort>:<host>:<gatewayPort>')
     .option('--proxy-agent <did=port>', 'Proxy listener on <port> signing as the custodied agent <did> (repeatable)')
     .option('--proxy-sign-as-node', 'Let the proxy sign callers no agent rule attributes as the node itself')
+    .option(
+      '--proxy-web-bot-auth <origin>',
+      'Proxy signs the Web Bot Auth way; <origin>: https origin serving the key directory (Signature-Agent)',
+    )
     .action((options: StartOptions) => startCommand(rt.context(options), options))
 }
