@@ -9,12 +9,15 @@
 import { z } from 'zod'
 import type { SnapshotLimits } from '../node/limits.js'
 import { DEFAULT_LIMITS } from '../node/limits.js'
-import type { NodeSnapshot } from '../node/services/report-service.js'
+import type { MessageQuery } from '../node/store/index.js'
+import type { ConnectionView, MessageView, NodeSnapshot } from '../node/services/report-service.js'
 import { parseInput } from './schemas.js'
 
 /** What the snapshot needs from the node. */
 export interface SnapshotNode {
   snapshot(recent?: number): NodeSnapshot
+  listMessages(query?: MessageQuery): MessageView[]
+  connections(limit?: number): ConnectionView[]
   readonly limits?: { readonly snapshot: SnapshotLimits }
 }
 
@@ -52,16 +55,37 @@ export function snapshotQuery(query: unknown, limits: SnapshotLimits): SnapshotQ
   }
 }
 
-/** The newest messages whose bodies fit in `maxBytes` (the first one always, so a page is never empty by size). */
-function withinBytes<T extends { message: string }>(messages: readonly T[], maxBytes: number): T[] {
-  const out: T[] = []
+/** Messages read from the store per step while filling a page. */
+const STEP = 8
+
+/**
+ * The newest messages, at most `limit`, whose bodies fit in `maxBytes` (the
+ * newest always, so a page is never empty by size), read a few at a time so
+ * that a history of large messages is never loaded whole. `truncated` when
+ * the byte budget stopped the page before `limit`.
+ */
+function newestWithin(
+  node: SnapshotNode,
+  limit: number,
+  maxBytes: number,
+): { messages: MessageView[]; truncated: boolean } {
+  const out: MessageView[] = []
   let bytes = 0
-  for (const m of messages) {
-    bytes += Buffer.byteLength(m.message)
-    if (out.length > 0 && bytes > maxBytes) break
-    out.push(m)
+  let before: number | undefined
+  while (out.length < limit) {
+    const batch = node.listMessages({
+      limit: Math.min(STEP, limit - out.length),
+      ...(before !== undefined ? { before } : {}),
+    })
+    for (const m of batch) {
+      bytes += Buffer.byteLength(m.message)
+      if (out.length > 0 && bytes > maxBytes) return { messages: out, truncated: true }
+      out.push(m)
+    }
+    if (batch.length < STEP) break
+    before = batch.at(-1)!.seq
   }
-  return out
+  return { messages: out, truncated: false }
 }
 
 /** One bounded page of the node's snapshot. */
@@ -69,21 +93,21 @@ export function snapshotPage(node: SnapshotNode, query: SnapshotQuery = {}): Nod
   const limits = node.limits?.snapshot ?? DEFAULT_LIMITS.snapshot
   const limit = Math.min(query.limit ?? limits.defaultLimit, limits.maxLimit)
   const cursor = query.cursor ?? 0
-  const full = node.snapshot(limit)
+  const full = node.snapshot(1) // node, stats, agents, peers, revoked; messages and connections below
   const agents = full.agents.slice(cursor, cursor + limit)
   const end = cursor + agents.length
-  const messages = withinBytes(full.messages.slice(0, limit), limits.messageBytes)
+  const { messages, truncated } = newestWithin(node, limit, limits.messageBytes)
   return {
     ...full,
     agents,
-    connections: full.connections.slice(0, limit),
+    connections: node.connections(limit),
     messages,
     revoked: full.revoked.slice(0, limit),
     page: {
       limit,
       agents: { total: full.agents.length, next: end < full.agents.length ? String(end) : null },
       revoked: { total: full.revoked.length, truncated: full.revoked.length > limit },
-      messages: { returned: messages.length, truncated: messages.length < full.messages.length },
+      messages: { returned: messages.length, truncated },
     },
   }
 }
