@@ -135,7 +135,8 @@ async function section(n: number): Promise<string> {
     return [
       '## Audit export streamed as NDJSON: export and verify',
       '',
-      `A log of ${fmtInt(n)} entries (plus its checkpoint entry) filled directly into a file-backed store, then in`,
+      `A log of ${fmtInt(n)} entries filled directly into a file-backed store (the export covers exactly those: its`,
+      'checkpoint signs them before its own entry is appended), then in',
       'separate child processes (peak RSS = VmHWM of that process, from /proc): the node’s NDJSON export',
       '(`AuditService.ndjsonSource` + `ndjsonExport`, pages of 1 000 entries written to a file with backpressure),',
       'and the streaming verifier of `meshsig audit verify` (`verifyNdjsonFile`: line by line, both Merkle',
