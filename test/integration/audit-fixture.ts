@@ -81,7 +81,7 @@ async function refusals(
 /** Start both nodes and run the traffic. */
 export async function auditScene(): Promise<AuditScene> {
   // every export and proof of this scene covers the whole log: no interval between read checkpoints
-  const fx = await startApi({}, {}, { init: { minCheckpointIntervalMs: 0 } })
+  const fx = await startApi({}, {}, { init: { minCheckpointIntervalMs: 0, limits: { onDemandCheckpointMs: 0 } } })
   const b = await startNode({ peers: [fx.node.info().multiaddrs[0]!] })
   const client = new MeshsigClient({ server: fx.url })
   const alice = (await register(fx, 'alice')).did
