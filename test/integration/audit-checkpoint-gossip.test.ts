@@ -25,6 +25,7 @@ import { createMeshP2P, type MeshP2P } from '../../node/p2p/index.js'
 import { rawRequest, testConfig } from '../api/api-fixture.js'
 import { freshIdentity, startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { emptyRegistry } from './flood-rogue.js'
 
 const TOKEN = 'checkpoint-token-0123456789abcdefghijklmnop'
 
@@ -56,6 +57,7 @@ beforeAll(async () => {
     heartbeatInterval: 200,
     dhtQuerySelfInterval: 500,
     checkpointIntervalMs: 300,
+    limits: { onDemandCheckpointMs: 0 }, // each test asks for its own checkpoint
   })
   await a.start()
   served = await serveApi(a, testConfig(), { token: OPERATOR_TOKEN })
@@ -66,7 +68,7 @@ beforeAll(async () => {
     listen: [`/memory/chk-rogue-${process.pid}-${Date.now()}`],
     validate: () => 'accept',
     onMessage: () => undefined,
-    syncProvider: () => [],
+    syncProvider: emptyRegistry,
     heartbeatInterval: 200,
   })
   await rogue.start()

@@ -12,6 +12,7 @@ import { createMeshP2P, HANDSHAKE_PROTOCOL, type MeshP2P } from '../../node/p2p/
 import { testConfig } from '../api/api-fixture.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { emptyRegistry } from './flood-rogue.js'
 
 const OPERATOR_TOKEN = randomBytes(32).toString('base64url')
 
@@ -32,7 +33,7 @@ describe('a rogue peer answering the handshake protocol with junk', () => {
       listen: [`/memory/rogue-hs-${process.pid}-${Date.now()}`],
       validate: () => 'accept',
       onMessage: () => undefined,
-      syncProvider: () => [],
+      syncProvider: emptyRegistry,
       heartbeatInterval: 200,
     })
     await rogue.registerProtocol(HANDSHAKE_PROTOCOL, async () => {

@@ -11,6 +11,7 @@ import { createMeshP2P, type MeshP2P } from '../../node/p2p/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode, stopAll, tempDir, freshIdentity } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { emptyRegistry } from './flood-rogue.js'
 import { OPERATOR } from '../../node/services/authority.js'
 
 function auditHas(node: MeshNode, id: string): boolean {
@@ -41,7 +42,7 @@ describe('a rogue node publishing forgeries (valid gossipsub signature, bad mesh
       listen: [`/memory/rogue-${process.pid}-${Date.now()}`],
       validate: () => 'accept',
       onMessage: () => undefined,
-      syncProvider: () => [],
+      syncProvider: emptyRegistry,
       heartbeatInterval: 200,
     })
     await rogue.start()
