@@ -129,7 +129,11 @@ export class SyncClient {
       for (const f of frames) r.bytes += f.length + 2
       return frames
     } catch (err) {
-      if ((err as { code?: string }).code === 'PEER_ERROR') throw new PeerFault(String(err))
+      // only a broken answer is the peer's fault (an unknown frame, over the limits); a transport failure
+      // (the peer went offline mid-round) or a refusal from its side is no offence, or honest peers get banned
+      const e = err as { code?: string; details?: Record<string, unknown> }
+      const broken = e.code === 'PEER_ERROR' && e.details?.cause === undefined && e.details?.remoteCode === undefined
+      if (broken) throw new PeerFault(String(err))
       throw err
     }
   }
