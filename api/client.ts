@@ -79,7 +79,7 @@ export interface MessageListQuery {
   readonly before?: number
 }
 
-/** One of the three ways to send a message (SPEC §9). */
+/** One of the three ways to send a message (docs/protocol.md §8). */
 export type SendRequest =
   | { readonly envelope: unknown }
   | { readonly fromDid: string; readonly toDid: string | null; readonly message: string; readonly privateKey?: string }

@@ -1,6 +1,6 @@
 /**
  * How the API is exposed: bind address, bearer token, rate limit, trusted
- * proxies and the Host names it answers to (SPEC §9). Resolved once from the
+ * proxies and the Host names it answers to (docs/protocol.md §8). Resolved once from the
  * node's configuration; every guard reads the resolved form.
  */
 import { availableParallelism, hostname, networkInterfaces } from 'node:os'

@@ -1,5 +1,5 @@
 /**
- * Request guards of SPEC §9: the Host check against DNS rebinding, an Origin
+ * Request guards of docs/protocol.md §8: the Host check against DNS rebinding, an Origin
  * check against cross-site requests (there is no permissive CORS), JSON-only
  * bodies, and a bearer for state changes when bound off loopback (auth.ts).
  */

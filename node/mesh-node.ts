@@ -509,7 +509,7 @@ export class MeshNode {
     return record
   }
 
-  /** Check, store and gossip a message (SPEC §9 signing paths). */
+  /** Check, store and gossip a message (docs/protocol.md §8 signing paths). */
   async sendMessage(input: SendInput): Promise<SentMessage> {
     authorizeSend(input)
     const prepared = await presign({ ...this.presignParts, pool: this.signPool }, input)

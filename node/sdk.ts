@@ -1,7 +1,7 @@
 /**
  * The seed-compatible SDK surface (`generateIdentity`, `sign`, `verify`) and
  * `verifyEnvelope`, an offline run of the acceptance rules. Plain signatures
- * are Ed25519 over the exact UTF-8 bytes of the message (SPEC §2).
+ * are Ed25519 over the exact UTF-8 bytes of the message (docs/protocol.md §3).
  */
 import { randomBytes } from 'node:crypto'
 import { DEFAULT_MAX_SKEW_MS, acceptEnvelope, type AcceptanceContext, type Verdict } from './core/acceptance.js'
@@ -120,7 +120,7 @@ function offlineContext(opts: VerifyEnvelopeOptions): AcceptanceContext {
 }
 
 /**
- * Check an envelope offline with the same rules a node applies (SPEC §3):
+ * Check an envelope offline with the same rules a node applies (docs/protocol.md §4):
  * shape, signature under the signer's current key, revocation, and — when
  * `now` is given — freshness of a `msg`. Never throws: returns the typed
  * verdict (`{ok: true, id, envelope}` or `{ok: false, error}` whose

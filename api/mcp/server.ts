@@ -1,6 +1,6 @@
 /**
  * The meshsig MCP server (`meshsig-mcp`): an `McpServer` with the nine tools
- * of SPEC §8, a thin adapter over the same service layer as the CLI (its
+ * of docs/api.md, a thin adapter over the same service layer as the CLI (its
  * command functions for the identity in `$MESHSIG_HOME`, the SDK's HTTP
  * client for the node at `MESHSIG_SERVER`). It never reaches into a node's
  * internals. `serveStdio` runs it over standard input and output.

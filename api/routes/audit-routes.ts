@@ -1,5 +1,5 @@
 /**
- * The audit log and trust (SPEC §5, §6): the node's latest signed checkpoint
+ * The audit log and trust (docs/audit.md, §6): the node's latest signed checkpoint
  * and a new one on demand (operator only; gossiped on `meshsig/v1/audit`),
  * RFC 9162 inclusion and consistency proofs, and the trust scores the audit
  * log's evidence gives per agent, delivering peer and connection.

@@ -1,6 +1,6 @@
 /**
  * Signatures and messages: `POST /verify` (plain signature, the public
- * verifier), `POST /messages/send` (three signing paths of SPEC §9) and
+ * verifier), `POST /messages/send` (three signing paths of docs/protocol.md §8) and
  * `POST /messages/verify`. The logic lives in signature-handlers.ts, shared
  * with the fast path.
  */

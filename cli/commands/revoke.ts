@@ -1,7 +1,7 @@
 /**
  * `meshsig revoke <did> --reason <text>`: revoke a DID through the node at
  * `--server`. Final: after it nothing from or to the DID is accepted on any
- * node. Proof (SPEC §9), best first:
+ * node. Proof (docs/protocol.md §8), best first:
  *
  * - the DID of the home's identity: the revocation is signed here with the
  *   identity key, submitted, and recorded in identity.json;

@@ -1,5 +1,5 @@
 /**
- * `meshsig rotate-key`: rotate a key without changing the DID (SPEC §3).
+ * `meshsig rotate-key`: rotate a key without changing the DID (docs/protocol.md §4).
  *
  * - No `--did` (or the DID of the home's identity): the identity in
  *   $MESHSIG_HOME. The rotation reveals the committed next key and commits to

@@ -1,4 +1,4 @@
-/** `meshsig sign <message>`: plain Ed25519 signature over the message's UTF-8 bytes (SPEC §2). */
+/** `meshsig sign <message>`: plain Ed25519 signature over the message's UTF-8 bytes (docs/protocol.md §3). */
 import type { CAC } from 'cac'
 import { toB64 } from '../../node/core/encoding.js'
 import { signPlain } from '../../node/core/plain-signature.js'

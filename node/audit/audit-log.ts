@@ -1,5 +1,5 @@
 /**
- * The audit log service (SPEC §5): appends one entry per event inside the
+ * The audit log service (docs/audit.md): appends one entry per event inside the
  * caller's store transaction, so an entry exists exactly when the state
  * change it records does, and keeps, in the same transaction, the RFC 9162
  * Merkle frontier (the root of any size is at hand without rehashing the

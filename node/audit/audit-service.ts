@@ -1,6 +1,6 @@
 /**
  * Signed checkpoints, proofs and the verifiable part of the audit export
- * (SPEC §5). A checkpoint is a `chk` envelope over (size, root) signed with
+ * (docs/audit.md). A checkpoint is a `chk` envelope over (size, root) signed with
  * the node key; the export carries every entry, the node's leaf hashes, the
  * checkpoints and the node's key log, so anyone can check it offline.
  * Inclusion and consistency proofs follow RFC 9162 §2.1.3 and §2.1.4.

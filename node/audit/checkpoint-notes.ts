@@ -1,5 +1,5 @@
 /**
- * The node's checkpoints as C2SP signed notes (docs/audit.md, SPEC §5): the
+ * The node's checkpoints as C2SP signed notes (docs/audit.md, docs/audit.md): the
  * note text is origin (the node DID), size and b64 root; the log key signs
  * it (Ed25519, deterministic, so the log's line is recomputed on demand);
  * the cosignatures peers return as witnesses are kept per size. And the

@@ -1,5 +1,5 @@
 /**
- * What one audit entry adds to the trust evidence (SPEC §6, docs/protocol.md
+ * What one audit entry adds to the trust evidence (docs/protocol.md §7, docs/protocol.md
  * §7): the core's `trustDeltas`, read against the evidence stored so far and
  * applied in the entry's transaction. So the stored evidence is, by
  * construction, what anyone replays from an export with the core's

@@ -1,5 +1,5 @@
 /**
- * The acceptance rules of SPEC §3, in one place. The API path, the gossip
+ * The acceptance rules of docs/protocol.md §4, in one place. The API path, the gossip
  * validator and sync all call `acceptEnvelope`; it reads state only through
  * the `AcceptanceContext` the caller passes, so it stays pure.
  */

@@ -1,5 +1,5 @@
 /**
- * One entry of the audit log (SPEC §5) and its leaf hash. Entries are the
+ * One entry of the audit log (docs/audit.md) and its leaf hash. Entries are the
  * leaves of an RFC 9162 Merkle tree, in `index` order: leaf hash =
  * SHA-256(0x00 || UTF-8(JCS(entry))). The tree gives the order, so an entry
  * carries no `prev` link; it carries its own `index`, which lets a verifier
@@ -164,7 +164,7 @@ export function auditEntryBytes(entry: AuditEntry): Uint8Array {
   return utf8(canonicalize(entry))
 }
 
-/** The entry's Merkle leaf hash: SHA-256(0x00 || UTF-8(JCS(entry))) (SPEC §5). */
+/** The entry's Merkle leaf hash: SHA-256(0x00 || UTF-8(JCS(entry))) (docs/audit.md). */
 export function leafHashOfEntry(entry: AuditEntry): Uint8Array {
   return hashLeaf(auditEntryBytes(entry))
 }

@@ -1,5 +1,5 @@
 /**
- * Offline verification of an audit export (SPEC §5, `meshsig audit verify`).
+ * Offline verification of an audit export (docs/audit.md, `meshsig audit verify`).
  *
  * The export holds the entries, the node's signed checkpoint (`chk`: size and
  * Merkle root) and the node's public key; it should also hold `leafHashes`,
@@ -35,7 +35,7 @@ import { MalformedError } from './errors.js'
 import { HASH_LENGTH, MerkleAccumulator, equalHashes, hashLeaf, merkleRoot } from './merkle.js'
 
 /**
- * What an audit export holds, as the node writes it (SPEC §5). Readers
+ * What an audit export holds, as the node writes it (docs/audit.md). Readers
  * ignore any other field (a summary, agents, …).
  */
 export interface AuditExport {

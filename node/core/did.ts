@@ -1,5 +1,5 @@
 /**
- * Identifiers of SPEC §1: `did:msig:<b58(raw key)>`, the equivalent
+ * Identifiers of docs/protocol.md §2: `did:msig:<b58(raw key)>`, the equivalent
  * `did:key:z6Mk…` (multicodec 0xed01), raw b64 keys, and the libp2p PeerId of
  * an Ed25519 key (computed here without libp2p: identity multihash of the
  * protobuf-encoded public key).

@@ -1,5 +1,5 @@
 /**
- * The wire shapes of SPEC §3 envelopes, as zod schemas. Strict: an unknown
+ * The wire shapes of docs/protocol.md §4 envelopes, as zod schemas. Strict: an unknown
  * field is malformed, so what is signed is exactly what is checked.
  */
 import { z } from 'zod'

@@ -25,7 +25,7 @@ export type RevEnvelope = z.infer<typeof revSchema>
 export type ChkEnvelope = z.infer<typeof chkSchema>
 /** Any signed envelope. */
 export type Envelope = z.infer<typeof envelopeSchema>
-/** The envelope types of SPEC §3. */
+/** The envelope types of docs/protocol.md §4. */
 export type EnvelopeType = Envelope['type']
 /** A key event: inception, rotation or revocation. */
 export type KeyEvent = IcpEnvelope | RotEnvelope | RevEnvelope

@@ -1,5 +1,5 @@
 /**
- * RFC 9421 building blocks (SPEC §7): component values, the signature base,
+ * RFC 9421 building blocks (docs/proxy.md): component values, the signature base,
  * `Signature-Input` / `Signature` parsing with structured fields (RFC 8941),
  * and RFC 9530 `Content-Digest` (sha-256). Pure: no I/O, no clock.
  *

@@ -1,5 +1,5 @@
 /**
- * HTTP request signing (SPEC §7): RFC 9421 signatures, `alg="ed25519"`,
+ * HTTP request signing (docs/proxy.md): RFC 9421 signatures, `alg="ed25519"`,
  * `keyid` = the signer's DID, `tag="meshsig"`, with `created`, `expires` and
  * `nonce`, covering `@method @authority @path @query content-digest` (and
  * `content-type` when the request has one). The signing proxy signs with
@@ -243,7 +243,7 @@ async function verifyOrThrow(request: HttpRequestLike, options: VerifyRequestOpt
 }
 
 /**
- * Verify the meshsig signature of a request (the gateway side of SPEC §7).
+ * Verify the meshsig signature of a request (the gateway side of docs/proxy.md).
  * Order: parse, parameters, coverage, signature, time, digest, nonce — so a
  * forgery is SIGNATURE_INVALID whatever its times, and only a request that
  * passed everything else spends its nonce. Never throws a MeshsigError:

@@ -1,5 +1,5 @@
 /**
- * Key event log rules (SPEC §3): inception, rotation with pre-rotation, and
+ * Key event log rules (docs/protocol.md §4): inception, rotation with pre-rotation, and
  * final revocation. Pure: `applyKeyEvent` takes the DID's current state and
  * one event and returns the next state or throws a `MeshsigError`.
  */

@@ -1,6 +1,6 @@
 /**
  * The statement that binds a node's log key and witness key to its DID
- * (SPEC §5, docs/audit.md): `{v: 1, type: "logkeys", did, origin, logKey,
+ * (docs/audit.md, docs/audit.md): `{v: 1, type: "logkeys", did, origin, logKey,
  * witnessKey, ts, sig}`, signed by the node's identity key over the
  * envelope signing input of docs/protocol.md §4:
  * 0xFF || "meshsig/v1/logkeys\n" || JCS(statement without sig). The log key

@@ -1,6 +1,6 @@
 /**
  * C2SP signed notes, checkpoints and Ed25519 cosignatures (docs/audit.md,
- * SPEC §5): c2sp.org/signed-note (text, blank line, signature lines
+ * docs/audit.md): c2sp.org/signed-note (text, blank line, signature lines
  * "— <name> base64(keyID || sig)"; key ID = SHA-256(name || 0x0A || type ||
  * public key)[:4]; verifier keys "<name>+<hex keyID>+base64(type || key)"),
  * c2sp.org/tlog-checkpoint (origin, decimal size, base64 RFC 6962 root) and

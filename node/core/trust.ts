@@ -1,5 +1,5 @@
 /**
- * The trust formula (SPEC §6, docs/protocol.md §7): a Beta reputation over
+ * The trust formula (docs/protocol.md §7, docs/protocol.md §7): a Beta reputation over
  * what this node verified, moved only by evidence nobody but a DID's key
  * holder could have produced.
  *

@@ -1,6 +1,6 @@
 /**
  * The node's log key and witness key, and its checkpoint anchor, in
- * `$MESHSIG_HOME` (SPEC §5, docs/audit.md):
+ * `$MESHSIG_HOME` (docs/audit.md, docs/audit.md):
  *
  * - `log.key`, `witness.key` (0600): b64 32-byte Ed25519 seeds, each used
  *   for nothing else: the log key signs the node's checkpoint notes, the

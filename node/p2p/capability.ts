@@ -1,5 +1,5 @@
 /**
- * Capability discovery keys (SPEC §4): a node provides, on the DHT, the CID
+ * Capability discovery keys (docs/protocol.md §9): a node provides, on the DHT, the CID
  * v1 (raw codec) of SHA-256(UTF-8("meshsig/capability/v1:" + type)) for each
  * capability type of its agents.
  */

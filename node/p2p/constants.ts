@@ -1,5 +1,5 @@
 /**
- * Names and limits of meshsig's libp2p mesh (SPEC §4): gossip topics,
+ * Names and limits of meshsig's libp2p mesh (docs/protocol.md §9): gossip topics,
  * protocol ids, size bounds and timeouts. Everything that crosses the wire is
  * bounded here, in one place.
  */

@@ -1,5 +1,5 @@
 /**
- * node/p2p: meshsig's libp2p mesh (SPEC §4), the only module that imports
+ * node/p2p: meshsig's libp2p mesh (docs/protocol.md §9), the only module that imports
  * libp2p. It knows nothing of the store; the node reaches in and out through
  * the callbacks of `MeshP2PInit`:
  *

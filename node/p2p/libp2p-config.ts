@@ -1,9 +1,9 @@
 /**
- * The libp2p node meshsig runs (SPEC §4): TCP + WebSockets (or the in-process
+ * The libp2p node meshsig runs (docs/protocol.md §9): TCP + WebSockets (or the in-process
  * memory transport in tests), Noise, Yamux, identify, ping, gossipsub with
  * StrictSign and a private Kademlia DHT under `/meshsig/kad/1.0.0`. The
  * reasons for each non-default option sit next to it. The WebSocket listener
- * applies SPEC §9's Host and Origin rules to every upgrade.
+ * applies docs/protocol.md §8's Host and Origin rules to every upgrade.
  */
 import type { IncomingMessage } from 'node:http'
 import { hostname, networkInterfaces } from 'node:os'
@@ -31,7 +31,7 @@ import { meshHostNames, meshUpgradeRefusal, upgradeRefusalResponse, type Upgrade
 
 /**
  * Who may open a WebSocket to the mesh listener besides libp2p nodes dialing
- * this node by one of its own names (SPEC §9). The node passes the
+ * this node by one of its own names (docs/protocol.md §8). The node passes the
  * configuration's `allowedHosts` as `wsAllowedHosts`.
  */
 export interface MeshWebSocketAccess {

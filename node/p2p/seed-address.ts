@@ -1,5 +1,5 @@
 /**
- * The seed form of `--peer` (SPEC §4): `ws://host:port` names a running
+ * The seed form of `--peer` (docs/protocol.md §9): `ws://host:port` names a running
  * meshsig node by its HTTP address; its `/health` endpoint reports its PeerId
  * and multiaddrs, which this module turns into dialable `/p2p/` multiaddrs.
  */

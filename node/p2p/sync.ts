@@ -1,5 +1,5 @@
 /**
- * `/meshsig/sync/1.0.0` (SPEC §4, docs/protocol.md §9): a node reconciles its
+ * `/meshsig/sync/1.0.0` (docs/protocol.md §9, docs/protocol.md §9): a node reconciles its
  * registry with a peer's by small JSON requests, each answered by frames:
  * fingerprints of trie prefixes (`fp`), short ids under prefixes (`ids`),
  * envelopes by short id (`items`) or a page of the registry in application

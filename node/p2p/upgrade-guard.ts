@@ -1,5 +1,5 @@
 /**
- * The Host and Origin rules of SPEC §9 for the mesh's own WebSocket listener
+ * The Host and Origin rules of docs/protocol.md §8 for the mesh's own WebSocket listener
  * (the API applies the same ones in api/security.ts): a libp2p node never
  * sends `Origin`, a browser always does, so any `Origin` is refused unless
  * explicitly allowed; and a `Host` header that does not name this node (DNS

@@ -1,5 +1,5 @@
 /**
- * The signing reverse proxy (SPEC §7, docs/proxy.md): signs every request
+ * The signing reverse proxy (docs/proxy.md, docs/proxy.md): signs every request
  * it forwards with RFC 9421 HTTP message signatures, attributes callers by
  * their uid (one listener per agent), fails closed.
  */

@@ -1,5 +1,5 @@
 /**
- * The signing reverse proxy (SPEC §7): every HTTP request it receives is
+ * The signing reverse proxy (docs/proxy.md): every HTTP request it receives is
  * signed (RFC 9421, `keyid` = the signer DID, `tag="meshsig"`, 60 s
  * lifetime, a fresh nonce, covering method, authority, path, query and
  * Content-Digest) and forwarded to the gateway; the gateway's answer is

@@ -63,7 +63,7 @@ function joinMembers(a: string, b: string): string {
 
 /**
  * The signature headers of a forwarded request (lowercase names): meshsig's
- * (SPEC §7), Web Bot Auth's, or both in one `Signature-Input` / `Signature`
+ * (docs/proxy.md), Web Bot Auth's, or both in one `Signature-Input` / `Signature`
  * dictionary. Throws `NO_IDENTITY` when WBA needs a public key the signer
  * does not give.
  */

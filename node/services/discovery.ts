@@ -1,5 +1,5 @@
 /**
- * Capability discovery across the mesh (SPEC §4): providers of a capability
+ * Capability discovery across the mesh (docs/protocol.md §9): providers of a capability
  * are found on the DHT, then asked over `/meshsig/discover/1.0.0` for their
  * matching agents. Every registration they return is checked like any other
  * envelope before it is believed.

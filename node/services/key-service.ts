@@ -1,5 +1,5 @@
 /**
- * Rotation and revocation of agent keys at the API (SPEC §9: proof needed).
+ * Rotation and revocation of agent keys at the API (docs/protocol.md §8: proof needed).
  * Proof is one of: a pre-signed `rot` / `rev` envelope; the agent's current
  * private key (seed style, used once, never stored); or, for an agent whose
  * keys this node custodies, that agent's credential or the operator token

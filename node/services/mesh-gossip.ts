@@ -24,7 +24,7 @@ import type { SyncResult } from './sync.js'
 import type { Admission } from './sync-admission.js'
 import type { SyncClient } from './sync-client.js'
 
-/** The gossip topic of each envelope type (SPEC §4). */
+/** The gossip topic of each envelope type (docs/protocol.md §9). */
 export const TOPIC_OF: Readonly<Record<Envelope['type'], Topic>> = {
   msg: 'meshsig/v1/messages',
   reg: 'meshsig/v1/registry',
@@ -159,7 +159,7 @@ export class MeshGossip {
     return verdict
   }
 
-  /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (SPEC §6). */
+  /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (docs/protocol.md §7). */
   private recordUndecodable(topic: Topic, via: string, err: unknown): void {
     const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300)
     this.c.store.transaction(() => {

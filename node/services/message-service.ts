@@ -1,5 +1,5 @@
 /**
- * Sending signed messages, in the three ways of SPEC §9, best first: a
+ * Sending signed messages, in the three ways of docs/protocol.md §8, best first: a
  * pre-signed envelope (the key never leaves the agent), an agent whose key
  * this node custodies, or a private key used once and never kept.
  */

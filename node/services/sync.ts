@@ -1,5 +1,5 @@
 /**
- * Registry reconciliation (SPEC §4, docs/protocol.md §9, decision 0014): what
+ * Registry reconciliation (docs/protocol.md §9, docs/protocol.md §9, decision 0014): what
  * a node serves on `/meshsig/sync/1.0.0` and how it applies what a peer
  * served. Every item goes through the same acceptance rules as gossip, in
  * batches that yield to the event loop; nothing is trusted because a peer

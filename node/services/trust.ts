@@ -1,5 +1,5 @@
 /**
- * The node's trust scores (SPEC §6): the core's Beta reputation
+ * The node's trust scores (docs/protocol.md §7): the core's Beta reputation
  * (node/core/trust.ts, documented in docs/protocol.md §7) over the evidence
  * the audit log keeps with every entry (node/audit/trust-ledger.ts). Per
  * agent, per delivering peer and per connection (pair of agents), each

@@ -1,5 +1,5 @@
 /**
- * The nine MCP tools of SPEC §8, in order: `meshsig_init meshsig_sign
+ * The nine MCP tools of docs/api.md, in order: `meshsig_init meshsig_sign
  * meshsig_verify meshsig_identity` (offline) and `meshsig_agents
  * meshsig_stats meshsig_audit meshsig_revoke meshsig_revoked` (node).
  */

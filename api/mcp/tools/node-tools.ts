@@ -124,5 +124,5 @@ export const revokedTool: McpTool = defineTool({
   run: async (ctx) => fromCommand(await revokedCommand(ctx)),
 })
 
-/** The tools that talk to a node, in the order of SPEC §8. */
+/** The tools that talk to a node, in the order of docs/api.md. */
 export const NODE_TOOLS: readonly McpTool[] = [agentsTool, statsTool, auditTool, revokeTool, revokedTool]

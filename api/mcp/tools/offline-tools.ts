@@ -105,5 +105,5 @@ export const identityTool: McpTool = defineTool({
   run: (ctx) => withIdentity(ctx.home, async () => fromCommand(await identityCommand(ctx))),
 })
 
-/** The offline tools, in the order of SPEC §8. */
+/** The offline tools, in the order of docs/api.md. */
 export const OFFLINE_TOOLS: readonly McpTool[] = [initTool, signTool, verifyTool, identityTool]
