@@ -37,6 +37,7 @@ describe('audit entry kinds', () => {
       'handshake',
       'proxy.request',
       'api.refused',
+      'checkpoint.inconsistent',
       'peer.joined',
       'peer.left',
       'checkpoint',
