@@ -17,10 +17,9 @@
 import { checkAuditEntry } from './audit-entry.js'
 import { readOne, readSigner, type CheckpointSigner, type SignedCheckpoint } from './audit-checkpoint.js'
 import { ProblemSink, entryRange } from './audit-problems.js'
-import type { AuditVerdict } from './audit-verify.js'
-import { canonicalize } from './canonical.js'
-import { fromB64, toB64, utf8 } from './encoding.js'
-import { HASH_LENGTH, MerkleAccumulator, equalHashes, hashLeaf } from './merkle.js'
+import { claimedIndex, rawLeafHash, type AuditVerdict } from './audit-verify.js'
+import { fromB64, toB64 } from './encoding.js'
+import { HASH_LENGTH, MerkleAccumulator, equalHashes } from './merkle.js'
 
 /** The `format` of the first line of an NDJSON audit export. */
 export const AUDIT_NDJSON_FORMAT = 'meshsig-audit-ndjson/1'
@@ -200,19 +199,5 @@ export class AuditStreamVerifier {
         : `entry at position ${s.position} does not hash to the leaf hash listed with it`
       this.#sink.report('altered', msg, { index: exact ? s.position : Math.max(0, s.claimed), position: s.position })
     }
-  }
-}
-
-function claimedIndex(raw: unknown): number {
-  const index = typeof raw === 'object' && raw !== null ? (raw as { index?: unknown }).index : undefined
-  return typeof index === 'number' && Number.isSafeInteger(index) && index >= 0 ? index : -1
-}
-
-/** Leaf hash of an entry: of its JCS when it has one, else of nothing a real entry could be. */
-function rawLeafHash(raw: unknown): Uint8Array {
-  try {
-    return hashLeaf(utf8(canonicalize(raw)))
-  } catch {
-    return new Uint8Array(HASH_LENGTH)
   }
 }

@@ -292,13 +292,14 @@ class PrefixChecker {
   }
 }
 
-function claimedIndex(raw: unknown): number {
+/** The `index` an entry claims (-1 when it claims none a log could hold). */
+export function claimedIndex(raw: unknown): number {
   const index = typeof raw === 'object' && raw !== null ? (raw as { index?: unknown }).index : undefined
   return typeof index === 'number' && Number.isSafeInteger(index) && index >= 0 ? index : -1
 }
 
 /** Leaf hash of a malformed entry: of its JCS when it has one, else of nothing a real entry could be. */
-function rawLeafHash(raw: unknown): Uint8Array {
+export function rawLeafHash(raw: unknown): Uint8Array {
   try {
     return hashLeaf(utf8(canonicalize(raw)))
   } catch {
