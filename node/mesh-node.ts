@@ -682,7 +682,7 @@ export class MeshNode {
    */
   proxyNextKey(did: string = this.did): Uint8Array | undefined {
     if (did === this.did) return this.identity.nextKeyPair.publicKey
-    const next = this.store.misc.custodyOf(did)?.nextSeed
+    const next = this.store.custody.get(did)?.nextSeed
     return next ? this.keyCache.get(fromB64(next, 'next seed', 32)).publicKey : undefined
   }
 

@@ -48,7 +48,7 @@ export class AuditLog {
         data: input.data ?? {},
       })
       const leaf = leafHashOfEntry(entry)
-      this.store.audit.append(entry.index, JSON.stringify(entry), leaf)
+      this.store.auditEntries.append(entry.index, JSON.stringify(entry), leaf)
       acc.append(leaf)
       this.store.misc.setMetaValue(FRONTIER_KEY, JSON.stringify(acc.toJSON()))
       recordEvidence(this.store, entry)
@@ -64,14 +64,14 @@ export class AuditLog {
    * them differ, and the persisted frontier, rolled back too, is reloaded).
    */
   private accumulator(): MerkleAccumulator {
-    const size = this.store.audit.count()
+    const size = this.store.auditEntries.count()
     if (this.cached?.size === size) return this.cached
     const saved = this.store.misc.meta(FRONTIER_KEY)
     let acc = saved ? MerkleAccumulator.restore(JSON.parse(saved) as AccumulatorState) : new MerkleAccumulator()
     if (acc.size !== size) {
       acc = new MerkleAccumulator()
       for (let start = 0; start < size; start += PAGE) {
-        const packed = this.store.audit.leafHashes(start, Math.min(PAGE, size - start))
+        const packed = this.store.auditEntries.leafHashes(start, Math.min(PAGE, size - start))
         for (let o = 0; o < packed.length; o += 32) acc.append(packed.subarray(o, o + 32))
       }
     }
@@ -93,7 +93,7 @@ export class AuditLog {
     }
     this.store.trust.clear()
     for (let start = 0; start < size; start += PAGE) {
-      for (const row of this.store.audit.entries(start, Math.min(PAGE, size - start))) {
+      for (const row of this.store.auditEntries.entries(start, Math.min(PAGE, size - start))) {
         recordEvidence(this.store, JSON.parse(row.entry) as AuditEntry)
       }
     }
@@ -103,12 +103,12 @@ export class AuditLog {
 
   /** Bring the trust evidence up to the log (a no-op unless the store predates it). */
   ensureTrust(): void {
-    this.store.transaction(() => this.syncTrust(this.store.audit.count()))
+    this.store.transaction(() => this.syncTrust(this.store.auditEntries.count()))
   }
 
   /** Number of entries. */
   size(): number {
-    return this.store.audit.count()
+    return this.store.auditEntries.count()
   }
 
   /** Size and Merkle root of the whole log now. */

@@ -121,7 +121,7 @@ export class AuditService {
 
   /** The latest signed checkpoint, if any. */
   latest(): ChkEnvelope | undefined {
-    const text = this.c.store.audit.latestCheckpoint()
+    const text = this.c.store.auditEntries.latestCheckpoint()
     return text ? (decodeEnvelope(text) as ChkEnvelope) : undefined
   }
 
@@ -141,7 +141,7 @@ export class AuditService {
     const chk = this.c.store.transaction(() => {
       const { size, root } = this.c.log.head()
       const signed = createCheckpoint(this.c.nodeDid(), size, root, this.c.clock(), this.c.nodeKey())
-      this.c.store.audit.putCheckpoint(size, JSON.stringify(signed))
+      this.c.store.auditEntries.putCheckpoint(size, JSON.stringify(signed))
       this.c.log.append({ kind: 'checkpoint', subject: signed.origin, data: { size, root: signed.root } })
       return signed
     })
@@ -203,7 +203,7 @@ export class AuditService {
     const entries: AuditEntry[] = []
     const leafHashes: string[] = []
     for (let start = 0; start < checkpoint.size; start += PAGE) {
-      for (const row of this.c.store.audit.entries(start, Math.min(PAGE, checkpoint.size - start))) {
+      for (const row of this.c.store.auditEntries.entries(start, Math.min(PAGE, checkpoint.size - start))) {
         // stored entries were shape-checked when appended; the verifier re-hashes every one
         entries.push(JSON.parse(row.entry) as AuditEntry)
         leafHashes.push(toB64(row.leafHash))
@@ -252,7 +252,7 @@ export class AuditService {
 
   /** Every stored checkpoint of fewer than `size` entries, oldest first. */
   checkpointsBelow(size: number): ChkEnvelope[] {
-    return this.c.store.audit
+    return this.c.store.auditEntries
       .checkpoints()
       .map((t) => decodeEnvelope(t) as ChkEnvelope)
       .filter((c) => c.size < size)
@@ -260,7 +260,7 @@ export class AuditService {
 
   /** The stored checkpoint of exactly `size` entries, if the node signed one. */
   checkpointOf(size: number): ChkEnvelope | null {
-    const text = this.c.store.audit.checkpointAt(size)
+    const text = this.c.store.auditEntries.checkpointAt(size)
     return text === undefined ? null : (decodeEnvelope(text) as ChkEnvelope)
   }
 
@@ -285,7 +285,7 @@ export class AuditService {
       throw new MeshsigError('NOT_FOUND', `no entry ${index} in a tree of ${n} entries`, { index, size: n })
     }
     const roots = this.rootsUpTo(n)
-    const row = this.c.store.audit.entries(index, 1)[0]
+    const row = this.c.store.auditEntries.entries(index, 1)[0]
     if (row === undefined) throw new MeshsigError('NOT_FOUND', `no entry ${index}`, { index })
     return {
       index,

@@ -86,7 +86,7 @@ export function* ndjsonExport(src: NdjsonSource, extras: NdjsonExtras): Generato
   const walk = new LogWalk(src.store)
   for (let start = 0; start < size; start += PAGE) {
     let chunk = ''
-    for (const row of src.store.audit.entries(start, Math.min(PAGE, size - start))) {
+    for (const row of src.store.auditEntries.entries(start, Math.min(PAGE, size - start))) {
       chunk += `{"type":"entry","leaf":"${toB64(row.leafHash)}","entry":${row.entry}}\n`
       chunk += walk.add(JSON.parse(row.entry) as AuditEntry)
       chunk += olderAt(row.index + 1)

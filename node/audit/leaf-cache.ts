@@ -29,7 +29,7 @@ export class LeafCache {
       this.bytes = grown
     }
     while (this.size < n) {
-      const page = this.store.audit.leafHashes(this.size, Math.min(PAGE, n - this.size))
+      const page = this.store.auditEntries.leafHashes(this.size, Math.min(PAGE, n - this.size))
       if (page.length === 0) throw new RangeError(`the audit log has only ${this.size} entries, not ${n}`)
       this.bytes.set(page, this.size * HASH)
       this.size += page.length / HASH

@@ -62,7 +62,7 @@ export class AgentService {
       key,
     )
     const credential = this.c.store.transaction(() => {
-      this.c.store.misc.custody({ did: icp.did, seed: toB64(key.seed), nextSeed: toB64(next.seed), createdAt: now })
+      this.c.store.custody.put({ did: icp.did, seed: toB64(key.seed), nextSeed: toB64(next.seed), createdAt: now })
       this.ingestOrThrow(icp)
       this.ingestOrThrow(reg)
       return this.c.credentials.issue(icp.did)
@@ -130,7 +130,7 @@ export class AgentService {
 
   /** The custodied key of an agent this node registered, if any. */
   custodiedSeed(did: string): Uint8Array | undefined {
-    const row = this.c.store.misc.custodyOf(did)
+    const row = this.c.store.custody.get(did)
     return row ? fromB64(row.seed, 'seed', 32) : undefined
   }
 }

@@ -286,7 +286,7 @@ export class HandshakeService {
     const id = connectionId(t)
     const row = { id, aDid: t.initiator.did, bDid: t.responder.did, transcript: t, establishedAt: now }
     const fresh = this.c.store.transaction(() => {
-      const added = this.c.store.audit.addConnection(row)
+      const added = this.c.store.auditEntries.addConnection(row)
       if (added) {
         this.c.audit.append({
           kind: 'handshake',

@@ -142,7 +142,7 @@ export class HistoryReport {
     const since = now - HISTORY_MINUTES * MINUTE
     if (this.auditNext < 0) this.auditNext = this.firstIndexAtOrAfter(since)
     for (;;) {
-      const rows = this.c.store.audit.entries(this.auditNext, PAGE)
+      const rows = this.c.store.auditEntries.entries(this.auditNext, PAGE)
       for (const row of rows) this.countEntry(JSON.parse(row.entry) as AuditEntry)
       if (rows.length > 0) this.auditNext = rows[rows.length - 1]!.index + 1
       if (rows.length < PAGE) break
@@ -163,10 +163,10 @@ export class HistoryReport {
   /** Index of the first audit entry recorded at or after `ts` (entries are appended in time order). */
   private firstIndexAtOrAfter(ts: number): number {
     let lo = 0
-    let hi = this.c.store.audit.count()
+    let hi = this.c.store.auditEntries.count()
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2)
-      const row = this.c.store.audit.entries(mid, 1)[0]
+      const row = this.c.store.auditEntries.entries(mid, 1)[0]
       if (row !== undefined && (JSON.parse(row.entry) as AuditEntry).ts < ts) lo = mid + 1
       else hi = mid
     }
@@ -223,7 +223,7 @@ export class HistoryReport {
   private auditIndexOf(row: MessageRow): number | null {
     let start = this.firstIndexAtOrAfter(row.receivedAt - 5_000)
     for (let pages = 0; pages < 20; pages++) {
-      const rows = this.c.store.audit.entries(start, PAGE)
+      const rows = this.c.store.auditEntries.entries(start, PAGE)
       for (const r of rows) {
         const e = JSON.parse(r.entry) as AuditEntry
         if (e.envelopeId === row.id && e.kind === 'envelope.accepted') return r.index

@@ -61,7 +61,7 @@ export class Ingest {
       controllerOf: (did) => store.agents.get(did)?.controller,
       nonceSeen: (from, nonce) => store.messages.nonceSeen(from, nonce),
       hasEnvelope: (id) =>
-        store.messages.exists(id) || store.audit.hasRemoteCheckpoint(id) || store.misc.attributedSeen(id),
+        store.messages.exists(id) || store.auditEntries.hasRemoteCheckpoint(id) || store.misc.attributedSeen(id),
       eventIdAt: (did, seq) => store.keyEvents.eventIdAt(did, seq),
       keyStateBefore: (did, seq) => keyStateBefore(store, did, seq),
     }
@@ -105,7 +105,7 @@ export class Ingest {
         store.keyEvents.append(envelope as KeyEvent, id, keyState!, now)
         // a revoked agent's custodied seed is destroyed in the same transaction (docs/protocol.md §2, §6)
         if (envelope.type === 'rev') {
-          store.misc.forgetCustody(envelope.did)
+          store.custody.forget(envelope.did)
           store.credentials.forget(envelope.did) // and its agent credentials (docs/protocol.md §8)
         }
         break
@@ -140,7 +140,7 @@ export class Ingest {
         if (envelope.to !== null) store.agents.bump(envelope.to, { received: 1, at: now })
         break
       case 'chk':
-        store.audit.addRemoteCheckpoint(id, envelope, JSON.stringify(envelope), now)
+        store.auditEntries.addRemoteCheckpoint(id, envelope, JSON.stringify(envelope), now)
         break
     }
     audit.append(acceptedRecord(envelope, id, keyState, source))
@@ -155,7 +155,7 @@ export class Ingest {
    */
   private isLocal(reg: Extract<Envelope, { type: 'reg' }>, source: IngestSource): boolean {
     if (reg.controller !== this.c.nodeDid()) return false
-    return source.kind === 'local' || this.c.store.misc.custodyOf(reg.did) !== undefined
+    return source.kind === 'local' || this.c.store.custody.get(reg.did) !== undefined
   }
 
   /** Audit a refusal; true when it recorded a duplicity this node had not seen before. */

@@ -164,7 +164,7 @@ export class KeyService {
       const rot = v.envelope as RotEnvelope
       return { envelope: rot, did, publicKey: rot.key, previousPublicKey: state.key, keySeq: rot.seq, custodied: false }
     }
-    const custody = this.c.store.misc.custodyOf(did)
+    const custody = this.c.store.custody.get(did)
     if (input.currentPrivateKey !== undefined) {
       const current = this.matchCurrent(state, input.currentPrivateKey, 'currentPrivateKey')
       return this.rotateWith(
@@ -246,8 +246,8 @@ export class KeyService {
     this.c.store.transaction(() => {
       this.ingestOrThrow(rot, source)
       if (custodied) {
-        const createdAt = this.c.store.misc.custodyOf(state.did)?.createdAt ?? now
-        this.c.store.misc.custody({
+        const createdAt = this.c.store.custody.get(state.did)?.createdAt ?? now
+        this.c.store.custody.put({
           did: state.did,
           seed: toB64(newKey.seed),
           nextSeed: toB64(following.seed),
@@ -317,7 +317,7 @@ export class KeyService {
     if (input.privateKey !== undefined)
       return { key: this.matchCurrent(state, input.privateKey, 'privateKey'), label: 'key' }
     const how = "send privateKey (its current key) or a signed rev envelope (by its key or its controller's)"
-    const custody = this.c.store.misc.custodyOf(state.did)
+    const custody = this.c.store.custody.get(state.did)
     if (custody !== undefined) {
       requireAgentAuthority(input.authority, state.did, 'revoking', how)
       const key = this.c.keys.get(fromB64(custody.seed, 'seed', 32))

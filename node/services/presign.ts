@@ -45,7 +45,7 @@ function currentSeed(c: PresignComponents, from: string, privateKey: string | un
   let seed: Uint8Array
   if (privateKey !== undefined) seed = fromB64(privateKey, 'privateKey', 32)
   else {
-    const custody = c.store.misc.custodyOf(from)
+    const custody = c.store.custody.get(from)
     if (custody === undefined) return undefined
     seed = fromB64(custody.seed, 'seed', 32)
   }

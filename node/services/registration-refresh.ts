@@ -24,7 +24,7 @@ export interface RefreshComponents {
 
 function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
   const row = c.store.agents.get(did)
-  const custody = c.store.misc.custodyOf(did)
+  const custody = c.store.custody.get(did)
   const state = c.store.keyEvents.state(did)
   if (!row || row.peerId === c.peerId || custody === undefined || !state || state.revoked) return undefined
   const key = c.keys.get(fromB64(custody.seed, 'seed', 32))

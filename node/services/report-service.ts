@@ -198,10 +198,10 @@ export class ReportService {
       revoked: revokedAgents,
       localAgents: local,
       remoteAgents: agents - local,
-      connections: store.audit.connectionCount(),
+      connections: store.auditEntries.connectionCount(),
       messages: store.messages.total(),
       peers: this.c.peerCount(),
-      auditEntries: store.audit.count(),
+      auditEntries: store.auditEntries.count(),
       uptime: this.c.uptime(),
     }
   }
@@ -213,7 +213,7 @@ export class ReportService {
 
   /** Verified connections, newest first, each with its trust. */
   connections(limit?: number): ConnectionView[] {
-    const rows = this.c.store.audit.connections()
+    const rows = this.c.store.auditEntries.connections()
     const trust = new TrustService(this.c.store)
     return (limit === undefined ? rows : rows.slice(0, limit)).map((row) => {
       const { score, successes, failures } = trust.connection(row.aDid, row.bDid)

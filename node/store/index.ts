@@ -13,17 +13,18 @@ import { AgentsRepo } from './agents-repo.js'
 import { KeyEventsRepo } from './key-events-repo.js'
 import { MessagesRepo } from './messages-repo.js'
 import { MiscRepo } from './misc-repo.js'
-import { AuditRepo } from './audit-repo.js'
+import { CustodyRepo } from './custody-repo.js'
+import { AuditEntriesRepo } from './audit-entries-repo.js'
 import { TrustRepo } from './trust-repo.js'
 import { CredentialsRepo } from './credentials-repo.js'
 
 export type { AgentRow, AgentQuery } from './agents-repo.js'
 export type { DuplicityRow } from './key-events-repo.js'
 export type { MessageRow, MessageQuery, MessageSource } from './messages-repo.js'
-export type { CustodyRow } from './misc-repo.js'
-export type { AuditRow, ConnectionRow } from './audit-repo.js'
+export type { CustodyRow } from './custody-repo.js'
+export type { AuditRow, ConnectionRow } from './audit-entries-repo.js'
 export type { EvidenceRow, TrustScope } from './trust-repo.js'
-export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, AuditRepo, TrustRepo, CredentialsRepo }
+export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, CustodyRepo, AuditEntriesRepo, TrustRepo, CredentialsRepo }
 
 /** Options for opening a store. */
 export interface StoreInit {
@@ -47,8 +48,12 @@ export interface Store {
   readonly agents: AgentsRepo
   readonly keyEvents: KeyEventsRepo
   readonly messages: MessagesRepo
+  /** Node metadata, attributed rejections, peer fault counts. */
   readonly misc: MiscRepo
-  readonly audit: AuditRepo
+  /** Custodied agent seeds, sealed at rest. */
+  readonly custody: CustodyRepo
+  /** Audit log storage: entries with leaf hashes, checkpoints, handshake connections (the log itself is `AuditLog`). */
+  readonly auditEntries: AuditEntriesRepo
   /** Trust evidence, written by the audit log with each entry. */
   readonly trust: TrustRepo
   /** Hashes of agent credentials, by DID. */
@@ -116,10 +121,10 @@ export function openStore(init: StoreInit): Store {
   const memory = init.path === ':memory:'
   if (!memory) createPrivateDbFile(init.path)
   const db = new Database(init.path)
-  let misc: MiscRepo
+  let custody: CustodyRepo
   try {
-    misc = new MiscRepo(db, prepare(db, init, memory))
-    if (init.custodyKey !== undefined) misc.checkCustodyKey()
+    custody = new CustodyRepo(db, prepare(db, init, memory))
+    if (init.custodyKey !== undefined) custody.checkKey()
   } catch (err) {
     db.close()
     throw err
@@ -129,8 +134,9 @@ export function openStore(init: StoreInit): Store {
     agents: new AgentsRepo(db),
     keyEvents: new KeyEventsRepo(db),
     messages: new MessagesRepo(db),
-    misc,
-    audit: new AuditRepo(db),
+    misc: new MiscRepo(db),
+    custody,
+    auditEntries: new AuditEntriesRepo(db),
     trust: new TrustRepo(db),
     credentials: new CredentialsRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),

@@ -7,8 +7,9 @@ import { waitFor } from '../helpers/wait-for.js'
 import { expectNo500, startApi, type ApiFixture } from './api-fixture.js'
 
 const handshakeEntries = (fx: ApiFixture) =>
-  fx.node.store.audit.entries(0, 100_000).filter((r) => (JSON.parse(r.entry) as { kind: string }).kind === 'handshake')
-    .length
+  fx.node.store.auditEntries
+    .entries(0, 100_000)
+    .filter((r) => (JSON.parse(r.entry) as { kind: string }).kind === 'handshake').length
 
 describe('POST /handshake on one node', () => {
   let fx: ApiFixture
@@ -121,7 +122,7 @@ describe('POST /handshake between agents on two nodes (libp2p /meshsig/handshake
     const b = await reg(n2, 'dave')
     await knows(n1, b.did)
     const bad = generateKeyPair()
-    n2.node.store.misc.custody({ did: b.did, seed: toB64(bad.seed), nextSeed: null, createdAt: Date.now() })
+    n2.node.store.custody.put({ did: b.did, seed: toB64(bad.seed), nextSeed: null, createdAt: Date.now() })
     const before = [
       (await connections(n1)).length,
       (await connections(n2)).length,
@@ -143,7 +144,7 @@ describe('POST /handshake between agents on two nodes (libp2p /meshsig/handshake
     const a = await reg(n1, 'erin')
     const b = await reg(n2, 'frank')
     await knows(n1, b.did)
-    n1.node.store.misc.custody({
+    n1.node.store.custody.put({
       did: a.did,
       seed: toB64(generateKeyPair().seed),
       nextSeed: null,

@@ -55,7 +55,7 @@ let scratch = ''
 
 /** The audit entries of `node` from index `from`. */
 function auditFrom(node: MeshNode, from: number): AuditEntry[] {
-  return node.store.audit.entries(from, 1_000_000).map((r) => JSON.parse(r.entry) as AuditEntry)
+  return node.store.auditEntries.entries(from, 1_000_000).map((r) => JSON.parse(r.entry) as AuditEntry)
 }
 
 /** Run `attempts` against `url` as uid 12345 (a real second OS user, through setpriv). */
@@ -151,7 +151,7 @@ describe.skipIf(!isRoot)('two OS users on one host (needs root for setpriv; CI r
 
   it('another user without a credential is refused everything, changes nothing, and is audited', async () => {
     const before = { messages: fx.node.stats().messages, alice: fx.node.keyView(alice.did), peers: fx.node.peers() }
-    const auditBefore = fx.node.store.audit.count()
+    const auditBefore = fx.node.store.auditEntries.count()
     const list = attacks()
     const outcomes = await asOtherUser(fx.url, list)
     for (const [i, o] of outcomes.entries()) {

@@ -37,7 +37,7 @@ let rogue: MeshP2P
 
 /** B's audit entries about `chk` envelopes. */
 function chkEntries(node: MeshNode): AuditEntry[] {
-  return node.store.audit
+  return node.store.auditEntries
     .entries(0, 1_000_000)
     .map((r) => JSON.parse(r.entry) as AuditEntry)
     .filter((e) => (e.data as { type?: string }).type === 'chk')
@@ -162,7 +162,7 @@ describe('POST /audit/checkpoint is for the operator', () => {
       expect(r.body.code).toBe('UNAUTHORIZED')
     }
     // nothing signed (peers coming and going may still be logged meanwhile)
-    const added = a.store.audit.entries(size, 100).map((r) => (JSON.parse(r.entry) as { kind: string }).kind)
+    const added = a.store.auditEntries.entries(size, 100).map((r) => (JSON.parse(r.entry) as { kind: string }).kind)
     expect(added.filter((k) => !k.startsWith('peer.'))).toEqual([])
     const ok = await rawRequest(url, {
       method: 'POST',

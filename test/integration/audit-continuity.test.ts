@@ -41,7 +41,7 @@ describe('checkpoint continuity', () => {
     expect(code).toBe('LOG_INCONSISTENT')
     expect(events.some((e) => e.type === 'audit:inconsistent' && e.data.local === true)).toBe(true)
     const last = node.audit.size() - 1
-    const row = node.store.audit.entries(last, 1)[0]!
+    const row = node.store.auditEntries.entries(last, 1)[0]!
     expect(JSON.parse(row.entry)).toMatchObject({ kind: 'checkpoint.inconsistent', subject: node.did })
     expect(node.audit.latest()?.size).toBe(signed.size) // nothing new was signed
     await node.stop()

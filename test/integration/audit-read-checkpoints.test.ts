@@ -11,9 +11,9 @@ import { expectNo500, startApi, type ApiFixture } from '../api/api-fixture.js'
 describe('read-only audit endpoints and new checkpoints', () => {
   let fx: ApiFixture
   let did: string
-  const checkpoints = (): number => fx.node.store.audit.checkpoints().length
+  const checkpoints = (): number => fx.node.store.auditEntries.checkpoints().length
   const checkpointEntries = (): number =>
-    fx.node.store.audit
+    fx.node.store.auditEntries
       .entries(0, fx.node.audit.size())
       .filter((row) => (JSON.parse(row.entry) as { kind: string }).kind === 'checkpoint').length
   const traffic = async (n: number): Promise<void> => {

@@ -74,15 +74,15 @@ describe('a node killed with SIGKILL in the middle of traffic', () => {
         expect(acceptEnvelope(row!.envelope, ctx, { fresh: true }).ok).toBe(true)
       }
       // every stored message has its audit entry, and the log's leaves form a consistent tree
-      const size = store.audit.count()
-      const entries = store.audit
+      const size = store.auditEntries.count()
+      const entries = store.auditEntries
         .entries(0, size)
         .map((r) => JSON.parse(r.entry) as { kind: string; envelopeId: string | null })
       const audited = new Set(entries.filter((e) => e.kind === 'envelope.accepted').map((e) => e.envelopeId))
       for (const m of stored.values()) expect(audited.has(m.id)).toBe(true)
       const frontier = JSON.parse(store.misc.meta('audit.frontier') ?? '{}') as { size?: number }
       expect(frontier.size).toBe(size)
-      expect(merkleRoot((i) => store.audit.leafHash(i), size)).toBeInstanceOf(Uint8Array)
+      expect(merkleRoot((i) => store.auditEntries.leafHash(i), size)).toBeInstanceOf(Uint8Array)
     } finally {
       store.close()
     }

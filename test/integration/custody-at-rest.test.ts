@@ -34,7 +34,7 @@ let peer: MeshNode | undefined
 const seeds = new Set<string>()
 
 function remember(did: string): void {
-  const row = fx.node.store.misc.custodyOf(did)!
+  const row = fx.node.store.custody.get(did)!
   seeds.add(row.seed)
   if (row.nextSeed !== null) seeds.add(row.nextSeed)
 }
@@ -98,10 +98,10 @@ describe('a copy of a running node’s database', () => {
 
     // the copy is whole: with the custody key it opens; without it, not
     const withKey = openStore({ path: copy, custodyKey })
-    expect(withKey.misc.custodyOf(agents[1]!.did)?.seed).toBe(agents[1]!.privateKey)
+    expect(withKey.custody.get(agents[1]!.did)?.seed).toBe(agents[1]!.privateKey)
     withKey.close()
     const withoutKey = openStore({ path: copy })
-    expect(() => withoutKey.misc.custodyOf(agents[1]!.did)).toThrow(expect.objectContaining({ code: 'KEY_MISMATCH' }))
+    expect(() => withoutKey.custody.get(agents[1]!.did)).toThrow(expect.objectContaining({ code: 'KEY_MISMATCH' }))
     withoutKey.close()
   })
 })
@@ -112,7 +112,7 @@ describe('revoking a custodied agent destroys its seed', () => {
     const r = await fx.call('POST', '/agents/revoke', { did, reason: 'decommissioned' })
     expect(r.status, r.text).toBe(200)
     expect(fx.node.store.keyEvents.state(did)?.revoked).not.toBeNull()
-    expect(fx.node.store.misc.custodyOf(did)).toBeUndefined()
+    expect(fx.node.store.custody.get(did)).toBeUndefined()
     expect(() => fx.node.proxySigner(did)).toThrow(expect.objectContaining({ code: 'REVOKED' }))
   })
 
@@ -131,7 +131,7 @@ describe('revoking a custodied agent destroys its seed', () => {
       },
       { timeout: 20_000, interval: 250 },
     )
-    expect(fx.node.store.misc.custodyOf(did)).toBeUndefined()
+    expect(fx.node.store.custody.get(did)).toBeUndefined()
   })
 })
 
@@ -166,7 +166,7 @@ describe('the custody key', () => {
     writeFileAtomic(custodyKeyPath(home2), original)
     const again = await create()
     try {
-      expect(again.store.misc.custodyOf(identity.did)?.seed).toBe(identity.privateKey)
+      expect(again.store.custody.get(identity.did)?.seed).toBe(identity.privateKey)
     } finally {
       await again.stop()
     }

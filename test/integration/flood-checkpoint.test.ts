@@ -11,8 +11,8 @@ import { expectNo500, startApi, type ApiFixture } from '../api/api-fixture.js'
 const fixtures: ApiFixture[] = []
 
 function checkpointEntries(fx: ApiFixture): number {
-  return fx.node.store.audit
-    .entries(0, fx.node.store.audit.count())
+  return fx.node.store.auditEntries
+    .entries(0, fx.node.store.auditEntries.count())
     .filter((r) => (JSON.parse(r.entry) as { kind: string }).kind === 'checkpoint').length
 }
 

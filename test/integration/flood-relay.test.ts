@@ -88,7 +88,7 @@ afterAll(async () => {
 
 describe('a flood of valid messages', () => {
   it('from 10 000 messages of unregistered DIDs: nothing stored, audited or relayed; the held window stays bounded', async () => {
-    const before = { messages: a.stats().messages, audit: a.store.audit.count(), bMessages: b.stats().messages }
+    const before = { messages: a.stats().messages, audit: a.store.auditEntries.count(), bMessages: b.stats().messages }
     const senders = Array.from({ length: 100 }, () => {
       const key = generateKeyPair()
       return { key, did: createInception(key, 0).did }
@@ -100,7 +100,7 @@ describe('a flood of valid messages', () => {
     await waitFor(() => a.relayStats().dropped.unregistered >= 10_000, { timeout: 120_000 })
     expect(a.stats().messages).toBe(before.messages)
     const flooders = new Set(senders.map((s) => s.did))
-    const entries = a.store.audit.entries(before.audit, a.store.audit.count() - before.audit)
+    const entries = a.store.auditEntries.entries(before.audit, a.store.auditEntries.count() - before.audit)
     expect(entries.filter((r) => flooders.has((JSON.parse(r.entry) as { subject: string }).subject))).toEqual([])
     expect(entries.length).toBeLessThan(10) // peer and checkpoint entries only
     const held = a.relayStats().held
@@ -156,8 +156,8 @@ describe('a flood of valid messages', () => {
     const forged = Array.from({ length: relay.perDidMessages + 10 }, () => message(mallory, identity.did))
     for (const f of forged) await forger.publish(TOPIC, encodeEnvelope(f))
     const refused = (): number =>
-      a.store.audit
-        .entries(0, a.store.audit.count())
+      a.store.auditEntries
+        .entries(0, a.store.auditEntries.count())
         .filter((r) => (JSON.parse(r.entry) as { code: string | null }).code === 'SIGNATURE_INVALID').length
     await waitFor(() => refused() >= forged.length, { timeout: 15_000 })
     const genuine = await b.sendMessage({ authority: OPERATOR, fromDid: identity.did, toDid: null, message: 'me' })

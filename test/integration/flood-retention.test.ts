@@ -30,8 +30,8 @@ beforeAll(async () => {
 afterAll(() => stopAll([a, b]))
 
 function auditHas(n: MeshNode, id: string): boolean {
-  return n.store.audit
-    .entries(0, n.store.audit.count())
+  return n.store.auditEntries
+    .entries(0, n.store.auditEntries.count())
     .some((r) => (JSON.parse(r.entry) as { envelopeId: string | null }).envelopeId === id)
 }
 

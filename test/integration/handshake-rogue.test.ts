@@ -79,7 +79,7 @@ describe('a rogue peer answering the handshake protocol with junk', () => {
     expect((await a.submitEnvelope(icp)).ok).toBe(true)
     expect((await a.submitEnvelope(reg)).ok).toBe(true)
 
-    const auditBefore = a.store.audit.count()
+    const auditBefore = a.store.auditEntries.count()
     for (const junk of ['null', '42', '[]', '{}', '{"proof":null}', '"proof"']) {
       answer = junk
       const before = asked
@@ -90,6 +90,6 @@ describe('a rogue peer answering the handshake protocol with junk', () => {
     }
     const connections = (await (await fetch(`${api.url}/connections`)).json()) as { connections: unknown[] }
     expect(connections.connections).toEqual([])
-    expect(a.store.audit.count()).toBe(auditBefore)
+    expect(a.store.auditEntries.count()).toBe(auditBefore)
   })
 })

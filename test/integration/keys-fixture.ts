@@ -111,7 +111,9 @@ export async function rawGossip(node: MeshNode, topic: Topic, envelope: Envelope
 
 /** Every audit entry `node` wrote, in log order. */
 export function auditEntries(node: MeshNode): AuditEntry[] {
-  return node.store.audit.entries(0, node.store.audit.count()).map((r) => JSON.parse(r.entry) as AuditEntry)
+  return node.store.auditEntries
+    .entries(0, node.store.auditEntries.count())
+    .map((r) => JSON.parse(r.entry) as AuditEntry)
 }
 
 /** The audit entry `node` wrote when it refused envelope `id`, if any. */

@@ -15,13 +15,13 @@ import { emptyRegistry } from './flood-rogue.js'
 import { OPERATOR } from '../../node/services/authority.js'
 
 function auditHas(node: MeshNode, id: string): boolean {
-  return node.store.audit
+  return node.store.auditEntries
     .entries(0, 100_000)
     .some((r) => (JSON.parse(r.entry) as { envelopeId: string | null }).envelopeId === id)
 }
 
 function rejectionCode(node: MeshNode, id: string): string | undefined {
-  for (const r of node.store.audit.entries(0, 100_000)) {
+  for (const r of node.store.auditEntries.entries(0, 100_000)) {
     const e = JSON.parse(r.entry) as { kind: string; envelopeId: string | null; code: string | null }
     if (e.kind === 'envelope.rejected' && e.envelopeId === id) return e.code ?? undefined
   }

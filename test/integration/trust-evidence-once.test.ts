@@ -46,8 +46,8 @@ describe('evidence against a DID', () => {
       expect(again.ok ? 'accepted' : again.error.code).toBe('DUPLICATE')
     }
     expect(node.agents.record(identity.did)!.trustScore).toBe(afterOne)
-    const rejections = node.store.audit
-      .entries(0, node.store.audit.count())
+    const rejections = node.store.auditEntries
+      .entries(0, node.store.auditEntries.count())
       .map((r) => JSON.parse(r.entry) as { kind: string; code: string | null; subject: string | null })
       .filter((e) => e.kind === 'envelope.rejected' && e.subject === identity.did)
     expect(rejections).toHaveLength(1)

@@ -121,7 +121,7 @@ function play(store: Store, log: AuditLog, steps: readonly Step[]): void {
 }
 
 function entriesOf(store: Store): AuditEntry[] {
-  return store.audit.entries(0, 1_000_000).map((r) => JSON.parse(r.entry) as AuditEntry)
+  return store.auditEntries.entries(0, 1_000_000).map((r) => JSON.parse(r.entry) as AuditEntry)
 }
 
 function expectReproducible(store: Store): void {

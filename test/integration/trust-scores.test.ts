@@ -46,7 +46,7 @@ async function registerCustodied(name: string): Promise<{ did: string; key: KeyP
 const score = async (did: string): Promise<number> => (await client.agent(did)).trustScore
 
 function auditHas(id: string, kind: string): boolean {
-  return fx.node.store.audit.entries(0, 1_000_000).some((r) => {
+  return fx.node.store.auditEntries.entries(0, 1_000_000).some((r) => {
     const e = JSON.parse(r.entry) as { envelopeId: string | null; kind: string }
     return e.envelopeId === id && e.kind === kind
   })

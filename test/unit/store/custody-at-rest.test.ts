@@ -61,11 +61,11 @@ describe('custodied seeds at rest', () => {
     const key = new Uint8Array(randomBytes(32))
     const store = open(path, key)
     const rows = [agent(1), agent(2)]
-    for (const r of rows) store.misc.custody(r)
-    expect(store.misc.custodyOf(rows[0]!.did)).toEqual(rows[0])
+    for (const r of rows) store.custody.put(r)
+    expect(store.custody.get(rows[0]!.did)).toEqual(rows[0])
     const rotated = { ...rows[0]!, seed: rows[0]!.nextSeed, nextSeed: toB64(generateKeyPair().seed) }
-    store.misc.custody(rotated)
-    expect(store.misc.custodyOf(rotated.did)).toEqual(rotated)
+    store.custody.put(rotated)
+    expect(store.custody.get(rotated.did)).toEqual(rotated)
     store.close()
     const raw = new Database(path, { readonly: true })
     const sealed = raw.prepare('SELECT seed, next_seed FROM custody').all() as { seed: Buffer; next_seed: Buffer }[]
@@ -75,7 +75,7 @@ describe('custodied seeds at rest', () => {
       [61, 61],
     ])
     const again = open(path, key)
-    expect(again.misc.custodyOf(rows[1]!.did)).toEqual(rows[1])
+    expect(again.custody.get(rows[1]!.did)).toEqual(rows[1])
     for (const r of [...rows, rotated]) for (const s of [r.seed, r.nextSeed]) expectAbsent(fileBytes(path), s)
   })
 
@@ -84,16 +84,16 @@ describe('custodied seeds at rest', () => {
     const key = new Uint8Array(randomBytes(32))
     const [a, b, c] = [agent(1), agent(2), agent(3)]
     const store = open(path, key)
-    for (const r of [a, b, c]) store.misc.custody(r)
+    for (const r of [a, b, c]) store.custody.put(r)
     store.close()
     const raw = new Database(path)
     raw.exec(`UPDATE custody SET seed = (SELECT seed FROM custody WHERE did = '${a.did}') WHERE did = '${b.did}'`)
     raw.exec(`UPDATE custody SET seed = next_seed WHERE did = '${c.did}'`)
     raw.close()
     const again = open(path, key)
-    expect(again.misc.custodyOf(a.did)).toEqual(a)
+    expect(again.custody.get(a.did)).toEqual(a)
     for (const did of [b.did, c.did]) {
-      expect(() => again.misc.custodyOf(did)).toThrow(expect.objectContaining({ code: 'KEY_MISMATCH' }))
+      expect(() => again.custody.get(did)).toThrow(expect.objectContaining({ code: 'KEY_MISMATCH' }))
     }
   })
 
@@ -102,7 +102,7 @@ describe('custodied seeds at rest', () => {
     const key = new Uint8Array(randomBytes(32))
     const a = agent(1)
     const store = open(path, key)
-    store.misc.custody(a)
+    store.custody.put(a)
     store.close()
     const wrong = new Uint8Array(randomBytes(32))
     let error: unknown
@@ -115,34 +115,34 @@ describe('custodied seeds at rest', () => {
     expect((error as Error).message).toMatch(
       /custody key \(\/somewhere\/custody\.key\) does not open the custodied key of did:msig:agent1/,
     )
-    expect(open(path, key).misc.custodyOf(a.did)).toEqual(a)
+    expect(open(path, key).custody.get(a.did)).toEqual(a)
   })
 
   it('reads follow the stored row: a rolled-back replacement is not seen, a committed one is', () => {
     const store = open(':memory:')
     const a = agent(1)
-    store.misc.custody(a)
-    expect(store.misc.custodyOf(a.did)).toEqual(a)
+    store.custody.put(a)
+    expect(store.custody.get(a.did)).toEqual(a)
     const replaced = { ...a, seed: a.nextSeed, nextSeed: null }
     expect(() =>
       store.transaction(() => {
-        store.misc.custody(replaced)
-        expect(store.misc.custodyOf(a.did)).toEqual(replaced)
+        store.custody.put(replaced)
+        expect(store.custody.get(a.did)).toEqual(replaced)
         throw new Error('roll back')
       }),
     ).toThrow('roll back')
-    expect(store.misc.custodyOf(a.did)).toEqual(a)
-    store.misc.custody(replaced)
-    expect(store.misc.custodyOf(a.did)).toEqual(replaced)
+    expect(store.custody.get(a.did)).toEqual(a)
+    store.custody.put(replaced)
+    expect(store.custody.get(a.did)).toEqual(replaced)
   })
 
   it('an in-memory store without a key seals with a random key of the process', () => {
     const store = open(':memory:')
     const a = agent(1)
-    store.misc.custody(a)
-    expect(store.misc.custodyOf(a.did)).toEqual(a)
-    expect(store.misc.forgetCustody(a.did)).toBe(true)
-    expect(store.misc.custodyOf(a.did)).toBeUndefined()
+    store.custody.put(a)
+    expect(store.custody.get(a.did)).toEqual(a)
+    expect(store.custody.forget(a.did)).toBe(true)
+    expect(store.custody.get(a.did)).toBeUndefined()
   })
 })
 
@@ -166,12 +166,12 @@ describe('migration 6: plaintext custody rows sealed', () => {
     const key = new Uint8Array(randomBytes(32))
     const store = open(path, key)
     expect(store.schemaVersion()).toBe(MIGRATIONS.length)
-    for (const r of rows) expect(store.misc.custodyOf(r.did)).toEqual(r)
+    for (const r of rows) expect(store.custody.get(r.did)).toEqual(r)
     // while the store is open (WAL in use) and after it closed
     for (const r of rows) for (const s of [r.seed, r.nextSeed]) expectAbsent(fileBytes(path), s)
     store.close()
     for (const r of rows) for (const s of [r.seed, r.nextSeed]) expectAbsent(fileBytes(path), s)
-    expect(open(path, key).misc.custodyOf(rows[2]!.did)).toEqual(rows[2])
+    expect(open(path, key).custody.get(rows[2]!.did)).toEqual(rows[2])
   })
 
   it('refuses to open plaintext rows without a key (INVALID_INPUT), and changes nothing', () => {

@@ -79,7 +79,7 @@ async function useDatabase(dir: string, i: number): Promise<void> {
   const store = openStore({ path: `${dir}/meshsig-${i}.db`, custodyKey: new Uint8Array(randomBytes(32)) })
   for (let n = 0; n < 5; n++) {
     const seed = toB64(generateKeyPair().seed)
-    store.misc.custody({ did: `did:msig:a${n}`, seed, nextSeed: seed, createdAt: n })
+    store.custody.put({ did: `did:msig:a${n}`, seed, nextSeed: seed, createdAt: n })
   }
   await new Promise((r) => setTimeout(r, 30))
   store.close()

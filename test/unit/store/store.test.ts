@@ -74,14 +74,14 @@ describe('the SQLite store', () => {
     // the Merkle frontier rolled back with the entries: the next append starts at index 0 again
     const entry = log.append({ kind: 'peer.joined', data: { peerId: 'p' } })
     expect(entry.index).toBe(0)
-    expect(log.head().root).toEqual(merkleRoot([store.audit.leafHash(0)]))
+    expect(log.head().root).toEqual(merkleRoot([store.auditEntries.leafHash(0)]))
   })
 
   it('the audit root kept incrementally equals the root recomputed from every stored leaf', () => {
     const { store, path } = fileStore()
     const log = new AuditLog(store, () => 7000)
     for (let i = 0; i < 37; i++) log.append({ kind: 'peer.joined', data: { peerId: `peer-${i}` } })
-    const leaves = Array.from({ length: 37 }, (_, i) => store.audit.leafHash(i))
+    const leaves = Array.from({ length: 37 }, (_, i) => store.auditEntries.leafHash(i))
     expect(log.head()).toEqual({ size: 37, root: merkleRoot(leaves) })
     store.close()
     const reopened = openStore({ path })
@@ -89,7 +89,7 @@ describe('the SQLite store', () => {
     const log2 = new AuditLog(reopened, () => 8000)
     expect(log2.head().root).toEqual(merkleRoot(leaves))
     log2.append({ kind: 'peer.left', data: { peerId: 'peer-0' } })
-    expect(log2.head().root).toEqual(merkleRoot([...leaves, reopened.audit.leafHash(37)]))
+    expect(log2.head().root).toEqual(merkleRoot([...leaves, reopened.auditEntries.leafHash(37)]))
   })
 
   it('the replay cache forgets only nonces older than the window', () => {

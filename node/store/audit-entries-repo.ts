@@ -17,8 +17,8 @@ export interface ConnectionRow {
   readonly establishedAt: number
 }
 
-/** Repository of the audit log, checkpoints and connections. */
-export class AuditRepo {
+/** Storage of the audit log (`AuditLog` in node/audit writes it): entries, checkpoints and connections. */
+export class AuditEntriesRepo {
   private readonly insert: Statement
   private readonly size: Statement<[], { n: number }>
   private readonly leafAt: Statement<[number], { leaf_hash: Buffer }>
