@@ -279,11 +279,7 @@ export class MeshNode {
       (err) => this.onError(err),
       this.limits.remoteBodyBytes,
     )
-    this.outbox = new GossipOutbox(
-      () => this.p2p,
-      (err) => this.onError(err),
-      this.clock,
-    )
+    this.outbox = new GossipOutbox({ p2p: () => this.p2p, onError: (err) => this.onError(err), clock: this.clock })
     this.gossip = new MeshGossip({
       store: this.store,
       ingest: this.ingestor,

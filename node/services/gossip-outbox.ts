@@ -8,12 +8,34 @@
  */
 import type { MeshP2P, Topic } from '../p2p/index.js'
 
+/** The part of the mesh the outbox uses: publish, connected peers, subscribers of a topic. */
+export type OutboxP2P = Pick<MeshP2P, 'publish' | 'peers' | 'subscribers'>
+
+/** What the outbox needs from the node. */
+export interface GossipOutboxComponents {
+  /** The mesh (called each time: the node creates it after the outbox). */
+  readonly p2p: () => OutboxP2P
+  /** Reports a failed publish (the outbox never throws it). */
+  readonly onError: (err: unknown) => void
+  readonly clock?: () => number
+  /** Uniform in [0, 1): picks the anti-entropy peer. */
+  readonly random?: () => number
+  /** Most publications waiting for a subscriber (default `OUTBOX_MAX_PENDING`). */
+  readonly maxPending?: number
+}
+
 /** How long a publication that reached nobody is retried (ms). */
 export const OUTBOX_TTL_MS = 60_000
 /** Retry interval of pending publications (ms). */
 export const OUTBOX_RETRY_MS = 200
 /** Default interval of anti-entropy registry syncs (ms). */
 export const ANTI_ENTROPY_MS = 30_000
+/**
+ * Most publications waiting for a subscriber. Past it the oldest is dropped:
+ * a lost publication is not lost state, anti-entropy sync pulls it later
+ * (docs/protocol.md §9).
+ */
+export const OUTBOX_MAX_PENDING = 1024
 
 interface Pending {
   readonly topic: Topic
@@ -26,12 +48,14 @@ export class GossipOutbox {
   private pending: Pending[] = []
   private retryTimer: NodeJS.Timeout | undefined
   private entropyTimer: NodeJS.Timeout | undefined
+  private droppedCount = 0
+  private readonly p2p: () => OutboxP2P
+  private readonly clock: () => number
 
-  constructor(
-    private readonly p2p: () => MeshP2P,
-    private readonly onError: (err: unknown) => void,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  constructor(private readonly c: GossipOutboxComponents) {
+    this.p2p = c.p2p
+    this.clock = c.clock ?? Date.now
+  }
 
   /** Publish now; keep retrying while connected peers exist but none is subscribed yet. */
   async publish(topic: Topic, data: Uint8Array): Promise<number> {
@@ -39,20 +63,42 @@ export class GossipOutbox {
     try {
       recipients = (await this.p2p().publish(topic, data)).recipients
     } catch (err) {
-      this.onError(err)
+      this.c.onError(err)
     }
     if (recipients === 0 && this.p2p().peers().length > 0) {
       this.pending.push({ topic, data, until: this.clock() + OUTBOX_TTL_MS })
+      this.bound()
       this.retryTimer ??= setInterval(() => void this.retry(), OUTBOX_RETRY_MS)
       this.retryTimer.unref()
     }
     return recipients
   }
 
-  private async retry(): Promise<void> {
+  /** Publications waiting for a subscriber. */
+  pendingCount(): number {
+    return this.pending.length
+  }
+
+  /** Publications dropped because the outbox was full (oldest first). */
+  dropped(): number {
+    return this.droppedCount
+  }
+
+  /** Keep at most `maxPending` waiting publications, dropping the oldest. */
+  private bound(): void {
+    const over = this.pending.length - (this.c.maxPending ?? OUTBOX_MAX_PENDING)
+    if (over <= 0) return
+    this.pending.splice(0, over)
+    this.droppedCount += over
+  }
+
+  /** Retry the waiting publications now (the retry timer calls this); expired ones are dropped. */
+  async retry(): Promise<void> {
     const now = this.clock()
     const still: Pending[] = []
-    for (const p of this.pending) {
+    const batch = this.pending
+    this.pending = [] // publications queued while this retry awaits are kept after it
+    for (const p of batch) {
       if (p.until < now) continue
       if (this.p2p().subscribers(p.topic).length === 0) {
         still.push(p)
@@ -64,8 +110,9 @@ export class GossipOutbox {
         .catch(() => 0)
       if (reached === 0) still.push(p)
     }
-    this.pending = still
-    if (still.length === 0 && this.retryTimer) {
+    this.pending = [...still, ...this.pending]
+    this.bound()
+    if (this.pending.length === 0 && this.retryTimer) {
       clearInterval(this.retryTimer)
       this.retryTimer = undefined
     }
@@ -75,7 +122,7 @@ export class GossipOutbox {
   startAntiEntropy(sync: (peerId: string) => Promise<unknown>, intervalMs = ANTI_ENTROPY_MS): void {
     this.entropyTimer = setInterval(() => {
       const peers = this.p2p().peers()
-      const pick = peers[Math.floor(Math.random() * peers.length)]
+      const pick = peers[Math.floor((this.c.random ?? Math.random)() * peers.length)]
       if (pick) void sync(pick.peerId)
     }, intervalMs)
     this.entropyTimer.unref()
