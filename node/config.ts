@@ -74,6 +74,15 @@ export interface ConfigSources {
   readonly home: string
   readonly env?: NodeJS.ProcessEnv
   readonly flags?: Record<string, unknown>
+  /** Reads a file's text, undefined when it does not exist (default: from disk; tests pass a map). */
+  readonly readFile?: (path: string) => string | undefined
+  /** The default node name (default: this machine's host name). */
+  readonly hostname?: () => string
+}
+
+/** Read a text file from disk; undefined when there is none. */
+function readFromDisk(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined
 }
 
 const ENV_KEYS: Record<string, string> = {
@@ -87,11 +96,12 @@ const ENV_KEYS: Record<string, string> = {
   MESHSIG_TRUST_LOOPBACK: 'trustLoopback',
 }
 
-function readFileConfig(home: string): Record<string, unknown> {
+function readFileConfig(home: string, read: (path: string) => string | undefined): Record<string, unknown> {
   const path = join(home, 'config.json')
-  if (!existsSync(path)) return {}
+  const text = read(path)
+  if (text === undefined) return {}
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+    return JSON.parse(text) as Record<string, unknown>
   } catch (err) {
     throw new MeshsigError('INVALID_INPUT', `${path} is not valid JSON: ${(err as Error).message}`)
   }
@@ -173,7 +183,7 @@ function checkPorts(port: number, p2pPort: number | undefined, layers: Layers): 
 export function loadConfig(sources: ConfigSources): NodeConfig {
   const layers: Layers = {
     home: sources.home,
-    file: readFileConfig(sources.home),
+    file: readFileConfig(sources.home, sources.readFile ?? readFromDisk),
     env: fromEnv(sources.env ?? {}),
     flags: definedOnly(sources.flags ?? {}),
   }
@@ -191,7 +201,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     host: c.host,
     p2pPort: checkPorts(c.port, c.p2pPort, layers),
     db: c.db ?? join(sources.home, 'meshsig.db'),
-    name: c.name ?? hostname(),
+    name: c.name ?? (sources.hostname ?? hostname)(),
     peers: c.peers,
     maxSkewMs: c.maxSkewMs,
     rateLimit: c.rateLimit,

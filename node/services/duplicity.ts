@@ -6,7 +6,7 @@
  * `duplicityViews` is how the API shows what was recorded.
  */
 import { replayKeyEvents, type KeyEvent, type KeyState } from '../core/index.js'
-import type { DuplicityRow, Store } from '../store/index.js'
+import type { DuplicityRow, KeyEventsRepo, Store } from '../store/index.js'
 
 /** A recorded duplicity as the API shows it (`GET /duplicity`, `GET /agents/:did`). */
 export interface DuplicityView {
@@ -24,7 +24,11 @@ export interface DuplicityView {
 }
 
 /** A DID's key state just before `seq`, replayed from its stored log (the core confirms duplicity on it). */
-export function keyStateBefore(store: Store, did: string, seq: number): KeyState | undefined {
+export function keyStateBefore(
+  store: { readonly keyEvents: Pick<KeyEventsRepo, 'log'> },
+  did: string,
+  seq: number,
+): KeyState | undefined {
   const prefix = store.keyEvents.log(did).filter((e) => e.seq < seq)
   return prefix.length === 0 ? undefined : replayKeyEvents(prefix)
 }

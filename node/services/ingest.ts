@@ -16,7 +16,17 @@ import {
 } from '../core/index.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { NodeEvents } from '../events.js'
-import type { MessageSource, Store } from '../store/index.js'
+import type {
+  AgentsRepo,
+  AuditEntriesRepo,
+  CredentialsRepo,
+  CustodyRepo,
+  KeyEventsRepo,
+  MessageSource,
+  MessagesRepo,
+  MiscRepo,
+  Store,
+} from '../store/index.js'
 import type { AuthorityLabel } from './authority.js'
 import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
 import { keyStateBefore } from './duplicity.js'
@@ -37,11 +47,24 @@ export interface IngestSource {
  */
 export const GOSSIP_REJECT_CODES: ReadonlySet<string> = codesWhere((e) => e.gossip === 'reject')
 
+/** The repositories ingestion reads and writes, and nothing else of the store. */
+export interface IngestStore {
+  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'bump'>
+  readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'log' | 'eventIdAt' | 'append' | 'recordDuplicity'>
+  readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
+  readonly auditEntries: Pick<AuditEntriesRepo, 'hasRemoteCheckpoint' | 'addRemoteCheckpoint'>
+  readonly misc: Pick<MiscRepo, 'attributedSeen' | 'rememberAttributed' | 'peerFault'>
+  readonly custody: Pick<CustodyRepo, 'get' | 'forget'>
+  readonly credentials: Pick<CredentialsRepo, 'forget'>
+  transaction: Store['transaction']
+}
+
 /** What ingestion needs from the node. */
 export interface IngestComponents {
-  readonly store: Store
-  readonly audit: AuditLog
-  readonly events: NodeEvents
+  readonly store: IngestStore
+  /** Where each acceptance and refusal is recorded (docs/audit.md). */
+  readonly audit: Pick<AuditLog, 'append'>
+  readonly events: Pick<NodeEvents, 'emit'>
   readonly clock: () => number
   readonly maxSkewMs: number
   readonly nodeDid: () => string
@@ -256,7 +279,7 @@ function claimedSigner(e: Envelope | undefined): string | null {
  * stores, relayed again by a peer (every anti-entropy round re-sends it):
  * a duplicate, not a refusal to record or alarm on.
  */
-function storedHistory(v: Rejected, store: Store): Rejected {
+function storedHistory(v: Rejected, store: Pick<IngestStore, 'agents' | 'keyEvents'>): Rejected {
   const e = v.envelope
   if (v.error.code !== 'REVOKED' || v.id === undefined || e === undefined) return v
   const stored =

@@ -31,7 +31,7 @@ import {
   type RotEnvelope,
   type Verdict,
 } from '../core/index.js'
-import type { Store } from '../store/index.js'
+import type { AgentsRepo, CustodyRepo, KeyEventsRepo, Store } from '../store/index.js'
 import { authorityLabel, isOperator, requireAgentAuthority, type Authority, type AuthorityLabel } from './authority.js'
 import type { Ingest, IngestSource } from './ingest.js'
 import type { KeyPairCache } from './key-cache.js'
@@ -85,13 +85,22 @@ export interface Rotation {
   readonly registration?: RegEnvelope
 }
 
+/** The repositories the key service reads and writes (key events themselves are written by ingestion). */
+export interface KeyServiceStore {
+  readonly keyEvents: Pick<KeyEventsRepo, 'state'>
+  readonly agents: Pick<AgentsRepo, 'get'>
+  readonly custody: Pick<CustodyRepo, 'get' | 'put'>
+  transaction: Store['transaction']
+}
+
 /** What the key service needs from the node. */
 export interface KeyServiceComponents {
-  readonly store: Store
-  readonly ingest: Ingest
+  readonly store: KeyServiceStore
+  /** Every rot, rev and re-signed reg goes through the one acceptance path. */
+  readonly ingest: Pick<Ingest, 'ingest'>
   readonly clock: () => number
   readonly random: (n: number) => Uint8Array
-  readonly keys: KeyPairCache
+  readonly keys: Pick<KeyPairCache, 'get'>
   readonly nodeDid: () => string
   /** The node's current signing key (a controller may revoke the agents it hosts). */
   readonly nodeKey: () => KeyPair

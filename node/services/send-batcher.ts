@@ -22,8 +22,10 @@ type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown }
 
 /** What the batcher needs. */
 export interface SendBatcherComponents<I, O> {
-  readonly store: Store
-  readonly events: NodeEvents
+  /** One transaction per batch. */
+  readonly store: Pick<Store, 'transaction'>
+  /** Events held back until the batch has committed. */
+  readonly events: Pick<NodeEvents, 'deferred'>
   /** Check and store one send (synchronous; throws its MeshsigError). */
   readonly send: (input: I) => O
   readonly maxBatch?: number

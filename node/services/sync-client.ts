@@ -18,9 +18,9 @@ import {
   type Fingerprint,
 } from '../core/registry-reconcile.js'
 import type { MeshP2P, SyncRequest } from '../p2p/index.js'
-import type { Store } from '../store/index.js'
+import type { MiscRepo, Store } from '../store/index.js'
 import { Admission } from './sync-admission.js'
-import { RegistryIndex, watchIngest } from './sync-index.js'
+import { RegistryIndex, watchIngest, type RegistryIndexStore } from './sync-index.js'
 import { applyItems, decodeFingerprint, decodeItems, type ApplyCounts, type SyncResult } from './sync.js'
 import type { Ingest } from './ingest.js'
 
@@ -46,15 +46,26 @@ const FP_PARENTS = 64
 /** A peer broke the protocol (answer shape, unrequested items, over its limits). */
 class PeerFault extends Error {}
 
+/** The part of the mesh the client uses: one sync exchange, and charging a peer. */
+export type SyncP2P = Pick<MeshP2P, 'sync' | 'penalise'>
+
+/** The store as the client uses it: batches in transactions, peer fault counts. */
+export interface SyncClientStore {
+  readonly misc: Pick<MiscRepo, 'peerFault'>
+  transaction: Store['transaction']
+}
+
 /** What the client needs. */
 export interface SyncClientComponents {
-  readonly store: Store
-  readonly ingest: Ingest
-  readonly index: RegistryIndex
-  readonly admission: Admission
-  readonly p2p: () => MeshP2P
+  readonly store: SyncClientStore
+  readonly ingest: Pick<Ingest, 'ingest'>
+  readonly index: Pick<RegistryIndex, 'fingerprint' | 'hasShort'>
+  readonly admission: Pick<Admission, 'admit' | 'dropPeer' | 'heldFor'>
+  readonly p2p: () => SyncP2P
   readonly budget?: SyncBudget
   readonly onError: (err: unknown) => void
+  /** Time of bans and backoffs (default `Date.now`). */
+  readonly clock?: () => number
 }
 
 interface Round {
@@ -77,7 +88,7 @@ export class SyncClient {
   /** True while `peer` serves its backoff. */
   isBanned(peer: string): boolean {
     const b = this.bans.get(peer)
-    return b !== undefined && b.until > Date.now()
+    return b !== undefined && b.until > (this.c.clock ?? Date.now)()
   }
 
   /** Charge `peer` for junk it relayed outside a round (e.g. an inception flood by gossip), once per backoff. */
@@ -220,7 +231,7 @@ export class SyncClient {
   private async penalise(peer: string): Promise<void> {
     const prev = this.bans.get(peer)
     const backoff = Math.min(3_600_000, prev === undefined ? FIRST_BACKOFF_MS : prev.backoff * 2)
-    this.bans.set(peer, { until: Date.now() + backoff, backoff })
+    this.bans.set(peer, { until: (this.c.clock ?? Date.now)() + backoff, backoff })
     this.cursors.delete(peer)
     this.c.store.misc.peerFault(peer, { forged: 1 })
     await this.c
@@ -251,10 +262,14 @@ export interface RegistrySync {
   readonly client: SyncClient
 }
 
+/** What a node's registry sync needs: the client's components, a store the index can load, the node's DID. */
+export type RegistrySyncComponents = Omit<SyncClientComponents, 'index' | 'admission' | 'store'> & {
+  readonly store: SyncClientStore & RegistryIndexStore
+  readonly selfDid: string
+}
+
 /** Build the index (loaded from the store and kept current through `ingest`), the admission rule and the client. */
-export function createRegistrySync(
-  c: Omit<SyncClientComponents, 'index' | 'admission'> & { readonly selfDid: string },
-): RegistrySync {
+export function createRegistrySync(c: RegistrySyncComponents): RegistrySync {
   const index = new RegistryIndex(c.store, c.selfDid)
   index.load()
   watchIngest(c.ingest, (e, id) => index.accepted(e, id))

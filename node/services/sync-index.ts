@@ -16,8 +16,14 @@ import {
   SHORT_ID_HEX,
   type Fingerprint,
 } from '../core/registry-reconcile.js'
-import type { Store } from '../store/index.js'
+import type { AgentsRepo, KeyEventsRepo } from '../store/index.js'
 import type { Ingest } from './ingest.js'
+
+/** The repositories the index reads (it never writes). */
+export interface RegistryIndexStore {
+  readonly keyEvents: Pick<KeyEventsRepo, 'allDids' | 'log'>
+  readonly agents: Pick<AgentsRepo, 'get' | 'list'>
+}
 
 /** One registry item of the index. */
 export interface IndexItem {
@@ -42,7 +48,7 @@ export class RegistryIndex {
   private sorted: IndexItem[] | undefined
 
   constructor(
-    private readonly store: Store,
+    private readonly store: RegistryIndexStore,
     selfDid: string,
   ) {
     this.anchor(selfDid)
@@ -194,7 +200,7 @@ export class RegistryIndex {
 }
 
 /** Call `onAccepted` after every envelope `ingest` accepts, whatever path brought it. */
-export function watchIngest(ingest: Ingest, onAccepted: (e: Envelope, id: string) => void): void {
+export function watchIngest(ingest: Pick<Ingest, 'ingest'>, onAccepted: (e: Envelope, id: string) => void): void {
   const original = ingest.ingest.bind(ingest)
   ingest.ingest = (input, source, opts): Verdict => {
     const v = original(input, source, opts)

@@ -89,11 +89,11 @@ export function* answerSync(index: RegistryIndex, request: SyncRequest): Generat
   }
 }
 
-/** What applying needs. */
+/** What applying needs: a transaction per batch, the one acceptance path, the admission rule. */
 export interface ApplyComponents {
-  readonly store: Store
-  readonly ingest: Ingest
-  readonly admission: Admission
+  readonly store: Pick<Store, 'transaction'>
+  readonly ingest: Pick<Ingest, 'ingest'>
+  readonly admission: Pick<Admission, 'admit'>
 }
 
 /** Counters of one apply. */
