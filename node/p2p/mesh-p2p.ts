@@ -85,7 +85,8 @@ class MeshP2PNode implements MeshP2P {
   private readonly provided = new Set<string>()
   private reprovideTimer: NodeJS.Timeout | undefined
   private lastReprovide = -Infinity
-  private state: 'new' | 'started' | 'stopped' = 'new'
+  /** `starting` from the first start attempt: a start that failed half-way (one listener of two) is still stopped. */
+  private state: 'new' | 'starting' | 'started' | 'stopped' = 'new'
 
   constructor(
     private readonly libp2p: Libp2p<MeshServices>,
@@ -112,6 +113,7 @@ class MeshP2PNode implements MeshP2P {
 
   async start(): Promise<void> {
     if (this.state === 'started') return
+    this.state = 'starting'
     const provider = this.init.syncProvider
     await handleStreaming(this.libp2p, SYNC_PROTOCOL, (req, from) => provider(decodeSyncRequest(req), from))
     try {
@@ -125,7 +127,7 @@ class MeshP2PNode implements MeshP2P {
   }
 
   async stop(): Promise<void> {
-    if (this.state !== 'started') return
+    if (this.state === 'new' || this.state === 'stopped') return
     this.state = 'stopped'
     this.keeper.stop()
     clearTimeout(this.reprovideTimer)

@@ -44,10 +44,13 @@ interface Query {
 export class Discovery {
   constructor(private readonly c: DiscoveryComponents) {}
 
-  /** Serve discovery queries for this node's own agents. */
-  async register(): Promise<void> {
+  /** Serve discovery queries for this node's own agents (Startable: before the mesh starts). */
+  async start(): Promise<void> {
     await this.c.p2p().registerProtocol(DISCOVER_PROTOCOL, (req) => this.answer(req))
   }
+
+  /** Nothing of its own to release: the protocol closes with the mesh. */
+  stop(): void {}
 
   private answer(req: Uint8Array): Uint8Array {
     const q = JSON.parse(Buffer.from(req).toString('utf8')) as Partial<Query>

@@ -109,9 +109,14 @@ export class HandshakeService {
 
   constructor(private readonly c: HandshakeComponents) {}
 
-  /** Serve `/meshsig/handshake/1.0.0` for the agents this node custodies. */
-  async register(): Promise<void> {
+  /** Serve `/meshsig/handshake/1.0.0` for the agents this node custodies (Startable: before the mesh starts). */
+  async start(): Promise<void> {
     await this.c.p2p().registerProtocol(HANDSHAKE_PROTOCOL, (req, from) => this.serve(req, from))
+  }
+
+  /** Forget the challenges still open (the protocol closes with the mesh). */
+  stop(): void {
+    this.pending.clear()
   }
 
   private async serve(request: Uint8Array, fromPeer: string): Promise<Uint8Array> {

@@ -64,6 +64,19 @@ export class SignPool {
   close(): Promise<void> {
     return this.pool.close()
   }
+
+  /** Startable: nothing starts here, the threads start on first use (a batch of more than one job). */
+  start(): void {}
+
+  /** Startable: terminate the threads (later jobs are signed on the calling thread). */
+  stop(): Promise<void> {
+    return this.close()
+  }
+
+  /** Worker threads alive now: 0 until the first batch and after `stop`. */
+  threads(): number {
+    return this.pool.threads()
+  }
 }
 
 function pack(jobs: readonly Job[]): ArrayBuffer {

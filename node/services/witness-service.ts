@@ -74,10 +74,13 @@ const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify
 export class WitnessService {
   constructor(private readonly c: WitnessComponents) {}
 
-  /** Answer the witness protocol on libp2p. */
+  /** Answer the witness protocol on libp2p (Startable: before the mesh starts). */
   async start(): Promise<void> {
     await this.c.p2p().registerProtocol(WITNESS_PROTOCOL, (req, from) => json(this.serve(req, from)))
   }
+
+  /** Nothing of its own to release: the protocol closes with the mesh; cosignatures asked for meanwhile fail and are reported. */
+  stop(): void {}
 
   private serve(req: Uint8Array, fromPeerId: string): unknown {
     let wire: Wire

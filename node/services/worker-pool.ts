@@ -121,6 +121,11 @@ export class BatchWorkerPool<J, R> {
     }
   }
 
+  /** Worker threads alive now (0 before the first batch and after `close`). */
+  threads(): number {
+    return this.slots.length
+  }
+
   /** Stop the workers; jobs still queued run on the calling thread. */
   async close(): Promise<void> {
     this.closed = true

@@ -26,7 +26,7 @@ import { fmtInt, measureAll, type BenchModule } from './bench-kit.js'
 
 /** What the bench reaches inside a node (its private parts, read-only use). */
 interface Inside {
-  readonly ingestor: { ingest(e: Envelope, source: unknown, opts: unknown): unknown }
+  readonly ingest: { ingest(e: Envelope, source: unknown, opts: unknown): unknown }
   readonly registrySync: {
     readonly client: { round(peer: string): Promise<SyncResult | undefined> }
     readonly index: {
@@ -37,7 +37,7 @@ interface Inside {
   }
   readonly gossip: { validate(topic: string, data: Uint8Array, via: string, origin?: string): unknown }
 }
-const inside = (n: MeshNode): Inside => n as unknown as Inside
+const inside = (n: MeshNode): Inside => (n as unknown as { parts: Inside }).parts
 
 const NO_ANTI_ENTROPY = { antiEntropyMs: 3_600_000 }
 
@@ -56,7 +56,7 @@ function fill(node: MeshNode, items: readonly Envelope[]): void {
   for (let i = 0; i < items.length; i += 512) {
     node.store.transaction(() => {
       for (const e of items.slice(i, i + 512))
-        inside(node).ingestor.ingest(e, { kind: 'sync', peer: 'bench' }, { fresh: false })
+        inside(node).ingest.ingest(e, { kind: 'sync', peer: 'bench' }, { fresh: false })
     })
   }
 }

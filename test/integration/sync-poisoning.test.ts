@@ -13,7 +13,6 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { MeshP2P } from '../../node/p2p/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import type { SyncBudget } from '../../node/services/sync-client.js'
 import { startApi, type ApiFixture } from '../api/api-fixture.js'
@@ -116,7 +115,7 @@ describe('a rogue peer poisoning registry sync', () => {
     const scoreAtHangUp = new Map<string, number>()
     victim.events.subscribe((e) => {
       if (e.type !== 'peer:disconnected' || typeof e.data.peerId !== 'string') return
-      scoreAtHangUp.set(e.data.peerId, (victim as unknown as { p2pNode: MeshP2P }).p2pNode.peerScore(e.data.peerId))
+      scoreAtHangUp.set(e.data.peerId, victim.mesh.peerScore(e.data.peerId))
     })
 
     for (const mode of ['sync', 'gossip'] as const) {

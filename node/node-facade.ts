@@ -1,0 +1,131 @@
+/**
+ * The write side of a node's service interface: registrations, sends,
+ * envelopes, key rotation and revocation, handshakes, checkpoints, dials and
+ * audit records. Each forwards to the service that owns it (node-parts.ts)
+ * and gossips what it committed; the reads are in node-reads.ts.
+ */
+import type { Capability, ChkEnvelope, Envelope, IcpEnvelope, RegEnvelope, RevEnvelope, Verdict } from './core/index.js'
+import { NodeReads } from './node-reads.js'
+import type { ProxyAuditRecord } from './proxy/index.js'
+import type { RegisteredAgent } from './services/agent-service.js'
+import { refusalRecord, type RefusalInput } from './services/audit-records.js'
+import type { NetworkDiscovery } from './services/discovery.js'
+import type { HandshakeInput } from './services/handshake-service.js'
+import type { RevokeInput, RotateInput, Rotation } from './services/key-service.js'
+import { authorizeSend, type SendInput, type SentMessage } from './services/message-service.js'
+import { presign } from './services/presign.js'
+import type { AgentRecord } from './services/records.js'
+import type { ConnectionView } from './services/report-service.js'
+import type { SyncResult } from './services/sync.js'
+
+/** A node's service interface: the reads of `NodeReads` and the actions below. */
+export class NodeFacade extends NodeReads {
+  /** Register an agent whose keys this node keeps; gossips its inception and registration. */
+  async registerAgent(name: string, capabilities: readonly Capability[] = []): Promise<RegisteredAgent> {
+    const job = { kind: 'custodied', name, capabilities } as const
+    const registered = (await this.parts.registrations.send(job)) as RegisteredAgent
+    this.announceRegistration(registered.envelopes, capabilities)
+    return registered
+  }
+
+  /** Register an agent that keeps its own key (signed icp + reg); gossips both. */
+  async registerExternalAgent(icp: IcpEnvelope, reg: RegEnvelope): Promise<AgentRecord> {
+    const { record, envelopes } = await this.parts.registrations.send({ kind: 'external', icp, reg })
+    this.announceRegistration(envelopes, reg.capabilities)
+    return record
+  }
+
+  /** Gossip a committed registration (the outbox retries) and provide its capabilities once. */
+  private announceRegistration(envelopes: Envelope[], capabilities: readonly Capability[]): void {
+    const { gossip, onError } = this.parts
+    setImmediate(() => void gossip.publish(envelopes).catch(onError))
+    gossip.provide(capabilities.map((c) => c.type))
+  }
+
+  /** Check, store and gossip a message (docs/protocol.md §8 signing paths). */
+  async sendMessage(input: SendInput): Promise<SentMessage> {
+    authorizeSend(input)
+    const { presignParts, signPool, sends, gossip, onError } = this.parts
+    const prepared = await presign({ ...presignParts, pool: signPool }, input)
+    const sent = await sends.send(prepared)
+    // gossip after the caller has its answer: the message is committed; the outbox retries publications
+    setImmediate(() => void gossip.publish([sent.envelope]).catch(onError))
+    return sent
+  }
+
+  /** Accept an envelope of any type from a client (API) and gossip it when accepted. */
+  async submitEnvelope(envelope: unknown, client = 'local'): Promise<Verdict> {
+    const v = this.parts.ingest.ingest(envelope, { kind: 'api', peer: client }, { fresh: true })
+    if (v.ok) await this.parts.gossip.publish([v.envelope])
+    return v
+  }
+
+  /** Rotate an agent's key (proof required) and gossip the rotation. */
+  async rotateAgent(input: RotateInput): Promise<Rotation> {
+    const rotation = this.parts.keyService.rotate(input)
+    const reg = rotation.registration
+    await this.parts.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])
+    return rotation
+  }
+
+  /** Revoke a DID (proof required) and gossip the revocation; final. */
+  async revokeAgent(input: RevokeInput): Promise<RevEnvelope> {
+    const rev = this.parts.keyService.revoke(input)
+    await this.parts.gossip.publish([rev])
+    return rev
+  }
+
+  /** Mutual challenge-response between two agents; stores the connection on both nodes. */
+  handshake(input: HandshakeInput): Promise<ConnectionView> {
+    return this.parts.handshakes.initiate(input)
+  }
+
+  /** Local and (through the DHT) remote agents offering a capability. */
+  discoverNetwork(capability: string, minConfidence = 0, limit = 50): Promise<NetworkDiscovery> {
+    return this.parts.discovery.network(capability, minConfidence, limit)
+  }
+
+  /** Dial a peer by multiaddr or seed address (ws://host:port); keeps redialling seed addresses. */
+  async connectPeer(addr: string): Promise<string[]> {
+    return this.parts.dialer.connect(addr)
+  }
+
+  /** Pull and apply a peer's registry state; errors are reported, not thrown. */
+  syncFrom(peerId: string): Promise<SyncResult | undefined> {
+    return this.parts.gossip.syncFrom(peerId)
+  }
+
+  /** Sign a checkpoint of the audit log now; it is announced and gossiped on the audit topic. */
+  checkpoint(): Promise<ChkEnvelope> {
+    return Promise.resolve(this.audit.checkpoint())
+  }
+
+  /**
+   * A checkpoint for `POST /audit/checkpoint` (issue 9): signed at most once
+   * per `limits.onDemandCheckpointMs`; a call inside that interval answers the
+   * latest checkpoint (`fresh: false`) and signs nothing.
+   */
+  async checkpointOnDemand(): Promise<{ checkpoint: ChkEnvelope; fresh: boolean }> {
+    const latest = this.audit.latest()
+    const { state, clock } = this.parts
+    const now = clock()
+    if (latest !== undefined && now - state.lastOnDemand < this.limits.onDemandCheckpointMs) {
+      return { checkpoint: latest, fresh: false }
+    }
+    state.lastOnDemand = now
+    return { checkpoint: await this.checkpoint(), fresh: true }
+  }
+
+  /** Record an API action refused for want of authority (audit kind `api.refused`). */
+  recordRefusal(refusal: RefusalInput): void {
+    this.audit.record(refusalRecord(refusal))
+    const { action, subject, code, authority } = refusal
+    this.events.emit('api:refused', { action, subject, code, authority })
+  }
+
+  /** Record a request the signing proxy forwarded (audit kind `proxy.request`: no headers, bodies or tokens). */
+  recordProxyRequest(record: ProxyAuditRecord): void {
+    const { signer, method, authority, path, status, code } = record
+    this.audit.record({ kind: 'proxy.request', subject: signer, code, data: { method, authority, path, status } })
+  }
+}

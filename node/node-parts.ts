@@ -1,0 +1,346 @@
+/**
+ * The wiring of a meshsig node: every service constructed once, each given
+ * only the callbacks it needs (the mesh is created after the services, so
+ * they reach it through `p2p()`). `MeshNode` (mesh-node.ts) starts and stops
+ * the startable ones; the facades (node-reads.ts, node-facade.ts) answer the
+ * API, CLI and tests from them.
+ */
+import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
+import {
+  DEFAULT_MAX_SKEW_MS,
+  MeshsigError,
+  type Capability,
+  type ChkEnvelope,
+  type Envelope,
+  type IcpEnvelope,
+  type KeyPair,
+  type RegEnvelope,
+} from './core/index.js'
+import { AuditLog } from './audit/audit-log.js'
+import { AuditService } from './audit/audit-service.js'
+import { CheckpointNotes } from './audit/checkpoint-notes.js'
+import { CheckpointScheduler } from './audit/checkpoint-scheduler.js'
+import { NodeEvents } from './events.js'
+import { createLogger, type Logger } from './logger.js'
+import { loadIdentity, type Identity } from './identity/index.js'
+import { limitsFromEnv, resolveLimits, type Limits } from './limits.js'
+import type { MeshNodeInit } from './node-init.js'
+import { openNodeStore } from './node-store.js'
+import type { MeshP2P } from './p2p/index.js'
+import type { Store } from './store/index.js'
+import { AgentCredentials } from './services/agent-credentials.js'
+import { AgentService } from './services/agent-service.js'
+import { Discovery } from './services/discovery.js'
+import { GossipOutbox } from './services/gossip-outbox.js'
+import { HandshakeService } from './services/handshake-service.js'
+import { Ingest } from './services/ingest.js'
+import { KeyPairCache } from './services/key-cache.js'
+import { KeyService } from './services/key-service.js'
+import { MeshGossip } from './services/mesh-gossip.js'
+import { DeliveryService } from './services/delivery-service.js'
+import { MessageRetention } from './services/message-retention.js'
+import { MessageService, type SendInput, type SentMessage } from './services/message-service.js'
+import { PeerDialer } from './services/peer-dialer.js'
+import type { PresignComponents } from './services/presign.js'
+import type { AgentRecord } from './services/records.js'
+import { RelayGuard } from './services/relay-guard.js'
+import { ReportService } from './services/report-service.js'
+import { SendBatcher } from './services/send-batcher.js'
+import { SignPool } from './services/sign-pool.js'
+import { createRegistrySync, type RegistrySync } from './services/sync-client.js'
+import { TrustService } from './services/trust.js'
+import { WitnessService } from './services/witness-service.js'
+import { logKeys } from './services/witness-wiring.js'
+
+/** A registration waiting for its group commit. */
+export type RegistrationJob =
+  | { readonly kind: 'custodied'; readonly name: string; readonly capabilities: readonly Capability[] }
+  | { readonly kind: 'external'; readonly icp: IcpEnvelope; readonly reg: RegEnvelope }
+
+/** What changes while a node runs. */
+export interface NodeState {
+  /** The node identity now: replaced when the node takes up its own key rotation. */
+  identity: Identity
+  /** The libp2p side, once created. */
+  p2p: MeshP2P | undefined
+  /** True once `start()` has brought the mesh up. */
+  meshReady: boolean
+  startedAt: number
+  /** When the latest on-demand checkpoint was signed. */
+  lastOnDemand: number
+}
+
+/** Every service of one node. */
+export interface NodeParts {
+  readonly init: MeshNodeInit
+  readonly state: NodeState
+  readonly did: string
+  readonly name: string
+  readonly clock: () => number
+  readonly random: (n: number) => Uint8Array
+  readonly log: Logger
+  readonly limits: Limits
+  readonly events: NodeEvents
+  readonly store: Store
+  /** The mesh; throws INTERNAL before it is created. */
+  readonly p2p: () => MeshP2P
+  /** A failure nobody can be told of (gossip, dials, timers): logged once and counted in /metrics. */
+  readonly onError: (err: unknown) => void
+  readonly auditLog: AuditLog
+  readonly audit: AuditService
+  readonly notes: CheckpointNotes
+  readonly witness: WitnessService
+  readonly checkpoints: CheckpointScheduler
+  readonly trust: TrustService
+  readonly ingest: Ingest
+  readonly registrySync: RegistrySync
+  readonly credentials: AgentCredentials
+  readonly agents: AgentService
+  readonly messages: MessageService
+  readonly retention: MessageRetention
+  readonly discovery: Discovery
+  readonly dialer: PeerDialer
+  readonly outbox: GossipOutbox
+  readonly gossip: MeshGossip
+  /** Direct messages to their recipient's node, receipts, the durable outbox (docs/protocol.md §10). */
+  readonly delivery: DeliveryService
+  readonly relay: RelayGuard
+  readonly keyCache: KeyPairCache
+  readonly keyService: KeyService
+  readonly handshakes: HandshakeService
+  readonly reports: ReportService
+  readonly sends: SendBatcher<SendInput, SentMessage>
+  /** Group commit of registrations (one fsync for the registrations of one event-loop turn). */
+  readonly registrations: SendBatcher<RegistrationJob, { record: AgentRecord; envelopes: Envelope[] }>
+  readonly presignParts: Omit<PresignComponents, 'pool'>
+  readonly signPool: SignPool
+}
+
+type Base = Pick<
+  NodeParts,
+  'init' | 'state' | 'did' | 'name' | 'clock' | 'random' | 'log' | 'limits' | 'events' | 'store' | 'p2p' | 'onError'
+>
+
+/** Construct every service of a node (opens its store; nothing starts). A failure closes the store again. */
+export function wireNode(init: MeshNodeInit): NodeParts {
+  const clock = init.clock ?? Date.now
+  const log = init.logger ?? createLogger({ level: 'error' })
+  const state: NodeState = {
+    identity: init.identity,
+    p2p: undefined,
+    meshReady: false,
+    startedAt: clock(),
+    lastOnDemand: -Infinity,
+  }
+  const base: Base = {
+    init,
+    state,
+    did: init.identity.did,
+    name: init.name,
+    clock,
+    random: init.random ?? ((n: number) => new Uint8Array(randomBytes(n))),
+    log,
+    limits: resolveLimits(init.limits ?? limitsFromEnv()),
+    events: new NodeEvents(),
+    store: openNodeStore(init),
+    p2p: () => {
+      if (!state.p2p) throw new MeshsigError('INTERNAL', 'mesh not created')
+      return state.p2p
+    },
+    onError: (err) => backgroundFailure(log, err),
+  }
+  try {
+    return wireServices(base)
+  } catch (err) {
+    base.store.close()
+    throw err
+  }
+}
+
+function backgroundFailure(log: Logger, err: unknown): void {
+  const code = (err as { code?: unknown } | null)?.code
+  log.warn('background failure', {
+    error: err instanceof Error ? err.message : String(err),
+    ...(typeof code === 'string' ? { code } : {}),
+  })
+}
+
+function wireServices(b: Base): NodeParts {
+  // the services call back into `parts` only after construction, when it is set
+  const audit = wireAudit(b, (chk) => announceCheckpoint(parts, chk))
+  const registry = wireRegistry(b, audit)
+  const keyCache = new KeyPairCache()
+  const mesh = wireMesh(b, audit, registry)
+  const keys = wireKeys(b, { ...audit, ...registry, ...mesh, keyCache }, (rotId) => ownRotation(parts, rotId))
+  const parts: NodeParts = { ...b, ...audit, ...registry, ...mesh, ...keys, keyCache }
+  return parts
+}
+
+function wireAudit(b: Base, onCheckpoint: (chk: ChkEnvelope) => void) {
+  const { store, clock, state, did } = b
+  const auditLog = new AuditLog(store, clock)
+  const lk = logKeys({ home: b.init.home, did, identity: () => state.identity.keyPair, clock, events: b.events })
+  const min = b.init.minCheckpointIntervalMs
+  const audit = new AuditService({
+    ...(lk.anchor ? { anchor: lk.anchor } : {}),
+    onAlarm: lk.alarm,
+    store,
+    log: auditLog,
+    clock,
+    nodeDid: () => did,
+    nodeKey: () => state.identity.keyPair,
+    keyLog: () => store.keyEvents.log(did),
+    onCheckpoint,
+    ...(min !== undefined ? { minCheckpointIntervalMs: min } : {}),
+  })
+  const notes = new CheckpointNotes({ store, logKey: lk.log, binding: lk.binding })
+  const witness = new WitnessService({
+    ...{ store, audit, notes, events: b.events, clock, p2p: b.p2p, onError: b.onError },
+    nodeDid: () => did,
+    witnessKey: lk.witness,
+    binding: lk.binding,
+  })
+  const checkpoints = new CheckpointScheduler({
+    stale: () => audit.stale(),
+    checkpoint: async () => audit.checkpoint(),
+    onError: b.onError,
+    ...(b.init.checkpointIntervalMs !== undefined ? { intervalMs: b.init.checkpointIntervalMs } : {}),
+  })
+  return { auditLog, audit, notes, witness, checkpoints, trust: new TrustService(store) }
+}
+
+type AuditParts = ReturnType<typeof wireAudit>
+
+function wireRegistry(b: Base, a: AuditParts) {
+  const { store, clock, did } = b
+  const maxSkewMs = b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
+  const ingest = new Ingest({ store, audit: a.auditLog, events: b.events, clock, maxSkewMs, nodeDid: () => did })
+  const registrySync = createRegistrySync({
+    ...{ store, ingest, p2p: b.p2p, selfDid: did, onError: b.onError },
+    ...(b.init.syncBudget !== undefined ? { budget: b.init.syncBudget } : {}),
+  })
+  const credentials = new AgentCredentials({ credentials: store.credentials, random: b.random, clock })
+  const agents = new AgentService({
+    ...{ store, ingest, clock, random: b.random, credentials },
+    nodeDid: () => did,
+    peerId: () => b.p2p().peerId,
+    isOnline: (peerId) =>
+      b
+        .p2p()
+        .peers()
+        .some((p) => p.peerId === peerId),
+    trust: (agentDid) => a.trust.agent(agentDid).score,
+  })
+  const retention = new MessageRetention({
+    ...{ messages: store.messages, clock, onError: b.onError, maxSkewMs, relay: b.limits.relay },
+    ...(b.init.replayPruneIntervalMs !== undefined ? { replayPruneIntervalMs: b.init.replayPruneIntervalMs } : {}),
+  })
+  return { ingest, registrySync, credentials, agents, retention }
+}
+
+type RegistryParts = ReturnType<typeof wireRegistry>
+
+function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
+  const { store, p2p, onError } = b
+  const relay = new RelayGuard(b.limits.relay, b.clock)
+  const discovery = new Discovery({ agents: r.agents, ingest: r.ingest, p2p })
+  const dialer = new PeerDialer(p2p, onError, b.limits.remoteBodyBytes)
+  const outbox = new GossipOutbox({ p2p, onError, clock: b.clock })
+  const delivery = new DeliveryService({
+    ...{ store, ingest: r.ingest, audit: a.audit, p2p, clock: b.clock, onError, limits: b.limits.delivery },
+    ...{ nodeDid: () => b.did, nodeKey: () => b.state.identity.keyPair },
+    maxSkewMs: b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
+  })
+  const gossip = new MeshGossip({
+    ...{ store, ingest: r.ingest, audit: a.audit, events: b.events, outbox, p2p, onError, relay },
+    sync: r.registrySync.client,
+    admission: r.registrySync.admission,
+    direct: (msg) => delivery.enqueue(msg),
+  })
+  return { relay, discovery, dialer, outbox, gossip, delivery }
+}
+
+type MeshParts = ReturnType<typeof wireMesh>
+
+function wireKeys(
+  b: Base,
+  p: AuditParts & RegistryParts & MeshParts & { keyCache: KeyPairCache },
+  ownRotation: (rotId: string) => (() => void) | undefined,
+) {
+  const { store, clock, random, did, state, events } = b
+  const keyCache = p.keyCache
+  const keyService = new KeyService({
+    ...{ store, clock, random, ingest: p.ingest, keys: keyCache, ownRotation },
+    nodeDid: () => did,
+    nodeKey: () => state.identity.keyPair,
+  })
+  const handshakes = new HandshakeService({
+    ...{ store, clock, random, audit: p.auditLog, events, p2p: b.p2p },
+    maxSkewMs: b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
+    custodiedKey: (agentDid) => custodiedKey(p, agentDid),
+    syncFrom: (peerId) => p.gossip.syncFrom(peerId),
+  })
+  const messages = new MessageService({
+    ...{ store, ingest: p.ingest, clock, random },
+    custodiedSeed: (agentDid) => p.agents.custodiedSeed(agentDid),
+    keyPair: (seed) => keyCache.get(seed),
+  })
+  const sends = new SendBatcher({ store, events, send: (input: SendInput) => messages.send(input) })
+  const registrations = new SendBatcher({
+    store,
+    events,
+    send: (job: RegistrationJob) =>
+      job.kind === 'custodied'
+        ? p.agents.register(job.name, job.capabilities)
+        : p.agents.registerExternal(job.icp, job.reg),
+  })
+  const reports = new ReportService({
+    ...{ store, clock, random, agents: p.agents },
+    peerCount: () => b.p2p().peers().length,
+    uptime: () => uptimeSeconds(b),
+    node: () => ({ did, name: b.name, publicKey: state.identity.keyState.key, peerId: b.p2p().peerId }),
+    verifiable: (size) => p.audit.verifiable(size),
+  })
+  const signPool = new SignPool(Math.min(2, availableParallelism() - 1), keyCache)
+  const presignParts = { store, clock, random, keys: keyCache }
+  return { keyService, handshakes, messages, sends, registrations, reports, signPool, presignParts }
+}
+
+/** Seconds since the node (last) started. */
+export function uptimeSeconds(b: Pick<NodeParts, 'clock' | 'state'>): number {
+  return Math.max(0, Math.round((b.clock() - b.state.startedAt) / 1000))
+}
+
+/** The custodied key pair of an agent this node registered (cached). */
+export function custodiedKey(p: Pick<NodeParts, 'agents' | 'keyCache'>, did: string): KeyPair | undefined {
+  const seed = p.agents.custodiedSeed(did)
+  return seed === undefined ? undefined : p.keyCache.get(seed)
+}
+
+/** Announce and gossip a checkpoint this node signed (periodic, on demand, or for an export). */
+function announceCheckpoint(p: NodeParts, chk: ChkEnvelope): void {
+  p.events.emit('audit:checkpoint', { origin: chk.origin, size: chk.size, root: chk.root, local: true })
+  if (p.state.p2p) void p.gossip.publish([chk]).catch(p.onError)
+  if (p.state.meshReady) void p.witness.gather(chk).catch(p.onError)
+}
+
+/**
+ * The node's own rotation `rotId` is taken up only when the identity file in
+ * its home already holds it: returns the switch to the new key, or undefined.
+ * The libp2p PeerId follows the new key at the next start.
+ */
+function ownRotation(p: NodeParts, rotId: string): (() => void) | undefined {
+  if (p.init.home === undefined) return undefined
+  let next: Identity
+  try {
+    next = loadIdentity(p.init.home)
+  } catch (err) {
+    p.onError(err)
+    return undefined
+  }
+  if (next.did !== p.did || next.keyState.lastId !== rotId) return undefined
+  return () => {
+    p.state.identity = next
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The read side of a node's service interface: what `/health`, `/stats`,
+ * `/snapshot`, the key and message views, the history read models and the
+ * signing proxy ask of it. Every method forwards to the service that owns
+ * the data (node-parts.ts); the write side is node-facade.ts.
+ */
+import { acceptEnvelope, didKeyFromPublicKey, fromB64, RevokedError, type Verdict } from './core/index.js'
+import type { AuditService } from './audit/audit-service.js'
+import type { CheckpointNotes } from './audit/checkpoint-notes.js'
+import type { NodeEvents } from './events.js'
+import type { Limits } from './limits.js'
+import type { Logger } from './logger.js'
+import type { NodeInfo } from './core/views.js'
+import { custodiedKey, uptimeSeconds, type NodeParts } from './node-parts.js'
+import type { MeshP2P } from './p2p/index.js'
+import type { ProxySigner } from './proxy/index.js'
+import { Interop } from './proxy/web-bot-auth-interop.js'
+import type { AgentService } from './services/agent-service.js'
+import type { DeliveryView } from './services/delivery-service.js'
+import { duplicityViews, type DuplicityView } from './services/duplicity.js'
+import { HistoryReport } from './services/history-report.js'
+import { signerKey, type SignerKey } from './services/key-service.js'
+import { keyView, type KeyView } from './services/key-view.js'
+import type { RelayDrop } from './services/relay-guard.js'
+import type {
+  AuditReport,
+  ConnectionView,
+  MessageView,
+  NodeSnapshot,
+  NodeStats,
+  RevokedView,
+} from './services/report-service.js'
+import type { TrustService } from './services/trust.js'
+import type { WitnessService } from './services/witness-service.js'
+import type { MessageQuery, Store } from './store/index.js'
+
+/** Reads of a node's state, forwarded to its services. */
+export class NodeReads {
+  readonly events: NodeEvents
+  /** The node's logger (injected; components log through children of it). */
+  readonly log: Logger
+  readonly store: Store
+  readonly did: string
+  readonly name: string
+  readonly agents: AgentService
+  /** Checkpoints, proofs and the verifiable audit export. */
+  readonly audit: AuditService
+  /** Trust scores per agent, peer and connection, from the audit log's evidence. */
+  readonly trust: TrustService
+  /** The node's checkpoints as C2SP signed notes, with their cosignatures (docs/audit.md). */
+  readonly notes: CheckpointNotes
+  /** The node as a witness of its peers' logs (docs/audit.md). */
+  readonly witness: WitnessService
+  /** Every bound the node keeps (node/limits.ts). */
+  readonly limits: Limits
+  /** Web Bot Auth key directory and A2A agent cards (docs/interop.md). */
+  readonly interop: Interop
+  private historyReport: HistoryReport | undefined
+
+  constructor(protected readonly parts: NodeParts) {
+    ;({ events: this.events, log: this.log, store: this.store, did: this.did, name: this.name } = parts)
+    ;({ agents: this.agents, audit: this.audit, trust: this.trust, notes: this.notes } = parts)
+    ;({ witness: this.witness, limits: this.limits } = parts)
+    this.interop = new Interop(this)
+  }
+
+  /** Identity and addresses of this node. */
+  info(): NodeInfo {
+    const { state } = this.parts
+    const ready = state.meshReady
+    return {
+      status: 'ok',
+      name: this.name,
+      did: this.did,
+      didKey: didKeyFromPublicKey(Buffer.from(state.identity.keyState.key, 'base64')),
+      peerId: this.parts.p2p().peerId,
+      multiaddrs: ready ? this.parts.p2p().multiaddrs() : [],
+      uptime: uptimeSeconds(this.parts),
+      mesh: ready ? 'ready' : 'starting',
+    }
+  }
+
+  /** Connected peers. */
+  peers(): { peerId: string; addrs: string[] }[] {
+    return this.parts.p2p().peers()
+  }
+
+  /** Gossiped messages the relay quotas held back, by reason, and those waiting for a registration. */
+  relayStats(): { dropped: Readonly<Record<RelayDrop, number>>; held: { messages: number; bytes: number } } {
+    return { dropped: this.parts.relay.drops(), held: this.parts.relay.held() }
+  }
+
+  /** Network statistics (`GET /stats`). */
+  stats(): NodeStats {
+    return this.parts.reports.stats()
+  }
+
+  /** The whole network state as this node sees it (`GET /snapshot`, first WebSocket event). */
+  snapshot(recent = 50): NodeSnapshot<NodeInfo, { peerId: string; addrs: string[] }> {
+    const reports = this.parts.reports
+    return {
+      node: this.info(),
+      stats: this.stats(),
+      agents: this.agents.list(),
+      connections: reports.connections(recent),
+      messages: reports.messages({ limit: recent }),
+      peers: this.peers(),
+      revoked: reports.revoked(),
+    }
+  }
+
+  /** Stored messages, newest first. */
+  listMessages(query: MessageQuery = {}): MessageView[] {
+    return this.parts.reports.messages(query)
+  }
+
+  /** Verified connections (handshakes), newest first. */
+  connections(limit?: number): ConnectionView[] {
+    return this.parts.reports.connections(limit)
+  }
+
+  /** The revocation list. */
+  revoked(): RevokedView[] {
+    return this.parts.reports.revoked()
+  }
+
+  /** Everything the store holds, for compliance export. */
+  auditExport(size?: number): AuditReport {
+    return this.parts.reports.auditExport(size)
+  }
+
+  /** The key that currently checks a signer's signatures (key event log first). */
+  signerKey(identifier: string): SignerKey {
+    return signerKey(this.store, identifier)
+  }
+
+  /** Run the acceptance rules on an envelope without storing it (freshness and duplicates aside). */
+  checkEnvelope(envelope: unknown): Verdict {
+    const ctx = { ...this.parts.ingest.context(), hasEnvelope: () => false, nonceSeen: () => false }
+    return acceptEnvelope(envelope, ctx, { fresh: false })
+  }
+
+  /** The key state of a DID as this node knows it (`GET /keys/:did`). */
+  keyView(identifier: string): KeyView {
+    return keyView(this.store, identifier)
+  }
+
+  /** Conflicting key events this node refused (all, or those of one DID), newest first. */
+  duplicities(did?: string): DuplicityView[] {
+    return duplicityViews(this.store, did)
+  }
+
+  /** The DID an agent credential acts for, or undefined (unknown, malformed, or its agent revoked). */
+  agentForCredential(credential: string): string | undefined {
+    const did = this.parts.credentials.resolve(credential)
+    return did !== undefined && !this.store.keyEvents.state(did)?.revoked ? did : undefined
+  }
+
+  /** Where a direct message stands: pending, delivered with its receipt, refused or expired (docs/api.md). */
+  delivery(id: string): DeliveryView | undefined {
+    return this.parts.delivery.view(id)
+  }
+
+  /** Direct messages this node sent that wait for a receipt (`/metrics`). */
+  undelivered(): number {
+    return this.parts.delivery.undelivered()
+  }
+
+  /** History read models for the dashboard and verifier: pairs, rates, trust samples, key logs, message lookup. */
+  history(): HistoryReport {
+    const { store, agents, clock } = this.parts
+    return (this.historyReport ??= new HistoryReport({ store, agents, clock }))
+  }
+
+  /**
+   * The signer of the HTTP signing proxy (docs/proxy.md): this node's current
+   * key when `did` is absent or the node's DID, else the key of an agent this
+   * node custodies; undefined when the node holds no key for `did`. Throws
+   * `RevokedError` for a revoked DID. The seed never leaves the node.
+   */
+  proxySigner(did: string = this.did): ProxySigner | undefined {
+    const key = did === this.did ? this.parts.state.identity.keyPair : custodiedKey(this.parts, did)
+    // a revoked agent's seed is destroyed with its revocation: no key, but the answer is still REVOKED
+    if (key === undefined && !this.store.keyEvents.state(did)?.revoked) return undefined
+    if (key === undefined || this.signerKey(did).revoked) throw new RevokedError(did)
+    return { did, publicKey: key.publicKey, sign: (data) => key.sign(data) }
+  }
+
+  /**
+   * The public key the key event log of `did` (the node, or an agent it
+   * custodies) commits to as its next key: published ahead of a rotation in
+   * the Web Bot Auth key directory (docs/interop.md). Never the seed.
+   */
+  proxyNextKey(did: string = this.did): Uint8Array | undefined {
+    if (did === this.did) return this.parts.state.identity.nextKeyPair.publicKey
+    const next = this.store.custody.get(did)?.nextSeed
+    return next ? this.parts.keyCache.get(fromB64(next, 'next seed', 32)).publicKey : undefined
+  }
+
+  /** The underlying mesh (for tests and diagnostics). */
+  get mesh(): MeshP2P {
+    return this.parts.p2p()
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * A node whose start fails leaves nothing running (issue 10): the parts
+ * already started are stopped in reverse order, so the mesh ports it had
+ * opened can be bound again, no timer of its own is left, its signing worker
+ * threads are gone, its store is closed, and the caller gets the original error.
+ */
+import { createServer, type Server } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MeshsigError } from '../../node/core/index.js'
+import type { NamedStartable } from '../../node/lifecycle.js'
+import { MeshNode, type MeshNodeInit } from '../../node/mesh-node.js'
+import { OPERATOR } from '../../node/services/authority.js'
+import { freshIdentity } from '../helpers/mesh.js'
+import { freePort } from '../helpers/node-process.js'
+import { trackTimers, type TimerRegistry } from '../helpers/timer-registry.js'
+
+let timers: TimerRegistry | undefined
+const held: Server[] = []
+
+afterEach(async () => {
+  timers?.uninstall()
+  timers = undefined
+  await Promise.all(held.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
+})
+
+/** Hold `port` on 127.0.0.1 (resolves once listening; rejects with EADDRINUSE when it is taken). */
+function bind(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve(server))
+  })
+}
+
+/** A TCP port and the next one (the mesh's WebSocket), both free now. */
+async function portPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort()
+    const ws = await bind(port + 1).catch(() => undefined)
+    if (ws === undefined) continue
+    await new Promise((resolve) => ws.close(resolve))
+    return port
+  }
+}
+
+function init(port: number, extra: readonly NamedStartable[] = []): MeshNodeInit {
+  return {
+    name: 'failing',
+    identity: freshIdentity(),
+    dbPath: ':memory:',
+    transports: 'tcp+ws',
+    listen: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${port + 1}/ws`],
+    dhtQuerySelfInterval: 500,
+    heartbeatInterval: 200,
+    checkpointIntervalMs: 50,
+    replayPruneIntervalMs: 50,
+    antiEntropyMs: 50,
+    extraStartables: extra,
+  }
+}
+
+/** What a failed start must leave behind: nothing (ports bindable, no interval, no worker, store closed). */
+async function expectNothingLeft(node: MeshNode, port: number): Promise<void> {
+  held.push(await bind(port), await bind(port + 1))
+  const intervals = timers!.live().filter((t) => t.kind === 'interval')
+  expect(intervals.map((t) => t.stack)).toEqual([])
+  expect(node.workerThreads()).toBe(0)
+  expect(() => node.store.agents.list()).toThrow(/not open/)
+}
+
+describe('a node whose start fails', () => {
+  it('the mesh WebSocket port taken: the TCP listener it had opened is closed again, the error is the port in use', async () => {
+    const port = await portPair()
+    const taken = await bind(port + 1)
+    timers = trackTimers()
+    const node = await MeshNode.create(init(port))
+    const err = await node.start().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(Error)
+    expect(`${(err as Error).message} ${String((err as Error).cause)}`).toMatch(/EADDRINUSE|address already in use/i)
+    await new Promise((resolve) => taken.close(resolve))
+    await expectNothingLeft(node, port)
+    expect(node.info().mesh).toBe('starting')
+  })
+
+  it('the last part fails after the mesh, timers and signing threads are up: all of them are stopped', async () => {
+    const port = await portPair()
+    const seen: { workers: number; intervals: number } = { workers: 0, intervals: 0 }
+    const failing: NamedStartable = {
+      name: 'failing-part',
+      part: {
+        start: async () => {
+          const agent = await node.registerAgent('alice', [{ type: 'chat' }])
+          const send = (body: string) =>
+            node.sendMessage({ fromDid: agent.record.did, toDid: null, message: body, authority: OPERATOR })
+          await Promise.all([send('one'), send('two'), send('three')])
+          seen.workers = node.workerThreads()
+          seen.intervals = timers!.live().filter((t) => t.kind === 'interval').length
+          throw new MeshsigError('UNREACHABLE', 'a part that cannot start')
+        },
+        stop: () => undefined,
+      },
+    }
+    timers = trackTimers()
+    const node = await MeshNode.create(init(port, [failing]))
+    const err = await node.start().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(MeshsigError)
+    expect((err as MeshsigError).code).toBe('UNREACHABLE')
+    // the failure came with everything else running: listeners, the node's timers and signing threads
+    expect(seen.workers).toBeGreaterThan(0)
+    expect(seen.intervals).toBeGreaterThanOrEqual(4)
+    await expectNothingLeft(node, port)
+  })
+})
