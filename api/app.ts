@@ -63,6 +63,8 @@ export type ApiNode = Pick<
   | 'checkpointOnDemand'
   | 'log'
   | 'history'
+  | 'delivery'
+  | 'undelivered'
   | 'interop'
 >
 
@@ -103,6 +105,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     wsClients: () => streamClients(),
     relayDropped: () => node.relayStats().dropped,
     problems: () => node.log.counts(),
+    undelivered: () => node.undelivered(),
   })
   const unsubscribe = node.events.subscribe((e) => metrics.observe(e))
   const verifier = opts.verifyWorkers > 0 ? createVerifyPool(opts.verifyWorkers) : inlineVerifier

@@ -18,6 +18,8 @@ export interface MetricSources {
   relayDropped?(): Readonly<Record<string, number>>
   /** Warnings and errors logged so far, per component (background failures, 500s). */
   problems?(): ReadonlyMap<string, number>
+  /** Direct messages this node sent that wait for a receipt (docs/protocol.md §10). */
+  undelivered?(): number
 }
 
 const LOCAL_SOURCES = new Set(['api', 'local'])
@@ -85,6 +87,9 @@ export class ApiMetrics {
     gauge('meshsig_agents', 'Agents known to this node', sources.agents)
     gauge('meshsig_audit_entries', 'Entries in the audit log', sources.auditEntries)
     gauge('meshsig_websocket_clients', 'Open WebSocket event stream clients', sources.wsClients)
+    if (sources.undelivered) {
+      gauge('meshsig_messages_undelivered', 'Direct messages in the outbox waiting for a receipt', sources.undelivered)
+    }
     const problems = sources.problems
     if (problems !== undefined) {
       new Gauge({

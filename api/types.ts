@@ -5,6 +5,7 @@
  */
 import type { Capability } from '../node/core/factory.js'
 import type { Envelope, MsgEnvelope, RevEnvelope, RotEnvelope } from '../node/core/envelope.js'
+import type { Receipt } from '../node/core/receipt.js'
 import type { AgentRecord } from '../node/services/records.js'
 import type {
   AuditReport,
@@ -186,4 +187,23 @@ export interface ApiStoredMessage {
   readonly message: MessageView
   /** For `GET /audit/proof/:index`; null when the entry was not found near the message's arrival. */
   readonly auditIndex: number | null
+  /** A direct message's delivery state and receipt (docs/api.md); null for a broadcast or one this node only relayed. */
+  readonly delivery?: ApiDelivery | null
+}
+
+/** Where a direct message stands (docs/api.md, `GET /messages/:id`; docs/protocol.md §10). */
+export interface ApiDelivery {
+  /** `sender`: this node sent it (its outbox); `host`: this node hosts the recipient and issued the receipt. */
+  readonly role: 'sender' | 'host'
+  readonly state: 'pending' | 'delivered' | 'refused' | 'expired'
+  /** Failed attempts so far. */
+  readonly attempts: number
+  /** The refusal code (`refused`) or the latest failure's code (`pending`), else null. */
+  readonly code: string | null
+  readonly reason: string | null
+  /** The hosting node's signed receipt once `delivered`. */
+  readonly receipt: Receipt | null
+  /** When a pending message expires (ms since the epoch); null on the host. */
+  readonly expiresAt: number | null
+  readonly updatedAt: number
 }

@@ -49,9 +49,24 @@ export interface SnapshotLimits {
   readonly messageBytes: number
 }
 
+/** The durable outbox of direct messages (docs/protocol.md §10). */
+export interface DeliveryLimits {
+  /** How long a direct message is retried before it is `expired` (ms). */
+  readonly expiryMs: number
+  /** First retry delay after a failed delivery (ms); doubles per attempt. */
+  readonly minBackoffMs: number
+  /** Largest retry delay (ms). */
+  readonly maxBackoffMs: number
+  /** Most messages one outbox pass tries. */
+  readonly batch: number
+  /** Most deliveries in flight at once. */
+  readonly concurrency: number
+}
+
 /** Every bound of the node. */
 export interface Limits {
   readonly relay: RelayLimits
+  readonly delivery: DeliveryLimits
   readonly stream: StreamLimits
   readonly snapshot: SnapshotLimits
   /** Most bytes read of any remote HTTP body (a seed's `/health`). */
@@ -74,6 +89,7 @@ export const DEFAULT_LIMITS: Limits = {
     retentionMs: 24 * 3_600_000,
     pruneIntervalMs: 60_000,
   },
+  delivery: { expiryMs: 24 * 3_600_000, minBackoffMs: 1_000, maxBackoffMs: 60_000, batch: 200, concurrency: 8 },
   stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   remoteBodyBytes: 64 * 1024,
@@ -83,6 +99,7 @@ export const DEFAULT_LIMITS: Limits = {
 /** A partial override of `Limits`, group by group. */
 export interface LimitsInit {
   readonly relay?: Partial<RelayLimits>
+  readonly delivery?: Partial<DeliveryLimits>
   readonly stream?: Partial<StreamLimits>
   readonly snapshot?: Partial<SnapshotLimits>
   readonly remoteBodyBytes?: number
@@ -108,12 +125,13 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, stream, snapshot, ...top } = init
+  const { relay, delivery, stream, snapshot, ...top } = init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
   return {
     relay: checked('relay', DEFAULT_LIMITS.relay, relay),
+    delivery: checked('delivery', DEFAULT_LIMITS.delivery, delivery),
     stream: checked('stream', DEFAULT_LIMITS.stream, stream),
     snapshot: snap,
     remoteBodyBytes: 'remoteBodyBytes' in top ? scalars.remoteBodyBytes : DEFAULT_LIMITS.remoteBodyBytes,

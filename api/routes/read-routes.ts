@@ -84,7 +84,7 @@ function historyRoutes(r: Router, node: RouteContext['node']): void {
     if (!/^[0-9a-f]{64}$/.test(id)) throw new MeshsigError('INVALID_INPUT', 'id must be a lowercase hex SHA-256')
     const found = node.history().message(id)
     if (found === undefined) throw new MeshsigError('NOT_FOUND', `no stored message ${id}`)
-    const body: ApiStoredMessage = found
+    const body: ApiStoredMessage = { ...found, delivery: node.delivery(id) ?? null }
     res.json(body)
   })
   r.get('/history/links', (_req, res) => {

@@ -24,7 +24,7 @@ export const AUDIT_KIND_DOCS = {
   'envelope.accepted':
     'An envelope passed the acceptance rules and was stored. subject: the signer (msg `from`, key event `did`, ' +
     'chk `origin`); envelopeId: its id; code: null; data: {type, to? (msg recipient DID or null), ' +
-    'via ("api"|"gossip"|"sync"), deliveredBy? (PeerId or "api:<client>")}.',
+    'via ("api"|"gossip"|"sync"|"deliver"), deliveredBy? (PeerId or "api:<client>")}.',
   'envelope.rejected':
     'An envelope was refused. subject: the DID it claims (not proven: it may be forged); envelopeId: its id ' +
     'when it parsed, else null; code: the error code; data: {type?, to?, via, deliveredBy?, attributableTo? ' +
@@ -57,6 +57,23 @@ export const AUDIT_KIND_DOCS = {
     'A node signed a checkpoint (`chk`) inconsistent with one it signed before (no consistency proof joins ' +
     'them): evidence only its key could make, so it lowers its trust (docs/protocol.md §7). subject: the ' +
     'origin DID; envelopeId: the later chk id; data: {earlierId?, earlierSize?, size?}.',
+  'receipt.issued':
+    "As the node hosting a direct message's recipient, this node signed a delivery receipt (`rcp`, " +
+    'docs/protocol.md §10). subject: the recipient DID; envelopeId: the message id; data: {receiptId, ' +
+    "deliveredBy (PeerId of the sender's node)}.",
+  'receipt.accepted':
+    "A direct message this node sent was delivered: the hosting node's receipt verified (docs/protocol.md " +
+    '§10). subject: the recipient DID; envelopeId: the message id; data: {receiptId, node (hosting node DID), ' +
+    'peerId}.',
+  'receipt.rejected':
+    'A delivery answer did not hold a valid receipt (wrong key, wrong node, malformed); the message stays ' +
+    'pending. subject: the recipient DID; envelopeId: the message id; code: the error code; data: {peerId, reason}.',
+  'delivery.refused':
+    'The hosting node refused a direct message for good (REVOKED, SIGNATURE_INVALID, ...): it is not retried. ' +
+    'subject: the recipient DID; envelopeId: the message id; code: the refusal code; data: {peerId, reason}.',
+  'delivery.expired':
+    'A direct message reached no hosting node before its expiry (limits.delivery.expiryMs). subject: the ' +
+    'recipient DID; envelopeId: the message id; data: {attempts}.',
   checkpoint:
     'The node signed a checkpoint (`chk`) of the log. subject: the node DID; envelopeId: the chk id; data: ' +
     '{size, root (b64)}: the checkpoint covers entries [0, size), so this entry itself comes after it.',

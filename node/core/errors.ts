@@ -65,6 +65,12 @@ export interface ErrorSurface {
   readonly lackOfProof?: true
   /** Trying again later may succeed (the node or peer was unreachable or busy). */
   readonly retryable?: true
+  /**
+   * A hosting node's refusal of a direct delivery with this code is not final
+   * (it may not know the sender or recipient yet): the sender's outbox tries
+   * again (docs/protocol.md §10). Any other refusal ends the delivery.
+   */
+  readonly deliveryRetry?: true
 }
 
 /** The one table mapping error codes to HTTP statuses and CLI exit codes. */
@@ -79,14 +85,14 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   CLOCK_SKEW: { http: 400, exit: 1, blame: 'signed', handshakeRefusal: true },
   REPLAY: { http: 409, exit: 1, blame: 'signed' },
   DUPLICATE: { http: 409, exit: 1 },
-  UNKNOWN_SIGNER: { http: 404, exit: 1, blame: 'deliverer', handshakeRefusal: true },
+  UNKNOWN_SIGNER: { http: 404, exit: 1, blame: 'deliverer', handshakeRefusal: true, deliveryRetry: true },
   KEY_MISMATCH: { http: 400, exit: 1, gossip: 'reject', blame: 'deliverer', handshakeRefusal: true },
   ROTATED_KEY: { http: 400, exit: 1, blame: 'signed' },
   REVOKED: { http: 403, exit: 1, handshakeRefusal: true },
-  KEL_INVALID: { http: 400, exit: 1, blame: 'deliverer' },
+  KEL_INVALID: { http: 400, exit: 1, blame: 'deliverer', deliveryRetry: true },
   DUPLICITY: { http: 409, exit: 1 },
   PRE_ROTATION_MISMATCH: { http: 400, exit: 1, gossip: 'reject', blame: 'deliverer' },
-  NOT_FOUND: { http: 404, exit: 1, handshakeRefusal: true },
+  NOT_FOUND: { http: 404, exit: 1, handshakeRefusal: true, deliveryRetry: true },
   ALREADY_EXISTS: { http: 409, exit: 2 },
   UNAUTHORIZED: { http: 401, exit: 2, lackOfProof: true },
   FORBIDDEN: { http: 403, exit: 1, lackOfProof: true, handshakeRefusal: true },
@@ -97,7 +103,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   PEER_ERROR: { http: 502, exit: 3, retryable: true },
   /** The node refuses to sign a checkpoint not consistent with the last it signed (docs/audit.md). */
   LOG_INCONSISTENT: { http: 409, exit: 1 },
-  INTERNAL: { http: 500, exit: 1 },
+  INTERNAL: { http: 500, exit: 1, deliveryRetry: true },
 }
 
 /** Base class of every error meshsig raises on purpose. */

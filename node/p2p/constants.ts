@@ -30,6 +30,14 @@ export const SYNC_PROTOCOL = '/meshsig/sync/1.0.0'
 export const DISCOVER_PROTOCOL = '/meshsig/discover/1.0.0'
 /** Request-response protocol for agent handshakes. */
 export const HANDSHAKE_PROTOCOL = '/meshsig/handshake/1.0.0'
+/** Request-response protocol carrying a direct message to its recipient's node (docs/protocol.md §10). */
+export const DELIVER_PROTOCOL = '/meshsig/deliver/1.0.0'
+/** Largest delivery request: one `msg` envelope (a 256 Ki-unit body escaped as JSON fits). */
+export const MAX_DELIVER_REQUEST_BYTES = 2 * 1024 * 1024
+/** Largest delivery answer: a receipt or a refusal (bytes). */
+export const MAX_DELIVER_ANSWER_BYTES = 4 * 1024
+/** Default timeout of one delivery (dial, possibly a DHT peer lookup, and the answer; ms). */
+export const DEFAULT_DELIVER_TIMEOUT_MS = 15_000
 
 /** Domain prefix hashed into a capability's DHT key. */
 export const CAPABILITY_KEY_PREFIX = 'meshsig/capability/v1:'

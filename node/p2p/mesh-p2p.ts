@@ -17,6 +17,7 @@ import {
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_SYNC_TIMEOUT_MS,
+  DELIVER_PROTOCOL,
   KAD_PROTOCOL,
   SYNC_PROTOCOL,
   type Topic,
@@ -25,6 +26,7 @@ import { attachGossip, meshPeersOf, penaliseIn, publishTo, scoreOf, subscribeAll
 import { libp2pOptions, privateKeyFromSeed, type MeshServices } from './libp2p-config.js'
 import { asError, invalidInput, toMeshError } from './p2p-errors.js'
 import { DEFAULT_EXCHANGE_LIMITS, deadline, exchange, handleStreaming } from './request-response.js'
+import { deliverTo, serveDeliveries } from './deliver-protocol.js'
 import { isSeedUrl, resolveSeedAddress } from './seed-address.js'
 import { decodeSyncRequest, encodeSyncRequest } from './sync.js'
 import type {
@@ -44,7 +46,7 @@ const REPROVIDE_DEBOUNCE_MS = 1_000
 const REPROVIDE_MIN_INTERVAL_MS = 30_000
 /** A penalised peer's connections get this long to close gracefully, then are aborted (one that keeps writing never lets a graceful close end). */
 const PENALTY_HANG_UP_MS = 1_000
-const RESERVED_PROTOCOLS = new Set([KAD_PROTOCOL, SYNC_PROTOCOL])
+const RESERVED_PROTOCOLS = new Set([KAD_PROTOCOL, SYNC_PROTOCOL, DELIVER_PROTOCOL])
 
 function checkInit(init: MeshP2PInit): void {
   if (typeof init !== 'object' || init === null) throw invalidInput('MeshP2PInit is required')
@@ -243,6 +245,16 @@ class MeshP2PNode implements MeshP2P {
     const [answer] = items
     if (answer === undefined) throw new MeshsigError('PEER_ERROR', `peer ${peerId} sent no answer on ${protocol}`)
     return answer
+  }
+
+  async serveDeliveries(handler: ProtocolHandler): Promise<void> {
+    if (typeof handler !== 'function') throw invalidInput('a delivery handler must be a function')
+    await serveDeliveries(this.libp2p, handler)
+  }
+
+  async deliver(peerId: string, data: Uint8Array, options: MeshCallOptions = {}): Promise<Uint8Array> {
+    this.assertStarted()
+    return deliverTo(this.libp2p, peerId, data, options)
   }
 
   private assertStarted(): void {

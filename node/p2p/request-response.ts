@@ -43,6 +43,8 @@ export interface ExchangeLimits {
   readonly maxItemBytes: number
   /** Largest sum of item sizes (bytes). */
   readonly maxTotalBytes: number
+  /** Largest request sent (bytes; default `MAX_REQUEST_BYTES`). */
+  readonly maxRequestBytes?: number
 }
 
 /** Default bounds: 15 s, 100k items, 1 MiB per item, 64 MiB in all. */
@@ -82,9 +84,14 @@ async function writeItems(
 }
 
 /** Serve one inbound stream: read the request, run the handler, stream the answer. */
-async function serve(stream: Stream, connection: Connection, handler: StreamingHandler): Promise<void> {
+async function serve(
+  stream: Stream,
+  connection: Connection,
+  handler: StreamingHandler,
+  maxRequestBytes: number,
+): Promise<void> {
   const signal = deadline(DEFAULT_REQUEST_TIMEOUT_MS * 4)
-  const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
+  const lp = lpStream(stream, { maxDataLength: maxRequestBytes })
   try {
     const request = (await lp.read({ signal })).subarray()
     try {
@@ -99,12 +106,17 @@ async function serve(stream: Stream, connection: Connection, handler: StreamingH
   }
 }
 
-/** Register `handler` for `protocol` on a libp2p node. */
-export async function handleStreaming(libp2p: Libp2p, protocol: string, handler: StreamingHandler): Promise<void> {
+/** Register `handler` for `protocol` on a libp2p node; requests above `maxRequestBytes` are refused. */
+export async function handleStreaming(
+  libp2p: Libp2p,
+  protocol: string,
+  handler: StreamingHandler,
+  maxRequestBytes = MAX_REQUEST_BYTES,
+): Promise<void> {
   await libp2p.handle(
     protocol,
     (stream, connection) => {
-      void serve(stream, connection, handler)
+      void serve(stream, connection, handler, maxRequestBytes)
     },
     { maxInboundStreams: 64, maxOutboundStreams: 64, force: true },
   )
@@ -168,8 +180,9 @@ export async function exchange(
   limits: ExchangeLimits,
   outer?: AbortSignal,
 ): Promise<Uint8Array[]> {
-  if (!(data instanceof Uint8Array) || data.length > MAX_REQUEST_BYTES) {
-    throw invalidInput(`a request is bytes of at most ${MAX_REQUEST_BYTES}`)
+  const maxRequest = limits.maxRequestBytes ?? MAX_REQUEST_BYTES
+  if (!(data instanceof Uint8Array) || data.length > maxRequest) {
+    throw invalidInput(`a request is bytes of at most ${maxRequest}`)
   }
   const target = parsePeerId(peerId)
   const signal = deadline(limits.timeoutMs, outer)

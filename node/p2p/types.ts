@@ -178,4 +178,8 @@ export interface MeshP2P {
   registerProtocol(protocol: string, handler: ProtocolHandler): Promise<void>
   /** One request-response exchange with a peer over `protocol`. */
   request(peerId: string, protocol: string, data: Uint8Array, options?: MeshCallOptions): Promise<Uint8Array>
+  /** Answer `/meshsig/deliver/1.0.0` deliveries with `handler` (docs/protocol.md §10). */
+  serveDeliveries(handler: ProtocolHandler): Promise<void>
+  /** Deliver one direct message to the node `peerId` and return its answer (a receipt or a refusal). */
+  deliver(peerId: string, data: Uint8Array, options?: MeshCallOptions): Promise<Uint8Array>
 }

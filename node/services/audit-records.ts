@@ -12,7 +12,7 @@ export type AuditRecord = Omit<AuditEntryInit, 'ts'>
 /** Who delivered an envelope, as trust reads it: a PeerId, or "api:<client>". */
 export function deliveredBy(source: IngestSource): string | null {
   if (source.peer === undefined) return null
-  return source.kind === 'gossip' || source.kind === 'sync' ? source.peer : `api:${source.peer}`
+  return source.kind === 'api' || source.kind === 'local' ? `api:${source.peer}` : source.peer
 }
 
 function via(source: IngestSource): string {

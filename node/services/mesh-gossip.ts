@@ -11,6 +11,7 @@ import {
   publicKeyFromPeerId,
   toB64,
   type Envelope,
+  type MsgEnvelope,
   type Verdict,
 } from '../core/index.js'
 import type { AuditService } from '../audit/audit-service.js'
@@ -51,6 +52,11 @@ export interface MeshGossipComponents {
   readonly sync?: SyncClient
   /** The empty-inception rule of registry gossip (issue 9); none: everything goes to ingest. */
   readonly admission?: Admission
+  /**
+   * Takes a direct message (`to` set) for delivery to its recipient's node
+   * instead of gossip (docs/protocol.md §10); true when it took it. None: every message is gossiped.
+   */
+  readonly direct?: (envelope: MsgEnvelope) => boolean
 }
 
 /**
@@ -281,13 +287,15 @@ export class MeshGossip {
 
   /**
    * Gossip envelopes on their topics (retried by the outbox while the mesh
-   * forms). A registration goes before its DID's inception: peers then store
+   * forms); a direct message goes to `direct` instead (docs/protocol.md §10). A registration goes before its DID's inception: peers then store
    * the inception as anchored at once instead of holding it (docs/protocol.md §9).
    */
   async publish(envelopes: readonly Envelope[]): Promise<void> {
     const regs = new Set(envelopes.filter((e) => e.type === 'reg').map((e) => e.did))
     const late = (e: Envelope): number => (e.type === 'icp' && regs.has(e.did) ? 1 : 0)
-    const ordered = [...envelopes].sort((a, b) => late(a) - late(b))
+    const direct = this.c.direct
+    const gossiped = direct === undefined ? envelopes : envelopes.filter((e) => !(e.type === 'msg' && direct(e)))
+    const ordered = [...gossiped].sort((a, b) => late(a) - late(b))
     for (const e of ordered) await this.c.outbox.publish(TOPIC_OF[e.type], encodeEnvelope(e))
   }
 

@@ -17,6 +17,7 @@ import { CustodyRepo } from './custody-repo.js'
 import { AuditEntriesRepo } from './audit-entries-repo.js'
 import { TrustRepo } from './trust-repo.js'
 import { CredentialsRepo } from './credentials-repo.js'
+import { OutboxRepo } from './outbox-repo.js'
 
 export type { AgentRow, AgentQuery } from './agents-repo.js'
 export type { DuplicityRow } from './key-events-repo.js'
@@ -24,6 +25,7 @@ export type { MessageRow, MessageQuery, MessageSource } from './messages-repo.js
 export type { CustodyRow } from './custody-repo.js'
 export type { AuditRow, ConnectionRow } from './audit-entries-repo.js'
 export type { EvidenceRow, TrustScope } from './trust-repo.js'
+export type { DeliveryState, OutboxRow } from './outbox-repo.js'
 export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, CustodyRepo, AuditEntriesRepo, TrustRepo, CredentialsRepo }
 
 /** Options for opening a store. */
@@ -58,6 +60,8 @@ export interface Store {
   readonly trust: TrustRepo
   /** Hashes of agent credentials, by DID. */
   readonly credentials: CredentialsRepo
+  /** The durable outbox of direct messages and the receipts this node issued (docs/protocol.md §10). */
+  readonly outbox: OutboxRepo
   /** Run `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T
   /** Current schema version. */
@@ -139,6 +143,7 @@ export function openStore(init: StoreInit): Store {
     auditEntries: new AuditEntriesRepo(db),
     trust: new TrustRepo(db),
     credentials: new CredentialsRepo(db),
+    outbox: new OutboxRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     close: () => db.close(),

@@ -3,7 +3,7 @@ import type { Database, Statement } from 'better-sqlite3'
 import type { MsgEnvelope } from '../core/index.js'
 
 /** Where a stored message came from. */
-export type MessageSource = 'api' | 'gossip' | 'sync'
+export type MessageSource = 'api' | 'gossip' | 'sync' | 'deliver'
 
 /** A stored message. */
 export interface MessageRow {

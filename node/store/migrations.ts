@@ -220,4 +220,28 @@ export const MIGRATIONS: readonly Migration[] = [
   ) WITHOUT ROWID;
   DELETE FROM meta WHERE key = 'audit.trustSize';
   `,
+  // 9: the durable outbox of direct messages and the receipts of both sides (docs/protocol.md §10)
+  `
+  CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    to_did TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'refused', 'expired')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    code TEXT,
+    reason TEXT,
+    receipt TEXT
+  );
+  CREATE INDEX outbox_due ON outbox (state, next_at);
+  CREATE INDEX outbox_to ON outbox (to_did) WHERE state = 'pending';
+  CREATE TABLE receipts_issued (
+    msg_id TEXT PRIMARY KEY,
+    receipt TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ]

@@ -40,6 +40,11 @@ describe('audit entry kinds', () => {
       'checkpoint.inconsistent',
       'peer.joined',
       'peer.left',
+      'receipt.issued',
+      'receipt.accepted',
+      'receipt.rejected',
+      'delivery.refused',
+      'delivery.expired',
       'checkpoint',
     ]
     expect([...AUDIT_KINDS].sort()).toEqual(wanted.sort())

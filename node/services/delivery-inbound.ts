@@ -1,0 +1,97 @@
+/**
+ * The hosting node's side of direct delivery (docs/protocol.md §10): a
+ * `msg` arriving over `/meshsig/deliver/1.0.0` for an agent this node hosts
+ * runs the one acceptance path (ingest) and, once stored (or already stored),
+ * is answered with a receipt signed by the node key. Anything else is
+ * answered with a refusal code; nothing is stored for agents hosted elsewhere.
+ */
+import {
+  decodeEnvelope,
+  isMeshsigError,
+  MeshsigError,
+  signReceipt,
+  receiptId,
+  utf8,
+  type KeyPair,
+  type Receipt,
+} from '../core/index.js'
+import type { AuditService } from '../audit/audit-service.js'
+import type { Store } from '../store/index.js'
+import type { Ingest } from './ingest.js'
+
+/** The answer to one delivery, as JSON on the wire (docs/protocol.md §10). */
+export type DeliveryAnswer =
+  { readonly receipt: Receipt } | { readonly refused: { readonly code: string; readonly message: string } }
+
+/** What the hosting side needs from the node. */
+export interface DeliveryInboundComponents {
+  readonly store: Store
+  readonly ingest: Ingest
+  readonly audit: AuditService
+  readonly clock: () => number
+  readonly nodeDid: () => string
+  readonly nodeKey: () => KeyPair
+  readonly peerId: () => string
+  /** Oldest (and newest) message time accepted: the outbox expiry plus the clock window (ms). */
+  readonly windowMs: number
+}
+
+/** Answers deliveries for the agents this node hosts. */
+export class DeliveryInbound {
+  constructor(private readonly c: DeliveryInboundComponents) {}
+
+  /** Handle one delivery request from `fromPeerId`; never throws. */
+  handle(request: Uint8Array, fromPeerId: string): Uint8Array {
+    let answer: DeliveryAnswer
+    try {
+      answer = this.accept(request, fromPeerId)
+    } catch (err) {
+      const e = isMeshsigError(err) ? err : new MeshsigError('INTERNAL', 'delivery failed')
+      answer = { refused: { code: e.code, message: e.message.slice(0, 300) } }
+    }
+    return utf8(JSON.stringify(answer))
+  }
+
+  private accept(request: Uint8Array, fromPeerId: string): DeliveryAnswer {
+    const envelope = decodeEnvelope(request)
+    if (envelope.type !== 'msg' || envelope.to === null) {
+      throw new MeshsigError('MALFORMED', 'a delivery carries one msg envelope with a recipient')
+    }
+    this.checkHostedHere(envelope.to)
+    if (Math.abs(envelope.ts - this.c.clock()) > this.c.windowMs) {
+      throw new MeshsigError('CLOCK_SKEW', 'message time is outside the delivery window', { windowMs: this.c.windowMs })
+    }
+    // freshness is the delivery window above: a message retried after downtime is older than the gossip window
+    const v = this.c.ingest.ingest(envelope, { kind: 'deliver', peer: fromPeerId }, { fresh: false })
+    if (v.ok) return { receipt: this.receiptFor(v.id, envelope.to, fromPeerId) }
+    if (v.error.code === 'DUPLICATE' && v.id !== undefined && this.c.store.messages.exists(v.id)) {
+      return { receipt: this.receiptFor(v.id, envelope.to, fromPeerId) }
+    }
+    return { refused: { code: v.error.code, message: v.error.message.slice(0, 300) } }
+  }
+
+  /** Throw `NOT_FOUND` unless the registry names this node as the recipient's host. */
+  private checkHostedHere(to: string): void {
+    const agent = this.c.store.agents.get(to)
+    if (agent === undefined || (agent.peerId !== this.c.peerId() && agent.origin !== 'local')) {
+      throw new MeshsigError('NOT_FOUND', `${to} is not hosted by this node`, { did: to })
+    }
+  }
+
+  /** The receipt of a message stored here: the one issued before, or a new one, kept and audited. */
+  receiptFor(id: string, to: string, deliveredBy: string): Receipt {
+    const kept = this.c.store.outbox.issued(id)
+    if (kept !== undefined) return JSON.parse(kept) as Receipt
+    const receipt = signReceipt({ msg: id, to, node: this.c.nodeDid(), ts: this.c.clock() }, this.c.nodeKey())
+    this.c.store.transaction(() => {
+      this.c.store.outbox.issue(id, JSON.stringify(receipt), this.c.clock())
+      this.c.audit.record({
+        kind: 'receipt.issued',
+        subject: to,
+        envelopeId: id,
+        data: { receiptId: receiptId(receipt), deliveredBy },
+      })
+    })
+    return receipt
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * Direct delivery of messages to their recipient's node, with signed
+ * receipts and a durable outbox (docs/protocol.md §10, decision 0020). A
+ * message with a `to` is kept in the SQLite outbox and sent over
+ * `/meshsig/deliver/1.0.0` to the peer the registry names as the recipient's
+ * host, retried with capped exponential backoff until that node's receipt, a
+ * final refusal or the expiry; at once when a connection to the host opens,
+ * and after a restart. Broadcasts stay on gossip.
+ */
+import {
+  currentKeyOf,
+  ERROR_TABLE,
+  encodeEnvelope,
+  envelopeId,
+  isMeshsigError,
+  MeshsigError,
+  publicKeyFromPeerId,
+  receiptId,
+  toB64,
+  verifyReceipt,
+  type ErrorCode,
+  type KeyPair,
+  type MsgEnvelope,
+  type Receipt,
+} from '../core/index.js'
+import type { AuditService } from '../audit/audit-service.js'
+import type { DeliveryLimits } from '../limits.js'
+import type { MeshP2P } from '../p2p/index.js'
+import type { DeliveryState, OutboxRow, Store } from '../store/index.js'
+import { DeliveryInbound, type DeliveryAnswer } from './delivery-inbound.js'
+import type { Ingest } from './ingest.js'
+
+/** What delivery needs from the node. */
+export interface DeliveryComponents {
+  readonly store: Store
+  readonly ingest: Ingest
+  readonly audit: AuditService
+  readonly p2p: () => MeshP2P
+  readonly clock: () => number
+  readonly nodeDid: () => string
+  readonly nodeKey: () => KeyPair
+  readonly limits: DeliveryLimits
+  /** The clock window of fresh messages (ms); the hosting side accepts expiry + this. */
+  readonly maxSkewMs: number
+  readonly onError: (err: unknown) => void
+}
+
+/** The delivery state of one direct message (docs/api.md, `GET /messages/:id`). */
+export interface DeliveryView {
+  /** `sender`: this node sent it and keeps it in its outbox; `host`: this node hosts the recipient. */
+  readonly role: 'sender' | 'host'
+  readonly state: DeliveryState
+  /** Failed attempts so far. */
+  readonly attempts: number
+  /** The refusal code (`refused`) or the latest failure's code (`pending`), else null. */
+  readonly code: string | null
+  readonly reason: string | null
+  /** The hosting node's signed receipt once `delivered`. */
+  readonly receipt: Receipt | null
+  /** When a pending message expires (ms since the epoch); null on the host. */
+  readonly expiresAt: number | null
+  readonly updatedAt: number
+}
+
+/** Why one attempt did not settle a message. */
+interface Failure {
+  readonly code: string
+  readonly reason: string
+  /** The host could not be reached: the other messages to it wait too. */
+  readonly unreachable?: boolean
+}
+
+/** True when a hosting node's refusal with `code` ends the delivery (docs/protocol.md §10). */
+export function isFinalRefusal(code: string): boolean {
+  const surface = ERROR_TABLE[code as ErrorCode] as (typeof ERROR_TABLE)[ErrorCode] | undefined
+  return surface !== undefined && surface.retryable !== true && surface.deliveryRetry !== true
+}
+
+/** The outbox loop and both sides of `/meshsig/deliver/1.0.0`. */
+export class DeliveryService {
+  private readonly inbound: DeliveryInbound
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private again = false
+  private stopped = true
+
+  constructor(private readonly c: DeliveryComponents) {
+    this.inbound = new DeliveryInbound({
+      ...c,
+      peerId: () => c.p2p().peerId,
+      windowMs: c.limits.expiryMs + c.maxSkewMs,
+    })
+  }
+
+  /** Serve deliveries, retry at once when a peer connects, and resume the outbox kept across restarts. */
+  async start(): Promise<void> {
+    this.stopped = false
+    await this.c.p2p().serveDeliveries((req, from) => this.inbound.handle(req, from))
+    this.c.p2p().events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
+    this.kick()
+  }
+
+  /** Stop retrying (the outbox stays on disk). */
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /**
+   * Keep a committed direct message for delivery; false for a broadcast.
+   * A message to an agent of this node is delivered already: its receipt is
+   * the node's own.
+   */
+  enqueue(envelope: MsgEnvelope, id: string = envelopeId(envelope)): boolean {
+    if (envelope.to === null) return false
+    const now = this.c.clock()
+    const row = {
+      id,
+      to: envelope.to,
+      envelope: JSON.stringify(envelope),
+      now,
+      expiresAt: now + this.c.limits.expiryMs,
+    }
+    if (!this.c.store.outbox.enqueue(row)) return true
+    if (this.hostedHere(envelope.to)) this.settleLocal(id, envelope.to)
+    else this.kick()
+    return true
+  }
+
+  /** Messages waiting for a receipt. */
+  undelivered(): number {
+    return this.c.store.outbox.pending()
+  }
+
+  /**
+   * Where a direct message stands (docs/api.md, `GET /messages/:id`): as its
+   * sender's node (the outbox), or as the node hosting its recipient (the
+   * receipt it issued); undefined when this node is neither.
+   */
+  view(id: string): DeliveryView | undefined {
+    const row = this.c.store.outbox.get(id)
+    if (row !== undefined) {
+      return {
+        role: 'sender',
+        state: row.state,
+        attempts: row.attempts,
+        code: row.code,
+        reason: row.reason,
+        receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as Receipt),
+        expiresAt: row.expiresAt,
+        updatedAt: row.updatedAt,
+      }
+    }
+    const issued = this.c.store.outbox.issued(id)
+    if (issued === undefined) return undefined
+    const receipt = JSON.parse(issued) as Receipt
+    return {
+      role: 'host',
+      state: 'delivered',
+      attempts: 0,
+      code: null,
+      reason: null,
+      receipt,
+      expiresAt: null,
+      updatedAt: receipt.ts,
+    }
+  }
+
+  private onPeerConnect(peerId: string): void {
+    if (this.stopped) return
+    try {
+      if (this.c.store.outbox.wakeFor(peerId, this.c.clock()) > 0) this.kick()
+    } catch (err) {
+      this.c.onError(err)
+    }
+  }
+
+  /** Run an outbox pass now (or right after the running one). */
+  private kick(): void {
+    if (this.stopped) return
+    if (this.running !== undefined) {
+      this.again = true
+      return
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.running = this.pass()
+      .catch((err) => this.c.onError(err))
+      .finally(() => {
+        this.running = undefined
+        if (this.again) {
+          this.again = false
+          this.kick()
+        } else this.schedule()
+      })
+  }
+
+  /** Sleep until the earliest pending message is due. */
+  private schedule(): void {
+    if (this.stopped) return
+    const next = this.c.store.outbox.nextDueAt()
+    if (next === undefined) return
+    const wait = Math.min(Math.max(0, next - this.c.clock()), this.c.limits.maxBackoffMs)
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.kick()
+    }, wait)
+    this.timer.unref()
+  }
+
+  /** Try every due message: hosts in parallel (bounded), each host's messages in order. */
+  private async pass(): Promise<void> {
+    const rows = this.c.store.outbox.due(this.c.clock(), Math.max(1, this.c.limits.batch))
+    const byHost = new Map<string, OutboxRow[]>()
+    for (const row of rows) {
+      const host = this.c.store.agents.get(row.to)?.peerId ?? ''
+      byHost.set(host, [...(byHost.get(host) ?? []), row])
+    }
+    const queue = [...byHost.entries()]
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next !== undefined && !this.stopped; next = queue.shift()) {
+        await this.deliverAll(next[0], next[1])
+      }
+    }
+    const lanes = Math.max(1, Math.min(this.c.limits.concurrency, queue.length))
+    await Promise.all(Array.from({ length: lanes }, worker))
+  }
+
+  /** Deliver one host's due messages in order; an unreachable host defers the rest. */
+  private async deliverAll(host: string, rows: readonly OutboxRow[]): Promise<void> {
+    let down: Failure | undefined
+    for (const row of rows) {
+      if (this.stopped) return
+      const now = this.c.clock()
+      if (row.expiresAt <= now) {
+        this.expire(row)
+        continue
+      }
+      const failure = down ?? (await this.attempt(row, host))
+      if (failure === undefined) continue
+      if (failure.unreachable) down = failure
+      const backoff = Math.min(this.c.limits.maxBackoffMs, this.c.limits.minBackoffMs * 2 ** Math.min(row.attempts, 20))
+      this.c.store.outbox.retryAt(row.id, Math.min(now + backoff, row.expiresAt), failure, now)
+    }
+  }
+
+  /** One delivery attempt; undefined when the message is settled (delivered or refused for good). */
+  private async attempt(row: OutboxRow, host: string): Promise<Failure | undefined> {
+    const agent = this.c.store.agents.get(row.to)
+    if (agent === undefined || host === '') return { code: 'NOT_FOUND', reason: `${row.to} is not in the registry` }
+    if (this.hostedHere(row.to)) {
+      this.settleLocal(row.id, row.to)
+      return undefined
+    }
+    let answer: DeliveryAnswer
+    try {
+      const bytes = await this.c.p2p().deliver(host, encodeEnvelope(JSON.parse(row.envelope) as MsgEnvelope))
+      answer = JSON.parse(Buffer.from(bytes).toString('utf8')) as DeliveryAnswer
+    } catch (err) {
+      const e = isMeshsigError(err) ? err : new MeshsigError('PEER_ERROR', String(err))
+      return { code: e.code, reason: e.message, unreachable: e.code === 'UNREACHABLE' }
+    }
+    if ('refused' in answer && typeof answer.refused === 'object' && answer.refused !== null) {
+      return this.refused(row, host, String(answer.refused.code), String(answer.refused.message))
+    }
+    return this.receipt(row, host, agent.controller, (answer as { receipt?: unknown }).receipt)
+  }
+
+  private refused(row: OutboxRow, host: string, code: string, reason: string): Failure | undefined {
+    if (!isFinalRefusal(code)) return { code, reason }
+    this.c.store.transaction(() => {
+      if (!this.c.store.outbox.settled(row.id, { state: 'refused', code, reason }, this.c.clock())) return
+      this.c.audit.record({
+        kind: 'delivery.refused',
+        subject: row.to,
+        envelopeId: row.id,
+        code,
+        data: { peerId: host, reason: reason.slice(0, 300) },
+      })
+    })
+    return undefined
+  }
+
+  /**
+   * Check a receipt (docs/protocol.md §10): signed by the key of the node the
+   * registry names as the recipient's controller, which must be the key of
+   * the peer that answered (the registry's host). A bad one is audited and
+   * the message stays pending.
+   */
+  private receipt(row: OutboxRow, host: string, controller: string, input: unknown): Failure | undefined {
+    let receipt: Receipt
+    try {
+      const peerKey = publicKeyFromPeerId(host)
+      const nodeKey = currentKeyOf(controller, this.c.store.keyEvents.state(controller))
+      if (toB64(nodeKey) !== toB64(peerKey)) {
+        throw new MeshsigError('KEY_MISMATCH', `peer ${host} does not hold the key of ${controller}`)
+      }
+      receipt = verifyReceipt(input, { msg: row.id, to: row.to, node: controller, nodeKey })
+    } catch (err) {
+      const e = isMeshsigError(err) ? err : new MeshsigError('MALFORMED', String(err))
+      this.c.audit.record({
+        kind: 'receipt.rejected',
+        subject: row.to,
+        envelopeId: row.id,
+        code: e.code,
+        data: { peerId: host, reason: e.message.slice(0, 300) },
+      })
+      return { code: e.code, reason: e.message }
+    }
+    this.settleDelivered(row.id, row.to, receipt, host)
+    return undefined
+  }
+
+  private settleDelivered(id: string, to: string, receipt: Receipt, peerId: string): void {
+    this.c.store.transaction(() => {
+      if (!this.c.store.outbox.settled(id, { state: 'delivered', receipt: JSON.stringify(receipt) }, this.c.clock()))
+        return
+      this.c.audit.record({
+        kind: 'receipt.accepted',
+        subject: to,
+        envelopeId: id,
+        data: { receiptId: receiptId(receipt), node: receipt.node, peerId },
+      })
+    })
+  }
+
+  private expire(row: OutboxRow): void {
+    this.c.store.transaction(() => {
+      if (!this.c.store.outbox.settled(row.id, { state: 'expired' }, this.c.clock())) return
+      this.c.audit.record({
+        kind: 'delivery.expired',
+        subject: row.to,
+        envelopeId: row.id,
+        data: { attempts: row.attempts },
+      })
+    })
+  }
+
+  /** True when the registry names this node as the host of `to`. */
+  private hostedHere(to: string): boolean {
+    const agent = this.c.store.agents.get(to)
+    return agent !== undefined && agent.peerId === this.c.p2p().peerId
+  }
+
+  /** A message to an agent of this node: stored here already, receipted by this node. */
+  private settleLocal(id: string, to: string): void {
+    const self = this.c.p2p().peerId
+    this.settleDelivered(id, to, this.inbound.receiptFor(id, to, self), self)
+  }
+}

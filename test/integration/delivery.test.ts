@@ -1,0 +1,122 @@
+/**
+ * Direct delivery with signed receipts (docs/protocol.md §10, issue 12), on
+ * real libp2p nodes over TCP: a message travels only to the node hosting its
+ * recipient, is answered with a receipt signed by that node's key, and waits
+ * in the sender's durable outbox while that node (or every peer) is away.
+ */
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  decodeEnvelope,
+  envelopeId,
+  generateKeyPair,
+  peerIdFromPublicKey,
+  signReceipt,
+  utf8,
+  type MsgEnvelope,
+} from '../../node/core/index.js'
+import type { MeshNode } from '../../node/mesh-node.js'
+import { OPERATOR } from '../../node/services/authority.js'
+import { freshIdentity, startNode, stopAll, tempDir } from '../helpers/mesh.js'
+import { freePort } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+const nodes: MeshNode[] = []
+const cleanups: (() => void)[] = []
+
+afterEach(async () => {
+  await stopAll(nodes.splice(0))
+  for (const c of cleanups.splice(0)) c()
+})
+
+/** A node that can be stopped and started again with the same identity, database and port. */
+async function restartable(name: string, peers: readonly string[] = []) {
+  const { dir, cleanup } = tempDir(`meshsig-delivery-${name}-`)
+  cleanups.push(cleanup)
+  const identity = freshIdentity()
+  const port = await freePort()
+  const opts = { identity, dbPath: join(dir, 'node.db'), transports: 'tcp' as const, name }
+  const listen = [`/ip4/127.0.0.1/tcp/${port}`]
+  const start = async (withPeers: readonly string[] = peers): Promise<MeshNode> => {
+    const node = await startNode({ ...opts, listen, peers: withPeers })
+    nodes.push(node)
+    return node
+  }
+  return { start, addr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPublicKey(identity.keyPair.publicKey)}` }
+}
+
+async function stop(node: MeshNode): Promise<void> {
+  await node.stop()
+  nodes.splice(nodes.indexOf(node), 1)
+}
+
+/** Wait until `node` knows the registration of `did`. */
+async function knows(node: MeshNode, did: string): Promise<void> {
+  await waitFor(() => node.store.agents.get(did), { timeout: 20_000, message: `${node.name} learns ${did}` })
+}
+
+/** The kinds of every audit entry of a node, in log order. */
+function auditKinds(node: MeshNode): string[] {
+  const rows = node.store.auditEntries.entries(0, node.store.auditEntries.count())
+  return rows.map((r) => (JSON.parse(r.entry) as { kind: string }).kind)
+}
+
+function send(node: MeshNode, fromDid: string, toDid: string | null, message: string) {
+  return node.sendMessage({ authority: OPERATOR, fromDid, toDid, message })
+}
+
+describe('direct delivery with receipts', () => {
+  it('reaches the recipient node with a receipt; a node not on the path stores nothing', async () => {
+    const a = await startNode({ transports: 'tcp' })
+    nodes.push(a)
+    const b = await startNode({ transports: 'tcp', peers: [a.info().multiaddrs[0]!] })
+    nodes.push(b)
+    const c = await startNode({ transports: 'tcp', peers: [a.info().multiaddrs[0]!] })
+    nodes.push(c)
+    const alice = (await a.registerAgent('alice')).identity.did
+    const bob = (await b.registerAgent('bob')).identity.did
+    await knows(a, bob)
+    await knows(c, alice)
+    const sent = await send(a, alice, bob, 'for bob only')
+    const delivered = await waitFor(() =>
+      a.delivery(sent.id)?.state === 'delivered' ? a.delivery(sent.id) : undefined,
+    )
+    expect(delivered.receipt).toMatchObject({ type: 'rcp', msg: sent.id, to: bob, node: b.did })
+    expect(b.history().message(sent.id)?.message.message).toBe('for bob only')
+    expect(b.delivery(sent.id)).toMatchObject({ role: 'host', state: 'delivered' })
+    const broadcast = await send(a, alice, null, 'for everyone')
+    await waitFor(() => c.history().message(broadcast.id))
+    expect(c.history().message(sent.id)).toBeUndefined()
+    expect(a.undelivered()).toBe(0)
+  })
+
+  it('refuses a forged receipt (wrong key, wrong node) and keeps the message pending', async () => {
+    const a = await startNode({ transports: 'tcp' })
+    nodes.push(a)
+    const rogue = await startNode({ transports: 'tcp', peers: [a.info().multiaddrs[0]!] })
+    nodes.push(rogue)
+    const other = freshIdentity()
+    const alice = (await a.registerAgent('alice')).identity.did
+    const mallory = (await rogue.registerAgent('mallory')).identity.did
+    await knows(a, mallory)
+    // the rogue's node answers deliveries with receipts it did not sign with its own key, or naming another node
+    let forge: 'key' | 'node' = 'key'
+    await rogue.mesh.serveDeliveries((req) => {
+      const msg = decodeEnvelope(req) as MsgEnvelope
+      const node = forge === 'key' ? rogue.did : other.did
+      const key = forge === 'key' ? generateKeyPair() : other.keyPair
+      const receipt = signReceipt({ msg: envelopeId(msg), to: msg.to!, node, ts: Date.now() }, key)
+      return utf8(JSON.stringify({ receipt }))
+    })
+    const first = await send(a, alice, mallory, 'receipt by a wrong key')
+    await waitFor(() => a.delivery(first.id)?.code === 'SIGNATURE_INVALID')
+    expect(a.delivery(first.id)?.state).toBe('pending')
+    forge = 'node'
+    const second = await send(a, alice, mallory, 'receipt naming another node')
+    await waitFor(() => a.delivery(second.id)?.code === 'KEY_MISMATCH', { timeout: 15_000 })
+    expect(a.delivery(second.id)?.state).toBe('pending')
+    expect(auditKinds(a).filter((k) => k === 'receipt.rejected').length).toBeGreaterThanOrEqual(2)
+    expect(auditKinds(a)).not.toContain('receipt.accepted')
+    expect(a.undelivered()).toBe(2)
+  })
+})
