@@ -1,0 +1,141 @@
+// Key rotation and revocation through the key service (node/services/key-service.ts) on an
+// in-memory node: proof is needed (docs/protocol.md §8), pre-rotation commitments hold
+// (docs/protocol.md §6), a revocation is final, and a refused request changes nothing.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { didFromPublicKey, generateKeyPair, keyCommitment, toB64, type KeyState } from '../../../node/core/index.js'
+import { MeshsigError } from '../../../node/core/errors.js'
+import { ANONYMOUS, OPERATOR } from '../../../node/services/authority.js'
+import { KeyPairCache } from '../../../node/services/key-cache.js'
+import { KeyService } from '../../../node/services/key-service.js'
+import {
+  auditEntries,
+  kitAgent,
+  kitNode,
+  seededRandom,
+  type KitAgent,
+  type KitNode,
+} from '../../helpers/service-kit.js'
+
+/** Another node's DID, controller of the agents this node does not host. */
+const OTHER_NODE = didFromPublicKey(generateKeyPair(seededRandom('other node')).publicKey)
+let n: KitNode
+let keys: KeyService
+
+beforeEach(() => {
+  n = kitNode()
+  keys = new KeyService({
+    store: n.store,
+    ingest: n.ingest,
+    clock: n.clock.now,
+    random: n.random,
+    keys: new KeyPairCache(),
+    nodeDid: () => n.did,
+    nodeKey: () => n.key,
+  })
+})
+afterEach(() => n.close())
+
+/** An agent known to the node, controlled by `controller` (another node unless said). */
+function agent(controller = OTHER_NODE): KitAgent {
+  const a = kitAgent(n.random, n.clock.ms, { controller, peerId: n.peerId })
+  for (const e of [a.icp, a.reg])
+    expect(n.ingest.ingest(e, { kind: 'gossip', peer: 'p' }, { fresh: false }).ok).toBe(true)
+  return a
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof MeshsigError) return err.code
+    throw err
+  }
+  return 'no error'
+}
+
+function state(did: string): KeyState | undefined {
+  return n.store.keyEvents.state(did)
+}
+
+describe('rotation', () => {
+  it('rotates to the committed next key with the current private key, and returns only the new next key', () => {
+    const a = agent()
+    n.clock.advance(1000)
+    const r = keys.rotate({
+      did: a.did,
+      currentPrivateKey: toB64(a.key.seed),
+      nextPrivateKey: toB64(a.next.seed),
+      authority: ANONYMOUS,
+    })
+    expect(r).toMatchObject({ did: a.did, keySeq: 1, publicKey: toB64(a.next.publicKey), custodied: false })
+    expect(r.privateKey).toBeUndefined()
+    expect(state(a.did)?.key).toBe(toB64(a.next.publicKey))
+    expect(state(a.did)?.next).not.toBe(keyCommitment(a.next.publicKey))
+    expect(auditEntries(n.store).at(-1)).toMatchObject({ kind: 'key.rotated', subject: a.did })
+  })
+
+  it('refuses without proof, with a key that is not the current one, or with a next key not committed to', () => {
+    const a = agent()
+    const other = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: n.peerId })
+    const before = { state: state(a.did), entries: auditEntries(n.store).length }
+    expect(codeOf(() => keys.rotate({ did: a.did, authority: OPERATOR }))).toBe('UNAUTHORIZED')
+    const wrongCurrent = { did: a.did, currentPrivateKey: toB64(other.key.seed), authority: ANONYMOUS }
+    expect(codeOf(() => keys.rotate(wrongCurrent))).toBe('KEY_MISMATCH')
+    const noNext = { did: a.did, currentPrivateKey: toB64(a.key.seed), authority: ANONYMOUS }
+    expect(codeOf(() => keys.rotate(noNext))).toBe('PRE_ROTATION_MISMATCH')
+    expect(codeOf(() => keys.rotate({ ...noNext, nextPrivateKey: toB64(other.next.seed) }))).toBe(
+      'PRE_ROTATION_MISMATCH',
+    )
+    expect(codeOf(() => keys.rotate({ did: other.did, authority: OPERATOR }))).toBe('NOT_FOUND')
+    expect({ state: state(a.did), entries: auditEntries(n.store).length }).toEqual(before)
+  })
+
+  it('rotates a custodied agent for its own credential or the operator, never for another agent', () => {
+    const a = agent(n.did)
+    n.store.custody.put({ did: a.did, seed: toB64(a.key.seed), nextSeed: toB64(a.next.seed), createdAt: n.clock.ms })
+    const before = state(a.did)
+    const otherAgent = { kind: 'agent', did: 'did:msig:z6MkSomeoneElse' } as const
+    expect(codeOf(() => keys.rotate({ did: a.did, authority: otherAgent }))).toBe('FORBIDDEN')
+    expect(codeOf(() => keys.rotate({ did: a.did, authority: ANONYMOUS }))).toBe('UNAUTHORIZED')
+    expect(state(a.did)).toEqual(before)
+    n.clock.advance(1000)
+    const r = keys.rotate({ did: a.did, authority: { kind: 'agent', did: a.did } })
+    expect(r).toMatchObject({ custodied: true, publicKey: toB64(a.next.publicKey) })
+    expect(r.privateKey).toBeUndefined()
+    expect(r.nextPrivateKey).toBeUndefined()
+    expect(n.store.custody.get(a.did)?.seed).toBe(toB64(a.next.seed))
+    expect(JSON.parse(n.store.agents.get(a.did)?.regEnvelope ?? '{}')).toEqual(r.registration)
+    expect(keys.rotate({ did: a.did, authority: OPERATOR }).keySeq).toBe(2)
+  })
+})
+
+describe('revocation', () => {
+  it('revokes with the current private key, and then refuses every rotation and revocation as REVOKED', () => {
+    const a = agent()
+    const rev = keys.revoke({ did: a.did, reason: 'lost laptop', privateKey: toB64(a.key.seed), authority: ANONYMOUS })
+    expect(rev).toMatchObject({ type: 'rev', did: a.did, reason: 'lost laptop' })
+    expect(state(a.did)?.revoked).toBeTruthy()
+    expect(auditEntries(n.store).at(-1)).toMatchObject({ kind: 'agent.revoked', subject: a.did })
+    const rotate = { did: a.did, currentPrivateKey: toB64(a.key.seed), authority: ANONYMOUS }
+    expect(codeOf(() => keys.rotate(rotate))).toBe('REVOKED')
+    expect(codeOf(() => keys.revoke({ did: a.did, reason: 'x', authority: OPERATOR }))).toBe('REVOKED')
+  })
+
+  it('lets the operator revoke an agent the node controls with the node key, and nobody else without proof', () => {
+    const a = agent(n.did)
+    const before = state(a.did)
+    expect(codeOf(() => keys.revoke({ did: a.did, reason: 'r', authority: ANONYMOUS }))).toBe('UNAUTHORIZED')
+    const asAgent = { kind: 'agent', did: a.did } as const
+    expect(codeOf(() => keys.revoke({ did: a.did, reason: 'r', authority: asAgent }))).toBe('FORBIDDEN')
+    expect(state(a.did)).toEqual(before)
+    keys.revoke({ did: a.did, reason: 'decommissioned', authority: OPERATOR })
+    expect(state(a.did)?.revoked).toMatchObject({ by: 'controller' })
+  })
+
+  it('destroys the custodied seed of a revoked agent in the same transaction', () => {
+    const a = agent(n.did)
+    n.store.custody.put({ did: a.did, seed: toB64(a.key.seed), nextSeed: toB64(a.next.seed), createdAt: n.clock.ms })
+    keys.revoke({ did: a.did, reason: 'done', authority: { kind: 'agent', did: a.did } })
+    expect(n.store.custody.get(a.did)).toBeUndefined()
+  })
+})
