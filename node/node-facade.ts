@@ -48,6 +48,8 @@ export class NodeFacade extends NodeReads {
     const { presignParts, signPool, sends, gossip, onError } = this.parts
     const prepared = await presign({ ...presignParts, pool: signPool }, input)
     const sent = await sends.send(prepared)
+    // a direct message is in the durable outbox before the caller has its answer (docs/protocol.md §10)
+    this.parts.delivery.enqueue(sent.envelope, sent.id)
     // gossip after the caller has its answer: the message is committed; the outbox retries publications
     setImmediate(() => void gossip.publish([sent.envelope]).catch(onError))
     return sent

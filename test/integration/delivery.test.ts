@@ -4,51 +4,25 @@
  * recipient, is answered with a receipt signed by that node's key, and waits
  * in the sender's durable outbox while that node (or every peer) is away.
  */
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   decodeEnvelope,
   envelopeId,
   generateKeyPair,
-  peerIdFromPublicKey,
   signReceipt,
   utf8,
   type MsgEnvelope,
 } from '../../node/core/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { OPERATOR } from '../../node/services/authority.js'
-import { freshIdentity, startNode, stopAll, tempDir } from '../helpers/mesh.js'
-import { freePort } from '../helpers/node-process.js'
+import { freshIdentity, startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const nodes: MeshNode[] = []
-const cleanups: (() => void)[] = []
 
 afterEach(async () => {
   await stopAll(nodes.splice(0))
-  for (const c of cleanups.splice(0)) c()
 })
-
-/** A node that can be stopped and started again with the same identity, database and port. */
-async function restartable(name: string, peers: readonly string[] = []) {
-  const { dir, cleanup } = tempDir(`meshsig-delivery-${name}-`)
-  cleanups.push(cleanup)
-  const identity = freshIdentity()
-  const port = await freePort()
-  const opts = { identity, dbPath: join(dir, 'node.db'), transports: 'tcp' as const, name }
-  const listen = [`/ip4/127.0.0.1/tcp/${port}`]
-  const start = async (withPeers: readonly string[] = peers): Promise<MeshNode> => {
-    const node = await startNode({ ...opts, listen, peers: withPeers })
-    nodes.push(node)
-    return node
-  }
-  return { start, addr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPublicKey(identity.keyPair.publicKey)}` }
-}
-
-async function stop(node: MeshNode): Promise<void> {
-  await node.stop()
-  nodes.splice(nodes.indexOf(node), 1)
-}
 
 /** Wait until `node` knows the registration of `did`. */
 async function knows(node: MeshNode, did: string): Promise<void> {
