@@ -1,0 +1,163 @@
+// Registry reconciliation (node/services/sync*.ts, docs/protocol.md §9) between two in-memory
+// nodes on the fake mesh: a fresh node and a node missing a little both converge to the same
+// fingerprint, a converged round is one exchange, and a peer answering garbage or past the
+// limits of a request is charged (penalty, fault count, backoff), while an unreachable one is not.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { encodeEnvelope, envelopeId, type Envelope } from '../../../node/core/index.js'
+import type { SyncRequest } from '../../../node/p2p/index.js'
+import { answerSync, type SyncResult } from '../../../node/services/sync.js'
+import { createRegistrySync, FIRST_BACKOFF_MS, type RegistrySync } from '../../../node/services/sync-client.js'
+import { FakeNetwork, type FakeP2P, type FakeSyncProvider } from '../../helpers/fake-p2p.js'
+import { FixedClock, kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
+
+interface SyncNode {
+  readonly kit: KitNode
+  readonly p2p: FakeP2P
+  readonly sync: RegistrySync
+  readonly errors: unknown[]
+}
+
+let net: FakeNetwork
+let clock: FixedClock
+let a: SyncNode
+let b: SyncNode
+
+function syncNode(seed: string): SyncNode {
+  const kit = kitNode({ seed, clock })
+  const errors: unknown[] = []
+  const holder: { sync?: RegistrySync } = {}
+  const p2p = net.node(kit.peerId, (request) => (holder.sync ? [...answerSync(holder.sync.index, request)] : []))
+  const sync = createRegistrySync({
+    store: kit.store,
+    ingest: kit.ingest,
+    p2p: () => p2p,
+    selfDid: kit.did,
+    onError: (err) => errors.push(err),
+    clock: clock.now,
+  })
+  holder.sync = sync
+  return { kit, p2p, sync, errors }
+}
+
+/** `count` agents of node `n`, accepted by `n` and by every node in `alsoOn`; returns their envelopes. */
+function agents(n: SyncNode, count: number, alsoOn: SyncNode[] = []): Envelope[] {
+  const out: Envelope[] = []
+  for (let i = 0; i < count; i++) {
+    const ag = kitAgent(n.kit.random, clock.ms, { controller: n.kit.did, peerId: n.kit.peerId, name: `agent-${i}` })
+    for (const target of [n, ...alsoOn]) {
+      for (const e of [ag.icp, ag.reg])
+        expect(target.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    }
+    out.push(ag.icp, ag.reg)
+  }
+  return out
+}
+
+const kinds = (requests: { request: SyncRequest }[]): string[] => [...new Set(requests.map((r) => r.request.kind))]
+
+beforeEach(() => {
+  net = new FakeNetwork()
+  clock = new FixedClock()
+  a = syncNode('node a')
+  b = syncNode('node b')
+  net.connect(a.p2p, b.p2p)
+})
+afterEach(() => {
+  a.kit.close()
+  b.kit.close()
+})
+
+describe('reconciliation between two in-memory nodes', () => {
+  it('brings a fresh node to the same registry by pages, and a second round is one fingerprint exchange', async () => {
+    agents(a, 3)
+    const first = await b.sync.client.round(a.kit.peerId)
+    expect(first).toMatchObject({ accepted: 6, rejected: 0 })
+    expect(kinds(b.p2p.syncsSent)).toEqual(['fp', 'page'])
+    expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
+    expect(
+      b.kit.store.agents
+        .list()
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(
+      a.kit.store.agents
+        .list()
+        .map((r) => r.name)
+        .sort(),
+    )
+    const sent = b.p2p.syncsSent.length
+    expect(await b.sync.client.round(a.kit.peerId)).toMatchObject({ accepted: 0, duplicates: 0 })
+    expect(b.p2p.syncsSent.slice(sent).map((s) => s.request)).toEqual([{ kind: 'fp', prefixes: [''] }])
+  })
+
+  it('fetches only what a node misses by descending where fingerprints differ', async () => {
+    agents(a, 4, [b])
+    agents(a, 1)
+    const result = await b.sync.client.round(a.kit.peerId)
+    expect(result).toMatchObject({ accepted: 2, rejected: 0 })
+    expect(kinds(b.p2p.syncsSent)).toEqual(['fp', 'ids', 'items'])
+    expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
+  })
+
+  it('converges both ways when each node holds agents the other lacks', async () => {
+    agents(a, 2)
+    agents(b, 3)
+    await b.sync.client.round(a.kit.peerId)
+    await a.sync.client.round(b.kit.peerId)
+    expect(a.sync.index.fingerprint('')).toEqual(b.sync.index.fingerprint(''))
+    expect(a.kit.store.agents.count()).toBe(5)
+  })
+})
+
+describe('a peer that breaks the protocol', () => {
+  /** Make `a` answer through `provider` instead of its index. */
+  function serveWith(provider: FakeSyncProvider): void {
+    a.p2p.syncProvider = provider
+  }
+
+  function expectCharged(result: SyncResult | undefined): void {
+    expect(result).toBeDefined()
+    expect(b.p2p.penalties).toEqual([{ peerId: a.kit.peerId, penalty: 100 }])
+    expect(b.kit.store.misc.peerFaults()).toEqual([{ peer: a.kit.peerId, forged: 1, accepted: 0 }])
+    expect(b.sync.client.isBanned(a.kit.peerId)).toBe(true)
+  }
+
+  it('is charged for garbage frames, then left alone for its backoff', async () => {
+    serveWith(() => [new TextEncoder().encode('garbage')])
+    expectCharged(await b.sync.client.round(a.kit.peerId))
+    net.connect(a.p2p, b.p2p)
+    const sent = b.p2p.syncsSent.length
+    expect(await b.sync.client.round(a.kit.peerId)).toBeUndefined()
+    expect(b.p2p.syncsSent).toHaveLength(sent)
+    clock.advance(FIRST_BACKOFF_MS + 1)
+    expect(b.sync.client.isBanned(a.kit.peerId)).toBe(false)
+  })
+
+  it('is charged for an answer over the limits of its request', async () => {
+    const fp = new Uint8Array(4)
+    serveWith((request) => (request.kind === 'fp' ? [fp, fp] : []))
+    expectCharged(await b.sync.client.round(a.kit.peerId))
+  })
+
+  it('is charged for serving an item that was not asked for, which is not applied', async () => {
+    agents(a, 4, [b])
+    agents(a, 1) // b misses this one, so it asks for items
+    const c = syncNode('node c')
+    const stranger = agents(c, 1)
+    c.kit.close()
+    const honest = a.p2p.syncProvider
+    serveWith((request, from) =>
+      request.kind === 'items' ? stranger.map((e) => encodeEnvelope(e)) : honest(request, from),
+    )
+    expectCharged(await b.sync.client.round(a.kit.peerId))
+    for (const e of stranger) expect(b.sync.index.has(envelopeId(e))).toBe(false)
+  })
+
+  it('is not charged when it cannot be reached: the failure is reported instead', async () => {
+    net.disconnect(a.kit.peerId, b.kit.peerId)
+    await b.sync.client.round(a.kit.peerId)
+    expect(b.p2p.penalties).toEqual([])
+    expect(b.kit.store.misc.peerFaults()).toEqual([])
+    expect(b.errors).toEqual([expect.objectContaining({ code: 'UNREACHABLE' })])
+  })
+})
