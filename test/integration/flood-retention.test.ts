@@ -41,9 +41,10 @@ describe('retention of relayed messages', () => {
     const mine = await b.registerAgent('mine')
     await waitFor(() => b.agents.record(y.identity.did) !== undefined, { timeout: 15_000 })
     await waitFor(() => a.agents.record(mine.identity.did) !== undefined, { timeout: 15_000 })
-    const send = (from: string, to: string) =>
+    const send = (from: string, to: string | null) =>
       a.sendMessage({ authority: OPERATOR, fromDid: from, toDid: to, message: 'hi' })
-    const foreign = await send(x.identity.did, y.identity.did)
+    // a broadcast of a's agent is relayed traffic on b; a direct message to b's agent is b's own
+    const foreign = await send(x.identity.did, null)
     const toMine = await send(x.identity.did, mine.identity.did)
     await waitFor(() => b.store.messages.exists(foreign.id) && b.store.messages.exists(toMine.id), {
       timeout: 15_000,

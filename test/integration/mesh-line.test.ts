@@ -9,7 +9,7 @@ describe.each(['memory', 'tcp'] as const)(
   'five nodes in a line over %s (each knows only its neighbour)',
   (transport) => {
     let nodes: MeshNode[] = []
-    const received: NodeEvent[] = []
+    const received: NodeEvent<'message:received'>[] = []
 
     beforeAll(async () => {
       nodes = await startLine(5, transport)
@@ -33,7 +33,7 @@ describe.each(['memory', 'tcp'] as const)(
       expect(nodes[0]!.agents.record(identity.did)!.origin).toBe('local')
     })
 
-    it('a message from an agent on node 1 to an agent on node 5 arrives verified, exactly once', async () => {
+    it('a message from an agent on node 1 to an agent on node 5 arrives verified, exactly once, with a receipt', async () => {
       const a = await nodes[0]!.registerAgent('sender', [])
       const b = await nodes[4]!.registerAgent('receiver', [])
       await waitFor(() => nodes[0]!.agents.record(b.identity.did) !== undefined, { timeout: 15_000 })
@@ -47,11 +47,15 @@ describe.each(['memory', 'tcp'] as const)(
       const stored = nodes[4]!.store.messages.list({ did: b.identity.did })
       expect(stored.filter((m) => m.id === sent.id)).toHaveLength(1)
       expect(stored[0]!.envelope).toEqual(sent.envelope)
-      expect(stored[0]!.source).toBe('gossip')
+      // delivered over /meshsig/deliver/1.0.0 to the node hosting the recipient (docs/protocol.md §10)
+      expect(stored[0]!.source).toBe('deliver')
       await waitFor(() => received.some((e) => e.data.id === sent.id), { timeout: 5_000 })
       expect(received.filter((e) => e.data.id === sent.id)).toHaveLength(1)
-      // every node in between verified and stored it once, none twice
-      for (const n of nodes) expect(n.store.messages.list().filter((m) => m.id === sent.id)).toHaveLength(1)
+      // the sender's node and the recipient's store it once; the nodes in between never see it
+      const copies = nodes.map((n) => n.store.messages.list().filter((m) => m.id === sent.id).length)
+      expect(copies).toEqual([1, 0, 0, 0, 1])
+      await waitFor(() => nodes[0]!.delivery(sent.id)?.state === 'delivered', { timeout: 15_000 })
+      expect(nodes[0]!.delivery(sent.id)?.receipt).toMatchObject({ msg: sent.id, node: nodes[4]!.did })
     })
 
     it('node 3 finds an agent with capability analysis that lives only on node 1, through the DHT', async () => {
