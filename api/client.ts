@@ -20,6 +20,7 @@ import type { ConsistencyProofDoc, InclusionProofDoc } from '../node/audit/audit
 import type { AgentTrust, ConnectionTrust, TrustReport } from '../node/services/trust.js'
 import type { DuplicityView } from '../node/services/duplicity.js'
 import type { KeyView } from '../node/services/key-view.js'
+import type { AuditReport } from '../node/services/report-service.js'
 import type {
   AgentRecord,
   ApiHandshake,
@@ -33,8 +34,8 @@ import type {
   ApiRotated,
   ApiSent,
   ApiSnapshot,
+  ApiStreamEvent,
   ApiVerification,
-  AuditReport,
   ConnectionView,
   MessageView,
   NodeStats,
@@ -42,7 +43,7 @@ import type {
 } from './types.js'
 
 export type * from './types.js'
-export type { DuplicityView, KeyView }
+export type { AuditReport, DuplicityView, KeyView }
 
 /** Default node URL (env `MESHSIG_SERVER` is read by the CLI, not here). */
 export const DEFAULT_MESHSIG_SERVER = 'http://localhost:4888'
@@ -84,12 +85,8 @@ export type SendRequest =
   | { readonly envelope: unknown }
   | { readonly fromDid: string; readonly toDid: string | null; readonly message: string; readonly privateKey?: string }
 
-/** One event of the live stream. */
-export interface StreamEvent {
-  readonly type: string
-  readonly timestamp: string
-  readonly data: Record<string, unknown>
-}
+/** One event of the live stream: the snapshot first, then node events typed by name. */
+export type StreamEvent = ApiStreamEvent
 
 function errorFrom(status: number, body: unknown, url: string): MeshsigError {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>

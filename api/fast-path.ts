@@ -16,13 +16,14 @@ import { errorBody, toMeshsigError } from './errors.js'
 import { requireBearerOffLoopback } from './auth.js'
 import { refusalOf } from './security.js'
 import { sendHandler, verifyHandler } from './signature-handlers.js'
+import type { ApiSent, ApiVerification } from './types.js'
 
 /** Answers a request when it can; returns false to leave it to Express. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean
 
 interface FastRoute {
   readonly token: boolean
-  run(body: unknown, req: IncomingMessage): Promise<Record<string, unknown>>
+  run(body: unknown, req: IncomingMessage): Promise<ApiSent | ApiVerification>
 }
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i

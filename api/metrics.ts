@@ -168,7 +168,7 @@ export class ApiMetrics {
 
   /** Count what the node's events say: verified and rejected envelopes, gossip in and out. */
   observe(event: NodeEvent): void {
-    const source = typeof event.data.source === 'string' ? event.data.source : undefined
+    const source = 'source' in event.data && typeof event.data.source === 'string' ? event.data.source : undefined
     switch (event.type) {
       case 'message:signed':
       case 'message:received':

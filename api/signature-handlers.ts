@@ -12,6 +12,7 @@ import type { RouteContext } from './app.js'
 import { clientAddress } from './auth.js'
 import { auditRefusal } from './refusals.js'
 import { messageVerifyBody, parseInput, sendBody, verifyBody } from './schemas.js'
+import type { ApiMessageVerification, ApiSent, ApiVerification } from './types.js'
 
 /** Result of checking a plain signature against a signer known to the node. */
 interface PlainCheck {
@@ -58,7 +59,7 @@ async function checkPlain(
 }
 
 /** `POST /verify`: `{valid, message, signer, did, publicKey, keySource, verifiedAt, code?}`. */
-export async function verifyHandler(ctx: RouteContext, body: unknown): Promise<Record<string, unknown>> {
+export async function verifyHandler(ctx: RouteContext, body: unknown): Promise<ApiVerification> {
   const b = parseInput(verifyBody, body)
   const identifier = (b.did ?? b.publicKey ?? b.signer)!
   const check = await checkPlain(ctx, b.message, b.signature, identifier)
@@ -80,11 +81,7 @@ export async function verifyHandler(ctx: RouteContext, body: unknown): Promise<R
  * A pre-signed envelope or a `privateKey` proves itself; `fromDid` alone acts
  * as a custodied agent and needs its credential or the operator token.
  */
-export async function sendHandler(
-  ctx: RouteContext,
-  body: unknown,
-  req: IncomingMessage,
-): Promise<Record<string, unknown>> {
+export async function sendHandler(ctx: RouteContext, body: unknown, req: IncomingMessage): Promise<ApiSent> {
   const b = parseInput(sendBody, body)
   const client = clientAddress(req, ctx.opts) ?? 'unknown'
   const sent =
@@ -108,7 +105,7 @@ export async function sendHandler(
 }
 
 /** `POST /messages/verify`: a plain signature by a DID, or an envelope checked without storing it. */
-export async function messageVerifyHandler(ctx: RouteContext, body: unknown): Promise<Record<string, unknown>> {
+export async function messageVerifyHandler(ctx: RouteContext, body: unknown): Promise<ApiMessageVerification> {
   const b = parseInput(messageVerifyBody, body)
   const verifiedAt = new Date().toISOString()
   if ('envelope' in b) {

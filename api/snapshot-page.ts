@@ -11,11 +11,12 @@ import type { SnapshotLimits } from '../node/limits.js'
 import { DEFAULT_LIMITS } from '../node/limits.js'
 import type { MessageQuery } from '../node/store/index.js'
 import type { ConnectionView, MessageView, NodeSnapshot } from '../node/services/report-service.js'
+import type { ApiPeer, ApiSnapshot, NodeInfo } from './types.js'
 import { parseInput } from './schemas.js'
 
 /** What the snapshot needs from the node. */
 export interface SnapshotNode {
-  snapshot(recent?: number): NodeSnapshot
+  snapshot(recent?: number): NodeSnapshot<NodeInfo, ApiPeer>
   listMessages(query?: MessageQuery): MessageView[]
   connections(limit?: number): ConnectionView[]
   readonly limits?: { readonly snapshot: SnapshotLimits }
@@ -27,14 +28,6 @@ export interface SnapshotQuery {
   readonly limit?: number
   /** Agents already seen (the `page.agents.next` of the previous page). */
   readonly cursor?: number
-}
-
-/** How much of each list a page holds. */
-export interface SnapshotPage {
-  readonly limit: number
-  readonly agents: { readonly total: number; readonly next: string | null }
-  readonly revoked: { readonly total: number; readonly truncated: boolean }
-  readonly messages: { readonly returned: number; readonly truncated: boolean }
 }
 
 const digits = z
@@ -89,7 +82,7 @@ function newestWithin(
 }
 
 /** One bounded page of the node's snapshot. */
-export function snapshotPage(node: SnapshotNode, query: SnapshotQuery = {}): NodeSnapshot & { page: SnapshotPage } {
+export function snapshotPage(node: SnapshotNode, query: SnapshotQuery = {}): ApiSnapshot {
   const limits = node.limits?.snapshot ?? DEFAULT_LIMITS.snapshot
   const limit = Math.min(query.limit ?? limits.defaultLimit, limits.maxLimit)
   const cursor = query.cursor ?? 0

@@ -2,23 +2,41 @@
  * Response shapes of the REST API, for the typed client and for readers of
  * docs/api.md. Every field is camelCase; times are ISO 8601 unless named
  * `ts` (ms since the epoch); lists come wrapped (`{agents: […], total}`).
+ * The route handlers build their answers against these types (`satisfies`),
+ * and the dashboard (ui/src/types.ts) imports them type-only, so this module
+ * imports nothing but type-only modules (node/core/views.ts, the envelope
+ * schemas): a renamed field fails `npm run typecheck` and `npm run typecheck:ui`.
  */
-import type { Capability } from '../node/core/factory.js'
-import type { Envelope, MsgEnvelope, RevEnvelope, RotEnvelope } from '../node/core/envelope.js'
+import type { ChkEnvelope, Envelope, MsgEnvelope, RevEnvelope, RotEnvelope } from '../node/core/envelope-schema.js'
 import type { Receipt } from '../node/core/receipt.js'
-import type { AgentRecord } from '../node/services/records.js'
 import type {
-  AuditReport,
+  AgentRecord,
+  CapabilityView,
   ConnectionView,
+  InclusionProofView,
+  KeyLogEntry,
   MessageView,
+  NodeEvent,
+  NodeInfo,
+  NodeStats,
+  PairView,
+  RatePoint,
+  RevokedView,
+  TrustPoint,
+} from '../node/core/views.js'
+
+export type {
+  AgentRecord,
+  CapabilityView,
+  ConnectionView,
+  InclusionProofView,
+  MessageView,
+  MsgEnvelope,
+  NodeEvent,
+  NodeInfo,
   NodeStats,
   RevokedView,
-} from '../node/services/report-service.js'
-
-import type { NodeInfo } from '../node/mesh-node.js'
-import type { KeyLogEntry, PairView, RatePoint, TrustPoint } from '../node/services/history-report.js'
-
-export type { AgentRecord, AuditReport, ConnectionView, MessageView, NodeStats, RevokedView }
+}
 
 /** `GET /health`: the node's identity and addresses (uptime in seconds) and the meshsig version. */
 export interface ApiHealth extends NodeInfo {
@@ -43,6 +61,100 @@ export interface ApiSnapshot {
   readonly messages: MessageView[]
   readonly peers: ApiPeer[]
   readonly revoked: RevokedView[]
+  /** What this bounded page left out (docs/api.md, `GET /snapshot`). */
+  readonly page: ApiSnapshotPage
+}
+
+/** How much of each list a snapshot page holds; `agents.next` is the `cursor` of the next page. */
+export interface ApiSnapshotPage {
+  readonly limit: number
+  readonly agents: { readonly total: number; readonly next: string | null }
+  readonly revoked: { readonly total: number; readonly truncated: boolean }
+  readonly messages: { readonly returned: number; readonly truncated: boolean }
+}
+
+/** The stream's first event: the first page of the snapshot (`GET /snapshot`). */
+export interface ApiSnapshotEvent {
+  readonly type: 'snapshot'
+  readonly timestamp: string
+  readonly data: ApiSnapshot
+}
+
+/** One event of the WebSocket stream (docs/api.md): the snapshot, then every node event with its typed `data`. */
+export type ApiStreamEvent = ApiSnapshotEvent | NodeEvent
+
+/** `GET /agents`, `POST /discover`: the matching agents (`total` before `limit`). */
+export interface ApiAgentList {
+  readonly agents: AgentRecord[]
+  readonly total: number
+}
+
+/** A recorded duplicity: two key events of one DID at one sequence number. */
+export interface ApiDuplicity {
+  readonly did: string
+  readonly seq: number
+  /** Id of the event this node accepted first and keeps. */
+  readonly keptId: string | null
+  /** Id of the conflicting event it refused. */
+  readonly conflictingId: string
+  /** Type of the conflicting event (icp, rot, rev). */
+  readonly type: KeyLogEntry['type']
+  readonly detectedAt: string
+}
+
+/** `GET /agents/:did`: the record and the duplicity recorded for the DID. */
+export interface ApiAgentDetail extends AgentRecord {
+  readonly duplicity: ApiDuplicity[]
+}
+
+/** `GET /duplicity`. */
+export interface ApiDuplicityList {
+  readonly duplicity: ApiDuplicity[]
+  readonly total: number
+}
+
+/** `GET /revoked`. */
+export interface ApiRevokedList {
+  readonly revoked: RevokedView[]
+  readonly total: number
+}
+
+/** `GET /connections`: the newest connections; `total` counts all. */
+export interface ApiConnectionPage {
+  readonly connections: ConnectionView[]
+  readonly total: number
+}
+
+/** `GET /messages`: a page, newest first; `total` counts the messages of the filter (`did`), not only this page. */
+export interface ApiMessagePage {
+  readonly messages: MessageView[]
+  readonly total: number
+}
+
+/** `GET /peers`. */
+export interface ApiPeerList {
+  readonly peers: ApiPeer[]
+  readonly total: number
+}
+
+/** `POST /peers/connect`. */
+export interface ApiConnected {
+  readonly connected: true
+  readonly peerIds: string[]
+}
+
+/** `GET /audit/checkpoint` (JSON): the latest signed checkpoint, the log's size and the checkpoint as a signed note. */
+export interface ApiCheckpoint {
+  readonly checkpoint: ChkEnvelope | null
+  readonly size: number
+  readonly note: string | null
+}
+
+/** `POST /audit/checkpoint`: 201 with a fresh checkpoint (gossiped), 200 with the latest inside the on-demand limit. */
+export interface ApiCheckpointSigned {
+  readonly checkpoint: ChkEnvelope
+  readonly gossiped: boolean
+  readonly reused?: true
 }
 
 /** `POST /agents/register` (201). `privateKey` only when the node generated the key. */
@@ -153,7 +265,7 @@ export interface ApiErrorBody {
 /** Input of a registration: node-generated keys (`name`, `capabilities`). */
 export interface ApiRegisterInput {
   readonly name: string
-  readonly capabilities?: readonly Capability[]
+  readonly capabilities?: readonly CapabilityView[]
 }
 
 export type { KeyLogEntry, PairView, RatePoint, TrustPoint }

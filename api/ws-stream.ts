@@ -16,6 +16,7 @@ import type { SnapshotLimits, StreamLimits } from '../node/limits.js'
 import type { ResolvedApiOptions } from './options.js'
 import { refusalOf } from './security.js'
 import { snapshotPage, type SnapshotNode } from './snapshot-page.js'
+import type { ApiSnapshotEvent } from './types.js'
 
 /** Paths the stream answers on. */
 export const STREAM_PATHS: ReadonlySet<string> = new Set(['/', '/ws', '/events'])
@@ -56,6 +57,11 @@ function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/'
   const q = url.indexOf('?')
   return q === -1 ? url : url.slice(0, q)
+}
+
+/** The stream's first event: the first snapshot page. */
+function snapshotEvent(node: SnapshotNode): ApiSnapshotEvent {
+  return { type: 'snapshot', timestamp: new Date().toISOString(), data: snapshotPage(node) }
 }
 
 /** Send `event` to every open client; a client already past `maxBuffered` unsent bytes is dropped instead. */
@@ -101,7 +107,7 @@ export function attachEventStream(
     ws.on('error', () => ws.terminate())
     ws.on('message', () => undefined)
     try {
-      ws.send(JSON.stringify({ type: 'snapshot', timestamp: new Date().toISOString(), data: snapshotPage(node) }))
+      ws.send(JSON.stringify(snapshotEvent(node)))
     } catch {
       ws.close(1011, 'snapshot unavailable')
     }

@@ -1,33 +1,12 @@
 /**
- * Typed node events. Every face that shows live state (the WebSocket stream,
+ * Typed node events (`data` by event name: `NodeEventData`, node/core/views.ts). Every face that shows live state (the WebSocket stream,
  * the dashboard, tests) listens here; events are emitted only after the
  * state change they describe has committed.
  */
 import { EventEmitter } from 'node:events'
+import type { NodeEvent, NodeEventData, NodeEventType } from './core/views.js'
 
-/** Names of the events a node emits. */
-export type NodeEventType =
-  | 'agent:registered'
-  | 'agent:rotated'
-  | 'agent:revoked'
-  | 'key:duplicity'
-  | 'message:signed'
-  | 'message:received'
-  | 'message:rejected'
-  | 'connection:established'
-  | 'peer:connected'
-  | 'peer:disconnected'
-  | 'audit:checkpoint'
-  | 'audit:inconsistent'
-  | 'api:refused'
-
-/** One event as the WebSocket stream carries it: `{type, timestamp, data}`. */
-export interface NodeEvent {
-  readonly type: NodeEventType
-  /** ISO 8601 time the node emitted it. */
-  readonly timestamp: string
-  readonly data: Record<string, unknown>
-}
+export type { NodeEvent, NodeEventData, NodeEventType } from './core/views.js'
 
 /** A typed emitter of `NodeEvent`s on the single channel 'event'. */
 export class NodeEvents {
@@ -39,8 +18,8 @@ export class NodeEvents {
   }
 
   /** Emit an event now (or, inside `deferred`, once the deferred work has finished). */
-  emit(type: NodeEventType, data: Record<string, unknown>, now: number = Date.now()): void {
-    const event: NodeEvent = { type, timestamp: new Date(now).toISOString(), data }
+  emit<K extends NodeEventType>(type: K, data: NodeEventData[K], now: number = Date.now()): void {
+    const event = { type, timestamp: new Date(now).toISOString(), data } as NodeEvent
     if (this.held !== undefined) this.held.push(event)
     else this.emitter.emit('event', event)
   }

@@ -13,6 +13,7 @@ import type { RouteContext } from '../app.js'
 import { discoverBody, parseInput, registerBody, revokeBody, rotateBody } from '../schemas.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
+import type { ApiAgentList, ApiDuplicityList, ApiRegistered, ApiRevoked, ApiRotated } from '../types.js'
 
 type RegisterInput = ReturnType<typeof registerBody.parse>
 
@@ -63,7 +64,7 @@ function checkProof(ctx: RouteContext, b: RegisterInput): { icp: IcpEnvelope; re
   return { icp, reg }
 }
 
-async function register(ctx: RouteContext, req: Request): Promise<Record<string, unknown>> {
+async function register(ctx: RouteContext, req: Request): Promise<ApiRegistered> {
   const b = parseInput(registerBody, req.body)
   if (b.proof === undefined) {
     const { identity, record } = await ctx.node.registerAgent(b.name, b.capabilities ?? [])
@@ -78,7 +79,7 @@ function didOf(b: { did?: string | undefined; envelope?: Record<string, unknown>
   return b.did ?? String(b.envelope?.did ?? '')
 }
 
-async function rotate(ctx: RouteContext, req: Request): Promise<Record<string, unknown>> {
+async function rotate(ctx: RouteContext, req: Request): Promise<ApiRotated> {
   const b = parseInput(rotateBody, req.body)
   const did = didOf(b)
   const rotation = await auditRefusal(ctx, req, { action: 'agents.rotate-key', subject: did }, (authority) =>
@@ -97,7 +98,7 @@ async function rotate(ctx: RouteContext, req: Request): Promise<Record<string, u
   return { rotated: true, ...rest, rotatedAt: new Date(envelope.ts).toISOString(), envelope, record }
 }
 
-async function revoke(ctx: RouteContext, req: Request): Promise<Record<string, unknown>> {
+async function revoke(ctx: RouteContext, req: Request): Promise<ApiRevoked> {
   const b = parseInput(revokeBody, req.body)
   const did = didOf(b)
   const rev = await auditRefusal(ctx, req, { action: 'agents.revoke', subject: did }, (authority) =>
@@ -139,12 +140,12 @@ export function agentRoutes(ctx: RouteContext): Router {
   })
   r.get('/duplicity', (_req, res) => {
     const duplicity = ctx.node.duplicities()
-    res.json({ duplicity, total: duplicity.length })
+    res.json({ duplicity, total: duplicity.length } satisfies ApiDuplicityList)
   })
   r.post('/discover', (req, res) => {
     const b = parseInput(discoverBody, req.body)
     const agents = ctx.node.agents.discover(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
-    res.json({ agents, total: agents.length })
+    res.json({ agents, total: agents.length } satisfies ApiAgentList)
   })
   return r
 }

@@ -16,6 +16,7 @@ import { requireToken } from '../security.js'
 import { ndjsonExport } from '../../node/audit/export-stream.js'
 import { DEFAULT_TRUST_PARAMS } from '../../node/core/index.js'
 import { TRUST_FORMULA } from '../../node/services/trust.js'
+import type { ApiCheckpoint, ApiCheckpointSigned, InclusionProofView } from '../types.js'
 
 const size = z
   .string()
@@ -106,7 +107,7 @@ export function auditRoutes(ctx: RouteContext): Router {
       return
     }
     const note = latest === undefined ? null : node.notes.note(latest)
-    res.json({ checkpoint: latest ?? null, size: node.audit.size(), note })
+    res.json({ checkpoint: latest ?? null, size: node.audit.size(), note } satisfies ApiCheckpoint)
   })
 
   r.get('/audit/keys', (_req, res) => {
@@ -132,13 +133,14 @@ export function auditRoutes(ctx: RouteContext): Router {
     })
     // at most one per limits.onDemandCheckpointMs (issue 9): inside it, 200 with the latest, nothing signed
     const { checkpoint, fresh } = signed
-    res.status(fresh ? 201 : 200).json({ checkpoint, gossiped: fresh, ...(fresh ? {} : { reused: true }) })
+    const body: ApiCheckpointSigned = { checkpoint, gossiped: fresh, ...(fresh ? {} : { reused: true as const }) }
+    res.status(fresh ? 201 : 200).json(body)
   })
 
   r.get('/audit/proof/:index', (req, res) => {
     const index = parseInput(size, String(req.params.index), 'index')
     const q = parseInput(proofQuery, { ...req.query }, 'query')
-    res.json(node.audit.inclusion(index, q.size))
+    res.json(node.audit.inclusion(index, q.size) satisfies InclusionProofView)
   })
 
   r.get('/audit/consistency', (req, res) => {

@@ -5,6 +5,7 @@ import { connectBody, discoverNetworkBody, handshakeBody, parseInput } from '../
 import { requireOperator } from '../../node/services/authority.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
+import type { ApiConnected, ApiHandshake, ApiNetworkDiscovery } from '../types.js'
 
 /** Mesh routes: handshakes act as an agent; dialling and network queries are operator actions (docs/protocol.md §8). */
 export function meshRoutes(ctx: RouteContext): Router {
@@ -16,7 +17,7 @@ export function meshRoutes(ctx: RouteContext): Router {
     const connection = await auditRefusal(ctx, req, { action: 'handshake', subject: b.fromDid }, (authority) =>
       ctx.node.handshake({ ...b, authority }),
     )
-    res.json({ established: true, verified: true, connection })
+    res.json({ established: true, verified: true, connection } satisfies ApiHandshake)
   })
 
   r.post('/peers/connect', token, async (req, res) => {
@@ -25,7 +26,7 @@ export function meshRoutes(ctx: RouteContext): Router {
       requireOperator(authority, 'connecting a peer')
       return ctx.node.connectPeer((b.address ?? b.url ?? b.multiaddr)!)
     })
-    res.json({ connected: true, peerIds })
+    res.json({ connected: true, peerIds } satisfies ApiConnected)
   })
 
   r.post('/discover/network', token, async (req, res) => {
@@ -34,7 +35,7 @@ export function meshRoutes(ctx: RouteContext): Router {
       requireOperator(authority, 'querying the network')
       return ctx.node.discoverNetwork(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
     })
-    res.json(found)
+    res.json(found satisfies ApiNetworkDiscovery)
   })
   return r
 }

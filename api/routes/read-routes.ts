@@ -3,7 +3,21 @@ import { Router } from 'express'
 import { toMsigDid } from '../../node/core/did.js'
 import { MeshsigError } from '../../node/core/errors.js'
 import type { RouteContext } from '../app.js'
-import type { ApiAgentHistory, ApiHealth, ApiLinkHistory, ApiRateHistory, ApiStoredMessage } from '../types.js'
+import type {
+  ApiAgentDetail,
+  ApiAgentHistory,
+  ApiAgentList,
+  ApiConnectionPage,
+  ApiHealth,
+  ApiLinkHistory,
+  ApiMessagePage,
+  ApiPeerList,
+  ApiRateHistory,
+  ApiRevokedList,
+  ApiSnapshot,
+  ApiStoredMessage,
+  NodeStats,
+} from '../types.js'
 import { agentsQuery, limitQuery, messagesQuery, parseInput } from '../schemas.js'
 import { apiVersion } from '../version.js'
 import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
@@ -19,13 +33,13 @@ export function readRoutes(ctx: RouteContext): Router {
   })
 
   r.get('/stats', (_req, res) => {
-    res.json(node.stats())
+    res.json(node.stats() satisfies NodeStats)
   })
 
   // bounded and paged (issue 9): ?limit (≤ snapshot.maxLimit) and ?cursor (page.agents.next)
   r.get('/snapshot', (req, res) => {
     const limits = node.limits.snapshot
-    res.json(snapshotPage(node, snapshotQuery({ ...req.query }, limits)))
+    res.json(snapshotPage(node, snapshotQuery({ ...req.query }, limits)) satisfies ApiSnapshot)
   })
 
   r.get('/agents', (req, res) => {
@@ -36,25 +50,25 @@ export function readRoutes(ctx: RouteContext): Router {
     })
     if (q.status !== undefined) agents = agents.filter((a) => a.status === q.status)
     const total = agents.length
-    res.json({ agents: q.limit !== undefined ? agents.slice(0, q.limit) : agents, total })
+    res.json({ agents: q.limit !== undefined ? agents.slice(0, q.limit) : agents, total } satisfies ApiAgentList)
   })
 
   r.get('/agents/:did', (req, res) => {
     const did = toMsigDid(String(req.params.did))
     const record = node.agents.record(did)
     if (record === undefined) throw new MeshsigError('NOT_FOUND', `unknown agent ${did}`, { did })
-    res.json({ ...record, duplicity: node.duplicities(did) })
+    res.json({ ...record, duplicity: node.duplicities(did) } satisfies ApiAgentDetail)
   })
 
   r.get('/revoked', (_req, res) => {
     const revoked = node.revoked()
-    res.json({ revoked, total: revoked.length })
+    res.json({ revoked, total: revoked.length } satisfies ApiRevokedList)
   })
 
   r.get('/connections', (req, res) => {
     const q = parseInput(limitQuery, { ...req.query }, 'query')
     const connections = node.connections(q.limit)
-    res.json({ connections, total: node.stats().connections })
+    res.json({ connections, total: node.stats().connections } satisfies ApiConnectionPage)
   })
 
   r.get('/messages', (req, res) => {
@@ -65,13 +79,16 @@ export function readRoutes(ctx: RouteContext): Router {
       ...(q.before !== undefined ? { before: q.before } : {}),
       ...(did ? { did } : {}),
     })
-    res.json({ messages, total: did ? node.history().messageTotal(did) : node.stats().messages })
+    res.json({
+      messages,
+      total: did ? node.history().messageTotal(did) : node.stats().messages,
+    } satisfies ApiMessagePage)
   })
   historyRoutes(r, node)
 
   r.get('/peers', (_req, res) => {
     const peers = node.peers()
-    res.json({ peers, total: peers.length })
+    res.json({ peers, total: peers.length } satisfies ApiPeerList)
   })
 
   return r

@@ -16,6 +16,7 @@ import {
   type KeyEvent,
   type KeyPair,
 } from '../core/index.js'
+import type { InclusionProofView } from '../core/views.js'
 import type { Store } from '../store/index.js'
 import type { AuditInput, AuditLog } from './audit-log.js'
 import { LeafCache } from './leaf-cache.js'
@@ -38,20 +39,8 @@ export interface VerifiableLog {
   readonly keyLog?: KeyEvent[]
 }
 
-/** An RFC 9162 inclusion proof of one entry in a tree of `size` leaves. */
-export interface InclusionProofDoc {
-  readonly index: number
-  readonly size: number
-  /** The entry itself: its leaf hash is SHA-256(0x00 || JCS(entry)). */
-  readonly entry: AuditEntry
-  readonly leafHash: string
-  /** MTH of the tree of `size` leaves, b64. */
-  readonly root: string
-  /** PATH(index, D[size]), b64, from the leaf up. */
-  readonly proof: string[]
-  /** The signed checkpoint of `size` entries, when the node signed one. */
-  readonly checkpoint: ChkEnvelope | null
-}
+/** An RFC 9162 inclusion proof of one entry in a tree of `size` leaves, with the whole entry. */
+export type InclusionProofDoc = InclusionProofView<AuditEntry>
 
 /** An RFC 9162 consistency proof between two tree sizes. */
 export interface ConsistencyProofDoc {

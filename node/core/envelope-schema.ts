@@ -126,3 +126,22 @@ export const envelopeSchema = z.discriminatedUnion('type', [
   revSchema,
   chkSchema,
 ])
+
+/** A signed `msg` envelope. */
+export type MsgEnvelope = z.infer<typeof msgSchema>
+/** A signed `reg` envelope. */
+export type RegEnvelope = z.infer<typeof regSchema>
+/** A signed `icp` envelope. */
+export type IcpEnvelope = z.infer<typeof icpSchema>
+/** A signed `rot` envelope (with `sig2` by the new key). */
+export type RotEnvelope = z.infer<typeof rotSchema>
+/** A signed `rev` envelope. */
+export type RevEnvelope = z.infer<typeof revSchema>
+/** A signed `chk` envelope. */
+export type ChkEnvelope = z.infer<typeof chkSchema>
+/** Any signed envelope. */
+export type Envelope = z.infer<typeof envelopeSchema>
+/** The envelope types of docs/protocol.md §4. */
+export type EnvelopeType = Envelope['type']
+/** A key event: inception, rotation or revocation. */
+export type KeyEvent = IcpEnvelope | RotEnvelope | RevEnvelope

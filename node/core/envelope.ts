@@ -4,31 +4,23 @@
  * and an envelope's `id` is the hex SHA-256 of those same bytes. Pure: no
  * clock, no randomness, no I/O; callers pass what they need.
  */
-import type { z } from 'zod'
 import { canonicalize } from './canonical.js'
 import { fromB64, toB64, toHex, utf8 } from './encoding.js'
 import { MalformedError, SignatureInvalidError } from './errors.js'
 import { sha256, verifySignature, type KeyPair } from './keys.js'
-import { chkSchema, envelopeSchema, icpSchema, msgSchema, regSchema, revSchema, rotSchema } from './envelope-schema.js'
+import { envelopeSchema, type Envelope, type RotEnvelope } from './envelope-schema.js'
 
-/** A signed `msg` envelope. */
-export type MsgEnvelope = z.infer<typeof msgSchema>
-/** A signed `reg` envelope. */
-export type RegEnvelope = z.infer<typeof regSchema>
-/** A signed `icp` envelope. */
-export type IcpEnvelope = z.infer<typeof icpSchema>
-/** A signed `rot` envelope (with `sig2` by the new key). */
-export type RotEnvelope = z.infer<typeof rotSchema>
-/** A signed `rev` envelope. */
-export type RevEnvelope = z.infer<typeof revSchema>
-/** A signed `chk` envelope. */
-export type ChkEnvelope = z.infer<typeof chkSchema>
-/** Any signed envelope. */
-export type Envelope = z.infer<typeof envelopeSchema>
-/** The envelope types of docs/protocol.md §4. */
-export type EnvelopeType = Envelope['type']
-/** A key event: inception, rotation or revocation. */
-export type KeyEvent = IcpEnvelope | RotEnvelope | RevEnvelope
+export type {
+  MsgEnvelope,
+  RegEnvelope,
+  IcpEnvelope,
+  RotEnvelope,
+  RevEnvelope,
+  ChkEnvelope,
+  Envelope,
+  EnvelopeType,
+  KeyEvent,
+} from './envelope-schema.js'
 /** An envelope before signing: everything but `sig` (and `sig2`). */
 export type Unsigned<E extends Envelope> = Omit<E, 'sig' | 'sig2'>
 

@@ -8,46 +8,13 @@
  * what arrived since the last one.
  */
 import type { AuditEntry } from '../core/audit-entry.js'
-import type { KeyEvent, MsgEnvelope } from '../core/index.js'
+import type { MsgEnvelope } from '../core/index.js'
 import type { MessageRow, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
 import { messageView, type MessageView } from './report-service.js'
+import type { KeyLogEntry, PairView, RatePoint, TrustPoint } from '../core/views.js'
 
-/** Signed messages from one agent to another (`GET /history/links`). */
-export interface PairView {
-  readonly from: string
-  readonly to: string
-  readonly count: number
-  /** Signed time of the latest message, ms since the epoch. */
-  readonly lastTs: number
-}
-
-/** One key event of a DID with its time (`GET /history/agents/:did`). */
-export interface KeyLogEntry {
-  readonly seq: number
-  readonly type: KeyEvent['type']
-  /** The key it made current (icp, rot); null for a revocation. */
-  readonly key: string | null
-  /** Reason of a revocation, else null. */
-  readonly reason: string | null
-  /** Signed time, ms since the epoch. */
-  readonly ts: number
-}
-
-/** One minute of signature traffic (start of the minute, ms since the epoch). */
-export interface RatePoint {
-  readonly t: number
-  /** Messages accepted (signature checked) in that minute. */
-  readonly verified: number
-  /** Envelopes of any type refused in that minute. */
-  readonly rejected: number
-}
-
-/** A trust sample (ms since the epoch). */
-export interface TrustPoint {
-  readonly t: number
-  readonly score: number
-}
+export type { KeyLogEntry, PairView, RatePoint, TrustPoint }
 
 /** Samples and minutes kept: one hour. */
 export const HISTORY_MINUTES = 60

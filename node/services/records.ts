@@ -4,30 +4,9 @@
  */
 import type { KeyState } from '../core/index.js'
 import type { AgentRow } from '../store/index.js'
+import type { AgentRecord } from '../core/views.js'
 
-/** An agent as the API returns it. */
-export interface AgentRecord {
-  readonly did: string
-  /** Current public key (b64): after rotation, not the key the DID encodes. */
-  readonly publicKey: string
-  readonly name: string
-  readonly displayName: string
-  readonly capabilities: { type: string; confidence?: number }[]
-  readonly status: 'active' | 'revoked'
-  readonly keySeq: number
-  readonly trustScore: number
-  readonly interactionsTotal: number
-  readonly interactionsSuccess: number
-  readonly online: boolean
-  readonly origin: 'local' | 'remote'
-  /** DID of the node hosting the agent. */
-  readonly originServer: string
-  readonly peerId: string
-  readonly createdAt: string
-  readonly lastSeenAt: string
-  readonly revokedAt?: string
-  readonly revocationReason?: string
-}
+export type { AgentRecord }
 
 /**
  * Trust of a DID from its verified history; see docs/protocol.md (Beta

@@ -3,12 +3,13 @@
  * message and connection listings, the revocation list and the audit export.
  * Pure reads of the store; the shapes are the seed's (camelCase, ISO times).
  */
-import type { KeyEvent, MsgEnvelope } from '../core/index.js'
+import type { KeyEvent } from '../core/index.js'
 import type { VerifiableLog } from '../audit/audit-service.js'
 import type { ConnectionRow, MessageQuery, MessageRow, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
 import { messageVerifications, UNRECORDED, type MessageVerification } from '../audit/message-verification.js'
 import type { AgentRecord } from './records.js'
+import type { ConnectionView, MessageView, NodeStats, RevokedView } from '../core/views.js'
 import { TrustService, TRUST_FORMULA, type TrustReport, type TrustView } from './trust.js'
 import { evidenceTotals, pairKey } from '../audit/trust-ledger.js'
 import { DEFAULT_TRUST_PARAMS, trustScore } from '../core/index.js'
@@ -34,78 +35,11 @@ function trustReportOf(evidence: ReturnType<typeof evidenceTotals>): TrustReport
 }
 
 export type { MessageVerification } from '../audit/message-verification.js'
-
-/** Network statistics (`GET /stats`). */
-export interface NodeStats {
-  /** Agents known (local and remote). */
-  readonly agents: number
-  /** Agents not revoked. */
-  readonly active: number
-  readonly revoked: number
-  readonly localAgents: number
-  readonly remoteAgents: number
-  /** Verified handshake connections. */
-  readonly connections: number
-  /** Stored (verified) messages. */
-  readonly messages: number
-  /** Connected mesh peers. */
-  readonly peers: number
-  /** Entries in the audit log. */
-  readonly auditEntries: number
-  /** Seconds since the node started. */
-  readonly uptime: number
-}
-
-/** A stored message as the API shows it; `envelope` lets anyone re-verify it. */
-export interface MessageView {
-  /** Arrival order on this node (page with `before`). */
-  readonly seq: number
-  readonly id: string
-  readonly from: string
-  readonly to: string | null
-  readonly message: string
-  readonly signature: string
-  readonly nonce: string
-  /** Signed time, ms since the epoch. */
-  readonly ts: number
-  /** Signed time, ISO 8601. */
-  readonly timestamp: string
-  /** Every stored message passed the acceptance rules. */
-  readonly verified: true
-  readonly source: string
-  readonly receivedAt: string
-  readonly envelope: MsgEnvelope
-}
+export type { ConnectionView, MessageView, NodeStats, RevokedView }
 
 /** A message in the audit export: with how it was verified, reproduced from the audit log. */
 export interface ExportedMessage extends MessageView {
   readonly verification: MessageVerification
-}
-
-/** A verified connection (handshake) between two agents. */
-export interface ConnectionView {
-  readonly id: string
-  /** The agent that initiated the handshake. */
-  readonly fromDid: string
-  /** The agent that answered it. */
-  readonly toDid: string
-  readonly establishedAt: string
-  readonly verified: true
-  /** Both signed challenge responses. */
-  readonly transcript: unknown
-  /** Trust of the connection: verified messages between the two agents and failures attributable to either. */
-  readonly trust?: TrustView
-}
-
-/** An entry of the revocation list. */
-export interface RevokedView {
-  readonly did: string
-  readonly name: string | null
-  readonly reason: string
-  readonly revokedAt: string
-  /** Who signed the revocation: the DID itself or its controller (hosting node). */
-  readonly by: 'self' | 'controller'
-  readonly keySeq: number
 }
 
 /**

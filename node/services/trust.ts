@@ -10,16 +10,9 @@
 import { DEFAULT_TRUST_PARAMS, toMsigDid, trustScore, type TrustEvidence, type TrustParams } from '../core/index.js'
 import { pairKey } from '../audit/trust-ledger.js'
 import type { Store, TrustScope } from '../store/index.js'
+import type { TrustView } from '../core/views.js'
 
-/** A score with the evidence it comes from. */
-export interface TrustView {
-  /** In [0, 1]: (α + s) / (α + β + s + w·f). */
-  readonly score: number
-  /** s: message credit (agent), verified messages (connection) or accepted envelopes delivered (peer). */
-  readonly successes: number
-  /** f: duplicities and inconsistent checkpoints (agent), refusals delivered (peer); 0 for a connection. */
-  readonly failures: number
-}
+export type { TrustView }
 
 /** The trust of one agent. */
 export interface AgentTrust extends TrustView {

@@ -26,13 +26,22 @@ const A = 'did:msig:AaaaAaaaAaaaAaaaAaaaAaaaAaaa'
 const B = 'did:msig:BbbbBbbbBbbbBbbbBbbbBbbbBbbb'
 const C = 'did:msig:CcccCcccCcccCcccCcccCcccCccc'
 
-function event(type: string, data: Record<string, unknown>): StreamEvent {
+function event(type: StreamEvent['type'], data: Record<string, unknown>): StreamEvent {
   return { type, timestamp: '2026-03-13T10:00:00.000Z', data }
 }
 
 function snapshot(): Snapshot {
   return {
-    node: { name: 'alpha', did: NODE, didKey: 'did:key:z6Mk', peerId: '12D3', multiaddrs: [], uptime: 42 },
+    node: {
+      status: 'ok',
+      name: 'alpha',
+      did: NODE,
+      didKey: 'did:key:z6Mk',
+      peerId: '12D3',
+      multiaddrs: [],
+      uptime: 42,
+      mesh: 'ready',
+    },
     stats: {
       agents: 0,
       active: 0,
@@ -49,6 +58,13 @@ function snapshot(): Snapshot {
     connections: [],
     messages: [],
     peers: [],
+    revoked: [],
+    page: {
+      limit: 50,
+      agents: { total: 0, next: null },
+      revoked: { total: 0, truncated: false },
+      messages: { returned: 0, truncated: false },
+    },
   }
 }
 

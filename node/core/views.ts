@@ -1,0 +1,279 @@
+/**
+ * The JSON views every face shows (docs/api.md): the shapes the REST API
+ * answers and the WebSocket stream carries, as the node's services build
+ * them. Types only, importing nothing but the envelope wire types, so that
+ * the dashboard (ui/) can import them type-only through api/types.ts and the
+ * compiler checks both sides against one declaration.
+ */
+import type { ChkEnvelope, KeyEvent, MsgEnvelope } from './envelope-schema.js'
+
+/** The node itself (`GET /health` without `version`/`trustLoopback`). */
+export interface NodeInfo {
+  readonly status: 'ok'
+  readonly name: string
+  readonly did: string
+  readonly didKey: string
+  readonly peerId: string
+  readonly multiaddrs: string[]
+  /** Seconds since the node started. */
+  readonly uptime: number
+  /** The libp2p side: `starting` until the mesh listens and its protocols are up, then `ready`. */
+  readonly mesh: 'starting' | 'ready'
+}
+
+/** A capability an agent offers, with optional self-declared confidence in [0, 1]. */
+export interface CapabilityView {
+  readonly type: string
+  readonly confidence?: number
+}
+
+/** An agent as the API returns it. */
+export interface AgentRecord {
+  readonly did: string
+  /** Current public key (b64): after rotation, not the key the DID encodes. */
+  readonly publicKey: string
+  readonly name: string
+  readonly displayName: string
+  readonly capabilities: CapabilityView[]
+  readonly status: 'active' | 'revoked'
+  readonly keySeq: number
+  readonly trustScore: number
+  readonly interactionsTotal: number
+  readonly interactionsSuccess: number
+  readonly online: boolean
+  readonly origin: 'local' | 'remote'
+  /** DID of the node hosting the agent. */
+  readonly originServer: string
+  readonly peerId: string
+  readonly createdAt: string
+  readonly lastSeenAt: string
+  readonly revokedAt?: string
+  readonly revocationReason?: string
+}
+
+/** Network statistics (`GET /stats`). */
+export interface NodeStats {
+  /** Agents known (local and remote). */
+  readonly agents: number
+  /** Agents not revoked. */
+  readonly active: number
+  readonly revoked: number
+  readonly localAgents: number
+  readonly remoteAgents: number
+  /** Verified handshake connections. */
+  readonly connections: number
+  /** Stored (verified) messages. */
+  readonly messages: number
+  /** Connected mesh peers. */
+  readonly peers: number
+  /** Entries in the audit log. */
+  readonly auditEntries: number
+  /** Seconds since the node started. */
+  readonly uptime: number
+}
+
+/** A stored message as the API shows it; `envelope` lets anyone re-verify it. */
+export interface MessageView {
+  /** Arrival order on this node (page with `before`). */
+  readonly seq: number
+  readonly id: string
+  readonly from: string
+  readonly to: string | null
+  readonly message: string
+  readonly signature: string
+  readonly nonce: string
+  /** Signed time, ms since the epoch. */
+  readonly ts: number
+  /** Signed time, ISO 8601. */
+  readonly timestamp: string
+  /** Every stored message passed the acceptance rules. */
+  readonly verified: true
+  readonly source: string
+  readonly receivedAt: string
+  readonly envelope: MsgEnvelope
+}
+
+/** A trust score with the evidence behind it (docs/protocol.md §7). */
+export interface TrustView {
+  /** In [0, 1]: (α + s) / (α + β + s + w·f). */
+  readonly score: number
+  /** s: message credit (agent), verified messages (connection) or accepted envelopes delivered (peer). */
+  readonly successes: number
+  /** f: duplicities and inconsistent checkpoints (agent), refusals delivered (peer); 0 for a connection. */
+  readonly failures: number
+}
+
+/** A verified connection (handshake) between two agents. */
+export interface ConnectionView {
+  readonly id: string
+  /** The agent that initiated the handshake. */
+  readonly fromDid: string
+  /** The agent that answered it. */
+  readonly toDid: string
+  readonly establishedAt: string
+  readonly verified: true
+  /** Both signed challenge responses. */
+  readonly transcript: unknown
+  /** Trust of the connection: verified messages between the two agents and failures attributable to either. */
+  readonly trust?: TrustView
+}
+
+/** An entry of the revocation list. */
+export interface RevokedView {
+  readonly did: string
+  readonly name: string | null
+  readonly reason: string
+  readonly revokedAt: string
+  /** Who signed the revocation: the DID itself or its controller (hosting node). */
+  readonly by: 'self' | 'controller'
+  readonly keySeq: number
+}
+
+/** Signed messages from one agent to another (`GET /history/links`). */
+export interface PairView {
+  readonly from: string
+  readonly to: string
+  readonly count: number
+  /** Signed time of the latest message, ms since the epoch. */
+  readonly lastTs: number
+}
+
+/** One key event of a DID with its time (`GET /history/agents/:did`). */
+export interface KeyLogEntry {
+  readonly seq: number
+  readonly type: KeyEvent['type']
+  /** The key it made current (icp, rot); null for a revocation. */
+  readonly key: string | null
+  /** Reason of a revocation, else null. */
+  readonly reason: string | null
+  /** Signed time, ms since the epoch. */
+  readonly ts: number
+}
+
+/** One minute of signature traffic (start of the minute, ms since the epoch). */
+export interface RatePoint {
+  readonly t: number
+  /** Messages accepted (signature checked) in that minute. */
+  readonly verified: number
+  /** Envelopes of any type refused in that minute. */
+  readonly rejected: number
+}
+
+/** A trust sample (ms since the epoch). */
+export interface TrustPoint {
+  readonly t: number
+  readonly score: number
+}
+
+/** The fields of an audit entry every reader relies on (docs/audit.md); the node's proofs carry the whole `AuditEntry`. */
+export interface AuditEntryHead {
+  readonly kind: string
+  readonly ts: number
+  readonly envelopeId: string | null
+}
+
+/** An RFC 9162 inclusion proof of one entry in a tree of `size` leaves (`GET /audit/proof/:index`). */
+export interface InclusionProofView<Entry extends AuditEntryHead = AuditEntryHead> {
+  readonly index: number
+  readonly size: number
+  /** The entry itself: its leaf hash is SHA-256(0x00 || JCS(entry)). */
+  readonly entry: Entry
+  readonly leafHash: string
+  /** MTH of the tree of `size` leaves, b64. */
+  readonly root: string
+  /** PATH(index, D[size]), b64, from the leaf up. */
+  readonly proof: string[]
+  /** The signed checkpoint of `size` entries, when the node signed one. */
+  readonly checkpoint: ChkEnvelope | null
+}
+
+/** Who handed the node an envelope: its own API, a local call, gossip, sync or a direct protocol. */
+export type EnvelopeSourceKind = string
+
+/** A message the node accepted (`message:signed` on the sender's node, `message:received` elsewhere). */
+export interface MessageEventData {
+  readonly id: string
+  readonly from: string
+  readonly to: string | null
+  readonly body: string
+  readonly ts: number
+  readonly signature: string
+  readonly source: EnvelopeSourceKind
+}
+
+/** The `data` of every node event, by event name (docs/api.md, WebSocket stream). */
+export interface NodeEventData {
+  readonly 'agent:registered': {
+    readonly did: string
+    readonly name: string
+    readonly capabilities: CapabilityView[]
+    readonly controller: string
+    readonly source: EnvelopeSourceKind
+  }
+  readonly 'agent:rotated': { readonly did: string; readonly seq: number; readonly publicKey: string }
+  readonly 'agent:revoked': { readonly did: string; readonly reason: string; readonly ts: number }
+  readonly 'key:duplicity': {
+    readonly did: string | null
+    readonly seq: number | null
+    readonly id: string | null
+    readonly keptId: string | null
+    readonly source: EnvelopeSourceKind
+  }
+  readonly 'message:signed': MessageEventData
+  readonly 'message:received': MessageEventData
+  readonly 'message:rejected': {
+    readonly code: string
+    readonly reason: string
+    readonly type: string | null
+    readonly id: string | null
+    readonly source: EnvelopeSourceKind
+    /** The DID the refusal counts against, when the envelope proves it (docs/protocol.md §7). */
+    readonly attributableTo: string | null
+    /** The signer the envelope claims (not proven). */
+    readonly claimed: string | null
+  }
+  readonly 'connection:established': {
+    readonly id: string
+    readonly fromDid: string
+    readonly toDid: string
+    readonly establishedAt: string
+  }
+  readonly 'peer:connected': { readonly peerId: string }
+  readonly 'peer:disconnected': { readonly peerId: string }
+  readonly 'audit:checkpoint': {
+    readonly origin: string
+    readonly size: number
+    readonly root: string
+    /** Set when this node signed it. */
+    readonly local?: true
+  }
+  readonly 'audit:inconsistent': {
+    readonly origin: string
+    /** Set when this node's own log failed its continuity check (it stops signing checkpoints). */
+    readonly local?: true
+    readonly message?: string
+    /** For a peer's log: what was inconsistent, and who reported it. */
+    readonly kind?: string
+    readonly reportedBy?: string
+    readonly [detail: string]: unknown
+  }
+  readonly 'api:refused': {
+    readonly action: string
+    readonly subject: string | null
+    readonly code: string
+    readonly authority: string
+  }
+}
+
+/** Names of the events a node emits. */
+export type NodeEventType = keyof NodeEventData
+
+/** One event as the WebSocket stream carries it: `{type, timestamp, data}`, `data` typed by `type`. */
+export type NodeEvent<K extends NodeEventType = NodeEventType> = {
+  readonly [T in K]: {
+    readonly type: T
+    /** ISO 8601 time the node emitted it. */
+    readonly timestamp: string
+    readonly data: NodeEventData[T]
+  }
+}[K]
