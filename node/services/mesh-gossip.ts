@@ -17,7 +17,7 @@ import {
 import type { AuditService } from '../audit/audit-service.js'
 import type { NodeEvents } from '../events.js'
 import type { MeshP2P, Topic } from '../p2p/index.js'
-import type { Store } from '../store/index.js'
+import type { AgentsRepo, KeyEventsRepo, MiscRepo, Store } from '../store/index.js'
 import type { GossipOutbox } from './gossip-outbox.js'
 import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
 import type { RelayGuard } from './relay-guard.js'
@@ -35,23 +35,32 @@ export const TOPIC_OF: Readonly<Record<Envelope['type'], Topic>> = {
   chk: 'meshsig/v1/audit',
 }
 
+/** The repositories the gossip side reads and writes. */
+export interface MeshGossipStore {
+  readonly agents: Pick<AgentsRepo, 'get' | 'list'>
+  readonly keyEvents: Pick<KeyEventsRepo, 'duplicityOf'>
+  readonly misc: Pick<MiscRepo, 'peerFault'>
+  transaction: Store['transaction']
+}
+
 /** What the gossip side needs from the node. */
 export interface MeshGossipComponents {
-  readonly store: Store
-  readonly ingest: Ingest
-  readonly audit: AuditService
-  readonly events: NodeEvents
-  readonly outbox: GossipOutbox
-  readonly p2p: () => MeshP2P
+  readonly store: MeshGossipStore
+  readonly ingest: Pick<Ingest, 'ingest'>
+  readonly audit: Pick<AuditService, 'record'>
+  readonly events: Pick<NodeEvents, 'emit' | 'subscribe'>
+  readonly outbox: Pick<GossipOutbox, 'publish'>
+  /** The mesh: only DHT provides go to it directly (publications go through the outbox). */
+  readonly p2p: () => Pick<MeshP2P, 'provideCapability'>
   readonly onError: (err: unknown) => void
   /** Quotas on relayed messages (node/services/relay-guard.ts); none when absent. */
   readonly relay?: RelayGuard
   /** Least time between two registry syncs started with one peer (ms, default `MIN_SYNC_INTERVAL_MS`). */
   readonly minSyncIntervalMs?: number
   /** Reconciliation rounds (docs/protocol.md §9); none: syncs do nothing. */
-  readonly sync?: SyncClient
+  readonly sync?: Pick<SyncClient, 'round' | 'charge' | 'isBanned'>
   /** The empty-inception rule of registry gossip (issue 9); none: everything goes to ingest. */
-  readonly admission?: Admission
+  readonly admission?: Pick<Admission, 'admit'>
   /**
    * Takes a direct message (`to` set) for delivery to its recipient's node
    * instead of gossip (docs/protocol.md §10); true when it took it. None: every message is gossiped.

@@ -4,19 +4,24 @@
  * inside MIN_SYNC_INTERVAL_MS are coalesced into one follow-up sync.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { createInception, encodeEnvelope, generateKeyPair } from '../../node/core/index.js'
-import type { MeshP2P } from '../../node/p2p/index.js'
-import type { Ingest } from '../../node/services/ingest.js'
+import { createInception, encodeEnvelope, generateKeyPair, MeshsigError } from '../../node/core/index.js'
+import { NodeEvents } from '../../node/events.js'
 import { MeshGossip, MIN_SYNC_INTERVAL_MS, type MeshGossipComponents } from '../../node/services/mesh-gossip.js'
+import { memoryStore } from '../helpers/service-kit.js'
 import { waitFor } from '../helpers/wait-for.js'
+
+function fail(why: string): never {
+  throw new Error(why)
+}
 
 /** A MeshGossip over a fake p2p whose sync counts calls per peer; ingest answers UNKNOWN_SIGNER. */
 function gossipWithFakeSync(minSyncIntervalMs?: number) {
   const calls = new Map<string, number>()
   let inFlight = 0
   let maxInFlight = 0
-  const sync = {
+  const sync: MeshGossipComponents['sync'] = {
     isBanned: () => false,
+    charge: () => undefined,
     round: async (peerId: string) => {
       calls.set(peerId, (calls.get(peerId) ?? 0) + 1)
       inFlight++
@@ -26,17 +31,20 @@ function gossipWithFakeSync(minSyncIntervalMs?: number) {
       return { accepted: 0, duplicates: 0, rejected: 0, held: 0, bytes: 0 }
     },
   }
-  const ingest = {
-    ingest: () => ({ ok: false, error: { code: 'UNKNOWN_SIGNER', message: 'unknown signer' } }),
-  } as unknown as Ingest
-  const components = {
+  const ingest: MeshGossipComponents['ingest'] = {
+    ingest: () => ({ ok: false, error: new MeshsigError('UNKNOWN_SIGNER', 'unknown signer') }),
+  }
+  const components: MeshGossipComponents = {
+    store: memoryStore(),
     ingest,
     sync,
-    events: { subscribe: () => undefined },
-    p2p: () => ({}) as MeshP2P,
+    audit: { record: () => fail('no peer arrives in this test: nothing to audit') },
+    events: new NodeEvents(),
+    outbox: { publish: () => Promise.resolve(0) },
+    p2p: () => ({ provideCapability: () => Promise.resolve() }),
     onError: () => undefined,
     ...(minSyncIntervalMs !== undefined ? { minSyncIntervalMs } : {}),
-  } as unknown as MeshGossipComponents
+  }
   const gossip = new MeshGossip(components)
   return { gossip, calls, count: (peer: string) => calls.get(peer) ?? 0, maxInFlight: () => maxInFlight }
 }
