@@ -7,8 +7,14 @@
  * imports nothing but type-only modules (node/core/views.ts, the envelope
  * schemas): a renamed field fails `npm run typecheck` and `npm run typecheck:ui`.
  */
-import type { ChkEnvelope, Envelope, MsgEnvelope, RevEnvelope, RotEnvelope } from '../node/core/envelope-schema.js'
-import type { Receipt } from '../node/core/receipt.js'
+import type {
+  ChkEnvelope,
+  Envelope,
+  MsgEnvelope,
+  Receipt,
+  RevEnvelope,
+  RotEnvelope,
+} from '../node/core/envelope-schema.js'
 import type {
   AgentRecord,
   CapabilityView,

@@ -117,6 +117,26 @@ export const chkSchema = z.strictObject({
   sig,
 })
 
+/** The type name of a delivery receipt (docs/protocol.md §10), bound into its signing input. */
+export const RECEIPT_TYPE = 'rcp' as const
+
+/**
+ * `rcp`: message `msg` to `to` was delivered to `node`, the node hosting `to`,
+ * at `ts` (docs/protocol.md §10). Not an envelope of the mesh: never gossiped.
+ */
+export const receiptSchema = z.strictObject({
+  v: z.literal(1),
+  type: z.literal(RECEIPT_TYPE),
+  msg: hex256,
+  to: did,
+  node: did,
+  ts,
+  sig: z
+    .string()
+    .length(88)
+    .regex(/^[A-Za-z0-9+/]{86}==$/, 'must be standard base64'),
+})
+
 /** Any envelope, discriminated by `type`. */
 export const envelopeSchema = z.discriminatedUnion('type', [
   msgSchema,
@@ -145,3 +165,5 @@ export type Envelope = z.infer<typeof envelopeSchema>
 export type EnvelopeType = Envelope['type']
 /** A key event: inception, rotation or revocation. */
 export type KeyEvent = IcpEnvelope | RotEnvelope | RevEnvelope
+/** A signed delivery receipt. */
+export type Receipt = z.infer<typeof receiptSchema>

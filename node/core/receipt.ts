@@ -6,38 +6,16 @@
  * envelope (docs/protocol.md §4); a receipt is not an envelope of the mesh
  * (never gossiped, never ingested). Pure: the clock and keys come in.
  */
-import { z } from 'zod'
 import { canonicalize } from './canonical.js'
 import { domainSigningInput } from './envelope.js'
 import { fromB64, toB64 } from './encoding.js'
 import { MalformedError, MeshsigError, SignatureInvalidError } from './errors.js'
 import { verifySignature, type KeyPair } from './keys.js'
 import { idOfSigningBytes } from './envelope.js'
+import { RECEIPT_TYPE, receiptSchema, type Receipt } from './envelope-schema.js'
 
-/** The type name of a receipt, bound into its signing input. */
-export const RECEIPT_TYPE = 'rcp' as const
-
-const did = z
-  .string()
-  .max(128)
-  .regex(/^did:msig:[1-9A-HJ-NP-Za-km-z]+$/, 'must be a did:msig DID')
-
-/** `rcp`: message `msg` to `to` was delivered to `node`, the node hosting `to`, at `ts`. */
-export const receiptSchema = z.strictObject({
-  v: z.literal(1),
-  type: z.literal(RECEIPT_TYPE),
-  msg: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256'),
-  to: did,
-  node: did,
-  ts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  sig: z
-    .string()
-    .length(88)
-    .regex(/^[A-Za-z0-9+/]{86}==$/, 'must be standard base64'),
-})
-
-/** A signed receipt. */
-export type Receipt = z.infer<typeof receiptSchema>
+export { RECEIPT_TYPE, receiptSchema } from './envelope-schema.js'
+export type { Receipt } from './envelope-schema.js'
 
 /** What a receipt states, before signing. */
 export type ReceiptStatement = Omit<Receipt, 'sig' | 'v' | 'type'>
