@@ -11,9 +11,16 @@ FROM node:22-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
+# node-gyp builds against the image's own headers (/usr/local/include/node), never downloads them
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Offline build (no npm registry in reach; how test/e2e/container.test.ts builds): lend the
+# host's npm cache as an overlay and install from it only, e.g. with podman
+#   podman build -v "$(npm config get cache)":/npm-cache:O \
+#     --build-arg NPM_CI_FLAGS="--offline --cache=/npm-cache" -t meshsig .
+ARG NPM_CI_FLAGS=""
+RUN npm ci --no-audit --no-fund $NPM_CI_FLAGS
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 

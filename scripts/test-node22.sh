@@ -6,7 +6,8 @@
 # and npm_config_nodedir pointing at the package's headers, so better-sqlite3
 # is compiled for Node 22 in the copy only.
 #
-#   bash scripts/test-node22.sh [vitest paths...]   (default: test/unit test/api)
+#   bash scripts/test-node22.sh [vitest paths and options...]   (default: test/unit test/api)
+#   MESHSIG_NODE22_REF=HEAD bash scripts/test-node22.sh ...   (test a commit, not the working tree)
 set -euo pipefail
 umask 077
 repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -21,8 +22,13 @@ node22="$work/node22/bin/node"
 "$node22" --version >/dev/null
 
 mkdir -p -- "$work/repo"
-tar -C "$repo" --exclude=./node_modules --exclude=./.git --exclude=./dist --exclude=./ui/dist -cf - . |
-  tar -C "$work/repo" -xf -
+if [[ -n "${MESHSIG_NODE22_REF:-}" ]]; then
+  # a committed tree (CI, or a working tree others are editing): exactly what the commit holds
+  git -C "$repo" archive --format=tar "$MESHSIG_NODE22_REF" | tar -C "$work/repo" -xf -
+else
+  tar -C "$repo" --exclude=./node_modules --exclude=./.git --exclude=./dist --exclude=./ui/dist -cf - . |
+    tar -C "$work/repo" -xf -
+fi
 # npm itself runs on whatever node is first on PATH: Node 22 from here on
 export PATH="$work/node22/bin:$PATH"
 export npm_config_nodedir="$work/node22"

@@ -3,10 +3,12 @@
  * (not per worker). It makes sure the machine has what the suites need — Chromium for the
  * dashboard and verifier end-to-end tests, iptables and iproute2 for the signing proxy in a
  * network namespace, jq and curl for the agent scripts, useradd and setpriv for a second OS
- * user — so that `npm test` on a fresh Debian machine runs every suite instead of failing or
- * skipping some. When something is missing it installs the Debian packages if it can (root
- * with apt-get), saying so in one line; otherwise it stops the run at once with one line
- * naming exactly what to install. When everything is present it only looks at a few files.
+ * user, and (optional: installed when it can be, never a reason to stop) podman, runc and
+ * debootstrap for the container test — so that `npm test` on a fresh Debian machine runs every
+ * suite instead of failing or skipping some. When something is missing it installs the Debian
+ * packages if it can (root with apt-get), saying so in one line; otherwise it stops the run at
+ * once with one line naming exactly what to install. When everything is present it only looks
+ * at a few files.
  */
 import { spawnSync } from 'node:child_process'
 import { accessSync, constants, existsSync, statSync } from 'node:fs'
@@ -24,6 +26,8 @@ export interface SystemRequirement {
   readonly linuxOnly?: boolean
   /** `command` is a file the package installs (a library source), not a program. */
   readonly dataFile?: boolean
+  /** Installed when the run can (root with apt-get), never a reason to stop: its test skips and says why. */
+  readonly optional?: boolean
 }
 
 /** What the suites need: keep in step with the tests that shell out. */
@@ -49,6 +53,22 @@ export const SYSTEM_REQUIREMENTS: readonly SystemRequirement[] = [
     debianPackage: 'golang-golang-x-mod-dev',
     neededBy: 'test/interop/notecheck (golang.org/x/mod/sumdb/note and tlog)',
     dataFile: true,
+  },
+  // the container test (test/e2e/container.test.ts): podman with runc (crun refuses hybrid cgroups)
+  {
+    command: 'podman',
+    debianPackage: 'podman',
+    neededBy: 'test/e2e/container.test.ts',
+    linuxOnly: true,
+    optional: true,
+  },
+  { command: 'runc', debianPackage: 'runc', neededBy: 'test/e2e/container.test.ts', linuxOnly: true, optional: true },
+  {
+    command: 'debootstrap',
+    debianPackage: 'debootstrap',
+    neededBy: 'scripts/container-base.sh (node:22-slim where no registry image can be pulled)',
+    linuxOnly: true,
+    optional: true,
   },
 ]
 
@@ -133,16 +153,26 @@ function fail(line: string): never {
 export function setup(): void {
   const missing = missingRequirements()
   if (missing.length === 0) return
+  const required = missing.filter((r) => !r.optional)
   const root = process.getuid?.() === 0
   if (!root || process.platform !== 'linux' || !hasCommand('apt-get')) {
-    fail(installAdvice(missing, root ? 'no apt-get here' : 'not root, so not installing them'))
+    if (required.length === 0) return // only optional ones: their tests skip and say why
+    fail(installAdvice(required, root ? 'no apt-get here' : 'not root, so not installing them'))
   }
   const packages = packagesOf(missing)
   console.log(`meshsig tests: installing Debian packages ${packages.join(' ')} (missing ${describeMissing(missing)})`)
   // A failed update (offline, say) is worth one try of the install from the lists already here.
   const updateError = aptGet(['update'])
-  const installError = aptGet(['install', '-y', '--no-install-recommends', ...packages])
-  if (installError !== undefined) fail(installAdvice(missing, [updateError, installError].filter(Boolean).join('; ')))
-  const still = missingRequirements()
+  let installError = aptGet(['install', '-y', '--no-install-recommends', ...packages])
+  // optional packages that cannot be installed must not stop the run: retry with the required ones only
+  if (installError !== undefined && required.length < missing.length) {
+    console.log(
+      `meshsig tests: could not install ${packagesOf(missing.filter((r) => r.optional)).join(' ')}; their tests skip`,
+    )
+    installError =
+      required.length === 0 ? undefined : aptGet(['install', '-y', '--no-install-recommends', ...packagesOf(required)])
+  }
+  if (installError !== undefined) fail(installAdvice(required, [updateError, installError].filter(Boolean).join('; ')))
+  const still = missingRequirements().filter((r) => !r.optional)
   if (still.length > 0) fail(installAdvice(still, 'still missing after apt-get install'))
 }
