@@ -8,17 +8,10 @@
  * and after a restart. Broadcasts stay on gossip.
  */
 import {
-  currentKeyOf,
-  ERROR_TABLE,
   encodeEnvelope,
   envelopeId,
   isMeshsigError,
   MeshsigError,
-  publicKeyFromPeerId,
-  receiptId,
-  toB64,
-  verifyReceipt,
-  type ErrorCode,
   type KeyPair,
   type MsgEnvelope,
   type Receipt,
@@ -28,6 +21,7 @@ import type { DeliveryLimits } from '../limits.js'
 import type { MeshP2P } from '../p2p/index.js'
 import type { DeliveryState, OutboxRow, Store } from '../store/index.js'
 import { DeliveryInbound, type DeliveryAnswer } from './delivery-inbound.js'
+import { DeliveryOutcomes, type Failure } from './delivery-outcomes.js'
 import type { Ingest } from './ingest.js'
 
 /** What delivery needs from the node. */
@@ -62,29 +56,17 @@ export interface DeliveryView {
   readonly updatedAt: number
 }
 
-/** Why one attempt did not settle a message. */
-interface Failure {
-  readonly code: string
-  readonly reason: string
-  /** The host could not be reached: the other messages to it wait too. */
-  readonly unreachable?: boolean
-}
-
-/** True when a hosting node's refusal with `code` ends the delivery (docs/protocol.md §10). */
-export function isFinalRefusal(code: string): boolean {
-  const surface = ERROR_TABLE[code as ErrorCode] as (typeof ERROR_TABLE)[ErrorCode] | undefined
-  return surface !== undefined && surface.retryable !== true && surface.deliveryRetry !== true
-}
-
 /** The outbox loop and both sides of `/meshsig/deliver/1.0.0`. */
 export class DeliveryService {
   private readonly inbound: DeliveryInbound
+  private readonly outcomes: DeliveryOutcomes
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
   private stopped = true
 
   constructor(private readonly c: DeliveryComponents) {
+    this.outcomes = new DeliveryOutcomes(c)
     this.inbound = new DeliveryInbound({
       ...c,
       peerId: () => c.p2p().peerId,
@@ -234,7 +216,7 @@ export class DeliveryService {
       if (this.stopped) return
       const now = this.c.clock()
       if (row.expiresAt <= now) {
-        this.expire(row)
+        this.outcomes.expire(row)
         continue
       }
       const failure = down ?? (await this.attempt(row, host))
@@ -262,79 +244,9 @@ export class DeliveryService {
       return { code: e.code, reason: e.message, unreachable: e.code === 'UNREACHABLE' }
     }
     if ('refused' in answer && typeof answer.refused === 'object' && answer.refused !== null) {
-      return this.refused(row, host, String(answer.refused.code), String(answer.refused.message))
+      return this.outcomes.refused(row, host, String(answer.refused.code), String(answer.refused.message))
     }
-    return this.receipt(row, host, agent.controller, (answer as { receipt?: unknown }).receipt)
-  }
-
-  private refused(row: OutboxRow, host: string, code: string, reason: string): Failure | undefined {
-    if (!isFinalRefusal(code)) return { code, reason }
-    this.c.store.transaction(() => {
-      if (!this.c.store.outbox.settled(row.id, { state: 'refused', code, reason }, this.c.clock())) return
-      this.c.audit.record({
-        kind: 'delivery.refused',
-        subject: row.to,
-        envelopeId: row.id,
-        code,
-        data: { peerId: host, reason: reason.slice(0, 300) },
-      })
-    })
-    return undefined
-  }
-
-  /**
-   * Check a receipt (docs/protocol.md §10): signed by the key of the node the
-   * registry names as the recipient's controller, which must be the key of
-   * the peer that answered (the registry's host). A bad one is audited and
-   * the message stays pending.
-   */
-  private receipt(row: OutboxRow, host: string, controller: string, input: unknown): Failure | undefined {
-    let receipt: Receipt
-    try {
-      const peerKey = publicKeyFromPeerId(host)
-      const nodeKey = currentKeyOf(controller, this.c.store.keyEvents.state(controller))
-      if (toB64(nodeKey) !== toB64(peerKey)) {
-        throw new MeshsigError('KEY_MISMATCH', `peer ${host} does not hold the key of ${controller}`)
-      }
-      receipt = verifyReceipt(input, { msg: row.id, to: row.to, node: controller, nodeKey })
-    } catch (err) {
-      const e = isMeshsigError(err) ? err : new MeshsigError('MALFORMED', String(err))
-      this.c.audit.record({
-        kind: 'receipt.rejected',
-        subject: row.to,
-        envelopeId: row.id,
-        code: e.code,
-        data: { peerId: host, reason: e.message.slice(0, 300) },
-      })
-      return { code: e.code, reason: e.message }
-    }
-    this.settleDelivered(row.id, row.to, receipt, host)
-    return undefined
-  }
-
-  private settleDelivered(id: string, to: string, receipt: Receipt, peerId: string): void {
-    this.c.store.transaction(() => {
-      if (!this.c.store.outbox.settled(id, { state: 'delivered', receipt: JSON.stringify(receipt) }, this.c.clock()))
-        return
-      this.c.audit.record({
-        kind: 'receipt.accepted',
-        subject: to,
-        envelopeId: id,
-        data: { receiptId: receiptId(receipt), node: receipt.node, peerId },
-      })
-    })
-  }
-
-  private expire(row: OutboxRow): void {
-    this.c.store.transaction(() => {
-      if (!this.c.store.outbox.settled(row.id, { state: 'expired' }, this.c.clock())) return
-      this.c.audit.record({
-        kind: 'delivery.expired',
-        subject: row.to,
-        envelopeId: row.id,
-        data: { attempts: row.attempts },
-      })
-    })
+    return this.outcomes.receipt(row, host, agent.controller, (answer as { receipt?: unknown }).receipt)
   }
 
   /** True when the registry names this node as the host of `to`. */
@@ -346,6 +258,6 @@ export class DeliveryService {
   /** A message to an agent of this node: stored here already, receipted by this node. */
   private settleLocal(id: string, to: string): void {
     const self = this.c.p2p().peerId
-    this.settleDelivered(id, to, this.inbound.receiptFor(id, to, self), self)
+    this.outcomes.settleDelivered(id, to, this.inbound.receiptFor(id, to, self), self)
   }
 }

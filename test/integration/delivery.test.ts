@@ -93,4 +93,34 @@ describe('direct delivery with receipts', () => {
     expect(auditKinds(a)).not.toContain('receipt.accepted')
     expect(a.undelivered()).toBe(2)
   })
+
+  it('a final refusal is not retried, and a message no host receipts expires', async () => {
+    const a = await startNode({ transports: 'tcp', init: { limits: { delivery: { expiryMs: 2_000 } } } })
+    nodes.push(a)
+    const peers = [a.info().multiaddrs[0]!]
+    // a host whose window refuses every delivered message as CLOCK_SKEW (a final code)
+    const strict = await startNode({
+      transports: 'tcp',
+      peers,
+      init: { maxSkewMs: 0, limits: { delivery: { expiryMs: 0 } } },
+    })
+    nodes.push(strict)
+    const gone = await startNode({ transports: 'tcp', peers })
+    nodes.push(gone)
+    const alice = (await a.registerAgent('alice')).identity.did
+    const bob = (await strict.registerAgent('bob')).identity.did
+    const carol = (await gone.registerAgent('carol')).identity.did
+    await knows(a, bob)
+    await knows(a, carol)
+    await gone.stop()
+    const refused = await send(a, alice, bob, 'too late for this host')
+    await waitFor(() => a.delivery(refused.id)?.state === 'refused', { timeout: 15_000 })
+    expect(a.delivery(refused.id)).toMatchObject({ code: 'CLOCK_SKEW', attempts: 0, receipt: null })
+    expect(strict.history().message(refused.id)).toBeUndefined()
+    const lost = await send(a, alice, carol, 'nobody home')
+    await waitFor(() => a.delivery(lost.id)?.state === 'expired', { timeout: 15_000 })
+    expect(auditKinds(a)).toEqual(expect.arrayContaining(['delivery.refused', 'delivery.expired']))
+    expect(a.delivery(refused.id)?.state).toBe('refused')
+    expect(a.undelivered()).toBe(0)
+  })
 })
