@@ -68,10 +68,14 @@ export function agentNode(a: Agent): Node {
   }
 }
 
-/** Width of an edge: grows with the number of messages, slowly. */
+/**
+ * Width of an edge: grows with the number of messages, slowly and in steps
+ * (1, 3, 7, 15, 31 messages…), so that most messages leave it as it is and
+ * the graph need not be redrawn for them.
+ */
 export function linkWidth(link: GraphLink): number {
   const n = link.ab + link.ba
-  return n === 0 ? 1.5 : 1 + Math.min(5, Math.log2(1 + n))
+  return n === 0 ? 1.5 : 1 + Math.min(5, Math.floor(Math.log2(1 + n)))
 }
 
 function linkTitle(link: GraphLink, name: (did: string) => string): string {
