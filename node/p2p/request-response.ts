@@ -153,7 +153,11 @@ async function readItems(
     if (frame[0] !== TAG_ITEM) throw new MeshsigError('PEER_ERROR', `peer ${ids.peerId} sent an unknown frame`)
     total += frame.length - FRAME_OVERHEAD
     if (items.length >= limits.maxItems || total > limits.maxTotalBytes) {
-      throw new MeshsigError('PEER_ERROR', `peer ${ids.peerId} sent more than the ${ids.protocol} response limits`)
+      // `over` tells a caller whose byte limit is its own budget (not the protocol's) which bound was passed
+      const over = items.length >= limits.maxItems ? 'items' : 'bytes'
+      throw new MeshsigError('PEER_ERROR', `peer ${ids.peerId} sent more than the ${ids.protocol} response limits`, {
+        over,
+      })
     }
     items.push(frame.slice(FRAME_OVERHEAD))
   }

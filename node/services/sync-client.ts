@@ -45,6 +45,11 @@ const FP_PARENTS = 64
 
 /** A peer broke the protocol (answer shape, unrequested items, over its limits). */
 class PeerFault extends Error {}
+/**
+ * An answer passed what is left of the round's byte budget: the peer could
+ * not know that bound, so this ends the round without charging it.
+ */
+class BudgetSpent extends Error {}
 
 /** The part of the mesh the client uses: one sync exchange, and charging a peer. */
 export type SyncP2P = Pick<MeshP2P, 'sync' | 'penalise'>
@@ -133,7 +138,18 @@ export class SyncClient {
     await this.fetch(r, budget, missing)
   }
 
-  private async ask(r: Round, request: SyncRequest, maxItems: number, maxBytes: number): Promise<Uint8Array[]> {
+  /** Ask for items with the bytes left in the round's budget as the byte limit. */
+  private askWithin(r: Round, request: SyncRequest, maxItems: number, budget: SyncBudget): Promise<Uint8Array[]> {
+    return this.ask(r, request, maxItems, budget.bytes - r.bytes, true)
+  }
+
+  private async ask(
+    r: Round,
+    request: SyncRequest,
+    maxItems: number,
+    maxBytes: number,
+    budgeted = false,
+  ): Promise<Uint8Array[]> {
     r.bytes += JSON.stringify(request).length
     try {
       const frames = await this.c.p2p().sync(r.peer, request, { signal: r.signal, limits: { maxItems, maxBytes } })
@@ -144,6 +160,7 @@ export class SyncClient {
       // (the peer went offline mid-round) or a refusal from its side is no offence, or honest peers get banned
       const e = err as { code?: string; details?: Record<string, unknown> }
       const broken = e.code === 'PEER_ERROR' && e.details?.cause === undefined && e.details?.remoteCode === undefined
+      if (broken && budgeted && e.details?.over === 'bytes') throw new BudgetSpent(String(err))
       if (broken) throw new PeerFault(String(err))
       throw err
     }
@@ -193,7 +210,9 @@ export class SyncClient {
     for (let i = 0; i < missing.length && r.bytes < budget.bytes; i += PAGE) {
       const ids = missing.slice(i, i + PAGE)
       const asked = new Set(ids)
-      const items = decodeItems(await this.ask(r, { kind: 'items', ids }, ids.length, budget.bytes - r.bytes))
+      const frames = await this.askWithin(r, { kind: 'items', ids }, ids.length, budget).catch(spent)
+      if (frames === undefined) break // the byte budget ran out: apply what came, the rest comes next round
+      const items = decodeItems(frames)
       if (items === undefined) throw new PeerFault('an item is no envelope')
       for (const e of items) {
         if (!asked.delete(envelopeId(e).slice(0, SHORT_ID_HEX))) throw new PeerFault('an item was not asked for')
@@ -212,7 +231,9 @@ export class SyncClient {
     while (r.items < budget.items && r.bytes < budget.bytes) {
       const request: SyncRequest =
         after === undefined ? { kind: 'page', limit: PAGE } : { kind: 'page', after, limit: PAGE }
-      const items = decodeItems(await this.ask(r, request, PAGE, budget.bytes - r.bytes))
+      const frames = await this.askWithin(r, request, PAGE, budget).catch(spent)
+      if (frames === undefined) break // the byte budget ran out: the next round continues after the cursor
+      const items = decodeItems(frames)
       if (items === undefined) throw new PeerFault('an item is no envelope')
       for (const e of items) {
         const k = keyOf(e)
@@ -239,6 +260,12 @@ export class SyncClient {
       .penalise(peer, 100)
       .catch((err: unknown) => this.c.onError(err))
   }
+}
+
+/** Undefined for a spent budget; any other failure is thrown on. */
+function spent(err: unknown): undefined {
+  if (err instanceof BudgetSpent) return undefined
+  throw err
 }
 
 function keyOf(e: Envelope): string {

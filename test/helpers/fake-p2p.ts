@@ -174,7 +174,8 @@ export class FakeP2P implements FakeP2PSurface {
       bytes += f.length
       const limits = options.limits
       if (limits !== undefined && (frames.length > limits.maxItems || bytes > limits.maxBytes)) {
-        throw new MeshsigError('PEER_ERROR', `peer ${peerId} sent more than the sync response limits`)
+        const over = frames.length > limits.maxItems ? 'items' : 'bytes'
+        throw new MeshsigError('PEER_ERROR', `peer ${peerId} sent more than the sync response limits`, { over })
       }
     }
     return frames

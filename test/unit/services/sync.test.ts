@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { encodeEnvelope, envelopeId, type Envelope } from '../../../node/core/index.js'
 import type { SyncRequest } from '../../../node/p2p/index.js'
 import { answerSync, type SyncResult } from '../../../node/services/sync.js'
-import { createRegistrySync, FIRST_BACKOFF_MS, type RegistrySync } from '../../../node/services/sync-client.js'
+import {
+  createRegistrySync,
+  DEFAULT_SYNC_BUDGET,
+  FIRST_BACKOFF_MS,
+  type RegistrySync,
+  type SyncBudget,
+} from '../../../node/services/sync-client.js'
 import { FakeNetwork, type FakeP2P, type FakeSyncProvider } from '../../helpers/fake-p2p.js'
 import { FixedClock, kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
 
@@ -22,7 +28,7 @@ let clock: FixedClock
 let a: SyncNode
 let b: SyncNode
 
-function syncNode(seed: string): SyncNode {
+function syncNode(seed: string, budget?: SyncBudget): SyncNode {
   const kit = kitNode({ seed, clock })
   const errors: unknown[] = []
   const holder: { sync?: RegistrySync } = {}
@@ -34,6 +40,7 @@ function syncNode(seed: string): SyncNode {
     selfDid: kit.did,
     onError: (err) => errors.push(err),
     clock: clock.now,
+    ...(budget !== undefined ? { budget } : {}),
   })
   holder.sync = sync
   return { kit, p2p, sync, errors }
@@ -106,6 +113,21 @@ describe('reconciliation between two in-memory nodes', () => {
     await a.sync.client.round(b.kit.peerId)
     expect(a.sync.index.fingerprint('')).toEqual(b.sync.index.fingerprint(''))
     expect(a.kit.store.agents.count()).toBe(5)
+  })
+})
+
+describe('the budget of a round', () => {
+  it('ends a round whose honest answer passes the bytes left in the budget, without charging the peer', async () => {
+    const small = syncNode('node with a small budget', { ...DEFAULT_SYNC_BUDGET, bytes: 2000 })
+    net.connect(a.p2p, small.p2p)
+    agents(a, 3)
+    const result = await small.sync.client.round(a.kit.peerId)
+    expect(result?.accepted).toBe(0)
+    expect(small.p2p.penalties).toEqual([])
+    expect(small.kit.store.misc.peerFaults()).toEqual([])
+    expect(small.errors).toEqual([])
+    expect(small.sync.client.isBanned(a.kit.peerId)).toBe(false)
+    small.kit.close()
   })
 })
 
