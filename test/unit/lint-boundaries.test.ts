@@ -38,6 +38,7 @@ describe('import boundaries (eslint.config.js)', () => {
     ['api/mcp/tools/planted.ts', "export { trustOf } from '../../../node/services/trust.js'", 'never node/store'],
     ['cli/planted.ts', "await import('../node/p2p/index.js')", 'never node/store'],
     ['ui/src/planted.ts', "import { MeshsigClient } from '../../api/client.js'", 'ui/ uses only the REST API'],
+    ['ui/src/planted.ts', "import type { NodeInfo } from '../../node/core/views.js'", 'ui/ uses only the REST API'],
   ])('%s: %s is refused', async (filePath, code, message) => {
     const found = await violations(filePath, code + '\n')
     expect(found).toHaveLength(1)
@@ -51,6 +52,7 @@ describe('import boundaries (eslint.config.js)', () => {
     ['node/core/planted.ts', "import { createHash } from 'node:crypto'\nimport { z } from 'zod'\nimport './keys.js'"],
     ['node/services/planted.ts', "import type { MeshP2P } from '../p2p/index.js'\nimport '../store/index.js'"],
     ['cli/commands/planted.ts', "import { loadIdentity } from '../../node/identity/index.js'"],
+    ['ui/src/planted.ts', "import type { ApiHealth } from '../../api/types.js'"],
   ])('%s: %s is allowed', async (filePath, code) => {
     expect(await violations(filePath, code + '\n')).toEqual([])
   })
