@@ -14,6 +14,7 @@ import { wireNode, type NodeParts } from './node-parts.js'
 import { createMeshP2P } from './p2p/index.js'
 import { refreshRegistrations } from './services/registration-refresh.js'
 import { answerSync } from './services/sync.js'
+import { trustSampling } from './services/trust-sampling.js'
 
 export type { MeshNodeInit } from './node-init.js'
 export type { NodeInfo } from './core/views.js'
@@ -24,7 +25,9 @@ export class MeshNode extends NodeFacade {
 
   private constructor(parts: NodeParts) {
     super(parts)
-    this.startables = startablesOf(parts)
+    // trust over time is sampled by the node itself, not only while a dashboard asks (trust-sampling.ts)
+    const trust = { name: 'trust-samples', part: trustSampling(() => this.history(), parts.onError) }
+    this.startables = [...startablesOf(parts), trust]
   }
 
   /** Make a node (opens the store and creates the mesh; nothing listens until `start`). */
