@@ -18,6 +18,8 @@ export interface CliIo {
   stderr(text: string): void
   /** Read all of standard input, byte for byte. */
   readStdin(): Promise<Uint8Array>
+  /** Standard input as it arrives (commands that stream it, e.g. `audit verify -`); else `readStdin` is used. */
+  stdinChunks?(): AsyncIterable<Uint8Array | string>
   /** Environment variables. */
   readonly env: Readonly<Record<string, string | undefined>>
   /** Current time, ms since the epoch. */

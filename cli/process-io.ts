@@ -16,6 +16,7 @@ export function processIo(): CliIo {
       if (process.stdin.isTTY) process.stderr.write('Reading the message from stdin; end it with Ctrl-D.\n')
       return readAll(process.stdin)
     },
+    stdinChunks: () => process.stdin,
     env: process.env,
     now: () => Date.now(),
     stderrIsTTY: process.stderr.isTTY === true,

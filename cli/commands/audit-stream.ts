@@ -6,7 +6,8 @@
  */
 import { createReadStream, createWriteStream, openSync, readSync, closeSync } from 'node:fs'
 import { once } from 'node:events'
-import type { Readable, Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
 import { NdjsonExportCheck, isNdjsonExport } from '../../node/audit/export-stream-check.js'
 import type { ExportCheck } from '../../node/audit/export-check.js'
 import { MeshsigError } from '../../node/core/errors.js'
@@ -15,6 +16,18 @@ import type { CliContext } from '../context.js'
 
 /** Lines between two progress reports. */
 const PROGRESS_EVERY = 10_000
+/**
+ * Bytes per read of an export file. Small on purpose: each line is a slice of
+ * the chunk it came in, and V8 sizes its heap by those chunks — 1 MB reads
+ * peaked at 148 MB RSS on a 500 000-entry file, 64 KB reads at 93 MB
+ * (docs/benchmarks.md, audit-stream).
+ */
+const READ_BYTES = 64 * 1024
+/** Bytes that identify the form of an export (its first line starts with the format). */
+const SNIFF_BYTES = 256
+
+/** Chunks of an input: a file or stdin stream, as bytes or text. */
+export type Chunks = AsyncIterable<Uint8Array | string>
 
 /** True when the file at `path` starts like an NDJSON audit export. */
 export function fileIsNdjson(path: string): boolean {
@@ -28,11 +41,12 @@ export function fileIsNdjson(path: string): boolean {
   }
 }
 
-/** Call `onLine` with each line of `input` (without its newline), holding one line at a time. */
-export async function eachLine(input: Readable, onLine: (line: string) => void): Promise<void> {
+/** Call `onLine` with each line of `input` (without its newline), holding one chunk at a time. */
+export async function eachLine(input: Chunks, onLine: (line: string) => void): Promise<void> {
+  const utf8 = new StringDecoder('utf8') // a character split across two chunks stays whole
   let rest = ''
   for await (const chunk of input) {
-    const text = rest + (typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8'))
+    const text = rest + (typeof chunk === 'string' ? chunk : utf8.write(Buffer.from(chunk)))
     let start = 0
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
       onLine(text.slice(start, nl))
@@ -40,6 +54,7 @@ export async function eachLine(input: Readable, onLine: (line: string) => void):
     }
     rest = text.slice(start)
   }
+  rest += utf8.end()
   if (rest !== '') onLine(rest)
 }
 
@@ -51,7 +66,7 @@ export interface NdjsonVerification {
 
 /** Verify the NDJSON export in `input` (a file stream, or text already read). */
 export async function verifyNdjson(
-  input: Readable | string,
+  input: Chunks | string,
   onProgress: (done: number, total: number) => void,
 ): Promise<NdjsonVerification> {
   const checker = new NdjsonExportCheck()
@@ -72,7 +87,43 @@ export function verifyNdjsonFile(
   path: string,
   onProgress: (done: number, total: number) => void,
 ): Promise<NdjsonVerification> {
-  return verifyNdjson(createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), onProgress)
+  return verifyNdjson(createReadStream(path, { highWaterMark: READ_BYTES }), onProgress)
+}
+
+/** What `sniffStdin` found: an NDJSON export to stream, or the whole text of anything else. */
+export type StdinExport = { readonly ndjson: Chunks } | { readonly text: string }
+
+/**
+ * Read the start of `input` (stdin) to tell the export's form: an NDJSON
+ * export comes back as a stream (the bytes read so far first), so it is
+ * verified in constant memory like a file; a JSON export is read whole.
+ */
+export async function sniffStdin(input: Chunks): Promise<StdinExport> {
+  const it = input[Symbol.asyncIterator]()
+  const head: Buffer[] = []
+  let bytes = 0
+  let done = false
+  while (bytes < SNIFF_BYTES && !done) {
+    const next = await it.next()
+    if (next.done === true) done = true
+    else head.push(Buffer.from(next.value))
+    bytes += next.done === true ? 0 : (head[head.length - 1]?.length ?? 0)
+  }
+  const start = Buffer.concat(head)
+  if (isNdjsonExport(start.subarray(0, SNIFF_BYTES).toString('utf8'))) {
+    return { ndjson: replay(start, done ? null : it) }
+  }
+  const all = [start]
+  for (let next = done ? null : await it.next(); next !== null && next.done !== true; next = await it.next()) {
+    all.push(Buffer.from(next.value))
+  }
+  return { text: Buffer.concat(all).toString('utf8') }
+}
+
+async function* replay(first: Buffer, rest: AsyncIterator<Uint8Array | string> | null): AsyncGenerator<Buffer> {
+  yield first
+  if (rest === null) return
+  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield Buffer.from(next.value)
 }
 
 /** Copy the node's NDJSON export to `out` (a file) or stdout; returns the bytes written. */

@@ -20,7 +20,15 @@
 import { readFileSync } from 'node:fs'
 import { checkAuditNote, parseWitnessPolicy, type NoteCheck, type WitnessPolicy } from '../../node/core/audit-note.js'
 import { isNdjsonExport } from '../../node/audit/export-stream-check.js'
-import { downloadNdjson, fileIsNdjson, verifyNdjson, verifyNdjsonFile } from './audit-stream.js'
+import {
+  type Chunks,
+  type StdinExport,
+  downloadNdjson,
+  fileIsNdjson,
+  sniffStdin,
+  verifyNdjson,
+  verifyNdjsonFile,
+} from './audit-stream.js'
 import type { CAC } from 'cac'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
 import { MeshsigError } from '../../node/core/errors.js'
@@ -83,12 +91,24 @@ function cannotRead(file: string, err: unknown): MeshsigError {
   return new MeshsigError('INVALID_INPUT', `cannot read ${file} (${why})`, { file })
 }
 
-async function readText(ctx: CliContext, file: string): Promise<string> {
+/**
+ * The text of `file` (`-`: stdin). When stdin can be streamed and holds an
+ * NDJSON export, it goes to `onNdjson` as it arrives instead (constant
+ * memory) and the text is ''.
+ */
+async function readText(ctx: CliContext, file: string, onNdjson: (chunks: Chunks) => Promise<void>): Promise<string> {
+  let sniffed: StdinExport | undefined
   try {
-    return file === '-' ? Buffer.from(await ctx.io.readStdin()).toString('utf8') : readFileSync(file, 'utf8')
+    if (file !== '-') return readFileSync(file, 'utf8')
+    const chunks = ctx.io.stdinChunks?.()
+    if (chunks === undefined) return Buffer.from(await ctx.io.readStdin()).toString('utf8')
+    sniffed = await sniffStdin(chunks)
   } catch (err) {
     throw cannotRead(file, err)
   }
+  if ('text' in sniffed) return sniffed.text
+  await onNdjson(sniffed.ndjson)
+  return ''
 }
 
 function parseExport(text: string, file: string): unknown {
@@ -154,6 +174,7 @@ async function checkFile(
 ): Promise<{ check: ExportCheck; doc: Record<string, unknown> | null }> {
   const bar = progressBar(ctx.io, { label: 'Verifying audit export', unit: 'entries', delayMs: 250 })
   const onProgress = (done: number, total: number): void => bar.update(done, total)
+  let streamed: { check: ExportCheck; doc: Record<string, unknown> | null } | null = null
   try {
     let ndjson: boolean
     try {
@@ -165,7 +186,11 @@ async function checkFile(
       const r = await verifyNdjsonFile(file, onProgress)
       return { check: r.check, doc: r.header }
     }
-    const text = await readText(ctx, file)
+    const text = await readText(ctx, file, async (ndjson) => {
+      const r = await verifyNdjson(ndjson, onProgress)
+      streamed = { check: r.check, doc: r.header }
+    })
+    if (streamed !== null) return streamed
     if (isNdjsonExport(text.slice(0, 256))) {
       const r = await verifyNdjson(text, onProgress)
       return { check: r.check, doc: r.header }

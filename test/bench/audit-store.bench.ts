@@ -19,7 +19,6 @@ import { AuditService } from '../../node/audit/audit-service.js'
 import { createInception, didFromPublicKey, keyPairFromSeed } from '../../node/core/index.js'
 import { openStore, type Store } from '../../node/store/index.js'
 import { fmtInt, type BenchModule } from './bench-kit.js'
-import { auditStreamBench } from './audit-stream.bench.js'
 
 const SIZES = [10_000, 100_000, 1_000_000] as const
 /** Entries per transaction when filling the log (group commit, as concurrent sends are committed). */
@@ -195,9 +194,6 @@ export const auditStoreBench: BenchModule = {
         'hashes). One run per size.',
         '',
         table(rows),
-        '',
-        // the streamed export's section (test/bench/audit-stream.bench.ts) runs with this module
-        await auditStreamBench.run(),
       ].join('\n')
     } finally {
       rmSync(dir, { recursive: true, force: true })

@@ -16,6 +16,7 @@ import type { BenchModule } from './bench-kit.js'
 import { apiBench } from './api.bench.js'
 import { auditBench } from './audit.bench.js'
 import { auditStoreBench } from './audit-store.bench.js'
+import { auditStreamBench } from './audit-stream.bench.js'
 import { envelopeBench } from './envelope.bench.js'
 import { p2pBench } from './p2p.bench.js'
 import { dashboardBench } from './dashboard.bench.js'
@@ -27,6 +28,7 @@ export const BENCHES: readonly BenchModule[] = [
   envelopeBench,
   auditBench,
   auditStoreBench,
+  auditStreamBench,
   apiBench,
   p2pBench,
   dashboardBench,

@@ -2,13 +2,16 @@
  * `meshsig audit verify` on an NDJSON file (docs/audit.md) in-process: the
  * form is recognised from the first line, the file is read as a stream with
  * the progress bar on a terminal's stderr (none without one), the verdict
- * alone on stdout; the same lines from stdin (`-`) verify too; a file whose
- * end line is missing is refused as cut short.
+ * alone on stdout; the same lines from stdin (`-`) verify too, read whole
+ * or as they arrive (in pieces that split lines and UTF-8 characters); a
+ * JSON export on stdin is still read whole; a file whose end line is missing
+ * is refused as cut short.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { auditVerifyCommand } from '../../cli/commands/audit.js'
+import { eachLine } from '../../cli/commands/audit-stream.js'
 import { contextFrom, type CliIo } from '../../cli/context.js'
 import {
   MerkleAccumulator,
@@ -20,6 +23,12 @@ import {
   toB64,
 } from '../../node/core/index.js'
 import { tempDir } from '../helpers/mesh.js'
+
+/** `text` as stdin that arrives in pieces of `size` bytes. */
+async function* pieces(text: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text)
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size)
+}
 
 function fakeIo(tty: boolean, stdin = ''): CliIo & { err: string } {
   let t = 0
@@ -77,10 +86,30 @@ describe('audit verify on an NDJSON file', () => {
   it('reads the same lines from stdin, and refuses a file cut short', async () => {
     const stdin = fakeIo(false, lines.join('\n'))
     expect((await auditVerifyCommand(contextFrom({}, stdin), '-')).json).toMatchObject({ ok: true })
+    const streamed = { ...fakeIo(false), readStdin: () => Promise.reject(new Error('read whole')) }
+    const chunks = { ...streamed, stdinChunks: () => pieces(lines.join('\n') + '\n', 4093) }
+    expect((await auditVerifyCommand(contextFrom({}, chunks), '-')).json).toMatchObject({ ok: true, size: 30_000 })
+    const changed = lines.map((l, i) => (i === 7 ? l.replace('"p6"', '"p7"') : l)).join('\n')
+    const bad = { ...streamed, stdinChunks: () => pieces(changed, 4093) }
+    const altered = await auditVerifyCommand(contextFrom({}, bad), '-')
+    expect(altered.exitCode).toBe(1)
+    const problems = (altered.json as { problems: Array<{ kind: string; index?: number }> }).problems
+    expect(problems.filter((p) => p.kind === 'altered').map((p) => p.index)).toEqual([6])
     const cut = join(dir.dir, 'cut.ndjson')
     writeFileSync(cut, lines.slice(0, -1).join('\n') + '\n')
     const r = await auditVerifyCommand(contextFrom({}, fakeIo(false)), cut)
     expect(r.exitCode).toBe(1)
     expect(r.human).toMatch(/cut short/)
   }, 60_000)
+})
+
+describe('lines of a stream', () => {
+  it('keeps lines and UTF-8 characters whole across chunks, and the last line without a newline', async () => {
+    const text = 'first é line\n{"name":"ünïcødé ✓"}\n\nlast'
+    for (const size of [1, 2, 3, 5, 64]) {
+      const got: string[] = []
+      await eachLine(pieces(text, size), (l) => got.push(l))
+      expect(got).toEqual(['first é line', '{"name":"ünïcødé ✓"}', '', 'last'])
+    }
+  })
 })
