@@ -25,47 +25,69 @@ import { hostGuard, jsonOnly } from './security.js'
 import { inlineVerifier, type SignatureVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
 
-/** The part of a MeshNode the API uses: its service interface. */
-export type ApiNode = Pick<
-  MeshNode,
-  | 'info'
-  | 'stats'
-  | 'snapshot'
-  | 'agents'
-  | 'events'
-  | 'registerAgent'
-  | 'registerExternalAgent'
-  | 'rotateAgent'
-  | 'revokeAgent'
-  | 'revoked'
-  | 'keyView'
-  | 'duplicities'
-  | 'sendMessage'
-  | 'checkEnvelope'
-  | 'signerKey'
-  | 'listMessages'
-  | 'connections'
-  | 'handshake'
-  | 'discoverNetwork'
-  | 'connectPeer'
-  | 'peers'
-  | 'auditExport'
-  | 'audit'
-  | 'trust'
-  | 'checkpoint'
-  | 'notes'
-  | 'witness'
-  | 'did'
-  | 'agentForCredential'
-  | 'recordRefusal'
-  | 'limits'
-  | 'relayStats'
-  | 'checkpointOnDemand'
-  | 'log'
-  | 'history'
-  | 'delivery'
-  | 'undelivered'
-  | 'interop'
+/** Every member of `T` is a method: the API calls a node, it never reaches into its service objects. */
+type MethodsOnly<T extends { [K in keyof T]: (...args: never[]) => unknown }> = T
+
+/**
+ * The part of a MeshNode the API uses: its service interface, methods only
+ * (node/node-reads.ts, node-audit-reads.ts, node-facade.ts). A fake for a
+ * test implements these and nothing else.
+ */
+export type ApiNode = MethodsOnly<
+  Pick<
+    MeshNode,
+    | 'info'
+    | 'stats'
+    | 'snapshot'
+    | 'subscribe'
+    | 'logger'
+    | 'bounds'
+    | 'agentRecord'
+    | 'listAgents'
+    | 'discoverAgents'
+    | 'registerAgent'
+    | 'registerExternalAgent'
+    | 'rotateAgent'
+    | 'revokeAgent'
+    | 'revoked'
+    | 'keyView'
+    | 'duplicities'
+    | 'sendMessage'
+    | 'checkEnvelope'
+    | 'signerKey'
+    | 'listMessages'
+    | 'connections'
+    | 'handshake'
+    | 'discoverNetwork'
+    | 'connectPeer'
+    | 'peers'
+    | 'auditExport'
+    | 'auditSize'
+    | 'latestCheckpoint'
+    | 'inclusionProof'
+    | 'consistencyProof'
+    | 'auditNdjson'
+    | 'checkpointNote'
+    | 'auditorView'
+    | 'logVerifierKeys'
+    | 'witnessBinding'
+    | 'witnessAddCheckpoint'
+    | 'witnessEvidence'
+    | 'trustReport'
+    | 'agentTrust'
+    | 'keyDirectory'
+    | 'nodeCard'
+    | 'agentCard'
+    | 'agentCards'
+    | 'checkpoint'
+    | 'agentForCredential'
+    | 'recordRefusal'
+    | 'relayStats'
+    | 'checkpointOnDemand'
+    | 'history'
+    | 'delivery'
+    | 'undelivered'
+  >
 >
 
 /** What every route module receives. */
@@ -104,10 +126,10 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     auditEntries: () => node.stats().auditEntries,
     wsClients: () => streamClients(),
     relayDropped: () => node.relayStats().dropped,
-    problems: () => node.log.counts(),
+    problems: () => node.logger().counts(),
     undelivered: () => node.undelivered(),
   })
-  const unsubscribe = node.events.subscribe((e) => metrics.observe(e))
+  const unsubscribe = node.subscribe((e) => metrics.observe(e))
   const verifier = opts.verifyWorkers > 0 ? createVerifyPool(opts.verifyWorkers) : inlineVerifier
   const resolveCredential: CredentialResolver = (credential) => node.agentForCredential(credential)
   const ctx: RouteContext = {
@@ -130,7 +152,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     (req) => rateLimitKey(req, opts, resolveCredential),
     () => metrics.rateLimited(),
   )
-  const apiLog = node.log.child('api')
+  const apiLog = node.logger().child('api')
   const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter, (err) => reportInternal(err))
   if (limiter) app.use(limiter)
   app.get('/metrics', async (_req, res) => {

@@ -5,7 +5,7 @@
  * and gossips what it committed; the reads are in node-reads.ts.
  */
 import type { Capability, ChkEnvelope, Envelope, IcpEnvelope, RegEnvelope, RevEnvelope, Verdict } from './core/index.js'
-import { NodeReads } from './node-reads.js'
+import { NodeAuditReads } from './node-audit-reads.js'
 import type { ProxyAuditRecord } from './proxy/index.js'
 import type { RegisteredAgent } from './services/agent-service.js'
 import { refusalRecord, type RefusalInput } from './services/audit-records.js'
@@ -18,8 +18,8 @@ import type { AgentRecord } from './services/records.js'
 import type { ConnectionView } from './services/report-service.js'
 import type { SyncResult } from './services/sync.js'
 
-/** A node's service interface: the reads of `NodeReads` and the actions below. */
-export class NodeFacade extends NodeReads {
+/** A node's service interface: the reads of `NodeReads` and `NodeAuditReads`, and the actions below. */
+export class NodeFacade extends NodeAuditReads {
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */
   async registerAgent(name: string, capabilities: readonly Capability[] = []): Promise<RegisteredAgent> {
     const job = { kind: 'custodied', name, capabilities } as const

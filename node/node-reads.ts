@@ -32,7 +32,8 @@ import type {
 } from './services/report-service.js'
 import type { TrustService } from './services/trust.js'
 import type { WitnessService } from './services/witness-service.js'
-import type { MessageQuery, Store } from './store/index.js'
+import type { AgentRecord } from './services/records.js'
+import type { AgentQuery, MessageQuery, Store } from './store/index.js'
 
 /** Reads of a node's state, forwarded to its services. */
 export class NodeReads {
@@ -78,6 +79,36 @@ export class NodeReads {
       uptime: uptimeSeconds(this.parts),
       mesh: ready ? 'ready' : 'starting',
     }
+  }
+
+  /** Follow the node's events (the WebSocket stream, metrics); returns the unsubscribe. */
+  subscribe(listener: Parameters<NodeEvents['subscribe']>[0]): () => void {
+    return this.events.subscribe(listener)
+  }
+
+  /** The node's logger (the API logs through a child of it; `/metrics` counts its warnings). */
+  logger(): Logger {
+    return this.log
+  }
+
+  /** Every bound the node keeps (node/limits.ts). */
+  bounds(): Limits {
+    return this.limits
+  }
+
+  /** The registry record of an agent, if known. */
+  agentRecord(did: string): AgentRecord | undefined {
+    return this.agents.record(did)
+  }
+
+  /** Registered agents matching `query` (origin, status, capability, paging). */
+  listAgents(query: AgentQuery = {}): AgentRecord[] {
+    return this.agents.list(query)
+  }
+
+  /** Agents this node knows offering `capability`, best confidence first. */
+  discoverAgents(capability: string | undefined, minConfidence = 0, limit = 50): AgentRecord[] {
+    return this.agents.discover(capability, minConfidence, limit)
   }
 
   /** Connected peers. */

@@ -94,7 +94,7 @@ async function rotate(ctx: RouteContext, req: Request): Promise<ApiRotated> {
   )
   // the re-signed registration is gossiped by the node; the answer stays the rotation
   const { envelope, registration: _registration, ...rest } = rotation
-  const record = ctx.node.agents.record(rotation.did) ?? null
+  const record = ctx.node.agentRecord(rotation.did) ?? null
   return { rotated: true, ...rest, rotatedAt: new Date(envelope.ts).toISOString(), envelope, record }
 }
 
@@ -144,7 +144,7 @@ export function agentRoutes(ctx: RouteContext): Router {
   })
   r.post('/discover', (req, res) => {
     const b = parseInput(discoverBody, req.body)
-    const agents = ctx.node.agents.discover(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
+    const agents = ctx.node.discoverAgents(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
     res.json({ agents, total: agents.length } satisfies ApiAgentList)
   })
   return r

@@ -56,15 +56,15 @@ async function pipeChunks(res: Response, chunks: Iterator<string>): Promise<void
 /** Stream the NDJSON export of `size` (default: the current checkpoint's). */
 async function streamExport(ctx: RouteContext, res: Response, size: number | undefined): Promise<void> {
   const { node } = ctx
-  const src = node.audit.ndjsonSource(size)
+  const src = node.auditNdjson(size)
   const info = node.info()
   const chunks = ndjsonExport(src, {
     header: {
       exportedAt: new Date().toISOString(),
       node: { did: info.did, name: info.name, publicKey: src.nodePublicKey, peerId: info.peerId },
-      ...node.notes.auditorView(src.checkpoint),
+      ...node.auditorView(src.checkpoint),
     },
-    agents: () => node.agents.list(),
+    agents: () => node.listAgents(),
     connections: () => node.connections(),
     revoked: () => node.revoked(),
     trustFormula: TRUST_FORMULA,
@@ -88,7 +88,7 @@ async function exportHandler(ctx: RouteContext, req: Request, res: Response): Pr
   const asked = q.format ?? (req.accepts(['application/json', NDJSON]) === NDJSON ? 'ndjson' : 'json')
   if (asked === 'ndjson') return streamExport(ctx, res, q.size)
   const report = ctx.node.auditExport(q.size)
-  res.json({ ...report, ...ctx.node.notes.auditorView(report.checkpoint) })
+  res.json({ ...report, ...ctx.node.auditorView(report.checkpoint) })
 }
 
 /** Audit and trust routes. */
@@ -99,30 +99,30 @@ export function auditRoutes(ctx: RouteContext): Router {
   r.get('/audit/export', (req, res) => exportHandler(ctx, req, res))
 
   r.get('/audit/checkpoint', (req, res) => {
-    const latest = node.audit.latest()
+    const latest = node.latestCheckpoint()
     if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
       // the C2SP tlog-checkpoint signed note, with the cosignatures gathered (docs/audit.md)
       if (latest === undefined) throw new MeshsigError('NOT_FOUND', 'the node has signed no checkpoint yet')
-      res.type('text/plain; charset=utf-8').send(node.notes.note(latest))
+      res.type('text/plain; charset=utf-8').send(node.checkpointNote(latest))
       return
     }
-    const note = latest === undefined ? null : node.notes.note(latest)
-    res.json({ checkpoint: latest ?? null, size: node.audit.size(), note } satisfies ApiCheckpoint)
+    const note = latest === undefined ? null : node.checkpointNote(latest)
+    res.json({ checkpoint: latest ?? null, size: node.auditSize(), note } satisfies ApiCheckpoint)
   })
 
   r.get('/audit/keys', (_req, res) => {
-    res.json({ origin: node.did, ...node.notes.vkeys(), binding: node.witness.binding() })
+    res.json({ origin: node.info().did, ...node.logVerifierKeys(), binding: node.witnessBinding() })
   })
 
   r.post('/witness/add-checkpoint', text({ type: () => true, limit: '16kb' }), (req, res) => {
     if (typeof req.body !== 'string')
       throw new MeshsigError('INVALID_INPUT', 'the body is the C2SP add-checkpoint text')
-    const answer = node.witness.addCheckpoint(req.body)
+    const answer = node.witnessAddCheckpoint(req.body)
     res.status(answer.status).type(answer.contentType).send(answer.body)
   })
 
   r.get('/witness/evidence', (_req, res) => {
-    const evidence = node.witness.evidence()
+    const evidence = node.witnessEvidence()
     res.json({ evidence, total: evidence.length })
   })
 
@@ -140,22 +140,22 @@ export function auditRoutes(ctx: RouteContext): Router {
   r.get('/audit/proof/:index', (req, res) => {
     const index = parseInput(size, String(req.params.index), 'index')
     const q = parseInput(proofQuery, { ...req.query }, 'query')
-    res.json(node.audit.inclusion(index, q.size) satisfies InclusionProofView)
+    res.json(node.inclusionProof(index, q.size) satisfies InclusionProofView)
   })
 
   r.get('/audit/consistency', (req, res) => {
     const q = parseInput(consistencyQuery, { ...req.query }, 'query')
-    res.json(node.audit.consistency(q.first, q.second))
+    res.json(node.consistencyProof(q.first, q.second))
   })
 
   r.get('/trust', (_req, res) => {
-    res.json(node.trust.report())
+    res.json(node.trustReport())
   })
 
   r.get('/trust/:did', (req, res) => {
     const did = toMsigDid(String(req.params.did))
-    const connections = node.trust.report().connections.filter((c) => c.a === did || c.b === did)
-    res.json({ ...node.trust.agent(did), connections })
+    const connections = node.trustReport().connections.filter((c) => c.a === did || c.b === did)
+    res.json({ ...node.agentTrust(did), connections })
   })
   return r
 }

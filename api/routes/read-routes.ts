@@ -38,13 +38,13 @@ export function readRoutes(ctx: RouteContext): Router {
 
   // bounded and paged (issue 9): ?limit (≤ snapshot.maxLimit) and ?cursor (page.agents.next)
   r.get('/snapshot', (req, res) => {
-    const limits = node.limits.snapshot
+    const limits = node.bounds().snapshot
     res.json(snapshotPage(node, snapshotQuery({ ...req.query }, limits)) satisfies ApiSnapshot)
   })
 
   r.get('/agents', (req, res) => {
     const q = parseInput(agentsQuery, { ...req.query }, 'query')
-    let agents = node.agents.list({
+    let agents = node.listAgents({
       ...(q.capability !== undefined ? { capability: q.capability } : {}),
       ...(q.origin !== undefined ? { origin: q.origin } : {}),
     })
@@ -55,7 +55,7 @@ export function readRoutes(ctx: RouteContext): Router {
 
   r.get('/agents/:did', (req, res) => {
     const did = toMsigDid(String(req.params.did))
-    const record = node.agents.record(did)
+    const record = node.agentRecord(did)
     if (record === undefined) throw new MeshsigError('NOT_FOUND', `unknown agent ${did}`, { did })
     res.json({ ...record, duplicity: node.duplicities(did) } satisfies ApiAgentDetail)
   })

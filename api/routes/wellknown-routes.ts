@@ -16,7 +16,7 @@ export function wellknownRoutes(ctx: RouteContext): Router {
 
   r.get(WBA_DIRECTORY_PATH, (req, res) => {
     const authority = String(req.headers.host ?? '').toLowerCase()
-    const directory = ctx.node.interop.keyDirectory(authority, Date.now())
+    const directory = ctx.node.keyDirectory(authority, Date.now())
     if (directory === undefined) {
       throw new MeshsigError('NOT_FOUND', 'no proxy of this node signs in Web Bot Auth mode (docs/interop.md)')
     }
@@ -28,11 +28,11 @@ export function wellknownRoutes(ctx: RouteContext): Router {
   })
 
   r.get('/.well-known/agent-card.json', (_req, res) => {
-    res.json(ctx.node.interop.nodeCard())
+    res.json(ctx.node.nodeCard())
   })
 
   r.get('/agents/:did/agent-card.json', (req, res) => {
-    res.json(ctx.node.interop.agentCard(toMsigDid(String(req.params.did))))
+    res.json(ctx.node.agentCard(toMsigDid(String(req.params.did))))
   })
   return r
 }
