@@ -16,6 +16,7 @@ import {
   type Receipt,
 } from '../core/index.js'
 import type { AuditService } from '../audit/audit-service.js'
+import type { RelayLimits } from '../limits.js'
 import type { Store } from '../store/index.js'
 import type { Ingest } from './ingest.js'
 
@@ -34,10 +35,23 @@ export interface DeliveryInboundComponents {
   readonly peerId: () => string
   /** Oldest (and newest) message time accepted: the outbox expiry plus the clock window (ms). */
   readonly windowMs: number
+  /** Per-peer budget of one window: the relay quotas' `windowMs`, `perPeerMessages`, `perPeerBytes`, `trackedKeys`. */
+  readonly budget: Pick<RelayLimits, 'windowMs' | 'perPeerMessages' | 'perPeerBytes' | 'trackedKeys'>
+  /** Pull the registry of a peer whose delivery named a signer this node does not know yet. */
+  readonly syncFrom?: (peerId: string) => void
+}
+
+/** What one peer delivered in the current window. */
+interface Used {
+  n: number
+  bytes: number
 }
 
 /** Answers deliveries for the agents this node hosts. */
 export class DeliveryInbound {
+  private windowStart = -Infinity
+  private readonly used = new Map<string, Used>()
+
   constructor(private readonly c: DeliveryInboundComponents) {}
 
   /** Handle one delivery request from `fromPeerId`; never throws. */
@@ -53,6 +67,9 @@ export class DeliveryInbound {
   }
 
   private accept(request: Uint8Array, fromPeerId: string): DeliveryAnswer {
+    if (!this.charge(fromPeerId, request.length)) {
+      throw new MeshsigError('RATE_LIMITED', 'this peer delivered more than its budget of the window: retry later')
+    }
     const envelope = decodeEnvelope(request)
     if (envelope.type !== 'msg' || envelope.to === null) {
       throw new MeshsigError('MALFORMED', 'a delivery carries one msg envelope with a recipient')
@@ -67,7 +84,32 @@ export class DeliveryInbound {
     if (v.error.code === 'DUPLICATE' && v.id !== undefined && this.c.store.messages.exists(v.id)) {
       return { receipt: this.receiptFor(v.id, envelope.to, fromPeerId) }
     }
+    if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') this.c.syncFrom?.(fromPeerId)
     return { refused: { code: v.error.code, message: v.error.message.slice(0, 300) } }
+  }
+
+  /**
+   * Count a delivery against its peer's budget of the current window (a
+   * peer cannot make this node verify without bound); false when over it,
+   * or when too many peers are tracked already.
+   */
+  private charge(peer: string, bytes: number): boolean {
+    const { budget } = this.c
+    const now = this.c.clock()
+    if (now - this.windowStart >= budget.windowMs) {
+      this.used.clear()
+      this.windowStart = now
+    }
+    let used = this.used.get(peer)
+    if (used === undefined) {
+      if (this.used.size >= budget.trackedKeys) return false
+      used = { n: 0, bytes: 0 }
+      this.used.set(peer, used)
+    }
+    if (used.n + 1 > budget.perPeerMessages || used.bytes + bytes > budget.perPeerBytes) return false
+    used.n += 1
+    used.bytes += bytes
+    return true
   }
 
   /** Throw `NOT_FOUND` unless the registry names this node as the recipient's host. */

@@ -20,7 +20,7 @@ import type { AuditService } from '../audit/audit-service.js'
 import type { DeliveryLimits } from '../limits.js'
 import type { MeshP2P } from '../p2p/index.js'
 import type { DeliveryState, OutboxRow, Store } from '../store/index.js'
-import { DeliveryInbound, type DeliveryAnswer } from './delivery-inbound.js'
+import { DeliveryInbound, type DeliveryAnswer, type DeliveryInboundComponents } from './delivery-inbound.js'
 import { DeliveryOutcomes, type Failure } from './delivery-outcomes.js'
 import type { Ingest } from './ingest.js'
 
@@ -36,6 +36,10 @@ export interface DeliveryComponents {
   readonly limits: DeliveryLimits
   /** The clock window of fresh messages (ms); the hosting side accepts expiry + this. */
   readonly maxSkewMs: number
+  /** Per-peer budget of inbound deliveries (the relay quotas, node/limits.ts). */
+  readonly budget: DeliveryInboundComponents['budget']
+  /** Pull a peer's registry (a delivery named a signer this node does not know yet). */
+  readonly syncFrom?: (peerId: string) => void
   readonly onError: (err: unknown) => void
 }
 

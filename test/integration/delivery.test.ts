@@ -123,4 +123,24 @@ describe('direct delivery with receipts', () => {
     expect(a.delivery(refused.id)?.state).toBe('refused')
     expect(a.undelivered()).toBe(0)
   })
+
+  it('a host answers RATE_LIMITED past a peer’s budget of the window; the sender keeps the message pending', async () => {
+    const a = await startNode({ transports: 'tcp' })
+    nodes.push(a)
+    const limits = { relay: { perPeerMessages: 2, windowMs: 3_600_000 } }
+    const host = await startNode({ transports: 'tcp', peers: [a.info().multiaddrs[0]!], init: { limits } })
+    nodes.push(host)
+    const alice = (await a.registerAgent('alice')).identity.did
+    const bob = (await host.registerAgent('bob')).identity.did
+    await knows(a, bob)
+    const sent = []
+    for (const body of ['one', 'two', 'three']) {
+      const m = await send(a, alice, bob, body)
+      await waitFor(() => a.delivery(m.id)?.state === 'delivered' || a.delivery(m.id)?.code === 'RATE_LIMITED')
+      sent.push(m)
+    }
+    expect(sent.map((m) => a.delivery(m.id)?.state)).toEqual(['delivered', 'delivered', 'pending'])
+    expect(a.delivery(sent[2]!.id)?.code).toBe('RATE_LIMITED')
+    expect(host.history().message(sent[2]!.id)).toBeUndefined()
+  })
 })
