@@ -34,7 +34,8 @@ export class Admission {
   private readonly perPeer = new Map<string, number>()
 
   constructor(
-    private readonly index: RegistryIndex,
+    /** What the rule reads: is a DID anchored, does the node store its log. */
+    private readonly index: Pick<RegistryIndex, 'isAnchored' | 'hasLog'>,
     private readonly limits: AdmissionLimits = DEFAULT_ADMISSION_LIMITS,
   ) {}
 

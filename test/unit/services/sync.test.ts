@@ -3,10 +3,18 @@
 // fingerprint, a converged round is one exchange, and a peer answering garbage or past the
 // limits of a request is charged (penalty, fault count, backoff), while an unreachable one is not.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { encodeEnvelope, envelopeId, type Envelope } from '../../../node/core/index.js'
-import type { SyncRequest } from '../../../node/p2p/index.js'
-import { answerSync, type SyncResult } from '../../../node/services/sync.js'
 import {
+  createInception,
+  encodeEnvelope,
+  envelopeId,
+  generateKeyPair,
+  type Envelope,
+} from '../../../node/core/index.js'
+import { orderKey } from '../../../node/core/registry-reconcile.js'
+import type { SyncRequest } from '../../../node/p2p/index.js'
+import { answerSync, encodeFingerprint, type SyncResult } from '../../../node/services/sync.js'
+import {
+  BAD_ITEMS_LIMIT,
   createRegistrySync,
   DEFAULT_SYNC_BUDGET,
   FIRST_BACKOFF_MS,
@@ -173,6 +181,22 @@ describe('a peer that breaks the protocol', () => {
     )
     expectCharged(await b.sync.client.round(a.kit.peerId))
     for (const e of stranger) expect(b.sync.index.has(envelopeId(e))).toBe(false)
+  })
+
+  it('is charged for a page of inceptions no registration anchors, and none of them is stored', async () => {
+    const junk = Array.from({ length: BAD_ITEMS_LIMIT + 8 }, () =>
+      createInception(generateKeyPair(a.kit.random), clock.ms),
+    )
+    junk.sort((x, y) => (orderKey(x) < orderKey(y) ? -1 : 1))
+    serveWith((request) => {
+      if (request.kind === 'fp') return [encodeFingerprint({ count: junk.length, fp: new Uint8Array(16).fill(1) })]
+      return request.kind === 'page' ? junk.map((e) => encodeEnvelope(e)) : []
+    })
+    const result = await b.sync.client.round(a.kit.peerId)
+    expect(result).toMatchObject({ accepted: 0, held: junk.length })
+    expect(b.kit.store.keyEvents.allDids()).toEqual([])
+    expect(b.p2p.penalties).toEqual([{ peerId: a.kit.peerId, penalty: 100 }])
+    expect(b.kit.store.misc.peerFaults()[0]?.forged).toBe(junk.length + 1)
   })
 
   it('is not charged when it cannot be reached: the failure is reported instead', async () => {
