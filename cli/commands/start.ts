@@ -10,7 +10,15 @@ import { MeshsigError } from '../../node/core/index.js'
 import { createLogger, parseLogLevel, type LogLevel } from '../../node/logger.js'
 import type { ProxyAgentSpec, ProxySpec } from '../../node/proxy/index.js'
 import type { WbaProxyMode } from '../../node/proxy/web-bot-auth-proxy.js'
-import { createIdentity, ensureApiToken, identityExists, loadIdentity } from '../../node/identity/index.js'
+import {
+  createIdentity,
+  ensureApiToken,
+  identityExists,
+  loadIdentity,
+  type Identity,
+} from '../../node/identity/index.js'
+import type { ApiListener } from '../../api/listener.js'
+import type { ServedApi } from '../../api/server.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { OK, block, type CommandResult } from '../output.js'
 
@@ -38,8 +46,6 @@ function peersOf(peer: string | string[] | undefined): string[] | undefined {
 export async function startCommand(ctx: CliContext, options: StartOptions): Promise<CommandResult> {
   // Loaded here, not at the top: offline commands must not pay for libp2p, SQLite and the API.
   const { listenAddresses, loadConfig } = await import('../../node/config.js')
-  const { MeshNode } = await import('../../node/mesh-node.js')
-  const { serveApi } = await import('../../api/server.js')
   const proxyFlags = await proxyFlagsOf(options)
   const config: NodeConfig = loadConfig({
     home: ctx.home,
@@ -58,20 +64,12 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   if (!identityExists(ctx.home)) createIdentity(ctx.home, {})
   const identity = loadIdentity(ctx.home)
   const token = ensureApiToken(ctx.home)
-  const node = await MeshNode.create({
-    name: config.name,
-    identity,
-    home: ctx.home,
-    dbPath: config.db,
-    listen: listenAddresses(config),
-    peers: config.peers,
-    allowedHosts: config.allowedHosts,
-    maxSkewMs: config.maxSkewMs,
-    logger: createLogger({ level: logLevelOf(ctx.io.env) }),
-  })
-  // the API answers /health ("mesh": "starting") while libp2p comes up (issue 13: nothing slow before listening)
-  const server = await serveApi(node, config, { token }).catch(async (err: unknown) => {
-    await node.stop()
+  // the port first: in use fails at once; /health answers "starting" while the rest loads (issue 13)
+  const { listenEarly } = await import('./start-early.js')
+  const listener = await listenEarly(config, identity, token)
+  const early = { identity, token, listener }
+  const { node, server } = await buildNode(ctx, config, listenAddresses(config), early).catch(async (err: unknown) => {
+    await listener.close()
     throw err
   })
   await node.start().catch(async (err: unknown) => {
@@ -101,6 +99,34 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   await server.close()
   await node.stop()
   return { json: { stopped: true }, human: `${OK} stopped` }
+}
+
+/** The node (store and services, mesh not yet started) and its full API on the bound port. */
+async function buildNode(
+  ctx: CliContext,
+  config: NodeConfig,
+  listen: string[],
+  { identity, token, listener }: { identity: Identity; token: string; listener: ApiListener },
+): Promise<{ node: MeshNode; server: ServedApi }> {
+  await import('../../node/polyfill.js') // before libp2p loads (cli/main.ts leaves it to `start`)
+  const { MeshNode } = await import('../../node/mesh-node.js')
+  const { serveApi } = await import('../../api/server.js')
+  const node = await MeshNode.create({
+    name: config.name,
+    identity,
+    home: ctx.home,
+    dbPath: config.db,
+    listen,
+    peers: config.peers,
+    allowedHosts: config.allowedHosts,
+    maxSkewMs: config.maxSkewMs,
+    logger: createLogger({ level: logLevelOf(ctx.io.env) }),
+  })
+  const server = await serveApi(node, config, { token, listener }).catch(async (err: unknown) => {
+    await node.stop()
+    throw err
+  })
+  return { node, server }
 }
 
 /** The log level of `meshsig start`: MESHSIG_LOG_LEVEL, or debug when MESHSIG_DEBUG is set, else info. */
@@ -141,8 +167,6 @@ interface ProxyFlags {
 }
 
 async function proxyFlagsOf(options: StartOptions): Promise<ProxyFlags | undefined> {
-  const { parseProxyAgents, parseProxySpec } = await import('../../node/proxy/index.js')
-  const { checkWbaMode } = await import('../../node/proxy/web-bot-auth-proxy.js')
   const agents = peersOf(options.proxyAgent) ?? []
   if (options.proxy === undefined) {
     if (agents.length > 0 || options.proxySignAsNode === true || options.proxyWebBotAuth !== undefined) {
@@ -153,6 +177,9 @@ async function proxyFlagsOf(options: StartOptions): Promise<ProxyFlags | undefin
     }
     return undefined
   }
+  // loaded only when a proxy is asked for (issue 13: nothing slow on the path to listening)
+  const { parseProxyAgents, parseProxySpec } = await import('../../node/proxy/index.js')
+  const { checkWbaMode } = await import('../../node/proxy/web-bot-auth-proxy.js')
   const spec = parseProxySpec(String(options.proxy))
   const wba =
     options.proxyWebBotAuth === undefined ? undefined : checkWbaMode({ agentOrigin: String(options.proxyWebBotAuth) })
