@@ -69,6 +69,8 @@ export const discoverBody = z.strictObject({
   capability: z.string().min(1).max(64).optional(),
   minConfidence: z.number().min(0).max(1).optional(),
   limit: limit.optional(),
+  /** `"a2a"`: also the signed A2A cards of the hosted agents found (docs/api.md, POST /discover). */
+  format: z.literal('a2a').optional(),
 })
 
 /** `POST /discover/network`. */
@@ -76,6 +78,8 @@ export const discoverNetworkBody = z.strictObject({
   capability: z.string().min(1).max(64),
   minConfidence: z.number().min(0).max(1).optional(),
   limit: limit.optional(),
+  /** `"a2a"`: also the signed A2A cards of the hosted agents found (docs/api.md, POST /discover/network). */
+  format: z.literal('a2a').optional(),
 })
 
 /** `POST /messages/send`: a pre-signed envelope, or fields for the node to sign. */

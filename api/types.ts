@@ -93,6 +93,11 @@ export type ApiStreamEvent = ApiSnapshotEvent | NodeEvent
 export interface ApiAgentList {
   readonly agents: AgentRecord[]
   readonly total: number
+  /**
+   * `POST /discover` with `"format": "a2a"`: the signed A2A cards (node/core/a2a-card.ts
+   * `A2aAgentCard`, docs/interop.md §2) of the agents found that this node hosts and holds the key of.
+   */
+  readonly cards?: readonly object[]
 }
 
 /** A recorded duplicity: two key events of one DID at one sequence number. */
@@ -249,6 +254,8 @@ export interface ApiNetworkDiscovery {
   readonly local: AgentRecord[]
   readonly remote: { readonly record: AgentRecord; readonly provider: string; readonly via: 'dht' }[]
   readonly total: number
+  /** With `"format": "a2a"`: the signed A2A cards of the local agents found that this node can sign (docs/api.md). */
+  readonly cards?: readonly object[]
 }
 
 /** `POST /handshake`. */

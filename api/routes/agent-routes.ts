@@ -145,7 +145,9 @@ export function agentRoutes(ctx: RouteContext): Router {
   r.post('/discover', (req, res) => {
     const b = parseInput(discoverBody, req.body)
     const agents = ctx.node.discoverAgents(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
-    res.json({ agents, total: agents.length } satisfies ApiAgentList)
+    // "format": "a2a": also the signed cards of the hosted agents among them (docs/interop.md §2)
+    const cards = b.format === 'a2a' ? ctx.node.agentCards(agents.map((a) => a.did)) : undefined
+    res.json({ agents, total: agents.length, ...(cards ? { cards } : {}) } satisfies ApiAgentList)
   })
   return r
 }

@@ -35,7 +35,9 @@ export function meshRoutes(ctx: RouteContext): Router {
       requireOperator(authority, 'querying the network')
       return ctx.node.discoverNetwork(b.capability, b.minConfidence ?? 0, b.limit ?? 50)
     })
-    res.json(found satisfies ApiNetworkDiscovery)
+    // cards only for agents hosted here: a remote agent's card is its own node's to sign (docs/interop.md §2)
+    const cards = b.format === 'a2a' ? ctx.node.agentCards(found.local.map((a) => a.did)) : undefined
+    res.json({ ...found, ...(cards ? { cards } : {}) } satisfies ApiNetworkDiscovery)
   })
   return r
 }
