@@ -2,7 +2,16 @@
 // in-memory node: proof is needed (docs/protocol.md §8), pre-rotation commitments hold
 // (docs/protocol.md §6), a revocation is final, and a refused request changes nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { didFromPublicKey, generateKeyPair, keyCommitment, toB64, type KeyState } from '../../../node/core/index.js'
+import {
+  createInception,
+  createRotation,
+  didFromPublicKey,
+  envelopeId,
+  generateKeyPair,
+  keyCommitment,
+  toB64,
+  type KeyState,
+} from '../../../node/core/index.js'
 import { MeshsigError } from '../../../node/core/errors.js'
 import { ANONYMOUS, OPERATOR } from '../../../node/services/authority.js'
 import { KeyPairCache } from '../../../node/services/key-cache.js'
@@ -106,6 +115,37 @@ describe('rotation', () => {
     expect(n.store.custody.get(a.did)?.seed).toBe(toB64(a.next.seed))
     expect(JSON.parse(n.store.agents.get(a.did)?.regEnvelope ?? '{}')).toEqual(r.registration)
     expect(keys.rotate({ did: a.did, authority: OPERATOR }).keySeq).toBe(2)
+  })
+})
+
+describe("the node's own key", () => {
+  it('rotates only with a signed rot its identity file holds, then switches the running node to it', () => {
+    const next = generateKeyPair(n.random)
+    const icp = createInception(n.key, n.clock.ms, next)
+    expect(n.ingest.ingest(icp, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    const state = n.store.keyEvents.state(n.did)
+    if (state === undefined) throw new Error('the node inception was not stored')
+    n.clock.advance(1000)
+    const rot = createRotation(state, n.key, next, n.clock.ms, generateKeyPair(n.random))
+    const adopted: string[] = []
+    const held = new Set<string>()
+    const service = new KeyService({
+      store: n.store,
+      ingest: n.ingest,
+      clock: n.clock.now,
+      random: n.random,
+      keys: new KeyPairCache(),
+      nodeDid: () => n.did,
+      nodeKey: () => n.key,
+      ownRotation: (id) => (held.has(id) ? () => void adopted.push(id) : undefined),
+    })
+    expect(codeOf(() => service.rotate({ did: n.did, authority: OPERATOR }))).toBe('FORBIDDEN')
+    expect(codeOf(() => service.rotate({ did: n.did, envelope: rot, authority: OPERATOR }))).toBe('FORBIDDEN')
+    expect(n.store.keyEvents.state(n.did)).toEqual(state)
+    held.add(envelopeId(rot))
+    expect(service.rotate({ did: n.did, envelope: rot, authority: OPERATOR }).publicKey).toBe(toB64(next.publicKey))
+    expect(adopted).toEqual([envelopeId(rot)])
+    expect(n.store.keyEvents.state(n.did)?.key).toBe(toB64(next.publicKey))
   })
 })
 
