@@ -17,8 +17,10 @@
  * pages are those the checkpoint signed; trust is replayed over them.
  */
 import { AUDIT_NDJSON_FORMAT } from '../core/audit-stream.js'
-import { toB64, trustScore, type AuditEntry, type ChkEnvelope, type KeyEvent, type MsgEnvelope } from '../core/index.js'
+import { toB64, trustScore, type AuditEntry, type ChkEnvelope, type KeyEvent } from '../core/index.js'
 import type { MessageRow, Store } from '../store/index.js'
+import { messageView } from '../core/message-view.js'
+import type { MessageView } from '../core/views.js'
 import { VerificationTracker, type MessageVerification } from './message-verification.js'
 import { TrustTally, pairKey } from './trust-ledger.js'
 
@@ -204,22 +206,11 @@ class MessageCursor {
 }
 
 /** A stored message as the export shows it (the fields of `GET /messages`, and its verification). */
-function exportedMessage(row: MessageRow, verification: MessageVerification): Record<string, unknown> {
-  const e: MsgEnvelope = row.envelope
-  return {
-    seq: row.seq,
-    id: row.id,
-    from: e.from,
-    to: e.to,
-    message: e.body,
-    signature: e.sig,
-    nonce: e.nonce,
-    ts: e.ts,
-    timestamp: new Date(e.ts).toISOString(),
-    verified: true,
-    source: row.source,
-    receivedAt: new Date(row.receivedAt).toISOString(),
-    envelope: e,
-    verification,
-  }
+function exportedMessage(
+  row: MessageRow,
+  verification: MessageVerification,
+): MessageView & {
+  verification: MessageVerification
+} {
+  return { ...messageView(row), verification }
 }

@@ -5,11 +5,12 @@
  */
 import type { KeyEvent } from '../core/index.js'
 import type { VerifiableLog } from '../audit/audit-service.js'
-import type { ConnectionRow, MessageQuery, MessageRow, Store } from '../store/index.js'
+import type { ConnectionRow, MessageQuery, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
 import { messageVerifications, UNRECORDED, type MessageVerification } from '../audit/message-verification.js'
 import type { AgentRecord } from './records.js'
 import type { ConnectionView, MessageView, NodeStats, RevokedView } from '../core/views.js'
+import { messageView } from '../core/message-view.js'
 import { TrustService, TRUST_FORMULA, type TrustReport, type TrustView } from './trust.js'
 import { evidenceTotals, pairKey } from '../audit/trust-ledger.js'
 import { DEFAULT_TRUST_PARAMS, trustScore } from '../core/index.js'
@@ -36,6 +37,7 @@ function trustReportOf(evidence: ReturnType<typeof evidenceTotals>): TrustReport
 
 export type { MessageVerification } from '../audit/message-verification.js'
 export type { ConnectionView, MessageView, NodeStats, RevokedView }
+export { messageView }
 
 /** A message in the audit export: with how it was verified, reproduced from the audit log. */
 export interface ExportedMessage extends MessageView {
@@ -82,26 +84,6 @@ export interface ReportComponents {
   readonly node: () => AuditReport['node']
   /** The verifiable part of the export at one tree size (default: the current checkpoint's). */
   readonly verifiable: (size?: number) => VerifiableLog
-}
-
-/** Turn a stored message into its API view. */
-export function messageView(row: MessageRow): MessageView {
-  const e = row.envelope
-  return {
-    seq: row.seq,
-    id: row.id,
-    from: e.from,
-    to: e.to,
-    message: e.body,
-    signature: e.sig,
-    nonce: e.nonce,
-    ts: e.ts,
-    timestamp: new Date(e.ts).toISOString(),
-    verified: true,
-    source: row.source,
-    receivedAt: new Date(row.receivedAt).toISOString(),
-    envelope: e,
-  }
 }
 
 /** Turn a stored connection into its API view. */

@@ -16,7 +16,7 @@ import {
 } from '../../ui/src/feed.js'
 import { shortDid, formatUptime } from '../../ui/src/format.js'
 import { graphLinks, linkId } from '../../ui/src/graph-links.js'
-import { applyEvent, applyLinkHistory, applySnapshot, emptyState, nameOf } from '../../ui/src/state.js'
+import { applyEvent, applyLinkHistory, applySnapshot, emptyState, emptyStats, nameOf } from '../../ui/src/state.js'
 import type { Snapshot, StreamEvent } from '../../ui/src/types.js'
 import { checkInclusion, parseEnvelopeInput } from '../../ui/src/envelope-check.js'
 import { createHash } from 'node:crypto'
@@ -42,18 +42,7 @@ function snapshot(): Snapshot {
       uptime: 42,
       mesh: 'ready',
     },
-    stats: {
-      agents: 0,
-      active: 0,
-      revoked: 0,
-      localAgents: 0,
-      remoteAgents: 0,
-      connections: 0,
-      messages: 0,
-      peers: 0,
-      auditEntries: 3,
-      uptime: 42,
-    },
+    stats: { ...emptyStats(), auditEntries: 3, uptime: 42 },
     agents: [],
     connections: [],
     messages: [],
