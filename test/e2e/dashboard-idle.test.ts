@@ -68,6 +68,11 @@ describe('dashboard while idle with a revoked agent (issue 14)', () => {
     expect(rounds.map((r) => r.rejected)).toEqual(rounds.map(() => 0))
     expect(rejected).toEqual([])
     expect(await page.locator('[data-testid="event-feed"] li[data-kind="rejection"]').count()).toBe(0)
+    // the feed renders only its newest rows: the rejections filter shows any rejection among all it keeps
+    await page.getByTestId('feed-rejections').check()
+    await page.locator('#feed-title', { hasText: '0 shown' }).waitFor()
+    expect(await page.locator('[data-testid="event-feed"] li').count()).toBe(0)
+    await page.getByTestId('feed-rejections').uncheck()
     const sent = { fromDid: b.body.identity.did, toDid: null, message: 'still here' }
     expect((await fx.call('POST', '/messages/send', sent)).status).toBe(200)
     await page.locator('[data-testid="event-feed"] li', { hasText: 'still here' }).waitFor()

@@ -22,6 +22,29 @@ const LIT_PIXELS = `(() => {
   return { n, x: n ? Math.round(sx / n) : -1, y: n ? Math.round(sy / n) : -1 }
 })()`
 
+/**
+ * Where the particles are: the centre of the overlay's lit pixels, whether
+ * the graph canvas under that centre holds an edge's colour (blue #5f82bd:
+ * blue well above red and green) within 3 pixels, and whether it holds any
+ * drawing (near the ends a node covers the edge).
+ */
+const LIT_ON_EDGE = `(() => {
+  const o = document.querySelector('[data-testid="graph-particles"]')
+  const d = o.getContext('2d').getImageData(0, 0, o.width, o.height).data
+  let n = 0, sx = 0, sy = 0
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) { n++; const p = (i - 3) / 4; sx += p % o.width; sy += Math.floor(p / o.width) }
+  if (n === 0) return { n, onEdge: false }
+  const x = Math.round(sx / n), y = Math.round(sy / n)
+  const g = document.querySelector('[data-testid="agent-graph"] canvas')
+  const e = g.getContext('2d').getImageData(x - 3, y - 3, 7, 7).data
+  let onEdge = false, onGraph = false
+  for (let i = 0; i < e.length; i += 4) {
+    if (e[i + 3] > 0) onGraph = true
+    if (e[i + 3] > 0 && e[i + 2] > e[i] + 50 && e[i + 2] > e[i + 1] + 30) onEdge = true
+  }
+  return { n, onEdge, onGraph, x, y }
+})()`
+
 function feedLine(page: Page, text: string): ReturnType<Page['locator']> {
   return page.locator('[data-testid="event-feed"] li', { hasText: text })
 }
@@ -104,6 +127,17 @@ describe('dashboard: drawer, particles, sound, feed triage, phone (issue 14)', (
     expect(lit.length).toBeGreaterThan(2)
     // the dots move: their centre changes from sample to sample
     expect(new Set(lit.map((s) => `${s.x},${s.y}`)).size).toBeGreaterThan(1)
+    // and they travel along the edge the graph draws between the two agents
+    const along: { n: number; onEdge: boolean; onGraph: boolean }[] = []
+    for (let i = 0; i < 12; i++) {
+      await fx.call('POST', '/messages/send', { fromDid: did.reviewer, toDid: did.planner, message: `back ${i}` })
+      along.push((await page.evaluate(LIT_ON_EDGE)) as { n: number; onEdge: boolean; onGraph: boolean })
+      await new Promise((r) => setTimeout(r, 60))
+    }
+    const litAlong = along.filter((s) => s.n > 0)
+    expect(litAlong.length).toBeGreaterThan(2)
+    expect(litAlong.filter((s) => !s.onGraph)).toEqual([])
+    expect(litAlong.filter((s) => s.onEdge).length * 2).toBeGreaterThanOrEqual(litAlong.length)
     await waitFor(async () => ((await page.evaluate(LIT_PIXELS)) as { n: number }).n === 0, { timeout: 5000 })
   })
 

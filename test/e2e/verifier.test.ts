@@ -143,6 +143,23 @@ describe('public verifier (GET /verify)', () => {
     expect(await page.getByTestId('verify-error').innerText()).toContain('stores no message with this id')
   })
 
+  it('says INVALID for a stored message id once its sender is revoked, and why', async () => {
+    const a = await fx.call('POST', '/agents/register', { name: 'soon-revoked' })
+    const b = await fx.call('POST', '/agents/register', { name: 'reader' })
+    const from = a.body.identity.did as string
+    const sent = await fx.call('POST', '/messages/send', { fromDid: from, toDid: b.body.identity.did, message: 'hi' })
+    await page.goto(`${fx.url}/verify?id=${sent.body.id as string}`)
+    expect(await page.getByTestId('envelope-result').innerText()).toContain('✓ VALID')
+    expect((await fx.call('POST', '/agents/revoke', { did: from, reason: 'key leaked' })).status).toBe(200)
+    await page.reload()
+    const result = page.getByTestId('envelope-result')
+    await result.waitFor()
+    const text = await result.innerText()
+    expect(text).toContain('✗ INVALID')
+    expect(text).toContain('REVOKED')
+    expect(text).not.toContain('✓ VALID')
+  })
+
   it('raised no console errors or CSP violations', () => {
     expect(browser.errors.filter((e) => !/status of (400|404)/.test(e))).toEqual([])
   })
