@@ -4,10 +4,11 @@
 // oldest publication dropped first and counted.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MeshsigError } from '../../../node/core/errors.js'
+import { decodeEnvelope, encodeEnvelope } from '../../../node/core/index.js'
 import { REGISTRY_TOPIC } from '../../../node/p2p/constants.js'
 import { GossipOutbox, OUTBOX_TTL_MS } from '../../../node/services/gossip-outbox.js'
 import { FakeNetwork, type FakeP2P } from '../../helpers/fake-p2p.js'
-import { FixedClock } from '../../helpers/service-kit.js'
+import { FixedClock, kitAgent, kitNode } from '../../helpers/service-kit.js'
 
 let net: FakeNetwork
 let self: FakeP2P
@@ -104,6 +105,22 @@ describe('gossip outbox', () => {
     subscribePeer()
     await box.retry()
     expect(received).toEqual(['reg-1'])
+  })
+
+  it('carries a registration from one in-memory node to another, which ingests it as gossip', async () => {
+    const sender = kitNode({ seed: 'sender', clock })
+    const receiver = kitNode({ seed: 'receiver', clock })
+    peer.subscribe(REGISTRY_TOPIC, (data, from) => {
+      receiver.ingest.ingest(decodeEnvelope(data), { kind: 'gossip', peer: from }, { fresh: false })
+    })
+    net.connect(self, peer)
+    box = outbox()
+    const agent = kitAgent(sender.random, clock.ms, { controller: sender.did, peerId: 'self' })
+    for (const e of [agent.icp, agent.reg]) expect(await box.publish(REGISTRY_TOPIC, encodeEnvelope(e))).toBe(1)
+    expect(receiver.store.agents.get(agent.did)).toMatchObject({ name: 'agent', origin: 'remote' })
+    expect(receiver.emitted.map((e) => e.type)).toEqual(['agent:registered'])
+    sender.close()
+    receiver.close()
   })
 
   it('forgets what is queued when stopped', async () => {
