@@ -7,18 +7,12 @@
  * imports nothing but type-only modules (node/core/views.ts, the envelope
  * schemas): a renamed field fails `npm run typecheck` and `npm run typecheck:ui`.
  */
-import type {
-  ChkEnvelope,
-  Envelope,
-  MsgEnvelope,
-  Receipt,
-  RevEnvelope,
-  RotEnvelope,
-} from '../node/core/envelope-schema.js'
+import type { ChkEnvelope, Envelope, MsgEnvelope, RevEnvelope, RotEnvelope } from '../node/core/envelope-schema.js'
 import type {
   AgentRecord,
   CapabilityView,
   ConnectionView,
+  DeliveryView,
   InclusionProofView,
   KeyLogEntry,
   MessageView,
@@ -317,18 +311,4 @@ export interface ApiStoredMessage {
 }
 
 /** Where a direct message stands (docs/api.md, `GET /messages/:id`; docs/protocol.md §10). */
-export interface ApiDelivery {
-  /** `sender`: this node sent it (its outbox); `host`: this node hosts the recipient and issued the receipt. */
-  readonly role: 'sender' | 'host'
-  readonly state: 'pending' | 'delivered' | 'refused' | 'expired'
-  /** Failed attempts so far. */
-  readonly attempts: number
-  /** The refusal code (`refused`) or the latest failure's code (`pending`), else null. */
-  readonly code: string | null
-  readonly reason: string | null
-  /** The hosting node's signed receipt once `delivered`. */
-  readonly receipt: Receipt | null
-  /** When a pending message expires (ms since the epoch); null on the host. */
-  readonly expiresAt: number | null
-  readonly updatedAt: number
-}
+export type ApiDelivery = DeliveryView

@@ -5,7 +5,7 @@
  * the dashboard (ui/) can import them type-only through api/types.ts and the
  * compiler checks both sides against one declaration.
  */
-import type { ChkEnvelope, KeyEvent, MsgEnvelope } from './envelope-schema.js'
+import type { ChkEnvelope, KeyEvent, MsgEnvelope, Receipt } from './envelope-schema.js'
 
 /** The node itself (`GET /health` without `version`/`trustLoopback`). */
 export interface NodeInfo {
@@ -91,6 +91,26 @@ export interface MessageView {
   readonly source: string
   readonly receivedAt: string
   readonly envelope: MsgEnvelope
+}
+
+/** Where a direct message stands in its delivery (docs/protocol.md §10). */
+export type DeliveryState = 'pending' | 'delivered' | 'refused' | 'expired'
+
+/** The delivery state of one direct message (docs/api.md, `GET /messages/:id`). */
+export interface DeliveryView {
+  /** `sender`: this node sent it and keeps it in its outbox; `host`: this node hosts the recipient. */
+  readonly role: 'sender' | 'host'
+  readonly state: DeliveryState
+  /** Failed attempts so far. */
+  readonly attempts: number
+  /** The refusal code (`refused`) or the latest failure's code (`pending`), else null. */
+  readonly code: string | null
+  readonly reason: string | null
+  /** The hosting node's signed receipt once `delivered`. */
+  readonly receipt: Receipt | null
+  /** When a pending message expires (ms since the epoch); null on the host. */
+  readonly expiresAt: number | null
+  readonly updatedAt: number
 }
 
 /** A trust score with the evidence behind it (docs/protocol.md §7). */

@@ -19,10 +19,13 @@ import {
 import type { AuditService } from '../audit/audit-service.js'
 import type { DeliveryLimits } from '../limits.js'
 import type { MeshP2P } from '../p2p/index.js'
-import type { DeliveryState, OutboxRow, Store } from '../store/index.js'
+import type { OutboxRow, Store } from '../store/index.js'
 import { DeliveryInbound, type DeliveryAnswer, type DeliveryInboundComponents } from './delivery-inbound.js'
 import { DeliveryOutcomes, type Failure } from './delivery-outcomes.js'
 import type { Ingest } from './ingest.js'
+import type { DeliveryView } from '../core/views.js'
+
+export type { DeliveryView }
 
 /** What delivery needs from the node. */
 export interface DeliveryComponents {
@@ -41,23 +44,6 @@ export interface DeliveryComponents {
   /** Pull a peer's registry (a delivery named a signer this node does not know yet). */
   readonly syncFrom?: (peerId: string) => void
   readonly onError: (err: unknown) => void
-}
-
-/** The delivery state of one direct message (docs/api.md, `GET /messages/:id`). */
-export interface DeliveryView {
-  /** `sender`: this node sent it and keeps it in its outbox; `host`: this node hosts the recipient. */
-  readonly role: 'sender' | 'host'
-  readonly state: DeliveryState
-  /** Failed attempts so far. */
-  readonly attempts: number
-  /** The refusal code (`refused`) or the latest failure's code (`pending`), else null. */
-  readonly code: string | null
-  readonly reason: string | null
-  /** The hosting node's signed receipt once `delivered`. */
-  readonly receipt: Receipt | null
-  /** When a pending message expires (ms since the epoch); null on the host. */
-  readonly expiresAt: number | null
-  readonly updatedAt: number
 }
 
 /** The outbox loop and both sides of `/meshsig/deliver/1.0.0`. */

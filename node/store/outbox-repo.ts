@@ -6,9 +6,9 @@
  * node, so a re-delivered message gets the same receipt again.
  */
 import type { Database, Statement } from 'better-sqlite3'
+import type { DeliveryState } from '../core/views.js'
 
-/** Where a direct message stands. */
-export type DeliveryState = 'pending' | 'delivered' | 'refused' | 'expired'
+export type { DeliveryState }
 
 /** One outbox row. */
 export interface OutboxRow {
