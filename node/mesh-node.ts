@@ -89,6 +89,8 @@ function startablesOf(p: NodeParts): readonly NamedStartable[] {
   let refreshed: readonly RegEnvelope[] = []
   return [
     step('store', noop, () => p.store.close()),
+    { name: 'sends', part: p.sends },
+    { name: 'registrations', part: p.registrations },
     { name: 'sign-pool', part: p.signPool },
     step('own-key-log', () => ownKeyLog(p), noop),
     step('refresh-registrations', () => void (refreshed = refreshOwnRegistrations(p)), noop),
@@ -99,17 +101,9 @@ function startablesOf(p: NodeParts): readonly NamedStartable[] {
     { name: 'mesh', part: { start: () => p.p2p().start(), stop: () => p.state.p2p?.stop() } },
     { name: 'delivery', part: p.delivery },
     step('publish-registrations', () => publish(p, refreshed), noop),
-    { name: 'gossip', part: { start: () => p.gossip.provideLocalCapabilities(), stop: () => p.gossip.stop() } },
-    step(
-      'seed-peers',
-      () => keepSeeds(p),
-      () => p.dialer.stop(),
-    ),
-    step(
-      'anti-entropy',
-      () => antiEntropy(p),
-      () => p.outbox.stop(),
-    ),
+    { name: 'gossip', part: p.gossip },
+    { name: 'seed-peers', part: p.dialer },
+    { name: 'outbox', part: p.outbox },
     { name: 'checkpoints', part: p.checkpoints },
     { name: 'retention', part: p.retention },
     ...extra,
@@ -136,13 +130,4 @@ function refreshOwnRegistrations(p: NodeParts): RegEnvelope[] {
 
 function publish(p: NodeParts, envelopes: readonly RegEnvelope[]): void {
   if (envelopes.length > 0) void p.gossip.publish(envelopes).catch(p.onError)
-}
-
-/** Seed addresses (ws://host:port) are kept connected; multiaddr peers are the mesh's bootstrap list. */
-function keepSeeds(p: NodeParts): void {
-  for (const seed of (p.init.peers ?? []).filter((a) => !a.startsWith('/'))) p.dialer.keep(seed)
-}
-
-function antiEntropy(p: NodeParts): void {
-  p.outbox.startAntiEntropy((peerId) => p.gossip.syncFrom(peerId), p.init.antiEntropyMs)
 }

@@ -245,8 +245,13 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
   const { store, p2p, onError } = b
   const relay = new RelayGuard(b.limits.relay, b.clock)
   const discovery = new Discovery({ agents: r.agents, ingest: r.ingest, p2p })
-  const dialer = new PeerDialer(p2p, onError, b.limits.remoteBodyBytes)
-  const outbox = new GossipOutbox({ p2p, onError, clock: b.clock })
+  const seeds = (b.init.peers ?? []).filter((a) => !a.startsWith('/')) // multiaddrs are the mesh's bootstrap list
+  const dialer = new PeerDialer(p2p, onError, b.limits.remoteBodyBytes, seeds)
+  const antiEntropy = {
+    sync: (peerId: string): Promise<unknown> => gossip.syncFrom(peerId),
+    intervalMs: b.init.antiEntropyMs,
+  }
+  const outbox = new GossipOutbox({ p2p, onError, clock: b.clock, antiEntropy })
   const delivery = new DeliveryService({
     ...{ store, ingest: r.ingest, audit: a.audit, p2p, clock: b.clock, onError, limits: b.limits.delivery },
     ...{ nodeDid: () => b.did, nodeKey: () => b.state.identity.keyPair },

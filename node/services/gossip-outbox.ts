@@ -22,6 +22,11 @@ export interface GossipOutboxComponents {
   readonly random?: () => number
   /** Most publications waiting for a subscriber (default `OUTBOX_MAX_PENDING`). */
   readonly maxPending?: number
+  /** The anti-entropy loop `start()` runs: pull one random peer's registry every `intervalMs` (default 30 s). */
+  readonly antiEntropy?: {
+    readonly sync: (peerId: string) => Promise<unknown>
+    readonly intervalMs?: number | undefined
+  }
 }
 
 /** How long a publication that reached nobody is retried (ms). */
@@ -43,8 +48,10 @@ interface Pending {
   readonly until: number
 }
 
-/** Publishes with retry, and runs anti-entropy syncs. */
+/** Publishes with retry, and runs anti-entropy syncs (a Startable: node/lifecycle.ts). */
 export class GossipOutbox {
+  /** After `stop()`: publications that reach nobody are not kept (no timer comes back). */
+  private stopped = false
   private pending: Pending[] = []
   private retryTimer: NodeJS.Timeout | undefined
   private entropyTimer: NodeJS.Timeout | undefined
@@ -65,7 +72,7 @@ export class GossipOutbox {
     } catch (err) {
       this.c.onError(err)
     }
-    if (recipients === 0 && this.p2p().peers().length > 0) {
+    if (recipients === 0 && !this.stopped && this.p2p().peers().length > 0) {
       this.pending.push({ topic, data, until: this.clock() + OUTBOX_TTL_MS })
       this.bound()
       this.retryTimer ??= setInterval(() => void this.retry(), OUTBOX_RETRY_MS)
@@ -128,8 +135,16 @@ export class GossipOutbox {
     this.entropyTimer.unref()
   }
 
-  /** Stop retrying and syncing. */
+  /** Start the anti-entropy loop of the components, if any. */
+  start(): void {
+    this.stopped = false
+    const ae = this.c.antiEntropy
+    if (ae !== undefined && this.entropyTimer === undefined) this.startAntiEntropy(ae.sync, ae.intervalMs)
+  }
+
+  /** Stop retrying and syncing; idempotent. */
   stop(): void {
+    this.stopped = true
     if (this.retryTimer) clearInterval(this.retryTimer)
     if (this.entropyTimer) clearInterval(this.entropyTimer)
     this.retryTimer = this.entropyTimer = undefined

@@ -285,6 +285,11 @@ export class MeshGossip {
     }
   }
 
+  /** Startable (node/lifecycle.ts), once the mesh is up: announce the capabilities of this node's own agents. */
+  start(): void {
+    this.provideLocalCapabilities()
+  }
+
   /** Cancel scheduled follow-up syncs (they resolve undefined); later calls do nothing. */
   stop(): void {
     this.stopped = true

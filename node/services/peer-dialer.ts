@@ -13,13 +13,22 @@ const RETRY_MS = 3_000
 export class PeerDialer {
   private readonly kept = new Map<string, string | undefined>()
   private timer: NodeJS.Timeout | undefined
+  private stopped = false
 
   constructor(
     private readonly p2p: () => MeshP2P,
     private readonly onError: (err: unknown) => void,
     /** Most bytes read of a seed's `/health` (node/limits.ts `remoteBodyBytes`). */
     private readonly maxBodyBytes?: number,
+    /** Seed addresses (`ws://host:port`) kept connected from `start()` on. */
+    private readonly seeds: readonly string[] = [],
   ) {}
+
+  /** Startable: keep the configured seed peers connected. */
+  start(): void {
+    this.stopped = false
+    for (const seed of this.seeds) this.keep(seed)
+  }
 
   /** Dial `addr` once; returns the PeerIds reached. Throws `UNREACHABLE` when none answers. */
   async connect(addr: string): Promise<string[]> {
@@ -38,6 +47,7 @@ export class PeerDialer {
 
   /** Keep a seed peer connected: dial now and whenever it is not connected. */
   keep(seed: string): void {
+    if (this.stopped) return
     this.kept.set(seed, undefined)
     void this.tick()
     this.timer ??= setInterval(() => void this.tick(), RETRY_MS)
@@ -61,8 +71,9 @@ export class PeerDialer {
     }
   }
 
-  /** Stop redialling. */
+  /** Stop redialling; idempotent. */
   stop(): void {
+    this.stopped = true
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     this.kept.clear()

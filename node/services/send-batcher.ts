@@ -49,9 +49,18 @@ export class SendBatcher<I, O> {
     })
   }
 
+  /** Startable (node/lifecycle.ts): nothing to start, batches form on demand. */
+  start(): void {}
+
+  /** Startable: commit what is queued now, before the node closes its store. */
+  stop(): void {
+    while (this.queue.length > 0) this.flush()
+  }
+
   private flush(): void {
     this.scheduled = false
     const batch = this.queue.splice(0, this.c.maxBatch ?? MAX_SEND_BATCH)
+    if (batch.length === 0) return // `stop()` committed it already
     if (this.queue.length > 0) {
       this.scheduled = true
       setImmediate(() => this.flush())

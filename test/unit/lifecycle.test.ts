@@ -87,14 +87,17 @@ describe('intervalTask', () => {
       },
       (e) => errors.push(e),
     )
-    task.start()
-    task.start() // a second start keeps one timer
-    expect(timers.live().filter((t) => t.kind === 'interval')).toHaveLength(1)
-    while (runs < 3) await new Promise((resolve) => setTimeout(resolve, 2))
-    task.stop()
-    task.stop()
-    expect(timers.live().filter((t) => t.kind === 'interval')).toHaveLength(0)
-    timers.uninstall()
+    try {
+      task.start()
+      task.start() // a second start keeps one timer
+      expect(timers.live().filter((t) => t.kind === 'interval')).toHaveLength(1)
+      while (runs < 3) await new Promise((resolve) => setTimeout(resolve, 2))
+      task.stop()
+      task.stop()
+      expect(timers.live().filter((t) => t.kind === 'interval')).toHaveLength(0)
+    } finally {
+      timers.uninstall()
+    }
     expect(errors.map((e) => (e as Error).message)).toEqual(['second run fails'])
   })
 })
