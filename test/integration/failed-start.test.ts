@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MeshsigError } from '../../node/core/index.js'
 import type { NamedStartable } from '../../node/lifecycle.js'
+import { createLogger } from '../../node/logger.js'
 import { MeshNode, type MeshNodeInit } from '../../node/mesh-node.js'
 import { OPERATOR } from '../../node/services/authority.js'
 import { freshIdentity } from '../helpers/mesh.js'
@@ -16,10 +17,13 @@ import { trackTimers, type TimerRegistry } from '../helpers/timer-registry.js'
 
 let timers: TimerRegistry | undefined
 const held: Server[] = []
+/** The node's log lines (JSON), to see which part failed. */
+let logged: Record<string, unknown>[] = []
 
 afterEach(async () => {
   timers?.uninstall()
   timers = undefined
+  logged = []
   await Promise.all(held.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
 })
 
@@ -56,14 +60,23 @@ function init(port: number, extra: readonly NamedStartable[] = []): MeshNodeInit
     replayPruneIntervalMs: 50,
     antiEntropyMs: 50,
     extraStartables: extra,
+    logger: createLogger({
+      level: 'warn',
+      json: true,
+      write: (l) => logged.push(JSON.parse(l) as Record<string, unknown>),
+    }),
   }
 }
 
-/** What a failed start must leave behind: nothing (ports bindable, no interval, no worker, store closed). */
+/** What a failed start must leave behind: nothing (ports bindable, no timer, no worker, store closed). */
 async function expectNothingLeft(node: MeshNode, port: number): Promise<void> {
   held.push(await bind(port), await bind(port + 1))
+  // no interval at all; one-shot timeouts (libp2p's own 1 s debounce) may still fire, but none that is long or repeats
   const intervals = timers!.live().filter((t) => t.kind === 'interval')
   expect(intervals.map((t) => t.stack)).toEqual([])
+  const until = Date.now() + 5_000
+  while (timers!.live().length > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(timers!.live().map((t) => `${t.kind} ${t.ms} ms\n${t.stack}`)).toEqual([])
   expect(node.workerThreads()).toBe(0)
   expect(() => node.store.agents.list()).toThrow(/not open/)
 }
@@ -80,6 +93,7 @@ describe('a node whose start fails', () => {
     await new Promise((resolve) => taken.close(resolve))
     await expectNothingLeft(node, port)
     expect(node.info().mesh).toBe('starting')
+    expect(logged.find((l) => l.msg === 'start failed; stopping what had started')).toMatchObject({ part: 'mesh' })
   })
 
   it('the last part fails after the mesh, timers and signing threads are up: all of them are stopped', async () => {
@@ -109,5 +123,9 @@ describe('a node whose start fails', () => {
     expect(seen.workers).toBeGreaterThan(0)
     expect(seen.intervals).toBeGreaterThanOrEqual(4)
     await expectNothingLeft(node, port)
+    expect(logged.find((l) => l.msg === 'start failed; stopping what had started')).toMatchObject({
+      part: 'failing-part',
+      code: 'UNREACHABLE',
+    })
   })
 })
