@@ -7,16 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
-import {
-  DEFAULT_MAX_SKEW_MS,
-  MeshsigError,
-  type Capability,
-  type ChkEnvelope,
-  type Envelope,
-  type IcpEnvelope,
-  type KeyPair,
-  type RegEnvelope,
-} from './core/index.js'
+import { DEFAULT_MAX_SKEW_MS, MeshsigError, type ChkEnvelope, type KeyPair } from './core/index.js'
 import { AuditLog } from './audit/audit-log.js'
 import { AuditService } from './audit/audit-service.js'
 import { CheckpointNotes } from './audit/checkpoint-notes.js'
@@ -24,11 +15,10 @@ import { CheckpointScheduler } from './audit/checkpoint-scheduler.js'
 import { NodeEvents } from './events.js'
 import { createLogger, type Logger } from './logger.js'
 import { loadIdentity, type Identity } from './identity/index.js'
-import { limitsFromEnv, resolveLimits, type Limits } from './limits.js'
+import { limitsFromEnv, resolveLimits } from './limits.js'
 import type { MeshNodeInit } from './node-init.js'
+import type { NodeParts, NodeState, RegistrationJob } from './node-state.js'
 import { openNodeStore } from './node-store.js'
-import type { MeshP2P } from './p2p/index.js'
-import type { Store } from './store/index.js'
 import { AgentCredentials } from './services/agent-credentials.js'
 import { AgentService } from './services/agent-service.js'
 import { Discovery } from './services/discovery.js'
@@ -40,82 +30,18 @@ import { KeyService } from './services/key-service.js'
 import { MeshGossip } from './services/mesh-gossip.js'
 import { DeliveryService } from './services/delivery-service.js'
 import { MessageRetention } from './services/message-retention.js'
-import { MessageService, type SendInput, type SentMessage } from './services/message-service.js'
+import { MessageService, type SendInput } from './services/message-service.js'
 import { PeerDialer } from './services/peer-dialer.js'
-import type { PresignComponents } from './services/presign.js'
-import type { AgentRecord } from './services/records.js'
 import { RelayGuard } from './services/relay-guard.js'
 import { ReportService } from './services/report-service.js'
 import { SendBatcher } from './services/send-batcher.js'
 import { SignPool } from './services/sign-pool.js'
-import { createRegistrySync, type RegistrySync } from './services/sync-client.js'
+import { createRegistrySync } from './services/sync-client.js'
 import { TrustService } from './services/trust.js'
 import { WitnessService } from './services/witness-service.js'
 import { logKeys } from './services/witness-wiring.js'
 
-/** A registration waiting for its group commit. */
-export type RegistrationJob =
-  | { readonly kind: 'custodied'; readonly name: string; readonly capabilities: readonly Capability[] }
-  | { readonly kind: 'external'; readonly icp: IcpEnvelope; readonly reg: RegEnvelope }
-
-/** What changes while a node runs. */
-export interface NodeState {
-  /** The node identity now: replaced when the node takes up its own key rotation. */
-  identity: Identity
-  /** The libp2p side, once created. */
-  p2p: MeshP2P | undefined
-  /** True once `start()` has brought the mesh up. */
-  meshReady: boolean
-  startedAt: number
-  /** When the latest on-demand checkpoint was signed. */
-  lastOnDemand: number
-}
-
-/** Every service of one node. */
-export interface NodeParts {
-  readonly init: MeshNodeInit
-  readonly state: NodeState
-  readonly did: string
-  readonly name: string
-  readonly clock: () => number
-  readonly random: (n: number) => Uint8Array
-  readonly log: Logger
-  readonly limits: Limits
-  readonly events: NodeEvents
-  readonly store: Store
-  /** The mesh; throws INTERNAL before it is created. */
-  readonly p2p: () => MeshP2P
-  /** A failure nobody can be told of (gossip, dials, timers): logged once and counted in /metrics. */
-  readonly onError: (err: unknown) => void
-  readonly auditLog: AuditLog
-  readonly audit: AuditService
-  readonly notes: CheckpointNotes
-  readonly witness: WitnessService
-  readonly checkpoints: CheckpointScheduler
-  readonly trust: TrustService
-  readonly ingest: Ingest
-  readonly registrySync: RegistrySync
-  readonly credentials: AgentCredentials
-  readonly agents: AgentService
-  readonly messages: MessageService
-  readonly retention: MessageRetention
-  readonly discovery: Discovery
-  readonly dialer: PeerDialer
-  readonly outbox: GossipOutbox
-  readonly gossip: MeshGossip
-  /** Direct messages to their recipient's node, receipts, the durable outbox (docs/protocol.md §10). */
-  readonly delivery: DeliveryService
-  readonly relay: RelayGuard
-  readonly keyCache: KeyPairCache
-  readonly keyService: KeyService
-  readonly handshakes: HandshakeService
-  readonly reports: ReportService
-  readonly sends: SendBatcher<SendInput, SentMessage>
-  /** Group commit of registrations (one fsync for the registrations of one event-loop turn). */
-  readonly registrations: SendBatcher<RegistrationJob, { record: AgentRecord; envelopes: Envelope[] }>
-  readonly presignParts: Omit<PresignComponents, 'pool'>
-  readonly signPool: SignPool
-}
+export type { NodeParts, NodeState, RegistrationJob } from './node-state.js'
 
 type Base = Pick<
   NodeParts,
