@@ -4,9 +4,8 @@
  * requests from outside loopback, and the CLI reads it on its own.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { MeshsigError } from '../core/errors.js'
 import { apiTokenPath } from './home.js'
-import { ensurePrivateDir, readPrivateFile, writeFileAtomic } from './secure-fs.js'
+import { readSecretLine, writeSecretLine } from './secure-fs.js'
 
 /** Random bytes in a token. */
 export const API_TOKEN_BYTES = 32
@@ -16,8 +15,7 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/
 /** Write a fresh random token to `home/api-token` (replacing any old one) and return it. */
 export function createApiToken(home: string, random: (n: number) => Uint8Array = randomBytes): string {
   const token = Buffer.from(random(API_TOKEN_BYTES)).toString('base64url')
-  ensurePrivateDir(home)
-  writeFileAtomic(apiTokenPath(home), token + '\n', { overwrite: true })
+  writeSecretLine(home, apiTokenPath(home), token, true)
   return token
 }
 
@@ -27,12 +25,7 @@ export function createApiToken(home: string, random: (n: number) => Uint8Array =
  * it does not hold a token.
  */
 export function readApiToken(home: string): string | undefined {
-  const path = apiTokenPath(home)
-  const text = readPrivateFile(path, 'API token file')
-  if (text === undefined) return undefined
-  const token = text.trim()
-  if (!TOKEN_RE.test(token)) throw new MeshsigError('MALFORMED', `API token file ${path} is corrupt`, { path })
-  return token
+  return readSecretLine(apiTokenPath(home), 'API token file', TOKEN_RE)
 }
 
 /** The token in `home`, made first when missing. */

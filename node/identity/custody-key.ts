@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { isMeshsigError, MeshsigError } from '../core/errors.js'
-import { ensurePrivateDir, readPrivateFile, writeFileAtomic } from './secure-fs.js'
+import { isMeshsigError } from '../core/errors.js'
+import { readSecretLine, writeSecretLine } from './secure-fs.js'
 
 /** Name of the custody key file inside the home folder. */
 export const CUSTODY_KEY_FILE = 'custody.key'
@@ -30,8 +30,7 @@ export function custodyKeyPath(home: string): string {
  */
 export function createCustodyKey(home: string, random: (n: number) => Uint8Array = randomBytes): Uint8Array {
   const key = new Uint8Array(random(CUSTODY_KEY_LENGTH))
-  ensurePrivateDir(home)
-  writeFileAtomic(custodyKeyPath(home), Buffer.from(key).toString('base64') + '\n', { overwrite: false })
+  writeSecretLine(home, custodyKeyPath(home), Buffer.from(key).toString('base64'), false)
   return key
 }
 
@@ -41,12 +40,8 @@ export function createCustodyKey(home: string, random: (n: number) => Uint8Array
  * it does not hold a 32-byte key.
  */
 export function readCustodyKey(home: string): Uint8Array | undefined {
-  const path = custodyKeyPath(home)
-  const text = readPrivateFile(path, 'custody key file')
-  if (text === undefined) return undefined
-  const b64 = text.trim()
-  if (!KEY_RE.test(b64)) throw new MeshsigError('MALFORMED', `custody key file ${path} is corrupt`, { path })
-  return new Uint8Array(Buffer.from(b64, 'base64'))
+  const b64 = readSecretLine(custodyKeyPath(home), 'custody key file', KEY_RE)
+  return b64 === undefined ? undefined : new Uint8Array(Buffer.from(b64, 'base64'))
 }
 
 /** The custody key in `home`, made first when missing (a concurrent maker's key wins). */

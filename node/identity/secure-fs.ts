@@ -145,3 +145,22 @@ export function readPrivateFile(path: string, what = 'key file'): string | undef
     closeSync(fd)
   }
 }
+
+/**
+ * The one-line secret in a private file (`readPrivateFile`), trimmed, or
+ * undefined when there is none; throws `MALFORMED` naming the file when the
+ * line does not match `pattern`.
+ */
+export function readSecretLine(path: string, what: string, pattern: RegExp): string | undefined {
+  const text = readPrivateFile(path, what)
+  if (text === undefined) return undefined
+  const line = text.trim()
+  if (!pattern.test(line)) throw new MeshsigError('MALFORMED', `${what} ${path} is corrupt`, { path })
+  return line
+}
+
+/** Write a one-line secret to `path` in the private folder `home` (0600 in 0700), atomically. */
+export function writeSecretLine(home: string, path: string, line: string, overwrite: boolean): void {
+  ensurePrivateDir(home)
+  writeFileAtomic(path, line + '\n', { overwrite })
+}
