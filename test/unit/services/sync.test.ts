@@ -84,9 +84,9 @@ afterEach(() => {
 
 describe('reconciliation between two in-memory nodes', () => {
   it('brings a fresh node to the same registry by pages, and a second round is one fingerprint exchange', async () => {
-    agents(a, 3)
+    agents(a, 2)
     const first = await b.sync.client.round(a.kit.peerId)
-    expect(first).toMatchObject({ accepted: 6, rejected: 0 })
+    expect(first).toMatchObject({ accepted: 4, rejected: 0 })
     expect(kinds(b.p2p.syncsSent)).toEqual(['fp', 'page'])
     expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
     expect(
@@ -106,7 +106,7 @@ describe('reconciliation between two in-memory nodes', () => {
   })
 
   it('fetches only what a node misses by descending where fingerprints differ', async () => {
-    agents(a, 4, [b])
+    agents(a, 2, [b])
     agents(a, 1)
     const result = await b.sync.client.round(a.kit.peerId)
     expect(result).toMatchObject({ accepted: 2, rejected: 0 })
@@ -115,20 +115,20 @@ describe('reconciliation between two in-memory nodes', () => {
   })
 
   it('converges both ways when each node holds agents the other lacks', async () => {
-    agents(a, 2)
-    agents(b, 3)
+    agents(a, 1)
+    agents(b, 2)
     await b.sync.client.round(a.kit.peerId)
     await a.sync.client.round(b.kit.peerId)
     expect(a.sync.index.fingerprint('')).toEqual(b.sync.index.fingerprint(''))
-    expect(a.kit.store.agents.count()).toBe(5)
+    expect(a.kit.store.agents.count()).toBe(3)
   })
 })
 
 describe('the budget of a round', () => {
   it('ends a round whose honest answer passes the bytes left in the budget, without charging the peer', async () => {
-    const small = syncNode('node with a small budget', { ...DEFAULT_SYNC_BUDGET, bytes: 2000 })
+    const small = syncNode('node with a small budget', { ...DEFAULT_SYNC_BUDGET, bytes: 600 })
     net.connect(a.p2p, small.p2p)
-    agents(a, 3)
+    agents(a, 2)
     const result = await small.sync.client.round(a.kit.peerId)
     expect(result?.accepted).toBe(0)
     expect(small.p2p.penalties).toEqual([])
@@ -170,7 +170,7 @@ describe('a peer that breaks the protocol', () => {
   })
 
   it('is charged for serving an item that was not asked for, which is not applied', async () => {
-    agents(a, 4, [b])
+    agents(a, 2, [b])
     agents(a, 1) // b misses this one, so it asks for items
     const c = syncNode('node c')
     const stranger = agents(c, 1)
