@@ -7,7 +7,8 @@
  * process is spawned asynchronously.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { homedir } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,7 +29,10 @@ export interface Engine {
 /** What a process printed, and how it ended. */
 export interface Outcome {
   readonly code: number
+  /** stdout and stderr together, for messages. */
   readonly out: string
+  /** stdout only, for values (podman may warn on stderr, e.g. about systemd health timers). */
+  readonly stdout: string
 }
 
 /** Run a program, never through a shell; `code` is -1 when it could not start or timed out. */
@@ -36,10 +40,11 @@ export function run(command: string, args: readonly string[], timeoutMs = 60_000
   return new Promise((resolveRun) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs })
     let out = ''
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()))
+    let stdout = ''
+    child.stdout.on('data', (b: Buffer) => ((out += b.toString()), (stdout += b.toString())))
     child.stderr.on('data', (b: Buffer) => (out += b.toString()))
-    child.on('error', (e) => resolveRun({ code: -1, out: `${out}${e.message}` }))
-    child.on('close', (code) => resolveRun({ code: code ?? -1, out }))
+    child.on('error', (e) => resolveRun({ code: -1, out: `${out}${e.message}`, stdout }))
+    child.on('close', (code) => resolveRun({ code: code ?? -1, out, stdout }))
   })
 }
 
@@ -80,7 +85,7 @@ export async function ensureBaseImage(command: Engine['command']): Promise<strin
 /** `--ulimit` flags: the current soft limits as hard ones, RLIMIT_NPROC at most `nprocCap`. */
 async function currentLimits(nprocCap = Infinity): Promise<string[]> {
   const r = await run('bash', ['-c', 'ulimit -n; ulimit -u'])
-  const [nofile, nproc] = r.out
+  const [nofile, nproc] = r.stdout
     .trim()
     .split('\n')
     .map((l) => (l === 'unlimited' ? Infinity : Number(l)))
@@ -113,7 +118,29 @@ export async function probeEngine(command: Engine['command']): Promise<Engine | 
 
 async function npmCache(): Promise<string> {
   const r = await run('npm', ['config', 'get', 'cache'])
-  return r.code === 0 && r.out.trim() !== '' ? r.out.trim() : join(homedir(), '.npm')
+  return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : join(homedir(), '.npm')
+}
+
+/**
+ * The build context: the working tree, or with `MESHSIG_CONTAINER_REF` (say `HEAD`) that commit's
+ * tree in a temporary folder (a working tree others are editing may not compile for a while).
+ */
+async function buildContext(): Promise<{ dir: string; done: () => void }> {
+  const ref = process.env.MESHSIG_CONTAINER_REF
+  if (ref === undefined || ref === '') return { dir: REPO, done: () => {} }
+  const dir = mkdtempSync(join(tmpdir(), 'meshsig-context-'))
+  const r = await run('bash', [
+    '-c',
+    // one fixed mtime: the layer cache keys COPY on file metadata too, so `npm ci` is reused
+    // for every commit whose package*.json are the same
+    'set -o pipefail; git -C "$1" archive "$2" | tar -x -C "$3" && find "$3" -exec touch -h -d @315532800 {} +',
+    'archive',
+    REPO,
+    ref,
+    dir,
+  ])
+  if (r.code !== 0) throw new Error(`git archive ${ref}: ${lastLine(r.out)}`)
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 /**
@@ -130,14 +157,12 @@ export async function buildImage(engine: Engine, tag: string): Promise<Outcome> 
           ...['-v', `${await npmCache()}:/npm-cache:O`, '--build-arg', 'NPM_CI_FLAGS=--offline --cache=/npm-cache'],
         ]
       : []
-  const built = await engineRun(
-    engine,
-    ['build', '--pull=never', ...engine.limits, ...offline, '-t', tag, REPO],
-    1_500_000,
-  )
+  const context = await buildContext()
+  const args = ['build', '--pull=never', ...engine.limits, ...offline, '-t', tag, context.dir]
+  const built = await engineRun(engine, args, 1_500_000).finally(context.done)
   const after = await engineRun(engine, ['image', 'inspect', '--format', '{{.Id}}', tag])
-  if (built.code === 0 && before.code === 0 && before.out.trim() !== after.out.trim()) {
-    await engineRun(engine, ['rmi', before.out.trim()])
+  if (built.code === 0 && before.code === 0 && before.stdout.trim() !== after.stdout.trim()) {
+    await engineRun(engine, ['rmi', before.stdout.trim()])
   }
   return built
 }
@@ -145,7 +170,7 @@ export async function buildImage(engine: Engine, tag: string): Promise<Outcome> 
 /** The host port a container's port is published on (`-p 127.0.0.1::4888`). */
 export async function publishedPort(engine: Engine, container: string, port: number): Promise<number> {
   const r = await engineRun(engine, ['port', container, `${port}/tcp`])
-  const found = /:(\d+)\s*$/m.exec(r.out.trim())
+  const found = /:(\d+)\s*$/m.exec(r.stdout.trim())
   if (r.code !== 0 || found?.[1] === undefined) throw new Error(`no published port ${port}: ${r.out}`)
   return Number(found[1])
 }
@@ -155,7 +180,7 @@ export async function healthcheckPasses(engine: Engine, container: string): Prom
   if (engine.command === 'podman') return (await engineRun(engine, ['healthcheck', 'run', container])).code === 0
   for (let i = 0; i < 60; i++) {
     const r = await engineRun(engine, ['inspect', '--format', '{{.State.Health.Status}}', container])
-    if (r.out.trim() === 'healthy') return true
+    if (r.stdout.trim() === 'healthy') return true
     await new Promise((res) => setTimeout(res, 1000))
   }
   return false

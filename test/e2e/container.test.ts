@@ -82,12 +82,12 @@ describe.skipIf(engine === undefined)('the Dockerfile, built and run', { timeout
     expect(first.did).toMatch(/^did:msig:/)
     const name = names[0]!
     expect(await healthcheckPasses(e, name)).toBe(true)
-    expect((await engineRun(e, ['exec', name, 'id', '-u'])).out.trim()).toBe('1000')
-    expect((await engineRun(e, ['exec', name, 'stat', '-c', '%a %U', '/data', '/data/api-token'])).out.trim()).toBe(
+    expect((await engineRun(e, ['exec', name, 'id', '-u'])).stdout.trim()).toBe('1000')
+    expect((await engineRun(e, ['exec', name, 'stat', '-c', '%a %U', '/data', '/data/api-token'])).stdout.trim()).toBe(
       '700 node\n600 node',
     )
     const read = await engineRun(e, ['exec', name, 'cat', '/data/api-token'])
-    token = read.out.trim()
+    token = read.stdout.trim()
     expect(token.length).toBeGreaterThan(20)
     const body = JSON.stringify({ name: 'container-agent', capabilities: [{ type: 'e2e' }] })
     const headers = { 'content-type': 'application/json' }
@@ -136,6 +136,6 @@ describe.skipIf(engine === undefined)('the Dockerfile, built and run', { timeout
       '%U',
       '/data/api-token',
     ])
-    expect(owner.out.trim()).toBe('node')
+    expect(owner.stdout.trim()).toBe('node')
   })
 })
