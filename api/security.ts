@@ -68,9 +68,17 @@ export function hostGuard(opts: ResolvedApiOptions): RequestHandler {
   }
 }
 
+/**
+ * POST paths whose body is the text format of their own spec, not JSON: the
+ * C2SP tlog-witness add-checkpoint (docs/audit.md). Its only effect needs a
+ * checkpoint signed by a log key the witness knows, so a form post from
+ * another site gains nothing.
+ */
+const TEXT_BODY_PATHS: ReadonlySet<string> = new Set(['/witness/add-checkpoint'])
+
 /** Middleware: a POST body must be declared `application/json` (stops form posts from other sites). */
 export function jsonOnly(req: Request, _res: Response, next: NextFunction): void {
-  if (req.method !== 'POST') return next()
+  if (req.method !== 'POST' || TEXT_BODY_PATHS.has(req.path)) return next()
   const type = req.headers['content-type']
   const length = req.headers['content-length']
   if (

@@ -118,7 +118,9 @@ export function auditRoutes(ctx: RouteContext): Router {
     if (typeof req.body !== 'string')
       throw new MeshsigError('INVALID_INPUT', 'the body is the C2SP add-checkpoint text')
     const answer = node.witnessAddCheckpoint(req.body)
-    res.status(answer.status).type(answer.contentType).send(answer.body)
+    // exactly the spec's Content-Type (409: `text/x.tlog.size`), without the charset express would add
+    res.status(answer.status).setHeader('Content-Type', answer.contentType)
+    res.end(answer.body)
   })
 
   r.get('/witness/evidence', (_req, res) => {

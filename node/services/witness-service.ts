@@ -5,16 +5,22 @@
  * the peer itself, over libp2p, through a binding its identity key signed;
  * per origin it keeps the latest checkpoint it cosigned (checked and
  * replaced in one transaction). Two roots for one size, or a checkpoint not
- * consistent with the cosigned one, is refused, recorded in the audit log
- * (`checkpoint.inconsistent`), shown and announced; a split view (self-proving
- * evidence) is sent to every peer, which checks and records it too. As a
- * log, the node asks each peer to cosign each of its checkpoints.
+ * consistent with the cosigned one, is refused with the spec's status. A
+ * split view (self-proving: two notes under one log key) is recorded in the
+ * audit log (`checkpoint.inconsistent`), shown, announced and sent to every
+ * peer with the log's binding, and each peer checks both notes before it
+ * records it too — once per (origin, size, roots), however many report it. A
+ * failing consistency proof is recorded only when the log itself sent it
+ * over libp2p, and is not gossiped: the proof is not signed, so it proves
+ * nothing to a third party. As a log, the node asks each peer to cosign
+ * each of its checkpoints.
  */
 import { createHash } from 'node:crypto'
-import { publicKeyFromPeerId, toB64, type KeyPair } from '../core/index.js'
+import { publicKeyFromDid, publicKeyFromPeerId, toB64, type KeyPair } from '../core/index.js'
 import { bindingVerifiers, verifyLogKeyBinding, type LogKeyBinding } from '../core/log-key-binding.js'
-import { cosignCheckpoint, parseCheckpointText, parseNote, verifyNote } from '../core/note.js'
+import { cosignCheckpoint, parseCheckpointText, parseNote } from '../core/note.js'
 import { addCheckpointBody, decideAddCheckpoint, type WitnessDecision, type WitnessedState } from '../core/witness.js'
+import { checkSplitView, evidenceKey } from '../core/witness-evidence.js'
 import type { AuditService } from '../audit/audit-service.js'
 import type { CheckpointNotes } from '../audit/checkpoint-notes.js'
 import type { NodeEvents } from '../events.js'
@@ -64,8 +70,11 @@ interface Wire {
   readonly op?: unknown
   readonly binding?: unknown
   readonly body?: unknown
+  readonly origin?: unknown
   readonly earlier?: unknown
   readonly later?: unknown
+  /** With evidence: the binding of the log it is about, for peers that never spoke to that log. */
+  readonly originBinding?: unknown
 }
 
 const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
@@ -82,7 +91,8 @@ export class WitnessService {
   /** Nothing of its own to release: the protocol closes with the mesh; cosignatures asked for meanwhile fail and are reported. */
   stop(): void {}
 
-  private serve(req: Uint8Array, fromPeerId: string): unknown {
+  /** Answer one request of the witness protocol from the peer `fromPeerId` (add-checkpoint, or evidence). */
+  serve(req: Uint8Array, fromPeerId: string): unknown {
     let wire: Wire
     try {
       wire = JSON.parse(new TextDecoder().decode(req)) as Wire
@@ -91,9 +101,9 @@ export class WitnessService {
     }
     const learned = this.learn(wire.binding, fromPeerId)
     if (learned === null) return { status: 403, body: 'the binding is not signed by this peer' }
-    if (wire.op === 'evidence') return { status: this.acceptEvidence(wire, learned, fromPeerId) ? 200 : 422 }
+    if (wire.op === 'evidence') return { status: this.acceptEvidence(wire, learned) ? 200 : 422 }
     if (wire.op !== 'add-checkpoint' || typeof wire.body !== 'string') return { status: 400, body: 'unknown op' }
-    return { ...this.addCheckpoint(wire.body), binding: this.c.binding() }
+    return { ...this.addCheckpoint(wire.body, learned.did), binding: this.c.binding() }
   }
 
   /** Keep a peer's binding when its identity key (the peer's own key) signed it; null otherwise. */
@@ -128,8 +138,12 @@ export class WitnessService {
     return text === undefined ? undefined : (JSON.parse(text) as WitnessedState)
   }
 
-  /** C2SP add-checkpoint: decide, persist atomically, cosign (or refuse with the spec's status). */
-  addCheckpoint(body: string): WitnessAnswer {
+  /**
+   * C2SP add-checkpoint: decide, persist atomically, cosign (or refuse with
+   * the spec's status). `from` is the DID of the peer that sent it over
+   * libp2p (authenticated); absent over HTTP.
+   */
+  addCheckpoint(body: string, from?: string): WitnessAnswer {
     const decision = this.c.store.transaction(() => {
       const d = decideAddCheckpoint(
         body,
@@ -146,20 +160,23 @@ export class WitnessService {
       }
       return d
     })
-    return this.answer(decision)
+    return this.answer(decision, from)
   }
 
-  private answer(d: WitnessDecision): WitnessAnswer {
+  private answer(d: WitnessDecision, from: string | undefined): WitnessAnswer {
     if (d.status === 200) {
       const text = parseNote(d.request.note).text
       const name = bindingVerifiers(this.c.binding()).witness.name
       const line = cosignCheckpoint(text, name, this.c.witnessKey, Math.floor(this.c.clock() / 1000))
       return { status: 200, contentType: 'text/plain; charset=utf-8', body: line }
     }
-    if (d.evidence !== undefined) {
-      const origin = parseCheckpointText(parseNote(d.evidence.later).text).origin
-      this.record({ origin, ...d.evidence, reportedBy: this.c.nodeDid(), at: this.c.clock() })
-      if (d.evidence.kind === 'split-view') this.spread(origin, d.evidence.earlier, d.evidence.later)
+    const e = d.evidence
+    const origin = e === undefined ? undefined : parseCheckpointText(parseNote(e.later).text).origin
+    // a split view is self-proving whoever sends it; a proof that fails blames the log only when the log sent it
+    // (over HTTP anyone can pair the log's public note with a broken proof)
+    if (e !== undefined && origin !== undefined && (e.kind === 'split-view' || from === origin)) {
+      this.record({ origin, ...e, reportedBy: this.c.nodeDid(), at: this.c.clock() })
+      if (e.kind === 'split-view') this.spread(origin, e.earlier, e.later)
     }
     if (d.status === 409 && d.latestSize !== undefined) {
       return { status: 409, contentType: 'text/x.tlog.size', body: `${d.latestSize}\n` }
@@ -167,9 +184,15 @@ export class WitnessService {
     return { status: d.status, contentType: 'text/plain; charset=utf-8', body: `${d.reason}\n` }
   }
 
-  /** Record evidence once: an audit entry (lowers the origin's trust), the list, an event. */
+  /**
+   * Record evidence once (by kind, origin, sizes and roots, however many
+   * witnesses report it): an audit entry (lowers the origin's trust), the
+   * list, an event.
+   */
   private record(e: CheckpointEvidence): boolean {
-    const id = createHash('sha256').update(`${e.earlier}\u0000${e.later}`).digest('hex')
+    const id = createHash('sha256')
+      .update(evidenceKey(e.kind, e.earlier, e.later))
+      .digest('hex')
     if (this.c.store.misc.meta(`witness.evidence.${id}`) !== undefined) return false
     this.c.store.transaction(() => {
       this.c.store.misc.setMetaValue(`witness.evidence.${id}`, '1')
@@ -195,28 +218,47 @@ export class WitnessService {
     return JSON.parse(this.c.store.misc.meta('witness.evidence') ?? '[]') as CheckpointEvidence[]
   }
 
-  /** A split view is self-proving: both notes verify under the origin's log key, one size, two roots. */
-  private acceptEvidence(wire: Wire, _sender: LogKeyBinding, fromPeerId: string): boolean {
-    if (typeof wire.earlier !== 'string' || typeof wire.later !== 'string') return false
+  /**
+   * A split view is self-proving: both notes verify under the origin's log
+   * key, one size, two roots. The key comes from the origin itself (this
+   * node's own, or the binding it sent when asking for cosignatures), else
+   * from the binding carried with the evidence, checked under the key the
+   * origin's DID names — so a node that never spoke to the log checks it too.
+   */
+  private acceptEvidence(wire: Wire, sender: LogKeyBinding): boolean {
+    if (typeof wire.earlier !== 'string' || typeof wire.later !== 'string' || typeof wire.origin !== 'string') {
+      return false
+    }
     try {
-      const a = parseCheckpointText(parseNote(wire.earlier).text)
-      const b = parseCheckpointText(parseNote(wire.later).text)
-      const origin = this.bindingOf(a.origin)
-      if (origin === null || a.origin !== b.origin || a.size !== b.size || toB64(a.root) === toB64(b.root)) return false
-      const log = bindingVerifiers(origin).log
-      verifyNote(wire.earlier, [log])
-      verifyNote(wire.later, [log])
-      const reportedBy = toB64(publicKeyFromPeerId(fromPeerId))
-      const evidence = { origin: a.origin, kind: 'split-view' as const, earlier: wire.earlier, later: wire.later }
-      if (this.record({ ...evidence, reportedBy, at: this.c.clock() })) this.spread(a.origin, wire.earlier, wire.later)
+      const binding = this.originBinding(wire.origin, wire.originBinding)
+      if (binding === null) return false
+      const origin = checkSplitView(wire.earlier, wire.later, bindingVerifiers(binding).log)
+      const evidence = { origin, kind: 'split-view' as const, earlier: wire.earlier, later: wire.later }
+      if (this.record({ ...evidence, reportedBy: sender.did, at: this.c.clock() })) {
+        this.spread(origin, wire.earlier, wire.later)
+      }
       return true
     } catch {
       return false
     }
   }
 
+  /** The binding of `origin`'s log keys this node can trust, or null. */
+  private originBinding(origin: string, offered: unknown): LogKeyBinding | null {
+    if (origin === this.c.nodeDid()) return this.c.binding()
+    const known = this.bindingOf(origin)
+    if (known !== null) return known
+    try {
+      const b = verifyLogKeyBinding(offered, publicKeyFromDid(origin))
+      return b.did === origin ? b : null
+    } catch {
+      return null // not a did:msig, or signed by a key other than the one the DID names (after a rotation)
+    }
+  }
+
   private spread(origin: string, earlier: string, later: string): void {
-    const msg = json({ op: 'evidence', binding: this.c.binding(), origin, earlier, later })
+    const originBinding = this.originBinding(origin, undefined)
+    const msg = json({ op: 'evidence', binding: this.c.binding(), origin, originBinding, earlier, later })
     for (const p of this.c.p2p().peers()) {
       void this.c
         .p2p()
