@@ -28,16 +28,26 @@ interface Held {
   readonly events: KeyEvent[]
 }
 
+/** What the admission rule needs. */
+export interface AdmissionComponents {
+  /** What the rule reads: is a DID anchored, does the node store its log. */
+  readonly index: Pick<RegistryIndex, 'isAnchored' | 'hasLog'>
+  /** Bounds of the pool (default `DEFAULT_ADMISSION_LIMITS`). */
+  readonly limits?: AdmissionLimits
+}
+
 /** The held-inception pool and the admission rule. */
 export class Admission {
   private readonly held = new Map<string, Held>()
   private readonly perPeer = new Map<string, number>()
 
-  constructor(
-    /** What the rule reads: is a DID anchored, does the node store its log. */
-    private readonly index: Pick<RegistryIndex, 'isAnchored' | 'hasLog'>,
-    private readonly limits: AdmissionLimits = DEFAULT_ADMISSION_LIMITS,
-  ) {}
+  private readonly index: AdmissionComponents['index']
+  private readonly limits: AdmissionLimits
+
+  constructor(c: AdmissionComponents) {
+    this.index = c.index
+    this.limits = c.limits ?? DEFAULT_ADMISSION_LIMITS
+  }
 
   /** Decide for `e` delivered by `peer`, whose own node key is `peerKey` (b64), if known. */
   admit(e: Envelope, peer: string, peerKey: string | undefined): Admitted {

@@ -297,9 +297,9 @@ export type RegistrySyncComponents = Omit<SyncClientComponents, 'index' | 'admis
 
 /** Build the index (loaded from the store and kept current through `ingest`), the admission rule and the client. */
 export function createRegistrySync(c: RegistrySyncComponents): RegistrySync {
-  const index = new RegistryIndex(c.store, c.selfDid)
+  const index = new RegistryIndex({ store: c.store, selfDid: c.selfDid })
   index.load()
   watchIngest(c.ingest, (e, id) => index.accepted(e, id))
-  const admission = new Admission(index)
+  const admission = new Admission({ index })
   return { index, admission, client: new SyncClient({ ...c, index, admission }) }
 }

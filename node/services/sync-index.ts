@@ -25,6 +25,12 @@ export interface RegistryIndexStore {
   readonly agents: Pick<AgentsRepo, 'get' | 'list'>
 }
 
+/** What the index needs: the store it loads from and serves, and this node's DID (always anchored). */
+export interface RegistryIndexComponents {
+  readonly store: RegistryIndexStore
+  readonly selfDid: string
+}
+
 /** One registry item of the index. */
 export interface IndexItem {
   readonly id: string
@@ -47,11 +53,11 @@ export class RegistryIndex {
   private readonly leaves = new Map<string, Set<string>>()
   private sorted: IndexItem[] | undefined
 
-  constructor(
-    private readonly store: RegistryIndexStore,
-    selfDid: string,
-  ) {
-    this.anchor(selfDid)
+  private readonly store: RegistryIndexStore
+
+  constructor(c: RegistryIndexComponents) {
+    this.store = c.store
+    this.anchor(c.selfDid)
   }
 
   /** Load every stored key event and registration (once, at start). */
