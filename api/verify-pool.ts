@@ -7,37 +7,23 @@
  */
 import { verifySignature } from '../node/core/keys.js'
 import { BatchWorkerPool } from '../node/services/worker-pool.js'
+import { batchWorkerSource } from '../node/services/worker-source.js'
 import type { SignatureVerifier } from './verifier.js'
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
-const { createPublicKey, verify } = require('node:crypto')
-const keys = new Map()
-function keyOf(raw) {
-  const id = raw.toString('base64')
-  let k = keys.get(id)
-  if (k === undefined) {
-    if (keys.size >= 10000) keys.delete(keys.keys().next().value)
-    // JWK import: far cheaper than SPKI DER on OpenSSL 3 (see node/core/keys.ts)
-    try { k = raw.length === 32 ? createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' }) : null } catch { k = null }
-    keys.set(id, k)
-  }
-  return k
-}
-parentPort.on('message', ({ id, count, buffer }) => {
-  const buf = Buffer.from(buffer)
-  const out = new Uint8Array(count)
-  let o = 0
-  for (let i = 0; i < count; i++) {
+/** The verifying worker: one byte per check (1 valid). JWK import: far cheaper than SPKI DER on OpenSSL 3 (see node/core/keys.ts). */
+export const VERIFY_WORKER_SOURCE = batchWorkerSource({
+  crypto: 'createPublicKey, verify',
+  keyCacheSize: 10_000,
+  makeKey:
+    "(() => { try { return raw.length === 32 ? createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' }) : null } catch { return null } })()",
+  outBytes: 1,
+  job: `
     const len = buf.readUInt32LE(o); o += 4
     const data = buf.subarray(o, o + len); o += len
     const sig = buf.subarray(o, o + 64); o += 64
     const key = keyOf(buf.subarray(o, o + 32)); o += 32
-    try { out[i] = key !== null && verify(null, data, key, sig) ? 1 : 0 } catch { out[i] = 0 }
-  }
-  parentPort.postMessage({ id, out }, [out.buffer])
+    try { out[i] = key !== null && verify(null, data, key, sig) ? 1 : 0 } catch { out[i] = 0 }`,
 })
-`
 
 interface Check {
   readonly data: Uint8Array
@@ -65,7 +51,7 @@ function pack(checks: readonly Check[]): ArrayBuffer {
 /** A verifier backed by `size` worker threads (checks of one event-loop turn go as one batch). */
 export function createVerifyPool(size: number): SignatureVerifier {
   const pool = new BatchWorkerPool<Check, boolean>(size, {
-    source: WORKER_SOURCE,
+    source: VERIFY_WORKER_SOURCE,
     pack,
     unpack: (out, i) => out[i] === 1,
     inline: (c) => verifySignature(c.data, c.signature, c.publicKey),

@@ -8,34 +8,20 @@
 import { keyPairFromSeed } from '../core/index.js'
 import type { KeyPairCache } from './key-cache.js'
 import { BatchWorkerPool } from './worker-pool.js'
+import { batchWorkerSource } from './worker-source.js'
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
-const { createPrivateKey, sign } = require('node:crypto')
-const keys = new Map()
-function keyOf(seed) {
-  const id = seed.toString('base64')
-  let k = keys.get(id)
-  if (k === undefined) {
-    if (keys.size >= 1024) keys.delete(keys.keys().next().value)
-    // JWK import: far cheaper than PKCS#8 DER on OpenSSL 3 (see node/core/keys.ts)
-    k = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: seed.toString('base64url'), x: '' }, format: 'jwk' })
-    keys.set(id, k)
-  }
-  return k
-}
-parentPort.on('message', ({ id, count, buffer }) => {
-  const buf = Buffer.from(buffer)
-  const out = new Uint8Array(count * 64)
-  let o = 0
-  for (let i = 0; i < count; i++) {
+/** The signing worker: 64 bytes per job. JWK import: far cheaper than PKCS#8 DER on OpenSSL 3 (see node/core/keys.ts). */
+export const SIGN_WORKER_SOURCE = batchWorkerSource({
+  crypto: 'createPrivateKey, sign',
+  keyCacheSize: 1024,
+  makeKey:
+    "createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: raw.toString('base64url'), x: '' }, format: 'jwk' })",
+  outBytes: 64,
+  job: `
     const seed = buf.subarray(o, o + 32); o += 32
     const len = buf.readUInt32LE(o); o += 4
-    out.set(sign(null, buf.subarray(o, o + len), keyOf(seed)), i * 64); o += len
-  }
-  parentPort.postMessage({ id, out }, [out.buffer])
+    out.set(sign(null, buf.subarray(o, o + len), keyOf(seed)), i * 64); o += len`,
 })
-`
 
 interface Job {
   readonly seed: Uint8Array
@@ -48,7 +34,7 @@ export class SignPool {
 
   constructor(size: number, keys?: KeyPairCache) {
     this.pool = new BatchWorkerPool(size, {
-      source: WORKER_SOURCE,
+      source: SIGN_WORKER_SOURCE,
       pack,
       unpack: (out, i) => out.slice(i * 64, i * 64 + 64),
       inline: (j) => (keys ? keys.get(j.seed) : keyPairFromSeed(j.seed)).sign(j.data),
