@@ -75,7 +75,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   await node.start().catch(async (err: unknown) => {
     await server.close()
     await node.stop()
-    throw meshListenError(err, config)
+    throw await meshListenError(err, config)
   })
   const proxy = await startProxy(node, proxyFlags, ctx.home, async () => {
     await server.close()
@@ -135,15 +135,11 @@ function logLevelOf(env: Readonly<Record<string, string | undefined>>): LogLevel
 }
 
 /** A mesh that cannot listen (a port in use): one line naming the ports and the flag that moves them. */
-function meshListenError(err: unknown, config: NodeConfig): unknown {
+async function meshListenError(err: unknown, config: NodeConfig): Promise<unknown> {
   const text = err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : ''
   if (!/EADDRINUSE|address already in use/i.test(text)) return err
-  const ws = config.p2pPort + 1
-  return new MeshsigError(
-    'INVALID_INPUT',
-    `cannot listen on ${config.host}:${config.p2pPort} (mesh TCP) and ${ws} (mesh WebSocket): address in use; ` +
-      'choose other ports with --p2p-port (WebSocket uses the next one)',
-  )
+  const { meshPortsInUse } = await import('./start-early.js')
+  return meshPortsInUse(config)
 }
 
 /** Printed at start when `trustLoopback` is on (docs/protocol.md §8). */
