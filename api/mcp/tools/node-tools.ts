@@ -12,35 +12,47 @@ import { MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.j
 import { revokedCommand } from '../../../cli/commands/revoked.js'
 import { statsCommand } from '../../../cli/commands/stats.js'
 import { apiClient } from '../../../cli/api-client.js'
+import type { CliContext } from '../../../cli/context.js'
 import { OK, block } from '../../../cli/output.js'
 import { defineTool, fromCommand, type McpTool, type ToolOutcome } from '../tool-kit.js'
 
 /** Reason recorded when `meshsig_revoke` is given none (the API's own default). */
 export const DEFAULT_REVOKE_REASON = 'unspecified'
 
+/** A tool without input that only reads from the node at MESHSIG_SERVER. */
+function nodeReadTool(
+  name: string,
+  title: string,
+  description: string,
+  run: (ctx: CliContext) => Promise<ToolOutcome>,
+): McpTool {
+  return defineTool({
+    name,
+    title,
+    description,
+    input: z.strictObject({}),
+    annotations: { readOnlyHint: true, openWorldHint: true },
+    run,
+  })
+}
+
 /** `meshsig_agents {}`. */
-export const agentsTool: McpTool = defineTool({
-  name: 'meshsig_agents',
-  title: 'List agents',
-  description:
-    'List the agents the node at MESHSIG_SERVER knows, hosted there (local) or elsewhere on the mesh (remote): ' +
+export const agentsTool: McpTool = nodeReadTool(
+  'meshsig_agents',
+  'List agents',
+  'List the agents the node at MESHSIG_SERVER knows, hosted there (local) or elsewhere on the mesh (remote): ' +
     'name, DID, trust score, capabilities, status (active or revoked) and whether they are online.',
-  input: z.strictObject({}),
-  annotations: { readOnlyHint: true, openWorldHint: true },
-  run: async (ctx) => fromCommand(await agentsCommand(ctx, {})),
-})
+  async (ctx) => fromCommand(await agentsCommand(ctx, {})),
+)
 
 /** `meshsig_stats {}`. */
-export const statsTool: McpTool = defineTool({
-  name: 'meshsig_stats',
-  title: 'Node statistics',
-  description:
-    'Statistics of the node at MESHSIG_SERVER: its name and DID, agents (active, revoked, local), messages, ' +
+export const statsTool: McpTool = nodeReadTool(
+  'meshsig_stats',
+  'Node statistics',
+  'Statistics of the node at MESHSIG_SERVER: its name and DID, agents (active, revoked, local), messages, ' +
     'verified connections, mesh peers, audit entries and uptime.',
-  input: z.strictObject({}),
-  annotations: { readOnlyHint: true, openWorldHint: true },
-  run: async (ctx) => fromCommand(await statsCommand(ctx)),
-})
+  async (ctx) => fromCommand(await statsCommand(ctx)),
+)
 
 function checkpointOf(report: AuditReport): Record<string, unknown> {
   const chk = report.checkpoint
@@ -74,18 +86,15 @@ export function auditSummary(report: AuditReport): ToolOutcome {
 }
 
 /** `meshsig_audit {}`. */
-export const auditTool: McpTool = defineTool({
-  name: 'meshsig_audit',
-  title: 'Audit summary',
-  description:
-    'Summary of the audit export of the node at MESHSIG_SERVER: agents, messages (verified, rejected), ' +
+export const auditTool: McpTool = nodeReadTool(
+  'meshsig_audit',
+  'Audit summary',
+  'Summary of the audit export of the node at MESHSIG_SERVER: agents, messages (verified, rejected), ' +
     'connections, average trust, key events and audit entries, with the signed checkpoint of the tamper-evident ' +
     'log (size, Merkle root, signer, time). The full export is large: get it with meshsig audit --json and ' +
     'check it offline with meshsig audit verify.',
-  input: z.strictObject({}),
-  annotations: { readOnlyHint: true, openWorldHint: true },
-  run: async (ctx) => auditSummary(await apiClient(ctx).auditExport()),
-})
+  async (ctx) => auditSummary(await apiClient(ctx).auditExport()),
+)
 
 /** `meshsig_revoke {did, reason?}`. */
 export const revokeTool: McpTool = defineTool({
@@ -113,16 +122,13 @@ export const revokeTool: McpTool = defineTool({
 })
 
 /** `meshsig_revoked {}`. */
-export const revokedTool: McpTool = defineTool({
-  name: 'meshsig_revoked',
-  title: 'List revoked DIDs',
-  description:
-    'The revocation list of the node at MESHSIG_SERVER: each revoked DID with its name, reason, time and who ' +
+export const revokedTool: McpTool = nodeReadTool(
+  'meshsig_revoked',
+  'List revoked DIDs',
+  'The revocation list of the node at MESHSIG_SERVER: each revoked DID with its name, reason, time and who ' +
     'revoked it (the DID itself or its controller).',
-  input: z.strictObject({}),
-  annotations: { readOnlyHint: true, openWorldHint: true },
-  run: async (ctx) => fromCommand(await revokedCommand(ctx)),
-})
+  async (ctx) => fromCommand(await revokedCommand(ctx)),
+)
 
 /** The tools that talk to a node, in the order of docs/api.md. */
 export const NODE_TOOLS: readonly McpTool[] = [agentsTool, statsTool, auditTool, revokeTool, revokedTool]
