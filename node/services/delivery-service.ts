@@ -46,6 +46,9 @@ export interface DeliveryComponents {
   readonly onError: (err: unknown) => void
 }
 
+/** Deliveries in flight to one host at once (each its own stream on one connection). */
+const PER_HOST_STREAMS = 8
+
 /** The outbox loop and both sides of `/meshsig/deliver/1.0.0`. */
 export class DeliveryService {
   private readonly inbound: DeliveryInbound
@@ -199,22 +202,41 @@ export class DeliveryService {
     await Promise.all(Array.from({ length: lanes }, worker))
   }
 
-  /** Deliver one host's due messages in order; an unreachable host defers the rest. */
+  /**
+   * Deliver one host's due messages: the first alone (an unreachable host
+   * defers the rest to the same backoff without dialling again), then the
+   * others `PER_HOST_STREAMS` at a time over the open connection.
+   */
   private async deliverAll(host: string, rows: readonly OutboxRow[]): Promise<void> {
-    let down: Failure | undefined
-    for (const row of rows) {
-      if (this.stopped) return
-      const now = this.c.clock()
-      if (row.expiresAt <= now) {
-        this.outcomes.expire(row)
-        continue
-      }
-      const failure = down ?? (await this.attempt(row, host))
-      if (failure === undefined) continue
-      if (failure.unreachable) down = failure
-      const backoff = Math.min(this.c.limits.maxBackoffMs, this.c.limits.minBackoffMs * 2 ** Math.min(row.attempts, 20))
-      this.c.store.outbox.retryAt(row.id, Math.min(now + backoff, row.expiresAt), failure, now)
+    const [first, ...rest] = rows
+    if (first === undefined) return
+    const down = await this.tryRow(first, host)
+    if (down?.unreachable) {
+      for (const row of rest) this.retryLater(row, down)
+      return
     }
+    for (let i = 0; i < rest.length && !this.stopped; i += PER_HOST_STREAMS) {
+      await Promise.all(rest.slice(i, i + PER_HOST_STREAMS).map((row) => this.tryRow(row, host)))
+    }
+  }
+
+  /** Expire, or attempt and schedule the retry of, one row; returns the attempt's failure. */
+  private async tryRow(row: OutboxRow, host: string): Promise<Failure | undefined> {
+    if (this.stopped) return undefined
+    if (row.expiresAt <= this.c.clock()) {
+      this.outcomes.expire(row)
+      return undefined
+    }
+    const failure = await this.attempt(row, host)
+    if (failure !== undefined) this.retryLater(row, failure)
+    return failure
+  }
+
+  /** Schedule the next attempt: `minBackoffMs` doubling per failed attempt, capped, never past the expiry. */
+  private retryLater(row: OutboxRow, failure: Failure): void {
+    const now = this.c.clock()
+    const backoff = Math.min(this.c.limits.maxBackoffMs, this.c.limits.minBackoffMs * 2 ** Math.min(row.attempts, 20))
+    this.c.store.outbox.retryAt(row.id, Math.min(now + backoff, row.expiresAt), failure, now)
   }
 
   /** One delivery attempt; undefined when the message is settled (delivered or refused for good). */
