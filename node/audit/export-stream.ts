@@ -20,6 +20,7 @@ import { AUDIT_NDJSON_FORMAT } from '../core/audit-stream.js'
 import { toB64, trustScore, type AuditEntry, type ChkEnvelope, type KeyEvent } from '../core/index.js'
 import type { MessageRow, Store } from '../store/index.js'
 import { messageView } from '../core/message-view.js'
+import { exportSummary } from './export-summary.js'
 import type { MessageView } from '../core/views.js'
 import { VerificationTracker, type MessageVerification } from './message-verification.js'
 import { TrustTally, pairKey } from './trust-ledger.js'
@@ -115,23 +116,17 @@ function trailer(walk: LogWalk, size: number, keyEvents: number, extras: NdjsonE
     const [a, b] = [c.fromDid, c.toDid].sort() as [string, string]
     return { ...c, trust: view(ledger.pairs.get(pairKey(a, b)) ?? ZERO) }
   })
-  const average = agents.length ? agents.reduce((s, a) => s + a.trustScore, 0) / agents.length : 0
   return {
     type: 'end',
     entries: size,
     messages: walk.messages,
-    summary: {
-      totalAgents: agents.length,
-      activeAgents: agents.filter((a) => a.status === 'active').length,
-      revokedAgents: agents.filter((a) => a.status === 'revoked').length,
-      totalMessages: walk.messages,
-      verifiedMessages: walk.messages,
-      failedVerifications: walk.rejected,
-      averageTrust: Math.round(average * 1e4) / 1e4,
-      totalConnections: connections.length,
+    summary: exportSummary(agents, {
+      messages: walk.messages,
+      rejected: walk.rejected,
+      connections: connections.length,
       keyEvents,
-      auditEntries: size,
-    },
+      entries: size,
+    }),
     agents,
     connections,
     revoked: extras.revoked(),

@@ -11,6 +11,7 @@ import { messageVerifications, UNRECORDED, type MessageVerification } from '../a
 import type { AgentRecord } from './records.js'
 import type { ConnectionView, MessageView, NodeStats, RevokedView } from '../core/views.js'
 import { messageView } from '../core/message-view.js'
+import { exportSummary, type ExportSummary } from '../audit/export-summary.js'
 import { TrustService, TRUST_FORMULA, type TrustReport, type TrustView } from './trust.js'
 import { evidenceTotals, pairKey } from '../audit/trust-ledger.js'
 import { DEFAULT_TRUST_PARAMS, trustScore } from '../core/index.js'
@@ -52,18 +53,7 @@ export interface AuditReport extends VerifiableLog {
   readonly version: 1
   readonly exportedAt: string
   readonly node: { readonly did: string; readonly name: string; readonly publicKey: string; readonly peerId: string }
-  readonly summary: {
-    readonly totalAgents: number
-    readonly activeAgents: number
-    readonly revokedAgents: number
-    readonly totalMessages: number
-    readonly verifiedMessages: number
-    readonly failedVerifications: number
-    readonly averageTrust: number
-    readonly totalConnections: number
-    readonly keyEvents: number
-    readonly auditEntries: number
-  }
+  readonly summary: ExportSummary
   readonly agents: AgentRecord[]
   readonly connections: ConnectionView[]
   /** Every stored message with its envelope (re-verifiable offline) and its verification. */
@@ -177,23 +167,17 @@ export class ReportService {
       const [a, b] = [c.fromDid, c.toDid].sort() as [string, string]
       return { ...c, trust: view(evidence.pair.get(pairKey(a, b)) ?? { successes: 0, failures: 0 }) }
     })
-    const trust = agents.length ? agents.reduce((s, a) => s + a.trustScore, 0) / agents.length : 0
     return {
       version: 1,
       exportedAt: new Date(this.c.clock()).toISOString(),
       node: this.c.node(),
-      summary: {
-        totalAgents: agents.length,
-        activeAgents: agents.filter((a) => a.status === 'active').length,
-        revokedAgents: agents.filter((a) => a.status === 'revoked').length,
-        totalMessages: messages.length,
-        verifiedMessages: messages.length,
-        failedVerifications: failed,
-        averageTrust: Math.round(trust * 1e4) / 1e4,
-        totalConnections: connections.length,
+      summary: exportSummary(agents, {
+        messages: messages.length,
+        rejected: failed,
+        connections: connections.length,
         keyEvents: keyEvents.length,
-        auditEntries: log.entries.length,
-      },
+        entries: log.entries.length,
+      }),
       agents,
       connections,
       messages,
