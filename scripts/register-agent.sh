@@ -8,13 +8,9 @@
 #
 #   bash scripts/register-agent.sh [--server URL] [--capability TYPE]... <agent-name>
 set -euo pipefail
+USAGE='[--server URL] [--capability TYPE]... <agent-name>'
 # shellcheck source=scripts/lib/meshsig-api.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib/meshsig-api.sh"
-
-usage() {
-  echo "usage: $(basename "$0") [--server URL] [--capability TYPE]... <agent-name>" >&2
-  exit 2
-}
 
 main() {
   local name=''

@@ -6,13 +6,9 @@
 #
 #   bash scripts/unregister-agent.sh [--server URL] [--reason TEXT] <agent-name | did>
 set -euo pipefail
+USAGE='[--server URL] [--reason TEXT] <agent-name | did>'
 # shellcheck source=scripts/lib/meshsig-api.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib/meshsig-api.sh"
-
-usage() {
-  echo "usage: $(basename "$0") [--server URL] [--reason TEXT] <agent-name | did>" >&2
-  exit 2
-}
 
 # The DID of the one active local agent called $1.
 did_of_name() {

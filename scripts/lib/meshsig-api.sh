@@ -11,6 +11,12 @@ MESHSIG_TMP="$(mktemp -d "${TMPDIR:-/tmp}/meshsig-script.XXXXXX")"
 readonly MESHSIG_TMP
 trap 'rm -rf -- "$MESHSIG_TMP"' EXIT
 
+# The calling script's usage line ($USAGE: its arguments), then exit 2.
+usage() {
+  echo "usage: $(basename "$0") ${USAGE:-}" >&2
+  exit 2
+}
+
 die() {
   printf '%s: %s\n' "$(basename "$0")" "$1" >&2
   exit "${2:-1}"
