@@ -22,6 +22,7 @@ import { p2pBench } from './p2p.bench.js'
 import { dashboardBench } from './dashboard.bench.js'
 import { syncBench } from './sync.bench.js'
 import { relayBench } from './relay.bench.js'
+import { deliveryBench } from './delivery.bench.js'
 
 /** Every benchmark, in the order they run and appear in the report. */
 export const BENCHES: readonly BenchModule[] = [
@@ -34,6 +35,7 @@ export const BENCHES: readonly BenchModule[] = [
   dashboardBench,
   syncBench,
   relayBench,
+  deliveryBench,
 ]
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md')
