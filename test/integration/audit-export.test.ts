@@ -103,7 +103,8 @@ describe('GET /audit/export', () => {
     }
     // bob rotated: his earlier messages still verify, under the key he had then
     expect([...seqsOfBob].sort()).toEqual([0, 1])
-    expect(report.messages.some((m) => m.from === scene.dave && m.source === 'gossip')).toBe(true)
+    // dave's message came from the other node, delivered directly to alice's (docs/protocol.md §10)
+    expect(report.messages.some((m) => m.from === scene.dave && m.source === 'deliver')).toBe(true)
   })
 
   it('a message whose stored envelope was changed no longer re-verifies, and says which', () => {
