@@ -57,6 +57,8 @@ export class DeliveryService {
   private running: Promise<void> | undefined
   private again = false
   private stopped = true
+  /** Aborts the deliveries in flight when the node stops. */
+  private abort = new AbortController()
 
   constructor(private readonly c: DeliveryComponents) {
     this.outcomes = new DeliveryOutcomes(c)
@@ -70,16 +72,19 @@ export class DeliveryService {
   /** Serve deliveries, retry at once when a peer connects, and resume the outbox kept across restarts. */
   async start(): Promise<void> {
     this.stopped = false
+    this.abort = new AbortController()
     await this.c.p2p().serveDeliveries((req, from) => this.inbound.handle(req, from))
     this.c.p2p().events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
     this.kick()
   }
 
   /** Stop retrying (the outbox stays on disk). */
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
+    this.abort.abort()
+    await this.running // its deliveries aborted, the pass ends before the store closes
   }
 
   /**
@@ -249,7 +254,8 @@ export class DeliveryService {
     }
     let answer: DeliveryAnswer
     try {
-      const bytes = await this.c.p2p().deliver(host, encodeEnvelope(JSON.parse(row.envelope) as MsgEnvelope))
+      const data = encodeEnvelope(JSON.parse(row.envelope) as MsgEnvelope)
+      const bytes = await this.c.p2p().deliver(host, data, { signal: this.abort.signal })
       answer = JSON.parse(Buffer.from(bytes).toString('utf8')) as DeliveryAnswer
     } catch (err) {
       const e = isMeshsigError(err) ? err : new MeshsigError('PEER_ERROR', String(err))
