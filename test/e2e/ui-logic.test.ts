@@ -17,7 +17,7 @@ import {
 import { shortDid, formatUptime } from '../../ui/src/format.js'
 import { graphLinks, linkId } from '../../ui/src/graph-links.js'
 import { applyEvent, applyLinkHistory, applySnapshot, emptyState, emptyStats, nameOf } from '../../ui/src/state.js'
-import type { Snapshot, StreamEvent } from '../../ui/src/types.js'
+import type { EventData, Snapshot, StreamEvent } from '../../ui/src/types.js'
 import { checkInclusion, parseEnvelopeInput } from '../../ui/src/envelope-check.js'
 import { createHash } from 'node:crypto'
 
@@ -26,8 +26,13 @@ const A = 'did:msig:AaaaAaaaAaaaAaaaAaaaAaaaAaaa'
 const B = 'did:msig:BbbbBbbbBbbbBbbbBbbbBbbbBbbb'
 const C = 'did:msig:CcccCcccCcccCcccCcccCcccCccc'
 
-function event(type: StreamEvent['type'], data: Record<string, unknown>): StreamEvent {
-  return { type, timestamp: '2026-03-13T10:00:00.000Z', data }
+const AT = '2026-03-13T10:00:00.000Z'
+
+/** A node event with the fields a case needs (named as the node declares them: a renamed field fails to compile). */
+function event<K extends keyof EventData>(type: K, data: Partial<EventData[K]>): StreamEvent {
+  // only the fields the case reads: the rest of the event is left out on purpose
+  const partial: { type: K; timestamp: string; data: Partial<EventData[K]> } = { type, timestamp: AT, data }
+  return partial as unknown as StreamEvent
 }
 
 function snapshot(): Snapshot {
@@ -144,7 +149,7 @@ describe('event feed', () => {
     expect(bad?.detail).toContain('claimed sender a')
     const dup = feedEntryOf(event('message:rejected', { code: 'DUPLICATE', reason: 'stored', source: 'api' }), ctx())
     expect(dup?.title).toBe('Refused a duplicate')
-    expect(feedEntryOf(event('snapshot', {}), ctx())).toBeUndefined()
+    expect(feedEntryOf({ type: 'snapshot', timestamp: AT, data: snapshot() }, ctx())).toBeUndefined()
   })
 
   it('words a renewed registration of a known agent apart from a new agent', () => {

@@ -166,7 +166,8 @@ function parseEvent(data: unknown): StreamEvent | undefined {
   try {
     const e = JSON.parse(data) as Partial<StreamEvent>
     if (typeof e.type !== 'string' || typeof e.data !== 'object' || e.data === null) return undefined
-    return { type: e.type, timestamp: typeof e.timestamp === 'string' ? e.timestamp : '', data: e.data }
+    // the node's stream (api/types.ts ApiStreamEvent): `data` as the event's type declares it
+    return { ...e, timestamp: typeof e.timestamp === 'string' ? e.timestamp : '' } as StreamEvent
   } catch {
     return undefined
   }

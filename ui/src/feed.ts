@@ -7,7 +7,7 @@
  * filters an operator triages with.
  */
 import { shortDid, shortId } from './format.js'
-import type { Message, StreamEvent } from './types.js'
+import type { Message, NodeEvent, StreamEvent } from './types.js'
 
 /** Most entries the feed keeps (newest first). */
 export const FEED_LIMIT = 200
@@ -62,18 +62,18 @@ function excerpt(text: string, max = 80): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
 }
 
-function messageParts(e: StreamEvent, ctx: FeedContext): Parts {
+function messageParts(e: NodeEvent<'message:signed' | 'message:received'>, ctx: FeedContext): Parts {
   const d = e.data
-  const to = d.to === null || d.to === undefined ? 'everyone' : ctx.nameOf(str(d.to))
-  const dids = [str(d.from), ...(typeof d.to === 'string' ? [d.to] : [])]
+  const to = d.to === null ? 'everyone' : ctx.nameOf(d.to)
+  const dids = [d.from, ...(d.to !== null ? [d.to] : [])]
   return {
     kind: 'message',
     tone: 'ok',
     title: e.type === 'message:signed' ? 'Message signed' : 'Message received',
-    detail: `${ctx.nameOf(str(d.from))} → ${to}: “${excerpt(str(d.body))}”`,
+    detail: `${ctx.nameOf(d.from)} → ${to}: “${excerpt(d.body)}”`,
     badge: '✓ verified',
     dids,
-    ...(typeof d.id === 'string' ? { messageId: d.id } : {}),
+    messageId: d.id,
   }
 }
 
@@ -84,7 +84,7 @@ const REFUSAL_TITLES: Record<string, string> = {
   SIGNATURE_INVALID: 'Rejected a forgery',
 }
 
-function rejectedParts(e: StreamEvent, ctx: FeedContext): Parts {
+function rejectedParts(e: NodeEvent<'message:rejected'>, ctx: FeedContext): Parts {
   const d = e.data
   const code = str(d.code) || 'REJECTED'
   const claimed = str(d.claimed)
@@ -101,9 +101,8 @@ function rejectedParts(e: StreamEvent, ctx: FeedContext): Parts {
   }
 }
 
-function agentParts(e: StreamEvent, ctx: FeedContext, renewed: boolean): Parts {
-  const d = e.data
-  const did = str(d.did)
+function agentParts(e: NodeEvent<AgentEvent>, ctx: FeedContext, renewed: boolean): Parts {
+  const did = e.data.did
   const base = { kind: 'agent' as const, dids: [did] }
   switch (e.type) {
     case 'agent:registered':
@@ -113,31 +112,46 @@ function agentParts(e: StreamEvent, ctx: FeedContext, renewed: boolean): Parts {
             ...base,
             tone: 'info',
             title: 'Agent registered',
-            detail: `${str(d.name) || shortDid(did)} · ${shortDid(did)}`,
+            detail: `${e.data.name || shortDid(did)} · ${shortDid(did)}`,
           }
     case 'agent:rotated':
-      return { ...base, tone: 'warn', title: 'Key rotated', detail: `${ctx.nameOf(did)} · key #${str(d.seq)}` }
+      return { ...base, tone: 'warn', title: 'Key rotated', detail: `${ctx.nameOf(did)} · key #${e.data.seq}` }
     default:
-      return { ...base, tone: 'bad', title: 'Agent revoked', detail: `${ctx.nameOf(did)}: ${str(d.reason) || '—'}` }
+      return { ...base, tone: 'bad', title: 'Agent revoked', detail: `${ctx.nameOf(did)}: ${e.data.reason || '—'}` }
   }
 }
 
-function otherParts(e: StreamEvent, ctx: FeedContext): Parts {
+function refusedParts(e: NodeEvent<'api:refused'>, ctx: FeedContext): Parts {
   const d = e.data
+  const subject = str(d.subject)
+  const on = subject ? ` · ${ctx.nameOf(subject)}` : ''
+  return {
+    kind: 'rejection',
+    tone: 'bad',
+    title: `Refused API call: ${d.action}`,
+    detail: `no authority (${d.authority})${on}`,
+    badge: `✗ ${d.code}`,
+    dids: subject ? [subject] : [],
+  }
+}
+
+function otherParts(e: NodeEvent, ctx: FeedContext): Parts {
   switch (e.type) {
-    case 'connection:established':
+    case 'connection:established': {
+      const d = e.data
       return {
         kind: 'handshake',
         tone: 'ok',
         title: 'Handshake verified',
         detail: `${ctx.nameOf(str(d.fromDid))} ⇄ ${ctx.nameOf(str(d.toDid))}`,
         badge: '✓ verified',
-        dids: [str(d.fromDid), str(d.toDid)],
+        dids: [d.fromDid, d.toDid],
       }
+    }
     case 'peer:connected':
     case 'peer:disconnected': {
       const on = e.type === 'peer:connected'
-      const detail = ctx.peerNameOf(str(d.peerId))
+      const detail = ctx.peerNameOf(e.data.peerId)
       return {
         kind: 'peer',
         tone: on ? 'info' : 'warn',
@@ -146,44 +160,45 @@ function otherParts(e: StreamEvent, ctx: FeedContext): Parts {
         dids: [],
       }
     }
-    case 'audit:checkpoint':
+    case 'audit:checkpoint': {
+      const d = e.data
       return {
         kind: 'audit',
         tone: 'info',
         title: 'Audit checkpoint',
-        detail: `${str(d.size)} entries · root ${shortId(str(d.root), 10, 4)} · ${ctx.nameOf(str(d.origin))}`,
+        detail: `${d.size} entries · root ${shortId(d.root, 10, 4)} · ${ctx.nameOf(d.origin)}`,
         dids: [],
       }
-    case 'key:duplicity':
+    }
+    case 'key:duplicity': {
+      const did = str(e.data.did)
       return {
         kind: 'agent',
         tone: 'bad',
         title: 'Key duplicity detected',
-        detail: ctx.nameOf(str(d.did)),
+        detail: ctx.nameOf(did),
         badge: '✗ DUPLICITY',
-        dids: [str(d.did)],
-      }
-    case 'api:refused': {
-      const subject = str(d.subject)
-      const on = subject ? ` · ${ctx.nameOf(subject)}` : ''
-      return {
-        kind: 'rejection',
-        tone: 'bad',
-        title: `Refused API call: ${str(d.action)}`,
-        detail: `no authority (${str(d.authority)})${on}`,
-        badge: `✗ ${str(d.code)}`,
-        dids: subject ? [subject] : [],
+        dids: [did],
       }
     }
+    case 'api:refused':
+      return refusedParts(e, ctx)
     default:
       return { kind: 'system', tone: 'info', title: e.type, detail: '', dids: [] }
   }
 }
 
-function partsOf(e: StreamEvent, ctx: FeedContext): Parts {
+/** The events about one agent's registration and keys. */
+type AgentEvent = 'agent:registered' | 'agent:rotated' | 'agent:revoked'
+
+function isAgentEvent(e: NodeEvent): e is NodeEvent<AgentEvent> {
+  return e.type === 'agent:registered' || e.type === 'agent:rotated' || e.type === 'agent:revoked'
+}
+
+function partsOf(e: NodeEvent, ctx: FeedContext): Parts {
   if (e.type === 'message:signed' || e.type === 'message:received') return messageParts(e, ctx)
   if (e.type === 'message:rejected') return rejectedParts(e, ctx)
-  if (e.type.startsWith('agent:')) return agentParts(e, ctx, ctx.known(str(e.data.did)))
+  if (isAgentEvent(e)) return agentParts(e, ctx, ctx.known(e.data.did))
   return otherParts(e, ctx)
 }
 
@@ -197,10 +212,10 @@ export function feedEntryOf(e: StreamEvent, ctx: FeedContext): FeedEntry | undef
 
 /** The feed entry of a stored message loaded from the history (`GET /messages`). */
 export function historyEntryOf(m: Message, ctx: FeedContext): FeedEntry {
-  const e: StreamEvent = {
+  const e: NodeEvent<'message:signed' | 'message:received'> = {
     type: m.source === 'api' ? 'message:signed' : 'message:received',
     timestamp: m.receivedAt,
-    data: { id: m.id, from: m.from, to: m.to, body: m.message },
+    data: { id: m.id, from: m.from, to: m.to, body: m.message, ts: m.ts, signature: m.signature, source: m.source },
   }
   return { id: nextId++, at: m.receivedAt, type: e.type, count: 1, ...messageParts(e, ctx) }
 }

@@ -6,7 +6,17 @@
  * watchers over hundreds of agents).
  */
 import { shortDid, shortId } from './format.js'
-import type { Agent, Capability, Connection, LinkHistory, NodeInfo, Snapshot, Stats, StreamEvent } from './types.js'
+import type {
+  Agent,
+  Capability,
+  Connection,
+  EventData,
+  LinkHistory,
+  NodeInfo,
+  Snapshot,
+  Stats,
+  StreamEvent,
+} from './types.js'
 
 /** Messages from one agent to another: how many, and the signed time of the latest (ms). */
 export interface Pair {
@@ -114,7 +124,7 @@ function capabilitiesOf(v: unknown): Capability[] {
   return v.filter((c): c is Capability => typeof c === 'object' && c !== null && typeof c.type === 'string')
 }
 
-function onRegistered(state: DashboardState, d: Record<string, unknown>, at: string): void {
+function onRegistered(state: DashboardState, d: EventData['agent:registered'], at: string): void {
   const did = str(d.did)
   const known = state.agents[did]
   if (did === '') return
@@ -147,7 +157,7 @@ function onRegistered(state: DashboardState, d: Record<string, unknown>, at: str
   else state.stats.remoteAgents += 1
 }
 
-function onRevoked(state: DashboardState, d: Record<string, unknown>, at: string): void {
+function onRevoked(state: DashboardState, d: EventData['agent:revoked'], at: string): void {
   const agent = state.agents[str(d.did)]
   if (agent === undefined || agent.status === 'revoked') return
   agent.status = 'revoked'
@@ -158,7 +168,7 @@ function onRevoked(state: DashboardState, d: Record<string, unknown>, at: string
   state.stats.revoked += 1
 }
 
-function onMessage(state: DashboardState, d: Record<string, unknown>, at: string): void {
+function onMessage(state: DashboardState, d: EventData['message:signed'], at: string): void {
   const from = str(d.from)
   const to = typeof d.to === 'string' ? d.to : null
   state.stats.messages += 1
@@ -186,11 +196,11 @@ function onPeer(state: DashboardState, peerId: string, connected: boolean): void
  * snapshot refresh.
  */
 export function applyEvent(state: DashboardState, e: StreamEvent): void {
-  const d = e.data
   switch (e.type) {
     case 'agent:registered':
-      return onRegistered(state, d, e.timestamp)
+      return onRegistered(state, e.data, e.timestamp)
     case 'agent:rotated': {
+      const d = e.data
       const agent = state.agents[str(d.did)]
       if (agent) {
         agent.keySeq = typeof d.seq === 'number' ? d.seq : agent.keySeq + 1
@@ -199,20 +209,20 @@ export function applyEvent(state: DashboardState, e: StreamEvent): void {
       return
     }
     case 'agent:revoked':
-      return onRevoked(state, d, e.timestamp)
+      return onRevoked(state, e.data, e.timestamp)
     case 'message:signed':
     case 'message:received':
-      return onMessage(state, d, e.timestamp)
+      return onMessage(state, e.data, e.timestamp)
     case 'message:rejected':
       state.stats.auditEntries += 1
       return
     case 'connection:established':
       state.stats.connections += 1
-      addHandshake(state, { fromDid: str(d.fromDid), toDid: str(d.toDid) })
+      addHandshake(state, { fromDid: e.data.fromDid, toDid: e.data.toDid })
       return
     case 'peer:connected':
     case 'peer:disconnected':
-      return onPeer(state, str(d.peerId), e.type === 'peer:connected')
+      return onPeer(state, e.data.peerId, e.type === 'peer:connected')
   }
 }
 

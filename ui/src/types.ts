@@ -64,16 +64,12 @@ export type Connection = Api.ConnectionView
 export type Peer = Api.ApiPeer
 /** `GET /snapshot`, also the `data` of the stream's first event. */
 export type Snapshot = Api.ApiSnapshot
-/**
- * One event of the WebSocket stream. `type` is one of the node's event names
- * (api/types.ts `ApiStreamEvent`); the UI reads `data` field by field with
- * runtime checks, as input from the wire.
- */
-export interface StreamEvent {
-  readonly type: Api.ApiStreamEvent['type']
-  readonly timestamp: string
-  readonly data: Record<string, unknown>
-}
+/** One event of the WebSocket stream: the snapshot, then node events with `data` typed by `type`. */
+export type StreamEvent = Api.ApiStreamEvent
+/** The `data` of each node event, by event name. */
+export type EventData = Api.NodeEventData
+/** A node event of the stream (not the snapshot), `data` typed by its name(s). */
+export type NodeEvent<K extends keyof EventData = keyof EventData> = Api.NodeEvent<K>
 
 /** The signer of a `POST /verify` request: a DID or a raw public key. */
 export type VerifySigner = { readonly did: string } | { readonly publicKey: string }
