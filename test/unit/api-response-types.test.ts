@@ -88,13 +88,19 @@ describe('a renamed field in an API response type fails the typecheck', () => {
       'a view the services build (a stored message)',
       { file: 'node/core/views.ts', block: 'export interface MessageView {', field: 'timestamp' },
       'tsconfig.json',
-      'node/services/report-service.ts',
+      'node/core/message-view.ts',
     ],
     [
       "an event's data (agent:rotated on the WebSocket stream)",
       { file: 'node/core/views.ts', block: 'export interface NodeEventData {', field: 'publicKey' },
       'tsconfig.json',
       'node/services/ingest.ts',
+    ],
+    [
+      "an event's data the dashboard reads (connection:established)",
+      { file: 'node/core/views.ts', block: 'export interface NodeEventData {', field: 'fromDid' },
+      'ui/tsconfig.json',
+      'ui/src/state.ts',
     ],
     [
       'a field the dashboard reads (an agent record)',
