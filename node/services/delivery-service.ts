@@ -232,7 +232,13 @@ export class DeliveryService {
       this.outcomes.expire(row)
       return undefined
     }
-    const failure = await this.attempt(row, host)
+    let failure: Failure | undefined
+    try {
+      failure = await this.attempt(row, host)
+    } catch (err) {
+      // whatever went wrong (a garbled answer, a store error), the row is rescheduled, never retried in a loop
+      failure = { code: 'PEER_ERROR', reason: err instanceof Error ? err.message : String(err) }
+    }
     if (failure !== undefined) this.retryLater(row, failure)
     return failure
   }
@@ -256,7 +262,9 @@ export class DeliveryService {
     try {
       const data = encodeEnvelope(JSON.parse(row.envelope) as MsgEnvelope)
       const bytes = await this.c.p2p().deliver(host, data, { signal: this.abort.signal })
-      answer = JSON.parse(Buffer.from(bytes).toString('utf8')) as DeliveryAnswer
+      const parsed: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'))
+      if (typeof parsed !== 'object' || parsed === null) throw new MeshsigError('PEER_ERROR', 'not a delivery answer')
+      answer = parsed as DeliveryAnswer
     } catch (err) {
       const e = isMeshsigError(err) ? err : new MeshsigError('PEER_ERROR', String(err))
       return { code: e.code, reason: e.message, unreachable: e.code === 'UNREACHABLE' }

@@ -64,7 +64,7 @@ describe('direct delivery with receipts', () => {
     expect(a.undelivered()).toBe(0)
   })
 
-  it('refuses a forged receipt (wrong key, wrong node) and keeps the message pending', async () => {
+  it('refuses a forged receipt (wrong key, wrong node) or a garbled answer and keeps the message pending', async () => {
     const a = await startNode({ transports: 'tcp' })
     nodes.push(a)
     const rogue = await startNode({ transports: 'tcp', peers: [a.info().multiaddrs[0]!] })
@@ -74,8 +74,9 @@ describe('direct delivery with receipts', () => {
     const mallory = (await rogue.registerAgent('mallory')).identity.did
     await knows(a, mallory)
     // the rogue's node answers deliveries with receipts it did not sign with its own key, or naming another node
-    let forge: 'key' | 'node' = 'key'
+    let forge: 'key' | 'node' | 'junk' = 'key'
     await rogue.mesh.serveDeliveries((req) => {
+      if (forge === 'junk') return utf8('null')
       const msg = decodeEnvelope(req) as MsgEnvelope
       const node = forge === 'key' ? rogue.did : other.did
       const key = forge === 'key' ? generateKeyPair() : other.keyPair
@@ -91,7 +92,12 @@ describe('direct delivery with receipts', () => {
     expect(a.delivery(second.id)?.state).toBe('pending')
     expect(auditKinds(a).filter((k) => k === 'receipt.rejected').length).toBeGreaterThanOrEqual(2)
     expect(auditKinds(a)).not.toContain('receipt.accepted')
-    expect(a.undelivered()).toBe(2)
+    // an answer that is no answer at all: the message is rescheduled like any failure
+    forge = 'junk'
+    const third = await send(a, alice, mallory, 'answered with null')
+    await waitFor(() => a.delivery(third.id)?.code === 'PEER_ERROR', { timeout: 15_000 })
+    expect(a.delivery(third.id)?.state).toBe('pending')
+    expect(a.undelivered()).toBe(3)
   })
 
   it('a final refusal is not retried, and a message no host receipts expires', async () => {
