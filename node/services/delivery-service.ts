@@ -165,23 +165,34 @@ export class DeliveryService {
     }
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
+    let failed = false
     this.running = this.pass()
-      .catch((err) => this.c.onError(err))
+      .catch((err) => {
+        failed = true
+        this.c.onError(err)
+      })
       .finally(() => {
         this.running = undefined
         if (this.again) {
           this.again = false
           this.kick()
-        } else this.schedule()
+        } else this.schedule(failed)
       })
   }
 
-  /** Sleep until the earliest pending message is due. */
-  private schedule(): void {
+  /** Sleep until the earliest pending message is due (at least `minBackoffMs` after a failed pass). Never throws. */
+  private schedule(afterFailure: boolean): void {
     if (this.stopped) return
-    const next = this.c.store.outbox.nextDueAt()
+    let next: number | undefined
+    try {
+      next = this.c.store.outbox.nextDueAt()
+    } catch (err) {
+      this.c.onError(err)
+      return
+    }
     if (next === undefined) return
-    const wait = Math.min(Math.max(0, next - this.c.clock()), this.c.limits.maxBackoffMs)
+    const floor = afterFailure ? this.c.limits.minBackoffMs : 0
+    const wait = Math.min(Math.max(floor, next - this.c.clock()), this.c.limits.maxBackoffMs)
     this.timer = setTimeout(() => {
       this.timer = undefined
       this.kick()
@@ -189,7 +200,7 @@ export class DeliveryService {
     this.timer.unref()
   }
 
-  /** Try every due message: hosts in parallel (bounded), each host's messages in order. */
+  /** Try every due message: hosts in parallel (bounded), the first message to each alone, then a few at a time. */
   private async pass(): Promise<void> {
     const rows = this.c.store.outbox.due(this.c.clock(), Math.max(1, this.c.limits.batch))
     const byHost = new Map<string, OutboxRow[]>()
