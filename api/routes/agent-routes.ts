@@ -11,6 +11,7 @@ import { parseEnvelope, type IcpEnvelope, type RegEnvelope } from '../../node/co
 import { MeshsigError } from '../../node/core/errors.js'
 import type { RouteContext } from '../app.js'
 import { discoverBody, parseInput, registerBody, revokeBody, rotateBody } from '../schemas.js'
+import type { Authority } from '../../node/services/authority.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
 import type { ApiAgentList, ApiDuplicityList, ApiRegistered, ApiRevoked, ApiRotated } from '../types.js'
@@ -79,17 +80,32 @@ function didOf(b: { did?: string | undefined; envelope?: Record<string, unknown>
   return b.did ?? String(b.envelope?.did ?? '')
 }
 
+/** Who asks for a key change: the DID, the caller's authority, the client's address. */
+interface KeyChangeCaller {
+  readonly did: string
+  readonly authority: Authority
+  readonly client: string
+}
+
+/** Run a key change of `did` with the caller's authority; a refusal for want of authority is audited. */
+function keyChange<T>(
+  ctx: RouteContext,
+  req: Request,
+  action: string,
+  did: string,
+  run: (caller: KeyChangeCaller) => Promise<T>,
+): Promise<T> {
+  return auditRefusal(ctx, req, { action, subject: did }, (authority) => run({ did, authority, client: clientOf(req) }))
+}
+
 async function rotate(ctx: RouteContext, req: Request): Promise<ApiRotated> {
   const b = parseInput(rotateBody, req.body)
-  const did = didOf(b)
-  const rotation = await auditRefusal(ctx, req, { action: 'agents.rotate-key', subject: did }, (authority) =>
+  const rotation = await keyChange(ctx, req, 'agents.rotate-key', didOf(b), (caller) =>
     ctx.node.rotateAgent({
-      did,
+      ...caller,
       envelope: b.envelope,
       currentPrivateKey: b.currentPrivateKey,
       nextPrivateKey: b.nextPrivateKey,
-      authority,
-      client: clientOf(req),
     }),
   )
   // the re-signed registration is gossiped by the node; the answer stays the rotation
@@ -100,15 +116,12 @@ async function rotate(ctx: RouteContext, req: Request): Promise<ApiRotated> {
 
 async function revoke(ctx: RouteContext, req: Request): Promise<ApiRevoked> {
   const b = parseInput(revokeBody, req.body)
-  const did = didOf(b)
-  const rev = await auditRefusal(ctx, req, { action: 'agents.revoke', subject: did }, (authority) =>
+  const rev = await keyChange(ctx, req, 'agents.revoke', didOf(b), (caller) =>
     ctx.node.revokeAgent({
-      did,
+      ...caller,
       reason: b.reason ?? 'unspecified',
       envelope: b.envelope,
       privateKey: b.privateKey,
-      authority,
-      client: clientOf(req),
     }),
   )
   return {
