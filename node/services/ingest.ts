@@ -275,12 +275,21 @@ function claimedSigner(e: Envelope | undefined): string | null {
 }
 
 /**
- * A revoked DID's own registration or key event that this node already
- * stores, relayed again by a peer (every anti-entropy round re-sends it):
- * a duplicate, not a refusal to record or alarm on.
+ * History a peer relays again, not something to record or alarm on: a
+ * revoked DID's own registration or key event that this node already stores
+ * (every anti-entropy round re-sends it), or a registration signed before a
+ * rotation whose newer registration this node already holds (gossip's
+ * message cache can hand the old one over after the rotation) — a duplicate.
+ * A registration under a rotated-out key that is newer than the stored one
+ * stays a ROTATED_KEY refusal (docs/protocol.md §5).
  */
 function storedHistory(v: Rejected, store: Pick<IngestStore, 'agents' | 'keyEvents'>): Rejected {
   const e = v.envelope
+  if (v.error.code === 'ROTATED_KEY' && e?.type === 'reg' && v.id !== undefined) {
+    const held = store.agents.get(e.did)
+    const superseded = held !== undefined && held.regTs >= e.ts
+    return superseded ? { ...v, error: new MeshsigError('DUPLICATE', `registration ${v.id} is superseded`) } : v
+  }
   if (v.error.code !== 'REVOKED' || v.id === undefined || e === undefined) return v
   const stored =
     e.type === 'reg'

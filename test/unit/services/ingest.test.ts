@@ -119,6 +119,32 @@ describe('refusing', () => {
     expect(snapshot()).toEqual({ agents: [], messages: 0, keys: [] })
   })
 
+  it('takes an old registration arriving after the rotation as history, and a newer one under the old key as ROTATED_KEY', () => {
+    register()
+    n.clock.advance(1_000)
+    const rot = createRotation(replayKeyEvents([agent.icp]), agent.key, agent.next, n.clock.ms)
+    const reg2 = createRegistration({ ...agent.reg, ts: n.clock.ms }, agent.next)
+    expect(n.ingest.ingest(rot, gossip, { fresh: false }).ok).toBe(true)
+    expect(n.ingest.ingest(reg2, gossip, { fresh: false }).ok).toBe(true)
+    const before = snapshot()
+    const entries = auditEntries(n.store).length
+    // gossip's message cache hands over the registration signed before the rotation: not an alarm
+    const late = n.ingest.ingest(agent.reg, gossip, { fresh: false })
+    expect(late.ok ? 'accepted' : late.error.code).toBe('DUPLICATE')
+    expect(auditEntries(n.store)).toHaveLength(entries)
+    // a registration made after the rotation with the rotated-out key is refused and audited
+    const forged = createRegistration({ ...agent.reg, name: 'after', ts: n.clock.ms + 1 }, agent.key)
+    const v = n.ingest.ingest(forged, gossip, { fresh: false })
+    expect(v.ok ? 'accepted' : v.error.code).toBe('ROTATED_KEY')
+    expect(
+      auditEntries(n.store)
+        .map((e) => e.code)
+        .slice(entries),
+    ).toEqual(['ROTATED_KEY'])
+    expect(snapshot()).toEqual(before)
+    expect(n.store.agents.get(agent.did)?.regId).toBe(envelopeId(reg2))
+  })
+
   it('refuses a registration signed by another key as SIGNATURE_INVALID, keeping the first', () => {
     register()
     const before = snapshot()
