@@ -10,7 +10,10 @@
 import type { ChkEnvelope, Envelope, MsgEnvelope, RevEnvelope, RotEnvelope } from '../node/core/envelope-schema.js'
 import type {
   AgentRecord,
+  AgentTrust,
   CapabilityView,
+  CheckpointEvidence,
+  ConnectionTrust,
   ConnectionView,
   DeliveryView,
   InclusionProofView,
@@ -24,6 +27,7 @@ import type {
   RatePoint,
   RevokedView,
   TrustPoint,
+  TrustReport,
 } from '../node/core/views.js'
 
 export type {
@@ -38,6 +42,7 @@ export type {
   NodeInfo,
   NodeStats,
   RevokedView,
+  TrustReport,
 }
 
 /** `GET /health`: the node's identity and addresses (uptime in seconds) and the meshsig version. */
@@ -84,6 +89,17 @@ export interface ApiSnapshotEvent {
 
 /** One event of the WebSocket stream (docs/api.md): the snapshot, then every node event with its typed `data`. */
 export type ApiStreamEvent = ApiSnapshotEvent | NodeEvent
+
+/** `GET /trust/:did`: the agent's trust and that of its connections. */
+export interface ApiAgentTrust extends AgentTrust {
+  readonly connections: ConnectionTrust[]
+}
+
+/** `GET /witness/evidence`: the inconsistent checkpoints this node witnessed (docs/audit.md). */
+export interface ApiWitnessEvidence {
+  readonly evidence: CheckpointEvidence[]
+  readonly total: number
+}
 
 /** `GET /agents`, `POST /discover`: the matching agents (`total` before `limit`). */
 export interface ApiAgentList {

@@ -16,7 +16,14 @@ import { requireToken } from '../security.js'
 import { ndjsonExport } from '../../node/audit/export-stream.js'
 import { DEFAULT_TRUST_PARAMS } from '../../node/core/index.js'
 import { TRUST_FORMULA } from '../../node/services/trust.js'
-import type { ApiCheckpoint, ApiCheckpointSigned, InclusionProofView } from '../types.js'
+import type {
+  ApiAgentTrust,
+  ApiCheckpoint,
+  ApiCheckpointSigned,
+  ApiWitnessEvidence,
+  InclusionProofView,
+  TrustReport,
+} from '../types.js'
 
 const size = z
   .string()
@@ -125,7 +132,7 @@ export function auditRoutes(ctx: RouteContext): Router {
 
   r.get('/witness/evidence', (_req, res) => {
     const evidence = node.witnessEvidence()
-    res.json({ evidence, total: evidence.length })
+    res.json({ evidence, total: evidence.length } satisfies ApiWitnessEvidence)
   })
 
   r.post('/audit/checkpoint', requireToken(ctx.opts, ctx.resolveCredential), async (req, res) => {
@@ -151,13 +158,13 @@ export function auditRoutes(ctx: RouteContext): Router {
   })
 
   r.get('/trust', (_req, res) => {
-    res.json(node.trustReport())
+    res.json(node.trustReport() satisfies TrustReport)
   })
 
   r.get('/trust/:did', (req, res) => {
     const did = toMsigDid(String(req.params.did))
     const connections = node.trustReport().connections.filter((c) => c.a === did || c.b === did)
-    res.json({ ...node.agentTrust(did), connections })
+    res.json({ ...node.agentTrust(did), connections } satisfies ApiAgentTrust)
   })
   return r
 }

@@ -29,6 +29,9 @@
  */
 import type { AuditEntry } from './audit-entry.js'
 import { MalformedError, codesWhere, type ErrorCode } from './errors.js'
+import type { TrustParams } from './views.js'
+
+export type { TrustParams }
 
 /** Refusals that a valid signature stands on: the DID signed once, someone delivered it again or late. */
 export const ATTRIBUTABLE_CODES: readonly ErrorCode[] = [...codesWhere((e) => e.blame === 'signed')]
@@ -52,16 +55,6 @@ export interface TrustEvidence {
   readonly failures: number
   /** A revoked DID scores 0. */
   readonly revoked?: boolean
-}
-
-/** Parameters of the formula. */
-export interface TrustParams {
-  /** Prior successes α (> 0). */
-  readonly alpha: number
-  /** Prior failures β (> 0). */
-  readonly beta: number
-  /** Weight w of one failure against one success (≥ 0). */
-  readonly failureWeight: number
 }
 
 /** The documented defaults: α = 1, β = 1, w = 2. */

@@ -297,3 +297,50 @@ export type NodeEvent<K extends NodeEventType = NodeEventType> = {
     readonly data: NodeEventData[T]
   }
 }[K]
+
+/** Parameters of the trust formula (docs/protocol.md §7). */
+export interface TrustParams {
+  /** Prior successes α (> 0). */
+  readonly alpha: number
+  /** Prior failures β (> 0). */
+  readonly beta: number
+  /** Weight w of one failure against one success (≥ 0). */
+  readonly failureWeight: number
+}
+
+/** The trust of one agent. */
+export interface AgentTrust extends TrustView {
+  readonly did: string
+  /** A revoked agent scores 0 (docs/protocol.md §7). */
+  readonly revoked?: boolean
+}
+
+/** The trust of one delivering peer (PeerId, or "api:<client address>"). */
+export interface PeerTrust extends TrustView {
+  readonly peer: string
+}
+
+/** The trust of the connection between two agents (sorted). */
+export interface ConnectionTrust extends TrustView {
+  readonly a: string
+  readonly b: string
+}
+
+/** Every score the node keeps, with the formula's parameters. */
+export interface TrustReport {
+  readonly formula: string
+  readonly params: TrustParams
+  readonly agents: AgentTrust[]
+  readonly peers: PeerTrust[]
+  readonly connections: ConnectionTrust[]
+}
+
+/** Evidence that a log signed two inconsistent checkpoints. */
+export interface CheckpointEvidence {
+  readonly origin: string
+  readonly kind: 'split-view' | 'rewrite'
+  readonly earlier: string
+  readonly later: string
+  readonly reportedBy: string
+  readonly at: number
+}

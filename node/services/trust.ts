@@ -7,39 +7,12 @@
  * `trustFromAuditEntries`, `peerTrustFromAuditEntries` and
  * `connectionTrustFromAuditEntries`.
  */
-import { DEFAULT_TRUST_PARAMS, toMsigDid, trustScore, type TrustEvidence, type TrustParams } from '../core/index.js'
+import { DEFAULT_TRUST_PARAMS, toMsigDid, trustScore, type TrustEvidence } from '../core/index.js'
 import { pairKey } from '../audit/trust-ledger.js'
 import type { Store, TrustScope } from '../store/index.js'
-import type { TrustView } from '../core/views.js'
+import type { AgentTrust, ConnectionTrust, PeerTrust, TrustReport, TrustView } from '../core/views.js'
 
-export type { TrustView }
-
-/** The trust of one agent. */
-export interface AgentTrust extends TrustView {
-  readonly did: string
-  /** A revoked agent scores 0 (docs/protocol.md §7). */
-  readonly revoked?: boolean
-}
-
-/** The trust of one delivering peer (PeerId, or "api:<client address>"). */
-export interface PeerTrust extends TrustView {
-  readonly peer: string
-}
-
-/** The trust of the connection between two agents (sorted). */
-export interface ConnectionTrust extends TrustView {
-  readonly a: string
-  readonly b: string
-}
-
-/** Every score the node keeps, with the formula's parameters. */
-export interface TrustReport {
-  readonly formula: string
-  readonly params: TrustParams
-  readonly agents: AgentTrust[]
-  readonly peers: PeerTrust[]
-  readonly connections: ConnectionTrust[]
-}
+export type { AgentTrust, ConnectionTrust, PeerTrust, TrustReport, TrustView }
 
 /** The formula as text, for reports. */
 export const TRUST_FORMULA = 'score = (alpha + s) / (alpha + beta + s + w * f), 0 when revoked'

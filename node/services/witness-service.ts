@@ -25,6 +25,9 @@ import type { AuditService } from '../audit/audit-service.js'
 import type { CheckpointNotes } from '../audit/checkpoint-notes.js'
 import type { NodeEvents } from '../events.js'
 import type { MeshP2P } from '../p2p/index.js'
+import type { CheckpointEvidence } from '../core/views.js'
+
+export type { CheckpointEvidence }
 import type { Store } from '../store/index.js'
 import type { ChkEnvelope } from '../core/index.js'
 
@@ -40,16 +43,6 @@ export interface WitnessAnswer {
   readonly status: number
   readonly contentType: string
   readonly body: string
-}
-
-/** Evidence that a log signed two inconsistent checkpoints. */
-export interface CheckpointEvidence {
-  readonly origin: string
-  readonly kind: 'split-view' | 'rewrite'
-  readonly earlier: string
-  readonly later: string
-  readonly reportedBy: string
-  readonly at: number
 }
 
 /** What the witness needs from the node. */
