@@ -4,7 +4,7 @@
  * `ts` (ms since the epoch); lists come wrapped (`{agents: […], total}`).
  * The route handlers build their answers against these types (`satisfies`),
  * and the dashboard (ui/src/types.ts) imports them type-only, so this module
- * imports nothing but type-only modules (node/core/views.ts, the envelope
+ * imports nothing but type-only modules (node/core/views.ts, event-data.ts, the envelope
  * schemas): a renamed field fails `npm run typecheck` and `npm run typecheck:ui`.
  */
 import type { ChkEnvelope, Envelope, MsgEnvelope, RevEnvelope, RotEnvelope } from '../node/core/envelope-schema.js'
@@ -19,8 +19,6 @@ import type {
   InclusionProofView,
   KeyLogEntry,
   MessageView,
-  NodeEvent,
-  NodeEventData,
   NodeInfo,
   NodeStats,
   PairView,
@@ -29,6 +27,7 @@ import type {
   TrustPoint,
   TrustReport,
 } from '../node/core/views.js'
+import type { NodeEvent, NodeEventData } from '../node/core/event-data.js'
 
 export type {
   AgentRecord,

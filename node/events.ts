@@ -1,12 +1,12 @@
 /**
- * Typed node events (`data` by event name: `NodeEventData`, node/core/views.ts). Every face that shows live state (the WebSocket stream,
+ * Typed node events (`data` by event name: `NodeEventData`, node/core/event-data.ts). Every face that shows live state (the WebSocket stream,
  * the dashboard, tests) listens here; events are emitted only after the
  * state change they describe has committed.
  */
 import { EventEmitter } from 'node:events'
-import type { NodeEvent, NodeEventData, NodeEventType } from './core/views.js'
+import type { NodeEvent, NodeEventData, NodeEventType } from './core/event-data.js'
 
-export type { NodeEvent, NodeEventData, NodeEventType } from './core/views.js'
+export type { NodeEvent, NodeEventData, NodeEventType } from './core/event-data.js'
 
 /** A typed emitter of `NodeEvent`s on the single channel 'event'. */
 export class NodeEvents {

@@ -92,13 +92,13 @@ describe('a renamed field in an API response type fails the typecheck', () => {
     ],
     [
       "an event's data (agent:rotated on the WebSocket stream)",
-      { file: 'node/core/views.ts', block: 'export interface NodeEventData {', field: 'publicKey' },
+      { file: 'node/core/event-data.ts', block: 'export interface NodeEventData {', field: 'publicKey' },
       'tsconfig.json',
       'node/services/ingest.ts',
     ],
     [
       "an event's data the dashboard reads (connection:established)",
-      { file: 'node/core/views.ts', block: 'export interface NodeEventData {', field: 'fromDid' },
+      { file: 'node/core/event-data.ts', block: 'export interface NodeEventData {', field: 'fromDid' },
       'ui/tsconfig.json',
       'ui/src/state.ts',
     ],
