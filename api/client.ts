@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto'
 import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
 import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
-import type { ChkEnvelope } from '../node/core/envelope.js'
 import type { ConsistencyProofDoc, InclusionProofDoc } from '../node/audit/audit-service.js'
 import type { AgentTrust, ConnectionTrust, TrustReport } from '../node/services/trust.js'
 import type { DuplicityView } from '../node/services/duplicity.js'
@@ -23,11 +22,18 @@ import type { KeyView } from '../node/services/key-view.js'
 import type { AuditReport } from '../node/services/report-service.js'
 import type {
   AgentRecord,
+  ApiAgentList,
+  ApiCheckpoint,
+  ApiCheckpointSigned,
+  ApiConnected,
+  ApiConnectionPage,
+  ApiMessagePage,
+  ApiPeerList,
+  ApiRevokedList,
   ApiHandshake,
   ApiHealth,
   ApiMessageVerification,
   ApiNetworkDiscovery,
-  ApiPeer,
   ApiRegistered,
   ApiRegisterInput,
   ApiRevoked,
@@ -36,10 +42,7 @@ import type {
   ApiSnapshot,
   ApiStreamEvent,
   ApiVerification,
-  ConnectionView,
-  MessageView,
   NodeStats,
-  RevokedView,
 } from './types.js'
 
 export type * from './types.js'
@@ -172,7 +175,7 @@ export class MeshsigClient {
   }
 
   /** `GET /agents`. */
-  agents(q: AgentQuery = {}): Promise<{ agents: AgentRecord[]; total: number }> {
+  agents(q: AgentQuery = {}): Promise<ApiAgentList> {
     return this.request('GET', '/agents' + this.query({ ...q }))
   }
 
@@ -192,22 +195,22 @@ export class MeshsigClient {
   }
 
   /** `GET /revoked`. */
-  revoked(): Promise<{ revoked: RevokedView[]; total: number }> {
+  revoked(): Promise<ApiRevokedList> {
     return this.request('GET', '/revoked')
   }
 
   /** `GET /connections`. */
-  connections(limit?: number): Promise<{ connections: ConnectionView[]; total: number }> {
+  connections(limit?: number): Promise<ApiConnectionPage> {
     return this.request('GET', '/connections' + this.query({ limit }))
   }
 
   /** `GET /messages`. */
-  messages(q: MessageListQuery = {}): Promise<{ messages: MessageView[]; total: number }> {
+  messages(q: MessageListQuery = {}): Promise<ApiMessagePage> {
     return this.request('GET', '/messages' + this.query({ ...q }))
   }
 
   /** `GET /peers`. */
-  peers(): Promise<{ peers: ApiPeer[]; total: number }> {
+  peers(): Promise<ApiPeerList> {
     return this.request('GET', '/peers')
   }
 
@@ -216,13 +219,13 @@ export class MeshsigClient {
     return this.request('GET', '/audit/export')
   }
 
-  /** `GET /audit/checkpoint`: the latest signed checkpoint (null before the first) and the log's size. */
-  auditCheckpoint(): Promise<{ checkpoint: ChkEnvelope | null; size: number }> {
+  /** `GET /audit/checkpoint`: the latest signed checkpoint (null before the first), the log's size and the signed note. */
+  auditCheckpoint(): Promise<ApiCheckpoint> {
     return this.request('GET', '/audit/checkpoint')
   }
 
   /** `POST /audit/checkpoint` (operator): sign a checkpoint of the whole log now; the node gossips it. */
-  checkpoint(): Promise<{ checkpoint: ChkEnvelope; gossiped: true }> {
+  checkpoint(): Promise<ApiCheckpointSigned> {
     return this.request('POST', '/audit/checkpoint')
   }
 
@@ -301,9 +304,7 @@ export class MeshsigClient {
   }
 
   /** `POST /discover`: local agents by capability. */
-  discover(
-    q: { capability?: string; minConfidence?: number; limit?: number } = {},
-  ): Promise<{ agents: AgentRecord[]; total: number }> {
+  discover(q: { capability?: string; minConfidence?: number; limit?: number } = {}): Promise<ApiAgentList> {
     return this.request('POST', '/discover', q)
   }
 
@@ -339,7 +340,7 @@ export class MeshsigClient {
   }
 
   /** `POST /peers/connect`: a multiaddr with /p2p/, or a seed address ws://host:port. */
-  connectPeer(address: string): Promise<{ connected: true; peerIds: string[] }> {
+  connectPeer(address: string): Promise<ApiConnected> {
     return this.request('POST', '/peers/connect', { address })
   }
 
