@@ -8,6 +8,25 @@ import type { NextFunction, Request, Response } from 'express'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { NodeEvent } from '../node/events.js'
 
+/** A gauge with one label, set at each scrape from the `[label value, count]` pairs `read` gives. */
+function labelledGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+  read: () => Iterable<readonly [string, number]>,
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect() {
+      for (const [value, n] of read()) this.set({ [label]: value }, n)
+    },
+  })
+}
+
 /** What the gauges read when scraped. */
 export interface MetricSources {
   peers(): number
@@ -90,18 +109,6 @@ export class ApiMetrics {
     if (sources.undelivered) {
       gauge('meshsig_messages_undelivered', 'Direct messages in the outbox waiting for a receipt', sources.undelivered)
     }
-    const problems = sources.problems
-    if (problems !== undefined) {
-      new Gauge({
-        name: 'meshsig_logged_problems_total',
-        help: 'Warnings and errors logged (background failures, internal errors), by component',
-        labelNames: ['component'],
-        registers,
-        collect() {
-          for (const [component, n] of problems()) this.set({ component }, n)
-        },
-      })
-    }
     this.streamDrops = this.boundsMetrics(sources)
     collectDefaultMetrics({ register: this.registry, prefix: 'meshsig_' })
   }
@@ -134,20 +141,18 @@ export class ApiMetrics {
     this.rejected.inc({ code })
   }
 
-  /** Metrics of the node's bounds (issue 9): stream clients dropped, relayed messages ignored by reason. */
+  /** Metrics of the node's bounds (issue 9) and its logged problems: stream clients dropped, relayed messages ignored by reason, warnings and errors by component. */
   private boundsMetrics(sources: MetricSources): Counter {
     const registers = [this.registry]
+    const problems = sources.problems
+    if (problems !== undefined) {
+      const help = 'Warnings and errors logged (background failures, internal errors), by component'
+      labelledGauge(this.registry, 'meshsig_logged_problems_total', help, 'component', problems)
+    }
     const relayDropped = sources.relayDropped
     if (relayDropped !== undefined) {
-      new Gauge({
-        name: 'meshsig_relay_dropped_total',
-        help: 'Gossiped messages ignored by the relay quotas, by reason (unregistered, peer-budget, did-budget)',
-        labelNames: ['reason'],
-        registers,
-        collect() {
-          for (const [reason, n] of Object.entries(relayDropped())) this.set({ reason }, n)
-        },
-      })
+      const help = 'Gossiped messages ignored by the relay quotas, by reason (unregistered, peer-budget, did-budget)'
+      labelledGauge(this.registry, 'meshsig_relay_dropped_total', help, 'reason', () => Object.entries(relayDropped()))
     }
     return new Counter({
       name: 'meshsig_websocket_dropped_total',
