@@ -1,5 +1,6 @@
 /** Agents and their capabilities, as stored rows. */
 import type { Database, Statement } from 'better-sqlite3'
+import { SqlWhere } from './sql-where.js'
 
 /** A stored agent row (registration plus counters). */
 export interface AgentRow {
@@ -104,22 +105,16 @@ export class AgentsRepo {
 
   /** Agents matching a query, newest registration first. */
   list(query: AgentQuery = {}): AgentRow[] {
-    const where: string[] = []
-    const params: unknown[] = []
-    if (query.capability !== undefined) {
-      where.push('did IN (SELECT did FROM agent_capabilities WHERE type = ? AND COALESCE(confidence, 1) >= ?)')
-      params.push(query.capability, query.minConfidence ?? 0)
-    }
-    if (query.origin !== undefined) {
-      where.push('origin = ?')
-      params.push(query.origin)
-    }
-    const sql =
-      'SELECT * FROM agents' +
-      (where.length ? ' WHERE ' + where.join(' AND ') : '') +
-      ' ORDER BY created_at DESC, did LIMIT ?'
-    params.push(query.limit ?? -1)
-    return (this.db.prepare(sql).all(...params) as RawAgent[]).map(toRow)
+    const where = new SqlWhere()
+      .add(
+        query.capability !== undefined,
+        'did IN (SELECT did FROM agent_capabilities WHERE type = ? AND COALESCE(confidence, 1) >= ?)',
+        query.capability,
+        query.minConfidence ?? 0,
+      )
+      .add(query.origin !== undefined, 'origin = ?', query.origin)
+    const sql = 'SELECT * FROM agents' + where.sql() + ' ORDER BY created_at DESC, did LIMIT ?'
+    return (this.db.prepare(sql).all(...where.params, query.limit ?? -1) as RawAgent[]).map(toRow)
   }
 
   /** Number of agents known (of one origin, when given). */

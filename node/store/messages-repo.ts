@@ -1,5 +1,6 @@
 /** Signed messages (whole envelopes, so each can be re-verified) and the replay cache. */
 import type { Database, Statement } from 'better-sqlite3'
+import { SqlWhere } from './sql-where.js'
 import type { MsgEnvelope } from '../core/index.js'
 
 /** Where a stored message came from. */
@@ -93,22 +94,12 @@ export class MessagesRepo {
 
   /** Messages, newest first. */
   list(query: MessageQuery = {}): MessageRow[] {
-    const where: string[] = []
-    const params: unknown[] = []
-    if (query.did !== undefined) {
-      where.push('(from_did = ? OR to_did = ?)')
-      params.push(query.did, query.did)
-    }
-    if (query.before !== undefined) {
-      where.push('seq < ?')
-      params.push(query.before)
-    }
+    const where = new SqlWhere()
+      .add(query.did !== undefined, '(from_did = ? OR to_did = ?)', query.did, query.did)
+      .add(query.before !== undefined, 'seq < ?', query.before)
     const sql =
-      'SELECT seq, id, envelope, source, received_at FROM messages' +
-      (where.length ? ' WHERE ' + where.join(' AND ') : '') +
-      ' ORDER BY seq DESC LIMIT ?'
-    params.push(query.limit ?? 100)
-    const rows = this.db.prepare(sql).all(...params) as {
+      'SELECT seq, id, envelope, source, received_at FROM messages' + where.sql() + ' ORDER BY seq DESC LIMIT ?'
+    const rows = this.db.prepare(sql).all(...where.params, query.limit ?? 100) as {
       seq: number
       id: string
       envelope: string
