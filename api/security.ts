@@ -91,6 +91,15 @@ export function jsonOnly(req: Request, _res: Response, next: NextFunction): void
   if (!req.is('application/json')) {
     return next(new MeshsigError('INVALID_INPUT', 'request body must be JSON (Content-Type: application/json)'))
   }
+  if (/^\s*zstd\s*$/i.test(req.headers['content-encoding'] ?? '')) {
+    // Node 22's zlib decodes zstd and Node 20's does not: one answer on both (docs/api.md)
+    return next(
+      new MeshsigError(
+        'INVALID_INPUT',
+        'unsupported Content-Encoding: send the body uncompressed, or with one gzip, deflate or br encoding',
+      ),
+    )
+  }
   next()
 }
 
