@@ -16,6 +16,7 @@ import type {
   ConnectionTrust,
   ConnectionView,
   DeliveryView,
+  DuplicityView,
   InclusionProofView,
   KeyLogEntry,
   MessageView,
@@ -111,18 +112,8 @@ export interface ApiAgentList {
   readonly cards?: readonly object[]
 }
 
-/** A recorded duplicity: two key events of one DID at one sequence number. */
-export interface ApiDuplicity {
-  readonly did: string
-  readonly seq: number
-  /** Id of the event this node accepted first and keeps. */
-  readonly keptId: string | null
-  /** Id of the conflicting event it refused. */
-  readonly conflictingId: string
-  /** Type of the conflicting event (icp, rot, rev). */
-  readonly type: KeyLogEntry['type']
-  readonly detectedAt: string
-}
+/** A recorded duplicity, with the conflicting event itself (anyone can check that the DID's key signed it). */
+export type ApiDuplicity = DuplicityView
 
 /** `GET /agents/:did`: the record and the duplicity recorded for the DID. */
 export interface ApiAgentDetail extends AgentRecord {

@@ -93,6 +93,21 @@ export interface MessageView {
   readonly envelope: MsgEnvelope
 }
 
+/** A recorded duplicity: two key events of one DID at one sequence number (`GET /duplicity`, `GET /agents/:did`). */
+export interface DuplicityView {
+  readonly did: string
+  readonly seq: number
+  /** Id of the event this node accepted first and keeps. */
+  readonly keptId: string | null
+  /** Id of the conflicting event it refused. */
+  readonly conflictingId: string
+  /** Type of the conflicting event (icp, rot, rev). */
+  readonly type: KeyEvent['type']
+  readonly detectedAt: string
+  /** The conflicting event itself: anyone can check that the DID's key signed it. */
+  readonly envelope: KeyEvent
+}
+
 /** Where a direct message stands in its delivery (docs/protocol.md §10). */
 export type DeliveryState = 'pending' | 'delivered' | 'refused' | 'expired'
 

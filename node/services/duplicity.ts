@@ -5,23 +5,11 @@
  * "conflict" is refused for what it is and nobody can frame a DID.
  * `duplicityViews` is how the API shows what was recorded.
  */
-import { replayKeyEvents, type KeyEvent, type KeyState } from '../core/index.js'
+import { replayKeyEvents, type KeyState } from '../core/index.js'
 import type { DuplicityRow, KeyEventsRepo, Store } from '../store/index.js'
+import type { DuplicityView } from '../core/views.js'
 
-/** A recorded duplicity as the API shows it (`GET /duplicity`, `GET /agents/:did`). */
-export interface DuplicityView {
-  readonly did: string
-  readonly seq: number
-  /** Id of the event this node accepted first and keeps. */
-  readonly keptId: string | null
-  /** Id of the conflicting event it refused. */
-  readonly conflictingId: string
-  /** Type of the conflicting event (icp, rot, rev). */
-  readonly type: KeyEvent['type']
-  readonly detectedAt: string
-  /** The conflicting event itself: anyone can check that the DID's key signed it. */
-  readonly envelope: KeyEvent
-}
+export type { DuplicityView }
 
 /** A DID's key state just before `seq`, replayed from its stored log (the core confirms duplicity on it). */
 export function keyStateBefore(
