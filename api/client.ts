@@ -21,12 +21,13 @@ import type { DuplicityView } from '../node/services/duplicity.js'
 import type { KeyView } from '../node/services/key-view.js'
 import type { AuditReport } from '../node/services/report-service.js'
 import type {
-  AgentRecord,
+  ApiAgentDetail,
   ApiAgentList,
   ApiCheckpoint,
   ApiCheckpointSigned,
   ApiConnected,
   ApiConnectionPage,
+  ApiDuplicityList,
   ApiMessagePage,
   ApiPeerList,
   ApiRevokedList,
@@ -180,7 +181,7 @@ export class MeshsigClient {
   }
 
   /** `GET /agents/:did`, with the conflicting key events recorded for it (`duplicity`). */
-  agent(did: string): Promise<AgentRecord & { duplicity: DuplicityView[] }> {
+  agent(did: string): Promise<ApiAgentDetail> {
     return this.request('GET', `/agents/${encodeURIComponent(did)}`)
   }
 
@@ -190,7 +191,7 @@ export class MeshsigClient {
   }
 
   /** `GET /duplicity`: every conflicting key event the node refused, newest first. */
-  duplicity(): Promise<{ duplicity: DuplicityView[]; total: number }> {
+  duplicity(): Promise<ApiDuplicityList> {
     return this.request('GET', '/duplicity')
   }
 
