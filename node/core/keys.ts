@@ -14,7 +14,6 @@ import {
 import { InvalidKeyError } from './errors.js'
 import { fromB64, toB64 } from './encoding.js'
 
-
 /** Length of an Ed25519 public key and of a private seed, in bytes. */
 export const KEY_LENGTH = 32
 /** Length of an Ed25519 signature, in bytes. */
