@@ -47,9 +47,8 @@ export class NodeFacade extends NodeAuditReads {
     authorizeSend(input)
     const { presignParts, signPool, sends, gossip, onError } = this.parts
     const prepared = await presign({ ...presignParts, pool: signPool }, input)
+    // a direct message is in the durable outbox, committed with it, before the caller has its answer (docs/protocol.md §10)
     const sent = await sends.send(prepared)
-    // a direct message is in the durable outbox before the caller has its answer (docs/protocol.md §10)
-    this.parts.delivery.enqueue(sent.envelope, sent.id)
     // gossip after the caller has its answer: the message is committed; the outbox retries publications
     setImmediate(() => void gossip.publish([sent.envelope]).catch(onError))
     return sent

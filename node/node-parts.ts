@@ -219,7 +219,16 @@ function wireKeys(
     custodiedSeed: (agentDid) => p.agents.custodiedSeed(agentDid),
     keyPair: (seed) => keyCache.get(seed),
   })
-  const sends = new SendBatcher({ store, events, send: (input: SendInput) => messages.send(input) })
+  // a direct message enters the durable outbox in its send's transaction: one commit per batch (docs/protocol.md §10)
+  const sends = new SendBatcher({
+    store,
+    events,
+    send: (input: SendInput) => {
+      const sent = messages.send(input)
+      p.delivery.enqueue(sent.envelope, sent.id)
+      return sent
+    },
+  })
   const registrations = new SendBatcher({
     store,
     events,

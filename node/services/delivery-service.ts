@@ -104,7 +104,7 @@ export class DeliveryService {
     }
     if (!this.c.store.outbox.enqueue(row)) return true
     if (this.hostedHere(envelope.to)) this.settleLocal(id, envelope.to)
-    else this.kick()
+    else setImmediate(() => this.kick()) // after the caller's transaction has committed
     return true
   }
 
