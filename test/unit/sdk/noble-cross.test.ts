@@ -20,10 +20,15 @@ describe('cross-check with @noble/ed25519 (an independent RFC 8032 implementatio
     )
   })
 
-  it('our signatures verify in noble', async () => {
+  it('our signatures verify in noble (a 0xFF first byte, an envelope signing input, is refused)', async () => {
     await fc.assert(
       fc.asyncProperty(seedArb, messageArb, async (seed, message) => {
         const key = keyPairFromSeed(seed)
+        if (bytesOf(message)[0] === 0xff) {
+          // docs/protocol.md §4: plain signatures never sign what could be an envelope's signing input
+          await expect(sign(message, toB64(seed))).rejects.toMatchObject({ code: 'SIGNING_REFUSED' })
+          return
+        }
         const signature = Buffer.from(await sign(message, toB64(seed)), 'base64')
         expect(await ed.verifyAsync(signature, bytesOf(message), key.publicKey)).toBe(true)
       }),
