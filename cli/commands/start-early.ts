@@ -2,7 +2,7 @@
  * The first thing `meshsig start` does once it has its configuration and
  * identity: bind the API port (a port in use fails here, at once) and answer
  * `GET /health` with `"mesh": "starting"` while the store, the services, the
- * API and libp2p load (issue 13; docs/api.md, `GET /health`; decision 0024).
+ * API and libp2p load (issue 13; docs/api.md, `GET /health`; decision 0021).
  * Loads nothing heavy: the full API takes the port over when it is built.
  */
 import { createServer } from 'node:net'
