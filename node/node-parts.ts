@@ -180,7 +180,7 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
   const outbox = new GossipOutbox({ p2p, onError, clock: b.clock, antiEntropy })
   const delivery = new DeliveryService({
     ...{ store, ingest: r.ingest, audit: a.audit, p2p, clock: b.clock, onError, limits: b.limits.delivery },
-    ...{ nodeDid: () => b.did, nodeKey: () => b.state.identity.keyPair },
+    ...{ nodeDid: () => b.did, nodeKey: () => b.state.identity.keyPair, events: b.events },
     maxSkewMs: b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
     budget: b.limits.relay,
     syncFrom: (peerId) => void gossip.syncFrom(peerId),

@@ -18,6 +18,7 @@ import {
 } from '../core/index.js'
 import type { AuditService } from '../audit/audit-service.js'
 import type { DeliveryLimits } from '../limits.js'
+import type { NodeEvents } from '../events.js'
 import type { MeshP2P } from '../p2p/index.js'
 import type { OutboxRow, Store } from '../store/index.js'
 import { DeliveryInbound, type DeliveryAnswer, type DeliveryInboundComponents } from './delivery-inbound.js'
@@ -43,6 +44,8 @@ export interface DeliveryComponents {
   readonly budget: DeliveryInboundComponents['budget']
   /** Pull a peer's registry (a delivery named a signer this node does not know yet). */
   readonly syncFrom?: (peerId: string) => void
+  /** Registrations arriving: a message waiting for its recipient's host is retried at once. */
+  readonly events?: Pick<NodeEvents, 'subscribe'>
   readonly onError: (err: unknown) => void
 }
 
@@ -59,6 +62,8 @@ export class DeliveryService {
   private stopped = true
   /** Aborts the deliveries in flight when the node stops. */
   private abort = new AbortController()
+  /** Stops listening to registrations (set by `start()`). */
+  private unsubscribe: (() => void) | undefined
 
   constructor(private readonly c: DeliveryComponents) {
     this.outcomes = new DeliveryOutcomes(c)
@@ -75,12 +80,17 @@ export class DeliveryService {
     this.abort = new AbortController()
     await this.c.p2p().serveDeliveries((req, from) => this.inbound.handle(req, from))
     this.c.p2p().events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
+    this.unsubscribe = this.c.events?.subscribe((e) => {
+      if (e.type === 'agent:registered' && typeof e.data.did === 'string') this.onRegistered(e.data.did)
+    })
     this.kick()
   }
 
   /** Stop retrying (the outbox stays on disk). */
   async stop(): Promise<void> {
     this.stopped = true
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     this.abort.abort()
@@ -144,6 +154,16 @@ export class DeliveryService {
       receipt,
       expiresAt: null,
       updatedAt: receipt.ts,
+    }
+  }
+
+  /** A recipient's registration arrived: its waiting messages are due now, not at their backoff (docs/protocol.md §10). */
+  private onRegistered(did: string): void {
+    if (this.stopped) return
+    try {
+      if (this.c.store.outbox.wakeTo(did, this.c.clock()) > 0) this.kick()
+    } catch (err) {
+      this.c.onError(err)
     }
   }
 

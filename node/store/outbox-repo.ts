@@ -69,6 +69,7 @@ export class OutboxRepo {
   private readonly settle: Statement
   private readonly later: Statement
   private readonly wake: Statement<[number, string]>
+  private readonly wakeDid: Statement<[number, string]>
   private readonly pendingCount: Statement<[], { n: number }>
   private readonly nextDue: Statement<[], { at: number | null }>
   private readonly putIssued: Statement
@@ -93,6 +94,7 @@ export class OutboxRepo {
       `UPDATE outbox SET next_at = ? WHERE state = 'pending'
        AND to_did IN (SELECT did FROM agents WHERE peer_id = ?)`,
     )
+    this.wakeDid = db.prepare("UPDATE outbox SET next_at = ? WHERE state = 'pending' AND to_did = ?")
     this.pendingCount = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
     this.nextDue = db.prepare("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
     this.putIssued = db.prepare('INSERT OR IGNORE INTO receipts_issued (msg_id, receipt, created_at) VALUES (?, ?, ?)')
@@ -141,6 +143,11 @@ export class OutboxRepo {
   /** Make every pending message to agents hosted by `peerId` due at `now` (a connection to it appeared). */
   wakeFor(peerId: string, now: number): number {
     return this.wake.run(now, peerId).changes
+  }
+
+  /** Make every pending message to `did` due at `now` (its registration, naming its host, arrived). */
+  wakeTo(did: string, now: number): number {
+    return this.wakeDid.run(now, did).changes
   }
 
   /** How many messages wait for delivery. */

@@ -149,4 +149,25 @@ describe('direct delivery with receipts', () => {
     expect(a.delivery(sent[2]!.id)?.code).toBe('RATE_LIMITED')
     expect(host.history().message(sent[2]!.id)).toBeUndefined()
   })
+  it('a message to a recipient not known yet is delivered when its registration arrives, not at its backoff', async () => {
+    // a backoff far beyond the test: only the registration's arrival can bring the message on its way
+    const limits = { delivery: { minBackoffMs: 600_000, maxBackoffMs: 600_000 } }
+    const a = await startNode({ transports: 'tcp', init: { limits } })
+    nodes.push(a)
+    const c = await startNode({ transports: 'tcp' })
+    nodes.push(c)
+    const alice = (await a.registerAgent('alice')).identity.did
+    const xavier = (await c.registerAgent('xavier')).identity.did
+    const sent = await send(a, alice, xavier, 'before I knew your node')
+    await waitFor(() => (a.delivery(sent.id)?.attempts ?? 0) >= 1, { message: 'first attempt failed' })
+    expect(a.delivery(sent.id)).toMatchObject({ state: 'pending', code: 'NOT_FOUND' })
+    await a.connectPeer(c.info().multiaddrs[0]!)
+    await knows(a, xavier)
+    const delivered = await waitFor(
+      () => (a.delivery(sent.id)?.state === 'delivered' ? a.delivery(sent.id) : undefined),
+      { timeout: 20_000, message: 'delivered once the registration arrived' },
+    )
+    expect(delivered.receipt).toMatchObject({ type: 'rcp', msg: sent.id, to: xavier, node: c.did })
+    expect(c.history().message(sent.id)?.message.message).toBe('before I knew your node')
+  })
 })
