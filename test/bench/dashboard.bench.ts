@@ -16,7 +16,6 @@
  * before/after comparison in the same conditions); `MESHSIG_BENCH_PROFILE=<file>`
  * writes a CDP CPU profile of the page during the 50 msg/s window.
  */
-import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -27,7 +26,7 @@ import { OPERATOR } from '../../node/services/authority.js'
 import { CHROMIUM, ensureUiBuilt } from '../e2e/e2e-fixture.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { measureAll, type BenchModule } from './bench-kit.js'
+import { rawVerifyUs, type BenchModule } from './bench-kit.js'
 
 const AGENTS = 300
 const HISTORY = 900
@@ -226,15 +225,6 @@ async function window_(
 
 async function appliedNow(page: import('playwright-core').Page): Promise<number> {
   return Number(await page.getAttribute('[data-testid="dashboard"]', 'data-applied'))
-}
-
-/** Mean time of one raw node:crypto Ed25519 verify (µs), measured now. */
-function rawVerifyUs(): number {
-  const keys = generateKeyPairSync('ed25519')
-  const data = Buffer.from('meshsig dashboard bench reference message')
-  const sig = nodeSign(null, data, keys.privateKey)
-  const [raw] = measureAll([{ label: 'raw verify', fn: () => nodeVerify(null, data, keys.publicKey, sig) }])
-  return raw?.meanUs ?? Number.NaN
 }
 
 /** The dashboard benchmark module. */

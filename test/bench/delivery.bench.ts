@@ -6,26 +6,15 @@
  * the time until the last receipt, against a raw node:crypto Ed25519 verify
  * measured in the same run.
  */
-import { generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { OPERATOR } from '../../node/services/authority.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { fmtInt, measureAll, type BenchModule } from './bench-kit.js'
+import { fmtInt, rawVerifyUs, type BenchModule } from './bench-kit.js'
 
 const NODES = 10
 const N = 50
-
-function rawVerifyUs(): number {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
-  const data = randomBytes(300)
-  const sig = nodeSign(null, data, privateKey)
-  const [r] = measureAll([{ label: 'raw verify', fn: () => nodeVerify(null, data, publicKey, sig) }], {
-    durationMs: 1000,
-  })
-  return r!.meanUs
-}
 
 function cpuMs(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since)

@@ -9,7 +9,6 @@
  * Both ends of every exchange share this process, so CPU figures are the
  * sum of both sides.
  */
-import { generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import {
   createInception,
@@ -22,7 +21,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import type { SyncResult } from '../../node/services/sync.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { fmtInt, measureAll, type BenchModule } from './bench-kit.js'
+import { fmtInt, rawVerifyUs, type BenchModule } from './bench-kit.js'
 
 /** What the bench reaches inside a node (its private parts, read-only use). */
 interface Inside {
@@ -206,16 +205,6 @@ async function registrationCost(count: number): Promise<string[]> {
     `| nodes holding all ${count} registrations (of 10) | ${held} |`,
     `| wall time until then (ms; 30,000 = gave up) | ${fmtInt(ms)} |`,
   ]
-}
-
-function rawVerifyUs(): number {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
-  const data = randomBytes(300)
-  const sig = nodeSign(null, data, privateKey)
-  const [r] = measureAll([{ label: 'raw verify', fn: () => nodeVerify(null, data, publicKey, sig) }], {
-    durationMs: 1000,
-  })
-  return r!.meanUs
 }
 
 /** The sync benchmark module. */
