@@ -19,6 +19,7 @@ import {
   DEFAULT_SYNC_TIMEOUT_MS,
   DELIVER_PROTOCOL,
   KAD_PROTOCOL,
+  MAX_REQUEST_BYTES,
   SYNC_PROTOCOL,
   type Topic,
 } from './constants.js'
@@ -29,6 +30,7 @@ import { DEFAULT_EXCHANGE_LIMITS, deadline, exchange, handleStreaming } from './
 import { deliverTo, serveDeliveries } from './deliver-protocol.js'
 import { isSeedUrl, resolveSeedAddress } from './seed-address.js'
 import { decodeSyncRequest, encodeSyncRequest } from './sync.js'
+import { SyncSessions, handleSessions } from './sync-session.js'
 import type {
   MeshCallOptions,
   MeshP2P,
@@ -85,6 +87,7 @@ class MeshP2PNode implements MeshP2P {
   readonly events: MeshP2PEvents = this.emitter as unknown as MeshP2PEvents
   private readonly keeper: BootstrapKeeper
   private readonly provided = new Set<string>()
+  private readonly syncSessions: SyncSessions
   private reprovideTimer: NodeJS.Timeout | undefined
   private lastReprovide = -Infinity
   /** `starting` from the first start attempt: a start that failed half-way (one listener of two) is still stopped. */
@@ -95,6 +98,7 @@ class MeshP2PNode implements MeshP2P {
     private readonly init: MeshP2PInit,
   ) {
     this.peerId = libp2p.peerId.toString()
+    this.syncSessions = new SyncSessions(libp2p, SYNC_PROTOCOL)
     attachGossip(libp2p.services.pubsub, init)
     this.keeper = new BootstrapKeeper(
       {
@@ -117,7 +121,9 @@ class MeshP2PNode implements MeshP2P {
     if (this.state === 'started') return
     this.state = 'starting'
     const provider = this.init.syncProvider
-    await handleStreaming(this.libp2p, SYNC_PROTOCOL, (req, from) => provider(decodeSyncRequest(req), from))
+    const answer = (req: Uint8Array, from: string): ReturnType<typeof provider> =>
+      provider(decodeSyncRequest(req), from)
+    await handleSessions(this.libp2p, SYNC_PROTOCOL, answer, MAX_REQUEST_BYTES)
     try {
       await this.libp2p.start()
     } catch (err) {
@@ -191,7 +197,7 @@ class MeshP2PNode implements MeshP2P {
       timeoutMs: options.timeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS,
       ...(options.limits ? { maxItems: options.limits.maxItems, maxTotalBytes: options.limits.maxBytes } : {}),
     }
-    return exchange(this.libp2p, peerId, SYNC_PROTOCOL, encodeSyncRequest(request), limits, options.signal)
+    return this.syncSessions.exchange(peerId, encodeSyncRequest(request), limits, options.signal)
   }
 
   async penalise(peerId: string, penalty: number): Promise<void> {

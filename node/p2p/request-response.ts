@@ -20,12 +20,14 @@ import {
 } from './constants.js'
 import { asError, invalidInput, toMeshError } from './p2p-errors.js'
 
-const TAG_ITEM = 0x00
+/** Tag of a frame carrying one answer item. */
+export const TAG_ITEM = 0x00
 const TAG_ERROR = 0x01
 const TAG_END = 0x02
-const END_FRAME = Uint8Array.of(TAG_END)
+/** The frame that ends an answer. */
+export const END_FRAME = Uint8Array.of(TAG_END)
 /** Room for the tag byte on top of an item. */
-const FRAME_OVERHEAD = 1
+export const FRAME_OVERHEAD = 1
 
 /** Answers one request with zero or more items. */
 export type StreamingHandler = (
@@ -63,7 +65,8 @@ export function deadline(timeoutMs: number, outer?: AbortSignal): AbortSignal {
   return signal
 }
 
-function errorFrame(err: unknown): Uint8Array {
+/** The frame that ends an answer with a refusal (`{code, message}`; no detail of an internal failure). */
+export function errorFrame(err: unknown): Uint8Array {
   const body = isMeshsigError(err)
     ? { code: err.code, message: err.message }
     : { code: 'INTERNAL', message: 'the peer failed to answer' }
@@ -138,16 +141,19 @@ function remoteError(peerId: string, protocol: string, frame: Uint8Array): Meshs
   })
 }
 
-async function readItems(
+/** Read one answer's frames up to END; `seen.frames` counts frames as they arrive (an ERROR frame too). */
+export async function readItems(
   lp: ReturnType<typeof lpStream<Stream>>,
   ids: { peerId: string; protocol: string },
   limits: ExchangeLimits,
   signal: AbortSignal,
+  seen: { frames: number } = { frames: 0 },
 ): Promise<Uint8Array[]> {
   const items: Uint8Array[] = []
   let total = 0
   for (;;) {
     const frame = (await lp.read({ signal })).subarray()
+    seen.frames++
     if (frame[0] === TAG_END) return items
     if (frame[0] === TAG_ERROR) throw remoteError(ids.peerId, ids.protocol, frame)
     if (frame[0] !== TAG_ITEM) throw new MeshsigError('PEER_ERROR', `peer ${ids.peerId} sent an unknown frame`)

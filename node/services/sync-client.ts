@@ -42,6 +42,7 @@ export const BAD_ITEMS_LIMIT = 32
 export const FIRST_BACKOFF_MS = 60_000
 const PAGE = 256
 const FP_PARENTS = 64
+const PEER_KEY_MEMORY = 4096
 
 /** A peer broke the protocol (answer shape, unrequested items, over its limits). */
 class PeerFault extends Error {}
@@ -87,6 +88,7 @@ export class SyncClient {
   private readonly refused = new Set<string>()
   private readonly cursors = new Map<string, string>()
   private readonly bans = new Map<string, { until: number; backoff: number }>()
+  private readonly peerKeys = new Map<string, string | undefined>()
 
   constructor(private readonly c: SyncClientComponents) {}
 
@@ -106,20 +108,17 @@ export class SyncClient {
     if (this.isBanned(peer)) return undefined
     const budget = this.c.budget ?? DEFAULT_SYNC_BUDGET
     const counts: ApplyCounts = { accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 }
-    const r: Round = {
-      peer,
-      peerKey: peerKeyOf(peer),
-      signal: AbortSignal.timeout(budget.ms),
-      bytes: 0,
-      items: 0,
-      counts,
-    }
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(new Error('the sync round ran out of time')), budget.ms)
+    const r: Round = { peer, peerKey: this.peerKey(peer), signal: deadline.signal, bytes: 0, items: 0, counts }
     let fault = false
     try {
       await this.reconcile(r, budget)
     } catch (err) {
       fault = err instanceof PeerFault
       if (!fault) this.c.onError(err)
+    } finally {
+      clearTimeout(timer)
     }
     const leftovers = this.c.admission.dropPeer(peer)
     const bad = counts.forged + leftovers
@@ -127,6 +126,15 @@ export class SyncClient {
     if (fault || bad > BAD_ITEMS_LIMIT) await this.penalise(peer)
     const { accepted, duplicates, rejected, held } = counts
     return { accepted, duplicates, rejected, held, bytes: r.bytes }
+  }
+
+  /** The node key a peer id names (remembered: parsing it costs a tenth of a converged round). */
+  private peerKey(peer: string): string | undefined {
+    if (this.peerKeys.has(peer)) return this.peerKeys.get(peer)
+    if (this.peerKeys.size >= PEER_KEY_MEMORY) this.peerKeys.clear()
+    const key = peerKeyOf(peer)
+    this.peerKeys.set(peer, key)
+    return key
   }
 
   private async reconcile(r: Round, budget: SyncBudget): Promise<void> {
