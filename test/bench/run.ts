@@ -23,6 +23,7 @@ import { dashboardBench } from './dashboard.bench.js'
 import { syncBench } from './sync.bench.js'
 import { relayBench } from './relay.bench.js'
 import { deliveryBench } from './delivery.bench.js'
+import { meshScaleBench } from './mesh-scale.bench.js'
 
 /** Every benchmark, in the order they run and appear in the report. */
 export const BENCHES: readonly BenchModule[] = [
@@ -36,6 +37,7 @@ export const BENCHES: readonly BenchModule[] = [
   syncBench,
   relayBench,
   deliveryBench,
+  meshScaleBench,
 ]
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md')
