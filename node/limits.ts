@@ -61,6 +61,12 @@ export interface DeliveryLimits {
   readonly batch: number
   /** Most deliveries in flight at once. */
   readonly concurrency: number
+  /**
+   * Least time between two presence announcements (docs/protocol.md §10, the
+   * pull): a node sends at most one per interval, and takes (and relays) at
+   * most one per announcing peer per interval (ms).
+   */
+  readonly presenceIntervalMs: number
 }
 
 /** Every bound of the node. */
@@ -89,7 +95,14 @@ export const DEFAULT_LIMITS: Limits = {
     retentionMs: 24 * 3_600_000,
     pruneIntervalMs: 60_000,
   },
-  delivery: { expiryMs: 24 * 3_600_000, minBackoffMs: 1_000, maxBackoffMs: 60_000, batch: 200, concurrency: 8 },
+  delivery: {
+    expiryMs: 24 * 3_600_000,
+    minBackoffMs: 1_000,
+    maxBackoffMs: 60_000,
+    batch: 200,
+    concurrency: 8,
+    presenceIntervalMs: 1_000,
+  },
   stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   remoteBodyBytes: 64 * 1024,

@@ -11,7 +11,7 @@ import { startAll, step, stopAll, type NamedStartable } from './lifecycle.js'
 import type { MeshNodeInit } from './node-init.js'
 import { NodeFacade } from './node-facade.js'
 import { wireNode, type NodeParts } from './node-parts.js'
-import { createMeshP2P } from './p2p/index.js'
+import { createMeshP2P, PRESENCE_TOPIC } from './p2p/index.js'
 import { refreshRegistrations } from './services/registration-refresh.js'
 import { answerSync } from './services/sync.js'
 import { trustSampling } from './services/trust-sampling.js'
@@ -44,10 +44,14 @@ export class MeshNode extends NodeFacade {
         ...(init.listen ? { listen: init.listen } : {}),
         ...(init.transports ? { transports: init.transports } : {}),
         bootstrap: (init.peers ?? []).filter((p) => p.startsWith('/')),
-        validate: (topic, data, from, via) => parts.gossip.validate(topic, data, via, from),
+        validate: (topic, data, from, via) =>
+          topic === PRESENCE_TOPIC
+            ? parts.delivery.validatePresence(data, from)
+            : parts.gossip.validate(topic, data, via, from),
         onMessage: () => undefined,
         syncProvider: (request) => answerSync(parts.registrySync.index, request),
         denyPeer: (peerId) => parts.registrySync.client.isBanned(peerId),
+        ...(init.denyDialPeer !== undefined ? { denyDialPeer: init.denyDialPeer } : {}),
         onError: parts.onError,
         ...(init.dhtQuerySelfInterval !== undefined ? { dhtQuerySelfInterval: init.dhtQuerySelfInterval } : {}),
         ...(init.heartbeatInterval !== undefined ? { heartbeatInterval: init.heartbeatInterval } : {}),

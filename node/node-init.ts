@@ -53,6 +53,11 @@ export interface MeshNodeInit {
   /** Relay quotas, retention, stream and snapshot bounds (node/limits.ts); default `$MESHSIG_LIMITS` over the defaults. */
   readonly limits?: LimitsInit
   /**
+   * Test-only: never dial these peers (inbound connections still open). Keeps
+   * a test topology strict: DHT lookups otherwise connect every node to every other.
+   */
+  readonly denyDialPeer?: (peerId: string) => boolean
+  /**
    * Test-only: parts started after the node's own (last), and stopped first.
    * Lets a test make a start fail with everything else running (test/integration/failed-start.test.ts).
    */

@@ -184,6 +184,7 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
     maxSkewMs: b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
     budget: b.limits.relay,
     syncFrom: (peerId) => void gossip.syncFrom(peerId),
+    publish: (topic, data) => outbox.publish(topic, data),
   })
   const gossip = new MeshGossip({
     ...{ store, ingest: r.ingest, audit: a.audit, events: b.events, outbox, p2p, onError, relay },

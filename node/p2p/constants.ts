@@ -11,8 +11,11 @@ export const MESSAGES_TOPIC = 'meshsig/v1/messages'
 /** Gossip topic carrying audit checkpoints (chk). */
 export const AUDIT_TOPIC = 'meshsig/v1/audit'
 
-/** The three gossip topics every meshsig node subscribes to. */
-export const TOPICS = [REGISTRY_TOPIC, MESSAGES_TOPIC, AUDIT_TOPIC] as const
+/** Gossip topic carrying presence announcements (prs): a node back on the mesh pulls its agents' messages (docs/protocol.md §10). */
+export const PRESENCE_TOPIC = 'meshsig/v1/presence'
+
+/** The gossip topics every meshsig node subscribes to. */
+export const TOPICS = [REGISTRY_TOPIC, MESSAGES_TOPIC, AUDIT_TOPIC, PRESENCE_TOPIC] as const
 
 /** One of meshsig's gossip topics. */
 export type Topic = (typeof TOPICS)[number]

@@ -6,7 +6,7 @@
  * - `createMeshP2P(init)` builds a node (TCP + WebSockets, Noise, Yamux,
  *   identify, ping, gossipsub with StrictSign, Kademlia DHT under
  *   `/meshsig/kad/1.0.0`) whose PeerId is the core PeerId of its seed;
- * - gossip on `meshsig/v1/{registry,messages,audit}` runs `validate` on every
+ * - gossip on `meshsig/v1/{registry,messages,audit,presence}` runs `validate` on every
  *   message ('reject' penalises the delivering peer, 'ignore' does not) and
  *   hands accepted ones to `onMessage`;
  * - `/meshsig/sync/1.0.0` answers with `syncProvider`; `registerProtocol` /
@@ -43,6 +43,7 @@ export {
   MAX_REQUEST_BYTES,
   MAX_RESPONSE_ITEM_BYTES,
   MESSAGES_TOPIC,
+  PRESENCE_TOPIC,
   REGISTRY_TOPIC,
   SYNC_PROTOCOL,
   TOPICS,

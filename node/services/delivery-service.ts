@@ -19,10 +19,11 @@ import {
 import type { AuditService } from '../audit/audit-service.js'
 import type { DeliveryLimits } from '../limits.js'
 import type { NodeEvents } from '../events.js'
-import type { MeshP2P } from '../p2p/index.js'
+import { PRESENCE_TOPIC, type MeshP2P, type Topic, type ValidationResult } from '../p2p/index.js'
 import type { OutboxRow, Store } from '../store/index.js'
 import { DeliveryInbound, type DeliveryAnswer, type DeliveryInboundComponents } from './delivery-inbound.js'
 import { DeliveryOutcomes, type Failure } from './delivery-outcomes.js'
+import { DeliveryPresence } from './delivery-presence.js'
 import type { Ingest } from './ingest.js'
 import type { DeliveryView } from '../core/views.js'
 
@@ -46,6 +47,8 @@ export interface DeliveryComponents {
   readonly syncFrom?: (peerId: string) => void
   /** Registrations arriving: a message waiting for its recipient's host is retried at once. */
   readonly events?: Pick<NodeEvents, 'subscribe'>
+  /** Gossip (through the retrying outbox): carries this node's presence announcements. None: no pull. */
+  readonly publish?: (topic: Topic, data: Uint8Array) => Promise<unknown>
   readonly onError: (err: unknown) => void
 }
 
@@ -56,6 +59,9 @@ const PER_HOST_STREAMS = 8
 export class DeliveryService {
   private readonly inbound: DeliveryInbound
   private readonly outcomes: DeliveryOutcomes
+  private readonly presence: DeliveryPresence | undefined
+  /** No peer connected: the next connection announces this node's presence (the pull). */
+  private alone = true
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
@@ -72,6 +78,17 @@ export class DeliveryService {
       peerId: () => c.p2p().peerId,
       windowMs: c.limits.expiryMs + c.maxSkewMs,
     })
+    const publish = c.publish
+    this.presence =
+      publish === undefined
+        ? undefined
+        : new DeliveryPresence({
+            ...{ clock: c.clock, nodeKey: c.nodeKey, maxSkewMs: c.maxSkewMs, onError: c.onError },
+            intervalMs: c.limits.presenceIntervalMs,
+            trackedPeers: c.budget.trackedKeys,
+            publish: (data) => publish(PRESENCE_TOPIC, data),
+            wake: (peerId) => this.wakeFor(peerId),
+          })
   }
 
   /** Serve deliveries, retry at once when a peer connects, and resume the outbox kept across restarts. */
@@ -79,7 +96,14 @@ export class DeliveryService {
     this.stopped = false
     this.abort = new AbortController()
     await this.c.p2p().serveDeliveries((req, from) => this.inbound.handle(req, from))
+    this.presence?.start()
+    // the mesh dialled its bootstrap peers already: a node that starts with peers announces itself now
+    this.alone = this.c.p2p().peers().length === 0
+    if (!this.alone) this.presence?.announce()
     this.c.p2p().events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
+    this.c.p2p().events.addEventListener('peer:disconnect', () => {
+      if (this.c.p2p().peers().length === 0) this.alone = true
+    })
     this.unsubscribe = this.c.events?.subscribe((e) => {
       if (e.type === 'agent:registered' && typeof e.data.did === 'string') this.onRegistered(e.data.did)
     })
@@ -89,6 +113,7 @@ export class DeliveryService {
   /** Stop retrying (the outbox stays on disk). */
   async stop(): Promise<void> {
     this.stopped = true
+    this.presence?.stop()
     this.unsubscribe?.()
     this.unsubscribe = undefined
     if (this.timer !== undefined) clearTimeout(this.timer)
@@ -167,13 +192,34 @@ export class DeliveryService {
     }
   }
 
+  /**
+   * The gossip validator of presence announcements (docs/protocol.md §10,
+   * the pull): a checked announcement wakes the messages waiting for the
+   * agents its peer hosts.
+   */
+  validatePresence(data: Uint8Array, from: string): ValidationResult {
+    return this.presence?.validate(data, from) ?? 'ignore'
+  }
+
+  /** A peer connected: wake what waits for it; the first peer after none hears this node's presence. */
   private onPeerConnect(peerId: string): void {
     if (this.stopped) return
+    if (this.alone) {
+      this.alone = false
+      this.presence?.announce()
+    }
     try {
-      if (this.c.store.outbox.wakeFor(peerId, this.c.clock()) > 0) this.kick()
+      this.wakeFor(peerId)
     } catch (err) {
       this.c.onError(err)
     }
+  }
+
+  /** Make the pending messages to agents the registry says `peerId` hosts due now; the count woken. */
+  private wakeFor(peerId: string): number {
+    const woken = this.c.store.outbox.wakeFor(peerId, this.c.clock())
+    if (woken > 0) this.kick()
+    return woken
   }
 
   /** Run an outbox pass now (or right after the running one). */

@@ -1,0 +1,142 @@
+/**
+ * The pull of direct delivery (docs/protocol.md §10, "The pull"; decision
+ * 0020): a node that starts, or finds a peer after having had none, gossips
+ * one presence announcement signed by its node key on `meshsig/v1/presence`.
+ * Every node that takes it makes its pending outbox rows for agents whose
+ * registration names that peer as host due at once, so what waited for the
+ * returning node is delivered now, also by senders not connected to it.
+ *
+ * Bounds: a node announces at most once per `presenceIntervalMs`; a node
+ * takes (and so relays) at most one announcement per announcing peer per
+ * interval, charged before the signature is checked to the peer whose key
+ * signed the gossip frame (no one can spend another peer's budget), newer
+ * than the last it took, and within the clock window. Waking only moves the
+ * time of deliveries that were due anyway, to the registered host alone.
+ */
+import {
+  encodePresence,
+  isMeshsigError,
+  signPresence,
+  verifyPresence,
+  type KeyPair,
+  type Presence,
+} from '../core/index.js'
+import type { ValidationResult } from '../p2p/index.js'
+
+/** What the pull needs from the node. */
+export interface DeliveryPresenceComponents {
+  readonly clock: () => number
+  readonly nodeKey: () => KeyPair
+  /** The clock window of a presence's `ts` (ms). */
+  readonly maxSkewMs: number
+  /** Least time between two announcements sent, and between two taken from one peer (ms). */
+  readonly intervalMs: number
+  /** Most announcing peers remembered at once (past it, new ones wait for the interval). */
+  readonly trackedPeers: number
+  /** Gossip the announcement (retried while the mesh forms). */
+  readonly publish: (data: Uint8Array) => Promise<unknown>
+  /** Make the pending messages to agents hosted by `peerId` due now; the count woken. */
+  readonly wake: (peerId: string) => number
+  readonly onError: (err: unknown) => void
+}
+
+/** What this node took from one announcing peer. */
+interface Seen {
+  /** When its latest announcement was charged (this node's clock). */
+  at: number
+  /** The `ts` of the latest announcement taken. */
+  ts: number
+}
+
+/** Codes of an announcement that is a forgery (the delivering peer is penalised). */
+const FORGED = new Set(['MALFORMED', 'KEY_MISMATCH', 'SIGNATURE_INVALID', 'INVALID_KEY'])
+
+/** Sends and takes presence announcements. */
+export class DeliveryPresence {
+  private lastSent = -Infinity
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  private readonly seen = new Map<string, Seen>()
+
+  constructor(private readonly c: DeliveryPresenceComponents) {}
+
+  /** Announce this node now, or once the interval since the last announcement has passed (coalesced). */
+  announce(): void {
+    if (this.stopped || this.timer !== undefined) return
+    const wait = this.lastSent + this.c.intervalMs - this.c.clock()
+    if (wait <= 0) return this.send()
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.send()
+    }, wait)
+    this.timer.unref()
+  }
+
+  private send(): void {
+    if (this.stopped) return
+    this.lastSent = this.c.clock()
+    try {
+      const data = encodePresence(signPresence(this.c.nodeKey(), this.lastSent))
+      void this.c.publish(data).catch((err) => this.c.onError(err))
+    } catch (err) {
+      this.c.onError(err)
+    }
+  }
+
+  /**
+   * The gossip validator of `meshsig/v1/presence`: 'accept' (relay it) once
+   * the announcement of `from` is checked and its hosted messages are woken;
+   * 'ignore' past its budget, stale or replayed; 'reject' for a forgery.
+   */
+  validate(data: Uint8Array, from: string): ValidationResult {
+    if (this.stopped || !this.charge(from)) return 'ignore'
+    let presence: Presence
+    try {
+      presence = verifyPresence(data, from)
+    } catch (err) {
+      return isMeshsigError(err) && FORGED.has(err.code) ? 'reject' : 'ignore'
+    }
+    const seen = this.seen.get(from)
+    if (Math.abs(presence.ts - this.c.clock()) > this.c.maxSkewMs) return 'ignore'
+    if (seen === undefined || presence.ts <= seen.ts) return 'ignore'
+    seen.ts = presence.ts
+    try {
+      this.c.wake(from)
+    } catch (err) {
+      this.c.onError(err)
+    }
+    return 'accept'
+  }
+
+  /** Count an announcement against its peer's interval; false when over it or too many peers are tracked. */
+  private charge(peer: string): boolean {
+    const now = this.c.clock()
+    const seen = this.seen.get(peer)
+    if (seen !== undefined) {
+      if (now - seen.at < this.c.intervalMs) return false
+      seen.at = now
+      return true
+    }
+    if (this.seen.size >= this.c.trackedPeers) this.forgetOld(now)
+    if (this.seen.size >= this.c.trackedPeers) return false
+    this.seen.set(peer, { at: now, ts: -Infinity })
+    return true
+  }
+
+  /** Forget peers whose interval has passed (their replay guard is then the clock window alone). */
+  private forgetOld(now: number): void {
+    for (const [peer, s] of this.seen) if (now - s.at >= this.c.intervalMs) this.seen.delete(peer)
+  }
+
+  /** Stop announcing and taking announcements. */
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /** Take announcements again after `stop()` (a node started again). */
+  start(): void {
+    this.stopped = false
+  }
+}
