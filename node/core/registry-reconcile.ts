@@ -74,20 +74,36 @@ export function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
 }
 
 /** What a puller does with one child prefix after comparing fingerprints. */
-export type DescentStep = 'skip' | 'ids' | 'descend'
+export type DescentStep = 'skip' | 'guess' | 'ids' | 'descend'
 
 /** Short-id lists are cheaper than 16 more fingerprints up to this many remote items. */
 export const IDS_BELOW = 24
 
 /**
  * The next step for a prefix: nothing when the remote holds nothing there or
- * both sides agree; the remote's short ids when that list is small or the
- * trie ends; otherwise the 16 children's fingerprints.
+ * both sides agree; when the remote holds exactly one item more and the XOR
+ * of both fingerprints names an id under the prefix, that id (`guess`: the
+ * one missing item, if this node holds nothing the remote lacks there); the
+ * remote's short ids when that list is small or the trie ends; otherwise the
+ * 16 children's fingerprints.
  */
 export function descentStep(prefix: string, local: Fingerprint, remote: Fingerprint): DescentStep {
   if (remote.count === 0 || sameFingerprint(local, remote)) return 'skip'
+  if (remote.count === local.count + 1 && guessedId(local, remote).startsWith(prefix)) return 'guess'
   if (remote.count <= IDS_BELOW || prefix.length >= MAX_DEPTH) return 'ids'
   return 'descend'
+}
+
+/**
+ * The first FP_BYTES of the one id the remote holds beyond the local set, in
+ * hex, when the local items are a subset of the remote's and one fewer: XOR
+ * cancels every shared id. Otherwise it names nothing real; a puller fetches
+ * it by its short id and checks the full id of what arrives (§9).
+ */
+export function guessedId(local: Fingerprint, remote: Fingerprint): string {
+  let hex = ''
+  for (let i = 0; i < FP_BYTES; i++) hex += ((local.fp[i]! ^ remote.fp[i]!) | 0x100).toString(16).slice(1)
+  return hex
 }
 
 /** A registry item's place in the order any node can apply the registry in. */

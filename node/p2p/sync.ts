@@ -3,7 +3,7 @@
  * registry with a peer's by small JSON requests, each answered by frames:
  * fingerprints of trie prefixes (`fp`), short ids under prefixes (`ids`),
  * envelopes by short id (`items`) or a page of the registry in application
- * order (`page`). Every request is bounded here; every answer is untrusted:
+ * order (`page`), or the node's own key log (`self`). Every request is bounded here; every answer is untrusted:
  * the caller checks each item by the same acceptance rules as gossip.
  */
 import { MeshsigError } from '../core/errors.js'
@@ -71,10 +71,13 @@ function checkSyncRequest(value: unknown): SyncRequest {
       return { kind: 'items', ids: listOf(v.ids, MAX_SYNC_IDS, isShortId, 'ids') }
     case 'page':
       return checkPage(v)
+    case 'self':
+      onlyFields(v, ['kind'])
+      return { kind: 'self' }
     case 'registry':
       return checkLegacy(v)
     default:
-      throw invalid("sync request kind must be 'fp', 'ids', 'items' or 'page'")
+      throw invalid("sync request kind must be 'fp', 'ids', 'items', 'page' or 'self'")
   }
 }
 

@@ -22,6 +22,7 @@ export type SyncRequest =
   | { readonly kind: 'ids'; readonly prefixes: readonly string[] }
   | { readonly kind: 'items'; readonly ids: readonly string[] }
   | { readonly kind: 'page'; readonly after?: string; readonly limit: number }
+  | { readonly kind: 'self' }
   | { readonly kind: 'registry'; readonly since?: number }
 
 /** Bounds of one sync answer: more items or bytes than this fail the exchange as `PEER_ERROR`. */

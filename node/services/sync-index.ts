@@ -2,10 +2,13 @@
  * The registry as this node serves it to reconciliation (docs/protocol.md
  * §9): an in-memory index of item ids with trie fingerprints kept up to date
  * as envelopes are accepted, so a converged round costs no store read and
- * no work in the registry's size. Served are the current registrations and
- * the key event logs of anchored DIDs: a DID with a registration, a DID
- * named as a registration's controller, and this node's own. An inception
- * with no registration is stored at most, never served (issue 9).
+ * no work in the registry's size. Reconciled are the current registrations
+ * and the key event logs of anchored DIDs: a DID with a registration or
+ * named as a registration's controller, the same rule on every node, so
+ * nodes holding the same registry have the same root. A node's own key log
+ * is reconciled when a registration anchors it; else a peer asks for it
+ * alone (`self`). An inception with no registration is stored at most,
+ * never served (issue 9).
  */
 import { encodeEnvelope, envelopeId, type Envelope, type KeyEvent, type Verdict } from '../core/index.js'
 import {
@@ -25,7 +28,7 @@ export interface RegistryIndexStore {
   readonly agents: Pick<AgentsRepo, 'get' | 'list'>
 }
 
-/** What the index needs: the store it loads from and serves, and this node's DID (always anchored). */
+/** What the index needs: the store it loads from and serves, and this node's DID (its own log, served on `self`). */
 export interface RegistryIndexComponents {
   readonly store: RegistryIndexStore
   readonly selfDid: string
@@ -49,15 +52,18 @@ export class RegistryIndex {
   private readonly kel = new Map<string, IndexItem[]>()
   private readonly regOf = new Map<string, string>()
   private readonly anchored = new Set<string>()
+  /** Current key (b64) of every stored key log → its DID. */
+  private readonly keyOwner = new Map<string, string>()
   private readonly fps = new Map<string, Fingerprint>()
   private readonly leaves = new Map<string, Set<string>>()
   private sorted: IndexItem[] | undefined
 
   private readonly store: RegistryIndexStore
+  private readonly selfDid: string
 
   constructor(c: RegistryIndexComponents) {
     this.store = c.store
-    this.anchor(c.selfDid)
+    this.selfDid = c.selfDid
   }
 
   /** Load every stored key event and registration (once, at start). */
@@ -91,9 +97,19 @@ export class RegistryIndex {
     return this.shorts.has(short)
   }
 
-  /** True when the DID's key events are served (it has a registration, controls one, or is this node). */
+  /** True when the DID's key events are reconciled (it has a registration or controls one). */
   isAnchored(did: string): boolean {
     return this.anchored.has(did)
+  }
+
+  /** True when the node stores a key log whose current key is `key` (b64): a peer's own log, named by its PeerId. */
+  knowsKey(key: string): boolean {
+    return this.keyOwner.has(key)
+  }
+
+  /** This node's own key log, encoded for the wire (answer to `self`). */
+  ownLog(): Uint8Array[] {
+    return this.store.keyEvents.log(this.selfDid).map((e) => encodeEnvelope(e))
   }
 
   /** Fingerprint of the served items under `prefix`. */
@@ -153,6 +169,7 @@ export class RegistryIndex {
     const log = this.kel.get(e.did) ?? []
     log.push(item)
     this.kel.set(e.did, log)
+    if (e.type !== 'rev') this.keyOwner.set(e.key, e.did)
     if (this.anchored.has(e.did)) this.serve(item)
   }
 

@@ -22,6 +22,8 @@ export interface SyncResult {
   readonly held: number
   /** Application bytes moved (requests and answers). */
   readonly bytes: number
+  /** Budgeted passes the round ran (docs/protocol.md §9). */
+  readonly passes: number
 }
 
 /** Most short ids one `ids` answer carries. */
@@ -80,6 +82,9 @@ export function* answerSync(index: RegistryIndex, request: SyncRequest): Generat
         const bytes = index.encode(item)
         if (bytes) yield bytes
       }
+      return
+    case 'self':
+      yield* index.ownLog()
       return
     case 'registry':
       throw new MeshsigError(

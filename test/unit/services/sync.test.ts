@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createInception,
+  createRotation,
   encodeEnvelope,
   envelopeId,
   generateKeyPair,
@@ -38,6 +39,8 @@ let b: SyncNode
 
 function syncNode(seed: string, budget?: SyncBudget): SyncNode {
   const kit = kitNode({ seed, clock })
+  // the node's own key log, as a node takes it up at start (here its inception)
+  expect(kit.ingest.ingest(createInception(kit.key, clock.ms), { kind: 'local' }, { fresh: false }).ok).toBe(true)
   const errors: unknown[] = []
   const holder: { sync?: RegistrySync } = {}
   const p2p = net.node(kit.peerId, (request) => (holder.sync ? [...answerSync(holder.sync.index, request)] : []))
@@ -86,8 +89,8 @@ describe('reconciliation between two in-memory nodes', () => {
   it('brings a fresh node to the same registry by pages, and a second round is one fingerprint exchange', async () => {
     agents(a, 2)
     const first = await b.sync.client.round(a.kit.peerId)
-    expect(first).toMatchObject({ accepted: 4, rejected: 0 })
-    expect(kinds(b.p2p.syncsSent)).toEqual(['fp', 'page'])
+    expect(first).toMatchObject({ accepted: 5, rejected: 0 }) // a's own inception (asked with `self`) and two agents
+    expect(kinds(b.p2p.syncsSent)).toEqual(['self', 'fp', 'page'])
     expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
     expect(
       b.kit.store.agents
@@ -109,9 +112,49 @@ describe('reconciliation between two in-memory nodes', () => {
     agents(a, 2, [b])
     agents(a, 1)
     const result = await b.sync.client.round(a.kit.peerId)
-    expect(result).toMatchObject({ accepted: 2, rejected: 0 })
-    expect(kinds(b.p2p.syncsSent)).toEqual(['fp', 'ids', 'items'])
+    expect(result).toMatchObject({ accepted: 3, rejected: 0 }) // a's own inception and the agent b lacked
+    expect(kinds(b.p2p.syncsSent)).not.toContain('page')
+    expect(kinds(b.p2p.syncsSent)).toContain('items')
     expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
+  })
+
+  it('takes the one item a node lacks by the id the fingerprints name, without listing ids', async () => {
+    agents(a, 3, [b])
+    const ag = kitAgent(a.kit.random, clock.ms, { controller: a.kit.did, peerId: a.kit.peerId, name: 'rotating' })
+    for (const n of [a, b])
+      for (const e of [ag.icp, ag.reg]) n.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false })
+    expect(await b.sync.client.round(a.kit.peerId)).toMatchObject({ rejected: 0 }) // a's own log comes first
+    const rot = createRotation(a.kit.store.keyEvents.state(ag.did)!, ag.key, ag.next, clock.ms)
+    expect(a.kit.ingest.ingest(rot, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    const sent = b.p2p.syncsSent.length
+    expect(await b.sync.client.round(a.kit.peerId)).toMatchObject({ accepted: 1, rejected: 0 })
+    expect(b.p2p.syncsSent.slice(sent).map((r) => r.request)).toEqual([
+      { kind: 'fp', prefixes: [''] },
+      { kind: 'items', ids: [envelopeId(rot).slice(0, 16)] },
+    ])
+    expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
+  })
+
+  it('runs passes until a fresh node holds everything, in one round, each pass within the item budget', async () => {
+    const small = syncNode('node with a small item budget', { ...DEFAULT_SYNC_BUDGET, items: 3 })
+    net.connect(a.p2p, small.p2p)
+    agents(a, 4)
+    const result = await small.sync.client.round(a.kit.peerId)
+    expect(result).toMatchObject({ accepted: 9, rejected: 0 })
+    expect(result!.passes).toBeGreaterThanOrEqual(3)
+    expect(small.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
+    small.kit.close()
+  })
+
+  it('gives nodes that host no agents the same root, each holding the other’s own key log', async () => {
+    await b.sync.client.round(a.kit.peerId)
+    await a.sync.client.round(b.kit.peerId)
+    expect(a.sync.index.fingerprint('')).toEqual(b.sync.index.fingerprint(''))
+    expect(b.kit.store.keyEvents.state(a.kit.did)).toBeDefined()
+    expect(a.kit.store.keyEvents.state(b.kit.did)).toBeDefined()
+    const sent = b.p2p.syncsSent.length
+    await b.sync.client.round(a.kit.peerId)
+    expect(b.p2p.syncsSent.slice(sent).map((r) => r.request)).toEqual([{ kind: 'fp', prefixes: [''] }])
   })
 
   it('converges both ways when each node holds agents the other lacks', async () => {
@@ -130,7 +173,8 @@ describe('the budget of a round', () => {
     net.connect(a.p2p, small.p2p)
     agents(a, 2)
     const result = await small.sync.client.round(a.kit.peerId)
-    expect(result?.accepted).toBe(0)
+    expect(result?.accepted).toBe(1) // a's own inception (`self`); no page of agents fits in 600 bytes
+    expect(small.kit.store.agents.count()).toBe(0)
     expect(small.p2p.penalties).toEqual([])
     expect(small.kit.store.misc.peerFaults()).toEqual([])
     expect(small.errors).toEqual([])
@@ -194,7 +238,7 @@ describe('a peer that breaks the protocol', () => {
     })
     const result = await b.sync.client.round(a.kit.peerId)
     expect(result).toMatchObject({ accepted: 0, held: junk.length })
-    expect(b.kit.store.keyEvents.allDids()).toEqual([])
+    expect(b.kit.store.keyEvents.allDids()).toEqual([b.kit.did])
     expect(b.p2p.penalties).toEqual([{ peerId: a.kit.peerId, penalty: 100 }])
     expect(b.kit.store.misc.peerFaults()[0]?.forged).toBe(junk.length + 1)
   })

@@ -1,0 +1,288 @@
+/**
+ * One budgeted pass of a reconciliation round (docs/protocol.md §9): compare
+ * root fingerprints (a converged pass is one tiny exchange), descend only
+ * into differing trie prefixes, take a prefix where the peer holds exactly
+ * one item more by the id the fingerprints' XOR names, list short ids where
+ * the peer holds few, fetch what is missing (or, for a node that holds
+ * little, page through the registry in application order), then apply it
+ * in yielding batches. Every answer is checked against what was asked.
+ */
+import { envelopeId, type Envelope } from '../core/index.js'
+import {
+  SHORT_ID_HEX,
+  childPrefixes,
+  descentStep,
+  guessedId,
+  orderKey,
+  sameFingerprint,
+  type DescentStep,
+  type Fingerprint,
+} from '../core/registry-reconcile.js'
+import type { MeshP2P, SyncRequest } from '../p2p/index.js'
+import type { Store } from '../store/index.js'
+import type { Admission } from './sync-admission.js'
+import type { RegistryIndex } from './sync-index.js'
+import { applyItems, decodeFingerprint, decodeItems, type ApplyCounts } from './sync.js'
+import type { Ingest } from './ingest.js'
+
+/** Per-peer budget of one reconciliation round. */
+export interface SyncBudget {
+  /** Most items fetched. */
+  readonly items: number
+  /** Most application bytes moved. */
+  readonly bytes: number
+  /** Deadline of the round (ms). */
+  readonly ms: number
+}
+
+/** Default: 10,000 items, 16 MiB, 60 s per round and peer. */
+export const DEFAULT_SYNC_BUDGET: SyncBudget = { items: 10_000, bytes: 16 * 1024 * 1024, ms: 60_000 }
+/** Junk items (forged, empty inceptions) in one round beyond which the peer is penalised. */
+export const BAD_ITEMS_LIMIT = 32
+const PAGE = 256
+const FP_PARENTS = 64
+/** Most events a node's own key log answer may hold. */
+const SELF_EVENTS = 256
+
+/** What a descent found: short ids to fetch, guesses with their prefixes, and whether the list was cut at the budget. */
+interface Missing {
+  readonly missing: string[]
+  readonly guesses: Map<string, string>
+  readonly truncated: boolean
+}
+
+/** What a fetch brought: the envelopes, the short ids served, and whether a budget stopped it. */
+interface Fetched {
+  readonly envelopes: Envelope[]
+  readonly served: Set<string>
+  readonly more: boolean
+}
+
+/** A peer broke the protocol (answer shape, unrequested items, over its limits). */
+export class PeerFault extends Error {}
+/**
+ * An answer passed what is left of the round's byte budget: the peer could
+ * not know that bound, so this ends the round without charging it.
+ */
+class BudgetSpent extends Error {}
+
+/** The state of one pass against a peer. */
+export interface Round {
+  readonly peer: string
+  readonly peerKey: string | undefined
+  readonly signal: AbortSignal
+  bytes: number
+  items: number
+  readonly counts: ApplyCounts
+}
+
+/** What a pass needs: the exchange, the index it compares with, the acceptance path and the admission rule. */
+export interface PassComponents {
+  readonly store: Pick<Store, 'transaction'>
+  readonly ingest: Pick<Ingest, 'ingest'>
+  readonly index: Pick<RegistryIndex, 'fingerprint' | 'hasShort' | 'knowsKey'>
+  readonly admission: Pick<Admission, 'admit' | 'heldFor'>
+  readonly p2p: () => Pick<MeshP2P, 'sync'>
+}
+
+/** Runs passes; remembers refused ids and page cursors across them. */
+export class PassRunner {
+  constructor(
+    private readonly c: PassComponents,
+    private readonly refused: Set<string>,
+    private readonly cursors: Map<string, string>,
+  ) {}
+
+  /** One pass; true when it left items behind for another (a page cursor, a truncated list, the byte budget). */
+  async reconcile(r: Round, budget: SyncBudget): Promise<boolean> {
+    if (r.peerKey !== undefined && !this.c.index.knowsKey(r.peerKey)) await this.pullSelf(r)
+    const [remote] = await this.fps(r, [''], false)
+    const local = this.c.index.fingerprint('')
+    if (remote === undefined || sameFingerprint(local, remote)) return false
+    if (this.cursors.has(r.peer) || local.count * 4 < remote.count) return this.pullPages(r, budget)
+    const found = await this.findMissing(r, budget, descentStep('', local, remote), guessedId(local, remote))
+    const got = await this.fetch(r, budget, [...found.guesses.keys(), ...found.missing])
+    const retry = [...found.guesses].filter(([short]) => !got.served.has(short)).map(([, prefix]) => prefix)
+    let more = got.more || found.truncated
+    if (retry.length > 0 && !more) {
+      // a guess named nothing the peer serves (this node holds items the peer lacks there): list those prefixes
+      const second = await this.listIds(r, budget, retry)
+      const again = await this.fetch(r, budget, second.missing)
+      got.envelopes.push(...again.envelopes)
+      more = again.more || second.truncated
+    }
+    got.envelopes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1))
+    await applyItems(this.c, got.envelopes, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
+    return more
+  }
+
+  /**
+   * The peer's own key log, when this node holds no log with the peer's key:
+   * outside the reconciled set until a registration anchors it (§9). Its
+   * inception passes the admission rule as the delivering peer's own key.
+   */
+  private async pullSelf(r: Round): Promise<void> {
+    const frames = await this.ask(r, { kind: 'self' }, SELF_EVENTS, SELF_EVENTS * 4096).catch(refusedBy)
+    const events = decodeItems(frames)
+    if (events === undefined || events.some((e) => e.type !== 'icp' && e.type !== 'rot' && e.type !== 'rev'))
+      throw new PeerFault('its own key log holds no key events')
+    r.items += events.length
+    await applyItems(this.c, events, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
+  }
+
+  /** Ask for items with the bytes left in the round's budget as the byte limit. */
+  private askWithin(r: Round, request: SyncRequest, maxItems: number, budget: SyncBudget): Promise<Uint8Array[]> {
+    return this.ask(r, request, maxItems, budget.bytes - r.bytes, true)
+  }
+
+  private async ask(
+    r: Round,
+    request: SyncRequest,
+    maxItems: number,
+    maxBytes: number,
+    budgeted = false,
+  ): Promise<Uint8Array[]> {
+    r.bytes += JSON.stringify(request).length
+    try {
+      const frames = await this.c.p2p().sync(r.peer, request, { signal: r.signal, limits: { maxItems, maxBytes } })
+      for (const f of frames) r.bytes += f.length + 2
+      return frames
+    } catch (err) {
+      // only a broken answer is the peer's fault (an unknown frame, over the limits); a transport failure
+      // (the peer went offline mid-round) or a refusal from its side is no offence, or honest peers get banned
+      const e = err as { code?: string; details?: Record<string, unknown> }
+      const broken = e.code === 'PEER_ERROR' && e.details?.cause === undefined && e.details?.remoteCode === undefined
+      if (broken && budgeted && e.details?.over === 'bytes') throw new BudgetSpent(String(err))
+      if (broken) throw new PeerFault(String(err))
+      throw err
+    }
+  }
+
+  private async fps(r: Round, prefixes: string[], children: boolean): Promise<Fingerprint[]> {
+    const want = prefixes.length * (children ? 16 : 1)
+    const request: SyncRequest = children ? { kind: 'fp', prefixes, children } : { kind: 'fp', prefixes }
+    const frames = await this.ask(r, request, want, want * 24)
+    const out = frames.map(decodeFingerprint)
+    if (out.length !== want || out.some((f) => f === undefined)) throw new PeerFault('bad fingerprint answer')
+    return out as Fingerprint[]
+  }
+
+  /**
+   * Descend the trie where fingerprints differ, from the root's `step`: the
+   * short ids the peer holds and this node lacks, and the guessed short ids
+   * (one missing item under a prefix, named by the fingerprints' XOR) with
+   * their prefixes.
+   */
+  private async findMissing(r: Round, budget: SyncBudget, step: DescentStep, rootGuess: string): Promise<Missing> {
+    const guesses = new Map<string, string>()
+    const leaves: string[] = []
+    const take = (prefix: string, s: DescentStep, guess: () => string): void => {
+      if (s === 'ids') leaves.push(prefix)
+      else if (s === 'guess') this.addGuess(guesses, guess().slice(0, SHORT_ID_HEX), prefix)
+    }
+    take('', step, () => rootGuess)
+    let frontier = step === 'descend' ? [''] : []
+    while (frontier.length > 0) {
+      const next: string[] = []
+      for (let i = 0; i < frontier.length; i += FP_PARENTS) {
+        const parents = frontier.slice(i, i + FP_PARENTS)
+        const fps = await this.fps(r, parents, true)
+        parents.flatMap(childPrefixes).forEach((child, k) => {
+          const local = this.c.index.fingerprint(child)
+          const s = descentStep(child, local, fps[k]!)
+          if (s === 'descend') next.push(child)
+          else take(child, s, () => guessedId(local, fps[k]!))
+        })
+      }
+      frontier = next
+    }
+    const listed = await this.listIds(r, budget, leaves)
+    return { ...listed, guesses }
+  }
+
+  private addGuess(guesses: Map<string, string>, short: string, prefix: string): void {
+    if (!this.c.index.hasShort(short) && !this.refused.has(short)) guesses.set(short, prefix)
+  }
+
+  /** The short ids the peer serves under `prefixes` that this node lacks (and never refused), up to the item budget. */
+  private async listIds(r: Round, budget: SyncBudget, prefixes: string[]): Promise<Omit<Missing, 'guesses'>> {
+    const missing: string[] = []
+    for (let i = 0; i < prefixes.length && missing.length < budget.items; i += 256) {
+      const frames = await this.ask(r, { kind: 'ids', prefixes: prefixes.slice(i, i + 256) }, 4096, 4096 * 8)
+      for (const f of frames) {
+        if (f.length !== SHORT_ID_HEX / 2) throw new PeerFault('bad id answer')
+        const short = Buffer.from(f).toString('hex')
+        if (!this.c.index.hasShort(short) && !this.refused.has(short)) missing.push(short)
+      }
+    }
+    return { missing: missing.slice(0, budget.items), truncated: missing.length > budget.items }
+  }
+
+  /** Fetch items by short id within the round's budgets; check each was asked for. */
+  private async fetch(r: Round, budget: SyncBudget, shorts: string[]): Promise<Fetched> {
+    const out: Fetched = { envelopes: [], served: new Set(), more: false }
+    const room = Math.max(0, budget.items - r.items)
+    for (let i = 0; i < shorts.length; i += PAGE) {
+      if (r.bytes >= budget.bytes || i >= room) return { ...out, more: true }
+      const ids = shorts.slice(i, Math.min(i + PAGE, room))
+      const asked = new Set(ids)
+      const frames = await this.askWithin(r, { kind: 'items', ids }, ids.length, budget).catch(spent)
+      if (frames === undefined) return { ...out, more: true } // the byte budget ran out: apply what came
+      const items = decodeItems(frames)
+      if (items === undefined) throw new PeerFault('an item is no envelope')
+      for (const e of items) {
+        const short = envelopeId(e).slice(0, SHORT_ID_HEX)
+        if (!asked.delete(short)) throw new PeerFault('an item was not asked for')
+        out.served.add(short)
+        out.envelopes.push(e)
+      }
+      r.items += items.length
+    }
+    return out
+  }
+
+  /** Page through the peer's registry in application order (a node that holds little). */
+  private async pullPages(r: Round, budget: SyncBudget): Promise<boolean> {
+    let after = this.cursors.get(r.peer)
+    this.cursors.delete(r.peer)
+    while (r.items < budget.items && r.bytes < budget.bytes) {
+      const limit = Math.min(PAGE, budget.items - r.items)
+      const request: SyncRequest = after === undefined ? { kind: 'page', limit } : { kind: 'page', after, limit }
+      const frames = await this.askWithin(r, request, limit, budget).catch(spent)
+      if (frames === undefined) break // the byte budget ran out: the next round continues after the cursor
+      const items = decodeItems(frames)
+      if (items === undefined) throw new PeerFault('an item is no envelope')
+      for (const e of items) {
+        const k = keyOf(e)
+        if (after !== undefined && k <= after) throw new PeerFault('a page is out of order')
+        after = k
+      }
+      r.items += items.length
+      await applyItems(this.c, items, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
+      if (items.length < limit) return false
+      if (r.counts.forged + this.c.admission.heldFor(r.peer) > BAD_ITEMS_LIMIT * 4)
+        throw new PeerFault('a page of junk')
+    }
+    if (after !== undefined) this.cursors.set(r.peer, after) // the budget ran out: the next pass continues here
+    return after !== undefined
+  }
+}
+
+/** No frames when the peer refused a request it does not know (an older node); any other failure is thrown on. */
+function refusedBy(err: unknown): Uint8Array[] {
+  if ((err as { details?: { remoteCode?: unknown } }).details?.remoteCode === 'INVALID_INPUT') return []
+  throw err
+}
+
+/** Undefined for a spent budget; any other failure is thrown on. */
+function spent(err: unknown): undefined {
+  if (err instanceof BudgetSpent) return undefined
+  throw err
+}
+
+/** The application-order key of an envelope (docs/protocol.md §9). */
+export function keyOf(e: Envelope): string {
+  if (e.type === 'reg') return orderKey({ did: e.did, type: 'reg', seq: 0 })
+  if (e.type === 'icp' || e.type === 'rot' || e.type === 'rev') return orderKey(e)
+  return `2|${e.type}`
+}
