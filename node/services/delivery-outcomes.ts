@@ -19,6 +19,7 @@ import {
 } from '../core/index.js'
 import type { AuditService } from '../audit/audit-service.js'
 import type { OutboxRow, Store } from '../store/index.js'
+import type { DeliveryView } from '../core/views.js'
 
 /** Why one attempt did not settle a message. */
 export interface Failure {
@@ -117,4 +118,30 @@ export class DeliveryOutcomes {
       })
     })
   }
+}
+
+/**
+ * Where a direct message stands (docs/api.md, `GET /messages/:id`): as its
+ * sender's node (the outbox row), or as the node hosting its recipient (the
+ * receipt it issued); undefined when this node is neither.
+ */
+export function deliveryView(outbox: Pick<Store['outbox'], 'get' | 'issued'>, id: string): DeliveryView | undefined {
+  const row = outbox.get(id)
+  if (row !== undefined) {
+    return {
+      role: 'sender',
+      state: row.state,
+      attempts: row.attempts,
+      code: row.code,
+      reason: row.reason,
+      receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as Receipt),
+      expiresAt: row.expiresAt,
+      updatedAt: row.updatedAt,
+    }
+  }
+  const issued = outbox.issued(id)
+  if (issued === undefined) return undefined
+  const receipt = JSON.parse(issued) as Receipt
+  const host = { role: 'host', state: 'delivered', attempts: 0, code: null, reason: null, expiresAt: null } as const
+  return { ...host, receipt, updatedAt: receipt.ts }
 }

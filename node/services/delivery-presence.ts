@@ -56,9 +56,20 @@ export class DeliveryPresence {
   private lastSent = -Infinity
   private timer: NodeJS.Timeout | undefined
   private stopped = false
+  /** No peer connected: the next connection announces this node. */
+  private alone = true
   private readonly seen = new Map<string, Seen>()
 
   constructor(private readonly c: DeliveryPresenceComponents) {}
+
+  /** The count of connected peers changed: the first peer after none hears this node's presence. */
+  peers(count: number): void {
+    if (count === 0) this.alone = true
+    else if (this.alone) {
+      this.alone = false
+      this.announce()
+    }
+  }
 
   /** Announce this node now, or once the interval since the last announcement has passed (coalesced). */
   announce(): void {
@@ -135,8 +146,10 @@ export class DeliveryPresence {
     this.timer = undefined
   }
 
-  /** Take announcements again after `stop()` (a node started again). */
-  start(): void {
+  /** Take announcements (again); with `peerCount` peers connected already, announce this node now. */
+  start(peerCount: number): void {
     this.stopped = false
+    this.alone = true
+    this.peers(peerCount)
   }
 }

@@ -14,7 +14,6 @@ import {
   MeshsigError,
   type KeyPair,
   type MsgEnvelope,
-  type Receipt,
 } from '../core/index.js'
 import type { AuditService } from '../audit/audit-service.js'
 import type { DeliveryLimits } from '../limits.js'
@@ -22,7 +21,7 @@ import type { NodeEvents } from '../events.js'
 import { PRESENCE_TOPIC, type MeshP2P, type Topic, type ValidationResult } from '../p2p/index.js'
 import type { OutboxRow, Store } from '../store/index.js'
 import { DeliveryInbound, type DeliveryAnswer, type DeliveryInboundComponents } from './delivery-inbound.js'
-import { DeliveryOutcomes, type Failure } from './delivery-outcomes.js'
+import { deliveryView, DeliveryOutcomes, type Failure } from './delivery-outcomes.js'
 import { DeliveryPresence } from './delivery-presence.js'
 import type { Ingest } from './ingest.js'
 import type { DeliveryView } from '../core/views.js'
@@ -47,8 +46,8 @@ export interface DeliveryComponents {
   readonly syncFrom?: (peerId: string) => void
   /** Registrations arriving: a message waiting for its recipient's host is retried at once. */
   readonly events?: Pick<NodeEvents, 'subscribe'>
-  /** Gossip (through the retrying outbox): carries this node's presence announcements. None: no pull. */
-  readonly publish?: (topic: Topic, data: Uint8Array) => Promise<unknown>
+  /** Gossip (through the retrying outbox): carries this node's presence announcements (the pull). */
+  readonly publish: (topic: Topic, data: Uint8Array) => Promise<unknown>
   readonly onError: (err: unknown) => void
 }
 
@@ -59,9 +58,7 @@ const PER_HOST_STREAMS = 8
 export class DeliveryService {
   private readonly inbound: DeliveryInbound
   private readonly outcomes: DeliveryOutcomes
-  private readonly presence: DeliveryPresence | undefined
-  /** No peer connected: the next connection announces this node's presence (the pull). */
-  private alone = true
+  private readonly presence: DeliveryPresence
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
@@ -78,17 +75,13 @@ export class DeliveryService {
       peerId: () => c.p2p().peerId,
       windowMs: c.limits.expiryMs + c.maxSkewMs,
     })
-    const publish = c.publish
-    this.presence =
-      publish === undefined
-        ? undefined
-        : new DeliveryPresence({
-            ...{ clock: c.clock, nodeKey: c.nodeKey, maxSkewMs: c.maxSkewMs, onError: c.onError },
-            intervalMs: c.limits.presenceIntervalMs,
-            trackedPeers: c.budget.trackedKeys,
-            publish: (data) => publish(PRESENCE_TOPIC, data),
-            wake: (peerId) => this.wakeFor(peerId),
-          })
+    this.presence = new DeliveryPresence({
+      ...{ clock: c.clock, nodeKey: c.nodeKey, maxSkewMs: c.maxSkewMs, onError: c.onError },
+      intervalMs: c.limits.presenceIntervalMs,
+      trackedPeers: c.budget.trackedKeys,
+      publish: (data) => c.publish(PRESENCE_TOPIC, data),
+      wake: (peerId) => this.wakeFor(peerId),
+    })
   }
 
   /** Serve deliveries, retry at once when a peer connects, and resume the outbox kept across restarts. */
@@ -96,14 +89,10 @@ export class DeliveryService {
     this.stopped = false
     this.abort = new AbortController()
     await this.c.p2p().serveDeliveries((req, from) => this.inbound.handle(req, from))
-    this.presence?.start()
     // the mesh dialled its bootstrap peers already: a node that starts with peers announces itself now
-    this.alone = this.c.p2p().peers().length === 0
-    if (!this.alone) this.presence?.announce()
+    this.presence.start(this.c.p2p().peers().length)
     this.c.p2p().events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
-    this.c.p2p().events.addEventListener('peer:disconnect', () => {
-      if (this.c.p2p().peers().length === 0) this.alone = true
-    })
+    this.c.p2p().events.addEventListener('peer:disconnect', () => this.presence.peers(this.c.p2p().peers().length))
     this.unsubscribe = this.c.events?.subscribe((e) => {
       if (e.type === 'agent:registered' && typeof e.data.did === 'string') this.onRegistered(e.data.did)
     })
@@ -113,7 +102,7 @@ export class DeliveryService {
   /** Stop retrying (the outbox stays on disk). */
   async stop(): Promise<void> {
     this.stopped = true
-    this.presence?.stop()
+    this.presence.stop()
     this.unsubscribe?.()
     this.unsubscribe = undefined
     if (this.timer !== undefined) clearTimeout(this.timer)
@@ -154,32 +143,7 @@ export class DeliveryService {
    * receipt it issued); undefined when this node is neither.
    */
   view(id: string): DeliveryView | undefined {
-    const row = this.c.store.outbox.get(id)
-    if (row !== undefined) {
-      return {
-        role: 'sender',
-        state: row.state,
-        attempts: row.attempts,
-        code: row.code,
-        reason: row.reason,
-        receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as Receipt),
-        expiresAt: row.expiresAt,
-        updatedAt: row.updatedAt,
-      }
-    }
-    const issued = this.c.store.outbox.issued(id)
-    if (issued === undefined) return undefined
-    const receipt = JSON.parse(issued) as Receipt
-    return {
-      role: 'host',
-      state: 'delivered',
-      attempts: 0,
-      code: null,
-      reason: null,
-      receipt,
-      expiresAt: null,
-      updatedAt: receipt.ts,
-    }
+    return deliveryView(this.c.store.outbox, id)
   }
 
   /** A recipient's registration arrived: its waiting messages are due now, not at their backoff (docs/protocol.md §10). */
@@ -198,16 +162,13 @@ export class DeliveryService {
    * agents its peer hosts.
    */
   validatePresence(data: Uint8Array, from: string): ValidationResult {
-    return this.presence?.validate(data, from) ?? 'ignore'
+    return this.presence.validate(data, from)
   }
 
   /** A peer connected: wake what waits for it; the first peer after none hears this node's presence. */
   private onPeerConnect(peerId: string): void {
     if (this.stopped) return
-    if (this.alone) {
-      this.alone = false
-      this.presence?.announce()
-    }
+    this.presence.peers(Math.max(1, this.c.p2p().peers().length))
     try {
       this.wakeFor(peerId)
     } catch (err) {

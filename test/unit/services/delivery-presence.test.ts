@@ -120,4 +120,25 @@ describe('presence announcements', () => {
     expect(t.published).toHaveLength(2)
     expect(t.presence.validate(t.published[0]!, selfId)).toBe('ignore') // stopped: takes nothing
   })
+
+  it('announces on start with peers, and on the first peer after none, not on every connection', () => {
+    vi.useFakeTimers()
+    const t = setup()
+    t.presence.start(0)
+    expect(t.published).toHaveLength(0) // alone: nobody to tell
+    t.presence.peers(1)
+    t.presence.peers(2)
+    expect(t.published).toHaveLength(1)
+    t.advance(INTERVAL)
+    t.presence.peers(1)
+    expect(t.published).toHaveLength(1) // still connected: nothing new to announce
+    t.presence.peers(0)
+    t.presence.peers(1)
+    expect(t.published).toHaveLength(2)
+    t.presence.stop()
+    t.advance(INTERVAL)
+    t.presence.start(3) // started again with peers already connected
+    expect(t.published).toHaveLength(3)
+    vi.useRealTimers()
+  })
 })
