@@ -181,4 +181,17 @@ describe('read-only endpoints', () => {
     expect(r.status).toBe(404)
     expect(r.body).toEqual({ error: 'no endpoint GET /nope', code: 'NOT_FOUND' })
   })
+
+  // last: it adds an agent and messages the tests above do not expect
+  it('GET /messages?did= reports the filtered total, not the node’s (issue 12)', async () => {
+    const gamma = (await fx.call('POST', '/agents/register', { name: 'gamma' })).body.record.did
+    for (const message of ['one', 'two'])
+      await fx.call('POST', '/messages/send', { fromDid: alpha, toDid: gamma, message })
+    expect((await fx.call('GET', '/messages')).body.total).toBe(3)
+    expect((await fx.call('GET', `/messages?did=${gamma}`)).body.total).toBe(2)
+    expect((await fx.call('GET', `/messages?did=${beta}`)).body.total).toBe(1)
+    expect((await fx.call('GET', `/messages?did=${alpha}`)).body.total).toBe(3)
+    const page = (await fx.call('GET', `/messages?did=${gamma}&limit=1`)).body
+    expect(page).toMatchObject({ total: 2, messages: [{ to: gamma }] })
+  })
 })
