@@ -6,6 +6,7 @@
 export * from './errors.js'
 export * from './encoding.js'
 export * from './keys.js'
+export { rememberSigned, SIGNED_HERE_LIMIT } from './signed-here.js'
 export * from './did.js'
 export * from './canonical.js'
 export * from './envelope.js'

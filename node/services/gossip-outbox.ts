@@ -64,8 +64,14 @@ export class GossipOutbox {
     this.clock = c.clock ?? Date.now
   }
 
-  /** Publish now; keep retrying while connected peers exist but none is subscribed yet. */
+  /**
+   * Publish now; keep retrying while connected peers exist but none is
+   * subscribed yet. With no peer at all nothing is built or signed (a
+   * StrictSign signature per publication): there is nobody to send it to,
+   * and registry state reaches later peers by sync (docs/protocol.md §9).
+   */
   async publish(topic: Topic, data: Uint8Array): Promise<number> {
+    if (this.p2p().peers().length === 0) return 0
     let recipients = 0
     try {
       recipients = (await this.p2p().publish(topic, data)).recipients
