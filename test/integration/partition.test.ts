@@ -16,6 +16,7 @@ import { decodeFingerprint } from '../../node/services/sync.js'
 import { buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { tempDir } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { emptyRegistry } from './flood-rogue.js'
 import { canCreateNetns, createNetns, type Netns } from './partition-net.js'
 
 const ROOT = canCreateNetns()
@@ -147,7 +148,9 @@ function startProbe(): Promise<MeshP2P> {
     listen: ['/ip4/127.0.0.1/tcp/0'],
     validate: () => 'ignore',
     onMessage: () => undefined,
-    syncProvider: () => [new Uint8Array(4)], // an empty registry: nothing for the nodes to pull
+    // an empty registry, one all-zero fingerprint per prefix asked: nothing for the nodes to pull (one 4-byte
+    // frame for any request is a wrong answer to the node's own rounds with the probe, and it hangs up)
+    syncProvider: emptyRegistry,
   }).then(async (p) => {
     await p.start()
     return p
