@@ -24,6 +24,18 @@ const API_PORT = 4888
 const P2P_PORT = 4890
 if (!ROOT) console.warn('partition.test.ts skipped: creating network namespaces needs root and iproute2')
 
+/** The answer of `POST /messages/send` (the part the test reads). */
+interface Sent {
+  id: string
+}
+
+/** `GET /messages/:id`'s delivery (docs/api.md). */
+interface Delivery {
+  role: string
+  state: string
+  receipt: { msg: string; to: string; node: string } | null
+}
+
 interface Agent {
   did: string
   status: string
@@ -58,6 +70,14 @@ describe.skipIf(!ROOT)('a partition healed (needs root: network namespaces)', ()
     const { agents } = call(i, 'GET', '/agents') as { agents: Agent[] }
     const rows = agents.map((a) => `${a.did} ${a.status} ${a.keySeq} ${a.publicKey}`).sort()
     return createHash('sha256').update(rows.join('\n')).digest('hex')
+  }
+  /** Where a direct message stands on node `i` (`GET /messages/:id`'s delivery), or undefined. */
+  const deliveryOf = (i: number, id: string): Delivery | undefined => {
+    try {
+      return (call(i, 'GET', `/messages/${id}`) as { delivery: Delivery | null }).delivery ?? undefined
+    } catch {
+      return undefined // not stored there (yet): 404
+    }
   }
   const knows = (i: number, did: string): boolean => {
     const { agents } = call(i, 'GET', '/agents') as { agents: Agent[] }
@@ -102,7 +122,7 @@ describe.skipIf(!ROOT)('a partition healed (needs root: network namespaces)', ()
   }
 
   it('converges on one registry after the link comes back', async () => {
-    const before = [register(0, 'a1'), register(0, 'a2'), register(2, 'c1'), register(2, 'c2')]
+    const before = [register(0, 'a1'), register(0, 'a2'), register(2, 'c1'), register(2, 'c2'), register(0, 's1')]
     await waitFor(() => [0, 1, 2].every((i) => before.every((d) => knows(i, d))), { timeout: 30_000, interval: 250 })
 
     net!.cut(2)
@@ -113,6 +133,10 @@ describe.skipIf(!ROOT)('a partition healed (needs root: network namespaces)', ()
     rotate(2, before[2]!)
     rotate(2, before[2]!)
     revoke(2, before[3]!)
+    // direct messages from side A to an agent of the cut-off node: they wait in node 0's outbox (docs/protocol.md §10)
+    const send = (k: number): string =>
+      (call(0, 'POST', '/messages/send', { fromDid: before[4], toDid: before[2], message: `across ${k}` }) as Sent).id
+    const across = [1, 2, 3, 4, 5].map(send)
     await waitFor(() => sideA.every((d) => knows(0, d) && knows(1, d)), { timeout: 30_000, interval: 250 })
     await waitFor(() => digest(0) === digest(1), { timeout: 30_000, interval: 250, message: 'side A agrees' })
     expect(sideC.some((d) => knows(0, d))).toBe(false) // the cut holds
@@ -128,6 +152,7 @@ describe.skipIf(!ROOT)('a partition healed (needs root: network namespaces)', ()
       message: 'connections across the cut closed',
     })
 
+    expect(across.map((id) => deliveryOf(0, id)?.state)).toEqual(Array(5).fill('pending'))
     net!.heal(2)
     await waitFor(() => new Set([0, 1, 2].map(digest)).size === 1, {
       timeout: 150_000,
@@ -138,6 +163,22 @@ describe.skipIf(!ROOT)('a partition healed (needs root: network namespaces)', ()
     const roots: string[] = []
     for (const i of [0, 1, 2]) roots.push(await rootFingerprint(i))
     expect(new Set(roots).size).toBe(1)
+    // what crossed nothing during the cut is delivered after it, exactly once, each with node 2's receipt at node 0
+    const host = (call(2, 'GET', '/health') as { did: string }).did
+    await waitFor(() => across.every((id) => deliveryOf(0, id)?.state === 'delivered'), {
+      timeout: 90_000,
+      interval: 500,
+      message: 'messages sent during the cut delivered',
+    })
+    for (const id of across) expect(deliveryOf(0, id)?.receipt).toMatchObject({ msg: id, to: before[2], node: host })
+    for (const id of across) expect(deliveryOf(2, id)).toMatchObject({ role: 'host', state: 'delivered' })
+    const atHost = (call(2, 'GET', `/messages?did=${before[2]}&limit=100`) as { messages: { id: string }[] }).messages
+    expect(
+      atHost
+        .filter((m) => across.includes(m.id))
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([...across].sort())
   }, 300_000)
 })
 
