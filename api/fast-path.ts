@@ -1,6 +1,6 @@
 /**
- * The fast path of the two hot endpoints, `POST /verify` and
- * `POST /messages/send`. Express spends several times more per request than
+ * The fast path of the hot endpoints, `POST /verify`, `POST /messages/send`
+ * and `POST /agents/register`. Express spends several times more per request than
  * the work itself, so these two are answered straight from Node's HTTP
  * server — with the very same guards and handlers: the Host and Origin
  * check, the rate limiter, the bearer token, a size-limited strict JSON body,
@@ -15,15 +15,18 @@ import type { RouteContext } from './app.js'
 import { errorBody, toMeshsigError } from './errors.js'
 import { requireBearerOffLoopback } from './auth.js'
 import { refusalOf } from './security.js'
+import { registerHandler } from './routes/agent-routes.js'
 import { sendHandler, verifyHandler } from './signature-handlers.js'
-import type { ApiSent, ApiVerification } from './types.js'
+import type { ApiRegistered, ApiSent, ApiVerification } from './types.js'
 
 /** Answers a request when it can; returns false to leave it to Express. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean
 
 interface FastRoute {
   readonly token: boolean
-  run(body: unknown, req: IncomingMessage): Promise<ApiSent | ApiVerification>
+  /** HTTP status of a success (201 for a registration). */
+  readonly status?: number
+  run(body: unknown, req: IncomingMessage): Promise<ApiSent | ApiVerification | ApiRegistered>
 }
 
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i
@@ -86,7 +89,7 @@ async function serve(
   try {
     if (route.token) requireBearerOffLoopback(req, ctx.opts, ctx.resolveCredential)
     const body = await readJson(req, ctx.opts.bodyLimit)
-    send(res, 200, await route.run(body, req))
+    send(res, route.status ?? 200, await route.run(body, req))
   } catch (err) {
     const error = toMeshsigError(err, ctx.opts.bodyLimit)
     if (error.code === 'INTERNAL') onInternal(err) // logged once and counted in /metrics, like Express's 500s
@@ -103,6 +106,7 @@ export function createFastPath(
   const routes = new Map<string, FastRoute>([
     ['/verify', { token: false, run: (body) => verifyHandler(ctx, body) }],
     ['/messages/send', { token: true, run: (body, req) => sendHandler(ctx, body, req) }],
+    ['/agents/register', { token: true, status: 201, run: (body) => registerHandler(ctx, body) }],
   ])
   return (req, res) => {
     if (req.method !== 'POST') return false

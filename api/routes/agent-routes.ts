@@ -65,8 +65,9 @@ function checkProof(ctx: RouteContext, b: RegisterInput): { icp: IcpEnvelope; re
   return { icp, reg }
 }
 
-async function register(ctx: RouteContext, req: Request): Promise<ApiRegistered> {
-  const b = parseInput(registerBody, req.body)
+/** `POST /agents/register` (custodied keys, or bring-your-own-key with a proof); Express and the fast path share it. */
+export async function registerHandler(ctx: RouteContext, body: unknown): Promise<ApiRegistered> {
+  const b = parseInput(registerBody, body)
   if (b.proof === undefined) {
     const { identity, record } = await ctx.node.registerAgent(b.name, b.capabilities ?? [])
     return { identity, record }
@@ -140,7 +141,7 @@ export function agentRoutes(ctx: RouteContext): Router {
   const r = Router()
   const token = requireToken(ctx.opts, ctx.resolveCredential)
   r.post('/agents/register', token, async (req, res) => {
-    res.status(201).json(await register(ctx, req))
+    res.status(201).json(await registerHandler(ctx, req.body))
   })
   r.post('/agents/rotate-key', token, async (req, res) => {
     res.json(await rotate(ctx, req))

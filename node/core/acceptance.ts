@@ -107,13 +107,18 @@ function checkNotRevoked(did: string | null, ctx: AcceptanceContext): void {
   if (did !== null && ctx.keyState(did)?.revoked) throw new RevokedError(did)
 }
 
-function acceptKeyEvent(envelope: Envelope & { type: 'icp' | 'rot' | 'rev' }, ctx: AcceptanceContext): KeyState {
+function acceptKeyEvent(
+  envelope: Envelope & { type: 'icp' | 'rot' | 'rev' },
+  ctx: AcceptanceContext,
+  signed: { bytes: Uint8Array; id: string },
+): KeyState {
   const controller = envelope.type === 'rev' ? ctx.controllerOf(envelope.did) : undefined
   const controllerState = controller !== undefined ? ctx.keyState(controller) : undefined
   const controllerKey =
     controller !== undefined && !controllerState?.revoked ? currentKeyOf(controller, controllerState) : undefined
   return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
     eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
+    signed,
     ...(ctx.keyStateBefore ? { stateBefore: (seq: number) => ctx.keyStateBefore!(envelope.did, seq) } : {}),
     ...(controllerKey ? { controllerKey } : {}),
   })
@@ -128,7 +133,7 @@ function check(
   opts: AcceptOptions,
 ): KeyState | undefined {
   if (envelope.type === 'icp' || envelope.type === 'rot' || envelope.type === 'rev') {
-    return acceptKeyEvent(envelope, ctx)
+    return acceptKeyEvent(envelope, ctx, { bytes, id })
   }
   if (ctx.hasEnvelope(id)) throw new MeshsigError('DUPLICATE', `envelope ${id} is already stored`)
   const signer = signerOf(envelope)

@@ -41,6 +41,8 @@ export interface KelContext {
    * cannot tell; the conflict is then reported as duplicity unconfirmed.
    */
   stateBefore?: (seq: number) => KeyState | undefined
+  /** The event's signing bytes and id when the caller has them already (they must be this event's). */
+  signed?: { readonly bytes: Uint8Array; readonly id: string }
 }
 
 /** The key a DID currently signs with: from its state, or the DID itself when no log is known. */
@@ -62,7 +64,7 @@ function confirmOnPredecessor(event: KeyEvent, ctx: KelContext): void {
 }
 
 function conflictOrDuplicate(state: KeyState, event: KeyEvent, ctx: KelContext): never {
-  const id = envelopeId(event)
+  const id = ctx.signed?.id ?? envelopeId(event)
   const existing = event.seq === state.seq ? state.lastId : ctx.eventIdAt?.(event.seq)
   if (existing === id) throw new MeshsigError('DUPLICATE', `key event ${event.seq} of ${event.did} is known`)
   if (ctx.stateBefore) confirmOnPredecessor(event, ctx)
@@ -84,12 +86,12 @@ function applyInception(
   if (didFromPublicKey(key) !== event.did) {
     throw new MeshsigError('KEY_MISMATCH', `inception key does not match ${event.did}`, { did: event.did })
   }
-  const bytes = signingBytes(event)
+  const bytes = ctx.signed?.bytes ?? signingBytes(event)
   verifyEnvelopeSignature(event, key, 'sig', bytes)
   return {
     did: event.did,
     seq: 0,
-    lastId: envelopeId(event),
+    lastId: ctx.signed?.id ?? envelopeId(event),
     key: event.key,
     next: event.next,
     priorKeys: [],
@@ -118,7 +120,7 @@ function applyRotation(
   ctx: KelContext,
 ): KeyState {
   const state = checkSequence(prior, event, ctx)
-  const bytes = signingBytes(event)
+  const bytes = ctx.signed?.bytes ?? signingBytes(event)
   verifyEnvelopeSignature(event, fromB64(state.key, 'key', 32), 'sig', bytes)
   const newKey = fromB64(event.key, 'key', 32)
   if (state.next !== null && keyCommitment(newKey) !== state.next) {
@@ -128,7 +130,7 @@ function applyRotation(
   return {
     ...state,
     seq: event.seq,
-    lastId: envelopeId(event),
+    lastId: ctx.signed?.id ?? envelopeId(event),
     key: event.key,
     next: event.next,
     priorKeys: [...state.priorKeys, state.key],
@@ -141,7 +143,7 @@ function applyRevocation(
   ctx: KelContext,
 ): KeyState {
   const state = checkSequence(prior, event, ctx)
-  const bytes = signingBytes(event)
+  const bytes = ctx.signed?.bytes ?? signingBytes(event)
   let by: 'self' | 'controller' = 'self'
   try {
     verifyEnvelopeSignature(event, fromB64(state.key, 'key', 32), 'sig', bytes)
@@ -153,7 +155,7 @@ function applyRevocation(
   return {
     ...state,
     seq: event.seq,
-    lastId: envelopeId(event),
+    lastId: ctx.signed?.id ?? envelopeId(event),
     revoked: { reason: event.reason, ts: event.ts, by },
   }
 }

@@ -1,5 +1,6 @@
 /** Agents and their capabilities, as stored rows. */
 import type { Database, Statement } from 'better-sqlite3'
+import { prepared } from './prepared.js'
 import { SqlWhere } from './sql-where.js'
 
 /** A stored agent row (registration plus counters). */
@@ -114,13 +115,13 @@ export class AgentsRepo {
       )
       .add(query.origin !== undefined, 'origin = ?', query.origin)
     const sql = 'SELECT * FROM agents' + where.sql() + ' ORDER BY created_at DESC, did LIMIT ?'
-    return (this.db.prepare(sql).all(...where.params, query.limit ?? -1) as RawAgent[]).map(toRow)
+    return (prepared(this.db, sql).all(...where.params, query.limit ?? -1) as RawAgent[]).map(toRow)
   }
 
   /** Number of agents known (of one origin, when given). */
   count(origin?: 'local' | 'remote'): number {
     if (origin === undefined) return this.countStmt.get()?.n ?? 0
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM agents WHERE origin = ?').get(origin) as { n: number }).n
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM agents WHERE origin = ?').get(origin) as { n: number }).n
   }
 
   /** Add to an agent's interaction counters. */

@@ -1,5 +1,6 @@
 /** Audit entries (with their Merkle leaf hashes), checkpoints and handshake connections. */
 import type { Database, Statement } from 'better-sqlite3'
+import { prepared } from './prepared.js'
 
 /** A stored audit row: the entry's JSON text and its leaf hash. */
 export interface AuditRow {
@@ -92,7 +93,7 @@ export class AuditEntriesRepo {
 
   /** Every checkpoint envelope's JSON text, oldest first. */
   checkpoints(): string[] {
-    return (this.db.prepare('SELECT envelope FROM checkpoints ORDER BY size').all() as { envelope: string }[]).map(
+    return (prepared(this.db, 'SELECT envelope FROM checkpoints ORDER BY size').all() as { envelope: string }[]).map(
       (r) => r.envelope,
     )
   }
@@ -105,25 +106,24 @@ export class AuditEntriesRepo {
     at: number,
   ): boolean {
     return (
-      this.db
-        .prepare(
-          'INSERT OR IGNORE INTO remote_checkpoints (id, origin, size, root, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, chk.origin, chk.size, chk.root, envelope, at).changes > 0
+      prepared(
+        this.db,
+        'INSERT OR IGNORE INTO remote_checkpoints (id, origin, size, root, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(id, chk.origin, chk.size, chk.root, envelope, at).changes > 0
     )
   }
 
   /** True when a checkpoint with this envelope id is kept. */
   hasRemoteCheckpoint(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM remote_checkpoints WHERE id = ?').get(id) !== undefined
+    return prepared(this.db, 'SELECT 1 FROM remote_checkpoints WHERE id = ?').get(id) !== undefined
   }
 
   /** Checkpoints other nodes signed (of one origin, or all), newest first. */
   remoteCheckpoints(origin?: string): string[] {
     const rows = (
       origin === undefined
-        ? this.db.prepare('SELECT envelope FROM remote_checkpoints ORDER BY received_at DESC').all()
-        : this.db.prepare('SELECT envelope FROM remote_checkpoints WHERE origin = ? ORDER BY size DESC').all(origin)
+        ? prepared(this.db, 'SELECT envelope FROM remote_checkpoints ORDER BY received_at DESC').all()
+        : prepared(this.db, 'SELECT envelope FROM remote_checkpoints WHERE origin = ? ORDER BY size DESC').all(origin)
     ) as { envelope: string }[]
     return rows.map((r) => r.envelope)
   }
@@ -135,12 +135,12 @@ export class AuditEntriesRepo {
 
   /** Number of stored connections. */
   connectionCount(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM connections').get() as { n: number }).n
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM connections').get() as { n: number }).n
   }
 
   /** All connections, newest first. */
   connections(): ConnectionRow[] {
-    const rows = this.db.prepare('SELECT * FROM connections ORDER BY established_at DESC').all() as {
+    const rows = prepared(this.db, 'SELECT * FROM connections ORDER BY established_at DESC').all() as {
       id: string
       a_did: string
       b_did: string

@@ -1,5 +1,6 @@
 /** Key event logs, derived key states, and recorded duplicity. */
 import type { Database, Statement } from 'better-sqlite3'
+import { prepared } from './prepared.js'
 import type { KeyEvent, KeyState } from '../core/index.js'
 
 /** A recorded duplicity: two different events at one seq of one DID. */
@@ -67,7 +68,7 @@ export class KeyEventsRepo {
 
   /** States of all revoked DIDs. */
   revoked(): KeyState[] {
-    return (this.db.prepare('SELECT state FROM key_states WHERE revoked = 1').all() as { state: string }[]).map(
+    return (prepared(this.db, 'SELECT state FROM key_states WHERE revoked = 1').all() as { state: string }[]).map(
       (r) => JSON.parse(r.state) as KeyState,
     )
   }
@@ -89,15 +90,15 @@ export class KeyEventsRepo {
   duplicities(did?: string): DuplicityRow[] {
     const rows = (
       did === undefined
-        ? this.db.prepare('SELECT * FROM duplicity ORDER BY id DESC').all()
-        : this.db.prepare('SELECT * FROM duplicity WHERE did = ? ORDER BY id DESC').all(did)
+        ? prepared(this.db, 'SELECT * FROM duplicity ORDER BY id DESC').all()
+        : prepared(this.db, 'SELECT * FROM duplicity WHERE did = ? ORDER BY id DESC').all(did)
     ) as DuplicitySqlRow[]
     return rows.map(duplicityRow)
   }
 
   /** The recorded duplicity whose conflicting event has this id, if any. */
   duplicityOf(conflictingId: string): DuplicityRow | undefined {
-    const row = this.db.prepare('SELECT * FROM duplicity WHERE conflicting_id = ?').get(conflictingId) as
+    const row = prepared(this.db, 'SELECT * FROM duplicity WHERE conflicting_id = ?').get(conflictingId) as
       DuplicitySqlRow | undefined
     return row ? duplicityRow(row) : undefined
   }

@@ -1,5 +1,6 @@
 /** Signed messages (whole envelopes, so each can be re-verified) and the replay cache. */
 import type { Database, Statement } from 'better-sqlite3'
+import { prepared } from './prepared.js'
 import { SqlWhere } from './sql-where.js'
 import type { MsgEnvelope } from '../core/index.js'
 
@@ -74,12 +75,11 @@ export class MessagesRepo {
    */
   pruneForeign(before: number, max = 10_000): number {
     const local = "SELECT did FROM agents WHERE origin = 'local'"
-    return this.db
-      .prepare(
-        `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE received_at < ?
+    return prepared(
+      this.db,
+      `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE received_at < ?
            AND from_did NOT IN (${local}) AND (to_did IS NULL OR to_did NOT IN (${local})) LIMIT ?)`,
-      )
-      .run(before, max).changes
+    ).run(before, max).changes
   }
 
   /** Number of nonces in the replay cache. */
@@ -99,7 +99,7 @@ export class MessagesRepo {
       .add(query.before !== undefined, 'seq < ?', query.before)
     const sql =
       'SELECT seq, id, envelope, source, received_at FROM messages' + where.sql() + ' ORDER BY seq DESC LIMIT ?'
-    const rows = this.db.prepare(sql).all(...where.params, query.limit ?? 100) as {
+    const rows = prepared(this.db, sql).all(...where.params, query.limit ?? 100) as {
       seq: number
       id: string
       envelope: string

@@ -3,6 +3,7 @@
  * Custodied seeds live in custody-repo.ts.
  */
 import type { Database, Statement } from 'better-sqlite3'
+import { prepared } from './prepared.js'
 
 /** Repository of metadata, attributed rejections and peer faults. */
 export class MiscRepo {
@@ -32,15 +33,18 @@ export class MiscRepo {
   /** Remember a rejected envelope that counted against `did`; false when it already did once. */
   rememberAttributed(id: string, did: string, code: string, at: number): boolean {
     return (
-      this.db
-        .prepare('INSERT OR IGNORE INTO attributed_rejections (id, did, code, at) VALUES (?, ?, ?, ?)')
-        .run(id, did, code, at).changes > 0
+      prepared(this.db, 'INSERT OR IGNORE INTO attributed_rejections (id, did, code, at) VALUES (?, ?, ?, ?)').run(
+        id,
+        did,
+        code,
+        at,
+      ).changes > 0
     )
   }
 
   /** True when this envelope id was already rejected and counted against its signer. */
   attributedSeen(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM attributed_rejections WHERE id = ?').get(id) !== undefined
+    return prepared(this.db, 'SELECT 1 FROM attributed_rejections WHERE id = ?').get(id) !== undefined
   }
 
   /** Count what a peer delivered: forgeries against it, valid envelopes for it. */
@@ -50,7 +54,7 @@ export class MiscRepo {
 
   /** Fault counts of every peer or client that delivered something. */
   peerFaults(): { peer: string; forged: number; accepted: number }[] {
-    return this.db.prepare('SELECT peer, forged, accepted FROM peer_faults ORDER BY peer').all() as {
+    return prepared(this.db, 'SELECT peer, forged, accepted FROM peer_faults ORDER BY peer').all() as {
       peer: string
       forged: number
       accepted: number
