@@ -1,76 +1,45 @@
 /**
- * Registry reconciliation (docs/protocol.md §9, decision 0014) on real
- * in-process nodes over the memory transport: bytes and CPU of one
- * anti-entropy round between converged peers at 1k and 10k agents, catch-up
- * of a fresh node and of a node missing 1 % of 10k agents (bytes against the
- * items' own size), and the mesh bytes and CPU one registration costs across
- * ten nodes. Raw node:crypto Ed25519 verify is measured in the same run.
- *
- * Both ends of every exchange share this process, so CPU figures are the
- * sum of both sides.
+ * Registry reconciliation (docs/protocol.md §9, decision 0014) between real
+ * nodes over TCP, the serving node in a process of its own (sync-peer.ts) so
+ * each side's CPU is its own process's: a node catches up a peer holding
+ * 1k, 10k and 100k agents from nothing (bytes against the items' own size,
+ * time, CPU per side, the slowest `/health` answer and event-loop stall on
+ * the catching-up node), then runs anti-entropy rounds against it while
+ * converged (bytes and CPU per round), then catches up the 1 % of agents
+ * the peer added meanwhile. Bytes are counted twice: as the protocol counts
+ * them (requests and frames) and on the wire (the kernel's TCP counters,
+ * Noise and Yamux included, idle traffic of the same duration subtracted).
+ * The mesh cost of a registration across ten in-process nodes closes the
+ * section. Raw node:crypto Ed25519 verify is measured in the same run.
  */
-import { performance } from 'node:perf_hooks'
-import {
-  createInception,
-  createRegistration,
-  encodeEnvelope,
-  generateKeyPair,
-  type Envelope,
-} from '../../node/core/index.js'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { MeshNode } from '../../node/mesh-node.js'
 import type { SyncResult } from '../../node/services/sync.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { fmtInt, rawVerifyUs, type BenchModule } from './bench-kit.js'
+import { pollHealth, serveHealth, spawnServingPeer, tcpPort, wireBytes, type ServingPeer } from './sync-bench-kit.js'
+import { QUIET } from './sync-peer.js'
 
 /** What the bench reaches inside a node (its private parts, read-only use). */
 interface Inside {
-  readonly ingest: { ingest(e: Envelope, source: unknown, opts: unknown): unknown }
   readonly registrySync: {
     readonly client: { round(peer: string): Promise<SyncResult | undefined> }
-    readonly index: {
-      fingerprint(p: string): { count: number; fp: Uint8Array }
-      page(after: string | undefined, limit: number): { id: string }[]
-      has(id: string): boolean
-    }
+    readonly index: { fingerprint(p: string): { count: number; fp: Uint8Array } }
   }
   readonly gossip: { validate(topic: string, data: Uint8Array, via: string, origin?: string): unknown }
 }
 const inside = (n: MeshNode): Inside => (n as unknown as { parts: Inside }).parts
 
 const NO_ANTI_ENTROPY = { antiEntropyMs: 3_600_000 }
-
-/** `n` agents (inception + registration each) controlled by `host`. */
-function agents(n: number, host: MeshNode): Envelope[][] {
-  const info = host.info()
-  return Array.from({ length: n }, (_, i) => {
-    const key = generateKeyPair()
-    const icp = createInception(key, Date.now(), generateKeyPair())
-    const init = { did: icp.did, name: `bench-${i}`, capabilities: [], controller: host.did, peerId: info.peerId }
-    return [icp, createRegistration({ ...init, ts: Date.now() }, key)]
-  })
-}
-
-function fill(node: MeshNode, items: readonly Envelope[]): void {
-  for (let i = 0; i < items.length; i += 512) {
-    node.store.transaction(() => {
-      for (const e of items.slice(i, i + 512))
-        inside(node).ingest.ingest(e, { kind: 'sync', peer: 'bench' }, { fresh: false })
-    })
-  }
-}
+/** Registry sizes (agents); `SYNC_BENCH_SIZES=1000` for a quick look. */
+const SIZES = (process.env.SYNC_BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number)
+/** Anti-entropy rounds measured per registry size. */
+const ROUNDS = 200
 
 function root(n: MeshNode): string {
   const f = inside(n).registrySync.index.fingerprint('')
   return `${f.count}:${Buffer.from(f.fp).toString('hex')}`
-}
-
-/** True when `puller` stores every item `from` serves (the roots also differ by each side's own, unanchored, items). */
-function covers(puller: MeshNode, from: MeshNode): boolean {
-  const idx = inside(puller).registrySync.index
-  return inside(from)
-    .registrySync.index.page(undefined, 1e9)
-    .every((i) => idx.has(i.id))
 }
 
 function cpuMs(since: NodeJS.CpuUsage): number {
@@ -78,16 +47,14 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1000
 }
 
-interface Cost {
-  bytes: number
-  ms: number
-  cpu: number
-  rounds: number
+function cpuUs(): number {
+  const u = process.cpuUsage()
+  return u.user + u.system
 }
 
-/** Count the rounds a node runs (its own and those gossip starts) and their bytes. */
-function meter(n: MeshNode): { bytes: number; rounds: number; running: number } {
-  const m = { bytes: 0, rounds: 0, running: 0 }
+/** Count the rounds a node runs (its own and those the mesh starts) with their bytes and passes. */
+function meter(n: MeshNode): { bytes: number; rounds: number; passes: number; running: number } {
+  const m = { bytes: 0, rounds: 0, passes: 0, running: 0 }
   const client = inside(n).registrySync.client
   const round = client.round.bind(client)
   client.round = async (peer) => {
@@ -96,6 +63,7 @@ function meter(n: MeshNode): { bytes: number; rounds: number; running: number } 
     try {
       const r = await round(peer)
       m.bytes += r?.bytes ?? 0
+      m.passes += r?.passes ?? 0
       return r
     } finally {
       m.running--
@@ -104,58 +72,96 @@ function meter(n: MeshNode): { bytes: number; rounds: number; running: number } 
   return m
 }
 
-/** Connect `puller` to `from`, then run rounds until their roots agree; everything from the connect on is counted. */
-async function catchUp(puller: MeshNode, from: MeshNode, max = 50): Promise<Cost> {
-  const m = meter(puller)
-  const t0 = performance.now()
-  const c0 = process.cpuUsage()
-  await puller.connectPeer(from.info().multiaddrs[0]!)
-  await waitFor(() => m.rounds > 0 && m.running === 0, { timeout: 120_000, interval: 5 }) // the round on connect
-  while (root(puller) !== root(from) && m.rounds < max)
-    await inside(puller).registrySync.client.round(from.info().peerId)
-  const cost = { bytes: m.bytes, ms: performance.now() - t0, cpu: cpuMs(c0), rounds: m.rounds }
-  if (root(puller) !== root(from)) throw new Error('catch-up did not converge')
-  return cost
+/** CPU (µs) of both processes and the wire bytes of the connection, read together. */
+interface Probe {
+  readonly t: number
+  readonly local: number
+  readonly remote: number
+  readonly wire: number
 }
 
-async function pair(items: readonly Envelope[], share: number): Promise<[MeshNode, MeshNode]> {
-  const a = await startNode({ init: NO_ANTI_ENTROPY })
-  fill(a, items)
-  const b = await startNode({ init: NO_ANTI_ENTROPY })
-  fill(b, items.slice(0, Math.floor(items.length * share)))
-  await a.registerAgent('own-a') // each node hosts an agent: its own key log is then anchored everywhere
-  await b.registerAgent('own-b')
-  return [a, b]
+async function probe(peer: ServingPeer, port: number): Promise<Probe> {
+  const [remote, wire] = await Promise.all([peer.cpuUs(), wireBytes(port)])
+  return { t: performance.now(), local: cpuUs(), remote, wire }
 }
 
-async function converged(n: number): Promise<string> {
-  const host = await startNode({ init: NO_ANTI_ENTROPY })
-  const items = agents(n, host).flat()
-  await host.stop()
-  const [a, b] = await pair(items, 1)
-  await catchUp(b, a)
-  while (!covers(a, b)) await inside(a).registrySync.client.round(b.info().peerId)
-  if (root(a) !== root(b)) throw new Error('the pair did not converge')
-  const rounds = 50
-  const t0 = performance.now()
-  const c0 = process.cpuUsage()
-  let bytes = 0
-  for (let i = 0; i < rounds; i++) bytes += (await inside(b).registrySync.client.round(a.info().peerId))?.bytes ?? 0
-  const row = `| ${fmtInt(n)} agents (${fmtInt(items.length)} items) | ${fmtInt(bytes / rounds)} | ${(cpuMs(c0) / rounds).toFixed(2)} | ${((performance.now() - t0) / rounds).toFixed(2)} |`
-  await stopAll([a, b])
-  return row
+function since(a: Probe, b: Probe): Probe {
+  return { t: b.t - a.t, local: b.local - a.local, remote: b.remote - a.remote, wire: b.wire - a.wire }
 }
 
-async function catchUpRow(label: string, items: readonly Envelope[], share: number): Promise<string> {
-  const [a, c] = await pair(items, share)
-  const held = Math.floor(items.length * share)
-  const own = items.slice(held).reduce((sum, e) => sum + encodeEnvelope(e).length, 0)
-  const cost = await catchUp(c, a)
-  await stopAll([a, c])
-  const missing = items.length - held
-  const cells = [label, fmtInt(missing), fmtInt(own), fmtInt(cost.bytes), (cost.bytes / own).toFixed(2)]
-  cells.push(fmtInt(cost.ms), fmtInt(cost.cpu), ((cost.cpu * 1000) / missing).toFixed(0), String(cost.rounds))
+/** One catch-up: from `start` (a connect or a round) until the node's root equals the peer's. */
+async function catchUp(
+  label: string,
+  node: MeshNode,
+  peer: ServingPeer,
+  added: { items: number; bytes: number },
+  start: () => Promise<unknown>,
+): Promise<string> {
+  const { peerId, root: target, addr } = await peer.info()
+  const port = tcpPort(addr)
+  const m = meter(node)
+  const api = await serveHealth(node)
+  const health = pollHealth(api.url)
+  const loop = monitorEventLoopDelay({ resolution: 10 })
+  loop.enable()
+  const p0 = await probe(peer, port)
+  await start()
+  await waitFor(() => m.rounds > 0 && m.running === 0, { timeout: 900_000, interval: 10 })
+  while (root(node) !== target && m.rounds < 20) await inside(node).registrySync.client.round(peerId)
+  const d = since(p0, await probe(peer, port))
+  loop.disable()
+  const h = await health.stop()
+  await api.close()
+  if (root(node) !== target) throw new Error(`${label}: did not converge`)
+  const cells = [label, fmtInt(added.items), fmtInt(added.bytes), fmtInt(m.bytes), (m.bytes / added.bytes).toFixed(2)]
+  cells.push(fmtInt(d.wire), (d.wire / added.bytes).toFixed(2), fmtInt(d.t), fmtInt(d.local / 1000))
+  cells.push(fmtInt(d.remote / 1000), (d.local / added.items).toFixed(0), `${m.rounds} / ${m.passes}`)
+  cells.push(fmtInt(h.maxMs), fmtInt(loop.max / 1e6))
   return `| ${cells.join(' | ')} |`
+}
+
+/** Anti-entropy rounds between converged peers, less idle activity over the same time. */
+async function convergedRow(label: string, node: MeshNode, peer: ServingPeer): Promise<string> {
+  const { peerId, addr } = await peer.info()
+  const port = tcpPort(addr)
+  const client = inside(node).registrySync.client
+  for (let i = 0; i < 20; i++) await client.round(peerId) // warm-up
+  let bytes = 0
+  const p0 = await probe(peer, port)
+  for (let i = 0; i < ROUNDS; i++) bytes += (await client.round(peerId))?.bytes ?? 0
+  const busy = since(p0, await probe(peer, port))
+  const i0 = await probe(peer, port)
+  await new Promise((r) => setTimeout(r, busy.t))
+  const idle = since(i0, await probe(peer, port))
+  const per = (x: number, y: number): number => Math.max(0, x - (y * busy.t) / idle.t) / ROUNDS
+  const local = per(busy.local, idle.local) / 1000
+  const remote = per(busy.remote, idle.remote) / 1000
+  const cells = [label, fmtInt(bytes / ROUNDS), fmtInt(per(busy.wire, idle.wire)), local.toFixed(3)]
+  cells.push(remote.toFixed(3), (local + remote).toFixed(3), (busy.t / ROUNDS).toFixed(2))
+  return `| ${cells.join(' | ')} |`
+}
+
+/** Fresh catch-up, converged rounds and the 1 % catch-up at one registry size. */
+async function atSize(n: number): Promise<{ conv: string; fresh: string; onePct: string; fillMs: number }> {
+  const peer = await spawnServingPeer()
+  const t0 = performance.now()
+  const all = await peer.fill(n)
+  const fillMs = performance.now() - t0
+  const node = await startNode({ transports: 'tcp', init: QUIET })
+  const { addr } = await peer.info()
+  const k = n >= 1000 ? `${n / 1000}k` : String(n)
+  try {
+    const fresh = await catchUp(`fresh node, ${k} agents`, node, peer, all, () => node.connectPeer(addr))
+    const conv = await convergedRow(`${k} agents (${fmtInt(all.items)} items)`, node, peer)
+    const more = await peer.fill(n / 100)
+    const { peerId } = await peer.info()
+    const round = (): Promise<unknown> => inside(node).registrySync.client.round(peerId)
+    const onePct = await catchUp(`missing 1 % of ${k} (${fmtInt(n / 100)} agents)`, node, peer, more, round)
+    return { conv, fresh, onePct, fillMs }
+  } finally {
+    await node.stop()
+    await peer.stop()
+  }
 }
 
 /** Gossip bytes every node's validator saw. */
@@ -212,34 +218,31 @@ export const syncBench: BenchModule = {
   name: 'sync',
   async run(): Promise<string> {
     const raw = rawVerifyUs()
-    const conv = [await converged(1_000), await converged(10_000)]
-    const host = await startNode({ init: NO_ANTI_ENTROPY })
-    const items = agents(10_000, host).flat()
-    await host.stop()
-    const fresh = await catchUpRow('fresh node, 10k agents', items, 0)
-    const onePct = await catchUpRow('missing 1 % of 10k agents', items, 0.99)
+    const t0 = performance.now()
+    const sizes = []
+    for (const n of SIZES) sizes.push(await atSize(n))
     const reg = await registrationCost(20)
     const rawAfter = rawVerifyUs()
+    const fills = sizes.map((s, i) => `${fmtInt(SIZES[i]!)}: ${(s.fillMs / 1000).toFixed(0)} s`).join(', ')
     return [
       '## Registry sync (reconciliation)',
       '',
       `Raw Ed25519 verify (node:crypto, cached KeyObject), same run: **${raw.toFixed(1)} µs** before, ${rawAfter.toFixed(1)} µs after.`,
-      'Both ends of every exchange share this process: CPU is the sum of both sides. Items are `icp` + `reg` per agent.',
+      'The serving node runs in a process of its own: "client" CPU is the pulling node\'s process, "server" CPU the serving one\'s, each less its idle activity over the same time. Items are `icp` + `reg` per agent. Protocol bytes: requests and frames as the client counts them; wire bytes: both directions of the TCP connection as the kernel counts them (Noise, Yamux, lengths, idle traffic subtracted for rounds).',
       '',
-      '### Anti-entropy round between converged peers (mean of 50; targets < 2 KB, < 5 ms, flat)',
+      `### Anti-entropy round between converged peers (mean of ${ROUNDS}; targets < 2 KB and < 5 ms CPU, both sides summed, flat in registry size)`,
       '',
-      '| registry | bytes/round | CPU ms/round | wall ms/round |',
-      '| --- | ---: | ---: | ---: |',
-      ...conv,
+      '| registry | protocol bytes/round | wire bytes/round | CPU ms client | CPU ms server | CPU ms sum | wall ms/round |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...sizes.map((s) => s.conv),
       '',
-      '### Catch-up (target: bytes within 2× the items’ own size)',
+      '### Catch-up (targets: bytes within 2× the items’ own size; `/health` within 1 s throughout)',
       '',
-      '| case | items missing | items’ own bytes | bytes moved | ratio | wall ms | CPU ms | CPU µs/item | rounds |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      fresh,
-      onePct,
+      '| case | items | items’ own bytes | protocol bytes | ratio | wire bytes | wire ratio | wall ms | CPU ms client | CPU ms server | client CPU µs/item | rounds / passes | slowest /health ms | worst event-loop delay ms |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...sizes.flatMap((s) => [s.fresh, s.onePct]),
       '',
-      `CPU per caught-up item / raw verify: see the table (one item costs its acceptance: ≥ 1 Ed25519 verify of ${raw.toFixed(1)} µs).`,
+      `Client CPU per item / raw verify: each caught-up item costs its acceptance (≥ 1 Ed25519 verify of ${raw.toFixed(1)} µs). \`/health\` is polled every 100 ms on the catching-up node during each catch-up (latency counted from when the poll was due). Generating and taking up the serving node's agents took ${fills}; the whole section took ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
       '',
       '### Registration across ten in-process nodes (a line; 20 registrations on node 0)',
       '',
