@@ -3,57 +3,17 @@
  * matched command and prints through `output.ts`, returning the exit code.
  * `main.ts` calls it with the real process; tests may call it in-process.
  */
-import { cac, type CAC } from 'cac'
-import { MeshsigError } from '../node/core/errors.js'
-import { HOME_ENV } from '../node/identity/index.js'
+import type { CAC } from 'cac'
 import { registerAllCommands } from './commands/index.js'
-import { DEFAULT_SERVER, SERVER_ENV, cliRuntime, type CliIo, type CliRuntime } from './context.js'
-import { prepareArgv, unwrapOptions, unwrapValue } from './argv.js'
-import { printError, printResult, type CommandResult } from './output.js'
-import { packageVersion } from './version.js'
+import type { CliIo, CliRuntime } from './context.js'
+import { buildCliWith, runCliWith } from './run.js'
 
 /** Build the cac program with global options and every registered command. */
 export function buildCli(rt: CliRuntime): CAC {
-  const cli = cac('meshsig')
-  cli.option('--json', 'Print one JSON object (errors as {error, code})')
-  cli.option('--server <url>', `Node URL for online commands (env ${SERVER_ENV}, default ${DEFAULT_SERVER})`)
-  cli.option('--home <dir>', `meshsig home folder (env ${HOME_ENV}, default ~/.meshsig)`)
-  registerAllCommands(cli, rt)
-  cli.help()
-  cli.version(packageVersion())
-  return cli
-}
-
-function parse(cli: CAC, argv: readonly string[]): void {
-  const { parse: tokens, trailing } = prepareArgv(argv)
-  cli.parse(tokens, { run: false })
-  cli.args = [...cli.args.map((a) => String(unwrapValue(a))), ...trailing]
-  cli.options = unwrapOptions(cli.options)
-}
-
-function noCommand(cli: CAC, json: boolean): number {
-  const name = cli.args[0]
-  if (name !== undefined) {
-    throw new MeshsigError('INVALID_INPUT', `unknown command '${name}'; run meshsig --help for the list`)
-  }
-  if (json) throw new MeshsigError('INVALID_INPUT', 'no command given; run meshsig --help for the list')
-  cli.outputHelp()
-  return 2
+  return buildCliWith(rt, registerAllCommands)
 }
 
 /** Run the CLI on `argv` (`node`, script, then arguments) and return the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const cli = buildCli(cliRuntime(io))
-  let json = argv.includes('--json')
-  try {
-    parse(cli, argv)
-    json = cli.options.json === true
-    if (cli.options.help === true) return 0
-    if (cli.options.version === true && cli.matchedCommand === undefined) return 0
-    if (cli.matchedCommand === undefined) return noCommand(cli, json)
-    const result = (await cli.runMatchedCommand()) as CommandResult
-    return printResult(io, json, result)
-  } catch (err) {
-    return printError(io, json, err)
-  }
+export function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCliWith(argv, io, registerAllCommands)
 }

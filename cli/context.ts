@@ -3,7 +3,7 @@
  * environment (in one place), and the process's streams behind a small
  * interface so commands can also run in-process in tests.
  */
-import { resolveHome } from '../node/identity/index.js'
+import { resolveHome } from '../node/identity/home.js'
 
 /** Environment variable with the node URL for online commands. */
 export const SERVER_ENV = 'MESHSIG_SERVER'

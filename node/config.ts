@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { MeshsigError } from './core/index.js'
+import { MeshsigError } from './core/errors.js'
 
 /** A validated node configuration. */
 export interface NodeConfig {

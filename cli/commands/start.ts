@@ -6,7 +6,7 @@
 import type { CAC } from 'cac'
 import type { NodeConfig } from '../../node/config.js'
 import type { MeshNode } from '../../node/mesh-node.js'
-import { MeshsigError } from '../../node/core/index.js'
+import { MeshsigError } from '../../node/core/errors.js'
 import { createLogger, parseLogLevel, type LogLevel } from '../../node/logger.js'
 import type { ProxyAgentSpec, ProxySpec } from '../../node/proxy/index.js'
 import type { WbaProxyMode } from '../../node/proxy/web-bot-auth-proxy.js'

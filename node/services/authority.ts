@@ -5,7 +5,7 @@
  * agent's own credential makes it that agent. A private key or a signed
  * envelope proves itself and needs no authority.
  */
-import { MeshsigError } from '../core/index.js'
+import { MeshsigError } from '../core/errors.js'
 
 /** The proven caller of an API request. */
 export type Authority =
