@@ -1,5 +1,5 @@
 /**
- * Signatures this process made itself (docs/protocol.md §3): checking one
+ * Signatures this process made itself (docs/protocol.md §5): checking one
  * of them again — a registration the node just signed, a message signed with
  * a custodied key, a receipt — is a lookup, not an Ed25519 verify. Ed25519
  * signing is correct by construction: a signature made with the seed of
