@@ -39,18 +39,23 @@ afterEach(async () => {
 /** A retry backoff far beyond the test: only a wake can bring a message on its way. */
 const SLOW = { delivery: { minBackoffMs: 600_000, maxBackoffMs: 600_000 } }
 
-/** The line A – B – C; C never dials A, and restarts with its identity, database and port. */
+/**
+ * The line A – B – C, B started at once, A and C when the test says; C never
+ * dials A, and restarts with its identity, database and port. A makes no DHT
+ * walks of its own (they would connect it to C): it reaches C only by dialling it.
+ */
 async function line(limits: LimitsInit = SLOW) {
   const b = await startNode({ transports: 'tcp', name: 'b' })
   nodes.push(b)
   const bAddr = b.info().multiaddrs[0]!
-  const a = await startNode({
-    transports: 'tcp',
-    name: 'a',
-    peers: [bAddr],
-    init: { limits, dhtQuerySelfInterval: 3_600_000 },
-  })
-  nodes.push(a)
+  let aId = ''
+  const startA = async (): Promise<MeshNode> => {
+    const init = { limits, dhtQuerySelfInterval: 3_600_000 }
+    const a = await startNode({ transports: 'tcp', name: 'a', peers: [bAddr], init })
+    nodes.push(a)
+    aId = a.mesh.peerId
+    return a
+  }
   const { dir, cleanup } = tempDir('meshsig-pull-')
   cleanups.push(cleanup)
   const identity = freshIdentity()
@@ -59,12 +64,20 @@ async function line(limits: LimitsInit = SLOW) {
     const c = await startNode({
       ...{ identity, dbPath: join(dir, 'c.db'), transports: 'tcp', name: 'c', peers: [bAddr] },
       listen: [`/ip4/127.0.0.1/tcp/${port}`],
-      init: { denyDialPeer: (id) => id === a.mesh.peerId },
+      init: { denyDialPeer: (id) => id === aId },
     })
     nodes.push(c)
     return c
   }
-  return { a, b, startC, cPeerId: peerIdFromPublicKey(identity.keyPair.publicKey) }
+  return { b, startA, startC, cPeerId: peerIdFromPublicKey(identity.keyPair.publicKey) }
+}
+
+/** Wait until each node has a gossip mesh neighbour on the registry topic (a registration then travels at once). */
+async function meshed(...line: MeshNode[]): Promise<void> {
+  await waitFor(() => line.every((n) => n.mesh.meshPeers('meshsig/v1/registry').length > 0), {
+    timeout: 20_000,
+    message: 'gossip meshes formed',
+  })
 }
 
 async function stop(node: MeshNode): Promise<void> {
@@ -99,8 +112,10 @@ describe('the pull: a returning node gets what it missed from senders it is not 
     '100 messages from A reach C exactly once soon after C restarts, each with a receipt at A',
     { timeout: 120_000 },
     async () => {
-      const { a, startC } = await line()
+      const { startA, startC } = await line()
+      const a = await startA()
       let c = await startC()
+      await meshed(a, c)
       const alice = (await a.registerAgent('alice')).identity.did
       const carol = (await c.registerAgent('carol')).identity.did
       await waitFor(() => a.store.agents.get(carol), { timeout: 20_000, message: 'A learns carol' })
@@ -125,8 +140,10 @@ describe('the pull: a returning node gets what it missed from senders it is not 
     { timeout: 120_000 },
     async () => {
       // A takes every announcement (no interval), so each of the rogue's is judged, none merely counted
-      const { a, startC, cPeerId } = await line({ ...SLOW, delivery: { ...SLOW.delivery, presenceIntervalMs: 0 } })
+      const { startA, startC, cPeerId } = await line({ ...SLOW, delivery: { ...SLOW.delivery, presenceIntervalMs: 0 } })
+      const a = await startA()
       let c = await startC()
+      await meshed(a, c)
       const alice = (await a.registerAgent('alice')).identity.did
       const carol = (await c.registerAgent('carol')).identity.did
       await waitFor(() => a.store.agents.get(carol), { timeout: 20_000, message: 'A learns carol' })
