@@ -7,13 +7,14 @@
  */
 import { verifySignature } from '../node/core/keys.js'
 import { BatchWorkerPool } from '../node/services/worker-pool.js'
+import { VERIFY_WORKER_KEY_CACHE } from '../node/cache-bounds.js'
 import { batchWorkerSource } from '../node/services/worker-source.js'
 import type { SignatureVerifier } from './verifier.js'
 
 /** The verifying worker: one byte per check (1 valid). JWK import: far cheaper than SPKI DER on OpenSSL 3 (see node/core/keys.ts). */
 export const VERIFY_WORKER_SOURCE = batchWorkerSource({
   crypto: 'createPublicKey, verify',
-  keyCacheSize: 10_000,
+  keyCacheSize: VERIFY_WORKER_KEY_CACHE,
   makeKey:
     "(() => { try { return raw.length === 32 ? createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' }) : null } catch { return null } })()",
   outBytes: 1,

@@ -87,7 +87,8 @@ export function keyPairFromB64(seedB64: string): KeyPair {
   return keyPairFromSeed(seed)
 }
 
-const CACHE_LIMIT = 10_000
+/** Most public KeyObjects kept (built once per key, oldest dropped first). */
+export const PUBLIC_KEY_CACHE_LIMIT = 10_000
 const publicKeyCache = new Map<string, KeyObject>()
 
 function publicKeyObject(publicKey: Uint8Array): KeyObject {
@@ -106,7 +107,7 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
 }
 
 function remember(id: string, key: KeyObject): void {
-  if (publicKeyCache.size >= CACHE_LIMIT) {
+  if (publicKeyCache.size >= PUBLIC_KEY_CACHE_LIMIT) {
     const oldest = publicKeyCache.keys().next().value
     if (oldest !== undefined) publicKeyCache.delete(oldest)
   }

@@ -43,7 +43,8 @@ export type { HandshakeProof, HandshakeTranscript } from './handshake-wire.js'
 
 /** How long a responder waits for the initiator's confirmation (ms). */
 export const HANDSHAKE_TTL_MS = 30_000
-const MAX_PENDING = 1024
+/** Most handshakes waiting for their confirmation. */
+export const MAX_PENDING = 1024
 
 /** What the handshake service needs from the node. */
 export interface HandshakeComponents {

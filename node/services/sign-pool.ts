@@ -10,10 +10,13 @@ import type { KeyPairCache } from './key-cache.js'
 import { BatchWorkerPool } from './worker-pool.js'
 import { batchWorkerSource } from './worker-source.js'
 
+/** Key objects each signing thread keeps (by seed, oldest dropped first). */
+export const SIGN_WORKER_KEY_CACHE = 1024
+
 /** The signing worker: 64 bytes per job. JWK import: far cheaper than PKCS#8 DER on OpenSSL 3 (see node/core/keys.ts). */
 export const SIGN_WORKER_SOURCE = batchWorkerSource({
   crypto: 'createPrivateKey, sign',
-  keyCacheSize: 1024,
+  keyCacheSize: SIGN_WORKER_KEY_CACHE,
   makeKey:
     "createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: raw.toString('base64url'), x: '' }, format: 'jwk' })",
   outBytes: 64,

@@ -26,7 +26,8 @@ export { BAD_ITEMS_LIMIT, DEFAULT_SYNC_BUDGET, type SyncBudget } from './sync-pa
 export const FIRST_BACKOFF_MS = 60_000
 /** Most budgeted passes one round runs against a peer (100 × 10,000 items by default). */
 export const MAX_PASSES = 100
-const PEER_KEY_MEMORY = 4096
+/** Peers whose node key a round remembers (cleared when full). */
+export const PEER_KEY_MEMORY = 4096
 
 /** The part of the mesh the client uses: one sync exchange, and charging a peer. */
 export type SyncP2P = Pick<MeshP2P, 'sync' | 'penalise'>

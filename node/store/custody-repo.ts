@@ -17,7 +17,7 @@ export interface CustodyRow {
 }
 
 /** Opened custody rows kept, at most (each is checked against the stored ciphertext before use). */
-const OPENED_CACHE_SIZE = 4096
+export const OPENED_CACHE_SIZE = 4096
 
 /** A custody row as stored: sealed seeds. */
 interface SealedCustodyRow {

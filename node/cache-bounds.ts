@@ -1,0 +1,52 @@
+/**
+ * Every in-memory cache of the node and its bound, in one place (issue 13):
+ * what each keeps, how many at most, and where it lives. Each cache drops its
+ * oldest entries (or restarts) when full; none grows with traffic. The bounds
+ * on what peers and clients can make the node store or relay are in
+ * `limits.ts`.
+ */
+import { PUBLIC_KEY_CACHE_LIMIT, SIGNED_HERE_LIMIT } from './core/index.js'
+import { DEFAULT_KEY_CACHE_SIZE } from './services/key-cache.js'
+import { SIGN_WORKER_KEY_CACHE } from './services/sign-pool.js'
+import { PEER_KEY_MEMORY } from './services/sync-client.js'
+import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
+import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
+import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
+import { PREPARED_LIMIT } from './store/prepared.js'
+
+/** Public KeyObjects each `/verify` thread keeps (api/verify-pool.ts), by key. */
+export const VERIFY_WORKER_KEY_CACHE = 10_000
+
+/** One bounded cache. */
+export interface CacheBound {
+  /** Most entries kept. */
+  readonly max: number
+  /** What an entry is and where the cache lives. */
+  readonly holds: string
+}
+
+/** The node's caches and their bounds. */
+export const CACHE_BOUNDS = {
+  publicKeyObjects: {
+    max: PUBLIC_KEY_CACHE_LIMIT,
+    holds: 'node:crypto public KeyObjects by key (node/core/keys.ts)',
+  },
+  signedHere: {
+    max: SIGNED_HERE_LIMIT,
+    holds: 'SHA-256(key ‖ bytes) of signatures this process made (node/core/signed-here.ts)',
+  },
+  keyPairs: { max: DEFAULT_KEY_CACHE_SIZE, holds: 'signing key pairs by seed (node/services/key-cache.ts)' },
+  signWorkerKeys: {
+    max: SIGN_WORKER_KEY_CACHE,
+    holds: 'private KeyObjects by seed, in each signing thread (node/services/sign-pool.ts)',
+  },
+  verifyWorkerKeys: {
+    max: VERIFY_WORKER_KEY_CACHE,
+    holds: 'public KeyObjects by key, in each /verify thread (api/verify-pool.ts)',
+  },
+  openedCustody: { max: OPENED_CACHE_SIZE, holds: 'opened custody rows (node/store/custody-repo.ts)' },
+  preparedStatements: { max: PREPARED_LIMIT, holds: 'SQLite statements by SQL text (node/store/prepared.ts)' },
+  syncPeerKeys: { max: PEER_KEY_MEMORY, holds: 'node keys of sync peers (node/services/sync-client.ts)' },
+  pendingHandshakes: { max: HANDSHAKES_PENDING, holds: 'handshakes awaiting confirmation (handshake-service.ts)' },
+  gossipOutbox: { max: OUTBOX_MAX_PENDING, holds: 'publications waiting for a subscriber (gossip-outbox.ts)' },
+} as const satisfies Record<string, CacheBound>
