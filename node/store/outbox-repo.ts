@@ -90,9 +90,11 @@ export class OutboxRepo {
     this.later = db.prepare(
       "UPDATE outbox SET attempts = attempts + 1, next_at = ?, code = ?, reason = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
     )
+    // per pending row, one look-up of its recipient by primary key: an IN (SELECT … WHERE peer_id = ?) scanned
+    // every agent (6.4 ms of CPU at 100k agents, 46 raw verifies) on each connection and presence taken
     this.wake = db.prepare(
       `UPDATE outbox SET next_at = ? WHERE state = 'pending'
-       AND to_did IN (SELECT did FROM agents WHERE peer_id = ?)`,
+       AND EXISTS (SELECT 1 FROM agents WHERE agents.did = outbox.to_did AND agents.peer_id = ?)`,
     )
     this.wakeDid = db.prepare("UPDATE outbox SET next_at = ? WHERE state = 'pending' AND to_did = ?")
     this.pendingCount = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
