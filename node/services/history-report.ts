@@ -8,7 +8,7 @@
  * what arrived since the last one.
  */
 import type { AuditEntry } from '../core/audit-entry.js'
-import type { MsgEnvelope } from '../core/index.js'
+import { trustScore, type MsgEnvelope } from '../core/index.js'
 import type { MessageRow, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
 import { messageView, type MessageView } from './report-service.js'
@@ -37,7 +37,14 @@ export class HistoryReport {
   private readonly perDid = new Map<string, number>()
   private auditNext = -1
   private readonly minutes = new Map<number, { verified: number; rejected: number }>()
-  private readonly trustSamples: { t: number; scores: Map<string, number>; average: number }[] = []
+  /** Per minute: the scores of agents with evidence, the score of the others (`fallback`), the average of all. */
+  private readonly trustSamples: {
+    t: number
+    takenAt: number
+    scores: Map<string, number>
+    fallback: number
+    average: number
+  }[] = []
 
   constructor(private readonly c: HistoryComponents) {}
 
@@ -153,20 +160,35 @@ export class HistoryReport {
   /** One agent's trust samples over the last hour, oldest first. */
   trustOf(did: string): TrustPoint[] {
     this.sampleTrust()
+    const since = this.c.store.agents.get(did)?.createdAt
     return this.trustSamples.flatMap((s) => {
-      const score = s.scores.get(did)
+      const known = since !== undefined && since <= s.takenAt
+      const score = s.scores.get(did) ?? (known ? s.fallback : undefined)
       return score === undefined ? [] : [{ t: s.t, score }]
     })
   }
 
+  /**
+   * One sample costs a read per agent with trust evidence, not per agent:
+   * every other agent scores what no evidence scores (docs/protocol.md §7),
+   * kept once per sample as `fallback` (a read of every agent's record each
+   * minute stalled a node holding 20,000 agents for seconds; issue 12).
+   */
   private sampleTrust(): void {
+    const { store } = this.c
     const now = this.c.clock()
     const t = Math.floor(now / MINUTE) * MINUTE
     const latest = this.trustSamples[this.trustSamples.length - 1]
-    const agents = this.c.agents.list()
-    const scores = new Map(agents.map((a) => [a.did, a.trustScore]))
-    const average = agents.length ? agents.reduce((s, a) => s + a.trustScore, 0) / agents.length : 0
-    const sample = { t, scores, average: Math.round(average * 1e4) / 1e4 }
+    const count = store.agents.count()
+    const scores = new Map<string, number>()
+    for (const r of [...store.trust.list('did'), ...store.trust.list('revoked')]) {
+      const score = scores.has(r.key) ? undefined : this.c.agents.record(r.key)?.trustScore
+      if (score !== undefined) scores.set(r.key, score)
+    }
+    const fallback = trustScore({ successes: 0, failures: 0 })
+    const sum = [...scores.values()].reduce((a, x) => a + x, 0) + (count - scores.size) * fallback
+    const average = count ? sum / count : 0
+    const sample = { t, takenAt: now, scores, fallback, average: Math.round(average * 1e4) / 1e4 }
     if (latest?.t === t) this.trustSamples[this.trustSamples.length - 1] = sample
     else this.trustSamples.push(sample)
     while (this.trustSamples.length > HISTORY_MINUTES) this.trustSamples.shift()
