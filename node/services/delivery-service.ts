@@ -5,7 +5,8 @@
  * `/meshsig/deliver/1.0.0` to the peer the registry names as the recipient's
  * host, retried with capped exponential backoff until that node's receipt, a
  * final refusal or the expiry; at once when a connection to the host opens,
- * and after a restart. Broadcasts stay on gossip.
+ * when the host announces its presence (the pull, delivery-presence.ts), and
+ * after a restart. Broadcasts stay on gossip.
  */
 import {
   encodeEnvelope,
