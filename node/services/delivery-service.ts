@@ -127,9 +127,9 @@ export class DeliveryService {
       now,
       expiresAt: now + this.c.limits.expiryMs,
     }
-    if (!this.c.store.outbox.enqueue(row)) return true
-    if (this.hostedHere(envelope.to)) this.settleLocal(id, envelope.to)
-    else setImmediate(() => this.kick()) // after the caller's transaction has committed
+    // an agent of this node has it once it is stored: no receipt from the node to itself, no retry (§10)
+    if (this.hostedHere(envelope.to)) this.c.store.outbox.deliveredHere(row)
+    else if (this.c.store.outbox.enqueue(row)) setImmediate(() => this.kick()) // after the caller's transaction has committed
     return true
   }
 
@@ -294,7 +294,7 @@ export class DeliveryService {
     const agent = this.c.store.agents.get(row.to)
     if (agent === undefined || host === '') return { code: 'NOT_FOUND', reason: `${row.to} is not in the registry` }
     if (this.hostedHere(row.to)) {
-      this.settleLocal(row.id, row.to)
+      this.settleLocal(row.id)
       return undefined
     }
     let answer: DeliveryAnswer
@@ -320,9 +320,8 @@ export class DeliveryService {
     return agent !== undefined && agent.peerId === this.c.p2p().peerId
   }
 
-  /** A message to an agent of this node: stored here already, receipted by this node. */
-  private settleLocal(id: string, to: string): void {
-    const self = this.c.p2p().peerId
-    this.outcomes.settleDelivered(id, to, this.inbound.receiptFor(id, to, self), self)
+  /** A queued message whose recipient turned out to be an agent of this node: delivered, it is stored here (§10). */
+  private settleLocal(id: string): void {
+    this.c.store.outbox.settled(id, { state: 'delivered', receipt: null }, this.c.clock())
   }
 }

@@ -64,6 +64,7 @@ function fromRaw(r: RawRow): OutboxRow {
 /** Repository of the outbox and of issued receipts. */
 export class OutboxRepo {
   private readonly put: Statement
+  private readonly putDelivered: Statement
   private readonly one: Statement<[string], RawRow>
   private readonly dueRows: Statement<[number, number], RawRow>
   private readonly settle: Statement
@@ -79,6 +80,10 @@ export class OutboxRepo {
     this.put = db.prepare(
       `INSERT OR IGNORE INTO outbox (id, to_did, envelope, state, attempts, next_at, expires_at, created_at, updated_at)
        VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
+    )
+    this.putDelivered = db.prepare(
+      `INSERT OR IGNORE INTO outbox (id, to_did, envelope, state, attempts, next_at, expires_at, created_at, updated_at)
+       VALUES (?, ?, ?, 'delivered', 0, ?, ?, ?, ?)`,
     )
     this.one = db.prepare('SELECT * FROM outbox WHERE id = ?')
     this.dueRows = db.prepare(
@@ -103,6 +108,15 @@ export class OutboxRepo {
     this.getIssued = db.prepare('SELECT receipt FROM receipts_issued WHERE msg_id = ?')
   }
 
+  /**
+   * Record a direct message to an agent this node hosts: delivered when it
+   * is stored, so it is kept settled at once, with no receipt and no retry
+   * (docs/protocol.md §10). False when it is already kept.
+   */
+  deliveredHere(row: { id: string; to: string; envelope: string; now: number }): boolean {
+    return this.putDelivered.run(row.id, row.to, row.envelope, row.now, row.now, row.now, row.now).changes === 1
+  }
+
   /** Keep a direct message until it is settled; false when it is already kept. */
   enqueue(row: { id: string; to: string; envelope: string; now: number; expiresAt: number }): boolean {
     return this.put.run(row.id, row.to, row.envelope, row.now, row.expiresAt, row.now, row.now).changes === 1
@@ -123,7 +137,7 @@ export class OutboxRepo {
   settled(
     id: string,
     outcome:
-      | { state: 'delivered'; receipt: string }
+      | { state: 'delivered'; receipt: string | null }
       | { state: 'refused'; code: string; reason: string }
       | { state: 'expired' },
     now: number,

@@ -26,14 +26,17 @@ describe('delivery state at the API', () => {
     return Number(line?.split(' ')[1])
   }
 
-  it('a message to an agent of this node is delivered with the node’s own receipt', async () => {
+  it('a message to an agent of this node is delivered once stored: no receipt from the node to itself, nothing pending', async () => {
+    const before = await undelivered()
     const sent = await fx.call('POST', '/messages/send', { fromDid: alpha, toDid: beta, message: 'next door' })
     expect(sent.status).toBe(200)
     const id = sent.body.id as string
-    const health = (await fx.call('GET', '/health')).body
     const got = (await fx.call('GET', `/messages/${id}`)).body
-    expect(got.delivery).toMatchObject({ role: 'sender', state: 'delivered', code: null })
-    expect(got.delivery.receipt).toMatchObject({ type: 'rcp', msg: id, to: beta, node: health.did })
+    expect(got.delivery).toMatchObject({ role: 'sender', state: 'delivered', code: null, receipt: null, attempts: 0 })
+    expect(await undelivered()).toBe(before)
+    const rows = fx.node.store.auditEntries.entries(0, fx.node.store.auditEntries.count())
+    const kinds = rows.map((r) => JSON.parse(r.entry) as { kind: string; envelopeId: string | null })
+    expect(kinds.filter((e) => e.envelopeId === id).map((e) => e.kind)).toEqual(['envelope.accepted'])
   })
 
   it('a message to an agent nobody hosts is pending, with the reason, and counted in /metrics', async () => {
