@@ -8,8 +8,10 @@ import {
   decodeEnvelope,
   didFromPublicKey,
   encodeEnvelope,
+  publicKeyFromDid,
   publicKeyFromPeerId,
   toB64,
+  verifyEnvelopeSignature,
   type Envelope,
   type MsgEnvelope,
   type Verdict,
@@ -38,7 +40,7 @@ export const TOPIC_OF: Readonly<Record<Envelope['type'], Topic>> = {
 /** The repositories the gossip side reads and writes. */
 export interface MeshGossipStore {
   readonly agents: Pick<AgentsRepo, 'get' | 'list'>
-  readonly keyEvents: Pick<KeyEventsRepo, 'duplicityOf'>
+  readonly keyEvents: Pick<KeyEventsRepo, 'duplicityOf' | 'state'>
   readonly misc: Pick<MiscRepo, 'peerFault'>
   transaction: Store['transaction']
 }
@@ -163,6 +165,10 @@ export class MeshGossip {
     }
     let verdict: 'accept' | 'reject' | 'ignore' = 'ignore'
     for (const e of admitted.now) {
+      if (e === envelope && this.needsLog(e)) {
+        void this.fetchLog(e, via) // its DID may have rotated: not checkable here without the log
+        continue
+      }
       const v: Verdict = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: true })
       if (e !== envelope) continue
       if (v.ok) verdict = 'accept'
@@ -172,6 +178,33 @@ export class MeshGossip {
       }
     }
     return verdict
+  }
+
+  /** True for a registration this node cannot check: no key log of its DID, and not signed by the key the DID names. */
+  private needsLog(e: Envelope): e is Extract<Envelope, { type: 'reg' }> {
+    if (e.type !== 'reg' || this.c.store.keyEvents.state(e.did) !== undefined) return false
+    try {
+      verifyEnvelopeSignature(e, publicKeyFromDid(e.did))
+      return false
+    } catch {
+      return true
+    }
+  }
+
+  /**
+   * A registration not signed by the key its DID names, whose key log this
+   * node lacks (docs/protocol.md §9): ignored for now, the log pulled from
+   * the peer that sent it (each event checked). Once stored the
+   * registration is gossiped on, so it goes on hop by hop; a peer whose sync
+   * brought no log for it is charged (it relayed a forgery).
+   */
+  private async fetchLog(e: Extract<Envelope, { type: 'reg' }>, via: string): Promise<void> {
+    await this.syncFrom(via)
+    if (this.stopped) return
+    const again = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: false })
+    if (again.ok || again.error.code === 'DUPLICATE') {
+      await this.c.outbox.publish(TOPIC_OF.reg, encodeEnvelope(e)).catch((err: unknown) => this.c.onError(err))
+    } else if (!this.c.store.keyEvents.state(e.did)) this.c.sync?.charge(via)
   }
 
   /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (docs/protocol.md §7). */

@@ -116,7 +116,7 @@ async function catchUp(
   const cells = [label, fmtInt(added.items), fmtInt(added.bytes), fmtInt(m.bytes), (m.bytes / added.bytes).toFixed(2)]
   cells.push(fmtInt(d.wire), (d.wire / added.bytes).toFixed(2), fmtInt(d.t), fmtInt(d.local / 1000))
   cells.push(fmtInt(d.remote / 1000), (d.local / added.items).toFixed(0), `${m.rounds} / ${m.passes}`)
-  cells.push(fmtInt(h.maxMs), fmtInt(loop.max / 1e6))
+  cells.push(`${fmtInt(h.maxMs)} (${h.polls} polls, ${h.failed} failed)`, fmtInt(loop.max / 1e6))
   return `| ${cells.join(' | ')} |`
 }
 
