@@ -49,8 +49,9 @@ export class NodeFacade extends NodeAuditReads {
     const prepared = await presign({ ...presignParts, pool: signPool }, input)
     // a direct message is in the durable outbox, committed with it, before the caller has its answer (docs/protocol.md §10)
     const sent = await sends.send(prepared)
-    // gossip after the caller has its answer: the message is committed; the outbox retries publications
-    setImmediate(() => void gossip.publish([sent.envelope]).catch(onError))
+    // a broadcast is gossiped after the caller has its answer (committed; the gossip outbox retries); a direct
+    // message is in the delivery outbox already, enqueued in the batch's transaction (docs/protocol.md §10)
+    if (sent.envelope.to === null) setImmediate(() => void gossip.publish([sent.envelope]).catch(onError))
     return sent
   }
 
