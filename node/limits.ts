@@ -67,6 +67,8 @@ export interface DeliveryLimits {
    * most one per announcing peer per interval (ms).
    */
   readonly presenceIntervalMs: number
+  /** Long after a node joined, least time between two presence announcements made by new connections (ms). */
+  readonly presenceRepeatMs: number
 }
 
 /** Every bound of the node. */
@@ -102,6 +104,7 @@ export const DEFAULT_LIMITS: Limits = {
     batch: 200,
     concurrency: 8,
     presenceIntervalMs: 1_000,
+    presenceRepeatMs: 30_000,
   },
   stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },

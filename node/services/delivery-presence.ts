@@ -31,6 +31,8 @@ export interface DeliveryPresenceComponents {
   readonly maxSkewMs: number
   /** Least time between two announcements sent, and between two taken from one peer (ms). */
   readonly intervalMs: number
+  /** Long after joining, least time between two announcements that new connections make (ms). */
+  readonly repeatMs: number
   /** Most announcing peers remembered at once (past it, new ones wait for the interval). */
   readonly trackedPeers: number
   /** Gossip the announcement (retried while the mesh forms). */
@@ -48,6 +50,14 @@ interface Seen {
   ts: number
 }
 
+/**
+ * How long after (re)joining every new connection is told again (ms,
+ * coalesced by the interval): the first peers may relay nothing (a node
+ * older than the topic, a rogue), and an announcement that reached one
+ * subscriber is not retried by the gossip outbox.
+ */
+export const PRESENCE_SETTLE_MS = 5_000
+
 /** Codes of an announcement that is a forgery (the delivering peer is penalised). */
 const FORGED = new Set(['MALFORMED', 'KEY_MISMATCH', 'SIGNATURE_INVALID', 'INVALID_KEY'])
 
@@ -58,17 +68,30 @@ export class DeliveryPresence {
   private stopped = false
   /** No peer connected: the next connection announces this node. */
   private alone = true
+  /** When this node last went from no peer to some. */
+  private joinedAt = -Infinity
   private readonly seen = new Map<string, Seen>()
 
   constructor(private readonly c: DeliveryPresenceComponents) {}
 
-  /** The count of connected peers changed: the first peer after none hears this node's presence. */
-  peers(count: number): void {
-    if (count === 0) this.alone = true
-    else if (this.alone) {
+  /**
+   * A peer connected. The first after none hears this node's presence, and
+   * so do the next ones within `PRESENCE_SETTLE_MS`; later, a new connection
+   * (a partition healing around a node that kept some peers) announces at
+   * most once per `repeatMs`.
+   */
+  connected(): void {
+    const now = this.c.clock()
+    if (this.alone) {
       this.alone = false
+      this.joinedAt = now
       this.announce()
-    }
+    } else if (now - this.joinedAt < PRESENCE_SETTLE_MS || now - this.lastSent >= this.c.repeatMs) this.announce()
+  }
+
+  /** A peer left; `count` peers are still connected. */
+  disconnected(count: number): void {
+    if (count === 0) this.alone = true
   }
 
   /** Announce this node now, or once the interval since the last announcement has passed (coalesced). */
@@ -150,6 +173,6 @@ export class DeliveryPresence {
   start(peerCount: number): void {
     this.stopped = false
     this.alone = true
-    this.peers(peerCount)
+    if (peerCount > 0) this.connected()
   }
 }

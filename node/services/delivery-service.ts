@@ -79,6 +79,7 @@ export class DeliveryService {
     this.presence = new DeliveryPresence({
       ...{ clock: c.clock, nodeKey: c.nodeKey, maxSkewMs: c.maxSkewMs, onError: c.onError },
       intervalMs: c.limits.presenceIntervalMs,
+      repeatMs: c.limits.presenceRepeatMs,
       trackedPeers: c.budget.trackedKeys,
       publish: (data) => c.publish(PRESENCE_TOPIC, data),
       wake: (peerId) => this.wakeFor(peerId),
@@ -93,7 +94,9 @@ export class DeliveryService {
     // the mesh dialled its bootstrap peers already: a node that starts with peers announces itself now
     this.presence.start(this.c.p2p().peers().length)
     this.c.p2p().events.addEventListener('peer:connect', (e) => this.onPeerConnect(e.detail.peerId))
-    this.c.p2p().events.addEventListener('peer:disconnect', () => this.presence.peers(this.c.p2p().peers().length))
+    this.c
+      .p2p()
+      .events.addEventListener('peer:disconnect', () => this.presence.disconnected(this.c.p2p().peers().length))
     this.unsubscribe = this.c.events?.subscribe((e) => {
       if (e.type === 'agent:registered' && typeof e.data.did === 'string') this.onRegistered(e.data.did)
     })
@@ -166,10 +169,10 @@ export class DeliveryService {
     return this.presence.validate(data, from)
   }
 
-  /** A peer connected: wake what waits for it; the first peer after none hears this node's presence. */
+  /** A peer connected: wake what waits for it, and tell the mesh this node is here (delivery-presence.ts). */
   private onPeerConnect(peerId: string): void {
     if (this.stopped) return
-    this.presence.peers(Math.max(1, this.c.p2p().peers().length))
+    this.presence.connected()
     try {
       this.wakeFor(peerId)
     } catch (err) {

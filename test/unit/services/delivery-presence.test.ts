@@ -13,10 +13,11 @@ import {
   verifyPresence,
   type KeyPair,
 } from '../../../node/core/index.js'
-import { DeliveryPresence } from '../../../node/services/delivery-presence.js'
+import { DeliveryPresence, PRESENCE_SETTLE_MS } from '../../../node/services/delivery-presence.js'
 
 const INTERVAL = 1_000
 const SKEW = 300_000
+const REPEAT = 30_000
 
 function setup(opts: { trackedPeers?: number } = {}) {
   let now = 1_764_000_000_000
@@ -28,6 +29,7 @@ function setup(opts: { trackedPeers?: number } = {}) {
     nodeKey: () => self,
     maxSkewMs: SKEW,
     intervalMs: INTERVAL,
+    repeatMs: REPEAT,
     trackedPeers: opts.trackedPeers ?? 100,
     publish: async (data) => void published.push(data),
     wake: (peerId) => woken.push(peerId),
@@ -121,24 +123,35 @@ describe('presence announcements', () => {
     expect(t.presence.validate(t.published[0]!, selfId)).toBe('ignore') // stopped: takes nothing
   })
 
-  it('announces on start with peers, and on the first peer after none, not on every connection', () => {
+  it('announces on joining, to the next peers while it settles, then for new connections at most once per repeat', () => {
     vi.useFakeTimers()
     const t = setup()
     t.presence.start(0)
     expect(t.published).toHaveLength(0) // alone: nobody to tell
-    t.presence.peers(1)
-    t.presence.peers(2)
+    t.presence.connected()
+    t.presence.connected() // a second peer at once: coalesced into one after the interval
     expect(t.published).toHaveLength(1)
     t.advance(INTERVAL)
-    t.presence.peers(1)
-    expect(t.published).toHaveLength(1) // still connected: nothing new to announce
-    t.presence.peers(0)
-    t.presence.peers(1)
-    expect(t.published).toHaveLength(2)
+    vi.advanceTimersByTime(INTERVAL)
+    expect(t.published).toHaveLength(2) // the peers that came while it settled are told too
+    t.advance(PRESENCE_SETTLE_MS)
+    t.presence.connected()
+    vi.advanceTimersByTime(INTERVAL)
+    expect(t.published).toHaveLength(2) // settled: a new connection within the repeat tells nobody
+    t.advance(REPEAT)
+    t.presence.connected() // long after: perhaps a partition healed around this node
+    expect(t.published).toHaveLength(3)
+    t.presence.disconnected(1)
+    t.advance(INTERVAL)
+    t.presence.connected()
+    expect(t.published).toHaveLength(3) // still some peer left: not a return
+    t.presence.disconnected(0)
+    t.presence.connected()
+    expect(t.published).toHaveLength(4) // back from having none
     t.presence.stop()
     t.advance(INTERVAL)
     t.presence.start(3) // started again with peers already connected
-    expect(t.published).toHaveLength(3)
+    expect(t.published).toHaveLength(5)
     vi.useRealTimers()
   })
 })
