@@ -16,6 +16,7 @@
 import {
   encodePresence,
   isMeshsigError,
+  peerIdFromPublicKey,
   signPresence,
   verifyPresence,
   type KeyPair,
@@ -27,6 +28,8 @@ import type { ValidationResult } from '../p2p/index.js'
 export interface DeliveryPresenceComponents {
   readonly clock: () => number
   readonly nodeKey: () => KeyPair
+  /** The PeerId the mesh runs under (it follows a rotated node key only at the next start). */
+  readonly peerId: () => string
   /** The clock window of a presence's `ts` (ms). */
   readonly maxSkewMs: number
   /** Least time between two announcements sent, and between two taken from one peer (ms). */
@@ -110,7 +113,11 @@ export class DeliveryPresence {
     if (this.stopped) return
     this.lastSent = this.c.clock()
     try {
-      const data = encodePresence(signPresence(this.c.nodeKey(), this.lastSent))
+      const key = this.c.nodeKey()
+      // after a rotation of the node key, until the restart, the gossip signer is the old PeerId: peers would
+      // reject an announcement naming the new one (and penalise this node), so there is none
+      if (peerIdFromPublicKey(key.publicKey) !== this.c.peerId()) return
+      const data = encodePresence(signPresence(key, this.lastSent))
       void this.c.publish(data).catch((err) => this.c.onError(err))
     } catch (err) {
       this.c.onError(err)

@@ -80,6 +80,7 @@ export class DeliveryService {
       ...{ clock: c.clock, nodeKey: c.nodeKey, maxSkewMs: c.maxSkewMs, onError: c.onError },
       intervalMs: c.limits.presenceIntervalMs,
       repeatMs: c.limits.presenceRepeatMs,
+      peerId: () => c.p2p().peerId,
       trackedPeers: c.budget.trackedKeys,
       publish: (data) => c.publish(PRESENCE_TOPIC, data),
       wake: (peerId) => this.wakeFor(peerId),

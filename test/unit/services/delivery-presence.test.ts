@@ -24,9 +24,11 @@ function setup(opts: { trackedPeers?: number } = {}) {
   const woken: string[] = []
   const published: Uint8Array[] = []
   const self = generateKeyPair()
+  let key = self
   const presence = new DeliveryPresence({
     clock: () => now,
-    nodeKey: () => self,
+    nodeKey: () => key,
+    peerId: () => peerIdFromPublicKey(self.publicKey),
     maxSkewMs: SKEW,
     intervalMs: INTERVAL,
     repeatMs: REPEAT,
@@ -40,7 +42,10 @@ function setup(opts: { trackedPeers?: number } = {}) {
   const advance = (ms: number): void => {
     now += ms
   }
-  return { presence, woken, published, self, advance, now: () => now }
+  const rotate = (): void => {
+    key = generateKeyPair()
+  }
+  return { presence, woken, published, self, advance, rotate, now: () => now }
 }
 
 function announcement(key: KeyPair, ts: number): { data: Uint8Array; from: string } {
@@ -153,5 +158,12 @@ describe('presence announcements', () => {
     t.presence.start(3) // started again with peers already connected
     expect(t.published).toHaveLength(5)
     vi.useRealTimers()
+  })
+
+  it('after a rotation of the node key, until the restart, announces nothing (the mesh still runs under the old PeerId)', () => {
+    const t = setup()
+    t.rotate()
+    t.presence.start(1)
+    expect(t.published).toHaveLength(0)
   })
 })
