@@ -57,12 +57,12 @@ export function encodePresence(presence: Presence): Uint8Array {
 }
 
 /**
- * Decode and check untrusted presence bytes: shape (`MALFORMED`), published
- * by the peer it names (`KEY_MISMATCH`: gossip's `from`, whose key signed the
- * gossip frame), signed by that peer's key (`SIGNATURE_INVALID`). Time is the
- * caller's to judge. Returns the checked presence.
+ * Decode untrusted presence bytes and check what costs no signature check:
+ * shape (`MALFORMED`) and that it names its publisher (`KEY_MISMATCH`:
+ * gossip's `from`, whose key signed the gossip frame). Returns the presence,
+ * its signature not yet checked (`checkPresenceSignature`).
  */
-export function verifyPresence(data: Uint8Array, from: string): Presence {
+export function parsePresence(data: Uint8Array, from: string): Presence {
   if (data.length > MAX_PRESENCE_BYTES) throw new MalformedError(`presence is over ${MAX_PRESENCE_BYTES} bytes`)
   let input: unknown
   try {
@@ -80,9 +80,24 @@ export function verifyPresence(data: Uint8Array, from: string): Presence {
   if (presence.peerId !== from) {
     throw new MeshsigError('KEY_MISMATCH', `presence of ${presence.peerId} published by ${from}`)
   }
+  return presence
+}
+
+/** Throw `SIGNATURE_INVALID` unless `sig` verifies under the key inside `peerId`. */
+export function checkPresenceSignature(presence: Presence): void {
   const key = publicKeyFromPeerId(presence.peerId)
   if (!verifySignature(presenceSigningBytes(presence), fromB64(presence.sig, 'sig', 64), key)) {
     throw new SignatureInvalidError(`presence is not signed by ${presence.peerId}`, { type: PRESENCE_TYPE })
   }
+}
+
+/**
+ * Decode and check untrusted presence bytes: shape (`MALFORMED`), published
+ * by the peer it names (`KEY_MISMATCH`), signed by that peer's key
+ * (`SIGNATURE_INVALID`). Time is the caller's to judge. Returns the checked presence.
+ */
+export function verifyPresence(data: Uint8Array, from: string): Presence {
+  const presence = parsePresence(data, from)
+  checkPresenceSignature(presence)
   return presence
 }

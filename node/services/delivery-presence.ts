@@ -1,24 +1,26 @@
 /**
  * The pull of direct delivery (docs/protocol.md §10, "The pull"; decision
  * 0020): a node that starts, or finds a peer after having had none, gossips
- * one presence announcement signed by its node key on `meshsig/v1/presence`.
+ * a presence announcement signed by its node key on `meshsig/v1/presence`.
  * Every node that takes it makes its pending outbox rows for agents whose
  * registration names that peer as host due at once, so what waited for the
  * returning node is delivered now, also by senders not connected to it.
  *
  * Bounds: a node announces at most once per `presenceIntervalMs`; a node
  * takes (and so relays) at most one announcement per announcing peer per
- * interval, charged before the signature is checked to the peer whose key
- * signed the gossip frame (no one can spend another peer's budget), newer
- * than the last it took, and within the clock window. Waking only moves the
- * time of deliveries that were due anyway, to the registered host alone.
+ * interval, newer than the last it took and within the clock window (both
+ * checked first, so a replayed old frame spends nothing), charged before the
+ * signature is checked to the peer whose key signed the gossip frame (no one
+ * can spend another peer's budget). Waking only moves the time of
+ * deliveries that were due anyway, to the registered host alone.
  */
 import {
   encodePresence,
   isMeshsigError,
   peerIdFromPublicKey,
   signPresence,
-  verifyPresence,
+  checkPresenceSignature,
+  parsePresence,
   type KeyPair,
   type Presence,
 } from '../core/index.js'
@@ -130,16 +132,23 @@ export class DeliveryPresence {
    * 'ignore' past its budget, stale or replayed; 'reject' for a forgery.
    */
   validate(data: Uint8Array, from: string): ValidationResult {
-    if (this.stopped || !this.charge(from)) return 'ignore'
+    if (this.stopped) return 'ignore'
     let presence: Presence
     try {
-      presence = verifyPresence(data, from)
+      presence = parsePresence(data, from)
     } catch (err) {
       return isMeshsigError(err) && FORGED.has(err.code) ? 'reject' : 'ignore'
     }
-    const seen = this.seen.get(from)
-    if (Math.abs(presence.ts - this.c.clock()) > this.c.maxSkewMs) return 'ignore'
-    if (seen === undefined || presence.ts <= seen.ts) return 'ignore'
+    // stale or replayed (a genuine old frame passed on again) before the budget: a replay cannot spend it
+    const last = this.seen.get(from)?.ts ?? -Infinity
+    if (Math.abs(presence.ts - this.c.clock()) > this.c.maxSkewMs || presence.ts <= last) return 'ignore'
+    const seen = this.charge(from)
+    if (seen === undefined) return 'ignore'
+    try {
+      checkPresenceSignature(presence)
+    } catch {
+      return 'reject'
+    }
     seen.ts = presence.ts
     try {
       this.c.wake(from)
@@ -149,19 +158,20 @@ export class DeliveryPresence {
     return 'accept'
   }
 
-  /** Count an announcement against its peer's interval; false when over it or too many peers are tracked. */
-  private charge(peer: string): boolean {
+  /** Count an announcement against its peer's interval; undefined when over it or too many peers are tracked. */
+  private charge(peer: string): Seen | undefined {
     const now = this.c.clock()
     const seen = this.seen.get(peer)
     if (seen !== undefined) {
-      if (now - seen.at < this.c.intervalMs) return false
+      if (now - seen.at < this.c.intervalMs) return undefined
       seen.at = now
-      return true
+      return seen
     }
     if (this.seen.size >= this.c.trackedPeers) this.forgetOld(now)
-    if (this.seen.size >= this.c.trackedPeers) return false
-    this.seen.set(peer, { at: now, ts: -Infinity })
-    return true
+    if (this.seen.size >= this.c.trackedPeers) return undefined
+    const fresh = { at: now, ts: -Infinity }
+    this.seen.set(peer, fresh)
+    return fresh
   }
 
   /** Forget peers whose interval has passed (their replay guard is then the clock window alone). */

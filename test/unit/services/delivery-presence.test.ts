@@ -95,6 +95,18 @@ describe('presence announcements', () => {
     expect(t.woken).toEqual([first.from, fresh.from])
   })
 
+  it('a genuine old announcement passed on again spends nothing: the next fresh one is taken', () => {
+    const t = setup()
+    const peer = generateKeyPair()
+    const first = announcement(peer, t.now())
+    expect(t.presence.validate(first.data, first.from)).toBe('accept')
+    t.advance(INTERVAL)
+    expect(t.presence.validate(first.data, first.from)).toBe('ignore') // replayed by some relay
+    const fresh = announcement(peer, t.now())
+    expect(t.presence.validate(fresh.data, fresh.from)).toBe('accept')
+    expect(t.woken).toEqual([first.from, fresh.from])
+  })
+
   it('a bounded number of peers is tracked; past it, new peers wait until old ones age out', () => {
     const t = setup({ trackedPeers: 2 })
     const keys = [generateKeyPair(), generateKeyPair(), generateKeyPair()]
