@@ -21,7 +21,7 @@ import {
 } from '../../node/core/index.js'
 import type { LimitsInit } from '../../node/limits.js'
 import type { MeshNode } from '../../node/mesh-node.js'
-import { createMeshP2P, PRESENCE_TOPIC, type MeshP2P } from '../../node/p2p/index.js'
+import { createMeshP2P, PRESENCE_TOPIC, type MeshP2P, type ValidationResult } from '../../node/p2p/index.js'
 import { OPERATOR } from '../../node/services/authority.js'
 import { freshIdentity, startNode, stopAll, tempDir } from '../helpers/mesh.js'
 import { freePort } from '../helpers/node-process.js'
@@ -60,9 +60,9 @@ async function line(limits: LimitsInit = SLOW) {
   cleanups.push(cleanup)
   const identity = freshIdentity()
   const port = await freePort()
-  const startC = async (): Promise<MeshNode> => {
+  const startC = async (peers: readonly string[] = [bAddr]): Promise<MeshNode> => {
     const c = await startNode({
-      ...{ identity, dbPath: join(dir, 'c.db'), transports: 'tcp', name: 'c', peers: [bAddr] },
+      ...{ identity, dbPath: join(dir, 'c.db'), transports: 'tcp', name: 'c', peers },
       listen: [`/ip4/127.0.0.1/tcp/${port}`],
       init: { denyDialPeer: (id) => id === aId },
     })
@@ -136,6 +136,30 @@ describe('the pull: a returning node gets what it missed from senders it is not 
   )
 
   it(
+    'a returning node whose first peer relays nothing is heard through the peer that connects next',
+    { timeout: 120_000 },
+    async () => {
+      const { b, startA, startC } = await line()
+      const a = await startA()
+      let c = await startC()
+      await meshed(a, c)
+      const alice = (await a.registerAgent('alice')).identity.did
+      const carol = (await c.registerAgent('carol')).identity.did
+      await waitFor(() => a.store.agents.get(carol), { timeout: 20_000, message: 'A learns carol' })
+      await stop(c)
+      await waitFor(() => !a.peers().some((p) => p.peerId === c.mesh.peerId), { timeout: 20_000 })
+      const ids = await sendWhileDown(a, alice, carol, 5)
+      // C comes back knowing only a peer that takes its presence and passes on nothing (as a node older than the topic)
+      const mute = await peerNear(undefined, () => 'ignore')
+      c = await startC([mute.multiaddrs()[0]!])
+      await waitFor(() => c.peers().some((p) => p.peerId === mute.peerId), { message: 'C reaches the mute peer' })
+      await b.connectPeer(c.info().multiaddrs[0]!)
+      await waitFor(() => a.undelivered() === 0, { timeout: 30_000, interval: 100, message: 'delivered through B' })
+      for (const id of ids) expect(a.delivery(id)?.receipt).toMatchObject({ msg: id, to: carol, node: c.did })
+    },
+  )
+
+  it(
     'a rogue peer announcing another node’s presence, or its own, is delivered nothing and changes nothing',
     { timeout: 120_000 },
     async () => {
@@ -180,19 +204,28 @@ describe('the pull: a returning node gets what it missed from senders it is not 
 /** A real libp2p peer connected to `node`, answering sync as an empty registry (test/integration/flood-rogue.ts). */
 async function rogueNear(node: MeshNode): Promise<{ rogue: MeshP2P; key: KeyPair }> {
   const seed = new Uint8Array(randomBytes(32))
-  const rogue = await createMeshP2P({
+  return { rogue: await peerNear(node, () => 'accept', seed), key: keyPairFromSeed(seed) }
+}
+
+/** A real libp2p peer (bootstrapped to `node`, if any) whose gossip verdict is `verdict`: 'ignore' relays nothing. */
+async function peerNear(
+  node: MeshNode | undefined,
+  verdict: () => ValidationResult,
+  seed = new Uint8Array(randomBytes(32)),
+): Promise<MeshP2P> {
+  const peer = await createMeshP2P({
     seed,
     transports: 'tcp+ws',
     listen: ['/ip4/127.0.0.1/tcp/0'],
     heartbeatInterval: 200,
-    bootstrap: [node.info().multiaddrs[0]!],
-    validate: () => 'accept',
+    bootstrap: node === undefined ? [] : [node.info().multiaddrs[0]!],
+    validate: verdict,
     onMessage: () => undefined,
     syncProvider: emptyRegistry,
   })
-  cleanups.push(() => rogue.stop())
-  await rogue.start()
-  return { rogue, key: keyPairFromSeed(seed) }
+  cleanups.push(() => peer.stop())
+  await peer.start()
+  return peer
 }
 
 /** Publish once some peer is subscribed to the presence topic. */
