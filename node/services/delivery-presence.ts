@@ -32,6 +32,8 @@ export interface DeliveryPresenceComponents {
   readonly nodeKey: () => KeyPair
   /** The PeerId the mesh runs under (it follows a rotated node key only at the next start). */
   readonly peerId: () => string
+  /** True when this node hosts some agent (a node hosting none has nothing to pull). */
+  readonly hostsAgents: () => boolean
   /** The clock window of a presence's `ts` (ms). */
   readonly maxSkewMs: number
   /** Least time between two announcements sent, and between two taken from one peer (ms). */
@@ -118,7 +120,7 @@ export class DeliveryPresence {
       const key = this.c.nodeKey()
       // after a rotation of the node key, until the restart, the gossip signer is the old PeerId: peers would
       // reject an announcement naming the new one (and penalise this node), so there is none
-      if (peerIdFromPublicKey(key.publicKey) !== this.c.peerId()) return
+      if (peerIdFromPublicKey(key.publicKey) !== this.c.peerId() || !this.c.hostsAgents()) return
       const data = encodePresence(signPresence(key, this.lastSent))
       void this.c.publish(data).catch((err) => this.c.onError(err))
     } catch (err) {

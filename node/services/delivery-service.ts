@@ -81,6 +81,7 @@ export class DeliveryService {
       intervalMs: c.limits.presenceIntervalMs,
       repeatMs: c.limits.presenceRepeatMs,
       peerId: () => c.p2p().peerId,
+      hostsAgents: () => c.store.agents.count('local') > 0,
       trackedPeers: c.budget.trackedKeys,
       publish: (data) => c.publish(PRESENCE_TOPIC, data),
       wake: (peerId) => this.wakeFor(peerId),

@@ -25,10 +25,12 @@ function setup(opts: { trackedPeers?: number } = {}) {
   const published: Uint8Array[] = []
   const self = generateKeyPair()
   let key = self
+  let hosts = true
   const presence = new DeliveryPresence({
     clock: () => now,
     nodeKey: () => key,
     peerId: () => peerIdFromPublicKey(self.publicKey),
+    hostsAgents: () => hosts,
     maxSkewMs: SKEW,
     intervalMs: INTERVAL,
     repeatMs: REPEAT,
@@ -45,7 +47,10 @@ function setup(opts: { trackedPeers?: number } = {}) {
   const rotate = (): void => {
     key = generateKeyPair()
   }
-  return { presence, woken, published, self, advance, rotate, now: () => now }
+  const hostNothing = (): void => {
+    hosts = false
+  }
+  return { presence, woken, published, self, advance, rotate, hostNothing, now: () => now }
 }
 
 function announcement(key: KeyPair, ts: number): { data: Uint8Array; from: string } {
@@ -175,6 +180,13 @@ describe('presence announcements', () => {
   it('after a rotation of the node key, until the restart, announces nothing (the mesh still runs under the old PeerId)', () => {
     const t = setup()
     t.rotate()
+    t.presence.start(1)
+    expect(t.published).toHaveLength(0)
+  })
+
+  it('a node that hosts no agent announces nothing: nobody holds messages for it', () => {
+    const t = setup()
+    t.hostNothing()
     t.presence.start(1)
     expect(t.published).toHaveLength(0)
   })
