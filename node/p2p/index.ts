@@ -50,5 +50,5 @@ export {
   isTopic,
 } from './constants.js'
 export { capabilityCid, checkCapabilityType } from './capability.js'
-export { decodeSyncRequest, encodeSyncRequest } from './sync.js'
+export { MAX_SYNC_IDS, MAX_SYNC_PREFIXES, decodeSyncRequest, encodeSyncRequest } from './sync.js'
 export { isSeedUrl, resolveSeedAddress } from './seed-address.js'

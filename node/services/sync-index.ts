@@ -140,15 +140,8 @@ export class RegistryIndex {
   /** Up to `limit` served items after the order cursor `after`, in application order. */
   page(after: string | undefined, limit: number): IndexItem[] {
     this.sorted ??= [...this.served.values()].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
-    const all = this.sorted
-    let lo = 0
-    let hi = all.length
-    while (after !== undefined && lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (all[mid]!.order <= after) lo = mid + 1
-      else hi = mid
-    }
-    return all.slice(lo, lo + limit)
+    const lo = after === undefined ? 0 : this.after(after)
+    return this.sorted.slice(lo, lo + limit)
   }
 
   /** The stored envelope of a served item, encoded for the wire. */
@@ -196,16 +189,34 @@ export class RegistryIndex {
     this.served.set(item.id, item)
     this.byShort.set(item.id.slice(0, SHORT_ID_HEX), item.id)
     this.fold(item.id, 1)
-    this.sorted = undefined
+    // kept in order as items come (sorting 200k items for the next page request would stall the serving node)
+    this.sorted?.splice(this.after(item.order), 0, item)
   }
 
   private unserve(id: string): void {
-    if (!this.served.delete(id)) return
+    const item = this.served.get(id)
+    if (item === undefined) return
+    this.served.delete(id)
     this.stored.delete(id)
     this.shorts.delete(id.slice(0, SHORT_ID_HEX))
     this.byShort.delete(id.slice(0, SHORT_ID_HEX))
     this.fold(id, -1)
-    this.sorted = undefined
+    const at = this.after(item.order) - 1
+    if (this.sorted?.[at]?.id === id) this.sorted.splice(at, 1)
+    else this.sorted = undefined
+  }
+
+  /** Index in the sorted items of the first one whose order key is past `order`. */
+  private after(order: string): number {
+    const all = this.sorted ?? []
+    let lo = 0
+    let hi = all.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (all[mid]!.order <= order) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
 
   private fold(id: string, sign: 1 | -1): void {

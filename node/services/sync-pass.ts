@@ -18,11 +18,11 @@ import {
   type DescentStep,
   type Fingerprint,
 } from '../core/registry-reconcile.js'
-import type { MeshP2P, SyncRequest } from '../p2p/index.js'
+import { MAX_SYNC_PREFIXES, type MeshP2P, type SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
 import type { Admission } from './sync-admission.js'
 import type { RegistryIndex } from './sync-index.js'
-import { applyItems, decodeFingerprint, decodeItems, type ApplyCounts } from './sync.js'
+import { MAX_IDS_ANSWER, applyItems, decodeFingerprint, decodeItems, type ApplyCounts } from './sync.js'
 import type { Ingest } from './ingest.js'
 
 /** Per-peer budget of one reconciliation round. */
@@ -44,10 +44,16 @@ const FP_PARENTS = 64
 /** Most events a node's own key log answer may hold. */
 const SELF_EVENTS = 256
 
+/** A prefix to list, with the count of items the peer holds under it (from its fingerprint). */
+interface Leaf {
+  readonly prefix: string
+  readonly count: number
+}
+
 /** What a descent found: short ids to fetch, guesses with their prefixes, and whether the list was cut at the budget. */
 interface Missing {
   readonly missing: string[]
-  readonly guesses: Map<string, string>
+  readonly guesses: Map<string, Leaf>
   readonly truncated: boolean
 }
 
@@ -100,9 +106,10 @@ export class PassRunner {
     const local = this.c.index.fingerprint('')
     if (remote === undefined || sameFingerprint(local, remote)) return false
     if (this.cursors.has(r.peer) || local.count * 4 < remote.count) return this.pullPages(r, budget)
-    const found = await this.findMissing(r, budget, descentStep('', local, remote), guessedId(local, remote))
+    const step = descentStep('', local, remote)
+    const found = await this.findMissing(r, budget, step, remote.count, guessedId(local, remote))
     const got = await this.fetch(r, budget, [...found.guesses.keys(), ...found.missing])
-    const retry = [...found.guesses].filter(([short]) => !got.served.has(short)).map(([, prefix]) => prefix)
+    const retry = [...found.guesses].filter(([short]) => !got.served.has(short)).map(([, leaf]) => leaf)
     let more = got.more || found.truncated
     if (retry.length > 0 && !more) {
       // a guess named nothing the peer serves (this node holds items the peer lacks there): list those prefixes
@@ -173,14 +180,20 @@ export class PassRunner {
    * (one missing item under a prefix, named by the fingerprints' XOR) with
    * their prefixes.
    */
-  private async findMissing(r: Round, budget: SyncBudget, step: DescentStep, rootGuess: string): Promise<Missing> {
-    const guesses = new Map<string, string>()
-    const leaves: string[] = []
-    const take = (prefix: string, s: DescentStep, guess: () => string): void => {
-      if (s === 'ids') leaves.push(prefix)
-      else if (s === 'guess') this.addGuess(guesses, guess().slice(0, SHORT_ID_HEX), prefix)
+  private async findMissing(
+    r: Round,
+    budget: SyncBudget,
+    step: DescentStep,
+    rootCount: number,
+    rootGuess: string,
+  ): Promise<Missing> {
+    const guesses = new Map<string, Leaf>()
+    const leaves: Leaf[] = []
+    const take = (leaf: Leaf, s: DescentStep, guess: () => string): void => {
+      if (s === 'ids') leaves.push(leaf)
+      else if (s === 'guess') this.addGuess(guesses, guess().slice(0, SHORT_ID_HEX), leaf)
     }
-    take('', step, () => rootGuess)
+    take({ prefix: '', count: rootCount }, step, () => rootGuess)
     let frontier = step === 'descend' ? [''] : []
     while (frontier.length > 0) {
       const next: string[] = []
@@ -191,7 +204,7 @@ export class PassRunner {
           const local = this.c.index.fingerprint(child)
           const s = descentStep(child, local, fps[k]!)
           if (s === 'descend') next.push(child)
-          else take(child, s, () => guessedId(local, fps[k]!))
+          else take({ prefix: child, count: fps[k]!.count }, s, () => guessedId(local, fps[k]!))
         })
       }
       frontier = next
@@ -200,22 +213,35 @@ export class PassRunner {
     return { ...listed, guesses }
   }
 
-  private addGuess(guesses: Map<string, string>, short: string, prefix: string): void {
-    if (!this.c.index.hasShort(short) && !this.refused.has(short)) guesses.set(short, prefix)
+  private addGuess(guesses: Map<string, Leaf>, short: string, leaf: Leaf): void {
+    if (!this.c.index.hasShort(short) && !this.refused.has(short)) guesses.set(short, leaf)
   }
 
-  /** The short ids the peer serves under `prefixes` that this node lacks (and never refused), up to the item budget. */
-  private async listIds(r: Round, budget: SyncBudget, prefixes: string[]): Promise<Omit<Missing, 'guesses'>> {
+  /**
+   * The short ids the peer serves under `leaves` that this node lacks (and
+   * never refused), up to the item budget. Leaves are asked in batches whose
+   * counts fit one answer (`MAX_IDS_ANSWER`), so no list is cut short
+   * unnoticed (a cut list would fetch an inception without its registration).
+   */
+  private async listIds(r: Round, budget: SyncBudget, leaves: Leaf[]): Promise<Omit<Missing, 'guesses'>> {
     const missing: string[] = []
-    for (let i = 0; i < prefixes.length && missing.length < budget.items; i += 256) {
-      const frames = await this.ask(r, { kind: 'ids', prefixes: prefixes.slice(i, i + 256) }, 4096, 4096 * 8)
+    let truncated = false
+    for (let i = 0; i < leaves.length && missing.length < budget.items;) {
+      let sum = 0
+      let j = i
+      while (j < leaves.length && j - i < MAX_SYNC_PREFIXES && (j === i || sum + leaves[j]!.count <= MAX_IDS_ANSWER))
+        sum += leaves[j++]!.count
+      if (sum > MAX_IDS_ANSWER) truncated = true // one prefix holds more than an answer: the rest comes next pass
+      const prefixes = leaves.slice(i, j).map((l) => l.prefix)
+      const frames = await this.ask(r, { kind: 'ids', prefixes }, MAX_IDS_ANSWER, MAX_IDS_ANSWER * 8)
       for (const f of frames) {
         if (f.length !== SHORT_ID_HEX / 2) throw new PeerFault('bad id answer')
         const short = Buffer.from(f).toString('hex')
         if (!this.c.index.hasShort(short) && !this.refused.has(short)) missing.push(short)
       }
+      i = j
     }
-    return { missing: missing.slice(0, budget.items), truncated: missing.length > budget.items }
+    return { missing: missing.slice(0, budget.items), truncated: truncated || missing.length > budget.items }
   }
 
   /** Fetch items by short id within the round's budgets; check each was asked for. */

@@ -157,6 +157,7 @@ async function atSize(n: number): Promise<{ conv: string; fresh: string; onePct:
     const { peerId } = await peer.info()
     const round = (): Promise<unknown> => inside(node).registrySync.client.round(peerId)
     const onePct = await catchUp(`missing 1 % of ${k} (${fmtInt(n / 100)} agents)`, node, peer, more, round)
+    process.stderr.write(`sync bench, ${k}: filled in ${fmtInt(fillMs)} ms\n${fresh}\n${conv}\n${onePct}\n`) // kept if a later size fails
     return { conv, fresh, onePct, fillMs }
   } finally {
     await node.stop()

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createInception,
+  createRegistration,
   createRotation,
   encodeEnvelope,
   envelopeId,
@@ -164,6 +165,39 @@ describe('reconciliation between two in-memory nodes', () => {
     await a.sync.client.round(b.kit.peerId)
     expect(a.sync.index.fingerprint('')).toEqual(b.sync.index.fingerprint(''))
     expect(a.kit.store.agents.count()).toBe(3)
+  })
+})
+
+describe('the served index', () => {
+  it('keeps its pages in application order as items arrive and registrations are replaced', () => {
+    const orderOf = (i: { order: string }): string => i.order
+    agents(a, 3)
+    expect(a.sync.index.page(undefined, 2)).toHaveLength(2) // the order is built here
+    const more = agents(a, 3)
+    const renewed = kitAgent(a.kit.random, clock.ms, { controller: a.kit.did, peerId: a.kit.peerId, name: 'renewed' })
+    for (const e of [renewed.icp, renewed.reg]) a.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false })
+    clock.advance(1000)
+    const again = createRegistration(
+      {
+        did: renewed.did,
+        name: 'renewed again',
+        capabilities: [],
+        controller: a.kit.did,
+        peerId: a.kit.peerId,
+        ts: clock.ms,
+      },
+      renewed.key,
+    )
+    expect(a.kit.ingest.ingest(again, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    const all = a.sync.index.page(undefined, 1e6)
+    expect(all.map(orderOf)).toEqual([...all.map(orderOf)].sort())
+    expect(all).toHaveLength(a.sync.index.fingerprint('').count)
+    const ids = all.map((i) => i.id)
+    for (const e of more) expect(ids).toContain(envelopeId(e))
+    expect(ids).toContain(envelopeId(again))
+    expect(ids).not.toContain(envelopeId(renewed.reg))
+    const cursor = all[3]!.order
+    expect(a.sync.index.page(cursor, 2).map((i) => i.id)).toEqual(ids.slice(4, 6))
   })
 })
 
