@@ -67,6 +67,11 @@ export interface DeliveryLimits {
    * most one per announcing peer per interval (ms).
    */
   readonly presenceIntervalMs: number
+  /**
+   * How long after a node (re)joined each new connection announces it again
+   * (its first peers may relay nothing), coalesced by `presenceIntervalMs` (ms).
+   */
+  readonly presenceSettleMs: number
   /** Long after a node joined, least time between two presence announcements made by new connections (ms). */
   readonly presenceRepeatMs: number
 }
@@ -104,6 +109,7 @@ export const DEFAULT_LIMITS: Limits = {
     batch: 200,
     concurrency: 8,
     presenceIntervalMs: 1_000,
+    presenceSettleMs: 5_000,
     presenceRepeatMs: 30_000,
   },
   stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },

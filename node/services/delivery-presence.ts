@@ -38,6 +38,13 @@ export interface DeliveryPresenceComponents {
   readonly maxSkewMs: number
   /** Least time between two announcements sent, and between two taken from one peer (ms). */
   readonly intervalMs: number
+  /**
+   * How long after (re)joining every new connection is told again (ms,
+   * coalesced by the interval): the first peers may relay nothing (a node
+   * older than the topic, a rogue), and an announcement that reached one
+   * subscriber is not retried by the gossip outbox.
+   */
+  readonly settleMs: number
   /** Long after joining, least time between two announcements that new connections make (ms). */
   readonly repeatMs: number
   /** Most announcing peers remembered at once (past it, new ones wait for the interval). */
@@ -57,14 +64,6 @@ interface Seen {
   ts: number
 }
 
-/**
- * How long after (re)joining every new connection is told again (ms,
- * coalesced by the interval): the first peers may relay nothing (a node
- * older than the topic, a rogue), and an announcement that reached one
- * subscriber is not retried by the gossip outbox.
- */
-export const PRESENCE_SETTLE_MS = 5_000
-
 /** Codes of an announcement that is a forgery (the delivering peer is penalised). */
 const FORGED = new Set(['MALFORMED', 'KEY_MISMATCH', 'SIGNATURE_INVALID', 'INVALID_KEY'])
 
@@ -83,7 +82,7 @@ export class DeliveryPresence {
 
   /**
    * A peer connected. The first after none hears this node's presence, and
-   * so do the next ones within `PRESENCE_SETTLE_MS`; later, a new connection
+   * so do the next ones within `settleMs`; later, a new connection
    * (a partition healing around a node that kept some peers) announces at
    * most once per `repeatMs`.
    */
@@ -93,7 +92,7 @@ export class DeliveryPresence {
       this.alone = false
       this.joinedAt = now
       this.announce()
-    } else if (now - this.joinedAt < PRESENCE_SETTLE_MS || now - this.lastSent >= this.c.repeatMs) this.announce()
+    } else if (now - this.joinedAt < this.c.settleMs || now - this.lastSent >= this.c.repeatMs) this.announce()
   }
 
   /** A peer left; `count` peers are still connected. */

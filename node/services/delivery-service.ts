@@ -79,6 +79,7 @@ export class DeliveryService {
     this.presence = new DeliveryPresence({
       ...{ clock: c.clock, nodeKey: c.nodeKey, maxSkewMs: c.maxSkewMs, onError: c.onError },
       intervalMs: c.limits.presenceIntervalMs,
+      settleMs: c.limits.presenceSettleMs,
       repeatMs: c.limits.presenceRepeatMs,
       peerId: () => c.p2p().peerId,
       hostsAgents: () => c.store.agents.count('local') > 0,

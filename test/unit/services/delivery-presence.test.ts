@@ -13,10 +13,11 @@ import {
   verifyPresence,
   type KeyPair,
 } from '../../../node/core/index.js'
-import { DeliveryPresence, PRESENCE_SETTLE_MS } from '../../../node/services/delivery-presence.js'
+import { DeliveryPresence } from '../../../node/services/delivery-presence.js'
 
 const INTERVAL = 1_000
 const SKEW = 300_000
+const SETTLE = 5_000
 const REPEAT = 30_000
 
 function setup(opts: { trackedPeers?: number } = {}) {
@@ -33,6 +34,7 @@ function setup(opts: { trackedPeers?: number } = {}) {
     hostsAgents: () => hosts,
     maxSkewMs: SKEW,
     intervalMs: INTERVAL,
+    settleMs: SETTLE,
     repeatMs: REPEAT,
     trackedPeers: opts.trackedPeers ?? 100,
     publish: async (data) => void published.push(data),
@@ -156,7 +158,7 @@ describe('presence announcements', () => {
     t.advance(INTERVAL)
     vi.advanceTimersByTime(INTERVAL)
     expect(t.published).toHaveLength(2) // the peers that came while it settled are told too
-    t.advance(PRESENCE_SETTLE_MS)
+    t.advance(SETTLE)
     t.presence.connected()
     vi.advanceTimersByTime(INTERVAL)
     expect(t.published).toHaveLength(2) // settled: a new connection within the repeat tells nobody
