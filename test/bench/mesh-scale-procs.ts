@@ -322,7 +322,7 @@ async function joins(): Promise<string[]> {
       own += fillRegistry(seed, signAgents(size - held, seed, `fill-${size}`))
       held = size
       process.stderr.write(`mesh-scale: a fresh process joins ${fmtInt(size)} agents…\n`)
-      rows.push(await joinOnce(seed.info().multiaddrs[0]!, seed.store.agents.count(), own, 360_000))
+      rows.push(await joinOnce(seed.info().multiaddrs[0]!, seed.store.agents.count(), own, 600_000))
     }
   } finally {
     await seed.stop()
