@@ -67,7 +67,9 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const report = [header(), ...sections].join('\n\n') + '\n'
   if (only === undefined) writeFileSync(OUT, report)
-  process.stdout.write(report)
+  // exit once written: a stopped libp2p node that had a TCP connection to another process can leave its
+  // listener open (seen after the sync bench), which would keep the runner alive after its report
+  process.stdout.write(report, () => process.exit(0))
 }
 
 await main(process.argv.slice(2))
