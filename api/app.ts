@@ -116,23 +116,24 @@ export interface Api {
   close(): Promise<void>
 }
 
-/** Build the API for `node`. Throws `INVALID_INPUT` for an unsafe combination of options. */
-export function createApi(node: ApiNode, options: ApiOptions): Api {
-  const opts = resolveApiOptions(options)
-  let streamClients = (): number => 0
-  const metrics = new ApiMetrics({
+/** The metrics of the API, reading the node's counters (stream clients through `wsClients`). */
+function apiMetrics(node: ApiNode, wsClients: () => number): ApiMetrics {
+  return new ApiMetrics({
     peers: () => node.peers().length,
     agents: () => node.stats().agents,
     auditEntries: () => node.stats().auditEntries,
-    wsClients: () => streamClients(),
+    wsClients,
     relayDropped: () => node.relayStats().dropped,
     problems: () => node.logger().counts(),
     undelivered: () => node.undelivered(),
   })
-  const unsubscribe = node.subscribe((e) => metrics.observe(e))
+}
+
+/** What every route handler is given: the node, options, verifier, metrics and the caller's authority. */
+function routeContext(node: ApiNode, opts: ResolvedApiOptions, metrics: ApiMetrics): RouteContext {
   const verifier = opts.verifyWorkers > 0 ? createVerifyPool(opts.verifyWorkers) : inlineVerifier
   const resolveCredential: CredentialResolver = (credential) => node.agentForCredential(credential)
-  const ctx: RouteContext = {
+  return {
     node,
     opts,
     verifier,
@@ -140,6 +141,16 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     resolveCredential,
     authority: (req) => authorityOf(req, opts, resolveCredential),
   }
+}
+
+/** Build the API for `node`. Throws `INVALID_INPUT` for an unsafe combination of options. */
+export function createApi(node: ApiNode, options: ApiOptions): Api {
+  const opts = resolveApiOptions(options)
+  let streamClients = (): number => 0
+  const metrics = apiMetrics(node, () => streamClients())
+  const unsubscribe = node.subscribe((e) => metrics.observe(e))
+  const ctx = routeContext(node, opts, metrics)
+  const { verifier, resolveCredential } = ctx
   const app = express()
   app.disable('x-powered-by')
   app.disable('etag')
