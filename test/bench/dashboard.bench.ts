@@ -27,23 +27,13 @@ import { CHROMIUM, ensureUiBuilt } from '../e2e/e2e-fixture.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { rawVerifyUs, type BenchModule } from './bench-kit.js'
+import { prng } from '../helpers/topology.js'
 
 const AGENTS = 300
 const HISTORY = 900
 const RATES = [10, 50] as const
 const WARMUP_MS = 3_000
 const WINDOW_MS = 10_000
-
-/** Deterministic PRNG (mulberry32), so every run sends the same pairs. */
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Row {
   readonly rate: number

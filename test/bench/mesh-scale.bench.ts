@@ -16,12 +16,12 @@ import { stopAll } from '../helpers/mesh.js'
 import {
   diffCounters,
   meterNode,
-  prng,
   storedRows,
   startSparseMesh,
   type NodeCounters,
   type StoredRows,
 } from '../helpers/mesh-meter.js'
+import { prng } from '../helpers/topology.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { fmtInt, rawVerifyUs, type BenchModule } from './bench-kit.js'
 import { processSection } from './mesh-scale-procs.js'

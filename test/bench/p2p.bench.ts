@@ -14,6 +14,7 @@ import { generateKeyPair, verifySignature } from '../../node/core/index.js'
 import { MESSAGES_TOPIC, createMeshP2P, type MeshP2P, type ValidationResult } from '../../node/p2p/index.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { fmtInt, type BenchModule } from './bench-kit.js'
+import { prng, sparseEdges } from '../helpers/topology.js'
 
 type Validator = (data: Uint8Array) => ValidationResult
 type Receiver = (data: Uint8Array, node: number) => void
@@ -21,30 +22,6 @@ type Receiver = (data: Uint8Array, node: number) => void
 interface BenchNet {
   readonly nodes: MeshP2P[]
   readonly edges: ReadonlyArray<readonly [number, number]>
-}
-
-/** Deterministic PRNG (mulberry32) so every run measures the same topology. */
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** A connected sparse graph: a random tree plus `extra` random chords. */
-function sparseEdges(count: number, extra: number, random: () => number): Array<[number, number]> {
-  const edges: Array<[number, number]> = []
-  const has = (a: number, b: number): boolean => edges.some(([x, y]) => (x === a && y === b) || (x === b && y === a))
-  for (let i = 1; i < count; i++) edges.push([i, Math.floor(random() * i)])
-  while (edges.length < count - 1 + extra) {
-    const a = Math.floor(random() * count)
-    const b = Math.floor(random() * count)
-    if (a !== b && !has(a, b)) edges.push([Math.max(a, b), Math.min(a, b)])
-  }
-  return edges
 }
 
 /** Start one node per index; node i dials exactly the lower ends of its edges and nothing else. */

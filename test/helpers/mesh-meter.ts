@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode, type TestNodeOptions } from './mesh.js'
+import { prng, sparseEdges } from './topology.js'
 
 /** Counters of one node; every field only grows. */
 export interface NodeCounters {
@@ -156,30 +157,6 @@ export function registryDigest(node: MeshNode): string {
     .map((a) => `${a.did} ${a.controller} ${a.peerId} ${a.regId}`)
     .sort()
   return createHash('sha256').update(rows.join('\n')).digest('hex')
-}
-
-/** Deterministic PRNG (mulberry32), so every run builds the same topology. */
-export function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** A connected sparse graph on `count` vertices: a random tree plus `extra` random chords, as [higher, lower]. */
-export function sparseEdges(count: number, extra: number, random: () => number): [number, number][] {
-  const edges: [number, number][] = []
-  const has = (a: number, b: number): boolean => edges.some(([x, y]) => (x === a && y === b) || (x === b && y === a))
-  for (let i = 1; i < count; i++) edges.push([i, Math.floor(random() * i)])
-  while (edges.length < count - 1 + extra) {
-    const a = Math.floor(random() * count)
-    const b = Math.floor(random() * count)
-    if (a !== b && !has(a, b)) edges.push([Math.max(a, b), Math.min(a, b)])
-  }
-  return edges
 }
 
 /** A started sparse mesh. */

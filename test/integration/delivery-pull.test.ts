@@ -101,6 +101,22 @@ async function sendWhileDown(a: MeshNode, from: string, to: string, n: number): 
   return ids
 }
 
+/** A and C meshed, alice on A and carol on C; C stops and A sends `n` messages to carol while it is down. */
+async function carolMisses(
+  a: MeshNode,
+  c: MeshNode,
+  n: number,
+): Promise<{ alice: string; carol: string; ids: string[] }> {
+  await meshed(a, c)
+  const alice = (await a.registerAgent('alice')).identity.did
+  const carol = (await c.registerAgent('carol')).identity.did
+  await waitFor(() => a.store.agents.get(carol), { timeout: 20_000, message: 'A learns carol' })
+  const cPeer = c.mesh.peerId
+  await stop(c)
+  await waitFor(() => !a.peers().some((p) => p.peerId === cPeer), { timeout: 20_000 })
+  return { alice, carol, ids: await sendWhileDown(a, alice, carol, n) }
+}
+
 /** The kinds of every audit entry of a node, with the envelope id they name. */
 function auditEntries(node: MeshNode): { kind: string; envelopeId: string | null }[] {
   const rows = node.store.auditEntries.entries(0, node.store.auditEntries.count())
@@ -115,13 +131,7 @@ describe('the pull: a returning node gets what it missed from senders it is not 
       const { startA, startC } = await line()
       const a = await startA()
       let c = await startC()
-      await meshed(a, c)
-      const alice = (await a.registerAgent('alice')).identity.did
-      const carol = (await c.registerAgent('carol')).identity.did
-      await waitFor(() => a.store.agents.get(carol), { timeout: 20_000, message: 'A learns carol' })
-      await stop(c)
-      await waitFor(() => !a.peers().some((p) => p.peerId === c.mesh.peerId), { timeout: 20_000 })
-      const ids = await sendWhileDown(a, alice, carol, 100)
+      const { carol, ids } = await carolMisses(a, c, 100)
       c = await startC()
       await waitFor(() => a.undelivered() === 0, { timeout: 60_000, interval: 100, message: 'every receipt at A' })
       for (const id of ids) {
@@ -142,13 +152,7 @@ describe('the pull: a returning node gets what it missed from senders it is not 
       const { b, startA, startC } = await line()
       const a = await startA()
       let c = await startC()
-      await meshed(a, c)
-      const alice = (await a.registerAgent('alice')).identity.did
-      const carol = (await c.registerAgent('carol')).identity.did
-      await waitFor(() => a.store.agents.get(carol), { timeout: 20_000, message: 'A learns carol' })
-      await stop(c)
-      await waitFor(() => !a.peers().some((p) => p.peerId === c.mesh.peerId), { timeout: 20_000 })
-      const ids = await sendWhileDown(a, alice, carol, 5)
+      const { carol, ids } = await carolMisses(a, c, 5)
       // C comes back knowing only a peer that takes its presence and passes on nothing (as a node older than the topic)
       const mute = await peerNear(undefined, () => 'ignore')
       c = await startC([mute.multiaddrs()[0]!])
@@ -167,13 +171,7 @@ describe('the pull: a returning node gets what it missed from senders it is not 
       const { startA, startC, cPeerId } = await line({ ...SLOW, delivery: { ...SLOW.delivery, presenceIntervalMs: 0 } })
       const a = await startA()
       let c = await startC()
-      await meshed(a, c)
-      const alice = (await a.registerAgent('alice')).identity.did
-      const carol = (await c.registerAgent('carol')).identity.did
-      await waitFor(() => a.store.agents.get(carol), { timeout: 20_000, message: 'A learns carol' })
-      await stop(c)
-      await waitFor(() => !a.peers().some((p) => p.peerId === cPeerId), { timeout: 20_000 })
-      const ids = await sendWhileDown(a, alice, carol, 3)
+      const { ids } = await carolMisses(a, c, 3)
       const before = ids.map((id) => a.store.outbox.get(id))
       const { rogue, key } = await rogueNear(a)
       const delivered: string[] = []

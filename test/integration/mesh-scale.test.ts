@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { OPERATOR } from '../../node/services/authority.js'
 import { stopAll } from '../helpers/mesh.js'
-import { auditNaming, prng, registryDigest, startSparseMesh } from '../helpers/mesh-meter.js'
+import { auditNaming, registryDigest, startSparseMesh } from '../helpers/mesh-meter.js'
+import { prng } from '../helpers/topology.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const COUNT = 30

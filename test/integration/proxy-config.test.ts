@@ -2,7 +2,7 @@
 // caller's uid was redirected to, never the body or a header; fail closed), and the kernel socket-table
 // check that an agent listener's connection came through the redirect.
 import { describe, expect, it } from 'vitest'
-import { MeshsigError, didFromPublicKey, generateKeyPair } from '../../node/core/index.js'
+import { didFromPublicKey, generateKeyPair } from '../../node/core/index.js'
 import {
   gatewayAuthority,
   normalizeAddress,
@@ -17,6 +17,7 @@ import {
   type ProxyCaller,
   type ProxySigner,
 } from '../../node/proxy/index.js'
+import { codeOf } from '../helpers/error-code.js'
 
 function signer(): ProxySigner {
   const key = generateKeyPair()
@@ -30,15 +31,6 @@ const caller = (over: Partial<ProxyCaller> = {}): ProxyCaller => ({
   agent: undefined,
   ...over,
 })
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-    return undefined
-  } catch (err) {
-    return (err as MeshsigError).code
-  }
-}
 
 describe('--proxy <listenPort>:<targetPort>', () => {
   it('parses ports and an optional target host', () => {

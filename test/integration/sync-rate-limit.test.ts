@@ -28,7 +28,7 @@ function gossipWithFakeSync(minSyncIntervalMs?: number) {
       maxInFlight = Math.max(maxInFlight, inFlight)
       await new Promise((r) => setTimeout(r, 20))
       inFlight--
-      return { accepted: 0, duplicates: 0, rejected: 0, held: 0, bytes: 0 }
+      return { accepted: 0, duplicates: 0, rejected: 0, held: 0, bytes: 0, passes: 1 }
     },
   }
   const ingest: MeshGossipComponents['ingest'] = {

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { canonicalize, type MeshsigError } from '../../../node/index.js'
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-    return undefined
-  } catch (err) {
-    return (err as MeshsigError).code
-  }
-}
+import { canonicalize } from '../../../node/index.js'
+import { codeOf } from '../../helpers/error-code.js'
 
 function f64(hexBits: string): number {
   return Buffer.from(hexBits, 'hex').readDoubleBE(0)

@@ -14,24 +14,15 @@ import {
   signPresence,
   utf8,
   verifyPresence,
-  type MeshsigError,
 } from '../../../node/core/index.js'
 import { RFC8032_VECTORS, hex } from '../sdk/rfc8032-vectors.js'
+import { codeOf } from '../../helpers/error-code.js'
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'protocol.md'), 'utf8')
 const [test1, , test3] = RFC8032_VECTORS.map((v) => keyPairFromSeed(hex(v.secretKey)))
 if (!test1 || !test3) throw new Error('RFC 8032 vectors missing')
 const node = peerIdFromPublicKey(test3.publicKey)
 const presence = signPresence(test3, 1_764_000_000_500)
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-    return undefined
-  } catch (err) {
-    return (err as MeshsigError).code
-  }
-}
 
 describe('docs/protocol.md §10 presence example matches the code', () => {
   it('shows the announcement, its signing bytes and their length', () => {

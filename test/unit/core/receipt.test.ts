@@ -16,9 +16,9 @@ import {
   receiptSigningBytes,
   signReceipt,
   verifyReceipt,
-  type MeshsigError,
 } from '../../../node/core/index.js'
 import { RFC8032_VECTORS, hex } from '../sdk/rfc8032-vectors.js'
+import { codeOf } from '../../helpers/error-code.js'
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'protocol.md'), 'utf8')
 const [test1, test2, test3] = RFC8032_VECTORS.map((v) => keyPairFromSeed(hex(v.secretKey)))
@@ -33,15 +33,6 @@ const msg = createMessage(
 )
 const receipt = signReceipt({ msg: envelopeId(msg), to: bob, node, ts: 1_764_000_000_250 }, test3)
 const expected = { msg: envelopeId(msg), to: bob, node, nodeKey: test3.publicKey }
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-    return undefined
-  } catch (err) {
-    return (err as MeshsigError).code
-  }
-}
 
 describe('docs/protocol.md §10 receipt example matches the code', () => {
   it('shows the receipt, its signing bytes, their length, its id and the node PeerId', () => {
