@@ -20,9 +20,20 @@ import { recordEvidence } from './trust-ledger.js'
 export type AuditInput = Pick<AuditEntryInit, 'kind'> & Partial<Omit<AuditEntryInit, 'kind' | 'ts'>>
 
 const FRONTIER_KEY = 'audit.frontier'
-/** Number of entries whose evidence the trust table holds. */
+/**
+ * Whether the trust table holds the evidence of every entry: `all` once it
+ * does (each append then records its evidence in its own transaction, so it
+ * stays true); absent or a number (a store from before the table, or a
+ * migration that rebuilt the table) means it is rebuilt from the entries.
+ */
 const TRUST_SIZE_KEY = 'audit.trustSize'
+const TRUST_ALL = 'all'
 const PAGE = 5000
+/**
+ * The frontier is saved every this many entries, not with each one: a
+ * restart appends the few leaf hashes after the saved size.
+ */
+export const FRONTIER_SAVE_EVERY = 256
 
 /** Appends audit entries and tracks the Merkle root and the trust evidence of the log. */
 export class AuditLog {
@@ -50,10 +61,9 @@ export class AuditLog {
       const leaf = leafHashOfEntry(entry)
       this.store.auditEntries.append(entry.index, JSON.stringify(entry), leaf)
       acc.append(leaf)
-      this.store.misc.setMetaValue(FRONTIER_KEY, JSON.stringify(acc.toJSON()))
+      if (acc.size % FRONTIER_SAVE_EVERY === 0) this.store.misc.setMetaValue(FRONTIER_KEY, JSON.stringify(acc.toJSON()))
       recordEvidence(this.store, entry)
       this.trustSize = acc.size
-      this.store.misc.setMetaValue(TRUST_SIZE_KEY, String(acc.size))
       return entry
     })
   }
@@ -68,12 +78,11 @@ export class AuditLog {
     if (this.cached?.size === size) return this.cached
     const saved = this.store.misc.meta(FRONTIER_KEY)
     let acc = saved ? MerkleAccumulator.restore(JSON.parse(saved) as AccumulatorState) : new MerkleAccumulator()
-    if (acc.size !== size) {
-      acc = new MerkleAccumulator()
-      for (let start = 0; start < size; start += PAGE) {
-        const packed = this.store.auditEntries.leafHashes(start, Math.min(PAGE, size - start))
-        for (let o = 0; o < packed.length; o += 32) acc.append(packed.subarray(o, o + 32))
-      }
+    // saved with the entry that filled its size, in the same transaction: never ahead of the entries
+    if (acc.size > size) acc = new MerkleAccumulator()
+    for (let start = acc.size; start < size; start += PAGE) {
+      const packed = this.store.auditEntries.leafHashes(start, Math.min(PAGE, size - start))
+      for (let o = 0; o < packed.length; o += 32) acc.append(packed.subarray(o, o + 32))
     }
     this.cached = acc
     return acc
@@ -86,8 +95,9 @@ export class AuditLog {
    */
   private syncTrust(size: number): void {
     if (this.trustSize === size) return
-    const saved = Number(this.store.misc.meta(TRUST_SIZE_KEY) ?? '0')
-    if (saved === size) {
+    const saved = this.store.misc.meta(TRUST_SIZE_KEY)
+    if (saved === TRUST_ALL || saved === String(size)) {
+      if (saved !== TRUST_ALL) this.store.misc.setMetaValue(TRUST_SIZE_KEY, TRUST_ALL)
       this.trustSize = size
       return
     }
@@ -97,7 +107,7 @@ export class AuditLog {
         recordEvidence(this.store, JSON.parse(row.entry) as AuditEntry)
       }
     }
-    this.store.misc.setMetaValue(TRUST_SIZE_KEY, String(size))
+    this.store.misc.setMetaValue(TRUST_SIZE_KEY, TRUST_ALL)
     this.trustSize = size
   }
 

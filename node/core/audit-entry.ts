@@ -171,9 +171,64 @@ export function parseAuditEntry(input: unknown): AuditEntry {
   return checked.entry
 }
 
-/** Build the entry at `index` from its fields, checking them. Throws `MalformedError`. */
+const DID_TEXT = /^did:(msig|key):z?[1-9A-HJ-NP-Za-km-z]+$/
+const HEX_ID = /^[0-9a-f]{64}$/
+const CODE = /^[A-Z][A-Z0-9_]{0,63}$/
+
+/** True for a JSON value (what `z.json()` accepts): no undefined, functions, symbols, bigints or non-finite numbers. */
+function isJson(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
+  if (typeof value === 'number') return Number.isFinite(value)
+  if (typeof value !== 'object' || depth > 64) return false
+  if (Array.isArray(value)) return value.every((v) => isJson(v, depth + 1))
+  return Object.values(value).every((v) => isJson(v, depth + 1))
+}
+
+/** Why the node-built fields of an entry break `auditEntrySchema`, or undefined when they keep to it. */
+function fieldProblem(entry: AuditEntry): [string, string] | undefined {
+  const count = (n: number): boolean => Number.isSafeInteger(n) && n >= 0
+  if (!count(entry.index)) return ['index', 'must be a non-negative safe integer']
+  if (!count(entry.ts)) return ['ts', 'must be a non-negative safe integer']
+  if (!Object.hasOwn(AUDIT_KIND_DOCS, entry.kind)) return ['kind', 'must be an audit entry kind']
+  const s = entry.subject
+  if (s !== null && (typeof s !== 'string' || s.length > 128 || !DID_TEXT.test(s))) return ['subject', 'must be a DID']
+  const id = entry.envelopeId
+  if (id !== null && (typeof id !== 'string' || !HEX_ID.test(id)))
+    return ['envelopeId', 'must be a lowercase hex SHA-256']
+  if (entry.code !== null && (typeof entry.code !== 'string' || !CODE.test(entry.code)))
+    return ['code', 'must be an error code']
+  const data: unknown = entry.data
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || !isJson(data))
+    return ['data', 'must be a JSON object']
+  const key = forbiddenKeyIn(data)
+  if (key !== undefined) return ['data', `must not hold key material (field "${key}")`]
+  if (JSON.stringify(data).length > MAX_AUDIT_DATA_LENGTH)
+    return ['data', `must be at most ${MAX_AUDIT_DATA_LENGTH} characters of JSON`]
+  return undefined
+}
+
+/**
+ * Build the entry at `index` from its fields, checking them against
+ * `auditEntrySchema` by hand: the node appends one entry per event, and the
+ * schema's parse cost more than the rest of the entry (a property test holds
+ * the two checks to the same verdicts). Throws `MalformedError`.
+ */
 export function createAuditEntry(index: number, init: AuditEntryInit): AuditEntry {
-  return parseAuditEntry({ ...init, index })
+  const entry: AuditEntry = {
+    index,
+    ts: init.ts,
+    kind: init.kind,
+    subject: init.subject,
+    envelopeId: init.envelopeId,
+    code: init.code,
+    data: init.data,
+  }
+  const problem = fieldProblem(entry)
+  if (problem !== undefined) {
+    const [field, message] = problem
+    throw new MalformedError(`malformed audit entry: ${field}: ${message}`, { field })
+  }
+  return entry
 }
 
 /** The bytes an entry's leaf hash covers: UTF-8 of its JCS text. */

@@ -18,6 +18,7 @@ import { AuditEntriesRepo } from './audit-entries-repo.js'
 import { TrustRepo } from './trust-repo.js'
 import { CredentialsRepo } from './credentials-repo.js'
 import { OutboxRepo } from './outbox-repo.js'
+import { transactionRunner } from './transaction.js'
 
 export type { AgentRow, AgentQuery } from './agents-repo.js'
 export type { DuplicityRow } from './key-events-repo.js'
@@ -62,7 +63,7 @@ export interface Store {
   readonly credentials: CredentialsRepo
   /** The durable outbox of direct messages and the receipts this node issued (docs/protocol.md §10). */
   readonly outbox: OutboxRepo
-  /** Run `fn` in one transaction (nested calls join the outer one). */
+  /** Run `fn` in one transaction (a nested call is a savepoint: its throw undoes only its own writes). */
   transaction<T>(fn: () => T): T
   /** Current schema version. */
   schemaVersion(): number
@@ -144,7 +145,7 @@ export function openStore(init: StoreInit): Store {
     trust: new TrustRepo(db),
     credentials: new CredentialsRepo(db),
     outbox: new OutboxRepo(db),
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    transaction: transactionRunner(db),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     close: () => db.close(),
   }
