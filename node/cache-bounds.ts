@@ -7,7 +7,7 @@
  */
 import { PUBLIC_KEY_CACHE_LIMIT, SIGNED_HERE_LIMIT } from './core/index.js'
 import { DEFAULT_KEY_CACHE_SIZE } from './services/key-cache.js'
-import { SIGN_WORKER_KEY_CACHE } from './services/sign-pool.js'
+import { NEW_KEY_MEMO_SIZE, SIGN_WORKER_KEY_CACHE } from './services/sign-pool.js'
 import { PEER_KEY_MEMORY } from './services/sync-client.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
@@ -39,6 +39,10 @@ export const CACHE_BOUNDS = {
   signWorkerKeys: {
     max: SIGN_WORKER_KEY_CACHE,
     holds: 'private KeyObjects by seed, in each signing thread (node/services/sign-pool.ts)',
+  },
+  newAgentKeys: {
+    max: NEW_KEY_MEMO_SIZE,
+    holds: 'public keys the signing threads derived for new agents, by seed (node/services/sign-pool.ts)',
   },
   verifyWorkerKeys: {
     max: VERIFY_WORKER_KEY_CACHE,

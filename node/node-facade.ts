@@ -14,6 +14,7 @@ import type { HandshakeInput } from './services/handshake-service.js'
 import type { RevokeInput, RotateInput, Rotation } from './services/key-service.js'
 import { authorizeSend, type SendInput, type SentMessage } from './services/message-service.js'
 import { presign } from './services/presign.js'
+import { prepareRegistration } from './services/registration-prep.js'
 import type { AgentRecord } from './services/records.js'
 import type { ConnectionView } from './services/report-service.js'
 import type { SyncResult } from './services/sync.js'
@@ -22,8 +23,9 @@ import type { SyncResult } from './services/sync.js'
 export class NodeFacade extends NodeAuditReads {
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */
   async registerAgent(name: string, capabilities: readonly Capability[] = []): Promise<RegisteredAgent> {
-    const job = { kind: 'custodied', name, capabilities } as const
-    const registered = (await this.parts.registrations.send(job)) as RegisteredAgent
+    const { registrationParts, signPool, registrations } = this.parts
+    const prepared = await prepareRegistration({ ...registrationParts, pool: signPool }, name, capabilities)
+    const registered = (await registrations.send({ kind: 'custodied', prepared })) as RegisteredAgent
     this.announceRegistration(registered.envelopes, capabilities)
     return registered
   }

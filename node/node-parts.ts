@@ -148,9 +148,7 @@ function wireRegistry(b: Base, a: AuditParts) {
   })
   const credentials = new AgentCredentials({ credentials: store.credentials, random: b.random, clock })
   const agents = new AgentService({
-    ...{ store, ingest, clock, random: b.random, credentials },
-    nodeDid: () => did,
-    peerId: () => b.p2p().peerId,
+    ...{ store, ingest, credentials },
     isOnline: (peerId) =>
       b
         .p2p()
@@ -234,9 +232,7 @@ function wireKeys(
     store,
     events,
     send: (job: RegistrationJob) =>
-      job.kind === 'custodied'
-        ? p.agents.register(job.name, job.capabilities)
-        : p.agents.registerExternal(job.icp, job.reg),
+      job.kind === 'custodied' ? p.agents.register(job.prepared) : p.agents.registerExternal(job.icp, job.reg),
   })
   const reports = new ReportService({
     ...{ store, clock, random, agents: p.agents },
@@ -247,7 +243,8 @@ function wireKeys(
   })
   const signPool = new SignPool(Math.min(2, availableParallelism() - 1), keyCache)
   const presignParts = { store, clock, random, keys: keyCache }
-  return { keyService, handshakes, messages, sends, registrations, reports, signPool, presignParts }
+  const registrationParts = { clock, random, nodeDid: () => did, peerId: () => b.p2p().peerId }
+  return { keyService, handshakes, messages, sends, registrations, reports, signPool, presignParts, registrationParts }
 }
 
 /** Seconds since the node (last) started. */

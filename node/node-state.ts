@@ -3,7 +3,7 @@
  * what changes while it runs. Types only: the facades and `MeshNode` name it
  * without pulling in the wiring.
  */
-import type { Capability, Envelope, IcpEnvelope, RegEnvelope } from './core/index.js'
+import type { Envelope, IcpEnvelope, RegEnvelope } from './core/index.js'
 import type { AuditLog } from './audit/audit-log.js'
 import type { AuditService } from './audit/audit-service.js'
 import type { CheckpointNotes } from './audit/checkpoint-notes.js'
@@ -33,6 +33,7 @@ import type { RelayGuard } from './services/relay-guard.js'
 import type { ReportService } from './services/report-service.js'
 import type { SendBatcher } from './services/send-batcher.js'
 import type { SignPool } from './services/sign-pool.js'
+import type { PreparedRegistration, RegistrationPrepComponents } from './services/registration-prep.js'
 import type { RegistrySync } from './services/sync-client.js'
 import type { TrustService } from './services/trust.js'
 import type { WitnessService } from './services/witness-service.js'
@@ -40,7 +41,7 @@ import type { Store } from './store/index.js'
 
 /** A registration waiting for its group commit. */
 export type RegistrationJob =
-  | { readonly kind: 'custodied'; readonly name: string; readonly capabilities: readonly Capability[] }
+  | { readonly kind: 'custodied'; readonly prepared: PreparedRegistration }
   | { readonly kind: 'external'; readonly icp: IcpEnvelope; readonly reg: RegEnvelope }
 
 /** What changes while a node runs. */
@@ -99,5 +100,6 @@ export interface NodeParts {
   /** Group commit of registrations (one fsync for the registrations of one event-loop turn). */
   readonly registrations: SendBatcher<RegistrationJob, { record: AgentRecord; envelopes: Envelope[] }>
   readonly presignParts: Omit<PresignComponents, 'pool'>
+  readonly registrationParts: Omit<RegistrationPrepComponents, 'pool'>
   readonly signPool: SignPool
 }

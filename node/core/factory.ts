@@ -14,6 +14,7 @@ import {
   type RegEnvelope,
   type RevEnvelope,
   type RotEnvelope,
+  type Unsigned,
 } from './envelope.js'
 import { keyCommitment, type KeyPair } from './keys.js'
 import type { KeyState } from './kel.js'
@@ -24,21 +25,31 @@ export interface Capability {
   readonly confidence?: number
 }
 
+/**
+ * The unsigned inception event of `publicKey`'s DID, committing to
+ * `nextPublicKey` (pre-rotation) when given: for a signer that signs
+ * elsewhere (a worker thread), then `withSignature`.
+ */
+export function inceptionOf(
+  publicKey: Uint8Array,
+  ts: number,
+  nextPublicKey?: Uint8Array | null,
+): Unsigned<IcpEnvelope> {
+  return {
+    v: 1,
+    type: 'icp',
+    did: didFromPublicKey(publicKey),
+    seq: 0,
+    key: toB64(publicKey),
+    next: nextPublicKey ? keyCommitment(nextPublicKey) : null,
+    ts,
+  }
+}
+
 /** Inception event of `key`'s DID, committing to `nextKey` (pre-rotation) when given. */
 export function createInception(key: KeyPair, ts: number, nextKey?: KeyPair | Uint8Array | null): IcpEnvelope {
   const nextPub = nextKey instanceof Uint8Array ? nextKey : nextKey?.publicKey
-  return signEnvelope<IcpEnvelope>(
-    {
-      v: 1,
-      type: 'icp',
-      did: didFromPublicKey(key.publicKey),
-      seq: 0,
-      key: toB64(key.publicKey),
-      next: nextPub ? keyCommitment(nextPub) : null,
-      ts,
-    },
-    key,
-  )
+  return signEnvelope<IcpEnvelope>(inceptionOf(key.publicKey, ts, nextPub), key)
 }
 
 /** Rotation from the current key to `newKey`, committing to `nextKey` when given. */
@@ -84,12 +95,14 @@ export interface RegistrationInit {
   readonly ts: number
 }
 
+/** The unsigned registration of an agent (then `withSignature`, by its current key). */
+export function registrationOf(init: RegistrationInit): Unsigned<RegEnvelope> {
+  return { v: 1, type: 'reg', ...init, capabilities: init.capabilities.map((c) => ({ ...c })) }
+}
+
 /** Registration of an agent, signed by the agent's current key. */
 export function createRegistration(init: RegistrationInit, key: KeyPair): RegEnvelope {
-  return signEnvelope<RegEnvelope>(
-    { v: 1, type: 'reg', ...init, capabilities: init.capabilities.map((c) => ({ ...c })) },
-    key,
-  )
+  return signEnvelope<RegEnvelope>(registrationOf(init), key)
 }
 
 /** Fields of a message besides the signature and the version. */

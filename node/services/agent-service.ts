@@ -4,14 +4,10 @@
  * plus the read side (records, local discovery).
  */
 import {
-  createInception,
-  createRegistration,
   fromB64,
-  generateKeyPair,
   MeshsigError,
   publicKeyFromDid,
   toB64,
-  type Capability,
   type Envelope,
   type IcpEnvelope,
   type RegEnvelope,
@@ -20,6 +16,7 @@ import type { AgentQuery, Store } from '../store/index.js'
 import type { AgentCredentials } from './agent-credentials.js'
 import type { Ingest } from './ingest.js'
 import { toAgentRecord, type AgentRecord, type TrustFn } from './records.js'
+import type { PreparedRegistration } from './registration-prep.js'
 
 /**
  * What registering a node-custodied agent returns, once: the private key and
@@ -37,10 +34,6 @@ export interface RegisteredAgent {
 export interface AgentServiceComponents {
   readonly store: Store
   readonly ingest: Ingest
-  readonly clock: () => number
-  readonly random: (n: number) => Uint8Array
-  readonly nodeDid: () => string
-  readonly peerId: () => string
   readonly isOnline: (peerId: string) => boolean
   readonly trust: TrustFn
   /** Issues the agent credential of each custodied agent. */
@@ -51,18 +44,15 @@ export interface AgentServiceComponents {
 export class AgentService {
   constructor(private readonly c: AgentServiceComponents) {}
 
-  /** Register a new agent whose keys this node makes and keeps (0600 database). */
-  register(name: string, capabilities: readonly Capability[]): RegisteredAgent {
-    const now = this.c.clock()
-    const key = generateKeyPair(this.c.random)
-    const next = generateKeyPair(this.c.random)
-    const icp = createInception(key, now, next)
-    const reg = createRegistration(
-      { did: icp.did, name, capabilities, controller: this.c.nodeDid(), peerId: this.c.peerId(), ts: now },
-      key,
-    )
+  /**
+   * Register a new agent whose keys this node makes and keeps (sealed in the
+   * 0600 database): its keys and signed envelopes come from
+   * `prepareRegistration` (registration-prep.ts); this checks and stores them.
+   */
+  register(prepared: PreparedRegistration): RegisteredAgent {
+    const { icp, reg, seed, nextSeed, ts } = prepared
     const credential = this.c.store.transaction(() => {
-      this.c.store.custody.put({ did: icp.did, seed: toB64(key.seed), nextSeed: toB64(next.seed), createdAt: now })
+      this.c.store.custody.put({ did: icp.did, seed: toB64(seed), nextSeed: toB64(nextSeed), createdAt: ts })
       this.ingestOrThrow(icp)
       this.ingestOrThrow(reg)
       return this.c.credentials.issue(icp.did)
@@ -71,9 +61,9 @@ export class AgentService {
       identity: {
         did: icp.did,
         publicKey: icp.key,
-        privateKey: toB64(key.seed),
+        privateKey: toB64(seed),
         credential,
-        createdAt: new Date(now).toISOString(),
+        createdAt: new Date(ts).toISOString(),
       },
       record: this.record(icp.did)!,
       envelopes: [icp, reg],

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createVerifyPool } from '../../api/verify-pool.js'
-import { generateKeyPair, toB64 } from '../../node/core/index.js'
+import { generateKeyPair, keyPairFromSeed, toB64, verifySignature } from '../../node/core/index.js'
+import { signedHere } from '../../node/core/signed-here.js'
 import type { NodeEvent } from '../../node/events.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { OPERATOR } from '../../node/services/authority.js'
@@ -17,6 +18,24 @@ describe('worker pools', () => {
     sigs.forEach((s, j) => expect(toB64(s)).toBe(toB64(keys[Math.floor(j / 2)]!.sign(data[Math.floor(j / 2)]!))))
     await pool.close()
     expect(toB64(await pool.sign(keys[0]!.seed, data[0]!))).toBe(toB64(keys[0]!.sign(data[0]!)))
+  })
+
+  it('SignPool derives new keys on its threads, and remembers only their own signatures as made here', async () => {
+    const pool = new SignPool(1)
+    const seeds = Array.from({ length: 4 }, () => generateKeyPair().seed)
+    const publicKeys = await Promise.all(seeds.map((s) => pool.publicKey(s)))
+    expect(pool.threads()).toBe(1)
+    publicKeys.forEach((k, i) => expect(toB64(k)).toBe(toB64(keyPairFromSeed(seeds[i]!).publicKey)))
+    const data = Buffer.from('first words of a new key')
+    const sigs = await Promise.all(seeds.map((s) => pool.sign(s, data)))
+    sigs.forEach((sig, i) => {
+      expect(verifySignature(data, sig, publicKeys[i]!)).toBe(true)
+      expect(signedHere(publicKeys[i]!, data, sig)).toBe(true)
+      // the memo names the key and the bytes: another key or other bytes are not "signed here"
+      expect(signedHere(publicKeys[(i + 1) % 4]!, data, sig)).toBe(false)
+      expect(signedHere(publicKeys[i]!, Buffer.from('other bytes'), sig)).toBe(false)
+    })
+    await pool.close()
   })
 
   it('the verification pool answers true and false correctly, batched, and inline after close', async () => {

@@ -35,15 +35,34 @@ const u32 = (n: number): Buffer => {
 }
 
 describe('batch worker sources', () => {
-  it('the signing worker signs each [seed][len][data] job as the key itself does', async () => {
+  it('the signing worker signs each [0][seed][len][data] job as the key itself does', async () => {
     const keys = [generateKeyPair(), generateKeyPair(), generateKeyPair()]
     const data = keys.map((_, i) => Buffer.from(`job ${i} `.repeat(i + 1)))
-    const batch = Buffer.concat(keys.flatMap((k, i) => [Buffer.from(k.seed), u32(data[i]!.length), data[i]!]))
+    const batch = Buffer.concat(
+      keys.flatMap((k, i) => [Buffer.of(0), Buffer.from(k.seed), u32(data[i]!.length), data[i]!]),
+    )
     const out = await runBatch(SIGN_WORKER_SOURCE, keys.length, batch)
     expect(out).toHaveLength(64 * keys.length)
     keys.forEach((k, i) =>
       expect(Buffer.from(out.subarray(i * 64, i * 64 + 64))).toEqual(Buffer.from(k.sign(data[i]!))),
     )
+  })
+
+  it('the signing worker answers a [1][seed][0] job with the seed’s public key, between signing jobs', async () => {
+    const [a, b] = [generateKeyPair(), generateKeyPair()]
+    const data = Buffer.from('after the key')
+    const batch = Buffer.concat([
+      Buffer.of(1),
+      Buffer.from(a.seed),
+      u32(0),
+      Buffer.of(0),
+      Buffer.from(b.seed),
+      u32(data.length),
+      data,
+    ])
+    const out = await runBatch(SIGN_WORKER_SOURCE, 2, batch)
+    expect(Buffer.from(out.subarray(0, 32))).toEqual(Buffer.from(a.publicKey))
+    expect(Buffer.from(out.subarray(64, 128))).toEqual(Buffer.from(b.sign(data)))
   })
 
   it('the verifying worker answers 1 for a valid [len][data][sig][key] check and 0 otherwise', async () => {
