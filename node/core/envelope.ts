@@ -9,6 +9,7 @@ import { fromB64, toB64, toHex, utf8 } from './encoding.js'
 import { MalformedError, SignatureInvalidError } from './errors.js'
 import { sha256, verifySignature, type KeyPair } from './keys.js'
 import { envelopeSchema, type Envelope, type RotEnvelope } from './envelope-schema.js'
+import { conformingMsg } from './envelope-fast.js'
 
 export type {
   MsgEnvelope,
@@ -72,6 +73,15 @@ export function signEnvelope<E extends Exclude<Envelope, RotEnvelope>>(unsigned:
   return parseEnvelope({ ...unsigned, sig }) as E
 }
 
+/**
+ * The envelope `unsigned` with a signature made elsewhere (a worker thread)
+ * over its `signingBytes`. Not parsed here: it is an envelope only once
+ * acceptance (core/acceptance.ts, which parses) takes it.
+ */
+export function withSignature<E extends Exclude<Envelope, RotEnvelope>>(unsigned: Unsigned<E>, sig: Uint8Array): E {
+  return { ...unsigned, sig: toB64(sig) } as E
+}
+
 /** Sign a rotation: `sig` by the outgoing key, `sig2` by the incoming key. */
 export function signRotation(unsigned: Unsigned<RotEnvelope>, oldKey: KeyPair, newKey: KeyPair): RotEnvelope {
   const bytes = signingBytes(unsigned)
@@ -84,6 +94,8 @@ export function signRotation(unsigned: Unsigned<RotEnvelope>, oldKey: KeyPair, n
  * Throws `MalformedError` naming the first offending field.
  */
 export function parseEnvelope(input: unknown): Envelope {
+  const msg = conformingMsg(input)
+  if (msg !== undefined) return msg
   const result = envelopeSchema.safeParse(input)
   if (!result.success) {
     const issue = result.error.issues[0]
