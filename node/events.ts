@@ -32,16 +32,31 @@ export class NodeEvents {
    */
   deferred<T>(fn: () => T): T {
     if (this.held !== undefined) return fn()
+    const { result, events } = this.collect(fn)
+    this.release(events)
+    return result
+  }
+
+  /**
+   * Run `fn` holding back the events it emits, and return them instead of
+   * delivering them: `release` them once the change they tell of is durable
+   * (a group commit, store/transaction.ts); drop them if it is not. Inside
+   * `deferred` or `collect`, joins the outer one (and returns no events).
+   */
+  collect<T>(fn: () => T): { result: T; events: readonly NodeEvent[] } {
+    if (this.held !== undefined) return { result: fn(), events: [] }
     const held: NodeEvent[] = []
     this.held = held
-    let result: T
     try {
-      result = fn()
+      return { result: fn(), events: held }
     } finally {
       this.held = undefined
     }
-    for (const event of held) this.emitter.emit('event', event)
-    return result
+  }
+
+  /** Deliver events held back by `collect`, in order. */
+  release(events: readonly NodeEvent[]): void {
+    for (const event of events) this.emitter.emit('event', event)
   }
 
   /** Listen to every event; returns a function that stops listening. */

@@ -5,7 +5,6 @@
  * the startable ones; the facades (node-reads.ts, node-facade.ts) answer the
  * API, CLI and tests from them.
  */
-import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { DEFAULT_MAX_SKEW_MS, MeshsigError, type ChkEnvelope, type KeyPair } from './core/index.js'
 import { AuditLog } from './audit/audit-log.js'
@@ -35,6 +34,7 @@ import { PeerDialer } from './services/peer-dialer.js'
 import { RelayGuard } from './services/relay-guard.js'
 import { ReportService } from './services/report-service.js'
 import { SendBatcher } from './services/send-batcher.js'
+import { randomBytesPooled } from './random-pool.js'
 import { SignPool } from './services/sign-pool.js'
 import { createRegistrySync } from './services/sync-client.js'
 import { TrustService } from './services/trust.js'
@@ -65,7 +65,7 @@ export function wireNode(init: MeshNodeInit): NodeParts {
     did: init.identity.did,
     name: init.name,
     clock,
-    random: init.random ?? ((n: number) => new Uint8Array(randomBytes(n))),
+    random: init.random ?? randomBytesPooled,
     log,
     limits: resolveLimits(init.limits ?? limitsFromEnv()),
     events: new NodeEvents(),

@@ -1,13 +1,15 @@
 /**
- * Group commit for sends. Every acknowledged message is durable (the store
- * runs synchronous=FULL), and one fsync costs far more than checking and
- * signing a message; so the sends that arrive in one event-loop turn are
- * checked one by one (each in its own savepoint, exactly as alone) inside
- * ONE transaction, and each caller is answered only after that transaction
- * has committed. Events are held back until the commit too.
+ * Group commit for sends and registrations. Every acknowledged write is
+ * durable, and one fsync costs far more than checking and signing a
+ * message; so the sends that arrive in one event-loop turn are checked one
+ * by one (each in its own savepoint, exactly as alone) inside ONE
+ * transaction, whose WAL is then synced on the thread pool while the event
+ * loop goes on (store/transaction.ts `groupCommit`). Each caller is answered,
+ * and the batch's events are delivered, only once that sync is done.
  */
-import type { NodeEvents } from '../events.js'
-import type { Store } from '../store/index.js'
+import { MeshsigError } from '../core/index.js'
+import type { NodeEvent, NodeEvents } from '../events.js'
+import type { GroupCommit, Store } from '../store/index.js'
 
 /** Most sends committed in one transaction. */
 export const MAX_SEND_BATCH = 256
@@ -22,10 +24,10 @@ type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown }
 
 /** What the batcher needs. */
 export interface SendBatcherComponents<I, O> {
-  /** One transaction per batch. */
-  readonly store: Pick<Store, 'transaction'>
-  /** Events held back until the batch has committed. */
-  readonly events: Pick<NodeEvents, 'deferred'>
+  /** One group commit per batch. */
+  readonly store: Pick<Store, 'groupCommit'>
+  /** Events held back until the batch is durable. */
+  readonly events: Pick<NodeEvents, 'collect' | 'release'>
   /** Check and store one send (synchronous; throws its MeshsigError). */
   readonly send: (input: I) => O
   readonly maxBatch?: number
@@ -65,18 +67,29 @@ export class SendBatcher<I, O> {
       this.scheduled = true
       setImmediate(() => this.flush())
     }
-    let outcomes: Outcome<O>[]
+    let committed: { result: GroupCommit<Outcome<O>[]>; events: readonly NodeEvent[] }
     try {
-      outcomes = this.c.events.deferred(() => this.c.store.transaction(() => batch.map((p) => this.one(p.input))))
+      committed = this.c.events.collect(() => this.c.store.groupCommit(() => batch.map((p) => this.one(p.input))))
     } catch (err) {
       for (const p of batch) p.reject(err)
       return
     }
-    outcomes.forEach((o, i) => {
-      const p = batch[i]!
-      if (o.ok) p.resolve(o.value)
-      else p.reject(o.error)
-    })
+    const { result, events } = committed
+    result.durable.then(
+      () => {
+        this.c.events.release(events)
+        result.result.forEach((o, i) => {
+          const p = batch[i]!
+          if (o.ok) p.resolve(o.value)
+          else p.reject(o.error)
+        })
+      },
+      (cause: unknown) => {
+        const err = new MeshsigError('INTERNAL', 'the batch was committed but could not be synced to disk')
+        err.cause = cause
+        for (const p of batch) p.reject(err)
+      },
+    )
   }
 
   private one(input: I): Outcome<O> {

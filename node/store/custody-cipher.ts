@@ -8,6 +8,7 @@
  * Layout of a sealed value: version byte (1) || IV (12) || ciphertext || tag (16).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto'
+import { randomBytesPooled } from '../random-pool.js'
 import { fromB64, MeshsigError, toB64 } from '../core/index.js'
 
 /** Bytes in a custody key (AES-256). */
@@ -46,7 +47,7 @@ export class CustodyCipher {
   /** Seal the b64 seed `seedB64` of `did`'s `field`. */
   seal(did: string, field: CustodyField, seedB64: string): Buffer {
     const plain = Buffer.from(fromB64(seedB64, field, SEED_BYTES))
-    const iv = randomBytes(IV_BYTES)
+    const iv = randomBytesPooled(IV_BYTES)
     const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES })
     cipher.setAAD(additionalData(did, field))
     const body = Buffer.concat([cipher.update(plain), cipher.final()])

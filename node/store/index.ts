@@ -18,8 +18,9 @@ import { AuditEntriesRepo } from './audit-entries-repo.js'
 import { TrustRepo } from './trust-repo.js'
 import { CredentialsRepo } from './credentials-repo.js'
 import { OutboxRepo } from './outbox-repo.js'
-import { transactionRunner } from './transaction.js'
+import { groupCommitRunner, transactionRunner, WalFlusher, type GroupCommit } from './transaction.js'
 
+export type { GroupCommit } from './transaction.js'
 export type { AgentRow, AgentQuery } from './agents-repo.js'
 export type { DuplicityRow } from './key-events-repo.js'
 export type { MessageRow, MessageQuery, MessageSource } from './messages-repo.js'
@@ -65,6 +66,11 @@ export interface Store {
   readonly outbox: OutboxRepo
   /** Run `fn` in one transaction (a nested call is a savepoint: its throw undoes only its own writes). */
   transaction<T>(fn: () => T): T
+  /**
+   * Run `fn` in one outermost transaction committed without an inline fsync;
+   * answer the callers only once `durable` resolves (store/transaction.ts).
+   */
+  groupCommit<T>(fn: () => T): GroupCommit<T>
   /** Current schema version. */
   schemaVersion(): number
   /** Close the database (checkpoints the WAL). */
@@ -134,6 +140,8 @@ export function openStore(init: StoreInit): Store {
     db.close()
     throw err
   }
+  const transaction = transactionRunner(db)
+  const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
   return {
     path: init.path,
     agents: new AgentsRepo(db),
@@ -145,8 +153,12 @@ export function openStore(init: StoreInit): Store {
     trust: new TrustRepo(db),
     credentials: new CredentialsRepo(db),
     outbox: new OutboxRepo(db),
-    transaction: transactionRunner(db),
+    transaction,
+    groupCommit: groupCommitRunner(db, transaction, flusher),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
-    close: () => db.close(),
+    close: () => {
+      flusher.close()
+      db.close()
+    },
   }
 }

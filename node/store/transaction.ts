@@ -7,6 +7,7 @@
  * savepoint, and a throw rolls back exactly the call that threw.
  */
 import type { Database } from 'better-sqlite3'
+import { closeSync, fdatasync, openSync } from 'node:fs'
 
 /** Runs `fn` in a transaction (a savepoint when one is open already). */
 export type TransactionRunner = <T>(fn: () => T) => T
@@ -39,5 +40,102 @@ export function transactionRunner(db: Database): TransactionRunner {
       }
       throw err
     }
+  }
+}
+
+/** What `groupCommit` gives back: the result now, and when it is on disk. */
+export interface GroupCommit<T> {
+  readonly result: T
+  /** Resolves once the transaction is durable (its WAL frames synced); rejects on an I/O error. */
+  readonly durable: Promise<void>
+}
+
+/**
+ * Syncs the WAL file off the event loop (libuv's thread pool), coalescing:
+ * a flush asked for while one runs is covered by the next one, which starts
+ * when it ends. The descriptor is opened on first use and closed with the
+ * store (SQLite keeps the -wal file while the connection is open).
+ */
+export class WalFlusher {
+  private fd: number | undefined
+  private inflight: Promise<void> | undefined
+  private next: Promise<void> | undefined
+  private closed = false
+
+  /** `walPath` undefined: an in-memory store, nothing to sync. */
+  constructor(private readonly walPath: string | undefined) {}
+
+  /** Resolves once everything committed before this call is on disk. */
+  flush(): Promise<void> {
+    if (this.walPath === undefined || this.closed) return Promise.resolve()
+    if (this.inflight === undefined) {
+      const run = this.sync(this.walPath)
+      this.inflight = run
+      const done = (): void => {
+        this.inflight = undefined
+        if (this.closed && this.next === undefined) this.closeFd()
+      }
+      run.then(done, done)
+      return run
+    }
+    // the sync in flight may have started before this caller's commit: the one after it covers it
+    this.next ??= this.inflight
+      .catch(() => undefined)
+      .then(() => {
+        this.next = undefined
+        return this.flush()
+      })
+    return this.next
+  }
+
+  /** Stop syncing (the store is closing: SQLite's close checkpoints and syncs). */
+  close(): void {
+    this.closed = true
+    if (this.inflight === undefined) this.closeFd()
+  }
+
+  private sync(walPath: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.fd ??= openSync(walPath, 'r')
+      } catch (err) {
+        reject(err as Error)
+        return
+      }
+      fdatasync(this.fd, (err) => (err ? reject(err) : resolve()))
+    })
+  }
+
+  private closeFd(): void {
+    if (this.fd !== undefined) closeSync(this.fd)
+    this.fd = undefined
+  }
+}
+
+/**
+ * Group commit (docs/protocol.md §10 sends, registrations): `fn` runs in one
+ * transaction committed without the inline fsync of synchronous=FULL, and
+ * `durable` resolves when the WAL is synced on the thread pool. The event
+ * loop goes on with the next batch meanwhile; a caller is answered only once
+ * `durable` resolves, so an acknowledged write survives a power loss as with
+ * FULL. Every other transaction keeps synchronous=FULL.
+ */
+export function groupCommitRunner(
+  db: Database,
+  run: TransactionRunner,
+  flusher: WalFlusher,
+): <T>(fn: () => T) => GroupCommit<T> {
+  const relaxed = db.prepare('PRAGMA synchronous = NORMAL')
+  const full = db.prepare('PRAGMA synchronous = FULL')
+  return <T>(fn: () => T): GroupCommit<T> => {
+    if (db.inTransaction) throw new TypeError('a group commit cannot be nested in a transaction')
+    relaxed.run()
+    let result: T
+    try {
+      result = run(fn)
+    } finally {
+      full.run()
+    }
+    return { result, durable: flusher.flush() }
   }
 }

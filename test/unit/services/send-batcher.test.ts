@@ -1,7 +1,7 @@
 // Group commit of sends (node/services/send-batcher.ts) over real ingestion on an in-memory
 // store: the sends of one event-loop turn share one transaction, each is checked as if alone
 // (one refusal poisons no other), callers are answered in order once the batch committed,
-// and events are heard only after the commit.
+// and events are heard only once the commit is durable.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createMessage, type Envelope } from '../../../node/core/index.js'
 import { MeshsigError } from '../../../node/core/errors.js'
@@ -12,8 +12,8 @@ import { kitAgent, kitNode, type KitAgent, type KitNode } from '../../helpers/se
 let n: KitNode
 let a: KitAgent
 let commits: number
-/** The node's store, counting the outermost transactions (each is one durable commit). */
-let counted: Pick<Store, 'transaction'>
+/** The node's store, counting the group commits (each is one durable commit). */
+let counted: Pick<Store, 'groupCommit'>
 
 beforeEach(() => {
   n = kitNode()
@@ -21,9 +21,9 @@ beforeEach(() => {
   for (const e of [a.icp, a.reg]) n.ingest.ingest(e, { kind: 'local' }, { fresh: false })
   commits = 0
   counted = {
-    transaction: <T>(fn: () => T): T => {
+    groupCommit: <T>(fn: () => T) => {
       commits++
-      return n.store.transaction(fn)
+      return n.store.groupCommit(fn)
     },
   }
 })
@@ -97,8 +97,8 @@ describe('send batching', () => {
   it('rejects every send of a batch whose commit fails, and none of them is stored or announced', async () => {
     const failing = new SendBatcher<Envelope, string>({
       store: {
-        transaction: <T>(fn: () => T): T =>
-          n.store.transaction(() => {
+        groupCommit: <T>(fn: () => T) =>
+          n.store.groupCommit((): T => {
             fn()
             throw new MeshsigError('INTERNAL', 'disk full')
           }),
@@ -115,5 +115,43 @@ describe('send batching', () => {
     expect(codes(results)).toEqual(['INTERNAL', 'INTERNAL'])
     expect(n.store.messages.total()).toBe(0)
     expect(n.emitted.length).toBe(before)
+  })
+
+  it('answers no caller and announces nothing until the commit is synced, and fails them all if the sync fails', async () => {
+    let sync!: { resolve: () => void; reject: (e: Error) => void }
+    const slowDisk = new SendBatcher<Envelope, string>({
+      store: {
+        groupCommit: <T>(fn: () => T) => {
+          const { result } = n.store.groupCommit(fn)
+          return { result, durable: new Promise<void>((resolve, reject) => (sync = { resolve, reject })) }
+        },
+      },
+      events: n.events,
+      send: (e) => {
+        const v = n.ingest.ingest(e, { kind: 'api', peer: 'test' }, { fresh: true })
+        if (!v.ok) throw v.error
+        return v.id
+      },
+    })
+    const before = n.emitted.length
+    let answered = 0
+    const first = Promise.all([slowDisk.send(msg('a', 1)), slowDisk.send(msg('b', 2))]).then((ids) => {
+      answered += ids.length
+      return ids
+    })
+    await new Promise((r) => setTimeout(r, 20))
+    expect(n.store.messages.total()).toBe(2) // committed …
+    expect(answered).toBe(0) // … but not yet durable: nobody is told
+    expect(n.emitted.length).toBe(before)
+    sync.resolve()
+    expect(await first).toHaveLength(2)
+    expect(n.emitted.length).toBeGreaterThan(before)
+
+    const failed = Promise.allSettled([slowDisk.send(msg('c', 3))])
+    await new Promise((r) => setTimeout(r, 20))
+    const heard = n.emitted.length
+    sync.reject(new Error('EIO'))
+    expect(codes(await failed)).toEqual(['INTERNAL'])
+    expect(n.emitted.length).toBe(heard)
   })
 })
