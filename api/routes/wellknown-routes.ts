@@ -8,7 +8,9 @@
 import { Router } from 'express'
 import type { RouteContext } from '../app.js'
 import { MeshsigError, toMsigDid } from '../../node/core/index.js'
-import { WBA_DIRECTORY_MAX_AGE_S, WBA_DIRECTORY_MEDIA_TYPE, WBA_DIRECTORY_PATH } from '../../node/proxy/index.js'
+// the two modules that hold these, not node/proxy/index.js: an idle node without --proxy loads no proxy listener code (issue 13)
+import { WBA_DIRECTORY_MEDIA_TYPE, WBA_DIRECTORY_PATH } from '../../node/proxy/web-bot-auth.js'
+import { WBA_DIRECTORY_MAX_AGE_S } from '../../node/proxy/web-bot-auth-interop.js'
 
 /** The well-known routes; the directory answers 404 while no proxy signs in Web Bot Auth mode. */
 export function wellknownRoutes(ctx: RouteContext): Router {
