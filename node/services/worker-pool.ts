@@ -4,6 +4,9 @@
  * transferred buffer per worker, so the cost of crossing threads is paid per
  * batch. A lone job with idle workers runs on the calling thread (cheaper
  * than a round trip), and a failed worker's jobs fall back there too.
+ * Threads start with the first batch and stop after `IDLE_STOP_MS` without
+ * one (each is a V8 isolate whose heap grew under the load; issue 13), to
+ * start again with the next batch.
  */
 import { Worker } from 'node:worker_threads'
 
@@ -34,6 +37,9 @@ interface Slot<J, R> {
 /** Most jobs sent to a worker in one message. */
 export const MAX_WORKER_BATCH = 256
 
+/** A pool's threads stop after this long without a batch (ms); the next batch starts them again. */
+export const IDLE_STOP_MS = 30_000
+
 /** Batches jobs onto `size` worker threads. */
 export class BatchWorkerPool<J, R> {
   private readonly slots: Slot<J, R>[] = []
@@ -42,16 +48,39 @@ export class BatchWorkerPool<J, R> {
   private nextId = 1
   private closed = false
   private started = false
+  private lastBatch = 0
+  private idleTimer: NodeJS.Timeout | undefined
 
-  /** Threads start on first use (a batch of more than one job), not with the node: start-up stays fast. */
+  /**
+   * Threads start on first use (a batch of more than one job), not with the
+   * node: start-up stays fast. They stop after `idleStopMs` without a batch.
+   */
   constructor(
     private readonly size: number,
     private readonly codec: BatchCodec<J, R>,
+    private readonly idleStopMs = IDLE_STOP_MS,
   ) {}
 
   private startThreads(): void {
     this.started = true
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn())
+    this.armIdleStop(this.idleStopMs)
+  }
+
+  private armIdleStop(ms: number): void {
+    this.idleTimer = setTimeout(() => this.stopIfIdle(), ms)
+    this.idleTimer.unref()
+  }
+
+  /** Terminate the threads when no batch came for `idleStopMs` and none is in flight; check again later otherwise. */
+  private stopIfIdle(): void {
+    this.idleTimer = undefined
+    if (this.closed || !this.started) return
+    const quiet = Date.now() - this.lastBatch
+    const busy = this.slots.some((s) => s.inflight.size > 0)
+    if (quiet < this.idleStopMs || busy) return this.armIdleStop(Math.max(this.idleStopMs - quiet, 100))
+    this.started = false
+    for (const s of this.slots.splice(0)) void s.worker.terminate()
   }
 
   private spawn(): Slot<J, R> {
@@ -114,6 +143,7 @@ export class BatchWorkerPool<J, R> {
         continue
       }
       const id = this.nextId++
+      this.lastBatch = Date.now()
       slot.inflight.set(id, jobs)
       slot.load += jobs.length
       const buffer = this.codec.pack(jobs.map((p) => p.job))
@@ -121,7 +151,7 @@ export class BatchWorkerPool<J, R> {
     }
   }
 
-  /** Worker threads alive now (0 before the first batch and after `close`). */
+  /** Worker threads alive now (0 before the first batch, after `idleStopMs` without one and after `close`). */
   threads(): number {
     return this.slots.length
   }
@@ -129,6 +159,7 @@ export class BatchWorkerPool<J, R> {
   /** Stop the workers; jobs still queued run on the calling thread. */
   async close(): Promise<void> {
     this.closed = true
+    clearTimeout(this.idleTimer)
     this.flush()
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()))
   }

@@ -7,6 +7,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import { OPERATOR } from '../../node/services/authority.js'
 import { KeyPairCache } from '../../node/services/key-cache.js'
 import { SignPool } from '../../node/services/sign-pool.js'
+import { BatchWorkerPool } from '../../node/services/worker-pool.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 
 describe('worker pools', () => {
@@ -52,6 +53,29 @@ describe('worker pools', () => {
     expect(await pool.verify(data, sig, generateKeyPair().publicKey)).toBe(false)
     await pool.close()
     expect(await pool.verify(data, sig, key.publicKey)).toBe(true)
+  })
+
+  it('a pool stops its threads after a quiet spell and starts them again with the next batch', async () => {
+    const source = `const { parentPort } = require('node:worker_threads')
+parentPort.on('message', ({ id, count, buffer }) => {
+  const out = new Uint8Array(buffer).map((x) => x * 2)
+  parentPort.postMessage({ id, out }, [out.buffer])
+})`
+    const codec = {
+      source,
+      pack: (jobs: readonly number[]) => Uint8Array.from(jobs).buffer,
+      unpack: (out: Uint8Array, i: number) => out[i]!,
+      inline: (j: number) => j * 2,
+    }
+    const pool = new BatchWorkerPool<number, number>(1, codec, 50)
+    const batch = (): Promise<number[]> => Promise.all([1, 2, 3].map((j) => pool.run(j)))
+    expect(await batch()).toEqual([2, 4, 6])
+    expect(pool.threads()).toBe(1)
+    while (pool.threads() > 0) await new Promise((r) => setTimeout(r, 20))
+    expect(await batch()).toEqual([2, 4, 6])
+    expect(pool.threads()).toBe(1)
+    await pool.close()
+    expect(pool.threads()).toBe(0)
   })
 })
 
