@@ -13,6 +13,8 @@ import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
 import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
 import { PREPARED_LIMIT } from './store/prepared.js'
+import { CREDENTIAL_CACHE_SIZE } from './store/credentials-repo.js'
+import { KEY_STATE_CACHE_SIZE } from './store/key-events-repo.js'
 
 /** Public KeyObjects each `/verify` thread keeps (api/verify-pool.ts), by key. */
 export const VERIFY_WORKER_KEY_CACHE = 10_000
@@ -50,6 +52,14 @@ export const CACHE_BOUNDS = {
   },
   openedCustody: { max: OPENED_CACHE_SIZE, holds: 'opened custody rows (node/store/custody-repo.ts)' },
   preparedStatements: { max: PREPARED_LIMIT, holds: 'SQLite statements by SQL text (node/store/prepared.ts)' },
+  keyStates: {
+    max: KEY_STATE_CACHE_SIZE,
+    holds: 'key states as JSON text by DID, forgotten on any rollback (node/store/key-events-repo.ts)',
+  },
+  credentialDids: {
+    max: CREDENTIAL_CACHE_SIZE,
+    holds: 'the DID of each credential hash looked up, never the credential (node/store/credentials-repo.ts)',
+  },
   syncPeerKeys: { max: PEER_KEY_MEMORY, holds: 'node keys of sync peers (node/services/sync-client.ts)' },
   pendingHandshakes: { max: HANDSHAKES_PENDING, holds: 'handshakes awaiting confirmation (handshake-service.ts)' },
   gossipOutbox: { max: OUTBOX_MAX_PENDING, holds: 'publications waiting for a subscriber (gossip-outbox.ts)' },

@@ -6,8 +6,17 @@
  */
 import type { Database, Statement } from 'better-sqlite3'
 
-/** Repository of credential hashes. */
+/** Credential hashes whose DID is kept in memory (by hash; never the credential itself). */
+export const CREDENTIAL_CACHE_SIZE = 4096
+
+/**
+ * Repository of credential hashes. The DIDs of the hashes looked up last are
+ * kept in memory (every custodied send presents its credential): a `forget`
+ * drops its DID's, and a rollback (`forgetCached`, called by the store's
+ * transaction runner) drops them all.
+ */
 export class CredentialsRepo {
+  private readonly cached = new Map<string, string>()
   private readonly put: Statement
   private readonly find: Statement<[string], { did: string }>
   private readonly dropDid: Statement
@@ -25,11 +34,23 @@ export class CredentialsRepo {
 
   /** The DID a credential hash was issued for, if any. */
   didOf(hash: string): string | undefined {
-    return this.find.get(hash)?.did
+    const hit = this.cached.get(hash)
+    if (hit !== undefined) return hit
+    const did = this.find.get(hash)?.did
+    if (did === undefined) return undefined
+    if (this.cached.size >= CREDENTIAL_CACHE_SIZE) this.cached.delete(this.cached.keys().next().value!)
+    this.cached.set(hash, did)
+    return did
   }
 
   /** Forget every credential of `did` (revocation). */
   forget(did: string): void {
     this.dropDid.run(did)
+    for (const [hash, of] of this.cached) if (of === did) this.cached.delete(hash)
+  }
+
+  /** Forget every cached lookup (a rollback may have undone a write). */
+  forgetCached(): void {
+    this.cached.clear()
   }
 }

@@ -140,18 +140,23 @@ export function openStore(init: StoreInit): Store {
     db.close()
     throw err
   }
-  const transaction = transactionRunner(db)
+  const keyEvents = new KeyEventsRepo(db)
+  const credentials = new CredentialsRepo(db)
+  const transaction = transactionRunner(db, () => {
+    keyEvents.forgetCached()
+    credentials.forgetCached()
+  })
   const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
   return {
     path: init.path,
     agents: new AgentsRepo(db),
-    keyEvents: new KeyEventsRepo(db),
+    keyEvents,
     messages: new MessagesRepo(db),
     misc: new MiscRepo(db),
     custody,
     auditEntries: new AuditEntriesRepo(db),
     trust: new TrustRepo(db),
-    credentials: new CredentialsRepo(db),
+    credentials,
     outbox: new OutboxRepo(db),
     transaction,
     groupCommit: groupCommitRunner(db, transaction, flusher),

@@ -13,8 +13,19 @@ export interface DuplicityRow {
   readonly detectedAt: number
 }
 
-/** Repository of key events and key states. */
+/** Key states kept in memory (JSON text by DID; a miss reads SQLite). */
+export const KEY_STATE_CACHE_SIZE = 4096
+
+/**
+ * Repository of key events and key states. A send reads its DIDs' states
+ * several times (authority, pre-signing, acceptance), so the states read
+ * last are kept in memory: written through by `append`, and all forgotten
+ * when any transaction or savepoint rolls back (`forgetCached`, called by
+ * the store's transaction runner), so the cache never holds a state the
+ * database does not.
+ */
 export class KeyEventsRepo {
+  private readonly cached = new Map<string, string | null>()
   private readonly insertEvent: Statement
   private readonly idAt: Statement<[string, number], { id: string }>
   private readonly logOf: Statement<[string], { envelope: string }>
@@ -42,7 +53,20 @@ export class KeyEventsRepo {
   /** Store an accepted event and the DID's resulting state. */
   append(event: KeyEvent, id: string, state: KeyState, receivedAt: number): void {
     this.insertEvent.run(event.did, event.seq, id, event.type, JSON.stringify(event), receivedAt)
-    this.putState.run(state.did, JSON.stringify(state), state.revoked ? 1 : 0)
+    const text = JSON.stringify(state)
+    this.putState.run(state.did, text, state.revoked ? 1 : 0)
+    this.remember(state.did, text)
+  }
+
+  /** Forget every cached state (a rollback may have undone a write). */
+  forgetCached(): void {
+    this.cached.clear()
+  }
+
+  private remember(did: string, text: string | null): void {
+    this.cached.delete(did)
+    if (this.cached.size >= KEY_STATE_CACHE_SIZE) this.cached.delete(this.cached.keys().next().value!)
+    this.cached.set(did, text)
   }
 
   /** Id of the DID's event at `seq`, if stored. */
@@ -57,8 +81,12 @@ export class KeyEventsRepo {
 
   /** Current key state of a DID, if any event is known. */
   state(did: string): KeyState | undefined {
-    const row = this.getState.get(did)
-    return row ? (JSON.parse(row.state) as KeyState) : undefined
+    let text = this.cached.get(did)
+    if (text === undefined) {
+      text = this.getState.get(did)?.state ?? null
+      this.remember(did, text)
+    }
+    return text === null ? undefined : (JSON.parse(text) as KeyState)
   }
 
   /** Every DID with a key event log. */

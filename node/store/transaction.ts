@@ -12,8 +12,8 @@ import { closeSync, fdatasync, openSync } from 'node:fs'
 /** Runs `fn` in a transaction (a savepoint when one is open already). */
 export type TransactionRunner = <T>(fn: () => T) => T
 
-/** The transaction runner of `db`. */
-export function transactionRunner(db: Database): TransactionRunner {
+/** The transaction runner of `db`; `onRollback` runs after any transaction or savepoint is rolled back. */
+export function transactionRunner(db: Database, onRollback: () => void = () => undefined): TransactionRunner {
   const begin = db.prepare('BEGIN')
   const commit = db.prepare('COMMIT')
   const rollback = db.prepare('ROLLBACK')
@@ -32,11 +32,15 @@ export function transactionRunner(db: Database): TransactionRunner {
       return result
     } catch (err) {
       // SQLite may have rolled back on its own (a failed COMMIT, SQLITE_FULL); undo only what is still open
-      if (db.inTransaction) {
-        if (nested) {
-          rollbackTo.run()
-          release.run()
-        } else rollback.run()
+      try {
+        if (db.inTransaction) {
+          if (nested) {
+            rollbackTo.run()
+            release.run()
+          } else rollback.run()
+        }
+      } finally {
+        onRollback()
       }
       throw err
     }
