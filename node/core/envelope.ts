@@ -9,7 +9,7 @@ import { fromB64, toB64, toHex, utf8 } from './encoding.js'
 import { MalformedError, SignatureInvalidError } from './errors.js'
 import { sha256, verifySignature, type KeyPair } from './keys.js'
 import { envelopeSchema, type Envelope, type RotEnvelope } from './envelope-schema.js'
-import { conformingMsg } from './envelope-fast.js'
+import { conformingEnvelope } from './envelope-fast.js'
 
 export type {
   MsgEnvelope,
@@ -94,8 +94,8 @@ export function signRotation(unsigned: Unsigned<RotEnvelope>, oldKey: KeyPair, n
  * Throws `MalformedError` naming the first offending field.
  */
 export function parseEnvelope(input: unknown): Envelope {
-  const msg = conformingMsg(input)
-  if (msg !== undefined) return msg
+  const fast = conformingEnvelope(input)
+  if (fast !== undefined) return fast
   const result = envelopeSchema.safeParse(input)
   if (!result.success) {
     const issue = result.error.issues[0]
