@@ -103,7 +103,9 @@ export class WalFlusher {
       try {
         this.fd ??= openSync(walPath, 'r')
       } catch (err) {
-        reject(err as Error)
+        // no WAL file yet: nothing was ever written through this connection, nothing to sync
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') resolve()
+        else reject(err as Error)
         return
       }
       fdatasync(this.fd, (err) => (err ? reject(err) : resolve()))
