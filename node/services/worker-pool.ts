@@ -2,9 +2,8 @@
  * A pool of worker threads that run small CPU jobs (Ed25519 signing or
  * verification) in batches: the jobs of one event-loop turn travel as one
  * transferred buffer per worker, so the cost of crossing threads is paid per
- * batch. A batch of at most `INLINE_BATCH` jobs with idle workers runs on the
- * calling thread (cheaper than a round trip), and a failed worker's jobs fall
- * back there too.
+ * batch. A lone job with idle workers runs on the calling thread (cheaper
+ * than a round trip), and a failed worker's jobs fall back there too.
  * Threads start with the first batch and stop after `IDLE_STOP_MS` without
  * one (each is a V8 isolate whose heap grew under the load; issue 13), to
  * start again with the next batch.
@@ -38,14 +37,6 @@ interface Slot<J, R> {
 /** Most jobs sent to a worker in one message. */
 export const MAX_WORKER_BATCH = 256
 
-/**
- * A batch this small, with every thread idle, runs on the calling thread: a
- * lone request (one send's signature, one registration's two keys or two
- * signatures) costs less there than a round trip that wakes a thread, and
- * waits less (measured at 1 connection, issue 13).
- */
-export const INLINE_BATCH = 2
-
 /** A pool's threads stop after this long without a batch (ms); the next batch starts them again. */
 export const IDLE_STOP_MS = 30_000
 
@@ -61,7 +52,7 @@ export class BatchWorkerPool<J, R> {
   private idleTimer: NodeJS.Timeout | undefined
 
   /**
-   * Threads start on first use (a batch of more than `INLINE_BATCH` jobs), not with the
+   * Threads start on first use (a batch of more than one job), not with the
    * node: start-up stays fast. They stop after `idleStopMs` without a batch.
    */
   constructor(
@@ -142,12 +133,12 @@ export class BatchWorkerPool<J, R> {
     this.queue = []
     for (let start = 0; start < batch.length; start += MAX_WORKER_BATCH) {
       const jobs = batch.slice(start, start + MAX_WORKER_BATCH)
-      if (!this.started && !this.closed && jobs.length > INLINE_BATCH) this.startThreads()
+      if (!this.started && !this.closed && jobs.length > 1) this.startThreads()
       const slot = this.slots.reduce<Slot<J, R> | undefined>(
         (best, s) => (!best || s.load < best.load ? s : best),
         undefined,
       )
-      if (slot === undefined || this.closed || (jobs.length <= INLINE_BATCH && slot.load === 0)) {
+      if (slot === undefined || this.closed || (jobs.length === 1 && slot.load === 0)) {
         this.runInline(jobs)
         continue
       }
