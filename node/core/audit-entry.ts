@@ -91,10 +91,11 @@ export const MAX_AUDIT_DATA_LENGTH = 8192
 /** Names of `data` fields that would hold secrets, refused at any depth. */
 export const FORBIDDEN_DATA_KEY = /^(private_?key|seed|secret(_?key)?|password|passphrase|token|mnemonic|sk)$/i
 
-const did = z
-  .string()
-  .max(128)
-  .regex(/^did:(msig|key):z?[1-9A-HJ-NP-Za-km-z]+$/, 'must be a did:msig or did:key DID')
+const DID_TEXT = /^did:(msig|key):z?[1-9A-HJ-NP-Za-km-z]+$/
+const HEX_ID = /^[0-9a-f]{64}$/
+const CODE = /^[A-Z][A-Z0-9_]{0,63}$/
+
+const did = z.string().max(128).regex(DID_TEXT, 'must be a did:msig or did:key DID')
 
 /** Name of the first forbidden key inside `value`, depth first, or undefined. */
 function forbiddenKeyIn(value: unknown, depth = 0): string | undefined {
@@ -133,15 +134,9 @@ export const auditEntrySchema = z.strictObject({
   /** The DID the event is about, or null. */
   subject: did.nullable(),
   /** Id (hex SHA-256) of the envelope involved, or null. */
-  envelopeId: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256')
-    .nullable(),
+  envelopeId: z.string().regex(HEX_ID, 'must be a lowercase hex SHA-256').nullable(),
   /** MeshsigError code of a refusal or failure, or null. */
-  code: z
-    .string()
-    .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an error code')
-    .nullable(),
+  code: z.string().regex(CODE, 'must be an error code').nullable(),
   /** Small JSON object of public facts (never key material). */
   data,
 })
@@ -170,10 +165,6 @@ export function parseAuditEntry(input: unknown): AuditEntry {
   if (!checked.ok) throw new MalformedError(`malformed audit entry: ${checked.message}`, { field: checked.field })
   return checked.entry
 }
-
-const DID_TEXT = /^did:(msig|key):z?[1-9A-HJ-NP-Za-km-z]+$/
-const HEX_ID = /^[0-9a-f]{64}$/
-const CODE = /^[A-Z][A-Z0-9_]{0,63}$/
 
 /** True for a JSON value (what `z.json()` accepts): no undefined, functions, symbols, bigints or non-finite numbers. */
 function isJson(value: unknown, depth = 0): boolean {

@@ -8,14 +8,12 @@
  * error is the schema's own. Property tests hold them to the schema's verdicts.
  */
 import type { Envelope, IcpEnvelope, MsgEnvelope, RegEnvelope } from './envelope-schema.js'
-import { MAX_BODY_LENGTH } from './envelope-schema.js'
+import { B64_RE, CAPABILITY_TYPE_RE, MAX_BODY_LENGTH, MSIG_DID_RE } from './envelope-schema.js'
 
 const MSG_KEYS = ['v', 'type', 'from', 'to', 'body', 'ts', 'nonce', 'sig'] as const
-const DID_RE = /^did:msig:[1-9A-HJ-NP-Za-km-z]+$/
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 function isDid(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 128 && DID_RE.test(value)
+  return typeof value === 'string' && value.length <= 128 && MSIG_DID_RE.test(value)
 }
 
 function isB64(value: unknown, length: number): value is string {
@@ -24,7 +22,6 @@ function isB64(value: unknown, length: number): value is string {
 
 const ICP_KEYS = ['v', 'type', 'did', 'seq', 'key', 'next', 'ts', 'sig'] as const
 const REG_KEYS = ['v', 'type', 'did', 'name', 'capabilities', 'controller', 'peerId', 'ts', 'sig'] as const
-const CAPABILITY_TYPE_RE = /^[A-Za-z0-9._:/-]+$/
 
 /** The fields of a plain object with exactly the keys `keys`, else undefined. */
 function exactly<K extends string>(input: unknown, keys: readonly K[]): Record<K, unknown> | undefined {
@@ -60,15 +57,12 @@ export function conformingIcp(input: unknown): IcpEnvelope | undefined {
 }
 
 function capabilityOf(input: unknown): RegEnvelope['capabilities'][number] | undefined {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined
-  if (Object.getPrototypeOf(input) !== Object.prototype) return undefined
-  const keys = Object.keys(input)
-  const withConfidence = Object.hasOwn(input, 'confidence')
-  if (!Object.hasOwn(input, 'type') || keys.length !== (withConfidence ? 2 : 1)) return undefined
-  const { type, confidence } = input as { type: unknown; confidence?: unknown }
+  const fields = exactly(input, ['type', 'confidence']) ?? exactly(input, ['type'])
+  if (fields === undefined) return undefined
+  const { type, confidence } = fields as { type: unknown; confidence?: unknown }
   if (typeof type !== 'string' || type.length < 1 || type.length > 64 || !CAPABILITY_TYPE_RE.test(type))
     return undefined
-  if (!withConfidence) return { type }
+  if (!Object.hasOwn(fields, 'confidence')) return { type }
   if (typeof confidence !== 'number' || !(confidence >= 0 && confidence <= 1)) return undefined
   return { type, confidence }
 }

@@ -7,7 +7,12 @@ import { z } from 'zod'
 /** Largest accepted message body, in UTF-16 code units. */
 export const MAX_BODY_LENGTH = 256 * 1024
 
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+/** Standard base64 with padding (the hand-written checks of envelope-fast.ts use the same patterns). */
+export const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+/** A did:msig DID: the only spelling inside envelopes. */
+export const MSIG_DID_RE = /^did:msig:[1-9A-HJ-NP-Za-km-z]+$/
+/** A capability type: letters, digits and . _ : / - */
+export const CAPABILITY_TYPE_RE = /^[A-Za-z0-9._:/-]+$/
 const b64 = (bytes: number): z.ZodString =>
   z
     .string()
@@ -19,10 +24,7 @@ const b64 = (bytes: number): z.ZodString =>
  * log, a revocation or the replay cache. Faces accept did:key and raw keys
  * and normalise them before anything is signed.
  */
-const did = z
-  .string()
-  .max(128)
-  .regex(/^did:msig:[1-9A-HJ-NP-Za-km-z]+$/, 'must be a did:msig DID (faces normalise did:key before signing)')
+const did = z.string().max(128).regex(MSIG_DID_RE, 'must be a did:msig DID (faces normalise did:key before signing)')
 const ts = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 const seq = z
   .number()
@@ -35,11 +37,7 @@ const sig = b64(64)
 
 /** A capability an agent offers, with optional self-declared confidence in [0, 1]. */
 export const capabilitySchema = z.strictObject({
-  type: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9._:/-]+$/, 'capability type uses letters, digits and . _ : / -'),
+  type: z.string().min(1).max(64).regex(CAPABILITY_TYPE_RE, 'capability type uses letters, digits and . _ : / -'),
   confidence: z.number().min(0).max(1).optional(),
 })
 

@@ -41,17 +41,20 @@ function codes(results: PromiseSettledResult<string>[]): string[] {
   })
 }
 
+/** The node's acceptance path as a batcher's send: the envelope's id, or the refusal's MeshsigError thrown. */
+function acceptOrThrow(e: Envelope): string {
+  const v = n.ingest.ingest(e, { kind: 'api', peer: 'test' }, { fresh: true })
+  if (!v.ok) throw v.error
+  return v.id
+}
+
 /** A batcher whose send is the node's acceptance path (throws the refusal's MeshsigError). */
 function batcher(maxBatch?: number): SendBatcher<Envelope, string> {
   return new SendBatcher<Envelope, string>({
     store: counted,
     events: n.events,
     ...(maxBatch !== undefined ? { maxBatch } : {}),
-    send: (e) => {
-      const v = n.ingest.ingest(e, { kind: 'api', peer: 'test' }, { fresh: true })
-      if (!v.ok) throw v.error
-      return v.id
-    },
+    send: acceptOrThrow,
   })
 }
 
@@ -104,11 +107,7 @@ describe('send batching', () => {
           }),
       },
       events: n.events,
-      send: (e) => {
-        const v = n.ingest.ingest(e, { kind: 'api', peer: 'test' }, { fresh: true })
-        if (!v.ok) throw v.error
-        return v.id
-      },
+      send: acceptOrThrow,
     })
     const before = n.emitted.length
     const results = await Promise.allSettled([failing.send(msg('a', 1)), failing.send(msg('b', 2))])
@@ -127,11 +126,7 @@ describe('send batching', () => {
         },
       },
       events: n.events,
-      send: (e) => {
-        const v = n.ingest.ingest(e, { kind: 'api', peer: 'test' }, { fresh: true })
-        if (!v.ok) throw v.error
-        return v.id
-      },
+      send: acceptOrThrow,
     })
     const before = n.emitted.length
     let answered = 0
