@@ -5,7 +5,7 @@
  * on what peers and clients can make the node store or relay are in
  * `limits.ts`.
  */
-import { PUBLIC_KEY_CACHE_LIMIT, SIGNED_HERE_LIMIT } from './core/index.js'
+import { DID_KEY_MEMO_LIMIT, PUBLIC_KEY_CACHE_LIMIT, SIGNED_HERE_LIMIT } from './core/index.js'
 import { DEFAULT_KEY_CACHE_SIZE } from './services/key-cache.js'
 import { NEW_KEY_MEMO_SIZE, SIGN_WORKER_KEY_CACHE } from './services/sign-pool.js'
 import { PEER_KEY_MEMORY } from './services/sync-client.js'
@@ -15,6 +15,7 @@ import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
 import { PREPARED_LIMIT } from './store/prepared.js'
 import { CREDENTIAL_CACHE_SIZE } from './store/credentials-repo.js'
 import { KEY_STATE_CACHE_SIZE } from './store/key-events-repo.js'
+import { AGENT_HOST_CACHE_SIZE } from './store/agents-repo.js'
 
 /** Public KeyObjects each `/verify` thread keeps (api/verify-pool.ts), by key. */
 export const VERIFY_WORKER_KEY_CACHE = 10_000
@@ -33,6 +34,10 @@ export const CACHE_BOUNDS = {
     max: PUBLIC_KEY_CACHE_LIMIT,
     holds: 'node:crypto public KeyObjects by key (node/core/keys.ts)',
   },
+  didKeys: {
+    max: DID_KEY_MEMO_LIMIT,
+    holds: 'the public key each well-formed did:msig names, by DID (node/core/did.ts)',
+  },
   signedHere: {
     max: SIGNED_HERE_LIMIT,
     holds: 'SHA-256(key ‖ bytes) of signatures this process made (node/core/signed-here.ts)',
@@ -50,7 +55,14 @@ export const CACHE_BOUNDS = {
     max: VERIFY_WORKER_KEY_CACHE,
     holds: 'public KeyObjects by key, in each /verify thread (api/verify-pool.ts)',
   },
-  openedCustody: { max: OPENED_CACHE_SIZE, holds: 'opened custody rows (node/store/custody-repo.ts)' },
+  openedCustody: {
+    max: OPENED_CACHE_SIZE,
+    holds: 'opened custody rows by DID, forgotten on put, forget and any rollback (node/store/custody-repo.ts)',
+  },
+  agentHosts: {
+    max: AGENT_HOST_CACHE_SIZE,
+    holds: 'the PeerId hosting each agent, by DID, forgotten on any rollback (node/store/agents-repo.ts)',
+  },
   preparedStatements: { max: PREPARED_LIMIT, holds: 'SQLite statements by SQL text (node/store/prepared.ts)' },
   keyStates: {
     max: KEY_STATE_CACHE_SIZE,

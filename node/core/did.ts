@@ -36,6 +36,12 @@ export function didKeyFromPublicKey(publicKey: Uint8Array): string {
   return DID_KEY_PREFIX + 'z' + toB58(Uint8Array.from([...ED25519_MULTICODEC, ...publicKey]))
 }
 
+/** did:msig DIDs whose keys are remembered, at most (node/cache-bounds.ts). */
+export const DID_KEY_MEMO_LIMIT = 4096
+
+/** Keys of the well-formed did:msig DIDs decoded last: base58 decoding costs ~10 µs and every send names two DIDs. */
+const msigKeys = new Map<string, Uint8Array>()
+
 function decodeB58Key(text: string, did: string): Uint8Array {
   if (text.length === 0) throw new InvalidDidError(`DID has no key part: ${did}`)
   let bytes: Uint8Array
@@ -55,10 +61,14 @@ function decodeB58Key(text: string, did: string): Uint8Array {
 export function publicKeyFromDid(did: string): Uint8Array {
   if (typeof did !== 'string') throw new InvalidDidError('DID must be a string')
   if (did.startsWith(DID_MSIG_PREFIX)) {
+    const known = msigKeys.get(did)
+    if (known !== undefined) return known.slice() // a copy: the caller may write to it
     const key = decodeB58Key(did.slice(DID_MSIG_PREFIX.length), did)
     if (key.length !== KEY_LENGTH) {
       throw new InvalidDidError(`did:msig must encode ${KEY_LENGTH} bytes, got ${key.length}: ${did}`)
     }
+    if (msigKeys.size >= DID_KEY_MEMO_LIMIT) msigKeys.clear()
+    msigKeys.set(did, key.slice())
     return key
   }
   if (did.startsWith(DID_KEY_PREFIX)) {

@@ -126,6 +126,11 @@ export class DeliveryService {
   enqueue(envelope: MsgEnvelope, id: string = envelopeId(envelope)): boolean {
     if (envelope.to === null) return false
     const now = this.c.clock()
+    // an agent of this node has it once it is stored: no receipt from the node to itself, no retry (§10)
+    if (this.hostedHere(envelope.to)) {
+      this.c.store.outbox.deliveredHere({ id, to: envelope.to, now })
+      return true
+    }
     const row = {
       id,
       to: envelope.to,
@@ -133,9 +138,7 @@ export class DeliveryService {
       now,
       expiresAt: now + this.c.limits.expiryMs,
     }
-    // an agent of this node has it once it is stored: no receipt from the node to itself, no retry (§10)
-    if (this.hostedHere(envelope.to)) this.c.store.outbox.deliveredHere(row)
-    else if (this.c.store.outbox.enqueue(row)) setImmediate(() => this.kick()) // after the caller's transaction has committed
+    if (this.c.store.outbox.enqueue(row)) setImmediate(() => this.kick()) // after the caller's transaction has committed
     return true
   }
 
@@ -322,8 +325,7 @@ export class DeliveryService {
 
   /** True when the registry names this node as the host of `to`. */
   private hostedHere(to: string): boolean {
-    const agent = this.c.store.agents.get(to)
-    return agent !== undefined && agent.peerId === this.c.p2p().peerId
+    return this.c.store.agents.hostOf(to) === this.c.p2p().peerId
   }
 
   /** A queued message whose recipient turned out to be an agent of this node: delivered, it is stored here (§10). */

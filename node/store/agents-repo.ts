@@ -65,6 +65,9 @@ function toRow(raw: RawAgent): AgentRow {
   }
 }
 
+/** Hosts of agents kept in memory, at most (node/cache-bounds.ts). */
+export const AGENT_HOST_CACHE_SIZE = 8192
+
 /** Repository of agents. */
 export class AgentsRepo {
   private readonly upsertStmt: Statement
@@ -73,6 +76,14 @@ export class AgentsRepo {
   private readonly addCap: Statement
   private readonly countStmt: Statement<[], { n: number }>
   private readonly counters: Statement
+  private readonly hostStmt: Statement<[string], { peer_id: string }>
+  /**
+   * The host (`peer_id`) of the agents looked up last: every direct message
+   * asks whether this node hosts its recipient. Written through by `upsert`
+   * (the only statement that sets it) and all forgotten on any rollback
+   * (`forgetCached`, called by the store's transaction runner).
+   */
+  private readonly hosts = new Map<string, string>()
 
   constructor(private readonly db: Database) {
     this.upsertStmt = db.prepare(`
@@ -83,6 +94,7 @@ export class AgentsRepo {
         reg_envelope = excluded.reg_envelope, reg_ts = excluded.reg_ts, last_seen_at = excluded.last_seen_at,
         origin = CASE WHEN agents.origin = 'local' THEN 'local' ELSE excluded.origin END`)
     this.getStmt = db.prepare('SELECT * FROM agents WHERE did = ?')
+    this.hostStmt = db.prepare('SELECT peer_id FROM agents WHERE did = ?')
     this.delCaps = db.prepare('DELETE FROM agent_capabilities WHERE did = ?')
     this.addCap = db.prepare('INSERT OR REPLACE INTO agent_capabilities (did, type, confidence) VALUES (?, ?, ?)')
     this.countStmt = db.prepare('SELECT COUNT(*) AS n FROM agents')
@@ -94,6 +106,7 @@ export class AgentsRepo {
   /** Insert or update an agent from its latest registration. */
   upsert(row: Omit<AgentRow, 'messagesSent' | 'messagesReceived' | 'failures'>): void {
     this.upsertStmt.run({ ...row, capabilities: JSON.stringify(row.capabilities) })
+    if (this.hosts.has(row.did)) this.hosts.set(row.did, row.peerId)
     this.delCaps.run(row.did)
     for (const c of row.capabilities) this.addCap.run(row.did, c.type, c.confidence ?? null)
   }
@@ -102,6 +115,22 @@ export class AgentsRepo {
   get(did: string): AgentRow | undefined {
     const raw = this.getStmt.get(did)
     return raw ? toRow(raw) : undefined
+  }
+
+  /** The PeerId of the node hosting `did` (from its registration), or undefined for an unknown agent. */
+  hostOf(did: string): string | undefined {
+    const hit = this.hosts.get(did)
+    if (hit !== undefined) return hit
+    const host = this.hostStmt.get(did)?.peer_id
+    if (host === undefined) return undefined
+    if (this.hosts.size >= AGENT_HOST_CACHE_SIZE) this.hosts.delete(this.hosts.keys().next().value!)
+    this.hosts.set(did, host)
+    return host
+  }
+
+  /** Forget every cached host (a rollback may have undone an `upsert`). */
+  forgetCached(): void {
+    this.hosts.clear()
   }
 
   /** Agents matching a query, newest registration first. */

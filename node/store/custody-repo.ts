@@ -16,7 +16,7 @@ export interface CustodyRow {
   readonly createdAt: number
 }
 
-/** Opened custody rows kept, at most (each is checked against the stored ciphertext before use). */
+/** Opened custody rows kept, at most (dropped on `put`, `forget` and any rollback). */
 export const OPENED_CACHE_SIZE = 4096
 
 /** A custody row as stored: sealed seeds. */
@@ -33,8 +33,13 @@ export class CustodyRepo {
   private readonly getRow: Statement<[string], SealedCustodyRow>
   private readonly dropRow: Statement<[string]>
   private readonly anyRow: Statement<[], SealedCustodyRow>
-  /** Opened rows by DID with the sealed values they came from: AES-GCM costs ~10 µs, a send needs the seed. */
-  private readonly opened = new Map<string, { sealed: SealedCustodyRow; row: CustodyRow }>()
+  /**
+   * Opened rows by DID: every custodied send needs the seed, and reading and
+   * opening the row cost ~30 µs. Only this repository writes the table, so
+   * the cache is dropped where a row changes (`put`, `forget`) and, by the
+   * store's transaction runner, on any rollback (`forgetCached`).
+   */
+  private readonly opened = new Map<string, CustodyRow>()
 
   constructor(
     db: Database,
@@ -53,12 +58,19 @@ export class CustodyRepo {
     const seed = this.cipher.seal(row.did, 'seed', row.seed)
     const next = row.nextSeed === null ? null : this.cipher.seal(row.did, 'next_seed', row.nextSeed)
     this.putRow.run(row.did, seed, next, row.createdAt)
+    this.opened.delete(row.did) // an existing row keeps its created_at: the next get reads what is stored
   }
 
   /** The custodied keys of an agent, if this node holds them; throws `KEY_MISMATCH` under the wrong custody key. */
   get(did: string): CustodyRow | undefined {
+    const hit = this.opened.get(did)
+    if (hit !== undefined) return hit
     const r = this.getRow.get(did)
-    return r ? this.openRow(r) : undefined
+    if (r === undefined) return undefined
+    const row = this.openRow(r)
+    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value!)
+    this.opened.set(did, row)
+    return row
   }
 
   /** Destroy the custodied keys of `did` (on its revocation); true when there were any. */
@@ -67,31 +79,24 @@ export class CustodyRepo {
     return this.dropRow.run(did).changes > 0
   }
 
+  /** Forget every opened row (a rollback may have undone a `put` or a `forget`). */
+  forgetCached(): void {
+    this.opened.clear()
+  }
+
   /** Throw `KEY_MISMATCH` unless the custody key opens the stored seeds (checked on one row). */
   checkKey(): void {
     const r = this.anyRow.get()
     if (r !== undefined) this.openRow(r)
   }
 
-  /** Open a stored row, or reuse the row opened from exactly these sealed bytes (so a rollback or rotation is never missed). */
+  /** Open a stored row (AES-GCM, checked: throws `KEY_MISMATCH` under the wrong custody key). */
   private openRow(r: SealedCustodyRow): CustodyRow {
-    const hit = this.opened.get(r.did)
-    if (hit !== undefined && sameSealed(hit.sealed, r)) return hit.row
-    const row: CustodyRow = {
+    return {
       did: r.did,
       seed: this.cipher.open(r.did, 'seed', r.seed),
       nextSeed: r.next_seed === null ? null : this.cipher.open(r.did, 'next_seed', r.next_seed),
       createdAt: r.created_at,
     }
-    this.opened.delete(r.did)
-    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value!)
-    this.opened.set(r.did, { sealed: r, row })
-    return row
   }
-}
-
-function sameSealed(a: SealedCustodyRow, b: SealedCustodyRow): boolean {
-  const next =
-    a.next_seed === null || b.next_seed === null ? a.next_seed === b.next_seed : a.next_seed.equals(b.next_seed)
-  return next && a.seed.equals(b.seed) && a.created_at === b.created_at
 }

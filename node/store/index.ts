@@ -142,14 +142,17 @@ export function openStore(init: StoreInit): Store {
   }
   const keyEvents = new KeyEventsRepo(db)
   const credentials = new CredentialsRepo(db)
+  const agents = new AgentsRepo(db)
   const transaction = transactionRunner(db, () => {
+    agents.forgetCached()
     keyEvents.forgetCached()
     credentials.forgetCached()
+    custody.forgetCached()
   })
   const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
   return {
     path: init.path,
-    agents: new AgentsRepo(db),
+    agents,
     keyEvents,
     messages: new MessagesRepo(db),
     misc: new MiscRepo(db),

@@ -14,7 +14,7 @@ export type { DeliveryState }
 export interface OutboxRow {
   readonly id: string
   readonly to: string
-  /** The `msg` envelope as JSON text. */
+  /** The `msg` envelope as JSON text (empty for a message delivered to an agent of this node). */
   readonly envelope: string
   readonly state: DeliveryState
   readonly attempts: number
@@ -111,10 +111,12 @@ export class OutboxRepo {
   /**
    * Record a direct message to an agent this node hosts: delivered when it
    * is stored, so it is kept settled at once, with no receipt and no retry
-   * (docs/protocol.md §10). False when it is already kept.
+   * (docs/protocol.md §10). Its envelope is not copied here (it is never
+   * sent again; the message is in `messages`): the row keeps an empty one.
+   * False when it is already kept.
    */
-  deliveredHere(row: { id: string; to: string; envelope: string; now: number }): boolean {
-    return this.putDelivered.run(row.id, row.to, row.envelope, row.now, row.now, row.now, row.now).changes === 1
+  deliveredHere(row: { id: string; to: string; now: number }): boolean {
+    return this.putDelivered.run(row.id, row.to, '', row.now, row.now, row.now, row.now).changes === 1
   }
 
   /** Keep a direct message until it is settled; false when it is already kept. */

@@ -1,4 +1,4 @@
-// The key states KeyEventsRepo keeps in memory (node/store/key-events-repo.ts) never hold a state
+// The key states KeyEventsRepo keeps in memory, and the opened custody rows of CustodyRepo, (node/store/key-events-repo.ts) never hold a state
 // the database does not: written through on append, forgotten when a transaction or a savepoint
 // rolls back, and the same as a fresh read from SQLite after any mix of both.
 import { describe, expect, it } from 'vitest'
@@ -48,6 +48,104 @@ describe('cached key states', () => {
       const reopened = openStore({ path })
       expect(reopened.keyEvents.state(icp.did)).toEqual(revoked)
       reopened.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('opened custody rows: a rolled-back rotation or revocation is never seen, a committed one always is', () => {
+    const { dir, cleanup } = tempDir()
+    const path = `${dir}/node.db`
+    const custodyKey = new Uint8Array(32).fill(7)
+    const seeds = [1, 2, 3, 4].map((n) => Buffer.alloc(32, n).toString('base64'))
+    const b64 = (name: string): string => seeds[Number(name.slice(5)) - 1]!
+    const row = (seed: string, next: string | null) => ({
+      did: 'did:msig:custody-cache',
+      seed: b64(seed),
+      nextSeed: next === null ? null : b64(next),
+      createdAt: 5,
+    })
+    try {
+      const store = openStore({ path, custodyKey })
+      store.transaction(() => store.custody.put(row('seed-1', 'seed-2')))
+      expect(store.custody.get('did:msig:custody-cache')?.seed).toBe(b64('seed-1')) // opened and kept
+
+      // a rotation (put of the next seeds) that rolls back, at the top level and as a savepoint
+      expect(() =>
+        store.transaction(() => {
+          store.custody.put(row('seed-2', 'seed-3'))
+          expect(store.custody.get('did:msig:custody-cache')?.seed).toBe(b64('seed-2'))
+          throw new Error('abort')
+        }),
+      ).toThrow('abort')
+      expect(store.custody.get('did:msig:custody-cache')).toMatchObject({
+        seed: b64('seed-1'),
+        nextSeed: b64('seed-2'),
+      })
+      store.transaction(() => {
+        try {
+          store.transaction(() => {
+            store.custody.forget('did:msig:custody-cache')
+            expect(store.custody.get('did:msig:custody-cache')).toBeUndefined()
+            throw new Error('inner')
+          })
+        } catch {
+          // the savepoint rolled back; the outer transaction commits
+        }
+        expect(store.custody.get('did:msig:custody-cache')?.seed).toBe(b64('seed-1'))
+      })
+
+      // a committed rotation keeps the first created_at, as stored; a committed revocation destroys the seed
+      store.transaction(() => store.custody.put({ ...row('seed-2', 'seed-3'), createdAt: 99 }))
+      expect(store.custody.get('did:msig:custody-cache')).toMatchObject({
+        seed: b64('seed-2'),
+        nextSeed: b64('seed-3'),
+        createdAt: 5,
+      })
+      store.transaction(() => store.custody.forget('did:msig:custody-cache'))
+      expect(store.custody.get('did:msig:custody-cache')).toBeUndefined()
+      store.close()
+
+      const reopened = openStore({ path, custodyKey })
+      expect(reopened.custody.get('did:msig:custody-cache')).toBeUndefined()
+      reopened.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("agents' hosts: a rolled-back re-registration under another host is never seen", () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const store = openStore({ path: `${dir}/node.db` })
+      const agent = (peerId: string) => ({
+        did: 'did:msig:host-cache',
+        name: 'a',
+        capabilities: [],
+        controller: 'did:msig:controller',
+        peerId,
+        origin: 'remote' as const,
+        regId: peerId,
+        regEnvelope: '{}',
+        regTs: 1,
+        createdAt: 1,
+        lastSeenAt: 1,
+      })
+      expect(store.agents.hostOf('did:msig:host-cache')).toBeUndefined()
+      store.transaction(() => store.agents.upsert(agent('peer-1')))
+      expect(store.agents.hostOf('did:msig:host-cache')).toBe('peer-1') // read and kept
+      expect(() =>
+        store.transaction(() => {
+          store.agents.upsert(agent('peer-2'))
+          expect(store.agents.hostOf('did:msig:host-cache')).toBe('peer-2') // written through
+          throw new Error('abort')
+        }),
+      ).toThrow('abort')
+      expect(store.agents.hostOf('did:msig:host-cache')).toBe('peer-1')
+      store.transaction(() => store.agents.upsert(agent('peer-3')))
+      expect(store.agents.hostOf('did:msig:host-cache')).toBe('peer-3')
+      expect(store.agents.get('did:msig:host-cache')?.peerId).toBe('peer-3')
+      store.close()
     } finally {
       cleanup()
     }
