@@ -12,7 +12,7 @@ import {
 } from '../../../node/core/index.js'
 import { AuditLog } from '../../../node/audit/audit-log.js'
 import { MIGRATIONS } from '../../../node/store/migrations.js'
-import { openStore, type Store } from '../../../node/store/index.js'
+import { openStore, WAL_CHECKPOINT_PAGES, type Store } from '../../../node/store/index.js'
 import { tempDir } from '../../helpers/mesh.js'
 
 const cleanups: (() => void)[] = []
@@ -104,5 +104,26 @@ describe('the SQLite store', () => {
     expect(store.messages.nonceSeen(from, Buffer.alloc(16, 3).toString('base64'))).toBe(true)
     expect(store.messages.nonceSeen(from, Buffer.alloc(16, 1).toString('base64'))).toBe(false)
     expect(store.messages.total()).toBe(3)
+  })
+
+  it('checkpoints its WAL every WAL_CHECKPOINT_PAGES pages while open: the WAL stays bounded, the data reaches the database', () => {
+    const { store, path } = fileStore()
+    const frame = 4096 + 24
+    const envelope = 'x'.repeat(3000) // about one page per row
+    let maxWal = 0
+    for (let t = 0; t < 240; t++) {
+      store.transaction(() => {
+        for (let i = 0; i < 50; i++) {
+          const id = `m-${t}-${i}`
+          store.outbox.enqueue({ id, to: 'did:msig:to', envelope, now: t, expiresAt: t + 1 })
+        }
+      })
+      maxWal = Math.max(maxWal, statSync(`${path}-wal`).size)
+    }
+    // about 48 MB written: checkpoints ran, and no sooner than SQLite's default of 1000 pages …
+    expect(statSync(path).size).toBeGreaterThan(24 * 1024 * 1024)
+    expect(maxWal).toBeGreaterThan(2000 * frame)
+    // … nor later than WAL_CHECKPOINT_PAGES plus the last transaction's pages
+    expect(maxWal).toBeLessThan((WAL_CHECKPOINT_PAGES + 200) * frame)
   })
 })
