@@ -153,11 +153,18 @@ export function openStore(init: StoreInit): Store {
   const keyEvents = new KeyEventsRepo(db)
   const credentials = new CredentialsRepo(db)
   const agents = new AgentsRepo(db)
-  const transaction = transactionRunner(db, () => {
-    agents.forgetCached()
-    keyEvents.forgetCached()
-    credentials.forgetCached()
-    custody.forgetCached()
+  const trust = new TrustRepo(db)
+  const transaction = transactionRunner(db, {
+    opened: () => trust.opened(),
+    committing: () => trust.committing(),
+    closed: (nested) => trust.closed(nested),
+    rolledBack: () => {
+      trust.rolledBack()
+      agents.forgetCached()
+      keyEvents.forgetCached()
+      credentials.forgetCached()
+      custody.forgetCached()
+    },
   })
   const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
   return {
@@ -168,7 +175,7 @@ export function openStore(init: StoreInit): Store {
     misc: new MiscRepo(db),
     custody,
     auditEntries: new AuditEntriesRepo(db),
-    trust: new TrustRepo(db),
+    trust,
     credentials,
     outbox: new OutboxRepo(db),
     transaction,

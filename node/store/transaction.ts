@@ -12,8 +12,23 @@ import { closeSync, fdatasync, openSync } from 'node:fs'
 /** Runs `fn` in a transaction (a savepoint when one is open already). */
 export type TransactionRunner = <T>(fn: () => T) => T
 
-/** The transaction runner of `db`; `onRollback` runs after any transaction or savepoint is rolled back. */
-export function transactionRunner(db: Database, onRollback: () => void = () => undefined): TransactionRunner {
+/**
+ * What a repository that keeps writes in memory until COMMIT (trust-repo.ts)
+ * hears from the runner. Each call is about the innermost open level.
+ */
+export interface TransactionHooks {
+  /** A transaction or savepoint began. */
+  opened?(): void
+  /** The outermost transaction is about to COMMIT: write what is kept (a throw rolls it back). */
+  committing?(): void
+  /** A savepoint was released (`nested`), or the outermost transaction committed. */
+  closed?(nested: boolean): void
+  /** A transaction or savepoint was rolled back. */
+  rolledBack?(): void
+}
+
+/** The transaction runner of `db`, telling `hooks` as levels open, close and roll back. */
+export function transactionRunner(db: Database, hooks: TransactionHooks = {}): TransactionRunner {
   const begin = db.prepare('BEGIN')
   const commit = db.prepare('COMMIT')
   const rollback = db.prepare('ROLLBACK')
@@ -24,11 +39,16 @@ export function transactionRunner(db: Database, onRollback: () => void = () => u
     const nested = db.inTransaction
     if (nested) savepoint.run()
     else begin.run()
+    hooks.opened?.()
     try {
       const result = fn()
       if (result instanceof Promise) throw new TypeError('a transaction function cannot return a promise')
       if (nested) release.run()
-      else commit.run()
+      else {
+        hooks.committing?.()
+        commit.run()
+      }
+      hooks.closed?.(nested)
       return result
     } catch (err) {
       // SQLite may have rolled back on its own (a failed COMMIT, SQLITE_FULL); undo only what is still open
@@ -40,7 +60,7 @@ export function transactionRunner(db: Database, onRollback: () => void = () => u
           } else rollback.run()
         }
       } finally {
-        onRollback()
+        hooks.rolledBack?.()
       }
       throw err
     }
