@@ -29,6 +29,8 @@ export class AuditEntriesRepo {
   private readonly latestChk: Statement<[], { envelope: string }>
   private readonly chkAt: Statement<[number], { envelope: string }>
   private readonly addConn: Statement
+  /** The number of entries, once read: `append` keeps it, a rollback forgets it (`forgetCached`). */
+  private known: number | undefined
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare('INSERT INTO audit_entries (idx, entry, leaf_hash) VALUES (?, ?, ?)')
@@ -47,11 +49,17 @@ export class AuditEntriesRepo {
   /** Append one entry at `index` (must be the current size). */
   append(index: number, entry: string, leafHash: Uint8Array): void {
     this.insert.run(index, entry, Buffer.from(leafHash))
+    this.known = index + 1
   }
 
-  /** Number of entries (entries are dense from 0, so max index + 1: O(log n)). */
+  /** Number of entries (entries are dense from 0, so max index + 1: O(log n), read once). */
   count(): number {
-    return this.size.get()?.n ?? 0
+    return (this.known ??= this.size.get()?.n ?? 0)
+  }
+
+  /** Forget the kept count (a rollback may have undone an `append`). */
+  forgetCached(): void {
+    this.known = undefined
   }
 
   /** Leaf hash of entry `index`. */

@@ -154,6 +154,7 @@ export function openStore(init: StoreInit): Store {
   const credentials = new CredentialsRepo(db)
   const agents = new AgentsRepo(db)
   const trust = new TrustRepo(db)
+  const auditEntries = new AuditEntriesRepo(db)
   const transaction = transactionRunner(db, {
     opened: () => trust.opened(),
     committing: () => trust.committing(),
@@ -161,6 +162,7 @@ export function openStore(init: StoreInit): Store {
     rolledBack: () => {
       trust.rolledBack()
       agents.forgetCached()
+      auditEntries.forgetCached()
       keyEvents.forgetCached()
       credentials.forgetCached()
       custody.forgetCached()
@@ -174,7 +176,7 @@ export function openStore(init: StoreInit): Store {
     messages: new MessagesRepo(db),
     misc: new MiscRepo(db),
     custody,
-    auditEntries: new AuditEntriesRepo(db),
+    auditEntries,
     trust,
     credentials,
     outbox: new OutboxRepo(db),
