@@ -1,6 +1,7 @@
 /** Agents and their capabilities, as stored rows. */
 import type { Database, Statement } from 'better-sqlite3'
 import { prepared } from './prepared.js'
+import { RowCache } from './row-cache.js'
 import { SqlWhere } from './sql-where.js'
 
 /** A stored agent row (registration plus counters). */
@@ -83,7 +84,7 @@ export class AgentsRepo {
    * (the only statement that sets it) and all forgotten on any rollback
    * (`forgetCached`, called by the store's transaction runner).
    */
-  private readonly hosts = new Map<string, string>()
+  private readonly hosts = new RowCache<string>(AGENT_HOST_CACHE_SIZE)
 
   constructor(private readonly db: Database) {
     this.upsertStmt = db.prepare(`
@@ -119,13 +120,7 @@ export class AgentsRepo {
 
   /** The PeerId of the node hosting `did` (from its registration), or undefined for an unknown agent. */
   hostOf(did: string): string | undefined {
-    const hit = this.hosts.get(did)
-    if (hit !== undefined) return hit
-    const host = this.hostStmt.get(did)?.peer_id
-    if (host === undefined) return undefined
-    if (this.hosts.size >= AGENT_HOST_CACHE_SIZE) this.hosts.delete(this.hosts.keys().next().value!)
-    this.hosts.set(did, host)
-    return host
+    return this.hosts.read(did, () => this.hostStmt.get(did)?.peer_id)
   }
 
   /** Forget every cached host (a rollback may have undone an `upsert`). */

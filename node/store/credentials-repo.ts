@@ -5,6 +5,7 @@
  * nothing.
  */
 import type { Database, Statement } from 'better-sqlite3'
+import { RowCache } from './row-cache.js'
 
 /** Credential hashes whose DID is kept in memory (by hash; never the credential itself). */
 export const CREDENTIAL_CACHE_SIZE = 4096
@@ -16,7 +17,7 @@ export const CREDENTIAL_CACHE_SIZE = 4096
  * transaction runner) drops them all.
  */
 export class CredentialsRepo {
-  private readonly cached = new Map<string, string>()
+  private readonly cached = new RowCache<string>(CREDENTIAL_CACHE_SIZE)
   private readonly put: Statement
   private readonly find: Statement<[string], { did: string }>
   private readonly dropDid: Statement
@@ -34,19 +35,13 @@ export class CredentialsRepo {
 
   /** The DID a credential hash was issued for, if any. */
   didOf(hash: string): string | undefined {
-    const hit = this.cached.get(hash)
-    if (hit !== undefined) return hit
-    const did = this.find.get(hash)?.did
-    if (did === undefined) return undefined
-    if (this.cached.size >= CREDENTIAL_CACHE_SIZE) this.cached.delete(this.cached.keys().next().value!)
-    this.cached.set(hash, did)
-    return did
+    return this.cached.read(hash, () => this.find.get(hash)?.did)
   }
 
   /** Forget every credential of `did` (revocation). */
   forget(did: string): void {
     this.dropDid.run(did)
-    for (const [hash, of] of this.cached) if (of === did) this.cached.delete(hash)
+    for (const [hash, of] of this.cached.entries()) if (of === did) this.cached.delete(hash)
   }
 
   /** Forget every cached lookup (a rollback may have undone a write). */

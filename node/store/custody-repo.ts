@@ -5,6 +5,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3'
 import type { CustodyCipher } from './custody-cipher.js'
+import { RowCache } from './row-cache.js'
 
 /** A custodied agent key: the node holds it for an agent it registered. */
 export interface CustodyRow {
@@ -39,7 +40,7 @@ export class CustodyRepo {
    * the cache is dropped where a row changes (`put`, `forget`) and, by the
    * store's transaction runner, on any rollback (`forgetCached`).
    */
-  private readonly opened = new Map<string, CustodyRow>()
+  private readonly opened = new RowCache<CustodyRow>(OPENED_CACHE_SIZE)
 
   constructor(
     db: Database,
@@ -63,14 +64,10 @@ export class CustodyRepo {
 
   /** The custodied keys of an agent, if this node holds them; throws `KEY_MISMATCH` under the wrong custody key. */
   get(did: string): CustodyRow | undefined {
-    const hit = this.opened.get(did)
-    if (hit !== undefined) return hit
-    const r = this.getRow.get(did)
-    if (r === undefined) return undefined
-    const row = this.openRow(r)
-    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value!)
-    this.opened.set(did, row)
-    return row
+    return this.opened.read(did, () => {
+      const r = this.getRow.get(did)
+      return r === undefined ? undefined : this.openRow(r)
+    })
   }
 
   /** Destroy the custodied keys of `did` (on its revocation); true when there were any. */

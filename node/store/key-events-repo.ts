@@ -1,6 +1,7 @@
 /** Key event logs, derived key states, and recorded duplicity. */
 import type { Database, Statement } from 'better-sqlite3'
 import { prepared } from './prepared.js'
+import { RowCache } from './row-cache.js'
 import type { KeyEvent, KeyState } from '../core/index.js'
 
 /** A recorded duplicity: two different events at one seq of one DID. */
@@ -25,7 +26,7 @@ export const KEY_STATE_CACHE_SIZE = 4096
  * database does not.
  */
 export class KeyEventsRepo {
-  private readonly cached = new Map<string, string | null>()
+  private readonly cached = new RowCache<string | null>(KEY_STATE_CACHE_SIZE)
   private readonly insertEvent: Statement
   private readonly idAt: Statement<[string, number], { id: string }>
   private readonly logOf: Statement<[string], { envelope: string }>
@@ -55,18 +56,12 @@ export class KeyEventsRepo {
     this.insertEvent.run(event.did, event.seq, id, event.type, JSON.stringify(event), receivedAt)
     const text = JSON.stringify(state)
     this.putState.run(state.did, text, state.revoked ? 1 : 0)
-    this.remember(state.did, text)
+    this.cached.set(state.did, text)
   }
 
   /** Forget every cached state (a rollback may have undone a write). */
   forgetCached(): void {
     this.cached.clear()
-  }
-
-  private remember(did: string, text: string | null): void {
-    this.cached.delete(did)
-    if (this.cached.size >= KEY_STATE_CACHE_SIZE) this.cached.delete(this.cached.keys().next().value!)
-    this.cached.set(did, text)
   }
 
   /** Id of the DID's event at `seq`, if stored. */
@@ -81,12 +76,8 @@ export class KeyEventsRepo {
 
   /** Current key state of a DID, if any event is known. */
   state(did: string): KeyState | undefined {
-    let text = this.cached.get(did)
-    if (text === undefined) {
-      text = this.getState.get(did)?.state ?? null
-      this.remember(did, text)
-    }
-    return text === null ? undefined : (JSON.parse(text) as KeyState)
+    const text = this.cached.read(did, () => this.getState.get(did)?.state ?? null)
+    return text === null || text === undefined ? undefined : (JSON.parse(text) as KeyState)
   }
 
   /** Every DID with a key event log. */

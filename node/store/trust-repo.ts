@@ -24,7 +24,7 @@ interface Level {
   cleared: boolean
 }
 
-const ZERO = { successes: 0, failures: 0 } as const
+const ZERO: { readonly successes: number; readonly failures: number } = Object.freeze({ successes: 0, failures: 0 })
 
 /**
  * Repository of trust evidence. Inside a transaction the new values are
@@ -110,26 +110,25 @@ export class TrustRepo {
   /** The outermost transaction is about to COMMIT: write each kept value once. */
   committing(): void {
     const level = this.levels.at(-1)
-    if (level === undefined) return
-    for (const v of level.values.values()) this.set.run(v.scope, v.key, v.successes, v.failures)
-    level.values.clear()
+    if (level !== undefined) this.write(level)
   }
 
   /** A savepoint was released (its values now belong to the level below) or the transaction committed. */
   closed(nested: boolean): void {
     const top = this.levels.pop()
     if (top === undefined) return
+    if (!nested) return // committed: `committing` wrote its values
     const below = this.levels.at(-1)
-    if (!nested || below === undefined) {
-      // committed, or a savepoint of a transaction this runner did not open: write now
-      for (const v of top.values.values()) this.set.run(v.scope, v.key, v.successes, v.failures)
-      return
-    }
+    if (below === undefined) return this.write(top) // a savepoint of a transaction this runner did not open
     if (top.cleared) {
       below.values.clear()
       below.cleared = true
     }
     for (const [id, v] of top.values) below.values.set(id, v)
+  }
+
+  private write(level: Level): void {
+    for (const v of level.values.values()) this.set.run(v.scope, v.key, v.successes, v.failures)
   }
 
   /** The innermost level was rolled back: its values are dropped. */
