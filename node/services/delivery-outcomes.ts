@@ -122,11 +122,15 @@ export class DeliveryOutcomes {
 
 /**
  * Where a direct message stands (docs/api.md, `GET /messages/:id`): as its
- * sender's node (the outbox row), or as the node hosting its recipient (the
- * receipt it issued); undefined when this node is neither.
+ * sender's node (the outbox row, or the mark of a message delivered to an
+ * agent of this node), or as the node hosting its recipient (the receipt it
+ * issued); undefined when this node is neither.
  */
-export function deliveryView(outbox: Pick<Store['outbox'], 'get' | 'issued'>, id: string): DeliveryView | undefined {
-  const row = outbox.get(id)
+export function deliveryView(
+  store: { outbox: Pick<Store['outbox'], 'get' | 'issued'>; messages: Pick<Store['messages'], 'deliveredHereAt'> },
+  id: string,
+): DeliveryView | undefined {
+  const row = store.outbox.get(id)
   if (row !== undefined) {
     return {
       role: 'sender',
@@ -139,7 +143,12 @@ export function deliveryView(outbox: Pick<Store['outbox'], 'get' | 'issued'>, id
       updatedAt: row.updatedAt,
     }
   }
-  const issued = outbox.issued(id)
+  const here = store.messages.deliveredHereAt(id)
+  if (here !== undefined) {
+    const sender = { role: 'sender', state: 'delivered', attempts: 0, code: null, reason: null, receipt: null } as const
+    return { ...sender, expiresAt: here, updatedAt: here }
+  }
+  const issued = store.outbox.issued(id)
   if (issued === undefined) return undefined
   const receipt = JSON.parse(issued) as Receipt
   const host = { role: 'host', state: 'delivered', attempts: 0, code: null, reason: null, expiresAt: null } as const

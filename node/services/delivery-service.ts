@@ -128,7 +128,7 @@ export class DeliveryService {
     const now = this.c.clock()
     // an agent of this node has it once it is stored: no receipt from the node to itself, no retry (§10)
     if (this.hostedHere(envelope.to)) {
-      this.c.store.outbox.deliveredHere({ id, to: envelope.to, now })
+      this.c.store.messages.markDeliveredHere(id)
       return true
     }
     const row = {
@@ -153,7 +153,7 @@ export class DeliveryService {
    * receipt it issued); undefined when this node is neither.
    */
   view(id: string): DeliveryView | undefined {
-    return deliveryView(this.c.store.outbox, id)
+    return deliveryView(this.c.store, id)
   }
 
   /** A recipient's registration arrived: its waiting messages are due now, not at their backoff (docs/protocol.md §10). */

@@ -34,6 +34,8 @@ export class MessagesRepo {
   private readonly remember: Statement
   private readonly prune: Statement
   private readonly replaySize: Statement<[], { n: number }>
+  private readonly markHere: Statement<[string]>
+  private readonly hereAt: Statement<[string], { at: number }>
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare(
@@ -45,12 +47,28 @@ export class MessagesRepo {
     this.remember = db.prepare('INSERT OR IGNORE INTO replay (from_did, nonce, ts) VALUES (?, ?, ?)')
     this.prune = db.prepare('DELETE FROM replay WHERE ts < ?')
     this.replaySize = db.prepare('SELECT COUNT(*) AS n FROM replay')
+    this.markHere = db.prepare('UPDATE messages SET delivered_here = 1 WHERE id = ? AND to_did IS NOT NULL')
+    this.hereAt = db.prepare('SELECT received_at AS at FROM messages WHERE id = ? AND delivered_here = 1')
   }
 
   /** Store an accepted message and remember its nonce. */
   add(id: string, envelope: MsgEnvelope, source: MessageSource, receivedAt: number): void {
     this.insert.run(id, envelope.from, envelope.to, envelope.ts, JSON.stringify(envelope), source, receivedAt)
     this.remember.run(envelope.from, envelope.nonce, envelope.ts)
+  }
+
+  /**
+   * Mark a stored direct message delivered to an agent of this node
+   * (docs/protocol.md §10): it has it once stored, with no receipt and no
+   * retry. False when no direct message with this id is stored.
+   */
+  markDeliveredHere(id: string): boolean {
+    return this.markHere.run(id).changes === 1
+  }
+
+  /** When a message marked delivered here was stored (ms), or undefined. */
+  deliveredHereAt(id: string): number | undefined {
+    return this.hereAt.get(id)?.at
   }
 
   /** True when a message with this id is stored. */

@@ -244,4 +244,14 @@ export const MIGRATIONS: readonly Migration[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 10: a direct message to an agent of this node is marked delivered on its own row (docs/protocol.md §10):
+  // no outbox row (a random-key insert per send, kept forever), pruned with its message. Older rows of that
+  // kind (delivered, with no receipt: a remote delivery always has one) move over.
+  `
+  ALTER TABLE messages ADD COLUMN delivered_here INTEGER NOT NULL DEFAULT 0;
+  UPDATE messages SET delivered_here = 1
+    WHERE id IN (SELECT id FROM outbox WHERE state = 'delivered' AND receipt IS NULL);
+  DELETE FROM outbox WHERE state = 'delivered' AND receipt IS NULL
+    AND id IN (SELECT id FROM messages WHERE delivered_here = 1);
+  `,
 ]

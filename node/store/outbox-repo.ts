@@ -14,7 +14,7 @@ export type { DeliveryState }
 export interface OutboxRow {
   readonly id: string
   readonly to: string
-  /** The `msg` envelope as JSON text (empty for a message delivered to an agent of this node). */
+  /** The `msg` envelope as JSON text (empty in rows of schema 9 for a message delivered to an agent of this node). */
   readonly envelope: string
   readonly state: DeliveryState
   readonly attempts: number
@@ -64,7 +64,6 @@ function fromRaw(r: RawRow): OutboxRow {
 /** Repository of the outbox and of issued receipts. */
 export class OutboxRepo {
   private readonly put: Statement
-  private readonly putDelivered: Statement
   private readonly one: Statement<[string], RawRow>
   private readonly dueRows: Statement<[number, number], RawRow>
   private readonly settle: Statement
@@ -80,10 +79,6 @@ export class OutboxRepo {
     this.put = db.prepare(
       `INSERT OR IGNORE INTO outbox (id, to_did, envelope, state, attempts, next_at, expires_at, created_at, updated_at)
        VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
-    )
-    this.putDelivered = db.prepare(
-      `INSERT OR IGNORE INTO outbox (id, to_did, envelope, state, attempts, next_at, expires_at, created_at, updated_at)
-       VALUES (?, ?, ?, 'delivered', 0, ?, ?, ?, ?)`,
     )
     this.one = db.prepare('SELECT * FROM outbox WHERE id = ?')
     this.dueRows = db.prepare(
@@ -106,17 +101,6 @@ export class OutboxRepo {
     this.nextDue = db.prepare("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
     this.putIssued = db.prepare('INSERT OR IGNORE INTO receipts_issued (msg_id, receipt, created_at) VALUES (?, ?, ?)')
     this.getIssued = db.prepare('SELECT receipt FROM receipts_issued WHERE msg_id = ?')
-  }
-
-  /**
-   * Record a direct message to an agent this node hosts: delivered when it
-   * is stored, so it is kept settled at once, with no receipt and no retry
-   * (docs/protocol.md §10). Its envelope is not copied here (it is never
-   * sent again; the message is in `messages`): the row keeps an empty one.
-   * False when it is already kept.
-   */
-  deliveredHere(row: { id: string; to: string; now: number }): boolean {
-    return this.putDelivered.run(row.id, row.to, '', row.now, row.now, row.now, row.now).changes === 1
   }
 
   /** Keep a direct message until it is settled; false when it is already kept. */

@@ -2,8 +2,13 @@
  * The durable outbox (docs/protocol.md §10) on a real SQLite file: a message
  * is kept once, comes due in order, settles once (a late retry cannot undo a
  * receipt), wakes when its host connects, and survives closing the store.
+ * A message to an agent of the same node is marked on its own row instead
+ * (migration 10 moves the older outbox rows of that kind).
  */
+import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { MsgEnvelope } from '../../../node/core/index.js'
+import { MIGRATIONS } from '../../../node/store/migrations.js'
 import { openStore, type Store } from '../../../node/store/index.js'
 import { tempDir } from '../../helpers/mesh.js'
 
@@ -86,3 +91,67 @@ describe('outbox repository', () => {
     again.close()
   })
 })
+
+/** A database as schema 9 left it: a message delivered here kept as a settled outbox row with no receipt. */
+function schema9(path: string, rows: { id: string; state: string; receipt: string | null }[]): void {
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  const noCustody = { sealSeed: (): Buffer => Buffer.alloc(0) }
+  for (const m of MIGRATIONS.slice(0, 9)) {
+    if (typeof m === 'string') db.exec(m)
+    else m(db, noCustody)
+  }
+  db.pragma('user_version = 9')
+  const msg = db.prepare(
+    "INSERT INTO messages (id, from_did, to_did, ts, envelope, source, received_at) VALUES (?, 'did:msig:a', 'did:msig:b', 1, '{}', 'api', 7)",
+  )
+  const out = db.prepare(
+    "INSERT INTO outbox (id, to_did, envelope, state, next_at, expires_at, created_at, updated_at, receipt) VALUES (?, 'did:msig:b', '', ?, 1, 1, 1, 1, ?)",
+  )
+  for (const r of rows) {
+    msg.run(r.id)
+    out.run(r.id, r.state, r.receipt)
+  }
+  db.close()
+}
+
+describe('a message delivered to an agent of this node (docs/protocol.md §10)', () => {
+  it('is marked on its own row, not kept in the outbox', () => {
+    const { store } = fileStore()
+    store.messages.add(id(1), msgEnvelope(), 'api', 42)
+    expect(store.messages.deliveredHereAt(id(1))).toBeUndefined()
+    expect(store.messages.markDeliveredHere(id(1))).toBe(true)
+    expect(store.messages.deliveredHereAt(id(1))).toBe(42)
+    expect(store.outbox.get(id(1))).toBeUndefined()
+    expect(store.outbox.pending()).toBe(0)
+    expect(store.messages.markDeliveredHere(id(2))).toBe(false) // nothing stored under that id
+    store.close()
+  })
+
+  it('migration 10 moves the settled, receipt-less rows of schema 9 onto their messages and keeps the rest', () => {
+    const { dir, cleanup } = tempDir()
+    cleanups.push(cleanup)
+    const path = `${dir}/meshsig.db`
+    schema9(path, [
+      { id: id(1), state: 'delivered', receipt: null },
+      { id: id(2), state: 'delivered', receipt: '{"r":2}' },
+      { id: id(3), state: 'pending', receipt: null },
+    ])
+    const store = openStore({ path })
+    expect(store.schemaVersion()).toBe(MIGRATIONS.length)
+    expect(store.messages.deliveredHereAt(id(1))).toBe(7)
+    expect(store.outbox.get(id(1))).toBeUndefined()
+    expect(store.messages.deliveredHereAt(id(2))).toBeUndefined()
+    expect(store.outbox.get(id(2))).toMatchObject({ state: 'delivered', receipt: '{"r":2}' })
+    expect(store.outbox.get(id(3))).toMatchObject({ state: 'pending' })
+    expect(store.outbox.pending()).toBe(1)
+    store.close()
+  })
+})
+
+function msgEnvelope(): MsgEnvelope {
+  return {
+    ...{ v: 1, type: 'msg', from: 'did:msig:a', to: 'did:msig:b', ts: 1, nonce: 'AAAAAAAAAAAAAAAAAAAAAA==' },
+    ...{ body: 'hi', sig: '' },
+  } as unknown as MsgEnvelope
+}
