@@ -25,8 +25,12 @@ export interface AcceptanceContext {
   controllerOf(did: string): string | undefined
   /** True when this `(from, nonce)` was already accepted inside the window. */
   nonceSeen(from: string, nonce: string): boolean
-  /** True when an envelope with this id is already stored. */
-  hasEnvelope(id: string): boolean
+  /**
+   * True when an envelope with this id is already stored. `type` is the
+   * envelope's: ids of different types never collide (the type is in the
+   * signing input, docs/protocol.md §3), so a store looks where that type is kept.
+   */
+  hasEnvelope(id: string, type: Envelope['type']): boolean
   /** Envelope id of a DID's key event at `seq`, if stored. */
   eventIdAt(did: string, seq: number): string | undefined
   /** A DID's key state just before `seq`, replayed from the stored log (confirms duplicity; may throw). */
@@ -135,7 +139,7 @@ function check(
   if (envelope.type === 'icp' || envelope.type === 'rot' || envelope.type === 'rev') {
     return acceptKeyEvent(envelope, ctx, { bytes, id })
   }
-  if (ctx.hasEnvelope(id)) throw new MeshsigError('DUPLICATE', `envelope ${id} is already stored`)
+  if (ctx.hasEnvelope(id, envelope.type)) throw new MeshsigError('DUPLICATE', `envelope ${id} is already stored`)
   const signer = signerOf(envelope)
   checkCurrentKey(envelope, signer, ctx, bytes)
   if (envelope.type === 'msg') {

@@ -49,7 +49,7 @@ export const GOSSIP_REJECT_CODES: ReadonlySet<string> = codesWhere((e) => e.goss
 
 /** The repositories ingestion reads and writes, and nothing else of the store. */
 export interface IngestStore {
-  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'bump'>
+  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage'>
   readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'log' | 'eventIdAt' | 'append' | 'recordDuplicity'>
   readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
   readonly auditEntries: Pick<AuditEntriesRepo, 'hasRemoteCheckpoint' | 'addRemoteCheckpoint'>
@@ -83,8 +83,11 @@ export class Ingest {
       keyState: (did) => store.keyEvents.state(did),
       controllerOf: (did) => store.agents.get(did)?.controller,
       nonceSeen: (from, nonce) => store.messages.nonceSeen(from, nonce),
-      hasEnvelope: (id) =>
-        store.messages.exists(id) || store.auditEntries.hasRemoteCheckpoint(id) || store.misc.attributedSeen(id),
+      // a refused envelope of any type is remembered as attributed; accepted ones where their type is kept
+      hasEnvelope: (id, type) =>
+        (type === 'msg' && store.messages.exists(id)) ||
+        (type === 'chk' && store.auditEntries.hasRemoteCheckpoint(id)) ||
+        store.misc.attributedSeen(id),
       eventIdAt: (did, seq) => store.keyEvents.eventIdAt(did, seq),
       keyStateBefore: (did, seq) => keyStateBefore(store, did, seq),
     }
@@ -159,8 +162,7 @@ export class Ingest {
       }
       case 'msg':
         store.messages.add(id, envelope, source.kind === 'local' ? 'api' : source.kind, now)
-        store.agents.bump(envelope.from, { sent: 1, at: now })
-        if (envelope.to !== null) store.agents.bump(envelope.to, { received: 1, at: now })
+        store.agents.countMessage(envelope.from, envelope.to, now)
         break
       case 'chk':
         store.auditEntries.addRemoteCheckpoint(id, envelope, JSON.stringify(envelope), now)

@@ -70,6 +70,7 @@ export class OutboxRepo {
   private readonly later: Statement
   private readonly wake: Statement<[number, string]>
   private readonly wakeDid: Statement<[number, string]>
+  private readonly waitingTo: Statement<[string], { one: number }>
   private readonly pendingCount: Statement<[], { n: number }>
   private readonly nextDue: Statement<[], { at: number | null }>
   private readonly putIssued: Statement
@@ -97,6 +98,7 @@ export class OutboxRepo {
        AND EXISTS (SELECT 1 FROM agents WHERE agents.did = outbox.to_did AND agents.peer_id = ?)`,
     )
     this.wakeDid = db.prepare("UPDATE outbox SET next_at = ? WHERE state = 'pending' AND to_did = ?")
+    this.waitingTo = db.prepare("SELECT 1 AS one FROM outbox WHERE state = 'pending' AND to_did = ? LIMIT 1")
     this.pendingCount = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
     this.nextDue = db.prepare("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
     this.putIssued = db.prepare('INSERT OR IGNORE INTO receipts_issued (msg_id, receipt, created_at) VALUES (?, ?, ?)')
@@ -149,6 +151,8 @@ export class OutboxRepo {
 
   /** Make every pending message to `did` due at `now` (its registration, naming its host, arrived). */
   wakeTo(did: string, now: number): number {
+    // a new agent rarely has mail waiting: a read (no write transaction) says so
+    if (this.waitingTo.get(did) === undefined) return 0
     return this.wakeDid.run(now, did).changes
   }
 

@@ -92,6 +92,28 @@ describe('the SQLite store', () => {
     expect(log2.head().root).toEqual(merkleRoot([...leaves, reopened.auditEntries.leafHash(37)]))
   })
 
+  it('counts each stored message once on each end: sender, recipient, a self-addressed one on both, a broadcast on its sender', () => {
+    const { store } = fileStore()
+    const agent = (did: string): void =>
+      store.agents.upsert({
+        ...{ did, name: did, capabilities: [], controller: 'did:msig:node', peerId: 'p', origin: 'local' },
+        ...{ regId: did, regEnvelope: '{}', regTs: 1, createdAt: 1, lastSeenAt: 1 },
+      })
+    agent('did:msig:a')
+    agent('did:msig:b')
+    agent('did:msig:c')
+    store.agents.countMessage('did:msig:a', 'did:msig:b', 50)
+    store.agents.countMessage('did:msig:a', 'did:msig:a', 40)
+    store.agents.countMessage('did:msig:b', null, 60)
+    const counts = (did: string): unknown => {
+      const r = store.agents.get(did)!
+      return [r.messagesSent, r.messagesReceived, r.lastSeenAt]
+    }
+    expect(counts('did:msig:a')).toEqual([2, 1, 50])
+    expect(counts('did:msig:b')).toEqual([1, 1, 60])
+    expect(counts('did:msig:c')).toEqual([0, 0, 1])
+  })
+
   it('the replay cache forgets only nonces older than the window', () => {
     const { store } = fileStore()
     const key = generateKeyPair()
