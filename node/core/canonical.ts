@@ -6,13 +6,12 @@
  */
 import { MalformedError } from './errors.js'
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
 /** The JCS text of `value`. Throws `MalformedError` for values JCS cannot represent. */
 export function canonicalize(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      if (LONE_SURROGATE.test(value)) throw new MalformedError('string holds a lone UTF-16 surrogate')
+      // a lone surrogate is exactly what makes a string not well-formed (ES2024)
+      if (!value.isWellFormed()) throw new MalformedError('string holds a lone UTF-16 surrogate')
       return JSON.stringify(value)
     case 'number':
       if (!Number.isFinite(value)) throw new MalformedError('numbers must be finite')

@@ -5,9 +5,9 @@
  * clock, no randomness, no I/O; callers pass what they need.
  */
 import { canonicalize } from './canonical.js'
-import { fromB64, toB64, toHex, utf8 } from './encoding.js'
+import { fromB64, toB64, utf8 } from './encoding.js'
 import { MalformedError, SignatureInvalidError } from './errors.js'
-import { sha256, verifySignature, type KeyPair } from './keys.js'
+import { sha256Hex, verifySignature, type KeyPair } from './keys.js'
 import { envelopeSchema, type Envelope, type RotEnvelope } from './envelope-schema.js'
 import { conformingEnvelope } from './envelope-fast.js'
 
@@ -59,7 +59,7 @@ export function signingBytes(envelope: Unsigned<Envelope> | Envelope): Uint8Arra
 
 /** The envelope id of already computed signing bytes: lowercase hex SHA-256. */
 export function idOfSigningBytes(bytes: Uint8Array): string {
-  return toHex(sha256(bytes))
+  return sha256Hex(bytes)
 }
 
 /** The envelope id: lowercase hex SHA-256 of its signing bytes. */

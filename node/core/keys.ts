@@ -3,9 +3,9 @@
  * which is about three times faster than building one per call.
  */
 import {
-  createHash,
   createPrivateKey,
   createPublicKey,
+  hash,
   randomBytes,
   sign as nodeSign,
   verify as nodeVerify,
@@ -132,9 +132,14 @@ export function verifySignature(data: Uint8Array, signature: Uint8Array, publicK
   }
 }
 
-/** SHA-256 of `data`. */
+/** SHA-256 of `data` (node:crypto's one-shot `hash`: no Hash object per call). */
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest())
+  return new Uint8Array(hash('sha256', data, 'buffer'))
+}
+
+/** SHA-256 of `data` as lowercase hex (envelope ids, docs/protocol.md §3). */
+export function sha256Hex(data: Uint8Array): string {
+  return hash('sha256', data, 'hex')
 }
 
 /** The pre-rotation commitment to a public key: b64 SHA-256 of its raw bytes. */
