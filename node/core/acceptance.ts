@@ -28,7 +28,7 @@ export interface AcceptanceContext {
   /**
    * True when an envelope with this id is already stored. `type` is the
    * envelope's: ids of different types never collide (the type is in the
-   * signing input, docs/protocol.md §3), so a store looks where that type is kept.
+   * signing input, docs/protocol.md §4), so a store looks where that type is kept.
    */
   hasEnvelope(id: string, type: Envelope['type']): boolean
   /** Envelope id of a DID's key event at `seq`, if stored. */

@@ -137,7 +137,7 @@ export function sha256(data: Uint8Array): Uint8Array {
   return new Uint8Array(hash('sha256', data, 'buffer'))
 }
 
-/** SHA-256 of `data` as lowercase hex (envelope ids, docs/protocol.md §3). */
+/** SHA-256 of `data` as lowercase hex (envelope ids, docs/protocol.md §4). */
 export function sha256Hex(data: Uint8Array): string {
   return hash('sha256', data, 'hex')
 }
