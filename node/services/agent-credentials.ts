@@ -4,7 +4,7 @@
  * agent (send, handshake, rotate, revoke) and as nothing else. The node keeps
  * only its SHA-256, so neither the database nor the audit log can leak it.
  */
-import { sha256, toHex } from '../core/index.js'
+import { sha256Hex, utf8 } from '../core/index.js'
 import type { CredentialsRepo } from '../store/index.js'
 
 /** Prefix of every agent credential (recognisable to secret scanners). */
@@ -26,7 +26,7 @@ export function looksLikeCredential(text: string): boolean {
 }
 
 function hashOf(credential: string): string {
-  return toHex(sha256(new TextEncoder().encode(credential)))
+  return sha256Hex(utf8(credential))
 }
 
 /** Issues and resolves agent credentials. */

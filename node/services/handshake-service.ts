@@ -17,10 +17,9 @@ import {
   fromB64,
   keyPairFromB64,
   MeshsigError,
-  sha256,
+  sha256Hex,
   type ErrorCode,
   toB64,
-  toHex,
   toMsigDid,
   utf8,
   verifySignature,
@@ -89,7 +88,7 @@ export function signProof(body: Omit<HandshakeProof, 'sig'>, key: KeyPair): Hand
 
 /** Id of a connection: hex SHA-256 of the JCS of its transcript (the same on both nodes). */
 export function connectionId(t: HandshakeTranscript): string {
-  return toHex(sha256(utf8(canonicalize(t))))
+  return sha256Hex(utf8(canonicalize(t)))
 }
 
 /** Codes a responding node may give for refusing a handshake; they keep their meaning at the API. */
