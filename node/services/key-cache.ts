@@ -18,19 +18,33 @@ export class KeyPairCache {
   /** The key pair of `seed`, built once and reused while it stays in the cache. */
   get(seed: Uint8Array): KeyPair {
     const id = toB64(seed)
-    const hit = this.entries.get(id)
-    if (hit !== undefined) {
-      this.entries.delete(id)
-      this.entries.set(id, hit)
-      return hit
-    }
-    const pair = keyPairFromSeed(seed)
+    const pair = this.entries.get(id) ?? keyPairFromSeed(seed)
+    this.keep(id, pair)
+    return pair
+  }
+
+  /**
+   * The key pair of `seed` when its public key is `publicKey` (b64), else
+   * undefined. Kept only when it matches: a caller who presents keys that
+   * are nobody's (a one-time `privateKey` that is not the DID's) never
+   * displaces the pairs that sign.
+   */
+  matching(seed: Uint8Array, publicKey: string): KeyPair | undefined {
+    const id = toB64(seed)
+    const pair = this.entries.get(id) ?? keyPairFromSeed(seed)
+    if (toB64(pair.publicKey) !== publicKey) return undefined
+    this.keep(id, pair)
+    return pair
+  }
+
+  /** Keep `pair` as the most recently used, dropping the least recently used when full. */
+  private keep(id: string, pair: KeyPair): void {
+    this.entries.delete(id)
     if (this.entries.size >= this.capacity) {
       const oldest = this.entries.keys().next().value
       if (oldest !== undefined) this.entries.delete(oldest)
     }
     this.entries.set(id, pair)
-    return pair
   }
 
   /** Number of cached key pairs. */

@@ -37,7 +37,7 @@ export interface PresignComponents {
  * custodied one — when it is the DID's current, unrevoked key. The key pair
  * comes from the bounded cache keyed by the seed bytes (key-cache.ts), never
  * persisted or logged, so a client that sends with its `privateKey` again and
- * again pays for the key objects once.
+ * again pays for the key objects once; a key that is not the DID's is not kept.
  */
 function currentSeed(c: PresignComponents, from: string, privateKey: string | undefined): Uint8Array | undefined {
   const state = c.store.keyEvents.state(from)
@@ -50,7 +50,7 @@ function currentSeed(c: PresignComponents, from: string, privateKey: string | un
     seed = fromB64(custody.seed, 'seed', 32)
   }
   const current = state ? state.key : toB64(publicKeyFromDid(from))
-  return toB64(c.keys.get(seed).publicKey) === current ? seed : undefined
+  return c.keys.matching(seed, current) !== undefined ? seed : undefined
 }
 
 /** Turn a `fromDid` send (custodied key or one-time `privateKey`) into a pre-signed envelope; anything else is returned as it is. */

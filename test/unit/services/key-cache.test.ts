@@ -4,7 +4,7 @@
  * recently used dropped first, and each signs exactly as its seed does.
  */
 import { describe, expect, it } from 'vitest'
-import { generateKeyPair, keyPairFromSeed, verifySignature } from '../../../node/core/index.js'
+import { generateKeyPair, keyPairFromSeed, toB64, verifySignature } from '../../../node/core/index.js'
 import { KeyPairCache } from '../../../node/services/key-cache.js'
 
 describe('KeyPairCache', () => {
@@ -35,5 +35,17 @@ describe('KeyPairCache', () => {
     expect(cache.size).toBe(3)
     cache.clear()
     expect(cache.size).toBe(0)
+  })
+
+  it('keeps a pair asked for by public key only when it matches: keys that are nobody’s displace nothing', () => {
+    const cache = new KeyPairCache(2)
+    const owner = generateKeyPair()
+    const current = toB64(owner.publicKey)
+    const pair = cache.matching(owner.seed, current)
+    expect(pair?.publicKey).toEqual(owner.publicKey)
+    for (let i = 0; i < 10; i++) expect(cache.matching(generateKeyPair().seed, current)).toBeUndefined()
+    expect(cache.size).toBe(1)
+    expect(cache.matching(owner.seed, current)).toBe(pair) // still kept: not rebuilt
+    expect(cache.matching(owner.seed, toB64(generateKeyPair().publicKey))).toBeUndefined()
   })
 })
