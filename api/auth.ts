@@ -7,8 +7,6 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Request } from 'express'
-import { createHash } from 'node:crypto'
-import { ipKeyGenerator } from 'express-rate-limit'
 import { MeshsigError } from '../node/core/errors.js'
 import { apiTokenMatches } from '../node/identity/api-token.js'
 import { ANONYMOUS, type Authority } from '../node/services/authority.js'
@@ -32,7 +30,7 @@ export function clientAddress(req: IncomingMessage, opts: ResolvedApiOptions): s
 }
 
 /** True when `presented` is the operator token. */
-function isOperatorToken(opts: ResolvedApiOptions, presented: string): boolean {
+export function isOperatorToken(opts: ResolvedApiOptions, presented: string): boolean {
   return opts.token !== undefined && apiTokenMatches(opts.token, presented)
 }
 
@@ -71,19 +69,4 @@ export function requireBearerOffLoopback(
     'UNAUTHORIZED',
     'this endpoint changes state: send Authorization: Bearer <operator token or agent credential>',
   )
-}
-
-/**
- * The rate-limit bucket of a request: its credential when it presents a
- * valid one (so one local client's burst does not throttle another user),
- * else its address, with all of loopback one address (127.0.0.2 is not a
- * fresh client).
- */
-export function rateLimitKey(req: IncomingMessage, opts: ResolvedApiOptions, resolve: CredentialResolver): string {
-  const bearer = bearerOf(req)
-  if (bearer !== undefined && (isOperatorToken(opts, bearer) || resolve(bearer) !== undefined)) {
-    return 'bearer:' + createHash('sha256').update(bearer).digest('base64url').slice(0, 22)
-  }
-  const address = clientAddress(req, opts) ?? 'unknown'
-  return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
 }

@@ -1,7 +1,7 @@
 /**
  * Per-client rate limit (docs/protocol.md §8): `rateLimit` requests per
  * window per client — its credential when it presents a valid one, else its
- * address (all of loopback counts as one; see auth.ts) — answered 429 with `Retry-After` and `{error, code, retryAfter,
+ * address (all of loopback counts as one; see `rateLimitKey` below) — answered 429 with `Retry-After` and `{error, code, retryAfter,
  * limit, window}`. The client address is the socket's unless a trusted proxy
  * is configured (Express `trust proxy`), so `X-Forwarded-For` cannot be
  * spoofed to dodge the limit. express-rate-limit's memory store expires its
@@ -9,8 +9,10 @@
  */
 import type { Request, RequestHandler, Response } from 'express'
 import type { IncomingMessage } from 'node:http'
-import { rateLimit } from 'express-rate-limit'
-import type { ResolvedApiOptions } from './options.js'
+import { createHash } from 'node:crypto'
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
+import { bearerOf, clientAddress, isOperatorToken, type CredentialResolver } from './auth.js'
+import { isLoopback, type ResolvedApiOptions } from './options.js'
 
 /** The 429 body. */
 export interface RateLimitBody {
@@ -61,4 +63,19 @@ export function rateLimiter(
       res.end(JSON.stringify(body))
     },
   })
+}
+
+/**
+ * The rate-limit bucket of a request: its credential when it presents a
+ * valid one (so one local client's burst does not throttle another user),
+ * else its address, with all of loopback one address (127.0.0.2 is not a
+ * fresh client).
+ */
+export function rateLimitKey(req: IncomingMessage, opts: ResolvedApiOptions, resolve: CredentialResolver): string {
+  const bearer = bearerOf(req)
+  if (bearer !== undefined && (isOperatorToken(opts, bearer) || resolve(bearer) !== undefined)) {
+    return 'bearer:' + createHash('sha256').update(bearer).digest('base64url').slice(0, 22)
+  }
+  const address = clientAddress(req, opts) ?? 'unknown'
+  return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
 }
