@@ -1,8 +1,9 @@
 /**
  * Per-client rate limit (docs/protocol.md §8): `rateLimit` requests per
  * window per client — its credential when it presents a valid one, else its
- * address (all of loopback counts as one; see `rateLimitKey` below) — answered 429 with `Retry-After` and `{error, code, retryAfter,
- * limit, window}`. The client address is the socket's unless a trusted proxy
+ * address (all of loopback counts as one; see `rateLimitKey` below) —
+ * answered 429 with `Retry-After` and `{error, code, retryAfter, limit,
+ * window}`. The client address is the socket's unless a trusted proxy
  * is configured (Express `trust proxy`), so `X-Forwarded-For` cannot be
  * spoofed to dodge the limit. express-rate-limit's memory store expires its
  * counters every window, so the map never grows without bound.
