@@ -9,6 +9,7 @@
  */
 import type { Envelope, IcpEnvelope, MsgEnvelope, RegEnvelope } from './envelope-schema.js'
 import { B64_RE, CAPABILITY_TYPE_RE, MAX_BODY_LENGTH, MSIG_DID_RE } from './envelope-schema.js'
+import { sealedBytes } from './sealed.js'
 
 const MSG_KEYS = ['v', 'type', 'from', 'to', 'body', 'ts', 'nonce', 'sig'] as const
 
@@ -43,6 +44,8 @@ export function conformingMsg(input: unknown): MsgEnvelope | undefined {
   if (v !== 1 || type !== 'msg' || !isDid(from) || (to !== null && !isDid(to))) return undefined
   if (typeof body !== 'string' || body.length > MAX_BODY_LENGTH) return undefined
   if (!isTs(ts) || !isB64(nonce, 24) || !isB64(sig, 88)) return undefined
+  // a message this process signed and sealed is frozen with primitive fields: its own typed copy
+  if (sealedBytes(input as object) !== undefined) return input as MsgEnvelope
   return { v, type, from, to, body, ts, nonce, sig }
 }
 

@@ -9,6 +9,7 @@ import { fromB64, toB64, utf8 } from './encoding.js'
 import { MalformedError, SignatureInvalidError } from './errors.js'
 import { sha256Hex, verifySignature, type KeyPair } from './keys.js'
 import { envelopeSchema, type Envelope, type RotEnvelope } from './envelope-schema.js'
+import { sealedBytes } from './sealed.js'
 import { conformingEnvelope } from './envelope-fast.js'
 
 export type {
@@ -53,6 +54,8 @@ export function domainSigningInput(type: string, canonicalJson: string): Uint8Ar
 
 /** The exact bytes an envelope's signatures cover (docs/protocol.md §4). */
 export function signingBytes(envelope: Unsigned<Envelope> | Envelope): Uint8Array {
+  const known = sealedBytes(envelope)
+  if (known !== undefined) return known
   const { sig: _sig, sig2: _sig2, ...body } = envelope as Record<string, unknown>
   return domainSigningInput(String(body.type), canonicalize(body))
 }

@@ -12,6 +12,7 @@
 import {
   fromB64,
   publicKeyFromDid,
+  sealSignedMsg,
   signingBytes,
   toB64,
   toMsigDid,
@@ -72,7 +73,7 @@ export async function presign(c: PresignComponents, input: SendInput): Promise<S
   }
   const sig = toB64(await c.pool.sign(seed, bytes))
   return {
-    envelope: { ...unsigned, sig },
+    envelope: sealSignedMsg({ ...unsigned, sig }, bytes),
     authorizedBy: authorizedBy(input),
     ...(input.client !== undefined ? { client: input.client } : {}),
   }

@@ -17,6 +17,7 @@ import { CustodyRepo } from './custody-repo.js'
 import { AuditEntriesRepo } from './audit-entries-repo.js'
 import { TrustRepo } from './trust-repo.js'
 import { CredentialsRepo } from './credentials-repo.js'
+import { Checkpointer } from './checkpointer.js'
 import { OutboxRepo } from './outbox-repo.js'
 import { groupCommitRunner, transactionRunner, WalFlusher, type GroupCommit } from './transaction.js'
 
@@ -119,6 +120,10 @@ function prepare(db: Database.Database, init: StoreInit, memory: boolean): Custo
   db.pragma('busy_timeout = 5000')
   // deleted or replaced content (a custody row, plaintext sealed by migration 6) is zeroed, not left in free space
   db.pragma('secure_delete = ON')
+  // savepoint journals in memory: each send of a group commit runs in its own savepoint (services/send-batcher.ts),
+  // and past 64 KiB SQLite spilled that journal to a new temporary file per batch (about 3 writes a send;
+  // decision 0030). Bounded by the pages one batch changes; the VDBE sorter still spills to disk.
+  db.pragma('temp_store = MEMORY')
   // checkpoint every WAL_CHECKPOINT_PAGES pages, SQLite's default made explicit (decision 0027: 4000 gave
   // a longer tail under load); the WAL file shrinks back to WAL_SIZE_LIMIT after a reset
   db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`)
@@ -169,6 +174,7 @@ export function openStore(init: StoreInit): Store {
     },
   })
   const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
+  const checkpointer = memory ? undefined : new Checkpointer(init.path)
   return {
     path: init.path,
     agents,
@@ -181,10 +187,11 @@ export function openStore(init: StoreInit): Store {
     credentials,
     outbox: new OutboxRepo(db),
     transaction,
-    groupCommit: groupCommitRunner(db, transaction, flusher),
+    groupCommit: groupCommitRunner(db, transaction, flusher, () => checkpointer?.nudge()),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     close: () => {
       flusher.close()
+      checkpointer?.close() // its connection first: the writer's close is the last, and removes the WAL
       db.close()
     },
   }

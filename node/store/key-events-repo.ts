@@ -14,8 +14,20 @@ export interface DuplicityRow {
   readonly detectedAt: number
 }
 
-/** Key states kept in memory (JSON text by DID; a miss reads SQLite). */
+/** Key states kept in memory (frozen, by DID; a miss reads SQLite). */
 export const KEY_STATE_CACHE_SIZE = 4096
+
+/**
+ * A stored key state as a frozen object: the cache hands the same one to
+ * every reader (a send reads its DIDs' states several times), so none of
+ * them can change what the next one sees.
+ */
+function frozenState(text: string): KeyState {
+  const state = JSON.parse(text) as KeyState
+  Object.freeze(state.priorKeys)
+  if (state.revoked !== null) Object.freeze(state.revoked)
+  return Object.freeze(state)
+}
 
 /**
  * Repository of key events and key states. A send reads its DIDs' states
@@ -26,7 +38,7 @@ export const KEY_STATE_CACHE_SIZE = 4096
  * database does not.
  */
 export class KeyEventsRepo {
-  private readonly cached = new RowCache<string | null>(KEY_STATE_CACHE_SIZE)
+  private readonly cached = new RowCache<KeyState | null>(KEY_STATE_CACHE_SIZE)
   private readonly insertEvent: Statement
   private readonly idAt: Statement<[string, number], { id: string }>
   private readonly logOf: Statement<[string], { envelope: string }>
@@ -56,7 +68,7 @@ export class KeyEventsRepo {
     this.insertEvent.run(event.did, event.seq, id, event.type, JSON.stringify(event), receivedAt)
     const text = JSON.stringify(state)
     this.putState.run(state.did, text, state.revoked ? 1 : 0)
-    this.cached.set(state.did, text)
+    this.cached.set(state.did, frozenState(text))
   }
 
   /** Forget every cached state (a rollback may have undone a write). */
@@ -76,8 +88,11 @@ export class KeyEventsRepo {
 
   /** Current key state of a DID, if any event is known. */
   state(did: string): KeyState | undefined {
-    const text = this.cached.read(did, () => this.getState.get(did)?.state ?? null)
-    return text === null || text === undefined ? undefined : (JSON.parse(text) as KeyState)
+    const state = this.cached.read(did, () => {
+      const row = this.getState.get(did)
+      return row === undefined ? null : frozenState(row.state)
+    })
+    return state ?? undefined
   }
 
   /** Every DID with a key event log. */

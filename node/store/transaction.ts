@@ -144,12 +144,14 @@ export class WalFlusher {
  * `durable` resolves when the WAL is synced on the thread pool. The event
  * loop goes on with the next batch meanwhile; a caller is answered only once
  * `durable` resolves, so an acknowledged write survives a power loss as with
- * FULL. Every other transaction keeps synchronous=FULL.
+ * FULL. Every other transaction keeps synchronous=FULL. `committed` runs
+ * after each COMMIT (the store nudges its checkpointer, checkpointer.ts).
  */
 export function groupCommitRunner(
   db: Database,
   run: TransactionRunner,
   flusher: WalFlusher,
+  committed: () => void = () => {},
 ): <T>(fn: () => T) => GroupCommit<T> {
   const relaxed = db.prepare('PRAGMA synchronous = NORMAL')
   const full = db.prepare('PRAGMA synchronous = FULL')
@@ -162,6 +164,7 @@ export function groupCommitRunner(
     } finally {
       full.run()
     }
+    committed()
     return { result, durable: flusher.flush() }
   }
 }
