@@ -88,6 +88,34 @@ export const sendBody = z.union([
   z.strictObject({ fromDid: id, toDid: id.nullable(), message, privateKey: secret.optional() }),
 ])
 
+/** The `fromDid` form of `sendBody`. */
+export type SendFromDid = { fromDid: string; toDid: string | null; message: string; privateKey?: string }
+
+const SEND_KEYS: ReadonlySet<string> = new Set(['fromDid', 'toDid', 'message', 'privateKey'])
+
+function isText(value: unknown, max: number, min = 1): value is string {
+  return typeof value === 'string' && value.length >= min && value.length <= max
+}
+
+/**
+ * The `fromDid` form of `sendBody` checked by hand: it is the body of every
+ * send, and the schema's union cost more than the rest of reading it.
+ * Undefined means "ask the schema", which then gives every error its own
+ * words; a property test holds the two to the same verdicts.
+ */
+export function conformingSendBody(input: unknown): SendFromDid | undefined {
+  if (typeof input !== 'object' || input === null || Object.getPrototypeOf(input) !== Object.prototype) return undefined
+  const b = input as Record<string, unknown>
+  const keys = Object.keys(b)
+  if (!keys.every((k) => SEND_KEYS.has(k)) || !Object.hasOwn(b, 'toDid')) return undefined
+  const { fromDid, toDid, message, privateKey } = b
+  if (!isText(fromDid, 256) || !(toDid === null || isText(toDid, 256)) || !isText(message, MAX_BODY_LENGTH, 0)) {
+    return undefined
+  }
+  if (!Object.hasOwn(b, 'privateKey')) return { fromDid, toDid, message }
+  return isText(privateKey, 256) ? { fromDid, toDid, message, privateKey } : undefined
+}
+
 /** `POST /messages/verify`: a plain signature by a DID, or an envelope. */
 export const messageVerifyBody = z.union([
   z.strictObject({ envelope }),

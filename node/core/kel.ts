@@ -45,11 +45,18 @@ export interface KelContext {
   signed?: { readonly bytes: Uint8Array; readonly id: string }
 }
 
+/** The current key of each frozen key state, decoded once (entries go with their states). */
+const decodedKeys = new WeakMap<KeyState, Uint8Array>()
+
 /** The key a DID currently signs with: from its state, or the DID itself when no log is known. */
 export function currentKeyOf(did: string, state: KeyState | undefined): Uint8Array {
   if (state === undefined) return publicKeyFromDid(did)
   if (state.revoked) throw new RevokedError(did)
-  return fromB64(state.key, 'key', 32)
+  if (!Object.isFrozen(state)) return fromB64(state.key, 'key', 32)
+  // a frozen state (the store's cache hands out the same one to every reader) cannot change its key
+  let key = decodedKeys.get(state)
+  if (key === undefined) decodedKeys.set(state, (key = fromB64(state.key, 'key', 32)))
+  return key.slice()
 }
 
 /** Apply a conflicting event to the state before it: throws its real error when it is not validly signed there. */

@@ -66,6 +66,13 @@ function toRow(raw: RawAgent): AgentRow {
   }
 }
 
+/** Messages counted for one DID in one open transaction level. */
+interface Count {
+  sent: number
+  received: number
+  at: number
+}
+
 /** Hosts of agents kept in memory, at most (node/cache-bounds.ts). */
 export const AGENT_HOST_CACHE_SIZE = 8192
 
@@ -79,6 +86,14 @@ export class AgentsRepo {
   private readonly sent: Statement<[number, string]>
   private readonly received: Statement<[number, string]>
   private readonly hostStmt: Statement<[string], { peer_id: string }>
+  private readonly bump: Statement<[number, number, number, string]>
+  /**
+   * Message counts inside a transaction, one map per open transaction or
+   * savepoint (as trust evidence, trust-repo.ts): a group of sends between
+   * the same agents updates each row once, just before COMMIT, not twice per
+   * send (issue 13). Reads add them; a level rolled back is dropped.
+   */
+  private readonly levels: Map<string, Count>[] = []
   /**
    * The host (`peer_id`) of the agents looked up last: every direct message
    * asks whether this node hosts its recipient. Written through by `upsert`
@@ -107,10 +122,18 @@ export class AgentsRepo {
     this.received = db.prepare(
       'UPDATE agents SET messages_received = messages_received + 1, last_seen_at = MAX(last_seen_at, ?) WHERE did = ?',
     )
+    this.bump = db.prepare(
+      `UPDATE agents SET messages_sent = messages_sent + ?, messages_received = messages_received + ?,
+       last_seen_at = MAX(last_seen_at, ?) WHERE did = ?`,
+    )
   }
 
   /** Insert or update an agent from its latest registration. */
   upsert(row: Omit<AgentRow, 'messagesSent' | 'messagesReceived' | 'failures'>): void {
+    // counted while the agent was unknown, they counted nothing (an UPDATE of no row): they must not count now
+    if (this.pending(row.did) !== undefined && this.hostOf(row.did) === undefined) {
+      for (const level of this.levels) level.delete(row.did)
+    }
     this.upsertStmt.run({ ...row, capabilities: JSON.stringify(row.capabilities) })
     if (this.hosts.has(row.did)) this.hosts.set(row.did, row.peerId)
     this.delCaps.run(row.did)
@@ -120,7 +143,7 @@ export class AgentsRepo {
   /** One agent, or undefined. */
   get(did: string): AgentRow | undefined {
     const raw = this.getStmt.get(did)
-    return raw ? toRow(raw) : undefined
+    return raw ? this.counted(toRow(raw)) : undefined
   }
 
   /** The PeerId of the node hosting `did` (from its registration), or undefined for an unknown agent. */
@@ -144,7 +167,9 @@ export class AgentsRepo {
       )
       .add(query.origin !== undefined, 'origin = ?', query.origin)
     const sql = 'SELECT * FROM agents' + where.sql() + ' ORDER BY created_at DESC, did LIMIT ?'
-    return (prepared(this.db, sql).all(...where.params, query.limit ?? -1) as RawAgent[]).map(toRow)
+    return (prepared(this.db, sql).all(...where.params, query.limit ?? -1) as RawAgent[]).map((r) =>
+      this.counted(toRow(r)),
+    )
   }
 
   /** Number of agents known (of one origin, when given). */
@@ -155,7 +180,78 @@ export class AgentsRepo {
 
   /** Count a stored message: sent by `from`, received by `to` (null for a broadcast), both seen at `at`. */
   countMessage(from: string, to: string | null, at: number): void {
-    this.sent.run(at, from)
-    if (to !== null) this.received.run(at, to)
+    const top = this.levels.at(-1)
+    if (top === undefined) {
+      this.sent.run(at, from)
+      if (to !== null) this.received.run(at, to)
+      return
+    }
+    add(top, from, { sent: 1, received: 0, at })
+    if (to !== null) add(top, to, { sent: 0, received: 1, at })
   }
+
+  /** The runner opened a transaction or savepoint (transaction.ts `TransactionHooks`). */
+  opened(): void {
+    this.levels.push(new Map())
+  }
+
+  /** The outermost transaction is about to COMMIT: update each counted agent once. */
+  committing(): void {
+    const level = this.levels.at(-1)
+    if (level !== undefined) this.write(level)
+  }
+
+  /** A savepoint was released (its counts now belong to the level below) or the transaction committed. */
+  closed(nested: boolean): void {
+    const top = this.levels.pop()
+    if (top === undefined || !nested) return // committed: `committing` wrote its counts
+    const below = this.levels.at(-1)
+    if (below === undefined) return this.write(top) // a savepoint of a transaction this runner did not open
+    for (const [did, c] of top) add(below, did, c)
+  }
+
+  /** The innermost level was rolled back: its counts are dropped. */
+  rolledBack(): void {
+    this.levels.pop()
+  }
+
+  private write(level: Map<string, Count>): void {
+    for (const [did, c] of level) this.bump.run(c.sent, c.received, c.at, did)
+  }
+
+  /** What the open levels counted for `did`, if anything. */
+  private pending(did: string): Count | undefined {
+    let total: Count | undefined
+    for (const level of this.levels) {
+      const c = level.get(did)
+      if (c !== undefined) total = total === undefined ? { ...c } : merge(total, c)
+    }
+    return total
+  }
+
+  /** `row` with what the open levels counted for it. */
+  private counted(row: AgentRow): AgentRow {
+    const c = this.levels.length === 0 ? undefined : this.pending(row.did)
+    if (c === undefined) return row
+    return {
+      ...row,
+      messagesSent: row.messagesSent + c.sent,
+      messagesReceived: row.messagesReceived + c.received,
+      lastSeenAt: Math.max(row.lastSeenAt, c.at),
+    }
+  }
+}
+
+/** Add `c` to what `level` counted for `did`. */
+function add(level: Map<string, Count>, did: string, c: Count): void {
+  const old = level.get(did)
+  if (old === undefined) level.set(did, { ...c })
+  else merge(old, c)
+}
+
+function merge(into: Count, c: Count): Count {
+  into.sent += c.sent
+  into.received += c.received
+  into.at = Math.max(into.at, c.at)
+  return into
 }

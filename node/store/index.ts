@@ -161,11 +161,21 @@ export function openStore(init: StoreInit): Store {
   const trust = new TrustRepo(db)
   const auditEntries = new AuditEntriesRepo(db)
   const transaction = transactionRunner(db, {
-    opened: () => trust.opened(),
-    committing: () => trust.committing(),
-    closed: (nested) => trust.closed(nested),
+    opened: () => {
+      trust.opened()
+      agents.opened()
+    },
+    committing: () => {
+      trust.committing()
+      agents.committing()
+    },
+    closed: (nested) => {
+      trust.closed(nested)
+      agents.closed(nested)
+    },
     rolledBack: () => {
       trust.rolledBack()
+      agents.rolledBack()
       agents.forgetCached()
       auditEntries.forgetCached()
       keyEvents.forgetCached()

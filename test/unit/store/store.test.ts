@@ -114,6 +114,45 @@ describe('the SQLite store', () => {
     expect(counts('did:msig:c')).toEqual([0, 0, 1])
   })
 
+  it('counts messages in a transaction once per agent at COMMIT: reads see them, a rolled-back savepoint drops its own, an agent unknown when counted gets none', () => {
+    const { store } = fileStore()
+    const agent = (did: string, lastSeenAt = 1): void =>
+      store.agents.upsert({
+        ...{ did, name: did, capabilities: [], controller: 'did:msig:node', peerId: 'p', origin: 'local' },
+        ...{ regId: did, regEnvelope: '{}', regTs: 1, createdAt: 1, lastSeenAt },
+      })
+    const counts = (did: string): unknown => {
+      const r = store.agents.get(did)
+      return r && [r.messagesSent, r.messagesReceived, r.lastSeenAt]
+    }
+    agent('did:msig:a')
+    agent('did:msig:b')
+    store.transaction(() => {
+      store.agents.countMessage('did:msig:a', 'did:msig:b', 50)
+      store.transaction(() => store.agents.countMessage('did:msig:a', 'did:msig:b', 70)) // released: kept
+      expect(() =>
+        store.transaction(() => {
+          store.agents.countMessage('did:msig:a', 'did:msig:b', 90)
+          throw new Error('rolled back')
+        }),
+      ).toThrow('rolled back')
+      store.agents.countMessage('did:msig:b', 'did:msig:new', 60) // not registered yet: counts nothing …
+      agent('did:msig:new', 55) // … even once it is, in the same transaction
+      expect(counts('did:msig:a')).toEqual([2, 0, 70]) // reads inside the transaction see what is counted
+      expect(store.agents.list().find((r) => r.did === 'did:msig:b')?.messagesReceived).toBe(2)
+    })
+    expect(counts('did:msig:a')).toEqual([2, 0, 70])
+    expect(counts('did:msig:b')).toEqual([1, 2, 70])
+    expect(counts('did:msig:new')).toEqual([0, 0, 55])
+    expect(() =>
+      store.transaction(() => {
+        store.agents.countMessage('did:msig:a', null, 80)
+        throw new Error('rolled back')
+      }),
+    ).toThrow('rolled back')
+    expect(counts('did:msig:a')).toEqual([2, 0, 70])
+  })
+
   it('the replay cache forgets only nonces older than the window', () => {
     const { store } = fileStore()
     const key = generateKeyPair()
