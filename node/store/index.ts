@@ -19,7 +19,13 @@ import { TrustRepo } from './trust-repo.js'
 import { CredentialsRepo } from './credentials-repo.js'
 import { Checkpointer } from './checkpointer.js'
 import { OutboxRepo } from './outbox-repo.js'
-import { groupCommitRunner, transactionRunner, WalFlusher, type GroupCommit } from './transaction.js'
+import {
+  groupCommitRunner,
+  transactionRunner,
+  WalFlusher,
+  type GroupCommit,
+  type TransactionHooks,
+} from './transaction.js'
 
 export type { GroupCommit } from './transaction.js'
 export type { AgentRow, AgentQuery } from './agents-repo.js'
@@ -138,6 +144,44 @@ function prepare(db: Database.Database, init: StoreInit, memory: boolean): Custo
 }
 
 /**
+ * What the store's transaction runner tells its repositories: trust evidence
+ * and message counts are kept per level and written before COMMIT; every
+ * row cache is forgotten on any rollback.
+ */
+function transactionHooks(r: {
+  trust: TrustRepo
+  agents: AgentsRepo
+  auditEntries: AuditEntriesRepo
+  keyEvents: KeyEventsRepo
+  credentials: CredentialsRepo
+  custody: CustodyRepo
+}): TransactionHooks {
+  return {
+    opened: () => {
+      r.trust.opened()
+      r.agents.opened()
+    },
+    committing: () => {
+      r.trust.committing()
+      r.agents.committing()
+    },
+    closed: (nested) => {
+      r.trust.closed(nested)
+      r.agents.closed(nested)
+    },
+    rolledBack: () => {
+      r.trust.rolledBack()
+      r.agents.rolledBack()
+      r.agents.forgetCached()
+      r.auditEntries.forgetCached()
+      r.keyEvents.forgetCached()
+      r.credentials.forgetCached()
+      r.custody.forgetCached()
+    },
+  }
+}
+
+/**
  * Open (creating if needed) a store. The file is created with mode 0600 (in
  * a 0700 folder when the folder is made here) before SQLite opens it, so it
  * is never visible with another mode; SQLite gives -wal and -shm the mode of
@@ -160,29 +204,10 @@ export function openStore(init: StoreInit): Store {
   const agents = new AgentsRepo(db)
   const trust = new TrustRepo(db)
   const auditEntries = new AuditEntriesRepo(db)
-  const transaction = transactionRunner(db, {
-    opened: () => {
-      trust.opened()
-      agents.opened()
-    },
-    committing: () => {
-      trust.committing()
-      agents.committing()
-    },
-    closed: (nested) => {
-      trust.closed(nested)
-      agents.closed(nested)
-    },
-    rolledBack: () => {
-      trust.rolledBack()
-      agents.rolledBack()
-      agents.forgetCached()
-      auditEntries.forgetCached()
-      keyEvents.forgetCached()
-      credentials.forgetCached()
-      custody.forgetCached()
-    },
-  })
+  const transaction = transactionRunner(
+    db,
+    transactionHooks({ trust, agents, auditEntries, keyEvents, credentials, custody }),
+  )
   const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
   const checkpointer = memory ? undefined : new Checkpointer(init.path)
   return {
