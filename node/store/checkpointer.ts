@@ -92,13 +92,18 @@ export class Checkpointer {
     } else this.run()
   }
 
-  /** Close the thread's connection (waiting up to 2 s) and stop it; later nudges do nothing. */
+  /**
+   * Close the thread's connection and stop it; later nudges do nothing. The
+   * store closes its own connection next, so this waits (up to 2 s) for the
+   * thread's to be closed: the writer's close is then the last one and
+   * removes the WAL.
+   */
   close(): void {
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
     this.timer = this.idleTimer = undefined
-    this.stopThread()
+    this.stopThread(true)
   }
 
   private run(): void {
@@ -148,20 +153,24 @@ export class Checkpointer {
       this.idleTimer = undefined
       const quiet = Date.now() - this.lastNudge
       if (quiet < this.idleStopMs || this.running) return this.armIdleStop(Math.max(this.idleStopMs - quiet, 100))
-      this.stopThread()
+      this.stopThread(false)
     }, ms)
     this.idleTimer.unref()
   }
 
-  /** Ask the thread to close its connection, wait for it (bounded), then end the thread. */
-  private stopThread(): void {
+  /**
+   * Ask the thread to close its connection and end. Only the store's close
+   * waits for it (`wait`): an idle stop must never hold the event loop, which
+   * may serve other nodes of the same process.
+   */
+  private stopThread(wait: boolean): void {
     const worker = this.worker
     const flag = this.closedFlag
     this.worker = this.closedFlag = undefined
     this.running = false
     if (worker === undefined || flag === undefined) return
-    worker.postMessage('close')
-    // the database's last connection must be the writer's, so that closing it checkpoints and removes the WAL
+    worker.postMessage('close') // the thread ends once its connection is closed (its port closes)
+    if (!wait) return
     Atomics.wait(flag, 0, 0, CLOSE_WAIT_MS)
     void worker.terminate()
   }
