@@ -20,10 +20,7 @@ const memo = new Map<string, string>()
 
 function digestOf(publicKey: Uint8Array, data: Uint8Array): string {
   // one-shot hash of K ‖ M: cheaper than a Hash object fed twice
-  const both = Buffer.allocUnsafe(publicKey.length + data.length)
-  both.set(publicKey)
-  both.set(data, publicKey.length)
-  return hash('sha256', both, 'base64')
+  return hash('sha256', Buffer.concat([publicKey, data]), 'base64')
 }
 
 function idOf(signature: Uint8Array): string {

@@ -2,6 +2,7 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { prepared } from './prepared.js'
 import { RowCache } from './row-cache.js'
+import { SavepointLevels } from './savepoint-levels.js'
 import { SqlWhere } from './sql-where.js'
 
 /** A stored agent row (registration plus counters). */
@@ -93,7 +94,7 @@ export class AgentsRepo {
    * the same agents updates each row once, just before COMMIT, not twice per
    * send (issue 13). Reads add them; a level rolled back is dropped.
    */
-  private readonly levels: Map<string, Count>[] = []
+  readonly levels: SavepointLevels<Map<string, Count>>
   /**
    * The host (`peer_id`) of the agents looked up last: every direct message
    * asks whether this node hosts its recipient. Written through by `upsert`
@@ -126,13 +127,19 @@ export class AgentsRepo {
       `UPDATE agents SET messages_sent = messages_sent + ?, messages_received = messages_received + ?,
        last_seen_at = MAX(last_seen_at, ?) WHERE did = ?`,
     )
+    this.levels = new SavepointLevels<Map<string, Count>>({
+      fresh: () => new Map(),
+      fold: (below, top) => top.forEach((c, did) => add(below, did, c)),
+      write: (level) => level.forEach((c, did) => this.bump.run(c.sent, c.received, c.at, did)),
+    })
   }
 
   /** Insert or update an agent from its latest registration. */
   upsert(row: Omit<AgentRow, 'messagesSent' | 'messagesReceived' | 'failures'>): void {
     // counted while the agent was unknown, they counted nothing (an UPDATE of no row): they must not count now
-    if (this.pending(row.did) !== undefined && this.hostOf(row.did) === undefined) {
-      for (const level of this.levels) level.delete(row.did)
+    const levels = this.levels.all
+    if (levels.some((l) => l.has(row.did)) && this.hostOf(row.did) === undefined) {
+      for (const level of levels) level.delete(row.did)
     }
     this.upsertStmt.run({ ...row, capabilities: JSON.stringify(row.capabilities) })
     if (this.hosts.has(row.did)) this.hosts.set(row.did, row.peerId)
@@ -180,7 +187,7 @@ export class AgentsRepo {
 
   /** Count a stored message: sent by `from`, received by `to` (null for a broadcast), both seen at `at`. */
   countMessage(from: string, to: string | null, at: number): void {
-    const top = this.levels.at(-1)
+    const top = this.levels.top
     if (top === undefined) {
       this.sent.run(at, from)
       if (to !== null) this.received.run(at, to)
@@ -190,39 +197,10 @@ export class AgentsRepo {
     if (to !== null) add(top, to, { sent: 0, received: 1, at })
   }
 
-  /** The runner opened a transaction or savepoint (transaction.ts `TransactionHooks`). */
-  opened(): void {
-    this.levels.push(new Map())
-  }
-
-  /** The outermost transaction is about to COMMIT: update each counted agent once. */
-  committing(): void {
-    const level = this.levels.at(-1)
-    if (level !== undefined) this.write(level)
-  }
-
-  /** A savepoint was released (its counts now belong to the level below) or the transaction committed. */
-  closed(nested: boolean): void {
-    const top = this.levels.pop()
-    if (top === undefined || !nested) return // committed: `committing` wrote its counts
-    const below = this.levels.at(-1)
-    if (below === undefined) return this.write(top) // a savepoint of a transaction this runner did not open
-    for (const [did, c] of top) add(below, did, c)
-  }
-
-  /** The innermost level was rolled back: its counts are dropped. */
-  rolledBack(): void {
-    this.levels.pop()
-  }
-
-  private write(level: Map<string, Count>): void {
-    for (const [did, c] of level) this.bump.run(c.sent, c.received, c.at, did)
-  }
-
   /** What the open levels counted for `did`, if anything. */
   private pending(did: string): Count | undefined {
     let total: Count | undefined
-    for (const level of this.levels) {
+    for (const level of this.levels.all) {
       const c = level.get(did)
       if (c !== undefined) total = total === undefined ? { ...c } : merge(total, c)
     }
@@ -231,7 +209,7 @@ export class AgentsRepo {
 
   /** `row` with what the open levels counted for it. */
   private counted(row: AgentRow): AgentRow {
-    const c = this.levels.length === 0 ? undefined : this.pending(row.did)
+    const c = this.pending(row.did)
     if (c === undefined) return row
     return {
       ...row,

@@ -156,22 +156,13 @@ function transactionHooks(r: {
   credentials: CredentialsRepo
   custody: CustodyRepo
 }): TransactionHooks {
+  const leveled = [r.trust.levels, r.agents.levels]
   return {
-    opened: () => {
-      r.trust.opened()
-      r.agents.opened()
-    },
-    committing: () => {
-      r.trust.committing()
-      r.agents.committing()
-    },
-    closed: (nested) => {
-      r.trust.closed(nested)
-      r.agents.closed(nested)
-    },
+    opened: () => leveled.forEach((l) => l.opened()),
+    committing: () => leveled.forEach((l) => l.committing()),
+    closed: (nested) => leveled.forEach((l) => l.closed(nested)),
     rolledBack: () => {
-      r.trust.rolledBack()
-      r.agents.rolledBack()
+      leveled.forEach((l) => l.rolledBack())
       r.agents.forgetCached()
       r.auditEntries.forgetCached()
       r.keyEvents.forgetCached()

@@ -6,6 +6,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3'
 import type { TrustScope } from '../core/trust.js'
+import { SavepointLevels } from './savepoint-levels.js'
 
 export type { TrustScope }
 
@@ -42,7 +43,8 @@ export class TrustRepo {
   private readonly one: Statement<[TrustScope, string], { successes: number; failures: number }>
   private readonly all: Statement<[TrustScope], { key: string; successes: number; failures: number }>
   private readonly wipe: Statement
-  private readonly levels: Level[] = []
+  /** The values kept per open transaction level (the store's transaction hooks drive it). */
+  readonly levels: SavepointLevels<Level>
 
   constructor(db: Database) {
     this.bump = db.prepare(
@@ -56,11 +58,24 @@ export class TrustRepo {
     this.one = db.prepare('SELECT successes, failures FROM trust_evidence WHERE scope = ? AND key = ?')
     this.all = db.prepare('SELECT key, successes, failures FROM trust_evidence WHERE scope = ? ORDER BY key')
     this.wipe = db.prepare('DELETE FROM trust_evidence')
+    this.levels = new SavepointLevels<Level>({
+      fresh: () => ({ values: new Map(), cleared: false }),
+      fold: (below, top) => {
+        if (top.cleared) {
+          below.values.clear()
+          below.cleared = true
+        }
+        for (const [id, v] of top.values) below.values.set(id, v)
+      },
+      write: (level) => {
+        for (const v of level.values.values()) this.set.run(v.scope, v.key, v.successes, v.failures)
+      },
+    })
   }
 
   /** Add `successes` and `failures` to a subject's evidence. */
   add(scope: TrustScope, key: string, successes: number, failures: number): void {
-    const top = this.levels.at(-1)
+    const top = this.levels.top
     if (top === undefined) {
       this.bump.run({ scope, key, s: successes, f: failures })
       return
@@ -73,8 +88,9 @@ export class TrustRepo {
   /** A subject's evidence (zero when nothing was recorded), including what this transaction added. */
   get(scope: TrustScope, key: string): { successes: number; failures: number } {
     const id = scope + '\0' + key
-    for (let i = this.levels.length - 1; i >= 0; i--) {
-      const level = this.levels[i]!
+    const levels = this.levels.all
+    for (let i = levels.length - 1; i >= 0; i--) {
+      const level = levels[i]!
       const value = level.values.get(id)
       if (value !== undefined) return { successes: value.successes, failures: value.failures }
       if (level.cleared) return ZERO
@@ -85,9 +101,10 @@ export class TrustRepo {
   /** Every subject of a scope with its evidence, by key. */
   list(scope: TrustScope): EvidenceRow[] {
     const rows = new Map<string, EvidenceRow>()
-    const base = this.levels.findLastIndex((l) => l.cleared)
+    const levels = this.levels.all
+    const base = levels.findLastIndex((l) => l.cleared)
     if (base < 0) for (const r of this.all.all(scope)) rows.set(r.key, { scope, ...r })
-    for (const level of this.levels.slice(Math.max(base, 0))) {
+    for (const level of levels.slice(Math.max(base, 0))) {
       for (const v of level.values.values()) if (v.scope === scope) rows.set(v.key, { ...v })
     }
     return [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
@@ -96,43 +113,9 @@ export class TrustRepo {
   /** Forget all evidence (before a rebuild from the audit log). */
   clear(): void {
     this.wipe.run()
-    const top = this.levels.at(-1)
+    const top = this.levels.top
     if (top === undefined) return
     top.values.clear()
     top.cleared = true
-  }
-
-  /** The runner opened a transaction or savepoint (transaction.ts `TransactionHooks`). */
-  opened(): void {
-    this.levels.push({ values: new Map(), cleared: false })
-  }
-
-  /** The outermost transaction is about to COMMIT: write each kept value once. */
-  committing(): void {
-    const level = this.levels.at(-1)
-    if (level !== undefined) this.write(level)
-  }
-
-  /** A savepoint was released (its values now belong to the level below) or the transaction committed. */
-  closed(nested: boolean): void {
-    const top = this.levels.pop()
-    if (top === undefined) return
-    if (!nested) return // committed: `committing` wrote its values
-    const below = this.levels.at(-1)
-    if (below === undefined) return this.write(top) // a savepoint of a transaction this runner did not open
-    if (top.cleared) {
-      below.values.clear()
-      below.cleared = true
-    }
-    for (const [id, v] of top.values) below.values.set(id, v)
-  }
-
-  private write(level: Level): void {
-    for (const v of level.values.values()) this.set.run(v.scope, v.key, v.successes, v.failures)
-  }
-
-  /** The innermost level was rolled back: its values are dropped. */
-  rolledBack(): void {
-    this.levels.pop()
   }
 }
