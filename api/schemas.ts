@@ -2,7 +2,7 @@
  * Request schemas (zod, strict: unknown fields are refused) and the one
  * helper that turns a failed parse into a 400 `{error, code}` naming the field.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { capabilitySchema, MAX_BODY_LENGTH } from '../node/core/envelope-schema.js'
 import { MeshsigError } from '../node/core/errors.js'
 

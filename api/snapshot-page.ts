@@ -6,7 +6,7 @@
  * the cursor of the next page of agents; `/agents`, `/messages?before=` and
  * `/revoked` page through the rest.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { SnapshotLimits } from '../node/limits.js'
 import { DEFAULT_LIMITS } from '../node/limits.js'
 import type { MessageQuery } from '../node/store/index.js'

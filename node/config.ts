@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 import { MeshsigError } from './core/errors.js'
 
 /** A validated node configuration. */

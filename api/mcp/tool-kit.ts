@@ -10,7 +10,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { AnySchema } from '@modelcontextprotocol/sdk/server/zod-compat.js'
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
-import type { z } from 'zod'
+import type * as z from 'zod'
 import type { CliContext } from '../../cli/context.js'
 import { FAIL, describeError, type CommandResult } from '../../cli/output.js'
 

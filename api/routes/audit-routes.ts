@@ -6,7 +6,7 @@
  */
 import { Router, text, type Request, type Response } from 'express'
 import { MeshsigError } from '../../node/core/errors.js'
-import { z } from 'zod'
+import * as z from 'zod'
 import { toMsigDid } from '../../node/core/did.js'
 import type { RouteContext } from '../app.js'
 import { parseInput } from '../schemas.js'

@@ -9,7 +9,7 @@
  * holds key material: a field named like a secret (`privateKey`, `seed`,
  * `secret`, `password`, `token`, …) at any depth makes the entry malformed.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { canonicalize } from './canonical.js'
 import { utf8 } from './encoding.js'
 import { MalformedError } from './errors.js'

@@ -2,7 +2,7 @@
  * The wire shapes of docs/protocol.md §4 envelopes, as zod schemas. Strict: an unknown
  * field is malformed, so what is signed is exactly what is checked.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** Largest accepted message body, in UTF-16 code units. */
 export const MAX_BODY_LENGTH = 256 * 1024

@@ -7,7 +7,7 @@
  * signs checkpoint notes (name = origin = the DID), the witness key signs
  * cosignatures (name = "<DID>/witness"); the identity key never signs a note.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { canonicalize } from './canonical.js'
 import { fromB64, toB64 } from './encoding.js'
 import { domainSigningInput } from './envelope.js'

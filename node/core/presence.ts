@@ -7,7 +7,7 @@
  * envelope (docs/protocol.md §4), by the key inside `peerId`. Not an envelope
  * of the registry: never stored or ingested. Pure: the clock and keys come in.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { canonicalize } from './canonical.js'
 import { peerIdFromPublicKey, publicKeyFromPeerId } from './did.js'
 import { domainSigningInput } from './envelope.js'

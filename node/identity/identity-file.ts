@@ -4,7 +4,7 @@
  * replays from its inception to the current key, and the pre-rotation
  * commitment names the stored next key.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { didFromPublicKey } from '../core/did.js'
 import { envelopeId, type IcpEnvelope, type KeyEvent } from '../core/envelope.js'
 import { icpSchema, revSchema, rotSchema } from '../core/envelope-schema.js'

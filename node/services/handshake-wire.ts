@@ -4,7 +4,7 @@
  * signed proof; then a `confirm` carrying the whole transcript, answered with
  * the connection id. Strict: unknown fields are malformed.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const did = z

@@ -33,7 +33,7 @@ const AGENTS = [8, 9, 10, 11].map((s) => didFromPublicKey(keyPairFromSeed(new Ui
 const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
 const SELF = fileURLToPath(import.meta.url)
 const DIST = new URL('../../dist/', import.meta.url)
-const CLI = fileURLToPath(new URL('cli/main.js', DIST))
+const CLI = fileURLToPath(new URL('bin/meshsig.js', DIST))
 /** A preload that prints the process's peak RSS (kB, from /proc) and its run time as it exits. */
 const PEAK = `process.on('exit', () => {
   const kb = Number(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1])

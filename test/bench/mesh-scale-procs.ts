@@ -24,7 +24,7 @@ import { fmtInt } from './bench-kit.js'
 const run = promisify(execFile)
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const CLI: BuiltCli = {
-  main: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js'),
+  main: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'bin', 'meshsig.js'),
   cleanup: () => undefined,
 }
 const PROCS = 6

@@ -1,7 +1,8 @@
 // The installable package: `npm pack` (which builds on prepack) makes a tarball without test files;
 // it installs into an empty folder (dependencies from the npm cache or registry, better-sqlite3
-// built there) and its bins run from that folder: `npx meshsig start` answers /health, and
-// `npx meshsig-mcp` answers MCP initialize and lists its nine tools over stdio.
+// built there) and its bins, the bundles of dist/bin/ (decision 0031), run from that folder:
+// `npx meshsig start` answers /health, joins its mesh, registers agents and delivers a signed
+// message, and `npx meshsig-mcp` answers MCP initialize and lists its nine tools over stdio.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -69,6 +70,19 @@ function spawnIn(args: string[], env: Record<string, string>): ChildProcess {
   return child
 }
 
+async function getJson(url: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(url)).json()) as Record<string, unknown>
+}
+
+async function postJson(url: string, body: object): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+
 async function waitForHealth(url: string, child: ChildProcess): Promise<Record<string, unknown>> {
   let exited = false
   child.once('exit', () => (exited = true))
@@ -107,22 +121,39 @@ function rpc(child: ChildProcess, id: number, method: string, params: object): P
 
 describe('npm package', () => {
   it('holds the build and no test files', () => {
-    expect(files).toContain('dist/cli/main.js')
-    expect(files).toContain('dist/api/mcp/main.js')
+    expect(files).toContain('dist/bin/meshsig.js')
+    expect(files).toContain('dist/bin/meshsig-mcp.js')
+    expect(files).toContain('dist/node/index.js') // the library entry stays tsc's output
     expect(files).toContain('ui/dist/index.html')
     expect(files.filter((f) => /(^|\/)test\/|\.test\.|\.spec\./.test(f))).toEqual([])
   })
 
-  it('npx meshsig start runs from the installed package and answers /health', async () => {
+  it('npx meshsig start runs from the installed package: /health, the mesh, a signed message', async () => {
     const home = join(work, 'home')
     const port = await freePort()
     const p2p = await freePort()
     const child = spawnIn(['meshsig', 'start', '--port', String(port), '--p2p-port', String(p2p)], {
       MESHSIG_HOME: home,
     })
-    const health = await waitForHealth(`http://127.0.0.1:${port}`, child)
+    const url = `http://127.0.0.1:${port}`
+    const health = await waitForHealth(url, child)
     expect(health.status).toBe('ok')
     expect(String(health.did)).toMatch(/^did:msig:/)
+    // the bundle's lazily loaded parts: libp2p, SQLite, the signing thread
+    await expect.poll(async () => (await getJson(url + '/health')).mesh, { timeout: 60_000 }).toBe('ready')
+    const alice = await postJson(url + '/agents/register', { name: 'alice', capabilities: [{ type: 'pack' }] })
+    const bob = await postJson(url + '/agents/register', { name: 'bob', capabilities: [{ type: 'pack' }] })
+    expect(alice.status).toBe(201)
+    const from = alice.body.identity as { did: string; privateKey: string }
+    const to = (bob.body.identity as { did: string }).did
+    const sent = await postJson(url + '/messages/send', {
+      fromDid: from.did,
+      toDid: to,
+      message: 'packed',
+      privateKey: from.privateKey,
+    })
+    expect(sent.status).toBe(200)
+    expect(sent.body).toMatchObject({ sent: true, verified: true })
     child.kill('SIGTERM')
   }, 120_000)
 

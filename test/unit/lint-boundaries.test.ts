@@ -49,7 +49,7 @@ describe('import boundaries (eslint.config.js)', () => {
     ['node/store/planted.ts', "import Database from 'better-sqlite3'"],
     ['node/p2p/planted.ts', "import { createLibp2p } from 'libp2p'\nimport { noise } from '@chainsafe/libp2p-noise'"],
     ['api/planted.ts', "import express from 'express'\nimport type { MeshNode } from '../node/mesh-node.js'"],
-    ['node/core/planted.ts', "import { createHash } from 'node:crypto'\nimport { z } from 'zod'\nimport './keys.js'"],
+    ['node/core/planted.ts', "import { createHash } from 'node:crypto'\nimport * as z from 'zod'\nimport './keys.js'"],
     ['node/services/planted.ts', "import type { MeshP2P } from '../p2p/index.js'\nimport '../store/index.js'"],
     ['cli/commands/planted.ts', "import { loadIdentity } from '../../node/identity/index.js'"],
     ['ui/src/planted.ts', "import type { ApiHealth } from '../../api/types.js'"],

@@ -5,7 +5,7 @@
  * `meshsig_agents`, `meshsig_stats`, `meshsig_audit`, `meshsig_revoke` and
  * `meshsig_revoked`. A node that does not answer is `UNREACHABLE`.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { AuditReport } from '../../client.js'
 import { agentsCommand } from '../../../cli/commands/agents.js'
 import { MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.js'

@@ -5,7 +5,7 @@
  * on the identity in `$MESHSIG_HOME`, so the MCP server and the CLI behave
  * alike. No private key is ever part of an answer.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { identityCommand } from '../../../cli/commands/identity.js'
 import { initCommand } from '../../../cli/commands/init.js'
 import { signCommand } from '../../../cli/commands/sign.js'
