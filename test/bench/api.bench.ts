@@ -1,7 +1,7 @@
 /**
  * HTTP API benchmark (issue 13): the paths a new user calls first, with the
  * seed's request shapes (`../shared/bench/seed-api-bench.mjs`), against a
- * real `meshsig start` process (built CLI, SQLite file; every answer waits for its commit's fsync,
+ * real `meshsig start` process (the bundled CLI, SQLite file; every answer waits for its commit's fsync,
  * rate limit off with MESHSIG_RATE_LIMIT=0), loaded by autocannon from this
  * process on loopback at 1, 8 and 32 connections:
  *
@@ -204,7 +204,7 @@ async function report(): Promise<string> {
     return [
       '## HTTP API: the paths users call (autocannon on loopback, rate limit off)',
       '',
-      'A real `meshsig start` process (built CLI, SQLite file; each answer only after its group commit is fsynced, decision 0025) answers; autocannon runs in the',
+      'A real `meshsig start` process (the bundled `dist/bin/meshsig.js`, decision 0031; SQLite file; each answer only after its group commit is fsynced, decision 0025) answers; autocannon runs in the',
       `bench process on the same machine, ${DURATION_S} s per row after a 2 s warm-up, with the seed's request shapes.`,
       '',
       table(rows, raw),
