@@ -46,5 +46,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # Refuses to run as root (`--user 0`): the keys in /data must not belong to root.
 # `meshsig start` makes the identity and the operator token in /data on first start
 # (the token is required to bind 0.0.0.0).
-ENTRYPOINT ["/bin/sh", "-c", "if [ \"$(id -u)\" = 0 ]; then echo 'meshsig: refusing to run as root; run as an unprivileged user (the image default is node, uid 1000)' >&2; exit 1; fi; umask 077; exec node /app/dist/cli/main.js \"$@\"", "meshsig"]
+ENTRYPOINT ["/bin/sh", "-c", "if [ \"$(id -u)\" = 0 ]; then echo 'meshsig: refusing to run as root; run as an unprivileged user (the image default is node, uid 1000)' >&2; exit 1; fi; umask 077; exec node /app/dist/bin/meshsig.js \"$@\"", "meshsig"]
 CMD ["start", "--host", "0.0.0.0"]

@@ -67,12 +67,18 @@ function dynamicImport({ regex, message }) {
   return { selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\x2F')}/]`, message }
 }
 
+/** zod's named `z` export carries all of zod, every locale included, into the bundles (decision 0031). */
+const zodAsNamespace = {
+  selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+  message: "import * as z from 'zod': the named z export bundles all of zod (decision 0031)",
+}
+
 const boundaries = zones.map(({ files, ignores, forbid }) => ({
   files,
   ...(ignores ? { ignores } : {}),
   rules: {
     'no-restricted-imports': ['error', { patterns: forbid.map(({ regex, message }) => ({ regex, message })) }],
-    'no-restricted-syntax': ['error', ...forbid.map(dynamicImport)],
+    'no-restricted-syntax': ['error', zodAsNamespace, ...forbid.map(dynamicImport)],
   },
 }))
 
@@ -90,5 +96,6 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { 'max-lines-per-function': 'off' },
   },
+  { files: ['**/*.ts'], rules: { 'no-restricted-syntax': ['error', zodAsNamespace] } },
   ...boundaries,
 )

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import '../../node/polyfill.js'
 /**
  * The `meshsig-mcp` executable: polyfills first, then the meshsig MCP server
  * on standard input and output. Standard output carries only the protocol,
  * so console output is sent to standard error. It stops when the client
  * closes the connection.
  */
-import { serveStdio } from './server.js'
+// the polyfills evaluate before any of the server's modules, also in the bundle (decision 0031)
+await import('../../node/polyfill.js')
+const { serveStdio } = await import('./server.js')
 
 const toStderr = (...args: unknown[]): void => console.error(...args)
 console.log = toStderr

@@ -1,10 +1,12 @@
 // The installable package: `npm pack` (which builds on prepack) makes a tarball without test files;
 // it installs into an empty folder (dependencies from the npm cache or registry, better-sqlite3
 // built there) and its bins, the bundles of dist/bin/ (decision 0031), run from that folder:
-// `npx meshsig start` answers /health, joins its mesh, registers agents and delivers a signed
-// message, and `npx meshsig-mcp` answers MCP initialize and lists its nine tools over stdio.
+// `npx meshsig start` answers /health with the package's version, brings its libp2p node up
+// ("mesh": "ready"), registers agents, accepts a signed message, serves the built pages and stops
+// on SIGTERM; `npx meshsig-mcp` answers MCP initialize, lists its nine tools and runs init, sign and
+// verify over stdio.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -55,8 +57,17 @@ beforeAll(async () => {
   })
 }, 900_000)
 
+/** Signal npx and what it started (the node itself): npx does not pass signals on. */
+function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL')
+  for (const c of children) stop(c, 'SIGKILL')
   if (work) rmSync(work, { recursive: true, force: true })
 })
 
@@ -65,6 +76,7 @@ function spawnIn(args: string[], env: Record<string, string>): ChildProcess {
     cwd: join(work, 'app'),
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true, // its own process group, so that stop() reaches the node behind npx
   })
   children.push(child)
   return child
@@ -154,10 +166,24 @@ describe('npm package', () => {
     })
     expect(sent.status).toBe(200)
     expect(sent.body).toMatchObject({ sent: true, verified: true })
-    child.kill('SIGTERM')
+    // the files the bundle finds next to the package: its version and the built pages
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
+    expect(health.version).toBe(version)
+    for (const page of ['/', '/verify']) {
+      const res = await fetch(url + page, { headers: { accept: 'text/html' } })
+      expect(res.status).toBe(200)
+      expect(await res.text()).toMatch(/<script type="module"[^>]* src="\/assets\//)
+    }
+    stop(child) // the node itself, not only npx: nothing answers afterwards
+    const answers = (): Promise<string> =>
+      fetch(url + '/health').then(
+        () => 'up',
+        () => 'down',
+      )
+    await expect.poll(answers, { timeout: 15_000 }).toBe('down')
   }, 120_000)
 
-  it('npx meshsig-mcp answers initialize and lists the nine tools', async () => {
+  it('npx meshsig-mcp answers initialize, lists the nine tools and runs init, sign and verify', async () => {
     const child = spawnIn(['meshsig-mcp'], { MESHSIG_HOME: join(work, 'home-mcp') })
     const init = await rpc(child, 1, 'initialize', {
       protocolVersion: '2025-06-18',
@@ -170,6 +196,23 @@ describe('npm package', () => {
     const names = (list.result as { tools: { name: string }[] }).tools.map((t) => t.name)
     expect(names).toEqual(expect.arrayContaining(['meshsig_init', 'meshsig_sign', 'meshsig_verify', 'meshsig_revoked']))
     expect(names.length).toBeGreaterThanOrEqual(9)
-    child.kill('SIGTERM')
+    // tools run from the bundle: an identity made, a message signed with it and checked offline
+    const call = async (id: number, name: string, args: object): Promise<Record<string, unknown>> => {
+      const res = (await rpc(child, id, 'tools/call', { name, arguments: args })).result as {
+        isError?: boolean
+        structuredContent: Record<string, unknown>
+      }
+      expect(res.isError).toBeUndefined()
+      return res.structuredContent
+    }
+    await call(3, 'meshsig_init', {})
+    const signed = await call(4, 'meshsig_sign', { message: 'packed' })
+    const checked = await call(5, 'meshsig_verify', {
+      message: 'packed',
+      signature: signed.signature as string,
+      signer: signed.did as string,
+    })
+    expect(checked.valid).toBe(true)
+    stop(child)
   }, 120_000)
 })
