@@ -137,9 +137,8 @@ export class AgentsRepo {
   /** Insert or update an agent from its latest registration. */
   upsert(row: Omit<AgentRow, 'messagesSent' | 'messagesReceived' | 'failures'>): void {
     // counted while the agent was unknown, they counted nothing (an UPDATE of no row): they must not count now
-    const levels = this.levels.all
-    if (levels.some((l) => l.has(row.did)) && this.hostOf(row.did) === undefined) {
-      for (const level of levels) level.delete(row.did)
+    if (this.pending(row.did) !== undefined && this.hostOf(row.did) === undefined) {
+      for (const level of this.levels.all) level.delete(row.did)
     }
     this.upsertStmt.run({ ...row, capabilities: JSON.stringify(row.capabilities) })
     if (this.hosts.has(row.did)) this.hosts.set(row.did, row.peerId)

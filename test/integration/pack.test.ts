@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../helpers/node-process.js'
+import { freePort, getJson, postJson } from '../helpers/node-process.js'
 
 const run = promisify(execFile)
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -80,19 +80,6 @@ function spawnIn(args: string[], env: Record<string, string>): ChildProcess {
   })
   children.push(child)
   return child
-}
-
-async function getJson(url: string): Promise<Record<string, unknown>> {
-  return (await (await fetch(url)).json()) as Record<string, unknown>
-}
-
-async function postJson(url: string, body: object): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<Record<string, unknown>> {
