@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url'
 import { measureMemory, memoryLines } from './api-memory.js'
 import { cpuMs, load, msToReady, post, rssMb, startNode, stopNode, type Node } from './api-node.js'
 import { fmtInt, measureAll, type BenchModule } from './bench-kit.js'
+import { seedClientLines, type SeedCheck } from './api-seed-client.js'
 
 /** Target ratios to raw verify (issue 13). */
 export const TARGETS = { register: 0.5, sendPrivateKey: 0.25, sendCustodied: 0.35, verify: 0.6 } as const
@@ -48,6 +49,8 @@ interface Row {
   readonly cpuUsPerReq: number
   /** Raw verify ops/s measured right before and right after this row (their mean): the row's own calibration. */
   readonly raw: number
+  /** This process's CPU time (autocannon, the load client) per answered request, µs. */
+  readonly clientUsPerReq: number
 }
 
 /** Raw single-core Ed25519 verify (node:crypto, one KeyObject) over a 64-byte message. */
@@ -121,12 +124,16 @@ async function measureRows(node: Node, list: readonly Scenario[]): Promise<{ row
         // the machine's speed drifts minute to minute: each row is calibrated by raw verify measured next to it
         const rawBefore = rawVerifyOpsPerSec(ADJACENT_RAW_MS)
         const cpu0 = cpuMs(node.child.pid)
+        const client0 = process.cpuUsage()
         const r = await load(node.url + s.path, s.body, c, DURATION_S, s.bearer)
+        const client = process.cpuUsage(client0)
         const cpuUsPerReq = ((cpuMs(node.child.pid) - cpu0) * 1000) / Math.max(1, r.requests.total)
+        const clientUsPerReq = (client.user + client.system) / Math.max(1, r.requests.total)
         await new Promise((resolve) => setTimeout(resolve, 300)) // the node's last answers and fsyncs settle first
         const raw = (rawBefore + rawVerifyOpsPerSec(ADJACENT_RAW_MS)) / 2
         rows.push({
           cpuUsPerReq,
+          clientUsPerReq,
           raw,
           scenario: s.scenario,
           label: s.label,
@@ -142,6 +149,19 @@ async function measureRows(node: Node, list: readonly Scenario[]): Promise<{ row
     clearInterval(sampler)
   }
   return { rows, peakRss }
+}
+
+/** The autocannon rows at c = 32 that the seed's own client can repeat (it has no custodied send). */
+function seedChecks(rows: readonly Row[]): SeedCheck[] {
+  const pairs = [
+    ['register', 'register'],
+    ['send', 'sendPrivateKey'],
+    ['verify', 'verify'],
+  ] as const
+  return pairs.map(([seedScenario, scenario]) => {
+    const r = rows.find((x) => x.scenario === scenario && x.connections === 32)!
+    return { seedScenario, label: r.label, target: TARGETS[scenario], autocannon: r }
+  })
 }
 
 function table(rows: readonly Row[], raw: number): string {
@@ -199,6 +219,12 @@ async function report(): Promise<string> {
     const raw = rawVerifyOpsPerSec()
     const { rows, peakRss } = await measureRows(node, list)
     const afterRss = rssMb(node.child.pid)
+    const seedClient = await seedClientLines(
+      node.url,
+      seedChecks(rows),
+      () => rawVerifyOpsPerSec(ADJACENT_RAW_MS),
+      DURATION_S,
+    )
     await stopNode(node)
     const memory = memoryLines(await measureMemory())
     return [
@@ -223,6 +249,7 @@ async function report(): Promise<string> {
       ...memory,
       `- Node RSS over the whole table above (registrations, both sends, /verify and its threads): peak ` +
         `${peakRss.toFixed(0)} MB, ${afterRss.toFixed(0)} MB right after it.`,
+      ...seedClient,
     ].join('\n')
   } finally {
     rmSync(home, { recursive: true, force: true })
