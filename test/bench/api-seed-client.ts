@@ -61,7 +61,7 @@ export async function seedClientLines(
     '',
     "The same node, at c = 32, loaded by the issue's own client (`seed-api-bench.mjs`, a separate process, " +
       `${seconds} s after a 2 s warm-up): the ratios the issue's author would read. It spends more CPU per request ` +
-      'than autocannon, and on two cores that CPU is taken from the node.',
+      'than autocannon, and on two cores that CPU is taken from the node (decision 0032).',
     '',
     '| path | seed client req/s (ok) | raw verify next to it | × that raw verify | target | mean | p99 | client CPU / req | autocannon × raw verify | autocannon client CPU / req |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
