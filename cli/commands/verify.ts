@@ -1,17 +1,19 @@
 /**
  * `meshsig verify <message> <signature> <signer>`: check a plain signature.
- * The signer is a did:msig, a did:key or a b64 public key. A did:msig is
- * resolved to its current key through the node at `--server` (its key event
- * log knows every rotation and revocation); only when no node answers
- * (`UNREACHABLE`), or with `--offline`, it is checked against its inception
- * key, and the output says so. A node that answers with an error (429, 403,
+ * The signer is a did:msig, a did:key or a b64 public key; a did:key or key
+ * names the did:msig whose inception key it is, and is judged by that DID's
+ * key event log like the DID itself (docs/protocol.md §1): the DID is
+ * resolved to its current key through the node at `--server` (its log knows
+ * every rotation and revocation). Only when no node answers (`UNREACHABLE`),
+ * or with `--offline`, the signature is checked against the key the signer
+ * names, and the output says so. A node that answers with an error (429, 403,
  * 500, …) fails the command with that error's code: never a fail-open
  * "valid". Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID), 2
  * malformed input.
  */
 import type { CAC } from 'cac'
 import { MeshsigClient } from '../../api/client.js'
-import { DID_KEY_PREFIX, DID_MSIG_PREFIX, publicKeyFromIdentifier } from '../../node/core/did.js'
+import { DID_KEY_PREFIX, DID_MSIG_PREFIX, publicKeyFromIdentifier, toMsigDid } from '../../node/core/did.js'
 import { fromB64, toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { SIGNATURE_LENGTH, verifySignature } from '../../node/core/keys.js'
@@ -31,6 +33,10 @@ export type KeySource =
 export const OFFLINE_NOTE =
   'checked offline against the DID’s inception key; after a key rotation only a node knows the current key'
 
+/** Note shown when a did:key or public key was checked as it is, without the log of the DID it names. */
+export const OFFLINE_KEY_NOTE =
+  'checked offline against this key; only a node knows whether the DID it names rotated away from it or is revoked'
+
 /** How long the node gets to answer before verify falls back to the inception key (ms). */
 export const VERIFY_NODE_TIMEOUT_MS = 1000
 
@@ -42,6 +48,8 @@ export interface VerifyOptions extends GlobalOptions {
 
 /** The key a signature is checked under, and what else is known about its signer. */
 interface ResolvedKey {
+  /** The did:msig the signer names (the DID itself, or the DID whose inception key it is). */
+  readonly did: string
   readonly publicKey: Uint8Array
   readonly source: KeySource
   readonly priorKeys: readonly string[]
@@ -56,20 +64,40 @@ function nodeRefused(ctx: CliContext, did: string, err: unknown): unknown {
   return new MeshsigError(err.code, why, err.details)
 }
 
-async function resolveThroughNode(ctx: CliContext, did: string, inception: Uint8Array): Promise<ResolvedKey> {
+/** What the signer is, and the sources of its key when no key event log decides. */
+interface Signer {
+  readonly did: string
+  /** The key the signer names (the DID's inception key). */
+  readonly key: Uint8Array
+  readonly isDid: boolean
+  readonly ownSource: KeySource
+}
+
+function signerOf(signer: string): Signer {
+  const key = publicKeyFromIdentifier(signer)
+  const isDid = signer.startsWith(DID_MSIG_PREFIX)
+  const ownSource: KeySource = signer.startsWith(DID_KEY_PREFIX) ? 'did:key' : 'public key'
+  return { did: toMsigDid(signer), key, isDid, ownSource }
+}
+
+function offlineKey(s: Signer, note: string): ResolvedKey {
+  const source: KeySource = s.isDid ? 'did:msig inception key (offline)' : s.ownSource
+  return { did: s.did, publicKey: s.key, source, priorKeys: [], note }
+}
+
+async function resolveThroughNode(ctx: CliContext, s: Signer): Promise<ResolvedKey> {
   const client = new MeshsigClient({ server: ctx.server, timeoutMs: VERIFY_NODE_TIMEOUT_MS })
   try {
-    const view = await client.keyState(did)
+    const view = await client.keyState(s.did)
     if (!view.known) {
-      const note = `the node at ${ctx.server} knows no key event log for this DID; checked against its inception key`
-      return {
-        publicKey: inception,
-        source: 'did:msig inception key (no key event log on the node)',
-        priorKeys: [],
-        note,
-      }
+      const note = s.isDid
+        ? `the node at ${ctx.server} knows no key event log for this DID; checked against its inception key`
+        : `the node at ${ctx.server} knows no key event log for ${s.did}, the DID this key names; checked against this key`
+      const source: KeySource = s.isDid ? 'did:msig inception key (no key event log on the node)' : s.ownSource
+      return { did: s.did, publicKey: s.key, source, priorKeys: [], note }
     }
     return {
+      did: s.did,
       publicKey: fromB64(view.publicKey, 'key', 32),
       source: 'key event log (node)',
       priorKeys: view.priorKeys,
@@ -79,19 +107,16 @@ async function resolveThroughNode(ctx: CliContext, did: string, inception: Uint8
   } catch (err) {
     // only a node that does not answer lets verify fall back; any answer that is an error
     // (rate limit, forbidden, server error, malformed) fails the command: never fail open
-    if (!isMeshsigError(err) || err.code !== 'UNREACHABLE') throw nodeRefused(ctx, did, err)
-    const why = err.message
-    const note = `fell back offline: ${why.replace(/; is it running\?.*$/, '')}; ${OFFLINE_NOTE}`
-    return { publicKey: inception, source: 'did:msig inception key (offline)', priorKeys: [], note }
+    if (!isMeshsigError(err) || err.code !== 'UNREACHABLE') throw nodeRefused(ctx, s.did, err)
+    const why = err.message.replace(/; is it running\?.*$/, '')
+    return offlineKey(s, `fell back offline: ${why}; ${s.isDid ? OFFLINE_NOTE : OFFLINE_KEY_NOTE}`)
   }
 }
 
 async function resolveKey(ctx: CliContext, signer: string, offline: boolean): Promise<ResolvedKey> {
-  const publicKey = publicKeyFromIdentifier(signer)
-  if (signer.startsWith(DID_KEY_PREFIX)) return { publicKey, source: 'did:key', priorKeys: [] }
-  if (!signer.startsWith(DID_MSIG_PREFIX)) return { publicKey, source: 'public key', priorKeys: [] }
-  if (offline) return { publicKey, source: 'did:msig inception key (offline)', priorKeys: [], note: OFFLINE_NOTE }
-  return resolveThroughNode(ctx, signer, publicKey)
+  const s = signerOf(signer)
+  if (offline) return offlineKey(s, s.isDid ? OFFLINE_NOTE : OFFLINE_KEY_NOTE)
+  return resolveThroughNode(ctx, s)
 }
 
 function revokedResult(signer: string, key: ResolvedKey, base: Record<string, unknown>): CommandResult {
@@ -122,6 +147,7 @@ export async function verifyCommand(
   const json = {
     valid: false,
     signer,
+    did: key.did,
     publicKey: toB64(key.publicKey),
     keySource: key.source,
     ...(key.keySeq !== undefined ? { keySeq: key.keySeq } : {}),
@@ -131,6 +157,7 @@ export async function verifyCommand(
   if (key.revocation !== undefined) return revokedResult(signer, key, json)
   const valid = verifySignature(bytes, sig, key.publicKey)
   const rows: Array<[string, string]> = [['Signer', signer]]
+  if (key.did !== signer) rows.push(['DID', key.did])
   if (key.source === 'key event log (node)') rows.push(['Key', `current key (seq ${key.keySeq}) from ${ctx.server}`])
   if (key.note !== undefined) rows.push(['Note', key.note])
   if (valid) return { json: { ...json, valid }, human: block(`${OK} SIGNATURE VALID`, rows) }
@@ -155,7 +182,7 @@ export async function verifyCommand(
 export function registerVerify(cli: CAC, rt: CliRuntime): void {
   cli
     .command('verify <message> <signature> <signer>', 'Verify a signature (signer: DID, did:key or b64 public key)')
-    .option('--offline', 'Do not ask the node: check a did:msig against its inception key')
+    .option('--offline', 'Do not ask the node: check the key the signer names (a did:msig: its inception key)')
     .example('  meshsig verify "Deploy the new model" "HkyrXO..." "did:msig:3icq..."')
     .action((message: string, signature: string, signer: string, options: VerifyOptions) =>
       verifyCommand(rt.context(options), message, signature, signer, options),

@@ -76,10 +76,12 @@ afterAll(async () => {
 describe('meshsig rotate-key (the identity in $MESHSIG_HOME) and verify through the node', () => {
   let did: string
   let oldSig: string
+  let oldKey: string
 
   it('rotates: identity.json first, the running node takes the new key; the DID stays; no private key printed', async () => {
     const before = identityFile()
     did = String(before.did)
+    oldKey = String(before.publicKey)
     oldSig = json(await meshsig(['sign', 'hello', '--json'])).signature
     const r = await meshsig(online('rotate-key'))
     expect(r.code, r.stderr).toBe(0)
@@ -107,6 +109,27 @@ describe('meshsig rotate-key (the identity in $MESHSIG_HOME) and verify through 
     const old = await meshsig(online('verify', 'hello', oldSig, did, '--json'))
     expect(old.code).toBe(1)
     expect(json(old)).toMatchObject({ valid: false, code: 'ROTATED_KEY', keySource: 'key event log (node)' })
+  })
+
+  it('a did:key or public key is judged by the log of the DID it names: the rotated-out key is ROTATED_KEY', async () => {
+    for (const signer of [oldKey, didKeyFromPublicKey(fromB64(oldKey))]) {
+      const r = await meshsig(online('verify', 'hello', oldSig, signer, '--json'))
+      expect(r.code, signer).toBe(1)
+      expect(json(r), signer).toMatchObject({
+        valid: false,
+        code: 'ROTATED_KEY',
+        did,
+        keySource: 'key event log (node)',
+      })
+    }
+    const human = await meshsig(online('verify', 'hello', oldSig, oldKey))
+    expect(human.stdout).toContain('✗ SIGNATURE INVALID')
+    expect(human.stdout).toContain(did)
+    // offline, the key is all there is: valid, and the answer says what it could not check
+    const offline = await meshsig(['verify', 'hello', oldSig, oldKey, '--offline', '--json'])
+    expect(offline.code).toBe(0)
+    expect(json(offline)).toMatchObject({ valid: true, did, keySource: 'public key' })
+    expect(json(offline).note).toMatch(/only a node knows whether the DID it names rotated away from it or is revoked/)
   })
 
   it('without a node (or with --offline) verify checks the inception key, says so, and does not wait', async () => {
@@ -181,6 +204,11 @@ describe('meshsig revoke and revoked', () => {
     const v = await meshsig(online('verify', 'bye', sig, identity.did))
     expect(v.code).toBe(1)
     expect(v.stdout).toContain('REVOKED')
+    for (const signer of [identity.publicKey, didKeyFromPublicKey(fromB64(identity.publicKey))]) {
+      const k = await meshsig(online('verify', 'bye', sig, signer, '--json'))
+      expect(k.code, signer).toBe(1)
+      expect(json(k), signer).toMatchObject({ valid: false, code: 'REVOKED', did: identity.did })
+    }
     const again = await meshsig(online('revoke', identity.did, '--reason', 'twice', '--json'))
     expect(again.code).toBe(1)
     expect(json(again).code).toBe('REVOKED')

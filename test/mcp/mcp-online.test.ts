@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApi, type Api } from '../../api/app.js'
 import { fromB64, toB64, toHex, utf8 } from '../../node/core/encoding.js'
+import { didKeyFromPublicKey } from '../../node/core/did.js'
 import { keyPairFromB64 } from '../../node/core/keys.js'
 import type { BuiltCli } from '../cli/build-cli.js'
 import { tempDir } from '../helpers/mesh.js'
@@ -106,6 +107,12 @@ describe('meshsig-mcp against a running node: agents, stats, verify', () => {
     const r = await mcp.call('meshsig_verify', { message, signature, signer: alpha.did })
     expect(r.isError).toBe(false)
     expect(r.data).toMatchObject({ valid: false, code: 'ROTATED_KEY', keySeq: 1 })
+    // the old key as a did:key or a b64 key names the same DID, and its log decides (docs/protocol.md §1)
+    const oldKey = keyPairFromB64(alpha.privateKey).publicKey
+    for (const signer of [toB64(oldKey), didKeyFromPublicKey(oldKey)]) {
+      const k = await mcp.call('meshsig_verify', { message, signature, signer })
+      expect(k.data, signer).toMatchObject({ valid: false, code: 'ROTATED_KEY', did: alpha.did })
+    }
   })
 })
 
@@ -146,6 +153,9 @@ describe('meshsig-mcp against a running node: revoke, revoked, audit', () => {
     const r = await mcp.call('meshsig_verify', { message: 'late', signature: sign(beta, 'late'), signer: beta.did })
     expect(r.isError).toBe(false)
     expect(r.data).toMatchObject({ valid: false, code: 'REVOKED', revocation: { reason: 'Key leaked' } })
+    const key = toB64(keyPairFromB64(beta.privateKey).publicKey)
+    const k = await mcp.call('meshsig_verify', { message: 'late', signature: sign(beta, 'late'), signer: key })
+    expect(k.data).toMatchObject({ valid: false, code: 'REVOKED', did: beta.did })
   })
 
   it('audit returns the export summary and the signed checkpoint, not the whole export', async () => {

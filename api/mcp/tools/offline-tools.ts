@@ -81,9 +81,10 @@ export const verifyTool: McpTool = defineTool({
   title: 'Verify a signature',
   description:
     'Check a base64 Ed25519 signature over a message. signer is a did:msig DID, a did:key or a base64 public ' +
-    'key. A did:msig is checked against its current key as the node at MESHSIG_SERVER knows it (key rotations ' +
-    'and revocations count); when no node answers, against the DID’s inception key, and the answer says so ' +
-    '(keySource, note). valid:false (with code SIGNATURE_INVALID, ROTATED_KEY or REVOKED) is an answer, not an error.',
+    'key; a did:key or key names the did:msig whose inception key it is. That DID is checked against its current ' +
+    'key as the node at MESHSIG_SERVER knows it (key rotations and revocations count), whichever spelling was ' +
+    'given; when no node answers, against the key the signer names, and the answer says so (keySource, note). ' +
+    'valid:false (with code SIGNATURE_INVALID, ROTATED_KEY or REVOKED) is an answer, not an error.',
   input: z.strictObject({
     message,
     signature: z.string().min(1).max(256).describe('The base64 signature (64 bytes), as meshsig_sign returns it'),
