@@ -58,9 +58,10 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     })
     req.on('error', () => reject(new MeshsigError('INVALID_INPUT', 'request body could not be read')))
     req.on('end', () => {
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')
-      const first = /\S/.exec(text)?.[0]
-      if (first === undefined) return resolve({})
+      // as Express's JSON parser: a leading BOM is dropped, only an empty body is `{}`, strict JSON otherwise
+      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8').replace(/^\uFEFF/, '')
+      if (text.length === 0) return resolve({})
+      const first = /^[ \t\n\r]*([^ \t\n\r])/.exec(text)?.[1]
       if (first !== '{' && first !== '[') return reject(new MeshsigError('MALFORMED', 'request body is not valid JSON'))
       try {
         resolve(JSON.parse(text))

@@ -8,7 +8,14 @@ import { MeshsigError } from '../node/core/errors.js'
 
 const id = z.string().min(1).max(256)
 const secret = z.string().min(1).max(256)
-const envelope = z.record(z.string(), z.unknown())
+/**
+ * An envelope is passed on as parsed, not copied: acceptance's strict schema then sees every own key,
+ * including one named `__proto__` (a copy by assignment would turn that key into the copy's prototype).
+ */
+const envelope = z.custom<Record<string, unknown>>(
+  (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  'expected an object (a signed envelope)',
+)
 const message = z.string().max(MAX_BODY_LENGTH)
 const capabilities = z.array(capabilitySchema).max(64)
 

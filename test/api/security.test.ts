@@ -2,7 +2,9 @@ import { createServer, request as httpRequest, type Server } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApi, type Api } from '../../api/app.js'
+import { createMessage, didFromPublicKey, generateKeyPair, toB64, utf8 } from '../../node/core/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
+import { randomNonce } from '../../node/sdk.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { expectNo500, rawRequest, startApi, type ApiFixture } from './api-fixture.js'
 
@@ -329,5 +331,48 @@ describe("requests Node's HTTP parser refuses", () => {
     const big = await rawBytes(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
     expect(big).toMatch(/^HTTP\/1\.1 431/)
     expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'INVALID_INPUT' })
+  })
+})
+
+describe.each([true, false])('body edge cases answer alike on both paths (fast path %s)', (fastPath) => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi({}, { fastPath })
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  it('a UTF-8 BOM before the JSON is dropped; a body of only whitespace is MALFORMED; an empty one is {}', async () => {
+    const key = generateKeyPair()
+    const body = JSON.stringify({
+      message: 'm',
+      signature: toB64(key.sign(utf8('m'))),
+      publicKey: toB64(key.publicKey),
+    })
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)])
+    const r = await fx.raw({ method: 'POST', path: '/verify', headers: json, body: bom })
+    expect(r.status).toBe(200)
+    expect(r.body.valid).toBe(true)
+    for (const path of ['/verify', '/agents/register', '/messages/send']) {
+      const blank = await fx.raw({ method: 'POST', path, headers: json, body: ' \n\t ' })
+      expect([path, blank.status, blank.body.code]).toEqual([path, 400, 'MALFORMED'])
+      const empty = await fx.raw({ method: 'POST', path, headers: json, body: '' })
+      expect([path, empty.status, empty.body.code]).toEqual([path, 400, 'INVALID_INPUT'])
+    }
+  })
+
+  it('an envelope key named __proto__ is an unknown field like any other: MALFORMED, nothing stored', async () => {
+    const key = generateKeyPair()
+    const did = didFromPublicKey(key.publicKey)
+    const env = createMessage({ from: did, to: null, body: 'p', ts: Date.now(), nonce: randomNonce() }, key)
+    const text = JSON.stringify({ envelope: env }).replace('{"v":1', '{"__proto__":{"evil":"x"},"v":1')
+    expect(text).toContain('__proto__')
+    const r = await fx.raw({ method: 'POST', path: '/messages/send', headers: json, body: text })
+    expect(r.status).toBe(400)
+    expect(r.body.code).toBe('MALFORMED')
+    expect(r.body.error).toContain('__proto__')
+    expect((await fx.call('GET', '/messages')).body.messages).toHaveLength(0)
   })
 })
