@@ -66,17 +66,25 @@ export function rateLimiter(
   })
 }
 
+/** A registration: it mints an agent credential, that is, a bucket of its own. */
+function mintsCredential(req: IncomingMessage): boolean {
+  return req.method === 'POST' && (req.url ?? '').split('?')[0] === '/agents/register'
+}
+
 /**
  * The rate-limit bucket of a request: its credential when it presents a
  * valid one (so one local client's burst does not throttle another user),
  * else its address, with all of loopback one address (127.0.0.2 is not a
- * fresh client).
+ * fresh client). A registration mints a credential, so an agent credential
+ * gets it no bucket of its own: registering counts against the operator's
+ * bucket or the address's, and credentials cannot be multiplied faster than
+ * that (docs/protocol.md §8).
  */
 export function rateLimitKey(req: IncomingMessage, opts: ResolvedApiOptions, resolve: CredentialResolver): string {
   const bearer = bearerOf(req)
-  if (bearer !== undefined && (isOperatorToken(opts, bearer) || resolve(bearer) !== undefined)) {
-    return 'bearer:' + createHash('sha256').update(bearer).digest('base64url').slice(0, 22)
-  }
+  const operator = bearer !== undefined && isOperatorToken(opts, bearer)
+  const agent = !operator && bearer !== undefined && !mintsCredential(req) && resolve(bearer) !== undefined
+  if (operator || agent) return 'bearer:' + createHash('sha256').update(bearer!).digest('base64url').slice(0, 22)
   const address = clientAddress(req, opts) ?? 'unknown'
   return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
 }

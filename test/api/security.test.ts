@@ -305,6 +305,41 @@ describe('rate limit on one host: per credential, else per address, all of loopb
   })
 })
 
+describe('rate limit: an agent credential mints no more credentials than its address may', () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi({ rateLimit: 3 })
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  it('registrations with an agent credential count against the address, other requests against the credential', async () => {
+    const register = (name: string, bearer?: string) =>
+      fx.raw({
+        method: 'POST',
+        path: '/agents/register',
+        headers: { ...json, ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+        body: JSON.stringify({ name }),
+      })
+    const first = await register('minter')
+    expect(first.status).toBe(201)
+    const credential: string = first.body.identity.credential
+    expect((await register('child-1', credential)).status).toBe(201)
+    expect((await register('child-2', credential)).status).toBe(201)
+    // loopback has spent its 3: neither the credential nor anyone else on loopback registers more
+    const refused = await register('child-3', credential)
+    expect(refused.status).toBe(429)
+    expect(refused.body.code).toBe('RATE_LIMITED')
+    expect((await register('anonymous')).status).toBe(429)
+    expect((await fx.call('GET', '/stats')).body.agents).toBe(3)
+    // the credential's own bucket is untouched for what it does as its agent
+    const own = await fx.raw({ method: 'GET', path: '/health', headers: { authorization: `Bearer ${credential}` } })
+    expect(own.status).toBe(200)
+  })
+})
+
 describe("requests Node's HTTP parser refuses", () => {
   let fx: ApiFixture
   beforeAll(async () => {
