@@ -177,10 +177,40 @@ function describe(issue: z.core.$ZodIssue): { field: string; text: string } {
 /** Parse untrusted input; a failure is `INVALID_INPUT` (400) naming the first offending field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.output<S> {
   const result = schema.safeParse(input ?? (what === 'body' ? {} : input))
-  if (result.success) return result.data
+  if (result.success) return refuseSecretAsIdentifier(result.data)
   const issue = pickIssue(result.error.issues)
   const { field, text } = issue ? describe(issue) : { field: what, text: `${what} is invalid` }
   throw new MeshsigError('INVALID_INPUT', text, { field })
+}
+
+const SECRET_FIELDS = ['privateKey', 'currentPrivateKey', 'nextPrivateKey'] as const
+const IDENTIFIER_FIELDS = ['fromDid', 'toDid', 'did', 'signer', 'publicKey'] as const
+
+/**
+ * A private key pasted where a DID or public key goes would be published as
+ * one (a b64 seed reads as a b64 public key, and an identifier lands in
+ * messages, the audit log and gossip: docs/protocol.md §1). A body whose
+ * identifier field equals one of its own private keys is refused before
+ * anything is done or recorded; the answer does not repeat the key.
+ */
+export function refuseSecretAsIdentifier<T>(body: T): T {
+  if (typeof body !== 'object' || body === null) return body
+  const b = body as Record<string, unknown>
+  for (const secret of SECRET_FIELDS) {
+    const value = b[secret]
+    if (typeof value !== 'string') continue
+    const field = IDENTIFIER_FIELDS.find((f) => b[f] === value)
+    if (field !== undefined) {
+      throw new MeshsigError(
+        'INVALID_INPUT',
+        `${field} is the ${secret} of this request, not a DID: nothing was done`,
+        {
+          field,
+        },
+      )
+    }
+  }
+  return body
 }
 
 /** For unions, zod reports `invalid_union`: dig out the most telling branch issue. */

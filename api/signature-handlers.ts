@@ -11,7 +11,14 @@ import type { IncomingMessage } from 'node:http'
 import type { RouteContext } from './app.js'
 import { clientAddress } from './auth.js'
 import { auditRefusal } from './refusals.js'
-import { conformingSendBody, messageVerifyBody, parseInput, sendBody, verifyBody } from './schemas.js'
+import {
+  conformingSendBody,
+  messageVerifyBody,
+  parseInput,
+  refuseSecretAsIdentifier,
+  sendBody,
+  verifyBody,
+} from './schemas.js'
 import type { ApiMessageVerification, ApiSent, ApiVerification } from './types.js'
 
 /** Result of checking a plain signature against a signer known to the node. */
@@ -82,7 +89,7 @@ export async function verifyHandler(ctx: RouteContext, body: unknown): Promise<A
  * as a custodied agent and needs its credential or the operator token.
  */
 export async function sendHandler(ctx: RouteContext, body: unknown, req: IncomingMessage): Promise<ApiSent> {
-  const b = conformingSendBody(body) ?? parseInput(sendBody, body)
+  const b = refuseSecretAsIdentifier(conformingSendBody(body) ?? parseInput(sendBody, body))
   const client = clientAddress(req, ctx.opts) ?? 'unknown'
   const sent =
     'envelope' in b

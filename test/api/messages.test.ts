@@ -6,6 +6,7 @@ import {
   generateKeyPair,
   keyPairFromB64,
   toB64,
+  toMsigDid,
   type KeyPair,
   type MsgEnvelope,
 } from '../../node/core/index.js'
@@ -72,6 +73,31 @@ describe.each([true, false])('POST /messages/send (fast path %s)', (fastPath) =>
     expect(r.status).toBe(200)
     expect(r.body.from).toBe(ownDid)
     expect((await fx.call('GET', '/audit/export')).text).not.toContain(toB64(own.seed))
+  })
+
+  it('a private key pasted as a DID is refused, not published: nothing stored, the key not echoed', async () => {
+    const before = (await fx.call('GET', '/messages')).body.messages.length
+    const attempts = [
+      { fromDid: alpha.did, toDid: alpha.privateKey, message: 'oops' }, // custodied: the sender's own seed
+      { fromDid: alpha.did, toDid: alpha.privateKey, message: 'oops', privateKey: alpha.privateKey },
+      { fromDid: alpha.privateKey, toDid: beta.did, message: 'oops', privateKey: alpha.privateKey },
+    ]
+    for (const body of attempts) {
+      const r = await fx.call('POST', '/messages/send', body)
+      expect(r.status, JSON.stringify(Object.keys(body))).toBe(400)
+      expect(r.body.code).toBe('INVALID_INPUT')
+      expect(r.text).not.toContain(alpha.privateKey)
+    }
+    const rotate = await fx.anon('POST', '/agents/rotate-key', {
+      did: alpha.privateKey,
+      currentPrivateKey: alpha.privateKey,
+    })
+    expect(rotate.body.code).toBe('INVALID_INPUT')
+    expect((await fx.call('GET', '/messages')).body.messages).toHaveLength(before)
+    // the DID a seed would read as, had it been taken for a public key
+    const seedAsDid = toMsigDid(alpha.privateKey)
+    const audit = (await fx.call('GET', '/audit/export')).text
+    for (const leak of [alpha.privateKey, seedAsDid]) expect(audit).not.toContain(leak)
   })
 
   it('pre-signed envelope: the key never leaves the agent', async () => {
