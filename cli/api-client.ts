@@ -56,3 +56,15 @@ export function apiClient(ctx: CliContext): MeshsigClient {
   const token = tokenFor(ctx)
   return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...(token !== undefined ? { token } : {}) })
 }
+
+/**
+ * A client for a request that carries its own proof (an envelope signed
+ * here): on loopback the node needs no bearer for it (docs/api.md), and the
+ * home's token may be another node's, which the node would refuse; so only
+ * an explicit `MESHSIG_TOKEN` is sent (a node off loopback needs one).
+ */
+export function proofClient(ctx: CliContext): MeshsigClient {
+  const explicit = ctx.io.env[TOKEN_ENV]
+  const token = explicit !== undefined && explicit !== '' ? explicit : undefined
+  return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...(token !== undefined ? { token } : {}) })
+}

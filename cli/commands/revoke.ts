@@ -26,7 +26,7 @@ import {
   recordIdentityRevocation,
   type Identity,
 } from '../../node/identity/index.js'
-import { apiClient } from '../api-client.js'
+import { apiClient, proofClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { keyStateOf, readKeyOptions } from '../key-input.js'
 import { FAIL, OK, block, type CommandResult } from '../output.js'
@@ -70,7 +70,7 @@ function homeIdentity(ctx: CliContext, did: string): Identity | undefined {
 
 async function revokeOwnIdentity(ctx: CliContext, identity: Identity, reason: string): Promise<ApiRevoked> {
   const rev = identityRevocation(identity, reason, ctx.io.now())
-  const answer = await apiClient(ctx).revoke({ did: identity.did, reason, envelope: rev })
+  const answer = await proofClient(ctx).revoke({ did: identity.did, reason, envelope: rev })
   recordIdentityRevocation(ctx.home, rev)
   return answer
 }
@@ -88,7 +88,7 @@ async function revokeWithKey(
   const [key] = await readKeyOptions(ctx.io, [
     { name: '--private-key', value: options.privateKey, file: options.privateKeyFile },
   ])
-  const client = apiClient(ctx)
+  const client = proofClient(ctx)
   const state = keyStateOf(await client.keyState(did))
   const rev = createRevocation(state, key!, reason, ctx.io.now())
   return client.revoke({ did, reason, envelope: rev })

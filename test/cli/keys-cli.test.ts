@@ -224,6 +224,21 @@ describe('meshsig revoke and revoked', () => {
     expect((await meshsig(online('revoke', stranger.did))).code).toBe(2)
   })
 
+  it("with its own key, revoke works from a home whose token is another node's: the proof is sent, not that token", async () => {
+    const stranger = generateKeyPair()
+    const icp = createInception(stranger, Date.now(), null)
+    expect((await node!.submitEnvelope(icp)).ok).toBe(true)
+    const otherHome = join(root.dir, 'other-home')
+    ensureApiToken(otherHome) // this user's own node's token: not the token of the node asked
+    const r = await meshsig(online('revoke', icp.did, '--reason', 'Key leaked', '--private-key', '-', '--json'), {
+      home: otherHome,
+      input: toB64(stranger.seed),
+    })
+    expect(r.code, r.stdout).toBe(0)
+    expect(json(r)).toMatchObject({ revoked: true, did: icp.did })
+    expect(node!.store.keyEvents.state(icp.did)!.revoked).toMatchObject({ reason: 'Key leaked' })
+  })
+
   it("revoking the node's own DID signs with the identity key here and records it in identity.json", async () => {
     const did = String(identityFile().did)
     const r = await meshsig(online('revoke', did, '--reason', 'decommissioned', '--json'))
