@@ -12,6 +12,7 @@
  * ```
  */
 import { randomBytes } from 'node:crypto'
+import { WebSocket as WsWebSocket } from 'ws'
 import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
 import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
@@ -346,13 +347,14 @@ export class MeshsigClient {
   }
 
   /**
-   * Listen to the live event stream (`snapshot` first). Needs a global
-   * WebSocket (browsers, Node 22+, or meshsig's Node 20 polyfill). Returns
+   * Listen to the live event stream (`snapshot` first), over the runtime's
+   * WebSocket, or the `ws` package's where there is none (Node 20). Returns
    * a function that closes the stream.
    */
   subscribe(onEvent: (event: StreamEvent) => void, onError?: (err: Error) => void): () => void {
-    const WS = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket
-    if (WS === undefined) throw new MeshsigError('INTERNAL', 'no WebSocket implementation in this runtime')
+    const WS =
+      (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket ??
+      (WsWebSocket as unknown as new (url: string) => WebSocketLike)
     const ws = new WS(this.server.replace(/^http/, 'ws') + '/')
     ws.onmessage = (e) => {
       try {

@@ -13,6 +13,22 @@ describe('MeshsigClient (SDK, exported from the package root) against a real nod
   })
   afterAll(() => fx.stop())
 
+  it('subscribes where the runtime has no global WebSocket (Node 20 without the polyfill): snapshot first', async () => {
+    const g = globalThis as { WebSocket?: unknown }
+    const saved = g.WebSocket
+    delete g.WebSocket
+    const events: StreamEvent[] = []
+    let stop: () => void = () => undefined
+    try {
+      stop = client.subscribe((e) => events.push(e))
+    } finally {
+      g.WebSocket = saved
+    }
+    await waitFor(() => events.length > 0, { message: 'the snapshot arrives' })
+    expect(events[0]!.type).toBe('snapshot')
+    stop()
+  })
+
   it('covers every endpoint', async () => {
     const events: StreamEvent[] = []
     const stop = client.subscribe((e) => events.push(e))
