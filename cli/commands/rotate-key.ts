@@ -105,6 +105,10 @@ export async function rotateHomeIdentity(ctx: CliContext): Promise<CommandResult
     ['Node', outcome.note],
     ['PeerId', `${json.peerId} (from the node's next start)`],
   ]
+  if (outcome.status === 'updated') {
+    // the mesh runs under the old PeerId until the node restarts (docs/protocol.md §2)
+    rows.push(['Next', 'restart the node: until then other nodes hold direct messages for its agents and retry'])
+  }
   if (outcome.status === 'refused') {
     const human = block(`${FAIL} Key rotated in identity.json, but ${outcome.note}`, rows)
     return { json: { ...json, error: outcome.note, code: outcome.code }, human, exitCode: 1 }

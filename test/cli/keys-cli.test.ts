@@ -93,6 +93,7 @@ describe('meshsig rotate-key (the identity in $MESHSIG_HOME) and verify through 
     expect(r.stdout).toContain(String(after.publicKey))
     expect(r.stdout).toMatch(/Key seq: +1\n/)
     expect(r.stdout).toContain('signs with the new key now')
+    expect(r.stdout).toContain('restart the node') // its PeerId moves only at start (docs/protocol.md §2)
     for (const secret of [before.privateKey, before.nextPrivateKey, after.privateKey, after.nextPrivateKey]) {
       expect(r.stdout).not.toContain(String(secret))
     }
