@@ -204,10 +204,11 @@ export async function rotateKeyCommand(ctx: CliContext, options: RotateKeyOption
   return rotateAgentKey(ctx, did, options)
 }
 
-/** Register `rotate-key`. */
+/** Register `rotate-key` (alias `rotate`, the seed's shape). */
 export function registerRotateKey(cli: CAC, rt: CliRuntime): void {
   cli
     .command('rotate-key', 'Rotate a key; the DID stays (your identity, or --did for an agent on the node)')
+    .alias('rotate')
     .option('--did <did>', 'Rotate an agent hosted by the node instead of your identity')
     .option('--private-key <->', "The agent's current private key: - reads it (b64) from stdin")
     .option('--private-key-file <path>', "The agent's current private key from a file only you can read")

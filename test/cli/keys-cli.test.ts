@@ -144,8 +144,8 @@ describe('meshsig rotate-key (the identity in $MESHSIG_HOME) and verify through 
     expect(down.ms).toBeLessThan(5_000)
   })
 
-  it('a second rotation in JSON: key seq 2, node updated', async () => {
-    const r = await meshsig(online('rotate-key', '--json'))
+  it('a second rotation in JSON, through the alias rotate: key seq 2, node updated', async () => {
+    const r = await meshsig(online('rotate', '--json'))
     expect(r.code, r.stdout).toBe(0)
     expect(json(r)).toMatchObject({ rotated: true, did, keySeq: 2, node: { status: 'updated' } })
     expect(node!.store.keyEvents.state(did)!.seq).toBe(2)
@@ -229,7 +229,7 @@ describe('meshsig revoke and revoked', () => {
     const stranger = generateKeyPair()
     const icp = createInception(stranger, Date.now(), null)
     expect((await node!.submitEnvelope(icp)).ok).toBe(true)
-    const otherHome = join(root.dir, 'other-home')
+    const otherHome = join(root.dir, 'foreign-token-home')
     ensureApiToken(otherHome) // this user's own node's token: not the token of the node asked
     const r = await meshsig(online('revoke', icp.did, '--reason', 'Key leaked', '--private-key', '-', '--json'), {
       home: otherHome,
