@@ -23,7 +23,7 @@ import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRotation } from '../../node/core/factory.js'
 import { generateKeyPair, keyCommitment, type KeyPair } from '../../node/core/keys.js'
 import { identityExists, loadIdentity, rotateIdentity, type Identity } from '../../node/identity/index.js'
-import { apiClient } from '../api-client.js'
+import { apiClient, proofClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { keyStateOf, probeNode, readKeyOptions } from '../key-input.js'
 import { FAIL, OK, block, type CommandResult } from '../output.js'
@@ -179,8 +179,27 @@ export async function rotateAgentKey(ctx: CliContext, did: string, options: Rota
     if (next !== undefined) throw new MeshsigError('INVALID_INPUT', '--next-private-key needs --private-key')
     return agentResult(await apiClient(ctx).rotateKey({ did }), {})
   }
+  if (next === undefined && (await hostedWithCommitment(ctx, did))) {
+    // the node that hosts it may keep the key committed to next (an agent it made): the current key is the
+    // proof, as over REST; a node that does not keep it changes nothing and the next key is asked for
+    const r = await proofClient(ctx)
+      .rotateKey({ did, currentPrivateKey: toB64(current.seed) })
+      .catch((err: unknown) => {
+        if (!isMeshsigError(err) || err.code !== 'PRE_ROTATION_MISMATCH') throw err
+        throw new MeshsigError('PRE_ROTATION_MISMATCH', `${did} committed to a next key: give --next-private-key`)
+      })
+    return agentResult(r, {})
+  }
   const made = await signedRotation(ctx, did, { current, next })
   return agentResult(await apiClient(ctx).rotateKey({ did, envelope: made.envelope }), made)
+}
+
+/** True when `did` committed to a next key and is hosted by the node at `--server`. */
+async function hostedWithCommitment(ctx: CliContext, did: string): Promise<boolean> {
+  const client = apiClient(ctx)
+  const view = await client.keyState(did)
+  if (!view.known || view.next === null || view.next === undefined) return false
+  return (await client.agent(did).catch(() => undefined))?.origin === 'local'
 }
 
 function homeDid(ctx: CliContext): string | undefined {

@@ -171,6 +171,21 @@ describe('meshsig rotate-key --did (agents hosted by the node)', () => {
     expect(json(r)).not.toHaveProperty('nextPrivateKey')
   })
 
+  it('an agent the node made, rotated with its private key alone (the node keeps the next key), as over REST', async () => {
+    const { identity } = await node!.registerAgent('cli-rotated-by-key')
+    const r = await meshsig(online('rotate-key', '--did', identity.did, '--private-key', '-', '--json'), {
+      input: identity.privateKey,
+    })
+    expect(r.code, r.stdout).toBe(0)
+    expect(json(r)).toMatchObject({ rotated: true, did: identity.did, keySeq: 1, custodied: true })
+    expect(r.stdout).not.toContain(identity.privateKey)
+    const again = await meshsig(online('rotate-key', '--did', identity.did, '--private-key', '-', '--json'), {
+      input: identity.privateKey, // the old key now
+    })
+    expect(again.code).toBe(1)
+    expect(json(again).code).toBe('KEY_MISMATCH')
+  })
+
   it('an agent with its own keys: both keys from stdin, the rotation signed here; the new next key shown once', async () => {
     const agent = await ownAgent(node!, 'cli-own')
     const input = `${toB64(agent.key.seed)}\n${toB64(agent.next.seed)}\n`
