@@ -288,7 +288,9 @@ export class KeyService {
    */
   private resignRegistration(did: string, key: KeyPair, now: number, source: IngestSource): RegEnvelope | undefined {
     const row = this.c.store.agents.get(did)
-    if (row === undefined) return undefined
+    // a registration dated at the last representable ts (signed with the agent's key) cannot be followed
+    // by a newer one: the rotation goes on without it rather than being blocked by it
+    if (row === undefined || row.regTs >= Number.MAX_SAFE_INTEGER) return undefined
     const old = JSON.parse(row.regEnvelope) as RegEnvelope
     const reg = createRegistration(
       {

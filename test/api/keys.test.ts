@@ -117,6 +117,37 @@ describe('rotation and revocation (proof required)', () => {
     expect(state(a.did).next).not.toBeNull()
   })
 
+  it('a registration the agent dated at the last possible ts does not block the rotation of its custodied key', async () => {
+    const a = (await fx.call('POST', '/agents/register', { name: 'pinned' })).body.identity
+    const key = keyPairFromB64(a.privateKey)
+    const icp = fx.node.store.keyEvents.log(a.did)[0]! // the inception the node made and published
+    const reg = createRegistration(
+      {
+        did: a.did,
+        name: 'pinned',
+        capabilities: [],
+        controller: health.did,
+        peerId: health.peerId,
+        ts: Number.MAX_SAFE_INTEGER,
+      },
+      key,
+    )
+    // whoever holds the agent's key can sign that registration
+    const pinned = await fx.call('POST', '/agents/register', {
+      name: 'pinned',
+      publicKey: a.publicKey,
+      proof: { icp, reg },
+    })
+    expect(pinned.status).toBe(201)
+    const r = await fx.call('POST', '/agents/rotate-key', { did: a.did })
+    expect(r.status, JSON.stringify(r.body)).toBe(200)
+    expect(r.body).toMatchObject({ rotated: true, did: a.did, keySeq: 1, custodied: true })
+    expect(state(a.did).key).toBe(r.body.publicKey)
+    expect((await fx.call('POST', '/messages/send', { fromDid: a.did, toDid: null, message: 'after' })).status).toBe(
+      200,
+    )
+  })
+
   it('a rot signed by the wrong key is refused and changes nothing; an envelope for another DID is INVALID_INPUT', async () => {
     const a = await byok('own-rot3')
     const bad = createRotation(state(a.did), generateKeyPair(), a.next, Date.now(), null)
