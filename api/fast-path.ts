@@ -59,7 +59,8 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     req.on('error', () => reject(new MeshsigError('INVALID_INPUT', 'request body could not be read')))
     req.on('end', () => {
       // as Express's JSON parser: a leading BOM is dropped, only an empty body is `{}`, strict JSON otherwise
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8').replace(/^\uFEFF/, '')
+      let text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
       if (text.length === 0) return resolve({})
       const first = /^[ \t\n\r]*([^ \t\n\r])/.exec(text)?.[1]
       if (first !== '{' && first !== '[') return reject(new MeshsigError('MALFORMED', 'request body is not valid JSON'))

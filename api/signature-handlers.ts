@@ -89,7 +89,9 @@ export async function verifyHandler(ctx: RouteContext, body: unknown): Promise<A
  * as a custodied agent and needs its credential or the operator token.
  */
 export async function sendHandler(ctx: RouteContext, body: unknown, req: IncomingMessage): Promise<ApiSent> {
-  const b = refuseSecretAsIdentifier(conformingSendBody(body) ?? parseInput(sendBody, body))
+  // parseInput refuses a private key given as a DID itself; the hand-checked form is checked here
+  const fast = conformingSendBody(body)
+  const b = fast !== undefined ? refuseSecretAsIdentifier(fast) : parseInput(sendBody, body)
   const client = clientAddress(req, ctx.opts) ?? 'unknown'
   const sent =
     'envelope' in b

@@ -46,15 +46,22 @@ export function isLoopbackServer(server: string): boolean {
 
 /** The token to send to `ctx.server`: `MESHSIG_TOKEN`, else the home's token for a loopback server only. */
 export function tokenFor(ctx: CliContext): string | undefined {
+  return explicitToken(ctx) ?? (isLoopbackServer(ctx.server) ? tokenOf(ctx.home) : undefined)
+}
+
+/** `MESHSIG_TOKEN`, when set. */
+function explicitToken(ctx: CliContext): string | undefined {
   const explicit = ctx.io.env[TOKEN_ENV]
-  if (explicit !== undefined && explicit !== '') return explicit
-  return isLoopbackServer(ctx.server) ? tokenOf(ctx.home) : undefined
+  return explicit !== undefined && explicit !== '' ? explicit : undefined
+}
+
+function clientWith(ctx: CliContext, token: string | undefined): MeshsigClient {
+  return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...(token !== undefined ? { token } : {}) })
 }
 
 /** A client of the node the command talks to. */
 export function apiClient(ctx: CliContext): MeshsigClient {
-  const token = tokenFor(ctx)
-  return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...(token !== undefined ? { token } : {}) })
+  return clientWith(ctx, tokenFor(ctx))
 }
 
 /**
@@ -64,7 +71,5 @@ export function apiClient(ctx: CliContext): MeshsigClient {
  * an explicit `MESHSIG_TOKEN` is sent (a node off loopback needs one).
  */
 export function proofClient(ctx: CliContext): MeshsigClient {
-  const explicit = ctx.io.env[TOKEN_ENV]
-  const token = explicit !== undefined && explicit !== '' ? explicit : undefined
-  return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...(token !== undefined ? { token } : {}) })
+  return clientWith(ctx, explicitToken(ctx))
 }

@@ -16,7 +16,7 @@
  *   command line.
  */
 import type { CAC } from 'cac'
-import type { ApiRotated, MeshsigClient } from '../../api/client.js'
+import type { ApiRotated, KeyView, MeshsigClient } from '../../api/client.js'
 import { didKeyFromPublicKey, peerIdFromPublicKey, toMsigDid } from '../../node/core/did.js'
 import { toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
@@ -122,8 +122,9 @@ interface LocalKeys {
 }
 
 /** Sign the agent's rotation here with its keys; returns the envelope and any key made here. */
-async function signedRotation(ctx: CliContext, did: string, keys: LocalKeys) {
-  const state = keyStateOf(await apiClient(ctx).keyState(did))
+async function signedRotation(ctx: CliContext, view: KeyView, keys: LocalKeys) {
+  const state = keyStateOf(view)
+  const did = state.did
   if (toB64(keys.current.publicKey) !== state.key) {
     throw new MeshsigError('KEY_MISMATCH', `--private-key is not the current key of ${did}`, { did })
   }
@@ -179,7 +180,8 @@ export async function rotateAgentKey(ctx: CliContext, did: string, options: Rota
     if (next !== undefined) throw new MeshsigError('INVALID_INPUT', '--next-private-key needs --private-key')
     return agentResult(await apiClient(ctx).rotateKey({ did }), {})
   }
-  if (next === undefined && (await hostedWithCommitment(ctx, did))) {
+  const view = await apiClient(ctx).keyState(did)
+  if (next === undefined && (await hostedWithCommitment(ctx, view))) {
     // the node that hosts it may keep the key committed to next (an agent it made): the current key is the
     // proof, as over REST; a node that does not keep it changes nothing and the next key is asked for
     const r = await proofClient(ctx)
@@ -190,16 +192,20 @@ export async function rotateAgentKey(ctx: CliContext, did: string, options: Rota
       })
     return agentResult(r, {})
   }
-  const made = await signedRotation(ctx, did, { current, next })
+  const made = await signedRotation(ctx, view, { current, next })
   return agentResult(await apiClient(ctx).rotateKey({ did, envelope: made.envelope }), made)
 }
 
-/** True when `did` committed to a next key and is hosted by the node at `--server`. */
-async function hostedWithCommitment(ctx: CliContext, did: string): Promise<boolean> {
-  const client = apiClient(ctx)
-  const view = await client.keyState(did)
+/** True when the DID of `view` committed to a next key and is hosted by the node at `--server`. */
+async function hostedWithCommitment(ctx: CliContext, view: KeyView): Promise<boolean> {
   if (!view.known || view.next === null || view.next === undefined) return false
-  return (await client.agent(did).catch(() => undefined))?.origin === 'local'
+  return (
+    (
+      await apiClient(ctx)
+        .agent(view.did)
+        .catch(() => undefined)
+    )?.origin === 'local'
+  )
 }
 
 function homeDid(ctx: CliContext): string | undefined {

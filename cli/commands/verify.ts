@@ -13,7 +13,7 @@
  */
 import type { CAC } from 'cac'
 import { MeshsigClient } from '../../api/client.js'
-import { DID_KEY_PREFIX, DID_MSIG_PREFIX, publicKeyFromIdentifier, toMsigDid } from '../../node/core/did.js'
+import { DID_KEY_PREFIX, DID_MSIG_PREFIX, didFromPublicKey, publicKeyFromIdentifier } from '../../node/core/did.js'
 import { fromB64, toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { SIGNATURE_LENGTH, verifySignature } from '../../node/core/keys.js'
@@ -71,13 +71,16 @@ interface Signer {
   readonly key: Uint8Array
   readonly isDid: boolean
   readonly ownSource: KeySource
+  /** What a check without the node cannot tell. */
+  readonly offlineNote: string
 }
 
 function signerOf(signer: string): Signer {
   const key = publicKeyFromIdentifier(signer)
   const isDid = signer.startsWith(DID_MSIG_PREFIX)
   const ownSource: KeySource = signer.startsWith(DID_KEY_PREFIX) ? 'did:key' : 'public key'
-  return { did: toMsigDid(signer), key, isDid, ownSource }
+  const did = isDid ? signer : didFromPublicKey(key)
+  return { did, key, isDid, ownSource, offlineNote: isDid ? OFFLINE_NOTE : OFFLINE_KEY_NOTE }
 }
 
 function offlineKey(s: Signer, note: string): ResolvedKey {
@@ -109,13 +112,13 @@ async function resolveThroughNode(ctx: CliContext, s: Signer): Promise<ResolvedK
     // (rate limit, forbidden, server error, malformed) fails the command: never fail open
     if (!isMeshsigError(err) || err.code !== 'UNREACHABLE') throw nodeRefused(ctx, s.did, err)
     const why = err.message.replace(/; is it running\?.*$/, '')
-    return offlineKey(s, `fell back offline: ${why}; ${s.isDid ? OFFLINE_NOTE : OFFLINE_KEY_NOTE}`)
+    return offlineKey(s, `fell back offline: ${why}; ${s.offlineNote}`)
   }
 }
 
 async function resolveKey(ctx: CliContext, signer: string, offline: boolean): Promise<ResolvedKey> {
   const s = signerOf(signer)
-  if (offline) return offlineKey(s, s.isDid ? OFFLINE_NOTE : OFFLINE_KEY_NOTE)
+  if (offline) return offlineKey(s, s.offlineNote)
   return resolveThroughNode(ctx, s)
 }
 
