@@ -288,9 +288,7 @@ export class KeyService {
    */
   private resignRegistration(did: string, key: KeyPair, now: number, source: IngestSource): RegEnvelope | undefined {
     const row = this.c.store.agents.get(did)
-    // a registration dated at the last representable ts (signed with the agent's key) cannot be followed
-    // by a newer one: the rotation goes on without it rather than being blocked by it
-    if (row === undefined || row.regTs >= Number.MAX_SAFE_INTEGER) return undefined
+    if (row === undefined) return undefined
     const old = JSON.parse(row.regEnvelope) as RegEnvelope
     const reg = createRegistration(
       {
@@ -299,7 +297,9 @@ export class KeyService {
         capabilities: old.capabilities,
         controller: old.controller,
         peerId: old.peerId,
-        ts: Math.max(now, row.regTs + 1),
+        // after the old one; one dated at the last representable ts (whoever held the old key can sign it)
+        // is replaced all the same, because the new key signs this one (docs/protocol.md §5)
+        ts: row.regTs < Number.MAX_SAFE_INTEGER ? Math.max(now, row.regTs + 1) : now,
       },
       key,
     )

@@ -4,6 +4,7 @@ import {
   createRegistration,
   createRevocation,
   createRotation,
+  envelopeId,
   generateKeyPair,
   keyPairFromB64,
   toB64,
@@ -146,6 +147,39 @@ describe('rotation and revocation (proof required)', () => {
     expect((await fx.call('POST', '/messages/send', { fromDid: a.did, toDid: null, message: 'after' })).status).toBe(
       200,
     )
+    // the registration the new key signed replaces the pinned one, dated now (docs/protocol.md §5)
+    const held = fx.node.store.agents.get(a.did)!
+    expect(held.regTs).toBeLessThanOrEqual(Date.now())
+    expect(held.regId).not.toBe(envelopeId(reg))
+    expect(JSON.parse(held.regEnvelope)).toMatchObject({ did: a.did, name: 'pinned', ts: held.regTs })
+    // and the pinned one, offered again, is refused and changes nothing
+    const again = await fx.call('POST', '/agents/register', {
+      name: 'pinned',
+      publicKey: a.publicKey,
+      proof: { icp, reg },
+    })
+    expect(again.body.code).toBe('ROTATED_KEY')
+    expect(fx.node.store.agents.get(a.did)!.regId).toBe(held.regId)
+  })
+
+  it('a registration dated far ahead under a key that leaked gives way to one the rotated key signs', async () => {
+    const a = await byok('own-name')
+    const icp = fx.node.store.keyEvents.log(a.did)[0]!
+    const reg = (name: string, ts: number, key: KeyPair) =>
+      createRegistration({ did: a.did, name, capabilities: [], controller: health.did, peerId: health.peerId, ts }, key)
+    const register = (name: string, r: ReturnType<typeof reg>) =>
+      fx.call('POST', '/agents/register', { name, publicKey: toB64(a.key.publicKey), proof: { icp, reg: r } })
+    // whoever holds the leaked key dates a registration far ahead: it stands while that key is current
+    expect((await register('thief', reg('thief', Date.now() + 1e12, a.key))).status).toBe(201)
+    expect((await register('own-name', reg('own-name', Date.now(), a.key))).body.code).toBe('DUPLICATE')
+    expect(fx.node.store.agents.get(a.did)!.name).toBe('thief')
+    // the owner rotates to the key committed before the theft, and registers again with it
+    const rot = createRotation(state(a.did), a.key, a.next, Date.now(), generateKeyPair())
+    expect((await fx.call('POST', '/agents/rotate-key', { envelope: rot })).status).toBe(200)
+    const back = await register('own-name', reg('own-name', Date.now(), a.next))
+    expect(back.status, JSON.stringify(back.body)).toBe(201)
+    expect(fx.node.store.agents.get(a.did)!.name).toBe('own-name')
+    expect((await fx.call('GET', `/agents/${a.did}`)).body.name).toBe('own-name')
   })
 
   it('a rot signed by the wrong key is refused and changes nothing; an envelope for another DID is INVALID_INPUT', async () => {

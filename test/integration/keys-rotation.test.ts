@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  createRegistration,
   createRotation,
   envelopeId,
   generateKeyPair,
   keyPairFromB64,
   toB64,
   type KeyState,
+  type RegEnvelope,
 } from '../../node/core/index.js'
 import type { NodeEvent } from '../../node/events.js'
 import type { MeshNode } from '../../node/mesh-node.js'
@@ -79,6 +81,31 @@ describe('key rotation across three nodes in a line (A - B - C)', () => {
     await waitFor(() => c.store.messages.exists(sent.id), { timeout: 15_000 })
     expect(b.store.messages.exists(sent.id)).toBe(true)
     for (const n of nodes) expect(n.store.messages.exists(envelopeId(gossiped))).toBe(false)
+  })
+
+  it('a registration dated far ahead under the old key gives way on every node to the one the rotated key signs', async () => {
+    const [a, b] = nodes as [MeshNode, MeshNode, MeshNode]
+    const reg = await a.registerAgent('pinned-here')
+    const did = reg.identity.did
+    const icp = a.store.keyEvents.log(did)[0]!
+    const init = { did, name: 'thief', capabilities: [], controller: a.did, peerId: a.mesh.peerId }
+    const pinned = createRegistration({ ...init, ts: Number.MAX_SAFE_INTEGER }, keyPairFromB64(reg.identity.privateKey))
+    const body = { name: 'thief', publicKey: reg.identity.publicKey, proof: { icp, reg: pinned } }
+    expect((await mesh.call(0, 'POST', '/agents/register', body)).status).toBe(201)
+    await waitFor(() => nodes.every((n) => n.store.agents.get(did)?.regId === envelopeId(pinned)), { timeout: 15_000 })
+
+    const r = await mesh.call(0, 'POST', '/agents/rotate-key', { did })
+    expect(r.status).toBe(200)
+    const resigned = JSON.parse(a.store.agents.get(did)!.regEnvelope) as RegEnvelope
+    expect(resigned.ts).toBeLessThan(Number.MAX_SAFE_INTEGER)
+    await waitFor(() => nodes.every((n) => n.store.agents.get(did)?.regId === envelopeId(resigned)), {
+      timeout: 15_000,
+    })
+    // the pinned one, relayed again, is a registration under a rotated-out key: refused, nothing changes
+    await rawGossip(a, 'meshsig/v1/registry', pinned)
+    await waitFor(() => rejection(b, envelopeId(pinned)), { timeout: 10_000 })
+    expect(rejection(b, envelopeId(pinned))?.code).toBe('ROTATED_KEY')
+    for (const n of nodes) expect(n.store.agents.get(did)?.regId).toBe(envelopeId(resigned))
   })
 
   it('two conflicting rotations: the first is kept on every node, the second is recorded, audited, shown and announced as duplicity', async () => {

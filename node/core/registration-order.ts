@@ -1,0 +1,49 @@
+/**
+ * Which registration of a DID stands (docs/protocol.md §5, "The current
+ * registration"): the pure rule that ingestion applies on every path (API,
+ * gossip, sync).
+ */
+import { MeshsigError } from './errors.js'
+import { fromB64 } from './encoding.js'
+import { verifyEnvelopeSignature, type Envelope } from './envelope.js'
+
+/** The registration a node holds for a DID. */
+export interface HeldRegistration {
+  /** Its envelope id. */
+  readonly regId: string
+  /** Its `ts`. */
+  readonly regTs: number
+  /** The envelope as stored (JSON). */
+  readonly regEnvelope: string
+}
+
+/**
+ * True when the stored registration `held` was signed by `currentKey` (b64),
+ * the key the DID's key event log says is current. False when a key the DID
+ * has since rotated away from signed it, or when it cannot be read.
+ */
+export function heldUnderCurrentKey(held: HeldRegistration, currentKey: string): boolean {
+  try {
+    verifyEnvelopeSignature(JSON.parse(held.regEnvelope) as Envelope, fromB64(currentKey, 'key', 32))
+    return true
+  } catch (err) {
+    if (err instanceof MeshsigError || err instanceof SyntaxError) return false
+    throw err
+  }
+}
+
+/**
+ * True when an accepted registration (`id`, `ts`; signed by the DID's current
+ * key, as acceptance checked) replaces the one held: it is another envelope,
+ * and it is dated no earlier, or the held one was signed by a key the DID has
+ * rotated away from. A registration dated far ahead under a key that leaked
+ * so does not outlive the rotation that retires the key.
+ */
+export function replacesRegistration(
+  held: HeldRegistration,
+  incoming: { readonly id: string; readonly ts: number },
+  currentKey: string,
+): boolean {
+  if (held.regId === incoming.id) return false
+  return incoming.ts >= held.regTs || !heldUnderCurrentKey(held, currentKey)
+}
