@@ -11,7 +11,8 @@ import { startAll, step, stopAll, type NamedStartable } from './lifecycle.js'
 import type { MeshNodeInit } from './node-init.js'
 import { NodeFacade } from './node-facade.js'
 import { wireNode, type NodeParts } from './node-parts.js'
-import { createMeshP2P, PRESENCE_TOPIC } from './p2p/index.js'
+import { peerIdFromPublicKey } from './core/did.js'
+import { createMeshP2P, PRESENCE_TOPIC, type MeshP2PInit } from './p2p/index.js'
 import { refreshRegistrations } from './services/registration-refresh.js'
 import { answerSync } from './services/sync.js'
 import { trustSampling } from './services/trust-sampling.js'
@@ -22,12 +23,16 @@ export type { NodeInfo } from './core/views.js'
 /** A running meshsig node. Create with `MeshNode.create`, then `start()`. */
 export class MeshNode extends NodeFacade {
   private readonly startables: readonly NamedStartable[]
+  /** The parts that hold the libp2p node or its protocols, restarted when the node's key moves. */
+  private readonly meshParts: readonly NamedStartable[]
+  private moving: Promise<void> = Promise.resolve()
 
   private constructor(parts: NodeParts) {
     super(parts)
     // trust over time is sampled by the node itself, not only while a dashboard asks (trust-sampling.ts)
     const trust = { name: 'trust-samples', part: trustSampling(() => this.history(), parts.onError) }
-    this.startables = [...startablesOf(parts), trust]
+    this.meshParts = meshPartsOf(parts)
+    this.startables = [...coreParts(parts), ...this.meshParts, ...laterParts(parts), trust]
   }
 
   /** Make a node (opens the store and creates the mesh; nothing listens until `start`). */
@@ -39,24 +44,7 @@ export class MeshNode extends NodeFacade {
         parts.gossip.spreadDuplicity(e.data.id)
     })
     try {
-      parts.state.p2p = await createMeshP2P({
-        seed: init.identity.keyPair.seed,
-        ...(init.listen ? { listen: init.listen } : {}),
-        ...(init.transports ? { transports: init.transports } : {}),
-        bootstrap: (init.peers ?? []).filter((p) => p.startsWith('/')),
-        validate: (topic, data, from, via) =>
-          topic === PRESENCE_TOPIC
-            ? parts.delivery.validatePresence(data, from)
-            : parts.gossip.validate(topic, data, via, from),
-        onMessage: () => undefined,
-        syncProvider: (request) => answerSync(parts.registrySync.index, request),
-        denyPeer: (peerId) => parts.registrySync.client.isBanned(peerId),
-        ...(init.denyDialPeer !== undefined ? { denyDialPeer: init.denyDialPeer } : {}),
-        onError: parts.onError,
-        ...(init.dhtQuerySelfInterval !== undefined ? { dhtQuerySelfInterval: init.dhtQuerySelfInterval } : {}),
-        ...(init.heartbeatInterval !== undefined ? { heartbeatInterval: init.heartbeatInterval } : {}),
-        ...(init.allowedHosts !== undefined ? { wsAllowedHosts: init.allowedHosts } : {}),
-      })
+      parts.state.p2p = await createMeshP2P(meshInit(parts, init.identity.keyPair.seed))
     } catch (err) {
       await node.stop()
       throw err
@@ -80,6 +68,33 @@ export class MeshNode extends NodeFacade {
     return this.parts.signPool.threads()
   }
 
+  /**
+   * After a rotation of the node's own key (docs/protocol.md §6): stop the
+   * mesh parts, make the libp2p node again with the new key (a new PeerId on
+   * the same addresses), and start them again; the registrations of the
+   * node's own agents are signed again naming the new PeerId and gossiped.
+   * Moves run one at a time; `/health` says `"mesh": "starting"` meanwhile.
+   */
+  protected override followOwnKey(): Promise<void> {
+    const move = this.moving.then(() => this.moveMesh())
+    this.moving = move.catch(() => undefined)
+    return move
+  }
+
+  private async moveMesh(): Promise<void> {
+    const { state } = this.parts
+    const seed = state.identity.keyPair.seed
+    if (!state.meshReady || state.p2p?.peerId === peerIdFromPublicKey(state.identity.keyPair.publicKey)) return
+    const peers = await this.parts.p2p().rejoinAddrs(REJOIN_PEERS)
+    state.meshReady = false
+    await stopAll(this.meshParts, this.log)
+    state.p2p = await createMeshP2P(meshInit(this.parts, seed))
+    await startAll(this.meshParts, this.log)
+    state.meshReady = true
+    // the peers it had: they cannot redial a PeerId they do not know yet (seed peers are redialled anyway)
+    for (const addrs of peers) void rejoin(this.parts, addrs)
+  }
+
   /** Leave the mesh, stop every part in reverse order and close the store; idempotent. */
   async stop(): Promise<void> {
     this.parts.state.meshReady = false
@@ -87,16 +102,44 @@ export class MeshNode extends NodeFacade {
   }
 }
 
-/** The startable parts of a node, in start order (stopped in reverse). */
-function startablesOf(p: NodeParts): readonly NamedStartable[] {
-  const extra = p.init.extraStartables ?? []
-  let refreshed: readonly RegEnvelope[] = []
+/** The libp2p node's options: the node's key `seed`, its listen addresses and the hooks into its services. */
+function meshInit(parts: NodeParts, seed: Uint8Array): MeshP2PInit {
+  const { init } = parts
+  return {
+    seed,
+    ...(init.listen ? { listen: init.listen } : {}),
+    ...(init.transports ? { transports: init.transports } : {}),
+    bootstrap: (init.peers ?? []).filter((p) => p.startsWith('/')),
+    validate: (topic, data, from, via) =>
+      topic === PRESENCE_TOPIC
+        ? parts.delivery.validatePresence(data, from)
+        : parts.gossip.validate(topic, data, via, from),
+    onMessage: () => undefined,
+    syncProvider: (request) => answerSync(parts.registrySync.index, request),
+    denyPeer: (peerId) => parts.registrySync.client.isBanned(peerId),
+    ...(init.denyDialPeer !== undefined ? { denyDialPeer: init.denyDialPeer } : {}),
+    onError: parts.onError,
+    ...(init.dhtQuerySelfInterval !== undefined ? { dhtQuerySelfInterval: init.dhtQuerySelfInterval } : {}),
+    ...(init.heartbeatInterval !== undefined ? { heartbeatInterval: init.heartbeatInterval } : {}),
+    ...(init.allowedHosts !== undefined ? { wsAllowedHosts: init.allowedHosts } : {}),
+  }
+}
+
+/** The parts before the mesh, in start order (stopped in reverse, the store last). */
+function coreParts(p: NodeParts): readonly NamedStartable[] {
   return [
     step('store', noop, () => p.store.close()),
     { name: 'sends', part: p.sends },
     { name: 'registrations', part: p.registrations },
     { name: 'sign-pool', part: p.signPool },
     step('own-key-log', () => ownKeyLog(p), noop),
+  ]
+}
+
+/** The parts that hold the libp2p node, its listeners, protocols and peers (restarted by a move to a new key). */
+function meshPartsOf(p: NodeParts): readonly NamedStartable[] {
+  let refreshed: readonly RegEnvelope[] = []
+  return [
     step('refresh-registrations', () => void (refreshed = refreshOwnRegistrations(p)), noop),
     step('peer-events', () => peerEvents(p), noop),
     { name: 'discovery', part: p.discovery },
@@ -108,13 +151,34 @@ function startablesOf(p: NodeParts): readonly NamedStartable[] {
     { name: 'gossip', part: p.gossip },
     { name: 'seed-peers', part: p.dialer },
     { name: 'outbox', part: p.outbox },
+  ]
+}
+
+/** The timers after the mesh, and the parts tests add. */
+function laterParts(p: NodeParts): readonly NamedStartable[] {
+  return [
     { name: 'checkpoints', part: p.checkpoints },
     { name: 'retention', part: p.retention },
-    ...extra,
+    ...(p.init.extraStartables ?? []),
   ]
 }
 
 function noop(): void {}
+
+/** Peers a node that moved to a new key dials again (those it was connected to, at most). */
+const REJOIN_PEERS = 64
+
+/** Dial one peer at the first of its addresses that answers; a peer that answers none is left to find us. */
+async function rejoin(p: NodeParts, addrs: readonly string[]): Promise<void> {
+  for (const addr of addrs) {
+    try {
+      await p.p2p().dial(addr)
+      return
+    } catch {
+      // the next address
+    }
+  }
+}
 
 /** The node's own key event log, from its identity file. */
 function ownKeyLog(p: NodeParts): void {

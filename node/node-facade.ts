@@ -69,8 +69,14 @@ export class NodeFacade extends NodeAuditReads {
     const rotation = this.parts.keyService.rotate(input)
     const reg = rotation.registration
     await this.parts.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])
+    // the node's own key: its libp2p PeerId follows it now (docs/protocol.md §2); the rotation stands whatever
+    // becomes of the move (a mesh that could not start again is logged, and /health stays "starting")
+    if (rotation.did === this.parts.did) await this.followOwnKey().catch(this.parts.onError)
     return rotation
   }
+
+  /** Move the mesh to the PeerId of the node's current key (MeshNode restarts its libp2p parts). */
+  protected async followOwnKey(): Promise<void> {}
 
   /** Revoke a DID (proof required) and gossip the revocation; final. */
   async revokeAgent(input: RevokeInput): Promise<RevEnvelope> {

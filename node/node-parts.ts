@@ -268,7 +268,7 @@ function announceCheckpoint(p: NodeParts, chk: ChkEnvelope): void {
 /**
  * The node's own rotation `rotId` is taken up only when the identity file in
  * its home already holds it: returns the switch to the new key, or undefined.
- * The libp2p PeerId follows the new key at the next start.
+ * The libp2p PeerId follows the new key (MeshNode moves the mesh, docs/protocol.md §2).
  */
 function ownRotation(p: NodeParts, rotId: string): (() => void) | undefined {
   if (p.init.home === undefined) return undefined

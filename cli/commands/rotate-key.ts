@@ -7,7 +7,8 @@
  *   identity.json first (atomically), then handed to the node at `--server`
  *   when that node has this identity, which switches to the new key at once.
  *   With no node, the node publishes it when it next starts. The libp2p
- *   PeerId follows the new key from the node's next start.
+ *   PeerId follows the new key: the running node moves its mesh to it before
+ *   it answers (docs/protocol.md §2), a stopped one at its next start.
  * - `--did <did>`: an agent hosted by the node, through the API. Custodied
  *   agents need nothing more (the node signs); otherwise `--private-key` and
  *   `--next-private-key` sign the rotation here, and only the signed
@@ -103,12 +104,11 @@ export async function rotateHomeIdentity(ctx: CliContext): Promise<CommandResult
     ['Public key', json.publicKey],
     ['Key seq', String(rotation.seq)],
     ['Node', outcome.note],
-    ['PeerId', `${json.peerId} (from the node's next start)`],
+    [
+      'PeerId',
+      `${json.peerId} (${outcome.status === 'updated' ? 'the node runs under it now' : "from the node's next start"})`,
+    ],
   ]
-  if (outcome.status === 'updated') {
-    // the mesh runs under the old PeerId until the node restarts (docs/protocol.md §2)
-    rows.push(['Next', 'restart the node: until then other nodes hold direct messages for its agents and retry'])
-  }
   if (outcome.status === 'refused') {
     const human = block(`${FAIL} Key rotated in identity.json, but ${outcome.note}`, rows)
     return { json: { ...json, error: outcome.note, code: outcome.code }, human, exitCode: 1 }

@@ -4,7 +4,7 @@
  * one, and is checked with the core's log rules before the file is replaced
  * atomically: the file is written before anyone else sees the rotation, so
  * the key it commits to is never lost. The DID never changes; the libp2p
- * PeerId of a node follows its current key from its next start.
+ * PeerId of a node follows its current key (docs/protocol.md §2).
  */
 import { randomBytes } from 'node:crypto'
 import { toB64 } from '../core/encoding.js'

@@ -48,6 +48,8 @@ const REPROVIDE_DEBOUNCE_MS = 1_000
 const REPROVIDE_MIN_INTERVAL_MS = 30_000
 /** A penalised peer's connections get this long to close gracefully, then are aborted (one that keeps writing never lets a graceful close end). */
 const PENALTY_HANG_UP_MS = 1_000
+/** Addresses of one peer tried when rejoining it after a move to a new key. */
+const MAX_REJOIN_ADDRS = 4
 const RESERVED_PROTOCOLS = new Set([KAD_PROTOCOL, SYNC_PROTOCOL, DELIVER_PROTOCOL])
 
 function checkInit(init: MeshP2PInit): void {
@@ -172,6 +174,19 @@ class MeshP2PNode implements MeshP2P {
       byPeer.set(id, entry)
     }
     return [...byPeer].map(([peerId, entry]) => ({ peerId, ...entry }))
+  }
+
+  async rejoinAddrs(limit: number): Promise<string[][]> {
+    const out: string[][] = []
+    for (const { peerId, addrs, direction } of this.peers().slice(0, limit)) {
+      const known = await this.libp2p.peerStore.get(peerIdFromString(peerId)).catch(() => undefined)
+      // an inbound connection's remote address is the peer's ephemeral port: its listen addresses come from identify
+      const listen = (known?.addresses ?? []).map((a) => a.multiaddr.toString())
+      const all = [...(direction === 'outbound' ? addrs : []), ...listen]
+      const dialable = [...new Set(all.map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${peerId}`)))]
+      if (dialable.length > 0) out.push(dialable.slice(0, MAX_REJOIN_ADDRS))
+    }
+    return out
   }
 
   subscribers(topic: Topic): string[] {

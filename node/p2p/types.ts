@@ -157,6 +157,11 @@ export interface MeshP2P {
   dial(addr: string, options?: MeshCallOptions): Promise<string>
   /** Peers with an open connection. */
   peers(): PeerInfo[]
+  /**
+   * Dialable addresses (with `/p2p/`) of each connected peer, at most `limit`
+   * peers: where the node dials to rejoin them after it moved to a new key.
+   */
+  rejoinAddrs(limit: number): Promise<string[][]>
   /** Peers known to subscribe to `topic`. */
   subscribers(topic: Topic): string[]
   /** Peers in this node's gossipsub mesh for `topic` (the ones it forwards to). */

@@ -30,7 +30,7 @@ import type { ValidationResult } from '../p2p/index.js'
 export interface DeliveryPresenceComponents {
   readonly clock: () => number
   readonly nodeKey: () => KeyPair
-  /** The PeerId the mesh runs under (it follows a rotated node key only at the next start). */
+  /** The PeerId the mesh runs under (it follows a rotated node key once the mesh has moved, docs/protocol.md §2). */
   readonly peerId: () => string
   /** True when this node hosts some agent (a node hosting none has nothing to pull). */
   readonly hostsAgents: () => boolean
@@ -117,8 +117,8 @@ export class DeliveryPresence {
     this.lastSent = this.c.clock()
     try {
       const key = this.c.nodeKey()
-      // after a rotation of the node key, until the restart, the gossip signer is the old PeerId: peers would
-      // reject an announcement naming the new one (and penalise this node), so there is none
+      // after a rotation of the node key, until the mesh has moved, the gossip signer is the old PeerId: peers
+      // would reject an announcement naming the new one (and penalise this node), so there is none
       if (peerIdFromPublicKey(key.publicKey) !== this.c.peerId() || !this.c.hostsAgents()) return
       const data = encodePresence(signPresence(key, this.lastSent))
       void this.c.publish(data).catch((err) => this.c.onError(err))

@@ -318,12 +318,18 @@ export class MeshGossip {
     }
   }
 
-  /** Startable (node/lifecycle.ts), once the mesh is up: announce the capabilities of this node's own agents. */
+  /**
+   * Startable (node/lifecycle.ts), once the mesh is up: announce the
+   * capabilities of this node's own agents. Started again after a move to a
+   * new key, on a new libp2p node whose DHT has provided nothing yet.
+   */
   start(): void {
+    this.stopped = false
+    this.provided.clear()
     this.provideLocalCapabilities()
   }
 
-  /** Cancel scheduled follow-up syncs (they resolve undefined); later calls do nothing. */
+  /** Cancel scheduled follow-up syncs (they resolve undefined); later calls do nothing until `start()`. */
   stop(): void {
     this.stopped = true
     for (const s of this.syncs.values()) {

@@ -13,6 +13,7 @@ import {
   createInception,
   didKeyFromPublicKey,
   fromB64,
+  peerIdFromPublicKey,
   generateKeyPair,
   keyPairFromB64,
   toB64,
@@ -93,7 +94,10 @@ describe('meshsig rotate-key (the identity in $MESHSIG_HOME) and verify through 
     expect(r.stdout).toContain(String(after.publicKey))
     expect(r.stdout).toMatch(/Key seq: +1\n/)
     expect(r.stdout).toContain('signs with the new key now')
-    expect(r.stdout).toContain('restart the node') // its PeerId moves only at start (docs/protocol.md §2)
+    // the running node's mesh moved to the new key's PeerId before it answered (docs/protocol.md §2)
+    const peerId = peerIdFromPublicKey(fromB64(String(after.publicKey)))
+    expect(r.stdout).toContain(`${peerId} (the node runs under it now)`)
+    expect(node!.mesh.peerId).toBe(peerId)
     for (const secret of [before.privateKey, before.nextPrivateKey, after.privateKey, after.nextPrivateKey]) {
       expect(r.stdout).not.toContain(String(secret))
     }

@@ -23,6 +23,12 @@ describe('a node rotates its own key (identity.json first, then the running node
     b = await startNode({ peers: [a.info().multiaddrs[0]!] })
     await waitForMeshes([a, b])
     await waitFor(() => b!.store.keyEvents.state(a!.did) !== undefined, { timeout: 15_000 })
+    const oldPeerId = a.mesh.peerId
+    const hosted = (await a.registerAgent('hosted', [{ type: 'analysis' }])).identity.did
+    const sender = (await b.registerAgent('sender')).identity.did
+    await waitFor(() => b!.agents.record(hosted)?.peerId === oldPeerId && a!.agents.record(sender) !== undefined, {
+      timeout: 15_000,
+    })
 
     // no envelope, or a rotation the file does not hold: refused, nothing changes
     await expect(a.rotateAgent({ did: a.did, authority: OPERATOR })).rejects.toMatchObject({ code: 'FORBIDDEN' })
@@ -39,6 +45,27 @@ describe('a node rotates its own key (identity.json first, then the running node
     expect(a.info().didKey).toBe(didKeyFromPublicKey(identity.keyPair.publicKey))
     await waitFor(() => b!.store.keyEvents.state(a!.did)?.lastId === envelopeId(rotation), { timeout: 15_000 })
     expect(b.signerKey(a.did).publicKey).toEqual(identity.keyPair.publicKey)
+
+    // the running node's mesh moved to the PeerId of the new key, rejoined its peer and re-registered its agents
+    const newPeerId = peerIdFromPublicKey(identity.keyPair.publicKey)
+    expect(a.mesh.peerId).toBe(newPeerId)
+    expect(a.info()).toMatchObject({ peerId: newPeerId })
+    await waitFor(() => b!.mesh.peers().some((p) => p.peerId === newPeerId), { timeout: 15_000 })
+    await waitFor(() => b!.agents.record(hosted)?.peerId === newPeerId, { timeout: 15_000 })
+    // a direct message from B to the agent A hosts reaches it at the new PeerId, receipt and all
+    const sent = await b.sendMessage({ authority: OPERATOR, fromDid: sender, toDid: hosted, message: 'after the move' })
+    await waitFor(() => b!.delivery(sent.id)?.state === 'delivered', { timeout: 15_000 })
+    expect(a.store.messages.exists(sent.id)).toBe(true)
+    expect(b.mesh.peers().some((p) => p.peerId === oldPeerId)).toBe(false)
+    // and the DHT names the new PeerId as the provider of its agents' capability
+    const found = await waitFor(
+      async () => {
+        const r = await b!.discoverNetwork('analysis')
+        return r.remote.find((m) => m.record.did === hosted && m.provider === newPeerId)
+      },
+      { timeout: 15_000 },
+    )
+    expect(found.record).toMatchObject({ did: hosted, peerId: newPeerId })
 
     // its checkpoints are now signed with the new key and accepted by the peer
     const chk = await a.checkpoint()
