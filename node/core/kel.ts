@@ -59,22 +59,39 @@ export function currentKeyOf(did: string, state: KeyState | undefined): Uint8Arr
   return key.slice()
 }
 
-/** Apply a conflicting event to the state before it: throws its real error when it is not validly signed there. */
-function confirmOnPredecessor(event: KeyEvent, ctx: KelContext): void {
+/**
+ * Apply a conflicting event to the state before it: throws its real error
+ * when it is not validly signed there. A conflict is the DID's duplicity only
+ * when a key it holds now signed it (docs/protocol.md §6): one signed only by
+ * keys it has rotated away from may be a thief's, made after the rotation
+ * that retired the key (`ROTATED_KEY`, charged to whoever delivered it), and
+ * a revocation its controller signed is not the DID's own (`KEL_INVALID`).
+ */
+function confirmOnPredecessor(state: KeyState, event: KeyEvent, ctx: KelContext): void {
   let before: KeyState | undefined
   try {
     before = ctx.stateBefore!(event.seq)
   } catch {
     return
   }
-  applyKeyEvent(before, event, ctx.controllerKey ? { controllerKey: ctx.controllerKey } : {})
+  const after = applyKeyEvent(before, event, ctx.controllerKey ? { controllerKey: ctx.controllerKey } : {})
+  if (after.revoked?.by === 'controller') {
+    throw new MeshsigError('KEL_INVALID', `a revocation by the controller at seq ${event.seq} of ${event.did}, taken`)
+  }
+  // the keys that signed it: the one current before it (`sig`) and the one it leaves current (`sig2` of a rotation)
+  const signers = [after.key, before?.key]
+  if (!signers.includes(state.key)) {
+    throw new MeshsigError('ROTATED_KEY', `a conflicting key event of ${event.did} signed by a rotated-out key`, {
+      did: event.did,
+    })
+  }
 }
 
 function conflictOrDuplicate(state: KeyState, event: KeyEvent, ctx: KelContext): never {
   const id = ctx.signed?.id ?? envelopeId(event)
   const existing = event.seq === state.seq ? state.lastId : ctx.eventIdAt?.(event.seq)
   if (existing === id) throw new MeshsigError('DUPLICATE', `key event ${event.seq} of ${event.did} is known`)
-  if (ctx.stateBefore) confirmOnPredecessor(event, ctx)
+  if (ctx.stateBefore) confirmOnPredecessor(state, event, ctx)
   throw new MeshsigError('DUPLICITY', `two different key events at seq ${event.seq} of ${event.did}`, {
     did: event.did,
     seq: event.seq,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createRegistration,
+  createRevocation,
   createRotation,
   envelopeId,
   generateKeyPair,
@@ -142,6 +143,25 @@ describe('key rotation across three nodes in a line (A - B - C)', () => {
       expect(events[i]!.filter((e) => e.type === 'key:duplicity' && e.data.id === secondId)).toHaveLength(1)
     }
     expect(c.duplicities(agent.did)[0]!.envelope).toEqual(second)
+  })
+
+  it('a revocation signed by a rotated-out key at the rotated seq frames nobody: ROTATED_KEY, no duplicity, trust kept', async () => {
+    const [a, b] = nodes as [MeshNode, MeshNode, MeshNode]
+    const agent = await ownAgent(a, 'rotated-away')
+    await waitFor(() => nodes.every((n) => state(n, agent.did) !== undefined), { timeout: 15_000 })
+    const s0 = state(a, agent.did)!
+    const rot = createRotation(s0, agent.key, agent.next, Date.now(), generateKeyPair())
+    expect((await mesh.call(0, 'POST', '/agents/rotate-key', { envelope: rot })).status).toBe(200)
+    await waitFor(() => nodes.every((n) => state(n, agent.did)?.lastId === envelopeId(rot)), { timeout: 15_000 })
+    const trust = b.agentTrust(agent.did)
+    // whoever kept the rotated-out key signs revocations at seq 1, each different
+    const framed = [1, 2, 3].map((i) => createRevocation(s0, agent.key, `framed ${i}`, Date.now() + i))
+    for (const rev of framed) await rawGossip(a, 'meshsig/v1/registry', rev)
+    await waitFor(() => framed.every((rev) => rejection(b, envelopeId(rev))), { timeout: 10_000 })
+    for (const rev of framed) expect(rejection(b, envelopeId(rev))?.code).toBe('ROTATED_KEY')
+    for (const n of nodes) expect(n.duplicities(agent.did)).toEqual([])
+    expect(b.agentTrust(agent.did)).toMatchObject({ score: trust.score, failures: 0 })
+    expect(state(b, agent.did)).toMatchObject({ seq: 1, revoked: null })
   })
 
   it('a "conflict" the DID never signed is a forgery, not duplicity: refused for its signature and not recorded', async () => {

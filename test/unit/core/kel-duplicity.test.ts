@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import {
+  applyKeyEvent,
+  createInception,
+  createRevocation,
+  createRotation,
+  envelopeId,
+  generateKeyPair,
+  replayKeyEvents,
+  type KeyEvent,
+  type KeyState,
+} from '../../../node/core/index.js'
+
+const k0 = generateKeyPair()
+const k1 = generateKeyPair()
+const k2 = generateKeyPair()
+const controller = generateKeyPair()
+const icp = createInception(k0, 1_000, k1)
+const afterIcp = replayKeyEvents([icp])
+const rot = createRotation(afterIcp, k0, k1, 2_000, k2)
+const afterRot = replayKeyEvents([icp, rot])
+
+/** Apply `event` to `state` the way ingestion does: with the log's ids and the states before each seq. */
+function apply(state: KeyState, log: readonly KeyEvent[], event: KeyEvent): string {
+  try {
+    applyKeyEvent(state, event, {
+      controllerKey: controller.publicKey,
+      eventIdAt: (seq) => (log[seq] ? envelopeId(log[seq]) : undefined),
+      stateBefore: (seq) => (seq === 0 ? undefined : replayKeyEvents(log.slice(0, seq))),
+    })
+    return 'accepted'
+  } catch (err) {
+    return (err as { code: string }).code
+  }
+}
+
+describe('a conflicting key event is duplicity only when a key the DID holds now signed it (docs/protocol.md §6)', () => {
+  it('a revocation at a rotated seq, signed by the rotated-out key: ROTATED_KEY, not duplicity', () => {
+    expect(apply(afterRot, [icp, rot], createRevocation(afterIcp, k0, 'framed', 3_000))).toBe('ROTATED_KEY')
+  })
+
+  it('an inception again after the rotation (the inception key is rotated out): ROTATED_KEY', () => {
+    expect(apply(afterRot, [icp, rot], createInception(k0, 1_001, k1))).toBe('ROTATED_KEY')
+  })
+
+  it('a revocation at a rotated seq, signed by the controller: KEL_INVALID, not the DID’s duplicity', () => {
+    expect(apply(afterRot, [icp, rot], createRevocation(afterIcp, controller, 'late', 3_000))).toBe('KEL_INVALID')
+  })
+
+  it('a second rotation revealing the committed key (signed by the key current now): duplicity', () => {
+    const other = createRotation(afterIcp, k0, k1, 2_001, generateKeyPair())
+    expect(apply(afterRot, [icp, rot], other)).toBe('DUPLICITY')
+  })
+
+  it('a second inception while its key is current: duplicity; a forged one: its own error', () => {
+    expect(apply(afterIcp, [icp], createInception(k0, 1_001, k2))).toBe('DUPLICITY')
+    expect(apply(afterIcp, [icp], { ...createInception(k0, 1_002, k2), ts: 5 })).toBe('SIGNATURE_INVALID')
+  })
+})
