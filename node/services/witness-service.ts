@@ -16,7 +16,7 @@
  * each of its checkpoints.
  */
 import { createHash } from 'node:crypto'
-import { publicKeyFromDid, publicKeyFromPeerId, toB64, type KeyPair } from '../core/index.js'
+import { currentKeyOf, publicKeyFromPeerId, toB64, type KeyPair } from '../core/index.js'
 import { bindingVerifiers, verifyLogKeyBinding, type LogKeyBinding } from '../core/log-key-binding.js'
 import { cosignCheckpoint, parseCheckpointText, parseNote } from '../core/note.js'
 import { addCheckpointBody, decideAddCheckpoint, type WitnessDecision, type WitnessedState } from '../core/witness.js'
@@ -99,10 +99,16 @@ export class WitnessService {
     return { ...this.addCheckpoint(wire.body, learned.did), binding: this.c.binding() }
   }
 
-  /** Keep a peer's binding when its identity key (the peer's own key) signed it; null otherwise. */
+  /**
+   * Keep a peer's binding when it binds the peer's own DID and the peer's key
+   * signed it: the DID's current key (its log's, else the key it names) is the
+   * peer's key. Null otherwise: a peer cannot bind a log key to another DID.
+   */
   private learn(input: unknown, fromPeerId: string): LogKeyBinding | null {
     try {
-      const b = verifyLogKeyBinding(input, publicKeyFromPeerId(fromPeerId))
+      const peerKey = publicKeyFromPeerId(fromPeerId)
+      const b = verifyLogKeyBinding(input, peerKey)
+      if (!Buffer.from(this.currentKey(b.did)).equals(peerKey)) return null
       const known = this.c.store.misc.meta(`witness.binding.${b.did}`)
       if (known === undefined && this.originCount() >= MAX_WITNESSED_ORIGINS) return null
       if (known === undefined) this.bumpOrigins()
@@ -111,6 +117,11 @@ export class WitnessService {
     } catch {
       return null
     }
+  }
+
+  /** The key `did` signs with now (its log's, else the key it names); throws for a revoked DID. */
+  private currentKey(did: string): Uint8Array {
+    return currentKeyOf(did, this.c.store.keyEvents.state(did))
   }
 
   private originCount(): number {
@@ -241,11 +252,14 @@ export class WitnessService {
     if (origin === this.c.nodeDid()) return this.c.binding()
     const known = this.bindingOf(origin)
     if (known !== null) return known
+    // a binding offered by a third party is checked under the origin's current key in its log: the key its DID
+    // names may be rotated out, and whoever kept it could bind a log key of their own (docs/audit.md)
+    if (this.c.store.keyEvents.state(origin) === undefined) return null
     try {
-      const b = verifyLogKeyBinding(offered, publicKeyFromDid(origin))
+      const b = verifyLogKeyBinding(offered, this.currentKey(origin))
       return b.did === origin ? b : null
     } catch {
-      return null // not a did:msig, or signed by a key other than the one the DID names (after a rotation)
+      return null // not signed by the origin's current key, or the origin is revoked
     }
   }
 

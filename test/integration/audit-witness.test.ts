@@ -13,7 +13,15 @@
  * refused (422), a stale old size answered 409 with the latest size.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { consistencyProof, fromB64, generateKeyPair, sha256, toB64 } from '../../node/core/index.js'
+import {
+  consistencyProof,
+  fromB64,
+  generateKeyPair,
+  keyPairFromB64,
+  peerIdFromPublicKey,
+  sha256,
+  toB64,
+} from '../../node/core/index.js'
 import { bindingVerifiers, createLogKeyBinding } from '../../node/core/log-key-binding.js'
 import { checkpointText, parseNote, signNoteText, verifyNote } from '../../node/core/note.js'
 import { addCheckpointBody } from '../../node/core/witness.js'
@@ -22,6 +30,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import { startApi, type ApiFixture } from '../api/api-fixture.js'
 import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { OPERATOR } from '../../node/services/authority.js'
 
 describe('three nodes witness each other', () => {
   let a: MeshNode, b: MeshNode, c: MeshNode, e: MeshNode
@@ -109,6 +118,48 @@ describe('three nodes witness each other', () => {
     expect(inconsistent(e)).toBe(0)
   }, 30_000)
 
+  it('a peer cannot bind log keys to another DID, nor with a key that DID rotated away from', async () => {
+    const chk = a.audit.latest()!
+    const before = b.store.misc.meta(`witness.binding.${a.did}`)
+    // a rogue peer signs, with its own peer key, a binding of A's DID to a log key of its own, and asks B to cosign
+    const rogue = generateKeyPair()
+    const rogueLog = generateKeyPair()
+    const fake = createLogKeyBinding(a.did, rogueLog.publicKey, generateKeyPair().publicKey, 1, rogue)
+    const asRogue = (root: Uint8Array): number => {
+      const note = forged(chk.size, root, rogueLog)
+      const req = { op: 'add-checkpoint', binding: fake, body: addCheckpointBody(0, [], note) }
+      const bytes = new TextEncoder().encode(JSON.stringify(req))
+      return (b.witness.serve(bytes, peerIdFromPublicKey(rogue.publicKey)) as { status: number }).status
+    }
+    expect(asRogue(sha256(new Uint8Array([5])))).toBe(403)
+    expect(asRogue(sha256(new Uint8Array([6])))).toBe(403)
+    expect(b.store.misc.meta(`witness.binding.${a.did}`)).toBe(before)
+    expect(failures(b)).toBe(0)
+
+    // an agent rotates; whoever kept its first key binds a log key of their own to it and sends a "split view"
+    const agent = await c.registerAgent('rotating-log')
+    const old = keyPairFromB64(agent.identity.privateKey)
+    for (const ev of c.store.keyEvents.log(agent.identity.did)) expect((await e.submitEnvelope(ev)).ok).toBe(true)
+    await c.rotateAgent({ did: agent.identity.did, authority: OPERATOR })
+    for (const ev of c.store.keyEvents.log(agent.identity.did).slice(1)) {
+      expect((await e.submitEnvelope(ev)).ok).toBe(true)
+    }
+    const stale = createLogKeyBinding(agent.identity.did, rogueLog.publicKey, generateKeyPair().publicKey, 1, old)
+    const split = (root: Uint8Array): string => {
+      const text = checkpointText(agent.identity.did, 3, root)
+      return `${text}\n${signNoteText(text, agent.identity.did, rogueLog)}`
+    }
+    const evidence = {
+      op: 'evidence',
+      origin: agent.identity.did,
+      originBinding: stale,
+      earlier: split(sha256(new Uint8Array([7]))),
+      later: split(sha256(new Uint8Array([8]))),
+    }
+    expect(ask(e, c, evidence)).toBe(422)
+    expect(e.trust.agent(agent.identity.did).failures).toBe(0)
+  }, 30_000)
+
   it('a log made to sign a second root for a cosigned size is caught by both witnesses; every node records it once', async () => {
     await cosigned()
     const chk = a.audit.latest()!
@@ -128,11 +179,14 @@ describe('three nodes witness each other', () => {
       expect(n.trust.agent(a.did).score).toBeLessThan(0.5)
       expect(n.witness.evidence().filter((x) => x.origin === a.did)).toHaveLength(1)
     }
-    // a node that never spoke to A checks the same evidence with the binding it carries (signed by A's DID key)
+    // a node that never spoke to A checks the same evidence with the binding it carries, signed by the current
+    // key of A's log: once it holds that log (until then a key A may have rotated away from could have signed it)
     const { earlier, later } = c.witness.evidence()[0]!
     expect(e.store.misc.meta(`witness.binding.${a.did}`)).toBeUndefined()
     const originBinding = a.witness.binding()
     expect(ask(e, c, { op: 'evidence', origin: a.did, earlier, later })).toBe(422) // no key to check it with
+    expect(ask(e, c, { op: 'evidence', origin: a.did, originBinding, earlier, later })).toBe(422) // no log of A's
+    for (const event of a.store.keyEvents.log(a.did)) expect((await e.submitEnvelope(event)).ok).toBe(true)
     expect(ask(e, c, { op: 'evidence', origin: a.did, originBinding, earlier, later })).toBe(200)
     expect(ask(e, b, { op: 'evidence', origin: a.did, originBinding, earlier: later, later: earlier })).toBe(200)
     expect(failures(e)).toBe(1)
