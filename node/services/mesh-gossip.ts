@@ -46,6 +46,11 @@ export interface MeshGossipStore {
 }
 
 /** What the gossip side needs from the node. */
+/** Registrations from one peer that wait for a key log at once (docs/protocol.md §9); more are dropped unchecked. */
+export const MAX_AWAITING_LOG_PER_PEER = 32
+/** Peers with registrations waiting for a key log at once. */
+const MAX_AWAITING_LOG_PEERS = 256
+
 export interface MeshGossipComponents {
   readonly store: MeshGossipStore
   readonly ingest: Pick<Ingest, 'ingest'>
@@ -167,7 +172,7 @@ export class MeshGossip {
     for (const e of admitted.now) {
       if (e === envelope && this.needsLog(e)) {
         void this.fetchLog(e, via) // its DID may have rotated: not checkable here without the log
-        continue
+        continue // (past the peer's share of registrations awaiting a log: dropped unchecked, unaudited)
       }
       const v: Verdict = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: true })
       if (e !== envelope) continue
@@ -199,13 +204,28 @@ export class MeshGossip {
    * brought no log for it is charged (it relayed a forgery).
    */
   private async fetchLog(e: Extract<Envelope, { type: 'reg' }>, via: string): Promise<void> {
-    await this.syncFrom(via)
-    if (this.stopped) return
-    const again = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: false })
-    if (again.ok || again.error.code === 'DUPLICATE') {
-      await this.c.outbox.publish(TOPIC_OF.reg, encodeEnvelope(e)).catch((err: unknown) => this.c.onError(err))
-    } else if (!this.c.store.keyEvents.state(e.did)) this.c.sync?.charge(via)
+    // each one waiting is checked and audited once the sync ends: a peer's share is bounded, so forged
+    // registrations cannot grow the audit log without bound before the sync charges their peer
+    const waiting = this.awaitingLog.get(via) ?? 0
+    if (waiting >= MAX_AWAITING_LOG_PER_PEER || (waiting === 0 && this.awaitingLog.size >= MAX_AWAITING_LOG_PEERS))
+      return
+    this.awaitingLog.set(via, waiting + 1)
+    try {
+      await this.syncFrom(via)
+      if (this.stopped) return
+      const again = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: false })
+      if (again.ok || again.error.code === 'DUPLICATE') {
+        await this.c.outbox.publish(TOPIC_OF.reg, encodeEnvelope(e)).catch((err: unknown) => this.c.onError(err))
+      } else if (!this.c.store.keyEvents.state(e.did)) this.c.sync?.charge(via)
+    } finally {
+      const left = (this.awaitingLog.get(via) ?? 1) - 1
+      if (left > 0) this.awaitingLog.set(via, left)
+      else this.awaitingLog.delete(via)
+    }
   }
+
+  /** Registrations waiting for their key log, per delivering peer (`fetchLog`). */
+  private readonly awaitingLog = new Map<string, number>()
 
   /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (docs/protocol.md §7). */
   private recordUndecodable(topic: Topic, via: string, err: unknown): void {
