@@ -9,6 +9,7 @@ import { NodeAuditReads } from './node-audit-reads.js'
 import type { ProxyAuditRecord } from './proxy/index.js'
 import type { RegisteredAgent } from './services/agent-service.js'
 import { refusalRecord, type RefusalInput } from './services/audit-records.js'
+import { recordableDid, withKnownDids } from './services/known-did.js'
 import type { NetworkDiscovery } from './services/discovery.js'
 import type { HandshakeInput } from './services/handshake-service.js'
 import type { RevokeInput, RotateInput, Rotation } from './services/key-service.js'
@@ -45,7 +46,9 @@ export class NodeFacade extends NodeAuditReads {
   }
 
   /** Check, store and gossip a message (docs/protocol.md §8 signing paths). */
-  async sendMessage(input: SendInput): Promise<SentMessage> {
+  async sendMessage(given: SendInput): Promise<SentMessage> {
+    // a bare key names a DID only when the node knows it: a private key pasted there is not published (known-did.ts)
+    const input = 'envelope' in given ? given : withKnownDids(this.parts.store, given, ['fromDid', 'toDid'])
     authorizeSend(input)
     const { presignParts, signPool, sends, gossip, onError } = this.parts
     const prepared = await presign({ ...presignParts, pool: signPool }, input)
@@ -66,7 +69,7 @@ export class NodeFacade extends NodeAuditReads {
 
   /** Rotate an agent's key (proof required) and gossip the rotation. */
   async rotateAgent(input: RotateInput): Promise<Rotation> {
-    const rotation = this.parts.keyService.rotate(input)
+    const rotation = this.parts.keyService.rotate(withKnownDids(this.parts.store, input, ['did']))
     const reg = rotation.registration
     await this.parts.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])
     // the node's own key: its libp2p PeerId follows it now (docs/protocol.md §2); the rotation stands whatever
@@ -80,14 +83,14 @@ export class NodeFacade extends NodeAuditReads {
 
   /** Revoke a DID (proof required) and gossip the revocation; final. */
   async revokeAgent(input: RevokeInput): Promise<RevEnvelope> {
-    const rev = this.parts.keyService.revoke(input)
+    const rev = this.parts.keyService.revoke(withKnownDids(this.parts.store, input, ['did']))
     await this.parts.gossip.publish([rev])
     return rev
   }
 
   /** Mutual challenge-response between two agents; stores the connection on both nodes. */
   handshake(input: HandshakeInput): Promise<ConnectionView> {
-    return this.parts.handshakes.initiate(input)
+    return this.parts.handshakes.initiate(withKnownDids(this.parts.store, input, ['fromDid', 'toDid']))
   }
 
   /** Local and (through the DHT) remote agents offering a capability. */
@@ -127,7 +130,9 @@ export class NodeFacade extends NodeAuditReads {
   }
 
   /** Record an API action refused for want of authority (audit kind `api.refused`). */
-  recordRefusal(refusal: RefusalInput): void {
+  recordRefusal(given: RefusalInput): void {
+    // recorded and announced as a DID only when it is one: a bare key naming no known DID may be a private key
+    const refusal = { ...given, subject: recordableDid(this.parts.store, given.subject) }
     this.audit.record(refusalRecord(refusal))
     const { action, subject, code, authority } = refusal
     this.events.emit('api:refused', { action, subject, code, authority })

@@ -81,23 +81,29 @@ describe.each([true, false])('POST /messages/send (fast path %s)', (fastPath) =>
       { fromDid: alpha.did, toDid: alpha.privateKey, message: 'oops' }, // custodied: the sender's own seed
       { fromDid: alpha.did, toDid: alpha.privateKey, message: 'oops', privateKey: alpha.privateKey },
       { fromDid: alpha.privateKey, toDid: beta.did, message: 'oops', privateKey: alpha.privateKey },
+      // another agent's seed, which no check of this request can recognise as a key: a bare key naming no DID
+      { fromDid: alpha.did, toDid: beta.privateKey, message: 'oops' },
+      { fromDid: beta.privateKey, toDid: alpha.did, message: 'oops' }, // without proof: not even recorded as refused
     ]
     for (const body of attempts) {
-      const r = await fx.call('POST', '/messages/send', body)
+      const r = await fx.anon('POST', '/messages/send', body)
       expect(r.status, JSON.stringify(Object.keys(body))).toBe(400)
-      expect(r.body.code).toBe('INVALID_INPUT')
-      expect(r.text).not.toContain(alpha.privateKey)
+      expect(['INVALID_INPUT', 'INVALID_DID']).toContain(r.body.code)
+      for (const key of [alpha.privateKey, beta.privateKey]) expect(r.text).not.toContain(key)
     }
     const rotate = await fx.anon('POST', '/agents/rotate-key', {
       did: alpha.privateKey,
       currentPrivateKey: alpha.privateKey,
     })
     expect(rotate.body.code).toBe('INVALID_INPUT')
+    const revoke = await fx.anon('POST', '/agents/revoke', { did: beta.privateKey, reason: 'oops' })
+    expect([revoke.status, revoke.body.code]).toEqual([400, 'INVALID_DID'])
     expect((await fx.call('GET', '/messages')).body.messages).toHaveLength(before)
     // the DID a seed would read as, had it been taken for a public key
-    const seedAsDid = toMsigDid(alpha.privateKey)
     const audit = (await fx.call('GET', '/audit/export')).text
-    for (const leak of [alpha.privateKey, seedAsDid]) expect(audit).not.toContain(leak)
+    for (const seed of [alpha.privateKey, beta.privateKey]) {
+      for (const leak of [seed, toMsigDid(seed)]) expect(audit).not.toContain(leak)
+    }
   })
 
   it('pre-signed envelope: the key never leaves the agent', async () => {
