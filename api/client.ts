@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { WebSocket as WsWebSocket } from 'ws'
+import { endpointOf, newChallenge, proofMatches, TOKEN_CHALLENGE_HEADER, TOKEN_PROOF_HEADER } from './token-proof.js'
 import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
 import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
@@ -63,6 +64,13 @@ export interface MeshsigClientOptions {
    * as that one agent. Without one, only what carries its own proof works.
    */
   readonly token?: string
+  /**
+   * Send `token` only to a server that first proves it holds it
+   * (api/token-proof.ts); one that cannot is spoken to without it. For a
+   * token read from a meshsig home: any local user can listen on a loopback
+   * port. `localhost` is then spoken to as 127.0.0.1.
+   */
+  readonly proveToken?: boolean
   /** Per-request timeout in ms (default 30 000). */
   readonly timeoutMs?: number
   /** fetch implementation (default the global one). */
@@ -103,6 +111,18 @@ function errorFrom(status: number, body: unknown, url: string): MeshsigError {
   return new MeshsigError(code, message, details)
 }
 
+/** `server` with a `localhost` host as 127.0.0.1, the address a proof of the token names (api/token-proof.ts). */
+function withoutLocalhost(server: string): string {
+  try {
+    const url = new URL(server)
+    if (url.hostname.toLowerCase() !== 'localhost') return server
+    url.hostname = '127.0.0.1'
+    return url.toString().replace(/\/+$/, '')
+  } catch {
+    return server
+  }
+}
+
 /** A client of one meshsig node. */
 export class MeshsigClient {
   /** Base URL without a trailing slash. */
@@ -110,19 +130,50 @@ export class MeshsigClient {
   private readonly token: string | undefined
   private readonly timeoutMs: number
   private readonly fetchImpl: typeof fetch
+  /** Settles to the token once the server proved it holds it (or to undefined when it could not). */
+  private proven: Promise<string | undefined> | undefined
 
   constructor(opts: MeshsigClientOptions = {}) {
-    this.server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
+    const server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
+    this.server = opts.proveToken === true ? withoutLocalhost(server) : server
     this.token = opts.token
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.fetchImpl = opts.fetch ?? fetch
+    if (opts.proveToken !== true) this.proven = Promise.resolve(this.token)
+  }
+
+  /** The token, once the server proved it holds it (api/token-proof.ts); undefined when it could not. */
+  private bearer(): Promise<string | undefined> {
+    this.proven ??= this.prove()
+    return this.proven
+  }
+
+  private async prove(): Promise<string | undefined> {
+    const token = this.token
+    if (token === undefined) return undefined
+    const challenge = newChallenge()
+    try {
+      const res = await this.fetchImpl(`${this.server}/health`, {
+        headers: { accept: 'application/json', [TOKEN_CHALLENGE_HEADER]: challenge },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })
+      await res.arrayBuffer()
+      const url = new URL(this.server)
+      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+      const proof = res.headers.get(TOKEN_PROOF_HEADER)
+      return proofMatches(proof, token, endpointOf(url.hostname, port), challenge) ? token : undefined
+    } catch {
+      this.proven = undefined // unreachable now: ask again next time
+      return undefined
+    }
   }
 
   private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false): Promise<T> {
     const url = this.server + path
     const headers: Record<string, string> = { accept: 'application/json' }
     if (body !== undefined) headers['content-type'] = 'application/json'
-    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`
+    const token = await this.bearer()
+    if (token !== undefined) headers.authorization = `Bearer ${token}`
     let res: Response
     try {
       res = await this.fetchImpl(url, {

@@ -16,6 +16,7 @@ import type { NodeConfig } from '../node/config.js'
 import { MeshsigError } from '../node/core/errors.js'
 import type { ResolvedApiOptions } from './options.js'
 import { refusalOf } from './security.js'
+import { answerTokenChallenge } from './token-proof.js'
 
 /** Most requests parked while the node is being built; more get 429. */
 export const MAX_PARKED = 1024
@@ -127,6 +128,7 @@ export async function listenApi(
     if (handler !== undefined) return handler(req, res)
     const path = (req.url ?? '').split('?')[0]
     if (req.method === 'GET' && path === '/health' && refusalOf(req, opts) === undefined) {
+      answerTokenChallenge(req, res, opts.token)
       return json(res, 200, JSON.stringify(health()))
     }
     if (parked.length + upgrades.length >= MAX_PARKED) return json(res, 429, BUSY)

@@ -3,8 +3,9 @@
  * `MESHSIG_SERVER`. The API token (a node bound off loopback needs it for
  * state changes) is `MESHSIG_TOKEN` when set, sent to whichever server was
  * named; otherwise the token in the meshsig home, sent only when the server is
- * on this machine (a loopback host): the local node's token never goes to
- * another host. A node that does not answer is `UNREACHABLE` (exit 3).
+ * on this machine (a loopback host) and has proved it holds that token: the
+ * local node's token never goes to another host, nor to another local user's
+ * listener. A node that does not answer is `UNREACHABLE` (exit 3).
  */
 import { isIP } from 'node:net'
 import { MeshsigClient } from '../api/client.js'
@@ -55,13 +56,19 @@ function explicitToken(ctx: CliContext): string | undefined {
   return explicit !== undefined && explicit !== '' ? explicit : undefined
 }
 
-function clientWith(ctx: CliContext, token: string | undefined): MeshsigClient {
-  return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...(token !== undefined ? { token } : {}) })
+function clientWith(ctx: CliContext, token: string | undefined, proveToken = false): MeshsigClient {
+  const given = token !== undefined ? { token, proveToken } : {}
+  return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...given })
 }
 
-/** A client of the node the command talks to. */
+/**
+ * A client of the node the command talks to. The home's token goes only to a
+ * server that first proves it holds it (api/token-proof.ts): any local user
+ * can listen on a loopback port, the node's own while it is down.
+ */
 export function apiClient(ctx: CliContext): MeshsigClient {
-  return clientWith(ctx, tokenFor(ctx))
+  // an explicit MESHSIG_TOKEN goes to the server it was set for; the home's token only after the proof
+  return clientWith(ctx, tokenFor(ctx), explicitToken(ctx) === undefined)
 }
 
 /**

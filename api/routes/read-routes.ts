@@ -19,6 +19,7 @@ import type {
   NodeStats,
 } from '../types.js'
 import { agentsQuery, limitQuery, messagesQuery, parseInput } from '../schemas.js'
+import { answerTokenChallenge } from '../token-proof.js'
 import { apiVersion } from '../version.js'
 import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
 
@@ -27,7 +28,8 @@ export function readRoutes(ctx: RouteContext): Router {
   const r = Router()
   const { node } = ctx
 
-  r.get('/health', (_req, res) => {
+  r.get('/health', (req, res) => {
+    answerTokenChallenge(req, res, ctx.opts.token)
     const health: ApiHealth = { ...node.info(), version: apiVersion(), trustLoopback: ctx.opts.trustLoopback }
     res.json(health)
   })

@@ -4,14 +4,13 @@
  * or stdout as it arrives, and `meshsig audit verify FILE` reads an NDJSON
  * export line by line, in memory that does not grow with the file.
  */
-import { createReadStream, createWriteStream, openSync, readSync, closeSync } from 'node:fs'
+import { closeSync, constants, createReadStream, createWriteStream, openSync, readSync } from 'node:fs'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { NdjsonExportCheck, isNdjsonExport } from '../../node/audit/export-stream-check.js'
 import type { ExportCheck } from '../../node/audit/export-check.js'
 import { MeshsigError } from '../../node/core/errors.js'
-import { tokenFor } from '../api-client.js'
 import type { CliContext } from '../context.js'
 
 /** Lines between two progress reports. */
@@ -126,17 +125,25 @@ async function* replay(first: Buffer, rest: AsyncIterator<Uint8Array | string> |
   for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield Buffer.from(next.value)
 }
 
+/** Open `path` for writing (created 0600, truncated); a symlink there is refused (INVALID_INPUT), not followed. */
+function openOut(path: string): number {
+  try {
+    return openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600)
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'it is a symbolic link' : (err as Error).message
+    throw new MeshsigError('INVALID_INPUT', `cannot write ${path}: ${why}`, { field: 'out' })
+  }
+}
+
 /** Copy the node's NDJSON export to `out` (a file) or stdout; returns the bytes written. */
 export async function downloadNdjson(ctx: CliContext, opts: { out?: string; size?: number }): Promise<number> {
   const url = new URL('/audit/export', ctx.server)
   url.searchParams.set('format', 'ndjson')
   if (opts.size !== undefined) url.searchParams.set('size', String(opts.size))
-  const token = tokenFor(ctx)
+  // the export is open to every client (docs/api.md): no token goes with it, explicit or from the home
   let res: Response
   try {
-    res = await fetch(url, {
-      headers: { accept: 'application/x-ndjson', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    })
+    res = await fetch(url, { headers: { accept: 'application/x-ndjson' } })
   } catch (err) {
     throw new MeshsigError('UNREACHABLE', `cannot reach ${ctx.server} (${err instanceof Error ? err.message : ''})`)
   }
@@ -144,7 +151,8 @@ export async function downloadNdjson(ctx: CliContext, opts: { out?: string; size
     const body = (await res.json().catch(() => ({}))) as { error?: string }
     throw new MeshsigError('INVALID_INPUT', `the node answered ${res.status}: ${body.error ?? res.statusText}`)
   }
-  const sink: Writable | null = opts.out === undefined ? null : createWriteStream(opts.out)
+  // a symlink planted at FILE (another local user's, in a shared folder) is refused, not followed
+  const sink: Writable | null = opts.out === undefined ? null : createWriteStream('', { fd: openOut(opts.out) })
   let bytes = 0
   const decoder = new TextDecoder()
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

@@ -1,6 +1,7 @@
 /**
  * The CLI sends the API token from $MESHSIG_HOME only to a node on this
- * machine (a loopback host); a node on another host gets a token only when it
+ * machine (a loopback host) that first proves it holds it (api/token-proof.ts:
+ * another local user's listener cannot, nor by relaying the real node's); a node on another host gets a token only when it
  * is given explicitly (MESHSIG_TOKEN). The decision function, then real CLI
  * processes against a fake node that records the Authorization header.
  */
@@ -12,6 +13,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isLoopbackServer, tokenFor } from '../../cli/api-client.js'
 import type { CliContext } from '../../cli/context.js'
+import { endpointOf, TOKEN_CHALLENGE_HEADER, TOKEN_PROOF_HEADER, tokenProof } from '../../api/token-proof.js'
 import { createApiToken } from '../../node/identity/index.js'
 import { tempDir } from '../helpers/mesh.js'
 import { buildCli, type BuiltCli } from './build-cli.js'
@@ -83,11 +85,30 @@ describe('meshsig agents as a process: which Authorization header the node gets'
   const servers: Server[] = []
   const seen: Array<{ host: string; authorization: string | undefined }> = []
 
-  async function fakeNode(host: string): Promise<string> {
+  /**
+   * A fake node on `host` that records what it gets. `holds`: it answers the token proof as the node does
+   * (api/token-proof.ts); `relayTo`: it fetches the proof for the client's challenge from that server.
+   */
+  async function fakeNode(host: string, how: { holds?: string; relayTo?: string } = {}): Promise<string> {
     const server = createServer((req, res) => {
-      seen.push({ host, authorization: req.headers.authorization })
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ agents: [], total: 0 }))
+      void (async () => {
+        const challenge = req.headers[TOKEN_CHALLENGE_HEADER]
+        if (req.url === '/health' && typeof challenge === 'string') {
+          if (how.holds !== undefined) {
+            const { localAddress, localPort } = req.socket
+            res.setHeader(TOKEN_PROOF_HEADER, tokenProof(how.holds, endpointOf(localAddress!, localPort!), challenge))
+          }
+          if (how.relayTo !== undefined) {
+            const relayed = await fetch(`${how.relayTo}/health`, { headers: { [TOKEN_CHALLENGE_HEADER]: challenge } })
+            res.setHeader(TOKEN_PROOF_HEADER, relayed.headers.get(TOKEN_PROOF_HEADER) ?? '')
+          }
+          res.writeHead(200, { 'content-type': 'application/json' })
+          return res.end('{}')
+        }
+        seen.push({ host, authorization: req.headers.authorization })
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ agents: [], total: 0 }))
+      })()
     })
     servers.push(server)
     await new Promise<void>((resolve) => server.listen(0, host, resolve))
@@ -116,11 +137,25 @@ describe('meshsig agents as a process: which Authorization header the node gets'
     dir.cleanup()
   })
 
-  it("MESHSIG_SERVER=http://127.0.0.1:<port>: the home's token IS sent", async () => {
-    const url = await fakeNode('127.0.0.1')
+  it("MESHSIG_SERVER=http://127.0.0.1:<port> of a node that proves it holds the token: the home's token IS sent", async () => {
+    const url = await fakeNode('127.0.0.1', { holds: homeToken })
     seen.length = 0
     expect(await meshsig(['agents', '--json'], { MESHSIG_SERVER: url })).toBe(0)
     expect(seen).toEqual([{ host: '127.0.0.1', authorization: `Bearer ${homeToken}` }])
+    // localhost is spoken to as 127.0.0.1, the address the proof names
+    seen.length = 0
+    const local = url.replace('127.0.0.1', 'localhost')
+    expect(await meshsig(['agents', '--json', '--server', local])).toBe(0)
+    expect(seen).toEqual([{ host: '127.0.0.1', authorization: `Bearer ${homeToken}` }])
+  })
+
+  it('another local listener on loopback that cannot prove it, or relays the proof of the real node: no token', async () => {
+    const node = await fakeNode('127.0.0.1', { holds: homeToken })
+    for (const squatter of [await fakeNode('127.0.0.1'), await fakeNode('127.0.0.1', { relayTo: node })]) {
+      seen.length = 0
+      expect(await meshsig(['agents', '--json', '--server', squatter])).toBe(0)
+      expect(seen).toEqual([{ host: '127.0.0.1', authorization: undefined }])
+    }
   })
 
   // a non-loopback address of this machine, when it has one (a container may have only loopback)

@@ -11,7 +11,7 @@
  * The JSON form still verifies on a small export of the same node.
  */
 import { execFile } from 'node:child_process'
-import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createReadStream, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AuditLog, type AuditInput } from '../../node/audit/audit-log.js'
@@ -167,4 +167,15 @@ describe('streamed audit export of a large log', () => {
     const problems = (JSON.parse(moved.stdout) as { problems: Array<{ kind: string; position?: number }> }).problems
     expect(problems.filter((p) => p.kind === 'renumbered').map((p) => p.position)).toContain(target)
   }, 300_000)
+
+  it('--out refuses a symbolic link planted at FILE (another user could point it at any file) and writes nothing', async () => {
+    const victim = join(dir.dir, 'victim.txt')
+    writeFileSync(victim, 'precious')
+    const link = join(dir.dir, 'planted.ndjson')
+    symlinkSync(victim, link)
+    const run = await meshsig(['audit', '--ndjson', '--out', link, '--server', fx.url])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('symbolic link')
+    expect(readFileSync(victim, 'utf8')).toBe('precious')
+  })
 })
