@@ -21,9 +21,20 @@ export const OK = '✓'
 /** Failure mark used in human output. */
 export const FAIL = '✗'
 
+/** Control characters (but tab and newline) and bidi overrides: what a terminal would act on, not show. */
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * `text` for a terminal: each control character or bidi override (names and
+ * reasons come from agents and peers) shown as `\uXXXX`, never acted on.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 /** Print `result` and return its exit code. */
 export function printResult(io: CliIo, json: boolean, result: CommandResult): number {
-  io.stdout(json ? JSON.stringify(result.json) + '\n' : result.human + '\n')
+  io.stdout(json ? JSON.stringify(result.json) + '\n' : printable(result.human) + '\n')
   return result.exitCode ?? 0
 }
 
@@ -52,7 +63,7 @@ export function printError(io: CliIo, json: boolean, err: unknown): number {
       JSON.stringify(details !== undefined ? { error: message, code, details } : { error: message, code }) + '\n',
     )
   } else {
-    io.stderr(`${FAIL} ${message}\n`)
+    io.stderr(`${FAIL} ${printable(message)}\n`)
     if (code === 'INTERNAL' && io.env.MESHSIG_DEBUG && err instanceof Error && err.stack) io.stderr(err.stack + '\n')
   }
   return exit

@@ -60,11 +60,15 @@ function checkInit(init: MeshP2PInit): void {
 }
 
 function parseAddr(addr: string): Multiaddr {
+  let ma: Multiaddr
   try {
-    return multiaddr(addr)
+    ma = multiaddr(addr)
   } catch {
     throw invalidInput(`not a multiaddr: ${String(addr).slice(0, 120)}`)
   }
+  // a /p2p/ part that is no PeerId is bad input, not a peer that does not answer
+  for (const c of ma.getComponents()) if (c.name === 'p2p' && c.value !== undefined) parsePeerId(c.value)
+  return ma
 }
 
 /**

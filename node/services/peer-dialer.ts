@@ -3,7 +3,7 @@
  * through that node's /health). Seed addresses given at start are kept: when
  * no connection to them is open, they are resolved and dialled again.
  */
-import { MeshsigError } from '../core/index.js'
+import { isMeshsigError, MeshsigError } from '../core/index.js'
 import type { MeshP2P } from '../p2p/index.js'
 import { resolveSeedAddress } from '../p2p/index.js'
 
@@ -39,6 +39,7 @@ export class PeerDialer {
       try {
         return [await this.p2p().dial(a)]
       } catch (err) {
+        if (isMeshsigError(err) && err.code === 'INVALID_INPUT') throw err // not a multiaddr: 400, not 502
         errors.push(err instanceof Error ? err.message : String(err))
       }
     }

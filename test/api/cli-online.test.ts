@@ -79,6 +79,21 @@ describe('CLI commands that talk to the node: agents, stats, revoked, audit', ()
     expect(s.out).toContain('Audit report')
   })
 
+  it('an agent name with terminal escapes is shown escaped, never acted on; --json keeps it as it is', async () => {
+    const evil = 'evil\u001b]0;pwned\u0007\u001b[31mRED\u001b[0m\rFAKE\u202eLINE'
+    expect((await fx.call('POST', '/agents/register', { name: evil })).status).toBe(201)
+    const text = await run(['agents', '--server', fx.url])
+    expect(text.code).toBe(0)
+    expect(text.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/)
+    expect(text.out).toContain('evil\\u001b]0;pwned\\u0007\\u001b[31mRED\\u001b[0m\\u000dFAKE\\u202eLINE')
+    const json = await run(['agents', '--server', fx.url, '--json'])
+    expect(JSON.parse(json.out).agents.map((a: { name: string }) => a.name)).toContain(evil)
+    await fx.call('POST', '/agents/revoke', {
+      did: JSON.parse(json.out).agents.find((a: { name: string }) => a.name === evil).did,
+      reason: 'test over',
+    })
+  })
+
   it('an unreachable node: a clear message and exit 3', async () => {
     for (const cmd of ['agents', 'stats', 'revoked', 'audit']) {
       const r = await run([cmd, '--server', 'http://127.0.0.1:1'])

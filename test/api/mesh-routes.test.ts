@@ -51,6 +51,8 @@ describe('peers and discovery across two nodes', () => {
       { address: 'a', url: 'b' },
       { address: 5 },
       { address: '/ip4/1.2.3.4', x: 1 },
+      { address: '/ip4/999.1.1.1/tcp/1' }, // not a multiaddr, not a peer that does not answer
+      { address: '/ip4/127.0.0.1/tcp/1/p2p/x' }, // a /p2p/ part that is no PeerId
     ]) {
       const r = await n2.call('POST', '/peers/connect', body)
       expect(r.status).toBe(400)
