@@ -30,6 +30,7 @@ import { DEFAULT_EXCHANGE_LIMITS, deadline, exchange, handleStreaming } from './
 import { deliverTo, serveDeliveries } from './deliver-protocol.js'
 import { isSeedUrl, resolveSeedAddress } from './seed-address.js'
 import { decodeSyncRequest, encodeSyncRequest } from './sync.js'
+import { ServeBudget, withinBudget } from './serve-budget.js'
 import { SyncSessions, handleSessions } from './sync-session.js'
 import type {
   MeshCallOptions,
@@ -96,6 +97,8 @@ class MeshP2PNode implements MeshP2P {
   private readonly syncSessions: SyncSessions
   private reprovideTimer: NodeJS.Timeout | undefined
   private lastReprovide = -Infinity
+  /** Items served to each peer by sync (serve-budget.ts). */
+  private readonly serveBudget = new ServeBudget()
   /** `starting` from the first start attempt: a start that failed half-way (one listener of two) is still stopped. */
   private state: 'new' | 'starting' | 'started' | 'stopped' = 'new'
 
@@ -127,8 +130,9 @@ class MeshP2PNode implements MeshP2P {
     if (this.state === 'started') return
     this.state = 'starting'
     const provider = this.init.syncProvider
-    const answer = (req: Uint8Array, from: string): ReturnType<typeof provider> =>
-      provider(decodeSyncRequest(req), from)
+    const budget = this.serveBudget
+    const answer = (req: Uint8Array, from: string): AsyncIterable<Uint8Array> =>
+      withinBudget(budget, from, () => provider(decodeSyncRequest(req), from))
     await handleSessions(this.libp2p, SYNC_PROTOCOL, answer, MAX_REQUEST_BYTES)
     try {
       await this.libp2p.start()
