@@ -76,12 +76,21 @@ export interface DeliveryLimits {
   readonly presenceRepeatMs: number
 }
 
+/** The JSON form of `GET /audit/export`, built whole in memory on the event loop (the NDJSON form streams). */
+export interface JsonExportLimits {
+  /** Above this many audit entries, a JSON export is built at most once per `intervalMs`, node-wide. */
+  readonly entries: number
+  /** Least time between two such large JSON exports (ms); meanwhile 429 with Retry-After. */
+  readonly intervalMs: number
+}
+
 /** Every bound of the node. */
 export interface Limits {
   readonly relay: RelayLimits
   readonly delivery: DeliveryLimits
   readonly stream: StreamLimits
   readonly snapshot: SnapshotLimits
+  readonly jsonExport: JsonExportLimits
   /** Most bytes read of any remote HTTP body (a seed's `/health`). */
   readonly remoteBodyBytes: number
   /** Least time between two checkpoints signed on demand (`POST /audit/checkpoint`, ms). */
@@ -114,6 +123,7 @@ export const DEFAULT_LIMITS: Limits = {
   },
   stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
+  jsonExport: { entries: 10_000, intervalMs: 10_000 },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
 }
@@ -124,6 +134,7 @@ export interface LimitsInit {
   readonly delivery?: Partial<DeliveryLimits>
   readonly stream?: Partial<StreamLimits>
   readonly snapshot?: Partial<SnapshotLimits>
+  readonly jsonExport?: Partial<JsonExportLimits>
   readonly remoteBodyBytes?: number
   readonly onDemandCheckpointMs?: number
 }
@@ -147,7 +158,7 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, delivery, stream, snapshot, ...top } = init
+  const { relay, delivery, stream, snapshot, jsonExport, ...top } = init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
@@ -156,6 +167,7 @@ export function resolveLimits(init: LimitsInit = {}): Limits {
     delivery: checked('delivery', DEFAULT_LIMITS.delivery, delivery),
     stream: checked('stream', DEFAULT_LIMITS.stream, stream),
     snapshot: snap,
+    jsonExport: checked('jsonExport', DEFAULT_LIMITS.jsonExport, jsonExport),
     remoteBodyBytes: 'remoteBodyBytes' in top ? scalars.remoteBodyBytes : DEFAULT_LIMITS.remoteBodyBytes,
     onDemandCheckpointMs:
       'onDemandCheckpointMs' in top ? scalars.onDemandCheckpointMs : DEFAULT_LIMITS.onDemandCheckpointMs,

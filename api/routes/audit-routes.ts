@@ -90,10 +90,42 @@ async function streamExport(ctx: RouteContext, res: Response, size: number | und
 const consistencyQuery = z.strictObject({ first: size, second: size.optional() })
 
 /** `GET /audit/export`: JSON (with the note and keys), or NDJSON streamed when asked for. */
-async function exportHandler(ctx: RouteContext, req: Request, res: Response): Promise<void> {
+/**
+ * Large JSON exports, node-wide: one is built whole on the event loop (about 1.4 s and 300 MB for 50,000
+ * entries), so above `limits.jsonExport.entries` at most one per `intervalMs` (docs/api.md); the NDJSON form
+ * streams in constant memory and has no such gate.
+ */
+function largeJsonGate(ctx: RouteContext): (size: number) => number {
+  let last = -Infinity
+  return (size) => {
+    const { entries, intervalMs } = ctx.node.bounds().jsonExport
+    if (size <= entries) return 0
+    const wait = last + intervalMs - Date.now()
+    if (wait > 0) return Math.ceil(wait / 1000)
+    last = Date.now()
+    return 0
+  }
+}
+
+async function exportHandler(
+  ctx: RouteContext,
+  gate: (size: number) => number,
+  req: Request,
+  res: Response,
+): Promise<void> {
   const q = parseInput(exportQuery, { ...req.query }, 'query')
   const asked = q.format ?? (req.accepts(['application/json', NDJSON]) === NDJSON ? 'ndjson' : 'json')
   if (asked === 'ndjson') return streamExport(ctx, res, q.size)
+  const retryAfter = gate(q.size ?? ctx.node.auditSize())
+  if (retryAfter > 0) {
+    res.setHeader('Retry-After', String(retryAfter))
+    res.status(429).json({
+      error: `a JSON export of a log this large is built at most once per ${ctx.node.bounds().jsonExport.intervalMs / 1000} s: retry in ${retryAfter} s, or stream it with ?format=ndjson (meshsig audit --ndjson --out FILE)`,
+      code: 'RATE_LIMITED',
+      retryAfter,
+    })
+    return
+  }
   const report = ctx.node.auditExport(q.size)
   res.json({ ...report, ...ctx.node.auditorView(report.checkpoint) })
 }
@@ -103,7 +135,8 @@ export function auditRoutes(ctx: RouteContext): Router {
   const r = Router()
   const { node } = ctx
 
-  r.get('/audit/export', (req, res) => exportHandler(ctx, req, res))
+  const gate = largeJsonGate(ctx)
+  r.get('/audit/export', (req, res) => exportHandler(ctx, gate, req, res))
 
   r.get('/audit/checkpoint', (req, res) => {
     const latest = node.latestCheckpoint()
