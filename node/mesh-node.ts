@@ -26,6 +26,10 @@ export class MeshNode extends NodeFacade {
   /** The parts that hold the libp2p node or its protocols, restarted when the node's key moves. */
   private readonly meshParts: readonly NamedStartable[]
   private moving: Promise<void> = Promise.resolve()
+  /** From `start()` to `stop()`: a move to a new key is made (or retried) only meanwhile. */
+  private running = false
+  private retry: NodeJS.Timeout | undefined
+  private retryMs = MOVE_RETRY_MS
 
   private constructor(parts: NodeParts) {
     super(parts)
@@ -59,7 +63,11 @@ export class MeshNode extends NodeFacade {
    */
   async start(): Promise<void> {
     this.parts.state.startedAt = this.parts.clock()
-    await startAll(this.startables, this.log)
+    this.running = true
+    await startAll(this.startables, this.log).catch((err: unknown) => {
+      this.running = false
+      throw err
+    })
     this.parts.state.meshReady = true
   }
 
@@ -73,7 +81,10 @@ export class MeshNode extends NodeFacade {
    * mesh parts, make the libp2p node again with the new key (a new PeerId on
    * the same addresses), and start them again; the registrations of the
    * node's own agents are signed again naming the new PeerId and gossiped.
-   * Moves run one at a time; `/health` says `"mesh": "starting"` meanwhile.
+   * Moves run one at a time; `/health` says `"mesh": "starting"` meanwhile. A
+   * move that fails (a listen port taken meanwhile) leaves the mesh stopped,
+   * is reported, and is tried again with a doubling delay until it succeeds
+   * or the node stops; `stop()` waits for a move under way.
    */
   protected override followOwnKey(): Promise<void> {
     const move = this.moving.then(() => this.moveMesh())
@@ -84,19 +95,38 @@ export class MeshNode extends NodeFacade {
   private async moveMesh(): Promise<void> {
     const { state } = this.parts
     const seed = state.identity.keyPair.seed
-    if (!state.meshReady || state.p2p?.peerId === peerIdFromPublicKey(state.identity.keyPair.publicKey)) return
-    const peers = await this.parts.p2p().rejoinAddrs(REJOIN_PEERS)
+    const owed = state.p2p?.peerId !== peerIdFromPublicKey(state.identity.keyPair.publicKey) || !state.meshReady
+    if (!this.running || !owed) return
+    clearTimeout(this.retry)
+    const peers = state.meshReady ? await this.parts.p2p().rejoinAddrs(REJOIN_PEERS) : []
     state.meshReady = false
-    await stopAll(this.meshParts, this.log)
-    state.p2p = await createMeshP2P(meshInit(this.parts, seed))
-    await startAll(this.meshParts, this.log)
+    try {
+      await stopAll(this.meshParts, this.log)
+      state.p2p = await createMeshP2P(meshInit(this.parts, seed))
+      await startAll(this.meshParts, this.log)
+    } catch (err) {
+      this.retryMove()
+      throw err
+    }
+    this.retryMs = MOVE_RETRY_MS
     state.meshReady = true
     // the peers it had: they cannot redial a PeerId they do not know yet (seed peers are redialled anyway)
     for (const addrs of peers) void rejoin(this.parts, addrs)
   }
 
-  /** Leave the mesh, stop every part in reverse order and close the store; idempotent. */
+  /** Try a failed move again later (docs/protocol.md §2), while the node runs. */
+  private retryMove(): void {
+    if (!this.running) return
+    this.retry = setTimeout(() => void this.followOwnKey().catch(this.parts.onError), this.retryMs)
+    this.retry.unref()
+    this.retryMs = Math.min(this.retryMs * 2, MOVE_RETRY_MAX_MS)
+  }
+
+  /** Leave the mesh, stop every part in reverse order and close the store; idempotent. Waits for a move under way. */
   async stop(): Promise<void> {
+    this.running = false
+    clearTimeout(this.retry)
+    await this.moving
     this.parts.state.meshReady = false
     await stopAll(this.startables, this.log)
   }
@@ -165,6 +195,10 @@ function laterParts(p: NodeParts): readonly NamedStartable[] {
 
 function noop(): void {}
 
+/** First delay before a failed move to a new key is tried again (ms); doubles up to `MOVE_RETRY_MAX_MS`. */
+const MOVE_RETRY_MS = 1_000
+const MOVE_RETRY_MAX_MS = 60_000
+
 /** Peers a node that moved to a new key dials again (those it was connected to, at most). */
 const REJOIN_PEERS = 64
 
@@ -192,7 +226,7 @@ function peerEvents(p: NodeParts): void {
 
 /** Registrations of local agents renewed for this start (a new PeerId after a key rotation): gossiped once the mesh is up. */
 function refreshOwnRegistrations(p: NodeParts): RegEnvelope[] {
-  const parts = { store: p.store, ingest: p.ingest, keys: p.keyCache, clock: p.clock }
+  const parts = { store: p.store, ingest: p.ingest, keys: p.keyCache, clock: p.clock, onError: p.onError }
   return refreshRegistrations({ ...parts, nodeDid: p.did, peerId: p.p2p().peerId })
 }
 

@@ -42,7 +42,7 @@ export interface RotateKeyOptions extends GlobalOptions {
 
 /** What became of the node when the home identity rotated. */
 type NodeOutcome =
-  | { readonly status: 'updated'; readonly note: string }
+  | { readonly status: 'updated'; readonly note: string; readonly moved: boolean }
   | { readonly status: 'pending'; readonly note: string }
   | { readonly status: 'refused'; readonly note: string; readonly code: string }
 
@@ -60,8 +60,15 @@ async function checkNodeAgrees(client: MeshsigClient, identity: Identity): Promi
 
 async function handOver(ctx: CliContext, rotated: Identity, envelope: unknown): Promise<NodeOutcome> {
   try {
-    await apiClient(ctx).rotateKey({ did: rotated.did, envelope })
-    return { status: 'updated', note: `the node at ${ctx.server} signs with the new key now` }
+    const client = apiClient(ctx)
+    await client.rotateKey({ did: rotated.did, envelope })
+    // its mesh moves to the new PeerId before the answer; a move that failed is retried by the node (protocol.md §2)
+    const moved =
+      (await client.health().catch(() => undefined))?.peerId === peerIdFromPublicKey(rotated.keyPair.publicKey)
+    const mesh = moved
+      ? 'and its mesh runs under the new PeerId'
+      : 'but its mesh has not moved to the new PeerId yet (it retries; see its log)'
+    return { status: 'updated', note: `the node at ${ctx.server} signs with the new key now, ${mesh}`, moved }
   } catch (err) {
     const code = isMeshsigError(err) ? err.code : 'INTERNAL'
     const why = err instanceof Error ? err.message : String(err)
@@ -70,6 +77,11 @@ async function handOver(ctx: CliContext, rotated: Identity, envelope: unknown): 
     }
     return { status: 'refused', note: `the node at ${ctx.server} refused it: ${why}`, code }
   }
+}
+
+function peerIdNote(outcome: NodeOutcome): string {
+  if (outcome.status !== 'updated') return "from the node's next start"
+  return outcome.moved ? 'the node runs under it now' : 'the node moves to it as soon as it can'
 }
 
 /** Rotate the identity in the home folder and tell the node that runs it. */
@@ -104,10 +116,7 @@ export async function rotateHomeIdentity(ctx: CliContext): Promise<CommandResult
     ['Public key', json.publicKey],
     ['Key seq', String(rotation.seq)],
     ['Node', outcome.note],
-    [
-      'PeerId',
-      `${json.peerId} (${outcome.status === 'updated' ? 'the node runs under it now' : "from the node's next start"})`,
-    ],
+    ['PeerId', `${json.peerId} (${peerIdNote(outcome)})`],
   ]
   if (outcome.status === 'refused') {
     const human = block(`${FAIL} Key rotated in identity.json, but ${outcome.note}`, rows)

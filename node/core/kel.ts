@@ -64,8 +64,10 @@ export function currentKeyOf(did: string, state: KeyState | undefined): Uint8Arr
  * when it is not validly signed there. A conflict is the DID's duplicity only
  * when a key it holds now signed it (docs/protocol.md §6): one signed only by
  * keys it has rotated away from may be a thief's, made after the rotation
- * that retired the key (`ROTATED_KEY`, charged to whoever delivered it), and
- * a revocation its controller signed is not the DID's own (`KEL_INVALID`).
+ * that retired the key, or a fork the log has moved past; either way it
+ * proves nothing now and is old history (`DUPLICATE`: not recorded, nobody
+ * charged, not even the honest peers that relay it). A revocation its
+ * controller signed is not the DID's own (`KEL_INVALID`).
  */
 function confirmOnPredecessor(state: KeyState, event: KeyEvent, ctx: KelContext): void {
   let before: KeyState | undefined
@@ -81,7 +83,7 @@ function confirmOnPredecessor(state: KeyState, event: KeyEvent, ctx: KelContext)
   // the keys that signed it: the one current before it (`sig`) and the one it leaves current (`sig2` of a rotation)
   const signers = [after.key, before?.key]
   if (!signers.includes(state.key)) {
-    throw new MeshsigError('ROTATED_KEY', `a conflicting key event of ${event.did} signed by a rotated-out key`, {
+    throw new MeshsigError('DUPLICATE', `key event ${event.seq} of ${event.did}: a conflict under rotated-out keys`, {
       did: event.did,
     })
   }

@@ -35,9 +35,11 @@ export function heldUnderCurrentKey(held: HeldRegistration, currentKey: string):
 /**
  * True when an accepted registration (`id`, `ts`; signed by the DID's current
  * key, as acceptance checked) replaces the one held: it is another envelope,
- * and it is dated no earlier, or the held one was signed by a key the DID has
- * rotated away from. A registration dated far ahead under a key that leaked
- * so does not outlive the rotation that retires the key.
+ * and it is dated later (at the same `ts`, the lower id wins, so that every
+ * node keeps the same one whatever order they came in), or the held one was
+ * signed by a key the DID has rotated away from. A registration dated far
+ * ahead under a key that leaked so does not outlive the rotation that retires
+ * the key.
  */
 export function replacesRegistration(
   held: HeldRegistration,
@@ -45,5 +47,6 @@ export function replacesRegistration(
   currentKey: string,
 ): boolean {
   if (held.regId === incoming.id) return false
-  return incoming.ts >= held.regTs || !heldUnderCurrentKey(held, currentKey)
+  if (incoming.ts > held.regTs || (incoming.ts === held.regTs && incoming.id < held.regId)) return true
+  return !heldUnderCurrentKey(held, currentKey)
 }

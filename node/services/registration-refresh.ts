@@ -20,6 +20,8 @@ export interface RefreshComponents {
   readonly clock: () => number
   readonly nodeDid: string
   readonly peerId: string
+  /** Where a registration that cannot be renewed is reported. */
+  readonly onError?: (err: unknown) => void
 }
 
 function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
@@ -36,7 +38,9 @@ function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
     capabilities: old.capabilities,
     controller: c.nodeDid,
     peerId: c.peerId,
-    ts: Math.max(c.clock(), row.regTs + 1),
+    // after the held one; one dated at the last representable ts (anyone given the agent's key can sign it)
+    // is followed at now, which replaces it only under a newer key (docs/protocol.md §5)
+    ts: row.regTs < Number.MAX_SAFE_INTEGER ? Math.max(c.clock(), row.regTs + 1) : c.clock(),
   }
   return createRegistration(init, key)
 }
@@ -45,7 +49,13 @@ function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
 export function refreshRegistrations(c: RefreshComponents): RegEnvelope[] {
   const out: RegEnvelope[] = []
   for (const row of c.store.agents.list({ origin: 'local' })) {
-    const reg = refreshed(c, row.did)
+    let reg: RegEnvelope | undefined
+    try {
+      reg = refreshed(c, row.did)
+    } catch (err) {
+      c.onError?.(err) // one agent's registration that cannot be renewed never keeps the node from starting
+      continue
+    }
     if (reg === undefined) continue
     const v = c.ingest.ingest(reg, { kind: 'local' }, { fresh: false })
     if (v.ok) out.push(reg)

@@ -132,9 +132,20 @@ export class WitnessService {
     this.c.store.misc.setMetaValue('witness.origins', String(this.originCount() + 1))
   }
 
+  /**
+   * The binding learned from `origin`, while it still verifies under the
+   * origin's current key: one its DID has since rotated away from (or that a
+   * holder of a rotated-out key gave before this node learned the rotation)
+   * is not used; the origin sends a fresh one with its next request.
+   */
   private bindingOf(origin: string): LogKeyBinding | null {
     const text = this.c.store.misc.meta(`witness.binding.${origin}`)
-    return text === undefined ? null : (JSON.parse(text) as LogKeyBinding)
+    if (text === undefined) return null
+    try {
+      return verifyLogKeyBinding(JSON.parse(text), this.currentKey(origin))
+    } catch {
+      return null
+    }
   }
 
   private stateOf(origin: string): WitnessedState | undefined {

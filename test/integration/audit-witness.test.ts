@@ -158,6 +158,26 @@ describe('three nodes witness each other', () => {
     }
     expect(ask(e, c, evidence)).toBe(422)
     expect(e.trust.agent(agent.identity.did).failures).toBe(0)
+
+    // another agent: whoever kept its first key gave e a binding before e learned of its rotation
+    const victim = await c.registerAgent('rotating-log-2')
+    const first = keyPairFromB64(victim.identity.privateKey)
+    const [icp, ...later] = c.store.keyEvents.log(victim.identity.did)
+    expect((await e.submitEnvelope(icp!)).ok).toBe(true)
+    const early = createLogKeyBinding(victim.identity.did, rogueLog.publicKey, generateKeyPair().publicKey, 1, first)
+    const learnIt = { op: 'add-checkpoint', binding: early, body: 'not a checkpoint' }
+    const bytes = new TextEncoder().encode(JSON.stringify(learnIt))
+    e.witness.serve(bytes, peerIdFromPublicKey(first.publicKey)) // learned: its key was current here then
+    await c.rotateAgent({ did: victim.identity.did, authority: OPERATOR })
+    for (const ev of [...later, ...c.store.keyEvents.log(victim.identity.did).slice(1)]) await e.submitEnvelope(ev)
+    expect(e.store.keyEvents.state(victim.identity.did)?.seq).toBe(1)
+    const splitOf = (root: Uint8Array): string => {
+      const text = checkpointText(victim.identity.did, 3, root)
+      return `${text}\n${signNoteText(text, victim.identity.did, rogueLog)}`
+    }
+    const fromTheOldKey = { op: 'evidence', origin: victim.identity.did, earlier: splitOf(sha256(new Uint8Array([9]))) }
+    expect(ask(e, c, { ...fromTheOldKey, later: splitOf(sha256(new Uint8Array([10]))) })).toBe(422)
+    expect(e.trust.agent(victim.identity.did).failures).toBe(0)
   }, 30_000)
 
   it('a log made to sign a second root for a cosigned size is caught by both witnesses; every node records it once', async () => {

@@ -1,5 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { createCheckpoint, didKeyFromPublicKey, envelopeId, peerIdFromPublicKey, toB64 } from '../../node/core/index.js'
+import {
+  createCheckpoint,
+  createRegistration,
+  didKeyFromPublicKey,
+  envelopeId,
+  keyPairFromB64,
+  peerIdFromPublicKey,
+  toB64,
+} from '../../node/core/index.js'
 import { createIdentity, loadIdentity, rotateIdentity, rotatedIdentityFile } from '../../node/identity/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
@@ -117,5 +125,28 @@ describe('a node rotated while stopped publishes the rotation when it starts (TC
     // the agent it hosts is registered again under the new PeerId, on both nodes
     expect(a.agents.record(hosted)).toMatchObject({ peerId: a.mesh.peerId, capabilities: [{ type: 'analysis' }] })
     await waitFor(() => b!.agents.record(hosted)?.peerId === a!.mesh.peerId, { timeout: 15_000 })
+  })
+})
+
+describe('a registration of a hosted agent dated at the last representable ts, naming another PeerId', () => {
+  let a: MeshNode | undefined
+  const home = tempDir()
+  afterAll(async () => {
+    await stopAll([a])
+    home.cleanup()
+  })
+
+  it('does not keep the node from starting again (whoever was given the agent key could sign it)', async () => {
+    createIdentity(home.dir)
+    const dbPath = `${home.dir}/node.db`
+    a = await startNode({ transports: 'tcp', identity: loadIdentity(home.dir), home: home.dir, dbPath })
+    const agent = (await a.registerAgent('pinned')).identity
+    const init = { did: agent.did, name: 'pinned', capabilities: [], controller: a.did, peerId: 'elsewhere' }
+    const pinned = createRegistration({ ...init, ts: Number.MAX_SAFE_INTEGER }, keyPairFromB64(agent.privateKey))
+    expect((await a.submitEnvelope(pinned)).ok).toBe(true)
+    await a.stop()
+    a = await startNode({ transports: 'tcp', identity: loadIdentity(home.dir), home: home.dir, dbPath })
+    expect(a.info().mesh).toBe('ready')
+    expect(a.agents.record(agent.did)).toMatchObject({ did: agent.did, status: 'active' })
   })
 })

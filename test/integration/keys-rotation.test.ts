@@ -145,7 +145,7 @@ describe('key rotation across three nodes in a line (A - B - C)', () => {
     expect(c.duplicities(agent.did)[0]!.envelope).toEqual(second)
   })
 
-  it('a revocation signed by a rotated-out key at the rotated seq frames nobody: ROTATED_KEY, no duplicity, trust kept', async () => {
+  it('a revocation signed by a rotated-out key at the rotated seq frames nobody: old history, no duplicity, nobody charged, trust kept', async () => {
     const [a, b] = nodes as [MeshNode, MeshNode, MeshNode]
     const agent = await ownAgent(a, 'rotated-away')
     await waitFor(() => nodes.every((n) => state(n, agent.did) !== undefined), { timeout: 15_000 })
@@ -156,9 +156,16 @@ describe('key rotation across three nodes in a line (A - B - C)', () => {
     const trust = b.agentTrust(agent.did)
     // whoever kept the rotated-out key signs revocations at seq 1, each different
     const framed = [1, 2, 3].map((i) => createRevocation(s0, agent.key, `framed ${i}`, Date.now() + i))
+    const faults = () => b.store.misc.peerFaults().find((f) => f.peer === a.mesh.peerId)?.forged ?? 0
+    const before = faults()
     for (const rev of framed) await rawGossip(a, 'meshsig/v1/registry', rev)
-    await waitFor(() => framed.every((rev) => rejection(b, envelopeId(rev))), { timeout: 10_000 })
-    for (const rev of framed) expect(rejection(b, envelopeId(rev))?.code).toBe('ROTATED_KEY')
+    // then a forgery, which B refuses and charges to A: once B has judged it, it has judged the three before it
+    const forged = { ...framed[0]!, reason: 'forged after' }
+    await rawGossip(a, 'meshsig/v1/registry', forged)
+    await waitFor(() => rejection(b, envelopeId(forged)), { timeout: 10_000 })
+    // old history: not recorded, and the peer that relayed it is not charged for it
+    for (const rev of framed) expect(rejection(b, envelopeId(rev))).toBeUndefined()
+    expect(faults()).toBe(before + 1)
     for (const n of nodes) expect(n.duplicities(agent.did)).toEqual([])
     expect(b.agentTrust(agent.did)).toMatchObject({ score: trust.score, failures: 0 })
     expect(state(b, agent.did)).toMatchObject({ seq: 1, revoked: null })

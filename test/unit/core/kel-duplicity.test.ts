@@ -35,12 +35,20 @@ function apply(state: KeyState, log: readonly KeyEvent[], event: KeyEvent): stri
 }
 
 describe('a conflicting key event is duplicity only when a key the DID holds now signed it (docs/protocol.md §6)', () => {
-  it('a revocation at a rotated seq, signed by the rotated-out key: ROTATED_KEY, not duplicity', () => {
-    expect(apply(afterRot, [icp, rot], createRevocation(afterIcp, k0, 'framed', 3_000))).toBe('ROTATED_KEY')
+  it('a revocation at a rotated seq, signed by the rotated-out key: old history (DUPLICATE), not duplicity', () => {
+    expect(apply(afterRot, [icp, rot], createRevocation(afterIcp, k0, 'framed', 3_000))).toBe('DUPLICATE')
   })
 
-  it('an inception again after the rotation (the inception key is rotated out): ROTATED_KEY', () => {
-    expect(apply(afterRot, [icp, rot], createInception(k0, 1_001, k1))).toBe('ROTATED_KEY')
+  it('an inception again after the rotation (the inception key is rotated out): DUPLICATE', () => {
+    expect(apply(afterRot, [icp, rot], createInception(k0, 1_001, k1))).toBe('DUPLICATE')
+  })
+
+  it('a fork at seq 1 that the log has moved past (seq 2): DUPLICATE where the log is at seq 2, DUPLICITY at seq 1', () => {
+    const k3 = generateKeyPair()
+    const rot2 = createRotation(afterRot, k1, k2, 4_000, k3)
+    const fork = createRotation(afterIcp, k0, k1, 2_001, generateKeyPair())
+    expect(apply(replayKeyEvents([icp, rot, rot2]), [icp, rot, rot2], fork)).toBe('DUPLICATE')
+    expect(apply(afterRot, [icp, rot], fork)).toBe('DUPLICITY')
   })
 
   it('a revocation at a rotated seq, signed by the controller: KEL_INVALID, not the DID’s duplicity', () => {

@@ -27,10 +27,12 @@ const incoming = (r: RegEnvelope) => ({ id: envelopeId(r), ts: r.ts })
 describe('which registration of a DID stands (docs/protocol.md §5)', () => {
   const current = toB64(old.publicKey)
 
-  it('under one key: a later or equally dated other registration replaces, an earlier one and the same one do not', () => {
+  it('under one key: a later one replaces, an earlier one and the same one do not; at one ts the lower id wins', () => {
     const r = reg(1_000, old)
     expect(replacesRegistration(held(r), incoming(reg(1_001, old)), current)).toBe(true)
-    expect(replacesRegistration(held(r), incoming(reg(1_000, old, 'b')), current)).toBe(true)
+    const [low, high] = [r, reg(1_000, old, 'b')].sort((x, y) => (envelopeId(x) < envelopeId(y) ? -1 : 1))
+    expect(replacesRegistration(held(high!), incoming(low!), current)).toBe(true)
+    expect(replacesRegistration(held(low!), incoming(high!), current)).toBe(false)
     expect(replacesRegistration(held(r), incoming(reg(999, old)), current)).toBe(false)
     expect(replacesRegistration(held(r), incoming(r), current)).toBe(false)
   })
