@@ -111,6 +111,9 @@ function errorFrom(status: number, body: unknown, url: string): MeshsigError {
   return new MeshsigError(code, message, details)
 }
 
+/** How long a proof that the server holds the token is used before it is asked for again (ms). */
+const TOKEN_PROOF_TTL_MS = 2_000
+
 /** `server` with a `localhost` host as 127.0.0.1, the address a proof of the token names (api/token-proof.ts). */
 function withoutLocalhost(server: string): string {
   try {
@@ -132,6 +135,9 @@ export class MeshsigClient {
   private readonly fetchImpl: typeof fetch
   /** Settles to the token once the server proved it holds it (or to undefined when it could not). */
   private proven: Promise<string | undefined> | undefined
+  /** When `proven` was asked for (ms); a proof is used for `TOKEN_PROOF_TTL_MS`, then asked for again. */
+  private provenAt = 0
+  private readonly proveToken: boolean
 
   constructor(opts: MeshsigClientOptions = {}) {
     const server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
@@ -139,12 +145,20 @@ export class MeshsigClient {
     this.token = opts.token
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.fetchImpl = opts.fetch ?? fetch
-    if (opts.proveToken !== true) this.proven = Promise.resolve(this.token)
+    this.proveToken = opts.proveToken === true && this.token !== undefined
   }
 
-  /** The token, once the server proved it holds it (api/token-proof.ts); undefined when it could not. */
+  /**
+   * The token, once the server proved it holds it (api/token-proof.ts);
+   * undefined when it could not. A proof holds for a short while only: the
+   * node may restart, and another local user may take its port meanwhile.
+   */
   private bearer(): Promise<string | undefined> {
-    this.proven ??= this.prove()
+    if (!this.proveToken) return Promise.resolve(this.token)
+    if (this.proven === undefined || Date.now() - this.provenAt > TOKEN_PROOF_TTL_MS) {
+      this.provenAt = Date.now()
+      this.proven = this.prove()
+    }
     return this.proven
   }
 
@@ -168,6 +182,11 @@ export class MeshsigClient {
     }
   }
 
+  /** Forget the proof (a request that could not reach the server: the next one proves again). */
+  private forgetProof(): void {
+    if (this.proveToken) this.proven = undefined
+  }
+
   private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false): Promise<T> {
     const url = this.server + path
     const headers: Record<string, string> = { accept: 'application/json' }
@@ -183,6 +202,7 @@ export class MeshsigClient {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       })
     } catch (err) {
+      this.forgetProof()
       const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
       throw new MeshsigError(
         'UNREACHABLE',

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isLoopbackServer, tokenFor } from '../../cli/api-client.js'
 import type { CliContext } from '../../cli/context.js'
+import { MeshsigClient } from '../../api/client.js'
 import { endpointOf, TOKEN_CHALLENGE_HEADER, TOKEN_PROOF_HEADER, tokenProof } from '../../api/token-proof.js'
 import { createApiToken } from '../../node/identity/index.js'
 import { tempDir } from '../helpers/mesh.js'
@@ -89,7 +90,7 @@ describe('meshsig agents as a process: which Authorization header the node gets'
    * A fake node on `host` that records what it gets. `holds`: it answers the token proof as the node does
    * (api/token-proof.ts); `relayTo`: it fetches the proof for the client's challenge from that server.
    */
-  async function fakeNode(host: string, how: { holds?: string; relayTo?: string } = {}): Promise<string> {
+  async function fakeNode(host: string, how: { holds?: string; relayTo?: string } = {}, port = 0): Promise<string> {
     const server = createServer((req, res) => {
       void (async () => {
         const challenge = req.headers[TOKEN_CHALLENGE_HEADER]
@@ -111,9 +112,8 @@ describe('meshsig agents as a process: which Authorization header the node gets'
       })()
     })
     servers.push(server)
-    await new Promise<void>((resolve) => server.listen(0, host, resolve))
-    const port = (server.address() as AddressInfo).port
-    return `http://${host}:${port}`
+    await new Promise<void>((resolve) => server.listen(port, host, resolve))
+    return `http://${host}:${(server.address() as AddressInfo).port}`
   }
 
   function meshsig(args: string[], env: Record<string, string> = {}): Promise<number | null> {
@@ -156,6 +156,26 @@ describe('meshsig agents as a process: which Authorization header the node gets'
       expect(await meshsig(['agents', '--json', '--server', squatter])).toBe(0)
       expect(seen).toEqual([{ host: '127.0.0.1', authorization: undefined }])
     }
+  })
+
+  it('a long-lived SDK client with proveToken proves again: a listener that took the port after the node left gets no token', async () => {
+    const url = await fakeNode('127.0.0.1', { holds: homeToken })
+    const client = new MeshsigClient({ server: url, token: homeToken, proveToken: true })
+    seen.length = 0
+    await client.agents()
+    expect(seen).toEqual([{ host: '127.0.0.1', authorization: `Bearer ${homeToken}` }])
+    // the node stops; another local user listens on its port
+    const node = servers.pop()!
+    node.closeAllConnections()
+    await new Promise((resolve) => node.close(resolve))
+    const squatter = await fakeNode('127.0.0.1', {}, Number(new URL(url).port))
+    expect(squatter).toBe(url)
+    seen.length = 0
+    await new Promise((resolve) => setTimeout(resolve, 2_100)) // past the proof's lifetime
+    // (a kept-alive connection the node closed may fail the first request: the proof is then asked again)
+    for (let i = 0; i < 2; i++) await client.agents().catch(() => undefined)
+    expect(seen.every((s) => s.authorization === undefined)).toBe(true)
+    expect(seen.length).toBeGreaterThan(0)
   })
 
   // a non-loopback address of this machine, when it has one (a container may have only loopback)
