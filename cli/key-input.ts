@@ -7,6 +7,7 @@
  */
 import { MeshsigClient, type ApiHealth, type KeyView } from '../api/client.js'
 import { MeshsigError } from '../node/core/errors.js'
+import { toMsigDid } from '../node/core/did.js'
 import type { KeyState } from '../node/core/kel.js'
 import { keyPairFromB64, type KeyPair } from '../node/core/keys.js'
 import { readPrivateFile } from '../node/identity/index.js'
@@ -119,4 +120,22 @@ export async function probeNode(ctx: CliContext): Promise<{ health: ApiHealth } 
   } catch (err) {
     return { unreachable: err instanceof Error ? err.message : String(err) }
   }
+}
+
+/**
+ * A DID argument as a did:msig. A bare b64 key looks exactly like a private
+ * key: it is taken only when the node knows the DID it names (asked with the
+ * key as given, so no DID derived from a pasted secret is printed or sent),
+ * else `INVALID_DID` without repeating it (docs/protocol.md §2).
+ */
+export async function didArgument(ctx: CliContext, identifier: string, what = 'the DID'): Promise<string> {
+  if (identifier.startsWith('did:')) return toMsigDid(identifier)
+  const view = await probeClient(ctx)
+    .keyState(identifier)
+    .catch(() => undefined)
+  if (view?.known === true) return view.did
+  throw new MeshsigError(
+    'INVALID_DID',
+    `${what} is a bare key that names no DID the node at ${ctx.server} knows (a private key looks the same): give it as did:msig:…`,
+  )
 }

@@ -16,7 +16,6 @@
  */
 import type { CAC } from 'cac'
 import type { ApiRevoked } from '../../api/client.js'
-import { toMsigDid } from '../../node/core/did.js'
 import { codesWhere, isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRevocation } from '../../node/core/factory.js'
 import {
@@ -28,7 +27,7 @@ import {
 } from '../../node/identity/index.js'
 import { apiClient, proofClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
-import { keyStateOf, readKeyOptions } from '../key-input.js'
+import { didArgument, keyStateOf, readKeyOptions } from '../key-input.js'
 import { FAIL, OK, block, type CommandResult } from '../output.js'
 
 /** Options of `revoke`. */
@@ -111,7 +110,7 @@ async function whoRevoked(ctx: CliContext, did: string): Promise<string | undefi
 
 /** Revoke `target` with the strongest proof at hand. */
 export async function revokeCommand(ctx: CliContext, target: string, options: RevokeOptions): Promise<CommandResult> {
-  const did = toMsigDid(target)
+  const did = await didArgument(ctx, target)
   const reason = reasonOf(options.reason)
   let r: ApiRevoked
   try {

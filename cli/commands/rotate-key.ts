@@ -18,7 +18,7 @@
  */
 import type { CAC } from 'cac'
 import type { ApiRotated, KeyView, MeshsigClient } from '../../api/client.js'
-import { didKeyFromPublicKey, peerIdFromPublicKey, toMsigDid } from '../../node/core/did.js'
+import { didKeyFromPublicKey, peerIdFromPublicKey } from '../../node/core/did.js'
 import { toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRotation } from '../../node/core/factory.js'
@@ -26,7 +26,7 @@ import { generateKeyPair, keyCommitment, type KeyPair } from '../../node/core/ke
 import { identityExists, loadIdentity, rotateIdentity, type Identity } from '../../node/identity/index.js'
 import { apiClient, proofClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
-import { keyStateOf, probeNode, readKeyOptions } from '../key-input.js'
+import { didArgument, keyStateOf, probeNode, readKeyOptions } from '../key-input.js'
 import { FAIL, OK, block, type CommandResult } from '../output.js'
 
 /** Options of `rotate-key`. */
@@ -227,7 +227,7 @@ function homeDid(ctx: CliContext): string | undefined {
 
 /** `rotate-key`: the home identity, or with `--did` a hosted agent. */
 export async function rotateKeyCommand(ctx: CliContext, options: RotateKeyOptions): Promise<CommandResult> {
-  const did = options.did === undefined ? undefined : toMsigDid(String(options.did))
+  const did = options.did === undefined ? undefined : await didArgument(ctx, String(options.did), '--did')
   if (did === undefined || did === homeDid(ctx)) {
     const keys = [options.privateKey, options.privateKeyFile, options.nextPrivateKey, options.nextPrivateKeyFile]
     if (keys.some((k) => k !== undefined)) {

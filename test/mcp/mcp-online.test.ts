@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -5,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApi, type Api } from '../../api/app.js'
 import { fromB64, toB64, toHex, utf8 } from '../../node/core/encoding.js'
-import { didKeyFromPublicKey } from '../../node/core/did.js'
+import { didKeyFromPublicKey, toMsigDid } from '../../node/core/did.js'
 import { keyPairFromB64 } from '../../node/core/keys.js'
 import type { BuiltCli } from '../cli/build-cli.js'
 import { tempDir } from '../helpers/mesh.js'
@@ -131,6 +132,12 @@ describe('meshsig-mcp against a running node: revoke, revoked, audit', () => {
     const r = await mcp.call('meshsig_revoke', { did: 'did:web:example.com' })
     expect(r.isError).toBe(true)
     expect(r.data.code).toBe('INVALID_DID')
+    // a private key pasted as the DID: refused without the key or the DID it would read as in the transcript
+    const seed = randomBytes(32).toString('base64')
+    const leaked = await mcp.call('meshsig_revoke', { did: seed, reason: 'oops' })
+    expect(leaked.data.code).toBe('INVALID_DID')
+    const said = JSON.stringify(leaked)
+    for (const secret of [seed, toMsigDid(seed)]) expect(said).not.toContain(secret)
   })
 
   it('revoke of an agent the node custodies works from loopback, and revoked lists it', async () => {
