@@ -287,7 +287,9 @@ class MeshP2PNode implements MeshP2P {
   }
 
   private assertStarted(): void {
-    if (this.state !== 'started') throw new MeshsigError('INTERNAL', 'the mesh node is not started')
+    // not (or not yet, or no longer) running: starting, moving to a new key (docs/protocol.md §2) or stopped; retryable
+    if (this.state !== 'started')
+      throw new MeshsigError('UNREACHABLE', 'the mesh is not running (starting or moving to a new key): retry')
   }
 
   private async dialOnce(addr: string, options: MeshCallOptions): Promise<string> {

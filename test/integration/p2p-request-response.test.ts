@@ -57,6 +57,15 @@ describe('p2p identity and request-response', () => {
     expect(await codeOf(createMeshP2P({ ...init, seed: new Uint8Array(31) }))).toBe('INVALID_INPUT')
   })
 
+  it('a mesh node not running (not started, or stopped for a move to a new key) answers UNREACHABLE, a retryable code', async () => {
+    const init = { validate: () => 'accept' as const, onMessage: () => undefined, syncProvider: () => [] }
+    const idle = await createMeshP2P({ ...init, seed: new Uint8Array(32).fill(7), transports: 'memory' })
+    expect(await codeOf(idle.dial(a.node.multiaddrs()[0]!))).toBe('UNREACHABLE')
+    expect(await codeOf(Promise.resolve().then(() => idle.publish('meshsig/v1/messages', bytes('x'))))).toBe(
+      'UNREACHABLE',
+    )
+  })
+
   it('syncs: returns the provider items in order, with the request decoded', async () => {
     const seen: unknown[] = []
     a.syncItems = [bytes('env-1'), bytes('env-2'), new Uint8Array(0), bytes('x'.repeat(200_000))]
