@@ -11,7 +11,8 @@ import type { NamedStartable } from '../../node/lifecycle.js'
 import { createLogger } from '../../node/logger.js'
 import { MeshNode, type MeshNodeInit } from '../../node/mesh-node.js'
 import { OPERATOR } from '../../node/services/authority.js'
-import { freshIdentity } from '../helpers/mesh.js'
+import { createIdentity, loadIdentity, rotateIdentity } from '../../node/identity/index.js'
+import { freshIdentity, tempDir } from '../helpers/mesh.js'
 import { freePort } from '../helpers/node-process.js'
 import { trackTimers, type TimerRegistry } from '../helpers/timer-registry.js'
 
@@ -128,4 +129,37 @@ describe('a node whose start fails', () => {
       code: 'UNREACHABLE',
     })
   })
+})
+
+describe('a node stopped while its mesh moves to a rotated key', () => {
+  it('stop() waits for the move: afterwards nothing listens and nothing runs', async () => {
+    const home = tempDir()
+    let peer: MeshNode | undefined
+    try {
+      createIdentity(home.dir)
+      const port = await portPair()
+      timers = trackTimers()
+      const node = await MeshNode.create({ ...init(port), identity: loadIdentity(home.dir), home: home.dir })
+      await node.start()
+      // a connected peer: the move then closes a connection and dials it again, over several turns of the loop
+      const peerPort = await portPair()
+      peer = await MeshNode.create({ ...init(peerPort), peers: [node.info().multiaddrs[0]!] })
+      await peer.start()
+      while (node.peers().length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+      const { rotation } = rotateIdentity(home.dir)
+      const rotating = node.rotateAgent({ did: node.did, envelope: rotation, authority: OPERATOR })
+      let settled = false
+      void rotating.finally(() => (settled = true)).catch(() => undefined)
+      while (node.info().mesh === 'ready' && !settled) await new Promise((resolve) => setImmediate(resolve))
+      expect(settled).toBe(false) // the move is under way
+      await node.stop()
+      await rotating.catch(() => undefined)
+      await peer.stop()
+      peer = undefined
+      await expectNothingLeft(node, port)
+    } finally {
+      await peer?.stop()
+      home.cleanup()
+    }
+  }, 60_000)
 })
