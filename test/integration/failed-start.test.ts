@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MeshsigError } from '../../node/core/index.js'
+import { MeshsigError, peerIdFromPublicKey } from '../../node/core/index.js'
 import type { NamedStartable } from '../../node/lifecycle.js'
 import { createLogger } from '../../node/logger.js'
 import { MeshNode, type MeshNodeInit } from '../../node/mesh-node.js'
@@ -159,6 +159,40 @@ describe('a node stopped while its mesh moves to a rotated key', () => {
       await expectNothingLeft(node, port)
     } finally {
       await peer?.stop()
+      home.cleanup()
+    }
+  }, 60_000)
+
+  it('a move that fails (its WebSocket port taken meanwhile) is retried until the mesh runs under the new key', async () => {
+    const home = tempDir()
+    let node: MeshNode | undefined
+    try {
+      createIdentity(home.dir)
+      const port = await portPair()
+      node = await MeshNode.create({ ...init(port), identity: loadIdentity(home.dir), home: home.dir })
+      await node.start()
+      // take the WebSocket port the moment the old libp2p node lets it go, before the new one binds it (a race
+      // this test wins nearly always; when the new node was quicker, it rotates again and races again)
+      let taken: Server | undefined
+      let identity = loadIdentity(home.dir)
+      for (let attempt = 0; attempt < 5 && taken === undefined; attempt++) {
+        const rotated = rotateIdentity(home.dir)
+        identity = rotated.identity
+        const rotating = node.rotateAgent({ did: node.did, envelope: rotated.rotation, authority: OPERATOR })
+        let settled = false
+        void rotating.finally(() => (settled = true)).catch(() => undefined)
+        while (taken === undefined && !settled) taken = await bind(port + 1).catch(() => undefined)
+        await rotating // the rotation stands whatever becomes of the move
+      }
+      expect(taken).toBeDefined()
+      expect(node.info().mesh).toBe('starting')
+      expect(logged.some((l) => /EADDRINUSE|address already in use/i.test(JSON.stringify(l)))).toBe(true)
+      await new Promise((resolve) => taken!.close(resolve))
+      const moved = peerIdFromPublicKey(identity.keyPair.publicKey)
+      while (node.info().mesh !== 'ready') await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(node.mesh.peerId).toBe(moved)
+    } finally {
+      await node?.stop()
       home.cleanup()
     }
   }, 60_000)
