@@ -4,7 +4,6 @@
  * gossip, sync).
  */
 import { MeshsigError } from './errors.js'
-import { fromB64 } from './encoding.js'
 import { verifyEnvelopeSignature, type Envelope } from './envelope.js'
 
 /** The registration a node holds for a DID. */
@@ -18,13 +17,13 @@ export interface HeldRegistration {
 }
 
 /**
- * True when the stored registration `held` was signed by `currentKey` (b64),
- * the key the DID's key event log says is current. False when a key the DID
+ * True when the stored registration `held` was signed by `currentKey`, the
+ * key the DID's key event log says is current. False when a key the DID
  * has since rotated away from signed it, or when it cannot be read.
  */
-export function heldUnderCurrentKey(held: HeldRegistration, currentKey: string): boolean {
+export function heldUnderCurrentKey(held: HeldRegistration, currentKey: Uint8Array): boolean {
   try {
-    verifyEnvelopeSignature(JSON.parse(held.regEnvelope) as Envelope, fromB64(currentKey, 'key', 32))
+    verifyEnvelopeSignature(JSON.parse(held.regEnvelope) as Envelope, currentKey)
     return true
   } catch (err) {
     if (err instanceof MeshsigError || err instanceof SyntaxError) return false
@@ -39,14 +38,14 @@ export function heldUnderCurrentKey(held: HeldRegistration, currentKey: string):
  * node keeps the same one whatever order they came in), or the held one was
  * signed by a key the DID has rotated away from. A registration dated far
  * ahead under a key that leaked so does not outlive the rotation that retires
- * the key.
+ * the key. `currentKey` is asked for only in that last case.
  */
 export function replacesRegistration(
   held: HeldRegistration,
   incoming: { readonly id: string; readonly ts: number },
-  currentKey: string,
+  currentKey: () => Uint8Array,
 ): boolean {
   if (held.regId === incoming.id) return false
   if (incoming.ts > held.regTs || (incoming.ts === held.regTs && incoming.id < held.regId)) return true
-  return !heldUnderCurrentKey(held, currentKey)
+  return !heldUnderCurrentKey(held, currentKey())
 }

@@ -7,9 +7,8 @@ import {
   acceptEnvelope,
   codesWhere,
   MeshsigError,
-  publicKeyFromDid,
+  currentKeyOf,
   replacesRegistration,
-  toB64,
   type Rejected,
   type AcceptanceContext,
   type Envelope,
@@ -140,7 +139,8 @@ export class Ingest {
         break
       case 'reg': {
         const existing = store.agents.get(envelope.did)
-        if (existing && !replacesRegistration(existing, { id, ts: envelope.ts }, currentKeyOf(store, envelope.did))) {
+        const current = () => currentKeyOf(envelope.did, store.keyEvents.state(envelope.did))
+        if (existing && !replacesRegistration(existing, { id, ts: envelope.ts }, current)) {
           return {
             ok: false,
             error: new MeshsigError('DUPLICATE', 'registration already known or superseded'),
@@ -277,11 +277,6 @@ export class Ingest {
 function claimedSigner(e: Envelope | undefined): string | null {
   if (e === undefined) return null
   return e.type === 'msg' ? e.from : e.type === 'chk' ? e.origin : e.did
-}
-
-/** The b64 key a DID's log says is current; a DID with no known log: the key it names (docs/protocol.md §5). */
-function currentKeyOf(store: Pick<IngestStore, 'keyEvents'>, did: string): string {
-  return store.keyEvents.state(did)?.key ?? toB64(publicKeyFromDid(did))
 }
 
 /**

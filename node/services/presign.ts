@@ -11,7 +11,6 @@
  */
 import {
   fromB64,
-  MeshsigError,
   publicKeyFromDid,
   sealSignedMsg,
   signingBytes,
@@ -71,12 +70,6 @@ export async function presign(c: PresignComponents, input: SendInput): Promise<S
     bytes = signingBytes(unsigned)
   } catch {
     return input
-  }
-  // the sender's own private key pasted as the recipient would be published as a DID (docs/protocol.md §1)
-  if (input.toDid !== null && input.toDid.length === 44 && input.toDid === toB64(seed)) {
-    throw new MeshsigError('INVALID_INPUT', "toDid is the sender's private key, not a DID: nothing was sent", {
-      field: 'toDid',
-    })
   }
   const sig = toB64(await c.pool.sign(seed, bytes))
   return {

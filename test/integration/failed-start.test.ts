@@ -131,16 +131,22 @@ describe('a node whose start fails', () => {
   })
 })
 
+/** A node started on `port` with a fresh identity in the meshsig home `dir` (so that it can rotate its own key). */
+async function startedInHome(dir: string, port: number): Promise<MeshNode> {
+  createIdentity(dir)
+  const node = await MeshNode.create({ ...init(port), identity: loadIdentity(dir), home: dir })
+  await node.start()
+  return node
+}
+
 describe('a node stopped while its mesh moves to a rotated key', () => {
   it('stop() waits for the move: afterwards nothing listens and nothing runs', async () => {
     const home = tempDir()
     let peer: MeshNode | undefined
     try {
-      createIdentity(home.dir)
       const port = await portPair()
       timers = trackTimers()
-      const node = await MeshNode.create({ ...init(port), identity: loadIdentity(home.dir), home: home.dir })
-      await node.start()
+      const node = await startedInHome(home.dir, port)
       // a connected peer: the move then closes a connection and dials it again, over several turns of the loop
       const peerPort = await portPair()
       peer = await MeshNode.create({ ...init(peerPort), peers: [node.info().multiaddrs[0]!] })
@@ -167,10 +173,8 @@ describe('a node stopped while its mesh moves to a rotated key', () => {
     const home = tempDir()
     let node: MeshNode | undefined
     try {
-      createIdentity(home.dir)
       const port = await portPair()
-      node = await MeshNode.create({ ...init(port), identity: loadIdentity(home.dir), home: home.dir })
-      await node.start()
+      node = await startedInHome(home.dir, port)
       // take the WebSocket port the moment the old libp2p node lets it go, before the new one binds it (a race
       // this test wins nearly always; when the new node was quicker, it rotates again and races again)
       let taken: Server | undefined
