@@ -52,3 +52,4 @@ export {
 export { capabilityCid, checkCapabilityType } from './capability.js'
 export { MAX_SYNC_IDS, MAX_SYNC_PREFIXES, decodeSyncRequest, encodeSyncRequest } from './sync.js'
 export { isSeedUrl, resolveSeedAddress } from './seed-address.js'
+export { DEFAULT_IDENTIFY_WATCH, type IdentifyWatchInit } from './identify-watch.js'

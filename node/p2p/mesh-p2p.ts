@@ -1,8 +1,9 @@
 /**
  * `createMeshP2P`: a meshsig node on the libp2p mesh. It composes the libp2p
  * node (libp2p-config), gossip wiring (gossip), request-response protocols
- * (request-response, sync), capability discovery (capability) and the
- * bootstrap redialler (bootstrap-keeper) behind the `MeshP2P` interface.
+ * (request-response, sync), capability discovery (capability), the
+ * bootstrap redialler (bootstrap-keeper) and the identify watch
+ * (identify-watch) behind the `MeshP2P` interface.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -10,6 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
 import { MeshsigError } from '../core/errors.js'
 import { BootstrapKeeper } from './bootstrap-keeper.js'
+import { IdentifyWatch, type IdentifyWatchComponents } from './identify-watch.js'
 import { checkCapabilityType, findCapabilityProvidersOn, provideCapabilityOn } from './capability.js'
 import {
   BOOTSTRAP_TAG,
@@ -93,6 +95,7 @@ class MeshP2PNode implements MeshP2P {
   private readonly emitter = new EventTarget()
   readonly events: MeshP2PEvents = this.emitter as unknown as MeshP2PEvents
   private readonly keeper: BootstrapKeeper
+  private readonly identifyWatch: IdentifyWatch
   private readonly provided = new Set<string>()
   private readonly syncSessions: SyncSessions
   private reprovideTimer: NodeJS.Timeout | undefined
@@ -118,6 +121,7 @@ class MeshP2PNode implements MeshP2P {
       },
       { entries: init.bootstrap ?? [] },
     )
+    this.identifyWatch = new IdentifyWatch(watchedLibp2p(libp2p), init.identifyWatch)
     libp2p.addEventListener('peer:connect', (event) => this.onPeerConnect(event.detail.toString()))
     libp2p.addEventListener('peer:disconnect', (event) => this.onPeerDisconnect(event.detail.toString()))
   }
@@ -141,6 +145,7 @@ class MeshP2PNode implements MeshP2P {
     }
     subscribeAll(this.libp2p.services.pubsub)
     this.state = 'started'
+    this.identifyWatch.start()
     await this.keeper.start()
   }
 
@@ -148,6 +153,7 @@ class MeshP2PNode implements MeshP2P {
     if (this.state === 'new' || this.state === 'stopped') return
     this.state = 'stopped'
     this.keeper.stop()
+    this.identifyWatch.stop()
     clearTimeout(this.reprovideTimer)
     await this.libp2p.stop()
   }
@@ -346,6 +352,36 @@ class MeshP2PNode implements MeshP2P {
     } catch {
       // an onError that throws has nowhere left to report to
     }
+  }
+}
+
+/** The identify watch's view of a libp2p node (identify-watch.ts). */
+function watchedLibp2p(libp2p: Libp2p<MeshServices>): IdentifyWatchComponents {
+  const byId = (id: string) => libp2p.getConnections().find((conn) => conn.id === id)
+  const pubsub = libp2p.services.pubsub
+  const gossip = new Set(pubsub.protocols)
+  // the implementation's map of outbound streams (not in the GossipSub interface); its peers as a fallback
+  const outbound = (pubsub as unknown as { streamsOutbound?: ReadonlyMap<string, unknown> }).streamsOutbound
+  return {
+    connections: () =>
+      libp2p.getConnections().map((conn) => ({
+        id: conn.id,
+        remotePeer: conn.remotePeer.toString(),
+        status: conn.status,
+        openedAt: conn.timeline.open,
+      })),
+    hasGossipStream: (peerId) =>
+      outbound !== undefined ? outbound.has(peerId) : pubsub.getPeers().some((p) => p.toString() === peerId),
+    identify: async (id) => {
+      const conn = byId(id)
+      if (conn === undefined) return false
+      const { protocols } = await libp2p.services.identify.identify(conn)
+      return protocols.some((p) => gossip.has(p))
+    },
+    close: async (id) => {
+      await byId(id)?.close()
+    },
+    clock: () => Date.now(),
   }
 }
 

@@ -4,6 +4,7 @@
  * reaches the rest of the node only through these callbacks.
  */
 import type { Topic } from './constants.js'
+import type { IdentifyWatchInit } from './identify-watch.js'
 
 export type { Topic } from './constants.js'
 
@@ -72,6 +73,8 @@ export interface MeshP2PInit {
   readonly dhtQuerySelfInterval?: number
   /** Gossipsub heartbeat interval (ms, default 1000); smaller values graft meshes faster in tests. */
   readonly heartbeatInterval?: number
+  /** Timing of the identify watch (identify-watch.ts, default `DEFAULT_IDENTIFY_WATCH`). */
+  readonly identifyWatch?: IdentifyWatchInit
   /**
    * Multiaddr prefixes (e.g. `/ip4/127.0.0.1/ipcidr/8`) whose connections are
    * never rate-limited or pruned. Default none; a loopback test mesh passes loopback.
