@@ -37,11 +37,20 @@ interface MaConn {
   onData(data: { byteLength: number }): unknown
 }
 interface Libp2pLike {
-  getConnections(): { maConn?: MaConn }[]
+  getConnections(): { maConn?: MaConn; remotePeer: { toString(): string }; status: string }[]
+  services: { pubsub: { streamsOutbound: Map<string, unknown>; streamsInbound: Map<string, unknown> } }
   addEventListener(type: 'connection:open', fn: (e: { detail: { maConn?: MaConn } }) => void): void
 }
 interface Inside {
-  readonly state: { p2p?: { libp2p?: Libp2pLike; deliver(...a: unknown[]): Promise<Uint8Array> } }
+  readonly state: {
+    p2p?: {
+      libp2p?: Libp2pLike
+      deliver(...a: unknown[]): Promise<Uint8Array>
+      subscribers(topic: string): string[]
+      meshPeers(topic: string): string[]
+      identifyWatch?: { tracked: Map<string, unknown> }
+    }
+  }
   readonly gossip: { validate(topic: string, data: Uint8Array, via: string, origin?: string): unknown }
   readonly ingest: { ingest(...a: unknown[]): unknown }
   readonly delivery: { inbound: { handle(req: Uint8Array, from: string): Uint8Array } }
@@ -129,6 +138,22 @@ export function meterNode(node: MeshNode): NodeCounters {
   }
   meterServices(c, p)
   return c
+}
+
+/**
+ * What a node's gossip sees of `topic`, for a test's failure message: its
+ * connections, the peers it knows subscribed and the peers of its topic mesh
+ * (short PeerIds).
+ */
+export function gossipView(node: MeshNode, topic: string): string {
+  const p2p = inside(node).state.p2p
+  if (!p2p?.libp2p) return `${node.name}: no mesh`
+  const short = (ids: string[]): string => ids.map((id) => id.slice(-6)).join(',')
+  const conns = p2p.libp2p.getConnections().map((c) => `${c.remotePeer.toString().slice(-6)}:${c.status}`)
+  const { streamsOutbound, streamsInbound } = p2p.libp2p.services.pubsub
+  const streams = `out=[${short([...streamsOutbound.keys()])}] in=[${short([...streamsInbound.keys()])}]`
+  const watch = JSON.stringify([...(p2p.identifyWatch?.tracked ?? new Map<string, unknown>())])
+  return `${node.name} ${node.mesh.peerId.slice(-6)} conns=[${conns.join(',')}] subs=[${short(p2p.subscribers(topic))}] mesh=[${short(p2p.meshPeers(topic))}] ${streams} watch=${watch}`
 }
 
 /** Rows a node stores: messages, agents, key events (of all DIDs) and audit entries. */

@@ -8,9 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MeshNode } from '../../node/mesh-node.js'
+import { MESSAGES_TOPIC } from '../../node/p2p/index.js'
 import { OPERATOR } from '../../node/services/authority.js'
 import { stopAll } from '../helpers/mesh.js'
-import { auditNaming, registryDigest, startSparseMesh } from '../helpers/mesh-meter.js'
+import { auditNaming, gossipView, registryDigest, startSparseMesh } from '../helpers/mesh-meter.js'
 import { prng } from '../helpers/topology.js'
 import { waitFor } from '../helpers/wait-for.js'
 
@@ -93,6 +94,12 @@ describe('thirty in-process nodes in a sparse random topology', () => {
       timeout: 60_000,
       interval: 200,
       message: 'every node stores the broadcast',
+    }).catch((err: unknown) => {
+      const missing = nodes.filter((n) => !n.store.messages.exists(id))
+      const remotes = missing.flatMap((n) => n.mesh.peers().map((p) => nodes.find((x) => x.mesh.peerId === p.peerId)))
+      const views = [...missing, ...remotes].map((n) => n && gossipView(n, MESSAGES_TOPIC)).join('; ')
+      const drops = missing.map((n) => `${n.name} ${JSON.stringify(n.relayStats())}`).join('; ')
+      throw new Error(`${missing.length} nodes lack the broadcast (${drops}): ${views}`, { cause: err })
     })
     for (const n of nodes) expect(auditNaming(n, new Set([id]))).toBeGreaterThan(0)
   }, 90_000)
