@@ -84,9 +84,20 @@ export interface JsonExportLimits {
   readonly intervalMs: number
 }
 
+/** What the mesh can make this node store of the registry (docs/protocol.md §7, "Registry quota"). */
+export interface RegistryLimits {
+  /**
+   * Most agents the node stores, its own included; past it a registration
+   * of an agent it does not know yet, from gossip or sync, is not stored
+   * (its own agents always are).
+   */
+  readonly maxAgents: number
+}
+
 /** Every bound of the node. */
 export interface Limits {
   readonly relay: RelayLimits
+  readonly registry: RegistryLimits
   readonly delivery: DeliveryLimits
   readonly stream: StreamLimits
   readonly snapshot: SnapshotLimits
@@ -111,6 +122,7 @@ export const DEFAULT_LIMITS: Limits = {
     retentionMs: 24 * 3_600_000,
     pruneIntervalMs: 60_000,
   },
+  registry: { maxAgents: 250_000 },
   delivery: {
     expiryMs: 24 * 3_600_000,
     minBackoffMs: 1_000,
@@ -131,6 +143,7 @@ export const DEFAULT_LIMITS: Limits = {
 /** A partial override of `Limits`, group by group. */
 export interface LimitsInit {
   readonly relay?: Partial<RelayLimits>
+  readonly registry?: Partial<RegistryLimits>
   readonly delivery?: Partial<DeliveryLimits>
   readonly stream?: Partial<StreamLimits>
   readonly snapshot?: Partial<SnapshotLimits>
@@ -158,12 +171,13 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, delivery, stream, snapshot, jsonExport, ...top } = init
+  const { relay, registry, delivery, stream, snapshot, jsonExport, ...top } = init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
   return {
     relay: checked('relay', DEFAULT_LIMITS.relay, relay),
+    registry: checked('registry', DEFAULT_LIMITS.registry, registry),
     delivery: checked('delivery', DEFAULT_LIMITS.delivery, delivery),
     stream: checked('stream', DEFAULT_LIMITS.stream, stream),
     snapshot: snap,

@@ -24,6 +24,7 @@ import { Discovery } from './services/discovery.js'
 import { GossipOutbox } from './services/gossip-outbox.js'
 import { HandshakeService } from './services/handshake-service.js'
 import { Ingest } from './services/ingest.js'
+import { RegistryQuota } from './services/registry-quota.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { KeyService } from './services/key-service.js'
 import { MeshGossip } from './services/mesh-gossip.js'
@@ -141,7 +142,11 @@ type AuditParts = ReturnType<typeof wireAudit>
 function wireRegistry(b: Base, a: AuditParts) {
   const { store, clock, did } = b
   const maxSkewMs = b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
-  const ingest = new Ingest({ store, audit: a.auditLog, events: b.events, clock, maxSkewMs, nodeDid: () => did })
+  const warn = (message: string) => b.log.warn(message, { component: 'registry' })
+  const quota = new RegistryQuota(b.limits.registry.maxAgents, () => store.agents.count(), clock, warn)
+  const ingest = new Ingest({
+    ...{ store, audit: a.auditLog, events: b.events, clock, maxSkewMs, nodeDid: () => did, quota },
+  })
   const registrySync = createRegistrySync({
     ...{ store, ingest, p2p: b.p2p, selfDid: did, onError: b.onError },
     ...(b.init.syncBudget !== undefined ? { budget: b.init.syncBudget } : {}),

@@ -32,6 +32,7 @@ import type {
 import type { AuthorityLabel } from './authority.js'
 import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
 import { keyStateBefore } from './duplicity.js'
+import type { RegistryQuota } from './registry-quota.js'
 
 /** Who delivered an envelope. */
 export interface IngestSource {
@@ -70,6 +71,8 @@ export interface IngestComponents {
   readonly clock: () => number
   readonly maxSkewMs: number
   readonly nodeDid: () => string
+  /** The bound on agents the mesh can make this node store (registry-quota.ts); none: unbounded. */
+  readonly quota?: Pick<RegistryQuota, 'take' | 'own'>
 }
 
 /** Runs the acceptance rules and commits accepted envelopes. */
@@ -148,13 +151,18 @@ export class Ingest {
             envelope,
           }
         }
+        const local = this.isLocal(envelope, source)
+        if (!existing && !this.admitNew(local)) {
+          const reason = 'this node stores no more agents of other nodes (limits.registry.maxAgents)'
+          return { ok: false, error: new MeshsigError('RATE_LIMITED', reason), id, envelope }
+        }
         store.agents.upsert({
           did: envelope.did,
           name: envelope.name,
           capabilities: envelope.capabilities,
           controller: envelope.controller,
           peerId: envelope.peerId,
-          origin: this.isLocal(envelope, source) ? 'local' : 'remote',
+          origin: local ? 'local' : 'remote',
           regId: id,
           regEnvelope: JSON.stringify(envelope),
           regTs: envelope.ts,
@@ -174,6 +182,14 @@ export class Ingest {
     audit.append(acceptedRecord(envelope, id, keyState, source))
     if (source.peer !== undefined && source.kind === 'gossip') store.misc.peerFault(source.peer, { accepted: 1 })
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
+  }
+
+  /** True when a new agent fits the registry quota (the node's own always do, and are counted). */
+  private admitNew(local: boolean): boolean {
+    if (this.c.quota === undefined) return true
+    if (!local) return this.c.quota.take()
+    this.c.quota.own()
+    return true
   }
 
   /**
@@ -220,6 +236,8 @@ export class Ingest {
     if (!v.ok) {
       // a duplicate from the mesh is normal; one sent to the API is a refusal the operator sees
       if (v.error.code === 'DUPLICATE' && source.kind !== 'api') return
+      // past the registry quota: counted, not announced one by one (docs/protocol.md §7)
+      if (v.error.code === 'RATE_LIMITED') return
       if (v.error.code === 'DUPLICITY') {
         const ev = v.envelope as KeyEvent | undefined
         if (!freshDuplicity) return

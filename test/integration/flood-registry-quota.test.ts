@@ -1,0 +1,120 @@
+/**
+ * The registry quota (docs/protocol.md §7): a real rogue libp2p peer gossips
+ * valid registrations of fresh DIDs, each signed by its own new key, which
+ * cost it nothing. The victim stores agents up to `limits.registry.maxAgents`
+ * and no more: the rest are neither stored, audited nor relayed, the rogue
+ * is not charged for them (they are valid), the operator is warned, and the
+ * node's own agents still register. A node that catches up by sync stops at
+ * its own bound, without charging the peer that served it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createInception,
+  createMessage,
+  createRegistration,
+  encodeEnvelope,
+  generateKeyPair,
+  type KeyPair,
+} from '../../node/core/index.js'
+import { createLogger, type Logger } from '../../node/logger.js'
+import type { MeshNode } from '../../node/mesh-node.js'
+import { createMeshP2P, type MeshP2P } from '../../node/p2p/index.js'
+import { startNode, stopAll } from '../helpers/mesh.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { emptyRegistry } from './flood-rogue.js'
+
+const REGISTRY = 'meshsig/v1/registry'
+const MAX = 5
+const FLOOD = 40
+let a: MeshNode
+let b: MeshNode
+let rogue: MeshP2P
+const warnings: string[] = []
+const rogueDids: string[] = []
+let firstRogue: { key: KeyPair; did: string } | undefined
+
+/** A logger that keeps a's warnings. */
+function keepWarnings(): Logger {
+  return createLogger({ level: 'warn', json: true, write: (line) => void warnings.push(line) })
+}
+
+/** Audit entries of `node` whose subject is one of the rogue's DIDs. */
+function auditedRogue(node: MeshNode): number {
+  const dids = new Set(rogueDids)
+  const rows = node.store.auditEntries.entries(0, node.store.auditEntries.count())
+  return rows.filter((r) => dids.has((JSON.parse(r.entry) as { subject?: string | null }).subject ?? '')).length
+}
+
+beforeAll(async () => {
+  a = await startNode({ init: { limits: { registry: { maxAgents: MAX } }, logger: keepWarnings() } })
+  b = await startNode({ peers: [a.info().multiaddrs[0]!] })
+  rogue = await createMeshP2P({
+    seed: generateKeyPair().seed,
+    transports: 'memory',
+    listen: [`/memory/registry-quota-${process.pid}-${Date.now()}`],
+    validate: () => 'accept',
+    onMessage: () => undefined,
+    syncProvider: emptyRegistry,
+    heartbeatInterval: 200,
+  })
+  await rogue.start()
+  await rogue.dial(a.info().multiaddrs[0]!)
+  await waitFor(() => rogue.subscribers(REGISTRY).includes(a.mesh.peerId), { timeout: 15_000 })
+  await waitFor(() => a.mesh.meshPeers(REGISTRY).includes(b.mesh.peerId), { timeout: 15_000 })
+}, 60_000)
+
+afterAll(async () => {
+  await rogue?.stop()
+  await stopAll([a, b])
+})
+
+describe('valid registrations of fresh DIDs, past the registry quota', () => {
+  it('are not stored, audited or relayed, and nobody is charged; the operator is warned', async () => {
+    await a.registerAgent('own-1')
+    for (let i = 0; i < FLOOD; i++) {
+      const key = generateKeyPair()
+      const icp = createInception(key, Date.now())
+      const init = { did: icp.did, name: `sybil ${i}`, capabilities: [], controller: icp.did, peerId: rogue.peerId }
+      rogueDids.push(icp.did)
+      firstRogue ??= { key, did: icp.did }
+      await rogue.publish(REGISTRY, encodeEnvelope(createRegistration({ ...init, ts: Date.now() }, key)))
+      await rogue.publish(REGISTRY, encodeEnvelope(icp))
+    }
+    // a message published after the flood, from the first (stored) rogue agent: once a has it, a saw the flood
+    const { key, did } = firstRogue!
+    const nonce = new Uint8Array(16).fill(7)
+    const msg = createMessage({ from: did, to: null, body: 'after the flood', ts: Date.now(), nonce }, key)
+    await waitFor(() => a.store.agents.get(did), { timeout: 15_000 })
+    await rogue.publish('meshsig/v1/messages', encodeEnvelope(msg))
+    await waitFor(() => a.store.messages.total() > 0, { timeout: 15_000, message: 'a took the last message' })
+    await waitFor(() => b.store.agents.count() === MAX, { timeout: 15_000, message: 'b has what a relayed' })
+
+    expect(a.store.agents.count()).toBe(MAX) // own-1 and the first four of the flood
+    expect(rogueDids.filter((d) => a.store.agents.get(d)).length).toBe(MAX - 1)
+    // an icp and a reg of each stored agent, and the last message: the refused ones left no entry
+    expect(auditedRogue(a)).toBe(2 * (MAX - 1) + 1)
+    expect(b.store.agents.count()).toBe(MAX) // nothing past the quota was relayed
+    expect(a.store.misc.peerFaults().filter((f) => f.forged > 0)).toEqual([])
+    expect(a.mesh.peers().map((p) => p.peerId)).toContain(rogue.peerId)
+    expect(warnings.some((w) => /limits\.registry\.maxAgents/.test(w))).toBe(true)
+  }, 60_000)
+
+  it('leaves the node’s own agents registering', async () => {
+    const own = await a.registerAgent('own-2')
+    expect(a.store.agents.get(own.identity.did)?.origin).toBe('local')
+    expect(a.store.agents.count()).toBe(MAX + 1)
+  })
+
+  it('stops a catch-up by sync at the bound, without charging the peer that served it', async () => {
+    const c = await startNode({ peers: [b.info().multiaddrs[0]!], init: { limits: { registry: { maxAgents: 3 } } } })
+    try {
+      await waitFor(() => c.store.agents.count() === 3, { timeout: 20_000, message: 'c caught up to its bound' })
+      await c.syncFrom(b.mesh.peerId)
+      expect(c.store.agents.count()).toBe(3)
+      expect(c.store.misc.peerFaults().filter((f) => f.forged > 0)).toEqual([])
+      expect(c.mesh.peers().map((p) => p.peerId)).toContain(b.mesh.peerId)
+    } finally {
+      await stopAll([c])
+    }
+  }, 60_000)
+})
