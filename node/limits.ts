@@ -92,6 +92,11 @@ export interface RegistryLimits {
    * (its own agents always are).
    */
   readonly maxAgents: number
+  /**
+   * Most key events of one DID (its inception included); past it a rotation
+   * is not stored, from anywhere (a revocation always is).
+   */
+  readonly maxKeyEvents: number
 }
 
 /** Every bound of the node. */
@@ -122,7 +127,7 @@ export const DEFAULT_LIMITS: Limits = {
     retentionMs: 24 * 3_600_000,
     pruneIntervalMs: 60_000,
   },
-  registry: { maxAgents: 250_000 },
+  registry: { maxAgents: 250_000, maxKeyEvents: 256 },
   delivery: {
     expiryMs: 24 * 3_600_000,
     minBackoffMs: 1_000,

@@ -73,6 +73,8 @@ export interface IngestComponents {
   readonly nodeDid: () => string
   /** The bound on agents the mesh can make this node store (registry-quota.ts); none: unbounded. */
   readonly quota?: Pick<RegistryQuota, 'take' | 'own'>
+  /** Most key events of one DID: a rotation past it is not stored (docs/protocol.md §7); none: unbounded. */
+  readonly maxKeyEvents?: number
 }
 
 /** Runs the acceptance rules and commits accepted envelopes. */
@@ -103,6 +105,8 @@ export class Ingest {
     let freshDuplicity = false
     const verdict = this.c.store.transaction(() => {
       let v = acceptEnvelope(input, this.context(), opts)
+      const over = this.pastKeyEvents(v)
+      if (over) return over // valid or not: neither stored nor audited (docs/protocol.md §7)
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
       if (source.kind === 'sync' && v.attributableTo !== undefined) v = withoutAttribution(v)
       if (source.kind === 'sync' || source.kind === 'gossip') v = storedHistory(v, this.c.store)
@@ -182,6 +186,15 @@ export class Ingest {
     audit.append(acceptedRecord(envelope, id, keyState, source))
     if (source.peer !== undefined && source.kind === 'gossip') store.misc.peerFault(source.peer, { accepted: 1 })
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
+  }
+
+  /** A rotation at a `seq` past `maxKeyEvents`, refused whether or not it would be accepted (but for forgeries). */
+  private pastKeyEvents(v: Verdict): Rejected | undefined {
+    const e = v.envelope
+    if (e?.type !== 'rot' || e.seq < (this.c.maxKeyEvents ?? Infinity)) return undefined
+    if (!v.ok && GOSSIP_REJECT_CODES.has(v.error.code)) return undefined // a forgery stays one, and is charged
+    const reason = `this node stores at most ${this.c.maxKeyEvents} key events of one DID (limits.registry.maxKeyEvents)`
+    return { ok: false, error: new MeshsigError('RATE_LIMITED', reason), envelope: e, ...(v.id ? { id: v.id } : {}) }
   }
 
   /** True when a new agent fits the registry quota (the node's own always do, and are counted). */

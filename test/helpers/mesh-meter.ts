@@ -38,7 +38,14 @@ interface MaConn {
 }
 interface Libp2pLike {
   getConnections(): { maConn?: MaConn; remotePeer: { toString(): string }; status: string }[]
-  services: { pubsub: { streamsOutbound: Map<string, unknown>; streamsInbound: Map<string, unknown> } }
+  services: {
+    pubsub: {
+      streamsOutbound: Map<string, unknown>
+      streamsInbound: Map<string, unknown>
+      peers: Map<string, unknown>
+      outboundInflightQueue?: { readableLength?: number }
+    }
+  }
   addEventListener(type: 'connection:open', fn: (e: { detail: { maConn?: MaConn } }) => void): void
 }
 interface Inside {
@@ -150,8 +157,9 @@ export function gossipView(node: MeshNode, topic: string): string {
   if (!p2p?.libp2p) return `${node.name}: no mesh`
   const short = (ids: string[]): string => ids.map((id) => id.slice(-6)).join(',')
   const conns = p2p.libp2p.getConnections().map((c) => `${c.remotePeer.toString().slice(-6)}:${c.status}`)
-  const { streamsOutbound, streamsInbound } = p2p.libp2p.services.pubsub
-  const streams = `out=[${short([...streamsOutbound.keys()])}] in=[${short([...streamsInbound.keys()])}]`
+  const { streamsOutbound, streamsInbound, peers, outboundInflightQueue } = p2p.libp2p.services.pubsub
+  const queued = outboundInflightQueue?.readableLength ?? '?'
+  const streams = `out=[${short([...streamsOutbound.keys()])}] in=[${short([...streamsInbound.keys()])}] peers=${peers.size} queued=${queued}`
   const watch = JSON.stringify([...(p2p.identifyWatch?.tracked ?? new Map<string, unknown>())])
   return `${node.name} ${node.mesh.peerId.slice(-6)} conns=[${conns.join(',')}] subs=[${short(p2p.subscribers(topic))}] mesh=[${short(p2p.meshPeers(topic))}] ${streams} watch=${watch}`
 }

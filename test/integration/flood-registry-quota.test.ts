@@ -5,16 +5,23 @@
  * and no more: the rest are neither stored, audited nor relayed, the rogue
  * is not charged for them (they are valid), the operator is warned, and the
  * node's own agents still register. A node that catches up by sync stops at
- * its own bound, without charging the peer that served it.
+ * its own bound, without charging the peer that served it. A DID that rotates
+ * again and again has at most `limits.registry.maxKeyEvents` key events
+ * stored; its revocation is still taken.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  applyKeyEvent,
   createInception,
   createMessage,
   createRegistration,
+  createRevocation,
+  createRotation,
   encodeEnvelope,
   generateKeyPair,
+  type Envelope,
   type KeyPair,
+  type KeyState,
 } from '../../node/core/index.js'
 import { createLogger, type Logger } from '../../node/logger.js'
 import type { MeshNode } from '../../node/mesh-node.js'
@@ -115,6 +122,41 @@ describe('valid registrations of fresh DIDs, past the registry quota', () => {
       expect(c.mesh.peers().map((p) => p.peerId)).toContain(b.mesh.peerId)
     } finally {
       await stopAll([c])
+    }
+  }, 60_000)
+})
+
+describe('a DID that rotates again and again', () => {
+  it('has at most maxKeyEvents key events stored, not audited past it; its revocation is still taken', async () => {
+    const d = await startNode({ init: { limits: { registry: { maxKeyEvents: 4 } } } })
+    try {
+      await rogue.dial(d.info().multiaddrs[0]!)
+      await waitFor(() => rogue.subscribers(REGISTRY).includes(d.mesh.peerId), { timeout: 15_000 })
+      const keys = Array.from({ length: 10 }, () => generateKeyPair())
+      const icp = createInception(keys[0]!, Date.now(), keys[1]!)
+      const did = icp.did
+      const reg = { did, name: 'rotator', capabilities: [], controller: did, peerId: rogue.peerId, ts: Date.now() }
+      const events: Envelope[] = [createRegistration(reg, keys[0]!), icp]
+      let state: KeyState = applyKeyEvent(undefined, icp)
+      for (let i = 1; i <= 8; i++) {
+        const rot = createRotation(state, keys[i - 1]!, keys[i]!, Date.now(), keys[i + 1]!)
+        state = applyKeyEvent(state, rot)
+        events.push(rot)
+      }
+      for (const e of events) await rogue.publish(REGISTRY, encodeEnvelope(e))
+      await waitFor(() => d.store.keyEvents.state(did)?.seq === 3, { timeout: 15_000, message: 'seq 3 stored' })
+      // the rotation at seq 4 and those after it are not stored; a revocation on top of seq 3 is
+      const atBound = d.store.keyEvents.state(did)!
+      const rev = createRevocation(atBound, keys[3]!, 'retired', Date.now())
+      await rogue.publish(REGISTRY, encodeEnvelope(rev))
+      await waitFor(() => d.store.keyEvents.state(did)?.revoked, { timeout: 15_000, message: 'revocation taken' })
+      expect(d.store.keyEvents.log(did).map((e) => e.type)).toEqual(['icp', 'rot', 'rot', 'rot', 'rev'])
+      const entries = d.store.auditEntries.entries(0, d.store.auditEntries.count())
+      const aboutIt = entries.filter((r) => (JSON.parse(r.entry) as { subject?: string }).subject === did)
+      expect(aboutIt.map((r) => JSON.parse(r.entry) as unknown)).toHaveLength(6) // reg, icp, three rotations, the revocation
+      expect(d.store.misc.peerFaults().filter((f) => f.forged > 0)).toEqual([])
+    } finally {
+      await stopAll([d])
     }
   }, 60_000)
 })

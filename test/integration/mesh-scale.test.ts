@@ -98,7 +98,11 @@ describe('thirty in-process nodes in a sparse random topology', () => {
       const missing = nodes.filter((n) => !n.store.messages.exists(id))
       const remotes = missing.flatMap((n) => n.mesh.peers().map((p) => nodes.find((x) => x.mesh.peerId === p.peerId)))
       const views = [...missing, ...remotes].map((n) => n && gossipView(n, MESSAGES_TOPIC)).join('; ')
-      const drops = missing.map((n) => `${n.name} ${JSON.stringify(n.relayStats())}`).join('; ')
+      const scores = (n: MeshNode) => n.mesh.peers().map((p) => `${p.peerId.slice(-6)}:${n.mesh.peerScore(p.peerId)}`)
+      const faults = (n: MeshNode) => JSON.stringify(n.store.misc.peerFaults().filter((f) => f.forged > 0))
+      const drops = missing
+        .map((n) => `${n.name} ${JSON.stringify(n.relayStats())} scores=${scores(n).join(',')} faults=${faults(n)}`)
+        .join('; ')
       throw new Error(`${missing.length} nodes lack the broadcast (${drops}): ${views}`, { cause: err })
     })
     for (const n of nodes) expect(auditNaming(n, new Set([id]))).toBeGreaterThan(0)
