@@ -1,18 +1,21 @@
 /**
- * The identify watch (docs/protocol.md §9, "Connections that never
- * identified"): libp2p runs identify once when a connection opens, with a
- * 5 s deadline, and drops its error. A connection whose identify failed (a
- * loaded machine, a slow link) stays open but gossipsub and the DHT never
- * hear of its peer: no gossip stream is opened over it, in either direction,
- * so broadcasts and registry gossip never cross it, and nothing says so.
+ * The identify watch (docs/protocol.md §9, "Connections gossip never
+ * attached to"). Gossipsub opens one stream each way per peer, when libp2p
+ * tells it of the peer after identify, and never again while a connection
+ * stays open. Two ways this leaves an open connection that carries no
+ * gossip, seen on a loaded machine: libp2p runs identify once per
+ * connection, with a 5 s deadline, and drops its error, so gossipsub never
+ * hears of the peer; and a peer that dropped us from its router (and closed
+ * its end) while the connection stayed keeps writing into a stream nobody
+ * reads. Sync still fills the registry; broadcasts never cross.
  *
  * Every `sweepMs` the watch looks at the open connections older than
- * `graceMs`; for one whose peer has no outbound gossip stream it runs
- * identify again (which makes gossipsub open its stream), at most
- * `maxAttempts` times per connection with a doubling delay. A connection
- * whose identify failed every time is closed, so that the peer (or the
- * bootstrap keeper) dials a working one; a peer that identifies but speaks
- * no gossipsub is left alone.
+ * `graceMs` whose peer lacks a gossip stream in either direction. It runs
+ * identify again (which makes gossipsub open its outbound stream), up to
+ * `maxAttempts` times, `graceMs` apart; a connection still without both
+ * streams after that is closed, so that the peer (or the bootstrap keeper)
+ * dials one on which both ends start afresh. A peer that identifies but
+ * speaks no gossipsub is left alone.
  */
 
 /** One connection as the watch sees it. */
@@ -27,31 +30,35 @@ export interface WatchedConnection {
 
 /** What the watch needs from the libp2p node. */
 export interface IdentifyWatchComponents {
+  /** The node's connections now. */
   connections(): WatchedConnection[]
-  /** True when gossipsub has an outbound stream to `peerId`. */
-  hasGossipStream(peerId: string): boolean
+  /** True when gossipsub has a stream to `peerId` and one from it. */
+  hasGossipStreams(peerId: string): boolean
   /** Run identify on the connection `id`; resolves true when the peer speaks gossipsub. */
   identify(id: string): Promise<boolean>
   /** Close the connection `id`. */
   close(id: string): Promise<void>
+  /** Now, in ms (the time base of `openedAt`). */
   readonly clock: () => number
 }
 
 /** Timing of the watch (ms). */
 export interface IdentifyWatchInit {
+  /** Time between two sweeps. */
   readonly sweepMs: number
   /** Age of a connection before it is looked at (longer than identify's own 5 s deadline). */
   readonly graceMs: number
+  /** Identify runs on one broken connection before it is closed. */
   readonly maxAttempts: number
 }
 
-/** Defaults: a sweep every 5 s; connections older than 10 s; three attempts 10, 20 and 40 s apart. */
+/** Defaults: a sweep every 5 s; connections older than 10 s; three attempts 10 s apart, then a close. */
 export const DEFAULT_IDENTIFY_WATCH: IdentifyWatchInit = { sweepMs: 5_000, graceMs: 10_000, maxAttempts: 3 }
 
 interface Attempts {
   count: number
   nextAt: number
-  failed: number
+  /** The peer speaks no gossipsub: nothing to repair. */
   done: boolean
 }
 
@@ -88,13 +95,20 @@ export class IdentifyWatch {
       if (conn.status !== 'open') continue
       open.add(conn.id)
       if (now - conn.openedAt < this.init.graceMs || this.inFlight.has(conn.id)) continue
-      if (this.c.hasGossipStream(conn.remotePeer)) continue
-      const a = this.tracked.get(conn.id) ?? { count: 0, nextAt: now, failed: 0, done: false }
+      if (this.c.hasGossipStreams(conn.remotePeer)) {
+        this.tracked.delete(conn.id) // attached (again): a later break starts a fresh count
+        continue
+      }
+      const a = this.tracked.get(conn.id) ?? { count: 0, nextAt: now, done: false }
       this.tracked.set(conn.id, a)
       if (a.done || now < a.nextAt) continue
+      a.nextAt = now + this.init.graceMs
+      if (a.count >= this.init.maxAttempts) {
+        a.done = true
+        void this.c.close(conn.id).catch(() => undefined)
+        continue
+      }
       a.count += 1
-      a.nextAt = now + this.init.graceMs * 2 ** a.count
-      a.done = a.count >= this.init.maxAttempts
       void this.attempt(conn.id, a)
     }
     for (const id of this.tracked.keys()) if (!open.has(id)) this.tracked.delete(id)
@@ -106,8 +120,7 @@ export class IdentifyWatch {
       // a peer that identifies without gossipsub will never have a stream: nothing more to do
       if (!(await this.c.identify(id))) a.done = true
     } catch {
-      a.failed += 1
-      if (a.failed >= this.init.maxAttempts) await this.c.close(id).catch(() => undefined)
+      // counted as an attempt: a connection identify keeps failing on is closed like any other
     } finally {
       this.inFlight.delete(id)
     }

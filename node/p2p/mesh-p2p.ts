@@ -360,8 +360,12 @@ function watchedLibp2p(libp2p: Libp2p<MeshServices>): IdentifyWatchComponents {
   const byId = (id: string) => libp2p.getConnections().find((conn) => conn.id === id)
   const pubsub = libp2p.services.pubsub
   const gossip = new Set(pubsub.protocols)
-  // the implementation's map of outbound streams (not in the GossipSub interface); its peers as a fallback
-  const outbound = (pubsub as unknown as { streamsOutbound?: ReadonlyMap<string, unknown> }).streamsOutbound
+  // the implementation's maps of streams (not in the GossipSub interface); its peers as a fallback
+  const streams = pubsub as unknown as {
+    streamsOutbound?: ReadonlyMap<string, unknown>
+    streamsInbound?: ReadonlyMap<string, unknown>
+  }
+  const { streamsOutbound: outbound, streamsInbound: inbound } = streams
   return {
     connections: () =>
       libp2p.getConnections().map((conn) => ({
@@ -370,8 +374,10 @@ function watchedLibp2p(libp2p: Libp2p<MeshServices>): IdentifyWatchComponents {
         status: conn.status,
         openedAt: conn.timeline.open,
       })),
-    hasGossipStream: (peerId) =>
-      outbound !== undefined ? outbound.has(peerId) : pubsub.getPeers().some((p) => p.toString() === peerId),
+    hasGossipStreams: (peerId) =>
+      outbound !== undefined && inbound !== undefined
+        ? outbound.has(peerId) && inbound.has(peerId)
+        : pubsub.getPeers().some((p) => p.toString() === peerId),
     identify: async (id) => {
       const conn = byId(id)
       if (conn === undefined) return false

@@ -37,7 +37,7 @@ interface MaConn {
   onData(data: { byteLength: number }): unknown
 }
 interface Libp2pLike {
-  getConnections(): { maConn?: MaConn; remotePeer: { toString(): string }; status: string }[]
+  getConnections(): { maConn?: MaConn; remotePeer: { toString(): string }; status: string; timeline: { open: number } }[]
   services: {
     pubsub: {
       streamsOutbound: Map<string, unknown>
@@ -156,7 +156,8 @@ export function gossipView(node: MeshNode, topic: string): string {
   const p2p = inside(node).state.p2p
   if (!p2p?.libp2p) return `${node.name}: no mesh`
   const short = (ids: string[]): string => ids.map((id) => id.slice(-6)).join(',')
-  const conns = p2p.libp2p.getConnections().map((c) => `${c.remotePeer.toString().slice(-6)}:${c.status}`)
+  const age = (c: { timeline: { open: number } }): number => Math.round((Date.now() - c.timeline.open) / 1000)
+  const conns = p2p.libp2p.getConnections().map((c) => `${c.remotePeer.toString().slice(-6)}:${c.status}:${age(c)}s`)
   const { streamsOutbound, streamsInbound, peers, outboundInflightQueue } = p2p.libp2p.services.pubsub
   const queued = outboundInflightQueue?.readableLength ?? '?'
   const streams = `out=[${short([...streamsOutbound.keys()])}] in=[${short([...streamsInbound.keys()])}] peers=${peers.size} queued=${queued}`

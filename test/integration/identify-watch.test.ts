@@ -1,9 +1,9 @@
 /**
- * Connections that never identified (docs/protocol.md §9): two real libp2p
- * nodes whose identify fails once on the connection between them, as it does
- * on a loaded machine (libp2p runs it once, with a 5 s deadline, and drops
- * the error). Without the identify watch gossipsub never hears of the peer:
- * the connection stays open and no gossip crosses it. With it, gossip
+ * Connections gossip never attached to (docs/protocol.md §9), on two real
+ * libp2p nodes. Identify that fails once on the connection between them, as
+ * it does on a loaded machine (libp2p runs it once, with a 5 s deadline, and
+ * drops the error): without the identify watch gossipsub never hears of the
+ * peer, the connection stays open and no gossip crosses it; with it, gossip
  * flows within a few sweeps.
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -36,7 +36,11 @@ function failFirstIdentify(p2p: MeshP2P): void {
 }
 
 /** A started node on the memory transport that records what gossip brings it. */
-async function node(name: string, identifyWatch: IdentifyWatchInit): Promise<{ p2p: MeshP2P; got: string[] }> {
+async function node(
+  name: string,
+  identifyWatch: IdentifyWatchInit,
+  opts: { failIdentify?: boolean; bootstrap?: string[] } = {},
+): Promise<{ p2p: MeshP2P; got: string[] }> {
   const got: string[] = []
   const p2p = await createMeshP2P({
     seed: generateKeyPair().seed,
@@ -47,8 +51,9 @@ async function node(name: string, identifyWatch: IdentifyWatchInit): Promise<{ p
     syncProvider: emptyRegistry,
     heartbeatInterval: 200,
     identifyWatch,
+    ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}),
   })
-  failFirstIdentify(p2p)
+  if (opts.failIdentify ?? true) failFirstIdentify(p2p)
   await p2p.start()
   started.push(p2p)
   return { p2p, got }

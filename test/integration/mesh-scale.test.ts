@@ -100,8 +100,15 @@ describe('thirty in-process nodes in a sparse random topology', () => {
       const views = [...missing, ...remotes].map((n) => n && gossipView(n, MESSAGES_TOPIC)).join('; ')
       const scores = (n: MeshNode) => n.mesh.peers().map((p) => `${p.peerId.slice(-6)}:${n.mesh.peerScore(p.peerId)}`)
       const faults = (n: MeshNode) => JSON.stringify(n.store.misc.peerFaults().filter((f) => f.forged > 0))
+      const audited = (n: MeshNode) =>
+        n.store.auditEntries
+          .entries(0, n.store.auditEntries.count())
+          .map((r) => r.entry)
+          .filter((e) => e.includes(id))
+          .join(' | ')
       const drops = missing
         .map((n) => `${n.name} ${JSON.stringify(n.relayStats())} scores=${scores(n).join(',')} faults=${faults(n)}`)
+        .map((line, i) => `${line} audited=[${audited(missing[i]!)}]`)
         .join('; ')
       throw new Error(`${missing.length} nodes lack the broadcast (${drops}): ${views}`, { cause: err })
     })

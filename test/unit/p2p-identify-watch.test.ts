@@ -19,7 +19,7 @@ function fake(outcome: 'fail' | 'gossip' | 'no-gossip') {
   const watch = new IdentifyWatch(
     {
       connections: () => conns,
-      hasGossipStream: (peer) => state.streams.has(peer),
+      hasGossipStreams: (peer) => state.streams.has(peer),
       identify: (id) => {
         state.identified.push(id)
         return outcome === 'fail' ? Promise.reject(new Error('timeout')) : Promise.resolve(outcome === 'gossip')
@@ -41,7 +41,7 @@ function fake(outcome: 'fail' | 'gossip' | 'no-gossip') {
 }
 
 describe('identify watch', () => {
-  it('leaves young connections and those with a gossip stream alone', async () => {
+  it('leaves young connections and those with gossip both ways alone', async () => {
     const { state, at } = fake('fail')
     await at(9_999)
     expect(state.identified).toEqual([])
@@ -49,9 +49,19 @@ describe('identify watch', () => {
     expect(state.identified).toEqual(['c1'])
   })
 
-  it('tries a failing connection three times with a doubling delay, then closes it', async () => {
+  it('identifies a broken connection three times, 10 s apart, then closes it', async () => {
+    const { state, at } = fake('gossip') // identify succeeds, yet the streams do not come
+    for (const t of [10_000, 15_000, 19_999, 20_000, 30_000, 39_999]) await at(t)
+    expect(state.identified).toEqual(['c1', 'c1', 'c1'])
+    expect(state.closed).toEqual([])
+    for (const t of [40_000, 50_000, 100_000]) await at(t)
+    expect(state.identified).toEqual(['c1', 'c1', 'c1'])
+    expect(state.closed).toEqual(['c1'])
+  })
+
+  it('closes a connection identify keeps failing on the same way', async () => {
     const { state, at } = fake('fail')
-    for (const t of [10_000, 20_000, 29_999, 30_000, 60_000, 69_999, 70_000, 200_000, 400_000]) await at(t)
+    for (const t of [10_000, 20_000, 30_000, 40_000]) await at(t)
     expect(state.identified).toEqual(['c1', 'c1', 'c1'])
     expect(state.closed).toEqual(['c1'])
   })
@@ -63,16 +73,18 @@ describe('identify watch', () => {
     expect(state.closed).toEqual([])
   })
 
-  it('stops once the stream exists, and forgets closed connections', async () => {
+  it('starts a fresh count once the streams came, and forgets closed connections', async () => {
     const { state, at, conns } = fake('gossip')
     await at(10_000)
+    await at(20_000)
     state.streams.add('p1')
-    await at(100_000)
-    expect(state.identified).toEqual(['c1'])
-    conns.splice(0, 1, { id: 'c3', remotePeer: 'p1', status: 'open', openedAt: 100_000 })
-    state.streams.delete('p1')
-    await at(110_000)
-    expect(state.identified).toEqual(['c1', 'c3'])
+    await at(30_000)
+    state.streams.delete('p1') // broken again later: three new attempts before any close
+    for (const t of [40_000, 50_000, 60_000]) await at(t)
+    expect(state.identified).toEqual(['c1', 'c1', 'c1', 'c1', 'c1'])
     expect(state.closed).toEqual([])
+    conns.splice(0, 1, { id: 'c3', remotePeer: 'p1', status: 'open', openedAt: 60_000 })
+    await at(70_000)
+    expect(state.identified.at(-1)).toBe('c3')
   })
 })
