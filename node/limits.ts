@@ -92,11 +92,6 @@ export interface RegistryLimits {
    * (its own agents always are).
    */
   readonly maxAgents: number
-  /**
-   * Most key events of one DID (its inception included); past it a rotation
-   * is not stored, from anywhere (a revocation always is).
-   */
-  readonly maxKeyEvents: number
 }
 
 /** Every bound of the node. */
@@ -127,7 +122,7 @@ export const DEFAULT_LIMITS: Limits = {
     retentionMs: 24 * 3_600_000,
     pruneIntervalMs: 60_000,
   },
-  registry: { maxAgents: 250_000, maxKeyEvents: 256 },
+  registry: { maxAgents: 250_000 },
   delivery: {
     expiryMs: 24 * 3_600_000,
     minBackoffMs: 1_000,

@@ -146,10 +146,9 @@ function wireRegistry(b: Base, a: AuditParts) {
   const quota = new RegistryQuota(b.limits.registry.maxAgents, () => store.agents.count(), clock, warn)
   const ingest = new Ingest({
     ...{ store, audit: a.auditLog, events: b.events, clock, maxSkewMs, nodeDid: () => did, quota },
-    maxKeyEvents: b.limits.registry.maxKeyEvents,
   })
   const registrySync = createRegistrySync({
-    ...{ store, ingest, p2p: b.p2p, selfDid: did, onError: b.onError },
+    ...{ store, ingest, p2p: b.p2p, selfDid: did, onError: b.onError, registryFull: () => quota.isFull() },
     ...(b.init.syncBudget !== undefined ? { budget: b.init.syncBudget } : {}),
   })
   const credentials = new AgentCredentials({ credentials: store.credentials, random: b.random, clock })

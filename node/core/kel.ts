@@ -140,11 +140,23 @@ function checkSequence(state: KeyState | undefined, event: KeyEvent, ctx: KelCon
   return state
 }
 
+/**
+ * Most key events of one DID, its inception included (docs/protocol.md §6):
+ * a rotation at a `seq` past it is `KEY_LOG_FULL` on every node, so that a
+ * DID's holder cannot grow every node's log without bound. A revocation is
+ * always taken.
+ */
+export const MAX_KEY_EVENTS = 256
+
 function applyRotation(
   prior: KeyState | undefined,
   event: Extract<KeyEvent, { type: 'rot' }>,
   ctx: KelContext,
 ): KeyState {
+  if (event.seq >= MAX_KEY_EVENTS) {
+    const why = `a DID's key log holds at most ${MAX_KEY_EVENTS} events: revoke ${event.did} and make a new DID`
+    throw new MeshsigError('KEY_LOG_FULL', why, { did: event.did })
+  }
   const state = checkSequence(prior, event, ctx)
   const bytes = ctx.signed?.bytes ?? signingBytes(event)
   verifyEnvelopeSignature(event, fromB64(state.key, 'key', 32), 'sig', bytes)
@@ -189,7 +201,7 @@ function applyRevocation(
 /**
  * Apply one key event to a DID's state and return the new state. Throws
  * `DUPLICATE` (already known), `DUPLICITY` (a different event at a known
- * seq), `KEL_INVALID`, `KEY_MISMATCH`, `PRE_ROTATION_MISMATCH`,
+ * seq), `KEL_INVALID`, `KEY_LOG_FULL`, `KEY_MISMATCH`, `PRE_ROTATION_MISMATCH`,
  * `SIGNATURE_INVALID`, `UNKNOWN_SIGNER` or `REVOKED`.
  */
 export function applyKeyEvent(state: KeyState | undefined, event: KeyEvent, ctx: KelContext = {}): KeyState {

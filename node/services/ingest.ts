@@ -43,6 +43,12 @@ export interface IngestSource {
   readonly authority?: AuthorityLabel
 }
 
+/** A registration or key log past the registry quota (docs/protocol.md §7): neither stored nor audited. */
+function quotaRefusal(envelope: Envelope, id: string): Rejected {
+  const reason = 'this node stores no more agents of other nodes (limits.registry.maxAgents)'
+  return { ok: false, error: new MeshsigError('REGISTRY_FULL', reason), id, envelope }
+}
+
 /**
  * Codes that prove the delivering peer passed on something forged or broken
  * (never the claimed signer's fault): gossip answers Reject, and the peer's
@@ -52,7 +58,7 @@ export const GOSSIP_REJECT_CODES: ReadonlySet<string> = codesWhere((e) => e.goss
 
 /** The repositories ingestion reads and writes, and nothing else of the store. */
 export interface IngestStore {
-  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage'>
+  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage' | 'controls'>
   readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'log' | 'eventIdAt' | 'append' | 'recordDuplicity'>
   readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
   readonly auditEntries: Pick<AuditEntriesRepo, 'hasRemoteCheckpoint' | 'addRemoteCheckpoint'>
@@ -72,9 +78,7 @@ export interface IngestComponents {
   readonly maxSkewMs: number
   readonly nodeDid: () => string
   /** The bound on agents the mesh can make this node store (registry-quota.ts); none: unbounded. */
-  readonly quota?: Pick<RegistryQuota, 'take' | 'own'>
-  /** Most key events of one DID: a rotation past it is not stored (docs/protocol.md §7); none: unbounded. */
-  readonly maxKeyEvents?: number
+  readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'full'>
 }
 
 /** Runs the acceptance rules and commits accepted envelopes. */
@@ -105,8 +109,6 @@ export class Ingest {
     let freshDuplicity = false
     const verdict = this.c.store.transaction(() => {
       let v = acceptEnvelope(input, this.context(), opts)
-      const over = this.pastKeyEvents(v)
-      if (over) return over // valid or not: neither stored nor audited (docs/protocol.md §7)
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
       if (source.kind === 'sync' && v.attributableTo !== undefined) v = withoutAttribution(v)
       if (source.kind === 'sync' || source.kind === 'gossip') v = storedHistory(v, this.c.store)
@@ -137,6 +139,7 @@ export class Ingest {
       case 'icp':
       case 'rot':
       case 'rev':
+        if (envelope.type === 'icp' && this.newDidPastQuota(envelope.did, source)) return quotaRefusal(envelope, id)
         store.keyEvents.append(envelope as KeyEvent, id, keyState!, now)
         // a revoked agent's custodied seed is destroyed in the same transaction (docs/protocol.md §2, §6)
         if (envelope.type === 'rev') {
@@ -156,10 +159,7 @@ export class Ingest {
           }
         }
         const local = this.isLocal(envelope, source)
-        if (!existing && !this.admitNew(local)) {
-          const reason = 'this node stores no more agents of other nodes (limits.registry.maxAgents)'
-          return { ok: false, error: new MeshsigError('RATE_LIMITED', reason), id, envelope }
-        }
+        if (!existing && !this.admitNew(local)) return quotaRefusal(envelope, id)
         store.agents.upsert({
           did: envelope.did,
           name: envelope.name,
@@ -188,13 +188,11 @@ export class Ingest {
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
   }
 
-  /** A rotation at a `seq` past `maxKeyEvents`, refused whether or not it would be accepted (but for forgeries). */
-  private pastKeyEvents(v: Verdict): Rejected | undefined {
-    const e = v.envelope
-    if (e?.type !== 'rot' || e.seq < (this.c.maxKeyEvents ?? Infinity)) return undefined
-    if (!v.ok && GOSSIP_REJECT_CODES.has(v.error.code)) return undefined // a forgery stays one, and is charged
-    const reason = `this node stores at most ${this.c.maxKeyEvents} key events of one DID (limits.registry.maxKeyEvents)`
-    return { ok: false, error: new MeshsigError('RATE_LIMITED', reason), envelope: e, ...(v.id ? { id: v.id } : {}) }
+  /** True for the log of a DID from the mesh that no stored agent is or names as controller, once the registry is full. */
+  private newDidPastQuota(did: string, source: IngestSource): boolean {
+    if (this.c.quota === undefined || source.kind === 'local') return false
+    const { agents } = this.c.store
+    return agents.get(did) === undefined && !agents.controls(did) && this.c.quota.full()
   }
 
   /** True when a new agent fits the registry quota (the node's own always do, and are counted). */
@@ -219,7 +217,8 @@ export class Ingest {
   private recordRejection(v: Rejected, source: IngestSource): boolean {
     const { store, audit } = this.c
     const code = v.error.code
-    if (code === 'DUPLICATE') return false
+    // a key log past its bound (docs/protocol.md §6): an entry for each would grow the log without bound
+    if (code === 'DUPLICATE' || code === 'KEY_LOG_FULL') return false
     if (code === 'DUPLICITY' && v.envelope && v.id) {
       const ev = v.envelope as KeyEvent
       const fresh = store.keyEvents.recordDuplicity({
@@ -249,8 +248,8 @@ export class Ingest {
     if (!v.ok) {
       // a duplicate from the mesh is normal; one sent to the API is a refusal the operator sees
       if (v.error.code === 'DUPLICATE' && source.kind !== 'api') return
-      // past the registry quota: counted, not announced one by one (docs/protocol.md §7)
-      if (v.error.code === 'RATE_LIMITED') return
+      // past the registry's bounds: not announced one by one (docs/protocol.md §6, §7)
+      if (v.error.code === 'REGISTRY_FULL' || v.error.code === 'KEY_LOG_FULL') return
       if (v.error.code === 'DUPLICITY') {
         const ev = v.envelope as KeyEvent | undefined
         if (!freshDuplicity) return

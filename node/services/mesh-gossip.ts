@@ -216,7 +216,7 @@ export class MeshGossip {
       const again = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: false })
       if (again.ok || again.error.code === 'DUPLICATE') {
         await this.c.outbox.publish(TOPIC_OF.reg, encodeEnvelope(e)).catch((err: unknown) => this.c.onError(err))
-      } else if (again.error.code !== 'RATE_LIMITED' && !this.c.store.keyEvents.state(e.did)) this.c.sync?.charge(via)
+      } else if (again.error.code !== 'REGISTRY_FULL' && !this.c.store.keyEvents.state(e.did)) this.c.sync?.charge(via)
     } finally {
       const left = (this.awaitingLog.get(via) ?? 1) - 1
       if (left > 0) this.awaitingLog.set(via, left)

@@ -34,17 +34,30 @@ export class RegistryQuota {
 
   /** True when one more agent from the mesh fits, and then counts it. */
   take(): boolean {
+    if (this.full()) return false
+    this.known = (this.known ?? 0) + 1
+    return true
+  }
+
+  /**
+   * True when no more agents from the mesh fit (then counted as a refusal):
+   * also asked of the key log of a DID no stored agent is or names as
+   * controller, so a full node stores no new DID's log either.
+   */
+  full(): boolean {
+    if (!this.isFull()) return false
+    this.refused(this.clock())
+    return true
+  }
+
+  /** True while no more agents from the mesh fit (counts nothing). */
+  isFull(): boolean {
     const now = this.clock()
     if (this.known === undefined || now - this.countedAt > this.recountMs) {
       this.known = this.countAgents()
       this.countedAt = now
     }
-    if (this.known >= this.maxAgents) {
-      this.refused(now)
-      return false
-    }
-    this.known += 1
-    return true
+    return this.known >= this.maxAgents
   }
 
   private refused(now: number): void {

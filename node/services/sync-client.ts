@@ -47,6 +47,11 @@ export interface SyncClientComponents extends PassComponents {
   readonly onError: (err: unknown) => void
   /** Time of bans and backoffs (default `Date.now`). */
   readonly clock?: () => number
+  /**
+   * True while this node's registry is full (docs/protocol.md §7): inceptions
+   * left held are then those of registrations it refused, not junk. Default never.
+   */
+  readonly registryFull?: () => boolean
 }
 
 /** Reconciliation rounds against peers, with their budgets and penalties. */
@@ -91,9 +96,10 @@ export class SyncClient {
       more = pass.more
       if (!more) break
     }
-    // inceptions still held when the round ends were junk, unless it stopped between one and its registration
+    // inceptions still held when the round ends were junk, unless it stopped between one and its registration,
+    // or this node's registry is full and refused their registrations (docs/protocol.md §7)
     const leftovers = this.c.admission.dropPeer(peer)
-    if (leftovers > 0 && !more && !this.isBanned(peer)) {
+    if (leftovers > 0 && !more && !this.c.registryFull?.() && !this.isBanned(peer)) {
       this.c.store.misc.peerFault(peer, { forged: leftovers })
       if (forged + leftovers > BAD_ITEMS_LIMIT) await this.penalise(peer)
     }

@@ -89,6 +89,8 @@ export interface PassComponents {
   readonly index: Pick<RegistryIndex, 'fingerprint' | 'hasShort' | 'knowsKey'>
   readonly admission: Pick<Admission, 'admit' | 'heldFor'>
   readonly p2p: () => Pick<MeshP2P, 'sync'>
+  /** True while this node's registry is full (docs/protocol.md §7); default never. */
+  readonly registryFull?: () => boolean
 }
 
 /** Runs passes; remembers refused ids and page cursors across them. */
@@ -286,8 +288,8 @@ export class PassRunner {
       r.items += items.length
       await applyItems(this.c, items, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
       if (items.length < limit) return false
-      if (r.counts.forged + this.c.admission.heldFor(r.peer) > BAD_ITEMS_LIMIT * 4)
-        throw new PeerFault('a page of junk')
+      const held = this.c.registryFull?.() === true ? 0 : this.c.admission.heldFor(r.peer) // full: honest ones held
+      if (r.counts.forged + held > BAD_ITEMS_LIMIT * 4) throw new PeerFault('a page of junk')
     }
     if (after !== undefined) this.cursors.set(r.peer, after) // the budget ran out: the next pass continues here
     return after !== undefined

@@ -152,6 +152,11 @@ export class AgentsRepo {
     return raw ? this.counted(toRow(raw)) : undefined
   }
 
+  /** True when some stored agent names `did` as its controller. */
+  controls(did: string): boolean {
+    return prepared(this.db, 'SELECT 1 FROM agents WHERE controller = ? LIMIT 1').get(did) !== undefined
+  }
+
   /** The PeerId of the node hosting `did` (from its registration), or undefined for an unknown agent. */
   hostOf(did: string): string | undefined {
     return this.hosts.read(did, () => this.hostStmt.get(did)?.peer_id)

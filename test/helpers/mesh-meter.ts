@@ -37,7 +37,12 @@ interface MaConn {
   onData(data: { byteLength: number }): unknown
 }
 interface Libp2pLike {
-  getConnections(): { maConn?: MaConn; remotePeer: { toString(): string }; status: string; timeline: { open: number } }[]
+  getConnections(): {
+    maConn?: MaConn
+    remotePeer: { toString(): string }
+    status: string
+    timeline: { open: number }
+  }[]
   services: {
     pubsub: {
       streamsOutbound: Map<string, unknown>
