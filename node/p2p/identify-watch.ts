@@ -18,6 +18,9 @@
  * speaks no gossipsub is left alone.
  */
 
+import type { Libp2p } from '@libp2p/interface'
+import type { MeshServices } from './libp2p-config.js'
+
 /** One connection as the watch sees it. */
 export interface WatchedConnection {
   readonly id: string
@@ -124,5 +127,41 @@ export class IdentifyWatch {
     } finally {
       this.inFlight.delete(id)
     }
+  }
+}
+
+/** The identify watch's view of a libp2p node. */
+export function watchedLibp2p(libp2p: Libp2p<MeshServices>): IdentifyWatchComponents {
+  const byId = (id: string) => libp2p.getConnections().find((conn) => conn.id === id)
+  const pubsub = libp2p.services.pubsub
+  const gossip = new Set(pubsub.protocols)
+  // the implementation's maps of streams (not in the GossipSub interface); its peers as a fallback
+  const streams = pubsub as unknown as {
+    streamsOutbound?: ReadonlyMap<string, unknown>
+    streamsInbound?: ReadonlyMap<string, unknown>
+  }
+  const { streamsOutbound: outbound, streamsInbound: inbound } = streams
+  return {
+    connections: () =>
+      libp2p.getConnections().map((conn) => ({
+        id: conn.id,
+        remotePeer: conn.remotePeer.toString(),
+        status: conn.status,
+        openedAt: conn.timeline.open,
+      })),
+    hasGossipStreams: (peerId) =>
+      outbound !== undefined && inbound !== undefined
+        ? outbound.has(peerId) && inbound.has(peerId)
+        : pubsub.getPeers().some((p) => p.toString() === peerId),
+    identify: async (id) => {
+      const conn = byId(id)
+      if (conn === undefined) return false
+      const { protocols } = await libp2p.services.identify.identify(conn)
+      return protocols.some((p) => gossip.has(p))
+    },
+    close: async (id) => {
+      await byId(id)?.close()
+    },
+    clock: () => Date.now(),
   }
 }

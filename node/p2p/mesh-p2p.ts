@@ -11,7 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
 import { MeshsigError } from '../core/errors.js'
 import { BootstrapKeeper } from './bootstrap-keeper.js'
-import { IdentifyWatch, type IdentifyWatchComponents } from './identify-watch.js'
+import { IdentifyWatch, watchedLibp2p } from './identify-watch.js'
 import { checkCapabilityType, findCapabilityProvidersOn, provideCapabilityOn } from './capability.js'
 import {
   BOOTSTRAP_TAG,
@@ -352,42 +352,6 @@ class MeshP2PNode implements MeshP2P {
     } catch {
       // an onError that throws has nowhere left to report to
     }
-  }
-}
-
-/** The identify watch's view of a libp2p node (identify-watch.ts). */
-function watchedLibp2p(libp2p: Libp2p<MeshServices>): IdentifyWatchComponents {
-  const byId = (id: string) => libp2p.getConnections().find((conn) => conn.id === id)
-  const pubsub = libp2p.services.pubsub
-  const gossip = new Set(pubsub.protocols)
-  // the implementation's maps of streams (not in the GossipSub interface); its peers as a fallback
-  const streams = pubsub as unknown as {
-    streamsOutbound?: ReadonlyMap<string, unknown>
-    streamsInbound?: ReadonlyMap<string, unknown>
-  }
-  const { streamsOutbound: outbound, streamsInbound: inbound } = streams
-  return {
-    connections: () =>
-      libp2p.getConnections().map((conn) => ({
-        id: conn.id,
-        remotePeer: conn.remotePeer.toString(),
-        status: conn.status,
-        openedAt: conn.timeline.open,
-      })),
-    hasGossipStreams: (peerId) =>
-      outbound !== undefined && inbound !== undefined
-        ? outbound.has(peerId) && inbound.has(peerId)
-        : pubsub.getPeers().some((p) => p.toString() === peerId),
-    identify: async (id) => {
-      const conn = byId(id)
-      if (conn === undefined) return false
-      const { protocols } = await libp2p.services.identify.identify(conn)
-      return protocols.some((p) => gossip.has(p))
-    },
-    close: async (id) => {
-      await byId(id)?.close()
-    },
-    clock: () => Date.now(),
   }
 }
 
