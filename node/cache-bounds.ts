@@ -9,6 +9,7 @@ import { DID_KEY_MEMO_LIMIT, PUBLIC_KEY_CACHE_LIMIT, SIGNED_HERE_LIMIT } from '.
 import { DEFAULT_KEY_CACHE_SIZE } from './services/key-cache.js'
 import { NEW_KEY_MEMO_SIZE, SIGN_WORKER_KEY_CACHE } from './services/sign-pool.js'
 import { PEER_KEY_MEMORY } from './services/sync-client.js'
+import { REFUSED_IDS_MEMORY } from './services/sync.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
 import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
@@ -73,6 +74,10 @@ export const CACHE_BOUNDS = {
     holds: 'the DID of each credential hash looked up, never the credential (node/store/credentials-repo.ts)',
   },
   syncPeerKeys: { max: PEER_KEY_MEMORY, holds: 'node keys of sync peers (node/services/sync-client.ts)' },
+  syncRefusedIds: {
+    max: REFUSED_IDS_MEMORY,
+    holds: 'short ids of registry items refused once, not fetched again (node/services/sync.ts)',
+  },
   pendingHandshakes: { max: HANDSHAKES_PENDING, holds: 'handshakes awaiting confirmation (handshake-service.ts)' },
   gossipOutbox: { max: OUTBOX_MAX_PENDING, holds: 'publications waiting for a subscriber (gossip-outbox.ts)' },
 } as const satisfies Record<string, CacheBound>

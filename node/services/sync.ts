@@ -155,10 +155,22 @@ function applyOne(
     else if (v.error.code === 'DUPLICATE') counts.duplicates++
     else {
       counts.rejected++
-      if (v.id !== undefined) refused.add(v.id.slice(0, 16))
+      if (v.id !== undefined) remember(refused, v.id.slice(0, 16))
       if (GOSSIP_REJECT_CODES.has(v.error.code)) counts.forged++
     }
   }
+}
+
+/**
+ * Short ids of refused items a node remembers, over all peers, so that it
+ * neither fetches nor audits them again (docs/protocol.md §9); past it the
+ * memory starts afresh (node/cache-bounds.ts).
+ */
+export const REFUSED_IDS_MEMORY = 100_000
+
+function remember(refused: Set<string>, short: string): void {
+  if (refused.size >= REFUSED_IDS_MEMORY) refused.clear()
+  refused.add(short)
 }
 
 /** Decode served frames as envelopes; undefined at the first that is none (a protocol fault). */
