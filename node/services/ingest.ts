@@ -78,7 +78,7 @@ export interface IngestComponents {
   readonly maxSkewMs: number
   readonly nodeDid: () => string
   /** The bound on agents the mesh can make this node store (registry-quota.ts); none: unbounded. */
-  readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'full'>
+  readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'full' | 'isFull'>
 }
 
 /** Runs the acceptance rules and commits accepted envelopes. */
@@ -190,7 +190,8 @@ export class Ingest {
 
   /** True for the log of a DID from the mesh that no stored agent is or names as controller, once the registry is full. */
   private newDidPastQuota(did: string, source: IngestSource): boolean {
-    if (this.c.quota === undefined || source.kind === 'local') return false
+    // the cached count first: the two lookups only once the registry is full
+    if (this.c.quota === undefined || source.kind === 'local' || !this.c.quota.isFull()) return false
     const { agents } = this.c.store
     return agents.get(did) === undefined && !agents.controls(did) && this.c.quota.full()
   }

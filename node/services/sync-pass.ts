@@ -269,6 +269,18 @@ export class PassRunner {
     return out
   }
 
+  /**
+   * A page brings every item again, those refused before too: they are not
+   * checked, stored or audited again (docs/protocol.md §9). The other paths
+   * never fetch them.
+   */
+  private notRefused(items: Envelope[], counts: ApplyCounts): Envelope[] {
+    if (this.refused.size === 0) return items
+    const fresh = items.filter((e) => !this.refused.has(envelopeId(e).slice(0, SHORT_ID_HEX)))
+    counts.rejected += items.length - fresh.length
+    return fresh
+  }
+
   /** Page through the peer's registry in application order (a node that holds little). */
   private async pullPages(r: Round, budget: SyncBudget): Promise<boolean> {
     let after = this.cursors.get(r.peer)
@@ -286,7 +298,7 @@ export class PassRunner {
         after = k
       }
       r.items += items.length
-      await applyItems(this.c, items, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
+      await applyItems(this.c, this.notRefused(items, r.counts), { id: r.peer, key: r.peerKey }, r.counts, this.refused)
       if (items.length < limit) return false
       const held = this.c.registryFull?.() === true ? 0 : this.c.admission.heldFor(r.peer) // full: honest ones held
       if (r.counts.forged + held > BAD_ITEMS_LIMIT * 4) throw new PeerFault('a page of junk')

@@ -5,7 +5,7 @@
  * batches that yield to the event loop; nothing is trusted because a peer
  * sent it, and empty inceptions pass the admission rule first.
  */
-import { decodeEnvelope, envelopeId, MeshsigError, type Envelope } from '../core/index.js'
+import { decodeEnvelope, MeshsigError, type Envelope } from '../core/index.js'
 import { FP_BYTES, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
 import type { SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
@@ -144,11 +144,6 @@ function applyOne(
   counts: ApplyCounts,
   refused: Set<string>,
 ): void {
-  // refused once (a page brings everything again): not checked, stored or audited again (docs/protocol.md §9)
-  if (refused.size > 0 && refused.has(envelopeId(e).slice(0, 16))) {
-    counts.rejected++
-    return
-  }
   const admitted = c.admission.admit(e, peer.id, peer.key)
   if (admitted === 'held' || admitted === 'refused') {
     counts.held++

@@ -28,10 +28,10 @@ import {
 } from '../../node/core/index.js'
 import { createLogger, type Logger } from '../../node/logger.js'
 import type { MeshNode } from '../../node/mesh-node.js'
-import { createMeshP2P, type MeshP2P } from '../../node/p2p/index.js'
+import type { MeshP2P } from '../../node/p2p/index.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { emptyRegistry } from './flood-rogue.js'
+import { rogueP2P } from './flood-rogue.js'
 
 const REGISTRY = 'meshsig/v1/registry'
 const MAX = 5
@@ -77,15 +77,7 @@ function countIngests(node: MeshNode, which: (e: { type: string; did?: string })
 beforeAll(async () => {
   a = await startNode({ init: { limits: { registry: { maxAgents: MAX } }, logger: keepWarnings() } })
   b = await startNode({ peers: [a.info().multiaddrs[0]!] })
-  rogue = await createMeshP2P({
-    seed: generateKeyPair().seed,
-    transports: 'memory',
-    listen: [`/memory/registry-quota-${process.pid}-${Date.now()}`],
-    validate: () => 'accept',
-    onMessage: () => undefined,
-    syncProvider: emptyRegistry,
-    heartbeatInterval: 200,
-  })
+  rogue = await rogueP2P('registry-quota')
   await rogue.start()
   await rogue.dial(a.info().multiaddrs[0]!)
   await waitFor(() => rogue.subscribers(REGISTRY).includes(a.mesh.peerId), { timeout: 15_000 })

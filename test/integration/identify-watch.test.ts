@@ -7,10 +7,9 @@
  * flows within a few sweeps.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { generateKeyPair } from '../../node/core/index.js'
-import { createMeshP2P, type IdentifyWatchInit, type MeshP2P } from '../../node/p2p/index.js'
+import type { IdentifyWatchInit, MeshP2P } from '../../node/p2p/index.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { emptyRegistry } from './flood-rogue.js'
+import { rogueP2P } from './flood-rogue.js'
 
 const TOPIC = 'meshsig/v1/messages'
 const started: MeshP2P[] = []
@@ -35,25 +34,14 @@ function failFirstIdentify(p2p: MeshP2P): void {
   }
 }
 
-/** A started node on the memory transport that records what gossip brings it. */
-async function node(
-  name: string,
-  identifyWatch: IdentifyWatchInit,
-  opts: { failIdentify?: boolean; bootstrap?: string[] } = {},
-): Promise<{ p2p: MeshP2P; got: string[] }> {
+/** A started node on the memory transport whose first identify on each connection fails; it records what gossip brings it. */
+async function node(name: string, identifyWatch: IdentifyWatchInit): Promise<{ p2p: MeshP2P; got: string[] }> {
   const got: string[] = []
-  const p2p = await createMeshP2P({
-    seed: generateKeyPair().seed,
-    transports: 'memory',
-    listen: [`/memory/identify-watch-${name}-${process.pid}-${Date.now()}`],
-    validate: () => 'accept',
+  const p2p = await rogueP2P(`identify-watch-${name}`, {
     onMessage: (_topic, data) => got.push(new TextDecoder().decode(data)),
-    syncProvider: emptyRegistry,
-    heartbeatInterval: 200,
     identifyWatch,
-    ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}),
   })
-  if (opts.failIdentify ?? true) failFirstIdentify(p2p)
+  failFirstIdentify(p2p)
   await p2p.start()
   started.push(p2p)
   return { p2p, got }
