@@ -8,7 +8,7 @@
 import { DID_KEY_MEMO_LIMIT, PUBLIC_KEY_CACHE_LIMIT, SIGNED_HERE_LIMIT } from './core/index.js'
 import { DEFAULT_KEY_CACHE_SIZE } from './services/key-cache.js'
 import { NEW_KEY_MEMO_SIZE, SIGN_WORKER_KEY_CACHE } from './services/sign-pool.js'
-import { PEER_KEY_MEMORY } from './services/sync-client.js'
+import { PEER_MEMORY } from './services/peer-memory.js'
 import { REFUSED_IDS_MEMORY } from './services/sync.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
@@ -73,7 +73,15 @@ export const CACHE_BOUNDS = {
     max: CREDENTIAL_CACHE_SIZE,
     holds: 'the DID of each credential hash looked up, never the credential (node/store/credentials-repo.ts)',
   },
-  syncPeerKeys: { max: PEER_KEY_MEMORY, holds: 'node keys of sync peers (node/services/sync-client.ts)' },
+  syncPeerKeys: { max: PEER_MEMORY, holds: 'node keys of sync peers (node/services/sync-client.ts)' },
+  syncPeerBans: {
+    max: PEER_MEMORY,
+    holds: 'backoffs of penalised sync peers, expired ones forgotten first (node/services/sync-client.ts)',
+  },
+  syncPeerCursors: {
+    max: PEER_MEMORY,
+    holds: 'page cursors of sync peers a round paged part-way through (node/services/sync-pass.ts)',
+  },
   syncRefusedIds: {
     max: REFUSED_IDS_MEMORY,
     holds: 'short ids of registry items refused once, not fetched again (node/services/sync.ts)',

@@ -91,6 +91,11 @@ export class Admission {
     return this.held.size
   }
 
+  /** Peers holding at least one DID now. */
+  peers(): number {
+    return this.perPeer.size
+  }
+
   private hold(e: KeyEvent, peer: string): Admitted {
     if (this.held.has(e.did)) return 'held'
     const mine = this.perPeer.get(peer) ?? 0
@@ -105,7 +110,9 @@ export class Admission {
     const h = this.held.get(did)
     if (h === undefined) return []
     this.held.delete(did)
-    this.perPeer.set(h.peer, Math.max(0, (this.perPeer.get(h.peer) ?? 1) - 1))
+    const left = (this.perPeer.get(h.peer) ?? 1) - 1
+    if (left > 0) this.perPeer.set(h.peer, left)
+    else this.perPeer.delete(h.peer) // a peer holding nothing is not remembered
     return h.events
   }
 

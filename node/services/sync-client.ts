@@ -7,6 +7,7 @@
 import { toB64, publicKeyFromPeerId } from '../core/index.js'
 import type { MeshP2P } from '../p2p/index.js'
 import type { MiscRepo, Store } from '../store/index.js'
+import { PeerMemory } from './peer-memory.js'
 import { Admission } from './sync-admission.js'
 import { RegistryIndex, watchIngest, type RegistryIndexStore } from './sync-index.js'
 import type { ApplyCounts, SyncResult } from './sync.js'
@@ -26,8 +27,8 @@ export { BAD_ITEMS_LIMIT, DEFAULT_SYNC_BUDGET, type SyncBudget } from './sync-pa
 export const FIRST_BACKOFF_MS = 60_000
 /** Most budgeted passes one round runs against a peer (100 × 10,000 items by default). */
 export const MAX_PASSES = 100
-/** Peers whose node key a round remembers (cleared when full). */
-export const PEER_KEY_MEMORY = 4096
+/** Peers whose node key, backoff and page cursor the client remembers, each (the oldest forgotten when full). */
+export { PEER_MEMORY } from './peer-memory.js'
 
 /** The part of the mesh the client uses: one sync exchange, and charging a peer. */
 export type SyncP2P = Pick<MeshP2P, 'sync' | 'penalise'>
@@ -52,25 +53,35 @@ export interface SyncClientComponents extends PassComponents {
    * left held are then those of registrations it refused, not junk. Default never.
    */
   readonly registryFull?: () => boolean
+  /** Peers each per-peer memory keeps (default `PEER_MEMORY`). */
+  readonly peerMemory?: number
 }
 
 /** Reconciliation rounds against peers, with their budgets and penalties. */
 export class SyncClient {
   private readonly refused = new Set<string>()
-  private readonly cursors = new Map<string, string>()
-  private readonly bans = new Map<string, { until: number; backoff: number }>()
-  private readonly peerKeys = new Map<string, string | undefined>()
+  private readonly cursors: PeerMemory<string>
+  // a full memory forgets expired bans first, then the oldest: a forgotten peer keeps its gossipsub penalty and faults
+  private readonly bans: PeerMemory<{ until: number; backoff: number }>
+  private readonly peerKeys: PeerMemory<{ key: string | undefined }>
 
   private readonly passes: PassRunner
 
   constructor(private readonly c: SyncClientComponents) {
+    this.cursors = new PeerMemory(c.peerMemory)
+    this.bans = new PeerMemory(c.peerMemory, (b) => b.until <= this.now())
+    this.peerKeys = new PeerMemory(c.peerMemory)
     this.passes = new PassRunner(c, this.refused, this.cursors)
+  }
+
+  private now(): number {
+    return (this.c.clock ?? Date.now)()
   }
 
   /** True while `peer` serves its backoff. */
   isBanned(peer: string): boolean {
     const b = this.bans.get(peer)
-    return b !== undefined && b.until > (this.c.clock ?? Date.now)()
+    return b !== undefined && b.until > this.now()
   }
 
   /** Charge `peer` for junk it relayed outside a round (e.g. an inception flood by gossip), once per backoff. */
@@ -133,17 +144,17 @@ export class SyncClient {
 
   /** The node key a peer id names (remembered: parsing it costs a tenth of a converged round). */
   private peerKey(peer: string): string | undefined {
-    if (this.peerKeys.has(peer)) return this.peerKeys.get(peer)
-    if (this.peerKeys.size >= PEER_KEY_MEMORY) this.peerKeys.clear()
+    const known = this.peerKeys.get(peer)
+    if (known !== undefined) return known.key
     const key = peerKeyOf(peer)
-    this.peerKeys.set(peer, key)
+    this.peerKeys.set(peer, { key })
     return key
   }
 
   private async penalise(peer: string): Promise<void> {
     const prev = this.bans.get(peer)
     const backoff = Math.min(3_600_000, prev === undefined ? FIRST_BACKOFF_MS : prev.backoff * 2)
-    this.bans.set(peer, { until: (this.c.clock ?? Date.now)() + backoff, backoff })
+    this.bans.set(peer, { until: this.now() + backoff, backoff })
     this.cursors.delete(peer)
     this.c.store.misc.peerFault(peer, { forged: 1 })
     await this.c

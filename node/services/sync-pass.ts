@@ -20,6 +20,7 @@ import {
 } from '../core/registry-reconcile.js'
 import { MAX_SYNC_PREFIXES, type MeshP2P, type SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
+import type { PeerMemory } from './peer-memory.js'
 import type { Admission } from './sync-admission.js'
 import type { RegistryIndex } from './sync-index.js'
 import { MAX_IDS_ANSWER, applyItems, decodeFingerprint, decodeItems, type ApplyCounts } from './sync.js'
@@ -98,7 +99,7 @@ export class PassRunner {
   constructor(
     private readonly c: PassComponents,
     private readonly refused: Set<string>,
-    private readonly cursors: Map<string, string>,
+    private readonly cursors: Pick<PeerMemory<string>, 'get' | 'has' | 'set' | 'delete'>,
   ) {}
 
   /** One pass; true when it left items behind for another (a page cursor, a truncated list, the byte budget). */

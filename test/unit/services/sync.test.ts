@@ -38,7 +38,7 @@ let clock: FixedClock
 let a: SyncNode
 let b: SyncNode
 
-function syncNode(seed: string, budget?: SyncBudget): SyncNode {
+function syncNode(seed: string, budget?: SyncBudget, peerMemory?: number): SyncNode {
   const kit = kitNode({ seed, clock })
   // the node's own key log, as a node takes it up at start (here its inception)
   expect(kit.ingest.ingest(createInception(kit.key, clock.ms), { kind: 'local' }, { fresh: false }).ok).toBe(true)
@@ -53,6 +53,7 @@ function syncNode(seed: string, budget?: SyncBudget): SyncNode {
     onError: (err) => errors.push(err),
     clock: clock.now,
     ...(budget !== undefined ? { budget } : {}),
+    ...(peerMemory !== undefined ? { peerMemory } : {}),
   })
   holder.sync = sync
   return { kit, p2p, sync, errors }
@@ -283,5 +284,37 @@ describe('a peer that breaks the protocol', () => {
     expect(b.p2p.penalties).toEqual([])
     expect(b.kit.store.misc.peerFaults()).toEqual([])
     expect(b.errors).toEqual([expect.objectContaining({ code: 'UNREACHABLE' })])
+  })
+})
+
+describe('what the client remembers per peer', () => {
+  // peer ids cost nothing to mint: a rogue charged under many of them must not grow the client's memory
+  const peers = ['peer-1', 'peer-2', 'peer-3']
+
+  it('keeps the backoffs of at most its bound of peers, forgetting the oldest', () => {
+    const small = syncNode('node with a small memory', undefined, 2)
+    for (const p of peers) small.sync.client.charge(p)
+    expect(peers.map((p) => small.sync.client.isBanned(p))).toEqual([false, true, true])
+    expect(
+      small.kit.store.misc
+        .peerFaults()
+        .map((f) => f.peer)
+        .sort(),
+    ).toEqual(peers) // the faults stay on record
+    small.kit.close()
+  })
+
+  it('forgets expired backoffs before a live one', () => {
+    const small = syncNode('node with a small memory', undefined, 2)
+    small.sync.client.charge('peer-1')
+    clock.advance(FIRST_BACKOFF_MS + 1)
+    small.sync.client.charge('peer-2')
+    small.sync.client.charge('peer-3')
+    expect(peers.map((p) => small.sync.client.isBanned(p))).toEqual([false, true, true])
+    clock.advance(FIRST_BACKOFF_MS + 1)
+    small.sync.client.charge('peer-1') // a new first offence: the expired ban was forgotten, so no doubled backoff
+    clock.advance(FIRST_BACKOFF_MS + 1)
+    expect(small.sync.client.isBanned('peer-1')).toBe(false)
+    small.kit.close()
   })
 })

@@ -1,0 +1,56 @@
+// The sync client's bounded per-peer memory (node/services/peer-memory.ts, docs/protocol.md §9) and the
+// held-inception pool's per-peer counts (sync-admission.ts): neither grows with the peer ids a rogue mints.
+import { describe, expect, it } from 'vitest'
+import { didFromPublicKey, generateKeyPair, peerIdFromPublicKey } from '../../../node/core/index.js'
+import { PeerMemory } from '../../../node/services/peer-memory.js'
+import { Admission } from '../../../node/services/sync-admission.js'
+import { kitAgent, seededRandom } from '../../helpers/service-kit.js'
+
+describe('PeerMemory', () => {
+  it('keeps at most its bound, forgetting the peer written longest ago', () => {
+    const m = new PeerMemory<number>(2)
+    m.set('a', 1)
+    m.set('b', 2)
+    m.set('a', 3) // a write makes `a` the newest
+    m.set('c', 4)
+    expect([m.get('a'), m.get('b'), m.get('c'), m.size]).toEqual([3, undefined, 4, 2])
+  })
+
+  it('drops every stale entry before it forgets a live one', () => {
+    const m = new PeerMemory<number>(3, (v) => v < 0)
+    m.set('old', 1)
+    m.set('x', -1)
+    m.set('y', -2)
+    m.set('new', 5)
+    expect([m.has('old'), m.has('x'), m.has('y'), m.has('new'), m.size]).toEqual([true, false, false, true, 2])
+  })
+
+  it('holds 10,000 peers in its default bound of 4,096', () => {
+    const m = new PeerMemory<number>()
+    for (let i = 0; i < 10_000; i++) m.set(`peer-${i}`, i)
+    expect(m.size).toBe(4096)
+    expect(m.has('peer-9999')).toBe(true)
+  })
+})
+
+describe('the held-inception pool', () => {
+  it('forgets a peer once nothing is held for it, whether released or dropped', () => {
+    const random = seededRandom('admission')
+    const admission = new Admission({ index: { isAnchored: () => false, hasLog: () => false } })
+    const owner = generateKeyPair(random)
+    const agents = Array.from({ length: 20 }, () =>
+      kitAgent(random, 0, {
+        controller: didFromPublicKey(owner.publicKey),
+        peerId: peerIdFromPublicKey(owner.publicKey),
+      }),
+    )
+    agents.forEach((a, i) => expect(admission.admit(a.icp, `peer-${i}`, undefined)).toBe('held'))
+    expect(admission.peers()).toBe(20)
+    agents
+      .slice(0, 10)
+      .forEach((a) => expect(admission.admit(a.reg, 'any', undefined)).toEqual({ now: [a.icp, a.reg] }))
+    expect(admission.peers()).toBe(10)
+    for (let i = 10; i < 20; i++) expect(admission.dropPeer(`peer-${i}`)).toBe(1)
+    expect([admission.peers(), admission.size()]).toEqual([0, 0])
+  })
+})
