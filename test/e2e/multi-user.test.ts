@@ -251,3 +251,61 @@ describe.skipIf(!isRoot)('trustLoopback: a single-user machine opts back into "l
     expect(entry?.data.authority).toBe('loopback')
   })
 })
+
+/** A script the other user runs: GET /health `count` times from `localAddress`, prints the statuses as JSON. */
+const HEALTH_BURST = `
+const [url, localAddress, count] = process.argv.slice(2)
+const http = require('node:http')
+const once = () => new Promise((resolve, reject) => {
+  const u = new URL(url)
+  const req = http.request({ host: u.hostname, port: u.port, path: '/health', localAddress, agent: false }, (res) => {
+    res.resume()
+    res.on('end', () => resolve(res.statusCode))
+  })
+  req.on('error', reject)
+  req.end()
+})
+;(async () => {
+  const out = []
+  for (let i = 0; i < Number(count); i++) out.push(await once())
+  process.stdout.write(JSON.stringify(out))
+})()
+`
+
+/** GET /health `count` times as uid 12345 from `localAddress`; the statuses. */
+function burstAsOtherUser(url: string, localAddress: string, count: number): Promise<number[]> {
+  const script = join(scratch, 'burst.cjs')
+  writeFileSync(script, HEALTH_BURST, { mode: 0o644 })
+  const args = [`--reuid=${OTHER_UID}`, `--regid=${OTHER_UID}`, '--clear-groups', process.execPath, script]
+  return new Promise((resolve, reject) => {
+    execFile('setpriv', [...args, url, localAddress, String(count)], (err, stdout, stderr) => {
+      if (err) return reject(new Error(`setpriv failed: ${stderr || err.message}`))
+      resolve(JSON.parse(stdout) as number[])
+    })
+  })
+}
+
+describe.skipIf(!isRoot)('the rate limit on one host: each local user has a bucket of its own', () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi({ rateLimit: 5 })
+  })
+  afterAll(async () => {
+    await fx?.stop()
+  })
+
+  it("another user's anonymous burst does not lock out this user's anonymous requests", async () => {
+    // uid 12345 spends the shared loopback bucket, then its own, from 127.0.0.1 and then 127.0.0.2 (no fresh client)
+    expect(await burstAsOtherUser(fx.url, '127.0.0.1', 8)).toEqual([...Array(8).fill(200)])
+    expect(await burstAsOtherUser(fx.url, '127.0.0.2', 4)).toEqual([200, 200, 429, 429])
+    // this process's user (root) goes on in its own bucket: anonymous, no token, a registration included
+    for (let i = 0; i < 4; i++) expect((await fetch(`${fx.url}/health`)).status).toBe(200)
+    const reg = await fetch(`${fx.url}/agents/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'not-locked-out' }),
+    })
+    expect(reg.status).toBe(201)
+    expect((await fetch(`${fx.url}/health`)).status).toBe(429)
+  })
+})
