@@ -32,6 +32,7 @@ import type {
 import type { AuthorityLabel } from './authority.js'
 import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
 import { keyStateBefore } from './duplicity.js'
+import { announceVerdict } from './ingest-events.js'
 import type { RegistryQuota } from './registry-quota.js'
 
 /** Who delivered an envelope. */
@@ -115,7 +116,7 @@ export class Ingest {
       freshDuplicity = this.recordRejection(v, source)
       return v
     })
-    this.announce(verdict, source, freshDuplicity)
+    announceVerdict(this.c.events, verdict, source, freshDuplicity)
     return verdict
   }
 
@@ -243,71 +244,6 @@ export class Ingest {
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
     return false
   }
-
-  private announce(v: Verdict, source: IngestSource, freshDuplicity: boolean): void {
-    const { events } = this.c
-    if (!v.ok) {
-      // a duplicate from the mesh is normal; one sent to the API is a refusal the operator sees
-      if (v.error.code === 'DUPLICATE' && source.kind !== 'api') return
-      // past the registry's bounds: not announced one by one (docs/protocol.md §6, §7)
-      if (v.error.code === 'REGISTRY_FULL' || v.error.code === 'KEY_LOG_FULL') return
-      if (v.error.code === 'DUPLICITY') {
-        const ev = v.envelope as KeyEvent | undefined
-        if (!freshDuplicity) return
-        events.emit('key:duplicity', {
-          did: ev?.did ?? null,
-          seq: ev?.seq ?? null,
-          id: v.id ?? null,
-          keptId: (v.error.details?.existing as string | null | undefined) ?? null,
-          source: source.kind,
-        })
-        return
-      }
-      events.emit('message:rejected', {
-        code: v.error.code,
-        reason: v.error.message,
-        type: v.envelope?.type ?? null,
-        id: v.id ?? null,
-        source: source.kind,
-        attributableTo: v.attributableTo ?? null,
-        claimed: claimedSigner(v.envelope),
-      })
-      return
-    }
-    const e = v.envelope
-    if (e.type === 'msg') {
-      const local = source.kind === 'api' || source.kind === 'local'
-      events.emit(local ? 'message:signed' : 'message:received', {
-        id: v.id,
-        from: e.from,
-        to: e.to,
-        body: e.body,
-        ts: e.ts,
-        signature: e.sig,
-        source: source.kind,
-      })
-    } else if (e.type === 'reg') {
-      events.emit('agent:registered', {
-        did: e.did,
-        name: e.name,
-        capabilities: e.capabilities,
-        controller: e.controller,
-        source: source.kind,
-      })
-    } else if (e.type === 'rot') {
-      events.emit('agent:rotated', { did: e.did, seq: e.seq, publicKey: e.key })
-    } else if (e.type === 'rev') {
-      events.emit('agent:revoked', { did: e.did, reason: e.reason, ts: e.ts })
-    } else if (e.type === 'chk') {
-      events.emit('audit:checkpoint', { origin: e.origin, size: e.size, root: e.root })
-    }
-  }
-}
-
-/** The DID an envelope claims as its signer (unproven when it was refused), or null. */
-function claimedSigner(e: Envelope | undefined): string | null {
-  if (e === undefined) return null
-  return e.type === 'msg' ? e.from : e.type === 'chk' ? e.origin : e.did
 }
 
 /**

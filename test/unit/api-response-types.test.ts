@@ -94,7 +94,7 @@ describe('a renamed field in an API response type fails the typecheck', () => {
       "an event's data (agent:rotated on the WebSocket stream)",
       { file: 'node/core/event-data.ts', block: 'export interface NodeEventData {', field: 'publicKey' },
       'tsconfig.json',
-      'node/services/ingest.ts',
+      'node/services/ingest-events.ts',
     ],
     [
       "an event's data the dashboard reads (connection:established)",
