@@ -142,7 +142,7 @@ function verdictJson(file: string, check: ExportCheck, note: NoteCheck | null): 
     messagesChecked: check.messagesChecked,
     scoresChecked: check.scoresChecked,
     contentProblems: check.problems,
-    ...(note !== null ? { note } : {}),
+    note, // null: no note checked (none in the export, and no --witnesses asked for one)
   }
 }
 
@@ -228,6 +228,8 @@ export async function auditVerifyCommand(
     ['Trust scores', `${check.scoresChecked} recomputed from the entries`],
   ]
   if (note !== null) rows.push(['Note', note.logSigned ? 'signed by the log key' : 'NOT signed'], noteRow(note))
+  // an export without its note verifies on its own; say so, or a stripped note passes unnoticed
+  else rows.push(['Cosignatures', 'none checked: the export carries no checkpoint note; --witnesses K requires K'])
   const json = verdictJson(file, check, note)
   if (json.ok === true) return { json, human: block(`${OK} Audit export verified`, rows) }
   const heading = `${FAIL} Audit export does NOT verify (${check.log.diagnosis} diagnosis)`

@@ -128,4 +128,17 @@ describe('audit verify --witnesses', () => {
     expect(wrong.code).toBe(1)
     expect(wrong.stdout).toMatch(/the note is not the checkpoint of the export/)
   }, 60_000)
+
+  it('an export stripped of its note and witnesses says no cosignature was checked, and fails --witnesses', async () => {
+    const doc = JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, unknown>
+    const { note: _note, witnesses: _witnesses, ...stripped } = doc
+    const file = join(dir.dir, 'stripped.json')
+    writeFileSync(file, JSON.stringify(stripped))
+    const plain = await meshsig(['audit', 'verify', file])
+    expect(plain.code).toBe(0) // the log itself still checks out
+    expect(plain.stdout).toMatch(/Cosignatures:\s+none checked: the export carries no checkpoint note/)
+    expect(JSON.parse((await meshsig(['audit', 'verify', file, '--json'])).stdout).note).toBeNull()
+    const required = await meshsig(['audit', 'verify', file, '--witnesses', '1'])
+    expect(required.code).toBe(1)
+  }, 60_000)
 })
