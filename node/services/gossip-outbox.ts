@@ -50,7 +50,7 @@ interface Pending {
 
 /** Publishes with retry, and runs anti-entropy syncs (a Startable: node/lifecycle.ts). */
 export class GossipOutbox {
-  /** After `stop()`: publications that reach nobody are not kept (no timer comes back). */
+  /** After `stop()`: no new publication is kept and none is retried until `start()` (no timer comes back). */
   private stopped = false
   private pending: Pending[] = []
   private retryTimer: NodeJS.Timeout | undefined
@@ -107,6 +107,7 @@ export class GossipOutbox {
 
   /** Retry the waiting publications now (the retry timer calls this); expired ones are dropped. */
   async retry(): Promise<void> {
+    if (this.stopped) return
     const now = this.clock()
     const still: Pending[] = []
     const batch = this.pending
@@ -141,19 +142,26 @@ export class GossipOutbox {
     this.entropyTimer.unref()
   }
 
-  /** Start the anti-entropy loop of the components, if any. */
+  /** Start the anti-entropy loop of the components, if any, and retry what a stop left queued. */
   start(): void {
     this.stopped = false
     const ae = this.c.antiEntropy
     if (ae !== undefined && this.entropyTimer === undefined) this.startAntiEntropy(ae.sync, ae.intervalMs)
+    if (this.pending.length > 0) {
+      this.retryTimer ??= setInterval(() => void this.retry(), OUTBOX_RETRY_MS)
+      this.retryTimer.unref()
+    }
   }
 
-  /** Stop retrying and syncing; idempotent. */
+  /**
+   * Stop retrying and syncing; idempotent. What is queued stays (bounded, and
+   * expiring) for a later `start()`: the node stops the outbox to move its mesh
+   * to a rotated key (docs/protocol.md §2) and starts it again on the new one.
+   */
   stop(): void {
     this.stopped = true
     if (this.retryTimer) clearInterval(this.retryTimer)
     if (this.entropyTimer) clearInterval(this.entropyTimer)
     this.retryTimer = this.entropyTimer = undefined
-    this.pending = []
   }
 }

@@ -7,6 +7,7 @@ import { MeshsigError } from '../../../node/core/errors.js'
 import { decodeEnvelope, encodeEnvelope } from '../../../node/core/index.js'
 import { REGISTRY_TOPIC } from '../../../node/p2p/constants.js'
 import { GossipOutbox, OUTBOX_TTL_MS } from '../../../node/services/gossip-outbox.js'
+import { waitFor } from '../../helpers/wait-for.js'
 import { FakeNetwork, type FakeP2P } from '../../helpers/fake-p2p.js'
 import { FixedClock, kitAgent, kitNode } from '../../helpers/service-kit.js'
 
@@ -123,13 +124,18 @@ describe('gossip outbox', () => {
     receiver.close()
   })
 
-  it('forgets what is queued when stopped', async () => {
+  it('retries nothing while stopped, and what was queued once started again (a mesh move to a new key)', async () => {
     box = outbox()
     net.connect(self, peer)
     await box.publish(REGISTRY_TOPIC, bytes('reg-1'))
     box.stop()
+    expect(await box.publish(REGISTRY_TOPIC, bytes('reg-2'))).toBe(0) // not kept: the outbox is stopped
     subscribePeer()
     await box.retry()
     expect(received).toEqual([])
+    box.start()
+    await waitFor(() => received.length > 0) // the retry timer runs again
+    expect(received).toEqual(['reg-1'])
+    expect(box.pendingCount()).toBe(0)
   })
 })
