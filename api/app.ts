@@ -13,8 +13,7 @@ import { errorMiddleware, notFound } from './errors.js'
 import { createFastPath } from './fast-path.js'
 import { ApiMetrics } from './metrics.js'
 import { resolveApiOptions, type ApiOptions, type ResolvedApiOptions } from './options.js'
-import { LoopbackOwners } from './loopback-owners.js'
-import { LOOPBACK_BUCKET, rateLimiter, rateLimitKey, type LoopbackBuckets } from './rate-limit.js'
+import { rateLimiter, rateLimitKey } from './rate-limit.js'
 import { agentRoutes } from './routes/agent-routes.js'
 import { auditRoutes } from './routes/audit-routes.js'
 import { meshRoutes } from './routes/mesh-routes.js'
@@ -159,16 +158,9 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.use(metrics.middleware())
   app.use(hostGuard(opts))
   app.use(uiRoutes()) // dashboard and verifier pages: GET only, before the API rate limit
-  const loopback: LoopbackBuckets = {
-    owners: new LoopbackOwners(),
-    spent: async () => {
-      const shared = await limiter?.getKey(LOOPBACK_BUCKET)
-      return shared !== undefined && shared.totalHits >= opts.rateLimit && (shared.resetTime ?? 0) > new Date()
-    },
-  }
   const limiter = rateLimiter(
     opts,
-    (req) => rateLimitKey(req, opts, resolveCredential, loopback),
+    (req) => rateLimitKey(req, opts, resolveCredential),
     () => metrics.rateLimited(),
   )
   const apiLog = node.logger().child('api')
