@@ -6,7 +6,7 @@
  * pool (never stored, never relayed) until a registration anchors it; what
  * is left over is charged to the peer that sent it.
  */
-import type { Envelope, KeyEvent } from '../core/index.js'
+import { MAX_KEY_EVENTS, type Envelope, type KeyEvent } from '../core/index.js'
 import type { RegistryIndex } from './sync-index.js'
 
 /** Bounds of the pool of held inceptions. */
@@ -59,6 +59,8 @@ export class Admission {
       case 'rev': {
         const h = this.held.get(e.did)
         if (h === undefined) return { now: [e] }
+        // no valid key log is longer (docs/protocol.md §6): more is a flood, not a log to hold
+        if (h.events.length >= MAX_KEY_EVENTS) return 'refused'
         h.events.push(e)
         return e.type === 'rot' && e.key === peerKey ? { now: this.release(e.did) } : 'held'
       }
@@ -98,11 +100,11 @@ export class Admission {
 
   private hold(e: KeyEvent, peer: string): Admitted {
     if (this.held.has(e.did)) return 'held'
-    const mine = this.perPeer.get(peer) ?? 0
-    if (mine >= this.limits.maxHeldPerPeer) return 'refused'
+    if ((this.perPeer.get(peer) ?? 0) >= this.limits.maxHeldPerPeer) return 'refused'
     if (this.held.size >= this.limits.maxHeld) this.evictOldest()
     this.held.set(e.did, { peer, events: [e] })
-    this.perPeer.set(peer, mine + 1)
+    // counted after the eviction, which may have released one of this peer's own
+    this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1)
     return 'held'
   }
 

@@ -5,12 +5,22 @@
 import type { Database, Statement } from 'better-sqlite3'
 import { prepared } from './prepared.js'
 
+/** Peers whose fault counts `peer_faults` keeps, the newest first seen (up to `FAULT_PRUNE_EVERY` more between prunes). */
+export const PEER_FAULT_ROWS = 10_000
+const FAULT_PRUNE_EVERY = 256
+
 /** Repository of metadata, attributed rejections and peer faults. */
 export class MiscRepo {
   private readonly getMeta: Statement<[string], { value: string }>
   private readonly setMeta: Statement
   private readonly fault: Statement
-  constructor(private readonly db: Database) {
+  private readonly pruneFaults: Statement
+  private faultWrites = 0
+  /** @param faultRows peers whose fault counts are kept (default `PEER_FAULT_ROWS`) */
+  constructor(
+    private readonly db: Database,
+    private readonly faultRows: number = PEER_FAULT_ROWS,
+  ) {
     this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?')
     this.setMeta = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -18,6 +28,8 @@ export class MiscRepo {
     this.fault = db.prepare(
       'INSERT INTO peer_faults (peer, forged, accepted) VALUES (@peer, @forged, @accepted) ON CONFLICT (peer) DO UPDATE SET forged = forged + @forged, accepted = accepted + @accepted',
     )
+    // rowids grow with each new peer and stay on update: the rows past the newest `faultRows` peers go
+    this.pruneFaults = db.prepare('DELETE FROM peer_faults WHERE rowid <= (SELECT MAX(rowid) FROM peer_faults) - ?')
   }
 
   /** A metadata value, if set. */
@@ -50,6 +62,8 @@ export class MiscRepo {
   /** Count what a peer delivered: forgeries against it, valid envelopes for it. */
   peerFault(peer: string, delta: { forged?: number; accepted?: number }): void {
     this.fault.run({ peer, forged: delta.forged ?? 0, accepted: delta.accepted ?? 0 })
+    // peer ids cost nothing to mint: the oldest peers' counts go, checked every `FAULT_PRUNE_EVERY` writes
+    if (++this.faultWrites % FAULT_PRUNE_EVERY === 0) this.pruneFaults.run(this.faultRows)
   }
 
   /** Fault counts of every peer or client that delivered something. */

@@ -1,7 +1,14 @@
 // The sync client's bounded per-peer memory (node/services/peer-memory.ts, docs/protocol.md §9) and the
 // held-inception pool's per-peer counts (sync-admission.ts): neither grows with the peer ids a rogue mints.
 import { describe, expect, it } from 'vitest'
-import { didFromPublicKey, generateKeyPair, peerIdFromPublicKey } from '../../../node/core/index.js'
+import {
+  createInception,
+  didFromPublicKey,
+  generateKeyPair,
+  MAX_KEY_EVENTS,
+  peerIdFromPublicKey,
+  type Envelope,
+} from '../../../node/core/index.js'
 import { PeerMemory } from '../../../node/services/peer-memory.js'
 import { Admission } from '../../../node/services/sync-admission.js'
 import { kitAgent, seededRandom } from '../../helpers/service-kit.js'
@@ -52,5 +59,32 @@ describe('the held-inception pool', () => {
     expect(admission.peers()).toBe(10)
     for (let i = 10; i < 20; i++) expect(admission.dropPeer(`peer-${i}`)).toBe(1)
     expect([admission.peers(), admission.size()]).toEqual([0, 0])
+  })
+
+  it('counts no peer for a DID evicted as it holds a new one (the pool full of its own)', () => {
+    const random = seededRandom('admission eviction')
+    const admission = new Admission({
+      index: { isAnchored: () => false, hasLog: () => false },
+      limits: { maxHeld: 1, maxHeldPerPeer: 4 },
+    })
+    // a rogue under fresh ids, two DIDs each: the second evicts the first, the next id's evicts the second
+    for (let i = 0; i < 50; i++) {
+      for (let j = 0; j < 2; j++)
+        expect(admission.admit(createInception(generateKeyPair(random), 0), `rogue-${i}`, undefined)).toBe('held')
+    }
+    expect([admission.size(), admission.peers()]).toEqual([1, 1])
+  })
+
+  it('holds at most a key log’s bound of events for one held DID; the rest is refused', () => {
+    const random = seededRandom('admission events')
+    const admission = new Admission({ index: { isAnchored: () => false, hasLog: () => false } })
+    const key = generateKeyPair(random)
+    const icp = createInception(key, 0, generateKeyPair(random))
+    expect(admission.admit(icp, 'rogue', undefined)).toBe('held')
+    // junk rotations (a rogue need not sign them well: they are checked only once released)
+    const rot = { ...icp, type: 'rot', seq: 1 } as unknown as Envelope
+    const outcomes = Array.from({ length: 2 * MAX_KEY_EVENTS }, () => admission.admit(rot, 'rogue', undefined))
+    expect(outcomes.filter((o) => o === 'held')).toHaveLength(MAX_KEY_EVENTS - 1)
+    expect(outcomes.filter((o) => o === 'refused')).toHaveLength(MAX_KEY_EVENTS + 1)
   })
 })

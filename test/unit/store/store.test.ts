@@ -13,6 +13,7 @@ import {
 import { AuditLog } from '../../../node/audit/audit-log.js'
 import { MIGRATIONS } from '../../../node/store/migrations.js'
 import { openStore, WAL_CHECKPOINT_PAGES, type Store } from '../../../node/store/index.js'
+import { PEER_FAULT_ROWS } from '../../../node/store/misc-repo.js'
 import { tempDir } from '../../helpers/mesh.js'
 
 const cleanups: (() => void)[] = []
@@ -186,5 +187,23 @@ describe('the SQLite store', () => {
     expect(maxWal).toBeGreaterThan((WAL_CHECKPOINT_PAGES / 2) * frame)
     // … nor later than WAL_CHECKPOINT_PAGES plus the last transaction's pages
     expect(maxWal).toBeLessThan((WAL_CHECKPOINT_PAGES + 200) * frame)
+  })
+})
+
+describe('peer fault counts', () => {
+  it('keep the newest 10,000 peers first seen, however many peer ids a rogue mints, and add up per peer', () => {
+    const store = openStore({ path: ':memory:' })
+    cleanups.push(() => store.close())
+    store.misc.peerFault('honest', { accepted: 1 })
+    store.misc.peerFault('honest', { accepted: 2, forged: 1 })
+    expect(store.misc.peerFaults()).toEqual([{ peer: 'honest', forged: 1, accepted: 3 }])
+    store.transaction(() => {
+      for (let i = 0; i < 3 * PEER_FAULT_ROWS; i++) store.misc.peerFault(`minted-${i}`, { forged: 1 })
+    })
+    const peers = store.misc.peerFaults().map((f) => f.peer)
+    expect(peers.length).toBeGreaterThanOrEqual(PEER_FAULT_ROWS)
+    expect(peers.length).toBeLessThanOrEqual(PEER_FAULT_ROWS + 256)
+    expect(peers).toContain(`minted-${3 * PEER_FAULT_ROWS - 1}`)
+    expect(peers).not.toContain('honest')
   })
 })
