@@ -204,6 +204,9 @@ function gater(init: MeshP2PInit): ConnectionGater {
   }
 }
 
+/** Ping streams per connection each way: the connection monitor and kad-dht both ping (libp2p's default is 2 in, 1 out). */
+export const PING_STREAMS = { inbound: 8, outbound: 4 } as const
+
 /** Full libp2p options of a meshsig node (not started). */
 export async function libp2pOptions(
   init: MeshP2PInit & MeshWebSocketAccess,
@@ -222,9 +225,13 @@ export async function libp2pOptions(
       allow: [...(init.allow ?? [])],
       dialTimeout: DEFAULT_DIAL_TIMEOUT_MS,
     },
+    // libp2p pings every connection each 10 s and by default aborts it on ONE failed ping; under CPU load pings
+    // time out or find the ping service's stream slots taken (by kad-dht's pings), and whole meshes churned
+    // (decision 0038). RTTs are still measured; a dead peer's connection ends when its writes fail.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxInboundStreams: PING_STREAMS.inbound, maxOutboundStreams: PING_STREAMS.outbound }),
       pubsub: gossipsub(gossipOptions(init)),
       dht: kadDHT(dhtOptions(init)),
     },
