@@ -227,7 +227,7 @@ export async function libp2pOptions(
     },
     // libp2p pings every connection each 10 s and by default aborts it on ONE failed ping; under CPU load pings
     // time out or find the ping service's stream slots taken (by kad-dht's pings), and whole meshes churned
-    // (decision 0038). RTTs are still measured; a dead peer's connection ends when its writes fail.
+    // (decision 0038). RTTs are still measured; the ping watch (ping-watch.ts) closes after 3 failures in a row.
     connectionMonitor: { abortConnectionOnPingFailure: false },
     services: {
       identify: identify(),

@@ -12,6 +12,7 @@ import { createLibp2p } from 'libp2p'
 import { MeshsigError } from '../core/errors.js'
 import { BootstrapKeeper } from './bootstrap-keeper.js'
 import { IdentifyWatch, watchedLibp2p } from './identify-watch.js'
+import { PingWatch, pingedLibp2p } from './ping-watch.js'
 import { checkCapabilityType, findCapabilityProvidersOn, provideCapabilityOn } from './capability.js'
 import {
   BOOTSTRAP_TAG,
@@ -96,6 +97,7 @@ class MeshP2PNode implements MeshP2P {
   readonly events: MeshP2PEvents = this.emitter as unknown as MeshP2PEvents
   private readonly keeper: BootstrapKeeper
   private readonly identifyWatch: IdentifyWatch
+  private readonly pingWatch: PingWatch
   private readonly provided = new Set<string>()
   private readonly syncSessions: SyncSessions
   private reprovideTimer: NodeJS.Timeout | undefined
@@ -122,6 +124,7 @@ class MeshP2PNode implements MeshP2P {
       { entries: init.bootstrap ?? [] },
     )
     this.identifyWatch = new IdentifyWatch(watchedLibp2p(libp2p), init.identifyWatch)
+    this.pingWatch = new PingWatch(pingedLibp2p(libp2p), init.pingWatch)
     libp2p.addEventListener('peer:connect', (event) => this.onPeerConnect(event.detail.toString()))
     libp2p.addEventListener('peer:disconnect', (event) => this.onPeerDisconnect(event.detail.toString()))
   }
@@ -146,6 +149,7 @@ class MeshP2PNode implements MeshP2P {
     subscribeAll(this.libp2p.services.pubsub)
     this.state = 'started'
     this.identifyWatch.start()
+    this.pingWatch.start()
     await this.keeper.start()
   }
 
@@ -154,6 +158,7 @@ class MeshP2PNode implements MeshP2P {
     this.state = 'stopped'
     this.keeper.stop()
     this.identifyWatch.stop()
+    this.pingWatch.stop()
     clearTimeout(this.reprovideTimer)
     await this.libp2p.stop()
   }

@@ -5,6 +5,7 @@
  */
 import type { Topic } from './constants.js'
 import type { IdentifyWatchInit } from './identify-watch.js'
+import type { PingWatchInit } from './ping-watch.js'
 
 export type { Topic } from './constants.js'
 
@@ -75,6 +76,8 @@ export interface MeshP2PInit {
   readonly heartbeatInterval?: number
   /** Timing of the identify watch (identify-watch.ts, default `DEFAULT_IDENTIFY_WATCH`). */
   readonly identifyWatch?: IdentifyWatchInit
+  /** Timing of the ping watch (ping-watch.ts, default `DEFAULT_PING_WATCH`). */
+  readonly pingWatch?: PingWatchInit
   /**
    * Multiaddr prefixes (e.g. `/ip4/127.0.0.1/ipcidr/8`) whose connections are
    * never rate-limited or pruned. Default none; a loopback test mesh passes loopback.

@@ -142,7 +142,7 @@ describe.skipIf(!ROOT)('a partition healed (needs root: network namespaces)', ()
     expect(sideC.some((d) => knows(0, d))).toBe(false) // the cut holds
     expect(sideA.some((d) => knows(2, d))).toBe(false)
     expect(digest(2)).not.toBe(digest(0))
-    // the far side's connections die (libp2p's connection monitor): what crosses after the heal is sync's doing
+    // the far side's connections die (the ping watch, decision 0038): what crosses after the heal is sync's doing
     const peersOf = (i: number): string[] =>
       (call(i, 'GET', '/peers') as { peers: { peerId: string }[] }).peers.map((p) => p.peerId)
     const cIds = (call(2, 'GET', '/health') as { peerId: string }).peerId

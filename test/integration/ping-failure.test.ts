@@ -4,10 +4,10 @@
  * handler stalls. libp2p's connection monitor pings every connection each
  * 10 s and by default aborts it on one failed ping, which made whole meshes
  * churn under load; a meshsig node keeps the connection, and gossip goes on
- * crossing it.
+ * crossing it, until its ping watch has seen several failures in a row.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { MeshP2P } from '../../node/p2p/index.js'
+import type { MeshP2P, PingWatchInit } from '../../node/p2p/index.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { rogueP2P } from './flood-rogue.js'
 
@@ -27,9 +27,10 @@ interface Libp2pLike {
 
 const libp2pOf = (p2p: MeshP2P): Libp2pLike => (p2p as unknown as { libp2p: Libp2pLike }).libp2p
 
-async function node(name: string, got: string[] = []): Promise<MeshP2P> {
+async function node(name: string, got: string[] = [], pingWatch?: PingWatchInit): Promise<MeshP2P> {
   const p2p = await rogueP2P(`ping-failure-${name}`, {
     onMessage: (_t, data) => got.push(new TextDecoder().decode(data)),
+    ...(pingWatch !== undefined ? { pingWatch } : {}),
   })
   await p2p.start()
   started.push(p2p)
@@ -61,4 +62,15 @@ describe('a peer whose pings stall', () => {
       { timeout: 10_000, interval: 300, message: 'gossip crosses the connection' },
     )
   }, 60_000)
+
+  it('is closed by the ping watch once it has answered no ping several times in a row (a cut link)', async () => {
+    const a = await node('a3', [], { intervalMs: 1_000, timeoutMs: 1_000, maxFailures: 3 })
+    const b = await node('b3')
+    await libp2pOf(b).unhandle(PING)
+    await libp2pOf(b).handle(PING, () => undefined)
+    let closed = 0
+    libp2pOf(a).addEventListener('connection:close', () => closed++)
+    await a.dial(b.multiaddrs()[0]!)
+    await waitFor(() => closed > 0, { timeout: 20_000, message: 'the ping watch closes the silent connection' })
+  }, 30_000)
 })
