@@ -19,6 +19,7 @@
  */
 
 import type { Libp2p } from '@libp2p/interface'
+import { intervalTask, type Startable } from '../lifecycle.js'
 import type { MeshServices } from './libp2p-config.js'
 
 /** One connection as the watch sees it. */
@@ -68,25 +69,29 @@ interface Attempts {
 /** Re-identifies connections that gossip never attached to (see the module comment). */
 export class IdentifyWatch {
   private readonly tracked = new Map<string, Attempts>()
-  private timer: NodeJS.Timeout | undefined
   private readonly inFlight = new Set<string>()
+  private readonly sweeps: Startable
 
   constructor(
     private readonly c: IdentifyWatchComponents,
     private readonly init: IdentifyWatchInit = DEFAULT_IDENTIFY_WATCH,
-  ) {}
+  ) {
+    // a sweep cannot throw: each attempt settles on its own
+    this.sweeps = intervalTask(
+      init.sweepMs,
+      () => this.sweep(),
+      () => undefined,
+    )
+  }
 
   /** Start sweeping. */
   start(): void {
-    if (this.timer !== undefined) return
-    this.timer = setInterval(() => this.sweep(), this.init.sweepMs)
-    this.timer.unref()
+    void this.sweeps.start()
   }
 
   /** Stop sweeping; attempts under way end on their own. */
   stop(): void {
-    clearInterval(this.timer)
-    this.timer = undefined
+    void this.sweeps.stop()
     this.tracked.clear()
   }
 

@@ -204,7 +204,7 @@ function gater(init: MeshP2PInit): ConnectionGater {
   }
 }
 
-/** Ping streams per connection each way: the connection monitor and kad-dht both ping (libp2p's default is 2 in, 1 out). */
+/** Ping streams per connection each way: the ping watch and kad-dht both ping (libp2p's default is 2 in, 1 out). */
 export const PING_STREAMS = { inbound: 8, outbound: 4 } as const
 
 /** Full libp2p options of a meshsig node (not started). */
@@ -225,10 +225,10 @@ export async function libp2pOptions(
       allow: [...(init.allow ?? [])],
       dialTimeout: DEFAULT_DIAL_TIMEOUT_MS,
     },
-    // libp2p pings every connection each 10 s and by default aborts it on ONE failed ping; under CPU load pings
+    // libp2p's monitor pings every connection each 10 s and aborts it on ONE failed ping; under CPU load pings
     // time out or find the ping service's stream slots taken (by kad-dht's pings), and whole meshes churned
-    // (decision 0038). RTTs are still measured; the ping watch (ping-watch.ts) closes after 3 failures in a row.
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    // (decision 0038). The ping watch (ping-watch.ts) pings instead and closes after 3 failures in a row.
+    connectionMonitor: { enabled: false },
     services: {
       identify: identify(),
       ping: ping({ maxInboundStreams: PING_STREAMS.inbound, maxOutboundStreams: PING_STREAMS.outbound }),

@@ -1,15 +1,17 @@
 /**
  * The ping watch (docs/protocol.md §9, "A failed ping does not end a
- * connection"; decision 0038). libp2p's connection monitor aborts a
- * connection on ONE failed ping, and under CPU load pings stall, so whole
- * meshes churned; without any check, a connection across a cut link would
- * stay until TCP gives up (minutes). The watch pings each open connection's
+ * connection"; decision 0038). libp2p's connection monitor (turned off in
+ * libp2p-config.ts) aborts a connection on ONE failed ping, and under CPU
+ * load pings stall, so whole meshes churned; without any check, a connection
+ * across a cut link would stay until TCP gives up (minutes). The watch is the
+ * node's one pinger: it pings each open connection's
  * peer every `intervalMs` and closes the connection only after
  * `maxFailures` failed pings in a row: a dead link goes within about
  * `maxFailures × intervalMs`, a slow minute does not.
  */
 
 import type { Libp2p } from '@libp2p/interface'
+import { intervalTask, type Startable } from '../lifecycle.js'
 import type { MeshServices } from './libp2p-config.js'
 
 /** One connection as the watch sees it. */
@@ -47,24 +49,28 @@ export const DEFAULT_PING_WATCH: PingWatchInit = { intervalMs: 10_000, timeoutMs
 export class PingWatch {
   private readonly failures = new Map<string, number>()
   private readonly inFlight = new Set<string>()
-  private timer: NodeJS.Timeout | undefined
+  private readonly rounds: Startable
 
   constructor(
     private readonly c: PingWatchComponents,
     private readonly init: PingWatchInit = DEFAULT_PING_WATCH,
-  ) {}
+  ) {
+    // a round cannot throw: each ping settles on its own
+    this.rounds = intervalTask(
+      init.intervalMs,
+      () => this.round(),
+      () => undefined,
+    )
+  }
 
   /** Start pinging. */
   start(): void {
-    if (this.timer !== undefined) return
-    this.timer = setInterval(() => this.round(), this.init.intervalMs)
-    this.timer.unref()
+    void this.rounds.start()
   }
 
   /** Stop pinging; pings under way end on their own. */
   stop(): void {
-    clearInterval(this.timer)
-    this.timer = undefined
+    void this.rounds.stop()
     this.failures.clear()
   }
 

@@ -81,8 +81,7 @@ export class GossipOutbox {
     if (recipients === 0 && !this.stopped && this.p2p().peers().length > 0) {
       this.pending.push({ topic, data, until: this.clock() + OUTBOX_TTL_MS })
       this.bound()
-      this.retryTimer ??= setInterval(() => void this.retry(), OUTBOX_RETRY_MS)
-      this.retryTimer.unref()
+      this.armRetry()
     }
     return recipients
   }
@@ -147,10 +146,13 @@ export class GossipOutbox {
     this.stopped = false
     const ae = this.c.antiEntropy
     if (ae !== undefined && this.entropyTimer === undefined) this.startAntiEntropy(ae.sync, ae.intervalMs)
-    if (this.pending.length > 0) {
-      this.retryTimer ??= setInterval(() => void this.retry(), OUTBOX_RETRY_MS)
-      this.retryTimer.unref()
-    }
+    if (this.pending.length > 0) this.armRetry()
+  }
+
+  /** Retry what is pending every `OUTBOX_RETRY_MS`, until nothing is (`retry` disarms it). */
+  private armRetry(): void {
+    this.retryTimer ??= setInterval(() => void this.retry(), OUTBOX_RETRY_MS)
+    this.retryTimer.unref()
   }
 
   /**

@@ -16,11 +16,7 @@ export class MiscRepo {
   private readonly fault: Statement
   private readonly pruneFaults: Statement
   private faultWrites = 0
-  /** @param faultRows peers whose fault counts are kept (default `PEER_FAULT_ROWS`) */
-  constructor(
-    private readonly db: Database,
-    private readonly faultRows: number = PEER_FAULT_ROWS,
-  ) {
+  constructor(private readonly db: Database) {
     this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?')
     this.setMeta = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -28,7 +24,7 @@ export class MiscRepo {
     this.fault = db.prepare(
       'INSERT INTO peer_faults (peer, forged, accepted) VALUES (@peer, @forged, @accepted) ON CONFLICT (peer) DO UPDATE SET forged = forged + @forged, accepted = accepted + @accepted',
     )
-    // rowids grow with each new peer and stay on update: the rows past the newest `faultRows` peers go
+    // rowids grow with each new peer and stay on update: the rows past the newest `PEER_FAULT_ROWS` peers go
     this.pruneFaults = db.prepare('DELETE FROM peer_faults WHERE rowid <= (SELECT MAX(rowid) FROM peer_faults) - ?')
   }
 
@@ -63,7 +59,7 @@ export class MiscRepo {
   peerFault(peer: string, delta: { forged?: number; accepted?: number }): void {
     this.fault.run({ peer, forged: delta.forged ?? 0, accepted: delta.accepted ?? 0 })
     // peer ids cost nothing to mint: the oldest peers' counts go, checked every `FAULT_PRUNE_EVERY` writes
-    if (++this.faultWrites % FAULT_PRUNE_EVERY === 0) this.pruneFaults.run(this.faultRows)
+    if (++this.faultWrites % FAULT_PRUNE_EVERY === 0) this.pruneFaults.run(PEER_FAULT_ROWS)
   }
 
   /** Fault counts of every peer or client that delivered something. */

@@ -42,6 +42,14 @@ function fake(): Fake {
 }
 
 const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** `n` rounds, each left to settle. */
+async function rounds(watch: PingWatch, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    watch.round()
+    await settled()
+  }
+}
 const init = { intervalMs: 1_000, timeoutMs: 1_000, maxFailures: 3 }
 
 describe('the ping watch', () => {
@@ -49,13 +57,9 @@ describe('the ping watch', () => {
     const f = fake()
     const watch = new PingWatch(f, init)
     f.answers.set('c1', false)
-    for (let i = 0; i < 2; i++) {
-      watch.round()
-      await settled()
-    }
+    await rounds(watch, 2)
     expect(f.aborted).toEqual([])
-    watch.round()
-    await settled()
+    await rounds(watch, 1)
     expect(f.aborted).toEqual(['c1'])
   })
 
@@ -89,10 +93,7 @@ describe('the ping watch', () => {
     const f = fake()
     const watch = new PingWatch(f, init)
     f.answers.set('c1', false)
-    for (let i = 0; i < 2; i++) {
-      watch.round()
-      await settled()
-    }
+    await rounds(watch, 2)
     f.conns = []
     watch.round()
     f.conns = [{ id: 'c1', remotePeer: 'p1', status: 'open' }] // (an id is never reused; this checks the count)
