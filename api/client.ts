@@ -13,9 +13,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { WebSocket as WsWebSocket } from 'ws'
-import { endpointOf, newChallenge, proofMatches, TOKEN_CHALLENGE_HEADER, TOKEN_PROOF_HEADER } from './token-proof.js'
+import { ClientHttp, queryString, type MeshsigClientOptions } from './client-http.js'
 import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
-import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../node/core/errors.js'
+import { MeshsigError } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
 import type { ConsistencyProofDoc, InclusionProofDoc } from '../node/audit/audit-service.js'
 import type { AgentTrust, ConnectionTrust, TrustReport } from '../node/services/trust.js'
@@ -50,32 +50,7 @@ import type {
 
 export type * from './types.js'
 export type { AuditReport, DuplicityView, KeyView }
-
-/** Default node URL (env `MESHSIG_SERVER` is read by the CLI, not here). */
-export const DEFAULT_MESHSIG_SERVER = 'http://localhost:4888'
-
-/** How to reach a node. */
-export interface MeshsigClientOptions {
-  /** Base URL of the node's API (default http://localhost:4888). */
-  readonly server?: string
-  /**
-   * Bearer sent with every request (docs/protocol.md §8): the node's operator
-   * token (`$MESHSIG_HOME/api-token`), or an agent credential (`msag_…`) to act
-   * as that one agent. Without one, only what carries its own proof works.
-   */
-  readonly token?: string
-  /**
-   * Send `token` only to a server that first proves it holds it
-   * (api/token-proof.ts); one that cannot is spoken to without it. For a
-   * token read from a meshsig home: any local user can listen on a loopback
-   * port. `localhost` is then spoken to as 127.0.0.1.
-   */
-  readonly proveToken?: boolean
-  /** Per-request timeout in ms (default 30 000). */
-  readonly timeoutMs?: number
-  /** fetch implementation (default the global one). */
-  readonly fetch?: typeof fetch
-}
+export { DEFAULT_MESHSIG_SERVER, type MeshsigClientOptions } from './client-http.js'
 
 /** Filters of `agents()`. */
 export interface AgentQuery {
@@ -101,135 +76,19 @@ export type SendRequest =
 /** One event of the live stream: the snapshot first, then node events typed by name. */
 export type StreamEvent = ApiStreamEvent
 
-function errorFrom(status: number, body: unknown, url: string): MeshsigError {
-  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-  const code = typeof b.code === 'string' && b.code in ERROR_TABLE ? (b.code as ErrorCode) : 'PEER_ERROR'
-  const message = typeof b.error === 'string' ? b.error : `HTTP ${status} from ${url}`
-  const details: Record<string, unknown> = { status, ...((b.details as Record<string, unknown>) ?? {}) }
-  if (typeof b.did === 'string') details.did = b.did
-  if (typeof b.retryAfter === 'number') details.retryAfter = b.retryAfter
-  return new MeshsigError(code, message, details)
-}
-
-/** How long a proof that the server holds the token is used before it is asked for again (ms). */
-const TOKEN_PROOF_TTL_MS = 2_000
-
-/** `server` with a `localhost` host as 127.0.0.1, the address a proof of the token names (api/token-proof.ts). */
-function withoutLocalhost(server: string): string {
-  try {
-    const url = new URL(server)
-    if (url.hostname.toLowerCase() !== 'localhost') return server
-    url.hostname = '127.0.0.1'
-    return url.toString().replace(/\/+$/, '')
-  } catch {
-    return server
-  }
-}
-
 /** A client of one meshsig node. */
 export class MeshsigClient {
   /** Base URL without a trailing slash. */
   readonly server: string
-  private readonly token: string | undefined
-  private readonly timeoutMs: number
-  private readonly fetchImpl: typeof fetch
-  /** Settles to the token once the server proved it holds it (or to undefined when it could not). */
-  private proven: Promise<string | undefined> | undefined
-  /** When `proven` was asked for (ms); a proof is used for `TOKEN_PROOF_TTL_MS`, then asked for again. */
-  private provenAt = 0
-  private readonly proveToken: boolean
+  private readonly http: ClientHttp
 
   constructor(opts: MeshsigClientOptions = {}) {
-    const server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
-    this.server = opts.proveToken === true ? withoutLocalhost(server) : server
-    this.token = opts.token
-    this.timeoutMs = opts.timeoutMs ?? 30_000
-    this.fetchImpl = opts.fetch ?? fetch
-    this.proveToken = opts.proveToken === true && this.token !== undefined
+    this.http = new ClientHttp(opts)
+    this.server = this.http.server
   }
 
-  /**
-   * The token, once the server proved it holds it (api/token-proof.ts);
-   * undefined when it could not. A proof holds for a short while only: the
-   * node may restart, and another local user may take its port meanwhile.
-   */
-  private bearer(): Promise<string | undefined> {
-    if (!this.proveToken) return Promise.resolve(this.token)
-    if (this.proven === undefined || Date.now() - this.provenAt > TOKEN_PROOF_TTL_MS) {
-      this.provenAt = Date.now()
-      this.proven = this.prove()
-    }
-    return this.proven
-  }
-
-  private async prove(): Promise<string | undefined> {
-    const token = this.token
-    if (token === undefined) return undefined
-    const challenge = newChallenge()
-    try {
-      const res = await this.fetchImpl(`${this.server}/health`, {
-        headers: { accept: 'application/json', [TOKEN_CHALLENGE_HEADER]: challenge },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      })
-      await res.arrayBuffer()
-      const url = new URL(this.server)
-      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
-      const proof = res.headers.get(TOKEN_PROOF_HEADER)
-      return proofMatches(proof, token, endpointOf(url.hostname, port), challenge) ? token : undefined
-    } catch {
-      this.proven = undefined // unreachable now: ask again next time
-      return undefined
-    }
-  }
-
-  /** Forget the proof (a request that could not reach the server: the next one proves again). */
-  private forgetProof(): void {
-    if (this.proveToken) this.proven = undefined
-  }
-
-  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false): Promise<T> {
-    const url = this.server + path
-    const headers: Record<string, string> = { accept: 'application/json' }
-    if (body !== undefined) headers['content-type'] = 'application/json'
-    const token = await this.bearer()
-    if (token !== undefined) headers.authorization = `Bearer ${token}`
-    let res: Response
-    try {
-      res = await this.fetchImpl(url, {
-        method,
-        headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      })
-    } catch (err) {
-      this.forgetProof()
-      const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
-      throw new MeshsigError(
-        'UNREACHABLE',
-        `no meshsig node answers at ${this.server} (${why}); is it running? (meshsig start)`,
-        {
-          server: this.server,
-        },
-      )
-    }
-    const text = await res.text()
-    let parsed: unknown = text
-    if (!raw) {
-      try {
-        parsed = JSON.parse(text)
-      } catch {
-        if (res.ok) throw new MeshsigError('PEER_ERROR', `${url} did not answer JSON`)
-      }
-    }
-    if (!res.ok) throw errorFrom(res.status, parsed, url)
-    return parsed as T
-  }
-
-  private query(params: Record<string, string | number | undefined>): string {
-    const q = new URLSearchParams()
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v))
-    const s = q.toString()
-    return s ? `?${s}` : ''
+  private request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false): Promise<T> {
+    return this.http.request<T>(method, path, body, raw)
   }
 
   /** `GET /health`: identity, addresses, uptime, version. */
@@ -249,7 +108,7 @@ export class MeshsigClient {
 
   /** `GET /agents`. */
   agents(q: AgentQuery = {}): Promise<ApiAgentList> {
-    return this.request('GET', '/agents' + this.query({ ...q }))
+    return this.request('GET', '/agents' + queryString({ ...q }))
   }
 
   /** `GET /agents/:did`, with the conflicting key events recorded for it (`duplicity`). */
@@ -274,12 +133,12 @@ export class MeshsigClient {
 
   /** `GET /connections`. */
   connections(limit?: number): Promise<ApiConnectionPage> {
-    return this.request('GET', '/connections' + this.query({ limit }))
+    return this.request('GET', '/connections' + queryString({ limit }))
   }
 
   /** `GET /messages`. */
   messages(q: MessageListQuery = {}): Promise<ApiMessagePage> {
-    return this.request('GET', '/messages' + this.query({ ...q }))
+    return this.request('GET', '/messages' + queryString({ ...q }))
   }
 
   /** `GET /peers`. */
@@ -304,12 +163,12 @@ export class MeshsigClient {
 
   /** `GET /audit/proof/:index`: RFC 9162 inclusion proof (default: in the current checkpoint's tree). */
   auditProof(index: number, size?: number): Promise<InclusionProofDoc> {
-    return this.request('GET', `/audit/proof/${index}` + this.query({ size }))
+    return this.request('GET', `/audit/proof/${index}` + queryString({ size }))
   }
 
   /** `GET /audit/consistency`: RFC 9162 consistency proof from `first` to `second` entries (default: current). */
   auditConsistency(first: number, second?: number): Promise<ConsistencyProofDoc> {
-    return this.request('GET', '/audit/consistency' + this.query({ first, second }))
+    return this.request('GET', '/audit/consistency' + queryString({ first, second }))
   }
 
   /** `GET /trust`: every trust score (agents, delivering peers, connections) with the formula. */
