@@ -26,6 +26,9 @@ import type { RelayGuard } from './relay-guard.js'
 import type { SyncResult } from './sync.js'
 import type { Admission } from './sync-admission.js'
 import type { SyncClient } from './sync-client.js'
+import { PeerSyncs } from './peer-syncs.js'
+
+export { MIN_SYNC_INTERVAL_MS } from './peer-syncs.js'
 
 /** The gossip topic of each envelope type (docs/protocol.md §9). */
 export const TOPIC_OF: Readonly<Record<Envelope['type'], Topic>> = {
@@ -75,33 +78,13 @@ export interface MeshGossipComponents {
   readonly direct?: (envelope: MsgEnvelope) => boolean
 }
 
-/**
- * Least time between two registry syncs with one peer (ms). A sync pulls the
- * peer's whole registry, and gossip that triggers one (an unknown signer) is
- * free to forge: triggers inside the interval are coalesced into one
- * follow-up sync after it.
- */
-export const MIN_SYNC_INTERVAL_MS = 5_000
-
-/** Sync bookkeeping of one peer. */
-interface PeerSync {
-  /** When the latest sync with the peer started (Date.now ms). */
-  lastStart: number
-  /** The sync in flight, if any (never rejects). */
-  running: Promise<SyncResult | undefined> | undefined
-  /** The one follow-up sync scheduled after the interval, if any. */
-  followUp: Promise<SyncResult | undefined> | undefined
-  timer: NodeJS.Timeout | undefined
-  wake: (() => void) | undefined
-}
-
 /** Gossip validation, peer events, sync and publishing for one node. */
 export class MeshGossip {
-  private readonly syncs = new Map<string, PeerSync>()
-  private serial: Promise<unknown> = Promise.resolve()
+  private readonly syncs: PeerSyncs
   private stopped = false
 
   constructor(private readonly c: MeshGossipComponents) {
+    this.syncs = new PeerSyncs(c)
     c.events.subscribe((e) => {
       if (e.type === 'agent:registered' && typeof e.data.did === 'string') this.releaseHeld(e.data.did)
     })
@@ -269,73 +252,9 @@ export class MeshGossip {
     }
   }
 
-  /**
-   * Pull and apply a peer's registry state; errors are reported, not thrown.
-   * At most one sync per peer is in flight and at most one starts per
-   * `MIN_SYNC_INTERVAL_MS`: a call inside the interval (or while one runs)
-   * shares the one follow-up sync scheduled after it, so a genuine gap is
-   * still filled but forged triggers cannot multiply syncs.
-   */
+  /** Pull and apply a peer's registry state, coalesced and serialised (peer-syncs.ts); errors are reported. */
   syncFrom(peerId: string): Promise<SyncResult | undefined> {
-    if (this.stopped) return Promise.resolve(undefined)
-    let s = this.syncs.get(peerId)
-    if (s === undefined) {
-      s = { lastStart: -Infinity, running: undefined, followUp: undefined, timer: undefined, wake: undefined }
-      this.syncs.set(peerId, s)
-    }
-    if (s.followUp !== undefined) return s.followUp
-    const interval = this.c.minSyncIntervalMs ?? MIN_SYNC_INTERVAL_MS
-    const wait = s.lastStart + interval - Date.now()
-    if (s.running === undefined && wait <= 0) return this.runSync(peerId, s)
-    s.followUp = this.followUp(peerId, s, Math.max(0, wait))
-    return s.followUp
-  }
-
-  /** The coalesced sync: after `delay` ms and once the running one finished. */
-  private async followUp(peerId: string, s: PeerSync, delay: number): Promise<SyncResult | undefined> {
-    await new Promise<void>((resolve) => {
-      s.wake = resolve
-      s.timer = setTimeout(resolve, delay)
-      s.timer.unref()
-    })
-    s.timer = undefined
-    s.wake = undefined
-    while (s.running !== undefined) await s.running
-    s.followUp = undefined
-    return this.stopped ? undefined : this.runSync(peerId, s)
-  }
-
-  private runSync(peerId: string, s: PeerSync): Promise<SyncResult | undefined> {
-    s.lastStart = Date.now()
-    const run = this.pull(peerId).finally(() => {
-      if (s.running === run) s.running = undefined
-      if (s.running === undefined && s.followUp === undefined) this.forgetIdle(peerId, s)
-    })
-    s.running = run
-    return run
-  }
-
-  /** Drop a peer's bookkeeping once its interval passed with nothing pending (the map stays small). */
-  private forgetIdle(peerId: string, s: PeerSync): void {
-    const interval = this.c.minSyncIntervalMs ?? MIN_SYNC_INTERVAL_MS
-    const t = setTimeout(() => {
-      if (this.syncs.get(peerId) === s && s.running === undefined && s.followUp === undefined) this.syncs.delete(peerId)
-    }, interval)
-    t.unref()
-  }
-
-  /** One reconciliation round; rounds run one at a time node-wide, so a join pulls the registry once. */
-  private async pull(peerId: string): Promise<SyncResult | undefined> {
-    const sync = this.c.sync
-    if (sync === undefined || sync.isBanned(peerId)) return undefined
-    const turn = this.serial.then(() => (this.stopped ? undefined : sync.round(peerId)))
-    this.serial = turn.catch(() => undefined)
-    try {
-      return await turn
-    } catch (err) {
-      this.c.onError(err)
-      return undefined
-    }
+    return this.syncs.syncFrom(peerId)
   }
 
   /**
@@ -345,6 +264,7 @@ export class MeshGossip {
    */
   start(): void {
     this.stopped = false
+    this.syncs.start()
     this.provided.clear()
     this.provideLocalCapabilities()
   }
@@ -352,10 +272,7 @@ export class MeshGossip {
   /** Cancel scheduled follow-up syncs (they resolve undefined); later calls do nothing until `start()`. */
   stop(): void {
     this.stopped = true
-    for (const s of this.syncs.values()) {
-      if (s.timer !== undefined) clearTimeout(s.timer)
-      s.wake?.()
-    }
+    this.syncs.stop()
   }
 
   /**
