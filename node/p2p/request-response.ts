@@ -57,10 +57,20 @@ export const DEFAULT_EXCHANGE_LIMITS: ExchangeLimits = {
   maxTotalBytes: MAX_RESPONSE_TOTAL_BYTES,
 }
 
-/** A signal that fires on `timeoutMs` or when `outer` aborts. */
+/** Where a composite deadline keeps its timeout (see `deadline`). */
+const TIMEOUT = Symbol('deadline timeout')
+
+/**
+ * A signal that fires on `timeoutMs` or when `outer` aborts. Node 20's
+ * `AbortSignal.any` holds its sources weakly, and a collected
+ * `AbortSignal.timeout` never fires (nodejs/node#57736): the composite keeps
+ * its timeout reachable, else a garbage collection during a long dial (a DHT
+ * peer lookup under load) left the exchange without its deadline.
+ */
 export function deadline(timeoutMs: number, outer?: AbortSignal): AbortSignal {
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = outer === undefined ? timeout : AbortSignal.any([timeout, outer])
+  if (signal !== timeout) Object.defineProperty(signal, TIMEOUT, { value: timeout })
   setMaxListeners(Infinity, signal)
   return signal
 }

@@ -7,6 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MeshsigError } from '../core/errors.js'
 import { invalidInput } from './p2p-errors.js'
+import { deadline } from './request-response.js'
 
 /** Default deadline of the `/health` request (ms). */
 export const SEED_RESOLVE_TIMEOUT_MS = 5_000
@@ -125,8 +126,7 @@ export async function resolveSeedAddress(
   options: { signal?: AbortSignal; maxBytes?: number } = {},
 ): Promise<string[]> {
   const url = healthUrl(seed)
-  const timeout = AbortSignal.timeout(SEED_RESOLVE_TIMEOUT_MS)
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
+  const signal = deadline(SEED_RESOLVE_TIMEOUT_MS, options.signal)
   const health = (await fetchHealth(url, signal, options.maxBytes ?? MAX_HEALTH_BYTES)) as {
     peerId?: unknown
     multiaddrs?: unknown
