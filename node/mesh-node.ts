@@ -170,7 +170,7 @@ function coreParts(p: NodeParts): readonly NamedStartable[] {
 function meshPartsOf(p: NodeParts): readonly NamedStartable[] {
   let refreshed: readonly RegEnvelope[] = []
   return [
-    step('refresh-registrations', () => void (refreshed = refreshOwnRegistrations(p)), noop),
+    step('refresh-registrations', async () => void (refreshed = await refreshOwnRegistrations(p)), noop),
     step('peer-events', () => peerEvents(p), noop),
     { name: 'discovery', part: p.discovery },
     { name: 'handshakes', part: p.handshakes },
@@ -225,8 +225,15 @@ function peerEvents(p: NodeParts): void {
 }
 
 /** Registrations of local agents renewed for this start (a new PeerId after a key rotation): gossiped once the mesh is up. */
-function refreshOwnRegistrations(p: NodeParts): RegEnvelope[] {
-  const parts = { store: p.store, ingest: p.ingest, keys: p.keyCache, clock: p.clock, onError: p.onError }
+function refreshOwnRegistrations(p: NodeParts): Promise<RegEnvelope[]> {
+  const parts = {
+    store: p.store,
+    ingest: p.ingest,
+    events: p.events,
+    keys: p.keyCache,
+    clock: p.clock,
+    onError: p.onError,
+  }
   return refreshRegistrations({ ...parts, nodeDid: p.did, peerId: p.p2p().peerId })
 }
 

@@ -5,17 +5,26 @@
  * status). `refreshRegistrations` signs those registrations again, same name
  * and capabilities, naming the node's PeerId now, for every agent whose key
  * the node keeps. Agents that keep their own key must register again
- * themselves.
+ * themselves. A node may host thousands: they are renewed `REFRESH_CHUNK`
+ * to a transaction (one fsync each, where one a registration held the
+ * event loop for seconds), with the event loop free between transactions,
+ * so the API answers while the mesh moves (docs/protocol.md §2).
  */
 import { createRegistration, fromB64, toB64, type RegEnvelope } from '../core/index.js'
+import type { NodeEvents } from '../events.js'
 import type { Store } from '../store/index.js'
 import type { Ingest } from './ingest.js'
 import type { KeyPairCache } from './key-cache.js'
+
+/** Registrations renewed in one transaction. */
+export const REFRESH_CHUNK = 64
 
 /** What a refresh needs from the node. */
 export interface RefreshComponents {
   readonly store: Store
   readonly ingest: Ingest
+  /** Events of a transaction are heard once it committed. */
+  readonly events: Pick<NodeEvents, 'deferred'>
   readonly keys: KeyPairCache
   readonly clock: () => number
   readonly nodeDid: string
@@ -45,20 +54,32 @@ function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
   return createRegistration(init, key)
 }
 
-/** Re-sign (and store) the registrations of custodied local agents that name another PeerId; returns them to gossip. */
-export function refreshRegistrations(c: RefreshComponents): RegEnvelope[] {
+/**
+ * Re-sign (and store) the registrations of custodied local agents that name
+ * another PeerId, `REFRESH_CHUNK` to a transaction, yielding to the event
+ * loop between transactions; returns them to gossip.
+ */
+export async function refreshRegistrations(c: RefreshComponents): Promise<RegEnvelope[]> {
   const out: RegEnvelope[] = []
-  for (const row of c.store.agents.list({ origin: 'local' })) {
-    let reg: RegEnvelope | undefined
-    try {
-      reg = refreshed(c, row.did)
-    } catch (err) {
-      c.onError?.(err) // one agent's registration that cannot be renewed never keeps the node from starting
-      continue
-    }
-    if (reg === undefined) continue
-    const v = c.ingest.ingest(reg, { kind: 'local' }, { fresh: false })
-    if (v.ok) out.push(reg)
+  const dids = c.store.agents.list({ origin: 'local' }).map((row) => row.did)
+  for (let i = 0; i < dids.length; i += REFRESH_CHUNK) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve))
+    const chunk = dids.slice(i, i + REFRESH_CHUNK)
+    c.events.deferred(() => c.store.transaction(() => chunk.forEach((did) => renew(c, did, out))))
   }
   return out
+}
+
+/** Renew one agent's registration into `out`; one that cannot be renewed is reported and skipped. */
+function renew(c: RefreshComponents, did: string, out: RegEnvelope[]): void {
+  let reg: RegEnvelope | undefined
+  try {
+    reg = refreshed(c, did)
+  } catch (err) {
+    c.onError?.(err) // one agent's registration that cannot be renewed never keeps the node from starting
+    return
+  }
+  if (reg === undefined) return
+  const v = c.ingest.ingest(reg, { kind: 'local' }, { fresh: false })
+  if (v.ok) out.push(reg)
 }
