@@ -183,6 +183,12 @@ export class AgentsRepo {
     )
   }
 
+  /** The DIDs of this node's own agents, oldest first: a pass over thousands needs no full rows (registration-refresh.ts). */
+  localDids(): string[] {
+    const rows = prepared(this.db, "SELECT did FROM agents WHERE origin = 'local' ORDER BY created_at, did").all()
+    return (rows as { did: string }[]).map((r) => r.did)
+  }
+
   /** Number of agents known (of one origin, when given). */
   count(origin?: 'local' | 'remote'): number {
     if (origin === undefined) return this.countStmt.get()?.n ?? 0
