@@ -6,9 +6,9 @@
  * and capabilities, naming the node's PeerId now, for every agent whose key
  * the node keeps. Agents that keep their own key must register again
  * themselves. A node may host thousands: they are renewed `REFRESH_CHUNK`
- * to a transaction (one fsync each, where one a registration held the
- * event loop for seconds), with the event loop free between transactions,
- * so the API answers while the mesh moves (docs/protocol.md §2).
+ * to a transaction (one fsync each; a transaction per registration held
+ * the event loop for seconds), with the event loop free between
+ * transactions, so the API answers while the mesh moves (docs/protocol.md §2).
  */
 import { createRegistration, fromB64, toB64, type RegEnvelope } from '../core/index.js'
 import type { NodeEvents } from '../events.js'
@@ -65,7 +65,9 @@ export async function refreshRegistrations(c: RefreshComponents): Promise<RegEnv
   for (let i = 0; i < dids.length; i += REFRESH_CHUNK) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve))
     const chunk = dids.slice(i, i + REFRESH_CHUNK)
-    c.events.deferred(() => c.store.transaction(() => chunk.forEach((did) => renew(c, did, out))))
+    const renewed: RegEnvelope[] = []
+    c.events.deferred(() => c.store.transaction(() => chunk.forEach((did) => renew(c, did, renewed))))
+    out.push(...renewed) // committed: only now to be gossiped
   }
   return out
 }
