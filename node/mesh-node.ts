@@ -226,15 +226,8 @@ function peerEvents(p: NodeParts): void {
 
 /** Registrations of local agents renewed for this start (a new PeerId after a key rotation): gossiped once the mesh is up. */
 function refreshOwnRegistrations(p: NodeParts): Promise<RegEnvelope[]> {
-  const parts = {
-    store: p.store,
-    ingest: p.ingest,
-    events: p.events,
-    keys: p.keyCache,
-    clock: p.clock,
-    onError: p.onError,
-  }
-  return refreshRegistrations({ ...parts, nodeDid: p.did, peerId: p.p2p().peerId })
+  const { store, ingest, events, keyCache: keys, clock, onError, did: nodeDid } = p
+  return refreshRegistrations({ store, ingest, events, keys, clock, onError, nodeDid, peerId: p.p2p().peerId })
 }
 
 function publish(p: NodeParts, envelopes: readonly RegEnvelope[]): void {

@@ -81,7 +81,6 @@ export interface MeshGossipComponents {
 /** Gossip validation, peer events, sync and publishing for one node. */
 export class MeshGossip {
   private readonly syncs: PeerSyncs
-  private stopped = false
 
   constructor(private readonly c: MeshGossipComponents) {
     this.syncs = new PeerSyncs(c)
@@ -195,7 +194,7 @@ export class MeshGossip {
     this.awaitingLog.set(via, waiting + 1)
     try {
       await this.syncFrom(via)
-      if (this.stopped) return
+      if (this.syncs.isStopped) return
       const again = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: false })
       if (again.ok || again.error.code === 'DUPLICATE') {
         await this.c.outbox.publish(TOPIC_OF.reg, encodeEnvelope(e)).catch((err: unknown) => this.c.onError(err))
@@ -263,7 +262,6 @@ export class MeshGossip {
    * new key, on a new libp2p node whose DHT has provided nothing yet.
    */
   start(): void {
-    this.stopped = false
     this.syncs.start()
     this.provided.clear()
     this.provideLocalCapabilities()
@@ -271,7 +269,6 @@ export class MeshGossip {
 
   /** Cancel scheduled follow-up syncs (they resolve undefined); later calls do nothing until `start()`. */
   stop(): void {
-    this.stopped = true
     this.syncs.stop()
   }
 

@@ -42,6 +42,11 @@ export class PeerSyncs {
   private serial: Promise<unknown> = Promise.resolve()
   private stopped = false
 
+  /** True from `stop()` until `start()`. */
+  get isStopped(): boolean {
+    return this.stopped
+  }
+
   constructor(private readonly c: PeerSyncsComponents) {}
 
   private get interval(): number {

@@ -61,7 +61,7 @@ function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
  */
 export async function refreshRegistrations(c: RefreshComponents): Promise<RegEnvelope[]> {
   const out: RegEnvelope[] = []
-  const dids = c.store.agents.localDids()
+  const dids = c.store.agents.localDidsNotAt(c.peerId)
   for (let i = 0; i < dids.length; i += REFRESH_CHUNK) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve))
     const chunk = dids.slice(i, i + REFRESH_CHUNK)

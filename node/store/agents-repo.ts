@@ -183,10 +183,14 @@ export class AgentsRepo {
     )
   }
 
-  /** The DIDs of this node's own agents, oldest first: a pass over thousands needs no full rows (registration-refresh.ts). */
-  localDids(): string[] {
-    const rows = prepared(this.db, "SELECT did FROM agents WHERE origin = 'local' ORDER BY created_at, did").all()
-    return (rows as { did: string }[]).map((r) => r.did)
+  /**
+   * The DIDs of this node's own agents whose registration names a PeerId
+   * other than `peerId`, oldest first: what a start after a key rotation
+   * renews (registration-refresh.ts); none on any other start.
+   */
+  localDidsNotAt(peerId: string): string[] {
+    const sql = "SELECT did FROM agents WHERE origin = 'local' AND peer_id != ? ORDER BY created_at, did"
+    return (prepared(this.db, sql).all(peerId) as { did: string }[]).map((r) => r.did)
   }
 
   /** Number of agents known (of one origin, when given). */
