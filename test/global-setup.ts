@@ -30,6 +30,17 @@ export interface SystemRequirement {
   readonly optional?: boolean
 }
 
+/**
+ * Native addons that a test builds (better-sqlite3 in the pack test's fresh install) build against
+ * Node's own headers when the machine ships them, as .ci/run does for `npm ci`: a fresh HOME has no
+ * node-gyp header cache and no network to download one. The test workers inherit this environment.
+ */
+function useSystemNodeHeaders(): void {
+  if (process.env.npm_config_nodedir === undefined && existsSync('/usr/include/node/node.h')) {
+    process.env.npm_config_nodedir = '/usr'
+  }
+}
+
 /** What the suites need: keep in step with the tests that shell out. */
 export const SYSTEM_REQUIREMENTS: readonly SystemRequirement[] = [
   {
@@ -151,6 +162,7 @@ function fail(line: string): never {
 
 /** Vitest's global setup hook (`setup`): provision or stop, once per run. */
 export function setup(): void {
+  useSystemNodeHeaders()
   const missing = missingRequirements()
   if (missing.length === 0) return
   const required = missing.filter((r) => !r.optional)
