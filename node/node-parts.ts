@@ -6,7 +6,7 @@
  * API, CLI and tests from them.
  */
 import { availableParallelism } from 'node:os'
-import { DEFAULT_MAX_SKEW_MS, MeshsigError, type ChkEnvelope, type KeyPair } from './core/index.js'
+import { DEFAULT_MAX_SKEW_MS, MeshsigError, peerIdFromPublicKey, type ChkEnvelope, type KeyPair } from './core/index.js'
 import { AuditLog } from './audit/audit-log.js'
 import { AuditService } from './audit/audit-service.js'
 import { CheckpointNotes } from './audit/checkpoint-notes.js'
@@ -35,6 +35,7 @@ import { PeerDialer } from './services/peer-dialer.js'
 import { RelayGuard } from './services/relay-guard.js'
 import { ReportService } from './services/report-service.js'
 import { SendBatcher } from './services/send-batcher.js'
+import { namingPeerId } from './services/registration-prep.js'
 import { randomBytesPooled } from './random-pool.js'
 import { SignPool } from './services/sign-pool.js'
 import { createRegistrySync } from './services/sync-client.js'
@@ -200,6 +201,21 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
 
 type MeshParts = ReturnType<typeof wireMesh>
 
+/**
+ * The PeerId of the node's current key, from its identity: right from the
+ * rotation of its key, before the mesh has moved to it, so registrations
+ * signed meanwhile name where the node will be (docs/protocol.md §2).
+ */
+function ownPeerIdOf(state: NodeState): () => string {
+  let key: Uint8Array | undefined
+  let peerId = ''
+  return () => {
+    const now = state.identity.keyPair.publicKey
+    if (now !== key) [key, peerId] = [now, peerIdFromPublicKey(now)]
+    return peerId
+  }
+}
+
 function wireKeys(
   b: Base,
   p: AuditParts & RegistryParts & MeshParts & { keyCache: KeyPairCache },
@@ -207,6 +223,7 @@ function wireKeys(
 ) {
   const { store, clock, random, did, state, events } = b
   const keyCache = p.keyCache
+  const ownPeerId = ownPeerIdOf(state)
   const keyService = new KeyService({
     ...{ store, clock, random, ingest: p.ingest, keys: keyCache, ownRotation },
     nodeDid: () => did,
@@ -237,7 +254,9 @@ function wireKeys(
     store,
     events,
     send: (job: RegistrationJob) =>
-      job.kind === 'custodied' ? p.agents.register(job.prepared) : p.agents.registerExternal(job.icp, job.reg),
+      job.kind === 'custodied'
+        ? p.agents.register(namingPeerId(job.prepared, ownPeerId(), (seed) => keyCache.get(seed)))
+        : p.agents.registerExternal(job.icp, job.reg),
   })
   const reports = new ReportService({
     ...{ store, clock, random, agents: p.agents },
@@ -248,7 +267,7 @@ function wireKeys(
   })
   const signPool = new SignPool(Math.min(2, availableParallelism() - 1), keyCache)
   const presignParts = { store, clock, random, keys: keyCache }
-  const registrationParts = { clock, random, nodeDid: () => did, peerId: () => b.p2p().peerId }
+  const registrationParts = { clock, random, nodeDid: () => did, peerId: ownPeerId }
   return { keyService, handshakes, messages, sends, registrations, reports, signPool, presignParts, registrationParts }
 }
 

@@ -8,12 +8,14 @@
  * other (docs/protocol.md §5).
  */
 import {
+  createRegistration,
   inceptionOf,
   registrationOf,
   signingBytes,
   withSignature,
   type Capability,
   type IcpEnvelope,
+  type KeyPair,
   type RegEnvelope,
 } from '../core/index.js'
 import type { SignPool } from './sign-pool.js'
@@ -57,4 +59,23 @@ export async function prepareRegistration(
     c.pool.sign(seed, signingBytes(reg)),
   ])
   return { seed, nextSeed, icp: withSignature(icp, icpSig), reg: withSignature(reg, regSig), ts }
+}
+
+/**
+ * The prepared registration as it must be committed: naming `peerId`, the
+ * node's PeerId now. One prepared just before the node's key rotated names
+ * the old PeerId; committed as it is, after the move's refresh listed the
+ * agents to renew (registration-refresh.ts), it would name a PeerId no peer
+ * can reach until the next start. Its registration is then signed again here,
+ * with the agent's key pair, same fields and time (docs/protocol.md §2).
+ */
+export function namingPeerId(
+  prepared: PreparedRegistration,
+  peerId: string,
+  keyPair: (seed: Uint8Array) => KeyPair,
+): PreparedRegistration {
+  const { reg, seed } = prepared
+  if (reg.peerId === peerId) return prepared
+  const { did, name, capabilities, controller, ts } = reg
+  return { ...prepared, reg: createRegistration({ did, name, capabilities, controller, peerId, ts }, keyPair(seed)) }
 }

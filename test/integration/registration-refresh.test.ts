@@ -5,11 +5,20 @@
  * event loop runs other work between the transactions.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { generateKeyPair, peerIdFromPublicKey } from '../../node/core/index.js'
+import {
+  fromB64,
+  generateKeyPair,
+  peerIdFromPublicKey,
+  verifyEnvelopeSignature,
+  type RegEnvelope,
+} from '../../node/core/index.js'
+import { createIdentity, loadIdentity, rotateIdentity } from '../../node/identity/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import type { NodeParts } from '../../node/node-state.js'
+import { OPERATOR } from '../../node/services/authority.js'
+import { prepareRegistration } from '../../node/services/registration-prep.js'
 import { REFRESH_CHUNK, refreshRegistrations } from '../../node/services/registration-refresh.js'
-import { startNode, stopAll } from '../helpers/mesh.js'
+import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
 
 const HOSTED = 150
 
@@ -51,4 +60,55 @@ describe('renewing hosted registrations for a new PeerId', () => {
     // every registration names the PeerId now: nothing left to renew
     await expect(refreshRegistrations({ ...c, nodeDid: node.did, peerId })).resolves.toEqual([])
   }, 60_000)
+})
+
+describe('registrations under way while the node moves to a new key', () => {
+  const home = tempDir()
+  let node: MeshNode | undefined
+  afterAll(async () => {
+    await stopAll([node])
+    home.cleanup()
+  })
+
+  /** Rotate the node's own key as the operator does (`meshsig keys rotate`); resolves once the mesh moved. */
+  async function rotateNodeKey(n: MeshNode): Promise<void> {
+    const { rotation } = rotateIdentity(home.dir)
+    await n.rotateAgent({ did: n.did, envelope: rotation, authority: OPERATOR })
+  }
+
+  it('one signed before the rotation and committed after the move names the new PeerId', async () => {
+    createIdentity(home.dir)
+    node = await startNode({ identity: loadIdentity(home.dir), home: home.dir })
+    const p = (node as unknown as { parts: NodeParts }).parts
+    const old = node.mesh.peerId
+    const prepared = await prepareRegistration({ ...p.registrationParts, pool: p.signPool }, 'late', [])
+    expect(prepared.reg.peerId).toBe(old)
+    await rotateNodeKey(node)
+    const now = node.mesh.peerId
+    expect(now).not.toBe(old)
+    await p.registrations.send({ kind: 'custodied', prepared })
+    const row = node.store.agents.get(prepared.icp.did)
+    expect(row?.peerId).toBe(now)
+    // the stored registration is signed again by the agent's own key, same name and time
+    const reg = JSON.parse(row!.regEnvelope) as RegEnvelope
+    expect(reg).toMatchObject({ did: prepared.icp.did, name: 'late', ts: prepared.ts, peerId: now })
+    expect(() => verifyEnvelopeSignature(reg, fromB64(prepared.icp.key))).not.toThrow()
+  }, 60_000)
+
+  it('every agent registered during a move names the new PeerId once it is done', async () => {
+    const p = (node as unknown as { parts: NodeParts }).parts
+    await Promise.all(Array.from({ length: 2 * REFRESH_CHUNK }, (_, i) => node!.registerAgent(`pre-${i}`)))
+    let moving = true
+    const dids: string[] = []
+    const loops = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; moving; i++) dids.push((await node!.registerAgent(`during-${w}-${i}`)).identity.did)
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await rotateNodeKey(node!)
+    moving = false
+    await Promise.all(loops)
+    const now = node!.mesh.peerId
+    expect(dids.length).toBeGreaterThan(8)
+    expect(dids.filter((did) => p.store.agents.get(did)?.peerId !== now)).toEqual([])
+  }, 120_000)
 })
