@@ -78,6 +78,11 @@ export const CACHE_BOUNDS = {
     max: PEER_MEMORY,
     holds: 'backoffs of penalised sync peers, expired ones forgotten first (node/services/sync-client.ts)',
   },
+  syncQuietPeers: {
+    max: PEER_MEMORY,
+    holds:
+      'backoffs of sync peers silent at a first exchange, expired ones forgotten first (node/services/sync-client.ts)',
+  },
   syncPeerCursors: {
     max: PEER_MEMORY,
     holds: 'page cursors of sync peers a round paged part-way through (node/services/sync-pass.ts)',

@@ -65,6 +65,16 @@ export function toMeshError(err: unknown, what: string, fallback: ErrorCode = 'P
   return new MeshsigError(code, `${what}: ${messageOf(err)}`, { cause: nameOf(err) })
 }
 
+/** The `UNREACHABLE` error of an exchange whose peer sent nothing for `ms` (details `silent`). */
+export function silenceError(ms: number): MeshsigError {
+  return new MeshsigError('UNREACHABLE', `the peer sent nothing for ${ms} ms`, { silent: true })
+}
+
+/** True for an exchange that ended because its peer went quiet (`silenceError`). */
+export function isSilence(err: unknown): boolean {
+  return isMeshsigError(err) && (err as MeshsigError).details?.silent === true
+}
+
 /** Shorthand for an `INVALID_INPUT` error. */
 export function invalidInput(message: string): MeshsigError {
   return new MeshsigError('INVALID_INPUT', message)

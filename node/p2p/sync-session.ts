@@ -15,7 +15,7 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { MeshsigError } from '../core/errors.js'
-import { asError, invalidInput, toMeshError } from './p2p-errors.js'
+import { asError, invalidInput, silenceError, toMeshError } from './p2p-errors.js'
 import {
   END_FRAME,
   FRAME_OVERHEAD,
@@ -151,16 +151,17 @@ export class SyncSessions {
     if (!(data instanceof Uint8Array) || data.length > maxRequest) {
       throw invalidInput(`a request is bytes of at most ${maxRequest}`)
     }
-    const { signal, done } = timed(limits.timeoutMs, outer)
+    const seen = { frames: 0 }
+    const { signal, done } = timed(limits.timeoutMs, outer, limits.silenceMs, seen)
     try {
       const cached = this.sessions.get(peerId)
       if (cached !== undefined && !cached.busy) {
-        const got = await this.run(peerId, cached, data, limits, signal, true)
+        const got = await this.run(peerId, cached, data, limits, signal, seen, true)
         if (got !== STALE) return got
       }
       const fresh = await this.open(peerId, limits, signal)
       if (!this.sessions.has(peerId)) this.keep(peerId, fresh)
-      return (await this.run(peerId, fresh, data, limits, signal, false)) as Uint8Array[]
+      return (await this.run(peerId, fresh, data, limits, signal, seen, false)) as Uint8Array[]
     } finally {
       done()
     }
@@ -199,9 +200,10 @@ export class SyncSessions {
     data: Uint8Array,
     limits: ExchangeLimits,
     signal: AbortSignal,
+    seen: { frames: number },
     reused: boolean,
   ): Promise<Uint8Array[] | typeof STALE> {
-    const seen = { frames: 0 }
+    const before = seen.frames
     s.busy = true
     try {
       await s.lp.write(data, { signal })
@@ -213,7 +215,8 @@ export class SyncSessions {
       s.kept = false
       if (this.sessions.get(peerId) === s) this.sessions.delete(peerId)
       s.stream.abort(asError(err))
-      if (reused && seen.frames === 0 && !signal.aborted) return STALE
+      if (reused && seen.frames === before && !signal.aborted) return STALE
+      if (signal.aborted && signal.reason instanceof MeshsigError) throw signal.reason // its time or silence ran out
       throw toMeshError(err, `${this.protocol} with ${peerId} failed`, signal.aborted ? 'UNREACHABLE' : 'PEER_ERROR')
     }
   }
@@ -223,11 +226,31 @@ function closeQuietly(stream: Stream): void {
   stream.close().catch((err: unknown) => stream.abort(asError(err)))
 }
 
-/** A signal that fires after `ms` or when `outer` aborts, and its cleanup (cheaper than `AbortSignal.timeout` + `any`). */
-function timed(ms: number, outer: AbortSignal | undefined): { signal: AbortSignal; done: () => void } {
+/**
+ * A signal that fires after `ms`, when `outer` aborts or, with `silenceMs`,
+ * once `seen.frames` stayed the same for that long; and its cleanup (one
+ * timer, cheaper than `AbortSignal.timeout` + `any`).
+ */
+function timed(
+  ms: number,
+  outer: AbortSignal | undefined,
+  silenceMs: number | undefined,
+  seen: { frames: number },
+): { signal: AbortSignal; done: () => void } {
   const ctl = new AbortController()
   setMaxListeners(Infinity, ctl.signal)
-  const timer = setTimeout(() => ctl.abort(new MeshsigError('UNREACHABLE', `no answer within ${ms} ms`)), ms)
+  const end = Date.now() + ms
+  let frames = seen.frames
+  const check = (): void => {
+    const left = end - Date.now()
+    if (left <= 0) ctl.abort(new MeshsigError('UNREACHABLE', `no answer within ${ms} ms`))
+    else if (silenceMs !== undefined && seen.frames === frames) ctl.abort(silenceError(silenceMs))
+    else {
+      frames = seen.frames
+      timer = setTimeout(check, Math.min(left, silenceMs ?? left))
+    }
+  }
+  let timer = setTimeout(check, Math.min(ms, silenceMs ?? ms))
   const onOuter = (): void => ctl.abort(outer?.reason)
   if (outer?.aborted === true) onOuter()
   else outer?.addEventListener('abort', onOuter, { once: true })

@@ -1,7 +1,8 @@
 /**
  * Registry syncs started by peer events (docs/protocol.md §9): at most one
  * sync per peer in flight, at most one started per interval, triggers inside
- * it coalesced into one follow-up; rounds run one at a time node-wide.
+ * it coalesced into one follow-up; rounds run one at a time node-wide, each
+ * after its peer answered a first exchange.
  * Gossip that triggers a sync (an unknown signer) is free to forge, so its
  * triggers cannot multiply syncs.
  */
@@ -15,10 +16,13 @@ import type { SyncClient } from './sync-client.js'
  */
 export const MIN_SYNC_INTERVAL_MS = 5_000
 
+/** What a sync with a converged peer found: nothing to move. */
+const CONVERGED: SyncResult = Object.freeze({ accepted: 0, duplicates: 0, rejected: 0, held: 0, bytes: 0, passes: 0 })
+
 /** What the sync scheduler needs. */
 export interface PeerSyncsComponents {
   /** Reconciliation rounds; none: syncs do nothing. */
-  readonly sync?: Pick<SyncClient, 'round' | 'isBanned'>
+  readonly sync?: Pick<SyncClient, 'probe' | 'round' | 'isBanned'>
   /** Least time between two syncs started with one peer (ms, default `MIN_SYNC_INTERVAL_MS`). */
   readonly minSyncIntervalMs?: number
   readonly onError: (err: unknown) => void
@@ -118,13 +122,21 @@ export class PeerSyncs {
     t.unref()
   }
 
-  /** One reconciliation round; rounds run one at a time node-wide, so a join pulls the registry once. */
+  /**
+   * One reconciliation round; rounds run one at a time node-wide, so a join
+   * pulls the registry once. Its first exchange comes first, outside that
+   * queue: a converged peer needs no turn, and one that does not answer
+   * (peer ids cost nothing) never holds the turn of another
+   * (docs/protocol.md §9).
+   */
   private async pull(peerId: string): Promise<SyncResult | undefined> {
     const sync = this.c.sync
     if (sync === undefined || sync.isBanned(peerId)) return undefined
-    const turn = this.serial.then(() => (this.stopped ? undefined : sync.round(peerId)))
-    this.serial = turn.catch(() => undefined)
     try {
+      const probe = await sync.probe(peerId)
+      if (probe !== 'differs') return probe === 'same' ? CONVERGED : undefined
+      const turn = this.serial.then(() => (this.stopped || sync.isBanned(peerId) ? undefined : sync.round(peerId)))
+      this.serial = turn.catch(() => undefined)
       return await turn
     } catch (err) {
       this.c.onError(err)

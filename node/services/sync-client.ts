@@ -5,7 +5,7 @@
  * (peer_faults, gossipsub penalty, disconnect, backoff with doubling).
  */
 import { toB64, publicKeyFromPeerId } from '../core/index.js'
-import type { MeshP2P } from '../p2p/index.js'
+import { isSilence, type MeshP2P } from '../p2p/index.js'
 import type { MiscRepo, Store } from '../store/index.js'
 import { PeerMemory } from './peer-memory.js'
 import { Admission } from './sync-admission.js'
@@ -64,6 +64,8 @@ export class SyncClient {
   // a full memory forgets expired bans first, then the oldest: a forgotten peer keeps its gossipsub penalty and faults
   private readonly bans: PeerMemory<{ until: number; backoff: number }>
   private readonly peerKeys: PeerMemory<{ key: string | undefined }>
+  // peers that went quiet in a sync exchange: their syncs wait, their connections do not (silence proves nothing)
+  private readonly quiet: PeerMemory<{ until: number; backoff: number }>
 
   private readonly passes: PassRunner
 
@@ -71,6 +73,7 @@ export class SyncClient {
     this.cursors = new PeerMemory(c.peerMemory)
     this.bans = new PeerMemory(c.peerMemory, (b) => b.until <= this.now())
     this.peerKeys = new PeerMemory(c.peerMemory)
+    this.quiet = new PeerMemory(c.peerMemory, (q) => q.until <= this.now())
     this.passes = new PassRunner(c, this.refused, this.cursors)
   }
 
@@ -84,9 +87,51 @@ export class SyncClient {
     return b !== undefined && b.until > this.now()
   }
 
+  /** True while `peer`, quiet in a sync exchange, is left alone (`hush`): not asked, no round. */
+  isQuiet(peer: string): boolean {
+    const q = this.quiet.get(peer)
+    return q !== undefined && q.until > this.now()
+  }
+
   /** Charge `peer` for junk it relayed outside a round (e.g. an inception flood by gossip), once per backoff. */
   charge(peer: string): void {
     if (!this.isBanned(peer)) void this.penalise(peer)
+  }
+
+  /**
+   * Whether a round with `peer` has work: its root fingerprint, asked before
+   * the round waits for the node-wide turn, so that a peer that does not
+   * answer (a sync exchange ends after `SYNC_SILENCE_MS` without a frame)
+   * holds no other peer's sync (docs/protocol.md §9). `same`: converged,
+   * nothing to do. A silent peer is left alone for a while (`hush`); a
+   * broken answer is charged as in a round; a transport failure (the peer
+   * left) is neither.
+   */
+  async probe(peer: string): Promise<'differs' | 'same' | 'none'> {
+    if (this.isBanned(peer) || this.isQuiet(peer)) return 'none'
+    const counts: ApplyCounts = { accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 }
+    // bounded by the exchange's own limits (its silence, its time); a signal of its own, no shared listeners
+    const signal = new AbortController().signal
+    const r: Round = { peer, peerKey: this.peerKey(peer), signal, bytes: 0, items: 0, counts }
+    try {
+      const differs = await this.passes.differs(r)
+      this.quiet.delete(peer)
+      return differs ? 'differs' : 'same'
+    } catch (err) {
+      if (err instanceof PeerFault) await this.penalise(peer)
+      else if (isSilence(err)) this.hush(peer)
+      return 'none'
+    }
+  }
+
+  /**
+   * Leave `peer` alone for a backoff (60 s, doubling while it stays silent,
+   * up to an hour): it went quiet in an exchange or let a pass run out of
+   * time. It keeps its connections and score: silence proves no malice, an
+   * overloaded honest peer is slow too; an answer to the next probe ends it.
+   */
+  private hush(peer: string): void {
+    this.quiet.set(peer, doubled(this.quiet.get(peer), this.now()))
   }
 
   /**
@@ -100,7 +145,7 @@ export class SyncClient {
     let total: SyncResult | undefined
     let more = false
     let forged = 0
-    for (let i = 0; i < MAX_PASSES && !this.isBanned(peer); i++) {
+    for (let i = 0; i < MAX_PASSES && !this.isBanned(peer) && !this.isQuiet(peer); i++) {
       const pass = await this.pass(peer)
       total = total === undefined ? pass.result : sumResults(total, pass.result)
       forged += pass.forged
@@ -129,7 +174,9 @@ export class SyncClient {
       more = await this.passes.reconcile(r, budget)
     } catch (err) {
       fault = err instanceof PeerFault
-      if (!fault) this.c.onError(err)
+      // a peer that went quiet, or kept the pass past its time: its turn goes to others for a while
+      if (!fault && (isSilence(err) || deadline.signal.aborted)) this.hush(peer)
+      else if (!fault) this.c.onError(err)
     } finally {
       clearTimeout(timer)
     }
@@ -152,9 +199,7 @@ export class SyncClient {
   }
 
   private async penalise(peer: string): Promise<void> {
-    const prev = this.bans.get(peer)
-    const backoff = Math.min(3_600_000, prev === undefined ? FIRST_BACKOFF_MS : prev.backoff * 2)
-    this.bans.set(peer, { until: this.now() + backoff, backoff })
+    this.bans.set(peer, doubled(this.bans.get(peer), this.now()))
     this.cursors.delete(peer)
     this.c.store.misc.peerFault(peer, { forged: 1 })
     await this.c
@@ -162,6 +207,12 @@ export class SyncClient {
       .penalise(peer, 100)
       .catch((err: unknown) => this.c.onError(err))
   }
+}
+
+/** The next backoff after `prev`: `FIRST_BACKOFF_MS`, doubling up to an hour, from `now`. */
+function doubled(prev: { backoff: number } | undefined, now: number): { until: number; backoff: number } {
+  const backoff = Math.min(3_600_000, prev === undefined ? FIRST_BACKOFF_MS : prev.backoff * 2)
+  return { until: now + backoff, backoff }
 }
 
 function sumResults(a: SyncResult, b: SyncResult): SyncResult {

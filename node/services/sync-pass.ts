@@ -102,6 +102,17 @@ export class PassRunner {
     private readonly cursors: Pick<PeerMemory<string>, 'get' | 'has' | 'set' | 'delete'>,
   ) {}
 
+  /**
+   * The first exchange of a round alone: true when a round has work, the
+   * peer's root fingerprint differing from this node's (or its own key log
+   * unknown here, which only a round pulls).
+   */
+  async differs(r: Round): Promise<boolean> {
+    const [remote] = await this.fps(r, [''], false) // asked in any case: a peer's answer is what earns its turn
+    if (r.peerKey !== undefined && !this.c.index.knowsKey(r.peerKey)) return true
+    return remote !== undefined && !sameFingerprint(this.c.index.fingerprint(''), remote)
+  }
+
   /** One pass; true when it left items behind for another (a page cursor, a truncated list, the byte budget). */
   async reconcile(r: Round, budget: SyncBudget): Promise<boolean> {
     if (r.peerKey !== undefined && !this.c.index.knowsKey(r.peerKey)) await this.pullSelf(r)

@@ -1,0 +1,101 @@
+/**
+ * Registry syncs run one at a time node-wide (docs/protocol.md §9), and peer
+ * ids cost nothing: an attacker connecting under many ids whose sync handler
+ * never answers held the node's one queue for a whole round budget (60 s)
+ * per id, uncharged, and honest peers waited behind it. A round now takes
+ * its turn only after the peer answered its first exchange, and an exchange
+ * that brings nothing for `SYNC_SILENCE_MS` ends; a peer that went quiet is
+ * not asked again for a while. Real libp2p peers on loopback.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import type { MeshNode } from '../../node/mesh-node.js'
+import type { NodeParts } from '../../node/node-state.js'
+import { SYNC_SILENCE_MS, type MeshP2P, type SyncRequest } from '../../node/p2p/index.js'
+import { startNode, stopAll } from '../helpers/mesh.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { emptyRegistry, rogueP2P } from './flood-rogue.js'
+
+const SILENT = 8
+
+/** A sync handler that never answers. */
+const never = (): Promise<Iterable<Uint8Array>> => new Promise<Iterable<Uint8Array>>(() => undefined)
+
+/** `promise`, or a rejection once `ms` passed without it settling. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
+describe('peers that never answer a sync', () => {
+  const rogues: MeshP2P[] = []
+  const nodes: MeshNode[] = []
+  afterAll(async () => {
+    await Promise.all(rogues.map((r) => r.stop()))
+    await stopAll(nodes)
+  })
+
+  it(`${SILENT} silent peer ids hold no honest peer's sync, never get a round and back off`, async () => {
+    const victim = await startNode()
+    nodes.push(victim)
+    const client = (victim as unknown as { parts: NodeParts }).parts.registrySync.client
+    const rounds: string[] = []
+    const round = client.round.bind(client)
+    client.round = (peer: string) => {
+      rounds.push(peer)
+      return round(peer)
+    }
+    const addr = victim.info().multiaddrs[0]!
+    for (let i = 0; i < SILENT; i++) {
+      const rogue = await rogueP2P(`silent-sync-${i}`, { syncProvider: never })
+      rogues.push(rogue)
+      await rogue.start()
+      await rogue.dial(addr)
+    }
+    const honest = await startNode()
+    nodes.push(honest)
+    const agent = await honest.registerAgent('honest-agent')
+    await honest.connectPeer(addr)
+
+    // queued behind the silent ids' syncs, a sync with the honest peer took SILENT × the 60 s round budget
+    const synced = await within(victim.syncFrom(honest.mesh.peerId), SYNC_SILENCE_MS * 2)
+    expect(synced).toBeDefined()
+    expect(victim.agentRecord(agent.identity.did)?.name).toBe('honest-agent')
+    // each silent id is asked, is left alone once it kept quiet, and never held the node-wide turn; silence
+    // proves nothing: it keeps its connection (an overloaded honest peer may be slow)
+    const silentIds = rogues.map((r) => r.peerId)
+    await waitFor(() => silentIds.every((id) => client.isQuiet(id)), { timeout: SYNC_SILENCE_MS * 3 })
+    expect(rounds.filter((peer) => silentIds.includes(peer))).toEqual([])
+    expect(silentIds.filter((id) => client.isBanned(id))).toEqual([])
+    expect(victim.mesh.peers().map((p) => p.peerId)).toEqual(expect.arrayContaining(silentIds))
+  }, 120_000)
+
+  it('one that answers the first exchange and then goes quiet holds the turn for seconds, then is left alone', async () => {
+    const victim = await startNode()
+    nodes.push(victim)
+    const client = (victim as unknown as { parts: NodeParts }).parts.registrySync.client
+    const rounds: string[] = []
+    const round = client.round.bind(client)
+    client.round = (peer: string) => {
+      rounds.push(peer)
+      return round(peer)
+    }
+    const stalling = (request: SyncRequest): Iterable<Uint8Array> | Promise<Iterable<Uint8Array>> =>
+      request.kind === 'fp' ? emptyRegistry(request) : never()
+    const rogue = await rogueP2P('stall-after-probe', { syncProvider: stalling })
+    rogues.push(rogue)
+    await rogue.start()
+    await rogue.dial(victim.info().multiaddrs[0]!)
+
+    // its key log is unknown here, so it earns a round, whose first request it never answers
+    await waitFor(() => rounds.includes(rogue.peerId), { timeout: SYNC_SILENCE_MS })
+    await waitFor(() => client.isQuiet(rogue.peerId), { timeout: SYNC_SILENCE_MS * 3 })
+    expect(client.isBanned(rogue.peerId)).toBe(false)
+    expect(victim.mesh.peers().map((p) => p.peerId)).toContain(rogue.peerId)
+    // further triggers neither ask it nor give it the turn while it is left alone
+    await expect(victim.syncFrom(rogue.peerId)).resolves.toBeUndefined()
+    expect(rounds.filter((peer) => peer === rogue.peerId)).toHaveLength(1)
+  }, 120_000)
+})
