@@ -66,11 +66,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000
 /** Default timeout of `sync`, which may move a whole registry (ms). */
 export const DEFAULT_SYNC_TIMEOUT_MS = 60_000
 /**
- * A sync answer that brings no frame for this long ends its exchange (ms): an
- * honest peer answers a fingerprint in milliseconds and streams a page in
- * 64 KiB chunks; one that goes quiet holds no sync turn (docs/protocol.md §9).
+ * A sync exchange not answered whole within this long ends as slow (ms).
+ * Every sync request asks a bounded answer (a fingerprint, at most 4,096 ids,
+ * 256 items, a page of 512), which a peer serves from memory in
+ * milliseconds; a slower one holds no sync turn (docs/protocol.md §9).
  */
-export const SYNC_SILENCE_MS = 10_000
+export const SYNC_ANSWER_MS = 10_000
 /** Default timeout of a dial (ms). */
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 /** Default timeout of a DHT provide or provider lookup (ms). */

@@ -46,11 +46,11 @@ export {
   PRESENCE_TOPIC,
   REGISTRY_TOPIC,
   SYNC_PROTOCOL,
-  SYNC_SILENCE_MS,
+  SYNC_ANSWER_MS,
   TOPICS,
   isTopic,
 } from './constants.js'
-export { isSilence } from './p2p-errors.js'
+export { isSlowAnswer, slowAnswerError } from './p2p-errors.js'
 export { capabilityCid, checkCapabilityType } from './capability.js'
 export { MAX_SYNC_IDS, MAX_SYNC_PREFIXES, decodeSyncRequest, encodeSyncRequest } from './sync.js'
 export { isSeedUrl, resolveSeedAddress } from './seed-address.js'

@@ -20,7 +20,7 @@ import {
   DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_SYNC_TIMEOUT_MS,
-  SYNC_SILENCE_MS,
+  SYNC_ANSWER_MS,
   DELIVER_PROTOCOL,
   KAD_PROTOCOL,
   MAX_REQUEST_BYTES,
@@ -230,7 +230,7 @@ class MeshP2PNode implements MeshP2P {
     const limits = {
       ...DEFAULT_EXCHANGE_LIMITS,
       timeoutMs: options.timeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS,
-      silenceMs: SYNC_SILENCE_MS,
+      answerMs: SYNC_ANSWER_MS,
       ...(options.limits ? { maxItems: options.limits.maxItems, maxTotalBytes: options.limits.maxBytes } : {}),
     }
     return this.syncSessions.exchange(peerId, encodeSyncRequest(request), limits, options.signal)

@@ -65,14 +65,14 @@ export function toMeshError(err: unknown, what: string, fallback: ErrorCode = 'P
   return new MeshsigError(code, `${what}: ${messageOf(err)}`, { cause: nameOf(err) })
 }
 
-/** The `UNREACHABLE` error of an exchange whose peer sent nothing for `ms` (details `silent`). */
-export function silenceError(ms: number): MeshsigError {
-  return new MeshsigError('UNREACHABLE', `the peer sent nothing for ${ms} ms`, { silent: true })
+/** The `UNREACHABLE` error of a peer that did not answer within `ms` (details `slow`). */
+export function slowAnswerError(ms: number): MeshsigError {
+  return new MeshsigError('UNREACHABLE', `the peer did not answer within ${ms} ms`, { slow: true })
 }
 
-/** True for an exchange that ended because its peer went quiet (`silenceError`). */
-export function isSilence(err: unknown): boolean {
-  return isMeshsigError(err) && (err as MeshsigError).details?.silent === true
+/** True for an exchange or pass that ended because its peer was too slow (`slowAnswerError`). */
+export function isSlowAnswer(err: unknown): boolean {
+  return isMeshsigError(err) && (err as MeshsigError).details?.slow === true
 }
 
 /** Shorthand for an `INVALID_INPUT` error. */

@@ -47,8 +47,8 @@ export interface ExchangeLimits {
   readonly maxTotalBytes: number
   /** Largest request sent (bytes; default `MAX_REQUEST_BYTES`). */
   readonly maxRequestBytes?: number
-  /** An answer that brings no frame for this long ends the exchange (ms; none: only `timeoutMs`). */
-  readonly silenceMs?: number
+  /** An answer not complete within this long ends the exchange as slow (`slowAnswerError`; ms; none: `timeoutMs` only). */
+  readonly answerMs?: number
 }
 
 /** Default bounds: 15 s, 100k items, 1 MiB per item, 64 MiB in all. */

@@ -15,7 +15,7 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { MeshsigError } from '../core/errors.js'
-import { asError, invalidInput, silenceError, toMeshError } from './p2p-errors.js'
+import { asError, invalidInput, slowAnswerError, toMeshError } from './p2p-errors.js'
 import {
   END_FRAME,
   FRAME_OVERHEAD,
@@ -152,7 +152,7 @@ export class SyncSessions {
       throw invalidInput(`a request is bytes of at most ${maxRequest}`)
     }
     const seen = { frames: 0 }
-    const { signal, done } = timed(limits.timeoutMs, outer, limits.silenceMs, seen)
+    const { signal, done } = timed(limits.timeoutMs, outer, limits.answerMs)
     try {
       const cached = this.sessions.get(peerId)
       if (cached !== undefined && !cached.busy) {
@@ -216,7 +216,7 @@ export class SyncSessions {
       if (this.sessions.get(peerId) === s) this.sessions.delete(peerId)
       s.stream.abort(asError(err))
       if (reused && seen.frames === before && !signal.aborted) return STALE
-      if (signal.aborted && signal.reason instanceof MeshsigError) throw signal.reason // its time or silence ran out
+      if (signal.aborted && signal.reason instanceof MeshsigError) throw signal.reason // its time ran out, or its pass's
       throw toMeshError(err, `${this.protocol} with ${peerId} failed`, signal.aborted ? 'UNREACHABLE' : 'PEER_ERROR')
     }
   }
@@ -227,30 +227,22 @@ function closeQuietly(stream: Stream): void {
 }
 
 /**
- * A signal that fires after `ms`, when `outer` aborts or, with `silenceMs`,
- * once `seen.frames` stayed the same for that long; and its cleanup (one
- * timer, cheaper than `AbortSignal.timeout` + `any`).
+ * A signal that fires after `ms` (or the shorter `answerMs`, as a slow
+ * answer) or when `outer` aborts, and its cleanup (one timer, cheaper than
+ * `AbortSignal.timeout` + `any`).
  */
 function timed(
   ms: number,
   outer: AbortSignal | undefined,
-  silenceMs: number | undefined,
-  seen: { frames: number },
+  answerMs?: number,
 ): { signal: AbortSignal; done: () => void } {
   const ctl = new AbortController()
   setMaxListeners(Infinity, ctl.signal)
-  const end = Date.now() + ms
-  let frames = seen.frames
-  const check = (): void => {
-    const left = end - Date.now()
-    if (left <= 0) ctl.abort(new MeshsigError('UNREACHABLE', `no answer within ${ms} ms`))
-    else if (silenceMs !== undefined && seen.frames === frames) ctl.abort(silenceError(silenceMs))
-    else {
-      frames = seen.frames
-      timer = setTimeout(check, Math.min(left, silenceMs ?? left))
-    }
-  }
-  let timer = setTimeout(check, Math.min(ms, silenceMs ?? ms))
+  const slow = answerMs !== undefined && answerMs < ms
+  const timer = setTimeout(
+    () => ctl.abort(slow ? slowAnswerError(answerMs) : new MeshsigError('UNREACHABLE', `no answer within ${ms} ms`)),
+    slow ? answerMs : ms,
+  )
   const onOuter = (): void => ctl.abort(outer?.reason)
   if (outer?.aborted === true) onOuter()
   else outer?.addEventListener('abort', onOuter, { once: true })

@@ -5,7 +5,7 @@
  * (peer_faults, gossipsub penalty, disconnect, backoff with doubling).
  */
 import { toB64, publicKeyFromPeerId } from '../core/index.js'
-import { isSilence, type MeshP2P } from '../p2p/index.js'
+import { SYNC_ANSWER_MS, isSlowAnswer, slowAnswerError, type MeshP2P } from '../p2p/index.js'
 import type { MiscRepo, Store } from '../store/index.js'
 import { PeerMemory } from './peer-memory.js'
 import { Admission } from './sync-admission.js'
@@ -64,7 +64,7 @@ export class SyncClient {
   // a full memory forgets expired bans first, then the oldest: a forgotten peer keeps its gossipsub penalty and faults
   private readonly bans: PeerMemory<{ until: number; backoff: number }>
   private readonly peerKeys: PeerMemory<{ key: string | undefined }>
-  // peers that went quiet in a sync exchange: their syncs wait, their connections do not (silence proves nothing)
+  // peers too slow in a sync exchange or pass: their syncs wait, their connections do not (slowness proves nothing)
   private readonly quiet: PeerMemory<{ until: number; backoff: number }>
 
   private readonly passes: PassRunner
@@ -87,7 +87,7 @@ export class SyncClient {
     return b !== undefined && b.until > this.now()
   }
 
-  /** True while `peer`, quiet in a sync exchange, is left alone (`hush`): not asked, no round. */
+  /** True while `peer`, too slow in a sync exchange or pass, is left alone (`hush`): not asked, no round. */
   isQuiet(peer: string): boolean {
     const q = this.quiet.get(peer)
     return q !== undefined && q.until > this.now()
@@ -101,34 +101,32 @@ export class SyncClient {
   /**
    * Whether a round with `peer` has work: its root fingerprint, asked before
    * the round waits for the node-wide turn, so that a peer that does not
-   * answer (a sync exchange ends after `SYNC_SILENCE_MS` without a frame)
-   * holds no other peer's sync (docs/protocol.md §9). `same`: converged,
-   * nothing to do. A silent peer is left alone for a while (`hush`); a
-   * broken answer is charged as in a round; a transport failure (the peer
-   * left) is neither.
+   * answer (a sync exchange not answered within `SYNC_ANSWER_MS` ends) holds
+   * no other peer's sync (docs/protocol.md §9). `same`: converged, nothing
+   * to do. A slow peer is left alone for a while (`hush`); a broken answer
+   * is charged as in a round; a transport failure (the peer left) is neither.
    */
   async probe(peer: string): Promise<'differs' | 'same' | 'none'> {
     if (this.isBanned(peer) || this.isQuiet(peer)) return 'none'
     const counts: ApplyCounts = { accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 }
-    // bounded by the exchange's own limits (its silence, its time); a signal of its own, no shared listeners
+    // bounded by the exchange's own time; a signal of its own, no listeners shared between probes
     const signal = new AbortController().signal
     const r: Round = { peer, peerKey: this.peerKey(peer), signal, bytes: 0, items: 0, counts }
     try {
-      const differs = await this.passes.differs(r)
-      this.quiet.delete(peer)
-      return differs ? 'differs' : 'same'
+      return (await this.passes.differs(r)) ? 'differs' : 'same'
     } catch (err) {
       if (err instanceof PeerFault) await this.penalise(peer)
-      else if (isSilence(err)) this.hush(peer)
+      else if (isSlowAnswer(err)) this.hush(peer)
       return 'none'
     }
   }
 
   /**
-   * Leave `peer` alone for a backoff (60 s, doubling while it stays silent,
-   * up to an hour): it went quiet in an exchange or let a pass run out of
-   * time. It keeps its connections and score: silence proves no malice, an
-   * overloaded honest peer is slow too; an answer to the next probe ends it.
+   * Leave `peer` alone for a backoff (60 s, doubling each time until a round
+   * with it ends in time, up to an hour): an exchange went unanswered, or a
+   * pass brought no item within `SYNC_ANSWER_MS` or ran out of its time. It
+   * keeps its connections and score: slowness proves no malice, an
+   * overloaded honest peer is slow too.
    */
   private hush(peer: string): void {
     this.quiet.set(peer, doubled(this.quiet.get(peer), this.now()))
@@ -152,6 +150,7 @@ export class SyncClient {
       more = pass.more
       if (!more) break
     }
+    if (!this.isQuiet(peer)) this.quiet.delete(peer) // it ended in time: a later slowness starts at the first backoff
     // inceptions still held when the round ends were junk, unless it stopped between one and its registration,
     // or this node's registry is full and refused their registrations (docs/protocol.md §7)
     const leftovers = this.c.admission.dropPeer(peer)
@@ -168,17 +167,20 @@ export class SyncClient {
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(new Error('the sync round ran out of time')), budget.ms)
     const r: Round = { peer, peerKey: this.peerKey(peer), signal: deadline.signal, bytes: 0, items: 0, counts }
+    // it holds the node-wide turn: a pass that brings no item within SYNC_ANSWER_MS gives it up (docs/protocol.md §9)
+    const idle = setTimeout(() => r.items === 0 && deadline.abort(slowAnswerError(SYNC_ANSWER_MS)), SYNC_ANSWER_MS)
     let fault = false
     let more = false
     try {
       more = await this.passes.reconcile(r, budget)
     } catch (err) {
       fault = err instanceof PeerFault
-      // a peer that went quiet, or kept the pass past its time: its turn goes to others for a while
-      if (!fault && (isSilence(err) || deadline.signal.aborted)) this.hush(peer)
+      // a peer too slow to answer, or to bring items, or to end the pass: its turn goes to others for a while
+      if (!fault && (isSlowAnswer(err) || deadline.signal.aborted)) this.hush(peer)
       else if (!fault) this.c.onError(err)
     } finally {
       clearTimeout(timer)
+      clearTimeout(idle)
     }
     const charged = fault || counts.forged > BAD_ITEMS_LIMIT
     if (charged) await this.penalise(peer)

@@ -4,13 +4,13 @@
  * never answers held the node's one queue for a whole round budget (60 s)
  * per id, uncharged, and honest peers waited behind it. A round now takes
  * its turn only after the peer answered its first exchange, and an exchange
- * that brings nothing for `SYNC_SILENCE_MS` ends; a peer that went quiet is
+ * that brings nothing for `SYNC_ANSWER_MS` ends; a peer that went quiet is
  * not asked again for a while. Real libp2p peers on loopback.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import type { MeshNode } from '../../node/mesh-node.js'
 import type { NodeParts } from '../../node/node-state.js'
-import { SYNC_SILENCE_MS, type MeshP2P, type SyncRequest } from '../../node/p2p/index.js'
+import { SYNC_ANSWER_MS, type MeshP2P, type SyncRequest } from '../../node/p2p/index.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { emptyRegistry, rogueP2P } from './flood-rogue.js'
@@ -60,19 +60,19 @@ describe('peers that never answer a sync', () => {
     await honest.connectPeer(addr)
 
     // queued behind the silent ids' syncs, a sync with the honest peer took SILENT × the 60 s round budget
-    const synced = await within(victim.syncFrom(honest.mesh.peerId), SYNC_SILENCE_MS * 2)
+    const synced = await within(victim.syncFrom(honest.mesh.peerId), SYNC_ANSWER_MS * 2)
     expect(synced).toBeDefined()
     expect(victim.agentRecord(agent.identity.did)?.name).toBe('honest-agent')
     // each silent id is asked, is left alone once it kept quiet, and never held the node-wide turn; silence
     // proves nothing: it keeps its connection (an overloaded honest peer may be slow)
     const silentIds = rogues.map((r) => r.peerId)
-    await waitFor(() => silentIds.every((id) => client.isQuiet(id)), { timeout: SYNC_SILENCE_MS * 3 })
+    await waitFor(() => silentIds.every((id) => client.isQuiet(id)), { timeout: SYNC_ANSWER_MS * 3 })
     expect(rounds.filter((peer) => silentIds.includes(peer))).toEqual([])
     expect(silentIds.filter((id) => client.isBanned(id))).toEqual([])
     expect(victim.mesh.peers().map((p) => p.peerId)).toEqual(expect.arrayContaining(silentIds))
   }, 120_000)
 
-  it('one that answers the first exchange and then goes quiet holds the turn for seconds, then is left alone', async () => {
+  it('one that answers the first exchange, then trickles, holds the turn once per doubling backoff', async () => {
     const victim = await startNode()
     nodes.push(victim)
     const client = (victim as unknown as { parts: NodeParts }).parts.registrySync.client
@@ -82,20 +82,41 @@ describe('peers that never answer a sync', () => {
       rounds.push(peer)
       return round(peer)
     }
-    const stalling = (request: SyncRequest): Iterable<Uint8Array> | Promise<Iterable<Uint8Array>> =>
-      request.kind === 'fp' ? emptyRegistry(request) : never()
-    const rogue = await rogueP2P('stall-after-probe', { syncProvider: stalling })
+    let skew = 0 // the client's clock, moved past its backoffs
+    const clocked = client as unknown as { now: () => number }
+    clocked.now = () => Date.now() + skew
+    const trickling = (request: SyncRequest): Iterable<Uint8Array> =>
+      request.kind === 'fp' ? emptyRegistry(request) : (trickle() as unknown as Iterable<Uint8Array>)
+    const rogue = await rogueP2P('trickle-after-probe', { syncProvider: trickling })
     rogues.push(rogue)
     await rogue.start()
     await rogue.dial(victim.info().multiaddrs[0]!)
 
-    // its key log is unknown here, so it earns a round, whose first request it never answers
-    await waitFor(() => rounds.includes(rogue.peerId), { timeout: SYNC_SILENCE_MS })
-    await waitFor(() => client.isQuiet(rogue.peerId), { timeout: SYNC_SILENCE_MS * 3 })
+    // its key log is unknown here, so it earns a round, whose first answer never ends
+    await waitFor(() => rounds.includes(rogue.peerId), { timeout: SYNC_ANSWER_MS })
+    await waitFor(() => client.isQuiet(rogue.peerId), { timeout: SYNC_ANSWER_MS * 3 })
     expect(client.isBanned(rogue.peerId)).toBe(false)
     expect(victim.mesh.peers().map((p) => p.peerId)).toContain(rogue.peerId)
     // further triggers neither ask it nor give it the turn while it is left alone
     await expect(victim.syncFrom(rogue.peerId)).resolves.toBeUndefined()
     expect(rounds.filter((peer) => peer === rogue.peerId)).toHaveLength(1)
+
+    // past the first backoff (60 s) it answers the first exchange again and gets one more turn: no answer to that
+    // first exchange clears its record, so it is left alone twice as long (120 s) this time
+    skew += 61_000
+    expect(client.isQuiet(rogue.peerId)).toBe(false)
+    await victim.syncFrom(rogue.peerId)
+    expect(rounds.filter((peer) => peer === rogue.peerId)).toHaveLength(2)
+    expect(client.isQuiet(rogue.peerId)).toBe(true)
+    skew += 61_000
+    expect(client.isQuiet(rogue.peerId)).toBe(true)
   }, 120_000)
 })
+
+/** Sync answer items, one every 2 s, without end: a trickle that never brings an answer. */
+async function* trickle(): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    yield new Uint8Array(8)
+  }
+}
