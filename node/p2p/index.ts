@@ -50,7 +50,7 @@ export {
   TOPICS,
   isTopic,
 } from './constants.js'
-export { isSlowAnswer, slowAnswerError } from './p2p-errors.js'
+export { isSlowAnswer } from './p2p-errors.js'
 export { capabilityCid, checkCapabilityType } from './capability.js'
 export { MAX_SYNC_IDS, MAX_SYNC_PREFIXES, decodeSyncRequest, encodeSyncRequest } from './sync.js'
 export { isSeedUrl, resolveSeedAddress } from './seed-address.js'

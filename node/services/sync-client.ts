@@ -5,7 +5,7 @@
  * (peer_faults, gossipsub penalty, disconnect, backoff with doubling).
  */
 import { toB64, publicKeyFromPeerId } from '../core/index.js'
-import { SYNC_ANSWER_MS, isSlowAnswer, slowAnswerError, type MeshP2P } from '../p2p/index.js'
+import { isSlowAnswer, type MeshP2P } from '../p2p/index.js'
 import type { MiscRepo, Store } from '../store/index.js'
 import { PeerMemory } from './peer-memory.js'
 import { Admission } from './sync-admission.js'
@@ -16,6 +16,7 @@ import {
   DEFAULT_SYNC_BUDGET,
   PassRunner,
   PeerFault,
+  ROUND_MS,
   type PassComponents,
   type Round,
   type SyncBudget,
@@ -123,10 +124,10 @@ export class SyncClient {
 
   /**
    * Leave `peer` alone for a backoff (60 s, doubling each time until a round
-   * with it ends in time, up to an hour): an exchange went unanswered, or a
-   * pass brought no item within `SYNC_ANSWER_MS` or ran out of its time. It
-   * keeps its connections and score: slowness proves no malice, an
-   * overloaded honest peer is slow too.
+   * with it brings something new in time, up to an hour): an exchange went
+   * unanswered within `SYNC_ANSWER_MS`, a pass ran out of its time, or a
+   * round out of its own. It keeps its connections and score: slowness
+   * proves no malice, an overloaded honest peer is slow too.
    */
   private hush(peer: string): void {
     this.quiet.set(peer, doubled(this.quiet.get(peer), this.now()))
@@ -143,14 +144,20 @@ export class SyncClient {
     let total: SyncResult | undefined
     let more = false
     let forged = 0
+    const until = Date.now() + ((this.c.budget ?? DEFAULT_SYNC_BUDGET).roundMs ?? ROUND_MS)
     for (let i = 0; i < MAX_PASSES && !this.isBanned(peer) && !this.isQuiet(peer); i++) {
+      if (Date.now() >= until) {
+        this.hush(peer) // it held the node-wide turn for a whole round's time: the rest waits (docs/protocol.md §9)
+        break
+      }
       const pass = await this.pass(peer)
       total = total === undefined ? pass.result : sumResults(total, pass.result)
       forged += pass.forged
       more = pass.more
       if (!more) break
     }
-    if (!this.isQuiet(peer)) this.quiet.delete(peer) // it ended in time: a later slowness starts at the first backoff
+    // only a round that brought something new, in time, clears a peer's record of slowness
+    if (!this.isQuiet(peer) && (total?.accepted ?? 0) > 0) this.quiet.delete(peer)
     // inceptions still held when the round ends were junk, unless it stopped between one and its registration,
     // or this node's registry is full and refused their registrations (docs/protocol.md §7)
     const leftovers = this.c.admission.dropPeer(peer)
@@ -167,20 +174,17 @@ export class SyncClient {
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(new Error('the sync round ran out of time')), budget.ms)
     const r: Round = { peer, peerKey: this.peerKey(peer), signal: deadline.signal, bytes: 0, items: 0, counts }
-    // it holds the node-wide turn: a pass that brings no item within SYNC_ANSWER_MS gives it up (docs/protocol.md §9)
-    const idle = setTimeout(() => r.items === 0 && deadline.abort(slowAnswerError(SYNC_ANSWER_MS)), SYNC_ANSWER_MS)
     let fault = false
     let more = false
     try {
       more = await this.passes.reconcile(r, budget)
     } catch (err) {
       fault = err instanceof PeerFault
-      // a peer too slow to answer, or to bring items, or to end the pass: its turn goes to others for a while
+      // a peer too slow to answer, or to end the pass: its turn goes to others for a while
       if (!fault && (isSlowAnswer(err) || deadline.signal.aborted)) this.hush(peer)
       else if (!fault) this.c.onError(err)
     } finally {
       clearTimeout(timer)
-      clearTimeout(idle)
     }
     const charged = fault || counts.forged > BAD_ITEMS_LIMIT
     if (charged) await this.penalise(peer)

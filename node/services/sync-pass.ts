@@ -32,9 +32,18 @@ export interface SyncBudget {
   readonly items: number
   /** Most application bytes moved. */
   readonly bytes: number
-  /** Deadline of the round (ms). */
+  /** Deadline of one pass (ms). */
   readonly ms: number
+  /**
+   * Longest time one round starts passes for (ms; default `ROUND_MS`): past
+   * it, a round that still has more ends and its peer waits its turn again
+   * later, so no peer holds the node-wide turn for long (docs/protocol.md §9).
+   */
+  readonly roundMs?: number
 }
+
+/** Default longest time one round starts passes for (ms). */
+export const ROUND_MS = 120_000
 
 /** Default: 10,000 items, 16 MiB, 60 s per round and peer. */
 export const DEFAULT_SYNC_BUDGET: SyncBudget = { items: 10_000, bytes: 16 * 1024 * 1024, ms: 60_000 }

@@ -7,11 +7,15 @@
  * that brings nothing for `SYNC_ANSWER_MS` ends; a peer that went quiet is
  * not asked again for a while. Real libp2p peers on loopback.
  */
+import { randomBytes } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
+import { encodeEnvelope } from '../../node/core/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import type { NodeParts } from '../../node/node-state.js'
 import { SYNC_ANSWER_MS, type MeshP2P, type SyncRequest } from '../../node/p2p/index.js'
+import { encodeFingerprint } from '../../node/services/sync.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
+import { fillRegistry, signAgents } from '../helpers/registry-fill.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { emptyRegistry, rogueP2P } from './flood-rogue.js'
 
@@ -110,6 +114,56 @@ describe('peers that never answer a sync', () => {
     expect(client.isQuiet(rogue.peerId)).toBe(true)
     skew += 61_000
     expect(client.isQuiet(rogue.peerId)).toBe(true)
+  }, 120_000)
+
+  it('one that keeps a round going with quick, empty passes holds the turn for one round time, then is left alone', async () => {
+    const roundMs = 15_000
+    const victim = await startNode({ init: { syncBudget: { items: 10_000, bytes: 16 << 20, ms: 60_000, roundMs } } })
+    nodes.push(victim)
+    const agents = signAgents(10, victim)
+    fillRegistry(victim, agents)
+    const parts = (victim as unknown as { parts: NodeParts }).parts
+    const client = parts.registrySync.client
+    const local = parts.registrySync.index.fingerprint('').count
+    const held = encodeEnvelope(agents[0]![0]!) // an inception the victim holds: one item per pass, never new
+    let passes = 0
+    // found by an attack review: every answer just under SYNC_ANSWER_MS apart (2 s here), a fingerprint that makes the
+    // node descend to a leaf too large to list (so a pass always leaves more), and an id list that names nothing
+    async function* keepGoing(request: SyncRequest): AsyncGenerator<Uint8Array> {
+      if (request.kind === 'self') {
+        passes++
+        yield held
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000))
+      if (request.kind !== 'fp') return
+      if (request.children !== true) {
+        yield encodeFingerprint({ count: Math.min(4 * local, Math.max(25, local + 2)), fp: randomBytes(16) })
+        return
+      }
+      for (const prefix of request.prefixes)
+        for (let c = 0; c < 16; c++)
+          yield encodeFingerprint(
+            c === 0 && prefix.length < 3 ? { count: 5_000, fp: randomBytes(16) } : { count: 0, fp: new Uint8Array(16) },
+          )
+    }
+    const rogue = await rogueP2P('keep-going', { syncProvider: keepGoing as never })
+    rogues.push(rogue)
+    await rogue.start()
+    await rogue.dial(victim.info().multiaddrs[0]!)
+    await waitFor(() => passes > 0, { timeout: SYNC_ANSWER_MS * 2 })
+
+    const honest = await startNode()
+    nodes.push(honest)
+    await honest.registerAgent('honest-agent')
+    await honest.connectPeer(victim.info().multiaddrs[0]!)
+    // without the round's time it kept the turn for up to 100 passes (about 100 minutes), ending when it chose to
+    await expect(within(victim.syncFrom(honest.mesh.peerId), roundMs * 3)).resolves.toBeDefined()
+    expect(client.isQuiet(rogue.peerId)).toBe(true)
+    expect(client.isBanned(rogue.peerId)).toBe(false)
+    const before = passes
+    await expect(victim.syncFrom(rogue.peerId)).resolves.toBeUndefined()
+    expect(passes).toBe(before)
   }, 120_000)
 })
 
