@@ -80,8 +80,7 @@ export const CACHE_BOUNDS = {
   },
   syncQuietPeers: {
     max: PEER_MEMORY,
-    holds:
-      'backoffs of sync peers silent at a first exchange, expired ones forgotten first (node/services/sync-client.ts)',
+    holds: 'backoffs of sync peers too slow to answer, expired ones forgotten first (node/services/sync-client.ts)',
   },
   syncPeerCursors: {
     max: PEER_MEMORY,

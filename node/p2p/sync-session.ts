@@ -151,17 +151,16 @@ export class SyncSessions {
     if (!(data instanceof Uint8Array) || data.length > maxRequest) {
       throw invalidInput(`a request is bytes of at most ${maxRequest}`)
     }
-    const seen = { frames: 0 }
     const { signal, done } = timed(limits.timeoutMs, outer, limits.answerMs)
     try {
       const cached = this.sessions.get(peerId)
       if (cached !== undefined && !cached.busy) {
-        const got = await this.run(peerId, cached, data, limits, signal, seen, true)
+        const got = await this.run(peerId, cached, data, limits, signal, true)
         if (got !== STALE) return got
       }
       const fresh = await this.open(peerId, limits, signal)
       if (!this.sessions.has(peerId)) this.keep(peerId, fresh)
-      return (await this.run(peerId, fresh, data, limits, signal, seen, false)) as Uint8Array[]
+      return (await this.run(peerId, fresh, data, limits, signal, false)) as Uint8Array[]
     } finally {
       done()
     }
@@ -200,10 +199,9 @@ export class SyncSessions {
     data: Uint8Array,
     limits: ExchangeLimits,
     signal: AbortSignal,
-    seen: { frames: number },
     reused: boolean,
   ): Promise<Uint8Array[] | typeof STALE> {
-    const before = seen.frames
+    const seen = { frames: 0 }
     s.busy = true
     try {
       await s.lp.write(data, { signal })
@@ -215,8 +213,8 @@ export class SyncSessions {
       s.kept = false
       if (this.sessions.get(peerId) === s) this.sessions.delete(peerId)
       s.stream.abort(asError(err))
-      if (reused && seen.frames === before && !signal.aborted) return STALE
-      if (signal.aborted && signal.reason instanceof MeshsigError) throw signal.reason // its time ran out, or its pass's
+      if (reused && seen.frames === 0 && !signal.aborted) return STALE
+      if (signal.aborted && signal.reason instanceof MeshsigError) throw signal.reason // its own time ran out: a timeout or a slow answer
       throw toMeshError(err, `${this.protocol} with ${peerId} failed`, signal.aborted ? 'UNREACHABLE' : 'PEER_ERROR')
     }
   }

@@ -3,9 +3,10 @@
  * ids cost nothing: an attacker connecting under many ids whose sync handler
  * never answers held the node's one queue for a whole round budget (60 s)
  * per id, uncharged, and honest peers waited behind it. A round now takes
- * its turn only after the peer answered its first exchange, and an exchange
- * that brings nothing for `SYNC_ANSWER_MS` ends; a peer that went quiet is
- * not asked again for a while. Real libp2p peers on loopback.
+ * its turn only after the peer answered its first exchange, an exchange not
+ * answered within `SYNC_ANSWER_MS` ends, and a round starts no pass past its
+ * time; a peer that was too slow is not asked again for a while. Real libp2p
+ * peers on loopback.
  */
 import { randomBytes } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -14,6 +15,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import type { NodeParts } from '../../node/node-state.js'
 import { SYNC_ANSWER_MS, type MeshP2P, type SyncRequest } from '../../node/p2p/index.js'
 import { encodeFingerprint } from '../../node/services/sync.js'
+import type { SyncClient } from '../../node/services/sync-client.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { fillRegistry, signAgents } from '../helpers/registry-fill.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -23,6 +25,18 @@ const SILENT = 8
 
 /** A sync handler that never answers. */
 const never = (): Promise<Iterable<Uint8Array>> => new Promise<Iterable<Uint8Array>>(() => undefined)
+
+/** The node's sync client, and the peers it starts rounds with, in order. */
+function watchRounds(node: MeshNode): { client: SyncClient; rounds: string[] } {
+  const client = (node as unknown as { parts: NodeParts }).parts.registrySync.client
+  const rounds: string[] = []
+  const round = client.round.bind(client)
+  client.round = (peer: string) => {
+    rounds.push(peer)
+    return round(peer)
+  }
+  return { client, rounds }
+}
 
 /** `promise`, or a rejection once `ms` passed without it settling. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -44,13 +58,7 @@ describe('peers that never answer a sync', () => {
   it(`${SILENT} silent peer ids hold no honest peer's sync, never get a round and back off`, async () => {
     const victim = await startNode()
     nodes.push(victim)
-    const client = (victim as unknown as { parts: NodeParts }).parts.registrySync.client
-    const rounds: string[] = []
-    const round = client.round.bind(client)
-    client.round = (peer: string) => {
-      rounds.push(peer)
-      return round(peer)
-    }
+    const { client, rounds } = watchRounds(victim)
     const addr = victim.info().multiaddrs[0]!
     for (let i = 0; i < SILENT; i++) {
       const rogue = await rogueP2P(`silent-sync-${i}`, { syncProvider: never })
@@ -79,13 +87,7 @@ describe('peers that never answer a sync', () => {
   it('one that answers the first exchange, then trickles, holds the turn once per doubling backoff', async () => {
     const victim = await startNode()
     nodes.push(victim)
-    const client = (victim as unknown as { parts: NodeParts }).parts.registrySync.client
-    const rounds: string[] = []
-    const round = client.round.bind(client)
-    client.round = (peer: string) => {
-      rounds.push(peer)
-      return round(peer)
-    }
+    const { client, rounds } = watchRounds(victim)
     let skew = 0 // the client's clock, moved past its backoffs
     const clocked = client as unknown as { now: () => number }
     clocked.now = () => Date.now() + skew
