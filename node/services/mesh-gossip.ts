@@ -68,7 +68,7 @@ export interface MeshGossipComponents {
   /** Least time between two registry syncs started with one peer (ms, default `MIN_SYNC_INTERVAL_MS`). */
   readonly minSyncIntervalMs?: number
   /** Reconciliation rounds (docs/protocol.md §9); none: syncs do nothing. */
-  readonly sync?: Pick<SyncClient, 'probe' | 'round' | 'charge' | 'isBanned'>
+  readonly sync?: Pick<SyncClient, 'probe' | 'round' | 'charge' | 'isBanned' | 'sliceMs'>
   /** The empty-inception rule of registry gossip (issue 9); none: everything goes to ingest. */
   readonly admission?: Pick<Admission, 'admit'>
   /**

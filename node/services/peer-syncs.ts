@@ -2,12 +2,14 @@
  * Registry syncs started by peer events (docs/protocol.md §9): at most one
  * sync per peer in flight, at most one started per interval, triggers inside
  * it coalesced into one follow-up; rounds run one at a time node-wide, each
- * after its peer answered a first exchange.
+ * after its peer answered a first exchange, holding the turn in slices
+ * (node/services/sync-turns.ts).
  * Gossip that triggers a sync (an unknown signer) is free to forge, so its
  * triggers cannot multiply syncs.
  */
 import type { SyncResult } from './sync.js'
 import type { SyncClient } from './sync-client.js'
+import { SyncTurns } from './sync-turns.js'
 
 /**
  * Least time between two registry syncs with one peer (ms). A sync pulls the
@@ -22,7 +24,7 @@ const CONVERGED: SyncResult = Object.freeze({ accepted: 0, duplicates: 0, reject
 /** What the sync scheduler needs. */
 export interface PeerSyncsComponents {
   /** Reconciliation rounds; none: syncs do nothing. */
-  readonly sync?: Pick<SyncClient, 'probe' | 'round' | 'isBanned'>
+  readonly sync?: Pick<SyncClient, 'probe' | 'round' | 'isBanned' | 'sliceMs'>
   /** Least time between two syncs started with one peer (ms, default `MIN_SYNC_INTERVAL_MS`). */
   readonly minSyncIntervalMs?: number
   readonly onError: (err: unknown) => void
@@ -43,7 +45,7 @@ interface PeerSync {
 /** Coalesced, serialised registry syncs with the node's peers. */
 export class PeerSyncs {
   private readonly syncs = new Map<string, PeerSync>()
-  private serial: Promise<unknown> = Promise.resolve()
+  private readonly turns: SyncTurns
   private stopped = false
 
   /** True from `stop()` until `start()`. */
@@ -51,7 +53,9 @@ export class PeerSyncs {
     return this.stopped
   }
 
-  constructor(private readonly c: PeerSyncsComponents) {}
+  constructor(private readonly c: PeerSyncsComponents) {
+    this.turns = new SyncTurns(c.sync !== undefined ? { sliceMs: c.sync.sliceMs } : {})
+  }
 
   private get interval(): number {
     return this.c.minSyncIntervalMs ?? MIN_SYNC_INTERVAL_MS
@@ -79,11 +83,13 @@ export class PeerSyncs {
   /** Startable (node/lifecycle.ts): syncs run again. */
   start(): void {
     this.stopped = false
+    this.turns.start()
   }
 
   /** Cancel scheduled follow-up syncs (they resolve undefined); later calls do nothing until `start()`. */
   stop(): void {
     this.stopped = true
+    this.turns.stop()
     for (const s of this.syncs.values()) {
       if (s.timer !== undefined) clearTimeout(s.timer)
       s.wake?.()
@@ -126,8 +132,9 @@ export class PeerSyncs {
    * One reconciliation round; rounds run one at a time node-wide, so a join
    * pulls the registry once. Its first exchange comes first, outside that
    * queue: a converged peer needs no turn, and one that does not answer
-   * (peer ids cost nothing) never holds the turn of another
-   * (docs/protocol.md §9).
+   * (peer ids cost nothing) never holds the turn of another. A round that
+   * runs holds the turn in slices: a slow one queues again while others
+   * pull (docs/protocol.md §9).
    */
   private async pull(peerId: string): Promise<SyncResult | undefined> {
     const sync = this.c.sync
@@ -135,9 +142,9 @@ export class PeerSyncs {
     try {
       const probe = await sync.probe(peerId)
       if (probe !== 'differs') return probe === 'same' ? CONVERGED : undefined
-      const turn = this.serial.then(() => (this.stopped || sync.isBanned(peerId) ? undefined : sync.round(peerId)))
-      this.serial = turn.catch(() => undefined)
-      return await turn
+      return await this.turns.run((slice) =>
+        this.stopped || sync.isBanned(peerId) ? Promise.resolve(undefined) : sync.round(peerId, slice),
+      )
     } catch (err) {
       this.c.onError(err)
       return undefined

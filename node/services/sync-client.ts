@@ -10,6 +10,7 @@ import type { MiscRepo, Store } from '../store/index.js'
 import { PeerMemory } from './peer-memory.js'
 import { Admission } from './sync-admission.js'
 import { RegistryIndex, watchIngest, type RegistryIndexStore } from './sync-index.js'
+import { SLICE_MS, type TurnSlice } from './sync-turns.js'
 import type { ApplyCounts, SyncResult } from './sync.js'
 import {
   BAD_ITEMS_LIMIT,
@@ -133,29 +134,44 @@ export class SyncClient {
     this.quiet.set(peer, doubled(this.quiet.get(peer), this.now()))
   }
 
+  /** Slice of the node-wide turn one round holds while others wait (ms; node/services/sync-turns.ts). */
+  get sliceMs(): number {
+    return (this.c.budget ?? DEFAULT_SYNC_BUDGET).sliceMs ?? SLICE_MS
+  }
+
   /**
-   * One round against `peer`: passes, each under the budget, for as long as
-   * the last left items behind (a page cursor, a list cut at the budget) and
-   * the peer behaved, at most `MAX_PASSES`; so a join pulls the registry in
-   * one go, not one budget per anti-entropy interval. Faults are charged to
-   * the peer, never thrown.
+   * One round against `peer`, holding `slice` of the node-wide turn (default:
+   * the whole turn): passes, each under the budget, for as long as the last
+   * left items behind (a page cursor, a list cut at the budget) and the peer
+   * behaved, at most `MAX_PASSES`; so a join pulls the registry in one go,
+   * not one budget per anti-entropy interval. When its slice is over and
+   * another round waits, the pass ends at its next exchange and the round
+   * queues again (docs/protocol.md §9). Faults are charged to the peer,
+   * never thrown.
    */
-  async round(peer: string): Promise<SyncResult | undefined> {
+  async round(peer: string, slice: TurnSlice = wholeTurn(Date.now)): Promise<SyncResult | undefined> {
     let total: SyncResult | undefined
     let more = false
     let forged = 0
-    const until = Date.now() + ((this.c.budget ?? DEFAULT_SYNC_BUDGET).roundMs ?? ROUND_MS)
+    let fresh = 0 // new items this slice
+    const roundMs = (this.c.budget ?? DEFAULT_SYNC_BUDGET).roundMs ?? ROUND_MS
     for (let i = 0; i < MAX_PASSES && !this.isBanned(peer) && !this.isQuiet(peer); i++) {
-      if (Date.now() >= until) {
+      if (slice.heldMs() >= roundMs) {
         this.hush(peer) // it held the node-wide turn for a whole round's time: the rest waits (docs/protocol.md §9)
         break
       }
-      const pass = await this.pass(peer)
+      const pass = await this.pass(peer, slice, fresh)
       total = total === undefined ? pass.result : sumResults(total, pass.result)
       forged += pass.forged
+      fresh += pass.result.accepted
       more = pass.more
       if (!more) break
+      if (slice.due(fresh > 0)) {
+        if (!(await slice.requeue(fresh > 0))) break // the node stops
+        fresh = 0
+      }
     }
+    this.passes.endRound(peer)
     // only a round that brought something new, in time, clears a peer's record of slowness
     if (!this.isQuiet(peer) && (total?.accepted ?? 0) > 0) this.quiet.delete(peer)
     // inceptions still held when the round ends were junk, unless it stopped between one and its registration,
@@ -168,12 +184,17 @@ export class SyncClient {
     return total
   }
 
-  private async pass(peer: string): Promise<{ result: SyncResult; more: boolean; forged: number }> {
+  private async pass(
+    peer: string,
+    slice: TurnSlice,
+    fresh: number,
+  ): Promise<{ result: SyncResult; more: boolean; forged: number }> {
     const budget = this.c.budget ?? DEFAULT_SYNC_BUDGET
     const counts: ApplyCounts = { accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 }
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(new Error('the sync round ran out of time')), budget.ms)
-    const r: Round = { peer, peerKey: this.peerKey(peer), signal: deadline.signal, bytes: 0, items: 0, counts }
+    const due = (): boolean => slice.due(fresh + counts.accepted > 0)
+    const r: Round = { peer, peerKey: this.peerKey(peer), signal: deadline.signal, bytes: 0, items: 0, counts, due }
     let fault = false
     let more = false
     try {
@@ -189,8 +210,9 @@ export class SyncClient {
     const charged = fault || counts.forged > BAD_ITEMS_LIMIT
     if (charged) await this.penalise(peer)
     const { accepted, duplicates, rejected, held } = counts
-    // another pass only after progress: a pass that fetched nothing (its first answer past the byte budget) would repeat
-    const again = more && !charged && r.items > 0
+    // another pass only after progress or the end of a slice: a pass that fetched nothing (its first answer past the
+    // byte budget) would repeat
+    const again = more && !charged && (r.items > 0 || r.cut === true)
     const result = { accepted, duplicates, rejected, held, bytes: r.bytes, passes: 1 }
     return { result, more: again, forged: counts.forged }
   }
@@ -213,6 +235,12 @@ export class SyncClient {
       .penalise(peer, 100)
       .catch((err: unknown) => this.c.onError(err))
   }
+}
+
+/** The whole turn, never lent: a round started without the node-wide turns (a test, a single sync). */
+function wholeTurn(clock: () => number): TurnSlice {
+  const since = clock()
+  return { due: () => false, requeue: () => Promise.resolve(true), heldMs: () => clock() - since }
 }
 
 /** The next backoff after `prev`: `FIRST_BACKOFF_MS`, doubling up to an hour, from `now`. */

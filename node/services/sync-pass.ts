@@ -40,6 +40,12 @@ export interface SyncBudget {
    * later, so no peer holds the node-wide turn for long (docs/protocol.md §9).
    */
   readonly roundMs?: number
+  /**
+   * Slice of the node-wide turn one round holds while other rounds wait (ms;
+   * default `SLICE_MS`, node/services/sync-turns.ts): past it, the round ends
+   * its pass at the next exchange and queues again (docs/protocol.md §9).
+   */
+  readonly sliceMs?: number
 }
 
 /** Default longest time one round starts passes for (ms). */
@@ -50,6 +56,8 @@ export const DEFAULT_SYNC_BUDGET: SyncBudget = { items: 10_000, bytes: 16 * 1024
 /** Junk items (forged, empty inceptions) in one round beyond which the peer is penalised. */
 export const BAD_ITEMS_LIMIT = 32
 const PAGE = 256
+/** A page cursor that is no order key: the peer's pages brought only what this node holds, descend instead. */
+const DESCEND = ''
 const FP_PARENTS = 64
 /** Most events a node's own key log answer may hold. */
 const SELF_EVENTS = 256
@@ -81,6 +89,8 @@ export class PeerFault extends Error {}
  * not know that bound, so this ends the round without charging it.
  */
 class BudgetSpent extends Error {}
+/** The round's slice of the node-wide turn is over and another round waits: the pass ends at this exchange. */
+class TurnOver extends Error {}
 
 /** The state of one pass against a peer. */
 export interface Round {
@@ -90,6 +100,10 @@ export interface Round {
   bytes: number
   items: number
   readonly counts: ApplyCounts
+  /** True when the round should end its pass before the next exchange (its slice of the turn is over); never if absent. */
+  readonly due?: () => boolean
+  /** Set when the pass ended early because its slice was over: it leaves more behind. */
+  cut?: boolean
 }
 
 /** What a pass needs: the exchange, the index it compares with, the acceptance path and the admission rule. */
@@ -122,13 +136,27 @@ export class PassRunner {
     return remote !== undefined && !sameFingerprint(this.c.index.fingerprint(''), remote)
   }
 
-  /** One pass; true when it left items behind for another (a page cursor, a truncated list, the byte budget). */
+  /**
+   * One pass; true when it left items behind for another (a page cursor, a
+   * truncated list, the byte budget, the end of the round's slice of the
+   * turn). What it fetched before its slice ended is applied.
+   */
   async reconcile(r: Round, budget: SyncBudget): Promise<boolean> {
+    try {
+      return await this.reconcileWithin(r, budget)
+    } catch (err) {
+      if (err instanceof TurnOver) return true // nothing fetched was left unapplied (fetch and its retry catch it)
+      throw err
+    }
+  }
+
+  private async reconcileWithin(r: Round, budget: SyncBudget): Promise<boolean> {
     if (r.peerKey !== undefined && !this.c.index.knowsKey(r.peerKey)) await this.pullSelf(r)
     const [remote] = await this.fps(r, [''], false)
     const local = this.c.index.fingerprint('')
     if (remote === undefined || sameFingerprint(local, remote)) return false
-    if (this.cursors.has(r.peer) || local.count * 4 < remote.count) return this.pullPages(r, budget)
+    const cursor = this.cursors.get(r.peer)
+    if (cursor !== DESCEND && (cursor !== undefined || local.count * 4 < remote.count)) return this.pullPages(r, budget)
     const step = descentStep('', local, remote)
     const found = await this.findMissing(r, budget, step, remote.count, guessedId(local, remote))
     const got = await this.fetch(r, budget, [...found.guesses.keys(), ...found.missing])
@@ -136,14 +164,19 @@ export class PassRunner {
     let more = got.more || found.truncated
     if (retry.length > 0 && !more) {
       // a guess named nothing the peer serves (this node holds items the peer lacks there): list those prefixes
-      const second = await this.listIds(r, budget, retry)
-      const again = await this.fetch(r, budget, second.missing)
+      const second = await this.listIds(r, budget, retry).catch(turnOver)
+      const again = await this.fetch(r, budget, second?.missing ?? [])
       got.envelopes.push(...again.envelopes)
-      more = again.more || second.truncated
+      more = second === undefined || again.more || second.truncated
     }
     got.envelopes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1))
     await applyItems(this.c, got.envelopes, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
     return more
+  }
+
+  /** A round with `peer` ended: its next round may page again. */
+  endRound(peer: string): void {
+    if (this.cursors.get(peer) === DESCEND) this.cursors.delete(peer)
   }
 
   /**
@@ -172,6 +205,10 @@ export class PassRunner {
     maxBytes: number,
     budgeted = false,
   ): Promise<Uint8Array[]> {
+    if (r.due?.() === true) {
+      r.cut = true
+      throw new TurnOver("the round's slice of the turn is over")
+    }
     r.bytes += JSON.stringify(request).length
     try {
       const frames = await this.c.p2p().sync(r.peer, request, { signal: r.signal, limits: { maxItems, maxBytes } })
@@ -310,7 +347,7 @@ export class PassRunner {
       const limit = Math.min(PAGE, budget.items - r.items)
       const request: SyncRequest = after === undefined ? { kind: 'page', limit } : { kind: 'page', after, limit }
       const frames = await this.askWithin(r, request, limit, budget).catch(spent)
-      if (frames === undefined) break // the byte budget ran out: the next round continues after the cursor
+      if (frames === undefined) break // the byte budget or the slice ran out: the next pass continues after the cursor
       const items = decodeItems(frames)
       if (items === undefined) throw new PeerFault('an item is no envelope')
       for (const e of items) {
@@ -319,13 +356,20 @@ export class PassRunner {
         after = k
       }
       r.items += items.length
+      const known = r.counts.accepted + r.counts.held
       await applyItems(this.c, this.notRefused(items, r.counts), { id: r.peer, key: r.peerKey }, r.counts, this.refused)
       if (items.length < limit) return false
       const held = this.c.registryFull?.() === true ? 0 : this.c.admission.heldFor(r.peer) // full: honest ones held
       if (r.counts.forged + held > BAD_ITEMS_LIMIT * 4) throw new PeerFault('a page of junk')
+      if (r.counts.accepted + r.counts.held === known) {
+        // a whole page this node holds (another peer paged it first, or it held them): from here on this round
+        // descends, which fetches only what is missing (docs/protocol.md §9)
+        this.cursors.set(r.peer, DESCEND)
+        return true
+      }
     }
     if (after !== undefined) this.cursors.set(r.peer, after) // the budget ran out: the next pass continues here
-    return after !== undefined
+    return after !== undefined || r.cut === true
   }
 }
 
@@ -335,9 +379,15 @@ function refusedBy(err: unknown): Uint8Array[] {
   throw err
 }
 
-/** Undefined for a spent budget; any other failure is thrown on. */
+/** Undefined for a spent budget or the end of the round's slice; any other failure is thrown on. */
 function spent(err: unknown): undefined {
-  if (err instanceof BudgetSpent) return undefined
+  if (err instanceof BudgetSpent || err instanceof TurnOver) return undefined
+  throw err
+}
+
+/** Undefined for the end of the round's slice; any other failure is thrown on. */
+function turnOver(err: unknown): undefined {
+  if (err instanceof TurnOver) return undefined
   throw err
 }
 

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { MeshNode } from '../../node/mesh-node.js'
+import type { SyncClient } from '../../node/services/sync-client.js'
 import { startNode, type TestNodeOptions } from './mesh.js'
 import { prng, sparseEdges } from './topology.js'
 
@@ -66,7 +67,7 @@ interface Inside {
   readonly gossip: { validate(topic: string, data: Uint8Array, via: string, origin?: string): unknown }
   readonly ingest: { ingest(...a: unknown[]): unknown }
   readonly delivery: { inbound: { handle(req: Uint8Array, from: string): Uint8Array } }
-  readonly registrySync: { client: { round(peer: string): Promise<{ bytes?: number } | undefined> } }
+  readonly registrySync: { client: Pick<SyncClient, 'round'> }
 }
 const inside = (n: MeshNode): Inside => (n as unknown as { parts: Inside }).parts
 
@@ -121,9 +122,9 @@ function meterServices(c: NodeCounters, p: Inside): void {
   }
   const client = p.registrySync.client
   const round = client.round.bind(client)
-  client.round = async (peer) => {
+  client.round = async (peer, slice) => {
     c.syncRounds++
-    const r = await round(peer)
+    const r = await round(peer, slice)
     c.syncBytes += r?.bytes ?? 0
     return r
   }

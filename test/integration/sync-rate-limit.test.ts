@@ -22,6 +22,7 @@ function gossipWithFakeSync(minSyncIntervalMs?: number) {
   const sync: MeshGossipComponents['sync'] = {
     isBanned: () => false,
     charge: () => undefined,
+    sliceMs: 5_000,
     probe: () => Promise.resolve('differs'),
     round: async (peerId: string) => {
       calls.set(peerId, (calls.get(peerId) ?? 0) + 1)

@@ -4,9 +4,9 @@
  * never answers held the node's one queue for a whole round budget (60 s)
  * per id, uncharged, and honest peers waited behind it. A round now takes
  * its turn only after the peer answered its first exchange, an exchange not
- * answered within `SYNC_ANSWER_MS` ends, and a round starts no pass past its
- * time; a peer that was too slow is not asked again for a while. Real libp2p
- * peers on loopback.
+ * answered within `SYNC_ANSWER_MS` ends, a round holds the turn a slice at a
+ * time while others wait, and starts no pass past its time; a peer that was
+ * too slow is not asked again for a while. Real libp2p peers on loopback.
  */
 import { randomBytes } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -22,20 +22,23 @@ import { waitFor } from '../helpers/wait-for.js'
 import { emptyRegistry, rogueP2P } from './flood-rogue.js'
 
 const SILENT = 8
+const KEEP_GOING = 3
 
 /** A sync handler that never answers. */
 const never = (): Promise<Iterable<Uint8Array>> => new Promise<Iterable<Uint8Array>>(() => undefined)
 
-/** The node's sync client, and the peers it starts rounds with, in order. */
-function watchRounds(node: MeshNode): { client: SyncClient; rounds: string[] } {
+/** The node's sync client, the peers it starts rounds with, in order, and those whose rounds have not ended. */
+function watchRounds(node: MeshNode): { client: SyncClient; rounds: string[]; running: Set<string> } {
   const client = (node as unknown as { parts: NodeParts }).parts.registrySync.client
   const rounds: string[] = []
+  const running = new Set<string>()
   const round = client.round.bind(client)
-  client.round = (peer: string) => {
+  client.round = (peer, slice) => {
     rounds.push(peer)
-    return round(peer)
+    running.add(peer)
+    return round(peer, slice).finally(() => running.delete(peer))
   }
-  return { client, rounds }
+  return { client, rounds, running }
 }
 
 /** `promise`, or a rejection once `ms` passed without it settling. */
@@ -118,56 +121,74 @@ describe('peers that never answer a sync', () => {
     expect(client.isQuiet(rogue.peerId)).toBe(true)
   }, 120_000)
 
-  it('one that keeps a round going with quick, empty passes holds the turn for one round time, then is left alone', async () => {
-    const roundMs = 15_000
-    const victim = await startNode({ init: { syncBudget: { items: 10_000, bytes: 16 << 20, ms: 60_000, roundMs } } })
+  it(`${KEEP_GOING} that keep rounds going with quick, empty passes hold the turn a slice at a time, then are left alone`, async () => {
+    const [sliceMs, roundMs] = [2_000, 12_000]
+    const budget = { items: 10_000, bytes: 16 << 20, ms: 60_000, roundMs, sliceMs }
+    const victim = await startNode({ init: { syncBudget: budget } })
     nodes.push(victim)
     const agents = signAgents(10, victim)
     fillRegistry(victim, agents)
     const parts = (victim as unknown as { parts: NodeParts }).parts
-    const client = parts.registrySync.client
+    const { client, rounds, running } = watchRounds(victim)
     const local = parts.registrySync.index.fingerprint('').count
     const held = encodeEnvelope(agents[0]![0]!) // an inception the victim holds: one item per pass, never new
     let passes = 0
-    // found by an attack review: every answer just under SYNC_ANSWER_MS apart (2 s here), a fingerprint that makes the
-    // node descend to a leaf too large to list (so a pass always leaves more), and an id list that names nothing
-    async function* keepGoing(request: SyncRequest): AsyncGenerator<Uint8Array> {
-      if (request.kind === 'self') {
-        passes++
-        yield held
-        return
-      }
-      await new Promise((resolve) => setTimeout(resolve, 2_000))
-      if (request.kind !== 'fp') return
-      if (request.children !== true) {
-        yield encodeFingerprint({ count: Math.min(4 * local, Math.max(25, local + 2)), fp: randomBytes(16) })
-        return
-      }
-      for (const prefix of request.prefixes)
-        for (let c = 0; c < 16; c++)
-          yield encodeFingerprint(
-            c === 0 && prefix.length < 3 ? { count: 5_000, fp: randomBytes(16) } : { count: 0, fp: new Uint8Array(16) },
-          )
+    const ids: string[] = []
+    for (let i = 0; i < KEEP_GOING; i++) {
+      const provider = keepGoing(local, held, () => passes++)
+      const rogue = await rogueP2P(`keep-going-${i}`, { syncProvider: provider as never })
+      rogues.push(rogue)
+      ids.push(rogue.peerId)
+      await rogue.start()
+      await rogue.dial(victim.info().multiaddrs[0]!)
     }
-    const rogue = await rogueP2P('keep-going', { syncProvider: keepGoing as never })
-    rogues.push(rogue)
-    await rogue.start()
-    await rogue.dial(victim.info().multiaddrs[0]!)
-    await waitFor(() => passes > 0, { timeout: SYNC_ANSWER_MS * 2 })
+    // every one of them has had the turn (one at a time, round after round, they needed KEEP_GOING x 12 s)
+    await waitFor(() => ids.every((id) => rounds.includes(id)), { timeout: roundMs * KEEP_GOING })
 
     const honest = await startNode()
     nodes.push(honest)
-    await honest.registerAgent('honest-agent')
+    const agent = await honest.registerAgent('honest-agent')
     await honest.connectPeer(victim.info().multiaddrs[0]!)
-    // without the round's time it kept the turn for up to 100 passes (about 100 minutes), ending when it chose to
-    await expect(within(victim.syncFrom(honest.mesh.peerId), roundMs * 3)).resolves.toBeDefined()
-    expect(client.isQuiet(rogue.peerId)).toBe(true)
-    expect(client.isBanned(rogue.peerId)).toBe(false)
+    // the turn passed on while their rounds went on: without slices, each held it for its round's whole time
+    await expect(within(victim.syncFrom(honest.mesh.peerId), roundMs * KEEP_GOING)).resolves.toBeDefined()
+    expect(victim.agentRecord(agent.identity.did)?.name).toBe('honest-agent')
+    expect(ids.filter((id) => running.has(id))).toEqual(ids)
+
+    // each round ends once it held the turn for its round's time; the peer is then left alone, not charged
+    await waitFor(() => ids.every((id) => client.isQuiet(id)), { timeout: roundMs * (KEEP_GOING + 2) })
+    expect(ids.filter((id) => client.isBanned(id))).toEqual([])
     const before = passes
-    await expect(victim.syncFrom(rogue.peerId)).resolves.toBeUndefined()
+    await expect(victim.syncFrom(ids[0]!)).resolves.toBeUndefined()
     expect(passes).toBe(before)
   }, 120_000)
 })
+
+/**
+ * Found by an attack review: a sync handler whose every answer comes just
+ * under SYNC_ANSWER_MS (1 s here), whose fingerprint makes the node descend to
+ * a leaf too large to list (so a pass always leaves more), whose id list names
+ * nothing, and whose own key log is an item the node holds (never new).
+ */
+function keepGoing(local: number, held: Uint8Array, onPass: () => void) {
+  return async function* answer(request: SyncRequest): AsyncGenerator<Uint8Array> {
+    if (request.kind === 'self') {
+      onPass()
+      yield held
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    if (request.kind !== 'fp') return
+    if (request.children !== true) {
+      yield encodeFingerprint({ count: Math.min(4 * local, Math.max(25, local + 2)), fp: randomBytes(16) })
+      return
+    }
+    for (const prefix of request.prefixes)
+      for (let c = 0; c < 16; c++)
+        yield encodeFingerprint(
+          c === 0 && prefix.length < 3 ? { count: 5_000, fp: randomBytes(16) } : { count: 0, fp: new Uint8Array(16) },
+        )
+  }
+}
 
 /** Sync answer items, one every 2 s, without end: a trickle that never brings an answer. */
 async function* trickle(): AsyncGenerator<Uint8Array> {

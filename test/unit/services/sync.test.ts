@@ -137,6 +137,20 @@ describe('reconciliation between two in-memory nodes', () => {
     expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
   })
 
+  it('descends instead of paging on once a whole page brought only what the node holds', async () => {
+    // b holds the first agents in application order (another peer paged them first) and less than a quarter of a's
+    const all = agents(a, 700)
+    const pairs = Array.from({ length: 700 }, (_, i) => all.slice(2 * i, 2 * i + 2))
+    const key = (pair: Envelope[]): string => orderKey({ did: (pair[1] as { did: string }).did, type: 'reg', seq: 0 })
+    for (const pair of pairs.sort((x, y) => (key(x) < key(y) ? -1 : 1)).slice(0, 150))
+      for (const e of pair) expect(b.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    const result = await b.sync.client.round(a.kit.peerId)
+    expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
+    // one page of what it held, then only what it lacked: paging on brought the other 44 held items again too
+    expect(result).toMatchObject({ accepted: 1101, duplicates: 256, rejected: 0 })
+    expect(kinds(b.p2p.syncsSent)).toEqual(expect.arrayContaining(['page', 'ids', 'items']))
+  })
+
   it('runs passes until a fresh node holds everything, in one round, each pass within the item budget', async () => {
     const small = syncNode('node with a small item budget', { ...DEFAULT_SYNC_BUDGET, items: 3 })
     net.connect(a.p2p, small.p2p)
