@@ -146,7 +146,7 @@ describe('reconciliation between two in-memory nodes', () => {
       for (const e of pair) expect(b.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false }).ok).toBe(true)
     const result = await b.sync.client.round(a.kit.peerId)
     expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
-    // one page of what it held, then only what it lacked: paging on brought the other 44 held items again too
+    // one page of what it held, then only what it lacked: paging on brought every other held item again too
     expect(result).toMatchObject({ accepted: 1101, duplicates: 256, rejected: 0 })
     expect(kinds(b.p2p.syncsSent)).toEqual(expect.arrayContaining(['page', 'ids', 'items']))
   })
