@@ -18,6 +18,7 @@ import {
   PassRunner,
   PeerFault,
   ROUND_MS,
+  type Descent,
   type PassComponents,
   type Round,
   type SyncBudget,
@@ -33,7 +34,7 @@ export const MAX_PASSES = 100
 export { PEER_MEMORY } from './peer-memory.js'
 
 /** The part of the mesh the client uses: one sync exchange, and charging a peer. */
-export type SyncP2P = Pick<MeshP2P, 'sync' | 'penalise'>
+export type SyncP2P = Pick<MeshP2P, 'sync' | 'penalise' | 'peers'>
 
 /** The store as the client uses it: batches in transactions, peer fault counts. */
 export interface SyncClientStore {
@@ -140,8 +141,9 @@ export class SyncClient {
   }
 
   /**
-   * One round against `peer`, holding `slice` of the node-wide turn (default:
-   * the whole turn): passes, each under the budget, for as long as the last
+   * One round against `peer`, holding `turn`, its slice of the node-wide
+   * turn (none: the whole turn; given one, a peer that left while the round
+   * waited for it gets no round): passes, each under the budget, for as long as the last
    * left items behind (a page cursor, a list cut at the budget) and the peer
    * behaved, at most `MAX_PASSES`; so a join pulls the registry in one go,
    * not one budget per anti-entropy interval. When its slice is over and
@@ -149,18 +151,29 @@ export class SyncClient {
    * queues again (docs/protocol.md §9). Faults are charged to the peer,
    * never thrown.
    */
-  async round(peer: string, slice: TurnSlice = wholeTurn(Date.now)): Promise<SyncResult | undefined> {
+  async round(peer: string, turn?: TurnSlice): Promise<SyncResult | undefined> {
+    // a peer that left while its round waited for the turn gets none: waiting rounds are bounded by connections
+    if (
+      turn !== undefined &&
+      !this.c
+        .p2p()
+        .peers()
+        .some((p) => p.peerId === peer)
+    )
+      return undefined
+    const slice = turn ?? wholeTurn(Date.now)
     let total: SyncResult | undefined
     let more = false
     let forged = 0
     let fresh = 0 // new items this slice
+    const carry: { descent?: Descent } = {} // a descent its slice or budget cut goes on in the next pass
     const roundMs = (this.c.budget ?? DEFAULT_SYNC_BUDGET).roundMs ?? ROUND_MS
     for (let i = 0; i < MAX_PASSES && !this.isBanned(peer) && !this.isQuiet(peer); i++) {
       if (slice.heldMs() >= roundMs) {
         this.hush(peer) // it held the node-wide turn for a whole round's time: the rest waits (docs/protocol.md §9)
         break
       }
-      const pass = await this.pass(peer, slice, fresh)
+      const pass = await this.pass(peer, slice, fresh, carry)
       total = total === undefined ? pass.result : sumResults(total, pass.result)
       forged += pass.forged
       fresh += pass.result.accepted
@@ -188,13 +201,23 @@ export class SyncClient {
     peer: string,
     slice: TurnSlice,
     fresh: number,
+    carry: { descent?: Descent },
   ): Promise<{ result: SyncResult; more: boolean; forged: number }> {
     const budget = this.c.budget ?? DEFAULT_SYNC_BUDGET
     const counts: ApplyCounts = { accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 }
     const deadline = new AbortController()
     const timer = setTimeout(() => deadline.abort(new Error('the sync round ran out of time')), budget.ms)
     const due = (): boolean => slice.due(fresh + counts.accepted > 0)
-    const r: Round = { peer, peerKey: this.peerKey(peer), signal: deadline.signal, bytes: 0, items: 0, counts, due }
+    const r: Round = {
+      peer,
+      peerKey: this.peerKey(peer),
+      signal: deadline.signal,
+      bytes: 0,
+      items: 0,
+      counts,
+      due,
+      carry,
+    }
     let fault = false
     let more = false
     try {

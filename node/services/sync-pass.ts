@@ -56,6 +56,8 @@ export const DEFAULT_SYNC_BUDGET: SyncBudget = { items: 10_000, bytes: 16 * 1024
 /** Junk items (forged, empty inceptions) in one round beyond which the peer is penalised. */
 export const BAD_ITEMS_LIMIT = 32
 const PAGE = 256
+/** Listed ids a descent keeps ahead of its fetches (the rest of its leaves are listed as it fetches). */
+const LIST_AHEAD = 2_048
 /** A page cursor that is no order key: the peer's pages brought only what this node holds, descend instead. */
 const DESCEND = ''
 const FP_PARENTS = 64
@@ -68,18 +70,22 @@ interface Leaf {
   readonly count: number
 }
 
-/** What a descent found: short ids to fetch, guesses with their prefixes, and whether the list was cut at the budget. */
-interface Missing {
-  readonly missing: string[]
+/**
+ * A descent in progress, kept across the passes of one round: a pass that
+ * ended on its slice of the turn, or on its budget, goes on from here, so a
+ * descent longer than a slice still reaches its fetches (docs/protocol.md §9).
+ */
+export interface Descent {
+  /** Prefixes whose children's fingerprints are still to be compared. */
+  readonly frontier: string[]
+  /** Prefixes still to be listed. */
+  readonly leaves: Leaf[]
+  /** Guessed short ids, not yet fetched, with their prefixes. */
   readonly guesses: Map<string, Leaf>
-  readonly truncated: boolean
-}
-
-/** What a fetch brought: the envelopes, the short ids served, and whether a budget stopped it. */
-interface Fetched {
-  readonly envelopes: Envelope[]
-  readonly served: Set<string>
-  readonly more: boolean
+  /** Listed short ids this node lacks, not yet fetched. */
+  missing: string[]
+  /** A prefix held more than one list answer: a fresh descent follows this one. */
+  truncated: boolean
 }
 
 /** A peer broke the protocol (answer shape, unrequested items, over its limits). */
@@ -104,6 +110,8 @@ export interface Round {
   readonly due?: () => boolean
   /** Set when the pass ended early because its slice was over: it leaves more behind. */
   cut?: boolean
+  /** What the passes of one round carry from one to the next: the descent in progress. */
+  readonly carry?: { descent?: Descent }
 }
 
 /** What a pass needs: the exchange, the index it compares with, the acceptance path and the admission rule. */
@@ -152,26 +160,46 @@ export class PassRunner {
 
   private async reconcileWithin(r: Round, budget: SyncBudget): Promise<boolean> {
     if (r.peerKey !== undefined && !this.c.index.knowsKey(r.peerKey)) await this.pullSelf(r)
-    const [remote] = await this.fps(r, [''], false)
-    const local = this.c.index.fingerprint('')
-    if (remote === undefined || sameFingerprint(local, remote)) return false
-    const cursor = this.cursors.get(r.peer)
-    if (cursor !== DESCEND && (cursor !== undefined || local.count * 4 < remote.count)) return this.pullPages(r, budget)
-    const step = descentStep('', local, remote)
-    const found = await this.findMissing(r, budget, step, remote.count, guessedId(local, remote))
-    const got = await this.fetch(r, budget, [...found.guesses.keys(), ...found.missing])
-    const retry = [...found.guesses].filter(([short]) => !got.served.has(short)).map(([, leaf]) => leaf)
-    let more = got.more || found.truncated
-    if (retry.length > 0 && !more) {
-      // a guess named nothing the peer serves (this node holds items the peer lacks there): list those prefixes
-      const second = await this.listIds(r, budget, retry).catch(turnOver)
-      const again = await this.fetch(r, budget, second?.missing ?? [])
-      got.envelopes.push(...again.envelopes)
-      more = second === undefined || again.more || second.truncated
+    let d = r.carry?.descent
+    const carried = d !== undefined // begun in an earlier pass: a fresh root comparison tells whether the round is done
+    if (d === undefined) {
+      const [remote] = await this.fps(r, [''], false)
+      const local = this.c.index.fingerprint('')
+      if (remote === undefined || sameFingerprint(local, remote)) return false
+      const cursor = this.cursors.get(r.peer)
+      if (cursor !== DESCEND && (cursor !== undefined || local.count * 4 < remote.count))
+        return this.pullPages(r, budget)
+      const step = descentStep('', local, remote)
+      d = { frontier: step === 'descend' ? [''] : [], leaves: [], guesses: new Map(), missing: [], truncated: false }
+      this.take(d, { prefix: '', count: remote.count }, step, () => guessedId(local, remote))
+      if (r.carry !== undefined) r.carry.descent = d
     }
-    got.envelopes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1))
-    await applyItems(this.c, got.envelopes, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
-    return more
+    const left = await this.descend(r, budget, d)
+    if (!left && r.carry !== undefined) r.carry.descent = undefined
+    return left || d.truncated || carried
+  }
+
+  /**
+   * Go on with descent `d`: compare children where fingerprints differ, list
+   * the prefixes to list (a few thousand ids ahead of the fetches), fetch
+   * what this node lacks, apply it. True when `d` has work left (its slice
+   * or budget ended the pass); what it fetched is applied in any case.
+   */
+  private async descend(r: Round, budget: SyncBudget, d: Descent): Promise<boolean> {
+    const envelopes: Envelope[] = []
+    try {
+      for (let room = true; room && hasWork(d);) {
+        await this.compare(r, d)
+        await this.list(r, d)
+        room = await this.fetch(r, budget, d, envelopes)
+      }
+    } catch (err) {
+      if (!(err instanceof TurnOver)) throw err
+    } finally {
+      envelopes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1))
+      await applyItems(this.c, envelopes, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
+    }
+    return hasWork(d)
   }
 
   /** A round with `peer` ended: its next round may page again. */
@@ -234,97 +262,102 @@ export class PassRunner {
     return out as Fingerprint[]
   }
 
-  /**
-   * Descend the trie where fingerprints differ, from the root's `step`: the
-   * short ids the peer holds and this node lacks, and the guessed short ids
-   * (one missing item under a prefix, named by the fingerprints' XOR) with
-   * their prefixes.
-   */
-  private async findMissing(
-    r: Round,
-    budget: SyncBudget,
-    step: DescentStep,
-    rootCount: number,
-    rootGuess: string,
-  ): Promise<Missing> {
-    const guesses = new Map<string, Leaf>()
-    const leaves: Leaf[] = []
-    const take = (leaf: Leaf, s: DescentStep, guess: () => string): void => {
-      if (s === 'ids') leaves.push(leaf)
-      else if (s === 'guess') this.addGuess(guesses, guess().slice(0, SHORT_ID_HEX), leaf)
+  /** Put a prefix where `d` goes next: list it, guess its one missing id, or nothing. */
+  private take(d: Descent, leaf: Leaf, step: DescentStep, guess: () => string): void {
+    if (step === 'ids') d.leaves.push(leaf)
+    else if (step === 'guess') {
+      const short = guess().slice(0, SHORT_ID_HEX)
+      if (this.lacks(short)) d.guesses.set(short, leaf)
     }
-    take({ prefix: '', count: rootCount }, step, () => rootGuess)
-    let frontier = step === 'descend' ? [''] : []
-    while (frontier.length > 0) {
-      const next: string[] = []
-      for (let i = 0; i < frontier.length; i += FP_PARENTS) {
-        const parents = frontier.slice(i, i + FP_PARENTS)
-        const fps = await this.fps(r, parents, true)
-        parents.flatMap(childPrefixes).forEach((child, k) => {
-          const local = this.c.index.fingerprint(child)
-          const s = descentStep(child, local, fps[k]!)
-          if (s === 'descend') next.push(child)
-          else take({ prefix: child, count: fps[k]!.count }, s, () => guessedId(local, fps[k]!))
-        })
-      }
-      frontier = next
-    }
-    const listed = await this.listIds(r, budget, leaves)
-    return { ...listed, guesses }
   }
 
-  private addGuess(guesses: Map<string, Leaf>, short: string, leaf: Leaf): void {
-    if (!this.c.index.hasShort(short) && !this.refused.has(short)) guesses.set(short, leaf)
+  /** True when this node neither holds nor refused the item of `short`. */
+  private lacks(short: string): boolean {
+    return !this.c.index.hasShort(short) && !this.refused.has(short)
   }
 
   /**
-   * The short ids the peer serves under `leaves` that this node lacks (and
-   * never refused), up to the item budget. Leaves are asked in batches whose
-   * counts fit one answer (`MAX_IDS_ANSWER`), so no list is cut short
-   * unnoticed (a cut list would fetch an inception without its registration).
+   * Compare the children of `d`'s frontier, up to 64 parents a request:
+   * differing children are descended, listed or guessed (one missing item
+   * under a prefix, named by the fingerprints' XOR).
    */
-  private async listIds(r: Round, budget: SyncBudget, leaves: Leaf[]): Promise<Omit<Missing, 'guesses'>> {
-    const missing: string[] = []
-    let truncated = false
-    for (let i = 0; i < leaves.length && missing.length < budget.items;) {
+  private async compare(r: Round, d: Descent): Promise<void> {
+    while (d.frontier.length > 0) {
+      const parents = d.frontier.slice(0, FP_PARENTS)
+      const fps = await this.fps(r, parents, true)
+      d.frontier.splice(0, parents.length)
+      parents.flatMap(childPrefixes).forEach((child, k) => {
+        const local = this.c.index.fingerprint(child)
+        const s = descentStep(child, local, fps[k]!)
+        if (s === 'descend') d.frontier.push(child)
+        else this.take(d, { prefix: child, count: fps[k]!.count }, s, () => guessedId(local, fps[k]!))
+      })
+    }
+  }
+
+  /**
+   * List `d`'s leaves until `LIST_AHEAD` short ids wait to be fetched. Leaves
+   * are asked in batches whose counts fit one answer (`MAX_IDS_ANSWER`), so
+   * no list is cut short unnoticed (a cut list would fetch an inception
+   * without its registration); a prefix that holds more marks `d` truncated.
+   */
+  private async list(r: Round, d: Descent): Promise<void> {
+    while (d.leaves.length > 0 && d.missing.length < LIST_AHEAD) {
       let sum = 0
-      let j = i
-      while (j < leaves.length && j - i < MAX_SYNC_PREFIXES && (j === i || sum + leaves[j]!.count <= MAX_IDS_ANSWER))
-        sum += leaves[j++]!.count
-      if (sum > MAX_IDS_ANSWER) truncated = true // one prefix holds more than an answer: the rest comes next pass
-      const prefixes = leaves.slice(i, j).map((l) => l.prefix)
+      let j = 0
+      while (j < d.leaves.length && j < MAX_SYNC_PREFIXES && (j === 0 || sum + d.leaves[j]!.count <= MAX_IDS_ANSWER))
+        sum += d.leaves[j++]!.count
+      if (sum > MAX_IDS_ANSWER) d.truncated = true // one prefix holds more than an answer: a fresh descent follows
+      const prefixes = d.leaves.slice(0, j).map((l) => l.prefix)
       const frames = await this.ask(r, { kind: 'ids', prefixes }, MAX_IDS_ANSWER, MAX_IDS_ANSWER * 8)
+      d.leaves.splice(0, j)
       for (const f of frames) {
         if (f.length !== SHORT_ID_HEX / 2) throw new PeerFault('bad id answer')
         const short = Buffer.from(f).toString('hex')
-        if (!this.c.index.hasShort(short) && !this.refused.has(short)) missing.push(short)
+        if (this.lacks(short)) d.missing.push(short)
       }
-      i = j
     }
-    return { missing: missing.slice(0, budget.items), truncated: truncated || missing.length > budget.items }
   }
 
-  /** Fetch items by short id within the round's budgets; check each was asked for. */
-  private async fetch(r: Round, budget: SyncBudget, shorts: string[]): Promise<Fetched> {
-    const out: Fetched = { envelopes: [], served: new Set(), more: false }
-    const room = Math.max(0, budget.items - r.items)
-    for (let i = 0; i < shorts.length; i += PAGE) {
-      if (r.bytes >= budget.bytes || i >= room) return { ...out, more: true }
-      const ids = shorts.slice(i, Math.min(i + PAGE, room))
-      const asked = new Set(ids)
-      const frames = await this.askWithin(r, { kind: 'items', ids }, ids.length, budget).catch(spent)
-      if (frames === undefined) return { ...out, more: true } // the byte budget ran out: apply what came
-      const items = decodeItems(frames)
-      if (items === undefined) throw new PeerFault('an item is no envelope')
-      for (const e of items) {
-        const short = envelopeId(e).slice(0, SHORT_ID_HEX)
-        if (!asked.delete(short)) throw new PeerFault('an item was not asked for')
-        out.served.add(short)
-        out.envelopes.push(e)
+  /**
+   * Fetch `d`'s guesses and listed ids (those this node still lacks) into
+   * `out`, within the pass's budgets; check each item was asked for. A guess
+   * the peer did not serve named nothing it holds (this node holds items the
+   * peer lacks there): its prefix is listed instead. False when a budget
+   * stopped it.
+   */
+  private async fetch(r: Round, budget: SyncBudget, d: Descent, out: Envelope[]): Promise<boolean> {
+    const shorts = [...d.guesses.keys(), ...d.missing].filter((s) => this.lacks(s))
+    const asked = new Set<string>()
+    const served = new Set<string>()
+    try {
+      for (let i = 0; i < shorts.length; i += PAGE) {
+        const room = budget.items - r.items
+        if (r.bytes >= budget.bytes || room <= 0) return false
+        const ids = shorts.slice(i, i + Math.min(PAGE, room))
+        const frames = await this.askWithin(r, { kind: 'items', ids }, ids.length, budget).catch(spent)
+        if (frames === undefined) return false // the byte budget ran out (or the slice): apply what came
+        const want = new Set(ids)
+        for (const id of ids) asked.add(id)
+        const items = decodeItems(frames)
+        if (items === undefined) throw new PeerFault('an item is no envelope')
+        for (const e of items) {
+          const short = envelopeId(e).slice(0, SHORT_ID_HEX)
+          if (!want.delete(short)) throw new PeerFault('an item was not asked for')
+          served.add(short)
+          out.push(e)
+        }
+        r.items += items.length
       }
-      r.items += items.length
+      return true
+    } finally {
+      for (const [short, leaf] of d.guesses) {
+        if (!asked.has(short) && this.lacks(short)) continue
+        d.guesses.delete(short)
+        if (asked.has(short) && !served.has(short)) d.leaves.push(leaf)
+      }
+      d.missing = d.missing.filter((s) => !asked.has(s) && this.lacks(s))
     }
-    return out
   }
 
   /**
@@ -385,10 +418,9 @@ function spent(err: unknown): undefined {
   throw err
 }
 
-/** Undefined for the end of the round's slice; any other failure is thrown on. */
-function turnOver(err: unknown): undefined {
-  if (err instanceof TurnOver) return undefined
-  throw err
+/** True while descent `d` has prefixes to compare or list, or ids to fetch. */
+function hasWork(d: Descent): boolean {
+  return d.frontier.length + d.leaves.length + d.guesses.size + d.missing.length > 0
 }
 
 /** The application-order key of an envelope (docs/protocol.md §9). */
