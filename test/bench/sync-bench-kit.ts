@@ -20,6 +20,8 @@ const run = promisify(execFile)
 export interface ServingPeer {
   /** Add `n` agents; the items added and their encoded bytes. */
   fill(n: number): Promise<{ items: number; bytes: number }>
+  /** Connect to the peer at `addr` and resolve once this peer holds at least `agents` agents. */
+  join(addr: string, agents: number): Promise<{ agents: number }>
   info(): Promise<{ addr: string; peerId: string; root: string }>
   /** CPU time of the peer's process so far (µs). */
   cpuUs(): Promise<number>
@@ -48,6 +50,7 @@ export async function spawnServingPeer(): Promise<ServingPeer> {
   await Promise.race([next(), exited])
   return {
     fill: (n) => ask({ cmd: 'fill', n }),
+    join: (addr, agents) => ask({ cmd: 'join', addr, agents }),
     info: () => ask({ cmd: 'info' }),
     cpuUs: async () => (await ask<{ us: number }>({ cmd: 'cpu' })).us,
     stop: async () => {

@@ -6,6 +6,8 @@
  * through its one acceptance path, as sync would. Commands arrive over IPC:
  *
  * - `{ cmd: 'fill', n }`: add `n` new agents; answers `{ items, bytes }` (the encoded size of what it added)
+ * - `{ cmd: 'join', addr, agents }`: connect to the peer at `addr` and answer `{ agents }` once this node holds
+ *   at least `agents` agents (pulled by registry sync)
  * - `{ cmd: 'info' }`: answers `{ addr, peerId, root }` (root: the reconciliation root fingerprint)
  * - `{ cmd: 'cpu' }`: answers `{ us }`, this process's CPU time so far (user + system, µs)
  * - `{ cmd: 'stop' }`: stops the node and exits
@@ -14,6 +16,7 @@ import '../../node/polyfill.js'
 import { createInception, createRegistration, encodeEnvelope, generateKeyPair } from '../../node/core/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode } from '../helpers/mesh.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** Settings of a quiet bench node: no anti-entropy timer, default gossip heartbeat, rare DHT self-queries. */
 export const QUIET = { antiEntropyMs: 3_600_000, heartbeatInterval: 1_000, dhtQuerySelfInterval: 60_000 }
@@ -50,6 +53,13 @@ function fill(node: MeshNode, n: number): { items: number; bytes: number } {
   return { items, bytes }
 }
 
+/** Connect to `addr` and wait until this node holds `agents` agents. */
+async function join(node: MeshNode, addr: string, agents: number): Promise<{ agents: number }> {
+  await node.connectPeer(addr)
+  await waitFor(() => node.store.agents.count() >= agents, { timeout: 900_000, interval: 50 })
+  return { agents: node.store.agents.count() }
+}
+
 function root(node: MeshNode): string {
   const f = inside(node).registrySync.index.fingerprint('')
   return `${f.count}:${Buffer.from(f.fp).toString('hex')}`
@@ -58,8 +68,9 @@ function root(node: MeshNode): string {
 async function main(): Promise<void> {
   const node = await startNode({ transports: 'tcp', init: QUIET })
   const reply = (m: unknown): void => void process.send?.(m)
-  process.on('message', (m: { cmd: string; n?: number }) => {
+  process.on('message', (m: { cmd: string; n?: number; addr?: string; agents?: number }) => {
     if (m.cmd === 'fill') reply(fill(node, m.n ?? 0))
+    else if (m.cmd === 'join') void join(node, m.addr ?? '', m.agents ?? 0).then(reply)
     else if (m.cmd === 'info') reply({ addr: node.info().multiaddrs[0], peerId: node.info().peerId, root: root(node) })
     else if (m.cmd === 'cpu') {
       const u = process.cpuUsage()

@@ -15,6 +15,7 @@
 import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { MeshNode } from '../../node/mesh-node.js'
 import type { SyncResult } from '../../node/services/sync.js'
+import type { TurnSlice } from '../../node/services/sync-turns.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { fmtInt, rawVerifyUs, type BenchModule } from './bench-kit.js'
@@ -24,7 +25,7 @@ import { QUIET } from './sync-peer.js'
 /** What the bench reaches inside a node (its private parts, read-only use). */
 interface Inside {
   readonly registrySync: {
-    readonly client: { round(peer: string): Promise<SyncResult | undefined> }
+    readonly client: { round(peer: string, slice?: TurnSlice): Promise<SyncResult | undefined> }
     readonly index: { fingerprint(p: string): { count: number; fp: Uint8Array } }
   }
   readonly gossip: { validate(topic: string, data: Uint8Array, via: string, origin?: string): unknown }
@@ -34,6 +35,8 @@ const inside = (n: MeshNode): Inside => (n as unknown as { parts: Inside }).part
 const NO_ANTI_ENTROPY = { antiEntropyMs: 3_600_000 }
 /** Registry sizes (agents); `SYNC_BENCH_SIZES=1000` for a quick look. */
 const SIZES = (process.env.SYNC_BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number)
+/** Agents of the join from several peers (`SYNC_BENCH_JOIN=10000` for a quick look). */
+const JOIN_AGENTS = Number(process.env.SYNC_BENCH_JOIN ?? 30_000)
 /** Anti-entropy rounds measured per registry size. */
 const ROUNDS = 200
 
@@ -57,11 +60,11 @@ function meter(n: MeshNode): { bytes: number; rounds: number; passes: number; ru
   const m = { bytes: 0, rounds: 0, passes: 0, running: 0 }
   const client = inside(n).registrySync.client
   const round = client.round.bind(client)
-  client.round = async (peer) => {
+  client.round = async (peer, slice) => {
     m.rounds++
     m.running++
     try {
-      const r = await round(peer)
+      const r = await round(peer, slice)
       m.bytes += r?.bytes ?? 0
       m.passes += r?.passes ?? 0
       return r
@@ -172,6 +175,38 @@ async function atSize(n: number): Promise<{ conv: string; fresh: string; onePct:
   }
 }
 
+/**
+ * A fresh node joining `n` agents from three peers that hold them, connected
+ * at once (decision 0040: one round leads, the others interrupt it a slice at
+ * a time), against the same node joining from one of them alone: wall time
+ * until it holds every agent, and the rounds and passes it ran.
+ */
+async function threePeerJoin(n: number): Promise<string[]> {
+  const peers = [await spawnServingPeer(), await spawnServingPeer(), await spawnServingPeer()]
+  const k = n >= 1000 ? `${n / 1000}k` : String(n)
+  try {
+    await peers[0]!.fill(n)
+    const first = (await peers[0]!.info()).addr
+    await Promise.all(peers.slice(1).map((p) => p.join(first, n)))
+    const addrs = await Promise.all(peers.map(async (p) => (await p.info()).addr))
+    const rows: string[] = []
+    for (const from of [addrs.slice(0, 1), addrs]) {
+      const node = await startNode({ transports: 'tcp', init: QUIET })
+      const m = meter(node)
+      const t0 = performance.now()
+      await Promise.all(from.map((a) => node.connectPeer(a)))
+      await waitFor(() => node.store.agents.count() >= n, { timeout: 900_000, interval: 20 })
+      const ms = performance.now() - t0
+      await node.stop()
+      const label = from.length === 1 ? `one peer` : `three peers at once`
+      rows.push(`| fresh node, ${k} agents, from ${label} | ${fmtInt(ms)} | ${m.rounds} / ${m.passes} |`)
+    }
+    return rows
+  } finally {
+    await Promise.all(peers.map((p) => p.stop()))
+  }
+}
+
 /** Gossip bytes every node's validator saw. */
 function gossipMeter(n: MeshNode): { bytes: number; messages: number } {
   const m = { bytes: 0, messages: 0 }
@@ -229,6 +264,7 @@ export const syncBench: BenchModule = {
     const t0 = performance.now()
     const sizes = []
     for (const n of SIZES) sizes.push(await atSize(n))
+    const joins = await threePeerJoin(JOIN_AGENTS)
     const reg = await registrationCost(20)
     const rawAfter = rawVerifyUs()
     const fills = sizes.map((s, i) => `${fmtInt(SIZES[i]!)}: ${(s.fillMs / 1000).toFixed(0)} s`).join(', ')
@@ -251,6 +287,14 @@ export const syncBench: BenchModule = {
       ...sizes.flatMap((s) => [s.fresh, s.onePct]),
       '',
       `Client CPU per item / raw verify: each caught-up item costs its acceptance (≥ 1 Ed25519 verify of ${raw.toFixed(1)} µs). \`/health\` is polled every 100 ms on the catching-up node during each catch-up (latency counted from when the poll was due). Generating and taking up the serving node's agents took ${fills}; the whole section took ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
+      '',
+      `### A join from several peers at once (${fmtInt(JOIN_AGENTS)} agents; serving nodes in processes of their own)`,
+      '',
+      'Rounds with different peers take the node-wide turn in slices (decision 0040): one round leads and the others interrupt it for 5 s at a time. Wall time is until the fresh node holds every agent; rounds are counted when they start, passes when their round ends.',
+      '',
+      '| case | wall ms | rounds / passes |',
+      '| --- | ---: | ---: |',
+      ...joins,
       '',
       '### Registration across ten in-process nodes (a line; 20 registrations on node 0)',
       '',
