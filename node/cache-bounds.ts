@@ -10,6 +10,7 @@ import { DEFAULT_KEY_CACHE_SIZE } from './services/key-cache.js'
 import { NEW_KEY_MEMO_SIZE, SIGN_WORKER_KEY_CACHE } from './services/sign-pool.js'
 import { PEER_MEMORY } from './services/peer-memory.js'
 import { REFUSED_IDS_MEMORY } from './services/sync.js'
+import { MAX_CARRIED_DESCENTS } from './services/sync-client.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
 import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
@@ -77,6 +78,10 @@ export const CACHE_BOUNDS = {
   syncPeerBans: {
     max: PEER_MEMORY,
     holds: 'backoffs of penalised sync peers, expired ones forgotten first (node/services/sync-client.ts)',
+  },
+  syncCarriedDescents: {
+    max: MAX_CARRIED_DESCENTS,
+    holds: 'descents in progress of sync rounds waiting for the turn (node/services/sync-client.ts)',
   },
   syncQuietPeers: {
     max: PEER_MEMORY,

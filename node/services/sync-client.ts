@@ -71,6 +71,7 @@ export class SyncClient {
   private readonly quiet: PeerMemory<{ until: number; backoff: number }>
 
   private readonly passes: PassRunner
+  private readonly carried = new CarriedDescents()
 
   constructor(private readonly c: SyncClientComponents) {
     this.cursors = new PeerMemory(c.peerMemory)
@@ -153,14 +154,7 @@ export class SyncClient {
    */
   async round(peer: string, turn?: TurnSlice): Promise<SyncResult | undefined> {
     // a peer that left while its round waited for the turn gets none: waiting rounds are bounded by connections
-    if (
-      turn !== undefined &&
-      !this.c
-        .p2p()
-        .peers()
-        .some((p) => p.peerId === peer)
-    )
-      return undefined
+    if (turn !== undefined && !this.connected(peer)) return undefined
     const slice = turn ?? wholeTurn(Date.now)
     let total: SyncResult | undefined
     let more = false
@@ -180,11 +174,13 @@ export class SyncClient {
       more = pass.more
       if (!more) break
       if (slice.due(fresh > 0)) {
-        if (!(await slice.requeue(fresh > 0))) break // the node stops
+        this.carried.keep(carry)
+        if (!(await slice.requeue(fresh > 0)) || !this.connected(peer)) break // the node stops, or the peer left
         fresh = 0
       }
     }
     this.passes.endRound(peer)
+    this.carried.drop(carry)
     // only a round that brought something new, in time, clears a peer's record of slowness
     if (!this.isQuiet(peer) && (total?.accepted ?? 0) > 0) this.quiet.delete(peer)
     // inceptions still held when the round ends were junk, unless it stopped between one and its registration,
@@ -240,6 +236,13 @@ export class SyncClient {
     return { result, more: again, forged: counts.forged }
   }
 
+  private connected(peer: string): boolean {
+    return this.c
+      .p2p()
+      .peers()
+      .some((p) => p.peerId === peer)
+  }
+
   /** The node key a peer id names (remembered: parsing it costs a tenth of a converged round). */
   private peerKey(peer: string): string | undefined {
     const known = this.peerKeys.get(peer)
@@ -257,6 +260,31 @@ export class SyncClient {
       .p2p()
       .penalise(peer, 100)
       .catch((err: unknown) => this.c.onError(err))
+  }
+}
+
+/** Descents kept by rounds waiting for the turn: a peer can make one hold a few thousand prefixes and ids. */
+export const MAX_CARRIED_DESCENTS = 64
+
+/** The carries of waiting rounds: past `MAX_CARRIED_DESCENTS`, the oldest waiting round's descent restarts. */
+export class CarriedDescents {
+  private readonly waiting = new Set<{ descent?: Descent }>()
+
+  /** A round with `carry` waits for the turn again. */
+  keep(carry: { descent?: Descent }): void {
+    this.waiting.delete(carry)
+    if (carry.descent === undefined) return
+    this.waiting.add(carry)
+    for (const oldest of this.waiting) {
+      if (this.waiting.size <= MAX_CARRIED_DESCENTS) break
+      oldest.descent = undefined // its next pass compares the roots again
+      this.waiting.delete(oldest)
+    }
+  }
+
+  /** The round of `carry` ended. */
+  drop(carry: { descent?: Descent }): void {
+    this.waiting.delete(carry)
   }
 }
 

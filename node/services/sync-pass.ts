@@ -9,6 +9,8 @@
  */
 import { envelopeId, type Envelope } from '../core/index.js'
 import {
+  IDS_BELOW,
+  MAX_DEPTH,
   SHORT_ID_HEX,
   childPrefixes,
   descentStep,
@@ -354,7 +356,10 @@ export class PassRunner {
       for (const [short, leaf] of d.guesses) {
         if (!asked.has(short) && this.lacks(short)) continue
         d.guesses.delete(short)
-        if (asked.has(short) && !served.has(short)) d.leaves.push(leaf)
+        // a wrong guess: below a prefix too full for one list answer, compare its children instead (found by review)
+        if (asked.has(short) && !served.has(short))
+          if (leaf.count > IDS_BELOW && leaf.prefix.length < MAX_DEPTH) d.frontier.push(leaf.prefix)
+          else d.leaves.push(leaf)
       }
       d.missing = d.missing.filter((s) => !asked.has(s) && this.lacks(s))
     }

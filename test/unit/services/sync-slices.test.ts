@@ -7,7 +7,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createInception, type Envelope } from '../../../node/core/index.js'
 import { answerSync } from '../../../node/services/sync.js'
-import { createRegistrySync, DEFAULT_SYNC_BUDGET, type RegistrySync } from '../../../node/services/sync-client.js'
+import {
+  CarriedDescents,
+  createRegistrySync,
+  DEFAULT_SYNC_BUDGET,
+  MAX_CARRIED_DESCENTS,
+  type RegistrySync,
+} from '../../../node/services/sync-client.js'
 import { SyncTurns } from '../../../node/services/sync-turns.js'
 import { FakeNetwork, type FakeP2P } from '../../helpers/fake-p2p.js'
 import { FixedClock, kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
@@ -119,5 +125,48 @@ describe('a descent longer than a slice of the sync turn', () => {
     expect(b.sync.index.fingerprint('')).toEqual(a.sync.index.fingerprint(''))
     expect([a, c].filter((n) => b.sync.client.isQuiet(n.kit.peerId))).toEqual([])
     c.kit.close()
+  })
+
+  it('a round whose peer left while it waited for the turn asks it nothing more', async () => {
+    const turns = new SyncTurns({ sliceMs: SLICE })
+    let done = false
+    let asked = -1 // requests to the peer when it left
+    const honest = turns.run((s) => b.sync.client.round(a.kit.peerId, s))
+    const bad = turns.run(async (s) => {
+      while (!done) {
+        await sleep(5)
+        if (s.due(false)) {
+          if (asked < 0) {
+            asked = b.p2p.syncsSent.length
+            net.disconnect(a.kit.peerId, b.kit.peerId) // the peer leaves while the honest round waits
+          }
+          if (!(await s.requeue(false))) break
+        }
+      }
+    })
+    await honest
+    done = true
+    await bad
+    expect(asked).toBeGreaterThan(0)
+    expect(b.sync.index.fingerprint('')).not.toEqual(a.sync.index.fingerprint(''))
+    expect(b.p2p.syncsSent).toHaveLength(asked) // nothing asked once it left
+    expect(b.sync.client.isQuiet(a.kit.peerId)).toBe(false) // leaving is no slowness
+  })
+})
+
+describe('the descents rounds keep while they wait for the turn', () => {
+  it(`are at most ${MAX_CARRIED_DESCENTS}: past that, the oldest waiting round's descent restarts`, () => {
+    const carried = new CarriedDescents()
+    const descent = () => ({ frontier: [''], leaves: [], guesses: new Map(), missing: [], truncated: false })
+    const carries = Array.from({ length: MAX_CARRIED_DESCENTS + 2 }, () => ({ descent: descent() }))
+    for (const c of carries) carried.keep(c)
+    expect(carries.map((c) => c.descent === undefined).filter(Boolean)).toHaveLength(2)
+    expect(carries[0]!.descent).toBeUndefined()
+    expect(carries[1]!.descent).toBeUndefined()
+    carried.drop(carries[2]!) // a round that ended frees its place
+    const late = { descent: descent() }
+    carried.keep(late)
+    expect(carries[3]!.descent).toBeDefined()
+    expect(late.descent).toBeDefined()
   })
 })

@@ -151,6 +151,36 @@ describe('reconciliation between two in-memory nodes', () => {
     expect(kinds(b.p2p.syncsSent)).toEqual(expect.arrayContaining(['page', 'ids', 'items']))
   })
 
+  it('compares the children of a prefix too full for one id list where a guess named nothing the peer serves', async () => {
+    // found by review: a holds one item more than b overall, b holds an agent a lacks, so the root's guess is wrong;
+    // listing the root instead answers 4,096 of about 6,000 ids, and what b lacks was never fetched, round after round
+    const ag = kitAgent(a.kit.random, clock.ms, { controller: a.kit.did, peerId: a.kit.peerId, name: 'shared' })
+    for (const n of [a, b])
+      for (const e of [ag.icp, ag.reg]) n.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false })
+    for (const e of a.kit.store.keyEvents.log(a.kit.did)) b.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false })
+    for (const e of b.kit.store.keyEvents.log(b.kit.did)) a.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false })
+    agents(a, 3_000, [b])
+    const z = kitAgent(b.kit.random, clock.ms, { controller: a.kit.did, peerId: a.kit.peerId, name: 'only on b' })
+    for (const e of [z.icp, z.reg]) expect(b.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    // y and a rotation only on a, among ids a's first list answer for the root does not reach
+    const listed = new Set(a.sync.index.idsUnder('', 4096 + 64).map((id) => id.slice(0, 3)))
+    const unlisted = (e: Envelope): boolean => !listed.has(envelopeId(e).slice(0, 3))
+    const onlyA = () => kitAgent(a.kit.random, clock.ms, { controller: a.kit.did, peerId: a.kit.peerId, name: 'y' })
+    let y = onlyA()
+    while (!unlisted(y.icp) || !unlisted(y.reg)) y = onlyA()
+    const rotate = () =>
+      createRotation(a.kit.store.keyEvents.state(ag.did)!, ag.key, ag.next, clock.ms + 1, generateKeyPair())
+    let rot = rotate()
+    while (!unlisted(rot)) rot = rotate()
+    for (const e of [y.icp, y.reg, rot])
+      expect(a.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    expect(a.sync.index.fingerprint('').count).toBe(b.sync.index.fingerprint('').count + 1)
+
+    expect(await b.sync.client.round(a.kit.peerId)).toMatchObject({ accepted: 3, rejected: 0 })
+    expect(b.kit.store.agents.get(y.did)).toBeDefined()
+    expect(b.kit.store.keyEvents.log(ag.did)).toHaveLength(2)
+  }, 60_000)
+
   it('runs passes until a fresh node holds everything, in one round, each pass within the item budget', async () => {
     const small = syncNode('node with a small item budget', { ...DEFAULT_SYNC_BUDGET, items: 3 })
     net.connect(a.p2p, small.p2p)
