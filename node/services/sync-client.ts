@@ -18,7 +18,7 @@ import {
   PassRunner,
   PeerFault,
   ROUND_MS,
-  type Descent,
+  type Carry,
   type PassComponents,
   type Round,
   type SyncBudget,
@@ -144,10 +144,10 @@ export class SyncClient {
   /**
    * One round against `peer`, holding `turn`, its slice of the node-wide
    * turn (none: the whole turn; given one, a peer that left while the round
-   * waited for it gets no round): passes, each under the budget, for as long as the last
-   * left items behind (a page cursor, a list cut at the budget) and the peer
-   * behaved, at most `MAX_PASSES`; so a join pulls the registry in one go,
-   * not one budget per anti-entropy interval. When its slice is over and
+   * waited for it gets no round): passes, each under the budget, for as long
+   * as the last left items behind (a page cursor, a list cut at the budget)
+   * and the peer behaved, at most `MAX_PASSES`; so a join pulls the registry
+   * in one go, not one budget per anti-entropy interval. When its slice is over and
    * another round waits, the pass ends at its next exchange and the round
    * queues again (docs/protocol.md §9). Faults are charged to the peer,
    * never thrown.
@@ -160,7 +160,7 @@ export class SyncClient {
     let more = false
     let forged = 0
     let fresh = 0 // new items this slice
-    const carry: { descent?: Descent } = {} // a descent its slice or budget cut goes on in the next pass
+    const carry: Carry = {} // a descent its slice or budget cut goes on in the next pass
     const roundMs = (this.c.budget ?? DEFAULT_SYNC_BUDGET).roundMs ?? ROUND_MS
     for (let i = 0; i < MAX_PASSES && !this.isBanned(peer) && !this.isQuiet(peer); i++) {
       if (slice.heldMs() >= roundMs) {
@@ -197,7 +197,7 @@ export class SyncClient {
     peer: string,
     slice: TurnSlice,
     fresh: number,
-    carry: { descent?: Descent },
+    carry: Carry,
   ): Promise<{ result: SyncResult; more: boolean; forged: number }> {
     const budget = this.c.budget ?? DEFAULT_SYNC_BUDGET
     const counts: ApplyCounts = { accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 }
@@ -268,10 +268,10 @@ export const MAX_CARRIED_DESCENTS = 64
 
 /** The carries of waiting rounds: past `MAX_CARRIED_DESCENTS`, the oldest waiting round's descent restarts. */
 export class CarriedDescents {
-  private readonly waiting = new Set<{ descent?: Descent }>()
+  private readonly waiting = new Set<Carry>()
 
   /** A round with `carry` waits for the turn again. */
-  keep(carry: { descent?: Descent }): void {
+  keep(carry: Carry): void {
     this.waiting.delete(carry)
     if (carry.descent === undefined) return
     this.waiting.add(carry)
@@ -283,7 +283,7 @@ export class CarriedDescents {
   }
 
   /** The round of `carry` ended. */
-  drop(carry: { descent?: Descent }): void {
+  drop(carry: Carry): void {
     this.waiting.delete(carry)
   }
 }

@@ -90,6 +90,11 @@ export interface Descent {
   truncated: boolean
 }
 
+/** What the passes of one round carry from one to the next: the descent in progress, if any. */
+export interface Carry {
+  descent?: Descent
+}
+
 /** A peer broke the protocol (answer shape, unrequested items, over its limits). */
 export class PeerFault extends Error {}
 /**
@@ -112,8 +117,8 @@ export interface Round {
   readonly due?: () => boolean
   /** Set when the pass ended early because its slice was over: it leaves more behind. */
   cut?: boolean
-  /** What the passes of one round carry from one to the next: the descent in progress. */
-  readonly carry?: { descent?: Descent }
+  /** What the passes of one round carry from one to the next. */
+  readonly carry?: Carry
 }
 
 /** What a pass needs: the exchange, the index it compares with, the acceptance path and the admission rule. */
