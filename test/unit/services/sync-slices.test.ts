@@ -5,24 +5,12 @@
 // honest peer was left alone (backoff doubling). A descent now goes on where its slice ended.
 // Time-scaled: slices of 50 ms, 20 ms per exchange.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createInception, type Envelope } from '../../../node/core/index.js'
-import { answerSync } from '../../../node/services/sync.js'
-import {
-  CarriedDescents,
-  createRegistrySync,
-  DEFAULT_SYNC_BUDGET,
-  MAX_CARRIED_DESCENTS,
-  type RegistrySync,
-} from '../../../node/services/sync-client.js'
+import type { Envelope } from '../../../node/core/index.js'
+import { CarriedDescents, DEFAULT_SYNC_BUDGET, MAX_CARRIED_DESCENTS } from '../../../node/services/sync-client.js'
 import { SyncTurns } from '../../../node/services/sync-turns.js'
-import { FakeNetwork, type FakeP2P } from '../../helpers/fake-p2p.js'
-import { FixedClock, kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
-
-interface SyncNode {
-  readonly kit: KitNode
-  readonly p2p: FakeP2P
-  readonly sync: RegistrySync
-}
+import { FakeNetwork } from '../../helpers/fake-p2p.js'
+import { syncNode as syncNodeOn, type SyncNode } from '../../helpers/sync-node.js'
+import { FixedClock, kitAgent } from '../../helpers/service-kit.js'
 
 let net: FakeNetwork
 let clock: FixedClock
@@ -33,23 +21,8 @@ const SLICE = 50
 const LATENCY = 20 // per exchange: 4 exchanges before the first fetch > one slice
 const budget = { ...DEFAULT_SYNC_BUDGET, roundMs: 10_000, sliceMs: SLICE }
 
-function syncNode(seed: string): SyncNode {
-  const kit = kitNode({ seed, clock })
-  expect(kit.ingest.ingest(createInception(kit.key, clock.ms), { kind: 'local' }, { fresh: false }).ok).toBe(true)
-  const holder: { sync?: RegistrySync } = {}
-  const p2p = net.node(kit.peerId, (request) => (holder.sync ? [...answerSync(holder.sync.index, request)] : []))
-  const sync = createRegistrySync({
-    store: kit.store,
-    ingest: kit.ingest,
-    p2p: () => p2p,
-    selfDid: kit.did,
-    onError: () => undefined,
-    clock: clock.now,
-    budget,
-  })
-  holder.sync = sync
-  return { kit, p2p, sync }
-}
+/** A node on this test's mesh and clock, with slices of SLICE ms. */
+const syncNode = (seed: string): SyncNode => syncNodeOn(net, clock, seed, { budget })
 
 beforeEach(() => {
   net = new FakeNetwork()

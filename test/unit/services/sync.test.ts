@@ -14,49 +14,25 @@ import {
 } from '../../../node/core/index.js'
 import { orderKey } from '../../../node/core/registry-reconcile.js'
 import type { SyncRequest } from '../../../node/p2p/index.js'
-import { answerSync, encodeFingerprint, type SyncResult } from '../../../node/services/sync.js'
+import { encodeFingerprint, type SyncResult } from '../../../node/services/sync.js'
 import {
   BAD_ITEMS_LIMIT,
-  createRegistrySync,
   DEFAULT_SYNC_BUDGET,
   FIRST_BACKOFF_MS,
-  type RegistrySync,
   type SyncBudget,
 } from '../../../node/services/sync-client.js'
-import { FakeNetwork, type FakeP2P, type FakeSyncProvider } from '../../helpers/fake-p2p.js'
-import { FixedClock, kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
-
-interface SyncNode {
-  readonly kit: KitNode
-  readonly p2p: FakeP2P
-  readonly sync: RegistrySync
-  readonly errors: unknown[]
-}
+import { FakeNetwork, type FakeSyncProvider } from '../../helpers/fake-p2p.js'
+import { syncNode as syncNodeOn, type SyncNode } from '../../helpers/sync-node.js'
+import { FixedClock, kitAgent } from '../../helpers/service-kit.js'
 
 let net: FakeNetwork
 let clock: FixedClock
 let a: SyncNode
 let b: SyncNode
 
+/** A node on this test's mesh and clock. */
 function syncNode(seed: string, budget?: SyncBudget, peerMemory?: number): SyncNode {
-  const kit = kitNode({ seed, clock })
-  // the node's own key log, as a node takes it up at start (here its inception)
-  expect(kit.ingest.ingest(createInception(kit.key, clock.ms), { kind: 'local' }, { fresh: false }).ok).toBe(true)
-  const errors: unknown[] = []
-  const holder: { sync?: RegistrySync } = {}
-  const p2p = net.node(kit.peerId, (request) => (holder.sync ? [...answerSync(holder.sync.index, request)] : []))
-  const sync = createRegistrySync({
-    store: kit.store,
-    ingest: kit.ingest,
-    p2p: () => p2p,
-    selfDid: kit.did,
-    onError: (err) => errors.push(err),
-    clock: clock.now,
-    ...(budget !== undefined ? { budget } : {}),
-    ...(peerMemory !== undefined ? { peerMemory } : {}),
-  })
-  holder.sync = sync
-  return { kit, p2p, sync, errors }
+  return syncNodeOn(net, clock, seed, { ...(budget ? { budget } : {}), ...(peerMemory ? { peerMemory } : {}) })
 }
 
 /** `count` agents of node `n`, accepted by `n` and by every node in `alsoOn`; returns their envelopes. */
