@@ -8,7 +8,15 @@
  * - an RFC 9421 signature base: any line beginning `"@signature-params":`
  *   (the proxy's request signatures, docs/proxy.md);
  * - a JWS signing input, `base64url(header).base64url(payload)` with a JSON
- *   header (A2A agent cards are JWS by agent and node keys, docs/interop.md §2).
+ *   header (A2A agent cards are JWS by agent and node keys, docs/interop.md §2);
+ * - a libp2p signing input: the node's identity key is its libp2p peer key
+ *   (docs/protocol.md §2), so a plain signature of one would let anybody
+ *   act as the node's PeerId: Noise's `noise-libp2p-static-key:` (the
+ *   handshake that authenticates every mesh connection), any other
+ *   `libp2p-` prefix (gossipsub's `libp2p-pubsub:`, TLS's
+ *   `libp2p-tls-handshake:`), and a libp2p signed envelope's input, whose
+ *   `libp2p-` domain comes after a length (signed peer records, relay
+ *   vouchers).
  * Checkpoint notes are signed only by the node's log key, never by an
  * identity key, so they need no rule here.
  */
@@ -18,6 +26,10 @@ import { isJwsSigningInput } from './a2a-jws.js'
 import type { KeyPair } from './keys.js'
 
 const SIGNATURE_PARAMS_LINE = /(^|\n)"@signature-params":/
+
+/** The start of libp2p's own signing inputs (gossipsub, TLS, record domains), and of Noise's. */
+const LIBP2P = Buffer.from('libp2p-', 'latin1')
+const NOISE_LIBP2P = Buffer.from('noise-libp2p-', 'latin1')
 
 /**
  * Why `bytes` must not be signed as a plain message, or undefined when it
@@ -35,7 +47,27 @@ export function plainSigningRefusal(bytes: Uint8Array): string | undefined {
   if (isJwsSigningInput(bytes)) {
     return 'refusing to sign: the text is a JWS signing input (base64url header "." payload); agent cards are signed by the node'
   }
+  if (startsWith(bytes, LIBP2P) || startsWith(bytes, NOISE_LIBP2P) || isLibp2pRecordInput(bytes)) {
+    return "refusing to sign: the input is a libp2p signing input (a Noise handshake, a gossipsub message or a signed record); a signature of it would let its holder act as this key's libp2p peer"
+  }
   return undefined
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false
+  return true
+}
+
+/**
+ * True when `bytes` starts as a libp2p signed envelope is signed (libp2p RFC
+ * 0002): an unsigned varint length, then a domain beginning `libp2p-` (signed
+ * peer records, relay vouchers). Ordinary text never starts so.
+ */
+export function isLibp2pRecordInput(bytes: Uint8Array): boolean {
+  let at = 0
+  while (at < 9 && (bytes[at] ?? 0) >= 0x80) at++ // the varint's continuation bytes
+  return at < 9 && at < bytes.length && startsWith(bytes.subarray(at + 1), LIBP2P)
 }
 
 /**

@@ -5,7 +5,8 @@
  * sign`, the SDK's `sign` and the MCP tool `meshsig_sign`, must never be a
  * valid revocation of the node's own identity — envelope signing inputs
  * start with the byte 0xFF, which no text has. Inputs another meshsig format
- * would accept (a leading 0xFF, an RFC 9421 signature base) are refused.
+ * would accept (a leading 0xFF, an RFC 9421 signature base, libp2p's Noise
+ * input for the node key, which is its peer key) are refused.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -18,6 +19,9 @@ import { sign } from '../../node/index.js'
 import { startApi, type ApiFixture } from '../api/api-fixture.js'
 import { buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { buildMcp, connectMcp, type McpSession } from '../mcp/mcp-fixture.js'
+
+/** libp2p Noise's signing input for a static key whose 32 bytes happen to be text (docs/protocol.md §3). */
+const NOISE_INPUT = 'noise-libp2p-static-key:' + 'k'.repeat(32)
 
 const SIGNATURE_BASE =
   '"@method": POST\n"@authority": bank.example\n"@signature-params": ("@method" "@authority");created=1'
@@ -107,15 +111,19 @@ describe('inputs another meshsig format would accept are refused with SIGNING_RE
   })
 
   it('meshsig sign: exit 2 with the reason, nothing on stdout', () => {
-    for (const r of [meshsig(['sign', SIGNATURE_BASE]), meshsig(['sign', '-'], starts0xff)]) {
+    for (const r of [
+      meshsig(['sign', SIGNATURE_BASE]),
+      meshsig(['sign', '-'], starts0xff),
+      meshsig(['sign', '-'], NOISE_INPUT),
+    ]) {
       expect(r.code).toBe(2)
       expect(r.stdout).toBe('')
       expect(r.stderr).toMatch(/refusing to sign/)
     }
   })
 
-  it('meshsig_sign: an error with the code', async () => {
-    const answer = await mcp.call('meshsig_sign', { message: SIGNATURE_BASE })
+  it.each([SIGNATURE_BASE, NOISE_INPUT])('meshsig_sign: an error with the code (%#)', async (message) => {
+    const answer = await mcp.call('meshsig_sign', { message })
     expect(answer.isError).toBe(true)
     expect(answer.text).toMatch(/SIGNING_REFUSED|refusing to sign/)
   })
