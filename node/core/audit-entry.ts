@@ -54,9 +54,11 @@ export const AUDIT_KIND_DOCS = {
     'A libp2p peer connected. subject: the DID of its node key when known, else null; data: {peerId, addr?}.',
   'peer.left': 'A libp2p peer disconnected. subject and data as for peer.joined.',
   'checkpoint.inconsistent':
-    'A node signed a checkpoint (`chk`) inconsistent with one it signed before (no consistency proof joins ' +
-    'them): evidence only its key could make, so it lowers its trust (docs/protocol.md §7). subject: the ' +
-    'origin DID; envelopeId: the later chk id; data: {earlierId?, earlierSize?, size?}.',
+    'A node signed a checkpoint inconsistent with one it signed before: evidence only its keys could make, so ' +
+    'it lowers its trust (docs/protocol.md §7, docs/audit.md). subject: the origin DID. Two `chk` envelopes at one size ' +
+    "with two roots: envelopeId the later chk id, data {reason: 'split-view', earlierId, size}. Signed notes " +
+    "(the witness, docs/audit.md): data {reason: 'split-view' | 'rewrite', earlier, later, reportedBy}. This " +
+    "node's own log failing its continuity check: data {reason, earlierSize, earlierRoot, size}.",
   'receipt.issued':
     "As the node hosting a direct message's recipient, this node signed a delivery receipt (`rcp`, " +
     'docs/protocol.md §10). subject: the recipient DID; envelopeId: the message id; data: {receiptId, ' +

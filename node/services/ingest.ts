@@ -31,6 +31,7 @@ import type {
 } from '../store/index.js'
 import type { AuthorityLabel } from './authority.js'
 import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
+import { splitViewOf, splitViewRecord, type SplitView } from './split-view.js'
 import { keyStateBefore } from './duplicity.js'
 import { announceVerdict } from './ingest-events.js'
 import type { RegistryQuota } from './registry-quota.js'
@@ -62,7 +63,10 @@ export interface IngestStore {
   readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage' | 'controls'>
   readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'log' | 'eventIdAt' | 'append' | 'recordDuplicity'>
   readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
-  readonly auditEntries: Pick<AuditEntriesRepo, 'hasRemoteCheckpoint' | 'addRemoteCheckpoint'>
+  readonly auditEntries: Pick<
+    AuditEntriesRepo,
+    'hasRemoteCheckpoint' | 'addRemoteCheckpoint' | 'conflictingRemoteCheckpoint' | 'checkpointAt'
+  >
   readonly misc: Pick<MiscRepo, 'attributedSeen' | 'rememberAttributed' | 'peerFault'>
   readonly custody: Pick<CustodyRepo, 'get' | 'forget'>
   readonly credentials: Pick<CredentialsRepo, 'forget'>
@@ -84,6 +88,9 @@ export interface IngestComponents {
 
 /** Runs the acceptance rules and commits accepted envelopes. */
 export class Ingest {
+  /** The split view the envelope being committed revealed (docs/audit.md, "Split views"), announced after its commit. */
+  private splitView: SplitView | undefined
+
   constructor(private readonly c: IngestComponents) {}
 
   /** The read-only view of this node's state that core acceptance uses. */
@@ -108,6 +115,7 @@ export class Ingest {
   /** Check and, when accepted, commit one envelope. Never throws for bad input. */
   ingest(input: unknown, source: IngestSource, opts: { fresh: boolean }): Verdict {
     let freshDuplicity = false
+    this.splitView = undefined
     const verdict = this.c.store.transaction(() => {
       let v = acceptEnvelope(input, this.context(), opts)
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
@@ -117,6 +125,17 @@ export class Ingest {
       return v
     })
     announceVerdict(this.c.events, verdict, source, freshDuplicity)
+    if (verdict.ok && this.splitView !== undefined) {
+      const { origin, earlierId, size } = this.splitView
+      this.c.events.emit('audit:inconsistent', {
+        origin,
+        kind: 'split-view',
+        reportedBy: this.c.nodeDid(),
+        earlierId,
+        laterId: verdict.id,
+        size,
+      })
+    }
     return verdict
   }
 
@@ -181,10 +200,12 @@ export class Ingest {
         store.agents.countMessage(envelope.from, envelope.to, now)
         break
       case 'chk':
+        this.splitView = splitViewOf(envelope, store.auditEntries, this.c.nodeDid())
         store.auditEntries.addRemoteCheckpoint(id, envelope, JSON.stringify(envelope), now)
         break
     }
     audit.append(acceptedRecord(envelope, id, keyState, source))
+    if (this.splitView !== undefined) audit.append(splitViewRecord(this.splitView, id))
     if (source.peer !== undefined && source.kind === 'gossip') store.misc.peerFault(source.peer, { accepted: 1 })
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
   }

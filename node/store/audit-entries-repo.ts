@@ -121,6 +121,18 @@ export class AuditEntriesRepo {
     )
   }
 
+  /**
+   * The id of a kept checkpoint of `origin` at `size` whose root is not
+   * `root` (a split view, docs/audit.md "Split views"), the first received.
+   */
+  conflictingRemoteCheckpoint(origin: string, size: number, root: string): string | undefined {
+    const row = prepared(
+      this.db,
+      'SELECT id FROM remote_checkpoints WHERE origin = ? AND size = ? AND root != ? ORDER BY received_at, id LIMIT 1',
+    ).get(origin, size, root) as { id: string } | undefined
+    return row?.id
+  }
+
   /** True when a checkpoint with this envelope id is kept. */
   hasRemoteCheckpoint(id: string): boolean {
     return prepared(this.db, 'SELECT 1 FROM remote_checkpoints WHERE id = ?').get(id) !== undefined

@@ -137,13 +137,20 @@ export function kitNode(opts: KitNodeOptions = {}): KitNode {
   }
 }
 
-/** The audit entries of a store as a test reads them: kind, subject, envelope id, code. */
-export function auditEntries(
-  store: Store,
-): { kind: string; subject: string | null; envelopeId: string | null; code: string | null }[] {
+/** One audit entry as a test reads it. */
+export interface KitAuditEntry {
+  readonly kind: string
+  readonly subject: string | null
+  readonly envelopeId: string | null
+  readonly code: string | null
+  readonly data: unknown
+}
+
+/** The audit entries of a store as a test reads them: kind, subject, envelope id, code, data. */
+export function auditEntries(store: Store): KitAuditEntry[] {
   return store.auditEntries.entries(0, store.auditEntries.count()).map((row) => {
-    const e = JSON.parse(row.entry) as { kind: string; subject: string | null; envelopeId: string | null }
-    return { kind: e.kind, subject: e.subject, envelopeId: e.envelopeId, code: (e as { code?: string }).code ?? null }
+    const e = JSON.parse(row.entry) as Omit<KitAuditEntry, 'code'> & { code?: string }
+    return { kind: e.kind, subject: e.subject, envelopeId: e.envelopeId, code: e.code ?? null, data: e.data }
   })
 }
 

@@ -3,7 +3,8 @@
  * (POST /audit/checkpoint, operator only) and the periodic ones both reach
  * another node, which logs each as an accepted `chk` envelope; a forged
  * checkpoint in the node's name is refused and held against the peer that
- * gossiped it.
+ * gossiped it; a node that signs two roots for one size is recorded as
+ * inconsistent (docs/audit.md) and its trust drops.
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
@@ -13,6 +14,7 @@ import { createApi, type Api } from '../../api/app.js'
 import { serveApi, type ServedApi } from '../../api/server.js'
 import {
   createCheckpoint,
+  didFromPublicKey,
   encodeEnvelope,
   envelopeId,
   generateKeyPair,
@@ -34,6 +36,7 @@ let a: MeshNode
 let b: MeshNode
 let served: ServedApi
 let rogue: MeshP2P
+const rogueKey = generateKeyPair()
 
 /** B's audit entries about `chk` envelopes. */
 function chkEntries(node: MeshNode): AuditEntry[] {
@@ -63,7 +66,7 @@ beforeAll(async () => {
   served = await serveApi(a, testConfig(), { token: OPERATOR_TOKEN })
   b = await startNode({ peers: [a.info().multiaddrs[0]!] })
   rogue = await createMeshP2P({
-    seed: generateKeyPair().seed,
+    seed: rogueKey.seed,
     transports: 'memory',
     listen: [`/memory/chk-rogue-${process.pid}-${Date.now()}`],
     validate: () => 'accept',
@@ -131,6 +134,25 @@ describe('checkpoints on the mesh', () => {
     expect(entries[0]!.data).not.toHaveProperty('attributableTo')
     expect(b.trust.peer(rogue.peerId).failures).toBe(1)
     await waitFor(() => b.mesh.peerScore(rogue.peerId) < 0, { timeout: 15_000 })
+  })
+})
+
+describe('a node that signs two roots for one size', () => {
+  it('is recorded against its DID on the node that sees both, which lowers its trust and charges no relay', async () => {
+    const did = didFromPublicKey(rogueKey.publicKey)
+    const split = [1, 2].map((byte) => createCheckpoint(did, 42, sha256(new Uint8Array([byte])), Date.now(), rogueKey))
+    for (const chk of split) await rogue.publish('meshsig/v1/audit', encodeEnvelope(chk))
+    const inconsistent = () =>
+      b.store.auditEntries
+        .entries(0, 1_000_000)
+        .map((r) => JSON.parse(r.entry) as AuditEntry)
+        .filter((e) => e.kind === 'checkpoint.inconsistent' && e.subject === did)
+    await waitFor(() => inconsistent().length > 0, { timeout: 15_000 })
+    const [first, second] = split.map((c) => envelopeId(c))
+    expect(inconsistent()).toEqual([expect.objectContaining({ envelopeId: second })])
+    expect(inconsistent()[0]!.data).toEqual({ reason: 'split-view', earlierId: first, size: 42 })
+    expect(b.trust.agent(did).failures).toBe(1)
+    expect(acceptedFrom(b, did).map((e) => e.envelopeId)).toEqual([first, second]) // both kept as evidence
   })
 })
 

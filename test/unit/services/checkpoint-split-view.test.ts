@@ -1,0 +1,68 @@
+// Two signed checkpoints (`chk`) of one log at one size with different roots are a split view
+// (docs/audit.md): evidence only the origin's key could make, so it lowers the origin's
+// trust (SPEC §6) and charges nobody who relayed it. Found by the SPEC audit of stop 32: both
+// were stored and nothing was recorded.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createCheckpoint, createInception, type ChkEnvelope, type KeyPair } from '../../../node/core/index.js'
+import { TrustService } from '../../../node/services/trust.js'
+import { auditEntries, kitAgent, kitNode, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
+
+const gossip = { kind: 'gossip', peer: 'relay-peer' } as const
+let n: KitNode
+let origin: KitAgent
+
+beforeEach(() => {
+  n = kitNode()
+  origin = kitAgent(n.random, n.clock.ms, { controller: 'did:msig:other', peerId: 'peer-x' })
+  for (const e of [origin.icp, origin.reg]) expect(n.ingest.ingest(e, gossip, { fresh: false }).ok).toBe(true)
+})
+afterEach(() => n.close())
+
+const root = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
+function chk(key: KeyPair, did: string, size: number, rootByte: number): ChkEnvelope {
+  n.clock.advance(1_000)
+  return createCheckpoint(did, size, root(rootByte), n.clock.ms, key)
+}
+const inconsistencies = () => auditEntries(n.store).filter((e) => e.kind === 'checkpoint.inconsistent')
+const originTrust = () => new TrustService(n.store).agent(origin.did)
+
+describe('a split view among signed checkpoints', () => {
+  it('is recorded once against the origin, lowers its trust, and charges nobody who relayed it', () => {
+    const first = n.ingest.ingest(chk(origin.key, origin.did, 10, 1), gossip, { fresh: true })
+    const before = originTrust()
+    const second = n.ingest.ingest(chk(origin.key, origin.did, 10, 2), gossip, { fresh: true })
+    expect(first.ok && second.ok).toBe(true)
+    const [entry, ...more] = inconsistencies()
+    expect(more).toEqual([])
+    expect(entry).toMatchObject({ subject: origin.did, envelopeId: second.id })
+    expect(entry?.data).toEqual({ reason: 'split-view', earlierId: first.id, size: 10 })
+    expect(originTrust().failures).toBe(before.failures + 1)
+    expect(originTrust().score).toBeLessThan(before.score)
+    expect(n.store.misc.peerFaults().find((f) => f.peer === 'relay-peer')?.forged ?? 0).toBe(0)
+    expect(n.emitted.filter((e) => e.type === 'audit:inconsistent').map((e) => e.data)).toEqual([
+      expect.objectContaining({ origin: origin.did, kind: 'split-view', earlierId: first.id, laterId: second.id }),
+    ])
+    // the same later checkpoint delivered again is a duplicate: nothing more is recorded
+    const again = n.store.auditEntries.remoteCheckpoints(origin.did).map((t) => JSON.parse(t) as ChkEnvelope)
+    for (const c of again) n.ingest.ingest(c, gossip, { fresh: true })
+    expect(inconsistencies()).toHaveLength(1)
+  })
+
+  it('is not seen in checkpoints that agree, or that differ only in size', () => {
+    for (const c of [chk(origin.key, origin.did, 10, 1), chk(origin.key, origin.did, 10, 1)]) {
+      expect(n.ingest.ingest(c, gossip, { fresh: true }).ok).toBe(true) // same size and root, a later time
+    }
+    expect(n.ingest.ingest(chk(origin.key, origin.did, 11, 2), gossip, { fresh: true }).ok).toBe(true)
+    expect(inconsistencies()).toEqual([])
+    expect(n.emitted.some((e) => e.type === 'audit:inconsistent')).toBe(false)
+  })
+
+  it("is seen against this node's own checkpoint when someone else signs with its key", () => {
+    expect(n.ingest.ingest(createInception(n.key, n.clock.ms), { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    const mine = chk(n.key, n.did, 5, 7)
+    n.store.auditEntries.putCheckpoint(5, JSON.stringify(mine))
+    const thief = n.ingest.ingest(chk(n.key, n.did, 5, 8), gossip, { fresh: true })
+    expect(thief.ok).toBe(true)
+    expect(inconsistencies()).toEqual([expect.objectContaining({ subject: n.did, envelopeId: thief.id })])
+  })
+})
