@@ -54,6 +54,7 @@ export type ApiNode = MethodsOnly<
     | 'duplicities'
     | 'sendMessage'
     | 'checkEnvelope'
+    | 'verifyEnvelope'
     | 'signerKey'
     | 'listMessages'
     | 'connections'

@@ -118,11 +118,18 @@ export async function messageVerifyHandler(ctx: RouteContext, body: unknown): Pr
   const b = parseInput(messageVerifyBody, body)
   const verifiedAt = new Date().toISOString()
   if ('envelope' in b) {
-    const v = ctx.node.checkEnvelope(b.envelope)
+    const { verdict: v, stored } = ctx.node.verifyEnvelope(b.envelope)
     const did = v.envelope ? signerOf(v.envelope) : null
-    if (v.ok) {
+    // a stored message stays valid after its sender rotates or its recipient is revoked; never once its sender
+    // is revoked, whose key may have signed for a thief (docs/api.md)
+    const asStored =
+      stored !== undefined &&
+      !stored.revokedSince.includes(did ?? '') &&
+      (v.ok || v.error.code === 'ROTATED_KEY' || v.error.code === 'REVOKED')
+    if (v.ok || asStored) {
       ctx.metrics.signatureVerified()
-      return { valid: true, did, id: v.id, type: v.envelope.type, verifiedAt }
+      const type = v.envelope!.type
+      return { valid: true, did, id: v.id ?? null, type, verifiedAt, ...(stored ? { stored } : {}) }
     }
     ctx.metrics.signatureRejected(v.error.code)
     return { valid: false, did, id: v.id ?? null, code: v.error.code, error: v.error.message, verifiedAt }

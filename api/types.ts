@@ -25,6 +25,7 @@ import type {
   PairView,
   RatePoint,
   RevokedView,
+  StoredVerification,
   TrustPoint,
   TrustReport,
 } from '../node/core/views.js'
@@ -221,6 +222,8 @@ export interface ApiMessageVerification {
   readonly type?: Envelope['type']
   readonly code?: string
   readonly error?: string
+  /** For a message this node stores: how it was accepted, and what changed since. */
+  readonly stored?: StoredVerification
 }
 
 /** `POST /agents/rotate-key`. */

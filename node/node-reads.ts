@@ -20,6 +20,7 @@ import type { DeliveryView } from './services/delivery-service.js'
 import { duplicityViews, type DuplicityView } from './services/duplicity.js'
 import { HistoryReport } from './services/history-report.js'
 import { signerKey, type SignerKey } from './services/key-service.js'
+import { storedVerification, type StoredVerification } from './services/stored-verification.js'
 import { keyView, type KeyView } from './services/key-view.js'
 import type { RelayDrop } from './services/relay-guard.js'
 import type {
@@ -169,6 +170,21 @@ export class NodeReads {
   checkEnvelope(envelope: unknown): Verdict {
     const ctx = { ...this.parts.ingest.context(), hasEnvelope: () => false, nonceSeen: () => false }
     return acceptEnvelope(envelope, ctx, { fresh: false })
+  }
+
+  /**
+   * `POST /messages/verify`: the acceptance rules of now (freshness and
+   * duplicates aside), and for a message this node stores, how it checks
+   * out as accepted (services/stored-verification.ts).
+   */
+  verifyEnvelope(envelope: unknown): { verdict: Verdict; stored?: StoredVerification } {
+    const verdict = this.checkEnvelope(envelope)
+    const e = verdict.envelope
+    if (e?.type !== 'msg' || verdict.id === undefined) return { verdict }
+    const found = this.history().message(verdict.id)
+    if (found === undefined) return { verdict }
+    const stored = storedVerification(e, Date.parse(found.message.receivedAt), this.store.keyEvents)
+    return stored === undefined ? { verdict } : { verdict, stored }
   }
 
   /** The key state of a DID as this node knows it (`GET /keys/:did`). */

@@ -93,6 +93,21 @@ export interface MessageView {
   readonly envelope: MsgEnvelope
 }
 
+/**
+ * A stored message verified again (`POST /messages/verify`, docs/api.md):
+ * how this node accepted it, and what changed since.
+ */
+export interface StoredVerification {
+  /** When this node accepted it, ISO 8601. */
+  readonly acceptedAt: string
+  /** `seq` of the sender's key event whose key signed it (0: the inception key). */
+  readonly keySeq: number
+  /** The sender has rotated to another key since. */
+  readonly keyRotatedSince: boolean
+  /** The sender and recipient DIDs that are revoked now (each revoked after the message was accepted). */
+  readonly revokedSince: readonly string[]
+}
+
 /** A recorded duplicity: two key events of one DID at one sequence number (`GET /duplicity`, `GET /agents/:did`). */
 export interface DuplicityView {
   readonly did: string

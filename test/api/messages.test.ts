@@ -342,4 +342,34 @@ describe.each([true, false])('POST /verify and /messages/verify (fast path %s)',
     })
     expect(notDid.body.code).toBe('INVALID_DID')
   })
+
+  it('/messages/verify: a stored message stays valid after its sender rotates and its recipient is revoked, not once its sender is; a new one under the old key is refused', async () => {
+    const from = (await fx.call('POST', '/agents/register', { name: 'rotates' })).body.identity
+    const to = (await fx.call('POST', '/agents/register', { name: 'revoked later' })).body.identity
+    const sent = (await fx.call('POST', '/messages/send', { fromDid: from.did, toDid: to.did, message: 'kept' })).body
+    const fresh = await fx.call('POST', '/messages/verify', { envelope: sent.envelope })
+    expect(fresh.body).toMatchObject({ valid: true, stored: { keySeq: 0, keyRotatedSince: false, revokedSince: [] } })
+    expect((await fx.call('POST', '/agents/rotate-key', { did: from.did })).status).toBe(200)
+    const rotated = await fx.call('POST', '/messages/verify', { envelope: sent.envelope })
+    expect(rotated.body).toMatchObject({ valid: true, id: sent.id, stored: { keySeq: 0, keyRotatedSince: true } })
+    expect(Date.parse(rotated.body.stored.acceptedAt)).toBeLessThanOrEqual(Date.now())
+    // the old key still signs, but nothing new: an envelope this node does not store is judged by today's key
+    const oldKey = keyPairFromB64(from.privateKey)
+    const backdated = createMessage(
+      { from: from.did, to: to.did, body: 'after the rotation', ts: sent.envelope.ts, nonce: randomNonce() },
+      oldKey,
+    )
+    const refused = await fx.call('POST', '/messages/verify', { envelope: backdated })
+    expect(refused.body).toMatchObject({ valid: false, code: 'ROTATED_KEY' })
+    expect(refused.body).not.toHaveProperty('stored')
+    expect((await fx.call('POST', '/agents/revoke', { did: to.did, reason: 'retired' })).status).toBe(200)
+    const revoked = await fx.call('POST', '/messages/verify', { envelope: sent.envelope })
+    expect(revoked.body).toMatchObject({ valid: true, stored: { keyRotatedSince: true, revokedSince: [to.did] } })
+    const tampered = await fx.call('POST', '/messages/verify', { envelope: { ...sent.envelope, body: 'changed' } })
+    expect(tampered.body).toMatchObject({ valid: false })
+    // a revoked sender's key may have signed for a thief: nothing it signed stays valid
+    expect((await fx.call('POST', '/agents/revoke', { did: from.did, reason: 'key leaked' })).status).toBe(200)
+    const senderRevoked = await fx.call('POST', '/messages/verify', { envelope: sent.envelope })
+    expect(senderRevoked.body).toMatchObject({ valid: false, code: 'REVOKED' })
+  })
 })

@@ -160,6 +160,25 @@ describe('public verifier (GET /verify)', () => {
     expect(text).not.toContain('✓ VALID')
   })
 
+  it('keeps a stored message VALID after its sender rotates and its recipient is revoked, and says both', async () => {
+    const a = await fx.call('POST', '/agents/register', { name: 'rotates' })
+    const b = await fx.call('POST', '/agents/register', { name: 'leaves' })
+    const [from, to] = [a.body.identity.did as string, b.body.identity.did as string]
+    const sent = await fx.call('POST', '/messages/send', { fromDid: from, toDid: to, message: 'before' })
+    expect((await fx.call('POST', '/agents/rotate-key', { did: from })).status).toBe(200)
+    expect((await fx.call('POST', '/agents/revoke', { did: to, reason: 'retired' })).status).toBe(200)
+    await page.goto(`${fx.url}/verify?id=${sent.body.id as string}`)
+    const result = page.getByTestId('envelope-result')
+    await result.waitFor()
+    expect(await result.innerText()).toContain('✓ VALID')
+    expect(await page.getByTestId('rotated-since').innerText()).toMatch(/rotated to a new key since/)
+    expect(await page.getByTestId('revoked-since').innerText()).toContain(to)
+    // the audit entry is shown with its proof, or said to wait for the next signed checkpoint
+    const proof = page.locator('[data-testid="audit-proof"], [data-testid="audit-proof-missing"]')
+    await proof.waitFor()
+    expect(await proof.innerText()).toMatch(/✓ In the audit log|next one will cover it/)
+  })
+
   it('raised no console errors or CSP violations', () => {
     expect(browser.errors.filter((e) => !/status of (400|404)/.test(e))).toEqual([])
   })
