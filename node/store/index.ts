@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3'
 import { MeshsigError } from '../core/index.js'
 import { CustodyCipher, processCustodyKey } from './custody-cipher.js'
+import { lockDbFile } from './db-lock.js'
 import { createPrivateDbFile } from './db-file.js'
 import { MIGRATIONS, type MigrationContext } from './migrations.js'
 import { AgentsRepo } from './agents-repo.js'
@@ -180,14 +181,17 @@ function transactionHooks(r: {
  */
 export function openStore(init: StoreInit): Store {
   const memory = init.path === ':memory:'
-  if (!memory) createPrivateDbFile(init.path)
-  const db = new Database(init.path)
+  const unlock = memory ? () => undefined : lockDbFile(init.path, Database)
+  let db: Database.Database | undefined
   let custody: CustodyRepo
   try {
+    if (!memory) createPrivateDbFile(init.path)
+    db = new Database(init.path)
     custody = new CustodyRepo(db, prepare(db, init, memory))
     if (init.custodyKey !== undefined) custody.checkKey()
   } catch (err) {
-    db.close()
+    db?.close()
+    unlock()
     throw err
   }
   const keyEvents = new KeyEventsRepo(db)
@@ -219,6 +223,7 @@ export function openStore(init: StoreInit): Store {
       flusher.close()
       checkpointer?.close() // its connection first: the writer's close is the last, and removes the WAL
       db.close()
+      unlock() // after the database is closed: nothing else writes it now
     },
   }
 }

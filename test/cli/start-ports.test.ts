@@ -2,7 +2,8 @@
  * `meshsig start` and its ports (issue 13): a port already in use ends the
  * process at once with a non-zero code and one line naming the port and the
  * flag that moves it; a node that can listen answers `/health` with the state
- * of its mesh (`starting`, then `ready`).
+ * of its mesh (`starting`, then `ready`). A second node on the same home is
+ * refused at once, whatever its ports (decision 0042).
  */
 import { createServer, type Server } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -77,4 +78,35 @@ describe('meshsig start that can listen', () => {
     proc.child.kill('SIGTERM')
     expect(await proc.exited()).toBe(0)
   })
+})
+
+describe('meshsig start on a home another node is using', () => {
+  it('exits non-zero within 5 s, naming the database and --home; the first node is untouched', async () => {
+    const first = startProcess(cli, home.dir, await freePort())
+    await waitFor(async () => (await getJson<{ mesh: string }>(`${first.url}/health`)).mesh === 'ready' || undefined, {
+      timeout: 30_000,
+    })
+    const second = startProcess(cli, home.dir, await freePort())
+    const code = await exitWithin(second, 5_000)
+    expect(code).not.toBe('running')
+    expect(code).toBe(2)
+    expect(second.output()).toMatch(/another meshsig node is using \S+: stop it first/)
+    expect(second.output()).toContain('--home')
+    expect(second.output()).not.toMatch(/\n\s+at /)
+    expect((await getJson<{ status: string }>(`${first.url}/health`)).status).toBe('ok')
+    first.child.kill('SIGTERM')
+    expect(await first.exited()).toBe(0)
+    // the lock goes with the process: the home starts again at once
+    const again = startProcess(cli, home.dir, await freePort())
+    await waitFor(() => getJson<{ status: string }>(`${again.url}/health`), { timeout: 30_000 })
+    again.child.kill('SIGKILL') // a crash, not a stop: the next start must not find a stale lock
+    await again.exited()
+    const afterCrash = startProcess(cli, home.dir, await freePort())
+    await waitFor(
+      async () => (await getJson<{ mesh: string }>(`${afterCrash.url}/health`)).mesh === 'ready' || undefined,
+      { timeout: 30_000 },
+    )
+    afterCrash.child.kill('SIGTERM')
+    expect(await afterCrash.exited()).toBe(0)
+  }, 120_000)
 })
