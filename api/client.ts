@@ -147,8 +147,8 @@ export class MeshsigClient {
   }
 
   /** `GET /audit/export`: everything the node holds, nothing cut short. */
-  auditExport(): Promise<AuditReport> {
-    return this.request('GET', '/audit/export')
+  auditExport(size?: number): Promise<AuditReport> {
+    return this.request('GET', size === undefined ? '/audit/export' : `/audit/export?size=${size}`)
   }
 
   /** `GET /audit/checkpoint`: the latest signed checkpoint (null before the first), the log's size and the signed note. */

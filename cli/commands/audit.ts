@@ -2,8 +2,10 @@
  * `meshsig audit`: the node's audit export, and its offline verification.
  *
  * - `meshsig audit` prints a summary; `meshsig audit --json > report.json`
- *   writes the whole export (every agent, connection, message, key event and
- *   audit entry, with the signed checkpoint and the node's public key).
+ *   (or `--out report.json`) writes the whole export (every agent,
+ *   connection, message, key event and audit entry, with the signed
+ *   checkpoint and the node's public key); `--size N` exports the state of
+ *   a past checkpoint of N entries.
  * - `meshsig audit verify report.json` (or `-` for stdin) needs no node: it
  *   recomputes the Merkle root, checks the checkpoint signature, names each
  *   entry that was altered, removed or reordered, re-verifies every message
@@ -17,7 +19,7 @@
  *   `--witness-key` vkeys (repeatable) or a `--policy` file, else from the
  *   witnesses the export lists.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { checkAuditNote, parseWitnessPolicy, type NoteCheck, type WitnessPolicy } from '../../node/core/audit-note.js'
 import { isNdjsonExport } from '../../node/audit/export-stream-check.js'
 import {
@@ -32,6 +34,7 @@ import {
 import type { CAC } from 'cac'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
 import { MeshsigError } from '../../node/core/errors.js'
+import type { AuditReport } from '../../api/client.js'
 import { apiClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { FAIL, OK, block, type CommandResult } from '../output.js'
@@ -69,7 +72,8 @@ export async function auditCommand(ctx: CliContext, opts: AuditOptions = {}): Pr
       human: `${OK} NDJSON audit export written to ${opts.out} (${bytes} bytes)`,
     }
   }
-  const report = await apiClient(ctx).auditExport()
+  const report = await apiClient(ctx).auditExport(opts.size)
+  if (opts.out !== undefined) return writeExport(opts.out, report)
   const s = report.summary
   return {
     json: report as unknown as Record<string, unknown>,
@@ -83,6 +87,22 @@ export async function auditCommand(ctx: CliContext, opts: AuditOptions = {}): Pr
       ['Full export', 'meshsig audit --json > report.json'],
       ['Check it offline', 'meshsig audit verify report.json'],
     ]),
+  }
+}
+
+/** `meshsig audit --out FILE`: the JSON export written to FILE, as `--json > FILE` would. */
+function writeExport(file: string, report: AuditReport): CommandResult {
+  const text = JSON.stringify(report) + '\n'
+  try {
+    writeFileSync(file, text)
+  } catch (err) {
+    const why = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err))
+    throw new MeshsigError('INVALID_INPUT', `cannot write ${file} (${why})`, { file })
+  }
+  const bytes = Buffer.byteLength(text)
+  return {
+    json: { file, bytes, size: report.summary.auditEntries },
+    human: `${OK} audit export of ${report.summary.auditEntries} entries written to ${file} (${bytes} bytes)`,
   }
 }
 
@@ -276,7 +296,7 @@ export function registerAudit(cli: CAC, rt: CliRuntime): void {
     )
     .example('  meshsig audit --json > audit-2026-03.json')
     .option('--ndjson', 'Stream the export as NDJSON (constant memory; to stdout or --out)')
-    .option('--out <file>', 'With --ndjson: write the export to this file')
+    .option('--out <file>', 'Write the export to this file (JSON, or NDJSON with --ndjson)')
     .option('--size <n>', 'Export the state of a past checkpoint of n entries')
     .option('--witnesses <k>', 'verify: require k cosignatures on the checkpoint note')
     .option('--witness-key <vkey>', 'verify: a witness vkey you trust (repeatable)')

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../cli/app.js'
 import type { CliIo } from '../../cli/context.js'
@@ -77,6 +78,29 @@ describe('CLI commands that talk to the node: agents, stats, revoked, audit', ()
     expect(report.checkpoint.type).toBe('chk')
     const s = await run(['audit', '--server', fx.url])
     expect(s.out).toContain('Audit report')
+  })
+
+  it('audit --size N exports a past checkpoint; --out writes the export to a file audit verify accepts', async () => {
+    const size = (
+      JSON.parse((await run(['audit', '--server', fx.url, '--json'])).out) as { checkpoint: { size: number } }
+    ).checkpoint.size
+    await fx.call('POST', '/agents/register', { name: 'after the checkpoint' })
+    expect((await fx.call('POST', '/audit/checkpoint')).status).toBe(201) // the export follows the latest checkpoint
+    const past = await run(['audit', '--server', fx.url, '--json', '--size', String(size)])
+    expect(past.code).toBe(0)
+    expect((JSON.parse(past.out) as { entries: unknown[] }).entries).toHaveLength(size)
+    const now = JSON.parse((await run(['audit', '--server', fx.url, '--json'])).out) as { entries: unknown[] }
+    expect(now.entries.length).toBeGreaterThan(size)
+    const beyond = await run(['audit', '--server', fx.url, '--size', String(size + 10_000)])
+    expect([beyond.code, beyond.err]).toEqual([2, expect.stringMatching(/size must be an integer from 0 to \d+/)])
+    const none = await run(['audit', '--server', fx.url, '--size', String(size + 1)]) // no checkpoint of that size
+    expect([none.code, none.err]).toEqual([1, expect.stringMatching(/nearest below is \d+/)])
+    const file = join(home.dir, 'report.json')
+    const written = await run(['audit', '--server', fx.url, '--size', String(size), '--out', file])
+    expect(written.code).toBe(0)
+    expect(written.out).toContain(`audit export of ${size} entries written to ${file}`)
+    const verified = await run(['audit', 'verify', file])
+    expect(verified.code, verified.out + verified.err).toBe(0)
   })
 
   it('an agent name with terminal escapes is shown escaped, never acted on; --json keeps it as it is', async () => {
