@@ -4,7 +4,7 @@
 # its requests are signed as (see docs/proxy.md).
 #
 #   bash scripts/deploy-proxy.sh [--home DIR] [--proxy-source IPV4] --agent NAME|DID --uid UID <gatewayPort>
-#   bash scripts/deploy-proxy.sh [--proxy-port 4889] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
+#   bash scripts/deploy-proxy.sh [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
 #   bash scripts/deploy-proxy.sh --remove <gatewayPort> [--agent NAME|DID [--home DIR]]
 #   bash scripts/deploy-proxy.sh --status
 #
@@ -47,11 +47,12 @@ usage: $PROG [--home DIR] [--proxy-source IPV4] --agent NAME|DID --uid UID <gate
        $PROG --status
 
 --agent: redirect connections of uid UID to <gatewayPort> onto that agent's proxy
-listener (start the node with: meshsig start --proxy 4889:<gatewayPort>
+listener (start the node with: meshsig start --proxy 4898:<gatewayPort>
 --proxy-agent <did>=<port>); the port comes from DIR/proxy.json (default
 \$MESHSIG_HOME or ~/.meshsig). Without --agent: redirect every other local
-connection to <gatewayPort> onto the default listener (port 4889), which refuses
-unless the node runs with --proxy-sign-as-node.
+connection to <gatewayPort> onto the default listener (--proxy-port; default:
+the one in DIR/proxy.json, else 4898), which refuses unless the node runs with
+--proxy-sign-as-node.
 EOF
   exit 2
 }
@@ -120,6 +121,19 @@ take_lock() {
   [[ -d "$dir" ]] || dir="${TMPDIR:-/tmp}"
   exec 9>"$dir/meshsig-deploy-proxy.lock"
   flock -w 30 9 || die 'another deploy-proxy.sh is running'
+}
+
+# The default listener's port: the one the running node wrote to $1/proxy.json, else 4898.
+default_proxy_port() {
+  local file="$1/proxy.json" answer
+  if [[ -r "$file" ]] && command -v jq >/dev/null 2>&1; then
+    answer="$(jq -r 'if .v == 1 then .listenPort | tostring else "" end' "$file" 2>/dev/null)" || answer=''
+    if [[ -n "$answer" ]]; then
+      port_arg "the listen port in $file" "$answer"
+      return
+    fi
+  fi
+  echo 4898
 }
 
 # The listener port of agent $2 (name or DID) for gateway port $3, from $1/proxy.json.
@@ -252,7 +266,7 @@ show_status() {
 }
 
 main() {
-  local proxy_port=4889 source='127.0.0.2' proxy_uid='' remove='' gateway='' agent='' uid='' port=''
+  local proxy_port='' source='127.0.0.2' proxy_uid='' remove='' gateway='' agent='' uid='' port=''
   local home="${MESHSIG_HOME:-${HOME:-/root}/.meshsig}"
   [[ $# -gt 0 ]] || usage
   while [[ $# -gt 0 ]]; do
@@ -289,6 +303,7 @@ main() {
     install_agent "$gateway" "$port" "$uid" "$source"
     return
   fi
+  [[ -n "$proxy_port" ]] || proxy_port="$(default_proxy_port "$home")"
   [[ "$gateway" -ne "$proxy_port" ]] || die 'the proxy port must differ from the gateway port' 2
   require_root
   take_lock

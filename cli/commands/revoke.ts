@@ -140,7 +140,7 @@ export async function revokeCommand(ctx: CliContext, target: string, options: Re
 export function registerRevoke(cli: CAC, rt: CliRuntime): void {
   cli
     .command('revoke <did>', 'Revoke a DID for good (talks to the node; needs its key or its controller)')
-    .option('--reason <text>', 'Why (kept in the revocation and shown by meshsig revoked)')
+    .option('--reason <text>', 'Why, required: a revocation is final (kept in it and shown by meshsig revoked)')
     .option('--private-key <->', "The DID's current key or its controller's: - reads it (b64) from stdin")
     .option('--private-key-file <path>', "The DID's current key or its controller's, from a file only you can read")
     .example('  meshsig revoke did:msig:3icq... --reason "Key leaked"')

@@ -61,6 +61,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
       trustLoopback: options.trustLoopback === true ? true : undefined,
     },
   })
+  if (proxyFlags !== undefined) checkProxyPorts(proxyFlags, config)
   if (!identityExists(ctx.home)) createIdentity(ctx.home, {})
   const identity = loadIdentity(ctx.home)
   const token = ensureApiToken(ctx.home)
@@ -151,6 +152,23 @@ interface StartedProxy {
   close(): Promise<void>
   readonly rows: [string, string][]
   readonly json: { proxy: string; proxyTarget: string; proxyAgents: { did: string; name: string; port: number }[] }
+}
+
+/** A proxy listener on a port the node itself takes (API, mesh TCP, mesh WebSocket) is refused before anything starts. */
+function checkProxyPorts(flags: ProxyFlags, config: NodeConfig): void {
+  const taken = new Map<number, string>([[config.port, 'the API port (--port)']])
+  if (config.p2pPort !== 0) {
+    taken.set(config.p2pPort, 'the mesh TCP port (--p2p-port)')
+    taken.set(config.p2pPort + 1, 'the mesh WebSocket port (--p2p-port + 1)')
+  }
+  for (const port of [flags.spec.listenPort, ...flags.agents.map((a) => a.port)]) {
+    const owner = taken.get(port)
+    if (owner === undefined) continue
+    throw new MeshsigError(
+      'INVALID_INPUT',
+      `--proxy: port ${port} is ${owner} of this node; give the proxy other ports, or move the node's`,
+    )
+  }
 }
 
 /** The proxy flags, checked before anything starts. */

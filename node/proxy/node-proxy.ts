@@ -1,6 +1,6 @@
 /**
- * The signing proxy of a running node (`meshsig start --proxy 4889:3001
- * --proxy-agent did:msig:…=4890`): one listener per attributed agent, signing
+ * The signing proxy of a running node (`meshsig start --proxy 4898:3001
+ * --proxy-agent did:msig:…=4899`): one listener per attributed agent, signing
  * as that custodied agent; a default listener that refuses unless the
  * operator lets it sign as the node; each forwarded request recorded in the
  * node's audit log (kind `proxy.request`). Keys stay in the node: the proxy

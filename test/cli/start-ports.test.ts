@@ -63,6 +63,22 @@ describe('meshsig start with a port in use', () => {
   })
 })
 
+describe('meshsig start with a proxy on a port the node takes', () => {
+  it('exits 2 before listening, naming the port and whose it is', async () => {
+    const port = await freePort()
+    const p2p = await freePort()
+    for (const [proxy, owner] of [
+      [`${p2p}:3001`, 'the mesh TCP port'],
+      [`${p2p + 1}:3001`, 'the mesh WebSocket port'],
+      [`${port}:3001`, 'the API port'],
+    ] as const) {
+      const proc = startProcess(cli, home.dir, port, ['--proxy', proxy], {}, { p2pPort: p2p })
+      expect(await exitWithin(proc, 5_000)).toBe(2)
+      expect(proc.output()).toContain(`--proxy: port ${proxy.split(':')[0]} is ${owner}`)
+    }
+  })
+})
+
 describe('meshsig start that can listen', () => {
   it('answers /health with the mesh state and reaches "ready"; stops cleanly', async () => {
     const port = await freePort()

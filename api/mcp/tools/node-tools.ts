@@ -13,7 +13,7 @@ import { revokedCommand } from '../../../cli/commands/revoked.js'
 import { statsCommand } from '../../../cli/commands/stats.js'
 import { apiClient } from '../../../cli/api-client.js'
 import type { CliContext } from '../../../cli/context.js'
-import { OK, block } from '../../../cli/output.js'
+import { FAIL, OK, block } from '../../../cli/output.js'
 import { defineTool, fromCommand, type McpTool, type ToolOutcome } from '../tool-kit.js'
 
 /** Reason recorded when `meshsig_revoke` is given none (the API's own default). */
@@ -117,9 +117,28 @@ export const revokeTool: McpTool = defineTool({
   run: async (ctx, args) => {
     const reason = args.reason?.trim() || DEFAULT_REVOKE_REASON
     const result = await revokeCommand(ctx, args.did, { reason })
+    const code = (result.json as { code?: unknown }).code
+    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') return noProofHere(args.did, code)
     return fromCommand(result, (result.exitCode ?? 0) !== 0)
   },
 })
+
+/**
+ * A refused revocation, said for a model: the node's own hint names a
+ * private key, which no MCP tool takes and which must never pass through a
+ * model's context (docs/mcp.md).
+ */
+function noProofHere(did: string, code: string): ToolOutcome {
+  const error =
+    'this MCP server holds no proof for that DID: it revokes the identity in $MESHSIG_HOME with its own key, ' +
+    "and, with the node's operator token, the agents that node hosts. Ask whoever holds that DID's key, or the " +
+    'operator of the node that hosts it, to revoke it (meshsig revoke); never ask anyone for a private key.'
+  return {
+    text: block(`${FAIL} Not revoked (${code})`, [['Why', error]]),
+    data: { revoked: false, did, error, code },
+    isError: true,
+  }
+}
 
 /** `meshsig_revoked {}`. */
 export const revokedTool: McpTool = nodeReadTool(
