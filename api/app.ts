@@ -18,7 +18,7 @@ import { agentRoutes } from './routes/agent-routes.js'
 import { auditRoutes } from './routes/audit-routes.js'
 import { meshRoutes } from './routes/mesh-routes.js'
 import { messageRoutes } from './routes/message-routes.js'
-import { readRoutes } from './routes/read-routes.js'
+import { healthRoutes, readRoutes } from './routes/read-routes.js'
 import { uiRoutes } from './routes/ui-routes.js'
 import { wellknownRoutes } from './routes/wellknown-routes.js'
 import { hostGuard, jsonOnly } from './security.js'
@@ -166,6 +166,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   )
   const apiLog = node.logger().child('api')
   const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter, (err) => reportInternal(err))
+  app.use(healthRoutes(ctx)) // before the rate limit too (read-routes.ts)
   if (limiter) app.use(limiter)
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.render())

@@ -23,16 +23,26 @@ import { answerTokenChallenge } from '../token-proof.js'
 import { apiVersion } from '../version.js'
 import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
 
+/**
+ * `GET /health`, served before the rate limit (app.ts): it is cheap, health
+ * checks poll it, and the CLI and MCP server ask it to prove the node holds
+ * the token before they send it (decision 0034); counted against the shared
+ * loopback bucket, other local clients could keep the operator's own CLI out.
+ */
+export function healthRoutes(ctx: RouteContext): Router {
+  const r = Router()
+  r.get('/health', (req, res) => {
+    answerTokenChallenge(req, res, ctx.opts.token)
+    const health: ApiHealth = { ...ctx.node.info(), version: apiVersion(), trustLoopback: ctx.opts.trustLoopback }
+    res.json(health)
+  })
+  return r
+}
+
 /** Routes that change nothing (open to every client that passes the Host check). */
 export function readRoutes(ctx: RouteContext): Router {
   const r = Router()
   const { node } = ctx
-
-  r.get('/health', (req, res) => {
-    answerTokenChallenge(req, res, ctx.opts.token)
-    const health: ApiHealth = { ...node.info(), version: apiVersion(), trustLoopback: ctx.opts.trustLoopback }
-    res.json(health)
-  })
 
   r.get('/stats', (_req, res) => {
     res.json(node.stats() satisfies NodeStats)

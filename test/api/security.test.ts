@@ -106,14 +106,14 @@ describe('rate limit: 60 a minute per client address', () => {
   })
 
   it('the 61st request in a minute is 429 with Retry-After and {error, retryAfter, limit, window}', async () => {
-    const paths = ['/health', '/verify', '/stats', '/messages/send']
+    const paths = ['/agents', '/verify', '/stats', '/messages/send']
     for (let i = 0; i < 60; i++) {
       const path = paths[i % paths.length]!
-      const r = path === '/health' || path === '/stats' ? await fx.call('GET', path) : await fx.call('POST', path, {})
+      const r = path === '/agents' || path === '/stats' ? await fx.call('GET', path) : await fx.call('POST', path, {})
       expect(r.status).not.toBe(429)
     }
     for (const r of [
-      await fx.call('GET', '/health'),
+      await fx.call('GET', '/stats'),
       await fx.call('POST', '/verify', {}),
       await fx.call('POST', '/messages/send', {}),
     ]) {
@@ -130,8 +130,17 @@ describe('rate limit: 60 a minute per client address', () => {
   })
 
   it('X-Forwarded-For is ignored without a trusted proxy', async () => {
-    const r = await fx.call('GET', '/health', undefined, { 'x-forwarded-for': '203.0.113.9' })
+    const r = await fx.call('GET', '/stats', undefined, { 'x-forwarded-for': '203.0.113.9' })
     expect(r.status).toBe(429)
+  })
+
+  it('GET /health is not counted: health checks, and the token proof the CLI asks for first, still answer', async () => {
+    let anonymous = 0
+    while ((await fx.anon('GET', '/stats')).status !== 429) expect(++anonymous).toBeLessThanOrEqual(60)
+    const r = await fx.anon('GET', '/health', undefined, { 'x-meshsig-token-challenge': 'A'.repeat(43) })
+    expect(r.status).toBe(200)
+    expect(r.headers['x-meshsig-token-proof']).toBeDefined()
+    expect((await fx.anon('GET', '/stats')).status).toBe(429)
   })
 })
 
@@ -146,7 +155,7 @@ describe('rate limit behind a trusted proxy', () => {
   })
 
   it('counts per forwarded client address', async () => {
-    const as = (ip: string) => fx.anon('GET', '/health', undefined, { 'x-forwarded-for': ip })
+    const as = (ip: string) => fx.anon('GET', '/stats', undefined, { 'x-forwarded-for': ip })
     expect((await as('198.51.100.1')).status).toBe(200)
     expect((await as('198.51.100.1')).status).toBe(200)
     expect((await as('198.51.100.1')).status).toBe(429)
@@ -268,7 +277,7 @@ describe('rate limit on one host: per credential, else per address, all of loopb
     await fx.stop()
   })
 
-  /** GET /health from a given local source address, with an optional bearer. */
+  /** GET /stats (a counted read) from a given local source address, with an optional bearer. */
   function health(localAddress: string, bearer?: string): Promise<number> {
     const u = new URL(fx.url)
     return new Promise((resolve, reject) => {
@@ -276,7 +285,7 @@ describe('rate limit on one host: per credential, else per address, all of loopb
         {
           host: u.hostname,
           port: u.port,
-          path: '/health',
+          path: '/stats',
           localAddress,
           headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
         },
