@@ -2,6 +2,7 @@
  * The only place the UI talks to the node: `fetch` on same-origin relative
  * URLs and one WebSocket to the same host. No credentials, no other origin.
  */
+import { ref } from 'vue'
 import type {
   Agent,
   AgentDetail,
@@ -43,6 +44,13 @@ async function errorOf(res: Response): Promise<ApiError> {
   }
 }
 
+/**
+ * Until when (ms since the epoch) the node answers this page 429: its rate
+ * limit counts every anonymous local client as one, so other programs can
+ * spend this page's budget (docs/dashboard.md). Undefined when not limited.
+ */
+export const rateLimitedUntil = ref<number>()
+
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   let res: Response
   try {
@@ -50,6 +58,7 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   } catch {
     throw new ApiError('UNREACHABLE', 'the node did not answer', 0)
   }
+  if (res.status === 429) rateLimitedUntil.value = Date.now() + (Number(res.headers.get('retry-after')) || 60) * 1000
   if (!res.ok) throw await errorOf(res)
   return (await res.json()) as T
 }
