@@ -9,6 +9,7 @@
  */
 import { isIP } from 'node:net'
 import { MeshsigClient } from '../api/client.js'
+import { MeshsigError } from '../node/core/errors.js'
 import { readApiToken } from '../node/identity/index.js'
 import type { CliContext } from './context.js'
 
@@ -57,8 +58,26 @@ function explicitToken(ctx: CliContext): string | undefined {
 }
 
 function clientWith(ctx: CliContext, token: string | undefined, proveToken = false): MeshsigClient {
+  checkServerUrl(ctx.server)
   const given = token !== undefined ? { token, proveToken } : {}
   return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...given })
+}
+
+/** A server that is no http(s) URL is bad input (exit 2), not an unreachable node (exit 3). */
+function checkServerUrl(server: string): void {
+  let url: URL | undefined
+  try {
+    url = new URL(server)
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new MeshsigError(
+      'INVALID_INPUT',
+      `--server (or MESHSIG_SERVER) must be an http(s) URL such as http://127.0.0.1:4888, not '${server}'`,
+      { field: 'server' },
+    )
+  }
 }
 
 /**

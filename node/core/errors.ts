@@ -96,9 +96,11 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   PRE_ROTATION_MISMATCH: { http: 400, exit: 1, gossip: 'reject', blame: 'deliverer' },
   NOT_FOUND: { http: 404, exit: 1, handshakeRefusal: true, deliveryRetry: true },
   ALREADY_EXISTS: { http: 409, exit: 2 },
-  UNAUTHORIZED: { http: 401, exit: 2, lackOfProof: true },
+  // a refusal for lack of proof is a negative answer (exit 1), like FORBIDDEN, for every command alike
+  UNAUTHORIZED: { http: 401, exit: 1, lackOfProof: true },
   FORBIDDEN: { http: 403, exit: 1, lackOfProof: true, handshakeRefusal: true },
-  RATE_LIMITED: { http: 429, exit: 1, retryable: true },
+  // no answer yet, as for an unreachable node: exit 1 would read as "invalid" to a script calling `meshsig verify`
+  RATE_LIMITED: { http: 429, exit: 3, retryable: true },
   INSECURE_KEY_FILE: { http: 500, exit: 2 },
   NO_IDENTITY: { http: 404, exit: 2 },
   UNREACHABLE: { http: 502, exit: 3, retryable: true },

@@ -80,6 +80,13 @@ describe('CLI commands that talk to the node: agents, stats, revoked, audit', ()
     expect(s.out).toContain('Audit report')
   })
 
+  it('a --server that is no URL is bad input (exit 2), not an unreachable node (exit 3)', async () => {
+    for (const server of ['not-a-url', 'ftp://127.0.0.1:4888']) {
+      const r = await run(['stats', '--server', server])
+      expect([r.code, r.err]).toEqual([2, expect.stringMatching(/must be an http\(s\) URL/)])
+    }
+  })
+
   it('audit --size N exports a past checkpoint; --out writes the export to a file audit verify accepts', async () => {
     const size = (
       JSON.parse((await run(['audit', '--server', fx.url, '--json'])).out) as { checkpoint: { size: number } }

@@ -40,4 +40,21 @@ describe('meshsig stats while anonymous loopback clients have spent their budget
     expect(JSON.parse(io.out)).toMatchObject({ did: fx.node.did })
     expect((await fx.anon('GET', '/stats')).status).toBe(429) // the anonymous bucket is still spent
   })
+
+  it('once its own budget is spent: RATE_LIMITED, exit 3 (no answer now), never exit 1 (a negative answer)', async () => {
+    let last = { code: 0, err: '' }
+    for (let i = 0; i < 10 && last.code === 0; i++) {
+      const io = {
+        err: '',
+        stdout: () => undefined,
+        stderr: (t: string) => void (io.err += t),
+        readStdin: async () => new Uint8Array(),
+        env: { MESHSIG_HOME: home.dir },
+        now: () => Date.now(),
+      }
+      last = { code: await runCli(['node', 'meshsig', 'stats', '--server', fx.url], io), err: io.err }
+    }
+    expect(last.code).toBe(3)
+    expect(last.err).toMatch(/too many requests/)
+  })
 })
