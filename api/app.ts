@@ -43,6 +43,7 @@ export type ApiNode = MethodsOnly<
     | 'logger'
     | 'bounds'
     | 'agentRecord'
+    | 'isRegistered'
     | 'listAgents'
     | 'discoverAgents'
     | 'registerAgent'

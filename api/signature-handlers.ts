@@ -110,7 +110,16 @@ export async function sendHandler(ctx: RouteContext, body: unknown, req: Incomin
     ts: e.ts,
     timestamp: new Date(e.ts).toISOString(),
     envelope: e,
+    ...(e.to !== null && !ctx.node.isRegistered(e.to) ? { warning: unknownRecipient(e.to, sent.id) } : {}),
   }
+}
+
+/** Said with a send to a DID this node's registry does not hold: a mistyped DID must not look delivered. */
+function unknownRecipient(to: string, id: string): string {
+  return (
+    `no agent ${to} is in this node's registry (yet): the message is signed, stored and gossiped, and its ` +
+    `delivery is tried for 24 h in case the agent registers or syncs; GET /messages/${id} shows where it stands`
+  )
 }
 
 /** `POST /messages/verify`: a plain signature by a DID, or an envelope checked without storing it. */

@@ -211,6 +211,8 @@ export interface ApiSent {
   readonly ts: number
   readonly timestamp: string
   readonly envelope: MsgEnvelope
+  /** Set when the recipient is not in this node's registry (a mistyped DID, or one not synced yet). */
+  readonly warning?: string
 }
 
 /** `POST /messages/verify`. */

@@ -97,7 +97,12 @@ export class NodeReads {
     return this.limits
   }
 
-  /** The registry record of an agent, if known. */
+  /** True when this node's registry holds an agent with this DID (a cheap, cached read). */
+  isRegistered(did: string): boolean {
+    return this.store.agents.get(did) !== undefined
+  }
+
+  /** One agent's record (`GET /agents/:did`), or undefined. */
   agentRecord(did: string): AgentRecord | undefined {
     return this.agents.record(did)
   }

@@ -113,6 +113,17 @@ describe.each([true, false])('POST /messages/send (fast path %s)', (fastPath) =>
     expect(r.body.envelope).toEqual(e)
   })
 
+  it('to a DID no registry entry names: sent, with a warning naming it and where to follow the delivery', async () => {
+    const stranger = toMsigDid(toB64(generateKeyPair().publicKey))
+    const r = await fx.call('POST', '/messages/send', { fromDid: alpha.did, toDid: stranger, message: 'hello?' })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({ sent: true, to: stranger })
+    expect(r.body.warning).toContain(`no agent ${stranger} is in this node's registry`)
+    expect(r.body.warning).toContain(`GET /messages/${r.body.id}`)
+    const known = await fx.call('POST', '/messages/send', { fromDid: alpha.did, toDid: beta.did, message: 'hi' })
+    expect(known.body).not.toHaveProperty('warning')
+  })
+
   it('broadcast (toDid null) is accepted', async () => {
     const r = await fx.call('POST', '/messages/send', { fromDid: alpha.did, toDid: null, message: 'to all' })
     expect(r.status).toBe(200)
