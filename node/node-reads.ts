@@ -186,9 +186,9 @@ export class NodeReads {
     const verdict = this.checkEnvelope(envelope)
     const e = verdict.envelope
     if (e?.type !== 'msg' || verdict.id === undefined) return { verdict }
-    const found = this.history().message(verdict.id)
+    const found = this.store.messages.get(verdict.id)
     if (found === undefined) return { verdict }
-    const stored = storedVerification(e, Date.parse(found.message.receivedAt), this.store.keyEvents)
+    const stored = storedVerification(e, found.envelope, found.receivedAt, this.store.keyEvents)
     return stored === undefined ? { verdict } : { verdict, stored }
   }
 

@@ -20,8 +20,6 @@ export type { KeyLogEntry, PairView, RatePoint, TrustPoint }
 export const HISTORY_MINUTES = 60
 const MINUTE = 60_000
 const PAGE = 1000
-/** Most stored messages a lookup by id scans, newest first. */
-export const MESSAGE_LOOKUP_LIMIT = 50_000
 
 /** What the history report reads. */
 export interface HistoryComponents {
@@ -194,18 +192,10 @@ export class HistoryReport {
     while (this.trustSamples.length > HISTORY_MINUTES) this.trustSamples.shift()
   }
 
-  /** A stored message by id (the newest `MESSAGE_LOOKUP_LIMIT` messages are searched), with its audit index. */
+  /** A stored message by id, with its audit index. */
   message(id: string): { message: MessageView; auditIndex: number | null } | undefined {
-    if (!this.c.store.messages.exists(id)) return undefined
-    let before: number | undefined
-    for (let scanned = 0; scanned < MESSAGE_LOOKUP_LIMIT; scanned += PAGE) {
-      const page = this.c.store.messages.list({ limit: PAGE, ...(before !== undefined ? { before } : {}) })
-      const row = page.find((r) => r.id === id)
-      if (row !== undefined) return { message: messageView(row), auditIndex: this.auditIndexOf(row) }
-      if (page.length < PAGE) return undefined
-      before = page[page.length - 1]!.seq
-    }
-    return undefined
+    const row = this.c.store.messages.get(id)
+    return row === undefined ? undefined : { message: messageView(row), auditIndex: this.auditIndexOf(row) }
   }
 
   /** Index of the audit entry that recorded the message's acceptance. */

@@ -24,15 +24,17 @@ export type { StoredVerification }
 interface KeyAt {
   readonly key: string
   readonly seq: number
+  /** The signed time of the event that made the key current. */
+  readonly ts: number
 }
 
 /** The keys the DID's key event log made current, in order (the DID's own key when no log is known). */
 function keysOf(did: string, keyEvents: Pick<KeyEventsRepo, 'log'>): KeyAt[] {
   const keys: KeyAt[] = []
-  for (const e of keyEvents.log(did)) if (e.type !== 'rev') keys.push({ key: e.key, seq: e.seq })
+  for (const e of keyEvents.log(did)) if (e.type !== 'rev') keys.push({ key: e.key, seq: e.seq, ts: e.ts })
   if (keys.length === 0) {
     try {
-      keys.push({ key: toB64(publicKeyFromIdentifier(did)), seq: 0 })
+      keys.push({ key: toB64(publicKeyFromIdentifier(did)), seq: 0, ts: 0 })
     } catch {
       // not a DID that names a key: no key to check under
     }
@@ -41,17 +43,24 @@ function keysOf(did: string, keyEvents: Pick<KeyEventsRepo, 'log'>): KeyAt[] {
 }
 
 /**
- * How stored message `m`, accepted at `acceptedAt` (ms), checks out now:
- * the key that signed it and what changed since; undefined when its
- * signature verifies under no key its sender ever had.
+ * How message `m`, stored as `kept` and accepted at `acceptedAt` (ms),
+ * checks out now: the key that signed it and what changed since. Undefined
+ * (judge it by the rules of now) when `m` is not the envelope kept (the id
+ * covers the signed bytes, not the signature: a leaked old key can sign the
+ * same bytes again), when its signature verifies under no key its sender
+ * ever had, or when that key's owner had rotated it away before this node
+ * accepted the message (a node not yet told of the rotation took what a
+ * thief signed).
  */
 export function storedVerification(
   m: MsgEnvelope,
+  kept: MsgEnvelope,
   acceptedAt: number,
   keyEvents: Pick<KeyEventsRepo, 'log' | 'state'>,
 ): StoredVerification | undefined {
+  if (m.sig !== kept.sig) return undefined
   const keys = keysOf(m.from, keyEvents)
-  const signer = keys.find(({ key }) => {
+  const at = keys.findIndex(({ key }) => {
     try {
       verifyEnvelopeSignature(m, fromB64(key, 'key', 32))
       return true
@@ -59,7 +68,10 @@ export function storedVerification(
       return false
     }
   })
+  const signer = keys[at]
   if (signer === undefined || didFromPublicKey(fromB64(keys[0]!.key, 'key', 32)) !== m.from) return undefined
+  const replacedAt = keys[at + 1]?.ts
+  if (replacedAt !== undefined && replacedAt <= acceptedAt) return undefined
   const revoked = (did: string | null): did is string => did !== null && keyEvents.state(did)?.revoked != null
   return {
     acceptedAt: new Date(acceptedAt).toISOString(),

@@ -110,6 +110,15 @@ export class MessagesRepo {
     return this.count.get()?.n ?? 0
   }
 
+  /** One stored message by id (the primary key), or undefined. */
+  get(id: string): MessageRow | undefined {
+    const r = prepared(this.db, 'SELECT seq, id, envelope, source, received_at FROM messages WHERE id = ?').get(id) as
+      { seq: number; id: string; envelope: string; source: MessageSource; received_at: number } | undefined
+    if (r === undefined) return undefined
+    const envelope = JSON.parse(r.envelope) as MsgEnvelope
+    return { seq: r.seq, id: r.id, envelope, source: r.source, receivedAt: r.received_at }
+  }
+
   /** Messages, newest first. */
   list(query: MessageQuery = {}): MessageRow[] {
     const where = new SqlWhere()

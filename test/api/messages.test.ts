@@ -3,6 +3,9 @@ import {
   createInception,
   createMessage,
   createRegistration,
+  createRotation,
+  replayKeyEvents,
+  signEnvelope,
   generateKeyPair,
   keyPairFromB64,
   toB64,
@@ -352,6 +355,31 @@ describe.each([true, false])('POST /verify and /messages/verify (fast path %s)',
       signature: sign('x', agent.privateKey),
     })
     expect(notDid.body.code).toBe('INVALID_DID')
+  })
+
+  it('/messages/verify: what the attack review of stop 32 found is judged by the rules of now', async () => {
+    const [k1, k2, k3] = [generateKeyPair(), generateKeyPair(), generateKeyPair()]
+    const t0 = Date.now() - 60_000
+    const icp = createInception(k1, t0, k2)
+    const rot = createRotation(replayKeyEvents([icp]), k1, k2, t0 + 1_000, k3)
+    const bob = createInception(generateKeyPair(), t0)
+    const to = bob.did
+    // a thief signs with k1 after its owner rotated away from it; this node took it before it heard of the rotation
+    const late = createMessage({ from: icp.did, to, body: 'wire it', ts: Date.now(), nonce: randomNonce() }, k1)
+    expect((await fx.node.submitEnvelope(late)).ok).toBe(true)
+    for (const e of [icp, rot]) expect((await fx.node.submitEnvelope(e)).ok).toBe(true)
+    const lateCheck = await fx.call('POST', '/messages/verify', { envelope: late })
+    expect(lateCheck.body).toMatchObject({ valid: false, code: 'ROTATED_KEY' })
+    // the stored id with another signature (the leaked k1 signs the bytes k2 signed) is not the message stored
+    const m = createMessage({ from: icp.did, to, body: 'signed by k2', ts: Date.now(), nonce: randomNonce() }, k2)
+    expect((await fx.node.submitEnvelope(m)).ok).toBe(true)
+    const { sig: _sig, ...unsigned } = m
+    const resigned = signEnvelope(unsigned, k1)
+    expect(resigned.sig).not.toBe(m.sig)
+    expect((await fx.call('POST', '/messages/verify', { envelope: m })).body).toMatchObject({ valid: true })
+    const forged = await fx.call('POST', '/messages/verify', { envelope: resigned })
+    expect(forged.body).toMatchObject({ valid: false, code: 'ROTATED_KEY' })
+    expect(forged.body).not.toHaveProperty('stored')
   })
 
   it('/messages/verify: a stored message stays valid after its sender rotates and its recipient is revoked, not once its sender is; a new one under the old key is refused', async () => {
