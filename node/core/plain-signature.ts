@@ -61,13 +61,26 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
 
 /**
  * True when `bytes` starts as a libp2p signed envelope is signed (libp2p RFC
- * 0002): an unsigned varint length, then a domain beginning `libp2p-` (signed
- * peer records, relay vouchers). Ordinary text never starts so.
+ * 0002): an unsigned varint length L, then L bytes of a domain that begins
+ * `libp2p-` and holds only `[a-z0-9-]` (`libp2p-peer-record`,
+ * `libp2p-relay-rsvp`). A text that merely names a libp2p package after a
+ * quote, a bullet or an emoji does not.
  */
 export function isLibp2pRecordInput(bytes: Uint8Array): boolean {
+  let length = 0
   let at = 0
-  while (at < 9 && (bytes[at] ?? 0) >= 0x80) at++ // the varint's continuation bytes
-  return at < 9 && at < bytes.length && startsWith(bytes.subarray(at + 1), LIBP2P)
+  for (let shift = 1; ; shift *= 128) {
+    const b = bytes[at++]
+    if (b === undefined || at > 4) return false // a domain longer than 2^28 bytes is no domain
+    length += (b & 0x7f) * shift
+    if (b < 0x80) break
+  }
+  const domain = bytes.subarray(at, at + length)
+  return domain.length === length && startsWith(domain, LIBP2P) && domain.every(isDomainByte)
+}
+
+function isDomainByte(b: number): boolean {
+  return (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2d // a-z 0-9 -
 }
 
 /**

@@ -71,6 +71,14 @@ describe('libp2p signing inputs are refused by the plain signer', () => {
       'libp2p is the networking stack of the mesh',
       'Deploy the new model to production',
       'see noise-libp2p-static-key: in the Noise spec',
+      // a package name after a quote, a bullet or an emoji (found by the attack review of stop 32)
+      '`libp2p-noise` bumped to 17, please approve',
+      '• libp2p-gossipsub 14.1 released today',
+      '✅ libp2p-kad-dht upgrade done',
+      '🚀 libp2p-websockets is live',
+      '(libp2p-yamux) needs a look',
+      '"libp2p-tcp" works',
+      '#libp2p-dev channel',
       '',
     ]) {
       expect(plainSigningRefusal(new TextEncoder().encode(text))).toBeUndefined()
