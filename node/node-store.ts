@@ -31,11 +31,12 @@ export function openNodeStore(init: NodeStoreInit): Store {
   if (init.custodyKey !== undefined) return openStore({ path, custodyKey: init.custodyKey })
   if (init.home === undefined || path === ':memory:') return openStore({ path })
   const keyPath = custodyKeyPath(init.home)
-  const existing = readCustodyKey(init.home)
-  if (existing !== undefined) return openStore({ path, custodyKey: existing, custodyKeySource: keyPath })
-  const made = createCustodyKey(init.home)
+  const home = init.home
+  const existing = readCustodyKey(home)
+  if (existing !== undefined) return openStore({ path, custodyKey: existing, custodyKeySource: keyPath, home })
+  const made = createCustodyKey(home)
   try {
-    return openStore({ path, custodyKey: made, custodyKeySource: keyPath })
+    return openStore({ path, custodyKey: made, custodyKeySource: keyPath, home })
   } catch (err) {
     if (!isMeshsigError(err) || err.code !== 'KEY_MISMATCH') throw err
     rmSync(keyPath, { force: true })

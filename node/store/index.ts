@@ -4,10 +4,11 @@
  * that each acknowledged write (state change plus its audit entry) commits
  * as one unit or not at all.
  */
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { MeshsigError } from '../core/index.js'
 import { CustodyCipher, processCustodyKey } from './custody-cipher.js'
-import { lockDbFile } from './db-lock.js'
+import { lockAll } from './db-lock.js'
 import { createPrivateDbFile } from './db-file.js'
 import { MIGRATIONS, type MigrationContext } from './migrations.js'
 import { AgentsRepo } from './agents-repo.js'
@@ -52,6 +53,8 @@ export interface StoreInit {
   readonly custodyKey?: Uint8Array
   /** Where the custody key comes from (e.g. its file), named in errors. */
   readonly custodyKeySource?: string
+  /** The node's home: held locked with the database, so one identity runs one node (decision 0042). */
+  readonly home?: string
 }
 
 /** An open meshsig database with its repositories. */
@@ -181,7 +184,8 @@ function transactionHooks(r: {
  */
 export function openStore(init: StoreInit): Store {
   const memory = init.path === ':memory:'
-  const unlock = memory ? () => undefined : lockDbFile(init.path, Database)
+  const locked = init.home === undefined ? [init.path] : [join(init.home, 'node'), init.path]
+  const unlock = memory ? () => undefined : lockAll(locked, Database)
   let db: Database.Database | undefined
   let custody: CustodyRepo
   try {

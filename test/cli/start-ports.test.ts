@@ -109,6 +109,10 @@ describe('meshsig start on a home another node is using', () => {
     expect(second.output()).toMatch(/another meshsig node is using \S+: stop it first/)
     expect(second.output()).toContain('--home')
     expect(second.output()).not.toMatch(/\n\s+at /)
+    // the same identity on another database (--db) would sign a second log under one DID
+    const otherDb = startProcess(cli, home.dir, await freePort(), ['--db', `${home.dir}/second.db`])
+    expect(await exitWithin(otherDb, 5_000)).toBe(2)
+    expect(otherDb.output()).toMatch(/another meshsig node is using/)
     expect((await getJson<{ status: string }>(`${first.url}/health`)).status).toBe('ok')
     first.child.kill('SIGTERM')
     expect(await first.exited()).toBe(0)
