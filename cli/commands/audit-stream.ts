@@ -126,7 +126,7 @@ async function* replay(first: Buffer, rest: AsyncIterator<Uint8Array | string> |
 }
 
 /** Open `path` for writing (created 0600, truncated); a symlink there is refused (INVALID_INPUT), not followed. */
-function openOut(path: string): number {
+export function openOut(path: string): number {
   try {
     return openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600)
   } catch (err) {

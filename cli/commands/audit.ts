@@ -19,7 +19,7 @@
  *   `--witness-key` vkeys (repeatable) or a `--policy` file, else from the
  *   witnesses the export lists.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, readFileSync, writeSync } from 'node:fs'
 import { checkAuditNote, parseWitnessPolicy, type NoteCheck, type WitnessPolicy } from '../../node/core/audit-note.js'
 import { isNdjsonExport } from '../../node/audit/export-stream-check.js'
 import {
@@ -27,6 +27,7 @@ import {
   type StdinExport,
   downloadNdjson,
   fileIsNdjson,
+  openOut,
   sniffStdin,
   verifyNdjson,
   verifyNdjsonFile,
@@ -93,11 +94,11 @@ export async function auditCommand(ctx: CliContext, opts: AuditOptions = {}): Pr
 /** `meshsig audit --out FILE`: the JSON export written to FILE, as `--json > FILE` would. */
 function writeExport(file: string, report: AuditReport): CommandResult {
   const text = JSON.stringify(report) + '\n'
+  const fd = openOut(file) // 0600, never through a symbolic link, as the NDJSON export
   try {
-    writeFileSync(file, text)
-  } catch (err) {
-    const why = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err))
-    throw new MeshsigError('INVALID_INPUT', `cannot write ${file} (${why})`, { file })
+    writeSync(fd, text)
+  } finally {
+    closeSync(fd)
   }
   const bytes = Buffer.byteLength(text)
   return {

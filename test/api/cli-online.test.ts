@@ -1,3 +1,4 @@
+import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../cli/app.js'
@@ -108,6 +109,14 @@ describe('CLI commands that talk to the node: agents, stats, revoked, audit', ()
     expect(written.out).toContain(`audit export of ${size} entries written to ${file}`)
     const verified = await run(['audit', 'verify', file])
     expect(verified.code, verified.out + verified.err).toBe(0)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    // a symbolic link planted where the export goes is refused, not followed (as for --ndjson)
+    const victim = join(home.dir, 'victim.txt')
+    writeFileSync(victim, 'keep me')
+    symlinkSync(victim, join(home.dir, 'planted.json'))
+    const planted = await run(['audit', '--server', fx.url, '--out', join(home.dir, 'planted.json')])
+    expect([planted.code, planted.err]).toEqual([2, expect.stringMatching(/symbolic link/)])
+    expect(readFileSync(victim, 'utf8')).toBe('keep me')
   })
 
   it('an agent name with terminal escapes is shown escaped, never acted on; --json keeps it as it is', async () => {
