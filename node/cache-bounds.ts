@@ -11,6 +11,7 @@ import { NEW_KEY_MEMO_SIZE, SIGN_WORKER_KEY_CACHE } from './services/sign-pool.j
 import { PEER_MEMORY } from './services/peer-memory.js'
 import { REFUSED_IDS_MEMORY } from './services/sync.js'
 import { MAX_CARRIED_DESCENTS } from './services/sync-client.js'
+import { CHECKPOINT_GATE_ORIGINS } from './services/checkpoint-gate.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
 import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
@@ -78,6 +79,10 @@ export const CACHE_BOUNDS = {
   syncPeerBans: {
     max: PEER_MEMORY,
     holds: 'backoffs of penalised sync peers, expired ones forgotten first (node/services/sync-client.ts)',
+  },
+  checkpointGateOrigins: {
+    max: CHECKPOINT_GATE_ORIGINS,
+    holds: 'the current minute of each origin whose gossiped checkpoints were taken (node/services/checkpoint-gate.ts)',
   },
   syncCarriedDescents: {
     max: MAX_CARRIED_DESCENTS,

@@ -108,6 +108,14 @@ export interface Limits {
   readonly onDemandCheckpointMs: number
 }
 
+/**
+ * Checkpoints of one other node kept (`remote_checkpoints`, the largest sizes;
+ * docs/audit.md): older ones are deleted as new ones arrive. With the
+ * checkpoint gate's rate (services/checkpoint-gate.ts) this bounds what a node
+ * minting checkpoints can make its peers store.
+ */
+export const REMOTE_CHECKPOINTS_PER_ORIGIN = 256
+
 /** The documented defaults. */
 export const DEFAULT_LIMITS: Limits = {
   relay: {

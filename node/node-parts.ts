@@ -28,6 +28,7 @@ import { RegistryQuota } from './services/registry-quota.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { KeyService } from './services/key-service.js'
 import { MeshGossip } from './services/mesh-gossip.js'
+import { CheckpointGate } from './services/checkpoint-gate.js'
 import { DeliveryService } from './services/delivery-service.js'
 import { MessageRetention } from './services/message-retention.js'
 import { MessageService, type SendInput } from './services/message-service.js'
@@ -194,6 +195,7 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
     ...{ store, ingest: r.ingest, audit: a.audit, events: b.events, outbox, p2p, onError, relay },
     sync: r.registrySync.client,
     admission: r.registrySync.admission,
+    checkpoints: new CheckpointGate({ currentKey: (did) => store.keyEvents.state(did)?.key, clock: b.clock }),
     direct: (msg) => delivery.enqueue(msg),
   })
   return { relay, discovery, dialer, outbox, gossip, delivery }

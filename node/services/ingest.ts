@@ -9,6 +9,7 @@ import {
   MeshsigError,
   currentKeyOf,
   replacesRegistration,
+  type ChkEnvelope,
   type Rejected,
   type AcceptanceContext,
   type Envelope,
@@ -34,6 +35,7 @@ import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records
 import { splitViewOf, splitViewRecord, type SplitView } from './split-view.js'
 import { keyStateBefore } from './duplicity.js'
 import { announceVerdict } from './ingest-events.js'
+import { REMOTE_CHECKPOINTS_PER_ORIGIN } from '../limits.js'
 import type { RegistryQuota } from './registry-quota.js'
 
 /** Who delivered an envelope. */
@@ -110,6 +112,11 @@ export class Ingest {
       eventIdAt: (did, seq) => store.keyEvents.eventIdAt(did, seq),
       keyStateBefore: (did, seq) => keyStateBefore(store, did, seq),
     }
+  }
+
+  /** Run the acceptance rules on one envelope as gossip would, storing and recording nothing. */
+  check(input: unknown): Verdict {
+    return acceptEnvelope(input, this.context(), { fresh: true })
   }
 
   /** Check and, when accepted, commit one envelope. Never throws for bad input. */
@@ -200,14 +207,20 @@ export class Ingest {
         store.agents.countMessage(envelope.from, envelope.to, now)
         break
       case 'chk':
-        this.splitView = splitViewOf(envelope, store.auditEntries, this.c.nodeDid())
-        store.auditEntries.addRemoteCheckpoint(id, envelope, JSON.stringify(envelope), now)
+        this.keepCheckpoint(envelope, id, now)
         break
     }
     audit.append(acceptedRecord(envelope, id, keyState, source))
     if (this.splitView !== undefined) audit.append(splitViewRecord(this.splitView, id))
     if (source.peer !== undefined && source.kind === 'gossip') store.misc.peerFault(source.peer, { accepted: 1 })
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
+  }
+
+  /** Keep another node's checkpoint (a bounded number per origin), noting a split view it reveals. */
+  private keepCheckpoint(chk: ChkEnvelope, id: string, now: number): void {
+    const { auditEntries } = this.c.store
+    this.splitView = splitViewOf(chk, auditEntries, this.c.nodeDid())
+    auditEntries.addRemoteCheckpoint(id, chk, JSON.stringify(chk), now, REMOTE_CHECKPOINTS_PER_ORIGIN)
   }
 
   /** True for the log of a DID from the mesh that no stored agent is or names as controller, once the registry is full. */

@@ -12,6 +12,7 @@ import {
   publicKeyFromPeerId,
   toB64,
   verifyEnvelopeSignature,
+  type ChkEnvelope,
   type Envelope,
   type MsgEnvelope,
   type Verdict,
@@ -20,6 +21,7 @@ import type { AuditService } from '../audit/audit-service.js'
 import type { NodeEvents } from '../events.js'
 import type { MeshP2P, Topic } from '../p2p/index.js'
 import type { AgentsRepo, KeyEventsRepo, MiscRepo, Store } from '../store/index.js'
+import type { CheckpointGate } from './checkpoint-gate.js'
 import type { GossipOutbox } from './gossip-outbox.js'
 import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
 import type { RelayGuard } from './relay-guard.js'
@@ -56,7 +58,7 @@ const MAX_AWAITING_LOG_PEERS = 256
 
 export interface MeshGossipComponents {
   readonly store: MeshGossipStore
-  readonly ingest: Pick<Ingest, 'ingest'>
+  readonly ingest: Pick<Ingest, 'ingest' | 'check'>
   readonly audit: Pick<AuditService, 'record'>
   readonly events: Pick<NodeEvents, 'emit' | 'subscribe'>
   readonly outbox: Pick<GossipOutbox, 'publish'>
@@ -69,6 +71,8 @@ export interface MeshGossipComponents {
   readonly minSyncIntervalMs?: number
   /** Reconciliation rounds (docs/protocol.md §9); none: syncs do nothing. */
   readonly sync?: Pick<SyncClient, 'probe' | 'round' | 'charge' | 'isBanned' | 'sliceMs'>
+  /** Which gossiped checkpoints are taken (checkpoint-gate.ts); none: all go to ingest. */
+  readonly checkpoints?: Pick<CheckpointGate, 'admit'>
   /** The empty-inception rule of registry gossip (issue 9); none: everything goes to ingest. */
   readonly admission?: Pick<Admission, 'admit'>
   /**
@@ -105,12 +109,23 @@ export class MeshGossip {
     }
     if (TOPIC_OF[envelope.type] !== topic) return 'reject'
     if (envelope.type === 'msg' && this.overQuota(envelope.from, data, via, origin)) return 'ignore'
+    if (envelope.type === 'chk' && !this.takesCheckpoint(envelope, origin)) return 'ignore'
     if (topic === 'meshsig/v1/registry' && this.c.admission) return this.admitRegistry(envelope, via, origin)
     const v: Verdict = this.c.ingest.ingest(envelope, { kind: 'gossip', peer: via }, { fresh: true })
     if (v.ok && envelope.type === 'msg') this.c.relay?.accepted(envelope.from)
     if (v.ok) return 'accept'
     if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
     return GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'
+  }
+
+  /**
+   * The checkpoint gate (checkpoint-gate.ts): past its origin's rate, or
+   * valid but republished by another peer, a checkpoint is neither stored
+   * nor relayed; a forged one goes on to ingest, which refuses and charges it.
+   */
+  private takesCheckpoint(chk: ChkEnvelope, origin: string): boolean {
+    const gate = this.c.checkpoints?.admit(chk, origin) ?? 'take'
+    return gate === 'take' || (gate === 'foreign' && !this.c.ingest.check(chk).ok)
   }
 
   /** True when the relay quotas hold a message back (docs/protocol.md §7); it is then neither stored nor relayed. */

@@ -106,19 +106,31 @@ export class AuditEntriesRepo {
     )
   }
 
-  /** Keep a checkpoint another node signed; false when this id is already kept. */
+  /**
+   * Keep a checkpoint another node signed, and of that node's at most `keep`
+   * (the largest sizes, the newest first among equals); false when this id
+   * is already kept.
+   */
   addRemoteCheckpoint(
     id: string,
     chk: { origin: string; size: number; root: string },
     envelope: string,
     at: number,
+    keep = Number.MAX_SAFE_INTEGER,
   ): boolean {
-    return (
+    const added =
       prepared(
         this.db,
         'INSERT OR IGNORE INTO remote_checkpoints (id, origin, size, root, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?)',
       ).run(id, chk.origin, chk.size, chk.root, envelope, at).changes > 0
-    )
+    if (added) {
+      prepared(
+        this.db,
+        'DELETE FROM remote_checkpoints WHERE origin = ? AND id NOT IN ' +
+          '(SELECT id FROM remote_checkpoints WHERE origin = ? ORDER BY size DESC, received_at DESC LIMIT ?)',
+      ).run(chk.origin, chk.origin, keep)
+    }
+    return added
   }
 
   /**
@@ -126,6 +138,16 @@ export class AuditEntriesRepo {
    * `root` (a split view, docs/audit.md "Split views"), the first received.
    */
   conflictingRemoteCheckpoint(origin: string, size: number, root: string): string | undefined {
+    // a root already kept at this size is no new evidence: each split view is recorded once per root
+    if (
+      prepared(this.db, 'SELECT 1 FROM remote_checkpoints WHERE origin = ? AND size = ? AND root = ?').get(
+        origin,
+        size,
+        root,
+      )
+    ) {
+      return undefined
+    }
     const row = prepared(
       this.db,
       'SELECT id FROM remote_checkpoints WHERE origin = ? AND size = ? AND root != ? ORDER BY received_at, id LIMIT 1',

@@ -37,6 +37,7 @@ let b: MeshNode
 let served: ServedApi
 let rogue: MeshP2P
 const rogueKey = generateKeyPair()
+const rogueDid = (): string => didFromPublicKey(rogueKey.publicKey)
 
 /** B's audit entries about `chk` envelopes. */
 function chkEntries(node: MeshNode): AuditEntry[] {
@@ -153,6 +154,41 @@ describe('a node that signs two roots for one size', () => {
     expect(inconsistent()[0]!.data).toEqual({ reason: 'split-view', earlierId: first, size: 42 })
     expect(b.trust.agent(did).failures).toBe(1)
     expect(acceptedFrom(b, did).map((e) => e.envelopeId)).toEqual([first, second]) // both kept as evidence
+  })
+})
+
+describe('the checkpoints a node takes from gossip (found by the attack review of stop 32)', () => {
+  const entriesAbout = (did: string) =>
+    b.store.auditEntries
+      .entries(0, 1_000_000)
+      .map((r) => JSON.parse(r.entry) as AuditEntry)
+      .filter((e) => e.subject === did)
+
+  it('a real checkpoint of another node, published by a peer that is not that node, is neither stored nor charged', async () => {
+    const other = generateKeyPair() // a node b never heard from: its signed checkpoint, in the rogue's hands
+    const real = createCheckpoint(didFromPublicKey(other.publicKey), 3, sha256(new Uint8Array([3])), Date.now(), other)
+    await rogue.publish('meshsig/v1/audit', encodeEnvelope(real))
+    // a marker the rogue publishes after it: once b has it, b has seen the republished checkpoint too
+    const marker = createCheckpoint(rogueDid(), 7, sha256(new Uint8Array([7])), Date.now(), rogueKey)
+    await rogue.publish('meshsig/v1/audit', encodeEnvelope(marker))
+    await waitFor(() => acceptedFrom(b, rogueDid()).some((e) => e.envelopeId === envelopeId(marker)), {
+      timeout: 15_000,
+    })
+    expect(entriesAbout(real.origin)).toEqual([])
+    expect(b.store.auditEntries.remoteCheckpoints(real.origin)).toEqual([])
+    expect(b.trust.peer(rogue.peerId).failures).toBe(1) // the forgery of the test above, nothing more
+  })
+
+  it('one origin minting checkpoints has at most 6 a minute taken', async () => {
+    const minted = Array.from({ length: 12 }, (_, i) =>
+      createCheckpoint(rogueDid(), 1_000 + i, sha256(new Uint8Array([i])), Date.now(), rogueKey),
+    )
+    for (const c of minted) await rogue.publish('meshsig/v1/audit', encodeEnvelope(c))
+    const ids = new Set(minted.map((c) => envelopeId(c)))
+    const taken = () => acceptedFrom(b, rogueDid()).filter((e) => ids.has(e.envelopeId!)).length
+    await waitFor(() => taken() > 0, { timeout: 15_000 })
+    await new Promise((r) => setTimeout(r, 1_000)) // the rest of the burst arrives meanwhile
+    expect(taken()).toBeLessThanOrEqual(6)
   })
 })
 

@@ -33,9 +33,8 @@ function gossipWithFakeSync(minSyncIntervalMs?: number) {
       return { accepted: 0, duplicates: 0, rejected: 0, held: 0, bytes: 0, passes: 1 }
     },
   }
-  const ingest: MeshGossipComponents['ingest'] = {
-    ingest: () => ({ ok: false, error: new MeshsigError('UNKNOWN_SIGNER', 'unknown signer') }),
-  }
+  const unknown = () => ({ ok: false as const, error: new MeshsigError('UNKNOWN_SIGNER', 'unknown signer') })
+  const ingest: MeshGossipComponents['ingest'] = { ingest: unknown, check: unknown }
   const components: MeshGossipComponents = {
     store: memoryStore(),
     ingest,

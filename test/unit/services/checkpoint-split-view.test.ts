@@ -4,6 +4,7 @@
 // were stored and nothing was recorded.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCheckpoint, createInception, type ChkEnvelope, type KeyPair } from '../../../node/core/index.js'
+import { REMOTE_CHECKPOINTS_PER_ORIGIN } from '../../../node/limits.js'
 import { TrustService } from '../../../node/services/trust.js'
 import { auditEntries, kitAgent, kitNode, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
 
@@ -46,6 +47,25 @@ describe('a split view among signed checkpoints', () => {
     const again = n.store.auditEntries.remoteCheckpoints(origin.did).map((t) => JSON.parse(t) as ChkEnvelope)
     for (const c of again) n.ingest.ingest(c, gossip, { fresh: true })
     expect(inconsistencies()).toHaveLength(1)
+  })
+
+  it('is recorded once per new root, however often either root comes again (found by the attack review)', () => {
+    for (const byte of [1, 2, 1, 1, 2])
+      expect(n.ingest.ingest(chk(origin.key, origin.did, 10, byte), gossip, { fresh: true }).ok).toBe(true)
+    expect(inconsistencies()).toHaveLength(1)
+    expect(n.ingest.ingest(chk(origin.key, origin.did, 10, 3), gossip, { fresh: true }).ok).toBe(true) // a third root
+    expect(inconsistencies()).toHaveLength(2)
+  })
+
+  it(`keeps at most ${REMOTE_CHECKPOINTS_PER_ORIGIN} checkpoints of one origin, the largest`, () => {
+    n.store.transaction(() => {
+      for (let size = 1; size <= REMOTE_CHECKPOINTS_PER_ORIGIN + 10; size++) {
+        expect(n.ingest.ingest(chk(origin.key, origin.did, size, 1), gossip, { fresh: true }).ok).toBe(true)
+      }
+    })
+    const kept = n.store.auditEntries.remoteCheckpoints(origin.did).map((t) => (JSON.parse(t) as ChkEnvelope).size)
+    expect(kept).toHaveLength(REMOTE_CHECKPOINTS_PER_ORIGIN)
+    expect(Math.min(...kept)).toBe(11)
   })
 
   it('is not seen in checkpoints that agree, or that differ only in size', () => {
