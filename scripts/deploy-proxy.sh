@@ -123,17 +123,24 @@ take_lock() {
   flock -w 30 9 || die 'another deploy-proxy.sh is running'
 }
 
-# The default listener's port: the one the running node wrote to $1/proxy.json, else 4898.
+# The default listener's port for gateway port $2: the one the running node wrote to $1/proxy.json (which
+# must forward to that gateway), else 4898 when there is no such file.
 default_proxy_port() {
   local file="$1/proxy.json" answer
-  if [[ -r "$file" ]] && command -v jq >/dev/null 2>&1; then
-    answer="$(jq -r 'if .v == 1 then .listenPort | tostring else "" end' "$file" 2>/dev/null)" || answer=''
-    if [[ -n "$answer" ]]; then
-      port_arg "the listen port in $file" "$answer"
-      return
-    fi
+  if [[ ! -e "$file" ]]; then
+    echo 4898
+    return
   fi
-  echo 4898
+  [[ -r "$file" ]] || die "cannot read $file; pass --proxy-port"
+  command -v jq >/dev/null 2>&1 || die 'jq is required to read proxy.json (Debian: apt-get install jq), or pass --proxy-port'
+  answer="$(jq -r --argjson gw "$2" '
+    if .v != 1 then "" elif .gateway.port != $gw then "gateway " + (.gateway.port | tostring)
+    else .listenPort | tostring end' "$file")" || die "$file is not a meshsig proxy state file"
+  case "$answer" in
+    '') die "$file is not a meshsig proxy state file" ;;
+    gateway*) die "the proxy in $file forwards to port ${answer#gateway }, not $2: start it with --proxy <port>:$2, or pass --proxy-port" ;;
+  esac
+  port_arg "the listen port in $file" "$answer"
 }
 
 # The listener port of agent $2 (name or DID) for gateway port $3, from $1/proxy.json.
@@ -303,7 +310,7 @@ main() {
     install_agent "$gateway" "$port" "$uid" "$source"
     return
   fi
-  [[ -n "$proxy_port" ]] || proxy_port="$(default_proxy_port "$home")"
+  [[ -n "$proxy_port" ]] || proxy_port="$(default_proxy_port "$home" "$gateway")"
   [[ "$gateway" -ne "$proxy_port" ]] || die 'the proxy port must differ from the gateway port' 2
   require_root
   take_lock

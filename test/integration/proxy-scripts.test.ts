@@ -98,6 +98,8 @@ describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port fr
     [['--agent', 'twin', '--uid', '1001', '3001'], /several agents are called 'twin'.*DID/],
     [['--agent', 'alice', '--uid', '1001', '3002'], /does not forward to port 3002/],
     [['--remove', '3001', '--agent', 'bob'], /no listener for agent 'bob'/],
+    // the default listener's port is proxy.json's, for the gateway it forwards to (found by the attack review)
+    [['5432'], /forwards to port 3001, not 5432/],
   ])('%j fails with a clear message', async (args, message) => {
     const r = await deploy(...args)
     expect(r.code).toBe(1)
