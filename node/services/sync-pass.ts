@@ -97,6 +97,21 @@ export interface Carry {
 
 /** A peer broke the protocol (answer shape, unrequested items, over its limits). */
 export class PeerFault extends Error {}
+
+/** The registry's own kinds of item (docs/protocol.md §9): sync carries nothing else. */
+const REGISTRY_TYPES: ReadonlySet<string> = new Set(['icp', 'rot', 'rev', 'reg'])
+
+/**
+ * The envelopes of a served answer; a peer that serves anything but
+ * registry items (a message or checkpoint would pass no gossip gate or
+ * quota here; found by the attack review of stop 32) is at fault.
+ */
+function registryItems(frames: Uint8Array[]): Envelope[] {
+  const items = decodeItems(frames)
+  if (items === undefined) throw new PeerFault('an item is no envelope')
+  if (items.some((e) => !REGISTRY_TYPES.has(e.type))) throw new PeerFault('an item is no registry item')
+  return items
+}
 /**
  * An answer passed what is left of the round's byte budget: the peer could
  * not know that bound, so this ends the round without charging it.
@@ -346,8 +361,7 @@ export class PassRunner {
         if (frames === undefined) return false // the byte budget ran out (or the slice): apply what came
         const want = new Set(ids)
         for (const id of ids) asked.add(id)
-        const items = decodeItems(frames)
-        if (items === undefined) throw new PeerFault('an item is no envelope')
+        const items = registryItems(frames)
         for (const e of items) {
           const short = envelopeId(e).slice(0, SHORT_ID_HEX)
           if (!want.delete(short)) throw new PeerFault('an item was not asked for')
@@ -391,8 +405,7 @@ export class PassRunner {
       const request: SyncRequest = after === undefined ? { kind: 'page', limit } : { kind: 'page', after, limit }
       const frames = await this.askWithin(r, request, limit, budget).catch(spent)
       if (frames === undefined) break // the byte budget or the slice ran out: the next pass continues after the cursor
-      const items = decodeItems(frames)
-      if (items === undefined) throw new PeerFault('an item is no envelope')
+      const items = registryItems(frames)
       for (const e of items) {
         const k = keyOf(e)
         if (after !== undefined && k <= after) throw new PeerFault('a page is out of order')
