@@ -109,8 +109,8 @@ export interface Limits {
 }
 
 /**
- * Checkpoints of one other node kept (`remote_checkpoints`, the largest sizes;
- * docs/audit.md): older ones are deleted as new ones arrive. With the
+ * Checkpoints of one other node kept (`remote_checkpoints`, the newest
+ * received; docs/audit.md): older ones are deleted as new ones arrive. With the
  * checkpoint gate's rate (services/checkpoint-gate.ts) this bounds what a node
  * minting checkpoints can make its peers store.
  */

@@ -195,7 +195,11 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
     ...{ store, ingest: r.ingest, audit: a.audit, events: b.events, outbox, p2p, onError, relay },
     sync: r.registrySync.client,
     admission: r.registrySync.admission,
-    checkpoints: new CheckpointGate({ currentKey: (did) => store.keyEvents.state(did)?.key, clock: b.clock }),
+    checkpoints: new CheckpointGate({
+      currentKey: (did) => store.keyEvents.state(did)?.key,
+      hostsAgents: (did) => store.agents.controls(did),
+      clock: b.clock,
+    }),
     direct: (msg) => delivery.enqueue(msg),
   })
   return { relay, discovery, dialer, outbox, gossip, delivery }

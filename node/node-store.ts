@@ -29,7 +29,8 @@ export interface NodeStoreInit {
 export function openNodeStore(init: NodeStoreInit): Store {
   const path = init.dbPath
   if (init.custodyKey !== undefined) return openStore({ path, custodyKey: init.custodyKey })
-  if (init.home === undefined || path === ':memory:') return openStore({ path })
+  if (init.home === undefined) return openStore({ path })
+  if (path === ':memory:') return openStore({ path, home: init.home }) // its custody key dies with the process
   const keyPath = custodyKeyPath(init.home)
   const home = init.home
   const existing = readCustodyKey(home)

@@ -51,7 +51,7 @@ listener (start the node with: meshsig start --proxy 4898:<gatewayPort>
 --proxy-agent <did>=<port>); the port comes from DIR/proxy.json (default
 \$MESHSIG_HOME or ~/.meshsig). Without --agent: redirect every other local
 connection to <gatewayPort> onto the default listener (--proxy-port; default:
-the one in DIR/proxy.json, else 4898), which refuses unless the node runs with
+the one in DIR/proxy.json), which refuses unless the node runs with
 --proxy-sign-as-node.
 EOF
   exit 2
@@ -124,14 +124,11 @@ take_lock() {
 }
 
 # The default listener's port for gateway port $2: the one the running node wrote to $1/proxy.json (which
-# must forward to that gateway), else 4898 when there is no such file.
+# must forward to that gateway). Without that file, --proxy-port is needed: a guess could hand every other
+# local connection to whoever listens there.
 default_proxy_port() {
   local file="$1/proxy.json" answer
-  if [[ ! -e "$file" ]]; then
-    echo 4898
-    return
-  fi
-  [[ -r "$file" ]] || die "cannot read $file; pass --proxy-port"
+  [[ -r "$file" ]] || die "cannot read $file: start the node with --proxy first, pass --home (under sudo HOME is root's), or give --proxy-port"
   command -v jq >/dev/null 2>&1 || die 'jq is required to read proxy.json (Debian: apt-get install jq), or pass --proxy-port'
   answer="$(jq -r --argjson gw "$2" '
     if .v != 1 then "" elif .gateway.port != $gw then "gateway " + (.gateway.port | tostring)

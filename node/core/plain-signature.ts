@@ -60,23 +60,29 @@ function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
 }
 
 /**
- * True when `bytes` starts as a libp2p signed envelope is signed (libp2p RFC
- * 0002): an unsigned varint length L, then L bytes of a domain that begins
- * `libp2p-` and holds only `[a-z0-9-]` (`libp2p-peer-record`,
- * `libp2p-relay-rsvp`). A text that merely names a libp2p package after a
- * quote, a bullet or an emoji does not.
+ * True when `bytes` is what a libp2p signed envelope is signed over (libp2p
+ * RFC 0002): three fields, each an unsigned varint length and that many
+ * bytes, ending exactly at the end; the first, the domain, begins `libp2p-`
+ * and holds only `[a-z0-9-]` (`libp2p-peer-record`, `libp2p-relay-rsvp`). A
+ * text that merely names a libp2p package does not (found by both attack
+ * reviews of stop 32: a newline, a quote or a bullet before the name).
  */
 export function isLibp2pRecordInput(bytes: Uint8Array): boolean {
-  let length = 0
   let at = 0
-  for (let shift = 1; ; shift *= 128) {
-    const b = bytes[at++]
-    if (b === undefined || at > 4) return false // a domain longer than 2^28 bytes is no domain
-    length += (b & 0x7f) * shift
-    if (b < 0x80) break
+  for (let field = 0; field < 3; field++) {
+    let length = 0
+    for (let shift = 1; ; shift *= 128) {
+      const b = bytes[at++]
+      if (b === undefined || shift > 128 ** 4) return false
+      length += (b & 0x7f) * shift
+      if (b < 0x80) break
+    }
+    const value = bytes.subarray(at, at + length)
+    if (value.length !== length) return false
+    if (field === 0 && !(startsWith(value, LIBP2P) && value.every(isDomainByte))) return false
+    at += length
   }
-  const domain = bytes.subarray(at, at + length)
-  return domain.length === length && startsWith(domain, LIBP2P) && domain.every(isDomainByte)
+  return at === bytes.length
 }
 
 function isDomainByte(b: number): boolean {

@@ -72,7 +72,7 @@ export interface MeshGossipComponents {
   /** Reconciliation rounds (docs/protocol.md §9); none: syncs do nothing. */
   readonly sync?: Pick<SyncClient, 'probe' | 'round' | 'charge' | 'isBanned' | 'sliceMs'>
   /** Which gossiped checkpoints are taken (checkpoint-gate.ts); none: all go to ingest. */
-  readonly checkpoints?: Pick<CheckpointGate, 'admit'>
+  readonly checkpoints?: Pick<CheckpointGate, 'admit' | 'taken'>
   /** The empty-inception rule of registry gossip (issue 9); none: everything goes to ingest. */
   readonly admission?: Pick<Admission, 'admit'>
   /**
@@ -109,22 +109,24 @@ export class MeshGossip {
     }
     if (TOPIC_OF[envelope.type] !== topic) return 'reject'
     if (envelope.type === 'msg' && this.overQuota(envelope.from, data, via, origin)) return 'ignore'
-    if (envelope.type === 'chk' && !this.takesCheckpoint(envelope, origin)) return 'ignore'
+    if (envelope.type === 'chk' && !this.takesCheckpoint(envelope, origin, via)) return 'ignore'
     if (topic === 'meshsig/v1/registry' && this.c.admission) return this.admitRegistry(envelope, via, origin)
     const v: Verdict = this.c.ingest.ingest(envelope, { kind: 'gossip', peer: via }, { fresh: true })
     if (v.ok && envelope.type === 'msg') this.c.relay?.accepted(envelope.from)
+    if (v.ok && envelope.type === 'chk') this.c.checkpoints?.taken(envelope.origin)
     if (v.ok) return 'accept'
     if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') void this.syncFrom(via)
     return GOSSIP_REJECT_CODES.has(v.error.code) ? 'reject' : 'ignore'
   }
 
   /**
-   * The checkpoint gate (checkpoint-gate.ts): past its origin's rate, or
-   * valid but republished by another peer, a checkpoint is neither stored
-   * nor relayed; a forged one goes on to ingest, which refuses and charges it.
+   * The checkpoint gate (checkpoint-gate.ts): past its origin's rate, of an
+   * origin this node does not know, or valid but republished by another
+   * peer, a checkpoint is neither stored nor relayed; a forged one goes on to
+   * ingest, which refuses and charges it.
    */
-  private takesCheckpoint(chk: ChkEnvelope, origin: string): boolean {
-    const gate = this.c.checkpoints?.admit(chk, origin) ?? 'take'
+  private takesCheckpoint(chk: ChkEnvelope, origin: string, via: string): boolean {
+    const gate = this.c.checkpoints?.admit(chk, origin, via) ?? 'take'
     return gate === 'take' || (gate === 'foreign' && !this.c.ingest.check(chk).ok)
   }
 

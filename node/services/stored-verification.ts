@@ -21,6 +21,14 @@ import type { KeyEventsRepo } from '../store/index.js'
 
 export type { StoredVerification }
 
+/**
+ * How far a rotation's signed time may run behind this node's clock before
+ * a message accepted after it counts as taken under a retired key: the
+ * freshness window of messages (docs/protocol.md §5). A sender whose clock
+ * is a minute slow does not lose the messages it sent just before rotating.
+ */
+export const ROTATION_CLOCK_SLACK_MS = 5 * 60_000
+
 interface KeyAt {
   readonly key: string
   readonly seq: number
@@ -48,9 +56,9 @@ function keysOf(did: string, keyEvents: Pick<KeyEventsRepo, 'log'>): KeyAt[] {
  * (judge it by the rules of now) when `m` is not the envelope kept (the id
  * covers the signed bytes, not the signature: a leaked old key can sign the
  * same bytes again), when its signature verifies under no key its sender
- * ever had, or when that key's owner had rotated it away before this node
- * accepted the message (a node not yet told of the rotation took what a
- * thief signed).
+ * ever had, or when that key's owner had rotated it away more than
+ * `ROTATION_CLOCK_SLACK_MS` before this node accepted the message (a node
+ * not yet told of the rotation took what a thief signed).
  */
 export function storedVerification(
   m: MsgEnvelope,
@@ -70,8 +78,9 @@ export function storedVerification(
   })
   const signer = keys[at]
   if (signer === undefined || didFromPublicKey(fromB64(keys[0]!.key, 'key', 32)) !== m.from) return undefined
+  // the rotation's time is its signer's clock: within the freshness window of this node's it decides nothing
   const replacedAt = keys[at + 1]?.ts
-  if (replacedAt !== undefined && replacedAt <= acceptedAt) return undefined
+  if (replacedAt !== undefined && replacedAt + ROTATION_CLOCK_SLACK_MS <= acceptedAt) return undefined
   const revoked = (did: string | null): did is string => did !== null && keyEvents.state(did)?.revoked != null
   return {
     acceptedAt: new Date(acceptedAt).toISOString(),

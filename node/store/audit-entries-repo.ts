@@ -107,8 +107,9 @@ export class AuditEntriesRepo {
   }
 
   /**
-   * Keep a checkpoint another node signed, and of that node's at most `keep`
-   * (the largest sizes, the newest first among equals); false when this id
+   * Keep a checkpoint another node signed, and of that node's at most `keep`,
+   * the newest received (by size they could be pushed out for good by a few
+   * with huge sizes; found by the second attack review); false when this id
    * is already kept.
    */
   addRemoteCheckpoint(
@@ -127,7 +128,7 @@ export class AuditEntriesRepo {
       prepared(
         this.db,
         'DELETE FROM remote_checkpoints WHERE origin = ? AND id NOT IN ' +
-          '(SELECT id FROM remote_checkpoints WHERE origin = ? ORDER BY size DESC, received_at DESC LIMIT ?)',
+          '(SELECT id FROM remote_checkpoints WHERE origin = ? ORDER BY received_at DESC, size DESC LIMIT ?)',
       ).run(chk.origin, chk.origin, keep)
     }
     return added

@@ -184,8 +184,9 @@ function transactionHooks(r: {
  */
 export function openStore(init: StoreInit): Store {
   const memory = init.path === ':memory:'
-  const locked = init.home === undefined ? [init.path] : [join(init.home, 'node'), init.path]
-  const unlock = memory ? () => undefined : lockAll(locked, Database)
+  // the home whatever the database (`--db :memory:` too: found by the second attack review), and a file database
+  const locked = [...(init.home === undefined ? [] : [join(init.home, 'node')]), ...(memory ? [] : [init.path])]
+  const unlock = lockAll(locked, Database)
   let db: Database.Database | undefined
   let custody: CustodyRepo
   try {

@@ -359,7 +359,7 @@ describe.each([true, false])('POST /verify and /messages/verify (fast path %s)',
 
   it('/messages/verify: what the attack review of stop 32 found is judged by the rules of now', async () => {
     const [k1, k2, k3] = [generateKeyPair(), generateKeyPair(), generateKeyPair()]
-    const t0 = Date.now() - 60_000
+    const t0 = Date.now() - 10 * 60_000 // the rotation is signed well before this node takes the message
     const icp = createInception(k1, t0, k2)
     const rot = createRotation(replayKeyEvents([icp]), k1, k2, t0 + 1_000, k3)
     const bob = createInception(generateKeyPair(), t0)
@@ -370,6 +370,15 @@ describe.each([true, false])('POST /verify and /messages/verify (fast path %s)',
     for (const e of [icp, rot]) expect((await fx.node.submitEnvelope(e)).ok).toBe(true)
     const lateCheck = await fx.call('POST', '/messages/verify', { envelope: late })
     expect(lateCheck.body).toMatchObject({ valid: false, code: 'ROTATED_KEY' })
+    // a sender whose clock runs a minute slow rotates just after this node took its message: still valid
+    const [s1, s2, s3] = [generateKeyPair(), generateKeyPair(), generateKeyPair()]
+    const slowIcp = createInception(s1, t0, s2)
+    const sent = createMessage({ from: slowIcp.did, to, body: 'in time', ts: Date.now(), nonce: randomNonce() }, s1)
+    expect((await fx.node.submitEnvelope(sent)).ok).toBe(true)
+    const slowRot = createRotation(replayKeyEvents([slowIcp]), s1, s2, Date.now() - 60_000, s3)
+    for (const e of [slowIcp, slowRot]) expect((await fx.node.submitEnvelope(e)).ok).toBe(true)
+    const slow = await fx.call('POST', '/messages/verify', { envelope: sent })
+    expect(slow.body).toMatchObject({ valid: true, stored: { keySeq: 0, keyRotatedSince: true } })
     // the stored id with another signature (the leaked k1 signs the bytes k2 signed) is not the message stored
     const m = createMessage({ from: icp.did, to, body: 'signed by k2', ts: Date.now(), nonce: randomNonce() }, k2)
     expect((await fx.node.submitEnvelope(m)).ok).toBe(true)

@@ -106,6 +106,12 @@ describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port fr
     expect(r.stderr).toMatch(message)
   })
 
+  it('the default listener without proxy.json needs --proxy-port: no guessed port', async () => {
+    const r = await script('deploy-proxy.sh', ['--home', tmpdir() + '/nowhere', '3001'], {}, ['unshare', '-n'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/cannot read .*proxy\.json.*--proxy-port/)
+  })
+
   it('refuses a home without proxy.json', async () => {
     const r = await script('deploy-proxy.sh', ['--home', tmpdir() + '/nowhere', '--agent', did, '--uid', '7', '3001'])
     expect(r.stderr).toMatch(/cannot read .*proxy\.json/)

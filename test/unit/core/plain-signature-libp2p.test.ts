@@ -79,6 +79,8 @@ describe('libp2p signing inputs are refused by the plain signer', () => {
       '(libp2p-yamux) needs a look',
       '"libp2p-tcp" works',
       '#libp2p-dev channel',
+      '\nlibp2p-kad-dht was upgraded to 15.0',
+      '\tlibp2p-kad-dht: fine',
       '',
     ]) {
       expect(plainSigningRefusal(new TextEncoder().encode(text))).toBeUndefined()

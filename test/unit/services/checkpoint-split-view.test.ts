@@ -57,7 +57,7 @@ describe('a split view among signed checkpoints', () => {
     expect(inconsistencies()).toHaveLength(2)
   })
 
-  it(`keeps at most ${REMOTE_CHECKPOINTS_PER_ORIGIN} checkpoints of one origin, the largest`, () => {
+  it(`keeps at most ${REMOTE_CHECKPOINTS_PER_ORIGIN} checkpoints of one origin, the newest`, () => {
     n.store.transaction(() => {
       for (let size = 1; size <= REMOTE_CHECKPOINTS_PER_ORIGIN + 10; size++) {
         expect(n.ingest.ingest(chk(origin.key, origin.did, size, 1), gossip, { fresh: true }).ok).toBe(true)
@@ -66,6 +66,11 @@ describe('a split view among signed checkpoints', () => {
     const kept = n.store.auditEntries.remoteCheckpoints(origin.did).map((t) => (JSON.parse(t) as ChkEnvelope).size)
     expect(kept).toHaveLength(REMOTE_CHECKPOINTS_PER_ORIGIN)
     expect(Math.min(...kept)).toBe(11)
+    // checkpoints with huge sizes cannot push a later, smaller honest one out (second attack review)
+    for (let i = 0; i < REMOTE_CHECKPOINTS_PER_ORIGIN; i++)
+      n.ingest.ingest(chk(origin.key, origin.did, 2 ** 52 + i, 1), gossip, { fresh: true })
+    const honest = n.ingest.ingest(chk(origin.key, origin.did, 300, 1), gossip, { fresh: true })
+    expect(n.store.auditEntries.hasRemoteCheckpoint(honest.id!)).toBe(true)
   })
 
   it('is not seen in checkpoints that agree, or that differ only in size', () => {

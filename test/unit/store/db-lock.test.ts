@@ -63,5 +63,7 @@ describe('the lock of a store', () => {
     open = []
     expect(freeForAnotherProcess(join(dir, 'node.lock'))).toBe(true)
     openAt(join(dir, 'second.db'), dir) // the home is free again
+    // an in-memory database takes the home's lock too: the same identity must not sign a second log
+    expect(codeOf(() => openAt(':memory:', dir))).toBe('ALREADY_EXISTS')
   })
 })
