@@ -1,14 +1,17 @@
 /**
- * The seed's curl examples in docs/api.md, run as written with real curl
- * (only the URL and the `did:msig:...` / `base64...` placeholders filled in):
- * register, verify, send with `privateKey` and rotate with
- * `currentPrivateKey` carry their own proof and need no token; the seed's
- * revoke carries none and is answered 401, naming the ways to prove it
- * (docs/protocol.md §8).
+ * The seed's curl examples in docs/api.md, run as written with real bash,
+ * jq and curl (only the URL and the `did:msig:...` / `base64...`
+ * placeholders filled in): register, verify, send with `privateKey` and
+ * rotate with `currentPrivateKey` carry their own proof and need no token —
+ * the private key read from a file into a 0600 body, never put on a command
+ * line; the seed's revoke carries none and is answered 401, naming the ways
+ * to prove it (docs/protocol.md §8).
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { keyPairFromB64, toB64, utf8 } from '../../node/core/index.js'
 import { startApi, type ApiFixture } from './api-fixture.js'
@@ -30,13 +33,25 @@ function example(heading: string, marker: string): string {
  * Run a documented example with bash and curl; returns the parsed JSON it
  * printed. Asynchronous: the node answering it lives in this process.
  */
-async function run(script: string, url: string, fill: readonly [string, string][]): Promise<Record<string, unknown>> {
+async function run(
+  script: string,
+  url: string,
+  fill: readonly [string, string][],
+  key?: string,
+): Promise<Record<string, unknown>> {
   let text = script.replaceAll('http://localhost:4888', url)
   for (const [placeholder, value] of fill) text = text.replace(placeholder, value)
   expect(text).not.toMatch(/did:msig:\.\.\.|"base64\.\.\."/)
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
-  const { stdout } = await promisify(execFile)('bash', ['-c', text.replaceAll('curl ', 'curl -s ')], { env })
-  return JSON.parse(stdout) as Record<string, unknown>
+  // the examples read the agent's key from agent.key in the folder they run in
+  const cwd = mkdtempSync(join(tmpdir(), 'meshsig-seed-curl-'))
+  try {
+    if (key !== undefined) writeFileSync(join(cwd, 'agent.key'), key + '\n', { mode: 0o600 })
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+    const { stdout } = await promisify(execFile)('bash', ['-c', text.replaceAll('curl ', 'curl -s ')], { env, cwd })
+    return JSON.parse(stdout) as Record<string, unknown>
+  } finally {
+    rmSync(cwd, { recursive: true, force: true })
+  }
 }
 
 describe("the seed's curl examples in docs/api.md, as written", () => {
@@ -67,19 +82,19 @@ describe("the seed's curl examples in docs/api.md, as written", () => {
   })
 
   it('send with privateKey', async () => {
-    const body = await run(example('POST /messages/send', '"privateKey"'), fx.url, [
+    const script = example('POST /messages/send', 'privateKey:')
+    expect(script).not.toContain(alice.privateKey)
+    const fill: [string, string][] = [
       ['did:msig:...', alice.did],
       ['did:msig:...', bob],
-      ['"privateKey":"..."', `"privateKey":"${alice.privateKey}"`],
-    ])
+    ]
+    const body = await run(script, fx.url, fill, alice.privateKey)
     expect([body.sent, body.verified, body.from]).toEqual([true, true, alice.did])
   })
 
   it('rotate with currentPrivateKey', async () => {
-    const body = await run(example('POST /agents/rotate-key', '"currentPrivateKey"'), fx.url, [
-      ['did:msig:...', alice.did],
-      ['"base64..."', `"${alice.privateKey}"`],
-    ])
+    const script = example('POST /agents/rotate-key', 'currentPrivateKey:')
+    const body = await run(script, fx.url, [['did:msig:...', alice.did]], alice.privateKey)
     expect([body.rotated, body.did, body.keySeq]).toEqual([true, alice.did, 1])
   })
 

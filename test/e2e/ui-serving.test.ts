@@ -88,7 +88,7 @@ describe('UI pages served by the node', () => {
   it('does not count page loads against the API rate limit', async () => {
     for (let i = 0; i < 5; i++) expect((await fx.raw({ method: 'GET', path: '/' })).status).toBe(200)
     const api: number[] = []
-    for (let i = 0; i < 3; i++) api.push((await fx.raw({ method: 'GET', path: '/health' })).status)
+    for (let i = 0; i < 3; i++) api.push((await fx.raw({ method: 'GET', path: '/stats' })).status)
     expect(api).toContain(429)
   })
 })
