@@ -8,6 +8,7 @@ import {
   decodeEnvelope,
   didFromPublicKey,
   encodeEnvelope,
+  keyCommitment,
   publicKeyFromDid,
   publicKeyFromPeerId,
   toB64,
@@ -127,7 +128,13 @@ export class MeshGossip {
    */
   private takesCheckpoint(chk: ChkEnvelope, origin: string, via: string): boolean {
     const gate = this.c.checkpoints?.admit(chk, origin, via) ?? 'take'
-    return gate === 'take' || (gate === 'foreign' && !this.c.ingest.check(chk).ok)
+    if (gate !== 'foreign') return gate === 'take'
+    if (this.c.ingest.check(chk).ok) return false
+    // signed by its publisher's own key, the very key the origin committed to next: the origin rotated and its
+    // rotation is on the way (second attack review); not a forgery to charge, but a log to sync
+    if (!byCommittedNextKey(chk, origin, this.c.store.keyEvents.state(chk.origin)?.next)) return true
+    void this.syncFrom(via)
+    return false
   }
 
   /** True when the relay quotas hold a message back (docs/protocol.md §7); it is then neither stored nor relayed. */
@@ -337,5 +344,18 @@ export class MeshGossip {
     } catch (err) {
       this.c.onError(err)
     }
+  }
+}
+
+/** True when `chk` verifies under the key of `peerId` and that key is the one `next` commits to (pre-rotation). */
+function byCommittedNextKey(chk: ChkEnvelope, peerId: string, next: string | null | undefined): boolean {
+  if (next === null || next === undefined) return false
+  try {
+    const key = publicKeyFromPeerId(peerId)
+    if (keyCommitment(key) !== next) return false
+    verifyEnvelopeSignature(chk, key)
+    return true
+  } catch {
+    return false
   }
 }
