@@ -5,7 +5,7 @@
  * protobuf-encoded public key).
  */
 import { InvalidDidError, InvalidKeyError } from './errors.js'
-import { fromB58, fromB64, toB58 } from './encoding.js'
+import { fromB58, fromB64, toB58, toB64 } from './encoding.js'
 import { KEY_LENGTH } from './keys.js'
 
 /** Prefix of meshsig DIDs. */
@@ -141,4 +141,13 @@ export function publicKeyFromPeerId(peerId: string): Uint8Array {
     throw new InvalidKeyError('PeerId does not hold an inline Ed25519 key')
   }
   return bytes.slice(header.length)
+}
+
+/** The b64 key a PeerId names, or undefined when it names no Ed25519 key. */
+export function peerKeyB64(peerId: string): string | undefined {
+  try {
+    return toB64(publicKeyFromPeerId(peerId))
+  } catch {
+    return undefined
+  }
 }

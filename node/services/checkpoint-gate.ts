@@ -11,7 +11,7 @@
  * minute, counted when one is taken (replays of old ones spend nothing):
  * every one taken is stored and audited.
  */
-import { publicKeyFromIdentifier, publicKeyFromPeerId, toB64, type ChkEnvelope } from '../core/index.js'
+import { peerKeyB64, publicKeyFromIdentifier, toB64, type ChkEnvelope } from '../core/index.js'
 
 /** Checkpoints taken from one origin in a minute (an honest busy node signs up to about 13). */
 export const CHECKPOINTS_PER_MINUTE = 20
@@ -42,7 +42,7 @@ export class CheckpointGate {
 
   /** Decide for `chk`, first published by the peer `publisher` and delivered by `via`. */
   admit(chk: ChkEnvelope, publisher: string, via: string): CheckpointAdmission {
-    const key = keyOfPeer(publisher)
+    const key = peerKeyB64(publisher)
     if (key === undefined || key !== (this.c.currentKey(chk.origin) ?? keyOfDid(chk.origin))) return 'foreign'
     if (via !== publisher && !this.c.hostsAgents(chk.origin)) return 'unknown'
     const m = this.minutes.get(chk.origin)
@@ -62,14 +62,6 @@ export class CheckpointGate {
     this.minutes.delete(origin) // re-inserted last: the map stays in order of use
     if (this.minutes.size >= CHECKPOINT_GATE_ORIGINS) this.minutes.delete(this.minutes.keys().next().value!)
     this.minutes.set(origin, { start: now, taken: 1 })
-  }
-}
-
-function keyOfPeer(peerId: string): string | undefined {
-  try {
-    return toB64(publicKeyFromPeerId(peerId))
-  } catch {
-    return undefined
   }
 }
 

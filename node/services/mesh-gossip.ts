@@ -9,9 +9,9 @@ import {
   didFromPublicKey,
   encodeEnvelope,
   keyCommitment,
+  peerKeyB64,
   publicKeyFromDid,
   publicKeyFromPeerId,
-  toB64,
   verifyEnvelopeSignature,
   type ChkEnvelope,
   type Envelope,
@@ -162,13 +162,7 @@ export class MeshGossip {
    * delivering peer's score pays). A registration releases what it anchors.
    */
   private admitRegistry(envelope: Envelope, via: string, origin: string): 'accept' | 'reject' | 'ignore' {
-    let key: string | undefined
-    try {
-      key = toB64(publicKeyFromPeerId(origin))
-    } catch {
-      key = undefined
-    }
-    const admitted = this.c.admission!.admit(envelope, origin, key)
+    const admitted = this.c.admission!.admit(envelope, origin, peerKeyB64(origin))
     if (admitted === 'held') return 'ignore'
     if (admitted === 'refused') {
       this.c.sync?.charge(origin) // past its share of held inceptions: a flood, not a registration race

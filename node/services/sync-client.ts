@@ -4,7 +4,7 @@
  * behaves; a peer that breaks the protocol or serves junk is charged
  * (peer_faults, gossipsub penalty, disconnect, backoff with doubling).
  */
-import { toB64, publicKeyFromPeerId } from '../core/index.js'
+import { peerKeyB64 } from '../core/index.js'
 import { isSlowAnswer, type MeshP2P } from '../p2p/index.js'
 import type { MiscRepo, Store } from '../store/index.js'
 import { PeerMemory } from './peer-memory.js'
@@ -247,7 +247,7 @@ export class SyncClient {
   private peerKey(peer: string): string | undefined {
     const known = this.peerKeys.get(peer)
     if (known !== undefined) return known.key
-    const key = peerKeyOf(peer)
+    const key = peerKeyB64(peer)
     this.peerKeys.set(peer, { key })
     return key
   }
@@ -308,14 +308,6 @@ function sumResults(a: SyncResult, b: SyncResult): SyncResult {
     held: a.held + b.held,
     bytes: a.bytes + b.bytes,
     passes: a.passes + b.passes,
-  }
-}
-
-function peerKeyOf(peer: string): string | undefined {
-  try {
-    return toB64(publicKeyFromPeerId(peer))
-  } catch {
-    return undefined
   }
 }
 
