@@ -66,8 +66,7 @@ export function currentKeyOf(did: string, state: KeyState | undefined): Uint8Arr
  * keys it has rotated away from may be a thief's, made after the rotation
  * that retired the key, or a fork the log has moved past; either way it
  * proves nothing now and is old history (`DUPLICATE`: not recorded, nobody
- * charged, not even the honest peers that relay it). A revocation its
- * controller signed is not the DID's own (`KEL_INVALID`).
+ * charged, not even the honest peers that relay it).
  */
 function confirmOnPredecessor(state: KeyState, event: KeyEvent, ctx: KelContext): void {
   let before: KeyState | undefined
@@ -76,10 +75,7 @@ function confirmOnPredecessor(state: KeyState, event: KeyEvent, ctx: KelContext)
   } catch {
     return
   }
-  const after = applyKeyEvent(before, event, ctx.controllerKey ? { controllerKey: ctx.controllerKey } : {})
-  if (after.revoked?.by === 'controller') {
-    throw new MeshsigError('KEL_INVALID', `a revocation by the controller at seq ${event.seq} of ${event.did}, taken`)
-  }
+  const after = applyKeyEvent(before, event, {})
   // the keys that signed it: the one current before it (`sig`) and the one it leaves current (`sig2` of a rotation)
   const signers = [after.key, before?.key]
   if (!signers.includes(state.key)) {
@@ -87,6 +83,38 @@ function confirmOnPredecessor(state: KeyState, event: KeyEvent, ctx: KelContext)
       did: event.did,
     })
   }
+}
+
+/**
+ * A revocation its controller signed on the log as it stood before the
+ * revocation's `seq`, arriving where the DID's own log has moved past that
+ * point (docs/protocol.md §6): a rotation raced it. The revocation outranks
+ * the rotation, so every node ends revoked whichever came first: taken (the
+ * DID's own log stays where it is), `DUPLICATE` when the DID is revoked
+ * already. Undefined when the controller did not sign it on that log.
+ */
+function revocationBehind(
+  state: KeyState,
+  event: Extract<KeyEvent, { type: 'rev' }>,
+  ctx: KelContext,
+): KeyState | undefined {
+  if (ctx.controllerKey === undefined || ctx.stateBefore === undefined) return undefined
+  let before: KeyState | undefined
+  try {
+    before = ctx.stateBefore(event.seq)
+  } catch {
+    return undefined
+  }
+  if (before === undefined || before.revoked || event.seq !== before.seq + 1 || event.prev !== before.lastId) {
+    return undefined
+  }
+  try {
+    verifyEnvelopeSignature(event, ctx.controllerKey, 'sig', ctx.signed?.bytes ?? signingBytes(event))
+  } catch {
+    return undefined
+  }
+  if (state.revoked) throw new MeshsigError('DUPLICATE', `${event.did} is revoked already`, { did: event.did })
+  return { ...state, revoked: { reason: event.reason, ts: event.ts, by: 'controller' } }
 }
 
 function conflictOrDuplicate(state: KeyState, event: KeyEvent, ctx: KelContext): never {
@@ -180,6 +208,8 @@ function applyRevocation(
   event: Extract<KeyEvent, { type: 'rev' }>,
   ctx: KelContext,
 ): KeyState {
+  const behind = prior !== undefined && event.seq <= prior.seq ? revocationBehind(prior, event, ctx) : undefined
+  if (behind !== undefined) return behind
   const state = checkSequence(prior, event, ctx)
   const bytes = ctx.signed?.bytes ?? signingBytes(event)
   let by: 'self' | 'controller' = 'self'
@@ -190,12 +220,10 @@ function applyRevocation(
     verifyEnvelopeSignature(event, ctx.controllerKey, 'sig', bytes)
     by = 'controller'
   }
-  return {
-    ...state,
-    seq: event.seq,
-    lastId: ctx.signed?.id ?? envelopeId(event),
-    revoked: { reason: event.reason, ts: event.ts, by },
-  }
+  const revoked = { reason: event.reason, ts: event.ts, by }
+  // a revocation by the controller is not the DID's own event: the DID's log stays where it stands (§6)
+  if (by === 'controller') return { ...state, revoked }
+  return { ...state, seq: event.seq, lastId: ctx.signed?.id ?? envelopeId(event), revoked }
 }
 
 /**
@@ -218,10 +246,20 @@ export function applyKeyEvent(state: KeyState | undefined, event: KeyEvent, ctx:
   }
 }
 
-/** Replay a whole log from inception; throws on the first event that breaks a rule. */
+/**
+ * Replay a whole log from inception (as stored: each DID's own events by
+ * seq, a revocation by its controller after the events at its seq); throws
+ * on the first event that breaks a rule.
+ */
 export function replayKeyEvents(events: readonly KeyEvent[], controllerKey?: Uint8Array): KeyState {
   let state: KeyState | undefined
-  for (const event of events) state = applyKeyEvent(state, event, controllerKey ? { controllerKey } : {})
+  const ownBefore = (seq: number): KeyState | undefined => {
+    const prefix = events.filter((e) => e.seq < seq && e.type !== 'rev')
+    return prefix.length === 0 ? undefined : replayKeyEvents(prefix)
+  }
+  for (const event of events) {
+    state = applyKeyEvent(state, event, controllerKey ? { controllerKey, stateBefore: ownBefore } : {})
+  }
   if (state === undefined) throw new MeshsigError('KEL_INVALID', 'empty key event log')
   return state
 }

@@ -11,13 +11,16 @@ import type { DuplicityView } from '../core/views.js'
 
 export type { DuplicityView }
 
-/** A DID's key state just before `seq`, replayed from its stored log (the core confirms duplicity on it). */
+/**
+ * A DID's key state just before `seq`, replayed from its own stored events (the core confirms duplicity on
+ * it); a revocation is never the state before anything, and one by its controller is not the DID's own.
+ */
 export function keyStateBefore(
   store: { readonly keyEvents: Pick<KeyEventsRepo, 'log'> },
   did: string,
   seq: number,
 ): KeyState | undefined {
-  const prefix = store.keyEvents.log(did).filter((e) => e.seq < seq)
+  const prefix = store.keyEvents.log(did).filter((e) => e.seq < seq && e.type !== 'rev')
   return prefix.length === 0 ? undefined : replayKeyEvents(prefix)
 }
 

@@ -51,8 +51,9 @@ export class KeyEventsRepo {
     this.insertEvent = db.prepare(
       'INSERT INTO key_events (did, seq, id, type, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?)',
     )
-    this.idAt = db.prepare('SELECT id FROM key_events WHERE did = ? AND seq = ?')
-    this.logOf = db.prepare('SELECT envelope FROM key_events WHERE did = ? ORDER BY seq')
+    // at one seq the DID's own event comes first, then a revocation by its controller that raced it (§6)
+    this.idAt = db.prepare("SELECT id FROM key_events WHERE did = ? AND seq = ? ORDER BY type = 'rev' LIMIT 1")
+    this.logOf = db.prepare("SELECT envelope FROM key_events WHERE did = ? ORDER BY seq, type = 'rev'")
     this.putState = db.prepare(
       'INSERT INTO key_states (did, state, revoked) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET state = excluded.state, revoked = excluded.revoked',
     )
@@ -76,12 +77,19 @@ export class KeyEventsRepo {
     this.cached.clear()
   }
 
-  /** Id of the DID's event at `seq`, if stored. */
+  /** Id of the DID's event at `seq` (its own before its controller's revocation), if stored. */
   eventIdAt(did: string, seq: number): string | undefined {
     return this.idAt.get(did, seq)?.id
   }
 
-  /** The DID's whole log, inception first. */
+  /** The stored key event with this envelope id, if any. */
+  byId(id: string): KeyEvent | undefined {
+    const row = prepared(this.db, 'SELECT envelope FROM key_events WHERE id = ?').get(id) as
+      { envelope: string } | undefined
+    return row === undefined ? undefined : (JSON.parse(row.envelope) as KeyEvent)
+  }
+
+  /** The DID's whole log, inception first (at one seq, a revocation by its controller last). */
   log(did: string): KeyEvent[] {
     return this.logOf.all(did).map((r) => JSON.parse(r.envelope) as KeyEvent)
   }

@@ -43,6 +43,40 @@ function sealCustody(db: Database, ctx: MigrationContext): void {
   db.exec('DELETE FROM custody; DROP TABLE custody; ALTER TABLE custody_sealed RENAME TO custody')
 }
 
+/**
+ * 11: a revocation by a DID's controller that a rotation raced is kept next to the DID's own event at its
+ * seq (docs/protocol.md §6), so the key is (did, seq, type); and such a revocation no longer moves the DID's
+ * own log: a state it revoked points back at the DID's last own event.
+ */
+function controllerRevocationsBeside(db: Database): void {
+  db.exec(`
+  CREATE TABLE key_events_typed (
+    did TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL CHECK (type IN ('icp', 'rot', 'rev')),
+    envelope TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (did, seq, type)
+  );
+  INSERT INTO key_events_typed SELECT did, seq, id, type, envelope, received_at FROM key_events;
+  DROP TABLE key_events;
+  ALTER TABLE key_events_typed RENAME TO key_events;
+  `)
+  const revoked = db.prepare('SELECT did, state FROM key_states WHERE revoked = 1').all() as {
+    did: string
+    state: string
+  }[]
+  const head = db.prepare("SELECT seq, id FROM key_events WHERE did = ? AND type != 'rev' ORDER BY seq DESC LIMIT 1")
+  const put = db.prepare('UPDATE key_states SET state = ? WHERE did = ?')
+  for (const r of revoked) {
+    const state = JSON.parse(r.state) as { seq: number; lastId: string; revoked: { by?: string } | null }
+    const own = head.get(r.did) as { seq: number; id: string } | undefined
+    if (state.revoked?.by !== 'controller' || own === undefined) continue
+    put.run(JSON.stringify({ ...state, seq: own.seq, lastId: own.id }), r.did)
+  }
+}
+
 /** The migrations, in order; index + 1 is the schema version. */
 export const MIGRATIONS: readonly Migration[] = [
   `
@@ -254,4 +288,5 @@ export const MIGRATIONS: readonly Migration[] = [
   DELETE FROM outbox WHERE state = 'delivered' AND receipt IS NULL
     AND id IN (SELECT id FROM messages WHERE delivered_here = 1);
   `,
+  controllerRevocationsBeside,
 ]
