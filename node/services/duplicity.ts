@@ -1,27 +1,26 @@
 /**
  * Duplicity is evidence only when the key holder really signed both events.
  * The core's log rules confirm a conflicting event on the DID's state just
- * before it (`keyStateBefore`, replayed from the stored log), so a forged
+ * before it (`keyStateBefore`, folded from the stored log), so a forged
  * "conflict" is refused for what it is and nobody can frame a DID.
  * `duplicityViews` is how the API shows what was recorded.
  */
-import { replayKeyEvents, type KeyState } from '../core/index.js'
+import { foldStoredLog, type KeyState } from '../core/index.js'
 import type { DuplicityRow, KeyEventsRepo, Store } from '../store/index.js'
 import type { DuplicityView } from '../core/views.js'
 
 export type { DuplicityView }
 
 /**
- * A DID's key state just before `seq`, replayed from its own stored events (the core confirms duplicity on
+ * A DID's key state just before `seq`, folded from its own stored events (the core confirms duplicity on
  * it); a revocation is never the state before anything, and one by its controller is not the DID's own.
  */
 export function keyStateBefore(
-  store: { readonly keyEvents: Pick<KeyEventsRepo, 'log'> },
+  store: { readonly keyEvents: Pick<KeyEventsRepo, 'ownEventsBefore'> },
   did: string,
   seq: number,
 ): KeyState | undefined {
-  const prefix = store.keyEvents.log(did).filter((e) => e.seq < seq && e.type !== 'rev')
-  return prefix.length === 0 ? undefined : replayKeyEvents(prefix)
+  return foldStoredLog(store.keyEvents.ownEventsBefore(did, seq))
 }
 
 /** The API view of one recorded duplicity. */

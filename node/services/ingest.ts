@@ -63,7 +63,7 @@ export const GOSSIP_REJECT_CODES: ReadonlySet<string> = codesWhere((e) => e.goss
 /** The repositories ingestion reads and writes, and nothing else of the store. */
 export interface IngestStore {
   readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage' | 'controls'>
-  readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'log' | 'eventIdAt' | 'append' | 'recordDuplicity'>
+  readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'ownEventsBefore' | 'eventIdAt' | 'append' | 'recordDuplicity'>
   readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
   readonly auditEntries: Pick<
     AuditEntriesRepo,

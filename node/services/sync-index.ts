@@ -163,8 +163,7 @@ export class RegistryIndex {
     log.push(item)
     this.kel.set(e.did, log)
     if (e.type !== 'rev') this.keyOwner.set(e.key, e.did)
-    if (this.anchored.has(e.did) && !outranked(item, log)) this.serve(item)
-    if (e.type === 'rev') for (const other of log) if (outranked(other, log)) this.unserve(other.id, 'keep')
+    if (this.anchored.has(e.did)) this.serve(item)
   }
 
   private addReg(did: string, id: string, controller: string): void {
@@ -182,8 +181,7 @@ export class RegistryIndex {
   private anchor(did: string): void {
     if (this.anchored.has(did)) return
     this.anchored.add(did)
-    const log = this.kel.get(did) ?? []
-    for (const item of log) if (!outranked(item, log)) this.serve(item)
+    for (const item of this.kel.get(did) ?? []) this.serve(item)
   }
 
   private serve(item: IndexItem): void {
@@ -195,15 +193,12 @@ export class RegistryIndex {
     this.sorted?.splice(this.after(item.order), 0, item)
   }
 
-  /** Stop serving an item: one no longer stored (`forget`), or one kept here but outranked (`keep`). */
-  private unserve(id: string, stored: 'forget' | 'keep' = 'forget'): void {
+  private unserve(id: string): void {
     const item = this.served.get(id)
     if (item === undefined) return
     this.served.delete(id)
-    if (stored === 'forget') {
-      this.stored.delete(id)
-      this.shorts.delete(id.slice(0, SHORT_ID_HEX))
-    }
+    this.stored.delete(id)
+    this.shorts.delete(id.slice(0, SHORT_ID_HEX))
     this.byShort.delete(id.slice(0, SHORT_ID_HEX))
     this.fold(id, -1)
     const at = this.after(item.order) - 1
@@ -236,17 +231,6 @@ export class RegistryIndex {
     else set.delete(id)
     this.leaves.set(leaf, set)
   }
-}
-
-/**
- * True for a DID's own key event at or after the seq of a revocation it holds
- * beside it: a rotation that raced its controller's revocation (docs/protocol.md
- * §6, §9). It stays stored where it was taken but is not served, so every node
- * serves the log the revocation was signed on, whichever arrived first, and a
- * node that joins later can check the revocation on it.
- */
-function outranked(item: IndexItem, log: readonly IndexItem[]): boolean {
-  return item.type !== 'rev' && log.some((x) => x.type === 'rev' && x.seq <= item.seq)
 }
 
 /** Call `onAccepted` after every envelope `ingest` accepts, whatever path brought it. */

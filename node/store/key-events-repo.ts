@@ -51,9 +51,9 @@ export class KeyEventsRepo {
     this.insertEvent = db.prepare(
       'INSERT INTO key_events (did, seq, id, type, envelope, received_at) VALUES (?, ?, ?, ?, ?, ?)',
     )
-    // at one seq the DID's own event comes first, then a revocation by its controller that raced it (§6)
+    // the DID's own events by seq, then its revocation: one by its controller may name any seq (§6)
     this.idAt = db.prepare("SELECT id FROM key_events WHERE did = ? AND seq = ? ORDER BY type = 'rev' LIMIT 1")
-    this.logOf = db.prepare("SELECT envelope FROM key_events WHERE did = ? ORDER BY seq, type = 'rev'")
+    this.logOf = db.prepare("SELECT envelope FROM key_events WHERE did = ? ORDER BY type = 'rev', seq")
     this.putState = db.prepare(
       'INSERT INTO key_states (did, state, revoked) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET state = excluded.state, revoked = excluded.revoked',
     )
@@ -89,7 +89,16 @@ export class KeyEventsRepo {
     return row === undefined ? undefined : (JSON.parse(row.envelope) as KeyEvent)
   }
 
-  /** The DID's whole log, inception first (at one seq, a revocation by its controller last). */
+  /** The DID's own stored events before `seq` (inception and rotations, no revocation), with their ids. */
+  ownEventsBefore(did: string, seq: number): { event: KeyEvent; id: string }[] {
+    const rows = prepared(
+      this.db,
+      "SELECT id, envelope FROM key_events WHERE did = ? AND seq < ? AND type != 'rev' ORDER BY seq",
+    ).all(did, seq) as { id: string; envelope: string }[]
+    return rows.map((r) => ({ event: JSON.parse(r.envelope) as KeyEvent, id: r.id }))
+  }
+
+  /** The DID's whole log: its own events by seq from the inception, then its revocation. */
   log(did: string): KeyEvent[] {
     return this.logOf.all(did).map((r) => JSON.parse(r.envelope) as KeyEvent)
   }

@@ -44,9 +44,9 @@ function sealCustody(db: Database, ctx: MigrationContext): void {
 }
 
 /**
- * 11: a revocation by a DID's controller that a rotation raced is kept next to the DID's own event at its
- * seq (docs/protocol.md §6), so the key is (did, seq, type); and such a revocation no longer moves the DID's
- * own log: a state it revoked points back at the DID's last own event.
+ * 11: a revocation by a DID's controller is not one of the DID's own events (docs/protocol.md §6, decision
+ * 0044): it may name the seq of one (a rotation raced it), so the key is (did, seq, type); a state it revoked
+ * points back at the DID's last own event; and a rotation that arrived after it is no duplicity.
  */
 function controllerRevocationsBeside(db: Database): void {
   db.exec(`
@@ -75,6 +75,12 @@ function controllerRevocationsBeside(db: Database): void {
     if (state.revoked?.by !== 'controller' || own === undefined) continue
     put.run(JSON.stringify({ ...state, seq: own.seq, lastId: own.id }), r.did)
   }
+  // a rotation that arrived after its controller's revocation was recorded as the DID's duplicity: it was not
+  db.exec(`
+  DELETE FROM duplicity WHERE existing_id IN (
+    SELECT e.id FROM key_events e JOIN key_states s ON s.did = e.did
+    WHERE e.type = 'rev' AND json_extract(s.state, '$.revoked.by') = 'controller'
+  )`)
 }
 
 /** The migrations, in order; index + 1 is the schema version. */

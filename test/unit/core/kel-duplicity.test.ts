@@ -5,6 +5,7 @@ import {
   createRevocation,
   createRotation,
   envelopeId,
+  foldStoredLog,
   generateKeyPair,
   replayKeyEvents,
   type KeyEvent,
@@ -63,5 +64,14 @@ describe('a conflicting key event is duplicity only when a key the DID holds now
   it('a second inception while its key is current: duplicity; a forged one: its own error', () => {
     expect(apply(afterIcp, [icp], createInception(k0, 1_001, k2))).toBe('DUPLICITY')
     expect(apply(afterIcp, [icp], { ...createInception(k0, 1_002, k2), ts: 5 })).toBe('SIGNATURE_INVALID')
+  })
+
+  it('the state before a seq, folded from the stored rows, is the replayed one; rows out of order are refused', () => {
+    const rot2 = createRotation(afterRot, k1, k2, 4_000, generateKeyPair())
+    const rows = [icp, rot, rot2].map((event) => ({ event, id: envelopeId(event) }))
+    expect(foldStoredLog(rows)).toEqual(replayKeyEvents([icp, rot, rot2]))
+    expect(foldStoredLog(rows.slice(0, 2))).toEqual(afterRot)
+    expect(foldStoredLog([])).toBeUndefined()
+    expect(() => foldStoredLog([rows[0]!, rows[2]!])).toThrow(/does not follow/)
   })
 })

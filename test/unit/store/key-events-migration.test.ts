@@ -47,11 +47,17 @@ function schema10(path: string): void {
     revoked: { reason: 'retired', ts: 3_000, by: 'controller' },
   }
   db.prepare('INSERT INTO key_states (did, state, revoked) VALUES (?, ?, 1)').run(icp.did, JSON.stringify(old))
+  // what schema 10 recorded when a rotation at seq 2 arrived after the revocation, and a real duplicity at seq 1
+  const dup = db.prepare(
+    'INSERT INTO duplicity (did, seq, existing_id, conflicting_id, envelope, detected_at) VALUES (?, ?, ?, ?, ?, 1)',
+  )
+  dup.run(icp.did, 2, envelopeId(rev), 'a'.repeat(64), '{}')
+  dup.run(icp.did, 1, envelopeId(rot), 'b'.repeat(64), '{}')
   db.close()
 }
 
 describe('migration 11: a revocation by the controller beside the DID’s own events (docs/protocol.md §6)', () => {
-  it('keeps every event, points a controller-revoked state back at the DID’s own last event, and takes a raced revocation', () => {
+  it('keeps every event, points a controller-revoked state back at the DID’s own last event, drops the false duplicity, and takes a raced revocation', () => {
     const { dir, cleanup } = tempDir()
     cleanups.push(cleanup)
     const path = `${dir}/meshsig.db`
@@ -60,6 +66,7 @@ describe('migration 11: a revocation by the controller beside the DID’s own ev
     cleanups.unshift(() => store.close())
     expect(store.schemaVersion()).toBe(MIGRATIONS.length)
     expect(store.keyEvents.log(icp.did)).toEqual([icp, rot, rev])
+    expect(store.keyEvents.duplicities(icp.did).map((d) => d.conflictingId)).toEqual(['b'.repeat(64)])
     expect(store.keyEvents.state(icp.did)).toMatchObject({
       seq: 1,
       lastId: envelopeId(rot),
