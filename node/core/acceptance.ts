@@ -78,20 +78,24 @@ function signerOf(envelope: Envelope): string {
   }
 }
 
-/** Verify `sig` under the DID's current key; say ROTATED_KEY when an older key made it. */
+/**
+ * Verify `sig` under the DID's current key; say ROTATED_KEY when an older key
+ * made it. A revoked DID's envelope is REVOKED only when one of its keys signed
+ * it: junk naming a revoked DID is SIGNATURE_INVALID, charged to whoever
+ * delivered it, like any other forgery (docs/protocol.md §6).
+ */
 function checkCurrentKey(envelope: Envelope, did: string, ctx: AcceptanceContext, bytes: Uint8Array): void {
   const state = ctx.keyState(did)
-  const key = currentKeyOf(did, state)
+  const key = state?.revoked ? fromB64(state.key, 'key', 32) : currentKeyOf(did, state)
   try {
     verifyEnvelopeSignature(envelope, key, 'sig', bytes)
   } catch (err) {
     const signature = fromB64(envelope.sig, 'sig', 64)
     const old = state?.priorKeys.find((k) => verifySignature(bytes, signature, fromB64(k, 'key', 32)))
-    if (old !== undefined) {
-      throw new MeshsigError('ROTATED_KEY', `signed with a rotated-out key of ${did}`, { did })
-    }
-    throw err
+    if (old === undefined) throw err
+    if (!state?.revoked) throw new MeshsigError('ROTATED_KEY', `signed with a rotated-out key of ${did}`, { did })
   }
+  if (state?.revoked) throw new RevokedError(did)
 }
 
 function checkFreshness(envelope: Extract<Envelope, { type: 'msg' }>, ctx: AcceptanceContext): void {

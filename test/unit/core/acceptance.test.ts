@@ -96,6 +96,26 @@ describe('acceptEnvelope', () => {
     }
   })
 
+  it('junk naming a revoked DID is a forgery, not REVOKED: the signature is checked first', () => {
+    const k0 = generateKeyPair()
+    const icp = acceptEnvelope(createInception(k0, NOW), contextWith(new Map()), { fresh: true })
+    if (!icp.ok || !icp.keyState) throw new Error('icp refused')
+    const rev = acceptEnvelope(
+      createRevocation(icp.keyState, k0, 'leaked', NOW),
+      contextWith(new Map([[icp.keyState.did, icp.keyState]])),
+      { fresh: true },
+    )
+    if (!rev.ok || !rev.keyState) throw new Error('rev refused')
+    const did = rev.keyState.did
+    const ctx = contextWith(new Map([[did, rev.keyState]]))
+    const junk = createMessage({ from: did, to: null, body: 'x', ts: NOW, nonce: nonce(6) }, generateKeyPair())
+    const v = acceptEnvelope(junk, ctx, { fresh: true })
+    expect(v.ok ? 'accepted' : v.error.code).toBe('SIGNATURE_INVALID')
+    const real = createMessage({ from: did, to: null, body: 'x', ts: NOW, nonce: nonce(7) }, k0)
+    const w = acceptEnvelope(real, ctx, { fresh: true })
+    expect(w.ok ? 'accepted' : w.error.code).toBe('REVOKED')
+  })
+
   it('rejects a replayed nonce and a stale timestamp, attributable to the sender', () => {
     const alice = generateKeyPair()
     const from = didFromPublicKey(alice.publicKey)
