@@ -10,6 +10,13 @@ import { fromB64 } from './encoding.js'
 import { verifySignature } from './keys.js'
 import { ATTRIBUTABLE_CODES } from './trust.js'
 
+/**
+ * Keys a DID held before its current one that a signature is tried under, newest first: a message under an
+ * older key is `SIGNATURE_INVALID` rather than `ROTATED_KEY`, and a forgery naming a DID that rotated 255
+ * times costs at most this many checks more, not 255 (docs/protocol.md §5).
+ */
+export const PRIOR_KEYS_TRIED = 8
+
 /** Default freshness window for `msg` envelopes: ±5 minutes. */
 export const DEFAULT_MAX_SKEW_MS = 5 * 60 * 1000
 
@@ -80,9 +87,12 @@ function signerOf(envelope: Envelope): string {
 
 /**
  * Verify `sig` under the DID's current key; say ROTATED_KEY when an older key
- * made it. A revoked DID's envelope is REVOKED only when one of its keys signed
- * it: junk naming a revoked DID is SIGNATURE_INVALID, charged to whoever
- * delivered it, like any other forgery (docs/protocol.md §6).
+ * made it. A revoked DID's envelope is REVOKED either way; `signed: false`
+ * when none of its keys known here made it: junk naming a revoked DID, or
+ * an envelope under a key of a rotation this node refused because it came
+ * after the revocation (decision 0044). The node does not audit those, so
+ * junk costs its sender nothing here but costs the node no storage either
+ * (docs/protocol.md §5).
  */
 function checkCurrentKey(envelope: Envelope, did: string, ctx: AcceptanceContext, bytes: Uint8Array): void {
   const state = ctx.keyState(did)
@@ -91,7 +101,11 @@ function checkCurrentKey(envelope: Envelope, did: string, ctx: AcceptanceContext
     verifyEnvelopeSignature(envelope, key, 'sig', bytes)
   } catch (err) {
     const signature = fromB64(envelope.sig, 'sig', 64)
-    const old = state?.priorKeys.find((k) => verifySignature(bytes, signature, fromB64(k, 'key', 32)))
+    const tried = state?.priorKeys.slice(-PRIOR_KEYS_TRIED)
+    const old = tried?.find((k) => verifySignature(bytes, signature, fromB64(k, 'key', 32)))
+    if (state?.revoked && old === undefined) {
+      throw new MeshsigError('REVOKED', `DID is revoked: ${did}`, { did, signed: false })
+    }
     if (old === undefined) throw err
     if (!state?.revoked) throw new MeshsigError('ROTATED_KEY', `signed with a rotated-out key of ${did}`, { did })
   }
@@ -115,21 +129,41 @@ function checkNotRevoked(did: string | null, ctx: AcceptanceContext): void {
   if (did !== null && ctx.keyState(did)?.revoked) throw new RevokedError(did)
 }
 
+/**
+ * Every key a revocation by the DID's controller may be signed with (docs/protocol.md §6, decision 0044):
+ * the controller's current key and the keys it held before, newest first (`PRIOR_KEYS_TRIED` of them), the
+ * last ones of a revoked controller too. A revocation only takes authority away, so one signed before the
+ * controller rotated or retired its own key stays good. None when the DID names no controller but itself.
+ */
+function controllerKeysOf(did: string, ctx: AcceptanceContext): { keys: Uint8Array[]; logKnown: boolean } {
+  const controller = ctx.controllerOf(did)
+  if (controller === undefined || controller === did) return { keys: [], logKnown: true }
+  const state = ctx.keyState(controller)
+  if (state === undefined) return { keys: [currentKeyOf(controller, undefined)], logKnown: false }
+  const held = [state.key, ...state.priorKeys.slice(-PRIOR_KEYS_TRIED).reverse()]
+  return { keys: held.map((k) => fromB64(k, 'key', 32)), logKnown: true }
+}
+
 function acceptKeyEvent(
   envelope: Envelope & { type: 'icp' | 'rot' | 'rev' },
   ctx: AcceptanceContext,
   signed: { bytes: Uint8Array; id: string },
 ): KeyState {
-  const controller = envelope.type === 'rev' ? ctx.controllerOf(envelope.did) : undefined
-  const controllerState = controller !== undefined ? ctx.keyState(controller) : undefined
-  const controllerKey =
-    controller !== undefined && !controllerState?.revoked ? currentKeyOf(controller, controllerState) : undefined
-  return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
-    eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
-    signed,
-    ...(ctx.keyStateBefore ? { stateBefore: (seq: number) => ctx.keyStateBefore!(envelope.did, seq) } : {}),
-    ...(controllerKey ? { controllerKey } : {}),
-  })
+  const controller = envelope.type === 'rev' ? controllerKeysOf(envelope.did, ctx) : { keys: [], logKnown: true }
+  try {
+    return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
+      eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
+      signed,
+      ...(ctx.keyStateBefore ? { stateBefore: (seq: number) => ctx.keyStateBefore!(envelope.did, seq) } : {}),
+      controllerKeys: controller.keys,
+    })
+  } catch (err) {
+    // a controller whose key log this node lacks may have signed it with a key its log holds: sync brings it
+    if (controller.logKnown || !isMeshsigError(err) || err.code !== 'SIGNATURE_INVALID') throw err
+    throw new MeshsigError('UNKNOWN_SIGNER', `the key log of ${envelope.did}'s controller is not known here`, {
+      did: envelope.did,
+    })
+  }
 }
 
 /** Run every rule on an already parsed envelope with its signing bytes; throws the first broken rule. */

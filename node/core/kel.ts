@@ -33,6 +33,8 @@ export interface KelContext {
   eventIdAt?: (seq: number) => string | undefined
   /** Current public key of the DID's controller (for a `rev` signed by the hosting node). */
   controllerKey?: Uint8Array
+  /** Keys of the DID's controller a `rev` may be signed with (current first); with `controllerKey`, both count. */
+  controllerKeys?: readonly Uint8Array[]
   /**
    * The DID's state just before `seq` (replayed from the stored log). Given,
    * a different event at a known seq is duplicity only when it is valid on
@@ -189,10 +191,10 @@ function applyRevocation(
   ctx: KelContext,
 ): KeyState {
   const bytes = ctx.signed?.bytes ?? signingBytes(event)
-  if (prior !== undefined && ctx.controllerKey !== undefined) {
-    if (verifySignature(bytes, fromB64(event.sig, 'sig', 64), ctx.controllerKey)) {
-      return applyControllerRevocation(prior, event)
-    }
+  const controllerKeys = [...(ctx.controllerKey ? [ctx.controllerKey] : []), ...(ctx.controllerKeys ?? [])]
+  if (prior !== undefined && controllerKeys.length > 0) {
+    const sig = fromB64(event.sig, 'sig', 64)
+    if (controllerKeys.some((key) => verifySignature(bytes, sig, key))) return applyControllerRevocation(prior, event)
   }
   // the DID's own revocation: its next event, signed by its current key
   const state = checkSequence(prior, event, ctx)

@@ -253,8 +253,10 @@ export class Ingest {
   private recordRejection(v: Rejected, source: IngestSource): boolean {
     const { store, audit } = this.c
     const code = v.error.code
-    // a key log past its bound (docs/protocol.md §6): an entry for each would grow the log without bound
+    // a key log past its bound (docs/protocol.md §6): an entry for each would grow the log without bound; so
+    // would junk naming a revoked DID, which no key of it signed (§5)
     if (code === 'DUPLICATE' || code === 'KEY_LOG_FULL') return false
+    if (code === 'REVOKED' && v.error.details?.signed === false) return false
     if (code === 'DUPLICITY' && v.envelope && v.id) {
       const ev = v.envelope as KeyEvent
       const fresh = store.keyEvents.recordDuplicity({
@@ -269,15 +271,26 @@ export class Ingest {
       if (fresh) audit.append(duplicityRecord(ev.did, ev.seq, kept, v.id))
       return fresh
     }
-    if (v.attributableTo !== undefined && v.id !== undefined) {
+    const once = v.attributableTo ?? revokedRegistryItem(v)
+    if (once !== undefined && v.id !== undefined) {
       // recorded once: a re-delivery of this envelope is a duplicate from now on. A replay, a stale time or a
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
-      if (!store.misc.rememberAttributed(v.id, v.attributableTo, code, this.c.clock())) return false
+      if (!store.misc.rememberAttributed(v.id, once, code, this.c.clock())) return false
     }
     audit.append(rejectedRecord(v, source))
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
     return false
   }
+}
+
+/**
+ * The DID of a registry item refused because its DID is revoked (a rotation or registration that raced the
+ * revocation, decision 0044): audited once, however often gossip brings it again.
+ */
+function revokedRegistryItem(v: Rejected): string | undefined {
+  const e = v.envelope
+  if (v.error.code !== 'REVOKED' || e === undefined || e.type === 'msg' || e.type === 'chk') return undefined
+  return e.did
 }
 
 /**

@@ -50,8 +50,10 @@ export class RegistryIndex {
   private readonly stored = new Set<string>()
   private readonly shorts = new Set<string>()
   private readonly kel = new Map<string, IndexItem[]>()
-  private readonly regOf = new Map<string, string>()
-  private readonly anchored = new Set<string>()
+  /** Each DID's current registration: its id and the controller it names. */
+  private readonly regOf = new Map<string, { id: string; controller: string }>()
+  /** Anchored DIDs, with how many current registrations anchor each (its own, and those naming it controller). */
+  private readonly anchored = new Map<string, number>()
   /** Current key (b64) of every stored key log → its DID. */
   private readonly keyOwner = new Map<string, string>()
   private readonly fps = new Map<string, Fingerprint>()
@@ -168,20 +170,33 @@ export class RegistryIndex {
 
   private addReg(did: string, id: string, controller: string): void {
     const old = this.regOf.get(did)
-    if (old === id) return
-    if (old !== undefined) this.unserve(old)
-    this.regOf.set(did, id)
+    if (old?.id === id) return
+    if (old !== undefined) this.unserve(old.id)
+    this.regOf.set(did, { id, controller })
     this.stored.add(id)
     this.shorts.add(id.slice(0, SHORT_ID_HEX))
     this.serve({ id, did, type: 'reg', seq: 0, order: orderKey({ did, type: 'reg', seq: 0 }) })
-    this.anchor(did)
     this.anchor(controller)
+    if (old === undefined) this.anchor(did)
+    // a controller no current registration names any more is no longer anchored by it: every node holding
+    // the same registrations serves the same items (docs/protocol.md §9)
+    else this.release(old.controller)
   }
 
   private anchor(did: string): void {
-    if (this.anchored.has(did)) return
-    this.anchored.add(did)
-    for (const item of this.kel.get(did) ?? []) this.serve(item)
+    const count = this.anchored.get(did) ?? 0
+    this.anchored.set(did, count + 1)
+    if (count === 0) for (const item of this.kel.get(did) ?? []) this.serve(item)
+  }
+
+  private release(did: string): void {
+    const count = (this.anchored.get(did) ?? 1) - 1
+    if (count > 0) {
+      this.anchored.set(did, count)
+      return
+    }
+    this.anchored.delete(did)
+    for (const item of this.kel.get(did) ?? []) this.unserve(item.id, 'keep')
   }
 
   private serve(item: IndexItem): void {
@@ -193,12 +208,15 @@ export class RegistryIndex {
     this.sorted?.splice(this.after(item.order), 0, item)
   }
 
-  private unserve(id: string): void {
+  /** Stop serving an item: one no longer stored (`forget`), or one still stored but no longer anchored (`keep`). */
+  private unserve(id: string, stored: 'forget' | 'keep' = 'forget'): void {
     const item = this.served.get(id)
     if (item === undefined) return
     this.served.delete(id)
-    this.stored.delete(id)
-    this.shorts.delete(id.slice(0, SHORT_ID_HEX))
+    if (stored === 'forget') {
+      this.stored.delete(id)
+      this.shorts.delete(id.slice(0, SHORT_ID_HEX))
+    }
     this.byShort.delete(id.slice(0, SHORT_ID_HEX))
     this.fold(id, -1)
     const at = this.after(item.order) - 1

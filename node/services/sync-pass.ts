@@ -140,7 +140,7 @@ export interface Round {
 export interface PassComponents {
   readonly store: Pick<Store, 'transaction'>
   readonly ingest: Pick<Ingest, 'ingest'>
-  readonly index: Pick<RegistryIndex, 'fingerprint' | 'hasShort' | 'knowsKey'>
+  readonly index: Pick<RegistryIndex, 'fingerprint' | 'has' | 'hasShort' | 'knowsKey'>
   readonly admission: Pick<Admission, 'admit' | 'heldFor'>
   readonly p2p: () => Pick<MeshP2P, 'sync'>
   /** True while this node's registry is full (docs/protocol.md §7); default never. */

@@ -99,6 +99,8 @@ export interface ApplyComponents {
   readonly store: Pick<Store, 'transaction'>
   readonly ingest: Pick<Ingest, 'ingest'>
   readonly admission: Pick<Admission, 'admit'>
+  /** What the node stores: a duplicate it does not store (a second revocation of a revoked DID) is remembered. */
+  readonly index?: Pick<RegistryIndex, 'has'>
 }
 
 /** Counters of one apply. */
@@ -152,8 +154,11 @@ function applyOne(
   for (const item of admitted.now) {
     const v = c.ingest.ingest(item, { kind: 'sync', peer: peer.id }, { fresh: false })
     if (v.ok) counts.accepted++
-    else if (v.error.code === 'DUPLICATE') counts.duplicates++
-    else {
+    else if (v.error.code === 'DUPLICATE') {
+      counts.duplicates++
+      // not stored here, so a peer that holds it would serve it every round (decision 0044)
+      if (v.id !== undefined && c.index !== undefined && !c.index.has(v.id)) remember(refused, v.id.slice(0, 16))
+    } else {
       counts.rejected++
       if (v.id !== undefined) remember(refused, v.id.slice(0, 16))
       if (GOSSIP_REJECT_CODES.has(v.error.code)) counts.forged++

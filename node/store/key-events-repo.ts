@@ -58,8 +58,10 @@ export class KeyEventsRepo {
       'INSERT INTO key_states (did, state, revoked) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET state = excluded.state, revoked = excluded.revoked',
     )
     this.getState = db.prepare('SELECT state FROM key_states WHERE did = ?')
+    // one conflict per DID and seq is the evidence; more (a holder of the key can sign any number) add nothing
     this.insertDup = db.prepare(
-      'INSERT OR IGNORE INTO duplicity (did, seq, existing_id, conflicting_id, envelope, detected_at) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT OR IGNORE INTO duplicity (did, seq, existing_id, conflicting_id, envelope, detected_at)
+       SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM duplicity WHERE did = ? AND seq = ?)`,
     )
     this.dids = db.prepare('SELECT did FROM key_states ORDER BY did')
   }
@@ -124,7 +126,7 @@ export class KeyEventsRepo {
     )
   }
 
-  /** Record a duplicity once (keyed by the conflicting event's id). Returns true when new. */
+  /** Record a duplicity: the first conflict at the DID's seq, once. Returns true when new. */
   recordDuplicity(row: DuplicityRow): boolean {
     const res = this.insertDup.run(
       row.did,
@@ -133,6 +135,8 @@ export class KeyEventsRepo {
       row.conflictingId,
       JSON.stringify(row.envelope),
       row.detectedAt,
+      row.did,
+      row.seq,
     )
     return res.changes > 0
   }

@@ -77,6 +77,7 @@ function controllerRevocationsBeside(db: Database): void {
   }
   // a rotation that arrived after its controller's revocation was recorded as the DID's duplicity: it was not
   db.exec(`
+  CREATE INDEX duplicity_did_seq ON duplicity (did, seq);
   DELETE FROM duplicity WHERE existing_id IN (
     SELECT e.id FROM key_events e JOIN key_states s ON s.did = e.did
     WHERE e.type = 'rev' AND json_extract(s.state, '$.revoked.by') = 'controller'

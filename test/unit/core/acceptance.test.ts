@@ -96,7 +96,7 @@ describe('acceptEnvelope', () => {
     }
   })
 
-  it('junk naming a revoked DID is a forgery, not REVOKED: the signature is checked first', () => {
+  it('junk naming a revoked DID is REVOKED with signed: false (not audited), a message its key signed REVOKED', () => {
     const k0 = generateKeyPair()
     const icp = acceptEnvelope(createInception(k0, NOW), contextWith(new Map()), { fresh: true })
     if (!icp.ok || !icp.keyState) throw new Error('icp refused')
@@ -110,10 +110,10 @@ describe('acceptEnvelope', () => {
     const ctx = contextWith(new Map([[did, rev.keyState]]))
     const junk = createMessage({ from: did, to: null, body: 'x', ts: NOW, nonce: nonce(6) }, generateKeyPair())
     const v = acceptEnvelope(junk, ctx, { fresh: true })
-    expect(v.ok ? 'accepted' : v.error.code).toBe('SIGNATURE_INVALID')
+    expect(v.ok ? 'accepted' : [v.error.code, v.error.details?.signed]).toEqual(['REVOKED', false])
     const real = createMessage({ from: did, to: null, body: 'x', ts: NOW, nonce: nonce(7) }, k0)
     const w = acceptEnvelope(real, ctx, { fresh: true })
-    expect(w.ok ? 'accepted' : w.error.code).toBe('REVOKED')
+    expect(w.ok ? 'accepted' : [w.error.code, w.error.details?.signed]).toEqual(['REVOKED', undefined])
   })
 
   it('rejects a replayed nonce and a stale timestamp, attributable to the sender', () => {

@@ -143,6 +143,29 @@ describe('the same revocation by the controller again', () => {
   })
 })
 
+describe('junk naming a revoked DID', () => {
+  it('is REVOKED and audits nothing, however much of it comes; a message its key signed is audited', () => {
+    const a = syncNode('node a')
+    const ag = hostedAgent(a, [a])
+    const rev = createRevocation(a.kit.store.keyEvents.state(ag.did)!, a.kit.key, 'done', clock.ms + 1)
+    expect(a.kit.ingest.ingest(rev, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    const before = auditEntries(a.kit.store).length
+    for (let i = 0; i < 20; i++) {
+      const nonce = new Uint8Array(16).fill(i)
+      const junk = createMessage({ from: ag.did, to: null, body: `junk ${i}`, ts: clock.ms, nonce }, generateKeyPair())
+      const v = a.kit.ingest.ingest(junk, gossip, { fresh: true })
+      expect(v.ok ? 'ok' : v.error.code).toBe('REVOKED')
+    }
+    expect(auditEntries(a.kit.store).length - before).toBe(0)
+    const signed = createMessage(
+      { from: ag.did, to: null, body: 'me', ts: clock.ms, nonce: new Uint8Array(16).fill(99) },
+      ag.key,
+    )
+    expect(a.kit.ingest.ingest(signed, gossip, { fresh: true }).ok).toBe(false)
+    expect(auditEntries(a.kit.store).length - before).toBe(1)
+  })
+})
+
 describe('a rogue controller racing its own agents', () => {
   it('17 of its own agents rotated, registered again and revoked behind: a late joiner penalises nobody', async () => {
     const rogue = syncNode('rogue controller')
