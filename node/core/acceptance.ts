@@ -88,10 +88,10 @@ function signerOf(envelope: Envelope): string {
 /**
  * Verify `sig` under the DID's current key; say ROTATED_KEY when an older key
  * made it. A revoked DID's envelope is REVOKED either way; `signed: false`
- * when none of its keys known here made it: junk naming a revoked DID, or
- * an envelope under a key of a rotation this node refused because it came
- * after the revocation (decision 0044). The node does not audit those, so
- * junk costs its sender nothing here but costs the node no storage either
+ * when its last key did not make it: junk naming a revoked DID, an envelope
+ * under an older key, or under the key of a rotation this node refused
+ * because it came after the revocation (decision 0044). The node does not
+ * audit those: junk costs one signature check and no storage
  * (docs/protocol.md §5).
  */
 function checkCurrentKey(envelope: Envelope, did: string, ctx: AcceptanceContext, bytes: Uint8Array): void {
@@ -101,13 +101,12 @@ function checkCurrentKey(envelope: Envelope, did: string, ctx: AcceptanceContext
     verifyEnvelopeSignature(envelope, key, 'sig', bytes)
   } catch (err) {
     const signature = fromB64(envelope.sig, 'sig', 64)
+    // a revoked DID's last key only: anything else of it is refused alike, unaudited, for one check
+    if (state?.revoked) throw new MeshsigError('REVOKED', `DID is revoked: ${did}`, { did, signed: false })
     const tried = state?.priorKeys.slice(-PRIOR_KEYS_TRIED)
     const old = tried?.find((k) => verifySignature(bytes, signature, fromB64(k, 'key', 32)))
-    if (state?.revoked && old === undefined) {
-      throw new MeshsigError('REVOKED', `DID is revoked: ${did}`, { did, signed: false })
-    }
     if (old === undefined) throw err
-    if (!state?.revoked) throw new MeshsigError('ROTATED_KEY', `signed with a rotated-out key of ${did}`, { did })
+    throw new MeshsigError('ROTATED_KEY', `signed with a rotated-out key of ${did}`, { did })
   }
   if (state?.revoked) throw new RevokedError(did)
 }
@@ -140,8 +139,16 @@ function controllerKeysOf(did: string, ctx: AcceptanceContext): { keys: Uint8Arr
   if (controller === undefined || controller === did) return { keys: [], logKnown: true }
   const state = ctx.keyState(controller)
   if (state === undefined) return { keys: [currentKeyOf(controller, undefined)], logKnown: false }
+  // a revoked controller's log may differ from node to node (a thief's revocation raced its rotation): what
+  // none of the keys known here signed is not charged as a forgery
+  if (state.revoked)
+    return { keys: [state.key, ...state.priorKeys.slice(-PRIOR_KEYS_TRIED).reverse()].map(b64Key), logKnown: false }
   const held = [state.key, ...state.priorKeys.slice(-PRIOR_KEYS_TRIED).reverse()]
-  return { keys: held.map((k) => fromB64(k, 'key', 32)), logKnown: true }
+  return { keys: held.map(b64Key), logKnown: true }
+}
+
+function b64Key(k: string): Uint8Array {
+  return fromB64(k, 'key', 32)
 }
 
 function acceptKeyEvent(
@@ -158,10 +165,12 @@ function acceptKeyEvent(
       controllerKeys: controller.keys,
     })
   } catch (err) {
-    // a controller whose key log this node lacks may have signed it with a key its log holds: sync brings it
+    // a controller whose key log this node lacks (or holds revoked, maybe a fork of it) may have signed it
+    // with a key not known here: not charged, and not audited either, so junk cannot grow the log (§6)
     if (controller.logKnown || !isMeshsigError(err) || err.code !== 'SIGNATURE_INVALID') throw err
-    throw new MeshsigError('UNKNOWN_SIGNER', `the key log of ${envelope.did}'s controller is not known here`, {
+    throw new MeshsigError('UNKNOWN_SIGNER', `the controller of ${envelope.did} has keys not known here`, {
       did: envelope.did,
+      signed: false,
     })
   }
 }

@@ -123,12 +123,29 @@ function applyInception(
   }
 }
 
+/**
+ * Why a key event of a revoked DID is refused: `REVOKED`, with `signed:
+ * false` when the DID's last key did not sign it (junk naming a revoked DID,
+ * or a rotation's event under a key this node never took): such a refusal
+ * is not audited, so junk cannot grow the audit log (docs/protocol.md §5).
+ */
+function revokedRefusal(state: KeyState, event: KeyEvent, ctx: KelContext): MeshsigError {
+  const bytes = ctx.signed?.bytes ?? signingBytes(event)
+  const signed = verifySignature(bytes, fromB64(event.sig, 'sig', 64), fromB64(state.key, 'key', 32))
+  return signed
+    ? new RevokedError(event.did)
+    : new MeshsigError('REVOKED', `DID is revoked: ${event.did}`, {
+        did: event.did,
+        signed: false,
+      })
+}
+
 function checkSequence(state: KeyState | undefined, event: KeyEvent, ctx: KelContext): KeyState {
   if (state === undefined) {
     throw new MeshsigError('UNKNOWN_SIGNER', `no key event log known for ${event.did}`, { did: event.did })
   }
   if (event.seq <= state.seq) conflictOrDuplicate(state, event, ctx)
-  if (state.revoked) throw new RevokedError(event.did)
+  if (state.revoked) throw revokedRefusal(state, event, ctx)
   if (event.type !== 'icp' && event.seq !== state.seq + 1) {
     throw new MeshsigError('KEL_INVALID', `key event ${event.seq} of ${event.did} skips events (have ${state.seq})`)
   }
@@ -178,10 +195,9 @@ function applyRotation(
  * of the DID's own log: its `seq` and `prev` say where its signer saw the log
  * and are not checked against this node's, so a rotation or a fork that raced
  * it cannot refuse it, and every node ends revoked whichever came first. The
- * DID's own log stays where it stands; a second revocation is `DUPLICATE`.
+ * DID's own log stays where it stands.
  */
 function applyControllerRevocation(state: KeyState, event: Extract<KeyEvent, { type: 'rev' }>): KeyState {
-  if (state.revoked) throw new MeshsigError('DUPLICATE', `${event.did} is revoked already`, { did: event.did })
   return { ...state, revoked: { reason: event.reason, ts: event.ts, by: 'controller' } }
 }
 
@@ -190,6 +206,8 @@ function applyRevocation(
   event: Extract<KeyEvent, { type: 'rev' }>,
   ctx: KelContext,
 ): KeyState {
+  // a revocation of a revoked DID changes nothing, whoever signed it: no signature is checked for it
+  if (prior?.revoked) throw new MeshsigError('DUPLICATE', `${event.did} is revoked already`, { did: event.did })
   const bytes = ctx.signed?.bytes ?? signingBytes(event)
   const controllerKeys = [...(ctx.controllerKey ? [ctx.controllerKey] : []), ...(ctx.controllerKeys ?? [])]
   if (prior !== undefined && controllerKeys.length > 0) {

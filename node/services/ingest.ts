@@ -256,7 +256,7 @@ export class Ingest {
     // a key log past its bound (docs/protocol.md §6): an entry for each would grow the log without bound; so
     // would junk naming a revoked DID, which no key of it signed (§5)
     if (code === 'DUPLICATE' || code === 'KEY_LOG_FULL') return false
-    if (code === 'REVOKED' && v.error.details?.signed === false) return false
+    if (v.error.details?.signed === false) return false
     if (code === 'DUPLICITY' && v.envelope && v.id) {
       const ev = v.envelope as KeyEvent
       const fresh = store.keyEvents.recordDuplicity({
@@ -271,11 +271,15 @@ export class Ingest {
       if (fresh) audit.append(duplicityRecord(ev.did, ev.seq, kept, v.id))
       return fresh
     }
-    const once = v.attributableTo ?? revokedRegistryItem(v)
-    if (once !== undefined && v.id !== undefined) {
+    const revoked = revokedRegistryItem(v)
+    // a revoked DID's own key event or registration: recorded once per DID, however many its key signs
+    if (revoked !== undefined && !store.misc.rememberAttributed(`revoked:${revoked}`, revoked, code, this.c.clock())) {
+      return false
+    }
+    if (v.attributableTo !== undefined && v.id !== undefined) {
       // recorded once: a re-delivery of this envelope is a duplicate from now on. A replay, a stale time or a
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
-      if (!store.misc.rememberAttributed(v.id, once, code, this.c.clock())) return false
+      if (!store.misc.rememberAttributed(v.id, v.attributableTo, code, this.c.clock())) return false
     }
     audit.append(rejectedRecord(v, source))
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
@@ -284,8 +288,8 @@ export class Ingest {
 }
 
 /**
- * The DID of a registry item refused because its DID is revoked (a rotation or registration that raced the
- * revocation, decision 0044): audited once, however often gossip brings it again.
+ * The DID of a registry item its revoked DID's last key signed (a rotation that raced the revocation,
+ * decision 0044, or anything its holder signs after it): audited once per DID, however many come.
  */
 function revokedRegistryItem(v: Rejected): string | undefined {
   const e = v.envelope

@@ -160,10 +160,21 @@ function applyOne(
       if (v.id !== undefined && c.index !== undefined && !c.index.has(v.id)) remember(refused, v.id.slice(0, 16))
     } else {
       counts.rejected++
-      if (v.id !== undefined) remember(refused, v.id.slice(0, 16))
+      if (v.id !== undefined && !mayPassLater(v.error.code)) remember(refused, v.id.slice(0, 16))
       if (GOSSIP_REJECT_CODES.has(v.error.code)) counts.forged++
     }
   }
+}
+
+/**
+ * True for a refusal that says nothing about the item another peer serves
+ * under the same id: a forgery (the id does not cover the signature, so a
+ * rogue peer's copy with a junk signature must not keep the real item away;
+ * the rogue is charged each time instead), or a signer whose key log has not
+ * arrived yet (`UNKNOWN_SIGNER`).
+ */
+function mayPassLater(code: string): boolean {
+  return GOSSIP_REJECT_CODES.has(code) || code === 'UNKNOWN_SIGNER'
 }
 
 /**

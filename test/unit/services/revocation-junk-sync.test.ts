@@ -1,0 +1,266 @@
+// Junk naming revoked DIDs, controllers whose key log differs or is unknown, the sync refused memory and
+// the anchor counts (decision 0044). In-memory nodes on the fake mesh, as revocation-controller-keys.test.ts.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  createMessage,
+  createRegistration,
+  createRevocation,
+  createRotation,
+  decodeEnvelope,
+  didFromPublicKey,
+  encodeEnvelope,
+  envelopeId,
+  generateKeyPair,
+  toB64,
+  type Envelope,
+  type KeyPair,
+} from '../../../node/core/index.js'
+import { answerSync } from '../../../node/services/sync.js'
+import { RegistryIndex } from '../../../node/services/sync-index.js'
+import { FakeNetwork } from '../../helpers/fake-p2p.js'
+import { syncNode as syncNodeOn, type SyncNode } from '../../helpers/sync-node.js'
+import { auditEntries, FixedClock, kitAgent, type KitAgent } from '../../helpers/service-kit.js'
+
+let net: FakeNetwork
+let clock: FixedClock
+const open: SyncNode[] = []
+
+function syncNode(seed: string): SyncNode {
+  const n = syncNodeOn(net, clock, seed)
+  open.push(n)
+  return n
+}
+
+beforeEach(() => {
+  net = new FakeNetwork()
+  clock = new FixedClock()
+})
+afterEach(() => {
+  while (open.length) open.pop()!.kit.close()
+})
+
+const local = { kind: 'local' as const }
+const code = (v: { ok: boolean; error?: { code: string } }): string => (v.ok ? 'ok' : v.error!.code)
+const charged = (n: SyncNode): string[] =>
+  n.kit.store.misc
+    .peerFaults()
+    .filter((f) => f.forged > 0)
+    .map((f) => f.peer)
+const rejections = (n: SyncNode): number =>
+  auditEntries(n.kit.store).filter((e) => e.kind === 'envelope.rejected').length
+
+function hostedAgent(host: SyncNode, on: SyncNode[]): KitAgent {
+  const ag = kitAgent(host.kit.random, clock.ms, { controller: host.kit.did, peerId: host.kit.peerId })
+  for (const n of on) {
+    for (const e of [ag.icp, ag.reg]) expect(n.kit.ingest.ingest(e, local, { fresh: false }).ok).toBe(true)
+  }
+  return ag
+}
+
+function knowOwnLog(from: SyncNode, to: SyncNode[]): void {
+  for (const n of to)
+    for (const e of from.kit.store.keyEvents.log(from.kit.did)) n.kit.ingest.ingest(e, local, { fresh: false })
+}
+
+describe('a revoked DID’s own key events signed by junk keys', () => {
+  it('junk rotations naming a revoked DID (signed by no key of it) are neither audited nor remembered without bound', () => {
+    const a = syncNode('node a')
+    const ag = hostedAgent(a, [a])
+    const st = a.kit.store.keyEvents.state(ag.did)!
+    expect(a.kit.ingest.ingest(createRevocation(st, a.kit.key, 'done', clock.ms + 1), local, { fresh: false }).ok).toBe(
+      true,
+    )
+    const before = rejections(a)
+    const ids: string[] = []
+    const codes = new Set<string>()
+    for (let i = 0; i < 40; i++) {
+      // any key pair: the rotation is not signed by the DID's key; checkSequence says REVOKED before any signature check
+      const junk = createRotation(st, generateKeyPair(), generateKeyPair(), clock.ms + 10 + i)
+      ids.push(envelopeId(junk))
+      codes.add(code(a.kit.ingest.ingest(junk, { kind: 'gossip', peer: 'rogue' }, { fresh: true })))
+    }
+    expect({
+      codes: [...codes],
+      audited: rejections(a) - before,
+      attributedRows: ids.filter((id) => a.kit.store.misc.attributedSeen(id)).length,
+      rogueCharged: charged(a).includes('rogue'),
+    }).toEqual({ codes: ['REVOKED'], audited: 0, attributedRows: 0, rogueCharged: false })
+  })
+
+  it('junk revocations naming a revoked DID at the next seq are neither audited nor remembered without bound', () => {
+    const a = syncNode('node a')
+    const ag = hostedAgent(a, [a])
+    const st = a.kit.store.keyEvents.state(ag.did)!
+    expect(a.kit.ingest.ingest(createRevocation(st, a.kit.key, 'done', clock.ms + 1), local, { fresh: false }).ok).toBe(
+      true,
+    )
+    const before = rejections(a)
+    const ids: string[] = []
+    for (let i = 0; i < 40; i++) {
+      const junk = createRevocation(st, generateKeyPair(), `junk ${i}`, clock.ms + 10 + i)
+      ids.push(envelopeId(junk))
+      a.kit.ingest.ingest(junk, { kind: 'gossip', peer: 'rogue' }, { fresh: true })
+    }
+    expect({
+      audited: rejections(a) - before,
+      attributedRows: ids.filter((id) => a.kit.store.misc.attributedSeen(id)).length,
+    }).toEqual({ audited: 0, attributedRows: 0 })
+  })
+})
+
+describe('UNKNOWN_SIGNER for a controller whose key log is unknown', () => {
+  it('junk revocations of an agent naming a controller nobody has a log of are neither audited nor charged (UNKNOWN_SIGNER)', () => {
+    const n = syncNode('node n')
+    // the attacker's own agent, registered naming a controller DID whose inception is published nowhere
+    const ghost = didFromPublicKey(generateKeyPair().publicKey)
+    const ag = kitAgent(n.kit.random, clock.ms, { controller: ghost, peerId: n.kit.peerId })
+    for (const e of [ag.icp, ag.reg])
+      expect(n.kit.ingest.ingest(e, { kind: 'gossip', peer: 'rogue' }, { fresh: false }).ok).toBe(true)
+    const st = n.kit.store.keyEvents.state(ag.did)!
+    const before = rejections(n)
+    const codes = new Set<string>()
+    for (let i = 0; i < 40; i++) {
+      const junk = createRevocation(st, generateKeyPair(), `junk ${i}`, clock.ms + 10 + i)
+      codes.add(code(n.kit.ingest.ingest(junk, { kind: 'gossip', peer: 'rogue' }, { fresh: true })))
+    }
+    // the node cannot tell them from a revocation under a key of the controller's it has not seen: nobody is
+    // charged, and nothing is stored or audited (decision 0044)
+    expect({ codes: [...codes], audited: rejections(n) - before, rogueCharged: charged(n).includes('rogue') }).toEqual({
+      codes: ['UNKNOWN_SIGNER'],
+      audited: 0,
+      rogueCharged: false,
+    })
+  })
+})
+
+describe('the controller’s key log is a fork (self-revocation by a thief raced the owner’s rotation)', () => {
+  it('the owner’s revocation of an agent under its rotated-in key holds where the rotation came first, and no honest relay is charged where it did not', async () => {
+    const a = syncNode('controller a')
+    const n1 = syncNode('node n1')
+    const n2 = syncNode('node n2')
+    knowOwnLog(a, [n1, n2])
+    const ag = hostedAgent(a, [a, n1, n2])
+    const k0 = a.kit.key // stolen with the home folder
+    const base = a.kit.store.keyEvents.state(a.kit.did)!
+    const k1: KeyPair = generateKeyPair()
+    const rot = createRotation(base, k0, k1, clock.ms + 1, generateKeyPair()) // the owner moves to k1
+    const thiefRev = createRevocation(base, k0, 'thief', clock.ms + 1) // the thief retires the node under k0
+    const relay = { kind: 'gossip' as const, peer: 'honest relay' }
+    // n1 takes the owner's rotation first, n2 the thief's revocation first (SECURITY/0044: "ends differently")
+    expect([
+      code(n1.kit.ingest.ingest(rot, relay, { fresh: true })),
+      code(n1.kit.ingest.ingest(thiefRev, relay, { fresh: true })),
+    ]).toEqual(['ok', 'DUPLICATE'])
+    // (on n2 the owner's rotation is the node's duplicity: k0 signed both events at seq 1)
+    expect([
+      code(n2.kit.ingest.ingest(thiefRev, relay, { fresh: true })),
+      code(n2.kit.ingest.ingest(rot, relay, { fresh: true })),
+    ]).toEqual(['ok', 'DUPLICITY'])
+    // the owner now revokes its agent (the recovery) with the key it holds
+    const ownerRev = createRevocation(n1.kit.store.keyEvents.state(ag.did)!, k1, 'home stolen', clock.ms + 2)
+    const v1 = n1.kit.ingest.ingest(ownerRev, relay, { fresh: true })
+    const v2 = n2.kit.ingest.ingest(ownerRev, relay, { fresh: true })
+    // and n2 syncs from n1, which serves the revocation it took
+    net.connect(n2.p2p, n1.p2p)
+    await n2.sync.client.round(n1.kit.peerId)
+    expect({
+      onN1: code(v1),
+      onN2: code(v2),
+      revokedOnN2: n2.kit.store.keyEvents.state(ag.did)?.revoked?.by ?? null,
+      chargedOnN2: charged(n2),
+    }).toEqual({ onN1: 'ok', onN2: 'UNKNOWN_SIGNER', revokedOnN2: null, chargedOnN2: [] })
+  })
+})
+
+describe('the refused set is keyed by the envelope id, which does not cover the signature', () => {
+  it('a rogue peer serving a revocation with a junk signature does not stop a late joiner from ever fetching the real one', async () => {
+    const a = syncNode('controller a')
+    const ag = hostedAgent(a, [a])
+    const rev = createRevocation(a.kit.store.keyEvents.state(ag.did)!, a.kit.key, 'seed stolen', clock.ms + 1)
+    expect(a.kit.ingest.ingest(rev, local, { fresh: false }).ok).toBe(true)
+    const revId = envelopeId(rev)
+    // the rogue holds the same registry and answers honestly, but for the revocation's signature
+    const rogue = syncNode('rogue r')
+    for (const e of [...a.kit.store.keyEvents.log(a.kit.did), ag.icp, ag.reg, rev])
+      rogue.kit.ingest.ingest(e, local, { fresh: false })
+    rogue.p2p.syncProvider = (request) =>
+      [...answerSync(rogue.sync.index, request)].map((frame) => {
+        let e: Envelope
+        try {
+          e = decodeEnvelope(frame)
+        } catch {
+          return frame
+        }
+        return envelopeId(e) === revId
+          ? encodeEnvelope({ ...e, sig: toB64(new Uint8Array(64).fill(1)) } as Envelope)
+          : frame
+      })
+    const late = syncNode('late joiner')
+    net.connect(late.p2p, rogue.p2p)
+    await late.sync.client.round(rogue.kit.peerId)
+    net.connect(late.p2p, a.p2p)
+    const rounds = []
+    for (let i = 0; i < 3; i++) rounds.push(await late.sync.client.round(a.kit.peerId))
+    // the junk copy was refused (and charged to the rogue) under the real revocation's id; the real one came next
+    const refusedJunk = auditEntries(late.kit.store).filter(
+      (e) => e.envelopeId === revId && e.kind === 'envelope.rejected',
+    )
+    expect({ refusedJunk: refusedJunk.map((e) => e.code), acceptedFromA: rounds.map((r) => r?.accepted ?? 0) }).toEqual(
+      {
+        refusedJunk: ['SIGNATURE_INVALID'],
+        acceptedFromA: [1, 0, 0],
+      },
+    )
+    const thief = createMessage(
+      { from: ag.did, to: null, body: 'still me', ts: clock.ms, nonce: new Uint8Array(16).fill(7) },
+      ag.key,
+    )
+    expect({
+      revokedOnLate: late.kit.store.keyEvents.state(ag.did)?.revoked?.by ?? null,
+      thiefMessageOnLate: code(late.kit.ingest.ingest(thief, { kind: 'gossip', peer: 'x' }, { fresh: true })),
+    }).toEqual({ revokedOnLate: 'controller', thiefMessageOnLate: 'REVOKED' })
+  })
+})
+
+describe('anchor reference counts', () => {
+  it('after any sequence of registrations, index load() serves exactly what the live index serves', () => {
+    const n = syncNode('node n')
+    const c1 = syncNode('controller c1')
+    const c2 = syncNode('controller c2')
+    knowOwnLog(c1, [n])
+    knowOwnLog(c2, [n])
+    const a = kitAgent(n.kit.random, clock.ms, { controller: c1.kit.did, peerId: c1.kit.peerId })
+    const b = kitAgent(n.kit.random, clock.ms, { controller: c1.kit.did, peerId: c1.kit.peerId })
+    for (const e of [a.icp, a.reg, b.icp, b.reg]) expect(n.kit.ingest.ingest(e, local, { fresh: false }).ok).toBe(true)
+    const regOf = (ag: KitAgent, controller: string, ts: number) =>
+      createRegistration(
+        { did: ag.did, name: 'x', capabilities: [{ type: 'test' }], controller, peerId: n.kit.peerId, ts },
+        ag.key,
+      )
+    const steps: [KitAgent, string][] = [
+      [a, a.did],
+      [a, c2.kit.did],
+      [b, b.did],
+      [b, c2.kit.did],
+      [a, c1.kit.did],
+      [b, b.did],
+      [a, a.did],
+      [a, b.did],
+    ]
+    steps.forEach(([ag, ctl], i) =>
+      expect(n.kit.ingest.ingest(regOf(ag, ctl, clock.ms + 1 + i), local, { fresh: false }).ok).toBe(true),
+    )
+    const fresh = new RegistryIndex({ store: n.kit.store, selfDid: n.kit.did })
+    fresh.load()
+    const live = new Set(n.sync.index.idsUnder('', 1e6))
+    const loaded = new Set(fresh.idsUnder('', 1e6))
+    expect({
+      same: [...live].sort().join() === [...loaded].sort().join(),
+      c1: n.sync.index.isAnchored(c1.kit.did),
+    }).toEqual({
+      same: true,
+      c1: false,
+    })
+    expect(n.sync.index.fingerprint('')).toEqual(fresh.fingerprint(''))
+  })
+})

@@ -1,0 +1,109 @@
+// Work and charging per junk envelope naming a revoked DID whose log (and whose controller's log) holds more
+// than PRIOR_KEYS_TRIED retired keys. Counts signature checks as forged-work.test.ts.
+import { describe, expect, it, vi } from 'vitest'
+
+const calls = vi.hoisted(() => ({ n: 0 }))
+vi.mock('../../../node/core/keys.js', async (importOriginal) => {
+  const m = await importOriginal<typeof import('../../../node/core/keys.js')>()
+  return {
+    ...m,
+    verifySignature: (...args: Parameters<typeof m.verifySignature>) => {
+      calls.n++
+      return m.verifySignature(...args)
+    },
+  }
+})
+
+import {
+  createInception,
+  createMessage,
+  createRegistration,
+  createRevocation,
+  createRotation,
+  generateKeyPair,
+  type KeyPair,
+} from '../../../node/core/index.js'
+import { auditEntries, kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
+
+const gossip = { kind: 'gossip' as const, peer: 'rogue' }
+
+function rotateMany(n: KitNode, did: string, first: KeyPair, next: KeyPair, times: number): KeyPair {
+  let cur = first
+  let nxt = next
+  for (let i = 0; i < times; i++) {
+    const following = generateKeyPair()
+    const rot = createRotation(n.store.keyEvents.state(did)!, cur, nxt, n.clock.ms + i, following)
+    expect(n.ingest.ingest(rot, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    cur = nxt
+    nxt = following
+  }
+  return cur
+}
+
+describe('junk naming a revoked DID (Q2)', () => {
+  const n = kitNode({ seed: 'host' })
+  const nodeNext = generateKeyPair()
+  expect(n.ingest.ingest(createInception(n.key, n.clock.ms, nodeNext), { kind: 'local' }, { fresh: false }).ok).toBe(
+    true,
+  )
+  const nodeKey = rotateMany(n, n.did, n.key, nodeNext, 12) // the controller: 12 retired keys
+  const ag = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: n.peerId })
+  expect(n.ingest.ingest(ag.icp, gossip, { fresh: false }).ok).toBe(true)
+  const agKey = rotateMany(n, ag.did, ag.key, ag.next, 12) // the agent: 12 retired keys
+  const reg = createRegistration(
+    {
+      did: ag.did,
+      name: 'a',
+      capabilities: [{ type: 'test' }],
+      controller: n.did,
+      peerId: n.peerId,
+      ts: n.clock.ms + 99,
+    },
+    agKey,
+  )
+  expect(n.ingest.ingest(reg, gossip, { fresh: false }).ok).toBe(true)
+  const st = n.store.keyEvents.state(ag.did)!
+  expect(
+    n.ingest.ingest(createRevocation(st, nodeKey, 'done', n.clock.ms + 100), { kind: 'local' }, { fresh: false }).ok,
+  ).toBe(true)
+
+  function run(junk: unknown): { code: string; verifies: number; audited: number; charged: boolean } {
+    const before = auditEntries(n.store).length
+    calls.n = 0
+    const v = n.ingest.ingest(junk, gossip, { fresh: true })
+    return {
+      code: v.ok ? 'ok' : v.error.code,
+      verifies: calls.n,
+      audited: auditEntries(n.store).length - before,
+      charged: (n.store.misc.peerFaults().find((f) => f.peer === 'rogue')?.forged ?? 0) > 0,
+    }
+  }
+
+  it('costs at most a signature check or two and is charged to its deliverer, or is at least not audited', () => {
+    const junkReg = createRegistration(
+      {
+        did: ag.did,
+        name: 'x',
+        capabilities: [{ type: 'test' }],
+        controller: n.did,
+        peerId: n.peerId,
+        ts: n.clock.ms + 500,
+      },
+      generateKeyPair(),
+    )
+    const junkMsg = createMessage(
+      { from: ag.did, to: null, body: 'x', ts: n.clock.ms, nonce: new Uint8Array(16).fill(3) },
+      generateKeyPair(),
+    )
+    const junkRev = createRevocation(st, generateKeyPair(), 'x', n.clock.ms + 501)
+    const results = { reg: run(junkReg), msg: run(junkMsg), rev: run(junkRev) }
+    // not audited, and charged or at most a check or two (a revocation of a revoked DID checks nothing)
+    const ok = (r: { verifies: number; audited: number; charged: boolean }) =>
+      r.audited === 0 && (r.charged || r.verifies <= 2)
+    expect({ reg: ok(results.reg), msg: ok(results.msg), rev: ok(results.rev) }).toEqual({
+      reg: true,
+      msg: true,
+      rev: true,
+    })
+  })
+})
