@@ -131,24 +131,17 @@ function checkNotRevoked(did: string | null, ctx: AcceptanceContext): void {
 /**
  * Every key a revocation by the DID's controller may be signed with (docs/protocol.md §6, decision 0044):
  * the controller's current key and the keys it held before, newest first (`PRIOR_KEYS_TRIED` of them), the
- * last ones of a revoked controller too. A revocation only takes authority away, so one signed before the
- * controller rotated or retired its own key stays good. None when the DID names no controller but itself.
+ * last ones of a revoked controller too; the key its DID names while its log is unknown here. A revocation
+ * only takes authority away, so one signed before the controller rotated or retired its own key stays good.
+ * None when the DID names no controller but itself. What none of them signed is a forgery, charged to its
+ * deliverer: junk must cost its sender its standing, or a peer could make the node check it without end.
  */
-function controllerKeysOf(did: string, ctx: AcceptanceContext): { keys: Uint8Array[]; logKnown: boolean } {
+function controllerKeysOf(did: string, ctx: AcceptanceContext): Uint8Array[] {
   const controller = ctx.controllerOf(did)
-  if (controller === undefined || controller === did) return { keys: [], logKnown: true }
+  if (controller === undefined || controller === did) return []
   const state = ctx.keyState(controller)
-  if (state === undefined) return { keys: [currentKeyOf(controller, undefined)], logKnown: false }
-  // a revoked controller's log may differ from node to node (a thief's revocation raced its rotation): what
-  // none of the keys known here signed is not charged as a forgery
-  if (state.revoked)
-    return { keys: [state.key, ...state.priorKeys.slice(-PRIOR_KEYS_TRIED).reverse()].map(b64Key), logKnown: false }
-  const held = [state.key, ...state.priorKeys.slice(-PRIOR_KEYS_TRIED).reverse()]
-  return { keys: held.map(b64Key), logKnown: true }
-}
-
-function b64Key(k: string): Uint8Array {
-  return fromB64(k, 'key', 32)
+  if (state === undefined) return [currentKeyOf(controller, undefined)]
+  return [state.key, ...state.priorKeys.slice(-PRIOR_KEYS_TRIED).reverse()].map((k) => fromB64(k, 'key', 32))
 }
 
 function acceptKeyEvent(
@@ -156,23 +149,12 @@ function acceptKeyEvent(
   ctx: AcceptanceContext,
   signed: { bytes: Uint8Array; id: string },
 ): KeyState {
-  const controller = envelope.type === 'rev' ? controllerKeysOf(envelope.did, ctx) : { keys: [], logKnown: true }
-  try {
-    return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
-      eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
-      signed,
-      ...(ctx.keyStateBefore ? { stateBefore: (seq: number) => ctx.keyStateBefore!(envelope.did, seq) } : {}),
-      controllerKeys: controller.keys,
-    })
-  } catch (err) {
-    // a controller whose key log this node lacks (or holds revoked, maybe a fork of it) may have signed it
-    // with a key not known here: not charged, and not audited either, so junk cannot grow the log (§6)
-    if (controller.logKnown || !isMeshsigError(err) || err.code !== 'SIGNATURE_INVALID') throw err
-    throw new MeshsigError('UNKNOWN_SIGNER', `the controller of ${envelope.did} has keys not known here`, {
-      did: envelope.did,
-      signed: false,
-    })
-  }
+  return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
+    eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
+    signed,
+    ...(ctx.keyStateBefore ? { stateBefore: (seq: number) => ctx.keyStateBefore!(envelope.did, seq) } : {}),
+    controllerKeys: envelope.type === 'rev' ? controllerKeysOf(envelope.did, ctx) : [],
+  })
 }
 
 /** Run every rule on an already parsed envelope with its signing bytes; throws the first broken rule. */

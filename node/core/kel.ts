@@ -198,6 +198,7 @@ function applyRotation(
  * DID's own log stays where it stands.
  */
 function applyControllerRevocation(state: KeyState, event: Extract<KeyEvent, { type: 'rev' }>): KeyState {
+  if (state.revoked) throw new MeshsigError('DUPLICATE', `${event.did} is revoked already`, { did: event.did })
   return { ...state, revoked: { reason: event.reason, ts: event.ts, by: 'controller' } }
 }
 
@@ -206,8 +207,11 @@ function applyRevocation(
   event: Extract<KeyEvent, { type: 'rev' }>,
   ctx: KelContext,
 ): KeyState {
-  // a revocation of a revoked DID changes nothing, whoever signed it: no signature is checked for it
-  if (prior?.revoked) throw new MeshsigError('DUPLICATE', `${event.did} is revoked already`, { did: event.did })
+  // a revocation of a revoked DID changes nothing, whoever signed it: no signature is checked for it, unless
+  // it may be the DID's own second event at the seq of its own revocation (duplicity, §6)
+  if (prior?.revoked && (prior.revoked.by === 'controller' || event.seq > prior.seq)) {
+    throw new MeshsigError('DUPLICATE', `${event.did} is revoked already`, { did: event.did })
+  }
   const bytes = ctx.signed?.bytes ?? signingBytes(event)
   const controllerKeys = [...(ctx.controllerKey ? [ctx.controllerKey] : []), ...(ctx.controllerKeys ?? [])]
   if (prior !== undefined && controllerKeys.length > 0) {

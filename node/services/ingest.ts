@@ -272,10 +272,9 @@ export class Ingest {
       return fresh
     }
     const revoked = revokedRegistryItem(v)
-    // a revoked DID's own key event or registration: recorded once per DID, however many its key signs
-    if (revoked !== undefined && !store.misc.rememberAttributed(`revoked:${revoked}`, revoked, code, this.c.clock())) {
-      return false
-    }
+    // a revoked DID's own key event or registration: recorded once per DID and type, however many its key signs
+    const once = revoked === undefined ? undefined : `revoked:${v.envelope!.type}:${revoked}`
+    if (once !== undefined && !store.misc.rememberAttributed(once, revoked!, code, this.c.clock())) return false
     if (v.attributableTo !== undefined && v.id !== undefined) {
       // recorded once: a re-delivery of this envelope is a duplicate from now on. A replay, a stale time or a
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
@@ -289,7 +288,7 @@ export class Ingest {
 
 /**
  * The DID of a registry item its revoked DID's last key signed (a rotation that raced the revocation,
- * decision 0044, or anything its holder signs after it): audited once per DID, however many come.
+ * decision 0044, or anything its holder signs after it): audited once per DID and type, however many come.
  */
 function revokedRegistryItem(v: Rejected): string | undefined {
   const e = v.envelope

@@ -193,7 +193,7 @@ export class PassRunner {
         return this.pullPages(r, budget)
       const step = descentStep('', local, remote)
       d = { frontier: step === 'descend' ? [''] : [], leaves: [], guesses: new Map(), missing: [], truncated: false }
-      this.take(d, { prefix: '', count: remote.count }, step, () => guessedId(local, remote))
+      this.take(r, d, { prefix: '', count: remote.count }, step, () => guessedId(local, remote))
       if (r.carry !== undefined) r.carry.descent = d
     }
     const left = await this.descend(r, budget, d)
@@ -285,17 +285,17 @@ export class PassRunner {
   }
 
   /** Put a prefix where `d` goes next: list it, guess its one missing id, or nothing. */
-  private take(d: Descent, leaf: Leaf, step: DescentStep, guess: () => string): void {
+  private take(r: Round, d: Descent, leaf: Leaf, step: DescentStep, guess: () => string): void {
     if (step === 'ids') d.leaves.push(leaf)
     else if (step === 'guess') {
       const short = guess().slice(0, SHORT_ID_HEX)
-      if (this.lacks(short)) d.guesses.set(short, leaf)
+      if (this.lacks(r.peer, short)) d.guesses.set(short, leaf)
     }
   }
 
-  /** True when this node neither holds nor refused the item of `short`. */
-  private lacks(short: string): boolean {
-    return !this.c.index.hasShort(short) && !this.refused.has(short)
+  /** True when this node neither holds nor refused the item of `short` (as any copy, or as `peer`'s). */
+  private lacks(peer: string, short: string): boolean {
+    return !this.c.index.hasShort(short) && !this.refused.has(short) && !this.refused.has(`${peer}|${short}`)
   }
 
   /**
@@ -312,7 +312,7 @@ export class PassRunner {
         const local = this.c.index.fingerprint(child)
         const s = descentStep(child, local, fps[k]!)
         if (s === 'descend') d.frontier.push(child)
-        else this.take(d, { prefix: child, count: fps[k]!.count }, s, () => guessedId(local, fps[k]!))
+        else this.take(r, d, { prefix: child, count: fps[k]!.count }, s, () => guessedId(local, fps[k]!))
       })
     }
   }
@@ -336,7 +336,7 @@ export class PassRunner {
       for (const f of frames) {
         if (f.length !== SHORT_ID_HEX / 2) throw new PeerFault('bad id answer')
         const short = Buffer.from(f).toString('hex')
-        if (this.lacks(short)) d.missing.push(short)
+        if (this.lacks(r.peer, short)) d.missing.push(short)
       }
     }
   }
@@ -349,7 +349,7 @@ export class PassRunner {
    * stopped it.
    */
   private async fetch(r: Round, budget: SyncBudget, d: Descent, out: Envelope[]): Promise<boolean> {
-    const shorts = [...d.guesses.keys(), ...d.missing].filter((s) => this.lacks(s))
+    const shorts = [...d.guesses.keys(), ...d.missing].filter((s) => this.lacks(r.peer, s))
     const asked = new Set<string>()
     const served = new Set<string>()
     try {
@@ -373,14 +373,14 @@ export class PassRunner {
       return true
     } finally {
       for (const [short, leaf] of d.guesses) {
-        if (!asked.has(short) && this.lacks(short)) continue
+        if (!asked.has(short) && this.lacks(r.peer, short)) continue
         d.guesses.delete(short)
         // a wrong guess: below a prefix too full for one list answer, compare its children instead (found by review)
         if (asked.has(short) && !served.has(short))
           if (leaf.count > IDS_BELOW && leaf.prefix.length < MAX_DEPTH) d.frontier.push(leaf.prefix)
           else d.leaves.push(leaf)
       }
-      d.missing = d.missing.filter((s) => !asked.has(s) && this.lacks(s))
+      d.missing = d.missing.filter((s) => !asked.has(s) && this.lacks(r.peer, s))
     }
   }
 
@@ -389,9 +389,12 @@ export class PassRunner {
    * checked, stored or audited again (docs/protocol.md §9). The other paths
    * never fetch them.
    */
-  private notRefused(items: Envelope[], counts: ApplyCounts): Envelope[] {
+  private notRefused(items: Envelope[], counts: ApplyCounts, peer: string): Envelope[] {
     if (this.refused.size === 0) return items
-    const fresh = items.filter((e) => !this.refused.has(envelopeId(e).slice(0, SHORT_ID_HEX)))
+    const fresh = items.filter((e) => {
+      const short = envelopeId(e).slice(0, SHORT_ID_HEX)
+      return !this.refused.has(short) && !this.refused.has(`${peer}|${short}`)
+    })
     counts.rejected += items.length - fresh.length
     return fresh
   }
@@ -413,7 +416,13 @@ export class PassRunner {
       }
       r.items += items.length
       const known = r.counts.accepted + r.counts.held
-      await applyItems(this.c, this.notRefused(items, r.counts), { id: r.peer, key: r.peerKey }, r.counts, this.refused)
+      await applyItems(
+        this.c,
+        this.notRefused(items, r.counts, r.peer),
+        { id: r.peer, key: r.peerKey },
+        r.counts,
+        this.refused,
+      )
       if (items.length < limit) return false
       const held = this.c.registryFull?.() === true ? 0 : this.c.admission.heldFor(r.peer) // full: honest ones held
       if (r.counts.forged + held > BAD_ITEMS_LIMIT * 4) throw new PeerFault('a page of junk')

@@ -160,21 +160,27 @@ function applyOne(
       if (v.id !== undefined && c.index !== undefined && !c.index.has(v.id)) remember(refused, v.id.slice(0, 16))
     } else {
       counts.rejected++
-      if (v.id !== undefined && !mayPassLater(v.error.code)) remember(refused, v.id.slice(0, 16))
+      if (v.id !== undefined && v.error.code !== 'UNKNOWN_SIGNER') remember(refused, refusedKey(v, peer.id))
       if (GOSSIP_REJECT_CODES.has(v.error.code)) counts.forged++
     }
   }
 }
 
 /**
- * True for a refusal that says nothing about the item another peer serves
- * under the same id: a forgery (the id does not cover the signature, so a
- * rogue peer's copy with a junk signature must not keep the real item away;
- * the rogue is charged each time instead), or a signer whose key log has not
- * arrived yet (`UNKNOWN_SIGNER`).
+ * How a refused item is remembered (docs/protocol.md §9): by its short id,
+ * so that no peer's copy is fetched again, for a verdict any copy would get;
+ * by the serving peer and short id for a forgery, since the id does not
+ * cover the signature (a rogue peer's copy with a junk signature must not
+ * keep another peer's real one away, nor be fetched from the rogue again).
+ * A signer whose key log has not arrived yet (`UNKNOWN_SIGNER`) is not
+ * remembered: the item may pass once it has.
  */
-function mayPassLater(code: string): boolean {
-  return GOSSIP_REJECT_CODES.has(code) || code === 'UNKNOWN_SIGNER'
+export function refusedKey(
+  v: { readonly id?: string; readonly error: { readonly code: string } },
+  peer: string,
+): string {
+  const short = v.id!.slice(0, 16)
+  return GOSSIP_REJECT_CODES.has(v.error.code) ? `${peer}|${short}` : short
 }
 
 /**

