@@ -1,6 +1,6 @@
 // Revocations by the controller after the controller itself moved on, and the bounds around revoked DIDs
 // (decision 0044, docs/protocol.md §6). In-memory nodes on the fake mesh, as revocation-race-sync.test.ts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createInception,
   createMessage,
@@ -12,54 +12,30 @@ import {
   type KeyPair,
   type RevEnvelope,
 } from '../../../node/core/index.js'
-import { FakeNetwork } from '../../helpers/fake-p2p.js'
-import { syncNode as syncNodeOn, type SyncNode } from '../../helpers/sync-node.js'
-import { auditEntries, FixedClock, kitAgent, type KitAgent } from '../../helpers/service-kit.js'
+import type { SyncNode } from '../../helpers/sync-node.js'
+import {
+  clock,
+  code,
+  hostedAgent,
+  knowOwnLog,
+  LOCAL,
+  net,
+  syncNode,
+  useRevocationMesh,
+} from '../../helpers/revocation-mesh.js'
+import { auditEntries, kitAgent } from '../../helpers/service-kit.js'
 
-let net: FakeNetwork
-let clock: FixedClock
-const open: SyncNode[] = []
-
-function syncNode(seed: string): SyncNode {
-  const n = syncNodeOn(net, clock, seed)
-  open.push(n)
-  return n
-}
-
-beforeEach(() => {
-  net = new FakeNetwork()
-  clock = new FixedClock()
-})
-afterEach(() => {
-  while (open.length) open.pop()!.kit.close()
-})
+useRevocationMesh()
 
 const gossip = { kind: 'gossip' as const, peer: 'relay' }
-const local = { kind: 'local' as const }
-
-function hostedAgent(host: SyncNode, on: SyncNode[]): KitAgent {
-  const ag = kitAgent(host.kit.random, clock.ms, { controller: host.kit.did, peerId: host.kit.peerId })
-  for (const n of on) {
-    for (const e of [ag.icp, ag.reg]) expect(n.kit.ingest.ingest(e, local, { fresh: false }).ok).toBe(true)
-  }
-  return ag
-}
-
-/** `from`'s own key log, taken up by each of `to` (as a `self` answer would). */
-function knowOwnLog(from: SyncNode, to: SyncNode[]): void {
-  for (const n of to)
-    for (const e of from.kit.store.keyEvents.log(from.kit.did)) n.kit.ingest.ingest(e, local, { fresh: false })
-}
 
 /** Rotate the node's own DID (its inception commits to no next key) and take it up locally. */
 function rotateNode(n: SyncNode, ts: number): { rot: ReturnType<typeof createRotation>; newKey: KeyPair } {
   const newKey = generateKeyPair()
   const rot = createRotation(n.kit.store.keyEvents.state(n.kit.did)!, n.kit.key, newKey, ts, generateKeyPair())
-  expect(n.kit.ingest.ingest(rot, local, { fresh: false }).ok).toBe(true)
+  expect(n.kit.ingest.ingest(rot, LOCAL, { fresh: false }).ok).toBe(true)
   return { rot, newKey }
 }
-
-const code = (v: { ok: boolean; error?: { code: string } }): string => (v.ok ? 'ok' : v.error!.code)
 
 describe('the controller rotates (or is revoked) after revoking one of its agents', () => {
   it('a node that learns the controller’s rotation first still ends revoked, and the relay is not charged', () => {
@@ -68,7 +44,7 @@ describe('the controller rotates (or is revoked) after revoking one of its agent
     knowOwnLog(a, [c])
     const ag = hostedAgent(a, [a, c])
     const rev = createRevocation(a.kit.store.keyEvents.state(ag.did)!, a.kit.key, 'retired', clock.ms + 1)
-    expect(a.kit.ingest.ingest(rev, local, { fresh: false }).ok).toBe(true)
+    expect(a.kit.ingest.ingest(rev, LOCAL, { fresh: false }).ok).toBe(true)
     // routine rotation of the node's own key, a second later; gossip brings it to c before the revocation
     const { rot } = rotateNode(a, clock.ms + 2)
     expect(c.kit.ingest.ingest(rot, gossip, { fresh: false }).ok).toBe(true)
@@ -88,7 +64,7 @@ describe('the controller rotates (or is revoked) after revoking one of its agent
     const a = syncNode('controller a')
     const ag = hostedAgent(a, [a])
     const rev = createRevocation(a.kit.store.keyEvents.state(ag.did)!, a.kit.key, 'retired', clock.ms + 1)
-    expect(a.kit.ingest.ingest(rev, local, { fresh: false }).ok).toBe(true)
+    expect(a.kit.ingest.ingest(rev, LOCAL, { fresh: false }).ok).toBe(true)
     rotateNode(a, clock.ms + 2)
 
     const late = syncNode('late joiner')
@@ -110,11 +86,11 @@ describe('the controller rotates (or is revoked) after revoking one of its agent
     const agents = Array.from({ length: 33 }, () => hostedAgent(a, [a]))
     for (const ag of agents) {
       const rev = createRevocation(a.kit.store.keyEvents.state(ag.did)!, a.kit.key, 'home stolen', clock.ms + 1)
-      expect(a.kit.ingest.ingest(rev, local, { fresh: false }).ok).toBe(true)
+      expect(a.kit.ingest.ingest(rev, LOCAL, { fresh: false }).ok).toBe(true)
     }
     // "revoke the custodied agents, then the node's DID"
     const selfRev = createRevocation(a.kit.store.keyEvents.state(a.kit.did)!, a.kit.key, 'home stolen', clock.ms + 2)
-    expect(a.kit.ingest.ingest(selfRev, local, { fresh: false }).ok).toBe(true)
+    expect(a.kit.ingest.ingest(selfRev, LOCAL, { fresh: false }).ok).toBe(true)
     const late = syncNode('late joiner')
     net.connect(late.p2p, a.p2p)
     await late.sync.client.round(a.kit.peerId)
@@ -175,7 +151,7 @@ describe('two different revocations of one DID by its controller on two nodes', 
     const state = a.kit.store.keyEvents.state(ag.did)!
     const r1 = createRevocation(state, a.kit.key, 'one', clock.ms + 1)
     const r2 = createRevocation(state, a.kit.key, 'two', clock.ms + 1)
-    expect(a.kit.ingest.ingest(r1, local, { fresh: false }).ok).toBe(true)
+    expect(a.kit.ingest.ingest(r1, LOCAL, { fresh: false }).ok).toBe(true)
     expect(c.kit.ingest.ingest(r2, gossip, { fresh: false }).ok).toBe(true)
     net.connect(c.p2p, a.p2p)
     const rounds = []
@@ -191,7 +167,7 @@ describe('the rotation that raced a revocation, delivered again', () => {
     const ag = hostedAgent(a, [a])
     const before = a.kit.store.keyEvents.state(ag.did)!
     const rev = createRevocation(before, a.kit.key, 'compromised', clock.ms + 1)
-    expect(a.kit.ingest.ingest(rev, local, { fresh: false }).ok).toBe(true)
+    expect(a.kit.ingest.ingest(rev, LOCAL, { fresh: false }).ok).toBe(true)
     const rot = createRotation(before, ag.key, ag.next, clock.ms + 2, generateKeyPair())
     const codes = []
     for (let i = 0; i < 5; i++)
@@ -206,7 +182,7 @@ describe('the thief of a revoked agent’s seed', () => {
     const a = syncNode('controller a')
     const ag = hostedAgent(a, [a])
     const rev = createRevocation(a.kit.store.keyEvents.state(ag.did)!, a.kit.key, 'seed stolen', clock.ms + 1)
-    expect(a.kit.ingest.ingest(rev, local, { fresh: false }).ok).toBe(true)
+    expect(a.kit.ingest.ingest(rev, LOCAL, { fresh: false }).ok).toBe(true)
     const before = auditEntries(a.kit.store).length
     // the thief holds the inception key: each inception with another `next` (or ts) is "a second event at seq 0"
     const codes = new Set<string>()
@@ -245,7 +221,7 @@ describe('an agent moved to another controller', () => {
     expect(c.kit.ingest.ingest(moved, gossip, { fresh: false }).ok).toBe(true)
     const fresh = syncNode('node d') // holds the same registry as c: the moved registration
     for (const e of [...b.kit.store.keyEvents.log(b.kit.did), ag.icp, moved])
-      fresh.kit.ingest.ingest(e, local, { fresh: false })
+      fresh.kit.ingest.ingest(e, LOCAL, { fresh: false })
     const late = syncNode('late joiner')
     net.connect(late.p2p, c.p2p)
     await late.sync.client.round(c.kit.peerId)

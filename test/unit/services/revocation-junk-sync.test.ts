@@ -1,72 +1,39 @@
 // Junk naming revoked DIDs, controllers whose key log differs or is unknown, the sync refused memory and
 // the anchor counts (decision 0044). In-memory nodes on the fake mesh, as revocation-controller-keys.test.ts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createMessage,
   createRegistration,
   createRevocation,
   createRotation,
-  decodeEnvelope,
   didFromPublicKey,
-  encodeEnvelope,
   envelopeId,
   generateKeyPair,
-  toB64,
-  type Envelope,
 } from '../../../node/core/index.js'
-import { answerSync } from '../../../node/services/sync.js'
 import { RegistryIndex } from '../../../node/services/sync-index.js'
-import { FakeNetwork } from '../../helpers/fake-p2p.js'
-import { syncNode as syncNodeOn, type SyncNode } from '../../helpers/sync-node.js'
-import { auditEntries, FixedClock, kitAgent, type KitAgent } from '../../helpers/service-kit.js'
+import {
+  serveJunkSignature,
+  chargedPeers,
+  clock,
+  code,
+  hostedAgent,
+  knowOwnLog,
+  LOCAL,
+  net,
+  rejections,
+  syncNode,
+  useRevocationMesh,
+} from '../../helpers/revocation-mesh.js'
+import { auditEntries, kitAgent, type KitAgent } from '../../helpers/service-kit.js'
 
-let net: FakeNetwork
-let clock: FixedClock
-const open: SyncNode[] = []
-
-function syncNode(seed: string): SyncNode {
-  const n = syncNodeOn(net, clock, seed)
-  open.push(n)
-  return n
-}
-
-beforeEach(() => {
-  net = new FakeNetwork()
-  clock = new FixedClock()
-})
-afterEach(() => {
-  while (open.length) open.pop()!.kit.close()
-})
-
-const local = { kind: 'local' as const }
-const code = (v: { ok: boolean; error?: { code: string } }): string => (v.ok ? 'ok' : v.error!.code)
-const charged = (n: SyncNode): string[] =>
-  n.kit.store.misc
-    .peerFaults()
-    .filter((f) => f.forged > 0)
-    .map((f) => f.peer)
-const rejections = (n: SyncNode): number =>
-  auditEntries(n.kit.store).filter((e) => e.kind === 'envelope.rejected').length
-
-function hostedAgent(host: SyncNode, on: SyncNode[]): KitAgent {
-  const ag = kitAgent(host.kit.random, clock.ms, { controller: host.kit.did, peerId: host.kit.peerId })
-  for (const n of on) {
-    for (const e of [ag.icp, ag.reg]) expect(n.kit.ingest.ingest(e, local, { fresh: false }).ok).toBe(true)
-  }
-  return ag
-}
-
-function knowOwnLog(from: SyncNode, to: SyncNode[]): void {
-  for (const n of to)
-    for (const e of from.kit.store.keyEvents.log(from.kit.did)) n.kit.ingest.ingest(e, local, { fresh: false })
-}
+useRevocationMesh()
 
 describe('a revoked DID’s own key events signed by junk keys', () => {
   it('junk rotations naming a revoked DID (signed by no key of it) are neither audited nor remembered without bound', () => {
     const a = syncNode('node a')
     const ag = hostedAgent(a, [a])
     const st = a.kit.store.keyEvents.state(ag.did)!
-    expect(a.kit.ingest.ingest(createRevocation(st, a.kit.key, 'done', clock.ms + 1), local, { fresh: false }).ok).toBe(
+    expect(a.kit.ingest.ingest(createRevocation(st, a.kit.key, 'done', clock.ms + 1), LOCAL, { fresh: false }).ok).toBe(
       true,
     )
     const before = rejections(a)
@@ -82,7 +49,7 @@ describe('a revoked DID’s own key events signed by junk keys', () => {
       codes: [...codes],
       audited: rejections(a) - before,
       attributedRows: ids.filter((id) => a.kit.store.misc.attributedSeen(id)).length,
-      rogueCharged: charged(a).includes('rogue'),
+      rogueCharged: chargedPeers(a).includes('rogue'),
     }).toEqual({ codes: ['REVOKED'], audited: 0, attributedRows: 0, rogueCharged: false })
   })
 
@@ -90,7 +57,7 @@ describe('a revoked DID’s own key events signed by junk keys', () => {
     const a = syncNode('node a')
     const ag = hostedAgent(a, [a])
     const st = a.kit.store.keyEvents.state(ag.did)!
-    expect(a.kit.ingest.ingest(createRevocation(st, a.kit.key, 'done', clock.ms + 1), local, { fresh: false }).ok).toBe(
+    expect(a.kit.ingest.ingest(createRevocation(st, a.kit.key, 'done', clock.ms + 1), LOCAL, { fresh: false }).ok).toBe(
       true,
     )
     const before = rejections(a)
@@ -123,7 +90,7 @@ describe('a controller whose key log is unknown here', () => {
       codes.add(code(n.kit.ingest.ingest(junk, { kind: 'gossip', peer: 'rogue' }, { fresh: true })))
     }
     // not signed by the key the controller's DID names: charged, so the peer's standing pays for the flood
-    expect({ codes: [...codes], rogueCharged: charged(n).includes('rogue') }).toEqual({
+    expect({ codes: [...codes], rogueCharged: chargedPeers(n).includes('rogue') }).toEqual({
       codes: ['SIGNATURE_INVALID'],
       rogueCharged: true,
     })
@@ -136,24 +103,13 @@ describe('the refused set is keyed by the envelope id, which does not cover the 
     const a = syncNode('controller a')
     const ag = hostedAgent(a, [a])
     const rev = createRevocation(a.kit.store.keyEvents.state(ag.did)!, a.kit.key, 'seed stolen', clock.ms + 1)
-    expect(a.kit.ingest.ingest(rev, local, { fresh: false }).ok).toBe(true)
+    expect(a.kit.ingest.ingest(rev, LOCAL, { fresh: false }).ok).toBe(true)
     const revId = envelopeId(rev)
     // the rogue holds the same registry and answers honestly, but for the revocation's signature
     const rogue = syncNode('rogue r')
     for (const e of [...a.kit.store.keyEvents.log(a.kit.did), ag.icp, ag.reg, rev])
-      rogue.kit.ingest.ingest(e, local, { fresh: false })
-    rogue.p2p.syncProvider = (request) =>
-      [...answerSync(rogue.sync.index, request)].map((frame) => {
-        let e: Envelope
-        try {
-          e = decodeEnvelope(frame)
-        } catch {
-          return frame
-        }
-        return envelopeId(e) === revId
-          ? encodeEnvelope({ ...e, sig: toB64(new Uint8Array(64).fill(1)) } as Envelope)
-          : frame
-      })
+      rogue.kit.ingest.ingest(e, LOCAL, { fresh: false })
+    serveJunkSignature(rogue, revId)
     const late = syncNode('late joiner')
     net.connect(late.p2p, rogue.p2p)
     await late.sync.client.round(rogue.kit.peerId)
@@ -190,7 +146,7 @@ describe('anchor reference counts', () => {
     knowOwnLog(c2, [n])
     const a = kitAgent(n.kit.random, clock.ms, { controller: c1.kit.did, peerId: c1.kit.peerId })
     const b = kitAgent(n.kit.random, clock.ms, { controller: c1.kit.did, peerId: c1.kit.peerId })
-    for (const e of [a.icp, a.reg, b.icp, b.reg]) expect(n.kit.ingest.ingest(e, local, { fresh: false }).ok).toBe(true)
+    for (const e of [a.icp, a.reg, b.icp, b.reg]) expect(n.kit.ingest.ingest(e, LOCAL, { fresh: false }).ok).toBe(true)
     const regOf = (ag: KitAgent, controller: string, ts: number) =>
       createRegistration(
         { did: ag.did, name: 'x', capabilities: [{ type: 'test' }], controller, peerId: n.kit.peerId, ts },
@@ -207,7 +163,7 @@ describe('anchor reference counts', () => {
       [a, b.did],
     ]
     steps.forEach(([ag, ctl], i) =>
-      expect(n.kit.ingest.ingest(regOf(ag, ctl, clock.ms + 1 + i), local, { fresh: false }).ok).toBe(true),
+      expect(n.kit.ingest.ingest(regOf(ag, ctl, clock.ms + 1 + i), LOCAL, { fresh: false }).ok).toBe(true),
     )
     const fresh = new RegistryIndex({ store: n.kit.store, selfDid: n.kit.did })
     fresh.load()

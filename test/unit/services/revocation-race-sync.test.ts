@@ -1,6 +1,6 @@
 // A revocation by the controller against the moves of an agent that holds its own keys (decision 0044,
 // docs/protocol.md §6): ingestion and registry sync between in-memory nodes on the fake mesh.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createMessage,
   createRegistration,
@@ -9,38 +9,13 @@ import {
   generateKeyPair,
   type KeyPair,
 } from '../../../node/core/index.js'
-import { FakeNetwork } from '../../helpers/fake-p2p.js'
-import { syncNode as syncNodeOn, type SyncNode } from '../../helpers/sync-node.js'
-import { auditEntries, FixedClock, kitAgent, type KitAgent } from '../../helpers/service-kit.js'
+import type { SyncNode } from '../../helpers/sync-node.js'
+import { clock, hostedAgent, net, syncNode, useRevocationMesh } from '../../helpers/revocation-mesh.js'
+import { auditEntries, type KitAgent } from '../../helpers/service-kit.js'
 
-let net: FakeNetwork
-let clock: FixedClock
-const open: SyncNode[] = []
-
-function syncNode(seed: string): SyncNode {
-  const n = syncNodeOn(net, clock, seed)
-  open.push(n)
-  return n
-}
-
-beforeEach(() => {
-  net = new FakeNetwork()
-  clock = new FixedClock()
-})
-afterEach(() => {
-  while (open.length) open.pop()!.kit.close()
-})
+useRevocationMesh()
 
 const gossip = { kind: 'gossip' as const, peer: 'relay' }
-
-/** An agent with its own keys hosted by `host`, known (icp, reg) on every node of `on`. */
-function hostedAgent(host: SyncNode, on: SyncNode[]): KitAgent {
-  const ag = kitAgent(host.kit.random, clock.ms, { controller: host.kit.did, peerId: host.kit.peerId })
-  for (const n of on) {
-    for (const e of [ag.icp, ag.reg]) expect(n.kit.ingest.ingest(e, { kind: 'local' }, { fresh: false }).ok).toBe(true)
-  }
-  return ag
-}
 
 function reRegistration(ag: KitAgent, key: KeyPair, controller: SyncNode, ts: number) {
   return createRegistration(

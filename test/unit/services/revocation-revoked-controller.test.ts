@@ -1,54 +1,39 @@
 // Revoked DIDs and revoked controllers: what is charged, audited, remembered by sync, or still duplicity
 // (decision 0044). In-memory nodes on the fake mesh, as revocation-junk-sync.test.ts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createRegistration,
   createRevocation,
   createRotation,
-  decodeEnvelope,
-  encodeEnvelope,
   envelopeId,
   generateKeyPair,
-  toB64,
-  type Envelope,
 } from '../../../node/core/index.js'
-import { answerSync } from '../../../node/services/sync.js'
-import { FakeNetwork } from '../../helpers/fake-p2p.js'
-import { syncNode as syncNodeOn, type SyncNode } from '../../helpers/sync-node.js'
-import { auditEntries, FixedClock, kitAgent } from '../../helpers/service-kit.js'
+import {
+  clock,
+  code,
+  forgedBy,
+  LOCAL,
+  net,
+  syncNode,
+  useRevocationMesh,
+  serveJunkSignature,
+} from '../../helpers/revocation-mesh.js'
+import { auditEntries, kitAgent } from '../../helpers/service-kit.js'
 
-let net: FakeNetwork
-let clock: FixedClock
-const open: SyncNode[] = []
-function syncNode(seed: string): SyncNode {
-  const n = syncNodeOn(net, clock, seed)
-  open.push(n)
-  return n
-}
-beforeEach(() => {
-  net = new FakeNetwork()
-  clock = new FixedClock()
-})
-afterEach(() => {
-  while (open.length) open.pop()!.kit.close()
-})
-const local = { kind: 'local' as const }
-const code = (v: { ok: boolean; error?: { code: string } }): string => (v.ok ? 'ok' : v.error!.code)
-const charged = (n: SyncNode): Record<string, number> =>
-  Object.fromEntries(n.kit.store.misc.peerFaults().map((f) => [f.peer, f.forged]))
+useRevocationMesh()
 
 describe('an agent whose controller is revoked', () => {
   it('junk revocations naming an agent whose controller is revoked (attacker-made) are charged to the relay', () => {
     const victim = syncNode('victim')
     // the attacker's own controller C (any DID), its agent X naming C, then C revokes itself
     const c = syncNode('attacker controller')
-    for (const e of c.kit.store.keyEvents.log(c.kit.did)) victim.kit.ingest.ingest(e, local, { fresh: false })
+    for (const e of c.kit.store.keyEvents.log(c.kit.did)) victim.kit.ingest.ingest(e, LOCAL, { fresh: false })
     // C rotated 8 times first: every junk revocation is then tried under 9 keys of C, plus X's own key
     let cKey = c.kit.key
     for (let i = 0; i < 8; i++) {
       const k = generateKeyPair()
       const rot = createRotation(c.kit.store.keyEvents.state(c.kit.did)!, cKey, k, clock.ms + 1 + i)
-      expect(code(c.kit.ingest.ingest(rot, local, { fresh: false }))).toBe('ok')
+      expect(code(c.kit.ingest.ingest(rot, LOCAL, { fresh: false }))).toBe('ok')
       expect(code(victim.kit.ingest.ingest(rot, { kind: 'gossip', peer: 'rogue' }, { fresh: false }))).toBe('ok')
       cKey = k
     }
@@ -65,7 +50,7 @@ describe('an agent whose controller is revoked', () => {
       codes.add(code(victim.kit.ingest.ingest(junk, { kind: 'gossip', peer: 'rogue' }, { fresh: true })))
     }
     // forgeries: a gossip 'reject' (score penalty), charged each time
-    expect({ codes: [...codes], rogueForged: charged(victim)['rogue'] ?? 0 }).toEqual({
+    expect({ codes: [...codes], rogueForged: forgedBy(victim)['rogue'] ?? 0 }).toEqual({
       codes: ['SIGNATURE_INVALID'],
       rogueForged: 50,
     })
@@ -76,22 +61,11 @@ describe('a rogue peer serving a forged item', () => {
   it('a rogue peer serving the same forged item every round is fetched, verified and audited once, or penalised', async () => {
     const rogue = syncNode('rogue r')
     const x = kitAgent(rogue.kit.random, clock.ms, { controller: rogue.kit.did, peerId: rogue.kit.peerId })
-    for (const e of [x.icp, x.reg]) expect(rogue.kit.ingest.ingest(e, local, { fresh: false }).ok).toBe(true)
+    for (const e of [x.icp, x.reg]) expect(rogue.kit.ingest.ingest(e, LOCAL, { fresh: false }).ok).toBe(true)
     const rot = createRotation(rogue.kit.store.keyEvents.state(x.did)!, x.key, x.next, clock.ms + 1)
-    expect(rogue.kit.ingest.ingest(rot, local, { fresh: false }).ok).toBe(true)
+    expect(rogue.kit.ingest.ingest(rot, LOCAL, { fresh: false }).ok).toBe(true)
     const rotId = envelopeId(rot)
-    rogue.p2p.syncProvider = (request) =>
-      [...answerSync(rogue.sync.index, request)].map((frame) => {
-        let e: Envelope
-        try {
-          e = decodeEnvelope(frame)
-        } catch {
-          return frame
-        }
-        return envelopeId(e) === rotId
-          ? encodeEnvelope({ ...e, sig: toB64(new Uint8Array(64).fill(1)) } as Envelope)
-          : frame
-      })
+    serveJunkSignature(rogue, rotId)
     const late = syncNode('late joiner')
     net.connect(late.p2p, rogue.p2p)
     const rounds = 6
@@ -105,7 +79,7 @@ describe('a rogue peer serving a forged item', () => {
       auditedOnceOrBanned: audited === 1 || banned,
       audited,
       banned,
-      forged: charged(late)[rogue.kit.peerId],
+      forged: forgedBy(late)[rogue.kit.peerId],
     }).toMatchObject({
       auditedOnceOrBanned: true,
     })
@@ -116,7 +90,7 @@ describe('a revocation of a revoked DID', () => {
   it('a self-revoked DID’s conflicting self-signed revocation at the same seq is still its duplicity', () => {
     const n = syncNode('node n')
     const x = kitAgent(n.kit.random, clock.ms, { controller: n.kit.did, peerId: n.kit.peerId })
-    for (const e of [x.icp, x.reg]) expect(n.kit.ingest.ingest(e, local, { fresh: false }).ok).toBe(true)
+    for (const e of [x.icp, x.reg]) expect(n.kit.ingest.ingest(e, LOCAL, { fresh: false }).ok).toBe(true)
     const st = n.kit.store.keyEvents.state(x.did)!
     const r1 = createRevocation(st, x.key, 'one', clock.ms + 1)
     const r2 = createRevocation(st, x.key, 'two', clock.ms + 2)
@@ -129,10 +103,10 @@ describe('a revoked DID’s own signed events', () => {
   it('after a revoked DID’s raced rotation is audited, a registration its last key signs moving it elsewhere is audited too', () => {
     const n = syncNode('node n')
     const x = kitAgent(n.kit.random, clock.ms, { controller: n.kit.did, peerId: n.kit.peerId })
-    for (const e of [x.icp, x.reg]) expect(n.kit.ingest.ingest(e, local, { fresh: false }).ok).toBe(true)
+    for (const e of [x.icp, x.reg]) expect(n.kit.ingest.ingest(e, LOCAL, { fresh: false }).ok).toBe(true)
     const st = n.kit.store.keyEvents.state(x.did)!
     expect(
-      code(n.kit.ingest.ingest(createRevocation(st, n.kit.key, 'stolen', clock.ms + 1), local, { fresh: false })),
+      code(n.kit.ingest.ingest(createRevocation(st, n.kit.key, 'stolen', clock.ms + 1), LOCAL, { fresh: false })),
     ).toBe('ok')
     const k2 = generateKeyPair()
     const raced = createRotation(st, x.key, x.next, clock.ms + 1, k2)
