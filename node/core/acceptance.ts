@@ -102,7 +102,7 @@ function checkCurrentKey(envelope: Envelope, did: string, ctx: AcceptanceContext
   } catch (err) {
     const signature = fromB64(envelope.sig, 'sig', 64)
     // a revoked DID's last key only: anything else of it is refused alike, unaudited, for one check
-    if (state?.revoked) throw new MeshsigError('REVOKED', `DID is revoked: ${did}`, { did, signed: false })
+    if (state?.revoked) throw new RevokedError(did, false)
     const tried = state?.priorKeys.slice(-PRIOR_KEYS_TRIED)
     const old = tried?.find((k) => verifySignature(bytes, signature, fromB64(k, 'key', 32)))
     if (old === undefined) throw err

@@ -187,10 +187,14 @@ export class ReplayError extends MeshsigError {
   }
 }
 
-/** A DID that has been revoked: nothing from or to it is accepted. */
+/**
+ * A DID that has been revoked: nothing from or to it is accepted. `signed`
+ * false marks an envelope of it that its last key did not sign: not audited
+ * (docs/protocol.md §5, decision 0044).
+ */
 export class RevokedError extends MeshsigError {
-  constructor(did: string) {
-    super('REVOKED', `DID is revoked: ${did}`, { did })
+  constructor(did: string, signed = true) {
+    super('REVOKED', `DID is revoked: ${did}`, signed ? { did } : { did, signed: false })
     this.name = 'RevokedError'
   }
 }

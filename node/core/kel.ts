@@ -31,9 +31,7 @@ export interface KeyState {
 export interface KelContext {
   /** Envelope id of the DID's accepted event at `seq`, for duplicate and duplicity checks. */
   eventIdAt?: (seq: number) => string | undefined
-  /** Current public key of the DID's controller (for a `rev` signed by the hosting node). */
-  controllerKey?: Uint8Array
-  /** Keys of the DID's controller a `rev` may be signed with (current first); with `controllerKey`, both count. */
+  /** Keys of the DID's controller (the hosting node) a `rev` may be signed with, current first. */
   controllerKeys?: readonly Uint8Array[]
   /**
    * The DID's state just before `seq` (replayed from the stored log). Given,
@@ -129,15 +127,10 @@ function applyInception(
  * or a rotation's event under a key this node never took): such a refusal
  * is not audited, so junk cannot grow the audit log (docs/protocol.md §5).
  */
-function revokedRefusal(state: KeyState, event: KeyEvent, ctx: KelContext): MeshsigError {
+function revokedRefusal(state: KeyState, event: KeyEvent, ctx: KelContext): RevokedError {
   const bytes = ctx.signed?.bytes ?? signingBytes(event)
   const signed = verifySignature(bytes, fromB64(event.sig, 'sig', 64), fromB64(state.key, 'key', 32))
-  return signed
-    ? new RevokedError(event.did)
-    : new MeshsigError('REVOKED', `DID is revoked: ${event.did}`, {
-        did: event.did,
-        signed: false,
-      })
+  return new RevokedError(event.did, signed)
 }
 
 function checkSequence(state: KeyState | undefined, event: KeyEvent, ctx: KelContext): KeyState {
@@ -213,10 +206,10 @@ function applyRevocation(
     throw new MeshsigError('DUPLICATE', `${event.did} is revoked already`, { did: event.did })
   }
   const bytes = ctx.signed?.bytes ?? signingBytes(event)
-  const controllerKeys = [...(ctx.controllerKey ? [ctx.controllerKey] : []), ...(ctx.controllerKeys ?? [])]
-  if (prior !== undefined && controllerKeys.length > 0) {
+  if (prior !== undefined && ctx.controllerKeys?.length) {
     const sig = fromB64(event.sig, 'sig', 64)
-    if (controllerKeys.some((key) => verifySignature(bytes, sig, key))) return applyControllerRevocation(prior, event)
+    if (ctx.controllerKeys.some((key) => verifySignature(bytes, sig, key)))
+      return applyControllerRevocation(prior, event)
   }
   // the DID's own revocation: its next event, signed by its current key
   const state = checkSequence(prior, event, ctx)
@@ -276,7 +269,8 @@ export function foldStoredLog(
 export function replayKeyEvents(events: readonly KeyEvent[], controllerKey?: Uint8Array): KeyState {
   let state: KeyState | undefined
   const ordered = [...events.filter((e) => e.type !== 'rev'), ...events.filter((e) => e.type === 'rev')]
-  for (const event of ordered) state = applyKeyEvent(state, event, controllerKey ? { controllerKey } : {})
+  const ctx: KelContext = controllerKey ? { controllerKeys: [controllerKey] } : {}
+  for (const event of ordered) state = applyKeyEvent(state, event, ctx)
   if (state === undefined) throw new MeshsigError('KEL_INVALID', 'empty key event log')
   return state
 }

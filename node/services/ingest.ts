@@ -271,10 +271,9 @@ export class Ingest {
       if (fresh) audit.append(duplicityRecord(ev.did, ev.seq, kept, v.id))
       return fresh
     }
-    const revoked = revokedRegistryItem(v)
     // a revoked DID's own key event or registration: recorded once per DID and type, however many its key signs
-    const once = revoked === undefined ? undefined : `revoked:${v.envelope!.type}:${revoked}`
-    if (once !== undefined && !store.misc.rememberAttributed(once, revoked!, code, this.c.clock())) return false
+    const revoked = revokedRegistryItem(v)
+    if (revoked && !store.misc.rememberAttributed(revoked.once, revoked.did, code, this.c.clock())) return false
     if (v.attributableTo !== undefined && v.id !== undefined) {
       // recorded once: a re-delivery of this envelope is a duplicate from now on. A replay, a stale time or a
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
@@ -288,12 +287,13 @@ export class Ingest {
 
 /**
  * The DID of a registry item its revoked DID's last key signed (a rotation that raced the revocation,
- * decision 0044, or anything its holder signs after it): audited once per DID and type, however many come.
+ * decision 0044, or anything its holder signs after it), and the key it is audited once under: per DID and
+ * type, however many come.
  */
-function revokedRegistryItem(v: Rejected): string | undefined {
+function revokedRegistryItem(v: Rejected): { did: string; once: string } | undefined {
   const e = v.envelope
   if (v.error.code !== 'REVOKED' || e === undefined || e.type === 'msg' || e.type === 'chk') return undefined
-  return e.did
+  return { did: e.did, once: `revoked:${e.type}:${e.did}` }
 }
 
 /**

@@ -11,7 +11,7 @@ import { PeerMemory } from './peer-memory.js'
 import { Admission } from './sync-admission.js'
 import { RegistryIndex, watchIngest, type RegistryIndexStore } from './sync-index.js'
 import { SLICE_MS, type TurnSlice } from './sync-turns.js'
-import type { ApplyCounts, SyncResult } from './sync.js'
+import { RefusedIds, type ApplyCounts, type SyncResult } from './sync.js'
 import {
   BAD_ITEMS_LIMIT,
   DEFAULT_SYNC_BUDGET,
@@ -62,7 +62,7 @@ export interface SyncClientComponents extends PassComponents {
 
 /** Reconciliation rounds against peers, with their budgets and penalties. */
 export class SyncClient {
-  private readonly refused = new Set<string>()
+  private readonly refused = new RefusedIds()
   private readonly cursors: PeerMemory<string>
   // a full memory forgets expired bans first, then the oldest: a forgotten peer keeps its gossipsub penalty and faults
   private readonly bans: PeerMemory<{ until: number; backoff: number }>

@@ -25,7 +25,14 @@ import type { Store } from '../store/index.js'
 import type { PeerMemory } from './peer-memory.js'
 import type { Admission } from './sync-admission.js'
 import type { RegistryIndex } from './sync-index.js'
-import { MAX_IDS_ANSWER, applyItems, decodeFingerprint, decodeItems, type ApplyCounts } from './sync.js'
+import {
+  MAX_IDS_ANSWER,
+  applyItems,
+  decodeFingerprint,
+  decodeItems,
+  type ApplyCounts,
+  type RefusedIds,
+} from './sync.js'
 import type { Ingest } from './ingest.js'
 
 /** Per-peer budget of one reconciliation round. */
@@ -151,7 +158,7 @@ export interface PassComponents {
 export class PassRunner {
   constructor(
     private readonly c: PassComponents,
-    private readonly refused: Set<string>,
+    private readonly refused: RefusedIds,
     private readonly cursors: Pick<PeerMemory<string>, 'get' | 'has' | 'set' | 'delete'>,
   ) {}
 
@@ -295,7 +302,7 @@ export class PassRunner {
 
   /** True when this node neither holds nor refused the item of `short` (as any copy, or as `peer`'s). */
   private lacks(peer: string, short: string): boolean {
-    return !this.c.index.hasShort(short) && !this.refused.has(short) && !this.refused.has(`${peer}|${short}`)
+    return !this.c.index.hasShort(short) && !this.refused.has(peer, short)
   }
 
   /**
@@ -391,10 +398,7 @@ export class PassRunner {
    */
   private notRefused(items: Envelope[], counts: ApplyCounts, peer: string): Envelope[] {
     if (this.refused.size === 0) return items
-    const fresh = items.filter((e) => {
-      const short = envelopeId(e).slice(0, SHORT_ID_HEX)
-      return !this.refused.has(short) && !this.refused.has(`${peer}|${short}`)
-    })
+    const fresh = items.filter((e) => !this.refused.has(peer, envelopeId(e).slice(0, SHORT_ID_HEX)))
     counts.rejected += items.length - fresh.length
     return fresh
   }

@@ -6,7 +6,7 @@
  * sent it, and empty inceptions pass the admission rule first.
  */
 import { decodeEnvelope, MeshsigError, type Envelope } from '../core/index.js'
-import { FP_BYTES, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
+import { FP_BYTES, SHORT_ID_HEX, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
 import type { SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
 import type { Admission } from './sync-admission.js'
@@ -121,14 +121,14 @@ export function yieldToLoop(): Promise<void> {
 /**
  * Apply envelopes a peer served, in order, `APPLY_BATCH` per transaction,
  * yielding between batches. Empty inceptions go through the admission
- * rule; `skip` names ids known to be refused already (not re-audited).
+ * rule; `refused` names ids known to be refused already (not re-audited).
  */
 export async function applyItems(
   c: ApplyComponents,
   envelopes: readonly Envelope[],
   peer: { id: string; key: string | undefined },
   counts: ApplyCounts,
-  refused: Set<string>,
+  refused: RefusedIds,
 ): Promise<void> {
   for (let i = 0; i < envelopes.length; i += APPLY_BATCH) {
     const batch = envelopes.slice(i, i + APPLY_BATCH)
@@ -144,7 +144,7 @@ function applyOne(
   e: Envelope,
   peer: { id: string; key: string | undefined },
   counts: ApplyCounts,
-  refused: Set<string>,
+  refused: RefusedIds,
 ): void {
   const admitted = c.admission.admit(e, peer.id, peer.key)
   if (admitted === 'held' || admitted === 'refused') {
@@ -157,30 +157,14 @@ function applyOne(
     else if (v.error.code === 'DUPLICATE') {
       counts.duplicates++
       // not stored here, so a peer that holds it would serve it every round (decision 0044)
-      if (v.id !== undefined && c.index !== undefined && !c.index.has(v.id)) remember(refused, v.id.slice(0, 16))
+      if (v.id !== undefined && c.index !== undefined && !c.index.has(v.id))
+        refused.remember(v.id, 'DUPLICATE', peer.id)
     } else {
       counts.rejected++
-      if (v.id !== undefined && v.error.code !== 'UNKNOWN_SIGNER') remember(refused, refusedKey(v, peer.id))
+      if (v.id !== undefined) refused.remember(v.id, v.error.code, peer.id)
       if (GOSSIP_REJECT_CODES.has(v.error.code)) counts.forged++
     }
   }
-}
-
-/**
- * How a refused item is remembered (docs/protocol.md §9): by its short id,
- * so that no peer's copy is fetched again, for a verdict any copy would get;
- * by the serving peer and short id for a forgery, since the id does not
- * cover the signature (a rogue peer's copy with a junk signature must not
- * keep another peer's real one away, nor be fetched from the rogue again).
- * A signer whose key log has not arrived yet (`UNKNOWN_SIGNER`) is not
- * remembered: the item may pass once it has.
- */
-export function refusedKey(
-  v: { readonly id?: string; readonly error: { readonly code: string } },
-  peer: string,
-): string {
-  const short = v.id!.slice(0, 16)
-  return GOSSIP_REJECT_CODES.has(v.error.code) ? `${peer}|${short}` : short
 }
 
 /**
@@ -190,9 +174,36 @@ export function refusedKey(
  */
 export const REFUSED_IDS_MEMORY = 100_000
 
-function remember(refused: Set<string>, short: string): void {
-  if (refused.size >= REFUSED_IDS_MEMORY) refused.clear()
-  refused.add(short)
+/**
+ * The registry items a node refused and will not fetch again (docs/protocol.md
+ * §9), at most `REFUSED_IDS_MEMORY`. A verdict any copy would get is
+ * remembered by short id, so no peer's copy is fetched again; a forgery by
+ * the serving peer and short id, since the id does not cover the signature (a
+ * rogue peer's copy with a junk signature must not keep another peer's real
+ * one away, nor be fetched from the rogue again). A signer whose key log has
+ * not arrived yet (`UNKNOWN_SIGNER`) is not remembered: the item may pass
+ * once it has.
+ */
+export class RefusedIds {
+  private readonly ids = new Set<string>()
+
+  /** How many are remembered. */
+  get size(): number {
+    return this.ids.size
+  }
+
+  /** Remember the item `id` that `peer` served and this node refused with `code`. */
+  remember(id: string, code: string, peer: string): void {
+    if (code === 'UNKNOWN_SIGNER') return
+    if (this.ids.size >= REFUSED_IDS_MEMORY) this.ids.clear()
+    const short = id.slice(0, SHORT_ID_HEX)
+    this.ids.add(GOSSIP_REJECT_CODES.has(code) ? `${peer}|${short}` : short)
+  }
+
+  /** True when the item of `short` was refused as any copy, or as `peer`'s. */
+  has(peer: string, short: string): boolean {
+    return this.ids.has(short) || this.ids.has(`${peer}|${short}`)
+  }
 }
 
 /** Decode served frames as envelopes; undefined at the first that is none (a protocol fault). */

@@ -9,6 +9,7 @@ import {
   didFromPublicKey,
   generateKeyPair,
   type AcceptanceContext,
+  type KeyPair,
   type KeyState,
 } from '../../../node/core/index.js'
 
@@ -27,6 +28,17 @@ function contextWith(states: Map<string, KeyState>, seen = new Set<string>()): A
 }
 
 const nonce = (b: number): Uint8Array => new Uint8Array(16).fill(b)
+
+/** A DID whose own key revoked it, as acceptance took its inception and then its revocation. */
+function revokedDid(): { k0: KeyPair; did: string; state: KeyState } {
+  const k0 = generateKeyPair()
+  const icp = acceptEnvelope(createInception(k0, NOW), contextWith(new Map()), { fresh: true })
+  if (!icp.ok || !icp.keyState) throw new Error('icp refused')
+  const ctx = contextWith(new Map([[icp.keyState.did, icp.keyState]]))
+  const rev = acceptEnvelope(createRevocation(icp.keyState, k0, 'leaked', NOW), ctx, { fresh: true })
+  if (!rev.ok || !rev.keyState) throw new Error('rev refused')
+  return { k0, did: rev.keyState.did, state: rev.keyState }
+}
 
 describe('acceptEnvelope', () => {
   it('accepts a fresh message from an unknown DID signed by its inception key', () => {
@@ -73,20 +85,9 @@ describe('acceptEnvelope', () => {
   })
 
   it('after revocation, messages from and to the DID are REVOKED', () => {
-    const k0 = generateKeyPair()
     const bob = generateKeyPair()
-    const states = new Map<string, KeyState>()
-    const ctx = contextWith(states)
-    const icp = acceptEnvelope(createInception(k0, NOW), ctx, { fresh: true })
-    if (!icp.ok || !icp.keyState) throw new Error('icp refused')
-    const rev = acceptEnvelope(
-      createRevocation(icp.keyState, k0, 'leaked', NOW),
-      contextWith(new Map([[icp.keyState.did, icp.keyState]])),
-      { fresh: true },
-    )
-    if (!rev.ok || !rev.keyState) throw new Error('rev refused')
-    states.set(rev.keyState.did, rev.keyState)
-    const did = rev.keyState.did
+    const { k0, did, state } = revokedDid()
+    const ctx = contextWith(new Map([[did, state]]))
     const from = createMessage({ from: did, to: null, body: 'x', ts: NOW, nonce: nonce(4) }, k0)
     const bobDid = didFromPublicKey(bob.publicKey)
     const to = createMessage({ from: bobDid, to: did, body: 'x', ts: NOW, nonce: nonce(5) }, bob)
@@ -97,17 +98,8 @@ describe('acceptEnvelope', () => {
   })
 
   it('junk naming a revoked DID is REVOKED with signed: false (not audited), a message its key signed REVOKED', () => {
-    const k0 = generateKeyPair()
-    const icp = acceptEnvelope(createInception(k0, NOW), contextWith(new Map()), { fresh: true })
-    if (!icp.ok || !icp.keyState) throw new Error('icp refused')
-    const rev = acceptEnvelope(
-      createRevocation(icp.keyState, k0, 'leaked', NOW),
-      contextWith(new Map([[icp.keyState.did, icp.keyState]])),
-      { fresh: true },
-    )
-    if (!rev.ok || !rev.keyState) throw new Error('rev refused')
-    const did = rev.keyState.did
-    const ctx = contextWith(new Map([[did, rev.keyState]]))
+    const { k0, did, state } = revokedDid()
+    const ctx = contextWith(new Map([[did, state]]))
     const junk = createMessage({ from: did, to: null, body: 'x', ts: NOW, nonce: nonce(6) }, generateKeyPair())
     const v = acceptEnvelope(junk, ctx, { fresh: true })
     expect(v.ok ? 'accepted' : [v.error.code, v.error.details?.signed]).toEqual(['REVOKED', false])

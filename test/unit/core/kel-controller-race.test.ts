@@ -39,7 +39,7 @@ function arrive(events: readonly KeyEvent[]): Node {
   for (const event of events) {
     try {
       state = applyKeyEvent(state, event, {
-        controllerKey: controller.publicKey,
+        controllerKeys: [controller.publicKey],
         eventIdAt: (seq) => {
           const e = ownAt(seq)
           return e === undefined ? undefined : envelopeId(e)

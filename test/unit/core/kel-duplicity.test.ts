@@ -25,7 +25,7 @@ const afterRot = replayKeyEvents([icp, rot])
 function apply(state: KeyState, log: readonly KeyEvent[], event: KeyEvent): string {
   try {
     applyKeyEvent(state, event, {
-      controllerKey: controller.publicKey,
+      controllerKeys: [controller.publicKey],
       eventIdAt: (seq) => (log[seq] ? envelopeId(log[seq]) : undefined),
       stateBefore: (seq) => (seq === 0 ? undefined : replayKeyEvents(log.slice(0, seq))),
     })

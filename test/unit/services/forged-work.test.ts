@@ -34,6 +34,15 @@ import { auditEntries, kitAgent, kitNode, type KitNode } from '../../helpers/ser
 const gossip = { kind: 'gossip' as const, peer: 'relay' }
 const forgedSig = toB64(new Uint8Array(64).fill(1))
 
+/** Register `did` on `n` (as its controller) under `key`, the DID's current key. */
+function registerUnder(n: KitNode, did: string, key: KeyPair, ts: number): void {
+  const reg = createRegistration(
+    { did, name: 'a', capabilities: [{ type: 'test' }], controller: n.did, peerId: n.peerId, ts },
+    key,
+  )
+  expect(n.ingest.ingest(reg, { kind: 'gossip', peer: 'relay' }, { fresh: false }).ok).toBe(true)
+}
+
 function rotateMany(n: KitNode, did: string, first: KeyPair, next: KeyPair, times: number): KeyPair {
   let cur = first
   let nxt = next
@@ -52,18 +61,7 @@ describe('work per forged envelope naming a DID with a full key log', () => {
   const ag = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: n.peerId })
   for (const e of [ag.icp, ag.reg]) expect(n.ingest.ingest(e, gossip, { fresh: false }).ok).toBe(true)
   const cur = rotateMany(n, ag.did, ag.key, ag.next, MAX_KEY_EVENTS - 1)
-  const reg = createRegistration(
-    {
-      did: ag.did,
-      name: 'a',
-      capabilities: [{ type: 'test' }],
-      controller: n.did,
-      peerId: n.peerId,
-      ts: n.clock.ms + 999,
-    },
-    cur,
-  )
-  expect(n.ingest.ingest(reg, gossip, { fresh: false }).ok).toBe(true)
+  registerUnder(n, ag.did, cur, n.clock.ms + 999)
   const log = n.store.keyEvents.log(ag.did)
 
   function verifiesFor(envelope: unknown): { code: string; verifies: number } {
@@ -105,18 +103,7 @@ describe('junk naming a revoked DID (Q2)', () => {
   const ag = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: n.peerId })
   expect(n.ingest.ingest(ag.icp, rogue, { fresh: false }).ok).toBe(true)
   const agKey = rotateMany(n, ag.did, ag.key, ag.next, 12) // the agent: 12 retired keys
-  const reg = createRegistration(
-    {
-      did: ag.did,
-      name: 'a',
-      capabilities: [{ type: 'test' }],
-      controller: n.did,
-      peerId: n.peerId,
-      ts: n.clock.ms + 99,
-    },
-    agKey,
-  )
-  expect(n.ingest.ingest(reg, rogue, { fresh: false }).ok).toBe(true)
+  registerUnder(n, ag.did, agKey, n.clock.ms + 99)
   const st = n.store.keyEvents.state(ag.did)!
   expect(
     n.ingest.ingest(createRevocation(st, nodeKey, 'done', n.clock.ms + 100), { kind: 'local' }, { fresh: false }).ok,
