@@ -92,6 +92,16 @@ export interface RegistryLimits {
    * (its own agents always are).
    */
   readonly maxAgents: number
+  /**
+   * Most registrations of one DID the node already stores that it takes
+   * from the mesh (gossip, sync) per `renewalWindowMs`; past it they are
+   * neither stored, audited nor relayed until the window ends.
+   */
+  readonly renewalsPerDid: number
+  /** Length of one renewal window (ms). */
+  readonly renewalWindowMs: number
+  /** Most DIDs whose renewals are counted at once; past it (and after pruning) renewals of others wait. */
+  readonly trackedDids: number
 }
 
 /** Every bound of the node. */
@@ -130,7 +140,7 @@ export const DEFAULT_LIMITS: Limits = {
     retentionMs: 24 * 3_600_000,
     pruneIntervalMs: 60_000,
   },
-  registry: { maxAgents: 250_000 },
+  registry: { maxAgents: 250_000, renewalsPerDid: 10, renewalWindowMs: 60_000, trackedDids: 10_000 },
   delivery: {
     expiryMs: 24 * 3_600_000,
     minBackoffMs: 1_000,

@@ -25,6 +25,7 @@ import { GossipOutbox } from './services/gossip-outbox.js'
 import { HandshakeService } from './services/handshake-service.js'
 import { Ingest } from './services/ingest.js'
 import { RegistryQuota } from './services/registry-quota.js'
+import { RenewalBudget } from './services/renewal-budget.js'
 import { KeyPairCache } from './services/key-cache.js'
 import { KeyService } from './services/key-service.js'
 import { MeshGossip } from './services/mesh-gossip.js'
@@ -146,8 +147,9 @@ function wireRegistry(b: Base, a: AuditParts) {
   const maxSkewMs = b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
   const warn = (message: string) => b.log.warn(message, { component: 'registry' })
   const quota = new RegistryQuota(b.limits.registry.maxAgents, () => store.agents.count(), clock, warn)
+  const renewals = new RenewalBudget(b.limits.registry, clock, warn)
   const ingest = new Ingest({
-    ...{ store, audit: a.auditLog, events: b.events, clock, maxSkewMs, nodeDid: () => did, quota },
+    ...{ store, audit: a.auditLog, events: b.events, clock, maxSkewMs, nodeDid: () => did, quota, renewals },
   })
   const registrySync = createRegistrySync({
     ...{ store, ingest, p2p: b.p2p, selfDid: did, onError: b.onError, registryFull: () => quota.isFull() },

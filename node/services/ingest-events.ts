@@ -28,6 +28,7 @@ function announceRefused(
   if (v.error.code === 'DUPLICATE' && source.kind !== 'api') return
   // past the registry's bounds: not announced one by one (docs/protocol.md §6, §7)
   if (v.error.code === 'REGISTRY_FULL' || v.error.code === 'KEY_LOG_FULL') return
+  if (v.error.code === 'RATE_LIMITED' && source.kind !== 'api') return // past a renewal budget
   if (v.error.code === 'DUPLICITY') {
     const ev = v.envelope as KeyEvent | undefined
     if (!freshDuplicity) return

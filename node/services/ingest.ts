@@ -37,6 +37,7 @@ import { keyStateBefore } from './duplicity.js'
 import { announceVerdict } from './ingest-events.js'
 import { REMOTE_CHECKPOINTS_PER_ORIGIN } from '../limits.js'
 import type { RegistryQuota } from './registry-quota.js'
+import type { RenewalBudget } from './renewal-budget.js'
 
 /** Who delivered an envelope. */
 export interface IngestSource {
@@ -51,6 +52,12 @@ export interface IngestSource {
 function quotaRefusal(envelope: Envelope, id: string): Rejected {
   const reason = 'this node stores no more agents of other nodes (limits.registry.maxAgents)'
   return { ok: false, error: new MeshsigError('REGISTRY_FULL', reason), id, envelope }
+}
+
+/** A registration of a known DID past its renewal budget (renewal-budget.ts): neither stored nor audited. */
+function renewalRefusal(envelope: Envelope, id: string): Rejected {
+  const reason = 'this DID registered again too often (limits.registry.renewalsPerDid); try again later'
+  return { ok: false, error: new MeshsigError('RATE_LIMITED', reason), id, envelope }
 }
 
 /**
@@ -86,6 +93,8 @@ export interface IngestComponents {
   readonly nodeDid: () => string
   /** The bound on agents the mesh can make this node store (registry-quota.ts); none: unbounded. */
   readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'full' | 'isFull'>
+  /** The bound on registrations of known DIDs the mesh can make this node take (renewal-budget.ts); none: unbounded. */
+  readonly renewals?: Pick<RenewalBudget, 'take'>
 }
 
 /** Runs the acceptance rules and commits accepted envelopes. */
@@ -187,6 +196,7 @@ export class Ingest {
         }
         const local = this.isLocal(envelope, source)
         if (!existing && !this.admitNew(local)) return quotaRefusal(envelope, id)
+        if (existing && this.pastRenewals(envelope.did, source)) return renewalRefusal(envelope, id)
         store.agents.upsert({
           did: envelope.did,
           name: envelope.name,
@@ -229,6 +239,12 @@ export class Ingest {
     if (this.c.quota === undefined || source.kind === 'local' || !this.c.quota.isFull()) return false
     const { agents } = this.c.store
     return agents.get(did) === undefined && !agents.controls(did) && this.c.quota.full()
+  }
+
+  /** True when a registration of the known `did` from the mesh is past the DID's renewal budget (else counted). */
+  private pastRenewals(did: string, source: IngestSource): boolean {
+    if (this.c.renewals === undefined || (source.kind !== 'gossip' && source.kind !== 'sync')) return false
+    return !this.c.renewals.take(did)
   }
 
   /** True when a new agent fits the registry quota (the node's own always do, and are counted). */

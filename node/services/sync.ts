@@ -182,7 +182,8 @@ export const REFUSED_IDS_MEMORY = 100_000
  * rogue peer's copy with a junk signature must not keep another peer's real
  * one away, nor be fetched from the rogue again). A signer whose key log has
  * not arrived yet (`UNKNOWN_SIGNER`) is not remembered: the item may pass
- * once it has.
+ * once it has; nor is a renewal past its DID's budget (`RATE_LIMITED`),
+ * taken in a later window.
  */
 export class RefusedIds {
   private readonly ids = new Set<string>()
@@ -194,7 +195,7 @@ export class RefusedIds {
 
   /** Remember the item `id` that `peer` served and this node refused with `code`. */
   remember(id: string, code: string, peer: string): void {
-    if (code === 'UNKNOWN_SIGNER') return
+    if (code === 'UNKNOWN_SIGNER' || code === 'RATE_LIMITED') return
     if (this.ids.size >= REFUSED_IDS_MEMORY) this.ids.clear()
     const short = id.slice(0, SHORT_ID_HEX)
     this.ids.add(GOSSIP_REJECT_CODES.has(code) ? `${peer}|${short}` : short)
