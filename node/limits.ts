@@ -100,8 +100,6 @@ export interface RegistryLimits {
   readonly renewalsPerDid: number
   /** Length of one renewal window (ms). */
   readonly renewalWindowMs: number
-  /** Most DIDs whose renewals are counted at once; past it (and after pruning) renewals of others wait. */
-  readonly trackedDids: number
 }
 
 /** Every bound of the node. */
@@ -140,7 +138,7 @@ export const DEFAULT_LIMITS: Limits = {
     retentionMs: 24 * 3_600_000,
     pruneIntervalMs: 60_000,
   },
-  registry: { maxAgents: 250_000, renewalsPerDid: 10, renewalWindowMs: 60_000, trackedDids: 10_000 },
+  registry: { maxAgents: 250_000, renewalsPerDid: 10, renewalWindowMs: 60_000 },
   delivery: {
     expiryMs: 24 * 3_600_000,
     minBackoffMs: 1_000,

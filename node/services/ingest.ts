@@ -8,6 +8,8 @@ import {
   codesWhere,
   MeshsigError,
   currentKeyOf,
+  peerIdFromPublicKey,
+  publicKeyFromDid,
   replacesRegistration,
   type ChkEnvelope,
   type Rejected,
@@ -20,6 +22,7 @@ import {
 import type { AuditLog } from '../audit/audit-log.js'
 import type { NodeEvents } from '../events.js'
 import type {
+  AgentRow,
   AgentsRepo,
   AuditEntriesRepo,
   CredentialsRepo,
@@ -37,7 +40,7 @@ import { keyStateBefore } from './duplicity.js'
 import { announceVerdict } from './ingest-events.js'
 import { REMOTE_CHECKPOINTS_PER_ORIGIN } from '../limits.js'
 import type { RegistryQuota } from './registry-quota.js'
-import type { RenewalBudget } from './renewal-budget.js'
+import type { RenewalBudget, RenewalWindow } from './renewal-budget.js'
 
 /** Who delivered an envelope. */
 export interface IngestSource {
@@ -69,7 +72,7 @@ export const GOSSIP_REJECT_CODES: ReadonlySet<string> = codesWhere((e) => e.goss
 
 /** The repositories ingestion reads and writes, and nothing else of the store. */
 export interface IngestStore {
-  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage' | 'controls'>
+  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage' | 'controls' | 'setRenewals'>
   readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'ownEventsBefore' | 'eventIdAt' | 'append' | 'recordDuplicity'>
   readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
   readonly auditEntries: Pick<
@@ -196,7 +199,8 @@ export class Ingest {
         }
         const local = this.isLocal(envelope, source)
         if (!existing && !this.admitNew(local)) return quotaRefusal(envelope, id)
-        if (existing && this.pastRenewals(envelope.did, source)) return renewalRefusal(envelope, id)
+        const renewal = existing && this.renewal(existing, source)
+        if (renewal === null) return renewalRefusal(envelope, id)
         store.agents.upsert({
           did: envelope.did,
           name: envelope.name,
@@ -210,6 +214,7 @@ export class Ingest {
           createdAt: existing?.createdAt ?? now,
           lastSeenAt: now,
         })
+        if (renewal) store.agents.setRenewals(envelope.did, renewal)
         break
       }
       case 'msg':
@@ -235,16 +240,23 @@ export class Ingest {
 
   /** True for the log of a DID from the mesh that no stored agent is or names as controller, once the registry is full. */
   private newDidPastQuota(did: string, source: IngestSource): boolean {
-    // the cached count first: the two lookups only once the registry is full
+    // the cached count first: the lookups only once the registry is full
     if (this.c.quota === undefined || source.kind === 'local' || !this.c.quota.isFull()) return false
     const { agents } = this.c.store
-    return agents.get(did) === undefined && !agents.controls(did) && this.c.quota.full()
+    if (agents.get(did) !== undefined) return false
+    // a controller's log only from the controller's own node: any agent's renewal can name a fresh controller
+    // (attack review of decision 0045), and a full node stores no new DID's log that way
+    return !(agents.controls(did) && deliveredByItsNode(did, source)) && this.c.quota.full()
   }
 
-  /** True when a registration of the known `did` from the mesh is past the DID's renewal budget (else counted). */
-  private pastRenewals(did: string, source: IngestSource): boolean {
-    if (this.c.renewals === undefined || (source.kind !== 'gossip' && source.kind !== 'sync')) return false
-    return !this.c.renewals.take(did)
+  /**
+   * The renewal window of a known agent after a registration of it from the
+   * mesh: null when past the DID's budget, undefined when not counted (the
+   * API, the node itself, no budget).
+   */
+  private renewal(held: AgentRow, source: IngestSource): RenewalWindow | null | undefined {
+    if (this.c.renewals === undefined || (source.kind !== 'gossip' && source.kind !== 'sync')) return undefined
+    return this.c.renewals.take({ start: held.renewalStart, count: held.renewals }) ?? null
   }
 
   /** True when a new agent fits the registry quota (the node's own always do, and are counted). */
@@ -288,8 +300,9 @@ export class Ingest {
       return fresh
     }
     // a revoked DID's own key event or registration: recorded once per DID and type, however many its key signs
-    const revoked = revokedRegistryItem(v)
-    if (revoked && !store.misc.rememberAttributed(revoked.once, revoked.did, code, this.c.clock())) return false
+    // …and so is a refusal anyone can make without bound for a known DID (meshRepeatable)
+    const once = revokedRegistryItem(v) ?? meshRepeatable(v, source)
+    if (once && !store.misc.rememberAttributed(once.once, once.did, code, this.c.clock())) return false
     if (v.attributableTo !== undefined && v.id !== undefined) {
       // recorded once: a re-delivery of this envelope is a duplicate from now on. A replay, a stale time or a
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
@@ -310,6 +323,34 @@ function revokedRegistryItem(v: Rejected): { did: string; once: string } | undef
   const e = v.envelope
   if (v.error.code !== 'REVOKED' || e === undefined || e.type === 'msg' || e.type === 'chk') return undefined
   return { did: e.did, once: `revoked:${e.type}:${e.did}` }
+}
+
+/** True when the peer that delivered the log of the node DID `did` is that node itself (its PeerId is its key). */
+function deliveredByItsNode(did: string, source: IngestSource): boolean {
+  try {
+    return source.peer === peerIdFromPublicKey(publicKeyFromDid(did))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A registry item from the mesh whose refusal anyone can cause without bound
+ * for a known DID, audited once per DID, code and type: a registration under
+ * a key the DID retired, dated after the held one (the retired key's holder
+ * signs any number, and the renewal budget counts only accepted ones), or a
+ * key event that skips or forks the log (refused before any signature
+ * check: junk naming the DID, which gossip Ignores and charges nobody for).
+ */
+function meshRepeatable(v: Rejected, source: IngestSource): { did: string; once: string } | undefined {
+  const e = v.envelope
+  if (source.kind !== 'gossip' && source.kind !== 'sync') return undefined
+  if (e === undefined || e.type === 'msg' || e.type === 'chk') return undefined
+  const code = v.error.code
+  if ((code === 'ROTATED_KEY' && e.type === 'reg') || code === 'KEL_INVALID') {
+    return { did: e.did, once: `${code}:${e.type}:${e.did}` }
+  }
+  return undefined
 }
 
 /**

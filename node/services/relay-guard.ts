@@ -8,7 +8,6 @@
  * for that registration instead of being stored.
  */
 import type { RelayLimits } from '../limits.js'
-import { WindowBudgets } from './window-budgets.js'
 
 /** Why a message was held back. */
 export type RelayDrop = 'unregistered' | 'peer-budget' | 'did-budget'
@@ -21,10 +20,53 @@ export interface PendingMessage {
   readonly at: number
 }
 
+interface Window {
+  start: number
+  messages: number
+  bytes: number
+}
+
+/** Fixed-window counters per key, at most `limits.trackedKeys` keys. */
+class Budgets {
+  private readonly windows = new Map<string, Window>()
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly trackedKeys: number,
+  ) {}
+
+  /** True when one more message of `bytes` keeps `key` within its bounds (counts nothing). */
+  fits(key: string, now: number, maxMessages: number, maxBytes: number, bytes: number): boolean {
+    const w = this.current(key, now)
+    if ((w?.messages ?? 0) + 1 > maxMessages || (w?.bytes ?? 0) + bytes > maxBytes) return false
+    if (w !== undefined || this.windows.size < this.trackedKeys) return true
+    this.prune(now)
+    return this.windows.size < this.trackedKeys
+  }
+
+  /** Count one message of `bytes` for `key` (after `fits`). */
+  charge(key: string, now: number, bytes: number): void {
+    let w = this.current(key, now)
+    if (w === undefined) this.windows.set(key, (w = { start: now, messages: 0, bytes: 0 }))
+    w.messages += 1
+    w.bytes += bytes
+  }
+
+  /** The window of `key` still running at `now`, if any. */
+  private current(key: string, now: number): Window | undefined {
+    const w = this.windows.get(key)
+    return w !== undefined && now - w.start < this.windowMs ? w : undefined
+  }
+
+  private prune(now: number): void {
+    for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k)
+  }
+}
+
 /** Admission of gossiped messages, and what it dropped. */
 export class RelayGuard {
-  private readonly peers: WindowBudgets
-  private readonly dids: WindowBudgets
+  private readonly peers: Budgets
+  private readonly dids: Budgets
   private readonly pending: PendingMessage[] = []
   private pendingBytes = 0
   private readonly dropped: Record<RelayDrop, number> = { unregistered: 0, 'peer-budget': 0, 'did-budget': 0 }
@@ -33,8 +75,8 @@ export class RelayGuard {
     private readonly limits: RelayLimits,
     private readonly clock: () => number,
   ) {
-    this.peers = new WindowBudgets(limits.windowMs, limits.trackedKeys)
-    this.dids = new WindowBudgets(limits.windowMs, limits.trackedKeys)
+    this.peers = new Budgets(limits.windowMs, limits.trackedKeys)
+    this.dids = new Budgets(limits.windowMs, limits.trackedKeys)
   }
 
   /**

@@ -11,14 +11,24 @@
  * forgeries in a DID's name cannot use its budget up.
  */
 import type { RegistryLimits } from '../limits.js'
-import { WindowBudgets } from './window-budgets.js'
 
 /** Least time between two warnings that renewals were refused (ms). */
 const WARN_INTERVAL_MS = 60_000
 
-/** Counts the renewals of each DID taken from the mesh. */
+/** A DID's renewal window as its agent row keeps it (`renewal_start`, `renewals`). */
+export interface RenewalWindow {
+  /** When the window began (ms, node clock; 0: none yet). */
+  readonly start: number
+  /** Renewals taken from the mesh in it. */
+  readonly count: number
+}
+
+/**
+ * Counts the renewals of each DID taken from the mesh. The count lives on
+ * the agent's row (every renewed DID is a stored agent), not in a bounded
+ * memory that DIDs renewed on purpose could fill and keep others out of.
+ */
 export class RenewalBudget {
-  private readonly windows: WindowBudgets
   private refusedSince = 0
   private warnedAt = -Infinity
 
@@ -28,32 +38,30 @@ export class RenewalBudget {
    * @param warn told at most once a minute, while refusals go on, how many there were
    */
   constructor(
-    private readonly limits: Pick<RegistryLimits, 'renewalsPerDid' | 'renewalWindowMs' | 'trackedDids'>,
+    private readonly limits: Pick<RegistryLimits, 'renewalsPerDid' | 'renewalWindowMs'>,
     private readonly clock: () => number,
     private readonly warn: (message: string) => void = () => undefined,
-  ) {
-    this.windows = new WindowBudgets(limits.renewalWindowMs, limits.trackedDids)
-  }
+  ) {}
 
-  /** True when one more renewal of `did` fits its budget, and then counts it. */
-  take(did: string): boolean {
+  /** The window of a DID whose row holds `held` with one more renewal counted, or undefined when past its budget. */
+  take(held: RenewalWindow): RenewalWindow | undefined {
     const now = this.clock()
-    if (!this.windows.fits(did, now, this.limits.renewalsPerDid, Number.MAX_SAFE_INTEGER, 0)) {
-      this.refused(now)
-      return false
-    }
-    this.windows.charge(did, now, 0)
-    return true
+    // a window that began in the future (the clock was set back) is over too
+    const running = now >= held.start && now - held.start < this.limits.renewalWindowMs
+    if (!running) return this.limits.renewalsPerDid > 0 ? { start: now, count: 1 } : this.refused(now)
+    if (held.count < this.limits.renewalsPerDid) return { start: held.start, count: held.count + 1 }
+    return this.refused(now)
   }
 
-  private refused(now: number): void {
+  private refused(now: number): undefined {
     this.refusedSince += 1
-    if (now - this.warnedAt < WARN_INTERVAL_MS) return
+    if (now - this.warnedAt < WARN_INTERVAL_MS) return undefined
     this.warn(
       `${this.refusedSince} registration(s) of agents already known from the mesh not stored: past ` +
         `limits.registry.renewalsPerDid (${this.limits.renewalsPerDid} per DID every ${this.limits.renewalWindowMs} ms)`,
     )
     this.warnedAt = now
     this.refusedSince = 0
+    return undefined
   }
 }

@@ -21,7 +21,14 @@ export interface AgentRow {
   readonly messagesSent: number
   readonly messagesReceived: number
   readonly failures: number
+  /** When the DID's renewal window began (ms, node clock; 0: none yet; node/services/renewal-budget.ts). */
+  readonly renewalStart: number
+  /** Registrations of the DID taken from the mesh in that window. */
+  readonly renewals: number
 }
+
+/** Fields of a row that `upsert` does not write. */
+type Counted = 'messagesSent' | 'messagesReceived' | 'failures' | 'renewalStart' | 'renewals'
 
 /** Filter for listing agents. */
 export interface AgentQuery {
@@ -46,6 +53,8 @@ interface RawAgent {
   messages_sent: number
   messages_received: number
   failures: number
+  renewal_start: number
+  renewals: number
 }
 
 function toRow(raw: RawAgent): AgentRow {
@@ -64,6 +73,8 @@ function toRow(raw: RawAgent): AgentRow {
     messagesSent: raw.messages_sent,
     messagesReceived: raw.messages_received,
     failures: raw.failures,
+    renewalStart: raw.renewal_start,
+    renewals: raw.renewals,
   }
 }
 
@@ -135,7 +146,7 @@ export class AgentsRepo {
   }
 
   /** Insert or update an agent from its latest registration. */
-  upsert(row: Omit<AgentRow, 'messagesSent' | 'messagesReceived' | 'failures'>): void {
+  upsert(row: Omit<AgentRow, Counted>): void {
     // counted while the agent was unknown, they counted nothing (an UPDATE of no row): they must not count now
     if (this.pending(row.did) !== undefined && this.hostOf(row.did) === undefined) {
       for (const level of this.levels.all) level.delete(row.did)
@@ -144,6 +155,15 @@ export class AgentsRepo {
     if (this.hosts.has(row.did)) this.hosts.set(row.did, row.peerId)
     this.delCaps.run(row.did)
     for (const c of row.capabilities) this.addCap.run(row.did, c.type, c.confidence ?? null)
+  }
+
+  /** Record the renewal window of the stored agent `did` (node/services/renewal-budget.ts). */
+  setRenewals(did: string, window: { readonly start: number; readonly count: number }): void {
+    prepared(this.db, 'UPDATE agents SET renewal_start = ?, renewals = ? WHERE did = ?').run(
+      window.start,
+      window.count,
+      did,
+    )
   }
 
   /** One agent, or undefined. */

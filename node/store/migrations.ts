@@ -296,4 +296,10 @@ export const MIGRATIONS: readonly Migration[] = [
     AND id IN (SELECT id FROM messages WHERE delivered_here = 1);
   `,
   controllerRevocationsBeside,
+  // 12: each agent's renewal window (docs/protocol.md §7, "Renewals"; decision 0045), kept on its row so that
+  // no DID can crowd another's count out of a bounded memory
+  `
+  ALTER TABLE agents ADD COLUMN renewal_start INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE agents ADD COLUMN renewals INTEGER NOT NULL DEFAULT 0;
+  `,
 ]

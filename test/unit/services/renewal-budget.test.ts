@@ -20,7 +20,7 @@ const gossip = { kind: 'gossip', peer: 'peer-x' } as const
 beforeEach(() => {
   n = kitNode()
   warnings = []
-  const limits = { renewalsPerDid: RENEWALS, renewalWindowMs: WINDOW_MS, trackedDids: 100 }
+  const limits = { renewalsPerDid: RENEWALS, renewalWindowMs: WINDOW_MS }
   const renewals = new RenewalBudget(limits, n.clock.now, (w) => warnings.push(w))
   const { store, audit, events, clock } = n
   ingest = new Ingest({ store, audit, events, clock: clock.now, maxSkewMs: 5 * 60_000, nodeDid: () => n.did, renewals })
@@ -64,6 +64,31 @@ describe('registrations of a known DID from the mesh', () => {
     for (let i = 0; i < 5; i++) expect(ingest.ingest(forged, gossip, { fresh: true }).ok).toBe(false)
     expect(ingest.ingest(renewal('one', 2), gossip, { fresh: true }).ok).toBe(true)
     expect(ingest.ingest(renewal('two', 3), gossip, { fresh: true }).ok).toBe(true)
+  })
+
+  it('are counted on each agent’s row: DIDs renewed on purpose crowd no other DID’s count out', () => {
+    // attack review of decision 0045: counted in a bounded memory, DIDs renewed once a window each kept
+    // every other DID's renewals out for good
+    const crowd = Array.from({ length: 50 }, (_, i) =>
+      kitAgent(n.random, n.clock.ms, { controller: 'did:msig:other', peerId: 'peer-x', name: `crowd ${i}` }),
+    )
+    for (const c of crowd) {
+      expect(ingest.ingest(c.icp, gossip, { fresh: true }).ok).toBe(true)
+      expect(ingest.ingest(c.reg, gossip, { fresh: true }).ok).toBe(true)
+    }
+    for (let w = 0; w < 3; w++) {
+      n.clock.advance(WINDOW_MS)
+      for (const c of crowd) {
+        const { did, controller, peerId, capabilities, ts } = c.reg
+        const again = createRegistration(
+          { did, name: `w${w}`, capabilities, controller, peerId, ts: ts + w + 1 },
+          c.key,
+        )
+        expect(ingest.ingest(again, gossip, { fresh: true }).ok).toBe(true)
+      }
+      expect(ingest.ingest(renewal(`honest w${w}`, w + 1), gossip, { fresh: true }).ok).toBe(true)
+    }
+    expect(n.store.agents.get(agent.did)).toMatchObject({ name: 'honest w2', renewals: 1 })
   })
 
   it('are not budgeted from the node’s own API', () => {

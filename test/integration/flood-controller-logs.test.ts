@@ -1,0 +1,92 @@
+/**
+ * Renewals naming fresh controllers, on a full node (attack review of
+ * decision 0045), from a real rogue libp2p peer. Each renewal the budget
+ * lets through may name a new controller, and the key log of a DID a stored
+ * agent names as controller was taken even when the registry was full, with
+ * its rotations: one registered DID made a full node store a new DID's log,
+ * and up to 255 rotations of it, per renewal. Now a full node takes a
+ * controller's log only from the controller's own node (its PeerId is its
+ * key; docs/protocol.md §7, "Registry quota").
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  applyKeyEvent,
+  createInception,
+  createMessage,
+  createRegistration,
+  createRotation,
+  encodeEnvelope,
+  generateKeyPair,
+  type KeyPair,
+} from '../../node/core/index.js'
+import type { MeshNode } from '../../node/mesh-node.js'
+import type { MeshP2P } from '../../node/p2p/index.js'
+import { startNode, stopAll } from '../helpers/mesh.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { rogueP2P } from './flood-rogue.js'
+
+const REGISTRY = 'meshsig/v1/registry'
+const CONTROLLERS = 8
+const ROTATIONS = 3
+let a: MeshNode
+let rogue: MeshP2P
+const x: KeyPair = generateKeyPair()
+let did = ''
+
+function registration(controller: string, ts: number): Uint8Array {
+  const init = { did, name: 'x', capabilities: [], controller, peerId: rogue.peerId, ts }
+  return encodeEnvelope(createRegistration(init, x))
+}
+
+/** Publish a message from the DID and wait until `a` took it: `a` has handled all gossiped before it. */
+async function marker(): Promise<void> {
+  const nonce = crypto.getRandomValues(new Uint8Array(16))
+  const msg = createMessage({ from: did, to: null, body: 'marker', ts: Date.now(), nonce }, x)
+  await rogue.publish('meshsig/v1/messages', encodeEnvelope(msg))
+  await waitFor(() => a.store.messages.total() > 0, { timeout: 15_000, message: 'marker taken' })
+}
+
+beforeAll(async () => {
+  a = await startNode({ init: { limits: { registry: { maxAgents: 1 } } } })
+  rogue = await rogueP2P('controller-logs')
+  await rogue.start()
+  await rogue.dial(a.info().multiaddrs[0]!)
+  await waitFor(() => rogue.subscribers(REGISTRY).includes(a.mesh.peerId), { timeout: 15_000 })
+  const icp = createInception(x, Date.now())
+  did = icp.did
+  await rogue.publish(REGISTRY, registration(did, Date.now()))
+  await rogue.publish(REGISTRY, encodeEnvelope(icp))
+  await waitFor(() => a.store.agents.get(did) && a.store.keyEvents.state(did), { timeout: 15_000 })
+}, 60_000)
+
+afterAll(async () => {
+  await rogue?.stop()
+  await stopAll([a])
+})
+
+describe('renewals naming fresh controllers on a full node', () => {
+  it('stores no new DID log once the registry is full', async () => {
+    expect(a.store.agents.count()).toBe(1) // full: maxAgents 1
+    const t0 = Date.now()
+    for (let i = 1; i <= CONTROLLERS; i++) {
+      let k = generateKeyPair()
+      let next = generateKeyPair()
+      const icp = createInception(k, t0, next)
+      await rogue.publish(REGISTRY, registration(icp.did, t0 + i)) // a renewal within the budget
+      await rogue.publish(REGISTRY, encodeEnvelope(icp))
+      let state = applyKeyEvent(undefined, icp)
+      for (let r = 0; r < ROTATIONS; r++) {
+        const after = generateKeyPair()
+        const rot = createRotation(state, k, next, Date.now(), after)
+        state = applyKeyEvent(state, rot)
+        await rogue.publish(REGISTRY, encodeEnvelope(rot))
+        ;[k, next] = [next, after]
+      }
+    }
+    await waitFor(() => a.store.agents.get(did)?.controller !== did, { timeout: 15_000, message: 'renewals taken' })
+    await marker()
+    const logs = a.store.keyEvents.allDids().filter((d) => d !== did && d !== a.info().did)
+    // before: 8 new DIDs' logs, 4 events each, all stored (and audited) on a full node
+    expect({ agents: a.store.agents.count(), newLogs: logs.length }).toEqual({ agents: 1, newLogs: 0 })
+  }, 120_000)
+})
