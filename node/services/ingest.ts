@@ -8,8 +8,6 @@ import {
   codesWhere,
   MeshsigError,
   currentKeyOf,
-  peerIdFromPublicKey,
-  publicKeyFromDid,
   replacesRegistration,
   type ChkEnvelope,
   type Rejected,
@@ -240,13 +238,10 @@ export class Ingest {
 
   /** True for the log of a DID from the mesh that no stored agent is or names as controller, once the registry is full. */
   private newDidPastQuota(did: string, source: IngestSource): boolean {
-    // the cached count first: the lookups only once the registry is full
+    // the cached count first: the two lookups only once the registry is full
     if (this.c.quota === undefined || source.kind === 'local' || !this.c.quota.isFull()) return false
     const { agents } = this.c.store
-    if (agents.get(did) !== undefined) return false
-    // a controller's log only from the controller's own node: any agent's renewal can name a fresh controller
-    // (attack review of decision 0045), and a full node stores no new DID's log that way
-    return !(agents.controls(did) && deliveredByItsNode(did, source)) && this.c.quota.full()
+    return agents.get(did) === undefined && !agents.controls(did) && this.c.quota.full()
   }
 
   /**
@@ -255,7 +250,7 @@ export class Ingest {
    * API, the node itself, no budget).
    */
   private renewal(held: AgentRow, source: IngestSource): RenewalWindow | null | undefined {
-    if (this.c.renewals === undefined || (source.kind !== 'gossip' && source.kind !== 'sync')) return undefined
+    if (this.c.renewals === undefined || !isMesh(source)) return undefined
     return this.c.renewals.take({ start: held.renewalStart, count: held.renewals }) ?? null
   }
 
@@ -285,6 +280,10 @@ export class Ingest {
     // would junk naming a revoked DID, which no key of it signed (§5)
     if (code === 'DUPLICATE' || code === 'KEY_LOG_FULL') return false
     if (v.error.details?.signed === false) return false
+    // a key event of a DID with no log here, from the mesh: refused before any signature check, junk anyone
+    // can mint without end (second attack review of decision 0045); the log may simply not have arrived yet
+    if (code === 'UNKNOWN_SIGNER' && isMesh(source) && (v.envelope?.type === 'rot' || v.envelope?.type === 'rev'))
+      return false
     if (code === 'DUPLICITY' && v.envelope && v.id) {
       const ev = v.envelope as KeyEvent
       const fresh = store.keyEvents.recordDuplicity({
@@ -325,13 +324,9 @@ function revokedRegistryItem(v: Rejected): { did: string; once: string } | undef
   return { did: e.did, once: `revoked:${e.type}:${e.did}` }
 }
 
-/** True when the peer that delivered the log of the node DID `did` is that node itself (its PeerId is its key). */
-function deliveredByItsNode(did: string, source: IngestSource): boolean {
-  try {
-    return source.peer === peerIdFromPublicKey(publicKeyFromDid(did))
-  } catch {
-    return false
-  }
+/** True for what a peer delivered (gossip, sync). */
+function isMesh(source: IngestSource): boolean {
+  return source.kind === 'gossip' || source.kind === 'sync'
 }
 
 /**
@@ -344,7 +339,7 @@ function deliveredByItsNode(did: string, source: IngestSource): boolean {
  */
 function meshRepeatable(v: Rejected, source: IngestSource): { did: string; once: string } | undefined {
   const e = v.envelope
-  if (source.kind !== 'gossip' && source.kind !== 'sync') return undefined
+  if (!isMesh(source)) return undefined
   if (e === undefined || e.type === 'msg' || e.type === 'chk') return undefined
   const code = v.error.code
   if ((code === 'ROTATED_KEY' && e.type === 'reg') || code === 'KEL_INVALID') {

@@ -9,9 +9,14 @@
  *   refused `ROTATED_KEY`, so the renewal budget never counts them);
  * - rotations that skip a `seq`, signed by no key of the DID (refused
  *   `KEL_INVALID` before any signature check; gossip Ignores them).
+ *
+ * And rotations of DIDs the node has no log of (`UNKNOWN_SIGNER`, refused
+ * before any signature check) are not audited at all when a peer brings
+ * them: anyone mints them, and the log may simply not have arrived yet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  applyKeyEvent,
   createInception,
   createMessage,
   createRegistration,
@@ -105,5 +110,22 @@ describe('refusals a peer can repeat for a known DID', () => {
     expect(a.store.misc.peerFaults().find((f) => f.peer === rogue.peerId)?.forged ?? 0).toBe(0) // nobody charged
     expect(refusals('KEL_INVALID') - before).toBe(1) // each of the 30 was audited before
     expect(a.store.keyEvents.state(did)?.seq).toBe(1)
+  }, 60_000)
+
+  it('rotations of DIDs the node never saw (no key needed): not audited one by one, nobody charged', async () => {
+    const unknown = (): number => {
+      const rows = a.store.auditEntries.entries(0, a.store.auditEntries.count())
+      return rows.filter((r) => (JSON.parse(r.entry) as { code?: string }).code === 'UNKNOWN_SIGNER').length
+    }
+    const before = unknown()
+    for (let i = 0; i < FLOOD; i++) {
+      const k = generateKeyPair()
+      const n = generateKeyPair()
+      const rot = createRotation(applyKeyEvent(undefined, createInception(k, Date.now(), n)), k, n, Date.now())
+      await rogue.publish(REGISTRY, encodeEnvelope(rot))
+    }
+    await marker('after the unknown rotations')
+    expect(unknown() - before).toBe(0) // each of the 30 was audited before
+    expect(a.store.misc.peerFaults().find((f) => f.peer === rogue.peerId)?.forged ?? 0).toBe(0)
   }, 60_000)
 })

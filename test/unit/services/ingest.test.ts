@@ -89,6 +89,10 @@ describe('refusing', () => {
     const v = n.ingest.ingest(rot, gossip, { fresh: false })
     expect(v.ok ? 'accepted' : v.error.code).toBe('UNKNOWN_SIGNER')
     expect(snapshot()).toEqual(before)
+    // from a peer not audited: anyone can mint them without end, unchecked (docs/protocol.md §7, "Renewals")
+    expect(auditEntries(n.store)).toEqual([])
+    const api = n.ingest.ingest(rot, { kind: 'api', peer: '127.0.0.1' }, { fresh: false })
+    expect(api.ok ? 'accepted' : api.error.code).toBe('UNKNOWN_SIGNER')
     expect(auditEntries(n.store).map((e) => e.code)).toEqual(['UNKNOWN_SIGNER'])
   })
 
