@@ -87,9 +87,10 @@ export interface JsonExportLimits {
 /** What the mesh can make this node store of the registry (docs/protocol.md §7, "Registry quota"). */
 export interface RegistryLimits {
   /**
-   * Most agents the node stores, its own included; past it a registration
-   * of an agent it does not know yet, from gossip or sync, is not stored
-   * (its own agents always are).
+   * Most DIDs the node stores: agents, its own included, and DIDs that are
+   * no agent but whose key logs it keeps (peer nodes, controllers). Past it
+   * a registration of an agent it does not know yet, or such a key log,
+   * from the mesh, is not stored (its own agents always are).
    */
   readonly maxAgents: number
   /**

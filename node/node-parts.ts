@@ -146,7 +146,14 @@ function wireRegistry(b: Base, a: AuditParts) {
   const { store, clock, did } = b
   const maxSkewMs = b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
   const warn = (message: string) => b.log.warn(message, { component: 'registry' })
-  const quota = new RegistryQuota(b.limits.registry.maxAgents, () => store.agents.count(), clock, warn)
+  const quota = new RegistryQuota(
+    b.limits.registry.maxAgents,
+    () => store.agents.count(),
+    clock,
+    warn,
+    10_000,
+    () => store.keyEvents.countLogsOfNonAgents(did),
+  )
   const renewals = new RenewalBudget(b.limits.registry, clock, warn)
   const ingest = new Ingest({
     ...{ store, audit: a.auditLog, events: b.events, clock, maxSkewMs, nodeDid: () => did, quota, renewals },

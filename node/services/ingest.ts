@@ -93,7 +93,7 @@ export interface IngestComponents {
   readonly maxSkewMs: number
   readonly nodeDid: () => string
   /** The bound on agents the mesh can make this node store (registry-quota.ts); none: unbounded. */
-  readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'full' | 'isFull'>
+  readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'takeLog' | 'logBecameAgent'>
   /** The bound on registrations of known DIDs the mesh can make this node take (renewal-budget.ts); none: unbounded. */
   readonly renewals?: Pick<RenewalBudget, 'take'>
 }
@@ -196,7 +196,7 @@ export class Ingest {
           }
         }
         const local = this.isLocal(envelope, source)
-        if (!existing && !this.admitNew(local)) return quotaRefusal(envelope, id)
+        if (!existing && !this.admitNew(local, envelope.did)) return quotaRefusal(envelope, id)
         const renewal = existing && this.renewal(existing, source)
         if (renewal === null) return renewalRefusal(envelope, id)
         store.agents.upsert({
@@ -236,12 +236,12 @@ export class Ingest {
     auditEntries.addRemoteCheckpoint(id, chk, JSON.stringify(chk), now, REMOTE_CHECKPOINTS_PER_ORIGIN)
   }
 
-  /** True for the log of a DID from the mesh that no stored agent is or names as controller, once the registry is full. */
+  /** True when the key log of a DID from the mesh that is no agent is past the registry quota (else counted). */
   private newDidPastQuota(did: string, source: IngestSource): boolean {
-    // the cached count first: the two lookups only once the registry is full
-    if (this.c.quota === undefined || source.kind === 'local' || !this.c.quota.isFull()) return false
-    const { agents } = this.c.store
-    return agents.get(did) === undefined && !agents.controls(did) && this.c.quota.full()
+    if (this.c.quota === undefined || source.kind === 'local') return false
+    // an agent's log: its registration counted it. Any other (a peer node's, a controller's: any renewal may
+    // name a new one) takes a place of its own (second attack review of decision 0045)
+    return this.c.store.agents.get(did) === undefined && !this.c.quota.takeLog()
   }
 
   /**
@@ -255,10 +255,12 @@ export class Ingest {
   }
 
   /** True when a new agent fits the registry quota (the node's own always do, and are counted). */
-  private admitNew(local: boolean): boolean {
+  private admitNew(local: boolean, did: string): boolean {
     if (this.c.quota === undefined) return true
-    if (!local) return this.c.quota.take()
-    this.c.quota.own()
+    if (local) this.c.quota.own()
+    else if (this.c.store.keyEvents.state(did) !== undefined)
+      this.c.quota.logBecameAgent() // its log had a place
+    else return this.c.quota.take()
     return true
   }
 

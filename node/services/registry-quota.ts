@@ -1,19 +1,26 @@
 /**
- * The bound on agents of other nodes that the mesh can make this node store
+ * The bound on the DIDs of others that the mesh can make this node store
  * (docs/protocol.md §7, "Registry quota"): anybody can make DIDs and sign
  * valid registrations for them, for free, and every node stores the
- * registry. Past `limits.registry.maxAgents` agents in all, a registration
- * of a DID the node does not know yet, brought by gossip or sync, is not
- * stored; the node's own agents always are.
+ * registry. Past `limits.registry.maxAgents` DIDs in all (agents, and the
+ * DIDs that are no agent but whose key logs it keeps: peer nodes,
+ * controllers), a registration of a DID the node does not know yet, or the
+ * key log of a DID that is no agent, brought by the mesh, is not stored;
+ * the node's own agents always are.
  */
 
 /** Least time between two warnings that the quota refused agents (ms). */
 const WARN_INTERVAL_MS = 60_000
 
-/** Counts agents against the bound without a COUNT per registration. */
+/** How long a count of key logs that are no agent's is trusted (ms): the count scans the key states. */
+export const LOG_RECOUNT_MS = 600_000
+
+/** Counts agents and other key logs against the bound without a COUNT per registration. */
 export class RegistryQuota {
   private known: number | undefined
   private countedAt = -Infinity
+  private logs: number | undefined
+  private logsCountedAt = -Infinity
   private refusedSince = 0
   private warnedAt = -Infinity
 
@@ -23,6 +30,7 @@ export class RegistryQuota {
    * @param clock ms
    * @param warn told at most once a minute, while refusals go on, how many there were
    * @param recountMs how long a count is trusted (a rolled-back transaction may have counted one too many)
+   * @param countLogs the store's count of key logs of DIDs that are no agent, the node's own aside (none: 0)
    */
   constructor(
     private readonly maxAgents: number,
@@ -30,6 +38,7 @@ export class RegistryQuota {
     private readonly clock: () => number,
     private readonly warn: (message: string) => void = () => undefined,
     private readonly recountMs = 10_000,
+    private readonly countLogs: () => number = () => 0,
   ) {}
 
   /** True when one more agent from the mesh fits, and then counts it. */
@@ -40,10 +49,23 @@ export class RegistryQuota {
   }
 
   /**
-   * True when no more agents from the mesh fit (then counted as a refusal):
-   * also asked of the key log of a DID no stored agent is or names as
-   * controller, so a full node stores no new DID's log either.
+   * True when the key log of a DID that is no agent fits (a peer node's, a
+   * controller's), and then counts it: any renewal may name a new
+   * controller, so these logs count against the bound like agents.
    */
+  takeLog(): boolean {
+    if (this.full()) return false
+    if (this.logs !== undefined) this.logs += 1
+    return true
+  }
+
+  /** The DID whose key log was counted has registered as an agent: it now counts as one. */
+  logBecameAgent(): void {
+    if (this.known !== undefined) this.known += 1
+    if (this.logs !== undefined) this.logs = Math.max(0, this.logs - 1)
+  }
+
+  /** True when no more DIDs from the mesh fit (then counted as a refusal). */
   full(): boolean {
     if (!this.isFull()) return false
     this.refused(this.clock())
@@ -57,15 +79,20 @@ export class RegistryQuota {
       this.known = this.countAgents()
       this.countedAt = now
     }
-    return this.known >= this.maxAgents
+    if (this.logs === undefined || now - this.logsCountedAt > LOG_RECOUNT_MS) {
+      this.logs = this.countLogs()
+      this.logsCountedAt = now
+    }
+    return this.known + this.logs >= this.maxAgents
   }
 
   private refused(now: number): void {
     this.refusedSince += 1
     if (now - this.warnedAt < WARN_INTERVAL_MS) return
     this.warn(
-      `the registry holds ${this.known} agents, its bound (limits.registry.maxAgents): ${this.refusedSince} ` +
-        'registration(s) of new agents from the mesh not stored; raise the bound to store them',
+      `the registry holds ${this.known} agents and ${this.logs} other key logs, its bound ` +
+        `(limits.registry.maxAgents): ${this.refusedSince} new agent(s) or key log(s) from the mesh not stored; ` +
+        'raise the bound to store them',
     )
     this.warnedAt = now
     this.refusedSince = 0

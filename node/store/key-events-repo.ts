@@ -119,6 +119,13 @@ export class KeyEventsRepo {
     return this.dids.all().map((r) => r.did)
   }
 
+  /** How many DIDs other than `except` have a key log but no agent row (peer nodes, controllers): a scan. */
+  countLogsOfNonAgents(except: string): number {
+    const sql =
+      'SELECT COUNT(*) AS n FROM key_states s WHERE s.did != ? AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.did = s.did)'
+    return (prepared(this.db, sql).get(except) as { n: number }).n
+  }
+
   /** States of all revoked DIDs. */
   revoked(): KeyState[] {
     return (prepared(this.db, 'SELECT state FROM key_states WHERE revoked = 1').all() as { state: string }[]).map(
