@@ -107,7 +107,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   PEER_ERROR: { http: 502, exit: 3, retryable: true },
   /** The node refuses to sign a checkpoint not consistent with the last it signed (docs/audit.md). */
   LOG_INCONSISTENT: { http: 409, exit: 1 },
-  /** The node stores no more agents of other nodes (limits.registry.maxAgents, docs/protocol.md §7); not stored, not audited. */
+  /** The node stores no more DIDs of others (agents and key logs: limits.registry.maxAgents, docs/protocol.md §7); not stored, not audited. */
   REGISTRY_FULL: { http: 507, exit: 1 },
   /** A DID's key log holds the most key events a node stores (docs/protocol.md §6); final for that DID. */
   KEY_LOG_FULL: { http: 409, exit: 1 },

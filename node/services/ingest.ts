@@ -39,6 +39,15 @@ import { announceVerdict } from './ingest-events.js'
 import { REMOTE_CHECKPOINTS_PER_ORIGIN } from '../limits.js'
 import type { RegistryQuota } from './registry-quota.js'
 import type { RenewalBudget, RenewalWindow } from './renewal-budget.js'
+import {
+  isMesh,
+  meshRepeatable,
+  quotaRefusal,
+  renewalRefusal,
+  revokedRegistryItem,
+  storedHistory,
+  withoutAttribution,
+} from './ingest-refusals.js'
 
 /** Who delivered an envelope. */
 export interface IngestSource {
@@ -47,18 +56,6 @@ export interface IngestSource {
   readonly peer?: string
   /** How an API action was authorised (docs/protocol.md §8), recorded in its audit entry. */
   readonly authority?: AuthorityLabel
-}
-
-/** A registration or key log past the registry quota (docs/protocol.md §7): neither stored nor audited. */
-function quotaRefusal(envelope: Envelope, id: string): Rejected {
-  const reason = 'this node stores no more agents of other nodes (limits.registry.maxAgents)'
-  return { ok: false, error: new MeshsigError('REGISTRY_FULL', reason), id, envelope }
-}
-
-/** A registration of a known DID past its renewal budget (renewal-budget.ts): neither stored nor audited. */
-function renewalRefusal(envelope: Envelope, id: string): Rejected {
-  const reason = 'this DID registered again too often (limits.registry.renewalsPerDid); try again later'
-  return { ok: false, error: new MeshsigError('RATE_LIMITED', reason), id, envelope }
 }
 
 /**
@@ -70,7 +67,7 @@ export const GOSSIP_REJECT_CODES: ReadonlySet<string> = codesWhere((e) => e.goss
 
 /** The repositories ingestion reads and writes, and nothing else of the store. */
 export interface IngestStore {
-  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage' | 'controls' | 'setRenewals'>
+  readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage' | 'hostsFromFirst' | 'setRenewals'>
   readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'ownEventsBefore' | 'eventIdAt' | 'append' | 'recordDuplicity'>
   readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
   readonly auditEntries: Pick<
@@ -93,7 +90,7 @@ export interface IngestComponents {
   readonly maxSkewMs: number
   readonly nodeDid: () => string
   /** The bound on agents the mesh can make this node store (registry-quota.ts); none: unbounded. */
-  readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'takeLog' | 'logBecameAgent'>
+  readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'isFull' | 'full' | 'countLog' | 'logBecameAgent'>
   /** The bound on registrations of known DIDs the mesh can make this node take (renewal-budget.ts); none: unbounded. */
   readonly renewals?: Pick<RenewalBudget, 'take'>
 }
@@ -238,10 +235,18 @@ export class Ingest {
 
   /** True when the key log of a DID from the mesh that is no agent is past the registry quota (else counted). */
   private newDidPastQuota(did: string, source: IngestSource): boolean {
-    if (this.c.quota === undefined || source.kind === 'local') return false
-    // an agent's log: its registration counted it. Any other (a peer node's, a controller's: any renewal may
-    // name a new one) takes a place of its own (second attack review of decision 0045)
-    return this.c.store.agents.get(did) === undefined && !this.c.quota.takeLog()
+    const { quota } = this.c
+    const { agents } = this.c.store
+    // an agent's log: its registration counted it
+    if (quota === undefined || source.kind === 'local' || agents.get(did) !== undefined) return false
+    // any other (a peer node's, a controller's: any renewal may name a new one) takes a place of its own; past
+    // the bound only an agent's first host, which no renewal can name anew: the agents it hosts need its log to
+    // check its revocations (attack reviews of decision 0045)
+    if (!quota.isFull() || agents.hostsFromFirst(did)) {
+      quota.countLog()
+      return false
+    }
+    return quota.full() // counts the refusal
   }
 
   /**
@@ -313,72 +318,4 @@ export class Ingest {
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
     return false
   }
-}
-
-/**
- * The DID of a registry item its revoked DID's last key signed (a rotation that raced the revocation,
- * decision 0044, or anything its holder signs after it), and the key it is audited once under: per DID and
- * type, however many come.
- */
-function revokedRegistryItem(v: Rejected): { did: string; once: string } | undefined {
-  const e = v.envelope
-  if (v.error.code !== 'REVOKED' || e === undefined || e.type === 'msg' || e.type === 'chk') return undefined
-  return { did: e.did, once: `revoked:${e.type}:${e.did}` }
-}
-
-/** True for what a peer delivered (gossip, sync). */
-function isMesh(source: IngestSource): boolean {
-  return source.kind === 'gossip' || source.kind === 'sync'
-}
-
-/**
- * A registry item from the mesh whose refusal anyone can cause without bound
- * for a known DID, audited once per DID, code and type: a registration under
- * a key the DID retired, dated after the held one (the retired key's holder
- * signs any number, and the renewal budget counts only accepted ones), or a
- * key event that skips or forks the log (refused before any signature
- * check: junk naming the DID, which gossip Ignores and charges nobody for).
- */
-function meshRepeatable(v: Rejected, source: IngestSource): { did: string; once: string } | undefined {
-  const e = v.envelope
-  if (!isMesh(source)) return undefined
-  if (e === undefined || e.type === 'msg' || e.type === 'chk') return undefined
-  const code = v.error.code
-  if ((code === 'ROTATED_KEY' && e.type === 'reg') || code === 'KEL_INVALID') {
-    return { did: e.did, once: `${code}:${e.type}:${e.did}` }
-  }
-  return undefined
-}
-
-/**
- * History a peer relays again, not something to record or alarm on: a
- * revoked DID's own registration or key event that this node already stores
- * (every anti-entropy round re-sends it), or a registration signed before a
- * rotation whose newer registration this node already holds (gossip's
- * message cache can hand the old one over after the rotation) — a duplicate.
- * A registration under a rotated-out key that is newer than the stored one
- * stays a ROTATED_KEY refusal (docs/protocol.md §5).
- */
-function storedHistory(v: Rejected, store: Pick<IngestStore, 'agents' | 'keyEvents'>): Rejected {
-  const e = v.envelope
-  if (v.error.code === 'ROTATED_KEY' && e?.type === 'reg' && v.id !== undefined) {
-    const held = store.agents.get(e.did)
-    const superseded = held !== undefined && held.regTs >= e.ts
-    return superseded ? { ...v, error: new MeshsigError('DUPLICATE', `registration ${v.id} is superseded`) } : v
-  }
-  if (v.error.code !== 'REVOKED' || v.id === undefined || e === undefined) return v
-  const stored =
-    e.type === 'reg'
-      ? store.agents.get(e.did)?.regId === v.id
-      : e.type !== 'msg' && e.type !== 'chk' && store.keyEvents.eventIdAt(e.did, e.seq) === v.id
-  return stored ? { ...v, error: new MeshsigError('DUPLICATE', `envelope ${v.id} is already stored`) } : v
-}
-
-/**
- * Items pulled by sync are history a peer relays, not something the signer
- * just did: a rule they break never counts against the DID.
- */
-function withoutAttribution(v: Rejected): Rejected {
-  const { attributableTo: _blamed, ...rest } = v
-  return rest
 }

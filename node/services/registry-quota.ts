@@ -49,14 +49,12 @@ export class RegistryQuota {
   }
 
   /**
-   * True when the key log of a DID that is no agent fits (a peer node's, a
-   * controller's), and then counts it: any renewal may name a new
-   * controller, so these logs count against the bound like agents.
+   * Count the key log of a DID that is no agent (a peer node's, a
+   * controller's), stored: any renewal may name a new controller, so these
+   * logs count against the bound like agents. The caller asked `isFull`.
    */
-  takeLog(): boolean {
-    if (this.full()) return false
+  countLog(): void {
     if (this.logs !== undefined) this.logs += 1
-    return true
   }
 
   /** The DID whose key log was counted has registered as an agent: it now counts as one. */

@@ -116,8 +116,8 @@ export class AgentsRepo {
 
   constructor(private readonly db: Database) {
     this.upsertStmt = db.prepare(`
-      INSERT INTO agents (did, name, capabilities, controller, peer_id, origin, reg_id, reg_envelope, reg_ts, created_at, last_seen_at)
-      VALUES (@did, @name, @capabilities, @controller, @peerId, @origin, @regId, @regEnvelope, @regTs, @createdAt, @lastSeenAt)
+      INSERT INTO agents (did, name, capabilities, controller, first_controller, peer_id, origin, reg_id, reg_envelope, reg_ts, created_at, last_seen_at)
+      VALUES (@did, @name, @capabilities, @controller, @controller, @peerId, @origin, @regId, @regEnvelope, @regTs, @createdAt, @lastSeenAt)
       ON CONFLICT (did) DO UPDATE SET name = excluded.name, capabilities = excluded.capabilities,
         controller = excluded.controller, peer_id = excluded.peer_id, reg_id = excluded.reg_id,
         reg_envelope = excluded.reg_envelope, reg_ts = excluded.reg_ts, last_seen_at = excluded.last_seen_at,
@@ -175,6 +175,16 @@ export class AgentsRepo {
   /** True when some stored agent names `did` as its controller. */
   controls(did: string): boolean {
     return prepared(this.db, 'SELECT 1 FROM agents WHERE controller = ? LIMIT 1').get(did) !== undefined
+  }
+
+  /**
+   * True when some stored agent names `did` as its controller and named it
+   * in its first registration here too (a host from the start, not one a
+   * later registration moved the agent to; docs/protocol.md §7).
+   */
+  hostsFromFirst(did: string): boolean {
+    const sql = 'SELECT 1 FROM agents WHERE controller = ? AND first_controller = ? LIMIT 1'
+    return prepared(this.db, sql).get(did, did) !== undefined
   }
 
   /** The PeerId of the node hosting `did` (from its registration), or undefined for an unknown agent. */

@@ -302,4 +302,10 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE agents ADD COLUMN renewal_start INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE agents ADD COLUMN renewals INTEGER NOT NULL DEFAULT 0;
   `,
+  // 13: the controller an agent's first registration here named (docs/protocol.md §7, "Registry quota"): a
+  // full node still takes that controller's key log, which no renewal can name anew (decision 0045)
+  `
+  ALTER TABLE agents ADD COLUMN first_controller TEXT;
+  UPDATE agents SET first_controller = controller;
+  `,
 ]

@@ -1,12 +1,15 @@
 /**
- * A controller that rotated its key, on a node whose registry has room for
- * its key log (second attack review of decision 0045). A first fix took a
- * controller's key log on a full node only from the peer whose PeerId is
- * the key its DID names; a node that rotated has the PeerId of its new key
- * (docs/protocol.md §2), so its log was never taken, and its revocation of
- * its own agent, signed with its current key, was refused as a forgery and
- * charged to it. The key log of a DID that is no agent now takes a place of
- * the registry quota (docs/protocol.md §7), whoever delivers it.
+ * A full node and a controller that rotated its key (attack reviews of
+ * decision 0045). A first fix took a controller's key log on a full node
+ * only from the peer whose PeerId is the key its DID names; a node that
+ * rotated has the PeerId of its new key (docs/protocol.md §2), so its log
+ * was never taken. A second one counted the logs of DIDs that are no agent
+ * against the registry quota and took none past it. Either way the
+ * controller's revocation of its own agent, signed with its current key,
+ * was refused as a forgery and charged to it, and the agent stayed alive.
+ * A full node takes the key log of an agent's first host (the controller
+ * its first registration here named, which no renewal can name anew),
+ * whoever delivers it (docs/protocol.md §7).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -47,7 +50,7 @@ function* controllerSync(request: SyncRequest): Generator<Uint8Array> {
 }
 
 beforeAll(async () => {
-  a = await startNode({ init: { limits: { registry: { maxAgents: 2 } } } }) // the agent and its controller's log
+  a = await startNode({ init: { limits: { registry: { maxAgents: 1 } } } })
   other = await rogueP2P('full-other')
   await other.start()
   await other.dial(a.info().multiaddrs[0]!)
@@ -69,9 +72,9 @@ afterAll(async () => {
   await stopAll([a])
 })
 
-describe('a rotated controller', () => {
+describe('a rotated controller on a full node', () => {
   it("takes the controller's log from the controller's own node, and its revocation of its agent", async () => {
-    expect(a.store.agents.count()).toBe(1)
+    expect(a.store.agents.count()).toBe(1) // full
     expect(c.peerId).not.toBe(a.mesh.peerId)
     await c.start()
     await c.dial(a.info().multiaddrs[0]!)

@@ -1,0 +1,76 @@
+// The registry quota (node/services/registry-quota.ts, docs/protocol.md §7): agents and the key logs of DIDs that
+// are no agent (peer nodes, controllers) count against `maxAgents` together, over any order of arrival; past it an
+// agent's first host still has its key log taken, and a controller a renewal names anew does not (decision 0045).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createInception, createRegistration, generateKeyPair } from '../../../node/core/index.js'
+import { Ingest } from '../../../node/services/ingest.js'
+import { RegistryQuota } from '../../../node/services/registry-quota.js'
+import { kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
+
+const MAX = 7
+let n: KitNode
+let ingest: Ingest
+const gossip = { kind: 'gossip', peer: 'peer-x' } as const
+
+beforeEach(() => {
+  n = kitNode()
+  const { store, audit, events, clock } = n
+  const countLogs = (): number => store.keyEvents.countLogsOfNonAgents(n.did)
+  const quota = new RegistryQuota(
+    MAX,
+    () => store.agents.count(),
+    clock.now,
+    () => undefined,
+    10_000,
+    countLogs,
+  )
+  ingest = new Ingest({ store, audit, events, clock: clock.now, maxSkewMs: 5 * 60_000, nodeDid: () => n.did, quota })
+})
+afterEach(() => n.close())
+
+/** DIDs stored: agents and the key logs that are no agent's. */
+const stored = (): number => n.store.agents.count() + n.store.keyEvents.countLogsOfNonAgents(n.did)
+
+describe('the registry quota', () => {
+  it('never lets agents and other key logs pass maxAgents, whatever their order, and fills it exactly', () => {
+    // third attack review of decision 0045: icp then reg, reg then icp, bare logs, renewals naming fresh controllers
+    for (let round = 0; round < 6; round++) {
+      n.clock.advance(1_000)
+      const a = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'p' })
+      ingest.ingest(a.icp, gossip, { fresh: true })
+      ingest.ingest(a.reg, gossip, { fresh: true })
+      const b = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'p' })
+      ingest.ingest(b.reg, gossip, { fresh: true })
+      ingest.ingest(b.icp, gossip, { fresh: true })
+      ingest.ingest(createInception(generateKeyPair(n.random), n.clock.ms), gossip, { fresh: true }) // a peer's log
+      const fresh = createInception(generateKeyPair(n.random), n.clock.ms)
+      const renewal = createRegistration({ ...b.reg, controller: fresh.did, ts: b.reg.ts + 1 }, b.key)
+      ingest.ingest(renewal, gossip, { fresh: true })
+      ingest.ingest(fresh, gossip, { fresh: true })
+      expect(stored()).toBeLessThanOrEqual(MAX)
+    }
+    expect(stored()).toBe(MAX)
+  })
+
+  it('past the bound takes the log of an agent’s first host, not of a controller a renewal names anew', () => {
+    const hostKey = generateKeyPair(n.random)
+    const host = createInception(hostKey, n.clock.ms)
+    const hosted = kitAgent(n.random, n.clock.ms, { controller: host.did, peerId: 'p' })
+    expect(ingest.ingest(hosted.reg, gossip, { fresh: true }).ok).toBe(true)
+    for (let i = 1; i < MAX; i++) {
+      const filler = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'p' })
+      expect(ingest.ingest(filler.reg, gossip, { fresh: true }).ok).toBe(true)
+    }
+    expect(stored()).toBe(MAX) // full
+    const moved = createInception(generateKeyPair(n.random), n.clock.ms)
+    const renewal = createRegistration({ ...hosted.reg, controller: moved.did, ts: hosted.reg.ts + 1 }, hosted.key)
+    expect(ingest.ingest(renewal, gossip, { fresh: true }).ok).toBe(true)
+    const refused = ingest.ingest(moved, gossip, { fresh: true })
+    expect(refused.ok ? 'stored' : refused.error.code).toBe('REGISTRY_FULL')
+    // moved back to its first host: that host's log is taken, past the bound
+    const back = createRegistration({ ...hosted.reg, ts: hosted.reg.ts + 2 }, hosted.key)
+    expect(ingest.ingest(back, gossip, { fresh: true }).ok).toBe(true)
+    expect(ingest.ingest(host, gossip, { fresh: true }).ok).toBe(true)
+    expect(stored()).toBe(MAX + 1)
+  })
+})
