@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   applyKeyEvent,
   createInception,
-  createMessage,
   createRegistration,
   createRotation,
   encodeEnvelope,
@@ -23,7 +22,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import type { MeshP2P } from '../../node/p2p/index.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { rogueP2P } from './flood-rogue.js'
+import { gossipMarker, rogueP2P } from './flood-rogue.js'
 
 const REGISTRY = 'meshsig/v1/registry'
 const RENEWALS = 3
@@ -39,12 +38,9 @@ function registration(controller: string, ts: number): Uint8Array {
   return encodeEnvelope(createRegistration(init, x))
 }
 
-/** Publish a message from the DID and wait until `a` took it: `a` has handled all gossiped before it. */
-async function marker(): Promise<void> {
-  const nonce = crypto.getRandomValues(new Uint8Array(16))
-  const msg = createMessage({ from: did, to: null, body: 'marker', ts: Date.now(), nonce }, x)
-  await rogue.publish('meshsig/v1/messages', encodeEnvelope(msg))
-  await waitFor(() => a.store.messages.total() > 0, { timeout: 15_000, message: 'marker taken' })
+/** Gossip a message from the DID and wait until `a` took it: `a` has handled all gossiped before it. */
+function marker(): Promise<void> {
+  return gossipMarker(rogue, a, x, did, 'marker')
 }
 
 beforeAll(async () => {

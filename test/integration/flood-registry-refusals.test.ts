@@ -18,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   applyKeyEvent,
   createInception,
-  createMessage,
   createRegistration,
   createRotation,
   encodeEnvelope,
@@ -29,7 +28,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import type { MeshP2P } from '../../node/p2p/index.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { rogueP2P } from './flood-rogue.js'
+import { gossipMarker, rogueP2P } from './flood-rogue.js'
 
 const REGISTRY = 'meshsig/v1/registry'
 const FLOOD = 30
@@ -55,15 +54,9 @@ function registration(name: string, ts: number, key: KeyPair): Uint8Array {
   return encodeEnvelope(createRegistration(init, key))
 }
 
-/** Publish a message from the DID (current key) and wait until `a` took it: `a` handled all gossiped before. */
-async function marker(body: string): Promise<void> {
-  const nonce = crypto.getRandomValues(new Uint8Array(16))
-  const msg = createMessage({ from: did, to: null, body, ts: Date.now(), nonce }, k1)
-  await rogue.publish('meshsig/v1/messages', encodeEnvelope(msg))
-  await waitFor(() => a.store.messages.list({ limit: 100 }).some((m) => m.envelope.body === body), {
-    timeout: 15_000,
-    message: `${body} taken`,
-  })
+/** Gossip a message from the DID (current key) and wait until `a` took it: `a` handled all gossiped before. */
+function marker(body: string): Promise<void> {
+  return gossipMarker(rogue, a, k1, did, body)
 }
 
 beforeAll(async () => {

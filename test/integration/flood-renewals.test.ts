@@ -12,7 +12,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createInception,
-  createMessage,
   createRegistration,
   encodeEnvelope,
   generateKeyPair,
@@ -23,7 +22,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import type { MeshP2P } from '../../node/p2p/index.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { rogueP2P } from './flood-rogue.js'
+import { gossipMarker, rogueP2P } from './flood-rogue.js'
 
 const REGISTRY = 'meshsig/v1/registry'
 const RENEWALS = 3
@@ -49,15 +48,9 @@ function registration(name: string, ts: number): Uint8Array {
   return encodeEnvelope(createRegistration(init, key))
 }
 
-/** Publish a message from the DID and wait until `node` took it: `node` has handled all gossiped before it. */
-async function marker(node: MeshNode, body: string): Promise<void> {
-  const nonce = crypto.getRandomValues(new Uint8Array(16))
-  const msg = createMessage({ from: did, to: null, body, ts: Date.now(), nonce }, key)
-  await rogue.publish('meshsig/v1/messages', encodeEnvelope(msg))
-  await waitFor(() => node.store.messages.list({ limit: 100 }).some((m) => m.envelope.body === body), {
-    timeout: 15_000,
-    message: `${body} taken`,
-  })
+/** Gossip a message from the DID and wait until `node` took it: `node` has handled all gossiped before it. */
+function marker(node: MeshNode, body: string): Promise<void> {
+  return gossipMarker(rogue, node, key, did, body)
 }
 
 beforeAll(async () => {

@@ -4,8 +4,10 @@
  * empty registry (an all-zero fingerprint per prefix asked), so the node
  * under test keeps the connection and the test's gossip is what it judges.
  */
-import { generateKeyPair } from '../../node/core/index.js'
+import { createMessage, encodeEnvelope, generateKeyPair, type KeyPair } from '../../node/core/index.js'
+import type { MeshNode } from '../../node/mesh-node.js'
 import { createMeshP2P, type MeshP2P, type MeshP2PInit, type SyncRequest } from '../../node/p2p/index.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** The sync answers of a peer that holds no registry items. */
 export function* emptyRegistry(request: SyncRequest): Generator<Uint8Array> {
@@ -25,5 +27,25 @@ export function rogueP2P(name: string, init: Partial<MeshP2PInit> = {}): Promise
     syncProvider: emptyRegistry,
     heartbeatInterval: 200,
     ...init,
+  })
+}
+
+/**
+ * Gossip a broadcast `body` from `did` (signed with its current `key`) through `rogue` and wait until `node`
+ * stored it: the node has then handled everything the rogue gossiped before it.
+ */
+export async function gossipMarker(
+  rogue: MeshP2P,
+  node: MeshNode,
+  from: KeyPair,
+  did: string,
+  body: string,
+): Promise<void> {
+  const nonce = crypto.getRandomValues(new Uint8Array(16))
+  const msg = createMessage({ from: did, to: null, body, ts: Date.now(), nonce }, from)
+  await rogue.publish('meshsig/v1/messages', encodeEnvelope(msg))
+  await waitFor(() => node.store.messages.list({ limit: 100 }).some((m) => m.envelope.body === body), {
+    timeout: 15_000,
+    message: `${body} taken`,
   })
 }
