@@ -264,7 +264,7 @@ export class Ingest {
     if (this.c.quota === undefined) return true
     if (local) this.c.quota.own()
     else if (this.c.store.keyEvents.state(did) !== undefined)
-      this.c.quota.logBecameAgent() // its log had a place
+      return this.c.quota.logBecameAgent() // had a place
     else return this.c.quota.take()
     return true
   }

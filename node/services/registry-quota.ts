@@ -57,10 +57,23 @@ export class RegistryQuota {
     if (this.logs !== undefined) this.logs += 1
   }
 
-  /** The DID whose key log was counted has registered as an agent: it now counts as one. */
-  logBecameAgent(): void {
-    if (this.known !== undefined) this.known += 1
+  /**
+   * The DID whose key log was counted registers as an agent: true when the
+   * agents alone are still within the bound, and then it counts as one. A
+   * first host's log may have been taken past the bound; registered as an
+   * agent past it, each could name a fresh first host in turn, a chain
+   * without end (fourth attack review of decision 0045).
+   */
+  logBecameAgent(): boolean {
+    this.isFull() // fresh counts
+    const agents = this.known ?? 0
+    if (agents >= this.maxAgents) {
+      this.refused(this.clock())
+      return false
+    }
+    this.known = agents + 1
     if (this.logs !== undefined) this.logs = Math.max(0, this.logs - 1)
+    return true
   }
 
   /** True when no more DIDs from the mesh fit (then counted as a refusal). */

@@ -308,4 +308,10 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE agents ADD COLUMN first_controller TEXT;
   UPDATE agents SET first_controller = controller;
   `,
+  // 14: whether a DID is an agent's first host, found in the index (fourth attack review of decision 0045):
+  // by the controller alone, it walked every agent a renewal had moved to that controller, for each inception
+  `
+  CREATE INDEX agents_controller_first ON agents (controller, first_controller);
+  DROP INDEX agents_controller;
+  `,
 ]

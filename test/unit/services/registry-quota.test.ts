@@ -1,10 +1,15 @@
 // The registry quota (node/services/registry-quota.ts, docs/protocol.md §7): agents and the key logs of DIDs that
 // are no agent (peer nodes, controllers) count against `maxAgents` together, over any order of arrival; past it an
 // agent's first host still has its key log taken, and a controller a renewal names anew does not (decision 0045).
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createInception, createRegistration, generateKeyPair } from '../../../node/core/index.js'
 import { Ingest } from '../../../node/services/ingest.js'
 import { RegistryQuota } from '../../../node/services/registry-quota.js'
+import { openStore } from '../../../node/store/index.js'
 import { kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
 
 const MAX = 7
@@ -72,5 +77,46 @@ describe('the registry quota', () => {
     expect(ingest.ingest(back, gossip, { fresh: true }).ok).toBe(true)
     expect(ingest.ingest(host, gossip, { fresh: true }).ok).toBe(true)
     expect(stored()).toBe(MAX + 1)
+  })
+
+  it('lets no first host taken past the bound register as an agent past it: no chain of first hosts', () => {
+    // fourth attack review: each first host, registered as an agent naming a fresh controller, made that one a
+    // first host in turn: 27 DIDs stored after 20 steps against a bound of 7
+    let hostKey = generateKeyPair(n.random)
+    let host = createInception(hostKey, n.clock.ms)
+    const hosted = kitAgent(n.random, n.clock.ms, { controller: host.did, peerId: 'p' })
+    expect(ingest.ingest(hosted.reg, gossip, { fresh: true }).ok).toBe(true)
+    for (let i = 1; i < MAX; i++) {
+      const filler = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'p' })
+      expect(ingest.ingest(filler.reg, gossip, { fresh: true }).ok).toBe(true)
+    }
+    for (let i = 0; i < 20; i++) {
+      n.clock.advance(1_000)
+      ingest.ingest(host, gossip, { fresh: true })
+      const nextKey = generateKeyPair(n.random)
+      const next = createInception(nextKey, n.clock.ms)
+      const init = { did: host.did, name: 'a', capabilities: [], controller: next.did, peerId: 'p', ts: n.clock.ms }
+      ingest.ingest(createRegistration(init, hostKey), gossip, { fresh: true })
+      ;[hostKey, host] = [nextKey, next]
+    }
+    expect(n.store.agents.count()).toBe(MAX)
+    expect(stored()).toBe(MAX + 1) // the first host's log, taken past the bound; its registration refused
+  })
+
+  it('finds an agent’s first host in an index, not by walking the agents that name it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quota-plan-'))
+    try {
+      const path = join(dir, 'db.sqlite')
+      openStore({ path, custodyKey: new Uint8Array(32).fill(7), custodyKeySource: 'test' }).close()
+      const db = new Database(path, { readonly: true })
+      const sql = 'SELECT 1 FROM agents WHERE controller = ? AND first_controller = ? LIMIT 1'
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('a', 'a') as { detail: string }[]
+      db.close()
+      expect(plan.map((p) => p.detail).join()).toMatch(
+        /COVERING INDEX agents_controller_first \(controller=\? AND first_controller=\?\)/,
+      )
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
