@@ -65,7 +65,9 @@ export class Admission {
         return e.type === 'rot' && e.key === peerKey ? { now: this.release(e.did) } : 'held'
       }
       case 'reg':
-        return { now: [...this.release(e.did), ...this.release(e.controller), e] }
+        // the controller's log after the registration that names it: as an agent's first host a full node takes it
+        // (docs/protocol.md §7); before, it could find the registry full and be refused for good (fifth review, 0045)
+        return { now: [...this.release(e.did), e, ...this.release(e.controller)] }
       default:
         return { now: [e] }
     }
