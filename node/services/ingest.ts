@@ -89,7 +89,7 @@ export interface IngestComponents {
   readonly clock: () => number
   readonly maxSkewMs: number
   readonly nodeDid: () => string
-  /** The bound on agents the mesh can make this node store (registry-quota.ts); none: unbounded. */
+  /** The bound on the DIDs the mesh can make this node store (registry-quota.ts); none: unbounded. */
   readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'isFull' | 'full' | 'countLog' | 'logBecameAgent'>
   /** The bound on registrations of known DIDs the mesh can make this node take (renewal-budget.ts); none: unbounded. */
   readonly renewals?: Pick<RenewalBudget, 'take'>
