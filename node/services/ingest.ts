@@ -237,12 +237,12 @@ export class Ingest {
   private newDidPastQuota(did: string, source: IngestSource): boolean {
     const { quota } = this.c
     const { agents } = this.c.store
-    // an agent's log: its registration counted it
-    if (quota === undefined || source.kind === 'local' || agents.get(did) !== undefined) return false
-    // any other (a peer node's, a controller's: any renewal may name a new one) takes a place of its own; past
-    // the bound only an agent's first host, which no renewal can name anew: the agents it hosts need its log to
-    // check its revocations (attack reviews of decision 0045)
-    if (!quota.isFull() || agents.hostsFromFirst(did)) {
+    // an agent's log: its registration counted it; the node's own: never counted
+    if (quota === undefined || agents.get(did) !== undefined || did === this.c.nodeDid()) return false
+    // any other (a peer node's, a controller's: any renewal may name a new one) takes a place of its own, the
+    // node's own agents' too until they register; past the bound only an agent's first host, which no renewal
+    // can name anew: the agents it hosts need its log to check its revocations (attack reviews of decision 0045)
+    if (source.kind === 'local' || !quota.isFull() || agents.hostsFromFirst(did)) {
       quota.countLog()
       return false
     }
@@ -262,9 +262,9 @@ export class Ingest {
   /** True when a new agent fits the registry quota (the node's own always do, and are counted). */
   private admitNew(local: boolean, did: string): boolean {
     if (this.c.quota === undefined) return true
-    if (local) this.c.quota.own()
-    else if (this.c.store.keyEvents.state(did) !== undefined)
-      return this.c.quota.logBecameAgent() // had a place
+    const hadLog = this.c.store.keyEvents.state(did) !== undefined // its log had a place
+    if (local) this.c.quota.own(hadLog)
+    else if (hadLog) return this.c.quota.logBecameAgent()
     else return this.c.quota.take()
     return true
   }

@@ -109,8 +109,9 @@ export class RegistryQuota {
     this.refusedSince = 0
   }
 
-  /** Count an agent of this node's own (never refused). */
-  own(): void {
+  /** Count an agent of this node's own (never refused); `hadLog`: its key log was counted, and now it is an agent. */
+  own(hadLog = false): void {
     if (this.known !== undefined) this.known += 1
+    if (hadLog && this.logs !== undefined) this.logs = Math.max(0, this.logs - 1)
   }
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createInception, createRegistration, generateKeyPair } from '../../../node/core/index.js'
+import { createInception, createRegistration, generateKeyPair, toB64 } from '../../../node/core/index.js'
 import { Ingest } from '../../../node/services/ingest.js'
 import { RegistryQuota } from '../../../node/services/registry-quota.js'
 import { openStore } from '../../../node/store/index.js'
@@ -15,13 +15,14 @@ import { kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
 const MAX = 7
 let n: KitNode
 let ingest: Ingest
+let quota: RegistryQuota
 const gossip = { kind: 'gossip', peer: 'peer-x' } as const
 
 beforeEach(() => {
   n = kitNode()
   const { store, audit, events, clock } = n
   const countLogs = (): number => store.keyEvents.countLogsOfNonAgents(n.did)
-  const quota = new RegistryQuota(
+  quota = new RegistryQuota(
     MAX,
     () => store.agents.count(),
     clock.now,
@@ -118,5 +119,34 @@ describe('the registry quota', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it('counts a DID once when its log came from the mesh and it then registers as the node’s own', () => {
+    // a last review: an agent moving here with its own key was counted as an agent and as a log for 10 minutes
+    const host = n.did
+    const mover = kitAgent(n.random, n.clock.ms, { controller: host, peerId: 'p' })
+    expect(ingest.ingest(mover.icp, gossip, { fresh: true }).ok).toBe(true) // its log, from the mesh
+    const local = { kind: 'local' } as const
+    expect(ingest.ingest(mover.icp, local, { fresh: false }).ok).toBe(false) // registerExternal: a duplicate
+    expect(ingest.ingest(mover.reg, local, { fresh: false }).ok).toBe(true)
+    for (let i = 2; i < MAX; i++) {
+      const filler = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'p' })
+      expect(ingest.ingest(filler.reg, gossip, { fresh: true }).ok).toBe(true)
+    }
+    n.clock.advance(20_000) // the agents are counted again, the logs are not (every 10 minutes)
+    expect(stored()).toBe(MAX - 1)
+    expect(quota.isFull()).toBe(false)
+    // and the node's own custodied agents (icp, then reg, both its own) count once too
+    const own = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'p' })
+    n.store.custody.put({
+      did: own.did,
+      seed: toB64(own.key.seed),
+      nextSeed: toB64(own.next.seed),
+      createdAt: n.clock.ms,
+    })
+    expect(ingest.ingest(own.icp, local, { fresh: false }).ok).toBe(true)
+    expect(ingest.ingest(own.reg, local, { fresh: false }).ok).toBe(true)
+    expect(stored()).toBe(MAX)
+    expect(quota.isFull()).toBe(true)
   })
 })
