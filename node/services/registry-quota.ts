@@ -9,8 +9,7 @@
  * the node's own agents always are.
  */
 
-/** Least time between two warnings that the quota refused agents (ms). */
-const WARN_INTERVAL_MS = 60_000
+import { RefusalWarning } from './refusal-warning.js'
 
 /** How long a count of key logs that are no agent's is trusted (ms): the count scans the key states. */
 export const LOG_RECOUNT_MS = 600_000
@@ -21,8 +20,7 @@ export class RegistryQuota {
   private countedAt = -Infinity
   private logs: number | undefined
   private logsCountedAt = -Infinity
-  private refusedSince = 0
-  private warnedAt = -Infinity
+  private readonly warning: RefusalWarning
 
   /**
    * @param maxAgents the bound (agents of every origin, the node's own included)
@@ -36,10 +34,12 @@ export class RegistryQuota {
     private readonly maxAgents: number,
     private readonly countAgents: () => number,
     private readonly clock: () => number,
-    private readonly warn: (message: string) => void = () => undefined,
+    warn: (message: string) => void = () => undefined,
     private readonly recountMs = 10_000,
     private readonly countLogs: () => number = () => 0,
-  ) {}
+  ) {
+    this.warning = new RefusalWarning(warn)
+  }
 
   /** True when one more agent from the mesh fits, and then counts it. */
   take(): boolean {
@@ -98,15 +98,13 @@ export class RegistryQuota {
   }
 
   private refused(now: number): void {
-    this.refusedSince += 1
-    if (now - this.warnedAt < WARN_INTERVAL_MS) return
-    this.warn(
-      `the registry holds ${this.known} agents and ${this.logs} other key logs, its bound ` +
-        `(limits.registry.maxAgents): ${this.refusedSince} new agent(s) or key log(s) from the mesh not stored; ` +
+    this.warning.refused(
+      now,
+      (count) =>
+        `the registry holds ${this.known} agents and ${this.logs} other key logs, its bound ` +
+        `(limits.registry.maxAgents): ${count} new agent(s) or key log(s) from the mesh not stored; ` +
         'raise the bound to store them',
     )
-    this.warnedAt = now
-    this.refusedSince = 0
   }
 
   /** Count an agent of this node's own (never refused); `hadLog`: its key log was counted, and now it is an agent. */

@@ -11,9 +11,7 @@
  * forgeries in a DID's name cannot use its budget up.
  */
 import type { RegistryLimits } from '../limits.js'
-
-/** Least time between two warnings that renewals were refused (ms). */
-const WARN_INTERVAL_MS = 60_000
+import { RefusalWarning } from './refusal-warning.js'
 
 /** A DID's renewal window as its agent row keeps it (`renewal_start`, `renewals`). */
 export interface RenewalWindow {
@@ -29,8 +27,7 @@ export interface RenewalWindow {
  * memory that DIDs renewed on purpose could fill and keep others out of.
  */
 export class RenewalBudget {
-  private refusedSince = 0
-  private warnedAt = -Infinity
+  private readonly warning: RefusalWarning
 
   /**
    * @param limits the budget and its window (`limits.registry`)
@@ -40,8 +37,10 @@ export class RenewalBudget {
   constructor(
     private readonly limits: Pick<RegistryLimits, 'renewalsPerDid' | 'renewalWindowMs'>,
     private readonly clock: () => number,
-    private readonly warn: (message: string) => void = () => undefined,
-  ) {}
+    warn: (message: string) => void = () => undefined,
+  ) {
+    this.warning = new RefusalWarning(warn)
+  }
 
   /** The window of a DID whose row holds `held` with one more renewal counted, or undefined when past its budget. */
   take(held: RenewalWindow): RenewalWindow | undefined {
@@ -54,14 +53,13 @@ export class RenewalBudget {
   }
 
   private refused(now: number): undefined {
-    this.refusedSince += 1
-    if (now - this.warnedAt < WARN_INTERVAL_MS) return undefined
-    this.warn(
-      `${this.refusedSince} registration(s) of agents already known from the mesh not stored: past ` +
-        `limits.registry.renewalsPerDid (${this.limits.renewalsPerDid} per DID every ${this.limits.renewalWindowMs} ms)`,
+    const { renewalsPerDid, renewalWindowMs } = this.limits
+    this.warning.refused(
+      now,
+      (count) =>
+        `${count} registration(s) of agents already known from the mesh not stored: past ` +
+        `limits.registry.renewalsPerDid (${renewalsPerDid} per DID every ${renewalWindowMs} ms)`,
     )
-    this.warnedAt = now
-    this.refusedSince = 0
     return undefined
   }
 }
