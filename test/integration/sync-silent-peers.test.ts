@@ -132,11 +132,14 @@ describe('peers that never answer a sync', () => {
     const { client, rounds, running } = watchRounds(victim)
     const local = parts.registrySync.index.fingerprint('').count
     const held = encodeEnvelope(agents[0]![0]!) // an inception the victim holds: one item per pass, never new
-    const passes: number[] = [] // per rogue: another rogue's last pass may still land while this one is checked
+    // per rogue, the passes the victim asked for: the honest node below may sync with the rogues too
+    const passes: number[] = []
     const ids: string[] = []
     for (let i = 0; i < KEEP_GOING; i++) {
       passes.push(0)
-      const provider = keepGoing(local, held, () => passes[i]!++)
+      const provider = keepGoing(local, held, (from) => {
+        if (from === victim.mesh.peerId) passes[i]!++
+      })
       const rogue = await rogueP2P(`keep-going-${i}`, { syncProvider: provider as never })
       rogues.push(rogue)
       ids.push(rogue.peerId)
@@ -173,10 +176,10 @@ describe('peers that never answer a sync', () => {
  * a leaf too large to list (so a pass always leaves more), whose id list names
  * nothing, and whose own key log is an item the node holds (never new).
  */
-function keepGoing(local: number, held: Uint8Array, onPass: () => void) {
-  return async function* answer(request: SyncRequest): AsyncGenerator<Uint8Array> {
+function keepGoing(local: number, held: Uint8Array, onPass: (from: string) => void) {
+  return async function* answer(request: SyncRequest, from: string): AsyncGenerator<Uint8Array> {
     if (request.kind === 'self') {
-      onPass()
+      onPass(from)
       yield held
       return
     }
