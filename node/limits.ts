@@ -169,6 +169,13 @@ export interface LimitsInit {
   readonly onDemandCheckpointMs?: number
 }
 
+/**
+ * Limits that 0 would turn off rather than tighten: no renewal from the mesh
+ * at all leaves every other node's registries behind for good, a window of
+ * 0 ms bounds nothing.
+ */
+const AT_LEAST_ONE: ReadonlySet<string> = new Set(['registry.renewalsPerDid', 'registry.renewalWindowMs'])
+
 function checked<T extends object>(group: string, base: T, over: unknown): T {
   if (over === undefined) return base
   if (typeof over !== 'object' || over === null) throw badLimit(group, 'must be an object')
@@ -177,6 +184,7 @@ function checked<T extends object>(group: string, base: T, over: unknown): T {
     if (!(k in base)) throw badLimit(`${group}.${k}`, 'is not a limit')
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
       throw badLimit(`${group}.${k}`, 'must be an integer ≥ 0')
+    if (v < 1 && AT_LEAST_ONE.has(`${group}.${k}`)) throw badLimit(`${group}.${k}`, 'must be an integer ≥ 1')
     out[k] = v
   }
   return out as T

@@ -1,0 +1,42 @@
+// Limits an operator sets in $MESHSIG_LIMITS (node/limits.ts): bad or unknown ones are refused by name, and
+// the renewal budget (docs/protocol.md §7, "Renewals") cannot be set to a value that turns it off.
+import { describe, expect, it } from 'vitest'
+import { isMeshsigError } from '../../node/core/index.js'
+import { DEFAULT_LIMITS, resolveLimits, type LimitsInit } from '../../node/limits.js'
+
+/** The error code and message `resolveLimits(init)` throws. */
+function refusal(init: unknown): { code: string; message: string } | undefined {
+  try {
+    resolveLimits(init as LimitsInit)
+    return undefined
+  } catch (err) {
+    if (!isMeshsigError(err)) throw err
+    return { code: err.code, message: err.message }
+  }
+}
+
+describe('limits', () => {
+  it('override the defaults group by group', () => {
+    const limits = resolveLimits({ registry: { maxAgents: 7 } })
+    expect(limits.registry).toEqual({ ...DEFAULT_LIMITS.registry, maxAgents: 7 })
+    expect(limits.relay).toEqual(DEFAULT_LIMITS.relay)
+  })
+
+  it('refuse unknown names and values that are not integers ≥ 0, naming the limit', () => {
+    expect(refusal({ registry: { maxAgent: 7 } })).toEqual({
+      code: 'INVALID_INPUT',
+      message: 'limit registry.maxAgent is not a limit',
+    })
+    expect(refusal({ relay: { windowMs: -1 } })?.message).toBe('limit relay.windowMs must be an integer ≥ 0')
+    expect(refusal({ relay: { windowMs: 1.5 } })?.message).toBe('limit relay.windowMs must be an integer ≥ 0')
+  })
+
+  it('refuse a renewal budget of 0 registrations or a 0 ms window: either would turn the budget off', () => {
+    for (const name of ['renewalsPerDid', 'renewalWindowMs'])
+      expect(refusal({ registry: { [name]: 0 } })).toEqual({
+        code: 'INVALID_INPUT',
+        message: `limit registry.${name} must be an integer ≥ 1`,
+      })
+    expect(resolveLimits({ registry: { renewalsPerDid: 1, renewalWindowMs: 1 } }).registry.renewalsPerDid).toBe(1)
+  })
+})
