@@ -40,20 +40,27 @@ export function fileIsNdjson(path: string): boolean {
   }
 }
 
-/** Call `onLine` with each line of `input` (without its newline), holding one chunk at a time. */
+/**
+ * Call `onLine` with each line of `input` (without its newline), holding one
+ * chunk at a time. A line longer than a chunk is kept as pieces and joined
+ * once at its newline: linear in its length (the trailer lists every agent),
+ * where searching the joined text again on every chunk was quadratic.
+ */
 export async function eachLine(input: Chunks, onLine: (line: string) => void): Promise<void> {
   const utf8 = new StringDecoder('utf8') // a character split across two chunks stays whole
-  let rest = ''
+  let pieces: string[] = [] // the start of a line whose newline has not come yet
   for await (const chunk of input) {
-    const text = rest + (typeof chunk === 'string' ? chunk : utf8.write(Buffer.from(chunk)))
+    const text = typeof chunk === 'string' ? chunk : utf8.write(Buffer.from(chunk))
     let start = 0
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      onLine(text.slice(start, nl))
+      const tail = text.slice(start, nl)
+      onLine(pieces.length === 0 ? tail : pieces.join('') + tail)
+      pieces = []
       start = nl + 1
     }
-    rest = text.slice(start)
+    if (start < text.length) pieces.push(text.slice(start))
   }
-  rest += utf8.end()
+  const rest = pieces.join('') + utf8.end()
   if (rest !== '') onLine(rest)
 }
 

@@ -35,6 +35,7 @@ import {
 import type { CAC } from 'cac'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
 import { MeshsigError } from '../../node/core/errors.js'
+import { duplicateJsonKey } from '../../node/core/json-duplicate-keys.js'
 import type { AuditReport } from '../../api/client.js'
 import { apiClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
@@ -133,11 +134,18 @@ async function readText(ctx: CliContext, file: string, onNdjson: (chunks: Chunks
 }
 
 function parseExport(text: string, file: string): unknown {
+  let doc: unknown
   try {
-    return JSON.parse(text) as unknown
+    doc = JSON.parse(text) as unknown
   } catch {
     throw new MeshsigError('MALFORMED', `${file} is not JSON: expected the output of meshsig audit --json`, { file })
   }
+  // JSON.parse keeps the last of two equal names: what was hashed would not be what a reader sees
+  const repeated = duplicateJsonKey(text)
+  if (repeated !== undefined) {
+    throw new MeshsigError('MALFORMED', `${file} repeats the member "${repeated}" in one object`, { file })
+  }
+  return doc
 }
 
 /** The lines that say what is wrong, most important first, at most `MAX_LISTED`. */

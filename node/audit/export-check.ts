@@ -25,12 +25,14 @@ import {
   type KeyEvent,
   type TrustLedger,
 } from '../core/index.js'
+import type { MsgEnvelope } from '../core/envelope-schema.js'
+import { messageView } from '../core/message-view.js'
 import { messageVerifications, type MessageVerification } from './message-verification.js'
 
 /** Something the export says that its own log does not bear out. */
 export interface ContentProblem {
-  /** What part of the export: a message, a trust score, or the summary. */
-  readonly kind: 'message' | 'trust' | 'summary'
+  /** What part of the export: a message, a trust score, a revocation, or the summary. */
+  readonly kind: 'message' | 'trust' | 'revocation' | 'summary'
   /** Message id, DID, peer or summary field concerned. */
   readonly subject: string
   readonly message: string
@@ -62,6 +64,15 @@ export interface ExportedMessage {
   readonly id?: unknown
   readonly envelope?: unknown
   readonly verification?: Partial<MessageVerification>
+  /** Copies of the envelope's fields for readers; each one present must equal the signed one. */
+  readonly message?: unknown
+  readonly from?: unknown
+  readonly to?: unknown
+  readonly ts?: unknown
+  readonly timestamp?: unknown
+  readonly nonce?: unknown
+  readonly signature?: unknown
+  readonly verified?: unknown
 }
 
 /** Content problems, at most `max` kept. */
@@ -91,8 +102,13 @@ export function checkAuditExport(doc: unknown, options: CheckExportOptions = {})
   const kels = keyLogs(d.keyEvents)
   const kelVerdicts = new Map<string, string | null>()
   const derived = messageVerifications(entries.filter((e) => typeof e === 'object' && e !== null))
+  const listed = new Set<unknown>()
   messages.forEach((m, i) => {
-    checkMessage(m, i, { derived, kels, kelVerdicts, problems })
+    // the NDJSON form takes a message only right after its acceptance entry, so once; here the list is checked
+    const id = typeof m === 'object' && m !== null ? m.id : undefined
+    if (listed.has(id)) problems.add('message', String(id), `message ${String(id)} is listed more than once`)
+    else checkMessage(m, i, { derived, kels, kelVerdicts, problems })
+    listed.add(id)
     if (report && (i + 1) % 1000 === 0) report(logTotal + i + 1, logTotal + messages.length)
   })
   report?.(logTotal + messages.length, logTotal + messages.length)
@@ -118,6 +134,9 @@ export interface MessageContext {
 
 /** Check one exported message against the log's verification of it and the signer's key event log. */
 export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext): void {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+    return ctx.problems.add('message', `messages[${i}]`, `message ${i} is not a JSON object`)
+  }
   const label = typeof m.id === 'string' ? m.id : `messages[${i}]`
   const fail = (why: string): void => ctx.problems.add('message', label, `message ${label}: ${why}`)
   let envelope
@@ -128,6 +147,8 @@ export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext)
     return fail(`its stored envelope is not a msg envelope (${err instanceof Error ? err.message : String(err)})`)
   }
   if (envelopeId(envelope) !== m.id) return fail('its id is not the id of its envelope')
+  const copy = shownDiffers(m, envelope as MsgEnvelope)
+  if (copy !== undefined) return fail(`its ${copy} is not what its signed envelope says`)
   const v = m.verification
   const logged = ctx.derived.get(label)
   if (logged === undefined) return fail('no audit entry records its acceptance')
@@ -150,6 +171,20 @@ export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext)
     ctx.kelVerdicts.set(memo, kelProblem)
   }
   if (kelProblem !== null) fail(kelProblem)
+}
+
+/** The fields of a message's view (node/core/message-view.ts) that copy its signed envelope. */
+const SIGNED_COPIES = ['from', 'to', 'message', 'signature', 'nonce', 'ts', 'timestamp', 'verified'] as const
+
+/**
+ * The first field a reader sees beside the envelope that differs from what
+ * the node's own view of that envelope shows, or undefined: what an auditor
+ * reads is what was signed.
+ */
+function shownDiffers(m: ExportedMessage, envelope: MsgEnvelope): string | undefined {
+  const signed = messageView({ seq: 0, id: '', source: '', receivedAt: 0, envelope })
+  const shown = m as Record<string, unknown>
+  return SIGNED_COPIES.find((k) => shown[k] !== undefined && shown[k] !== signed[k])
 }
 
 /** Key event logs of the export, by DID, in seq order. */
@@ -198,6 +233,7 @@ function checkTrust(d: Record<string, unknown>, entries: readonly AuditEntry[], 
 
 /** Compare every trust score `d` shows (agents, trust.agents/peers/connections) with `ledger`'s; returns how many. */
 export function checkTrustScores(d: Record<string, unknown>, ledger: TrustLedger, problems: Problems): number {
+  checkRevocations(d, ledger, problems)
   const pairs = ledger.pairs
   const zero = { successes: 0, failures: 0 }
   const expectDid = (did: string): number => trustScore(ledger.dids.get(did) ?? zero)
@@ -219,6 +255,24 @@ export function checkTrustScores(d: Record<string, unknown>, ledger: TrustLedger
     compare(`${c.a} ↔ ${c.b}`, c.score, trustScore(pairs.get(`${c.a} ${c.b}`) ?? zero))
   }
   return checked
+}
+
+/**
+ * Every DID the log records as revoked (`agent.revoked`) is shown revoked:
+ * in the revocation list and, where it is listed, as an agent. The other
+ * way round is not checked: the views are read when the export is made, so
+ * a revocation logged after the checkpoint's size is rightly shown.
+ */
+function checkRevocations(d: Record<string, unknown>, ledger: TrustLedger, problems: Problems): void {
+  const listed = new Set(list<{ did?: unknown }>(d.revoked).map((r) => r.did))
+  const status = new Map(list<{ did?: unknown; status?: unknown }>(d.agents).map((a) => [a.did, a.status]))
+  for (const [did, evidence] of ledger.dids) {
+    if (evidence.revoked !== true) continue
+    if (!listed.has(did)) problems.add('revocation', did, `${did} is revoked in the log but not in the revocation list`)
+    const shown = status.get(did)
+    if (shown !== undefined && shown !== 'revoked')
+      problems.add('revocation', did, `${did} is revoked in the log but shown ${String(shown)}`)
+  }
 }
 
 function list<T>(value: unknown): T[] {

@@ -7,7 +7,7 @@
  * entries or messages. Pure: the caller reads the lines.
  */
 import { AUDIT_NDJSON_FORMAT, AuditStreamVerifier } from '../core/audit-stream.js'
-import type { AuditEntry, KeyEvent } from '../core/index.js'
+import { duplicateJsonKey, type AuditEntry, type KeyEvent } from '../core/index.js'
 import {
   Problems,
   checkMessage,
@@ -71,6 +71,11 @@ export class NdjsonExportCheck {
     } catch {
       return this.#log.report(`line ${this.#lineNo} is not JSON`)
     }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return this.#log.report(`line ${this.#lineNo} is not a JSON object`)
+    }
+    const repeated = duplicateJsonKey(text) // JSON.parse kept the last of the two: what was hashed is not what is read
+    if (repeated !== undefined) return this.#log.report(`line ${this.#lineNo} repeats the member "${repeated}"`)
     if (this.#trailer !== null) return this.#log.report(`line ${this.#lineNo} comes after the end line`)
     if (this.#header === null) return this.#readHeader(value)
     this.#dispatch(value)

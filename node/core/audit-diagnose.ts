@@ -189,8 +189,8 @@ export function diagnoseExact(facts: EntryFacts, signedSize: number, sink: Probl
     const x = facts.claimed[p] as number
     if (o >= 0) {
       if (x !== o) renumbered(o, p, x, sink)
-    } else if (x >= 0 && x < signedSize && accounted[x] === 0) {
-      accounted[x] = 1
+    } else if (x >= 0 && x < signedSize && !accounted.has(x)) {
+      accounted.add(x)
       sink.add({
         kind: 'altered',
         index: x,
@@ -228,17 +228,19 @@ export function diagnoseStructure(facts: EntryFacts, signedSize: number, sink: P
  * position (-1 or ≥ size: skipped). Reordered entries are those outside one
  * longest increasing run of first occurrences (O(n log n)): the fewest
  * entries that must move, so swapping entries i and j names just i and j.
- * Returns which indexes occur.
+ * Returns which indexes occur. Memory follows the entries, never `size`:
+ * a signed size is whatever the log's key signed, however few entries the
+ * export holds.
  */
-function reportOrder(indexOf: Float64Array, count: number, size: number, sink: ProblemSink): Uint8Array {
-  const seen = new Uint8Array(size)
+function reportOrder(indexOf: Float64Array, count: number, size: number, sink: ProblemSink): Set<number> {
+  const seen = new Set<number>()
   const positions = new Float64Array(count)
   const indexes = new Float64Array(count)
   let m = 0
   for (let p = 0; p < count; p++) {
     const i = indexOf[p] as number
     if (i < 0 || i >= size) continue
-    if (seen[i] === 1) {
+    if (seen.has(i)) {
       sink.add({
         kind: 'duplicated',
         index: i,
@@ -248,12 +250,12 @@ function reportOrder(indexOf: Float64Array, count: number, size: number, sink: P
       })
       continue
     }
-    seen[i] = 1
+    seen.add(i)
     positions[m] = p
     indexes[m] = i
     m += 1
   }
-  const keep = longestIncreasing(indexes, m, size)
+  const keep = longestIncreasing(ranks(indexes, m), m)
   for (let k = 0; k < m; k++) {
     if (keep[k] === 1) continue
     const p = positions[k] as number
@@ -268,19 +270,33 @@ function reportOrder(indexOf: Float64Array, count: number, size: number, sink: P
   return seen
 }
 
+/** Each of the distinct values[0..m) replaced by its rank among them: the same order, in [0, m). */
+function ranks(values: Float64Array, m: number): Float64Array {
+  const sorted = values.slice(0, m).sort()
+  const out = new Float64Array(m)
+  for (let k = 0; k < m; k++) {
+    const v = values[k] as number
+    let [lo, hi] = [0, m - 1]
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((sorted[mid] as number) < v) lo = mid + 1
+      else hi = mid
+    }
+    out[k] = lo
+  }
+  return out
+}
+
 /**
  * Membership (1) of one longest strictly increasing subsequence of the
- * distinct values[0..m) (each in [0, size)); among the longest, one keeping
- * the most entries that stand exactly where sorting would put them, so a
- * swap of the first and last of three names those two, not the middle one.
- * O(m log size) with a Fenwick tree of prefix maxima.
+ * distinct values[0..m) (each in [0, m): ranks); among the longest, one
+ * keeping the most entries that stand exactly where sorting would put them,
+ * so a swap of the first and last of three names those two, not the middle
+ * one. O(m log m) with a Fenwick tree of prefix maxima.
  */
-function longestIncreasing(values: Float64Array, m: number, size: number): Uint8Array {
-  const rankOf = new Int32Array(size + 1)
-  for (let k = 0; k < m; k++) rankOf[(values[k] as number) + 1] = 1
-  for (let v = 1; v <= size; v++) rankOf[v] = (rankOf[v] as number) + (rankOf[v - 1] as number)
-  const bestScore = new Float64Array(size + 1)
-  const bestAt = new Int32Array(size + 1).fill(-1)
+function longestIncreasing(values: Float64Array, m: number): Uint8Array {
+  const bestScore = new Float64Array(m + 1)
+  const bestAt = new Int32Array(m + 1).fill(-1)
   const prev = new Int32Array(m)
   let top = -1
   let topScore = 0
@@ -291,9 +307,9 @@ function longestIncreasing(values: Float64Array, m: number, size: number): Uint8
     for (let i = v; i > 0; i -= i & -i) {
       if ((bestScore[i] as number) > score) [score, from] = [bestScore[i] as number, bestAt[i] as number]
     }
-    score += m + 1 + (rankOf[v] === k ? 1 : 0)
+    score += m + 1 + (v === k ? 1 : 0)
     prev[k] = from
-    for (let i = v + 1; i <= size; i += i & -i) {
+    for (let i = v + 1; i <= m; i += i & -i) {
       if ((bestScore[i] as number) < score) [bestScore[i], bestAt[i]] = [score, k]
     }
     if (score > topScore) [topScore, top] = [score, k]
@@ -315,14 +331,20 @@ function renumbered(origin: number, position: number, claimed: number, sink: Pro
   })
 }
 
-function reportMissing(present: Uint8Array, size: number, sink: ProblemSink): void {
-  for (let i = 0; i < size; i++) {
-    if (present[i] === 1) continue
+/** Report each gap of `present` in [0, size) as one run: a signed size far past the entries is one problem. */
+function reportMissing(present: Set<number>, size: number, sink: ProblemSink): void {
+  let next = 0
+  const gap = (from: number, to: number): void =>
     sink.add({
       kind: 'missing',
-      index: i,
+      index: from,
+      span: to - from,
       key: 'missing',
       describe: (a, b) => `${entryRange(a, b)}: signed but absent from the export`,
     })
+  for (const i of Float64Array.from(present).sort()) {
+    if (i > next) gap(next, i)
+    next = i + 1
   }
+  if (size > next) gap(next, size)
 }

@@ -9,7 +9,7 @@
  * binding checked under the witness DID's key where the DID names one.
  */
 import { publicKeyFromIdentifier } from './did.js'
-import { fromB64 } from './encoding.js'
+import { fromB64, toB64 } from './encoding.js'
 import { bindingVerifiers, verifyLogKeyBinding } from './log-key-binding.js'
 import {
   NOTE_COSIGNATURE_V1,
@@ -126,11 +126,16 @@ function checkLogSignature(
   }
 }
 
+/** The auditor's witness keys, each public key once: one witness named twice (flag and policy) is one cosigner. */
 function auditorKeys(vkeys: readonly string[], problems: string[]): NoteVerifier[] {
+  const seen = new Set<string>()
   return vkeys.flatMap((v) => {
     try {
       const k = parseVkey(v)
       if (k.type !== NOTE_COSIGNATURE_V1) throw new Error('not a cosignature/v1 (witness) key')
+      const key = toB64(k.publicKey)
+      if (seen.has(key)) return []
+      seen.add(key)
       return [k]
     } catch (err) {
       problems.push(`witness key ${v}: ${message(err)}`)
@@ -148,8 +153,8 @@ function exportKeys(list: unknown, problems: string[]): NoteVerifier[] {
       const binding = verifyLogKeyBinding(w.binding, publicKeyFromIdentifier(String(w.did)))
       if (binding.did !== w.did) throw new Error('the binding names another DID')
       const k = bindingVerifiers(binding).witness
-      if (seen.has(encodeVkey(k))) return []
-      seen.add(encodeVkey(k))
+      if (seen.has(toB64(k.publicKey))) return [] // two DIDs binding one witness key are one cosigner
+      seen.add(toB64(k.publicKey))
       return [k]
     } catch (err) {
       problems.push(`witness ${String(w.did)}: its key binding does not check out (${message(err)})`)

@@ -131,7 +131,8 @@ export function verifyAuditExport(input: unknown, options: VerifyAuditOptions = 
   const { main, trusted } = readCheckpoints(input as Record<string, unknown>, sink)
   const leafCount = Array.isArray(view.leafHashes) ? view.leafHashes.length : 0
   const progress = new Progress(view.entries.length + leafCount, options)
-  const signedSize = main ? main.size : view.entries.length
+  // a size nobody signed (the checkpoint does not verify) sizes nothing: the entries do
+  const signedSize = main?.trusted ? main.size : view.entries.length
   const leaves = main?.trusted ? authenticLeaves(view.leafHashes, main, sink, progress) : null
   const root = entryPass(view.entries, { main, trusted, leaves, sink, progress, signedSize, options })
   if (main?.trusted && view.entries.length !== main.size) {

@@ -100,6 +100,18 @@ describe('audit verify --witnesses', () => {
     expect((await meshsig(['audit', 'verify', ndjsonFile, '--policy', policy])).code).toBe(0)
   }, 60_000)
 
+  it('one witness key given twice, or by the flag and the policy both, is one cosigner (an attack review)', async () => {
+    const twice = ['--witness-key', witnessVkey(b), '--witness-key', witnessVkey(b), '--witnesses', '2', '--json']
+    const r = await meshsig(['audit', 'verify', jsonFile, ...twice])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout).note).toMatchObject({ ok: false, cosigners: [expect.anything()] })
+    const policy = join(dir.dir, 'policy-b.txt')
+    writeFileSync(policy, `witness ${witnessVkey(b)}\nquorum 2\n`)
+    const both = await meshsig(['audit', 'verify', ndjsonFile, '--policy', policy, '--witness-key', witnessVkey(b)])
+    expect(both.code).toBe(1)
+    expect(both.stdout).toMatch(/1 of the 2 cosignatures required/)
+  }, 60_000)
+
   it('keys the auditor does not know count for nothing; a changed cosignature or another note is caught', async () => {
     const stranger = generateKeyPair()
     const did = didFromPublicKey(stranger.publicKey)

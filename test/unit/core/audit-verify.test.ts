@@ -292,6 +292,25 @@ describe('verifyAuditExport checks the checkpoint and the key', () => {
     expect(verifyAuditExport({ ...doc, keyLog: [rot] }).problems[0]!.message).toMatch(/key event log/)
   })
 
+  it('sizes nothing by a checkpoint size that does not verify: a verdict, no gap reported as signed', () => {
+    const doc = makeExport(log, { leafHashes: false })
+    const chk = doc.checkpoint as Record<string, unknown>
+    for (const size of [2 ** 45, 1_000_000]) {
+      const v = verifyAuditExport({ ...doc, entries: [], checkpoint: { ...chk, size } })
+      expect(v.ok).toBe(false)
+      expect(kinds(v)).toEqual(['bad-signature'])
+    }
+  })
+
+  it('reports a signed size far past the entries as one missing range, in memory that follows the entries', () => {
+    const signed = 2 ** 40 // what the log key signed; the export holds 10 entries
+    const checkpoint = createCheckpoint(NODE_DID, signed, new Uint8Array(32), T0, NODE)
+    const doc = { entries: log, checkpoint, nodePublicKey: toB64(NODE.publicKey) }
+    const v = verifyAuditExport(doc)
+    expect(v.ok).toBe(false)
+    expect(entryProblems(v).map((p) => [p.kind, p.index, p.end])).toEqual([['missing', 10, signed]])
+  })
+
   it('reports a missing or malformed checkpoint, key or leaf hash list', () => {
     const doc = makeExport(log)
     expect(kinds(verifyAuditExport({ ...doc, checkpoint: undefined }))).toEqual(['malformed'])

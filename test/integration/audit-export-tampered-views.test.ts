@@ -1,0 +1,129 @@
+/**
+ * Found by an attack review (the operator as the auditor's adversary): an
+ * export of a real node after real traffic (audit-fixture: messages, a
+ * rotation, a revocation) whose views were rewritten around an intact log.
+ * What an auditor reads beside the log is checked against it, in the JSON
+ * and the NDJSON form alike (docs/audit.md, "Verifying an export"):
+ *
+ * - a message's shown text, sender, recipient or time is its envelope's;
+ * - a message is listed once;
+ * - a DID the log records as revoked is shown revoked;
+ * - a value that is not an object where one is expected is a problem named
+ *   in the verdict, never a crash;
+ * - a member written twice in one object (JSON.parse keeps the last, so what
+ *   was hashed is not what a reader sees) is refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
+import { NdjsonExportCheck } from '../../node/audit/export-stream-check.js'
+import { auditScene, type AuditScene } from './audit-fixture.js'
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON documents edited in place
+type Doc = Record<string, any>
+
+let scene: AuditScene
+let jsonText: string
+let ndjson: string[]
+
+const json = (): Doc => JSON.parse(jsonText) as Doc
+
+function checkLines(lines: readonly string[]): ExportCheck {
+  const checker = new NdjsonExportCheck()
+  for (const l of lines) checker.line(l)
+  return checker.finish()
+}
+
+/** The NDJSON lines with the line of `type` (the first one `pick` accepts) rewritten by `edit`. */
+function editLine(type: string, edit: (line: Doc) => void, pick: (line: Doc) => boolean = () => true): string[] {
+  const lines = [...ndjson]
+  const i = lines.findIndex((l) => {
+    const parsed = JSON.parse(l) as Doc
+    return parsed.type === type && pick(parsed)
+  })
+  expect(i).toBeGreaterThan(0)
+  const line = JSON.parse(lines[i]!) as Doc
+  edit(line)
+  lines[i] = JSON.stringify(line)
+  return lines
+}
+
+const problemsOf = (check: ExportCheck): string[] => [
+  ...check.problems.map((p) => p.message),
+  ...check.log.problems.map((p) => p.message),
+]
+
+beforeAll(async () => {
+  scene = await auditScene()
+  const nd = await (await fetch(`${scene.fx.url}/audit/export?format=ndjson`)).text()
+  ndjson = nd.split('\n').filter((l) => l !== '')
+  const size = (JSON.parse(ndjson[0]!) as { size: number }).size
+  jsonText = await (await fetch(`${scene.fx.url}/audit/export?size=${size}`)).text()
+}, 120_000)
+
+afterAll(async () => {
+  await scene?.stop()
+})
+
+describe('an export whose views were rewritten around an intact log', () => {
+  it('verifies untouched, in both forms (the control)', () => {
+    expect(checkAuditExport(json())).toMatchObject({ ok: true, problems: [] })
+    expect(checkLines(ndjson)).toMatchObject({ ok: true, problems: [] })
+  })
+
+  it("a message's shown text or recipient differs from its envelope: not verified, the field named", () => {
+    const doc = json()
+    doc.messages[0].message = 'transfer 10 000 EUR to mallory'
+    const check = checkAuditExport(doc)
+    expect(check.ok).toBe(false)
+    expect(problemsOf(check)).toEqual([expect.stringMatching(/its message is not what its signed envelope says/)])
+    const shown = (m: Doc): void => void (m.message.to = m.message.from)
+    const lines = editLine('message', shown, (l) => l.message.to !== null)
+    expect(problemsOf(checkLines(lines))).toEqual([expect.stringMatching(/its to is not what its signed envelope/)])
+    const late = editLine('message', (l) => void (l.message.timestamp = new Date(0).toISOString()))
+    expect(checkLines(late).ok).toBe(false)
+  })
+
+  it('a message listed twice (its count raised to match): not verified', () => {
+    const doc = json()
+    doc.messages.push(structuredClone(doc.messages[0]))
+    doc.summary.totalMessages += 1
+    const check = checkAuditExport(doc)
+    expect(check.ok).toBe(false)
+    expect(problemsOf(check)).toEqual([expect.stringMatching(/is listed more than once/)])
+  })
+
+  it('a DID the log records as revoked, shown active and left out of the revocation list: not verified', () => {
+    const doc = json()
+    const eve = doc.revoked[0] as { did: string }
+    expect(doc.entries.some((e: Doc) => e.kind === 'agent.revoked' && e.subject === eve.did)).toBe(true)
+    doc.revoked = []
+    doc.agents.find((a: Doc) => a.did === eve.did).status = 'active'
+    const check = checkAuditExport(doc)
+    expect(check.ok).toBe(false)
+    expect(problemsOf(check)).toEqual([
+      `${eve.did} is revoked in the log but not in the revocation list`,
+      `${eve.did} is revoked in the log but shown active`,
+    ])
+    const hidden = editLine('end', (end) => void (end.revoked = []))
+    expect(problemsOf(checkLines(hidden))).toEqual([`${eve.did} is revoked in the log but not in the revocation list`])
+  })
+
+  it('null where an object is expected is a problem in the verdict, not a crash', () => {
+    const doc = json()
+    doc.messages.push(null)
+    expect(checkAuditExport(doc).ok).toBe(false)
+    for (const junk of ['null', '[]', '{"type":"message","message":null}']) {
+      const lines = [...ndjson]
+      lines.splice(1, 0, junk)
+      expect(checkLines(lines).ok, junk).toBe(false)
+    }
+  })
+
+  it('an entry line with a member written twice (a "kind" ahead of the hashed one): not verified', () => {
+    const lines = [...ndjson]
+    const i = lines.findIndex((l) => l.includes('"kind":"envelope.accepted"'))
+    lines[i] = lines[i]!.replace('"entry":{', '"entry":{"kind":"agent.revoked",')
+    expect(JSON.parse(lines[i]!)).toEqual(JSON.parse(ndjson[i]!)) // JSON.parse alone sees no change
+    expect(problemsOf(checkLines(lines))).toContain(`line ${i + 1} repeats the member "kind"`)
+  })
+})
