@@ -66,9 +66,16 @@ export function rateLimiter(
   })
 }
 
-/** A registration: it mints an agent credential, that is, a bucket of its own. */
+/**
+ * A registration: it mints an agent credential, that is, a bucket of its
+ * own. Told by the path as the router matches it (case-insensitive, a
+ * trailing slash allowed): `/AGENTS/REGISTER/` reaches the same handler, and
+ * an exact compare let a credential holder register from its own bucket, each
+ * new credential a new bucket (an attack review).
+ */
 function mintsCredential(req: IncomingMessage): boolean {
-  return req.method === 'POST' && (req.url ?? '').split('?')[0] === '/agents/register'
+  const path = (req.url ?? '').split('?')[0]!.toLowerCase().replace(/\/+$/, '')
+  return req.method === 'POST' && path === '/agents/register'
 }
 
 /**

@@ -347,6 +347,40 @@ describe('rate limit: an agent credential mints no more credentials than its add
     const own = await fx.raw({ method: 'GET', path: '/health', headers: { authorization: `Bearer ${credential}` } })
     expect(own.status).toBe(200)
   })
+
+  // an attack review: the router sends these to the registration too, and the exact path compare charged them to
+  // the credential, so each new agent's credential registered more (1 + 3 + 9 agents in one window)
+  it.each(['/agents/register/', '/AGENTS/REGISTER', '/Agents/Register/', '/agents/register?x=1'])(
+    'so do registrations through %s: no credential registers from a bucket of its own',
+    async (path) => {
+      const variant = await startApi({ rateLimit: 3 })
+      try {
+        const register = (name: string, bearer?: string) =>
+          variant.raw({
+            method: 'POST',
+            path,
+            headers: { ...json, ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+            body: JSON.stringify({ name }),
+          })
+        const first = await register('minter')
+        expect(first.status).toBe(201)
+        let frontier: string[] = [first.body.identity.credential]
+        for (let round = 0; round < 2; round++) {
+          const next: string[] = []
+          for (const credential of frontier)
+            for (let i = 0; i < 3; i++) {
+              const r = await register(`child-${round}-${i}`, credential)
+              if (r.status === 201) next.push(r.body.identity.credential as string)
+            }
+          frontier = next
+        }
+        expect((await variant.call('GET', '/stats')).body.agents).toBe(3)
+      } finally {
+        expectNo500(variant)
+        await variant.stop()
+      }
+    },
+  )
 })
 
 describe("requests Node's HTTP parser refuses", () => {
