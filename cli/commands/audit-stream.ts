@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { NdjsonExportCheck, isNdjsonExport } from '../../node/audit/export-stream-check.js'
 import type { ExportCheck } from '../../node/audit/export-check.js'
-import { MeshsigError } from '../../node/core/errors.js'
+import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../../node/core/errors.js'
 import type { CliContext } from '../context.js'
 
 /** Lines between two progress reports. */
@@ -142,27 +142,37 @@ export function openOut(path: string): number {
   }
 }
 
-/** Copy the node's NDJSON export to `out` (a file) or stdout; returns the bytes written. */
-export async function downloadNdjson(ctx: CliContext, opts: { out?: string; size?: number }): Promise<number> {
+/** The body of the node's NDJSON export at `size` (default: its current checkpoint's), as it streams. */
+export async function fetchNdjson(ctx: CliContext, size?: number): Promise<AsyncIterable<Uint8Array>> {
   const url = new URL('/audit/export', ctx.server)
   url.searchParams.set('format', 'ndjson')
-  if (opts.size !== undefined) url.searchParams.set('size', String(opts.size))
+  if (size !== undefined) url.searchParams.set('size', String(size))
   // the export is open to every client (docs/api.md): no token goes with it, explicit or from the home
   let res: Response
   try {
     res = await fetch(url, { headers: { accept: 'application/x-ndjson' } })
   } catch (err) {
-    throw new MeshsigError('UNREACHABLE', `cannot reach ${ctx.server} (${err instanceof Error ? err.message : ''})`)
+    const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+    const message = `no meshsig node answers at ${ctx.server} (${why}); is it running? (meshsig start)`
+    throw new MeshsigError('UNREACHABLE', message, { server: ctx.server })
   }
   if (!res.ok || res.body === null) {
-    const body = (await res.json().catch(() => ({}))) as { error?: string }
-    throw new MeshsigError('INVALID_INPUT', `the node answered ${res.status}: ${body.error ?? res.statusText}`)
+    // the node's own code (a size with no checkpoint is NOT_FOUND, a bad one INVALID_INPUT), as the API client does
+    const body = (await res.json().catch(() => ({}))) as { error?: string; code?: string }
+    const code = typeof body.code === 'string' && body.code in ERROR_TABLE ? (body.code as ErrorCode) : 'PEER_ERROR'
+    throw new MeshsigError(code, `the node answered ${res.status}: ${body.error ?? res.statusText}`)
   }
+  return res.body as unknown as AsyncIterable<Uint8Array>
+}
+
+/** Copy the node's NDJSON export to `out` (a file) or stdout; returns the bytes written. */
+export async function downloadNdjson(ctx: CliContext, opts: { out?: string; size?: number }): Promise<number> {
+  const body = await fetchNdjson(ctx, opts.size)
   // a symlink planted at FILE (another local user's, in a shared folder) is refused, not followed
   const sink: Writable | null = opts.out === undefined ? null : createWriteStream('', { fd: openOut(opts.out) })
   let bytes = 0
   const decoder = new TextDecoder()
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     bytes += chunk.length
     if (sink === null) ctx.io.stdout(decoder.decode(chunk, { stream: true }))
     else if (!sink.write(chunk)) await once(sink, 'drain')

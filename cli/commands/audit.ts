@@ -1,7 +1,8 @@
 /**
  * `meshsig audit`: the node's audit export, and its offline verification.
  *
- * - `meshsig audit` prints a summary; `meshsig audit --json > report.json`
+ * - `meshsig audit` prints a summary (read from the streamed export:
+ *   audit-summary.ts); `meshsig audit --json > report.json`
  *   (or `--out report.json`) writes the whole export (every agent,
  *   connection, message, key event and audit entry, with the signed
  *   checkpoint and the node's public key); `--size N` exports the state of
@@ -36,6 +37,7 @@ import type { CAC } from 'cac'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
 import { MeshsigError } from '../../node/core/errors.js'
 import { duplicateJsonKey } from '../../node/core/json-duplicate-keys.js'
+import { readAuditSummary, type AuditSummary } from './audit-summary.js'
 import type { AuditReport } from '../../api/client.js'
 import { apiClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
@@ -74,11 +76,18 @@ export async function auditCommand(ctx: CliContext, opts: AuditOptions = {}): Pr
       human: `${OK} NDJSON audit export written to ${opts.out} (${bytes} bytes)`,
     }
   }
+  // the summary alone is read from the streamed export: the JSON export is built whole on the node
+  if (!ctx.json && opts.out === undefined) return summaryResult(await readAuditSummary(ctx, opts.size))
   const report = await apiClient(ctx).auditExport(opts.size)
   if (opts.out !== undefined) return writeExport(opts.out, report)
+  return { json: report as unknown as Record<string, unknown>, human: summaryResult(report).human }
+}
+
+/** `meshsig audit` without --json: the counts and the signed checkpoint. */
+function summaryResult(report: Pick<AuditSummary, 'node' | 'exportedAt' | 'summary' | 'checkpoint'>): CommandResult {
   const s = report.summary
   return {
-    json: report as unknown as Record<string, unknown>,
+    json: { ...report },
     human: block(`${OK} Audit report of ${report.node.name} (${report.exportedAt})`, [
       ['Agents', `${s.totalAgents} (${s.activeAgents} active, ${s.revokedAgents} revoked)`],
       ['Messages', `${s.totalMessages} verified, ${s.failedVerifications} rejected`],

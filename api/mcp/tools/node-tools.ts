@@ -6,12 +6,11 @@
  * `meshsig_revoked`. A node that does not answer is `UNREACHABLE`.
  */
 import * as z from 'zod'
-import type { AuditReport } from '../../client.js'
+import { readAuditSummary, type AuditSummary } from '../../../cli/commands/audit-summary.js'
 import { agentsCommand } from '../../../cli/commands/agents.js'
 import { MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.js'
 import { revokedCommand } from '../../../cli/commands/revoked.js'
 import { statsCommand } from '../../../cli/commands/stats.js'
-import { apiClient } from '../../../cli/api-client.js'
 import type { CliContext } from '../../../cli/context.js'
 import { FAIL, OK, block } from '../../../cli/output.js'
 import { defineTool, fromCommand, type McpTool, type ToolOutcome } from '../tool-kit.js'
@@ -54,21 +53,21 @@ export const statsTool: McpTool = nodeReadTool(
   async (ctx) => fromCommand(await statsCommand(ctx)),
 )
 
-function checkpointOf(report: AuditReport): Record<string, unknown> {
+function checkpointOf(report: AuditSummary): Record<string, unknown> {
   const chk = report.checkpoint
   return { size: chk.size, root: chk.root, signedAt: new Date(chk.ts).toISOString(), origin: chk.origin }
 }
 
 /** The summary of an audit export: counts and the signed checkpoint, not the entries. */
-export function auditSummary(report: AuditReport): ToolOutcome {
+export function auditSummary(report: AuditSummary): ToolOutcome {
   const s = report.summary
   const checkpoint = checkpointOf(report)
   const data = {
-    node: { name: report.node.name, did: report.node.did },
+    node: report.node,
     exportedAt: report.exportedAt,
     summary: s,
     checkpoint,
-    earlierCheckpoints: report.checkpoints.length,
+    earlierCheckpoints: report.earlierCheckpoints,
     fullExport: 'meshsig audit --json > report.json',
     verifyOffline: 'meshsig audit verify report.json',
   }
@@ -93,7 +92,7 @@ export const auditTool: McpTool = nodeReadTool(
     'connections, average trust, key events and audit entries, with the signed checkpoint of the tamper-evident ' +
     'log (size, Merkle root, signer, time). The full export is large: get it with meshsig audit --json and ' +
     'check it offline with meshsig audit verify.',
-  async (ctx) => auditSummary(await apiClient(ctx).auditExport()),
+  async (ctx) => auditSummary(await readAuditSummary(ctx)),
 )
 
 /** `meshsig_revoke {did, reason?}`. */
