@@ -10,10 +10,12 @@
  * package: it loads a native addon next to its own files.
  *
  * `npm run build` runs this after `tsc`; the library entry (`dist/node/`) is
- * tsc's output, unbundled.
+ * tsc's output, unbundled. It also writes `dist/main.js`, which runs the
+ * bundled `meshsig` CLI: the seed's from-source command `node dist/main.js
+ * start` (docs/architecture.md, Build output).
  */
 import { build } from 'esbuild'
-import { rmSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -39,3 +41,10 @@ await build({
   legalComments: 'linked',
   logLevel: 'warning',
 })
+
+// the seed's README starts the node from a checkout with `node dist/main.js start`: the same CLI as dist/bin/meshsig.js
+writeFileSync(
+  join(root, 'dist', 'main.js'),
+  "#!/usr/bin/env node\n// The meshsig CLI (the seed's `node dist/main.js start`): the bundle in dist/bin/, written by scripts/bundle.mjs\nimport './bin/meshsig.js'\n",
+  { mode: 0o755 },
+)

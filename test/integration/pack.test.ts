@@ -122,6 +122,7 @@ describe('npm package', () => {
   it('holds the build and no test files', () => {
     expect(files).toContain('dist/bin/meshsig.js')
     expect(files).toContain('dist/bin/meshsig-mcp.js')
+    expect(files).toContain('dist/main.js') // the seed's `node dist/main.js start`
     expect(files).toContain('dist/node/index.js') // the library entry stays tsc's output
     expect(files).toContain('ui/dist/index.html')
     expect(files.filter((f) => /(^|\/)test\/|\.test\.|\.spec\./.test(f))).toEqual([])
@@ -169,6 +170,12 @@ describe('npm package', () => {
       )
     await expect.poll(answers, { timeout: 15_000 }).toBe('down')
   }, 120_000)
+
+  it("the installed dist/main.js is the meshsig CLI (the seed's from-source entry)", async () => {
+    const main = join(work, 'app', 'node_modules', 'meshsig', 'dist', 'main.js')
+    const { stdout } = await run(process.execPath, [main, '--version'])
+    expect(stdout).toMatch(/^meshsig\/\d+\.\d+\.\d+/)
+  })
 
   it('npx meshsig-mcp answers initialize, lists the nine tools and runs init, sign and verify', async () => {
     const child = spawnIn(['meshsig-mcp'], { MESHSIG_HOME: join(work, 'home-mcp') })
