@@ -5,6 +5,7 @@
 import {
   chmodSync,
   closeSync,
+  constants,
   fchmodSync,
   fstatSync,
   fsyncSync,
@@ -118,14 +119,25 @@ function syncDir(dir: string): void {
 }
 
 /**
+ * Opened without blocking: opening a FIFO (or a device) for reading waits for
+ * a writer, so a key file naming one would hang the command for ever before
+ * its type is checked. A regular file reads the same either way. Symbolic
+ * links are followed (a mounted secret is often one); the mode checked is the
+ * target's, from the open file.
+ */
+const READ_NONBLOCKING = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
+
+/**
  * Read a file that holds a secret. Returns undefined when it does not exist;
- * throws `INSECURE_KEY_FILE` (with the `chmod 600` fix) when group or others
- * have any access to it. Mode and content come from the same open file.
+ * throws `MALFORMED` when it is no regular file (a FIFO, device or folder: it
+ * is opened without blocking and refused before any read) and
+ * `INSECURE_KEY_FILE` (with the `chmod 600` fix) when group or others have any
+ * access to it. Type, mode and content come from the same open file.
  */
 export function readPrivateFile(path: string, what = 'key file'): string | undefined {
   let fd: number
   try {
-    fd = openSync(path, 'r')
+    fd = openSync(path, READ_NONBLOCKING)
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined
     throw err
