@@ -2,10 +2,12 @@
  * The HTTP side of the SDK (client.ts): one request to a meshsig node, its
  * bearer token sent only where it may go (api/token-proof.ts), and the
  * node's error body turned back into a `MeshsigError` with the node's code;
- * `UNREACHABLE` when no node answers.
+ * `UNREACHABLE` when no node answers (`details.noConnection` when no
+ * connection could even be made), `TIMEOUT` when one took the connection but
+ * did not answer in time.
  */
 import { endpointOf, newChallenge, proofMatches, TOKEN_CHALLENGE_HEADER, TOKEN_PROOF_HEADER } from './token-proof.js'
-import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../node/core/errors.js'
+import { ERROR_TABLE, isMeshsigError, MeshsigError, type ErrorCode } from '../node/core/errors.js'
 
 /** Default node URL (env `MESHSIG_SERVER` is read by the CLI, not here). */
 export const DEFAULT_MESHSIG_SERVER = 'http://localhost:4888'
@@ -41,6 +43,40 @@ function errorFrom(status: number, body: unknown, url: string): MeshsigError {
   if (typeof b.did === 'string') details.did = b.did
   if (typeof b.retryAfter === 'number') details.retryAfter = b.retryAfter
   return new MeshsigError(code, message, details)
+}
+
+/**
+ * Causes of a failed request that mean no connection was made, so nothing at
+ * the server could have answered: refused (nothing listens on the port), no
+ * such host, no route, or a port fetch never connects to ("bad port").
+ */
+const NO_CONNECTION_CAUSES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'bad port'])
+
+/**
+ * What a request that got no answer became: `TIMEOUT` when the client's own
+ * timeout fired (the connection may well have been taken: a node that is
+ * slow, or kept busy, is not "no node"), else `UNREACHABLE`, with
+ * `noConnection: true` when nothing could have answered.
+ */
+function transportError(err: unknown, server: string, timeoutMs: number): MeshsigError {
+  if ((err as { name?: unknown }).name === 'TimeoutError') {
+    const why = `the meshsig node at ${server} did not answer within ${timeoutMs} ms`
+    return new MeshsigError('TIMEOUT', why, { server, timeoutMs })
+  }
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause
+  const why = cause?.code ?? cause?.message ?? (err as Error).message
+  const message = `no meshsig node answers at ${server} (${why}); is it running? (meshsig start)`
+  const noConnection = NO_CONNECTION_CAUSES.has(cause?.code ?? cause?.message ?? '')
+  return new MeshsigError('UNREACHABLE', message, { server, ...(noConnection ? { noConnection } : {}) })
+}
+
+/**
+ * True when `err` is a request to a node that could not even connect
+ * (`UNREACHABLE` with `noConnection`): nothing listens there, so no node can
+ * have an answer. A timeout, a reset or any answer is not this.
+ */
+export function noConnection(err: unknown): boolean {
+  return isMeshsigError(err) && err.code === 'UNREACHABLE' && err.details?.noConnection === true
 }
 
 /** How long a proof that the server holds the token is used before it is asked for again (ms). */
@@ -87,6 +123,7 @@ export class ClientHttp {
     const token = await this.bearer()
     if (token !== undefined) headers.authorization = `Bearer ${token}`
     let res: Response
+    let text: string
     try {
       res = await this.fetchImpl(url, {
         method,
@@ -94,13 +131,12 @@ export class ClientHttp {
         signal: AbortSignal.timeout(this.timeoutMs),
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       })
+      // the timeout covers the body too: a node that sends its headers and then stalls has not answered
+      text = await res.text()
     } catch (err) {
       this.forgetProof()
-      const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
-      const message = `no meshsig node answers at ${this.server} (${why}); is it running? (meshsig start)`
-      throw new MeshsigError('UNREACHABLE', message, { server: this.server })
+      throw transportError(err, this.server, this.timeoutMs)
     }
-    const text = await res.text()
     let parsed: unknown = text
     if (!raw) {
       try {

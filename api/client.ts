@@ -50,7 +50,7 @@ import type {
 
 export type * from './types.js'
 export type { AuditReport, DuplicityView, KeyView }
-export { DEFAULT_MESHSIG_SERVER, type MeshsigClientOptions } from './client-http.js'
+export { DEFAULT_MESHSIG_SERVER, noConnection, type MeshsigClientOptions } from './client-http.js'
 
 /** Filters of `agents()`. */
 export interface AgentQuery {

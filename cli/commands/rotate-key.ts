@@ -75,6 +75,10 @@ async function handOver(ctx: CliContext, rotated: Identity, envelope: unknown): 
     if (code === 'UNREACHABLE' || code === 'FORBIDDEN') {
       return { status: 'pending', note: `the node at ${ctx.server} did not take it (${why}); restart it to publish` }
     }
+    if (code === 'TIMEOUT') {
+      // it may have taken it; identity.json holds the rotation either way, and a start publishes it
+      return { status: 'pending', note: `${why}; it may have taken it, and publishes it at its next start anyway` }
+    }
     return { status: 'refused', note: `the node at ${ctx.server} refused it: ${why}`, code }
   }
 }

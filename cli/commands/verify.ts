@@ -4,15 +4,17 @@
  * names the did:msig whose inception key it is, and is judged by that DID's
  * key event log like the DID itself (docs/protocol.md §1): the DID is
  * resolved to its current key through the node at `--server` (its log knows
- * every rotation and revocation). Only when no node answers (`UNREACHABLE`),
- * or with `--offline`, the signature is checked against the key the signer
- * names, and the output says so. A node that answers with an error (429, 403,
- * 500, …) fails the command with that error's code: never a fail-open
- * "valid". Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID), 2
- * malformed input.
+ * every rotation and revocation). Only when no node can answer (no
+ * connection could be made: `noConnection` of api/client-http.ts), or with
+ * `--offline`, the signature is checked against the key the signer names, and
+ * the output says so. A node that answers with an error (429, 403, 500, …),
+ * takes the connection and does not answer in time (`TIMEOUT`) or breaks it
+ * off fails the command with that error's code: never a fail-open "valid".
+ * Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID), 2 malformed
+ * input, 3 no answer.
  */
 import type { CAC } from 'cac'
-import { MeshsigClient } from '../../api/client.js'
+import { MeshsigClient, noConnection } from '../../api/client.js'
 import { DID_KEY_PREFIX, DID_MSIG_PREFIX, didFromPublicKey, publicKeyFromIdentifier } from '../../node/core/did.js'
 import { fromB64, toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
@@ -37,8 +39,11 @@ export const OFFLINE_NOTE =
 export const OFFLINE_KEY_NOTE =
   'checked offline against this key; only a node knows whether the DID it names rotated away from it or is revoked'
 
-/** How long the node gets to answer before verify falls back to the inception key (ms). */
-export const VERIFY_NODE_TIMEOUT_MS = 1000
+/**
+ * How long the node gets to answer (ms); after it verify fails with `TIMEOUT`
+ * (a node that is there but slow is no reason to fall back to the inception key).
+ */
+export const VERIFY_NODE_TIMEOUT_MS = 5000
 
 /** Options of `verify`. */
 export interface VerifyOptions extends GlobalOptions {
@@ -108,10 +113,10 @@ async function resolveThroughNode(ctx: CliContext, s: Signer): Promise<ResolvedK
       ...(view.revocation ? { revocation: view.revocation } : {}),
     }
   } catch (err) {
-    // only a node that does not answer lets verify fall back; any answer that is an error
-    // (rate limit, forbidden, server error, malformed) fails the command: never fail open
-    if (!isMeshsigError(err) || err.code !== 'UNREACHABLE') throw nodeRefused(ctx, s.did, err)
-    const why = err.message.replace(/; is it running\?.*$/, '')
+    // only a server nobody could connect to lets verify fall back; any answer that is an error (rate limit,
+    // forbidden, server error, malformed), a timeout or a broken-off connection fails the command: never fail open
+    if (!noConnection(err)) throw nodeRefused(ctx, s.did, err)
+    const why = (err as Error).message.replace(/; is it running\?.*$/, '')
     return offlineKey(s, `fell back offline: ${why}; ${s.offlineNote}`)
   }
 }

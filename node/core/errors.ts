@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'INSECURE_KEY_FILE'
   | 'NO_IDENTITY'
   | 'UNREACHABLE'
+  | 'TIMEOUT'
   | 'PEER_ERROR'
   | 'LOG_INCONSISTENT'
   | 'REGISTRY_FULL'
@@ -104,6 +105,11 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   INSECURE_KEY_FILE: { http: 500, exit: 2 },
   NO_IDENTITY: { http: 404, exit: 2 },
   UNREACHABLE: { http: 502, exit: 3, retryable: true },
+  /**
+   * A node that took the connection did not answer in time (the SDK client's own timeout): it is there, so
+   * this is not UNREACHABLE, and nothing that falls back when no node listens may fall back on it (verify).
+   */
+  TIMEOUT: { http: 504, exit: 3, retryable: true },
   PEER_ERROR: { http: 502, exit: 3, retryable: true },
   /** The node refuses to sign a checkpoint not consistent with the last it signed (docs/audit.md). */
   LOG_INCONSISTENT: { http: 409, exit: 1 },

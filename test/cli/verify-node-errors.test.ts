@@ -1,16 +1,20 @@
 /**
- * `meshsig verify` of a did:msig fails closed: only a node that does not answer
- * lets it fall back to the DID's inception key; a node that answers with an
- * error (429, 403, 500) fails the command with that error's code and never
- * reports the signature valid (a rotated or revoked DID would otherwise pass).
+ * `meshsig verify` of a did:msig fails closed: only a server nobody could
+ * connect to lets it fall back to the DID's inception key; a node that
+ * answers with an error (429, 403, 500) fails the command with that error's
+ * code, and one that takes the connection and does not answer in time
+ * (TIMEOUT) or breaks it off fails it too: none is reported valid (a rotated
+ * or revoked DID would otherwise pass; attack review 61 for the slow node).
  */
 import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { VERIFY_NODE_TIMEOUT_MS } from '../../cli/commands/verify.js'
 import { createIdentity } from '../../node/identity/index.js'
 import { tempDir } from '../helpers/mesh.js'
+import { freePort } from '../helpers/node-process.js'
 import { buildCli, type BuiltCli } from './build-cli.js'
 
 interface Run {
@@ -50,6 +54,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const [, status, what] = (req.url ?? '').split('/')
     if (what === 'keys') keyRequests.push(req.url ?? '')
+    if (status === 'hang') return // the connection is taken; no answer comes
+    if (status === 'reset') return req.socket.destroy()
     const code = Number(status)
     res.writeHead(code, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ error: `fake node says ${code}`, code: ERRORS[code] ?? 'INTERNAL' }))
@@ -58,6 +64,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 afterAll(async () => {
+  server?.closeAllConnections()
   await new Promise<void>((resolve) => server?.close(() => resolve()))
   cli?.cleanup()
   root.cleanup()
@@ -95,6 +102,34 @@ describe('meshsig verify of a did:msig when the node answers with an error', () 
       expect(body.code).toBe(code)
     })
   }
+
+  it(`a node that takes the connection and does not answer within ${VERIFY_NODE_TIMEOUT_MS} ms: TIMEOUT, exit 3, no fallback`, async () => {
+    const before = keyRequests.length
+    const r = await meshsig(['verify', 'hello', signature, did, '--server', `${base}/hang`, '--json'])
+    expect(keyRequests.length).toBeGreaterThan(before)
+    expect(r.code).toBe(3)
+    const body = JSON.parse(r.stdout) as Record<string, unknown>
+    expect(body).toMatchObject({ code: 'TIMEOUT' })
+    expect(body.valid).not.toBe(true)
+    expect(String(body.error)).toContain('not verified')
+    expect(r.stdout).not.toMatch(/fell back offline/)
+  }, 30_000)
+
+  it('a server that breaks the connection off: UNREACHABLE, exit 3, no fallback', async () => {
+    const r = await meshsig(['verify', 'hello', signature, did, '--server', `${base}/reset`, '--json'])
+    expect(r.code).toBe(3)
+    const body = JSON.parse(r.stdout) as Record<string, unknown>
+    expect(body).toMatchObject({ code: 'UNREACHABLE' })
+    expect(body.valid).not.toBe(true)
+    expect(r.stdout).not.toMatch(/fell back offline/)
+  })
+
+  it('nothing listens (connection refused): falls back to the inception key and says so', async () => {
+    const down = await meshsig(['verify', 'hello', signature, did, '--server', `http://127.0.0.1:${await freePort()}`])
+    expect(down.code).toBe(0)
+    expect(down.stdout).toMatch(/SIGNATURE VALID/)
+    expect(down.stdout).toMatch(/fell back offline/)
+  })
 
   it('no node answers: falls back to the inception key and says so (unchanged)', async () => {
     const down = await meshsig(['verify', 'hello', signature, did, '--server', 'http://127.0.0.1:1'])

@@ -33,9 +33,10 @@ describe('behaviour lists derived from the error table', () => {
     expect(FORGERY_CODES.filter((c) => ATTRIBUTABLE_CODES.includes(c))).toEqual([])
   })
 
-  it('lack of proof is 401/403, retryable is 429/502, and no behaviour column is set on a 5xx of our own', () => {
+  it('lack of proof is 401/403, retryable is 429/502/504, and no behaviour column is set on a 5xx of our own', () => {
     for (const code of codesWhere((e) => e.lackOfProof === true)) expect([401, 403]).toContain(ERROR_TABLE[code].http)
-    for (const code of codesWhere((e) => e.retryable === true)) expect([429, 502]).toContain(ERROR_TABLE[code].http)
+    for (const code of codesWhere((e) => e.retryable === true))
+      expect([429, 502, 504]).toContain(ERROR_TABLE[code].http)
     for (const [code, e] of Object.entries(ERROR_TABLE) as [ErrorCode, (typeof ERROR_TABLE)[ErrorCode]][]) {
       if (e.gossip === 'reject' || e.blame !== undefined) expect(e.http, code).toBeLessThan(500)
     }
