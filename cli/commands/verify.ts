@@ -2,9 +2,10 @@
  * `meshsig verify <message> <signature> <signer>`: check a plain signature.
  * The signer is a did:msig, a did:key or a b64 public key; a did:key or key
  * names the did:msig whose inception key it is, and is judged by that DID's
- * key event log like the DID itself (docs/protocol.md §1): the DID is
- * resolved to its current key through the node at `--server` (its log knows
- * every rotation and revocation). Only when no node can answer (no
+ * key event log like the DID itself (docs/protocol.md §1): the node at
+ * `--server` gives the DID's signed key events (its log knows every rotation
+ * and revocation), and verify replays them here from the DID's inception key
+ * (`provenKey`), so no server can name a key of its own. Only when no node can answer (no
  * connection could be made: `noConnection` of api/client-http.ts), or with
  * `--offline`, the signature is checked against the key the signer names, and
  * the output says so. A node that answers with an error (429, 403, 500, …),
@@ -14,10 +15,12 @@
  * input, 3 no answer.
  */
 import type { CAC } from 'cac'
-import { MeshsigClient, noConnection } from '../../api/client.js'
+import { MeshsigClient, noConnection, type KeyView } from '../../api/client.js'
 import { DID_KEY_PREFIX, DID_MSIG_PREFIX, didFromPublicKey, publicKeyFromIdentifier } from '../../node/core/did.js'
 import { fromB64, toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
+import type { KeyState } from '../../node/core/kel.js'
+import { provenKeyState } from '../../node/core/key-log-proof.js'
 import { SIGNATURE_LENGTH, verifySignature } from '../../node/core/keys.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { messageBytes } from '../message.js'
@@ -93,25 +96,56 @@ function offlineKey(s: Signer, note: string): ResolvedKey {
   return { did: s.did, publicKey: s.key, source, priorKeys: [], note }
 }
 
+/**
+ * The current key the DID's signed key events prove, replayed here from the
+ * DID itself (core/key-log-proof.ts): the server at `--server` may not be the
+ * node (decision 0034's impostor on the node's port), so the key it names is
+ * not taken on its word; at most it can leave later rotations out. A log that
+ * does not replay, or that leads to another key than the one named, fails
+ * closed (`KEL_INVALID`). A revocation the server claims is believed: it can
+ * only make the signature fail.
+ */
+function provenKey(ctx: CliContext, s: Signer, view: KeyView): ResolvedKey {
+  const unproven = `; not verified (--offline checks against the inception key)`
+  if (!Array.isArray(view.keyEvents)) {
+    const why = `the node at ${ctx.server} gives no signed key events of ${s.did} (older than this client?)`
+    throw new MeshsigError('KEL_INVALID', why + unproven, { did: s.did })
+  }
+  let state: KeyState
+  try {
+    state = provenKeyState(s.did, view.keyEvents)
+  } catch (err) {
+    const why = `${err instanceof Error ? err.message : String(err)} (given by ${ctx.server})`
+    throw new MeshsigError('KEL_INVALID', why + unproven, { did: s.did, ...(err as MeshsigError).details })
+  }
+  if (state.key !== view.publicKey) {
+    const why = `the node at ${ctx.server} names a current key of ${s.did} that its signed key events do not lead to`
+    throw new MeshsigError('KEL_INVALID', why + unproven, { did: s.did })
+  }
+  return {
+    did: s.did,
+    publicKey: fromB64(state.key, 'key', 32),
+    source: 'key event log (node)',
+    priorKeys: state.priorKeys,
+    keySeq: state.seq,
+    ...(view.revocation ? { revocation: view.revocation } : {}),
+  }
+}
+
+/** No key event log on the node: the key the signer names, and a note saying so. */
+function unknownToNode(ctx: CliContext, s: Signer): ResolvedKey {
+  const note = s.isDid
+    ? `the node at ${ctx.server} knows no key event log for this DID; checked against its inception key`
+    : `the node at ${ctx.server} knows no key event log for ${s.did}, the DID this key names; checked against this key`
+  const source: KeySource = s.isDid ? 'did:msig inception key (no key event log on the node)' : s.ownSource
+  return { did: s.did, publicKey: s.key, source, priorKeys: [], note }
+}
+
 async function resolveThroughNode(ctx: CliContext, s: Signer): Promise<ResolvedKey> {
   const client = new MeshsigClient({ server: ctx.server, timeoutMs: VERIFY_NODE_TIMEOUT_MS })
+  let view: KeyView
   try {
-    const view = await client.keyState(s.did)
-    if (!view.known) {
-      const note = s.isDid
-        ? `the node at ${ctx.server} knows no key event log for this DID; checked against its inception key`
-        : `the node at ${ctx.server} knows no key event log for ${s.did}, the DID this key names; checked against this key`
-      const source: KeySource = s.isDid ? 'did:msig inception key (no key event log on the node)' : s.ownSource
-      return { did: s.did, publicKey: s.key, source, priorKeys: [], note }
-    }
-    return {
-      did: s.did,
-      publicKey: fromB64(view.publicKey, 'key', 32),
-      source: 'key event log (node)',
-      priorKeys: view.priorKeys,
-      keySeq: view.keySeq ?? 0,
-      ...(view.revocation ? { revocation: view.revocation } : {}),
-    }
+    view = await client.keyState(s.did)
   } catch (err) {
     // only a server nobody could connect to lets verify fall back; any answer that is an error (rate limit,
     // forbidden, server error, malformed), a timeout or a broken-off connection fails the command: never fail open
@@ -119,6 +153,7 @@ async function resolveThroughNode(ctx: CliContext, s: Signer): Promise<ResolvedK
     const why = (err as Error).message.replace(/; is it running\?.*$/, '')
     return offlineKey(s, `fell back offline: ${why}; ${s.offlineNote}`)
   }
+  return view.known ? provenKey(ctx, s, view) : unknownToNode(ctx, s)
 }
 
 async function resolveKey(ctx: CliContext, signer: string, offline: boolean): Promise<ResolvedKey> {

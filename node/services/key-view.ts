@@ -4,7 +4,7 @@
  * and the DID's key state as `GET /keys/:did` shows it (`keyView`), which
  * the CLI's `verify` and `rotate-key`/`revoke` read.
  */
-import { fromB64, publicKeyFromDid, publicKeyFromIdentifier, toB64, toMsigDid } from '../core/index.js'
+import { fromB64, publicKeyFromDid, publicKeyFromIdentifier, toB64, toMsigDid, type KeyEvent } from '../core/index.js'
 import type { Store } from '../store/index.js'
 import { duplicityViews, type DuplicityView } from './duplicity.js'
 
@@ -71,6 +71,11 @@ export interface KeyView {
   } | null
   /** Conflicting key events this node refused for the DID. */
   readonly duplicity: DuplicityView[]
+  /**
+   * The DID's signed key events as stored (its own by seq from the inception, then a revocation): a
+   * client replays them itself (core/key-log-proof.ts) instead of taking `publicKey` on this node's word.
+   */
+  readonly keyEvents: readonly KeyEvent[]
 }
 
 /** The key state of the DID `identifier` names (did:msig, did:key or b64 key). Throws INVALID_DID / INVALID_KEY. */
@@ -81,7 +86,7 @@ export function keyView(store: Store, identifier: string): KeyView {
   if (state === undefined) {
     const publicKey = toB64(publicKeyFromDid(did))
     const none = { keySeq: null, lastId: null, next: null, priorKeys: [], revoked: false, revocation: null }
-    return { did, known: false, source: 'did', publicKey, ...none, duplicity }
+    return { did, known: false, source: 'did', publicKey, ...none, duplicity, keyEvents: [] }
   }
   const r = state.revoked
   return {
@@ -96,5 +101,6 @@ export function keyView(store: Store, identifier: string): KeyView {
     revoked: r !== null,
     revocation: r ? { reason: r.reason, revokedAt: new Date(r.ts).toISOString(), by: r.by } : null,
     duplicity,
+    keyEvents: store.keyEvents.log(did),
   }
 }

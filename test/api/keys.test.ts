@@ -4,9 +4,11 @@ import {
   createRegistration,
   createRevocation,
   createRotation,
+  didFromPublicKey,
   envelopeId,
   generateKeyPair,
   keyPairFromB64,
+  provenKeyState,
   toB64,
   type KeyPair,
   type KeyState,
@@ -262,5 +264,29 @@ describe('rotation and revocation (proof required)', () => {
     expect((await fx.call('POST', '/agents/revoke', { reason: 'x' })).body.code).toBe('INVALID_INPUT')
     expect((await fx.call('POST', '/agents/revoke', { did: icp.did, reason: 7 })).body.code).toBe('INVALID_INPUT')
     expect(keyPairFromB64(toB64(stranger.seed)).publicKey).toEqual(stranger.publicKey)
+  })
+
+  it('GET /keys/:did gives the signed key events, which replay from the DID alone to the key it names', async () => {
+    const a = (await fx.call('POST', '/agents/register', { name: 'keylog' })).body.identity
+    expect((await fx.call('POST', '/agents/rotate-key', { did: a.did })).status).toBe(200)
+    expect((await fx.call('POST', '/agents/rotate-key', { did: a.did })).status).toBe(200)
+    const rotated = (await fx.call('GET', `/keys/${a.did}`)).body
+    expect(rotated.keyEvents.map((e: { type: string; seq: number }) => `${e.type}${e.seq}`)).toEqual([
+      'icp0',
+      'rot1',
+      'rot2',
+    ])
+    expect(provenKeyState(a.did, rotated.keyEvents)).toMatchObject({ seq: 2, key: rotated.publicKey })
+    expect(provenKeyState(a.did, rotated.keyEvents).priorKeys).toEqual(rotated.priorKeys)
+    // revoked (signed with its custodied key: its own event at seq 3): the revocation comes last, and the key
+    // named is still the one the inception and rotations prove
+    expect((await fx.call('POST', '/agents/revoke', { did: a.did, reason: 'done' })).status).toBe(200)
+    const revoked = (await fx.call('GET', `/keys/${a.did}`)).body
+    expect(revoked).toMatchObject({ revoked: true, keySeq: 3 })
+    expect(revoked.keyEvents.at(-1)).toMatchObject({ type: 'rev', did: a.did })
+    expect(provenKeyState(a.did, revoked.keyEvents).key).toBe(revoked.publicKey)
+    // a DID with no known log: no events (the key it names is its inception key)
+    const unknown = (await fx.call('GET', `/keys/${didFromPublicKey(generateKeyPair().publicKey)}`)).body
+    expect(unknown).toMatchObject({ known: false, keyEvents: [] })
   })
 })

@@ -1,7 +1,7 @@
 /**
  * The tools that need no running node: `meshsig_init`, `meshsig_sign`,
- * `meshsig_verify` (it asks the node for a did:msig's current key when one
- * answers) and `meshsig_identity`. Each runs the CLI's own command function
+ * `meshsig_verify` (it asks the node for a did:msig's signed key events and
+ * replays them, cli/commands/verify.ts) and `meshsig_identity`. Each runs the CLI's own command function
  * on the identity in `$MESHSIG_HOME`, so the MCP server and the CLI behave
  * alike. No private key is ever part of an answer.
  */
@@ -82,9 +82,10 @@ export const verifyTool: McpTool = defineTool({
   description:
     'Check a base64 Ed25519 signature over a message. signer is a did:msig DID, a did:key or a base64 public ' +
     'key; a did:key or key names the did:msig whose inception key it is. That DID is checked against its current ' +
-    'key as the node at MESHSIG_SERVER knows it (key rotations and revocations count), whichever spelling was ' +
-    'given; when no node answers, against the key the signer names, and the answer says so (keySource, note). ' +
-    'valid:false (with code SIGNATURE_INVALID, ROTATED_KEY or REVOKED) is an answer, not an error.',
+    'key (key rotations and revocations count), whichever spelling was given: the DID’s signed key events from ' +
+    'the node at MESHSIG_SERVER, replayed here from its inception key (a log that does not replay is the error ' +
+    'KEL_INVALID); when nothing listens there, against the key the signer names, and the answer says so ' +
+    '(keySource, note). valid:false (with code SIGNATURE_INVALID, ROTATED_KEY or REVOKED) is an answer, not an error.',
   input: z.strictObject({
     message,
     signature: z.string().min(1).max(256).describe('The base64 signature (64 bytes), as meshsig_sign returns it'),
