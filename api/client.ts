@@ -220,10 +220,15 @@ export class MeshsigClient {
     })
   }
 
-  /** `POST /agents/rotate-key`: a signed rot envelope, the current private key, or `{did}` for a custodied agent. */
+  /**
+   * `POST /agents/rotate-key`: a signed rot envelope; for a custodied agent a rotation request signed by its
+   * current key (`keyProof`: `createRotationRequest`, the key itself stays here) or `{did}` alone; or the
+   * current private key.
+   */
   rotateKey(input: {
     did?: string
     envelope?: unknown
+    keyProof?: unknown
     currentPrivateKey?: string
     nextPrivateKey?: string
   }): Promise<ApiRotated> {

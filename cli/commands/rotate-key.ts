@@ -10,9 +10,13 @@
  *   PeerId follows the new key: the running node moves its mesh to it before
  *   it answers (docs/protocol.md §2), a stopped one at its next start.
  * - `--did <did>`: an agent hosted by the node, through the API. Custodied
- *   agents need nothing more (the node signs); otherwise `--private-key` and
- *   `--next-private-key` sign the rotation here, and only the signed
- *   envelope travels. Keys come from stdin ("-") or from 0600 files
+ *   agents need nothing more (the node signs); `--private-key` alone, for an
+ *   agent the node hosts that committed to a next key, signs a rotation
+ *   request here (core/rotation-request.ts: proof of the key, decision 0047)
+ *   and the node rotates to the next key it keeps; otherwise `--private-key`
+ *   and `--next-private-key` sign the rotation here. Either way only a signed
+ *   statement travels, never a private key: the server may not be the node
+ *   (decision 0034). Keys come from stdin ("-") or from 0600 files
  *   (`--private-key-file`, `--next-private-key-file`), never from the
  *   command line.
  */
@@ -22,6 +26,7 @@ import { didKeyFromPublicKey, peerIdFromPublicKey } from '../../node/core/did.js
 import { toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRotation } from '../../node/core/factory.js'
+import { createRotationRequest, type RotationRequest } from '../../node/core/rotation-request.js'
 import { generateKeyPair, keyCommitment, type KeyPair } from '../../node/core/keys.js'
 import { identityExists, loadIdentity, rotateIdentity, type Identity } from '../../node/identity/index.js'
 import { apiClient, proofClient } from '../api-client.js'
@@ -195,10 +200,11 @@ export async function rotateAgentKey(ctx: CliContext, did: string, options: Rota
   }
   const view = await apiClient(ctx).keyState(did)
   if (next === undefined && (await hostedWithCommitment(ctx, view))) {
-    // the node that hosts it may keep the key committed to next (an agent it made): the current key is the
-    // proof, as over REST; a node that does not keep it changes nothing and the next key is asked for
+    // the node that hosts it may keep the key committed to next (an agent it made): a request signed by the
+    // current key proves it and the key stays here (decision 0047); a node that does not keep the next key
+    // changes nothing and the next key is asked for
     const r = await proofClient(ctx)
-      .rotateKey({ did, currentPrivateKey: toB64(current.seed) })
+      .rotateKey({ did, keyProof: await rotationRequest(ctx, view, current) })
       .catch((err: unknown) => {
         if (!isMeshsigError(err) || err.code !== 'PRE_ROTATION_MISMATCH') throw err
         throw new MeshsigError('PRE_ROTATION_MISMATCH', `${did} committed to a next key: give --next-private-key`)
@@ -207,6 +213,19 @@ export async function rotateAgentKey(ctx: CliContext, did: string, options: Rota
   }
   const made = await signedRotation(ctx, view, { current, next })
   return agentResult(await apiClient(ctx).rotateKey({ did, envelope: made.envelope }), made)
+}
+
+/**
+ * A rotation request for the DID of `view`, signed here by its current key:
+ * it names the node at `--server` (its DID from `/health`) and the DID's last
+ * key event, so it is good for one rotation on that node (decision 0047).
+ */
+async function rotationRequest(ctx: CliContext, view: KeyView, current: KeyPair): Promise<RotationRequest> {
+  if (toB64(current.publicKey) !== view.publicKey) {
+    throw new MeshsigError('KEY_MISMATCH', `--private-key is not the current key of ${view.did}`, { did: view.did })
+  }
+  const node = (await apiClient(ctx).health()).did
+  return createRotationRequest({ did: view.did, prev: view.lastId ?? '', node, ts: ctx.io.now() }, current)
 }
 
 /** True when the DID of `view` committed to a next key and is hosted by the node at `--server`. */

@@ -2,7 +2,8 @@
  * Rotation and revocation of agent keys at the API (docs/protocol.md §8: proof needed).
  * Proof is one of: a pre-signed `rot` / `rev` envelope; the agent's current
  * private key (seed style, used once, never stored); or, for an agent whose
- * keys this node custodies, that agent's credential or the operator token
+ * keys this node custodies, a rotation request signed by its current key
+ * (`keyProof`, decision 0047), that agent's credential or the operator token
  * (docs/protocol.md §8), in which case the node signs with the custodied
  * current and next keys. Revoking by the controller's authority (the node
  * key) is an operator action.
@@ -11,6 +12,7 @@
  * `meshsig rotate-key`); the running node then switches to the new key.
  */
 import {
+  DEFAULT_MAX_SKEW_MS,
   createRegistration,
   createRevocation,
   createRotation,
@@ -30,60 +32,15 @@ import {
   type RevEnvelope,
   type RotEnvelope,
   type Verdict,
+  verifyRotationRequest,
 } from '../core/index.js'
-import type { AgentsRepo, CustodyRepo, KeyEventsRepo, Store } from '../store/index.js'
+import type { AgentsRepo, CustodyRepo, CustodyRow, KeyEventsRepo, Store } from '../store/index.js'
 import { authorityLabel, isOperator, requireAgentAuthority, type Authority, type AuthorityLabel } from './authority.js'
 import type { Ingest, IngestSource } from './ingest.js'
 import type { KeyPairCache } from './key-cache.js'
+import type { RevokeInput, RotateInput, Rotation } from './key-change-input.js'
 
-/** A rotation request. Exactly one kind of proof is used, best first. */
-export interface RotateInput {
-  readonly did: string
-  /** A signed `rot` envelope (the keys never leave the agent). */
-  readonly envelope?: unknown
-  /** b64 seed of the current key (seed compatibility). */
-  readonly currentPrivateKey?: string
-  /** b64 seed of the committed next key, when the node does not custody it. */
-  readonly nextPrivateKey?: string
-  /** Who is calling, as the API proved it. */
-  readonly authority: Authority
-  /** Client address, for the audit log. */
-  readonly client?: string
-}
-
-/** A revocation request. */
-export interface RevokeInput {
-  readonly did: string
-  readonly reason: string
-  /** A signed `rev` envelope (by the DID's current key or its controller's). */
-  readonly envelope?: unknown
-  /** b64 seed of the DID's current key. */
-  readonly privateKey?: string
-  /** Who is calling, as the API proved it. */
-  readonly authority: Authority
-  readonly client?: string
-}
-
-/** An accepted rotation. New private keys appear only when this call made them and the node does not keep them. */
-export interface Rotation {
-  readonly envelope: RotEnvelope
-  readonly did: string
-  readonly publicKey: string
-  readonly previousPublicKey: string
-  readonly keySeq: number
-  /** Custodied: the node keeps the new keys. */
-  readonly custodied: boolean
-  /** b64 seed of the next key committed to, returned once when the caller must keep it. */
-  readonly nextPrivateKey?: string
-  /** b64 seed of the new current key, returned once when this call generated it. */
-  readonly privateKey?: string
-  /**
-   * Custodied: the agent's registration signed again with the new key (stored in
-   * the rotation's transaction); gossip it after `envelope`, or late joiners get
-   * a reg signed by the rotated-out key and refuse it as ROTATED_KEY.
-   */
-  readonly registration?: RegEnvelope
-}
+export type { RevokeInput, RotateInput, Rotation } from './key-change-input.js'
 
 /** The repositories the key service reads and writes (key events themselves are written by ingestion). */
 export interface KeyServiceStore {
@@ -174,6 +131,7 @@ export class KeyService {
       return { envelope: rot, did, publicKey: rot.key, previousPublicKey: state.key, keySeq: rot.seq, custodied: false }
     }
     const custody = this.c.store.custody.get(did)
+    if (input.keyProof !== undefined) return this.rotateOnRequest(state, custody, input)
     if (input.currentPrivateKey !== undefined) {
       const current = this.matchCurrent(state, input.currentPrivateKey, 'currentPrivateKey')
       return this.rotateWith(
@@ -186,12 +144,43 @@ export class KeyService {
     }
     if (custody === undefined) throw unauthorized('rotating a key')
     requireAgentAuthority(input.authority, did, 'rotating the key', 'send currentPrivateKey or a signed rot envelope')
+    const source = sourceOf(input, authorityLabel(input.authority))
+    return this.rotateWith(
+      state,
+      this.custodiedCurrent(state, custody),
+      { custodiedNext: custody.nextSeed ?? undefined },
+      true,
+      source,
+    )
+  }
+
+  /**
+   * A custodied agent rotated on its key holder's signed request (`keyProof`,
+   * core/rotation-request.ts, decision 0047): the holder proves the current
+   * key without sending it, and the node signs with the keys it keeps. The
+   * answer carries no key, so it is harmless in the hands of whoever relayed
+   * the request.
+   */
+  private rotateOnRequest(state: KeyState, custody: CustodyRow | undefined, input: RotateInput): Rotation {
+    const check = { state, node: this.c.nodeDid(), now: this.c.clock(), maxSkewMs: DEFAULT_MAX_SKEW_MS }
+    verifyRotationRequest(input.keyProof, check)
+    if (custody === undefined) {
+      const why = `this node keeps no keys of ${state.did}: sign the rotation with its next key (a rot envelope)`
+      throw new MeshsigError('PRE_ROTATION_MISMATCH', why, { did: state.did })
+    }
+    const current = this.custodiedCurrent(state, custody)
+    const next = { custodiedNext: custody.nextSeed ?? undefined }
+    return this.rotateWith(state, current, next, true, sourceOf(input, 'key'))
+  }
+
+  /** The custodied current key of a DID; `KEY_MISMATCH` when it is not the DID's current key. */
+  private custodiedCurrent(state: KeyState, custody: CustodyRow): KeyPair {
     const current = this.c.keys.get(fromB64(custody.seed, 'seed', 32))
     if (toB64(current.publicKey) !== state.key) {
-      throw new MeshsigError('KEY_MISMATCH', `the custodied key of ${did} is not its current key`, { did })
+      const why = `the custodied key of ${state.did} is not its current key`
+      throw new MeshsigError('KEY_MISMATCH', why, { did: state.did })
     }
-    const source = sourceOf(input, authorityLabel(input.authority))
-    return this.rotateWith(state, current, { custodiedNext: custody.nextSeed ?? undefined }, true, source)
+    return current
   }
 
   /** Accept a signed rotation of the node's own DID that its identity file holds, then switch keys. */

@@ -1,0 +1,61 @@
+/**
+ * What a caller asks of the key service (key-service.ts) and what a
+ * rotation answers: the proofs a rotation or revocation may carry, best
+ * first (docs/protocol.md §8).
+ */
+import type { RegEnvelope, RotEnvelope } from '../core/index.js'
+import type { Authority } from './authority.js'
+
+/** A rotation request. Exactly one kind of proof is used, best first. */
+export interface RotateInput {
+  readonly did: string
+  /** A signed `rot` envelope (the keys never leave the agent). */
+  readonly envelope?: unknown
+  /**
+   * A rotation request signed by the current key (core/rotation-request.ts):
+   * proof of the key without the key, for an agent whose keys this node keeps.
+   */
+  readonly keyProof?: unknown
+  /** b64 seed of the current key (seed compatibility). */
+  readonly currentPrivateKey?: string
+  /** b64 seed of the committed next key, when the node does not custody it. */
+  readonly nextPrivateKey?: string
+  /** Who is calling, as the API proved it. */
+  readonly authority: Authority
+  /** Client address, for the audit log. */
+  readonly client?: string
+}
+
+/** A revocation request. */
+export interface RevokeInput {
+  readonly did: string
+  readonly reason: string
+  /** A signed `rev` envelope (by the DID's current key or its controller's). */
+  readonly envelope?: unknown
+  /** b64 seed of the DID's current key. */
+  readonly privateKey?: string
+  /** Who is calling, as the API proved it. */
+  readonly authority: Authority
+  readonly client?: string
+}
+
+/** An accepted rotation. New private keys appear only when this call made them and the node does not keep them. */
+export interface Rotation {
+  readonly envelope: RotEnvelope
+  readonly did: string
+  readonly publicKey: string
+  readonly previousPublicKey: string
+  readonly keySeq: number
+  /** Custodied: the node keeps the new keys. */
+  readonly custodied: boolean
+  /** b64 seed of the next key committed to, returned once when the caller must keep it. */
+  readonly nextPrivateKey?: string
+  /** b64 seed of the new current key, returned once when this call generated it. */
+  readonly privateKey?: string
+  /**
+   * Custodied: the agent's registration signed again with the new key (stored in
+   * the rotation's transaction); gossip it after `envelope`, or late joiners get
+   * a reg signed by the rotated-out key and refuse it as ROTATED_KEY.
+   */
+  readonly registration?: RegEnvelope
+}
