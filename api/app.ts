@@ -45,6 +45,7 @@ export type ApiNode = MethodsOnly<
     | 'agentRecord'
     | 'isRegistered'
     | 'listAgents'
+    | 'countAgents'
     | 'discoverAgents'
     | 'registerAgent'
     | 'registerExternalAgent'

@@ -4,19 +4,20 @@
  * revocations and connections, and the newest messages up to `limit` and
  * up to `snapshot.messageBytes` of bodies. `page` says what was left out and
  * the cursor of the next page of agents; `/agents`, `/messages?before=` and
- * `/revoked` page through the rest.
+ * `/revoked` page through the rest. Each list is one page read from the store
+ * (node/node-reads.ts `snapshot`), never the whole registry.
  */
 import * as z from 'zod'
 import type { SnapshotLimits } from '../node/limits.js'
 import { DEFAULT_LIMITS } from '../node/limits.js'
 import type { MessageQuery } from '../node/store/index.js'
-import type { ConnectionView, MessageView, NodeSnapshot } from '../node/services/report-service.js'
+import type { ConnectionView, MessageView, NodeSnapshot, SnapshotPageQuery } from '../node/services/report-service.js'
 import type { ApiPeer, ApiSnapshot, NodeInfo } from './types.js'
 import { parseInput } from './schemas.js'
 
 /** What the snapshot needs from the node. */
 export interface SnapshotNode {
-  snapshot(recent?: number): NodeSnapshot<NodeInfo, ApiPeer>
+  snapshot(page: SnapshotPageQuery): NodeSnapshot<NodeInfo, ApiPeer>
   listMessages(query?: MessageQuery): MessageView[]
   connections(limit?: number): ConnectionView[]
   readonly limits?: { readonly snapshot: SnapshotLimits }
@@ -81,25 +82,27 @@ function newestWithin(
   return { messages: out, truncated: false }
 }
 
-/** One bounded page of the node's snapshot. */
+/**
+ * One bounded page of the node's snapshot: every list is read from the store
+ * as one page (the agents from `cursor` on, the newest revocations,
+ * connections and messages) with its total counted there, so a page costs
+ * the same whatever the registry holds (decision 0046).
+ */
 export function snapshotPage(node: SnapshotNode, query: SnapshotQuery = {}): ApiSnapshot {
   const limits = node.limits?.snapshot ?? DEFAULT_LIMITS.snapshot
   const limit = Math.min(query.limit ?? limits.defaultLimit, limits.maxLimit)
   const cursor = query.cursor ?? 0
-  const full = node.snapshot(1) // node, stats, agents, peers, revoked; messages and connections below
-  const agents = full.agents.slice(cursor, cursor + limit)
-  const end = cursor + agents.length
+  const { totals, ...page } = node.snapshot({ limit, offset: cursor })
+  const end = cursor + page.agents.length
   const { messages, truncated } = newestWithin(node, limit, limits.messageBytes)
   return {
-    ...full,
-    agents,
+    ...page,
     connections: node.connections(limit),
     messages,
-    revoked: full.revoked.slice(0, limit),
     page: {
       limit,
-      agents: { total: full.agents.length, next: end < full.agents.length ? String(end) : null },
-      revoked: { total: full.revoked.length, truncated: full.revoked.length > limit },
+      agents: { total: totals.agents, next: end < totals.agents ? String(end) : null },
+      revoked: { total: totals.revoked, truncated: totals.revoked > limit },
       messages: { returned: messages.length, truncated },
     },
   }

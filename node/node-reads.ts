@@ -30,6 +30,7 @@ import type {
   NodeSnapshot,
   NodeStats,
   RevokedView,
+  SnapshotPageQuery,
 } from './services/report-service.js'
 import type { TrustService } from './services/trust.js'
 import type { WitnessService } from './services/witness-service.js'
@@ -107,9 +108,14 @@ export class NodeReads {
     return this.agents.record(did)
   }
 
-  /** Registered agents matching `query` (origin, status, capability, paging). */
+  /** Registered agents matching `query` (origin, status, capability; one page of them with `limit`). */
   listAgents(query: AgentQuery = {}): AgentRecord[] {
     return this.agents.list(query)
+  }
+
+  /** How many registered agents match `query` (its paging aside). */
+  countAgents(query: AgentQuery = {}): number {
+    return this.agents.count(query)
   }
 
   /** Agents this node knows offering `capability`, best confidence first. */
@@ -132,17 +138,23 @@ export class NodeReads {
     return this.parts.reports.stats()
   }
 
-  /** The whole network state as this node sees it (`GET /snapshot`, first WebSocket event). */
-  snapshot(recent = 50): NodeSnapshot<NodeInfo, { peerId: string; addrs: string[] }> {
+  /**
+   * One page of the network state as this node sees it (`GET /snapshot`,
+   * first WebSocket event; docs/api.md): `page.limit` agents from
+   * `page.offset` on and the newest `page.limit` revocations, each read as
+   * one page from the store, with their totals counted there. Its cost
+   * follows the page, not the registry (decision 0046).
+   */
+  snapshot(page: SnapshotPageQuery): NodeSnapshot<NodeInfo, { peerId: string; addrs: string[] }> {
     const reports = this.parts.reports
+    const stats = this.stats()
     return {
       node: this.info(),
-      stats: this.stats(),
-      agents: this.agents.list(),
-      connections: reports.connections(recent),
-      messages: reports.messages({ limit: recent }),
+      stats,
+      agents: this.agents.list({ limit: page.limit, offset: page.offset }),
       peers: this.peers(),
-      revoked: reports.revoked(),
+      revoked: reports.revoked(page.limit),
+      totals: { agents: stats.agents, revoked: reports.revokedCount() },
     }
   }
 
@@ -156,9 +168,9 @@ export class NodeReads {
     return this.parts.reports.connections(limit)
   }
 
-  /** The revocation list. */
-  revoked(): RevokedView[] {
-    return this.parts.reports.revoked()
+  /** The revocation list, newest first (the newest `limit` only, when given). */
+  revoked(limit?: number): RevokedView[] {
+    return this.parts.reports.revoked(limit)
   }
 
   /** Everything the store holds, for compliance export. */

@@ -14,6 +14,7 @@ import { requireOperator } from '../../node/services/authority.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
 import { ndjsonExport } from '../../node/audit/export-stream.js'
+import { sendChunks } from '../chunked-response.js'
 import { DEFAULT_TRUST_PARAMS } from '../../node/core/index.js'
 import { TRUST_FORMULA } from '../../node/services/trust.js'
 import type {
@@ -39,27 +40,6 @@ const exportQuery = z.strictObject({ size: size.optional(), format: z.enum(['jso
 /** The NDJSON media type of the streamed export. */
 const NDJSON = 'application/x-ndjson'
 
-/** Write `chunks` to `res`, waiting when the socket is full, stopping when the client goes away. */
-async function pipeChunks(res: Response, chunks: Iterator<string>): Promise<void> {
-  let closed = false
-  let wake: () => void = () => undefined
-  const onClose = (): void => {
-    closed = true
-    wake()
-  }
-  res.on('close', onClose)
-  res.on('drain', () => wake())
-  try {
-    for (let next = chunks.next(); next.done !== true && !closed; next = chunks.next()) {
-      const full = !res.write(next.value)
-      await new Promise<void>((r) => (full && !closed ? (wake = r) : setImmediate(r)))
-    }
-  } finally {
-    res.off('close', onClose)
-  }
-  res.end()
-}
-
 /** Stream the NDJSON export of `size` (default: the current checkpoint's). */
 async function streamExport(ctx: RouteContext, res: Response, size: number | undefined): Promise<void> {
   const { node } = ctx
@@ -77,13 +57,8 @@ async function streamExport(ctx: RouteContext, res: Response, size: number | und
     trustFormula: TRUST_FORMULA,
     trustParams: DEFAULT_TRUST_PARAMS,
   })
-  res.status(200).type(NDJSON).setHeader('Cache-Control', 'no-store')
-  try {
-    await pipeChunks(res, chunks)
-  } catch (err) {
-    // the header is sent: cut the stream short; a verifier reports the missing end line
-    res.destroy(err instanceof Error ? err : new Error(String(err)))
-  }
+  // a failure once the header is sent cuts the stream short; a verifier reports the missing end line
+  await sendChunks(res, NDJSON, chunks)
 }
 
 /** `GET /audit/consistency` query. */
@@ -93,7 +68,7 @@ const consistencyQuery = z.strictObject({ first: size, second: size.optional() }
 /**
  * Large JSON exports, node-wide: one is built whole on the event loop (about 1.4 s and 300 MB for 50,000
  * entries), so above `limits.jsonExport.entries` at most one per `intervalMs` (docs/api.md); the NDJSON form
- * streams in constant memory and has no such gate.
+ * streams a page at a time (api/chunked-response.ts) and has no such gate.
  */
 function largeJsonGate(ctx: RouteContext): (size: number) => number {
   let last = -Infinity

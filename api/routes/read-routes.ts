@@ -22,6 +22,8 @@ import { agentsQuery, limitQuery, messagesQuery, parseInput } from '../schemas.j
 import { answerTokenChallenge } from '../token-proof.js'
 import { apiVersion } from '../version.js'
 import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
+import { agentListChunks, sendChunks } from '../chunked-response.js'
+import type { AgentQuery } from '../../node/store/index.js'
 
 /**
  * `GET /health`, served before the rate limit (app.ts): it is cheap, health
@@ -54,15 +56,18 @@ export function readRoutes(ctx: RouteContext): Router {
     res.json(snapshotPage(node, snapshotQuery({ ...req.query }, limits)) satisfies ApiSnapshot)
   })
 
-  r.get('/agents', (req, res) => {
+  // with `limit`: one page read from the store and a count; without: every agent, streamed a page at a time
+  // (the seed's "list all agents"; docs/api.md, decision 0046)
+  r.get('/agents', async (req, res) => {
     const q = parseInput(agentsQuery, { ...req.query }, 'query')
-    let agents = node.listAgents({
+    const query: AgentQuery = {
       ...(q.capability !== undefined ? { capability: q.capability } : {}),
       ...(q.origin !== undefined ? { origin: q.origin } : {}),
-    })
-    if (q.status !== undefined) agents = agents.filter((a) => a.status === q.status)
-    const total = agents.length
-    res.json({ agents: q.limit !== undefined ? agents.slice(0, q.limit) : agents, total } satisfies ApiAgentList)
+      ...(q.status !== undefined ? { status: q.status } : {}),
+    }
+    if (q.limit === undefined) return sendChunks(res, 'json', agentListChunks(node, query))
+    const agents = node.listAgents({ ...query, limit: q.limit })
+    res.json({ agents, total: node.countAgents(query) } satisfies ApiAgentList)
   })
 
   r.get('/agents/:did', (req, res) => {

@@ -4,7 +4,8 @@
  * the node's memory does not grow with the log:
  *
  * 1. a header: `{format, type: "header", size, checkpoint, note, nodePublicKey, keyLog?, logKeys, witnesses, …}`;
- * 2. one `{type: "keyEvent", event}` line per key event the node holds;
+ * 2. one `{type: "keyEvent", event}` line per key event the node holds when the
+ *    export begins, read a page at a time;
  * 3. the entries [0, size) in order, each `{type: "entry", leaf, entry}`,
  *    with `{type: "message", message}` right after the entry that records
  *    the message's acceptance (when the node still stores it), and
@@ -18,7 +19,7 @@
  */
 import { AUDIT_NDJSON_FORMAT } from '../core/audit-stream.js'
 import { toB64, trustScore, type AuditEntry, type ChkEnvelope, type KeyEvent } from '../core/index.js'
-import type { MessageRow, Store } from '../store/index.js'
+import type { KeyEventCursor, MessageRow, Store } from '../store/index.js'
 import { messageView } from '../core/message-view.js'
 import { exportSummary } from './export-summary.js'
 import type { MessageView } from '../core/views.js'
@@ -68,7 +69,7 @@ const view = (e: Evidence): { score: number; successes: number; failures: number
 /** The NDJSON export, in chunks of whole lines. */
 export function* ndjsonExport(src: NdjsonSource, extras: NdjsonExtras): Generator<string> {
   const size = src.checkpoint.size
-  const keyEvents = src.store.keyEvents.allDids().flatMap((did) => src.store.keyEvents.log(did))
+  const keyEvents = src.store.keyEvents.extent()
   yield line({
     format: AUDIT_NDJSON_FORMAT,
     type: 'header',
@@ -78,9 +79,9 @@ export function* ndjsonExport(src: NdjsonSource, extras: NdjsonExtras): Generato
     checkpoint: src.checkpoint,
     nodePublicKey: src.nodePublicKey,
     ...(src.keyLog !== undefined && src.keyLog.length > 0 ? { keyLog: src.keyLog } : {}),
-    keyEvents: keyEvents.length,
+    keyEvents: keyEvents.count,
   })
-  yield keyEvents.map((event) => line({ type: 'keyEvent', event })).join('')
+  yield* keyEventChunks(src.store, keyEvents.last)
   const older = [...src.checkpoints].sort((a, b) => a.size - b.size)
   let nextOlder = 0
   const olderAt = (n: number): string => {
@@ -101,7 +102,22 @@ export function* ndjsonExport(src: NdjsonSource, extras: NdjsonExtras): Generato
     }
     yield chunk
   }
-  yield line(trailer(walk, size, keyEvents.length, extras))
+  yield line(trailer(walk, size, keyEvents.count, extras))
+}
+
+/**
+ * The key event lines, `PAGE` events per chunk (by DID, each log in order),
+ * of the events stored up to rowid `last`: those the header counted, read a
+ * page at a time and never all held at once (decision 0046).
+ */
+function* keyEventChunks(store: Store, last: number): Generator<string> {
+  let after: KeyEventCursor | undefined
+  for (;;) {
+    const page = store.keyEvents.eventsAfter(after, PAGE, last)
+    if (page.length === 0) return
+    yield page.map(({ event }) => line({ type: 'keyEvent', event })).join('')
+    after = page.at(-1)
+  }
 }
 
 function line(value: unknown): string {

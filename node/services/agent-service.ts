@@ -12,7 +12,7 @@ import {
   type IcpEnvelope,
   type RegEnvelope,
 } from '../core/index.js'
-import type { AgentQuery, Store } from '../store/index.js'
+import type { AgentQuery, AgentRow, Store } from '../store/index.js'
 import type { AgentCredentials } from './agent-credentials.js'
 import type { Ingest } from './ingest.js'
 import { toAgentRecord, type AgentRecord, type TrustFn } from './records.js'
@@ -88,19 +88,25 @@ export class AgentService {
   /** The public record of a known agent. */
   record(did: string): AgentRecord | undefined {
     const row = this.c.store.agents.get(did)
-    if (!row) return undefined
-    const state = this.c.store.keyEvents.state(did)
-    const online = row.origin === 'local' || this.c.isOnline(row.peerId)
-    const record = toAgentRecord(row, state, online, this.c.trust)
-    return record.publicKey ? record : { ...record, publicKey: toB64(publicKeyFromDid(did)) }
+    return row ? this.recordOf(row) : undefined
   }
 
-  /** Records of agents matching a query. */
+  /** Records of agents matching a query (one page of them with `limit`: store/agents-repo.ts `list`). */
   list(query: AgentQuery = {}): AgentRecord[] {
-    return this.c.store.agents
-      .list(query)
-      .map((row) => this.record(row.did))
-      .filter((r): r is AgentRecord => r !== undefined)
+    return this.c.store.agents.list(query).map((row) => this.recordOf(row))
+  }
+
+  /** How many agents match `query` (its paging aside). */
+  count(query: AgentQuery = {}): number {
+    return this.c.store.agents.countMatching(query)
+  }
+
+  /** The public record of a stored agent row. */
+  private recordOf(row: AgentRow): AgentRecord {
+    const state = this.c.store.keyEvents.state(row.did)
+    const online = row.origin === 'local' || this.c.isOnline(row.peerId)
+    const record = toAgentRecord(row, state, online, this.c.trust)
+    return record.publicKey ? record : { ...record, publicKey: toB64(publicKeyFromDid(row.did)) }
   }
 
   /** Agents offering a capability, never revoked ones, best trust first. */

@@ -96,7 +96,7 @@ export class ReportService {
   stats(): NodeStats {
     const { store } = this.c
     const agents = store.agents.count()
-    const revokedAgents = this.revoked().filter((r) => r.name !== null).length
+    const revokedAgents = store.keyEvents.revokedCount(true)
     const local = store.agents.count('local')
     return {
       agents,
@@ -117,20 +117,20 @@ export class ReportService {
     return this.c.store.messages.list(query).map(messageView)
   }
 
-  /** Verified connections, newest first, each with its trust. */
+  /** Verified connections, newest first (the newest `limit`, read as one page), each with its trust. */
   connections(limit?: number): ConnectionView[] {
-    const rows = this.c.store.auditEntries.connections()
+    const rows = this.c.store.auditEntries.connections(limit)
     const trust = new TrustService(this.c.store)
-    return (limit === undefined ? rows : rows.slice(0, limit)).map((row) => {
+    return rows.map((row) => {
       const { score, successes, failures } = trust.connection(row.aDid, row.bDid)
       return { ...connectionView(row), trust: { score, successes, failures } }
     })
   }
 
-  /** Every revoked DID this node knows, newest revocation first. */
-  revoked(): RevokedView[] {
+  /** Every revoked DID this node knows (or the newest `limit`, read as one page), newest revocation first. */
+  revoked(limit?: number): RevokedView[] {
     return this.c.store.keyEvents
-      .revoked()
+      .revoked(limit)
       .filter((s) => s.revoked !== null)
       .map((s) => ({
         did: s.did,
@@ -140,7 +140,11 @@ export class ReportService {
         by: s.revoked!.by,
         keySeq: s.seq,
       }))
-      .sort((a, b) => b.revokedAt.localeCompare(a.revokedAt))
+  }
+
+  /** How many DIDs this node knows revoked (what `revoked()` lists). */
+  revokedCount(): number {
+    return this.c.store.keyEvents.revokedCount()
   }
 
   /**
@@ -189,14 +193,26 @@ export class ReportService {
   }
 }
 
-/** The full network state (`GET /snapshot`, and the first WebSocket event). */
+/** Which page of the network state to read (`GET /snapshot`'s `limit` and `cursor`). */
+export interface SnapshotPageQuery {
+  /** Agents and revocations in the page. */
+  readonly limit: number
+  /** Agents of the list (newest first) before the page. */
+  readonly offset: number
+}
+
+/**
+ * One page of the network state (`GET /snapshot`, and the first WebSocket
+ * event; its messages and connections are read by api/snapshot-page.ts).
+ */
 export interface NodeSnapshot<Info = unknown, Peer = unknown> {
   readonly node: Info
   readonly stats: NodeStats
+  /** The page of agents, newest registration first. */
   readonly agents: AgentRecord[]
-  readonly connections: ConnectionView[]
-  /** The most recent messages, newest first. */
-  readonly messages: MessageView[]
   readonly peers: Peer[]
+  /** The newest revocations, at most the page's limit. */
   readonly revoked: RevokedView[]
+  /** How many agents and revoked DIDs there are in all. */
+  readonly totals: { readonly agents: number; readonly revoked: number }
 }

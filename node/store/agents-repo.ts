@@ -3,7 +3,7 @@ import type { Database, Statement } from 'better-sqlite3'
 import { prepared } from './prepared.js'
 import { RowCache } from './row-cache.js'
 import { SavepointLevels } from './savepoint-levels.js'
-import { SqlWhere } from './sql-where.js'
+import { agentsWhere, type AgentQuery } from './agent-query.js'
 
 /** A stored agent row (registration plus counters). */
 export interface AgentRow {
@@ -29,14 +29,6 @@ export interface AgentRow {
 
 /** Fields of a row that `upsert` does not write. */
 type Counted = 'messagesSent' | 'messagesReceived' | 'failures' | 'renewalStart' | 'renewals'
-
-/** Filter for listing agents. */
-export interface AgentQuery {
-  readonly capability?: string
-  readonly minConfidence?: number
-  readonly origin?: 'local' | 'remote'
-  readonly limit?: number
-}
 
 interface RawAgent {
   did: string
@@ -197,20 +189,22 @@ export class AgentsRepo {
     this.hosts.clear()
   }
 
-  /** Agents matching a query, newest registration first. */
+  /**
+   * Agents matching a query, newest registration first: with `limit`, one
+   * page read through the index, whatever the registry holds (`offset` rows
+   * are stepped over in the index, `after` seeks to its row).
+   */
   list(query: AgentQuery = {}): AgentRow[] {
-    const where = new SqlWhere()
-      .add(
-        query.capability !== undefined,
-        'did IN (SELECT did FROM agent_capabilities WHERE type = ? AND COALESCE(confidence, 1) >= ?)',
-        query.capability,
-        query.minConfidence ?? 0,
-      )
-      .add(query.origin !== undefined, 'origin = ?', query.origin)
-    const sql = 'SELECT * FROM agents' + where.sql() + ' ORDER BY created_at DESC, did LIMIT ?'
-    return (prepared(this.db, sql).all(...where.params, query.limit ?? -1) as RawAgent[]).map((r) =>
-      this.counted(toRow(r)),
-    )
+    const where = agentsWhere(query)
+    const sql = 'SELECT * FROM agents' + where.sql() + ' ORDER BY created_at DESC, did LIMIT ? OFFSET ?'
+    const rows = prepared(this.db, sql).all(...where.params, query.limit ?? -1, query.offset ?? 0) as RawAgent[]
+    return rows.map((r) => this.counted(toRow(r)))
+  }
+
+  /** Number of agents matching `query` (its `limit`, `offset` and `after` aside): one count in SQLite. */
+  countMatching(query: AgentQuery = {}): number {
+    const where = agentsWhere({ ...query, after: undefined })
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM agents' + where.sql()).get(...where.params) as { n: number }).n
   }
 
   /**

@@ -181,9 +181,10 @@ export class AuditEntriesRepo {
     return (prepared(this.db, 'SELECT COUNT(*) AS n FROM connections').get() as { n: number }).n
   }
 
-  /** All connections, newest first. */
-  connections(): ConnectionRow[] {
-    const rows = prepared(this.db, 'SELECT * FROM connections ORDER BY established_at DESC').all() as {
+  /** All connections (or the newest `limit`), newest first. */
+  connections(limit?: number): ConnectionRow[] {
+    const sql = 'SELECT * FROM connections ORDER BY established_at DESC LIMIT ?'
+    const rows = prepared(this.db, sql).all(limit ?? -1) as {
       id: string
       a_did: string
       b_did: string

@@ -30,8 +30,9 @@ import {
 } from './transaction.js'
 
 export type { GroupCommit } from './transaction.js'
-export type { AgentRow, AgentQuery } from './agents-repo.js'
-export type { DuplicityRow } from './key-events-repo.js'
+export type { AgentRow } from './agents-repo.js'
+export type { AgentCursor, AgentQuery } from './agent-query.js'
+export type { DuplicityRow, KeyEventCursor, StoredKeyEvent } from './key-events-repo.js'
 export type { MessageRow, MessageQuery, MessageSource } from './messages-repo.js'
 export type { CustodyRow } from './custody-repo.js'
 export type { AuditRow, ConnectionRow } from './audit-entries-repo.js'

@@ -14,6 +14,22 @@ export interface DuplicityRow {
   readonly detectedAt: number
 }
 
+/** Where a page of key events ends (`eventsAfter`): a DID's own events come by seq, its revocation last. */
+export interface KeyEventCursor {
+  readonly did: string
+  /** True for a revocation (stored beside the DID's own event of the seq it names). */
+  readonly rev: boolean
+  readonly seq: number
+}
+
+/** A stored key event with its place in the export order. */
+export interface StoredKeyEvent extends KeyEventCursor {
+  readonly event: KeyEvent
+}
+
+/** A revocation's time, as the index `key_states_revoked` (migration 15) orders it. */
+const REVOKED_TS = "json_extract(state, '$.revoked.ts')"
+
 /** Key states kept in memory (frozen, by DID; a miss reads SQLite). */
 export const KEY_STATE_CACHE_SIZE = 4096
 
@@ -126,11 +142,54 @@ export class KeyEventsRepo {
     return (prepared(this.db, sql).get(except) as { n: number }).n
   }
 
-  /** States of all revoked DIDs. */
-  revoked(): KeyState[] {
-    return (prepared(this.db, 'SELECT state FROM key_states WHERE revoked = 1').all() as { state: string }[]).map(
-      (r) => JSON.parse(r.state) as KeyState,
-    )
+  /**
+   * States of revoked DIDs, newest revocation first: all of them, or the
+   * newest `limit` read through the index `key_states_revoked` (migration 15).
+   */
+  revoked(limit?: number): KeyState[] {
+    const sql = `SELECT state FROM key_states WHERE revoked = 1 ORDER BY ${REVOKED_TS} DESC, did LIMIT ?`
+    return (prepared(this.db, sql).all(limit ?? -1) as { state: string }[]).map((r) => JSON.parse(r.state) as KeyState)
+  }
+
+  /** Number of revoked DIDs (only those with an agent row, when `agentsOnly`): a count over the revoked ones. */
+  revokedCount(agentsOnly = false): number {
+    const agents = agentsOnly ? ' AND EXISTS (SELECT 1 FROM agents a WHERE a.did = key_states.did)' : ''
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM key_states WHERE revoked = 1' + agents).get() as { n: number })
+      .n
+  }
+
+  /**
+   * The extent of the key events stored now: how many, and the rowid of
+   * the newest (a later event has a larger one), which `eventsAfter` reads up
+   * to, so that an export read in pages holds exactly the events it counted.
+   */
+  extent(): { readonly count: number; readonly last: number } {
+    const row = prepared(this.db, 'SELECT COUNT(*) AS n, COALESCE(MAX(rowid), 0) AS last FROM key_events').get() as {
+      n: number
+      last: number
+    }
+    return { count: row.n, last: row.last }
+  }
+
+  /**
+   * The next `limit` key events after `after` in export order (by DID, each
+   * log as `log` orders it), of those stored up to rowid `last` (`extent`):
+   * one page of every key log, for an export that never holds them all.
+   */
+  eventsAfter(after: KeyEventCursor | undefined, limit: number, last: number): StoredKeyEvent[] {
+    // a range of the primary key (did, …) from `after` on; `+rowid` keeps SQLite from reading by rowid instead
+    const sql = `SELECT did, seq, type = 'rev' AS rev, envelope FROM key_events WHERE +rowid <= ?
+      AND did >= ? AND (did > ? OR (type = 'rev') > ? OR ((type = 'rev') = ? AND seq > ?))
+      ORDER BY did, type = 'rev', seq LIMIT ?`
+    const { did, rev, seq } = after ?? { did: '', rev: false, seq: -1 }
+    const r = rev ? 1 : 0
+    const rows = prepared(this.db, sql).all(last, did, did, r, r, seq, limit) as {
+      did: string
+      seq: number
+      rev: number
+      envelope: string
+    }[]
+    return rows.map((r) => ({ did: r.did, seq: r.seq, rev: r.rev === 1, event: JSON.parse(r.envelope) as KeyEvent }))
   }
 
   /** Record a duplicity: the first conflict at the DID's seq, once. Returns true when new. */

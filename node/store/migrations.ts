@@ -314,4 +314,12 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX agents_controller_first ON agents (controller, first_controller);
   DROP INDEX agents_controller;
   `,
+  // 15: a page of the registry costs a page (decision 0046): the agents in their listing order (newest first),
+  // the revoked DIDs newest revocation first, the connections newest first, so that `GET /snapshot`, the
+  // stream's first event and `GET /agents?limit` read one page of each and count, not every row
+  `
+  CREATE INDEX agents_newest ON agents (created_at DESC, did);
+  CREATE INDEX key_states_revoked ON key_states (json_extract(state, '$.revoked.ts') DESC, did) WHERE revoked = 1;
+  CREATE INDEX connections_newest ON connections (established_at DESC);
+  `,
 ]
