@@ -22,6 +22,7 @@ import { healthRoutes, readRoutes } from './routes/read-routes.js'
 import { uiRoutes } from './routes/ui-routes.js'
 import { wellknownRoutes } from './routes/wellknown-routes.js'
 import { hostGuard, jsonOnly } from './security.js'
+import { armSendDeadline } from './send-deadline.js'
 import { inlineVerifier, type SignatureVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
 
@@ -109,7 +110,10 @@ export interface RouteContext {
 export interface Api {
   /** The Express application (every endpoint). */
   readonly app: Express
-  /** What the HTTP server runs: the fast path for the hot endpoints, else the Express app. */
+  /**
+   * What the HTTP server runs: the fast path for the hot endpoints, else the Express app; every answer
+   * under the send deadline (send-deadline.ts).
+   */
   readonly handler: RequestListener
   readonly options: ResolvedApiOptions
   readonly metrics: ApiMetrics
@@ -185,6 +189,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   return {
     app,
     handler: (req, res) => {
+      armSendDeadline(req, res, node.bounds().http.sendStallMs)
       if (fast === undefined || !fast(req, res)) app(req, res)
     },
     options: opts,

@@ -39,6 +39,16 @@ export interface StreamLimits {
   readonly maxClients: number
 }
 
+/** Bounds of HTTP answers (the WebSocket stream has its own: `StreamLimits` and its ping). */
+export interface HttpLimits {
+  /**
+   * A response whose client takes none of its bytes for this long (ms) is cut off: its socket is
+   * destroyed, so a reader that stopped reading holds no buffered answer (docs/api.md, "Security").
+   * A slow reader that keeps reading is never cut; neither is a request the node is still working on.
+   */
+  readonly sendStallMs: number
+}
+
 /** Bounds of `GET /snapshot` (and the stream's first event). */
 export interface SnapshotLimits {
   /** Agents, messages and connections per page when the client names no limit. */
@@ -109,6 +119,7 @@ export interface Limits {
   readonly registry: RegistryLimits
   readonly delivery: DeliveryLimits
   readonly stream: StreamLimits
+  readonly http: HttpLimits
   readonly snapshot: SnapshotLimits
   readonly jsonExport: JsonExportLimits
   /** Most bytes read of any remote HTTP body (a seed's `/health`). */
@@ -151,6 +162,7 @@ export const DEFAULT_LIMITS: Limits = {
     presenceRepeatMs: 30_000,
   },
   stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },
+  http: { sendStallMs: 60_000 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000 },
   remoteBodyBytes: 64 * 1024,
@@ -163,6 +175,7 @@ export interface LimitsInit {
   readonly registry?: Partial<RegistryLimits>
   readonly delivery?: Partial<DeliveryLimits>
   readonly stream?: Partial<StreamLimits>
+  readonly http?: Partial<HttpLimits>
   readonly snapshot?: Partial<SnapshotLimits>
   readonly jsonExport?: Partial<JsonExportLimits>
   readonly remoteBodyBytes?: number
@@ -172,9 +185,13 @@ export interface LimitsInit {
 /**
  * Limits that 0 would turn off rather than tighten: no renewal from the mesh
  * at all leaves every other node's registries behind for good, a window of
- * 0 ms bounds nothing.
+ * 0 ms bounds nothing, and a socket timeout of 0 is none.
  */
-const AT_LEAST_ONE: ReadonlySet<string> = new Set(['registry.renewalsPerDid', 'registry.renewalWindowMs'])
+const AT_LEAST_ONE: ReadonlySet<string> = new Set([
+  'registry.renewalsPerDid',
+  'registry.renewalWindowMs',
+  'http.sendStallMs',
+])
 
 function checked<T extends object>(group: string, base: T, over: unknown): T {
   if (over === undefined) return base
@@ -196,7 +213,7 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, registry, delivery, stream, snapshot, jsonExport, ...top } = init
+  const { relay, registry, delivery, stream, http, snapshot, jsonExport, ...top } = init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
@@ -205,6 +222,7 @@ export function resolveLimits(init: LimitsInit = {}): Limits {
     registry: checked('registry', DEFAULT_LIMITS.registry, registry),
     delivery: checked('delivery', DEFAULT_LIMITS.delivery, delivery),
     stream: checked('stream', DEFAULT_LIMITS.stream, stream),
+    http: checked('http', DEFAULT_LIMITS.http, http),
     snapshot: snap,
     jsonExport: checked('jsonExport', DEFAULT_LIMITS.jsonExport, jsonExport),
     remoteBodyBytes: 'remoteBodyBytes' in top ? scalars.remoteBodyBytes : DEFAULT_LIMITS.remoteBodyBytes,

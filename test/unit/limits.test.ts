@@ -1,5 +1,6 @@
 // Limits an operator sets in $MESHSIG_LIMITS (node/limits.ts): bad or unknown ones are refused by name, and
-// the renewal budget (docs/protocol.md §7, "Renewals") cannot be set to a value that turns it off.
+// the renewal budget (docs/protocol.md §7, "Renewals") and the send deadline of HTTP answers (docs/api.md,
+// decision 0046) cannot be set to a value that turns them off.
 import { describe, expect, it } from 'vitest'
 import { isMeshsigError } from '../../node/core/index.js'
 import { DEFAULT_LIMITS, resolveLimits, type LimitsInit } from '../../node/limits.js'
@@ -38,5 +39,13 @@ describe('limits', () => {
         message: `limit registry.${name} must be an integer ≥ 1`,
       })
     expect(resolveLimits({ registry: { renewalsPerDid: 1, renewalWindowMs: 1 } }).registry.renewalsPerDid).toBe(1)
+  })
+
+  it('refuse a send deadline of 0 ms: it would turn the deadline off', () => {
+    expect(refusal({ http: { sendStallMs: 0 } })).toEqual({
+      code: 'INVALID_INPUT',
+      message: 'limit http.sendStallMs must be an integer ≥ 1',
+    })
+    expect(resolveLimits({ http: { sendStallMs: 1 } }).http.sendStallMs).toBe(1)
   })
 })
