@@ -23,6 +23,7 @@ import { uiRoutes } from './routes/ui-routes.js'
 import { wellknownRoutes } from './routes/wellknown-routes.js'
 import { hostGuard, jsonOnly } from './security.js'
 import { armSendDeadline } from './send-deadline.js'
+import { upgradeGate, type UpgradeGate } from './upgrade-gate.js'
 import { inlineVerifier, type SignatureVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
 
@@ -117,6 +118,8 @@ export interface Api {
   readonly handler: RequestListener
   readonly options: ResolvedApiOptions
   readonly metrics: ApiMetrics
+  /** What a WebSocket upgrade passes besides Host and Origin: the same rate limiter, and its proof (ws-stream.ts). */
+  readonly upgrades: UpgradeGate
   /** Tell the metrics how many WebSocket clients are connected. */
   countStreamClients(read: () => number): void
   /** Stop background work (verification workers, event subscription). */
@@ -194,6 +197,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     },
     options: opts,
     metrics,
+    upgrades: upgradeGate(limiter, opts, resolveCredential),
     countStreamClients: (read) => {
       streamClients = read
     },

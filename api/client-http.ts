@@ -4,8 +4,10 @@
  * node's error body turned back into a `MeshsigError` with the node's code;
  * `UNREACHABLE` when no node answers (`details.noConnection` when no
  * connection could even be made), `TIMEOUT` when one took the connection but
- * did not answer in time.
+ * did not answer in time. And the WebSocket of `subscribe`, which carries the
+ * same bearer when there is one.
  */
+import { WebSocket as WsWebSocket } from 'ws'
 import { endpointOf, newChallenge, proofMatches, TOKEN_CHALLENGE_HEADER, TOKEN_PROOF_HEADER } from './token-proof.js'
 import { ERROR_TABLE, isMeshsigError, MeshsigError, type ErrorCode } from '../node/core/errors.js'
 
@@ -151,10 +153,11 @@ export class ClientHttp {
 
   /**
    * The token, once the server proved it holds it (api/token-proof.ts);
-   * undefined when it could not. A proof holds for a short while only: the
-   * node may restart, and another local user may take its port meanwhile.
+   * undefined when it could not (or there is none). A proof holds for a
+   * short while only: the node may restart, and another local user may take
+   * its port meanwhile.
    */
-  private bearer(): Promise<string | undefined> {
+  bearer(): Promise<string | undefined> {
     if (!this.proveToken) return Promise.resolve(this.token)
     if (this.proven === undefined || Date.now() - this.provenAt > TOKEN_PROOF_TTL_MS) {
       this.provenAt = Date.now()
@@ -195,4 +198,29 @@ export function queryString(params: Record<string, string | number | undefined>)
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v))
   const s = q.toString()
   return s ? `?${s}` : ''
+}
+
+/** What the SDK uses of a WebSocket (the runtime's or the `ws` package's). */
+export interface WebSocketLike {
+  onmessage: ((e: { data: unknown }) => void) | null
+  onerror: ((e: unknown) => void) | null
+  close(): void
+}
+
+/** A WebSocket constructor of the runtime. */
+export type WebSocketClass = new (url: string) => WebSocketLike
+
+/**
+ * A WebSocket to `url`: the `ws` package's, sending `bearer` as
+ * `Authorization`, when there is one (a runtime's WebSocket cannot); else
+ * the `runtime`'s, or the `ws` package's where there is none.
+ */
+export function openStream(
+  url: string,
+  bearer: string | undefined,
+  runtime: WebSocketClass | undefined,
+): WebSocketLike {
+  if (bearer === undefined) return new (runtime ?? (WsWebSocket as unknown as WebSocketClass))(url)
+  const headers = { authorization: `Bearer ${bearer}` }
+  return new WsWebSocket(url, { headers }) as unknown as WebSocketLike
 }

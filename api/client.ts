@@ -12,8 +12,14 @@
  * ```
  */
 import { randomBytes } from 'node:crypto'
-import { WebSocket as WsWebSocket } from 'ws'
-import { ClientHttp, queryString, type MeshsigClientOptions } from './client-http.js'
+import {
+  ClientHttp,
+  openStream,
+  queryString,
+  type MeshsigClientOptions,
+  type WebSocketClass,
+  type WebSocketLike,
+} from './client-http.js'
 import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
 import { MeshsigError } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
@@ -283,28 +289,32 @@ export class MeshsigClient {
 
   /**
    * Listen to the live event stream (`snapshot` first), over the runtime's
-   * WebSocket, or the `ws` package's where there is none (Node 20). Returns
-   * a function that closes the stream.
+   * WebSocket, or the `ws` package's where there is none (Node 20). With a
+   * token (sent as for every request: proven first when `proveToken`), the
+   * `ws` package's, which can send it: the upgrade then counts against the
+   * token's own rate-limit bucket and may take a stream slot kept for
+   * proven clients (docs/api.md, "WebSocket event stream"). Returns a
+   * function that closes the stream.
    */
   subscribe(onEvent: (event: StreamEvent) => void, onError?: (err: Error) => void): () => void {
-    const WS =
-      (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket ??
-      (WsWebSocket as unknown as new (url: string) => WebSocketLike)
-    const ws = new WS(this.server.replace(/^http/, 'ws') + '/')
-    ws.onmessage = (e) => {
-      try {
-        onEvent(JSON.parse(String(e.data)) as StreamEvent)
-      } catch (err) {
-        onError?.(err as Error)
+    let ws: WebSocketLike | undefined
+    let closed = false
+    const runtime = (globalThis as { WebSocket?: WebSocketClass }).WebSocket
+    void this.http.bearer().then((bearer) => {
+      if (closed) return
+      ws = openStream(this.server.replace(/^http/, 'ws') + '/', bearer, runtime)
+      ws.onmessage = (e) => {
+        try {
+          onEvent(JSON.parse(String(e.data)) as StreamEvent)
+        } catch (err) {
+          onError?.(err as Error)
+        }
       }
+      ws.onerror = () => onError?.(new MeshsigError('UNREACHABLE', `event stream of ${this.server} failed`))
+    })
+    return () => {
+      closed = true
+      ws?.close()
     }
-    ws.onerror = () => onError?.(new MeshsigError('UNREACHABLE', `event stream of ${this.server} failed`))
-    return () => ws.close()
   }
-}
-
-interface WebSocketLike {
-  onmessage: ((e: { data: unknown }) => void) | null
-  onerror: ((e: unknown) => void) | null
-  close(): void
 }

@@ -50,7 +50,9 @@ export async function serveApi(node: MeshNode, config: NodeConfig, opts: ServeOp
       throw err
     }
   }
-  const stream = attachEventStream(server, node, api.options, { onDrop: () => api.metrics.streamDropped() })
+  const stream = attachEventStream(server, node, api.options, api.upgrades, {
+    onDrop: () => api.metrics.streamDropped(),
+  })
   api.countStreamClients(() => stream.clients())
   opts.listener?.serve(api.handler)
   return {

@@ -2,34 +2,36 @@
  * The live event stream on the API's port (`ws://host:port`): on connect a
  * `snapshot` event with the first page of the network state (api/snapshot-page.ts), then every node event as
  * `{type, timestamp, data}` in the order the node emitted them. Upgrades pass
- * the same Host and Origin checks as HTTP requests (no cross-site sockets).
- * Slow clients that fall too far behind are dropped rather than buffered:
- * a client whose unsent bytes pass `stream.maxBufferedBytes` (node/limits.ts)
- * is terminated before the next event, so each client costs at most that
- * bound plus one event, however many stall (issue 9).
+ * the same Host and Origin checks as HTTP requests (no cross-site sockets),
+ * and count against the API's rate limit like them (upgrade-gate.ts).
+ * At most `stream.maxClients` clients, of which anonymous ones hold at most
+ * all but `stream.provenPercent` percent: the rest is kept for clients whose
+ * upgrade proves the operator token or an agent credential, so one local
+ * user cannot lock the operator's own subscription out (docs/api.md,
+ * decision 0046). Slow clients that fall too far behind are dropped rather
+ * than buffered: a client whose unsent bytes pass `stream.maxBufferedBytes`
+ * (node/limits.ts) is terminated before the next event, so each client
+ * costs at most that bound plus one event, however many stall (issue 9).
  */
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { NodeEvent, NodeEvents } from '../node/events.js'
-import type { SnapshotLimits, StreamLimits } from '../node/limits.js'
+import { DEFAULT_LIMITS, type SnapshotLimits, type StreamLimits } from '../node/limits.js'
 import type { ResolvedApiOptions } from './options.js'
 import { refusalOf } from './security.js'
 import { snapshotPage, type SnapshotNode } from './snapshot-page.js'
 import type { ApiSnapshotEvent } from './types.js'
+import type { UpgradeGate } from './upgrade-gate.js'
 
 /** Paths the stream answers on. */
 export const STREAM_PATHS: ReadonlySet<string> = new Set(['/', '/ws', '/events'])
-/** Most simultaneous stream clients, when the node names no limit. */
-export const MAX_STREAM_CLIENTS = 256
-/** A client whose send buffer passes this many bytes is disconnected, when the node names no limit. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024
 const PING_INTERVAL_MS = 30_000
 
 /** What the stream needs from the node. */
 export interface StreamNode extends SnapshotNode {
   readonly events: NodeEvents
-  /** The node's bounds (node/limits.ts); defaults above when absent. */
+  /** The node's bounds (node/limits.ts); their defaults when absent. */
   readonly limits?: { readonly stream: StreamLimits; readonly snapshot: SnapshotLimits }
 }
 
@@ -79,41 +81,47 @@ function broadcast(wss: WebSocketServer, event: NodeEvent, maxBuffered: number, 
   }
 }
 
-/** Serve the event stream on `server`'s upgrade requests. */
-export function attachEventStream(
-  server: Server,
-  node: StreamNode,
-  opts: ResolvedApiOptions,
-  hooks: StreamHooks = {},
-): EventStream {
-  const maxBuffered = node.limits?.stream.maxBufferedBytes ?? MAX_BUFFERED_BYTES
-  const maxClients = node.limits?.stream.maxClients ?? MAX_STREAM_CLIENTS
-  let dropped = 0
-  const onDrop = (): void => {
-    dropped += 1
-    hooks.onDrop?.()
+/**
+ * Stream slots: at most `maxClients` clients, anonymous ones at most all but
+ * `provenPercent` percent of them (rounded up in favour of proven clients).
+ */
+class Slots {
+  readonly #maxClients: number
+  readonly #maxAnonymous: number
+  #anonymous = 0
+
+  constructor(limits: StreamLimits) {
+    this.#maxClients = limits.maxClients
+    this.#maxAnonymous = limits.maxClients - Math.ceil((limits.maxClients * limits.provenPercent) / 100)
   }
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false })
-  const alive = new WeakSet<WebSocket>()
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (refusalOf(req, opts) !== undefined) return refuse(socket, 403, 'Forbidden')
-    if (!STREAM_PATHS.has(pathOf(req))) return refuse(socket, 404, 'Not Found')
-    if (wss.clients.size >= maxClients) return refuse(socket, 503, 'Service Unavailable')
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
+
+  /** True when one more client (`proven` or not) finds a slot, `open` clients being connected. */
+  free(open: number, proven: boolean): boolean {
+    return open < this.#maxClients && (proven || this.#anonymous < this.#maxAnonymous)
   }
-  wss.on('connection', (ws: WebSocket) => {
-    alive.add(ws)
-    ws.on('pong', () => alive.add(ws))
-    ws.on('error', () => ws.terminate())
-    ws.on('message', () => undefined)
-    try {
-      ws.send(JSON.stringify(snapshotEvent(node)))
-    } catch {
-      ws.close(1011, 'snapshot unavailable')
-    }
-  })
-  server.on('upgrade', onUpgrade)
-  const unsubscribe = node.events.subscribe((event) => broadcast(wss, event, maxBuffered, onDrop))
+
+  /** Hold an anonymous slot until `ws` closes. */
+  holdAnonymous(ws: WebSocket): void {
+    this.#anonymous += 1
+    ws.once('close', () => (this.#anonymous -= 1))
+  }
+}
+
+/** A new client: the snapshot first, then whatever the node emits (broadcast). */
+function greet(ws: WebSocket, node: StreamNode, alive: WeakSet<WebSocket>): void {
+  alive.add(ws)
+  ws.on('pong', () => alive.add(ws))
+  ws.on('error', () => ws.terminate())
+  ws.on('message', () => undefined)
+  try {
+    ws.send(JSON.stringify(snapshotEvent(node)))
+  } catch {
+    ws.close(1011, 'snapshot unavailable')
+  }
+}
+
+/** Ping every client each `PING_INTERVAL_MS`; one that did not answer the last ping is terminated. */
+function startPinger(wss: WebSocketServer, alive: WeakSet<WebSocket>): ReturnType<typeof setInterval> {
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {
       if (!alive.has(ws)) {
@@ -125,6 +133,47 @@ export function attachEventStream(
     }
   }, PING_INTERVAL_MS)
   pinger.unref()
+  return pinger
+}
+
+/**
+ * Serve the event stream on `server`'s upgrade requests: after the Host,
+ * Origin and path checks, `gate` counts each upgrade against the rate limit
+ * and says whether it proves a client (the API's: `Api.upgrades`).
+ */
+export function attachEventStream(
+  server: Server,
+  node: StreamNode,
+  opts: ResolvedApiOptions,
+  gate: UpgradeGate,
+  hooks: StreamHooks = {},
+): EventStream {
+  const limits = node.limits?.stream ?? DEFAULT_LIMITS.stream
+  const slots = new Slots(limits)
+  let dropped = 0
+  const onDrop = (): void => {
+    dropped += 1
+    hooks.onDrop?.()
+  }
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false })
+  const alive = new WeakSet<WebSocket>()
+  const open = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (socket.destroyed) return
+    const proven = gate.proven(req)
+    if (!slots.free(wss.clients.size, proven)) return refuse(socket, 503, 'Service Unavailable')
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!proven) slots.holdAnonymous(ws)
+      greet(ws, node, alive)
+    })
+  }
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (refusalOf(req, opts) !== undefined) return refuse(socket, 403, 'Forbidden')
+    if (!STREAM_PATHS.has(pathOf(req))) return refuse(socket, 404, 'Not Found')
+    void gate.admit(req, socket).then((admitted) => (admitted ? open(req, socket, head) : undefined))
+  }
+  server.on('upgrade', onUpgrade)
+  const unsubscribe = node.events.subscribe((event) => broadcast(wss, event, limits.maxBufferedBytes, onDrop))
+  const pinger = startPinger(wss, alive)
   return {
     clients: () => wss.clients.size,
     dropped: () => dropped,

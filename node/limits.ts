@@ -37,6 +37,12 @@ export interface StreamLimits {
   readonly maxBufferedBytes: number
   /** Most simultaneous stream clients. */
   readonly maxClients: number
+  /**
+   * Percent of `maxClients` (rounded up, at most 100) kept for clients whose upgrade proves an
+   * operator token or a live agent credential: anonymous clients hold at most the rest
+   * (docs/api.md, "WebSocket event stream"; decision 0046).
+   */
+  readonly provenPercent: number
 }
 
 /** Bounds of HTTP answers (the WebSocket stream has its own: `StreamLimits` and its ping). */
@@ -161,7 +167,7 @@ export const DEFAULT_LIMITS: Limits = {
     presenceSettleMs: 5_000,
     presenceRepeatMs: 30_000,
   },
-  stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256 },
+  stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256, provenPercent: 25 },
   http: { sendStallMs: 60_000 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000 },
@@ -217,11 +223,13 @@ export function resolveLimits(init: LimitsInit = {}): Limits {
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
+  const streamLimits = checked('stream', DEFAULT_LIMITS.stream, stream)
+  if (streamLimits.provenPercent > 100) throw badLimit('stream.provenPercent', 'must be ≤ 100')
   return {
     relay: checked('relay', DEFAULT_LIMITS.relay, relay),
     registry: checked('registry', DEFAULT_LIMITS.registry, registry),
     delivery: checked('delivery', DEFAULT_LIMITS.delivery, delivery),
-    stream: checked('stream', DEFAULT_LIMITS.stream, stream),
+    stream: streamLimits,
     http: checked('http', DEFAULT_LIMITS.http, http),
     snapshot: snap,
     jsonExport: checked('jsonExport', DEFAULT_LIMITS.jsonExport, jsonExport),

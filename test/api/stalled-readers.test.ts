@@ -65,7 +65,7 @@ beforeAll(async () => {
     serverSides.push(side)
     socket.on('close', () => (side.closed = true))
   })
-  stream = attachEventStream(server, node, api.options)
+  stream = attachEventStream(server, node, api.options, api.upgrades)
   await bindApiPort(server, { host: '127.0.0.1', port: 0 })
   url = urlOf(server, '127.0.0.1')
   const alpha = await register('alpha')

@@ -52,6 +52,7 @@ describe('dashboard under the rate limit', () => {
   })
 
   it('raised no page errors beyond the refused requests', () => {
-    expect(browser.errors.filter((e) => !/status of 429/.test(e))).toEqual([])
+    // the stream's upgrade counts against the same budget (docs/api.md): the browser logs its 429 as well
+    expect(browser.errors.filter((e) => !/status of 429|response code: 429/.test(e))).toEqual([])
   })
 })

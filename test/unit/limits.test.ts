@@ -41,11 +41,14 @@ describe('limits', () => {
     expect(resolveLimits({ registry: { renewalsPerDid: 1, renewalWindowMs: 1 } }).registry.renewalsPerDid).toBe(1)
   })
 
-  it('refuse a send deadline of 0 ms: it would turn the deadline off', () => {
+  it('refuse a send deadline of 0 ms (it would turn the deadline off) and a proven share over 100 %', () => {
     expect(refusal({ http: { sendStallMs: 0 } })).toEqual({
       code: 'INVALID_INPUT',
       message: 'limit http.sendStallMs must be an integer ≥ 1',
     })
-    expect(resolveLimits({ http: { sendStallMs: 1 } }).http.sendStallMs).toBe(1)
+    expect(refusal({ stream: { provenPercent: 101 } })?.message).toBe('limit stream.provenPercent must be ≤ 100')
+    const limits = resolveLimits({ http: { sendStallMs: 1 }, stream: { provenPercent: 100 } })
+    expect(limits.http.sendStallMs).toBe(1)
+    expect(limits.stream).toEqual({ ...DEFAULT_LIMITS.stream, provenPercent: 100 })
   })
 })

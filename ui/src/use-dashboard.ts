@@ -223,6 +223,10 @@ export function useDashboard(): Dashboard {
     },
     onStatus: (s, retry) => {
       if (s === 'closed' && status.value === 'open') note(live, 'warn', 'Event stream lost', 'reconnecting…')
+      // refused before it opened (the rate limit, or no free slot: docs/api.md) or the node is down: the state
+      // is read over HTTP meanwhile, whose 429 also tells the rate-limit banner (a browser never sees the
+      // upgrade's status)
+      if (s === 'closed' && status.value === 'connecting') refresh.request()
       if (s === 'closed') reconnecting = true
       status.value = s
       retryInMs.value = retry
