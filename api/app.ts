@@ -197,7 +197,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     },
     options: opts,
     metrics,
-    upgrades: upgradeGate(limiter, opts, resolveCredential),
+    upgrades: upgradeGate(limiter, opts),
     countStreamClients: (read) => {
       streamClients = read
     },

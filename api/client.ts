@@ -292,8 +292,8 @@ export class MeshsigClient {
    * WebSocket, or the `ws` package's where there is none (Node 20). With a
    * token (sent as for every request: proven first when `proveToken`), the
    * `ws` package's, which can send it: the upgrade then counts against the
-   * token's own rate-limit bucket and may take a stream slot kept for
-   * proven clients (docs/api.md, "WebSocket event stream"). Returns a
+   * token's own rate-limit bucket and, for the operator token, may take a
+   * stream slot kept for it (docs/api.md, "WebSocket event stream"). Returns a
    * function that closes the stream.
    */
   subscribe(onEvent: (event: StreamEvent) => void, onError?: (err: Error) => void): () => void {

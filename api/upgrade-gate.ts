@@ -11,7 +11,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Request, RequestHandler, Response } from 'express'
 import { ERROR_TABLE } from '../node/core/errors.js'
-import { bearerOf, isOperatorToken, type CredentialResolver } from './auth.js'
+import { bearerOf, isOperatorToken } from './auth.js'
 import type { ResolvedApiOptions } from './options.js'
 
 /** The checks of an upgrade beyond Host and Origin. */
@@ -22,7 +22,11 @@ export interface UpgradeGate {
    * when the limiter failed).
    */
   admit(req: IncomingMessage, socket: Duplex): Promise<boolean>
-  /** True when the upgrade's bearer is the operator token or a live agent credential. */
+  /**
+   * True when the upgrade's bearer is the operator token. Not an agent
+   * credential: anyone may register an agent and get one (a review took the
+   * kept slots with one), so it proves no trusted client.
+   */
   proven(req: IncomingMessage): boolean
 }
 
@@ -77,16 +81,12 @@ function admitWith(limiter: RequestHandler | undefined, req: IncomingMessage, so
 }
 
 /** The gate of the API whose rate limiter is `limiter`. */
-export function upgradeGate(
-  limiter: RequestHandler | undefined,
-  opts: ResolvedApiOptions,
-  resolve: CredentialResolver,
-): UpgradeGate {
+export function upgradeGate(limiter: RequestHandler | undefined, opts: ResolvedApiOptions): UpgradeGate {
   return {
     admit: (req, socket) => admitWith(limiter, req, socket),
     proven: (req) => {
       const bearer = bearerOf(req)
-      return bearer !== undefined && (isOperatorToken(opts, bearer) || resolve(bearer) !== undefined)
+      return bearer !== undefined && isOperatorToken(opts, bearer)
     },
   }
 }

@@ -6,7 +6,8 @@
  * and count against the API's rate limit like them (upgrade-gate.ts).
  * At most `stream.maxClients` clients, of which anonymous ones hold at most
  * all but `stream.provenPercent` percent: the rest is kept for clients whose
- * upgrade proves the operator token or an agent credential, so one local
+ * upgrade sends the operator token (not an agent credential: anyone can
+ * register an agent and get one), so one local
  * user cannot lock the operator's own subscription out (docs/api.md,
  * decision 0046). Slow clients that fall too far behind are dropped rather
  * than buffered: a client whose unsent bytes pass `stream.maxBufferedBytes`

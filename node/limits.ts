@@ -38,8 +38,8 @@ export interface StreamLimits {
   /** Most simultaneous stream clients. */
   readonly maxClients: number
   /**
-   * Percent of `maxClients` (rounded up, at most 100) kept for clients whose upgrade proves an
-   * operator token or a live agent credential: anonymous clients hold at most the rest
+   * Percent of `maxClients` (rounded up, at most 100) kept for clients whose upgrade sends the
+   * operator token: all others (agent credentials too) hold at most the rest
    * (docs/api.md, "WebSocket event stream"; decision 0046).
    */
   readonly provenPercent: number
