@@ -22,7 +22,7 @@ import { healthRoutes, readRoutes } from './routes/read-routes.js'
 import { uiRoutes } from './routes/ui-routes.js'
 import { wellknownRoutes } from './routes/wellknown-routes.js'
 import { hostGuard, jsonOnly } from './security.js'
-import { armSendDeadline } from './send-deadline.js'
+import { SendDeadline } from './send-deadline.js'
 import { upgradeGate, type UpgradeGate } from './upgrade-gate.js'
 import { inlineVerifier, type SignatureVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
@@ -189,10 +189,11 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   function reportInternal(err: unknown): void {
     apiLog.error('internal error answered 500', err)
   }
+  const sendDeadline = new SendDeadline(() => node.bounds().http.sendStallMs)
   return {
     app,
     handler: (req, res) => {
-      armSendDeadline(req, res, node.bounds().http.sendStallMs)
+      sendDeadline.watch(res)
       if (fast === undefined || !fast(req, res)) app(req, res)
     },
     options: opts,
@@ -202,6 +203,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
       streamClients = read
     },
     close: async () => {
+      sendDeadline.stop()
       unsubscribe()
       await verifier.close()
     },

@@ -142,6 +142,23 @@ describe('a reader that stops reading', () => {
   }, 60_000)
 })
 
+describe('a reader that never reads but sends bytes the parser passes over', () => {
+  // found by a review: the first deadline was the socket's idle timeout, which every byte read puts off, so an
+  // empty line (allowed before a request line) every half deadline kept a stalled answer in the node for good
+  it('is cut off all the same: progress is what the node writes, not what it reads', async () => {
+    const { socket, side } = await stalledGet(`/messages?limit=${MESSAGES}`)
+    const trickle = setInterval(() => socket.write('\r\n'), STALL_MS / 2)
+    try {
+      await waitFor(() => side.closed, { timeout: 20_000, message: 'the node closing the stalled socket' })
+    } finally {
+      clearInterval(trickle)
+    }
+    const { head, body } = split(await readRest(socket))
+    const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1])
+    expect(body.length, 'bytes the stalled reader could still read').toBeLessThan(length)
+  }, 60_000)
+})
+
 describe('a reader that keeps reading, however slowly, is never cut off', () => {
   it('gets the whole NDJSON export, pausing for most of each deadline between reads', async () => {
     const { socket, side } = await stalledGet('/audit/export?format=ndjson')
