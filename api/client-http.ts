@@ -81,6 +81,29 @@ export function noConnection(err: unknown): boolean {
   return isMeshsigError(err) && err.code === 'UNREACHABLE' && err.details?.noConnection === true
 }
 
+/** Most bytes of an answer of a small fixed shape (`/health`, an agent, a key view with its log). */
+export const SMALL_ANSWER_BYTES = 4 * 1024 * 1024
+
+/**
+ * The body of `res` as text, read a chunk at a time and given up past
+ * `maxBytes` (`PEER_ERROR`): a server that is not the node can answer
+ * without end (a review's buffered 2.6 GB in the 5 s of a verify).
+ */
+async function textWithin(res: Response, maxBytes: number, url: string): Promise<string> {
+  if (maxBytes === Infinity || res.body === null) return res.text()
+  const chunks: Uint8Array[] = []
+  let bytes = 0
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length
+    if (bytes > maxBytes) {
+      await res.body.cancel().catch(() => undefined)
+      throw new MeshsigError('PEER_ERROR', `${url} answered more than ${maxBytes} bytes`, { maxBytes })
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /** How long a proof that the server holds the token is used before it is asked for again (ms). */
 const TOKEN_PROOF_TTL_MS = 2_000
 
@@ -117,8 +140,12 @@ export class ClientHttp {
     this.proveToken = opts.proveToken === true && this.token !== undefined
   }
 
-  /** `method path` with a JSON body; the parsed JSON answer (the text when `raw`), or the node's error. */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false): Promise<T> {
+  /**
+   * `method path` with a JSON body; the parsed JSON answer (the text when
+   * `raw`), or the node's error. An answer past `maxBytes` is `PEER_ERROR`
+   * (answers of a known small shape, from a server that may not be the node).
+   */
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false, maxBytes = Infinity): Promise<T> {
     const url = this.server + path
     const headers: Record<string, string> = { accept: 'application/json' }
     if (body !== undefined) headers['content-type'] = 'application/json'
@@ -134,8 +161,9 @@ export class ClientHttp {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       })
       // the timeout covers the body too: a node that sends its headers and then stalls has not answered
-      text = await res.text()
+      text = await textWithin(res, maxBytes, url)
     } catch (err) {
+      if (isMeshsigError(err)) throw err
       this.forgetProof()
       throw transportError(err, this.server, this.timeoutMs)
     }
@@ -175,7 +203,7 @@ export class ClientHttp {
         headers: { accept: 'application/json', [TOKEN_CHALLENGE_HEADER]: challenge },
         signal: AbortSignal.timeout(this.timeoutMs),
       })
-      await res.arrayBuffer()
+      await textWithin(res, SMALL_ANSWER_BYTES, this.server)
       const url = new URL(this.server)
       const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
       const proof = res.headers.get(TOKEN_PROOF_HEADER)

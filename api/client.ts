@@ -16,6 +16,7 @@ import {
   ClientHttp,
   openStream,
   queryString,
+  SMALL_ANSWER_BYTES,
   type MeshsigClientOptions,
   type WebSocketClass,
   type WebSocketLike,
@@ -93,13 +94,13 @@ export class MeshsigClient {
     this.server = this.http.server
   }
 
-  private request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false): Promise<T> {
-    return this.http.request<T>(method, path, body, raw)
+  private request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false, maxBytes?: number): Promise<T> {
+    return this.http.request<T>(method, path, body, raw, maxBytes)
   }
 
   /** `GET /health`: identity, addresses, uptime, version. */
   health(): Promise<ApiHealth> {
-    return this.request('GET', '/health')
+    return this.request('GET', '/health', undefined, false, SMALL_ANSWER_BYTES)
   }
 
   /** `GET /stats`. */
@@ -119,12 +120,12 @@ export class MeshsigClient {
 
   /** `GET /agents/:did`, with the conflicting key events recorded for it (`duplicity`). */
   agent(did: string): Promise<ApiAgentDetail> {
-    return this.request('GET', `/agents/${encodeURIComponent(did)}`)
+    return this.request('GET', `/agents/${encodeURIComponent(did)}`, undefined, false, SMALL_ANSWER_BYTES)
   }
 
   /** `GET /keys/:did`: the DID's current key, key seq, revocation and duplicity as the node knows them. */
   keyState(did: string): Promise<KeyView> {
-    return this.request('GET', `/keys/${encodeURIComponent(did)}`)
+    return this.request('GET', `/keys/${encodeURIComponent(did)}`, undefined, false, SMALL_ANSWER_BYTES)
   }
 
   /** `GET /duplicity`: every conflicting key event the node refused, newest first. */
@@ -200,7 +201,7 @@ export class MeshsigClient {
     publicKey?: string
     signer?: string
   }): Promise<ApiVerification> {
-    return this.request('POST', '/verify', input)
+    return this.request('POST', '/verify', input, false, SMALL_ANSWER_BYTES)
   }
 
   /** `POST /agents/register`: the node makes and keeps the keys; the private key comes back once. */

@@ -40,28 +40,82 @@ export function fileIsNdjson(path: string): boolean {
   }
 }
 
+/** Which lines `eachLine` hands over, and how long one may be. */
+export interface LineChoice {
+  /**
+   * Whether a line is wanted, told from its first `WANT_PREFIX` characters
+   * (all of it when shorter): an unwanted line is dropped as it comes, never
+   * held. Default: every line.
+   */
+  readonly wanted?: (start: string) => boolean
+  /** Most characters of a wanted line; past it `MALFORMED`. Default: no bound. */
+  readonly maxLength?: number
+}
+
+/** Characters of a line's start that `LineChoice.wanted` is shown. */
+export const WANT_PREFIX = 32
+
+/** The line being read: its pieces so far, and whether it is wanted (undefined: not known yet). */
+class LineSoFar {
+  pieces: string[] = []
+  length = 0
+  wanted: boolean | undefined
+
+  constructor(private readonly choice: LineChoice) {
+    if (choice.wanted === undefined) this.wanted = true
+  }
+
+  /** Add a piece of the line; `ended`: its newline came after it. */
+  add(piece: string, ended: boolean): void {
+    if (this.wanted === false) return
+    this.pieces.push(piece)
+    this.length += piece.length
+    if (this.wanted === undefined && (this.length >= WANT_PREFIX || ended)) {
+      this.wanted = this.choice.wanted!(this.pieces.join('').slice(0, WANT_PREFIX))
+      if (!this.wanted) this.pieces = []
+    }
+    if (this.wanted === true && this.length > (this.choice.maxLength ?? Infinity)) {
+      throw new MeshsigError('MALFORMED', `a line of the export is longer than ${this.choice.maxLength} characters`)
+    }
+  }
+
+  /** The whole line when it is wanted, and a fresh line to read next. */
+  take(): string | undefined {
+    const line = this.wanted === false ? undefined : this.pieces.join('')
+    this.pieces = []
+    this.length = 0
+    this.wanted = this.choice.wanted === undefined ? true : undefined
+    return line
+  }
+}
+
 /**
  * Call `onLine` with each line of `input` (without its newline), holding one
  * chunk at a time. A line longer than a chunk is kept as pieces and joined
  * once at its newline: linear in its length (the trailer lists every agent),
  * where searching the joined text again on every chunk was quadratic.
+ * `choice` leaves out lines by their start (unheld) and bounds the others.
  */
-export async function eachLine(input: Chunks, onLine: (line: string) => void): Promise<void> {
+export async function eachLine(input: Chunks, onLine: (line: string) => void, choice: LineChoice = {}): Promise<void> {
   const utf8 = new StringDecoder('utf8') // a character split across two chunks stays whole
-  let pieces: string[] = [] // the start of a line whose newline has not come yet
+  const line = new LineSoFar(choice)
+  const emit = (): void => {
+    const text = line.take()
+    if (text !== undefined) onLine(text)
+  }
   for await (const chunk of input) {
     const text = typeof chunk === 'string' ? chunk : utf8.write(Buffer.from(chunk))
     let start = 0
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      const tail = text.slice(start, nl)
-      onLine(pieces.length === 0 ? tail : pieces.join('') + tail)
-      pieces = []
+      line.add(text.slice(start, nl), true)
+      emit()
       start = nl + 1
     }
-    if (start < text.length) pieces.push(text.slice(start))
+    if (start < text.length) line.add(text.slice(start), false)
   }
-  const rest = pieces.join('') + utf8.end()
-  if (rest !== '') onLine(rest)
+  const rest = utf8.end()
+  if (rest !== '') line.add(rest, true)
+  if (line.length > 0) emit()
 }
 
 /** What verifying an NDJSON export found, and its header (note, keys) for the witness check. */
@@ -142,16 +196,30 @@ export function openOut(path: string): number {
   }
 }
 
-/** The body of the node's NDJSON export at `size` (default: its current checkpoint's), as it streams. */
-export async function fetchNdjson(ctx: CliContext, size?: number): Promise<AsyncIterable<Uint8Array>> {
+/** Most time the export may go without a byte before it is given up (`TIMEOUT`), ms. */
+export const NDJSON_IDLE_MS = 30_000
+
+/**
+ * The body of the node's NDJSON export at `size` (default: its current
+ * checkpoint's), as it streams. A server that goes `idleMs` without sending a
+ * byte (before its answer or during it) is given up: `TIMEOUT`.
+ */
+export async function fetchNdjson(
+  ctx: CliContext,
+  size?: number,
+  idleMs = NDJSON_IDLE_MS,
+): Promise<AsyncIterable<Uint8Array>> {
   const url = new URL('/audit/export', ctx.server)
   url.searchParams.set('format', 'ndjson')
   if (size !== undefined) url.searchParams.set('size', String(size))
+  const idle = new IdleDeadline(ctx.server, idleMs)
   // the export is open to every client (docs/api.md): no token goes with it, explicit or from the home
   let res: Response
   try {
-    res = await fetch(url, { headers: { accept: 'application/x-ndjson' } })
+    res = await fetch(url, { headers: { accept: 'application/x-ndjson' }, signal: idle.signal })
   } catch (err) {
+    idle.stop()
+    if (idle.timedOut) throw idle.error()
     const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
     const message = `no meshsig node answers at ${ctx.server} (${why}); is it running? (meshsig start)`
     throw new MeshsigError('UNREACHABLE', message, { server: ctx.server })
@@ -160,9 +228,59 @@ export async function fetchNdjson(ctx: CliContext, size?: number): Promise<Async
     // the node's own code (a size with no checkpoint is NOT_FOUND, a bad one INVALID_INPUT), as the API client does
     const body = (await res.json().catch(() => ({}))) as { error?: string; code?: string }
     const code = typeof body.code === 'string' && body.code in ERROR_TABLE ? (body.code as ErrorCode) : 'PEER_ERROR'
+    idle.stop()
     throw new MeshsigError(code, `the node answered ${res.status}: ${body.error ?? res.statusText}`)
   }
-  return res.body as unknown as AsyncIterable<Uint8Array>
+  return idle.watch(res.body as unknown as AsyncIterable<Uint8Array>)
+}
+
+/** Aborts a fetch that goes `ms` without a byte; each chunk puts it off. */
+class IdleDeadline {
+  readonly #abort = new AbortController()
+  #timer: NodeJS.Timeout | undefined
+  timedOut = false
+
+  constructor(
+    private readonly server: string,
+    private readonly ms: number,
+  ) {
+    this.#arm()
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => {
+      this.timedOut = true
+      this.#abort.abort()
+    }, this.ms)
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer)
+  }
+
+  error(): MeshsigError {
+    const why = `the meshsig node at ${this.server} sent nothing for ${this.ms} ms`
+    return new MeshsigError('TIMEOUT', why, { server: this.server, timeoutMs: this.ms })
+  }
+
+  /** `body`, each chunk putting the deadline off; a stall past it is `TIMEOUT`. */
+  async *watch(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of body) {
+        this.#arm()
+        yield chunk
+      }
+    } catch (err) {
+      throw this.timedOut ? this.error() : err
+    } finally {
+      this.stop()
+    }
+  }
 }
 
 /** Copy the node's NDJSON export to `out` (a file) or stdout; returns the bytes written. */
