@@ -2,7 +2,10 @@
  * The signing proxy's side towards the gateway: one HTTP/1.1 request per
  * signed request, over a keep-alive agent, from the proxy's own source
  * address; the gateway's answer is streamed back, its failures become
- * 502/504 answers to the caller.
+ * 502/504 answers to the caller. Nothing the gateway answers can throw out
+ * of the proxy (docs/proxy.md, "Fail closed"): node:http's client accepts
+ * status lines its server refuses to write, so a status outside 100-599 is a
+ * 502 and a reason phrase node:http cannot write is replaced by the standard one.
  */
 import { request as httpRequest, type Agent, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { ErrorCode } from '../core/index.js'
@@ -27,6 +30,21 @@ export interface Outgoing {
   readonly body: Uint8Array
 }
 
+/** Statuses the proxy passes back (RFC 9110 §15: 100-599); any other is a broken answer (502). */
+export function passableStatus(status: number | undefined): number | undefined {
+  return status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined
+}
+
+/** A reason phrase node:http writes (RFC 9112 §4: HTAB, SP, VCHAR, obs-text), else undefined: the standard one. */
+export function passableReason(reason: string | undefined): string | undefined {
+  return reason !== undefined && /^[\t\x20-\x7e\x80-\xff]*$/.test(reason) ? reason : undefined
+}
+
+/** Undo what a `writeHead` that threw may have set, so an error answer carries none of the gateway's headers. */
+function clearHeaders(res: ServerResponse): void {
+  for (const name of res.getHeaderNames()) res.removeHeader(name)
+}
+
 /** Send the signed request to the gateway and stream its answer back; `record` gets the outcome once. */
 export function forward(
   up: Upstream,
@@ -46,24 +64,39 @@ export function forward(
     timeout: up.timeoutMs,
   })
   let answered = false
-  const fail = (status: number, message: string): void => {
+  const fail = (status: number, code: ErrorCode, message: string): void => {
     if (answered) return
     answered = true
-    record(status, 'UNREACHABLE')
-    sendError(res, status, 'UNREACHABLE', `meshsig proxy: ${message}`)
+    record(status, code)
+    sendError(res, status, code, `meshsig proxy: ${message}`)
   }
   upstream.once('response', (answer) => {
+    const status = passableStatus(answer.statusCode)
+    try {
+      if (status === undefined) throw new RangeError('status outside 100-599')
+      res.writeHead(status, passableReason(answer.statusMessage), returnedResponseHeaders(answer.headers))
+    } catch {
+      // an answer node:http cannot write back: the gateway's fault, never a throw out of this listener
+      upstream.destroy()
+      if (res.headersSent) res.destroy()
+      else clearHeaders(res)
+      fail(
+        502,
+        'PEER_ERROR',
+        `the gateway at ${up.host}:${up.port} answered with a status line or headers that cannot be passed on`,
+      )
+      return
+    }
     answered = true
-    record(answer.statusCode ?? 502, null)
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, returnedResponseHeaders(answer.headers))
+    record(status, null)
     answer.pipe(res)
     answer.once('error', () => res.destroy())
   })
   upstream.once('timeout', () => {
-    fail(504, 'the gateway did not answer in time')
+    fail(504, 'UNREACHABLE', 'the gateway did not answer in time')
     upstream.destroy()
   })
-  upstream.once('error', () => fail(502, `the gateway at ${up.host}:${up.port} is unreachable`))
+  upstream.once('error', () => fail(502, 'UNREACHABLE', `the gateway at ${up.host}:${up.port} is unreachable`))
   res.once('close', () => {
     if (!res.writableFinished) upstream.destroy()
   })
