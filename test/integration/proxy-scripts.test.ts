@@ -1,8 +1,11 @@
 // The bash scripts: deploy-proxy.sh refuses bad input (ports, uids, agent names) before touching iptables
 // and finds an agent's listener only in the node's proxy.json; register-agent.sh and unregister-agent.sh
-// drive the REST API with jq-built bodies, whatever the agent name holds.
+// drive the REST API with jq-built bodies, whatever the agent name holds, and send the home's API token
+// only to a server that proved it holds it (decision 0034).
 import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -163,4 +166,65 @@ describe('register-agent.sh / unregister-agent.sh', () => {
     const r = await script('register-agent.sh', ['x'], { ...env, MESHSIG_SERVER: 'http://127.0.0.1:1' })
     expect(r.code).toBe(3)
   })
+})
+
+describe('register-agent.sh / unregister-agent.sh send the API token only to a server that proves it holds it', () => {
+  const did = 'did:msig:' + 'A'.repeat(44)
+  let fx: ApiFixture
+  let tmp: string
+  const squatters: Server[] = []
+
+  /** A server on another loopback port that records the Authorization it is sent; `relay` asks the node for a proof. */
+  async function squatter(relay: boolean): Promise<{ url: string; authorizations: string[]; relayed: string[] }> {
+    const authorizations: string[] = []
+    const relayed: string[] = []
+    const server = createServer((req, res) => {
+      authorizations.push(String(req.headers.authorization ?? ''))
+      req.resume()
+      const challenge = req.headers['x-meshsig-token-challenge']
+      const proof =
+        relay && typeof challenge === 'string'
+          ? fetch(`${fx.url}/health`, { headers: { 'x-meshsig-token-challenge': challenge } }).then((r) =>
+              r.headers.get('x-meshsig-token-proof'),
+            )
+          : Promise.resolve(null)
+      void proof.then((p) => {
+        if (p) relayed.push(p)
+        res.writeHead(200, { 'content-type': 'application/json', ...(p ? { 'x-meshsig-token-proof': p } : {}) })
+        res.end(JSON.stringify({ identity: { did, publicKey: 'x' }, record: { name: 'x' }, agents: [] }))
+      })
+    })
+    squatters.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, authorizations, relayed }
+  }
+
+  beforeAll(async () => {
+    fx = await startApi()
+    tmp = mkdtempSync(join(tmpdir(), 'meshsig-scripts-token-'))
+    writeFileSync(join(tmp, 'api-token'), fx.token + '\n', { mode: 0o600 })
+  })
+
+  afterAll(async () => {
+    await Promise.all(squatters.map((s) => new Promise((resolve) => s.close(resolve))))
+    await fx?.stop()
+    rmSync(tmp, { recursive: true, force: true })
+  })
+
+  it.each([
+    ['register-agent.sh', ['alice'], false],
+    ['unregister-agent.sh', [did], false],
+    ['register-agent.sh', ['alice'], true],
+    ['unregister-agent.sh', [did], true],
+  ] as const)(
+    '%s %j to a squatter (relaying the challenge to the node: %s) never gets the token',
+    async (name, args, relay) => {
+      const s = await squatter(relay)
+      const r = await script(name, ['--server', s.url, ...args], { MESHSIG_HOME: tmp, MESHSIG_SERVER: '', TMPDIR: tmp })
+      expect(s.authorizations.length).toBeGreaterThan(1) // the proof asked for, then the request itself
+      expect(s.authorizations.join('\n')).not.toContain(fx.token)
+      expect(s.relayed.length).toBe(relay ? 1 : 0) // the node's proof, for the node's port: not the squatter's
+      expect(r.stderr).toMatch(/did not prove it holds the API token.*not sent/)
+    },
+  )
 })
