@@ -138,9 +138,14 @@ export class NodeFacade extends NodeAuditReads {
     this.events.emit('api:refused', { action, subject, code, authority })
   }
 
-  /** Record a request the signing proxy forwarded (audit kind `proxy.request`: no headers, bodies or tokens). */
-  recordProxyRequest(record: ProxyAuditRecord): void {
-    const { signer, method, authority, path, status, code } = record
-    this.audit.record({ kind: 'proxy.request', subject: signer, code, data: { method, authority, path, status } })
+  /**
+   * Record a request the signing proxy signed, before it is forwarded (`status: null`), or its outcome
+   * (`requestEntry`: the index of the first); audit kind `proxy.request`, no headers, bodies or tokens
+   * (docs/proxy.md "Audit"). Returns the entry's index.
+   */
+  recordProxyRequest(record: ProxyAuditRecord): number {
+    const { signer, method, authority, path, status, code, requestEntry } = record
+    const data = { method, authority, path, status, ...(requestEntry !== undefined ? { requestEntry } : {}) }
+    return this.audit.record({ kind: 'proxy.request', subject: signer, code, data }).index
   }
 }

@@ -5,6 +5,7 @@
  */
 export * from './signer-policy.js'
 export * from './signing-proxy.js'
+export * from './proxy-audit.js'
 export * from './node-proxy.js'
 export * from './proxy-state.js'
 export * from './redirect-check.js'

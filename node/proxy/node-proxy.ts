@@ -7,7 +7,8 @@
  * asks it for a signer.
  */
 import { MeshsigError, isMeshsigError, toMsigDid } from '../core/index.js'
-import { createSigningProxy, type ProxyAuditRecord, type SigningProxy } from './signing-proxy.js'
+import type { ProxyAuditRecord } from './proxy-audit.js'
+import { createSigningProxy, type SigningProxy } from './signing-proxy.js'
 import type { RedirectCheck } from './redirect-check.js'
 import { signerPolicy, type ProxySigner } from './signer-policy.js'
 import type { Interop } from './web-bot-auth-interop.js'
@@ -24,8 +25,8 @@ export interface ProxyAgentRecord {
 export interface ProxyHost {
   /** The node's signer (no DID) or a custodied agent's; undefined when the node holds no such key. Throws REVOKED. */
   proxySigner(did?: string): ProxySigner | undefined
-  /** Record one forwarded request in the audit log. */
-  recordProxyRequest(record: ProxyAuditRecord): void
+  /** Append one `proxy.request` entry (a request before it is forwarded, or its outcome); returns its index. */
+  recordProxyRequest(record: ProxyAuditRecord): number | void
   /** The node's agents (the proxy asks only for this node's own). */
   readonly agents: { list(query: { origin: 'local' }): readonly ProxyAgentRecord[] }
   /** Where the Web Bot Auth key directory is published (docs/interop.md). */

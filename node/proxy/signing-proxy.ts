@@ -12,8 +12,9 @@
 import { randomBytes } from 'node:crypto'
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { isMeshsigError, splitTarget, toHex, type ErrorCode } from '../core/index.js'
+import { isMeshsigError, toHex, type ErrorCode } from '../core/index.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
+import { auditOutcome, auditRequest, type ProxyAudit } from './proxy-audit.js'
 import { listenAll, type RequestHandler } from './proxy-listeners.js'
 import { procRedirectCheck, type RedirectCheck } from './redirect-check.js'
 import { forward, type Upstream } from './upstream.js'
@@ -30,20 +31,6 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000
  * back to the proxy.
  */
 export const PROXY_SOURCE_ADDRESS = '127.0.0.2'
-
-/** What the proxy records of one forwarded request (audit kind `proxy.request`): never headers or bodies. */
-export interface ProxyAuditRecord {
-  /** DID of the signer. */
-  readonly signer: string
-  readonly method: string
-  readonly authority: string
-  /** The path without the query (a query may hold tokens). */
-  readonly path: string
-  /** The gateway's status, or the proxy's own 502/504 when the gateway failed. */
-  readonly status: number
-  /** UNREACHABLE when the gateway could not be reached or did not answer in time. */
-  readonly code: ErrorCode | null
-}
 
 /**
  * A listener whose callers are all one agent: scripts/deploy-proxy.sh --agent
@@ -80,8 +67,11 @@ export interface SigningProxyOptions {
   readonly upstreamLocalAddress?: string | null
   /** The signer of a request (see `signerPolicy`). */
   readonly signerFor: SignerFor
-  /** Called once per forwarded request. */
-  readonly audit?: (record: ProxyAuditRecord) => void
+  /**
+   * Called twice per forwarded request (`proxy-audit.ts`): before forwarding (`status: null`; a throw
+   * stops the request, answered 500) and with the outcome.
+   */
+  readonly audit?: ProxyAudit
   /** Clock, ms since the epoch. */
   readonly clock?: () => number
   /** Randomness for nonces. */
@@ -109,9 +99,6 @@ export interface SigningProxy {
   /** Stop listening and close all connections. */
   close(): Promise<void>
 }
-
-const MAX_AUDIT_PATH = 1024
-const MAX_AUDIT_AUTHORITY = 255
 
 interface ProxyContext {
   readonly o: SigningProxyOptions
@@ -218,22 +205,16 @@ async function handle(
   const authority = ctx.authority
   const signing = { now: ctx.clock(), random: ctx.random, ...(ctx.o.webBotAuth ? { wba: ctx.o.webBotAuth } : {}) }
   const signed = signForwarded({ method, authority, path, headers, body }, signer, signing)
-  const record = (status: number, code: ErrorCode | null): void =>
-    audit(ctx, { signer: signer.did, method, authority, path, status, code })
-  forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
-}
-
-function audit(ctx: ProxyContext, r: ProxyAuditRecord): void {
-  if (!ctx.o.audit) return
-  try {
-    ctx.o.audit({
-      ...r,
-      authority: r.authority.slice(0, MAX_AUDIT_AUTHORITY),
-      path: splitTarget(r.path).path.slice(0, MAX_AUDIT_PATH),
-    })
-  } catch (err) {
-    ctx.o.onError?.(err)
+  const request = { signer: signer.did, method, authority, path }
+  // in the log before the gateway can act on it (docs/proxy.md "Audit")
+  const recorded = auditRequest(ctx.o.audit, ctx.o.onError, request)
+  if (recorded === undefined) {
+    sendError(res, 500, 'INTERNAL', 'meshsig proxy: the request could not be recorded in the audit log; not forwarded')
+    return
   }
+  const record = (status: number, code: ErrorCode | null): void =>
+    auditOutcome(ctx.o.audit, ctx.o.onError, request, recorded.entry, { status, code })
+  forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
 }
 
 /** Start a signing proxy; resolves once every listener listens (a port it cannot bind rejects). */

@@ -20,6 +20,8 @@ interface Received {
   readonly request: HttpRequestLike
   readonly remoteAddress: string
   readonly verdict: HttpSignatureVerdict
+  /** The newest proxy.request audit entry when the request reached the gateway. */
+  readonly auditedOnArrival: ReturnType<typeof proxyEntries>[number] | undefined
 }
 
 interface Gateway {
@@ -35,6 +37,7 @@ async function startGateway(node: MeshNode): Promise<Gateway> {
   let ownAuthority = ''
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
+    const auditedOnArrival = proxyEntries().at(-1)
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const request = {
@@ -49,7 +52,7 @@ async function startGateway(node: MeshNode): Promise<Gateway> {
         resolveKey: (keyid) => node.signerKey(keyid).publicKey ?? undefined,
         seenNonce: nonces.seen,
       }).then((verdict) => {
-        received.push({ request, remoteAddress: req.socket.remoteAddress ?? '', verdict })
+        received.push({ request, remoteAddress: req.socket.remoteAddress ?? '', verdict, auditedOnArrival })
         const status = verdict.ok ? 200 : 401
         res.writeHead(status, { 'content-type': 'application/json', 'x-gateway': 'yes' })
         res.end(
@@ -118,7 +121,12 @@ afterAll(async () => {
   await stopAll([node])
 })
 
-function proxyEntries(): { subject: string | null; code: string | null; data: Record<string, unknown> }[] {
+function proxyEntries(): {
+  index: number
+  subject: string | null
+  code: string | null
+  data: Record<string, unknown>
+}[] {
   return node.audit.verifiable().entries.filter((e) => e.kind === 'proxy.request')
 }
 
@@ -144,13 +152,39 @@ describe('signing proxy → gateway', () => {
     expect(got.remoteAddress).toBe('127.0.0.2') // the proxy's own source address (deploy-proxy.sh exempts it)
   })
 
-  it('records one proxy.request audit entry per forwarded request: no query, headers or body', async () => {
+  it('records two proxy.request entries per forwarded request, the request and its outcome: no query, headers or body', async () => {
     await call(proxy, '/audit-me?apikey=hunter2', { method: 'DELETE' })
-    const entry = proxyEntries().at(-1)!
-    expect(entry.subject).toBe(node.did)
-    expect(entry.code).toBeNull()
-    expect(entry.data).toEqual({ method: 'DELETE', authority: proxy.authority, path: '/audit-me', status: 200 })
+    const [request, outcome] = proxyEntries().slice(-2)
+    const signed = { method: 'DELETE', authority: proxy.authority, path: '/audit-me' }
+    expect(request).toMatchObject({ subject: node.did, code: null, data: { ...signed, status: null } })
+    expect(outcome).toMatchObject({ subject: node.did, code: null })
+    expect(outcome!.data).toEqual({ ...signed, status: 200, requestEntry: request!.index })
     expect(JSON.stringify(proxyEntries())).not.toMatch(/hunter2|s3cret|signature|summarise/)
+  })
+
+  it('the request is in the audit log before the gateway receives it', async () => {
+    const before = gateway.received.length
+    await call(proxy, '/audited-first', { method: 'POST', body: 'transfer 100' })
+    const got = gateway.received[before]!
+    expect(got.auditedOnArrival).toMatchObject({ subject: node.did, data: { path: '/audited-first', status: null } })
+  })
+
+  it('a request the audit log refuses is not forwarded (500)', async () => {
+    const refusing = await createSigningProxy({
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: gateway.port,
+      signerFor: () => node.proxySigner(),
+      audit: () => {
+        throw new Error('disk full')
+      },
+    })
+    extra.push(refusing)
+    const before = gateway.received.length
+    const res = await call(refusing, '/not-recorded', { method: 'POST', body: 'x' })
+    expect(res).toMatchObject({ status: 500, body: { code: 'INTERNAL' } })
+    expect(String(res.body.error)).toMatch(/audit log; not forwarded/)
+    expect(gateway.received.length).toBe(before)
   })
 
   it('a replay of a forwarded request straight to the gateway is refused (REPLAY)', async () => {
