@@ -119,6 +119,17 @@ export interface RegistryLimits {
   readonly renewalWindowMs: number
 }
 
+/** Bounds of the signing proxy (docs/proxy.md "Limits", decision 0048). */
+export interface ProxyLimits {
+  /**
+   * Most connections of the agent listeners waiting at once for the check
+   * that they came through the redirect (one read of /proc/net/tcp{,6}
+   * serves all that wait together); past it a connection is refused, 429
+   * `RATE_LIMITED`.
+   */
+  readonly pendingRedirectChecks: number
+}
+
 /** Every bound of the node. */
 export interface Limits {
   readonly relay: RelayLimits
@@ -128,6 +139,7 @@ export interface Limits {
   readonly http: HttpLimits
   readonly snapshot: SnapshotLimits
   readonly jsonExport: JsonExportLimits
+  readonly proxy: ProxyLimits
   /** Most bytes read of any remote HTTP body (a seed's `/health`). */
   readonly remoteBodyBytes: number
   /** Least time between two checkpoints signed on demand (`POST /audit/checkpoint`, ms). */
@@ -171,6 +183,7 @@ export const DEFAULT_LIMITS: Limits = {
   http: { sendStallMs: 60_000 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000 },
+  proxy: { pendingRedirectChecks: 64 },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
 }
@@ -184,6 +197,7 @@ export interface LimitsInit {
   readonly http?: Partial<HttpLimits>
   readonly snapshot?: Partial<SnapshotLimits>
   readonly jsonExport?: Partial<JsonExportLimits>
+  readonly proxy?: Partial<ProxyLimits>
   readonly remoteBodyBytes?: number
   readonly onDemandCheckpointMs?: number
 }
@@ -191,12 +205,14 @@ export interface LimitsInit {
 /**
  * Limits that 0 would turn off rather than tighten: no renewal from the mesh
  * at all leaves every other node's registries behind for good, a window of
- * 0 ms bounds nothing, and a socket timeout of 0 is none.
+ * 0 ms bounds nothing, and a socket timeout of 0 is none; a proxy allowed
+ * no redirect check refuses every agent while it seems to run.
  */
 const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'registry.renewalsPerDid',
   'registry.renewalWindowMs',
   'http.sendStallMs',
+  'proxy.pendingRedirectChecks',
 ])
 
 function checked<T extends object>(group: string, base: T, over: unknown): T {
@@ -219,7 +235,7 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, registry, delivery, stream, http, snapshot, jsonExport, ...top } = init
+  const { relay, registry, delivery, stream, http, snapshot, jsonExport, proxy, ...top } = init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
@@ -233,6 +249,7 @@ export function resolveLimits(init: LimitsInit = {}): Limits {
     http: checked('http', DEFAULT_LIMITS.http, http),
     snapshot: snap,
     jsonExport: checked('jsonExport', DEFAULT_LIMITS.jsonExport, jsonExport),
+    proxy: checked('proxy', DEFAULT_LIMITS.proxy, proxy),
     remoteBodyBytes: 'remoteBodyBytes' in top ? scalars.remoteBodyBytes : DEFAULT_LIMITS.remoteBodyBytes,
     onDemandCheckpointMs:
       'onDemandCheckpointMs' in top ? scalars.onDemandCheckpointMs : DEFAULT_LIMITS.onDemandCheckpointMs,

@@ -7,6 +7,7 @@
  * asks it for a signer.
  */
 import { MeshsigError, isMeshsigError, toMsigDid } from '../core/index.js'
+import { DEFAULT_LIMITS, type ProxyLimits } from '../limits.js'
 import type { ProxyAuditRecord } from './proxy-audit.js'
 import { createSigningProxy, type SigningProxy } from './signing-proxy.js'
 import type { RedirectCheck } from './redirect-check.js'
@@ -31,6 +32,8 @@ export interface ProxyHost {
   readonly agents: { list(query: { origin: 'local' }): readonly ProxyAgentRecord[] }
   /** Where the Web Bot Auth key directory is published (docs/interop.md). */
   readonly interop?: Pick<Interop, 'publishWebBotAuth' | 'withdrawWebBotAuth'>
+  /** The node's bounds (node/limits.ts); the proxy's own group, default `DEFAULT_LIMITS.proxy`. */
+  readonly limits?: { readonly proxy: ProxyLimits }
 }
 
 /** Where the proxy listens and where it forwards. */
@@ -181,6 +184,7 @@ export async function startNodeProxy(
       ...(options.bySource ? { bySource: options.bySource } : {}),
     }),
     audit: (record) => node.recordProxyRequest(record),
+    maxPendingRedirectChecks: (node.limits ?? DEFAULT_LIMITS).proxy.pendingRedirectChecks,
     ...(options.checkRedirect ? { checkRedirect: options.checkRedirect } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),

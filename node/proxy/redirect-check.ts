@@ -8,9 +8,17 @@
  * scripts/deploy-proxy.sh installs one to an agent listener only for that
  * agent's uid, so a redirected connection was made by that uid. Anything
  * unclear (no table, no entry, several candidate sockets) is "not redirected".
+ *
+ * Any local user can add rows to the tables, so a check costs the event loop
+ * no more than the lines of the caller's port (found with `indexOf` in the
+ * raw text, decision 0048): checks waiting together share one read of the
+ * tables, one read runs at a time, and past `limits.proxy.pendingRedirectChecks`
+ * checks waiting a new one is refused (`RATE_LIMITED`, fail closed).
  */
 import { readFile } from 'node:fs/promises'
 import { endianness } from 'node:os'
+import { MeshsigError } from '../core/index.js'
+import { DEFAULT_LIMITS } from '../limits.js'
 import { normalizeAddress } from './signer-policy.js'
 
 /** The two ends of an accepted connection, as the proxy's socket sees them. */
@@ -59,21 +67,50 @@ function endpoint(text: string | undefined, little: boolean): { address: string;
   return { address: procAddress(m[1] ?? '', little), port: parseInt(m[2] ?? '', 16) }
 }
 
+/** One line of a /proc/net/tcp{,6} table as a row, or undefined for the header or an unreadable line. */
+function parseRow(line: string, little: boolean): SocketRow | undefined {
+  const fields = line.trim().split(/\s+/)
+  const local = endpoint(fields[1], little)
+  const remote = endpoint(fields[2], little)
+  if (!local || !remote || fields[3] === undefined) return undefined
+  return {
+    localAddress: local.address,
+    localPort: local.port,
+    remoteAddress: remote.address,
+    remotePort: remote.port,
+    state: fields[3],
+  }
+}
+
 /** The rows of a /proc/net/tcp{,6} table (the header and unreadable lines skipped). */
 export function parseProcTcp(text: string, little = endianness() === 'LE'): SocketRow[] {
   const rows: SocketRow[] = []
   for (const line of text.split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/)
-    const local = endpoint(fields[1], little)
-    const remote = endpoint(fields[2], little)
-    if (!local || !remote || fields[3] === undefined) continue
-    rows.push({
-      localAddress: local.address,
-      localPort: local.port,
-      remoteAddress: remote.address,
-      remotePort: remote.port,
-      state: fields[3],
-    })
+    const row = parseRow(line, little)
+    if (row) rows.push(row)
+  }
+  return rows
+}
+
+/**
+ * The rows of a /proc/net/tcp{,6} table whose local or remote port is
+ * `port`, parsing only their lines: the kernel writes each address as
+ * `%08X:%04X` (`%032X:%04X` in tcp6) followed by a space, so `:PORT ` in
+ * upper-case hex marks them (the queue and timer columns hold 8 hex digits
+ * after their colon). A line that names the port twice is read once.
+ */
+export function rowsWithPort(text: string, port: number, little = endianness() === 'LE'): SocketRow[] {
+  const needle = `:${port.toString(16).toUpperCase().padStart(4, '0')} `
+  const rows: SocketRow[] = []
+  let from = text.indexOf('\n') + 1 // after the header
+  if (from === 0) return rows
+  for (let at = text.indexOf(needle, from); at >= 0; at = text.indexOf(needle, from)) {
+    const start = text.lastIndexOf('\n', at) + 1
+    const newline = text.indexOf('\n', at)
+    const end = newline < 0 ? text.length : newline
+    const row = parseRow(text.slice(start, end), little)
+    if (row) rows.push(row)
+    from = end + 1
   }
   return rows
 }
@@ -96,21 +133,64 @@ export function redirectedIn(rows: readonly SocketRow[], ends: ConnectionEnds, g
   return ours && callers.length === 1 && callers[0]?.remotePort === gatewayPort && gatewayPort !== ends.localPort
 }
 
+/** Options of `procRedirectCheck`. */
+export interface ProcRedirectOptions {
+  /** Most checks waiting at once; past it a check is refused (default `limits.proxy.pendingRedirectChecks`). */
+  readonly maxPending?: number
+}
+
+/**
+ * Reads the tables for many checks: one read at a time; every check that
+ * asks while a read waits to start shares it. A read that already started
+ * is not shared: it may predate the connection asked about.
+ */
+function sharedTables(read: (path: string) => Promise<string>): () => Promise<string[]> {
+  let running: Promise<unknown> | undefined
+  let waiting: Promise<string[]> | undefined
+  const start = (): Promise<string[]> => {
+    waiting = undefined
+    const tables = Promise.all(PROC_TCP_TABLES.map((path) => read(path).catch(() => '')))
+    const done = (): void => {
+      if (running === tables) running = undefined
+    }
+    running = tables
+    tables.then(done, done)
+    return tables
+  }
+  return () => {
+    waiting ??= running ? running.then(start, start) : Promise.resolve().then(start)
+    return waiting
+  }
+}
+
 /**
  * A `RedirectCheck` reading the kernel's socket tables (Linux; the caller
  * must be in the proxy's network namespace, which a loopback caller is).
- * Unreadable tables answer false: fail closed.
+ * Unreadable tables answer false: fail closed. Past `maxPending` checks
+ * waiting, a check rejects with `RATE_LIMITED` (decision 0048).
  */
 export function procRedirectCheck(
   gatewayPort: number,
   read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  options: ProcRedirectOptions = {},
 ): RedirectCheck {
+  const maxPending = options.maxPending ?? DEFAULT_LIMITS.proxy.pendingRedirectChecks
+  const tables = sharedTables(read)
+  let pending = 0
   return async (ends) => {
-    const tables = await Promise.all(PROC_TCP_TABLES.map((path) => read(path).catch(() => '')))
-    return redirectedIn(
-      tables.flatMap((t) => parseProcTcp(t)),
-      ends,
-      gatewayPort,
-    )
+    if (pending >= maxPending) {
+      throw new MeshsigError(
+        'RATE_LIMITED',
+        `${maxPending} connections are already waiting for the redirect check; try again`,
+        { limit: 'proxy.pendingRedirectChecks' },
+      )
+    }
+    pending++
+    try {
+      const rows = (await tables()).flatMap((t) => rowsWithPort(t, ends.remotePort))
+      return redirectedIn(rows, ends, gatewayPort)
+    } finally {
+      pending--
+    }
   }
 }

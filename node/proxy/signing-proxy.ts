@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import { isMeshsigError, toHex, type ErrorCode } from '../core/index.js'
+import { isMeshsigError, toHex, type ErrorCode, type MeshsigError } from '../core/index.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
 import { auditOutcome, auditRequest, type ProxyAudit } from './proxy-audit.js'
 import { listenAll, type RequestHandler } from './proxy-listeners.js'
@@ -52,10 +52,13 @@ export interface SigningProxyOptions {
   readonly agentListeners?: readonly AgentListenerSpec[]
   /**
    * Agent listeners serve only connections this confirms came through the
-   * iptables REDIRECT of the gateway port (others get 403); default
-   * `procRedirectCheck(targetPort)`, the kernel's socket table.
+   * iptables REDIRECT of the gateway port (others get 403; a check that
+   * rejects with a MeshsigError, such as RATE_LIMITED, is that answer);
+   * default `procRedirectCheck(targetPort)`, the kernel's socket table.
    */
   readonly checkRedirect?: RedirectCheck
+  /** Most connections waiting for the default redirect check (default `limits.proxy.pendingRedirectChecks`). */
+  readonly maxPendingRedirectChecks?: number
   /** Address to listen on; default 127.0.0.1 (the proxy signs for whoever reaches it). */
   readonly listenHost?: string
   /** The gateway. */
@@ -108,7 +111,7 @@ interface ProxyContext {
   readonly authority: string
   readonly checkRedirect: RedirectCheck
   /** Per connection, whether it came through the redirect (asked once, at its first request). */
-  readonly redirected: WeakMap<Socket, Promise<boolean>>
+  readonly redirected: WeakMap<Socket, Promise<boolean | MeshsigError>>
   readonly clock: () => number
   readonly random: (n: number) => Uint8Array
 }
@@ -158,8 +161,12 @@ function chooseSigner(
   }
 }
 
-/** True when an agent listener's connection came through the redirect; false for anything unclear. */
-function redirected(ctx: ProxyContext, socket: Socket): Promise<boolean> {
+/**
+ * True when an agent listener's connection came through the redirect; false
+ * for anything unclear; the refusal of a check that did not run (RATE_LIMITED:
+ * too many waiting, decision 0048).
+ */
+function redirected(ctx: ProxyContext, socket: Socket): Promise<boolean | MeshsigError> {
   let answer = ctx.redirected.get(socket)
   if (answer === undefined) {
     const ends = {
@@ -167,10 +174,20 @@ function redirected(ctx: ProxyContext, socket: Socket): Promise<boolean> {
       remotePort: socket.remotePort ?? 0,
       localPort: socket.localPort ?? 0,
     }
-    answer = ctx.checkRedirect(ends).catch(() => false)
+    answer = ctx.checkRedirect(ends).catch((err: unknown) => (isMeshsigError(err) ? err : false))
     ctx.redirected.set(socket, answer)
   }
   return answer
+}
+
+/** Answer a connection of an agent listener that was not shown to come through the redirect. */
+function refuseUnredirected(res: ServerResponse, why: false | MeshsigError): void {
+  if (why !== false) {
+    sendError(res, why.httpStatus, why.code, `meshsig proxy: ${why.message}; not forwarded`)
+    return
+  }
+  const what = 'this connection did not come through the per-uid redirect of the gateway port'
+  sendError(res, 403, 'FORBIDDEN', `meshsig proxy: ${what} (direct connections to an agent listener are refused)`)
 }
 
 async function handle(
@@ -183,10 +200,12 @@ async function handle(
     sendError(res, 508, 'PROXY_LOOP', 'meshsig proxy: this request already went through this proxy (redirect loop)')
     return
   }
-  if (listener !== undefined && !(await redirected(ctx, req.socket))) {
-    const why = 'this connection did not come through the per-uid redirect of the gateway port'
-    sendError(res, 403, 'FORBIDDEN', `meshsig proxy: ${why} (direct connections to an agent listener are refused)`)
-    return
+  if (listener !== undefined) {
+    const through = await redirected(ctx, req.socket)
+    if (through !== true) {
+      refuseUnredirected(res, through)
+      return
+    }
   }
   const signer = chooseSigner(ctx, listener, req, res)
   if (signer === undefined) return
@@ -230,7 +249,9 @@ export async function createSigningProxy(options: SigningProxyOptions): Promise<
       timeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
     },
     authority: options.authority ?? gatewayAuthority(options.targetHost, options.targetPort),
-    checkRedirect: options.checkRedirect ?? procRedirectCheck(options.targetPort),
+    checkRedirect:
+      options.checkRedirect ??
+      procRedirectCheck(options.targetPort, undefined, { maxPending: options.maxPendingRedirectChecks }),
     redirected: new WeakMap(),
     clock: options.clock ?? Date.now,
     random: options.random ?? ((n) => new Uint8Array(randomBytes(n))),

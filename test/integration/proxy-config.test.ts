@@ -13,6 +13,7 @@ import {
   procAddress,
   procRedirectCheck,
   redirectedIn,
+  rowsWithPort,
   signerPolicy,
   type ProxyCaller,
   type ProxySigner,
@@ -166,5 +167,96 @@ describe('the redirect check (kernel socket table)', () => {
   it('unreadable tables answer false', async () => {
     const none = procRedirectCheck(3001, () => Promise.reject(new Error('ENOENT')))
     expect(await none(ends)).toBe(false)
+  })
+})
+
+describe("the redirect check costs the lines of the caller's port, not the whole table (decision 0048)", () => {
+  // Any local user can add rows to /proc/net/tcp (an attack review held 4,000 connections: 8,042 rows), and
+  // every new connection on an agent listener is checked.
+  const noise = Array.from({ length: 5000 }, (_, i) =>
+    row(`${LO}:${hex(10_000 + i)}`, `${LO}:${hex(4888)}`).replace('00000000:00000000', `0000${hex(40000)}:00000000`),
+  ).join('')
+  const table = (...rows: string[]): string => HEADER + noise + rows.join('')
+  const ours = row(`${LO}:${hex(4890)}`, `${LO}:${hex(40000)}`, '01', 0)
+  const redirected = row(`${LO}:${hex(40000)}`, `${LO}:${hex(3001)}`)
+  const v6 = `   0: 0000000000000000FFFF00000100007F:${hex(40000)} 0000000000000000FFFF00000100007F:${hex(3001)} 01 00000000:00000000 00:00000000 00000000  1001        0 1 1 0 20 4 30 10 -1\n`
+
+  it('parses only the rows naming the port, as local or remote port, IPv4 and IPv6; a queue column never matches', () => {
+    const text = table(ours, redirected)
+    const rows = rowsWithPort(text, 40000, true)
+    expect(rows).toEqual(parseProcTcp(text, true).filter((r) => r.localPort === 40000 || r.remotePort === 40000))
+    expect(rows).toHaveLength(2) // of 5,002 rows: the noise rows carry 40000 (9C40) only in their tx_queue
+    expect(rowsWithPort(HEADER + v6, 40000, true)).toEqual(parseProcTcp(HEADER + v6, true))
+    expect(rowsWithPort(HEADER, 40000, true)).toEqual([])
+    expect(rowsWithPort('', 40000, true)).toEqual([])
+  })
+
+  /** A `read` whose answers the test releases; `reads` counts the table reads asked for. */
+  function gatedRead(text: () => string): {
+    read: (path: string) => Promise<string>
+    reads: () => number
+    release: () => void
+  } {
+    let reads = 0
+    let gates: (() => void)[] = []
+    return {
+      read: (path) => {
+        reads++
+        const snapshot = path.endsWith('6') ? HEADER : text() // the table as the read starts
+        return new Promise((resolve) => gates.push(() => resolve(snapshot)))
+      },
+      reads: () => reads,
+      release: () => {
+        const open = gates
+        gates = []
+        for (const g of open) g()
+      },
+    }
+  }
+
+  it('concurrent checks share one read of the tables', async () => {
+    const gate = gatedRead(() => table(ours, redirected))
+    const check = procRedirectCheck(3001, gate.read)
+    const answers = Promise.all(Array.from({ length: 20 }, () => check(ends)))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(gate.reads()).toBe(2) // /proc/net/tcp and /proc/net/tcp6, once for all 20
+    gate.release()
+    expect(await answers).toEqual(Array(20).fill(true))
+  })
+
+  it('a check asked while a read runs waits for the next read, which starts when that one ends', async () => {
+    let rows = [ours] // the caller's socket is not in the table yet
+    const gate = gatedRead(() => table(...rows))
+    const check = procRedirectCheck(3001, gate.read)
+    const first = check(ends)
+    await new Promise((resolve) => setImmediate(resolve))
+    const second = check(ends) // asked while the first read runs: it may predate this connection
+    const third = check(ends)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(gate.reads()).toBe(2) // one read at a time
+    rows = [ours, redirected]
+    gate.release()
+    expect(await first).toBe(false)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(gate.reads()).toBe(4) // one more read, shared by the two that waited
+    gate.release()
+    expect([await second, await third]).toEqual([true, true])
+  })
+
+  it('past the cap of waiting checks a check is refused (RATE_LIMITED, fail closed), and accepted again below it', async () => {
+    const gate = gatedRead(() => table(ours, redirected))
+    const check = procRedirectCheck(3001, gate.read, { maxPending: 3 })
+    const waiting = [check(ends), check(ends), check(ends)]
+    await expect(check(ends)).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      message: expect.stringMatching(/3 connections are already waiting for the redirect check/),
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    gate.release()
+    expect(await Promise.all(waiting)).toEqual([true, true, true])
+    const again = check(ends)
+    await new Promise((resolve) => setImmediate(resolve))
+    gate.release()
+    expect(await again).toBe(true)
   })
 })

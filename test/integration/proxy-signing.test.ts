@@ -5,6 +5,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  MeshsigError,
   NonceCache,
   contentDigest,
   verifyRequestSignature,
@@ -293,6 +294,22 @@ describe('signing proxy → gateway', () => {
     const res = await fetch(`http://127.0.0.1:${guarded.agentPorts.get(carol)}/x`)
     expect(res.status).toBe(403)
     expect(((await res.json()) as { error: string }).error).toMatch(/did not come through the per-uid redirect/)
+    expect(gateway.received.length).toBe(before)
+  })
+
+  it('an agent listener whose redirect check is refused (too many waiting) answers 429 RATE_LIMITED, not forwarded', async () => {
+    const dave = (await node.registerAgent('dave')).record.did
+    const busy = await startNodeProxy(node, target(), {
+      agents: [{ did: dave, port: 0 }],
+      checkRedirect: () => Promise.reject(new MeshsigError('RATE_LIMITED', '64 connections are already waiting')),
+    })
+    extra.push(busy)
+    const before = gateway.received.length
+    const res = await fetch(`http://127.0.0.1:${busy.agentPorts.get(dave)}/x`)
+    expect(res.status).toBe(429)
+    const body = (await res.json()) as { code: string; error: string }
+    expect(body).toMatchObject({ code: 'RATE_LIMITED' })
+    expect(body.error).toMatch(/already waiting; not forwarded/)
     expect(gateway.received.length).toBe(before)
   })
 

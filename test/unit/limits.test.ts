@@ -51,4 +51,12 @@ describe('limits', () => {
     expect(limits.http.sendStallMs).toBe(1)
     expect(limits.stream).toEqual({ ...DEFAULT_LIMITS.stream, provenPercent: 100 })
   })
+
+  it('refuse a proxy allowed no pending redirect check: it would refuse every agent', () => {
+    expect(resolveLimits({}).proxy).toEqual(DEFAULT_LIMITS.proxy)
+    expect(refusal({ proxy: { pendingRedirectChecks: 0 } })?.message).toBe(
+      'limit proxy.pendingRedirectChecks must be an integer ≥ 1',
+    )
+    expect(resolveLimits({ proxy: { pendingRedirectChecks: 1 } }).proxy.pendingRedirectChecks).toBe(1)
+  })
 })
