@@ -11,14 +11,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Agent, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
-import { isMeshsigError, toHex, type ErrorCode, type MeshsigError } from '../core/index.js'
+import { isMeshsigError, toHex, type ErrorCode } from '../core/index.js'
+import { admit, type AdmissionContext } from './admission.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
 import { auditOutcome, auditRequest, type ProxyAudit } from './proxy-audit.js'
 import { listenAll, type RequestHandler } from './proxy-listeners.js'
 import { procRedirectCheck, type RedirectCheck } from './redirect-check.js'
 import { forward, type Upstream } from './upstream.js'
-import { AGENT_HEADER, type ProxySigner, type SignerFor } from './signer-policy.js'
+import type { ProxySigner, SignerFor } from './signer-policy.js'
 import { signForwarded, type WbaProxyMode } from './web-bot-auth-proxy.js'
 
 /** Default largest request body the proxy buffers to digest (8 MiB). */
@@ -103,15 +103,9 @@ export interface SigningProxy {
   close(): Promise<void>
 }
 
-interface ProxyContext {
+interface ProxyContext extends AdmissionContext {
   readonly o: SigningProxyOptions
-  /** This proxy's `Via` entry (RFC 9110 §7.6.3), unique per instance: how it recognises its own requests. */
-  readonly via: string
   readonly upstream: Upstream
-  readonly authority: string
-  readonly checkRedirect: RedirectCheck
-  /** Per connection, whether it came through the redirect (asked once, at its first request). */
-  readonly redirected: WeakMap<Socket, Promise<boolean | MeshsigError>>
   readonly clock: () => number
   readonly random: (n: number) => Uint8Array
 }
@@ -130,102 +124,21 @@ function defaultLocalAddress(o: SigningProxyOptions): string | undefined {
   return process.platform === 'linux' && /^(127\.|localhost$)/.test(o.targetHost) ? PROXY_SOURCE_ADDRESS : undefined
 }
 
-/** True when the request already went through this very proxy (its `Via` names us): a redirect loop. */
-function looped(ctx: ProxyContext, req: IncomingMessage): boolean {
-  const via = req.headers.via
-  return via !== undefined && via.split(',').some((hop) => hop.trim() === ctx.via)
-}
-
-function chooseSigner(
+/** Sign the request, record it, then forward it (docs/proxy.md "Audit": in the log before the gateway has it). */
+function signAndForward(
   ctx: ProxyContext,
-  listener: string | undefined,
+  { signer, path }: { signer: ProxySigner; path: string },
+  body: Uint8Array,
   req: IncomingMessage,
   res: ServerResponse,
-): ProxySigner | undefined {
-  const agent = req.headers[AGENT_HEADER]
-  try {
-    const signer = ctx.o.signerFor({
-      remoteAddress: req.socket.remoteAddress ?? '',
-      remotePort: req.socket.remotePort ?? 0,
-      listener,
-      agent: Array.isArray(agent) ? agent.join(',') : agent,
-    })
-    if (signer === undefined) {
-      sendError(res, 503, 'NO_IDENTITY', 'meshsig proxy: no signing key is configured for this caller; not forwarded')
-    }
-    return signer
-  } catch (err) {
-    if (!isMeshsigError(err)) throw err
-    sendError(res, err.httpStatus, err.code, `meshsig proxy: ${err.message}`)
-    return undefined
-  }
-}
-
-/**
- * True when an agent listener's connection came through the redirect; false
- * for anything unclear; the refusal of a check that did not run (RATE_LIMITED:
- * too many waiting, decision 0048).
- */
-function redirected(ctx: ProxyContext, socket: Socket): Promise<boolean | MeshsigError> {
-  let answer = ctx.redirected.get(socket)
-  if (answer === undefined) {
-    const ends = {
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-      localPort: socket.localPort ?? 0,
-    }
-    answer = ctx.checkRedirect(ends).catch((err: unknown) => (isMeshsigError(err) ? err : false))
-    ctx.redirected.set(socket, answer)
-  }
-  return answer
-}
-
-/** Answer a connection of an agent listener that was not shown to come through the redirect. */
-function refuseUnredirected(res: ServerResponse, why: false | MeshsigError): void {
-  if (why !== false) {
-    sendError(res, why.httpStatus, why.code, `meshsig proxy: ${why.message}; not forwarded`)
-    return
-  }
-  const what = 'this connection did not come through the per-uid redirect of the gateway port'
-  sendError(res, 403, 'FORBIDDEN', `meshsig proxy: ${what} (direct connections to an agent listener are refused)`)
-}
-
-async function handle(
-  ctx: ProxyContext,
-  listener: string | undefined,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  if (looped(ctx, req)) {
-    sendError(res, 508, 'PROXY_LOOP', 'meshsig proxy: this request already went through this proxy (redirect loop)')
-    return
-  }
-  if (listener !== undefined) {
-    const through = await redirected(ctx, req.socket)
-    if (through !== true) {
-      refuseUnredirected(res, through)
-      return
-    }
-  }
-  const signer = chooseSigner(ctx, listener, req, res)
-  if (signer === undefined) return
-  let body: Uint8Array
-  try {
-    body = await readBody(req, ctx.o.maxBodyBytes ?? DEFAULT_PROXY_MAX_BODY)
-  } catch (err) {
-    if (isMeshsigError(err)) sendError(res, err.httpStatus, err.code, `meshsig proxy: ${err.message}`)
-    else res.destroy()
-    return
-  }
+): void {
   const headers = forwardedRequestHeaders(req, body, ctx.authority)
   headers.via = req.headers.via === undefined ? ctx.via : `${req.headers.via}, ${ctx.via}`
   const method = req.method ?? 'GET'
-  const path = req.url ?? '/'
   const authority = ctx.authority
   const signing = { now: ctx.clock(), random: ctx.random, ...(ctx.o.webBotAuth ? { wba: ctx.o.webBotAuth } : {}) }
   const signed = signForwarded({ method, authority, path, headers, body }, signer, signing)
   const request = { signer: signer.did, method, authority, path }
-  // in the log before the gateway can act on it (docs/proxy.md "Audit")
   const recorded = auditRequest(ctx.o.audit, ctx.o.onError, request)
   if (recorded === undefined) {
     sendError(res, 500, 'INTERNAL', 'meshsig proxy: the request could not be recorded in the audit log; not forwarded')
@@ -236,11 +149,31 @@ async function handle(
   forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
 }
 
+async function handle(
+  ctx: ProxyContext,
+  listener: string | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const admitted = await admit(ctx, listener, req, res)
+  if (admitted === undefined) return
+  let body: Uint8Array
+  try {
+    body = await readBody(req, ctx.o.maxBodyBytes ?? DEFAULT_PROXY_MAX_BODY)
+  } catch (err) {
+    if (isMeshsigError(err)) sendError(res, err.httpStatus, err.code, `meshsig proxy: ${err.message}`)
+    else res.destroy()
+    return
+  }
+  signAndForward(ctx, admitted, body, req, res)
+}
+
 /** Start a signing proxy; resolves once every listener listens (a port it cannot bind rejects). */
 export async function createSigningProxy(options: SigningProxyOptions): Promise<SigningProxy> {
   const ctx: ProxyContext = {
     o: options,
     via: `1.1 meshsig-${toHex(randomBytes(6))}`,
+    signerFor: options.signerFor,
     upstream: {
       host: options.targetHost,
       port: options.targetPort,

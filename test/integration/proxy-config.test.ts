@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { didFromPublicKey, generateKeyPair } from '../../node/core/index.js'
 import {
+  forwardedTarget,
   gatewayAuthority,
   normalizeAddress,
   parseProcTcp,
@@ -73,6 +74,28 @@ describe('--proxy-agent <did>=<port>', () => {
     expect(codeOf(() => parseProxyAgents([`${did}=4890`, `${other}=4890`], spec))).toBe('INVALID_INPUT')
     expect(codeOf(() => parseProxyAgents([`${did}=4889`], spec))).toBe('INVALID_INPUT')
     expect(codeOf(() => parseProxyAgents([`${did}=3001`], spec))).toBe('INVALID_INPUT')
+  })
+})
+
+describe('forwardedTarget: the target forwarded is the one @path and @query cover', () => {
+  it.each([
+    ['/v1/run?x=1', '/v1/run?x=1'],
+    ['/v1/run?', '/v1/run'], // an empty query is "?" to @query, as no query
+    ['', '/'],
+    ['*', '*'],
+    ['http://127.0.0.1:3001', '/'],
+    ['HTTP://127.0.0.1:3001/a?b', '/a?b'],
+  ])('%j → %j', (target, forwarded) => {
+    expect(forwardedTarget(target, '127.0.0.1:3001')).toBe(forwarded)
+  })
+
+  it('an absolute-form target names the gateway as WHATWG URL writes it (the default port 80 left out)', () => {
+    expect(forwardedTarget('http://127.0.0.1:80/x', '127.0.0.1')).toBe('/x')
+    expect(codeOf(() => forwardedTarget('http://127.0.0.1:3002/x', '127.0.0.1:3001'))).toBe('INVALID_INPUT')
+    expect(codeOf(() => forwardedTarget('https://127.0.0.1:3001/x', '127.0.0.1:3001'))).toBe('INVALID_INPUT')
+    expect(codeOf(() => forwardedTarget('http://a:b@127.0.0.1:3001/x', '127.0.0.1:3001'))).toBe('INVALID_INPUT')
+    expect(codeOf(() => forwardedTarget('/x#y', '127.0.0.1:3001'))).toBe('MALFORMED')
+    expect(codeOf(() => forwardedTarget('http://127.0.0.1:3001/x#', '127.0.0.1:3001'))).toBe('MALFORMED')
   })
 })
 

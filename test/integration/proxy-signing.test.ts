@@ -248,6 +248,37 @@ describe('signing proxy → gateway', () => {
     expect(proxyEntries().at(-1)?.data).toMatchObject({ authority: proxy.authority, path: '/pay' })
   })
 
+  it('forwards the origin form that was signed: an absolute-form target naming the gateway loses its scheme and authority', async () => {
+    const before = gateway.received.length
+    const res = await rawCall(proxy.port, `http://${proxy.authority}/v1/run?x=1`, { host: proxy.authority })
+    expect(res.status).toBe(200)
+    const got = gateway.received[before]!
+    expect(got.request.path).toBe('/v1/run?x=1')
+    expect(got.verdict.ok).toBe(true)
+  })
+
+  it.each([
+    [
+      'an absolute-form target naming another authority',
+      () => 'http://bank.example/transfer?to=mallory',
+      'INVALID_INPUT',
+    ],
+    [
+      "an absolute-form target with userinfo before the gateway's authority",
+      () => `http://u@${proxy.authority}/x`,
+      'INVALID_INPUT',
+    ],
+    ['a fragment, with what looks like a query after it', () => '/pay#?amount=1000000', 'MALFORMED'],
+  ])('%s is refused (400), never signed or forwarded', async (_, target, code) => {
+    const before = gateway.received.length
+    const audited = proxyEntries().length
+    const res = await rawCall(proxy.port, target(), { host: '127.0.0.1' })
+    expect(res.status).toBe(400)
+    expect(JSON.parse(res.body)).toMatchObject({ code })
+    expect(gateway.received.length).toBe(before)
+    expect(proxyEntries().length).toBe(audited)
+  })
+
   it('by default an unattributed caller is refused (403), never signed as the node or forwarded', async () => {
     const strict = await startNodeProxy(node, target())
     extra.push(strict)
