@@ -2,7 +2,8 @@
  * HTTP request signing (docs/proxy.md): RFC 9421 signatures, `alg="ed25519"`,
  * `keyid` = the signer's DID, `tag="meshsig"`, with `created`, `expires` and
  * `nonce`, covering `@method @authority @path @query content-digest` (and
- * `content-type` when the request has one). The signing proxy signs with
+ * `content-type` when the request has one; a verifier requires `@query` and
+ * `content-type` whenever the request has them). The signing proxy signs with
  * `signRequest`; a gateway checks with `verifyRequestSignature`. Pure: the
  * time, the nonce and the key lookup are arguments.
  */
@@ -40,7 +41,12 @@ export const HTTP_SIGNATURE_LIFETIME_MS = 60_000
 export const DEFAULT_HTTP_MAX_SKEW_MS = 30_000
 /** Oldest `created` a verifier accepts by default, whatever `expires` says (5 min). */
 export const DEFAULT_HTTP_MAX_AGE_MS = 5 * 60_000
-/** Components a meshsig signature must cover; `@query` too when the request has a query. */
+/**
+ * Components a meshsig signature must cover; `@query` too when the request
+ * has a query, and `content-type` when it has one (docs/proxy.md, "What
+ * `verifyRequestSignature` checks": a Content-Type added after signing
+ * would change how the gateway reads a body the digest covers).
+ */
 export const REQUIRED_HTTP_COMPONENTS = ['@method', '@authority', '@path', 'content-digest'] as const
 
 /** Anything that signs bytes with an Ed25519 key (a core `KeyPair` is one). */
@@ -202,6 +208,7 @@ function requiredParams(sig: ParsedHttpSignature): MeshsigParams {
 function checkCoverage(request: HttpRequestLike, sig: ParsedHttpSignature): void {
   const required: string[] = [...REQUIRED_HTTP_COMPONENTS]
   if (splitTarget(request.path).query !== '?') required.push('@query')
+  if (headerValue(request.headers, 'content-type') !== undefined) required.push('content-type')
   const missing = required.filter((c) => !sig.components.includes(c))
   if (missing.length > 0) {
     throw new SignatureInvalidError(`signature does not cover ${missing.join(', ')}`, { missing })

@@ -192,10 +192,22 @@ describe('signRequest / verifyRequestSignature', () => {
 
   it('a query added to a request signed without one → SIGNATURE_INVALID', async () => {
     const req = signed(request({ path: '/v1/run' }), {
-      components: ['@method', '@authority', '@path', 'content-digest'],
+      components: ['@method', '@authority', '@path', 'content-digest', 'content-type'],
     })
     expect(await codeOf(req)).toBe('OK')
     expect(await codeOf({ ...req, path: '/v1/run?admin=1' })).toBe('SIGNATURE_INVALID')
+  })
+
+  it('a Content-Type added to a request signed without one → SIGNATURE_INVALID, naming content-type', async () => {
+    const req = signed(request({ headers: { host: '127.0.0.1:3001' }, body: 'a=1&admin=true' }))
+    expect(String(req.headers['signature-input'])).not.toContain('content-type')
+    expect(await codeOf(req)).toBe('OK')
+    const added = { ...req, headers: { ...req.headers, 'content-type': 'application/x-www-form-urlencoded' } }
+    const verdict = await verifyRequestSignature(added, options())
+    expect(verdict).toMatchObject({
+      ok: false,
+      error: { code: 'SIGNATURE_INVALID', details: { missing: ['content-type'] } },
+    })
   })
 
   it('a signature missing a required component → SIGNATURE_INVALID', async () => {
