@@ -26,8 +26,10 @@ import {
   type ParsedHttpSignature,
   type SignatureInputMember,
 } from './http-signature-base.js'
+import type { NonceSighting } from './nonce-cache.js'
 
 export * from './http-signature-base.js'
+export * from './nonce-cache.js'
 
 /** The `tag` parameter of meshsig's signatures (RFC 9421 §2.3): how a verifier finds them. */
 export const MESHSIG_HTTP_TAG = 'meshsig'
@@ -119,16 +121,6 @@ export function withoutSignatureHeaders<T>(headers: Readonly<Record<string, T>>)
   return Object.fromEntries(Object.entries(headers).filter(([k]) => !SIGNATURE_HEADERS.has(k.toLowerCase())))
 }
 
-/** One nonce a verifier saw: remember it until `keepUntil` (ms). */
-export interface NonceSighting {
-  readonly keyid: string
-  readonly nonce: string
-  /** After this time (ms) the signature is refused as expired anyway: no need to remember the nonce longer. */
-  readonly keepUntil: number
-  /** Now (ms). */
-  readonly now: number
-}
-
 /** A looked-up signer key: raw 32 bytes, or undefined for an unknown signer. */
 export type ResolvedKey = Uint8Array | undefined
 
@@ -145,7 +137,11 @@ export interface VerifyRequestOptions {
    * unknown. For a did:msig that may have rotated ask its node (`GET /keys/:did`).
    */
   resolveKey(keyid: string): ResolvedKey | Promise<ResolvedKey>
-  /** Replay check: true when (keyid, nonce) was seen before; records it otherwise. See `NonceCache`. */
+  /**
+   * Replay check: true when (keyid, nonce) was seen before; records it
+   * otherwise. A MeshsigError it throws refuses the request with its code
+   * (`NonceCache`: RATE_LIMITED when full). See `NonceCache`.
+   */
   seenNonce?(sighting: NonceSighting): boolean
 }
 
@@ -164,7 +160,8 @@ export interface VerifiedHttpSignature {
  * The outcome of `verifyRequestSignature`. Error codes: MALFORMED (missing or
  * unparsable headers or parameters), UNKNOWN_SIGNER, SIGNATURE_INVALID (bad
  * signature, digest or required component not covered), CLOCK_SKEW (expired,
- * too old, created in the future), REPLAY.
+ * too old, created in the future), REPLAY, RATE_LIMITED (a `NonceCache` full
+ * of nonces that may still verify).
  */
 export type HttpSignatureVerdict =
   | { readonly ok: true; readonly signature: VerifiedHttpSignature }
@@ -265,36 +262,6 @@ export async function verifyRequestSignature(
   } catch (err) {
     if (err instanceof MeshsigError) return { ok: false, error: err }
     throw err
-  }
-}
-
-/**
- * A bounded in-memory replay cache for `seenNonce`: remembers each (keyid,
- * nonce) until its signature could no longer verify. Oldest entries go first
- * when they expire or when the cache is full. Pass `cache.seen` as `seenNonce`.
- */
-export class NonceCache {
-  private readonly entries = new Map<string, number>()
-
-  constructor(private readonly maxEntries = 100_000) {}
-
-  /** True when seen before (and not yet expired); records the sighting otherwise. */
-  readonly seen = (s: NonceSighting): boolean => {
-    const key = `${s.keyid} ${s.nonce}`
-    const until = this.entries.get(key)
-    if (until !== undefined && until >= s.now) return true
-    this.entries.delete(key)
-    for (const [old, oldUntil] of this.entries) {
-      if (oldUntil >= s.now && this.entries.size < this.maxEntries) break
-      this.entries.delete(old)
-    }
-    this.entries.set(key, s.keepUntil)
-    return false
-  }
-
-  /** Number of remembered nonces. */
-  get size(): number {
-    return this.entries.size
   }
 }
 

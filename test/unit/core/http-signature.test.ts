@@ -279,14 +279,44 @@ describe('signRequest / verifyRequestSignature', () => {
 })
 
 describe('NonceCache', () => {
-  it('forgets nonces after keepUntil and stays bounded', () => {
+  const sighting = (nonce: string, now: number, keepUntil = now + 100) => ({ keyid: 'k', nonce, keepUntil, now })
+
+  it('remembers a nonce until its keepUntil, then forgets it', () => {
     const cache = new NonceCache(3)
-    const at = (nonce: string, now: number, keepUntil = now + 100): boolean =>
-      cache.seen({ keyid: 'k', nonce, keepUntil, now })
-    expect(at('a', 0)).toBe(false)
-    expect(at('a', 50)).toBe(true)
-    expect(at('a', 101)).toBe(false)
-    for (const n of ['b', 'c', 'd', 'e']) at(n, 200)
-    expect(cache.size).toBeLessThanOrEqual(3)
+    expect(cache.seen(sighting('a', 0))).toBe(false)
+    expect(cache.seen(sighting('a', 50))).toBe(true)
+    expect(cache.seen(sighting('a', 101))).toBe(false)
+    expect(cache.size).toBe(1)
+  })
+
+  it('full of nonces that may still verify, it refuses (RATE_LIMITED) rather than forget one: a replay stays a replay', () => {
+    const cache = new NonceCache(2)
+    expect(cache.seen(sighting('a', 0, 90_000))).toBe(false)
+    expect(cache.seen(sighting('b', 0, 90_000))).toBe(false)
+    expect(() => cache.seen(sighting('c', 1, 90_000))).toThrow(
+      expect.objectContaining({
+        code: 'RATE_LIMITED',
+        message: expect.stringMatching(/holds 2 nonces that may still verify/),
+      }),
+    )
+    expect(cache.seen(sighting('a', 2, 90_000))).toBe(true)
+    expect(cache.size).toBe(2)
+  })
+
+  it('makes room as nonces expire, in whatever order they were seen', () => {
+    const cache = new NonceCache(2)
+    cache.seen(sighting('long', 0, 1000))
+    cache.seen(sighting('short', 0, 100))
+    expect(cache.seen(sighting('c', 150))).toBe(false) // 'short' expired behind 'long'
+    expect(cache.seen(sighting('long', 160))).toBe(true)
+    expect(cache.size).toBe(2)
+  })
+
+  it('verifyRequestSignature answers RATE_LIMITED when the cache refuses', async () => {
+    const cache = new NonceCache(1)
+    const opts = options({ seenNonce: cache.seen })
+    expect(await codeOf(signed(), opts)).toBe('OK')
+    expect(await codeOf(signed(request(), { nonce: toB64(new Uint8Array(16).fill(9)) }), opts)).toBe('RATE_LIMITED')
+    expect(await codeOf(signed(), opts)).toBe('REPLAY')
   })
 })
