@@ -128,6 +128,13 @@ export interface ProxyLimits {
    * `RATE_LIMITED`.
    */
   readonly pendingRedirectChecks: number
+  /**
+   * Most requests one listener (one agent's, or the default one) holds at
+   * once between reading their body (up to 8 MiB each, buffered for the
+   * digest) and handing it to the gateway; past it a request is refused, 429
+   * `RATE_LIMITED`.
+   */
+  readonly bufferedRequestsPerListener: number
 }
 
 /** Every bound of the node. */
@@ -183,7 +190,7 @@ export const DEFAULT_LIMITS: Limits = {
   http: { sendStallMs: 60_000 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000 },
-  proxy: { pendingRedirectChecks: 64 },
+  proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8 },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
 }
@@ -206,13 +213,15 @@ export interface LimitsInit {
  * Limits that 0 would turn off rather than tighten: no renewal from the mesh
  * at all leaves every other node's registries behind for good, a window of
  * 0 ms bounds nothing, and a socket timeout of 0 is none; a proxy allowed
- * no redirect check refuses every agent while it seems to run.
+ * no redirect check or no buffered request refuses every caller while it
+ * seems to run.
  */
 const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'registry.renewalsPerDid',
   'registry.renewalWindowMs',
   'http.sendStallMs',
   'proxy.pendingRedirectChecks',
+  'proxy.bufferedRequestsPerListener',
 ])
 
 function checked<T extends object>(group: string, base: T, over: unknown): T {

@@ -185,6 +185,7 @@ export async function startNodeProxy(
     }),
     audit: (record) => node.recordProxyRequest(record),
     maxPendingRedirectChecks: (node.limits ?? DEFAULT_LIMITS).proxy.pendingRedirectChecks,
+    maxBufferedRequests: (node.limits ?? DEFAULT_LIMITS).proxy.bufferedRequestsPerListener,
     ...(options.checkRedirect ? { checkRedirect: options.checkRedirect } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),

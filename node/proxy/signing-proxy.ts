@@ -10,8 +10,9 @@
  * forwarded. See docs/proxy.md.
  */
 import { randomBytes } from 'node:crypto'
-import { Agent, type IncomingMessage, type ServerResponse } from 'node:http'
+import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { isMeshsigError, toHex, type ErrorCode } from '../core/index.js'
+import { DEFAULT_LIMITS } from '../limits.js'
 import { admit, type AdmissionContext } from './admission.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
 import { auditOutcome, auditRequest, type ProxyAudit } from './proxy-audit.js'
@@ -59,6 +60,11 @@ export interface SigningProxyOptions {
   readonly checkRedirect?: RedirectCheck
   /** Most connections waiting for the default redirect check (default `limits.proxy.pendingRedirectChecks`). */
   readonly maxPendingRedirectChecks?: number
+  /**
+   * Most requests each listener holds at once between reading their body and handing it
+   * to the gateway; past it 429 RATE_LIMITED (default `limits.proxy.bufferedRequestsPerListener`).
+   */
+  readonly maxBufferedRequests?: number
   /** Address to listen on; default 127.0.0.1 (the proxy signs for whoever reaches it). */
   readonly listenHost?: string
   /** The gateway. */
@@ -131,7 +137,7 @@ function signAndForward(
   body: Uint8Array,
   req: IncomingMessage,
   res: ServerResponse,
-): void {
+): ClientRequest | undefined {
   const headers = forwardedRequestHeaders(req, body, ctx.authority)
   headers.via = req.headers.via === undefined ? ctx.via : `${req.headers.via}, ${ctx.via}`
   const method = req.method ?? 'GET'
@@ -142,30 +148,62 @@ function signAndForward(
   const recorded = auditRequest(ctx.o.audit, ctx.o.onError, request)
   if (recorded === undefined) {
     sendError(res, 500, 'INTERNAL', 'meshsig proxy: the request could not be recorded in the audit log; not forwarded')
-    return
+    return undefined
   }
   const record = (status: number, code: ErrorCode | null): void =>
     auditOutcome(ctx.o.audit, ctx.o.onError, request, recorded.entry, { status, code })
-  forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
+  return forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
+}
+
+/** How many requests one listener holds between reading their body and handing it to the gateway. */
+interface Held {
+  count: number
+}
+
+/** Take one of the listener's places for a buffered request, or answer 429 when none is left. */
+function hold(ctx: ProxyContext, held: Held, res: ServerResponse): (() => void) | undefined {
+  const max = ctx.o.maxBufferedRequests ?? DEFAULT_LIMITS.proxy.bufferedRequestsPerListener
+  if (held.count >= max) {
+    const why = `this listener already holds ${max} requests being read or forwarded (limits.proxy)`
+    sendError(res, 429, 'RATE_LIMITED', `meshsig proxy: ${why}; try again, not forwarded`)
+    return undefined
+  }
+  held.count++
+  let released = false
+  return () => {
+    if (!released) held.count--
+    released = true
+  }
 }
 
 async function handle(
   ctx: ProxyContext,
   listener: string | undefined,
+  held: Held,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const admitted = await admit(ctx, listener, req, res)
   if (admitted === undefined) return
+  const release = hold(ctx, held, res)
+  if (release === undefined) return
   let body: Uint8Array
   try {
     body = await readBody(req, ctx.o.maxBodyBytes ?? DEFAULT_PROXY_MAX_BODY)
   } catch (err) {
+    release()
     if (isMeshsigError(err)) sendError(res, err.httpStatus, err.code, `meshsig proxy: ${err.message}`)
     else res.destroy()
     return
   }
-  signAndForward(ctx, admitted, body, req, res)
+  let upstream: ClientRequest | undefined
+  try {
+    upstream = signAndForward(ctx, admitted, body, req, res)
+  } finally {
+    // the body is held until the gateway's request has it, or is gone
+    if (upstream === undefined) release()
+    else upstream.once('finish', release).once('close', release)
+  }
 }
 
 /** Start a signing proxy; resolves once every listener listens (a port it cannot bind rejects). */
@@ -190,14 +228,15 @@ export async function createSigningProxy(options: SigningProxyOptions): Promise<
     random: options.random ?? ((n) => new Uint8Array(randomBytes(n))),
   }
   const host = options.listenHost ?? '127.0.0.1'
-  const handlerFor =
-    (listener: string | undefined): RequestHandler =>
-    (req, res) => {
-      handle(ctx, listener, req, res).catch((err: unknown) => {
+  const handlerFor = (listener: string | undefined): RequestHandler => {
+    const held: Held = { count: 0 }
+    return (req, res) => {
+      handle(ctx, listener, held, req, res).catch((err: unknown) => {
         options.onError?.(err)
         sendError(res, 500, 'INTERNAL', 'meshsig proxy: internal error; not forwarded')
       })
     }
+  }
   const specs = [{ label: undefined, port: options.listenPort }, ...(options.agentListeners ?? [])]
   const listeners = await listenAll(specs, host, handlerFor).catch((err: unknown) => {
     ctx.upstream.agent.destroy()

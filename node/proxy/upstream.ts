@@ -7,7 +7,13 @@
  * status lines its server refuses to write, so a status outside 100-599 is a
  * 502 and a reason phrase node:http cannot write is replaced by the standard one.
  */
-import { request as httpRequest, type Agent, type IncomingMessage, type ServerResponse } from 'node:http'
+import {
+  request as httpRequest,
+  type Agent,
+  type ClientRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
 import type { ErrorCode } from '../core/index.js'
 import { returnedResponseHeaders, sendError } from './http-forward.js'
 
@@ -45,14 +51,17 @@ function clearHeaders(res: ServerResponse): void {
   for (const name of res.getHeaderNames()) res.removeHeader(name)
 }
 
-/** Send the signed request to the gateway and stream its answer back; `record` gets the outcome once. */
+/**
+ * Send the signed request to the gateway and stream its answer back; `record` gets the outcome once.
+ * Returns the request to the gateway (its 'finish': the body is handed to the kernel).
+ */
 export function forward(
   up: Upstream,
   out: Outgoing,
   req: IncomingMessage,
   res: ServerResponse,
   record: (status: number, code: ErrorCode | null) => void,
-): void {
+): ClientRequest {
   const upstream = httpRequest({
     host: up.host,
     port: up.port,
@@ -102,4 +111,5 @@ export function forward(
   })
   req.once('error', () => upstream.destroy())
   upstream.end(out.body)
+  return upstream
 }

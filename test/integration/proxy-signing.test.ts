@@ -2,7 +2,7 @@
 // verifies with the SDK verifier, for the gateway's own authority, under the DID of the listener's
 // agent (or the node's, when enabled); what cannot be signed or attributed never reaches it.
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   MeshsigError,
@@ -16,6 +16,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import { createSigningProxy, startNodeProxy, type SigningProxy } from '../../node/proxy/index.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { freePort } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 interface Received {
   readonly request: HttpRequestLike
@@ -372,6 +373,44 @@ describe('signing proxy → gateway', () => {
     expect(res.status).toBe(413)
     expect((await call(small, '/ok', { method: 'POST', body: 'y'.repeat(1024) })).status).toBe(200)
     expect(gateway.received.length).toBe(before + 1)
+  })
+
+  it('a listener holds at most maxBufferedRequests bodies at once: past it 429 RATE_LIMITED, a place frees once forwarded', async () => {
+    let admitted = 0
+    const bounded = await createSigningProxy({
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: gateway.port,
+      signerFor: () => {
+        admitted++ // asked right before the body is read
+        return node.proxySigner()
+      },
+      maxBufferedRequests: 2,
+    })
+    extra.push(bounded)
+    /** A request whose body never finishes arriving: held while its body is read. */
+    const stall = (): Socket => {
+      const s = connect(bounded.port, '127.0.0.1')
+      s.on('error', () => undefined)
+      s.write('POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf')
+      return s
+    }
+    const first = stall()
+    const second = stall()
+    await waitFor(() => admitted === 2)
+    const before = gateway.received.length
+    const refused = await call(bounded, '/third', { method: 'POST', body: 'x' })
+    expect(refused).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED' } })
+    expect(String(refused.body.error)).toMatch(/already holds 2 requests.*not forwarded/)
+    first.end('x'.repeat(96)) // its body completes: forwarded, its place freed
+    await waitFor(() => gateway.received.length === before + 1)
+    expect((await call(bounded, '/fourth', { method: 'POST', body: 'x' })).status).toBe(200)
+    const third = stall()
+    await waitFor(() => admitted === 5)
+    expect((await call(bounded, '/fifth', { method: 'POST', body: 'x' })).status).toBe(429)
+    second.destroy() // a caller that goes away frees its place too
+    await waitFor(async () => (await call(bounded, '/sixth', { method: 'POST', body: 'x' })).status === 200)
+    third.destroy()
   })
 
   it('an unreachable gateway → 502, audited with code UNREACHABLE', async () => {

@@ -52,11 +52,10 @@ describe('limits', () => {
     expect(limits.stream).toEqual({ ...DEFAULT_LIMITS.stream, provenPercent: 100 })
   })
 
-  it('refuse a proxy allowed no pending redirect check: it would refuse every agent', () => {
+  it('refuse a proxy allowed no pending redirect check or buffered request: it would refuse every caller', () => {
     expect(resolveLimits({}).proxy).toEqual(DEFAULT_LIMITS.proxy)
-    expect(refusal({ proxy: { pendingRedirectChecks: 0 } })?.message).toBe(
-      'limit proxy.pendingRedirectChecks must be an integer ≥ 1',
-    )
+    for (const name of ['pendingRedirectChecks', 'bufferedRequestsPerListener'])
+      expect(refusal({ proxy: { [name]: 0 } })?.message).toBe(`limit proxy.${name} must be an integer ≥ 1`)
     expect(resolveLimits({ proxy: { pendingRedirectChecks: 1 } }).proxy.pendingRedirectChecks).toBe(1)
   })
 })
