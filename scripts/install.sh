@@ -96,7 +96,8 @@ WRAPPER
 # fails with the node's error on a non-2xx answer.
 call() {
   local method="$1" path="$2" headers="$3" body="${4:-}" out="$MESHSIG_TMP/answer.json" status
-  local -a args=(-sS -X "$method" -H @"$headers" -H 'accept: application/json' -o "$out" -w '%{http_code}')
+  local -a args=(-sS "${MESHSIG_PIN[@]}" -X "$method" -H @"$headers" -H 'accept: application/json')
+  args+=(-o "$out" -w '%{http_code}')
   [[ -z "$body" ]] || args+=(-H 'content-type: application/json' --data-binary @"$body")
   status="$(curl "${args[@]}" -- "${MESHSIG_SERVER}${path}")" || die "cannot reach the meshsig node at $MESHSIG_SERVER" 3
   if [[ "$status" -lt 200 || "$status" -ge 300 ]]; then
@@ -108,7 +109,8 @@ call() {
 # Whether the node knows DID $1 as an active agent (404 or revoked: no).
 agent_active() {
   local out="$MESHSIG_TMP/agent.json" status
-  status="$(curl -sS -H @"$MESHSIG_TMP/operator-headers" -o "$out" -w '%{http_code}' -- "${MESHSIG_SERVER}/agents/$1")" ||
+  status="$(curl -sS "${MESHSIG_PIN[@]}" -H @"$MESHSIG_TMP/operator-headers" -o "$out" -w '%{http_code}' \
+    -- "${MESHSIG_SERVER}/agents/$1")" ||
     die "cannot reach the meshsig node at $MESHSIG_SERVER" 3
   [[ "$status" == 200 ]] && jq -e '.status == "active"' <"$out" >/dev/null
 }
@@ -223,8 +225,10 @@ install_all() {
   [[ -d "$base" ]] || die "no OpenClaw agents folder at $(printf '%q' "$base") (set --openclaw-dir)" 2
   mkdir -p -- "$STATE_DIR" "$CRED_DIR"
   chmod 700 -- "$STATE_DIR" "$CRED_DIR"
-  header_file >/dev/null # the operator token, when the home has one
-  cp -- "$MESHSIG_TMP/headers" "$MESHSIG_TMP/operator-headers"
+  # the operator token, when the home has one and the server proved it holds it (lib/meshsig-api.sh); every
+  # request after goes to the address and port that proved it (MESHSIG_PIN)
+  write_headers POST
+  cp -- "$MESHSIG_HEADERS" "$MESHSIG_TMP/operator-headers"
   if [[ -f "$STATE_FILE" ]]; then cp -- "$STATE_FILE" "$MESHSIG_TMP/state.json"; else echo '{"agents":[]}' >"$MESHSIG_TMP/state.json"; fi
   wrapper_text >"$MESHSIG_TMP/wrapper.sh"
   local -a dirs=()
