@@ -46,7 +46,7 @@ export const AUDIT_KIND_DOCS = {
   'proxy.request':
     'The signing proxy signed and forwarded an HTTP request (two entries: one before forwarding, status null; ' +
     'then its outcome, with requestEntry: the index of the first). subject: the signer DID; data: {method, ' +
-    'authority, path, status, requestEntry?}. Never headers, bodies or tokens.',
+    'authority, path, status, requestEntry?, callerLeft?: the caller hung up first}. Never headers, bodies or tokens.',
   'api.refused':
     'An API action was refused for want of authority (docs/protocol.md §8). subject: the DID it tried to act ' +
     'on or for, when it named one; code: "UNAUTHORIZED" or "FORBIDDEN"; data: {action, client (address), ' +

@@ -33,8 +33,8 @@ export const DEFAULT_NONCE_CACHE_ENTRIES = 100_000
  */
 export class NonceCache {
   private readonly entries = new Map<string, number>()
-  /** No remembered nonce expires before this time (ms): until then a sweep would forget nothing. */
-  private firstExpiry = Infinity
+  /** Every remembered nonce by when it may be forgotten, soonest first: a sweep forgets only the expired. */
+  private readonly expiries = new ExpiryHeap()
 
   constructor(private readonly maxEntries = DEFAULT_NONCE_CACHE_ENTRIES) {}
 
@@ -47,7 +47,7 @@ export class NonceCache {
     const until = this.entries.get(key)
     if (until !== undefined && until >= s.now) return true
     this.entries.delete(key)
-    if (this.entries.size >= this.maxEntries) this.forgetExpired(s.now)
+    this.forgetExpired(s.now)
     if (this.entries.size >= this.maxEntries) {
       throw new MeshsigError(
         'RATE_LIMITED',
@@ -56,23 +56,62 @@ export class NonceCache {
       )
     }
     this.entries.set(key, s.keepUntil)
-    this.firstExpiry = Math.min(this.firstExpiry, s.keepUntil)
+    this.expiries.push(s.keepUntil, key)
     return false
   }
 
-  /** Forget every nonce expired at `now`; a no-op until the first of them expires. */
+  /**
+   * Forget every nonce expired at `now`, soonest first: each costs O(log n)
+   * once. (A first version walked every entry whenever the soonest expiry
+   * had passed: at the bound, every request walked 100,000 entries to free
+   * about one, found by a review.)
+   */
   private forgetExpired(now: number): void {
-    if (now <= this.firstExpiry) return
-    let first = Infinity
-    for (const [key, until] of this.entries) {
-      if (until < now) this.entries.delete(key)
-      else first = Math.min(first, until)
+    for (let top = this.expiries.peek(); top !== undefined && top.until < now; top = this.expiries.peek()) {
+      this.expiries.pop()
+      // a nonce seen again after it expired has a later expiry of its own: leave that one
+      if (this.entries.get(top.key) === top.until) this.entries.delete(top.key)
     }
-    this.firstExpiry = first
   }
 
   /** Number of remembered nonces. */
   get size(): number {
     return this.entries.size
+  }
+}
+
+/** A binary min-heap of (until, key). */
+class ExpiryHeap {
+  private readonly items: { until: number; key: string }[] = []
+
+  peek(): { until: number; key: string } | undefined {
+    return this.items[0]
+  }
+
+  push(until: number, key: string): void {
+    const items = this.items
+    items.push({ until, key })
+    for (let i = items.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1
+      if (items[parent]!.until <= items[i]!.until) break
+      ;[items[parent], items[i]] = [items[i]!, items[parent]!]
+      i = parent
+    }
+  }
+
+  pop(): void {
+    const items = this.items
+    const last = items.pop()
+    if (last === undefined || items.length === 0) return
+    items[0] = last
+    for (let i = 0; ;) {
+      const [l, r] = [2 * i + 1, 2 * i + 2]
+      let min = i
+      if (l < items.length && items[l]!.until < items[min]!.until) min = l
+      if (r < items.length && items[r]!.until < items[min]!.until) min = r
+      if (min === i) break
+      ;[items[min], items[i]] = [items[i]!, items[min]!]
+      i = min
+    }
   }
 }

@@ -28,6 +28,11 @@ export interface ProxyAuditRecord {
   readonly code: ErrorCode | null
   /** In an outcome: the audit index of the entry written before forwarding (when the log gave one). */
   readonly requestEntry?: number
+  /**
+   * In an outcome with no status: the caller hung up before the gateway's answer came (the gateway may
+   * have received and acted on the request; it was not unreachable).
+   */
+  readonly callerLeft?: true
 }
 
 /**
@@ -73,13 +78,18 @@ export function auditRequest(
   }
 }
 
+/** How a forwarded request ended: the gateway's status, the proxy's failure, or the caller gone first. */
+export type ProxyOutcome =
+  | { readonly status: number; readonly code: ErrorCode | null }
+  | { readonly status: null; readonly code: null; readonly callerLeft: true }
+
 /** Record the outcome of a request recorded as `entry`; a failure goes to `onError` (the answer is on its way). */
 export function auditOutcome(
   audit: ProxyAudit | undefined,
   onError: ((err: unknown) => void) | undefined,
   request: AuditedRequest,
   entry: number | undefined,
-  outcome: { readonly status: number; readonly code: ErrorCode | null },
+  outcome: ProxyOutcome,
 ): void {
   if (!audit) return
   try {

@@ -93,26 +93,54 @@ export function parseProcTcp(text: string, little = endianness() === 'LE'): Sock
 }
 
 /**
- * The rows of a /proc/net/tcp{,6} table whose local or remote port is
- * `port`, parsing only their lines: the kernel writes each address as
- * `%08X:%04X` (`%032X:%04X` in tcp6) followed by a space, so `:PORT ` in
- * upper-case hex marks them (the queue and timer columns hold 8 hex digits
- * after their colon). A line that names the port twice is read once.
+ * Where the lines of each port start in a /proc/net/tcp{,6} table: the
+ * kernel writes each address as `%08X:%04X` (`%032X:%04X` in tcp6) followed
+ * by a space, so `:PORT ` in upper-case hex marks a local or remote port (the
+ * queue and timer columns hold 8 hex digits after their colon). One pass of
+ * the text, made once per read, whatever the number of checks that share the
+ * read: a scan per check cost a batch of 64 checks 64 passes of a table any
+ * local user can grow (a review of decision 0048).
  */
-export function rowsWithPort(text: string, port: number, little = endianness() === 'LE'): SocketRow[] {
-  const needle = `:${port.toString(16).toUpperCase().padStart(4, '0')} `
+export function portIndex(text: string): Map<string, number[]> {
+  const index = new Map<string, number[]>()
+  const marks = /:([0-9A-F]{4}) /g
+  marks.lastIndex = text.indexOf('\n') + 1 // after the header
+  if (marks.lastIndex === 0) return index
+  for (let m = marks.exec(text); m !== null; m = marks.exec(text)) {
+    const start = text.lastIndexOf('\n', m.index) + 1
+    const starts = index.get(m[1]!) ?? []
+    if (starts[starts.length - 1] !== start) starts.push(start) // a line that names the port twice is read once
+    index.set(m[1]!, starts)
+  }
+  return index
+}
+
+/** The rows of `text` whose local or remote port is `port`, parsing only their lines (`portIndex`). */
+export function rowsAt(text: string, index: Map<string, number[]>, port: number, little: boolean): SocketRow[] {
   const rows: SocketRow[] = []
-  let from = text.indexOf('\n') + 1 // after the header
-  if (from === 0) return rows
-  for (let at = text.indexOf(needle, from); at >= 0; at = text.indexOf(needle, from)) {
-    const start = text.lastIndexOf('\n', at) + 1
-    const newline = text.indexOf('\n', at)
-    const end = newline < 0 ? text.length : newline
-    const row = parseRow(text.slice(start, end), little)
+  for (const start of index.get(port.toString(16).toUpperCase().padStart(4, '0')) ?? []) {
+    const newline = text.indexOf('\n', start)
+    const row = parseRow(text.slice(start, newline < 0 ? text.length : newline), little)
     if (row) rows.push(row)
-    from = end + 1
   }
   return rows
+}
+
+/** The rows of a /proc/net/tcp{,6} table whose local or remote port is `port`, parsing only their lines. */
+export function rowsWithPort(text: string, port: number, little = endianness() === 'LE'): SocketRow[] {
+  return rowsAt(text, portIndex(text), port, little)
+}
+
+/** One read of the tables, shared by the checks of its batch: each table's text, indexed on first use. */
+class TableRead {
+  #index: Map<string, number[]>[] | undefined
+  constructor(private readonly texts: readonly string[]) {}
+
+  /** The rows of every table whose local or remote port is `port`. */
+  rows(port: number, little = endianness() === 'LE'): SocketRow[] {
+    this.#index ??= this.texts.map(portIndex)
+    return this.texts.flatMap((text, i) => rowsAt(text, this.#index![i]!, port, little))
+  }
 }
 
 /**
@@ -144,12 +172,13 @@ export interface ProcRedirectOptions {
  * asks while a read waits to start shares it. A read that already started
  * is not shared: it may predate the connection asked about.
  */
-function sharedTables(read: (path: string) => Promise<string>): () => Promise<string[]> {
+function sharedTables(read: (path: string) => Promise<string>): () => Promise<TableRead> {
   let running: Promise<unknown> | undefined
-  let waiting: Promise<string[]> | undefined
-  const start = (): Promise<string[]> => {
+  let waiting: Promise<TableRead> | undefined
+  const start = (): Promise<TableRead> => {
     waiting = undefined
-    const tables = Promise.all(PROC_TCP_TABLES.map((path) => read(path).catch(() => '')))
+    const texts = Promise.all(PROC_TCP_TABLES.map((path) => read(path).catch(() => '')))
+    const tables = texts.then((t) => new TableRead(t))
     const done = (): void => {
       if (running === tables) running = undefined
     }
@@ -187,8 +216,7 @@ export function procRedirectCheck(
     }
     pending++
     try {
-      const rows = (await tables()).flatMap((t) => rowsWithPort(t, ends.remotePort))
-      return redirectedIn(rows, ends, gatewayPort)
+      return redirectedIn((await tables()).rows(ends.remotePort), ends, gatewayPort)
     } finally {
       pending--
     }

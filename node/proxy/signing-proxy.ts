@@ -11,11 +11,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
-import { isMeshsigError, toHex, type ErrorCode } from '../core/index.js'
+import { isMeshsigError, toHex } from '../core/index.js'
 import { DEFAULT_LIMITS } from '../limits.js'
 import { admit, type AdmissionContext } from './admission.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
-import { auditOutcome, auditRequest, type ProxyAudit } from './proxy-audit.js'
+import { auditOutcome, auditRequest, type ProxyAudit, type ProxyOutcome } from './proxy-audit.js'
 import { listenAll, type RequestHandler } from './proxy-listeners.js'
 import { procRedirectCheck, type RedirectCheck } from './redirect-check.js'
 import { forward, type Upstream } from './upstream.js'
@@ -150,8 +150,8 @@ function signAndForward(
     sendError(res, 500, 'INTERNAL', 'meshsig proxy: the request could not be recorded in the audit log; not forwarded')
     return undefined
   }
-  const record = (status: number, code: ErrorCode | null): void =>
-    auditOutcome(ctx.o.audit, ctx.o.onError, request, recorded.entry, { status, code })
+  const record = (outcome: ProxyOutcome): void =>
+    auditOutcome(ctx.o.audit, ctx.o.onError, request, recorded.entry, outcome)
   return forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
 }
 

@@ -16,6 +16,7 @@ import {
 } from 'node:http'
 import type { ErrorCode } from '../core/index.js'
 import { returnedResponseHeaders, sendError } from './http-forward.js'
+import type { ProxyOutcome } from './proxy-audit.js'
 
 /** Where and how the proxy connects to the gateway. */
 export interface Upstream {
@@ -60,7 +61,7 @@ export function forward(
   out: Outgoing,
   req: IncomingMessage,
   res: ServerResponse,
-  record: (status: number, code: ErrorCode | null) => void,
+  record: (outcome: ProxyOutcome) => void,
 ): ClientRequest {
   const upstream = httpRequest({
     host: up.host,
@@ -76,7 +77,7 @@ export function forward(
   const fail = (status: number, code: ErrorCode, message: string): void => {
     if (answered) return
     answered = true
-    record(status, code)
+    record({ status, code })
     sendError(res, status, code, `meshsig proxy: ${message}`)
   }
   upstream.once('response', (answer) => {
@@ -97,7 +98,7 @@ export function forward(
       return
     }
     answered = true
-    record(status, null)
+    record({ status, code: null })
     answer.pipe(res)
     answer.once('error', () => res.destroy())
   })
@@ -107,7 +108,11 @@ export function forward(
   })
   upstream.once('error', () => fail(502, 'UNREACHABLE', `the gateway at ${up.host}:${up.port} is unreachable`))
   res.once('close', () => {
-    if (!res.writableFinished) upstream.destroy()
+    if (res.writableFinished) return
+    // the caller hung up first: so the log says, not that the gateway, which may have acted, was unreachable
+    if (!answered) record({ status: null, code: null, callerLeft: true })
+    answered = true
+    upstream.destroy()
   })
   req.once('error', () => upstream.destroy())
   upstream.end(out.body)
