@@ -257,6 +257,7 @@ class IdleDeadline {
       this.timedOut = true
       this.#abort.abort()
     }, this.ms)
+    this.#timer.unref() // the fetch's socket keeps the process alive while it matters, not the deadline
   }
 
   stop(): void {
