@@ -37,7 +37,8 @@ export interface MeshsigClientOptions {
   readonly fetch?: typeof fetch
 }
 
-function errorFrom(status: number, body: unknown, url: string): MeshsigError {
+/** A node's error answer as a `MeshsigError` with the node's code (`PEER_ERROR` when it names none we know). */
+export function errorFrom(status: number, body: unknown, url: string): MeshsigError {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   const code = typeof b.code === 'string' && b.code in ERROR_TABLE ? (b.code as ErrorCode) : 'PEER_ERROR'
   const message = typeof b.error === 'string' ? b.error : `HTTP ${status} from ${url}`

@@ -10,7 +10,8 @@ import type { Writable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { NdjsonExportCheck, isNdjsonExport } from '../../node/audit/export-stream-check.js'
 import type { ExportCheck } from '../../node/audit/export-check.js'
-import { ERROR_TABLE, MeshsigError, type ErrorCode } from '../../node/core/errors.js'
+import { errorFrom } from '../../api/client-http.js'
+import { MeshsigError } from '../../node/core/errors.js'
 import type { CliContext } from '../context.js'
 
 /** Lines between two progress reports. */
@@ -225,11 +226,10 @@ export async function fetchNdjson(
     throw new MeshsigError('UNREACHABLE', message, { server: ctx.server })
   }
   if (!res.ok || res.body === null) {
-    // the node's own code (a size with no checkpoint is NOT_FOUND, a bad one INVALID_INPUT), as the API client does
-    const body = (await res.json().catch(() => ({}))) as { error?: string; code?: string }
-    const code = typeof body.code === 'string' && body.code in ERROR_TABLE ? (body.code as ErrorCode) : 'PEER_ERROR'
+    // the node's own code (a size with no checkpoint is NOT_FOUND, a bad one INVALID_INPUT), as the API client reads it
+    const body = (await res.json().catch(() => ({}))) as unknown
     idle.stop()
-    throw new MeshsigError(code, `the node answered ${res.status}: ${body.error ?? res.statusText}`)
+    throw errorFrom(res.status, body, url.toString())
   }
   return idle.watch(res.body as unknown as AsyncIterable<Uint8Array>)
 }
