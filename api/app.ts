@@ -86,6 +86,7 @@ export type ApiNode = MethodsOnly<
     | 'agentCards'
     | 'checkpoint'
     | 'agentForCredential'
+    | 'credentialHashById'
     | 'recordRefusal'
     | 'relayStats'
     | 'checkpointOnDemand'

@@ -8,7 +8,15 @@
  * same bearer when there is one.
  */
 import { WebSocket as WsWebSocket } from 'ws'
-import { endpointOf, newChallenge, proofMatches, TOKEN_CHALLENGE_HEADER, TOKEN_PROOF_HEADER } from './token-proof.js'
+import {
+  CREDENTIAL_ID_HEADER,
+  endpointOf,
+  newChallenge,
+  proofKeyOf,
+  proofMatches,
+  TOKEN_CHALLENGE_HEADER,
+  TOKEN_PROOF_HEADER,
+} from './token-proof.js'
 import { ERROR_TABLE, isMeshsigError, MeshsigError, type ErrorCode } from '../node/core/errors.js'
 
 /** Default node URL (env `MESHSIG_SERVER` is read by the CLI, not here). */
@@ -27,8 +35,10 @@ export interface MeshsigClientOptions {
   /**
    * Send `token` only to a server that first proves it holds it
    * (api/token-proof.ts); one that cannot is spoken to without it. For a
-   * token read from a meshsig home: any local user can listen on a loopback
-   * port. `localhost` is then spoken to as 127.0.0.1.
+   * token read from a meshsig home, and for an agent credential kept in a
+   * file (the node proves it by the credential's hash): any local user can
+   * listen on a loopback port. `localhost` is then spoken to as 127.0.0.1.
+   * Needs the server reached to be the node itself (no reverse proxy between).
    */
   readonly proveToken?: boolean
   /** Per-request timeout in ms (default 30 000). */
@@ -199,16 +209,19 @@ export class ClientHttp {
     const token = this.token
     if (token === undefined) return undefined
     const challenge = newChallenge()
+    const { proofKey, credentialId } = proofKeyOf(token)
+    const headers: Record<string, string> = { accept: 'application/json', [TOKEN_CHALLENGE_HEADER]: challenge }
+    if (credentialId !== undefined) headers[CREDENTIAL_ID_HEADER] = credentialId
     try {
       const res = await this.fetchImpl(`${this.server}/health`, {
-        headers: { accept: 'application/json', [TOKEN_CHALLENGE_HEADER]: challenge },
+        headers,
         signal: AbortSignal.timeout(this.timeoutMs),
       })
       await textWithin(res, SMALL_ANSWER_BYTES, this.server)
       const url = new URL(this.server)
       const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
       const proof = res.headers.get(TOKEN_PROOF_HEADER)
-      return proofMatches(proof, token, endpointOf(url.hostname, port), challenge) ? token : undefined
+      return proofMatches(proof, proofKey, endpointOf(url.hostname, port), challenge) ? token : undefined
     } catch {
       this.proven = undefined // unreachable now: ask again next time
       return undefined

@@ -220,6 +220,16 @@ export class NodeReads {
     return did !== undefined && !this.store.keyEvents.state(did)?.revoked ? did : undefined
   }
 
+  /**
+   * The SHA-256 (hex) of the live agent credential a credential id names
+   * (api/token-proof.ts: the node proves it holds a credential before a
+   * client sends it), or undefined (unknown, ambiguous, or its agent revoked).
+   */
+  credentialHashById(id: string): string | undefined {
+    const found = this.parts.credentials.byId(id)
+    return found !== undefined && !this.store.keyEvents.state(found.did)?.revoked ? found.hash : undefined
+  }
+
   /** Where a direct message stands: pending, delivered with its receipt, refused or expired (docs/api.md). */
   delivery(id: string): DeliveryView | undefined {
     return this.parts.delivery.view(id)

@@ -43,19 +43,27 @@ usage() {
 
 say() { printf '%s\n' "$*" >&2; }
 
+# The first two lines of every wrapper: how a wrapper of an earlier install is told apart.
+WRAPPER_MARK=$'#!/usr/bin/env bash\n# meshsig signed invoke.sh (written by meshsig scripts/install.sh; the'
+
 # The wrapper that replaces invoke.sh. Constant text: it names no agent; it
-# reads who it is from invoke.sh.meshsig.json beside it (written by jq).
+# reads who it is from invoke.sh.meshsig.json beside it (written by jq). The
+# credential goes only to a node that proves it holds it: the proof's
+# functions are copied in from scripts/lib/meshsig-api.sh (declare -f).
 wrapper_text() {
+  printf '%s\n' "$WRAPPER_MARK"
   cat <<'WRAPPER'
-#!/usr/bin/env bash
-# meshsig signed invoke.sh (written by meshsig scripts/install.sh; the
 # original is invoke.sh.meshsig-orig, restored by `install.sh --uninstall`).
 #   invoke.sh <target-agent> [args...]
 # Sends {"tool":"openclaw/invoke","target":…,"args":[…]} as a signed meshsig
 # message from this agent to the target, then runs the original with the same
 # arguments. Nothing is delivered unsigned: if the node refuses, this fails.
+# The agent's credential is sent only to a node that first proves it holds it.
 set -euo pipefail
 umask 077
+WRAPPER
+  declare -f hex_of escapes_of hmac_b64url prove_server prove_credential
+  cat <<'WRAPPER'
 src="${BASH_SOURCE[0]}"
 [[ "$src" == */* ]] || src="./$src"
 # (a trailing "x" keeps folder names that end in a newline whole)
@@ -76,11 +84,16 @@ to="$(jq -r --arg n "$1" 'first(.agents[] | select(.name == $n) | .did) // empty
 [[ -n "$to" ]] || fail 'the target is not an agent installed on meshsig' 1
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/meshsig-invoke.XXXXXX")"
 trap 'rm -rf -- "$tmp"' EXIT
-printf 'Authorization: Bearer %s\n' "$(tr -d '[:space:]' <"$cred_file")" >"$tmp/headers"
+MESHSIG_TMP="$tmp" MESHSIG_SERVER="$server" MESHSIG_PIN=()
+die() { fail "$@"; }
+cred="$(tr -d '[:space:]' <"$cred_file")"
+prove_credential "$cred" ||
+  fail "$server did not prove it holds this agent's credential (is it the meshsig node?); nothing was sent" 3
+printf 'Authorization: Bearer %s\n' "$cred" >"$tmp/headers"
 jq -n --arg from "$did" --arg to "$to" --arg target "$1" \
   '{fromDid: $from, toDid: $to, message: ({tool: "openclaw/invoke", target: $target, args: $ARGS.positional} | tojson)}' \
   --args "${@:2}" >"$tmp/body.json"
-status="$(curl -sS -X POST -H @"$tmp/headers" -H 'content-type: application/json' \
+status="$(curl -sS "${MESHSIG_PIN[@]}" -X POST -H @"$tmp/headers" -H 'content-type: application/json' \
   --data-binary @"$tmp/body.json" -o "$tmp/answer.json" -w '%{http_code}' -- "$server/messages/send")" ||
   fail "cannot reach the meshsig node at $server" 3
 if [[ "$status" -lt 200 || "$status" -ge 300 ]]; then
@@ -211,7 +224,12 @@ ensure_wrapped() {
     return 0 # already wrapped
   fi
   if [[ -e "$invoke$ORIG_SUFFIX" ]]; then
-    say "meshsig: $(printf '%q' "$invoke") changed since it was wrapped and a backup exists; left alone"
+    if [[ "$(head -n 2 -- "$invoke")" == "$WRAPPER_MARK" ]]; then
+      cp -- "$MESHSIG_TMP/wrapper.sh" "$invoke" # the wrapper of an earlier install
+      say "meshsig: updated the wrapper $(printf '%q' "$invoke")"
+    else
+      say "meshsig: $(printf '%q' "$invoke") changed since it was wrapped and a backup exists; left alone"
+    fi
     return 0
   fi
   mv -- "$invoke" "$invoke$ORIG_SUFFIX" # the original, untouched: bytes, mode, times

@@ -34,7 +34,7 @@ import type { AgentQuery } from '../../node/store/index.js'
 export function healthRoutes(ctx: RouteContext): Router {
   const r = Router()
   r.get('/health', (req, res) => {
-    answerTokenChallenge(req, res, ctx.opts.token)
+    answerTokenChallenge(req, res, ctx.opts.token, (id) => ctx.node.credentialHashById(id))
     const health: ApiHealth = { ...ctx.node.info(), version: apiVersion(), trustLoopback: ctx.opts.trustLoopback }
     res.json(health)
   })

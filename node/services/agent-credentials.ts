@@ -12,6 +12,7 @@ export const CREDENTIAL_PREFIX = 'msag_'
 /** Random bytes in a credential. */
 const CREDENTIAL_BYTES = 32
 const CREDENTIAL_RE = /^msag_[A-Za-z0-9_-]{43}$/
+const CREDENTIAL_ID_RE = /^[0-9a-f]{16}$/
 
 /** What the credential service needs. */
 export interface AgentCredentialsComponents {
@@ -44,6 +45,18 @@ export class AgentCredentials {
   resolve(credential: string): string | undefined {
     if (!looksLikeCredential(credential)) return undefined
     return this.c.credentials.didOf(hashOf(credential))
+  }
+
+  /**
+   * The hash and DID of the one credential whose hash starts with `id` (16
+   * lower-case hex digits; the credential id a client proves the node by,
+   * api/token-proof.ts), or undefined.
+   */
+  byId(id: string): { readonly hash: string; readonly did: string } | undefined {
+    if (!CREDENTIAL_ID_RE.test(id)) return undefined
+    const hash = this.c.credentials.hashStartingWith(id)
+    const did = hash === undefined ? undefined : this.c.credentials.didOf(hash)
+    return hash === undefined || did === undefined ? undefined : { hash, did }
   }
 
   /** Forget every credential of `did` (its revocation is final). */

@@ -21,11 +21,13 @@ export class CredentialsRepo {
   private readonly put: Statement
   private readonly find: Statement<[string], { did: string }>
   private readonly dropDid: Statement
+  private readonly byPrefix: Statement<[string, string], { hash: string }>
 
   constructor(db: Database) {
     this.put = db.prepare('INSERT INTO agent_credentials (hash, did, created_at) VALUES (?, ?, ?)')
     this.find = db.prepare('SELECT did FROM agent_credentials WHERE hash = ?')
     this.dropDid = db.prepare('DELETE FROM agent_credentials WHERE did = ?')
+    this.byPrefix = db.prepare('SELECT hash FROM agent_credentials WHERE hash >= ? AND hash < ? LIMIT 2')
   }
 
   /** Keep the hash (hex SHA-256) of a new credential for `did`. */
@@ -36,6 +38,15 @@ export class CredentialsRepo {
   /** The DID a credential hash was issued for, if any. */
   didOf(hash: string): string | undefined {
     return this.cached.read(hash, () => this.find.get(hash)?.did)
+  }
+
+  /**
+   * The one credential hash that starts with `prefix` (lower-case hex), if
+   * exactly one does (the credential id of a token proof, api/token-proof.ts).
+   */
+  hashStartingWith(prefix: string): string | undefined {
+    const rows = this.byPrefix.all(prefix, prefix + 'g')
+    return rows.length === 1 ? rows[0]?.hash : undefined
   }
 
   /** Forget every credential of `did` (revocation). */

@@ -67,16 +67,22 @@ home_token() {
   if [[ -r "$home/api-token" ]]; then tr -d '[:space:]' <"$home/api-token"; fi
 }
 
-# prove_server TOKEN — true when the server at $MESHSIG_SERVER proves it
-# holds TOKEN (api/token-proof.ts): GET /health with a fresh challenge and no
-# token is answered with HMAC-SHA256 under the token of the challenge and of
-# the address and port the request reached, which must be those curl
-# connected to. Then MESHSIG_PIN holds curl's --connect-to for that address
-# and port, so the token goes nowhere else. Exit 3 when nothing answers.
+# prove_server KEY [DOMAIN CREDENTIAL_ID] — true when the server at
+# $MESHSIG_SERVER proves it holds KEY (api/token-proof.ts): GET /health with a
+# fresh challenge and no token is answered with HMAC-SHA256 under KEY of
+# DOMAIN, of the address and port the request reached, which must be those
+# curl connected to, and of the challenge. KEY is the operator token (DOMAIN
+# meshsig/v1/token-proof), or an agent credential's SHA-256 in hex (DOMAIN
+# meshsig/v1/credential-proof, named by CREDENTIAL_ID: see prove_credential).
+# Then MESHSIG_PIN holds curl's --connect-to for that address and port, so
+# what is sent next goes nowhere else. Exit 3 when nothing answers.
 prove_server() {
-  local token="$1" challenge dump="$MESHSIG_TMP/proof-headers" ends ip port proof
+  local key="$1" domain="${2:-meshsig/v1/token-proof}" id="${3:-}" challenge dump="$MESHSIG_TMP/proof-headers"
+  local ends ip port proof
+  local -a named=()
+  [[ -z "$id" ]] || named=(-H "X-Meshsig-Credential-Id: $id")
   challenge="$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
-  ends="$(curl -sS -o /dev/null -D "$dump" -w '%{remote_ip} %{remote_port}' \
+  ends="$(curl -sS -o /dev/null -D "$dump" -w '%{remote_ip} %{remote_port}' "${named[@]}" \
     -H "X-Meshsig-Token-Challenge: $challenge" -- "${MESHSIG_SERVER}/health")" ||
     die "cannot reach the meshsig node at $MESHSIG_SERVER" 3
   read -r ip port <<<"$ends"
@@ -84,10 +90,20 @@ prove_server() {
   if [[ "$ip" == ::ffff:*.* ]]; then ip="${ip#::ffff:}"; fi
   proof="$(tr -d '\r' <"$dump" | awk -F': *' 'tolower($1) == "x-meshsig-token-proof" { print $2 }' | tail -n1)"
   [[ -n "$proof" && -n "$port" ]] || return 1
-  [[ "$proof" == "$(hmac_b64url "$token" "$(printf 'meshsig/v1/token-proof\n%s %s\n%s' "$ip" "$port" "$challenge")")" ]] ||
+  [[ "$proof" == "$(hmac_b64url "$key" "$(printf '%s\n%s %s\n%s' "$domain" "$ip" "$port" "$challenge")")" ]] ||
     return 1
   if [[ "$ip" == *:* ]]; then ip="[$ip]"; fi
   MESHSIG_PIN=(--connect-to "::$ip:$port")
+}
+
+# prove_credential CREDENTIAL — prove_server for an agent credential: the node
+# keeps only its SHA-256, so it proves that hash, named by its first 16 hex
+# digits (nothing of the credential itself). The credential stays in this
+# shell (builtins and pipes).
+prove_credential() {
+  local hash
+  hash="$(printf '%s' "$1" | sha256sum | cut -c1-64)"
+  prove_server "$hash" meshsig/v1/credential-proof "${hash:0:16}"
 }
 
 # Write the header file curl reads with -H @file: for a state change (any

@@ -9,6 +9,7 @@ import { MeshsigClient } from '../../api/client.js'
 import {
   endpointOf,
   newChallenge,
+  proofKeyOf,
   proofMatches,
   TOKEN_CHALLENGE_HEADER,
   TOKEN_PROOF_HEADER,
@@ -27,11 +28,13 @@ describe('the token proof of a real node', () => {
     const challenge = newChallenge()
     const res = await fetch(`${fx.url}/health`, { headers: { [TOKEN_CHALLENGE_HEADER]: challenge } })
     const proof = res.headers.get(TOKEN_PROOF_HEADER)
-    expect(proofMatches(proof, fx.token, endpointOf(url.hostname, Number(url.port)), challenge)).toBe(true)
+    const { proofKey } = proofKeyOf(fx.token)
+    expect(proofMatches(proof, proofKey, endpointOf(url.hostname, Number(url.port)), challenge)).toBe(true)
     // not for another port, another challenge or another token
-    expect(proofMatches(proof, fx.token, endpointOf(url.hostname, Number(url.port) + 1), challenge)).toBe(false)
-    expect(proofMatches(proof, fx.token, endpointOf(url.hostname, Number(url.port)), newChallenge())).toBe(false)
-    expect(proofMatches(proof, 'another-token-of-32-characters!!', endpointOf(url.hostname, 1), challenge)).toBe(false)
+    expect(proofMatches(proof, proofKey, endpointOf(url.hostname, Number(url.port) + 1), challenge)).toBe(false)
+    expect(proofMatches(proof, proofKey, endpointOf(url.hostname, Number(url.port)), newChallenge())).toBe(false)
+    const another = proofKeyOf('another-token-of-32-characters!!').proofKey
+    expect(proofMatches(proof, another, endpointOf(url.hostname, Number(url.port)), challenge)).toBe(false)
     const bad = await fetch(`${fx.url}/health`, { headers: { [TOKEN_CHALLENGE_HEADER]: 'short' } })
     expect(bad.headers.get(TOKEN_PROOF_HEADER)).toBeNull()
     expect((await fetch(`${fx.url}/health`)).headers.get(TOKEN_PROOF_HEADER)).toBeNull()

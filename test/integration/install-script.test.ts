@@ -9,6 +9,8 @@
  * `--uninstall` restores every original byte for byte.
  */
 import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createHash } from 'node:crypto'
 import {
   chmodSync,
@@ -26,6 +28,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApi, type ApiFixture } from '../api/api-fixture.js'
+import { CREDENTIAL_ID_HEADER, TOKEN_CHALLENGE_HEADER, TOKEN_PROOF_HEADER } from '../../api/token-proof.js'
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/install.sh', import.meta.url))
 
@@ -216,6 +219,63 @@ describe('scripts/install.sh: OpenClaw agents on meshsig', { timeout: 120_000 },
     // the original ran with exactly the same arguments
     expect(readFileSync(log, 'utf8').split('\0').slice(0, -1)).toEqual(['orig-3', to, ...args])
     expect(markers(root)).toEqual([])
+  })
+
+  it("the wrapper sends the agent's credential only to a node that proves it holds it", async () => {
+    // another local user on the address the wrapper is pointed at: one that answers no proof, one that
+    // relays the challenge to the real node (a proof for the node's port, not its own)
+    const seen: Array<string | undefined> = []
+    const servers = await Promise.all(
+      [false, true].map(async (relay) => {
+        const server = createServer((req, res) => {
+          void (async () => {
+            if (req.url === '/health') {
+              const challenge = String(req.headers[TOKEN_CHALLENGE_HEADER] ?? '')
+              const id = String(req.headers[CREDENTIAL_ID_HEADER] ?? '')
+              if (relay) {
+                const headers = { [TOKEN_CHALLENGE_HEADER]: challenge, [CREDENTIAL_ID_HEADER]: id }
+                const proof = (await fetch(`${fx.url}/health`, { headers })).headers.get(TOKEN_PROOF_HEADER)
+                expect(proof).not.toBeNull() // the real node did prove it, for its own port
+                res.setHeader(TOKEN_PROOF_HEADER, proof!)
+              }
+              return res.end('{"status":"ok"}')
+            }
+            seen.push(req.headers.authorization)
+            res.end('{}')
+          })()
+        })
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+        return server
+      }),
+    )
+    try {
+      const logged = readFileSync(log, 'utf8')
+      for (const server of servers) {
+        const at = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+        const r = await run(join(base, 'alpha', 'invoke.sh'), ['beta agent', 'x'], { ...env, MESHSIG_SERVER: at }, work)
+        expect(r.code).toBe(3)
+        expect(r.stderr).toMatch(/did not prove it holds this agent's credential/)
+      }
+      expect(seen).toEqual([])
+      expect(readFileSync(log, 'utf8')).toBe(logged) // nothing delivered, the original not run
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+    }
+  })
+
+  it('a second run replaces the wrapper of an earlier install, and only a wrapper', async () => {
+    const wrapped = join(base, 'alpha', 'invoke.sh')
+    const current = readFileSync(wrapped, 'utf8')
+    const older = current.replace(/^# The agent's credential is sent only.*\n/m, '')
+    expect(older).not.toBe(current)
+    writeFileSync(wrapped, older)
+    const edited = join(base, 'beta agent', 'invoke.sh')
+    writeFileSync(edited, '#!/usr/bin/env bash\necho edited by hand\n')
+    const r = await run('bash', [SCRIPT], env, work)
+    expect(r.code, r.stderr).toBe(0)
+    expect(readFileSync(wrapped, 'utf8')).toBe(current)
+    expect(readFileSync(edited, 'utf8')).toBe('#!/usr/bin/env bash\necho edited by hand\n')
+    writeFileSync(edited, current)
   })
 
   it('the wrapper refuses an unknown target and then does not run the original', async () => {
