@@ -93,7 +93,7 @@ printf 'Authorization: Bearer %s\n' "$cred" >"$tmp/headers"
 jq -n --arg from "$did" --arg to "$to" --arg target "$1" \
   '{fromDid: $from, toDid: $to, message: ({tool: "openclaw/invoke", target: $target, args: $ARGS.positional} | tojson)}' \
   --args "${@:2}" >"$tmp/body.json"
-status="$(curl -sS "${MESHSIG_PIN[@]}" -X POST -H @"$tmp/headers" -H 'content-type: application/json' \
+status="$(curl -sS --noproxy '*' "${MESHSIG_PIN[@]}" -X POST -H @"$tmp/headers" -H 'content-type: application/json' \
   --data-binary @"$tmp/body.json" -o "$tmp/answer.json" -w '%{http_code}' -- "$server/messages/send")" ||
   fail "cannot reach the meshsig node at $server" 3
 if [[ "$status" -lt 200 || "$status" -ge 300 ]]; then
@@ -109,7 +109,7 @@ WRAPPER
 # fails with the node's error on a non-2xx answer.
 call() {
   local method="$1" path="$2" headers="$3" body="${4:-}" out="$MESHSIG_TMP/answer.json" status
-  local -a args=(-sS "${MESHSIG_PIN[@]}" -X "$method" -H @"$headers" -H 'accept: application/json')
+  local -a args=(-sS --noproxy '*' "${MESHSIG_PIN[@]}" -X "$method" -H @"$headers" -H 'accept: application/json')
   args+=(-o "$out" -w '%{http_code}')
   [[ -z "$body" ]] || args+=(-H 'content-type: application/json' --data-binary @"$body")
   status="$(curl "${args[@]}" -- "${MESHSIG_SERVER}${path}")" || die "cannot reach the meshsig node at $MESHSIG_SERVER" 3
@@ -122,7 +122,7 @@ call() {
 # Whether the node knows DID $1 as an active agent (404 or revoked: no).
 agent_active() {
   local out="$MESHSIG_TMP/agent.json" status
-  status="$(curl -sS "${MESHSIG_PIN[@]}" -H @"$MESHSIG_TMP/operator-headers" -o "$out" -w '%{http_code}' \
+  status="$(curl -sS --noproxy '*' "${MESHSIG_PIN[@]}" -H @"$MESHSIG_TMP/operator-headers" -o "$out" -w '%{http_code}' \
     -- "${MESHSIG_SERVER}/agents/$1")" ||
     die "cannot reach the meshsig node at $MESHSIG_SERVER" 3
   [[ "$status" == 200 ]] && jq -e '.status == "active"' <"$out" >/dev/null

@@ -82,7 +82,7 @@ prove_server() {
   local -a named=()
   [[ -z "$id" ]] || named=(-H "X-Meshsig-Credential-Id: $id")
   challenge="$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
-  ends="$(curl -sS -o /dev/null -D "$dump" -w '%{remote_ip} %{remote_port}' "${named[@]}" \
+  ends="$(curl -sS --noproxy '*' -o /dev/null -D "$dump" -w '%{remote_ip} %{remote_port}' "${named[@]}" \
     -H "X-Meshsig-Token-Challenge: $challenge" -- "${MESHSIG_SERVER}/health")" ||
     die "cannot reach the meshsig node at $MESHSIG_SERVER" 3
   read -r ip port <<<"$ends"
@@ -137,7 +137,7 @@ write_headers() {
 api() {
   local method="$1" path="$2" body="${3:-}" out="$MESHSIG_TMP/response.json" status
   write_headers "$method"
-  local -a args=(-sS "${MESHSIG_PIN[@]}" -X "$method" -H @"$MESHSIG_HEADERS" -H 'accept: application/json')
+  local -a args=(-sS --noproxy '*' "${MESHSIG_PIN[@]}" -X "$method" -H @"$MESHSIG_HEADERS" -H 'accept: application/json')
   args+=(-o "$out" -w '%{http_code}')
   if [[ -n "$body" ]]; then
     args+=(-H 'content-type: application/json' --data-binary @"$body")

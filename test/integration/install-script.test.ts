@@ -263,6 +263,25 @@ describe('scripts/install.sh: OpenClaw agents on meshsig', { timeout: 120_000 },
     }
   })
 
+  it('the wrapper speaks to the node directly under an http_proxy', async () => {
+    const caught: string[] = []
+    const proxy = createServer((req, res) => {
+      caught.push(`${req.method} ${req.url}`)
+      res.writeHead(502).end()
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const at = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    try {
+      const proxied = { ...env, http_proxy: at, HTTP_PROXY: at, no_proxy: '', NO_PROXY: '' }
+      const r = await run(join(base, 'alpha', 'invoke.sh'), ['beta agent', 'via proxy env'], proxied, work)
+      expect(r.code, r.stderr).toBe(0)
+      expect(caught).toEqual([])
+      expect(readFileSync(log, 'utf8').split('\0').slice(-4, -1)).toEqual(['orig-0', 'beta agent', 'via proxy env'])
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
+
   it('a second run replaces the wrapper of an earlier install, and only a wrapper', async () => {
     const wrapped = join(base, 'alpha', 'invoke.sh')
     const current = readFileSync(wrapped, 'utf8')

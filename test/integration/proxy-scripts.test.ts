@@ -162,6 +162,29 @@ describe('register-agent.sh / unregister-agent.sh', () => {
     expect(unknown.stderr).toMatch(/no active local agent/)
   })
 
+  it('speak to the node directly under an http_proxy (the token proof names the address reached)', async () => {
+    // an HTTP proxy in the environment that would catch every request (and the token with it)
+    const caught: string[] = []
+    const proxy = createServer((req, res) => {
+      caught.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`)
+      res.writeHead(502).end()
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const at = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    const proxied = { ...env, http_proxy: at, HTTP_PROXY: at, ALL_PROXY: at, no_proxy: '', NO_PROXY: '' }
+    try {
+      const reg = await script('register-agent.sh', ['behind-a-proxy'], proxied)
+      expect(reg.code, reg.stderr).toBe(0)
+      const r = await script('unregister-agent.sh', ['behind-a-proxy'], proxied)
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).not.toMatch(/did not prove/)
+      expect(JSON.parse(r.stdout)).toMatchObject({ revoked: true })
+      expect(caught).toEqual([])
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
+
   it('reports an unreachable node with exit 3', async () => {
     const r = await script('register-agent.sh', ['x'], { ...env, MESHSIG_SERVER: 'http://127.0.0.1:1' })
     expect(r.code).toBe(3)
