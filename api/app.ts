@@ -9,6 +9,7 @@ import express, { type Express } from 'express'
 import type { MeshNode } from '../node/mesh-node.js'
 import type { Authority } from '../node/services/authority.js'
 import { authorityOf, type CredentialResolver } from './auth.js'
+import { DashboardSessions } from './dashboard-pass.js'
 import { errorMiddleware, notFound } from './errors.js'
 import { createFastPath } from './fast-path.js'
 import { ApiMetrics } from './metrics.js'
@@ -16,6 +17,7 @@ import { resolveApiOptions, type ApiOptions, type ResolvedApiOptions } from './o
 import { rateLimiter, rateLimitKey } from './rate-limit.js'
 import { agentRoutes } from './routes/agent-routes.js'
 import { auditRoutes } from './routes/audit-routes.js'
+import { dashboardPassRoutes, dashboardSessionRoutes } from './routes/dashboard-routes.js'
 import { meshRoutes } from './routes/mesh-routes.js'
 import { messageRoutes } from './routes/message-routes.js'
 import { healthRoutes, readRoutes } from './routes/read-routes.js'
@@ -169,14 +171,17 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.use(metrics.middleware())
   app.use(hostGuard(opts))
   app.use(uiRoutes()) // dashboard and verifier pages: GET only, before the API rate limit
+  const dashboard = new DashboardSessions()
+  const sessionOf = (req: IncomingMessage): string | undefined => dashboard.sessionOf(req)
   const limiter = rateLimiter(
     opts,
-    (req) => rateLimitKey(req, opts, resolveCredential),
+    (req) => rateLimitKey(req, opts, resolveCredential, sessionOf),
     () => metrics.rateLimited(),
   )
   const apiLog = node.logger().child('api')
   const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter, (err) => reportInternal(err))
   app.use(healthRoutes(ctx)) // before the rate limit too (read-routes.ts)
+  app.use(dashboardSessionRoutes(dashboard)) // the page's own lane: before the limit (dashboard-routes.ts)
   if (limiter) app.use(limiter)
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.render())
@@ -185,6 +190,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.use(express.json({ limit: opts.bodyLimit, strict: true }))
   app.use(wellknownRoutes(ctx))
   app.use(readRoutes(ctx), messageRoutes(ctx), agentRoutes(ctx), meshRoutes(ctx), auditRoutes(ctx))
+  app.use(dashboardPassRoutes(ctx, dashboard))
   app.use(notFound)
   app.use(errorMiddleware(opts.bodyLimit, reportInternal))
   function reportInternal(err: unknown): void {
@@ -199,7 +205,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     },
     options: opts,
     metrics,
-    upgrades: upgradeGate(limiter, opts),
+    upgrades: upgradeGate(limiter, opts, sessionOf),
     countStreamClients: (read) => {
       streamClients = read
     },

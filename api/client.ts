@@ -35,6 +35,7 @@ import type {
   ApiCheckpoint,
   ApiCheckpointSigned,
   ApiConnected,
+  ApiDashboardPass,
   ApiConnectionPage,
   ApiDuplicityList,
   ApiMessagePage,
@@ -281,6 +282,11 @@ export class MeshsigClient {
   /** `POST /handshake`: mutual challenge-response between two agents. */
   handshake(input: { fromDid: string; toDid: string; privateKey?: string }): Promise<ApiHandshake> {
     return this.request('POST', '/handshake', input)
+  }
+
+  /** `POST /dashboard/pass` (operator): a one-time pass that gives the dashboard a lane of its own (`#pass=`). */
+  dashboardPass(): Promise<ApiDashboardPass> {
+    return this.request('POST', '/dashboard/pass')
   }
 
   /** `POST /peers/connect`: a multiaddr with /p2p/, or a seed address ws://host:port. */

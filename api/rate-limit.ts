@@ -85,13 +85,22 @@ function mintsCredential(req: IncomingMessage): boolean {
  * fresh client). A registration mints a credential, so an agent credential
  * gets it no bucket of its own: registering counts against the operator's
  * bucket or the address's, and credentials cannot be multiplied faster than
- * that (docs/protocol.md §8).
+ * that (docs/protocol.md §8). A request without a bearer that carries a live
+ * dashboard session (`dashboardSession`, api/dashboard-pass.ts) counts
+ * against that session: the operator's page keeps a lane of its own.
  */
-export function rateLimitKey(req: IncomingMessage, opts: ResolvedApiOptions, resolve: CredentialResolver): string {
+export function rateLimitKey(
+  req: IncomingMessage,
+  opts: ResolvedApiOptions,
+  resolve: CredentialResolver,
+  dashboardSession: (req: IncomingMessage) => string | undefined = () => undefined,
+): string {
   const bearer = bearerOf(req)
   const operator = bearer !== undefined && isOperatorToken(opts, bearer)
   const agent = !operator && bearer !== undefined && !mintsCredential(req) && resolve(bearer) !== undefined
   if (operator || agent) return 'bearer:' + createHash('sha256').update(bearer!).digest('base64url').slice(0, 22)
+  const session = bearer === undefined && !mintsCredential(req) ? dashboardSession(req) : undefined
+  if (session !== undefined) return 'dashboard:' + session.slice(0, 22)
   const address = clientAddress(req, opts) ?? 'unknown'
   return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
 }

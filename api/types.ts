@@ -272,6 +272,16 @@ export interface ApiHandshake {
   readonly connection: ConnectionView
 }
 
+/** `POST /dashboard/pass` (operator): a one-time pass the dashboard redeems for a lane of its own. */
+export interface ApiDashboardPass {
+  /** The secret; the dashboard's URL carries it as `#pass=<pass>`. */
+  readonly pass: string
+  /** When it can no longer be redeemed (ms since the epoch). */
+  readonly expiresAt: number
+  /** How long a pass lives (ms). */
+  readonly ttlMs: number
+}
+
 /** Body of every error answer. */
 export interface ApiErrorBody {
   readonly error: string

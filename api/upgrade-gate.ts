@@ -23,9 +23,10 @@ export interface UpgradeGate {
    */
   admit(req: IncomingMessage, socket: Duplex): Promise<boolean>
   /**
-   * True when the upgrade's bearer is the operator token. Not an agent
-   * credential: anyone may register an agent and get one (a review took the
-   * kept slots with one), so it proves no trusted client.
+   * True when the upgrade's bearer is the operator token, or it carries a
+   * live dashboard session (the operator's page: api/dashboard-pass.ts). Not
+   * an agent credential: anyone may register an agent and get one (a review
+   * took the kept slots with one), so it proves no trusted client.
    */
   proven(req: IncomingMessage): boolean
 }
@@ -81,12 +82,17 @@ function admitWith(limiter: RequestHandler | undefined, req: IncomingMessage, so
 }
 
 /** The gate of the API whose rate limiter is `limiter`. */
-export function upgradeGate(limiter: RequestHandler | undefined, opts: ResolvedApiOptions): UpgradeGate {
+export function upgradeGate(
+  limiter: RequestHandler | undefined,
+  opts: ResolvedApiOptions,
+  dashboardSession: (req: IncomingMessage) => string | undefined,
+): UpgradeGate {
   return {
     admit: (req, socket) => admitWith(limiter, req, socket),
     proven: (req) => {
       const bearer = bearerOf(req)
-      return bearer !== undefined && isOperatorToken(opts, bearer)
+      if (bearer !== undefined) return isOperatorToken(opts, bearer)
+      return dashboardSession(req) !== undefined
     },
   }
 }

@@ -7,6 +7,7 @@ import type { CAC } from 'cac'
 import type { CliRuntime } from '../context.js'
 import { registerAgents } from './agents.js'
 import { registerAudit } from './audit.js'
+import { registerDashboard } from './dashboard.js'
 import { registerIdentity } from './identity.js'
 import { registerInit } from './init.js'
 import { registerSign } from './sign.js'
@@ -37,6 +38,7 @@ export const NODE_COMMANDS: readonly RegisterCommand[] = [
   registerRevoke,
   registerRevoked,
   registerAudit,
+  registerDashboard,
 ]
 
 /** Register every offline command. */

@@ -1,6 +1,7 @@
 /**
  * The only place the UI talks to the node: `fetch` on same-origin relative
- * URLs and one WebSocket to the same host. No credentials, no other origin.
+ * URLs and one WebSocket to the same host. No bearer and no other origin; at
+ * most the session cookie of a dashboard pass (`redeemDashboardPass`).
  */
 import { ref } from 'vue'
 import type {
@@ -50,6 +51,35 @@ async function errorOf(res: Response): Promise<ApiError> {
  * spend this page's budget (docs/dashboard.md). Undefined when not limited.
  */
 export const rateLimitedUntil = ref<number>()
+
+/** Why the dashboard pass of this page's URL was refused (spent, expired, another node's), if it was. */
+export const passRefused = ref<string>()
+
+const PASS_HASH = /^#pass=([A-Za-z0-9_-]{43})$/
+
+/**
+ * Redeem the one-time pass of the URL (`meshsig dashboard`; docs/dashboard.md):
+ * the node answers a session cookie that gives this page a rate-limit bucket
+ * and stream slots of its own. The pass leaves the address bar and history
+ * first. Call before any other request.
+ */
+export async function redeemDashboardPass(): Promise<void> {
+  const m = PASS_HASH.exec(window.location.hash)
+  if (m === null) return
+  window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search)
+  try {
+    const res = await fetch('/dashboard/session', {
+      method: 'POST',
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pass: m[1] }),
+    })
+    if (!res.ok) passRefused.value = (await errorOf(res)).message
+  } catch {
+    passRefused.value = 'the node did not answer'
+  }
+}
 
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   let res: Response
