@@ -120,6 +120,18 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   INTERNAL: { http: 500, exit: 1, deliveryRetry: true },
 }
 
+/** Most characters of a refusal's reason that leaves the node in an event, an audit entry or a peer's answer. */
+export const MAX_REASON_CHARS = 300
+
+/**
+ * `text` cut to `MAX_REASON_CHARS` (with `…` when cut): a reason can repeat
+ * what a sender wrote (an unknown field's name, whole), and it is sent to
+ * every stream client and kept in the audit log (docs/api.md, events).
+ */
+export function shortReason(text: string): string {
+  return text.length <= MAX_REASON_CHARS ? text : `${text.slice(0, MAX_REASON_CHARS - 1)}…`
+}
+
 /** Base class of every error meshsig raises on purpose. */
 export class MeshsigError extends Error {
   /** Stable machine-readable code. */

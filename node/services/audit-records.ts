@@ -3,7 +3,15 @@
  * following the conventions of `AUDIT_KIND_DOCS` (node/core/audit-entry.ts)
  * that trust and the dashboard read back.
  */
-import { signerOf, toMsigDid, type AuditEntryInit, type Envelope, type KeyState, type Rejected } from '../core/index.js'
+import {
+  shortReason,
+  signerOf,
+  toMsigDid,
+  type AuditEntryInit,
+  type Envelope,
+  type KeyState,
+  type Rejected,
+} from '../core/index.js'
 import type { IngestSource } from './ingest.js'
 
 /** An audit entry without its index and time (the audit log adds both). */
@@ -82,7 +90,7 @@ export function rejectedRecord(v: Rejected, source: IngestSource): AuditRecord {
     type: e?.type ?? null,
     via: via(source),
     deliveredBy: deliveredBy(source),
-    reason: v.error.message.slice(0, 300),
+    reason: shortReason(v.error.message),
   }
   if (e?.type === 'msg') data.to = e.to
   if (source.authority !== undefined) data.authority = source.authority

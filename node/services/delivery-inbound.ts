@@ -6,6 +6,7 @@
  * answered with a refusal code; nothing is stored for agents hosted elsewhere.
  */
 import {
+  shortReason,
   decodeEnvelope,
   isMeshsigError,
   MeshsigError,
@@ -85,7 +86,7 @@ export class DeliveryInbound {
       return { receipt: this.receiptFor(v.id, envelope.to, fromPeerId) }
     }
     if (v.error.code === 'UNKNOWN_SIGNER' || v.error.code === 'KEL_INVALID') this.c.syncFrom?.(fromPeerId)
-    return { refused: { code: v.error.code, message: v.error.message.slice(0, 300) } }
+    return { refused: { code: v.error.code, message: shortReason(v.error.message) } }
   }
 
   /**

@@ -3,7 +3,7 @@
  * stream"): one per acceptance or refusal the operator should see, none for
  * the mesh's ordinary duplicates or for what passes the registry's bounds.
  */
-import type { Envelope, KeyEvent, Verdict } from '../core/index.js'
+import { shortReason, type Envelope, type KeyEvent, type Verdict } from '../core/index.js'
 import type { NodeEvents } from '../events.js'
 import type { IngestSource } from './ingest.js'
 
@@ -43,7 +43,7 @@ function announceRefused(
   }
   events.emit('message:rejected', {
     code: v.error.code,
-    reason: v.error.message,
+    reason: shortReason(v.error.message),
     type: v.envelope?.type ?? null,
     id: v.id ?? null,
     source: source.kind,

@@ -4,6 +4,7 @@
  * transaction with the state change and its audit entry, then events.
  */
 import {
+  shortReason,
   acceptEnvelope,
   codesWhere,
   MeshsigError,
@@ -157,7 +158,7 @@ export class Ingest {
   refused(error: MeshsigError, source: IngestSource, claimed: string): void {
     this.c.events.emit('message:rejected', {
       code: error.code,
-      reason: error.message,
+      reason: shortReason(error.message),
       type: 'msg',
       id: null,
       source: source.kind,

@@ -5,6 +5,7 @@
  * registry catch-up, and publishing through the outbox.
  */
 import {
+  shortReason,
   decodeEnvelope,
   didFromPublicKey,
   encodeEnvelope,
@@ -229,7 +230,7 @@ export class MeshGossip {
 
   /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (docs/protocol.md §7). */
   private recordUndecodable(topic: Topic, via: string, err: unknown): void {
-    const reason = (err instanceof Error ? err.message : String(err)).slice(0, 300)
+    const reason = shortReason(err instanceof Error ? err.message : String(err))
     this.c.store.transaction(() => {
       this.c.store.misc.peerFault(via, { forged: 1 })
       this.c.audit.record({

@@ -67,7 +67,10 @@ describe('dashboard state', () => {
     const s = emptyState()
     applySnapshot(s, snapshot(), 1000)
     expect(s.node?.name).toBe('alpha')
-    applyEvent(s, event('agent:registered', { did: A, name: 'a', capabilities: [{ type: 'x' }], controller: NODE }))
+    applyEvent(
+      s,
+      event('agent:registered', { did: A, name: 'a', capabilities: [{ type: 'x' }], controller: NODE, source: 'api' }),
+    )
     applyEvent(s, event('agent:registered', { did: B, name: 'b', capabilities: [], controller: 'did:msig:Other' }))
     applyEvent(s, event('agent:registered', { did: B, name: 'b', capabilities: [], controller: 'did:msig:Other' }))
     expect(s.stats).toMatchObject({ agents: 2, active: 2, localAgents: 1, remoteAgents: 1 })

@@ -6,11 +6,15 @@
  * names instead of raw DIDs, repeated events grouped with a count, and the
  * filters an operator triages with.
  */
-import { shortDid, shortId } from './format.js'
+import { cut, plainText, shortDid, shortId } from './format.js'
 import type { Message, NodeEvent, StreamEvent } from './types.js'
 
 /** Most entries the feed keeps (newest first). */
 export const FEED_LIMIT = 200
+/** Most characters of an entry's title and detail, and of a refusal's reason within it. */
+export const TITLE_CHARS = 200
+export const DETAIL_CHARS = 400
+const REASON_CHARS = 200
 
 /** How an entry is coloured. */
 export type FeedTone = 'ok' | 'bad' | 'warn' | 'info'
@@ -58,8 +62,12 @@ function str(v: unknown): string {
 }
 
 function excerpt(text: string, max = 80): string {
-  const flat = text.replace(/\s+/g, ' ').trim()
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
+  return cut(text.replace(/\s+/g, ' ').trim(), max)
+}
+
+/** Parts shown as text of bounded length, with no character that reorders or hides the rest of the line. */
+function shown(p: Parts): Parts {
+  return { ...p, title: plainText(cut(p.title, TITLE_CHARS)), detail: plainText(cut(p.detail, DETAIL_CHARS)) }
 }
 
 function messageParts(e: NodeEvent<'message:signed' | 'message:received'>, ctx: FeedContext): Parts {
@@ -95,7 +103,7 @@ function rejectedParts(e: NodeEvent<'message:rejected'>, ctx: FeedContext): Part
     kind: 'rejection',
     tone: 'bad',
     title: REFUSAL_TITLES[code] ?? `Rejected ${what}`,
-    detail: `${str(d.reason) || 'refused'} (${via})${claim}`,
+    detail: `${excerpt(str(d.reason), REASON_CHARS) || 'refused'} (${via})${claim}`,
     badge: `✗ ${code}`,
     dids: claimed ? [claimed] : [],
   }
@@ -117,7 +125,12 @@ function agentParts(e: NodeEvent<AgentEvent>, ctx: FeedContext, renewed: boolean
     case 'agent:rotated':
       return { ...base, tone: 'warn', title: 'Key rotated', detail: `${ctx.nameOf(did)} · key #${e.data.seq}` }
     default:
-      return { ...base, tone: 'bad', title: 'Agent revoked', detail: `${ctx.nameOf(did)}: ${e.data.reason || '—'}` }
+      return {
+        ...base,
+        tone: 'bad',
+        title: 'Agent revoked',
+        detail: `${ctx.nameOf(did)}: ${excerpt(str(e.data.reason), REASON_CHARS) || '—'}`,
+      }
   }
 }
 
@@ -207,7 +220,13 @@ let nextId = 1
 /** The feed entry of a stream event (`undefined` for the snapshot, which is state, not news). Word it before applying it. */
 export function feedEntryOf(e: StreamEvent, ctx: FeedContext): FeedEntry | undefined {
   if (e.type === 'snapshot') return undefined
-  return { id: nextId++, at: e.timestamp || new Date().toISOString(), type: e.type, count: 1, ...partsOf(e, ctx) }
+  return {
+    id: nextId++,
+    at: e.timestamp || new Date().toISOString(),
+    type: e.type,
+    count: 1,
+    ...shown(partsOf(e, ctx)),
+  }
 }
 
 /** The feed entry of a stored message loaded from the history (`GET /messages`). */
@@ -217,7 +236,7 @@ export function historyEntryOf(m: Message, ctx: FeedContext): FeedEntry {
     timestamp: m.receivedAt,
     data: { id: m.id, from: m.from, to: m.to, body: m.message, ts: m.ts, signature: m.signature, source: m.source },
   }
-  return { id: nextId++, at: m.receivedAt, type: e.type, count: 1, ...messageParts(e, ctx) }
+  return { id: nextId++, at: m.receivedAt, type: e.type, count: 1, ...shown(messageParts(e, ctx)) }
 }
 
 /** A feed entry the UI itself writes (stream connected, lost). */

@@ -1,5 +1,22 @@
 /** Small display helpers shared by the components. */
 
+/**
+ * Control characters and bidirectional controls (U+202A–202E, U+2066–2069,
+ * marks): in text from the network they reorder or hide what follows them
+ * on a line (a name ending in U+202E drew the rest of a feed line backwards).
+ */
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/** `text` with every control and bidirectional control character shown as U+FFFD (docs/dashboard.md). */
+export function plainText(text: string): string {
+  return text.replace(UNSAFE_CHARS, '\ufffd')
+}
+
+/** `text` cut to `max` characters, `…` marking the cut. */
+export function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
+
 /** `did:msig:3icqQkmJ…Tek2`: method, the first 6 and last 4 characters of the identifier. */
 export function shortDid(did: string): string {
   const m = /^(did:[a-z0-9]+:)(.+)$/i.exec(did)

@@ -5,7 +5,7 @@
  * applies a whole batch of events and then tells Vue once (no deep
  * watchers over hundreds of agents).
  */
-import { shortDid, shortId } from './format.js'
+import { plainText, shortDid, shortId } from './format.js'
 import type {
   Agent,
   Capability,
@@ -135,7 +135,8 @@ function onRegistered(state: DashboardState, d: EventData['agent:registered'], a
     return
   }
   const controller = str(d.controller)
-  const local = controller === state.node?.did
+  // local only when it came through this node: a peer's agent may name this node as its controller
+  const local = controller === state.node?.did && (d.source === 'api' || d.source === 'local')
   state.agents[did] = {
     did,
     publicKey: '',
@@ -226,10 +227,11 @@ export function applyEvent(state: DashboardState, e: StreamEvent): void {
   }
 }
 
-/** The name of a DID's agent (or this node's name), or the short DID. */
+/** The name of a DID's agent (or this node's name), or the short DID; as plain text (format.ts). */
 export function nameOf(state: DashboardState, did: string): string {
-  if (did === state.node?.did) return state.node.name
-  return state.agents[did]?.name ?? shortDid(did)
+  if (did === state.node?.did) return plainText(state.node.name)
+  const name = state.agents[did]?.name
+  return name === undefined ? shortDid(did) : plainText(name)
 }
 
 /** A peer by what this node knows of it: the node hosting some agents, else its short PeerId. */

@@ -1,0 +1,77 @@
+/**
+ * What text from the network can do to the dashboard (attack review of the
+ * dashboard, stop 36), in its pure logic (ui/src), without a browser:
+ * a refusal's reason may repeat whatever a sender wrote (900,000 characters
+ * in one feed line before), a name may carry bidirectional controls that
+ * redraw the rest of a line backwards, and a peer's agent may name this node
+ * as its controller to be drawn as one of its own.
+ */
+import { describe, expect, it } from 'vitest'
+import { DETAIL_CHARS, feedEntryOf, type FeedContext } from '../../ui/src/feed.js'
+import { plainText } from '../../ui/src/format.js'
+import { applyEvent, applySnapshot, emptyState, emptyStats, nameOf } from '../../ui/src/state.js'
+import type { EventData, Snapshot, StreamEvent } from '../../ui/src/types.js'
+
+const NODE = 'did:msig:NodeNodeNodeNodeNodeNodeNodeNode'
+const A = 'did:msig:AaaaAaaaAaaaAaaaAaaaAaaaAaaa'
+const B = 'did:msig:BbbbBbbbBbbbBbbbBbbbBbbbBbbb'
+const RLO = '\u202e'
+
+function event<K extends keyof EventData>(type: K, data: Partial<EventData[K]>): StreamEvent {
+  // only the fields the case reads: the rest of the event is left out on purpose
+  return { type, timestamp: '2026-12-06T10:00:00.000Z', data } as unknown as StreamEvent
+}
+
+function snapshot(): Snapshot {
+  return {
+    node: { status: 'ok', name: 'alpha', did: NODE, didKey: 'did:key:z6Mk', peerId: '12D3', multiaddrs: [], uptime: 1 },
+    stats: emptyStats(),
+    agents: [],
+    connections: [],
+    messages: [],
+    peers: [],
+    revoked: [],
+  } as unknown as Snapshot
+}
+
+const ctx = (names: Record<string, string>): FeedContext => ({
+  nameOf: (did) => names[did] ?? did,
+  peerNameOf: (p) => p,
+  known: () => false,
+})
+
+describe('text from the network in the feed', () => {
+  it('a refusal reason of any length makes a line of bounded length', () => {
+    const reason = `Unrecognized key: "${'W'.repeat(900_000)}"`
+    const e = feedEntryOf(event('message:rejected', { code: 'MALFORMED', reason, type: 'msg', source: 'api' }), ctx({}))
+    expect(e!.detail.length).toBeLessThanOrEqual(DETAIL_CHARS)
+    expect(e!.detail).toMatch(/^Unrecognized key: "W+…/)
+    const revoked = feedEntryOf(event('agent:revoked', { did: A, reason: 'r'.repeat(50_000) }), ctx({ [A]: 'a' }))
+    expect(revoked!.detail.length).toBeLessThanOrEqual(DETAIL_CHARS)
+  })
+
+  it('a name with bidirectional or control characters cannot reorder the rest of its line', () => {
+    const names = { [A]: `mallory${RLO}`, [B]: 'bob\u2066x\u0007' }
+    const e = feedEntryOf(event('message:signed', { id: 'm', from: A, to: B, body: `hi${RLO}there\u2069` }), ctx(names))
+    expect(e!.detail).toBe('mallory\ufffd → bob\ufffdx\ufffd: “hi\ufffdthere\ufffd”')
+    expect(e!.title).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/)
+    // and the state's names, as the table's name column and the graph's labels read them through nameOf
+    const s = emptyState()
+    applySnapshot(s, snapshot())
+    applyEvent(s, event('agent:registered', { did: A, name: `evil${RLO}gpj.exe`, controller: 'x', source: 'gossip' }))
+    expect(nameOf(s, A)).toBe('evil\ufffdgpj.exe')
+    expect(plainText('plain names stay — as they are: ✓ é 漢字 🙂')).toBe('plain names stay — as they are: ✓ é 漢字 🙂')
+  })
+})
+
+describe('a peer naming this node as its controller', () => {
+  it('is drawn as remote until the node says otherwise; an agent registered here is local', () => {
+    const s = emptyState()
+    applySnapshot(s, snapshot())
+    applyEvent(s, event('agent:registered', { did: A, name: 'claims-us', controller: NODE, source: 'gossip' }))
+    applyEvent(s, event('agent:registered', { did: B, name: 'ours', controller: NODE, source: 'api' }))
+    expect(s.agents[A]).toMatchObject({ origin: 'remote', online: false })
+    expect(s.agents[B]).toMatchObject({ origin: 'local', online: true })
+    expect(s.stats).toMatchObject({ localAgents: 1, remoteAgents: 1 })
+  })
+})
