@@ -200,6 +200,9 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   return {
     app,
     handler: (req, res) => {
+      // every answer: never sniffed as another type, never cached (the UI's pages and assets set their own caching)
+      res.setHeader('X-Content-Type-Options', 'nosniff')
+      res.setHeader('Cache-Control', 'no-store')
       sendDeadline.watch(res)
       if (fast === undefined || !fast(req, res)) app(req, res)
     },

@@ -96,6 +96,7 @@ export function uiRoutes(opts: UiRoutesOptions = {}): Router {
   const distDir = opts.distDir ?? defaultUiDistDir()
   const r = Router()
   const page = async (req: Request, res: Response): Promise<void> => {
+    if (req.path !== '/') res.setHeader('Vary', 'Accept') // the page or a JSON hint, by Accept
     if (req.path !== '/' && req.accepts(['html', 'json']) === 'json') {
       res.json(VERIFY_HINT)
       return
@@ -111,6 +112,10 @@ export function uiRoutes(opts: UiRoutesOptions = {}): Router {
   for (const path of UI_PAGES) r.get(path, page)
   r.use(
     '/assets',
+    (_req, res, next) => {
+      res.removeHeader('Cache-Control') // the API's no-store default (app.ts): hashed assets are cached for a year
+      next()
+    },
     express.static(join(distDir, 'assets'), {
       index: false,
       redirect: false,

@@ -55,6 +55,10 @@ describe('UI pages served by the node', () => {
     const hint = await fx.call('GET', '/verify', undefined, { accept: 'application/json' })
     expect(hint.status).toBe(200)
     expect(hint.body).toEqual(VERIFY_HINT)
+    // one URL, two answers by Accept: a cache must not give the one for the other
+    expect(hint.headers.vary).toMatch(/accept/i)
+    const page = await fx.raw({ method: 'GET', path: '/verify', headers: { accept: 'text/html' } })
+    expect(page.headers.vary).toMatch(/accept/i)
     const key = generateKeyPair()
     const message = 'hello'
     const signature = Buffer.from(key.sign(new TextEncoder().encode(message))).toString('base64')
@@ -77,6 +81,14 @@ describe('UI pages served by the node', () => {
     const missing = await fx.raw({ method: 'GET', path: '/assets/nope.js' })
     expect(missing.status).toBe(404)
     expect(missing.body.code).toBe('NOT_FOUND')
+  })
+
+  it('answers the API, errors included, never sniffed as another type and never cached', async () => {
+    for (const path of ['/health', '/snapshot', '/agents', '/no/such/path', '/metrics']) {
+      const r = await fx.raw({ method: 'GET', path })
+      expect(r.headers['x-content-type-options'], path).toBe('nosniff')
+      expect(r.headers['cache-control'], path).toBe('no-store')
+    }
   })
 
   it('keeps the Host guard in front of the pages', async () => {
