@@ -4,7 +4,7 @@
  * and Origin guards, rate limit, JSON body (size-limited), routes, 404, the
  * one error middleware.
  */
-import type { IncomingMessage, RequestListener } from 'node:http'
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import express, { type Express } from 'express'
 import type { MeshNode } from '../node/mesh-node.js'
 import type { Authority } from '../node/services/authority.js'
@@ -156,6 +156,21 @@ function routeContext(node: ApiNode, opts: ResolvedApiOptions, metrics: ApiMetri
   }
 }
 
+/** What the HTTP server runs: the fast path for the hot endpoints, else the Express app. */
+function handlerOf(
+  app: Express,
+  fast: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined,
+  deadline: SendDeadline,
+): RequestListener {
+  return (req, res) => {
+    // every answer: never sniffed as another type, never cached (the UI's pages and assets set their own caching)
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    res.setHeader('Cache-Control', 'no-store')
+    deadline.watch(res)
+    if (fast === undefined || !fast(req, res)) app(req, res)
+  }
+}
+
 /** Build the API for `node`. Throws `INVALID_INPUT` for an unsafe combination of options. */
 export function createApi(node: ApiNode, options: ApiOptions): Api {
   const opts = resolveApiOptions(options)
@@ -199,13 +214,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   const sendDeadline = new SendDeadline(() => node.bounds().http.sendStallMs)
   return {
     app,
-    handler: (req, res) => {
-      // every answer: never sniffed as another type, never cached (the UI's pages and assets set their own caching)
-      res.setHeader('X-Content-Type-Options', 'nosniff')
-      res.setHeader('Cache-Control', 'no-store')
-      sendDeadline.watch(res)
-      if (fast === undefined || !fast(req, res)) app(req, res)
-    },
+    handler: handlerOf(app, fast, sendDeadline),
     options: opts,
     metrics,
     upgrades: upgradeGate(limiter, opts, sessionOf),
