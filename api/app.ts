@@ -56,6 +56,8 @@ export type ApiNode = MethodsOnly<
     | 'rotateAgent'
     | 'revokeAgent'
     | 'revoked'
+    | 'revokedAfter'
+    | 'revokedCount'
     | 'keyView'
     | 'duplicities'
     | 'sendMessage'

@@ -1,14 +1,14 @@
 /**
- * Answers written a page at a time: the NDJSON audit export (docs/audit.md)
- * and `GET /agents` without a `limit` (docs/api.md, `GET /agents`). Each
+ * Answers written a page at a time: the NDJSON audit export (docs/audit.md),
+ * and `GET /agents` and `GET /revoked` without a `limit` (docs/api.md). Each
  * chunk is made only when the socket took the last one, so an answer holds
  * at most one page however large the registry or the log; a reader that
  * stops reading is cut off by the send deadline (send-deadline.ts), which
  * ends the wait here through the response's `close`.
  */
 import type { Response } from 'express'
-import type { AgentCursor, AgentQuery } from '../node/store/index.js'
-import type { AgentRecord } from './types.js'
+import type { AgentCursor, AgentQuery, RevokedCursor } from '../node/store/index.js'
+import type { AgentRecord, RevokedView } from './types.js'
 
 /** Write `chunks` to `res`, waiting when the socket is full, stopping when the client goes away. */
 export async function pipeChunks(res: Response, chunks: Iterator<string>): Promise<void> {
@@ -73,6 +73,35 @@ export function* agentListChunks(node: AgentListNode, query: AgentQuery): Genera
     const last = page.at(-1)
     if (page.length < AGENT_PAGE || last === undefined) break
     after = { createdAt: Date.parse(last.createdAt), did: last.did }
+    yield chunk
+    chunk = ''
+  }
+  yield chunk + `],"total":${total}}`
+}
+
+/** What `revokedListChunks` reads. */
+export interface RevokedListNode {
+  revokedAfter(after: RevokedCursor | undefined, limit: number): RevokedView[]
+  revokedCount(): number
+}
+
+/**
+ * `{"revoked":[…],"total":n}` of every revoked DID (newest revocation
+ * first), one page of `AGENT_PAGE` read per chunk after the last row of the
+ * one before. `total` is counted when the answer begins; revocations made
+ * meanwhile are newer than its first row, so they are neither listed nor
+ * counted.
+ */
+export function* revokedListChunks(node: RevokedListNode): Generator<string> {
+  const total = node.revokedCount()
+  let after: RevokedCursor | undefined
+  let chunk = '{"revoked":['
+  for (;;) {
+    const page = node.revokedAfter(after, AGENT_PAGE)
+    for (const [i, view] of page.entries()) chunk += (after === undefined && i === 0 ? '' : ',') + JSON.stringify(view)
+    const last = page.at(-1)
+    if (page.length < AGENT_PAGE || last === undefined) break
+    after = { ts: Date.parse(last.revokedAt), did: last.did }
     yield chunk
     chunk = ''
   }

@@ -35,7 +35,7 @@ import type {
 import type { TrustService } from './services/trust.js'
 import type { WitnessService } from './services/witness-service.js'
 import type { AgentRecord } from './services/records.js'
-import type { AgentQuery, MessageQuery, Store } from './store/index.js'
+import type { AgentQuery, MessageQuery, RevokedCursor, Store } from './store/index.js'
 
 /** Reads of a node's state, forwarded to its services. */
 export class NodeReads {
@@ -171,6 +171,16 @@ export class NodeReads {
   /** The revocation list, newest first (the newest `limit` only, when given). */
   revoked(limit?: number): RevokedView[] {
     return this.parts.reports.revoked(limit)
+  }
+
+  /** The next `limit` of the revocation list after `after` (newest revocation first). */
+  revokedAfter(after: RevokedCursor | undefined, limit: number): RevokedView[] {
+    return this.parts.reports.revokedAfter(after, limit)
+  }
+
+  /** How many DIDs this node knows revoked. */
+  revokedCount(): number {
+    return this.parts.reports.revokedCount()
   }
 
   /** Everything the store holds, for compliance export. */

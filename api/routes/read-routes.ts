@@ -22,7 +22,7 @@ import { agentsQuery, limitQuery, messagesQuery, parseInput } from '../schemas.j
 import { answerTokenChallenge } from '../token-proof.js'
 import { apiVersion } from '../version.js'
 import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
-import { agentListChunks, sendChunks } from '../chunked-response.js'
+import { agentListChunks, revokedListChunks, sendChunks } from '../chunked-response.js'
 import type { AgentQuery } from '../../node/store/index.js'
 
 /**
@@ -77,9 +77,10 @@ export function readRoutes(ctx: RouteContext): Router {
     res.json({ ...record, duplicity: node.duplicities(did) } satisfies ApiAgentDetail)
   })
 
-  r.get('/revoked', (_req, res) => {
-    const revoked = node.revoked()
-    res.json({ revoked, total: revoked.length } satisfies ApiRevokedList)
+  r.get('/revoked', async (req, res) => {
+    const q = parseInput(limitQuery, { ...req.query }, 'query')
+    if (q.limit === undefined) return sendChunks(res, 'json', revokedListChunks(node))
+    res.json({ revoked: node.revoked(q.limit), total: node.revokedCount() } satisfies ApiRevokedList)
   })
 
   r.get('/connections', (req, res) => {

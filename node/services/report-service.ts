@@ -3,9 +3,9 @@
  * message and connection listings, the revocation list and the audit export.
  * Pure reads of the store; the shapes are the seed's (camelCase, ISO times).
  */
-import type { KeyEvent } from '../core/index.js'
+import type { KeyEvent, KeyState } from '../core/index.js'
 import type { VerifiableLog } from '../audit/audit-service.js'
-import type { ConnectionRow, MessageQuery, Store } from '../store/index.js'
+import type { ConnectionRow, MessageQuery, RevokedCursor, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
 import { messageVerifications, UNRECORDED, type MessageVerification } from '../audit/message-verification.js'
 import type { AgentRecord } from './records.js'
@@ -129,8 +129,16 @@ export class ReportService {
 
   /** Every revoked DID this node knows (or the newest `limit`, read as one page), newest revocation first. */
   revoked(limit?: number): RevokedView[] {
-    return this.c.store.keyEvents
-      .revoked(limit)
+    return this.views(this.c.store.keyEvents.revoked(limit))
+  }
+
+  /** The next `limit` of the revocation list after `after` (`GET /revoked` a page at a time). */
+  revokedAfter(after: RevokedCursor | undefined, limit: number): RevokedView[] {
+    return this.views(this.c.store.keyEvents.revokedAfter(after, limit))
+  }
+
+  private views(states: readonly KeyState[]): RevokedView[] {
+    return states
       .filter((s) => s.revoked !== null)
       .map((s) => ({
         did: s.did,

@@ -30,6 +30,12 @@ export interface StoredKeyEvent extends KeyEventCursor {
 /** A revocation's time, as the index `key_states_revoked` (migration 15) orders it. */
 const REVOKED_TS = "json_extract(state, '$.revoked.ts')"
 
+/** Where a page of the revocation list ends: the revocation time and DID of its last row. */
+export interface RevokedCursor {
+  readonly ts: number
+  readonly did: string
+}
+
 /** Key states kept in memory (frozen, by DID; a miss reads SQLite). */
 export const KEY_STATE_CACHE_SIZE = 4096
 
@@ -149,6 +155,20 @@ export class KeyEventsRepo {
   revoked(limit?: number): KeyState[] {
     const sql = `SELECT state FROM key_states WHERE revoked = 1 ORDER BY ${REVOKED_TS} DESC, did LIMIT ?`
     return (prepared(this.db, sql).all(limit ?? -1) as { state: string }[]).map((r) => JSON.parse(r.state) as KeyState)
+  }
+
+  /**
+   * The next `limit` revoked key states after `after` (the revocation time
+   * and DID of the last one read), in the order `revoked()` lists them: one
+   * page on the partial index `key_states_revoked`.
+   */
+  revokedAfter(after: RevokedCursor | undefined, limit: number): KeyState[] {
+    if (after === undefined) return this.revoked(limit)
+    const sql =
+      `SELECT state FROM key_states WHERE revoked = 1 AND (${REVOKED_TS} < ? OR (${REVOKED_TS} = ? AND did > ?)) ` +
+      `ORDER BY ${REVOKED_TS} DESC, did LIMIT ?`
+    const rows = prepared(this.db, sql).all(after.ts, after.ts, after.did, limit) as { state: string }[]
+    return rows.map((r) => JSON.parse(r.state) as KeyState)
   }
 
   /** Number of revoked DIDs (only those with an agent row, when `agentsOnly`): a count over the revoked ones. */

@@ -10,6 +10,7 @@ import {
   encodeEnvelope,
   generateKeyPair,
   type Envelope,
+  type KeyPair,
 } from '../../node/core/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 
@@ -19,8 +20,17 @@ interface Inside {
 
 /** `count` agents (inception, then registration) hosted by `host`, each with a fresh key. */
 export function signAgents(count: number, host: MeshNode, prefix = 'fill'): Envelope[][] {
+  return signAgentsWithKeys(count, host, prefix).map((a) => a.envelopes)
+}
+
+/** `signAgents`, each agent with the key that signed it (to sign its later events). */
+export function signAgentsWithKeys(
+  count: number,
+  host: MeshNode,
+  prefix = 'fill',
+): { envelopes: Envelope[]; key: KeyPair; did: string }[] {
   const { peerId } = host.info()
-  const out: Envelope[][] = []
+  const out: { envelopes: Envelope[]; key: KeyPair; did: string }[] = []
   for (let i = 0; i < count; i++) {
     const key = generateKeyPair()
     const ts = Date.now()
@@ -29,7 +39,7 @@ export function signAgents(count: number, host: MeshNode, prefix = 'fill'): Enve
       { did: icp.did, name: `${prefix}-${i}`, capabilities: [], controller: host.did, peerId, ts },
       key,
     )
-    out.push([icp, reg])
+    out.push({ envelopes: [icp, reg], key, did: icp.did })
   }
   return out
 }
