@@ -1,7 +1,8 @@
 /**
  * The dashboard's pure logic (ui/src), without a browser: applying the
- * snapshot and incremental events, message pairs and their aggregation into
- * graph edges, the capped, grouped and filtered event feed, the verifier's
+ * snapshot and incremental events, snapshot pages and the registry read once
+ * per connection, message pairs and their aggregation into graph edges, the
+ * agents the graph draws, the capped, grouped and filtered event feed, the verifier's
  * input parsing and RFC 9162 inclusion check, formatting.
  * (The graph's drawing is checked in the browser, dashboard*.test.ts.)
  */
@@ -15,7 +16,8 @@ import {
   type FeedEntry,
 } from '../../ui/src/feed.js'
 import { shortDid, formatUptime } from '../../ui/src/format.js'
-import { graphLinks, linkId } from '../../ui/src/graph-links.js'
+import { beginAgentSync, completeAgentSync, refreshAgents } from '../../ui/src/agent-sync.js'
+import { graphAgents, graphLinks, linkId } from '../../ui/src/graph-links.js'
 import { applyEvent, applyLinkHistory, applySnapshot, emptyState, emptyStats, nameOf } from '../../ui/src/state.js'
 import type { EventData, Snapshot, StreamEvent } from '../../ui/src/types.js'
 import { checkInclusion, parseEnvelopeInput } from '../../ui/src/envelope-check.js'
@@ -100,6 +102,91 @@ describe('dashboard state', () => {
     applyEvent(s, event('peer:disconnected', { peerId: 'p2' }))
     expect(s.peers).toEqual(['p1'])
     expect(s.stats.peers).toBe(1)
+  })
+})
+
+type Listed = Snapshot['agents'][number]
+
+/** An agent record as the node lists it. */
+function agent(did: string, patch: Partial<Listed> = {}): Listed {
+  return {
+    did,
+    publicKey: 'key',
+    name: did.slice(9, 13).toLowerCase(),
+    displayName: '',
+    capabilities: [],
+    status: 'active',
+    keySeq: 0,
+    trustScore: 0.5,
+    interactionsTotal: 0,
+    interactionsSuccess: 0,
+    online: true,
+    origin: 'local',
+    originServer: NODE,
+    peerId: '12D3',
+    createdAt: AT,
+    lastSeenAt: AT,
+    ...patch,
+  }
+}
+
+/** A snapshot holding `agents` as one page of `total`. */
+function pageOf(agents: Listed[], total: number): Snapshot {
+  const s = snapshot()
+  const next = agents.length < total ? String(agents.length) : null
+  return { ...s, agents, page: { ...s.page, agents: { total, next } } }
+}
+
+describe('agents across snapshot pages', () => {
+  it('a refresh updates the agents of its page and removes none; the registry is read once per connection', () => {
+    const s = emptyState()
+    const sync = beginAgentSync(s, pageOf([agent(A)], 3), 1000)
+    expect(sync.complete).toBe(false)
+    completeAgentSync(s, sync, [agent(A), agent(B), agent(C)])
+    expect(Object.keys(s.agents)).toEqual([A, B, C])
+    applyEvent(s, event('agent:revoked', { did: B, reason: 'leak' }))
+    refreshAgents(s, sync, pageOf([agent(A, { trustScore: 0.9 })], 3))
+    expect(Object.keys(s.agents)).toEqual([A, B, C])
+    expect(s.agents[A]?.trustScore).toBe(0.9)
+    expect(s.agents[B]?.status).toBe('revoked')
+  })
+
+  it('after a reconnect, keeps the agents it knew until the registry is read, then drops those it no longer holds', () => {
+    const s = emptyState()
+    completeAgentSync(s, beginAgentSync(s, pageOf([agent(A)], 3)), [agent(A), agent(B), agent(C)])
+    const again = beginAgentSync(s, pageOf([agent(A)], 2))
+    expect(Object.keys(s.agents)).toEqual([A, B, C])
+    completeAgentSync(s, again, [agent(A), agent(B, { status: 'revoked' })])
+    expect(Object.keys(s.agents)).toEqual([A, B])
+    expect(s.agents[B]?.status).toBe('revoked')
+    beginAgentSync(s, pageOf([agent(B)], 1))
+    expect(Object.keys(s.agents)).toEqual([B])
+  })
+
+  it('draws at most the bound: the selected agent, those of the drawn links, local agents, then the busiest', () => {
+    const s = emptyState()
+    const D = 'did:msig:DdddDdddDdddDdddDdddDdddDddd'
+    const E = 'did:msig:EeeeEeeeEeeeEeeeEeeeEeeeEeee'
+    beginAgentSync(
+      s,
+      pageOf(
+        [
+          agent(A),
+          agent(B),
+          agent(C, { origin: 'remote' }),
+          agent(D, { origin: 'remote', interactionsTotal: 5 }),
+          agent(E),
+        ],
+        5,
+      ),
+    )
+    applyEvent(s, event('message:signed', { id: '1', from: A, to: B, body: 'hi' }))
+    const drawn = (selected: string | undefined, max: number): string[] =>
+      graphAgents(s, graphLinks(s), selected, max).map((a) => a.did)
+    expect(drawn(undefined, 5)).toHaveLength(5)
+    expect(drawn(C, 3)).toEqual([C, A, B])
+    expect(drawn(undefined, 3)).toEqual([A, B, E])
+    expect(drawn(undefined, 4)).toEqual([A, B, E, D])
   })
 })
 

@@ -94,15 +94,18 @@ function addHandshake(state: DashboardState, c: Pick<Connection, 'fromDid' | 'to
   state.handshakes[handshakeKey(c.fromDid, c.toDid)] = { a: c.fromDid, b: c.toDid }
 }
 
-/** Replace the agents, counters, handshakes and peers with a snapshot (message pairs come from history). */
+/**
+ * Take a snapshot: its page of agents updates or adds those agents and removes
+ * none (a page holds only some of them; ui/src/agent-sync.ts removes the ones
+ * the registry no longer holds); counters, handshakes and peers are replaced
+ * (message pairs come from history).
+ */
 export function applySnapshot(state: DashboardState, snap: Snapshot, now: number = Date.now()): void {
   state.node = snap.node
   state.uptimeBase = snap.node.uptime
   state.uptimeAt = now
   state.stats = { ...emptyStats(), ...snap.stats }
-  const agents: Record<string, Agent> = {}
-  for (const a of snap.agents) agents[a.did] = a
-  state.agents = agents
+  for (const a of snap.agents) state.agents[a.did] = a
   state.handshakes = {}
   for (const c of snap.connections) addHandshake(state, c)
   state.peers = snap.peers.map((p) => p.peerId)

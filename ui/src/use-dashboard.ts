@@ -9,15 +9,8 @@
 import { computed, onScopeDispose, ref, shallowRef, type ComputedRef, type Ref, type ShallowRef } from 'vue'
 import { fetchAllAgents, fetchLinks, fetchSnapshot, openEventStream, type StreamStatus } from './api.js'
 import { feedEntryOf, localEntry, pushEntries, type FeedContext, type FeedEntry } from './feed.js'
-import {
-  applyEvent,
-  applyLinkHistory,
-  applySnapshot,
-  emptyState,
-  nameOf,
-  peerNameOf,
-  type DashboardState,
-} from './state.js'
+import { beginAgentSync, completeAgentSync, refreshAgents, type AgentSync } from './agent-sync.js'
+import { applyEvent, applyLinkHistory, emptyState, nameOf, peerNameOf, type DashboardState } from './state.js'
 import type { Snapshot, Stats, StreamEvent } from './types.js'
 
 /** Shortest gap between two snapshot refreshes (ms). */
@@ -109,6 +102,8 @@ interface Live {
   readonly applied: Ref<number>
   readonly listeners: Set<BatchListener>
   readonly feedContext: FeedContext
+  /** The agents of the current stream connection (none before its first snapshot). */
+  sync?: AgentSync
 }
 
 function newLive(): Live {
@@ -136,17 +131,28 @@ function touchAll(live: Live): void {
   live.linksVersion.value++
 }
 
-/** Apply a snapshot; when it holds only a page of the agents, fetch them all (`GET /agents`). */
-function takeSnapshot(live: Live, snap: Snapshot): void {
-  applySnapshot(live.state, snap)
+/**
+ * A connection's first snapshot; when it holds only a page of the agents, the
+ * whole registry is read (`GET /agents`), once for this connection: refreshes
+ * update the agents of their page and the counters (ui/src/agent-sync.ts).
+ */
+function beginConnection(live: Live, snap: Snapshot): void {
+  const sync = beginAgentSync(live.state, snap)
+  live.sync = sync
   touchAll(live)
-  if (snap.page?.agents.next == null) return
+  if (sync.complete) return
   void fetchAllAgents()
     .then((agents) => {
-      for (const a of agents) live.state.agents[a.did] = a
+      if (live.sync !== sync) return // a newer connection reads the registry itself
+      completeAgentSync(live.state, sync, agents)
       touchAll(live)
     })
-    .catch(() => undefined)
+    .catch(() => undefined) // the next connection reads it again; refreshes go on meanwhile
+}
+
+function takeRefresh(live: Live, snap: Snapshot): void {
+  refreshAgents(live.state, live.sync, snap)
+  touchAll(live)
 }
 
 async function loadLinks(live: Live): Promise<void> {
@@ -194,7 +200,7 @@ export function useDashboard(): Dashboard {
   const retryInMs = ref<number | undefined>()
   const ready = ref(false)
   const clock = uptimeClock(live)
-  const refresh = refresher((snap) => takeSnapshot(live, snap))
+  const refresh = refresher((snap) => takeRefresh(live, snap))
   let queue: StreamEvent[] = []
   let timer: ReturnType<typeof setTimeout> | undefined
   let reconnecting = false
@@ -209,7 +215,7 @@ export function useDashboard(): Dashboard {
     if (timer !== undefined) clearTimeout(timer)
     if (queue.length > 0) flush()
     else timer = undefined
-    takeSnapshot(live, snap)
+    beginConnection(live, snap)
     void loadLinks(live)
     if (reconnecting) note(live, 'info', 'Event stream reconnected', 'state reloaded')
     reconnecting = false
