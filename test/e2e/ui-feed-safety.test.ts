@@ -75,3 +75,35 @@ describe('a peer naming this node as its controller', () => {
     expect(s.stats).toMatchObject({ localAgents: 1, remoteAgents: 1 })
   })
 })
+
+describe('names that could pass for another agent', () => {
+  const C = 'did:msig:CcccCcccCcccCcccCcccCcccCccc'
+  const D = 'did:msig:DdddDdddDdddDdddDdddDdddDddd'
+  const E = 'did:msig:EeeeEeeeEeeeEeeeEeeeEeeeEeee'
+  const reg = (did: string, name: string): StreamEvent =>
+    event('agent:registered', { did, name, controller: 'x', source: 'gossip' })
+
+  it('are shown with the short DID: a shared name (as a reader sees it), the node’s name, a DID', () => {
+    const s = emptyState()
+    applySnapshot(s, snapshot())
+    applyEvent(s, reg(A, 'planner'))
+    expect(nameOf(s, A)).toBe('planner')
+    applyEvent(s, reg(B, 'Plan\u200bner')) // an impostor: invisible character, another case
+    expect(nameOf(s, A)).toBe('planner (did:msig:AaaaAa…Aaaa)')
+    expect(nameOf(s, B)).toBe('Plan\ufffdner (did:msig:BbbbBb…Bbbb)')
+    applyEvent(s, reg(C, 'ALPHA')) // this node's name
+    expect(nameOf(s, C)).toBe('ALPHA (did:msig:CcccCc…Cccc)')
+    applyEvent(s, reg(D, 'did:msig:AaaaAa…Aaaa'))
+    expect(nameOf(s, D)).toBe('did:msig:AaaaAa…Aaaa (did:msig:DdddDd…Dddd)')
+    applyEvent(s, reg(E, 'ops'))
+    expect(nameOf(s, E)).toBe('ops')
+    // the impostor renames itself: the planner is alone again
+    applyEvent(s, reg(B, 'someone-else'))
+    expect(nameOf(s, A)).toBe('planner')
+    // and the feed says who is who
+    const names: FeedContext = { nameOf: (did) => nameOf(s, did), peerNameOf: (p) => p, known: () => true }
+    applyEvent(s, reg(B, 'planner'))
+    const line = feedEntryOf(event('message:signed', { id: 'm', from: B, to: E, body: 'deploy approved' }), names)
+    expect(line!.detail).toBe('planner (did:msig:BbbbBb…Bbbb) → ops: “deploy approved”')
+  })
+})

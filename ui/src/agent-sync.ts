@@ -8,6 +8,7 @@
  * Until then they stay where they are (in the table, and in the graph at the
  * same place). Pure, so it is tested without a browser.
  */
+import { forgetNames } from './agent-names.js'
 import { applySnapshot, type DashboardState } from './state.js'
 import type { Agent, Snapshot } from './types.js'
 
@@ -21,6 +22,7 @@ export interface AgentSync {
 
 function prune(state: DashboardState, sync: AgentSync): void {
   for (const did of sync.unconfirmed) delete state.agents[did]
+  forgetNames(state)
   sync.unconfirmed.clear()
   sync.complete = true
 }

@@ -1,13 +1,17 @@
 /** Small display helpers shared by the components. */
 
 /**
- * Control characters and bidirectional controls (U+202A–202E, U+2066–2069,
- * marks): in text from the network they reorder or hide what follows them
- * on a line (a name ending in U+202E drew the rest of a feed line backwards).
+ * Control characters, bidirectional controls (U+202A–202E, U+2066–2069,
+ * marks) and invisible characters (zero-width space and non-joiner, word
+ * joiner, BOM, soft hyphen): in text from the network they reorder or hide
+ * what follows them on a line (a name ending in U+202E drew the rest of a
+ * feed line backwards), or make two names look one. The zero-width joiner
+ * stays: emoji sequences are made with it.
  */
-const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const UNSAFE_CHARS =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g
 
-/** `text` with every control and bidirectional control character shown as U+FFFD (docs/dashboard.md). */
+/** `text` with every control, bidirectional control and invisible character shown as U+FFFD (docs/dashboard.md). */
 export function plainText(text: string): string {
   return text.replace(UNSAFE_CHARS, '\ufffd')
 }

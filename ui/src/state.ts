@@ -5,6 +5,7 @@
  * applies a whole batch of events and then tells Vue once (no deep
  * watchers over hundreds of agents).
  */
+import { agentName, forgetNames } from './agent-names.js'
 import { plainText, shortDid, shortId } from './format.js'
 import type {
   Agent,
@@ -106,6 +107,7 @@ export function applySnapshot(state: DashboardState, snap: Snapshot, now: number
   state.uptimeAt = now
   state.stats = { ...emptyStats(), ...snap.stats }
   for (const a of snap.agents) state.agents[a.did] = a
+  forgetNames(state)
   state.handshakes = {}
   for (const c of snap.connections) addHandshake(state, c)
   state.peers = snap.peers.map((p) => p.peerId)
@@ -131,6 +133,7 @@ function onRegistered(state: DashboardState, d: EventData['agent:registered'], a
   const did = str(d.did)
   const known = state.agents[did]
   if (did === '') return
+  forgetNames(state) // a new agent, or maybe a new name
   if (known) {
     // a renewed registration (after a rotation, or an update): same agent, maybe new name or capabilities
     known.name = str(d.name) || known.name
@@ -230,11 +233,11 @@ export function applyEvent(state: DashboardState, e: StreamEvent): void {
   }
 }
 
-/** The name of a DID's agent (or this node's name), or the short DID; as plain text (format.ts). */
+/** The name of a DID's agent (or this node's name), or the short DID; as plain text, told apart (agent-names.ts). */
 export function nameOf(state: DashboardState, did: string): string {
   if (did === state.node?.did) return plainText(state.node.name)
   const name = state.agents[did]?.name
-  return name === undefined ? shortDid(did) : plainText(name)
+  return name === undefined ? shortDid(did) : agentName(state, did, name)
 }
 
 /** A peer by what this node knows of it: the node hosting some agents, else its short PeerId. */
