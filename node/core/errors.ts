@@ -123,13 +123,25 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
 /** Most characters of a refusal's reason that leaves the node in an event, an audit entry or a peer's answer. */
 export const MAX_REASON_CHARS = 300
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
 /**
- * `text` cut to `MAX_REASON_CHARS` (with `…` when cut): a reason can repeat
- * what a sender wrote (an unknown field's name, whole), and it is sent to
- * every stream client and kept in the audit log (docs/api.md, events).
+ * `text` cut to `MAX_REASON_CHARS` (with `…` when cut), well formed: a
+ * reason can repeat what a sender wrote (an unknown field's name, whole, a
+ * lone surrogate it escaped in JSON), and it is sent to every stream client
+ * and kept in the audit log, whose canonical form refuses a lone surrogate
+ * (a refusal cut inside an emoji was neither audited nor announced). The cut
+ * never splits a pair; a lone surrogate becomes U+FFFD.
  */
 export function shortReason(text: string): string {
-  return text.length <= MAX_REASON_CHARS ? text : `${text.slice(0, MAX_REASON_CHARS - 1)}…`
+  let shown = text
+  if (text.length > MAX_REASON_CHARS) {
+    let end = MAX_REASON_CHARS - 1
+    const last = text.charCodeAt(end - 1)
+    if (last >= 0xd800 && last <= 0xdbff) end -= 1
+    shown = `${text.slice(0, end)}…`
+  }
+  return shown.replace(LONE_SURROGATE, '\ufffd')
 }
 
 /** Base class of every error meshsig raises on purpose. */

@@ -62,7 +62,7 @@ export class DeliveryInbound {
       answer = this.accept(request, fromPeerId)
     } catch (err) {
       const e = isMeshsigError(err) ? err : new MeshsigError('INTERNAL', 'delivery failed')
-      answer = { refused: { code: e.code, message: e.message.slice(0, 300) } }
+      answer = { refused: { code: e.code, message: shortReason(e.message) } }
     }
     return utf8(JSON.stringify(answer))
   }

@@ -6,6 +6,7 @@
  * entry in one transaction, at most once per message.
  */
 import {
+  shortReason,
   currentKeyOf,
   ERROR_TABLE,
   isMeshsigError,
@@ -56,7 +57,7 @@ export class DeliveryOutcomes {
         subject: row.to,
         envelopeId: row.id,
         code,
-        data: { peerId: host, reason: reason.slice(0, 300) },
+        data: { peerId: host, reason: shortReason(reason) },
       })
     })
     return undefined
@@ -84,7 +85,7 @@ export class DeliveryOutcomes {
         subject: row.to,
         envelopeId: row.id,
         code: e.code,
-        data: { peerId: host, reason: e.message.slice(0, 300) },
+        data: { peerId: host, reason: shortReason(e.message) },
       })
       return { code: e.code, reason: e.message }
     }
