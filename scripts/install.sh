@@ -128,11 +128,15 @@ agent_active() {
   [[ "$status" == 200 ]] && jq -e '.status == "active"' <"$out" >/dev/null
 }
 
-# A header file carrying the credential stored in file $1.
+# Write $MESHSIG_TMP/agent-headers, carrying the credential stored in file $1,
+# once the server proved it holds that credential (decision 0049; MESHSIG_PIN
+# then pins the request to it). Without the proof nothing is sent: exit 3.
 credential_headers() {
-  local file="$MESHSIG_TMP/agent-headers"
-  printf 'Authorization: Bearer %s\n' "$(tr -d '[:space:]' <"$1")" >"$file"
-  printf '%s\n' "$file"
+  local cred
+  cred="$(tr -d '[:space:]' <"$1")"
+  prove_credential "$cred" ||
+    die "$MESHSIG_SERVER did not prove it holds the agent credential in $(printf '%q' "$1") (is it the meshsig node?); it was not sent" 3
+  printf 'Authorization: Bearer %s\n' "$cred" >"$MESHSIG_TMP/agent-headers"
 }
 
 # Write stdin to $1 only when it differs (a second run leaves every file as it was).
@@ -205,7 +209,8 @@ ensure_connections() {
         <"$MESHSIG_TMP/connections.json")"
       [[ "$connected" == 0 ]] || continue
       jq -n --arg from "${dids[i]}" --arg to "${dids[j]}" '{fromDid: $from, toDid: $to}' >"$MESHSIG_TMP/body.json"
-      call POST /handshake "$(credential_headers "${creds[i]}")" "$MESHSIG_TMP/body.json" >/dev/null
+      credential_headers "${creds[i]}"
+      call POST /handshake "$MESHSIG_TMP/agent-headers" "$MESHSIG_TMP/body.json" >/dev/null
       say "meshsig: verified connection ${dids[i]} <-> ${dids[j]}"
     done
   done
