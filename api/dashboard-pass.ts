@@ -5,11 +5,15 @@
  * loopback caller, and its stream the slots open to anyone, so any local
  * user could spend the one and fill the other and leave the operator's page
  * without data. The operator (the token, through `meshsig dashboard`) asks
- * for a one-time pass; the page redeems it for a session cookie; requests
- * that carry a live session count against a bucket of their own, and its
- * stream may take the slots kept for the operator. A session grants nothing
- * else: every read the dashboard makes is open to anyone, and no action
- * takes a cookie as proof.
+ * for a one-time pass; the page redeems it for a session secret it keeps in
+ * its own `sessionStorage` and sends as a header (`X-Meshsig-View`), and on
+ * its WebSocket as a subprotocol (`meshsig-view.<secret>`). Not a cookie: a
+ * page on another loopback port is the same site, and cookies ignore ports,
+ * so such a page could spend a cookie's lane (`<img>` requests) or replace
+ * it. Requests that carry a live session count against a bucket of their
+ * own, and its stream may take the slots kept for the operator. A session
+ * grants nothing else: every read the dashboard makes is open to anyone, and
+ * no action takes a session as proof.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
@@ -35,20 +39,24 @@ export interface DashboardPass {
 
 const digest = (secret: string): string => createHash('sha256').update(secret).digest('base64url')
 
-/** The name of the session cookie of the node listening on `port` (cookies are not told apart by port). */
-export function sessionCookieName(port: number | undefined): string {
-  return `meshsig_view_${port ?? 0}`
-}
+/** Request header carrying a dashboard session (HTTP). */
+export const VIEW_HEADER = 'x-meshsig-view'
+/** WebSocket subprotocol the dashboard's stream selects; the session rides as a second one. */
+export const STREAM_PROTOCOL = 'meshsig.v1'
+/** Prefix of the subprotocol carrying a dashboard session on the stream's upgrade. */
+export const VIEW_PROTOCOL_PREFIX = 'meshsig-view.'
 
-/** The value of cookie `name` in `req`, if it has the shape of a secret. */
-function cookieOf(req: IncomingMessage, name: string): string | undefined {
-  const header = req.headers.cookie
-  if (typeof header !== 'string') return undefined
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      const value = part.slice(eq + 1).trim()
-      return SECRET.test(value) ? value : undefined
+/** The session secret `req` carries: its `X-Meshsig-View` header, or an upgrade's `meshsig-view.` subprotocol. */
+function secretOf(req: IncomingMessage): string | undefined {
+  const header = req.headers[VIEW_HEADER]
+  if (typeof header === 'string') return SECRET.test(header) ? header : undefined
+  const protocols = req.headers['sec-websocket-protocol']
+  if (typeof protocols !== 'string') return undefined
+  for (const p of protocols.split(',')) {
+    const value = p.trim()
+    if (value.startsWith(VIEW_PROTOCOL_PREFIX)) {
+      const secret = value.slice(VIEW_PROTOCOL_PREFIX.length)
+      return SECRET.test(secret) ? secret : undefined
     }
   }
   return undefined
@@ -86,12 +94,9 @@ export class DashboardSessions {
     return session
   }
 
-  /**
-   * The key of the live session `req` carries (its cookie for the port the
-   * request reached), renewed; undefined when it carries none.
-   */
+  /** The key of the live session `req` carries (`secretOf`), renewed; undefined when it carries none. */
   sessionOf(req: IncomingMessage): string | undefined {
-    const secret = cookieOf(req, sessionCookieName(req.socket.localPort))
+    const secret = secretOf(req)
     if (secret === undefined) return undefined
     const key = digest(secret)
     const now = this.clock()

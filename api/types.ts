@@ -282,6 +282,14 @@ export interface ApiDashboardPass {
   readonly ttlMs: number
 }
 
+/** `POST /dashboard/session {pass}`: the session the page sends as `X-Meshsig-View` (and on its stream). */
+export interface ApiDashboardSession {
+  /** The secret (43 b64url characters); the page keeps it in its `sessionStorage`. */
+  readonly session: string
+  /** How long the session lives after its last request (ms). */
+  readonly idleMs: number
+}
+
 /** Body of every error answer. */
 export interface ApiErrorBody {
   readonly error: string

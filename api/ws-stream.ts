@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { NodeEvent, NodeEvents } from '../node/events.js'
 import { DEFAULT_LIMITS, type SnapshotLimits, type StreamLimits } from '../node/limits.js'
+import { STREAM_PROTOCOL, VIEW_PROTOCOL_PREFIX } from './dashboard-pass.js'
 import type { ResolvedApiOptions } from './options.js'
 import { refusalOf } from './security.js'
 import { snapshotPage, type SnapshotNode } from './snapshot-page.js'
@@ -80,6 +81,17 @@ function broadcast(wss: WebSocketServer, event: NodeEvent, maxBuffered: number, 
     }
     client.send(text)
   }
+}
+
+/**
+ * The subprotocol answered to an upgrade: `meshsig.v1` when offered, else the
+ * first one offered that is not a dashboard session (api/dashboard-pass.ts:
+ * its secret is never echoed), else none.
+ */
+function handleProtocols(offered: Set<string>): string | false {
+  if (offered.has(STREAM_PROTOCOL)) return STREAM_PROTOCOL
+  for (const p of offered) if (!p.startsWith(VIEW_PROTOCOL_PREFIX)) return p
+  return false
 }
 
 /**
@@ -156,7 +168,7 @@ export function attachEventStream(
     dropped += 1
     hooks.onDrop?.()
   }
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, handleProtocols })
   const alive = new WeakSet<WebSocket>()
   const open = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (socket.destroyed) return

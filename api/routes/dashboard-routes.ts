@@ -1,20 +1,20 @@
 /**
  * The dashboard's lane (api/dashboard-pass.ts; docs/api.md, "Dashboard
  * pass"): the operator asks for a one-time pass, the page redeems it for a
- * session cookie. The redemption is served before the rate limiter, as
+ * session secret it sends as a header. The redemption is served before the rate limiter, as
  * `/health` is: the lane is for a page whose anonymous bucket another local
  * user may have spent.
  */
 import express, { Router } from 'express'
 import type { RouteContext } from '../app.js'
-import { PASS_TTL_MS, SESSION_IDLE_MS, sessionCookieName, type DashboardSessions } from '../dashboard-pass.js'
+import { PASS_TTL_MS, SESSION_IDLE_MS, type DashboardSessions } from '../dashboard-pass.js'
 import { auditRefusal } from '../refusals.js'
 import { jsonOnly, requireToken } from '../security.js'
 import { requireOperator } from '../../node/services/authority.js'
 import { MeshsigError } from '../../node/core/errors.js'
-import type { ApiDashboardPass } from '../types.js'
+import type { ApiDashboardPass, ApiDashboardSession } from '../types.js'
 
-/** `POST /dashboard/session {pass}`: a session cookie for a live pass (before the rate limiter). */
+/** `POST /dashboard/session {pass}`: a session secret for a live pass (before the rate limiter). */
 export function dashboardSessionRoutes(sessions: DashboardSessions): Router {
   const r = Router()
   r.post('/dashboard/session', jsonOnly, express.json({ limit: '1kb', strict: true }), (req, res) => {
@@ -23,10 +23,7 @@ export function dashboardSessionRoutes(sessions: DashboardSessions): Router {
       const why = 'the dashboard pass is unknown, spent or expired: run `meshsig dashboard` for a new link'
       throw new MeshsigError('UNAUTHORIZED', why)
     }
-    const name = sessionCookieName(req.socket.localPort)
-    const age = Math.floor(SESSION_IDLE_MS / 1000)
-    res.setHeader('Set-Cookie', `${name}=${session}; Path=/; Max-Age=${age}; HttpOnly; SameSite=Strict`)
-    res.status(204).end()
+    res.json({ session, idleMs: SESSION_IDLE_MS } satisfies ApiDashboardSession)
   })
   return r
 }

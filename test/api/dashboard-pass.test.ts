@@ -1,11 +1,12 @@
 /**
  * The dashboard's own lane (api/dashboard-pass.ts, decision 0050): the
  * operator asks `POST /dashboard/pass`, the page redeems the pass once at
- * `POST /dashboard/session` for an HttpOnly cookie, and requests carrying a
- * live session count against a rate-limit bucket of their own and may take
+ * `POST /dashboard/session` for a session secret it sends as `X-Meshsig-View`
+ * (and on its stream as a `meshsig-view.` subprotocol), and requests carrying
+ * a live session count against a rate-limit bucket of their own and may take
  * the stream slots kept for the operator. The attackers: another local user
- * (no token), an agent (its credential), a cookie of another node on the
- * same host, and anyone who tries to act with the cookie.
+ * (no token), an agent (its credential), a made-up session, and anyone who
+ * tries to act with a session.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
@@ -35,16 +36,22 @@ async function pass(f: ApiFixture): Promise<string> {
   return r.body.pass as string
 }
 
-/** The `name=value` of the session cookie a redemption of `p` answers, or the status it was refused with. */
-async function redeem(f: ApiFixture, p: unknown): Promise<{ cookie?: string; status: number; setCookie?: string }> {
+/** The session a redemption of `p` answers, or the status it was refused with. */
+async function redeem(f: ApiFixture, p: unknown): Promise<{ session?: string; status: number; setCookie?: unknown }> {
   const r = await f.anon('POST', '/dashboard/session', { pass: p })
-  const setCookie = r.headers['set-cookie'] as string | undefined
-  return { status: r.status, ...(setCookie ? { setCookie, cookie: setCookie.split(';')[0]! } : {}) }
+  return {
+    status: r.status,
+    setCookie: r.headers['set-cookie'],
+    ...(r.status === 200 ? { session: r.body.session } : {}),
+  }
 }
 
-function upgradeStatus(url: string, cookie?: string): Promise<number> {
+const lane = (session: string): Record<string, string> => ({ 'x-meshsig-view': session })
+
+function upgradeStatus(url: string, session?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers: cookie ? { cookie } : {} })
+    const protocols = session ? ['meshsig.v1', `meshsig-view.${session}`] : []
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), protocols)
     ws.once('open', () => {
       held.push(ws)
       resolve(101)
@@ -64,61 +71,58 @@ describe('dashboard pass', () => {
     expect(r.body.code).toBe('FORBIDDEN')
   })
 
-  it('a pass is redeemed once for an HttpOnly SameSite=Strict cookie named for the port; junk is 401', async () => {
+  it('a pass is redeemed once for a session secret, never a cookie; junk is 401', async () => {
     fx = await startApi()
     const p = await pass(fx)
     const first = await redeem(fx, p)
-    expect(first.status).toBe(204)
-    const port = new URL(fx.url).port
-    expect(first.setCookie).toMatch(new RegExp(`^meshsig_view_${port}=[A-Za-z0-9_-]{43}; Path=/; Max-Age=\\d+;`))
-    expect(first.setCookie).toMatch(/HttpOnly/)
-    expect(first.setCookie).toMatch(/SameSite=Strict/)
+    expect(first.status).toBe(200)
+    expect(first.session).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(first.setCookie).toBeUndefined()
     for (const junk of [p, 'x'.repeat(43), 42, null, undefined]) {
       const again = await redeem(fx, junk)
       expect(again.status).toBe(401)
-      expect(again.setCookie).toBeUndefined()
+      expect(again.session).toBeUndefined()
     }
   })
 
   it('a session counts against a bucket of its own while other local users spend theirs', async () => {
     fx = await startApi({ rateLimit: 5 })
-    const { cookie } = await redeem(fx, await pass(fx))
+    const { session } = await redeem(fx, await pass(fx))
     // another local user spends the bucket every anonymous loopback caller shares
     while ((await fx.anon('GET', '/stats')).status !== 429);
-    for (let i = 0; i < 5; i++)
-      expect((await fx.anon('GET', '/stats', undefined, { cookie: cookie! })).status).toBe(200)
-    expect((await fx.anon('GET', '/stats', undefined, { cookie: cookie! })).status).toBe(429) // its own limit holds
-    // a made-up cookie, or a cookie of another port's node, is anonymous
-    const port = Number(new URL(fx.url).port)
-    const forged = `meshsig_view_${port}=${'A'.repeat(43)}`
-    const otherPort = cookie!.replace(`meshsig_view_${port}=`, `meshsig_view_${port + 1}=`)
-    for (const c of [forged, otherPort])
-      expect((await fx.anon('GET', '/stats', undefined, { cookie: c })).status).toBe(429)
+    for (let i = 0; i < 5; i++) expect((await fx.anon('GET', '/stats', undefined, lane(session!))).status).toBe(200)
+    expect((await fx.anon('GET', '/stats', undefined, lane(session!))).status).toBe(429) // its own limit holds
+    // a made-up session, or the session sent as a cookie, is anonymous
+    expect((await fx.anon('GET', '/stats', undefined, lane('A'.repeat(43)))).status).toBe(429)
+    const port = new URL(fx.url).port
+    const cookie = { cookie: `meshsig_view_${port}=${session!}` }
+    expect((await fx.anon('GET', '/stats', undefined, cookie)).status).toBe(429)
   })
 
-  it('a session acts as nothing: a revocation with only the cookie is refused and changes nothing', async () => {
+  it('a session acts as nothing: a revocation with only the session is refused and changes nothing', async () => {
     fx = await startApi()
-    const { cookie } = await redeem(fx, await pass(fx))
+    const { session } = await redeem(fx, await pass(fx))
     const agent = (await fx.call('POST', '/agents/register', { name: 'kept' })).body.identity
-    const r = await fx.anon('POST', '/agents/revoke', { did: agent.did }, { cookie: cookie! })
+    const r = await fx.anon('POST', '/agents/revoke', { did: agent.did }, lane(session!))
     expect(r.status).toBe(401)
     expect((await fx.call('GET', `/agents/${agent.did}`)).body.status).toBe('active')
     const send = await fx.anon(
       'POST',
       '/messages/send',
       { fromDid: agent.did, toDid: null, message: 'x' },
-      { cookie: cookie! },
+      lane(session!),
     )
     expect(send.status).toBe(401)
   })
 
   it("a session's stream takes a slot kept for the operator when other local users hold the rest", async () => {
     fx = await startApi({}, {}, { init: { limits: { stream: { maxClients: 4 } } } })
-    const { cookie } = await redeem(fx, await pass(fx))
+    const { session } = await redeem(fx, await pass(fx))
     const anonymous: number[] = []
     for (let i = 0; i < 4; i++) anonymous.push(await upgradeStatus(fx.url))
     expect(anonymous).toEqual([101, 101, 101, 503]) // 25 % of 4: one slot kept
-    expect(await upgradeStatus(fx.url, cookie)).toBe(101)
+    expect(await upgradeStatus(fx.url, 'A'.repeat(43))).toBe(503) // a made-up session is anonymous
+    expect(await upgradeStatus(fx.url, session)).toBe(101)
   })
 
   it('meshsig dashboard prints a link whose pass the page can redeem, after the node proved the home token', async () => {
@@ -147,7 +151,7 @@ describe('dashboard pass', () => {
       expect(ok.code).toBe(0)
       const { url } = JSON.parse(ok.out) as { url: string }
       expect(url.startsWith(`${fx.url}/#pass=`)).toBe(true)
-      expect((await redeem(fx, url.split('#pass=')[1])).status).toBe(204)
+      expect((await redeem(fx, url.split('#pass=')[1])).status).toBe(200)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -4,10 +4,12 @@
  * stream slots and spent the loopback rate-limit bucket, and the operator's
  * page got 503 and 429). In a real browser: the page opened without a pass
  * is starved; the page opened with the link `meshsig dashboard` prints goes
- * live, drops the pass from its address, and holds its session in an
- * HttpOnly cookie; a spent pass says so.
+ * live, drops the pass from its address, and holds its session in the tab
+ * (no cookie); a page on another loopback port (the same site, and cookies
+ * ignore ports) can neither spend nor replace its lane; a spent pass says so.
  */
-import type { IncomingMessage } from 'node:http'
+import { createServer, type IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { MeshsigClient } from '../../api/client.js'
@@ -64,18 +66,16 @@ describe('dashboard link with a pass, under a local flood', () => {
     await page.getByTestId('agent-table').getByText('visible-agent').waitFor()
     expect(await page.getByTestId('rate-limit-banner').count()).toBe(0)
     expect(page.url()).not.toContain('pass=')
-    const cookies = await browser.context.cookies(fx.url)
-    expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }))).toEqual([
-      { name: `meshsig_view_${new URL(fx.url).port}`, httpOnly: true, sameSite: 'Strict' },
-    ])
-    expect(await page.evaluate('document.cookie')).toBe('') // not readable by script
+    // the session is this tab's, in its sessionStorage: no cookie another port's page could spend or replace
+    expect(await browser.context.cookies(fx.url)).toEqual([])
+    expect(await page.evaluate('sessionStorage.getItem("meshsig-view-session")')).toMatch(/^[A-Za-z0-9_-]{43}$/)
     await page.close()
   })
 
   it('a spent pass says so, in a fresh browser profile', async () => {
     const issued = await new MeshsigClient({ server: fx.url, token: fx.token }).dashboardPass()
     const first = await fx.anon('POST', '/dashboard/session', { pass: issued.pass })
-    expect(first.status).toBe(204)
+    expect(first.status).toBe(200)
     const other = await openBrowser()
     try {
       await other.page.goto(`${fx.url}/#pass=${issued.pass}`)
@@ -85,6 +85,34 @@ describe('dashboard link with a pass, under a local flood', () => {
     } finally {
       await other.close()
     }
+  })
+
+  it('a page another local user serves on another loopback port cannot spend or replace the lane', async () => {
+    const issued = await new MeshsigClient({ server: fx.url, token: fx.token }).dashboardPass()
+    const page = await browser.context.newPage()
+    await page.goto(`${fx.url}/#pass=${issued.pass}`)
+    await page.getByTestId('stream-status').filter({ hasText: 'Live' }).waitFor()
+    // the same site: 60 image requests at the node's API, and a cookie named as the lane's once was
+    const port = new URL(fx.url).port
+    const other = createServer((req, res) => {
+      res.setHeader('Set-Cookie', `meshsig_view_${port}=${'A'.repeat(43)}; Path=/; SameSite=Strict`)
+      res.setHeader('content-type', 'text/html')
+      res.end(Array.from({ length: 60 }, (_, i) => `<img src="${fx.url}/stats?i=${i}">`).join(''))
+    })
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+    try {
+      const tab = await browser.context.newPage()
+      await tab.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`)
+      await tab.waitForLoadState('load')
+      await tab.close()
+    } finally {
+      await new Promise((resolve) => other.close(resolve))
+    }
+    // the page's own request, as the app makes it (api.ts: the session of its sessionStorage as a header)
+    const status = await page.evaluate(`fetch('/stats', { headers: { 'x-meshsig-view':
+      sessionStorage.getItem('meshsig-view-session') } }).then((r) => r.status)`)
+    expect(status).toBe(200)
+    await page.close()
   })
 
   it('raised no page errors beyond the refusals of the flood', () => {

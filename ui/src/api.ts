@@ -1,7 +1,7 @@
 /**
  * The only place the UI talks to the node: `fetch` on same-origin relative
- * URLs and one WebSocket to the same host. No bearer and no other origin; at
- * most the session cookie of a dashboard pass (`redeemDashboardPass`).
+ * URLs and one WebSocket to the same host. No bearer, no cookie and no other
+ * origin; at most the session of a dashboard pass (`redeemDashboardPass`).
  */
 import { ref } from 'vue'
 import type {
@@ -56,12 +56,32 @@ export const rateLimitedUntil = ref<number>()
 export const passRefused = ref<string>()
 
 const PASS_HASH = /^#pass=([A-Za-z0-9_-]{43})$/
+/** Where this tab keeps its dashboard session (this origin's, this tab's only: never a cookie, docs/dashboard.md). */
+const SESSION_KEY = 'meshsig-view-session'
+const SESSION_SHAPE = /^[A-Za-z0-9_-]{43}$/
+
+/** This tab's dashboard session, if it redeemed a pass. */
+function viewSession(): string | undefined {
+  try {
+    const s = window.sessionStorage.getItem(SESSION_KEY)
+    return s !== null && SESSION_SHAPE.test(s) ? s : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The header that puts a request in this tab's lane, when it has one. */
+function viewHeaders(): Record<string, string> {
+  const s = viewSession()
+  return s === undefined ? {} : { 'x-meshsig-view': s }
+}
 
 /**
  * Redeem the one-time pass of the URL (`meshsig dashboard`; docs/dashboard.md):
- * the node answers a session cookie that gives this page a rate-limit bucket
- * and stream slots of its own. The pass leaves the address bar and history
- * first. Call before any other request.
+ * the node answers a session secret that gives this page a rate-limit bucket
+ * and stream slots of its own; the tab keeps it in its `sessionStorage` and
+ * sends it as a header. The pass leaves the address bar and history first.
+ * Call before any other request.
  */
 export async function redeemDashboardPass(): Promise<void> {
   const m = PASS_HASH.exec(window.location.hash)
@@ -70,12 +90,17 @@ export async function redeemDashboardPass(): Promise<void> {
   try {
     const res = await fetch('/dashboard/session', {
       method: 'POST',
-      credentials: 'same-origin',
+      credentials: 'omit',
       cache: 'no-store',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ pass: m[1] }),
     })
-    if (!res.ok) passRefused.value = (await errorOf(res)).message
+    if (!res.ok) {
+      passRefused.value = (await errorOf(res)).message
+      return
+    }
+    const { session } = (await res.json()) as { session?: unknown }
+    if (typeof session === 'string' && SESSION_SHAPE.test(session)) window.sessionStorage.setItem(SESSION_KEY, session)
   } catch {
     passRefused.value = 'the node did not answer'
   }
@@ -84,7 +109,8 @@ export async function redeemDashboardPass(): Promise<void> {
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   let res: Response
   try {
-    res = await fetch(path, { credentials: 'same-origin', cache: 'no-store', ...init })
+    const headers = { ...viewHeaders(), ...(init.headers as Record<string, string> | undefined) }
+    res = await fetch(path, { credentials: 'same-origin', cache: 'no-store', ...init, headers })
   } catch {
     throw new ApiError('UNREACHABLE', 'the node did not answer', 0)
   }
@@ -224,7 +250,10 @@ export function openEventStream(handlers: StreamHandlers, url: string = streamUr
 
   const connect = (): void => {
     handlers.onStatus('connecting')
-    const ws = new WebSocket(url)
+    // this tab's lane rides as a second subprotocol; the node answers the first (docs/dashboard.md)
+    const session = viewSession()
+    const ws =
+      session === undefined ? new WebSocket(url) : new WebSocket(url, ['meshsig.v1', `meshsig-view.${session}`])
     socket = ws
     ws.onopen = () => {
       attempt = 0
