@@ -14,6 +14,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { ErrorCode } from '../core/index.js'
 import { returnedResponseHeaders, sendError } from './http-forward.js'
 import type { ProxyOutcome } from './proxy-audit.js'
@@ -37,9 +38,13 @@ export interface Outgoing {
   readonly body: Uint8Array
 }
 
-/** Statuses the proxy passes back (RFC 9110 §15: 100-599); any other is a broken answer (502). */
+/**
+ * Final statuses the proxy passes back (RFC 9110 §15: 200-599); any other is a
+ * broken answer (502). An informational 1xx is never a final answer, and a 101
+ * would switch the caller's connection to a protocol it never asked for.
+ */
 export function passableStatus(status: number | undefined): number | undefined {
-  return status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined
+  return status !== undefined && Number.isInteger(status) && status >= 200 && status <= 599 ? status : undefined
 }
 
 /** A reason phrase node:http writes (RFC 9112 §4: HTAB, SP, VCHAR, obs-text), else undefined: the standard one. */
@@ -101,6 +106,11 @@ export function forward(
     record({ status, code: null })
     answer.pipe(res)
     answer.once('error', () => res.destroy())
+  })
+  upstream.once('upgrade', (_answer, socket: Duplex) => {
+    // a 101: node:http hands over the socket; the caller asked for no other protocol (docs/proxy.md)
+    socket.destroy()
+    fail(502, 'PEER_ERROR', `the gateway at ${up.host}:${up.port} switched protocols (101); only HTTP answers pass`)
   })
   upstream.once('timeout', () => {
     fail(504, 'UNREACHABLE', 'the gateway did not answer in time')

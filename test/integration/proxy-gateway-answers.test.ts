@@ -1,7 +1,7 @@
 // What a gateway answers cannot crash the node through the signing proxy (an attack review found a
 // status line that did): node:http's client accepts status lines its server refuses to write (a
 // status below 100, a reason phrase with a control character or DEL). The proxy passes back a status
-// of 100-599 only (else 502 PEER_ERROR, audited as a gateway failure) and the gateway's reason
+// of 200-599 only (else 502 PEER_ERROR, audited as a gateway failure; a 101 held the caller) and the gateway's reason
 // phrase only when it is writable (else the standard one).
 import { connect, createServer, type Server } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,6 +19,8 @@ const LINES: Record<string, string> = {
   '/below-100': 'HTTP/1.1 099 Weird',
   '/above-599': 'HTTP/1.1 600 Beyond',
   '/own-reason': 'HTTP/1.1 201 Made It',
+  '/switching': 'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade',
+  '/switching-bare': 'HTTP/1.1 101 Switching Protocols',
 }
 
 /** A gateway written over raw TCP, so it can send status lines node:http would refuse to write. */
@@ -108,6 +110,8 @@ describe('the proxy passes back only answers node:http can write', () => {
   it.each([
     ['below 100', '/below-100'],
     ['above 599', '/above-599'],
+    ['101 (a switch of protocols the caller never asked the proxy for)', '/switching'],
+    ['101 without an Upgrade header', '/switching-bare'],
   ])('a status %s is a 502 PEER_ERROR, audited as a gateway failure', async (_, path) => {
     const res = await fetch(proxy.url + path)
     expect(res.status).toBe(502)
