@@ -58,6 +58,24 @@ function clearHeaders(res: ServerResponse): void {
 }
 
 /**
+ * Write the gateway's status line and headers to the caller: the status, or
+ * undefined (nothing written, the caller's answer cleared) when node:http
+ * cannot write them: the gateway's fault, never a throw out of the listener.
+ */
+function writeBack(answer: IncomingMessage, res: ServerResponse): number | undefined {
+  const status = passableStatus(answer.statusCode)
+  try {
+    if (status === undefined) throw new RangeError('status outside 200-599')
+    res.writeHead(status, passableReason(answer.statusMessage), returnedResponseHeaders(answer.headers))
+    return status
+  } catch {
+    if (res.headersSent) res.destroy()
+    else clearHeaders(res)
+    return undefined
+  }
+}
+
+/**
  * Send the signed request to the gateway and stream its answer back; `record` gets the outcome once.
  * Returns the request to the gateway (its 'finish': the body is handed to the kernel).
  */
@@ -86,21 +104,11 @@ export function forward(
     sendError(res, status, code, `meshsig proxy: ${message}`)
   }
   upstream.once('response', (answer) => {
-    const status = passableStatus(answer.statusCode)
-    try {
-      if (status === undefined) throw new RangeError('status outside 100-599')
-      res.writeHead(status, passableReason(answer.statusMessage), returnedResponseHeaders(answer.headers))
-    } catch {
-      // an answer node:http cannot write back: the gateway's fault, never a throw out of this listener
+    const status = writeBack(answer, res)
+    if (status === undefined) {
       upstream.destroy()
-      if (res.headersSent) res.destroy()
-      else clearHeaders(res)
-      fail(
-        502,
-        'PEER_ERROR',
-        `the gateway at ${up.host}:${up.port} answered with a status line or headers that cannot be passed on`,
-      )
-      return
+      const why = 'answered with a status line or headers that cannot be passed on'
+      return fail(502, 'PEER_ERROR', `the gateway at ${up.host}:${up.port} ${why}`)
     }
     answered = true
     record({ status, code: null })
