@@ -86,7 +86,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   if (config.trustLoopback) ctx.io.stderr(TRUST_LOOPBACK_WARNING + '\n')
   const started = block(`${OK} meshsig node ${info.name} is running`, [
     ['API', server.url],
-    ['Dashboard', server.url + '/'],
+    ['Dashboard', `${server.url}/ (\`meshsig dashboard\` prints a link with a lane of its own)`],
     ['DID', info.did],
     ['PeerId', info.peerId],
     ...info.multiaddrs.map((a): [string, string] => ['Mesh', a]),
