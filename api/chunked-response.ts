@@ -61,20 +61,20 @@ export interface AgentListNode {
  * `total` is counted when the answer begins; agents registered meanwhile are
  * newer than its first row, so they are neither listed nor counted.
  */
-export function* agentListChunks(node: AgentListNode, query: AgentQuery): Generator<string> {
-  const total = node.countAgents(query)
-  let after: AgentCursor | undefined
-  let chunk = '{"agents":['
-  for (;;) {
-    const page = node.listAgents({ ...query, limit: AGENT_PAGE, ...(after !== undefined ? { after } : {}) })
-    for (const [i, agent] of page.entries()) {
-      chunk += (after === undefined && i === 0 ? '' : ',') + JSON.stringify(agent)
+export function agentListChunks(node: AgentListNode, query: AgentQuery): Generator<string> {
+  return listChunks('agents', everyAgent(node, query), node.countAgents(query))
+}
+
+/** `{"<key>":[…],"total":n}` of `items`, a chunk per `AGENT_PAGE` items (each page read as the one before is sent). */
+function* listChunks(key: string, items: Iterable<unknown>, total: number): Generator<string> {
+  let chunk = `{"${key}":[`
+  let n = 0
+  for (const item of items) {
+    chunk += (n === 0 ? '' : ',') + JSON.stringify(item)
+    if (++n % AGENT_PAGE === 0) {
+      yield chunk
+      chunk = ''
     }
-    const last = page.at(-1)
-    if (page.length < AGENT_PAGE || last === undefined) break
-    after = { createdAt: Date.parse(last.createdAt), did: last.did }
-    yield chunk
-    chunk = ''
   }
   yield chunk + `],"total":${total}}`
 }
@@ -87,23 +87,34 @@ export interface RevokedListNode {
 
 /**
  * `{"revoked":[…],"total":n}` of every revoked DID (newest revocation
- * first), one page of `AGENT_PAGE` read per chunk after the last row of the
- * one before. `total` is counted when the answer begins; revocations made
- * meanwhile are newer than its first row, so they are neither listed nor
- * counted.
+ * first), read as `listChunks` reads. `total` is counted when the answer
+ * begins; revocations made meanwhile are newer than its first row, so they
+ * are neither listed nor counted.
  */
-export function* revokedListChunks(node: RevokedListNode): Generator<string> {
-  const total = node.revokedCount()
+export function revokedListChunks(node: RevokedListNode): Generator<string> {
+  return listChunks('revoked', everyRevoked(node), node.revokedCount())
+}
+
+/** Every agent matching `query` (newest first), read from the store `AGENT_PAGE` at a time. */
+export function* everyAgent(node: Pick<AgentListNode, 'listAgents'>, query: AgentQuery = {}): Generator<AgentRecord> {
+  let after: AgentCursor | undefined
+  for (;;) {
+    const page = node.listAgents({ ...query, limit: AGENT_PAGE, ...(after !== undefined ? { after } : {}) })
+    yield* page
+    const last = page.at(-1)
+    if (page.length < AGENT_PAGE || last === undefined) return
+    after = { createdAt: Date.parse(last.createdAt), did: last.did }
+  }
+}
+
+/** Every revoked DID (newest revocation first), read `AGENT_PAGE` at a time (the NDJSON export's lines). */
+export function* everyRevoked(node: Pick<RevokedListNode, 'revokedAfter'>): Generator<RevokedView> {
   let after: RevokedCursor | undefined
-  let chunk = '{"revoked":['
   for (;;) {
     const page = node.revokedAfter(after, AGENT_PAGE)
-    for (const [i, view] of page.entries()) chunk += (after === undefined && i === 0 ? '' : ',') + JSON.stringify(view)
+    yield* page
     const last = page.at(-1)
-    if (page.length < AGENT_PAGE || last === undefined) break
+    if (page.length < AGENT_PAGE || last === undefined) return
     after = { ts: Date.parse(last.revokedAt), did: last.did }
-    yield chunk
-    chunk = ''
   }
-  yield chunk + `],"total":${total}}`
 }

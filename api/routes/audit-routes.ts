@@ -14,7 +14,7 @@ import { requireOperator } from '../../node/services/authority.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
 import { ndjsonExport } from '../../node/audit/export-stream.js'
-import { sendChunks } from '../chunked-response.js'
+import { everyAgent, everyRevoked, sendChunks } from '../chunked-response.js'
 import { DEFAULT_TRUST_PARAMS } from '../../node/core/index.js'
 import { TRUST_FORMULA } from '../../node/services/trust.js'
 import type {
@@ -51,9 +51,9 @@ async function streamExport(ctx: RouteContext, res: Response, size: number | und
       node: { did: info.did, name: info.name, publicKey: src.nodePublicKey, peerId: info.peerId },
       ...node.auditorView(src.checkpoint),
     },
-    agents: () => node.listAgents(),
+    agents: () => everyAgent(node),
     connections: () => node.connections(),
-    revoked: () => node.revoked(),
+    revoked: () => everyRevoked(node),
     trustFormula: TRUST_FORMULA,
     trustParams: DEFAULT_TRUST_PARAMS,
   })

@@ -6,7 +6,7 @@
  * way. Memory grows with key events, DIDs, peers and pairs, never with the
  * entries or messages. Pure: the caller reads the lines.
  */
-import { AUDIT_NDJSON_FORMAT, AuditStreamVerifier } from '../core/audit-stream.js'
+import { AUDIT_NDJSON_FORMAT, AUDIT_NDJSON_FORMATS, AuditStreamVerifier } from '../core/audit-stream.js'
 import { duplicateJsonKey, type AuditEntry, type KeyEvent } from '../core/index.js'
 import {
   Problems,
@@ -41,6 +41,8 @@ export class NdjsonExportCheck {
   #ctx: MessageContext | null = null
   #header: Record<string, unknown> | null = null
   #trailer: Record<string, unknown> | null = null
+  /** The list lines of a version 2 export, gathered for the end line's checks. */
+  readonly #lists = new ListLines()
   /** The acceptance the next message line may belong to. */
   #pending: { id: string; v: MessageVerification } | null = null
   #lineNo = 0
@@ -82,8 +84,8 @@ export class NdjsonExportCheck {
   }
 
   #readHeader(value: Line): void {
-    if (value.format !== AUDIT_NDJSON_FORMAT || value.type !== 'header') {
-      return this.#log.report(`line 1 is not the header of a ${AUDIT_NDJSON_FORMAT} export`)
+    if (typeof value.format !== 'string' || !AUDIT_NDJSON_FORMATS.includes(value.format) || value.type !== 'header') {
+      return this.#log.report(`line 1 is not the header of a ${AUDIT_NDJSON_FORMATS.join(' or ')} export`)
     }
     this.#header = value
     this.#log.header(value)
@@ -103,6 +105,11 @@ export class NdjsonExportCheck {
         return this.#entry(value.entry, value.leaf)
       case 'message':
         return this.#message(value.message as ExportedMessage, pending)
+      case 'agent':
+      case 'connection':
+      case 'revoked':
+      case 'trust':
+        return this.#lists.add(value, this.#lineNo, this.#log)
       case 'end':
         this.#trailer = value
         return
@@ -141,7 +148,8 @@ export class NdjsonExportCheck {
     }
     const log = this.#log.finish()
     let scoresChecked = 0
-    const t = this.#trailer
+    const report = (subject: string, message: string): void => this.#problems.add('summary', subject, message)
+    const t = this.#trailer === null ? null : this.#lists.into(this.#trailer, this.#header, report)
     if (t !== null) {
       scoresChecked = checkTrustScores(t, this.#trust.ledger(), this.#problems)
       checkSummary(t, this.#messages, this.#log.count, this.#problems)
@@ -161,4 +169,91 @@ export class NdjsonExportCheck {
       problems: this.#problems.list,
     }
   }
+}
+
+type ListName = 'agents' | 'connections' | 'revoked' | 'trustAgents' | 'trustPeers' | 'trustConnections'
+
+/**
+ * The list lines of a version 2 export (docs/audit.md): each agent,
+ * connection, revocation and trust row on a line of its own, gathered into
+ * the shape the end line of version 1 had, so that the same checks read
+ * them. The end line's `lists` must count exactly the lines that came: a
+ * file cut or spliced within the lists is a problem.
+ */
+class ListLines {
+  readonly #rows: Record<ListName, unknown[]> = {
+    agents: [],
+    connections: [],
+    revoked: [],
+    trustAgents: [],
+    trustPeers: [],
+    trustConnections: [],
+  }
+  #any = false
+
+  /** Keep one list line (a line of no known shape is a problem of the log's reading, as a malformed line is). */
+  add(value: Line, lineNo: number, log: AuditStreamVerifier): void {
+    const name = listOf(value)
+    if (name === undefined) return log.report(`line ${lineNo} is a ${String(value.type)} line of no known shape`)
+    this.#any = true
+    const row = value.type === 'trust' ? withoutTypeOf(value) : value[value.type as string]
+    this.#rows[name].push(row)
+  }
+
+  /** The end line with the lists a version 2 export gave line by line (version 1: the end line as it is). */
+  into(
+    end: Record<string, unknown>,
+    header: Record<string, unknown> | null,
+    report: (subject: string, message: string) => void,
+  ): Record<string, unknown> {
+    if (header?.format !== AUDIT_NDJSON_FORMAT) {
+      if (this.#any) report('lists', 'a version 1 export with list lines: they are not part of its format')
+      return end
+    }
+    const counted = (end.lists ?? {}) as Partial<Record<ListName, unknown>>
+    for (const name of Object.keys(this.#rows) as ListName[]) {
+      if (counted[name] !== this.#rows[name].length) {
+        report(
+          `lists.${name}`,
+          `the end line counts ${String(counted[name])} ${name} lines; ${this.#rows[name].length} came`,
+        )
+      }
+    }
+    const trust = (typeof end.trust === 'object' && end.trust !== null ? end.trust : {}) as Record<string, unknown>
+    const r = this.#rows
+    return {
+      ...end,
+      agents: r.agents,
+      connections: r.connections,
+      revoked: r.revoked,
+      trust: { ...trust, agents: r.trustAgents, peers: r.trustPeers, connections: r.trustConnections },
+    }
+  }
+}
+
+function listOf(value: Line): ListName | undefined {
+  switch (value.type) {
+    case 'agent':
+      return typeof value.agent === 'object' && value.agent !== null ? 'agents' : undefined
+    case 'connection':
+      return typeof value.connection === 'object' && value.connection !== null ? 'connections' : undefined
+    case 'revoked':
+      return typeof value.revoked === 'object' && value.revoked !== null ? 'revoked' : undefined
+    case 'trust':
+      return value.of === 'agent'
+        ? 'trustAgents'
+        : value.of === 'peer'
+          ? 'trustPeers'
+          : value.of === 'connection'
+            ? 'trustConnections'
+            : undefined
+    default:
+      return undefined
+  }
+}
+
+/** A trust line's row: its fields without `type` and `of`. */
+function withoutTypeOf(value: Line): Record<string, unknown> {
+  const { type: _type, of: _of, ...row } = value
+  return row
 }

@@ -11,7 +11,12 @@
  *    the message's acceptance (when the node still stores it), and
  *    `{type: "checkpoint", checkpoint}` right after the entry that completes
  *    the prefix an older checkpoint signed;
- * 4. a trailer `{type: "end", entries, messages, summary, agents, connections, revoked, trust}`.
+ * 4. the lists, one line each, read a page at a time: `{type: "agent", agent}`
+ *    (its trust replayed over the entries), `{type: "connection", connection}`,
+ *    `{type: "revoked", revoked}`, `{type: "trust", of: "agent" | "peer" |
+ *    "connection", …}`;
+ * 5. a trailer `{type: "end", entries, messages, summary, lists, trust: {formula, params}}`,
+ *    `lists` counting the lines of each list (version 1 put the lists here).
  *
  * One tree size throughout: the header's checkpoint signs exactly `size`
  * entries; the log is append-only, so entries below `size` read in later
@@ -21,7 +26,7 @@ import { AUDIT_NDJSON_FORMAT } from '../core/audit-stream.js'
 import { toB64, trustScore, type AuditEntry, type ChkEnvelope, type KeyEvent } from '../core/index.js'
 import type { KeyEventCursor, MessageRow, Store } from '../store/index.js'
 import { messageView } from '../core/message-view.js'
-import { exportSummary } from './export-summary.js'
+import { AgentTally, summaryOf } from './export-summary.js'
 import type { MessageView } from '../core/views.js'
 import { VerificationTracker, type MessageVerification } from './message-verification.js'
 import { TrustTally, pairKey } from './trust-ledger.js'
@@ -47,13 +52,13 @@ export interface NdjsonSource {
   readonly keyLog?: readonly KeyEvent[]
 }
 
-/** What the faces add: the header's extra fields and the lists of the trailer. */
+/** What the faces add: the header's extra fields and the lists, each read a page at a time. */
 export interface NdjsonExtras {
   /** Extra header fields (node, exportedAt, note, logKeys, witnesses). */
   readonly header: Readonly<Record<string, unknown>>
-  readonly agents: () => ReadonlyArray<{ readonly did: string; readonly status?: string }>
-  readonly connections: () => ReadonlyArray<{ readonly fromDid: string; readonly toDid: string }>
-  readonly revoked: () => readonly unknown[]
+  readonly agents: () => Iterable<{ readonly did: string; readonly status?: string }>
+  readonly connections: () => Iterable<{ readonly fromDid: string; readonly toDid: string }>
+  readonly revoked: () => Iterable<unknown>
   readonly trustFormula: string
   readonly trustParams: unknown
 }
@@ -73,7 +78,7 @@ export function* ndjsonExport(src: NdjsonSource, extras: NdjsonExtras): Generato
   yield line({
     format: AUDIT_NDJSON_FORMAT,
     type: 'header',
-    version: 1,
+    version: 2,
     size,
     ...extras.header,
     checkpoint: src.checkpoint,
@@ -102,7 +107,9 @@ export function* ndjsonExport(src: NdjsonSource, extras: NdjsonExtras): Generato
     }
     yield chunk
   }
-  yield line(trailer(walk, size, keyEvents.count, extras))
+  const lists = new ListLines()
+  yield* listChunks(walk, extras, lists)
+  yield line(trailer(walk, size, keyEvents.count, extras, lists))
 }
 
 /**
@@ -124,38 +131,88 @@ function line(value: unknown): string {
   return JSON.stringify(value) + '\n'
 }
 
-/** The end line: counts, and the lists with trust replayed over the exported entries. */
-function trailer(walk: LogWalk, size: number, keyEvents: number, extras: NdjsonExtras): Record<string, unknown> {
+/** How many lines of each list were written, and the agents' tally for the summary. */
+class ListLines {
+  readonly agents = new AgentTally()
+  readonly counts = { agents: 0, connections: 0, revoked: 0, trustAgents: 0, trustPeers: 0, trustConnections: 0 }
+}
+
+/** `lines` in chunks of `PAGE` lines. */
+function* paged(lines: Iterable<string>): Generator<string> {
+  let chunk = ''
+  let n = 0
+  for (const l of lines) {
+    chunk += l
+    if (++n % PAGE === 0) {
+      yield chunk
+      chunk = ''
+    }
+  }
+  if (chunk !== '') yield chunk
+}
+
+/** The list lines: agents with trust replayed over the exported entries, connections, revocations, trust. */
+function* listChunks(walk: LogWalk, extras: NdjsonExtras, lists: ListLines): Generator<string> {
   const ledger = walk.trust.ledger()
-  const agents = extras.agents().map((a) => ({ ...a, trustScore: trustScore(ledger.dids.get(a.did) ?? ZERO) }))
-  const connections = extras.connections().map((c) => {
-    const [a, b] = [c.fromDid, c.toDid].sort() as [string, string]
-    return { ...c, trust: view(ledger.pairs.get(pairKey(a, b)) ?? ZERO) }
-  })
+  const c = lists.counts
+  yield* paged(
+    (function* () {
+      for (const a of extras.agents()) {
+        const agent = { ...a, trustScore: trustScore(ledger.dids.get(a.did) ?? ZERO) }
+        lists.agents.add(agent)
+        c.agents += 1
+        yield line({ type: 'agent', agent })
+      }
+      for (const conn of extras.connections()) {
+        const [a, b] = [conn.fromDid, conn.toDid].sort() as [string, string]
+        c.connections += 1
+        yield line({
+          type: 'connection',
+          connection: { ...conn, trust: view(ledger.pairs.get(pairKey(a, b)) ?? ZERO) },
+        })
+      }
+      for (const revoked of extras.revoked()) {
+        c.revoked += 1
+        yield line({ type: 'revoked', revoked })
+      }
+      for (const [did, e] of ledger.dids) {
+        c.trustAgents += 1
+        yield line({ type: 'trust', of: 'agent', did, ...view(e) })
+      }
+      for (const [peer, e] of ledger.peers) {
+        c.trustPeers += 1
+        yield line({ type: 'trust', of: 'peer', peer, ...view(e) })
+      }
+      for (const [key, e] of ledger.pairs) {
+        const [a, b] = key.split(' ') as [string, string]
+        c.trustConnections += 1
+        yield line({ type: 'trust', of: 'connection', a, b, ...view(e) })
+      }
+    })(),
+  )
+}
+
+/** The end line: counts, the summary, and how many lines each list had. */
+function trailer(
+  walk: LogWalk,
+  size: number,
+  keyEvents: number,
+  extras: NdjsonExtras,
+  lists: ListLines,
+): Record<string, unknown> {
   return {
     type: 'end',
     entries: size,
     messages: walk.messages,
-    summary: exportSummary(agents, {
+    summary: summaryOf(lists.agents, {
       messages: walk.messages,
       rejected: walk.rejected,
-      connections: connections.length,
+      connections: lists.counts.connections,
       keyEvents,
       entries: size,
     }),
-    agents,
-    connections,
-    revoked: extras.revoked(),
-    trust: {
-      formula: extras.trustFormula,
-      params: extras.trustParams,
-      agents: [...ledger.dids].map(([did, e]) => ({ did, ...view(e) })),
-      peers: [...ledger.peers].map(([peer, e]) => ({ peer, ...view(e) })),
-      connections: [...ledger.pairs].map(([key, e]) => {
-        const [a, b] = key.split(' ') as [string, string]
-        return { a, b, ...view(e) }
-      }),
-    },
+    lists: lists.counts,
+    trust: { formula: extras.trustFormula, params: extras.trustParams },
   }
 }
 

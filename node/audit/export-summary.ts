@@ -31,16 +31,42 @@ export interface ExportCounts {
   readonly entries: number
 }
 
+/** An agent as the summary counts it: its status and its trust as exported. */
+export interface SummaryAgent {
+  readonly status?: string | undefined
+  readonly trustScore: number
+}
+
+/** Agent counts and trust sum, kept one agent at a time (the NDJSON export lists agents a page at a time). */
+export class AgentTally {
+  total = 0
+  active = 0
+  revoked = 0
+  trustSum = 0
+
+  /** Count one agent. */
+  add(a: SummaryAgent): void {
+    this.total += 1
+    if (a.status === 'active') this.active += 1
+    if (a.status === 'revoked') this.revoked += 1
+    this.trustSum += a.trustScore
+  }
+}
+
 /** The summary of an export of `agents` (their trust as exported) and `counts`. */
-export function exportSummary(
-  agents: readonly { readonly status?: string | undefined; readonly trustScore: number }[],
-  counts: ExportCounts,
-): ExportSummary {
-  const average = agents.length ? agents.reduce((s, a) => s + a.trustScore, 0) / agents.length : 0
+export function exportSummary(agents: readonly SummaryAgent[], counts: ExportCounts): ExportSummary {
+  const tally = new AgentTally()
+  for (const a of agents) tally.add(a)
+  return summaryOf(tally, counts)
+}
+
+/** The summary of an export whose agents `tally` counted, and `counts`. */
+export function summaryOf(tally: AgentTally, counts: ExportCounts): ExportSummary {
+  const average = tally.total ? tally.trustSum / tally.total : 0
   return {
-    totalAgents: agents.length,
-    activeAgents: agents.filter((a) => a.status === 'active').length,
-    revokedAgents: agents.filter((a) => a.status === 'revoked').length,
+    totalAgents: tally.total,
+    activeAgents: tally.active,
+    revokedAgents: tally.revoked,
     totalMessages: counts.messages,
     verifiedMessages: counts.messages,
     failedVerifications: counts.rejected,

@@ -21,8 +21,14 @@ import { claimedIndex, rawLeafHash, type AuditVerdict } from './audit-verify.js'
 import { fromB64, toB64 } from './encoding.js'
 import { HASH_LENGTH, MerkleAccumulator, equalHashes } from './merkle.js'
 
-/** The `format` of the first line of an NDJSON audit export. */
-export const AUDIT_NDJSON_FORMAT = 'meshsig-audit-ndjson/1'
+/**
+ * The `format` of the first line of an NDJSON audit export (docs/audit.md):
+ * version 2 lists agents, connections, revocations and trust one line each
+ * before the end line; version 1 put them all in the end line.
+ */
+export const AUDIT_NDJSON_FORMAT = 'meshsig-audit-ndjson/2'
+/** The formats a verifier reads: this one and version 1 (exports made before it). */
+export const AUDIT_NDJSON_FORMATS: readonly string[] = ['meshsig-audit-ndjson/1', AUDIT_NDJSON_FORMAT]
 
 /** Options of `AuditStreamVerifier`. */
 export interface AuditStreamOptions {

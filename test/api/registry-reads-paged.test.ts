@@ -115,4 +115,18 @@ describe('a page of the registry costs one page of the store', () => {
     expect(agents.length).toBeGreaterThan(2)
     for (const q of agents) expect(q.limit, 'every read of the store is one page').toBeLessThanOrEqual(256)
   })
+
+  it('the NDJSON audit export lists every agent, a line each, read from the store a page at a time', async () => {
+    const { result, agents } = await storeReads(() => fx.anon('GET', '/audit/export?format=ndjson'))
+    expect(result.status).toBe(200)
+    const lines = result.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; agent?: { did: string } })
+    const listed = lines.filter((l) => l.type === 'agent').map((l) => l.agent!.did)
+    expect(new Set(listed).size).toBe(AGENTS + 1)
+    expect(lines.at(-1)).toMatchObject({ type: 'end', lists: { agents: AGENTS + 1, revoked: 1 } })
+    expect(agents.length).toBeGreaterThan(2)
+    for (const q of agents) expect(q.limit, 'every read of the store is one page').toBeLessThanOrEqual(256)
+  })
 })

@@ -104,8 +104,55 @@ describe('an export whose views were rewritten around an intact log', () => {
       `${eve.did} is revoked in the log but not in the revocation list`,
       `${eve.did} is revoked in the log but shown active`,
     ])
-    const hidden = editLine('end', (end) => void (end.revoked = []))
+    // the NDJSON form: eve's revocation line taken out, and the end line's count of them made to match
+    const hidden = editLine('end', (end) => void (end.lists.revoked -= 1)).filter(
+      (l) => !(l.startsWith('{"type":"revoked"') && l.includes(eve.did)),
+    )
     expect(problemsOf(checkLines(hidden))).toEqual([`${eve.did} is revoked in the log but not in the revocation list`])
+  })
+
+  it('list lines taken out, or added, without the end line saying so: not verified', () => {
+    const cut = ndjson.filter((l) => !l.startsWith('{"type":"revoked"'))
+    expect(cut.length).toBeLessThan(ndjson.length)
+    expect(problemsOf(checkLines(cut))).toContain(`the end line counts 1 revoked lines; 0 came`)
+    const i = ndjson.findIndex((l) => l.startsWith('{"type":"agent"'))
+    const twice = [...ndjson.slice(0, i), ndjson[i]!, ...ndjson.slice(i)]
+    expect(checkLines(twice).ok).toBe(false)
+  })
+
+  it('an export of format version 1 (the lists in the end line) still verifies, and its tampering is still found', () => {
+    const lines = ndjson.map((l) => JSON.parse(l) as Doc)
+    const rows = (type: string, of?: string): Doc[] =>
+      lines.filter((l) => l.type === type && (of === undefined || l.of === of))
+    const strip = ({ type: _t, of: _o, ...row }: Doc): Doc => row
+    const end = lines.at(-1)!
+    const v1End = {
+      type: 'end',
+      entries: end.entries,
+      messages: end.messages,
+      summary: end.summary,
+      agents: rows('agent').map((l) => l.agent),
+      connections: rows('connection').map((l) => l.connection),
+      revoked: rows('revoked').map((l) => l.revoked),
+      trust: {
+        ...end.trust,
+        agents: rows('trust', 'agent').map(strip),
+        peers: rows('trust', 'peer').map(strip),
+        connections: rows('trust', 'connection').map(strip),
+      },
+    }
+    const header = { ...lines[0]!, format: 'meshsig-audit-ndjson/1', version: 1 }
+    const listTypes = new Set(['agent', 'connection', 'revoked', 'trust'])
+    const body = lines.slice(1, -1).filter((l) => !listTypes.has(l.type as string))
+    const v1 = [header, ...body, v1End].map((l) => JSON.stringify(l))
+    expect(checkLines(v1)).toMatchObject({ ok: true, problems: [] })
+    const eve = (v1End.revoked[0] as { did: string }).did
+    const hidden = [...v1.slice(0, -1), JSON.stringify({ ...v1End, revoked: [] })]
+    expect(problemsOf(checkLines(hidden))).toEqual([`${eve} is revoked in the log but not in the revocation list`])
+    // list lines in a version 1 export are not part of its format
+    expect(checkLines([...v1.slice(0, -1), ndjson.find((l) => l.startsWith('{"type":"agent"'))!, v1.at(-1)!]).ok).toBe(
+      false,
+    )
   })
 
   it('null where an object is expected is a problem in the verdict, not a crash', () => {

@@ -13,7 +13,7 @@ import { auditScene, type AuditScene } from './audit-fixture.js'
 let scene: AuditScene
 let size: number
 let lines: string[]
-let json: { entries: unknown[]; messages: Array<{ id: string }>; trust: { agents: unknown[] } }
+let json: { entries: unknown[]; messages: Array<{ id: string }>; agents: unknown[]; trust: { agents: unknown[] } }
 
 function check(text: readonly string[]): ReturnType<NdjsonExportCheck['finish']> {
   const checker = new NdjsonExportCheck()
@@ -48,9 +48,15 @@ describe('NDJSON export content after real traffic', () => {
       expect(before.type).toBe('entry')
       expect(before.entry).toMatchObject({ kind: 'envelope.accepted', envelopeId: (l.message as { id: string }).id })
     })
-    const end = parsed[parsed.length - 1] as { type: string; trust: { agents: unknown[] } }
+    const end = parsed[parsed.length - 1] as { type: string; lists: { trustAgents: number } }
     expect(end.type).toBe('end')
-    expect(end.trust.agents).toEqual(json.trust.agents)
+    const trustAgents = parsed
+      .filter((l) => l.type === 'trust' && l.of === 'agent')
+      .map(({ type: _t, of: _o, ...row }) => row)
+    expect(trustAgents).toEqual(json.trust.agents)
+    expect(end.lists.trustAgents).toBe(trustAgents.length)
+    const agents = parsed.filter((l) => l.type === 'agent').map((l) => l.agent)
+    expect(agents).toEqual(json.agents)
   })
 
   it('verifies every message and score, and names a changed body or score', () => {
@@ -65,10 +71,10 @@ describe('NDJSON export content after real traffic', () => {
     expect(body.ok).toBe(false)
     expect(body.problems.map((p) => p.subject)).toContain(m.message.id)
 
-    const end = JSON.parse(lines[lines.length - 1]!) as { trust: { agents: Array<{ did: string; score: number }> } }
-    const agent = end.trust.agents[0]!
+    const t = lines.findIndex((l) => l.startsWith('{"type":"trust","of":"agent"'))
+    const agent = JSON.parse(lines[t]!) as { did: string; score: number }
     agent.score = agent.score === 1 ? 0.5 : 1
-    const score = check([...lines.slice(0, -1), JSON.stringify(end)])
+    const score = check([...lines.slice(0, t), JSON.stringify(agent), ...lines.slice(t + 1)])
     expect(score.ok).toBe(false)
     expect(score.problems).toContainEqual(expect.objectContaining({ kind: 'trust', subject: agent.did }))
   })

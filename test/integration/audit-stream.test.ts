@@ -113,7 +113,7 @@ describe('streamed audit export of a large log', () => {
     const text = readFileSync(file, 'utf8')
     const lines = text.split('\n').filter((l) => l !== '')
     const header = JSON.parse(lines[0]!) as { format: string; size: number; checkpoint: { size: number }; note: string }
-    expect(header.format).toBe('meshsig-audit-ndjson/1')
+    expect(header.format).toBe('meshsig-audit-ndjson/2')
     expect(header.size).toBeGreaterThan(N)
     expect(header.checkpoint.size).toBe(header.size)
     expect(header.note.startsWith(`${fx.node.did}\n${header.size}\n`)).toBe(true)
