@@ -14,6 +14,7 @@
 import {
   collectTrustEvidence,
   envelopeId,
+  TRUST_FORMULA_V1,
   fromB64,
   parseEnvelope,
   replayKeyEvents,
@@ -234,7 +235,9 @@ function checkTrust(d: Record<string, unknown>, entries: readonly AuditEntry[], 
 /** Compare every trust score `d` shows (agents, trust.agents/peers/connections) with `ledger`'s; returns how many. */
 export function checkTrustScores(d: Record<string, unknown>, ledger: TrustLedger, problems: Problems): number {
   checkRevocations(d, ledger, problems)
-  const pairs = ledger.pairs
+  const trust = (d.trust ?? {}) as Record<string, unknown>
+  // an export made before decision 0051 scored a connection by its count of messages
+  const pairs = trust.formula === TRUST_FORMULA_V1 ? ledger.pairsV1 : ledger.pairs
   const zero = { successes: 0, failures: 0 }
   const expectDid = (did: string): number => trustScore(ledger.dids.get(did) ?? zero)
   let checked = 0
@@ -245,7 +248,6 @@ export function checkTrustScores(d: Record<string, unknown>, ledger: TrustLedger
   }
   for (const a of list<ScoreRow>(d.agents))
     if (typeof a.did === 'string') compare(a.did, a.trustScore, expectDid(a.did))
-  const trust = (d.trust ?? {}) as Record<string, unknown>
   for (const a of list<ScoreRow>(trust.agents)) if (typeof a.did === 'string') compare(a.did, a.score, expectDid(a.did))
   for (const p of list<ScoreRow>(trust.peers)) {
     if (typeof p.peer === 'string') compare(p.peer, p.score, trustScore(ledger.peers.get(p.peer) ?? zero))

@@ -7,6 +7,7 @@
  */
 import {
   collectTrustEvidence,
+  countLegacyPair,
   pairKey,
   trustDeltas,
   type AuditEntry,
@@ -48,6 +49,7 @@ export function evidenceTotals(entries: readonly AuditEntry[]): {
 export class TrustTally {
   readonly #maps = new Map<TrustScope, Map<string, TrustEvidence>>()
   readonly #state: TrustStateView = { get: (s, key) => this.#scope(s).get(key) ?? ZERO }
+  readonly #pairsV1 = new Map<string, TrustEvidence>()
 
   #scope(s: TrustScope): Map<string, TrustEvidence> {
     let m = this.#maps.get(s)
@@ -61,13 +63,14 @@ export class TrustTally {
       const old = this.#state.get(d.scope, d.key)
       this.#scope(d.scope).set(d.key, { successes: old.successes + d.successes, failures: old.failures + d.failures })
     }
+    countLegacyPair(this.#pairsV1, entry)
   }
 
   /** The evidence so far, as `collectTrustEvidence` gives it (revoked DIDs flagged). */
   ledger(): TrustLedger {
     const dids = new Map(this.#scope('did'))
     for (const did of this.#scope('revoked').keys()) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
-    return { dids, peers: this.#scope('peer'), pairs: this.#scope('pair') }
+    return { dids, peers: this.#scope('peer'), pairs: this.#scope('pair'), pairsV1: this.#pairsV1 }
   }
 }
 

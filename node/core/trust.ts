@@ -57,6 +57,16 @@ export interface TrustEvidence {
   readonly revoked?: boolean
 }
 
+/**
+ * The formula as text, for reports and exports. A verifier tells by it how
+ * the export's connections were scored: `TRUST_FORMULA_V1` counted every
+ * message (exports made before decision 0051).
+ */
+export const TRUST_FORMULA =
+  "score = (alpha + s) / (alpha + beta + s + w * f), 0 when revoked; a connection's s is the credit its messages earned"
+/** The formula of exports made before decision 0051: a connection's s was its count of verified messages. */
+export const TRUST_FORMULA_V1 = 'score = (alpha + s) / (alpha + beta + s + w * f), 0 when revoked'
+
 /** The documented defaults: α = 1, β = 1, w = 2. */
 export const DEFAULT_TRUST_PARAMS: TrustParams = { alpha: 1, beta: 1, failureWeight: 2 }
 
@@ -161,22 +171,38 @@ function didFacts(entry: AuditEntry): TrustDelta[] {
   }
 }
 
-/** The credit (and pair count) a verified message earns its sender, given what was recorded before. */
+/**
+ * The credit a verified message earns its sender and its connection, given
+ * what was recorded before: 2^-(n+1) for the sender's n-th message to that
+ * recipient, the first `perCounterparty` only, between two registered DIDs.
+ * The sender's total stops at `cap`; the connection's at what its two
+ * directions can earn (under 2, a score under 3/4; one direction alone
+ * under 2/3). Before decision 0051 a connection counted every message, from
+ * anyone, without bound (`TRUST_FORMULA_V1`).
+ */
 function messageCredit(entry: AuditEntry, state: TrustStateView): TrustDelta[] {
   const m = verifiedMessage(entry)
   if (m === undefined || m.to === null || m.to === m.from) return []
   const edge = edgeKey(m.from, m.to)
-  const out: TrustDelta[] = [
-    { scope: 'pair', key: pairKey(m.from, m.to), successes: 1, failures: 0 },
-    { scope: 'edge', key: edge, successes: 1, failures: 0 },
-  ]
+  const out: TrustDelta[] = [{ scope: 'edge', key: edge, successes: 1, failures: 0 }]
   const n = state.get('edge', edge).successes
   const registered = (d: string): boolean => state.get('registered', d).successes > 0
   if (n >= TRUST_CREDIT.perCounterparty || !registered(m.from) || !registered(m.to)) return out
-  const room = TRUST_CREDIT.cap - state.get('did', m.from).successes
-  const credit = Math.min(2 ** -(n + 1), room)
+  const earned = 2 ** -(n + 1)
+  out.push({ scope: 'pair', key: pairKey(m.from, m.to), successes: earned, failures: 0 })
+  const credit = Math.min(earned, TRUST_CREDIT.cap - state.get('did', m.from).successes)
   if (credit > 0) out.push({ scope: 'did', key: m.from, successes: credit, failures: 0 })
   return out
+}
+
+/**
+ * The connection a verified message counted for under `TRUST_FORMULA_V1`
+ * (every message to another DID, one success each): kept to verify exports
+ * made before decision 0051.
+ */
+export function legacyPairOf(entry: AuditEntry): string | undefined {
+  const m = verifiedMessage(entry)
+  return m === undefined || m.to === null || m.to === m.from ? undefined : pairKey(m.from, m.to)
 }
 
 /**
@@ -199,8 +225,10 @@ export interface TrustLedger {
   readonly dids: Map<string, TrustEvidence>
   /** Per delivering peer (PeerId or "api:<client>"): accepted envelopes and refusals delivered. */
   readonly peers: Map<string, TrustEvidence>
-  /** Per pair of DIDs (`pairKey`): verified messages between them. */
+  /** Per pair of DIDs (`pairKey`): the credit their messages to each other earned. */
   readonly pairs: Map<string, TrustEvidence>
+  /** Per pair of DIDs: verified messages between them, as `TRUST_FORMULA_V1` counted them. */
+  readonly pairsV1: Map<string, TrustEvidence>
 }
 
 const ZERO: TrustEvidence = { successes: 0, failures: 0 }
@@ -214,15 +242,25 @@ export function collectTrustEvidence(entries: readonly AuditEntry[]): TrustLedge
     return m
   }
   const state: TrustStateView = { get: (s, key) => scope(s).get(key) ?? ZERO }
+  const pairsV1 = new Map<string, TrustEvidence>()
   for (const entry of entries) {
     for (const d of trustDeltas(entry, state)) {
       const old = state.get(d.scope, d.key)
       scope(d.scope).set(d.key, { successes: old.successes + d.successes, failures: old.failures + d.failures })
     }
+    countLegacyPair(pairsV1, entry)
   }
   const dids = scope('did')
   for (const did of scope('revoked').keys()) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
-  return { dids, peers: scope('peer'), pairs: scope('pair') }
+  return { dids, peers: scope('peer'), pairs: scope('pair'), pairsV1 }
+}
+
+/** Count `entry`'s message for its connection as `TRUST_FORMULA_V1` did. */
+export function countLegacyPair(pairsV1: Map<string, TrustEvidence>, entry: AuditEntry): void {
+  const key = legacyPairOf(entry)
+  if (key === undefined) return
+  const old = pairsV1.get(key) ?? ZERO
+  pairsV1.set(key, { successes: old.successes + 1, failures: old.failures })
 }
 
 /** The evidence about `did` in `entries`: credit, failures, revocation. */

@@ -7,15 +7,15 @@
  * `trustFromAuditEntries`, `peerTrustFromAuditEntries` and
  * `connectionTrustFromAuditEntries`.
  */
-import { DEFAULT_TRUST_PARAMS, toMsigDid, trustScore, type TrustEvidence } from '../core/index.js'
+import { DEFAULT_TRUST_PARAMS, toMsigDid, TRUST_FORMULA, trustScore, type TrustEvidence } from '../core/index.js'
 import { pairKey } from '../audit/trust-ledger.js'
 import type { Store, TrustScope } from '../store/index.js'
 import type { AgentTrust, ConnectionTrust, PeerTrust, TrustReport, TrustView } from '../core/views.js'
 
 export type { AgentTrust, ConnectionTrust, PeerTrust, TrustReport, TrustView }
 
-/** The formula as text, for reports. */
-export const TRUST_FORMULA = 'score = (alpha + s) / (alpha + beta + s + w * f), 0 when revoked'
+/** The formula as text, for reports (node/core/trust.ts). */
+export { TRUST_FORMULA }
 
 function view(evidence: TrustEvidence): TrustView {
   return { score: trustScore(evidence), successes: evidence.successes, failures: evidence.failures }

@@ -322,4 +322,9 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX key_states_revoked ON key_states (json_extract(state, '$.revoked.ts') DESC, did) WHERE revoked = 1;
   CREATE INDEX connections_newest ON connections (established_at DESC);
   `,
+  // 16: a connection earns what its messages earn (decision 0051): the evidence is rebuilt from the audit log at
+  // the next append, as for 7 and 8
+  `
+  DELETE FROM meta WHERE key = 'audit.trustSize';
+  `,
 ]

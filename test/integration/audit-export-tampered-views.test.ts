@@ -16,6 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
 import { NdjsonExportCheck } from '../../node/audit/export-stream-check.js'
+import { collectTrustEvidence, TRUST_FORMULA, TRUST_FORMULA_V1, trustScore } from '../../node/core/index.js'
 import { auditScene, type AuditScene } from './audit-fixture.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON documents edited in place
@@ -172,5 +173,23 @@ describe('an export whose views were rewritten around an intact log', () => {
     lines[i] = lines[i]!.replace('"entry":{', '"entry":{"kind":"agent.revoked",')
     expect(JSON.parse(lines[i]!)).toEqual(JSON.parse(ndjson[i]!)) // JSON.parse alone sees no change
     expect(problemsOf(checkLines(lines))).toContain(`line ${i + 1} repeats the member "kind"`)
+  })
+
+  it('an export made before decision 0051 (connections scored by their count of messages) still verifies', () => {
+    const doc = json()
+    expect(doc.trust.formula).toBe(TRUST_FORMULA)
+    const { pairsV1 } = collectTrustEvidence(doc.entries)
+    expect(doc.trust.connections.length).toBeGreaterThan(0)
+    doc.trust.formula = TRUST_FORMULA_V1
+    const countedScores = (): void => {
+      for (const c of doc.trust.connections) c.score = trustScore(pairsV1.get(`${c.a} ${c.b}`)!)
+    }
+    const newScores = doc.trust.connections.map((c: Doc) => c.score)
+    countedScores()
+    expect(doc.trust.connections.map((c: Doc) => c.score)).not.toEqual(newScores)
+    expect(checkAuditExport(doc)).toMatchObject({ ok: true, problems: [] })
+    // and the formula decides: this version's scores under the old formula's name are not verified
+    doc.trust.connections.forEach((c: Doc, i: number) => (c.score = newScores[i]))
+    expect(checkAuditExport(doc).ok).toBe(false)
   })
 })

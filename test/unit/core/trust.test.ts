@@ -8,6 +8,7 @@ import {
   connectionTrustFromAuditEntries,
   DEFAULT_TRUST_PARAMS,
   FORGERY_CODES,
+  pairKey,
   peerEvidenceOf,
   peerTrustFromAuditEntries,
   TRUST_CREDIT,
@@ -177,10 +178,24 @@ describe('per-peer and per-connection trust', () => {
     expect(peerTrustFromAuditEntries(entries, PEER)).toBe(4 / 7)
   })
 
-  it('scores a connection by the verified messages between two DIDs, either way', () => {
-    const entries = log([...sent(2), ...sent(1, BOB, ALICE), ...sent(1, ALICE, CAROL)])
-    expect(connectionTrustFromAuditEntries(entries, ALICE, BOB)).toBe(4 / 5)
-    expect(connectionTrustFromAuditEntries(entries, BOB, ALICE)).toBe(4 / 5)
+  it('scores a connection by the credit its messages earned, either way, between registered DIDs only', () => {
+    const entries = log([...regs(ALICE, BOB, CAROL), ...sent(2), ...sent(1, BOB, ALICE), ...sent(1, ALICE, CAROL)])
+    // alice → bob 1/2 + 1/4, bob → alice 1/2: s = 5/4
+    expect(connectionTrustFromAuditEntries(entries, ALICE, BOB)).toBe((1 + 5 / 4) / (2 + 5 / 4))
+    expect(connectionTrustFromAuditEntries(entries, BOB, ALICE)).toBe((1 + 5 / 4) / (2 + 5 / 4))
     expect(connectionTrustFromAuditEntries(entries, BOB, CAROL)).toBe(0.5)
+    // without registrations nothing is earned, however many messages
+    expect(connectionTrustFromAuditEntries(log([...sent(100), ...sent(100, BOB, ALICE)]), ALICE, BOB)).toBe(0.5)
+    // both ways, without bound in messages: under 3/4
+    const flood = log([...regs(ALICE, BOB), ...sent(1000), ...sent(1000, BOB, ALICE)])
+    const earned = 2 * (1 - 2 ** -8)
+    expect(connectionTrustFromAuditEntries(flood, ALICE, BOB)).toBe((1 + earned) / (2 + earned))
+    expect(connectionTrustFromAuditEntries(flood, ALICE, BOB)).toBeLessThan(3 / 4)
+  })
+
+  it('keeps the count of version 1 (every message a success) for exports made before decision 0051', () => {
+    const ledger = collectTrustEvidence(log([...sent(2), ...sent(1, BOB, ALICE), ...sent(1, ALICE, CAROL)]))
+    expect(ledger.pairsV1.get(pairKey(ALICE, BOB))).toEqual({ successes: 3, failures: 0 })
+    expect(ledger.pairs.get(pairKey(ALICE, BOB))).toBeUndefined()
   })
 })
