@@ -11,6 +11,7 @@
 import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { MAX_REASON_CHARS, shortReason } from '../../node/core/errors.js'
+import { junkEnvelope } from '../helpers/junk-envelope.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startApi } from './api-fixture.js'
 
@@ -30,16 +31,7 @@ describe('shortReason and surrogate pairs', () => {
       const ws = new WebSocket(fx.url.replace(/^http/, 'ws'))
       ws.on('message', (m: Buffer) => frames.push(m.toString()))
       await new Promise((r) => ws.once('open', r))
-      const base = {
-        v: 1,
-        type: 'msg',
-        from: fx.node.did,
-        to: null,
-        body: 'x',
-        ts: 1,
-        nonce: 'A'.repeat(22) + '==',
-        sig: 'A'.repeat(86) + '==',
-      }
+      const base = junkEnvelope(fx.node)
       const probe = await fx.anon('POST', '/messages/send', { envelope: { ...base, kQ: 1 } })
       const prefix = (probe.body.error as string).indexOf('kQ') // where the member name starts in the reason
       // (the reason the node keeps is the error's message; the answer may add nothing before it)

@@ -11,22 +11,13 @@ import type { IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { MAX_REASON_CHARS } from '../../node/core/errors.js'
+import { junkEnvelope } from '../helpers/junk-envelope.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { expectNo500, startApi, type ApiFixture } from './api-fixture.js'
 
 /** An envelope with an unknown member whose name is `chars` long. */
 function withLongMember(fx: ApiFixture, i: number, chars: number): Record<string, unknown> {
-  return {
-    v: 1,
-    type: 'msg',
-    from: fx.node.did,
-    to: null,
-    body: 'x',
-    ts: 1,
-    nonce: 'A'.repeat(22) + '==',
-    sig: 'A'.repeat(86) + '==',
-    [`k${i}`.padEnd(chars, 'W')]: 1,
-  }
+  return junkEnvelope(fx.node, { [`k${i}`.padEnd(chars, 'W')]: 1 })
 }
 
 describe('refusal reasons sent to stream clients', () => {
