@@ -57,16 +57,20 @@ export interface AgentListNode {
 /**
  * `{"agents":[…],"total":n}` of every agent matching `query` (newest first,
  * as `GET /agents?limit` orders them), one page of `AGENT_PAGE` read from
- * the store per chunk, each page after the last row of the one before.
- * `total` is counted when the answer begins; agents registered meanwhile are
- * newer than its first row, so they are neither listed nor counted.
+ * the store per chunk, each page after the last row of the one before;
+ * `total` counts the agents listed.
  */
 export function agentListChunks(node: AgentListNode, query: AgentQuery): Generator<string> {
-  return listChunks('agents', everyAgent(node, query), node.countAgents(query))
+  return listChunks('agents', everyAgent(node, query))
 }
 
-/** `{"<key>":[…],"total":n}` of `items`, a chunk per `AGENT_PAGE` items (each page read as the one before is sent). */
-function* listChunks(key: string, items: Iterable<unknown>, total: number): Generator<string> {
+/**
+ * `{"<key>":[…],"total":n}` of `items`, a chunk per `AGENT_PAGE` items (each
+ * page read as the one before is sent); `total` counts what was listed:
+ * rows added while the pages are read may sort after the cursor (a
+ * revocation's time is its signer's), so a count taken first could differ.
+ */
+function* listChunks(key: string, items: Iterable<unknown>): Generator<string> {
   let chunk = `{"${key}":[`
   let n = 0
   for (const item of items) {
@@ -76,7 +80,7 @@ function* listChunks(key: string, items: Iterable<unknown>, total: number): Gene
       chunk = ''
     }
   }
-  yield chunk + `],"total":${total}}`
+  yield chunk + `],"total":${n}}`
 }
 
 /** What `revokedListChunks` reads. */
@@ -87,12 +91,10 @@ export interface RevokedListNode {
 
 /**
  * `{"revoked":[…],"total":n}` of every revoked DID (newest revocation
- * first), read as `listChunks` reads. `total` is counted when the answer
- * begins; revocations made meanwhile are newer than its first row, so they
- * are neither listed nor counted.
+ * first), read as `listChunks` reads; `total` counts the DIDs listed.
  */
 export function revokedListChunks(node: RevokedListNode): Generator<string> {
-  return listChunks('revoked', everyRevoked(node), node.revokedCount())
+  return listChunks('revoked', everyRevoked(node))
 }
 
 /** Every agent matching `query` (newest first), read from the store `AGENT_PAGE` at a time. */

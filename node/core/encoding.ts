@@ -62,3 +62,15 @@ export function utf8(text: string): Uint8Array {
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts))
 }
+
+/**
+ * `ms` (milliseconds since the epoch) as ISO 8601, never throwing: a time a
+ * Date cannot hold (past year 275,760, or not a number) is shown as the
+ * nearest one it can. Signed times are held to that range at acceptance
+ * (`MAX_TS`); this keeps a view of anything stored before from failing.
+ */
+export function isoTime(ms: number): string {
+  const limit = 8_640_000_000_000_000
+  const t = Number.isFinite(ms) ? Math.max(-limit, Math.min(limit, ms)) : 0
+  return new Date(t).toISOString()
+}

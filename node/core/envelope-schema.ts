@@ -25,7 +25,9 @@ const b64 = (bytes: number): z.ZodString =>
  * and normalise them before anything is signed.
  */
 const did = z.string().max(128).regex(MSIG_DID_RE, 'must be a did:msig DID (faces normalise did:key before signing)')
-const ts = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+/** Latest time a JavaScript Date holds (ms): a signed time past it could not be shown (docs/protocol.md §3). */
+export const MAX_TS = 8_640_000_000_000_000
+const ts = z.number().int().nonnegative().max(MAX_TS)
 const seq = z
   .number()
   .int()

@@ -4,7 +4,15 @@
  * and the DID's key state as `GET /keys/:did` shows it (`keyView`), which
  * the CLI's `verify` and `rotate-key`/`revoke` read.
  */
-import { fromB64, publicKeyFromDid, publicKeyFromIdentifier, toB64, toMsigDid, type KeyEvent } from '../core/index.js'
+import {
+  fromB64,
+  isoTime,
+  publicKeyFromDid,
+  publicKeyFromIdentifier,
+  toB64,
+  toMsigDid,
+  type KeyEvent,
+} from '../core/index.js'
 import type { Store } from '../store/index.js'
 import { duplicityViews, type DuplicityView } from './duplicity.js'
 
@@ -99,7 +107,7 @@ export function keyView(store: Store, identifier: string): KeyView {
     next: state.next,
     priorKeys: state.priorKeys,
     revoked: r !== null,
-    revocation: r ? { reason: r.reason, revokedAt: new Date(r.ts).toISOString(), by: r.by } : null,
+    revocation: r ? { reason: r.reason, revokedAt: isoTime(r.ts), by: r.by } : null,
     duplicity,
     keyEvents: store.keyEvents.log(did),
   }

@@ -2,7 +2,7 @@
  * The agent record every face shows (API, CLI, dashboard, MCP), in the
  * shape the seed's clients already read.
  */
-import type { KeyState } from '../core/index.js'
+import { isoTime, type KeyState } from '../core/index.js'
 import type { AgentRow } from '../store/index.js'
 import type { AgentRecord } from '../core/views.js'
 
@@ -38,10 +38,8 @@ export function toAgentRecord(
     origin: row.origin,
     originServer: row.controller,
     peerId: row.peerId,
-    createdAt: new Date(row.createdAt).toISOString(),
-    lastSeenAt: new Date(row.lastSeenAt).toISOString(),
+    createdAt: isoTime(row.createdAt),
+    lastSeenAt: isoTime(row.lastSeenAt),
   }
-  return revoked
-    ? { ...record, revokedAt: new Date(revoked.ts).toISOString(), revocationReason: revoked.reason }
-    : record
+  return revoked ? { ...record, revokedAt: isoTime(revoked.ts), revocationReason: revoked.reason } : record
 }

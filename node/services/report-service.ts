@@ -14,7 +14,7 @@ import { messageView } from '../core/message-view.js'
 import { exportSummary, type ExportSummary } from '../audit/export-summary.js'
 import { TrustService, TRUST_FORMULA, type TrustReport, type TrustView } from './trust.js'
 import { evidenceTotals, pairKey } from '../audit/trust-ledger.js'
-import { DEFAULT_TRUST_PARAMS, trustScore } from '../core/index.js'
+import { DEFAULT_TRUST_PARAMS, isoTime, trustScore } from '../core/index.js'
 
 type Evidence = { successes: number; failures: number }
 
@@ -144,7 +144,7 @@ export class ReportService {
         did: s.did,
         name: this.c.store.agents.get(s.did)?.name ?? null,
         reason: s.revoked!.reason,
-        revokedAt: new Date(s.revoked!.ts).toISOString(),
+        revokedAt: isoTime(s.revoked!.ts),
         by: s.revoked!.by,
         keySeq: s.seq,
       }))
