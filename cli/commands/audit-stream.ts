@@ -129,8 +129,9 @@ export interface NdjsonVerification {
 export async function verifyNdjson(
   input: Chunks | string,
   onProgress: (done: number, total: number) => void,
+  legacyTrust = false,
 ): Promise<NdjsonVerification> {
-  const checker = new NdjsonExportCheck()
+  const checker = new NdjsonExportCheck({ legacyTrust })
   let lines = 0
   const onLine = (line: string): void => {
     checker.line(line)
@@ -147,8 +148,9 @@ export async function verifyNdjson(
 export function verifyNdjsonFile(
   path: string,
   onProgress: (done: number, total: number) => void,
+  legacyTrust = false,
 ): Promise<NdjsonVerification> {
-  return verifyNdjson(createReadStream(path, { highWaterMark: READ_BYTES }), onProgress)
+  return verifyNdjson(createReadStream(path, { highWaterMark: READ_BYTES }), onProgress, legacyTrust)
 }
 
 /** What `sniffStdin` found: an NDJSON export to stream, or the whole text of anything else. */

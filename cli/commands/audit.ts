@@ -61,6 +61,8 @@ export interface AuditOptions {
   readonly witnessKey?: readonly string[]
   /** A policy file: `witness <vkey>` and `quorum <K>` lines. */
   readonly policy?: string
+  /** Verify connections by the formula before decision 0051 when the export names it (node/audit/trust-check.ts). */
+  readonly legacyTrust?: boolean
 }
 
 /** Export the audit report of the node at `--server`. */
@@ -209,6 +211,7 @@ function policyOf(opts: AuditOptions): WitnessPolicy | null {
 async function checkFile(
   ctx: CliContext,
   file: string,
+  legacyTrust: boolean,
 ): Promise<{ check: ExportCheck; doc: Record<string, unknown> | null }> {
   const bar = progressBar(ctx.io, { label: 'Verifying audit export', unit: 'entries', delayMs: 250 })
   const onProgress = (done: number, total: number): void => bar.update(done, total)
@@ -221,20 +224,20 @@ async function checkFile(
       throw cannotRead(file, err)
     }
     if (ndjson) {
-      const r = await verifyNdjsonFile(file, onProgress)
+      const r = await verifyNdjsonFile(file, onProgress, legacyTrust)
       return { check: r.check, doc: r.header }
     }
     const text = await readText(ctx, file, async (ndjson) => {
-      const r = await verifyNdjson(ndjson, onProgress)
+      const r = await verifyNdjson(ndjson, onProgress, legacyTrust)
       streamed = { check: r.check, doc: r.header }
     })
     if (streamed !== null) return streamed
     if (isNdjsonExport(text.slice(0, 256))) {
-      const r = await verifyNdjson(text, onProgress)
+      const r = await verifyNdjson(text, onProgress, legacyTrust)
       return { check: r.check, doc: r.header }
     }
     const doc = parseExport(text, file)
-    return { check: checkAuditExport(doc, { onProgress }), doc: doc as Record<string, unknown> }
+    return { check: checkAuditExport(doc, { onProgress, legacyTrust }), doc: doc as Record<string, unknown> }
   } finally {
     bar.done()
   }
@@ -254,7 +257,7 @@ export async function auditVerifyCommand(
 ): Promise<CommandResult> {
   if (file === undefined) throw new MeshsigError('INVALID_INPUT', 'usage: meshsig audit verify <export file | ->')
   const policy = policyOf(opts)
-  const { check, doc } = await checkFile(ctx, file)
+  const { check, doc } = await checkFile(ctx, file, opts.legacyTrust === true)
   const hasNote = doc !== null && typeof doc.note === 'string'
   const note =
     doc !== null && (policy !== null || hasNote) ? checkAuditNote(doc, policy ?? { keys: [], quorum: 0 }) : null
@@ -302,6 +305,7 @@ function optionsOf(o: GlobalOptions): AuditOptions {
     ...(witnesses !== undefined ? { witnesses } : {}),
     ...(witnessKey !== undefined ? { witnessKey } : {}),
     ...(typeof o.policy === 'string' ? { policy: o.policy } : {}),
+    ...(o.legacyTrust === true ? { legacyTrust: true } : {}),
   }
 }
 
@@ -319,6 +323,10 @@ export function registerAudit(cli: CAC, rt: CliRuntime): void {
     .option('--witnesses <k>', 'verify: require k cosignatures on the checkpoint note')
     .option('--witness-key <vkey>', 'verify: a witness vkey you trust (repeatable)')
     .option('--policy <file>', 'verify: witness policy file ("witness <vkey>", "quorum <k>" lines)')
+    .option(
+      '--legacy-trust',
+      'verify: score connections as exports made before decision 0051 did, if it names that formula',
+    )
     .example('  meshsig audit verify audit-2026-03.json')
     .example('  meshsig audit --ndjson --out audit.ndjson && meshsig audit verify audit.ndjson --witnesses 2')
     .action((action: string | undefined, file: string | undefined, options: GlobalOptions) => {

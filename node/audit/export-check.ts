@@ -11,20 +11,18 @@
  * - every trust score equals the core formula over the entries;
  * - the summary's counts match what the export holds.
  */
+import { checkTrustScores } from './trust-check.js'
 import {
   collectTrustEvidence,
   envelopeId,
-  TRUST_FORMULA_V1,
   fromB64,
   parseEnvelope,
   replayKeyEvents,
-  trustScore,
   verifyAuditExport,
   verifyEnvelopeSignature,
   type AuditEntry,
   type AuditVerdict,
   type KeyEvent,
-  type TrustLedger,
 } from '../core/index.js'
 import type { MsgEnvelope } from '../core/envelope-schema.js'
 import { messageView } from '../core/message-view.js'
@@ -58,6 +56,11 @@ export interface CheckExportOptions {
   readonly onProgress?: (done: number, total: number) => void
   /** Most content problems to list (default 1000). */
   readonly maxProblems?: number
+  /**
+   * Verify connections scored by `TRUST_FORMULA_V1` (exports made before
+   * decision 0051) by that rule; without it such an export is a problem.
+   */
+  readonly legacyTrust?: boolean
 }
 
 /** A message as an export shows it (only the fields checked). */
@@ -113,7 +116,7 @@ export function checkAuditExport(doc: unknown, options: CheckExportOptions = {})
     if (report && (i + 1) % 1000 === 0) report(logTotal + i + 1, logTotal + messages.length)
   })
   report?.(logTotal + messages.length, logTotal + messages.length)
-  const scoresChecked = checkTrust(d, entries, problems)
+  const scoresChecked = checkTrust(d, entries, problems, options.legacyTrust === true)
   checkSummary(d, messages.length, entries.length, problems)
   return {
     ok: log.ok && problems.list.length === 0,
@@ -217,68 +220,15 @@ function keyOfLog(log: KeyEvent[] | undefined, v: MessageVerification): string |
   return null
 }
 
-interface ScoreRow {
-  readonly did?: unknown
-  readonly peer?: unknown
-  readonly a?: unknown
-  readonly b?: unknown
-  readonly score?: unknown
-  readonly trustScore?: unknown
-}
-
 /** Recompute every trust score the export shows; returns how many were compared. */
-function checkTrust(d: Record<string, unknown>, entries: readonly AuditEntry[], problems: Problems): number {
+function checkTrust(
+  d: Record<string, unknown>,
+  entries: readonly AuditEntry[],
+  problems: Problems,
+  legacyTrust: boolean,
+): number {
   const valid = entries.filter((e) => typeof e === 'object' && e !== null && typeof e.data === 'object')
-  return checkTrustScores(d, collectTrustEvidence(valid), problems)
-}
-
-/** Compare every trust score `d` shows (agents, trust.agents/peers/connections) with `ledger`'s; returns how many. */
-export function checkTrustScores(d: Record<string, unknown>, ledger: TrustLedger, problems: Problems): number {
-  checkRevocations(d, ledger, problems)
-  const trust = (d.trust ?? {}) as Record<string, unknown>
-  // an export made before decision 0051 scored a connection by its count of messages
-  const pairs = trust.formula === TRUST_FORMULA_V1 ? ledger.pairsV1 : ledger.pairs
-  const zero = { successes: 0, failures: 0 }
-  const expectDid = (did: string): number => trustScore(ledger.dids.get(did) ?? zero)
-  let checked = 0
-  const compare = (subject: string, shown: unknown, expected: number): void => {
-    checked += 1
-    if (shown !== expected)
-      problems.add('trust', subject, `trust of ${subject} is ${String(shown)}; the log gives ${expected}`)
-  }
-  for (const a of list<ScoreRow>(d.agents))
-    if (typeof a.did === 'string') compare(a.did, a.trustScore, expectDid(a.did))
-  for (const a of list<ScoreRow>(trust.agents)) if (typeof a.did === 'string') compare(a.did, a.score, expectDid(a.did))
-  for (const p of list<ScoreRow>(trust.peers)) {
-    if (typeof p.peer === 'string') compare(p.peer, p.score, trustScore(ledger.peers.get(p.peer) ?? zero))
-  }
-  for (const c of list<ScoreRow>(trust.connections)) {
-    if (typeof c.a !== 'string' || typeof c.b !== 'string') continue
-    compare(`${c.a} ↔ ${c.b}`, c.score, trustScore(pairs.get(`${c.a} ${c.b}`) ?? zero))
-  }
-  return checked
-}
-
-/**
- * Every DID the log records as revoked (`agent.revoked`) is shown revoked:
- * in the revocation list and, where it is listed, as an agent. The other
- * way round is not checked: the views are read when the export is made, so
- * a revocation logged after the checkpoint's size is rightly shown.
- */
-function checkRevocations(d: Record<string, unknown>, ledger: TrustLedger, problems: Problems): void {
-  const listed = new Set(list<{ did?: unknown }>(d.revoked).map((r) => r.did))
-  const status = new Map(list<{ did?: unknown; status?: unknown }>(d.agents).map((a) => [a.did, a.status]))
-  for (const [did, evidence] of ledger.dids) {
-    if (evidence.revoked !== true) continue
-    if (!listed.has(did)) problems.add('revocation', did, `${did} is revoked in the log but not in the revocation list`)
-    const shown = status.get(did)
-    if (shown !== undefined && shown !== 'revoked')
-      problems.add('revocation', did, `${did} is revoked in the log but shown ${String(shown)}`)
-  }
-}
-
-function list<T>(value: unknown): T[] {
-  return Array.isArray(value) ? (value.filter((v) => typeof v === 'object' && v !== null) as T[]) : []
+  return checkTrustScores(d, collectTrustEvidence(valid), problems, { legacyTrust })
 }
 
 /** Compare the summary's counts with what the export holds. */
@@ -300,3 +250,5 @@ export function checkSummary(d: Record<string, unknown>, messages: number, entri
     )
   }
 }
+
+export { checkTrustScores }

@@ -48,9 +48,13 @@ export class NdjsonExportCheck {
   #lineNo = 0
   #messages = 0
 
-  constructor(options: { readonly maxProblems?: number } = {}) {
+  readonly #legacyTrust: boolean
+
+  /** `legacyTrust`: verify a version 1 export's connections by `TRUST_FORMULA_V1` when it names it (node/audit/trust-check.ts). */
+  constructor(options: { readonly maxProblems?: number; readonly legacyTrust?: boolean } = {}) {
     this.#log = new AuditStreamVerifier(options)
     this.#problems = new Problems(options.maxProblems ?? 1000)
+    this.#legacyTrust = options.legacyTrust === true
   }
 
   /** The header, once read (size, checkpoint, note, keys …). */
@@ -151,7 +155,9 @@ export class NdjsonExportCheck {
     const report = (subject: string, message: string): void => this.#problems.add('summary', subject, message)
     const t = this.#trailer === null ? null : this.#lists.into(this.#trailer, this.#header, report)
     if (t !== null) {
-      scoresChecked = checkTrustScores(t, this.#trust.ledger(), this.#problems)
+      // a version 2 export never names the old formula: it was made after decision 0051
+      const legacyTrust = this.#legacyTrust && this.#header?.format !== AUDIT_NDJSON_FORMAT
+      scoresChecked = checkTrustScores(t, this.#trust.ledger(), this.#problems, { legacyTrust })
       checkSummary(t, this.#messages, this.#log.count, this.#problems)
       if (t.messages !== this.#messages) {
         this.#problems.add(
@@ -209,6 +215,11 @@ class ListLines {
     if (header?.format !== AUDIT_NDJSON_FORMAT) {
       if (this.#any) report('lists', 'a version 1 export with list lines: they are not part of its format')
       return end
+    }
+    const trustIn = (typeof end.trust === 'object' && end.trust !== null ? end.trust : {}) as Record<string, unknown>
+    const lists = [end.agents, end.connections, end.revoked, trustIn.agents, trustIn.peers, trustIn.connections]
+    if (lists.some((l) => l !== undefined)) {
+      report('lists', 'a version 2 end line holds lists: they are not part of its format (its lists are lines)')
     }
     const counted = (end.lists ?? {}) as Partial<Record<ListName, unknown>>
     for (const name of Object.keys(this.#rows) as ListName[]) {

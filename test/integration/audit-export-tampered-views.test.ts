@@ -16,7 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
 import { NdjsonExportCheck } from '../../node/audit/export-stream-check.js'
-import { collectTrustEvidence, TRUST_FORMULA, TRUST_FORMULA_V1, trustScore } from '../../node/core/index.js'
+import { collectTrustEvidence, pairKey, TRUST_FORMULA, TRUST_FORMULA_V1, trustScore } from '../../node/core/index.js'
 import { auditScene, type AuditScene } from './audit-fixture.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON documents edited in place
@@ -175,21 +175,46 @@ describe('an export whose views were rewritten around an intact log', () => {
     expect(problemsOf(checkLines(lines))).toContain(`line ${i + 1} repeats the member "kind"`)
   })
 
-  it('an export made before decision 0051 (connections scored by their count of messages) still verifies', () => {
+  it('an export made before decision 0051 verifies by the count of messages, when the auditor asks for that rule', () => {
     const doc = json()
     expect(doc.trust.formula).toBe(TRUST_FORMULA)
     const { pairsV1 } = collectTrustEvidence(doc.entries)
     expect(doc.trust.connections.length).toBeGreaterThan(0)
     doc.trust.formula = TRUST_FORMULA_V1
-    const countedScores = (): void => {
-      for (const c of doc.trust.connections) c.score = trustScore(pairsV1.get(`${c.a} ${c.b}`)!)
-    }
+    const counted = (a: string, b: string): number => trustScore(pairsV1.get(pairKey(a, b))!)
     const newScores = doc.trust.connections.map((c: Doc) => c.score)
-    countedScores()
+    for (const c of doc.trust.connections) c.score = counted(c.a, c.b)
+    for (const c of doc.connections) c.trust.score = counted(c.fromDid, c.toDid)
     expect(doc.trust.connections.map((c: Doc) => c.score)).not.toEqual(newScores)
-    expect(checkAuditExport(doc)).toMatchObject({ ok: true, problems: [] })
-    // and the formula decides: this version's scores under the old formula's name are not verified
-    doc.trust.connections.forEach((c: Doc, i: number) => (c.score = newScores[i]))
-    expect(checkAuditExport(doc).ok).toBe(false)
+    expect(checkAuditExport(doc, { legacyTrust: true })).toMatchObject({ ok: true, problems: [] })
+    // the formula's text is the operator's to write: without the auditor's word, it is a problem
+    expect(problemsOf(checkAuditExport(doc))).toEqual([expect.stringMatching(/--legacy-trust/)])
+    // and a version 2 NDJSON export naming it is never verified by the old rule
+    const lines = editLine('end', (end) => void (end.trust.formula = TRUST_FORMULA_V1))
+    const checker = new NdjsonExportCheck({ legacyTrust: true })
+    for (const l of lines) checker.line(l)
+    expect(checker.finish().ok).toBe(false)
+  })
+
+  it('trust rows taken out, written twice or with their DIDs swapped, and a connection’s own score: checked', () => {
+    const doc = json()
+    const [first] = doc.trust.peers
+    doc.trust.peers = doc.trust.peers.slice(1)
+    expect(problemsOf(checkAuditExport(doc))).toContainEqual(expect.stringMatching(/shows no trust row/))
+    const twice = json()
+    twice.agents.push(twice.agents[0])
+    expect(problemsOf(checkAuditExport(twice))).toContainEqual(expect.stringMatching(/listed more than once in agents/))
+    const swapped = json()
+    const row = swapped.trust.connections[0]
+    ;[row.a, row.b] = [row.b, row.a]
+    row.score = 0.5
+    expect(checkAuditExport(swapped).ok).toBe(false)
+    const inner = json()
+    inner.connections[0].trust.score = 0.99
+    expect(checkAuditExport(inner).ok).toBe(false)
+    expect(first).toBeDefined()
+    // a version 2 end line holding lists as well: refused
+    const both = editLine('end', (end) => void (end.revoked = []))
+    expect(problemsOf(checkLines(both))).toContainEqual(expect.stringMatching(/end line holds lists/))
   })
 })
