@@ -7,8 +7,8 @@
  * ends the wait here through the response's `close`.
  */
 import type { Response } from 'express'
-import type { AgentCursor, AgentQuery, RevokedCursor } from '../node/store/index.js'
-import type { AgentRecord, RevokedView } from './types.js'
+import type { AgentCursor, AgentQuery, ConnectionCursor, RevokedCursor } from '../node/store/index.js'
+import type { AgentRecord, ConnectionView, RevokedView } from './types.js'
 
 /** Write `chunks` to `res`, waiting when the socket is full, stopping when the client goes away. */
 export async function pipeChunks(res: Response, chunks: Iterator<string>): Promise<void> {
@@ -118,5 +118,19 @@ export function* everyRevoked(node: Pick<RevokedListNode, 'revokedAfter'>): Gene
     const last = page.at(-1)
     if (page.length < AGENT_PAGE || last === undefined) return
     after = { ts: Date.parse(last.revokedAt), did: last.did }
+  }
+}
+
+/** Every verified connection (newest first), read `AGENT_PAGE` at a time (the NDJSON export's lines). */
+export function* everyConnection(node: {
+  connections(limit?: number, after?: ConnectionCursor): ConnectionView[]
+}): Generator<ConnectionView> {
+  let after: ConnectionCursor | undefined
+  for (;;) {
+    const page = node.connections(AGENT_PAGE, after)
+    yield* page
+    const last = page.at(-1)
+    if (page.length < AGENT_PAGE || last === undefined) return
+    after = { at: Date.parse(last.establishedAt), id: last.id }
   }
 }

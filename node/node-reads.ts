@@ -35,7 +35,7 @@ import type {
 import type { TrustService } from './services/trust.js'
 import type { WitnessService } from './services/witness-service.js'
 import type { AgentRecord } from './services/records.js'
-import type { AgentQuery, MessageQuery, RevokedCursor, Store } from './store/index.js'
+import type { AgentQuery, ConnectionCursor, MessageQuery, RevokedCursor, Store } from './store/index.js'
 
 /** Reads of a node's state, forwarded to its services. */
 export class NodeReads {
@@ -163,9 +163,9 @@ export class NodeReads {
     return this.parts.reports.messages(query)
   }
 
-  /** Verified connections (handshakes), newest first. */
-  connections(limit?: number): ConnectionView[] {
-    return this.parts.reports.connections(limit)
+  /** Verified connections (handshakes), newest first; the page after `after` when given. */
+  connections(limit?: number, after?: ConnectionCursor): ConnectionView[] {
+    return this.parts.reports.connections(limit, after)
   }
 
   /** The revocation list, newest first (the newest `limit` only, when given). */

@@ -14,7 +14,7 @@ import { requireOperator } from '../../node/services/authority.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
 import { ndjsonExport } from '../../node/audit/export-stream.js'
-import { everyAgent, everyRevoked, sendChunks } from '../chunked-response.js'
+import { everyAgent, everyConnection, everyRevoked, sendChunks } from '../chunked-response.js'
 import { DEFAULT_TRUST_PARAMS } from '../../node/core/index.js'
 import { TRUST_FORMULA } from '../../node/services/trust.js'
 import type {
@@ -52,7 +52,7 @@ async function streamExport(ctx: RouteContext, res: Response, size: number | und
       ...node.auditorView(src.checkpoint),
     },
     agents: () => everyAgent(node),
-    connections: () => node.connections(),
+    connections: () => everyConnection(node),
     revoked: () => everyRevoked(node),
     trustFormula: TRUST_FORMULA,
     trustParams: DEFAULT_TRUST_PARAMS,

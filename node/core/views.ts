@@ -164,7 +164,7 @@ export interface ConnectionView {
   readonly verified: true
   /** Both signed challenge responses. */
   readonly transcript: unknown
-  /** Trust of the connection: verified messages between the two agents and failures attributable to either. */
+  /** Trust of the connection: the credit the messages between the two agents earned (docs/protocol.md §7, decision 0051). */
   readonly trust?: TrustView
 }
 

@@ -5,7 +5,7 @@
  */
 import type { KeyEvent, KeyState } from '../core/index.js'
 import type { VerifiableLog } from '../audit/audit-service.js'
-import type { ConnectionRow, MessageQuery, RevokedCursor, Store } from '../store/index.js'
+import type { ConnectionCursor, ConnectionRow, MessageQuery, RevokedCursor, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
 import { messageVerifications, UNRECORDED, type MessageVerification } from '../audit/message-verification.js'
 import type { AgentRecord } from './records.js'
@@ -117,9 +117,12 @@ export class ReportService {
     return this.c.store.messages.list(query).map(messageView)
   }
 
-  /** Verified connections, newest first (the newest `limit`, read as one page), each with its trust. */
-  connections(limit?: number): ConnectionView[] {
-    const rows = this.c.store.auditEntries.connections(limit)
+  /**
+   * Verified connections, newest first (the newest `limit`, read as one
+   * page; the page after `after` when given), each with its trust.
+   */
+  connections(limit?: number, after?: ConnectionCursor): ConnectionView[] {
+    const rows = this.c.store.auditEntries.connections(limit, after)
     const trust = new TrustService(this.c.store)
     return rows.map((row) => {
       const { score, successes, failures } = trust.connection(row.aDid, row.bDid)

@@ -18,6 +18,12 @@ export interface ConnectionRow {
   readonly establishedAt: number
 }
 
+/** Where a page of connections ends: the time and id of its last row. */
+export interface ConnectionCursor {
+  readonly at: number
+  readonly id: string
+}
+
 /** Storage of the audit log (`AuditLog` in node/audit writes it): entries, checkpoints and connections. */
 export class AuditEntriesRepo {
   private readonly insert: Statement
@@ -181,10 +187,15 @@ export class AuditEntriesRepo {
     return (prepared(this.db, 'SELECT COUNT(*) AS n FROM connections').get() as { n: number }).n
   }
 
-  /** All connections (or the newest `limit`), newest first. */
-  connections(limit?: number): ConnectionRow[] {
-    const sql = 'SELECT * FROM connections ORDER BY established_at DESC LIMIT ?'
-    const rows = prepared(this.db, sql).all(limit ?? -1) as {
+  /**
+   * All connections (or the newest `limit`), newest first (ties by id); with
+   * `after` (the time and id of the last one read), the next page after it.
+   */
+  connections(limit?: number, after?: ConnectionCursor): ConnectionRow[] {
+    const where = after === undefined ? '' : 'WHERE established_at < ? OR (established_at = ? AND id > ?) '
+    const sql = `SELECT * FROM connections ${where}ORDER BY established_at DESC, id LIMIT ?`
+    const args = after === undefined ? [limit ?? -1] : [after.at, after.at, after.id, limit ?? -1]
+    const rows = prepared(this.db, sql).all(...args) as {
       id: string
       a_did: string
       b_did: string

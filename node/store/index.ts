@@ -35,7 +35,7 @@ export type { AgentCursor, AgentQuery } from './agent-query.js'
 export type { DuplicityRow, KeyEventCursor, RevokedCursor, StoredKeyEvent } from './key-events-repo.js'
 export type { MessageRow, MessageQuery, MessageSource } from './messages-repo.js'
 export type { CustodyRow } from './custody-repo.js'
-export type { AuditRow, ConnectionRow } from './audit-entries-repo.js'
+export type { AuditRow, ConnectionCursor, ConnectionRow } from './audit-entries-repo.js'
 export type { EvidenceRow, TrustScope } from './trust-repo.js'
 export type { DeliveryState, OutboxRow } from './outbox-repo.js'
 export { AgentsRepo, KeyEventsRepo, MessagesRepo, MiscRepo, CustodyRepo, AuditEntriesRepo, TrustRepo, CredentialsRepo }
