@@ -3,7 +3,8 @@
  * registry (the stream's first one 100 agents, a refresh 1,000), so no
  * snapshot removes an agent: each one updates the agents of its page and adds
  * those the page did not know. The rest of the registry is read once per
- * connection (`GET /agents`, the whole registry); only then do the agents the
+ * connection (`GET /agents`: this node's agents and the newest others, at
+ * most 10,000 of each, api.ts `fetchRegistry`); only then do the agents the
  * page knew from before the connection and the registry no longer holds go.
  * Until then they stay where they are (in the table, and in the graph at the
  * same place). Pure, so it is tested without a browser.
@@ -16,7 +17,7 @@ import type { Agent, Snapshot } from './types.js'
 export interface AgentSync {
   /** Agents known before this connection that the node has not shown since. */
   readonly unconfirmed: Set<string>
-  /** True once this connection has seen the whole registry. */
+  /** True once this connection has read the registry (as much of it as the page holds). */
   complete: boolean
 }
 
@@ -43,7 +44,7 @@ export function refreshAgents(state: DashboardState, sync: AgentSync | undefined
 }
 
 /**
- * The whole registry (`GET /agents`), read once per connection: agents not
+ * The registry as the page holds it (`GET /agents`), read once per connection: agents not
  * known are added, those not yet confirmed are updated (the others are as
  * recent already: a snapshot or an event of this connection), and the agents
  * the registry no longer holds go.
@@ -54,4 +55,24 @@ export function completeAgentSync(state: DashboardState, sync: AgentSync, agents
     sync.unconfirmed.delete(a.did)
   }
   prune(state, sync)
+}
+
+/** Most agents one read of the registry asks for (the API's largest `limit`). */
+export const REGISTRY_READ_LIMIT = 10_000
+
+/**
+ * What the page reads of the registry once per connection: this node's own
+ * agents, then the newest others, `REGISTRY_READ_LIMIT` of each. Not the
+ * whole registry: a remote peer can fill it with 250,000 agents, which the tab
+ * would hold, and which, newer, would push this node's own out of view.
+ */
+export const REGISTRY_READS: readonly [string, string] = [
+  `/agents?origin=local&limit=${REGISTRY_READ_LIMIT}`,
+  `/agents?limit=${REGISTRY_READ_LIMIT}`,
+]
+
+/** The two reads as one list: this node's agents first, each agent once. */
+export function mergeRegistryReads(local: readonly Agent[], newest: readonly Agent[]): Agent[] {
+  const seen = new Set(local.map((a) => a.did))
+  return [...local, ...newest.filter((a) => !seen.has(a.did))]
 }

@@ -4,6 +4,7 @@
  * origin; at most the session of a dashboard pass (`redeemDashboardPass`).
  */
 import { ref } from 'vue'
+import { mergeRegistryReads, REGISTRY_READS } from './agent-sync.js'
 import type {
   Agent,
   AgentDetail,
@@ -125,8 +126,16 @@ export function fetchSnapshot(): Promise<Snapshot> {
 }
 
 /** `GET /agents`: every agent (a bounded snapshot holds only a page of them). */
-export async function fetchAllAgents(): Promise<Agent[]> {
-  return (await request<{ agents: Agent[] }>('/agents', { headers: { accept: 'application/json' } })).agents
+/**
+ * The registry as the page holds it (docs/dashboard.md, `agent-sync.ts`
+ * `REGISTRY_READS`): this node's own agents and the newest others, a bounded
+ * page of each, not the whole registry.
+ */
+export async function fetchRegistry(): Promise<Agent[]> {
+  const [local, newest] = await Promise.all(
+    REGISTRY_READS.map((path) => request<{ agents: Agent[] }>(path, { headers: { accept: 'application/json' } })),
+  )
+  return mergeRegistryReads(local?.agents ?? [], newest?.agents ?? [])
 }
 
 function getJson<T>(path: string): Promise<T> {

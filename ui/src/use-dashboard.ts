@@ -7,7 +7,7 @@
  * (trust, audit entries), the event feed, and the connection status.
  */
 import { computed, onScopeDispose, ref, shallowRef, type ComputedRef, type Ref, type ShallowRef } from 'vue'
-import { fetchAllAgents, fetchLinks, fetchSnapshot, openEventStream, type StreamStatus } from './api.js'
+import { fetchLinks, fetchRegistry, fetchSnapshot, openEventStream, type StreamStatus } from './api.js'
 import { feedEntryOf, localEntry, pushEntries, type FeedContext, type FeedEntry } from './feed.js'
 import { beginAgentSync, completeAgentSync, refreshAgents, type AgentSync } from './agent-sync.js'
 import { applyEvent, applyLinkHistory, emptyState, nameOf, peerNameOf, type DashboardState } from './state.js'
@@ -133,7 +133,8 @@ function touchAll(live: Live): void {
 
 /**
  * A connection's first snapshot; when it holds only a page of the agents, the
- * whole registry is read (`GET /agents`), once for this connection: refreshes
+ * registry is read (`GET /agents`: this node's agents and the newest others,
+ * api.ts `fetchRegistry`), once for this connection: refreshes
  * update the agents of their page and the counters (ui/src/agent-sync.ts).
  */
 function beginConnection(live: Live, snap: Snapshot): void {
@@ -141,7 +142,7 @@ function beginConnection(live: Live, snap: Snapshot): void {
   live.sync = sync
   touchAll(live)
   if (sync.complete) return
-  void fetchAllAgents()
+  void fetchRegistry()
     .then((agents) => {
       if (live.sync !== sync) return // a newer connection reads the registry itself
       completeAgentSync(live.state, sync, agents)
