@@ -107,3 +107,13 @@ describe('names that could pass for another agent', () => {
     expect(line!.detail).toBe('planner (did:msig:BbbbBb…Bbbb) → ops: “deploy approved”')
   })
 })
+
+describe('handshakes across snapshot pages', () => {
+  it('a snapshot whose page holds only the newest handshakes takes none of the older ones away', () => {
+    const s = emptyState()
+    const conn = (id: string, fromDid: string, toDid: string): unknown => ({ id, fromDid, toDid })
+    applySnapshot(s, { ...snapshot(), connections: [conn('1', A, B)] } as unknown as Snapshot)
+    applySnapshot(s, { ...snapshot(), connections: [conn('2', B, NODE)] } as unknown as Snapshot)
+    expect(Object.keys(s.handshakes).length).toBe(2)
+  })
+})

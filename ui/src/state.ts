@@ -98,7 +98,8 @@ function addHandshake(state: DashboardState, c: Pick<Connection, 'fromDid' | 'to
 /**
  * Take a snapshot: its page of agents updates or adds those agents and removes
  * none (a page holds only some of them; ui/src/agent-sync.ts removes the ones
- * the registry no longer holds); counters, handshakes and peers are replaced
+ * the registry no longer holds); its handshakes are added (a page holds only
+ * the newest, and none is ever undone); counters and peers are replaced
  * (message pairs come from history).
  */
 export function applySnapshot(state: DashboardState, snap: Snapshot, now: number = Date.now()): void {
@@ -108,7 +109,7 @@ export function applySnapshot(state: DashboardState, snap: Snapshot, now: number
   state.stats = { ...emptyStats(), ...snap.stats }
   for (const a of snap.agents) state.agents[a.did] = a
   forgetNames(state)
-  state.handshakes = {}
+  // a snapshot holds a page of the handshakes, and no handshake is ever undone: its page adds to what the page knew
   for (const c of snap.connections) addHandshake(state, c)
   state.peers = snap.peers.map((p) => p.peerId)
 }
