@@ -5,7 +5,7 @@
  * entry of the DID before it). With the stored envelope, that is all anyone
  * needs to re-verify the message later, offline.
  */
-import { publicKeyFromIdentifier, toB64, type AuditEntry } from '../core/index.js'
+import { isoTime, publicKeyFromIdentifier, toB64, type AuditEntry } from '../core/index.js'
 
 /** The verification status of a stored message, as the export shows it. */
 export interface MessageVerification {
@@ -61,7 +61,7 @@ export class VerificationTracker {
     return {
       status: 'verified',
       auditIndex: e.index,
-      verifiedAt: new Date(e.ts).toISOString(),
+      verifiedAt: isoTime(e.ts),
       publicKey: key?.key ?? null,
       keySeq: key?.seq ?? null,
     }

@@ -12,6 +12,7 @@
 import * as z from 'zod'
 import { canonicalize } from './canonical.js'
 import { utf8 } from './encoding.js'
+import { MAX_TS } from './envelope-schema.js'
 import { MalformedError } from './errors.js'
 import { hashLeaf } from './merkle.js'
 
@@ -131,7 +132,7 @@ export const auditEntrySchema = z.strictObject({
   /** Position of the entry in the log (its leaf index), from 0. */
   index: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   /** When the node recorded the event, ms since the epoch. */
-  ts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  ts: z.number().int().nonnegative().max(MAX_TS),
   /** What happened; see `AUDIT_KIND_DOCS`. */
   kind: z.enum(AUDIT_KINDS),
   /** The DID the event is about, or null. */
@@ -182,7 +183,7 @@ function isJson(value: unknown, depth = 0): boolean {
 function fieldProblem(entry: AuditEntry): [string, string] | undefined {
   const count = (n: number): boolean => Number.isSafeInteger(n) && n >= 0
   if (!count(entry.index)) return ['index', 'must be a non-negative safe integer']
-  if (!count(entry.ts)) return ['ts', 'must be a non-negative safe integer']
+  if (!count(entry.ts) || entry.ts > MAX_TS) return ['ts', `must be an integer from 0 to ${MAX_TS}`]
   if (!Object.hasOwn(AUDIT_KIND_DOCS, entry.kind)) return ['kind', 'must be an audit entry kind']
   const s = entry.subject
   if (s !== null && (typeof s !== 'string' || s.length > 128 || !DID_TEXT.test(s))) return ['subject', 'must be a DID']

@@ -8,7 +8,7 @@
  * error is the schema's own. Property tests hold them to the schema's verdicts.
  */
 import type { Envelope, IcpEnvelope, MsgEnvelope, RegEnvelope } from './envelope-schema.js'
-import { B64_RE, CAPABILITY_TYPE_RE, MAX_BODY_LENGTH, MSIG_DID_RE } from './envelope-schema.js'
+import { B64_RE, CAPABILITY_TYPE_RE, MAX_BODY_LENGTH, MAX_TS, MSIG_DID_RE } from './envelope-schema.js'
 import { sealedBytes } from './sealed.js'
 
 const MSG_KEYS = ['v', 'type', 'from', 'to', 'body', 'ts', 'nonce', 'sig'] as const
@@ -33,7 +33,7 @@ function exactly<K extends string>(input: unknown, keys: readonly K[]): Record<K
 }
 
 function isTs(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TS
 }
 
 /** `input` as a typed `msg` envelope when it keeps to `msgSchema` exactly; undefined means "parse it with the schema". */

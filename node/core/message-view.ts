@@ -3,6 +3,7 @@
  * export: docs/api.md): the signed fields under their API names plus where
  * and when this node got it. Pure: the row comes in.
  */
+import { isoTime } from './encoding.js'
 import type { MsgEnvelope } from './envelope-schema.js'
 import type { MessageView } from './views.js'
 
@@ -28,7 +29,7 @@ export function messageView(row: StoredMessageFields): MessageView {
     signature: e.sig,
     nonce: e.nonce,
     ts: e.ts,
-    timestamp: new Date(e.ts).toISOString(),
+    timestamp: isoTime(e.ts),
     verified: true,
     source: row.source,
     receivedAt: new Date(row.receivedAt).toISOString(),

@@ -5,7 +5,7 @@
  * "conflict" is refused for what it is and nobody can frame a DID.
  * `duplicityViews` is how the API shows what was recorded.
  */
-import { foldStoredLog, type KeyState } from '../core/index.js'
+import { foldStoredLog, isoTime, type KeyState } from '../core/index.js'
 import type { DuplicityRow, KeyEventsRepo, Store } from '../store/index.js'
 import type { DuplicityView } from '../core/views.js'
 
@@ -31,7 +31,7 @@ export function duplicityView(row: DuplicityRow): DuplicityView {
     keptId: row.existingId,
     conflictingId: row.conflictingId,
     type: row.envelope.type,
-    detectedAt: new Date(row.detectedAt).toISOString(),
+    detectedAt: isoTime(row.detectedAt),
     envelope: row.envelope,
   }
 }

@@ -22,6 +22,7 @@ import {
   keyCommitment,
   keyPairFromB64,
   MeshsigError,
+  MAX_TS,
   parseEnvelope,
   toB64,
   toMsigDid,
@@ -288,7 +289,7 @@ export class KeyService {
         peerId: old.peerId,
         // after the old one; one dated at the last representable ts (whoever held the old key can sign it)
         // is replaced all the same, because the new key signs this one (docs/protocol.md §5)
-        ts: row.regTs < Number.MAX_SAFE_INTEGER ? Math.max(now, row.regTs + 1) : now,
+        ts: row.regTs < MAX_TS ? Math.max(now, row.regTs + 1) : now,
       },
       key,
     )

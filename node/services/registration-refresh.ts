@@ -10,7 +10,7 @@
  * the event loop for seconds), with the event loop free between
  * transactions, so the API answers while the mesh moves (docs/protocol.md §2).
  */
-import { createRegistration, fromB64, toB64, type RegEnvelope } from '../core/index.js'
+import { createRegistration, fromB64, MAX_TS, toB64, type RegEnvelope } from '../core/index.js'
 import type { NodeEvents } from '../events.js'
 import type { Store } from '../store/index.js'
 import type { Ingest } from './ingest.js'
@@ -49,7 +49,7 @@ function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
     peerId: c.peerId,
     // after the held one; one dated at the last representable ts (anyone given the agent's key can sign it)
     // is followed at now, which replaces it only under a newer key (docs/protocol.md §5)
-    ts: row.regTs < Number.MAX_SAFE_INTEGER ? Math.max(c.clock(), row.regTs + 1) : c.clock(),
+    ts: row.regTs < MAX_TS ? Math.max(c.clock(), row.regTs + 1) : c.clock(),
   }
   return createRegistration(init, key)
 }

@@ -82,7 +82,7 @@ export function connectionView(row: ConnectionRow): ConnectionView {
     id: row.id,
     fromDid: row.aDid,
     toDid: row.bDid,
-    establishedAt: new Date(row.establishedAt).toISOString(),
+    establishedAt: isoTime(row.establishedAt),
     verified: true,
     transcript: row.transcript,
   }

@@ -8,6 +8,7 @@ import {
   envelopeId,
   generateKeyPair,
   keyPairFromB64,
+  MAX_TS,
   provenKeyState,
   toB64,
   type KeyPair,
@@ -131,7 +132,7 @@ describe('rotation and revocation (proof required)', () => {
         capabilities: [],
         controller: health.did,
         peerId: health.peerId,
-        ts: Number.MAX_SAFE_INTEGER,
+        ts: MAX_TS,
       },
       key,
     )

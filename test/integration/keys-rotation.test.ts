@@ -6,6 +6,7 @@ import {
   envelopeId,
   generateKeyPair,
   keyPairFromB64,
+  MAX_TS,
   toB64,
   type KeyState,
   type RegEnvelope,
@@ -90,7 +91,7 @@ describe('key rotation across three nodes in a line (A - B - C)', () => {
     const did = reg.identity.did
     const icp = a.store.keyEvents.log(did)[0]!
     const init = { did, name: 'thief', capabilities: [], controller: a.did, peerId: a.mesh.peerId }
-    const pinned = createRegistration({ ...init, ts: Number.MAX_SAFE_INTEGER }, keyPairFromB64(reg.identity.privateKey))
+    const pinned = createRegistration({ ...init, ts: MAX_TS }, keyPairFromB64(reg.identity.privateKey))
     const body = { name: 'thief', publicKey: reg.identity.publicKey, proof: { icp, reg: pinned } }
     expect((await mesh.call(0, 'POST', '/agents/register', body)).status).toBe(201)
     await waitFor(() => nodes.every((n) => n.store.agents.get(did)?.regId === envelopeId(pinned)), { timeout: 15_000 })
@@ -98,7 +99,7 @@ describe('key rotation across three nodes in a line (A - B - C)', () => {
     const r = await mesh.call(0, 'POST', '/agents/rotate-key', { did })
     expect(r.status).toBe(200)
     const resigned = JSON.parse(a.store.agents.get(did)!.regEnvelope) as RegEnvelope
-    expect(resigned.ts).toBeLessThan(Number.MAX_SAFE_INTEGER)
+    expect(resigned.ts).toBeLessThan(MAX_TS)
     await waitFor(() => nodes.every((n) => n.store.agents.get(did)?.regId === envelopeId(resigned)), {
       timeout: 15_000,
     })

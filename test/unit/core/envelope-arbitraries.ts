@@ -7,6 +7,7 @@ import {
   createRegistration,
   didFromPublicKey,
   keyPairFromSeed,
+  MAX_TS,
   peerIdFromPublicKey,
   type Envelope,
   type KeyPair,
@@ -21,7 +22,7 @@ export interface SignedCase {
 const seed = fc.uint8Array({ minLength: 32, maxLength: 32 })
 const keyPair: fc.Arbitrary<KeyPair> = seed.map((s) => keyPairFromSeed(s))
 const did = seed.map((s) => didFromPublicKey(keyPairFromSeed(s).publicKey))
-const ts = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
+const ts = fc.integer({ min: 0, max: MAX_TS })
 const text = (min: number, max: number): fc.Arbitrary<string> =>
   fc.string({ unit: 'binary', minLength: min, maxLength: max }).filter((s) => s.length >= min && s.length <= max)
 const confidence = fc.double({ min: 0, max: 1, noNaN: true }).map((x) => (x === 0 ? 0 : x))
