@@ -8,7 +8,14 @@
  * `TRUST_FORMULA_V1` for an export that names that formula, when the auditor
  * asks for it (`legacyTrust`): the formula's text is the operator's to write.
  */
-import { pairKey, trustScore, TRUST_FORMULA_V1, type TrustEvidence, type TrustLedger } from '../core/index.js'
+import {
+  MSIG_DID_RE,
+  pairKey,
+  trustScore,
+  TRUST_FORMULA_V1,
+  type TrustEvidence,
+  type TrustLedger,
+} from '../core/index.js'
 import type { Problems } from './export-check.js'
 
 interface ScoreRow {
@@ -37,7 +44,7 @@ function rows(value: unknown): ScoreRow[] {
   return Array.isArray(value) ? (value.filter((v) => typeof v === 'object' && v !== null) as ScoreRow[]) : []
 }
 
-/** Compare every trust score `d` shows with `ledger`'s, and that each scored subject has one row; returns how many. */
+/** Compare every trust row `d` shows with `ledger`'s, and that each scored subject has one row; returns how many. */
 export function checkTrustScores(
   d: Record<string, unknown>,
   ledger: TrustLedger,
@@ -48,37 +55,79 @@ export function checkTrustScores(
   checkListedOnce(d, problems)
   const trust = (d.trust ?? {}) as Record<string, unknown>
   const pairs = connectionRule(trust.formula, options, problems) === 'v1' ? ledger.pairsV1 : ledger.pairs
-  let checked = 0
-  const compare = (subject: string, shown: unknown, expected: number): void => {
-    checked += 1
-    if (shown !== expected)
-      problems.add('trust', subject, `trust of ${subject} is ${String(shown)}; the log gives ${expected}`)
-  }
-  const did = (x: string): number => trustScore(ledger.dids.get(x) ?? ZERO)
-  const pair = (a: string, b: string): number => trustScore(pairs.get(pairKey(a, b)) ?? ZERO)
-  for (const a of rows(d.agents)) if (typeof a.did === 'string') compare(a.did, a.trustScore, did(a.did))
-  for (const c of rows(d.connections)) {
-    if (typeof c.fromDid === 'string' && typeof c.toDid === 'string' && c.trust !== undefined)
-      compare(`${c.fromDid} ↔ ${c.toDid}`, c.trust.score, pair(c.fromDid, c.toDid))
+  const c = new RowCheck(problems)
+  for (const a of rows(d.agents)) if (c.did(a.did, 'agents')) c.score(a.did, a.trustScore, ledger.dids.get(a.did))
+  for (const conn of rows(d.connections)) {
+    if (!c.did(conn.fromDid, 'connections') || !c.did(conn.toDid, 'connections')) continue
+    // a handshake between agents that never exchanged a message is shown with no evidence
+    c.row(`${conn.fromDid} ↔ ${conn.toDid}`, conn.trust, pairs.get(pairKey(conn.fromDid, conn.toDid)) ?? ZERO)
   }
   const seen = { dids: new Set<string>(), peers: new Set<string>(), pairs: new Set<string>() }
   for (const a of rows(trust.agents)) {
-    if (typeof a.did !== 'string') continue
+    if (!c.did(a.did, 'trust.agents')) continue
     once(seen.dids, a.did, problems)
-    compare(a.did, a.score, did(a.did))
+    c.row(a.did, a, ledger.dids.get(a.did))
   }
   for (const p of rows(trust.peers)) {
-    if (typeof p.peer !== 'string') continue
+    if (typeof p.peer !== 'string') {
+      problems.add('trust', String(p.peer), 'a trust.peers row names no peer')
+      continue
+    }
     once(seen.peers, p.peer, problems)
-    compare(p.peer, p.score, trustScore(ledger.peers.get(p.peer) ?? ZERO))
+    c.row(p.peer, p, ledger.peers.get(p.peer))
   }
-  for (const c of rows(trust.connections)) {
-    if (typeof c.a !== 'string' || typeof c.b !== 'string') continue
-    once(seen.pairs, pairKey(c.a, c.b), problems)
-    compare(`${c.a} ↔ ${c.b}`, c.score, pair(c.a, c.b))
+  for (const r of rows(trust.connections)) {
+    if (!c.did(r.a, 'trust.connections') || !c.did(r.b, 'trust.connections')) continue
+    const key = pairKey(r.a, r.b)
+    once(seen.pairs, key, problems)
+    c.row(`${r.a} ↔ ${r.b}`, r, pairs.get(key))
   }
   if (d.trust !== undefined) checkEveryScored(ledger, pairs, seen, problems)
-  return checked
+  return c.checked
+}
+
+/** One row at a time: its DIDs canonical, its score (and counts) the replay's; a row for nothing scored is a problem. */
+class RowCheck {
+  checked = 0
+  constructor(private readonly problems: Problems) {}
+
+  /** True when `value` is a did:msig DID as the log writes it; else a problem. */
+  did(value: unknown, list: string): value is string {
+    if (typeof value === 'string' && MSIG_DID_RE.test(value)) return true
+    this.problems.add(
+      'trust',
+      String(value),
+      `a row of ${list} names ${JSON.stringify(value) ?? 'nothing'}, not a did:msig DID`,
+    )
+    return false
+  }
+
+  /** A score alone (an agent's `trustScore`). */
+  score(subject: string, shown: unknown, evidence: TrustEvidence | undefined): void {
+    this.checked += 1
+    const expected = trustScore(evidence ?? ZERO)
+    if (shown !== expected)
+      this.problems.add('trust', subject, `trust of ${subject} is ${String(shown)}; the log gives ${expected}`)
+  }
+
+  /** A trust row: `{score, successes, failures}`, for a subject the log scored. */
+  row(subject: string, row: unknown, evidence: TrustEvidence | undefined): void {
+    if (typeof row !== 'object' || row === null) {
+      this.problems.add('trust', subject, `the trust of ${subject} is ${String(row)}, not a row`)
+      return
+    }
+    if (evidence === undefined) {
+      this.problems.add('trust', subject, `the log scores no ${subject}; the export shows a trust row for it`)
+      return
+    }
+    const r = row as { score?: unknown; successes?: unknown; failures?: unknown }
+    this.score(subject, r.score, evidence)
+    if (r.successes !== evidence.successes || r.failures !== evidence.failures) {
+      const shown = `${String(r.successes)} successes and ${String(r.failures)} failures`
+      const log = `${evidence.successes} and ${evidence.failures}`
+      this.problems.add('trust', subject, `the trust of ${subject} shows ${shown}; the log gives ${log}`)
+    }
+  }
 }
 
 /** Which rule scores the export's connections: 0051's, or V1's when the export names it and the auditor accepts it. */

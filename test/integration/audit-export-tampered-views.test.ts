@@ -181,10 +181,13 @@ describe('an export whose views were rewritten around an intact log', () => {
     const { pairsV1 } = collectTrustEvidence(doc.entries)
     expect(doc.trust.connections.length).toBeGreaterThan(0)
     doc.trust.formula = TRUST_FORMULA_V1
-    const counted = (a: string, b: string): number => trustScore(pairsV1.get(pairKey(a, b))!)
+    const counted = (a: string, b: string): Doc => {
+      const e = pairsV1.get(pairKey(a, b)) ?? { successes: 0, failures: 0 }
+      return { score: trustScore(e), successes: e.successes, failures: e.failures }
+    }
     const newScores = doc.trust.connections.map((c: Doc) => c.score)
-    for (const c of doc.trust.connections) c.score = counted(c.a, c.b)
-    for (const c of doc.connections) c.trust.score = counted(c.fromDid, c.toDid)
+    for (const c of doc.trust.connections) Object.assign(c, counted(c.a, c.b))
+    for (const c of doc.connections) Object.assign(c.trust, counted(c.fromDid, c.toDid))
     expect(doc.trust.connections.map((c: Doc) => c.score)).not.toEqual(newScores)
     expect(checkAuditExport(doc, { legacyTrust: true })).toMatchObject({ ok: true, problems: [] })
     // the formula's text is the operator's to write: without the auditor's word, it is a problem
