@@ -7,6 +7,7 @@ import {
   keyPairFromB64,
   peerIdFromPublicKey,
   toB64,
+  MAX_TS,
 } from '../../node/core/index.js'
 import { createIdentity, loadIdentity, rotateIdentity, rotatedIdentityFile } from '../../node/identity/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
@@ -142,7 +143,7 @@ describe('a registration of a hosted agent dated at the last representable ts, n
     a = await startNode({ transports: 'tcp', identity: loadIdentity(home.dir), home: home.dir, dbPath })
     const agent = (await a.registerAgent('pinned')).identity
     const init = { did: agent.did, name: 'pinned', capabilities: [], controller: a.did, peerId: 'elsewhere' }
-    const pinned = createRegistration({ ...init, ts: Number.MAX_SAFE_INTEGER }, keyPairFromB64(agent.privateKey))
+    const pinned = createRegistration({ ...init, ts: MAX_TS }, keyPairFromB64(agent.privateKey))
     expect((await a.submitEnvelope(pinned)).ok).toBe(true)
     await a.stop()
     a = await startNode({ transports: 'tcp', identity: loadIdentity(home.dir), home: home.dir, dbPath })

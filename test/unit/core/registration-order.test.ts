@@ -7,6 +7,7 @@ import {
   replacesRegistration,
   type KeyPair,
   type RegEnvelope,
+  MAX_TS,
 } from '../../../node/core/index.js'
 
 const old = generateKeyPair()
@@ -37,16 +38,16 @@ describe('which registration of a DID stands (docs/protocol.md §5)', () => {
   })
 
   it('one dated far ahead by a key since rotated out gives way to an earlier one of the current key', () => {
-    const pinned = reg(Number.MAX_SAFE_INTEGER, old)
+    const pinned = reg(MAX_TS, old)
     const fresh = reg(2_000, next)
     expect(replacesRegistration(held(pinned), incoming(fresh), current)).toBe(false)
     expect(replacesRegistration(held(pinned), incoming(fresh), () => next.publicKey)).toBe(true)
   })
 
   it('a stored registration that does not verify under the current key counts as a rotated-out one', () => {
-    const forged = { ...reg(Number.MAX_SAFE_INTEGER, old), name: 'changed' }
+    const forged = { ...reg(MAX_TS, old), name: 'changed' }
     expect(replacesRegistration(held(forged), incoming(reg(2_000, old)), current)).toBe(true)
-    const unreadable = { regId: 'x', regTs: Number.MAX_SAFE_INTEGER, regEnvelope: '{' }
+    const unreadable = { regId: 'x', regTs: MAX_TS, regEnvelope: '{' }
     expect(replacesRegistration(unreadable, incoming(reg(2_000, old)), current)).toBe(true)
   })
 })
