@@ -45,13 +45,12 @@ export async function sendChunks(res: Response, type: string, chunks: Iterator<s
   }
 }
 
-/** Agents read from the store per chunk of `agentListChunks` (about 0.5 KB each as JSON). */
+/** Rows read from the store per chunk of a streamed list (agents, about 0.5 KB each as JSON). */
 export const AGENT_PAGE = 256
 
 /** What `agentListChunks` reads. */
 export interface AgentListNode {
   listAgents(query: AgentQuery): AgentRecord[]
-  countAgents(query: AgentQuery): number
 }
 
 /**
@@ -86,7 +85,6 @@ function* listChunks(key: string, items: Iterable<unknown>): Generator<string> {
 /** What `revokedListChunks` reads. */
 export interface RevokedListNode {
   revokedAfter(after: RevokedCursor | undefined, limit: number): RevokedView[]
-  revokedCount(): number
 }
 
 /**
@@ -97,40 +95,43 @@ export function revokedListChunks(node: RevokedListNode): Generator<string> {
   return listChunks('revoked', everyRevoked(node))
 }
 
-/** Every agent matching `query` (newest first), read from the store `AGENT_PAGE` at a time. */
-export function* everyAgent(node: Pick<AgentListNode, 'listAgents'>, query: AgentQuery = {}): Generator<AgentRecord> {
-  let after: AgentCursor | undefined
+/**
+ * Every row `read` gives, a page of `AGENT_PAGE` at a time, each page read
+ * after the cursor of the last row of the one before (keyset paging).
+ */
+function* keysetPages<T, C>(read: (after: C | undefined) => T[], cursorOf: (last: T) => C): Generator<T> {
+  let after: C | undefined
   for (;;) {
-    const page = node.listAgents({ ...query, limit: AGENT_PAGE, ...(after !== undefined ? { after } : {}) })
+    const page = read(after)
     yield* page
     const last = page.at(-1)
     if (page.length < AGENT_PAGE || last === undefined) return
-    after = { createdAt: Date.parse(last.createdAt), did: last.did }
+    after = cursorOf(last)
   }
+}
+
+/** Every agent matching `query` (newest first), read from the store `AGENT_PAGE` at a time. */
+export function everyAgent(node: AgentListNode, query: AgentQuery = {}): Generator<AgentRecord> {
+  return keysetPages<AgentRecord, AgentCursor>(
+    (after) => node.listAgents({ ...query, limit: AGENT_PAGE, ...(after !== undefined ? { after } : {}) }),
+    (last) => ({ createdAt: Date.parse(last.createdAt), did: last.did }),
+  )
 }
 
 /** Every revoked DID (newest revocation first), read `AGENT_PAGE` at a time (the NDJSON export's lines). */
-export function* everyRevoked(node: Pick<RevokedListNode, 'revokedAfter'>): Generator<RevokedView> {
-  let after: RevokedCursor | undefined
-  for (;;) {
-    const page = node.revokedAfter(after, AGENT_PAGE)
-    yield* page
-    const last = page.at(-1)
-    if (page.length < AGENT_PAGE || last === undefined) return
-    after = { ts: Date.parse(last.revokedAt), did: last.did }
-  }
+export function everyRevoked(node: RevokedListNode): Generator<RevokedView> {
+  return keysetPages<RevokedView, RevokedCursor>(
+    (after) => node.revokedAfter(after, AGENT_PAGE),
+    (last) => ({ ts: Date.parse(last.revokedAt), did: last.did }),
+  )
 }
 
 /** Every verified connection (newest first), read `AGENT_PAGE` at a time (the NDJSON export's lines). */
-export function* everyConnection(node: {
+export function everyConnection(node: {
   connections(limit?: number, after?: ConnectionCursor): ConnectionView[]
 }): Generator<ConnectionView> {
-  let after: ConnectionCursor | undefined
-  for (;;) {
-    const page = node.connections(AGENT_PAGE, after)
-    yield* page
-    const last = page.at(-1)
-    if (page.length < AGENT_PAGE || last === undefined) return
-    after = { at: Date.parse(last.establishedAt), id: last.id }
-  }
+  return keysetPages<ConnectionView, ConnectionCursor>(
+    (after) => node.connections(AGENT_PAGE, after),
+    (last) => ({ at: Date.parse(last.establishedAt), id: last.id }),
+  )
 }

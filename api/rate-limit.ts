@@ -99,8 +99,8 @@ export function rateLimitKey(
   const operator = bearer !== undefined && isOperatorToken(opts, bearer)
   const agent = !operator && bearer !== undefined && !mintsCredential(req) && resolve(bearer) !== undefined
   if (operator || agent) return 'bearer:' + createHash('sha256').update(bearer!).digest('base64url').slice(0, 22)
-  const session = bearer === undefined && !mintsCredential(req) ? dashboardSession(req) : undefined
-  if (session !== undefined) return 'dashboard:' + session.slice(0, 22)
+  const session = bearer === undefined ? dashboardSession(req) : undefined
+  if (session !== undefined && !mintsCredential(req)) return 'dashboard:' + session.slice(0, 22)
   const address = clientAddress(req, opts) ?? 'unknown'
   return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
 }

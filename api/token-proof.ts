@@ -18,8 +18,10 @@
  * under the whole hash, with a domain of its own, while the credential's
  * agent is live (docs/api.md, "The token goes only to its node").
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { utf8 } from '../node/core/encoding.js'
+import { sha256Hex } from '../node/core/keys.js'
 
 /** Request header carrying the client's challenge (b64url of 32 random bytes). */
 export const TOKEN_CHALLENGE_HEADER = 'x-meshsig-token-challenge'
@@ -47,7 +49,7 @@ export function isAgentCredential(bearer: string): boolean {
 /** The key a proof of `bearer` is made under, and the credential id a client names it by (none for the token). */
 export function proofKeyOf(bearer: string): { readonly proofKey: ProofKey; readonly credentialId?: string } {
   if (!isAgentCredential(bearer)) return { proofKey: { domain: TOKEN_DOMAIN, key: bearer } }
-  const hash = createHash('sha256').update(bearer, 'utf8').digest('hex')
+  const hash = sha256Hex(utf8(bearer)) // as the node keeps it (node/services/agent-credentials.ts)
   return { proofKey: { domain: CREDENTIAL_DOMAIN, key: hash }, credentialId: hash.slice(0, 16) }
 }
 

@@ -228,7 +228,7 @@ function checkTrust(
   legacyTrust: boolean,
 ): number {
   const valid = entries.filter((e) => typeof e === 'object' && e !== null && typeof e.data === 'object')
-  return checkTrustScores(d, collectTrustEvidence(valid), problems, { legacyTrust })
+  return checkTrustScores(d, collectTrustEvidence(valid, { legacyPairs: true }), problems, { legacyTrust })
 }
 
 /** Compare the summary's counts with what the export holds. */

@@ -35,7 +35,7 @@ interface Line {
 export class NdjsonExportCheck {
   readonly #log: AuditStreamVerifier
   readonly #problems: Problems
-  readonly #trust = new TrustTally()
+  readonly #trust = new TrustTally({ legacyPairs: true })
   readonly #verifications = new VerificationTracker()
   readonly #keyEvents: KeyEvent[] = []
   #ctx: MessageContext | null = null

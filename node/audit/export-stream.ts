@@ -164,12 +164,9 @@ function* listChunks(walk: LogWalk, extras: NdjsonExtras, lists: ListLines): Gen
         yield line({ type: 'agent', agent })
       }
       for (const conn of extras.connections()) {
-        const [a, b] = [conn.fromDid, conn.toDid].sort() as [string, string]
         c.connections += 1
-        yield line({
-          type: 'connection',
-          connection: { ...conn, trust: view(ledger.pairs.get(pairKey(a, b)) ?? ZERO) },
-        })
+        const trust = view(ledger.pairs.get(pairKey(conn.fromDid, conn.toDid)) ?? ZERO)
+        yield line({ type: 'connection', connection: { ...conn, trust } })
       }
       for (const revoked of extras.revoked()) {
         c.revoked += 1

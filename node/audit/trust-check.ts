@@ -54,7 +54,7 @@ export function checkTrustScores(
   checkRevocations(d, ledger, problems)
   checkListedOnce(d, problems)
   const trust = (d.trust ?? {}) as Record<string, unknown>
-  const pairs = connectionRule(trust.formula, options, problems) === 'v1' ? ledger.pairsV1 : ledger.pairs
+  const pairs = connectionRule(trust.formula, options, problems) === 'v1' ? (ledger.pairsV1 ?? new Map()) : ledger.pairs
   const c = new RowCheck(problems)
   for (const a of rows(d.agents)) if (c.did(a.did, 'agents')) c.score(a.did, a.trustScore, ledger.dids.get(a.did))
   for (const conn of rows(d.connections)) {

@@ -49,7 +49,12 @@ export function evidenceTotals(entries: readonly AuditEntry[]): {
 export class TrustTally {
   readonly #maps = new Map<TrustScope, Map<string, TrustEvidence>>()
   readonly #state: TrustStateView = { get: (s, key) => this.#scope(s).get(key) ?? ZERO }
-  readonly #pairsV1 = new Map<string, TrustEvidence>()
+  /** The connections as `TRUST_FORMULA_V1` counted them, kept only for a verifier (`legacyPairs`). */
+  readonly #pairsV1: Map<string, TrustEvidence> | undefined
+
+  constructor(options: { readonly legacyPairs?: boolean } = {}) {
+    this.#pairsV1 = options.legacyPairs === true ? new Map() : undefined
+  }
 
   #scope(s: TrustScope): Map<string, TrustEvidence> {
     let m = this.#maps.get(s)
@@ -63,14 +68,20 @@ export class TrustTally {
       const old = this.#state.get(d.scope, d.key)
       this.#scope(d.scope).set(d.key, { successes: old.successes + d.successes, failures: old.failures + d.failures })
     }
-    countLegacyPair(this.#pairsV1, entry)
+    if (this.#pairsV1 !== undefined) countLegacyPair(this.#pairsV1, entry)
   }
 
   /** The evidence so far, as `collectTrustEvidence` gives it (revoked DIDs flagged). */
   ledger(): TrustLedger {
     const dids = new Map(this.#scope('did'))
     for (const did of this.#scope('revoked').keys()) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
-    return { dids, peers: this.#scope('peer'), pairs: this.#scope('pair'), pairsV1: this.#pairsV1 }
+    const pairsV1 = this.#pairsV1
+    return {
+      dids,
+      peers: this.#scope('peer'),
+      pairs: this.#scope('pair'),
+      ...(pairsV1 !== undefined ? { pairsV1 } : {}),
+    }
   }
 }
 

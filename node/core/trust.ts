@@ -227,14 +227,22 @@ export interface TrustLedger {
   readonly peers: Map<string, TrustEvidence>
   /** Per pair of DIDs (`pairKey`): the credit their messages to each other earned. */
   readonly pairs: Map<string, TrustEvidence>
-  /** Per pair of DIDs: verified messages between them, as `TRUST_FORMULA_V1` counted them. */
-  readonly pairsV1: Map<string, TrustEvidence>
+  /** Per pair of DIDs: verified messages between them, as `TRUST_FORMULA_V1` counted them (a verifier's, when asked). */
+  readonly pairsV1?: Map<string, TrustEvidence>
 }
 
 const ZERO: TrustEvidence = { successes: 0, failures: 0 }
 
-/** Replay entries in log order, by the same `trustDeltas` the node applies as it appends them. */
-export function collectTrustEvidence(entries: readonly AuditEntry[]): TrustLedger {
+/**
+ * Replay entries in log order, by the same `trustDeltas` the node applies as
+ * it appends them; with `legacyPairs`, also the connections as
+ * `TRUST_FORMULA_V1` counted them (a verifier of older exports needs them,
+ * the node never does).
+ */
+export function collectTrustEvidence(
+  entries: readonly AuditEntry[],
+  options: { readonly legacyPairs?: boolean } = {},
+): TrustLedger {
   const maps = new Map<TrustScope, Map<string, TrustEvidence>>()
   const scope = (s: TrustScope): Map<string, TrustEvidence> => {
     let m = maps.get(s)
@@ -242,17 +250,17 @@ export function collectTrustEvidence(entries: readonly AuditEntry[]): TrustLedge
     return m
   }
   const state: TrustStateView = { get: (s, key) => scope(s).get(key) ?? ZERO }
-  const pairsV1 = new Map<string, TrustEvidence>()
+  const pairsV1 = options.legacyPairs === true ? new Map<string, TrustEvidence>() : undefined
   for (const entry of entries) {
     for (const d of trustDeltas(entry, state)) {
       const old = state.get(d.scope, d.key)
       scope(d.scope).set(d.key, { successes: old.successes + d.successes, failures: old.failures + d.failures })
     }
-    countLegacyPair(pairsV1, entry)
+    if (pairsV1 !== undefined) countLegacyPair(pairsV1, entry)
   }
   const dids = scope('did')
   for (const did of scope('revoked').keys()) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
-  return { dids, peers: scope('peer'), pairs: scope('pair'), pairsV1 }
+  return { dids, peers: scope('peer'), pairs: scope('pair'), ...(pairsV1 !== undefined ? { pairsV1 } : {}) }
 }
 
 /** Count `entry`'s message for its connection as `TRUST_FORMULA_V1` did. */

@@ -178,7 +178,7 @@ describe('an export whose views were rewritten around an intact log', () => {
   it('an export made before decision 0051 verifies by the count of messages, when the auditor asks for that rule', () => {
     const doc = json()
     expect(doc.trust.formula).toBe(TRUST_FORMULA)
-    const { pairsV1 } = collectTrustEvidence(doc.entries)
+    const { pairsV1 = new Map() } = collectTrustEvidence(doc.entries, { legacyPairs: true })
     expect(doc.trust.connections.length).toBeGreaterThan(0)
     doc.trust.formula = TRUST_FORMULA_V1
     const counted = (a: string, b: string): Doc => {

@@ -194,8 +194,9 @@ describe('per-peer and per-connection trust', () => {
   })
 
   it('keeps the count of version 1 (every message a success) for exports made before decision 0051', () => {
-    const ledger = collectTrustEvidence(log([...sent(2), ...sent(1, BOB, ALICE), ...sent(1, ALICE, CAROL)]))
-    expect(ledger.pairsV1.get(pairKey(ALICE, BOB))).toEqual({ successes: 3, failures: 0 })
+    const entries = log([...sent(2), ...sent(1, BOB, ALICE), ...sent(1, ALICE, CAROL)])
+    const ledger = collectTrustEvidence(entries, { legacyPairs: true })
+    expect(ledger.pairsV1?.get(pairKey(ALICE, BOB))).toEqual({ successes: 3, failures: 0 })
     expect(ledger.pairs.get(pairKey(ALICE, BOB))).toBeUndefined()
   })
 })
