@@ -123,6 +123,11 @@ async function buildNode(
     maxSkewMs: config.maxSkewMs,
     logger: createLogger({ level: logLevelOf(ctx.io.env) }),
   })
+  // the store holds the home's node.lock from here (decision 0042): an identity replaced before that is not run
+  if (loadIdentity(ctx.home).did !== identity.did) {
+    await node.stop()
+    throw new MeshsigError('ALREADY_EXISTS', `the identity in ${ctx.home} was replaced while this node started`)
+  }
   const server = await serveApi(node, config, { token, listener }).catch(async (err: unknown) => {
     await node.stop()
     throw err

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { didKeyFromPublicKey, peerIdFromPublicKey } from '../core/did.js'
 import { MeshsigError } from '../core/errors.js'
 import { generateKeyPair } from '../core/keys.js'
+import { whileHomeIdle } from '../store/index.js'
 import { identityPath } from './home.js'
 import {
   checkIdentityFile,
@@ -53,13 +54,25 @@ export function createIdentity(home: string, opts: CreateIdentityOptions = {}): 
   const file = newIdentityFile(generateKeyPair(random), generateKeyPair(random), opts.now ?? Date.now())
   const identity = checkIdentityFile(file, path)
   ensurePrivateDir(home)
+  const write = (): void => writeFileAtomic(path, serialize(file), { overwrite: opts.force ?? false })
   try {
-    writeFileAtomic(path, serialize(file), { overwrite: opts.force ?? false })
+    if (opts.force === true) whileHomeIdle(home, write)
+    else write()
   } catch (err) {
-    if (err instanceof MeshsigError && err.code === 'ALREADY_EXISTS') throw alreadyExists(path)
+    if (err instanceof MeshsigError && err.code === 'ALREADY_EXISTS') throw inUseOrExists(path, home, opts)
     throw err
   }
   return identity
+}
+
+/** `ALREADY_EXISTS` as the caller meets it: a node running on the home (with `force`), or an identity there. */
+function inUseOrExists(path: string, home: string, opts: CreateIdentityOptions): MeshsigError {
+  if (opts.force !== true) return alreadyExists(path)
+  return new MeshsigError(
+    'ALREADY_EXISTS',
+    `a meshsig node is running on ${home}: stop it before replacing its identity (decision 0042)`,
+    { path },
+  )
 }
 
 function alreadyExists(path: string): MeshsigError {

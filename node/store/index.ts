@@ -178,6 +178,20 @@ function transactionHooks(r: {
 }
 
 /**
+ * Hold `<home>/node.lock` as a running node does (decision 0042) while `fn`
+ * runs: what replaces a home's identity must not run under a live node.
+ * Throws `ALREADY_EXISTS` while a node uses the home.
+ */
+export function whileHomeIdle<T>(home: string, fn: () => T): T {
+  const unlock = lockAll([join(home, 'node')], Database)
+  try {
+    return fn()
+  } finally {
+    unlock()
+  }
+}
+
+/**
  * Open (creating if needed) a store. The file is created with mode 0600 (in
  * a 0700 folder when the folder is made here) before SQLite opens it, so it
  * is never visible with another mode; SQLite gives -wal and -shm the mode of

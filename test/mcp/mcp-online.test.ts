@@ -168,7 +168,7 @@ describe('meshsig-mcp against a running node: revoke, revoked, audit', () => {
     expect(k.data).toMatchObject({ valid: false, code: 'REVOKED', did: beta.did })
   })
 
-  it('audit returns the export summary and the signed checkpoint, not the whole export', async () => {
+  it('audit returns the export summary and the checkpoint as the server states it, not the whole export', async () => {
     const r = await mcp.call('meshsig_audit')
     expect(r.isError).toBe(false)
     const full = (await mesh.call(0, 'GET', '/audit/export')).body
@@ -181,6 +181,10 @@ describe('meshsig-mcp against a running node: revoke, revoked, audit', () => {
       expect(r.data).not.toHaveProperty(key)
     expect(JSON.stringify(r.raw).length).toBeLessThan(JSON.stringify(full).length)
     expect(r.text).toContain('Audit report')
+    // the tool checks no signature, so it claims none (review 71, F5): the checkpoint is the server's word
+    expect(r.data.checkpoint.signatureChecked).toBe(false)
+    expect(r.text).not.toMatch(/signed by/i)
+    expect(r.text).toContain('not checked here: meshsig audit verify checks it offline')
   })
 
   it('no tool output ever held a private key or the API token', () => {

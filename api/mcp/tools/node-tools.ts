@@ -13,6 +13,7 @@ import { revokedCommand } from '../../../cli/commands/revoked.js'
 import { statsCommand } from '../../../cli/commands/stats.js'
 import type { CliContext } from '../../../cli/context.js'
 import { FAIL, OK, block } from '../../../cli/output.js'
+import { isoTime } from '../../../node/core/encoding.js'
 import { defineTool, fromCommand, type McpTool, type ToolOutcome } from '../tool-kit.js'
 
 /** Reason recorded when `meshsig_revoke` is given none (the API's own default). */
@@ -55,7 +56,8 @@ export const statsTool: McpTool = nodeReadTool(
 
 function checkpointOf(report: AuditSummary): Record<string, unknown> {
   const chk = report.checkpoint
-  return { size: chk.size, root: chk.root, signedAt: new Date(chk.ts).toISOString(), origin: chk.origin }
+  // the server's word: nothing here checks its signature (meshsig audit verify does, offline)
+  return { size: chk.size, root: chk.root, signedAt: isoTime(chk.ts), origin: chk.origin, signatureChecked: false }
 }
 
 /** The summary of an audit export: counts and the signed checkpoint, not the entries. */
@@ -78,7 +80,8 @@ export function auditSummary(report: AuditSummary): ToolOutcome {
     ['Average trust', s.averageTrust.toFixed(2)],
     ['Key events', String(s.keyEvents)],
     ['Audit entries', String(s.auditEntries)],
-    ['Checkpoint', `size ${checkpoint.size}, root ${checkpoint.root}, signed by ${checkpoint.origin}`],
+    ['Checkpoint', `size ${checkpoint.size}, root ${checkpoint.root}, as the server states it`],
+    ['Its signature', 'not checked here: meshsig audit verify checks it offline'],
     ['Full export', data.fullExport],
   ])
   return { text, data }
@@ -89,8 +92,8 @@ export const auditTool: McpTool = nodeReadTool(
   'meshsig_audit',
   'Audit summary',
   'Summary of the audit export of the node at MESHSIG_SERVER: agents, messages (verified, rejected), ' +
-    'connections, average trust, key events and audit entries, with the signed checkpoint of the tamper-evident ' +
-    'log (size, Merkle root, signer, time). The full export is large: get it with meshsig audit --json and ' +
+    'connections, average trust, key events and audit entries, with the checkpoint of the tamper-evident log ' +
+    '(size, Merkle root, signer, time) as the server states it: its signature is not checked here. The full export is large: get it with meshsig audit --json and ' +
     'check it offline with meshsig audit verify.',
   async (ctx) => auditSummary(await readAuditSummary(ctx)),
 )
