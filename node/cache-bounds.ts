@@ -98,7 +98,7 @@ export const CACHE_BOUNDS = {
   },
   syncRefusedIds: {
     max: REFUSED_IDS_MEMORY,
-    holds: 'short ids of registry items refused once, not fetched again (node/services/sync.ts)',
+    holds: 'short ids of registry items refused once, not fetched again (node/services/refused-ids.ts)',
   },
   pendingHandshakes: { max: HANDSHAKES_PENDING, holds: 'handshakes awaiting confirmation (handshake-service.ts)' },
   gossipOutbox: { max: OUTBOX_MAX_PENDING, holds: 'publications waiting for a subscriber (gossip-outbox.ts)' },

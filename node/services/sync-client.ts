@@ -79,6 +79,11 @@ export class SyncClient {
     this.peerKeys = new PeerMemory(c.peerMemory)
     this.quiet = new PeerMemory(c.peerMemory, (q) => q.until <= this.now())
     this.passes = new PassRunner(c, this.refused, this.cursors)
+    // a key event taken by any path (gossip, API, sync) moves its DID's log on: what was refused on the old state may
+    // pass now (docs/protocol.md §9, decision 0052)
+    watchIngest(c.ingest, (e) => {
+      if (e.type === 'icp' || e.type === 'rot' || e.type === 'rev') this.refused.advanced(e.did)
+    })
   }
 
   private now(): number {

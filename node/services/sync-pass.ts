@@ -225,8 +225,7 @@ export class PassRunner {
     } catch (err) {
       if (!(err instanceof TurnOver)) throw err
     } finally {
-      envelopes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1))
-      await applyItems(this.c, envelopes, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
+      await applyItems(this.c, inApplicationOrder(envelopes), { id: r.peer, key: r.peerKey }, r.counts, this.refused)
     }
     return hasWork(d)
   }
@@ -247,7 +246,7 @@ export class PassRunner {
     if (events === undefined || events.some((e) => e.type !== 'icp' && e.type !== 'rot' && e.type !== 'rev'))
       throw new PeerFault('its own key log holds no key events')
     r.items += events.length
-    await applyItems(this.c, events, { id: r.peer, key: r.peerKey }, r.counts, this.refused)
+    await applyItems(this.c, inApplicationOrder(events), { id: r.peer, key: r.peerKey }, r.counts, this.refused)
   }
 
   /** Ask for items with the bytes left in the round's budget as the byte limit. */
@@ -457,6 +456,15 @@ function spent(err: unknown): undefined {
 /** True while descent `d` has prefixes to compare or list, or ids to fetch. */
 function hasWork(d: Descent): boolean {
   return d.frontier.length + d.leaves.length + d.guesses.size + d.missing.length > 0
+}
+
+/**
+ * `envelopes` sorted into application order (docs/protocol.md §9): fetched in
+ * short-id order, a DID's rotation n+1 may come before n, and would be
+ * refused as skipping an event (`KEL_INVALID`) if applied first.
+ */
+function inApplicationOrder(envelopes: Envelope[]): Envelope[] {
+  return envelopes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0))
 }
 
 /** The application-order key of an envelope (docs/protocol.md §9). */

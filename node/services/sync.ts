@@ -6,12 +6,15 @@
  * sent it, and empty inceptions pass the admission rule first.
  */
 import { decodeEnvelope, MeshsigError, type Envelope } from '../core/index.js'
-import { FP_BYTES, SHORT_ID_HEX, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
+import { FP_BYTES, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
 import type { SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
 import type { Admission } from './sync-admission.js'
 import type { RegistryIndex } from './sync-index.js'
 import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
+import type { RefusedIds } from './refused-ids.js'
+
+export { REFUSED_IDS_MEMORY, RefusedIds } from './refused-ids.js'
 
 /** Counts of what a sync applied. */
 export interface SyncResult {
@@ -161,49 +164,9 @@ function applyOne(
         refused.remember(v.id, 'DUPLICATE', peer.id)
     } else {
       counts.rejected++
-      if (v.id !== undefined) refused.remember(v.id, v.error.code, peer.id)
+      if (v.id !== undefined) refused.remember(v.id, v.error.code, peer.id, v.envelope)
       if (GOSSIP_REJECT_CODES.has(v.error.code)) counts.forged++
     }
-  }
-}
-
-/**
- * Short ids of refused items a node remembers, over all peers, so that it
- * neither fetches nor audits them again (docs/protocol.md §9); past it the
- * memory starts afresh (node/cache-bounds.ts).
- */
-export const REFUSED_IDS_MEMORY = 100_000
-
-/**
- * The registry items a node refused and will not fetch again (docs/protocol.md
- * §9), at most `REFUSED_IDS_MEMORY`. A verdict any copy would get is
- * remembered by short id, so no peer's copy is fetched again; a forgery by
- * the serving peer and short id, since the id does not cover the signature (a
- * rogue peer's copy with a junk signature must not keep another peer's real
- * one away, nor be fetched from the rogue again). A signer whose key log has
- * not arrived yet (`UNKNOWN_SIGNER`) is not remembered: the item may pass
- * once it has; nor is a renewal past its DID's budget (`RATE_LIMITED`),
- * taken in a later window.
- */
-export class RefusedIds {
-  private readonly ids = new Set<string>()
-
-  /** How many are remembered. */
-  get size(): number {
-    return this.ids.size
-  }
-
-  /** Remember the item `id` that `peer` served and this node refused with `code`. */
-  remember(id: string, code: string, peer: string): void {
-    if (code === 'UNKNOWN_SIGNER' || code === 'RATE_LIMITED') return
-    if (this.ids.size >= REFUSED_IDS_MEMORY) this.ids.clear()
-    const short = id.slice(0, SHORT_ID_HEX)
-    this.ids.add(GOSSIP_REJECT_CODES.has(code) ? `${peer}|${short}` : short)
-  }
-
-  /** True when the item of `short` was refused as any copy, or as `peer`'s. */
-  has(peer: string, short: string): boolean {
-    return this.ids.has(short) || this.ids.has(`${peer}|${short}`)
   }
 }
 
