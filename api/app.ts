@@ -93,6 +93,7 @@ export type ApiNode = MethodsOnly<
     | 'credentialHashById'
     | 'recordRefusal'
     | 'relayStats'
+    | 'unauditedRefusals'
     | 'checkpointOnDemand'
     | 'history'
     | 'delivery'
@@ -139,6 +140,7 @@ function apiMetrics(node: ApiNode, wsClients: () => number): ApiMetrics {
     auditEntries: () => node.stats().auditEntries,
     wsClients,
     relayDropped: () => node.relayStats().dropped,
+    unauditedRefusals: () => node.unauditedRefusals(),
     problems: () => node.logger().counts(),
     undelivered: () => node.undelivered(),
   })

@@ -35,6 +35,8 @@ export interface MetricSources {
   wsClients(): number
   /** Gossiped messages the relay quotas held back, by reason (issue 9). */
   relayDropped?(): Readonly<Record<string, number>>
+  /** Gossip refusals counted but not audited entry by entry, past the node-wide budget (decision 0053), by code. */
+  unauditedRefusals?(): Readonly<Record<string, number>>
   /** Warnings and errors logged so far, per component (background failures, 500s). */
   problems?(): ReadonlyMap<string, number>
   /** Direct messages this node sent that wait for a receipt (docs/protocol.md §10). */
@@ -153,6 +155,13 @@ export class ApiMetrics {
     if (relayDropped !== undefined) {
       const help = 'Gossiped messages ignored by the relay quotas, by reason (unregistered, peer-budget, did-budget)'
       labelledGauge(this.registry, 'meshsig_relay_dropped_total', help, 'reason', () => Object.entries(relayDropped()))
+    }
+    const unaudited = sources.unauditedRefusals
+    if (unaudited !== undefined) {
+      const help = 'Gossip refusals past the budget of audited ones (limits.gossip), counted not audited, by code'
+      labelledGauge(this.registry, 'meshsig_gossip_refusals_unaudited_total', help, 'code', () =>
+        Object.entries(unaudited()),
+      )
     }
     return new Counter({
       name: 'meshsig_websocket_dropped_total',

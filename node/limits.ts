@@ -137,9 +137,23 @@ export interface ProxyLimits {
   readonly bufferedRequestsPerListener: number
 }
 
+/**
+ * What gossip refusals may write into the audit log (docs/protocol.md §7,
+ * decision 0053): a node-wide budget, since peer ids cost nothing. Past it a
+ * refusal is counted (`meshsig_gossip_refusals_unaudited_total`), not audited,
+ * and one entry per window sums up the counts by code.
+ */
+export interface GossipLimits {
+  /** Gossip refusals (no envelope, forged, stale, …) audited entry by entry per window, over all peers. */
+  readonly auditedRefusalsPerWindow: number
+  /** Length of one window (ms). */
+  readonly refusalWindowMs: number
+}
+
 /** Every bound of the node. */
 export interface Limits {
   readonly relay: RelayLimits
+  readonly gossip: GossipLimits
   readonly registry: RegistryLimits
   readonly delivery: DeliveryLimits
   readonly stream: StreamLimits
@@ -175,6 +189,7 @@ export const DEFAULT_LIMITS: Limits = {
     retentionMs: 24 * 3_600_000,
     pruneIntervalMs: 60_000,
   },
+  gossip: { auditedRefusalsPerWindow: 60, refusalWindowMs: 60_000 },
   registry: { maxAgents: 250_000, renewalsPerDid: 10, renewalWindowMs: 60_000 },
   delivery: {
     expiryMs: 24 * 3_600_000,
@@ -198,6 +213,7 @@ export const DEFAULT_LIMITS: Limits = {
 /** A partial override of `Limits`, group by group. */
 export interface LimitsInit {
   readonly relay?: Partial<RelayLimits>
+  readonly gossip?: Partial<GossipLimits>
   readonly registry?: Partial<RegistryLimits>
   readonly delivery?: Partial<DeliveryLimits>
   readonly stream?: Partial<StreamLimits>
@@ -212,11 +228,12 @@ export interface LimitsInit {
 /**
  * Limits that 0 would turn off rather than tighten: no renewal from the mesh
  * at all leaves every other node's registries behind for good, a window of
- * 0 ms bounds nothing, and a socket timeout of 0 is none; a proxy allowed
- * no redirect check or no buffered request refuses every caller while it
- * seems to run.
+ * 0 ms (a renewal's, a gossip refusal's) bounds nothing, and a socket
+ * timeout of 0 is none; a proxy allowed no redirect check or no buffered
+ * request refuses every caller while it seems to run.
  */
 const AT_LEAST_ONE: ReadonlySet<string> = new Set([
+  'gossip.refusalWindowMs',
   'registry.renewalsPerDid',
   'registry.renewalWindowMs',
   'http.sendStallMs',
@@ -244,7 +261,7 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, registry, delivery, stream, http, snapshot, jsonExport, proxy, ...top } = init
+  const { relay, gossip, registry, delivery, stream, http, snapshot, jsonExport, proxy, ...top } = init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
@@ -252,6 +269,7 @@ export function resolveLimits(init: LimitsInit = {}): Limits {
   if (streamLimits.provenPercent > 100) throw badLimit('stream.provenPercent', 'must be ≤ 100')
   return {
     relay: checked('relay', DEFAULT_LIMITS.relay, relay),
+    gossip: checked('gossip', DEFAULT_LIMITS.gossip, gossip),
     registry: checked('registry', DEFAULT_LIMITS.registry, registry),
     delivery: checked('delivery', DEFAULT_LIMITS.delivery, delivery),
     stream: streamLimits,

@@ -34,6 +34,7 @@ import { DeliveryService } from './services/delivery-service.js'
 import { MessageRetention } from './services/message-retention.js'
 import { MessageService, type SendInput } from './services/message-service.js'
 import { PeerDialer } from './services/peer-dialer.js'
+import { RefusalAuditBudget } from './services/refusal-audit-budget.js'
 import { RelayGuard } from './services/relay-guard.js'
 import { ReportService } from './services/report-service.js'
 import { SendBatcher } from './services/send-batcher.js'
@@ -155,8 +156,10 @@ function wireRegistry(b: Base, a: AuditParts) {
     () => store.keyEvents.countLogsOfNonAgents(did),
   )
   const renewals = new RenewalBudget(b.limits.registry, clock, warn)
+  const refusalAudit = new RefusalAuditBudget(b.limits.gossip, clock)
   const ingest = new Ingest({
     ...{ store, audit: a.auditLog, events: b.events, clock, maxSkewMs, nodeDid: () => did, quota, renewals },
+    refusalAudit,
   })
   const registrySync = createRegistrySync({
     ...{ store, ingest, p2p: b.p2p, selfDid: did, onError: b.onError, registryFull: () => quota.isFull() },
@@ -176,7 +179,7 @@ function wireRegistry(b: Base, a: AuditParts) {
     ...{ messages: store.messages, clock, onError: b.onError, maxSkewMs, relay: b.limits.relay },
     ...(b.init.replayPruneIntervalMs !== undefined ? { replayPruneIntervalMs: b.init.replayPruneIntervalMs } : {}),
   })
-  return { ingest, registrySync, credentials, agents, retention }
+  return { ingest, registrySync, credentials, agents, retention, refusalAudit }
 }
 
 type RegistryParts = ReturnType<typeof wireRegistry>
@@ -210,6 +213,7 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
       clock: b.clock,
     }),
     direct: (msg) => delivery.enqueue(msg),
+    refusalAudit: r.refusalAudit,
   })
   return { relay, discovery, dialer, outbox, gossip, delivery }
 }

@@ -133,6 +133,11 @@ export class NodeReads {
     return { dropped: this.parts.relay.drops(), held: this.parts.relay.held() }
   }
 
+  /** Gossip refusals counted but not audited entry by entry (past the node-wide budget, decision 0053), by code. */
+  unauditedRefusals(): Readonly<Record<string, number>> {
+    return this.parts.refusalAudit.unaudited()
+  }
+
   /** Network statistics (`GET /stats`). */
   stats(): NodeStats {
     return this.parts.reports.stats()

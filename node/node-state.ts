@@ -29,6 +29,7 @@ import type { MessageService, SendInput, SentMessage } from './services/message-
 import type { PeerDialer } from './services/peer-dialer.js'
 import type { PresignComponents } from './services/presign.js'
 import type { AgentRecord } from './services/records.js'
+import type { RefusalAuditBudget } from './services/refusal-audit-budget.js'
 import type { RelayGuard } from './services/relay-guard.js'
 import type { ReportService } from './services/report-service.js'
 import type { SendBatcher } from './services/send-batcher.js'
@@ -92,6 +93,8 @@ export interface NodeParts {
   /** Direct messages to their recipient's node, receipts, the durable outbox (docs/protocol.md §10). */
   readonly delivery: DeliveryService
   readonly relay: RelayGuard
+  /** The node-wide budget of gossip refusals audited entry by entry (decision 0053). */
+  readonly refusalAudit: RefusalAuditBudget
   readonly keyCache: KeyPairCache
   readonly keyService: KeyService
   readonly handshakes: HandshakeService

@@ -29,7 +29,9 @@ export const AUDIT_KIND_DOCS = {
   'envelope.rejected':
     'An envelope was refused. subject: the DID it claims (not proven: it may be forged); envelopeId: its id ' +
     'when it parsed, else null; code: the error code; data: {type?, to?, via, deliveredBy?, attributableTo? ' +
-    '(set only when a valid signature of that DID stands on it: REPLAY, CLOCK_SKEW, ROTATED_KEY)}.',
+    '(set only when a valid signature of that DID stands on it: REPLAY, CLOCK_SKEW, ROTATED_KEY)}. Gossip ' +
+    'refusals past the budget of audited ones are summed up per window in one entry: subject and envelopeId ' +
+    'null, code "RATE_LIMITED", data {via: "gossip", since, windowMs, unaudited: {<code>: <count>}}.',
   'agent.registered':
     'A registration (`reg`) was accepted. subject: the agent DID; envelopeId: the reg id; data: {name, ' +
     'controller, capabilities (list of type strings)}.',

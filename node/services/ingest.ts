@@ -39,6 +39,7 @@ import { keyStateBefore } from './duplicity.js'
 import { announceVerdict } from './ingest-events.js'
 import { REMOTE_CHECKPOINTS_PER_ORIGIN } from '../limits.js'
 import type { RegistryQuota } from './registry-quota.js'
+import type { RefusalAuditBudget } from './refusal-audit-budget.js'
 import type { RenewalBudget, RenewalWindow } from './renewal-budget.js'
 import {
   isMesh,
@@ -94,6 +95,8 @@ export interface IngestComponents {
   readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'isFull' | 'full' | 'countLog' | 'logBecameAgent'>
   /** The bound on registrations of known DIDs the mesh can make this node take (renewal-budget.ts); none: unbounded. */
   readonly renewals?: Pick<RenewalBudget, 'take'>
+  /** The node-wide budget of gossip refusals audited entry by entry (refusal-audit-budget.ts); none: unbounded. */
+  readonly refusalAudit?: Pick<RefusalAuditBudget, 'audit'>
 }
 
 /** Runs the acceptance rules and commits accepted envelopes. */
@@ -315,7 +318,10 @@ export class Ingest {
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
       if (!store.misc.rememberAttributed(v.id, v.attributableTo, code, this.c.clock())) return false
     }
-    audit.append(rejectedRecord(v, source))
+    // from gossip, within the node-wide budget of audited refusals; past it counted (docs/protocol.md §7, decision 0053)
+    const budget = source.kind === 'gossip' ? this.c.refusalAudit : undefined
+    if (budget === undefined) audit.append(rejectedRecord(v, source))
+    else budget.audit(code, rejectedRecord(v, source), (input) => audit.append(input))
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
     return false
   }

@@ -31,6 +31,7 @@ import type { SyncResult } from './sync.js'
 import type { Admission } from './sync-admission.js'
 import type { SyncClient } from './sync-client.js'
 import { PeerSyncs } from './peer-syncs.js'
+import { unauditedRecord, type RefusalAuditBudget } from './refusal-audit-budget.js'
 
 export { MIN_SYNC_INTERVAL_MS } from './peer-syncs.js'
 
@@ -82,6 +83,8 @@ export interface MeshGossipComponents {
    * instead of gossip (docs/protocol.md §10); true when it took it. None: every message is gossiped.
    */
   readonly direct?: (envelope: MsgEnvelope) => boolean
+  /** The node-wide budget of gossip refusals audited entry by entry (refusal-audit-budget.ts); none: unbounded. */
+  readonly refusalAudit?: Pick<RefusalAuditBudget, 'audit' | 'flush'>
 }
 
 /** Gossip validation, peer events, sync and publishing for one node. */
@@ -231,13 +234,16 @@ export class MeshGossip {
   /** Log gossip that is no envelope at all: a forgery the delivering peer answers for (docs/protocol.md §7). */
   private recordUndecodable(topic: Topic, via: string, err: unknown): void {
     const reason = shortReason(err instanceof Error ? err.message : String(err))
+    const entry = {
+      kind: 'envelope.rejected' as const,
+      code: 'MALFORMED',
+      data: { via: 'gossip', deliveredBy: via, topic, reason },
+    }
     this.c.store.transaction(() => {
-      this.c.store.misc.peerFault(via, { forged: 1 })
-      this.c.audit.record({
-        kind: 'envelope.rejected',
-        code: 'MALFORMED',
-        data: { via: 'gossip', deliveredBy: via, topic, reason },
-      })
+      this.c.store.misc.peerFault(via, { forged: 1 }) // at most the newest 10,000 peers' counts are kept
+      // within the node-wide budget of audited gossip refusals: junk frames from fresh peer ids are free (decision 0053)
+      if (this.c.refusalAudit === undefined) this.c.audit.record(entry)
+      else this.c.refusalAudit.audit('MALFORMED', entry, (input) => this.c.audit.record(input))
     })
   }
 
@@ -286,9 +292,20 @@ export class MeshGossip {
     this.provideLocalCapabilities()
   }
 
-  /** Cancel scheduled follow-up syncs (they resolve undefined); later calls do nothing until `start()`. */
+  /**
+   * Cancel scheduled follow-up syncs (they resolve undefined); later calls do
+   * nothing until `start()`. The gossip refusals counted but not audited so
+   * far are audited in one entry (decision 0053).
+   */
   stop(): void {
     this.syncs.stop()
+    const unaudited = this.c.refusalAudit?.flush()
+    if (unaudited === undefined) return
+    try {
+      this.c.audit.record(unauditedRecord(unaudited))
+    } catch (err) {
+      this.c.onError(err)
+    }
   }
 
   /**
