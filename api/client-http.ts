@@ -5,7 +5,9 @@
  * `UNREACHABLE` when no node answers (`details.noConnection` when no
  * connection could even be made), `TIMEOUT` when one took the connection but
  * did not answer in time. And the WebSocket of `subscribe`, which carries the
- * same bearer when there is one.
+ * same bearer when there is one. A client that proves its token (`proveToken`)
+ * and meets a server that cannot prove it holds it stops there
+ * (`NODE_UNPROVEN`, decision 0053): an unproven server is not the node.
  */
 import { WebSocket as WsWebSocket } from 'ws'
 import {
@@ -18,6 +20,7 @@ import {
   TOKEN_PROOF_HEADER,
 } from './token-proof.js'
 import { ERROR_TABLE, isMeshsigError, MeshsigError, type ErrorCode } from '../node/core/errors.js'
+import { oneLine } from '../node/core/untrusted-text.js'
 
 /** Default node URL (env `MESHSIG_SERVER` is read by the CLI, not here). */
 export const DEFAULT_MESHSIG_SERVER = 'http://localhost:4888'
@@ -37,8 +40,10 @@ export interface MeshsigClientOptions {
    * (api/token-proof.ts); one that cannot is spoken to without it. For a
    * token read from a meshsig home, and for an agent credential kept in a
    * file (the node proves it by the credential's hash): any local user can
-   * listen on a loopback port. `localhost` is then spoken to as 127.0.0.1.
-   * Needs the server reached to be the node itself (no reverse proxy between).
+   * listen on a loopback port. A server that answers without the proof is
+   * not the node: every request then fails with `NODE_UNPROVEN` (decision
+   * 0053), nothing is sent to it and none of its answers is used. Needs the
+   * server reached to be the node itself (no reverse proxy between).
    */
   readonly proveToken?: boolean
   /** Per-request timeout in ms (default 30 000). */
@@ -51,7 +56,8 @@ export interface MeshsigClientOptions {
 export function errorFrom(status: number, body: unknown, url: string): MeshsigError {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   const code = typeof b.code === 'string' && b.code in ERROR_TABLE ? (b.code as ErrorCode) : 'PEER_ERROR'
-  const message = typeof b.error === 'string' ? b.error : `HTTP ${status} from ${url}`
+  // the server's own words: on one line, nothing in them reads as a line of the client's (decision 0053)
+  const message = typeof b.error === 'string' ? oneLine(b.error) : `HTTP ${status} from ${url}`
   const details: Record<string, unknown> = { status, ...((b.details as Record<string, unknown>) ?? {}) }
   if (typeof b.did === 'string') details.did = b.did
   if (typeof b.retryAfter === 'number') details.retryAfter = b.retryAfter
@@ -118,8 +124,14 @@ async function textWithin(res: Response, maxBytes: number, url: string): Promise
 /** How long a proof that the server holds the token is used before it is asked for again (ms). */
 const TOKEN_PROOF_TTL_MS = 2_000
 
-/** `server` with a `localhost` host as 127.0.0.1, the address a proof of the token names (api/token-proof.ts). */
-function withoutLocalhost(server: string): string {
+/**
+ * `server` with a `localhost` host as 127.0.0.1, the address the node binds
+ * (node/config.ts) and a proof of the token names (api/token-proof.ts).
+ * Every client of the SDK, the CLI and the MCP server speaks to it so: a
+ * stock /etc/hosts resolves `localhost` to ::1 first, where the node does not
+ * listen and any local user can (decision 0053).
+ */
+export function pinnedServer(server: string): string {
   try {
     const url = new URL(server)
     if (url.hostname.toLowerCase() !== 'localhost') return server
@@ -144,7 +156,7 @@ export class ClientHttp {
 
   constructor(opts: MeshsigClientOptions = {}) {
     const server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
-    this.server = opts.proveToken === true ? withoutLocalhost(server) : server
+    this.server = pinnedServer(server)
     this.token = opts.token
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.fetchImpl = opts.fetch ?? fetch
@@ -191,10 +203,23 @@ export class ClientHttp {
   }
 
   /**
+   * True once the server proved it holds the token (`proveToken`); false when
+   * this client proves nothing (no token, or `proveToken` not set). Rejects
+   * with `NODE_UNPROVEN` when a server answered without the proof, and with
+   * the transport's error when none answered.
+   */
+  async provenNode(): Promise<boolean> {
+    if (!this.proveToken) return false
+    await this.bearer()
+    return true
+  }
+
+  /**
    * The token, once the server proved it holds it (api/token-proof.ts);
-   * undefined when it could not (or there is none). A proof holds for a
-   * short while only: the node may restart, and another local user may take
-   * its port meanwhile.
+   * `NODE_UNPROVEN` when a server answered without the proof (an unproven
+   * server is not the node: nothing goes to it, decision 0053). A proof holds
+   * for a short while only: the node may restart, and another local user may
+   * take its port meanwhile.
    */
   bearer(): Promise<string | undefined> {
     if (!this.proveToken) return Promise.resolve(this.token)
@@ -212,20 +237,31 @@ export class ClientHttp {
     const { proofKey, credentialId } = proofKeyOf(token)
     const headers: Record<string, string> = { accept: 'application/json', [TOKEN_CHALLENGE_HEADER]: challenge }
     if (credentialId !== undefined) headers[CREDENTIAL_ID_HEADER] = credentialId
+    let res: Response
     try {
-      const res = await this.fetchImpl(`${this.server}/health`, {
-        headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      })
+      res = await this.fetchImpl(`${this.server}/health`, { headers, signal: AbortSignal.timeout(this.timeoutMs) })
       await textWithin(res, SMALL_ANSWER_BYTES, this.server)
-      const url = new URL(this.server)
-      const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
-      const proof = res.headers.get(TOKEN_PROOF_HEADER)
-      return proofMatches(proof, proofKey, endpointOf(url.hostname, port), challenge) ? token : undefined
-    } catch {
-      this.proven = undefined // unreachable now: ask again next time
-      return undefined
+    } catch (err) {
+      this.proven = undefined // no answer now: ask again next time
+      if (isMeshsigError(err)) throw this.unproven(credentialId !== undefined) // an answer past its bound
+      throw transportError(err, this.server, this.timeoutMs)
     }
+    const url = new URL(this.server)
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
+    const proof = res.headers.get(TOKEN_PROOF_HEADER)
+    if (proofMatches(proof, proofKey, endpointOf(url.hostname, port), challenge)) return token
+    throw this.unproven(credentialId !== undefined)
+  }
+
+  /** `NODE_UNPROVEN` for this server: it answered, without the proof of the token (or credential) this client holds. */
+  private unproven(credential: boolean): MeshsigError {
+    const what = credential ? 'the agent credential' : 'the API token'
+    const message =
+      `the server at ${this.server} did not prove it holds ${what} this client holds, so it is not taken for the ` +
+      'node: nothing was sent to it and none of its answers is used (another local user may listen on the ' +
+      "node's port, or the node runs with another token: for the CLI and MCP server, the node's own " +
+      '$MESHSIG_HOME/api-token or MESHSIG_TOKEN)'
+    return new MeshsigError('NODE_UNPROVEN', message, { server: this.server })
   }
 
   /** Forget the proof (a request that could not reach the server: the next one proves again). */

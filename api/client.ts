@@ -99,6 +99,17 @@ export class MeshsigClient {
     return this.http.request<T>(method, path, body, raw, maxBytes)
   }
 
+  /**
+   * Whether the server proved it is the node: true once it proved it holds
+   * the token (`proveToken`); false when this client proves nothing (no
+   * token, or `proveToken` not set: its answers are then the server's word).
+   * Rejects with `NODE_UNPROVEN` when a server answered without the proof
+   * (decision 0053), with `UNREACHABLE` or `TIMEOUT` when none answered.
+   */
+  proveNode(): Promise<boolean> {
+    return this.http.provenNode()
+  }
+
   /** `GET /health`: identity, addresses, uptime, version. */
   health(): Promise<ApiHealth> {
     return this.request('GET', '/health', undefined, false, SMALL_ANSWER_BYTES)
@@ -300,13 +311,15 @@ export class MeshsigClient {
    * token (sent as for every request: proven first when `proveToken`), the
    * `ws` package's, which can send it: the upgrade then counts against the
    * token's own rate-limit bucket and, for the operator token, may take a
-   * stream slot kept for it (docs/api.md, "WebSocket event stream"). Returns a
-   * function that closes the stream.
+   * stream slot kept for it (docs/api.md, "WebSocket event stream"). A server
+   * that does not prove it holds the token gets no upgrade: `onError` with
+   * `NODE_UNPROVEN`. Returns a function that closes the stream.
    */
   subscribe(onEvent: (event: StreamEvent) => void, onError?: (err: Error) => void): () => void {
     let ws: WebSocketLike | undefined
     let closed = false
     const runtime = (globalThis as { WebSocket?: WebSocketClass }).WebSocket
+    const failed = (err: unknown): void => onError?.(err instanceof Error ? err : new Error(String(err)))
     void this.http.bearer().then((bearer) => {
       if (closed) return
       ws = openStream(this.server.replace(/^http/, 'ws') + '/', bearer, runtime)
@@ -318,7 +331,7 @@ export class MeshsigClient {
         }
       }
       ws.onerror = () => onError?.(new MeshsigError('UNREACHABLE', `event stream of ${this.server} failed`))
-    })
+    }, failed)
     return () => {
       closed = true
       ws?.close()

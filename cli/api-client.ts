@@ -1,11 +1,14 @@
 /**
  * The CLI's way to a running node: the SDK's HTTP client on `--server` /
- * `MESHSIG_SERVER`. The API token (a node bound off loopback needs it for
- * state changes) is `MESHSIG_TOKEN` when set, sent to whichever server was
- * named; otherwise the token in the meshsig home, sent only when the server is
- * on this machine (a loopback host) and has proved it holds that token: the
- * local node's token never goes to another host, nor to another local user's
- * listener. A node that does not answer is `UNREACHABLE` (exit 3).
+ * `MESHSIG_SERVER` (`localhost` spoken to as 127.0.0.1). The API token (a
+ * node bound off loopback needs it for state changes) is `MESHSIG_TOKEN` when
+ * set; otherwise the token in the meshsig home, only when the server is on
+ * this machine (a loopback host). A token for a server on this machine is sent
+ * only once the server proved it holds it, and a server that answers without
+ * that proof is not the node: the command stops with `NODE_UNPROVEN` (exit 3)
+ * before it sends or believes anything (decisions 0034, 0053). `MESHSIG_TOKEN`
+ * for a server on another host is sent as given (a DNS name or a reverse proxy
+ * cannot make the proof). A node that does not answer is `UNREACHABLE`.
  */
 import { isIP } from 'node:net'
 import { MeshsigClient } from '../api/client.js'
@@ -57,10 +60,22 @@ function explicitToken(ctx: CliContext): string | undefined {
   return explicit !== undefined && explicit !== '' ? explicit : undefined
 }
 
-function clientWith(ctx: CliContext, token: string | undefined, proveToken = false): MeshsigClient {
+/** How long a command's requests get, unless it says otherwise (ms). */
+const CLIENT_TIMEOUT_MS = 15_000
+
+/**
+ * True when the CLI's clients make the server at `ctx.server` prove it is the
+ * node before anything is sent or believed: a token is at hand and the server
+ * is on this machine. Otherwise its answers are its own word.
+ */
+export function provesNode(ctx: CliContext): boolean {
+  return tokenFor(ctx) !== undefined && isLoopbackServer(ctx.server)
+}
+
+function clientWith(ctx: CliContext, token: string | undefined, timeoutMs = CLIENT_TIMEOUT_MS): MeshsigClient {
   checkServerUrl(ctx.server)
-  const given = token !== undefined ? { token, proveToken } : {}
-  return new MeshsigClient({ server: ctx.server, timeoutMs: 15_000, ...given })
+  const given = token !== undefined ? { token, proveToken: isLoopbackServer(ctx.server) } : {}
+  return new MeshsigClient({ server: ctx.server, timeoutMs, ...given })
 }
 
 /** A server that is no http(s) URL is bad input (exit 2), not an unreachable node (exit 3). */
@@ -81,21 +96,26 @@ function checkServerUrl(server: string): void {
 }
 
 /**
- * A client of the node the command talks to. The home's token goes only to a
- * server that first proves it holds it (api/token-proof.ts): any local user
- * can listen on a loopback port, the node's own while it is down.
+ * A client of the node the command talks to, with the token `tokenFor`
+ * gives. On this machine the token goes only to a server that first proves it
+ * holds it (api/token-proof.ts), and one that cannot is `NODE_UNPROVEN`: any
+ * local user can listen on a loopback port, the node's own while it is down.
+ * `timeoutMs`: per request (default 15 s).
  */
-export function apiClient(ctx: CliContext): MeshsigClient {
-  // an explicit MESHSIG_TOKEN goes to the server it was set for; the home's token only after the proof
-  return clientWith(ctx, tokenFor(ctx), explicitToken(ctx) === undefined)
+export function apiClient(ctx: CliContext, timeoutMs?: number): MeshsigClient {
+  return clientWith(ctx, tokenFor(ctx), timeoutMs)
 }
 
 /**
  * A client for a request that carries its own proof (an envelope signed
- * here): on loopback the node needs no bearer for it (docs/api.md), and the
- * home's token may be another node's, which the node would refuse; so only
+ * here), after the server proved it is the node whenever a token is at hand
+ * (`NODE_UNPROVEN` otherwise: a signed revocation or rotation is not handed to
+ * whoever listens on the node's port, nor its answer reported as done). The
+ * node needs no bearer for such a request on loopback (docs/api.md), so only
  * an explicit `MESHSIG_TOKEN` is sent (a node off loopback needs one).
  */
-export function proofClient(ctx: CliContext): MeshsigClient {
-  return clientWith(ctx, explicitToken(ctx))
+export async function proofClient(ctx: CliContext): Promise<MeshsigClient> {
+  const explicit = explicitToken(ctx)
+  if (explicit === undefined && provesNode(ctx)) await apiClient(ctx).proveNode()
+  return clientWith(ctx, explicit)
 }

@@ -6,11 +6,12 @@
  * and a quick look at whether a node answers at `--server`.
  */
 import { MeshsigClient, type ApiHealth, type KeyView } from '../api/client.js'
-import { MeshsigError } from '../node/core/errors.js'
+import { isMeshsigError, MeshsigError } from '../node/core/errors.js'
 import { toMsigDid } from '../node/core/did.js'
 import type { KeyState } from '../node/core/kel.js'
 import { keyPairFromB64, type KeyPair } from '../node/core/keys.js'
 import { readPrivateFile } from '../node/identity/index.js'
+import { apiClient, provesNode } from './api-client.js'
 import type { CliContext, CliIo } from './context.js'
 
 /** How long `--server` gets to answer a probe before the command treats it as absent (ms). */
@@ -125,14 +126,18 @@ export async function probeNode(ctx: CliContext): Promise<{ health: ApiHealth } 
 /**
  * A DID argument as a did:msig. A bare b64 key looks exactly like a private
  * key: it is taken only when the node knows the DID it names (asked with the
- * key as given, so no DID derived from a pasted secret is printed or sent),
+ * key as given, so no DID derived from a pasted secret is printed or sent;
+ * and, with a token at hand, only of a server that proved it is the node),
  * else `INVALID_DID` without repeating it (docs/protocol.md §2).
  */
 export async function didArgument(ctx: CliContext, identifier: string, what = 'the DID'): Promise<string> {
   if (identifier.startsWith('did:')) return toMsigDid(identifier)
-  const view = await probeClient(ctx)
-    .keyState(identifier)
-    .catch(() => undefined)
+  // with a token at hand the server proves it is the node before the key goes to it (NODE_UNPROVEN otherwise)
+  const client = provesNode(ctx) ? apiClient(ctx, NODE_PROBE_TIMEOUT_MS) : probeClient(ctx)
+  const view = await client.keyState(identifier).catch((err: unknown) => {
+    if (isMeshsigError(err) && err.code === 'NODE_UNPROVEN') throw err
+    return undefined
+  })
   if (view?.known === true) return view.did
   throw new MeshsigError(
     'INVALID_DID',

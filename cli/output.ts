@@ -4,6 +4,7 @@
  * with --json), with the exit code from the core's `ERROR_TABLE`.
  */
 import { surfaceOf, type ErrorCode } from '../node/core/errors.js'
+import { escapeUnsafe, oneLine } from '../node/core/untrusted-text.js'
 import type { CliIo } from './context.js'
 
 /** What a command hands back to be printed. */
@@ -21,15 +22,14 @@ export const OK = '✓'
 /** Failure mark used in human output. */
 export const FAIL = '✗'
 
-/** Control characters (but tab and newline) and bidi overrides: what a terminal would act on, not show. */
-const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
-
 /**
- * `text` for a terminal: each control character or bidi override (names and
- * reasons come from agents and peers) shown as `\uXXXX`, never acted on.
+ * `text` for a terminal or a model: each control, bidi or invisible character
+ * but newline and tab (node/core/untrusted-text.ts) shown as `\uXXXX`, never
+ * acted on. The values from the network in it are `quoted` or `oneLine`
+ * already, so only the command's own text has lines of its own.
  */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return escapeUnsafe(text, true)
 }
 
 /** Print `result` and return its exit code. */
@@ -38,10 +38,14 @@ export function printResult(io: CliIo, json: boolean, result: CommandResult): nu
   return result.exitCode ?? 0
 }
 
-/** Lay out `label: value` lines under a heading, values aligned. */
+/**
+ * Lay out `label: value` lines under a heading, values aligned. Each value
+ * stays on its line (`oneLine`): a value from the network cannot add a line,
+ * such as a verdict of its own, to the block.
+ */
 export function block(heading: string, rows: ReadonlyArray<readonly [string, string]>): string {
   const width = Math.max(0, ...rows.map(([label]) => label.length + 1))
-  return [heading, ...rows.map(([label, value]) => `  ${(label + ':').padEnd(width)} ${value}`)].join('\n')
+  return [heading, ...rows.map(([label, value]) => `  ${(label + ':').padEnd(width)} ${oneLine(value)}`)].join('\n')
 }
 
 /** Message, code and exit code of any thrown value; cac's usage errors count as bad input. */

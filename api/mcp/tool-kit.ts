@@ -12,7 +12,8 @@ import type { AnySchema } from '@modelcontextprotocol/sdk/server/zod-compat.js'
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
 import type * as z from 'zod'
 import type { CliContext } from '../../cli/context.js'
-import { FAIL, describeError, type CommandResult } from '../../cli/output.js'
+import { oneLine } from '../../node/core/untrusted-text.js'
+import { FAIL, describeError, printable, type CommandResult } from '../../cli/output.js'
 
 /** What a tool's `run` hands back. */
 export interface ToolOutcome {
@@ -68,12 +69,16 @@ export function toolResult(outcome: ToolOutcome): CallToolResult {
 export function toolError(err: unknown): CallToolResult {
   const { message, code, details } = describeError(err)
   const data: ToolErrorData = { error: message, code, ...(details !== undefined ? { details } : {}) }
-  return toolResult({ text: `${FAIL} ${message} (${code})`, data, isError: true })
+  return toolResult({ text: `${FAIL} ${oneLine(message)} (${code})`, data, isError: true })
 }
 
-/** An outcome from a CLI command's result: its human text and its JSON. */
+/**
+ * An outcome from a CLI command's result: its human text, `printable` as the
+ * CLI prints it (the values from the network in it are quoted on one line by
+ * the command), and its JSON.
+ */
 export function fromCommand(result: CommandResult, isError = false): ToolOutcome {
-  return { text: result.human, data: result.json, ...(isError ? { isError } : {}) }
+  return { text: printable(result.human), data: result.json, ...(isError ? { isError } : {}) }
 }
 
 /** Run `work` and turn whatever it throws into an error result. */

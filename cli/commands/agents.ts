@@ -3,6 +3,7 @@ import type { CAC } from 'cac'
 import type { AgentRecord } from '../../api/client.js'
 import { apiClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
+import { quoted, oneLine } from '../../node/core/untrusted-text.js'
 import { OK, type CommandResult } from '../output.js'
 
 /** Options of `agents`. */
@@ -10,10 +11,18 @@ export interface AgentsOptions extends GlobalOptions {
   readonly capability?: string
 }
 
+/**
+ * One agent on one line. Name and capabilities are chosen by whoever
+ * registered the agent, anywhere on the mesh: quoted, with nothing in them
+ * that adds a line or acts on a terminal (node/core/untrusted-text.ts); the
+ * rest is the server's, on one line too.
+ */
 function row(a: AgentRecord): string {
-  const caps = a.capabilities.map((c) => c.type).join(',') || '-'
+  const caps = a.capabilities.map((c) => quoted(String(c.type))).join(',') || '-'
   const flags = [a.origin, a.status === 'revoked' ? 'REVOKED' : a.online ? 'online' : 'offline'].join(' ')
-  return `  ${a.name.padEnd(20)} ${a.did}  trust ${a.trustScore.toFixed(2)}  ${flags}  [${caps}]`
+  return oneLine(
+    `  ${quoted(String(a.name)).padEnd(22)} ${a.did}  trust ${a.trustScore.toFixed(2)}  ${flags}  [${caps}]`,
+  )
 }
 
 /** List the node's agents. */

@@ -10,8 +10,9 @@ import type { Writable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { NdjsonExportCheck, isNdjsonExport } from '../../node/audit/export-stream-check.js'
 import type { ExportCheck } from '../../node/audit/export-check.js'
-import { errorFrom } from '../../api/client-http.js'
+import { errorFrom, pinnedServer } from '../../api/client-http.js'
 import { MeshsigError } from '../../node/core/errors.js'
+import { apiClient } from '../api-client.js'
 import type { CliContext } from '../context.js'
 
 /** Lines between two progress reports. */
@@ -205,14 +206,17 @@ export const NDJSON_IDLE_MS = 30_000
 /**
  * The body of the node's NDJSON export at `size` (default: its current
  * checkpoint's), as it streams. A server that goes `idleMs` without sending a
- * byte (before its answer or during it) is given up: `TIMEOUT`.
+ * byte (before its answer or during it) is given up: `TIMEOUT`. With a token
+ * at hand the server proves first that it is the node (`NODE_UNPROVEN`
+ * otherwise, decision 0053); `localhost` is 127.0.0.1, as for every client.
  */
 export async function fetchNdjson(
   ctx: CliContext,
   size?: number,
   idleMs = NDJSON_IDLE_MS,
 ): Promise<AsyncIterable<Uint8Array>> {
-  const url = new URL('/audit/export', ctx.server)
+  await apiClient(ctx).proveNode()
+  const url = new URL('/audit/export', pinnedServer(ctx.server))
   url.searchParams.set('format', 'ndjson')
   if (size !== undefined) url.searchParams.set('size', String(size))
   const idle = new IdleDeadline(ctx.server, idleMs)

@@ -37,6 +37,7 @@ import type { CAC } from 'cac'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
 import { MeshsigError } from '../../node/core/errors.js'
 import { duplicateJsonKey } from '../../node/core/json-duplicate-keys.js'
+import { oneLine, quoted } from '../../node/core/untrusted-text.js'
 import { readAuditSummary, type AuditSummary } from './audit-summary.js'
 import type { AuditReport } from '../../api/client.js'
 import { apiClient } from '../api-client.js'
@@ -90,7 +91,7 @@ function summaryResult(report: Pick<AuditSummary, 'node' | 'exportedAt' | 'summa
   const s = report.summary
   return {
     json: { ...report },
-    human: block(`${OK} Audit report of ${report.node.name} (${report.exportedAt})`, [
+    human: block(`${OK} Audit report of ${quoted(String(report.node.name))} (${oneLine(String(report.exportedAt))})`, [
       ['Agents', `${s.totalAgents} (${s.activeAgents} active, ${s.revokedAgents} revoked)`],
       ['Messages', `${s.totalMessages} verified, ${s.failedVerifications} rejected`],
       ['Connections', String(s.totalConnections)],

@@ -18,6 +18,7 @@ import type { CAC } from 'cac'
 import type { ApiRevoked } from '../../api/client.js'
 import { codesWhere, isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRevocation } from '../../node/core/factory.js'
+import { oneLine, quoted } from '../../node/core/untrusted-text.js'
 import {
   identityExists,
   identityRevocation,
@@ -69,7 +70,7 @@ function homeIdentity(ctx: CliContext, did: string): Identity | undefined {
 
 async function revokeOwnIdentity(ctx: CliContext, identity: Identity, reason: string): Promise<ApiRevoked> {
   const rev = identityRevocation(identity, reason, ctx.io.now())
-  const answer = await proofClient(ctx).revoke({ did: identity.did, reason, envelope: rev })
+  const answer = await (await proofClient(ctx)).revoke({ did: identity.did, reason, envelope: rev })
   recordIdentityRevocation(ctx.home, rev)
   return answer
 }
@@ -87,7 +88,7 @@ async function revokeWithKey(
   const [key] = await readKeyOptions(ctx.io, [
     { name: '--private-key', value: options.privateKey, file: options.privateKeyFile },
   ])
-  const client = proofClient(ctx)
+  const client = await proofClient(ctx)
   const state = keyStateOf(await client.keyState(did))
   const rev = createRevocation(state, key!, reason, ctx.io.now())
   return client.revoke({ did, reason, envelope: rev })
@@ -125,11 +126,12 @@ export async function revokeCommand(ctx: CliContext, target: string, options: Re
   }
   const by = await whoRevoked(ctx, did)
   const json = { ...r, ...(by !== undefined ? { by } : {}) }
+  // the node's echo: quoted or on one line like any answer from the network (untrusted-text.ts)
   const rows: Array<[string, string]> = [
-    ['DID', r.did],
-    ['Reason', r.reason],
-    ['Revoked at', r.revokedAt],
-    ['Key seq', String(r.keySeq)],
+    ['DID', oneLine(String(r.did))],
+    ['Reason', quoted(String(r.reason))],
+    ['Revoked at', oneLine(String(r.revokedAt))],
+    ['Key seq', oneLine(String(r.keySeq))],
   ]
   if (by !== undefined) rows.push(['By', by === 'self' ? 'the DID itself' : 'its controller (hosting node)'])
   rows.push(['Final', 'nothing from or to this DID is accepted any more'])

@@ -203,7 +203,9 @@ export async function rotateAgentKey(ctx: CliContext, did: string, options: Rota
     // the node that hosts it may keep the key committed to next (an agent it made): a request signed by the
     // current key proves it and the key stays here (decision 0047); a node that does not keep the next key
     // changes nothing and the next key is asked for
-    const r = await proofClient(ctx)
+    const r = await (
+      await proofClient(ctx)
+    )
       .rotateKey({ did, keyProof: await rotationRequest(ctx, view, current) })
       .catch((err: unknown) => {
         if (!isMeshsigError(err) || err.code !== 'PRE_ROTATION_MISMATCH') throw err

@@ -2,6 +2,7 @@
 import type { CAC } from 'cac'
 import { apiClient } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
+import { oneLine, quoted } from '../../node/core/untrusted-text.js'
 import { OK, block, type CommandResult } from '../output.js'
 
 /** Statistics of the node at `--server`. */
@@ -10,8 +11,8 @@ export async function statsCommand(ctx: CliContext): Promise<CommandResult> {
   const [health, stats] = await Promise.all([client.health(), client.stats()])
   return {
     json: { ...stats, name: health.name, did: health.did, version: health.version },
-    human: block(`${OK} meshsig node ${health.name} (${ctx.server})`, [
-      ['DID', health.did],
+    human: block(`${OK} meshsig node ${quoted(String(health.name))} (${ctx.server})`, [
+      ['DID', oneLine(String(health.did))],
       ['Agents', `${stats.agents} (${stats.active} active, ${stats.revoked} revoked; ${stats.localAgents} local)`],
       ['Messages', String(stats.messages)],
       ['Connections', String(stats.connections)],

@@ -11,17 +11,22 @@
  * the output says so. A node that answers with an error (429, 403, 500, …),
  * takes the connection and does not answer in time (`TIMEOUT`) or breaks it
  * off fails the command with that error's code: never a fail-open "valid".
- * Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID), 2 malformed
- * input, 3 no answer.
+ * With a token at hand (the home's, or `MESHSIG_TOKEN`) a server on this
+ * machine must first prove it is the node (`NODE_UNPROVEN` otherwise, decision
+ * 0053); without one, the answer's `note` says the key state is the server's
+ * unproven word. Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID),
+ * 2 malformed input, 3 no answer (or an unproven server).
  */
 import type { CAC } from 'cac'
-import { MeshsigClient, noConnection, type KeyView } from '../../api/client.js'
+import { noConnection, type KeyView } from '../../api/client.js'
 import { DID_KEY_PREFIX, DID_MSIG_PREFIX, didFromPublicKey, publicKeyFromIdentifier } from '../../node/core/did.js'
 import { fromB64, toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import type { KeyState } from '../../node/core/kel.js'
+import { oneLine, quoted } from '../../node/core/untrusted-text.js'
 import { provenKeyState } from '../../node/core/key-log-proof.js'
 import { SIGNATURE_LENGTH, verifySignature } from '../../node/core/keys.js'
+import { apiClient, provesNode, tokenFor } from '../api-client.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { messageBytes } from '../message.js'
 import { FAIL, OK, block, type CommandResult } from '../output.js'
@@ -141,8 +146,29 @@ function unknownToNode(ctx: CliContext, s: Signer): ResolvedKey {
   return { did: s.did, publicKey: s.key, source, priorKeys: [], note }
 }
 
+/**
+ * Said of a key state from a server that was not made to prove it is the node
+ * (decision 0053): it is that server's word, and a server that is not the node
+ * can hide a rotation or a revocation.
+ */
+export function unprovenNote(ctx: CliContext): string {
+  const why =
+    tokenFor(ctx) === undefined
+      ? 'no API token in $MESHSIG_HOME and no MESHSIG_TOKEN to prove it with'
+      : 'a server on another host is not asked to'
+  return (
+    `the key state is the word of the server at ${ctx.server}, not proven to be the node (${why}): ` +
+    'a server that is not the node can hide a rotation or a revocation'
+  )
+}
+
+function withNote(key: ResolvedKey, note: string): ResolvedKey {
+  return { ...key, note: key.note === undefined ? note : `${key.note}; ${note}` }
+}
+
 async function resolveThroughNode(ctx: CliContext, s: Signer): Promise<ResolvedKey> {
-  const client = new MeshsigClient({ server: ctx.server, timeoutMs: VERIFY_NODE_TIMEOUT_MS })
+  // with a token at hand the server proves it is the node first, or verify stops (NODE_UNPROVEN, decision 0053)
+  const client = apiClient(ctx, VERIFY_NODE_TIMEOUT_MS)
   let view: KeyView
   try {
     view = await client.keyState(s.did)
@@ -153,7 +179,8 @@ async function resolveThroughNode(ctx: CliContext, s: Signer): Promise<ResolvedK
     const why = (err as Error).message.replace(/; is it running\?.*$/, '')
     return offlineKey(s, `fell back offline: ${why}; ${s.offlineNote}`)
   }
-  return view.known ? provenKey(ctx, s, view) : unknownToNode(ctx, s)
+  const key = view.known ? provenKey(ctx, s, view) : unknownToNode(ctx, s)
+  return provesNode(ctx) ? key : withNote(key, unprovenNote(ctx))
 }
 
 async function resolveKey(ctx: CliContext, signer: string, offline: boolean): Promise<ResolvedKey> {
@@ -166,10 +193,11 @@ function revokedResult(signer: string, key: ResolvedKey, base: Record<string, un
   const r = key.revocation!
   return {
     json: { ...base, valid: false, code: 'REVOKED', error: `REVOKED: ${signer} is revoked`, revocation: r },
+    // the reason is the revoker's text: quoted on one line, so it cannot draw a verdict of its own
     human: block(`${FAIL} REVOKED`, [
       ['Signer', signer],
-      ['Reason', r.reason],
-      ['Revoked at', r.revokedAt],
+      ['Reason', quoted(String(r.reason))],
+      ['Revoked at', oneLine(String(r.revokedAt))],
     ]),
     exitCode: 1,
   }

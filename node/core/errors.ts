@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'UNREACHABLE'
   | 'TIMEOUT'
   | 'PEER_ERROR'
+  | 'NODE_UNPROVEN'
   | 'LOG_INCONSISTENT'
   | 'REGISTRY_FULL'
   | 'KEY_LOG_FULL'
@@ -111,6 +112,12 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
    */
   TIMEOUT: { http: 504, exit: 3, retryable: true },
   PEER_ERROR: { http: 502, exit: 3, retryable: true },
+  /**
+   * A client that holds a token to prove the node with (the home's, or `MESHSIG_TOKEN` on loopback) reached a
+   * server that did not prove it holds it (decision 0053): not the node, so nothing is sent to it and none of its
+   * answers is used. The client's own verdict, never the node's answer; no answer now, as for UNREACHABLE (exit 3).
+   */
+  NODE_UNPROVEN: { http: 502, exit: 3 },
   /** The node refuses to sign a checkpoint not consistent with the last it signed (docs/audit.md). */
   LOG_INCONSISTENT: { http: 409, exit: 1 },
   /** The node stores no more DIDs of others (agents and key logs: limits.registry.maxAgents, docs/protocol.md §7); not stored, not audited. */

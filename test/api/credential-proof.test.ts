@@ -120,10 +120,12 @@ describe('the credential proof of a real node', () => {
       const alice = await register('alice-targeted')
       for (const relay of [false, true]) {
         const client = new MeshsigClient({ server: await impostor(relay), token: alice.credential, proveToken: true })
-        await client.send({ fromDid: alice.did, toDid: null, message: 'x' }).catch(() => undefined)
+        // an unproven server is not the node (decision 0053): nothing is sent to it, not even without the bearer
+        await expect(client.send({ fromDid: alice.did, toDid: null, message: 'x' })).rejects.toMatchObject({
+          code: 'NODE_UNPROVEN',
+        })
       }
-      expect(authorizations.length).toBe(2)
-      expect(authorizations.filter((a) => a !== undefined)).toEqual([])
+      expect(authorizations).toEqual([])
       // a client without proveToken sends it anywhere: the option is what guards it
       const careless = new MeshsigClient({ server: await impostor(false), token: alice.credential })
       await careless.send({ fromDid: alice.did, toDid: null, message: 'x' }).catch(() => undefined)

@@ -149,12 +149,16 @@ describe('meshsig agents as a process: which Authorization header the node gets'
     expect(seen).toEqual([{ host: '127.0.0.1', authorization: `Bearer ${homeToken}` }])
   })
 
-  it('another local listener on loopback that cannot prove it, or relays the proof of the real node: no token', async () => {
+  it('another local listener on loopback that cannot prove it, or relays the proof of the real node: nothing sent, NODE_UNPROVEN (exit 3)', async () => {
     const node = await fakeNode('127.0.0.1', { holds: homeToken })
     for (const squatter of [await fakeNode('127.0.0.1'), await fakeNode('127.0.0.1', { relayTo: node })]) {
       seen.length = 0
-      expect(await meshsig(['agents', '--json', '--server', squatter])).toBe(0)
-      expect(seen).toEqual([{ host: '127.0.0.1', authorization: undefined }])
+      // an unproven server is not the node (decision 0053): no request after the proof, no answer used
+      expect(await meshsig(['agents', '--json', '--server', squatter])).toBe(3)
+      expect(seen).toEqual([])
+      // MESHSIG_TOKEN on loopback is proven the same way
+      expect(await meshsig(['agents', '--json', '--server', squatter], { MESHSIG_TOKEN: homeToken })).toBe(3)
+      expect(seen).toEqual([])
     }
   })
 
@@ -173,9 +177,11 @@ describe('meshsig agents as a process: which Authorization header the node gets'
     seen.length = 0
     await new Promise((resolve) => setTimeout(resolve, 2_100)) // past the proof's lifetime
     // (a kept-alive connection the node closed may fail the first request: the proof is then asked again)
-    for (let i = 0; i < 2; i++) await client.agents().catch(() => undefined)
-    expect(seen.every((s) => s.authorization === undefined)).toBe(true)
-    expect(seen.length).toBeGreaterThan(0)
+    const codes: unknown[] = []
+    for (let i = 0; i < 2; i++) await client.agents().catch((err: { code?: unknown }) => codes.push(err.code))
+    // nothing goes to it, not even without the token, and its answers are not used (decision 0053)
+    expect(seen).toEqual([])
+    expect(codes.at(-1)).toBe('NODE_UNPROVEN')
   })
 
   // a non-loopback address of this machine, when it has one (a container may have only loopback)

@@ -39,11 +39,14 @@ let api: ServedApi | undefined
 const root = tempDir('meshsig-keys-cli-')
 const home = join(root.dir, 'home')
 
-function meshsig(args: string[], opts: { input?: string; home?: string } = {}): Promise<Run> {
+function meshsig(
+  args: string[],
+  opts: { input?: string; home?: string; env?: Record<string, string> } = {},
+): Promise<Run> {
   const started = Date.now()
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli.main, ...args], {
-      env: { PATH: process.env.PATH ?? '', MESHSIG_HOME: opts.home ?? home },
+      env: { PATH: process.env.PATH ?? '', MESHSIG_HOME: opts.home ?? home, ...opts.env },
     })
     let stdout = ''
     let stderr = ''
@@ -220,7 +223,7 @@ describe('meshsig revoke and revoked', () => {
       by: 'self',
       name: 'cli-doomed',
     })
-    expect((await meshsig(online('revoked'))).stdout).toContain(`by self: Key leaked`)
+    expect((await meshsig(online('revoked'))).stdout).toContain(`by self: "Key leaked"`)
     const v = await meshsig(online('verify', 'bye', sig, identity.did))
     expect(v.code).toBe(1)
     expect(v.stdout).toContain('REVOKED')
@@ -244,16 +247,21 @@ describe('meshsig revoke and revoked', () => {
     expect((await meshsig(online('revoke', stranger.did))).code).toBe(2)
   })
 
-  it("with its own key, revoke works from a home whose token is another node's: the proof is sent, not that token", async () => {
+  it("with its own key, from a home whose token is another node's: NODE_UNPROVEN, nothing sent; the node's token proves it", async () => {
     const stranger = generateKeyPair()
     const icp = createInception(stranger, Date.now(), null)
     expect((await node!.submitEnvelope(icp)).ok).toBe(true)
     const otherHome = join(root.dir, 'foreign-token-home')
     ensureApiToken(otherHome) // this user's own node's token: not the token of the node asked
-    const r = await meshsig(online('revoke', icp.did, '--reason', 'Key leaked', '--private-key', '-', '--json'), {
-      home: otherHome,
-      input: toB64(stranger.seed),
-    })
+    const args = online('revoke', icp.did, '--reason', 'Key leaked', '--private-key', '-', '--json')
+    // a server that cannot prove it holds the token at hand is not taken for the node (decision 0053)
+    const refused = await meshsig(args, { home: otherHome, input: toB64(stranger.seed) })
+    expect(refused.code, refused.stdout).toBe(3)
+    expect(json(refused)).toMatchObject({ code: 'NODE_UNPROVEN' })
+    expect(node!.store.keyEvents.state(icp.did)!.revoked).toBeNull()
+    // the node's own token in MESHSIG_TOKEN: proven, and the signed revocation goes through
+    const env = { MESHSIG_TOKEN: ensureApiToken(home) }
+    const r = await meshsig(args, { home: otherHome, input: toB64(stranger.seed), env })
     expect(r.code, r.stdout).toBe(0)
     expect(json(r)).toMatchObject({ revoked: true, did: icp.did })
     expect(node!.store.keyEvents.state(icp.did)!.revoked).toMatchObject({ reason: 'Key leaked' })

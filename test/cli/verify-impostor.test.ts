@@ -9,6 +9,7 @@
  * can at most hide later rotations (answer `known: false` or cut the log
  * short), which verify says in its note.
  */
+import { rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -24,6 +25,7 @@ import {
   utf8,
   type KeyEvent,
 } from '../../node/core/index.js'
+import { createApiToken } from '../../node/identity/index.js'
 import { tempDir } from '../helpers/mesh.js'
 
 const root = tempDir('meshsig-verify-impostor-')
@@ -125,5 +127,18 @@ describe('verify against a server that is not the node', () => {
     const r = await verify(k0)
     expect(r).toMatchObject({ valid: true, keySource: 'did:msig inception key (no key event log on the node)' })
     expect(String(r.note)).toContain(`the node at ${base} knows no key event log`)
+    // no token at hand to prove it with: the answer says the key state is the server's unproven word
+    expect(String(r.note)).toContain(`the key state is the word of the server at ${base}, not proven to be the node`)
+    expect(String(r.note)).toContain('can hide a rotation or a revocation')
+  })
+
+  it('with a token at hand (the home’s) a server that cannot prove it holds it: NODE_UNPROVEN, never a verdict', async () => {
+    keysAnswer = { ...view(toB64(k0.publicKey), []), known: false, source: 'did', keySeq: null }
+    createApiToken(join(root.dir, 'home'))
+    try {
+      expect(await verify(k0)).toMatchObject({ valid: false, code: 'NODE_UNPROVEN' })
+    } finally {
+      rmSync(join(root.dir, 'home', 'api-token'))
+    }
   })
 })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -215,11 +215,20 @@ describe('meshsig-mcp against a node bound off loopback: the API token in $MESHS
     await api?.close()
   })
 
-  it('without the node’s token revoke is refused (UNAUTHORIZED); with it in $MESHSIG_HOME/api-token it works', async () => {
+  it('with a token the node does not hold, revoke stops (NODE_UNPROVEN); with the node’s in $MESHSIG_HOME/api-token it works', async () => {
     const gamma = await register(0, 'gamma', 'analysis')
+    // meshsig_init wrote a token of its own: a node that cannot prove it holds it is not taken for the node
+    // (decision 0053), whether it is another local user's listener or a node started with another home
     const refused = await session.call('meshsig_revoke', { did: gamma.did, reason: 'rotated out' })
     expect(refused.isError).toBe(true)
-    expect(refused.data).toMatchObject({ code: 'UNAUTHORIZED', revoked: false })
+    expect(refused.data).toMatchObject({ code: 'NODE_UNPROVEN' })
+    expect(refused.data.revoked).not.toBe(true)
+    expect((await session.call('meshsig_agents')).data.code).toBe('NODE_UNPROVEN')
+    expect((await mesh.call(0, 'GET', `/keys/${gamma.did}`)).body.revoked).toBe(false)
+    // no token at all: the node's own refusal (UNAUTHORIZED) for lack of proof
+    rmSync(join(tokenHome, 'api-token'))
+    const anonymous = await session.call('meshsig_revoke', { did: gamma.did, reason: 'rotated out' })
+    expect(anonymous.data).toMatchObject({ code: 'UNAUTHORIZED', revoked: false })
     expect((await mesh.call(0, 'GET', `/keys/${gamma.did}`)).body.revoked).toBe(false)
     writeFileSync(join(tokenHome, 'api-token'), token + '\n', { mode: 0o600 })
     const done = await session.call('meshsig_revoke', { did: gamma.did, reason: 'rotated out' })
