@@ -7,7 +7,7 @@
  * did not answer in time. And the WebSocket of `subscribe`, which carries the
  * same bearer when there is one. A client that proves its token (`proveToken`)
  * and meets a server that cannot prove it holds it stops there
- * (`NODE_UNPROVEN`, decision 0053): an unproven server is not the node.
+ * (`NODE_UNPROVEN`, decision 0055): an unproven server is not the node.
  */
 import { WebSocket as WsWebSocket } from 'ws'
 import {
@@ -42,7 +42,7 @@ export interface MeshsigClientOptions {
    * file (the node proves it by the credential's hash): any local user can
    * listen on a loopback port. A server that answers without the proof is
    * not the node: every request then fails with `NODE_UNPROVEN` (decision
-   * 0053), nothing is sent to it and none of its answers is used. Needs the
+   * 0055), nothing is sent to it and none of its answers is used. Needs the
    * server reached to be the node itself (no reverse proxy between).
    */
   readonly proveToken?: boolean
@@ -56,7 +56,7 @@ export interface MeshsigClientOptions {
 export function errorFrom(status: number, body: unknown, url: string): MeshsigError {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   const code = typeof b.code === 'string' && b.code in ERROR_TABLE ? (b.code as ErrorCode) : 'PEER_ERROR'
-  // the server's own words: on one line, nothing in them reads as a line of the client's (decision 0053)
+  // the server's own words: on one line, nothing in them reads as a line of the client's (decision 0055)
   const message = typeof b.error === 'string' ? oneLine(b.error) : `HTTP ${status} from ${url}`
   const details: Record<string, unknown> = { status, ...((b.details as Record<string, unknown>) ?? {}) }
   if (typeof b.did === 'string') details.did = b.did
@@ -129,7 +129,7 @@ const TOKEN_PROOF_TTL_MS = 2_000
  * (node/config.ts) and a proof of the token names (api/token-proof.ts).
  * Every client of the SDK, the CLI and the MCP server speaks to it so: a
  * stock /etc/hosts resolves `localhost` to ::1 first, where the node does not
- * listen and any local user can (decision 0053).
+ * listen and any local user can (decision 0055).
  */
 export function pinnedServer(server: string): string {
   try {
@@ -217,7 +217,7 @@ export class ClientHttp {
   /**
    * The token, once the server proved it holds it (api/token-proof.ts);
    * `NODE_UNPROVEN` when a server answered without the proof (an unproven
-   * server is not the node: nothing goes to it, decision 0053). A proof holds
+   * server is not the node: nothing goes to it, decision 0055). A proof holds
    * for a short while only: the node may restart, and another local user may
    * take its port meanwhile.
    */

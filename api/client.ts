@@ -104,7 +104,7 @@ export class MeshsigClient {
    * the token (`proveToken`); false when this client proves nothing (no
    * token, or `proveToken` not set: its answers are then the server's word).
    * Rejects with `NODE_UNPROVEN` when a server answered without the proof
-   * (decision 0053), with `UNREACHABLE` or `TIMEOUT` when none answered.
+   * (decision 0055), with `UNREACHABLE` or `TIMEOUT` when none answered.
    */
   proveNode(): Promise<boolean> {
     return this.http.provenNode()

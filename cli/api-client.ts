@@ -6,7 +6,7 @@
  * this machine (a loopback host). A token for a server on this machine is sent
  * only once the server proved it holds it, and a server that answers without
  * that proof is not the node: the command stops with `NODE_UNPROVEN` (exit 3)
- * before it sends or believes anything (decisions 0034, 0053). `MESHSIG_TOKEN`
+ * before it sends or believes anything (decisions 0034, 0055). `MESHSIG_TOKEN`
  * for a server on another host is sent as given (a DNS name or a reverse proxy
  * cannot make the proof). A node that does not answer is `UNREACHABLE`.
  */

@@ -208,7 +208,7 @@ export const NDJSON_IDLE_MS = 30_000
  * checkpoint's), as it streams. A server that goes `idleMs` without sending a
  * byte (before its answer or during it) is given up: `TIMEOUT`. With a token
  * at hand the server proves first that it is the node (`NODE_UNPROVEN`
- * otherwise, decision 0053); `localhost` is 127.0.0.1, as for every client.
+ * otherwise, decision 0055); `localhost` is 127.0.0.1, as for every client.
  */
 export async function fetchNdjson(
   ctx: CliContext,

@@ -13,7 +13,7 @@
  * off fails the command with that error's code: never a fail-open "valid".
  * With a token at hand (the home's, or `MESHSIG_TOKEN`) a server on this
  * machine must first prove it is the node (`NODE_UNPROVEN` otherwise, decision
- * 0053); without one, the answer's `note` says the key state is the server's
+ * 0055); without one, the answer's `note` says the key state is the server's
  * unproven word. Exit 0 valid, 1 invalid (also: rotated-out key, revoked DID),
  * 2 malformed input, 3 no answer (or an unproven server).
  */
@@ -148,7 +148,7 @@ function unknownToNode(ctx: CliContext, s: Signer): ResolvedKey {
 
 /**
  * Said of a key state from a server that was not made to prove it is the node
- * (decision 0053): it is that server's word, and a server that is not the node
+ * (decision 0055): it is that server's word, and a server that is not the node
  * can hide a rotation or a revocation.
  */
 export function unprovenNote(ctx: CliContext): string {
@@ -167,7 +167,7 @@ function withNote(key: ResolvedKey, note: string): ResolvedKey {
 }
 
 async function resolveThroughNode(ctx: CliContext, s: Signer): Promise<ResolvedKey> {
-  // with a token at hand the server proves it is the node first, or verify stops (NODE_UNPROVEN, decision 0053)
+  // with a token at hand the server proves it is the node first, or verify stops (NODE_UNPROVEN, decision 0055)
   const client = apiClient(ctx, VERIFY_NODE_TIMEOUT_MS)
   let view: KeyView
   try {

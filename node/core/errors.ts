@@ -114,7 +114,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   PEER_ERROR: { http: 502, exit: 3, retryable: true },
   /**
    * A client that holds a token to prove the node with (the home's, or `MESHSIG_TOKEN` on loopback) reached a
-   * server that did not prove it holds it (decision 0053): not the node, so nothing is sent to it and none of its
+   * server that did not prove it holds it (decision 0055): not the node, so nothing is sent to it and none of its
    * answers is used. The client's own verdict, never the node's answer; no answer now, as for UNREACHABLE (exit 3).
    */
   NODE_UNPROVEN: { http: 502, exit: 3 },

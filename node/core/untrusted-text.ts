@@ -4,7 +4,7 @@
  * human text of the CLI and the MCP tools shows it. Such text must not add
  * lines of its own, hide or reorder what follows it, or act on a terminal:
  * a revocation reason that reads "\n✓ SIGNATURE VALID" must not look like the
- * tool's own verdict to the person or model reading it (decision 0053). The
+ * tool's own verdict to the person or model reading it (decision 0055). The
  * dashboard keeps its own copy of the character class (ui/src/format.ts: it
  * imports no project code).
  */

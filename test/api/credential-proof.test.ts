@@ -120,7 +120,7 @@ describe('the credential proof of a real node', () => {
       const alice = await register('alice-targeted')
       for (const relay of [false, true]) {
         const client = new MeshsigClient({ server: await impostor(relay), token: alice.credential, proveToken: true })
-        // an unproven server is not the node (decision 0053): nothing is sent to it, not even without the bearer
+        // an unproven server is not the node (decision 0055): nothing is sent to it, not even without the bearer
         await expect(client.send({ fromDid: alice.did, toDid: null, message: 'x' })).rejects.toMatchObject({
           code: 'NODE_UNPROVEN',
         })

@@ -153,7 +153,7 @@ describe('meshsig agents as a process: which Authorization header the node gets'
     const node = await fakeNode('127.0.0.1', { holds: homeToken })
     for (const squatter of [await fakeNode('127.0.0.1'), await fakeNode('127.0.0.1', { relayTo: node })]) {
       seen.length = 0
-      // an unproven server is not the node (decision 0053): no request after the proof, no answer used
+      // an unproven server is not the node (decision 0055): no request after the proof, no answer used
       expect(await meshsig(['agents', '--json', '--server', squatter])).toBe(3)
       expect(seen).toEqual([])
       // MESHSIG_TOKEN on loopback is proven the same way
@@ -179,7 +179,7 @@ describe('meshsig agents as a process: which Authorization header the node gets'
     // (a kept-alive connection the node closed may fail the first request: the proof is then asked again)
     const codes: unknown[] = []
     for (let i = 0; i < 2; i++) await client.agents().catch((err: { code?: unknown }) => codes.push(err.code))
-    // nothing goes to it, not even without the token, and its answers are not used (decision 0053)
+    // nothing goes to it, not even without the token, and its answers are not used (decision 0055)
     expect(seen).toEqual([])
     expect(codes.at(-1)).toBe('NODE_UNPROVEN')
   })

@@ -254,7 +254,7 @@ describe('meshsig revoke and revoked', () => {
     const otherHome = join(root.dir, 'foreign-token-home')
     ensureApiToken(otherHome) // this user's own node's token: not the token of the node asked
     const args = online('revoke', icp.did, '--reason', 'Key leaked', '--private-key', '-', '--json')
-    // a server that cannot prove it holds the token at hand is not taken for the node (decision 0053)
+    // a server that cannot prove it holds the token at hand is not taken for the node (decision 0055)
     const refused = await meshsig(args, { home: otherHome, input: toB64(stranger.seed) })
     expect(refused.code, refused.stdout).toBe(3)
     expect(json(refused)).toMatchObject({ code: 'NODE_UNPROVEN' })

@@ -218,7 +218,7 @@ describe('meshsig-mcp against a node bound off loopback: the API token in $MESHS
   it('with a token the node does not hold, revoke stops (NODE_UNPROVEN); with the node’s in $MESHSIG_HOME/api-token it works', async () => {
     const gamma = await register(0, 'gamma', 'analysis')
     // meshsig_init wrote a token of its own: a node that cannot prove it holds it is not taken for the node
-    // (decision 0053), whether it is another local user's listener or a node started with another home
+    // (decision 0055), whether it is another local user's listener or a node started with another home
     const refused = await session.call('meshsig_revoke', { did: gamma.did, reason: 'rotated out' })
     expect(refused.isError).toBe(true)
     expect(refused.data).toMatchObject({ code: 'NODE_UNPROVEN' })

@@ -7,7 +7,7 @@
  * with the listener's answers anyway.
  *
  * Every test states the safe behaviour; all but the first failed before
- * decision 0053 (an unproven server is not the node: NODE_UNPROVEN).
+ * decision 0055 (an unproven server is not the node: NODE_UNPROVEN).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'

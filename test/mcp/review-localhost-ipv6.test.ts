@@ -17,7 +17,7 @@
  * resolves localhost as a stock /etc/hosts does. Nothing else is changed.
  *
  * The test states the safe behaviour; the verify case failed before every
- * client pinned localhost to 127.0.0.1 (decision 0053).
+ * client pinned localhost to 127.0.0.1 (decision 0055).
  */
 import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'

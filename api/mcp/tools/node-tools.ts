@@ -5,7 +5,7 @@
  * `meshsig_agents`, `meshsig_stats`, `meshsig_audit`, `meshsig_revoke` and
  * `meshsig_revoked`. A node that does not answer is `UNREACHABLE`; with a
  * token at hand, a server that does not prove it is the node is
- * `NODE_UNPROVEN` (decision 0053), for reads and revocations alike.
+ * `NODE_UNPROVEN` (decision 0055), for reads and revocations alike.
  */
 import * as z from 'zod'
 import { readAuditSummary, type AuditSummary } from '../../../cli/commands/audit-summary.js'

@@ -1,5 +1,5 @@
 /**
- * Text from the network in human output (decision 0053): quoted on one line,
+ * Text from the network in human output (decision 0055): quoted on one line,
  * nothing in it that adds a line, hides or reorders what follows, or acts on
  * a terminal.
  */
