@@ -3,8 +3,8 @@
 # signing proxy with iptables NAT rules, each caller's uid choosing the agent
 # its requests are signed as (see docs/proxy.md).
 #
-#   bash scripts/deploy-proxy.sh [--home DIR] [--proxy-source IPV4] --agent NAME|DID --uid UID <gatewayPort>
-#   bash scripts/deploy-proxy.sh [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
+#   bash scripts/deploy-proxy.sh [--home DIR] [--proxy-source IPV4] [--proxy-uid USER] --agent NAME|DID --uid UID <gatewayPort>
+#   bash scripts/deploy-proxy.sh [--home DIR] [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
 #   bash scripts/deploy-proxy.sh --remove <gatewayPort> [--agent NAME|DID [--home DIR]]
 #   bash scripts/deploy-proxy.sh --status
 #
@@ -21,7 +21,14 @@
 # agent listener as that agent; the default listener refuses unless the node
 # was started with --proxy-sign-as-node. Each agent listener also gets a guard
 # in the filter table (meshsig-proxy:<gw>:guard:<port>) that resets direct
-# connections to it: only redirected ones (conntrack DNAT) get through.
+# connections to it: only redirected ones (conntrack DNAT) get through. And
+# every listener port the rules redirect to (the default one too) gets an
+# answer guard (meshsig-proxy:<gw>:answer:<port>:uid:<node uid>) that rejects
+# packets sent from that local port by any other user than the node's: while
+# the node is down (a crash, a kill, the restart that adds an agent) the
+# redirects stay, and another local user listening on the freed port would
+# otherwise receive the agents' gateway traffic. The node's user is --proxy-uid,
+# else the owner of proxy.json (the node writes it).
 #
 # Idempotent: re-running with the same settings changes nothing. A changed
 # rule is replaced by adding the new one first and deleting the old one after,
@@ -41,8 +48,8 @@ readonly PROG
 
 usage() {
   cat >&2 <<EOF
-usage: $PROG [--home DIR] [--proxy-source IPV4] --agent NAME|DID --uid UID <gatewayPort>
-       $PROG [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
+usage: $PROG [--home DIR] [--proxy-source IPV4] [--proxy-uid USER] --agent NAME|DID --uid UID <gatewayPort>
+       $PROG [--home DIR] [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
        $PROG --remove <gatewayPort> [--agent NAME|DID [--home DIR]]
        $PROG --status
 
@@ -52,7 +59,8 @@ listener (start the node with: meshsig start --proxy 4898:<gatewayPort>
 \$MESHSIG_HOME or ~/.meshsig). Without --agent: redirect every other local
 connection to <gatewayPort> onto the default listener (--proxy-port; default:
 the one in DIR/proxy.json), which refuses unless the node runs with
---proxy-sign-as-node.
+--proxy-sign-as-node. Only the node's user (--proxy-uid, default: the owner of
+DIR/proxy.json) may answer on the listener ports.
 EOF
   exit 2
 }
@@ -158,12 +166,27 @@ agent_port_of() {
   port_arg "the listener port in $file" "$answer"
 }
 
+# The uid the node runs as: --proxy-uid ($2) when given, else the owner of $1/proxy.json, which the
+# node writes at start. Only that uid may answer on the listener ports (install_answer_guard).
+node_uid_of() {
+  local file="$1/proxy.json" owner=''
+  [[ -f "$file" ]] && owner="$(stat -c %u -- "$file")"
+  if [[ -n "$2" ]]; then
+    [[ -z "$owner" || "$owner" == "$2" ]] ||
+      die "--proxy-uid $2 is not the user the node runs as: $file belongs to uid $owner" 2
+    printf '%s\n' "$2"
+    return
+  fi
+  [[ -n "$owner" ]] || die "cannot tell which user the node runs as ($file is missing): give --proxy-uid USER, or --home"
+  printf '%s\n' "$owner"
+}
+
 # Rule numbers (highest first) in table $1's chain whose meshsig comment
-# matches the ERE $2 (built from fixed words and checked numbers only).
+# matches the ERE $2 (built from fixed words and checked numbers only) and is not $3.
 rule_numbers() {
   iptables -w -t "$1" -L "$CHAIN" -n --line-numbers |
-    awk -v want="$2" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
-      if (substr($0, RSTART + 3, RLENGTH - 6) ~ want) print $1 }' |
+    awk -v want="$2" -v except="${3:-}" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
+      c = substr($0, RSTART + 3, RLENGTH - 6); if (c ~ want && c != except) print $1 }' |
     sort -rn
 }
 
@@ -183,27 +206,70 @@ install_guard() {
   iptables -w -t filter -C "$CHAIN" "${rule[@]}" 2>/dev/null || iptables -w -t filter -I "$CHAIN" 1 "${rule[@]}"
 }
 
-# Remove the guards of gateway port $1 whose agent port no agent rule redirects to any more.
-prune_guards() {
-  local gw="$1" number port
+# The ports the NAT rules of gateway port $1 redirect to (agent listeners and the default one).
+redirect_ports() {
+  iptables -w -t nat -S "$CHAIN" |
+    awk -v want="^${TAG_PREFIX}:$1(:|\$)" 'match($0, /--comment "?meshsig-proxy:[^ "]*/) {
+      c = substr($0, RSTART + 10, RLENGTH - 10); sub(/^"/, "", c)
+      if (c ~ want && match($0, /--to-ports [0-9]+/)) print substr($0, RSTART + 11, RLENGTH - 11) }'
+}
+
+# Lines "<number> <port>" (highest number first) of the filter rules of gateway port $1 of kind $2 (guard, answer).
+filter_rules_of() {
   iptables -w -t filter -L "$CHAIN" -n --line-numbers |
-    awk -v want="^${TAG_PREFIX}:${gw}:guard:" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
-      c = substr($0, RSTART + 3, RLENGTH - 6); if (c ~ want) { sub(want, "", c); print $1, c } }' |
-    sort -rn | while read -r number port; do
-    [[ "$port" =~ ^[0-9]{1,5}$ ]] || continue
-    [[ -n "$(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:${port}:uid:[0-9]+\$")" ]] ||
+    awk -v want="^${TAG_PREFIX}:$1:$2:" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
+      c = substr($0, RSTART + 3, RLENGTH - 6); if (c ~ want) { sub(want, "", c); sub(/:.*/, "", c); print $1, c } }' |
+    sort -rn
+}
+
+# Remove the guards of gateway port $1 whose agent port no agent rule redirects to any more, and the
+# answer guards of ports no rule of it redirects to any more.
+prune_guards() {
+  local gw="$1" kind number port
+  local -a live
+  mapfile -t live < <(redirect_ports "$gw")
+  for kind in guard answer; do
+    filter_rules_of "$gw" "$kind" | while read -r number port; do
+      [[ "$port" =~ ^[0-9]{1,5}$ ]] || continue
+      if [[ "$kind" == guard ]]; then
+        [[ -z "$(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:${port}:uid:[0-9]+\$")" ]] || continue
+      else
+        [[ " ${live[*]} " != *" $port "* ]] || continue
+      fi
       iptables -w -t filter -D "$CHAIN" "$number"
+    done
   done
 }
 
-# Redirect uid $3's connections to gateway port $1 onto agent port $2, exempting source $4.
+# The filter rule that lets only the node's user (uid $3) answer on listener port $2 of gateway port $1: a
+# packet sent from that local port by any other user is rejected, so whoever listens there while the node is
+# down never completes a connection the redirects send it. Resets pass (the kernel's for a port nobody listens
+# on comes from a socket of no user, which the owner match cannot tell from another user's): a caller is still
+# refused at once while nobody listens, and a reset carries nothing.
+# Another node uid's rule for the port goes after.
+install_answer_guard() {
+  local gw="$1" port="$2" node_uid="$3"
+  local prefix="${TAG_PREFIX}:${gw}:answer:${port}:uid:"
+  local -a rule=(-p tcp -m addrtype --src-type LOCAL --sport "$port" ! --tcp-flags RST RST
+    -m owner --socket-exists ! --uid-owner "$node_uid"
+    -m comment --comment "${prefix}${node_uid}" -j REJECT --reject-with tcp-reset)
+  local -a others
+  iptables -w -t filter -C "$CHAIN" "${rule[@]}" 2>/dev/null || iptables -w -t filter -I "$CHAIN" 1 "${rule[@]}"
+  # the port's rules for another uid (a node that now runs as another user): the comment's uid differs
+  mapfile -t others < <(rule_numbers filter "^${prefix}[0-9]+\$" "${prefix}${node_uid}")
+  delete_rules filter "${others[@]}"
+}
+
+# Redirect uid $3's connections to gateway port $1 onto agent port $2, exempting source $4; only uid $5 (the
+# node's) may answer on port $2.
 install_agent() {
-  local gw="$1" port="$2" uid="$3" source="$4" first n
+  local gw="$1" port="$2" uid="$3" source="$4" node_uid="$5" first n
   local tag="${TAG_PREFIX}:${gw}:agent:${port}:uid:${uid}"
   local -a rule=(-p tcp -m addrtype --dst-type LOCAL --dport "$gw" ! -s "$source" -m owner --uid-owner "$uid"
     -m comment --comment "$tag" -j REDIRECT --to-ports "$port")
   local -a old shifted=()
   install_guard "$gw" "$port"
+  install_answer_guard "$gw" "$port" "$node_uid" # before any redirect to the port: never one it lacks
   # this agent's rules (any uid) and this uid's rules (any agent): all replaced by the new one
   mapfile -t old < <(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:(${port}:uid:[0-9]+|[0-9]+:uid:${uid})\$")
   if [[ ${#old[@]} -eq 1 ]] && iptables -w -t nat -C "$CHAIN" "${rule[@]}" 2>/dev/null; then
@@ -226,14 +292,16 @@ install_agent() {
   echo "installed: uid $uid's connections to port $gw now go to the agent listener on 127.0.0.1:$port"
 }
 
-# Redirect every other local connection to gateway port $1 onto the default listener $2.
+# Redirect every other local connection to gateway port $1 onto the default listener $2 (only uid $3, the
+# node's, may answer there); the rest ($4...) is the rule's exemption.
 install_default() {
-  local gw="$1" proxy_port="$2"
-  shift 2
+  local gw="$1" proxy_port="$2" node_uid="$3"
+  shift 3
   local tag="${TAG_PREFIX}:${gw}"
   local -a rule=(-p tcp -m addrtype --dst-type LOCAL --dport "$gw" "$@"
     -m comment --comment "$tag" -j REDIRECT --to-ports "$proxy_port")
   local -a old
+  install_answer_guard "$gw" "$proxy_port" "$node_uid"
   mapfile -t old < <(rule_numbers nat "^${tag}\$")
   if [[ ${#old[@]} -eq 1 ]] && iptables -w -t nat -C "$CHAIN" "${rule[@]}" 2>/dev/null; then
     echo "meshsig proxy redirect for port $gw already installed (-> $proxy_port); nothing changed"
@@ -241,6 +309,7 @@ install_default() {
   fi
   iptables -w -t nat -A "$CHAIN" "${rule[@]}" # appended: the old rules keep their numbers
   delete_rules nat "${old[@]}"
+  prune_guards "$gw" # the old default port's answer guard, when it moved
   echo "installed: other local connections to port $gw now go through the meshsig proxy on 127.0.0.1:$proxy_port"
   echo "start the proxy with: meshsig start --proxy $proxy_port:$gw"
 }
@@ -253,7 +322,7 @@ remove_rules() {
     mapfile -t nat < <(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:${port}:uid:[0-9]+\$")
   else
     mapfile -t nat < <(rule_numbers nat "^${TAG_PREFIX}:${gw}(:|\$)")
-    mapfile -t filter < <(rule_numbers filter "^${TAG_PREFIX}:${gw}:guard:[0-9]+\$")
+    mapfile -t filter < <(rule_numbers filter "^${TAG_PREFIX}:${gw}:(guard:[0-9]+|answer:[0-9]+:uid:[0-9]+)\$")
   fi
   delete_rules nat "${nat[@]}"
   delete_rules filter "${filter[@]}"
@@ -270,7 +339,7 @@ show_status() {
 }
 
 main() {
-  local proxy_port='' source='127.0.0.2' proxy_uid='' remove='' gateway='' agent='' uid='' port=''
+  local proxy_port='' source='127.0.0.2' proxy_uid='' remove='' gateway='' agent='' uid='' port='' node_uid=''
   local home="${MESHSIG_HOME:-${HOME:-/root}/.meshsig}"
   [[ $# -gt 0 ]] || usage
   while [[ $# -gt 0 ]]; do
@@ -303,18 +372,20 @@ main() {
     require_root
     port="$(agent_port_of "$home" "$agent" "$gateway")"
     [[ "$port" -ne "$gateway" ]] || die 'the agent listener port must differ from the gateway port' 2
+    node_uid="$(node_uid_of "$home" "$proxy_uid")"
     take_lock
-    install_agent "$gateway" "$port" "$uid" "$source"
+    install_agent "$gateway" "$port" "$uid" "$source" "$node_uid"
     return
   fi
   [[ -n "$proxy_port" ]] || proxy_port="$(default_proxy_port "$home" "$gateway")"
   [[ "$gateway" -ne "$proxy_port" ]] || die 'the proxy port must differ from the gateway port' 2
   require_root
+  node_uid="$(node_uid_of "$home" "$proxy_uid")"
   take_lock
   if [[ -n "$proxy_uid" ]]; then
-    install_default "$gateway" "$proxy_port" -m owner ! --uid-owner "$proxy_uid"
+    install_default "$gateway" "$proxy_port" "$node_uid" -m owner ! --uid-owner "$proxy_uid"
   else
-    install_default "$gateway" "$proxy_port" ! -s "$source"
+    install_default "$gateway" "$proxy_port" "$node_uid" ! -s "$source"
   fi
 }
 

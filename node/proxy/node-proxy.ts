@@ -159,6 +159,36 @@ function checkAgents(node: ProxyHost, agents: readonly ProxyAgentSpec[]): Map<st
 }
 
 /**
+ * Why the proxy cannot listen, naming the port and its listener. A port in
+ * use may be held by another local user: the iptables redirects outlive the
+ * node, and whoever listens on a listener's port while the node is down gets
+ * what they redirect (unless deploy-proxy.sh's answer guard refuses its
+ * answers; docs/proxy.md, "While the node is down").
+ */
+function listenFailure(err: unknown, spec: ProxySpec, agents: readonly ProxyAgentSpec[]): MeshsigError {
+  const e = err as { code?: string; port?: number; message?: string }
+  const reason = e.code ?? e.message ?? String(err)
+  const agent = agents.find((a) => a.port === e.port)
+  if (e.port === undefined || (agent === undefined && e.port !== spec.listenPort)) {
+    const ports = [spec.listenPort, ...agents.map((a) => a.port)].join(', ')
+    return new MeshsigError('INVALID_INPUT', `the proxy cannot listen on 127.0.0.1 (ports ${ports}): ${reason}`)
+  }
+  const listener = agent ? `the listener of ${agent.did}` : 'the default listener'
+  const held =
+    e.code === 'EADDRINUSE'
+      ? ': another process holds that port (while the node was down, another local user may have taken it;' +
+        ' see who with `ss -ltnp`, and docs/proxy.md "While the node is down")'
+      : ''
+  return new MeshsigError(
+    'INVALID_INPUT',
+    `the proxy cannot listen on 127.0.0.1:${e.port} (${listener}): ${reason}${held}`,
+    {
+      port: e.port,
+    },
+  )
+}
+
+/**
  * Start the node's signing proxy: the default listener and one listener per
  * agent (each checked: custodied here, not revoked). INVALID_INPUT when an
  * agent is not custodied or a port cannot be bound.
@@ -192,9 +222,7 @@ export async function startNodeProxy(
     ...(options.onError ? { onError: options.onError } : {}),
     ...(wba ? { webBotAuth: wba } : {}),
   }).catch((err: unknown) => {
-    const reason = (err as { code?: string }).code ?? (err as Error).message
-    const ports = [spec.listenPort, ...agents.map((a) => a.port)].join(', ')
-    throw new MeshsigError('INVALID_INPUT', `the proxy cannot listen on 127.0.0.1 (ports ${ports}): ${reason}`)
+    throw listenFailure(err, spec, agents)
   })
   const listening = agents.map((a) => ({ ...a, name: names.get(a.did) ?? '', port: proxy.agentPorts.get(a.did) ?? 0 }))
   if (wba === undefined || node.interop === undefined) return { ...proxy, agents: listening }

@@ -115,6 +115,20 @@ describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port fr
     expect(r.stderr).toMatch(/cannot read .*proxy\.json.*--proxy-port/)
   })
 
+  it("the answer guards need the node's user: --proxy-uid or proxy.json's owner, never one that contradicts it", async () => {
+    const nowhere = await script(
+      'deploy-proxy.sh',
+      ['--home', tmpdir() + '/nowhere', '--proxy-port', '4889', '3001'],
+      {},
+      ['unshare', '-n'],
+    )
+    expect(nowhere.code).toBe(1)
+    expect(nowhere.stderr).toMatch(/cannot tell which user the node runs as .*--proxy-uid/)
+    const wrong = await deploy('--proxy-uid', '4242', '3001')
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toMatch(/--proxy-uid 4242 is not the user the node runs as: .*proxy\.json belongs to uid 0/)
+  })
+
   it('refuses a home without proxy.json', async () => {
     const r = await script('deploy-proxy.sh', ['--home', tmpdir() + '/nowhere', '--agent', did, '--uid', '7', '3001'])
     expect(r.stderr).toMatch(/cannot read .*proxy\.json/)
