@@ -17,10 +17,11 @@ import {
   openStream,
   queryString,
   SMALL_ANSWER_BYTES,
-  type MeshsigClientOptions,
+  type MeshsigClientOptions as HttpOptions,
   type WebSocketClass,
   type WebSocketLike,
 } from './client-http.js'
+import { checkedVerification, provenKeyView, type VerifyInput } from './client-checks.js'
 import { createInception, createMessage, createRegistration, type Capability } from '../node/core/factory.js'
 import { MeshsigError } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
@@ -58,7 +59,19 @@ import type {
 
 export type * from './types.js'
 export type { AuditReport, DuplicityView, KeyView }
-export { DEFAULT_MESHSIG_SERVER, noConnection, type MeshsigClientOptions } from './client-http.js'
+export { DEFAULT_MESHSIG_SERVER, noConnection, SMALL_ANSWER_BYTES } from './client-http.js'
+
+/** How to reach a node, and how much of an answer to read. */
+export interface MeshsigClientOptions extends HttpOptions {
+  /**
+   * Most bytes of a list answer (agents, messages, connections, the audit
+   * export, …), past which it is `PEER_ERROR` (default: no bound, since a full
+   * registry or export can be large). Answers of a fixed shape are always read
+   * within `SMALL_ANSWER_BYTES`: a server that is not the node cannot make the
+   * client buffer without end.
+   */
+  readonly maxListBytes?: number
+}
 
 /** Filters of `agents()`. */
 export interface AgentQuery {
@@ -89,14 +102,22 @@ export class MeshsigClient {
   /** Base URL without a trailing slash. */
   readonly server: string
   private readonly http: ClientHttp
+  private readonly maxListBytes: number
 
   constructor(opts: MeshsigClientOptions = {}) {
     this.http = new ClientHttp(opts)
     this.server = this.http.server
+    this.maxListBytes = opts.maxListBytes ?? Infinity
   }
 
-  private request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false, maxBytes?: number): Promise<T> {
-    return this.http.request<T>(method, path, body, raw, maxBytes)
+  /** An answer of a fixed shape, read within `SMALL_ANSWER_BYTES`. */
+  private request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false): Promise<T> {
+    return this.http.request<T>(method, path, body, raw, SMALL_ANSWER_BYTES)
+  }
+
+  /** A list (or an export), read within `maxListBytes`. */
+  private list<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    return this.http.request<T>(method, path, body, false, this.maxListBytes)
   }
 
   /**
@@ -112,7 +133,7 @@ export class MeshsigClient {
 
   /** `GET /health`: identity, addresses, uptime, version. */
   health(): Promise<ApiHealth> {
-    return this.request('GET', '/health', undefined, false, SMALL_ANSWER_BYTES)
+    return this.request('GET', '/health')
   }
 
   /** `GET /stats`. */
@@ -122,52 +143,56 @@ export class MeshsigClient {
 
   /** `GET /snapshot`. */
   snapshot(): Promise<ApiSnapshot> {
-    return this.request('GET', '/snapshot')
+    return this.list('GET', '/snapshot')
   }
 
   /** `GET /agents`. */
   agents(q: AgentQuery = {}): Promise<ApiAgentList> {
-    return this.request('GET', '/agents' + queryString({ ...q }))
+    return this.list('GET', '/agents' + queryString({ ...q }))
   }
 
   /** `GET /agents/:did`, with the conflicting key events recorded for it (`duplicity`). */
   agent(did: string): Promise<ApiAgentDetail> {
-    return this.request('GET', `/agents/${encodeURIComponent(did)}`, undefined, false, SMALL_ANSWER_BYTES)
+    return this.request('GET', `/agents/${encodeURIComponent(did)}`)
   }
 
-  /** `GET /keys/:did`: the DID's current key, key seq, revocation and duplicity as the node knows them. */
-  keyState(did: string): Promise<KeyView> {
-    return this.request('GET', `/keys/${encodeURIComponent(did)}`, undefined, false, SMALL_ANSWER_BYTES)
+  /**
+   * `GET /keys/:did`: the DID's current key, key seq, revocation and duplicity, the key checked here
+   * (client-checks.ts `provenKeyView`): the one the answer's signed key events prove from the DID, else
+   * `KEL_INVALID`. A gateway's key lookup (docs/proxy.md); the revocation claimed is the server's word.
+   */
+  async keyState(did: string): Promise<KeyView> {
+    return provenKeyView(did, await this.request<KeyView>('GET', `/keys/${encodeURIComponent(did)}`), this.server)
   }
 
   /** `GET /duplicity`: every conflicting key event the node refused, newest first. */
   duplicity(): Promise<ApiDuplicityList> {
-    return this.request('GET', '/duplicity')
+    return this.list('GET', '/duplicity')
   }
 
   /** `GET /revoked`. */
   revoked(): Promise<ApiRevokedList> {
-    return this.request('GET', '/revoked')
+    return this.list('GET', '/revoked')
   }
 
   /** `GET /connections`. */
   connections(limit?: number): Promise<ApiConnectionPage> {
-    return this.request('GET', '/connections' + queryString({ limit }))
+    return this.list('GET', '/connections' + queryString({ limit }))
   }
 
   /** `GET /messages`. */
   messages(q: MessageListQuery = {}): Promise<ApiMessagePage> {
-    return this.request('GET', '/messages' + queryString({ ...q }))
+    return this.list('GET', '/messages' + queryString({ ...q }))
   }
 
   /** `GET /peers`. */
   peers(): Promise<ApiPeerList> {
-    return this.request('GET', '/peers')
+    return this.list('GET', '/peers')
   }
 
   /** `GET /audit/export`: everything the node holds, nothing cut short. */
   auditExport(size?: number): Promise<AuditReport> {
-    return this.request('GET', size === undefined ? '/audit/export' : `/audit/export?size=${size}`)
+    return this.list('GET', size === undefined ? '/audit/export' : `/audit/export?size=${size}`)
   }
 
   /** `GET /audit/checkpoint`: the latest signed checkpoint (null before the first), the log's size and the signed note. */
@@ -192,12 +217,12 @@ export class MeshsigClient {
 
   /** `GET /trust`: every trust score (agents, delivering peers, connections) with the formula. */
   trust(): Promise<TrustReport> {
-    return this.request('GET', '/trust')
+    return this.list('GET', '/trust')
   }
 
   /** `GET /trust/:did`: one agent's trust and the connections it is part of. */
   agentTrust(did: string): Promise<AgentTrust & { connections: ConnectionTrust[] }> {
-    return this.request('GET', `/trust/${encodeURIComponent(did)}`)
+    return this.list('GET', `/trust/${encodeURIComponent(did)}`)
   }
 
   /** `GET /metrics` (Prometheus text). */
@@ -205,15 +230,13 @@ export class MeshsigClient {
     return this.request('GET', '/metrics', undefined, true)
   }
 
-  /** `POST /verify`: a plain signature under a DID (current key), did:key or b64 public key. */
-  verify(input: {
-    message: string
-    signature: string
-    did?: string
-    publicKey?: string
-    signer?: string
-  }): Promise<ApiVerification> {
-    return this.request('POST', '/verify', input, false, SMALL_ANSWER_BYTES)
+  /**
+   * `POST /verify`: a plain signature under a DID (current key), did:key or b64 public key. A key the
+   * caller names is checked here too (`valid` only when both agree: `checkedVerification`); for a did:msig
+   * `valid` is the server's word (check it with `keyState` and the SDK's `verify` where that matters).
+   */
+  async verify(input: VerifyInput): Promise<ApiVerification> {
+    return checkedVerification(input, await this.request<ApiVerification>('POST', '/verify', input))
   }
 
   /** `POST /agents/register`: the node makes and keeps the keys; the private key comes back once. */
@@ -261,12 +284,12 @@ export class MeshsigClient {
 
   /** `POST /discover`: local agents by capability. */
   discover(q: { capability?: string; minConfidence?: number; limit?: number } = {}): Promise<ApiAgentList> {
-    return this.request('POST', '/discover', q)
+    return this.list('POST', '/discover', q)
   }
 
   /** `POST /discover/network`: local and remote (DHT) agents by capability. */
   discoverNetwork(q: { capability: string; minConfidence?: number; limit?: number }): Promise<ApiNetworkDiscovery> {
-    return this.request('POST', '/discover/network', q)
+    return this.list('POST', '/discover/network', q)
   }
 
   /** `POST /messages/send` in any of the three ways. */

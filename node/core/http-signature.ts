@@ -269,7 +269,10 @@ export async function verifyRequestSignature(
  * A `resolveKey` for signers whose DID names their key: did:key, and did:msig
  * that never rotated (a did:msig names its inception key). Undefined for
  * anything else. A gateway that must follow rotations asks the node instead
- * (`MeshsigClient.keyState(did)`).
+ * through `MeshsigClient.keyState(did)`, which replays the DID's signed key
+ * events itself and fails (`KEL_INVALID`) when they do not prove the key the
+ * server names (docs/proxy.md): never a key taken from a raw `GET /keys/:did`
+ * answer, which any server on the node's port can make up.
  */
 export function resolveInceptionKey(keyid: string): ResolvedKey {
   try {

@@ -16,10 +16,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { rotateKeyCommand } from '../../cli/commands/rotate-key.js'
 import { contextFrom, type CliIo } from '../../cli/context.js'
 import {
+  createInception,
   didFromPublicKey,
   generateKeyPair,
-  keyCommitment,
   keyPairFromB64,
+  replayKeyEvents,
   toB64,
   type KeyPair,
 } from '../../node/core/index.js'
@@ -33,6 +34,10 @@ const impostorSaw: string[] = []
 const nodeDidClaimed = didFromPublicKey(generateKeyPair().publicKey)
 const victim = generateKeyPair()
 const victimDid = didFromPublicKey(victim.publicKey)
+// the victim's true inception (public): the SDK's keyState takes no key its events do not prove (decision 0034's
+// impostor must name the real log to get this far), and its last id is the prev of the request
+const victimIcp = createInception(victim, 1_000, generateKeyPair())
+const victimState = replayKeyEvents([victimIcp])
 
 function read(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
@@ -51,13 +56,13 @@ function impostorAnswer(url: string): unknown {
       source: 'key-event-log',
       publicKey: toB64(victim.publicKey),
       keySeq: 0,
-      lastId: 'ab'.repeat(32),
-      next: keyCommitment(generateKeyPair().publicKey),
+      lastId: victimState.lastId,
+      next: victimState.next,
       priorKeys: [],
       revoked: false,
       revocation: null,
       duplicity: [],
-      keyEvents: [],
+      keyEvents: [victimIcp],
     }
   }
   if (url.startsWith('/agents/')) return { did: victimDid, origin: 'local', name: 'victim', status: 'active' }
@@ -117,7 +122,12 @@ describe('rotate-key --did with --private-key-file sends no private key', () => 
     expect(posted).toHaveLength(1)
     const body = JSON.parse(posted[0]!.slice('POST /agents/rotate-key '.length)) as Record<string, unknown>
     expect(Object.keys(body).sort()).toEqual(['did', 'keyProof'])
-    expect(body.keyProof).toMatchObject({ type: 'rotreq', did: victimDid, node: nodeDidClaimed, prev: 'ab'.repeat(32) })
+    expect(body.keyProof).toMatchObject({
+      type: 'rotreq',
+      did: victimDid,
+      node: nodeDidClaimed,
+      prev: victimState.lastId,
+    })
   })
 
   describe('to the real node', () => {
