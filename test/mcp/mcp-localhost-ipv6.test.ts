@@ -13,7 +13,7 @@
  * reaches for meshsig_agents) knows it is revoked.
  *
  * This sandbox's /etc/hosts maps localhost to 127.0.0.1 only, so the MCP
- * server process gets a preload (review-fixtures/localhost-v6-first.cjs) that
+ * server process gets a preload (fixtures/localhost-v6-first.cjs) that
  * resolves localhost as a stock /etc/hosts does. Nothing else is changed.
  *
  * The test states the safe behaviour; the verify case failed before every
@@ -78,7 +78,7 @@ beforeAll(async () => {
       MESHSIG_HOME: home,
       MESHSIG_SERVER: `http://localhost:${port}`,
       PATH: process.env.PATH ?? '',
-      NODE_OPTIONS: `--require ${resolve(REPO_ROOT, 'test/mcp/review-fixtures/localhost-v6-first.cjs')}`,
+      NODE_OPTIONS: `--require ${resolve(REPO_ROOT, 'test/mcp/fixtures/localhost-v6-first.cjs')}`,
     },
     stderr: 'pipe',
   })
