@@ -110,6 +110,8 @@ async function buildNode(
   { identity, token, listener }: { identity: Identity; token: string; listener: ApiListener },
 ): Promise<{ node: MeshNode; server: ServedApi }> {
   await import('../../node/polyfill.js') // before libp2p loads (cli/main.ts leaves it to `start`)
+  const { boundHeapGrowth } = await import('../../node/heap-growth.js')
+  boundHeapGrowth() // the node's process only: issue 13's RSS targets (decision 0056)
   const { MeshNode } = await import('../../node/mesh-node.js')
   const { serveApi } = await import('../../api/server.js')
   const node = await MeshNode.create({
