@@ -7,7 +7,6 @@
  */
 import type { Envelope } from '../core/index.js'
 import { SHORT_ID_HEX } from '../core/registry-reconcile.js'
-import { GOSSIP_REJECT_CODES } from './ingest.js'
 
 /**
  * Refused registry items a node remembers, over all peers and both kinds of
@@ -34,12 +33,28 @@ export function restsOnState(code: string, item: RefusedItem | undefined): boole
 }
 
 /**
+ * Verdicts any copy of an item gets, whatever its signature: it is stored
+ * already (`DUPLICATE`), conflicts with what is (`DUPLICITY`), or names a DID
+ * that is revoked or whose key log is full, or the registry is full (decision
+ * 0036). Any other verdict may rest on the signature, which the short id does
+ * not cover (`ROTATED_KEY`: a copy signed with a retired key, review 77).
+ */
+const ANY_COPY_CODES: ReadonlySet<string> = new Set([
+  'DUPLICATE',
+  'DUPLICITY',
+  'REVOKED',
+  'KEY_LOG_FULL',
+  'REGISTRY_FULL',
+])
+
+/**
  * The registry items a node refused and will not fetch again (docs/protocol.md
- * §9), at most `REFUSED_IDS_MEMORY` in all. A verdict any copy would get is
- * remembered by short id, so no peer's copy is fetched again; a forgery by the
- * serving peer and short id, since the id does not cover the signature (a
- * rogue peer's copy with a junk signature must not keep another peer's real
- * one away, nor be fetched from the rogue again). A verdict that rests on this
+ * §9), at most `REFUSED_IDS_MEMORY` in all. A verdict any copy would get
+ * (`ANY_COPY_CODES`) is remembered by short id, so no peer's copy is fetched
+ * again; any other by the serving peer and short id, since the id does not
+ * cover the signature (a rogue peer's copy signed with a junk or retired key
+ * must not keep another peer's real one away, nor be fetched from the rogue
+ * again). A verdict that rests on this
  * node's state of the item's DID (`restsOnState`) is remembered for the
  * serving peer too, and forgotten once that DID's key log moves on (`advanced`):
  * a rogue peer serving a DID's rotation n+1 before n must not keep the node
@@ -49,7 +64,7 @@ export function restsOnState(code: string, item: RefusedItem | undefined): boole
  * budget (`RATE_LIMITED`), taken in a later window.
  */
 export class RefusedIds {
-  /** Short ids, and `peer|short` of forgeries. */
+  /** Short ids of verdicts any copy gets, and `peer|short` of the others. */
   private readonly ids = new Set<string>()
   /** `peer|short` of verdicts resting on the node's state. */
   private readonly pending = new Set<string>()
@@ -70,7 +85,7 @@ export class RefusedIds {
       if (item?.did !== undefined) this.rememberFor(item.did, `${peer}|${short}`)
       return // no DID to forget it by: not remembered, as UNKNOWN_SIGNER
     }
-    this.ids.add(GOSSIP_REJECT_CODES.has(code) ? `${peer}|${short}` : short)
+    this.ids.add(ANY_COPY_CODES.has(code) ? short : `${peer}|${short}`)
   }
 
   /** True when the item of `short` was refused as any copy, or as `peer`'s. */

@@ -61,6 +61,9 @@ describe('text from the network in the feed', () => {
     applyEvent(s, event('agent:registered', { did: A, name: `evil${RLO}gpj.exe`, controller: 'x', source: 'gossip' }))
     expect(nameOf(s, A)).toBe('evil\ufffdgpj.exe')
     expect(plainText('plain names stay — as they are: ✓ é 漢字 🙂')).toBe('plain names stay — as they are: ✓ é 漢字 🙂')
+    // text nobody sees on the page (tag characters, a variation selector after a letter) shows as U+FFFD; an emoji's stays
+    const tagged = [...'hi'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')
+    expect(plainText(`ok${tagged}a\ufe0fb \u2764\ufe0f`)).toBe('ok\ufffd\ufffda\ufffdb \u2764\ufe0f')
   })
 })
 
