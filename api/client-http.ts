@@ -129,12 +129,14 @@ const TOKEN_PROOF_TTL_MS = 2_000
  * (node/config.ts) and a proof of the token names (api/token-proof.ts).
  * Every client of the SDK, the CLI and the MCP server speaks to it so: a
  * stock /etc/hosts resolves `localhost` to ::1 first, where the node does not
- * listen and any local user can (decision 0055).
+ * listen and any local user can (decision 0055). So are `localhost.` and
+ * any `*.localhost`.
  */
 export function pinnedServer(server: string): string {
   try {
     const url = new URL(server)
-    if (url.hostname.toLowerCase() !== 'localhost') return server
+    // `localhost.` and `*.localhost` too: nss-myhostname resolves them to ::1 as well (review 77)
+    if (!/(^|\.)localhost\.?$/.test(url.hostname.toLowerCase())) return server
     url.hostname = '127.0.0.1'
     return url.toString().replace(/\/+$/, '')
   } catch {
