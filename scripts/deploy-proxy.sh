@@ -27,8 +27,11 @@
 # packets sent from that local port by any other user than the node's: while
 # the node is down (a crash, a kill, the restart that adds an agent) the
 # redirects stay, and another local user listening on the freed port would
-# otherwise receive the agents' gateway traffic. The node's user is --proxy-uid,
-# else the owner of proxy.json (the node writes it).
+# otherwise receive the agents' gateway traffic. With it goes a cookie guard
+# (meshsig-proxy:<gw>:cookie:<port>) that drops connection openings (SYN)
+# sent from that port with no socket: SYN cookies, which the owner match
+# cannot see. The node's user is --proxy-uid, else the owner of proxy.json
+# (the node writes it).
 #
 # Idempotent: re-running with the same settings changes nothing. A changed
 # rule is replaced by adding the new one first and deleting the old one after,
@@ -214,7 +217,8 @@ redirect_ports() {
       if (c ~ want && match($0, /--to-ports [0-9]+/)) print substr($0, RSTART + 11, RLENGTH - 11) }'
 }
 
-# Lines "<number> <port>" (highest number first) of the filter rules of gateway port $1 of kind $2 (guard, answer).
+# Lines "<number> <port>" (highest number first) of the filter rules of gateway port $1 of kind $2 (guard, answer,
+# cookie).
 filter_rules_of() {
   iptables -w -t filter -L "$CHAIN" -n --line-numbers |
     awk -v want="^${TAG_PREFIX}:$1:$2:" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
@@ -223,12 +227,12 @@ filter_rules_of() {
 }
 
 # Remove the guards of gateway port $1 whose agent port no agent rule redirects to any more, and the
-# answer guards of ports no rule of it redirects to any more.
+# answer and cookie guards of ports no rule of it redirects to any more.
 prune_guards() {
   local gw="$1" kind number port
   local -a live
   mapfile -t live < <(redirect_ports "$gw")
-  for kind in guard answer; do
+  for kind in guard answer cookie; do
     filter_rules_of "$gw" "$kind" | while read -r number port; do
       [[ "$port" =~ ^[0-9]{1,5}$ ]] || continue
       if [[ "$kind" == guard ]]; then
@@ -246,6 +250,12 @@ prune_guards() {
 # down never completes a connection the redirects send it. Resets pass (the kernel's for a port nobody listens
 # on comes from a socket of no user, which the owner match cannot tell from another user's): a caller is still
 # refused at once while nobody listens, and a reset carries nothing.
+# With it, the cookie guard: a SYN-ACK the kernel answers with a SYN cookie (syncookies under a full SYN queue,
+# or always with net.ipv4.tcp_syncookies=2) carries no socket, so the owner match above never sees it; it
+# would open the connection, and the caller's request would reach a squatter before its own answers are
+# rejected. Every SYN sent from the port with no socket is dropped: the caller's connect times out. A normal
+# SYN-ACK carries its request socket, which the owner match counts as the listener's. The cost: the node's own
+# cookie answers are dropped too (a local SYN flood on a listener delays callers until its queue drains).
 # Another node uid's rule for the port goes after.
 install_answer_guard() {
   local gw="$1" port="$2" node_uid="$3"
@@ -253,11 +263,31 @@ install_answer_guard() {
   local -a rule=(-p tcp -m addrtype --src-type LOCAL --sport "$port" ! --tcp-flags RST RST
     -m owner --socket-exists ! --uid-owner "$node_uid"
     -m comment --comment "${prefix}${node_uid}" -j REJECT --reject-with tcp-reset)
+  local -a cookie=(-p tcp -m addrtype --src-type LOCAL --sport "$port" --tcp-flags SYN SYN
+    -m owner ! --socket-exists -m comment --comment "${TAG_PREFIX}:${gw}:cookie:${port}" -j DROP)
   local -a others
+  iptables -w -t filter -C "$CHAIN" "${cookie[@]}" 2>/dev/null || iptables -w -t filter -I "$CHAIN" 1 "${cookie[@]}"
   iptables -w -t filter -C "$CHAIN" "${rule[@]}" 2>/dev/null || iptables -w -t filter -I "$CHAIN" 1 "${rule[@]}"
   # the port's rules for another uid (a node that now runs as another user): the comment's uid differs
   mapfile -t others < <(rule_numbers filter "^${prefix}[0-9]+\$" "${prefix}${node_uid}")
   delete_rules filter "${others[@]}"
+}
+
+# Kernel settings that defeat the guards, said (not refused: callers fail closed or the operator chose them).
+# net.ipv4.tcp_syncookies=2 answers every connection with a SYN cookie, which the cookie guards drop: the node's
+# listeners would never answer. A TCP Fast Open server (net.ipv4.tcp_fastopen & 2) lets a listener take the data
+# of a SYN before any answer leaves, so a squatter could read a Fast Open caller's first bytes.
+warn_sysctls() {
+  local cookies='' fastopen=0
+  [[ -r /proc/sys/net/ipv4/tcp_syncookies ]] && cookies="$(</proc/sys/net/ipv4/tcp_syncookies)"
+  [[ -r /proc/sys/net/ipv4/tcp_fastopen ]] && fastopen="$(</proc/sys/net/ipv4/tcp_fastopen)"
+  if [[ "$cookies" == 2 ]]; then
+    printf '%s: warning: net.ipv4.tcp_syncookies is 2 (a SYN cookie for every connection): the cookie guards drop them, so no caller reaches the proxy listeners; set it to 1 (the default)\n' "$PROG" >&2
+  fi
+  if [[ "$fastopen" =~ ^[0-9]+$ ]] && ((fastopen & 2)); then
+    printf '%s: warning: net.ipv4.tcp_fastopen enables the server side (%s): while the node is down, whoever listens on a listener port can read the first bytes a Fast Open caller sends; set it to 1 (the default)\n' "$PROG" "$fastopen" >&2
+  fi
+  return 0
 }
 
 # Redirect uid $3's connections to gateway port $1 onto agent port $2, exempting source $4; only uid $5 (the
@@ -322,7 +352,7 @@ remove_rules() {
     mapfile -t nat < <(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:${port}:uid:[0-9]+\$")
   else
     mapfile -t nat < <(rule_numbers nat "^${TAG_PREFIX}:${gw}(:|\$)")
-    mapfile -t filter < <(rule_numbers filter "^${TAG_PREFIX}:${gw}:(guard:[0-9]+|answer:[0-9]+:uid:[0-9]+)\$")
+    mapfile -t filter < <(rule_numbers filter "^${TAG_PREFIX}:${gw}:(guard:[0-9]+|answer:[0-9]+:uid:[0-9]+|cookie:[0-9]+)\$")
   fi
   delete_rules nat "${nat[@]}"
   delete_rules filter "${filter[@]}"
@@ -374,6 +404,7 @@ main() {
     [[ "$port" -ne "$gateway" ]] || die 'the agent listener port must differ from the gateway port' 2
     node_uid="$(node_uid_of "$home" "$proxy_uid")"
     take_lock
+    warn_sysctls
     install_agent "$gateway" "$port" "$uid" "$source" "$node_uid"
     return
   fi
@@ -382,6 +413,7 @@ main() {
   require_root
   node_uid="$(node_uid_of "$home" "$proxy_uid")"
   take_lock
+  warn_sysctls
   if [[ -n "$proxy_uid" ]]; then
     install_default "$gateway" "$proxy_port" "$node_uid" -m owner ! --uid-owner "$proxy_uid"
   else

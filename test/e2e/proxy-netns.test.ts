@@ -280,7 +280,8 @@ describe.skipIf(reason !== undefined)(
       expect(again.stdout).toMatch(/already installed/)
       expect(iptablesCalls().filter((c) => / -[AID] /.test(c))).toEqual([])
       expect(await rules('nat')).toHaveLength(3)
-      expect(await rules('filter')).toHaveLength(5) // a guard per agent port, an answer guard per listener port
+      // a guard per agent port, an answer guard and a cookie guard per listener port
+      expect(await rules('filter')).toHaveLength(8)
 
       await deploy('--agent', 'alice', '--uid', String(STRANGER_UID), String(GATEWAY_PORT))
       const changes = iptablesCalls().filter((c) => c.includes('-t nat') && / -[AID] /.test(c))
@@ -300,10 +301,12 @@ describe.skipIf(reason !== undefined)(
       expect(stdout).toMatch(/removed 1/)
       expect(await rules('nat')).toHaveLength(2)
       const filter = await rules('filter')
-      expect(filter).toHaveLength(3) // alice's guard, and the answer guards of alice's and the default port
+      expect(filter).toHaveLength(5) // alice's guard, and the answer and cookie guards of alice's and the default port
       expect(filter.filter((r) => r.includes(`:guard:${ALICE_PORT}`))).toHaveLength(1)
       expect(filter.filter((r) => r.includes(`:answer:${ALICE_PORT}:uid:0`))).toHaveLength(1)
       expect(filter.filter((r) => r.includes(`:answer:${PROXY_PORT}:uid:0`))).toHaveLength(1)
+      expect(filter.filter((r) => r.includes(`:cookie:${ALICE_PORT}"`))).toHaveLength(1)
+      expect(filter.filter((r) => r.includes(`:cookie:${PROXY_PORT}"`))).toHaveLength(1)
       expect(await agentCall(BOB_UID)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } })
       // without its guard, bob's listener still refuses a direct caller: the kernel's socket table says so
       const direct = await agentCall(STRANGER_UID, { AGENT_PORT: String(BOB_PORT) })
@@ -314,7 +317,7 @@ describe.skipIf(reason !== undefined)(
     it('--remove restores direct, unsigned traffic and removes exactly its rules', async () => {
       await inNs('iptables', ['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '--dport', '9', '-j', 'RETURN'])
       const { stdout } = await deploy('--remove', String(GATEWAY_PORT))
-      expect(stdout).toMatch(/removed 5/) // 2 NAT rules, alice's guard, 2 answer guards
+      expect(stdout).toMatch(/removed 7/) // 2 NAT rules, alice's guard, 2 answer guards, 2 cookie guards
       expect(await rules('nat')).toHaveLength(0)
       expect(await rules('filter')).toHaveLength(0)
       const { stdout: rest } = await inNs('iptables', ['-t', 'nat', '-S', 'OUTPUT'])
