@@ -10,20 +10,18 @@
  */
 
 /**
- * Control characters (C0, DEL, C1), bidirectional controls and marks (U+061C,
- * U+200E/F, U+202A–202E, U+2066–2069), line and paragraph separators
- * (U+2028/9), invisible characters (soft hyphen, combining grapheme joiner,
- * Hangul fillers, U+180E, zero-width space and non-joiner, word joiner and
- * invisible operators, BOM, interlinear annotations, invisible musical
- * symbols), lone surrogates, and the characters that carry text a reader
- * does not see but a model reads: tag characters (U+E0000–E007F) and
- * variation selectors (U+FE00–FE0E, U+E0100–E01EF; review 77). U+FE0F, which
- * makes a symbol an emoji, stays right after a symbol (U+00A9 and up, no
- * selector); after ASCII, repeated or leading it is escaped too. The
- * zero-width joiner stays: emoji sequences are made with it.
+ * What must not reach a reader raw: control characters (`Cc`: C0, DEL, C1),
+ * lone surrogates, line and paragraph separators (U+2028/9), and every format
+ * or default-ignorable character (`Cf`, `Default_Ignorable_Code_Point`): the
+ * bidirectional controls and marks that reorder a line, the zero-width and
+ * invisible characters, fillers, interlinear annotations, and the tag
+ * characters and variation selectors that carry text a screen does not show
+ * but a model reads (reviews 77 and 79). Two of them make emoji and stay
+ * where they do: the zero-width joiner between two pictographs (after a skin
+ * tone or U+FE0F too), and U+FE0F right after an emoji character.
  */
 const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\u3164\ud800-\udfff\ufe00-\ufe0e\ufeff\uffa0\ufff9-\ufffb\u{1d173}-\u{1d17a}\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]|(?<![\u00a9-\ufdff\ufe10-\uffff\u{10000}-\u{e00ff}\u{e01f0}-\u{10ffff}])\ufe0f/gu
+  /[\p{Cc}\p{Cs}\u2028\u2029]|(?![\u200d\ufe0f])[\p{Cf}\p{Default_Ignorable_Code_Point}]|(?<![\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f])\u200d|\u200d(?!\p{Extended_Pictographic})|(?<!\p{Emoji})\ufe0f/gu
 
 function escaped(c: string): string {
   const cp = c.codePointAt(0) ?? 0

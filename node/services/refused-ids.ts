@@ -33,19 +33,16 @@ export function restsOnState(code: string, item: RefusedItem | undefined): boole
 }
 
 /**
- * Verdicts any copy of an item gets, whatever its signature: it is stored
- * already (`DUPLICATE`), conflicts with what is (`DUPLICITY`), or names a DID
+ * Verdicts any copy of an item gets, whatever its signature: it names a DID
  * that is revoked or whose key log is full, or the registry is full (decision
  * 0036). Any other verdict may rest on the signature, which the short id does
- * not cover (`ROTATED_KEY`: a copy signed with a retired key, review 77).
+ * not cover: `ROTATED_KEY` (a copy signed with a retired key, review 77), and
+ * `DUPLICATE` or `DUPLICITY` too, which a copy signed with a retired key can
+ * get where the genuine one would be taken (a registration "superseded" by one
+ * a thief made under the retired key, a conflict under rotated-out keys;
+ * review 79).
  */
-const ANY_COPY_CODES: ReadonlySet<string> = new Set([
-  'DUPLICATE',
-  'DUPLICITY',
-  'REVOKED',
-  'KEY_LOG_FULL',
-  'REGISTRY_FULL',
-])
+const ANY_COPY_CODES: ReadonlySet<string> = new Set(['REVOKED', 'KEY_LOG_FULL', 'REGISTRY_FULL'])
 
 /**
  * The registry items a node refused and will not fetch again (docs/protocol.md

@@ -1,17 +1,17 @@
 /** Small display helpers shared by the components. */
 
 /**
- * Control characters, bidirectional controls (U+202A–202E, U+2066–2069,
- * marks) and invisible characters (zero-width space and non-joiner, word
- * joiner, BOM, soft hyphen, fillers, tag characters, variation selectors but
- * U+FE0F after a symbol, lone surrogates: node/core/untrusted-text.ts holds
- * the same class for the CLI and MCP): in text from the network they reorder
- * or hide what follows them on a line (a name ending in U+202E drew the rest
- * of a feed line backwards), carry text nobody sees, or make two names look
- * one. The zero-width joiner stays: emoji sequences are made with it.
+ * Control characters, lone surrogates, line separators, and every format or
+ * default-ignorable character (bidirectional controls and marks, zero-width
+ * and invisible characters, fillers, tag characters, variation selectors;
+ * node/core/untrusted-text.ts holds the same class for the CLI and MCP): in
+ * text from the network they reorder or hide what follows them on a line (a
+ * name ending in U+202E drew the rest of a feed line backwards), carry text
+ * nobody sees, or make two names look one. The zero-width joiner between two
+ * pictographs and U+FE0F after an emoji character stay: emoji are made of them.
  */
 const UNSAFE_CHARS =
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\u3164\ud800-\udfff\ufe00-\ufe0e\ufeff\uffa0\ufff9-\ufffb\u{1d173}-\u{1d17a}\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]|(?<![\u00a9-\ufdff\ufe10-\uffff\u{10000}-\u{e00ff}\u{e01f0}-\u{10ffff}])\ufe0f/gu
+  /[\p{Cc}\p{Cs}\u2028\u2029]|(?![\u200d\ufe0f])[\p{Cf}\p{Default_Ignorable_Code_Point}]|(?<![\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f])\u200d|\u200d(?!\p{Extended_Pictographic})|(?<!\p{Emoji})\ufe0f/gu
 
 /** `text` with every control, bidirectional control and invisible character shown as U+FFFD (docs/dashboard.md). */
 export function plainText(text: string): string {

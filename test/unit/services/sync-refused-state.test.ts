@@ -31,11 +31,15 @@ describe('RefusedIds', () => {
   it('keeps final verdicts for every peer and forgeries for their peer, whatever the DID does', () => {
     const refused = new RefusedIds()
     refused.remember('bb'.repeat(32), 'PRE_ROTATION_MISMATCH', 'rogue', rot)
-    refused.remember('cc'.repeat(32), 'DUPLICITY', 'peer', rot)
+    refused.remember('cc'.repeat(32), 'REVOKED', 'peer', rot)
+    // a copy signed with a retired key can be DUPLICATE or DUPLICITY where the genuine one is taken (review 79)
+    refused.remember('ee'.repeat(32), 'DUPLICITY', 'rogue', rot)
     refused.advanced('did:msig:alice')
     expect(refused.has('rogue', 'bb'.repeat(8))).toBe(true)
     expect(refused.has('honest', 'bb'.repeat(8))).toBe(false)
     expect(refused.has('anyone', 'cc'.repeat(8))).toBe(true)
+    expect(refused.has('rogue', 'ee'.repeat(8))).toBe(true)
+    expect(refused.has('honest', 'ee'.repeat(8))).toBe(false)
   })
 
   it('tells the verdicts that rest on the node’s state from those of the item', () => {
