@@ -83,7 +83,9 @@ describe('trustScore', () => {
         const v = trustScore({ successes: s, failures: f })
         expect(v).toBeGreaterThanOrEqual(0)
         expect(v).toBeLessThanOrEqual(1)
-        expect(trustScore({ successes: s + d, failures: f })).toBeGreaterThanOrEqual(v)
+        // up to the rounding of one division: (α + s) / (α + β + s + w) with s = 1e-12 and d = 1e-16 fell by one
+        // ulp in the CI run of 52f122e (seed 1160367214), a rounding of the ratio, not of the rule
+        expect(trustScore({ successes: s + d, failures: f })).toBeGreaterThanOrEqual(v * (1 - 4 * Number.EPSILON))
         if (d > 1e-6) expect(trustScore({ successes: s, failures: f + d })).toBeLessThan(v)
       }),
     )
