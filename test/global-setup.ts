@@ -54,6 +54,7 @@ export const SYSTEM_REQUIREMENTS: readonly SystemRequirement[] = [
   { command: 'curl', debianPackage: 'curl', neededBy: 'scripts/*.sh (test/integration/proxy-scripts.test.ts)' },
   { command: 'useradd', debianPackage: 'passwd', neededBy: 'tests that run as a second OS user', linuxOnly: true },
   { command: 'setpriv', debianPackage: 'util-linux', neededBy: 'tests that run as a second OS user', linuxOnly: true },
+  { command: 'sysctl', debianPackage: 'procps', neededBy: 'test/e2e/proxy-syncookie.test.ts', linuxOnly: true },
   {
     command: 'go',
     debianPackage: 'golang-go',

@@ -14,6 +14,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { netnsSkipReason } from '../helpers/netns.js'
 
 const run = promisify(execFile)
 const GATEWAY_PORT = 3001
@@ -27,22 +28,7 @@ const STRANGER_UID = 61003
 const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const REGISTER = join(REPO_ROOT, 'scripts', 'register-agent.sh')
 
-/** Why the test cannot run here, or undefined when it can. */
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'network namespaces and iptables are Linux-only'
-  if (process.getuid?.() !== 0) return 'needs root (ip netns, iptables, setpriv)'
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' })
-    execFileSync('iptables', ['--version'], { stdio: 'pipe' })
-    execFileSync('setpriv', ['--version'], { stdio: 'pipe' })
-    execFileSync('jq', ['--version'], { stdio: 'pipe' })
-  } catch {
-    return '`ip netns`, iptables, setpriv or jq is unavailable'
-  }
-  return undefined
-}
-
-const reason = skipReason()
+const reason = netnsSkipReason(['iptables', 'setpriv', 'jq'])
 const NS = `meshsig-e2e-${process.pid}-${randomBytes(3).toString('hex')}`
 
 // The gateway: verifies every request for its own authority (never the Host it was sent) with the SDK verifier.

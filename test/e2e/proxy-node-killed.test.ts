@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { netnsSkipReason } from '../helpers/netns.js'
 
 const run = promisify(execFile)
 const GATEWAY_PORT = 3001
@@ -27,19 +28,7 @@ const STRANGER_UID = 61004 // a local user no agent rule names: redirected to th
 const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const REGISTER = join(REPO_ROOT, 'scripts', 'register-agent.sh')
 
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'network namespaces and iptables are Linux-only'
-  if (process.getuid?.() !== 0) return 'needs root (ip netns, iptables, setpriv)'
-  try {
-    for (const tool of ['iptables', 'setpriv', 'jq']) execFileSync(tool, ['--version'], { stdio: 'pipe' })
-    execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' })
-  } catch {
-    return '`ip netns`, iptables, setpriv or jq is unavailable'
-  }
-  return undefined
-}
-
-const reason = skipReason()
+const reason = netnsSkipReason(['iptables', 'setpriv', 'jq'])
 const NS = `meshsig-rv-${process.pid}-${randomBytes(3).toString('hex')}`
 
 // The gateway: holds /hold (never answers), answers everything else; prints one line per request it got.

@@ -17,6 +17,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { netnsSkipReason } from '../helpers/netns.js'
 
 const run = promisify(execFile)
 const GATEWAY_PORT = 3001
@@ -30,19 +31,7 @@ const STRANGER_UID = 61004 // a local user no agent rule names: redirected to th
 const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const ALICE_DID = 'did:msig:' + 'A'.repeat(44)
 
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'network namespaces and iptables are Linux-only'
-  if (process.getuid?.() !== 0) return 'needs root (ip netns, iptables, setpriv, sysctl)'
-  try {
-    for (const tool of ['iptables', 'setpriv', 'jq', 'sysctl']) execFileSync(tool, ['--version'], { stdio: 'pipe' })
-    execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' })
-  } catch {
-    return '`ip netns`, iptables, setpriv, sysctl or jq is unavailable'
-  }
-  return undefined
-}
-
-const reason = skipReason()
+const reason = netnsSkipReason(['iptables', 'setpriv', 'jq', 'sysctl'])
 const NS = `meshsig-ck-${process.pid}-${randomBytes(3).toString('hex')}`
 
 // An agent that knows nothing of meshsig: opens a TCP connection to the gateway's port and sends its request,
