@@ -9,6 +9,7 @@
  * and meets a server that cannot prove it holds it stops there
  * (`NODE_UNPROVEN`, decision 0055): an unproven server is not the node.
  */
+import { constants } from 'node:buffer'
 import { WebSocket as WsWebSocket } from 'ws'
 import {
   CREDENTIAL_ID_HEADER,
@@ -102,12 +103,24 @@ export function noConnection(err: unknown): boolean {
 export const SMALL_ANSWER_BYTES = 4 * 1024 * 1024
 
 /**
+ * Most bytes of a list answer by default: the longest string this runtime can
+ * hold (about 512 MiB on 64-bit Node). A longer answer could not be parsed
+ * anyway, so no list the node can send is lost to the bound, and a server
+ * that is not the node cannot make the client buffer without end.
+ */
+export const DEFAULT_LIST_BYTES = constants.MAX_STRING_LENGTH
+
+/**
  * The body of `res` as text, read a chunk at a time and given up past
  * `maxBytes` (`PEER_ERROR`): a server that is not the node can answer
  * without end (a review's buffered 2.6 GB in the 5 s of a verify).
  */
 async function textWithin(res: Response, maxBytes: number, url: string): Promise<string> {
   if (maxBytes === Infinity || res.body === null) return res.text()
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
+    await res.body.cancel().catch(() => undefined) // said too long up front: read none of it
+    throw new MeshsigError('PEER_ERROR', `${url} announced more than ${maxBytes} bytes`, { maxBytes })
+  }
   const chunks: Uint8Array[] = []
   let bytes = 0
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

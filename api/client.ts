@@ -16,6 +16,7 @@ import {
   ClientHttp,
   openStream,
   queryString,
+  DEFAULT_LIST_BYTES,
   SMALL_ANSWER_BYTES,
   type MeshsigClientOptions as HttpOptions,
   type WebSocketClass,
@@ -59,16 +60,16 @@ import type {
 
 export type * from './types.js'
 export type { AuditReport, DuplicityView, KeyView }
-export { DEFAULT_MESHSIG_SERVER, noConnection, SMALL_ANSWER_BYTES } from './client-http.js'
+export { DEFAULT_LIST_BYTES, DEFAULT_MESHSIG_SERVER, noConnection, SMALL_ANSWER_BYTES } from './client-http.js'
 
 /** How to reach a node, and how much of an answer to read. */
 export interface MeshsigClientOptions extends HttpOptions {
   /**
    * Most bytes of a list answer (agents, messages, connections, the audit
-   * export, …), past which it is `PEER_ERROR` (default: no bound, since a full
-   * registry or export can be large). Answers of a fixed shape are always read
-   * within `SMALL_ANSWER_BYTES`: a server that is not the node cannot make the
-   * client buffer without end.
+   * export, …), past which it is `PEER_ERROR` (default `DEFAULT_LIST_BYTES`,
+   * the longest answer the runtime could parse). Answers of a fixed shape are
+   * always read within `SMALL_ANSWER_BYTES`: a server that is not the node
+   * cannot make the client buffer without end.
    */
   readonly maxListBytes?: number
 }
@@ -107,7 +108,7 @@ export class MeshsigClient {
   constructor(opts: MeshsigClientOptions = {}) {
     this.http = new ClientHttp(opts)
     this.server = this.http.server
-    this.maxListBytes = opts.maxListBytes ?? Infinity
+    this.maxListBytes = opts.maxListBytes ?? DEFAULT_LIST_BYTES
   }
 
   /** An answer of a fixed shape, read within `SMALL_ANSWER_BYTES`. */

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  DEFAULT_LIST_BYTES,
   MeshsigClient,
   createInception,
   createRotation,
@@ -130,5 +131,25 @@ describe('answers read within their bound', () => {
     const node = await answering({ agents: Array.from({ length: 100 }, (_, i) => ({ name: `a${i}` })), total: 100 })
     expect(await code(node.agents())).toBe('PEER_ERROR')
     expect(await code(node.stats())).toBe('taken')
+  })
+
+  it('by default a list announced past the longest parsable answer is PEER_ERROR before a byte of it is read', async () => {
+    let bodyBytesSent = 0
+    const server = createServer((req, res) => {
+      req.resume()
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(DEFAULT_LIST_BYTES + 1) })
+      res.write('{"agents":[') // then nothing: a client that waits for the rest never answers
+      bodyBytesSent += 11
+    })
+    servers.push(server)
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const node = new MeshsigClient({
+      server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      timeoutMs: 30_000,
+    })
+    const err = await node.agents().catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'PEER_ERROR', details: { maxBytes: DEFAULT_LIST_BYTES } })
+    expect(bodyBytesSent).toBe(11)
+    expect(DEFAULT_LIST_BYTES).toBeLessThan(Infinity)
   })
 })
