@@ -12,19 +12,18 @@ import { Admission } from './sync-admission.js'
 import { RegistryIndex, watchIngest, type RegistryIndexStore } from './sync-index.js'
 import { SLICE_MS, type TurnSlice } from './sync-turns.js'
 import { RefusedIds, type ApplyCounts, type SyncResult } from './sync.js'
+import { PassRunner, type PassComponents } from './sync-pass.js'
 import {
   BAD_ITEMS_LIMIT,
   DEFAULT_SYNC_BUDGET,
-  PassRunner,
   PeerFault,
   ROUND_MS,
   type Carry,
-  type PassComponents,
   type Round,
   type SyncBudget,
-} from './sync-pass.js'
+} from './sync-round.js'
 
-export { BAD_ITEMS_LIMIT, DEFAULT_SYNC_BUDGET, type SyncBudget } from './sync-pass.js'
+export { BAD_ITEMS_LIMIT, DEFAULT_SYNC_BUDGET, type SyncBudget } from './sync-round.js'
 
 /** First backoff of a penalised peer (ms); doubles per offence up to an hour. */
 export const FIRST_BACKOFF_MS = 60_000
