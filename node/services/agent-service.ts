@@ -52,7 +52,8 @@ export class AgentService {
   register(prepared: PreparedRegistration): RegisteredAgent {
     const { icp, reg, seed, nextSeed, ts } = prepared
     const credential = this.c.store.transaction(() => {
-      this.c.store.custody.put({ did: icp.did, seed: toB64(seed), nextSeed: toB64(nextSeed), createdAt: ts })
+      const profile = { name: reg.name, capabilities: reg.capabilities }
+      this.c.store.custody.put({ did: icp.did, seed: toB64(seed), nextSeed: toB64(nextSeed), createdAt: ts, profile })
       this.ingestOrThrow(icp)
       this.ingestOrThrow(reg)
       return this.c.credentials.issue(icp.did)

@@ -24,6 +24,7 @@ import {
   MeshsigError,
   MAX_TS,
   parseEnvelope,
+  peerIdFromPublicKey,
   toB64,
   toMsigDid,
   type Envelope,
@@ -272,21 +273,25 @@ export class KeyService {
   }
 
   /**
-   * The stored registration of `did`, signed again with its new key `key`: same
-   * name, capabilities, controller and PeerId, a newer ts. Ingested here (inside
-   * the caller's transaction); undefined when the node holds no registration.
+   * The registration of custodied `did`, signed again with its new key `key`,
+   * a newer ts: the name and capabilities this node registered it with, this
+   * node as controller, its PeerId now (decision 0057). Not the stored
+   * registration's: whoever held the old key (a thief) may have signed that
+   * one, and the new key would make it the agent's for good. Ingested here
+   * (inside the caller's transaction); undefined when the node holds no
+   * registration.
    */
   private resignRegistration(did: string, key: KeyPair, now: number, source: IngestSource): RegEnvelope | undefined {
     const row = this.c.store.agents.get(did)
     if (row === undefined) return undefined
-    const old = JSON.parse(row.regEnvelope) as RegEnvelope
+    const profile = this.c.store.custody.get(did)?.profile ?? (JSON.parse(row.regEnvelope) as RegEnvelope)
     const reg = createRegistration(
       {
         did,
-        name: old.name,
-        capabilities: old.capabilities,
-        controller: old.controller,
-        peerId: old.peerId,
+        name: profile.name,
+        capabilities: profile.capabilities,
+        controller: this.c.nodeDid(),
+        peerId: peerIdFromPublicKey(this.c.nodeKey().publicKey),
         // after the old one; one dated at the last representable ts (whoever held the old key can sign it)
         // is replaced all the same, because the new key signs this one (docs/protocol.md §5)
         ts: row.regTs < MAX_TS ? Math.max(now, row.regTs + 1) : now,

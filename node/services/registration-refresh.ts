@@ -40,11 +40,12 @@ function refreshed(c: RefreshComponents, did: string): RegEnvelope | undefined {
   if (!row || row.peerId === c.peerId || custody === undefined || !state || state.revoked) return undefined
   const key = c.keys.get(fromB64(custody.seed, 'seed', 32))
   if (toB64(key.publicKey) !== state.key) return undefined
-  const old = JSON.parse(row.regEnvelope) as RegEnvelope
+  // what this node registered it as, not what the held registration says (decision 0057)
+  const profile = custody.profile ?? (JSON.parse(row.regEnvelope) as RegEnvelope)
   const init = {
     did,
-    name: old.name,
-    capabilities: old.capabilities,
+    name: profile.name,
+    capabilities: profile.capabilities,
     controller: c.nodeDid,
     peerId: c.peerId,
     // after the held one; one dated at the last representable ts (anyone given the agent's key can sign it)

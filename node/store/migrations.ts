@@ -327,4 +327,14 @@ export const MIGRATIONS: readonly Migration[] = [
   `
   DELETE FROM meta WHERE key = 'audit.trustSize';
   `,
+  // 17: the name and capabilities this node gave each custodied agent (decision 0057): a re-signed registration
+  // (after a rotation or a node key change) names them, not those of whatever registration the registry holds now,
+  // which anyone given the agent's key may have signed. Old rows take their stored registration's.
+  `
+  ALTER TABLE custody ADD COLUMN profile TEXT;
+  UPDATE custody SET profile = (
+    SELECT json_object('name', json_extract(a.reg_envelope, '$.name'),
+                       'capabilities', json(json_extract(a.reg_envelope, '$.capabilities')))
+    FROM agents a WHERE a.did = custody.did);
+  `,
 ]

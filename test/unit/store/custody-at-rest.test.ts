@@ -36,12 +36,13 @@ function open(path: string, custodyKey?: Uint8Array): Store {
   return store
 }
 
-function agent(n: number): { did: string; seed: string; nextSeed: string; createdAt: number } {
+function agent(n: number): { did: string; seed: string; nextSeed: string; createdAt: number; profile: null } {
   return {
     did: `did:msig:agent${n}`,
     seed: toB64(generateKeyPair().seed),
     nextSeed: toB64(generateKeyPair().seed),
     createdAt: 1000 + n,
+    profile: null,
   }
 }
 
