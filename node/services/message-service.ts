@@ -77,6 +77,24 @@ export function authorizedBy(input: SendInput): AuthorityLabel {
   return authorityLabel(input.authority ?? ANONYMOUS)
 }
 
+/**
+ * Throws `INVALID_INPUT` for an envelope given to send that is of another type:
+ * key events, registrations and checkpoints have routes of their own, with
+ * their own checks (review 81: a registration naming another controller was
+ * stored through send, past `POST /agents/register`'s rules, and never
+ * gossiped). Nothing is stored or audited for it.
+ */
+function notAMessage(envelope: unknown): void {
+  const type = typeof envelope === 'object' && envelope !== null ? (envelope as { type?: unknown }).type : undefined
+  if (typeof type !== 'string' || type === 'msg') return // no type at all: acceptance names what is wrong
+  throw new MeshsigError(
+    'INVALID_INPUT',
+    'POST /messages/send takes a msg envelope; send key events to /agents/rotate-key or /agents/revoke and ' +
+      'registrations to /agents/register',
+    { type: type.slice(0, 16) },
+  )
+}
+
 /** Builds (when asked), checks and stores outgoing messages. */
 export class MessageService {
   constructor(private readonly c: MessageServiceComponents) {}
@@ -92,6 +110,7 @@ export class MessageService {
       if (err instanceof MeshsigError && 'fromDid' in input) this.c.ingest.refused(err, source, input.fromDid)
       throw err
     }
+    notAMessage(envelope)
     const v = this.c.ingest.ingest(envelope, source, { fresh: true })
     if (!v.ok) throw v.error
     return { id: v.id, envelope: v.envelope as MsgEnvelope }
