@@ -10,7 +10,8 @@ import type { MeshNode } from '../node/mesh-node.js'
 import type { Authority } from '../node/services/authority.js'
 import { authorityOf, type CredentialResolver } from './auth.js'
 import { DashboardSessions } from './dashboard-pass.js'
-import { errorMiddleware, notFound } from './errors.js'
+import { ERROR_TABLE, MeshsigError } from '../node/core/errors.js'
+import { errorBody, errorMiddleware, notFound } from './errors.js'
 import { createFastPath } from './fast-path.js'
 import { ApiMetrics } from './metrics.js'
 import { resolveApiOptions, type ApiOptions, type ResolvedApiOptions } from './options.js'
@@ -171,8 +172,31 @@ function handlerOf(
     res.setHeader('X-Content-Type-Options', 'nosniff')
     res.setHeader('Cache-Control', 'no-store')
     deadline.watch(res)
+    if (!originForm(req.url)) return refuseTarget(res)
     if (fast === undefined || !fast(req, res)) app(req, res)
   }
+}
+
+/**
+ * True for a request target in origin form (a path, then perhaps a query),
+ * the only form the API answers (docs/api.md). The router reads a path out
+ * of others too (an absolute URL, a `#fragment`), while the rate limiter,
+ * which must tell a registration by its path, read the raw target: a
+ * credential holder registered from its own bucket that way (review 81, F3).
+ */
+function originForm(url: string | undefined): boolean {
+  return url !== undefined && url.startsWith('/') && !url.startsWith('//') && !url.includes('#')
+}
+
+function refuseTarget(res: ServerResponse): void {
+  const err = new MeshsigError('INVALID_INPUT', 'the request target must be a path (origin form), without a fragment')
+  const text = JSON.stringify(errorBody(err))
+  res.writeHead(ERROR_TABLE.INVALID_INPUT.http, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    Connection: 'close',
+  })
+  res.end(text)
 }
 
 /** Build the API for `node`. Throws `INVALID_INPUT` for an unsafe combination of options. */

@@ -383,6 +383,30 @@ describe('rate limit: an agent credential mints no more credentials than its add
   )
 })
 
+describe('request targets that are no path', () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi()
+  })
+  afterAll(async () => {
+    expectNo500(fx)
+    await fx.stop()
+  })
+
+  // review 81 (F3): the router took the path out of an absolute URL or before a fragment, the rate limiter read the
+  // raw target: registrations spelled so were charged to the credential they carried (1 + 3 + 9 agents a window)
+  it.each(['/agents/register#x', 'ABSOLUTE', '//agents/register', '/health#x'])(
+    '%s is 400 INVALID_INPUT and reaches no route',
+    async (spelled) => {
+      const path = spelled === 'ABSOLUTE' ? `${fx.url}/agents/register` : spelled
+      const r = await fx.raw({ method: 'POST', path, headers: json, body: JSON.stringify({ name: 'minter' }) })
+      expect(r.status).toBe(400)
+      expect(r.body).toMatchObject({ code: 'INVALID_INPUT' })
+      expect((await fx.call('GET', '/stats')).body.agents).toBe(0)
+    },
+  )
+})
+
 describe("requests Node's HTTP parser refuses", () => {
   let fx: ApiFixture
   beforeAll(async () => {
