@@ -19,6 +19,7 @@ import { PREPARED_LIMIT } from './store/prepared.js'
 import { CREDENTIAL_CACHE_SIZE } from './store/credentials-repo.js'
 import { KEY_STATE_CACHE_SIZE } from './store/key-events-repo.js'
 import { AGENT_HOST_CACHE_SIZE } from './store/agents-repo.js'
+import { DEFAULT_LIMITS } from './limits.js'
 
 /** Public KeyObjects each `/verify` thread keeps (api/verify-pool.ts), by key. */
 export const VERIFY_WORKER_KEY_CACHE = 10_000
@@ -102,4 +103,9 @@ export const CACHE_BOUNDS = {
   },
   pendingHandshakes: { max: HANDSHAKES_PENDING, holds: 'handshakes awaiting confirmation (handshake-service.ts)' },
   gossipOutbox: { max: OUTBOX_MAX_PENDING, holds: 'publications waiting for a subscriber (gossip-outbox.ts)' },
+  providedCapabilityTypes: {
+    max: DEFAULT_LIMITS.discovery.providedTypes,
+    holds:
+      'capability types provided on the DHT and their queued provides (capability-provides.ts; limits.discovery.providedTypes)',
+  },
 } as const satisfies Record<string, CacheBound>

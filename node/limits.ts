@@ -150,6 +150,24 @@ export interface GossipLimits {
   readonly refusalWindowMs: number
 }
 
+/**
+ * What this node announces on the DHT for capability discovery
+ * (docs/protocol.md §9, "Capability discovery"; decision 0059): the
+ * capability types of its active own agents, a bounded number of them,
+ * a few provides at a time.
+ */
+export interface DiscoveryLimits {
+  /**
+   * Most distinct capability types the node provides (and re-provides) on the
+   * DHT, its oldest agents' first. Past it further types are not announced:
+   * their agents are still stored and found by `POST /discover`, not by other
+   * nodes' DHT lookups; one warning says so (component `discovery`).
+   */
+  readonly providedTypes: number
+  /** Most DHT provide operations in flight at once (at least 1); the others wait in a queue. */
+  readonly provideConcurrency: number
+}
+
 /** Every bound of the node. */
 export interface Limits {
   readonly relay: RelayLimits
@@ -161,6 +179,7 @@ export interface Limits {
   readonly snapshot: SnapshotLimits
   readonly jsonExport: JsonExportLimits
   readonly proxy: ProxyLimits
+  readonly discovery: DiscoveryLimits
   /** Most bytes read of any remote HTTP body (a seed's `/health`). */
   readonly remoteBodyBytes: number
   /** Least time between two checkpoints signed on demand (`POST /audit/checkpoint`, ms). */
@@ -206,6 +225,7 @@ export const DEFAULT_LIMITS: Limits = {
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000 },
   proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8 },
+  discovery: { providedTypes: 256, provideConcurrency: 3 },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
 }
@@ -221,6 +241,7 @@ export interface LimitsInit {
   readonly snapshot?: Partial<SnapshotLimits>
   readonly jsonExport?: Partial<JsonExportLimits>
   readonly proxy?: Partial<ProxyLimits>
+  readonly discovery?: Partial<DiscoveryLimits>
   readonly remoteBodyBytes?: number
   readonly onDemandCheckpointMs?: number
 }
@@ -230,7 +251,9 @@ export interface LimitsInit {
  * at all leaves every other node's registries behind for good, a window of
  * 0 ms (a renewal's, a gossip refusal's) bounds nothing, and a socket
  * timeout of 0 is none; a proxy allowed no redirect check or no buffered
- * request refuses every caller while it seems to run.
+ * request refuses every caller while it seems to run; no provide at a time
+ * would leave every type queued for good (0 provided types is allowed: the
+ * node announces nothing).
  */
 const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'gossip.refusalWindowMs',
@@ -239,6 +262,7 @@ const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'http.sendStallMs',
   'proxy.pendingRedirectChecks',
   'proxy.bufferedRequestsPerListener',
+  'discovery.provideConcurrency',
 ])
 
 function checked<T extends object>(group: string, base: T, over: unknown): T {
@@ -261,7 +285,7 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, gossip, registry, delivery, stream, http, snapshot, jsonExport, proxy, ...top } = init
+  const { relay, gossip, registry, delivery, stream, http, snapshot, jsonExport, proxy, discovery, ...top } = init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
@@ -277,6 +301,7 @@ export function resolveLimits(init: LimitsInit = {}): Limits {
     snapshot: snap,
     jsonExport: checked('jsonExport', DEFAULT_LIMITS.jsonExport, jsonExport),
     proxy: checked('proxy', DEFAULT_LIMITS.proxy, proxy),
+    discovery: checked('discovery', DEFAULT_LIMITS.discovery, discovery),
     remoteBodyBytes: 'remoteBodyBytes' in top ? scalars.remoteBodyBytes : DEFAULT_LIMITS.remoteBodyBytes,
     onDemandCheckpointMs:
       'onDemandCheckpointMs' in top ? scalars.onDemandCheckpointMs : DEFAULT_LIMITS.onDemandCheckpointMs,

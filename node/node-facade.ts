@@ -27,22 +27,24 @@ export class NodeFacade extends NodeAuditReads {
     const { registrationParts, signPool, registrations } = this.parts
     const prepared = await prepareRegistration({ ...registrationParts, pool: signPool }, name, capabilities)
     const registered = (await registrations.send({ kind: 'custodied', prepared })) as RegisteredAgent
-    this.announceRegistration(registered.envelopes, capabilities)
+    this.announceRegistration(registered.envelopes)
     return registered
   }
 
   /** Register an agent that keeps its own key (signed icp + reg); gossips both. */
   async registerExternalAgent(icp: IcpEnvelope, reg: RegEnvelope): Promise<AgentRecord> {
     const { record, envelopes } = await this.parts.registrations.send({ kind: 'external', icp, reg })
-    this.announceRegistration(envelopes, reg.capabilities)
+    this.announceRegistration(envelopes)
     return record
   }
 
-  /** Gossip a committed registration (the outbox retries) and provide its capabilities once. */
-  private announceRegistration(envelopes: Envelope[], capabilities: readonly Capability[]): void {
+  /**
+   * Gossip a committed registration (the outbox retries). Its capabilities are announced on the DHT from its
+   * `agent:registered` event (services/capability-provides.ts, docs/protocol.md §9 "Capability discovery").
+   */
+  private announceRegistration(envelopes: Envelope[]): void {
     const { gossip, onError } = this.parts
     setImmediate(() => void gossip.publish(envelopes).catch(onError))
-    gossip.provide(capabilities.map((c) => c.type))
   }
 
   /** Check, store and gossip a message (docs/protocol.md §8 signing paths). */

@@ -20,6 +20,7 @@ import type { NodeParts, NodeState, RegistrationJob } from './node-state.js'
 import { openNodeStore } from './node-store.js'
 import { AgentCredentials } from './services/agent-credentials.js'
 import { AgentService } from './services/agent-service.js'
+import { CapabilityProvides } from './services/capability-provides.js'
 import { Discovery } from './services/discovery.js'
 import { GossipOutbox } from './services/gossip-outbox.js'
 import { HandshakeService } from './services/handshake-service.js'
@@ -187,7 +188,12 @@ type RegistryParts = ReturnType<typeof wireRegistry>
 function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
   const { store, p2p, onError } = b
   const relay = new RelayGuard(b.limits.relay, b.clock)
-  const discovery = new Discovery({ agents: r.agents, ingest: r.ingest, p2p })
+  const provides = new CapabilityProvides({
+    ...{ agents: store.agents, events: b.events, p2p, limits: b.limits.discovery, onError },
+    nodeDid: () => b.did,
+    warn: (message) => b.log.warn(message, { component: 'discovery' }),
+  })
+  const discovery = new Discovery({ agents: r.agents, ingest: r.ingest, p2p, provides })
   const seeds = (b.init.peers ?? []).filter((a) => !a.startsWith('/')) // multiaddrs are the mesh's bootstrap list
   const dialer = new PeerDialer(p2p, onError, b.limits.remoteBodyBytes, seeds)
   const antiEntropy = {
@@ -204,7 +210,7 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
     publish: (topic, data) => outbox.publish(topic, data),
   })
   const gossip = new MeshGossip({
-    ...{ store, ingest: r.ingest, audit: a.audit, events: b.events, outbox, p2p, onError, relay },
+    ...{ store, ingest: r.ingest, audit: a.audit, events: b.events, outbox, onError, relay, provides },
     sync: r.registrySync.client,
     admission: r.registrySync.admission,
     checkpoints: new CheckpointGate({

@@ -39,6 +39,21 @@ export async function provideCapabilityOn(routing: ContentRouting, type: string,
   }
 }
 
+/**
+ * Stop providing `type` (docs/protocol.md §9, "Capability discovery"): this
+ * node's provider record of it leaves the local DHT store, so the DHT's own
+ * re-provide schedule announces it no more (records already on peers expire
+ * with their validity). Throws `PEER_ERROR` when the store refuses.
+ */
+export async function withdrawCapabilityOn(routing: ContentRouting, type: string): Promise<void> {
+  const cid = capabilityCid(type)
+  try {
+    await routing.cancelReprovide(cid)
+  } catch (err) {
+    throw toMeshError(err, `cannot withdraw capability '${type}'`, 'PEER_ERROR')
+  }
+}
+
 /** Options of a provider lookup. */
 export interface FindProvidersOptions {
   /** Stop after this many providers. */

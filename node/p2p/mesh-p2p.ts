@@ -13,7 +13,12 @@ import { MeshsigError } from '../core/errors.js'
 import { BootstrapKeeper } from './bootstrap-keeper.js'
 import { IdentifyWatch, watchedLibp2p } from './identify-watch.js'
 import { PingWatch, pingedLibp2p } from './ping-watch.js'
-import { checkCapabilityType, findCapabilityProvidersOn, provideCapabilityOn } from './capability.js'
+import {
+  checkCapabilityType,
+  findCapabilityProvidersOn,
+  provideCapabilityOn,
+  withdrawCapabilityOn,
+} from './capability.js'
 import {
   BOOTSTRAP_TAG,
   DEFAULT_DHT_TIMEOUT_MS,
@@ -47,10 +52,6 @@ import type {
   SyncRequest,
 } from './types.js'
 
-/** Delay between a new peer connecting and re-announcing this node's capabilities (ms). */
-const REPROVIDE_DEBOUNCE_MS = 1_000
-/** Least time between two re-announcements triggered by connections (ms), so churn cannot flood the DHT. */
-const REPROVIDE_MIN_INTERVAL_MS = 30_000
 /** A penalised peer's connections get this long to close gracefully, then are aborted (one that keeps writing never lets a graceful close end). */
 const PENALTY_HANG_UP_MS = 1_000
 /** Addresses of one peer tried when rejoining it after a move to a new key. */
@@ -99,10 +100,7 @@ class MeshP2PNode implements MeshP2P {
   private readonly keeper: BootstrapKeeper
   private readonly identifyWatch: IdentifyWatch
   private readonly pingWatch: PingWatch
-  private readonly provided = new Set<string>()
   private readonly syncSessions: SyncSessions
-  private reprovideTimer: NodeJS.Timeout | undefined
-  private lastReprovide = -Infinity
   /** Items served to each peer by sync (serve-budget.ts). */
   private readonly serveBudget = new ServeBudget()
   /** `starting` from the first start attempt: a start that failed half-way (one listener of two) is still stopped. */
@@ -160,7 +158,6 @@ class MeshP2PNode implements MeshP2P {
     this.keeper.stop()
     this.identifyWatch.stop()
     this.pingWatch.stop()
-    clearTimeout(this.reprovideTimer)
     await this.libp2p.stop()
   }
 
@@ -245,9 +242,15 @@ class MeshP2PNode implements MeshP2P {
 
   async provideCapability(type: string, options: MeshCallOptions = {}): Promise<void> {
     this.assertStarted()
-    this.provided.add(checkCapabilityType(type))
+    checkCapabilityType(type)
+    // which types, when and how many at once: node/services/capability-provides.ts (docs/protocol.md §9)
     const signal = deadline(options.timeoutMs ?? DEFAULT_DHT_TIMEOUT_MS, options.signal)
     await provideCapabilityOn(this.libp2p.contentRouting, type, signal)
+  }
+
+  async withdrawCapability(type: string): Promise<void> {
+    this.assertStarted()
+    await withdrawCapabilityOn(this.libp2p.contentRouting, checkCapabilityType(type))
   }
 
   async findCapabilityProviders(type: string, options: MeshCallOptions & { limit?: number } = {}): Promise<string[]> {
@@ -327,30 +330,11 @@ class MeshP2PNode implements MeshP2P {
 
   private onPeerConnect(peerId: string): void {
     this.emitter.dispatchEvent(new CustomEvent('peer:connect', { detail: { peerId } }))
-    if (this.provided.size === 0 || this.state !== 'started' || this.reprovideTimer !== undefined) return
-    const delay = Math.max(REPROVIDE_DEBOUNCE_MS, this.lastReprovide + REPROVIDE_MIN_INTERVAL_MS - Date.now())
-    this.reprovideTimer = setTimeout(() => {
-      this.reprovideTimer = undefined
-      this.lastReprovide = Date.now()
-      void this.reprovideAll()
-    }, delay)
-    this.reprovideTimer.unref()
   }
 
   private onPeerDisconnect(peerId: string): void {
     this.emitter.dispatchEvent(new CustomEvent('peer:disconnect', { detail: { peerId } }))
     this.keeper.peerDisconnected(peerId)
-  }
-
-  private async reprovideAll(): Promise<void> {
-    for (const type of this.provided) {
-      if (this.state !== 'started') return
-      try {
-        await provideCapabilityOn(this.libp2p.contentRouting, type, deadline(DEFAULT_DHT_TIMEOUT_MS))
-      } catch (err) {
-        this.report(err)
-      }
-    }
   }
 
   private report(err: unknown): void {

@@ -182,8 +182,15 @@ export interface MeshP2P {
    * ways stay refused while the caller's `denyPeer` says so.
    */
   penalise(peerId: string, penalty: number): Promise<void>
-  /** Announce on the DHT that this node provides a capability; re-announced when new peers connect. */
+  /**
+   * Announce on the DHT that this node provides a capability (one DHT provide;
+   * the DHT re-provides it on its own schedule until withdrawn). Which types,
+   * how many at once and when again is the caller's (docs/protocol.md §9,
+   * "Capability discovery").
+   */
   provideCapability(type: string, options?: MeshCallOptions): Promise<void>
+  /** Stop announcing a capability: the DHT no longer re-provides it (records on peers expire). */
+  withdrawCapability(type: string): Promise<void>
   /** PeerIds of other nodes providing a capability (this node excluded). */
   findCapabilityProviders(type: string, options?: MeshCallOptions & { limit?: number }): Promise<string[]>
   /** Serve an extra request-response protocol (e.g. `/meshsig/discover/1.0.0`). */

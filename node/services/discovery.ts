@@ -1,12 +1,14 @@
 /**
- * Capability discovery across the mesh (docs/protocol.md §9): providers of a capability
- * are found on the DHT, then asked over `/meshsig/discover/1.0.0` for their
- * matching agents. Every registration they return is checked like any other
- * envelope before it is believed.
+ * Capability discovery across the mesh (docs/protocol.md §9, "Capability
+ * discovery"): providers of a capability are found on the DHT, then asked
+ * over `/meshsig/discover/1.0.0` for their matching agents. Every
+ * registration they return is checked like any other envelope before it is
+ * believed. What this node announces is `provides` (capability-provides.ts).
  */
 import { decodeEnvelope, encodeEnvelope, utf8, type Envelope } from '../core/index.js'
 import type { MeshP2P } from '../p2p/index.js'
 import type { AgentService } from './agent-service.js'
+import type { CapabilityProvides } from './capability-provides.js'
 import type { Ingest } from './ingest.js'
 import type { AgentRecord } from './records.js'
 
@@ -33,6 +35,8 @@ export interface DiscoveryComponents {
   readonly agents: AgentService
   readonly ingest: Ingest
   readonly p2p: () => MeshP2P
+  /** The capability types this node announces on the DHT, bounded and queued. */
+  readonly provides: CapabilityProvides
 }
 
 interface Query {
@@ -42,7 +46,12 @@ interface Query {
 
 /** Serves and runs capability discovery. */
 export class Discovery {
-  constructor(private readonly c: DiscoveryComponents) {}
+  /** The capability types this node announces on the DHT (started with the gossip side, once the mesh is up). */
+  readonly provides: CapabilityProvides
+
+  constructor(private readonly c: DiscoveryComponents) {
+    this.provides = c.provides
+  }
 
   /** Serve discovery queries for this node's own agents (Startable: before the mesh starts). */
   async start(): Promise<void> {

@@ -21,8 +21,9 @@ import {
 } from '../core/index.js'
 import type { AuditService } from '../audit/audit-service.js'
 import type { NodeEvents } from '../events.js'
-import type { MeshP2P, Topic } from '../p2p/index.js'
+import type { Topic } from '../p2p/index.js'
 import type { AgentsRepo, KeyEventsRepo, MiscRepo, Store } from '../store/index.js'
+import type { CapabilityProvides } from './capability-provides.js'
 import type { CheckpointGate } from './checkpoint-gate.js'
 import type { GossipOutbox } from './gossip-outbox.js'
 import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
@@ -47,7 +48,7 @@ export const TOPIC_OF: Readonly<Record<Envelope['type'], Topic>> = {
 
 /** The repositories the gossip side reads and writes. */
 export interface MeshGossipStore {
-  readonly agents: Pick<AgentsRepo, 'get' | 'list'>
+  readonly agents: Pick<AgentsRepo, 'get'>
   readonly keyEvents: Pick<KeyEventsRepo, 'duplicityOf' | 'state'>
   readonly misc: Pick<MiscRepo, 'peerFault'>
   transaction: Store['transaction']
@@ -65,8 +66,8 @@ export interface MeshGossipComponents {
   readonly audit: Pick<AuditService, 'record'>
   readonly events: Pick<NodeEvents, 'emit' | 'subscribe'>
   readonly outbox: Pick<GossipOutbox, 'publish'>
-  /** The mesh: only DHT provides go to it directly (publications go through the outbox). */
-  readonly p2p: () => Pick<MeshP2P, 'provideCapability'>
+  /** The capability types announced on the DHT (capability-provides.ts); none: nothing is announced. */
+  readonly provides?: Pick<CapabilityProvides, 'start' | 'stop' | 'peerConnected'>
   readonly onError: (err: unknown) => void
   /** Quotas on relayed messages (node/services/relay-guard.ts); none when absent. */
   readonly relay?: RelayGuard
@@ -252,7 +253,7 @@ export class MeshGossip {
     this.c.events.emit('peer:connected', { peerId })
     this.recordPeer('peer.joined', peerId)
     void this.syncFrom(peerId)
-    this.provideLocalCapabilities()
+    this.c.provides?.peerConnected()
   }
 
   /** A peer's last connection closed: record it. */
@@ -288,8 +289,7 @@ export class MeshGossip {
    */
   start(): void {
     this.syncs.start()
-    this.provided.clear()
-    this.provideLocalCapabilities()
+    this.c.provides?.start()
   }
 
   /**
@@ -299,6 +299,7 @@ export class MeshGossip {
    */
   stop(): void {
     this.syncs.stop()
+    this.c.provides?.stop()
     const unaudited = this.c.refusalAudit?.flush()
     if (unaudited === undefined) return
     try {
@@ -320,32 +321,6 @@ export class MeshGossip {
     const gossiped = direct === undefined ? envelopes : envelopes.filter((e) => !(e.type === 'msg' && direct(e)))
     const ordered = [...gossiped].sort((a, b) => late(a) - late(b))
     for (const e of ordered) await this.c.outbox.publish(TOPIC_OF[e.type], encodeEnvelope(e))
-  }
-
-  /** Announce capabilities on the DHT (failures are reported, not thrown). */
-  provide(types: Iterable<string>): void {
-    for (const type of types) {
-      // once per capability: the p2p layer re-provides on the DHT's own schedule (docs/protocol.md, discovery)
-      if (this.provided.has(type)) continue
-      this.provided.add(type)
-      void this.c
-        .p2p()
-        .provideCapability(type)
-        .catch((e) => {
-          this.provided.delete(type) // a failed provide is tried again with the next registration
-          this.c.onError(e)
-        })
-    }
-  }
-
-  /** Capabilities announced on the DHT (or being announced). */
-  private readonly provided = new Set<string>()
-
-  /** Announce every capability of this node's own agents. */
-  provideLocalCapabilities(): void {
-    const caps = new Set<string>()
-    for (const a of this.c.store.agents.list({ origin: 'local' })) for (const cap of a.capabilities) caps.add(cap.type)
-    this.provide(caps)
   }
 
   /** Gossip a newly recorded duplicity's conflicting event, so every node records the evidence. */

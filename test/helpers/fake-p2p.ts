@@ -12,7 +12,15 @@ import type { MeshCallOptions, MeshP2P, PeerInfo, SyncRequest, Topic } from '../
 /** The mesh surface the services use, as the fake implements it. */
 export type FakeP2PSurface = Pick<
   MeshP2P,
-  'peerId' | 'publish' | 'peers' | 'subscribers' | 'sync' | 'penalise' | 'provideCapability' | 'findCapabilityProviders'
+  | 'peerId'
+  | 'publish'
+  | 'peers'
+  | 'subscribers'
+  | 'sync'
+  | 'penalise'
+  | 'provideCapability'
+  | 'withdrawCapability'
+  | 'findCapabilityProviders'
 >
 
 /** Receives one gossip message on a topic this fake node subscribed to. */
@@ -191,6 +199,12 @@ export class FakeP2P implements FakeP2PSurface {
   /** Provide a capability (findable by every other node of the network). */
   provideCapability(type: string): Promise<void> {
     this.provided.add(type)
+    return Promise.resolve()
+  }
+
+  /** Stop providing a capability. */
+  withdrawCapability(type: string): Promise<void> {
+    this.provided.delete(type)
     return Promise.resolve()
   }
 

@@ -42,7 +42,6 @@ function gossipWithFakeSync(minSyncIntervalMs?: number) {
     audit: { record: () => fail('no peer arrives in this test: nothing to audit') },
     events: new NodeEvents(),
     outbox: { publish: () => Promise.resolve(0) },
-    p2p: () => ({ provideCapability: () => Promise.resolve() }),
     onError: () => undefined,
     ...(minSyncIntervalMs !== undefined ? { minSyncIntervalMs } : {}),
   }

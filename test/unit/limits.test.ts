@@ -52,6 +52,14 @@ describe('limits', () => {
     expect(limits.stream).toEqual({ ...DEFAULT_LIMITS.stream, provenPercent: 100 })
   })
 
+  it('refuse a discovery queue of 0 provides at a time (every type would wait for good); 0 provided types is none', () => {
+    expect(resolveLimits({}).discovery).toEqual(DEFAULT_LIMITS.discovery)
+    expect(refusal({ discovery: { provideConcurrency: 0 } })?.message).toBe(
+      'limit discovery.provideConcurrency must be an integer ≥ 1',
+    )
+    expect(resolveLimits({ discovery: { providedTypes: 0 } }).discovery.providedTypes).toBe(0)
+  })
+
   it('refuse a proxy allowed no pending redirect check or buffered request: it would refuse every caller', () => {
     expect(resolveLimits({}).proxy).toEqual(DEFAULT_LIMITS.proxy)
     for (const name of ['pendingRedirectChecks', 'bufferedRequestsPerListener'])

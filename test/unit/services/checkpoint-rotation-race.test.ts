@@ -48,7 +48,6 @@ function setUp(): void {
     audit: { record: () => fail('no peer arrives in this test: nothing to audit') },
     events: n.events,
     outbox: { publish: () => Promise.resolve(0) },
-    p2p: () => ({ provideCapability: () => Promise.resolve() }),
     onError: () => undefined,
     checkpoints: new CheckpointGate({
       currentKey: (did) => n.store.keyEvents.state(did)?.key,

@@ -1,0 +1,248 @@
+/**
+ * What this node announces on the DHT for capability discovery
+ * (docs/protocol.md §9, "Capability discovery"; decision 0059): the
+ * capability types of its active own agents (custodied or hosted here), at
+ * most `limits.discovery.providedTypes` of them, its oldest agents' first,
+ * provided through one queue `limits.discovery.provideConcurrency` at a time.
+ * A type no active own agent holds any more is withdrawn: the DHT no longer
+ * re-provides it. On new connections (debounced) the current set is
+ * provided again through the same queue.
+ */
+import type { DiscoveryLimits } from '../limits.js'
+import type { NodeEvent, NodeEvents } from '../events.js'
+import type { MeshP2P } from '../p2p/index.js'
+import type { AgentsRepo } from '../store/index.js'
+
+/** Delay between a new peer connecting and providing the current set again (ms). */
+export const REPROVIDE_DEBOUNCE_MS = 1_000
+/** Least time between two re-announcements made by connections (ms), so churn cannot flood the DHT. */
+export const REPROVIDE_MIN_INTERVAL_MS = 30_000
+
+/** What the announcements need from the node. */
+export interface CapabilityProvidesComponents {
+  /** This node's agents: `list` for the active own ones, `get` to tell an own agent's event. */
+  readonly agents: Pick<AgentsRepo, 'get' | 'list'>
+  readonly events: Pick<NodeEvents, 'subscribe'>
+  readonly p2p: () => Pick<MeshP2P, 'provideCapability' | 'withdrawCapability'>
+  readonly limits: DiscoveryLimits
+  /** The node's DID: the controller its own agents' registrations name. */
+  readonly nodeDid: () => string
+  /** One warning when types are past the bound (not one per registration). */
+  readonly warn: (message: string) => void
+  readonly onError: (err: unknown) => void
+}
+
+/** How many types are announced, waiting or in flight, and how many are left out by the bound. */
+export interface ProvidesView {
+  /** Distinct types this node provides (announced, waiting in the queue or in flight). */
+  readonly provided: number
+  /** Provides waiting in the queue. */
+  readonly queued: number
+  /** Provides in flight. */
+  readonly running: number
+  /**
+   * Types of active own agents not announced, past `providedTypes`: exact at each count from the store;
+   * registrations since add the types they brought past it (so a type may be counted more than once).
+   */
+  readonly leftOut: number
+}
+
+/** The bounded set of provided capability types, and the queue that provides them. */
+export class CapabilityProvides {
+  /** The types announced (or waiting, or in flight): at most `limits.providedTypes`. */
+  private readonly announced = new Set<string>()
+  private readonly queue: string[] = []
+  private readonly queued = new Set<string>()
+  private running = 0
+  /** Bumped by `stop`: provides of an earlier mesh no longer count against the queue. */
+  private epoch = 0
+  private started = false
+  private leftOut = 0
+  private warned = false
+  private recountScheduled = false
+  private reprovideTimer: NodeJS.Timeout | undefined
+  private lastReprovide = -Infinity
+
+  constructor(private readonly c: CapabilityProvidesComponents) {
+    c.events.subscribe((e) => this.onEvent(e))
+  }
+
+  /** Start announcing (Startable, once the mesh is up; again on a new libp2p node after a move to a new key). */
+  start(): void {
+    this.started = true
+    this.announced.clear()
+    this.recount()
+    this.pump()
+  }
+
+  /** Stop announcing: the queue is emptied, a pending re-announcement dropped; `start` begins afresh. */
+  stop(): void {
+    this.started = false
+    this.epoch += 1
+    this.running = 0
+    this.queue.length = 0
+    this.queued.clear()
+    clearTimeout(this.reprovideTimer)
+    this.reprovideTimer = undefined
+  }
+
+  /** A peer connected: provide the current set again, debounced, at most once per `REPROVIDE_MIN_INTERVAL_MS`. */
+  peerConnected(): void {
+    if (!this.started || this.reprovideTimer !== undefined) return
+    const delay = Math.max(REPROVIDE_DEBOUNCE_MS, this.lastReprovide + REPROVIDE_MIN_INTERVAL_MS - Date.now())
+    this.reprovideTimer = setTimeout(() => {
+      this.reprovideTimer = undefined
+      this.lastReprovide = Date.now()
+      this.reprovide()
+    }, delay)
+    this.reprovideTimer.unref()
+  }
+
+  /** The current set counted again from the store (dropping what no active own agent holds), all of it queued. */
+  reprovide(): void {
+    if (!this.started) return
+    this.recount()
+    for (const type of this.announced) this.enqueue(type)
+    this.pump()
+  }
+
+  /** The types provided now, in announcement order. */
+  types(): string[] {
+    return [...this.announced]
+  }
+
+  /** Counts of the set and the queue. */
+  view(): ProvidesView {
+    return { provided: this.announced.size, queued: this.queue.length, running: this.running, leftOut: this.leftOut }
+  }
+
+  /** A registration of an own agent adds its types; a revocation of one counts the set again. */
+  private onEvent(e: NodeEvent): void {
+    if (e.type === 'agent:registered') {
+      if (e.data.controller !== this.c.nodeDid() || !this.isOwn(e.data.did)) return
+      this.add(e.data.capabilities.map((cap) => cap.type))
+      this.pump()
+    } else if (e.type === 'agent:revoked' && this.isOwn(e.data.did)) {
+      this.scheduleRecount()
+    }
+  }
+
+  private isOwn(did: string): boolean {
+    try {
+      return this.c.agents.get(did)?.origin === 'local'
+    } catch (err) {
+      this.c.onError(err) // the store is closed once the node stopped
+      return false
+    }
+  }
+
+  /** Add types within the bound; those past it are counted and warned of once. */
+  private add(types: Iterable<string>): void {
+    let left = 0
+    for (const type of types) {
+      if (this.announced.has(type)) continue
+      if (this.announced.size >= this.c.limits.providedTypes) {
+        left += 1
+        continue
+      }
+      this.announced.add(type)
+      this.enqueue(type)
+    }
+    if (left > 0) this.noteLeftOut(this.leftOut + left)
+  }
+
+  /** Revocations come in bursts: one count for all of those of one turn of the event loop. */
+  private scheduleRecount(): void {
+    if (this.recountScheduled) return
+    this.recountScheduled = true
+    setImmediate(() => {
+      this.recountScheduled = false
+      this.recount()
+      this.pump()
+    })
+  }
+
+  /** The set from the store: the active own agents' types, oldest agent first, up to the bound. */
+  private recount(): void {
+    let wanted: string[]
+    try {
+      wanted = ownActiveTypes(this.c.agents)
+    } catch (err) {
+      this.c.onError(err)
+      return
+    }
+    const kept = new Set(wanted.slice(0, this.c.limits.providedTypes))
+    for (const type of this.announced) if (!kept.has(type)) this.withdraw(type)
+    this.add(kept)
+    this.noteLeftOut(wanted.length - kept.size)
+  }
+
+  /** Record how many types the bound leaves out; warn once when it starts to (again after it stopped). */
+  private noteLeftOut(count: number): void {
+    this.leftOut = count
+    if (count === 0) this.warned = false
+    if (count === 0 || this.warned) return
+    this.warned = true
+    this.c.warn(
+      `capability types of this node's agents past limits.discovery.providedTypes ` +
+        `(${this.c.limits.providedTypes}): ${count} not announced on the DHT; other nodes' network ` +
+        'discovery does not find their agents here; raise the bound to announce them',
+    )
+  }
+
+  private withdraw(type: string): void {
+    this.announced.delete(type)
+    if (this.queued.delete(type)) this.queue.splice(this.queue.indexOf(type), 1)
+    if (this.started) void this.withdrawOne(type)
+  }
+
+  /** Drop the DHT's record of `type` (failures are reported, not thrown). */
+  private async withdrawOne(type: string): Promise<void> {
+    try {
+      await this.c.p2p().withdrawCapability(type)
+    } catch (err) {
+      this.c.onError(err)
+    }
+  }
+
+  private enqueue(type: string): void {
+    if (this.queued.has(type)) return
+    this.queued.add(type)
+    this.queue.push(type)
+  }
+
+  /** Start queued provides while fewer than `provideConcurrency` are in flight. */
+  private pump(): void {
+    while (this.started && this.running < this.c.limits.provideConcurrency && this.queue.length > 0) {
+      const type = this.queue.shift()!
+      this.queued.delete(type)
+      this.running += 1
+      const epoch = this.epoch
+      void this.provideOne(type).finally(() => {
+        if (epoch !== this.epoch) return
+        this.running -= 1
+        this.pump()
+      })
+    }
+  }
+
+  /** One provide; a failed one stays in the set and is tried again with the next re-announcement. */
+  private async provideOne(type: string): Promise<void> {
+    try {
+      await this.c.p2p().provideCapability(type)
+    } catch (err) {
+      this.c.onError(err)
+      return
+    }
+    // withdrawn while it was in flight: the provide may have stored the record again
+    if (!this.announced.has(type) && this.started) await this.withdrawOne(type)
+  }
+}
+
+/** The distinct capability types of this node's active own agents, oldest agent first. */
+export function ownActiveTypes(agents: Pick<AgentsRepo, 'list'>): string[] {
+  const rows = agents.list({ origin: 'local', status: 'active' })
+  const types = new Set<string>()
+  for (let i = rows.length - 1; i >= 0; i--) for (const cap of rows[i]!.capabilities) types.add(cap.type)
+  return [...types]
+}
