@@ -58,12 +58,12 @@ export const SYSTEM_REQUIREMENTS: readonly SystemRequirement[] = [
   {
     command: 'go',
     debianPackage: 'golang-go',
-    neededBy: 'test/integration/audit-go-interop.test.ts (go build, offline)',
+    neededBy: 'test/integration/audit-go-interop.test.ts, merkle-proofs-go-tlog.test.ts (go build, offline)',
   },
   {
     command: '/usr/share/gocode/src/golang.org/x/mod/sumdb/note/note.go',
     debianPackage: 'golang-golang-x-mod-dev',
-    neededBy: 'test/interop/notecheck (golang.org/x/mod/sumdb/note and tlog)',
+    neededBy: 'test/interop/notecheck and tlogcases (golang.org/x/mod/sumdb/note and tlog)',
     dataFile: true,
   },
   // the container test (test/e2e/container.test.ts): podman with runc (crun refuses hybrid cgroups)

@@ -6,26 +6,19 @@
  * checks the witness's cosignature/v1 with crypto/ed25519 by its own code).
  */
 import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MeshNode } from '../../node/mesh-node.js'
-import { REPO_ROOT } from '../cli/build-cli.js'
+import { buildGoInterop } from '../helpers/go-build.js'
 import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 describe('C2SP notes and RFC 6962 proofs checked by Go x/mod sumdb', () => {
   let a: MeshNode, b: MeshNode
   const out = tempDir()
-  const bin = join(out.dir, 'notecheck')
+  let bin = ''
 
   beforeAll(async () => {
-    const env = { ...process.env, GOPATH: '/usr/share/gocode', GO111MODULE: 'off', GOFLAGS: '', GOPROXY: 'off' }
-    const build = spawnSync('go', ['build', '-o', bin, '.'], {
-      cwd: join(REPO_ROOT, 'test/interop/notecheck'),
-      env: { ...env, GOCACHE: join(out.dir, 'gocache') },
-      encoding: 'utf8',
-    })
-    if (build.status !== 0) throw new Error(`go build failed: ${build.stderr}`)
+    bin = buildGoInterop('notecheck', out.dir)
     a = await startNode({ init: { checkpointIntervalMs: 3_600_000 } })
     b = await startNode({ peers: [a.info().multiaddrs[0]!] })
     await waitFor(() => a.peers().length === 1, { timeout: 20_000 })
