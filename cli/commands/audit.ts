@@ -164,7 +164,8 @@ function parseExport(text: string, file: string): unknown {
 function problemLines(check: ExportCheck): string[] {
   const all = [...check.log.problems.map((p) => p.message), ...check.problems.map((p) => p.message)]
   const hidden = all.length - MAX_LISTED + check.log.omittedProblems
-  const lines = all.slice(0, MAX_LISTED).map((m) => `  - ${m}`)
+  // a message may quote the export (an id, a peer, a DID): each stays on its line (decision 0055)
+  const lines = all.slice(0, MAX_LISTED).map((m) => `  - ${oneLine(m)}`)
   if (hidden > 0) lines.push(`  … and ${hidden} more (see --json)`)
   return lines
 }
@@ -275,7 +276,7 @@ export async function auditVerifyCommand(
   const json = verdictJson(file, check, note)
   if (json.ok === true) return { json, human: block(`${OK} Audit export verified`, rows) }
   const heading = `${FAIL} Audit export does NOT verify (${check.log.diagnosis} diagnosis)`
-  const noteLines = (note?.problems ?? []).map((p) => `  - ${p}`)
+  const noteLines = (note?.problems ?? []).map((p) => `  - ${oneLine(p)}`)
   return {
     json,
     human: [block(heading, rows), 'Problems:', ...problemLines(check), ...noteLines].join('\n'),

@@ -17,7 +17,9 @@ import {
   envelopeId,
   fromB64,
   parseEnvelope,
+  publicKeyFromIdentifier,
   replayKeyEvents,
+  toB64,
   verifyAuditExport,
   verifyEnvelopeSignature,
   type AuditEntry,
@@ -26,6 +28,7 @@ import {
 } from '../core/index.js'
 import type { MsgEnvelope } from '../core/envelope-schema.js'
 import { messageView } from '../core/message-view.js'
+import { refusalsIn } from '../core/audit-refusals.js'
 import { messageVerifications, type MessageVerification } from './message-verification.js'
 
 /** Something the export says that its own log does not bear out. */
@@ -117,7 +120,7 @@ export function checkAuditExport(doc: unknown, options: CheckExportOptions = {})
   })
   report?.(logTotal + messages.length, logTotal + messages.length)
   const scoresChecked = checkTrust(d, entries, problems, options.legacyTrust === true)
-  checkSummary(d, messages.length, entries.length, problems)
+  checkSummary(d, { messages: messages.length, entries: entries.length, refusals: refusalsOf(entries) }, problems)
   return {
     ok: log.ok && problems.list.length === 0,
     log,
@@ -171,7 +174,7 @@ export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext)
   const memo = `${envelope.from} ${String(logged.keySeq)} ${String(logged.publicKey)}`
   let kelProblem = ctx.kelVerdicts.get(memo)
   if (kelProblem === undefined) {
-    kelProblem = keyOfLog(ctx.kels.get(envelope.from), logged)
+    kelProblem = keyOfLog(ctx.kels.get(envelope.from), logged, envelope.from)
     ctx.kelVerdicts.set(memo, kelProblem)
   }
   if (kelProblem !== null) fail(kelProblem)
@@ -205,9 +208,21 @@ export function keyLogs(events: unknown): Map<string, KeyEvent[]> {
   return out
 }
 
-/** Why the signer's key event log does not have `v.publicKey` at `v.keySeq`, or null when it does. */
-function keyOfLog(log: KeyEvent[] | undefined, v: MessageVerification): string | null {
-  if (log === undefined || v.keySeq === null) return null // a signer with no log: its DID names its key
+/**
+ * Why the export does not prove that `v.publicKey` was the signer's key at
+ * `v.keySeq`, or null when it does (decision 0058). A `key.rotated` entry is
+ * the node's word: the key it names counts only when the signer's own key
+ * event log in the export, signed by the signer (docs/protocol.md §6), has
+ * that key at that seq; the key the signer's DID names (seq 0) needs no
+ * event. An honest export holds every key event the node stored.
+ */
+function keyOfLog(log: KeyEvent[] | undefined, v: MessageVerification, signer: string): string | null {
+  if (v.keySeq === null) return null // no key: the signature check already failed
+  if (log === undefined) {
+    if (v.keySeq === 0 && v.publicKey === keyNamedBy(signer)) return null
+    const used = `key seq ${v.keySeq} (${v.publicKey ?? 'no key'})`
+    return `the log says its signer used ${used}; the export holds no key event of its signer that proves it`
+  }
   const prefix = log.filter((e) => e.seq <= v.keySeq! && e.type !== 'rev')
   try {
     const state = replayKeyEvents(prefix)
@@ -218,6 +233,15 @@ function keyOfLog(log: KeyEvent[] | undefined, v: MessageVerification): string |
     return `the signer's key event log does not check out: ${err instanceof Error ? err.message : String(err)}`
   }
   return null
+}
+
+/** The b64 key `did` names (did:msig, did:key), or null. */
+function keyNamedBy(did: string): string | null {
+  try {
+    return toB64(publicKeyFromIdentifier(did))
+  } catch {
+    return null
+  }
 }
 
 /** Recompute every trust score the export shows; returns how many were compared. */
@@ -231,10 +255,36 @@ function checkTrust(
   return checkTrustScores(d, collectTrustEvidence(valid, { legacyPairs: true }), problems, { legacyTrust })
 }
 
+/** What the summary of an export is held to: counted in the export, or recounted from its entries. */
+export interface SummaryCounts {
+  readonly messages: number
+  readonly entries: number
+  /** Refusals the entries record (`refusalsIn`). */
+  readonly refusals: number
+}
+
+/** Refusals the well-formed entries of `entries` record (node/core/audit-refusals.ts). */
+function refusalsOf(entries: readonly unknown[]): number {
+  let n = 0
+  for (const e of entries as AuditEntry[]) {
+    if (typeof e === 'object' && e !== null && typeof e.data === 'object') n += refusalsIn(e) // as the NDJSON check reads them
+  }
+  return n
+}
+
 /** Compare the summary's counts with what the export holds. */
-export function checkSummary(d: Record<string, unknown>, messages: number, entries: number, problems: Problems): void {
+export function checkSummary(d: Record<string, unknown>, counts: SummaryCounts, problems: Problems): void {
   const s = d.summary as Record<string, unknown> | undefined
   if (s === undefined) return
+  const { messages, entries, refusals } = counts
+  // the node counts each refusal summary as the refusals it stands for (decision 0053)
+  if (s.failedVerifications !== undefined && s.failedVerifications !== refusals) {
+    problems.add(
+      'summary',
+      'failedVerifications',
+      `summary.failedVerifications is ${String(s.failedVerifications)}; the entries record ${refusals} refusals`,
+    )
+  }
   if (s.totalMessages !== messages) {
     problems.add(
       'summary',

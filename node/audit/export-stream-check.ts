@@ -7,6 +7,7 @@
  * entries or messages. Pure: the caller reads the lines.
  */
 import { AUDIT_NDJSON_FORMAT, AUDIT_NDJSON_FORMATS, AuditStreamVerifier } from '../core/audit-stream.js'
+import { refusalsIn } from '../core/audit-refusals.js'
 import { duplicateJsonKey, type AuditEntry, type KeyEvent } from '../core/index.js'
 import {
   Problems,
@@ -47,6 +48,8 @@ export class NdjsonExportCheck {
   #pending: { id: string; v: MessageVerification } | null = null
   #lineNo = 0
   #messages = 0
+  /** Refusals the entries record, for the end line's summary. */
+  #refusals = 0
 
   readonly #legacyTrust: boolean
 
@@ -128,6 +131,7 @@ export class NdjsonExportCheck {
     if (typeof entry !== 'object' || entry === null || typeof (entry as AuditEntry).data !== 'object') return
     const e = entry as AuditEntry
     this.#trust.add(e)
+    this.#refusals += refusalsIn(e)
     const v = this.#verifications.add(e)
     if (v !== null && typeof e.envelopeId === 'string') this.#pending = { id: e.envelopeId, v }
   }
@@ -153,12 +157,14 @@ export class NdjsonExportCheck {
     const log = this.#log.finish()
     let scoresChecked = 0
     const report = (subject: string, message: string): void => this.#problems.add('summary', subject, message)
+    this.#checkKeyEventCount(report)
     const t = this.#trailer === null ? null : this.#lists.into(this.#trailer, this.#header, report)
     if (t !== null) {
       // a version 2 export never names the old formula: it was made after decision 0051
       const legacyTrust = this.#legacyTrust && this.#header?.format !== AUDIT_NDJSON_FORMAT
       scoresChecked = checkTrustScores(t, this.#trust.ledger(), this.#problems, { legacyTrust })
-      checkSummary(t, this.#messages, this.#log.count, this.#problems)
+      const counts = { messages: this.#messages, entries: this.#log.count, refusals: this.#refusals }
+      checkSummary(t, counts, this.#problems)
       if (t.messages !== this.#messages) {
         this.#problems.add(
           'summary',
@@ -173,6 +179,20 @@ export class NdjsonExportCheck {
       messagesChecked: this.#messages,
       scoresChecked,
       problems: this.#problems.list,
+    }
+  }
+
+  /**
+   * The header counts the key event lines that follow it (docs/audit.md):
+   * a key event left out, like a list line, is a problem, since a message is
+   * re-verified only under a key its signer's events prove.
+   */
+  #checkKeyEventCount(report: (subject: string, message: string) => void): void {
+    if (this.#header === null) return
+    const counted = this.#header.keyEvents
+    if (counted === undefined) report('keyEvents', 'the header does not count its key event lines (keyEvents)')
+    else if (counted !== this.#keyEvents.length) {
+      report('keyEvents', `the header counts ${String(counted)} key events; ${this.#keyEvents.length} came`)
     }
   }
 }

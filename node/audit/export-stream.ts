@@ -22,6 +22,7 @@
  * entries; the log is append-only, so entries below `size` read in later
  * pages are those the checkpoint signed; trust is replayed over them.
  */
+import { refusalsIn } from '../core/audit-refusals.js'
 import { AUDIT_NDJSON_FORMAT } from '../core/audit-stream.js'
 import { toB64, trustScore, type AuditEntry, type ChkEnvelope, type KeyEvent } from '../core/index.js'
 import type { KeyEventCursor, MessageRow, Store } from '../store/index.js'
@@ -228,7 +229,7 @@ class LogWalk {
   /** Take one entry; returns the message line that goes after it, or ''. */
   add(entry: AuditEntry): string {
     this.trust.add(entry)
-    if (entry.kind === 'envelope.rejected') this.rejected += 1
+    this.rejected += refusalsIn(entry) // a refusal summary counts what it sums up (decision 0053)
     const v = this.#verifications.add(entry)
     if (v === null || entry.envelopeId === null) return ''
     const row = this.#messages.find(entry.envelopeId)

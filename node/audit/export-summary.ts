@@ -24,7 +24,7 @@ export interface ExportSummary {
 export interface ExportCounts {
   /** Stored messages exported (each one verified). */
   readonly messages: number
-  /** Envelopes the log records as refused. */
+  /** Envelopes the log records as refused (`refusalsIn`: a refusal summary counts what it sums up). */
   readonly rejected: number
   readonly connections: number
   readonly keyEvents: number

@@ -94,6 +94,30 @@ export const AUDIT_KINDS = Object.keys(AUDIT_KIND_DOCS) as [AuditKind, ...AuditK
 /** Largest `data` object, as characters of its JSON text. */
 export const MAX_AUDIT_DATA_LENGTH = 8192
 
+/**
+ * Levels of objects and arrays an entry's `data` may hold below itself
+ * (`data` is level 0). The node writes flat `data`; `createAuditEntry` and
+ * `checkAuditEntry` both refuse deeper, the latter before its schema check,
+ * whose recursion a few thousand levels would overflow (docs/audit.md).
+ */
+export const MAX_AUDIT_DATA_DEPTH = 64
+
+/**
+ * True when `value` holds an object or array more than `max` levels below
+ * itself. Iterative, so any depth `JSON.parse` gave is measured.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[object, number]> = typeof value === 'object' && value !== null ? [[value, 0]] : []
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [v, depth] = next
+    if (depth > max) return true
+    for (const child of Array.isArray(v) ? (v as unknown[]) : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
+
 /** Names of `data` fields that would hold secrets, refused at any depth. */
 export const FORBIDDEN_DATA_KEY = /^(private_?key|seed|secret(_?key)?|password|passphrase|token|mnemonic|sk)$/i
 
@@ -158,7 +182,21 @@ export type AuditEntryCheck = { ok: true; entry: AuditEntry } | { ok: false; fie
 
 /** Check the shape of untrusted input without throwing. */
 export function checkAuditEntry(input: unknown): AuditEntryCheck {
-  const result = auditEntrySchema.safeParse(input)
+  const data = typeof input === 'object' && input !== null ? (input as { data?: unknown }).data : undefined
+  if (nestsDeeperThan(data, MAX_AUDIT_DATA_DEPTH)) {
+    return { ok: false, field: 'data', message: `data: nests deeper than ${MAX_AUDIT_DATA_DEPTH} levels` }
+  }
+  let result: ReturnType<typeof auditEntrySchema.safeParse>
+  try {
+    result = auditEntrySchema.safeParse(input)
+  } catch (err) {
+    // not expected once the depth is bounded; an entry the check cannot read is still only a malformed entry
+    return {
+      ok: false,
+      field: 'entry',
+      message: `entry: cannot be checked (${err instanceof Error ? err.name : 'error'})`,
+    }
+  }
   if (result.success) return { ok: true, entry: result.data }
   const issue = result.error.issues[0]
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'entry'
@@ -176,7 +214,7 @@ export function parseAuditEntry(input: unknown): AuditEntry {
 function isJson(value: unknown, depth = 0): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
   if (typeof value === 'number') return Number.isFinite(value)
-  if (typeof value !== 'object' || depth > 64) return false
+  if (typeof value !== 'object' || depth > MAX_AUDIT_DATA_DEPTH) return false
   if (Array.isArray(value)) return value.every((v) => isJson(v, depth + 1))
   return Object.values(value).every((v) => isJson(v, depth + 1))
 }

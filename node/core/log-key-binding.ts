@@ -1,6 +1,6 @@
 /**
  * The statement that binds a node's log key and witness key to its DID
- * (docs/audit.md, docs/audit.md): `{v: 1, type: "logkeys", did, origin, logKey,
+ * (docs/audit.md, "The note fields"): `{v: 1, type: "logkeys", did, origin, logKey,
  * witnessKey, ts, sig}`, signed by the node's identity key over the
  * envelope signing input of docs/protocol.md §4:
  * 0xFF || "meshsig/v1/logkeys\n" || JCS(statement without sig). The log key
@@ -64,13 +64,22 @@ export function createLogKeyBinding(
   return { ...body, sig: toB64(identity.sign(signingInput(body))) }
 }
 
-/** Check shape and signature under `identityKey` (the DID's current key). Throws `MALFORMED`/`SIGNATURE_INVALID`. */
+/**
+ * Check shape and signature under `identityKey` (the DID's current key).
+ * The log and witness keys differ from each other and from `identityKey`
+ * (SPEC §5). Throws `MALFORMED`/`SIGNATURE_INVALID`.
+ */
 export function verifyLogKeyBinding(input: unknown, identityKey: Uint8Array): LogKeyBinding {
   const parsed = logKeyBindingSchema.safeParse(input)
   if (!parsed.success) throw new MalformedError(`malformed log key binding: ${parsed.error.issues[0]?.message}`)
   const { sig, ...body } = parsed.data
   if (body.origin !== body.did) throw new MalformedError('a log key binding names its DID as origin')
   if (body.logKey === body.witnessKey) throw new MalformedError('the log key and the witness key must differ')
+  // SPEC §5: each is a key of its own, and the identity key never signs a note
+  const identity = toB64(identityKey)
+  if (body.logKey === identity || body.witnessKey === identity) {
+    throw new MalformedError('a log key binding names the identity key as its log or witness key')
+  }
   if (!verifySignature(signingInput(body), fromB64(sig, 'sig', 64), identityKey)) {
     throw new SignatureInvalidError('the log key binding is not signed by the key of its DID')
   }

@@ -8,6 +8,7 @@
  * what arrived since the last one.
  */
 import type { AuditEntry } from '../core/audit-entry.js'
+import { refusalsByBucket } from '../core/audit-refusals.js'
 import { trustScore, type MsgEnvelope } from '../core/index.js'
 import type { MessageRow, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
@@ -122,13 +123,20 @@ export class HistoryReport {
     for (const t of this.minutes.keys()) if (t < since - MINUTE) this.minutes.delete(t)
   }
 
+  /**
+   * Count a verified message in its minute, and the refusals an entry
+   * records in theirs: a refusal summary's over the minutes of its window
+   * (node/core/audit-refusals.ts, decision 0053).
+   */
   private countEntry(e: AuditEntry): void {
-    const accepted = e.kind === 'envelope.accepted' && e.data.type === 'msg'
-    if (!accepted && e.kind !== 'envelope.rejected') return
-    const t = Math.floor(e.ts / MINUTE) * MINUTE
+    if (e.kind === 'envelope.accepted' && e.data.type === 'msg') return this.add(e.ts, 'verified', 1)
+    for (const [t, n] of refusalsByBucket(e, MINUTE, HISTORY_MINUTES + 1)) this.add(t, 'rejected', n)
+  }
+
+  private add(ts: number, what: 'verified' | 'rejected', n: number): void {
+    const t = Math.floor(ts / MINUTE) * MINUTE
     const m = this.minutes.get(t) ?? { verified: 0, rejected: 0 }
-    if (accepted) m.verified += 1
-    else m.rejected += 1
+    m[what] += n
     this.minutes.set(t, m)
   }
 

@@ -11,6 +11,7 @@ import { messageVerifications, UNRECORDED, type MessageVerification } from '../a
 import type { AgentRecord } from './records.js'
 import type { ConnectionView, MessageView, NodeStats, RevokedView } from '../core/views.js'
 import { messageView } from '../core/message-view.js'
+import { refusalsIn } from '../core/audit-refusals.js'
 import { exportSummary, type ExportSummary } from '../audit/export-summary.js'
 import { TrustService, TRUST_FORMULA, type TrustReport, type TrustView } from './trust.js'
 import { evidenceTotals, pairKey } from '../audit/trust-ledger.js'
@@ -175,7 +176,8 @@ export class ReportService {
     const messages = [...store.messages.iterate()]
       .filter((row) => verifications.has(row.id))
       .map((row) => ({ ...messageView(row), verification: verifications.get(row.id) ?? UNRECORDED }))
-    const failed = log.entries.filter((e) => e.kind === 'envelope.rejected').length
+    // a refusal summary stands for the refusals it counts (node/core/audit-refusals.ts, decision 0053)
+    const failed = log.entries.reduce((n, e) => n + refusalsIn(e), 0)
     const keyEvents = store.keyEvents.allDids().flatMap((did) => store.keyEvents.log(did))
     const revoked = this.revoked()
     const connections = this.connections().map((c) => {

@@ -58,7 +58,7 @@ function ndjsonLines(n: number): string[] {
     entries.push(JSON.stringify({ type: 'entry', leaf: toB64(h), entry: e }))
   }
   const checkpoint = createCheckpoint(did, n, acc.root(), 1, key)
-  const header = { format: 'meshsig-audit-ndjson/1', type: 'header', version: 1, size: n, checkpoint }
+  const header = { format: 'meshsig-audit-ndjson/1', type: 'header', version: 1, size: n, checkpoint, keyEvents: 0 }
   const end = { type: 'end', entries: n, messages: 0, trust: { agents: [], peers: [], connections: [] } }
   return [JSON.stringify({ ...header, nodePublicKey: toB64(key.publicKey) }), ...entries, JSON.stringify(end)]
 }
