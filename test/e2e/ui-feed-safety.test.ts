@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest'
 import { DETAIL_CHARS, feedEntryOf, type FeedContext } from '../../ui/src/feed.js'
 import { plainText } from '../../ui/src/format.js'
+import { agentNode } from '../../ui/src/graph-nodes.js'
 import { applyEvent, applySnapshot, emptyState, emptyStats, nameOf } from '../../ui/src/state.js'
 import type { EventData, Snapshot, StreamEvent } from '../../ui/src/types.js'
 
@@ -55,11 +56,15 @@ describe('text from the network in the feed', () => {
     const e = feedEntryOf(event('message:signed', { id: 'm', from: A, to: B, body: `hi${RLO}there\u2069` }), ctx(names))
     expect(e!.detail).toBe('mallory\ufffd → bob\ufffdx\ufffd: “hi\ufffdthere\ufffd”')
     expect(e!.title).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/)
-    // and the state's names, as the table's name column and the graph's labels read them through nameOf
+    // and the state's names, as the graph's labels and tooltips read them through nameOf (the table, the
+    // feed's filter and the drawer do too: their browser test is ui-untrusted-text.test.ts)
     const s = emptyState()
     applySnapshot(s, snapshot())
     applyEvent(s, event('agent:registered', { did: A, name: `evil${RLO}gpj.exe`, controller: 'x', source: 'gossip' }))
     expect(nameOf(s, A)).toBe('evil\ufffdgpj.exe')
+    const drawn = agentNode(s.agents[A]!, (did) => nameOf(s, did))
+    expect(drawn.label).toBe('evil\ufffdgpj.exe')
+    expect(String(drawn.title).split('\n').slice(0, 2)).toEqual([A, 'evil\ufffdgpj.exe'])
     expect(plainText('plain names stay — as they are: ✓ é 漢字 🙂')).toBe('plain names stay — as they are: ✓ é 漢字 🙂')
     // text nobody sees on the page (tag characters, a variation selector after a letter) shows as U+FFFD; an emoji's stays
     const tagged = [...'hi'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')

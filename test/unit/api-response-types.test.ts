@@ -106,7 +106,7 @@ describe('a renamed field in an API response type fails the typecheck', () => {
       'a field the dashboard reads (an agent record)',
       { file: 'node/core/views.ts', block: 'export interface AgentRecord {', field: 'trustScore' },
       'ui/tsconfig.json',
-      'ui/src/graph-model.ts',
+      'ui/src/graph-nodes.ts',
     ],
   ])('%s', { timeout: 180_000 }, (_what, rename, config, checked) => {
     expect(errorsIn(config, checked)).toEqual([])

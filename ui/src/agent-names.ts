@@ -4,54 +4,133 @@
  * an agent may take this node's name, or a name shaped like a DID. Such a name
  * is shown with its agent's short DID. Names are compared as a reader sees
  * them: NFKC, without invisible and format characters, spaces collapsed, in
- * lower case (`planner`, `Planner` and `plan\u200bner` are one name).
- * Letters of other scripts that look alike are not folded.
+ * lower case (`planner`, `Planner` and `plan\u200bner` are one name), on their
+ * first `KEY_CHARS` characters. Letters of other scripts that look alike are
+ * not folded.
+ *
+ * The index of names is kept per agent and updated one agent at a time
+ * (`noteAgent`): a peer's registration or a snapshot refresh normalises the
+ * names it changes, not every name the page holds (up to 20,000).
  */
 import { plainText, shortDid } from './format.js'
 import type { DashboardState } from './state.js'
 
 const INVISIBLE = /[\p{Cf}\p{Cc}\u034f\u115f\u1160\u3164\uffa0\ufe00-\ufe0f]/gu
 
-/** How a name reads, for comparing names. */
+/** The longest name the node accepts (`regSchema`, the node's `name`): no more of a name is normalised. */
+export const NAME_CHARS = 128
+/** Names are compared on this many characters of how they read. */
+export const KEY_CHARS = 256
+/** The part of a name's NFKC form read first: enough for `KEY_CHARS` unless most of it is invisible or space. */
+const FIRST_READ = 2 * KEY_CHARS
+
+function readerForm(normalised: string): string {
+  return normalised.replace(INVISIBLE, '').replace(/\s+/g, ' ').trimStart()
+}
+
+/**
+ * How a name reads, for comparing names: the first `KEY_CHARS` characters of
+ * its NFKC form without invisible characters, spaces collapsed, in lower case
+ * (a final `ς` as `σ`, as case folding has it). Only its first `NAME_CHARS`
+ * characters are normalised (NFKC writes one character as up to 18: U+FDFA),
+ * and the rest runs on the first `FIRST_READ` characters of that when they
+ * read as more than `KEY_CHARS`, else on all of it: each step maps one
+ * character at a time (the final sigma folded), so this is the key of the whole.
+ */
 export function nameKey(name: string): string {
-  return name.normalize('NFKC').replace(INVISIBLE, '').replace(/\s+/g, ' ').trim().toLowerCase()
+  const normalised = name.slice(0, NAME_CHARS).normalize('NFKC')
+  let read = readerForm(normalised.slice(0, FIRST_READ))
+  if (read.length <= KEY_CHARS) read = readerForm(normalised)
+  return read.toLowerCase().replace(/ς/g, 'σ').slice(0, KEY_CHARS).trimEnd()
+}
+
+interface Entry {
+  readonly name: string
+  readonly key: string
+  /** The name as plain text, made when first shown. */
+  shown?: string
 }
 
 interface Index {
+  /** Each agent's name as the index counted it. */
+  readonly byDid: Map<string, Entry>
+  /** How many agents have a name of each key. */
   readonly counts: Map<string, number>
+  node?: Entry
 }
 
 const indexes = new WeakMap<DashboardState, Index>()
 
-/** The agents of `state` changed (a snapshot, a registration, a renamed or dropped agent): count names again when asked. */
-export function forgetNames(state: DashboardState): void {
-  indexes.delete(state)
+function count(index: Index, key: string, by: number): void {
+  const n = (index.counts.get(key) ?? 0) + by
+  if (n > 0) index.counts.set(key, n)
+  else index.counts.delete(key)
+}
+
+/** Count agent `did` under `name` (undefined: the agent is gone); nothing to do when the name is the one counted. */
+function recount(index: Index, did: string, name: string | undefined): void {
+  const old = index.byDid.get(did)
+  if (old?.name === name) return
+  if (old !== undefined) {
+    count(index, old.key, -1)
+    index.byDid.delete(did)
+  }
+  if (name === undefined) return
+  const entry: Entry = { name, key: nameKey(name) }
+  index.byDid.set(did, entry)
+  count(index, entry.key, 1)
+}
+
+/**
+ * Agent `did` of `state` was added, renamed or removed: its name is counted
+ * again (every change to `state.agents` tells this, state.ts and agent-sync.ts).
+ * Before the first name is shown there is no index: it is made then.
+ */
+export function noteAgent(state: DashboardState, did: string): void {
+  const index = indexes.get(state)
+  if (index !== undefined) recount(index, did, state.agents[did]?.name)
 }
 
 function indexOf(state: DashboardState): Index {
   let index = indexes.get(state)
   if (index === undefined) {
-    const counts = new Map<string, number>()
-    for (const a of Object.values(state.agents)) {
-      const key = nameKey(a.name)
-      counts.set(key, (counts.get(key) ?? 0) + 1)
-    }
-    index = { counts }
+    index = { byDid: new Map(), counts: new Map() }
+    for (const a of Object.values(state.agents)) recount(index, a.did, a.name)
     indexes.set(state, index)
   }
   return index
 }
 
-/** True when `name`, the name of agent `did`, could be taken for another agent's or for a DID. */
-export function passesForAnother(state: DashboardState, did: string, name: string): boolean {
-  const key = nameKey(name)
+function nodeKey(state: DashboardState, index: Index): string | undefined {
+  const node = state.node
+  if (node === null) return undefined
+  if (index.node?.name !== node.name) index.node = { name: node.name, key: nameKey(node.name) }
+  return index.node.key
+}
+
+function entryOf(index: Index, did: string, name: string): Entry {
+  const counted = index.byDid.get(did)
+  return counted?.name === name ? counted : { name, key: nameKey(name) }
+}
+
+function passes(state: DashboardState, index: Index, did: string, entry: Entry): boolean {
+  const { key } = entry
   if (key === '' || key.startsWith('did:')) return true
-  if (state.node !== null && did !== state.node.did && key === nameKey(state.node.name)) return true
-  return (indexOf(state).counts.get(key) ?? 0) > 1
+  if (state.node !== null && did !== state.node.did && key === nodeKey(state, index)) return true
+  const self = index.byDid.get(did)?.key === key ? 1 : 0
+  return (index.counts.get(key) ?? 0) - self > 0
+}
+
+/** True when `name`, the name of agent `did`, could be taken for another agent's, this node's, or a DID. */
+export function passesForAnother(state: DashboardState, did: string, name: string): boolean {
+  const index = indexOf(state)
+  return passes(state, index, did, entryOf(index, did, name))
 }
 
 /** An agent's name as plain text, with its short DID when the name could pass for another's. */
 export function agentName(state: DashboardState, did: string, name: string): string {
-  const shown = plainText(name)
-  return passesForAnother(state, did, name) ? `${shown} (${shortDid(did)})` : shown
+  const index = indexOf(state)
+  const entry = entryOf(index, did, name)
+  entry.shown ??= plainText(name)
+  return passes(state, index, did, entry) ? `${entry.shown} (${shortDid(did)})` : entry.shown
 }

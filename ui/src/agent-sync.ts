@@ -9,7 +9,7 @@
  * Until then they stay where they are (in the table, and in the graph at the
  * same place). Pure, so it is tested without a browser.
  */
-import { forgetNames } from './agent-names.js'
+import { noteAgent } from './agent-names.js'
 import { applySnapshot, type DashboardState } from './state.js'
 import type { Agent, Snapshot } from './types.js'
 
@@ -22,8 +22,10 @@ export interface AgentSync {
 }
 
 function prune(state: DashboardState, sync: AgentSync): void {
-  for (const did of sync.unconfirmed) delete state.agents[did]
-  forgetNames(state)
+  for (const did of sync.unconfirmed) {
+    delete state.agents[did]
+    noteAgent(state, did)
+  }
   sync.unconfirmed.clear()
   sync.complete = true
 }
@@ -51,7 +53,10 @@ export function refreshAgents(state: DashboardState, sync: AgentSync | undefined
  */
 export function completeAgentSync(state: DashboardState, sync: AgentSync, agents: readonly Agent[]): void {
   for (const a of agents) {
-    if (state.agents[a.did] === undefined || sync.unconfirmed.has(a.did)) state.agents[a.did] = a
+    if (state.agents[a.did] === undefined || sync.unconfirmed.has(a.did)) {
+      state.agents[a.did] = a
+      noteAgent(state, a.did)
+    }
     sync.unconfirmed.delete(a.did)
   }
   prune(state, sync)

@@ -1,72 +1,16 @@
 /**
- * How agents and their history look in the network graph: pure functions
- * from the dashboard state to vis-network node and edge items. Local agents
- * are dots, remote agents diamonds; colour and size follow trust; revoked
- * agents are grey with a red border. Edges come from the node's message
- * history per pair: both directions of a pair share one edge (arrows show
- * which way messages went), at most `MAX_EDGES` of the most recent pairs.
+ * How agents' history looks in the network graph: pure functions from the
+ * dashboard state to vis-network edge items, and where a new agent goes (its
+ * node item: graph-nodes.ts). Edges come from the node's message history per
+ * pair: both directions of a pair share one edge (arrows show which way
+ * messages went), at most `MAX_EDGES` of the most recent pairs.
  */
-import type { Edge, Node } from 'vis-network/peer'
+import type { Edge } from 'vis-network/peer'
 import type { GraphLink } from './graph-links.js'
+import { GRAPH_COLORS } from './graph-nodes.js'
 import type { DashboardState } from './state.js'
-import type { Agent } from './types.js'
 
-/** Colours of the graph, matched to styles.css. */
-export const GRAPH_COLORS = {
-  text: '#e6edf7',
-  muted: '#a3b3cc',
-  revokedFill: '#3b4254',
-  revokedBorder: '#ff7b7b',
-  message: '#5f82bd',
-  connection: '#3ddc97',
-  flash: '#ffd866',
-  particle: '#ffd866',
-  rejected: '#ff5555',
-} as const
-
-type Rgb = readonly [number, number, number]
-const RED: Rgb = [255, 107, 107]
-const AMBER: Rgb = [255, 204, 102]
-const GREEN: Rgb = [61, 220, 151]
-
-function mix(a: Rgb, b: Rgb, t: number): string {
-  const c = a.map((v, i) => Math.round(v + ((b[i] ?? v) - v) * t))
-  return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`
-}
-
-/** A hex colour for a trust score: red at 0, amber at 0.5, green at 1. */
-export function trustHex(score: number): string {
-  const s = Math.min(1, Math.max(0, score))
-  return s < 0.5 ? mix(RED, AMBER, s * 2) : mix(AMBER, GREEN, (s - 0.5) * 2)
-}
-
-function tooltip(a: Agent): string {
-  const caps = a.capabilities.map((c) => c.type).join(', ') || 'no capabilities'
-  return `${a.name}\n${a.did}\ntrust ${a.trustScore.toFixed(2)} · ${a.origin} · ${a.status}\n${caps}\nclick for details`
-}
-
-/** The graph node of an agent (without a position). */
-export function agentNode(a: Agent): Node {
-  const revoked = a.status === 'revoked'
-  const fill = revoked ? GRAPH_COLORS.revokedFill : trustHex(a.trustScore)
-  const border = revoked ? GRAPH_COLORS.revokedBorder : a.origin === 'local' ? '#e6edf7' : '#d7a8ff'
-  return {
-    id: a.did,
-    label: revoked ? `${a.name} (revoked)` : a.name,
-    title: tooltip(a),
-    shape: a.origin === 'local' ? 'dot' : 'diamond',
-    size: revoked ? 12 : 12 + Math.round(a.trustScore * 14),
-    borderWidth: revoked ? 3 : 2,
-    shapeProperties: { borderDashes: revoked ? [4, 3] : false },
-    color: {
-      background: fill,
-      border,
-      highlight: { background: fill, border: GRAPH_COLORS.flash },
-      hover: { background: fill, border: GRAPH_COLORS.flash },
-    },
-    font: { color: revoked ? GRAPH_COLORS.muted : GRAPH_COLORS.text },
-  }
-}
+export { agentNode, GRAPH_COLORS, trustHex } from './graph-nodes.js'
 
 /**
  * Width of an edge: grows with the number of messages, slowly and in steps

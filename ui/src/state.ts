@@ -5,7 +5,7 @@
  * applies a whole batch of events and then tells Vue once (no deep
  * watchers over hundreds of agents).
  */
-import { agentName, forgetNames } from './agent-names.js'
+import { agentName, noteAgent } from './agent-names.js'
 import { plainText, shortDid, shortId } from './format.js'
 import type {
   Agent,
@@ -107,8 +107,10 @@ export function applySnapshot(state: DashboardState, snap: Snapshot, now: number
   state.uptimeBase = snap.node.uptime
   state.uptimeAt = now
   state.stats = { ...emptyStats(), ...snap.stats }
-  for (const a of snap.agents) state.agents[a.did] = a
-  forgetNames(state)
+  for (const a of snap.agents) {
+    state.agents[a.did] = a
+    noteAgent(state, a.did)
+  }
   // a snapshot holds a page of the handshakes, and no handshake is ever undone: its page adds to what the page knew
   for (const c of snap.connections) addHandshake(state, c)
   state.peers = snap.peers.map((p) => p.peerId)
@@ -134,12 +136,11 @@ function onRegistered(state: DashboardState, d: EventData['agent:registered'], a
   const did = str(d.did)
   const known = state.agents[did]
   if (did === '') return
-  forgetNames(state) // a new agent, or maybe a new name
   if (known) {
     // a renewed registration (after a rotation, or an update): same agent, maybe new name or capabilities
     known.name = str(d.name) || known.name
     known.capabilities = capabilitiesOf(d.capabilities)
-    return
+    return noteAgent(state, did)
   }
   const controller = str(d.controller)
   // local only when it came through this node: a peer's agent may name this node as its controller
@@ -159,6 +160,7 @@ function onRegistered(state: DashboardState, d: EventData['agent:registered'], a
     originServer: controller,
     createdAt: at,
   }
+  noteAgent(state, did)
   state.stats.agents += 1
   state.stats.active += 1
   if (local) state.stats.localAgents += 1
@@ -247,5 +249,5 @@ export function peerNameOf(state: DashboardState, peerId: string): string {
   const first = hosted[0]
   if (first === undefined) return shortId(peerId, 12, 6)
   const more = hosted.length > 1 ? ` +${hosted.length - 1}` : ''
-  return `node of ${first.name}${more} (${shortId(peerId, 8, 4)})`
+  return `node of ${nameOf(state, first.did)}${more} (${shortId(peerId, 8, 4)})`
 }
