@@ -20,8 +20,8 @@ export const REPROVIDE_MIN_INTERVAL_MS = 30_000
 
 /** What the announcements need from the node. */
 export interface CapabilityProvidesComponents {
-  /** This node's agents: `list` for the active own ones, `get` to tell an own agent's event. */
-  readonly agents: Pick<AgentsRepo, 'get' | 'list'>
+  /** This node's agents: `ownActiveTypes` for the set, `get` to tell an own agent's event. */
+  readonly agents: Pick<AgentsRepo, 'get' | 'ownActiveTypes'>
   readonly events: Pick<NodeEvents, 'subscribe'>
   readonly p2p: () => Pick<MeshP2P, 'provideCapability' | 'withdrawCapability'>
   readonly limits: DiscoveryLimits
@@ -166,7 +166,7 @@ export class CapabilityProvides {
   private recount(): void {
     let wanted: string[]
     try {
-      wanted = ownActiveTypes(this.c.agents)
+      wanted = this.c.agents.ownActiveTypes()
     } catch (err) {
       this.c.onError(err)
       return
@@ -237,12 +237,4 @@ export class CapabilityProvides {
     // withdrawn while it was in flight: the provide may have stored the record again
     if (!this.announced.has(type) && this.started) await this.withdrawOne(type)
   }
-}
-
-/** The distinct capability types of this node's active own agents, oldest agent first. */
-export function ownActiveTypes(agents: Pick<AgentsRepo, 'list'>): string[] {
-  const rows = agents.list({ origin: 'local', status: 'active' })
-  const types = new Set<string>()
-  for (let i = rows.length - 1; i >= 0; i--) for (const cap of rows[i]!.capabilities) types.add(cap.type)
-  return [...types]
 }

@@ -179,6 +179,18 @@ export class AgentsRepo {
     return prepared(this.db, sql).get(did, did) !== undefined
   }
 
+  /**
+   * The distinct capability types of this node's own active agents, the
+   * oldest agent's first (docs/protocol.md §9, "Capability discovery"): one
+   * grouped read in SQLite, no agent row built, however many agents it holds.
+   */
+  ownActiveTypes(): string[] {
+    const sql = `SELECT c.type AS type FROM agent_capabilities c JOIN agents a ON a.did = c.did
+      WHERE a.origin = 'local' AND a.did NOT IN (SELECT did FROM key_states WHERE revoked = 1)
+      GROUP BY c.type ORDER BY MIN(a.created_at), c.type`
+    return (prepared(this.db, sql).all() as { type: string }[]).map((r) => r.type)
+  }
+
   /** The PeerId of the node hosting `did` (from its registration), or undefined for an unknown agent. */
   hostOf(did: string): string | undefined {
     return this.hosts.read(did, () => this.hostStmt.get(did)?.peer_id)

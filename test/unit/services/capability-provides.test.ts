@@ -8,22 +8,19 @@ import { describe, expect, it } from 'vitest'
 import { NodeEvents } from '../../../node/events.js'
 import { CapabilityProvides } from '../../../node/services/capability-provides.js'
 import type { AgentRow } from '../../../node/store/agents-repo.js'
-import type { AgentQuery } from '../../../node/store/agent-query.js'
 
 const NODE = 'did:msig:node'
 
-/** Agents, newest first as the store lists them; `revoked` ones are left out of `status: 'active'`. */
+/** Agents in registration order; `revoked` and remote ones hold no announced type (as `ownActiveTypes` reads them). */
 class Agents {
   readonly rows: { did: string; types: string[]; revoked: boolean; origin: 'local' | 'remote' }[] = []
   get(did: string): AgentRow | undefined {
     const row = this.rows.find((r) => r.did === did)
     return row ? ({ did, origin: row.origin } as AgentRow) : undefined
   }
-  list(q: AgentQuery = {}): AgentRow[] {
-    return this.rows
-      .filter((r) => (q.status !== 'active' || !r.revoked) && (q.origin === undefined || r.origin === q.origin))
-      .map((r) => ({ did: r.did, capabilities: r.types.map((type) => ({ type })) }) as AgentRow)
-      .reverse()
+  ownActiveTypes(): string[] {
+    const own = this.rows.filter((r) => !r.revoked && r.origin === 'local')
+    return [...new Set(own.flatMap((r) => [...r.types].sort()))]
   }
 }
 
