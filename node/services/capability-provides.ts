@@ -20,8 +20,11 @@ export const REPROVIDE_MIN_INTERVAL_MS = 30_000
 
 /** What the announcements need from the node. */
 export interface CapabilityProvidesComponents {
-  /** This node's agents: `ownActiveTypes` for the set, `get` to tell an own agent's event. */
-  readonly agents: Pick<AgentsRepo, 'get' | 'ownActiveTypes'>
+  /**
+   * This node's agents: `ownActiveTypes` for the whole set (at start, and when types were left out and
+   * slots freed), `ownActiveHolds` for a revoked agent's types, `get` to tell an own agent's event.
+   */
+  readonly agents: Pick<AgentsRepo, 'get' | 'ownActiveTypes' | 'ownActiveHolds'>
   readonly events: Pick<NodeEvents, 'subscribe'>
   readonly p2p: () => Pick<MeshP2P, 'provideCapability' | 'withdrawCapability'>
   readonly limits: DiscoveryLimits
@@ -62,6 +65,7 @@ export class CapabilityProvides {
   private recountScheduled = false
   private reprovideTimer: NodeJS.Timeout | undefined
   private lastReprovide = -Infinity
+  private lastRecount = -Infinity
 
   constructor(private readonly c: CapabilityProvidesComponents) {
     c.events.subscribe((e) => this.onEvent(e))
@@ -98,10 +102,14 @@ export class CapabilityProvides {
     this.reprovideTimer.unref()
   }
 
-  /** The current set counted again from the store (dropping what no active own agent holds), all of it queued. */
+  /**
+   * The current set, all of it queued again. Not counted again from the
+   * store: registrations add to it and revocations withdraw from it as they
+   * come (a full count on every re-announcement cost seconds of the event
+   * loop with tens of thousands of own agents; review 86).
+   */
   reprovide(): void {
     if (!this.started) return
-    this.recount()
     for (const type of this.announced) this.enqueue(type)
     this.pump()
   }
@@ -116,24 +124,52 @@ export class CapabilityProvides {
     return { provided: this.announced.size, queued: this.queue.length, running: this.running, leftOut: this.leftOut }
   }
 
-  /** A registration of an own agent adds its types; a revocation of one counts the set again. */
+  /**
+   * A registration of an own agent adds its types; a revocation of one
+   * withdraws those of its types no other own active agent holds (one
+   * indexed probe each), and counts the set again only when types were left
+   * out and a slot freed.
+   */
   private onEvent(e: NodeEvent): void {
     if (e.type === 'agent:registered') {
-      if (e.data.controller !== this.c.nodeDid() || !this.isOwn(e.data.did)) return
+      if (e.data.controller !== this.c.nodeDid() || this.ownRow(e.data.did) === undefined) return
       this.add(e.data.capabilities.map((cap) => cap.type))
       this.pump()
-    } else if (e.type === 'agent:revoked' && this.isOwn(e.data.did)) {
-      this.scheduleRecount()
+    } else if (e.type === 'agent:revoked') {
+      const row = this.ownRow(e.data.did)
+      if (row !== undefined) this.released(row.capabilities.map((cap) => cap.type))
     }
   }
 
-  private isOwn(did: string): boolean {
+  /** The stored row of `did` when it is one of this node's own agents. */
+  private ownRow(did: string): ReturnType<AgentsRepo['get']> {
     try {
-      return this.c.agents.get(did)?.origin === 'local'
+      const row = this.c.agents.get(did)
+      return row?.origin === 'local' ? row : undefined
     } catch (err) {
       this.c.onError(err) // the store is closed once the node stopped
-      return false
+      return undefined
     }
+  }
+
+  /** A revoked own agent's `types`: withdraw those no own active agent holds any more. */
+  private released(types: readonly string[]): void {
+    let freed = false
+    for (const type of new Set(types)) {
+      if (!this.announced.has(type)) continue
+      let held: boolean
+      try {
+        held = this.c.agents.ownActiveHolds(type)
+      } catch (err) {
+        this.c.onError(err)
+        return
+      }
+      if (held) continue
+      this.withdraw(type)
+      freed = true
+    }
+    if (freed && this.leftOut > 0) this.scheduleRecount() // a slot freed: the next oldest types may take it
+    this.pump()
   }
 
   /** Add types within the bound; those past it are counted and warned of once. */
@@ -151,15 +187,22 @@ export class CapabilityProvides {
     if (left > 0) this.noteLeftOut(this.leftOut + left)
   }
 
-  /** Revocations come in bursts: one count for all of those of one turn of the event loop. */
+  /**
+   * Count the set again from the store, at once the first time, then at
+   * most once per `REPROVIDE_MIN_INTERVAL_MS`: revocations come in bursts,
+   * and a count reads every own agent's capabilities.
+   */
   private scheduleRecount(): void {
     if (this.recountScheduled) return
     this.recountScheduled = true
-    setImmediate(() => {
+    const delay = Math.max(0, this.lastRecount + REPROVIDE_MIN_INTERVAL_MS - Date.now())
+    setTimeout(() => {
       this.recountScheduled = false
+      if (!this.started) return
+      this.lastRecount = Date.now()
       this.recount()
       this.pump()
-    })
+    }, delay).unref()
   }
 
   /** The set from the store: the active own agents' types, oldest agent first, up to the bound. */

@@ -16,11 +16,21 @@ class Agents {
   readonly rows: { did: string; types: string[]; revoked: boolean; origin: 'local' | 'remote' }[] = []
   get(did: string): AgentRow | undefined {
     const row = this.rows.find((r) => r.did === did)
-    return row ? ({ did, origin: row.origin } as AgentRow) : undefined
+    return row
+      ? ({ did, origin: row.origin, capabilities: row.types.map((type) => ({ type })) } as AgentRow)
+      : undefined
   }
+  /** Full counts read (each reads every own agent's capabilities in the store). */
+  counts = 0
   ownActiveTypes(): string[] {
-    const own = this.rows.filter((r) => !r.revoked && r.origin === 'local')
-    return [...new Set(own.flatMap((r) => [...r.types].sort()))]
+    this.counts += 1
+    return [...new Set(this.own().flatMap((r) => [...r.types].sort()))]
+  }
+  ownActiveHolds(type: string): boolean {
+    return this.own().some((r) => r.types.includes(type))
+  }
+  private own(): Agents['rows'] {
+    return this.rows.filter((r) => !r.revoked && r.origin === 'local')
   }
 }
 
@@ -72,7 +82,7 @@ function kit(limits = { providedTypes: 4, provideConcurrency: 2 }) {
     agents.rows.find((r) => r.did === did)!.revoked = true
     events.emit('agent:revoked', { did, reason: 'test', ts: 0 })
   }
-  return { provides, dht, warnings, register, revoke }
+  return { provides, dht, warnings, register, revoke, agents }
 }
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
@@ -108,6 +118,29 @@ describe('CapabilityProvides', () => {
     await turn()
     expect(dht.withdrawn).toEqual(['a1', 'shared', 'b1'])
     expect(provides.view().provided).toBe(0)
+  })
+
+  // review 86: each revocation and re-announcement counted the whole set, reading every own agent's row (seconds
+  // of the event loop with tens of thousands); now only a start, or a revocation that frees a slot while types
+  // wait past the bound, counts it
+  it('counts the whole set only at start, or when a revocation frees a slot and types were left out', async () => {
+    const { provides, dht, register, revoke, agents } = kit()
+    provides.start()
+    expect(agents.counts).toBe(1)
+    register('did:a', ['a1', 'shared'])
+    register('did:b', ['shared'])
+    await dht.releaseAll()
+    revoke('did:a')
+    provides.reprovide()
+    await dht.releaseAll()
+    expect(dht.withdrawn).toEqual(['a1'])
+    expect(agents.counts).toBe(1)
+    register('did:c', ['c1', 'c2', 'c3', 'c4']) // one past the bound of 4
+    expect(provides.view().leftOut).toBe(1)
+    revoke('did:b')
+    await new Promise((r) => setTimeout(r, 5))
+    expect(agents.counts).toBe(2)
+    expect(provides.types().sort()).toEqual(['c1', 'c2', 'c3', 'c4'])
   })
 
   it('re-announces the current set through the same queue, and nothing while stopped', async () => {
