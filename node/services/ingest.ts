@@ -9,6 +9,7 @@ import {
   codesWhere,
   MeshsigError,
   currentKeyOf,
+  heldUnderCurrentKey,
   replacesRegistration,
   type ChkEnvelope,
   type Rejected,
@@ -198,7 +199,10 @@ export class Ingest {
         }
         const local = this.isLocal(envelope, source)
         if (!existing && !this.admitNew(local, envelope.did)) return quotaRefusal(envelope, id)
-        const renewal = existing && this.renewal(existing, source)
+        let renewal = existing && this.renewal(existing, source)
+        // the first registration under a new key follows a rotation, not a renewal: a thief who spent the
+        // budget with the old key must not keep the owner's re-signed one out (review 86; decision 0057)
+        if (renewal === null && existing && !heldUnderCurrentKey(existing, current())) renewal = undefined
         if (renewal === null) return renewalRefusal(envelope, id)
         store.agents.upsert({
           did: envelope.did,
