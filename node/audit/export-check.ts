@@ -17,19 +17,17 @@ import {
   envelopeId,
   fromB64,
   parseEnvelope,
-  publicKeyFromIdentifier,
-  replayKeyEvents,
-  toB64,
   verifyAuditExport,
   verifyEnvelopeSignature,
   type AuditEntry,
   type AuditVerdict,
-  type KeyEvent,
 } from '../core/index.js'
 import type { MsgEnvelope } from '../core/envelope-schema.js'
 import { messageView } from '../core/message-view.js'
 import { refusalsIn } from '../core/audit-refusals.js'
 import { messageVerifications, type MessageVerification } from './message-verification.js'
+import { keyLogs, keyOfLog, type ReplayedKeyLog } from './export-key-logs.js'
+import { TOO_DEEP, exportNestsTooDeep, isStackOverflow, quoteValue } from './untrusted-value.js'
 
 /** Something the export says that its own log does not bear out. */
 export interface ContentProblem {
@@ -92,8 +90,38 @@ export class Problems {
   }
 }
 
-/** Check an audit export (the parsed JSON of `meshsig audit --json`). Throws `MalformedError` only when it has no entries array. */
+/**
+ * Check an audit export (the parsed JSON of `meshsig audit --json`). Throws
+ * `MalformedError` only when it has no entries array. A document nesting
+ * deeper than any export does, or one whose checks overflow the stack, does
+ * not verify (node/audit/untrusted-value.ts).
+ */
 export function checkAuditExport(doc: unknown, options: CheckExportOptions = {}): ExportCheck {
+  const entries = (doc as { entries?: unknown } | null)?.entries
+  if (Array.isArray(entries) && exportNestsTooDeep(doc)) return unchecked(entries.length, `the export ${TOO_DEEP}`)
+  try {
+    return checkExport(doc, options)
+  } catch (err) {
+    if (!isStackOverflow(err) || !Array.isArray(entries)) throw err
+    return unchecked(entries.length, 'the export could not be checked: its values nest too deep (stack overflow)')
+  }
+}
+
+/** The verdict on an export whose checks could not run: it does not verify, for `why`. */
+function unchecked(size: number, why: string): ExportCheck {
+  const log: AuditVerdict = {
+    ok: false,
+    size,
+    root: 'not computed',
+    checkpoint: null,
+    diagnosis: 'structural',
+    problems: [{ kind: 'malformed', message: why }],
+    omittedProblems: 0,
+  }
+  return { ok: false, log, messagesChecked: 0, scoresChecked: 0, problems: [] }
+}
+
+function checkExport(doc: unknown, options: CheckExportOptions): ExportCheck {
   const d = (doc ?? {}) as Record<string, unknown>
   const messages = Array.isArray(d.messages) ? (d.messages as ExportedMessage[]) : []
   let logTotal = 0
@@ -107,14 +135,13 @@ export function checkAuditExport(doc: unknown, options: CheckExportOptions = {})
   const entries = d.entries as AuditEntry[]
   const problems = new Problems(options.maxProblems ?? 1000)
   const kels = keyLogs(d.keyEvents)
-  const kelVerdicts = new Map<string, string | null>()
   const derived = messageVerifications(entries.filter((e) => typeof e === 'object' && e !== null))
   const listed = new Set<unknown>()
   messages.forEach((m, i) => {
     // the NDJSON form takes a message only right after its acceptance entry, so once; here the list is checked
     const id = typeof m === 'object' && m !== null ? m.id : undefined
-    if (listed.has(id)) problems.add('message', String(id), `message ${String(id)} is listed more than once`)
-    else checkMessage(m, i, { derived, kels, kelVerdicts, problems })
+    if (listed.has(id)) problems.add('message', quoteValue(id), `message ${quoteValue(id)} is listed more than once`)
+    else checkMessage(m, i, { derived, kels, problems })
     listed.add(id)
     if (report && (i + 1) % 1000 === 0) report(logTotal + i + 1, logTotal + messages.length)
   })
@@ -130,12 +157,10 @@ export function checkAuditExport(doc: unknown, options: CheckExportOptions = {})
   }
 }
 
-/** What checking one message needs: the log's verifications, the key event logs, memoised verdicts. */
+/** What checking one message needs: the log's verifications, the key event logs replayed once. */
 export interface MessageContext {
   readonly derived: Map<string, MessageVerification>
-  readonly kels: Map<string, KeyEvent[]>
-  /** Verdicts of `keyOfLog` already reached, by "did seq key". */
-  readonly kelVerdicts: Map<string, string | null>
+  readonly kels: ReadonlyMap<string, ReplayedKeyLog>
   readonly problems: Problems
 }
 
@@ -171,12 +196,7 @@ export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext)
   } catch {
     return fail(`its signature does not verify under ${logged.publicKey ?? 'no key'}`)
   }
-  const memo = `${envelope.from} ${String(logged.keySeq)} ${String(logged.publicKey)}`
-  let kelProblem = ctx.kelVerdicts.get(memo)
-  if (kelProblem === undefined) {
-    kelProblem = keyOfLog(ctx.kels.get(envelope.from), logged, envelope.from)
-    ctx.kelVerdicts.set(memo, kelProblem)
-  }
+  const kelProblem = keyOfLog(ctx.kels.get(envelope.from), logged, envelope.from)
   if (kelProblem !== null) fail(kelProblem)
 }
 
@@ -192,56 +212,6 @@ function shownDiffers(m: ExportedMessage, envelope: MsgEnvelope): string | undef
   const signed = messageView({ seq: 0, id: '', source: '', receivedAt: 0, envelope })
   const shown = m as Record<string, unknown>
   return SIGNED_COPIES.find((k) => shown[k] !== undefined && shown[k] !== signed[k])
-}
-
-/** Key event logs of the export, by DID, in seq order. */
-export function keyLogs(events: unknown): Map<string, KeyEvent[]> {
-  const out = new Map<string, KeyEvent[]>()
-  if (!Array.isArray(events)) return out
-  for (const e of events as KeyEvent[]) {
-    if (typeof e !== 'object' || e === null || typeof e.did !== 'string') continue
-    const log = out.get(e.did) ?? []
-    log.push(e)
-    out.set(e.did, log)
-  }
-  for (const log of out.values()) log.sort((a, b) => a.seq - b.seq)
-  return out
-}
-
-/**
- * Why the export does not prove that `v.publicKey` was the signer's key at
- * `v.keySeq`, or null when it does (decision 0058). A `key.rotated` entry is
- * the node's word: the key it names counts only when the signer's own key
- * event log in the export, signed by the signer (docs/protocol.md §6), has
- * that key at that seq; the key the signer's DID names (seq 0) needs no
- * event. An honest export holds every key event the node stored.
- */
-function keyOfLog(log: KeyEvent[] | undefined, v: MessageVerification, signer: string): string | null {
-  if (v.keySeq === null) return null // no key: the signature check already failed
-  if (log === undefined) {
-    if (v.keySeq === 0 && v.publicKey === keyNamedBy(signer)) return null
-    const used = `key seq ${v.keySeq} (${v.publicKey ?? 'no key'})`
-    return `the log says its signer used ${used}; the export holds no key event of its signer that proves it`
-  }
-  const prefix = log.filter((e) => e.seq <= v.keySeq! && e.type !== 'rev')
-  try {
-    const state = replayKeyEvents(prefix)
-    if (state.seq !== v.keySeq || state.key !== v.publicKey) {
-      return `key seq ${v.keySeq} of the signer's key event log is not ${v.publicKey ?? 'the key used'}`
-    }
-  } catch (err) {
-    return `the signer's key event log does not check out: ${err instanceof Error ? err.message : String(err)}`
-  }
-  return null
-}
-
-/** The b64 key `did` names (did:msig, did:key), or null. */
-function keyNamedBy(did: string): string | null {
-  try {
-    return toB64(publicKeyFromIdentifier(did))
-  } catch {
-    return null
-  }
 }
 
 /** Recompute every trust score the export shows; returns how many were compared. */
@@ -282,21 +252,21 @@ export function checkSummary(d: Record<string, unknown>, counts: SummaryCounts, 
     problems.add(
       'summary',
       'failedVerifications',
-      `summary.failedVerifications is ${String(s.failedVerifications)}; the entries record ${refusals} refusals`,
+      `summary.failedVerifications is ${quoteValue(s.failedVerifications)}; the entries record ${refusals} refusals`,
     )
   }
   if (s.totalMessages !== messages) {
     problems.add(
       'summary',
       'totalMessages',
-      `summary.totalMessages is ${String(s.totalMessages)}; the export holds ${messages}`,
+      `summary.totalMessages is ${quoteValue(s.totalMessages)}; the export holds ${messages}`,
     )
   }
   if (s.auditEntries !== entries) {
     problems.add(
       'summary',
       'auditEntries',
-      `summary.auditEntries is ${String(s.auditEntries)}; the export holds ${entries}`,
+      `summary.auditEntries is ${quoteValue(s.auditEntries)}; the export holds ${entries}`,
     )
   }
 }

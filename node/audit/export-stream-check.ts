@@ -12,7 +12,6 @@ import { duplicateJsonKey, type AuditEntry, type KeyEvent } from '../core/index.
 import {
   Problems,
   checkMessage,
-  keyLogs,
   checkSummary,
   checkTrustScores,
   type ExportCheck,
@@ -20,6 +19,8 @@ import {
   type MessageContext,
 } from './export-check.js'
 import { VerificationTracker, type MessageVerification } from './message-verification.js'
+import { keyLogs } from './export-key-logs.js'
+import { TOO_DEEP, isStackOverflow, lineNestsTooDeep, quoteValue } from './untrusted-value.js'
 import { TrustTally } from './trust-ledger.js'
 
 /** True when `start` (the first bytes of a file) is the header of an NDJSON audit export. */
@@ -70,9 +71,18 @@ export class NdjsonExportCheck {
     return this.#log.count
   }
 
-  /** Feed one line (without its newline). */
+  /** Feed one line (without its newline). A line whose checks overflow the stack is a problem (untrusted-value.ts). */
   line(text: string): void {
     this.#lineNo += 1
+    try {
+      this.#line(text)
+    } catch (err) {
+      if (!isStackOverflow(err)) throw err
+      this.#log.report(`line ${this.#lineNo} could not be checked: its values nest too deep (stack overflow)`)
+    }
+  }
+
+  #line(text: string): void {
     if (text.trim() === '') return
     let value: Line
     try {
@@ -83,6 +93,7 @@ export class NdjsonExportCheck {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return this.#log.report(`line ${this.#lineNo} is not a JSON object`)
     }
+    if (lineNestsTooDeep(value)) return this.#log.report(`line ${this.#lineNo}: ${TOO_DEEP}`)
     const repeated = duplicateJsonKey(text) // JSON.parse kept the last of the two: what was hashed is not what is read
     if (repeated !== undefined) return this.#log.report(`line ${this.#lineNo} repeats the member "${repeated}"`)
     if (this.#trailer !== null) return this.#log.report(`line ${this.#lineNo} comes after the end line`)
@@ -141,7 +152,6 @@ export class NdjsonExportCheck {
     const ctx = (this.#ctx ??= {
       derived: new Map(),
       kels: keyLogs(this.#keyEvents),
-      kelVerdicts: new Map(),
       problems: this.#problems,
     })
     ctx.derived.clear()
@@ -156,6 +166,28 @@ export class NdjsonExportCheck {
     }
     const log = this.#log.finish()
     let scoresChecked = 0
+    try {
+      scoresChecked = this.#checkEnd()
+    } catch (err) {
+      if (!isStackOverflow(err)) throw err
+      this.#problems.add(
+        'summary',
+        'end',
+        'the end line could not be checked: its values nest too deep (stack overflow)',
+      )
+    }
+    return {
+      ok: log.ok && this.#problems.list.length === 0,
+      log,
+      messagesChecked: this.#messages,
+      scoresChecked,
+      problems: this.#problems.list,
+    }
+  }
+
+  /** The key event count, lists, trust scores and summary against what came; returns the scores compared. */
+  #checkEnd(): number {
+    let scoresChecked = 0
     const report = (subject: string, message: string): void => this.#problems.add('summary', subject, message)
     this.#checkKeyEventCount(report)
     const t = this.#trailer === null ? null : this.#lists.into(this.#trailer, this.#header, report)
@@ -169,17 +201,11 @@ export class NdjsonExportCheck {
         this.#problems.add(
           'summary',
           'messages',
-          `the end line counts ${String(t.messages)} messages; ${this.#messages} came`,
+          `the end line counts ${quoteValue(t.messages)} messages; ${this.#messages} came`,
         )
       }
     }
-    return {
-      ok: log.ok && this.#problems.list.length === 0,
-      log,
-      messagesChecked: this.#messages,
-      scoresChecked,
-      problems: this.#problems.list,
-    }
+    return scoresChecked
   }
 
   /**
@@ -192,7 +218,7 @@ export class NdjsonExportCheck {
     const counted = this.#header.keyEvents
     if (counted === undefined) report('keyEvents', 'the header does not count its key event lines (keyEvents)')
     else if (counted !== this.#keyEvents.length) {
-      report('keyEvents', `the header counts ${String(counted)} key events; ${this.#keyEvents.length} came`)
+      report('keyEvents', `the header counts ${quoteValue(counted)} key events; ${this.#keyEvents.length} came`)
     }
   }
 }
@@ -220,7 +246,7 @@ class ListLines {
   /** Keep one list line (a line of no known shape is a problem of the log's reading, as a malformed line is). */
   add(value: Line, lineNo: number, log: AuditStreamVerifier): void {
     const name = listOf(value)
-    if (name === undefined) return log.report(`line ${lineNo} is a ${String(value.type)} line of no known shape`)
+    if (name === undefined) return log.report(`line ${lineNo} is a ${quoteValue(value.type)} line of no known shape`)
     this.#any = true
     const row = value.type === 'trust' ? withoutTypeOf(value) : value[value.type as string]
     this.#rows[name].push(row)
@@ -246,7 +272,7 @@ class ListLines {
       if (counted[name] !== this.#rows[name].length) {
         report(
           `lists.${name}`,
-          `the end line counts ${String(counted[name])} ${name} lines; ${this.#rows[name].length} came`,
+          `the end line counts ${quoteValue(counted[name])} ${name} lines; ${this.#rows[name].length} came`,
         )
       }
     }

@@ -17,6 +17,7 @@ import {
   type TrustLedger,
 } from '../core/index.js'
 import type { Problems } from './export-check.js'
+import { quoteValue } from './untrusted-value.js'
 
 interface ScoreRow {
   readonly did?: unknown
@@ -70,7 +71,7 @@ export function checkTrustScores(
   }
   for (const p of rows(trust.peers)) {
     if (typeof p.peer !== 'string') {
-      problems.add('trust', String(p.peer), 'a trust.peers row names no peer')
+      problems.add('trust', quoteValue(p.peer), 'a trust.peers row names no peer')
       continue
     }
     once(seen.peers, p.peer, problems)
@@ -96,8 +97,8 @@ class RowCheck {
     if (typeof value === 'string' && MSIG_DID_RE.test(value)) return true
     this.problems.add(
       'trust',
-      String(value),
-      `a row of ${list} names ${JSON.stringify(value) ?? 'nothing'}, not a did:msig DID`,
+      quoteValue(value),
+      `a row of ${list} names ${value === undefined ? 'nothing' : quoteValue(value)}, not a did:msig DID`,
     )
     return false
   }
@@ -107,13 +108,13 @@ class RowCheck {
     this.checked += 1
     const expected = trustScore(evidence ?? ZERO)
     if (shown !== expected)
-      this.problems.add('trust', subject, `trust of ${subject} is ${String(shown)}; the log gives ${expected}`)
+      this.problems.add('trust', subject, `trust of ${subject} is ${quoteValue(shown)}; the log gives ${expected}`)
   }
 
   /** A trust row: `{score, successes, failures}`, for a subject the log scored. */
   row(subject: string, row: unknown, evidence: TrustEvidence | undefined): void {
     if (typeof row !== 'object' || row === null) {
-      this.problems.add('trust', subject, `the trust of ${subject} is ${String(row)}, not a row`)
+      this.problems.add('trust', subject, `the trust of ${subject} is ${quoteValue(row)}, not a row`)
       return
     }
     if (evidence === undefined) {
@@ -123,7 +124,7 @@ class RowCheck {
     const r = row as { score?: unknown; successes?: unknown; failures?: unknown }
     this.score(subject, r.score, evidence)
     if (r.successes !== evidence.successes || r.failures !== evidence.failures) {
-      const shown = `${String(r.successes)} successes and ${String(r.failures)} failures`
+      const shown = `${quoteValue(r.successes)} successes and ${quoteValue(r.failures)} failures`
       const log = `${evidence.successes} and ${evidence.failures}`
       this.problems.add('trust', subject, `the trust of ${subject} shows ${shown}; the log gives ${log}`)
     }
@@ -165,7 +166,7 @@ function checkListedOnce(d: Record<string, unknown>, problems: Problems): void {
   const twice = (list: string, keys: unknown[]): void => {
     const seen = new Set<unknown>()
     for (const k of keys) {
-      if (seen.has(k)) problems.add('revocation', String(k), `${String(k)} is listed more than once in ${list}`)
+      if (seen.has(k)) problems.add('revocation', quoteValue(k), `${quoteValue(k)} is listed more than once in ${list}`)
       seen.add(k)
     }
   }
@@ -179,7 +180,7 @@ function checkListedOnce(d: Record<string, unknown>, problems: Problems): void {
   )
   twice(
     'connections',
-    rows(d.connections).map((c) => c.id ?? `${String(c.fromDid)} ${String(c.toDid)}`),
+    rows(d.connections).map((c) => c.id ?? `${quoteValue(c.fromDid)} ${quoteValue(c.toDid)}`),
   )
 }
 
@@ -198,6 +199,6 @@ function checkRevocations(d: Record<string, unknown>, ledger: TrustLedger, probl
     if (!listed.has(did)) problems.add('revocation', did, `${did} is revoked in the log but not in the revocation list`)
     const shown = status.get(did)
     if (shown !== undefined && shown !== 'revoked')
-      problems.add('revocation', did, `${did} is revoked in the log but shown ${String(shown)}`)
+      problems.add('revocation', did, `${did} is revoked in the log but shown ${quoteValue(shown)}`)
   }
 }

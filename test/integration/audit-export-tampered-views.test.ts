@@ -103,7 +103,7 @@ describe('an export whose views were rewritten around an intact log', () => {
     expect(check.ok).toBe(false)
     expect(problemsOf(check)).toEqual([
       `${eve.did} is revoked in the log but not in the revocation list`,
-      `${eve.did} is revoked in the log but shown active`,
+      `${eve.did} is revoked in the log but shown "active"`,
     ])
     // the NDJSON form: eve's revocation line taken out, and the end line's count of them made to match
     const hidden = editLine('end', (end) => void (end.lists.revoked -= 1)).filter(
