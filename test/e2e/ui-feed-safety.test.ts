@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { DETAIL_CHARS, feedEntryOf, type FeedContext } from '../../ui/src/feed.js'
 import { plainText } from '../../ui/src/format.js'
 import { agentNode } from '../../ui/src/graph-nodes.js'
-import { applyEvent, applySnapshot, emptyState, emptyStats, nameOf } from '../../ui/src/state.js'
+import { applyEvent, applySnapshot, emptyState, emptyStats, nameOf, nameParts } from '../../ui/src/state.js'
 import type { EventData, Snapshot, StreamEvent } from '../../ui/src/types.js'
 
 const NODE = 'did:msig:NodeNodeNodeNodeNodeNodeNodeNode'
@@ -97,22 +97,23 @@ describe('names that could pass for another agent', () => {
     applyEvent(s, reg(A, 'planner'))
     expect(nameOf(s, A)).toBe('planner')
     applyEvent(s, reg(B, 'Plan\u200bner')) // an impostor: invisible character, another case
-    expect(nameOf(s, A)).toBe('planner (did:msig:AaaaAa…Aaaa)')
-    expect(nameOf(s, B)).toBe('Plan\ufffdner (did:msig:BbbbBb…Bbbb)')
+    expect(nameOf(s, A)).toBe('planner\n(did:msig:AaaaAa…Aaaa)')
+    expect(nameOf(s, B)).toBe('Plan\ufffdner\n(did:msig:BbbbBb…Bbbb)')
     applyEvent(s, reg(C, 'ALPHA')) // this node's name
-    expect(nameOf(s, C)).toBe('ALPHA (did:msig:CcccCc…Cccc)')
+    expect(nameOf(s, C)).toBe('ALPHA\n(did:msig:CcccCc…Cccc)')
     applyEvent(s, reg(D, 'did:msig:AaaaAa…Aaaa'))
-    expect(nameOf(s, D)).toBe('did:msig:AaaaAa…Aaaa (did:msig:DdddDd…Dddd)')
+    expect(nameOf(s, D)).toBe('did:msig:AaaaAa…Aaaa\n(did:msig:DdddDd…Dddd)')
     applyEvent(s, reg(E, 'ops'))
     expect(nameOf(s, E)).toBe('ops')
     // the impostor renames itself: the planner is alone again
     applyEvent(s, reg(B, 'someone-else'))
     expect(nameOf(s, A)).toBe('planner')
     // and the feed says who is who
-    const names: FeedContext = { nameOf: (did) => nameOf(s, did), peerNameOf: (p) => p, known: () => true }
+    const names: FeedContext = { nameOf: (did) => nameParts(s, did), peerNameOf: (p) => p, known: () => true }
     applyEvent(s, reg(B, 'planner'))
     const line = feedEntryOf(event('message:signed', { id: 'm', from: B, to: E, body: 'deploy approved' }), names)
     expect(line!.detail).toBe('planner (did:msig:BbbbBb…Bbbb) → ops: “deploy approved”')
+    expect(line!.parts).toEqual([{ name: 'planner', tag: 'did:msig:BbbbBb…Bbbb' }, ' → ops: “deploy approved”'])
   })
 })
 

@@ -12,7 +12,7 @@
  * (`noteAgent`): a peer's registration or a snapshot refresh normalises the
  * names it changes, not every name the page holds (up to 20,000).
  */
-import { plainText, shortDid } from './format.js'
+import { nameLines, plainText, shortDid, type ShownName } from './format.js'
 import type { DashboardState } from './state.js'
 
 const INVISIBLE = /[\p{Cf}\p{Cc}\u034f\u115f\u1160\u3164\uffa0\ufe00-\ufe0f]/gu
@@ -47,6 +47,8 @@ export function nameKey(name: string): string {
 interface Entry {
   readonly name: string
   readonly key: string
+  /** The name reads as nothing or holds `did:` (as a short DID would): told apart whatever else is named. */
+  readonly didLike: boolean
   /** The name as plain text, made when first shown. */
   shown?: string
 }
@@ -76,7 +78,7 @@ function recount(index: Index, did: string, name: string | undefined): void {
     index.byDid.delete(did)
   }
   if (name === undefined) return
-  const entry: Entry = { name, key: nameKey(name) }
+  const entry = entryFor(name)
   index.byDid.set(did, entry)
   count(index, entry.key, 1)
 }
@@ -89,6 +91,18 @@ function recount(index: Index, did: string, name: string | undefined): void {
 export function noteAgent(state: DashboardState, did: string): void {
   const index = indexes.get(state)
   if (index !== undefined) recount(index, did, state.agents[did]?.name)
+}
+
+/**
+ * A name's entry. `didLike` is read on the key, or on the whole of the name's
+ * reader form when the key is cut (a name spelling `planner (did:msig:…)`,
+ * the way a name told apart was once shown, gets the tag of its own DID).
+ */
+function entryFor(name: string): Entry {
+  const key = nameKey(name)
+  // the key is the whole reader form unless it was cut (then trimmed by at most one space)
+  const read = key.length < KEY_CHARS - 1 ? key : readerForm(name.slice(0, NAME_CHARS).normalize('NFKC')).toLowerCase()
+  return { name, key, didLike: key === '' || read.includes('did:') }
 }
 
 function indexOf(state: DashboardState): Index {
@@ -104,18 +118,18 @@ function indexOf(state: DashboardState): Index {
 function nodeKey(state: DashboardState, index: Index): string | undefined {
   const node = state.node
   if (node === null) return undefined
-  if (index.node?.name !== node.name) index.node = { name: node.name, key: nameKey(node.name) }
+  if (index.node?.name !== node.name) index.node = entryFor(node.name)
   return index.node.key
 }
 
 function entryOf(index: Index, did: string, name: string): Entry {
   const counted = index.byDid.get(did)
-  return counted?.name === name ? counted : { name, key: nameKey(name) }
+  return counted?.name === name ? counted : entryFor(name)
 }
 
 function passes(state: DashboardState, index: Index, did: string, entry: Entry): boolean {
   const { key } = entry
-  if (key === '' || key.startsWith('did:')) return true
+  if (entry.didLike) return true
   if (state.node !== null && did !== state.node.did && key === nodeKey(state, index)) return true
   const self = index.byDid.get(did)?.key === key ? 1 : 0
   return (index.counts.get(key) ?? 0) - self > 0
@@ -127,10 +141,15 @@ export function passesForAnother(state: DashboardState, did: string, name: strin
   return passes(state, index, did, entryOf(index, did, name))
 }
 
-/** An agent's name as plain text, with its short DID when the name could pass for another's. */
-export function agentName(state: DashboardState, did: string, name: string): string {
+/** An agent's name as plain text, with its short DID as a tag of its own when the name could pass for another's. */
+export function agentNameParts(state: DashboardState, did: string, name: string): ShownName {
   const index = indexOf(state)
   const entry = entryOf(index, did, name)
   entry.shown ??= plainText(name)
-  return passes(state, index, did, entry) ? `${entry.shown} (${shortDid(did)})` : entry.shown
+  return passes(state, index, did, entry) ? { name: entry.shown, tag: shortDid(did) } : { name: entry.shown }
+}
+
+/** `agentNameParts` as one text, the short DID on a line of its own (`nameLines`). */
+export function agentName(state: DashboardState, did: string, name: string): string {
+  return nameLines(agentNameParts(state, did, name))
 }

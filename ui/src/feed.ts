@@ -6,7 +6,8 @@
  * names instead of raw DIDs, repeated events grouped with a count, and the
  * filters an operator triages with.
  */
-import { cut, plainText, shortDid, shortId } from './format.js'
+import { cutParts, flat, line, type DetailPart } from './feed-detail.js'
+import { cut, plainText, shortDid, shortId, type ShownName } from './format.js'
 import type { Message, NodeEvent, StreamEvent } from './types.js'
 
 /** Most entries the feed keeps (newest first). */
@@ -34,7 +35,10 @@ export interface FeedEntry {
   readonly kind: FeedKind
   readonly tone: FeedTone
   readonly title: string
+  /** The detail as one line of text (searched, compared): a name's tag as ` (did:…)`. */
   readonly detail: string
+  /** The detail as shown: text, and names with a tag, which the feed shows as an element of its own. */
+  readonly parts: readonly DetailPart[]
   /** A short status chip: `✓ verified`, or the rejection code. */
   readonly badge?: string
   /** DIDs the entry is about (the agent filter). */
@@ -45,17 +49,20 @@ export interface FeedEntry {
   readonly count: number
 }
 
+export type { DetailPart }
+
 /** What the feed needs to know to word an entry. */
 export interface FeedContext {
-  /** The display name of a DID (its agent's name when known). */
-  nameOf(did: string): string
+  /** The display name of a DID (its agent's name when known): the state's `nameParts`. */
+  nameOf(did: string): string | ShownName
   /** The display name of a libp2p peer. */
   peerNameOf(peerId: string): string
   /** True when the DID is an agent the dashboard already shows. */
   known(did: string): boolean
 }
 
-type Parts = Omit<FeedEntry, 'id' | 'at' | 'type' | 'count'>
+type Parts = Omit<FeedEntry, 'id' | 'at' | 'type' | 'count' | 'detail' | 'parts'> & { readonly detail: DetailPart[] }
+type Shown = Omit<FeedEntry, 'id' | 'at' | 'type' | 'count'>
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v)
@@ -66,8 +73,9 @@ function excerpt(text: string, max = 80): string {
 }
 
 /** Parts shown as text of bounded length, with no character that reorders or hides the rest of the line. */
-function shown(p: Parts): Parts {
-  return { ...p, title: plainText(cut(p.title, TITLE_CHARS)), detail: plainText(cut(p.detail, DETAIL_CHARS)) }
+function shown(p: Parts): Shown {
+  const parts = cutParts(p.detail, DETAIL_CHARS)
+  return { ...p, title: plainText(cut(p.title, TITLE_CHARS)), detail: parts.map(flat).join(''), parts }
 }
 
 function messageParts(e: NodeEvent<'message:signed' | 'message:received'>, ctx: FeedContext): Parts {
@@ -78,7 +86,7 @@ function messageParts(e: NodeEvent<'message:signed' | 'message:received'>, ctx: 
     kind: 'message',
     tone: 'ok',
     title: e.type === 'message:signed' ? 'Message signed' : 'Message received',
-    detail: `${ctx.nameOf(d.from)} → ${to}: “${excerpt(d.body)}”`,
+    detail: line`${ctx.nameOf(d.from)} → ${to}: “${excerpt(d.body)}”`,
     badge: '✓ verified',
     dids,
     messageId: d.id,
@@ -97,13 +105,16 @@ function rejectedParts(e: NodeEvent<'message:rejected'>, ctx: FeedContext): Part
   const code = str(d.code) || 'REJECTED'
   const claimed = str(d.claimed)
   const what = d.type ? `${str(d.type)} envelope` : 'envelope'
-  const claim = claimed ? ` · claimed sender ${ctx.nameOf(claimed)}` : ''
+  const claim = claimed ? ctx.nameOf(claimed) : undefined
   const via = `via ${str(d.source) || 'unknown'}`
   return {
     kind: 'rejection',
     tone: 'bad',
     title: REFUSAL_TITLES[code] ?? `Rejected ${what}`,
-    detail: `${excerpt(str(d.reason), REASON_CHARS) || 'refused'} (${via})${claim}`,
+    detail: [
+      ...line`${excerpt(str(d.reason), REASON_CHARS) || 'refused'} (${via})`,
+      ...(claim === undefined ? [] : line` · claimed sender ${claim}`),
+    ],
     badge: `✗ ${code}`,
     dids: claimed ? [claimed] : [],
   }
@@ -115,21 +126,21 @@ function agentParts(e: NodeEvent<AgentEvent>, ctx: FeedContext, renewed: boolean
   switch (e.type) {
     case 'agent:registered':
       return renewed
-        ? { ...base, tone: 'info', title: 'Registration renewed', detail: `${ctx.nameOf(did)} · re-signed` }
+        ? { ...base, tone: 'info', title: 'Registration renewed', detail: line`${ctx.nameOf(did)} · re-signed` }
         : {
             ...base,
             tone: 'info',
             title: 'Agent registered',
-            detail: `${e.data.name || shortDid(did)} · ${shortDid(did)}`,
+            detail: line`${e.data.name || shortDid(did)} · ${shortDid(did)}`,
           }
     case 'agent:rotated':
-      return { ...base, tone: 'warn', title: 'Key rotated', detail: `${ctx.nameOf(did)} · key #${e.data.seq}` }
+      return { ...base, tone: 'warn', title: 'Key rotated', detail: line`${ctx.nameOf(did)} · key #${e.data.seq}` }
     default:
       return {
         ...base,
         tone: 'bad',
         title: 'Agent revoked',
-        detail: `${ctx.nameOf(did)}: ${excerpt(str(e.data.reason), REASON_CHARS) || '—'}`,
+        detail: line`${ctx.nameOf(did)}: ${excerpt(str(e.data.reason), REASON_CHARS) || '—'}`,
       }
   }
 }
@@ -137,12 +148,12 @@ function agentParts(e: NodeEvent<AgentEvent>, ctx: FeedContext, renewed: boolean
 function refusedParts(e: NodeEvent<'api:refused'>, ctx: FeedContext): Parts {
   const d = e.data
   const subject = str(d.subject)
-  const on = subject ? ` · ${ctx.nameOf(subject)}` : ''
+  const on = subject ? line` · ${ctx.nameOf(subject)}` : []
   return {
     kind: 'rejection',
     tone: 'bad',
     title: `Refused API call: ${d.action}`,
-    detail: `no authority (${d.authority})${on}`,
+    detail: [...line`no authority (${d.authority})`, ...on],
     badge: `✗ ${d.code}`,
     dids: subject ? [subject] : [],
   }
@@ -156,7 +167,7 @@ function otherParts(e: NodeEvent, ctx: FeedContext): Parts {
         kind: 'handshake',
         tone: 'ok',
         title: 'Handshake verified',
-        detail: `${ctx.nameOf(str(d.fromDid))} ⇄ ${ctx.nameOf(str(d.toDid))}`,
+        detail: line`${ctx.nameOf(str(d.fromDid))} ⇄ ${ctx.nameOf(str(d.toDid))}`,
         badge: '✓ verified',
         dids: [d.fromDid, d.toDid],
       }
@@ -164,7 +175,7 @@ function otherParts(e: NodeEvent, ctx: FeedContext): Parts {
     case 'peer:connected':
     case 'peer:disconnected': {
       const on = e.type === 'peer:connected'
-      const detail = ctx.peerNameOf(e.data.peerId)
+      const detail = [ctx.peerNameOf(e.data.peerId)]
       return {
         kind: 'peer',
         tone: on ? 'info' : 'warn',
@@ -179,7 +190,7 @@ function otherParts(e: NodeEvent, ctx: FeedContext): Parts {
         kind: 'audit',
         tone: 'info',
         title: 'Audit checkpoint',
-        detail: `${d.size} entries · root ${shortId(d.root, 10, 4)} · ${ctx.nameOf(d.origin)}`,
+        detail: line`${d.size} entries · root ${shortId(d.root, 10, 4)} · ${ctx.nameOf(d.origin)}`,
         dids: [],
       }
     }
@@ -189,7 +200,7 @@ function otherParts(e: NodeEvent, ctx: FeedContext): Parts {
         kind: 'agent',
         tone: 'bad',
         title: 'Key duplicity detected',
-        detail: ctx.nameOf(did),
+        detail: line`${ctx.nameOf(did)}`,
         badge: '✗ DUPLICITY',
         dids: [did],
       }
@@ -197,7 +208,7 @@ function otherParts(e: NodeEvent, ctx: FeedContext): Parts {
     case 'api:refused':
       return refusedParts(e, ctx)
     default:
-      return { kind: 'system', tone: 'info', title: e.type, detail: '', dids: [] }
+      return { kind: 'system', tone: 'info', title: e.type, detail: [], dids: [] }
   }
 }
 
@@ -249,6 +260,7 @@ export function localEntry(tone: FeedTone, title: string, detail = ''): FeedEntr
     tone,
     title,
     detail,
+    parts: detail === '' ? [] : [detail],
     dids: [],
     count: 1,
   }

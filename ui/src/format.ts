@@ -70,3 +70,26 @@ export function trustColor(score: number): string {
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US')
 }
+
+/**
+ * A name as shown (ui/src/agent-names.ts): plain text, and the short DID that
+ * tells it apart when it could pass for another agent's. The tag is never part
+ * of the name's text: HTML shows it as an element of its own (`AgentName.vue`).
+ */
+export interface ShownName {
+  readonly name: string
+  readonly tag?: string
+}
+
+/**
+ * A shown name as one text, for canvas labels and tooltips: the short DID on a
+ * line of its own, which no name can write (`plainText` shows a newline as U+FFFD).
+ */
+export function nameLines(n: ShownName): string {
+  return n.tag === undefined ? n.name : `${n.name}\n(${n.tag})`
+}
+
+/** A shown name on one line, `name (tag)`: for text searched, compared or read aloud, not to tell names apart by. */
+export function nameFlat(n: ShownName): string {
+  return n.tag === undefined ? n.name : `${n.name} (${n.tag})`
+}

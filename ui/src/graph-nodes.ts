@@ -40,7 +40,8 @@ export function trustHex(score: number): string {
 /**
  * The DID first: the identity on hover (docs/dashboard.md, "Text from the
  * network"), above anything a name could write; the name as `nameOf` shows it
- * (plain text: a newline in it is `�`, so it stays one line).
+ * (plain text: a newline in it is `�`, so it stays one line; a name told apart
+ * has its short DID on the next line, which no name can write).
  */
 function tooltip(a: Agent, shown: string): string {
   const caps = a.capabilities.map((c) => c.type).join(', ') || 'no capabilities'

@@ -5,8 +5,8 @@
  * applies a whole batch of events and then tells Vue once (no deep
  * watchers over hundreds of agents).
  */
-import { agentName, noteAgent } from './agent-names.js'
-import { plainText, shortDid, shortId } from './format.js'
+import { agentNameParts, noteAgent } from './agent-names.js'
+import { nameFlat, nameLines, plainText, shortDid, shortId, type ShownName } from './format.js'
 import type {
   Agent,
   Capability,
@@ -236,11 +236,20 @@ export function applyEvent(state: DashboardState, e: StreamEvent): void {
   }
 }
 
-/** The name of a DID's agent (or this node's name), or the short DID; as plain text, told apart (agent-names.ts). */
-export function nameOf(state: DashboardState, did: string): string {
-  if (did === state.node?.did) return plainText(state.node.name)
+/**
+ * The name of a DID's agent (or this node's name), or the short DID; as plain
+ * text, told apart by a tag of its own (agent-names.ts): HTML shows the tag as
+ * an element (`AgentName.vue`).
+ */
+export function nameParts(state: DashboardState, did: string): ShownName {
+  if (did === state.node?.did) return { name: plainText(state.node.name) }
   const name = state.agents[did]?.name
-  return name === undefined ? shortDid(did) : agentName(state, did, name)
+  return name === undefined ? { name: shortDid(did) } : agentNameParts(state, did, name)
+}
+
+/** `nameParts` as one text, the tag on a line of its own (`nameLines`): canvas labels, tooltips, `<option>`. */
+export function nameOf(state: DashboardState, did: string): string {
+  return nameLines(nameParts(state, did))
 }
 
 /** A peer by what this node knows of it: the node hosting some agents, else its short PeerId. */
@@ -249,5 +258,5 @@ export function peerNameOf(state: DashboardState, peerId: string): string {
   const first = hosted[0]
   if (first === undefined) return shortId(peerId, 12, 6)
   const more = hosted.length > 1 ? ` +${hosted.length - 1}` : ''
-  return `node of ${nameOf(state, first.did)}${more} (${shortId(peerId, 8, 4)})`
+  return `node of ${nameFlat(nameParts(state, first.did))}${more} (${shortId(peerId, 8, 4)})`
 }

@@ -10,7 +10,7 @@ import { computed, onScopeDispose, ref, shallowRef, type ComputedRef, type Ref, 
 import { fetchLinks, fetchRegistry, fetchSnapshot, openEventStream, type StreamStatus } from './api.js'
 import { feedEntryOf, localEntry, pushEntries, type FeedContext, type FeedEntry } from './feed.js'
 import { beginAgentSync, completeAgentSync, refreshAgents, type AgentSync } from './agent-sync.js'
-import { applyEvent, applyLinkHistory, emptyState, nameOf, peerNameOf, type DashboardState } from './state.js'
+import { applyEvent, applyLinkHistory, emptyState, nameParts, peerNameOf, type DashboardState } from './state.js'
 import type { Snapshot, Stats, StreamEvent } from './types.js'
 
 /** Shortest gap between two snapshot refreshes (ms). */
@@ -118,7 +118,7 @@ function newLive(): Live {
     applied: ref(0),
     listeners: new Set(),
     feedContext: {
-      nameOf: (did) => nameOf(state, did),
+      nameOf: (did) => nameParts(state, did),
       peerNameOf: (peerId) => peerNameOf(state, peerId),
       known: (did) => state.agents[did] !== undefined,
     },

@@ -55,10 +55,10 @@ describe('graph labels and tooltips', () => {
     for (const line of nodeOf(s, M).title.split('\n')) expect(line).not.toMatch(UNSAFE)
   })
 
-  it('show the short DID of a name another agent has', () => {
+  it('show the short DID of a name another agent has, on a line of its own', () => {
     const s = stateWith({ [A]: 'planner', [M]: 'Planner' })
-    expect(nodeOf(s, A).label).toBe('planner (did:msig:AaaaAa…Aaa1)')
-    expect(nodeOf(s, M).label).toBe('Planner (did:msig:MmmmMm…mMm1)')
+    expect(nodeOf(s, A).label).toBe('planner\n(did:msig:AaaaAa…Aaa1)')
+    expect(nodeOf(s, M).label).toBe('Planner\n(did:msig:MmmmMm…mMm1)')
   })
 
   it('keep "(revoked)" after the name, where no name can turn it around', () => {
@@ -74,6 +74,7 @@ describe('graph labels and tooltips', () => {
     const lines = nodeOf(s, M).title.split('\n')
     expect(lines[0]).toBe(M)
     expect(lines[1]).toBe(`planner\ufffd${A}\ufffdtrust 0.97 · local · active`)
-    expect(lines).toHaveLength(5) // DID, name, trust · origin · status, capabilities, "click for details"
+    expect(lines[2]).toBe('(did:msig:MmmmMm…mMm1)') // the name holds a DID: told apart
+    expect(lines).toHaveLength(6) // DID, name, its short DID, trust · origin · status, capabilities, "click for details"
   })
 })
