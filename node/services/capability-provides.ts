@@ -17,14 +17,16 @@ import type { AgentsRepo } from '../store/index.js'
 export const REPROVIDE_DEBOUNCE_MS = 1_000
 /** Least time between two re-announcements made by connections (ms), so churn cannot flood the DHT. */
 export const REPROVIDE_MIN_INTERVAL_MS = 30_000
+/** Longest time a re-announcement goes on with kept counts before it counts the set from the store again (ms). */
+export const RECOUNT_MS = 60 * 60_000
 
 /** What the announcements need from the node. */
 export interface CapabilityProvidesComponents {
   /**
-   * This node's agents: `ownActiveTypes` for the whole set (at start, and when types were left out and
-   * slots freed), `ownActiveHolds` for a revoked agent's types, `get` to tell an own agent's event.
+   * This node's agents: `ownActiveTypeCounts` for the whole set (at start, when types were left out and a
+   * slot freed, at most hourly with a re-announcement), `get` for the agent of an event.
    */
-  readonly agents: Pick<AgentsRepo, 'get' | 'ownActiveTypes' | 'ownActiveHolds'>
+  readonly agents: Pick<AgentsRepo, 'get' | 'ownActiveTypeCounts'>
   readonly events: Pick<NodeEvents, 'subscribe'>
   readonly p2p: () => Pick<MeshP2P, 'provideCapability' | 'withdrawCapability'>
   readonly limits: DiscoveryLimits
@@ -52,8 +54,14 @@ export interface ProvidesView {
 
 /** The bounded set of provided capability types, and the queue that provides them. */
 export class CapabilityProvides {
-  /** The types announced (or waiting, or in flight): at most `limits.providedTypes`. */
-  private readonly announced = new Set<string>()
+  /**
+   * The types announced (or waiting, or in flight), at most
+   * `limits.providedTypes`, each with how many own active agents hold it:
+   * counted at each full count, then kept by the events (a renewal of an
+   * agent counts its types again, so a count may run high until the next
+   * full count: a type then stays announced a while, never leaves early).
+   */
+  private readonly announced = new Map<string, number>()
   private readonly queue: string[] = []
   private readonly queued = new Set<string>()
   private running = 0
@@ -65,7 +73,10 @@ export class CapabilityProvides {
   private recountScheduled = false
   private reprovideTimer: NodeJS.Timeout | undefined
   private lastReprovide = -Infinity
+  /** When the set was last counted from the store (any reason). */
   private lastRecount = -Infinity
+  /** When a freed slot last had the set counted (those are at most every `REPROVIDE_MIN_INTERVAL_MS`). */
+  private lastFreedRecount = -Infinity
 
   constructor(private readonly c: CapabilityProvidesComponents) {
     c.events.subscribe((e) => this.onEvent(e))
@@ -103,20 +114,21 @@ export class CapabilityProvides {
   }
 
   /**
-   * The current set, all of it queued again. Not counted again from the
-   * store: registrations add to it and revocations withdraw from it as they
-   * come (a full count on every re-announcement cost seconds of the event
-   * loop with tens of thousands of own agents; review 86).
+   * The current set, all of it queued again; counted again from the store
+   * first when the last full count is older than `RECOUNT_MS` (a count reads
+   * every own agent's capabilities: at every re-announcement it cost seconds
+   * of the event loop with tens of thousands of own agents; review 86).
    */
   reprovide(): void {
     if (!this.started) return
-    for (const type of this.announced) this.enqueue(type)
+    if (Date.now() - this.lastRecount >= RECOUNT_MS) this.recount()
+    for (const type of this.announced.keys()) this.enqueue(type)
     this.pump()
   }
 
   /** The types provided now, in announcement order. */
   types(): string[] {
-    return [...this.announced]
+    return [...this.announced.keys()]
   }
 
   /** Counts of the set and the queue. */
@@ -126,14 +138,15 @@ export class CapabilityProvides {
 
   /**
    * A registration of an own agent adds its types; a revocation of one
-   * withdraws those of its types no other own active agent holds (one
-   * indexed probe each), and counts the set again only when types were left
-   * out and a slot freed.
+   * withdraws those of its types no other own active agent holds (by the
+   * counts kept, no read of the store: probing the store walked every
+   * revoked holder of a type; review 90), and counts the set again only when
+   * types were left out and a slot freed.
    */
   private onEvent(e: NodeEvent): void {
     if (e.type === 'agent:registered') {
       if (e.data.controller !== this.c.nodeDid() || this.ownRow(e.data.did) === undefined) return
-      this.add(e.data.capabilities.map((cap) => cap.type))
+      this.add(new Set(e.data.capabilities.map((cap) => cap.type)))
       this.pump()
     } else if (e.type === 'agent:revoked') {
       const row = this.ownRow(e.data.did)
@@ -156,15 +169,12 @@ export class CapabilityProvides {
   private released(types: readonly string[]): void {
     let freed = false
     for (const type of new Set(types)) {
-      if (!this.announced.has(type)) continue
-      let held: boolean
-      try {
-        held = this.c.agents.ownActiveHolds(type)
-      } catch (err) {
-        this.c.onError(err)
-        return
+      const holders = this.announced.get(type)
+      if (holders === undefined) continue
+      if (holders > 1) {
+        this.announced.set(type, holders - 1)
+        continue
       }
-      if (held) continue
       this.withdraw(type)
       freed = true
     }
@@ -172,16 +182,20 @@ export class CapabilityProvides {
     this.pump()
   }
 
-  /** Add types within the bound; those past it are counted and warned of once. */
-  private add(types: Iterable<string>): void {
+  /** Add one holder of each of `types` (`holders` each, from a full count); past the bound they are counted and warned of once. */
+  private add(types: Iterable<string>, holders: (type: string) => number = () => 1): void {
     let left = 0
     for (const type of types) {
-      if (this.announced.has(type)) continue
+      const held = this.announced.get(type)
+      if (held !== undefined) {
+        this.announced.set(type, held + holders(type))
+        continue
+      }
       if (this.announced.size >= this.c.limits.providedTypes) {
         left += 1
         continue
       }
-      this.announced.add(type)
+      this.announced.set(type, holders(type))
       this.enqueue(type)
     }
     if (left > 0) this.noteLeftOut(this.leftOut + left)
@@ -195,11 +209,11 @@ export class CapabilityProvides {
   private scheduleRecount(): void {
     if (this.recountScheduled) return
     this.recountScheduled = true
-    const delay = Math.max(0, this.lastRecount + REPROVIDE_MIN_INTERVAL_MS - Date.now())
+    const delay = Math.max(0, this.lastFreedRecount + REPROVIDE_MIN_INTERVAL_MS - Date.now())
     setTimeout(() => {
       this.recountScheduled = false
       if (!this.started) return
-      this.lastRecount = Date.now()
+      this.lastFreedRecount = Date.now()
       this.recount()
       this.pump()
     }, delay).unref()
@@ -207,16 +221,23 @@ export class CapabilityProvides {
 
   /** The set from the store: the active own agents' types, oldest agent first, up to the bound. */
   private recount(): void {
-    let wanted: string[]
+    this.lastRecount = Date.now()
+    let wanted: { type: string; holders: number }[]
     try {
-      wanted = this.c.agents.ownActiveTypes()
+      wanted = this.c.agents.ownActiveTypeCounts()
     } catch (err) {
       this.c.onError(err)
       return
     }
-    const kept = new Set(wanted.slice(0, this.c.limits.providedTypes))
-    for (const type of this.announced) if (!kept.has(type)) this.withdraw(type)
-    this.add(kept)
+    const kept = new Map(wanted.slice(0, this.c.limits.providedTypes).map((w) => [w.type, w.holders]))
+    for (const type of [...this.announced.keys()]) {
+      if (!kept.has(type)) this.withdraw(type)
+      else this.announced.set(type, kept.get(type)!) // the store's count replaces the kept one
+    }
+    this.add(
+      [...kept.keys()].filter((type) => !this.announced.has(type)),
+      (type) => kept.get(type)!,
+    )
     this.noteLeftOut(wanted.length - kept.size)
   }
 

@@ -180,23 +180,18 @@ export class AgentsRepo {
   }
 
   /**
-   * The distinct capability types of this node's own active agents, the
-   * oldest agent's first (docs/protocol.md §9, "Capability discovery"): one
-   * grouped read in SQLite over the own agents, no agent row built.
+   * The distinct capability types of this node's own active agents with how
+   * many of them hold each, the oldest agent's types first (docs/protocol.md
+   * §9, "Capability discovery"): one grouped read in SQLite over the own
+   * agents, no agent row built.
    */
-  ownActiveTypes(): string[] {
+  ownActiveTypeCounts(): { type: string; holders: number }[] {
     // agents first (CROSS JOIN keeps that order): each own agent's capabilities by its primary key
-    const sql = `SELECT c.type AS type, MIN(a.created_at) AS first FROM agents a CROSS JOIN agent_capabilities c ON c.did = a.did
+    const sql = `SELECT c.type AS type, COUNT(*) AS holders, MIN(a.created_at) AS first
+      FROM agents a CROSS JOIN agent_capabilities c ON c.did = a.did
       WHERE a.origin = 'local' AND a.did NOT IN (SELECT did FROM key_states WHERE revoked = 1)
       GROUP BY c.type ORDER BY first, c.type`
-    return (prepared(this.db, sql).all() as { type: string }[]).map((r) => r.type)
-  }
-
-  /** True when some own active agent holds capability `type`: one indexed probe. */
-  ownActiveHolds(type: string): boolean {
-    const sql = `SELECT 1 FROM agent_capabilities c JOIN agents a ON a.did = c.did WHERE c.type = ? AND a.origin = 'local'
-      AND NOT EXISTS (SELECT 1 FROM key_states k WHERE k.did = c.did AND k.revoked = 1) LIMIT 1`
-    return prepared(this.db, sql).get(type) !== undefined
+    return prepared(this.db, sql).all() as { type: string; holders: number }[]
   }
 
   /** The PeerId of the node hosting `did` (from its registration), or undefined for an unknown agent. */

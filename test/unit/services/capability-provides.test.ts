@@ -22,12 +22,11 @@ class Agents {
   }
   /** Full counts read (each reads every own agent's capabilities in the store). */
   counts = 0
-  ownActiveTypes(): string[] {
+  ownActiveTypeCounts(): { type: string; holders: number }[] {
     this.counts += 1
-    return [...new Set(this.own().flatMap((r) => [...r.types].sort()))]
-  }
-  ownActiveHolds(type: string): boolean {
-    return this.own().some((r) => r.types.includes(type))
+    const holders = new Map<string, number>()
+    for (const r of this.own()) for (const t of [...r.types].sort()) holders.set(t, (holders.get(t) ?? 0) + 1)
+    return [...holders].map(([type, n]) => ({ type, holders: n }))
   }
   private own(): Agents['rows'] {
     return this.rows.filter((r) => !r.revoked && r.origin === 'local')
