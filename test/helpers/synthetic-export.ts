@@ -52,6 +52,19 @@ export function syntheticExport(
   return { doc, node, nodeDid }
 }
 
+/** An export of one `peer.joined` entry a minute old, its checkpoint a second after it: the least a check reads. */
+export function onePeerJoinedExport(): SyntheticExport {
+  const ts = Date.now() - 60_000
+  const init = { ts, kind: 'peer.joined' as const, subject: null, envelopeId: null, code: null, data: { peerId: 'x' } }
+  return syntheticExport([init], {}, undefined, ts + 1000)
+}
+
+/** `{"a":{"a":…1…}}`, `n` objects deep, parsed (JSON.parse does not recurse on the stack). */
+export const nestedObject = (n: number): unknown => JSON.parse(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`)
+
+/** `[[…]]`, `n` arrays deep, parsed. */
+export const nestedArray = (n: number): unknown => JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`)
+
 const row = (e: { successes: number; failures: number; revoked?: boolean }) => ({
   score: trustScore(e),
   successes: e.successes,

@@ -7,23 +7,14 @@
  */
 import { describe, expect, it } from 'vitest'
 import { checkAuditExport, type ExportCheck } from '../../node/audit/export-check.js'
-import { checkNdjsonLines, ndjsonLines, syntheticExport } from '../helpers/synthetic-export.js'
+import { checkNdjsonLines, ndjsonLines, onePeerJoinedExport } from '../helpers/synthetic-export.js'
 
-const T0 = Date.now() - 60_000
-const peerJoined = {
-  ts: T0,
-  kind: 'peer.joined' as const,
-  subject: null,
-  envelopeId: null,
-  code: null,
-  data: { peerId: 'x' },
-}
 const N = 50_000
 const A = `${'['.repeat(N)}${']'.repeat(N)}`
 const O = `${'{"a":'.repeat(N)}1${'}'.repeat(N)}`
 const deepArr = (): unknown => JSON.parse(A)
 const deepObj = (): unknown => JSON.parse(O)
-const base = () => syntheticExport([peerJoined], {}, undefined, T0 + 1000)
+const base = onePeerJoinedExport
 
 /** The verdict fails, for depth, and every problem line is short. */
 function expectTooDeep(check: ExportCheck): void {

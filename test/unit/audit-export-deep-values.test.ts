@@ -5,24 +5,19 @@
  */
 import { describe, expect, it } from 'vitest'
 import { checkAuditExport } from '../../node/audit/export-check.js'
-import { checkNdjsonLines, ndjsonLines, syntheticExport } from '../helpers/synthetic-export.js'
+import {
+  checkNdjsonLines,
+  nestedArray,
+  nestedObject,
+  ndjsonLines,
+  onePeerJoinedExport,
+} from '../helpers/synthetic-export.js'
 
-const T0 = Date.now() - 60_000
-const peerJoined = {
-  ts: T0,
-  kind: 'peer.joined' as const,
-  subject: null,
-  envelopeId: null,
-  code: null,
-  data: { peerId: 'x' },
-}
-const deep = (n: number): unknown => JSON.parse(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`)
-const deepArr = (n: number): unknown => JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`)
+const deep = nestedObject
+const deepArr = nestedArray
 const N = 50_000
 
-function base() {
-  return syntheticExport([peerJoined], {}, undefined, T0 + 1000)
-}
+const base = onePeerJoinedExport
 
 const places: Array<[string, (d: Record<string, unknown>) => void]> = [
   ['messages[0]', (d) => (d.messages = [deep(N)])],

@@ -5,18 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkAuditExport } from '../../node/audit/export-check.js'
 import { isStackOverflow, quoteValue } from '../../node/audit/untrusted-value.js'
-import { syntheticExport } from '../helpers/synthetic-export.js'
-
-const T0 = Date.now() - 60_000
-const peerJoined = {
-  ts: T0,
-  kind: 'peer.joined' as const,
-  subject: null,
-  envelopeId: null,
-  code: null,
-  data: { peerId: 'x' },
-}
-const nestedArray = (n: number): unknown => JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`)
+import { nestedArray, onePeerJoinedExport } from '../helpers/synthetic-export.js'
 
 describe('quoteValue', () => {
   it('shows primitives, quotes and cuts strings, names arrays and objects by type', () => {
@@ -45,7 +34,7 @@ describe('quoteValue', () => {
 
 describe('a summary count that is a nested array (within the depth bound)', () => {
   it('is quoted by its type, not rendered', () => {
-    const doc = structuredClone(syntheticExport([peerJoined], {}, undefined, T0 + 1000).doc) as Record<string, unknown>
+    const doc = structuredClone(onePeerJoinedExport().doc) as Record<string, unknown>
     doc.summary = { totalMessages: nestedArray(100), auditEntries: 1 }
     const check = checkAuditExport(doc)
     expect(check.ok).toBe(false)

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { checkAuditExport } from '../../node/audit/export-check.js'
-import { checkNdjsonLines, ndjsonLines, syntheticExport } from '../helpers/synthetic-export.js'
+import { checkNdjsonLines, ndjsonLines, onePeerJoinedExport } from '../helpers/synthetic-export.js'
 
 vi.mock('../../node/audit/trust-check.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../node/audit/trust-check.js')>()),
@@ -14,16 +14,7 @@ vi.mock('../../node/audit/trust-check.js', async (importOriginal) => ({
   },
 }))
 
-const T0 = Date.now() - 60_000
-const peerJoined = {
-  ts: T0,
-  kind: 'peer.joined' as const,
-  subject: null,
-  envelopeId: null,
-  code: null,
-  data: { peerId: 'x' },
-}
-const base = () => syntheticExport([peerJoined], {}, undefined, T0 + 1000)
+const base = onePeerJoinedExport
 
 describe('a stack overflow inside the checks', () => {
   it('JSON: a verdict that does not verify, naming the overflow', () => {
