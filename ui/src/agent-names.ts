@@ -6,7 +6,10 @@
  * them: NFKC, without invisible and format characters, spaces collapsed, in
  * lower case (`planner`, `Planner` and `plan\u200bner` are one name), on their
  * first `KEY_CHARS` characters. Letters of other scripts that look alike are
- * not folded.
+ * not folded, but a name that mixes scripts whose letters look alike (Latin,
+ * Greek, Cyrillic, Armenian, Cherokee: `plаnner` with a Cyrillic `а`) is
+ * always told apart, and `did:` is looked for with the lookalikes of its
+ * letters and colon read as them (`dіd∶`).
  *
  * The index of names is kept per agent and updated one agent at a time
  * (`noteAgent`): a peer's registration or a snapshot refresh normalises the
@@ -23,6 +26,32 @@ export const NAME_CHARS = 128
 export const KEY_CHARS = 256
 /** The part of a name's NFKC form read first: enough for `KEY_CHARS` unless most of it is invisible or space. */
 const FIRST_READ = 2 * KEY_CHARS
+
+/** Scripts whose letters pass for each other's (Unicode TR 39's confusables): a name may use one of them. */
+const LOOKALIKE_SCRIPTS = [
+  /\p{Script=Latin}/u,
+  /\p{Script=Greek}/u,
+  /\p{Script=Cyrillic}/u,
+  /\p{Script=Armenian}/u,
+  /\p{Script=Cherokee}/u,
+]
+/** Characters read as `:` (NFKC leaves them apart from it). */
+const COLON_LIKE = /[\u02d0\u02f8\u0589\u05c3\u0703\u0704\u1361\u16ec\u1803\u1809\u205a\u2236\u2982\ua4fd\ua789]/g
+/** Letters of other scripts read as the `d` and `i` of `did:`. */
+const D_LIKE = /[\u0501\ua4d2]/g
+const I_LIKE = /[\u0131\u0269\u03b9\u0456\u04cf\u13a5\ua647]/g
+
+/** True when the name's letters are of two or more scripts whose letters look alike. */
+function mixesLookalikeScripts(read: string): boolean {
+  let found = 0
+  for (const script of LOOKALIKE_SCRIPTS) if (script.test(read)) found += 1
+  return found > 1
+}
+
+/** True when the name holds `did:` as a reader takes it, lookalikes of its letters and colon read as them. */
+function holdsDid(read: string): boolean {
+  return read.replace(COLON_LIKE, ':').replace(D_LIKE, 'd').replace(I_LIKE, 'i').includes('did:')
+}
 
 function readerForm(normalised: string): string {
   return normalised.replace(INVISIBLE, '').replace(/\s+/g, ' ').trimStart()
@@ -47,7 +76,7 @@ export function nameKey(name: string): string {
 interface Entry {
   readonly name: string
   readonly key: string
-  /** The name reads as nothing or holds `did:` (as a short DID would): told apart whatever else is named. */
+  /** The name reads as nothing, holds `did:` (as a short DID would) or mixes lookalike scripts: always told apart. */
   readonly didLike: boolean
   /** The name as plain text, made when first shown. */
   shown?: string
@@ -102,7 +131,7 @@ function entryFor(name: string): Entry {
   const key = nameKey(name)
   // the key is the whole reader form unless it was cut (then trimmed by at most one space)
   const read = key.length < KEY_CHARS - 1 ? key : readerForm(name.slice(0, NAME_CHARS).normalize('NFKC')).toLowerCase()
-  return { name, key, didLike: key === '' || read.includes('did:') }
+  return { name, key, didLike: key === '' || holdsDid(read) || mixesLookalikeScripts(read) }
 }
 
 function indexOf(state: DashboardState): Index {

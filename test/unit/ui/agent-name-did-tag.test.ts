@@ -60,6 +60,22 @@ describe('a name spelled like the way another name is told apart', () => {
     expect(nameParts(stateOf([agent(C, 'planner (did')]), C).tag).toBeUndefined()
   })
 
+  it('"did:" spelled with lookalike letters or colons is told apart (attack review 90 F3)', () => {
+    // a Cyrillic і, a Cyrillic ԁ, a RATIO ∶, a MODIFIER LETTER TRIANGULAR COLON ː, a Greek ι
+    for (const name of ['planner (d\u0456d:msig:3icq)', '\u0501\u0456\u0501\u2236x', 'did\u02d0x', 'd\u03b9d:x']) {
+      expect(nameParts(stateOf([agent(C, name)]), C).tag, name).toBe(shortDid(C))
+    }
+  })
+
+  it('a name mixing scripts whose letters look alike is told apart; one script is not', () => {
+    // `plаnner` with a Cyrillic а, alone on the page: it could be taken for the real planner's name elsewhere
+    expect(nameParts(stateOf([agent(C, 'pl\u0430nner')]), C).tag).toBe(shortDid(C))
+    expect(nameParts(stateOf([agent(C, 'agent \u03b1')]), C).tag).toBe(shortDid(C))
+    for (const name of ['planner', '\u043f\u043b\u0430\u043d', '\u03b1\u03b2\u03b3', 'agent 助手', 'エージェント']) {
+      expect(nameParts(stateOf([agent(C, name)]), C).tag, name).toBeUndefined()
+    }
+  })
+
   it('the feed: a name and its tag are separate parts, the tag never text of the line', () => {
     const s = stateOf([agent(P, 'planner'), agent(B, 'planner'), agent(C, imitation)])
     const ctx: FeedContext = { nameOf: (did) => nameParts(s, did), peerNameOf: (p) => p, known: () => true }
