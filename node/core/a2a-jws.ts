@@ -28,24 +28,37 @@ export interface JwsSigner {
   sign(data: Uint8Array): Uint8Array
 }
 
-const COMPACT_INPUT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+/** ASCII whitespace, which forgiving base64 decoders (atob, and so jose) drop. */
+const ASCII_SPACE = /[\t\n\f\r ]/g
+/** Both base64 alphabets: a decoder that takes either must not find a header the other would miss. */
+const BASE64_CHARS = /^[A-Za-z0-9+/_-]*$/
+/** What JSON parsers skip around an object, with byte order marks (TextDecoder drops one). */
+const AROUND_JSON = /^[\ufeff\t\n\r ]+|[\ufeff\t\n\r ]+$/g
 
 /**
- * True when `bytes` is a JWS signing input: `b64url(header).b64url(payload)`
- * whose header decodes to a JSON object. A plain signer must not sign it: the
- * signature would be a JWS (an A2A card signature) by that key.
+ * True when `bytes` could be a JWS signing input, `protected "." payload`,
+ * to a lenient verifier: the text before the first dot, once ASCII whitespace
+ * and `=` padding are dropped, is base64 or base64url of a text that reads
+ * as a JSON object (`{` … `}`, byte order marks and whitespace around it
+ * skipped; its UTF-8 need not be valid). The payload is not looked at (RFC
+ * 7797 lets it be raw text). A plain signer must not sign such bytes: the
+ * signature would be a JWS, an A2A card signature, by that key. jose (under
+ * `@a2a-js/sdk`) drops a BOM, whitespace and padding from the header but
+ * verifies the raw text, so the canonical form alone is not enough (attack
+ * review 92). No size bound: the header is all that is read.
  */
 export function isJwsSigningInput(bytes: Uint8Array): boolean {
-  if (bytes.length === 0 || bytes.length > 1 << 24) return false
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
-  if (!COMPACT_INPUT.test(text)) return false
-  const head = text.slice(0, text.indexOf('.'))
-  try {
-    const header: unknown = JSON.parse(Buffer.from(head, 'base64url').toString('utf8'))
-    return header !== null && typeof header === 'object' && !Array.isArray(header)
-  } catch {
-    return false
-  }
+  const dot = bytes.indexOf(0x2e)
+  if (dot <= 0) return false
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, dot)
+    .toString('latin1')
+    .replace(ASCII_SPACE, '')
+    .replace(/=+$/, '')
+  if (head === '' || head.length % 4 === 1 || !BASE64_CHARS.test(head)) return false
+  const header = Buffer.from(head.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+    .toString('utf8')
+    .replace(AROUND_JSON, '')
+  return header.startsWith('{') && header.endsWith('}')
 }
 
 /** The bytes a JWS signs: ASCII `protected "." base64url(payload)`. */
