@@ -14,6 +14,7 @@ import { MAX_CARRIED_DESCENTS } from './services/sync-client.js'
 import { CHECKPOINT_GATE_ORIGINS } from './services/checkpoint-gate.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
+import { MAX_TRACKED_PEERS as SERVE_BUDGET_PEERS } from './p2p/serve-budget.js'
 import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
 import { PREPARED_LIMIT } from './store/prepared.js'
 import { CREDENTIAL_CACHE_SIZE } from './store/credentials-repo.js'
@@ -102,6 +103,10 @@ export const CACHE_BOUNDS = {
     holds: 'short ids of registry items refused once, not fetched again (node/services/refused-ids.ts)',
   },
   pendingHandshakes: { max: HANDSHAKES_PENDING, holds: 'handshakes awaiting confirmation (handshake-service.ts)' },
+  handshakeChallengeCounts: {
+    max: SERVE_BUDGET_PEERS,
+    holds: "each peer's challenges answered in its window (handshake-service.ts; limits.handshake.perPeerChallenges)",
+  },
   gossipOutbox: { max: OUTBOX_MAX_PENDING, holds: 'publications waiting for a subscriber (gossip-outbox.ts)' },
   providedCapabilityTypes: {
     max: DEFAULT_LIMITS.discovery.providedTypes,

@@ -168,10 +168,28 @@ export interface DiscoveryLimits {
   readonly provideConcurrency: number
 }
 
+/**
+ * What peers can make this node sign, store and audit by `/meshsig/handshake/1.0.0`
+ * (docs/protocol.md §9, "Handshakes"; decision 0061).
+ */
+export interface HandshakeLimits {
+  /** Challenges one peer may have answered per `windowMs`; past it `RATE_LIMITED`, nothing signed. */
+  readonly perPeerChallenges: number
+  /** Length of one challenge window (ms). */
+  readonly windowMs: number
+  /**
+   * A handshake of a pair (initiator, responder) whose connection was stored this
+   * long ago or less, and still verifies under both current keys, answers with
+   * that connection: no new row, no audit entry (ms).
+   */
+  readonly repeatWindowMs: number
+}
+
 /** Every bound of the node. */
 export interface Limits {
   readonly relay: RelayLimits
   readonly gossip: GossipLimits
+  readonly handshake: HandshakeLimits
   readonly registry: RegistryLimits
   readonly delivery: DeliveryLimits
   readonly stream: StreamLimits
@@ -209,6 +227,7 @@ export const DEFAULT_LIMITS: Limits = {
     pruneIntervalMs: 60_000,
   },
   gossip: { auditedRefusalsPerWindow: 60, refusalWindowMs: 60_000 },
+  handshake: { perPeerChallenges: 120, windowMs: 60_000, repeatWindowMs: 3_600_000 },
   registry: { maxAgents: 250_000, renewalsPerDid: 10, renewalWindowMs: 60_000 },
   delivery: {
     expiryMs: 24 * 3_600_000,
@@ -234,6 +253,7 @@ export const DEFAULT_LIMITS: Limits = {
 export interface LimitsInit {
   readonly relay?: Partial<RelayLimits>
   readonly gossip?: Partial<GossipLimits>
+  readonly handshake?: Partial<HandshakeLimits>
   readonly registry?: Partial<RegistryLimits>
   readonly delivery?: Partial<DeliveryLimits>
   readonly stream?: Partial<StreamLimits>
@@ -249,14 +269,16 @@ export interface LimitsInit {
 /**
  * Limits that 0 would turn off rather than tighten: no renewal from the mesh
  * at all leaves every other node's registries behind for good, a window of
- * 0 ms (a renewal's, a gossip refusal's) bounds nothing, and a socket
- * timeout of 0 is none; a proxy allowed no redirect check or no buffered
+ * 0 ms (a renewal's, a gossip refusal's, a handshake's) bounds nothing, and a
+ * socket timeout of 0 is none; a proxy allowed no redirect check or no buffered
  * request refuses every caller while it seems to run; no provide at a time
  * would leave every type queued for good (0 provided types is allowed: the
- * node announces nothing).
+ * node announces nothing; 0 challenges per peer: it answers no peer's handshake).
  */
 const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'gossip.refusalWindowMs',
+  'handshake.windowMs',
+  'handshake.repeatWindowMs',
   'registry.renewalsPerDid',
   'registry.renewalWindowMs',
   'http.sendStallMs',
@@ -285,7 +307,8 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, gossip, registry, delivery, stream, http, snapshot, jsonExport, proxy, discovery, ...top } = init
+  const { relay, gossip, handshake, registry, delivery, stream, http, snapshot, jsonExport, proxy, discovery, ...top } =
+    init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
@@ -294,6 +317,7 @@ export function resolveLimits(init: LimitsInit = {}): Limits {
   return {
     relay: checked('relay', DEFAULT_LIMITS.relay, relay),
     gossip: checked('gossip', DEFAULT_LIMITS.gossip, gossip),
+    handshake: checked('handshake', DEFAULT_LIMITS.handshake, handshake),
     registry: checked('registry', DEFAULT_LIMITS.registry, registry),
     delivery: checked('delivery', DEFAULT_LIMITS.delivery, delivery),
     stream: streamLimits,

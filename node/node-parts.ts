@@ -257,6 +257,7 @@ function wireKeys(
   const handshakes = new HandshakeService({
     ...{ store, clock, random, audit: p.auditLog, events, p2p: b.p2p },
     maxSkewMs: b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
+    limits: b.limits.handshake,
     custodiedKey: (agentDid) => custodiedKey(p, agentDid),
     syncFrom: (peerId) => p.gossip.syncFrom(peerId),
   })

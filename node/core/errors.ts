@@ -102,7 +102,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorSurface>> = {
   UNAUTHORIZED: { http: 401, exit: 1, lackOfProof: true },
   FORBIDDEN: { http: 403, exit: 1, lackOfProof: true, handshakeRefusal: true },
   // no answer yet, as for an unreachable node: exit 1 would read as "invalid" to a script calling `meshsig verify`
-  RATE_LIMITED: { http: 429, exit: 3, retryable: true },
+  RATE_LIMITED: { http: 429, exit: 3, retryable: true, handshakeRefusal: true },
   INSECURE_KEY_FILE: { http: 500, exit: 2 },
   NO_IDENTITY: { http: 404, exit: 2 },
   UNREACHABLE: { http: 502, exit: 3, retryable: true },

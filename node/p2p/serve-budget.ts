@@ -6,7 +6,8 @@
  * failed round; a catch-up of a registry of 100,000 agents from nothing fits
  * in one window, and a requester runs one round at a time (two streams at
  * most), so only a peer that asks for the registry again and again, in
- * parallel, to load the node meets the limits.
+ * parallel, to load the node meets the limits. The handshake service counts
+ * each peer's challenges with the same class (§9, "Handshakes").
  */
 import { MeshsigError } from '../core/errors.js'
 
@@ -16,18 +17,20 @@ export const SYNC_SERVE_ITEMS_PER_PEER = 250_000
 export const SYNC_SERVE_CONCURRENT = 2
 /** The window (ms). */
 export const SYNC_SERVE_WINDOW_MS = 60_000
-/** Most peers counted at once; past it, windows that ended are forgotten first, then the oldest. */
-const MAX_TRACKED_PEERS = 4_096
+/** Most peers one budget counts at once; past it, windows that ended are forgotten first, then the oldest. */
+export const MAX_TRACKED_PEERS = 4_096
 
 /** Per-peer counts of served items, one window each. */
 export class ServeBudget {
   private readonly used = new Map<string, { start: number; items: number }>()
   private readonly active = new Map<string, number>()
 
+  /** `what` names the budget and what it counts in the `RATE_LIMITED` message (a handshake's: challenges). */
   constructor(
     private readonly items = SYNC_SERVE_ITEMS_PER_PEER,
     private readonly windowMs = SYNC_SERVE_WINDOW_MS,
     private readonly clock: () => number = Date.now,
+    private readonly what = { budget: 'sync', unit: 'items' },
   ) {}
 
   /** Count one item served to `peer`; throws `RATE_LIMITED` once its window's budget is spent. */
@@ -41,7 +44,11 @@ export class ServeBudget {
       this.used.set(peer, u)
     }
     if (u.items >= this.items) {
-      throw new MeshsigError('RATE_LIMITED', `sync budget of ${this.items} items per ${this.windowMs / 1000} s spent`)
+      const { budget, unit } = this.what
+      throw new MeshsigError(
+        'RATE_LIMITED',
+        `${budget} budget of ${this.items} ${unit} per ${this.windowMs / 1000} s spent`,
+      )
     }
     u.items++
   }

@@ -6,18 +6,19 @@
  * responder's nonce; the responder checks that in turn. Only when both
  * signatures verify is a connection stored, on both nodes, with both signed
  * transcripts, one audit entry of kind 'handshake' and a
- * `connection:established` event. A response that does not verify creates
- * nothing. Agents on another node are reached over `/meshsig/handshake/1.0.0`.
+ * `connection:established` event; a repeat of one pair within the repeat
+ * window answers with the connection stored (handshake-connections.ts). A
+ * response that does not verify creates nothing. Agents on another node are
+ * reached over `/meshsig/handshake/1.0.0`, where each peer has a budget of
+ * challenges per window (docs/protocol.md §9, "Handshakes").
  */
 import {
   canonicalize,
   codesWhere,
   currentKeyOf,
-  domainSigningInput,
   fromB64,
   keyPairFromB64,
   MeshsigError,
-  sha256Hex,
   type ErrorCode,
   toB64,
   toMsigDid,
@@ -28,17 +29,23 @@ import {
 import type { AuditLog } from '../audit/audit-log.js'
 import { ANONYMOUS, requireAgentAuthority, type Authority } from './authority.js'
 import type { NodeEvents } from '../events.js'
+import type { HandshakeLimits } from '../limits.js'
 import { HANDSHAKE_PROTOCOL, type MeshP2P } from '../p2p/index.js'
+import { ServeBudget } from '../p2p/serve-budget.js'
 import type { Store } from '../store/index.js'
-import { connectionView, type ConnectionView } from './report-service.js'
+import type { ConnectionView } from './report-service.js'
+import { keepConnection } from './handshake-connections.js'
 import {
   challengeAnswerSchema,
   handshakeWireSchema,
+  proofBytes,
+  signProof,
   type HandshakeProof,
   type HandshakeTranscript,
 } from './handshake-wire.js'
 
 export type { HandshakeProof, HandshakeTranscript } from './handshake-wire.js'
+export { connectionId, proofBytes, signProof } from './handshake-wire.js'
 
 /** How long a responder waits for the initiator's confirmation (ms). */
 export const HANDSHAKE_TTL_MS = 30_000
@@ -53,6 +60,8 @@ export interface HandshakeComponents {
   readonly clock: () => number
   readonly random: (n: number) => Uint8Array
   readonly maxSkewMs: number
+  /** The challenge budget per peer and the repeat window (docs/protocol.md §9, "Handshakes"). */
+  readonly limits: HandshakeLimits
   /** The key this node holds for a DID it custodies. */
   readonly custodiedKey: (did: string) => KeyPair | undefined
   readonly p2p: () => MeshP2P
@@ -75,22 +84,6 @@ interface Pending {
   readonly expires: number
 }
 
-/** Bytes a handshake proof's signature covers: 0xFF, 'meshsig/v1/hs\n', then JCS (docs/protocol.md §4). */
-export function proofBytes(proof: Omit<HandshakeProof, 'sig'> | HandshakeProof): Uint8Array {
-  const { sig: _sig, ...body } = proof as HandshakeProof
-  return domainSigningInput('hs', canonicalize(body))
-}
-
-/** Sign a handshake statement. */
-export function signProof(body: Omit<HandshakeProof, 'sig'>, key: KeyPair): HandshakeProof {
-  return { ...body, sig: toB64(key.sign(proofBytes(body))) }
-}
-
-/** Id of a connection: hex SHA-256 of the JCS of its transcript (the same on both nodes). */
-export function connectionId(t: HandshakeTranscript): string {
-  return sha256Hex(utf8(canonicalize(t)))
-}
-
 /** Codes a responding node may give for refusing a handshake; they keep their meaning at the API. */
 const REFUSAL_CODES: ReadonlySet<string> = codesWhere((e) => e.handshakeRefusal === true)
 
@@ -106,8 +99,13 @@ function refusal(err: unknown): unknown {
 /** Runs and answers handshakes. */
 export class HandshakeService {
   private readonly pending = new Map<string, Pending>()
+  /** Challenges answered per peer and window: past the budget `RATE_LIMITED`, nothing signed. */
+  private readonly budget: ServeBudget
 
-  constructor(private readonly c: HandshakeComponents) {}
+  constructor(private readonly c: HandshakeComponents) {
+    const { perPeerChallenges, windowMs } = c.limits
+    this.budget = new ServeBudget(perPeerChallenges, windowMs, c.clock, { budget: 'handshake', unit: 'challenges' })
+  }
 
   /** Serve `/meshsig/handshake/1.0.0` for the agents this node custodies (Startable: before the mesh starts). */
   async start(): Promise<void> {
@@ -130,6 +128,8 @@ export class HandshakeService {
     if (!parsed.success) throw new MeshsigError('MALFORMED', 'malformed handshake request')
     const msg = parsed.data
     if (msg.step === 'challenge') {
+      // charged before anything is looked up, synced or signed (docs/protocol.md §9, "Handshakes")
+      this.budget.take(fromPeer)
       if (this.c.store.keyEvents.state(msg.from) === undefined) await this.c.syncFrom(fromPeer)
       const proof = this.respond(msg.from, msg.to, msg.nonce, msg.ts)
       return utf8(JSON.stringify({ proof }))
@@ -286,30 +286,10 @@ export class HandshakeService {
     this.pending.set(proof.nonce, { responder: proof, expires: now + HANDSHAKE_TTL_MS })
   }
 
+  /** Keep the connection, or answer a repeat of the pair with the one stored (handshake-connections.ts). */
   private store(t: HandshakeTranscript, role: 'initiator' | 'responder', peer: string | null): ConnectionView {
-    const now = this.c.clock()
-    const id = connectionId(t)
-    const row = { id, aDid: t.initiator.did, bDid: t.responder.did, transcript: t, establishedAt: now }
-    const fresh = this.c.store.transaction(() => {
-      const added = this.c.store.auditEntries.addConnection(row)
-      if (added) {
-        this.c.audit.append({
-          kind: 'handshake',
-          subject: t.initiator.did,
-          envelopeId: id,
-          data: { peer: t.responder.did, ok: true, role: peer === null ? 'local' : role, via: peer },
-        })
-      }
-      return added
-    })
-    const view = connectionView(row)
-    if (fresh)
-      this.c.events.emit('connection:established', {
-        id,
-        fromDid: view.fromDid,
-        toDid: view.toDid,
-        establishedAt: view.establishedAt,
-      })
-    return view
+    const { store, audit, events, clock } = this.c
+    const parts = { store, audit, events, clock, repeatWindowMs: this.c.limits.repeatWindowMs }
+    return keepConnection({ ...parts, keyOf: (did) => this.liveKeyOf(did) }, t, peer === null ? 'local' : role, peer)
   }
 }

@@ -5,6 +5,7 @@
  * the connection id. Strict: unknown fields are malformed.
  */
 import * as z from 'zod'
+import { canonicalize, domainSigningInput, sha256Hex, toB64, utf8, type KeyPair } from '../core/index.js'
 
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const did = z
@@ -52,3 +53,19 @@ export const handshakeWireSchema = z.discriminatedUnion('step', [
   z.strictObject({ step: z.literal('challenge'), from: did, to: did, nonce, ts }),
   z.strictObject({ step: z.literal('confirm'), transcript: transcriptSchema }),
 ])
+
+/** Bytes a handshake proof's signature covers: 0xFF, 'meshsig/v1/hs\n', then JCS (docs/protocol.md §4). */
+export function proofBytes(proof: Omit<HandshakeProof, 'sig'> | HandshakeProof): Uint8Array {
+  const { sig: _sig, ...body } = proof as HandshakeProof
+  return domainSigningInput('hs', canonicalize(body))
+}
+
+/** Sign a handshake statement. */
+export function signProof(body: Omit<HandshakeProof, 'sig'>, key: KeyPair): HandshakeProof {
+  return { ...body, sig: toB64(key.sign(proofBytes(body))) }
+}
+
+/** Id of a connection: hex SHA-256 of the JCS of its transcript (the same on both nodes that stored it). */
+export function connectionId(t: HandshakeTranscript): string {
+  return sha256Hex(utf8(canonicalize(t)))
+}

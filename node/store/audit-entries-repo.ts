@@ -187,6 +187,14 @@ export class AuditEntriesRepo {
     return (prepared(this.db, 'SELECT COUNT(*) AS n FROM connections').get() as { n: number }).n
   }
 
+  /** The newest connection from `aDid` to `bDid` established at `since` or later, if any. */
+  latestConnection(aDid: string, bDid: string, since: number): ConnectionRow | undefined {
+    const sql =
+      'SELECT * FROM connections WHERE a_did = ? AND b_did = ? AND established_at >= ? ORDER BY established_at DESC LIMIT 1'
+    const row = prepared(this.db, sql).get(aDid, bDid, since) as StoredConnection | undefined
+    return row === undefined ? undefined : connectionRow(row)
+  }
+
   /**
    * All connections (or the newest `limit`), newest first (ties by id); with
    * `after` (the time and id of the last one read), the next page after it.
@@ -195,19 +203,25 @@ export class AuditEntriesRepo {
     const where = after === undefined ? '' : 'WHERE established_at < ? OR (established_at = ? AND id > ?) '
     const sql = `SELECT * FROM connections ${where}ORDER BY established_at DESC, id LIMIT ?`
     const args = after === undefined ? [limit ?? -1] : [after.at, after.at, after.id, limit ?? -1]
-    const rows = prepared(this.db, sql).all(...args) as {
-      id: string
-      a_did: string
-      b_did: string
-      transcript: string
-      established_at: number
-    }[]
-    return rows.map((r) => ({
-      id: r.id,
-      aDid: r.a_did,
-      bDid: r.b_did,
-      transcript: JSON.parse(r.transcript) as unknown,
-      establishedAt: r.established_at,
-    }))
+    return (prepared(this.db, sql).all(...args) as StoredConnection[]).map(connectionRow)
+  }
+}
+
+/** A `connections` row as SQLite gives it. */
+interface StoredConnection {
+  id: string
+  a_did: string
+  b_did: string
+  transcript: string
+  established_at: number
+}
+
+function connectionRow(r: StoredConnection): ConnectionRow {
+  return {
+    id: r.id,
+    aDid: r.a_did,
+    bDid: r.b_did,
+    transcript: JSON.parse(r.transcript) as unknown,
+    establishedAt: r.established_at,
   }
 }

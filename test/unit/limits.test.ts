@@ -66,4 +66,14 @@ describe('limits', () => {
       expect(refusal({ proxy: { [name]: 0 } })?.message).toBe(`limit proxy.${name} must be an integer ≥ 1`)
     expect(resolveLimits({ proxy: { pendingRedirectChecks: 1 } }).proxy.pendingRedirectChecks).toBe(1)
   })
+
+  it('refuse a handshake window of 0 ms (it would bound nothing); 0 challenges per peer answers no peer', () => {
+    expect(resolveLimits({}).handshake).toEqual(DEFAULT_LIMITS.handshake)
+    for (const name of ['windowMs', 'repeatWindowMs'])
+      expect(refusal({ handshake: { [name]: 0 } })?.message).toBe(`limit handshake.${name} must be an integer ≥ 1`)
+    expect(resolveLimits({ handshake: { perPeerChallenges: 0 } }).handshake).toEqual({
+      ...DEFAULT_LIMITS.handshake,
+      perPeerChallenges: 0,
+    })
+  })
 })

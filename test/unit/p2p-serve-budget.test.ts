@@ -43,6 +43,12 @@ describe('what one peer may have served by sync per window (docs/protocol.md §9
     expect(await drain(withinBudget(budget, 'a', () => items(1)))).toBe(1)
   })
 
+  it('names the budget it counts in its refusal (the handshake service counts challenges)', () => {
+    const budget = new ServeBudget(1, 60_000, () => 0, { budget: 'handshake', unit: 'challenges' })
+    budget.take('a')
+    expect(() => budget.take('a')).toThrow('handshake budget of 1 challenges per 60 s spent')
+  })
+
   it('keeps a bounded count of peers', () => {
     let now = 0
     const budget = new ServeBudget(1, 60_000, () => now)
