@@ -151,10 +151,10 @@ export interface GossipLimits {
 }
 
 /**
- * What this node announces on the DHT for capability discovery
- * (docs/protocol.md §9, "Capability discovery"; decision 0059): the
- * capability types of its active own agents, a bounded number of them,
- * a few provides at a time.
+ * Capability discovery (docs/protocol.md §9, "Capability discovery"): what
+ * this node announces on the DHT (decision 0059), the capability types of its
+ * active own agents, a bounded number of them, a few provides at a time; and
+ * how often it answers one peer's discovery requests (decision 0060).
  */
 export interface DiscoveryLimits {
   /**
@@ -166,6 +166,10 @@ export interface DiscoveryLimits {
   readonly providedTypes: number
   /** Most DHT provide operations in flight at once (at least 1); the others wait in a queue. */
   readonly provideConcurrency: number
+  /** `/meshsig/discover/1.0.0` requests one peer may have answered per `serveWindowMs`; past it `RATE_LIMITED`. */
+  readonly servedPerPeer: number
+  /** Length of one serving window (ms). */
+  readonly serveWindowMs: number
 }
 
 /**
@@ -244,7 +248,7 @@ export const DEFAULT_LIMITS: Limits = {
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000 },
   proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8 },
-  discovery: { providedTypes: 256, provideConcurrency: 3 },
+  discovery: { providedTypes: 256, provideConcurrency: 3, servedPerPeer: 120, serveWindowMs: 60_000 },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
 }
@@ -269,11 +273,13 @@ export interface LimitsInit {
 /**
  * Limits that 0 would turn off rather than tighten: no renewal from the mesh
  * at all leaves every other node's registries behind for good, a window of
- * 0 ms (a renewal's, a gossip refusal's, a handshake's) bounds nothing, and a
- * socket timeout of 0 is none; a proxy allowed no redirect check or no buffered
- * request refuses every caller while it seems to run; no provide at a time
- * would leave every type queued for good (0 provided types is allowed: the
- * node announces nothing; 0 challenges per peer: it answers no peer's handshake).
+ * 0 ms (a renewal's, a gossip refusal's, a handshake's, discovery serving's)
+ * bounds nothing, and a socket timeout of 0 is none; a proxy allowed no
+ * redirect check or no buffered request refuses every caller while it seems
+ * to run; no provide at a time would leave every type queued for good (0
+ * provided types is allowed: the node announces nothing; 0 challenges per
+ * peer: it answers no peer's handshake; 0 served discovery requests: it
+ * answers none).
  */
 const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'gossip.refusalWindowMs',
@@ -285,6 +291,7 @@ const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'proxy.pendingRedirectChecks',
   'proxy.bufferedRequestsPerListener',
   'discovery.provideConcurrency',
+  'discovery.serveWindowMs',
 ])
 
 function checked<T extends object>(group: string, base: T, over: unknown): T {

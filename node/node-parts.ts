@@ -193,7 +193,10 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
     nodeDid: () => b.did,
     warn: (message) => b.log.warn(message, { component: 'discovery' }),
   })
-  const discovery = new Discovery({ agents: r.agents, ingest: r.ingest, p2p, provides })
+  const discovery = new Discovery({
+    ...{ agents: r.agents, ingest: r.ingest, p2p, provides },
+    ...{ limits: b.limits.discovery, clock: b.clock },
+  })
   const seeds = (b.init.peers ?? []).filter((a) => !a.startsWith('/')) // multiaddrs are the mesh's bootstrap list
   const dialer = new PeerDialer(p2p, onError, b.limits.remoteBodyBytes, seeds)
   const antiEntropy = {

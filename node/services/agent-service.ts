@@ -4,6 +4,7 @@
  * plus the read side (records, local discovery).
  */
 import {
+  DEFAULT_TRUST_PARAMS,
   fromB64,
   MeshsigError,
   publicKeyFromDid,
@@ -110,13 +111,29 @@ export class AgentService {
     return record.publicKey ? record : { ...record, publicKey: toB64(publicKeyFromDid(row.did)) }
   }
 
-  /** Agents offering a capability, never revoked ones, best trust first. */
+  /**
+   * Agents offering a capability (any, without one), never revoked ones, best trust first, at most `limit`
+   * (`POST /discover`): SQLite ranks the matching rows by their trust evidence and only those `limit` become
+   * records (docs/api.md, POST /discover).
+   */
   discover(capability: string | undefined, minConfidence = 0, limit = 50): AgentRecord[] {
     const q: AgentQuery = capability !== undefined ? { capability, minConfidence } : {}
-    return this.list(q)
-      .filter((r) => r.status === 'active')
-      .sort((a, b) => b.trustScore - a.trustScore)
-      .slice(0, limit)
+    const rows = this.c.store.agents.byTrust({ ...q, status: 'active', limit }, DEFAULT_TRUST_PARAMS)
+    return rows.map((row) => this.recordOf(row))
+  }
+
+  /**
+   * This node's own active agents holding `capability`, best trust first, at most `limit`: what it names to a
+   * discovering peer and in the `local` part of `POST /discover/network` (docs/protocol.md §9, "Capability
+   * discovery"). Read from the own agents alone, so however many agents of others hold the type costs nothing.
+   */
+  ownMatches(capability: string, minConfidence: number, limit: number): AgentRow[] {
+    return this.c.store.agents.ownByTrust(capability, minConfidence, limit, DEFAULT_TRUST_PARAMS)
+  }
+
+  /** `ownMatches` as public records. */
+  discoverOwn(capability: string, minConfidence: number, limit: number): AgentRecord[] {
+    return this.ownMatches(capability, minConfidence, limit).map((row) => this.recordOf(row))
   }
 
   /** The stored registration envelope of an agent. */

@@ -29,7 +29,7 @@ export interface CapabilityProvidesComponents {
   readonly agents: Pick<AgentsRepo, 'get' | 'ownActiveTypeCounts'>
   readonly events: Pick<NodeEvents, 'subscribe'>
   readonly p2p: () => Pick<MeshP2P, 'provideCapability' | 'withdrawCapability'>
-  readonly limits: DiscoveryLimits
+  readonly limits: Pick<DiscoveryLimits, 'providedTypes' | 'provideConcurrency'>
   /** The node's DID: the controller its own agents' registrations name. */
   readonly nodeDid: () => string
   /** One warning when types are past the bound (not one per registration). */

@@ -4,9 +4,22 @@
  * over `/meshsig/discover/1.0.0` for their matching agents. Every
  * registration they return is checked like any other envelope before it is
  * believed. What this node announces is `provides` (capability-provides.ts).
+ * A peer's request is answered from the node's own agents alone, read in
+ * SQL with a limit, and within a per-peer budget (decision 0060).
  */
-import { decodeEnvelope, encodeEnvelope, utf8, type Envelope } from '../core/index.js'
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  isMeshsigError,
+  MalformedError,
+  MeshsigError,
+  utf8,
+  type Envelope,
+  type RegEnvelope,
+} from '../core/index.js'
+import type { DiscoveryLimits } from '../limits.js'
 import type { MeshP2P } from '../p2p/index.js'
+import { ServeBudget } from '../p2p/serve-budget.js'
 import type { AgentService } from './agent-service.js'
 import type { CapabilityProvides } from './capability-provides.js'
 import type { Ingest } from './ingest.js'
@@ -14,6 +27,8 @@ import type { AgentRecord } from './records.js'
 
 /** Protocol id of discovery queries. */
 export const DISCOVER_PROTOCOL = '/meshsig/discover/1.0.0'
+/** Most registrations in one answer, served or read (docs/protocol.md §9, "Capability discovery"). */
+export const DISCOVER_ANSWER_MAX = 100
 
 /** A remote agent found through the DHT, with the node that answered. */
 export interface RemoteMatch {
@@ -37,6 +52,10 @@ export interface DiscoveryComponents {
   readonly p2p: () => MeshP2P
   /** The capability types this node announces on the DHT, bounded and queued. */
   readonly provides: CapabilityProvides
+  /** How many requests one peer may have answered per window. */
+  readonly limits: Pick<DiscoveryLimits, 'servedPerPeer' | 'serveWindowMs'>
+  /** The budget's clock (ms; default `Date.now`). */
+  readonly clock?: () => number
 }
 
 interface Query {
@@ -48,35 +67,50 @@ interface Query {
 export class Discovery {
   /** The capability types this node announces on the DHT (started with the gossip side, once the mesh is up). */
   readonly provides: CapabilityProvides
+  /** Requests answered per peer and window. */
+  private readonly served: ServeBudget
 
   constructor(private readonly c: DiscoveryComponents) {
     this.provides = c.provides
+    this.served = new ServeBudget(c.limits.servedPerPeer, c.limits.serveWindowMs, c.clock)
   }
 
   /** Serve discovery queries for this node's own agents (Startable: before the mesh starts). */
   async start(): Promise<void> {
-    await this.c.p2p().registerProtocol(DISCOVER_PROTOCOL, (req) => this.answer(req))
+    await this.c.p2p().registerProtocol(DISCOVER_PROTOCOL, (req, from) => this.answer(req, from))
   }
 
   /** Nothing of its own to release: the protocol closes with the mesh. */
   stop(): void {}
 
-  private answer(req: Uint8Array): Uint8Array {
-    const q = JSON.parse(Buffer.from(req).toString('utf8')) as Partial<Query>
-    if (typeof q.capability !== 'string') return utf8('[]')
-    const matches = this.c.agents
-      .discover(q.capability, typeof q.minConfidence === 'number' ? q.minConfidence : 0, 100)
-      .filter((a) => a.origin === 'local')
-    const regs = matches.flatMap((a) => {
-      const reg = this.c.agents.registration(a.did)
-      return reg ? [reg] : []
-    })
-    return utf8(JSON.stringify(regs.map((r) => Buffer.from(encodeEnvelope(r)).toString('utf8'))))
+  /**
+   * The registrations of this node's own active agents holding the asked type, best trust first, at most
+   * `DISCOVER_ANSWER_MAX` (docs/protocol.md §9): never another node's agents, which it may hold in any number.
+   * Every request, junk too, is charged to `from` first; past its budget the answer is `RATE_LIMITED`.
+   */
+  answer(req: Uint8Array, from: string): Uint8Array {
+    this.charge(from)
+    const q = parseQuery(req)
+    if (q === undefined) return utf8('[]')
+    const regs = this.c.agents.ownMatches(q.capability, q.minConfidence, DISCOVER_ANSWER_MAX)
+    const items = regs.map((row) => encodeEnvelope(JSON.parse(row.regEnvelope) as RegEnvelope))
+    return utf8(JSON.stringify(items.map((bytes) => Buffer.from(bytes).toString('utf8'))))
   }
 
-  /** Local matches plus remote ones from DHT providers. */
+  private charge(peer: string): void {
+    try {
+      this.served.take(peer)
+    } catch (err) {
+      if (!isMeshsigError(err) || err.code !== 'RATE_LIMITED') throw err
+      const { servedPerPeer, serveWindowMs } = this.c.limits
+      const message = `at most ${servedPerPeer} discovery requests per ${serveWindowMs / 1000} s per peer`
+      throw new MeshsigError('RATE_LIMITED', message)
+    }
+  }
+
+  /** The node's own matches plus remote ones from DHT providers. */
   async network(capability: string, minConfidence: number, limit: number): Promise<NetworkDiscovery> {
-    const local = this.c.agents.discover(capability, minConfidence, limit).filter((a) => a.origin === 'local')
+    const local = this.c.agents.discoverOwn(capability, minConfidence, limit)
     const providers = await this.c.p2p().findCapabilityProviders(capability, { limit: 20 })
     const remote: RemoteMatch[] = []
     const seen = new Set(local.map((a) => a.did))
@@ -100,7 +134,7 @@ export class Discovery {
     }
     if (!Array.isArray(items)) return []
     const found: AgentRecord[] = []
-    for (const item of items.slice(0, 100)) {
+    for (const item of items.slice(0, DISCOVER_ANSWER_MAX)) {
       if (typeof item !== 'string') continue
       let env: Envelope
       try {
@@ -118,4 +152,18 @@ export class Discovery {
     }
     return found
   }
+}
+
+/** A discovery request's query; `undefined` when it names no capability. Throws `MALFORMED` on non-JSON. */
+function parseQuery(req: Uint8Array): Query | undefined {
+  let q: unknown
+  try {
+    q = JSON.parse(Buffer.from(req).toString('utf8'))
+  } catch {
+    throw new MalformedError('a discovery request is a JSON object')
+  }
+  if (typeof q !== 'object' || q === null) return undefined
+  const { capability, minConfidence } = q as Partial<Query>
+  if (typeof capability !== 'string') return undefined
+  return { capability, minConfidence: typeof minConfidence === 'number' ? minConfidence : 0 }
 }

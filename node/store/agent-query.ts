@@ -1,4 +1,5 @@
 /** The filters and paging of the agent list (store/agents-repo.ts `list`, `countMatching`). */
+import type { TrustParams } from '../core/index.js'
 import { SqlWhere } from './sql-where.js'
 
 /** Where a page of agents ends: the last row's `createdAt` and DID (the list's order, newest first). */
@@ -44,4 +45,57 @@ export function agentsWhere(query: AgentQuery): SqlWhere {
       after?.createdAt,
       after?.did,
     )
+}
+
+/** A statement and its parameters, in placeholder order. */
+export interface SqlQuery {
+  readonly sql: string
+  readonly params: unknown[]
+}
+
+/**
+ * An agent's trust score (core/trust.ts `trustScore`, docs/protocol.md §7) in SQL over its committed evidence,
+ * `t` (scope `did`) and `r` (scope `revoked`): the same double-precision operations in the same order, so
+ * ordering by it orders agents exactly as their records' `trustScore` does. Placeholders: α, α, β, w.
+ */
+const TRUST_SCORE = `CASE WHEN COALESCE(r.failures, 0) > 0 THEN 0.0 ELSE
+  (? + COALESCE(t.successes, 0.0)) / (? + ? + COALESCE(t.successes, 0.0) + ? * COALESCE(t.failures, 0.0)) END`
+
+/** The evidence `TRUST_SCORE` reads, one primary-key lookup each per agent. */
+const EVIDENCE = `LEFT JOIN trust_evidence t ON t.scope = 'did' AND t.key = a.did
+  LEFT JOIN trust_evidence r ON r.scope = 'revoked' AND r.key = a.did`
+
+/** Best trust first; ties keep the list's order (newest registration first). */
+const BY_TRUST = ' ORDER BY trust_rank DESC, a.created_at DESC, a.did LIMIT ?'
+
+function scoreParams(p: TrustParams): number[] {
+  return [p.alpha, p.alpha, p.beta, p.failureWeight]
+}
+
+/**
+ * The agents matching `query`, best trust first, at most `query.limit` (`POST /discover`): the ranking is
+ * SQLite's, over the matching rows' keys and evidence, and only the page is read whole.
+ */
+export function agentsByTrust(query: AgentQuery, trust: TrustParams): SqlQuery {
+  const where = agentsWhere({ ...query, after: undefined })
+  const sql = `SELECT a.*, ${TRUST_SCORE} AS trust_rank FROM agents a ${EVIDENCE}${where.sql()}${BY_TRUST}`
+  return { sql, params: [...scoreParams(trust), ...where.params, query.limit ?? -1] }
+}
+
+/**
+ * The node's own active agents holding `capability` with at least `minConfidence`, best trust first, at most
+ * `limit` (`/meshsig/discover/1.0.0`, docs/protocol.md §9): read from the index of own agents (`agents_local`,
+ * migration 18), each checked by primary key, so the work is that of the own agents whatever else is stored.
+ */
+export function ownAgentsByTrust(
+  capability: string,
+  minConfidence: number,
+  limit: number,
+  trust: TrustParams,
+): SqlQuery {
+  const sql = `SELECT a.*, ${TRUST_SCORE} AS trust_rank FROM agents a INDEXED BY agents_local ${EVIDENCE}
+    WHERE a.origin = 'local'
+      AND EXISTS (SELECT 1 FROM agent_capabilities c WHERE c.did = a.did AND c.type = ? AND COALESCE(c.confidence, 1) >= ?)
+      AND NOT EXISTS (SELECT 1 FROM key_states k WHERE k.did = a.did AND k.revoked = 1)${BY_TRUST}`
+  return { sql, params: [...scoreParams(trust), capability, minConfidence, limit] }
 }

@@ -3,7 +3,8 @@ import type { Database, Statement } from 'better-sqlite3'
 import { prepared } from './prepared.js'
 import { RowCache } from './row-cache.js'
 import { SavepointLevels } from './savepoint-levels.js'
-import { agentsWhere, type AgentQuery } from './agent-query.js'
+import type { TrustParams } from '../core/index.js'
+import { agentsByTrust, agentsWhere, ownAgentsByTrust, type AgentQuery, type SqlQuery } from './agent-query.js'
 
 /** A stored agent row (registration plus counters). */
 export interface AgentRow {
@@ -214,6 +215,23 @@ export class AgentsRepo {
     const sql = 'SELECT * FROM agents' + where.sql() + ' ORDER BY created_at DESC, did LIMIT ? OFFSET ?'
     const rows = prepared(this.db, sql).all(...where.params, query.limit ?? -1, query.offset ?? 0) as RawAgent[]
     return rows.map((r) => this.counted(toRow(r)))
+  }
+
+  /**
+   * The agents matching `query`, best trust first, at most `query.limit` (agent-query.ts `agentsByTrust`),
+   * ranked by the committed evidence: discovery reads outside transactions.
+   */
+  byTrust(query: AgentQuery, trust: TrustParams): AgentRow[] {
+    return this.rows(agentsByTrust(query, trust))
+  }
+
+  /** This node's own active agents holding `capability`, best trust first, at most `limit` (`ownAgentsByTrust`). */
+  ownByTrust(capability: string, minConfidence: number, limit: number, trust: TrustParams): AgentRow[] {
+    return this.rows(ownAgentsByTrust(capability, minConfidence, limit, trust))
+  }
+
+  private rows(q: SqlQuery): AgentRow[] {
+    return (prepared(this.db, q.sql).all(...q.params) as RawAgent[]).map((r) => this.counted(toRow(r)))
   }
 
   /** Number of agents matching `query` (its `limit`, `offset` and `after` aside): one count in SQLite. */

@@ -337,4 +337,9 @@ export const MIGRATIONS: readonly Migration[] = [
                        'capabilities', json(json_extract(a.reg_envelope, '$.capabilities')))
     FROM agents a WHERE a.did = custody.did);
   `,
+  // 18: the node's own agents, found in the index (attack review 91, decision 0060): a discovery request from a
+  // peer reads its own agents of the type, however many agents of other nodes the registry holds
+  `
+  CREATE INDEX agents_local ON agents (did) WHERE origin = 'local';
+  `,
 ]

@@ -60,6 +60,14 @@ describe('limits', () => {
     expect(resolveLimits({ discovery: { providedTypes: 0 } }).discovery.providedTypes).toBe(0)
   })
 
+  it('refuse a discovery serving window of 0 ms (it would bound nothing); 0 served requests answers no peer', () => {
+    expect(DEFAULT_LIMITS.discovery).toMatchObject({ servedPerPeer: 120, serveWindowMs: 60_000 })
+    expect(refusal({ discovery: { serveWindowMs: 0 } })?.message).toBe(
+      'limit discovery.serveWindowMs must be an integer ≥ 1',
+    )
+    expect(resolveLimits({ discovery: { servedPerPeer: 0 } }).discovery.servedPerPeer).toBe(0)
+  })
+
   it('refuse a proxy allowed no pending redirect check or buffered request: it would refuse every caller', () => {
     expect(resolveLimits({}).proxy).toEqual(DEFAULT_LIMITS.proxy)
     for (const name of ['pendingRedirectChecks', 'bufferedRequestsPerListener'])
