@@ -33,9 +33,9 @@ export interface MetricSources {
   agents(): number
   auditEntries(): number
   wsClients(): number
-  /** Gossiped messages the relay quotas held back, by reason (issue 9). */
+  /** Gossiped messages and direct deliveries the relay quotas held back, by reason (issue 9, decision 0062). */
   relayDropped?(): Readonly<Record<string, number>>
-  /** Gossip refusals counted but not audited entry by entry, past the node-wide budget (decision 0053), by code. */
+  /** Gossip and delivery refusals counted but not audited entry by entry, past the node-wide budget (decision 0053), by code. */
   unauditedRefusals?(): Readonly<Record<string, number>>
   /** Warnings and errors logged so far, per component (background failures, 500s). */
   problems?(): ReadonlyMap<string, number>
@@ -153,12 +153,14 @@ export class ApiMetrics {
     }
     const relayDropped = sources.relayDropped
     if (relayDropped !== undefined) {
-      const help = 'Gossiped messages ignored by the relay quotas, by reason (unregistered, peer-budget, did-budget)'
+      const help =
+        'Gossiped messages ignored and direct deliveries refused by the relay quotas, by reason (unregistered, peer-budget, did-budget)'
       labelledGauge(this.registry, 'meshsig_relay_dropped_total', help, 'reason', () => Object.entries(relayDropped()))
     }
     const unaudited = sources.unauditedRefusals
     if (unaudited !== undefined) {
-      const help = 'Gossip refusals past the budget of audited ones (limits.gossip), counted not audited, by code'
+      const help =
+        'Gossip and delivery refusals past the budget of audited ones (limits.gossip), counted not audited, by code'
       labelledGauge(this.registry, 'meshsig_gossip_refusals_unaudited_total', help, 'code', () =>
         Object.entries(unaudited()),
       )

@@ -17,7 +17,10 @@ export interface RelayLimits {
   readonly perPeerBytes: number
   /** Messages one sender DID may have accepted per window. */
   readonly perDidMessages: number
-  /** Most origin peers or DIDs tracked at once; past it (and after pruning) new ones are ignored. */
+  /**
+   * Most peers or DIDs tracked at once, per table (at least 1): past it the quotas and direct delivery
+   * forget the oldest for a new one; the pull's presence table takes new peers once their interval passed.
+   */
   readonly trackedKeys: number
   /** Messages from not yet registered DIDs held (not stored, not relayed) in case the registration follows. */
   readonly pendingMessages: number

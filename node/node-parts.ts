@@ -208,7 +208,7 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
     ...{ store, ingest: r.ingest, audit: a.audit, p2p, clock: b.clock, onError, limits: b.limits.delivery },
     ...{ nodeDid: () => b.did, nodeKey: () => b.state.identity.keyPair, events: b.events },
     maxSkewMs: b.init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS,
-    budget: b.limits.relay,
+    ...{ budget: b.limits.relay, relay },
     syncFrom: (peerId) => void gossip.syncFrom(peerId),
     publish: (topic, data) => outbox.publish(topic, data),
   })

@@ -128,12 +128,12 @@ export class NodeReads {
     return this.parts.p2p().peers()
   }
 
-  /** Gossiped messages the relay quotas held back, by reason, and those waiting for a registration. */
+  /** Gossiped messages (and direct deliveries) the relay quotas held back, by reason, and those waiting for a registration. */
   relayStats(): { dropped: Readonly<Record<RelayDrop, number>>; held: { messages: number; bytes: number } } {
     return { dropped: this.parts.relay.drops(), held: this.parts.relay.held() }
   }
 
-  /** Gossip refusals counted but not audited entry by entry (past the node-wide budget, decision 0053), by code. */
+  /** Gossip and delivery refusals counted but not audited entry by entry (past the node-wide budget, decision 0053), by code. */
   unauditedRefusals(): Readonly<Record<string, number>> {
     return this.parts.refusalAudit.unaudited()
   }

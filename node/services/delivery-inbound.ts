@@ -4,6 +4,12 @@
  * runs the one acceptance path (ingest) and, once stored (or already stored),
  * is answered with a receipt signed by the node key. Anything else is
  * answered with a refusal code; nothing is stored for agents hosted elsewhere.
+ * The sender rules of gossip apply (§7, decision 0062): a sender without a
+ * registration here is refused `UNKNOWN_SIGNER` (a code that heals: its
+ * registry is pulled from the delivering peer, and this node announces its
+ * presence once the registration arrives, so the sender retries at once),
+ * and a sender past its DID's budget of the window, which gossip shares,
+ * `RATE_LIMITED`.
  */
 import {
   shortReason,
@@ -20,6 +26,8 @@ import type { AuditService } from '../audit/audit-service.js'
 import type { RelayLimits } from '../limits.js'
 import type { Store } from '../store/index.js'
 import type { Ingest } from './ingest.js'
+import type { RelayGuard } from './relay-guard.js'
+import { WindowBudgets } from './window-budgets.js'
 
 /** The answer to one delivery, as JSON on the wire (docs/protocol.md §10). */
 export type DeliveryAnswer =
@@ -36,24 +44,26 @@ export interface DeliveryInboundComponents {
   readonly peerId: () => string
   /** Oldest (and newest) message time accepted: the outbox expiry plus the clock window (ms). */
   readonly windowMs: number
-  /** Per-peer budget of one window: the relay quotas' `windowMs`, `perPeerMessages`, `perPeerBytes`, `trackedKeys`. */
-  readonly budget: Pick<RelayLimits, 'windowMs' | 'perPeerMessages' | 'perPeerBytes' | 'trackedKeys'>
+  /**
+   * Per-peer budget of one window (the relay quotas' `windowMs`, `perPeerMessages`, `perPeerBytes`,
+   * `trackedKeys`), and how long a refused sender's registration is awaited (`pendingTtlMs`).
+   */
+  readonly budget: Pick<RelayLimits, 'windowMs' | 'perPeerMessages' | 'perPeerBytes' | 'trackedKeys' | 'pendingTtlMs'>
+  /** The sender rules and the sender DIDs' budget that gossip uses (relay-guard.ts); none: only registration. */
+  readonly relay?: Pick<RelayGuard, 'admitDirect' | 'accepted'>
   /** Pull the registry of a peer whose delivery named a signer this node does not know yet. */
   readonly syncFrom?: (peerId: string) => void
 }
 
-/** What one peer delivered in the current window. */
-interface Used {
-  n: number
-  bytes: number
-}
-
 /** Answers deliveries for the agents this node hosts. */
 export class DeliveryInbound {
-  private windowStart = -Infinity
-  private readonly used = new Map<string, Used>()
+  private readonly peers: WindowBudgets
+  /** Senders refused as unregistered, and when: their registration's arrival is announced (`senderRegistered`). */
+  private readonly awaited = new Map<string, number>()
 
-  constructor(private readonly c: DeliveryInboundComponents) {}
+  constructor(private readonly c: DeliveryInboundComponents) {
+    this.peers = new WindowBudgets(c.budget.windowMs, c.budget.trackedKeys)
+  }
 
   /** Handle one delivery request from `fromPeerId`; never throws. */
   handle(request: Uint8Array, fromPeerId: string): Uint8Array {
@@ -79,9 +89,13 @@ export class DeliveryInbound {
     if (Math.abs(envelope.ts - this.c.clock()) > this.c.windowMs) {
       throw new MeshsigError('CLOCK_SKEW', 'message time is outside the delivery window', { windowMs: this.c.windowMs })
     }
+    this.checkSender(envelope.from, fromPeerId)
     // freshness is the delivery window above: a message retried after downtime is older than the gossip window
     const v = this.c.ingest.ingest(envelope, { kind: 'deliver', peer: fromPeerId }, { fresh: false })
-    if (v.ok) return { receipt: this.receiptFor(v.id, envelope.to, fromPeerId) }
+    if (v.ok) {
+      this.c.relay?.accepted(envelope.from) // only a verified signature spends the sender's budget
+      return { receipt: this.receiptFor(v.id, envelope.to, fromPeerId) }
+    }
     if (v.error.code === 'DUPLICATE' && v.id !== undefined && this.c.store.messages.exists(v.id)) {
       return { receipt: this.receiptFor(v.id, envelope.to, fromPeerId) }
     }
@@ -90,27 +104,57 @@ export class DeliveryInbound {
   }
 
   /**
-   * Count a delivery against its peer's budget of the current window (a
-   * peer cannot make this node verify without bound); false when over it,
-   * or when too many peers are tracked already.
+   * Count a delivery against its peer's budget of the window, before it is
+   * decoded (a peer cannot make this node parse or verify without bound);
+   * false when over it. A new peer is always tracked (window-budgets.ts).
    */
   private charge(peer: string, bytes: number): boolean {
     const { budget } = this.c
     const now = this.c.clock()
-    if (now - this.windowStart >= budget.windowMs) {
-      this.used.clear()
-      this.windowStart = now
-    }
-    let used = this.used.get(peer)
-    if (used === undefined) {
-      if (this.used.size >= budget.trackedKeys) return false
-      used = { n: 0, bytes: 0 }
-      this.used.set(peer, used)
-    }
-    if (used.n + 1 > budget.perPeerMessages || used.bytes + bytes > budget.perPeerBytes) return false
-    used.n += 1
-    used.bytes += bytes
+    if (!this.peers.fits(peer, now, budget.perPeerMessages, budget.perPeerBytes, bytes)) return false
+    this.peers.charge(peer, now, bytes)
     return true
+  }
+
+  /**
+   * Throw unless the sender may go on to the acceptance rules, as on gossip
+   * (docs/protocol.md §7, §10): `UNKNOWN_SIGNER` for a DID without a
+   * registration here (its registry is pulled from `peer`), `RATE_LIMITED`
+   * past its budget. Neither is stored or audited.
+   */
+  private checkSender(from: string, peer: string): void {
+    const registered = this.c.store.agents.get(from) !== undefined
+    const drop = this.c.relay?.admitDirect(from, registered)
+    if (!registered) {
+      this.rememberAwaited(from)
+      this.c.syncFrom?.(peer)
+      throw new MeshsigError('UNKNOWN_SIGNER', `${from} has no registration here yet: retry`, { did: from })
+    }
+    if (drop !== undefined) {
+      throw new MeshsigError('RATE_LIMITED', `${from} sent more than its budget of the window: retry later`)
+    }
+  }
+
+  /** Remember a refused sender (at most `trackedKeys`, the oldest forgotten first). */
+  private rememberAwaited(did: string): void {
+    this.awaited.delete(did)
+    if (this.awaited.size >= Math.max(1, this.c.budget.trackedKeys)) {
+      const oldest = this.awaited.keys().next()
+      if (oldest.done !== true) this.awaited.delete(oldest.value)
+    }
+    this.awaited.set(did, this.c.clock())
+  }
+
+  /**
+   * A registration arrived: true when a delivery from `did` was refused as
+   * unregistered within `pendingTtlMs` (its node waits to retry: announce
+   * this node's presence, the pull of docs/protocol.md §10).
+   */
+  senderRegistered(did: string): boolean {
+    const at = this.awaited.get(did)
+    if (at === undefined) return false
+    this.awaited.delete(did)
+    return this.c.clock() - at <= this.c.budget.pendingTtlMs
   }
 
   /** Throw `NOT_FOUND` unless the registry names this node as the recipient's host. */

@@ -45,6 +45,8 @@ export interface DeliveryComponents {
   readonly budget: DeliveryInboundComponents['budget']
   /** Pull a peer's registry (a delivery named a signer this node does not know yet). */
   readonly syncFrom?: (peerId: string) => void
+  /** The sender rules and DID budgets gossip uses (relay-guard.ts), shared by inbound deliveries. */
+  readonly relay?: DeliveryInboundComponents['relay']
   /** Registrations arriving: a message waiting for its recipient's host is retried at once. */
   readonly events?: Pick<NodeEvents, 'subscribe'>
   /** Gossip (through the retrying outbox): carries this node's presence announcements (the pull). */
@@ -156,9 +158,13 @@ export class DeliveryService {
     return deliveryView(this.c.store, id)
   }
 
-  /** A recipient's registration arrived: its waiting messages are due now, not at their backoff (docs/protocol.md §10). */
+  /**
+   * A registration arrived: messages waiting for that recipient are due now, not at their backoff; a sender
+   * whose delivery was refused as unknown hears this node's presence, so it retries now (docs/protocol.md §10).
+   */
   private onRegistered(did: string): void {
     if (this.stopped) return
+    if (this.inbound.senderRegistered(did)) this.presence.announce()
     try {
       if (this.c.store.outbox.wakeTo(did, this.c.clock()) > 0) this.kick()
     } catch (err) {

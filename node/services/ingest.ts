@@ -96,7 +96,7 @@ export interface IngestComponents {
   readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'isFull' | 'full' | 'countLog' | 'logBecameAgent'>
   /** The bound on registrations of known DIDs the mesh can make this node take (renewal-budget.ts); none: unbounded. */
   readonly renewals?: Pick<RenewalBudget, 'take'>
-  /** The node-wide budget of gossip refusals audited entry by entry (refusal-audit-budget.ts); none: unbounded. */
+  /** The node-wide budget of gossip and delivery refusals audited entry by entry (refusal-audit-budget.ts); none: unbounded. */
   readonly refusalAudit?: Pick<RefusalAuditBudget, 'audit'>
 }
 
@@ -322,8 +322,9 @@ export class Ingest {
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
       if (!store.misc.rememberAttributed(v.id, v.attributableTo, code, this.c.clock())) return false
     }
-    // from gossip, within the node-wide budget of audited refusals; past it counted (docs/protocol.md §7, decision 0053)
-    const budget = source.kind === 'gossip' ? this.c.refusalAudit : undefined
+    // from gossip or a delivery (peer ids are free: decision 0062), within the node-wide budget of audited
+    // refusals; past it counted (docs/protocol.md §7, decision 0053)
+    const budget = source.kind === 'gossip' || source.kind === 'deliver' ? this.c.refusalAudit : undefined
     if (budget === undefined) audit.append(rejectedRecord(v, source))
     else budget.audit(code, rejectedRecord(v, source), (input) => audit.append(input))
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })

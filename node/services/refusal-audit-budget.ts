@@ -6,7 +6,10 @@
  * frame grows the append-only log without bound. Past the window's budget a
  * refusal is only counted; the counts by code of a window that overflowed
  * are audited in one entry when the next window's first refusal comes (or
- * at `flush`), so the log still accounts for every refusal.
+ * at `flush`), so the log still accounts for every refusal. Refusals of
+ * direct deliveries (§10) share the budget (decision 0062): a delivering
+ * peer id is as free; the summary keeps `via: "gossip"`, the name verifiers
+ * know it by.
  */
 import type { AuditInput } from '../audit/audit-log.js'
 import type { GossipLimits } from '../limits.js'
@@ -32,7 +35,7 @@ export function unauditedRecord(s: UnauditedRefusals): AuditInput {
   }
 }
 
-/** Counts gossip refusals per window and says which are audited entry by entry. */
+/** Counts gossip and delivery refusals per window and says which are audited entry by entry. */
 export class RefusalAuditBudget {
   private since = Number.NEGATIVE_INFINITY
   private used = 0
@@ -45,7 +48,7 @@ export class RefusalAuditBudget {
   ) {}
 
   /**
-   * Audit a gossip refusal with `code` through `append`: its own `entry`
+   * Audit a gossip or delivery refusal with `code` through `append`: its own `entry`
    * while the window's budget lasts, else only counted. A summary of the
    * last window's overflow, if any, is appended first. True when `entry` was.
    */

@@ -5,9 +5,11 @@
  * their budgets of `RelayLimits`. Whatever fails is Ignored: not stored, not
  * audited, not forwarded, only counted. A message from a DID whose
  * registration has not arrived yet waits, briefly and in a bounded window,
- * for that registration instead of being stored.
+ * for that registration instead of being stored. Direct deliveries (§10)
+ * take the same two sender rules, and share the sender's budget.
  */
 import type { RelayLimits } from '../limits.js'
+import { WindowBudgets } from './window-budgets.js'
 
 /** Why a message was held back. */
 export type RelayDrop = 'unregistered' | 'peer-budget' | 'did-budget'
@@ -20,53 +22,11 @@ export interface PendingMessage {
   readonly at: number
 }
 
-interface Window {
-  start: number
-  messages: number
-  bytes: number
-}
-
-/** Fixed-window counters per key, at most `limits.trackedKeys` keys. */
-class Budgets {
-  private readonly windows = new Map<string, Window>()
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly trackedKeys: number,
-  ) {}
-
-  /** True when one more message of `bytes` keeps `key` within its bounds (counts nothing). */
-  fits(key: string, now: number, maxMessages: number, maxBytes: number, bytes: number): boolean {
-    const w = this.current(key, now)
-    if ((w?.messages ?? 0) + 1 > maxMessages || (w?.bytes ?? 0) + bytes > maxBytes) return false
-    if (w !== undefined || this.windows.size < this.trackedKeys) return true
-    this.prune(now)
-    return this.windows.size < this.trackedKeys
-  }
-
-  /** Count one message of `bytes` for `key` (after `fits`). */
-  charge(key: string, now: number, bytes: number): void {
-    let w = this.current(key, now)
-    if (w === undefined) this.windows.set(key, (w = { start: now, messages: 0, bytes: 0 }))
-    w.messages += 1
-    w.bytes += bytes
-  }
-
-  /** The window of `key` still running at `now`, if any. */
-  private current(key: string, now: number): Window | undefined {
-    const w = this.windows.get(key)
-    return w !== undefined && now - w.start < this.windowMs ? w : undefined
-  }
-
-  private prune(now: number): void {
-    for (const [k, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(k)
-  }
-}
-
-/** Admission of gossiped messages, and what it dropped. */
+/** Admission of gossiped messages (and of the senders of direct deliveries), and what it dropped. */
 export class RelayGuard {
-  private readonly peers: Budgets
-  private readonly dids: Budgets
+  private readonly peers: WindowBudgets
+  /** Sender DIDs: shared by gossip and direct delivery (docs/protocol.md §7, §10). */
+  private readonly dids: WindowBudgets
   private readonly pending: PendingMessage[] = []
   private pendingBytes = 0
   private readonly dropped: Record<RelayDrop, number> = { unregistered: 0, 'peer-budget': 0, 'did-budget': 0 }
@@ -75,8 +35,8 @@ export class RelayGuard {
     private readonly limits: RelayLimits,
     private readonly clock: () => number,
   ) {
-    this.peers = new Budgets(limits.windowMs, limits.trackedKeys)
-    this.dids = new Budgets(limits.windowMs, limits.trackedKeys)
+    this.peers = new WindowBudgets(limits.windowMs, limits.trackedKeys)
+    this.dids = new WindowBudgets(limits.windowMs, limits.trackedKeys)
   }
 
   /**
@@ -99,7 +59,19 @@ export class RelayGuard {
     return undefined
   }
 
-  /** Charge `from`'s budget for a message that passed the acceptance rules. */
+  /**
+   * Admit the sender of a direct delivery (docs/protocol.md §10): undefined
+   * when it may go on to ingest, else why not (counted with gossip's drops).
+   * Nothing is held: the sending node retries. The DID's budget is the one
+   * gossip charges, so a sender has `perDidMessages` a window over both.
+   */
+  admitDirect(from: string, registered: boolean): Exclude<RelayDrop, 'peer-budget'> | undefined {
+    if (!registered) return this.drop('unregistered')
+    const fits = this.dids.fits(from, this.clock(), this.limits.perDidMessages, Number.MAX_SAFE_INTEGER, 0)
+    return fits ? undefined : this.drop('did-budget')
+  }
+
+  /** Charge `from`'s budget for a message that passed the acceptance rules (gossiped or delivered). */
   accepted(from: string): void {
     this.dids.charge(from, this.clock(), 0)
   }
@@ -125,7 +97,7 @@ export class RelayGuard {
     return { messages: this.pending.length, bytes: this.pendingBytes }
   }
 
-  private drop(reason: RelayDrop): RelayDrop {
+  private drop<R extends RelayDrop>(reason: R): R {
     this.dropped[reason] += 1
     return reason
   }
