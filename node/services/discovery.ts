@@ -22,7 +22,7 @@ import type { MeshP2P } from '../p2p/index.js'
 import { ServeBudget } from '../p2p/serve-budget.js'
 import type { AgentService } from './agent-service.js'
 import type { CapabilityProvides } from './capability-provides.js'
-import type { Ingest } from './ingest.js'
+import { GOSSIP_REJECT_CODES, type Ingest } from './ingest.js'
 import type { AgentRecord } from './records.js'
 
 /** Protocol id of discovery queries. */
@@ -143,7 +143,10 @@ export class Discovery {
         continue
       }
       if (env.type !== 'reg') continue
-      const v = this.c.ingest.ingest(env, { kind: 'sync', peer: provider }, { fresh: false })
+      const source = { kind: 'sync', peer: provider, refusalsBudgeted: true } as const
+      const v = this.c.ingest.ingest(env, source, { fresh: false })
+      // a provider that answers a forgery is asked nothing more in this call (docs/protocol.md §9)
+      if (!v.ok && GOSSIP_REJECT_CODES.has(v.error.code)) break
       if (!v.ok && v.error.code !== 'DUPLICATE') continue
       const record = this.c.agents.record(env.did)
       if (record && record.status === 'active' && record.capabilities.some((c) => c.type === q.capability)) {

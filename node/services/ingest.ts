@@ -59,6 +59,11 @@ export interface IngestSource {
   readonly peer?: string
   /** How an API action was authorised (docs/protocol.md §8), recorded in its audit entry. */
   readonly authority?: AuthorityLabel
+  /**
+   * Refusals go under the node-wide budget of audited refusals though the kind is `sync`: a network
+   * discovery's answers are taken as sync's but have none of its rounds and budgets (decision 0053).
+   */
+  readonly refusalsBudgeted?: boolean
 }
 
 /**
@@ -322,9 +327,10 @@ export class Ingest {
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
       if (!store.misc.rememberAttributed(v.id, v.attributableTo, code, this.c.clock())) return false
     }
-    // from gossip or a delivery (peer ids are free: decision 0062), within the node-wide budget of audited
-    // refusals; past it counted (docs/protocol.md §7, decision 0053)
-    const budget = source.kind === 'gossip' || source.kind === 'deliver' ? this.c.refusalAudit : undefined
+    // from gossip, a delivery (peer ids are free: decision 0062) or a discovery answer, within the node-wide
+    // budget of audited refusals; past it counted (docs/protocol.md §7, decision 0053)
+    const budgeted = source.kind === 'gossip' || source.kind === 'deliver' || source.refusalsBudgeted === true
+    const budget = budgeted ? this.c.refusalAudit : undefined
     if (budget === undefined) audit.append(rejectedRecord(v, source))
     else budget.audit(code, rejectedRecord(v, source), (input) => audit.append(input))
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })
