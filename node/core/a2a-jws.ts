@@ -28,37 +28,58 @@ export interface JwsSigner {
   sign(data: Uint8Array): Uint8Array
 }
 
-/** ASCII whitespace, which forgiving base64 decoders (atob, and so jose) drop. */
-const ASCII_SPACE = /[\t\n\f\r ]/g
-/** Both base64 alphabets: a decoder that takes either must not find a header the other would miss. */
-const BASE64_CHARS = /^[A-Za-z0-9+/_-]*$/
-/** What JSON parsers skip around an object, with byte order marks (TextDecoder drops one). */
-const AROUND_JSON = /^[\ufeff\t\n\r ]+|[\ufeff\t\n\r ]+$/g
+/** Bytes outside both base64 alphabets, which lenient decoders drop (Python's `urlsafe_b64decode`, Buffer). */
+const NOT_BASE64 = /[^A-Za-z0-9+/_-]/g
+/** Byte order marks before the JSON (TextDecoder drops one, Python's `utf-8-sig` one). */
+const LEADING_BOMS = /^\ufeff+/
+/** Number tokens JSON.parse refuses but Python's `json.loads` takes. */
+const PYTHON_NUMBERS = /-?\b(?:NaN|Infinity)\b/g
+
+/**
+ * The texts a lenient decoder may read out of a JWS's protected part:
+ * every byte outside the base64 alphabets dropped, and the data either cut
+ * at the first `=` (Python stops at a pad) or read past every `=` (a decoder
+ * that skips them).
+ */
+function headerCandidates(head: string): string[] {
+  const cut = head.includes('=') ? head.slice(0, head.indexOf('=')) : head
+  const kept = [cut.replace(NOT_BASE64, ''), head.replace(NOT_BASE64, '')]
+  return [...new Set(kept)].map((b64) =>
+    Buffer.from(b64.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8').replace(LEADING_BOMS, ''),
+  )
+}
+
+/** True when `text` is a JSON object to JSON.parse, or to Python's `json.loads` (NaN and Infinity taken). */
+function isJsonObject(text: string): boolean {
+  if (!text.trimStart().startsWith('{')) return false
+  for (const candidate of [text, text.replace(PYTHON_NUMBERS, 'null')]) {
+    try {
+      const value: unknown = JSON.parse(candidate)
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return true
+    } catch {
+      // not JSON this way
+    }
+  }
+  return false
+}
 
 /**
  * True when `bytes` could be a JWS signing input, `protected "." payload`,
- * to a lenient verifier: the text before the first dot, once ASCII whitespace
- * and `=` padding are dropped, is base64 or base64url of a text that reads
- * as a JSON object (`{` … `}`, byte order marks and whitespace around it
- * skipped; its UTF-8 need not be valid). The payload is not looked at (RFC
- * 7797 lets it be raw text). A plain signer must not sign such bytes: the
- * signature would be a JWS, an A2A card signature, by that key. jose (under
- * `@a2a-js/sdk`) drops a BOM, whitespace and padding from the header but
- * verifies the raw text, so the canonical form alone is not enough (attack
- * review 92). No size bound: the header is all that is read.
+ * to a lenient verifier: the text before the first dot, read as jose (a
+ * BOM, ASCII whitespace and `=` padding dropped) or as Python's
+ * `urlsafe_b64decode` (every byte outside the alphabet dropped, nothing read
+ * past a pad: the A2A Python SDK with PyJWT ≤ 2.13) read it, is base64 of a
+ * JSON object. The payload is not looked at (RFC 7797 lets it be raw text).
+ * A plain signer must not sign such bytes: the signature would be a JWS, an
+ * A2A card signature, by that key (attack reviews 92 and 94). No size bound:
+ * the header is all that is read. Text whose part before a dot only happens
+ * to decode to `{…}` is no JSON object, and is signed.
  */
 export function isJwsSigningInput(bytes: Uint8Array): boolean {
   const dot = bytes.indexOf(0x2e)
   if (dot <= 0) return false
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, dot)
-    .toString('latin1')
-    .replace(ASCII_SPACE, '')
-    .replace(/=+$/, '')
-  if (head === '' || head.length % 4 === 1 || !BASE64_CHARS.test(head)) return false
-  const header = Buffer.from(head.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
-    .toString('utf8')
-    .replace(AROUND_JSON, '')
-  return header.startsWith('{') && header.endsWith('}')
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, dot).toString('latin1')
+  return headerCandidates(head).some(isJsonObject)
 }
 
 /** The bytes a JWS signs: ASCII `protected "." base64url(payload)`. */

@@ -8,8 +8,14 @@
  * of the caller's choosing under the node's key. Each variant here is first
  * shown to be a real card signature when signed (the A2A SDK accepts it), then
  * refused by every plain signer's rule; texts that merely hold a dot are signed.
+ * The A2A Python SDK reads the header with Python's `urlsafe_b64decode`, which
+ * drops every byte outside the alphabet and reads nothing past a pad (and
+ * PyJWT ≤ 2.13 verified what it read: attack review 94): those forms are read
+ * here by python3's own base64 and json, and refused too.
  */
+import { execFileSync } from 'node:child_process'
 import { AgentCard, canonicalizeAgentCard, verifyAgentCardSignature } from '@a2a-js/sdk'
+import { decodeProtectedHeader } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { sign as sdkSign } from '../../node/index.js'
 import { generateKeyPair, plainSigningRefusal, signPlain } from '../../node/core/index.js'
@@ -87,6 +93,50 @@ describe('JWS signing inputs in forms a lenient verifier takes', () => {
       `${payload}`,
       'eyJ hello',
     ]) {
+      expect(plainSigningRefusal(Buffer.from(text)), text).toBeUndefined()
+    }
+  })
+})
+
+/** What the A2A Python SDK reads as the header (PyJWT's `base64url_decode`: padding added, then Python's decoder). */
+function pythonHeader(head: string): unknown {
+  const script = [
+    'import base64, json, sys',
+    'h = sys.stdin.buffer.read()',
+    'h += b"=" * (-len(h) % 4)',
+    'print(json.dumps(json.loads(base64.urlsafe_b64decode(h))))',
+  ].join('\n')
+  try {
+    return JSON.parse(execFileSync('python3', ['-c', script], { input: head, stdio: 'pipe' }).toString())
+  } catch {
+    return undefined
+  }
+}
+
+describe("JWS signing inputs in forms Python's decoder takes", () => {
+  const h = b64u(headerJson)
+  let padded = headerJson
+  while (Buffer.byteLength(padded) % 3 !== 2) padded = padded.replace('}', ' }')
+  const PYTHON_FORMS: Record<string, string> = {
+    "'!' marks inside the header": `${h.slice(0, 8)}!!!!${h.slice(8)}`,
+    'vertical tabs inside': `${h.slice(0, 8)}\v\v\v\v${h.slice(8)}`,
+    'non-ASCII letters inside': `${h.slice(0, 8)}éé${h.slice(8)}`,
+    'guillemets around it': `«${h}»`,
+    'text after the = pad': `${b64u(padded)}=see-attached`,
+  }
+
+  it.each(Object.keys(PYTHON_FORMS))('%s: Python reads the card header, so refused', (form) => {
+    const head = PYTHON_FORMS[form]!
+    expect(pythonHeader(head)).toMatchObject({ alg: 'EdDSA', kid: KID })
+    const input = Buffer.from(`${head}.${payload}`, 'utf8')
+    expect(plainSigningRefusal(input)).toMatch(/JWS signing input/)
+  })
+
+  it('text whose part before a dot decodes to "{…}" but to no JSON object is signed (review 94)', () => {
+    for (const text of ['extra 30. Thanks', 'eyes on item 19. Thanks', 'expect delivery in 2019. ok']) {
+      const head = text.slice(0, text.indexOf('.'))
+      expect(() => decodeProtectedHeader({ protected: head.replace(/\s/g, '') } as never), text).toThrow()
+      expect(pythonHeader(head), text).toBeUndefined()
       expect(plainSigningRefusal(Buffer.from(text)), text).toBeUndefined()
     }
   })

@@ -6,10 +6,11 @@
  * them: NFKC, without invisible and format characters, spaces collapsed, in
  * lower case (`planner`, `Planner` and `plan\u200bner` are one name), on their
  * first `KEY_CHARS` characters. Letters of other scripts that look alike are
- * not folded, but a name that mixes scripts whose letters look alike (Latin,
- * Greek, Cyrillic, Armenian, Cherokee: `plаnner` with a Cyrillic `а`) is
- * always told apart, and `did:` is looked for with the lookalikes of its
- * letters and colon read as them (`dіd∶`).
+ * not folded, but a name that mixes scripts whose letters look alike (Latin
+ * with any script but the East Asian ones, or two of Greek, Cyrillic,
+ * Armenian and Cherokee: `plаnner` with a Cyrillic `а`) is always told
+ * apart, and `did:` is looked for with the lookalikes of its letters and
+ * colon read as them (`dіd∶`, `ᑯid:`).
  *
  * The index of names is kept per agent and updated one agent at a time
  * (`noteAgent`): a peer's registration or a snapshot refresh normalises the
@@ -35,14 +36,24 @@ const LOOKALIKE_SCRIPTS = [
   /\p{Script=Armenian}/u,
   /\p{Script=Cherokee}/u,
 ]
-/** Characters read as `:` (NFKC leaves them apart from it). */
-const COLON_LIKE = /[\u02d0\u02f8\u0589\u05c3\u0703\u0704\u1361\u16ec\u1803\u1809\u205a\u2236\u2982\ua4fd\ua789]/g
-/** Letters of other scripts read as the `d` and `i` of `did:`. */
-const D_LIKE = /[\u0501\ua4d2]/g
-const I_LIKE = /[\u0131\u0269\u03b9\u0456\u04cf\u13a5\ua647]/g
+/** A letter of a script that East Asian names write beside Latin ones (TR 39's "highly restrictive" sets). */
+const LATIN = /\p{Script=Latin}/u
+const OTHER_THAN_LATIN_OR_EAST_ASIAN =
+  /[^\P{L}\p{Script=Latin}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}]/u
+/** Characters read as `:` (NFKC leaves them apart from it): TR 39's confusables of the colon. */
+const COLON_LIKE =
+  /[\u02d0\u02f8\u0589\u05c3\u0703\u0704\u0903\u0a83\u1361\u16ec\u1803\u1809\u205a\u2236\u2982\ua4fd\ua789]/g
+/** Letters of other scripts read as the `d` and `i` of `did:` (TR 39's confusables, NFKC aside). */
+const D_LIKE = /[\u0501\u13e7\u146f\ua4d2]/g
+const I_LIKE = /[\u0131\u0269\u026a\u02db\u037a\u03b9\u0456\u04cf\u13a5\u2373\ua647\uab75\u{118c3}]/gu
 
-/** True when the name's letters are of two or more scripts whose letters look alike. */
+/**
+ * True when the name's letters mix scripts that look alike: Latin with any
+ * script but those East Asian names write beside it, or two of Greek,
+ * Cyrillic, Armenian and Cherokee.
+ */
 function mixesLookalikeScripts(read: string): boolean {
+  if (LATIN.test(read) && OTHER_THAN_LATIN_OR_EAST_ASIAN.test(read)) return true
   let found = 0
   for (const script of LOOKALIKE_SCRIPTS) if (script.test(read)) found += 1
   return found > 1

@@ -62,7 +62,15 @@ describe('a name spelled like the way another name is told apart', () => {
 
   it('"did:" spelled with lookalike letters or colons is told apart (attack review 90 F3)', () => {
     // a Cyrillic і, a Cyrillic ԁ, a RATIO ∶, a MODIFIER LETTER TRIANGULAR COLON ː, a Greek ι
-    for (const name of ['planner (d\u0456d:msig:3icq)', '\u0501\u0456\u0501\u2236x', 'did\u02d0x', 'd\u03b9d:x']) {
+    // review 94: ᑯ (Canadian Syllabics), Devanagari and Gujarati visargas, 𑣃 (Warang Citi)
+    const more = ['\u146fid:msig:3icq', 'did\u0903msig', 'did\u0a83msig', 'd\u{118c3}d:msig', '\u146fid\u0903x']
+    for (const name of [
+      'planner (d\u0456d:msig:3icq)',
+      '\u0501\u0456\u0501\u2236x',
+      'did\u02d0x',
+      'd\u03b9d:x',
+      ...more,
+    ]) {
       expect(nameParts(stateOf([agent(C, name)]), C).tag, name).toBe(shortDid(C))
     }
   })
