@@ -72,13 +72,18 @@ export function returnedResponseHeaders(headers: IncomingHttpHeaders): OutgoingH
 /**
  * Read a whole request body, refusing (PAYLOAD_TOO_LARGE) as soon as it
  * exceeds `limit` bytes, whether the Content-Length announces it or the
- * stream delivers it.
+ * stream delivers it. A request whose caller left (MALFORMED) is refused at
+ * once, even when node:http destroyed it before this was called: it emits
+ * nothing more, and a read that waited for it would never end (attack review
+ * 93, F2).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const tooLarge = (): MeshsigError =>
     new MeshsigError('PAYLOAD_TOO_LARGE', `request body exceeds the proxy limit of ${limit} bytes; not forwarded`)
+  const gone = (): MeshsigError => new MeshsigError('MALFORMED', 'the caller left before its request body was read')
   const announced = Number(req.headers['content-length'] ?? '0')
   if (Number.isFinite(announced) && announced > limit) return Promise.reject(tooLarge())
+  if (req.destroyed) return Promise.reject(gone())
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -94,7 +99,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
     req.on('data', onData)
     req.once('end', () => resolve(new Uint8Array(Buffer.concat(chunks))))
     req.once('error', reject)
-    req.once('aborted', () => reject(new MeshsigError('MALFORMED', 'the caller aborted the request')))
+    req.once('aborted', () => reject(gone()))
+    // after 'end' a settled promise ignores it; before, the request was destroyed (the caller left)
+    req.once('close', () => reject(gone()))
   })
 }
 

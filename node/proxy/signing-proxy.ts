@@ -187,6 +187,7 @@ async function handle(
   if (admitted === undefined) return
   const release = hold(ctx, held, res)
   if (release === undefined) return
+  res.once('close', release) // whatever else happens, a caller gone frees its place (attack review 93, F2)
   let body: Uint8Array
   try {
     body = await readBody(req, ctx.o.maxBodyBytes ?? DEFAULT_PROXY_MAX_BODY)
