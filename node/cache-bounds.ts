@@ -21,6 +21,7 @@ import { CREDENTIAL_CACHE_SIZE } from './store/credentials-repo.js'
 import { KEY_STATE_CACHE_SIZE } from './store/key-events-repo.js'
 import { AGENT_HOST_CACHE_SIZE } from './store/agents-repo.js'
 import { DEFAULT_LIMITS } from './limits.js'
+import { WRONG_UIDS_REPORTED_PER_LISTENER } from './proxy/admission.js'
 
 /** Public KeyObjects each `/verify` thread keeps (api/verify-pool.ts), by key. */
 export const VERIFY_WORKER_KEY_CACHE = 10_000
@@ -112,5 +113,9 @@ export const CACHE_BOUNDS = {
     max: DEFAULT_LIMITS.discovery.providedTypes,
     holds:
       'capability types provided on the DHT and their queued provides (capability-provides.ts; limits.discovery.providedTypes)',
+  },
+  proxyWrongUids: {
+    max: WRONG_UIDS_REPORTED_PER_LISTENER,
+    holds: 'per proxy agent listener, the other uids refused there and audited once (node/proxy/admission.ts)',
   },
 } as const satisfies Record<string, CacheBound>

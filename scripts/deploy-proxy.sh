@@ -3,7 +3,7 @@
 # signing proxy with iptables NAT rules, each caller's uid choosing the agent
 # its requests are signed as (see docs/proxy.md).
 #
-#   bash scripts/deploy-proxy.sh [--home DIR] [--proxy-source IPV4] [--proxy-uid USER] --agent NAME|DID --uid UID <gatewayPort>
+#   bash scripts/deploy-proxy.sh [--home DIR] [--proxy-source IPV4] [--proxy-uid USER] --agent NAME|DID [--uid UID] <gatewayPort>
 #   bash scripts/deploy-proxy.sh [--home DIR] [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
 #   bash scripts/deploy-proxy.sh --remove <gatewayPort> [--agent NAME|DID [--home DIR]]
 #   bash scripts/deploy-proxy.sh --status
@@ -14,7 +14,8 @@
 # are not redirected back to it):
 #
 #   per agent  -m owner --uid-owner UID -m comment meshsig-proxy:<gw>:agent:<port>:uid:<UID>
-#              -j REDIRECT --to-ports <the agent's listener port, read from $MESHSIG_HOME/proxy.json>
+#              -j REDIRECT --to-ports <the agent's listener port>
+#              (port and UID read from $MESHSIG_HOME/proxy.json: the node's --proxy-agent <did>=<port>:<uid>)
 #   default    -m comment meshsig-proxy:<gw> -j REDIRECT --to-ports <proxyPort>
 #
 # Agent rules come before the default one. The proxy signs a connection on an
@@ -51,15 +52,15 @@ readonly PROG
 
 usage() {
   cat >&2 <<EOF
-usage: $PROG [--home DIR] [--proxy-source IPV4] [--proxy-uid USER] --agent NAME|DID --uid UID <gatewayPort>
+usage: $PROG [--home DIR] [--proxy-source IPV4] [--proxy-uid USER] --agent NAME|DID [--uid UID] <gatewayPort>
        $PROG [--home DIR] [--proxy-port PORT] [--proxy-source IPV4 | --proxy-uid USER] <gatewayPort>
        $PROG --remove <gatewayPort> [--agent NAME|DID [--home DIR]]
        $PROG --status
 
---agent: redirect connections of uid UID to <gatewayPort> onto that agent's proxy
+--agent: redirect connections of the agent's uid to <gatewayPort> onto its proxy
 listener (start the node with: meshsig start --proxy 4898:<gatewayPort>
---proxy-agent <did>=<port>); the port comes from DIR/proxy.json (default
-\$MESHSIG_HOME or ~/.meshsig). Without --agent: redirect every other local
+--proxy-agent <did>=<port>:<uid>); port and uid come from DIR/proxy.json (default
+\$MESHSIG_HOME or ~/.meshsig); --uid, if given, must be that uid. Without --agent: redirect every other local
 connection to <gatewayPort> onto the default listener (--proxy-port; default:
 the one in DIR/proxy.json), which refuses unless the node runs with
 --proxy-sign-as-node. Only the node's user (--proxy-uid, default: the owner of
@@ -142,31 +143,36 @@ default_proxy_port() {
   [[ -r "$file" ]] || die "cannot read $file: start the node with --proxy first, pass --home (under sudo HOME is root's), or give --proxy-port"
   command -v jq >/dev/null 2>&1 || die 'jq is required to read proxy.json (Debian: apt-get install jq), or pass --proxy-port'
   answer="$(jq -r --argjson gw "$2" '
-    if .v != 1 then "" elif .gateway.port != $gw then "gateway " + (.gateway.port | tostring)
+    if .v != 2 then "" elif .gateway.port != $gw then "gateway " + (.gateway.port | tostring)
     else .listenPort | tostring end' "$file")" || die "$file is not a meshsig proxy state file"
   case "$answer" in
-    '') die "$file is not a meshsig proxy state file" ;;
+    '') die "$file is not a meshsig proxy state file (v2: restart the node to write it again)" ;;
     gateway*) die "the proxy in $file forwards to port ${answer#gateway }, not $2: start it with --proxy <port>:$2, or pass --proxy-port" ;;
   esac
   port_arg "the listen port in $file" "$answer"
 }
 
-# The listener port of agent $2 (name or DID) for gateway port $3, from $1/proxy.json.
-agent_port_of() {
-  local file="$1/proxy.json" answer
+# "<port> <uid>": the listener port of agent $2 (name or DID) for gateway port $3 and the only uid it
+# serves, from $1/proxy.json: the node's --proxy-agent <did>=<port>:<uid>, the one source of both.
+agent_of() {
+  local file="$1/proxy.json" answer port uid
   [[ -r "$file" ]] || die "cannot read $file: start the node with --proxy and --proxy-agent first, or pass --home"
   command -v jq >/dev/null 2>&1 || die 'jq is required (Debian: apt-get install jq)'
   answer="$(jq -r --arg agent "$2" --argjson gw "$3" '
-    if .v != 1 or .gateway.port != $gw then "gateway"
-    else [.agents[] | select(.did == $agent or .name == $agent) | .port]
-      | if length == 1 then .[0] | tostring elif length == 0 then "none" else "several" end
+    if .v != 2 then "version" elif .gateway.port != $gw then "gateway"
+    else [.agents[] | select(.did == $agent or .name == $agent)]
+      | if length == 1 then "\(.[0].port) \(.[0].uid)" elif length == 0 then "none" else "several" end
     end' "$file")" || die "$file is not a meshsig proxy state file"
   case "$answer" in
+    version) die "$file names no uids (an older node wrote it): restart the node with --proxy-agent <did>=<port>:<uid>" ;;
     gateway) die "the proxy in $file does not forward to port $3" ;;
-    none) die "the proxy in $file has no listener for agent '$2' (start the node with --proxy-agent <did>=<port>)" ;;
+    none) die "the proxy in $file has no listener for agent '$2' (start the node with --proxy-agent <did>=<port>:<uid>)" ;;
     several) die "several agents are called '$2' in $file; pass the agent's DID" ;;
   esac
-  port_arg "the listener port in $file" "$answer"
+  read -r port uid <<<"$answer"
+  port="$(port_arg "the listener port in $file" "$port")"
+  uid="$(agent_uid_arg "$uid")"
+  printf '%s %s\n' "$port" "$uid"
 }
 
 # The uid the node runs as: --proxy-uid ($2) when given, else the owner of $1/proxy.json, which the
@@ -369,7 +375,7 @@ show_status() {
 }
 
 main() {
-  local proxy_port='' source='127.0.0.2' proxy_uid='' remove='' gateway='' agent='' uid='' port='' node_uid=''
+  local proxy_port='' source='127.0.0.2' proxy_uid='' remove='' gateway='' agent='' uid='' port='' node_uid='' given='' found=''
   local home="${MESHSIG_HOME:-${HOME:-/root}/.meshsig}"
   [[ $# -gt 0 ]] || usage
   while [[ $# -gt 0 ]]; do
@@ -390,17 +396,24 @@ main() {
   if [[ -n "$remove" ]]; then
     [[ -z "$gateway" && -z "$uid" ]] || usage
     require_root
-    if [[ -n "$agent" ]]; then port="$(agent_port_of "$home" "$agent" "$remove")"; fi
+    if [[ -n "$agent" ]]; then
+      found="$(agent_of "$home" "$agent" "$remove")"
+      port="${found%% *}"
+    fi
     take_lock
     remove_rules "$remove" "$port"
     return
   fi
   [[ -n "$gateway" ]] || usage
   if [[ -n "$agent" || -n "$uid" ]]; then
-    [[ -n "$agent" && -n "$uid" ]] || die '--agent and --uid go together' 2
-    [[ "$uid" != "$proxy_uid" ]] || die "uid $uid is the proxy's own (--proxy-uid)" 2
+    [[ -n "$agent" ]] || die '--uid goes with --agent' 2
     require_root
-    port="$(agent_port_of "$home" "$agent" "$gateway")"
+    found="$(agent_of "$home" "$agent" "$gateway")" # (a failure in a here-string would not stop the script)
+    read -r port given <<<"$found"
+    [[ -z "$uid" || "$uid" == "$given" ]] ||
+      die "the node serves agent '$agent' to uid $given only (proxy.json): to give it uid $uid, restart the node with --proxy-agent <did>=$port:$uid" 2
+    uid="$given"
+    [[ "$uid" != "$proxy_uid" ]] || die "uid $uid is the proxy's own (--proxy-uid)" 2
     [[ "$port" -ne "$gateway" ]] || die 'the agent listener port must differ from the gateway port' 2
     node_uid="$(node_uid_of "$home" "$proxy_uid")"
     take_lock

@@ -3,7 +3,7 @@
 # keeps (POST /agents/register). Prints its DID and public key; the private
 # key the node answers with once is discarded, never printed or stored: the
 # node signs for the agent (messages; the signing proxy, on the listener of
-# `meshsig start --proxy-agent <did>=<port>` that deploy-proxy.sh --agent
+# `meshsig start --proxy-agent <did>=<port>:<uid>` that deploy-proxy.sh --agent
 # sends the agent's uid to).
 #
 #   bash scripts/register-agent.sh [--server URL] [--capability TYPE]... <agent-name>

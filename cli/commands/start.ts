@@ -8,8 +8,6 @@ import type { NodeConfig } from '../../node/config.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { MeshsigError } from '../../node/core/errors.js'
 import { createLogger, parseLogLevel, type LogLevel } from '../../node/logger.js'
-import type { ProxyAgentSpec, ProxySpec } from '../../node/proxy/index.js'
-import type { WbaProxyMode } from '../../node/proxy/web-bot-auth-proxy.js'
 import {
   createIdentity,
   ensureApiToken,
@@ -21,8 +19,9 @@ import type { ApiListener } from '../../api/listener.js'
 import type { ServedApi } from '../../api/server.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { OK, block, type CommandResult } from '../output.js'
+import { checkProxyPorts, proxyFlagsOf, startProxy, type StartProxyOptions } from './start-proxy.js'
 
-interface StartOptions extends GlobalOptions {
+interface StartOptions extends GlobalOptions, StartProxyOptions {
   readonly port?: string | number
   readonly host?: string
   readonly p2pPort?: string | number
@@ -31,10 +30,6 @@ interface StartOptions extends GlobalOptions {
   readonly name?: string
   readonly allowedHost?: string | string[]
   readonly trustLoopback?: boolean
-  readonly proxy?: string
-  readonly proxyAgent?: string | string[]
-  readonly proxySignAsNode?: boolean
-  readonly proxyWebBotAuth?: string
 }
 
 function peersOf(peer: string | string[] | undefined): string[] | undefined {
@@ -84,6 +79,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   })
   const info = node.info()
   if (config.trustLoopback) ctx.io.stderr(TRUST_LOOPBACK_WARNING + '\n')
+  for (const warning of proxy?.warnings ?? []) ctx.io.stderr(`WARNING: ${warning}\n`)
   const started = block(`${OK} meshsig node ${info.name} is running`, [
     ['API', server.url],
     ['Dashboard', `${server.url}/ (\`meshsig dashboard\` prints a link with a lane of its own)`],
@@ -155,112 +151,6 @@ export const TRUST_LOOPBACK_WARNING =
   'WARNING: trustLoopback is on: every process on this host that reaches 127.0.0.1 acts as the operator ' +
   '(sends as any hosted agent, rotates and revokes keys). Use it only on a single-user machine.'
 
-interface StartedProxy {
-  close(): Promise<void>
-  readonly rows: [string, string][]
-  readonly json: { proxy: string; proxyTarget: string; proxyAgents: { did: string; name: string; port: number }[] }
-}
-
-/** A proxy listener on a port the node itself takes (API, mesh TCP, mesh WebSocket) is refused before anything starts. */
-function checkProxyPorts(flags: ProxyFlags, config: NodeConfig): void {
-  const taken = new Map<number, string>([[config.port, 'the API port (--port)']])
-  if (config.p2pPort !== 0) {
-    taken.set(config.p2pPort, 'the mesh TCP port (--p2p-port)')
-    taken.set(config.p2pPort + 1, 'the mesh WebSocket port (--p2p-port + 1)')
-  }
-  for (const port of [flags.spec.listenPort, ...flags.agents.map((a) => a.port)]) {
-    const owner = taken.get(port)
-    if (owner === undefined) continue
-    throw new MeshsigError(
-      'INVALID_INPUT',
-      `--proxy: port ${port} is ${owner} of this node; give the proxy other ports, or move the node's`,
-    )
-  }
-}
-
-/** The proxy flags, checked before anything starts. */
-interface ProxyFlags {
-  readonly spec: ProxySpec
-  readonly agents: readonly ProxyAgentSpec[]
-  readonly signAsNode: boolean
-  /** `--proxy-web-bot-auth <https origin>`: sign forwarded requests the Web Bot Auth way (docs/interop.md). */
-  readonly webBotAuth?: WbaProxyMode
-}
-
-async function proxyFlagsOf(options: StartOptions): Promise<ProxyFlags | undefined> {
-  const agents = peersOf(options.proxyAgent) ?? []
-  if (options.proxy === undefined) {
-    if (agents.length > 0 || options.proxySignAsNode === true || options.proxyWebBotAuth !== undefined) {
-      throw new MeshsigError(
-        'INVALID_INPUT',
-        '--proxy-agent, --proxy-sign-as-node and --proxy-web-bot-auth need --proxy',
-      )
-    }
-    return undefined
-  }
-  // loaded only when a proxy is asked for (issue 13: nothing slow on the path to listening)
-  const { parseProxyAgents, parseProxySpec } = await import('../../node/proxy/index.js')
-  const { checkWbaMode } = await import('../../node/proxy/web-bot-auth-proxy.js')
-  const spec = parseProxySpec(String(options.proxy))
-  const wba =
-    options.proxyWebBotAuth === undefined ? undefined : checkWbaMode({ agentOrigin: String(options.proxyWebBotAuth) })
-  return {
-    spec,
-    agents: parseProxyAgents(agents, spec),
-    signAsNode: options.proxySignAsNode === true,
-    ...(wba !== undefined ? { webBotAuth: wba } : {}),
-  }
-}
-
-/**
- * The signing proxy of `--proxy` (docs/proxy.md), or none: its listeners,
- * and `proxy.json` in the home for scripts/deploy-proxy.sh. `stop` runs when
- * it cannot start.
- */
-async function startProxy(
-  node: MeshNode,
-  flags: ProxyFlags | undefined,
-  home: string,
-  stop: () => Promise<void>,
-): Promise<StartedProxy | undefined> {
-  if (flags === undefined) return undefined
-  const { proxyState, startNodeProxy, writeProxyState } = await import('../../node/proxy/index.js')
-  const { spec, agents, signAsNode, webBotAuth } = flags
-  try {
-    const proxy = await startNodeProxy(node, spec, {
-      agents,
-      signAsNode,
-      ...(webBotAuth !== undefined ? { webBotAuth } : {}),
-    })
-    try {
-      writeProxyState(home, proxyState(proxy, spec, signAsNode))
-    } catch (err) {
-      await proxy.close()
-      throw err
-    }
-    const target = `http://${spec.targetHost}:${spec.targetPort}`
-    const others = signAsNode ? `signs as ${node.did}` : 'refuses unattributed callers'
-    return {
-      close: () => proxy.close(),
-      rows: [
-        ['Proxy', `${proxy.url} → ${target} (${others})`],
-        ...proxy.agents.map((a): [string, string] => [
-          'Proxy agent',
-          `127.0.0.1:${a.port} signs as ${a.name} ${a.did}`,
-        ]),
-      ],
-      json: {
-        proxy: proxy.url,
-        proxyTarget: target,
-        proxyAgents: proxy.agents.map(({ did, name, port }) => ({ did, name, port })),
-      },
-    }
-  } catch (err) {
-    await stop()
-    throw err
-  }
-}
-
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
@@ -286,7 +176,10 @@ export function registerStart(cli: CAC, rt: CliRuntime): void {
     .option('--allowed-host <name>', 'Extra Host header name the API answers to (repeatable)')
     .option('--trust-loopback', 'Single-user machine only: every local caller acts as the operator')
     .option('--proxy <ports>', 'Signing proxy: <listenPort>:<gatewayPort> or <listenPort>:<host>:<gatewayPort>')
-    .option('--proxy-agent <did=port>', 'Proxy listener on <port> signing as the custodied agent <did> (repeatable)')
+    .option(
+      '--proxy-agent <did=port:uid>',
+      'Proxy listener on <port> serving uid <uid> only, signing as the custodied agent <did> (repeatable)',
+    )
     .option('--proxy-sign-as-node', 'Let the proxy sign callers no agent rule attributes as the node itself')
     .option(
       '--proxy-web-bot-auth <origin>',

@@ -2,17 +2,39 @@
  * What the signing proxy checks of a request before it reads its body
  * (docs/proxy.md "Who signs" and "Fail closed"): it did not loop back
  * through this proxy, a connection to an agent listener came through the
- * per-uid redirect (`redirect-check.ts`), the target is wholly covered by
- * the signature (`request-target.ts`), and the signer policy names a signer.
- * Each failure answers the caller and nothing is signed or forwarded.
+ * per-uid redirect (`redirect-check.ts`) from a socket of the uid that
+ * listener was started for, the target is wholly covered by the signature
+ * (`request-target.ts`), and the signer policy names a signer. Each failure
+ * answers the caller and nothing is signed or forwarded.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { isMeshsigError, type MeshsigError } from '../core/index.js'
 import { sendError } from './http-forward.js'
-import type { RedirectCheck } from './redirect-check.js'
+import type { RedirectCheck, RedirectVerdict } from './redirect-check.js'
 import { forwardedTarget } from './request-target.js'
 import { AGENT_HEADER, type ProxySigner, type SignerFor } from './signer-policy.js'
+
+/** Most uids refused on one agent listener that are reported (`onWrongUid`); later ones are refused unreported. */
+export const WRONG_UIDS_REPORTED_PER_LISTENER = 16
+
+/** An agent listener: its label (the signer policy's `listener`) and the only uid it serves. */
+export interface AgentListener {
+  readonly label: string
+  readonly uid: number
+}
+
+/** A connection refused because its socket belongs to another uid than its agent listener's. */
+export interface WrongUid {
+  /** The listener's label (the node proxy: the agent's DID). */
+  readonly listener: string
+  /** The uid that owns the caller's socket. */
+  readonly uid: number
+  /** The uid the listener serves. */
+  readonly expected: number
+  /** The listener's port. */
+  readonly port: number
+}
 
 /** What admission reads of the proxy. */
 export interface AdmissionContext {
@@ -23,7 +45,11 @@ export interface AdmissionContext {
   readonly signerFor: SignerFor
   readonly checkRedirect: RedirectCheck
   /** Per connection, whether it came through the redirect (asked once, at its first request). */
-  readonly redirected: WeakMap<Socket, Promise<boolean | MeshsigError>>
+  readonly redirected: WeakMap<Socket, Promise<RedirectVerdict | MeshsigError>>
+  /** Told once per agent listener and uid refused there (at most `WRONG_UIDS_REPORTED_PER_LISTENER` each). */
+  readonly onWrongUid?: (refusal: WrongUid) => void
+  /** Per agent listener, the uids refused there that were reported. */
+  readonly wrongUids: Map<string, Set<number>>
 }
 
 /** True when the request already went through this very proxy (its `Via` names us): a redirect loop. */
@@ -62,7 +88,7 @@ function chooseSigner(
  * for anything unclear; the refusal of a check that did not run (RATE_LIMITED:
  * too many waiting, decision 0048).
  */
-function redirected(ctx: AdmissionContext, socket: Socket): Promise<boolean | MeshsigError> {
+function redirected(ctx: AdmissionContext, socket: Socket): Promise<RedirectVerdict | MeshsigError> {
   let answer = ctx.redirected.get(socket)
   if (answer === undefined) {
     const ends = {
@@ -74,6 +100,26 @@ function redirected(ctx: AdmissionContext, socket: Socket): Promise<boolean | Me
     ctx.redirected.set(socket, answer)
   }
   return answer
+}
+
+/**
+ * Answer a connection of an agent listener whose socket belongs to another uid
+ * than the listener's: a per-uid rule made for another agent (the node was
+ * restarted with the port given to another agent, and deploy-proxy.sh not run
+ * again) sends it here. Reported once per listener and uid.
+ */
+function refuseWrongUid(ctx: AdmissionContext, listener: AgentListener, uid: number, res: ServerResponse): void {
+  const port = res.socket?.localPort ?? 0
+  const seen = ctx.wrongUids.get(listener.label) ?? new Set<number>()
+  ctx.wrongUids.set(listener.label, seen)
+  if (!seen.has(uid) && seen.size < WRONG_UIDS_REPORTED_PER_LISTENER) {
+    seen.add(uid)
+    ctx.onWrongUid?.({ listener: listener.label, uid, expected: listener.uid, port })
+  }
+  const what =
+    `this connection was made by uid ${uid}, but the listener on port ${port} serves uid ${listener.uid} only ` +
+    '(a per-uid rule from an earlier deployment sends it here: run scripts/deploy-proxy.sh again, docs/proxy.md)'
+  sendError(res, 403, 'FORBIDDEN', `meshsig proxy: ${what}; not forwarded`)
 }
 
 /** Answer a connection of an agent listener that was not shown to come through the redirect. */
@@ -99,12 +145,13 @@ function targetOf(ctx: AdmissionContext, req: IncomingMessage, res: ServerRespon
 
 /**
  * What must hold before a body is read (docs/proxy.md "Fail closed"): no
- * loop, an agent listener's connection redirected, a target wholly covered
- * by the signature, a signer. Answers the caller and gives undefined otherwise.
+ * loop, an agent listener's connection redirected from a socket of its uid,
+ * a target wholly covered by the signature, a signer. Answers the caller and
+ * gives undefined otherwise.
  */
 export async function admit(
   ctx: AdmissionContext,
-  listener: string | undefined,
+  listener: AgentListener | undefined,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<{ signer: ProxySigner; path: string } | undefined> {
@@ -114,13 +161,17 @@ export async function admit(
   }
   if (listener !== undefined) {
     const through = await redirected(ctx, req.socket)
-    if (through !== true) {
+    if (through === false || isMeshsigError(through)) {
       refuseUnredirected(res, through)
+      return undefined
+    }
+    if (through.uid !== listener.uid) {
+      refuseWrongUid(ctx, listener, through.uid, res)
       return undefined
     }
   }
   const path = targetOf(ctx, req, res)
   if (path === undefined) return undefined
-  const signer = chooseSigner(ctx, listener, req, res)
+  const signer = chooseSigner(ctx, listener?.label, req, res)
   return signer === undefined ? undefined : { signer, path }
 }

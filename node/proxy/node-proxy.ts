@@ -1,13 +1,17 @@
 /**
  * The signing proxy of a running node (`meshsig start --proxy 4898:3001
- * --proxy-agent did:msig:…=4899`): one listener per attributed agent, signing
- * as that custodied agent; a default listener that refuses unless the
+ * --proxy-agent did:msig:…=4899:1001`): one listener per attributed agent,
+ * serving only that agent's uid and signing as that custodied agent (a
+ * connection of another uid is refused and audited once, kind `api.refused`,
+ * action `proxy.sign`); a default listener that refuses unless the
  * operator lets it sign as the node; each forwarded request recorded in the
  * node's audit log (kind `proxy.request`). Keys stay in the node: the proxy
  * asks it for a signer.
  */
 import { MeshsigError, isMeshsigError, toMsigDid } from '../core/index.js'
 import { DEFAULT_LIMITS, type ProxyLimits } from '../limits.js'
+import type { RefusalInput } from '../services/audit-records.js'
+import type { WrongUid } from './admission.js'
 import type { ProxyAuditRecord } from './proxy-audit.js'
 import { createSigningProxy, type SigningProxy } from './signing-proxy.js'
 import type { RedirectCheck } from './redirect-check.js'
@@ -28,6 +32,8 @@ export interface ProxyHost {
   proxySigner(did?: string): ProxySigner | undefined
   /** Append one `proxy.request` entry (a request before it is forwarded, or its outcome); returns its index. */
   recordProxyRequest(record: ProxyAuditRecord): number | void
+  /** Record a refused action (audit kind `api.refused`): a connection refused for its uid. */
+  recordRefusal?(refusal: RefusalInput): void
   /** The node's agents (the proxy asks only for this node's own). */
   readonly agents: { list(query: { origin: 'local' }): readonly ProxyAgentRecord[] }
   /** Where the Web Bot Auth key directory is published (docs/interop.md). */
@@ -75,40 +81,67 @@ export function parseProxySpec(text: string): ProxySpec {
   return { listenPort, targetHost, targetPort }
 }
 
-/** One agent listener: the custodied agent's DID and the local port its uid is redirected to. */
+/**
+ * One agent listener: the custodied agent's DID, the local port its uid is
+ * redirected to, and that uid: the only one the listener serves (the rules
+ * outlive the node; a port given to another agent since they were made must
+ * not sign the old agent's uid as the new one, attack review 93).
+ */
 export interface ProxyAgentSpec {
   readonly did: string
   readonly port: number
+  readonly uid: number
 }
 
+/** Largest uid (uid_t, (uid_t)-1 excluded). */
+const MAX_UID = 4_294_967_294
+
 /**
- * Parse `--proxy-agent <did>=<port>` (a did:key is taken as its did:msig).
- * The agent is named by DID, not by name: names are not unique and anyone on
- * loopback may register one. Throws `INVALID_INPUT`.
+ * Parse `--proxy-agent <did>=<port>:<uid>` (a did:key is taken as its
+ * did:msig). The agent is named by DID, not by name: names are not unique
+ * and anyone on loopback may register one. The uid is 1-4294967294: root can
+ * bypass any rule. Throws `INVALID_INPUT`.
  */
 export function parseProxyAgent(text: string): ProxyAgentSpec {
   const at = String(text).lastIndexOf('=')
+  const form = '--proxy-agent takes <agentDid>=<port>:<uid> (the DID register-agent.sh prints, the uid of its user)'
   let did: string
   try {
     did = toMsigDid(String(text).slice(0, Math.max(at, 0)))
   } catch {
-    throw new MeshsigError('INVALID_INPUT', '--proxy-agent takes <agentDid>=<port> (the DID register-agent.sh prints)')
+    throw new MeshsigError('INVALID_INPUT', form)
   }
-  return { did, port: portOf(String(text).slice(at + 1), `--proxy-agent ${did}: the port`) }
+  const [port, uid, ...rest] = String(text)
+    .slice(at + 1)
+    .split(':')
+  if (uid === undefined || rest.length > 0) throw new MeshsigError('INVALID_INPUT', `${form}: ${did} has no uid`)
+  if (!/^[0-9]{1,10}$/.test(uid) || Number(uid) < 1 || Number(uid) > MAX_UID) {
+    const why = `the uid must be a number 1-${MAX_UID} (root cannot be attributed to an agent)`
+    throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${did}: ${why}, got "${uid.slice(0, 16)}"`)
+  }
+  return { did, port: portOf(port ?? '', `--proxy-agent ${did}: the port`), uid: Number(uid) }
 }
 
-/** Parse every `--proxy-agent`: DIDs and ports distinct, no port shared with the proxy or a local gateway. */
+/**
+ * Parse every `--proxy-agent`: DIDs, ports and uids distinct (one uid is one
+ * agent), no port shared with the proxy or a local gateway.
+ */
 export function parseProxyAgents(texts: readonly string[], spec: ProxySpec): ProxyAgentSpec[] {
   const agents = texts.map(parseProxyAgent)
   const taken = new Set([spec.listenPort, ...(/^(127\.|localhost$)/.test(spec.targetHost) ? [spec.targetPort] : [])])
   const dids = new Set<string>()
+  const uids = new Set<number>()
   for (const agent of agents) {
     if (dids.has(agent.did)) throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${agent.did} is given twice`)
     if (taken.has(agent.port)) {
       throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${agent.did}: port ${agent.port} is already taken`)
     }
+    if (uids.has(agent.uid)) {
+      throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${agent.did}: uid ${agent.uid} is another agent's`)
+    }
     dids.add(agent.did)
     taken.add(agent.port)
+    uids.add(agent.uid)
   }
   return agents
 }
@@ -188,6 +221,11 @@ function listenFailure(err: unknown, spec: ProxySpec, agents: readonly ProxyAgen
   )
 }
 
+/** The audit record of a connection refused on an agent listener for its uid (docs/proxy.md, "Who signs"). */
+function wrongUidRefusal(r: WrongUid): RefusalInput {
+  return { action: 'proxy.sign', subject: r.listener, code: 'FORBIDDEN', client: `uid:${r.uid}`, authority: 'uid' }
+}
+
 /**
  * Start the node's signing proxy: the default listener and one listener per
  * agent (each checked: custodied here, not revoked). INVALID_INPUT when an
@@ -203,7 +241,7 @@ export async function startNodeProxy(
   const wba = options.webBotAuth === undefined ? undefined : checkWbaMode(options.webBotAuth)
   const proxy = await createSigningProxy({
     listenPort: spec.listenPort,
-    agentListeners: agents.map((a) => ({ label: a.did, port: a.port })),
+    agentListeners: agents.map((a) => ({ label: a.did, port: a.port, uid: a.uid })),
     targetHost: spec.targetHost,
     targetPort: spec.targetPort,
     signerFor: signerPolicy({
@@ -214,6 +252,7 @@ export async function startNodeProxy(
       ...(options.bySource ? { bySource: options.bySource } : {}),
     }),
     audit: (record) => node.recordProxyRequest(record),
+    onWrongUid: (refusal) => node.recordRefusal?.(wrongUidRefusal(refusal)),
     maxPendingRedirectChecks: (node.limits ?? DEFAULT_LIMITS).proxy.pendingRedirectChecks,
     maxBufferedRequests: (node.limits ?? DEFAULT_LIMITS).proxy.bufferedRequestsPerListener,
     ...(options.checkRedirect ? { checkRedirect: options.checkRedirect } : {}),

@@ -1,20 +1,31 @@
 /**
  * What a running node proxy listens on, written to `$MESHSIG_HOME/proxy.json`
- * at start. scripts/deploy-proxy.sh --agent reads it to find an agent's
- * listener port, so the iptables rules and the proxy cannot disagree about
- * which port signs as which agent. It holds no secret.
+ * at start: the one place that says which port signs as which agent for
+ * which uid (the node's `--proxy-agent <did>=<port>:<uid>`).
+ * scripts/deploy-proxy.sh --agent reads an agent's port and uid from it, and
+ * the proxy serves on each agent listener only that uid, so rules made for
+ * an earlier proxy.json are refused rather than signed as another agent
+ * (attack review 93). It holds no secret.
  */
 import { randomBytes } from 'node:crypto'
-import { renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { NodeProxy, ProxySpec } from './node-proxy.js'
 
 /** The file name in the meshsig home. */
 export const PROXY_STATE_FILE = 'proxy.json'
 
-/** Contents of `proxy.json` (version 1). */
+/** One agent listener of `proxy.json`: the agent, its port, and the only uid it serves. */
+export interface ProxyStateAgent {
+  readonly did: string
+  readonly name: string
+  readonly port: number
+  readonly uid: number
+}
+
+/** Contents of `proxy.json` (version 2: version 1 had no uids). */
 export interface ProxyState {
-  readonly v: 1
+  readonly v: 2
   /** Port of the default listener. */
   readonly listenPort: number
   /** The gateway the proxy forwards to. */
@@ -24,19 +35,58 @@ export interface ProxyState {
   /** Whether the default listener signs as the node. */
   readonly signAsNode: boolean
   /** One entry per agent listener. */
-  readonly agents: readonly { readonly did: string; readonly name: string; readonly port: number }[]
+  readonly agents: readonly ProxyStateAgent[]
 }
 
 /** The state of a running node proxy. */
 export function proxyState(proxy: NodeProxy, spec: ProxySpec, signAsNode: boolean): ProxyState {
   return {
-    v: 1,
+    v: 2,
     listenPort: proxy.port,
     gateway: { host: spec.targetHost, port: spec.targetPort },
     authority: proxy.authority,
     signAsNode,
-    agents: proxy.agents.map(({ did, name, port }) => ({ did, name, port })),
+    agents: proxy.agents.map(({ did, name, port, uid }) => ({ did, name, port, uid })),
   }
+}
+
+/** The agents of the `proxy.json` in `home` (any version; a v1 entry has no uid), or none when unreadable. */
+export function previousProxyAgents(home: string): { did: string; name: string; port: number; uid?: number }[] {
+  try {
+    const state = JSON.parse(readFileSync(join(home, PROXY_STATE_FILE), 'utf8')) as { agents?: unknown }
+    if (!Array.isArray(state.agents)) return []
+    return (state.agents as Record<string, unknown>[]).flatMap((a) =>
+      typeof a.did === 'string' && typeof a.port === 'number'
+        ? [{ did: a.did, name: String(a.name), port: a.port, ...(typeof a.uid === 'number' ? { uid: a.uid } : {}) }]
+        : [],
+    )
+  } catch {
+    return []
+  }
+}
+
+/**
+ * What to tell the operator about listener ports that now sign as another
+ * agent, or serve another uid, than at the last start: the kernel's rules
+ * for them may still send the old uid there. Those connections are refused
+ * (each listener serves its own uid only), and deploy-proxy.sh must run
+ * again for the new agent's uid to be redirected.
+ */
+export function movedListenerWarnings(
+  previous: readonly { did: string; name: string; port: number; uid?: number }[],
+  current: ProxyState,
+): string[] {
+  const gw = current.gateway.port
+  return current.agents.flatMap((now) => {
+    const was = previous.find((p) => p.port === now.port)
+    if (was === undefined || (was.did === now.did && was.uid === now.uid)) return []
+    const before = `${was.name} ${was.did}${was.uid === undefined ? '' : ` (uid ${was.uid})`}`
+    return [
+      `proxy listener 127.0.0.1:${now.port} signed as ${before} at the last start; it now serves uid ${now.uid} ` +
+        `as ${now.name} and refuses any other uid a rule still sends there: run ` +
+        `\`deploy-proxy.sh --agent ${now.did} ${gw}\` (docs/proxy.md)`,
+    ]
+  })
 }
 
 /** Write `proxy.json` into `home` atomically (temp file, then rename), mode 0600. Returns its path. */

@@ -6,8 +6,11 @@
  * connected to the agent listener directly has a socket connected to the
  * listener's port. Only root can install a REDIRECT, and
  * scripts/deploy-proxy.sh installs one to an agent listener only for that
- * agent's uid, so a redirected connection was made by that uid. Anything
- * unclear (no table, no entry, several candidate sockets) is "not redirected".
+ * agent's uid, so a redirected connection was made by that uid. The caller's
+ * row also names the uid that owns its socket (the one the rule matched): the
+ * check gives it, and the proxy serves only the uid its listener was started
+ * for (rules outlive the node, attack review 93). Anything unclear (no table,
+ * no entry, several candidate sockets) is "not redirected".
  *
  * Any local user can add rows to the tables, so a check costs the event loop
  * no more than the lines of the caller's port (found with `indexOf` in the
@@ -30,8 +33,15 @@ export interface ConnectionEnds {
   readonly localPort: number
 }
 
-/** Answers whether a connection was redirected from the gateway port. */
-export type RedirectCheck = (ends: ConnectionEnds) => Promise<boolean>
+/**
+ * What a redirect check found: false (not shown to come through the redirect),
+ * or the uid that owns the caller's socket (the kernel's word: the column
+ * `uid` of its row, the owner the iptables rule matched).
+ */
+export type RedirectVerdict = false | { readonly uid: number }
+
+/** Answers whether a connection was redirected from the gateway port, and by which uid's socket. */
+export type RedirectCheck = (ends: ConnectionEnds) => Promise<RedirectVerdict>
 
 /** The kernel's TCP socket tables of this network namespace. */
 export const PROC_TCP_TABLES = ['/proc/net/tcp', '/proc/net/tcp6'] as const
@@ -47,6 +57,8 @@ export interface SocketRow {
   readonly remotePort: number
   /** Two hex digits: 01 ESTABLISHED, 06 TIME_WAIT, 0A LISTEN, … */
   readonly state: string
+  /** The uid that owns the socket (the 8th column). */
+  readonly uid: number
 }
 
 /** An address of /proc/net/tcp{,6} (32-bit words in host byte order, hex) as node:net writes it. */
@@ -72,13 +84,14 @@ function parseRow(line: string, little: boolean): SocketRow | undefined {
   const fields = line.trim().split(/\s+/)
   const local = endpoint(fields[1], little)
   const remote = endpoint(fields[2], little)
-  if (!local || !remote || fields[3] === undefined) return undefined
+  if (!local || !remote || fields[3] === undefined || !/^[0-9]{1,10}$/.test(fields[7] ?? '')) return undefined
   return {
     localAddress: local.address,
     localPort: local.port,
     remoteAddress: remote.address,
     remotePort: remote.port,
     state: fields[3],
+    uid: Number(fields[7]),
   }
 }
 
@@ -144,21 +157,23 @@ class TableRead {
 }
 
 /**
- * True when, in one snapshot of the table, the proxy's end of the
- * connection is still live and the caller's socket is the only live socket
- * bound to the caller's address and port, connected to `gatewayPort`. (A
- * caller cannot drop its direct socket from the table without resetting the
- * proxy's end too, so a second socket of its own connected to the gateway
- * port never passes for the first.)
+ * The uid of the caller's socket when, in one snapshot of the table, the
+ * proxy's end of the connection is still live and the caller's socket is the
+ * only live socket bound to the caller's address and port, connected to
+ * `gatewayPort`; else false. (A caller cannot drop its direct socket from the
+ * table without resetting the proxy's end too, so a second socket of its own
+ * connected to the gateway port never passes for the first.)
  */
-export function redirectedIn(rows: readonly SocketRow[], ends: ConnectionEnds, gatewayPort: number): boolean {
+export function redirectedIn(rows: readonly SocketRow[], ends: ConnectionEnds, gatewayPort: number): RedirectVerdict {
   const address = normalizeAddress(ends.remoteAddress)
   const live = rows.filter((r) => !GONE_STATES.has(r.state))
   const ours = live.some(
     (r) => r.localPort === ends.localPort && r.remotePort === ends.remotePort && r.remoteAddress === address,
   )
   const callers = live.filter((r) => r.localPort === ends.remotePort && r.localAddress === address)
-  return ours && callers.length === 1 && callers[0]?.remotePort === gatewayPort && gatewayPort !== ends.localPort
+  const caller = callers.length === 1 ? callers[0] : undefined
+  const through = ours && caller?.remotePort === gatewayPort && gatewayPort !== ends.localPort
+  return through && caller !== undefined ? { uid: caller.uid } : false
 }
 
 /** Options of `procRedirectCheck`. */

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { isMeshsigError, toHex } from '../core/index.js'
 import { DEFAULT_LIMITS } from '../limits.js'
-import { admit, type AdmissionContext } from './admission.js'
+import { admit, type AdmissionContext, type AgentListener, type WrongUid } from './admission.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
 import { auditOutcome, auditRequest, type ProxyAudit, type ProxyOutcome } from './proxy-audit.js'
 import { listenAll, type RequestHandler } from './proxy-listeners.js'
@@ -36,13 +36,15 @@ export const PROXY_SOURCE_ADDRESS = '127.0.0.2'
 /**
  * A listener whose callers are all one agent: scripts/deploy-proxy.sh --agent
  * redirects only that agent's uid to it, and it serves only connections that
- * came through that redirect (`checkRedirect`).
+ * came through that redirect (`checkRedirect`) from a socket of that uid.
  */
 export interface AgentListenerSpec {
   /** Passed to the signer policy as `ProxyCaller.listener` (the node proxy uses the agent's DID). */
   readonly label: string
   /** Port to listen on (0 = OS-chosen). */
   readonly port: number
+  /** The only uid served: a redirected connection whose socket another uid owns is refused (403). */
+  readonly uid: number
 }
 
 /** How to run a signing proxy. */
@@ -60,6 +62,8 @@ export interface SigningProxyOptions {
   readonly checkRedirect?: RedirectCheck
   /** Most connections waiting for the default redirect check (default `limits.proxy.pendingRedirectChecks`). */
   readonly maxPendingRedirectChecks?: number
+  /** Told once per agent listener and uid whose connections it refuses for their uid (the node audits it). */
+  readonly onWrongUid?: (refusal: WrongUid) => void
   /**
    * Most requests each listener holds at once between reading their body and handing it
    * to the gateway; past it 429 RATE_LIMITED (default `limits.proxy.bufferedRequestsPerListener`).
@@ -178,7 +182,7 @@ function hold(ctx: ProxyContext, held: Held, res: ServerResponse): (() => void) 
 
 async function handle(
   ctx: ProxyContext,
-  listener: string | undefined,
+  listener: AgentListener | undefined,
   held: Held,
   req: IncomingMessage,
   res: ServerResponse,
@@ -225,11 +229,22 @@ export async function createSigningProxy(options: SigningProxyOptions): Promise<
       options.checkRedirect ??
       procRedirectCheck(options.targetPort, undefined, { maxPending: options.maxPendingRedirectChecks }),
     redirected: new WeakMap(),
+    wrongUids: new Map(),
+    onWrongUid: (refusal) => {
+      try {
+        options.onWrongUid?.(refusal)
+      } catch (err) {
+        options.onError?.(err) // the refusal stands; only its report failed
+      }
+    },
     clock: options.clock ?? Date.now,
     random: options.random ?? ((n) => new Uint8Array(randomBytes(n))),
   }
   const host = options.listenHost ?? '127.0.0.1'
-  const handlerFor = (listener: string | undefined): RequestHandler => {
+  const agents = new Map((options.agentListeners ?? []).map(({ label, uid }) => [label, { label, uid }]))
+  const handlerFor = (label: string | undefined): RequestHandler => {
+    const listener: AgentListener | undefined = label === undefined ? undefined : agents.get(label)
+    if (label !== undefined && listener === undefined) throw new Error(`no agent listener is labelled ${label}`)
     const held: Held = { count: 0 }
     return (req, res) => {
       handle(ctx, listener, held, req, res).catch((err: unknown) => {
@@ -238,7 +253,10 @@ export async function createSigningProxy(options: SigningProxyOptions): Promise<
       })
     }
   }
-  const specs = [{ label: undefined, port: options.listenPort }, ...(options.agentListeners ?? [])]
+  const specs = [
+    { label: undefined, port: options.listenPort },
+    ...(options.agentListeners ?? []).map(({ label, port }) => ({ label, port })),
+  ]
   const listeners = await listenAll(specs, host, handlerFor).catch((err: unknown) => {
     ctx.upstream.agent.destroy()
     throw err

@@ -1,12 +1,12 @@
 // The signing proxy with real iptables, inside a private network namespace: a gateway on
 // 127.0.0.1:3001 that verifies every request for its own authority, `meshsig start --proxy 4889:3001
-// --proxy-agent <alice>=4890 --proxy-agent <bob>=4891`, and scripts/deploy-proxy.sh. Agents run as
+// --proxy-agent <alice>=4890:61001 --proxy-agent <bob>=4891:61002`, and scripts/deploy-proxy.sh. Agents run as
 // their own uids (setpriv): two uids calling the same gateway address:port are signed as their own
 // agents, a forged Host changes nothing in what is signed, a uid with no rule is signed as nobody, and
 // a direct connection to an agent listener is reset (and, without its guard, refused by the proxy).
-// Rule changes add the new rule before removing the old one; --remove restores direct, unsigned traffic.
+// A new uid for an agent is the node's to say (a restart): the old uid's rule is refused meanwhile, and
+// re-deploying adds the new rule before removing the old one; --remove restores direct, unsigned traffic.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -14,7 +14,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { netnsSkipReason } from '../helpers/netns.js'
+import { netnsName, netnsSkipReason } from '../helpers/netns.js'
 
 const run = promisify(execFile)
 const GATEWAY_PORT = 3001
@@ -29,7 +29,7 @@ const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const REGISTER = join(REPO_ROOT, 'scripts', 'register-agent.sh')
 
 const reason = netnsSkipReason(['iptables', 'setpriv', 'jq'])
-const NS = `meshsig-e2e-${process.pid}-${randomBytes(3).toString('hex')}`
+const NS = netnsName('e2e')
 
 // The gateway: verifies every request for its own authority (never the Host it was sent) with the SDK verifier.
 const GATEWAY = `
@@ -121,14 +121,16 @@ function spawnInNs(
 }
 
 /** Start the node (and its proxy) in the namespace; resolves with its `--json` start line. */
-async function startNode(extra: readonly string[]): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
+async function startNode(
+  extra: readonly string[],
+): Promise<{ child: ChildProcess; info: Record<string, unknown>; out: () => string }> {
   const args = ['start', '--port', '4888', '--p2p-port', '0', '--proxy', `${PROXY_PORT}:${GATEWAY_PORT}`]
   const node = spawnInNs([cli!.main, ...args, ...extra, '--json'], { MESHSIG_HOME: home! })
   const started = await waitFor(() => /^\{"started":true.*\}$/m.exec(node.out())?.[0], {
     timeout: 30_000,
     message: `meshsig start --proxy: ${node.out()}`,
   })
-  return { child: node.child, info: JSON.parse(started) as Record<string, unknown> }
+  return { child: node.child, info: JSON.parse(started) as Record<string, unknown>, out: node.out }
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -164,6 +166,13 @@ function iptablesCalls(): string[] {
 }
 
 let nodeDid = ''
+let running: ChildProcess | undefined
+const agentFlags = (aliceUid: number): string[] => [
+  '--proxy-agent',
+  `${agents.alice}=${ALICE_PORT}:${aliceUid}`,
+  '--proxy-agent',
+  `${agents.bob}=${BOB_PORT}:${BOB_UID}`,
+]
 
 describe.skipIf(reason !== undefined)(
   `signing proxy behind iptables in a netns${reason ? ` (skipped: ${reason})` : ''}`,
@@ -191,12 +200,8 @@ describe.skipIf(reason !== undefined)(
         agents[name] = (JSON.parse(stdout) as { did: string }).did
       }
       await stop(first.child)
-      const { info } = await startNode([
-        '--proxy-agent',
-        `${agents.alice}=${ALICE_PORT}`,
-        '--proxy-agent',
-        `${agents.bob}=${BOB_PORT}`,
-      ])
+      const { child, info } = await startNode(agentFlags(ALICE_UID))
+      running = child
       expect(info.proxy).toBe(`http://127.0.0.1:${PROXY_PORT}`)
       nodeDid = String(info.did)
     }, 180_000)
@@ -210,10 +215,10 @@ describe.skipIf(reason !== undefined)(
 
     it('the node says in proxy.json which port signs as which agent', () => {
       const state = JSON.parse(readFileSync(join(home!, 'proxy.json'), 'utf8')) as Record<string, unknown>
-      expect(state).toMatchObject({ v: 1, listenPort: PROXY_PORT, gateway: { port: GATEWAY_PORT }, signAsNode: false })
+      expect(state).toMatchObject({ v: 2, listenPort: PROXY_PORT, gateway: { port: GATEWAY_PORT }, signAsNode: false })
       expect(state.agents).toEqual([
-        { did: agents.alice, name: 'alice', port: ALICE_PORT },
-        { did: agents.bob, name: 'bob', port: BOB_PORT },
+        { did: agents.alice, name: 'alice', port: ALICE_PORT, uid: ALICE_UID },
+        { did: agents.bob, name: 'bob', port: BOB_PORT, uid: BOB_UID },
       ])
     })
 
@@ -260,7 +265,7 @@ describe.skipIf(reason !== undefined)(
       expect(await agentCall(ALICE_UID, { AGENT_PORT: String(BOB_PORT) })).toEqual(reset)
     })
 
-    it('re-running changes nothing; a new uid for alice is added before the old rule goes', async () => {
+    it("re-running changes nothing; a new uid for alice is the node's to say, and is added before the old rule goes", async () => {
       iptablesCalls()
       const again = await deploy('--agent', 'alice', '--uid', String(ALICE_UID), String(GATEWAY_PORT))
       expect(again.stdout).toMatch(/already installed/)
@@ -268,8 +273,24 @@ describe.skipIf(reason !== undefined)(
       expect(await rules('nat')).toHaveLength(3)
       // a guard per agent port, an answer guard and a cookie guard per listener port
       expect(await rules('filter')).toHaveLength(8)
+      // the script cannot give alice another uid than the node's (proxy.json): one source of truth
+      const other = await deploy('--agent', 'alice', '--uid', String(STRANGER_UID), String(GATEWAY_PORT)).catch(
+        (e: { code: number; stderr: string }) => e,
+      )
+      expect(other).toMatchObject({ code: 2, stderr: expect.stringMatching(/to uid 61001 only \(proxy\.json\)/) })
 
-      await deploy('--agent', 'alice', '--uid', String(STRANGER_UID), String(GATEWAY_PORT))
+      await stop(running!)
+      const restarted = await startNode(agentFlags(STRANGER_UID))
+      running = restarted.child
+      expect(restarted.out()).toMatch(
+        new RegExp(`127\\.0\\.0\\.1:${ALICE_PORT} signed as alice .*\\(uid ${ALICE_UID}\\)`),
+      )
+      // the old rule still sends alice's old uid to her listener: refused there, never signed
+      const stale = await agentCall(ALICE_UID)
+      expect(stale).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } })
+      expect(stale.body?.error).toMatch(new RegExp(`made by uid ${ALICE_UID}, but .* serves uid ${STRANGER_UID} only`))
+      iptablesCalls()
+      await deploy('--agent', 'alice', String(GATEWAY_PORT))
       const changes = iptablesCalls().filter((c) => c.includes('-t nat') && / -[AID] /.test(c))
       expect(changes).toHaveLength(2)
       expect(changes[0]).toMatch(new RegExp(`-I OUTPUT \\d+ .*--uid-owner ${STRANGER_UID} `))

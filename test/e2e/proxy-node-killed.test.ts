@@ -7,7 +7,6 @@
 // never answered; iptables cannot reset it on the squatter's behalf) instead of being refused, and a node
 // started while the squatter holds the port fails naming it.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -15,7 +14,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { netnsSkipReason } from '../helpers/netns.js'
+import { netnsName, netnsSkipReason } from '../helpers/netns.js'
 
 const run = promisify(execFile)
 const GATEWAY_PORT = 3001
@@ -29,7 +28,7 @@ const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const REGISTER = join(REPO_ROOT, 'scripts', 'register-agent.sh')
 
 const reason = netnsSkipReason(['iptables', 'setpriv', 'jq'])
-const NS = `meshsig-rv-${process.pid}-${randomBytes(3).toString('hex')}`
+const NS = netnsName('rv')
 
 // The gateway: holds /hold (never answers), answers everything else; prints one line per request it got.
 const GATEWAY = `
@@ -168,7 +167,7 @@ describe.skipIf(reason !== undefined)(
       })
       alice = (JSON.parse(stdout) as { did: string }).did
       await stop(first)
-      node = await startNode(['--proxy-agent', `${alice}=${ALICE_PORT}`])
+      node = await startNode(['--proxy-agent', `${alice}=${ALICE_PORT}:${ALICE_UID}`])
       await inNs('bash', [SCRIPT, '--home', home, '--agent', 'alice', '--uid', String(ALICE_UID), String(GATEWAY_PORT)])
       await inNs('bash', [SCRIPT, '--home', home, '--proxy-port', String(PROXY_PORT), String(GATEWAY_PORT)])
       expect(await agentCall()).toMatchObject({ status: 200 })
@@ -213,9 +212,12 @@ describe.skipIf(reason !== undefined)(
       await stop(onDefault.child)
       // a node started while the squatter holds the port says which port and why, and does not start
       const args = ['start', '--port', String(API_PORT), '--p2p-port', '0', '--proxy', `${PROXY_PORT}:${GATEWAY_PORT}`]
-      const refused = spawnInNs([process.execPath, cli!.main, ...args, '--proxy-agent', `${alice}=${ALICE_PORT}`], {
-        MESHSIG_HOME: home!,
-      })
+      const refused = spawnInNs(
+        [process.execPath, cli!.main, ...args, '--proxy-agent', `${alice}=${ALICE_PORT}:${ALICE_UID}`],
+        {
+          MESHSIG_HOME: home!,
+        },
+      )
       const code = await new Promise((resolve) => refused.child.once('exit', resolve))
       expect(code).not.toBe(0)
       expect(refused.out()).toContain(`127.0.0.1:${ALICE_PORT} (the listener of ${alice}): EADDRINUSE`)
@@ -224,7 +226,7 @@ describe.skipIf(reason !== undefined)(
     it('after a restart, the request the gateway got before the kill is in the audit log (status null, no outcome)', async () => {
       for (const c of children.filter((c) => c !== gateway!.child && c.exitCode === null && c.signalCode === null))
         await stop(c)
-      node = await startNode(['--proxy-agent', `${alice}=${ALICE_PORT}`])
+      node = await startNode(['--proxy-agent', `${alice}=${ALICE_PORT}:${ALICE_UID}`])
       const script = `const r = await fetch('http://127.0.0.1:${API_PORT}/audit/export'); console.log(JSON.stringify((await r.json()).entries.filter((e) => e.kind === 'proxy.request').map((e) => e.data)))`
       const { stdout } = await inNs(process.execPath, ['--input-type=module', '-e', script])
       const entries = JSON.parse(stdout) as { path: string; status: number | null; requestEntry?: number }[]

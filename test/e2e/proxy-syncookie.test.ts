@@ -9,7 +9,6 @@
 // too, while its normal SYN-ACKs (which carry their request socket, the listener's) still pass.
 // No meshsig node runs: the node is down, which is when a squatter can take the port.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,7 +16,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { netnsSkipReason } from '../helpers/netns.js'
+import { netnsName, netnsSkipReason } from '../helpers/netns.js'
 
 const run = promisify(execFile)
 const GATEWAY_PORT = 3001
@@ -32,7 +31,7 @@ const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const ALICE_DID = 'did:msig:' + 'A'.repeat(44)
 
 const reason = netnsSkipReason(['iptables', 'setpriv', 'jq', 'sysctl'])
-const NS = `meshsig-ck-${process.pid}-${randomBytes(3).toString('hex')}`
+const NS = netnsName('ck')
 
 // An agent that knows nothing of meshsig: opens a TCP connection to the gateway's port and sends its request,
 // credential included, at once. Prints whether the connection opened, what came back, and how it ended.
@@ -145,10 +144,10 @@ describe.skipIf(reason !== undefined)(
     beforeAll(async () => {
       home = mkdtempSync(join(tmpdir(), 'meshsig-ck-'))
       const state = {
-        v: 1,
+        v: 2,
         listenPort: PROXY_PORT,
         gateway: { host: '127.0.0.1', port: GATEWAY_PORT },
-        agents: [{ did: ALICE_DID, name: 'alice', port: ALICE_PORT }],
+        agents: [{ did: ALICE_DID, name: 'alice', port: ALICE_PORT, uid: ALICE_UID }],
       }
       writeFileSync(join(home, 'proxy.json'), JSON.stringify(state))
       chownSync(join(home, 'proxy.json'), NODE_UID, NODE_UID) // the node writes it: its owner is the node's user

@@ -5,6 +5,7 @@
  * test says why it skipped.
  */
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 
 /** Why a network-namespace test cannot run here, or undefined when it can. */
 export function netnsSkipReason(tools: readonly string[]): string | undefined {
@@ -17,4 +18,12 @@ export function netnsSkipReason(tools: readonly string[]): string | undefined {
     return `\`ip netns\` or one of ${tools.join(', ')} is unavailable`
   }
   return undefined
+}
+
+/**
+ * A fresh network namespace name: `<prefix>-<tag>-<6 hex>`, the prefix `MESHSIG_NETNS_PREFIX` or
+ * `meshsig`, so whoever runs the tests can tell their namespaces from others' (and delete only theirs).
+ */
+export function netnsName(tag: string): string {
+  return `${process.env.MESHSIG_NETNS_PREFIX ?? 'meshsig'}-${tag}-${randomBytes(3).toString('hex')}`
 }

@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { didFromPublicKey, generateKeyPair } from '../../node/core/index.js'
-import { PROC_TCP_TABLES, createSigningProxy, rowsWithPort, type ProxyAuditRecord } from '../../node/proxy/index.js'
+import {
+  PROC_TCP_TABLES,
+  createSigningProxy,
+  rowsWithPort,
+  type ProxyAuditRecord,
+  type RedirectVerdict,
+} from '../../node/proxy/index.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 /**
@@ -71,17 +77,17 @@ describe.skipIf(process.platform !== 'linux')('a caller that leaves during the r
     await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r))
     const key = generateKeyPair()
     const did = didFromPublicKey(key.publicKey)
-    const checks: ((redirected: boolean) => void)[] = []
+    const checks: ((verdict: RedirectVerdict) => void)[] = []
     let held = true
     const proxy = await createSigningProxy({
       listenPort: 0,
-      agentListeners: [{ label: 'alice', port: 0 }],
+      agentListeners: [{ label: 'alice', port: 0, uid: 1001 }],
       targetHost: '127.0.0.1',
       targetPort: (gateway.address() as AddressInfo).port,
       upstreamLocalAddress: null,
       signerFor: () => ({ did, sign: (d) => key.sign(d) }),
       // a check answers when the test says: the kernel's tables are read on libuv's pool, and take a while
-      checkRedirect: () => (held ? new Promise((r) => checks.push(r)) : Promise.resolve(true)),
+      checkRedirect: () => (held ? new Promise((r) => checks.push(r)) : Promise.resolve({ uid: 1001 })),
       maxBufferedRequests: 2,
     })
     const port = proxy.agentPorts.get('alice')!
@@ -96,7 +102,7 @@ describe.skipIf(process.platform !== 'linux')('a caller that leaves during the r
         s.destroy() // the caller times out, crashes, is killed
         // the proxy has closed its end of the connection (node:http destroyed the request)
         await waitFor(async () => !(await proxySocketLive(port, callerPort)))
-        checks[i]!(true) // only now the check says "redirected"
+        checks[i]!({ uid: 1001 }) // only now the check says "redirected"
       }
       held = false
       const res = await fetch(`http://127.0.0.1:${port}/x`, { method: 'POST', body: 'hi' })

@@ -18,6 +18,7 @@ import {
   signerPolicy,
   type ProxyCaller,
   type ProxySigner,
+  type RedirectVerdict,
 } from '../../node/proxy/index.js'
 import { codeOf } from '../helpers/error-code.js'
 
@@ -52,28 +53,40 @@ describe('--proxy <listenPort>:<targetPort>', () => {
   )
 })
 
-describe('--proxy-agent <did>=<port>', () => {
+describe('--proxy-agent <did>=<port>:<uid>', () => {
   const did = signer().did
   const spec = parseProxySpec('4889:3001')
 
-  it('parses a did:msig (or its did:key) and a port', () => {
-    expect(parseProxyAgent(`${did}=4890`)).toEqual({ did, port: 4890 })
+  it('parses a did:msig (or its did:key), a port and the uid it serves', () => {
+    expect(parseProxyAgent(`${did}=4890:1001`)).toEqual({ did, port: 4890, uid: 1001 })
   })
 
-  it.each(['alice=4890', '=4890', 'did:msig:abc=4890', 'x', `DID=0`, `DID=4890;id`, `DID`])(
-    'refuses %j with INVALID_INPUT',
-    (text) => {
-      expect(codeOf(() => parseProxyAgent(text.replace('DID', did)))).toBe('INVALID_INPUT')
-    },
-  )
+  it.each([
+    'alice=4890:1001',
+    '=4890:1001',
+    'did:msig:abc=4890:1001',
+    'x',
+    `DID=0:1001`,
+    `DID=4890;id:1001`,
+    `DID`,
+    `DID=4890`, // no uid: a listener serves one uid (attack review 93)
+    `DID=4890:0`, // root
+    `DID=4890:4294967295`,
+    `DID=4890:-1`,
+    `DID=4890:1001:2`,
+    `DID=4890:1e3`,
+  ])('refuses %j with INVALID_INPUT', (text) => {
+    expect(codeOf(() => parseProxyAgent(text.replace('DID', did)))).toBe('INVALID_INPUT')
+  })
 
-  it('refuses a DID twice, a port twice, and the proxy or gateway port', () => {
+  it('refuses a DID twice, a port twice, a uid twice, and the proxy or gateway port', () => {
     const other = signer().did
-    expect(parseProxyAgents([`${did}=4890`, `${other}=4891`], spec)).toHaveLength(2)
-    expect(codeOf(() => parseProxyAgents([`${did}=4890`, `${did}=4891`], spec))).toBe('INVALID_INPUT')
-    expect(codeOf(() => parseProxyAgents([`${did}=4890`, `${other}=4890`], spec))).toBe('INVALID_INPUT')
-    expect(codeOf(() => parseProxyAgents([`${did}=4889`], spec))).toBe('INVALID_INPUT')
-    expect(codeOf(() => parseProxyAgents([`${did}=3001`], spec))).toBe('INVALID_INPUT')
+    expect(parseProxyAgents([`${did}=4890:1001`, `${other}=4891:1002`], spec)).toHaveLength(2)
+    expect(codeOf(() => parseProxyAgents([`${did}=4890:1001`, `${did}=4891:1002`], spec))).toBe('INVALID_INPUT')
+    expect(codeOf(() => parseProxyAgents([`${did}=4890:1001`, `${other}=4890:1002`], spec))).toBe('INVALID_INPUT')
+    expect(codeOf(() => parseProxyAgents([`${did}=4890:1001`, `${other}=4891:1001`], spec))).toBe('INVALID_INPUT')
+    expect(codeOf(() => parseProxyAgents([`${did}=4889:1001`], spec))).toBe('INVALID_INPUT')
+    expect(codeOf(() => parseProxyAgents([`${did}=3001:1001`], spec))).toBe('INVALID_INPUT')
   })
 })
 
@@ -165,18 +178,28 @@ describe('the redirect check (kernel socket table)', () => {
     expect(procAddress('0000000000000000FFFF00000100007F', true)).toBe('127.0.0.1')
     expect(procAddress('00000000000000000000000001000000', true)).toBe('::1')
     expect(parseProcTcp(HEADER + row(`${LO}:${hex(40000)}`, `${LO}:${hex(3001)}`) + 'junk\n', true)).toEqual([
-      { localAddress: '127.0.0.1', localPort: 40000, remoteAddress: '127.0.0.1', remotePort: 3001, state: '01' },
+      {
+        localAddress: '127.0.0.1',
+        localPort: 40000,
+        remoteAddress: '127.0.0.1',
+        remotePort: 3001,
+        state: '01',
+        uid: 1001,
+      },
     ])
   })
 
   const ours = row(`${LO}:${hex(4890)}`, `${LO}:${hex(40000)}`, '01', 0)
   const redirected = row(`${LO}:${hex(40000)}`, `${LO}:${hex(3001)}`)
   const direct = row(`${LO}:${hex(40000)}`, `${LO}:${hex(4890)}`)
-  const check = (...rows: string[]): boolean => redirectedIn(parseProcTcp(HEADER + rows.join(''), true), ends, 3001)
+  const check = (...rows: string[]): RedirectVerdict =>
+    redirectedIn(parseProcTcp(HEADER + rows.join(''), true), ends, 3001)
 
-  it('a caller socket connected to the gateway port, with the proxy end live: redirected', () => {
-    expect(check(ours, redirected)).toBe(true)
-    expect(check(ours, redirected, row(`${LO}:${hex(40000)}`, `${LO}:${hex(80)}`, '06'))).toBe(true) // TIME_WAIT
+  it("a caller socket connected to the gateway port, with the proxy end live: redirected, by its socket's uid", () => {
+    expect(check(ours, redirected)).toEqual({ uid: 1001 })
+    expect(check(ours, row(`${LO}:${hex(40000)}`, `${LO}:${hex(3001)}`, '01', 61931))).toEqual({ uid: 61931 })
+    const timeWait = row(`${LO}:${hex(40000)}`, `${LO}:${hex(80)}`, '06', 4242)
+    expect(check(ours, redirected, timeWait)).toEqual({ uid: 1001 })
   })
 
   it('a direct connection, a second socket on the same port, or the proxy end gone: not redirected', () => {
@@ -244,7 +267,7 @@ describe("the redirect check costs the lines of the caller's port, not the whole
     await new Promise((resolve) => setImmediate(resolve))
     expect(gate.reads()).toBe(2) // /proc/net/tcp and /proc/net/tcp6, once for all 20
     gate.release()
-    expect(await answers).toEqual(Array(20).fill(true))
+    expect(await answers).toEqual(Array(20).fill({ uid: 1001 }))
   })
 
   // a review of decision 0048: each check of a batch scanned the whole text again, 64 passes of a table any local
@@ -261,7 +284,7 @@ describe("the redirect check costs the lines of the caller's port, not the whole
     }) as unknown as string
     const check = procRedirectCheck(3001, async (path) => (path.endsWith('6') ? HEADER : counted), { maxPending: 64 })
     const answers = await Promise.all(Array.from({ length: 64 }, () => check(ends)))
-    expect(answers).toEqual(Array(64).fill(true))
+    expect(answers).toEqual(Array(64).fill({ uid: 1001 }))
     expect(passes).toBe(1)
   })
 
@@ -281,7 +304,7 @@ describe("the redirect check costs the lines of the caller's port, not the whole
     await new Promise((resolve) => setImmediate(resolve))
     expect(gate.reads()).toBe(4) // one more read, shared by the two that waited
     gate.release()
-    expect([await second, await third]).toEqual([true, true])
+    expect([await second, await third]).toEqual([{ uid: 1001 }, { uid: 1001 }])
   })
 
   it('past the cap of waiting checks a check is refused (RATE_LIMITED, fail closed), and accepted again below it', async () => {
@@ -294,10 +317,10 @@ describe("the redirect check costs the lines of the caller's port, not the whole
     })
     await new Promise((resolve) => setImmediate(resolve))
     gate.release()
-    expect(await Promise.all(waiting)).toEqual([true, true, true])
+    expect(await Promise.all(waiting)).toEqual(Array(3).fill({ uid: 1001 }))
     const again = check(ends)
     await new Promise((resolve) => setImmediate(resolve))
     gate.release()
-    expect(await again).toBe(true)
+    expect(await again).toEqual({ uid: 1001 })
   })
 })

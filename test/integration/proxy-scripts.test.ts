@@ -63,8 +63,7 @@ describe('deploy-proxy.sh input checks (before any iptables call)', () => {
     [['--agent', 'alice', '--uid', '4294967295', '3001'], /--uid must be/],
     [['--agent', 'alice', '--uid', '1001x', '3001'], /--uid must be/],
     [['--agent', 'alice', '--uid', '-1', '3001'], /--uid must be/],
-    [['--agent', 'alice', '3001'], /go together/],
-    [['--uid', '1001', '3001'], /go together/],
+    [['--uid', '1001', '3001'], /--uid goes with --agent/],
   ])('refuses %j with exit 2', async (args, message) => {
     const r = await script('deploy-proxy.sh', args)
     expect(r.code).toBe(2)
@@ -83,11 +82,11 @@ describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port fr
   beforeAll(() => {
     home = mkdtempSync(join(tmpdir(), 'meshsig-deploy-'))
     const agents = [
-      { did, name: 'alice', port: 4890 },
-      { did: 'did:msig:' + 'B'.repeat(44), name: 'twin', port: 4891 },
-      { did: 'did:msig:' + 'C'.repeat(44), name: 'twin', port: 4892 },
+      { did, name: 'alice', port: 4890, uid: 1001 },
+      { did: 'did:msig:' + 'B'.repeat(44), name: 'twin', port: 4891, uid: 1002 },
+      { did: 'did:msig:' + 'C'.repeat(44), name: 'twin', port: 4892, uid: 1003 },
     ]
-    const state = { v: 1, listenPort: 4889, gateway: { host: '127.0.0.1', port: 3001 }, agents }
+    const state = { v: 2, listenPort: 4889, gateway: { host: '127.0.0.1', port: 3001 }, agents }
     writeFileSync(join(home, 'proxy.json'), JSON.stringify(state))
   })
 
@@ -101,12 +100,32 @@ describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port fr
     [['--agent', 'twin', '--uid', '1001', '3001'], /several agents are called 'twin'.*DID/],
     [['--agent', 'alice', '--uid', '1001', '3002'], /does not forward to port 3002/],
     [['--remove', '3001', '--agent', 'bob'], /no listener for agent 'bob'/],
+    // the uid is the node's (--proxy-agent <did>=<port>:<uid>, in proxy.json): the script cannot give another
+    [['--agent', 'alice', '--uid', '1002', '3001'], /serves agent 'alice' to uid 1001 only \(proxy\.json\)/, 2],
     // the default listener's port is proxy.json's, for the gateway it forwards to (found by the attack review)
     [['5432'], /forwards to port 3001, not 5432/],
-  ])('%j fails with a clear message', async (args, message) => {
+  ])('%j fails with a clear message', async (args, message, code = 1) => {
     const r = await deploy(...args)
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(code)
     expect(r.stderr).toMatch(message)
+  })
+
+  it('a proxy.json that names no uids (an older node wrote it) is refused: the node must say them', async () => {
+    const older = mkdtempSync(join(tmpdir(), 'meshsig-deploy-v1-'))
+    try {
+      const state = {
+        v: 1,
+        listenPort: 4889,
+        gateway: { host: '127.0.0.1', port: 3001 },
+        agents: [{ did, name: 'alice', port: 4890 }],
+      }
+      writeFileSync(join(older, 'proxy.json'), JSON.stringify(state))
+      const r = await script('deploy-proxy.sh', ['--home', older, '--agent', 'alice', '3001'], {}, ['unshare', '-n'])
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/names no uids .*--proxy-agent <did>=<port>:<uid>/)
+    } finally {
+      rmSync(older, { recursive: true, force: true })
+    }
   })
 
   it('the default listener without proxy.json needs --proxy-port: no guessed port', async () => {

@@ -13,7 +13,7 @@ import {
   type HttpSignatureVerdict,
 } from '../../node/index.js'
 import type { MeshNode } from '../../node/mesh-node.js'
-import { createSigningProxy, startNodeProxy, type SigningProxy } from '../../node/proxy/index.js'
+import { createSigningProxy, startNodeProxy, type NodeProxy, type SigningProxy } from '../../node/proxy/index.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { freePort } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -297,10 +297,15 @@ describe('signing proxy → gateway', () => {
     const alice = (await node.registerAgent('alice')).record.did
     const bob = (await node.registerAgent('bob')).record.did
     const agents = [
-      { did: alice, port: 0 },
-      { did: bob, port: 0 },
+      { did: alice, port: 0, uid: 1001 },
+      { did: bob, port: 0, uid: 1002 },
     ]
-    const byAgent = await startNodeProxy(node, target(), { agents, checkRedirect: async () => true })
+    // each connection comes through the redirect from its own listener's uid
+    const uidAt = (port: number): number => (port === byAgent.agentPorts.get(alice) ? 1001 : 1002)
+    const byAgent: NodeProxy = await startNodeProxy(node, target(), {
+      agents,
+      checkRedirect: async (ends) => ({ uid: uidAt(ends.localPort) }),
+    })
     extra.push(byAgent)
     expect(byAgent.agents.map((a) => a.name)).toEqual(['alice', 'bob'])
     const url = (did: string): string => `http://127.0.0.1:${byAgent.agentPorts.get(did)}/x`
@@ -320,7 +325,7 @@ describe('signing proxy → gateway', () => {
 
   it('an agent listener refuses a direct connection (the kernel says it was not redirected)', async () => {
     const carol = (await node.registerAgent('carol')).record.did
-    const guarded = await startNodeProxy(node, target(), { agents: [{ did: carol, port: 0 }] })
+    const guarded = await startNodeProxy(node, target(), { agents: [{ did: carol, port: 0, uid: 1003 }] })
     extra.push(guarded)
     const before = gateway.received.length
     const res = await fetch(`http://127.0.0.1:${guarded.agentPorts.get(carol)}/x`)
@@ -332,7 +337,7 @@ describe('signing proxy → gateway', () => {
   it('an agent listener whose redirect check is refused (too many waiting) answers 429 RATE_LIMITED, not forwarded', async () => {
     const dave = (await node.registerAgent('dave')).record.did
     const busy = await startNodeProxy(node, target(), {
-      agents: [{ did: dave, port: 0 }],
+      agents: [{ did: dave, port: 0, uid: 1004 }],
       checkRedirect: () => Promise.reject(new MeshsigError('RATE_LIMITED', '64 connections are already waiting')),
     })
     extra.push(busy)
@@ -346,7 +351,7 @@ describe('signing proxy → gateway', () => {
   })
 
   it('an agent this node does not custody cannot get a listener', async () => {
-    const stranger = { did: 'did:msig:' + '1'.repeat(44), port: 0 }
+    const stranger = { did: 'did:msig:' + '1'.repeat(44), port: 0, uid: 1005 }
     await expect(startNodeProxy(node, target(), { agents: [stranger] })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     })

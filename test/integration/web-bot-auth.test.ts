@@ -47,8 +47,8 @@ async function proxyFor(wba: { keepMeshsig?: boolean; memberKey?: boolean }, clo
     fx.node,
     { listenPort: 0, targetHost: '127.0.0.1', targetPort: gatewayPort },
     {
-      agents: [{ did: agentDid, port: 0 }],
-      checkRedirect: () => Promise.resolve(true), // the kernel check is covered by test/e2e/proxy-netns.test.ts
+      agents: [{ did: agentDid, port: 0, uid: 1001 }],
+      checkRedirect: () => Promise.resolve({ uid: 1001 }), // the kernel check: test/e2e/proxy-netns.test.ts
       webBotAuth: { agentOrigin: ORIGIN, ...wba },
       ...(clock ? { clock } : {}),
     },
