@@ -126,12 +126,16 @@ require_root() {
   command -v iptables >/dev/null 2>&1 || die 'iptables is not installed (Debian: apt-get install iptables)'
 }
 
-# One run at a time: the rule numbers read below must not move under us.
+# One run at a time: the rule numbers read below must not move under us. The lock lives in a directory only
+# root can enter (/run/meshsig, 0700), never in a world-writable one such as /run/lock, where another user's
+# symlink would make root truncate a file, and its flock on the file stop every run (attack review 93).
 take_lock() {
   command -v flock >/dev/null 2>&1 || return 0
-  local dir=/run/lock
-  [[ -d "$dir" ]] || dir="${TMPDIR:-/tmp}"
-  exec 9>"$dir/meshsig-deploy-proxy.lock"
+  local dir=/run/meshsig
+  [[ -e "$dir" || -L "$dir" ]] || mkdir -m 0700 -- "$dir"
+  [[ -d "$dir" && ! -L "$dir" && "$(stat -c %u:%a -- "$dir")" == 0:700 ]] ||
+    die "$dir must be a directory of root's with mode 0700 (it holds this script's lock)"
+  exec 9>>"$dir/deploy-proxy.lock"
   flock -w 30 9 || die 'another deploy-proxy.sh is running'
 }
 
