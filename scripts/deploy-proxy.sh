@@ -417,9 +417,10 @@ main() {
     [[ -z "$uid" || "$uid" == "$given" ]] ||
       die "the node serves agent '$agent' to uid $given only (proxy.json): to give it uid $uid, restart the node with --proxy-agent <did>=$port:$uid" 2
     uid="$given"
-    [[ "$uid" != "$proxy_uid" ]] || die "uid $uid is the proxy's own (--proxy-uid)" 2
     [[ "$port" -ne "$gateway" ]] || die 'the agent listener port must differ from the gateway port' 2
     node_uid="$(node_uid_of "$home" "$proxy_uid")"
+    [[ "$uid" != "$node_uid" ]] ||
+      die "uid $uid is the node's own user (--proxy-uid, or the owner of proxy.json): it can read every custodied key and answer on every listener port; give the agent a user of its own" 2
     take_lock
     warn_sysctls
     install_agent "$gateway" "$port" "$uid" "$source" "$node_uid"

@@ -74,9 +74,15 @@ export async function proxyFlagsOf(options: StartProxyOptions): Promise<ProxyFla
   const spec = parseProxySpec(String(options.proxy))
   const wba =
     options.proxyWebBotAuth === undefined ? undefined : checkWbaMode({ agentOrigin: String(options.proxyWebBotAuth) })
+  const parsed = parseProxyAgents(agents, spec)
+  const own = parsed.find((a) => a.uid === process.getuid?.())
+  if (own !== undefined) {
+    const why = 'it can read every custodied key; give the agent a user of its own'
+    throw new MeshsigError('INVALID_INPUT', `--proxy-agent ${own.did}: uid ${own.uid} is this node's own user: ${why}`)
+  }
   return {
     spec,
-    agents: parseProxyAgents(agents, spec),
+    agents: parsed,
     signAsNode: options.proxySignAsNode === true,
     ...(wba !== undefined ? { webBotAuth: wba } : {}),
   }

@@ -5,7 +5,8 @@
 // (kind `api.refused`, action `proxy.sign`), and never forwarded. The kernel side: test/e2e/proxy-stale-rules.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { proxyFlagsOf } from '../../cli/commands/start-proxy.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import {
   WRONG_UIDS_REPORTED_PER_LISTENER,
@@ -130,5 +131,22 @@ describe('movedListenerWarnings: ports that changed agent or uid since the last 
     expect(movedListenerWarnings([alice], state([{ ...alice, uid: 61999 }]))).toHaveLength(1)
     // proxy.json v1 named no uid: the rules were made without one the node knows
     expect(movedListenerWarnings([{ did: alice.did, name: 'alice', port: 4790 }], state([alice]))).toHaveLength(1)
+  })
+})
+
+describe("meshsig start --proxy-agent with the node's own uid", () => {
+  it('is refused (that "agent" can read every custodied key; attack review 93, F8)', async () => {
+    const did = 'did:msig:' + 'A'.repeat(44)
+    const getuid = vi.spyOn(process, 'getuid').mockReturnValue(61941) // the node runs as uid 61941
+    try {
+      const flags = (uid: number) => proxyFlagsOf({ proxy: '4889:3001', proxyAgent: `${did}=4890:${uid}` })
+      await expect(flags(61941)).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/uid 61941 is this node's own user: it can read every custodied key/),
+      })
+      expect((await flags(61942))?.agents).toEqual([{ did, port: 4890, uid: 61942 }])
+    } finally {
+      getuid.mockRestore()
+    }
   })
 })

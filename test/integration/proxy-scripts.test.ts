@@ -3,7 +3,7 @@
 // drive the REST API with jq-built bodies, whatever the agent name holds, and send the home's API token
 // only to a server that proved it holds it (decision 0034).
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -146,6 +146,24 @@ describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port fr
     const wrong = await deploy('--proxy-uid', '4242', '3001')
     expect(wrong.code).toBe(2)
     expect(wrong.stderr).toMatch(/--proxy-uid 4242 is not the user the node runs as: .*proxy\.json belongs to uid 0/)
+  })
+
+  // attack review 93 (F8): that "agent" could read every custodied key and answer on every listener port
+  it("refuses an agent uid that is the node's own user (the owner of proxy.json)", async () => {
+    const own = mkdtempSync(join(tmpdir(), 'meshsig-deploy-own-'))
+    try {
+      const agents = [{ did, name: 'alice', port: 4890, uid: 61941 }]
+      writeFileSync(
+        join(own, 'proxy.json'),
+        JSON.stringify({ v: 2, gateway: { host: '127.0.0.1', port: 3001 }, agents }),
+      )
+      chownSync(join(own, 'proxy.json'), 61941, 61941) // the node runs as uid 61941
+      const r = await script('deploy-proxy.sh', ['--home', own, '--agent', 'alice', '3001'], {}, ['unshare', '-n'])
+      expect(r.code).toBe(2) // before the fix: 0, "installed: uid 61941's connections … go to the agent listener"
+      expect(r.stderr).toMatch(/uid 61941 is the node's own user .*can read every custodied key/)
+    } finally {
+      rmSync(own, { recursive: true, force: true })
+    }
   })
 
   it('refuses a home without proxy.json', async () => {
