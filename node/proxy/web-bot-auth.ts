@@ -8,7 +8,8 @@
  * A request signature: label `sig1`, `tag="web-bot-auth"`, `keyid` = the RFC
  * 7638 thumbprint of the signer's current key, `created`, `expires`, a 64-byte
  * nonce, covering `@authority @method @path` (`@query` when there is one),
- * `content-digest` and `Signature-Agent` (a dictionary keyed by the label
+ * `content-digest`, `content-type` when there is one (as the meshsig
+ * signature: docs/proxy.md) and `Signature-Agent` (a dictionary keyed by the label
  * whose member is the https origin of the key directory). The directory
  * response carries one signature per current key (`tag` =
  * `http-message-signatures-directory`, covering `"@authority";req` and
@@ -18,6 +19,7 @@ import { serializeDictionary, serializeInnerList, serializeItem, type BareItem, 
 import {
   componentValue,
   contentDigest,
+  headerValue,
   jwkThumbprint,
   splitTarget,
   toB64,
@@ -95,14 +97,20 @@ function base(components: readonly Component[], value: (c: Component) => string,
 
 /**
  * The WBA components of a request: the draft's required and narrowing ones,
- * and `Signature-Agent`: the whole field by default (`"signature-agent"`, the
- * one form today's released verifiers and RFC 9421 agree on, docs/interop.md),
- * or its member as the draft writes it (`"signature-agent";key="sig1"`).
+ * `content-type` when the request has one (RFC 9421 lets a signer cover more
+ * than the draft's minimum; a Content-Type changed after signing would make
+ * the gateway read the bytes the digest covers as another type: attack review
+ * 93), and `Signature-Agent`: the whole field by default (`"signature-agent"`,
+ * the one form today's released verifiers and RFC 9421 agree on,
+ * docs/interop.md), or its member as the draft writes it
+ * (`"signature-agent";key="sig1"`).
  */
 export function wbaComponents(request: HttpRequestLike, memberKey = false, label = WBA_LABEL): Component[] {
   const components = [plain('@authority'), plain('@method'), plain('@path')]
   if (splitTarget(request.path).query !== '?') components.push(plain('@query'))
-  components.push(plain('content-digest'), ['signature-agent', new Map(memberKey ? [['key', label]] : [])])
+  components.push(plain('content-digest'))
+  if (headerValue(request.headers, 'content-type') !== undefined) components.push(plain('content-type'))
+  components.push(['signature-agent', new Map(memberKey ? [['key', label]] : [])])
   return components
 }
 

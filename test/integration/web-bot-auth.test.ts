@@ -76,13 +76,19 @@ async function directory(): Promise<{ res: Response; text: string; json: Directo
 }
 
 /** Cloudflare's verifier, keys from the node's directory; plus the RFC 9530 digest of the body (node:crypto). */
-async function independentVerify(s: Seen, overrides: { url?: string; body?: Buffer } = {}): Promise<void> {
+async function independentVerify(
+  s: Seen,
+  overrides: { url?: string; body?: Buffer; headers?: IncomingHttpHeaders } = {},
+): Promise<void> {
   const body = overrides.body ?? s.body
   const digest = `sha-256=:${createHash('sha256').update(body).digest('base64')}:`
+  // Cloudflare's verifier does not compare Content-Digest with the body: the gateway must (docs/interop.md §1)
   if (String(s.headers['content-digest']) !== digest) throw new Error('content-digest does not match the body')
   const keys = (await directory()).json.keys
   const headers = new Headers()
-  for (const [k, v] of Object.entries(s.headers)) if (v !== undefined) headers.set(k, String(v))
+  for (const [k, v] of Object.entries({ ...s.headers, ...overrides.headers })) {
+    if (v !== undefined) headers.set(k, String(v))
+  }
   const request = new Request(`http://127.0.0.1:${gatewayPort}${overrides.url ?? s.url}`, {
     method: s.method,
     headers,
@@ -121,9 +127,17 @@ describe('WBA signature alone', () => {
   it('carries one web-bot-auth signature with Signature-Agent, and Cloudflare verifies it', async () => {
     expect(String(got.headers['signature-agent'])).toBe(`sig1="${ORIGIN}"`)
     expect([...parseDictionary(String(got.headers['signature-input'])).keys()]).toEqual(['sig1'])
-    expect(String(got.headers['signature-input'])).toMatch(/"content-digest" "signature-agent"\);/)
+    expect(String(got.headers['signature-input'])).toMatch(/"content-digest" "content-type" "signature-agent"\);/)
     expect(String(got.headers['signature-input'])).toMatch(/tag="web-bot-auth"/)
     await expect(independentVerify(got)).resolves.toBeUndefined()
+  })
+
+  // attack review 93 (F4): the WBA signature did not cover Content-Type, which docs/proxy.md requires whenever the
+  // request has one (a gateway would read the bytes the digest covers as another type)
+  it('a changed Content-Type fails', async () => {
+    expect(got.headers['content-type']).toBe('text/plain;charset=UTF-8') // fetch's, for a string body
+    const form = { 'content-type': 'application/x-www-form-urlencoded' }
+    await expect(independentVerify(got, { headers: form })).rejects.toThrow() // before the fix: it verified
   })
 
   it('a tampered body or a changed path fails', async () => {
