@@ -138,6 +138,12 @@ export interface ProxyLimits {
    * `RATE_LIMITED`.
    */
   readonly bufferedRequestsPerListener: number
+  /**
+   * Most requests one listener signs (and audits, two entries each) per
+   * minute, at most that many at once (a token bucket); past it a request is
+   * refused, 429 `RATE_LIMITED`, before it is read, signed or audited.
+   */
+  readonly signedRequestsPerMinute: number
 }
 
 /**
@@ -250,7 +256,7 @@ export const DEFAULT_LIMITS: Limits = {
   http: { sendStallMs: 60_000 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000 },
-  proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8 },
+  proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8, signedRequestsPerMinute: 600 },
   discovery: { providedTypes: 256, provideConcurrency: 3, servedPerPeer: 120, serveWindowMs: 60_000 },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
@@ -278,11 +284,11 @@ export interface LimitsInit {
  * at all leaves every other node's registries behind for good, a window of
  * 0 ms (a renewal's, a gossip refusal's, a handshake's, discovery serving's)
  * bounds nothing, and a socket timeout of 0 is none; a proxy allowed no
- * redirect check or no buffered request refuses every caller while it seems
- * to run; no provide at a time would leave every type queued for good (0
- * provided types is allowed: the node announces nothing; 0 challenges per
- * peer: it answers no peer's handshake; 0 served discovery requests: it
- * answers none).
+ * redirect check, no buffered request or no signed request refuses every
+ * caller while it seems to run; no provide at a time would leave every type
+ * queued for good (0 provided types is allowed: the node announces nothing;
+ * 0 challenges per peer: it answers no peer's handshake; 0 served discovery
+ * requests: it answers none).
  */
 const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'gossip.refusalWindowMs',
@@ -293,6 +299,7 @@ const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'http.sendStallMs',
   'proxy.pendingRedirectChecks',
   'proxy.bufferedRequestsPerListener',
+  'proxy.signedRequestsPerMinute',
   'discovery.provideConcurrency',
   'discovery.serveWindowMs',
 ])

@@ -255,6 +255,7 @@ export async function startNodeProxy(
     onWrongUid: (refusal) => node.recordRefusal?.(wrongUidRefusal(refusal)),
     maxPendingRedirectChecks: (node.limits ?? DEFAULT_LIMITS).proxy.pendingRedirectChecks,
     maxBufferedRequests: (node.limits ?? DEFAULT_LIMITS).proxy.bufferedRequestsPerListener,
+    maxSignedPerMinute: (node.limits ?? DEFAULT_LIMITS).proxy.signedRequestsPerMinute,
     ...(options.checkRedirect ? { checkRedirect: options.checkRedirect } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),

@@ -16,6 +16,7 @@ import { DEFAULT_LIMITS } from '../limits.js'
 import { admit, type AdmissionContext, type AgentListener, type WrongUid } from './admission.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
 import { auditOutcome, auditRequest, type ProxyAudit, type ProxyOutcome } from './proxy-audit.js'
+import { ListenerBounds, hold, withinRate } from './listener-bounds.js'
 import { listenAll, type RequestHandler } from './proxy-listeners.js'
 import { procRedirectCheck, type RedirectCheck } from './redirect-check.js'
 import { forward, type Upstream } from './upstream.js'
@@ -69,6 +70,11 @@ export interface SigningProxyOptions {
    * to the gateway; past it 429 RATE_LIMITED (default `limits.proxy.bufferedRequestsPerListener`).
    */
   readonly maxBufferedRequests?: number
+  /**
+   * Most requests each listener signs per minute (a token bucket, `listener-bounds.ts`); past it 429
+   * RATE_LIMITED before the request is read, signed or audited (default `limits.proxy.signedRequestsPerMinute`).
+   */
+  readonly maxSignedPerMinute?: number
   /** Address to listen on; default 127.0.0.1 (the proxy signs for whoever reaches it). */
   readonly listenHost?: string
   /** The gateway. */
@@ -159,37 +165,16 @@ function signAndForward(
   return forward(ctx.upstream, { method, path, headers: { ...headers, ...signed }, body }, req, res, record)
 }
 
-/** How many requests one listener holds between reading their body and handing it to the gateway. */
-interface Held {
-  count: number
-}
-
-/** Take one of the listener's places for a buffered request, or answer 429 when none is left. */
-function hold(ctx: ProxyContext, held: Held, res: ServerResponse): (() => void) | undefined {
-  const max = ctx.o.maxBufferedRequests ?? DEFAULT_LIMITS.proxy.bufferedRequestsPerListener
-  if (held.count >= max) {
-    const why = `this listener already holds ${max} requests being read or forwarded (limits.proxy)`
-    sendError(res, 429, 'RATE_LIMITED', `meshsig proxy: ${why}; try again, not forwarded`)
-    return undefined
-  }
-  held.count++
-  let released = false
-  return () => {
-    if (!released) held.count--
-    released = true
-  }
-}
-
 async function handle(
   ctx: ProxyContext,
   listener: AgentListener | undefined,
-  held: Held,
+  bounds: ListenerBounds,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const admitted = await admit(ctx, listener, req, res)
-  if (admitted === undefined) return
-  const release = hold(ctx, held, res)
+  if (admitted === undefined || !withinRate(bounds, ctx.clock(), res)) return
+  const release = hold(bounds, res)
   if (release === undefined) return
   res.once('close', release) // whatever else happens, a caller gone frees its place (attack review 93, F2)
   let body: Uint8Array
@@ -211,9 +196,8 @@ async function handle(
   }
 }
 
-/** Start a signing proxy; resolves once every listener listens (a port it cannot bind rejects). */
-export async function createSigningProxy(options: SigningProxyOptions): Promise<SigningProxy> {
-  const ctx: ProxyContext = {
+function proxyContext(options: SigningProxyOptions): ProxyContext {
+  return {
     o: options,
     via: `1.1 meshsig-${toHex(randomBytes(6))}`,
     signerFor: options.signerFor,
@@ -240,24 +224,37 @@ export async function createSigningProxy(options: SigningProxyOptions): Promise<
     clock: options.clock ?? Date.now,
     random: options.random ?? ((n) => new Uint8Array(randomBytes(n))),
   }
-  const host = options.listenHost ?? '127.0.0.1'
-  const agents = new Map((options.agentListeners ?? []).map(({ label, uid }) => [label, { label, uid }]))
-  const handlerFor = (label: string | undefined): RequestHandler => {
+}
+
+/** The request handler of each listener (by label; undefined: the default one), with bounds of its own. */
+function handlers(ctx: ProxyContext): (label: string | undefined) => RequestHandler {
+  const { o } = ctx
+  const agents = new Map((o.agentListeners ?? []).map(({ label, uid }) => [label, { label, uid }]))
+  return (label) => {
     const listener: AgentListener | undefined = label === undefined ? undefined : agents.get(label)
     if (label !== undefined && listener === undefined) throw new Error(`no agent listener is labelled ${label}`)
-    const held: Held = { count: 0 }
+    const bounds = new ListenerBounds(
+      o.maxBufferedRequests ?? DEFAULT_LIMITS.proxy.bufferedRequestsPerListener,
+      o.maxSignedPerMinute ?? DEFAULT_LIMITS.proxy.signedRequestsPerMinute,
+    )
     return (req, res) => {
-      handle(ctx, listener, held, req, res).catch((err: unknown) => {
-        options.onError?.(err)
+      handle(ctx, listener, bounds, req, res).catch((err: unknown) => {
+        o.onError?.(err)
         sendError(res, 500, 'INTERNAL', 'meshsig proxy: internal error; not forwarded')
       })
     }
   }
+}
+
+/** Start a signing proxy; resolves once every listener listens (a port it cannot bind rejects). */
+export async function createSigningProxy(options: SigningProxyOptions): Promise<SigningProxy> {
+  const ctx = proxyContext(options)
+  const host = options.listenHost ?? '127.0.0.1'
   const specs = [
     { label: undefined, port: options.listenPort },
     ...(options.agentListeners ?? []).map(({ label, port }) => ({ label, port })),
   ]
-  const listeners = await listenAll(specs, host, handlerFor).catch((err: unknown) => {
+  const listeners = await listenAll(specs, host, handlers(ctx)).catch((err: unknown) => {
     ctx.upstream.agent.destroy()
     throw err
   })

@@ -68,9 +68,9 @@ describe('limits', () => {
     expect(resolveLimits({ discovery: { servedPerPeer: 0 } }).discovery.servedPerPeer).toBe(0)
   })
 
-  it('refuse a proxy allowed no pending redirect check or buffered request: it would refuse every caller', () => {
+  it('refuse a proxy allowed no pending redirect check, buffered request or signed request: it would refuse every caller', () => {
     expect(resolveLimits({}).proxy).toEqual(DEFAULT_LIMITS.proxy)
-    for (const name of ['pendingRedirectChecks', 'bufferedRequestsPerListener'])
+    for (const name of ['pendingRedirectChecks', 'bufferedRequestsPerListener', 'signedRequestsPerMinute'])
       expect(refusal({ proxy: { [name]: 0 } })?.message).toBe(`limit proxy.${name} must be an integer ≥ 1`)
     expect(resolveLimits({ proxy: { pendingRedirectChecks: 1 } }).proxy.pendingRedirectChecks).toBe(1)
   })
