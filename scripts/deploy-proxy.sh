@@ -39,7 +39,9 @@
 # so no connection ever falls through unsigned in between. One uid maps to one
 # agent per gateway port. Agent names and DIDs are checked against fixed
 # patterns and never reach iptables or a shell as code; rule comments hold
-# numbers only. Never takes or prints key material.
+# numbers only. Never takes or prints key material. Its helpers live next to
+# it: lib/proxy-state.sh (what proxy.json says) and lib/proxy-rules.sh (finding
+# rules by comment, the filter-table guards).
 set -euo pipefail
 
 readonly TAG_PREFIX='meshsig-proxy'
@@ -139,166 +141,10 @@ take_lock() {
   flock -w 30 9 || die 'another deploy-proxy.sh is running'
 }
 
-# The default listener's port for gateway port $2: the one the running node wrote to $1/proxy.json (which
-# must forward to that gateway). Without that file, --proxy-port is needed: a guess could hand every other
-# local connection to whoever listens there.
-default_proxy_port() {
-  local file="$1/proxy.json" answer
-  [[ -r "$file" ]] || die "cannot read $file: start the node with --proxy first, pass --home (under sudo HOME is root's), or give --proxy-port"
-  command -v jq >/dev/null 2>&1 || die 'jq is required to read proxy.json (Debian: apt-get install jq), or pass --proxy-port'
-  answer="$(jq -r --argjson gw "$2" '
-    if .v != 2 then "" elif .gateway.port != $gw then "gateway " + (.gateway.port | tostring)
-    else .listenPort | tostring end' "$file")" || die "$file is not a meshsig proxy state file"
-  case "$answer" in
-    '') die "$file is not a meshsig proxy state file (v2: restart the node to write it again)" ;;
-    gateway*) die "the proxy in $file forwards to port ${answer#gateway }, not $2: start it with --proxy <port>:$2, or pass --proxy-port" ;;
-  esac
-  port_arg "the listen port in $file" "$answer"
-}
-
-# "<port> <uid>": the listener port of agent $2 (name or DID) for gateway port $3 and the only uid it
-# serves, from $1/proxy.json: the node's --proxy-agent <did>=<port>:<uid>, the one source of both.
-agent_of() {
-  local file="$1/proxy.json" answer port uid
-  [[ -r "$file" ]] || die "cannot read $file: start the node with --proxy and --proxy-agent first, or pass --home"
-  command -v jq >/dev/null 2>&1 || die 'jq is required (Debian: apt-get install jq)'
-  answer="$(jq -r --arg agent "$2" --argjson gw "$3" '
-    if .v != 2 then "version" elif .gateway.port != $gw then "gateway"
-    else [.agents[] | select(.did == $agent or .name == $agent)]
-      | if length == 1 then "\(.[0].port) \(.[0].uid)" elif length == 0 then "none" else "several" end
-    end' "$file")" || die "$file is not a meshsig proxy state file"
-  case "$answer" in
-    version) die "$file names no uids (an older node wrote it): restart the node with --proxy-agent <did>=<port>:<uid>" ;;
-    gateway) die "the proxy in $file does not forward to port $3" ;;
-    none) die "the proxy in $file has no listener for agent '$2' (start the node with --proxy-agent <did>=<port>:<uid>)" ;;
-    several) die "several agents are called '$2' in $file; pass the agent's DID" ;;
-  esac
-  read -r port uid <<<"$answer"
-  port="$(port_arg "the listener port in $file" "$port")"
-  uid="$(agent_uid_arg "$uid")"
-  printf '%s %s\n' "$port" "$uid"
-}
-
-# The uid the node runs as: --proxy-uid ($2) when given, else the owner of $1/proxy.json, which the
-# node writes at start. Only that uid may answer on the listener ports (install_answer_guard).
-node_uid_of() {
-  local file="$1/proxy.json" owner=''
-  [[ -f "$file" ]] && owner="$(stat -c %u -- "$file")"
-  if [[ -n "$2" ]]; then
-    [[ -z "$owner" || "$owner" == "$2" ]] ||
-      die "--proxy-uid $2 is not the user the node runs as: $file belongs to uid $owner" 2
-    printf '%s\n' "$2"
-    return
-  fi
-  [[ -n "$owner" ]] || die "cannot tell which user the node runs as ($file is missing): give --proxy-uid USER, or --home"
-  printf '%s\n' "$owner"
-}
-
-# Rule numbers (highest first) in table $1's chain whose meshsig comment
-# matches the ERE $2 (built from fixed words and checked numbers only) and is not $3.
-rule_numbers() {
-  iptables -w -t "$1" -L "$CHAIN" -n --line-numbers |
-    awk -v want="$2" -v except="${3:-}" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
-      c = substr($0, RSTART + 3, RLENGTH - 6); if (c ~ want && c != except) print $1 }' |
-    sort -rn
-}
-
-# Delete rules of table $1 by number; the numbers must come highest first.
-delete_rules() {
-  local table="$1" number
-  shift
-  for number in "$@"; do
-    iptables -w -t "$table" -D "$CHAIN" "$number"
-  done
-}
-
-# The filter rule that resets connections to agent port $2 not made through a NAT redirect.
-install_guard() {
-  local -a rule=(-p tcp -m addrtype --dst-type LOCAL --dport "$2" -m conntrack ! --ctstate DNAT
-    -m comment --comment "${TAG_PREFIX}:$1:guard:$2" -j REJECT --reject-with tcp-reset)
-  iptables -w -t filter -C "$CHAIN" "${rule[@]}" 2>/dev/null || iptables -w -t filter -I "$CHAIN" 1 "${rule[@]}"
-}
-
-# The ports the NAT rules of gateway port $1 redirect to (agent listeners and the default one).
-redirect_ports() {
-  iptables -w -t nat -S "$CHAIN" |
-    awk -v want="^${TAG_PREFIX}:$1(:|\$)" 'match($0, /--comment "?meshsig-proxy:[^ "]*/) {
-      c = substr($0, RSTART + 10, RLENGTH - 10); sub(/^"/, "", c)
-      if (c ~ want && match($0, /--to-ports [0-9]+/)) print substr($0, RSTART + 11, RLENGTH - 11) }'
-}
-
-# Lines "<number> <port>" (highest number first) of the filter rules of gateway port $1 of kind $2 (guard, answer,
-# cookie).
-filter_rules_of() {
-  iptables -w -t filter -L "$CHAIN" -n --line-numbers |
-    awk -v want="^${TAG_PREFIX}:$1:$2:" 'match($0, /\/\* meshsig-proxy:[^ ]* \*\//) {
-      c = substr($0, RSTART + 3, RLENGTH - 6); if (c ~ want) { sub(want, "", c); sub(/:.*/, "", c); print $1, c } }' |
-    sort -rn
-}
-
-# Remove the guards of gateway port $1 whose agent port no agent rule redirects to any more, and the
-# answer and cookie guards of ports no rule of it redirects to any more.
-prune_guards() {
-  local gw="$1" kind number port
-  local -a live
-  mapfile -t live < <(redirect_ports "$gw")
-  for kind in guard answer cookie; do
-    filter_rules_of "$gw" "$kind" | while read -r number port; do
-      [[ "$port" =~ ^[0-9]{1,5}$ ]] || continue
-      if [[ "$kind" == guard ]]; then
-        [[ -z "$(rule_numbers nat "^${TAG_PREFIX}:${gw}:agent:${port}:uid:[0-9]+\$")" ]] || continue
-      else
-        [[ " ${live[*]} " != *" $port "* ]] || continue
-      fi
-      iptables -w -t filter -D "$CHAIN" "$number"
-    done
-  done
-}
-
-# The filter rule that lets only the node's user (uid $3) answer on listener port $2 of gateway port $1: a
-# packet sent from that local port by any other user is rejected, so whoever listens there while the node is
-# down never completes a connection the redirects send it. Resets pass (the kernel's for a port nobody listens
-# on comes from a socket of no user, which the owner match cannot tell from another user's): a caller is still
-# refused at once while nobody listens, and a reset carries nothing.
-# With it, the cookie guard: a SYN-ACK the kernel answers with a SYN cookie (syncookies under a full SYN queue,
-# or always with net.ipv4.tcp_syncookies=2) carries no socket, so the owner match above never sees it; it
-# would open the connection, and the caller's request would reach a squatter before its own answers are
-# rejected. Every SYN sent from the port with no socket is dropped: the caller's connect times out. A normal
-# SYN-ACK carries its request socket, which the owner match counts as the listener's. The cost: the node's own
-# cookie answers are dropped too (a local SYN flood on a listener delays callers until its queue drains).
-# Another node uid's rule for the port goes after.
-install_answer_guard() {
-  local gw="$1" port="$2" node_uid="$3"
-  local prefix="${TAG_PREFIX}:${gw}:answer:${port}:uid:"
-  local -a rule=(-p tcp -m addrtype --src-type LOCAL --sport "$port" ! --tcp-flags RST RST
-    -m owner --socket-exists ! --uid-owner "$node_uid"
-    -m comment --comment "${prefix}${node_uid}" -j REJECT --reject-with tcp-reset)
-  local -a cookie=(-p tcp -m addrtype --src-type LOCAL --sport "$port" --tcp-flags SYN SYN
-    -m owner ! --socket-exists -m comment --comment "${TAG_PREFIX}:${gw}:cookie:${port}" -j DROP)
-  local -a others
-  iptables -w -t filter -C "$CHAIN" "${cookie[@]}" 2>/dev/null || iptables -w -t filter -I "$CHAIN" 1 "${cookie[@]}"
-  iptables -w -t filter -C "$CHAIN" "${rule[@]}" 2>/dev/null || iptables -w -t filter -I "$CHAIN" 1 "${rule[@]}"
-  # the port's rules for another uid (a node that now runs as another user): the comment's uid differs
-  mapfile -t others < <(rule_numbers filter "^${prefix}[0-9]+\$" "${prefix}${node_uid}")
-  delete_rules filter "${others[@]}"
-}
-
-# Kernel settings that defeat the guards, said (not refused: callers fail closed or the operator chose them).
-# net.ipv4.tcp_syncookies=2 answers every connection with a SYN cookie, which the cookie guards drop: the node's
-# listeners would never answer. A TCP Fast Open server (net.ipv4.tcp_fastopen & 2) lets a listener take the data
-# of a SYN before any answer leaves, so a squatter could read a Fast Open caller's first bytes.
-warn_sysctls() {
-  local cookies='' fastopen=0
-  [[ -r /proc/sys/net/ipv4/tcp_syncookies ]] && cookies="$(</proc/sys/net/ipv4/tcp_syncookies)"
-  [[ -r /proc/sys/net/ipv4/tcp_fastopen ]] && fastopen="$(</proc/sys/net/ipv4/tcp_fastopen)"
-  if [[ "$cookies" == 2 ]]; then
-    printf '%s: warning: net.ipv4.tcp_syncookies is 2 (a SYN cookie for every connection): the cookie guards drop them, so no caller reaches the proxy listeners; set it to 1 (the default)\n' "$PROG" >&2
-  fi
-  if [[ "$fastopen" =~ ^[0-9]+$ ]] && ((fastopen & 2)); then
-    printf '%s: warning: net.ipv4.tcp_fastopen enables the server side (%s): while the node is down, whoever listens on a listener port can read the first bytes a Fast Open caller sends; set it to 1 (the default)\n' "$PROG" "$fastopen" >&2
-  fi
-  return 0
-}
+# shellcheck source=lib/proxy-state.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/proxy-state.sh"
+# shellcheck source=lib/proxy-rules.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/proxy-rules.sh"
 
 # Redirect uid $3's connections to gateway port $1 onto agent port $2, exempting source $4; only uid $5 (the
 # node's) may answer on port $2.
