@@ -16,6 +16,7 @@ import { createFastPath } from './fast-path.js'
 import { ApiMetrics } from './metrics.js'
 import { resolveApiOptions, type ApiOptions, type ResolvedApiOptions } from './options.js'
 import { rateLimiter, rateLimitKey } from './rate-limit.js'
+import { readLaneMatcher } from './read-lane.js'
 import { agentRoutes } from './routes/agent-routes.js'
 import { auditRoutes } from './routes/audit-routes.js'
 import { dashboardPassRoutes, dashboardSessionRoutes } from './routes/dashboard-routes.js'
@@ -216,9 +217,10 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.use(uiRoutes()) // dashboard and verifier pages: GET only, before the API rate limit
   const dashboard = new DashboardSessions()
   const sessionOf = (req: IncomingMessage): string | undefined => dashboard.sessionOf(req)
+  const readLane = readLaneMatcher(opts.token) // the MCP server's reads: a bucket of their own (decision 0063)
   const limiter = rateLimiter(
     opts,
-    (req) => rateLimitKey(req, opts, resolveCredential, sessionOf),
+    (req) => rateLimitKey(req, opts, resolveCredential, sessionOf, readLane),
     () => metrics.rateLimited(),
   )
   const apiLog = node.logger().child('api')

@@ -20,8 +20,11 @@ import {
   TOKEN_CHALLENGE_HEADER,
   TOKEN_PROOF_HEADER,
 } from './token-proof.js'
-import { ERROR_TABLE, isMeshsigError, MeshsigError, type ErrorCode } from '../node/core/errors.js'
-import { oneLine } from '../node/core/untrusted-text.js'
+import { errorFrom, textWithin, transportError } from './client-errors.js'
+import { READ_LANE_HEADER, readLaneOf } from './read-lane.js'
+import { isMeshsigError, MeshsigError } from '../node/core/errors.js'
+
+export { errorFrom, noConnection } from './client-errors.js'
 
 /** Default node URL (env `MESHSIG_SERVER` is read by the CLI, not here). */
 export const DEFAULT_MESHSIG_SERVER = 'http://localhost:4888'
@@ -47,56 +50,18 @@ export interface MeshsigClientOptions {
    * server reached to be the node itself (no reverse proxy between).
    */
   readonly proveToken?: boolean
+  /**
+   * Send `token` only with actions (`POST`); a read (`GET`, open to anyone,
+   * docs/api.md) carries the token's read lane instead (api/read-lane.ts), so
+   * reads count against a rate-limit bucket of their own, not the one the
+   * operator's actions need. The MCP server's clients (decision 0063). The
+   * proof (`proveToken`) is asked first all the same.
+   */
+  readonly readLane?: boolean
   /** Per-request timeout in ms (default 30 000). */
   readonly timeoutMs?: number
   /** fetch implementation (default the global one). */
   readonly fetch?: typeof fetch
-}
-
-/** A node's error answer as a `MeshsigError` with the node's code (`PEER_ERROR` when it names none we know). */
-export function errorFrom(status: number, body: unknown, url: string): MeshsigError {
-  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-  const code = typeof b.code === 'string' && b.code in ERROR_TABLE ? (b.code as ErrorCode) : 'PEER_ERROR'
-  // the server's own words: on one line, nothing in them reads as a line of the client's (decision 0055)
-  const message = typeof b.error === 'string' ? oneLine(b.error) : `HTTP ${status} from ${url}`
-  const details: Record<string, unknown> = { status, ...((b.details as Record<string, unknown>) ?? {}) }
-  if (typeof b.did === 'string') details.did = b.did
-  if (typeof b.retryAfter === 'number') details.retryAfter = b.retryAfter
-  return new MeshsigError(code, message, details)
-}
-
-/**
- * Causes of a failed request that mean no connection was made, so nothing at
- * the server could have answered: refused (nothing listens on the port), no
- * such host, no route, or a port fetch never connects to ("bad port").
- */
-const NO_CONNECTION_CAUSES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'bad port'])
-
-/**
- * What a request that got no answer became: `TIMEOUT` when the client's own
- * timeout fired (the connection may well have been taken: a node that is
- * slow, or kept busy, is not "no node"), else `UNREACHABLE`, with
- * `noConnection: true` when nothing could have answered.
- */
-function transportError(err: unknown, server: string, timeoutMs: number): MeshsigError {
-  if ((err as { name?: unknown }).name === 'TimeoutError') {
-    const why = `the meshsig node at ${server} did not answer within ${timeoutMs} ms`
-    return new MeshsigError('TIMEOUT', why, { server, timeoutMs })
-  }
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause
-  const why = cause?.code ?? cause?.message ?? (err as Error).message
-  const message = `no meshsig node answers at ${server} (${why}); is it running? (meshsig start)`
-  const noConnection = NO_CONNECTION_CAUSES.has(cause?.code ?? cause?.message ?? '')
-  return new MeshsigError('UNREACHABLE', message, { server, ...(noConnection ? { noConnection } : {}) })
-}
-
-/**
- * True when `err` is a request to a node that could not even connect
- * (`UNREACHABLE` with `noConnection`): nothing listens there, so no node can
- * have an answer. A timeout, a reset or any answer is not this.
- */
-export function noConnection(err: unknown): boolean {
-  return isMeshsigError(err) && err.code === 'UNREACHABLE' && err.details?.noConnection === true
 }
 
 /** Most bytes of an answer of a small fixed shape (`/health`, an agent, a key view with its log). */
@@ -109,30 +74,6 @@ export const SMALL_ANSWER_BYTES = 4 * 1024 * 1024
  * that is not the node cannot make the client buffer without end.
  */
 export const DEFAULT_LIST_BYTES = constants.MAX_STRING_LENGTH
-
-/**
- * The body of `res` as text, read a chunk at a time and given up past
- * `maxBytes` (`PEER_ERROR`): a server that is not the node can answer
- * without end (a review's buffered 2.6 GB in the 5 s of a verify).
- */
-async function textWithin(res: Response, maxBytes: number, url: string): Promise<string> {
-  if (maxBytes === Infinity || res.body === null) return res.text()
-  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
-    await res.body.cancel().catch(() => undefined) // said too long up front: read none of it
-    throw new MeshsigError('PEER_ERROR', `${url} announced more than ${maxBytes} bytes`, { maxBytes })
-  }
-  const chunks: Uint8Array[] = []
-  let bytes = 0
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    bytes += chunk.length
-    if (bytes > maxBytes) {
-      await res.body.cancel().catch(() => undefined)
-      throw new MeshsigError('PEER_ERROR', `${url} answered more than ${maxBytes} bytes`, { maxBytes })
-    }
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 /** How long a proof that the server holds the token is used before it is asked for again (ms). */
 const TOKEN_PROOF_TTL_MS = 2_000
@@ -168,6 +109,7 @@ export class ClientHttp {
   /** When `proven` was asked for (ms); a proof is used for `TOKEN_PROOF_TTL_MS`, then asked for again. */
   private provenAt = 0
   private readonly proveToken: boolean
+  private readonly readLane: boolean
 
   constructor(opts: MeshsigClientOptions = {}) {
     const server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
@@ -176,19 +118,22 @@ export class ClientHttp {
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.fetchImpl = opts.fetch ?? fetch
     this.proveToken = opts.proveToken === true && this.token !== undefined
+    this.readLane = opts.readLane === true
   }
 
   /**
    * `method path` with a JSON body; the parsed JSON answer (the text when
    * `raw`), or the node's error. An answer past `maxBytes` is `PEER_ERROR`
-   * (answers of a known small shape, from a server that may not be the node).
+   * (answers of a known small shape, from a server that may not be the node);
+   * so is an error answer past `SMALL_ANSWER_BYTES`.
    */
   async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw = false, maxBytes = Infinity): Promise<T> {
     const url = this.server + path
     const headers: Record<string, string> = { accept: 'application/json' }
     if (body !== undefined) headers['content-type'] = 'application/json'
     const token = await this.bearer()
-    if (token !== undefined) headers.authorization = `Bearer ${token}`
+    if (token !== undefined && this.readLane && method === 'GET') headers[READ_LANE_HEADER] = readLaneOf(token)
+    else if (token !== undefined) headers.authorization = `Bearer ${token}`
     let res: Response
     let text: string
     try {
@@ -198,8 +143,9 @@ export class ClientHttp {
         signal: AbortSignal.timeout(this.timeoutMs),
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       })
-      // the timeout covers the body too: a node that sends its headers and then stalls has not answered
-      text = await textWithin(res, maxBytes, url)
+      // the timeout covers the body too: a node that sends its headers and then stalls has not answered;
+      // an error answer is of a small shape whatever the request (review 92 F5)
+      text = await textWithin(res, res.ok ? maxBytes : Math.min(maxBytes, SMALL_ANSWER_BYTES), url)
     } catch (err) {
       if (isMeshsigError(err)) throw err
       this.forgetProof()

@@ -80,6 +80,8 @@ export interface AgentQuery {
   readonly origin?: 'local' | 'remote'
   readonly status?: 'active' | 'revoked'
   readonly limit?: number
+  /** With `limit`: the page after this one (the `next` of the page before). */
+  readonly cursor?: string
 }
 
 /** Filters of `messages()`. */
@@ -171,9 +173,9 @@ export class MeshsigClient {
     return this.list('GET', '/duplicity')
   }
 
-  /** `GET /revoked`. */
-  revoked(): Promise<ApiRevokedList> {
-    return this.list('GET', '/revoked')
+  /** `GET /revoked`: every revoked DID, or one page of `limit` (from `cursor` on). */
+  revoked(q: { readonly limit?: number; readonly cursor?: string } = {}): Promise<ApiRevokedList> {
+    return this.list('GET', '/revoked' + queryString({ ...q }))
   }
 
   /** `GET /connections`. */

@@ -87,13 +87,17 @@ function mintsCredential(req: IncomingMessage): boolean {
  * bucket or the address's, and credentials cannot be multiplied faster than
  * that (docs/protocol.md §8). A request without a bearer that carries a live
  * dashboard session (`dashboardSession`, api/dashboard-pass.ts) counts
- * against that session: the operator's page keeps a lane of its own.
+ * against that session: the operator's page keeps a lane of its own. So
+ * does a read (`GET`) without a bearer that carries the operator token's
+ * read lane (`readLane`, api/read-lane.ts): the MCP server's reads, which a
+ * model makes, do not spend the bucket of the operator's actions (decision 0063).
  */
 export function rateLimitKey(
   req: IncomingMessage,
   opts: ResolvedApiOptions,
   resolve: CredentialResolver,
   dashboardSession: (req: IncomingMessage) => string | undefined = () => undefined,
+  readLane: (req: IncomingMessage) => boolean = () => false,
 ): string {
   const bearer = bearerOf(req)
   const operator = bearer !== undefined && isOperatorToken(opts, bearer)
@@ -101,6 +105,7 @@ export function rateLimitKey(
   if (operator || agent) return 'bearer:' + createHash('sha256').update(bearer!).digest('base64url').slice(0, 22)
   const session = bearer === undefined ? dashboardSession(req) : undefined
   if (session !== undefined && !mintsCredential(req)) return 'dashboard:' + session.slice(0, 22)
+  if (bearer === undefined && (req.method === 'GET' || req.method === 'HEAD') && readLane(req)) return 'lane:read'
   const address = clientAddress(req, opts) ?? 'unknown'
   return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
 }

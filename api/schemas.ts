@@ -155,13 +155,38 @@ export const messagesQuery = z.strictObject({
   did: id.optional(),
 })
 
+/**
+ * The `cursor` of a list page (`GET /agents`, `GET /revoked`): the `next` of
+ * the page before, `<ms>.<did>` of its last row (its time and DID, the
+ * list's order), as `{ms, did}`.
+ */
+const cursorParam = z
+  .string()
+  .regex(/^\d{1,15}\.did:msig:[1-9A-HJ-NP-Za-km-z]{1,64}$/, 'must be the next of the page before')
+  .transform((text) => {
+    const dot = text.indexOf('.')
+    return { ms: Number(text.slice(0, dot)), did: text.slice(dot + 1) }
+  })
+
+/** A `cursor` is a place in a page of `limit` rows: without a `limit` the whole list is answered. */
+const cursorNeedsLimit = (q: { limit?: number; cursor?: unknown }): boolean =>
+  q.cursor === undefined || q.limit !== undefined
+
 /** `GET /agents` query. */
-export const agentsQuery = z.strictObject({
-  capability: z.string().min(1).max(64).optional(),
-  origin: z.enum(['local', 'remote']).optional(),
-  status: z.enum(['active', 'revoked']).optional(),
-  limit: intParam(10_000).optional(),
-})
+export const agentsQuery = z
+  .strictObject({
+    capability: z.string().min(1).max(64).optional(),
+    origin: z.enum(['local', 'remote']).optional(),
+    status: z.enum(['active', 'revoked']).optional(),
+    limit: intParam(10_000).optional(),
+    cursor: cursorParam.optional(),
+  })
+  .refine(cursorNeedsLimit, { message: 'a cursor needs a limit', path: ['cursor'] })
+
+/** `GET /revoked` query. */
+export const revokedQuery = z
+  .strictObject({ limit: intParam(10_000).optional(), cursor: cursorParam.optional() })
+  .refine(cursorNeedsLimit, { message: 'a cursor needs a limit', path: ['cursor'] })
 
 /** `GET /connections` query. */
 export const limitQuery = z.strictObject({ limit: intParam(10_000).optional() })

@@ -106,6 +106,8 @@ export interface ApiWitnessEvidence {
 export interface ApiAgentList {
   readonly agents: AgentRecord[]
   readonly total: number
+  /** `GET /agents?limit`: the `cursor` of the next page, null on the last (absent without `limit`). */
+  readonly next?: string | null
   /**
    * `POST /discover` with `"format": "a2a"`: the signed A2A cards (node/core/a2a-card.ts
    * `A2aAgentCard`, docs/interop.md §2) of the agents found that this node hosts and holds the key of.
@@ -131,6 +133,8 @@ export interface ApiDuplicityList {
 export interface ApiRevokedList {
   readonly revoked: RevokedView[]
   readonly total: number
+  /** `GET /revoked?limit`: the `cursor` of the next page, null on the last (absent without `limit`). */
+  readonly next?: string | null
 }
 
 /** `GET /connections`: the newest connections; `total` counts all. */

@@ -72,10 +72,16 @@ export function provesNode(ctx: CliContext): boolean {
   return tokenFor(ctx) !== undefined && isLoopbackServer(ctx.server)
 }
 
-function clientWith(ctx: CliContext, token: string | undefined, timeoutMs = CLIENT_TIMEOUT_MS): MeshsigClient {
+function clientWith(
+  ctx: CliContext,
+  token: string | undefined,
+  timeoutMs = CLIENT_TIMEOUT_MS,
+  maxListBytes?: number,
+): MeshsigClient {
   checkServerUrl(ctx.server)
   const given = token !== undefined ? { token, proveToken: isLoopbackServer(ctx.server) } : {}
-  return new MeshsigClient({ server: ctx.server, timeoutMs, ...given })
+  const bound = maxListBytes !== undefined ? { maxListBytes } : {}
+  return new MeshsigClient({ server: ctx.server, timeoutMs, readLane: ctx.readLane === true, ...given, ...bound })
 }
 
 /** A server that is no http(s) URL is bad input (exit 2), not an unreachable node (exit 3). */
@@ -100,10 +106,11 @@ function checkServerUrl(server: string): void {
  * gives. On this machine the token goes only to a server that first proves it
  * holds it (api/token-proof.ts), and one that cannot is `NODE_UNPROVEN`: any
  * local user can listen on a loopback port, the node's own while it is down.
- * `timeoutMs`: per request (default 15 s).
+ * `timeoutMs`: per request (default 15 s); `maxListBytes`: the most bytes of
+ * a list answer (default the SDK's, `DEFAULT_LIST_BYTES`).
  */
-export function apiClient(ctx: CliContext, timeoutMs?: number): MeshsigClient {
-  return clientWith(ctx, tokenFor(ctx), timeoutMs)
+export function apiClient(ctx: CliContext, timeoutMs?: number, maxListBytes?: number): MeshsigClient {
+  return clientWith(ctx, tokenFor(ctx), timeoutMs, maxListBytes)
 }
 
 /**

@@ -46,6 +46,12 @@ export interface CliContext {
   readonly server: string
   /** Streams, environment and clock. */
   readonly io: CliIo
+  /**
+   * Reads go to the node without the token, in its read lane (api/read-lane.ts):
+   * the MCP server's context, whose reads a model makes (decision 0063). The
+   * CLI sends its token with every request.
+   */
+  readonly readLane?: boolean
 }
 
 function optionalString(value: unknown): string | undefined {

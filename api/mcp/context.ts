@@ -34,8 +34,11 @@ export function mcpIo(
 
 /**
  * The context every tool runs with: `MESHSIG_HOME` (default ~/.meshsig) and
- * `MESHSIG_SERVER` (default http://localhost:4888), as for the CLI.
+ * `MESHSIG_SERVER` (default http://localhost:4888), as for the CLI. Its reads
+ * go in the token's read lane, not on the token (decision 0063): a model
+ * looping on a read tool must not spend the rate-limit budget of the
+ * operator's own actions.
  */
 export function mcpContext(env: Readonly<Record<string, string | undefined>>, log?: DiagnosticSink): CliContext {
-  return contextFrom({}, mcpIo(env, log))
+  return { ...contextFrom({}, mcpIo(env, log)), readLane: true }
 }

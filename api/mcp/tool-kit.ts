@@ -37,8 +37,11 @@ export interface ToolSpec<S extends z.ZodObject> {
   readonly input: S
   /** MCP behaviour hints (read-only, destructive, open world). */
   readonly annotations: ToolAnnotations
-  /** Do the work; may throw (the error becomes an `isError` result). */
-  run(ctx: CliContext, args: z.output<S>): Promise<ToolOutcome>
+  /**
+   * Do the work; may throw (the error becomes an `isError` result). `signal`
+   * aborts when the client cancels the request (or gives up on it).
+   */
+  run(ctx: CliContext, args: z.output<S>, signal?: AbortSignal): Promise<ToolOutcome>
 }
 
 /** A declared tool, ready to be registered on a server. */
@@ -98,7 +101,9 @@ export function defineTool<S extends z.ZodObject>(spec: ToolSpec<S>): McpTool {
       // Widened so the SDK's callback type resolves; it validates the arguments against `spec.input` first.
       const inputSchema: AnySchema = spec.input
       const config = { title: spec.title, description: spec.description, inputSchema, annotations: spec.annotations }
-      server.registerTool(spec.name, config, (args) => runSafely(() => spec.run(ctx, args as z.output<S>)))
+      server.registerTool(spec.name, config, (args, extra) =>
+        runSafely(() => spec.run(ctx, args as z.output<S>, extra.signal)),
+      )
     },
   }
 }

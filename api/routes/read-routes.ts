@@ -18,7 +18,8 @@ import type {
   ApiStoredMessage,
   NodeStats,
 } from '../types.js'
-import { agentsQuery, limitQuery, messagesQuery, parseInput } from '../schemas.js'
+import { agentsQuery, limitQuery, messagesQuery, parseInput, revokedQuery } from '../schemas.js'
+import { afterAgent, afterRevoked, agentCursor, pageOf, revokedCursor } from '../list-page.js'
 import { answerTokenChallenge } from '../token-proof.js'
 import { apiVersion } from '../version.js'
 import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
@@ -56,8 +57,8 @@ export function readRoutes(ctx: RouteContext): Router {
     res.json(snapshotPage(node, snapshotQuery({ ...req.query }, limits)) satisfies ApiSnapshot)
   })
 
-  // with `limit`: one page read from the store and a count; without: every agent, streamed a page at a time
-  // (the seed's "list all agents"; docs/api.md, decision 0046)
+  // with `limit`: one page read from the store (from `cursor` on) and a count; without: every agent, streamed
+  // a page at a time (the seed's "list all agents"; docs/api.md, decision 0046)
   r.get('/agents', async (req, res) => {
     const q = parseInput(agentsQuery, { ...req.query }, 'query')
     const query: AgentQuery = {
@@ -66,8 +67,10 @@ export function readRoutes(ctx: RouteContext): Router {
       ...(q.status !== undefined ? { status: q.status } : {}),
     }
     if (q.limit === undefined) return sendChunks(res, 'json', agentListChunks(node, query))
-    const agents = node.listAgents({ ...query, limit: q.limit })
-    res.json({ agents, total: node.countAgents(query) } satisfies ApiAgentList)
+    // one row past the page tells whether another follows (`next`; api/list-page.ts)
+    const read = node.listAgents({ ...query, limit: q.limit + 1, ...afterAgent(q.cursor) })
+    const { rows: agents, next } = pageOf(read, q.limit, agentCursor)
+    res.json({ agents, total: node.countAgents(query), next } satisfies ApiAgentList)
   })
 
   r.get('/agents/:did', (req, res) => {
@@ -78,9 +81,11 @@ export function readRoutes(ctx: RouteContext): Router {
   })
 
   r.get('/revoked', async (req, res) => {
-    const q = parseInput(limitQuery, { ...req.query }, 'query')
+    const q = parseInput(revokedQuery, { ...req.query }, 'query')
     if (q.limit === undefined) return sendChunks(res, 'json', revokedListChunks(node))
-    res.json({ revoked: node.revoked(q.limit), total: node.revokedCount() } satisfies ApiRevokedList)
+    const read = node.revokedAfter(afterRevoked(q.cursor), q.limit + 1)
+    const { rows: revoked, next } = pageOf(read, q.limit, revokedCursor)
+    res.json({ revoked, total: node.revokedCount(), next } satisfies ApiRevokedList)
   })
 
   r.get('/connections', (req, res) => {

@@ -17,7 +17,7 @@ export interface AgentsOptions extends GlobalOptions {
  * that adds a line or acts on a terminal (node/core/untrusted-text.ts); the
  * rest is the server's, on one line too.
  */
-function row(a: AgentRecord): string {
+export function agentRow(a: AgentRecord): string {
   const caps = a.capabilities.map((c) => quoted(String(c.type))).join(',') || '-'
   const flags = [a.origin, a.status === 'revoked' ? 'REVOKED' : a.online ? 'online' : 'offline'].join(' ')
   return oneLine(
@@ -32,7 +32,7 @@ export async function agentsCommand(ctx: CliContext, options: AgentsOptions): Pr
   const human =
     total === 0
       ? `${OK} No agents on ${ctx.server}`
-      : [`${OK} ${total} agent(s) on ${ctx.server}`, ...agents.map(row)].join('\n')
+      : [`${OK} ${total} agent(s) on ${ctx.server}`, ...agents.map(agentRow)].join('\n')
   return { json: { agents, total }, human }
 }
 

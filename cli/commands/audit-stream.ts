@@ -10,10 +10,9 @@ import type { Writable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { NdjsonExportCheck, isNdjsonExport } from '../../node/audit/export-stream-check.js'
 import type { ExportCheck } from '../../node/audit/export-check.js'
-import { errorFrom, pinnedServer } from '../../api/client-http.js'
 import { MeshsigError } from '../../node/core/errors.js'
-import { apiClient } from '../api-client.js'
 import type { CliContext } from '../context.js'
+import { fetchNdjson } from './ndjson-fetch.js'
 
 /** Lines between two progress reports. */
 const PROGRESS_EVERY = 10_000
@@ -200,97 +199,12 @@ export function openOut(path: string): number {
   }
 }
 
-/** Most time the export may go without a byte before it is given up (`TIMEOUT`), ms. */
-export const NDJSON_IDLE_MS = 30_000
-
 /**
- * The body of the node's NDJSON export at `size` (default: its current
- * checkpoint's), as it streams. A server that goes `idleMs` without sending a
- * byte (before its answer or during it) is given up: `TIMEOUT`. With a token
- * at hand the server proves first that it is the node (`NODE_UNPROVEN`
- * otherwise, decision 0055); `localhost` is 127.0.0.1, as for every client.
+ * Copy the node's NDJSON export to `out` (a file) or stdout; returns the
+ * bytes written. No deadline on the whole: an honest export of millions of
+ * entries takes minutes, and a person watches it; one that stops coming is
+ * given up (`fetchNdjson`).
  */
-export async function fetchNdjson(
-  ctx: CliContext,
-  size?: number,
-  idleMs = NDJSON_IDLE_MS,
-): Promise<AsyncIterable<Uint8Array>> {
-  await apiClient(ctx).proveNode()
-  const url = new URL('/audit/export', pinnedServer(ctx.server))
-  url.searchParams.set('format', 'ndjson')
-  if (size !== undefined) url.searchParams.set('size', String(size))
-  const idle = new IdleDeadline(ctx.server, idleMs)
-  // the export is open to every client (docs/api.md): no token goes with it, explicit or from the home
-  let res: Response
-  try {
-    res = await fetch(url, { headers: { accept: 'application/x-ndjson' }, signal: idle.signal })
-  } catch (err) {
-    idle.stop()
-    if (idle.timedOut) throw idle.error()
-    const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
-    const message = `no meshsig node answers at ${ctx.server} (${why}); is it running? (meshsig start)`
-    throw new MeshsigError('UNREACHABLE', message, { server: ctx.server })
-  }
-  if (!res.ok || res.body === null) {
-    // the node's own code (a size with no checkpoint is NOT_FOUND, a bad one INVALID_INPUT), as the API client reads it
-    const body = (await res.json().catch(() => ({}))) as unknown
-    idle.stop()
-    throw errorFrom(res.status, body, url.toString())
-  }
-  return idle.watch(res.body as unknown as AsyncIterable<Uint8Array>)
-}
-
-/** Aborts a fetch that goes `ms` without a byte; each chunk puts it off. */
-class IdleDeadline {
-  readonly #abort = new AbortController()
-  #timer: NodeJS.Timeout | undefined
-  timedOut = false
-
-  constructor(
-    private readonly server: string,
-    private readonly ms: number,
-  ) {
-    this.#arm()
-  }
-
-  get signal(): AbortSignal {
-    return this.#abort.signal
-  }
-
-  #arm(): void {
-    clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => {
-      this.timedOut = true
-      this.#abort.abort()
-    }, this.ms)
-    this.#timer.unref() // the fetch's socket keeps the process alive while it matters, not the deadline
-  }
-
-  stop(): void {
-    clearTimeout(this.#timer)
-  }
-
-  error(): MeshsigError {
-    const why = `the meshsig node at ${this.server} sent nothing for ${this.ms} ms`
-    return new MeshsigError('TIMEOUT', why, { server: this.server, timeoutMs: this.ms })
-  }
-
-  /** `body`, each chunk putting the deadline off; a stall past it is `TIMEOUT`. */
-  async *watch(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    try {
-      for await (const chunk of body) {
-        this.#arm()
-        yield chunk
-      }
-    } catch (err) {
-      throw this.timedOut ? this.error() : err
-    } finally {
-      this.stop()
-    }
-  }
-}
-
-/** Copy the node's NDJSON export to `out` (a file) or stdout; returns the bytes written. */
 export async function downloadNdjson(ctx: CliContext, opts: { out?: string; size?: number }): Promise<number> {
   const body = await fetchNdjson(ctx, opts.size)
   // a symlink planted at FILE (another local user's, in a shared folder) is refused, not followed

@@ -5,11 +5,13 @@
  * (the summary). Memory does not grow with the log, and no JSON export is
  * built whole on the node (at most one a `limits.jsonExport.intervalMs` above
  * `limits.jsonExport.entries`, and hundreds of MB at a million entries).
+ * Nor does its time: the whole read has a deadline (`MESHSIG_AUDIT_DEADLINE`).
  */
 import type { ExportSummary } from '../../node/audit/export-summary.js'
 import { MeshsigError } from '../../node/core/errors.js'
 import type { CliContext } from '../context.js'
-import { NDJSON_IDLE_MS, eachLine, fetchNdjson } from './audit-stream.js'
+import { eachLine } from './audit-stream.js'
+import { fetchNdjson, type NdjsonDeadlines } from './ndjson-fetch.js'
 
 /** The signed checkpoint as the summary shows it. */
 export interface SummaryCheckpoint {
@@ -52,9 +54,42 @@ function parsed<T>(line: string, server: string): T {
   }
 }
 
-/** The summary of the node's export at `size` (default: its current checkpoint's); `idleMs`: see `fetchNdjson`. */
-export async function readAuditSummary(ctx: CliContext, size?: number, idleMs = NDJSON_IDLE_MS): Promise<AuditSummary> {
-  const body = await fetchNdjson(ctx, size, idleMs)
+/** Environment variable with the most seconds the summary's read may take. */
+export const AUDIT_DEADLINE_ENV = 'MESHSIG_AUDIT_DEADLINE'
+
+/**
+ * Most time the summary's read takes by default (ms): ten minutes. The node
+ * streams its export at tens of thousands of entries a second
+ * (docs/benchmarks.md: 2,000,000 entries in 22 s), so that holds logs far
+ * larger than any yet measured; a larger one sets `MESHSIG_AUDIT_DEADLINE`.
+ * A server that is not the node, sending what the summary does not keep
+ * (review 92 F3), holds the reader no longer than this.
+ */
+export const AUDIT_SUMMARY_DEADLINE_MS = 10 * 60_000
+
+/** The summary's deadline in ms: `MESHSIG_AUDIT_DEADLINE` (seconds, 1 to 86,400) when set, else the default. */
+export function summaryDeadlineMs(ctx: CliContext): number {
+  const given = ctx.io.env[AUDIT_DEADLINE_ENV]
+  if (given === undefined || given === '') return AUDIT_SUMMARY_DEADLINE_MS
+  const seconds = /^\d{1,5}$/.test(given) ? Number(given) : NaN
+  if (!(seconds >= 1 && seconds <= 86_400)) {
+    const why = `${AUDIT_DEADLINE_ENV} is a number of seconds from 1 to 86400, not '${given.slice(0, 32)}'`
+    throw new MeshsigError('INVALID_INPUT', why, { field: AUDIT_DEADLINE_ENV })
+  }
+  return seconds * 1000
+}
+
+/**
+ * The summary of the node's export at `size` (default: its current
+ * checkpoint's), given up as `deadlines` say (see `fetchNdjson`); the whole
+ * read within `summaryDeadlineMs` unless `deadlines.totalMs` says otherwise.
+ */
+export async function readAuditSummary(
+  ctx: CliContext,
+  size?: number,
+  deadlines: NdjsonDeadlines = {},
+): Promise<AuditSummary> {
+  const body = await fetchNdjson(ctx, size, { totalMs: summaryDeadlineMs(ctx), ...deadlines })
   let header: Header | undefined
   let end: { summary?: ExportSummary } | undefined
   let earlier = 0

@@ -4,7 +4,8 @@
  * `GET /agents?limit` ask the store for one page of agents (and of
  * revocations) and count the rest there; `GET /agents` without a limit
  * still answers every agent, the seed's shape `{agents, total}`, read from
- * the store a page at a time. The store's reads are recorded (a wrapper of
+ * the store a page at a time; `?limit&cursor` walks it a page at a time
+ * (review 92 F2). The store's reads are recorded (a wrapper of
  * the node's own repository) and the answers checked against the whole list.
  * Before, each of them listed every agent and sliced the page: at 10,000
  * agents, 60 stream upgrades kept `GET /health` from answering for 21–24 s.
@@ -89,17 +90,53 @@ describe('a page of the registry costs one page of the store', () => {
     expect(first.data.page).toMatchObject({ agents: { total: AGENTS + 1, next: String(defaultLimit) } })
   })
 
-  it('GET /agents?limit asks for that page and counts the filter’s matches in the store', async () => {
+  it('GET /agents?limit asks for that page (and one row more) and counts the filter’s matches in the store', async () => {
     const { result, agents } = await storeReads(() => fx.anon('GET', '/agents?limit=7'))
-    expect(agents).toEqual([{ limit: 7 }])
+    expect(agents).toEqual([{ limit: 8 }])
     expect(result.body.agents).toHaveLength(7)
     expect(result.body.total).toBe(AGENTS + 1)
     const revoked = await storeReads(() => fx.anon('GET', '/agents?status=revoked&limit=5'))
-    expect(revoked.agents).toEqual([{ status: 'revoked', limit: 5 }])
+    expect(revoked.agents).toEqual([{ status: 'revoked', limit: 6 }])
     expect(revoked.result.body).toMatchObject({ total: 1, agents: [{ did: revokedDid, status: 'revoked' }] })
+    expect(revoked.result.body.next).toBeNull()
     const active = (await fx.anon('GET', '/agents?status=active&limit=1')).body
     expect(active.total).toBe(AGENTS)
     expect(active.agents[0].status).toBe('active')
+  })
+
+  it('GET /agents?limit&cursor walks every agent once, in the order of the whole list, a page of the store each', async () => {
+    const all = ((await fx.anon('GET', '/agents')).body.agents as { did: string }[]).map((a) => a.did)
+    const walked: string[] = []
+    let cursor: string | null = null
+    for (let pages = 0; pages < 100; pages++) {
+      const path: string = `/agents?limit=250${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`
+      const { result, agents } = await storeReads(() => fx.anon('GET', path))
+      expect(result.status).toBe(200)
+      expect(result.body.total).toBe(AGENTS + 1)
+      expect(agents).toHaveLength(1)
+      expect(agents[0]!.limit).toBe(251)
+      walked.push(...(result.body.agents as { did: string }[]).map((a) => a.did))
+      cursor = result.body.next
+      if (cursor === null) break
+    }
+    expect(walked).toEqual(all)
+    const first = (await fx.anon('GET', '/agents?limit=2')).body
+    const second = (await fx.anon('GET', `/agents?limit=2&cursor=${encodeURIComponent(first.next)}`)).body
+    expect(second.agents.map((a: { did: string }) => a.did)).toEqual(all.slice(2, 4))
+  })
+
+  it('a cursor that is no next of a page, or one without a limit, is INVALID_INPUT', async () => {
+    const { next } = (await fx.anon('GET', '/agents?limit=1')).body
+    for (const path of [
+      '/agents?limit=5&cursor=abc',
+      '/agents?limit=5&cursor=12.did:web:example.com',
+      `/agents?limit=5&cursor=${'9'.repeat(16)}.did:msig:abc`,
+      `/agents?cursor=${encodeURIComponent(next)}`,
+    ]) {
+      const r = await fx.anon('GET', path)
+      expect(r.status, path).toBe(400)
+      expect(r.body.code, path).toBe('INVALID_INPUT')
+    }
   })
 
   it('GET /agents without a limit answers every agent, newest first, read from the store a page at a time', async () => {

@@ -115,7 +115,7 @@ describe('the audit summary against a server that is not the node', () => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' })
       res.write(header())
     }
-    const outcome = await readAuditSummary(contextFrom({}, io()), undefined, 1_000).then(
+    const outcome = await readAuditSummary(contextFrom({}, io()), undefined, { idleMs: 1_000 }).then(
       () => 'answered',
       (err: unknown) => code(err),
     )

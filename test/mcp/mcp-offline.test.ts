@@ -73,15 +73,20 @@ describe('meshsig-mcp over stdio: the tool list', () => {
       expect(t.inputSchema.additionalProperties, t.name).toBe(false)
     }
     const byName = new Map(tools.map((t) => [t.name, t.inputSchema]))
-    expect(Object.keys(byName.get('meshsig_init')!.properties ?? {})).toEqual(['force'])
-    expect(byName.get('meshsig_init')!.required ?? []).toEqual([])
+    // no force: a model never replaces an identity (review 92 F6, decision 0063)
+    expect(byName.get('meshsig_init')!.properties ?? {}).toEqual({})
     expect(byName.get('meshsig_sign')!.required).toEqual(['message'])
     expect(byName.get('meshsig_verify')!.required).toEqual(['message', 'signature', 'signer'])
     expect(Object.keys(byName.get('meshsig_revoke')!.properties ?? {})).toEqual(['did', 'reason'])
     expect(byName.get('meshsig_revoke')!.required).toEqual(['did'])
-    for (const name of ['meshsig_identity', 'meshsig_agents', 'meshsig_stats', 'meshsig_audit', 'meshsig_revoked']) {
+    for (const name of ['meshsig_identity', 'meshsig_stats', 'meshsig_audit']) {
       expect(byName.get(name)!.properties ?? {}, name).toEqual({})
     }
+    // a page at a time (review 92 F2)
+    const listInput = ['capability', 'status', 'origin', 'limit', 'cursor']
+    expect(Object.keys(byName.get('meshsig_agents')!.properties ?? {})).toEqual(listInput)
+    expect(Object.keys(byName.get('meshsig_revoked')!.properties ?? {})).toEqual(['limit', 'cursor'])
+    for (const name of ['meshsig_agents', 'meshsig_revoked']) expect(byName.get(name)!.required ?? [], name).toEqual([])
     expect(tools.find((t) => t.name === 'meshsig_revoke')!.annotations?.destructiveHint).toBe(true)
     expect(tools.find((t) => t.name === 'meshsig_agents')!.annotations?.readOnlyHint).toBe(true)
   })
@@ -114,18 +119,16 @@ describe('meshsig-mcp over stdio: the identity tools', () => {
     expect(JSON.stringify(r.raw)).not.toContain(file.privateKey)
   })
 
-  it('init refuses to replace an identity without force (nothing changes), and replaces it with force', async () => {
+  it('init never replaces an identity: ALREADY_EXISTS, and force is no argument of the tool (nothing changes)', async () => {
     const before = readFileSync(join(home, 'identity.json'), 'utf8')
     const refused = await mcp.call('meshsig_init', {})
     expect(refused.isError).toBe(true)
     expect(refused.data).toMatchObject({ code: 'ALREADY_EXISTS' })
-    expect(refused.data.error).toContain('force: true')
-    expect(readFileSync(join(home, 'identity.json'), 'utf8')).toBe(before)
+    expect(refused.data.error).toContain('no tool replaces it')
     const forced = await mcp.call('meshsig_init', { force: true })
-    expect(forced.isError).toBe(false)
-    collectSecrets()
-    expect(forced.data.did).not.toBe(JSON.parse(before).did)
-    expect(identityFile().did).toBe(forced.data.did)
+    expect(forced.isError).toBe(true)
+    expect(forced.data).toMatchObject({ code: 'INVALID_INPUT' })
+    expect(readFileSync(join(home, 'identity.json'), 'utf8')).toBe(before)
     expect(statSync(join(home, 'identity.json')).mode & 0o777).toBe(0o600)
   })
 
@@ -207,7 +210,8 @@ describe('meshsig-mcp over stdio: bad calls and an unreachable node', () => {
       ['meshsig_init', { force: 'yes' }],
       ['meshsig_verify', { message: 'hi', signature: 'abc' }],
       ['meshsig_revoke', { reason: 'no did' }],
-      ['meshsig_agents', { capability: 'analysis' }],
+      ['meshsig_agents', { limit: 'all' }],
+      ['meshsig_revoked', { capability: 'analysis' }],
     ]
     for (const [name, args] of calls) {
       const r = await mcp.call(name, args)
@@ -238,7 +242,7 @@ describe('meshsig-mcp over stdio: bad calls and an unreachable node', () => {
   })
 
   it('no tool output ever held a private key or the API token', () => {
-    expect(secrets.length).toBe(10)
+    expect(secrets.length).toBe(5) // one identity: no tool replaces it
     const all = transcript.join('\n')
     expect(transcript.length).toBeGreaterThan(30)
     for (const secret of secrets) expect(all).not.toContain(secret)

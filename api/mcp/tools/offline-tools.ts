@@ -33,7 +33,10 @@ export async function withIdentity(home: string, work: () => Promise<ToolOutcome
     if (!isMeshsigError(err)) throw err
     const path = identityPath(home)
     if (err.code === 'ALREADY_EXISTS') {
-      const why = `an identity already exists at ${path}; call meshsig_init with force: true to replace it (its keys are lost)`
+      // replacing it is no tool's to do: its keys would be lost for good (review 92 F6, decision 0063)
+      const why =
+        `an identity already exists at ${path} and is kept; no tool replaces it (its keys would be lost for ` +
+        'good): use it as it is (meshsig_identity), or ask the person who runs this machine'
       throw new MeshsigError('ALREADY_EXISTS', why, { path })
     }
     if (err.code === 'NO_IDENTITY') {
@@ -43,20 +46,21 @@ export async function withIdentity(home: string, work: () => Promise<ToolOutcome
   }
 }
 
-/** `meshsig_init {force?}`. */
+/**
+ * `meshsig_init {}`. No `force`: one call from a model, while the node was
+ * stopped, replaced the node's own identity and kept no copy (review 92 F6).
+ * A person replaces an identity at the terminal (`meshsig init --force`).
+ */
 export const initTool: McpTool = defineTool({
   name: 'meshsig_init',
   title: 'Create the meshsig identity',
   description:
     'Create this machine’s meshsig identity in $MESHSIG_HOME (default ~/.meshsig): an Ed25519 key pair, its ' +
     'did:msig DID, and an API token. The private key stays in identity.json (mode 0600) and is never returned. ' +
-    'Refuses (ALREADY_EXISTS) when an identity exists, unless force is true, which replaces it: the old keys are lost.',
-  input: z.strictObject({
-    force: z.boolean().optional().describe('Replace an existing identity (its keys are lost). Default false.'),
-  }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  run: (ctx, args) =>
-    withIdentity(ctx.home, async () => fromCommand(await initCommand(ctx, { force: args.force === true }))),
+    'An existing identity is always kept (ALREADY_EXISTS): no tool replaces or deletes one.',
+  input: z.strictObject({}),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  run: (ctx) => withIdentity(ctx.home, async () => fromCommand(await initCommand(ctx, { force: false }))),
 })
 
 /** `meshsig_sign {message}`. */
