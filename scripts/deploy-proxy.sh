@@ -134,17 +134,22 @@ require_root() {
 take_lock() {
   command -v flock >/dev/null 2>&1 || return 0
   local dir=/run/meshsig
-  [[ -e "$dir" || -L "$dir" ]] || mkdir -m 0700 -- "$dir"
+  # two runs right after boot may both make it: the loser's mkdir fails, and the check below is what protects
+  [[ -e "$dir" || -L "$dir" ]] || mkdir -m 0700 -- "$dir" 2>/dev/null || true
   [[ -d "$dir" && ! -L "$dir" && "$(stat -c %u:%a -- "$dir")" == 0:700 ]] ||
     die "$dir must be a directory of root's with mode 0700 (it holds this script's lock)"
   exec 9>>"$dir/deploy-proxy.lock"
   flock -w 30 9 || die 'another deploy-proxy.sh is running'
 }
 
+# Its helpers are read from next to the script's own file, never from next to a symlink that names it: there
+# another user could plant a lib/ that root would run (attack review 95).
+SCRIPT_DIR="$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")"
+readonly SCRIPT_DIR
 # shellcheck source=lib/proxy-state.sh
-source "$(dirname -- "${BASH_SOURCE[0]}")/lib/proxy-state.sh"
+source "$SCRIPT_DIR/lib/proxy-state.sh"
 # shellcheck source=lib/proxy-rules.sh
-source "$(dirname -- "${BASH_SOURCE[0]}")/lib/proxy-rules.sh"
+source "$SCRIPT_DIR/lib/proxy-rules.sh"
 
 # Redirect uid $3's connections to gateway port $1 onto agent port $2, exempting source $4; only uid $5 (the
 # node's) may answer on port $2.

@@ -30,7 +30,9 @@ export class ListenerRate {
     if (this.#at !== undefined && now > this.#at) {
       this.#tokens = Math.min(this.perMinute, this.#tokens + ((now - this.#at) * this.perMinute) / 60_000)
     }
-    this.#at = this.#at === undefined ? now : Math.max(this.#at, now)
+    // a clock stepped back counts as no time passed, and refills from the new time on (attack review 95: kept at
+    // the later time, the bucket gave nothing until the clock caught up); a step forward gives a full bucket at most
+    this.#at = now
     if (this.#tokens < 1) return false
     this.#tokens -= 1
     return true

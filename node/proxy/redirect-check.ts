@@ -59,6 +59,8 @@ export interface SocketRow {
   readonly state: string
   /** The uid that owns the socket (the 8th column). */
   readonly uid: number
+  /** The socket's inode (the 10th column): 0 once no process holds it (closed, orphaned: its uid reads 0). */
+  readonly inode: number
 }
 
 /** An address of /proc/net/tcp{,6} (32-bit words in host byte order, hex) as node:net writes it. */
@@ -84,7 +86,8 @@ function parseRow(line: string, little: boolean): SocketRow | undefined {
   const fields = line.trim().split(/\s+/)
   const local = endpoint(fields[1], little)
   const remote = endpoint(fields[2], little)
-  if (!local || !remote || fields[3] === undefined || !/^[0-9]{1,10}$/.test(fields[7] ?? '')) return undefined
+  if (!local || !remote || fields[3] === undefined) return undefined
+  if (!/^[0-9]{1,10}$/.test(fields[7] ?? '') || !/^[0-9]{1,20}$/.test(fields[9] ?? '')) return undefined
   return {
     localAddress: local.address,
     localPort: local.port,
@@ -92,6 +95,7 @@ function parseRow(line: string, little: boolean): SocketRow | undefined {
     remotePort: remote.port,
     state: fields[3],
     uid: Number(fields[7]),
+    inode: Number(fields[9]),
   }
 }
 
@@ -166,7 +170,9 @@ class TableRead {
  */
 export function redirectedIn(rows: readonly SocketRow[], ends: ConnectionEnds, gatewayPort: number): RedirectVerdict {
   const address = normalizeAddress(ends.remoteAddress)
-  const live = rows.filter((r) => !GONE_STATES.has(r.state))
+  // a socket no process holds (inode 0: its caller closed it during the check) is gone, whatever its state; its
+  // uid column reads 0 and names nobody who connected (attack review 95)
+  const live = rows.filter((r) => !GONE_STATES.has(r.state) && r.inode !== 0)
   const ours = live.some(
     (r) => r.localPort === ends.localPort && r.remotePort === ends.remotePort && r.remoteAddress === address,
   )

@@ -185,8 +185,15 @@ describe('the redirect check (kernel socket table)', () => {
         remotePort: 3001,
         state: '01',
         uid: 1001,
+        inode: 1,
       },
     ])
+  })
+
+  it('a caller socket no process holds any more (inode 0, uid 0): gone, so not redirected, and no uid named', () => {
+    const orphan = `   0: ${LO}:${hex(40000)} ${LO}:${hex(3001)} 05 00000000:00000000 00:00000000 00000000     0        0 0 1 0 20 4 30 10 -1\n`
+    const ours = row(`${LO}:${hex(4890)}`, `${LO}:${hex(40000)}`, '01', 0)
+    expect(redirectedIn(parseProcTcp(HEADER + ours + orphan, true), ends, 3001)).toBe(false)
   })
 
   const ours = row(`${LO}:${hex(4890)}`, `${LO}:${hex(40000)}`, '01', 0)
