@@ -3,7 +3,7 @@
  * helper that turns a failed parse into a 400 `{error, code}` naming the field.
  */
 import * as z from 'zod'
-import { capabilitySchema, MAX_BODY_LENGTH } from '../node/core/envelope-schema.js'
+import { capabilitySchema, MAX_BODY_LENGTH, MAX_TS } from '../node/core/envelope-schema.js'
 import { MeshsigError } from '../node/core/errors.js'
 
 const id = z.string().min(1).max(256)
@@ -158,15 +158,18 @@ export const messagesQuery = z.strictObject({
 /**
  * The `cursor` of a list page (`GET /agents`, `GET /revoked`): the `next` of
  * the page before, `<ms>.<did>` of its last row (its time and DID, the
- * list's order), as `{ms, did}`.
+ * list's order), as `{ms, did}`. A revocation's time is its signer's, up to
+ * `MAX_TS` (16 digits): a cursor of 15 digits at most stopped every walk at
+ * a revocation dated far ahead (attack review 96).
  */
 const cursorParam = z
   .string()
-  .regex(/^\d{1,15}\.did:msig:[1-9A-HJ-NP-Za-km-z]{1,64}$/, 'must be the next of the page before')
+  .regex(/^\d{1,16}\.did:msig:[1-9A-HJ-NP-Za-km-z]{1,64}$/, 'must be the next of the page before')
   .transform((text) => {
     const dot = text.indexOf('.')
     return { ms: Number(text.slice(0, dot)), did: text.slice(dot + 1) }
   })
+  .refine((c) => c.ms <= MAX_TS, 'must be the next of the page before')
 
 /** A `cursor` is a place in a page of `limit` rows: without a `limit` the whole list is answered. */
 const cursorNeedsLimit = (q: { limit?: number; cursor?: unknown }): boolean =>

@@ -51,6 +51,8 @@ export interface LineChoice {
   readonly wanted?: (start: string) => boolean
   /** Most characters of a wanted line; past it `MALFORMED`. Default: no bound. */
   readonly maxLength?: number
+  /** Most characters of a wanted line told from its start (as `wanted`), in place of `maxLength`. */
+  readonly maxLengthOf?: (start: string) => number
 }
 
 /** Characters of a line's start that `LineChoice.wanted` is shown. */
@@ -61,9 +63,11 @@ class LineSoFar {
   pieces: string[] = []
   length = 0
   wanted: boolean | undefined
+  limit: number
 
   constructor(private readonly choice: LineChoice) {
     if (choice.wanted === undefined) this.wanted = true
+    this.limit = choice.maxLength ?? Infinity
   }
 
   /** Add a piece of the line; `ended`: its newline came after it. */
@@ -72,11 +76,13 @@ class LineSoFar {
     this.pieces.push(piece)
     this.length += piece.length
     if (this.wanted === undefined && (this.length >= WANT_PREFIX || ended)) {
-      this.wanted = this.choice.wanted!(this.pieces.join('').slice(0, WANT_PREFIX))
+      const start = this.pieces.join('').slice(0, WANT_PREFIX)
+      this.wanted = this.choice.wanted!(start)
       if (!this.wanted) this.pieces = []
+      else if (this.choice.maxLengthOf !== undefined) this.limit = this.choice.maxLengthOf(start)
     }
-    if (this.wanted === true && this.length > (this.choice.maxLength ?? Infinity)) {
-      throw new MeshsigError('MALFORMED', `a line of the export is longer than ${this.choice.maxLength} characters`)
+    if (this.wanted === true && this.length > this.limit) {
+      throw new MeshsigError('MALFORMED', `a line of the export is longer than ${this.limit} characters`)
     }
   }
 
@@ -86,6 +92,7 @@ class LineSoFar {
     this.pieces = []
     this.length = 0
     this.wanted = this.choice.wanted === undefined ? true : undefined
+    this.limit = this.choice.maxLength ?? Infinity
     return line
   }
 }

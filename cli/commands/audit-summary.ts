@@ -39,11 +39,16 @@ interface Header {
 }
 
 /**
- * Most characters of a line the summary reads: the end line lists every agent
- * (about 600 bytes each), so this holds a registry well past the default bound
- * of 250,000 agents while keeping a hostile server from filling the memory.
+ * Most characters of the header the summary reads: the node's key log (at
+ * most 256 events), its log keys and witnesses fit many times over. A server
+ * that is not the node sent a first line of 128 MiB and the reader took 4.5 GB
+ * to parse it (attack review 96).
  */
-const MAX_SUMMARY_LINE = 256 * 1024 * 1024
+const MAX_HEADER_CHARS = 4 * 1024 * 1024
+/** Most characters of the end line: counts and the summary (version 1 listed every agent there: see audit.md). */
+const MAX_END_CHARS = 1024 * 1024
+const END_LINE = '{"type":"end"'
+const CHECKPOINT_LINE = '{"type":"checkpoint"'
 
 /** `line` parsed, or `PEER_ERROR`: what answered is no meshsig node's export. */
 function parsed<T>(line: string, server: string): T {
@@ -94,20 +99,24 @@ export async function readAuditSummary(
   let end: { summary?: ExportSummary } | undefined
   let earlier = 0
   let first = true
-  // only three kinds of line are read; entries, key events and messages are dropped as they come, never held
+  // only the header and the end line are held; older checkpoints are counted by their start, and entries, key
+  // events and messages dropped as they come
   const wanted = (start: string): boolean => {
-    const keep = first || start.startsWith('{"type":"checkpoint"') || start.startsWith('{"type":"end"')
-    first = false
-    return keep
+    if (first) {
+      first = false
+      return true
+    }
+    if (start.startsWith(CHECKPOINT_LINE)) earlier += 1
+    return start.startsWith(END_LINE)
   }
+  const maxLengthOf = (start: string): number => (start.startsWith(END_LINE) ? MAX_END_CHARS : MAX_HEADER_CHARS)
   await eachLine(
     body,
     (line) => {
       if (header === undefined) header = parsed<Header>(line, ctx.server)
-      else if (line.startsWith('{"type":"checkpoint"')) earlier += 1
       else end = parsed<typeof end>(line, ctx.server)
     },
-    { wanted, maxLength: MAX_SUMMARY_LINE },
+    { wanted, maxLengthOf },
   )
   const { node, exportedAt, checkpoint } = header ?? {}
   if (node === undefined || exportedAt === undefined || checkpoint === undefined || end?.summary === undefined) {

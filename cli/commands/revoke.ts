@@ -58,7 +58,8 @@ function reasonOf(value: unknown): string {
   return reason
 }
 
-function homeIdentity(ctx: CliContext, did: string): Identity | undefined {
+/** The identity in the home when its DID is `did`, else undefined. */
+export function homeIdentity(ctx: CliContext, did: string): Identity | undefined {
   try {
     if (!identityExists(ctx.home)) return undefined
     const identity = loadIdentity(ctx.home)

@@ -140,4 +140,32 @@ describe('meshsig_audit against a server that is not the node', () => {
     await clientGone
     await mcp.close()
   })
+
+  it('holds only the header and the end line, each within its bound (review 96: a 128 MiB first line took 4.5 GB)', async () => {
+    const ctx = contextFrom({}, mcpIo({ MESHSIG_HOME: home, MESHSIG_SERVER: url }))
+    const summary = { totalAgents: 1 }
+    const checkpoint = { origin: 'o', size: 1, root: 'r', ts: 1 }
+    const header = JSON.stringify({
+      type: 'header',
+      node: { did: 'did:msig:x', name: 'n' },
+      exportedAt: 't',
+      checkpoint,
+    })
+    const answer =
+      (...lines: string[]) =>
+      (res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+        res.end(lines.map((l) => l + '\n').join(''))
+      }
+    const big = 'x'.repeat(5 * 2 ** 20)
+    // older checkpoints are counted by their start, never held: one larger than any held line's bound passes
+    handler = answer(header, `{"type":"checkpoint","pad":"${big}"}`, JSON.stringify({ type: 'end', summary }))
+    expect(await readAuditSummary(ctx)).toMatchObject({ earlierCheckpoints: 1, summary })
+    // a header past 4 MiB, or an end line past 1 MiB, is refused as it comes
+    const refused = (err: { code?: string; message?: string }): string => `${err.code}: ${err.message}`
+    handler = answer(`{"type":"header","pad":"${big}"}`)
+    expect(await readAuditSummary(ctx).then(() => 'answered', refused)).toMatch(/^MALFORMED: .*longer than 4194304/)
+    handler = answer(header, `{"type":"end","pad":"${'x'.repeat(2 ** 21)}"}`)
+    expect(await readAuditSummary(ctx).then(() => 'answered', refused)).toMatch(/^MALFORMED: .*longer than 1048576/)
+  })
 })

@@ -57,11 +57,16 @@ describe('the MCP server’s reads', () => {
     expect((await fx.anon('GET', '/stats')).status).toBe(200)
   }, 60_000)
 
-  it('an action still carries the token: the MCP server revokes an agent the node hosts', async () => {
+  it('a revoke waits while the lane is spent: its first read is refused, nothing goes with the token', async () => {
+    // meshsig_revoke reads whether the node hosts the DID before it sends the token (attack review 96)
     const reg = await fx.anon('POST', '/agents/register', { name: 'retired' })
     const r = await mcp.call('meshsig_revoke', { did: reg.body.identity.did, reason: 'retired' })
-    expect(r.isError).toBe(false)
-    expect(r.data).toMatchObject({ revoked: true, did: reg.body.identity.did })
+    expect(r.data).toMatchObject({ revoked: false, code: 'RATE_LIMITED' })
+    expect((await fx.anon('GET', `/keys/${reg.body.identity.did}`)).body.revoked).toBe(false)
+    // the operator's own bucket is untouched
+    expect((await fx.call('POST', '/agents/revoke', { did: reg.body.identity.did, reason: 'retired' })).status).toBe(
+      200,
+    )
   })
 })
 

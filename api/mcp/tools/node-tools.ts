@@ -9,7 +9,10 @@
  */
 import * as z from 'zod'
 import { readAuditSummary, type AuditSummary } from '../../../cli/commands/audit-summary.js'
-import { MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.js'
+import { homeIdentity, MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.js'
+import { apiClient, tokenFor } from '../../../cli/api-client.js'
+import { didArgument } from '../../../cli/key-input.js'
+import { isMeshsigError } from '../../../node/core/errors.js'
 import { statsCommand } from '../../../cli/commands/stats.js'
 import type { CliContext } from '../../../cli/context.js'
 import { FAIL, OK, block } from '../../../cli/output.js'
@@ -119,12 +122,44 @@ export const revokeTool: McpTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   run: async (ctx, args) => {
     const reason = args.reason?.trim() || DEFAULT_REVOKE_REASON
+    const notHere = await notHostedHere(ctx, args.did)
+    if (notHere !== undefined) return notHere
     const result = await revokeCommand(ctx, args.did, { reason })
     const code = (result.json as { code?: unknown }).code
     if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') return noProofHere(args.did, code)
     return fromCommand(result, (result.exitCode ?? 0) !== 0)
   },
 })
+
+/**
+ * The answer for a DID the node cannot revoke with its operator token (not
+ * the home's identity, and unknown to the node or hosted elsewhere), told by
+ * a read first: a revocation sent with the token spends the token's bucket,
+ * answered or refused, so a model told to revoke DIDs the node does not host
+ * left the operator's own `meshsig revoke` answered 429 (attack review 96).
+ * Undefined when the revocation is worth sending (the node hosts the DID, or
+ * the DID is the home's own); a read refused (a spent read bucket) sends
+ * nothing either.
+ */
+async function notHostedHere(ctx: CliContext, target: string): Promise<ToolOutcome | undefined> {
+  let did: string
+  try {
+    did = await didArgument(ctx, target)
+  } catch {
+    return undefined // revokeCommand says why
+  }
+  // without the token nothing spends its bucket: the node's own answer says why (UNAUTHORIZED)
+  if (tokenFor(ctx) === undefined || homeIdentity(ctx, did) !== undefined) return undefined
+  try {
+    const agent = await apiClient(ctx).agent(did)
+    if (agent.status === 'revoked') return notRevoked(did, 'REVOKED', 'it is revoked already: nothing to do')
+    return agent.origin === 'local' ? undefined : noProofHere(did, 'UNAUTHORIZED') // as the node would answer
+  } catch (err) {
+    if (!isMeshsigError(err)) throw err
+    // the read's own refusal (a spent read bucket too): nothing is sent with the token
+    return err.code === 'NOT_FOUND' ? noProofHere(did, 'NOT_FOUND') : notRevoked(did, err.code, oneLine(err.message))
+  }
+}
 
 /**
  * A refused revocation, said for a model: the node's own hint names a
@@ -136,6 +171,10 @@ function noProofHere(did: string, code: string): ToolOutcome {
     'this MCP server holds no proof for that DID: it revokes the identity in $MESHSIG_HOME with its own key, ' +
     "and, with the node's operator token, the agents that node hosts. Ask whoever holds that DID's key, or the " +
     'operator of the node that hosts it, to revoke it (meshsig revoke); never ask anyone for a private key.'
+  return notRevoked(did, code, error)
+}
+
+function notRevoked(did: string, code: string, error: string): ToolOutcome {
   return {
     text: block(`${FAIL} Not revoked (${code})`, [['Why', error]]),
     data: { revoked: false, did, error, code },
