@@ -20,19 +20,8 @@ import type {
   HandshakeLimits,
 } from './limit-groups.js'
 
-export type {
-  RelayLimits,
-  StreamLimits,
-  HttpLimits,
-  SnapshotLimits,
-  DeliveryLimits,
-  JsonExportLimits,
-  RegistryLimits,
-  ProxyLimits,
-  GossipLimits,
-  DiscoveryLimits,
-  HandshakeLimits,
-} from './limit-groups.js'
+/** The groups of `Limits`, for whoever names one. */
+export type * from './limit-groups.js'
 
 /** Every bound of the node. */
 export interface Limits {

@@ -5,11 +5,15 @@
  * that need a fake server or a node in the test process (the attack review
  * 92 cases). `mcp-fixture.ts` spawns the built server over stdio instead.
  */
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { createMeshsigMcpServer } from '../../api/mcp/server.js'
 import { mcpContext } from '../../api/mcp/context.js'
+import { startApi, type ApiFixture } from '../api/api-fixture.js'
 
 /** What a tool answered, and the size of the whole result as JSON. */
 export interface InProcessAnswer {
@@ -57,6 +61,37 @@ export async function mcpInProcess(env: Record<string, string>): Promise<InProce
     close: async () => {
       await client.close()
       await server.close()
+    },
+  }
+}
+
+/** A node on a real API port whose operator token is the one a fresh home holds, and the MCP server of that home. */
+export interface OperatorPair {
+  readonly fx: ApiFixture
+  readonly mcp: InProcessMcp
+  readonly token: string
+  close(): Promise<void>
+}
+
+/**
+ * Make a home with `meshsig_init`, start a node whose operator token is that home's (rate limit 60 a minute,
+ * as by default), and connect the home's MCP server to it: the MCP server holds the operator's token.
+ */
+export async function mcpWithOperatorToken(prefix: string): Promise<OperatorPair> {
+  const home = join(mkdtempSync(join(tmpdir(), prefix)), 'home')
+  const init = await mcpInProcess({ MESHSIG_HOME: home })
+  if ((await init.call('meshsig_init')).isError) throw new Error('meshsig_init failed')
+  await init.close()
+  const token = readFileSync(join(home, 'api-token'), 'utf8').trim()
+  const fx = await startApi({ rateLimit: 60 }, { token })
+  const mcp = await mcpInProcess({ MESHSIG_HOME: home, MESHSIG_SERVER: fx.url })
+  return {
+    fx,
+    mcp,
+    token,
+    close: async () => {
+      await mcp.close()
+      await fx.stop()
     },
   }
 }

@@ -8,29 +8,19 @@
  * (api/read-lane.ts, decision 0063), a bucket of their own: neither the
  * operator's nor the one every anonymous loopback caller shares.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveApiOptions } from '../../api/options.js'
 import { rateLimitKey } from '../../api/rate-limit.js'
 import { READ_LANE_HEADER, readLaneMatcher, readLaneOf } from '../../api/read-lane.js'
-import { startApi, type ApiFixture } from '../api/api-fixture.js'
-import { mcpInProcess, type InProcessMcp } from './mcp-in-process.js'
+import type { ApiFixture } from '../api/api-fixture.js'
+import { mcpWithOperatorToken, type InProcessMcp } from './mcp-in-process.js'
 
-const home = join(mkdtempSync(join(tmpdir(), 'mcp-lane-')), 'home')
 let fx: ApiFixture
 let mcp: InProcessMcp
-let token = ''
 
 beforeAll(async () => {
-  const init = await mcpInProcess({ MESHSIG_HOME: home })
-  expect((await init.call('meshsig_init')).isError).toBe(false)
-  await init.close()
-  token = readFileSync(join(home, 'api-token'), 'utf8').trim()
-  fx = await startApi({ rateLimit: 60 }, { token })
-  mcp = await mcpInProcess({ MESHSIG_HOME: home, MESHSIG_SERVER: fx.url })
+  ;({ fx, mcp } = await mcpWithOperatorToken('mcp-lane-'))
 }, 60_000)
 
 afterAll(async () => {

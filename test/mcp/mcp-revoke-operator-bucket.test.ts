@@ -6,25 +6,16 @@
  * does not host left the operator's own `POST /agents/revoke` answered 429.
  * Now a read tells first whether the node hosts the DID.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { didFromPublicKey, generateKeyPair } from '../../node/core/index.js'
-import { startApi, type ApiFixture } from '../api/api-fixture.js'
-import { mcpInProcess, type InProcessMcp } from '../mcp/mcp-in-process.js'
+import type { ApiFixture } from '../api/api-fixture.js'
+import { mcpWithOperatorToken, type InProcessMcp } from './mcp-in-process.js'
 
-const home = join(mkdtempSync(join(tmpdir(), 'r96-revoke-')), 'home')
 let fx: ApiFixture
 let mcp: InProcessMcp
 
 beforeAll(async () => {
-  const init = await mcpInProcess({ MESHSIG_HOME: home })
-  expect((await init.call('meshsig_init')).isError).toBe(false)
-  await init.close()
-  const token = readFileSync(join(home, 'api-token'), 'utf8').trim()
-  fx = await startApi({ rateLimit: 60 }, { token })
-  mcp = await mcpInProcess({ MESHSIG_HOME: home, MESHSIG_SERVER: fx.url })
+  ;({ fx, mcp } = await mcpWithOperatorToken('mcp-revoke-'))
 }, 60_000)
 
 afterAll(async () => {
