@@ -10,6 +10,7 @@
  * each peer's challenges with the same class (§9, "Handshakes").
  */
 import { MeshsigError } from '../core/errors.js'
+import { WindowBudgets } from './window-budgets.js'
 
 /** Answer items one peer may have served per window. */
 export const SYNC_SERVE_ITEMS_PER_PEER = 250_000
@@ -22,7 +23,8 @@ export const MAX_TRACKED_PEERS = 4_096
 
 /** Per-peer counts of served items, one window each. */
 export class ServeBudget {
-  private readonly used = new Map<string, { start: number; items: number }>()
+  /** Items served per peer and window (the oldest window forgotten past `MAX_TRACKED_PEERS`). */
+  private readonly used: WindowBudgets
   private readonly active = new Map<string, number>()
 
   /** `what` names the budget and what it counts in the `RATE_LIMITED` message (a handshake's: challenges). */
@@ -31,26 +33,21 @@ export class ServeBudget {
     private readonly windowMs = SYNC_SERVE_WINDOW_MS,
     private readonly clock: () => number = Date.now,
     private readonly what = { budget: 'sync', unit: 'items' },
-  ) {}
+  ) {
+    this.used = new WindowBudgets(windowMs, MAX_TRACKED_PEERS)
+  }
 
   /** Count one item served to `peer`; throws `RATE_LIMITED` once its window's budget is spent. */
   take(peer: string): void {
     const now = this.clock()
-    let u = this.used.get(peer)
-    if (u === undefined || now - u.start >= this.windowMs) {
-      this.used.delete(peer)
-      this.bound(now)
-      u = { start: now, items: 0 }
-      this.used.set(peer, u)
-    }
-    if (u.items >= this.items) {
+    if (!this.used.fits(peer, now, this.items, Infinity, 0)) {
       const { budget, unit } = this.what
       throw new MeshsigError(
         'RATE_LIMITED',
         `${budget} budget of ${this.items} ${unit} per ${this.windowMs / 1000} s spent`,
       )
     }
-    u.items++
+    this.used.charge(peer, now, 0)
   }
 
   /** Start an answer to `peer`; throws `RATE_LIMITED` when it has `SYNC_SERVE_CONCURRENT` running. Returns its end. */
@@ -68,12 +65,6 @@ export class ServeBudget {
       if (left > 0) this.active.set(peer, left)
       else this.active.delete(peer)
     }
-  }
-
-  private bound(now: number): void {
-    if (this.used.size < MAX_TRACKED_PEERS) return
-    for (const [peer, u] of this.used) if (now - u.start >= this.windowMs) this.used.delete(peer)
-    while (this.used.size >= MAX_TRACKED_PEERS) this.used.delete(this.used.keys().next().value!)
   }
 }
 

@@ -27,7 +27,7 @@ import type { RelayLimits } from '../limits.js'
 import type { Store } from '../store/index.js'
 import type { Ingest } from './ingest.js'
 import type { RelayGuard } from './relay-guard.js'
-import { WindowBudgets } from './window-budgets.js'
+import { WindowBudgets } from '../p2p/window-budgets.js'
 
 /** The answer to one delivery, as JSON on the wire (docs/protocol.md §10). */
 export type DeliveryAnswer =

@@ -9,7 +9,7 @@
  * take the same two sender rules, and share the sender's budget.
  */
 import type { RelayLimits } from '../limits.js'
-import { WindowBudgets } from './window-budgets.js'
+import { WindowBudgets } from '../p2p/window-budgets.js'
 
 /** Why a message was held back. */
 export type RelayDrop = 'unregistered' | 'peer-budget' | 'did-budget'

@@ -1,7 +1,7 @@
-// Counters per key over fixed windows (node/services/window-budgets.ts; docs/protocol.md §7, §10; decision 0062):
+// Counters per key over fixed windows (node/p2p/window-budgets.ts; docs/protocol.md §7, §10; decision 0062):
 // a new key past the bound pushes out the key whose window started first, never is refused itself.
 import { describe, expect, it } from 'vitest'
-import { WindowBudgets } from '../../../node/services/window-budgets.js'
+import { WindowBudgets } from '../../node/p2p/window-budgets.js'
 
 const WINDOW = 60_000
 
