@@ -9,6 +9,7 @@
 import type { Response } from 'express'
 import type { AgentCursor, AgentQuery, ConnectionCursor, RevokedCursor } from '../node/store/index.js'
 import type { AgentRecord, ConnectionView, RevokedView } from './types.js'
+import type { PlacedRevocation } from '../node/core/views.js'
 
 /** Write `chunks` to `res`, waiting when the socket is full, stopping when the client goes away. */
 export async function pipeChunks(res: Response, chunks: Iterator<string>): Promise<void> {
@@ -84,12 +85,14 @@ function* listChunks(key: string, items: Iterable<unknown>): Generator<string> {
 
 /** What `revokedListChunks` reads. */
 export interface RevokedListNode {
-  revokedAfter(after: RevokedCursor | undefined, limit: number): RevokedView[]
+  revokedAfter(after: RevokedCursor | undefined, limit: number): PlacedRevocation[]
 }
 
 /**
- * `{"revoked":[…],"total":n}` of every revoked DID (newest revocation
- * first), read as `listChunks` reads; `total` counts the DIDs listed.
+ * `{"revoked":[…],"total":n}` of every revoked DID (the revocation
+ * learned last first), read as `listChunks` reads; `total` counts the DIDs
+ * listed: one learned while the pages are read is above the first page, for
+ * the next reader.
  */
 export function revokedListChunks(node: RevokedListNode): Generator<string> {
   return listChunks('revoked', everyRevoked(node))
@@ -118,12 +121,13 @@ export function everyAgent(node: AgentListNode, query: AgentQuery = {}): Generat
   )
 }
 
-/** Every revoked DID (newest revocation first), read `AGENT_PAGE` at a time (the NDJSON export's lines). */
-export function everyRevoked(node: RevokedListNode): Generator<RevokedView> {
-  return keysetPages<RevokedView, RevokedCursor>(
+/** Every revoked DID (the revocation learned last first), read `AGENT_PAGE` at a time (the NDJSON export's lines). */
+export function* everyRevoked(node: RevokedListNode): Generator<RevokedView> {
+  const rows = keysetPages<PlacedRevocation, RevokedCursor>(
     (after) => node.revokedAfter(after, AGENT_PAGE),
-    (last) => ({ ts: Date.parse(last.revokedAt), did: last.did }),
+    (last) => ({ place: last.place }),
   )
+  for (const row of rows) yield row.view
 }
 
 /** Every verified connection (newest first), read `AGENT_PAGE` at a time (the NDJSON export's lines). */

@@ -2,12 +2,14 @@
  * One page of a list read from the store (`GET /agents?limit`, `GET
  * /revoked?limit`; docs/api.md): `limit` rows from a `cursor` on, read as
  * one page of `limit + 1` so that `next` says whether a page follows. The
- * cursor is the last row's place in the list's order (newest first: its time
- * and DID, keyset paging, as the streamed lists read the store), so a row
+ * cursor is the last row's place in the list's order (keyset paging, as the
+ * streamed lists read the store; agents: newest registration first, by time
+ * and DID; revocations: the one learned last first, by its place), so a row
  * added meanwhile moves no other row to another page.
  */
 import type { AgentCursor, RevokedCursor } from '../node/store/index.js'
-import type { AgentRecord, RevokedView } from './types.js'
+import type { AgentRecord } from './types.js'
+import type { PlacedRevocation } from '../node/core/views.js'
 
 /** A page: its rows and the cursor of the next (null on the last). */
 export interface ListPage<T> {
@@ -27,9 +29,9 @@ export function agentCursor(a: AgentRecord): string {
   return `${Date.parse(a.createdAt)}.${a.did}`
 }
 
-/** The cursor after `r` in the revocation list (newest revocation first). */
-export function revokedCursor(r: RevokedView): string {
-  return `${Date.parse(r.revokedAt)}.${r.did}`
+/** The cursor after `r` in the revocation list (the revocation learned last first): its place and DID. */
+export function revokedCursor(r: PlacedRevocation): string {
+  return `${r.place}.${r.view.did}`
 }
 
 /** A parsed `cursor` (api/schemas.ts) as the store's agent cursor. */
@@ -37,7 +39,7 @@ export function afterAgent(c: { ms: number; did: string } | undefined): { after?
   return c === undefined ? {} : { after: { createdAt: c.ms, did: c.did } }
 }
 
-/** A parsed `cursor` as the store's revocation cursor (undefined: from the newest). */
+/** A parsed `cursor` as the store's revocation cursor (undefined: from the newest); its place is the number. */
 export function afterRevoked(c: { ms: number; did: string } | undefined): RevokedCursor | undefined {
-  return c === undefined ? undefined : { ts: c.ms, did: c.did }
+  return c === undefined ? undefined : { place: c.ms }
 }

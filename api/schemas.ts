@@ -157,10 +157,9 @@ export const messagesQuery = z.strictObject({
 
 /**
  * The `cursor` of a list page (`GET /agents`, `GET /revoked`): the `next` of
- * the page before, `<ms>.<did>` of its last row (its time and DID, the
- * list's order), as `{ms, did}`. A revocation's time is its signer's, up to
- * `MAX_TS` (16 digits): a cursor of 15 digits at most stopped every walk at
- * a revocation dated far ahead (attack review 96).
+ * the page before, `<n>.<did>` of its last row (an agent's registration time
+ * in ms, a revocation's place in the list: api/list-page.ts), as `{ms, did}`;
+ * up to 16 digits and `MAX_TS`.
  */
 const cursorParam = z
   .string()

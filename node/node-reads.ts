@@ -29,6 +29,7 @@ import type {
   MessageView,
   NodeSnapshot,
   NodeStats,
+  PlacedRevocation,
   RevokedView,
   SnapshotPageQuery,
 } from './services/report-service.js'
@@ -173,13 +174,13 @@ export class NodeReads {
     return this.parts.reports.connections(limit, after)
   }
 
-  /** The revocation list, newest first (the newest `limit` only, when given). */
+  /** The revocation list, the revocation learned last first (the newest `limit` only, when given). */
   revoked(limit?: number): RevokedView[] {
     return this.parts.reports.revoked(limit)
   }
 
-  /** The next `limit` of the revocation list after `after` (newest revocation first). */
-  revokedAfter(after: RevokedCursor | undefined, limit: number): RevokedView[] {
+  /** The next `limit` of the revocation list after `after`, with their places (the cursor after each). */
+  revokedAfter(after: RevokedCursor | undefined, limit: number): PlacedRevocation[] {
     return this.parts.reports.revokedAfter(after, limit)
   }
 

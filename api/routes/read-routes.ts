@@ -84,8 +84,8 @@ export function readRoutes(ctx: RouteContext): Router {
     const q = parseInput(revokedQuery, { ...req.query }, 'query')
     if (q.limit === undefined) return sendChunks(res, 'json', revokedListChunks(node))
     const read = node.revokedAfter(afterRevoked(q.cursor), q.limit + 1)
-    const { rows: revoked, next } = pageOf(read, q.limit, revokedCursor)
-    res.json({ revoked, total: node.revokedCount(), next } satisfies ApiRevokedList)
+    const { rows, next } = pageOf(read, q.limit, revokedCursor)
+    res.json({ revoked: rows.map((r) => r.view), total: node.revokedCount(), next } satisfies ApiRevokedList)
   })
 
   r.get('/connections', (req, res) => {

@@ -179,6 +179,15 @@ export interface RevokedView {
   readonly keySeq: number
 }
 
+/**
+ * A row of the revocation list and its place there: the order the node
+ * learned the revocations in, which the list's `cursor` names (docs/api.md).
+ */
+export interface PlacedRevocation {
+  readonly view: RevokedView
+  readonly place: number
+}
+
 /** Signed messages from one agent to another (`GET /history/links`). */
 export interface PairView {
   readonly from: string

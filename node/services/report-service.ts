@@ -9,7 +9,7 @@ import type { ConnectionCursor, ConnectionRow, MessageQuery, RevokedCursor, Stor
 import type { AgentService } from './agent-service.js'
 import { messageVerifications, UNRECORDED, type MessageVerification } from '../audit/message-verification.js'
 import type { AgentRecord } from './records.js'
-import type { ConnectionView, MessageView, NodeStats, RevokedView } from '../core/views.js'
+import type { ConnectionView, MessageView, NodeStats, PlacedRevocation, RevokedView } from '../core/views.js'
 import { messageView } from '../core/message-view.js'
 import { refusalsIn } from '../core/audit-refusals.js'
 import { exportSummary, type ExportSummary } from '../audit/export-summary.js'
@@ -38,7 +38,7 @@ function trustReportOf(evidence: ReturnType<typeof evidenceTotals>): TrustReport
 }
 
 export type { MessageVerification } from '../audit/message-verification.js'
-export type { ConnectionView, MessageView, NodeStats, RevokedView }
+export type { ConnectionView, MessageView, NodeStats, PlacedRevocation, RevokedView }
 export { messageView }
 
 /** A message in the audit export: with how it was verified, reproduced from the audit log. */
@@ -131,27 +131,26 @@ export class ReportService {
     })
   }
 
-  /** Every revoked DID this node knows (or the newest `limit`, read as one page), newest revocation first. */
+  /**
+   * Every revoked DID this node knows (or the newest `limit`, read as one
+   * page), the revocation it learned last first (docs/api.md `GET /revoked`).
+   */
   revoked(limit?: number): RevokedView[] {
-    return this.views(this.c.store.keyEvents.revoked(limit))
+    return this.c.store.keyEvents.revoked(limit).flatMap((r) => this.view(r.state))
   }
 
-  /** The next `limit` of the revocation list after `after` (`GET /revoked` a page at a time). */
-  revokedAfter(after: RevokedCursor | undefined, limit: number): RevokedView[] {
-    return this.views(this.c.store.keyEvents.revokedAfter(after, limit))
+  /** The next `limit` of the revocation list after `after`, with their places (`GET /revoked` a page at a time). */
+  revokedAfter(after: RevokedCursor | undefined, limit: number): PlacedRevocation[] {
+    return this.c.store.keyEvents.revokedAfter(after, limit).flatMap((r) => {
+      return this.view(r.state).map((view) => ({ view, place: r.place }))
+    })
   }
 
-  private views(states: readonly KeyState[]): RevokedView[] {
-    return states
-      .filter((s) => s.revoked !== null)
-      .map((s) => ({
-        did: s.did,
-        name: this.c.store.agents.get(s.did)?.name ?? null,
-        reason: s.revoked!.reason,
-        revokedAt: isoTime(s.revoked!.ts),
-        by: s.revoked!.by,
-        keySeq: s.seq,
-      }))
+  private view(s: KeyState): RevokedView[] {
+    if (s.revoked === null) return []
+    const name = this.c.store.agents.get(s.did)?.name ?? null
+    const { reason, ts, by } = s.revoked
+    return [{ did: s.did, name, reason, revokedAt: isoTime(ts), by, keySeq: s.seq }]
   }
 
   /** How many DIDs this node knows revoked (what `revoked()` lists). */

@@ -22,7 +22,7 @@ export interface AgentQuery {
   readonly after?: AgentCursor
 }
 
-/** The DIDs whose key state is revoked (partial index `key_states_revoked`, migration 15). */
+/** The DIDs whose key state is revoked (partial index `key_states_revoked_order`, migration 19). */
 const REVOKED_DIDS = 'SELECT did FROM key_states WHERE revoked = 1'
 
 /** The conditions of `query` on the `agents` table (its `limit` and `offset` are the caller's). */

@@ -32,7 +32,7 @@ import {
 export type { GroupCommit } from './transaction.js'
 export type { AgentRow } from './agents-repo.js'
 export type { AgentCursor, AgentQuery } from './agent-query.js'
-export type { DuplicityRow, KeyEventCursor, RevokedCursor, StoredKeyEvent } from './key-events-repo.js'
+export type { DuplicityRow, KeyEventCursor, RevokedCursor, RevokedRow, StoredKeyEvent } from './key-events-repo.js'
 export type { MessageRow, MessageQuery, MessageSource } from './messages-repo.js'
 export type { CustodyRow } from './custody-repo.js'
 export type { AuditRow, ConnectionCursor, ConnectionRow } from './audit-entries-repo.js'

@@ -27,14 +27,23 @@ export interface StoredKeyEvent extends KeyEventCursor {
   readonly event: KeyEvent
 }
 
-/** A revocation's time, as the index `key_states_revoked` (migration 15) orders it. */
-const REVOKED_TS = "json_extract(state, '$.revoked.ts')"
-
-/** Where a page of the revocation list ends: the revocation time and DID of its last row. */
+/** Where a page of the revocation list ends: the place of its last row (`RevokedRow`). */
 export interface RevokedCursor {
-  readonly ts: number
-  readonly did: string
+  readonly place: number
 }
+
+/**
+ * A revoked DID's key state and its place in the revocation list: the
+ * order this node learned the revocations in (1 the first), never its
+ * signer's time, which anyone may date far ahead (migration 19).
+ */
+export interface RevokedRow {
+  readonly state: KeyState
+  readonly place: number
+}
+
+/** The revocation list's columns, newest place first, read on the index `key_states_revoked_order`. */
+const REVOKED_ROWS = 'SELECT state, revoked_order AS place FROM key_states WHERE revoked = 1'
 
 /** Key states kept in memory (frozen, by DID; a miss reads SQLite). */
 export const KEY_STATE_CACHE_SIZE = 4096
@@ -76,8 +85,12 @@ export class KeyEventsRepo {
     // the DID's own events by seq, then its revocation: one by its controller may name any seq (§6)
     this.idAt = db.prepare("SELECT id FROM key_events WHERE did = ? AND seq = ? ORDER BY type = 'rev' LIMIT 1")
     this.logOf = db.prepare("SELECT envelope FROM key_events WHERE did = ? ORDER BY type = 'rev', seq")
+    // a DID revoked here takes the next place of the revocation list and keeps it (migration 19)
     this.putState = db.prepare(
-      'INSERT INTO key_states (did, state, revoked) VALUES (?, ?, ?) ON CONFLICT (did) DO UPDATE SET state = excluded.state, revoked = excluded.revoked',
+      `INSERT INTO key_states (did, state, revoked, revoked_order) VALUES (@did, @state, @revoked,
+         CASE WHEN @revoked = 1 THEN (SELECT COALESCE(MAX(revoked_order), 0) + 1 FROM key_states WHERE revoked = 1) END)
+       ON CONFLICT (did) DO UPDATE SET state = excluded.state, revoked = excluded.revoked,
+         revoked_order = CASE WHEN excluded.revoked = 1 THEN COALESCE(revoked_order, excluded.revoked_order) END`,
     )
     this.getState = db.prepare('SELECT state FROM key_states WHERE did = ?')
     // one conflict per DID and seq is the evidence; more (a holder of the key can sign any number) add nothing
@@ -92,7 +105,7 @@ export class KeyEventsRepo {
   append(event: KeyEvent, id: string, state: KeyState, receivedAt: number): void {
     this.insertEvent.run(event.did, event.seq, id, event.type, JSON.stringify(event), receivedAt)
     const text = JSON.stringify(state)
-    this.putState.run(state.did, text, state.revoked ? 1 : 0)
+    this.putState.run({ did: state.did, state: text, revoked: state.revoked ? 1 : 0 })
     this.cached.set(state.did, frozenState(text))
   }
 
@@ -149,26 +162,23 @@ export class KeyEventsRepo {
   }
 
   /**
-   * States of revoked DIDs, newest revocation first: all of them, or the
-   * newest `limit` read through the index `key_states_revoked` (migration 15).
+   * Revoked DIDs, the revocation learned last first: all of them, or the
+   * newest `limit`, one page of the index `key_states_revoked_order`.
    */
-  revoked(limit?: number): KeyState[] {
-    const sql = `SELECT state FROM key_states WHERE revoked = 1 ORDER BY ${REVOKED_TS} DESC, did LIMIT ?`
-    return (prepared(this.db, sql).all(limit ?? -1) as { state: string }[]).map((r) => JSON.parse(r.state) as KeyState)
+  revoked(limit?: number): RevokedRow[] {
+    return this.revokedRows(undefined, limit ?? -1)
   }
 
-  /**
-   * The next `limit` revoked key states after `after` (the revocation time
-   * and DID of the last one read), in the order `revoked()` lists them: one
-   * page on the partial index `key_states_revoked`.
-   */
-  revokedAfter(after: RevokedCursor | undefined, limit: number): KeyState[] {
-    if (after === undefined) return this.revoked(limit)
-    const sql =
-      `SELECT state FROM key_states WHERE revoked = 1 AND (${REVOKED_TS} < ? OR (${REVOKED_TS} = ? AND did > ?)) ` +
-      `ORDER BY ${REVOKED_TS} DESC, did LIMIT ?`
-    const rows = prepared(this.db, sql).all(after.ts, after.ts, after.did, limit) as { state: string }[]
-    return rows.map((r) => JSON.parse(r.state) as KeyState)
+  /** The next `limit` rows of the revocation list after `after` (the place of the last one read). */
+  revokedAfter(after: RevokedCursor | undefined, limit: number): RevokedRow[] {
+    return this.revokedRows(after, limit)
+  }
+
+  private revokedRows(after: RevokedCursor | undefined, limit: number): RevokedRow[] {
+    const sql = `${REVOKED_ROWS}${after === undefined ? '' : ' AND revoked_order < ?'} ORDER BY revoked_order DESC LIMIT ?`
+    const params = after === undefined ? [limit] : [after.place, limit]
+    const rows = prepared(this.db, sql).all(...params) as { state: string; place: number }[]
+    return rows.map((r) => ({ state: JSON.parse(r.state) as KeyState, place: r.place }))
   }
 
   /** Number of revoked DIDs (only those with an agent row, when `agentsOnly`): a count over the revoked ones. */

@@ -1,88 +1,15 @@
 /**
  * Numbered schema migrations. Each runs once, in its own transaction, and
  * `PRAGMA user_version` records how far a database has come. Most are SQL;
- * one that must compute (sealing custodied seeds) is a function.
+ * the two that must compute are functions (migration-functions.ts).
  */
 import type { Database } from 'better-sqlite3'
-import type { CustodyField } from './custody-cipher.js'
+import { controllerRevocationsBeside, sealCustody, type MigrationContext } from './migration-functions.js'
 
-/** What a migration function may use besides the database. */
-export interface MigrationContext {
-  /** Seal a b64 seed of `did` under the custody key (custody-cipher.ts). */
-  sealSeed(did: string, field: CustodyField, seedB64: string): Buffer
-}
+export type { MigrationContext } from './migration-functions.js'
 
 /** One migration: SQL, or a function run in the migration's transaction. */
 export type Migration = string | ((db: Database, ctx: MigrationContext) => void)
-
-/**
- * 6: custodied seeds sealed at rest (docs/protocol.md §2, decision 0011). The
- * plaintext table is replaced by one of sealed BLOBs; the caller runs this
- * with `secure_delete` on and truncates the WAL afterwards, so no page of
- * the file keeps the old plaintext.
- */
-function sealCustody(db: Database, ctx: MigrationContext): void {
-  db.exec(`
-  CREATE TABLE custody_sealed (
-    did TEXT PRIMARY KEY,
-    seed BLOB NOT NULL,
-    next_seed BLOB,
-    created_at INTEGER NOT NULL
-  )`)
-  const rows = db.prepare('SELECT did, seed, next_seed, created_at FROM custody').all() as {
-    did: string
-    seed: string
-    next_seed: string | null
-    created_at: number
-  }[]
-  const insert = db.prepare('INSERT INTO custody_sealed (did, seed, next_seed, created_at) VALUES (?, ?, ?, ?)')
-  for (const r of rows) {
-    const next = r.next_seed === null ? null : ctx.sealSeed(r.did, 'next_seed', r.next_seed)
-    insert.run(r.did, ctx.sealSeed(r.did, 'seed', r.seed), next, r.created_at)
-  }
-  db.exec('DELETE FROM custody; DROP TABLE custody; ALTER TABLE custody_sealed RENAME TO custody')
-}
-
-/**
- * 11: a revocation by a DID's controller is not one of the DID's own events (docs/protocol.md §6, decision
- * 0044): it may name the seq of one (a rotation raced it), so the key is (did, seq, type); a state it revoked
- * points back at the DID's last own event; and a rotation that arrived after it is no duplicity.
- */
-function controllerRevocationsBeside(db: Database): void {
-  db.exec(`
-  CREATE TABLE key_events_typed (
-    did TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL CHECK (type IN ('icp', 'rot', 'rev')),
-    envelope TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    PRIMARY KEY (did, seq, type)
-  );
-  INSERT INTO key_events_typed SELECT did, seq, id, type, envelope, received_at FROM key_events;
-  DROP TABLE key_events;
-  ALTER TABLE key_events_typed RENAME TO key_events;
-  `)
-  const revoked = db.prepare('SELECT did, state FROM key_states WHERE revoked = 1').all() as {
-    did: string
-    state: string
-  }[]
-  const head = db.prepare("SELECT seq, id FROM key_events WHERE did = ? AND type != 'rev' ORDER BY seq DESC LIMIT 1")
-  const put = db.prepare('UPDATE key_states SET state = ? WHERE did = ?')
-  for (const r of revoked) {
-    const state = JSON.parse(r.state) as { seq: number; lastId: string; revoked: { by?: string } | null }
-    const own = head.get(r.did) as { seq: number; id: string } | undefined
-    if (state.revoked?.by !== 'controller' || own === undefined) continue
-    put.run(JSON.stringify({ ...state, seq: own.seq, lastId: own.id }), r.did)
-  }
-  // a rotation that arrived after its controller's revocation was recorded as the DID's duplicity: it was not
-  db.exec(`
-  CREATE INDEX duplicity_did_seq ON duplicity (did, seq);
-  DELETE FROM duplicity WHERE existing_id IN (
-    SELECT e.id FROM key_events e JOIN key_states s ON s.did = e.did
-    WHERE e.type = 'rev' AND json_extract(s.state, '$.revoked.by') = 'controller'
-  )`)
-}
 
 /** The migrations, in order; index + 1 is the schema version. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -341,5 +268,17 @@ export const MIGRATIONS: readonly Migration[] = [
   // peer reads its own agents of the type, however many agents of other nodes the registry holds
   `
   CREATE INDEX agents_local ON agents (did) WHERE origin = 'local';
+  `,
+  // 19: the revocation list in the order this node learned the revocations (docs/api.md, review 96): by their
+  // signers' times, one party dating its revocations far ahead held the first pages for good, and a revocation
+  // synced in with an older time fell behind a walker's cursor. Old rows keep the order they had.
+  `
+  ALTER TABLE key_states ADD COLUMN revoked_order INTEGER;
+  UPDATE key_states SET revoked_order = r.n FROM (
+    SELECT did, ROW_NUMBER() OVER (ORDER BY json_extract(state, '$.revoked.ts'), did DESC) AS n
+    FROM key_states WHERE revoked = 1) AS r
+  WHERE key_states.did = r.did;
+  DROP INDEX key_states_revoked;
+  CREATE UNIQUE INDEX key_states_revoked_order ON key_states (revoked_order) WHERE revoked = 1;
   `,
 ]

@@ -101,7 +101,7 @@ export const revokedTool: McpTool = defineTool({
   title: 'List revoked DIDs',
   description:
     'The revocation list of the node at MESHSIG_SERVER, a page at a time (' +
-    `${DEFAULT_PAGE} by default, newest revocation first): each revoked DID with its name, reason, time and who ` +
+    `${DEFAULT_PAGE} by default, the revocation the node learned last first): each revoked DID with its name, reason, time and who ` +
     'revoked it (the DID itself or its controller); total counts them all, and next (when not null) is the ' +
     'cursor of the following page.' +
     UNTRUSTED,
