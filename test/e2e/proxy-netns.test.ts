@@ -6,17 +6,15 @@
 // a direct connection to an agent listener is reset (and, without its guard, refused by the proxy).
 // A new uid for an agent is the node's to say (a restart): the old uid's rule is refused meanwhile, and
 // re-deploying adds the new rule before removing the old one; --remove restores direct, unsigned traffic.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { netnsName, netnsSkipReason } from '../helpers/netns.js'
+import { Netns, netnsSkipReason, stopChild as stop, type NsChild } from '../helpers/netns.js'
 
-const run = promisify(execFile)
 const GATEWAY_PORT = 3001
 const PROXY_PORT = 4889
 const ALICE_PORT = 4890
@@ -29,7 +27,7 @@ const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const REGISTER = join(REPO_ROOT, 'scripts', 'register-agent.sh')
 
 const reason = netnsSkipReason(['iptables', 'setpriv', 'jq'])
-const NS = netnsName('e2e')
+const ns = new Netns('e2e')
 
 // The gateway: verifies every request for its own authority (never the Host it was sent) with the SDK verifier.
 const GATEWAY = `
@@ -89,43 +87,12 @@ interface AgentResult {
 let cli: BuiltCli | undefined
 let home: string | undefined
 let shim: string | undefined
-let nsCreated = false
-const children: ChildProcess[] = []
 const agents = { alice: '', bob: '' }
 
-function inNs(
-  command: string,
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{ stdout: string; stderr: string }> {
-  return run('ip', ['netns', 'exec', NS, command, ...args], {
-    cwd: REPO_ROOT,
-    timeout: 30_000,
-    env: { ...process.env, ...env },
-  })
-}
-
-function spawnInNs(
-  args: readonly string[],
-  env: Record<string, string> = {},
-): { child: ChildProcess; out: () => string } {
-  let out = ''
-  const child = spawn('ip', ['netns', 'exec', NS, process.execPath, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  children.push(child)
-  return { child, out: () => out }
-}
-
 /** Start the node (and its proxy) in the namespace; resolves with its `--json` start line. */
-async function startNode(
-  extra: readonly string[],
-): Promise<{ child: ChildProcess; info: Record<string, unknown>; out: () => string }> {
+async function startNode(extra: readonly string[]): Promise<NsChild & { info: Record<string, unknown> }> {
   const args = ['start', '--port', '4888', '--p2p-port', '0', '--proxy', `${PROXY_PORT}:${GATEWAY_PORT}`]
-  const node = spawnInNs([cli!.main, ...args, ...extra, '--json'], { MESHSIG_HOME: home! })
+  const node = ns.spawn([process.execPath, cli!.main, ...args, ...extra, '--json'], { MESHSIG_HOME: home! })
   const started = await waitFor(() => /^\{"started":true.*\}$/m.exec(node.out())?.[0], {
     timeout: 30_000,
     message: `meshsig start --proxy: ${node.out()}`,
@@ -133,27 +100,20 @@ async function startNode(
   return { child: node.child, info: JSON.parse(started) as Record<string, unknown>, out: node.out }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
-}
-
 /** One call of the agent program, as `uid` (undefined: as root), to the gateway port unless `env` says otherwise. */
 async function agentCall(uid: number | undefined, env: Record<string, string> = {}): Promise<AgentResult> {
   const node = [process.execPath, '--input-type=module', '-e', AGENT]
   const as = uid === undefined ? node : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...node]
-  const { stdout } = await inNs(as[0]!, as.slice(1), env)
+  const { stdout } = await ns.exec(as[0]!, as.slice(1), env)
   return JSON.parse(stdout.trim()) as AgentResult
 }
 
 function deploy(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return inNs('bash', [SCRIPT, '--home', home!, ...args], { PATH: `${shim}:${process.env.PATH ?? ''}` })
+  return ns.exec('bash', [SCRIPT, '--home', home!, ...args], { PATH: `${shim}:${process.env.PATH ?? ''}` })
 }
 
 async function rules(table: 'nat' | 'filter'): Promise<string[]> {
-  const { stdout } = await inNs('iptables', ['-t', table, '-S', 'OUTPUT'])
+  const { stdout } = await ns.exec('iptables', ['-t', table, '-S', 'OUTPUT'])
   return stdout.split('\n').filter((l) => l.includes('meshsig-proxy:'))
 }
 
@@ -187,16 +147,14 @@ describe.skipIf(reason !== undefined)(
       writeFileSync(join(shim, 'calls.log'), '')
       writeFileSync(join(shim, 'iptables'), `#!/bin/sh\necho "$*" >>'${shim}/calls.log'\nexec '${real}' "$@"\n`)
       chmodSync(join(shim, 'iptables'), 0o755)
-      execFileSync('ip', ['netns', 'add', NS])
-      nsCreated = true
-      await inNs('ip', ['link', 'set', 'lo', 'up'])
-      const gateway = spawnInNs([join(root, 'gateway.mjs')])
+      await ns.create()
+      const gateway = ns.spawn([process.execPath, join(root, 'gateway.mjs')])
       await waitFor(() => gateway.out().includes('gateway listening'), { message: `gateway: ${gateway.out()}` })
       // The agents' keys are made and kept by the node (register-agent.sh); then the node restarts with their listeners.
       const first = await startNode([])
       const env = { MESHSIG_HOME: home, MESHSIG_SERVER: 'http://127.0.0.1:4888' }
       for (const name of ['alice', 'bob'] as const) {
-        const { stdout } = await inNs('bash', [REGISTER, name], env)
+        const { stdout } = await ns.exec('bash', [REGISTER, name], env)
         agents[name] = (JSON.parse(stdout) as { did: string }).did
       }
       await stop(first.child)
@@ -207,8 +165,7 @@ describe.skipIf(reason !== undefined)(
     }, 180_000)
 
     afterAll(async () => {
-      await Promise.all(children.map(stop))
-      if (nsCreated) execFileSync('ip', ['netns', 'del', NS])
+      await ns.destroy()
       for (const dir of [home, shim]) if (dir) rmSync(dir, { recursive: true, force: true })
       cli?.cleanup()
     }, 60_000)
@@ -322,12 +279,12 @@ describe.skipIf(reason !== undefined)(
     })
 
     it('--remove restores direct, unsigned traffic and removes exactly its rules', async () => {
-      await inNs('iptables', ['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '--dport', '9', '-j', 'RETURN'])
+      await ns.exec('iptables', ['-t', 'nat', '-A', 'OUTPUT', '-p', 'tcp', '--dport', '9', '-j', 'RETURN'])
       const { stdout } = await deploy('--remove', String(GATEWAY_PORT))
       expect(stdout).toMatch(/removed 7/) // 2 NAT rules, alice's guard, 2 answer guards, 2 cookie guards
       expect(await rules('nat')).toHaveLength(0)
       expect(await rules('filter')).toHaveLength(0)
-      const { stdout: rest } = await inNs('iptables', ['-t', 'nat', '-S', 'OUTPUT'])
+      const { stdout: rest } = await ns.exec('iptables', ['-t', 'nat', '-S', 'OUTPUT'])
       expect(rest).toContain('--dport 9 -j RETURN')
       const { body } = await agentCall(STRANGER_UID)
       expect(body).toMatchObject({ signed: false, hasSignature: false, from: '127.0.0.1' })

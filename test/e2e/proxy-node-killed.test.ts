@@ -6,17 +6,15 @@
 // listener port, so the squatter never completes the connection: the agent's connect times out (its SYN is
 // never answered; iptables cannot reset it on the squatter's behalf) instead of being refused, and a node
 // started while the squatter holds the port fails naming it.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { netnsName, netnsSkipReason } from '../helpers/netns.js'
+import { Netns, netnsSkipReason, stopChild as stop, type NsChild } from '../helpers/netns.js'
 
-const run = promisify(execFile)
 const GATEWAY_PORT = 3001
 const API_PORT = 4788 // never 4888 (shared machine); this is a private namespace anyway
 const PROXY_PORT = 4889
@@ -28,7 +26,7 @@ const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const REGISTER = join(REPO_ROOT, 'scripts', 'register-agent.sh')
 
 const reason = netnsSkipReason(['iptables', 'setpriv', 'jq'])
-const NS = netnsName('rv')
+const ns = new Netns('rv')
 
 // The gateway: holds /hold (never answers), answers everything else; prints one line per request it got.
 const GATEWAY = `
@@ -83,64 +81,19 @@ tryListen()
 let cli: BuiltCli | undefined
 let home: string | undefined
 let root = ''
-let nsCreated = false
-const children: ChildProcess[] = []
 let alice = ''
-let gateway: { child: ChildProcess; out: () => string } | undefined
+let gateway: NsChild | undefined
 let node: ChildProcess | undefined
-
-function inNs(command: string, args: readonly string[], env: Record<string, string> = {}) {
-  return run('ip', ['netns', 'exec', NS, command, ...args], {
-    cwd: REPO_ROOT,
-    timeout: 30_000,
-    env: { ...process.env, ...env },
-  })
-}
-
-function spawnInNs(args: readonly string[], env: Record<string, string> = {}) {
-  let out = ''
-  const child = spawn('ip', ['netns', 'exec', NS, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  children.push(child)
-  return { child, out: () => out }
-}
 
 async function startNode(extra: readonly string[]): Promise<ChildProcess> {
   const args = ['start', '--port', String(API_PORT), '--p2p-port', '0', '--proxy', `${PROXY_PORT}:${GATEWAY_PORT}`]
-  const n = spawnInNs([process.execPath, cli!.main, ...args, ...extra, '--json'], { MESHSIG_HOME: home! })
+  const n = ns.spawn([process.execPath, cli!.main, ...args, ...extra, '--json'], { MESHSIG_HOME: home! })
   await waitFor(() => /^\{"started":true.*\}$/m.exec(n.out())?.[0], { timeout: 30_000, message: `start: ${n.out()}` })
   return n.child
 }
 
-async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill(signal)
-  await exited
-}
-
-function asUid(uid: number, program: string, env: Record<string, string> = {}) {
-  return spawnInNs(
-    [
-      'setpriv',
-      `--reuid=${uid}`,
-      `--regid=${uid}`,
-      '--clear-groups',
-      process.execPath,
-      '--input-type=module',
-      '-e',
-      program,
-    ],
-    env,
-  )
-}
-
 async function agentCall(env: Record<string, string> = {}, uid = ALICE_UID): Promise<Record<string, unknown>> {
-  const a = asUid(uid, AGENT, env)
+  const a = ns.asUid(uid, AGENT, env)
   const line = await waitFor(() => /^\{.*\}$/m.exec(a.out())?.[0], { timeout: 20_000, message: `agent: ${a.out()}` })
   return JSON.parse(line) as Record<string, unknown>
 }
@@ -155,34 +108,40 @@ describe.skipIf(reason !== undefined)(
       root = dirname(dirname(cli.main))
       writeFileSync(join(root, 'gateway.mjs'), GATEWAY)
       home = mkdtempSync(join(tmpdir(), 'meshsig-rv-kill-'))
-      execFileSync('ip', ['netns', 'add', NS])
-      nsCreated = true
-      await inNs('ip', ['link', 'set', 'lo', 'up'])
-      gateway = spawnInNs([process.execPath, join(root, 'gateway.mjs')])
+      await ns.create()
+      gateway = ns.spawn([process.execPath, join(root, 'gateway.mjs')])
       await waitFor(() => gateway!.out().includes('gateway listening'))
       const first = await startNode([])
-      const { stdout } = await inNs('bash', [REGISTER, 'alice'], {
+      const { stdout } = await ns.exec('bash', [REGISTER, 'alice'], {
         MESHSIG_HOME: home,
         MESHSIG_SERVER: `http://127.0.0.1:${API_PORT}`,
       })
       alice = (JSON.parse(stdout) as { did: string }).did
       await stop(first)
       node = await startNode(['--proxy-agent', `${alice}=${ALICE_PORT}:${ALICE_UID}`])
-      await inNs('bash', [SCRIPT, '--home', home, '--agent', 'alice', '--uid', String(ALICE_UID), String(GATEWAY_PORT)])
-      await inNs('bash', [SCRIPT, '--home', home, '--proxy-port', String(PROXY_PORT), String(GATEWAY_PORT)])
+      await ns.exec('bash', [
+        SCRIPT,
+        '--home',
+        home,
+        '--agent',
+        'alice',
+        '--uid',
+        String(ALICE_UID),
+        String(GATEWAY_PORT),
+      ])
+      await ns.exec('bash', [SCRIPT, '--home', home, '--proxy-port', String(PROXY_PORT), String(GATEWAY_PORT)])
       expect(await agentCall()).toMatchObject({ status: 200 })
       expect(JSON.parse(gatewayLines().at(-1)!.slice(4))).toMatchObject({ signed: true, keyid: alice })
     }, 240_000)
 
     afterAll(async () => {
-      await Promise.all(children.map((c) => stop(c)))
-      if (nsCreated) execFileSync('ip', ['netns', 'del', NS])
+      await ns.destroy()
       if (home) rmSync(home, { recursive: true, force: true })
       cli?.cleanup()
     }, 60_000)
 
     it('SIGKILL mid-request: the caller is not told it succeeded, and later calls fail closed (nothing unsigned)', async () => {
-      const held = asUid(ALICE_UID, AGENT, { AGENT_PATH: '/hold' })
+      const held = ns.asUid(ALICE_UID, AGENT, { AGENT_PATH: '/hold' })
       await waitFor(() => gatewayLines().some((l) => l.includes('"/hold"')), { timeout: 20_000 })
       await stop(node!, 'SIGKILL')
       const line = await waitFor(() => /^\{.*\}$/m.exec(held.out())?.[0], { timeout: 20_000 })
@@ -193,7 +152,7 @@ describe.skipIf(reason !== undefined)(
     }, 60_000)
 
     it("while the node is down, another local user who binds the agent listener's port must not get the agent's traffic", async () => {
-      const squatter = asUid(MALLORY_UID, SQUATTER)
+      const squatter = ns.asUid(MALLORY_UID, SQUATTER)
       await waitFor(() => squatter.out().includes('squatter listening'), { timeout: 10_000 })
       const answer = await agentCall()
       const stolen = squatter
@@ -205,14 +164,14 @@ describe.skipIf(reason !== undefined)(
       // The call fails by its own timeout: the squatter's SYN-ACK is rejected, so the connection never opens.
       expect({ answer, stolen }).toEqual({ answer: { error: 'ETIMEDOUT' }, stolen: [] })
       // the default listener's port too: another user's traffic to the gateway never reaches a squatter there
-      const onDefault = asUid(MALLORY_UID, SQUATTER, { SQUAT_PORT: String(PROXY_PORT) })
+      const onDefault = ns.asUid(MALLORY_UID, SQUATTER, { SQUAT_PORT: String(PROXY_PORT) })
       await waitFor(() => onDefault.out().includes('squatter listening'), { timeout: 10_000 })
       expect(await agentCall({}, STRANGER_UID)).toEqual({ error: 'ETIMEDOUT' })
       expect(onDefault.out()).not.toContain('STOLEN')
       await stop(onDefault.child)
       // a node started while the squatter holds the port says which port and why, and does not start
       const args = ['start', '--port', String(API_PORT), '--p2p-port', '0', '--proxy', `${PROXY_PORT}:${GATEWAY_PORT}`]
-      const refused = spawnInNs(
+      const refused = ns.spawn(
         [process.execPath, cli!.main, ...args, '--proxy-agent', `${alice}=${ALICE_PORT}:${ALICE_UID}`],
         {
           MESHSIG_HOME: home!,
@@ -224,11 +183,10 @@ describe.skipIf(reason !== undefined)(
     }, 60_000)
 
     it('after a restart, the request the gateway got before the kill is in the audit log (status null, no outcome)', async () => {
-      for (const c of children.filter((c) => c !== gateway!.child && c.exitCode === null && c.signalCode === null))
-        await stop(c)
+      for (const c of ns.running().filter((c) => c !== gateway!.child)) await stop(c)
       node = await startNode(['--proxy-agent', `${alice}=${ALICE_PORT}:${ALICE_UID}`])
       const script = `const r = await fetch('http://127.0.0.1:${API_PORT}/audit/export'); console.log(JSON.stringify((await r.json()).entries.filter((e) => e.kind === 'proxy.request').map((e) => e.data)))`
-      const { stdout } = await inNs(process.execPath, ['--input-type=module', '-e', script])
+      const { stdout } = await ns.exec(process.execPath, ['--input-type=module', '-e', script])
       const entries = JSON.parse(stdout) as { path: string; status: number | null; requestEntry?: number }[]
       const hold = entries.filter((e) => e.path === '/hold')
       expect(hold).toEqual([expect.objectContaining({ path: '/hold', status: null })])

@@ -4,17 +4,14 @@
 // told (`--proxy-agent <did>=<port>:<uid>`, in proxy.json, which deploy-proxy.sh reads): the stale rule's
 // connections are refused (403, audited once), the restart warns, and re-deploying bob fixes the rules.
 // Real iptables in a private network namespace; the node's API on 4788 inside it.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { netnsName, netnsSkipReason } from '../helpers/netns.js'
+import { Netns, netnsSkipReason, stopChild as stop, type NsChild } from '../helpers/netns.js'
 
-const run = promisify(execFile)
 const API_PORT = 4788
 const GATEWAY_PORT = 3001
 const PROXY_PORT = 4789
@@ -26,7 +23,7 @@ const BOB_UID = 61932
 const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const REGISTER = join(REPO_ROOT, 'scripts', 'register-agent.sh')
 const reason = netnsSkipReason(['iptables', 'setpriv', 'jq'])
-const NS = netnsName('stale')
+const ns = new Netns('stale')
 
 const GATEWAY = `
 import { createServer } from 'node:http'
@@ -60,74 +57,42 @@ interface Answer {
 
 let cli: BuiltCli | undefined
 let home: string | undefined
-let nsCreated = false
-const children: ChildProcess[] = []
 const agents = { alice: '', bob: '' }
 
-function inNs(cmd: string, args: readonly string[], env: Record<string, string> = {}) {
-  return run('ip', ['netns', 'exec', NS, cmd, ...args], {
-    cwd: REPO_ROOT,
-    timeout: 30_000,
-    env: { ...process.env, ...env },
-  })
-}
-
-function spawnInNs(args: readonly string[], env: Record<string, string> = {}) {
-  let out = ''
-  const child = spawn('ip', ['netns', 'exec', NS, process.execPath, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  children.push(child)
-  return { child, out: () => out }
-}
-
-async function startNode(extra: readonly string[]): Promise<{ child: ChildProcess; out: () => string }> {
+async function startNode(extra: readonly string[]): Promise<NsChild> {
   const args = ['start', '--port', String(API_PORT), '--p2p-port', '0', '--proxy', `${PROXY_PORT}:${GATEWAY_PORT}`]
-  const node = spawnInNs([cli!.main, ...args, ...extra, '--json'], { MESHSIG_HOME: home! })
+  const node = ns.spawn([process.execPath, cli!.main, ...args, ...extra, '--json'], { MESHSIG_HOME: home! })
   await waitFor(() => /^\{"started":true.*\}$/m.exec(node.out())?.[0], { timeout: 30_000, message: node.out() })
   return node
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  const exited = new Promise((r) => child.once('exit', r))
-  child.kill('SIGTERM')
-  await exited
-}
-
 async function callAs(uid: number): Promise<Answer> {
   const cmd = ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath]
-  const { stdout } = await inNs(cmd[0]!, [...cmd.slice(1), '--input-type=module', '-e', AGENT])
+  const { stdout } = await ns.exec(cmd[0]!, [...cmd.slice(1), '--input-type=module', '-e', AGENT])
   return JSON.parse(stdout.trim()) as Answer
 }
 
-const deploy = (...args: string[]) => inNs('bash', [SCRIPT, '--home', home!, ...args])
+const deploy = (...args: string[]) => ns.exec('bash', [SCRIPT, '--home', home!, ...args])
 
 describe.skipIf(reason !== undefined)('stale per-uid rules after a restart that moves a listener port', () => {
   beforeAll(async () => {
     cli = buildCli()
     writeFileSync(join(dirname(dirname(cli.main)), 'gateway.mjs'), GATEWAY)
     home = mkdtempSync(join(tmpdir(), 'meshsig-stale-'))
-    execFileSync('ip', ['netns', 'add', NS])
-    nsCreated = true
-    await inNs('ip', ['link', 'set', 'lo', 'up'])
-    const gw = spawnInNs([join(dirname(dirname(cli.main)), 'gateway.mjs')])
+    await ns.create()
+    const gw = ns.spawn([process.execPath, join(dirname(dirname(cli.main)), 'gateway.mjs')])
     await waitFor(() => gw.out().includes('gateway listening'), { message: gw.out() })
     const first = await startNode([])
     const env = { MESHSIG_HOME: home, MESHSIG_SERVER: `http://127.0.0.1:${API_PORT}` }
     for (const name of ['alice', 'bob'] as const) {
-      const { stdout } = await inNs('bash', [REGISTER, name], env)
+      const { stdout } = await ns.exec('bash', [REGISTER, name], env)
       agents[name] = (JSON.parse(stdout) as { did: string }).did
     }
     await stop(first.child)
   }, 180_000)
 
   afterAll(async () => {
-    await Promise.all(children.map(stop))
-    if (nsCreated) execFileSync('ip', ['netns', 'del', NS])
+    await ns.destroy()
     if (home) rmSync(home, { recursive: true, force: true })
     cli?.cleanup()
   }, 60_000)
@@ -155,7 +120,7 @@ describe.skipIf(reason !== undefined)('stale per-uid rules after a restart that 
       expect(after).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } })
       expect(after.body.error).toMatch(new RegExp(`made by uid ${ALICE_UID}, but .* serves uid ${BOB_UID} only`))
     }
-    const { stdout } = await inNs(process.execPath, ['--input-type=module', '-e', AUDIT])
+    const { stdout } = await ns.exec(process.execPath, ['--input-type=module', '-e', AUDIT])
     expect(JSON.parse(stdout)).toEqual([{ subject: agents.bob, client: `uid:${ALICE_UID}` }]) // once, not per request
     // deploying bob replaces the stale rule of his port: alice's uid now falls to the default listener
     await deploy('--agent', 'bob', String(GATEWAY_PORT))

@@ -8,17 +8,14 @@
 // agent's connect times out. Its cost, accepted in the decision: the node's own cookie answers are dropped
 // too, while its normal SYN-ACKs (which carry their request socket, the listener's) still pass.
 // No meshsig node runs: the node is down, which is when a squatter can take the port.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../cli/build-cli.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { netnsName, netnsSkipReason } from '../helpers/netns.js'
+import { Netns, netnsSkipReason, stopChild as stop } from '../helpers/netns.js'
 
-const run = promisify(execFile)
 const GATEWAY_PORT = 3001
 const PROXY_PORT = 4889
 const ALICE_PORT = 4890
@@ -31,7 +28,7 @@ const SCRIPT = join(REPO_ROOT, 'scripts', 'deploy-proxy.sh')
 const ALICE_DID = 'did:msig:' + 'A'.repeat(44)
 
 const reason = netnsSkipReason(['iptables', 'setpriv', 'jq', 'sysctl'])
-const NS = netnsName('ck')
+const ns = new Netns('ck')
 
 // An agent that knows nothing of meshsig: opens a TCP connection to the gateway's port and sends its request,
 // credential included, at once. Prints whether the connection opened, what came back, and how it ended.
@@ -66,39 +63,9 @@ s.listen(Number(process.env.LISTEN_PORT), '127.0.0.1', () => console.log('listen
 `
 
 let home: string | undefined
-let nsCreated = false
-const children: ChildProcess[] = []
-
-function inNs(command: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
-  return run('ip', ['netns', 'exec', NS, command, ...args], { cwd: REPO_ROOT, timeout: 30_000 })
-}
-
-function asUid(uid: number, program: string, env: Record<string, string> = {}) {
-  let out = ''
-  const node = [process.execPath, '--input-type=module', '-e', program]
-  const child = spawn(
-    'ip',
-    ['netns', 'exec', NS, 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...node],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  children.push(child)
-  return { child, out: () => out }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
-}
 
 async function listen(uid: number, port: number, answer = false) {
-  const l = asUid(uid, LISTENER, { LISTEN_PORT: String(port), ...(answer ? { ANSWER: '1' } : {}) })
+  const l = ns.asUid(uid, LISTENER, { LISTEN_PORT: String(port), ...(answer ? { ANSWER: '1' } : {}) })
   await waitFor(() => l.out().includes(`listening uid=${uid}`), { timeout: 10_000, message: `listener: ${l.out()}` })
   return l
 }
@@ -110,7 +77,7 @@ interface AgentResult {
 }
 
 async function agentCall(uid: number): Promise<AgentResult> {
-  const a = asUid(uid, AGENT)
+  const a = ns.asUid(uid, AGENT)
   const line = await waitFor(() => /^\{.*\}$/m.exec(a.out())?.[0], { timeout: 20_000, message: `agent: ${a.out()}` })
   return JSON.parse(line) as AgentResult
 }
@@ -118,23 +85,23 @@ async function agentCall(uid: number): Promise<AgentResult> {
 const received = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('RECEIVED '))
 
 async function syncookies(value: 1 | 2): Promise<void> {
-  await inNs('sysctl', ['-qw', `net.ipv4.tcp_syncookies=${value}`])
+  await ns.exec('sysctl', ['-qw', `net.ipv4.tcp_syncookies=${value}`])
 }
 
 /** TcpExt SyncookiesSent of the namespace: proof that the kernel answered with cookies. */
 async function cookiesSent(): Promise<number> {
-  const { stdout } = await inNs('cat', ['/proc/net/netstat'])
+  const { stdout } = await ns.exec('cat', ['/proc/net/netstat'])
   const [names, values] = stdout.split('\n').filter((l) => l.startsWith('TcpExt:'))
   const i = names!.split(/\s+/).indexOf('SyncookiesSent')
   return Number(values!.split(/\s+/)[i])
 }
 
 async function deploy(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return inNs('bash', [SCRIPT, '--home', home!, ...args])
+  return ns.exec('bash', [SCRIPT, '--home', home!, ...args])
 }
 
 async function rules(): Promise<string[]> {
-  const { stdout } = await inNs('iptables', ['-t', 'filter', '-S', 'OUTPUT'])
+  const { stdout } = await ns.exec('iptables', ['-t', 'filter', '-S', 'OUTPUT'])
   return stdout.split('\n').filter((l) => l.includes('meshsig-proxy:'))
 }
 
@@ -151,15 +118,12 @@ describe.skipIf(reason !== undefined)(
       }
       writeFileSync(join(home, 'proxy.json'), JSON.stringify(state))
       chownSync(join(home, 'proxy.json'), NODE_UID, NODE_UID) // the node writes it: its owner is the node's user
-      execFileSync('ip', ['netns', 'add', NS])
-      nsCreated = true
-      await inNs('ip', ['link', 'set', 'lo', 'up'])
+      await ns.create()
       await syncookies(2) // every SYN is answered with a cookie: no race to win
     }, 60_000)
 
     afterAll(async () => {
-      await Promise.all(children.map((c) => stop(c)))
-      if (nsCreated) execFileSync('ip', ['netns', 'del', NS])
+      await ns.destroy()
       if (home) rmSync(home, { recursive: true, force: true })
     }, 60_000)
 
