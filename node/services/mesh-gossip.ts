@@ -149,11 +149,18 @@ export class MeshGossip {
     return this.c.relay.admit(origin, from, data, registered, via) !== undefined
   }
 
-  /** A registration arrived: ingest the messages its DID sent just before (held, not relayed). */
+  /**
+   * A registration arrived: ingest the messages its DID sent just before
+   * (held, not relayed), each within the sender's budget as if it came now
+   * (docs/protocol.md §7): past it, the rest are dropped.
+   */
   private releaseHeld(did: string): void {
-    for (const held of this.c.relay?.release(did) ?? []) {
+    const relay = this.c.relay
+    for (const held of relay?.release(did) ?? []) {
+      if (relay?.admitDirect(did, true) !== undefined) continue
       try {
-        this.c.ingest.ingest(decodeEnvelope(held.data), { kind: 'gossip', peer: held.via }, { fresh: true })
+        const v = this.c.ingest.ingest(decodeEnvelope(held.data), { kind: 'gossip', peer: held.via }, { fresh: true })
+        if (v.ok) relay?.accepted(did)
       } catch (err) {
         this.c.onError(err)
       }

@@ -60,8 +60,9 @@ export class RelayGuard {
   }
 
   /**
-   * Admit the sender of a direct delivery (docs/protocol.md §10): undefined
-   * when it may go on to ingest, else why not (counted with gossip's drops).
+   * Admit the sender of a direct delivery (docs/protocol.md §10), or of a
+   * held message its registration released: undefined when it may go on to
+   * ingest, else why not (counted with gossip's drops).
    * Nothing is held: the sending node retries. The DID's budget is the one
    * gossip charges, so a sender has `perDidMessages` a window over both.
    */

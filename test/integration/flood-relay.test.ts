@@ -178,4 +178,35 @@ describe('a flood of valid messages', () => {
     await rogue.publish('meshsig/v1/registry', encodeEnvelope(reg))
     await waitFor(() => a.store.messages.exists(envelopeId(early)), { timeout: 15_000 })
   })
+
+  it('counts the messages a registration releases against its sender’s budget (stop 39’s left item)', async () => {
+    const sender = await startRogue('held')
+    const key = generateKeyPair()
+    const icp = createInception(key, Date.now())
+    const ids: string[] = []
+    const publish = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        const m = message(key, icp.did, b.did)
+        ids.push(envelopeId(m))
+        await sender.publish(TOPIC, encodeEnvelope(m))
+      }
+    }
+    await publish(relay.pendingMessages) // before its registration: held
+    await waitFor(() => a.relayStats().held.messages >= relay.pendingMessages, { timeout: 15_000 })
+    const reg = createRegistration(
+      { did: icp.did, name: 'burst', capabilities: [], controller: icp.did, peerId: sender.peerId, ts: Date.now() },
+      key,
+    )
+    await sender.publish('meshsig/v1/registry', encodeEnvelope(icp))
+    await sender.publish('meshsig/v1/registry', encodeEnvelope(reg))
+    await waitFor(() => a.agents.record(icp.did) !== undefined, { timeout: 15_000 })
+    await waitFor(() => ids.some((id) => a.store.messages.exists(id)), { timeout: 15_000 })
+    const drops = (): number => a.relayStats().dropped['did-budget']
+    const before = drops()
+    await publish(relay.perDidMessages) // as many again, registered now
+    const stored = (): number => ids.filter((id) => a.store.messages.exists(id)).length
+    await waitFor(() => stored() + drops() - before >= relay.perDidMessages, { timeout: 15_000 })
+    // before: the 16 released ones were free, and 36 of one sender's messages were kept in one window
+    expect(stored()).toBe(relay.perDidMessages)
+  })
 })
