@@ -252,8 +252,7 @@ main() {
     [[ -z "$gateway" && -z "$uid" ]] || usage
     require_root
     if [[ -n "$agent" ]]; then
-      found="$(agent_of "$home" "$agent" "$remove")"
-      port="${found%% *}"
+      port="$(agent_of "$home" "$agent" "$remove" port)"
     fi
     take_lock
     remove_rules "$remove" "$port"

@@ -24,14 +24,15 @@ default_proxy_port() {
 
 # "<port> <uid>": the listener port of agent $2 (name or DID) for gateway port $3 and the only uid it
 # serves, from $1/proxy.json: the node's --proxy-agent <did>=<port>:<uid>, the one source of both.
+# With $4 = "port", only "<port>" (what --remove needs): a file an older node wrote (v1, no uids) does too.
 agent_of() {
   local file="$1/proxy.json" answer port uid
   [[ -r "$file" ]] || die "cannot read $file: start the node with --proxy and --proxy-agent first, or pass --home"
   command -v jq >/dev/null 2>&1 || die 'jq is required (Debian: apt-get install jq)'
-  answer="$(jq -r --arg agent "$2" --argjson gw "$3" '
-    if .v != 2 then "version" elif .gateway.port != $gw then "gateway"
+  answer="$(jq -r --arg agent "$2" --argjson gw "$3" --arg want "${4:-}" '
+    if .v != 2 and (.v != 1 or $want != "port") then "version" elif .gateway.port != $gw then "gateway"
     else [.agents[] | select(.did == $agent or .name == $agent)]
-      | if length == 1 then "\(.[0].port) \(.[0].uid)" elif length == 0 then "none" else "several" end
+      | if length == 1 then "\(.[0].port) \(.[0].uid // "")" elif length == 0 then "none" else "several" end
     end' "$file")" || die "$file is not a meshsig proxy state file"
   case "$answer" in
     version) die "$file names no uids (an older node wrote it): restart the node with --proxy-agent <did>=<port>:<uid>" ;;
@@ -41,6 +42,10 @@ agent_of() {
   esac
   read -r port uid <<<"$answer"
   port="$(port_arg "the listener port in $file" "$port")"
+  if [[ "${4:-}" == port ]]; then
+    printf '%s\n' "$port"
+    return
+  fi
   uid="$(agent_uid_arg "$uid")"
   printf '%s %s\n' "$port" "$uid"
 }

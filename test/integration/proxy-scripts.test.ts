@@ -110,7 +110,7 @@ describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port fr
     expect(r.stderr).toMatch(message)
   })
 
-  it('a proxy.json that names no uids (an older node wrote it) is refused: the node must say them', async () => {
+  it('a proxy.json that names no uids (an older node wrote it) is refused, but for --remove: the node must say them', async () => {
     const older = mkdtempSync(join(tmpdir(), 'meshsig-deploy-v1-'))
     try {
       const state = {
@@ -123,6 +123,12 @@ describe.skipIf(!canUnshare)('deploy-proxy.sh --agent reads the listener port fr
       const r = await script('deploy-proxy.sh', ['--home', older, '--agent', 'alice', '3001'], {}, ['unshare', '-n'])
       expect(r.code).toBe(1)
       expect(r.stderr).toMatch(/names no uids .*--proxy-agent <did>=<port>:<uid>/)
+      // removing needs only the port, which the older file names: its rules can go before the node restarts
+      const removed = await script('deploy-proxy.sh', ['--home', older, '--remove', '3001', '--agent', 'alice'], {}, [
+        'unshare',
+        '-n',
+      ])
+      expect(removed).toMatchObject({ code: 0, stdout: expect.stringMatching(/removed 0 meshsig proxy rule/) })
     } finally {
       rmSync(older, { recursive: true, force: true })
     }
