@@ -70,16 +70,23 @@ export function previousProxyAgents(home: string): { did: string; name: string; 
  * agent, or serve another uid, than at the last start: the kernel's rules
  * for them may still send the old uid there. Those connections are refused
  * (each listener serves its own uid only), and deploy-proxy.sh must run
- * again for the new agent's uid to be redirected.
+ * again for the new agent's uid to be redirected. Ports that kept their
+ * agent since a `proxy.json` of an older node (v1, no uids) get one line
+ * for all: whether their rules name the same uids is not known here.
  */
 export function movedListenerWarnings(
   previous: readonly { did: string; name: string; port: number; uid?: number }[],
   current: ProxyState,
 ): string[] {
   const gw = current.gateway.port
-  return current.agents.flatMap((now) => {
+  const unknownUid: string[] = []
+  const moved = current.agents.flatMap((now) => {
     const was = previous.find((p) => p.port === now.port)
     if (was === undefined || (was.did === now.did && was.uid === now.uid)) return []
+    if (was.did === now.did && was.uid === undefined) {
+      unknownUid.push(`${now.port} (${now.name}: uid ${now.uid})`)
+      return []
+    }
     const before = `${was.name} ${was.did}${was.uid === undefined ? '' : ` (uid ${was.uid})`}`
     return [
       `proxy listener 127.0.0.1:${now.port} signed as ${before} at the last start; it now serves uid ${now.uid} ` +
@@ -87,6 +94,12 @@ export function movedListenerWarnings(
         `\`deploy-proxy.sh --agent ${now.did} ${gw}\` (docs/proxy.md)`,
     ]
   })
+  if (unknownUid.length === 0) return moved
+  const ports = unknownUid.join(', ')
+  const line =
+    `proxy.json was written by an older node, which named no uids: the listeners ${ports} now serve only ` +
+    `those uids; if their rules were deployed for others, run \`deploy-proxy.sh --agent <name> ${gw}\` for each`
+  return [...moved, line]
 }
 
 /** Write `proxy.json` into `home` atomically (temp file, then rename), mode 0600. Returns its path. */

@@ -129,8 +129,18 @@ describe('movedListenerWarnings: ports that changed agent or uid since the last 
     )
     expect(moved[0]).toContain(`deploy-proxy.sh --agent ${bob.did} 3001`)
     expect(movedListenerWarnings([alice], state([{ ...alice, uid: 61999 }]))).toHaveLength(1)
-    // proxy.json v1 named no uid: the rules were made without one the node knows
-    expect(movedListenerWarnings([{ did: alice.did, name: 'alice', port: 4790 }], state([alice]))).toHaveLength(1)
+    // proxy.json v1 named no uid: the rules were made without one the node knows; one line for all such ports
+    const v1 = [
+      { did: alice.did, name: 'alice', port: 4790 },
+      { did: bob.did, name: 'bob', port: 4791 },
+    ]
+    const upgraded = movedListenerWarnings(v1, state([alice, bob]))
+    expect(upgraded).toHaveLength(1)
+    expect(upgraded[0]).toMatch(
+      /older node.*4790 \(alice: uid 61931\), 4791 \(bob: uid 61932\).*deploy-proxy\.sh --agent/,
+    )
+    // a port that changed agent since the v1 file is still named on its own
+    expect(movedListenerWarnings(v1, state([{ ...bob, port: 4790 }]))[0]).toMatch(/4790 signed as alice/)
   })
 })
 
