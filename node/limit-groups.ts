@@ -195,3 +195,22 @@ export interface HandshakeLimits {
    */
   readonly repeatWindowMs: number
 }
+
+/**
+ * What peers can make this node sign, store, audit and relay by `/meshsig/witness/1.0.0`
+ * (docs/audit.md, "Split views, rewrites and evidence"; decision 0066).
+ */
+export interface WitnessLimits {
+  /** Witness frames one peer may have answered per `serveWindowMs`; past it 429 `RATE_LIMITED`, nothing read. */
+  readonly servedPerPeer: number
+  /** Length of one serving window (ms). */
+  readonly serveWindowMs: number
+  /**
+   * Most logs the node witnesses (holds the latest cosigned checkpoint of); a log counts once a checkpoint
+   * of it was cosigned. Past it a new log is refused 503, unless one cosigned `idleOriginMs` ago or longer
+   * makes room (the one cosigned longest ago is forgotten).
+   */
+  readonly origins: number
+  /** How long ago a log's latest cosignature must be before it may make room for a new log (ms). */
+  readonly idleOriginMs: number
+}

@@ -18,6 +18,7 @@ import type {
   GossipLimits,
   DiscoveryLimits,
   HandshakeLimits,
+  WitnessLimits,
 } from './limit-groups.js'
 
 /** The groups of `Limits`, for whoever names one. */
@@ -36,6 +37,7 @@ export interface Limits {
   readonly jsonExport: JsonExportLimits
   readonly proxy: ProxyLimits
   readonly discovery: DiscoveryLimits
+  readonly witness: WitnessLimits
   /** Most bytes read of any remote HTTP body (a seed's `/health`). */
   readonly remoteBodyBytes: number
   /** Least time between two checkpoints signed on demand (`POST /audit/checkpoint`, ms). */
@@ -83,6 +85,7 @@ export const DEFAULT_LIMITS: Limits = {
   jsonExport: { entries: 10_000, intervalMs: 10_000 },
   proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8, signedRequestsPerMinute: 600 },
   discovery: { providedTypes: 256, provideConcurrency: 3, servedPerPeer: 120, serveWindowMs: 60_000 },
+  witness: { servedPerPeer: 120, serveWindowMs: 60_000, origins: 1024, idleOriginMs: 7 * 24 * 3_600_000 },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
 }
@@ -100,6 +103,7 @@ export interface LimitsInit {
   readonly jsonExport?: Partial<JsonExportLimits>
   readonly proxy?: Partial<ProxyLimits>
   readonly discovery?: Partial<DiscoveryLimits>
+  readonly witness?: Partial<WitnessLimits>
   readonly remoteBodyBytes?: number
   readonly onDemandCheckpointMs?: number
 }
@@ -107,13 +111,14 @@ export interface LimitsInit {
 /**
  * Limits that 0 would turn off rather than tighten: no renewal from the mesh
  * at all leaves every other node's registries behind for good, a window of
- * 0 ms (a renewal's, a gossip refusal's, a handshake's, discovery serving's)
- * bounds nothing, and a socket timeout of 0 is none; a proxy allowed no
+ * 0 ms (a renewal's, a gossip refusal's, a handshake's, discovery or witness
+ * serving's) bounds nothing, and a socket timeout of 0 is none; a proxy allowed no
  * redirect check, no buffered request or no signed request refuses every
  * caller while it seems to run; no provide at a time would leave every type
  * queued for good (0 provided types is allowed: the node announces nothing;
  * 0 challenges per peer: it answers no peer's handshake; 0 served discovery
- * requests: it answers none).
+ * or witness requests: it answers none; 0 witnessed logs: it witnesses none;
+ * a 0 ms idle time: the log cosigned longest ago always makes room).
  */
 const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'gossip.refusalWindowMs',
@@ -127,6 +132,7 @@ const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'proxy.signedRequestsPerMinute',
   'discovery.provideConcurrency',
   'discovery.serveWindowMs',
+  'witness.serveWindowMs',
 ])
 
 function checked<T extends object>(group: string, base: T, over: unknown): T {
@@ -149,8 +155,21 @@ function badLimit(name: string, why: string): MeshsigError {
 
 /** `DEFAULT_LIMITS` with `init` over it. Throws `INVALID_INPUT` naming a bad or unknown limit. */
 export function resolveLimits(init: LimitsInit = {}): Limits {
-  const { relay, gossip, handshake, registry, delivery, stream, http, snapshot, jsonExport, proxy, discovery, ...top } =
-    init
+  const {
+    relay,
+    gossip,
+    handshake,
+    registry,
+    delivery,
+    stream,
+    http,
+    snapshot,
+    jsonExport,
+    proxy,
+    discovery,
+    witness,
+    ...top
+  } = init
   const scalars = checked('limits', { remoteBodyBytes: 0, onDemandCheckpointMs: 0 }, top)
   const snap = checked('snapshot', DEFAULT_LIMITS.snapshot, snapshot)
   if (snap.defaultLimit > snap.maxLimit) throw badLimit('snapshot.defaultLimit', 'must be ≤ snapshot.maxLimit')
@@ -168,6 +187,7 @@ export function resolveLimits(init: LimitsInit = {}): Limits {
     jsonExport: checked('jsonExport', DEFAULT_LIMITS.jsonExport, jsonExport),
     proxy: checked('proxy', DEFAULT_LIMITS.proxy, proxy),
     discovery: checked('discovery', DEFAULT_LIMITS.discovery, discovery),
+    witness: checked('witness', DEFAULT_LIMITS.witness, witness),
     remoteBodyBytes: 'remoteBodyBytes' in top ? scalars.remoteBodyBytes : DEFAULT_LIMITS.remoteBodyBytes,
     onDemandCheckpointMs:
       'onDemandCheckpointMs' in top ? scalars.onDemandCheckpointMs : DEFAULT_LIMITS.onDemandCheckpointMs,

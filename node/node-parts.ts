@@ -132,6 +132,7 @@ function wireAudit(b: Base, onCheckpoint: (chk: ChkEnvelope) => void) {
     nodeDid: () => did,
     witnessKey: lk.witness,
     binding: lk.binding,
+    limits: b.limits.witness,
   })
   const checkpoints = new CheckpointScheduler({
     stale: () => audit.stale(),

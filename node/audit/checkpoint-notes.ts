@@ -77,34 +77,57 @@ export class CheckpointNotes {
     return { note: this.note(chk), logKeys: { ...this.vkeys(), binding: this.c.binding() }, witnesses }
   }
 
-  /** Cosignature lines kept for the checkpoint of `size` with `root`. */
+  /** Cosignature lines kept for the checkpoint of `size` with `root`, one per witness key. */
   cosignatures(size: number, root: string): string[] {
     const saved = this.c.store.misc.meta(`audit.cosig.${size}`)
     if (saved === undefined) return []
     const kept = JSON.parse(saved) as { root: string; lines: string[] }
-    return kept.root === root ? kept.lines : []
+    // rows written before decision 0066 may hold several lines of one key: the last is the newest
+    return kept.root === root ? onePerWitness(kept.lines) : []
   }
 
   /**
-   * Keep the cosignature lines of a witness (verified under `witness`) for
-   * the checkpoint of `chk`; returns how many verified. One line per key name.
+   * Keep the cosignature of a witness (verified under `witness`) for the
+   * checkpoint of `chk`, at most one line per witness key (docs/audit.md;
+   * Go's sumdb/note refuses a note with two signatures of one known key):
+   * the newest of those it sent replaces the one it held. A witness not held
+   * yet takes a free slot; when all `MAX_COSIGNATURES` are taken, the
+   * witnesses held keep theirs ('full'). 'invalid' when none verifies.
    */
-  addCosignatures(chk: Pick<ChkEnvelope, 'origin' | 'size' | 'root'>, lines: string, witness: NoteVerifier): number {
-    const text = this.text(chk)
-    let ok
+  addCosignatures(
+    chk: Pick<ChkEnvelope, 'origin' | 'size' | 'root'>,
+    lines: string,
+    witness: NoteVerifier,
+  ): 'kept' | 'full' | 'invalid' {
+    const note = `${this.text(chk)}\n${lines}`
+    let verified
     try {
-      ok = verifyNote(`${text}\n${lines}`, [witness])
+      verified = verifyNote(note, [witness])
     } catch {
-      return 0
+      return 'invalid'
     }
-    const mine = parseNote(`${text}\n${lines}`).signatures.filter(
-      (s) => s.name === witness.name && s.keyId === witness.keyId,
-    )
-    const kept = this.cosignatures(chk.size, chk.root).filter((l) => !l.startsWith(`— ${witness.name} `))
-    const next = [...kept, ...mine.map((s) => s.line)].slice(-MAX_COSIGNATURES)
+    // verifyNote checks each line of the key in order: the i-th verified is the i-th line of the key
+    const mine = parseNote(note).signatures.filter((s) => s.name === witness.name && s.keyId === witness.keyId)
+    let newest = 0
+    verified.forEach((v, i) => {
+      if ((v.timestamp ?? 0) > (verified[newest]?.timestamp ?? 0)) newest = i
+    })
+    const line = mine[newest]?.line
+    if (line === undefined) return 'invalid'
+    const held = this.cosignatures(chk.size, chk.root)
+    const others = held.filter((l) => !l.startsWith(`— ${witness.name} `))
+    if (others.length === held.length && held.length >= MAX_COSIGNATURES) return 'full'
+    const next = others.length === held.length ? [...held, line] : held.map((l) => (others.includes(l) ? l : line))
     this.c.store.misc.setMetaValue(`audit.cosig.${chk.size}`, JSON.stringify({ root: chk.root, lines: next }))
-    return ok.length
+    return 'kept'
   }
+}
+
+/** `lines` with one line per signer name, the last of each, in the order of those lines. */
+function onePerWitness(lines: readonly string[]): string[] {
+  const name = (l: string): string => l.split(' ', 2)[1] ?? l
+  const last = new Map(lines.map((l, i) => [name(l), i]))
+  return lines.filter((l, i) => last.get(name(l)) === i)
 }
 
 /**

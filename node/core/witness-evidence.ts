@@ -1,7 +1,7 @@
 /**
  * Evidence that a log signed checkpoints that cannot both be honest
- * (docs/audit.md "Split views, rewrites and evidence"), pure: its stable
- * identity, and the check a peer runs before it believes a split view it
+ * (docs/audit.md "Split views, rewrites and evidence"), pure: the form it is
+ * kept in, and the check a peer runs before it believes a split view it
  * did not see itself. A split view is self-proving — two notes under one
  * log key, one origin, one size, two roots — so anyone holding the log's
  * vkey can check it. A rewrite (two sizes whose trees do not extend each
@@ -11,23 +11,22 @@ import { toB64 } from './encoding.js'
 import { MalformedError } from './errors.js'
 import { parseCheckpointText, parseNote, verifyNote, type CheckpointBody, type NoteVerifier } from './note.js'
 
-/** The kinds of evidence a witness records. */
-export type EvidenceKind = 'split-view' | 'rewrite'
-
 function checkpointOf(note: string): CheckpointBody {
   return parseCheckpointText(parseNote(note).text)
 }
 
 /**
- * A stable identity of a piece of evidence: its kind, the origin and the
- * (size, root) both notes sign — not the note texts, which differ by the
- * cosignatures they carry. A split view is the same evidence in either order.
+ * `note` as its log signed it: the checkpoint text and the first signature
+ * line of `log`, without any other line (cosignatures, lines of keys nobody
+ * knows, which signed-note ignores). So evidence kept from a note is a few
+ * hundred bytes whatever the note was padded with. Throws `MALFORMED` when
+ * the note carries no line of `log`; the line itself is not checked here.
  */
-export function evidenceKey(kind: EvidenceKind, earlier: string, later: string): string {
-  const [a, b] = [checkpointOf(earlier), checkpointOf(later)]
-  const points = [a, b].map((c) => `${c.size} ${toB64(c.root)}`)
-  if (kind === 'split-view') points.sort()
-  return [kind, a.origin, ...points].join('\n')
+export function logSignedNote(note: string, log: NoteVerifier): string {
+  const { text, signatures } = parseNote(note)
+  const line = signatures.find((s) => s.name === log.name && s.keyId === log.keyId)
+  if (line === undefined) throw new MalformedError('the note carries no signature line of the log')
+  return `${text}\n${line.line}`
 }
 
 /**

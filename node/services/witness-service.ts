@@ -1,42 +1,42 @@
 /**
  * Every node is a witness for its peers (c2sp.org/tlog-witness semantics,
  * docs/audit.md) over libp2p (`/meshsig/witness/1.0.0`) and HTTP
- * (`POST /witness/add-checkpoint`). It learns a peer's log key only from
- * the peer itself, over libp2p, through a binding its identity key signed;
- * per origin it keeps the latest checkpoint it cosigned (checked and
- * replaced in one transaction). Two roots for one size, or a checkpoint not
- * consistent with the cosigned one, is refused with the spec's status. A
- * split view (self-proving: two notes under one log key) is recorded in the
- * audit log (`checkpoint.inconsistent`), shown, announced and sent to every
- * peer with the log's binding, and each peer checks both notes before it
- * records it too — once per (origin, size, roots), however many report it. A
- * failing consistency proof is recorded only when the log itself sent it
- * over libp2p, and is not gossiped: the proof is not signed, so it proves
- * nothing to a third party. As a log, the node asks each peer to cosign
- * each of its checkpoints.
+ * (`POST /witness/add-checkpoint`). Each peer has a budget of frames per
+ * window (`limits.witness`, decision 0066); past it 429, nothing read. It
+ * learns a log's key only from the log itself, over libp2p, through a
+ * binding its identity key signed, and keeps it with the latest checkpoint
+ * it cosigned (witness-logs.ts: checked and replaced in one transaction; a
+ * log key is never replaced; a bounded table, a log counted once cosigned).
+ * A repeat of the checkpoint cosigned gets the cosignature given: nothing
+ * signed, nothing written. Two roots for one size, or a checkpoint not
+ * consistent with the cosigned one, is refused with the spec's status, and
+ * the evidence goes to the evidence book (witness-evidence-book.ts): a split
+ * view (self-proving: two notes under one log key) whoever showed it, a
+ * failing consistency proof only when the log itself sent it over libp2p
+ * (the proof is not signed, so it proves nothing to a third party). As a
+ * log, the node asks each peer to cosign each of its checkpoints.
  */
-import { createHash } from 'node:crypto'
 import { currentKeyOf, publicKeyFromPeerId, toB64, type KeyPair } from '../core/index.js'
 import { bindingVerifiers, verifyLogKeyBinding, type LogKeyBinding } from '../core/log-key-binding.js'
-import { cosignCheckpoint, parseCheckpointText, parseNote } from '../core/note.js'
-import { addCheckpointBody, decideAddCheckpoint, type WitnessDecision, type WitnessedState } from '../core/witness.js'
-import { checkSplitView, evidenceKey } from '../core/witness-evidence.js'
+import { cosignCheckpoint, parseCheckpointText, parseNote, type NoteVerifier } from '../core/note.js'
+import { addCheckpointBody, decideAddCheckpoint, type WitnessDecision } from '../core/witness.js'
+import { logSignedNote } from '../core/witness-evidence.js'
 import type { AuditService } from '../audit/audit-service.js'
 import type { CheckpointNotes } from '../audit/checkpoint-notes.js'
 import type { NodeEvents } from '../events.js'
+import type { WitnessLimits } from '../limits.js'
 import type { MeshP2P } from '../p2p/index.js'
+import { ServeBudget } from '../p2p/serve-budget.js'
 import type { CheckpointEvidence } from '../core/views.js'
-
-export type { CheckpointEvidence }
 import type { Store } from '../store/index.js'
 import type { ChkEnvelope } from '../core/index.js'
+import { EvidenceBook, type EvidenceFrame } from './witness-evidence-book.js'
+import { WitnessLogs } from './witness-logs.js'
+
+export type { CheckpointEvidence }
 
 /** The libp2p protocol of the witness. */
 export const WITNESS_PROTOCOL = '/meshsig/witness/1.0.0'
-/** Most origins one node witnesses. */
-export const MAX_WITNESSED_ORIGINS = 1024
-/** Most evidence records kept for display. */
-const MAX_EVIDENCE = 256
 
 /** An HTTP-shaped answer of the witness. */
 export interface WitnessAnswer {
@@ -57,24 +57,41 @@ export interface WitnessComponents {
   readonly binding: () => LogKeyBinding
   readonly p2p: () => MeshP2P
   readonly onError: (err: unknown) => void
+  /** The per-peer budget and the table of logs (docs/audit.md, decision 0066). */
+  readonly limits: WitnessLimits
 }
 
-interface Wire {
+interface Wire extends EvidenceFrame {
   readonly op?: unknown
   readonly binding?: unknown
   readonly body?: unknown
-  readonly origin?: unknown
-  readonly earlier?: unknown
-  readonly later?: unknown
-  /** With evidence: the binding of the log it is about, for peers that never spoke to that log. */
-  readonly originBinding?: unknown
 }
 
+/** What an add-checkpoint came to in its transaction: a cosignature, a refusal, or no room for a new log. */
+type Outcome =
+  | { readonly cosignature: string }
+  | { readonly refused: Exclude<WitnessDecision, { status: 200 }> }
+  | { readonly full: true }
+
+/** The evidence a refusal carries. */
+type Evidence = NonNullable<Extract<WitnessDecision, { status: 400 | 403 | 404 | 409 | 422 }>['evidence']>
+
+const TEXT = 'text/plain; charset=utf-8'
 const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
 
 /** The witness and cosignature gatherer of one node. */
 export class WitnessService {
-  constructor(private readonly c: WitnessComponents) {}
+  private readonly logs: WitnessLogs
+  private readonly book: EvidenceBook
+  /** Frames answered per peer and window: past the budget 429, nothing read, signed or written. */
+  private readonly budget: ServeBudget
+
+  constructor(private readonly c: WitnessComponents) {
+    this.logs = new WitnessLogs(c.store, c.limits, c.clock)
+    this.book = new EvidenceBook({ ...c, logs: this.logs, protocol: WITNESS_PROTOCOL })
+    const { servedPerPeer, serveWindowMs } = c.limits
+    this.budget = new ServeBudget(servedPerPeer, serveWindowMs, c.clock, { budget: 'witness', unit: 'frames' })
+  }
 
   /** Answer the witness protocol on libp2p (Startable: before the mesh starts). */
   async start(): Promise<void> {
@@ -86,34 +103,38 @@ export class WitnessService {
 
   /** Answer one request of the witness protocol from the peer `fromPeerId` (add-checkpoint, or evidence). */
   serve(req: Uint8Array, fromPeerId: string): unknown {
+    try {
+      this.budget.take(fromPeerId) // charged before the frame is read (docs/audit.md)
+    } catch (err) {
+      return { status: 429, body: `RATE_LIMITED: ${(err as Error).message}` }
+    }
     let wire: Wire
     try {
       wire = JSON.parse(new TextDecoder().decode(req)) as Wire
     } catch {
       return { status: 400, body: 'not JSON' }
     }
-    const learned = this.learn(wire.binding, fromPeerId)
-    if (learned === null) return { status: 403, body: 'the binding is not signed by this peer' }
-    if (wire.op === 'evidence') return { status: this.acceptEvidence(wire, learned) ? 200 : 422 }
+    const sender = this.verifySender(wire.binding, fromPeerId)
+    if (sender === null) return { status: 403, body: 'the binding is not signed by this peer' }
+    if (this.logs.conflicts(sender)) {
+      return { status: 403, body: `${sender.did} is witnessed here under another log key: a log key is never replaced` }
+    }
+    if (wire.op === 'evidence') return { status: this.book.accept(wire, sender) ? 200 : 422 }
     if (wire.op !== 'add-checkpoint' || typeof wire.body !== 'string') return { status: 400, body: 'unknown op' }
-    return { ...this.addCheckpoint(wire.body, learned.did), binding: this.c.binding() }
+    return { ...this.addCheckpoint(wire.body, sender), binding: this.c.binding() }
   }
 
   /**
-   * Keep a peer's binding when it binds the peer's own DID and the peer's key
-   * signed it: the DID's current key (its log's, else the key it names) is the
-   * peer's key. Null otherwise: a peer cannot bind a log key to another DID.
+   * A peer's binding when it binds the peer's own DID and the peer's key
+   * signed it: the DID's current key (its log's, else the key it names) is
+   * the peer's key. Null otherwise: a peer cannot bind a log key to another
+   * DID. Nothing is stored here: a log's binding is kept once it is cosigned.
    */
-  private learn(input: unknown, fromPeerId: string): LogKeyBinding | null {
+  private verifySender(input: unknown, fromPeerId: string): LogKeyBinding | null {
     try {
       const peerKey = publicKeyFromPeerId(fromPeerId)
       const b = verifyLogKeyBinding(input, peerKey)
-      if (!Buffer.from(this.currentKey(b.did)).equals(peerKey)) return null
-      const known = this.c.store.misc.meta(`witness.binding.${b.did}`)
-      if (known === undefined && this.originCount() >= MAX_WITNESSED_ORIGINS) return null
-      if (known === undefined) this.bumpOrigins()
-      this.c.store.misc.setMetaValue(`witness.binding.${b.did}`, JSON.stringify(b))
-      return b
+      return Buffer.from(this.currentKey(b.did)).equals(peerKey) ? b : null
     } catch {
       return null
     }
@@ -124,103 +145,77 @@ export class WitnessService {
     return currentKeyOf(did, this.c.store.keyEvents.state(did))
   }
 
-  private originCount(): number {
-    return Number(this.c.store.misc.meta('witness.origins') ?? '0')
-  }
-
-  private bumpOrigins(): void {
-    this.c.store.misc.setMetaValue('witness.origins', String(this.originCount() + 1))
-  }
-
   /**
-   * The binding learned from `origin`, while it still verifies under the
-   * origin's current key: one its DID has since rotated away from (or that a
-   * holder of a rotated-out key gave before this node learned the rotation)
-   * is not used; the origin sends a fresh one with its next request.
+   * The log key of `origin`: the one the log itself just sent (a key held for
+   * it is the same one), else the one held, while its binding verifies under
+   * the origin's current key — one its DID has since rotated away from (or
+   * that a holder of a rotated-out key gave before this node learned the
+   * rotation) is not used; the log sends a fresh binding with its next request.
    */
-  private bindingOf(origin: string): LogKeyBinding | null {
-    const text = this.c.store.misc.meta(`witness.binding.${origin}`)
-    if (text === undefined) return null
+  private logKey(origin: string, sender: LogKeyBinding | undefined): NoteVerifier | null {
+    if (sender?.did === origin) return bindingVerifiers(sender).log
+    const held = this.logs.heldBinding(origin)
+    if (held === undefined) return null
     try {
-      return verifyLogKeyBinding(JSON.parse(text), this.currentKey(origin))
+      return bindingVerifiers(verifyLogKeyBinding(held, this.currentKey(origin))).log
     } catch {
       return null
     }
   }
 
-  private stateOf(origin: string): WitnessedState | undefined {
-    const text = this.c.store.misc.meta(`witness.state.${origin}`)
-    return text === undefined ? undefined : (JSON.parse(text) as WitnessedState)
-  }
-
   /**
    * C2SP add-checkpoint: decide, persist atomically, cosign (or refuse with
-   * the spec's status). `from` is the DID of the peer that sent it over
+   * the spec's status). `sender` is the binding of the peer that sent it over
    * libp2p (authenticated); absent over HTTP.
    */
-  addCheckpoint(body: string, from?: string): WitnessAnswer {
-    const decision = this.c.store.transaction(() => {
-      const d = decideAddCheckpoint(
-        body,
-        (origin) => {
-          const b = this.bindingOf(origin)
-          return b === null ? null : bindingVerifiers(b).log
-        },
-        (origin) => this.stateOf(origin),
-      )
-      if (d.status === 200) {
-        const { origin, size, root } = d.request.checkpoint
-        const state: WitnessedState = { size, root: toB64(root), note: d.request.note }
-        this.c.store.misc.setMetaValue(`witness.state.${origin}`, JSON.stringify(state))
-      }
-      return d
-    })
-    return this.answer(decision, from)
-  }
-
-  private answer(d: WitnessDecision, from: string | undefined): WitnessAnswer {
-    if (d.status === 200) {
-      const text = parseNote(d.request.note).text
-      const name = bindingVerifiers(this.c.binding()).witness.name
-      const line = cosignCheckpoint(text, name, this.c.witnessKey, Math.floor(this.c.clock() / 1000))
-      return { status: 200, contentType: 'text/plain; charset=utf-8', body: line }
-    }
-    const e = d.evidence
-    const origin = e === undefined ? undefined : parseCheckpointText(parseNote(e.later).text).origin
-    // a split view is self-proving whoever sends it; a proof that fails blames the log only when the log sent it
-    // (over HTTP anyone can pair the log's public note with a broken proof)
-    if (e !== undefined && origin !== undefined && (e.kind === 'split-view' || from === origin)) {
-      this.record({ origin, ...e, reportedBy: this.c.nodeDid(), at: this.c.clock() })
-      if (e.kind === 'split-view') this.spread(origin, e.earlier, e.later)
-    }
+  addCheckpoint(body: string, sender?: LogKeyBinding): WitnessAnswer {
+    const outcome = this.c.store.transaction(() => this.decide(body, sender))
+    if ('cosignature' in outcome) return { status: 200, contentType: TEXT, body: outcome.cosignature }
+    if ('full' in outcome) return { status: 503, contentType: TEXT, body: `${this.logs.fullReason()}\n` }
+    const d = outcome.refused
+    if (d.evidence !== undefined) this.evidenceFound(d.evidence, sender)
     if (d.status === 409 && d.latestSize !== undefined) {
       return { status: 409, contentType: 'text/x.tlog.size', body: `${d.latestSize}\n` }
     }
-    return { status: d.status, contentType: 'text/plain; charset=utf-8', body: `${d.reason}\n` }
+    return { status: d.status, contentType: TEXT, body: `${d.reason}\n` }
+  }
+
+  private decide(body: string, sender: LogKeyBinding | undefined): Outcome {
+    const d = decideAddCheckpoint(
+      body,
+      (origin) => this.logKey(origin, sender),
+      (origin) => this.logs.held(origin),
+    )
+    if (d.status !== 200) return { refused: d }
+    const { origin, size, root } = d.request.checkpoint
+    const held = this.logs.held(origin)
+    // a repeat of the checkpoint cosigned: the cosignature given, nothing signed or written (decision 0066)
+    if (held?.cosignature !== undefined && held.size === size && held.root === toB64(root)) {
+      return { cosignature: held.cosignature }
+    }
+    if (held === undefined && !this.logs.makeRoom()) return { full: true }
+    const binding = sender?.did === origin ? sender : this.logs.heldBinding(origin)!
+    const cosignature = this.cosign(d.request.note)
+    const note = logSignedNote(d.request.note, bindingVerifiers(binding).log)
+    this.logs.keep(origin, { size, root: toB64(root), note, binding, cosignature, at: this.c.clock() })
+    return { cosignature }
+  }
+
+  private cosign(note: string): string {
+    const name = bindingVerifiers(this.c.binding()).witness.name
+    return cosignCheckpoint(parseNote(note).text, name, this.c.witnessKey, Math.floor(this.c.clock() / 1000))
   }
 
   /**
-   * Record evidence once (by kind, origin, sizes and roots, however many
-   * witnesses report it): an audit entry (lowers the origin's trust), the
-   * list, an event.
+   * Evidence the decision found: a split view is self-proving whoever sends
+   * it; a proof that fails blames the log only when the log sent it (over
+   * HTTP anyone can pair the log's public note with a broken proof).
    */
-  private record(e: CheckpointEvidence): boolean {
-    const id = createHash('sha256')
-      .update(evidenceKey(e.kind, e.earlier, e.later))
-      .digest('hex')
-    if (this.c.store.misc.meta(`witness.evidence.${id}`) !== undefined) return false
-    this.c.store.transaction(() => {
-      this.c.store.misc.setMetaValue(`witness.evidence.${id}`, '1')
-      const list = this.evidence().slice(-(MAX_EVIDENCE - 1))
-      this.c.store.misc.setMetaValue('witness.evidence', JSON.stringify([...list, e]))
-      this.c.audit.record({
-        kind: 'checkpoint.inconsistent',
-        subject: e.origin,
-        data: { reason: e.kind, earlier: e.earlier, later: e.later, reportedBy: e.reportedBy },
-      })
-    })
-    this.c.events.emit('audit:inconsistent', { origin: e.origin, kind: e.kind, reportedBy: e.reportedBy })
-    return true
+  private evidenceFound(e: Evidence, sender: LogKeyBinding | undefined): void {
+    const origin = parseCheckpointText(parseNote(e.later).text).origin
+    if (e.kind !== 'split-view' && sender?.did !== origin) return
+    const binding = sender?.did === origin ? sender : this.logs.heldBinding(origin)
+    if (binding !== undefined) this.book.found({ origin, ...e }, binding)
   }
 
   /** This node's signed binding of its log and witness keys. */
@@ -230,59 +225,7 @@ export class WitnessService {
 
   /** Evidence of inconsistent checkpoints this node holds, oldest first. */
   evidence(): CheckpointEvidence[] {
-    return JSON.parse(this.c.store.misc.meta('witness.evidence') ?? '[]') as CheckpointEvidence[]
-  }
-
-  /**
-   * A split view is self-proving: both notes verify under the origin's log
-   * key, one size, two roots. The key comes from the origin itself (this
-   * node's own, or the binding it sent when asking for cosignatures), else
-   * from the binding carried with the evidence, checked under the key the
-   * origin's DID names — so a node that never spoke to the log checks it too.
-   */
-  private acceptEvidence(wire: Wire, sender: LogKeyBinding): boolean {
-    if (typeof wire.earlier !== 'string' || typeof wire.later !== 'string' || typeof wire.origin !== 'string') {
-      return false
-    }
-    try {
-      const binding = this.originBinding(wire.origin, wire.originBinding)
-      if (binding === null) return false
-      const origin = checkSplitView(wire.earlier, wire.later, bindingVerifiers(binding).log)
-      const evidence = { origin, kind: 'split-view' as const, earlier: wire.earlier, later: wire.later }
-      if (this.record({ ...evidence, reportedBy: sender.did, at: this.c.clock() })) {
-        this.spread(origin, wire.earlier, wire.later)
-      }
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  /** The binding of `origin`'s log keys this node can trust, or null. */
-  private originBinding(origin: string, offered: unknown): LogKeyBinding | null {
-    if (origin === this.c.nodeDid()) return this.c.binding()
-    const known = this.bindingOf(origin)
-    if (known !== null) return known
-    // a binding offered by a third party is checked under the origin's current key in its log: the key its DID
-    // names may be rotated out, and whoever kept it could bind a log key of their own (docs/audit.md)
-    if (this.c.store.keyEvents.state(origin) === undefined) return null
-    try {
-      const b = verifyLogKeyBinding(offered, this.currentKey(origin))
-      return b.did === origin ? b : null
-    } catch {
-      return null // not signed by the origin's current key, or the origin is revoked
-    }
-  }
-
-  private spread(origin: string, earlier: string, later: string): void {
-    const originBinding = this.originBinding(origin, undefined)
-    const msg = json({ op: 'evidence', binding: this.c.binding(), origin, originBinding, earlier, later })
-    for (const p of this.c.p2p().peers()) {
-      void this.c
-        .p2p()
-        .request(p.peerId, WITNESS_PROTOCOL, msg)
-        .catch(() => undefined)
-    }
+    return this.book.list()
   }
 
   /** Ask every connected peer to cosign `chk`; keeps each returned cosignature that verifies. */
@@ -297,8 +240,7 @@ export class WitnessService {
   }
 
   private async askOne(peerId: string, chk: ChkEnvelope): Promise<boolean> {
-    const key = `cosigner.${peerId}`
-    let old = Number(this.c.store.misc.meta(key) ?? '0')
+    let old = Number(this.c.store.misc.meta(`cosigner.${peerId}`) ?? '0')
     for (let attempt = 0; attempt < 2; attempt++) {
       if (old > chk.size) return false
       const proof = this.c.audit.consistency(old, chk.size).proof.map((h) => Buffer.from(h, 'base64'))
@@ -316,12 +258,27 @@ export class WitnessService {
         continue
       }
       if (res.status !== 200 || typeof res.body !== 'string') return false
-      const w = this.learn(res.binding, peerId)
-      if (w === null) return false
-      if (this.c.notes.addCosignatures(chk, res.body, bindingVerifiers(w).witness) === 0) return false
-      this.c.store.misc.setMetaValue(key, String(chk.size))
-      return true
+      return this.keepCosignature(peerId, chk, res.body, res.binding)
     }
     return false
+  }
+
+  /**
+   * Keep the cosignature a witness returned for `chk` (one line per witness
+   * key; when the note's slots are full the witnesses held keep theirs), and
+   * its binding for auditors. True when its line is in the note.
+   */
+  private keepCosignature(peerId: string, chk: ChkEnvelope, lines: string, input: unknown): boolean {
+    const w = this.verifySender(input, peerId)
+    if (w === null || this.logs.conflicts(w)) return false
+    const kept = this.c.notes.addCosignatures(chk, lines, bindingVerifiers(w).witness)
+    if (kept === 'invalid') return false
+    this.c.store.misc.setMetaValue(`cosigner.${peerId}`, String(chk.size)) // the size the witness now holds
+    if (kept === 'full') return false
+    const saved = JSON.stringify(w)
+    if (this.c.store.misc.meta(`witness.binding.${w.did}`) !== saved) {
+      this.c.store.misc.setMetaValue(`witness.binding.${w.did}`, saved)
+    }
+    return true
   }
 }

@@ -9,6 +9,12 @@ import { prepared } from './prepared.js'
 export const PEER_FAULT_ROWS = 10_000
 const FAULT_PRUNE_EVERY = 256
 
+/** The keys starting with `prefix`: from it (inclusive) to it with its last character one higher (exclusive). */
+function prefixRange(prefix: string): [string, string] {
+  const last = prefix.charCodeAt(prefix.length - 1)
+  return [prefix, `${prefix.slice(0, -1)}${String.fromCharCode(last + 1)}`]
+}
+
 /** Repository of metadata, attributed rejections and peer faults. */
 export class MiscRepo {
   private readonly getMeta: Statement<[string], { value: string }>
@@ -36,6 +42,26 @@ export class MiscRepo {
   /** Set a metadata value. */
   setMetaValue(key: string, value: string): void {
     this.setMeta.run(key, value)
+  }
+
+  /** Delete a metadata value (nothing when unset). */
+  deleteMeta(key: string): void {
+    prepared(this.db, 'DELETE FROM meta WHERE key = ?').run(key)
+  }
+
+  /** How many metadata keys start with `prefix` (ASCII; a range of the key index). */
+  countMeta(prefix: string): number {
+    const row = prepared(this.db, 'SELECT count(*) AS n FROM meta WHERE key >= ? AND key < ?').get(
+      ...prefixRange(prefix),
+    ) as { n: number }
+    return row.n
+  }
+
+  /** The metadata keys starting with `prefix` (ASCII) and their values, in key order. */
+  metaWithPrefix(prefix: string): { key: string; value: string }[] {
+    return prepared(this.db, 'SELECT key, value FROM meta WHERE key >= ? AND key < ? ORDER BY key').all(
+      ...prefixRange(prefix),
+    ) as { key: string; value: string }[]
   }
 
   /** Remember a rejected envelope that counted against `did`; false when it already did once. */

@@ -84,4 +84,18 @@ describe('limits', () => {
       perPeerChallenges: 0,
     })
   })
+
+  it('refuse a witness serving window of 0 ms (it would bound nothing); 0 frames, logs or idle time are allowed', () => {
+    expect(DEFAULT_LIMITS.witness).toEqual({
+      servedPerPeer: 120,
+      serveWindowMs: 60_000,
+      origins: 1024,
+      idleOriginMs: 7 * 24 * 3_600_000,
+    })
+    expect(refusal({ witness: { serveWindowMs: 0 } })?.message).toBe(
+      'limit witness.serveWindowMs must be an integer ≥ 1',
+    )
+    const none = { servedPerPeer: 0, origins: 0, idleOriginMs: 0 }
+    expect(resolveLimits({ witness: none }).witness).toEqual({ ...DEFAULT_LIMITS.witness, ...none })
+  })
 })

@@ -2,14 +2,15 @@
  * The witness's decision on C2SP tlog-witness add-checkpoint requests
  * (c2sp.org/tlog-witness, docs/audit.md "Split views, rewrites and
  * evidence"), rule by rule in the spec's order, and the evidence checks: a
- * split view's identity does not depend on the note texts or their order,
- * and it is believed only when both notes verify under the log's key.
+ * note is kept as its log signed it (whatever other lines it was padded
+ * with), and a split view is believed only when both notes verify under the
+ * log's key.
  */
 import { describe, expect, it } from 'vitest'
 import { EMPTY_ROOT, consistencyProof, generateKeyPair, merkleRoot, sha256, toB64 } from '../../../node/core/index.js'
 import { NOTE_ED25519, checkpointText, noteVerifier, signNoteText } from '../../../node/core/note.js'
 import { addCheckpointBody, decideAddCheckpoint, type WitnessedState } from '../../../node/core/witness.js'
-import { checkSplitView, evidenceKey } from '../../../node/core/witness-evidence.js'
+import { checkSplitView, logSignedNote } from '../../../node/core/witness-evidence.js'
 
 const ORIGIN = 'example.com/log'
 const logKey = generateKeyPair()
@@ -87,10 +88,12 @@ describe('split-view evidence', () => {
   const one = note(8, rootOf(8))
   const two = note(8, sha256(new Uint8Array([7])))
 
-  it('has one identity whatever the order and the cosignatures the notes carry', () => {
-    const withCosig = one + signNoteText(checkpointText(ORIGIN, 8, rootOf(8)), 'witness.example/w', generateKeyPair())
-    expect(evidenceKey('split-view', one, two)).toBe(evidenceKey('split-view', two, withCosig))
-    expect(evidenceKey('rewrite', one, two)).not.toBe(evidenceKey('split-view', one, two))
+  it('is kept as the log signed it: the text and the log key’s line, nothing else the note carried', () => {
+    const text = checkpointText(ORIGIN, 8, rootOf(8))
+    const padded = `${one}${signNoteText(text, 'witness.example/w', generateKeyPair())}— junk ${'A'.repeat(300)}\n`
+    expect(logSignedNote(padded, log)).toBe(one)
+    expect(logSignedNote(one, log)).toBe(one)
+    expect(() => logSignedNote(note(8, rootOf(8), generateKeyPair()), log)).toThrow(/no signature line of the log/)
   })
 
   it('is believed only when both notes are the log key’s, for one size, with two roots', () => {

@@ -207,3 +207,21 @@ describe('peer fault counts', () => {
     expect(peers).not.toContain('honest')
   })
 })
+
+describe('metadata by prefix', () => {
+  it('counts and lists the keys of one prefix only, and deletes one key', () => {
+    const store = openStore({ path: ':memory:' })
+    cleanups.push(() => store.close())
+    for (const key of ['witness.state.a', 'witness.state.b', 'witness.stateX', 'witness.state', 'witness.statf.c'])
+      store.misc.setMetaValue(key, key.toUpperCase())
+    expect(store.misc.countMeta('witness.state.')).toBe(2)
+    expect(store.misc.metaWithPrefix('witness.state.')).toEqual([
+      { key: 'witness.state.a', value: 'WITNESS.STATE.A' },
+      { key: 'witness.state.b', value: 'WITNESS.STATE.B' },
+    ])
+    store.misc.deleteMeta('witness.state.a')
+    store.misc.deleteMeta('witness.state.none')
+    expect(store.misc.metaWithPrefix('witness.state.').map((r) => r.key)).toEqual(['witness.state.b'])
+    expect(store.misc.meta('witness.stateX')).toBe('WITNESS.STATEX')
+  })
+})
