@@ -1,55 +1,25 @@
 /**
- * RFC 9162 §2.1 Merkle tree hashes and proofs over SHA-256: leaf hash =
- * SHA-256(0x00 || data), interior node = SHA-256(0x01 || left || right), the
- * tree of n leaves split at the largest power of two k < n. Pure functions
- * over leaf hashes, given as an array or as an accessor `(i) => hash` so a
- * store can supply them without loading the whole log. `MerkleAccumulator`
+ * RFC 9162 §2.1 Merkle tree roots and proofs over SHA-256 (the hashes are
+ * merkle-hash.ts's): the tree of n leaves split at the largest power of two
+ * k < n. Pure functions over leaf hashes, given as an array or as an
+ * accessor `(i) => hash` so a store can supply them without loading the
+ * whole log. `MerkleAccumulator` (merkle-accumulator.ts, re-exported here)
  * keeps only the O(log n) roots of perfect subtrees (the "frontier").
  */
-import { fromB64, toB64 } from './encoding.js'
 import { MalformedError } from './errors.js'
-import { sha256 } from './keys.js'
+import { MerkleAccumulator } from './merkle-accumulator.js'
+import { EMPTY_ROOT, HASH_LENGTH, checkSize, equalHashes, hashChildren, type LeafHashes } from './merkle-hash.js'
 
-/** Length of every hash in the tree, in bytes. */
-export const HASH_LENGTH = 32
-
-/** Leaf hashes of a tree: an array, or an accessor returning the hash of leaf `i`. */
-export type LeafHashes = readonly Uint8Array[] | ((index: number) => Uint8Array)
-
-/** Root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1). */
-export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0))
-
-/** The empty tree's root, as a fresh copy callers may keep or change. */
-export function emptyRoot(): Uint8Array {
-  return new Uint8Array(EMPTY_ROOT)
-}
-
-/** RFC 9162 leaf hash: SHA-256(0x00 || data). */
-export function hashLeaf(data: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + data.length)
-  buf.set(data, 1)
-  return sha256(buf)
-}
-
-const nodeScratch = new Uint8Array(1 + 2 * HASH_LENGTH)
-nodeScratch[0] = 0x01
-
-/** RFC 9162 interior node hash: SHA-256(0x01 || left || right). */
-export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  if (left.length !== HASH_LENGTH || right.length !== HASH_LENGTH) {
-    throw new MalformedError(`Merkle node children must be ${HASH_LENGTH}-byte hashes`)
-  }
-  nodeScratch.set(left, 1)
-  nodeScratch.set(right, 1 + HASH_LENGTH)
-  return sha256(nodeScratch)
-}
-
-/** True when `a` and `b` hold the same bytes. */
-export function equalHashes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
+export {
+  EMPTY_ROOT,
+  HASH_LENGTH,
+  emptyRoot,
+  equalHashes,
+  hashChildren,
+  hashLeaf,
+  type LeafHashes,
+} from './merkle-hash.js'
+export { MerkleAccumulator, type AccumulatorState } from './merkle-accumulator.js'
 
 /** Largest power of two strictly less than `n` (n ≥ 2). */
 export function splitPoint(n: number): number {
@@ -65,10 +35,6 @@ function accessor(leaves: LeafHashes): (index: number) => Uint8Array {
     if (h === undefined) throw new MalformedError(`no leaf hash at index ${i}`)
     return h
   }
-}
-
-function checkSize(size: number, what: string): void {
-  if (!Number.isSafeInteger(size) || size < 0) throw new MalformedError(`${what} must be a non-negative integer`)
 }
 
 /** MTH of leaves [start, end): folds them through an accumulator, O(end - start) hashes. */
@@ -243,94 +209,8 @@ export function verifyConsistency(
   return walkConsistency(m, n, path, oldRoot, newRoot)
 }
 
-/** The persisted form of a `MerkleAccumulator`: its size and its frontier, b64. */
-export interface AccumulatorState {
-  /** Number of leaves appended. */
-  readonly size: number
-  /** Roots of the perfect subtrees of the size's binary decomposition, largest (leftmost) first, b64. */
-  readonly frontier: readonly string[]
-}
-
 function isPowerOfTwo(n: number): boolean {
   let x = n
   while (x > 1 && x % 2 === 0) x /= 2
   return x === 1
-}
-
-function popcount(n: number): number {
-  let count = 0
-  for (let x = n; x > 0; x = Math.floor(x / 2)) count += x % 2
-  return count
-}
-
-/**
- * An append-only Merkle tree kept as its frontier: the roots of the perfect
- * subtrees that make up the current size (one per set bit), so appending
- * costs amortised O(1) hashes, memory is O(log n), and the root costs
- * O(log n) hashes. Equal to `merkleRoot` of the same leaves at every size.
- */
-export class MerkleAccumulator {
-  #size = 0
-  readonly #frontier: Uint8Array[] = []
-
-  /** Number of leaves appended so far. */
-  get size(): number {
-    return this.#size
-  }
-
-  /** Append the hash of the next leaf. */
-  append(leafHash: Uint8Array): void {
-    if (leafHash.length !== HASH_LENGTH) throw new MalformedError(`a leaf hash is ${HASH_LENGTH} bytes`)
-    let node: Uint8Array = new Uint8Array(leafHash)
-    this.#size += 1
-    for (let s = this.#size; s % 2 === 0; s /= 2) {
-      const left = this.#frontier.pop()
-      if (left === undefined) throw new MalformedError('accumulator frontier is inconsistent')
-      node = hashChildren(left, node)
-    }
-    this.#frontier.push(node)
-  }
-
-  /** MTH of all leaves appended so far (the empty root when none). */
-  root(): Uint8Array {
-    const last = this.#frontier.length - 1
-    const top = this.#frontier[last]
-    if (top === undefined) return emptyRoot()
-    let r = top
-    for (let i = last - 1; i >= 0; i--) r = hashChildren(this.#frontier[i] as Uint8Array, r)
-    return r
-  }
-
-  /** Copies of the frontier's subtree roots, largest first. */
-  frontier(): Uint8Array[] {
-    return this.#frontier.map((h) => new Uint8Array(h))
-  }
-
-  /** The state to persist; `MerkleAccumulator.restore` rebuilds it. */
-  toJSON(): AccumulatorState {
-    return { size: this.#size, frontier: this.#frontier.map((h) => toB64(h)) }
-  }
-
-  /** An independent copy of this accumulator. */
-  clone(): MerkleAccumulator {
-    return MerkleAccumulator.restore(this.toJSON())
-  }
-
-  /**
-   * Rebuild an accumulator from `toJSON()` output. Throws `MalformedError`
-   * when the frontier does not have one 32-byte hash per set bit of `size`.
-   */
-  static restore(state: AccumulatorState): MerkleAccumulator {
-    if (typeof state !== 'object' || state === null || !Array.isArray(state.frontier)) {
-      throw new MalformedError('accumulator state must be {size, frontier}')
-    }
-    checkSize(state.size, 'accumulator size')
-    if (state.frontier.length !== popcount(state.size)) {
-      throw new MalformedError(`accumulator of size ${state.size} needs ${popcount(state.size)} frontier hashes`)
-    }
-    const acc = new MerkleAccumulator()
-    acc.#size = state.size
-    for (const h of state.frontier) acc.#frontier.push(fromB64(h, 'frontier hash', HASH_LENGTH))
-    return acc
-  }
 }
