@@ -14,6 +14,7 @@ import type { MessageQuery } from '../node/store/index.js'
 import type { ConnectionView, MessageView, NodeSnapshot, SnapshotPageQuery } from '../node/services/report-service.js'
 import type { ApiPeer, ApiSnapshot, NodeInfo } from './types.js'
 import { parseInput } from './schemas.js'
+import { bodyBytes, messagePage } from './message-page.js'
 
 /** What the snapshot needs from the node. */
 export interface SnapshotNode {
@@ -49,39 +50,6 @@ export function snapshotQuery(query: unknown, limits: SnapshotLimits): SnapshotQ
   }
 }
 
-/** Messages read from the store per step while filling a page. */
-const STEP = 8
-
-/**
- * The newest messages, at most `limit`, whose bodies fit in `maxBytes` (the
- * newest always, so a page is never empty by size), read a few at a time so
- * that a history of large messages is never loaded whole. `truncated` when
- * the byte budget stopped the page before `limit`.
- */
-function newestWithin(
-  node: SnapshotNode,
-  limit: number,
-  maxBytes: number,
-): { messages: MessageView[]; truncated: boolean } {
-  const out: MessageView[] = []
-  let bytes = 0
-  let before: number | undefined
-  while (out.length < limit) {
-    const batch = node.listMessages({
-      limit: Math.min(STEP, limit - out.length),
-      ...(before !== undefined ? { before } : {}),
-    })
-    for (const m of batch) {
-      bytes += Buffer.byteLength(m.message)
-      if (out.length > 0 && bytes > maxBytes) return { messages: out, truncated: true }
-      out.push(m)
-    }
-    if (batch.length < STEP) break
-    before = batch.at(-1)!.seq
-  }
-  return { messages: out, truncated: false }
-}
-
 /**
  * One bounded page of the node's snapshot: every list is read from the store
  * as one page (the agents from `cursor` on, the newest revocations,
@@ -94,7 +62,9 @@ export function snapshotPage(node: SnapshotNode, query: SnapshotQuery = {}): Api
   const cursor = query.cursor ?? 0
   const { totals, ...page } = node.snapshot({ limit, offset: cursor })
   const end = cursor + page.agents.length
-  const { messages, truncated } = newestWithin(node, limit, limits.messageBytes)
+  // the newest messages whose bodies fit in `messageBytes`, read a few at a time (api/message-page.ts)
+  const { messages, next } = messagePage(node, {}, { limit, maxBytes: limits.messageBytes, sizeOf: bodyBytes })
+  const truncated = next !== null && messages.length < limit
   return {
     ...page,
     connections: node.connections(limit),

@@ -147,6 +147,11 @@ export interface ApiConnectionPage {
 export interface ApiMessagePage {
   readonly messages: MessageView[]
   readonly total: number
+  /**
+   * The `before` of the next page (the `seq` of this page's last message), or null on the last page. A page
+   * ends at `limit` messages or at `http.messagePageBytes` of JSON, whichever comes first (docs/api.md).
+   */
+  readonly next: number | null
 }
 
 /** `GET /peers`. */
@@ -312,10 +317,13 @@ export interface ApiRegisterInput {
 
 export type { KeyLogEntry, PairView, RatePoint, TrustPoint }
 
-/** `GET /history/links`: signed messages per pair of agents (counts, last seen), most first. */
+/**
+ * `GET /history/links`: stored messages per pair of agents (counts, last seen), the most recent traffic
+ * first, at most `http.linksPage` pairs.
+ */
 export interface ApiLinkHistory {
   readonly links: PairView[]
-  /** Number of pairs. */
+  /** Number of pairs in all (`links` holds the most recent of them). */
   readonly total: number
   /** Stored messages in all. */
   readonly messages: number

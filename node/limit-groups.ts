@@ -54,6 +54,16 @@ export interface HttpLimits {
    * A slow reader that keeps reading is never cut; neither is a request the node is still working on.
    */
   readonly sendStallMs: number
+  /**
+   * Most bytes of JSON in one page of `GET /messages` (each message as written, its body twice: `message`
+   * and in `envelope`); the page's first message is always included, and `next` names the rest (docs/api.md).
+   */
+  readonly messagePageBytes: number
+  /**
+   * Most message pairs `GET /history/links` lists, the most recent traffic first: twice the 600 edges the
+   * dashboard draws (one pair per direction of an edge; ui/src/graph-links.ts).
+   */
+  readonly linksPage: number
 }
 
 /** Bounds of `GET /snapshot` (and the stream's first event). */
@@ -99,6 +109,11 @@ export interface JsonExportLimits {
   readonly entries: number
   /** Least time between two such large JSON exports (ms); meanwhile 429 with Retry-After. */
   readonly intervalMs: number
+  /**
+   * Most bytes of stored message envelopes a JSON export is built with (its answer holds each body twice):
+   * past it, 413 `PAYLOAD_TOO_LARGE` naming the NDJSON form, which streams (attack review 98).
+   */
+  readonly messageBytes: number
 }
 
 /** What the mesh can make this node store of the registry (docs/protocol.md §7, "Registry quota"). */

@@ -4,7 +4,7 @@
  * signing proxy ask of it. Every method forwards to the service that owns
  * the data (node-parts.ts); the write side is node-facade.ts.
  */
-import { acceptEnvelope, didKeyFromPublicKey, fromB64, RevokedError, type Verdict } from './core/index.js'
+import { acceptEnvelope, didKeyFromPublicKey, fromB64, MeshsigError, RevokedError, type Verdict } from './core/index.js'
 import type { AuditService } from './audit/audit-service.js'
 import type { CheckpointNotes } from './audit/checkpoint-notes.js'
 import type { NodeEvents } from './events.js'
@@ -189,8 +189,24 @@ export class NodeReads {
     return this.parts.reports.revokedCount()
   }
 
-  /** Everything the store holds, for compliance export. */
+  /**
+   * Everything the store holds, for compliance export, built whole: refused
+   * (`PAYLOAD_TOO_LARGE`) when the stored messages' envelopes pass
+   * `jsonExport.messageBytes`, which the streamed NDJSON export never holds at
+   * once (attack review 98, docs/api.md `GET /audit/export`).
+   */
   auditExport(size?: number): AuditReport {
+    const bytes = this.store.messages.envelopeBytes()
+    const limit = this.limits.jsonExport.messageBytes
+    if (bytes > limit) {
+      const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`
+      const why = `a JSON export would hold ${mib(bytes)} of stored messages, past jsonExport.messageBytes (${mib(limit)})`
+      throw new MeshsigError(
+        'PAYLOAD_TOO_LARGE',
+        `${why}: stream it with ?format=ndjson (meshsig audit --ndjson --out FILE)`,
+        { limit },
+      )
+    }
     return this.parts.reports.auditExport(size)
   }
 

@@ -24,6 +24,7 @@ import { answerTokenChallenge } from '../token-proof.js'
 import { apiVersion } from '../version.js'
 import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
 import { agentListChunks, revokedListChunks, sendChunks } from '../chunked-response.js'
+import { jsonBytes, messagePage } from '../message-page.js'
 import type { AgentQuery } from '../../node/store/index.js'
 
 /**
@@ -94,17 +95,18 @@ export function readRoutes(ctx: RouteContext): Router {
     res.json({ connections, total: node.stats().connections } satisfies ApiConnectionPage)
   })
 
+  // a page bounded by count and by bytes of JSON (`http.messagePageBytes`, attack review 98): never every stored
+  // body at once; `next` is the `before` of the rest (api/message-page.ts)
   r.get('/messages', (req, res) => {
     const q = parseInput(messagesQuery, { ...req.query }, 'query')
     const did = q.did !== undefined ? toMsigDid(q.did) : undefined
-    const messages = node.listMessages({
-      limit: q.limit ?? 100,
-      ...(q.before !== undefined ? { before: q.before } : {}),
-      ...(did ? { did } : {}),
-    })
+    const query = { ...(q.before !== undefined ? { before: q.before } : {}), ...(did ? { did } : {}) }
+    const maxBytes = node.bounds().http.messagePageBytes
+    const { messages, next } = messagePage(node, query, { limit: q.limit ?? 100, maxBytes, sizeOf: jsonBytes })
     res.json({
       messages,
       total: did ? node.history().messageTotal(did) : node.stats().messages,
+      next,
     } satisfies ApiMessagePage)
   })
   historyRoutes(r, node)
@@ -127,9 +129,11 @@ function historyRoutes(r: Router, node: RouteContext['node']): void {
     const body: ApiStoredMessage = { ...found, delivery: node.delivery(id) ?? null }
     res.json(body)
   })
+  // the pairs with the most recent traffic, as many as the dashboard draws (`http.linksPage`), from counts the
+  // store keeps (decision 0067)
   r.get('/history/links', (_req, res) => {
-    const { pairs, messages } = node.history().pairs()
-    const body: ApiLinkHistory = { links: pairs, total: pairs.length, messages }
+    const { pairs, total, messages } = node.history().pairs(node.bounds().http.linksPage)
+    const body: ApiLinkHistory = { links: pairs, total, messages }
     res.json(body)
   })
   r.get('/history/rates', (_req, res) => {

@@ -4,12 +4,13 @@
  * DID's key event log with times, signatures verified and rejected per
  * minute over the last hour (from the audit log), trust samples, and where
  * a stored message sits in the audit log. Pure reads of the store; the
- * aggregates are caches caught up incrementally, so each call costs only
- * what arrived since the last one.
+ * message counts are the store's (kept as messages are stored), the rates a
+ * cache caught up incrementally, so each call costs only what arrived since
+ * the last one.
  */
 import type { AuditEntry } from '../core/audit-entry.js'
 import { refusalsByBucket } from '../core/audit-refusals.js'
-import { trustScore, type MsgEnvelope } from '../core/index.js'
+import { trustScore } from '../core/index.js'
 import type { MessageRow, Store } from '../store/index.js'
 import type { AgentService } from './agent-service.js'
 import { messageView, type MessageView } from './report-service.js'
@@ -31,9 +32,6 @@ export interface HistoryComponents {
 
 /** History read models over the store, with incremental caches. */
 export class HistoryReport {
-  private pairsSeq = 0
-  private readonly pairMap = new Map<string, { from: string; to: string; count: number; lastTs: number }>()
-  private readonly perDid = new Map<string, number>()
   private auditNext = -1
   private readonly minutes = new Map<number, { verified: number; rejected: number }>()
   /** Per minute: the scores of agents with evidence, the score of the others (`fallback`), the average of all. */
@@ -47,44 +45,20 @@ export class HistoryReport {
 
   constructor(private readonly c: HistoryComponents) {}
 
-  /** Message pairs, most messages first, and how many messages they hold. */
-  pairs(): { pairs: PairView[]; messages: number } {
-    this.catchUpMessages()
-    const pairs = [...this.pairMap.values()].map((p) => ({ ...p })).sort((a, b) => b.count - a.count)
-    return { pairs, messages: this.c.store.messages.total() }
+  /**
+   * The `limit` message pairs with the most recent traffic (newest signed
+   * time first), how many pairs there are and how many messages are stored.
+   * Read from counts the store keeps as messages are stored and deleted
+   * (migration 20, decision 0067), never from the messages themselves.
+   */
+  pairs(limit: number): { pairs: PairView[]; total: number; messages: number } {
+    const { messages } = this.c.store
+    return { pairs: messages.pairs(limit), total: messages.pairCount(), messages: messages.total() }
   }
 
   /** Stored messages from or to `did` (a message to itself counts once). */
   messageTotal(did: string): number {
-    this.catchUpMessages()
-    return this.perDid.get(did) ?? 0
-  }
-
-  private catchUpMessages(): void {
-    const fresh: MessageRow[] = []
-    let before: number | undefined
-    for (;;) {
-      const page = this.c.store.messages.list({ limit: PAGE, ...(before !== undefined ? { before } : {}) })
-      const newer = page.filter((r) => r.seq > this.pairsSeq)
-      fresh.push(...newer)
-      if (newer.length < page.length || page.length < PAGE) break
-      before = page[page.length - 1]!.seq
-    }
-    for (const row of fresh) this.countMessage(row.envelope)
-    if (fresh.length > 0) this.pairsSeq = Math.max(this.pairsSeq, ...fresh.map((r) => r.seq))
-  }
-
-  private countMessage(e: MsgEnvelope): void {
-    this.perDid.set(e.from, (this.perDid.get(e.from) ?? 0) + 1)
-    if (e.to === null || e.to === e.from) return
-    this.perDid.set(e.to, (this.perDid.get(e.to) ?? 0) + 1)
-    const key = `${e.from}>${e.to}`
-    const pair = this.pairMap.get(key)
-    if (pair === undefined) this.pairMap.set(key, { from: e.from, to: e.to, count: 1, lastTs: e.ts })
-    else {
-      pair.count += 1
-      pair.lastTs = Math.max(pair.lastTs, e.ts)
-    }
+    return this.c.store.messages.totalOf(did)
   }
 
   /** A DID's key events, inception first, with their signed times. */

@@ -16,6 +16,14 @@ export interface MessageRow {
   readonly receivedAt: number
 }
 
+/** Stored direct messages from one agent to another: how many, and the latest signed time seen (ms). */
+export interface MessagePair {
+  readonly from: string
+  readonly to: string
+  readonly count: number
+  readonly lastTs: number
+}
+
 /** Filter for listing messages. */
 export interface MessageQuery {
   /** Messages from or to this DID. */
@@ -108,6 +116,33 @@ export class MessagesRepo {
   /** Number of stored messages. */
   total(): number {
     return this.count.get()?.n ?? 0
+  }
+
+  /**
+   * The pairs of agents with the most recent traffic, at most `limit`: the
+   * stored direct messages from one agent to another, counted as they are
+   * stored and deleted (migration 20), newest signed time first.
+   */
+  pairs(limit: number): MessagePair[] {
+    const sql = `SELECT from_did AS "from", to_did AS "to", n AS count, last_ts AS lastTs FROM message_pairs
+      ORDER BY last_ts DESC, from_did, to_did LIMIT ?`
+    return prepared(this.db, sql).all(limit) as MessagePair[]
+  }
+
+  /** Number of pairs of agents with a stored direct message from one to the other. */
+  pairCount(): number {
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM message_pairs').get() as { n: number }).n
+  }
+
+  /** Stored messages from or to `did` (a message to itself counts once), as counted when stored. */
+  totalOf(did: string): number {
+    const row = prepared(this.db, 'SELECT n FROM message_dids WHERE did = ?').get(did) as { n: number } | undefined
+    return row?.n ?? 0
+  }
+
+  /** Bytes of every stored message's envelope (UTF-8 JSON), as counted when stored (migration 20). */
+  envelopeBytes(): number {
+    return (prepared(this.db, 'SELECT n FROM message_bytes WHERE k = 0').get() as { n: number }).n
   }
 
   /** One stored message by id (the primary key), or undefined. */

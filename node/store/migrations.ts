@@ -281,4 +281,45 @@ export const MIGRATIONS: readonly Migration[] = [
   DROP INDEX key_states_revoked;
   CREATE UNIQUE INDEX key_states_revoked_order ON key_states (revoked_order) WHERE revoked = 1;
   `,
+  // 20: messages counted per pair of agents and per DID, and their envelopes' bytes, as they are stored and deleted
+  // (attack review 98, decision 0067): `GET /history/links` and `GET /messages?did=` read these counts, not every
+  // stored message (bodies included) after each start, and the JSON audit export knows its size before it builds
+  // it. A pair's `last_ts` is the latest signed time seen: a deletion leaves it.
+  `
+  CREATE TABLE message_pairs (
+    from_did TEXT NOT NULL,
+    to_did TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    last_ts INTEGER NOT NULL,
+    PRIMARY KEY (from_did, to_did)
+  ) WITHOUT ROWID;
+  CREATE INDEX message_pairs_recent ON message_pairs (last_ts DESC, from_did, to_did);
+  CREATE TABLE message_dids (did TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE message_bytes (k INTEGER PRIMARY KEY CHECK (k = 0), n INTEGER NOT NULL);
+  INSERT INTO message_bytes (k, n) SELECT 0, COALESCE(SUM(octet_length(envelope)), 0) FROM messages;
+  INSERT INTO message_pairs (from_did, to_did, n, last_ts)
+    SELECT from_did, to_did, COUNT(*), MAX(ts) FROM messages
+    WHERE to_did IS NOT NULL AND to_did != from_did GROUP BY from_did, to_did;
+  INSERT INTO message_dids (did, n) SELECT did, SUM(n) FROM (
+    SELECT from_did AS did, COUNT(*) AS n FROM messages GROUP BY from_did
+    UNION ALL
+    SELECT to_did, COUNT(*) FROM messages WHERE to_did IS NOT NULL AND to_did != from_did GROUP BY to_did
+  ) GROUP BY did;
+  CREATE TRIGGER messages_counted AFTER INSERT ON messages BEGIN
+    UPDATE message_bytes SET n = n + octet_length(NEW.envelope) WHERE k = 0;
+    INSERT INTO message_dids (did, n) VALUES (NEW.from_did, 1) ON CONFLICT (did) DO UPDATE SET n = n + 1;
+    INSERT INTO message_dids (did, n) SELECT NEW.to_did, 1 WHERE NEW.to_did IS NOT NULL AND NEW.to_did != NEW.from_did
+      ON CONFLICT (did) DO UPDATE SET n = n + 1;
+    INSERT INTO message_pairs (from_did, to_did, n, last_ts)
+      SELECT NEW.from_did, NEW.to_did, 1, NEW.ts WHERE NEW.to_did IS NOT NULL AND NEW.to_did != NEW.from_did
+      ON CONFLICT (from_did, to_did) DO UPDATE SET n = n + 1, last_ts = MAX(last_ts, excluded.last_ts);
+  END;
+  CREATE TRIGGER messages_uncounted AFTER DELETE ON messages BEGIN
+    UPDATE message_bytes SET n = n - octet_length(OLD.envelope) WHERE k = 0;
+    UPDATE message_dids SET n = n - 1 WHERE did = OLD.from_did OR (did = OLD.to_did AND OLD.to_did != OLD.from_did);
+    DELETE FROM message_dids WHERE did IN (OLD.from_did, OLD.to_did) AND n <= 0;
+    UPDATE message_pairs SET n = n - 1 WHERE from_did = OLD.from_did AND to_did = OLD.to_did;
+    DELETE FROM message_pairs WHERE from_did = OLD.from_did AND to_did = OLD.to_did AND n <= 0;
+  END;
+  `,
 ]

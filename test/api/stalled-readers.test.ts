@@ -3,8 +3,9 @@
  * review of the local API, decision 0046): an HTTP answer whose socket takes
  * none of its bytes for `limits.http.sendStallMs` is cut off, the socket
  * destroyed, whether the answer was written whole (`GET /messages`, one
- * `res.json` of about 17 MB here) or a page at a time (the NDJSON audit
- * export). The deadline is shortened to 1 s for the test. A reader that
+ * `res.json` of about 33 MB here: the test raises its page's byte bound,
+ * `http.messagePageBytes`, past the 64 messages) or a page at a time (the
+ * NDJSON audit export). The deadline is shortened to 1 s for the test. A reader that
  * keeps reading, however slowly, gets the whole answer, and a WebSocket
  * client that has nothing to read for many deadlines stays connected.
  *
@@ -57,7 +58,9 @@ async function register(name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  node = await startNode({ init: { limits: { http: { sendStallMs: STALL_MS } } } })
+  node = await startNode({
+    init: { limits: { http: { sendStallMs: STALL_MS, messagePageBytes: 2 * MESSAGES * BODY.length + 1024 * 1024 } } },
+  })
   api = createApi(node, { host: '127.0.0.1', token, rateLimit: 0 })
   server = createApiServer(api.handler)
   server.on('connection', (socket: Socket) => {
