@@ -3,7 +3,7 @@
  * 0057): a rotation's `put` keeps them, and migration 17 fills them for older rows from the registration each
  * agent's row holds.
  */
-import Database from 'better-sqlite3'
+import { databaseAtSchema } from '../../helpers/schema-at.js'
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { generateKeyPair, toB64 } from '../../../node/core/index.js'
@@ -35,12 +35,7 @@ describe('a custodied agent’s profile', () => {
   })
 
   it('migration 17 takes an older row’s from its agent’s stored registration; a row without one has none', () => {
-    const db = new Database(dbPath())
-    const noCustody = { sealSeed: (): Buffer => Buffer.alloc(61) }
-    for (const m of MIGRATIONS.slice(0, 16)) {
-      if (typeof m === 'string') db.exec(m)
-      else m(db, noCustody)
-    }
+    const db = databaseAtSchema(dbPath(), 16)
     const reg = { v: 1, type: 'reg', did: 'did:msig:a', name: 'planner', capabilities: [{ type: 'plan' }] }
     db.prepare(
       `INSERT INTO agents (did, name, capabilities, controller, peer_id, origin, reg_id, reg_envelope, reg_ts, created_at, last_seen_at)

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3'
+import { databaseAtSchema } from '../../helpers/schema-at.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   createInception,
@@ -30,14 +30,7 @@ const rev = createRevocation(afterRot, controller, 'retired', 3_000)
 
 /** A database as schema 10 left it: a DID revoked by its controller, its state moved to the revocation's seq. */
 function schema10(path: string): void {
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  const noCustody = { sealSeed: (): Buffer => Buffer.alloc(0) }
-  for (const m of MIGRATIONS.slice(0, 10)) {
-    if (typeof m === 'string') db.exec(m)
-    else m(db, noCustody)
-  }
-  db.pragma('user_version = 10')
+  const db = databaseAtSchema(path, 10)
   const put = db.prepare('INSERT INTO key_events (did, seq, id, type, envelope, received_at) VALUES (?, ?, ?, ?, ?, 1)')
   for (const e of [icp, rot, rev] as KeyEvent[]) put.run(e.did, e.seq, envelopeId(e), e.type, JSON.stringify(e))
   const old: KeyState = {

@@ -5,6 +5,7 @@
  * indexes instead of reading every stored message, bodies included, after
  * each start. A database written before the migration is counted once, by it.
  */
+import { databaseAtSchema } from '../../helpers/schema-at.js'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMessage, didFromPublicKey, envelopeId, generateKeyPair, type KeyPair } from '../../../node/core/index.js'
@@ -106,12 +107,7 @@ describe('message counts (migration 20)', () => {
     const { dir, cleanup } = tempDir()
     cleanups.push(cleanup)
     const path = `${dir}/meshsig.db`
-    const db = new Database(path)
-    for (const m of MIGRATIONS.slice(0, 19)) {
-      if (typeof m === 'string') db.exec(m)
-      else m(db, { sealSeed: (): Buffer => Buffer.alloc(0) })
-    }
-    db.pragma('user_version = 19')
+    const db = databaseAtSchema(path, 19)
     const put = db.prepare(
       'INSERT INTO messages (id, from_did, to_did, ts, envelope, source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     )

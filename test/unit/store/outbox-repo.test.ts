@@ -5,7 +5,7 @@
  * A message to an agent of the same node is marked on its own row instead
  * (migration 10 moves the older outbox rows of that kind).
  */
-import Database from 'better-sqlite3'
+import { databaseAtSchema } from '../../helpers/schema-at.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { MsgEnvelope } from '../../../node/core/index.js'
 import { MIGRATIONS } from '../../../node/store/migrations.js'
@@ -94,14 +94,7 @@ describe('outbox repository', () => {
 
 /** A database as schema 9 left it: a message delivered here kept as a settled outbox row with no receipt. */
 function schema9(path: string, rows: { id: string; state: string; receipt: string | null }[]): void {
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  const noCustody = { sealSeed: (): Buffer => Buffer.alloc(0) }
-  for (const m of MIGRATIONS.slice(0, 9)) {
-    if (typeof m === 'string') db.exec(m)
-    else m(db, noCustody)
-  }
-  db.pragma('user_version = 9')
+  const db = databaseAtSchema(path, 9)
   const msg = db.prepare(
     "INSERT INTO messages (id, from_did, to_did, ts, envelope, source, received_at) VALUES (?, 'did:msig:a', 'did:msig:b', 1, '{}', 'api', 7)",
   )

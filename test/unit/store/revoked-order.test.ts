@@ -5,6 +5,7 @@
  * first pages for good, and a revocation synced in with an older time fell
  * behind a walker's cursor. A database written before keeps its order.
  */
+import { databaseAtSchema } from '../../helpers/schema-at.js'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -96,12 +97,7 @@ describe('the revocation list (migration 19)', () => {
     const { dir, cleanup } = tempDir()
     cleanups.push(cleanup)
     const path = `${dir}/meshsig.db`
-    const db = new Database(path)
-    for (const m of MIGRATIONS.slice(0, 18)) {
-      if (typeof m === 'string') db.exec(m)
-      else m(db, { sealSeed: (): Buffer => Buffer.alloc(0) })
-    }
-    db.pragma('user_version = 18')
+    const db = databaseAtSchema(path, 18)
     const old = [3_000, 1_000, 3_000, 2_000].map((ts) => revokedDid(ts))
     const put = db.prepare('INSERT INTO key_states (did, state, revoked) VALUES (?, ?, 1)')
     for (const d of old) put.run(d.events[0]!.did, JSON.stringify(d.states[1]))
