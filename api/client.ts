@@ -266,13 +266,16 @@ export class MeshsigClient {
   }
 
   /**
-   * `POST /agents/rotate-key`: a signed rot envelope; for a custodied agent a rotation request signed by its
+   * `POST /agents/rotate-key`: a signed rot envelope, with `registration` (the agent's registration signed by
+   * the new key, stored right after it: without one, nodes that meet the agent after the rotation cannot check
+   * its controller's revocations, decision 0070); for a custodied agent a rotation request signed by its
    * current key (`keyProof`: `createRotationRequest`, the key itself stays here) or `{did}` alone; or the
    * current private key.
    */
   rotateKey(input: {
     did?: string
     envelope?: unknown
+    registration?: unknown
     keyProof?: unknown
     currentPrivateKey?: string
     nextPrivateKey?: string

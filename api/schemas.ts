@@ -54,6 +54,7 @@ export const rotateBody = z
   .strictObject({
     did: id.optional(),
     envelope: envelope.optional(),
+    registration: envelope.optional(),
     keyProof: envelope.optional(),
     currentPrivateKey: secret.optional(),
     nextPrivateKey: secret.optional(),

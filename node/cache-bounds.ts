@@ -11,6 +11,7 @@ import { NEW_KEY_MEMO_SIZE, SIGN_WORKER_KEY_CACHE } from './services/sign-pool.j
 import { PEER_MEMORY } from './services/peer-memory.js'
 import { REFUSED_IDS_MEMORY } from './services/sync.js'
 import { MAX_CARRIED_DESCENTS } from './services/sync-client.js'
+import { UNPROVEN_REVOCATIONS_MEMORY } from './services/unproven-revocations.js'
 import { CHECKPOINT_GATE_ORIGINS } from './services/checkpoint-gate.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
@@ -102,6 +103,15 @@ export const CACHE_BOUNDS = {
   syncRefusedIds: {
     max: REFUSED_IDS_MEMORY,
     holds: 'short ids of registry items refused once, not fetched again (node/services/refused-ids.ts)',
+  },
+  unprovenRevocations: {
+    max: UNPROVEN_REVOCATIONS_MEMORY,
+    holds:
+      'per peer and DID, the one revocation it delivered that no key known here could check (node/services/unproven-revocations.ts)',
+  },
+  syncJunkCounts: {
+    max: PEER_MEMORY,
+    holds: 'junk items each sync peer served in its hour, expired ones forgotten first (node/services/sync-client.ts)',
   },
   pendingHandshakes: { max: HANDSHAKES_PENDING, holds: 'handshakes awaiting confirmation (handshake-service.ts)' },
   handshakeChallengeCounts: {

@@ -160,13 +160,14 @@ export interface ProxyLimits {
 }
 
 /**
- * What gossip refusals may write into the audit log (docs/protocol.md §7,
- * decision 0053): a node-wide budget, since peer ids cost nothing. Past it a
+ * What refusals of what peers send (gossip, sync items, discovery answers,
+ * deliveries) may write into the audit log (docs/protocol.md §7, decisions
+ * 0053 and 0069): a node-wide budget, since peer ids cost nothing. Past it a
  * refusal is counted (`meshsig_gossip_refusals_unaudited_total`), not audited,
  * and one entry per window sums up the counts by code.
  */
 export interface GossipLimits {
-  /** Gossip refusals (no envelope, forged, stale, …) audited entry by entry per window, over all peers. */
+  /** Refusals of peers' envelopes (no envelope, forged, stale, …) audited entry by entry per window, over all peers. */
   readonly auditedRefusalsPerWindow: number
   /** Length of one window (ms). */
   readonly refusalWindowMs: number

@@ -105,6 +105,7 @@ async function rotate(ctx: RouteContext, req: Request): Promise<ApiRotated> {
     ctx.node.rotateAgent({
       ...caller,
       envelope: b.envelope,
+      registration: b.registration,
       keyProof: b.keyProof,
       currentPrivateKey: b.currentPrivateKey,
       nextPrivateKey: b.nextPrivateKey,

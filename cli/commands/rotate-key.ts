@@ -23,9 +23,12 @@
 import type { CAC } from 'cac'
 import type { ApiRotated, KeyView, MeshsigClient } from '../../api/client.js'
 import { didKeyFromPublicKey, peerIdFromPublicKey } from '../../node/core/did.js'
-import { toB64 } from '../../node/core/encoding.js'
+import { fromB64, toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
-import { createRotation } from '../../node/core/factory.js'
+import { createRegistration, createRotation } from '../../node/core/factory.js'
+import { parseEnvelope, verifyEnvelopeSignature, type Envelope, type RegEnvelope } from '../../node/core/envelope.js'
+import { MAX_TS } from '../../node/core/envelope-schema.js'
+import type { KeyState } from '../../node/core/kel.js'
 import { createRotationRequest, type RotationRequest } from '../../node/core/rotation-request.js'
 import { generateKeyPair, keyCommitment, type KeyPair } from '../../node/core/keys.js'
 import { identityExists, loadIdentity, rotateIdentity, type Identity } from '../../node/identity/index.js'
@@ -155,14 +158,64 @@ async function signedRotation(ctx: CliContext, view: KeyView, keys: LocalKeys) {
   }
   const following = generateKeyPair()
   const envelope = createRotation(state, keys.current, newKey, ctx.io.now(), following)
+  const registration = reRegistration(view, state, newKey, ctx.io.now())
   return {
     envelope,
+    ...(registration !== undefined ? { registration } : {}),
     nextPrivateKey: toB64(following.seed),
     ...(keys.next === undefined ? { privateKey: toB64(newKey.seed) } : {}),
   }
 }
 
-function agentResult(r: ApiRotated, made: { privateKey?: string; nextPrivateKey?: string }): CommandResult {
+/**
+ * The registration the node holds of the DID (`GET /keys/:did`), signed again here with the new key: same
+ * name, capabilities, controller and PeerId, dated after it (decision 0070). Only one that a key of the DID
+ * signed (its current key, which the caller holds, or one its proven log retired): the server may not be
+ * the node, and a registration it made up would name a controller of its choosing. None when there is no
+ * such registration; the rotation then goes alone.
+ */
+function reRegistration(view: KeyView, state: KeyState, newKey: KeyPair, now: number): RegEnvelope | undefined {
+  const held = wellFormed(view.registration)
+  if (held === undefined || held.type !== 'reg' || held.did !== state.did) return undefined
+  const keys = [state.key, ...state.priorKeys]
+  if (!keys.some((k) => signedBy(held, k))) return undefined
+  const { did, name, capabilities, controller, peerId } = held
+  const ts = held.ts < MAX_TS ? Math.max(now, held.ts + 1) : now
+  return createRegistration({ did, name, capabilities, controller, peerId, ts }, newKey)
+}
+
+/** `input` as an envelope the node's rules would parse (no stray fields, a DID-shaped controller), or undefined. */
+function wellFormed(input: unknown): Envelope | undefined {
+  if (input === null || input === undefined) return undefined
+  try {
+    return parseEnvelope(input)
+  } catch {
+    return undefined
+  }
+}
+
+function signedBy(reg: RegEnvelope, key: string): boolean {
+  try {
+    verifyEnvelopeSignature(reg, fromB64(key, 'key', 32))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** What this command signed here besides the rotation: keys it made, and whether it signed the registration again. */
+interface MadeHere {
+  readonly privateKey?: string
+  readonly nextPrivateKey?: string
+  /** Signed here: the registration that went with the rotation (none when the node held none a key of the DID signed). */
+  readonly registration?: RegEnvelope
+}
+
+/** The note on the agent's registration after a rotation signed here. */
+const NO_REGISTRATION =
+  "the node holds no registration signed by a key of this DID: register again under the new key, or nodes that meet the agent later cannot check its controller's revocations"
+
+function agentResult(r: ApiRotated, made: MadeHere): CommandResult {
   const privateKey = made.privateKey ?? r.privateKey
   const nextPrivateKey = made.nextPrivateKey ?? r.nextPrivateKey
   const rows: Array<[string, string]> = [
@@ -171,6 +224,10 @@ function agentResult(r: ApiRotated, made: { privateKey?: string; nextPrivateKey?
     ['Key seq', String(r.keySeq)],
     ['Custody', r.custodied ? 'the node keeps the new keys' : 'you keep the keys'],
   ]
+  const signedHere = 'nextPrivateKey' in made
+  const again =
+    made.registration && `signed again with the new key, as held (controller ${made.registration.controller})`
+  if (signedHere) rows.push(['Registration', again ?? NO_REGISTRATION])
   if (privateKey !== undefined) rows.push(['Private key', `${privateKey} (shown once)`])
   if (nextPrivateKey !== undefined)
     rows.push(['Next private key', `${nextPrivateKey} (shown once: keep it to rotate again)`])
@@ -182,6 +239,7 @@ function agentResult(r: ApiRotated, made: { privateKey?: string; nextPrivateKey?
     keySeq: r.keySeq,
     custodied: r.custodied,
     rotatedAt: r.rotatedAt,
+    ...(signedHere ? { registration: made.registration !== undefined } : {}),
     ...(privateKey !== undefined ? { privateKey } : {}),
     ...(nextPrivateKey !== undefined ? { nextPrivateKey } : {}),
   }
@@ -214,7 +272,8 @@ export async function rotateAgentKey(ctx: CliContext, did: string, options: Rota
     return agentResult(r, {})
   }
   const made = await signedRotation(ctx, view, { current, next })
-  return agentResult(await apiClient(ctx).rotateKey({ did, envelope: made.envelope }), made)
+  const { envelope, registration } = made
+  return agentResult(await apiClient(ctx).rotateKey({ did, envelope, registration }), made)
 }
 
 /**

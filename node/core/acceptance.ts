@@ -135,6 +135,8 @@ function checkNotRevoked(did: string | null, ctx: AcceptanceContext): void {
  * only takes authority away, so one signed before the controller rotated or retired its own key stays good.
  * None when the DID names no controller but itself. What none of them signed is a forgery, charged to its
  * deliverer: junk must cost its sender its standing, or a peer could make the node check it without end.
+ * With no registration of the DID here there is no controller to ask (`controllerUnknownError`): ingest then
+ * lets each peer deliver one such revocation of a DID uncharged (decision 0069).
  */
 function controllerKeysOf(did: string, ctx: AcceptanceContext): Uint8Array[] {
   const controller = ctx.controllerOf(did)
@@ -144,17 +146,44 @@ function controllerKeysOf(did: string, ctx: AcceptanceContext): Uint8Array[] {
   return [state.key, ...state.priorKeys.slice(-PRIOR_KEYS_TRIED).reverse()].map((k) => fromB64(k, 'key', 32))
 }
 
+/**
+ * Why a revocation of `did` that its own key did not sign is refused where no registration of `did` is held
+ * (docs/protocol.md §6, decision 0069): it may be its controller's, and this node does not know the
+ * controller. The refusal rests on this node's state, not on the revocation (`UNKNOWN_SIGNER`, detail
+ * `controller: "unknown"`): no deliverer is charged for it, and it is checked again once a registration of
+ * `did` arrives. A registration that names `did` itself as controller is known: then it is a forgery.
+ */
+function controllerUnknownError(did: string): MeshsigError {
+  const why = `${did}'s own key did not sign this revocation, and no registration of ${did} here names the controller that may have`
+  return new MeshsigError('UNKNOWN_SIGNER', why, { did, controller: 'unknown' })
+}
+
+/** The DID of a revocation refused because its controller is not known here (`controllerUnknownError`), if `v` is one. */
+export function controllerUnknown(v: Rejected): string | undefined {
+  const e = v.envelope
+  if (v.error.code !== 'UNKNOWN_SIGNER' || e?.type !== 'rev' || v.error.details?.controller !== 'unknown')
+    return undefined
+  return e.did
+}
+
 function acceptKeyEvent(
   envelope: Envelope & { type: 'icp' | 'rot' | 'rev' },
   ctx: AcceptanceContext,
   signed: { bytes: Uint8Array; id: string },
 ): KeyState {
-  return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
-    eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
-    signed,
-    ...(ctx.keyStateBefore ? { stateBefore: (seq: number) => ctx.keyStateBefore!(envelope.did, seq) } : {}),
-    controllerKeys: envelope.type === 'rev' ? controllerKeysOf(envelope.did, ctx) : [],
-  })
+  try {
+    return applyKeyEvent(ctx.keyState(envelope.did), envelope, {
+      eventIdAt: (seq) => ctx.eventIdAt(envelope.did, seq),
+      signed,
+      ...(ctx.keyStateBefore ? { stateBefore: (seq: number) => ctx.keyStateBefore!(envelope.did, seq) } : {}),
+      controllerKeys: envelope.type === 'rev' ? controllerKeysOf(envelope.did, ctx) : [],
+    })
+  } catch (err) {
+    const forged = isMeshsigError(err) && err.code === 'SIGNATURE_INVALID'
+    if (forged && envelope.type === 'rev' && ctx.controllerOf(envelope.did) === undefined)
+      throw controllerUnknownError(envelope.did)
+    throw err
+  }
 }
 
 /** Run every rule on an already parsed envelope with its signing bytes; throws the first broken rule. */

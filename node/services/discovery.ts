@@ -143,7 +143,8 @@ export class Discovery {
         continue
       }
       if (env.type !== 'reg') continue
-      const source = { kind: 'sync', peer: provider, refusalsBudgeted: true } as const
+      // taken as sync's items, refusals under the node-wide audit budget (decision 0053)
+      const source = { kind: 'sync', peer: provider } as const
       const v = this.c.ingest.ingest(env, source, { fresh: false })
       // a provider that answers a forgery is asked nothing more in this call (docs/protocol.md §9)
       if (!v.ok && GOSSIP_REJECT_CODES.has(v.error.code)) break

@@ -4,8 +4,9 @@
  * refusals audited once per DID rather than per envelope, and the history a
  * peer relays again, which is no fault (docs/protocol.md §5, §7).
  */
-import { MeshsigError, type Envelope, type Rejected } from '../core/index.js'
+import { controllerUnknown, MeshsigError, type Envelope, type Rejected } from '../core/index.js'
 import type { IngestSource, IngestStore } from './ingest.js'
+import type { UnprovenRevocations } from './unproven-revocations.js'
 
 /** A registration or key log past the registry quota (docs/protocol.md §7): neither stored nor audited. */
 export function quotaRefusal(envelope: Envelope, id: string): Rejected {
@@ -85,4 +86,25 @@ export function storedHistory(v: Rejected, store: Pick<IngestStore, 'agents' | '
 export function withoutAttribution(v: Rejected): Rejected {
   const { attributableTo: _blamed, ...rest } = v
   return rest
+}
+
+/**
+ * A revocation a peer delivered that this node cannot check, holding no
+ * registration of its DID to name the controller (decision 0069): the
+ * peer's first of that DID stays the `UNKNOWN_SIGNER` refusal (nobody
+ * charged, not audited); another one of the same DID from the same peer is
+ * `SIGNATURE_INVALID`, a forgery charged to it, since an honest peer holds
+ * one revocation of a DID. From the API it stays the client's refusal.
+ */
+export function uncheckedRevocation(
+  v: Rejected,
+  source: IngestSource,
+  delivered: Pick<UnprovenRevocations, 'admit'>,
+): Rejected {
+  const did = controllerUnknown(v)
+  const fromPeer = isMesh(source) || source.kind === 'deliver'
+  if (did === undefined || v.id === undefined || source.peer === undefined || !fromPeer) return v
+  if (delivered.admit(source.peer, did, v.id)) return v
+  const why = `another revocation of ${did} from this peer that no key known here signed (a peer holds one)`
+  return { ...v, error: new MeshsigError('SIGNATURE_INVALID', why, { did }) }
 }

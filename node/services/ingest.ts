@@ -49,8 +49,10 @@ import {
   renewalRefusal,
   revokedRegistryItem,
   storedHistory,
+  uncheckedRevocation,
   withoutAttribution,
 } from './ingest-refusals.js'
+import { UnprovenRevocations } from './unproven-revocations.js'
 
 /** Who delivered an envelope. */
 export interface IngestSource {
@@ -59,11 +61,6 @@ export interface IngestSource {
   readonly peer?: string
   /** How an API action was authorised (docs/protocol.md §8), recorded in its audit entry. */
   readonly authority?: AuthorityLabel
-  /**
-   * Refusals go under the node-wide budget of audited refusals though the kind is `sync`: a network
-   * discovery's answers are taken as sync's but have none of its rounds and budgets (decision 0053).
-   */
-  readonly refusalsBudgeted?: boolean
 }
 
 /**
@@ -101,16 +98,21 @@ export interface IngestComponents {
   readonly quota?: Pick<RegistryQuota, 'take' | 'own' | 'isFull' | 'full' | 'countLog' | 'logBecameAgent'>
   /** The bound on registrations of known DIDs the mesh can make this node take (renewal-budget.ts); none: unbounded. */
   readonly renewals?: Pick<RenewalBudget, 'take'>
-  /** The node-wide budget of gossip and delivery refusals audited entry by entry (refusal-audit-budget.ts); none: unbounded. */
+  /** The node-wide budget of refusals of what peers send, audited entry by entry (refusal-audit-budget.ts); none: unbounded. */
   readonly refusalAudit?: Pick<RefusalAuditBudget, 'audit'>
+  /** The one unchecked revocation of each DID each peer may deliver uncharged (decision 0069); default a fresh one. */
+  readonly unproven?: Pick<UnprovenRevocations, 'admit'>
 }
 
 /** Runs the acceptance rules and commits accepted envelopes. */
 export class Ingest {
   /** The split view the envelope being committed revealed (docs/audit.md, "Split views"), announced after its commit. */
   private splitView: SplitView | undefined
+  private readonly unproven: Pick<UnprovenRevocations, 'admit'>
 
-  constructor(private readonly c: IngestComponents) {}
+  constructor(private readonly c: IngestComponents) {
+    this.unproven = c.unproven ?? new UnprovenRevocations()
+  }
 
   /** The read-only view of this node's state that core acceptance uses. */
   context(): AcceptanceContext {
@@ -143,6 +145,7 @@ export class Ingest {
     const verdict = this.c.store.transaction(() => {
       let v = acceptEnvelope(input, this.context(), opts)
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
+      v = uncheckedRevocation(v, source, this.unproven)
       if (source.kind === 'sync' && v.attributableTo !== undefined) v = withoutAttribution(v)
       if (source.kind === 'sync' || source.kind === 'gossip') v = storedHistory(v, this.c.store)
       freshDuplicity = this.recordRejection(v, source)
@@ -327,10 +330,9 @@ export class Ingest {
       // rotated-out key is charged to whoever delivered it, never to the signer (docs/protocol.md §7)
       if (!store.misc.rememberAttributed(v.id, v.attributableTo, code, this.c.clock())) return false
     }
-    // from gossip, a delivery (peer ids are free: decision 0062) or a discovery answer, within the node-wide
-    // budget of audited refusals; past it counted (docs/protocol.md §7, decision 0053)
-    const budgeted = source.kind === 'gossip' || source.kind === 'deliver' || source.refusalsBudgeted === true
-    const budget = budgeted ? this.c.refusalAudit : undefined
+    // from a peer (gossip, sync and discovery answers, a delivery: peer ids and connections are free, decisions
+    // 0062 and 0069), within the node-wide budget of audited refusals; past it counted (docs/protocol.md §7, 0053)
+    const budget = isMesh(source) || source.kind === 'deliver' ? this.c.refusalAudit : undefined
     if (budget === undefined) audit.append(rejectedRecord(v, source))
     else budget.audit(code, rejectedRecord(v, source), (input) => audit.append(input))
     if (GOSSIP_REJECT_CODES.has(code) && source.peer !== undefined) store.misc.peerFault(source.peer, { forged: 1 })

@@ -12,6 +12,11 @@ export interface RotateInput {
   /** A signed `rot` envelope (the keys never leave the agent). */
   readonly envelope?: unknown
   /**
+   * With `envelope`: the agent's registration signed by the key the rotation rotates to, stored right after
+   * it in the same transaction (decision 0070); it replaces the registration this node holds.
+   */
+  readonly registration?: unknown
+  /**
    * A rotation request signed by the current key (core/rotation-request.ts):
    * proof of the key without the key, for an agent whose keys this node keeps.
    */
@@ -53,9 +58,10 @@ export interface Rotation {
   /** b64 seed of the new current key, returned once when this call generated it. */
   readonly privateKey?: string
   /**
-   * Custodied: the agent's registration signed again with the new key (stored in
-   * the rotation's transaction); gossip it after `envelope`, or late joiners get
-   * a reg signed by the rotated-out key and refuse it as ROTATED_KEY.
+   * The agent's registration signed by the new key, stored in the rotation's transaction: re-signed by the
+   * node whenever the new key passed through it (custodied, or seed style), or the caller's (`registration`).
+   * Gossip it after `envelope`, or late joiners get a reg signed by the rotated-out key and refuse it as
+   * ROTATED_KEY (decision 0070).
    */
   readonly registration?: RegEnvelope
 }

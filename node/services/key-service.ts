@@ -13,7 +13,6 @@
  */
 import {
   DEFAULT_MAX_SKEW_MS,
-  createRegistration,
   createRevocation,
   createRotation,
   envelopeId,
@@ -22,7 +21,6 @@ import {
   keyCommitment,
   keyPairFromB64,
   MeshsigError,
-  MAX_TS,
   parseEnvelope,
   peerIdFromPublicKey,
   toB64,
@@ -41,6 +39,7 @@ import { authorityLabel, isOperator, requireAgentAuthority, type Authority, type
 import type { Ingest, IngestSource } from './ingest.js'
 import type { KeyPairCache } from './key-cache.js'
 import type { RevokeInput, RotateInput, Rotation } from './key-change-input.js'
+import { asRegistered, checkedRegistration, reSigned } from './rotation-registration.js'
 
 export type { RevokeInput, RotateInput, Rotation } from './key-change-input.js'
 
@@ -84,6 +83,14 @@ function unauthorizedRevoke(did: string, how: string, authority?: Authority): Me
   return new MeshsigError(code, `revoking ${did} needs proof: ${how}`, { did })
 }
 
+/** Refuse anything but a `type` envelope of `did` before it reaches ingest (`INVALID_INPUT`). */
+function expectEnvelope(envelope: unknown, type: 'rot' | 'rev', did: string): void {
+  const t = (envelope as { type?: unknown; did?: unknown } | null)?.type
+  if (t !== type) throw new MeshsigError('INVALID_INPUT', `envelope must be a signed ${type} envelope`)
+  if ((envelope as { did?: unknown }).did !== did)
+    throw new MeshsigError('INVALID_INPUT', `envelope.did must be ${did}`)
+}
+
 /** Where a key event came from, for the audit log. */
 function sourceOf(input: { client?: string | undefined }, authority: AuthorityLabel): IngestSource {
   return { kind: 'api', peer: input.client ?? 'local', authority }
@@ -101,11 +108,35 @@ export class KeyService {
   }
 
   private submit(envelope: unknown, type: 'rot' | 'rev', did: string, client?: string): Verdict & { ok: true } {
-    const t = (envelope as { type?: unknown; did?: unknown } | null)?.type
-    if (t !== type) throw new MeshsigError('INVALID_INPUT', `envelope must be a signed ${type} envelope`)
-    if ((envelope as { did?: unknown }).did !== did)
-      throw new MeshsigError('INVALID_INPUT', `envelope.did must be ${did}`)
+    expectEnvelope(envelope, type, did)
     return this.ingestOrThrow(envelope, sourceOf({ client }, 'envelope'))
+  }
+
+  /**
+   * A rotation the agent signed, and the registration its new key signed when the caller sends one
+   * (`registration`, checked first: rotation-registration.ts), stored right after it in one transaction and
+   * gossiped after it (decision 0070). Without one the registration held stays signed by the retired key:
+   * a node that meets the agent after the rotation refuses it (`ROTATED_KEY`) and so cannot check a
+   * revocation by the controller (docs/protocol.md §6).
+   */
+  private rotateByEnvelope(state: KeyState, input: RotateInput): Rotation {
+    const did = state.did
+    expectEnvelope(input.envelope, 'rot', did)
+    const given = input.registration
+    const rotation = given === undefined ? undefined : (parseEnvelope(input.envelope) as RotEnvelope)
+    const reg = rotation && checkedRegistration(given, rotation, this.c.store.agents.get(did))
+    const source = sourceOf(input, 'envelope')
+    // a refused rotation is audited (its verdict is returned, not thrown, so the entry commits); a refused
+    // registration undoes the rotation with it
+    const v = this.c.store.transaction(() => {
+      const taken = this.c.ingest.ingest(input.envelope, source, { fresh: false })
+      if (taken.ok && reg !== undefined) this.ingestOrThrow(reg, source)
+      return taken
+    })
+    if (!v.ok) throw v.error
+    const rot = v.envelope as RotEnvelope
+    const base = { envelope: rot, did, publicKey: rot.key, previousPublicKey: state.key, keySeq: rot.seq }
+    return reg === undefined ? { ...base, custodied: false } : { ...base, custodied: false, registration: reg }
   }
 
   private ingestOrThrow(envelope: unknown, source: IngestSource): Verdict & { ok: true } {
@@ -127,10 +158,9 @@ export class KeyService {
     const did = toMsigDid(input.did)
     if (did === this.c.nodeDid()) return this.rotateNode(did, input)
     const state = this.state(did)
-    if (input.envelope !== undefined) {
-      const v = this.submit(input.envelope, 'rot', did, input.client)
-      const rot = v.envelope as RotEnvelope
-      return { envelope: rot, did, publicKey: rot.key, previousPublicKey: state.key, keySeq: rot.seq, custodied: false }
+    if (input.envelope !== undefined) return this.rotateByEnvelope(state, input)
+    if (input.registration !== undefined) {
+      throw new MeshsigError('INVALID_INPUT', 'registration goes with a signed rot envelope', { field: 'registration' })
     }
     const custody = this.c.store.custody.get(did)
     if (input.keyProof !== undefined) return this.rotateOnRequest(state, custody, input)
@@ -254,6 +284,11 @@ export class KeyService {
           createdAt,
         })
         registration = this.resignRegistration(state.did, newKey, now, source)
+      } else {
+        // the new key is at hand here: it signs the registration held, or nodes meeting the agent after this
+        // rotation refuse the old one and cannot check its controller's revocations (decision 0070)
+        const held = this.c.store.agents.get(state.did)
+        if (held !== undefined) registration = this.ingested(reSigned(held, newKey, now), source)
       }
     })
     const base = {
@@ -264,42 +299,30 @@ export class KeyService {
       keySeq: rot.seq,
       custodied,
     }
-    if (custodied) return registration === undefined ? base : { ...base, registration }
+    const signed = registration === undefined ? base : { ...base, registration }
+    if (custodied) return signed
     return {
-      ...base,
+      ...signed,
       ...(generated ? { privateKey: toB64(newKey.seed) } : {}),
       nextPrivateKey: toB64(following.seed),
     }
   }
 
+  private ingested(reg: RegEnvelope, source: IngestSource): RegEnvelope {
+    this.ingestOrThrow(reg, source)
+    return reg
+  }
+
   /**
-   * The registration of custodied `did`, signed again with its new key `key`,
-   * a newer ts: the name and capabilities this node registered it with, this
-   * node as controller, its PeerId now (decision 0057). Not the stored
-   * registration's: whoever held the old key (a thief) may have signed that
-   * one, and the new key would make it the agent's for good. Ingested here
-   * (inside the caller's transaction); undefined when the node holds no
-   * registration.
+   * The registration of custodied `did` signed again with its new key (`asRegistered`, decision 0057),
+   * ingested inside the caller's transaction; undefined when the node holds no registration.
    */
   private resignRegistration(did: string, key: KeyPair, now: number, source: IngestSource): RegEnvelope | undefined {
     const row = this.c.store.agents.get(did)
     if (row === undefined) return undefined
     const profile = this.c.store.custody.get(did)?.profile ?? (JSON.parse(row.regEnvelope) as RegEnvelope)
-    const reg = createRegistration(
-      {
-        did,
-        name: profile.name,
-        capabilities: profile.capabilities,
-        controller: this.c.nodeDid(),
-        peerId: peerIdFromPublicKey(this.c.nodeKey().publicKey),
-        // after the old one; one dated at the last representable ts (whoever held the old key can sign it)
-        // is replaced all the same, because the new key signs this one (docs/protocol.md §5)
-        ts: row.regTs < MAX_TS ? Math.max(now, row.regTs + 1) : now,
-      },
-      key,
-    )
-    this.ingestOrThrow(reg, source)
-    return reg
+    const node = { did: this.c.nodeDid(), peerId: peerIdFromPublicKey(this.c.nodeKey().publicKey) }
+    return this.ingested(asRegistered(row, profile, node, key, now), source)
   }
 
   /** Revoke `input.did` with the strongest proof given; throws without proof. Final. */

@@ -12,6 +12,7 @@ import {
   toB64,
   toMsigDid,
   type KeyEvent,
+  type RegEnvelope,
 } from '../core/index.js'
 import type { Store } from '../store/index.js'
 import { duplicityViews, type DuplicityView } from './duplicity.js'
@@ -84,6 +85,11 @@ export interface KeyView {
    * client replays them itself (core/key-log-proof.ts) instead of taking `publicKey` on this node's word.
    */
   readonly keyEvents: readonly KeyEvent[]
+  /**
+   * The DID's registration this node holds, as signed, or null: a client checks it under the DID's keys
+   * itself (`meshsig rotate-key` signs it again with the new key, decision 0070).
+   */
+  readonly registration: RegEnvelope | null
 }
 
 /** The key state of the DID `identifier` names (did:msig, did:key or b64 key). Throws INVALID_DID / INVALID_KEY. */
@@ -91,10 +97,12 @@ export function keyView(store: Store, identifier: string): KeyView {
   const did = toMsigDid(identifier)
   const state = store.keyEvents.state(did)
   const duplicity = duplicityViews(store, did)
+  const held = store.agents.get(did)
+  const registration = held === undefined ? null : (JSON.parse(held.regEnvelope) as RegEnvelope)
   if (state === undefined) {
     const publicKey = toB64(publicKeyFromDid(did))
     const none = { keySeq: null, lastId: null, next: null, priorKeys: [], revoked: false, revocation: null }
-    return { did, known: false, source: 'did', publicKey, ...none, duplicity, keyEvents: [] }
+    return { did, known: false, source: 'did', publicKey, ...none, duplicity, keyEvents: [], registration }
   }
   const r = state.revoked
   return {
@@ -110,5 +118,6 @@ export function keyView(store: Store, identifier: string): KeyView {
     revocation: r ? { reason: r.reason, revokedAt: isoTime(r.ts), by: r.by } : null,
     duplicity,
     keyEvents: store.keyEvents.log(did),
+    registration,
   }
 }

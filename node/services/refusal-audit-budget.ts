@@ -1,6 +1,7 @@
 /**
- * A node-wide budget of gossip refusals audited entry by entry
- * (docs/protocol.md §7, "Relay quotas and retention"; decision 0053). Peer
+ * A node-wide budget of refusals of what peers send (gossip, sync, discovery
+ * answers, deliveries), audited entry by entry (docs/protocol.md §7, "Relay
+ * quotas and retention"; decisions 0053 and 0069). Peer
  * ids cost nothing and gossipsub lets a fresh peer through for about a
  * hundred frames before its score counts, so anything audited once per junk
  * frame grows the append-only log without bound. Past the window's budget a
@@ -8,8 +9,9 @@
  * are audited in one entry when the next window's first refusal comes (or
  * at `flush`), so the log still accounts for every refusal. Refusals of
  * direct deliveries (§10) share the budget (decision 0062): a delivering
- * peer id is as free; the summary keeps `via: "gossip"`, the name verifiers
- * know it by.
+ * peer id is as free; so do items a sync peer serves (decision 0069: a round
+ * runs on every new connection). The summary keeps `via: "gossip"`, the name
+ * verifiers know it by.
  */
 import type { AuditInput } from '../audit/audit-log.js'
 import type { GossipLimits } from '../limits.js'

@@ -25,11 +25,15 @@ export type RefusedItem = Pick<Envelope, 'type'> & { readonly did?: string }
  * event that has not arrived yet, decision 0005), and a registration whose
  * signature fails under the key this node holds current for its DID
  * (`SIGNATURE_INVALID` of a `reg`: it may be signed by a key of a rotation not
- * taken yet). An inception's signature is checked under the key it names, a
- * rotation's under the key its `prev` names: those verdicts are the item's.
+ * taken yet), and a revocation no key known here can check (`UNKNOWN_SIGNER`
+ * of a `rev`: its DID's log, or the registration that names its controller,
+ * has not arrived; decision 0069). An inception's signature is checked under
+ * the key it names, a rotation's under the key its `prev` names: those
+ * verdicts are the item's.
  */
 export function restsOnState(code: string, item: RefusedItem | undefined): boolean {
-  return code === 'KEL_INVALID' || (code === 'SIGNATURE_INVALID' && item?.type === 'reg')
+  if (code === 'KEL_INVALID') return true
+  return (code === 'SIGNATURE_INVALID' && item?.type === 'reg') || (code === 'UNKNOWN_SIGNER' && item?.type === 'rev')
 }
 
 /**
@@ -56,9 +60,11 @@ const ANY_COPY_CODES: ReadonlySet<string> = new Set(['REVOKED', 'KEY_LOG_FULL', 
  * serving peer too, and forgotten once that DID's key log moves on (`advanced`):
  * a rogue peer serving a DID's rotation n+1 before n must not keep the node
  * from taking it from honest peers (decision 0052), nor have it fetched from
- * the rogue again while the log stands still. Not remembered: a signer whose
- * key log has not arrived yet (`UNKNOWN_SIGNER`), and a renewal past its DID's
- * budget (`RATE_LIMITED`), taken in a later window.
+ * the rogue again while the log stands still; nor, once a registration of
+ * the DID is taken, a revocation its controller may have signed (decision
+ * 0069). Not remembered: any other signer whose key log has not arrived yet
+ * (`UNKNOWN_SIGNER`), and a renewal past its DID's budget (`RATE_LIMITED`),
+ * taken in a later window.
  */
 export class RefusedIds {
   /** Short ids of verdicts any copy gets, and `peer|short` of the others. */
@@ -75,10 +81,11 @@ export class RefusedIds {
 
   /** Remember the item `id` (`item`, when it parsed) that `peer` served and this node refused with `code`. */
   remember(id: string, code: string, peer: string, item?: RefusedItem): void {
-    if (code === 'UNKNOWN_SIGNER' || code === 'RATE_LIMITED') return
+    const onState = restsOnState(code, item)
+    if ((code === 'UNKNOWN_SIGNER' && !onState) || code === 'RATE_LIMITED') return
     if (this.size >= REFUSED_IDS_MEMORY) this.clear()
     const short = id.slice(0, SHORT_ID_HEX)
-    if (restsOnState(code, item)) {
+    if (onState) {
       if (item?.did !== undefined) this.rememberFor(item.did, `${peer}|${short}`)
       return // no DID to forget it by: not remembered, as UNKNOWN_SIGNER
     }
@@ -91,7 +98,10 @@ export class RefusedIds {
     return this.ids.has(short) || this.ids.has(key) || this.pending.has(key)
   }
 
-  /** `did`'s key log moved on here (an event accepted, from anywhere): what was refused on its old state may pass now. */
+  /**
+   * `did`'s key log moved on here, or a registration of it was taken (accepted from anywhere): what was refused
+   * on its old state may pass now.
+   */
   advanced(did: string): void {
     const keys = this.byDid.get(did)
     if (keys === undefined) return

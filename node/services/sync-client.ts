@@ -13,9 +13,11 @@ import { RegistryIndex, watchIngest, type RegistryIndexStore } from './sync-inde
 import { SLICE_MS, type TurnSlice } from './sync-turns.js'
 import { RefusedIds, type ApplyCounts, type SyncResult } from './sync.js'
 import { PassRunner, type PassComponents } from './sync-pass.js'
+import { CarriedDescents } from './sync-carried.js'
 import {
   BAD_ITEMS_LIMIT,
   DEFAULT_SYNC_BUDGET,
+  FORGERY_WINDOW_MS,
   PeerFault,
   ROUND_MS,
   type Carry,
@@ -24,6 +26,7 @@ import {
 } from './sync-round.js'
 
 export { BAD_ITEMS_LIMIT, DEFAULT_SYNC_BUDGET, type SyncBudget } from './sync-round.js'
+export { CarriedDescents, MAX_CARRIED_DESCENTS } from './sync-carried.js'
 
 /** First backoff of a penalised peer (ms); doubles per offence up to an hour. */
 export const FIRST_BACKOFF_MS = 60_000
@@ -68,6 +71,8 @@ export class SyncClient {
   private readonly peerKeys: PeerMemory<{ key: string | undefined }>
   // peers too slow in a sync exchange or pass: their syncs wait, their connections do not (slowness proves nothing)
   private readonly quiet: PeerMemory<{ until: number; backoff: number }>
+  // junk items each peer served in its current window, over passes, rounds and connections (decision 0069)
+  private readonly junk: PeerMemory<{ since: number; count: number }>
 
   private readonly passes: PassRunner
   private readonly carried = new CarriedDescents()
@@ -77,11 +82,12 @@ export class SyncClient {
     this.bans = new PeerMemory(c.peerMemory, (b) => b.until <= this.now())
     this.peerKeys = new PeerMemory(c.peerMemory)
     this.quiet = new PeerMemory(c.peerMemory, (q) => q.until <= this.now())
+    this.junk = new PeerMemory(c.peerMemory, (j) => j.since + FORGERY_WINDOW_MS <= this.now())
     this.passes = new PassRunner(c, this.refused, this.cursors)
-    // a key event taken by any path (gossip, API, sync) moves its DID's log on: what was refused on the old state may
-    // pass now (docs/protocol.md §9, decision 0052)
+    // a key event taken by any path (gossip, API, sync) moves its DID's log on, and a registration names its
+    // controller: what was refused on the old state may pass now (docs/protocol.md §9, decisions 0052 and 0069)
     watchIngest(c.ingest, (e) => {
-      if (e.type === 'icp' || e.type === 'rot' || e.type === 'rev') this.refused.advanced(e.did)
+      if (e.type !== 'msg' && e.type !== 'chk') this.refused.advanced(e.did)
     })
   }
 
@@ -162,7 +168,6 @@ export class SyncClient {
     const slice = turn ?? wholeTurn(Date.now)
     let total: SyncResult | undefined
     let more = false
-    let forged = 0
     let fresh = 0 // new items this slice
     const carry: Carry = {} // a descent its slice or budget cut goes on in the next pass
     const roundMs = (this.c.budget ?? DEFAULT_SYNC_BUDGET).roundMs ?? ROUND_MS
@@ -173,7 +178,6 @@ export class SyncClient {
       }
       const pass = await this.pass(peer, slice, fresh, carry)
       total = total === undefined ? pass.result : sumResults(total, pass.result)
-      forged += pass.forged
       fresh += pass.result.accepted
       more = pass.more
       if (!more) break
@@ -192,7 +196,7 @@ export class SyncClient {
     const leftovers = this.c.admission.dropPeer(peer)
     if (leftovers > 0 && !more && !this.c.registryFull?.() && !this.isBanned(peer)) {
       this.c.store.misc.peerFault(peer, { forged: leftovers })
-      if (forged + leftovers > BAD_ITEMS_LIMIT) await this.penalise(peer)
+      if (this.pastJunkLimit(peer, leftovers)) await this.penalise(peer)
     }
     return total
   }
@@ -202,7 +206,7 @@ export class SyncClient {
     slice: TurnSlice,
     fresh: number,
     carry: Carry,
-  ): Promise<{ result: SyncResult; more: boolean; forged: number }> {
+  ): Promise<{ result: SyncResult; more: boolean }> {
     const budget = this.c.budget ?? DEFAULT_SYNC_BUDGET
     const counts: ApplyCounts = { accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 }
     const deadline = new AbortController()
@@ -230,14 +234,29 @@ export class SyncClient {
     } finally {
       clearTimeout(timer)
     }
-    const charged = fault || counts.forged > BAD_ITEMS_LIMIT
+    const charged = this.pastJunkLimit(peer, counts.forged) || fault
     if (charged) await this.penalise(peer)
     const { accepted, duplicates, rejected, held } = counts
     // another pass only after progress or the end of a slice: a pass that fetched nothing (its first answer past the
     // byte budget) would repeat
     const again = more && !charged && (r.items > 0 || r.cut === true)
     const result = { accepted, duplicates, rejected, held, bytes: r.bytes, passes: 1 }
-    return { result, more: again, forged: counts.forged }
+    return { result, more: again }
+  }
+
+  /**
+   * Count `n` more junk items `peer` served; true when its count in the window (`FORGERY_WINDOW_MS`, from its
+   * first) passes `BAD_ITEMS_LIMIT`. Passes, rounds and connections add up: a rogue that serves a few in each
+   * (padded with items this node holds, or reconnecting) is charged as one that serves them at once.
+   */
+  private pastJunkLimit(peer: string, n: number): boolean {
+    if (n === 0) return false
+    const now = this.now()
+    const held = this.junk.get(peer)
+    const live = held !== undefined && held.since + FORGERY_WINDOW_MS > now ? held : { since: now, count: 0 }
+    const count = live.count + n
+    this.junk.set(peer, { since: live.since, count })
+    return count > BAD_ITEMS_LIMIT
   }
 
   private connected(peer: string): boolean {
@@ -259,36 +278,12 @@ export class SyncClient {
   private async penalise(peer: string): Promise<void> {
     this.bans.set(peer, doubled(this.bans.get(peer), this.now()))
     this.cursors.delete(peer)
+    this.junk.delete(peer) // its backoff pays for what it served so far
     this.c.store.misc.peerFault(peer, { forged: 1 })
     await this.c
       .p2p()
       .penalise(peer, 100)
       .catch((err: unknown) => this.c.onError(err))
-  }
-}
-
-/** Descents kept by rounds waiting for the turn: a peer can make one hold a few thousand prefixes and ids. */
-export const MAX_CARRIED_DESCENTS = 64
-
-/** The carries of waiting rounds: past `MAX_CARRIED_DESCENTS`, the oldest waiting round's descent restarts. */
-export class CarriedDescents {
-  private readonly waiting = new Set<Carry>()
-
-  /** A round with `carry` waits for the turn again. */
-  keep(carry: Carry): void {
-    this.waiting.delete(carry)
-    if (carry.descent === undefined) return
-    this.waiting.add(carry)
-    for (const oldest of this.waiting) {
-      if (this.waiting.size <= MAX_CARRIED_DESCENTS) break
-      oldest.descent = undefined // its next pass compares the roots again
-      this.waiting.delete(oldest)
-    }
-  }
-
-  /** The round of `carry` ended. */
-  drop(carry: Carry): void {
-    this.waiting.delete(carry)
   }
 }
 

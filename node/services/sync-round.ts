@@ -34,8 +34,13 @@ export const ROUND_MS = 120_000
 
 /** Default: 10,000 items, 16 MiB, 60 s per round and peer. */
 export const DEFAULT_SYNC_BUDGET: SyncBudget = { items: 10_000, bytes: 16 * 1024 * 1024, ms: 60_000 }
-/** Junk items (forged, empty inceptions) in one round beyond which the peer is penalised. */
+/**
+ * Junk items (forged, empty inceptions) one peer serves within `FORGERY_WINDOW_MS`, over all its passes,
+ * rounds and connections, beyond which it is penalised (decision 0069).
+ */
 export const BAD_ITEMS_LIMIT = 32
+/** How long a peer's junk items are counted together (ms): the longest backoff. */
+export const FORGERY_WINDOW_MS = 3_600_000
 
 /** A prefix to list, with the count of items the peer holds under it (from its fingerprint). */
 export interface Leaf {

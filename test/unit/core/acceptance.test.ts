@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   acceptEnvelope,
+  controllerUnknown,
   createInception,
   createMessage,
   createRevocation,
@@ -132,5 +133,41 @@ describe('acceptEnvelope', () => {
     const v = acceptEnvelope(forged, contextWith(new Map()), { fresh: true })
     expect(v.ok ? 'accepted' : v.error.code).toBe('SIGNATURE_INVALID')
     expect(v.ok ? 'x' : v.attributableTo).toBeUndefined()
+  })
+})
+
+describe('a revocation of a DID whose controller this node does not know (decision 0069)', () => {
+  const agent = generateKeyPair()
+  const controller = generateKeyPair()
+  const icp = acceptEnvelope(createInception(agent, NOW), contextWith(new Map()), { fresh: true })
+  if (!icp.ok || !icp.keyState) throw new Error('icp refused')
+  const state = icp.keyState
+  const byController = createRevocation(state, controller, 'retired', NOW)
+
+  function judged(controllerOf: string | undefined) {
+    const ctx = { ...contextWith(new Map([[state.did, state]])), controllerOf: () => controllerOf }
+    return acceptEnvelope(byController, ctx, { fresh: true })
+  }
+
+  it('with no registration here: UNKNOWN_SIGNER, naming its DID, charged to nobody (its controller may have signed it)', () => {
+    const v = judged(undefined)
+    expect(v.ok ? 'accepted' : v.error.code).toBe('UNKNOWN_SIGNER')
+    expect(v.ok ? undefined : controllerUnknown(v)).toBe(state.did)
+    expect(v.ok ? 'x' : v.attributableTo).toBeUndefined()
+  })
+
+  it('with a registration naming its controller it is taken; naming another, or the DID itself, it is forged', () => {
+    expect(judged(didFromPublicKey(controller.publicKey)).ok).toBe(true)
+    for (const named of [didFromPublicKey(generateKeyPair().publicKey), state.did]) {
+      const v = judged(named)
+      expect(v.ok ? 'accepted' : v.error.code).toBe('SIGNATURE_INVALID')
+      expect(v.ok ? 'x' : controllerUnknown(v)).toBeUndefined()
+    }
+  })
+
+  it('the DID’s own revocation is taken with or without a registration', () => {
+    const own = createRevocation(state, agent, 'done', NOW)
+    const ctx = contextWith(new Map([[state.did, state]]))
+    expect(acceptEnvelope(own, ctx, { fresh: true }).ok).toBe(true)
   })
 })

@@ -5,10 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createMessage,
   createRegistration,
+  createRevocation,
   createRotation,
+  didFromPublicKey,
   envelopeId,
+  generateKeyPair,
   replayKeyEvents,
   type Envelope,
+  type KeyState,
 } from '../../../node/core/index.js'
 import { auditEntries, kitAgent, kitNode, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
 
@@ -168,5 +172,80 @@ describe('refusing', () => {
     expect(v.ok ? 'accepted' : v.error.code).toBe('SIGNATURE_INVALID')
     expect(snapshot()).toEqual(before)
     expect(n.store.agents.get(agent.did)?.name).toBe('agent')
+  })
+})
+
+describe('a revocation by a controller this node does not know (decision 0069)', () => {
+  /** The agent's inception and rotation are here, its registration (naming its controller) is not. */
+  function rotatedWithoutRegistration(): KeyState {
+    expect(n.ingest.ingest(agent.icp, gossip, { fresh: false }).ok).toBe(true)
+    const rot = createRotation(replayKeyEvents([agent.icp]), agent.key, agent.next, n.clock.ms)
+    const v = n.ingest.ingest(rot, gossip, { fresh: false })
+    if (!v.ok || v.keyState === undefined) throw new Error('rotation refused')
+    return v.keyState
+  }
+  const controllers = () => [0, 1, 2].map(() => generateKeyPair(n.random))
+
+  it('one per DID from each peer is UNKNOWN_SIGNER: nothing changes, nothing audited, nobody charged', () => {
+    const state = rotatedWithoutRegistration()
+    const audited = auditEntries(n.store).length
+    const before = snapshot()
+    const [c1, c2] = controllers()
+    const rev = createRevocation(state, c1!, 'retired', n.clock.ms)
+    for (const source of [gossip, gossip, { kind: 'sync', peer: 'peer-y' } as const]) {
+      const v = n.ingest.ingest(rev, source, { fresh: false })
+      expect(v.ok ? 'accepted' : v.error.code).toBe('UNKNOWN_SIGNER')
+    }
+    const other = n.ingest.ingest(
+      createRevocation(state, c2!, 'other', n.clock.ms),
+      { kind: 'sync', peer: 'peer-z' },
+      {
+        fresh: false,
+      },
+    )
+    expect(other.ok ? 'accepted' : other.error.code).toBe('UNKNOWN_SIGNER')
+    expect(snapshot()).toEqual(before)
+    expect(auditEntries(n.store)).toHaveLength(audited)
+    expect(n.store.misc.peerFaults().every((f) => f.forged === 0)).toBe(true)
+  })
+
+  it('a second one of the same DID from the same peer is a forgery, charged to it (an honest peer holds one)', () => {
+    const state = rotatedWithoutRegistration()
+    const [c1, c2, c3] = controllers()
+    n.ingest.ingest(createRevocation(state, c1!, 'first', n.clock.ms), gossip, { fresh: false })
+    const second = n.ingest.ingest(createRevocation(state, c2!, 'second', n.clock.ms), gossip, { fresh: false })
+    expect(second.ok ? 'accepted' : second.error.code).toBe('SIGNATURE_INVALID')
+    expect(n.store.misc.peerFaults().find((f) => f.peer === 'peer-x')?.forged).toBe(1)
+    expect(auditEntries(n.store).at(-1)).toMatchObject({ kind: 'envelope.rejected', code: 'SIGNATURE_INVALID' })
+    // from the API it stays the client's refusal, whatever came before
+    const api = n.ingest.ingest(
+      createRevocation(state, c3!, 'third', n.clock.ms),
+      { kind: 'api', peer: '127.0.0.1' },
+      {
+        fresh: false,
+      },
+    )
+    expect(api.ok ? 'accepted' : api.error.code).toBe('UNKNOWN_SIGNER')
+  })
+
+  it('is taken once the registration naming its controller arrives', () => {
+    const state = rotatedWithoutRegistration()
+    const controller = generateKeyPair(n.random)
+    const reg = createRegistration(
+      {
+        did: agent.did,
+        name: 'agent',
+        capabilities: [],
+        controller: didFromPublicKey(controller.publicKey),
+        peerId: 'peer-x',
+        ts: n.clock.ms + 1,
+      },
+      agent.next,
+    )
+    const rev = createRevocation(state, controller, 'retired', n.clock.ms)
+    expect(n.ingest.ingest(rev, gossip, { fresh: false }).ok).toBe(false)
+    expect(n.ingest.ingest(reg, gossip, { fresh: false }).ok).toBe(true)
+    expect(n.ingest.ingest(rev, gossip, { fresh: false }).ok).toBe(true)
+    expect(n.store.keyEvents.state(agent.did)?.revoked?.by).toBe('controller')
   })
 })

@@ -4,13 +4,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createInception,
+  createRegistration,
   createRotation,
   didFromPublicKey,
   envelopeId,
   generateKeyPair,
   keyCommitment,
   toB64,
+  verifyEnvelopeSignature,
   type KeyState,
+  type RegEnvelope,
 } from '../../../node/core/index.js'
 import { MeshsigError } from '../../../node/core/errors.js'
 import { ANONYMOUS, OPERATOR } from '../../../node/services/authority.js'
@@ -80,7 +83,17 @@ describe('rotation', () => {
     expect(r.privateKey).toBeUndefined()
     expect(state(a.did)?.key).toBe(toB64(a.next.publicKey))
     expect(state(a.did)?.next).not.toBe(keyCommitment(a.next.publicKey))
-    expect(auditEntries(n.store).at(-1)).toMatchObject({ kind: 'key.rotated', subject: a.did })
+    // the new key passed through here: it signs the registration held again, same profile (decision 0070)
+    expect(auditEntries(n.store).slice(-2)).toMatchObject([
+      { kind: 'key.rotated', subject: a.did },
+      { kind: 'agent.registered', subject: a.did },
+    ])
+    const held = JSON.parse(n.store.agents.get(a.did)!.regEnvelope) as RegEnvelope
+    expect(r.registration).toEqual(held)
+    expect(() => verifyEnvelopeSignature(held, a.next.publicKey)).not.toThrow()
+    const { name, capabilities, controller, peerId } = a.reg
+    expect(held).toMatchObject({ name, capabilities, controller, peerId })
+    expect(held.ts).toBeGreaterThan(a.reg.ts)
   })
 
   it('refuses without proof, with a key that is not the current one, or with a next key not committed to', () => {
@@ -115,6 +128,53 @@ describe('rotation', () => {
     expect(n.store.custody.get(a.did)?.seed).toBe(toB64(a.next.seed))
     expect(JSON.parse(n.store.agents.get(a.did)?.regEnvelope ?? '{}')).toEqual(r.registration)
     expect(keys.rotate({ did: a.did, authority: OPERATOR }).keySeq).toBe(2)
+  })
+})
+
+describe('a signed rotation with the registration its new key signed (decision 0070)', () => {
+  function signed(a: KitAgent, key = a.next, did = a.did) {
+    n.clock.advance(1000)
+    const rot = createRotation(state(a.did)!, a.key, a.next, n.clock.ms, generateKeyPair(n.random))
+    const reg = createRegistration({ ...a.reg, did, ts: n.clock.ms }, key)
+    return { rot, reg }
+  }
+
+  it('stores both in one go and answers the registration, for gossip after the rotation', () => {
+    const a = agent()
+    const { rot, reg } = signed(a)
+    const r = keys.rotate({ did: a.did, envelope: rot, registration: reg, authority: ANONYMOUS })
+    expect(r).toMatchObject({ keySeq: 1, custodied: false, registration: reg })
+    expect(n.store.agents.get(a.did)?.regId).toBe(envelopeId(reg))
+  })
+
+  it('a registration the old key signed, of another DID, or with no registration held here: refused, nothing changes', () => {
+    const a = agent()
+    const stranger = kitAgent(n.random, n.clock.ms, { controller: OTHER_NODE, peerId: n.peerId })
+    expect(n.ingest.ingest(stranger.icp, { kind: 'gossip', peer: 'p' }, { fresh: false }).ok).toBe(true)
+    const cases: Array<[string, () => unknown]> = [
+      ['SIGNATURE_INVALID', () => signed(a, a.key)],
+      ['INVALID_INPUT', () => signed(a, a.next, stranger.did)],
+    ]
+    const before = { state: state(a.did), reg: n.store.agents.get(a.did)?.regId, entries: auditEntries(n.store).length }
+    for (const [code, make] of cases) {
+      const { rot, reg } = make() as ReturnType<typeof signed>
+      expect(codeOf(() => keys.rotate({ did: a.did, envelope: rot, registration: reg, authority: ANONYMOUS }))).toBe(
+        code,
+      )
+    }
+    expect(codeOf(() => keys.rotate({ did: a.did, registration: a.reg, authority: OPERATOR }))).toBe('INVALID_INPUT')
+    const s0 = state(stranger.did)!
+    const rot = createRotation(s0, stranger.key, stranger.next, n.clock.ms)
+    const reg = createRegistration({ ...stranger.reg, ts: n.clock.ms }, stranger.next)
+    expect(
+      codeOf(() => keys.rotate({ did: stranger.did, envelope: rot, registration: reg, authority: ANONYMOUS })),
+    ).toBe('INVALID_INPUT')
+    expect(state(stranger.did)).toEqual(s0)
+    expect({
+      state: state(a.did),
+      reg: n.store.agents.get(a.did)?.regId,
+      entries: auditEntries(n.store).length,
+    }).toEqual(before)
   })
 })
 

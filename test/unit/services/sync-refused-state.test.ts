@@ -51,6 +51,19 @@ describe('RefusedIds', () => {
       expect(restsOnState(code, { type: 'rot', did: 'd' })).toBe(false)
   })
 
+  it('remembers a revocation no known key can check for its peer until its DID moves on or registers (0069)', () => {
+    const refused = new RefusedIds()
+    refused.remember('aa'.repeat(32), 'UNKNOWN_SIGNER', 'honest', { type: 'rev', did: 'did:msig:alice' })
+    refused.remember('bb'.repeat(32), 'UNKNOWN_SIGNER', 'honest', { type: 'rot', did: 'did:msig:alice' })
+    expect(refused.has('honest', 'aa'.repeat(8))).toBe(true) // not fetched and checked again every round
+    expect(refused.has('other', 'aa'.repeat(8))).toBe(false)
+    expect(refused.has('honest', 'bb'.repeat(8))).toBe(false) // a rotation waits for no registration
+    refused.advanced('did:msig:alice') // SyncClient calls it for a registration of alice too
+    expect(refused.has('honest', 'aa'.repeat(8))).toBe(false)
+    expect(restsOnState('UNKNOWN_SIGNER', { type: 'rev', did: 'd' })).toBe(true)
+    expect(restsOnState('UNKNOWN_SIGNER', { type: 'msg' })).toBe(false)
+  })
+
   it('does not remember a verdict resting on the state of no DID it can tell', () => {
     const refused = new RefusedIds()
     refused.remember('dd'.repeat(32), 'KEL_INVALID', 'peer')

@@ -21,6 +21,7 @@ import {
   FIRST_BACKOFF_MS,
   type SyncBudget,
 } from '../../../node/services/sync-client.js'
+import { FORGERY_WINDOW_MS } from '../../../node/services/sync-round.js'
 import { FakeNetwork, type FakeSyncProvider } from '../../helpers/fake-p2p.js'
 import { syncNode as syncNodeOn, type SyncNode } from '../../helpers/sync-node.js'
 import { FixedClock, kitAgent } from '../../helpers/service-kit.js'
@@ -296,6 +297,46 @@ describe('a peer that breaks the protocol', () => {
     expect(b.kit.store.keyEvents.allDids()).toEqual([b.kit.did])
     expect(b.p2p.penalties).toEqual([{ peerId: a.kit.peerId, penalty: 100 }])
     expect(b.kit.store.misc.peerFaults()[0]?.forged).toBe(junk.length + 1)
+  })
+
+  /** Forged registrations of `count` fresh DIDs (each signed by a key that is not its DID's), in page order. */
+  function forgeries(count: number): Envelope[] {
+    const junk = Array.from({ length: count }, () => {
+      const did = createInception(generateKeyPair(a.kit.random), clock.ms).did
+      const init = { did, name: 'junk', capabilities: [], controller: a.kit.did, peerId: a.kit.peerId, ts: clock.ms }
+      return createRegistration(init, generateKeyPair(a.kit.random))
+    })
+    return junk.sort((x, y) => (x.did < y.did ? -1 : 1))
+  }
+
+  /** Serve `junk` as a registry that differs from b's at the root, paged at once. */
+  function serveJunk(junk: Envelope[]): void {
+    serveWith((request) => {
+      if (request.kind === 'fp') return [encodeFingerprint({ count: junk.length, fp: new Uint8Array(16).fill(7) })]
+      return request.kind === 'page' ? junk.map((e) => encodeEnvelope(e)) : []
+    })
+  }
+
+  it('counts forgeries over its rounds within the window: a few each round do not keep it uncharged (0069)', async () => {
+    const few = Math.floor(BAD_ITEMS_LIMIT / 2) + 1
+    serveJunk(forgeries(few))
+    await b.sync.client.round(a.kit.peerId)
+    expect(b.p2p.penalties).toEqual([]) // under the limit
+    serveJunk(forgeries(few)) // a new connection, fresh items
+    await b.sync.client.round(a.kit.peerId)
+    expect(b.p2p.penalties).toEqual([{ peerId: a.kit.peerId, penalty: 100 }])
+    expect(b.sync.client.isBanned(a.kit.peerId)).toBe(true)
+  })
+
+  it('starts the count afresh after the window', async () => {
+    const few = Math.floor(BAD_ITEMS_LIMIT / 2) + 1
+    serveJunk(forgeries(few))
+    await b.sync.client.round(a.kit.peerId)
+    clock.advance(FORGERY_WINDOW_MS)
+    serveJunk(forgeries(few))
+    await b.sync.client.round(a.kit.peerId)
+    expect(b.p2p.penalties).toEqual([])
+    expect(b.kit.store.misc.peerFaults()[0]?.forged).toBe(2 * few)
   })
 
   it('is not charged when it cannot be reached: the failure is reported instead', async () => {
