@@ -219,6 +219,11 @@ export interface HandshakeLimits {
 export interface WitnessLimits {
   /** Witness frames one peer may have answered per `serveWindowMs`; past it 429 `RATE_LIMITED`, nothing read. */
   readonly servedPerPeer: number
+  /**
+   * Evidence frames (`op: "evidence"`) one peer may have answered per `serveWindowMs`, a budget of their own:
+   * relays of evidence never spend the relayer's budget of add-checkpoint requests (decision 0066, addendum).
+   */
+  readonly evidencePerPeer: number
   /** Length of one serving window (ms). */
   readonly serveWindowMs: number
   /**
@@ -227,6 +232,16 @@ export interface WitnessLimits {
    * makes room (the one cosigned longest ago is forgotten).
    */
   readonly origins: number
-  /** How long ago a log's latest cosignature must be before it may make room for a new log (ms). */
+  /**
+   * How long ago a log's latest cosignature must be before it may make room for a new log, or before a new log
+   * key of its DID is taken in place of the held one (ms).
+   */
   readonly idleOriginMs: number
+  /**
+   * Split views of logs this node does not know (neither held in its table nor a controller of an agent it
+   * stores) recorded per `unknownEvidenceWindowMs`, node-wide: past it they are only counted (a key costs nothing).
+   */
+  readonly unknownEvidencePerWindow: number
+  /** Length of the window of `unknownEvidencePerWindow` (ms). */
+  readonly unknownEvidenceWindowMs: number
 }

@@ -85,7 +85,15 @@ export const DEFAULT_LIMITS: Limits = {
   jsonExport: { entries: 10_000, intervalMs: 10_000, messageBytes: 64 * 1024 * 1024 },
   proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8, signedRequestsPerMinute: 600 },
   discovery: { providedTypes: 256, provideConcurrency: 3, servedPerPeer: 120, serveWindowMs: 60_000 },
-  witness: { servedPerPeer: 120, serveWindowMs: 60_000, origins: 1024, idleOriginMs: 7 * 24 * 3_600_000 },
+  witness: {
+    servedPerPeer: 120,
+    evidencePerPeer: 60,
+    serveWindowMs: 60_000,
+    origins: 1024,
+    idleOriginMs: 7 * 24 * 3_600_000,
+    unknownEvidencePerWindow: 16,
+    unknownEvidenceWindowMs: 3_600_000,
+  },
   remoteBodyBytes: 64 * 1024,
   onDemandCheckpointMs: 10_000,
 }
@@ -133,6 +141,7 @@ const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'discovery.provideConcurrency',
   'discovery.serveWindowMs',
   'witness.serveWindowMs',
+  'witness.unknownEvidenceWindowMs',
 ])
 
 function checked<T extends object>(group: string, base: T, over: unknown): T {

@@ -133,6 +133,7 @@ function wireAudit(b: Base, onCheckpoint: (chk: ChkEnvelope) => void) {
     witnessKey: lk.witness,
     binding: lk.binding,
     limits: b.limits.witness,
+    knows: (d) => store.agents.controls(d), // a node it knows: the rule of gossiped checkpoints (checkpoint-gate.ts)
   })
   const checkpoints = new CheckpointScheduler({
     stale: () => audit.stale(),

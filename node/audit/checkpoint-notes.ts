@@ -7,7 +7,7 @@
  * the last one the node signed, which is kept outside the database.
  */
 import { fromB64, toB64, type ChkEnvelope, type KeyPair } from '../core/index.js'
-import { bindingVerifiers, type LogKeyBinding } from '../core/log-key-binding.js'
+import { bindingVerifiers, storedBinding, type LogKeyBinding } from '../core/log-key-binding.js'
 import { checkpointText, encodeVkey, parseNote, signNoteText, verifyNote, type NoteVerifier } from '../core/note.js'
 import type { Store } from '../store/index.js'
 
@@ -71,7 +71,7 @@ export class CheckpointNotes {
       const did = /^— (\S+)\/witness /u.exec(line)?.[1]
       const saved = did === undefined ? undefined : this.c.store.misc.meta(`witness.binding.${did}`)
       if (did === undefined || saved === undefined) return []
-      const binding = JSON.parse(saved) as LogKeyBinding
+      const binding = storedBinding(saved)
       return [{ did, vkey: encodeVkey(bindingVerifiers(binding).witness), binding }]
     })
     return { note: this.note(chk), logKeys: { ...this.vkeys(), binding: this.c.binding() }, witnesses }

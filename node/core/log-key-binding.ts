@@ -93,3 +93,13 @@ export function bindingVerifiers(b: LogKeyBinding): { log: NoteVerifier; witness
     witness: noteVerifier(witnessName(b.did), NOTE_COSIGNATURE_V1, fromB64(b.witnessKey, 'witnessKey', 32)),
   }
 }
+
+/**
+ * A witness's binding as a log stores it (`witness.binding.<DID>`, decision
+ * 0066, addendum: with `keptSize`, the size of the checkpoint its line was
+ * last kept for), read back as the witness sent it.
+ */
+export function storedBinding(text: string): LogKeyBinding {
+  const { keptSize: _kept, ...binding } = JSON.parse(text) as LogKeyBinding & { keptSize?: number }
+  return binding
+}

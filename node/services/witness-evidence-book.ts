@@ -10,6 +10,16 @@
  * checks evidence it receives under the log's binding it holds, or the one
  * the evidence carries when that verifies under the current key of the
  * log's DID.
+ *
+ * A key costs nothing, so "once per origin" alone does not bound a flood of
+ * throwaway logs (attack review 100; decision 0066, addendum): evidence is
+ * recorded and relayed as above only against a log this node knows — one it
+ * holds in its table of witnessed logs, or a DID that controls an agent it
+ * stores (the rule of gossiped checkpoints, checkpoint-gate.ts). A split view
+ * of any other log is recorded, not relayed, while a node-wide budget of
+ * `limits.witness.unknownEvidencePerWindow` lasts, and past it only counted.
+ * Relays go through per-peer queues that retry until the peer answers
+ * (witness-relays.ts).
  */
 import { currentKeyOf } from '../core/index.js'
 import { bindingVerifiers, verifyLogKeyBinding, type LogKeyBinding } from '../core/log-key-binding.js'
@@ -19,7 +29,9 @@ import type { AuditService } from '../audit/audit-service.js'
 import type { NodeEvents } from '../events.js'
 import type { MeshP2P } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
+import type { WitnessLimits } from '../limits.js'
 import type { WitnessLogs } from './witness-logs.js'
+import { EvidenceRelays } from './witness-relays.js'
 
 /** Most evidence records kept for display. */
 export const MAX_EVIDENCE = 256
@@ -37,6 +49,9 @@ export interface EvidenceBookComponents {
   readonly p2p: () => MeshP2P
   /** The libp2p protocol evidence is sent on. */
   readonly protocol: string
+  /** True when `did` controls an agent this node stores (a node it knows, as for gossiped checkpoints). */
+  readonly knows: (did: string) => boolean
+  readonly limits: WitnessLimits
 }
 
 /** Split-view evidence as a peer sends it. */
@@ -50,7 +65,30 @@ export interface EvidenceFrame {
 
 /** Records, lists and relays evidence against logs. */
 export class EvidenceBook {
-  constructor(private readonly c: EvidenceBookComponents) {}
+  private readonly relays: EvidenceRelays
+  /** The node-wide window of split views of unknown logs: its start (ms) and how many were recorded. */
+  private unknownWindow = { since: Number.NEGATIVE_INFINITY, recorded: 0 }
+  /** Split views of unknown logs that checked out but were only counted (metrics). */
+  private unrecordedCount = 0
+
+  constructor(private readonly c: EvidenceBookComponents) {
+    this.relays = new EvidenceRelays(c.p2p, c.protocol)
+  }
+
+  /** Stop relaying (pending relays are dropped). */
+  stop(): void {
+    this.relays.stop()
+  }
+
+  /** Split views of logs this node does not know, past the node-wide budget: checked, counted, not recorded. */
+  unrecorded(): number {
+    return this.unrecordedCount
+  }
+
+  /** Relays waiting for a peer's answer (metrics, tests). */
+  pendingRelays(): number {
+    return this.relays.pending()
+  }
 
   /** Evidence this node holds, oldest first. */
   list(): CheckpointEvidence[] {
@@ -69,7 +107,8 @@ export class EvidenceBook {
     } catch {
       return // a note cosigned before decision 0066 under a log key since replaced: no evidence under this one
     }
-    const recorded = this.record({ ...e, ...notes, reportedBy: this.c.nodeDid(), at: this.c.clock() })
+    // found here: the log is held (a split view contradicts a cosigned checkpoint), so known
+    const recorded = this.record({ ...e, ...notes, reportedBy: this.c.nodeDid(), at: this.c.clock() }, true)
     if (recorded && e.kind === 'split-view') this.spread(e.origin, binding, notes.earlier, notes.later)
   }
 
@@ -90,24 +129,55 @@ export class EvidenceBook {
       }
       const notes = { earlier: logSignedNote(earlier, log), later: logSignedNote(later, log) }
       const evidence = { origin, kind: 'split-view' as const, ...notes, reportedBy: sender.did, at: this.c.clock() }
-      if (this.record(evidence)) this.spread(origin, binding, notes.earlier, notes.later)
+      if (this.known(origin)) {
+        if (this.record(evidence, true)) this.spread(origin, binding, notes.earlier, notes.later)
+      } else if (!this.alreadyProven(evidence) && this.takeUnknown()) this.record(evidence, false)
       return true
     }
     return false
   }
 
+  /** A log this node knows: its own, one it holds in its table, or a controller of an agent it stores. */
+  private known(origin: string): boolean {
+    return origin === this.c.nodeDid() || this.c.logs.held(origin) !== undefined || this.c.knows(origin)
+  }
+
+  private alreadyProven(e: CheckpointEvidence): boolean {
+    return this.c.store.misc.meta(`witness.proven.${e.kind}.${e.origin}`) !== undefined
+  }
+
+  /** Take one of the window's records of an unknown log's split view; false (and counted) once spent. */
+  private takeUnknown(): boolean {
+    const now = this.c.clock()
+    const { unknownEvidencePerWindow, unknownEvidenceWindowMs } = this.c.limits
+    if (now - this.unknownWindow.since >= unknownEvidenceWindowMs) this.unknownWindow = { since: now, recorded: 0 }
+    if (this.unknownWindow.recorded < unknownEvidencePerWindow) {
+      this.unknownWindow.recorded++
+      return true
+    }
+    this.unrecordedCount++
+    return false
+  }
+
   /**
    * Record evidence once per origin and kind: an audit entry (lowers the
-   * origin's trust), the list, an event. False when the origin was already
-   * proven so (by a row, or an item of the list from before the rows).
+   * origin's trust), the list, an event. True when it is to be relayed: new
+   * and `known`, or recorded before while the origin was unknown (mark
+   * `unrelayed:<at>`) and known now. False otherwise, or when the origin was
+   * already proven so (by a row, or an item of the list from before the rows).
    */
-  private record(e: CheckpointEvidence): boolean {
+  private record(e: CheckpointEvidence, known: boolean): boolean {
     const mark = `witness.proven.${e.kind}.${e.origin}`
-    if (this.c.store.misc.meta(mark) !== undefined) return false
+    const was = this.c.store.misc.meta(mark)
+    if (was !== undefined) {
+      if (!known || !was.startsWith('unrelayed:')) return false
+      this.c.store.misc.setMetaValue(mark, String(e.at)) // relayed once, now that the log is known here
+      return true
+    }
     const list = this.list()
     const held = list.some((x) => x.origin === e.origin && x.kind === e.kind)
     this.c.store.transaction(() => {
-      this.c.store.misc.setMetaValue(mark, String(e.at))
+      this.c.store.misc.setMetaValue(mark, known ? String(e.at) : `unrelayed:${e.at}`)
       if (held) return
       this.c.store.misc.setMetaValue('witness.evidence', JSON.stringify([...list.slice(-(MAX_EVIDENCE - 1)), e]))
       this.c.audit.record({
@@ -118,7 +188,7 @@ export class EvidenceBook {
     })
     if (held) return false
     this.c.events.emit('audit:inconsistent', { origin: e.origin, kind: e.kind, reportedBy: e.reportedBy })
-    return true
+    return known
   }
 
   /**
@@ -149,15 +219,14 @@ export class EvidenceBook {
     return out
   }
 
-  /** Send split-view evidence against `origin` to every connected peer, with the binding it was checked under. */
+  /**
+   * Send split-view evidence against `origin` to every connected peer, with
+   * the binding it was checked under, through its relay queue: retried until
+   * the peer answers 200 or 422, whatever the 'proven' mark says here.
+   */
   private spread(origin: string, originBinding: LogKeyBinding, earlier: string, later: string): void {
     const frame = { op: 'evidence', binding: this.c.binding(), origin, originBinding, earlier, later }
     const bytes = new TextEncoder().encode(JSON.stringify(frame))
-    for (const p of this.c.p2p().peers()) {
-      this.c
-        .p2p()
-        .request(p.peerId, this.c.protocol, bytes)
-        .catch(() => undefined)
-    }
+    for (const p of this.c.p2p().peers()) this.relays.send(p.peerId, bytes)
   }
 }

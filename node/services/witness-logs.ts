@@ -7,9 +7,15 @@
  * throwaway keys store nothing. At most `limits.witness.origins` logs are
  * held; past it the log cosigned longest ago makes room for a new one, once
  * that was at least `limits.witness.idleOriginMs` ago, else the new log is
- * refused. The log key held for an origin is never replaced.
+ * refused. Logs of nodes this node knows (controllers of agents it stores)
+ * go last, and a known node's new log may take the room of any log it does
+ * not know, idle or not: a flood of throwaway logs that keep asking cannot
+ * keep a known node out (decision 0066, addendum). The log key held for an
+ * origin is never replaced while its row is in use: once the row has been
+ * idle `idleOriginMs` it is forgotten, and a new log key of its DID is taken
+ * (a node whose `log.key` was lost comes back).
  */
-import type { LogKeyBinding } from '../core/log-key-binding.js'
+import { storedBinding, type LogKeyBinding } from '../core/log-key-binding.js'
 import type { WitnessedState } from '../core/witness.js'
 import type { WitnessLimits } from '../limits.js'
 import type { Store } from '../store/index.js'
@@ -35,6 +41,7 @@ export class WitnessLogs {
     private readonly store: Store,
     private readonly limits: WitnessLimits,
     private readonly clock: () => number,
+    private readonly knows: (did: string) => boolean = () => false,
   ) {}
 
   /** What is held of `origin`, if anything. */
@@ -49,13 +56,21 @@ export class WitnessLogs {
     if (held === undefined) return undefined
     if (held.binding !== undefined) return held.binding
     const legacy = this.store.misc.meta(`witness.binding.${origin}`)
-    return legacy === undefined ? undefined : (JSON.parse(legacy) as LogKeyBinding)
+    return legacy === undefined ? undefined : storedBinding(legacy)
   }
 
-  /** True when `b` names another log key than the one held for its DID: a log key is never replaced. */
+  /**
+   * True when `b` names another log key than the one held for its DID: a log
+   * key is never replaced while its row is in use. A row idle `idleOriginMs`
+   * or longer is forgotten here, as it could be to make room, and the new key
+   * is no conflict.
+   */
   conflicts(b: LogKeyBinding): boolean {
     const held = this.heldBinding(b.did)
-    return held !== undefined && held.logKey !== b.logKey
+    if (held === undefined || held.logKey === b.logKey) return false
+    if (this.clock() - (this.held(b.did)?.at ?? 0) < this.limits.idleOriginMs) return true
+    this.store.misc.deleteMeta(`${PREFIX}${b.did}`)
+    return false
   }
 
   /** Keep `log` for `origin` (room made first for a new origin). */
@@ -69,27 +84,33 @@ export class WitnessLogs {
   }
 
   /**
-   * Room for one more log: true when under the bound, or once the logs
-   * cosigned longest ago (and at least `idleOriginMs` ago) were forgotten to
-   * bring the table under it; false when none is that old.
+   * Room for one more log, of `origin`: true when under the bound, or once
+   * enough logs were forgotten to bring the table under it — those idle
+   * `idleOriginMs` or longer, logs of unknown nodes first, each group the
+   * one cosigned longest ago first; for a known `origin` also any log of an
+   * unknown node. False when not enough can go.
    */
-  makeRoom(): boolean {
+  makeRoom(origin: string): boolean {
     const over = this.count() - this.limits.origins + 1
     if (over <= 0) return true
     const now = this.clock()
-    if (now < this.noRoomUntil) return false
-    const byAge = this.store.misc
-      .metaWithPrefix(PREFIX)
-      .map(({ key, value }) => ({ key, at: (JSON.parse(value) as HeldLog).at ?? 0 }))
-      .sort((x, y) => x.at - y.at)
-    const idle = byAge.slice(0, over).filter((l) => now - l.at >= this.limits.idleOriginMs)
-    if (idle.length < over) {
-      // the youngest of those that would have to go sets when the next look can succeed
-      const next = byAge[over - 1]
-      this.noRoomUntil = next === undefined ? 0 : next.at + this.limits.idleOriginMs
+    const known = this.knows(origin)
+    if (!known && now < this.noRoomUntil) return false
+    const rows = this.store.misc.metaWithPrefix(PREFIX).map(({ key, value }) => ({
+      key,
+      at: (JSON.parse(value) as HeldLog).at ?? 0,
+      known: this.knows(key.slice(PREFIX.length)),
+    }))
+    const idle = (l: { at: number }): boolean => now - l.at >= this.limits.idleOriginMs
+    const order = [...rows].sort((x, y) => Number(x.known) - Number(y.known) || x.at - y.at)
+    const go = order.filter((l) => idle(l) || (known && !l.known)).slice(0, over)
+    if (go.length < over) {
+      // when the next look can succeed: the table held by age, the youngest of those that would have to go
+      const next = rows.sort((x, y) => x.at - y.at)[over - 1]
+      if (!known) this.noRoomUntil = next === undefined ? 0 : next.at + this.limits.idleOriginMs
       return false
     }
-    for (const l of idle) this.store.misc.deleteMeta(l.key)
+    for (const l of go) this.store.misc.deleteMeta(l.key)
     return true
   }
 

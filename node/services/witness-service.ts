@@ -2,7 +2,9 @@
  * Every node is a witness for its peers (c2sp.org/tlog-witness semantics,
  * docs/audit.md) over libp2p (`/meshsig/witness/1.0.0`) and HTTP
  * (`POST /witness/add-checkpoint`). Each peer has a budget of frames per
- * window (`limits.witness`, decision 0066); past it 429, nothing read. It
+ * window (`limits.witness`, decision 0066), and one of its own for evidence
+ * frames (relays never spend a witness's add-checkpoint budget; addendum);
+ * past it 429, nothing else read. It
  * learns a log's key only from the log itself, over libp2p, through a
  * binding its identity key signed, and keeps it with the latest checkpoint
  * it cosigned (witness-logs.ts: checked and replaced in one transaction; a
@@ -31,6 +33,7 @@ import type { CheckpointEvidence } from '../core/views.js'
 import type { Store } from '../store/index.js'
 import type { ChkEnvelope } from '../core/index.js'
 import { EvidenceBook, type EvidenceFrame } from './witness-evidence-book.js'
+import { WitnessCosigners } from './witness-cosigners.js'
 import { WitnessLogs } from './witness-logs.js'
 
 export type { CheckpointEvidence }
@@ -59,6 +62,8 @@ export interface WitnessComponents {
   readonly onError: (err: unknown) => void
   /** The per-peer budget and the table of logs (docs/audit.md, decision 0066). */
   readonly limits: WitnessLimits
+  /** True when `did` controls an agent this node stores: a node it knows (decision 0066, addendum). */
+  readonly knows: (did: string) => boolean
 }
 
 interface Wire extends EvidenceFrame {
@@ -85,12 +90,20 @@ export class WitnessService {
   private readonly book: EvidenceBook
   /** Frames answered per peer and window: past the budget 429, nothing read, signed or written. */
   private readonly budget: ServeBudget
+  /** Evidence frames answered per peer and window, apart from add-checkpoint requests. */
+  private readonly evidenceBudget: ServeBudget
+  private readonly cosigners: WitnessCosigners
 
   constructor(private readonly c: WitnessComponents) {
-    this.logs = new WitnessLogs(c.store, c.limits, c.clock)
+    this.logs = new WitnessLogs(c.store, c.limits, c.clock, c.knows)
     this.book = new EvidenceBook({ ...c, logs: this.logs, protocol: WITNESS_PROTOCOL })
-    const { servedPerPeer, serveWindowMs } = c.limits
+    const { servedPerPeer, evidencePerPeer, serveWindowMs } = c.limits
     this.budget = new ServeBudget(servedPerPeer, serveWindowMs, c.clock, { budget: 'witness', unit: 'frames' })
+    this.cosigners = new WitnessCosigners(c.store, () => Math.max(1, c.limits.origins))
+    this.evidenceBudget = new ServeBudget(evidencePerPeer, serveWindowMs, c.clock, {
+      budget: 'witness evidence',
+      unit: 'frames',
+    })
   }
 
   /** Answer the witness protocol on libp2p (Startable: before the mesh starts). */
@@ -98,22 +111,31 @@ export class WitnessService {
     await this.c.p2p().registerProtocol(WITNESS_PROTOCOL, (req, from) => json(this.serve(req, from)))
   }
 
-  /** Nothing of its own to release: the protocol closes with the mesh; cosignatures asked for meanwhile fail and are reported. */
-  stop(): void {}
+  /** Drop pending evidence relays; the protocol closes with the mesh; cosignatures asked for meanwhile fail and are reported. */
+  stop(): void {
+    this.book.stop()
+  }
+
+  /** Split views of unknown logs only counted, past the node-wide budget (decision 0066, addendum). */
+  unrecordedEvidence(): number {
+    return this.book.unrecorded()
+  }
 
   /** Answer one request of the witness protocol from the peer `fromPeerId` (add-checkpoint, or evidence). */
   serve(req: Uint8Array, fromPeerId: string): unknown {
-    try {
-      this.budget.take(fromPeerId) // charged before the frame is read (docs/audit.md)
-    } catch (err) {
-      return { status: 429, body: `RATE_LIMITED: ${(err as Error).message}` }
-    }
-    let wire: Wire
+    let wire: Wire | undefined
     try {
       wire = JSON.parse(new TextDecoder().decode(req)) as Wire
     } catch {
-      return { status: 400, body: 'not JSON' }
+      wire = undefined
     }
+    try {
+      // charged before anything is checked, signed or written (docs/audit.md); garbage to the add-checkpoint budget
+      ;(wire?.op === 'evidence' ? this.evidenceBudget : this.budget).take(fromPeerId)
+    } catch (err) {
+      return { status: 429, body: `RATE_LIMITED: ${(err as Error).message}` }
+    }
+    if (wire === undefined || wire === null || typeof wire !== 'object') return { status: 400, body: 'not JSON' }
     const sender = this.verifySender(wire.binding, fromPeerId)
     if (sender === null) return { status: 403, body: 'the binding is not signed by this peer' }
     if (this.logs.conflicts(sender)) {
@@ -193,7 +215,7 @@ export class WitnessService {
     if (held?.cosignature !== undefined && held.size === size && held.root === toB64(root)) {
       return { cosignature: held.cosignature }
     }
-    if (held === undefined && !this.logs.makeRoom()) return { full: true }
+    if (held === undefined && !this.logs.makeRoom(origin)) return { full: true }
     const binding = sender?.did === origin ? sender : this.logs.heldBinding(origin)!
     const cosignature = this.cosign(d.request.note)
     const note = logSignedNote(d.request.note, bindingVerifiers(binding).log)
@@ -272,13 +294,11 @@ export class WitnessService {
     const w = this.verifySender(input, peerId)
     if (w === null || this.logs.conflicts(w)) return false
     const kept = this.c.notes.addCosignatures(chk, lines, bindingVerifiers(w).witness)
-    if (kept === 'invalid') return false
-    this.c.store.misc.setMetaValue(`cosigner.${peerId}`, String(chk.size)) // the size the witness now holds
-    if (kept === 'full') return false
-    const saved = JSON.stringify(w)
-    if (this.c.store.misc.meta(`witness.binding.${w.did}`) !== saved) {
-      this.c.store.misc.setMetaValue(`witness.binding.${w.did}`, saved)
-    }
+    if (kept !== 'kept') return false
+    // rows only for kept lines, bounded (decision 0066, addendum): the witness's size and its binding for auditors
+    this.c.store.transaction(() => {
+      this.cosigners.keep(peerId, w, chk.size)
+    })
     return true
   }
 }

@@ -88,14 +88,20 @@ describe('limits', () => {
   it('refuse a witness serving window of 0 ms (it would bound nothing); 0 frames, logs or idle time are allowed', () => {
     expect(DEFAULT_LIMITS.witness).toEqual({
       servedPerPeer: 120,
+      evidencePerPeer: 60,
       serveWindowMs: 60_000,
       origins: 1024,
       idleOriginMs: 7 * 24 * 3_600_000,
+      unknownEvidencePerWindow: 16,
+      unknownEvidenceWindowMs: 3_600_000,
     })
     expect(refusal({ witness: { serveWindowMs: 0 } })?.message).toBe(
       'limit witness.serveWindowMs must be an integer ≥ 1',
     )
-    const none = { servedPerPeer: 0, origins: 0, idleOriginMs: 0 }
+    expect(refusal({ witness: { unknownEvidenceWindowMs: 0 } })?.message).toBe(
+      'limit witness.unknownEvidenceWindowMs must be an integer ≥ 1',
+    )
+    const none = { servedPerPeer: 0, evidencePerPeer: 0, origins: 0, idleOriginMs: 0, unknownEvidencePerWindow: 0 }
     expect(resolveLimits({ witness: none }).witness).toEqual({ ...DEFAULT_LIMITS.witness, ...none })
   })
 })
