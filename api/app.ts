@@ -84,6 +84,7 @@ export type ApiNode = MethodsOnly<
     | 'witnessBinding'
     | 'witnessAddCheckpoint'
     | 'witnessEvidence'
+    | 'witnessEvidenceUnrecorded'
     | 'trustReport'
     | 'agentTrust'
     | 'keyDirectory'
@@ -145,6 +146,7 @@ function apiMetrics(node: ApiNode, wsClients: () => number): ApiMetrics {
     unauditedRefusals: () => node.unauditedRefusals(),
     problems: () => node.logger().counts(),
     undelivered: () => node.undelivered(),
+    unrecordedEvidence: () => node.witnessEvidenceUnrecorded(),
   })
 }
 

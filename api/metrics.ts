@@ -41,6 +41,8 @@ export interface MetricSources {
   problems?(): ReadonlyMap<string, number>
   /** Direct messages this node sent that wait for a receipt (docs/protocol.md §10). */
   undelivered?(): number
+  /** Split views of logs the node does not know, past the node-wide budget: counted, not recorded (decision 0066). */
+  unrecordedEvidence?(): number
 }
 
 const LOCAL_SOURCES = new Set(['api', 'local'])
@@ -146,6 +148,17 @@ export class ApiMetrics {
   /** Metrics of the node's bounds (issue 9) and its logged problems: stream clients dropped, relayed messages ignored by reason, warnings and errors by component. */
   private boundsMetrics(sources: MetricSources): Counter {
     const registers = [this.registry]
+    const unrecorded = sources.unrecordedEvidence
+    if (unrecorded !== undefined) {
+      new Gauge({
+        name: 'meshsig_witness_evidence_unrecorded_total',
+        help: 'Split views of logs this node does not know past limits.witness.unknownEvidencePerWindow, not recorded',
+        registers,
+        collect() {
+          this.set(unrecorded())
+        },
+      })
+    }
     const problems = sources.problems
     if (problems !== undefined) {
       const help = 'Warnings and errors logged (background failures, internal errors), by component'

@@ -72,6 +72,11 @@ export class NodeAuditReads extends NodeReads {
     return this.witness.evidence()
   }
 
+  /** Split views of logs this node does not know, past the node-wide budget: counted, not recorded (decision 0066, addendum). */
+  witnessEvidenceUnrecorded(): number {
+    return this.witness.unrecordedEvidence()
+  }
+
   /** Trust of every agent, peer and connection. */
   trustReport(): ReturnType<TrustService['report']> {
     return this.trust.report()

@@ -174,6 +174,7 @@ describe('read-only endpoints', () => {
       expect(r.text).toContain(name)
     }
     expect(r.text).toMatch(/meshsig_http_requests_total\{method="POST",route="\/agents\/register",status="201"\} 2/)
+    expect(r.text).toMatch(/^meshsig_witness_evidence_unrecorded_total 0$/m) // decision 0066, addendum
   })
 
   it('an unknown endpoint is 404 with {error, code}', async () => {

@@ -127,6 +127,8 @@ describe('throwaway logs each prove themselves dishonest once', () => {
     expect(entries.length).toBeLessThanOrEqual(100)
     expect(proven).toBeLessThanOrEqual(100)
     expect(seen.relays).toBeLessThanOrEqual(100)
+    // the rest were checked and counted (meshsig_witness_evidence_unrecorded_total), not recorded
+    expect(w.witness.unrecordedEvidence()).toBe(300 - entries.length)
   }, 120_000)
 })
 
