@@ -27,8 +27,8 @@ import { fromB64, toB64 } from '../../node/core/encoding.js'
 import { isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRegistration, createRotation } from '../../node/core/factory.js'
 import { parseEnvelope, verifyEnvelopeSignature, type Envelope, type RegEnvelope } from '../../node/core/envelope.js'
-import { MAX_TS } from '../../node/core/envelope-schema.js'
 import type { KeyState } from '../../node/core/kel.js'
+import { followingTs } from '../../node/core/registration-order.js'
 import { createRotationRequest, type RotationRequest } from '../../node/core/rotation-request.js'
 import { generateKeyPair, keyCommitment, type KeyPair } from '../../node/core/keys.js'
 import { identityExists, loadIdentity, rotateIdentity, type Identity } from '../../node/identity/index.js'
@@ -169,19 +169,18 @@ async function signedRotation(ctx: CliContext, view: KeyView, keys: LocalKeys) {
 
 /**
  * The registration the node holds of the DID (`GET /keys/:did`), signed again here with the new key: same
- * name, capabilities, controller and PeerId, dated after it (decision 0070). Only one that a key of the DID
- * signed (its current key, which the caller holds, or one its proven log retired): the server may not be
- * the node, and a registration it made up would name a controller of its choosing. None when there is no
- * such registration; the rotation then goes alone.
+ * name, capabilities, controller and PeerId, dated now (`followingTs`, decision 0070: it replaces the held one
+ * whatever that one's date, being the new key's). Only one the DID's current key signed, which the caller holds: the server
+ * may not be the node, and a registration it made up, or one a retired key signed (an old one replayed, or a
+ * thief's of a key rotated away), would name a controller of its choosing (review 102 F1). None when there
+ * is no such registration; the rotation then goes alone.
  */
 function reRegistration(view: KeyView, state: KeyState, newKey: KeyPair, now: number): RegEnvelope | undefined {
   const held = wellFormed(view.registration)
   if (held === undefined || held.type !== 'reg' || held.did !== state.did) return undefined
-  const keys = [state.key, ...state.priorKeys]
-  if (!keys.some((k) => signedBy(held, k))) return undefined
+  if (!signedBy(held, state.key)) return undefined
   const { did, name, capabilities, controller, peerId } = held
-  const ts = held.ts < MAX_TS ? Math.max(now, held.ts + 1) : now
-  return createRegistration({ did, name, capabilities, controller, peerId, ts }, newKey)
+  return createRegistration({ did, name, capabilities, controller, peerId, ts: followingTs(held.ts, now) }, newKey)
 }
 
 /** `input` as an envelope the node's rules would parse (no stray fields, a DID-shaped controller), or undefined. */

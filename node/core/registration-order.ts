@@ -49,3 +49,17 @@ export function replacesRegistration(
   if (incoming.ts > held.regTs || (incoming.ts === held.regTs && incoming.id < held.regId)) return true
   return !heldUnderCurrentKey(held, currentKey())
 }
+
+/**
+ * The `ts` of the registration a rotation leaves: now, or a ms later when the
+ * held one has that very `ts` (an envelope's id is of its content, not of
+ * its signature: the same fields at the same `ts` would be the same
+ * registration). Signed by the new key, it replaces the held one whatever
+ * that one's `ts` (`replacesRegistration`); dated after a held one that
+ * whoever held the old key dated far ahead (`MAX_TS - 1`), it took that date,
+ * and the owner's own registration under the new key could never replace it
+ * (review 102 F2).
+ */
+export function followingTs(heldTs: number, now: number): number {
+  return heldTs === now ? now + 1 : now
+}

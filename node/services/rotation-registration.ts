@@ -4,11 +4,11 @@
  * after the rotation can take it and knows the controller whose revocations
  * count. A registration signed by a key the DID has retired is `ROTATED_KEY`
  * there; with none, that node cannot check a revocation by the controller.
+ * It is dated now (`followingTs`).
  */
 import {
   createRegistration,
   fromB64,
-  MAX_TS,
   MeshsigError,
   parseEnvelope,
   verifyEnvelopeSignature,
@@ -17,14 +17,8 @@ import {
   type RegistrationInit,
   type RotEnvelope,
 } from '../core/index.js'
+import { followingTs } from '../core/registration-order.js'
 import type { AgentRow } from '../store/index.js'
-
-/** The `ts` of a registration that follows the held one: after it, or now when it is dated at the last representable ts. */
-export function followingTs(held: Pick<AgentRow, 'regTs'>, now: number): number {
-  // one dated at the last representable ts (whoever held the old key can sign it) is replaced all the same,
-  // because the new key signs the new one (docs/protocol.md §5)
-  return held.regTs < MAX_TS ? Math.max(now, held.regTs + 1) : now
-}
 
 /**
  * The registration of a custodied agent signed again with its new key: the
@@ -42,7 +36,7 @@ export function asRegistered(
 ): RegEnvelope {
   const { name, capabilities } = profile
   const init = { did: held.did, name, capabilities, controller: node.did, peerId: node.peerId }
-  return createRegistration({ ...init, ts: followingTs(held, now) }, key)
+  return createRegistration({ ...init, ts: followingTs(held.regTs, now) }, key)
 }
 
 /**
@@ -58,7 +52,7 @@ export function reSigned(held: AgentRow, key: KeyPair, now: number): RegEnvelope
     capabilities: reg.capabilities,
     controller: reg.controller,
     peerId: reg.peerId,
-    ts: followingTs(held, now),
+    ts: followingTs(held.regTs, now),
   }
   return createRegistration(init, key)
 }
