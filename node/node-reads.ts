@@ -274,8 +274,8 @@ export class NodeReads {
 
   /** History read models for the dashboard and verifier: pairs, rates, trust samples, key logs, message lookup. */
   history(): HistoryReport {
-    const { store, agents, clock } = this.parts
-    return (this.historyReport ??= new HistoryReport({ store, agents, clock }))
+    const { store, clock } = this.parts
+    return (this.historyReport ??= new HistoryReport({ store, clock }))
   }
 
   /**

@@ -10,9 +10,8 @@
  */
 import type { AuditEntry } from '../core/audit-entry.js'
 import { refusalsByBucket } from '../core/audit-refusals.js'
-import { trustScore } from '../core/index.js'
+import { trustScore, type TrustEvidence } from '../core/index.js'
 import type { MessageRow, Store } from '../store/index.js'
-import type { AgentService } from './agent-service.js'
 import { messageView, type MessageView } from './report-service.js'
 import type { KeyLogEntry, PairView, RatePoint, TrustPoint } from '../core/views.js'
 
@@ -23,10 +22,18 @@ export const HISTORY_MINUTES = 60
 const MINUTE = 60_000
 const PAGE = 1000
 
+/** One minute's trust sample (`HistoryReport.trustSamples`). */
+interface TrustSample {
+  readonly t: number
+  readonly takenAt: number
+  readonly scores: Map<string, number>
+  readonly fallback: number
+  readonly average: number
+}
+
 /** What the history report reads. */
 export interface HistoryComponents {
   readonly store: Store
-  readonly agents: AgentService
   readonly clock: () => number
 }
 
@@ -34,14 +41,14 @@ export interface HistoryComponents {
 export class HistoryReport {
   private auditNext = -1
   private readonly minutes = new Map<number, { verified: number; rejected: number }>()
-  /** Per minute: the scores of agents with evidence, the score of the others (`fallback`), the average of all. */
-  private readonly trustSamples: {
-    t: number
-    takenAt: number
-    scores: Map<string, number>
-    fallback: number
-    average: number
-  }[] = []
+  /**
+   * Per minute: the scores of agents with evidence that changed since the
+   * sample before (the oldest holds them all), the score of the others
+   * (`fallback`) and the average of all (review 101 F2: 60 full copies).
+   */
+  private readonly trustSamples: TrustSample[] = []
+  /** Every agent score of the newest sample, what the next one is compared with. */
+  private lastScores = new Map<string, number>()
 
   constructor(private readonly c: HistoryComponents) {}
 
@@ -141,37 +148,55 @@ export class HistoryReport {
   trustOf(did: string): TrustPoint[] {
     this.sampleTrust()
     const since = this.c.store.agents.get(did)?.createdAt
+    let last: number | undefined
     return this.trustSamples.flatMap((s) => {
+      last = s.scores.get(did) ?? last
       const known = since !== undefined && since <= s.takenAt
-      const score = s.scores.get(did) ?? (known ? s.fallback : undefined)
+      const score = last ?? (known ? s.fallback : undefined)
       return score === undefined ? [] : [{ t: s.t, score }]
     })
   }
 
   /**
-   * One sample costs a read per agent with trust evidence, not per agent:
-   * every other agent scores what no evidence scores (docs/protocol.md §7),
-   * kept once per sample as `fallback` (a read of every agent's record each
-   * minute stalled a node holding 20,000 agents for seconds; issue 12).
+   * Sample trust once a minute (the node's timer, trust-sampling.ts; a read
+   * in a minute already sampled reads nothing again). A sample reads the
+   * evidence rows and, per DID with evidence, whether it is an agent: not
+   * its record, and not per agent (every other agent scores what no evidence
+   * scores, `fallback`; issue 12), and keeps only the scores that changed.
    */
   private sampleTrust(): void {
-    const { store } = this.c
     const now = this.c.clock()
     const t = Math.floor(now / MINUTE) * MINUTE
-    const latest = this.trustSamples[this.trustSamples.length - 1]
-    const count = store.agents.count()
-    const scores = new Map<string, number>()
-    for (const r of [...store.trust.list('did'), ...store.trust.list('revoked')]) {
-      const score = scores.has(r.key) ? undefined : this.c.agents.record(r.key)?.trustScore
-      if (score !== undefined) scores.set(r.key, score)
-    }
+    if (this.trustSamples.at(-1)?.t === t) return
+    const scores = this.agentScores()
     const fallback = trustScore({ successes: 0, failures: 0 })
+    const count = this.c.store.agents.count()
     const sum = [...scores.values()].reduce((a, x) => a + x, 0) + (count - scores.size) * fallback
     const average = count ? sum / count : 0
-    const sample = { t, takenAt: now, scores, fallback, average: Math.round(average * 1e4) / 1e4 }
-    if (latest?.t === t) this.trustSamples[this.trustSamples.length - 1] = sample
-    else this.trustSamples.push(sample)
-    while (this.trustSamples.length > HISTORY_MINUTES) this.trustSamples.shift()
+    const changed = new Map([...scores].filter(([did, score]) => this.lastScores.get(did) !== score))
+    this.lastScores = scores
+    this.trustSamples.push({ t, takenAt: now, scores: changed, fallback, average: Math.round(average * 1e4) / 1e4 })
+    while (this.trustSamples.length > HISTORY_MINUTES) {
+      const dropped = this.trustSamples.shift()!
+      const next = this.trustSamples[0]
+      // the oldest sample keeps every score it stands for: what the dropped one held and the next did not change
+      if (next !== undefined)
+        for (const [did, score] of dropped.scores) if (!next.scores.has(did)) next.scores.set(did, score)
+    }
+  }
+
+  /** The score of every agent with evidence (a revoked one 0), from the evidence rows alone. */
+  private agentScores(): Map<string, number> {
+    const { store } = this.c
+    const evidence = new Map<string, TrustEvidence>()
+    for (const r of store.trust.list('did')) evidence.set(r.key, { successes: r.successes, failures: r.failures })
+    for (const r of store.trust.list('revoked')) {
+      if (r.failures > 0)
+        evidence.set(r.key, { ...(evidence.get(r.key) ?? { successes: 0, failures: 0 }), revoked: true })
+    }
+    const scores = new Map<string, number>()
+    for (const [did, e] of evidence) if (store.agents.get(did) !== undefined) scores.set(did, trustScore(e))
+    return scores
   }
 
   /** A stored message by id, with its audit index. */
