@@ -74,6 +74,7 @@ export type ApiNode = MethodsOnly<
     | 'peers'
     | 'auditExport'
     | 'auditSize'
+    | 'storedMessageBytes'
     | 'latestCheckpoint'
     | 'inclusionProof'
     | 'consistencyProof'

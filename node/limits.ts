@@ -82,7 +82,7 @@ export const DEFAULT_LIMITS: Limits = {
   stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256, provenPercent: 25 },
   http: { sendStallMs: 60_000, messagePageBytes: 4 * 1024 * 1024, linksPage: 1200 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
-  jsonExport: { entries: 10_000, intervalMs: 10_000, messageBytes: 64 * 1024 * 1024 },
+  jsonExport: { entries: 10_000, intervalMs: 10_000, messageBytes: 12 * 1024 * 1024 },
   proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8, signedRequestsPerMinute: 600 },
   discovery: { providedTypes: 256, provideConcurrency: 3, servedPerPeer: 120, serveWindowMs: 60_000 },
   witness: {

@@ -22,6 +22,11 @@ export class NodeAuditReads extends NodeReads {
     return this.audit.size()
   }
 
+  /** Bytes of the stored messages' envelopes: what a JSON export holds of them (`GET /audit/export`). */
+  storedMessageBytes(): number {
+    return this.store.messages.envelopeBytes()
+  }
+
   /** The latest checkpoint this node signed, if any. */
   latestCheckpoint(): ChkEnvelope | undefined {
     return this.audit.latest()

@@ -64,45 +64,59 @@ async function streamExport(ctx: RouteContext, res: Response, size: number | und
 /** `GET /audit/consistency` query. */
 const consistencyQuery = z.strictObject({ first: size, second: size.optional() })
 
-/** `GET /audit/export`: JSON (with the note and keys), or NDJSON streamed when asked for. */
+/** Stored message bytes past which a JSON export is large (its envelopes are held twice while it is written). */
+const LARGE_JSON_MESSAGE_BYTES = 4 * 1024 * 1024
+
 /**
  * Large JSON exports, node-wide: one is built whole on the event loop (about 1.4 s and 300 MB for 50,000
- * entries), so above `limits.jsonExport.entries` at most one per `intervalMs` (docs/api.md); the NDJSON form
- * streams a page at a time (api/chunked-response.ts) and has no such gate.
+ * entries), so above `limits.jsonExport.entries` entries or 4 MiB of stored messages at most one per
+ * `intervalMs`, and none while another is still being written (a reader that never reads held one for the
+ * send deadline: four held 481 MiB, attack review 101 F3; docs/api.md). The NDJSON form streams a page at a
+ * time (api/chunked-response.ts) and has no such gate. `admit` answers the seconds to wait (0: go on), and
+ * for a large export admitted the `release` to call when its answer ends.
  */
-function largeJsonGate(ctx: RouteContext): (size: number) => number {
+interface JsonGate {
+  admit(size: number): { readonly retryAfter: number; readonly release?: () => void }
+}
+
+function largeJsonGate(ctx: RouteContext): JsonGate {
   let last = -Infinity
-  return (size) => {
-    const { entries, intervalMs } = ctx.node.bounds().jsonExport
-    if (size <= entries) return 0
-    const wait = last + intervalMs - Date.now()
-    if (wait > 0) return Math.ceil(wait / 1000)
-    last = Date.now()
-    return 0
+  let writing = false
+  return {
+    admit(size) {
+      const { entries, intervalMs } = ctx.node.bounds().jsonExport
+      if (size <= entries && ctx.node.storedMessageBytes() <= LARGE_JSON_MESSAGE_BYTES) return { retryAfter: 0 }
+      const wait = writing ? intervalMs : last + intervalMs - Date.now()
+      if (wait > 0) return { retryAfter: Math.ceil(wait / 1000) }
+      last = Date.now()
+      writing = true
+      return { retryAfter: 0, release: () => void (writing = false) }
+    },
   }
 }
 
-async function exportHandler(
-  ctx: RouteContext,
-  gate: (size: number) => number,
-  req: Request,
-  res: Response,
-): Promise<void> {
+async function exportHandler(ctx: RouteContext, gate: JsonGate, req: Request, res: Response): Promise<void> {
   const q = parseInput(exportQuery, { ...req.query }, 'query')
   const asked = q.format ?? (req.accepts(['application/json', NDJSON]) === NDJSON ? 'ndjson' : 'json')
   if (asked === 'ndjson') return streamExport(ctx, res, q.size)
-  const retryAfter = gate(q.size ?? ctx.node.auditSize())
+  const { retryAfter, release } = gate.admit(q.size ?? ctx.node.auditSize())
   if (retryAfter > 0) {
     res.setHeader('Retry-After', String(retryAfter))
     res.status(429).json({
-      error: `a JSON export of a log this large is built at most once per ${ctx.node.bounds().jsonExport.intervalMs / 1000} s: retry in ${retryAfter} s, or stream it with ?format=ndjson (meshsig audit --ndjson --out FILE)`,
+      error: `a JSON export of a log this large is built one at a time and at most once per ${ctx.node.bounds().jsonExport.intervalMs / 1000} s: retry in ${retryAfter} s, or stream it with ?format=ndjson (meshsig audit --ndjson --out FILE)`,
       code: 'RATE_LIMITED',
       retryAfter,
     })
     return
   }
-  const report = ctx.node.auditExport(q.size)
-  res.json({ ...report, ...ctx.node.auditorView(report.checkpoint) })
+  if (release !== undefined) res.once('close', release)
+  try {
+    const report = ctx.node.auditExport(q.size)
+    res.json({ ...report, ...ctx.node.auditorView(report.checkpoint) })
+  } catch (err) {
+    release?.()
+    throw err
+  }
 }
 
 /** Audit and trust routes. */
