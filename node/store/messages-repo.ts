@@ -154,14 +154,32 @@ export class MessagesRepo {
     return { seq: r.seq, id: r.id, envelope, source: r.source, receivedAt: r.received_at }
   }
 
-  /** Messages, newest first. */
+  /**
+   * Messages, newest first. Of a DID, the page is taken from `messages_from`
+   * and `messages_to` separately (each is in `seq` order, `seq` being the
+   * rowid): at most `limit` seqs from each, and `IN` drops the second copy of
+   * a message to oneself. A step then reads what it returns, never the DID's
+   * whole history sorted before `LIMIT` (attack review 101, F1).
+   */
   list(query: MessageQuery = {}): MessageRow[] {
-    const where = new SqlWhere()
-      .add(query.did !== undefined, '(from_did = ? OR to_did = ?)', query.did, query.did)
-      .add(query.before !== undefined, 'seq < ?', query.before)
-    const sql =
-      'SELECT seq, id, envelope, source, received_at FROM messages' + where.sql() + ' ORDER BY seq DESC LIMIT ?'
-    const rows = prepared(this.db, sql).all(...where.params, query.limit ?? 100) as {
+    const limit = query.limit ?? 100
+    const before = new SqlWhere().add(query.before !== undefined, 'seq < ?', query.before)
+    const cols = 'SELECT seq, id, envelope, source, received_at FROM messages'
+    let sql: string
+    let params: unknown[]
+    if (query.did === undefined) {
+      sql = cols + before.sql() + ' ORDER BY seq DESC LIMIT ?'
+      params = [...before.params, limit]
+    } else {
+      const side = (col: string): string =>
+        `SELECT seq FROM (SELECT seq FROM messages WHERE ${col} = ?` +
+        (query.before !== undefined ? ' AND seq < ?' : '') +
+        ' ORDER BY seq DESC LIMIT ?)'
+      sql = `${cols} WHERE seq IN (${side('from_did')} UNION ALL ${side('to_did')}) ORDER BY seq DESC LIMIT ?`
+      const sideParams = [query.did, ...before.params, limit]
+      params = [...sideParams, ...sideParams, limit]
+    }
+    const rows = prepared(this.db, sql).all(...params) as {
       seq: number
       id: string
       envelope: string
