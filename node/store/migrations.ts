@@ -322,4 +322,19 @@ export const MIGRATIONS: readonly Migration[] = [
     DELETE FROM message_pairs WHERE from_did = OLD.from_did AND to_did = OLD.to_did AND n <= 0;
   END;
   `,
+  // 21: migration 20's delete trigger, each statement on one key (attack review 101, F5, decision 0067 addendum).
+  // Its `UPDATE message_dids … WHERE did = OLD.from_did OR (did = OLD.to_did …)` cost ~20 times the delete itself
+  // (a MULTI-INDEX OR on a WITHOUT ROWID table for every deleted row), so retention's 10,000 deletes stalled ~2 s.
+  `
+  DROP TRIGGER messages_uncounted;
+  CREATE TRIGGER messages_uncounted AFTER DELETE ON messages BEGIN
+    UPDATE message_bytes SET n = n - octet_length(OLD.envelope) WHERE k = 0;
+    UPDATE message_dids SET n = n - 1 WHERE did = OLD.from_did;
+    DELETE FROM message_dids WHERE did = OLD.from_did AND n <= 0;
+    UPDATE message_dids SET n = n - 1 WHERE did = OLD.to_did AND OLD.to_did != OLD.from_did;
+    DELETE FROM message_dids WHERE did = OLD.to_did AND n <= 0;
+    UPDATE message_pairs SET n = n - 1 WHERE from_did = OLD.from_did AND to_did = OLD.to_did;
+    DELETE FROM message_pairs WHERE from_did = OLD.from_did AND to_did = OLD.to_did AND n <= 0;
+  END;
+  `,
 ]

@@ -133,4 +133,82 @@ describe('message counts (migration 20)', () => {
     expect(store.messages.pairs(1)).toEqual([{ from: B, to: A, count: 2, lastTs: 6_000 }])
     expect(store.messages.totalOf(A)).toBe(5)
   })
+
+  it('a database of schema 20 gets a delete trigger of one-key statements (migration 21), and counts on', () => {
+    const { dir, cleanup } = tempDir()
+    cleanups.push(cleanup)
+    const path = `${dir}/meshsig.db`
+    const db = databaseAtSchema(path, 20)
+    const put = db.prepare(
+      'INSERT INTO messages (id, from_did, to_did, ts, envelope, source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
+    const shapes: [string, string | null][] = [
+      [A, B],
+      [B, A],
+      [A, A],
+      [C, null],
+      [B, C],
+      [C, C],
+    ]
+    for (let i = 0; i < 60; i++) put.run(`id${i}`, ...shapes[i % 6]!, i, `{"é":${i}}`, 'gossip', i)
+    db.close()
+    const store = openStore({ path })
+    cleanups.unshift(() => store.close())
+    expect(store.schemaVersion()).toBe(MIGRATIONS.length)
+    const raw = new Database(path, { readonly: true })
+    cleanups.unshift(() => raw.close())
+    // each statement of the trigger (OLD.x bound as a parameter) searches one key: no MULTI-INDEX OR, no scan
+    const trigger = (
+      raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_uncounted'").get() as {
+        sql: string
+      }
+    ).sql
+    const statements = /BEGIN([\s\S]*)END/
+      .exec(trigger)![1]!
+      .split(';')
+      .map((t) => t.trim())
+      .filter(Boolean)
+    for (const sql of statements) {
+      const bound = sql.replace(/OLD\.\w+/g, '?')
+      const nulls = bound
+        .split('?')
+        .slice(1)
+        .map(() => null)
+      const plan = (raw.prepare('EXPLAIN QUERY PLAN ' + bound).all(...nulls) as { detail: string }[]).map(
+        (r) => r.detail,
+      )
+      expect(plan.join(' | '), sql).toMatch(/^SEARCH \w+ USING (INTEGER )?PRIMARY KEY \([^)]*=\?[^)]*\)$/)
+    }
+    expect(statements).toHaveLength(7) // the bytes, and an update and a delete of each count
+    // deletes through it leave the counts those of the rows that remain
+    const recount = (): unknown[] => [
+      raw
+        .prepare(
+          `SELECT did, SUM(n) AS n FROM (SELECT from_did AS did, COUNT(*) AS n FROM messages GROUP BY from_did
+           UNION ALL SELECT to_did, COUNT(*) FROM messages WHERE to_did IS NOT NULL AND to_did != from_did
+           GROUP BY to_did) GROUP BY did ORDER BY did`,
+        )
+        .all(),
+      raw
+        .prepare(
+          `SELECT from_did, to_did, COUNT(*) AS n FROM messages WHERE to_did IS NOT NULL AND to_did != from_did
+           GROUP BY from_did, to_did ORDER BY from_did, to_did`,
+        )
+        .all(),
+      raw.prepare('SELECT COALESCE(SUM(octet_length(envelope)), 0) AS n FROM messages').get(),
+    ]
+    const counts = (): unknown[] => [
+      raw.prepare('SELECT did, n FROM message_dids ORDER BY did').all(),
+      raw.prepare('SELECT from_did, to_did, n FROM message_pairs ORDER BY from_did, to_did').all(),
+      { n: store.messages.envelopeBytes() },
+    ]
+    expect(store.messages.pruneForeign(25, 7)).toBe(7)
+    expect(counts()).toEqual(recount())
+    expect(store.messages.pruneForeign(45)).toBe(38)
+    expect(counts()).toEqual(recount())
+    expect(store.messages.pruneForeign(60)).toBe(15)
+    expect(counts()).toEqual(recount())
+    expect([A, B, C].map((d) => store.messages.totalOf(d))).toEqual([0, 0, 0])
+    expect(store.messages.pairCount()).toBe(0)
+  })
 })
