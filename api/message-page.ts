@@ -30,12 +30,7 @@ export interface PageBounds {
   readonly sizeOf: (m: MessageView) => number
 }
 
-/** Bytes of a message's body (UTF-8). */
-export function bodyBytes(m: MessageView): number {
-  return Buffer.byteLength(m.message)
-}
-
-/** Bytes of a message as `GET /messages` writes it (JSON, UTF-8). */
+/** Bytes of a message as `GET /messages` and the snapshot write it (JSON, UTF-8). */
 export function jsonBytes(m: MessageView): number {
   return Buffer.byteLength(JSON.stringify(m))
 }

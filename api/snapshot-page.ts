@@ -2,7 +2,7 @@
  * A bounded snapshot of the network state (`GET /snapshot`, the stream's
  * first event; issue 9): at most `limit` agents (from `cursor` on), `limit`
  * revocations and connections, and the newest messages up to `limit` and
- * up to `snapshot.messageBytes` of bodies. `page` says what was left out and
+ * up to `snapshot.messageBytes` of their JSON as written. `page` says what was left out and
  * the cursor of the next page of agents; `/agents`, `/messages?before=` and
  * `/revoked` page through the rest. Each list is one page read from the store
  * (node/node-reads.ts `snapshot`), never the whole registry.
@@ -14,7 +14,7 @@ import type { MessageQuery } from '../node/store/index.js'
 import type { ConnectionView, MessageView, NodeSnapshot, SnapshotPageQuery } from '../node/services/report-service.js'
 import type { ApiPeer, ApiSnapshot, NodeInfo } from './types.js'
 import { parseInput } from './schemas.js'
-import { bodyBytes, messagePage } from './message-page.js'
+import { jsonBytes, messagePage } from './message-page.js'
 
 /** What the snapshot needs from the node. */
 export interface SnapshotNode {
@@ -62,8 +62,9 @@ export function snapshotPage(node: SnapshotNode, query: SnapshotQuery = {}): Api
   const cursor = query.cursor ?? 0
   const { totals, ...page } = node.snapshot({ limit, offset: cursor })
   const end = cursor + page.agents.length
-  // the newest messages whose bodies fit in `messageBytes`, read a few at a time (api/message-page.ts)
-  const { messages, next } = messagePage(node, {}, { limit, maxBytes: limits.messageBytes, sizeOf: bodyBytes })
+  // the newest messages whose JSON, as written (each body twice, escaped), fits in `messageBytes`, read a few at a
+  // time (api/message-page.ts): sized by their bodies, 1 MiB of control characters was 11.5 MiB (attack review 101)
+  const { messages, next } = messagePage(node, {}, { limit, maxBytes: limits.messageBytes, sizeOf: jsonBytes })
   const truncated = next !== null && messages.length < limit
   return {
     ...page,

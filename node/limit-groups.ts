@@ -72,7 +72,7 @@ export interface SnapshotLimits {
   readonly defaultLimit: number
   /** Largest page a client may ask for. */
   readonly maxLimit: number
-  /** Most bytes of message bodies in one page (the newest message is always included). */
+  /** Most bytes of messages in one page, as their JSON is written (the newest message is always included). */
   readonly messageBytes: number
 }
 
