@@ -8,10 +8,8 @@
  * `currentPrivateKey` to whatever claimed to host D. Against a real node the
  * rotation works as before (the node rotates to the next key it keeps).
  */
-import { writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { rotateKeyCommand } from '../../cli/commands/rotate-key.js'
 import { contextFrom, type CliIo } from '../../cli/context.js'
@@ -26,6 +24,7 @@ import {
 } from '../../node/core/index.js'
 import { startApi, type ApiFixture } from '../api/api-fixture.js'
 import { tempDir } from '../helpers/mesh.js'
+import { quietIo, writeKeyFile } from './rotate-key-io.js'
 
 const root = tempDir('meshsig-rotate-no-seed-')
 let impostor: Server
@@ -70,21 +69,9 @@ function impostorAnswer(url: string): unknown {
   return undefined
 }
 
-function io(server: string): CliIo {
-  return {
-    stdout: () => undefined,
-    stderr: () => undefined,
-    readStdin: () => Promise.resolve(new Uint8Array()),
-    env: { MESHSIG_HOME: join(root.dir, 'home'), MESHSIG_SERVER: server },
-    now: () => Date.now(),
-  }
-}
+const io = (server: string): CliIo => quietIo(root.dir, server)
 
-function keyFile(name: string, key: KeyPair): string {
-  const path = join(root.dir, name)
-  writeFileSync(path, toB64(key.seed) + '\n', { mode: 0o600 })
-  return path
-}
+const keyFile = (name: string, key: KeyPair): string => writeKeyFile(root.dir, name, key)
 
 beforeAll(async () => {
   impostor = createServer((req, res) => {

@@ -6,10 +6,8 @@
  * node that served it). Only a registration a key of D signed is signed again: the server may not be the node
  * (decision 0034), and one it made up would name a controller of its choosing.
  */
-import { writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rotateKeyCommand } from '../../cli/commands/rotate-key.js'
 import { contextFrom, type CliIo } from '../../cli/context.js'
@@ -26,26 +24,15 @@ import {
 } from '../../node/core/index.js'
 import { startApi, type ApiFixture } from '../api/api-fixture.js'
 import { tempDir } from '../helpers/mesh.js'
+import { quietIo, writeKeyFile } from './rotate-key-io.js'
 
 const root = tempDir('meshsig-rotate-registration-')
 /** The PeerId a made-up registration names (any node's). */
 const ROGUE_PEER_ID = '12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV'
 
-function io(server: string): CliIo {
-  return {
-    stdout: () => undefined,
-    stderr: () => undefined,
-    readStdin: () => Promise.resolve(new Uint8Array()),
-    env: { MESHSIG_HOME: join(root.dir, 'home'), MESHSIG_SERVER: server },
-    now: () => Date.now(),
-  }
-}
+const io = (server: string): CliIo => quietIo(root.dir, server)
 
-function keyFile(name: string, key: KeyPair): string {
-  const path = join(root.dir, name)
-  writeFileSync(path, toB64(key.seed) + '\n', { mode: 0o600 })
-  return path
-}
+const keyFile = (name: string, key: KeyPair): string => writeKeyFile(root.dir, name, key)
 
 /** An agent with its own keys (a committed next key), its inception, and a registration naming `node`. */
 function ownAgent(node: { did: string; peerId: string }, name: string) {

@@ -7,10 +7,8 @@
  * The CLI signs it with D's NEW key and posts it: the attacker's controller becomes D's controller everywhere
  * (it may then revoke D for good), and the owner's rotation — the documented remedy after a theft — is what made it so.
  */
-import { writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rotateKeyCommand } from '../../cli/commands/rotate-key.js'
 import { contextFrom, type CliIo } from '../../cli/context.js'
@@ -27,24 +25,13 @@ import {
   type RegEnvelope,
 } from '../../node/core/index.js'
 import { tempDir } from '../helpers/mesh.js'
+import { quietIo, writeKeyFile } from './rotate-key-io.js'
 
 const root = tempDir('meshsig-r102-')
 const ROGUE_PEER_ID = '12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV'
 
-function io(server: string): CliIo {
-  return {
-    stdout: () => undefined,
-    stderr: () => undefined,
-    readStdin: () => Promise.resolve(new Uint8Array()),
-    env: { MESHSIG_HOME: join(root.dir, 'home'), MESHSIG_SERVER: server },
-    now: () => Date.now(),
-  }
-}
-function keyFile(name: string, key: KeyPair): string {
-  const path = join(root.dir, name)
-  writeFileSync(path, toB64(key.seed) + '\n', { mode: 0o600 })
-  return path
-}
+const io = (server: string): CliIo => quietIo(root.dir, server)
+const keyFile = (name: string, key: KeyPair): string => writeKeyFile(root.dir, name, key)
 function read(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let s = ''

@@ -6,31 +6,18 @@
  * MAX_TS - 1: the re-signed one, now signed by the NEW key, is dated MAX_TS, and the owner's "register again"
  * under the new key can never supersede it (replacesRegistration: a newer ts under the current key).
  */
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rotateKeyCommand } from '../../cli/commands/rotate-key.js'
 import { contextFrom, type CliIo } from '../../cli/context.js'
-import { createInception, createRegistration, generateKeyPair, toB64, type KeyPair } from '../../node/core/index.js'
+import { createInception, createRegistration, generateKeyPair, type KeyPair } from '../../node/core/index.js'
 import { MAX_TS } from '../../node/core/envelope-schema.js'
 import { startApi, type ApiFixture } from '../api/api-fixture.js'
 import { tempDir } from '../helpers/mesh.js'
+import { quietIo, writeKeyFile } from './rotate-key-io.js'
 
 const root = tempDir('meshsig-r102b-')
-function io(server: string): CliIo {
-  return {
-    stdout: () => undefined,
-    stderr: () => undefined,
-    readStdin: () => Promise.resolve(new Uint8Array()),
-    env: { MESHSIG_HOME: join(root.dir, 'home'), MESHSIG_SERVER: server },
-    now: () => Date.now(),
-  }
-}
-function keyFile(name: string, key: KeyPair): string {
-  const path = join(root.dir, name)
-  writeFileSync(path, toB64(key.seed) + '\n', { mode: 0o600 })
-  return path
-}
+const io = (server: string): CliIo => quietIo(root.dir, server)
+const keyFile = (name: string, key: KeyPair): string => writeKeyFile(root.dir, name, key)
 afterAll(() => root.cleanup())
 
 describe('rotation after a theft: the thief’s far-dated registration is carried to MAX_TS under the new key', () => {
