@@ -12,16 +12,11 @@
  * (4 MiB), and `next` names the `before` of the rest (docs/api.md), so the
  * documented maximum answers 200 and a stalled reader holds a page at most.
  */
-import { randomBytes } from 'node:crypto'
-import type { Server } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createApi, type Api } from '../../api/app.js'
-import { bindApiPort, createApiServer, urlOf } from '../../api/listener.js'
-import type { MeshNode } from '../../node/mesh-node.js'
 import { DEFAULT_LIMITS } from '../../node/limits.js'
-import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { startFilledApi, type FilledApi } from './filled-api.js'
 
 /** Enough quote-heavy bodies that a whole page of them passes V8's largest string (2^29 - 24 characters). */
 const MESSAGES = 520
@@ -29,48 +24,16 @@ const BODY = '"'.repeat(256 * 1024)
 /** What one stalled reader may hold in the node's socket queue (kernel buffers aside). */
 const HELD_BOUND = 32 * 1024 * 1024
 
-let node: MeshNode
-let api: Api
-let server: Server
+let fx: FilledApi
 let url: string
-const serverSockets: Socket[] = []
+let serverSockets: Socket[]
 
 beforeAll(async () => {
-  node = await startNode()
-  // the limit is off only to store the messages quickly; what is asserted is per request
-  api = createApi(node, { host: '127.0.0.1', token: randomBytes(32).toString('base64url'), rateLimit: 0 })
-  server = createApiServer(api.handler)
-  server.on('connection', (s: Socket) => serverSockets.push(s))
-  await bindApiPort(server, { host: '127.0.0.1', port: 0 })
-  url = urlOf(server, '127.0.0.1')
-  // another local user, anonymous: registers an agent and sends as it with its own credential
-  const reg = await fetch(url + '/agents/register', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'filler' }),
-  })
-  expect(reg.status).toBe(201)
-  const { identity } = (await reg.json()) as { identity: { did: string; credential: string } }
-  const body = JSON.stringify({ fromDid: identity.did, toDid: identity.did, message: BODY })
-  for (let i = 0; i < MESSAGES; i++) {
-    const sent = await fetch(url + '/messages/send', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${identity.credential}`, 'content-type': 'application/json' },
-      body,
-    })
-    expect(sent.status).toBe(200)
-    await sent.arrayBuffer()
-  }
+  fx = await startFilledApi(MESSAGES, BODY)
+  ;({ url, serverSockets } = fx)
 }, 600_000)
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    server?.close(() => resolve())
-    server?.closeAllConnections()
-  })
-  await api?.close()
-  await stopAll([node])
-})
+afterAll(() => fx?.stop())
 
 /** Bytes the node holds for `socket`: its queue in Node and what libuv has not handed to the kernel. */
 function held(socket: Socket): number {
