@@ -8,6 +8,7 @@
  * reconciliation descends only into prefixes that differ and costs about
  * the difference, not the registry.
  */
+import type { Envelope } from './envelope-schema.js'
 
 /** Bytes of an id folded into a fingerprint. */
 export const FP_BYTES = 16
@@ -124,4 +125,23 @@ export function orderKey(item: OrderedItem): string {
   const last = item.type === 'rev'
   const within = item.type === 'reg' ? 'r' : `k${String(item.seq).padStart(10, '0')}`
   return `${last ? '1' : '0'}|${item.did}|${within}`
+}
+
+/** The application-order key of a fetched envelope (docs/protocol.md §9); other kinds sort after the registry. */
+export function envelopeOrderKey(e: Envelope): string {
+  if (e.type === 'reg') return orderKey({ did: e.did, type: 'reg', seq: 0 })
+  if (e.type === 'icp' || e.type === 'rot' || e.type === 'rev') return orderKey(e)
+  return `2|${e.type}`
+}
+
+/**
+ * `envelopes` sorted in place into application order (docs/protocol.md §9):
+ * fetched in short-id order, a DID's rotation n+1 may come before n, and
+ * would be refused as skipping an event (`KEL_INVALID`) if applied first.
+ */
+export function inApplicationOrder(envelopes: Envelope[]): Envelope[] {
+  const keyed = envelopes.map((e) => [envelopeOrderKey(e), e] as const)
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  keyed.forEach(([, e], i) => (envelopes[i] = e))
+  return envelopes
 }

@@ -14,25 +14,19 @@ import {
   SHORT_ID_HEX,
   childPrefixes,
   descentStep,
+  envelopeOrderKey,
   guessedId,
-  orderKey,
+  inApplicationOrder,
   sameFingerprint,
   type DescentStep,
-  type Fingerprint,
 } from '../core/registry-reconcile.js'
 import { MAX_SYNC_PREFIXES, type MeshP2P, type SyncRequest } from '../p2p/index.js'
+import { TurnOver, ask, askWithin, fingerprints, refusedBy, spent } from './sync-exchange.js'
 import type { Store } from '../store/index.js'
 import type { PeerMemory } from './peer-memory.js'
 import type { Admission } from './sync-admission.js'
 import type { RegistryIndex } from './sync-index.js'
-import {
-  MAX_IDS_ANSWER,
-  applyItems,
-  decodeFingerprint,
-  decodeItems,
-  type ApplyCounts,
-  type RefusedIds,
-} from './sync.js'
+import { MAX_IDS_ANSWER, applyItems, decodeItems, type ApplyCounts, type RefusedIds } from './sync.js'
 import {
   BAD_ITEMS_LIMIT,
   PeerFault,
@@ -54,14 +48,6 @@ const DESCEND = ''
 const FP_PARENTS = 64
 /** Most events a node's own key log answer may hold. */
 const SELF_EVENTS = 256
-
-/**
- * An answer passed what is left of the round's byte budget: the peer could
- * not know that bound, so this ends the round without charging it.
- */
-class BudgetSpent extends Error {}
-/** The round's slice of the node-wide turn is over and another round waits: the pass ends at this exchange. */
-class TurnOver extends Error {}
 
 /** What a pass needs: the exchange, the index it compares with, the acceptance path and the admission rule. */
 export interface PassComponents {
@@ -88,7 +74,7 @@ export class PassRunner {
    * unknown here, which only a round pulls).
    */
   async differs(r: Round): Promise<boolean> {
-    const [remote] = await this.fps(r, [''], false) // asked in any case: a peer's answer is what earns its turn
+    const [remote] = await fingerprints(this.c.p2p, r, [''], false) // asked in any case: a peer's answer is what earns its turn
     if (r.peerKey !== undefined && !this.c.index.knowsKey(r.peerKey)) return true
     return remote !== undefined && !sameFingerprint(this.c.index.fingerprint(''), remote)
   }
@@ -112,7 +98,7 @@ export class PassRunner {
     let d = r.carry?.descent
     const carried = d !== undefined // begun in an earlier pass: a fresh root comparison tells whether the round is done
     if (d === undefined) {
-      const [remote] = await this.fps(r, [''], false)
+      const [remote] = await fingerprints(this.c.p2p, r, [''], false)
       const local = this.c.index.fingerprint('')
       if (remote === undefined || sameFingerprint(local, remote)) return false
       const cursor = this.cursors.get(r.peer)
@@ -161,53 +147,17 @@ export class PassRunner {
    * inception passes the admission rule as the delivering peer's own key.
    */
   private async pullSelf(r: Round): Promise<void> {
-    const frames = await this.ask(r, { kind: 'self' }, SELF_EVENTS, SELF_EVENTS * 4096).catch(refusedBy)
+    const frames = await ask(
+      this.c.p2p,
+      r,
+      { kind: 'self' },
+      { maxItems: SELF_EVENTS, maxBytes: SELF_EVENTS * 4096 },
+    ).catch(refusedBy)
     const events = decodeItems(frames)
     if (events === undefined || events.some((e) => e.type !== 'icp' && e.type !== 'rot' && e.type !== 'rev'))
       throw new PeerFault('its own key log holds no key events')
     r.items += events.length
     await applyItems(this.c, inApplicationOrder(events), { id: r.peer, key: r.peerKey }, r.counts, this.refused)
-  }
-
-  /** Ask for items with the bytes left in the round's budget as the byte limit. */
-  private askWithin(r: Round, request: SyncRequest, maxItems: number, budget: SyncBudget): Promise<Uint8Array[]> {
-    return this.ask(r, request, maxItems, budget.bytes - r.bytes, true)
-  }
-
-  private async ask(
-    r: Round,
-    request: SyncRequest,
-    maxItems: number,
-    maxBytes: number,
-    budgeted = false,
-  ): Promise<Uint8Array[]> {
-    if (r.due?.() === true) {
-      r.cut = true
-      throw new TurnOver("the round's slice of the turn is over")
-    }
-    r.bytes += JSON.stringify(request).length
-    try {
-      const frames = await this.c.p2p().sync(r.peer, request, { signal: r.signal, limits: { maxItems, maxBytes } })
-      for (const f of frames) r.bytes += f.length + 2
-      return frames
-    } catch (err) {
-      // only a broken answer is the peer's fault (an unknown frame, over the limits); a transport failure
-      // (the peer went offline mid-round) or a refusal from its side is no offence, or honest peers get banned
-      const e = err as { code?: string; details?: Record<string, unknown> }
-      const broken = e.code === 'PEER_ERROR' && e.details?.cause === undefined && e.details?.remoteCode === undefined
-      if (broken && budgeted && e.details?.over === 'bytes') throw new BudgetSpent(String(err))
-      if (broken) throw new PeerFault(String(err))
-      throw err
-    }
-  }
-
-  private async fps(r: Round, prefixes: string[], children: boolean): Promise<Fingerprint[]> {
-    const want = prefixes.length * (children ? 16 : 1)
-    const request: SyncRequest = children ? { kind: 'fp', prefixes, children } : { kind: 'fp', prefixes }
-    const frames = await this.ask(r, request, want, want * 24)
-    const out = frames.map(decodeFingerprint)
-    if (out.length !== want || out.some((f) => f === undefined)) throw new PeerFault('bad fingerprint answer')
-    return out as Fingerprint[]
   }
 
   /** Put a prefix where `d` goes next: list it, guess its one missing id, or nothing. */
@@ -232,7 +182,7 @@ export class PassRunner {
   private async compare(r: Round, d: Descent): Promise<void> {
     while (d.frontier.length > 0) {
       const parents = d.frontier.slice(0, FP_PARENTS)
-      const fps = await this.fps(r, parents, true)
+      const fps = await fingerprints(this.c.p2p, r, parents, true)
       d.frontier.splice(0, parents.length)
       parents.flatMap(childPrefixes).forEach((child, k) => {
         const local = this.c.index.fingerprint(child)
@@ -257,7 +207,12 @@ export class PassRunner {
         sum += d.leaves[j++]!.count
       if (sum > MAX_IDS_ANSWER) d.truncated = true // one prefix holds more than an answer: a fresh descent follows
       const prefixes = d.leaves.slice(0, j).map((l) => l.prefix)
-      const frames = await this.ask(r, { kind: 'ids', prefixes }, MAX_IDS_ANSWER, MAX_IDS_ANSWER * 8)
+      const frames = await ask(
+        this.c.p2p,
+        r,
+        { kind: 'ids', prefixes },
+        { maxItems: MAX_IDS_ANSWER, maxBytes: MAX_IDS_ANSWER * 8 },
+      )
       d.leaves.splice(0, j)
       for (const f of frames) {
         if (f.length !== SHORT_ID_HEX / 2) throw new PeerFault('bad id answer')
@@ -283,7 +238,7 @@ export class PassRunner {
         const room = budget.items - r.items
         if (r.bytes >= budget.bytes || room <= 0) return false
         const ids = shorts.slice(i, i + Math.min(PAGE, room))
-        const frames = await this.askWithin(r, { kind: 'items', ids }, ids.length, budget).catch(spent)
+        const frames = await askWithin(this.c.p2p, r, { kind: 'items', ids }, ids.length, budget).catch(spent)
         if (frames === undefined) return false // the byte budget ran out (or the slice): apply what came
         const want = new Set(ids)
         for (const id of ids) asked.add(id)
@@ -329,11 +284,11 @@ export class PassRunner {
     while (r.items < budget.items && r.bytes < budget.bytes) {
       const limit = Math.min(PAGE, budget.items - r.items)
       const request: SyncRequest = after === undefined ? { kind: 'page', limit } : { kind: 'page', after, limit }
-      const frames = await this.askWithin(r, request, limit, budget).catch(spent)
+      const frames = await askWithin(this.c.p2p, r, request, limit, budget).catch(spent)
       if (frames === undefined) break // the byte budget or the slice ran out: the next pass continues after the cursor
       const items = registryItems(frames)
       for (const e of items) {
-        const k = keyOf(e)
+        const k = envelopeOrderKey(e)
         if (after !== undefined && k <= after) throw new PeerFault('a page is out of order')
         after = k
       }
@@ -361,35 +316,7 @@ export class PassRunner {
   }
 }
 
-/** No frames when the peer refused a request it does not know (an older node); any other failure is thrown on. */
-function refusedBy(err: unknown): Uint8Array[] {
-  if ((err as { details?: { remoteCode?: unknown } }).details?.remoteCode === 'INVALID_INPUT') return []
-  throw err
-}
-
-/** Undefined for a spent budget or the end of the round's slice; any other failure is thrown on. */
-function spent(err: unknown): undefined {
-  if (err instanceof BudgetSpent || err instanceof TurnOver) return undefined
-  throw err
-}
-
 /** True while descent `d` has prefixes to compare or list, or ids to fetch. */
 function hasWork(d: Descent): boolean {
   return d.frontier.length + d.leaves.length + d.guesses.size + d.missing.length > 0
-}
-
-/**
- * `envelopes` sorted into application order (docs/protocol.md §9): fetched in
- * short-id order, a DID's rotation n+1 may come before n, and would be
- * refused as skipping an event (`KEL_INVALID`) if applied first.
- */
-function inApplicationOrder(envelopes: Envelope[]): Envelope[] {
-  return envelopes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0))
-}
-
-/** The application-order key of an envelope (docs/protocol.md §9). */
-export function keyOf(e: Envelope): string {
-  if (e.type === 'reg') return orderKey({ did: e.did, type: 'reg', seq: 0 })
-  if (e.type === 'icp' || e.type === 'rot' || e.type === 'rev') return orderKey(e)
-  return `2|${e.type}`
 }
