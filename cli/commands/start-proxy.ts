@@ -15,6 +15,7 @@ export interface StartProxyOptions {
   readonly proxyAgent?: string | string[]
   readonly proxySignAsNode?: boolean
   readonly proxyWebBotAuth?: string
+  readonly proxyAuthority?: string
 }
 
 /** A started proxy: how to stop it, and what `meshsig start` prints of it. */
@@ -26,6 +27,8 @@ export interface StartedProxy {
   readonly json: {
     proxy: string
     proxyTarget: string
+    /** The authority every signature covers (`--proxy-authority`, or the target's `host:port`). */
+    proxyAuthority: string
     proxyAgents: { did: string; name: string; port: number; uid: number }[]
   }
 }
@@ -60,18 +63,21 @@ export interface ProxyFlags {
 export async function proxyFlagsOf(options: StartProxyOptions): Promise<ProxyFlags | undefined> {
   const agents = options.proxyAgent === undefined ? [] : [options.proxyAgent].flat().map(String)
   if (options.proxy === undefined) {
-    if (agents.length > 0 || options.proxySignAsNode === true || options.proxyWebBotAuth !== undefined) {
+    const extras = [options.proxyWebBotAuth, options.proxyAuthority]
+    if (agents.length > 0 || options.proxySignAsNode === true || extras.some((x) => x !== undefined)) {
       throw new MeshsigError(
         'INVALID_INPUT',
-        '--proxy-agent, --proxy-sign-as-node and --proxy-web-bot-auth need --proxy',
+        '--proxy-agent, --proxy-sign-as-node, --proxy-web-bot-auth and --proxy-authority need --proxy',
       )
     }
     return undefined
   }
   // loaded only when a proxy is asked for (issue 13: nothing slow on the path to listening)
-  const { parseProxyAgents, parseProxySpec } = await import('../../node/proxy/index.js')
+  const { parseProxyAgents, parseProxyAuthority, parseProxySpec } = await import('../../node/proxy/index.js')
   const { checkWbaMode } = await import('../../node/proxy/web-bot-auth-proxy.js')
-  const spec = parseProxySpec(String(options.proxy))
+  const authority =
+    options.proxyAuthority === undefined ? undefined : parseProxyAuthority(String(options.proxyAuthority))
+  const spec = { ...parseProxySpec(String(options.proxy)), ...(authority !== undefined ? { authority } : {}) }
   const wba =
     options.proxyWebBotAuth === undefined ? undefined : checkWbaMode({ agentOrigin: String(options.proxyWebBotAuth) })
   const parsed = parseProxyAgents(agents, spec)
@@ -119,11 +125,12 @@ export async function startProxy(
     }
     const target = `http://${spec.targetHost}:${spec.targetPort}`
     const others = signAsNode ? `signs as ${node.did}` : 'refuses unattributed callers'
+    const signedFor = spec.authority === undefined ? '' : `, signed for ${proxy.authority}`
     return {
       close: () => proxy.close(),
       warnings,
       rows: [
-        ['Proxy', `${proxy.url} → ${target} (${others})`],
+        ['Proxy', `${proxy.url} → ${target} (${others}${signedFor})`],
         ...proxy.agents.map((a): [string, string] => [
           'Proxy agent',
           `127.0.0.1:${a.port} signs uid ${a.uid} as ${a.name} ${a.did}`,
@@ -132,6 +139,7 @@ export async function startProxy(
       json: {
         proxy: proxy.url,
         proxyTarget: target,
+        proxyAuthority: proxy.authority,
         proxyAgents: proxy.agents.map(({ did, name, port, uid }) => ({ did, name, port, uid })),
       },
     }

@@ -185,5 +185,9 @@ export function registerStart(cli: CAC, rt: CliRuntime): void {
       '--proxy-web-bot-auth <origin>',
       'Proxy signs the Web Bot Auth way; <origin>: https origin serving the key directory (Signature-Agent)',
     )
+    .option(
+      '--proxy-authority <host:port>',
+      "Authority the proxy signs and sends as Host: a name only this gateway answers to (default: the gateway's address)",
+    )
     .action((options: StartOptions) => startCommand(rt.context(options), options))
 }

@@ -47,6 +47,12 @@ export interface ProxySpec {
   readonly listenPort: number
   readonly targetHost: string
   readonly targetPort: number
+  /**
+   * The authority signed and sent as `Host` (`parseProxyAuthority`); default
+   * the target's `host:port`, which a gateway on loopback shares with every
+   * other host's (docs/proxy.md, decision 0072).
+   */
+  readonly authority?: string
 }
 
 function portOf(text: string, what: string): number {
@@ -79,6 +85,27 @@ export function parseProxySpec(text: string): ProxySpec {
     throw new MeshsigError('INVALID_INPUT', '--proxy: the proxy cannot listen on the port it forwards to')
   }
   return { listenPort, targetHost, targetPort }
+}
+
+/**
+ * Parse `--proxy-authority <host>[:<port>]`: a name unique to the gateway
+ * (decision 0072), lowercased, the port dropped when it is 80 as
+ * `gatewayAuthority` writes it. Throws `INVALID_INPUT`.
+ */
+export function parseProxyAuthority(text: string): string {
+  const value = String(text).toLowerCase()
+  const m =
+    /^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)(?::([0-9]{1,5}))?$/.exec(value)
+  const form = '--proxy-authority takes <host>[:<port>], a name only this gateway answers to (gateway.example:3001)'
+  if (m === null || value.length > 253 + 6) throw new MeshsigError('INVALID_INPUT', form)
+  const host = m[1] ?? ''
+  if (/^(localhost|127\.[0-9.]*|0\.0\.0\.0)$/.test(host)) {
+    throw new MeshsigError('INVALID_INPUT', `${form}: ${host} is every host's own name, the default it replaces`)
+  }
+  if (m[2] === undefined) return host
+  const port = Number(m[2])
+  if (port < 1 || port > 65535) throw new MeshsigError('INVALID_INPUT', `${form}: the port must be 1-65535`)
+  return port === 80 ? host : `${host}:${port}`
 }
 
 /**
@@ -244,6 +271,7 @@ export async function startNodeProxy(
     agentListeners: agents.map((a) => ({ label: a.did, port: a.port, uid: a.uid })),
     targetHost: spec.targetHost,
     targetPort: spec.targetPort,
+    ...(spec.authority !== undefined ? { authority: spec.authority } : {}),
     signerFor: signerPolicy({
       nodeSigner: () => node.proxySigner(),
       custodied: (did) => node.proxySigner(did),
