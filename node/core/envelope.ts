@@ -11,6 +11,7 @@ import { sha256Hex, verifySignature, type KeyPair } from './keys.js'
 import { envelopeSchema, type Envelope, type RotEnvelope } from './envelope-schema.js'
 import { sealedBytes } from './sealed.js'
 import { conformingEnvelope } from './envelope-fast.js'
+import { duplicateJsonKey } from './json-duplicate-keys.js'
 
 export type {
   MsgEnvelope,
@@ -108,13 +109,29 @@ export function parseEnvelope(input: unknown): Envelope {
   return result.data
 }
 
-/** Parse an envelope from its JSON text or bytes. Throws `MalformedError`. */
+/** UTF-8 that refuses bytes that are not UTF-8, and keeps a byte order mark (which JSON text may not start with). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * Parse an envelope from its JSON text or bytes. The text must be I-JSON,
+ * as JCS requires (RFC 8785 §3.1, docs/protocol.md §3): UTF-8 bytes and no
+ * member name twice in one object. `JSON.parse` would read bad bytes as
+ * U+FFFD and keep the last of two names, so bytes a peer relays as they
+ * came could read as another message to a parser that keeps the first
+ * (attack review 103). Throws `MalformedError`.
+ */
 export function decodeEnvelope(data: string | Uint8Array): Envelope {
+  let text: string
   let json: unknown
   try {
-    json = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'))
+    text = typeof data === 'string' ? data : STRICT_UTF8.decode(data)
+    json = JSON.parse(text)
   } catch {
-    throw new MalformedError('envelope is not valid JSON')
+    throw new MalformedError('envelope is not valid JSON in UTF-8')
+  }
+  const repeated = duplicateJsonKey(text)
+  if (repeated !== undefined) {
+    throw new MalformedError(`envelope names the member "${repeated.slice(0, 32)}" twice in one object`)
   }
   return parseEnvelope(json)
 }
