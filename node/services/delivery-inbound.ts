@@ -1,9 +1,12 @@
 /**
  * The hosting node's side of direct delivery (docs/protocol.md §10): a
- * `msg` arriving over `/meshsig/deliver/1.0.0` for an agent this node hosts
- * runs the one acceptance path (ingest) and, once stored (or already stored),
- * is answered with a receipt signed by the node key. Anything else is
- * answered with a refusal code; nothing is stored for agents hosted elsewhere.
+ * `msg` arriving over `/meshsig/deliver/1.0.0` for one of this node's own
+ * agents runs the one acceptance path (ingest) and, once stored (or already
+ * stored), is answered with a receipt signed by the node key. Anything else is
+ * answered with a refusal code; nothing is stored for agents hosted elsewhere,
+ * nor for an agent whose registration from the mesh merely names this node
+ * (decision 0076: what delivery takes, retention keeps, so one envelope id is
+ * never accepted twice).
  * The sender rules of gossip apply (§7, decision 0062): a sender without a
  * registration here is refused `UNKNOWN_SIGNER` (a code that heals: its
  * registry is pulled from the delivering peer, and this node announces its
@@ -41,9 +44,10 @@ export interface DeliveryInboundComponents {
   readonly clock: () => number
   readonly nodeDid: () => string
   readonly nodeKey: () => KeyPair
-  readonly peerId: () => string
-  /** Oldest (and newest) message time accepted: the outbox expiry plus the clock window (ms). */
+  /** How old a message may be: the outbox expiry plus the clock window (ms). */
   readonly windowMs: number
+  /** How far ahead of the clock a message may be dated: the clock window (ms, §5). */
+  readonly maxSkewMs: number
   /**
    * Per-peer budget of one window (the relay quotas' `windowMs`, `perPeerMessages`, `perPeerBytes`,
    * `trackedKeys`), and how long a refused sender's registration is awaited (`pendingTtlMs`).
@@ -86,9 +90,7 @@ export class DeliveryInbound {
       throw new MeshsigError('MALFORMED', 'a delivery carries one msg envelope with a recipient')
     }
     this.checkHostedHere(envelope.to)
-    if (Math.abs(envelope.ts - this.c.clock()) > this.c.windowMs) {
-      throw new MeshsigError('CLOCK_SKEW', 'message time is outside the delivery window', { windowMs: this.c.windowMs })
-    }
+    this.checkTime(envelope.ts)
     this.checkSender(envelope.from, fromPeerId)
     // freshness is the delivery window above: a message retried after downtime is older than the gossip window
     const v = this.c.ingest.ingest(envelope, { kind: 'deliver', peer: fromPeerId }, { fresh: false })
@@ -157,11 +159,28 @@ export class DeliveryInbound {
     return this.c.clock() - at <= this.c.budget.pendingTtlMs
   }
 
-  /** Throw `NOT_FOUND` unless the registry names this node as the recipient's host. */
+  /**
+   * Throw `NOT_FOUND` unless the recipient is one of this node's own agents
+   * (`AgentsRepo.isOwn`, the definition retention keeps messages by): a
+   * registration from the mesh naming this node's PeerId, which anyone can
+   * sign, makes this node store nothing (docs/protocol.md §10, decision 0076).
+   */
   private checkHostedHere(to: string): void {
-    const agent = this.c.store.agents.get(to)
-    if (agent === undefined || (agent.peerId !== this.c.peerId() && agent.origin !== 'local')) {
+    if (!this.c.store.agents.isOwn(to)) {
       throw new MeshsigError('NOT_FOUND', `${to} is not hosted by this node`, { did: to })
+    }
+  }
+
+  /**
+   * Throw `CLOCK_SKEW` unless `ts` lies at most `windowMs` behind the clock
+   * (a message its sender's outbox retried) and at most `maxSkewMs` ahead
+   * (an outbox only makes messages older; docs/protocol.md §10).
+   */
+  private checkTime(ts: number): void {
+    const ahead = ts - this.c.clock()
+    if (ahead > this.c.maxSkewMs || -ahead > this.c.windowMs) {
+      const { windowMs, maxSkewMs } = this.c
+      throw new MeshsigError('CLOCK_SKEW', 'message time is outside the delivery window', { windowMs, maxSkewMs })
     }
   }
 

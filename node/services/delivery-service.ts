@@ -75,7 +75,6 @@ export class DeliveryService {
     this.outcomes = new DeliveryOutcomes(c)
     this.inbound = new DeliveryInbound({
       ...c,
-      peerId: () => c.p2p().peerId,
       windowMs: c.limits.expiryMs + c.maxSkewMs,
     })
     this.presence = new DeliveryPresence({

@@ -78,6 +78,16 @@ interface Count {
   at: number
 }
 
+/**
+ * The DIDs of this node's own agents (`origin = 'local'`: its API registered
+ * them or it keeps their key, ingest.ts `isLocal`), as SQL. The one
+ * definition of "hosted here" that direct delivery (`AgentsRepo.isOwn`,
+ * docs/protocol.md §10) and relay retention (`MessagesRepo.pruneForeign`,
+ * §7) share: a message delivered here is never pruned, so its stored id
+ * keeps it a duplicate for good (decision 0076).
+ */
+export const OWN_AGENT_DIDS = "SELECT did FROM agents WHERE origin = 'local'"
+
 /** Hosts of agents kept in memory, at most (node/cache-bounds.ts). */
 export const AGENT_HOST_CACHE_SIZE = 8192
 
@@ -193,6 +203,16 @@ export class AgentsRepo {
       WHERE a.origin = 'local' AND a.did NOT IN (SELECT did FROM key_states WHERE revoked = 1)
       GROUP BY c.type ORDER BY first, c.type`
     return prepared(this.db, sql).all() as { type: string; holders: number }[]
+  }
+
+  /**
+   * True when `did` is one of this node's own agents (`OWN_AGENT_DIDS`): the
+   * only recipients it takes deliveries for (docs/protocol.md §10). A
+   * registration from the mesh that merely names this node's PeerId does not
+   * make one (decision 0076).
+   */
+  isOwn(did: string): boolean {
+    return prepared(this.db, `SELECT 1 FROM (${OWN_AGENT_DIDS}) WHERE did = ?`).get(did) !== undefined
   }
 
   /** The PeerId of the node hosting `did` (from its registration), or undefined for an unknown agent. */

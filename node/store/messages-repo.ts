@@ -3,6 +3,7 @@ import type { Database, Statement } from 'better-sqlite3'
 import { prepared } from './prepared.js'
 import { SqlWhere } from './sql-where.js'
 import type { MsgEnvelope } from '../core/index.js'
+import { OWN_AGENT_DIDS } from './agents-repo.js'
 
 /** Where a stored message came from. */
 export type MessageSource = 'api' | 'gossip' | 'sync' | 'deliver'
@@ -97,10 +98,12 @@ export class MessagesRepo {
   /**
    * Delete messages received before `before` that are neither from nor to an
    * agent of this node (retention of relayed traffic, issue 9); at most
-   * `max` per call. Returns how many were deleted.
+   * `max` per call. Returns how many were deleted. "An agent of this node" is
+   * `OWN_AGENT_DIDS`, the recipients direct delivery takes (docs/protocol.md
+   * §10): a delivered message is never deleted, so it cannot be taken again.
    */
   pruneForeign(before: number, max = 10_000): number {
-    const local = "SELECT did FROM agents WHERE origin = 'local'"
+    const local = OWN_AGENT_DIDS
     return prepared(
       this.db,
       `DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE received_at < ?
