@@ -8,7 +8,8 @@
  * error is the schema's own. Property tests hold them to the schema's verdicts.
  */
 import type { Envelope, IcpEnvelope, MsgEnvelope, RegEnvelope } from './envelope-schema.js'
-import { B64_RE, CAPABILITY_TYPE_RE, MAX_BODY_LENGTH, MAX_TS, MSIG_DID_RE } from './envelope-schema.js'
+import { B64_RE } from './encoding.js'
+import { CAPABILITY_TYPE_RE, MAX_BODY_LENGTH, MAX_TS, MSIG_DID_RE } from './envelope-schema.js'
 import { sealedBytes } from './sealed.js'
 
 const MSG_KEYS = ['v', 'type', 'from', 'to', 'body', 'ts', 'nonce', 'sig'] as const
@@ -17,6 +18,7 @@ function isDid(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 128 && MSIG_DID_RE.test(value)
 }
 
+/** Canonical base64 of `length` characters: the schema's pattern, so a set unused bit of the last one is refused. */
 function isB64(value: unknown, length: number): value is string {
   return typeof value === 'string' && value.length === length && B64_RE.test(value)
 }

@@ -3,21 +3,25 @@
  * field is malformed, so what is signed is exactly what is checked.
  */
 import * as z from 'zod'
+import { B64_RE } from './encoding.js'
 
 /** Largest accepted message body, in UTF-16 code units. */
 export const MAX_BODY_LENGTH = 256 * 1024
 
-/** Standard base64 with padding (the hand-written checks of envelope-fast.ts use the same patterns). */
-export const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 /** A did:msig DID: the only spelling inside envelopes. */
 export const MSIG_DID_RE = /^did:msig:[1-9A-HJ-NP-Za-km-z]+$/
 /** A capability type: letters, digits and . _ : / - */
 export const CAPABILITY_TYPE_RE = /^[A-Za-z0-9._:/-]+$/
-const b64 = (bytes: number): z.ZodString =>
+/**
+ * Canonical base64 of `bytes` bytes (`B64_RE`, docs/protocol.md §1), fields
+ * decoded or not (`next`, `root` and `nonce` are compared as text): the
+ * hand-written checks of envelope-fast.ts use the same pattern.
+ */
+export const b64Field = (bytes: number): z.ZodString =>
   z
     .string()
     .length(Math.ceil(bytes / 3) * 4)
-    .regex(B64_RE, 'must be standard base64')
+    .regex(B64_RE, 'must be canonical standard base64 (unused bits zero)')
 /**
  * DIDs inside envelopes are did:msig only: one spelling per identity in
  * signed data, so no alias (did:key of the same key) can escape the key event
@@ -34,8 +38,8 @@ const seq = z
   .nonnegative()
   .max(2 ** 31)
 const hex256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256')
-const key = b64(32)
-const sig = b64(64)
+const key = b64Field(32)
+const sig = b64Field(64)
 
 /** A capability an agent offers, with optional self-declared confidence in [0, 1]. */
 export const capabilitySchema = z.strictObject({
@@ -51,7 +55,7 @@ export const msgSchema = z.strictObject({
   to: did.nullable(),
   body: z.string().max(MAX_BODY_LENGTH),
   ts,
-  nonce: b64(16),
+  nonce: b64Field(16),
   sig,
 })
 
@@ -75,7 +79,7 @@ export const icpSchema = z.strictObject({
   did,
   seq: z.literal(0),
   key,
-  next: b64(32).nullable(),
+  next: b64Field(32).nullable(),
   ts,
   sig,
 })
@@ -88,7 +92,7 @@ export const rotSchema = z.strictObject({
   seq: seq.min(1),
   prev: hex256,
   key,
-  next: b64(32).nullable(),
+  next: b64Field(32).nullable(),
   ts,
   sig,
   sig2: sig,
@@ -112,7 +116,7 @@ export const chkSchema = z.strictObject({
   type: z.literal('chk'),
   origin: did,
   size: z.number().int().nonnegative(),
-  root: b64(32),
+  root: b64Field(32),
   ts,
   sig,
 })
@@ -131,10 +135,7 @@ export const receiptSchema = z.strictObject({
   to: did,
   node: did,
   ts,
-  sig: z
-    .string()
-    .length(88)
-    .regex(/^[A-Za-z0-9+/]{86}==$/, 'must be standard base64'),
+  sig,
 })
 
 /** Any envelope, discriminated by `type`. */

@@ -11,11 +11,12 @@ import * as z from 'zod'
 import { canonicalize } from './canonical.js'
 import { fromB64, toB64 } from './encoding.js'
 import { domainSigningInput } from './envelope.js'
+import { b64Field } from './envelope-schema.js'
 import { MalformedError, SignatureInvalidError } from './errors.js'
 import { verifySignature, type KeyPair } from './keys.js'
 import { NOTE_COSIGNATURE_V1, NOTE_ED25519, noteVerifier, type NoteVerifier } from './note.js'
 
-const b64Key = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be b64 of 32 bytes')
+const b64Key = b64Field(32)
 
 /** Shape of a log key binding (strict). */
 export const logKeyBindingSchema = z.strictObject({
@@ -29,7 +30,7 @@ export const logKeyBindingSchema = z.strictObject({
   logKey: b64Key,
   witnessKey: b64Key,
   ts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  sig: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
+  sig: b64Field(64),
 })
 
 /** A node's signed statement naming its log and witness keys. */

@@ -11,6 +11,7 @@ import * as z from 'zod'
 import { canonicalize } from './canonical.js'
 import { peerIdFromPublicKey, publicKeyFromPeerId } from './did.js'
 import { domainSigningInput } from './envelope.js'
+import { b64Field } from './envelope-schema.js'
 import { fromB64, toB64, utf8 } from './encoding.js'
 import { MalformedError, MeshsigError, SignatureInvalidError } from './errors.js'
 import { verifySignature, type KeyPair } from './keys.js'
@@ -30,10 +31,7 @@ export const presenceSchema = z.strictObject({
     .max(64)
     .regex(/^12D3KooW[1-9A-HJ-NP-Za-km-z]+$/, 'must be an Ed25519 PeerId'),
   ts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  sig: z
-    .string()
-    .length(88)
-    .regex(/^[A-Za-z0-9+/]{86}==$/, 'must be standard base64'),
+  sig: b64Field(64),
 })
 
 /** A signed presence announcement. */

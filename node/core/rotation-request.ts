@@ -18,6 +18,7 @@ import * as z from 'zod'
 import { canonicalize } from './canonical.js'
 import { fromB64, toB64 } from './encoding.js'
 import { domainSigningInput } from './envelope.js'
+import { b64Field } from './envelope-schema.js'
 import { ClockSkewError, MalformedError, MeshsigError, SignatureInvalidError } from './errors.js'
 import type { KeyState } from './kel.js'
 import { verifySignature, type KeyPair } from './keys.js'
@@ -35,7 +36,7 @@ export const rotationRequestSchema = z.strictObject({
   prev: z.string().regex(/^[0-9a-f]{64}$/),
   node: msigDid,
   ts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  sig: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
+  sig: b64Field(64),
 })
 
 /** A holder's signed request that a node rotate a DID it keeps the keys of. */

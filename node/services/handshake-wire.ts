@@ -5,14 +5,13 @@
  * the connection id. Strict: unknown fields are malformed.
  */
 import * as z from 'zod'
-import { canonicalize, domainSigningInput, sha256Hex, toB64, utf8, type KeyPair } from '../core/index.js'
+import { b64Field, canonicalize, domainSigningInput, sha256Hex, toB64, utf8, type KeyPair } from '../core/index.js'
 
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const did = z
   .string()
   .max(128)
   .regex(/^did:msig:[1-9A-HJ-NP-Za-km-z]+$/)
-const nonce = z.string().length(24).regex(B64_RE)
+const nonce = b64Field(16) // canonical: one spelling (docs/protocol.md §1), echoed and compared as text
 const ts = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 
 /**
@@ -29,7 +28,7 @@ export const proofSchema = z.strictObject({
   challenge: nonce,
   nonce,
   ts,
-  sig: z.string().length(88).regex(B64_RE),
+  sig: b64Field(64),
 })
 
 /** A responder's answer to a `challenge`: `{proof}`; anything else (null, an array, no proof) is malformed. */

@@ -77,7 +77,11 @@ export interface IngestStore {
   readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
   readonly auditEntries: Pick<
     AuditEntriesRepo,
-    'hasRemoteCheckpoint' | 'addRemoteCheckpoint' | 'conflictingRemoteCheckpoint' | 'checkpointAt'
+    | 'hasRemoteCheckpoint'
+    | 'addRemoteCheckpoint'
+    | 'conflictingRemoteCheckpoint'
+    | 'checkpointAt'
+    | 'forgetRemoteCheckpoints'
   >
   readonly misc: Pick<MiscRepo, 'attributedSeen' | 'rememberAttributed' | 'peerFault'>
   readonly custody: Pick<CustodyRepo, 'get' | 'forget'>
@@ -188,6 +192,8 @@ export class Ingest {
       case 'rev':
         if (envelope.type === 'icp' && this.newDidPastQuota(envelope.did, source)) return quotaRefusal(envelope, id)
         store.keyEvents.append(envelope as KeyEvent, id, keyState!, now)
+        // what the rotated-out key signed is evidence against nobody: its checkpoints make no split view (decision 0073)
+        if (envelope.type === 'rot') store.auditEntries.forgetRemoteCheckpoints(envelope.did)
         // a revoked agent's custodied seed is destroyed in the same transaction (docs/protocol.md §2, §6)
         if (envelope.type === 'rev') {
           store.custody.forget(envelope.did)
@@ -244,8 +250,9 @@ export class Ingest {
 
   /** Keep another node's checkpoint (a bounded number per origin), noting a split view it reveals. */
   private keepCheckpoint(chk: ChkEnvelope, id: string, now: number): void {
-    const { auditEntries } = this.c.store
-    this.splitView = splitViewOf(chk, auditEntries, this.c.nodeDid())
+    const { auditEntries, keyEvents } = this.c.store
+    const key = currentKeyOf(chk.origin, keyEvents.state(chk.origin)) // the key it was just taken under
+    this.splitView = splitViewOf(chk, auditEntries, this.c.nodeDid(), key)
     auditEntries.addRemoteCheckpoint(id, chk, JSON.stringify(chk), now, REMOTE_CHECKPOINTS_PER_ORIGIN)
   }
 

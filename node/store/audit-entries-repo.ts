@@ -141,10 +141,15 @@ export class AuditEntriesRepo {
   }
 
   /**
-   * The id of a kept checkpoint of `origin` at `size` whose root is not
-   * `root` (a split view, docs/audit.md "Split views"), the first received.
+   * The id and JSON text of a kept checkpoint of `origin` at `size` whose
+   * root is not `root` (a split view, docs/audit.md "Split views"), the first
+   * received. Roots are canonical base64 (docs/protocol.md §1): equal texts, equal bytes.
    */
-  conflictingRemoteCheckpoint(origin: string, size: number, root: string): string | undefined {
+  conflictingRemoteCheckpoint(
+    origin: string,
+    size: number,
+    root: string,
+  ): { readonly id: string; readonly envelope: string } | undefined {
     // a root already kept at this size is no new evidence: each split view is recorded once per root
     if (
       prepared(this.db, 'SELECT 1 FROM remote_checkpoints WHERE origin = ? AND size = ? AND root = ?').get(
@@ -157,9 +162,17 @@ export class AuditEntriesRepo {
     }
     const row = prepared(
       this.db,
-      'SELECT id FROM remote_checkpoints WHERE origin = ? AND size = ? AND root != ? ORDER BY received_at, id LIMIT 1',
-    ).get(origin, size, root) as { id: string } | undefined
-    return row?.id
+      'SELECT id, envelope FROM remote_checkpoints WHERE origin = ? AND size = ? AND root != ? ORDER BY received_at, id LIMIT 1',
+    ).get(origin, size, root) as { id: string; envelope: string } | undefined
+    return row === undefined ? undefined : { id: row.id, envelope: row.envelope }
+  }
+
+  /**
+   * Drop every kept checkpoint of `origin`: it rotated, and what its old key
+   * signed is no evidence against it any more (decision 0073). Returns how many.
+   */
+  forgetRemoteCheckpoints(origin: string): number {
+    return prepared(this.db, 'DELETE FROM remote_checkpoints WHERE origin = ?').run(origin).changes
   }
 
   /** True when a checkpoint with this envelope id is kept. */

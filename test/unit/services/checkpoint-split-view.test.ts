@@ -3,7 +3,16 @@
 // trust (SPEC §6) and charges nobody who relayed it. Found by the SPEC audit of stop 32: both
 // were stored and nothing was recorded.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createCheckpoint, createInception, type ChkEnvelope, type KeyPair } from '../../../node/core/index.js'
+import {
+  createCheckpoint,
+  createInception,
+  createRotation,
+  generateKeyPair,
+  signingBytes,
+  toB64,
+  type ChkEnvelope,
+  type KeyPair,
+} from '../../../node/core/index.js'
 import { REMOTE_CHECKPOINTS_PER_ORIGIN } from '../../../node/limits.js'
 import { TrustService } from '../../../node/services/trust.js'
 import { auditEntries, kitAgent, kitNode, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
@@ -82,6 +91,19 @@ describe('a split view among signed checkpoints', () => {
     expect(n.emitted.some((e) => e.type === 'audit:inconsistent')).toBe(false)
   })
 
+  it('is not seen in the same root spelt otherwise: refused as MALFORMED (review 103, docs/protocol.md §1)', () => {
+    const first = chk(origin.key, origin.did, 10, 7) // root "BwcH…Bwc=": 2 unused bits in its last character
+    const unsigned = { ...first, ts: first.ts + 1, root: first.root.slice(0, 42) + 'd=' } // 'c' | 1: the same bytes
+    expect(Buffer.from(unsigned.root, 'base64')).toEqual(Buffer.from(first.root, 'base64'))
+    const { sig: _sig, ...body } = unsigned
+    const respelt = { ...body, sig: toB64(origin.key.sign(signingBytes(body))) }
+    expect(n.ingest.ingest(first, gossip, { fresh: true }).ok).toBe(true)
+    const second = n.ingest.ingest(respelt, gossip, { fresh: true })
+    // before the fix: taken, and recorded as a split view against the origin
+    expect(second.ok ? 'accepted' : second.error.code).toBe('MALFORMED')
+    expect(inconsistencies()).toEqual([])
+  })
+
   it("is seen against this node's own checkpoint when someone else signs with its key", () => {
     expect(n.ingest.ingest(createInception(n.key, n.clock.ms), { kind: 'local' }, { fresh: false }).ok).toBe(true)
     const mine = chk(n.key, n.did, 5, 7)
@@ -89,5 +111,54 @@ describe('a split view among signed checkpoints', () => {
     const thief = n.ingest.ingest(chk(n.key, n.did, 5, 8), gossip, { fresh: true })
     expect(thief.ok).toBe(true)
     expect(inconsistencies()).toEqual([expect.objectContaining({ subject: n.did, envelopeId: thief.id })])
+  })
+})
+
+// Review 103 (decision 0073): the owner rotates because its key leaked; what the thief signed with that key
+// before the rotation must not frame it once its new key signs the real checkpoint (SPEC §6).
+describe('a split view with a checkpoint under a key the origin rotated away from', () => {
+  function rotate(): void {
+    n.clock.advance(60_000)
+    const state = n.store.keyEvents.state(origin.did)!
+    const rot = createRotation(state, origin.key, origin.next, n.clock.ms, generateKeyPair(n.random))
+    expect(n.ingest.ingest(rot, gossip, { fresh: false }).ok).toBe(true)
+  }
+
+  it('is not recorded and lowers nobody; one made under the new key still is', () => {
+    const forged = n.ingest.ingest(chk(origin.key, origin.did, 1000, 1), gossip, { fresh: true }) // the leaked key
+    expect(forged.ok).toBe(true)
+    const before = originTrust()
+    rotate()
+    expect(n.store.auditEntries.hasRemoteCheckpoint(forged.id!)).toBe(false) // dropped with the rotation
+    const honest = n.ingest.ingest(chk(origin.next, origin.did, 1000, 2), gossip, { fresh: true })
+    expect(honest.ok).toBe(true)
+    // before the fix: 1 entry, the failure counted, trust 0.5 → 0.25
+    expect(inconsistencies()).toEqual([])
+    expect(originTrust()).toEqual(before)
+    expect(n.emitted.some((e) => e.type === 'audit:inconsistent')).toBe(false)
+    // the new key signing another root at that size is the origin's own split view
+    const other = n.ingest.ingest(chk(origin.next, origin.did, 1000, 3), gossip, { fresh: true })
+    expect(inconsistencies()).toEqual([expect.objectContaining({ subject: origin.did, envelopeId: other.id })])
+    expect(inconsistencies()[0]?.data).toEqual({ reason: 'split-view', earlierId: honest.id, size: 1000 })
+  })
+
+  it('is not recorded against this node from its own checkpoint under the key it rotated away from', () => {
+    const next = generateKeyPair(n.random)
+    const icp = createInception(n.key, n.clock.ms, next)
+    expect(n.ingest.ingest(icp, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    n.store.auditEntries.putCheckpoint(5, JSON.stringify(chk(n.key, n.did, 5, 7)))
+    const rot = createRotation(n.store.keyEvents.state(n.did)!, n.key, next, n.clock.ms, generateKeyPair(n.random))
+    expect(n.ingest.ingest(rot, { kind: 'local' }, { fresh: false }).ok).toBe(true)
+    expect(n.ingest.ingest(chk(next, n.did, 5, 8), gossip, { fresh: true }).ok).toBe(true)
+    expect(inconsistencies()).toEqual([])
+  })
+
+  it('is not recorded from a kept checkpoint the current key did not sign (kept before this rule)', () => {
+    const forged = chk(origin.key, origin.did, 1000, 1)
+    rotate()
+    // as a database written before decision 0073 still keeps it
+    n.store.auditEntries.addRemoteCheckpoint('0'.repeat(64), forged, JSON.stringify(forged), n.clock.ms)
+    expect(n.ingest.ingest(chk(origin.next, origin.did, 1000, 2), gossip, { fresh: true }).ok).toBe(true)
+    expect(inconsistencies()).toEqual([])
   })
 })
