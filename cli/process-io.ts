@@ -7,8 +7,22 @@ async function readAll(stream: NodeJS.ReadStream): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks))
 }
 
+/**
+ * End quietly when the reader of `stream` goes away (`meshsig audit --ndjson
+ * | head`): as a Unix tool does on SIGPIPE, with no stack trace; the output
+ * was the reader's to stop. Any other write error is thrown on.
+ */
+function quietOnBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(process.exitCode ?? 0)
+  })
+}
+
 /** The process's own io. */
 export function processIo(): CliIo {
+  quietOnBrokenPipe(process.stdout)
+  quietOnBrokenPipe(process.stderr)
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
