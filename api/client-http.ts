@@ -22,6 +22,7 @@ import {
 } from './token-proof.js'
 import { errorFrom, textWithin, transportError } from './client-errors.js'
 import { READ_LANE_HEADER, readLaneOf } from './read-lane.js'
+import { checkNoUserinfo } from './server-url.js'
 import { isMeshsigError, MeshsigError } from '../node/core/errors.js'
 
 export { errorFrom, noConnection } from './client-errors.js'
@@ -113,6 +114,7 @@ export class ClientHttp {
 
   constructor(opts: MeshsigClientOptions = {}) {
     const server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
+    if (URL.canParse(server)) checkNoUserinfo(new URL(server))
     this.server = pinnedServer(server)
     this.token = opts.token
     this.timeoutMs = opts.timeoutMs ?? 30_000

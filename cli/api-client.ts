@@ -11,6 +11,7 @@
  * cannot make the proof). A node that does not answer is `UNREACHABLE`.
  */
 import { isIP } from 'node:net'
+import { checkNoUserinfo, withoutUserinfo } from '../api/server-url.js'
 import { MeshsigClient } from '../api/client.js'
 import { MeshsigError } from '../node/core/errors.js'
 import { readApiToken } from '../node/identity/index.js'
@@ -95,10 +96,11 @@ function checkServerUrl(server: string): void {
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new MeshsigError(
       'INVALID_INPUT',
-      `--server (or MESHSIG_SERVER) must be an http(s) URL such as http://127.0.0.1:4888, not '${server}'`,
+      `--server (or MESHSIG_SERVER) must be an http(s) URL such as http://127.0.0.1:4888, not '${withoutUserinfo(server)}'`,
       { field: 'server' },
     )
   }
+  checkNoUserinfo(url)
 }
 
 /**
