@@ -12,9 +12,11 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib/meshsig-api.sh"
 
 # The DID of the one active local agent called $1.
 did_of_name() {
-  local matches
-  matches="$(api GET '/agents?origin=local&status=active' |
-    jq -r --arg name "$1" '[.agents[] | select(.name == $name) | .did] | join("\n")')"
+  local list matches
+  # a command substitution does not inherit set -e: a node that cannot answer (exit 3) must end the script
+  # with its own code, not read as "no such agent" (review 105)
+  list="$(api GET '/agents?origin=local&status=active')" || exit $?
+  matches="$(jq -r --arg name "$1" '[.agents[] | select(.name == $name) | .did] | join("\n")' <<<"$list")"
   [[ -n "$matches" ]] || die "no active local agent is called '$1'"
   [[ "$(printf '%s\n' "$matches" | wc -l)" -eq 1 ]] || die "several agents are called '$1'; pass the DID: $(printf '%s ' "$matches")"
   printf '%s\n' "$matches"
@@ -34,7 +36,7 @@ main() {
   [[ -n "$target" ]] || usage
   need_tools
   local did="$target"
-  [[ "$target" == did:* ]] || did="$(did_of_name "$target")"
+  [[ "$target" == did:* ]] || did="$(did_of_name "$target")" || exit $?
   local body="$MESHSIG_TMP/body.json"
   jq -n --arg did "$did" --arg reason "$reason" '{did: $did, reason: $reason}' >"$body"
   api POST /agents/revoke "$body" | jq '{revoked, did, reason, revokedAt}'
