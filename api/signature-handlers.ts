@@ -145,5 +145,14 @@ export async function messageVerifyHandler(ctx: RouteContext, body: unknown): Pr
   }
   if (!b.did.startsWith('did:')) throw new MeshsigError('INVALID_DID', 'did must be a did:msig or did:key DID')
   const check = await checkPlain(ctx, b.message, b.signature, b.did)
-  return { valid: check.valid, did: b.did, verifiedAt, ...(check.code ? { code: check.code } : {}) }
+  const error = check.code === 'SIGNATURE_INVALID' ? { error: NOT_PLAIN } : {}
+  return { valid: check.valid, did: b.did, verifiedAt, ...(check.code ? { code: check.code } : {}), ...error }
 }
+
+/**
+ * Why a send's `signature` fails the plain form (attack review 105): a message is signed as an envelope
+ * (docs/protocol.md §4), over its sender, recipient, time and nonce as well, never as bare text.
+ */
+const NOT_PLAIN =
+  'not a plain signature of this message by this DID. The signature POST /messages/send answers is its ' +
+  "envelope's: check it with {envelope}, which the send answers too (GET /messages/:id: message.envelope)"
