@@ -8,6 +8,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import * as z from 'zod'
 import { MeshsigError } from './core/errors.js'
+import { PEER_FORMS, peerAddressProblem } from './p2p/peer-address.js'
 
 /** A validated node configuration. */
 export interface NodeConfig {
@@ -179,6 +180,20 @@ function checkPorts(port: number, p2pPort: number | undefined, layers: Layers): 
   throw new MeshsigError('INVALID_INPUT', `invalid ${problem}`)
 }
 
+/** Every peer must be a multiaddr or a seed address: a typo ends `meshsig start` before anything listens. */
+function checkPeers(peers: readonly string[], layers: Layers): readonly string[] {
+  for (const peer of peers) {
+    const problem = peerAddressProblem(peer)
+    if (problem === undefined) continue
+    const shown = JSON.stringify(peer.length > 120 ? `${peer.slice(0, 120)}…` : peer)
+    throw new MeshsigError(
+      'INVALID_INPUT',
+      `invalid ${settingName('peers', layers)}: ${shown} is ${problem}; give ${PEER_FORMS}`,
+    )
+  }
+  return peers
+}
+
 /** Resolve the configuration; throws `INVALID_INPUT` naming the bad setting as the user wrote it. */
 export function loadConfig(sources: ConfigSources): NodeConfig {
   const layers: Layers = {
@@ -202,7 +217,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     p2pPort: checkPorts(c.port, c.p2pPort, layers),
     db: c.db ?? join(sources.home, 'meshsig.db'),
     name: c.name ?? (sources.hostname ?? hostname)(),
-    peers: c.peers,
+    peers: checkPeers(c.peers, layers),
     maxSkewMs: c.maxSkewMs,
     rateLimit: c.rateLimit,
     trustProxy: c.trustProxy,

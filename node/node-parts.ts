@@ -200,7 +200,7 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
     ...{ limits: b.limits.discovery, clock: b.clock },
   })
   const seeds = (b.init.peers ?? []).filter((a) => !a.startsWith('/')) // multiaddrs are the mesh's bootstrap list
-  const dialer = new PeerDialer(p2p, onError, b.limits.remoteBodyBytes, seeds)
+  const dialer = new PeerDialer(p2p, onError, { maxBodyBytes: b.limits.remoteBodyBytes, seeds })
   const antiEntropy = {
     sync: (peerId: string): Promise<unknown> => gossip.syncFrom(peerId),
     intervalMs: b.init.antiEntropyMs,

@@ -35,12 +35,45 @@ export function startingHealth(config: NodeConfig, identity: Identity, trustLoop
   }
 }
 
-/** The one line for mesh ports in use: both ports and the flag that moves them. */
-export function meshPortsInUse(config: Pick<NodeConfig, 'host' | 'p2pPort'>): MeshsigError {
-  return new MeshsigError(
-    'INVALID_INPUT',
-    `cannot listen on ${config.host}:${config.p2pPort} (mesh TCP) and ${config.p2pPort + 1} (mesh WebSocket): ` +
-      'address in use; choose other ports with --p2p-port (WebSocket uses the next one)',
+/** A port `meshsig start` listens on, and what for. */
+export interface PortUse {
+  readonly port: number
+  readonly role: 'API' | 'mesh TCP' | 'mesh WebSocket'
+}
+
+/** The fixed ports of a configuration (0, OS-chosen, is never in use). */
+function portsOf(config: Pick<NodeConfig, 'port' | 'p2pPort'>): PortUse[] {
+  const api: PortUse[] = config.port === 0 ? [] : [{ port: config.port, role: 'API' }]
+  if (config.p2pPort === 0) return api
+  return [...api, { port: config.p2pPort, role: 'mesh TCP' }, { port: config.p2pPort + 1, role: 'mesh WebSocket' }]
+}
+
+/**
+ * The one line for ports in use: every port taken, in one go, and the flags
+ * that move them (`--port` the API, `--p2p-port` the mesh; with no
+ * `--p2p-port` the mesh follows the API port, so another `--port` moves all).
+ */
+export function portsInUse(
+  config: Pick<NodeConfig, 'host' | 'port' | 'p2pPort'>,
+  taken: readonly PortUse[],
+): MeshsigError {
+  const named = taken.map((t, i) => `${i === 0 ? `${config.host}:` : ''}${t.port} (${t.role})`)
+  const where = named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named.at(-1) ?? ''}` : (named[0] ?? '')
+  const api = taken.some((t) => t.role === 'API')
+  const mesh = taken.some((t) => t.role !== 'API')
+  const follows = mesh && !api && config.port !== 0 && config.p2pPort === config.port + 1
+  const hint = !mesh
+    ? 'choose another port with --port'
+    : `choose other ports with ${api ? '--port (the API) and ' : ''}--p2p-port (mesh TCP; WebSocket uses the next one)` +
+      (follows ? ', or another --port (the mesh takes the next two)' : '')
+  return new MeshsigError('INVALID_INPUT', `cannot listen on ${where}: address in use; ${hint}`)
+}
+
+/** The line for mesh ports libp2p could not listen on (which one is not known): both, and the flags. */
+export function meshPortsInUse(config: Pick<NodeConfig, 'host' | 'port' | 'p2pPort'>): MeshsigError {
+  return portsInUse(
+    config,
+    portsOf(config).filter((p) => p.role !== 'API'),
   )
 }
 
@@ -53,26 +86,29 @@ function portFree(host: string, port: number): Promise<boolean> {
 }
 
 /**
- * Fail at once when a fixed mesh port (TCP, or WebSocket on the next one) is
- * taken, instead of after libp2p has loaded. A port taken between this probe
- * and libp2p's own listen still fails there, with the same line.
+ * Fail at once when a fixed port (the API, mesh TCP, or mesh WebSocket on the
+ * next one) is taken, naming every one taken, instead of the first alone or
+ * after libp2p has loaded. A port taken between this probe and the real
+ * listen still fails there: the API's with its own line, the mesh's with
+ * `meshPortsInUse`.
  */
-export async function checkMeshPorts(config: Pick<NodeConfig, 'host' | 'p2pPort'>): Promise<void> {
-  if (config.p2pPort === 0) return
-  const host = config.host === 'localhost' ? '127.0.0.1' : config.host
-  for (const port of [config.p2pPort, config.p2pPort + 1]) {
-    if (!(await portFree(host, port))) throw meshPortsInUse(config)
+export async function checkPorts(config: Pick<NodeConfig, 'host' | 'port' | 'p2pPort'>): Promise<void> {
+  const meshHost = config.host === 'localhost' ? '127.0.0.1' : config.host // as libp2p listens
+  const taken: PortUse[] = []
+  for (const use of portsOf(config)) {
+    if (!(await portFree(use.role === 'API' ? config.host : meshHost, use.port))) taken.push(use)
   }
+  if (taken.length > 0) throw portsInUse(config, taken)
 }
 
 /**
  * Check the API options (an unsafe combination throws before anything
- * listens) and the mesh ports, bind the API port and answer `/health` until
+ * listens) and every fixed port, bind the API port and answer `/health` until
  * the node serves.
  */
 export async function listenEarly(config: NodeConfig, identity: Identity, token: string): Promise<ApiListener> {
   const opts = resolveApiOptions(apiOptionsFromConfig(config, { token }))
-  await checkMeshPorts(config)
+  await checkPorts(config)
   const health = startingHealth(config, identity, opts.trustLoopback)
   return listenApi(config, opts, () => health)
 }

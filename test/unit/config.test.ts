@@ -86,3 +86,45 @@ describe('ports', () => {
     expect(errorOf(() => load({ flags: { port: 65535 } })).message).toMatch(/^invalid --port: 65535/)
   })
 })
+
+// Review 105 L1: `--peer garbage` started a node that only logged a warning; a peer must be a
+// multiaddr or a seed address, and anything else ends `meshsig start` before it listens.
+describe('peers', () => {
+  const PEER_ID = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+
+  it('accepts multiaddrs and seed addresses', () => {
+    const peers = [
+      'ws://server1:4888',
+      'wss://node.example',
+      `/ip4/203.0.113.7/tcp/4889/p2p/${PEER_ID}`,
+      '/dns4/a.b/tcp/1/ws',
+    ]
+    expect(load({ flags: { peers } }).peers).toEqual(peers)
+  })
+
+  it.each([
+    ['garbage', 'neither a multiaddr'],
+    ['/ip4/garbage', 'not a multiaddr'],
+    ['server1:4888', 'scheme server1:'],
+    ['ftp://server1', 'scheme ftp:'],
+    ['/ip4/203.0.113.7/tcp/4889/p2p/garbage', '/p2p/ part is not a PeerId'],
+    ['/', 'empty multiaddr'],
+  ])('refuses --peer %s, naming it, the flag and the accepted forms', (peer, problem) => {
+    const err = errorOf(() => load({ flags: { peers: ['ws://server1:4888', peer] } }))
+    expect(err.code).toBe('INVALID_INPUT')
+    expect(err.message).toMatch(/^invalid --peer: /)
+    expect(err.message).toContain(JSON.stringify(peer))
+    expect(err.message).toContain(problem)
+    expect(err.message).toContain('ws://host:port')
+    expect(err.message).toContain('/p2p/<PeerId>')
+    expect(err.message).not.toContain('\n')
+  })
+
+  it('names MESHSIG_PEERS or the config file entry when that is where the peer came from', () => {
+    expect(errorOf(() => load({ env: { MESHSIG_PEERS: 'ws://a:1, junk' } })).message).toMatch(
+      /^invalid MESHSIG_PEERS: "junk" /,
+    )
+    writeFileSync(join(home, 'config.json'), JSON.stringify({ peers: ['junk'] }))
+    expect(errorOf(() => load({})).message).toContain(`invalid "peers" in ${join(home, 'config.json')}: "junk"`)
+  })
+})
