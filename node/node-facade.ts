@@ -14,6 +14,7 @@ import type { NetworkDiscovery } from './services/discovery.js'
 import type { HandshakeInput } from './services/handshake-service.js'
 import type { RevokeInput, RotateInput, Rotation } from './services/key-service.js'
 import { authorizeSend, type SendInput, type SentMessage } from './services/message-service.js'
+import { refuseUnderRevokedDid } from './services/own-revocation.js'
 import { presign } from './services/presign.js'
 import { prepareRegistration } from './services/registration-prep.js'
 import type { AgentRecord } from './services/records.js'
@@ -24,6 +25,7 @@ import type { SyncResult } from './services/sync.js'
 export class NodeFacade extends NodeAuditReads {
   /** Register an agent whose keys this node keeps; gossips its inception and registration. */
   async registerAgent(name: string, capabilities: readonly Capability[] = []): Promise<RegisteredAgent> {
+    refuseUnderRevokedDid(this.store, this.did, 'registers agents') // decision 0077
     const { registrationParts, signPool, registrations } = this.parts
     const prepared = await prepareRegistration({ ...registrationParts, pool: signPool }, name, capabilities)
     const registered = (await registrations.send({ kind: 'custodied', prepared })) as RegisteredAgent
@@ -33,6 +35,7 @@ export class NodeFacade extends NodeAuditReads {
 
   /** Register an agent that keeps its own key (signed icp + reg); gossips both. */
   async registerExternalAgent(icp: IcpEnvelope, reg: RegEnvelope): Promise<AgentRecord> {
+    refuseUnderRevokedDid(this.store, this.did, 'hosts agents') // its registration names this node: decision 0077
     const { record, envelopes } = await this.parts.registrations.send({ kind: 'external', icp, reg })
     this.announceRegistration(envelopes)
     return record
@@ -71,6 +74,8 @@ export class NodeFacade extends NodeAuditReads {
 
   /** Rotate an agent's key (proof required) and gossip the rotation. */
   async rotateAgent(input: RotateInput): Promise<Rotation> {
+    // a rotation here leaves a registration naming this node as controller (decision 0070): decision 0077
+    refuseUnderRevokedDid(this.store, this.did, 'rotates agents')
     const rotation = this.parts.keyService.rotate(withKnownDids(this.parts.store, input, ['did']))
     const reg = rotation.registration
     await this.parts.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])

@@ -22,6 +22,7 @@ import { HistoryReport } from './services/history-report.js'
 import { signerKey, type SignerKey } from './services/key-service.js'
 import { storedVerification, type StoredVerification } from './services/stored-verification.js'
 import { keyView, type KeyView } from './services/key-view.js'
+import { ownRevocation } from './services/own-revocation.js'
 import type { RelayDrop } from './services/relay-guard.js'
 import type {
   AuditReport,
@@ -72,8 +73,11 @@ export class NodeReads {
   info(): NodeInfo {
     const { state } = this.parts
     const ready = state.meshReady
+    // a node whose own DID is revoked says so, and acts as no controller any more (decision 0077)
+    const revocation = ownRevocation(this.store, this.did)
     return {
-      status: 'ok',
+      status: revocation === undefined ? 'ok' : 'revoked',
+      ...(revocation !== undefined ? { revocation } : {}),
       name: this.name,
       did: this.did,
       didKey: didKeyFromPublicKey(Buffer.from(state.identity.keyState.key, 'base64')),

@@ -1,13 +1,16 @@
 /**
- * `meshsig revoke <did> --reason <text>`: revoke a DID through the node at
+ * `meshsig revoke <did> [--reason <text>]`: revoke a DID through the node at
  * `--server`. Final: after it nothing from or to the DID is accepted on any
- * node. Proof (docs/protocol.md §8), best first:
+ * node. The reason defaults to "unspecified", as the API's (decision 0077).
+ * Proof (docs/protocol.md §8), best first:
  *
- * - the DID of the home's identity: the revocation is signed here with the
+ * - the DID of the home's identity (by default the node's own), only with
+ *   `--own-identity` (decision 0077): the revocation is signed here with the
  *   identity key, submitted, and recorded in identity.json;
  * - `--private-key -` (stdin) or `--private-key-file PATH` (a 0600 file;
  *   never a literal seed on the command line): signed here with that key
- *   (the DID's current key, or its controller's); only the envelope travels;
+ *   when it is the DID's current key or its controller's (else
+ *   `KEY_MISMATCH`, nothing sent); only the envelope travels;
  * - otherwise the node's operator (loopback, or the API token in
  *   $MESHSIG_HOME): the node signs with the custodied key of an agent it
  *   hosts, or as the agent's controller.
@@ -15,9 +18,11 @@
  * A refusal (no proof) changes nothing and exits 1 with its code.
  */
 import type { CAC } from 'cac'
-import type { ApiRevoked } from '../../api/client.js'
+import type { ApiRevoked, KeyView } from '../../api/client.js'
+import { toB64 } from '../../node/core/encoding.js'
 import { codesWhere, isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRevocation } from '../../node/core/factory.js'
+import type { KeyPair } from '../../node/core/keys.js'
 import { oneLine, quoted } from '../../node/core/untrusted-text.js'
 import {
   identityExists,
@@ -34,6 +39,8 @@ import { FAIL, OK, block, type CommandResult } from '../output.js'
 /** Options of `revoke`. */
 export interface RevokeOptions extends GlobalOptions {
   readonly reason?: string
+  /** Set to revoke the identity of the home (by default the node's own DID): it is asked for by name. */
+  readonly ownIdentity?: boolean
   /** "-": read from stdin (a literal seed is refused). */
   readonly privateKey?: string
   /** A file holding the b64 seed, readable by its owner only. */
@@ -43,13 +50,15 @@ export interface RevokeOptions extends GlobalOptions {
 /** Longest reason a `rev` envelope carries. */
 export const MAX_REASON_LENGTH = 512
 
+/** Reason recorded when none is given: the API's and `meshsig_revoke`'s default too. */
+export const DEFAULT_REVOKE_REASON = 'unspecified'
+
 /** Codes that mean "the node refused for lack of proof": a negative answer, exit 1. */
 const REFUSALS: ReadonlySet<string> = codesWhere((e) => e.lackOfProof === true)
 
 function reasonOf(value: unknown): string {
   const reason = value === undefined || value === true ? '' : String(value).trim()
-  if (reason === '')
-    throw new MeshsigError('INVALID_INPUT', 'give --reason <text>: a revocation is final', { field: 'reason' })
+  if (reason === '') return DEFAULT_REVOKE_REASON
   if (reason.length > MAX_REASON_LENGTH) {
     throw new MeshsigError('INVALID_INPUT', `--reason is longer than ${MAX_REASON_LENGTH} characters`, {
       field: 'reason',
@@ -90,9 +99,51 @@ async function revokeWithKey(
     { name: '--private-key', value: options.privateKey, file: options.privateKeyFile },
   ])
   const client = await proofClient(ctx)
-  const state = keyStateOf(await client.keyState(did))
+  const view = await client.keyState(did)
+  const state = keyStateOf(view)
+  await checkRevokingKey(client, view, key!)
   const rev = createRevocation(state, key!, reason, ctx.io.now())
   return client.revoke({ did, reason, envelope: rev })
+}
+
+/**
+ * Refuse, before anything is signed or sent, a key that may not revoke the DID: neither its current key nor a
+ * key of the controller its registration names (current or held before, as docs/protocol.md §6 takes them).
+ * The node would charge such a `rev` as a forgery and audit every try; the API and `rotate-key` answer the
+ * same key `KEY_MISMATCH` and write nothing (review 105 L3).
+ */
+async function checkRevokingKey(
+  client: { keyState(did: string): Promise<KeyView> },
+  view: KeyView,
+  key: KeyPair,
+): Promise<void> {
+  const given = toB64(key.publicKey)
+  if (given === view.publicKey) return
+  const controller = view.registration?.controller
+  if (controller !== undefined && controller !== view.did) {
+    const theirs = await client.keyState(controller)
+    if (given === theirs.publicKey || theirs.priorKeys.includes(given)) return
+  }
+  const why = `the key given is neither the current key of ${view.did} nor its controller's: nothing was sent`
+  throw new MeshsigError('KEY_MISMATCH', why, { did: view.did })
+}
+
+/**
+ * The identity of the home is revoked only when asked for by name (`--own-identity`, decision 0077): final,
+ * and by default it is the node's own DID, after which the node registers no agent and rotates none.
+ */
+function checkOwnIdentity(ctx: CliContext, did: string, options: RevokeOptions): void {
+  const own = homeIdentity(ctx, did) !== undefined
+  if (own && options.ownIdentity !== true) {
+    const why =
+      `${did} is the identity in ${ctx.home} (a node started there runs as it): revoking it is final, the node ` +
+      'then registers and rotates no agent. To revoke it (its key was stolen: docs/SECURITY.md), add --own-identity'
+    throw new MeshsigError('INVALID_INPUT', why, { field: 'own-identity' })
+  }
+  if (!own && options.ownIdentity === true) {
+    const why = `--own-identity: ${did} is not the identity in ${ctx.home}`
+    throw new MeshsigError('INVALID_INPUT', why, { field: 'own-identity' })
+  }
 }
 
 async function revokeThroughNode(ctx: CliContext, did: string, reason: string, options: RevokeOptions) {
@@ -114,6 +165,7 @@ async function whoRevoked(ctx: CliContext, did: string): Promise<string | undefi
 export async function revokeCommand(ctx: CliContext, target: string, options: RevokeOptions): Promise<CommandResult> {
   const did = await didArgument(ctx, target)
   const reason = reasonOf(options.reason)
+  checkOwnIdentity(ctx, did, options)
   let r: ApiRevoked
   try {
     r = await revokeThroughNode(ctx, did, reason, options)
@@ -143,9 +195,11 @@ export async function revokeCommand(ctx: CliContext, target: string, options: Re
 export function registerRevoke(cli: CAC, rt: CliRuntime): void {
   cli
     .command('revoke <did>', 'Revoke a DID for good (talks to the node; needs its key or its controller)')
-    .option('--reason <text>', 'Why, required: a revocation is final (kept in it and shown by meshsig revoked)')
+    .option('--reason <text>', `Why (default "${DEFAULT_REVOKE_REASON}"): kept in it and shown by meshsig revoked`)
+    .option('--own-identity', "Needed to revoke this home's identity, the node's own DID (a stolen node key)")
     .option('--private-key <->', "The DID's current key or its controller's: - reads it (b64) from stdin")
     .option('--private-key-file <path>', "The DID's current key or its controller's, from a file only you can read")
     .example('  meshsig revoke did:msig:3icq... --reason "Key leaked"')
+    .example('  meshsig revoke <node DID> --own-identity --reason "Node key stolen"')
     .action((did: string, options: RevokeOptions) => revokeCommand(rt.context(options), did, options))
 }

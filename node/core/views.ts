@@ -9,7 +9,10 @@ import type { ChkEnvelope, KeyEvent, MsgEnvelope, Receipt } from './envelope-sch
 
 /** The node itself (`GET /health` without `version`/`trustLoopback`). */
 export interface NodeInfo {
-  readonly status: 'ok'
+  /** `revoked` once the node's own DID is revoked: it then registers and rotates no agent (decision 0077). */
+  readonly status: 'ok' | 'revoked'
+  /** The revocation of the node's own DID, when it is revoked. */
+  readonly revocation?: { readonly reason: string; readonly revokedAt: string; readonly by: 'self' | 'controller' }
   readonly name: string
   readonly did: string
   readonly didKey: string

@@ -237,14 +237,18 @@ describe('meshsig revoke and revoked', () => {
     expect(json(again).code).toBe('REVOKED')
   })
 
-  it('without proof nothing changes: exit 1 with the code; a missing reason is bad usage (exit 2)', async () => {
+  it('without proof nothing changes: exit 1 with the code, with or without a reason', async () => {
     const stranger = createInception(generateKeyPair(), Date.now(), null)
     expect((await node!.submitEnvelope(stranger)).ok).toBe(true)
     const r = await meshsig(online('revoke', stranger.did, '--reason', 'not mine', '--json'))
     expect(r.code).toBe(1)
     expect(json(r)).toMatchObject({ revoked: false, code: 'UNAUTHORIZED' })
     expect(node!.store.keyEvents.state(stranger.did)!.revoked).toBeNull()
-    expect((await meshsig(online('revoke', stranger.did))).code).toBe(2)
+    // no --reason is "unspecified" (decision 0077), as the API's: still no proof
+    const bare = await meshsig(online('revoke', stranger.did, '--json'))
+    expect(bare.code).toBe(1)
+    expect(json(bare)).toMatchObject({ revoked: false, code: 'UNAUTHORIZED' })
+    expect(node!.store.keyEvents.state(stranger.did)!.revoked).toBeNull()
   })
 
   it("with its own key, from a home whose token is another node's: NODE_UNPROVEN, nothing sent; the node's token proves it", async () => {
@@ -267,9 +271,18 @@ describe('meshsig revoke and revoked', () => {
     expect(node!.store.keyEvents.state(icp.did)!.revoked).toMatchObject({ reason: 'Key leaked' })
   })
 
-  it("revoking the node's own DID signs with the identity key here and records it in identity.json", async () => {
+  it("revoking the node's own DID needs --own-identity; then signs with the identity key and records it in identity.json", async () => {
     const did = String(identityFile().did)
-    const r = await meshsig(online('revoke', did, '--reason', 'decommissioned', '--json'))
+    // asked for by name only (decision 0077): without the flag it is bad usage and nothing is sent
+    const unasked = await meshsig(online('revoke', did, '--reason', 'decommissioned', '--json'))
+    expect(unasked.code, unasked.stdout).toBe(2)
+    expect(json(unasked)).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'own-identity' } })
+    expect(json(unasked).error).toContain('--own-identity')
+    expect(node!.store.keyEvents.state(did)!.revoked).toBeNull()
+    const other = createInception(generateKeyPair(), Date.now(), null).did
+    const notOwn = await meshsig(online('revoke', other, '--own-identity', '--json'))
+    expect(notOwn.code, notOwn.stdout).toBe(2)
+    const r = await meshsig(online('revoke', did, '--own-identity', '--reason', 'decommissioned', '--json'))
     expect(r.code, r.stdout).toBe(0)
     expect(json(r)).toMatchObject({ revoked: true, did, by: 'self' })
     expect((identityFile().keyLog as { type: string }[]).at(-1)!.type).toBe('rev')

@@ -3,8 +3,9 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromB64, toHex, utf8 } from '../../node/core/encoding.js'
+import { didFromPublicKey } from '../../node/core/did.js'
 import { ERROR_TABLE } from '../../node/core/errors.js'
-import { verifySignature } from '../../node/core/keys.js'
+import { generateKeyPair, verifySignature } from '../../node/core/keys.js'
 import type { BuiltCli } from '../cli/build-cli.js'
 import { tempDir } from '../helpers/mesh.js'
 import { buildMcp, connectMcp, transcript, type McpSession } from './mcp-fixture.js'
@@ -230,13 +231,18 @@ describe('meshsig-mcp over stdio: bad calls and an unreachable node', () => {
       ['meshsig_stats', {}],
       ['meshsig_audit', {}],
       ['meshsig_revoked', {}],
-      ['meshsig_revoke', { did: id.did, reason: 'test' }],
+      ['meshsig_revoke', { did: didFromPublicKey(generateKeyPair().publicKey), reason: 'test' }],
     ]
     for (const [name, args] of calls) {
       const r = await mcp.call(name, args)
       expect(r.isError, name).toBe(true)
       expect(r.data, name).toMatchObject({ code: 'UNREACHABLE', error: expect.stringContaining(deadServer) })
     }
+    // the home's own identity is refused before any node is asked (decision 0077)
+    const own = await mcp.call('meshsig_revoke', { did: id.did, reason: 'test' })
+    expect(own.isError).toBe(true)
+    expect(own.data).toMatchObject({ code: 'FORBIDDEN', revoked: false, did: id.did })
+    expect(own.data.error).toContain('meshsig revoke <DID> --own-identity')
     expect((await mcp.call('meshsig_identity')).isError).toBe(false)
     expect(identityFile().keyLog).toHaveLength(1)
   })

@@ -9,7 +9,7 @@
  */
 import * as z from 'zod'
 import { readAuditSummary, type AuditSummary } from '../../../cli/commands/audit-summary.js'
-import { homeIdentity, MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.js'
+import { DEFAULT_REVOKE_REASON, homeIdentity, MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.js'
 import { apiClient, tokenFor } from '../../../cli/api-client.js'
 import { didArgument } from '../../../cli/key-input.js'
 import { isMeshsigError } from '../../../node/core/errors.js'
@@ -22,7 +22,7 @@ import { defineTool, fromCommand, type McpTool, type ToolOutcome } from '../tool
 import { agentsTool, revokedTool, UNTRUSTED } from './list-tools.js'
 
 /** Reason recorded when `meshsig_revoke` is given none (the API's own default). */
-export const DEFAULT_REVOKE_REASON = 'unspecified'
+export { DEFAULT_REVOKE_REASON }
 
 /** A tool without input that only reads from the node at MESHSIG_SERVER. */
 function nodeReadTool(
@@ -107,9 +107,10 @@ export const revokeTool: McpTool = defineTool({
   title: 'Revoke a DID',
   description:
     'Revoke a did:msig for good through the node at MESHSIG_SERVER: afterwards nothing from or to it is accepted ' +
-    'on any node. Needs proof, which the node checks: the DID of the identity in $MESHSIG_HOME is revoked with ' +
-    'its own key; any other DID only by the node’s operator (this server holding the node’s operator token in ' +
-    '$MESHSIG_HOME/api-token; loopback alone is no proof) for an agent that node hosts. Without proof it is refused (UNAUTHORIZED) and nothing changes.' +
+    'on any node. Needs proof, which the node checks: only the node’s operator (this server holding the node’s ' +
+    'operator token in $MESHSIG_HOME/api-token; loopback alone is no proof) revokes, for an agent that node hosts. ' +
+    'Without proof it is refused (UNAUTHORIZED) and nothing changes. The identity in $MESHSIG_HOME (the node’s ' +
+    'own DID) is never revoked here (FORBIDDEN): a person does that at the terminal.' +
     UNTRUSTED,
   input: z.strictObject({
     did: z.string().min(1).max(256).describe('The did:msig to revoke (a did:key of the same key is accepted)'),
@@ -122,34 +123,52 @@ export const revokeTool: McpTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   run: async (ctx, args) => {
     const reason = args.reason?.trim() || DEFAULT_REVOKE_REASON
-    const notHere = await notHostedHere(ctx, args.did)
-    if (notHere !== undefined) return notHere
-    const result = await revokeCommand(ctx, args.did, { reason })
+    const did = await parsedDid(ctx, args.did)
+    const refused = did === undefined ? undefined : (ownIdentityRefused(ctx, did) ?? (await notHostedHere(ctx, did)))
+    if (refused !== undefined) return refused
+    const result = await revokeCommand(ctx, did ?? args.did, { reason })
     const code = (result.json as { code?: unknown }).code
     if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') return noProofHere(args.did, code)
     return fromCommand(result, (result.exitCode ?? 0) !== 0)
   },
 })
 
+/** The DID `target` names, or undefined when it names none (revokeCommand then says why). */
+async function parsedDid(ctx: CliContext, target: string): Promise<string | undefined> {
+  try {
+    return await didArgument(ctx, target)
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * The answer for a DID the node cannot revoke with its operator token (not
- * the home's identity, and unknown to the node or hosted elsewhere), told by
+ * The identity of $MESHSIG_HOME is not revoked by a tool (decision 0077): by default it is the node's own DID,
+ * and one call from a model, asked or prompt-injected, would end it for good, leaving the node unable to
+ * register or rotate agents and its agents' controller revoked; `meshsig_init` keeps it for the same reason
+ * (decision 0063). Its operator revokes it at the terminal. Undefined for any other DID.
+ */
+function ownIdentityRefused(ctx: CliContext, did: string): ToolOutcome | undefined {
+  if (homeIdentity(ctx, did) === undefined) return undefined
+  const error =
+    'this is the identity in $MESHSIG_HOME, the node’s own DID: no MCP tool revokes it, a revocation is final and ' +
+    'the node would register and rotate no agent afterwards. If its key was stolen, its operator revokes it at ' +
+    'the terminal: meshsig revoke <DID> --own-identity --reason <text> (docs/SECURITY.md).'
+  return notRevoked(did, 'FORBIDDEN', error)
+}
+
+/**
+ * The answer for a DID the node cannot revoke with its operator token
+ * (unknown to the node, or hosted elsewhere), told by
  * a read first: a revocation sent with the token spends the token's bucket,
  * answered or refused, so a model told to revoke DIDs the node does not host
  * left the operator's own `meshsig revoke` answered 429 (attack review 96).
- * Undefined when the revocation is worth sending (the node hosts the DID, or
- * the DID is the home's own); a read refused (a spent read bucket) sends
- * nothing either.
+ * Undefined when the revocation is worth sending (the node hosts the DID);
+ * a read refused (a spent read bucket) sends nothing either.
  */
-async function notHostedHere(ctx: CliContext, target: string): Promise<ToolOutcome | undefined> {
-  let did: string
-  try {
-    did = await didArgument(ctx, target)
-  } catch {
-    return undefined // revokeCommand says why
-  }
+async function notHostedHere(ctx: CliContext, did: string): Promise<ToolOutcome | undefined> {
   // without the token nothing spends its bucket: the node's own answer says why (UNAUTHORIZED)
-  if (tokenFor(ctx) === undefined || homeIdentity(ctx, did) !== undefined) return undefined
+  if (tokenFor(ctx) === undefined) return undefined
   try {
     const agent = await apiClient(ctx).agent(did)
     if (agent.status === 'revoked') return notRevoked(did, 'REVOKED', 'it is revoked already: nothing to do')
@@ -168,9 +187,9 @@ async function notHostedHere(ctx: CliContext, target: string): Promise<ToolOutco
  */
 function noProofHere(did: string, code: string): ToolOutcome {
   const error =
-    'this MCP server holds no proof for that DID: it revokes the identity in $MESHSIG_HOME with its own key, ' +
-    "and, with the node's operator token, the agents that node hosts. Ask whoever holds that DID's key, or the " +
-    'operator of the node that hosts it, to revoke it (meshsig revoke); never ask anyone for a private key.'
+    "this MCP server holds no proof for that DID: it revokes, with the node's operator token, the agents that " +
+    "node hosts. Ask whoever holds that DID's key, or the operator of the node " +
+    'that hosts it, to revoke it (meshsig revoke); never ask anyone for a private key.'
   return notRevoked(did, code, error)
 }
 
