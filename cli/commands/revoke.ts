@@ -19,6 +19,7 @@
  */
 import type { CAC } from 'cac'
 import type { ApiRevoked, KeyView } from '../../api/client.js'
+import { PRIOR_KEYS_TRIED } from '../../node/core/acceptance.js'
 import { toB64 } from '../../node/core/encoding.js'
 import { codesWhere, isMeshsigError, MeshsigError } from '../../node/core/errors.js'
 import { createRevocation } from '../../node/core/factory.js'
@@ -108,7 +109,8 @@ async function revokeWithKey(
 
 /**
  * Refuse, before anything is signed or sent, a key that may not revoke the DID: neither its current key nor a
- * key of the controller its registration names (current or held before, as docs/protocol.md §6 takes them).
+ * key of the controller its registration names (current or one of the last `PRIOR_KEYS_TRIED` it held before,
+ * as docs/protocol.md §5 and §6 take them).
  * The node would charge such a `rev` as a forgery and audit every try; the API and `rotate-key` answer the
  * same key `KEY_MISMATCH` and write nothing (review 105 L3).
  */
@@ -122,7 +124,8 @@ async function checkRevokingKey(
   const controller = view.registration?.controller
   if (controller !== undefined && controller !== view.did) {
     const theirs = await client.keyState(controller)
-    if (given === theirs.publicKey || theirs.priorKeys.includes(given)) return
+    // the keys the node tries, no more (PRIOR_KEYS_TRIED, docs/protocol.md §5; review 106)
+    if (given === theirs.publicKey || theirs.priorKeys.slice(-PRIOR_KEYS_TRIED).includes(given)) return
   }
   const why = `the key given is neither the current key of ${view.did} nor its controller's: nothing was sent`
   throw new MeshsigError('KEY_MISMATCH', why, { did: view.did })
