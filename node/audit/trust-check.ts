@@ -185,8 +185,7 @@ function checkListedOnce(d: Record<string, unknown>, problems: Problems): void {
 }
 
 /**
- * Every DID the log records as revoked (`agent.revoked`, and no rotation
- * replaced that revocation since: decision 0075) is shown revoked:
+ * Every DID the log records as revoked (`agent.revoked`) is shown revoked:
  * in the revocation list and, where it is listed, as an agent. The other
  * way round is not checked: the views are read when the export is made, so
  * a revocation logged after the checkpoint's size is rightly shown.

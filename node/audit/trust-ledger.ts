@@ -74,8 +74,7 @@ export class TrustTally {
   /** The evidence so far, as `collectTrustEvidence` gives it (revoked DIDs flagged). */
   ledger(): TrustLedger {
     const dids = new Map(this.#scope('did'))
-    for (const [did, e] of this.#scope('revoked'))
-      if (e.failures > 0) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
+    for (const did of this.#scope('revoked').keys()) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
     const pairsV1 = this.#pairsV1
     return {
       dids,

@@ -36,9 +36,7 @@ export const AUDIT_KIND_DOCS = {
     'A registration (`reg`) was accepted. subject: the agent DID; envelopeId: the reg id; data: {name, ' +
     'controller, capabilities (list of type strings)}.',
   'key.rotated':
-    'A rotation (`rot`) was accepted. subject: the DID; envelopeId: the rot id; data: {seq, key (new public key, b64), ' +
-    "replaces? (the id of the DID's own revocation at that seq it replaced: the DID is no longer revoked, " +
-    'docs/protocol.md §6, decision 0075)}.',
+    'A rotation (`rot`) was accepted. subject: the DID; envelopeId: the rot id; data: {seq, key (new public key, b64)}.',
   'agent.revoked':
     'A revocation (`rev`) was accepted; the DID is final. subject: the DID; envelopeId: the rev id; data: ' +
     '{seq, reason, by ("self"|"controller")}.',

@@ -156,42 +156,6 @@ function checkSequence(state: KeyState | undefined, event: KeyEvent, ctx: KelCon
  */
 export const MAX_KEY_EVENTS = 256
 
-/**
- * A rotation that outranks the DID's own revocation at its `seq`
- * (docs/protocol.md §6, decision 0075): that revocation is signed only by
- * the key before it, which a thief may hold; the rotation is signed by that
- * key too and by the key committed before it (`sig2`), which only the
- * owner holds. Applied on the state before the revocation: the rotation's
- * own errors when it is not valid there (`SIGNATURE_INVALID`,
- * `PRE_ROTATION_MISMATCH`, …); undefined when the rule does not apply (no
- * own revocation at that `seq`, no key committed, the state before unknown).
- */
-function overOwnRevocation(
-  prior: KeyState | undefined,
-  event: Extract<KeyEvent, { type: 'rot' }>,
-  ctx: KelContext,
-): KeyState | undefined {
-  if (prior?.revoked?.by !== 'self' || event.seq !== prior.seq || ctx.stateBefore === undefined) return undefined
-  let before: KeyState | undefined
-  try {
-    before = ctx.stateBefore(event.seq)
-  } catch {
-    return undefined
-  }
-  // the revocation was signed by the key current before it: the rotation must be signed by that key as well
-  if (before === undefined || before.next === null || before.key !== prior.key) return undefined
-  return applyRotation(before, event, ctx)
-}
-
-/**
- * The id of the DID's own revocation that the rotation `event`, accepted
- * on `prior`, replaced (decision 0075), if it replaced one.
- */
-export function replacedRevocation(prior: KeyState | undefined, event: KeyEvent): string | undefined {
-  if (event.type !== 'rot' || prior?.revoked?.by !== 'self' || event.seq !== prior.seq) return undefined
-  return prior.lastId
-}
-
 function applyRotation(
   prior: KeyState | undefined,
   event: Extract<KeyEvent, { type: 'rot' }>,
@@ -201,8 +165,6 @@ function applyRotation(
     const why = `a DID's key log holds at most ${MAX_KEY_EVENTS} events: revoke ${event.did} and make a new DID`
     throw new MeshsigError('KEY_LOG_FULL', why, { did: event.did })
   }
-  const over = overOwnRevocation(prior, event, ctx)
-  if (over !== undefined) return over
   const state = checkSequence(prior, event, ctx)
   const bytes = ctx.signed?.bytes ?? signingBytes(event)
   verifyEnvelopeSignature(event, fromB64(state.key, 'key', 32), 'sig', bytes)

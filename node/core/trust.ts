@@ -17,8 +17,7 @@
  *   exact in floating point, so the store's running totals equal a replay.
  * - f, failures: duplicity (`duplicity`), a checkpoint inconsistent with one
  *   the DID signed before (`checkpoint.inconsistent`). Revocation
- *   (`agent.revoked`) makes the score 0, until a rotation that replaced the
- *   DID's own revocation (`key.rotated` with `replaces`, decision 0075).
+ *   (`agent.revoked`) makes the score 0.
  *
  * What a third party can replay or forge (a bad signature, a re-delivered old
  * envelope, a stale time, a rotated-out key) never touches a DID: it counts
@@ -173,18 +172,6 @@ function didFacts(entry: AuditEntry): TrustDelta[] {
 }
 
 /**
- * A rotation that replaced the DID's own revocation at its `seq`
- * (`key.rotated` with `replaces`, docs/protocol.md §6, decision 0075): the
- * DID is no longer revoked, so its `revoked` evidence goes back to none.
- */
-function liftedRevocation(entry: AuditEntry, state: TrustStateView): TrustDelta[] {
-  const did = entry.subject
-  if (entry.kind !== 'key.rotated' || did === null || stringField(entry, 'replaces') === undefined) return []
-  const failures = state.get('revoked', did).failures
-  return failures > 0 ? [{ scope: 'revoked', key: did, successes: 0, failures: -failures }] : []
-}
-
-/**
  * The credit a verified message earns its sender and its connection, given
  * what was recorded before: 2^-(n+1) for the sender's n-th message to that
  * recipient, the first `perCounterparty` only, between two registered DIDs.
@@ -224,7 +211,7 @@ export function legacyPairOf(entry: AuditEntry): string | undefined {
  * applying any of the returned deltas.
  */
 export function trustDeltas(entry: AuditEntry, state: TrustStateView): TrustDelta[] {
-  const out = [...didFacts(entry), ...liftedRevocation(entry, state), ...messageCredit(entry, state)]
+  const out = [...didFacts(entry), ...messageCredit(entry, state)]
   const peer = stringField(entry, 'deliveredBy')
   if (peer !== undefined && entry.kind === 'envelope.accepted')
     out.push({ scope: 'peer', key: peer, successes: 1, failures: 0 })
@@ -272,8 +259,7 @@ export function collectTrustEvidence(
     if (pairsV1 !== undefined) countLegacyPair(pairsV1, entry)
   }
   const dids = scope('did')
-  for (const [did, e] of scope('revoked'))
-    if (e.failures > 0) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
+  for (const did of scope('revoked').keys()) dids.set(did, { ...(dids.get(did) ?? ZERO), revoked: true })
   return { dids, peers: scope('peer'), pairs: scope('pair'), ...(pairsV1 !== undefined ? { pairsV1 } : {}) }
 }
 

@@ -27,13 +27,12 @@ function via(source: IngestSource): string {
   return source.kind === 'local' ? 'api' : source.kind
 }
 
-/** The audit entry of an accepted envelope; `replaced`: the own revocation a rotation replaced (decision 0075). */
+/** The audit entry of an accepted envelope. */
 export function acceptedRecord(
   e: Envelope,
   id: string,
   state: KeyState | undefined,
   source: IngestSource,
-  replaced?: string,
 ): AuditRecord {
   const delivery = {
     via: via(source),
@@ -55,7 +54,7 @@ export function acceptedRecord(
         subject: e.did,
         envelopeId: id,
         code: null,
-        data: { seq: e.seq, key: e.key, ...(replaced !== undefined ? { replaces: replaced } : {}), ...delivery },
+        data: { seq: e.seq, key: e.key, ...delivery },
       }
     case 'rev':
       return {

@@ -11,7 +11,6 @@ import {
   currentKeyOf,
   heldUnderCurrentKey,
   replacesRegistration,
-  replacedRevocation,
   type ChkEnvelope,
   type Rejected,
   type AcceptanceContext,
@@ -74,10 +73,7 @@ export const GOSSIP_REJECT_CODES: ReadonlySet<string> = codesWhere((e) => e.goss
 /** The repositories ingestion reads and writes, and nothing else of the store. */
 export interface IngestStore {
   readonly agents: Pick<AgentsRepo, 'get' | 'upsert' | 'countMessage' | 'hostsFromFirst' | 'setRenewals'>
-  readonly keyEvents: Pick<
-    KeyEventsRepo,
-    'state' | 'ownEventsBefore' | 'eventIdAt' | 'append' | 'recordDuplicity' | 'dropRevocation'
-  >
+  readonly keyEvents: Pick<KeyEventsRepo, 'state' | 'ownEventsBefore' | 'eventIdAt' | 'append' | 'recordDuplicity'>
   readonly messages: Pick<MessagesRepo, 'nonceSeen' | 'exists' | 'add'>
   readonly auditEntries: Pick<
     AuditEntriesRepo,
@@ -190,13 +186,19 @@ export class Ingest {
   private commit(envelope: Envelope, id: string, keyState: KeyState | undefined, source: IngestSource): Verdict {
     const now = this.c.clock()
     const { store, audit } = this.c
-    let replaced: string | undefined
     switch (envelope.type) {
       case 'icp':
       case 'rot':
       case 'rev':
         if (envelope.type === 'icp' && this.newDidPastQuota(envelope.did, source)) return quotaRefusal(envelope, id)
-        replaced = this.storeKeyEvent(envelope, id, keyState!, now)
+        store.keyEvents.append(envelope as KeyEvent, id, keyState!, now)
+        // what the rotated-out key signed is evidence against nobody: its checkpoints make no split view (decision 0073)
+        if (envelope.type === 'rot') store.auditEntries.forgetRemoteCheckpoints(envelope.did)
+        // a revoked agent's custodied seed is destroyed in the same transaction (docs/protocol.md §2, §6)
+        if (envelope.type === 'rev') {
+          store.custody.forget(envelope.did)
+          store.credentials.forget(envelope.did) // and its agent credentials (docs/protocol.md §8)
+        }
         break
       case 'reg': {
         const existing = store.agents.get(envelope.did)
@@ -240,30 +242,10 @@ export class Ingest {
         this.keepCheckpoint(envelope, id, now)
         break
     }
-    audit.append(acceptedRecord(envelope, id, keyState, source, replaced))
+    audit.append(acceptedRecord(envelope, id, keyState, source))
     if (this.splitView !== undefined) audit.append(splitViewRecord(this.splitView, id))
     if (source.peer !== undefined && source.kind === 'gossip') store.misc.peerFault(source.peer, { accepted: 1 })
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
-  }
-
-  /**
-   * Store an accepted key event. A rotation that outranks the DID's own
-   * revocation at its seq takes its place (docs/protocol.md §6): returns the
-   * id of that revocation.
-   */
-  private storeKeyEvent(event: KeyEvent, id: string, keyState: KeyState, now: number): string | undefined {
-    const { store } = this.c
-    const replaced = replacedRevocation(store.keyEvents.state(event.did), event)
-    if (replaced !== undefined) store.keyEvents.dropRevocation(event.did, replaced)
-    store.keyEvents.append(event, id, keyState, now)
-    // what the rotated-out key signed is evidence against nobody: its checkpoints make no split view (decision 0073)
-    if (event.type === 'rot') store.auditEntries.forgetRemoteCheckpoints(event.did)
-    // a revoked agent's custodied seed is destroyed in the same transaction (docs/protocol.md §2, §6)
-    if (event.type === 'rev') {
-      store.custody.forget(event.did)
-      store.credentials.forget(event.did) // and its agent credentials (docs/protocol.md §8)
-    }
-    return replaced
   }
 
   /** Keep another node's checkpoint (a bounded number per origin), noting a split view it reveals. */

@@ -338,29 +338,22 @@ export class KeyService {
   }
 
   /**
-   * The key that signs a revocation made here: the given private key; for a
-   * custodied agent (that agent or the operator), the node key as its
-   * controller where this node is, else its custodied key; the node key (as
-   * controller) of another agent it hosts, for the operator only. A
-   * revocation by the controller outranks every rotation; one by the
-   * custodied key gives way to a rotation by the committed next key, which a
-   * thief holding both custodied seeds can sign (docs/protocol.md §6,
-   * decision 0075).
+   * The key that signs a revocation made here: the given private key; the
+   * custodied key, for that agent or the operator; the node key (as
+   * controller), for the operator only.
    */
   private revocationSigner(state: KeyState, input: RevokeInput): { key: KeyPair; label: AuthorityLabel } {
     if (input.privateKey !== undefined)
       return { key: this.matchCurrent(state, input.privateKey, 'privateKey'), label: 'key' }
     const how = "send privateKey (its current key) or a signed rev envelope (by its key or its controller's)"
     const custody = this.c.store.custody.get(state.did)
-    const controller = this.c.store.agents.get(state.did)?.controller
-    const controls = controller === this.c.nodeDid() && state.did !== this.c.nodeDid()
     if (custody !== undefined) {
       requireAgentAuthority(input.authority, state.did, 'revoking', how)
-      if (controls) return { key: this.c.nodeKey(), label: authorityLabel(input.authority) }
       const key = this.c.keys.get(fromB64(custody.seed, 'seed', 32))
       if (toB64(key.publicKey) === state.key) return { key, label: authorityLabel(input.authority) }
     }
-    if (controls) {
+    const controller = this.c.store.agents.get(state.did)?.controller
+    if (controller === this.c.nodeDid() && state.did !== this.c.nodeDid()) {
       if (!isOperator(input.authority)) {
         throw unauthorizedRevoke(state.did, how + ', or the operator token', input.authority)
       }

@@ -62,10 +62,7 @@ const ANY_COPY_CODES: ReadonlySet<string> = new Set(['REVOKED', 'KEY_LOG_FULL', 
  * from taking it from honest peers (decision 0052), nor have it fetched from
  * the rogue again while the log stands still; nor, once a registration of
  * the DID is taken, a revocation its controller may have signed (decision
- * 0069). A `REVOKED` item, and a revocation refused as a duplicate, are
- * forgotten the same way once their DID's log moves on: a rotation may
- * replace the DID's own revocation, and the owner's items and its
- * controller's revocation count then (decision 0075). Not remembered: any other signer whose key log has not arrived yet
+ * 0069). Not remembered: any other signer whose key log has not arrived yet
  * (`UNKNOWN_SIGNER`), and a renewal past its DID's budget (`RATE_LIMITED`),
  * taken in a later window.
  */
@@ -76,8 +73,6 @@ export class RefusedIds {
   private readonly pending = new Set<string>()
   /** The same keys, by DID, to forget them when the DID's log moves on. */
   private readonly byDid = new Map<string, Set<string>>()
-  /** Keys in `ids` that a rotation replacing the DID's own revocation makes wrong (`liftedBy`), by DID. */
-  private readonly lifted = new Map<string, Set<string>>()
 
   /** How many are remembered. */
   get size(): number {
@@ -94,9 +89,7 @@ export class RefusedIds {
       if (item?.did !== undefined) this.rememberFor(item.did, `${peer}|${short}`)
       return // no DID to forget it by: not remembered, as UNKNOWN_SIGNER
     }
-    const key = ANY_COPY_CODES.has(code) ? short : `${peer}|${short}`
-    this.ids.add(key)
-    if (item?.did !== undefined && liftedBy(code, item)) add(this.lifted, item.did, key)
+    this.ids.add(ANY_COPY_CODES.has(code) ? short : `${peer}|${short}`)
   }
 
   /** True when the item of `short` was refused as any copy, or as `peer`'s. */
@@ -110,8 +103,6 @@ export class RefusedIds {
    * on its old state may pass now.
    */
   advanced(did: string): void {
-    for (const key of this.lifted.get(did) ?? []) this.ids.delete(key)
-    this.lifted.delete(did)
     const keys = this.byDid.get(did)
     if (keys === undefined) return
     for (const key of keys) this.pending.delete(key)
@@ -120,7 +111,9 @@ export class RefusedIds {
 
   private rememberFor(did: string, key: string): void {
     if (this.pending.has(key)) return
-    add(this.byDid, did, key)
+    let keys = this.byDid.get(did)
+    if (keys === undefined) this.byDid.set(did, (keys = new Set()))
+    keys.add(key)
     this.pending.add(key)
   }
 
@@ -128,22 +121,5 @@ export class RefusedIds {
     this.ids.clear()
     this.pending.clear()
     this.byDid.clear()
-    this.lifted.clear()
   }
-}
-
-/**
- * True for a verdict a rotation that replaces the DID's own revocation
- * (decision 0075) undoes: `REVOKED` (the owner's items after that rotation),
- * and a revocation not stored as `DUPLICATE` (its controller's, refused as
- * "revoked already" while the DID's own revocation stood).
- */
-function liftedBy(code: string, item: RefusedItem): boolean {
-  return code === 'REVOKED' || (code === 'DUPLICATE' && item.type === 'rev')
-}
-
-function add(map: Map<string, Set<string>>, did: string, key: string): void {
-  let keys = map.get(did)
-  if (keys === undefined) map.set(did, (keys = new Set()))
-  keys.add(key)
 }

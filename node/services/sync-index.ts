@@ -80,20 +80,8 @@ export class RegistryIndex {
   accepted(envelope: Envelope, id: string): void {
     if (envelope.type === 'reg') this.addReg(envelope.did, id, envelope.controller)
     else if (envelope.type === 'icp' || envelope.type === 'rot' || envelope.type === 'rev') {
-      if (envelope.type === 'rot') this.dropReplaced(envelope.did, envelope.seq)
       this.addKeyEvent(envelope, id)
     }
-  }
-
-  /** Forget the DID's own revocation at `seq` a rotation just replaced: the store holds it no more (decision 0075). */
-  private dropReplaced(did: string, seq: number): void {
-    const log = this.kel.get(did)
-    const gone = log?.find((i) => i.type === 'rev' && i.seq === seq && this.store.keyEvents.byId(i.id) === undefined)
-    if (log === undefined || gone === undefined) return
-    log.splice(log.indexOf(gone), 1)
-    if (this.served.has(gone.id)) this.unserve(gone.id)
-    this.stored.delete(gone.id)
-    this.shorts.delete(gone.id.slice(0, SHORT_ID_HEX))
   }
 
   /** True when the node stores this item (served or not). */

@@ -161,7 +161,7 @@ function applyOne(
       counts.duplicates++
       // not stored here, so a peer that holds it would serve it every round (decision 0044)
       if (v.id !== undefined && c.index !== undefined && !c.index.has(v.id))
-        refused.remember(v.id, 'DUPLICATE', peer.id, v.envelope)
+        refused.remember(v.id, 'DUPLICATE', peer.id)
     } else {
       counts.rejected++
       if (v.id !== undefined) refused.remember(v.id, v.error.code, peer.id, v.envelope)

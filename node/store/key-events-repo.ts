@@ -109,15 +109,6 @@ export class KeyEventsRepo {
     this.cached.set(state.did, frozenState(text))
   }
 
-  /**
-   * Delete the DID's own revocation `id`, which a rotation at its `seq`
-   * replaces (docs/protocol.md §6, decision 0075): its log holds one event
-   * there again. Call in the transaction that appends the rotation.
-   */
-  dropRevocation(did: string, id: string): void {
-    prepared(this.db, "DELETE FROM key_events WHERE did = ? AND id = ? AND type = 'rev'").run(did, id)
-  }
-
   /** Forget every cached state (a rollback may have undone a write). */
   forgetCached(): void {
     this.cached.clear()

@@ -220,7 +220,7 @@ describe('rotation and revocation (proof required)', () => {
     expect(list.find((x: { did: string }) => x.did === a.did)).toMatchObject({
       reason: 'Compromised key',
       name: 'rev',
-      by: 'controller', // as its controller: no rotation outranks it (decision 0075)
+      by: 'self',
     })
     expect((await fx.call('GET', `/agents/${a.did}`)).body.status).toBe('revoked')
     const again = await fx.call('POST', '/agents/revoke', { did: a.did })
@@ -279,12 +279,11 @@ describe('rotation and revocation (proof required)', () => {
     ])
     expect(provenKeyState(a.did, rotated.keyEvents)).toMatchObject({ seq: 2, key: rotated.publicKey })
     expect(provenKeyState(a.did, rotated.keyEvents).priorKeys).toEqual(rotated.priorKeys)
-    // revoked (signed by this node as its controller, decision 0075: not one of its own events, so its log
-    // stays at seq 2): the revocation comes last, and the key named is still the one the inception and
-    // rotations prove
+    // revoked (signed with its custodied key: its own event at seq 3): the revocation comes last, and the key
+    // named is still the one the inception and rotations prove
     expect((await fx.call('POST', '/agents/revoke', { did: a.did, reason: 'done' })).status).toBe(200)
     const revoked = (await fx.call('GET', `/keys/${a.did}`)).body
-    expect(revoked).toMatchObject({ revoked: true, keySeq: 2 })
+    expect(revoked).toMatchObject({ revoked: true, keySeq: 3 })
     expect(revoked.keyEvents.at(-1)).toMatchObject({ type: 'rev', did: a.did })
     expect(provenKeyState(a.did, revoked.keyEvents).key).toBe(revoked.publicKey)
     // a DID with no known log: no events (the key it names is its inception key)

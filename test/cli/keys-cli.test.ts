@@ -220,10 +220,10 @@ describe('meshsig revoke and revoked', () => {
     const list = await meshsig(online('revoked', '--json'))
     expect(json(list).revoked.find((x: { did: string }) => x.did === identity.did)).toMatchObject({
       reason: 'Key leaked',
-      by: 'controller', // a custodied agent is revoked as its controller (decision 0075)
+      by: 'self',
       name: 'cli-doomed',
     })
-    expect((await meshsig(online('revoked'))).stdout).toContain(`by controller: "Key leaked"`)
+    expect((await meshsig(online('revoked'))).stdout).toContain(`by self: "Key leaked"`)
     const v = await meshsig(online('verify', 'bye', sig, identity.did))
     expect(v.code).toBe(1)
     expect(v.stdout).toContain('REVOKED')

@@ -71,7 +71,7 @@ describe('revocation across three nodes in a line (A - B - C)', () => {
         did,
         name: 'doomed',
         reason: 'Key leaked',
-        by: 'controller', // a custodied agent is revoked as its controller (decision 0075)
+        by: 'self',
         revokedAt: r.body.revokedAt,
       })
       expect(events[i]!.some((e) => e.type === 'agent:revoked' && e.data.did === did)).toBe(true)
@@ -131,7 +131,7 @@ describe('revocation across three nodes in a line (A - B - C)', () => {
       expect((await mesh.call(i, 'GET', `/agents/${did}`)).body.status).toBe('revoked')
       expect((await mesh.call(i, 'GET', `/keys/${did}`)).body).toMatchObject({
         revoked: true,
-        revocation: { reason: 'Key leaked', by: 'controller' },
+        revocation: { reason: 'Key leaked', by: 'self' },
       })
     }
     const rot = await mesh.call(0, 'POST', '/agents/rotate-key', { did })
@@ -157,7 +157,7 @@ describe('revocation across three nodes in a line (A - B - C)', () => {
       const v = await late.submitEnvelope(message(keyOf(doomed), did, null, 'late'))
       expect(!v.ok && v.error.code).toBe('REVOKED')
       expect(late.agents.discover('translation').map((x) => x.did)).not.toContain(did)
-      expect(late.revoked().find((x) => x.did === did)).toMatchObject({ reason: 'Key leaked', by: 'controller' })
+      expect(late.revoked().find((x) => x.did === did)).toMatchObject({ reason: 'Key leaked', by: 'self' })
     } finally {
       await late.stop()
     }

@@ -238,20 +238,4 @@ describe('revocation', () => {
     keys.revoke({ did: a.did, reason: 'done', authority: { kind: 'agent', did: a.did } })
     expect(n.store.custody.get(a.did)).toBeUndefined()
   })
-
-  it('revokes a custodied agent it controls as its controller (no rotation outranks that), else with its key', () => {
-    const custodied = (controller: string): KitAgent => {
-      const a = agent(controller)
-      n.store.custody.put({ did: a.did, seed: toB64(a.key.seed), nextSeed: toB64(a.next.seed), createdAt: n.clock.ms })
-      return a
-    }
-    const mine = custodied(n.did)
-    keys.revoke({ did: mine.did, reason: 'done', authority: { kind: 'agent', did: mine.did } })
-    expect(state(mine.did)?.revoked).toMatchObject({ by: 'controller' })
-    // its own log stays where it stood: a controller's revocation is not one of the DID's own events (0044)
-    expect(state(mine.did)?.seq).toBe(0)
-    const moved = custodied(OTHER_NODE)
-    keys.revoke({ did: moved.did, reason: 'done', authority: OPERATOR })
-    expect(state(moved.did)?.revoked).toMatchObject({ by: 'self' })
-  })
 })

@@ -28,19 +28,16 @@ describe('RefusedIds', () => {
     expect(refused.size).toBe(0)
   })
 
-  it('keeps final verdicts for every peer and forgeries for their peer; REVOKED until the DID’s log moves on', () => {
+  it('keeps final verdicts for every peer and forgeries for their peer, whatever the DID does', () => {
     const refused = new RefusedIds()
     refused.remember('bb'.repeat(32), 'PRE_ROTATION_MISMATCH', 'rogue', rot)
     refused.remember('cc'.repeat(32), 'REVOKED', 'peer', rot)
     // a copy signed with a retired key can be DUPLICATE or DUPLICITY where the genuine one is taken (review 79)
     refused.remember('ee'.repeat(32), 'DUPLICITY', 'rogue', rot)
-    expect(refused.has('anyone', 'cc'.repeat(8))).toBe(true)
     refused.advanced('did:msig:alice')
     expect(refused.has('rogue', 'bb'.repeat(8))).toBe(true)
     expect(refused.has('honest', 'bb'.repeat(8))).toBe(false)
-    // a revoked DID's log moves on only by a rotation that replaced its own revocation: REVOKED is no longer
-    // final then (decision 0075)
-    expect(refused.has('anyone', 'cc'.repeat(8))).toBe(false)
+    expect(refused.has('anyone', 'cc'.repeat(8))).toBe(true)
     expect(refused.has('rogue', 'ee'.repeat(8))).toBe(true)
     expect(refused.has('honest', 'ee'.repeat(8))).toBe(false)
   })
