@@ -26,6 +26,11 @@ export interface CliIo {
   now(): number
   /** True when standard error is a terminal (progress bars are drawn only then). */
   readonly stderrIsTTY?: boolean
+  /**
+   * The command serves until it is stopped (`meshsig start`): a reader of its output that goes away no longer
+   * ends it (what it would have printed is lost); a one-shot command ends quietly then instead.
+   */
+  serving?(): void
 }
 
 /** Global options every command accepts (as cac parses them). */

@@ -7,13 +7,20 @@ async function readAll(stream: NodeJS.ReadStream): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks))
 }
 
+/** True once the command serves until stopped (`CliIo.serving`): its output streams failing does not end it. */
+let serving = false
+
 /**
  * End quietly when the reader of `stream` goes away (`meshsig audit --ndjson
  * | head`): as a Unix tool does on SIGPIPE, with no stack trace; the output
- * was the reader's to stop. Any other write error is thrown on.
+ * was the reader's to stop. A serving command (`meshsig start`) goes on
+ * serving instead, whatever its log stream does (review 107: its log reader
+ * leaving stopped the node with exit 0). Any other write error of a one-shot
+ * command is thrown on.
  */
 function quietOnBrokenPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (serving) return
     if (err.code !== 'EPIPE') throw err
     process.exit(process.exitCode ?? 0)
   })
@@ -34,5 +41,8 @@ export function processIo(): CliIo {
     env: process.env,
     now: () => Date.now(),
     stderrIsTTY: process.stderr.isTTY === true,
+    serving: () => {
+      serving = true
+    },
   }
 }

@@ -39,6 +39,7 @@ function peersOf(peer: string | string[] | undefined): string[] | undefined {
 
 /** Start a node and serve until a signal arrives; resolves with the exit result. */
 export async function startCommand(ctx: CliContext, options: StartOptions): Promise<CommandResult> {
+  ctx.io.serving?.() // a log reader that goes away does not stop the node
   // Loaded here, not at the top: offline commands must not pay for libp2p, SQLite and the API.
   const { listenAddresses, loadConfig } = await import('../../node/config.js')
   const proxyFlags = await proxyFlagsOf(options)
