@@ -119,6 +119,9 @@ export async function probeNode(ctx: CliContext): Promise<{ health: ApiHealth } 
   try {
     return { health: await probeClient(ctx).health() }
   } catch (err) {
+    // a --server that is no usable node URL is bad input, not an absent node (review 107: a user:password@ URL
+    // was printed as "no node answered at …" and the rotation went ahead)
+    if (isMeshsigError(err) && err.code === 'INVALID_INPUT') throw err
     return { unreachable: err instanceof Error ? err.message : String(err) }
   }
 }
