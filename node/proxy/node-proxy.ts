@@ -99,9 +99,13 @@ export function parseProxyAuthority(text: string): string {
   const form = '--proxy-authority takes <host>[:<port>], a name only this gateway answers to (gateway.example:3001)'
   if (m === null || value.length > 253 + 6) throw new MeshsigError('INVALID_INPUT', form)
   const host = m[1] ?? ''
-  if (/^(localhost|127\.[0-9.]*|0\.0\.0\.0)$/.test(host)) {
+  // as URL parsers read it: 2130706433, 0x7f.1 and 0177.0.0.1 are 127.0.0.1 (review 107), and a spelling they
+  // rewrite would never match the absolute-form targets the proxy compares with it
+  const canonical = new URL(`http://${host}`).hostname
+  if (/^(127|0)\.[0-9.]*$/.test(canonical) || /(^|\.)localhost$|^localhost\.|^ip6-(localhost|loopback)$/.test(host)) {
     throw new MeshsigError('INVALID_INPUT', `${form}: ${host} is every host's own name, the default it replaces`)
   }
+  if (canonical !== host) throw new MeshsigError('INVALID_INPUT', `${form}: write ${host} as ${canonical}`)
   if (m[2] === undefined) return host
   const port = Number(m[2])
   if (port < 1 || port > 65535) throw new MeshsigError('INVALID_INPUT', `${form}: the port must be 1-65535`)

@@ -33,6 +33,18 @@ describe('--proxy-authority <host>[:<port>]', () => {
     'gw..example',
     '',
     'a'.repeat(300),
+    // other spellings of loopback, as URL parsers read them (review 107)
+    '0x7f.1:3001',
+    '2130706433:3001',
+    '0177.0.0.1:3001',
+    '0x7f000001:3001',
+    '0:3001',
+    '0x0:3001',
+    '0.0.0:3001',
+    'localhost.localdomain:3001',
+    'ip6-localhost:3001',
+    'gw.localhost:3001',
+    '010.1.2.3:3001', // not loopback, but a URL parser reads it as 8.1.2.3
   ])('refuses %j with INVALID_INPUT', (text) => {
     expect(codeOf(() => parseProxyAuthority(text))).toBe('INVALID_INPUT')
   })
