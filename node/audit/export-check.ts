@@ -16,7 +16,6 @@ import {
   collectTrustEvidence,
   envelopeId,
   fromB64,
-  parseEnvelope,
   verifyAuditExport,
   verifyEnvelopeSignature,
   type AuditEntry,
@@ -27,6 +26,7 @@ import { messageView } from '../core/message-view.js'
 import { refusalsIn } from '../core/audit-refusals.js'
 import { messageVerifications, type MessageVerification } from './message-verification.js'
 import { keyLogs, keyOfLog, type ReplayedKeyLog } from './export-key-logs.js'
+import { parseStoredEnvelope } from './stored-envelope.js'
 import { TOO_DEEP, exportNestsTooDeep, isStackOverflow, quoteValue } from './untrusted-value.js'
 
 /** Something the export says that its own log does not bear out. */
@@ -173,7 +173,7 @@ export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext)
   const fail = (why: string): void => ctx.problems.add('message', label, `message ${label}: ${why}`)
   let envelope
   try {
-    envelope = parseEnvelope(m.envelope)
+    envelope = parseStoredEnvelope(m.envelope)
     if (envelope.type !== 'msg') throw new Error(`a ${envelope.type} envelope`)
   } catch (err) {
     return fail(`its stored envelope is not a msg envelope (${err instanceof Error ? err.message : String(err)})`)

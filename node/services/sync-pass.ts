@@ -26,9 +26,10 @@ import type { Store } from '../store/index.js'
 import type { PeerMemory } from './peer-memory.js'
 import type { Admission } from './sync-admission.js'
 import type { RegistryIndex } from './sync-index.js'
-import { MAX_IDS_ANSWER, applyItems, decodeItems, type ApplyCounts, type RefusedIds } from './sync.js'
+import { MAX_IDS_ANSWER, applyItems, type ApplyCounts, type RefusedIds } from './sync.js'
 import {
   BAD_ITEMS_LIMIT,
+  KEY_EVENT_TYPES,
   PeerFault,
   registryItems,
   type Descent,
@@ -153,10 +154,8 @@ export class PassRunner {
       { kind: 'self' },
       { maxItems: SELF_EVENTS, maxBytes: SELF_EVENTS * 4096 },
     ).catch(refusedBy)
-    const events = decodeItems(frames)
-    if (events === undefined || events.some((e) => e.type !== 'icp' && e.type !== 'rot' && e.type !== 'rev'))
-      throw new PeerFault('its own key log holds no key events')
-    r.items += events.length
+    const events = registryItems(frames, r.counts, KEY_EVENT_TYPES)
+    r.items += frames.length
     await applyItems(this.c, inApplicationOrder(events), { id: r.peer, key: r.peerKey }, r.counts, this.refused)
   }
 
@@ -242,14 +241,14 @@ export class PassRunner {
         if (frames === undefined) return false // the byte budget ran out (or the slice): apply what came
         const want = new Set(ids)
         for (const id of ids) asked.add(id)
-        const items = registryItems(frames)
+        const items = registryItems(frames, r.counts)
         for (const e of items) {
           const short = envelopeId(e).slice(0, SHORT_ID_HEX)
           if (!want.delete(short)) throw new PeerFault('an item was not asked for')
           served.add(short)
           out.push(e)
         }
-        r.items += items.length
+        r.items += frames.length
       }
       return true
     } finally {
@@ -286,13 +285,13 @@ export class PassRunner {
       const request: SyncRequest = after === undefined ? { kind: 'page', limit } : { kind: 'page', after, limit }
       const frames = await askWithin(this.c.p2p, r, request, limit, budget).catch(spent)
       if (frames === undefined) break // the byte budget or the slice ran out: the next pass continues after the cursor
-      const items = registryItems(frames)
+      const items = registryItems(frames, r.counts)
       for (const e of items) {
         const k = envelopeOrderKey(e)
         if (after !== undefined && k <= after) throw new PeerFault('a page is out of order')
         after = k
       }
-      r.items += items.length
+      r.items += frames.length // skipped frames too: a page of them still moves the round on
       const known = r.counts.accepted + r.counts.held
       await applyItems(
         this.c,
@@ -301,7 +300,7 @@ export class PassRunner {
         r.counts,
         this.refused,
       )
-      if (items.length < limit) return false
+      if (frames.length < limit) return false // the last page: by the frames served, not the items kept
       const held = this.c.registryFull?.() === true ? 0 : this.c.admission.heldFor(r.peer) // full: honest ones held
       if (r.counts.forged + held > BAD_ITEMS_LIMIT * 4) throw new PeerFault('a page of junk')
       if (r.counts.accepted + r.counts.held === known) {

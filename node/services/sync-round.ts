@@ -5,7 +5,7 @@
  * themselves run in sync-pass.ts.
  */
 import type { Envelope } from '../core/index.js'
-import { decodeItems, type ApplyCounts } from './sync.js'
+import { STALE, decodeItem, type ApplyCounts } from './sync.js'
 
 /** Per-peer budget of one reconciliation round. */
 export interface SyncBudget {
@@ -76,16 +76,36 @@ export class PeerFault extends Error {}
 
 /** The registry's own kinds of item (docs/protocol.md §9): sync carries nothing else. */
 const REGISTRY_TYPES: ReadonlySet<string> = new Set(['icp', 'rot', 'rev', 'reg'])
+/** Key events alone: what a peer's own key log (`self`) holds. */
+export const KEY_EVENT_TYPES: ReadonlySet<string> = new Set(['icp', 'rot', 'rev'])
 
 /**
  * The envelopes of a served answer; a peer that serves anything but
  * registry items (a message or checkpoint would pass no gossip gate or
- * quota here; found by the attack review of stop 32) is at fault.
+ * quota here; found by the attack review of stop 32) is at fault. A frame
+ * that is a JSON object but no envelope under today's schema (an item stored
+ * before decision 0073, served by an honest peer) is skipped and counted as
+ * rejected, not forged; more than `BAD_ITEMS_LIMIT` in one answer is a fault.
  */
-export function registryItems(frames: Uint8Array[]): Envelope[] {
-  const items = decodeItems(frames)
-  if (items === undefined) throw new PeerFault('an item is no envelope')
-  if (items.some((e) => !REGISTRY_TYPES.has(e.type))) throw new PeerFault('an item is no registry item')
+export function registryItems(
+  frames: readonly Uint8Array[],
+  counts: ApplyCounts,
+  types: ReadonlySet<string> = REGISTRY_TYPES,
+): Envelope[] {
+  const items: Envelope[] = []
+  let stale = 0
+  for (const f of frames) {
+    const e = decodeItem(f)
+    if (e === undefined) throw new PeerFault('an item is no envelope')
+    if (e === STALE) {
+      if (++stale > BAD_ITEMS_LIMIT) throw new PeerFault('too many items fail the envelope schema')
+      continue
+    }
+    if (!types.has(e.type))
+      throw new PeerFault(`an item is no ${types === REGISTRY_TYPES ? 'registry item' : 'key event'}`)
+    items.push(e)
+  }
+  counts.rejected += stale
   return items
 }
 

@@ -170,15 +170,25 @@ function applyOne(
   }
 }
 
-/** Decode served frames as envelopes; undefined at the first that is none (a protocol fault). */
-export function decodeItems(frames: readonly Uint8Array[]): Envelope[] | undefined {
-  const out: Envelope[] = []
-  for (const f of frames) {
+/** A served frame that is a JSON object but no envelope under today's schema (decision 0073). */
+export const STALE = Symbol('stale item')
+
+/**
+ * What one served frame is: an envelope; `STALE`, a JSON object that fails
+ * today's envelope schema (an item an honest peer stored before a rule, such
+ * as decision 0073's canonical base64, and still serves); or undefined, no
+ * JSON object at all (a protocol fault).
+ */
+export function decodeItem(frame: Uint8Array): Envelope | typeof STALE | undefined {
+  try {
+    return decodeEnvelope(frame)
+  } catch {
+    // only on failure: is it at least a JSON object (what an honest store holds)?
     try {
-      out.push(decodeEnvelope(f))
+      const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame))
+      return typeof json === 'object' && json !== null && !Array.isArray(json) ? STALE : undefined
     } catch {
       return undefined
     }
   }
-  return out
 }
