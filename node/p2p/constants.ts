@@ -81,6 +81,11 @@ export const DEFAULT_DHT_TIMEOUT_MS = 30_000
 export const BOOTSTRAP_MIN_BACKOFF_MS = 500
 /** Largest redial delay of a bootstrap peer (ms). */
 export const BOOTSTRAP_MAX_BACKOFF_MS = 30_000
+/**
+ * Most multiaddrs taken from one seed's `/health` answer (after dropping
+ * duplicates): one answer buys at most this many dials (review 107 L1).
+ */
+export const MAX_SEED_ADDRS = 8
 
 /** peerStore tag that keeps bootstrap peers out of the connection pruner's reach. */
 export const BOOTSTRAP_TAG = 'meshsig-bootstrap'

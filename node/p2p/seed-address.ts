@@ -6,6 +6,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MeshsigError } from '../core/errors.js'
+import { MAX_SEED_ADDRS } from './constants.js'
 import { invalidInput } from './p2p-errors.js'
 import { deadline } from './request-response.js'
 
@@ -94,24 +95,25 @@ function isPeerId(value: unknown): value is string {
   }
 }
 
-/** Keep the well-formed multiaddrs of a health report and make each end in `/p2p/<peerId>`. */
+/**
+ * Keep the well-formed multiaddrs of a health report, each ending in
+ * `/p2p/<peerId>`, without duplicates and at most `MAX_SEED_ADDRS` of them:
+ * a seed cannot make one answer cost thousands of dials (review 107 L1).
+ */
 export function dialableAddresses(peerId: string, addrs: readonly unknown[]): string[] {
-  const out: string[] = []
+  const out = new Set<string>()
   for (const addr of addrs) {
+    if (out.size >= MAX_SEED_ADDRS) break
     if (typeof addr !== 'string') continue
     try {
-      const ma = multiaddr(addr)
-      const text = ma.toString()
-      if (text.includes('/p2p/')) {
-        if (text.endsWith(`/p2p/${peerId}`)) out.push(text)
-      } else {
-        out.push(`${text}/p2p/${peerId}`)
-      }
+      const text = multiaddr(addr).toString()
+      if (!text.includes('/p2p/')) out.add(`${text}/p2p/${peerId}`)
+      else if (text.endsWith(`/p2p/${peerId}`)) out.add(text)
     } catch {
       // skip what is not a multiaddr
     }
   }
-  return out
+  return [...out]
 }
 
 /**

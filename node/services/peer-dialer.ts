@@ -4,16 +4,23 @@
  * start are kept: when no connection to them is open, they are resolved and
  * dialled again, with the same exponential backoff (and jitter) and the same
  * one warning per outage as bootstrap multiaddrs (node/p2p/bootstrap-keeper.ts;
- * decision 0078): a seed that is down costs a `/health` request at most every
+ * decision 0078): a seed costs a `/health` request at most every
  * `BOOTSTRAP_MAX_BACKOFF_MS`, and one log line until it has been reached again.
+ * A dial that succeeds resets the backoff only once the connection has stayed
+ * up for `STABLE_MS`, so a seed that accepts and drops at once backs off too.
+ * Nothing a seed answers drops it from the kept set: only a seed that is no
+ * address at all is refused, by `keep` (review 107 M1, L1, L5).
  */
 import { isMeshsigError, MeshsigError } from '../core/index.js'
 import type { MeshP2P } from '../p2p/index.js'
 import { resolveSeedAddress } from '../p2p/index.js'
-import { BOOTSTRAP_MAX_BACKOFF_MS } from '../p2p/constants.js'
+import { BOOTSTRAP_MAX_BACKOFF_MS, MAX_SEED_ADDRS } from '../p2p/constants.js'
+import { peerAddressProblem } from '../p2p/peer-address.js'
 
 /** How often kept seeds are looked at (a connected one costs no request), and the first retry delay (ms). */
 const WATCH_MS = 3_000
+/** How long a seed's connection must stay up before its backoff starts again from `WATCH_MS` (ms). */
+const STABLE_MS = BOOTSTRAP_MAX_BACKOFF_MS
 
 /** How a seed URL becomes dialable multiaddrs (default: `resolveSeedAddress`, a `/health` request). */
 export type SeedResolver = (seed: string, options: { maxBytes?: number }) => Promise<string[]>
@@ -28,12 +35,17 @@ export interface PeerDialerInit {
   readonly resolve?: SeedResolver
 }
 
-/** One kept seed: the PeerId it reached, and its failures since it was last reached. */
+/** One kept seed: the PeerId it reached, and its tries since it last stayed connected. */
 interface Kept {
   peerId: string | undefined
+  /** Tries (failed, or connections that did not last `STABLE_MS`) since it last stayed connected. */
   failures: number
   /** No attempt before this time (ms since the epoch). */
   nextAt: number
+  /** When the last dial succeeded (ms since the epoch). */
+  reachedAt: number
+  /** The current outage was already warned about. */
+  warned: boolean
   dialing: boolean
 }
 
@@ -60,26 +72,51 @@ export class PeerDialer {
     for (const seed of this.seeds) this.keep(seed)
   }
 
-  /** Dial `addr` once; returns the PeerIds reached. Throws `UNREACHABLE` when none answers. */
+  /**
+   * Dial `addr` once; returns the PeerIds reached. Throws `INVALID_INPUT` when
+   * `addr` is no address, `UNREACHABLE` when none answers. A seed's addresses
+   * are deduplicated, at most `MAX_SEED_ADDRS`, and never this node's own.
+   */
   async connect(addr: string): Promise<string[]> {
-    const opts = this.init.maxBodyBytes === undefined ? {} : { maxBytes: this.init.maxBodyBytes }
-    const addrs = addr.startsWith('/') ? [addr] : await this.resolve(addr, opts)
+    const given = addr.startsWith('/')
+    const addrs = given ? [addr] : await this.seedAddresses(addr)
     const errors: string[] = []
     for (const a of addrs) {
       try {
         return [await this.p2p().dial(a)]
       } catch (err) {
-        if (isMeshsigError(err) && err.code === 'INVALID_INPUT') throw err // not a multiaddr: 400, not 502
+        // a bad multiaddr the caller gave: 400, not 502; one a seed listed is the seed's failure
+        if (given && isMeshsigError(err) && err.code === 'INVALID_INPUT') throw err
         errors.push(err instanceof Error ? err.message : String(err))
       }
     }
     throw new MeshsigError('UNREACHABLE', `could not reach ${addr}: ${errors.join('; ') || 'no addresses'}`)
   }
 
-  /** Keep a seed peer connected: dial now and whenever it is not connected (with backoff while it fails). */
+  /** A seed's multiaddrs to dial: deduplicated, capped, without this node's own PeerId (review 107 M1, L1). */
+  private async seedAddresses(seed: string): Promise<string[]> {
+    const opts = this.init.maxBodyBytes === undefined ? {} : { maxBytes: this.init.maxBodyBytes }
+    const self = this.p2p().peerId as string | undefined
+    const all = [...new Set(await this.resolve(seed, opts))]
+    const addrs = all.filter((a) => self === undefined || !a.endsWith(`/p2p/${self}`)).slice(0, MAX_SEED_ADDRS)
+    if (addrs.length === 0 && all.length > 0) {
+      throw new MeshsigError('PEER_ERROR', `seed ${seed.slice(0, 120)} answered with this node's own PeerId`)
+    }
+    return addrs
+  }
+
+  /**
+   * Keep a seed peer connected: dial now and whenever it is not connected (with
+   * backoff while it fails). A seed that is no address is warned about and not kept.
+   */
   keep(seed: string): void {
     if (this.stopped) return
-    this.kept.set(seed, { peerId: undefined, failures: 0, nextAt: 0, dialing: false })
+    const problem = peerAddressProblem(seed)
+    if (problem !== undefined) {
+      this.onError(new MeshsigError('INVALID_INPUT', `seed ${seed.slice(0, 120)} is ${problem}`))
+      return
+    }
+    this.kept.set(seed, { peerId: undefined, failures: 0, nextAt: 0, reachedAt: 0, warned: false, dialing: false })
     void this.tick()
     this.timer ??= setInterval(() => void this.tick(), WATCH_MS)
     this.timer.unref()
@@ -93,26 +130,32 @@ export class PeerDialer {
     )
     const now = Date.now()
     const due = [...this.kept].filter(([, k]) => {
-      if (k.peerId !== undefined && connected.has(k.peerId)) return false
+      if (k.peerId !== undefined && connected.has(k.peerId)) {
+        if (now - k.reachedAt >= STABLE_MS) Object.assign(k, { failures: 0, warned: false }) // it stayed up
+        return false
+      }
       return !k.dialing && now >= k.nextAt
     })
     await Promise.all(due.map(([seed, k]) => this.attempt(seed, k)))
   }
 
-  /** One try at a kept seed: reset on success; on failure back off, and warn only for the first of an outage. */
+  /**
+   * One try at a kept seed. Every try, failed or not, sets the next wait (the
+   * backoff restarts only once a connection stays up, in `tick`); only the
+   * first failure of an outage is warned about. Nothing here drops the seed.
+   */
   private async attempt(seed: string, k: Kept): Promise<void> {
     k.dialing = true
+    k.failures += 1
     try {
       const [reached] = await this.connect(seed)
       k.peerId = reached
-      k.failures = 0
+      k.reachedAt = Date.now()
     } catch (err) {
-      k.failures += 1
-      k.nextAt = Date.now() + backoff(k.failures)
-      if (k.failures === 1) this.onError(err)
-      const never = isMeshsigError(err) && err.code === 'INVALID_INPUT' // not a seed address: never dialable
-      if (never && this.kept.get(seed) === k) this.kept.delete(seed)
+      if (!k.warned) this.onError(err)
+      k.warned = true
     } finally {
+      k.nextAt = Date.now() + backoff(k.failures)
       k.dialing = false
     }
   }
