@@ -10,7 +10,7 @@
  * alone (`self`). An inception with no registration is stored at most,
  * never served (issue 9).
  */
-import { B64_RE, encodeEnvelope, envelopeId, type Envelope, type KeyEvent, type Verdict } from '../core/index.js'
+import { encodeEnvelope, envelopeId, type Envelope, type KeyEvent, type Verdict } from '../core/index.js'
 import {
   emptyFingerprint,
   foldId,
@@ -153,7 +153,7 @@ export class RegistryIndex {
       return row?.regId === item.id ? new Uint8Array(Buffer.from(row.regEnvelope, 'utf8')) : undefined
     }
     const e = this.store.keyEvents.byId(item.id)
-    return e === undefined || staleNext(e) ? undefined : encodeEnvelope(e)
+    return e === undefined ? undefined : encodeEnvelope(e)
   }
 
   private addKeyEvent(e: KeyEvent, id: string): void {
@@ -259,14 +259,4 @@ export function watchIngest(ingest: Pick<Ingest, 'ingest'>, onAccepted: (e: Enve
     if (v.ok) onAccepted(v.envelope, v.id)
     return v
   }
-}
-
-/**
- * True for a key event stored before decision 0073 whose `next` is in a
- * second base64 spelling (only `next` of a stored key event could be: `key`
- * and `sig` were always decoded strictly). It is not served: today's schema
- * refuses it, so a peer would only skip it (docs/protocol.md §9).
- */
-function staleNext(e: KeyEvent): boolean {
-  return (e.type === 'icp' || e.type === 'rot') && e.next !== null && !B64_RE.test(e.next)
 }
