@@ -101,7 +101,8 @@ export function parseProxyAuthority(text: string): string {
   const host = m[1] ?? ''
   // as URL parsers read it: 2130706433, 0x7f.1 and 0177.0.0.1 are 127.0.0.1 (review 107), and a spelling they
   // rewrite would never match the absolute-form targets the proxy compares with it
-  const canonical = new URL(`http://${host}`).hostname
+  const canonical = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : '' // 256.0.0.1: no host
+  if (canonical === '') throw new MeshsigError('INVALID_INPUT', `${form}: ${host} is no host name or IPv4 address`)
   if (/^(127|0)\.[0-9.]*$/.test(canonical) || /(^|\.)localhost$|^localhost\.|^ip6-(localhost|loopback)$/.test(host)) {
     throw new MeshsigError('INVALID_INPUT', `${form}: ${host} is every host's own name, the default it replaces`)
   }

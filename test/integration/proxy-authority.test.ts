@@ -45,6 +45,11 @@ describe('--proxy-authority <host>[:<port>]', () => {
     'ip6-localhost:3001',
     'gw.localhost:3001',
     '010.1.2.3:3001', // not loopback, but a URL parser reads it as 8.1.2.3
+    // what a URL parser takes for an IPv4 address it cannot read (review 110: a bare "Invalid URL", exit 1)
+    '256.0.0.1',
+    '1.2.3.4.5:3001',
+    '99999999999',
+    '1e1.2',
   ])('refuses %j with INVALID_INPUT', (text) => {
     expect(codeOf(() => parseProxyAuthority(text))).toBe('INVALID_INPUT')
   })
