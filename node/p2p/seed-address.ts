@@ -97,10 +97,12 @@ function isPeerId(value: unknown): value is string {
 
 /**
  * Keep the well-formed multiaddrs of a health report, each ending in
- * `/p2p/<peerId>`, without duplicates and at most `MAX_SEED_ADDRS` of them:
+ * `/p2p/<peerId>` (`given`, a valid PeerId in any spelling, written in base58), without duplicates and at most `MAX_SEED_ADDRS` of them:
  * a seed cannot make one answer cost thousands of dials (review 107 L1).
  */
-export function dialableAddresses(peerId: string, addrs: readonly unknown[]): string[] {
+export function dialableAddresses(given: string, addrs: readonly unknown[]): string[] {
+  // its usual spelling: a PeerId written as a CID would slip past the check for this node's own (review 110)
+  const peerId = peerIdFromString(given).toString()
   const out = new Set<string>()
   for (const addr of addrs) {
     if (out.size >= MAX_SEED_ADDRS) break

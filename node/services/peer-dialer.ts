@@ -9,7 +9,9 @@
  * A dial that succeeds resets the backoff only once the connection has stayed
  * up for `STABLE_MS`, so a seed that accepts and drops at once backs off too.
  * Nothing a seed answers drops it from the kept set: only a seed that is no
- * address at all is refused, by `keep` (review 107 M1, L1, L5).
+ * address at all is refused, by `keep` (review 107 M1, L1, L5). A connected
+ * seed is asked again once every `STABLE_MS`: what answered for it may have
+ * named another peer this node was connected to anyway (review 110).
  */
 import { isMeshsigError, MeshsigError } from '../core/index.js'
 import type { MeshP2P } from '../p2p/index.js'
@@ -17,7 +19,7 @@ import { resolveSeedAddress } from '../p2p/index.js'
 import { BOOTSTRAP_MAX_BACKOFF_MS, MAX_SEED_ADDRS } from '../p2p/constants.js'
 import { peerAddressProblem } from '../p2p/peer-address.js'
 
-/** How often kept seeds are looked at (a connected one costs no request), and the first retry delay (ms). */
+/** How often kept seeds are looked at, and the first retry delay (ms). */
 const WATCH_MS = 3_000
 /** How long a seed's connection must stay up before its backoff starts again from `WATCH_MS` (ms). */
 const STABLE_MS = BOOTSTRAP_MAX_BACKOFF_MS
@@ -46,6 +48,8 @@ interface Kept {
   reachedAt: number
   /** The current outage was already warned about. */
   warned: boolean
+  /** The last try reached the seed. */
+  lastOk: boolean
   dialing: boolean
 }
 
@@ -116,7 +120,15 @@ export class PeerDialer {
       this.onError(new MeshsigError('INVALID_INPUT', `seed ${seed.slice(0, 120)} is ${problem}`))
       return
     }
-    this.kept.set(seed, { peerId: undefined, failures: 0, nextAt: 0, reachedAt: 0, warned: false, dialing: false })
+    this.kept.set(seed, {
+      peerId: undefined,
+      failures: 0,
+      nextAt: 0,
+      reachedAt: 0,
+      warned: false,
+      lastOk: false,
+      dialing: false,
+    })
     void this.tick()
     this.timer ??= setInterval(() => void this.tick(), WATCH_MS)
     this.timer.unref()
@@ -131,8 +143,11 @@ export class PeerDialer {
     const now = Date.now()
     const due = [...this.kept].filter(([, k]) => {
       if (k.peerId !== undefined && connected.has(k.peerId)) {
-        if (now - k.reachedAt >= STABLE_MS) Object.assign(k, { failures: 0, warned: false }) // it stayed up
-        return false
+        if (now - k.reachedAt < STABLE_MS) return false
+        if (k.lastOk) Object.assign(k, { failures: 0, warned: false }) // it stayed up since the seed last answered
+        // asked again after each stable period: an answer naming some other connected peer (libp2p's dial hands
+        // back the existing connection) must not stand for the seed for good (review 110)
+        return !k.dialing && now >= k.nextAt
       }
       return !k.dialing && now >= k.nextAt
     })
@@ -149,9 +164,9 @@ export class PeerDialer {
     k.failures += 1
     try {
       const [reached] = await this.connect(seed)
-      k.peerId = reached
-      k.reachedAt = Date.now()
+      Object.assign(k, { peerId: reached, reachedAt: Date.now(), lastOk: true })
     } catch (err) {
+      k.lastOk = false
       if (!k.warned) this.onError(err)
       k.warned = true
     } finally {

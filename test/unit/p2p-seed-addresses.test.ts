@@ -5,6 +5,7 @@
  * `POST /peers/connect`, which resolve seeds the same way). Now it keeps
  * each at most once, and at most `MAX_SEED_ADDRS`.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { describe, expect, it } from 'vitest'
 import { MAX_SEED_ADDRS } from '../../node/p2p/constants.js'
 import { dialableAddresses } from '../../node/p2p/seed-address.js'
@@ -30,5 +31,14 @@ describe('dialableAddresses', () => {
     const junk = [42, 'garbage', `/ip4/127.0.0.1/tcp/1/p2p/${OTHER_ID}`]
     const out = dialableAddresses(PEER_ID, [...Array(20).fill(junk).flat(), '/ip4/127.0.0.1/tcp/2'])
     expect(out).toEqual([`/ip4/127.0.0.1/tcp/2/p2p/${PEER_ID}`])
+  })
+})
+
+describe('the PeerId a seed names', () => {
+  it('is written in base58 whatever spelling the seed used (a CID slipped past the own-PeerId check, review 110)', () => {
+    const base58 = '12D3KooWMGrF9vqz2UCUpPbSLQhkvqQS5CXE3GGWKgwK6nU7kQMC'
+    const cid = peerIdFromString(base58).toCID().toString()
+    expect(cid).not.toBe(base58)
+    expect(dialableAddresses(cid, ['/ip4/127.0.0.1/tcp/1/ws'])).toEqual([`/ip4/127.0.0.1/tcp/1/ws/p2p/${base58}`])
   })
 })
