@@ -8,15 +8,7 @@ import { MalformedError } from './errors.js'
 /** Standard padded base64 in any spelling: only to tell a foreign alphabet from set padding bits. */
 const B64_ALPHABET_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-/**
- * Canonical standard padded base64 (docs/protocol.md §1): the unused bits of
- * the last character are zero, so a 1-byte tail ends in one of `AQgw` then
- * `==`, a 2-byte tail in one of `AEIMQUYcgkosw048` then `=`. Every byte string
- * has exactly one spelling that matches, so two texts that match are equal
- * exactly when their bytes are: the check every base64 field of a wire shape
- * makes, without decoding it.
- */
-export const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/
+export { B64_RE } from './b64-pattern.js'
 
 /** Standard padded base64 (RFC 4648 §4) of `bytes`. */
 export function toB64(bytes: Uint8Array): string {

@@ -8,7 +8,7 @@
  * error is the schema's own. Property tests hold them to the schema's verdicts.
  */
 import type { Envelope, IcpEnvelope, MsgEnvelope, RegEnvelope } from './envelope-schema.js'
-import { B64_RE } from './encoding.js'
+import { B64_RE } from './b64-pattern.js'
 import { CAPABILITY_TYPE_RE, MAX_BODY_LENGTH, MAX_TS, MSIG_DID_RE } from './envelope-schema.js'
 import { sealedBytes } from './sealed.js'
 

@@ -3,7 +3,7 @@
  * field is malformed, so what is signed is exactly what is checked.
  */
 import * as z from 'zod'
-import { B64_RE } from './encoding.js'
+import { B64_RE } from './b64-pattern.js'
 
 /** Largest accepted message body, in UTF-16 code units. */
 export const MAX_BODY_LENGTH = 256 * 1024
