@@ -9,15 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkAuditExport } from '../../node/audit/export-check.js'
-import { B64_RE } from '../../node/core/encoding.js'
 import { createMessage, signEnvelope, type MsgEnvelope } from '../../node/core/index.js'
+import { beforeTheRule, beforeTheRuleAsync, respelt } from '../helpers/legacy-b64.js'
 import { auditScene, nonce, post, type AuditScene } from './audit-fixture.js'
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-function respelt(text: string): string {
-  const at = text.replace(/=+$/, '').length - 1
-  return text.slice(0, at) + ALPHABET[ALPHABET.indexOf(text[at]!) | 1] + text.slice(at + 1)
-}
 
 let scene: AuditScene
 beforeAll(async () => {
@@ -30,20 +24,13 @@ afterAll(async () => {
 describe('an export holding a message taken before decision 0073', () => {
   it('still verifies', async () => {
     const { fx, carol, alice } = scene
-    const oldRe = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-    const realTest = B64_RE.test.bind(B64_RE)
-    ;(B64_RE as { test: (s: string) => boolean }).test = (s: string) => oldRe.test(s)
-    try {
-      // the version before the rule: the node takes it
-      const { sig: _s, ...m } = createMessage(
-        { from: carol.did, to: alice, body: 'hi', ts: Date.now(), nonce: nonce() },
-        carol.key,
-      )
-      const odd = signEnvelope<MsgEnvelope>({ ...m, nonce: respelt(m.nonce) }, carol.key)
-      await post(fx, '/messages/send', { envelope: odd })
-    } finally {
-      ;(B64_RE as { test: (s: string) => boolean }).test = realTest
-    }
+    // the version before the rule: the node takes it
+    const { sig: _s, ...m } = createMessage(
+      { from: carol.did, to: alice, body: 'hi', ts: Date.now(), nonce: nonce() },
+      carol.key,
+    )
+    const odd = beforeTheRule(() => signEnvelope<MsgEnvelope>({ ...m, nonce: respelt(m.nonce) }, carol.key))
+    await beforeTheRuleAsync(() => post(fx, '/messages/send', { envelope: odd }))
     // upgraded: a checkpoint and an export, verified by what `meshsig audit verify` runs
     await post(fx, '/audit/checkpoint', undefined, 201)
     const doc = await (await fetch(`${fx.url}/audit/export`)).json()

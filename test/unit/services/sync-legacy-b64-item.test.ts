@@ -4,12 +4,12 @@
  * any DID owner can). An honest node that stored it served it by sync as it
  * is, and a node that lacked it refused the whole answer as a protocol fault:
  * it penalised the honest server and never caught up (0 of 20 agents after 3
- * rounds). Now the holder does not serve it, and a receiver skips such an
- * item served by a node without that change (counted as rejected, not
- * forged), up to `BAD_ITEMS_LIMIT` in one answer (docs/protocol.md §9).
+ * rounds). Now a receiver skips such an item (counted as rejected, not
+ * forged), up to `BAD_ITEMS_LIMIT` in one answer, whoever serves it
+ * (docs/protocol.md §9).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { B64_RE, utf8 } from '../../../node/core/encoding.js'
+import { utf8 } from '../../../node/core/encoding.js'
 import {
   createInception,
   createRegistration,
@@ -22,28 +22,8 @@ import { BAD_ITEMS_LIMIT } from '../../../node/services/sync-client.js'
 import { answerSync } from '../../../node/services/sync.js'
 import { FakeNetwork } from '../../helpers/fake-p2p.js'
 import { FixedClock, kitAgent } from '../../helpers/service-kit.js'
+import { beforeTheRule, respelt } from '../../helpers/legacy-b64.js'
 import { syncNode, type SyncNode } from '../../helpers/sync-node.js'
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-/** The pattern before decision 0073: the alphabet and padding only. */
-const OLD_B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-
-/** `text` with an unused bit of its last character set: the second spelling of its bytes. */
-function respelt(text: string): string {
-  const at = text.replace(/=+$/, '').length - 1
-  return text.slice(0, at) + ALPHABET[ALPHABET.indexOf(text[at]!) | 1] + text.slice(at + 1)
-}
-
-/** Run `f` as a node before decision 0073 did: base64 fields checked against the alphabet only. */
-function beforeTheRule<T>(f: () => T): T {
-  const real = B64_RE.test.bind(B64_RE)
-  ;(B64_RE as { test: (s: string) => boolean }).test = (s: string) => OLD_B64_RE.test(s)
-  try {
-    return f()
-  } finally {
-    ;(B64_RE as { test: (s: string) => boolean }).test = real
-  }
-}
 
 describe('an item stored before decision 0073 with a second base64 spelling', () => {
   let net: FakeNetwork

@@ -6,7 +6,6 @@
  * (127 of 600 agents after 6 rounds).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { B64_RE } from '../../../node/core/encoding.js'
 import {
   createInception,
   createRegistration,
@@ -16,23 +15,8 @@ import {
 } from '../../../node/core/index.js'
 import { FakeNetwork } from '../../helpers/fake-p2p.js'
 import { FixedClock, kitAgent } from '../../helpers/service-kit.js'
+import { beforeTheRule, respelt } from '../../helpers/legacy-b64.js'
 import { syncNode, type SyncNode } from '../../helpers/sync-node.js'
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-const OLD_B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-function respelt(text: string): string {
-  const at = text.replace(/=+$/, '').length - 1
-  return text.slice(0, at) + ALPHABET[ALPHABET.indexOf(text[at]!) | 1] + text.slice(at + 1)
-}
-function beforeTheRule<T>(f: () => T): T {
-  const real = B64_RE.test.bind(B64_RE)
-  ;(B64_RE as { test: (s: string) => boolean }).test = (s: string) => OLD_B64_RE.test(s)
-  try {
-    return f()
-  } finally {
-    ;(B64_RE as { test: (s: string) => boolean }).test = real
-  }
-}
 
 const AGENTS = 600 // 1200 items: more than 4 pages of 256
 
