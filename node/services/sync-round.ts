@@ -5,7 +5,7 @@
  * themselves run in sync-pass.ts.
  */
 import type { Envelope } from '../core/index.js'
-import { STALE, decodeItem, type ApplyCounts } from './sync.js'
+import { LEGACY, STALE, decodeItem, type ApplyCounts } from './sync.js'
 
 /** Per-peer budget of one reconciliation round. */
 export interface SyncBudget {
@@ -82,10 +82,11 @@ export const KEY_EVENT_TYPES: ReadonlySet<string> = new Set(['icp', 'rot', 'rev'
 /**
  * The envelopes of a served answer; a peer that serves anything but
  * registry items (a message or checkpoint would pass no gossip gate or
- * quota here; found by the attack review of stop 32) is at fault. A frame
- * that is a JSON object but no envelope under today's schema (an item stored
- * before decision 0073, served by an honest peer) is skipped and counted as
- * rejected, not forged; more than `BAD_ITEMS_LIMIT` in one answer is a fault.
+ * quota here; found by the attack review of stop 32) is at fault. An item
+ * stored before decision 0073 (an envelope once its base64 is respelt),
+ * served by an honest peer, is skipped and counted as rejected, however many;
+ * another JSON object that is no envelope under today's schema is skipped
+ * too, and more than `BAD_ITEMS_LIMIT` of those in one answer is a fault.
  */
 export function registryItems(
   frames: readonly Uint8Array[],
@@ -94,9 +95,14 @@ export function registryItems(
 ): Envelope[] {
   const items: Envelope[] = []
   let stale = 0
+  let legacy = 0
   for (const f of frames) {
     const e = decodeItem(f)
     if (e === undefined) throw new PeerFault('an item is no envelope')
+    if (e === LEGACY) {
+      legacy++ // an honest holder's, however many (review 111)
+      continue
+    }
     if (e === STALE) {
       if (++stale > BAD_ITEMS_LIMIT) throw new PeerFault('too many items fail the envelope schema')
       continue
@@ -105,7 +111,7 @@ export function registryItems(
       throw new PeerFault(`an item is no ${types === REGISTRY_TYPES ? 'registry item' : 'key event'}`)
     items.push(e)
   }
-  counts.rejected += stale
+  counts.rejected += stale + legacy
   return items
 }
 

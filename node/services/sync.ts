@@ -5,7 +5,7 @@
  * batches that yield to the event loop; nothing is trusted because a peer
  * sent it, and empty inceptions pass the admission rule first.
  */
-import { decodeEnvelope, MeshsigError, type Envelope } from '../core/index.js'
+import { decodeEnvelope, MeshsigError, parseEnvelope, type Envelope } from '../core/index.js'
 import { FP_BYTES, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
 import type { SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
@@ -172,23 +172,50 @@ function applyOne(
 
 /** A served frame that is a JSON object but no envelope under today's schema (decision 0073). */
 export const STALE = Symbol('stale item')
+/**
+ * A served frame that is an envelope once its base64 fields are written canonically: an item an honest
+ * peer took before decision 0073 and still serves (review 111: a holder of more than 32 was a fault).
+ */
+export const LEGACY = Symbol('legacy item')
+
+/** Base64 in any spelling (the alphabet and padding only): what nodes took before decision 0073. */
+const ANY_B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+/** The base64 fields of a registry item. */
+const B64_FIELDS = ['key', 'next', 'sig', 'sig2'] as const
 
 /**
- * What one served frame is: an envelope; `STALE`, a JSON object that fails
- * today's envelope schema (an item an honest peer stored before a rule, such
- * as decision 0073's canonical base64, and still serves); or undefined, no
- * JSON object at all (a protocol fault).
+ * What one served frame is: an envelope; `LEGACY`, one an honest peer stored
+ * before decision 0073's canonical base64 (it is one once its base64 fields
+ * are respelt); `STALE`, another JSON object that fails today's envelope
+ * schema; or undefined, no JSON object at all (a protocol fault).
  */
-export function decodeItem(frame: Uint8Array): Envelope | typeof STALE | undefined {
+export function decodeItem(frame: Uint8Array): Envelope | typeof LEGACY | typeof STALE | undefined {
   try {
     return decodeEnvelope(frame)
   } catch {
     // only on failure: is it at least a JSON object (what an honest store holds)?
+    let json: unknown
     try {
-      const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame))
-      return typeof json === 'object' && json !== null && !Array.isArray(json) ? STALE : undefined
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame))
     } catch {
       return undefined
     }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined
+    return legacyShaped(json as Record<string, unknown>) ? LEGACY : STALE
+  }
+}
+
+/** True when `item` passes today's schema once every base64 field is written as Node writes its bytes. */
+function legacyShaped(item: Record<string, unknown>): boolean {
+  const respelt: Record<string, unknown> = { ...item }
+  for (const f of B64_FIELDS) {
+    const v = item[f]
+    if (typeof v === 'string' && ANY_B64_RE.test(v)) respelt[f] = Buffer.from(v, 'base64').toString('base64')
+  }
+  try {
+    parseEnvelope(respelt)
+    return true
+  } catch {
+    return false
   }
 }
