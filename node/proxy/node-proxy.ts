@@ -99,6 +99,7 @@ export function parseProxyAuthority(text: string): string {
   const form = '--proxy-authority takes <host>[:<port>], a name only this gateway answers to (gateway.example:3001)'
   if (m === null || value.length > 253 + 6) throw new MeshsigError('INVALID_INPUT', form)
   const host = m[1] ?? ''
+  if (host.length > 253) throw new MeshsigError('INVALID_INPUT', `${form}: a host name has at most 253 characters`)
   // as URL parsers read it: 2130706433, 0x7f.1 and 0177.0.0.1 are 127.0.0.1 (review 107), and a spelling they
   // rewrite would never match the absolute-form targets the proxy compares with it
   const canonical = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : '' // 256.0.0.1: no host

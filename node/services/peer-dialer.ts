@@ -170,7 +170,14 @@ export class PeerDialer {
       if (!k.warned) this.onError(err)
       k.warned = true
     } finally {
-      k.nextAt = Date.now() + backoff(k.failures)
+      // while its peer stays connected, a seed is asked at most once a stable period, whatever it answers
+      // (review 111: one good answer between failures had reset the short backoff, ~260 requests an hour)
+      const up =
+        k.peerId !== undefined &&
+        this.p2p()
+          .peers()
+          .some((p) => p.peerId === k.peerId)
+      k.nextAt = Date.now() + (up ? Math.max(STABLE_MS, backoff(k.failures)) : backoff(k.failures))
       k.dialing = false
     }
   }

@@ -50,6 +50,9 @@ describe('--proxy-authority <host>[:<port>]', () => {
     '1.2.3.4.5:3001',
     '99999999999',
     '1e1.2',
+    // a host name past 253 characters, with or without a port (review 111)
+    `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(65)}`,
+    `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}:8080`,
   ])('refuses %j with INVALID_INPUT', (text) => {
     expect(codeOf(() => parseProxyAuthority(text))).toBe('INVALID_INPUT')
   })
