@@ -180,15 +180,16 @@ describe('review: the MCP tools against a listener that cannot prove it is the n
     expect(r.data?.code).toBe('NODE_UNPROVEN')
   })
 
-  it('F3 meshsig_revoke of the home identity: the signed rev goes to the listener, which answers 200; "✓ Revoked"', async () => {
+  it('F3 meshsig_revoke of the home identity: no signed rev reaches the listener, nothing is reported revoked', async () => {
     const me = (await mcp.call('meshsig_identity')).data.did as string
     const r = await mcp.call('meshsig_revoke', { did: me, reason: 'Key leaked' })
     const got = seen.find((x) => x.url === '/agents/revoke' && x.body.includes(me))
     const report = `${r.text}\nthe listener holds the signed rev: ${got !== undefined}`
     // safe: a server that did not prove it is the node is not reported to have revoked anything
     expect(r.data?.revoked, report).not.toBe(true)
-    // the server is proven before the signed revocation is handed to it
     expect(got, report).toBeUndefined()
-    expect(r.data?.code).toBe('NODE_UNPROVEN')
+    // since decision 0077 the tool refuses the home identity before it asks any server (it was NODE_UNPROVEN:
+    // the server proven before the signed revocation was handed to it)
+    expect(r.data?.code).toBe('FORBIDDEN')
   })
 })
