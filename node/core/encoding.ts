@@ -35,6 +35,15 @@ export function fromB64(text: string, what = 'value', expectedLength?: number): 
   return bytes
 }
 
+/**
+ * The canonical spelling of `text`, base64 in the standard alphabet with its
+ * padding but perhaps with the unused bits of its last character set (what
+ * nodes took before decision 0073); undefined for anything else.
+ */
+export function canonicalB64(text: string): string | undefined {
+  return B64_ALPHABET_RE.test(text) ? Buffer.from(text, 'base64').toString('base64') : undefined
+}
+
 /** base58btc (Bitcoin alphabet), no multibase prefix. */
 export function toB58(bytes: Uint8Array): string {
   return base58btc.baseEncode(bytes)

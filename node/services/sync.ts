@@ -5,7 +5,7 @@
  * batches that yield to the event loop; nothing is trusted because a peer
  * sent it, and empty inceptions pass the admission rule first.
  */
-import { decodeEnvelope, MeshsigError, parseEnvelope, type Envelope } from '../core/index.js'
+import { canonicalB64, decodeEnvelope, MeshsigError, parseEnvelope, type Envelope } from '../core/index.js'
 import { FP_BYTES, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
 import type { SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
@@ -178,8 +178,6 @@ export const STALE = Symbol('stale item')
  */
 export const LEGACY = Symbol('legacy item')
 
-/** Base64 in any spelling (the alphabet and padding only): what nodes took before decision 0073. */
-const ANY_B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 /** The base64 fields of a registry item. */
 const B64_FIELDS = ['key', 'next', 'sig', 'sig2'] as const
 
@@ -210,7 +208,8 @@ function legacyShaped(item: Record<string, unknown>): boolean {
   const respelt: Record<string, unknown> = { ...item }
   for (const f of B64_FIELDS) {
     const v = item[f]
-    if (typeof v === 'string' && ANY_B64_RE.test(v)) respelt[f] = Buffer.from(v, 'base64').toString('base64')
+    const canonical = typeof v === 'string' ? canonicalB64(v) : undefined
+    if (canonical !== undefined) respelt[f] = canonical
   }
   try {
     parseEnvelope(respelt)
