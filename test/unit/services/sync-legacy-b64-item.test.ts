@@ -10,19 +10,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { utf8 } from '../../../node/core/encoding.js'
-import {
-  createInception,
-  createRegistration,
-  encodeEnvelope,
-  generateKeyPair,
-  signEnvelope,
-  type IcpEnvelope,
-} from '../../../node/core/index.js'
+import { createInception, encodeEnvelope, generateKeyPair, type IcpEnvelope } from '../../../node/core/index.js'
 import { BAD_ITEMS_LIMIT } from '../../../node/services/sync-client.js'
 import { answerSync } from '../../../node/services/sync.js'
 import { FakeNetwork } from '../../helpers/fake-p2p.js'
 import { FixedClock, kitAgent } from '../../helpers/service-kit.js'
-import { beforeTheRule, respelt } from '../../helpers/legacy-b64.js'
+import { plantLegacyAgent } from '../../helpers/legacy-b64.js'
 import { syncNode, type SyncNode } from '../../helpers/sync-node.js'
 
 describe('an item stored before decision 0073 with a second base64 spelling', () => {
@@ -43,25 +36,7 @@ describe('an item stored before decision 0073 with a second base64 spelling', ()
     }
     // mallory's icp with a respelt commitment, taken by a while it ran the version before decision 0073
     const key = generateKeyPair(a.kit.random)
-    const { sig: _s, ...unsigned } = createInception(key, clock.ms, generateKeyPair(a.kit.random))
-    beforeTheRule(() => {
-      odd = signEnvelope<IcpEnvelope>({ ...unsigned, next: respelt(unsigned.next!) }, key)
-      expect(a.kit.ingest.ingest(odd, { kind: 'gossip', peer: 'x' }, { fresh: false }).ok).toBe(true)
-    })
-    // and her registration (canonical; a key log is served only with a registration)
-    const controller = unsigned.did
-    const reg = createRegistration(
-      {
-        did: controller,
-        name: 'mallory',
-        capabilities: [{ type: 'test' }],
-        controller,
-        peerId: a.kit.peerId,
-        ts: clock.ms,
-      },
-      key,
-    )
-    expect(a.kit.ingest.ingest(reg, { kind: 'gossip', peer: 'x' }, { fresh: false })).toMatchObject({ ok: true })
+    odd = plantLegacyAgent(a.kit, createInception(key, clock.ms, generateKeyPair(a.kit.random)), key, 'mallory')
     net.connect(a.p2p, b.p2p)
   })
   afterEach(() => {

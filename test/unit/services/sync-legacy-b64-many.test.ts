@@ -6,18 +6,11 @@
  * that is an envelope once its base64 is respelt is skipped however many come (docs/protocol.md §9).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  createInception,
-  createRegistration,
-  generateKeyPair,
-  signEnvelope,
-  type IcpEnvelope,
-  type Envelope,
-} from '../../../node/core/index.js'
+import { createInception, generateKeyPair, type Envelope } from '../../../node/core/index.js'
 import { BAD_ITEMS_LIMIT } from '../../../node/services/sync-client.js'
 import { FakeNetwork } from '../../helpers/fake-p2p.js'
 import { FixedClock, kitAgent } from '../../helpers/service-kit.js'
-import { beforeTheRule, respelt } from '../../helpers/legacy-b64.js'
+import { plantLegacyAgent } from '../../helpers/legacy-b64.js'
 import { syncNode, type SyncNode } from '../../helpers/sync-node.js'
 
 const AGENTS = 20
@@ -42,23 +35,7 @@ describe(`${LEGACY} items stored before decision 0073 on an honest holder`, () =
     }
     for (let i = 0; i < LEGACY; i++) {
       const key = generateKeyPair(a.kit.random)
-      const { sig: _s, ...unsigned } = createInception(key, clock.ms, generateKeyPair(a.kit.random))
-      beforeTheRule(() => {
-        const odd = signEnvelope<IcpEnvelope>({ ...unsigned, next: respelt(unsigned.next!) }, key)
-        expect(a.kit.ingest.ingest(odd, { kind: 'gossip', peer: 'x' }, { fresh: false }).ok).toBe(true)
-      })
-      const reg = createRegistration(
-        {
-          did: unsigned.did,
-          name: `m${i}`,
-          capabilities: [{ type: 'test' }],
-          controller: unsigned.did,
-          peerId: a.kit.peerId,
-          ts: clock.ms,
-        },
-        key,
-      )
-      expect(a.kit.ingest.ingest(reg, { kind: 'gossip', peer: 'x' }, { fresh: false })).toMatchObject({ ok: true })
+      plantLegacyAgent(a.kit, createInception(key, clock.ms, generateKeyPair(a.kit.random)), key, `m${i}`)
     }
     net.connect(a.p2p, b.p2p)
   })

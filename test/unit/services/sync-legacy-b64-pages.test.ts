@@ -6,16 +6,10 @@
  * (127 of 600 agents after 6 rounds).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  createInception,
-  createRegistration,
-  generateKeyPair,
-  signEnvelope,
-  type IcpEnvelope,
-} from '../../../node/core/index.js'
+import { createInception, generateKeyPair } from '../../../node/core/index.js'
 import { FakeNetwork } from '../../helpers/fake-p2p.js'
 import { FixedClock, kitAgent } from '../../helpers/service-kit.js'
-import { beforeTheRule, respelt } from '../../helpers/legacy-b64.js'
+import { plantLegacyAgent } from '../../helpers/legacy-b64.js'
 import { syncNode, type SyncNode } from '../../helpers/sync-node.js'
 
 const AGENTS = 600 // 1200 items: more than 4 pages of 256
@@ -46,23 +40,7 @@ describe("a legacy item early in an honest holder's registry", () => {
       key = generateKeyPair(a.kit.random)
       icp = createInception(key, clock.ms, generateKeyPair(a.kit.random))
     }
-    const { sig: _s, ...unsigned } = icp
-    beforeTheRule(() => {
-      const odd = signEnvelope<IcpEnvelope>({ ...unsigned, next: respelt(unsigned.next!) }, key)
-      expect(a.kit.ingest.ingest(odd, { kind: 'gossip', peer: 'x' }, { fresh: false }).ok).toBe(true)
-    })
-    const reg = createRegistration(
-      {
-        did: unsigned.did,
-        name: 'mallory',
-        capabilities: [{ type: 'test' }],
-        controller: unsigned.did,
-        peerId: a.kit.peerId,
-        ts: clock.ms,
-      },
-      key,
-    )
-    expect(a.kit.ingest.ingest(reg, { kind: 'gossip', peer: 'x' }, { fresh: false })).toMatchObject({ ok: true })
+    plantLegacyAgent(a.kit, icp, key, 'mallory')
     net.connect(a.p2p, b.p2p)
   })
   afterEach(() => {
