@@ -19,6 +19,7 @@ import type { ApiListener } from '../../api/listener.js'
 import type { ServedApi } from '../../api/server.js'
 import type { CliContext, CliRuntime, GlobalOptions } from '../context.js'
 import { OK, block, type CommandResult } from '../output.js'
+import { quoted } from '../../node/core/untrusted-text.js'
 import { checkProxyPorts, proxyFlagsOf, startProxy, type StartProxyOptions } from './start-proxy.js'
 
 interface StartOptions extends GlobalOptions, StartProxyOptions {
@@ -80,6 +81,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   })
   const info = node.info()
   if (config.trustLoopback) ctx.io.stderr(TRUST_LOOPBACK_WARNING + '\n')
+  if (info.revocation !== undefined) ctx.io.stderr(revokedWarning(info.did, info.revocation) + '\n')
   for (const warning of proxy?.warnings ?? []) ctx.io.stderr(`WARNING: ${warning}\n`)
   const started = block(`${OK} meshsig node ${info.name} is running`, [
     ['API', server.url],
@@ -151,6 +153,19 @@ async function meshListenError(err: unknown, config: NodeConfig): Promise<unknow
 export const TRUST_LOOPBACK_WARNING =
   'WARNING: trustLoopback is on: every process on this host that reaches 127.0.0.1 acts as the operator ' +
   '(sends as any hosted agent, rotates and revokes keys). Use it only on a single-user machine.'
+
+/**
+ * The line a node started on a revoked identity prints (decision 0077): it
+ * serves reads and the audit export, and registers and rotates no agent.
+ */
+export function revokedWarning(did: string, r: { reason: string; revokedAt: string; by: string }): string {
+  const who = r.by === 'self' ? 'by itself' : 'by its controller'
+  return (
+    `WARNING: this node's DID ${did} was revoked ${who} at ${r.revokedAt} (reason: ${quoted(r.reason)}): ` +
+    'it serves reads and the audit log, and registers and rotates no agent. ' +
+    'Start a new node from a new MESHSIG_HOME (docs/SECURITY.md).'
+  )
+}
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {

@@ -25,6 +25,8 @@ import { testConfig } from '../api/api-fixture.js'
 import { startNode, stopAll, tempDir } from '../helpers/mesh.js'
 import { ownAgent } from '../integration/keys-fixture.js'
 import { buildCli, type BuiltCli } from './build-cli.js'
+import { freePort, getJson, startProcess } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 interface Run {
   readonly code: number | null
@@ -287,5 +289,33 @@ describe('meshsig revoke and revoked', () => {
     expect(json(r)).toMatchObject({ revoked: true, did, by: 'self' })
     expect((identityFile().keyLog as { type: string }[]).at(-1)!.type).toBe('rev')
     expect(node!.store.keyEvents.state(did)!.revoked).toMatchObject({ reason: 'decommissioned' })
+  })
+
+  it('a node started on a revoked identity says so in one warning line, and /health says "revoked"', async () => {
+    const did = String(identityFile().did)
+    expect(node!.store.keyEvents.state(did)!.revoked).not.toBeNull() // the test above revoked it
+    await api?.close()
+    await stopAll([node])
+    api = undefined
+    node = undefined
+    const proc = startProcess(cli, home, await freePort())
+    try {
+      const health = async (): Promise<Record<string, unknown> | undefined> =>
+        getJson(`${proc.url}/health`).catch(() => undefined)
+      await waitFor(async () => (await health())?.mesh === 'ready', { timeout: 60_000, message: 'the node starts' })
+      expect(await health()).toMatchObject({ status: 'revoked', revocation: { reason: 'decommissioned', by: 'self' } })
+      await waitFor(() => proc.output().includes('is running'), { message: 'the start banner' })
+      const warnings = proc
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('WARNING:'))
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain(did)
+      expect(warnings[0]).toContain('revoked')
+      expect(warnings[0]).toContain('decommissioned')
+    } finally {
+      proc.child.kill('SIGTERM')
+      await proc.exited()
+    }
   })
 })
