@@ -138,11 +138,12 @@ export class ClientHttp {
     else if (token !== undefined) headers.authorization = `Bearer ${token}`
     let res: Response
     let text: string
+    const deadline = requestDeadline(this.timeoutMs)
     try {
       res = await this.fetchImpl(url, {
         method,
         headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: deadline.signal,
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       })
       // the timeout covers the body too: a node that sends its headers and then stalls has not answered;
@@ -152,6 +153,8 @@ export class ClientHttp {
       if (isMeshsigError(err)) throw err
       this.forgetProof()
       throw transportError(err, this.server, this.timeoutMs)
+    } finally {
+      deadline.done()
     }
     let parsed: unknown = text
     if (!raw) {
@@ -201,13 +204,16 @@ export class ClientHttp {
     const headers: Record<string, string> = { accept: 'application/json', [TOKEN_CHALLENGE_HEADER]: challenge }
     if (credentialId !== undefined) headers[CREDENTIAL_ID_HEADER] = credentialId
     let res: Response
+    const deadline = requestDeadline(this.timeoutMs)
     try {
-      res = await this.fetchImpl(`${this.server}/health`, { headers, signal: AbortSignal.timeout(this.timeoutMs) })
+      res = await this.fetchImpl(`${this.server}/health`, { headers, signal: deadline.signal })
       await textWithin(res, SMALL_ANSWER_BYTES, this.server)
     } catch (err) {
       this.proven = undefined // no answer now: ask again next time
       if (isMeshsigError(err)) throw this.unproven(credentialId !== undefined) // an answer past its bound
       throw transportError(err, this.server, this.timeoutMs)
+    } finally {
+      deadline.done()
     }
     const url = new URL(this.server)
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
@@ -231,6 +237,20 @@ export class ClientHttp {
   private forgetProof(): void {
     if (this.proveToken) this.proven = undefined
   }
+}
+
+/**
+ * The deadline of one request: its signal aborts with a `TimeoutError` after
+ * `ms`. Unlike `AbortSignal.timeout`, its timer keeps the process alive until
+ * `done()`: a fetch whose connection the server closed before any answer
+ * never settles (Node 20's undici), and with nothing else pending a CLI
+ * process then ended with exit 13 and no word (review 115 F2); now it ends
+ * with the request's `TIMEOUT`.
+ */
+function requestDeadline(ms: number): { readonly signal: AbortSignal; done(): void } {
+  const abort = new AbortController()
+  const timer = setTimeout(() => abort.abort(new DOMException(`no answer in ${ms} ms`, 'TimeoutError')), ms)
+  return { signal: abort.signal, done: () => clearTimeout(timer) }
 }
 
 /** `?a=1&b=2` of the defined `params` ('' when none is). */
