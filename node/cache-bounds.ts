@@ -16,6 +16,7 @@ import { CHECKPOINT_GATE_ORIGINS } from './services/checkpoint-gate.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
 import { MAX_TRACKED_PEERS as SERVE_BUDGET_PEERS } from './p2p/serve-budget.js'
+import { PROVIDER_RECORDS_PER_PEER, PROVIDER_RECORDS_TOTAL } from './p2p/provider-store.js'
 import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
 import { PREPARED_LIMIT } from './store/prepared.js'
 import { CREDENTIAL_CACHE_SIZE } from './store/credentials-repo.js'
@@ -123,6 +124,14 @@ export const CACHE_BOUNDS = {
     max: DEFAULT_LIMITS.discovery.providedTypes,
     holds:
       'capability types provided on the DHT and their queued provides (capability-provides.ts; limits.discovery.providedTypes)',
+  },
+  dhtProviderRecords: {
+    max: PROVIDER_RECORDS_TOTAL,
+    holds: "other peers' DHT provider records, oldest evicted first (node/p2p/provider-store.ts; decision 0080)",
+  },
+  dhtProviderRecordsPerPeer: {
+    max: PROVIDER_RECORDS_PER_PEER,
+    holds: 'the DHT provider records of one provider PeerId, its oldest evicted first (node/p2p/provider-store.ts)',
   },
   proxyWrongUids: {
     max: WRONG_UIDS_REPORTED_PER_LISTENER,

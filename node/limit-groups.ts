@@ -193,6 +193,15 @@ export interface DiscoveryLimits {
   readonly servedPerPeer: number
   /** Length of one serving window (ms). */
   readonly serveWindowMs: number
+  /**
+   * Most providers one network discovery asks (docs/protocol.md §9): those hosting a stored registration of
+   * the type first, the others picked at random from all found (decision 0080).
+   */
+  readonly providersAsked: number
+  /** Providers one network discovery asks at once (at least 1). */
+  readonly askConcurrency: number
+  /** How long one network discovery waits for all its providers' answers (ms, at least 1): then it answers. */
+  readonly networkDeadlineMs: number
 }
 
 /**

@@ -84,7 +84,15 @@ export const DEFAULT_LIMITS: Limits = {
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000, messageBytes: 12 * 1024 * 1024 },
   proxy: { pendingRedirectChecks: 64, bufferedRequestsPerListener: 8, signedRequestsPerMinute: 600 },
-  discovery: { providedTypes: 256, provideConcurrency: 3, servedPerPeer: 120, serveWindowMs: 60_000 },
+  discovery: {
+    providedTypes: 256,
+    provideConcurrency: 3,
+    servedPerPeer: 120,
+    serveWindowMs: 60_000,
+    providersAsked: 16,
+    askConcurrency: 4,
+    networkDeadlineMs: 15_000,
+  },
   witness: {
     servedPerPeer: 120,
     evidencePerPeer: 60,
@@ -140,6 +148,8 @@ const AT_LEAST_ONE: ReadonlySet<string> = new Set([
   'proxy.signedRequestsPerMinute',
   'discovery.provideConcurrency',
   'discovery.serveWindowMs',
+  'discovery.askConcurrency',
+  'discovery.networkDeadlineMs',
   'witness.serveWindowMs',
   'witness.unknownEvidenceWindowMs',
 ])

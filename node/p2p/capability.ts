@@ -56,8 +56,12 @@ export async function withdrawCapabilityOn(routing: ContentRouting, type: string
 
 /** Options of a provider lookup. */
 export interface FindProvidersOptions {
-  /** Stop after this many providers. */
+  /** Most providers answered. */
   readonly limit: number
+  /** The providers of the type in this node's DHT store: all are candidates, not only kad-dht's first k. */
+  readonly stored: readonly string[]
+  /** Providers put first when found (docs/protocol.md §9: hosts named by stored registrations of the type). */
+  readonly prefer: ReadonlySet<string>
   /** PeerId left out of the answer (this node). */
   readonly self: string
   /** The caller's signal: its abort is an error. */
@@ -66,23 +70,49 @@ export interface FindProvidersOptions {
   readonly deadline: AbortSignal
 }
 
-/** PeerIds providing `type`, up to `limit`, without `self`. */
+/**
+ * PeerIds providing `type`, without `self`, at most `limit`: the stored ones and up to `limit` more from a DHT
+ * lookup, then those in `prefer` first and the rest shuffled before the cut. kad-dht answers from its store
+ * alone, in insertion order, once it holds k providers: taken as is, k records pushed first by free PeerIds
+ * would hide every later provider (docs/protocol.md §9, "Capability discovery"; decision 0080).
+ */
 export async function findCapabilityProvidersOn(
   routing: ContentRouting,
   type: string,
   options: FindProvidersOptions,
 ): Promise<string[]> {
   const cid = capabilityCid(type)
-  const found = new Set<string>()
+  const found = new Set<string>(options.stored)
+  const fromDht = new Set<string>()
   try {
     for await (const provider of routing.findProviders(cid, { signal: options.deadline })) {
       const id = provider.id.toString()
-      if (id !== options.self) found.add(id)
-      if (found.size >= options.limit) break
+      found.add(id)
+      fromDht.add(id)
+      if (fromDht.size >= options.limit) break
     }
   } catch (err) {
     if (options.outer?.aborted === true) throw toMeshError(err, 'capability lookup aborted', 'UNREACHABLE')
     if (!options.deadline.aborted) throw toMeshError(err, `capability lookup of '${type}' failed`, 'PEER_ERROR')
   }
-  return [...found]
+  found.delete(options.self)
+  return pickProviders([...found], options.prefer, options.limit)
+}
+
+/** At most `limit` of `providers`: those in `prefer` first (in their order), then the others shuffled. */
+export function pickProviders(
+  providers: readonly string[],
+  prefer: ReadonlySet<string>,
+  limit: number,
+  random: () => number = Math.random,
+): string[] {
+  const first = providers.filter((p) => prefer.has(p))
+  const rest = providers.filter((p) => !prefer.has(p))
+  for (let i = rest.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const a = rest[i]!
+    rest[i] = rest[j]!
+    rest[j] = a
+  }
+  return [...first, ...rest].slice(0, limit)
 }

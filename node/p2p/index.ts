@@ -19,6 +19,7 @@
  */
 export { createMeshP2P } from './mesh-p2p.js'
 export type {
+  FindCapabilityOptions,
   MeshCallOptions,
   MeshP2P,
   MeshP2PEventMap,

@@ -14,6 +14,7 @@ import { gossipsub, StrictSign, type GossipSub, type GossipsubOpts } from '@libp
 import type { PeerScoreParams, TopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify, type Identify } from '@libp2p/identify'
 import type { ConnectionGater, Listener, PrivateKey, Transport } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { kadDHT, passthroughMapper, type KadDHT, type KadDHTInit } from '@libp2p/kad-dht'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -27,6 +28,7 @@ import { invalidInput } from './p2p-errors.js'
 import { withCachedSigning } from './fast-keys.js'
 import { guardWebSocketDials } from './ws-dial-guard.js'
 import type { MeshP2PInit } from './types.js'
+import { ProviderBoundedDatastore } from './provider-store.js'
 import { meshHostNames, meshUpgradeRefusal, upgradeRefusalResponse, type UpgradePolicy } from './upgrade-guard.js'
 
 /**
@@ -110,6 +112,15 @@ export function gossipOptions(init: Pick<MeshP2PInit, 'heartbeatInterval'>): Par
   }
 }
 
+/**
+ * The only DHT value namespace kad-dht knows by default is `/pk/`; meshsig stores no DHT values, so its
+ * validator refuses every record and a peer's `PUT_VALUE` stores nothing (docs/protocol.md §9, decision 0080).
+ * Any other namespace has no validator and kad-dht refuses it already.
+ */
+export function refuseDhtValue(): never {
+  throw new MeshsigError('INVALID_INPUT', 'meshsig nodes store no DHT values')
+}
+
 /** DHT options: a private LAN-style DHT that keeps loopback and private addresses. */
 export function dhtOptions(init: Pick<MeshP2PInit, 'dhtQuerySelfInterval'>): KadDHTInit {
   const interval = init.dhtQuerySelfInterval
@@ -124,6 +135,8 @@ export function dhtOptions(init: Pick<MeshP2PInit, 'dhtQuerySelfInterval'>): Kad
     // provide stores locally and returns (it is re-announced when peers come),
     // and a lookup of an unknown PeerId fails fast instead of hanging.
     allowQueryWithZeroPeers: true,
+    // kad-dht merges these over its defaults: `pk` replaced, so no PUT_VALUE is stored (refuseDhtValue).
+    validators: { pk: refuseDhtValue },
     ...(interval === undefined
       ? {}
       : { querySelfInterval: interval, initialQuerySelfInterval: Math.min(interval, 1000) }),
@@ -207,13 +220,18 @@ function gater(init: MeshP2PInit): ConnectionGater {
 /** Ping streams per connection each way: the ping watch and kad-dht both ping (libp2p's default is 2 in, 1 out). */
 export const PING_STREAMS = { inbound: 8, outbound: 4 } as const
 
-/** Full libp2p options of a meshsig node (not started). */
+/**
+ * Full libp2p options of a meshsig node (not started). Its datastore (in memory, as libp2p's default) bounds
+ * the DHT provider records other peers leave (provider-store.ts); one is made when none is passed.
+ */
 export async function libp2pOptions(
   init: MeshP2PInit & MeshWebSocketAccess,
   privateKey: PrivateKey,
+  datastore = new ProviderBoundedDatastore(peerIdFromPrivateKey(privateKey).toString()),
 ): Promise<Libp2pOptions<MeshServices>> {
   return {
     privateKey,
+    datastore,
     start: false,
     addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN)] },
     transports: await transports(init),

@@ -7,7 +7,7 @@
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { createLibp2p } from 'libp2p'
 import { MeshsigError } from '../core/errors.js'
 import { BootstrapKeeper } from './bootstrap-keeper.js'
@@ -15,6 +15,7 @@ import { IdentifyWatch, watchedLibp2p } from './identify-watch.js'
 import { PingWatch, pingedLibp2p } from './ping-watch.js'
 import {
   checkCapabilityType,
+  capabilityCid,
   findCapabilityProvidersOn,
   provideCapabilityOn,
   withdrawCapabilityOn,
@@ -33,6 +34,7 @@ import {
   type Topic,
 } from './constants.js'
 import { attachGossip, meshPeersOf, penaliseIn, publishTo, scoreOf, subscribeAll } from './gossip.js'
+import { ProviderBoundedDatastore, providerKeyPrefix } from './provider-store.js'
 import { libp2pOptions, privateKeyFromSeed, type MeshServices } from './libp2p-config.js'
 import { asError, invalidInput, toMeshError } from './p2p-errors.js'
 import { DEFAULT_EXCHANGE_LIMITS, deadline, exchange, handleStreaming } from './request-response.js'
@@ -42,6 +44,7 @@ import { decodeSyncRequest, encodeSyncRequest } from './sync.js'
 import { ServeBudget, withinBudget } from './serve-budget.js'
 import { SyncSessions, handleSessions } from './sync-session.js'
 import type {
+  FindCapabilityOptions,
   MeshCallOptions,
   MeshP2P,
   MeshP2PEvents,
@@ -84,13 +87,14 @@ function parseAddr(addr: string): Multiaddr {
 export async function createMeshP2P(init: MeshP2PInit): Promise<MeshP2P> {
   checkInit(init)
   const privateKey = await privateKeyFromSeed(init.seed)
+  const datastore = new ProviderBoundedDatastore(peerIdFromPrivateKey(privateKey).toString())
   let libp2p: Libp2p<MeshServices>
   try {
-    libp2p = await createLibp2p(await libp2pOptions(init, privateKey))
+    libp2p = await createLibp2p(await libp2pOptions(init, privateKey, datastore))
   } catch (err) {
     throw toMeshError(err, 'cannot create the libp2p node', 'INVALID_INPUT')
   }
-  return new MeshP2PNode(libp2p, init)
+  return new MeshP2PNode(libp2p, init, datastore)
 }
 
 class MeshP2PNode implements MeshP2P {
@@ -109,6 +113,7 @@ class MeshP2PNode implements MeshP2P {
   constructor(
     private readonly libp2p: Libp2p<MeshServices>,
     private readonly init: MeshP2PInit,
+    private readonly datastore: ProviderBoundedDatastore,
   ) {
     this.peerId = libp2p.peerId.toString()
     this.syncSessions = new SyncSessions(libp2p, SYNC_PROTOCOL)
@@ -253,13 +258,15 @@ class MeshP2PNode implements MeshP2P {
     await withdrawCapabilityOn(this.libp2p.contentRouting, checkCapabilityType(type))
   }
 
-  async findCapabilityProviders(type: string, options: MeshCallOptions & { limit?: number } = {}): Promise<string[]> {
+  async findCapabilityProviders(type: string, options: FindCapabilityOptions = {}): Promise<string[]> {
     this.assertStarted()
     checkCapabilityType(type)
     const limit = options.limit ?? 20
     if (!Number.isSafeInteger(limit) || limit < 1) throw invalidInput('limit must be a positive integer')
     return findCapabilityProvidersOn(this.libp2p.contentRouting, type, {
       limit,
+      stored: this.datastore.providersUnder(providerKeyPrefix(capabilityCid(type).multihash.bytes)),
+      prefer: options.prefer ?? new Set(),
       self: this.peerId,
       outer: options.signal,
       deadline: deadline(options.timeoutMs ?? DEFAULT_DHT_TIMEOUT_MS, options.signal),

@@ -145,6 +145,14 @@ export interface MeshCallOptions {
   readonly timeoutMs?: number
 }
 
+/** Options of `findCapabilityProviders`. */
+export interface FindCapabilityOptions extends MeshCallOptions {
+  /** Most providers answered (default 20). */
+  readonly limit?: number
+  /** PeerIds put first when they provide the type (e.g. hosts named by stored registrations). */
+  readonly prefer?: ReadonlySet<string>
+}
+
 /** A meshsig node on the libp2p mesh. Every failure is a `MeshsigError`. */
 export interface MeshP2P {
   /** This node's PeerId (equals core `peerIdFromPublicKey` of its key). */
@@ -191,8 +199,12 @@ export interface MeshP2P {
   provideCapability(type: string, options?: MeshCallOptions): Promise<void>
   /** Stop announcing a capability: the DHT no longer re-provides it (records on peers expire). */
   withdrawCapability(type: string): Promise<void>
-  /** PeerIds of other nodes providing a capability (this node excluded). */
-  findCapabilityProviders(type: string, options?: MeshCallOptions & { limit?: number }): Promise<string[]>
+  /**
+   * PeerIds of other nodes providing a capability (this node excluded), at most `limit`: those in `prefer`
+   * first, the others in random order, from the provider records stored here and a DHT lookup
+   * (docs/protocol.md §9, "Capability discovery").
+   */
+  findCapabilityProviders(type: string, options?: FindCapabilityOptions): Promise<string[]>
   /** Serve an extra request-response protocol (e.g. `/meshsig/discover/1.0.0`). */
   registerProtocol(protocol: string, handler: ProtocolHandler): Promise<void>
   /** One request-response exchange with a peer over `protocol`. */

@@ -53,7 +53,10 @@ export interface DiscoveryComponents {
   /** The capability types this node announces on the DHT, bounded and queued. */
   readonly provides: CapabilityProvides
   /** How many requests one peer may have answered per window. */
-  readonly limits: Pick<DiscoveryLimits, 'servedPerPeer' | 'serveWindowMs'>
+  readonly limits: Pick<
+    DiscoveryLimits,
+    'servedPerPeer' | 'serveWindowMs' | 'providersAsked' | 'askConcurrency' | 'networkDeadlineMs'
+  >
   /** The budget's clock (ms; default `Date.now`). */
   readonly clock?: () => number
 }
@@ -108,26 +111,48 @@ export class Discovery {
     }
   }
 
-  /** The node's own matches plus remote ones from DHT providers. */
+  /**
+   * The node's own matches plus remote ones from DHT providers (docs/protocol.md §9, "Capability discovery";
+   * decision 0080). The DHT lookup takes at most `networkDeadlineMs`; then at most `providersAsked` providers
+   * are asked, `askConcurrency` at a time, all within one more `networkDeadlineMs`: those hosting a stored
+   * active registration of the type first, the others at random from all found. Each answers for its own
+   * agents only, and the remote part takes one agent from each provider in turn, so no provider fills it alone.
+   */
   async network(capability: string, minConfidence: number, limit: number): Promise<NetworkDiscovery> {
     const local = this.c.agents.discoverOwn(capability, minConfidence, limit)
-    const providers = await this.c.p2p().findCapabilityProviders(capability, { limit: 20 })
-    const remote: RemoteMatch[] = []
-    const seen = new Set(local.map((a) => a.did))
-    for (const provider of providers) {
-      for (const record of await this.ask(provider, { capability, minConfidence })) {
-        if (seen.has(record.did) || remote.length >= limit) continue
-        seen.add(record.did)
-        remote.push({ record, provider, via: 'dht' })
-      }
-    }
+    const { providersAsked, networkDeadlineMs } = this.c.limits
+    if (providersAsked === 0) return { local, remote: [], total: local.length }
+    const hosts = this.c.agents.discover(capability, minConfidence, PREFERRED_HOSTS_READ).map((r) => r.peerId)
+    const find = { limit: providersAsked, prefer: new Set(hosts), timeoutMs: networkDeadlineMs }
+    const providers = await this.c.p2p().findCapabilityProviders(capability, find)
+    const deadline = AbortSignal.timeout(networkDeadlineMs)
+    const answers = await this.askAll(providers, { capability, minConfidence }, deadline)
+    const remote = interleave(answers, new Set(local.map((a) => a.did)), limit)
     return { local, remote, total: local.length + remote.length }
   }
 
-  private async ask(provider: string, q: Query): Promise<AgentRecord[]> {
+  /** Every provider's answer, in the providers' order, asked `askConcurrency` at a time until `deadline`. */
+  private async askAll(providers: readonly string[], q: Query, deadline: AbortSignal): Promise<RemoteMatch[][]> {
+    const answers: RemoteMatch[][] = providers.map(() => [])
+    let next = 0
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < providers.length && !deadline.aborted; i = next++) {
+        const provider = providers[i]!
+        const records = await this.ask(provider, q, deadline)
+        answers[i] = records.map((record) => ({ record, provider, via: 'dht' }))
+      }
+    }
+    const workers = Math.min(this.c.limits.askConcurrency, providers.length)
+    await Promise.all(Array.from({ length: workers }, worker))
+    return answers
+  }
+
+  private async ask(provider: string, q: Query, signal?: AbortSignal): Promise<AgentRecord[]> {
     let items: unknown
     try {
-      const res = await this.c.p2p().request(provider, DISCOVER_PROTOCOL, utf8(JSON.stringify(q)))
+      const res = await this.c
+        .p2p()
+        .request(provider, DISCOVER_PROTOCOL, utf8(JSON.stringify(q)), signal ? { signal } : {})
       items = JSON.parse(Buffer.from(res).toString('utf8'))
     } catch {
       return []
@@ -135,14 +160,8 @@ export class Discovery {
     if (!Array.isArray(items)) return []
     const found: AgentRecord[] = []
     for (const item of items.slice(0, DISCOVER_ANSWER_MAX)) {
-      if (typeof item !== 'string') continue
-      let env: Envelope
-      try {
-        env = decodeEnvelope(item)
-      } catch {
-        continue
-      }
-      if (env.type !== 'reg') continue
+      const env = ownRegistration(item, provider)
+      if (env === undefined) continue
       // taken as sync's items, refusals under the node-wide audit budget (decision 0053)
       const source = { kind: 'sync', peer: provider } as const
       const v = this.c.ingest.ingest(env, source, { fresh: false })
@@ -150,12 +169,50 @@ export class Discovery {
       if (!v.ok && GOSSIP_REJECT_CODES.has(v.error.code)) break
       if (!v.ok && v.error.code !== 'DUPLICATE') continue
       const record = this.c.agents.record(env.did)
-      if (record && record.status === 'active' && record.capabilities.some((c) => c.type === q.capability)) {
-        found.push(record)
-      }
+      if (record && isMatch(record, provider, q)) found.push(record)
     }
     return found
   }
+}
+
+/** Stored registrations of the type read to find the providers asked first (their hosts). */
+const PREFERRED_HOSTS_READ = 100
+
+/**
+ * An item of `provider`'s answer as a registration of one of its own agents; `undefined` for anything else.
+ * A provider answers with its own agents alone (decision 0060): another node's agent in its answer is not
+ * believed as its answer, nor stored from it (decision 0080).
+ */
+function ownRegistration(item: unknown, provider: string): RegEnvelope | undefined {
+  if (typeof item !== 'string') return undefined
+  let env: Envelope
+  try {
+    env = decodeEnvelope(item)
+  } catch {
+    return undefined
+  }
+  return env.type === 'reg' && env.peerId === provider ? env : undefined
+}
+
+/** A stored record that answers `q` from `provider`: active, hosted there, holding the type at `minConfidence`. */
+function isMatch(record: AgentRecord, provider: string, q: Query): boolean {
+  if (record.status !== 'active' || record.peerId !== provider) return false
+  return record.capabilities.some((c) => c.type === q.capability && (c.confidence ?? 1) >= q.minConfidence)
+}
+
+/** At most `limit` matches, one from each provider's answer in turn, each agent once and none of `seen`. */
+function interleave(answers: readonly RemoteMatch[][], seen: Set<string>, limit: number): RemoteMatch[] {
+  const out: RemoteMatch[] = []
+  const longest = Math.max(0, ...answers.map((a) => a.length))
+  for (let i = 0; i < longest && out.length < limit; i++) {
+    for (const answer of answers) {
+      const m = answer[i]
+      if (m === undefined || seen.has(m.record.did) || out.length >= limit) continue
+      seen.add(m.record.did)
+      out.push(m)
+    }
+  }
+  return out
 }
 
 /** A discovery request's query; `undefined` when it names no capability. Throws `MALFORMED` on non-JSON. */

@@ -17,8 +17,8 @@ import { rogueP2P } from './flood-rogue.js'
 let a: MeshNode
 let rogue: MeshP2P
 
-/** A registration of a fresh DID signed by another key than the DID's: a forgery. */
-function forgedRegistration(i: number): string {
+/** A registration of a fresh DID hosted by `peerId`, signed by another key than the DID's: a forgery. */
+function forgedRegistration(i: number, peerId: string): string {
   const victimKey = generateKeyPair()
   const wrongKey = generateKeyPair()
   const reg = createRegistration(
@@ -27,7 +27,7 @@ function forgedRegistration(i: number): string {
       name: `forged-${i}`,
       capabilities: [{ type: 'pay' }],
       controller: didFromPublicKey(wrongKey.publicKey),
-      peerId: 'x',
+      peerId,
       ts: Date.now(),
     },
     wrongKey,
@@ -38,7 +38,7 @@ function forgedRegistration(i: number): string {
 beforeAll(async () => {
   a = await startNode()
   rogue = await rogueP2P('discover-junk')
-  const forged = Array.from({ length: 100 }, (_, i) => forgedRegistration(i))
+  const forged = Array.from({ length: 100 }, (_, i) => forgedRegistration(i, rogue.peerId))
   await rogue.registerProtocol('/meshsig/discover/1.0.0', async () => utf8(JSON.stringify(forged)))
   await rogue.start()
   await rogue.dial(a.info().multiaddrs[0]!)
