@@ -87,6 +87,8 @@ export type ApiNode = MethodsOnly<
     | 'witnessEvidence'
     | 'witnessEvidenceUnrecorded'
     | 'trustReport'
+    | 'trustPage'
+    | 'agentConnections'
     | 'agentTrust'
     | 'keyDirectory'
     | 'nodeCard'

@@ -27,12 +27,13 @@ import { createInception, createMessage, createRegistration, type Capability } f
 import { MeshsigError } from '../node/core/errors.js'
 import type { KeyPair } from '../node/core/keys.js'
 import type { ConsistencyProofDoc, InclusionProofDoc } from '../node/audit/audit-service.js'
-import type { AgentTrust, ConnectionTrust, TrustReport } from '../node/services/trust.js'
 import type { DuplicityView } from '../node/services/duplicity.js'
 import type { KeyView } from '../node/services/key-view.js'
 import type { AuditReport } from '../node/services/report-service.js'
 import type {
   ApiAgentDetail,
+  ApiAgentTrust,
+  ApiTrustPage,
   ApiAgentList,
   ApiCheckpoint,
   ApiCheckpointSigned,
@@ -218,14 +219,17 @@ export class MeshsigClient {
     return this.request('GET', '/audit/consistency' + queryString({ first, second }))
   }
 
-  /** `GET /trust`: every trust score (agents, delivering peers, connections) with the formula. */
-  trust(): Promise<TrustReport> {
-    return this.list('GET', '/trust')
+  /**
+   * `GET /trust`: one page of the trust scores (agents, delivering peers, connections) with the formula; pass
+   * its `next` as `cursor` for the following page (decision 0081).
+   */
+  trust(q: { readonly limit?: number; readonly cursor?: string } = {}): Promise<ApiTrustPage> {
+    return this.list('GET', '/trust' + queryString({ ...q }))
   }
 
-  /** `GET /trust/:did`: one agent's trust and the connections it is part of. */
-  agentTrust(did: string): Promise<AgentTrust & { connections: ConnectionTrust[] }> {
-    return this.list('GET', `/trust/${encodeURIComponent(did)}`)
+  /** `GET /trust/:did`: one agent's trust and a page of the connections it is part of (`next`: the following). */
+  agentTrust(did: string, q: { readonly limit?: number; readonly cursor?: string } = {}): Promise<ApiAgentTrust> {
+    return this.list('GET', `/trust/${encodeURIComponent(did)}` + queryString({ ...q }))
   }
 
   /** `GET /metrics` (Prometheus text). */

@@ -43,3 +43,11 @@ export function afterAgent(c: { ms: number; did: string } | undefined): { after?
 export function afterRevoked(c: { ms: number; did: string } | undefined): RevokedCursor | undefined {
   return c === undefined ? undefined : { place: c.ms }
 }
+
+/**
+ * The `next` of a `GET /trust` page (decision 0081): base64url of the JSON `[agents, peers, connections]`,
+ * each the last key answered of a list that has more, null for one that is done; null when all are done.
+ */
+export function trustCursor(keys: readonly [string | null, string | null, string | null]): string | null {
+  return keys.every((k) => k === null) ? null : Buffer.from(JSON.stringify(keys)).toString('base64url')
+}

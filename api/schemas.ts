@@ -191,6 +191,42 @@ export const revokedQuery = z
   .strictObject({ limit: intParam(10_000).optional(), cursor: cursorParam.optional() })
   .refine(cursorNeedsLimit, { message: 'a cursor needs a limit', path: ['cursor'] })
 
+/** Rows of one list of a `GET /trust` page, and connections of a `GET /trust/:did` answer, when no `limit` is given. */
+export const TRUST_PAGE_DEFAULT = 1000
+
+/** A trust list's cursor key: a DID, PeerId or `api:<address>` (up to 256 characters, as `id`). */
+const trustKey = z.string().max(256).nullable()
+
+/**
+ * The `cursor` of a `GET /trust` page: the `next` of the page before, base64url of the JSON
+ * `[agents, peers, connections]`, each the last key answered of that list or null when it is done.
+ */
+const trustCursorParam = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,2048}$/, 'must be the next of the page before')
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be the next of the page before' })
+      return z.NEVER
+    }
+  })
+  .pipe(z.tuple([trustKey, trustKey, trustKey], { error: 'must be the next of the page before' }))
+  .transform(([agents, peers, connections]) => ({ agents, peers, connections }))
+
+/** `GET /trust` query (decision 0081). */
+export const trustQuery = z.strictObject({ limit: intParam(1000).optional(), cursor: trustCursorParam.optional() })
+
+/** `GET /trust/:did` query: `cursor` is the `next` of the answer before (the other DID of its last connection). */
+export const agentTrustQuery = z.strictObject({
+  limit: intParam(1000).optional(),
+  cursor: z
+    .string()
+    .regex(/^did:msig:[1-9A-HJ-NP-Za-km-z]{1,64}$/, 'must be the next of the answer before')
+    .optional(),
+})
+
 /** `GET /connections` query. */
 export const limitQuery = z.strictObject({ limit: intParam(10_000).optional() })
 

@@ -91,9 +91,22 @@ export interface ApiSnapshotEvent {
 /** One event of the WebSocket stream (docs/api.md): the snapshot, then every node event with its typed `data`. */
 export type ApiStreamEvent = ApiSnapshotEvent | NodeEvent
 
-/** `GET /trust/:did`: the agent's trust and that of its connections. */
+/**
+ * `GET /trust/:did`: the agent's trust and that of its connections, at most `limit` of them by the other
+ * DID; `next` is the `cursor` of the following ones, null on the last (decision 0081).
+ */
 export interface ApiAgentTrust extends AgentTrust {
   readonly connections: ConnectionTrust[]
+  readonly next: string | null
+}
+
+/**
+ * `GET /trust`: one page of the trust report, at most `limit` rows of each list by key; `next` is the
+ * `cursor` of the following page, null on the last (decision 0081).
+ */
+export interface ApiTrustPage extends TrustReport {
+  readonly limit: number
+  readonly next: string | null
 }
 
 /** `GET /witness/evidence`: the inconsistent checkpoints this node witnessed (docs/audit.md). */

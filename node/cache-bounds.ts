@@ -133,6 +133,11 @@ export const CACHE_BOUNDS = {
     max: PROVIDER_RECORDS_PER_PEER,
     holds: 'the DHT provider records of one provider PeerId, its oldest evicted first (node/p2p/provider-store.ts)',
   },
+  signedNodeCard: {
+    max: 1,
+    holds:
+      "the node's last signed A2A card and what it was built from, replaced when that changes (node/proxy/web-bot-auth-interop.ts)",
+  },
   proxyWrongUids: {
     max: WRONG_UIDS_REPORTED_PER_LISTENER,
     holds: 'per proxy agent listener, the other uids refused there and audited once (node/proxy/admission.ts)',

@@ -10,7 +10,7 @@ import type { AuditService } from './audit/audit-service.js'
 import type { CheckpointNotes } from './audit/checkpoint-notes.js'
 import { NodeReads } from './node-reads.js'
 import type { Interop } from './proxy/web-bot-auth-interop.js'
-import type { TrustService } from './services/trust.js'
+import type { TrustCursor, TrustService } from './services/trust.js'
 import type { WitnessService } from './services/witness-service.js'
 
 type NoteInput = Pick<ChkEnvelope, 'origin' | 'size' | 'root'>
@@ -85,6 +85,16 @@ export class NodeAuditReads extends NodeReads {
   /** Trust of every agent, peer and connection. */
   trustReport(): ReturnType<TrustService['report']> {
     return this.trust.report()
+  }
+
+  /** One page of the trust report: each list after its cursor's key, at most `limit` rows (decision 0081). */
+  trustPage(after: TrustCursor, limit: number): ReturnType<TrustService['reportPage']> {
+    return this.trust.reportPage(after, limit)
+  }
+
+  /** At most `limit` connections of one agent after the other DID `after`, from its own rows (decision 0081). */
+  agentConnections(did: string, after: string, limit: number): ReturnType<TrustService['connectionsOf']> {
+    return this.trust.connectionsOf(did, after, limit)
   }
 
   /** Trust of one agent. */

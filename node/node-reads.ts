@@ -113,6 +113,11 @@ export class NodeReads {
     return this.agents.record(did)
   }
 
+  /** The capability types this node announces on the DHT: bounded, oldest own agents' first (decision 0059). */
+  announcedTypes(): readonly string[] {
+    return this.parts.discovery.provides.types()
+  }
+
   /** Registered agents matching `query` (origin, status, capability; one page of them with `limit`). */
   listAgents(query: AgentQuery = {}): AgentRecord[] {
     return this.agents.list(query)

@@ -9,7 +9,8 @@ import { MeshsigError } from '../../node/core/errors.js'
 import * as z from 'zod'
 import { toMsigDid } from '../../node/core/did.js'
 import type { RouteContext } from '../app.js'
-import { parseInput } from '../schemas.js'
+import { agentTrustQuery, parseInput, TRUST_PAGE_DEFAULT, trustQuery } from '../schemas.js'
+import { pageOf, trustCursor } from '../list-page.js'
 import { requireOperator } from '../../node/services/authority.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
@@ -19,11 +20,11 @@ import { DEFAULT_TRUST_PARAMS } from '../../node/core/index.js'
 import { TRUST_FORMULA } from '../../node/services/trust.js'
 import type {
   ApiAgentTrust,
+  ApiTrustPage,
   ApiCheckpoint,
   ApiCheckpointSigned,
   ApiWitnessEvidence,
   InclusionProofView,
-  TrustReport,
 } from '../types.js'
 
 const size = z
@@ -179,14 +180,44 @@ export function auditRoutes(ctx: RouteContext): Router {
     res.json(node.consistencyProof(q.first, q.second))
   })
 
-  r.get('/trust', (_req, res) => {
-    res.json(node.trustReport() satisfies TrustReport)
+  trustRoutes(r, node)
+  return r
+}
+
+/** `GET /trust` and `GET /trust/:did`, a page at a time (docs/protocol.md §7; decision 0081). */
+function trustRoutes(r: Router, node: RouteContext['node']): void {
+  r.get('/trust', (req, res) => {
+    res.json(trustPage(node, parseInput(trustQuery, { ...req.query }, 'query')) satisfies ApiTrustPage)
   })
 
   r.get('/trust/:did', (req, res) => {
     const did = toMsigDid(String(req.params.did))
-    const connections = node.trustReport().connections.filter((c) => c.a === did || c.b === did)
-    res.json({ ...node.agentTrust(did), connections } satisfies ApiAgentTrust)
+    const q = parseInput(agentTrustQuery, { ...req.query }, 'query')
+    const limit = q.limit ?? TRUST_PAGE_DEFAULT
+    // that DID's own rows, never the whole report (review 116; docs/protocol.md §7)
+    const { rows: connections, next } = pageOf(node.agentConnections(did, q.cursor ?? '', limit + 1), limit, (c) =>
+      c.a === did ? c.b : c.a,
+    )
+    res.json({ ...node.agentTrust(did), connections, next } satisfies ApiAgentTrust)
   })
-  return r
+}
+
+/**
+ * One page of `GET /trust` (decision 0081): of each list at most `limit` rows after the cursor's key, read as
+ * `limit + 1` so that `next` says which lists have more.
+ */
+function trustPage(node: RouteContext['node'], q: ReturnType<typeof trustQuery.parse>): ApiTrustPage {
+  const limit = q.limit ?? TRUST_PAGE_DEFAULT
+  const report = node.trustPage(q.cursor ?? { agents: '', peers: '', connections: '' }, limit + 1)
+  const agents = pageOf(report.agents, limit, (a) => a.did)
+  const peers = pageOf(report.peers, limit, (p) => p.peer)
+  const connections = pageOf(report.connections, limit, (c) => `${c.a} ${c.b}`)
+  return {
+    ...report,
+    agents: agents.rows,
+    peers: peers.rows,
+    connections: connections.rows,
+    limit,
+    next: trustCursor([agents.next, peers.next, connections.next]),
+  }
 }

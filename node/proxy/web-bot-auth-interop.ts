@@ -3,8 +3,9 @@
  * Auth key directory of the keys its proxy signs with (§1), and the A2A agent
  * cards of the agents it hosts (§2). Both are computed on each request from
  * the node's key event logs, so a rotation shows at once and a revoked DID's
- * key and card are gone at once. Keys stay in the node: this asks it for
- * signers, never for seeds.
+ * key and card are gone at once (the node's own card is signed again only
+ * when its key or content changed: decision 0081). Keys stay in the node:
+ * this asks it for signers, never for seeds.
  */
 import {
   MeshsigError,
@@ -26,14 +27,15 @@ export interface InteropHost {
   proxySigner(did?: string): ProxySigner | undefined
   /** The public key a DID's log commits to as its next key, when this node holds it (pre-rotation). */
   proxyNextKey(did?: string): Uint8Array | undefined
+  /** One agent's record by DID (one row; never a list of the hosted agents: review 116). */
   readonly agents: {
-    list(query: { origin: 'local' }): readonly {
-      did: string
-      name: string
-      status: string
-      capabilities: readonly Capability[]
-    }[]
+    record(did: string): { name: string; origin: string; capabilities: readonly Capability[] } | undefined
   }
+  /**
+   * The capability types the node announces (capability-provides.ts): at most
+   * `limits.discovery.providedTypes`, its oldest own agents' first (decision 0059).
+   */
+  announcedTypes(): readonly string[]
 }
 
 /** How long a fetched directory may be cached (s), and how long its keys' `exp` and signatures last. */
@@ -56,6 +58,8 @@ export interface DirectoryResponse {
 
 /** The node's interop publications. */
 export class Interop {
+  /** The last node card signed and what it was built from (one entry: cache-bounds.ts `nodeCard`). */
+  private signedNodeCard: { key: string; card: A2aAgentCard } | undefined
   private wba: { signers: readonly string[]; mode: WbaProxyMode; since: number } | undefined
   private a2a: A2aSettings = {}
 
@@ -118,7 +122,9 @@ export class Interop {
    * Throws `NOT_FOUND` for another DID, `REVOKED` for a revoked one.
    */
   agentCard(did: string): A2aAgentCard {
-    const agent = this.host.agents.list({ origin: 'local' }).find((a) => a.did === did)
+    // by its DID: listing the hosted agents per card made `format: "a2a"` cost found × hosted rows (review 116)
+    const record = this.host.agents.record(did)
+    const agent = record?.origin === 'local' ? record : undefined
     if (agent === undefined) throw new MeshsigError('NOT_FOUND', `no agent ${did.slice(0, 128)} is hosted here`)
     const signer = this.host.proxySigner(did)
     if (signer?.publicKey === undefined) {
@@ -136,24 +142,37 @@ export class Interop {
     return signAgentCard(card, { did, publicKey: signer.publicKey, signer })
   }
 
-  /** The node's own card: its name, the capabilities of its agents, signed by the node key. */
+  /**
+   * The node's own card: its name, and as skills the capability types it
+   * announces (decision 0059: bounded, oldest own agents' first; docs/interop.md
+   * §2), signed by the node key. Signed again only when what it is built from
+   * changed; otherwise the last signed card is served (decision 0081).
+   */
   nodeCard(): A2aAgentCard {
     const signer = this.host.proxySigner()
     if (signer?.publicKey === undefined) throw new MeshsigError('NO_IDENTITY', 'the node has no key')
-    const types = new Map<string, Capability>()
-    for (const a of this.host.agents.list({ origin: 'local' })) {
-      if (a.status === 'active') for (const c of a.capabilities) types.set(c.type, { type: c.type })
-    }
+    const types = this.host.announcedTypes()
     const endpoint = this.a2a.endpoints?.get(this.host.did)
     const provider = this.provider()
+    const key = JSON.stringify([
+      this.host.did,
+      this.host.name,
+      Buffer.from(signer.publicKey).toString('base64'),
+      endpoint ?? null,
+      provider ?? null,
+      types,
+    ])
+    if (this.signedNodeCard?.key === key) return this.signedNodeCard.card
     const card = buildAgentCard({
       did: this.host.did,
       name: this.host.name,
-      capabilities: [...types.values()],
+      capabilities: types.map((type) => ({ type })),
       ...(endpoint ? { endpoint } : {}),
       ...(provider ? { provider } : {}),
     })
-    return signAgentCard(card, { did: this.host.did, publicKey: signer.publicKey, signer })
+    const signed = signAgentCard(card, { did: this.host.did, publicKey: signer.publicKey, signer })
+    this.signedNodeCard = { key, card: signed }
+    return signed
   }
 
   /** Cards of the hosted agents among `dids` that this node can sign (others are left out). */

@@ -21,6 +21,18 @@ function view(evidence: TrustEvidence): TrustView {
   return { score: trustScore(evidence), successes: evidence.successes, failures: evidence.failures }
 }
 
+function connectionOf(key: string, evidence: TrustEvidence): ConnectionTrust {
+  const [a, b] = key.split(' ') as [string, string]
+  return { a, b, ...view(evidence) }
+}
+
+/** Where a page of `GET /trust` starts in each list: after that key, `''` from the first, `null` done. */
+export interface TrustCursor {
+  readonly agents: string | null
+  readonly peers: string | null
+  readonly connections: string | null
+}
+
 /** Reads trust scores from the evidence the audit log keeps. */
 export class TrustService {
   constructor(private readonly store: Store) {}
@@ -59,6 +71,41 @@ export class TrustService {
     return [...dids.keys()].sort().map((did) => this.agentOf(did, dids.get(did)!))
   }
 
+  /**
+   * At most `limit` connections of `did` after the other DID `after` (`''`: from the first), by the other DID,
+   * read from that DID's own rows (`GET /trust/:did`; decision 0081).
+   */
+  connectionsOf(did: string, after: string, limit: number): ConnectionTrust[] {
+    return this.store.trust.pairsOf(toMsigDid(did), after, limit).map((r) => connectionOf(r.key, r))
+  }
+
+  /**
+   * One page of the report (`GET /trust`; decision 0081): of each list, at most `limit` rows after its
+   * cursor's key (`''`: from the first; `null`: that list is done and answers none), by key.
+   */
+  reportPage(after: TrustCursor, limit: number): TrustReport {
+    const page = (scope: TrustScope, from: string | null) =>
+      from === null ? [] : this.store.trust.page(scope, from, limit)
+    return {
+      formula: TRUST_FORMULA,
+      params: DEFAULT_TRUST_PARAMS,
+      agents: after.agents === null ? [] : this.agentPage(after.agents, limit),
+      peers: page('peer', after.peers).map((r) => ({ peer: r.key, ...view(r) })),
+      connections: page('pair', after.connections).map((r) => connectionOf(r.key, r)),
+    }
+  }
+
+  /** At most `limit` agents with credit, failures or a revocation, after `after`, by DID: one page of each scope. */
+  private agentPage(after: string, limit: number): AgentTrust[] {
+    const dids = new Map(this.store.trust.page('did', after, limit).map((r) => [r.key, r] as const))
+    for (const r of this.store.trust.page('revoked', after, limit))
+      if (!dids.has(r.key)) dids.set(r.key, { ...r, successes: 0, failures: 0 })
+    return [...dids.keys()]
+      .sort()
+      .slice(0, limit)
+      .map((did) => this.agentOf(did, dids.get(did)!))
+  }
+
   /** Every agent, peer and connection with evidence. */
   report(): TrustReport {
     const rows = (scope: TrustScope) => this.store.trust.list(scope)
@@ -67,10 +114,7 @@ export class TrustService {
       params: DEFAULT_TRUST_PARAMS,
       agents: this.agentRows(),
       peers: rows('peer').map((r) => ({ peer: r.key, ...view(r) })),
-      connections: rows('pair').map((r) => {
-        const [a, b] = r.key.split(' ') as [string, string]
-        return { a, b, ...view(r) }
-      }),
+      connections: rows('pair').map((r) => connectionOf(r.key, r)),
     }
   }
 }

@@ -337,4 +337,10 @@ export const MIGRATIONS: readonly Migration[] = [
     DELETE FROM message_pairs WHERE from_did = OLD.from_did AND to_did = OLD.to_did AND n <= 0;
   END;
   `,
+  // 22: the connections of one DID by their second DID (attack review 116, decision 0081). A pair's key is
+  // "<a> <b>" (a < b): the primary key finds the pairs a DID is first in, this index those it is second in, so
+  // `GET /trust/:did` reads that DID's own rows, not every pair the node keeps (docs/protocol.md §7).
+  `
+  CREATE INDEX trust_pair_second ON trust_evidence (substr(key, instr(key, ' ') + 1), key) WHERE scope = 'pair';
+  `,
 ]

@@ -18,6 +18,20 @@ export interface EvidenceRow {
   readonly failures: number
 }
 
+/**
+ * A pair's key is `"<a> <b>"` (a < b; docs/protocol.md §7). The pairs a DID is first in, after a key and
+ * before `"<did>!"`: a range of the primary key (decision 0081).
+ */
+export const PAIRS_FIRST_SQL = `SELECT key, successes, failures FROM trust_evidence
+  WHERE scope = 'pair' AND key > ? AND key < ? ORDER BY key LIMIT ?`
+
+/**
+ * The pairs a DID is second in, after a key: through migration 22's index `trust_pair_second` (decision 0081),
+ * named, since without statistics SQLite would take the primary key's range, every pair after the key.
+ */
+export const PAIRS_SECOND_SQL = `SELECT key, successes, failures FROM trust_evidence INDEXED BY trust_pair_second
+  WHERE scope = 'pair' AND substr(key, instr(key, ' ') + 1) = ? AND key > ? ORDER BY key LIMIT ?`
+
 /** Evidence values of one open transaction level, by `scope\0key`. */
 interface Level {
   readonly values: Map<string, { scope: TrustScope; key: string; successes: number; failures: number }>
@@ -42,6 +56,12 @@ export class TrustRepo {
   private readonly set: Statement
   private readonly one: Statement<[TrustScope, string], { successes: number; failures: number }>
   private readonly all: Statement<[TrustScope], { key: string; successes: number; failures: number }>
+  private readonly after: Statement<[TrustScope, string, number], { key: string; successes: number; failures: number }>
+  private readonly pairsFirst: Statement<[string, string, number], { key: string; successes: number; failures: number }>
+  private readonly pairsSecond: Statement<
+    [string, string, number],
+    { key: string; successes: number; failures: number }
+  >
   private readonly wipe: Statement
   /** The values kept per open transaction level (the store's transaction hooks drive it). */
   readonly levels: SavepointLevels<Level>
@@ -57,6 +77,11 @@ export class TrustRepo {
     )
     this.one = db.prepare('SELECT successes, failures FROM trust_evidence WHERE scope = ? AND key = ?')
     this.all = db.prepare('SELECT key, successes, failures FROM trust_evidence WHERE scope = ? ORDER BY key')
+    this.after = db.prepare(
+      'SELECT key, successes, failures FROM trust_evidence WHERE scope = ? AND key > ? ORDER BY key LIMIT ?',
+    )
+    this.pairsFirst = db.prepare(PAIRS_FIRST_SQL)
+    this.pairsSecond = db.prepare(PAIRS_SECOND_SQL)
     this.wipe = db.prepare('DELETE FROM trust_evidence')
     this.levels = new SavepointLevels<Level>({
       fresh: () => ({ values: new Map(), cleared: false }),
@@ -110,6 +135,41 @@ export class TrustRepo {
     return [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
 
+  /** At most `limit` subjects of `scope` with a key after `after` (`''`: from the first), by key. */
+  page(scope: TrustScope, after: string, limit: number): EvidenceRow[] {
+    const open = this.pending(scope, (key) => key > after)
+    const stored = open.tableCounts ? this.after.all(scope, after, limit) : []
+    return merged(scope, stored, open.rows, limit)
+  }
+
+  /**
+   * At most `limit` connections (`pair` rows) of `did`, by the other DID, those after `after` (`''`: from the
+   * first): that DID's own rows, read through two indexes, never the other pairs.
+   */
+  pairsOf(did: string, after: string, limit: number): EvidenceRow[] {
+    const other = (key: string): string | undefined => otherOf(key, did)
+    const open = this.pending('pair', (key) => (other(key) ?? '') > after)
+    const stored = open.tableCounts
+      ? [
+          ...this.pairsFirst.all(`${did} ${after}`, `${did}!`, limit),
+          ...this.pairsSecond.all(did, after === '' ? '' : `${after} ${did}`, limit),
+        ]
+      : []
+    const rows = merged('pair', stored, open.rows, Infinity)
+    return rows.sort((a, b) => compare(other(a.key)!, other(b.key)!)).slice(0, limit)
+  }
+
+  /** The values the open transaction levels hold for `scope` whose key passes `keep`, and whether the table counts. */
+  private pending(scope: TrustScope, keep: (key: string) => boolean): { tableCounts: boolean; rows: EvidenceRow[] } {
+    const levels = this.levels.all
+    const base = levels.findLastIndex((l) => l.cleared)
+    const rows: EvidenceRow[] = []
+    for (const level of levels.slice(Math.max(base, 0))) {
+      for (const v of level.values.values()) if (v.scope === scope && keep(v.key)) rows.push({ ...v })
+    }
+    return { tableCounts: base < 0, rows }
+  }
+
   /** Forget all evidence (before a rebuild from the audit log). */
   clear(): void {
     this.wipe.run()
@@ -118,4 +178,31 @@ export class TrustRepo {
     top.values.clear()
     top.cleared = true
   }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function byKey(a: EvidenceRow, b: EvidenceRow): number {
+  return compare(a.key, b.key)
+}
+
+/** The other DID of a pair key `"<a> <b>"` that `did` is part of; undefined when it is not. */
+function otherOf(key: string, did: string): string | undefined {
+  if (key.startsWith(`${did} `)) return key.slice(did.length + 1)
+  if (key.endsWith(` ${did}`)) return key.slice(0, key.length - did.length - 1)
+  return undefined
+}
+
+/** Stored rows with the open levels' values over them (later levels win), the first `limit` by key. */
+function merged(
+  scope: TrustScope,
+  stored: readonly { key: string; successes: number; failures: number }[],
+  open: readonly EvidenceRow[],
+  limit: number,
+): EvidenceRow[] {
+  const rows = new Map<string, EvidenceRow>(stored.map((r) => [r.key, { scope, ...r }]))
+  for (const r of open) rows.set(r.key, r)
+  return [...rows.values()].sort(byKey).slice(0, limit)
 }
