@@ -1,6 +1,7 @@
 /**
  * Request guards of docs/protocol.md §8: the Host check against DNS rebinding, an Origin
- * check against cross-site requests (there is no permissive CORS), JSON-only
+ * check against cross-site requests (there is no permissive CORS), a Sec-Fetch-Site
+ * check against a page's no-cors subresource requests (decision 0082), JSON-only
  * bodies, and a bearer for state changes when bound off loopback (auth.ts).
  */
 import type { IncomingMessage } from 'node:http'
@@ -58,7 +59,22 @@ export function refusalOf(req: IncomingMessage, opts: ResolvedApiOptions): Meshs
   } else if (origin === 'null') {
     return new MeshsigError('FORBIDDEN', 'cross-origin requests are not allowed')
   }
-  return undefined
+  return crossSiteRefusal(req)
+}
+
+/**
+ * A request a browser marks as made by a page of another origin
+ * (`Sec-Fetch-Site` other than `same-origin` or `none`) that is not a
+ * navigation: a no-cors `<img>` or `<script>` GET carries no Origin, and would
+ * otherwise spend the anonymous loopback budget (attack review 114, L1;
+ * docs/api.md "Browsers"). A link from another site (`navigate`) still opens
+ * `/verify?id=…`.
+ */
+function crossSiteRefusal(req: IncomingMessage): MeshsigError | undefined {
+  const site = req.headers['sec-fetch-site']
+  if (site === undefined || site === 'same-origin' || site === 'none') return undefined
+  if (req.headers['sec-fetch-mode'] === 'navigate') return undefined
+  return new MeshsigError('FORBIDDEN', `cross-site requests are not allowed (Sec-Fetch-Site: ${site.slice(0, 32)})`)
 }
 
 /** Middleware: refuse foreign Host and Origin headers with 403 `FORBIDDEN`. */

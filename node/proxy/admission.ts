@@ -1,7 +1,8 @@
 /**
  * What the signing proxy checks of a request before it reads its body
  * (docs/proxy.md "Who signs" and "Fail closed"): it did not loop back
- * through this proxy, a connection to an agent listener came through the
+ * through this proxy, it is not a browser's and its Host names the listener
+ * or the gateway (`browser-guard.ts`, decision 0082), a connection to an agent listener came through the
  * per-uid redirect (`redirect-check.ts`) from a socket of the uid that
  * listener was started for, the target is wholly covered by the signature
  * (`request-target.ts`), and the signer policy names a signer. Each failure
@@ -10,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { isMeshsigError, type MeshsigError } from '../core/index.js'
+import { browserRefusal } from './browser-guard.js'
 import { sendError } from './http-forward.js'
 import type { RedirectCheck, RedirectVerdict } from './redirect-check.js'
 import { forwardedTarget } from './request-target.js'
@@ -42,6 +44,8 @@ export interface AdmissionContext {
   readonly via: string
   /** The gateway's authority: the only one signed, and the only one an absolute-form target may name. */
   readonly authority: string
+  /** The host names a caller's `Host` may give (`proxyHostNames`): the listener's and the gateway's. */
+  readonly hostNames: ReadonlySet<string>
   readonly signerFor: SignerFor
   readonly checkRedirect: RedirectCheck
   /** Per connection, whether it came through the redirect (asked once, at its first request). */
@@ -145,7 +149,8 @@ function targetOf(ctx: AdmissionContext, req: IncomingMessage, res: ServerRespon
 
 /**
  * What must hold before a body is read (docs/proxy.md "Fail closed"): no
- * loop, an agent listener's connection redirected from a socket of its uid,
+ * loop, no browser's marks and a Host of the listener or the gateway
+ * (docs/proxy.md "Browsers"), an agent listener's connection redirected from a socket of its uid,
  * a target wholly covered by the signature, a signer. Answers the caller and
  * gives undefined otherwise.
  */
@@ -157,6 +162,11 @@ export async function admit(
 ): Promise<{ signer: ProxySigner; path: string } | undefined> {
   if (looped(ctx, req)) {
     sendError(res, 508, 'PROXY_LOOP', 'meshsig proxy: this request already went through this proxy (redirect loop)')
+    return undefined
+  }
+  const browser = browserRefusal(req.headers, ctx.hostNames)
+  if (browser !== undefined) {
+    sendError(res, browser.httpStatus, browser.code, `meshsig proxy: ${browser.message}; not forwarded`)
     return undefined
   }
   if (listener !== undefined) {

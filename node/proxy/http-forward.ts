@@ -1,7 +1,8 @@
 /**
  * Helpers of the signing proxy's forwarding: reading a request body up to a
  * limit, the headers passed on each way (hop-by-hop fields dropped, the
- * caller's own signature headers replaced), and JSON error answers.
+ * caller's own signature headers replaced, CORS fields never passed back),
+ * and JSON error answers.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { MeshsigError, withoutSignatureHeaders } from '../core/index.js'
@@ -64,9 +65,15 @@ export function forwardedRequestHeaders(
   return headers
 }
 
-/** The gateway's response headers passed back to the caller (hop-by-hop fields dropped). */
+/**
+ * The gateway's response headers passed back to the caller: hop-by-hop
+ * fields and every `Access-Control-*` field dropped, so no browser is ever
+ * let read an answer signed for an agent (docs/proxy.md "Browsers", decision 0082).
+ */
 export function returnedResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  return endToEndHeaders(headers)
+  const out = endToEndHeaders(headers)
+  for (const name of Object.keys(out)) if (name.startsWith('access-control-')) delete out[name]
+  return out
 }
 
 /**

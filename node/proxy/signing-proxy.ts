@@ -7,13 +7,15 @@
  * is replaced), so a signature is only ever valid at the gateway. Besides its
  * default listener the proxy has one listener per attributed agent. Fail
  * closed: a request it cannot sign gets an error answer and is never
- * forwarded. See docs/proxy.md.
+ * forwarded; a browser's request, or one whose Host names neither the
+ * listener nor the gateway, is refused (decision 0082). See docs/proxy.md.
  */
 import { randomBytes } from 'node:crypto'
 import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { isMeshsigError, toHex } from '../core/index.js'
 import { DEFAULT_LIMITS } from '../limits.js'
 import { admit, type AdmissionContext, type AgentListener, type WrongUid } from './admission.js'
+import { proxyHostNames } from './browser-guard.js'
 import { forwardedRequestHeaders, readBody, sendError } from './http-forward.js'
 import { auditOutcome, auditRequest, type ProxyAudit, type ProxyOutcome } from './proxy-audit.js'
 import { ListenerBounds, hold, withinRate } from './listener-bounds.js'
@@ -197,6 +199,8 @@ async function handle(
 }
 
 function proxyContext(options: SigningProxyOptions): ProxyContext {
+  const authority = options.authority ?? gatewayAuthority(options.targetHost, options.targetPort)
+  const listenHost = options.listenHost ?? '127.0.0.1'
   return {
     o: options,
     via: `1.1 meshsig-${toHex(randomBytes(6))}`,
@@ -208,7 +212,8 @@ function proxyContext(options: SigningProxyOptions): ProxyContext {
       localAddress: defaultLocalAddress(options),
       timeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
     },
-    authority: options.authority ?? gatewayAuthority(options.targetHost, options.targetPort),
+    authority,
+    hostNames: proxyHostNames({ listenHost, targetHost: options.targetHost, authority }),
     checkRedirect:
       options.checkRedirect ??
       procRedirectCheck(options.targetPort, undefined, { maxPending: options.maxPendingRedirectChecks }),

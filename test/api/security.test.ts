@@ -67,6 +67,20 @@ describe('Host, Origin, CORS and content type', () => {
     expect(pre.status).toBe(403)
   })
 
+  it.each([
+    ['cross-site', 'no-cors', 403],
+    ['same-site', 'cors', 403],
+    ['cross-site', 'websocket', 403],
+    ['cross-site', 'navigate', 200], // a link from another site to /verify?id=… still opens
+    ['same-origin', 'cors', 200], // the dashboard and the verifier page
+    ['none', 'navigate', 200], // the address bar, a bookmark, the meshsig dashboard link
+  ])('Sec-Fetch-Site %s with Sec-Fetch-Mode %s is %i (review 114, L1)', async (site, mode, status) => {
+    const headers = { 'sec-fetch-site': site, 'sec-fetch-mode': mode }
+    const r = await fx.raw({ method: 'GET', path: '/stats', headers })
+    expect(r.status).toBe(status)
+    if (status === 403) expect(r.body).toMatchObject({ code: 'FORBIDDEN', error: expect.stringMatching(/cross-site/) })
+  })
+
   it('a POST body that is not declared JSON is refused (no form posts from other sites)', async () => {
     for (const path of ['/agents/register', '/messages/send', '/verify']) {
       const r = await fx.raw({ method: 'POST', path, headers: { 'content-type': 'text/plain' }, body: '{"name":"x"}' })

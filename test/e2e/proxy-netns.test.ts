@@ -2,8 +2,9 @@
 // 127.0.0.1:3001 that verifies every request for its own authority, `meshsig start --proxy 4889:3001
 // --proxy-agent <alice>=4890:61001 --proxy-agent <bob>=4891:61002`, and scripts/deploy-proxy.sh. Agents run as
 // their own uids (setpriv): two uids calling the same gateway address:port are signed as their own
-// agents, a forged Host changes nothing in what is signed, a uid with no rule is signed as nobody, and
-// a direct connection to an agent listener is reset (and, without its guard, refused by the proxy).
+// agents, the caller's Host chooses nothing in what is signed (a foreign one is refused, decision 0082),
+// a uid with no rule is signed as nobody, and a direct connection to an agent listener is reset (and,
+// without its guard, refused by the proxy).
 // A new uid for an agent is the node's to say (a restart): the old uid's rule is refused meanwhile, and
 // re-deploying adds the new rule before removing the old one; --remove restores direct, unsigned traffic.
 import { execFileSync, type ChildProcess } from 'node:child_process'
@@ -200,10 +201,17 @@ describe.skipIf(reason !== undefined)(
       expect((await agentCall(ALICE_UID)).body?.signed).toBe(true) // a fresh nonce each time: no REPLAY
     })
 
-    it('a forged Host changes nothing in what is signed: the gateway verifies it for its own authority', async () => {
+    it("the agent's Host chooses nothing in what is signed: the gateway verifies it for its own authority", async () => {
+      const other = await agentCall(ALICE_UID, { AGENT_HOST: `localhost:${GATEWAY_PORT}` })
+      expect(other.status).toBe(200)
+      expect(other.body).toMatchObject({ signed: true, keyid: agents.alice, host: `127.0.0.1:${GATEWAY_PORT}` })
+    })
+
+    it('a Host naming neither the proxy nor the gateway (DNS rebinding) is refused, never forwarded', async () => {
+      const before = (await agentCall(ALICE_UID)).body!.count
       const forged = await agentCall(ALICE_UID, { AGENT_HOST: 'bank.example:443' })
-      expect(forged.status).toBe(200)
-      expect(forged.body).toMatchObject({ signed: true, keyid: agents.alice, host: `127.0.0.1:${GATEWAY_PORT}` })
+      expect(forged).toMatchObject({ status: 403, refused: 'refused', body: { code: 'FORBIDDEN' } })
+      expect((await agentCall(ALICE_UID)).body!.count).toBe(before + 1)
     })
 
     it('a uid with no rule is signed as no agent (and not as the node): refused, never forwarded', async () => {

@@ -44,7 +44,7 @@ describe('the outcome entry of a request the gateway received', () => {
     })
     try {
       const s = connect(proxy.port, '127.0.0.1', () =>
-        s.write('POST /transfer HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\n\r\nhi'),
+        s.write('POST /transfer HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-length: 2\r\n\r\nhi'),
       )
       s.on('error', () => undefined)
       await waitFor(() => got.length === 1) // the gateway has the signed request
@@ -97,7 +97,7 @@ describe.skipIf(process.platform !== 'linux')('a caller that leaves during the r
         s.on('error', () => undefined)
         await new Promise((r) => s.once('connect', r))
         const callerPort = s.localPort!
-        s.write('POST /gone HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi')
+        s.write('POST /gone HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\nhi')
         await waitFor(() => checks.length === i + 1) // parsed: its check runs
         s.destroy() // the caller times out, crashes, is killed
         // the proxy has closed its end of the connection (node:http destroyed the request)

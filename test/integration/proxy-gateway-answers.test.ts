@@ -41,7 +41,9 @@ async function rawGateway(): Promise<{ server: Server; port: number }> {
 /** The status line and body of one GET through the proxy, over raw TCP (the reason phrase as sent). */
 function rawGet(port: number, path: string): Promise<{ statusLine: string; text: string }> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
+    const s = connect(port, '127.0.0.1', () =>
+      s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    )
     let data = ''
     s.on('data', (d: Buffer) => (data += d.toString('latin1')))
     s.once('end', () => resolve({ statusLine: data.split('\r\n')[0] ?? '', text: data }))

@@ -233,20 +233,31 @@ describe('signing proxy → gateway', () => {
     expect(proxyEntries().length).toBe(audited)
   })
 
-  it("a forged Host changes nothing in what is signed: @authority is the gateway's, and so is the Host it gets", async () => {
+  it("the caller's Host chooses nothing in what is signed: @authority is the gateway's, and so is the Host it gets", async () => {
     const before = gateway.received.length
-    const res = await rawCall(proxy.port, '/pay', { host: 'bank.example:443', 'content-type': 'application/json' })
+    const listener = `localhost:${proxy.port}` // the listener under another of its names
+    const res = await rawCall(proxy.port, '/pay', { host: listener, 'content-type': 'application/json' })
     expect(res.status).toBe(200)
     const got = gateway.received[before]!
     expect(got.verdict.ok).toBe(true) // verified for the gateway's own authority
     expect(proxy.authority).toBe(`127.0.0.1:${gateway.port}`)
     expect(got.request.headers.host).toBe(proxy.authority)
-    const asBank = await verifyRequestSignature(
-      { ...got.request, authority: 'bank.example:443' },
+    const asSent = await verifyRequestSignature(
+      { ...got.request, authority: listener },
       { now: Date.now(), resolveKey: (keyid) => node.signerKey(keyid).publicKey ?? undefined },
     )
-    expect(asBank).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } })
+    expect(asSent).toMatchObject({ ok: false, error: { code: 'SIGNATURE_INVALID' } })
     expect(proxyEntries().at(-1)?.data).toMatchObject({ authority: proxy.authority, path: '/pay' })
+  })
+
+  it('a Host naming neither the listener nor the gateway is refused 403, never signed, forwarded or audited (decision 0082)', async () => {
+    const before = gateway.received.length
+    const audited = proxyEntries().length
+    const res = await rawCall(proxy.port, '/pay', { host: 'bank.example:443', 'content-type': 'application/json' })
+    expect(res.status).toBe(403)
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'FORBIDDEN', error: expect.stringMatching(/DNS rebinding/) })
+    expect(gateway.received.length).toBe(before)
+    expect(proxyEntries().length).toBe(audited)
   })
 
   it('forwards the origin form that was signed: an absolute-form target naming the gateway loses its scheme and authority', async () => {
@@ -397,7 +408,7 @@ describe('signing proxy → gateway', () => {
     const stall = (): Socket => {
       const s = connect(bounded.port, '127.0.0.1')
       s.on('error', () => undefined)
-      s.write('POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf')
+      s.write('POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nhalf')
       return s
     }
     const first = stall()
