@@ -133,7 +133,8 @@ function wireAudit(b: Base, onCheckpoint: (chk: ChkEnvelope) => void) {
     witnessKey: lk.witness,
     binding: lk.binding,
     limits: b.limits.witness,
-    knows: (d) => store.agents.controls(d), // a node it knows: the rule of gossiped checkpoints (checkpoint-gate.ts)
+    // a node it knows by what it signed itself: its inception held, and an agent stored names it (decision 0079)
+    knows: (d) => store.agents.controls(d) && store.keyEvents.state(d) !== undefined,
   })
   const checkpoints = new CheckpointScheduler({
     stale: () => audit.stale(),

@@ -251,6 +251,12 @@ function noteRow(note: NoteCheck): [string, string] {
   return ['Cosignatures', `${note.cosigners.length} of ${note.quorum} required, from ${from}: ${who}`]
 }
 
+/** The listed witnesses that were not counted (a binding that does not check out), each on its line. */
+function notCountedLines(note: NoteCheck | null): string[] {
+  const lines = (note?.notCounted ?? []).slice(0, MAX_LISTED).map((p) => `  - ${oneLine(p)}`)
+  return lines.length === 0 ? [] : ['Witnesses not counted:', ...lines]
+}
+
 /** Verify an export file offline; exit 0 when it checks out, 1 when it does not. */
 export async function auditVerifyCommand(
   ctx: CliContext,
@@ -274,12 +280,13 @@ export async function auditVerifyCommand(
   // an export without its note verifies on its own; say so, or a stripped note passes unnoticed
   else rows.push(['Cosignatures', 'none checked: the export carries no checkpoint note; --witnesses K requires K'])
   const json = verdictJson(file, check, note)
-  if (json.ok === true) return { json, human: block(`${OK} Audit export verified`, rows) }
+  const uncounted = notCountedLines(note)
+  if (json.ok === true) return { json, human: [block(`${OK} Audit export verified`, rows), ...uncounted].join('\n') }
   const heading = `${FAIL} Audit export does NOT verify (${check.log.diagnosis} diagnosis)`
   const noteLines = (note?.problems ?? []).map((p) => `  - ${oneLine(p)}`)
   return {
     json,
-    human: [block(heading, rows), 'Problems:', ...problemLines(check), ...noteLines].join('\n'),
+    human: [block(heading, rows), 'Problems:', ...problemLines(check), ...noteLines, ...uncounted].join('\n'),
     exitCode: 1,
   }
 }

@@ -61,7 +61,9 @@ export const AUDIT_KIND_DOCS = {
     'A node signed a checkpoint inconsistent with one it signed before: evidence only its keys could make, so ' +
     'it lowers its trust (docs/protocol.md §7, docs/audit.md). subject: the origin DID. Two `chk` envelopes at one size ' +
     "with two roots: envelopeId the later chk id, data {reason: 'split-view', earlierId, size}. Signed notes " +
-    "(the witness, docs/audit.md): data {reason: 'split-view' | 'rewrite', earlier, later, reportedBy}. This " +
+    "(the witness, docs/audit.md): data {reason: 'split-view' | 'rewrite', earlier, later, reportedBy}. A chk " +
+    'and a note the witness cosigned, one size, two roots (decision 0079): envelopeId the chk id, data ' +
+    "{reason: 'split-view', size, note}. This " +
     "node's own log failing its continuity check: data {reason, earlierSize, earlierRoot, size}.",
   'receipt.issued':
     "As the node hosting a direct message's recipient, this node signed a delivery receipt (`rcp`, " +

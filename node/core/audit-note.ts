@@ -6,7 +6,10 @@
  * cosignatures of the witness keys the auditor trusts are counted, each
  * counted once. Witness keys come from the auditor (`--witness-key`, a policy
  * file) or, failing that, from the export's own `witnesses` list, each
- * binding checked under the witness DID's key where the DID names one.
+ * binding checked under the witness DID's key where the DID names one. A
+ * listed witness whose binding does not check out there (one that rotated its
+ * identity key since, or a doctored entry) is not counted, and said so: the
+ * quorum alone decides (decision 0079).
  */
 import { publicKeyFromIdentifier } from './did.js'
 import { fromB64, toB64 } from './encoding.js'
@@ -43,6 +46,8 @@ export interface NoteCheck {
   readonly cosigners: ReadonlyArray<{ readonly name: string; readonly timestamp: number }>
   readonly quorum: number
   readonly problems: readonly string[]
+  /** Witnesses the export lists that were not counted, and why (their binding does not check out here). */
+  readonly notCounted: readonly string[]
 }
 
 /** Read a policy file: `witness <vkey>` and `quorum <K>` lines, `#` comments. Throws on anything else. */
@@ -63,6 +68,7 @@ export function parseWitnessPolicy(text: string): WitnessPolicy {
 /** Check the export's note against its checkpoint and count the cosignatures of `policy`'s witnesses. */
 export function checkAuditNote(doc: Record<string, unknown>, policy: WitnessPolicy): NoteCheck {
   const problems: string[] = []
+  const notCounted: string[] = []
   const logKeys = (doc.logKeys ?? {}) as Record<string, unknown>
   const chk = (doc.checkpoint ?? {}) as { origin?: string; size?: number; root?: string }
   let log: NoteVerifier | null = null
@@ -75,9 +81,7 @@ export function checkAuditNote(doc: Record<string, unknown>, policy: WitnessPoli
     problems.push(`the log keys are not bound to the node: ${message(err)}`)
   }
   const fromAuditor = policy.keys.length > 0
-  const keys = fromAuditor
-    ? auditorKeys(policy.keys, problems)
-    : exportKeys(doc.witnesses, policy.quorum > 0 ? problems : [])
+  const keys = fromAuditor ? auditorKeys(policy.keys, problems) : exportKeys(doc.witnesses, notCounted)
   const witnesses = keys.filter((k) => own === null || k.keyId !== own.keyId || k.name !== own.name)
   let logSigned = false
   const cosigners: Array<{ name: string; timestamp: number }> = []
@@ -106,6 +110,7 @@ export function checkAuditNote(doc: Record<string, unknown>, policy: WitnessPoli
     cosigners,
     quorum: policy.quorum,
     problems,
+    notCounted,
   }
 }
 
@@ -144,8 +149,13 @@ function auditorKeys(vkeys: readonly string[], problems: string[]): NoteVerifier
   })
 }
 
-/** The export's witnesses whose binding verifies under the key their DID names (others are reported to `problems`). */
-function exportKeys(list: unknown, problems: string[]): NoteVerifier[] {
+/**
+ * The export's witnesses whose binding verifies under the key their DID
+ * names; each other one goes to `notCounted` with its reason (an export
+ * carries no key event log of its witnesses, so a rotated one cannot be
+ * followed): it counts toward no quorum, and fails nothing by itself.
+ */
+function exportKeys(list: unknown, notCounted: string[]): NoteVerifier[] {
   if (!Array.isArray(list)) return []
   const seen = new Set<string>()
   return list.flatMap((w: { did?: unknown; binding?: unknown }) => {
@@ -157,7 +167,7 @@ function exportKeys(list: unknown, problems: string[]): NoteVerifier[] {
       seen.add(toB64(k.publicKey))
       return [k]
     } catch (err) {
-      problems.push(`witness ${String(w.did)}: its key binding does not check out (${message(err)})`)
+      notCounted.push(`witness ${String(w.did)}: its key binding does not check out (${message(err)})`)
       return []
     }
   })

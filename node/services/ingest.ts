@@ -34,8 +34,15 @@ import type {
   Store,
 } from '../store/index.js'
 import type { AuthorityLabel } from './authority.js'
-import { acceptedRecord, duplicityRecord, rejectedRecord } from './audit-records.js'
-import { splitViewOf, splitViewRecord, type SplitView } from './split-view.js'
+import { acceptedRecord, duplicityRecord, rejectedRecord, type AuditRecord } from './audit-records.js'
+import {
+  noteSplitOf,
+  noteSplitViewRecord,
+  splitViewOf,
+  splitViewRecord,
+  type NoteSplitView,
+  type SplitView,
+} from './split-view.js'
 import { keyStateBefore } from './duplicity.js'
 import { announceVerdict } from './ingest-events.js'
 import { REMOTE_CHECKPOINTS_PER_ORIGIN } from '../limits.js'
@@ -83,7 +90,7 @@ export interface IngestStore {
     | 'checkpointAt'
     | 'forgetRemoteCheckpoints'
   >
-  readonly misc: Pick<MiscRepo, 'attributedSeen' | 'rememberAttributed' | 'peerFault'>
+  readonly misc: Pick<MiscRepo, 'attributedSeen' | 'rememberAttributed' | 'peerFault' | 'meta' | 'setMetaValue'>
   readonly custody: Pick<CustodyRepo, 'get' | 'forget'>
   readonly credentials: Pick<CredentialsRepo, 'forget'>
   transaction: Store['transaction']
@@ -112,6 +119,8 @@ export interface IngestComponents {
 export class Ingest {
   /** The split view the envelope being committed revealed (docs/audit.md, "Split views"), announced after its commit. */
   private splitView: SplitView | undefined
+  /** The note this node cosigned as a witness that the `chk` being committed contradicts (decision 0079). */
+  private noteSplit: NoteSplitView | undefined
   private readonly unproven: Pick<UnprovenRevocations, 'admit'>
 
   constructor(private readonly c: IngestComponents) {
@@ -146,6 +155,7 @@ export class Ingest {
   ingest(input: unknown, source: IngestSource, opts: { fresh: boolean }): Verdict {
     let freshDuplicity = false
     this.splitView = undefined
+    this.noteSplit = undefined
     const verdict = this.c.store.transaction(() => {
       let v = acceptEnvelope(input, this.context(), opts)
       if (v.ok) return this.commit(v.envelope, v.id, v.keyState, source)
@@ -166,6 +176,10 @@ export class Ingest {
         laterId: verdict.id,
         size,
       })
+    }
+    if (verdict.ok && this.noteSplit !== undefined) {
+      const { origin, chkId } = this.noteSplit
+      this.c.events.emit('audit:inconsistent', { origin, kind: 'split-view', reportedBy: this.c.nodeDid(), chkId })
     }
     return verdict
   }
@@ -243,16 +257,29 @@ export class Ingest {
         break
     }
     audit.append(acceptedRecord(envelope, id, keyState, source))
-    if (this.splitView !== undefined) audit.append(splitViewRecord(this.splitView, id))
+    for (const r of this.splitViewRecords(id)) audit.append(r)
     if (source.peer !== undefined && source.kind === 'gossip') store.misc.peerFault(source.peer, { accepted: 1 })
     return keyState ? { ok: true, envelope, id, keyState } : { ok: true, envelope, id }
   }
 
-  /** Keep another node's checkpoint (a bounded number per origin), noting a split view it reveals. */
+  /** The audit entries of the split views the checkpoint `id` being committed revealed (docs/audit.md). */
+  private splitViewRecords(id: string): AuditRecord[] {
+    return [
+      ...(this.splitView !== undefined ? [splitViewRecord(this.splitView, id)] : []),
+      ...(this.noteSplit !== undefined ? [noteSplitViewRecord(this.noteSplit)] : []),
+    ]
+  }
+
+  /**
+   * Keep another node's checkpoint (a bounded number per origin), noting a
+   * split view it reveals: with a kept `chk`, or with the note this node
+   * cosigned last for its origin as a witness (decision 0079).
+   */
   private keepCheckpoint(chk: ChkEnvelope, id: string, now: number): void {
     const { auditEntries, keyEvents } = this.c.store
     const key = currentKeyOf(chk.origin, keyEvents.state(chk.origin)) // the key it was just taken under
     this.splitView = splitViewOf(chk, auditEntries, this.c.nodeDid(), key)
+    this.noteSplit = noteSplitOf(this.c.store.misc, { chk, id }, key, now)
     auditEntries.addRemoteCheckpoint(id, chk, JSON.stringify(chk), now, REMOTE_CHECKPOINTS_PER_ORIGIN)
   }
 

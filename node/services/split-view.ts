@@ -7,9 +7,21 @@
  * nobody (decision 0073): that key may be the leaked one it rotated away from.
  * Checkpoints of different sizes need a consistency proof to be judged; the
  * witness protocol does that for the log's signed notes (witness-service.ts).
+ *
+ * A `chk` and a note the node cosigned as a witness are the DID's two signed
+ * statements of its log (decision 0079): the `chk` under its identity key, the
+ * note under the log key its identity key bound. At one size with two roots
+ * they are a split view too, recorded once per log (`witness.proven.chk-note.`),
+ * whichever of the two this node met first.
  */
 import { envelopeId, verifyEnvelopeSignature, type ChkEnvelope } from '../core/index.js'
-import type { AuditEntriesRepo } from '../store/index.js'
+import { bindingVerifiers, verifyLogKeyBinding, type LogKeyBinding } from '../core/log-key-binding.js'
+import { parseCheckpointText, parseNote, verifyNote } from '../core/note.js'
+import { toB64 } from '../core/encoding.js'
+import type { AuditEntriesRepo, MiscRepo, Store } from '../store/index.js'
+import type { AuditService } from '../audit/audit-service.js'
+import type { NodeEvents } from '../events.js'
+import { heldLog, heldLogBinding } from './witness-logs.js'
 import type { AuditRecord } from './audit-records.js'
 
 /** A checkpoint that contradicts one kept before: the earlier one's id, at `size`. */
@@ -44,7 +56,7 @@ export function splitViewOf(
 }
 
 /** True when the checkpoint kept as JSON text `envelope` verifies under `key`. */
-function signedBy(envelope: string, key: Uint8Array): boolean {
+export function signedBy(envelope: string, key: Uint8Array): boolean {
   try {
     verifyEnvelopeSignature(JSON.parse(envelope) as ChkEnvelope, key)
     return true
@@ -62,4 +74,110 @@ export function splitViewRecord(s: SplitView, laterId: string): AuditRecord {
     code: null,
     data: { reason: 'split-view', earlierId: s.earlierId, size: s.size },
   }
+}
+
+/** A `chk` and a log-signed note of one origin at one size with two roots (decision 0079). */
+export interface NoteSplitView {
+  readonly origin: string
+  readonly size: number
+  /** The envelope id of the `chk`. */
+  readonly chkId: string
+  /** The note as the log signed it (its signature line only). */
+  readonly note: string
+}
+
+/** The metadata row marking that a log's `chk`/note split view is recorded (once per log). */
+export function noteSplitMark(origin: string): string {
+  return `witness.proven.chk-note.${origin}`
+}
+
+/**
+ * A kept `chk` of `origin` at `size` whose root is not `root` (b64) and that
+ * verifies under `currentKey`, the origin's key now (decision 0073): what a
+ * witness checks before it cosigns a note of that size (docs/audit.md).
+ * One read; one signature check only when the roots differ.
+ */
+export function chkContradicting(
+  kept: Pick<AuditEntriesRepo, 'conflictingRemoteCheckpoint'>,
+  at: { readonly origin: string; readonly size: number; readonly root: string },
+  currentKey: Uint8Array,
+): { readonly id: string; readonly envelope: string } | undefined {
+  const earlier = kept.conflictingRemoteCheckpoint(at.origin, at.size, at.root)
+  return earlier !== undefined && signedBy(earlier.envelope, currentKey) ? earlier : undefined
+}
+
+/**
+ * The note a witness cosigned for `chk.origin` (`held`, with the log's
+ * binding) when it has `chk`'s size and another root, and both the binding
+ * (under `currentKey`, the origin's key now) and the note's log signature
+ * check out; else undefined.
+ */
+export function heldNoteContradicting(
+  chk: ChkEnvelope,
+  held: { readonly note: string } | undefined,
+  binding: LogKeyBinding | undefined,
+  currentKey: Uint8Array,
+): string | undefined {
+  if (held === undefined || binding === undefined) return undefined
+  try {
+    const { size, root, origin } = parseCheckpointText(parseNote(held.note).text)
+    if (origin !== chk.origin || size !== chk.size || toB64(root) === chk.root) return undefined
+    const b = verifyLogKeyBinding(binding, currentKey)
+    if (b.did !== chk.origin) return undefined
+    verifyNote(held.note, [bindingVerifiers(b).log])
+    return held.note
+  } catch {
+    return undefined // a binding its DID rotated away from, or a note that does not verify: evidence of nothing
+  }
+}
+
+/** The audit entry of a `chk`/note split view (docs/audit.md `checkpoint.inconsistent`). */
+export function noteSplitViewRecord(s: NoteSplitView): AuditRecord {
+  return {
+    kind: 'checkpoint.inconsistent',
+    subject: s.origin,
+    envelopeId: s.chkId,
+    code: null,
+    data: { reason: 'split-view', size: s.size, note: s.note },
+  }
+}
+
+/**
+ * The split view `got.chk` makes with the note this node cosigned last for
+ * its origin as a witness (same size, another root), the first one of that
+ * log only: marked here, in the caller's transaction (decision 0079).
+ */
+export function noteSplitOf(
+  misc: Pick<MiscRepo, 'meta' | 'setMetaValue'>,
+  got: { readonly chk: ChkEnvelope; readonly id: string },
+  currentKey: Uint8Array,
+  now: number,
+): NoteSplitView | undefined {
+  const { chk, id } = got
+  if (misc.meta(noteSplitMark(chk.origin)) !== undefined) return undefined
+  const held = heldLog(misc, chk.origin)
+  const note = heldNoteContradicting(chk, held, heldLogBinding(misc, chk.origin), currentKey)
+  if (note === undefined) return undefined
+  misc.setMetaValue(noteSplitMark(chk.origin), String(now))
+  return { origin: chk.origin, size: chk.size, chkId: id, note }
+}
+
+/** Record a `chk`/note split view a witness found, once per log: an audit entry against the origin and an event. */
+export function recordNoteSplit(
+  c: {
+    readonly store: Pick<Store, 'misc' | 'transaction'>
+    readonly audit: Pick<AuditService, 'record'>
+    readonly events: Pick<NodeEvents, 'emit'>
+    readonly clock: () => number
+    readonly nodeDid: () => string
+  },
+  s: NoteSplitView,
+): void {
+  const { misc } = c.store
+  if (misc.meta(noteSplitMark(s.origin)) !== undefined) return
+  c.store.transaction(() => {
+    misc.setMetaValue(noteSplitMark(s.origin), String(c.clock()))
+    c.audit.record(noteSplitViewRecord(s))
+  })
+  c.events.emit('audit:inconsistent', { origin: s.origin, kind: 'split-view', reportedBy: c.nodeDid(), chkId: s.chkId })
 }

@@ -13,9 +13,12 @@
  *
  * A key costs nothing, so "once per origin" alone does not bound a flood of
  * throwaway logs (attack review 100; decision 0066, addendum): evidence is
- * recorded and relayed as above only against a log this node knows — one it
- * holds in its table of witnessed logs, or a DID that controls an agent it
- * stores (the rule of gossiped checkpoints, checkpoint-gate.ts). A split view
+ * recorded and relayed as above only against a log this node knows — its
+ * own, or one it holds in its table of witnessed logs (it cosigned a note the
+ * log signed, under a binding the DID's own key signed: known by what it
+ * signed itself). A registration naming a DID as controller is signed by the
+ * agent, not by that DID, so it makes no log known here (attack review 113;
+ * decision 0079). A split view
  * of any other log is recorded, not relayed, while a node-wide budget of
  * `limits.witness.unknownEvidencePerWindow` lasts, and past it only counted.
  * Relays go through per-peer queues that retry until the peer answers
@@ -49,8 +52,6 @@ export interface EvidenceBookComponents {
   readonly p2p: () => MeshP2P
   /** The libp2p protocol evidence is sent on. */
   readonly protocol: string
-  /** True when `did` controls an agent this node stores (a node it knows, as for gossiped checkpoints). */
-  readonly knows: (did: string) => boolean
   readonly limits: WitnessLimits
 }
 
@@ -137,9 +138,9 @@ export class EvidenceBook {
     return false
   }
 
-  /** A log this node knows: its own, one it holds in its table, or a controller of an agent it stores. */
+  /** A log this node knows: its own, or one it holds in its table (decision 0079). */
   private known(origin: string): boolean {
-    return origin === this.c.nodeDid() || this.c.logs.held(origin) !== undefined || this.c.knows(origin)
+    return origin === this.c.nodeDid() || this.c.logs.held(origin) !== undefined
   }
 
   private alreadyProven(e: CheckpointEvidence): boolean {

@@ -7,8 +7,9 @@
  * throwaway keys store nothing. At most `limits.witness.origins` logs are
  * held; past it the log cosigned longest ago makes room for a new one, once
  * that was at least `limits.witness.idleOriginMs` ago, else the new log is
- * refused. Logs of nodes this node knows (controllers of agents it stores)
- * go last, and a known node's new log may take the room of any log it does
+ * refused. Logs of nodes this node knows (controllers of agents it stores
+ * whose own key event log it holds: a registration naming a DID is signed by
+ * the agent, not the DID, decision 0079) go last, and a known node's new log may take the room of any log it does
  * not know, idle or not: a flood of throwaway logs that keep asking cannot
  * keep a known node out (decision 0066, addendum). The log key held for an
  * origin is never replaced while its row is in use: once the row has been
@@ -18,7 +19,7 @@
 import { storedBinding, type LogKeyBinding } from '../core/log-key-binding.js'
 import type { WitnessedState } from '../core/witness.js'
 import type { WitnessLimits } from '../limits.js'
-import type { Store } from '../store/index.js'
+import type { MiscRepo, Store } from '../store/index.js'
 
 /** What the witness holds of one log. */
 export interface HeldLog extends WitnessedState {
@@ -31,6 +32,21 @@ export interface HeldLog extends WitnessedState {
 }
 
 const PREFIX = 'witness.state.'
+
+/** What the witness table holds of `origin`, read from the store's metadata (ingest reads it too). */
+export function heldLog(misc: Pick<MiscRepo, 'meta'>, origin: string): HeldLog | undefined {
+  const text = misc.meta(`${PREFIX}${origin}`)
+  return text === undefined ? undefined : (JSON.parse(text) as HeldLog)
+}
+
+/** The binding held for a witnessed log, as stored (not checked under the DID's current key). */
+export function heldLogBinding(misc: Pick<MiscRepo, 'meta'>, origin: string): LogKeyBinding | undefined {
+  const held = heldLog(misc, origin)
+  if (held === undefined) return undefined
+  if (held.binding !== undefined) return held.binding
+  const legacy = misc.meta(`witness.binding.${origin}`)
+  return legacy === undefined ? undefined : storedBinding(legacy)
+}
 
 /** The table of witnessed logs. */
 export class WitnessLogs {
@@ -46,17 +62,12 @@ export class WitnessLogs {
 
   /** What is held of `origin`, if anything. */
   held(origin: string): HeldLog | undefined {
-    const text = this.store.misc.meta(`${PREFIX}${origin}`)
-    return text === undefined ? undefined : (JSON.parse(text) as HeldLog)
+    return heldLog(this.store.misc, origin)
   }
 
   /** The binding held for a log this node witnesses (as stored: not checked under the DID's current key). */
   heldBinding(origin: string): LogKeyBinding | undefined {
-    const held = this.held(origin)
-    if (held === undefined) return undefined
-    if (held.binding !== undefined) return held.binding
-    const legacy = this.store.misc.meta(`witness.binding.${origin}`)
-    return legacy === undefined ? undefined : storedBinding(legacy)
+    return heldLogBinding(this.store.misc, origin)
   }
 
   /**

@@ -15,8 +15,10 @@
  * the evidence goes to the evidence book (witness-evidence-book.ts): a split
  * view (self-proving: two notes under one log key) whoever showed it, a
  * failing consistency proof only when the log itself sent it over libp2p
- * (the proof is not signed, so it proves nothing to a third party). As a
- * log, the node asks each peer to cosign each of its checkpoints.
+ * (the proof is not signed, so it proves nothing to a third party). A note
+ * that contradicts a `chk` of its origin and size this node keeps is refused
+ * 422 and recorded once per log (split-view.ts, decision 0079). As a log, the
+ * node asks each peer to cosign each of its checkpoints.
  */
 import { currentKeyOf, publicKeyFromPeerId, toB64, type KeyPair } from '../core/index.js'
 import { bindingVerifiers, verifyLogKeyBinding, type LogKeyBinding } from '../core/log-key-binding.js'
@@ -35,6 +37,7 @@ import type { ChkEnvelope } from '../core/index.js'
 import { EvidenceBook, type EvidenceFrame } from './witness-evidence-book.js'
 import { WitnessCosigners } from './witness-cosigners.js'
 import { WitnessLogs } from './witness-logs.js'
+import { chkContradicting, recordNoteSplit, type NoteSplitView } from './split-view.js'
 
 export type { CheckpointEvidence }
 
@@ -62,7 +65,11 @@ export interface WitnessComponents {
   readonly onError: (err: unknown) => void
   /** The per-peer budget and the table of logs (docs/audit.md, decision 0066). */
   readonly limits: WitnessLimits
-  /** True when `did` controls an agent this node stores: a node it knows (decision 0066, addendum). */
+  /**
+   * True for a node it knows, whose log goes last in a full table of witnessed
+   * logs (decision 0066, addendum): a DID that controls an agent this node
+   * stores and whose own key event log it holds (decision 0079).
+   */
   readonly knows: (did: string) => boolean
 }
 
@@ -75,7 +82,7 @@ interface Wire extends EvidenceFrame {
 /** What an add-checkpoint came to in its transaction: a cosignature, a refusal, or no room for a new log. */
 type Outcome =
   | { readonly cosignature: string }
-  | { readonly refused: Exclude<WitnessDecision, { status: 200 }> }
+  | { readonly refused: Exclude<WitnessDecision, { status: 200 }>; readonly split?: NoteSplitView }
   | { readonly full: true }
 
 /** The evidence a refusal carries. */
@@ -196,6 +203,7 @@ export class WitnessService {
     if ('full' in outcome) return { status: 503, contentType: TEXT, body: `${this.logs.fullReason()}\n` }
     const d = outcome.refused
     if (d.evidence !== undefined) this.evidenceFound(d.evidence, sender)
+    if (outcome.split !== undefined) recordNoteSplit(this.c, outcome.split)
     if (d.status === 409 && d.latestSize !== undefined) {
       return { status: 409, contentType: 'text/x.tlog.size', body: `${d.latestSize}\n` }
     }
@@ -209,6 +217,11 @@ export class WitnessService {
       (origin) => this.logs.held(origin),
     )
     if (d.status !== 200) return { refused: d }
+    const split = this.chkClash(d.request.note, d.request.checkpoint, sender)
+    if (split !== undefined) {
+      const reason = `two roots for size ${split.size}: the log's chk of that size has another root`
+      return { refused: { status: 422, reason }, split }
+    }
     const { origin, size, root } = d.request.checkpoint
     const held = this.logs.held(origin)
     // a repeat of the checkpoint cosigned: the cosignature given, nothing signed or written (decision 0066)
@@ -221,6 +234,29 @@ export class WitnessService {
     const note = logSignedNote(d.request.note, bindingVerifiers(binding).log)
     this.logs.keep(origin, { size, root: toB64(root), note, binding, cosignature, at: this.c.clock() })
     return { cosignature }
+  }
+
+  /**
+   * A `chk` of the note's origin and size that this node keeps, with another
+   * root and signed by the origin's current key: the DID showed the mesh one
+   * tree and this witness another (decision 0079). Undefined when none.
+   */
+  private chkClash(
+    note: string,
+    at: { readonly origin: string; readonly size: number; readonly root: Uint8Array },
+    sender: LogKeyBinding | undefined,
+  ): NoteSplitView | undefined {
+    const { origin, size } = at
+    const log = this.logKey(origin, sender)
+    if (log === null) return undefined
+    let key: Uint8Array
+    try {
+      key = this.currentKey(origin)
+    } catch {
+      return undefined // a revoked origin: logKey found no binding either
+    }
+    const chk = chkContradicting(this.c.store.auditEntries, { origin, size, root: toB64(at.root) }, key)
+    return chk === undefined ? undefined : { origin, size, chkId: chk.id, note: logSignedNote(note, log) }
   }
 
   private cosign(note: string): string {
