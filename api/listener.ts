@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { NodeConfig } from '../node/config.js'
+import { guardHttpConnections, type GuardOptions } from '../node/connection-guard.js'
 import { MeshsigError } from '../node/core/errors.js'
 import type { ResolvedApiOptions } from './options.js'
 import { refusalOf } from './security.js'
@@ -84,13 +85,19 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   )
 }
 
-/** An HTTP server with the API's timeouts and its answer to requests the parser refuses. */
-export function createApiServer(listener: RequestListener): Server {
+/**
+ * An HTTP server with the API's timeouts, its answer to requests the parser
+ * refuses, and the listeners' connection guard (node/connection-guard.ts:
+ * a connection silent before its first request is closed, and the pool of
+ * connections is bounded; `guard` overrides both for tests).
+ */
+export function createApiServer(listener: RequestListener, guard?: GuardOptions): Server {
   const server = createServer(listener)
   server.headersTimeout = 20_000
   server.requestTimeout = 30_000
   server.keepAliveTimeout = 5_000
   server.on('clientError', answerClientError)
+  guardHttpConnections(server, guard)
   return server
 }
 

@@ -52,6 +52,32 @@ export interface Limits {
  */
 export const REMOTE_CHECKPOINTS_PER_ORIGIN = 256
 
+/**
+ * A connection to the API, a proxy listener or the mesh WebSocket listener
+ * that has not sent a complete request head (or WebSocket upgrade) within this
+ * many ms is closed (decision 0083). Node's `headersTimeout` starts only with
+ * a request's first byte, so a connection that sends nothing was held for
+ * ever (review 115 F1: another local user spent the node's file descriptors).
+ */
+export const SILENT_CONNECTION_MS = 5_000
+
+/**
+ * The share of the process's open-file limit the listeners' connections may
+ * hold together (API, proxy listeners and mesh WebSocket listener; decision
+ * 0083); the rest stays for the store, its journals, libp2p's TCP
+ * connections (at most 300), proxy upstream requests and outbound dials.
+ */
+export const LISTENER_FD_SHARE = 0.5
+
+/** Most connections the listeners hold together, whatever the open-file limit. */
+export const MAX_LISTENER_CONNECTIONS = 8_192
+
+/** Fewest connections the listeners hold together, however low the open-file limit. */
+export const MIN_LISTENER_CONNECTIONS = 16
+
+/** The open-file limit assumed where it cannot be read (no /proc/self/limits: macOS, Windows). */
+export const ASSUMED_FD_LIMIT = 1_024
+
 /** The documented defaults. */
 export const DEFAULT_LIMITS: Limits = {
   relay: {

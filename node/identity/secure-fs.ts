@@ -1,6 +1,7 @@
 /**
  * Private files: a 0700 folder, 0600 files written atomically (temp file,
- * fsync, rename), and reads that refuse a key file other users could open.
+ * fsync, rename), and reads that refuse a key file other users could open,
+ * or that another user owns (decision 0083).
  */
 import {
   chmodSync,
@@ -10,6 +11,7 @@ import {
   fstatSync,
   fsyncSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -39,11 +41,35 @@ function errnoCode(err: unknown): string | undefined {
 }
 
 /**
+ * Refuse `path` with `INSECURE_KEY_FILE` when `uid` owns it and is neither
+ * this process's effective user nor root (as OpenSSH's StrictModes): its
+ * owner could replace the secret, or read what the node writes (review 115).
+ */
+function refuseForeignOwner(path: string, what: string, uid: number): void {
+  const me = process.geteuid?.()
+  if (me === undefined || uid === me || uid === 0) return
+  throw new MeshsigError(
+    'INSECURE_KEY_FILE',
+    `${what} ${path} is owned by another user (uid ${uid}; this node runs as uid ${me}); ` +
+      `remove it (rm -r ${path}) and run again, or if it is yours: chown -R ${me} ${path}`,
+    { path, owner: uid },
+  )
+}
+
+/** Refuse `path` when it is a symbolic link another user owns (lstat: the link itself, not its target). */
+function refuseForeignLink(path: string, what: string): void {
+  const link = lstatSync(path)
+  if (link.isSymbolicLink()) refuseForeignOwner(path, `${what} (a symbolic link)`, link.uid)
+}
+
+/**
  * Create `dir` (and parents) with mode 0700. An existing folder that other
- * users can enter is refused with `INSECURE_KEY_FILE` and how to fix it.
+ * users can enter, that another user owns, or that is a symbolic link another
+ * user owns, is refused with `INSECURE_KEY_FILE` and how to fix it.
  */
 export function ensurePrivateDir(dir: string): void {
   const created = mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE })
+  if (CHECK_MODES) refuseForeignLink(dir, 'folder')
   const st = statSync(dir)
   if (!st.isDirectory()) throw new MeshsigError('INVALID_INPUT', `${dir} is not a folder`, { path: dir })
   if (!CHECK_MODES) return
@@ -52,6 +78,7 @@ export function ensurePrivateDir(dir: string): void {
     chmodSync(dir, PRIVATE_DIR_MODE)
     return
   }
+  refuseForeignOwner(dir, 'folder', st.uid)
   if ((st.mode & 0o077) !== 0) {
     throw new MeshsigError(
       'INSECURE_KEY_FILE',
@@ -122,8 +149,9 @@ function syncDir(dir: string): void {
  * Opened without blocking: opening a FIFO (or a device) for reading waits for
  * a writer, so a key file naming one would hang the command for ever before
  * its type is checked. A regular file reads the same either way. Symbolic
- * links are followed (a mounted secret is often one); the mode checked is the
- * target's, from the open file.
+ * links are followed (a mounted secret is often one); the mode and owner
+ * checked are the target's, from the open file, and the link's own owner is
+ * checked too (a link another user planted is refused).
  */
 const READ_NONBLOCKING = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
 
@@ -131,12 +159,14 @@ const READ_NONBLOCKING = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)
  * Read a file that holds a secret. Returns undefined when it does not exist;
  * throws `MALFORMED` when it is no regular file (a FIFO, device or folder: it
  * is opened without blocking and refused before any read) and
- * `INSECURE_KEY_FILE` (with the `chmod 600` fix) when group or others have any
- * access to it. Type, mode and content come from the same open file.
+ * `INSECURE_KEY_FILE` when group or others have any access to it (with the
+ * `chmod 600` fix) or another user owns it or the link to it. Type, mode,
+ * owner and content come from the same open file.
  */
 export function readPrivateFile(path: string, what = 'key file'): string | undefined {
   let fd: number
   try {
+    if (CHECK_MODES) refuseForeignLink(path, what)
     fd = openSync(path, READ_NONBLOCKING)
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined
@@ -145,6 +175,7 @@ export function readPrivateFile(path: string, what = 'key file'): string | undef
   try {
     const st = fstatSync(fd)
     if (!st.isFile()) throw new MeshsigError('MALFORMED', `${what} ${path} is not a regular file`, { path })
+    if (CHECK_MODES) refuseForeignOwner(path, what, st.uid)
     if (CHECK_MODES && (st.mode & 0o077) !== 0) {
       throw new MeshsigError(
         'INSECURE_KEY_FILE',

@@ -6,6 +6,7 @@
  * applies docs/protocol.md §8's Host and Origin rules to every upgrade.
  */
 import type { IncomingMessage } from 'node:http'
+import { Server as NetServer } from 'node:net'
 import { hostname, networkInterfaces } from 'node:os'
 import type { Duplex } from 'node:stream'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -21,6 +22,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets, type WebSocketsComponents } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import type { Libp2pOptions } from 'libp2p'
+import { guardRawConnections } from '../connection-guard.js'
 import { MeshsigError } from '../core/errors.js'
 import { KEY_LENGTH } from '../core/keys.js'
 import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, KAD_PROTOCOL, MAX_GOSSIP_FRAME_BYTES, TOPICS } from './constants.js'
@@ -163,6 +165,7 @@ function guardListener(listener: Listener, policy: UpgradePolicy): Listener {
       'the mesh WebSocket listener has no upgrade hook to guard (@libp2p/websockets changed)',
     )
   }
+  guardTcpServer(listener)
   const upgrade = hook.onUpgrade.bind(listener)
   hook.onUpgrade = (req, socket, head) => {
     const refusal = meshUpgradeRefusal(req.headers, policy)
@@ -171,6 +174,24 @@ function guardListener(listener: Listener, policy: UpgradePolicy): Listener {
     socket.end(upgradeRefusalResponse(refusal))
   }
   return listener
+}
+
+/**
+ * Guard the TCP server under a WebSocket listener (node/connection-guard.ts,
+ * decision 0083): @libp2p/websockets 10 waits for a connection's first byte
+ * with no deadline and offers no option to bound it (its `http` options reach
+ * only the HTTP server it hands the socket to after that byte), so a silent
+ * connection is closed here, and the connections count in the process's pool.
+ */
+function guardTcpServer(listener: Listener): void {
+  const server = (listener as Listener & { server?: unknown }).server
+  if (!(server instanceof NetServer)) {
+    throw new MeshsigError(
+      'INTERNAL',
+      'the mesh WebSocket listener has no TCP server to guard (@libp2p/websockets changed)',
+    )
+  }
+  guardRawConnections(server)
 }
 
 /** The WebSocket transport whose listeners refuse browser origins and foreign Host headers (dials: ws-dial-guard). */

@@ -1,10 +1,13 @@
 /**
  * The signing proxy's listening sockets: its default listener and one per
  * attributed agent, all bound together (a port that cannot be bound closes
- * the others) and closed together.
+ * the others) and closed together. Each is guarded as the API is
+ * (node/connection-guard.ts, decision 0083): a connection silent before its
+ * first request is closed, and they share the process's connection pool.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { guardHttpConnections } from '../connection-guard.js'
 
 /** Handles one request on one listener. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
@@ -30,6 +33,7 @@ export interface BoundListeners {
 
 function listen(handler: RequestHandler, port: number, host: string): Promise<Server> {
   const server = createServer(handler)
+  guardHttpConnections(server)
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

@@ -2,10 +2,13 @@
  * The mesh's own WebSocket listener under SPEC §9's Host and Origin rules: a
  * browser (any `Origin`) and a DNS-rebound page (a foreign `Host`) are
  * refused with 403 before any WebSocket opens, while a libp2p node dialing
- * `/ws` by one of this node's names still connects and gossips.
+ * `/ws` by one of this node's names still connects and gossips. A connection
+ * that sends nothing is closed (review 115 F1, decision 0083).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect } from 'node:net'
 import { WebSocket } from 'ws'
+import { SILENT_CONNECTION_MS } from '../../node/limits.js'
 import type { MeshNode } from '../../node/mesh-node.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -91,5 +94,21 @@ describe('the mesh WebSocket listener applies the API Host and Origin rules', ()
     const { identity } = await a.registerAgent('over-guarded-ws', [{ type: 'analysis' }])
     await waitFor(() => b.agents.record(identity.did) !== undefined, { timeout: 15_000 })
     expect(b.agents.record(identity.did)?.origin).toBe('remote')
+  })
+
+  it('closes a connection that sends nothing, and keeps the libp2p one past that deadline (decision 0083)', async () => {
+    const silent = connect(port, '127.0.0.1')
+    let closed = false
+    silent.on('error', () => undefined)
+    silent.on('close', () => (closed = true))
+    await waitFor(() => closed, { timeout: 4 * SILENT_CONNECTION_MS, message: 'silent connection closed' })
+    expect(
+      b.mesh
+        .peers()
+        .find((p) => p.peerId === a.mesh.peerId)
+        ?.addrs.join(' '),
+    ).toMatch(/\/ws\//)
+    const { identity } = await a.registerAgent('after-silent-deadline', [{ type: 'analysis' }])
+    await waitFor(() => b.agents.record(identity.did) !== undefined, { timeout: 15_000 })
   })
 })
