@@ -16,6 +16,7 @@ import { CHECKPOINT_GATE_ORIGINS } from './services/checkpoint-gate.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
 import { OUTBOX_MAX_PENDING } from './services/gossip-outbox.js'
 import { MAX_TRACKED_PEERS as SERVE_BUDGET_PEERS } from './p2p/serve-budget.js'
+import { ADDRESS_CAP_PEERS, ADDRESSES_PER_PEER } from './p2p/address-cap.js'
 import { PROVIDER_RECORDS_PER_PEER, PROVIDER_RECORDS_TOTAL } from './p2p/provider-store.js'
 import { OPENED_CACHE_SIZE } from './store/custody-repo.js'
 import { PREPARED_LIMIT } from './store/prepared.js'
@@ -127,11 +128,22 @@ export const CACHE_BOUNDS = {
   },
   dhtProviderRecords: {
     max: PROVIDER_RECORDS_TOTAL,
-    holds: "other peers' DHT provider records, oldest evicted first (node/p2p/provider-store.ts; decision 0080)",
+    holds:
+      "other peers' DHT provider records of sha2-256 keys only, the biggest holder's oldest evicted first (node/p2p/provider-store.ts; decision 0080)",
   },
   dhtProviderRecordsPerPeer: {
     max: PROVIDER_RECORDS_PER_PEER,
     holds: 'the DHT provider records of one provider PeerId, its oldest evicted first (node/p2p/provider-store.ts)',
+  },
+  peerAddressSlots: {
+    max: ADDRESS_CAP_PEERS,
+    holds:
+      'peers whose admitted peer-store addresses are tracked, least recently written dropped (node/p2p/address-cap.ts)',
+  },
+  peerAddressesPerPeer: {
+    max: ADDRESSES_PER_PEER,
+    holds:
+      'the addresses the peer store may keep for one peer, later ones refused (node/p2p/address-cap.ts; review 117)',
   },
   signedNodeCard: {
     max: 1,

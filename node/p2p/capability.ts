@@ -60,7 +60,7 @@ export interface FindProvidersOptions {
   readonly limit: number
   /** The providers of the type in this node's DHT store: all are candidates, not only kad-dht's first k. */
   readonly stored: readonly string[]
-  /** Providers put first when found (docs/protocol.md §9: hosts named by stored registrations of the type). */
+  /** Providers put first when found, in this order, at most half of `limit` (docs/protocol.md §9: hosts named by stored registrations of the type, connected ones first). */
   readonly prefer: ReadonlySet<string>
   /** PeerId left out of the answer (this node). */
   readonly self: string
@@ -72,7 +72,7 @@ export interface FindProvidersOptions {
 
 /**
  * PeerIds providing `type`, without `self`, at most `limit`: the stored ones and up to `limit` more from a DHT
- * lookup, then those in `prefer` first and the rest shuffled before the cut. kad-dht answers from its store
+ * lookup, then those in `prefer` first (at most half of `limit`) and the rest shuffled before the cut. kad-dht answers from its store
  * alone, in insertion order, once it holds k providers: taken as is, k records pushed first by free PeerIds
  * would hide every later provider (docs/protocol.md §9, "Capability discovery"; decision 0080).
  */
@@ -99,15 +99,21 @@ export async function findCapabilityProvidersOn(
   return pickProviders([...found], options.prefer, options.limit)
 }
 
-/** At most `limit` of `providers`: those in `prefer` first (in their order), then the others shuffled. */
+/**
+ * At most `limit` of `providers`: those in `prefer` first, in `prefer`'s order, but at most half of `limit`
+ * (rounded up), then the others shuffled (review 117, F3: a registration can name any PeerId, so preferred
+ * hosts named by Sybil registrations must not fill every slot).
+ */
 export function pickProviders(
   providers: readonly string[],
   prefer: ReadonlySet<string>,
   limit: number,
   random: () => number = Math.random,
 ): string[] {
-  const first = providers.filter((p) => prefer.has(p))
-  const rest = providers.filter((p) => !prefer.has(p))
+  const found = new Set(providers)
+  const first = [...prefer].filter((p) => found.has(p)).slice(0, Math.ceil(limit / 2))
+  const taken = new Set(first)
+  const rest = providers.filter((p) => !taken.has(p))
   for (let i = rest.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
     const a = rest[i]!
@@ -115,4 +121,13 @@ export function pickProviders(
     rest[j] = a
   }
   return [...first, ...rest].slice(0, limit)
+}
+
+/**
+ * `prefer` with the peers this node is connected to now first, each part in its order: a connection proves
+ * its PeerId (Noise), while a registration may name any PeerId (review 117, F3).
+ */
+export function connectedFirst(prefer: ReadonlySet<string>, connected: ReadonlySet<string>): Set<string> {
+  const all = [...prefer]
+  return new Set([...all.filter((p) => connected.has(p)), ...all.filter((p) => !connected.has(p))])
 }

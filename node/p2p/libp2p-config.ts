@@ -30,6 +30,7 @@ import { invalidInput } from './p2p-errors.js'
 import { withCachedSigning } from './fast-keys.js'
 import { guardWebSocketDials } from './ws-dial-guard.js'
 import type { MeshP2PInit } from './types.js'
+import { PeerAddressCap } from './address-cap.js'
 import { ProviderBoundedDatastore } from './provider-store.js'
 import { meshHostNames, meshUpgradeRefusal, upgradeRefusalResponse, type UpgradePolicy } from './upgrade-guard.js'
 
@@ -229,12 +230,15 @@ async function transports(init: MeshP2PInit & MeshWebSocketAccess): Promise<NonN
   return [tcp(), guardedWebSockets(upgradePolicy(init))]
 }
 
-function gater(init: MeshP2PInit): ConnectionGater {
+function gater(init: MeshP2PInit, self: string): ConnectionGater {
   const deny = init.denyDialPeer
   const denyPeer = init.denyPeer
+  const addresses = new PeerAddressCap(self)
   return {
     denyDialPeer: (peerId) => denyPeer?.(peerId.toString()) === true || deny?.(peerId.toString()) === true,
     denyInboundEncryptedConnection: (peerId) => denyPeer?.(peerId.toString()) === true,
+    // libp2p passes this to the peer store as its addressFilter: at most ADDRESSES_PER_PEER per peer (review 117).
+    filterMultiaddrForPeer: (peerId, ma) => addresses.allow(peerId.toString(), ma.toString()),
   }
 }
 
@@ -258,7 +262,7 @@ export async function libp2pOptions(
     transports: await transports(init),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: gater(init),
+    connectionGater: gater(init, peerIdFromPrivateKey(privateKey).toString()),
     connectionManager: {
       // Allow-listed ranges are never rate-limited nor pruned.
       allow: [...(init.allow ?? [])],

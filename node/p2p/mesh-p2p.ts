@@ -16,6 +16,7 @@ import { PingWatch, pingedLibp2p } from './ping-watch.js'
 import {
   checkCapabilityType,
   capabilityCid,
+  connectedFirst,
   findCapabilityProvidersOn,
   provideCapabilityOn,
   withdrawCapabilityOn,
@@ -266,7 +267,7 @@ class MeshP2PNode implements MeshP2P {
     return findCapabilityProvidersOn(this.libp2p.contentRouting, type, {
       limit,
       stored: this.datastore.providersUnder(providerKeyPrefix(capabilityCid(type).multihash.bytes)),
-      prefer: options.prefer ?? new Set(),
+      prefer: connectedFirst(options.prefer ?? new Set(), new Set(this.libp2p.getPeers().map(String))),
       self: this.peerId,
       outer: options.signal,
       deadline: deadline(options.timeoutMs ?? DEFAULT_DHT_TIMEOUT_MS, options.signal),

@@ -149,7 +149,10 @@ export interface MeshCallOptions {
 export interface FindCapabilityOptions extends MeshCallOptions {
   /** Most providers answered (default 20). */
   readonly limit?: number
-  /** PeerIds put first when they provide the type (e.g. hosts named by stored registrations). */
+  /**
+   * PeerIds put first when they provide the type (e.g. hosts named by stored registrations, best first): the
+   * connected ones first, at most half of `limit`.
+   */
   readonly prefer?: ReadonlySet<string>
 }
 
@@ -201,7 +204,7 @@ export interface MeshP2P {
   withdrawCapability(type: string): Promise<void>
   /**
    * PeerIds of other nodes providing a capability (this node excluded), at most `limit`: those in `prefer`
-   * first, the others in random order, from the provider records stored here and a DHT lookup
+   * first (connected ones first, at most half of `limit`), the others in random order, from the provider records stored here and a DHT lookup
    * (docs/protocol.md §9, "Capability discovery").
    */
   findCapabilityProviders(type: string, options?: FindCapabilityOptions): Promise<string[]>
