@@ -45,6 +45,7 @@ import { SignPool } from './services/sign-pool.js'
 import { createRegistrySync } from './services/sync-client.js'
 import { TrustService } from './services/trust.js'
 import { WitnessService } from './services/witness-service.js'
+import { heldLog } from './services/witness-logs.js'
 import { logKeys } from './services/witness-wiring.js'
 
 export type { NodeParts, NodeState, RegistrationJob } from './node-state.js'
@@ -221,7 +222,8 @@ function wireMesh(b: Base, a: AuditParts, r: RegistryParts) {
     admission: r.registrySync.admission,
     checkpoints: new CheckpointGate({
       currentKey: (did) => store.keyEvents.state(did)?.key,
-      hostsAgents: (did) => store.agents.controls(did),
+      // known by what it signed: an agent stored names it, or this node witnesses its log (review 119, F1)
+      hostsAgents: (did) => store.agents.controls(did) || heldLog(store.misc, did) !== undefined,
       clock: b.clock,
     }),
     direct: (msg) => delivery.enqueue(msg),

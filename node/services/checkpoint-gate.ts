@@ -5,11 +5,13 @@
  * current key is another peer republishing it (or a forgery, which acceptance
  * refuses and charges as before): it is not stored twice or relayed. Only
  * known nodes' checkpoints are taken: an origin that hosts an agent this node
- * stores, or the connected peer itself (a key costs nothing, so a checkpoint
- * of a throwaway key relayed from afar is not kept; found by the second
- * attack review). And an origin's checkpoints are taken at most `perMinute` a
- * minute, counted when one is taken (replays of old ones spend nothing):
- * every one taken is stored and audited.
+ * stores or whose log this node witnesses (it holds a note the origin signed,
+ * at most `limits.witness.origins` of them; review 119, F1), or the connected
+ * peer itself (a key costs nothing, so a checkpoint of a throwaway key relayed
+ * from afar is not kept; found by the second attack review). And an origin's
+ * checkpoints are taken at most `CHECKPOINTS_PER_MINUTE` a minute, counted
+ * when one is taken (replays of old ones spend nothing): every one taken is
+ * stored and audited.
  */
 import { peerKeyB64, publicKeyFromIdentifier, toB64, type ChkEnvelope } from '../core/index.js'
 
@@ -23,7 +25,7 @@ export const CHECKPOINT_GATE_ORIGINS = 4096
 export interface CheckpointGateComponents {
   /** The current key (b64) of a DID by its key event log, if one is stored. */
   readonly currentKey: (did: string) => string | undefined
-  /** True when a DID hosts an agent this node stores (it is their controller). */
+  /** True when a DID is known: it hosts an agent this node stores, or this node witnesses its log. */
   readonly hostsAgents: (did: string) => boolean
   readonly clock: () => number
 }
