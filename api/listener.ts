@@ -97,7 +97,7 @@ export function createApiServer(listener: RequestListener, guard?: GuardOptions)
   server.requestTimeout = 30_000
   server.keepAliveTimeout = 5_000
   server.on('clientError', answerClientError)
-  guardHttpConnections(server, guard)
+  guardHttpConnections(server, 'api', guard)
   return server
 }
 

@@ -65,15 +65,17 @@ export function refusalOf(req: IncomingMessage, opts: ResolvedApiOptions): Meshs
 /**
  * A request a browser marks as made by a page of another origin
  * (`Sec-Fetch-Site` other than `same-origin` or `none`) that is not a
- * navigation: a no-cors `<img>` or `<script>` GET carries no Origin, and would
- * otherwise spend the anonymous loopback budget (attack review 114, L1;
- * docs/api.md "Browsers"). A link from another site (`navigate`) still opens
- * `/verify?id=…`.
+ * top-level navigation: a no-cors `<img>` or `<script>` GET carries no Origin,
+ * and would otherwise spend the anonymous loopback budget (attack review 114,
+ * L1; docs/api.md "Browsers"), and so does an `<iframe>`, a navigation whose
+ * `Sec-Fetch-Dest` is `iframe` (review 118, M2). A link from another site
+ * (`navigate`, `Sec-Fetch-Dest: document` or absent) still opens `/verify?id=…`.
  */
 function crossSiteRefusal(req: IncomingMessage): MeshsigError | undefined {
   const site = req.headers['sec-fetch-site']
   if (site === undefined || site === 'same-origin' || site === 'none') return undefined
-  if (req.headers['sec-fetch-mode'] === 'navigate') return undefined
+  const dest = req.headers['sec-fetch-dest']
+  if (req.headers['sec-fetch-mode'] === 'navigate' && (dest === undefined || dest === 'document')) return undefined
   return new MeshsigError('FORBIDDEN', `cross-site requests are not allowed (Sec-Fetch-Site: ${site.slice(0, 32)})`)
 }
 

@@ -6,9 +6,13 @@
  * the network, any host) could spend the process's file descriptors, after
  * which libuv accepts and at once closes every new connection, the
  * operator's included. Every guarded listener now closes a connection that
- * has not sent a complete request head within `SILENT_CONNECTION_MS`, and all
- * of them together hold at most `connectionBudget()` connections (a share of
- * the open-file limit); one past it is closed at once.
+ * has not sent a complete request head (or been upgraded) within
+ * `SILENT_CONNECTION_MS` of its accept: a one-shot deadline, not an idle
+ * timer, so a head trickled a byte at a time does not outlive it (review 118,
+ * L2). All of them together hold at most `connectionBudget()` connections (a
+ * share of the open-file limit), split between the listener kinds (API,
+ * proxy, mesh: `LISTENER_KIND_SHARES`) so that no kind can take another's
+ * (review 118, M1); one past its kind's budget is closed at once.
  */
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, Server as HttpServer } from 'node:http'
@@ -17,6 +21,7 @@ import type { Duplex } from 'node:stream'
 import {
   ASSUMED_FD_LIMIT,
   LISTENER_FD_SHARE,
+  LISTENER_KIND_SHARES,
   MAX_LISTENER_CONNECTIONS,
   MIN_LISTENER_CONNECTIONS,
   SILENT_CONNECTION_MS,
@@ -29,7 +34,10 @@ export interface ConnectionPool {
   open: number
 }
 
-/** How a listener is guarded: its pool (default: the process's) and its silent-connection deadline (ms). */
+/** The kinds of listener, each with a connection pool of its own. */
+export type ListenerKind = keyof typeof LISTENER_KIND_SHARES
+
+/** How a listener is guarded: its pool (default: the process's pool of its kind) and its silent-connection deadline (ms). */
 export interface GuardOptions {
   readonly pool?: ConnectionPool
   readonly silentMs?: number
@@ -64,12 +72,34 @@ export function connectionPool(budget: number): ConnectionPool {
   return { budget, open: 0 }
 }
 
-let shared: ConnectionPool | undefined
+/** One pool per listener kind, each `LISTENER_KIND_SHARES[kind]` of `budget` (at least `MIN_LISTENER_CONNECTIONS`). */
+export function listenerPools(budget: number): Readonly<Record<ListenerKind, ConnectionPool>> {
+  const share = (kind: ListenerKind): ConnectionPool =>
+    connectionPool(Math.max(MIN_LISTENER_CONNECTIONS, Math.floor(budget * LISTENER_KIND_SHARES[kind])))
+  return { api: share('api'), proxy: share('proxy'), mesh: share('mesh') }
+}
 
-/** The pool every listener of this process shares (its budget: `connectionBudget()`, read once). */
-export function processPool(): ConnectionPool {
-  shared ??= connectionPool(connectionBudget())
-  return shared
+let shared: Readonly<Record<ListenerKind, ConnectionPool>> | undefined
+
+/** The pool every listener of `kind` in this process shares (its share of `connectionBudget()`, read once). */
+export function processPool(kind: ListenerKind): ConnectionPool {
+  shared ??= listenerPools(connectionBudget())
+  return shared[kind]
+}
+
+const deadlines = new WeakMap<Duplex, NodeJS.Timeout>()
+
+/** Start `socket`'s one-shot silent deadline: destroyed (with `reason`) `silentMs` after accept unless lifted. */
+function startDeadline(socket: Duplex, silentMs: number, reason?: Error): void {
+  const timer = setTimeout(() => socket.destroy(reason), silentMs)
+  deadlines.set(socket, timer)
+  socket.once('close', () => liftDeadline(socket))
+}
+
+/** Lift `socket`'s silent deadline: a complete request head or an upgrade arrived. */
+export function liftDeadline(socket: Duplex): void {
+  clearTimeout(deadlines.get(socket))
+  deadlines.delete(socket)
 }
 
 /**
@@ -87,37 +117,59 @@ function admit(socket: Duplex, pool: ConnectionPool, reason?: Error): boolean {
 }
 
 /**
- * Guard an HTTP server's connections: counted in the pool (one past its budget
- * is closed at once) and closed when silent for `silentMs` before their first
- * request. The deadline is the socket's idle timer, which Node's own timeout
- * handler acts on by destroying the socket; the first request lifts it
- * (Node's `headersTimeout`, `requestTimeout` and `keepAliveTimeout` apply
- * from then), and a WebSocket upgrade keeps it harmless (Node drops its
- * timeout handler from an upgraded socket, and `ws` clears the timer).
+ * Guard an HTTP server's connections: counted in the pool of `kind` (one past
+ * its budget is closed at once) and closed `silentMs` after accept unless a
+ * complete request head (or upgrade) has arrived by then: a one-shot deadline
+ * that bytes do not reset. Node's `headersTimeout`, `requestTimeout` and
+ * `keepAliveTimeout` apply from the first request.
  */
-export function guardHttpConnections(server: HttpServer, opts: GuardOptions = {}): void {
-  const pool = opts.pool ?? processPool()
+export function guardHttpConnections(server: HttpServer, kind: ListenerKind, opts: GuardOptions = {}): void {
+  const pool = opts.pool ?? processPool(kind)
   const silentMs = opts.silentMs ?? SILENT_CONNECTION_MS
   server.on('connection', (socket: Socket) => {
-    if (admit(socket, pool)) socket.setTimeout(silentMs)
+    if (admit(socket, pool)) startDeadline(socket, silentMs)
   })
-  server.prependListener('request', (req: IncomingMessage) => req.socket.setTimeout(0))
+  server.prependListener('request', (req: IncomingMessage) => liftDeadline(req.socket))
+  liftOnUpgrade(server)
+}
+
+/**
+ * Lift the deadline of an upgraded socket, once the server has an 'upgrade'
+ * listener of its own (Node treats an upgrade as a plain request while it has
+ * none, so one is not added before). Left the only listener (the server's
+ * own removed), it closes the socket rather than hold it unanswered.
+ */
+function liftOnUpgrade(server: HttpServer): void {
+  let hooked = false
+  const onUpgrade = (_req: IncomingMessage, socket: Duplex): void => {
+    liftDeadline(socket)
+    if (server.listenerCount('upgrade') === 1) socket.destroy()
+  }
+  const hook = (event: string | symbol): void => {
+    if (event !== 'upgrade' || hooked) return
+    hooked = true
+    server.off('newListener', hook)
+    server.prependListener('upgrade', onUpgrade)
+  }
+  if (server.listenerCount('upgrade') > 0) hook('upgrade')
+  else server.on('newListener', hook)
 }
 
 /**
  * Guard a raw TCP server that hands its sockets to an HTTP server of its own
  * (the mesh WebSocket listener of @libp2p/websockets, which waits for a first
- * byte with no deadline): counted in the pool, and destroyed when idle for
- * `silentMs` until `ws` takes the socket over on upgrade (it clears the timer).
- * Destroyed with an error, so that the listener's wait for a first byte ends
- * (a plain destroy would leave it pending for ever, holding the socket).
+ * byte with no deadline): counted in the mesh pool, and destroyed `silentMs`
+ * after accept unless its upgrade lifts the deadline first (`liftDeadline`,
+ * called by the listener's upgrade hook). Destroyed with an error, so that the
+ * listener's wait for a first byte ends (a plain destroy would leave it
+ * pending for ever, holding the socket).
  */
 export function guardRawConnections(server: NetServer, opts: GuardOptions = {}): void {
-  const pool = opts.pool ?? processPool()
+  const pool = opts.pool ?? processPool('mesh')
   const silentMs = opts.silentMs ?? SILENT_CONNECTION_MS
   server.on('connection', (socket: Socket) => {
     socket.on('error', () => undefined)
     if (!admit(socket, pool, new Error('too many connections'))) return
-    socket.setTimeout(silentMs, () => socket.destroy(new Error('no request within the silent-connection deadline')))
+    startDeadline(socket, silentMs, new Error('no request within the silent-connection deadline'))
   })
 }

@@ -75,6 +75,16 @@ export const MAX_LISTENER_CONNECTIONS = 8_192
 /** Fewest connections the listeners hold together, however low the open-file limit. */
 export const MIN_LISTENER_CONNECTIONS = 16
 
+/**
+ * Each listener kind's share of the listeners' connection budget (review 118,
+ * M1): the API, the proxy listeners and the mesh WebSocket listener each count
+ * in a pool of their own, so a host that fills the network-bound mesh
+ * listener cannot take the operator's API or the agents' proxy connections.
+ * The shares add up to at most 1 (each pool holds at least
+ * `MIN_LISTENER_CONNECTIONS`).
+ */
+export const LISTENER_KIND_SHARES = { api: 0.25, proxy: 0.25, mesh: 0.5 } as const
+
 /** The open-file limit assumed where it cannot be read (no /proc/self/limits: macOS, Windows). */
 export const ASSUMED_FD_LIMIT = 1_024
 

@@ -22,7 +22,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets, type WebSocketsComponents } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import type { Libp2pOptions } from 'libp2p'
-import { guardRawConnections } from '../connection-guard.js'
+import { guardRawConnections, liftDeadline } from '../connection-guard.js'
 import { MeshsigError } from '../core/errors.js'
 import { KEY_LENGTH } from '../core/keys.js'
 import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_LISTEN, KAD_PROTOCOL, MAX_GOSSIP_FRAME_BYTES, TOPICS } from './constants.js'
@@ -169,6 +169,7 @@ function guardListener(listener: Listener, policy: UpgradePolicy): Listener {
   guardTcpServer(listener)
   const upgrade = hook.onUpgrade.bind(listener)
   hook.onUpgrade = (req, socket, head) => {
+    liftDeadline(socket) // a complete upgrade head: the silent deadline is met
     const refusal = meshUpgradeRefusal(req.headers, policy)
     if (refusal === undefined) return upgrade(req, socket, head)
     socket.on('error', () => undefined)
@@ -182,7 +183,7 @@ function guardListener(listener: Listener, policy: UpgradePolicy): Listener {
  * decision 0083): @libp2p/websockets 10 waits for a connection's first byte
  * with no deadline and offers no option to bound it (its `http` options reach
  * only the HTTP server it hands the socket to after that byte), so a silent
- * connection is closed here, and the connections count in the process's pool.
+ * connection is closed here, and the connections count in the process's mesh pool.
  */
 function guardTcpServer(listener: Listener): void {
   const server = (listener as Listener & { server?: unknown }).server

@@ -33,7 +33,7 @@ export interface BoundListeners {
 
 function listen(handler: RequestHandler, port: number, host: string): Promise<Server> {
   const server = createServer(handler)
-  guardHttpConnections(server)
+  guardHttpConnections(server, 'proxy')
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

@@ -81,6 +81,21 @@ describe('Host, Origin, CORS and content type', () => {
     if (status === 403) expect(r.body).toMatchObject({ code: 'FORBIDDEN', error: expect.stringMatching(/cross-site/) })
   })
 
+  it.each([
+    ['cross-site', 'iframe', 403], // an <iframe> of another site (review 118, M2)
+    ['same-site', 'iframe', 403],
+    ['cross-site', 'frame', 403],
+    ['cross-site', 'document', 200], // a top-level link from another site
+    ['same-site', 'document', 200],
+    ['same-origin', 'iframe', 200],
+    ['none', 'document', 200],
+  ])('Sec-Fetch-Site %s navigating with Sec-Fetch-Dest %s is %i (review 118, M2)', async (site, dest, status) => {
+    const headers = { 'sec-fetch-site': site, 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': dest }
+    const r = await fx.raw({ method: 'GET', path: '/stats', headers })
+    expect(r.status).toBe(status)
+    if (status === 403) expect(r.body).toMatchObject({ code: 'FORBIDDEN', error: expect.stringMatching(/cross-site/) })
+  })
+
   it('a POST body that is not declared JSON is refused (no form posts from other sites)', async () => {
     for (const path of ['/agents/register', '/messages/send', '/verify']) {
       const r = await fx.raw({ method: 'POST', path, headers: { 'content-type': 'text/plain' }, body: '{"name":"x"}' })

@@ -15,9 +15,16 @@ import {
   connectionPool,
   fdLimit,
   guardRawConnections,
+  listenerPools,
+  processPool,
   type ConnectionPool,
 } from '../../node/connection-guard.js'
-import { MAX_LISTENER_CONNECTIONS, MIN_LISTENER_CONNECTIONS, SILENT_CONNECTION_MS } from '../../node/limits.js'
+import {
+  LISTENER_KIND_SHARES,
+  MAX_LISTENER_CONNECTIONS,
+  MIN_LISTENER_CONNECTIONS,
+  SILENT_CONNECTION_MS,
+} from '../../node/limits.js'
 import { listenAll, type BoundListeners } from '../../node/proxy/proxy-listeners.js'
 import { waitFor } from '../helpers/wait-for.js'
 
@@ -83,6 +90,16 @@ describe('connection budget', () => {
     expect(connectionBudget(20_000)).toBe(MAX_LISTENER_CONNECTIONS)
     expect(connectionBudget(Number.POSITIVE_INFINITY)).toBe(MAX_LISTENER_CONNECTIONS)
     expect(connectionBudget(10)).toBe(MIN_LISTENER_CONNECTIONS)
+  })
+
+  it('gives the API, the proxy and the mesh listener pools of their own within the budget (review 118, M1)', () => {
+    const pools = listenerPools(8_192)
+    expect([pools.api.budget, pools.proxy.budget, pools.mesh.budget]).toEqual([2_048, 2_048, 4_096])
+    expect(pools.api.budget + pools.proxy.budget + pools.mesh.budget).toBeLessThanOrEqual(8_192)
+    expect(Object.values(LISTENER_KIND_SHARES).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1)
+    expect(listenerPools(16).api.budget).toBe(MIN_LISTENER_CONNECTIONS)
+    expect(new Set([processPool('api'), processPool('proxy'), processPool('mesh')]).size).toBe(3)
+    expect(processPool('mesh')).toBe(processPool('mesh'))
   })
 })
 
