@@ -6,6 +6,7 @@
 import { availableParallelism, hostname, networkInterfaces } from 'node:os'
 import { isIP } from 'node:net'
 import { MeshsigError } from '../node/core/errors.js'
+import { LOOPBACK_NAMES } from '../node/core/host-name.js'
 import type { NodeConfig } from '../node/config.js'
 
 /** Largest request body accepted (bytes): a maximal message body plus JSON escaping room. */
@@ -57,8 +58,6 @@ export interface ResolvedApiOptions {
   /** Loopback callers act as the operator without the token (docs/protocol.md §8). */
   readonly trustLoopback: boolean
 }
-
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1']
 
 /** True for loopback addresses and names: 127.0.0.0/8, ::1, ::ffff:127.x, localhost. */
 export function isLoopback(address: string | undefined): boolean {

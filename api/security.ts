@@ -7,20 +7,9 @@
 import type { IncomingMessage } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { MeshsigError } from '../node/core/errors.js'
+import { hostNameOf } from '../node/core/host-name.js'
 import { requireBearerOffLoopback, type CredentialResolver } from './auth.js'
 import type { ResolvedApiOptions } from './options.js'
-
-/** The host name of a `Host` header value: lower case, port and IPv6 brackets removed. */
-export function hostNameOf(hostHeader: string | undefined): string | undefined {
-  if (hostHeader === undefined || hostHeader === '') return undefined
-  const h = hostHeader.trim().toLowerCase()
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']')
-    return end > 0 ? h.slice(1, end) : undefined
-  }
-  const colon = h.indexOf(':')
-  return colon === -1 ? h : h.slice(0, colon)
-}
 
 /** Host name and port of an Origin (default port of its scheme when absent). */
 function originParts(origin: string): { host: string; port: string } | undefined {

@@ -5,9 +5,7 @@
  * explicitly allowed; and a `Host` header that does not name this node (DNS
  * rebinding) is refused. Pure: the caller supplies the machine's names.
  */
-
-/** Host names every node answers to, whatever it binds. */
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'] as const
+import { bareHost as bare, hostNameOf, LOOPBACK_NAMES } from '../core/host-name.js'
 
 /** The headers of an upgrade request the check reads (Node's `IncomingHttpHeaders` fits). */
 export interface UpgradeHeaders {
@@ -31,28 +29,6 @@ export interface UpgradePolicy {
   readonly allowedHosts: ReadonlySet<string>
   /** Lower-case origins (`scheme://host[:port]`) accepted in `Origin`; empty by default. */
   readonly allowedOrigins?: ReadonlySet<string>
-}
-
-function bare(host: string): string {
-  return host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/%.*$/, '')
-}
-
-/** The host name of a `Host` header value: lower case, port and IPv6 brackets removed. */
-export function hostNameOf(hostHeader: string | undefined): string | undefined {
-  if (hostHeader === undefined) return undefined
-  const h = hostHeader.trim().toLowerCase()
-  if (h === '') return undefined
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']')
-    return end > 1 ? h.slice(1, end) : undefined
-  }
-  const colon = h.indexOf(':')
-  const name = colon === -1 ? h : h.slice(0, colon)
-  return name === '' ? undefined : name
 }
 
 function isWildcard(host: string): boolean {

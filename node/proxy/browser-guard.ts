@@ -14,8 +14,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { hostname, networkInterfaces } from 'node:os'
 import { MeshsigError } from '../core/index.js'
-
-const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1']
+import { bareHost as bare, hostNameOf, LOOPBACK_NAMES } from '../core/host-name.js'
 
 /** Where a proxy listens and what it forwards to: the names a caller's `Host` may give. */
 export interface ProxyNames {
@@ -25,27 +24,6 @@ export interface ProxyNames {
   readonly targetHost: string
   /** The authority signed (`--proxy-authority`, decision 0072, or the gateway's `host:port`). */
   readonly authority: string
-}
-
-/** `host` lowercased, without IPv6 brackets or a zone. */
-function bare(host: string): string {
-  return host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/%.*$/, '')
-}
-
-/** The host name of a `Host` value (`host[:port]` or `[v6][:port]`), lowercased; undefined when there is none. */
-export function hostNameOf(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  const h = value.trim().toLowerCase()
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']')
-    return end > 1 ? h.slice(1, end) : undefined
-  }
-  const name = h.split(':')[0] ?? ''
-  return name === '' ? undefined : name
 }
 
 function machineNames(): string[] {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { hostNameOf, meshHostNames, meshUpgradeRefusal, upgradeRefusalResponse } from '../../node/p2p/upgrade-guard.js'
+import { hostNameOf } from '../../node/core/host-name.js'
+import { meshHostNames, meshUpgradeRefusal, upgradeRefusalResponse } from '../../node/p2p/upgrade-guard.js'
 
 const machine = { hostname: 'Box.Local', addresses: ['192.168.1.20', 'fe80::1%eth0', '127.0.0.1', '::1'] }
 
