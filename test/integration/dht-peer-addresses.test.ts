@@ -11,9 +11,8 @@ import type { MeshP2P } from '../../node/p2p/index.js'
 import { ADDRESSES_PER_PEER } from '../../node/p2p/address-cap.js'
 import { capabilityCid } from '../../node/p2p/capability.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
-import { waitFor } from '../helpers/wait-for.js'
 import { rogueDht, type RogueDht } from './dht-rogue.js'
-import { rogueP2P } from './flood-rogue.js'
+import { connectedRogue } from './flood-rogue.js'
 
 let a: MeshNode
 let rogue: MeshP2P
@@ -37,10 +36,7 @@ function peerStoreOf(node: MeshNode): { get(id: PeerId): Promise<{ addresses: un
 
 beforeAll(async () => {
   a = await startNode()
-  rogue = await rogueP2P('dht-peer-addrs')
-  await rogue.start()
-  await rogue.dial(a.info().multiaddrs[0]!)
-  await waitFor(() => a.mesh.peers().some((p) => p.peerId === rogue.peerId), { timeout: 15_000 })
+  rogue = await connectedRogue(a, 'dht-peer-addrs')
 }, 60_000)
 
 afterAll(async () => {

@@ -19,7 +19,7 @@ import { PROVIDER_RECORDS_PER_PEER } from '../../node/p2p/provider-store.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { dhtMessage, dhtOf, dhtRequest, rogueDht } from './dht-rogue.js'
-import { rogueP2P } from './flood-rogue.js'
+import { connectedRogue } from './flood-rogue.js'
 
 let a: MeshNode
 let rogue: MeshP2P
@@ -38,10 +38,7 @@ async function flood(count: number, make: () => Promise<void>): Promise<void> {
 
 beforeAll(async () => {
   a = await startNode()
-  rogue = await rogueP2P('dht-flood')
-  await rogue.start()
-  await rogue.dial(a.info().multiaddrs[0]!)
-  await waitFor(() => a.mesh.peers().some((p) => p.peerId === rogue.peerId), { timeout: 15_000 })
+  rogue = await connectedRogue(a, 'dht-flood')
 }, 60_000)
 
 afterAll(async () => {

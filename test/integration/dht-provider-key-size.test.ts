@@ -12,9 +12,8 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import type { MeshP2P } from '../../node/p2p/index.js'
 import { PROVIDER_RECORDS_PER_PEER } from '../../node/p2p/provider-store.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
-import { waitFor } from '../helpers/wait-for.js'
 import { dhtOf, rogueDht, type RogueDht } from './dht-rogue.js'
-import { rogueP2P } from './flood-rogue.js'
+import { connectedRogue } from './flood-rogue.js'
 
 let a: MeshNode
 let rogue: MeshP2P
@@ -40,10 +39,7 @@ async function addProvider(r: RogueDht, key: Uint8Array, addrs: Uint8Array[]): P
 
 beforeAll(async () => {
   a = await startNode()
-  rogue = await rogueP2P('dht-uncounted')
-  await rogue.start()
-  await rogue.dial(a.info().multiaddrs[0]!)
-  await waitFor(() => a.mesh.peers().some((p) => p.peerId === rogue.peerId), { timeout: 15_000 })
+  rogue = await connectedRogue(a, 'dht-uncounted')
 }, 60_000)
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import type { MeshNode } from '../../node/mesh-node.js'
 import { DISCOVER_PROTOCOL, type MeshP2P } from '../../node/p2p/index.js'
 import { startNode, stopAll } from '../helpers/mesh.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { rogueP2P } from './flood-rogue.js'
+import { connectedRogue } from './flood-rogue.js'
 
 const TYPE = 'translate-weak'
 let a: MeshNode
@@ -18,10 +18,7 @@ let answered = 0
 
 beforeAll(async () => {
   a = await startNode()
-  rogue = await rogueP2P('min-confidence')
-  await rogue.start()
-  await rogue.dial(a.info().multiaddrs[0]!)
-  await waitFor(() => a.mesh.peers().some((p) => p.peerId === rogue.peerId), { timeout: 15_000 })
+  rogue = await connectedRogue(a, 'min-confidence')
 }, 60_000)
 
 afterAll(async () => {

@@ -30,6 +30,15 @@ export function rogueP2P(name: string, init: Partial<MeshP2PInit> = {}): Promise
   })
 }
 
+/** A rogue peer named `name`, started and connected to `node` (the node lists it among its peers). */
+export async function connectedRogue(node: MeshNode, name: string): Promise<MeshP2P> {
+  const rogue = await rogueP2P(name)
+  await rogue.start()
+  await rogue.dial(node.info().multiaddrs[0]!)
+  await waitFor(() => node.mesh.peers().some((p) => p.peerId === rogue.peerId), { timeout: 15_000 })
+  return rogue
+}
+
 /**
  * Gossip a broadcast `body` from `did` (signed with its current `key`) through `rogue` and wait until `node`
  * stored it: the node has then handled everything the rogue gossiped before it.
