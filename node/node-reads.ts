@@ -103,9 +103,9 @@ export class NodeReads {
     return this.limits
   }
 
-  /** True when this node's registry holds an agent with this DID (a cheap, cached read). */
+  /** True when this node's registry holds an agent with this DID (its host, a cached read: agents are never deleted). */
   isRegistered(did: string): boolean {
-    return this.store.agents.get(did) !== undefined
+    return this.store.agents.hostOf(did) !== undefined
   }
 
   /** One agent's record (`GET /agents/:did`), or undefined. */

@@ -15,7 +15,8 @@
  * 5 starts; with the node's CPU time by then, robust to a loaded machine, and
  * the time until `"mesh": "ready"`); the node's RSS idle and after 60 s of
  * sends at 32 connections on a node of its own (`api-memory.ts`), and its
- * peak under the whole table.
+ * peak under the whole table; and what a bare Node.js server reaches with the
+ * same client and body (`api-ceiling.ts`).
  *
  *     npm run build && npx tsx test/bench/run.ts --only api
  */
@@ -28,6 +29,7 @@ import { measureMemory, memoryLines } from './api-memory.js'
 import { cpuMs, load, msToReady, post, rssMb, startNode, stopNode, type Node } from './api-node.js'
 import { fmtInt, measureAll, type BenchModule } from './bench-kit.js'
 import { seedClientLines, type SeedCheck } from './api-seed-client.js'
+import { ceilingLines } from './api-ceiling.js'
 
 /** Target ratios to raw verify (issue 13). */
 export const TARGETS = { register: 0.5, sendPrivateKey: 0.25, sendCustodied: 0.35, verify: 0.6 } as const
@@ -226,6 +228,8 @@ async function report(): Promise<string> {
       DURATION_S,
     )
     await stopNode(node)
+    const verifyBody = list.find((x) => x.scenario === 'verify')!.body
+    const ceiling = await ceilingLines(verifyBody, () => rawVerifyOpsPerSec(ADJACENT_RAW_MS), DURATION_S)
     const memory = memoryLines(await measureMemory())
     return [
       '## HTTP API: the paths users call (autocannon on loopback, rate limit off)',
@@ -250,6 +254,7 @@ async function report(): Promise<string> {
       `- Node RSS over the whole table above (registrations, both sends, /verify and its threads): peak ` +
         `${peakRss.toFixed(0)} MB, ${afterRss.toFixed(0)} MB right after it.`,
       ...seedClient,
+      ...ceiling,
     ].join('\n')
   } finally {
     rmSync(home, { recursive: true, force: true })
