@@ -98,6 +98,20 @@ export function pinnedServer(server: string): string {
     return server
   }
 }
+/** What a bearer token may hold: the visible ASCII an HTTP header value carries (no space, line break or NUL). */
+const HEADER_TOKEN = /^[\x21-\x7e]+$/
+
+/**
+ * `token` when an `Authorization` header can carry it; else `INVALID_INPUT`
+ * naming `source`, never the value (attack review 121: fetch's own error
+ * quotes the whole header, and it reached a model's context and stderr).
+ */
+export function checkedToken(token: string | undefined, source: string): string | undefined {
+  if (token === undefined || HEADER_TOKEN.test(token)) return token
+  const why = `${source} holds a space, a line break or another character no HTTP header can carry (pasted across lines?)`
+  throw new MeshsigError('INVALID_INPUT', `${why}: nothing was sent`, { field: source })
+}
+
 /** Requests to one node, with its token proven first when asked to (`proveToken`). */
 export class ClientHttp {
   /** Base URL without a trailing slash. */
@@ -116,7 +130,7 @@ export class ClientHttp {
     const server = (opts.server ?? DEFAULT_MESHSIG_SERVER).replace(/\/+$/, '')
     if (URL.canParse(server)) checkNoUserinfo(new URL(server))
     this.server = pinnedServer(server)
-    this.token = opts.token
+    this.token = checkedToken(opts.token, 'the token')
     this.timeoutMs = opts.timeoutMs ?? 30_000
     this.fetchImpl = opts.fetch ?? fetch
     this.proveToken = opts.proveToken === true && this.token !== undefined

@@ -65,7 +65,11 @@ export const rotateBody = z
 export const revokeBody = z
   .strictObject({
     did: id.optional(),
-    reason: z.string().max(512).optional(),
+    reason: z
+      .string()
+      .max(512)
+      .refine((r) => r.isWellFormed(), 'reason holds a lone UTF-16 surrogate, which no signed envelope can carry')
+      .optional(),
     envelope: envelope.optional(),
     privateKey: secret.optional(),
   })

@@ -11,6 +11,7 @@
  * cannot make the proof). A node that does not answer is `UNREACHABLE`.
  */
 import { isIP } from 'node:net'
+import { checkedToken } from '../api/client-http.js'
 import { checkNoUserinfo, withoutUserinfo } from '../api/server-url.js'
 import { MeshsigClient } from '../api/client.js'
 import { MeshsigError } from '../node/core/errors.js'
@@ -58,7 +59,7 @@ export function tokenFor(ctx: CliContext): string | undefined {
 /** `MESHSIG_TOKEN`, when set. */
 function explicitToken(ctx: CliContext): string | undefined {
   const explicit = ctx.io.env[TOKEN_ENV]
-  return explicit !== undefined && explicit !== '' ? explicit : undefined
+  return explicit !== undefined && explicit !== '' ? checkedToken(explicit, TOKEN_ENV) : undefined
 }
 
 /** How long a command's requests get, unless it says otherwise (ms). */

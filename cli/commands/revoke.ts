@@ -57,13 +57,24 @@ export const DEFAULT_REVOKE_REASON = 'unspecified'
 /** Codes that mean "the node refused for lack of proof": a negative answer, exit 1. */
 const REFUSALS: ReadonlySet<string> = codesWhere((e) => e.lackOfProof === true)
 
-function reasonOf(value: unknown): string {
+/**
+ * The reason a revocation carries, checked here exactly as the node checks it
+ * (at most `MAX_REASON_LENGTH` UTF-16 units, no lone surrogate, which its
+ * canonical form refuses: docs/protocol.md §3), so that nothing the node must
+ * refuse goes out with the operator token and spends its bucket (attack
+ * review 121). Empty or missing: `DEFAULT_REVOKE_REASON`.
+ */
+export function revokeReason(value: unknown): string {
   const reason = value === undefined || value === true ? '' : String(value).trim()
   if (reason === '') return DEFAULT_REVOKE_REASON
   if (reason.length > MAX_REASON_LENGTH) {
     throw new MeshsigError('INVALID_INPUT', `--reason is longer than ${MAX_REASON_LENGTH} characters`, {
       field: 'reason',
     })
+  }
+  if (!reason.isWellFormed()) {
+    const why = '--reason holds a lone UTF-16 surrogate, which no signed envelope can carry: nothing was sent'
+    throw new MeshsigError('INVALID_INPUT', why, { field: 'reason' })
   }
   return reason
 }
@@ -167,7 +178,7 @@ async function whoRevoked(ctx: CliContext, did: string): Promise<string | undefi
 /** Revoke `target` with the strongest proof at hand. */
 export async function revokeCommand(ctx: CliContext, target: string, options: RevokeOptions): Promise<CommandResult> {
   const did = await didArgument(ctx, target)
-  const reason = reasonOf(options.reason)
+  const reason = revokeReason(options.reason)
   checkOwnIdentity(ctx, did, options)
   let r: ApiRevoked
   try {

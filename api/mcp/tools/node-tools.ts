@@ -9,7 +9,13 @@
  */
 import * as z from 'zod'
 import { readAuditSummary, type AuditSummary } from '../../../cli/commands/audit-summary.js'
-import { DEFAULT_REVOKE_REASON, homeIdentity, MAX_REASON_LENGTH, revokeCommand } from '../../../cli/commands/revoke.js'
+import {
+  DEFAULT_REVOKE_REASON,
+  homeIdentity,
+  MAX_REASON_LENGTH,
+  revokeCommand,
+  revokeReason,
+} from '../../../cli/commands/revoke.js'
 import { apiClient, tokenFor } from '../../../cli/api-client.js'
 import { didArgument } from '../../../cli/key-input.js'
 import { isMeshsigError } from '../../../node/core/errors.js'
@@ -122,7 +128,9 @@ export const revokeTool: McpTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   run: async (ctx, args) => {
-    const reason = args.reason?.trim() || DEFAULT_REVOKE_REASON
+    // checked as the node checks it before anything is read or sent (attack review 121): a reason the node refuses
+    // would go out with the operator token every time, spending its bucket and changing nothing
+    const reason = revokeReason(args.reason)
     const did = await parsedDid(ctx, args.did)
     const refused = did === undefined ? undefined : (ownIdentityRefused(ctx, did) ?? (await notHostedHere(ctx, did)))
     if (refused !== undefined) return refused
