@@ -85,6 +85,26 @@ export const MIN_LISTENER_CONNECTIONS = 16
  */
 export const LISTENER_KIND_SHARES = { api: 0.25, proxy: 0.25, mesh: 0.5 } as const
 
+/**
+ * Answer items `/meshsig/sync/1.0.0` serves all peers together per window
+ * (`SYNC_SERVE_WINDOW_MS`), over each peer's own budget (node/p2p/serve-budget.ts;
+ * docs/protocol.md §9, "Budgets"; decision 0086): four peers' worth. PeerIds
+ * cost nothing, so without it throwaway PeerIds multiplied the per-peer
+ * budget (review 120, L1); past it a request is refused `RATE_LIMITED`.
+ */
+export const SYNC_SERVE_ITEMS_NODE = 1_000_000
+
+/**
+ * The last share of `SYNC_SERVE_ITEMS_NODE` kept for light peers: once the
+ * node served all but this many items in a window, only peers served fewer
+ * than `SYNC_SERVE_LIGHT_ITEMS` in theirs are still served, so peers paging the
+ * registry do not starve a converged peer's reconciliation rounds.
+ */
+export const SYNC_SERVE_RESERVE = 250_000
+
+/** Items a peer may have been served in its window and still draw on `SYNC_SERVE_RESERVE` (one full `ids` answer). */
+export const SYNC_SERVE_LIGHT_ITEMS = 4_096
+
 /** The open-file limit assumed where it cannot be read (no /proc/self/limits: macOS, Windows). */
 export const ASSUMED_FD_LIMIT = 1_024
 

@@ -41,8 +41,8 @@ import { asError, invalidInput, toMeshError } from './p2p-errors.js'
 import { DEFAULT_EXCHANGE_LIMITS, deadline, exchange, handleStreaming } from './request-response.js'
 import { deliverTo, serveDeliveries } from './deliver-protocol.js'
 import { isSeedUrl, resolveSeedAddress } from './seed-address.js'
-import { decodeSyncRequest, encodeSyncRequest } from './sync.js'
-import { ServeBudget, withinBudget } from './serve-budget.js'
+import { encodeSyncRequest } from './sync.js'
+import { syncAnswer, syncServeBudget } from './serve-budget.js'
 import { SyncSessions, handleSessions } from './sync-session.js'
 import type {
   FindCapabilityOptions,
@@ -106,8 +106,8 @@ class MeshP2PNode implements MeshP2P {
   private readonly identifyWatch: IdentifyWatch
   private readonly pingWatch: PingWatch
   private readonly syncSessions: SyncSessions
-  /** Items served to each peer by sync (serve-budget.ts). */
-  private readonly serveBudget = new ServeBudget()
+  /** Items served by sync to each peer and to all together (serve-budget.ts). */
+  private readonly serveBudget = syncServeBudget()
   /** `starting` from the first start attempt: a start that failed half-way (one listener of two) is still stopped. */
   private state: 'new' | 'starting' | 'started' | 'stopped' = 'new'
 
@@ -143,8 +143,7 @@ class MeshP2PNode implements MeshP2P {
     this.state = 'starting'
     const provider = this.init.syncProvider
     const budget = this.serveBudget
-    const answer = (req: Uint8Array, from: string): AsyncIterable<Uint8Array> =>
-      withinBudget(budget, from, () => provider(decodeSyncRequest(req), from))
+    const answer = (req: Uint8Array, from: string): AsyncIterable<Uint8Array> => syncAnswer(budget, from, req, provider)
     await handleSessions(this.libp2p, SYNC_PROTOCOL, answer, MAX_REQUEST_BYTES)
     try {
       await this.libp2p.start()

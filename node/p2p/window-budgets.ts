@@ -36,6 +36,11 @@ export class WindowBudgets {
     return (w?.messages ?? 0) + 1 <= maxMessages && (w?.bytes ?? 0) + bytes <= maxBytes
   }
 
+  /** Messages `key` has used in its window running at `now` (0 when none runs). */
+  used(key: string, now: number): number {
+    return this.current(key, now)?.messages ?? 0
+  }
+
   /** Count one message of `bytes` for `key` (after `fits`); a new key past the bound pushes out the oldest. */
   charge(key: string, now: number, bytes: number): void {
     let w = this.current(key, now)

@@ -12,8 +12,10 @@
  */
 import { encodeEnvelope, envelopeId, type Envelope, type KeyEvent, type Verdict } from '../core/index.js'
 import {
+  childPrefixes,
   emptyFingerprint,
   foldId,
+  MAX_DEPTH,
   orderKey,
   prefixesOf,
   SHORT_ID_HEX,
@@ -119,17 +121,16 @@ export class RegistryIndex {
     return this.fps.get(prefix) ?? emptyFingerprint()
   }
 
-  /** Served items under `prefix`, at most `max`. */
+  /**
+   * Served items under `prefix`, at most `max`. The trie is walked down from
+   * `prefix` through the children whose fingerprint counts an item, to the
+   * leaves (a `MAX_DEPTH`-digit prefix is one leaf): the work is in what is
+   * found, never in the registry's size, and a prefix under which nothing is
+   * served costs one lookup (docs/protocol.md §9, "Budgets"; decision 0086).
+   */
   idsUnder(prefix: string, max: number): string[] {
     const out: string[] = []
-    for (const [leaf, ids] of this.leaves) {
-      if (!leaf.startsWith(prefix) && !prefix.startsWith(leaf)) continue
-      for (const id of ids) {
-        if (!id.startsWith(prefix)) continue
-        if (out.length >= max) return out
-        out.push(id)
-      }
-    }
+    this.collect(prefix, max, out)
     return out
   }
 
@@ -154,6 +155,19 @@ export class RegistryIndex {
     }
     const e = this.store.keyEvents.byId(item.id)
     return e === undefined ? undefined : encodeEnvelope(e)
+  }
+
+  /** Add the served ids under `prefix` to `out` until it holds `max`. */
+  private collect(prefix: string, max: number, out: string[]): void {
+    if (out.length >= max || this.fingerprint(prefix.slice(0, MAX_DEPTH)).count === 0) return
+    if (prefix.length < MAX_DEPTH) {
+      for (const child of childPrefixes(prefix)) this.collect(child, max, out)
+      return
+    }
+    for (const id of this.leaves.get(prefix.slice(0, MAX_DEPTH)) ?? []) {
+      if (out.length >= max) return
+      if (id.startsWith(prefix)) out.push(id)
+    }
   }
 
   private addKeyEvent(e: KeyEvent, id: string): void {
@@ -243,7 +257,7 @@ export class RegistryIndex {
       if (fp === undefined) this.fps.set(p, (fp = emptyFingerprint()))
       foldId(fp, id, sign)
     }
-    const leaf = id.slice(0, 3)
+    const leaf = id.slice(0, MAX_DEPTH)
     const set = this.leaves.get(leaf) ?? new Set<string>()
     if (sign === 1) set.add(id)
     else set.delete(id)

@@ -62,8 +62,10 @@ export function* answerSync(index: RegistryIndex, request: SyncRequest): Generat
       }
       return
     case 'ids': {
+      // each prefix once, and none looked up once the answer is full (docs/protocol.md §9, "Budgets")
       let left = MAX_IDS_ANSWER
-      for (const p of request.prefixes) {
+      for (const p of new Set(request.prefixes)) {
+        if (left <= 0) return
         for (const id of index.idsUnder(p, left)) {
           left--
           yield new Uint8Array(Buffer.from(id.slice(0, 16), 'hex'))
