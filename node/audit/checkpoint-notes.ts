@@ -17,7 +17,8 @@ export const MAX_COSIGNATURES = 16
 /** What the notes need from the node. */
 export interface CheckpointNoteComponents {
   readonly store: Store
-  readonly logKey: KeyPair
+  /** The log key of the node's current identity key (made anew after a rotation, decision 0084). */
+  readonly logKey: () => KeyPair
   readonly binding: () => LogKeyBinding
 }
 
@@ -50,7 +51,7 @@ export class CheckpointNotes {
   note(chk: Pick<ChkEnvelope, 'origin' | 'size' | 'root'>): string {
     const text = this.text(chk)
     const { log } = bindingVerifiers(this.c.binding())
-    const logLine = signNoteText(text, log.name, this.c.logKey)
+    const logLine = signNoteText(text, log.name, this.c.logKey())
     return `${text}\n${logLine}${this.cosignatures(chk.size, chk.root).join('')}`
   }
 

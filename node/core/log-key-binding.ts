@@ -13,6 +13,7 @@ import { fromB64, toB64 } from './encoding.js'
 import { domainSigningInput } from './envelope.js'
 import { b64Field } from './envelope-schema.js'
 import { MalformedError, SignatureInvalidError } from './errors.js'
+import type { KeyState } from './kel.js'
 import { verifySignature, type KeyPair } from './keys.js'
 import { NOTE_COSIGNATURE_V1, NOTE_ED25519, noteVerifier, type NoteVerifier } from './note.js'
 
@@ -85,6 +86,31 @@ export function verifyLogKeyBinding(input: unknown, identityKey: Uint8Array): Lo
     throw new SignatureInvalidError('the log key binding is not signed by the key of its DID')
   }
   return parsed.data
+}
+
+/**
+ * True when the binding `b` (as held, not checked since) was signed by a key
+ * its DID has rotated away from, and not by its current key (decision 0084):
+ * after a rotation the node made a new log key, which a witness takes at once
+ * in place of the one this binding named. `state` is the DID's key state as
+ * the witness holds it; without it, or revoked, false. One check under the
+ * current key, then the prior keys newest first, stopping at the first match.
+ */
+export function boundByRetiredKey(
+  b: LogKeyBinding,
+  state: Pick<KeyState, 'key' | 'priorKeys' | 'revoked'> | undefined,
+): boolean {
+  if (state === undefined || state.revoked !== null) return false
+  const signedBy = (key: string): boolean => {
+    try {
+      verifyLogKeyBinding(b, fromB64(key, 'key', 32))
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (signedBy(state.key)) return false
+  return [...state.priorKeys].reverse().some(signedBy)
 }
 
 /** The note verifiers a binding names: the log key (0x01, name = origin) and the witness key (0x04). */

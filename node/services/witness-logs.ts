@@ -12,11 +12,15 @@
  * the agent, not the DID, decision 0079) go last, and a known node's new log may take the room of any log it does
  * not know, idle or not: a flood of throwaway logs that keep asking cannot
  * keep a known node out (decision 0066, addendum). The log key held for an
- * origin is never replaced while its row is in use: once the row has been
- * idle `idleOriginMs` it is forgotten, and a new log key of its DID is taken
- * (a node whose `log.key` was lost comes back).
+ * origin is not replaced while its row is in use under the same identity
+ * key: once the row has been idle `idleOriginMs` it is forgotten, and a new
+ * log key of its DID is taken (a node whose `log.key` was lost comes back).
+ * A held binding signed by a key the DID has since rotated away from gives
+ * way at once to one its current key signed (decision 0084: a rotation makes
+ * new log keys); the row's checkpoint stays, so the log must still prove
+ * consistency with what was cosigned.
  */
-import { storedBinding, type LogKeyBinding } from '../core/log-key-binding.js'
+import { boundByRetiredKey, storedBinding, type LogKeyBinding } from '../core/log-key-binding.js'
 import type { WitnessedState } from '../core/witness.js'
 import type { WitnessLimits } from '../limits.js'
 import type { MiscRepo, Store } from '../store/index.js'
@@ -71,14 +75,17 @@ export class WitnessLogs {
   }
 
   /**
-   * True when `b` names another log key than the one held for its DID: a log
-   * key is never replaced while its row is in use. A row idle `idleOriginMs`
-   * or longer is forgotten here, as it could be to make room, and the new key
-   * is no conflict.
+   * True when `b` (checked by the caller under its DID's current key) names
+   * another log key than the one held for its DID: a log key is not replaced
+   * while its row is in use. A held binding a rotated-out key of the DID
+   * signed is no conflict (decision 0084): the row is kept, and the next
+   * cosignature stores `b` with it. A row idle `idleOriginMs` or longer is
+   * forgotten here, as it could be to make room, and the new key is no conflict.
    */
   conflicts(b: LogKeyBinding): boolean {
     const held = this.heldBinding(b.did)
     if (held === undefined || held.logKey === b.logKey) return false
+    if (boundByRetiredKey(held, this.store.keyEvents.state(b.did))) return false
     if (this.clock() - (this.held(b.did)?.at ?? 0) < this.limits.idleOriginMs) return true
     this.store.misc.deleteMeta(`${PREFIX}${b.did}`)
     return false

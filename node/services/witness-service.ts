@@ -8,7 +8,8 @@
  * learns a log's key only from the log itself, over libp2p, through a
  * binding its identity key signed, and keeps it with the latest checkpoint
  * it cosigned (witness-logs.ts: checked and replaced in one transaction; a
- * log key is never replaced; a bounded table, a log counted once cosigned).
+ * log key is not replaced under the same identity key, only after a rotation
+ * of the DID, decision 0084; a bounded table, a log counted once cosigned).
  * A repeat of the checkpoint cosigned gets the cosignature given: nothing
  * signed, nothing written. Two roots for one size, or a checkpoint not
  * consistent with the cosigned one, is refused with the spec's status, and
@@ -59,7 +60,8 @@ export interface WitnessComponents {
   readonly events: NodeEvents
   readonly clock: () => number
   readonly nodeDid: () => string
-  readonly witnessKey: KeyPair
+  /** The witness key of the node's current identity key (made anew after a rotation, decision 0084). */
+  readonly witnessKey: () => KeyPair
   readonly binding: () => LogKeyBinding
   readonly p2p: () => MeshP2P
   readonly onError: (err: unknown) => void
@@ -146,7 +148,10 @@ export class WitnessService {
     const sender = this.verifySender(wire.binding, fromPeerId)
     if (sender === null) return { status: 403, body: 'the binding is not signed by this peer' }
     if (this.logs.conflicts(sender)) {
-      return { status: 403, body: `${sender.did} is witnessed here under another log key: a log key is never replaced` }
+      return {
+        status: 403,
+        body: `${sender.did} is witnessed here under another log key: a log key is not replaced under the same identity key`,
+      }
     }
     if (wire.op === 'evidence') return { status: this.book.accept(wire, sender) ? 200 : 422 }
     if (wire.op !== 'add-checkpoint' || typeof wire.body !== 'string') return { status: 400, body: 'unknown op' }
@@ -261,7 +266,7 @@ export class WitnessService {
 
   private cosign(note: string): string {
     const name = bindingVerifiers(this.c.binding()).witness.name
-    return cosignCheckpoint(parseNote(note).text, name, this.c.witnessKey, Math.floor(this.c.clock() / 1000))
+    return cosignCheckpoint(parseNote(note).text, name, this.c.witnessKey(), Math.floor(this.c.clock() / 1000))
   }
 
   /**

@@ -1,20 +1,24 @@
 /**
  * Wiring of the node's log and witness keys (docs/audit.md): the keys from
  * `$MESHSIG_HOME` (or, for a node without a home, fresh ones for this
- * process), the binding statement signed by the node's current identity key
- * (re-signed after a rotation), the checkpoint anchor file, and the alarm
- * when the log contradicts it.
+ * process), the binding statement signed by the node's current identity key,
+ * the checkpoint anchor file, and the alarm when the log contradicts it.
+ * When the identity key rotates, new log and witness keys are made before
+ * anything is bound or signed with them (decision 0084): a rotated-out
+ * identity key leaves no log key the owner's binding vouches for.
  */
 import { createLogKeyBinding, type LogKeyBinding } from '../core/log-key-binding.js'
 import { generateKeyPair, toB64, type KeyPair } from '../core/index.js'
-import { ensureLogKeys, readCheckpointAnchor, writeCheckpointAnchor } from '../identity/log-keys.js'
+import { logKeysFor, readCheckpointAnchor, writeCheckpointAnchor, type LogKeyPairs } from '../identity/log-keys.js'
 import type { AnchorFile } from '../audit/checkpoint-notes.js'
 import type { NodeEvents } from '../events.js'
 
 /** The log side of a node's audit keys. */
 export interface LogKeys {
-  readonly log: KeyPair
-  readonly witness: KeyPair
+  /** The log key of the node's current identity key (new after a rotation, decision 0084). */
+  log(): KeyPair
+  /** The witness key of the node's current identity key. */
+  witness(): KeyPair
   /** The binding under the node's current identity key. */
   binding(): LogKeyBinding
   /** The anchor file in the home, when the node has one. */
@@ -23,7 +27,12 @@ export interface LogKeys {
   alarm(message: string, data: Record<string, unknown>): void
 }
 
-/** Build the node's log keys, binding and anchor. */
+/**
+ * Build the node's log keys, binding and anchor. Each read first checks the
+ * identity key: after a rotation the keys are made anew (`logKeysFor`, in the
+ * home) before the new binding; a failure to write them throws, so nothing is
+ * bound or signed until they are in place (fail closed).
+ */
 export function logKeys(opts: {
   home: string | undefined
   did: string
@@ -31,18 +40,27 @@ export function logKeys(opts: {
   clock: () => number
   events: NodeEvents
 }): LogKeys {
-  const keys = opts.home ? ensureLogKeys(opts.home) : { log: generateKeyPair(), witness: generateKeyPair() }
-  let cached: { by: string; binding: LogKeyBinding } | undefined
   const home = opts.home
+  const make = (id: KeyPair): LogKeyPairs =>
+    home ? logKeysFor(home, id.publicKey) : { log: generateKeyPair(), witness: generateKeyPair() }
+  let keys = { by: toB64(opts.identity().publicKey), pairs: make(opts.identity()) }
+  let cached: { by: string; binding: LogKeyBinding } | undefined
+  const current = (): { id: KeyPair; pairs: LogKeyPairs } => {
+    const id = opts.identity()
+    const by = toB64(id.publicKey)
+    if (keys.by !== by) keys = { by, pairs: make(id) }
+    return { id, pairs: keys.pairs }
+  }
   return {
-    ...keys,
+    log: () => current().pairs.log,
+    witness: () => current().pairs.witness,
     binding: () => {
-      const id = opts.identity()
+      const { id, pairs } = current()
       const by = toB64(id.publicKey)
       if (cached?.by !== by) {
         cached = {
           by,
-          binding: createLogKeyBinding(opts.did, keys.log.publicKey, keys.witness.publicKey, opts.clock(), id),
+          binding: createLogKeyBinding(opts.did, pairs.log.publicKey, pairs.witness.publicKey, opts.clock(), id),
         }
       }
       return cached.binding

@@ -31,7 +31,7 @@ describe('cosignature slots of a checkpoint note', () => {
   const logKey = generateKeyPair()
   const did = didFromPublicKey(id.publicKey)
   const binding = createLogKeyBinding(did, logKey.publicKey, generateKeyPair().publicKey, 1, id)
-  const notes = new CheckpointNotes({ store, logKey, binding: () => binding })
+  const notes = new CheckpointNotes({ store, logKey: () => logKey, binding: () => binding })
   const chk = { origin: did, size: 9, root: toB64(sha256(new Uint8Array([9]))) }
   const text = notes.text(chk)
   const line = (w: Witness, time: number): string => cosignCheckpoint(text, w.verifier.name, w.key, time)
