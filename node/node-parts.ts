@@ -113,7 +113,14 @@ function wireServices(b: Base): NodeParts {
 function wireAudit(b: Base, onCheckpoint: (chk: ChkEnvelope) => void) {
   const { store, clock, state, did } = b
   const auditLog = new AuditLog(store, clock)
-  const lk = logKeys({ home: b.init.home, did, identity: () => state.identity.keyPair, clock, events: b.events })
+  const lk = logKeys({
+    home: b.init.home,
+    did,
+    identity: () => state.identity.keyPair,
+    rotated: () => state.identity.keyState.priorKeys.length > 0,
+    clock,
+    events: b.events,
+  })
   const min = b.init.minCheckpointIntervalMs
   const audit = new AuditService({
     ...(lk.anchor ? { anchor: lk.anchor } : {}),

@@ -72,24 +72,31 @@ function readKeysIdentity(home: string): string | undefined {
   return text.trim()
 }
 
+/** What `logKeysFor` is told of the identity the log keys serve. */
+export interface LogKeysIdentity {
+  /** True when the identity's key log has a rotation (prior keys): see `logKeysFor`. */
+  readonly rotated?: boolean
+  /** Source of the new seeds (tests). */
+  readonly random?: (n: number) => Uint8Array
+}
+
 /**
  * The log and witness key pairs for the identity key `identityKey`
- * (decision 0084): the home's, when they were made under it (a home from
- * before 0084 names none: its keys are taken as made under it); otherwise
- * two new ones, written atomically (0600) over the old files, and only then
- * `log-keys.identity` naming `identityKey`. A crash between the steps leaves
- * the old name, so the next call makes both anew: no binding is ever made
- * for keys that are not in the home. Throws `MALFORMED` for a corrupt file,
- * before anything is replaced.
+ * (decision 0084): the home's, when they were made under it; otherwise two
+ * new ones, written atomically (0600) over the old files, and only then
+ * `log-keys.identity` naming `identityKey`. A home from before 0084 names
+ * none: its keys are taken as made under `identityKey` unless the identity
+ * has rotated (`rotated`), since then they may be the keys of a home copied
+ * before the rotation (review 122, L2), and new ones are made. A crash
+ * between the steps leaves the old name, so the next call makes both anew:
+ * no binding is ever made for keys that are not in the home. Throws
+ * `MALFORMED` for a corrupt file, before anything is replaced.
  */
-export function logKeysFor(
-  home: string,
-  identityKey: Uint8Array,
-  random: (n: number) => Uint8Array = randomBytes,
-): LogKeyPairs {
+export function logKeysFor(home: string, identityKey: Uint8Array, opts: LogKeysIdentity = {}): LogKeyPairs {
+  const random = opts.random ?? randomBytes
   const identity = Buffer.from(identityKey).toString('base64')
   const madeUnder = readKeysIdentity(home)
-  if (madeUnder === identity || madeUnder === undefined) {
+  if (madeUnder === identity || (madeUnder === undefined && opts.rotated !== true)) {
     const keys = ensureLogKeys(home, random)
     if (madeUnder === undefined) writeFileAtomic(join(home, LOG_KEYS_IDENTITY_FILE), identity + '\n')
     return keys

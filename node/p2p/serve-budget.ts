@@ -4,7 +4,8 @@
  * `SYNC_SERVE_CONCURRENT` answers at once, counted per peer, and, for sync,
  * at most `SYNC_SERVE_ITEMS_NODE` items per window over all peers together
  * (decision 0086). A request is charged what it asks for before any work
- * (`requestCost`), so an answer that finds nothing is not free. A requester
+ * (`requestCost`), to its peer alone, so an answer that finds nothing is not
+ * free and costs no other peer anything (review 122). A requester
  * past a budget gets an ERROR frame (`RATE_LIMITED`) and backs off as after
  * any failed round; a catch-up of a registry of 100,000 agents from nothing
  * fits in one window, and a requester runs one round at a time (two streams
@@ -56,9 +57,33 @@ export class ServeBudget {
     this.used = new WindowBudgets(windowMs, MAX_TRACKED_PEERS)
   }
 
-  /** Count `count` items served to `peer`; throws `RATE_LIMITED` once its or the shared budget is spent. */
-  take(peer: string, count = 1): void {
-    for (let i = 0; i < count; i++) this.takeOne(peer)
+  /** Count one item served to `peer`; throws `RATE_LIMITED`, counting nothing, once its or the shared budget is spent. */
+  take(peer: string): void {
+    const now = this.clock()
+    if (!this.used.fits(peer, now, this.items, Infinity, 0)) throw this.spent()
+    if (this.shared !== undefined) this.takeShared(this.shared, peer, now)
+    this.used.charge(peer, now, 0)
+  }
+
+  /**
+   * Charge `peer` the `count` lookups a request asks for, before any work
+   * (`requestCost`): all or nothing, and in its own budget only. The shared
+   * budget counts items served alone, so requests that find nothing cost
+   * their asker and never the other peers (review 122, M1 and L1); they also
+   * end its lightness.
+   */
+  charge(peer: string, count: number): void {
+    const now = this.clock()
+    if (this.used.used(peer, now) + count > this.items) throw this.spent()
+    for (let i = 0; i < count; i++) this.used.charge(peer, now, 0)
+  }
+
+  private spent(): MeshsigError {
+    const { budget, unit } = this.what
+    return new MeshsigError(
+      'RATE_LIMITED',
+      `${budget} budget of ${this.items} ${unit} per ${this.windowMs / 1000} s spent`,
+    )
   }
 
   /** Start an answer to `peer`; throws `RATE_LIMITED` when it has `SYNC_SERVE_CONCURRENT` running. Returns its end. */
@@ -76,19 +101,6 @@ export class ServeBudget {
       if (left > 0) this.active.set(peer, left)
       else this.active.delete(peer)
     }
-  }
-
-  private takeOne(peer: string): void {
-    const now = this.clock()
-    const { budget, unit } = this.what
-    if (!this.used.fits(peer, now, this.items, Infinity, 0)) {
-      throw new MeshsigError(
-        'RATE_LIMITED',
-        `${budget} budget of ${this.items} ${unit} per ${this.windowMs / 1000} s spent`,
-      )
-    }
-    if (this.shared !== undefined) this.takeShared(this.shared, peer, now)
-    this.used.charge(peer, now, 0)
   }
 
   /** Count one item in the shared window; past `items`, or past `items - reserve` for a peer that is not light, refuse. */
@@ -147,8 +159,9 @@ export async function* withinBudget(
 
 /**
  * The answer to one encoded sync request of `peer`, within `budget`: the
- * request is decoded and charged its `requestCost` before `provider` does
- * any work, then each item served is charged (docs/protocol.md §9, "Budgets").
+ * request is decoded and charged its `requestCost` to the peer before
+ * `provider` does any work, then each item served is charged to the peer and
+ * to the node-wide budget (docs/protocol.md §9, "Budgets").
  */
 export function syncAnswer(
   budget: ServeBudget,
@@ -158,7 +171,7 @@ export function syncAnswer(
 ): AsyncGenerator<Uint8Array> {
   return withinBudget(budget, peer, () => {
     const request = decodeSyncRequest(encoded)
-    budget.take(peer, requestCost(request))
+    budget.charge(peer, requestCost(request))
     return provider(request, peer)
   })
 }

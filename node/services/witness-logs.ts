@@ -80,15 +80,19 @@ export class WitnessLogs {
    * while its row is in use. A held binding a rotated-out key of the DID
    * signed is no conflict (decision 0084): the row is kept, and the next
    * cosignature stores `b` with it. A row idle `idleOriginMs` or longer is
-   * forgotten here, as it could be to make room, and the new key is no conflict.
+   * forgotten here, whoever signed its binding, as it could be to make room,
+   * and the new key is no conflict.
    */
   conflicts(b: LogKeyBinding): boolean {
     const held = this.heldBinding(b.did)
     if (held === undefined || held.logKey === b.logKey) return false
-    if (boundByRetiredKey(held, this.store.keyEvents.state(b.did))) return false
-    if (this.clock() - (this.held(b.did)?.at ?? 0) < this.limits.idleOriginMs) return true
-    this.store.misc.deleteMeta(`${PREFIX}${b.did}`)
-    return false
+    // idle first (review 122): a row bound by a retired key is forgotten once idle too, else a fork a thief got
+    // cosigned with the then-current key would bind the owner's new log at this witness for good
+    if (this.clock() - (this.held(b.did)?.at ?? 0) >= this.limits.idleOriginMs) {
+      this.store.misc.deleteMeta(`${PREFIX}${b.did}`)
+      return false
+    }
+    return !boundByRetiredKey(held, this.store.keyEvents.state(b.did))
   }
 
   /** Keep `log` for `origin` (room made first for a new origin). */

@@ -37,12 +37,16 @@ export function logKeys(opts: {
   home: string | undefined
   did: string
   identity: () => KeyPair
+  /** True when the identity's key log has a rotation (decision 0084: a home from before it makes new log keys). */
+  rotated?: () => boolean
   clock: () => number
   events: NodeEvents
 }): LogKeys {
   const home = opts.home
   const make = (id: KeyPair): LogKeyPairs =>
-    home ? logKeysFor(home, id.publicKey) : { log: generateKeyPair(), witness: generateKeyPair() }
+    home
+      ? logKeysFor(home, id.publicKey, { rotated: opts.rotated?.() === true })
+      : { log: generateKeyPair(), witness: generateKeyPair() }
   let keys = { by: toB64(opts.identity().publicKey), pairs: make(opts.identity()) }
   let cached: { by: string; binding: LogKeyBinding } | undefined
   const current = (): { id: KeyPair; pairs: LogKeyPairs } => {
