@@ -11,6 +11,7 @@ import { NEW_KEY_MEMO_SIZE, SIGN_WORKER_KEY_CACHE } from './services/sign-pool.j
 import { PEER_MEMORY } from './services/peer-memory.js'
 import { REFUSED_IDS_MEMORY } from './services/sync.js'
 import { MAX_CARRIED_DESCENTS } from './services/sync-client.js'
+import { DEFAULT_ADMISSION_LIMITS } from './services/sync-admission.js'
 import { UNPROVEN_REVOCATIONS_MEMORY } from './services/unproven-revocations.js'
 import { CHECKPOINT_GATE_ORIGINS } from './services/checkpoint-gate.js'
 import { MAX_PENDING as HANDSHAKES_PENDING } from './services/handshake-service.js'
@@ -23,7 +24,7 @@ import { PREPARED_LIMIT } from './store/prepared.js'
 import { CREDENTIAL_CACHE_SIZE } from './store/credentials-repo.js'
 import { KEY_STATE_CACHE_SIZE } from './store/key-events-repo.js'
 import { AGENT_HOST_CACHE_SIZE } from './store/agents-repo.js'
-import { DEFAULT_LIMITS } from './limits.js'
+import { DEFAULT_LIMITS, HELD_KEY_EVENTS, HELD_KEY_EVENTS_PER_DID } from './limits.js'
 import { WRONG_UIDS_REPORTED_PER_LISTENER } from './proxy/admission.js'
 
 /** Public KeyObjects each `/verify` thread keeps (api/verify-pool.ts), by key. */
@@ -149,6 +150,15 @@ export const CACHE_BOUNDS = {
     max: 1,
     holds:
       "the node's last signed A2A card and what it was built from, replaced when that changes (node/proxy/web-bot-auth-interop.ts)",
+  },
+  heldInceptions: {
+    max: DEFAULT_ADMISSION_LIMITS.maxHeld,
+    holds:
+      'empty inceptions held until a registration anchors them, 256 per peer, the oldest released first (node/services/sync-admission.ts)',
+  },
+  heldKeyEvents: {
+    max: HELD_KEY_EVENTS,
+    holds: `rotations and revocations held with the held inceptions, each checked first, ${HELD_KEY_EVENTS_PER_DID} per DID (node/services/sync-admission.ts; decision 0085)`,
   },
   proxyWrongUids: {
     max: WRONG_UIDS_REPORTED_PER_LISTENER,

@@ -53,6 +53,16 @@ export interface Limits {
 export const REMOTE_CHECKPOINTS_PER_ORIGIN = 256
 
 /**
+ * Rotations and revocations held with one held (empty) inception, checked
+ * against it before they are held (docs/protocol.md §9 "Empty inceptions",
+ * decision 0085): a longer log is taken by sync once the DID is registered.
+ */
+export const HELD_KEY_EVENTS_PER_DID = 16
+
+/** Rotations and revocations held at once over all held inceptions (decision 0085): ~8 MB at most. */
+export const HELD_KEY_EVENTS = 8_192
+
+/**
  * A connection to the API, a proxy listener or the mesh WebSocket listener
  * that has not sent a complete request head (or WebSocket upgrade) within this
  * many ms is closed (decision 0083). Node's `headersTimeout` starts only with

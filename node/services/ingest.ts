@@ -184,6 +184,17 @@ export class Ingest {
     return verdict
   }
 
+  /**
+   * Record a refusal decided before ingest (a held key event that does not
+   * check against its held log, decision 0085): audited and charged to
+   * `source.peer` as ingest's own refusals are.
+   */
+  refuse(v: Rejected, source: IngestSource): Rejected {
+    this.c.store.transaction(() => this.recordRejection(v, source))
+    announceVerdict(this.c.events, v, source, false)
+    return v
+  }
+
   /** Announce a send the node refused before it became an envelope (403 REVOKED for a revoked sender, …). */
   refused(error: MeshsigError, source: IngestSource, claimed: string): void {
     this.c.events.emit('message:rejected', {

@@ -62,7 +62,7 @@ const MAX_AWAITING_LOG_PEERS = 256
 
 export interface MeshGossipComponents {
   readonly store: MeshGossipStore
-  readonly ingest: Pick<Ingest, 'ingest' | 'check'>
+  readonly ingest: Pick<Ingest, 'ingest' | 'check' | 'refuse'>
   readonly audit: Pick<AuditService, 'record'>
   readonly events: Pick<NodeEvents, 'emit' | 'subscribe'>
   readonly outbox: Pick<GossipOutbox, 'publish'>
@@ -78,7 +78,7 @@ export interface MeshGossipComponents {
   /** Which gossiped checkpoints are taken (checkpoint-gate.ts); none: all go to ingest. */
   readonly checkpoints?: Pick<CheckpointGate, 'admit' | 'taken'>
   /** The empty-inception rule of registry gossip (issue 9); none: everything goes to ingest. */
-  readonly admission?: Pick<Admission, 'admit'>
+  readonly admission?: Pick<Admission, 'admit' | 'dropPeer'>
   /**
    * Takes a direct message (`to` set) for delivery to its recipient's node
    * instead of gossip (docs/protocol.md §10); true when it took it. None: every message is gossiped.
@@ -174,19 +174,24 @@ export class MeshGossip {
    * delivering peer's score pays). A registration releases what it anchors.
    */
   private admitRegistry(envelope: Envelope, via: string, origin: string): 'accept' | 'reject' | 'ignore' {
-    const admitted = this.c.admission!.admit(envelope, origin, peerKeyB64(origin))
-    if (admitted === 'held') return 'ignore'
+    const admitted = this.c.admission!.admit(envelope, origin, peerKeyB64(origin), via)
+    if (admitted === 'held' || admitted === 'later') return 'ignore'
     if (admitted === 'refused') {
       this.c.sync?.charge(origin) // past its share of held inceptions: a flood, not a registration race
       return 'reject'
     }
+    if ('forged' in admitted) {
+      this.c.ingest.refuse(admitted.forged, { kind: 'gossip', peer: via }) // not checked against its held log (0085)
+      return 'reject'
+    }
     let verdict: 'accept' | 'reject' | 'ignore' = 'ignore'
-    for (const e of admitted.now) {
+    // each released event is charged to the peer that delivered it, not to this one (decision 0085)
+    for (const { envelope: e, peer } of admitted.now) {
       if (e === envelope && this.needsLog(e)) {
         void this.fetchLog(e, via) // its DID may have rotated: not checkable here without the log
         continue // (past the peer's share of registrations awaiting a log: dropped unchecked, unaudited)
       }
-      const v: Verdict = this.c.ingest.ingest(e, { kind: 'gossip', peer: via }, { fresh: true })
+      const v: Verdict = this.c.ingest.ingest(e, { kind: 'gossip', peer }, { fresh: true })
       if (e !== envelope) continue
       if (v.ok) verdict = 'accept'
       else {
@@ -263,10 +268,11 @@ export class MeshGossip {
     this.c.provides?.peerConnected()
   }
 
-  /** A peer's last connection closed: record it. */
+  /** A peer's last connection closed: record it, and drop the empty inceptions held for it (decision 0085). */
   onPeerDisconnect(peerId: string): void {
     this.c.events.emit('peer:disconnected', { peerId })
     this.recordPeer('peer.left', peerId)
+    this.c.admission?.dropPeer(peerId) // uncharged: a round may have stopped between an inception and its registration
   }
 
   /** Log a peer joining or leaving (subject: the DID of its node key, when its PeerId holds one). */

@@ -4,28 +4,71 @@
  * registration's controller and is not the delivering peer's own node key is
  * an empty DID: anyone can mint them for free. It is held in a small bounded
  * pool (never stored, never relayed) until a registration anchors it; what
- * is left over is charged to the peer that sent it.
+ * is left over is charged to the peer that sent it. A rotation or revocation
+ * of a held DID is held only once it checks against the held log (decision
+ * 0085), and each held event keeps the peer that delivered it.
  */
-import { MAX_KEY_EVENTS, type Envelope, type KeyEvent } from '../core/index.js'
+import {
+  applyKeyEvent,
+  envelopeId,
+  fromB64,
+  isMeshsigError,
+  verifyEnvelopeSignature,
+  type Envelope,
+  type MeshsigError,
+  type KeyEvent,
+  type KeyState,
+  type Rejected,
+} from '../core/index.js'
+import { HELD_KEY_EVENTS, HELD_KEY_EVENTS_PER_DID } from '../limits.js'
+import { GOSSIP_REJECT_CODES } from './ingest.js'
 import type { RegistryIndex } from './sync-index.js'
 
-/** Bounds of the pool of held inceptions. */
+/** Bounds of the pool of held inceptions and of the key events held with them. */
 export interface AdmissionLimits {
   /** Most DIDs held at once. */
   readonly maxHeld: number
   /** Most DIDs held for one peer. */
   readonly maxHeldPerPeer: number
+  /** Most rotations and revocations held with one inception; a longer log is taken by sync once registered. */
+  readonly maxEventsPerDid?: number
+  /** Most rotations and revocations held at once, over all held DIDs. */
+  readonly maxEvents?: number
 }
 
-/** Default bounds: 4,096 held DIDs, 256 per peer. */
-export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = { maxHeld: 4096, maxHeldPerPeer: 256 }
+/** Default bounds: 4,096 held DIDs, 256 per peer; 16 key events per DID, 8,192 in all (node/limits.ts). */
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
+  maxHeld: 4096,
+  maxHeldPerPeer: 256,
+  maxEventsPerDid: HELD_KEY_EVENTS_PER_DID,
+  maxEvents: HELD_KEY_EVENTS,
+}
 
-/** What to do with one envelope: ingest these now (in order), hold it, or refuse it (the pool is full for its peer). */
-export type Admitted = { readonly now: Envelope[] } | 'held' | 'refused'
+/** One envelope to ingest now, and the peer that delivered it: its verdict is that peer's, nobody else's. */
+export interface Released {
+  readonly envelope: Envelope
+  readonly peer: string
+}
+
+/**
+ * What to do with one envelope: ingest these now (in order, each under the
+ * peer that delivered it); hold it; refuse it, its peer's share of the pool
+ * being full (`refused`: charged); leave it to a later sync (`later`: neither
+ * held nor charged); or refuse it as the forgery `forged`, to be charged to
+ * the peer that delivered it.
+ */
+export type Admitted =
+  { readonly now: readonly Released[] } | { readonly forged: Rejected } | 'held' | 'refused' | 'later'
 
 interface Held {
+  /** The peer the DID is held for (charged for it if it is left over). */
   readonly peer: string
-  readonly events: KeyEvent[]
+  /** The inception first, then the rotations and revocations that chain from it, each with its deliverer. */
+  readonly events: { readonly event: KeyEvent; readonly peer: string }[]
+  /** The key state after each event: `states[seq]`. */
+  readonly states: KeyState[]
+  /** Set once an event of the DID was not held: its registration waits for a sync that brings the whole log. */
+  partial: boolean
 }
 
 /** What the admission rule needs. */
@@ -40,36 +83,45 @@ export interface AdmissionComponents {
 export class Admission {
   private readonly held = new Map<string, Held>()
   private readonly perPeer = new Map<string, number>()
+  /** Rotations and revocations held now, over all held DIDs. */
+  private heldEvents = 0
 
   private readonly index: AdmissionComponents['index']
-  private readonly limits: AdmissionLimits
+  private readonly limits: Required<AdmissionLimits>
 
   constructor(c: AdmissionComponents) {
     this.index = c.index
-    this.limits = c.limits ?? DEFAULT_ADMISSION_LIMITS
+    this.limits = { ...DEFAULT_ADMISSION_LIMITS, ...c.limits } as Required<AdmissionLimits>
   }
 
-  /** Decide for `e` delivered by `peer`, whose own node key is `peerKey` (b64), if known. */
-  admit(e: Envelope, peer: string, peerKey: string | undefined): Admitted {
+  /**
+   * Decide for `e`, held (if it is) for `peer`, whose own node key is
+   * `peerKey` (b64), if known; `via` delivered it (by default `peer`: a
+   * gossip message's relay, where `peer` is its origin).
+   */
+  admit(e: Envelope, peer: string, peerKey: string | undefined, via: string = peer): Admitted {
     switch (e.type) {
       case 'icp':
-        if (this.index.isAnchored(e.did) || this.index.hasLog(e.did) || e.key === peerKey) return { now: [e] }
-        return this.hold(e, peer)
+        if (this.index.isAnchored(e.did) || this.index.hasLog(e.did) || e.key === peerKey)
+          return { now: [{ envelope: e, peer: via }] }
+        return this.hold(e, peer, via)
       case 'rot':
       case 'rev': {
         const h = this.held.get(e.did)
-        if (h === undefined) return { now: [e] }
-        // no valid key log is longer (docs/protocol.md §6): more is a flood, not a log to hold
-        if (h.events.length >= MAX_KEY_EVENTS) return 'refused'
-        h.events.push(e)
-        return e.type === 'rot' && e.key === peerKey ? { now: this.release(e.did) } : 'held'
+        if (h === undefined) return { now: [{ envelope: e, peer: via }] }
+        const admitted = this.extend(h, e, via)
+        return admitted === 'held' && e.type === 'rot' && e.key === peerKey ? { now: this.release(e.did) } : admitted
       }
-      case 'reg':
+      case 'reg': {
         // the controller's log after the registration that names it: as an agent's first host a full node takes it
         // (docs/protocol.md §7); before, it could find the registry full and be refused for good (fifth review, 0045)
-        return { now: [...this.release(e.did), e, ...this.release(e.controller)] }
+        const waits = this.waitsForLog(e)
+        const log = this.release(e.did)
+        const reg = waits ? [] : [{ envelope: e, peer: via }]
+        return { now: [...log, ...reg, ...this.release(e.controller)] }
+      }
       default:
-        return { now: [e] }
+        return { now: [{ envelope: e, peer: via }] }
     }
   }
 
@@ -78,10 +130,9 @@ export class Admission {
     let n = 0
     for (const [did, h] of this.held) {
       if (h.peer !== peer) continue
-      this.held.delete(did)
+      this.forget(did, h)
       n++
     }
-    this.perPeer.delete(peer)
     return n
   }
 
@@ -95,33 +146,109 @@ export class Admission {
     return this.held.size
   }
 
+  /** Rotations and revocations held now, over all held DIDs. */
+  events(): number {
+    return this.heldEvents
+  }
+
   /** Peers holding at least one DID now. */
   peers(): number {
     return this.perPeer.size
   }
 
-  private hold(e: KeyEvent, peer: string): Admitted {
+  private hold(e: Extract<KeyEvent, { type: 'icp' }>, peer: string, via: string): Admitted {
     if (this.held.has(e.did)) return 'held'
     if ((this.perPeer.get(peer) ?? 0) >= this.limits.maxHeldPerPeer) return 'refused'
+    let state: KeyState
+    try {
+      state = applyKeyEvent(undefined, e) // a forged inception is no DID to hold (decision 0085)
+    } catch (err) {
+      return forgedOrLater(e, err)
+    }
     if (this.held.size >= this.limits.maxHeld) this.evictOldest()
-    this.held.set(e.did, { peer, events: [e] })
+    this.held.set(e.did, { peer, events: [{ event: e, peer: via }], states: [state], partial: false })
     // counted after the eviction, which may have released one of this peer's own
     this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1)
     return 'held'
   }
 
-  private release(did: string): Envelope[] {
+  /**
+   * Hold `e` after the held log of its DID if it checks there (the rules of
+   * docs/protocol.md §4 and §6, `applyKeyEvent`): a forgery is refused at once
+   * and charged to `via`; what cannot be checked here or finds no room is
+   * left to a later sync, and the DID's log is partial from then on.
+   */
+  private extend(h: Held, e: KeyEvent, via: string): Admitted {
+    let state: KeyState
+    try {
+      state = applyKeyEvent(h.states[h.states.length - 1], e, {
+        eventIdAt: (seq) => h.states[seq]?.lastId,
+        stateBefore: (seq) => h.states[seq - 1],
+      })
+    } catch (err) {
+      if (isMeshsigError(err) && err.code === 'DUPLICATE') return 'held' // held already
+      // a revocation its own key did not sign may be its controller's, unknown here (§6, decision 0069)
+      const unproven = e.type === 'rev' && isMeshsigError(err) && err.code === 'SIGNATURE_INVALID'
+      h.partial ||= !unproven && !forged(err)
+      return unproven ? 'later' : forgedOrLater(e, err)
+    }
+    const full = h.events.length > this.limits.maxEventsPerDid || this.heldEvents >= this.limits.maxEvents
+    if (full) {
+      h.partial = true
+      return 'later'
+    }
+    h.events.push({ event: e, peer: via })
+    h.states.push(state)
+    this.heldEvents++
+    return 'held'
+  }
+
+  /**
+   * True for a registration of a DID whose log is held only in part, not
+   * signed by the key the held part leaves current: checked now it would
+   * fail, and charge the honest peer that delivered it; it comes again with
+   * the whole log by sync (decision 0085).
+   */
+  private waitsForLog(reg: Extract<Envelope, { type: 'reg' }>): boolean {
+    const h = this.held.get(reg.did)
+    const state = h?.states[h.states.length - 1]
+    if (h?.partial !== true || state === undefined) return false
+    try {
+      verifyEnvelopeSignature(reg, fromB64(state.key, 'key', 32))
+      return false
+    } catch {
+      return true
+    }
+  }
+
+  private release(did: string): Released[] {
     const h = this.held.get(did)
     if (h === undefined) return []
+    this.forget(did, h)
+    return h.events.map(({ event, peer }) => ({ envelope: event, peer }))
+  }
+
+  private forget(did: string, h: Held): void {
     this.held.delete(did)
+    this.heldEvents -= h.events.length - 1
     const left = (this.perPeer.get(h.peer) ?? 1) - 1
     if (left > 0) this.perPeer.set(h.peer, left)
     else this.perPeer.delete(h.peer) // a peer holding nothing is not remembered
-    return h.events
   }
 
   private evictOldest(): void {
     const first = this.held.keys().next()
     if (!first.done) this.release(first.value)
   }
+}
+
+/** True when `err` proves the event forged or broken: its deliverer is charged (the gossip `reject` codes). */
+function forged(err: unknown): err is MeshsigError {
+  return isMeshsigError(err) && GOSSIP_REJECT_CODES.has(err.code)
+}
+
+/** The forgery verdict of `e` when `err` proves it forged, else `later`: nobody is charged for it. */
+function forgedOrLater(e: KeyEvent, err: unknown): Admitted {
+  if (!forged(err)) return 'later'
+  return { forged: { ok: false, error: err, id: envelopeId(e), envelope: e } }
 }

@@ -53,7 +53,7 @@ const SELF_EVENTS = 256
 /** What a pass needs: the exchange, the index it compares with, the acceptance path and the admission rule. */
 export interface PassComponents {
   readonly store: Pick<Store, 'transaction'>
-  readonly ingest: Pick<Ingest, 'ingest'>
+  readonly ingest: Pick<Ingest, 'ingest' | 'refuse'>
   readonly index: Pick<RegistryIndex, 'fingerprint' | 'has' | 'hasShort' | 'knowsKey'>
   readonly admission: Pick<Admission, 'admit' | 'heldFor'>
   readonly p2p: () => Pick<MeshP2P, 'sync'>

@@ -5,7 +5,14 @@
  * batches that yield to the event loop; nothing is trusted because a peer
  * sent it, and empty inceptions pass the admission rule first.
  */
-import { canonicalB64, decodeEnvelope, MeshsigError, parseEnvelope, type Envelope } from '../core/index.js'
+import {
+  canonicalB64,
+  decodeEnvelope,
+  MeshsigError,
+  parseEnvelope,
+  type Envelope,
+  type Verdict,
+} from '../core/index.js'
 import { FP_BYTES, childPrefixes, type Fingerprint } from '../core/registry-reconcile.js'
 import type { SyncRequest } from '../p2p/index.js'
 import type { Store } from '../store/index.js'
@@ -102,7 +109,7 @@ export function* answerSync(index: RegistryIndex, request: SyncRequest): Generat
 /** What applying needs: a transaction per batch, the one acceptance path, the admission rule. */
 export interface ApplyComponents {
   readonly store: Pick<Store, 'transaction'>
-  readonly ingest: Pick<Ingest, 'ingest'>
+  readonly ingest: Pick<Ingest, 'ingest' | 'refuse'>
   readonly admission: Pick<Admission, 'admit'>
   /** What the node stores: a duplicate it does not store (a second revocation of a revoked DID) is remembered. */
   readonly index?: Pick<RegistryIndex, 'has'>
@@ -152,23 +159,47 @@ function applyOne(
   refused: RefusedIds,
 ): void {
   const admitted = c.admission.admit(e, peer.id, peer.key)
-  if (admitted === 'held' || admitted === 'refused') {
+  if (typeof admitted === 'string') {
     counts.held++
     return
   }
+  if ('forged' in admitted) {
+    // a key event of a held DID that does not check against its held log: this peer's forgery (decision 0085)
+    countVerdict(
+      c,
+      c.ingest.refuse(admitted.forged, { kind: 'sync', peer: peer.id }),
+      peer.id,
+      peer.id,
+      counts,
+      refused,
+    )
+    return
+  }
+  // what a registration releases is each charged to the peer that delivered it, not to this one (decision 0085)
   for (const item of admitted.now) {
-    const v = c.ingest.ingest(item, { kind: 'sync', peer: peer.id }, { fresh: false })
-    if (v.ok) counts.accepted++
-    else if (v.error.code === 'DUPLICATE') {
-      counts.duplicates++
-      // not stored here, so a peer that holds it would serve it every round (decision 0044)
-      if (v.id !== undefined && c.index !== undefined && !c.index.has(v.id))
-        refused.remember(v.id, 'DUPLICATE', peer.id)
-    } else {
-      counts.rejected++
-      if (v.id !== undefined) refused.remember(v.id, v.error.code, peer.id, v.envelope)
-      if (GOSSIP_REJECT_CODES.has(v.error.code)) counts.forged++
-    }
+    const v = c.ingest.ingest(item.envelope, { kind: 'sync', peer: item.peer }, { fresh: false })
+    countVerdict(c, v, item.peer, peer.id, counts, refused)
+  }
+}
+
+/** Count one verdict of what `from` delivered; a forgery counts against the round's `peer` only when it is `from`. */
+function countVerdict(
+  c: ApplyComponents,
+  v: Verdict,
+  from: string,
+  peer: string,
+  counts: ApplyCounts,
+  refused: RefusedIds,
+): void {
+  if (v.ok) counts.accepted++
+  else if (v.error.code === 'DUPLICATE') {
+    counts.duplicates++
+    // not stored here, so a peer that holds it would serve it every round (decision 0044)
+    if (v.id !== undefined && c.index !== undefined && !c.index.has(v.id)) refused.remember(v.id, 'DUPLICATE', from)
+  } else {
+    counts.rejected++
+    if (v.id !== undefined) refused.remember(v.id, v.error.code, from, v.envelope)
+    if (GOSSIP_REJECT_CODES.has(v.error.code) && from === peer) counts.forged++
   }
 }
 

@@ -34,7 +34,7 @@ function gossipWithFakeSync(minSyncIntervalMs?: number) {
     },
   }
   const unknown = () => ({ ok: false as const, error: new MeshsigError('UNKNOWN_SIGNER', 'unknown signer') })
-  const ingest: MeshGossipComponents['ingest'] = { ingest: unknown, check: unknown }
+  const ingest: MeshGossipComponents['ingest'] = { ingest: unknown, check: unknown, refuse: (v) => v }
   const components: MeshGossipComponents = {
     store: memoryStore(),
     ingest,

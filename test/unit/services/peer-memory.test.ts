@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import {
   createInception,
   didFromPublicKey,
+  envelopeId,
   generateKeyPair,
   MAX_KEY_EVENTS,
   peerIdFromPublicKey,
@@ -53,9 +54,14 @@ describe('the held-inception pool', () => {
     )
     agents.forEach((a, i) => expect(admission.admit(a.icp, `peer-${i}`, undefined)).toBe('held'))
     expect(admission.peers()).toBe(20)
-    agents
-      .slice(0, 10)
-      .forEach((a) => expect(admission.admit(a.reg, 'any', undefined)).toEqual({ now: [a.icp, a.reg] }))
+    agents.slice(0, 10).forEach((a, i) =>
+      expect(admission.admit(a.reg, 'any', undefined)).toEqual({
+        now: [
+          { envelope: a.icp, peer: `peer-${i}` },
+          { envelope: a.reg, peer: 'any' },
+        ],
+      }),
+    )
     expect(admission.peers()).toBe(10)
     for (let i = 10; i < 20; i++) expect(admission.dropPeer(`peer-${i}`)).toBe(1)
     expect([admission.peers(), admission.size()]).toEqual([0, 0])
@@ -75,16 +81,16 @@ describe('the held-inception pool', () => {
     expect([admission.size(), admission.peers()]).toEqual([1, 1])
   })
 
-  it('holds at most a key log’s bound of events for one held DID; the rest is refused', () => {
+  it('holds no key event of a held DID that does not check against its held log (decision 0085)', () => {
     const random = seededRandom('admission events')
     const admission = new Admission({ index: { isAnchored: () => false, hasLog: () => false } })
     const key = generateKeyPair(random)
     const icp = createInception(key, 0, generateKeyPair(random))
     expect(admission.admit(icp, 'rogue', undefined)).toBe('held')
-    // junk rotations (a rogue need not sign them well: they are checked only once released)
-    const rot = { ...icp, type: 'rot', seq: 1 } as unknown as Envelope
+    // junk rotations: each refused at once as a forgery, to be charged to the peer that sent it
+    const rot = { ...icp, type: 'rot', seq: 1, prev: envelopeId(icp), sig2: icp.sig } as unknown as Envelope
     const outcomes = Array.from({ length: 2 * MAX_KEY_EVENTS }, () => admission.admit(rot, 'rogue', undefined))
-    expect(outcomes.filter((o) => o === 'held')).toHaveLength(MAX_KEY_EVENTS - 1)
-    expect(outcomes.filter((o) => o === 'refused')).toHaveLength(MAX_KEY_EVENTS + 1)
+    expect(outcomes.every((o) => typeof o === 'object' && 'forged' in o)).toBe(true)
+    expect([admission.size(), admission.events()]).toEqual([1, 0])
   })
 })

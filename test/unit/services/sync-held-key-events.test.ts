@@ -1,0 +1,144 @@
+// Review 120 H1 and M1 (decision 0085): a rotation or revocation of a held (empty) inception was held unchecked,
+// from anyone, up to 256 per DID. A registration then released the forgeries and they were charged to the peer
+// that served the registration (an honest peer banned); and ~1 M of them could sit in memory, charged to nobody.
+import { randomBytes } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  applyKeyEvent,
+  createRegistration,
+  createRotation,
+  encodeEnvelope,
+  decodeEnvelope,
+  envelopeId,
+  generateKeyPair,
+  toB64,
+  type Envelope,
+  type KeyEvent,
+  type KeyPair,
+  type KeyState,
+} from '../../../node/core/index.js'
+import { Ingest } from '../../../node/services/ingest.js'
+import { Admission, type AdmissionLimits } from '../../../node/services/sync-admission.js'
+import { applyItems, RefusedIds, type ApplyCounts } from '../../../node/services/sync.js'
+import { kitAgent, kitNode, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
+
+let n: KitNode
+afterEach(() => n.close())
+
+const counts = (): ApplyCounts => ({ accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 })
+
+/** A node's ingest and admission pool, and `apply`: what `peer` serves it by sync. */
+function setup(limits?: AdmissionLimits) {
+  n = kitNode()
+  const { store, audit, events, clock } = n
+  const ingest = new Ingest({ store, audit, events, clock: clock.now, maxSkewMs: 300_000, nodeDid: () => n.did })
+  const admission = new Admission({
+    index: { isAnchored: () => false, hasLog: (d) => store.keyEvents.state(d) !== undefined },
+    ...(limits ? { limits } : {}),
+  })
+  const refused = new RefusedIds()
+  const apply = async (peer: string, items: readonly Envelope[]): Promise<ApplyCounts> => {
+    const c = counts()
+    await applyItems({ store, ingest, admission }, items, { id: peer, key: undefined }, c, refused)
+    return c
+  }
+  const forgedOf = (peer: string): number => store.misc.peerFaults().find((f) => f.peer === peer)?.forged ?? 0
+  return { store, admission, apply, forgedOf }
+}
+
+/** A forged key event of `icp`'s DID at seq 1, as a rogue's sync answer decodes it (random signatures). */
+function forgery(icp: KeyEvent, type: 'rot' | 'rev'): Envelope {
+  const head = { v: 1, type, did: icp.did, seq: 1, prev: envelopeId(icp), ts: n.clock.ms, sig: toB64(randomBytes(64)) }
+  const raw =
+    type === 'rot'
+      ? { ...head, key: toB64(randomBytes(32)), next: null, sig2: toB64(randomBytes(64)) }
+      : { ...head, reason: 'x'.repeat(512) }
+  return decodeEnvelope(encodeEnvelope(raw as unknown as Envelope))
+}
+
+/** An agent whose log has `rotations` rotations after its inception, and its registration under its last key. */
+function rotatedAgent(rotations: number): { did: string; log: KeyEvent[]; reg: Envelope } {
+  const a: KitAgent = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'h' })
+  let state: KeyState = applyKeyEvent(undefined, a.icp)
+  let key: KeyPair = a.key
+  const log: KeyEvent[] = [a.icp]
+  for (let i = 0; i < rotations; i++) {
+    const next = generateKeyPair(n.random)
+    const rot = createRotation(state, key, i === 0 ? a.next : next, n.clock.ms)
+    state = applyKeyEvent(state, rot)
+    key = i === 0 ? a.next : next
+    log.push(rot)
+  }
+  const reg = createRegistration(
+    { did: a.did, name: 'agent', capabilities: [], controller: n.did, peerId: 'h', ts: n.clock.ms },
+    key,
+  )
+  return { did: a.did, log, reg }
+}
+
+describe('key events of held inceptions', () => {
+  it('are refused when forged, charged to the peer that sent them, never to the one serving the registration', async () => {
+    const { store, apply, forgedOf } = setup()
+    const agents = Array.from({ length: 16 }, () => kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'h' }))
+    expect(
+      (
+        await apply(
+          'rogue',
+          agents.map((a) => a.icp),
+        )
+      ).held,
+    ).toBe(16)
+
+    const rogue = await apply(
+      'rogue',
+      agents.flatMap((a) => [...Array.from({ length: 16 }, () => forgery(a.icp, 'rot')), forgery(a.icp, 'rev')]),
+    )
+    // each forged rotation is the rogue's forgery; a revocation its own key did not sign may be its controller's
+    // (unknown here), so it is neither held nor charged
+    expect([rogue.forged, rogue.held]).toEqual([16 * 16, 16])
+    expect(forgedOf('rogue')).toBe(16 * 16)
+
+    const honest = await apply(
+      'honest',
+      agents.map((a) => a.reg),
+    )
+    expect([honest.accepted, honest.rejected, honest.forged]).toEqual([32, 0, 0]) // each inception and registration
+    expect(forgedOf('honest')).toBe(0)
+    for (const a of agents) expect(store.keyEvents.state(a.did)).toMatchObject({ seq: 0, revoked: null })
+  })
+
+  it('hold a valid log up to its bound; the rest, and the registration, come by a later sync', async () => {
+    const { store, admission, apply, forgedOf } = setup()
+    const short = rotatedAgent(3)
+    const long = rotatedAgent(20)
+    const first = await apply('server', [...short.log, short.reg, ...long.log, long.reg])
+    expect(admission.size()).toBe(0)
+    expect(store.agents.get(short.did)).toBeDefined() // honest catch-up of a short log in one pass
+    expect(store.keyEvents.state(long.did)?.seq).toBe(16) // 16 rotations held, then released with the inception
+    expect(store.agents.get(long.did)).toBeUndefined() // checked against a part of its log it would have failed
+    expect([first.forged, forgedOf('server')]).toEqual([0, 0])
+
+    const next = await apply('server', [...long.log, long.reg]) // the next round, its log stored now
+    expect(store.keyEvents.state(long.did)?.seq).toBe(20)
+    expect(store.agents.get(long.did)).toBeDefined()
+    expect([next.forged, forgedOf('server')]).toEqual([0, 0])
+  })
+
+  it('are bounded over all held DIDs', async () => {
+    const { store, admission, apply } = setup({ maxHeld: 4096, maxHeldPerPeer: 256, maxEvents: 8 })
+    const agents = Array.from({ length: 3 }, () => rotatedAgent(4))
+    await apply(
+      'server',
+      agents.flatMap((a) => a.log),
+    )
+    const held = [admission.size(), admission.events()]
+    await apply(
+      'server',
+      agents.map((a) => a.reg),
+    )
+    expect(agents.map((a) => store.keyEvents.state(a.did)?.seq)).toEqual([4, 4, 0])
+    expect(agents.map((a) => store.agents.get(a.did) !== undefined)).toEqual([true, true, false])
+    expect(held).toEqual([3, 8])
+    expect(admission.events()).toBe(0)
+  })
+})
