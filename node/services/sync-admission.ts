@@ -69,6 +69,8 @@ interface Held {
   readonly states: KeyState[]
   /** Set once an event of the DID was not held: its registration waits for a sync that brings the whole log. */
   partial: boolean
+  /** Set when the caps left an event out (a long, valid log): then the held part is stored when its registration waits. */
+  capped: boolean
 }
 
 /** What the admission rule needs. */
@@ -116,6 +118,9 @@ export class Admission {
         // the controller's log after the registration that names it: as an agent's first host a full node takes it
         // (docs/protocol.md §7); before, it could find the registry full and be refused for good (fifth review, 0045)
         const waits = this.waitsForLog(e)
+        // a log made partial by an event that failed before any signature check (a gap: review 123) is no long
+        // log: it is dropped, not stored bare, and the registration comes again with the whole log by sync
+        if (waits && this.held.get(e.did)?.capped !== true) return this.drop(e.did)
         const log = this.release(e.did)
         const reg = waits ? [] : [{ envelope: e, peer: via }]
         return { now: [...log, ...reg, ...this.release(e.controller)] }
@@ -166,7 +171,7 @@ export class Admission {
       return forgedOrLater(e, err)
     }
     if (this.held.size >= this.limits.maxHeld) this.evictOldest()
-    this.held.set(e.did, { peer, events: [{ event: e, peer: via }], states: [state], partial: false })
+    this.held.set(e.did, { peer, events: [{ event: e, peer: via }], states: [state], partial: false, capped: false })
     // counted after the eviction, which may have released one of this peer's own
     this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1)
     return 'held'
@@ -194,7 +199,7 @@ export class Admission {
     }
     const full = h.events.length > this.limits.maxEventsPerDid || this.heldEvents >= this.limits.maxEvents
     if (full) {
-      h.partial = true
+      h.partial = h.capped = true
       return 'later'
     }
     h.events.push({ event: e, peer: via })
@@ -219,6 +224,13 @@ export class Admission {
     } catch {
       return true
     }
+  }
+
+  /** Forget what is held of `did`, storing and charging nothing: `later`. */
+  private drop(did: string): Admitted {
+    const h = this.held.get(did)
+    if (h !== undefined) this.forget(did, h)
+    return 'later'
   }
 
   private release(did: string): Released[] {
