@@ -13,30 +13,16 @@ import {
   type Envelope,
   type KeyEvent,
 } from '../../../node/core/index.js'
-import { Ingest } from '../../../node/services/ingest.js'
-import { Admission } from '../../../node/services/sync-admission.js'
-import { applyItems, RefusedIds, type ApplyCounts } from '../../../node/services/sync.js'
-import { kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
+import { kitAgent, type KitNode } from '../../helpers/service-kit.js'
+import { heldPoolKit, type HeldPoolKit } from './held-pool-kit.js'
 
 let n: KitNode
 afterEach(() => n.close())
-const counts = (): ApplyCounts => ({ accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 })
 
-function setup() {
-  n = kitNode()
-  const { store, audit, events, clock } = n
-  const ingest = new Ingest({ store, audit, events, clock: clock.now, maxSkewMs: 300_000, nodeDid: () => n.did })
-  const admission = new Admission({
-    index: { isAnchored: () => false, hasLog: (d) => store.keyEvents.state(d) !== undefined },
-  })
-  const refused = new RefusedIds()
-  const apply = async (peer: string, items: readonly Envelope[]): Promise<ApplyCounts> => {
-    const c = counts()
-    await applyItems({ store, ingest, admission }, items, { id: peer, key: undefined }, c, refused)
-    return c
-  }
-  const forgedOf = (peer: string): number => store.misc.peerFaults().find((f) => f.peer === peer)?.forged ?? 0
-  return { store, admission, apply, forgedOf }
+function setup(): HeldPoolKit {
+  const kit = heldPoolKit()
+  n = kit.n
+  return kit
 }
 
 /** Junk: a "rotation" at seq 2 (skips seq 1) with random signatures: KEL_INVALID before any signature is checked. */

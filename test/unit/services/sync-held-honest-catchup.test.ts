@@ -14,11 +14,10 @@ import {
   type KeyState,
 } from '../../../node/core/index.js'
 import { inApplicationOrder, SHORT_ID_HEX } from '../../../node/core/registry-reconcile.js'
-import { Ingest } from '../../../node/services/ingest.js'
-import { Admission } from '../../../node/services/sync-admission.js'
-import { applyItems, RefusedIds, type ApplyCounts } from '../../../node/services/sync.js'
+import { applyItems } from '../../../node/services/sync.js'
 import { watchIngest } from '../../../node/services/sync-index.js'
-import { kitAgent, kitNode, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
+import { kitAgent, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
+import { heldPoolKit, noCounts } from './held-pool-kit.js'
 
 let n: KitNode
 afterEach(() => n.close())
@@ -46,13 +45,9 @@ function agentWithLog(controller: string, rotations: number, rev: 'self' | KeyPa
 
 describe('honest catch-up through the held pool', () => {
   it('ends with every DID registered and revoked as it should, charging nobody', async () => {
-    n = kitNode()
-    const { store, audit, events, clock } = n
-    const ingest = new Ingest({ store, audit, events, clock: clock.now, maxSkewMs: 300_000, nodeDid: () => n.did })
-    const admission = new Admission({
-      index: { isAnchored: () => false, hasLog: (d) => store.keyEvents.state(d) !== undefined },
-    })
-    const refused = new RefusedIds()
+    const kit = heldPoolKit()
+    n = kit.n
+    const { store, ingest, admission, refused } = kit
     watchIngest(ingest, (e) => {
       if (e.type !== 'msg' && e.type !== 'chk') refused.advanced(e.did)
     }) // as sync-client.ts:89
@@ -72,8 +67,7 @@ describe('honest catch-up through the held pool', () => {
     while (rounds < 5 && !want()) {
       rounds++
       const items = all.filter((e) => !refused.has('honest', envelopeId(e).slice(0, SHORT_ID_HEX)))
-      const cnt: ApplyCounts = { accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 }
-      await applyItems({ store, ingest, admission }, items, { id: 'honest', key: undefined }, cnt, refused)
+      await applyItems({ store, ingest, admission }, items, { id: 'honest', key: undefined }, noCounts(), refused)
       admission.dropPeer('honest')
     }
     const forged = store.misc.peerFaults().find((f) => f.peer === 'honest')?.forged ?? 0

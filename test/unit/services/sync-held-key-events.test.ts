@@ -17,33 +17,18 @@ import {
   type KeyPair,
   type KeyState,
 } from '../../../node/core/index.js'
-import { Ingest } from '../../../node/services/ingest.js'
-import { Admission, type AdmissionLimits } from '../../../node/services/sync-admission.js'
-import { applyItems, RefusedIds, type ApplyCounts } from '../../../node/services/sync.js'
-import { kitAgent, kitNode, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
+import type { AdmissionLimits } from '../../../node/services/sync-admission.js'
+import { kitAgent, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
+import { heldPoolKit, type HeldPoolKit } from './held-pool-kit.js'
 
 let n: KitNode
 afterEach(() => n.close())
 
-const counts = (): ApplyCounts => ({ accepted: 0, duplicates: 0, rejected: 0, forged: 0, held: 0 })
-
 /** A node's ingest and admission pool, and `apply`: what `peer` serves it by sync. */
-function setup(limits?: AdmissionLimits) {
-  n = kitNode()
-  const { store, audit, events, clock } = n
-  const ingest = new Ingest({ store, audit, events, clock: clock.now, maxSkewMs: 300_000, nodeDid: () => n.did })
-  const admission = new Admission({
-    index: { isAnchored: () => false, hasLog: (d) => store.keyEvents.state(d) !== undefined },
-    ...(limits ? { limits } : {}),
-  })
-  const refused = new RefusedIds()
-  const apply = async (peer: string, items: readonly Envelope[]): Promise<ApplyCounts> => {
-    const c = counts()
-    await applyItems({ store, ingest, admission }, items, { id: peer, key: undefined }, c, refused)
-    return c
-  }
-  const forgedOf = (peer: string): number => store.misc.peerFaults().find((f) => f.peer === peer)?.forged ?? 0
-  return { store, admission, apply, forgedOf }
+function setup(limits?: AdmissionLimits): HeldPoolKit {
+  const kit = heldPoolKit(limits)
+  n = kit.n
+  return kit
 }
 
 /** A forged key event of `icp`'s DID at seq 1, as a rogue's sync answer decodes it (random signatures). */
