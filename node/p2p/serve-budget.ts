@@ -75,7 +75,7 @@ export class ServeBudget {
   charge(peer: string, count: number): void {
     const now = this.clock()
     if (this.used.used(peer, now) + count > this.items) throw this.spent()
-    for (let i = 0; i < count; i++) this.used.charge(peer, now, 0)
+    this.used.charge(peer, now, 0, count)
   }
 
   private spent(): MeshsigError {

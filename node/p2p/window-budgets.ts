@@ -41,15 +41,15 @@ export class WindowBudgets {
     return this.current(key, now)?.messages ?? 0
   }
 
-  /** Count one message of `bytes` for `key` (after `fits`); a new key past the bound pushes out the oldest. */
-  charge(key: string, now: number, bytes: number): void {
+  /** Count `messages` (one by default) of `bytes` for `key` (after `fits`); a new key past the bound pushes out the oldest. */
+  charge(key: string, now: number, bytes: number, messages = 1): void {
     let w = this.current(key, now)
     if (w === undefined) {
       this.windows.delete(key) // an ended window: its key starts again at the end of the order
       if (this.windows.size >= this.max) this.forgetOldest()
       this.windows.set(key, (w = { start: now, messages: 0, bytes: 0 }))
     }
-    w.messages += 1
+    w.messages += messages
     w.bytes += bytes
   }
 

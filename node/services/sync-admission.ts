@@ -67,10 +67,12 @@ interface Held {
   readonly events: { readonly event: KeyEvent; readonly peer: string }[]
   /** The key state after each event: `states[seq]`. */
   readonly states: KeyState[]
-  /** Set once an event of the DID was not held: its registration waits for a sync that brings the whole log. */
-  partial: boolean
-  /** Set when the caps left an event out (a long, valid log): then the held part is stored when its registration waits. */
-  capped: boolean
+  /**
+   * Why the held log is only part of the DID's, if it is: an event that failed before any signature check
+   * (`gap`), or the caps (`capped`: a long, valid log, which wins). Its registration then waits for a sync that
+   * brings the whole log.
+   */
+  partial?: 'gap' | 'capped'
 }
 
 /** What the admission rule needs. */
@@ -120,7 +122,7 @@ export class Admission {
         const waits = this.waitsForLog(e)
         // a log made partial by an event that failed before any signature check (a gap: review 123) is no long
         // log: it is dropped, not stored bare, and the registration comes again with the whole log by sync
-        if (waits && this.held.get(e.did)?.capped !== true) return this.drop(e.did)
+        if (waits && this.held.get(e.did)?.partial !== 'capped') return this.drop(e.did)
         const log = this.release(e.did)
         const reg = waits ? [] : [{ envelope: e, peer: via }]
         return { now: [...log, ...reg, ...this.release(e.controller)] }
@@ -171,7 +173,7 @@ export class Admission {
       return forgedOrLater(e, err)
     }
     if (this.held.size >= this.limits.maxHeld) this.evictOldest()
-    this.held.set(e.did, { peer, events: [{ event: e, peer: via }], states: [state], partial: false, capped: false })
+    this.held.set(e.did, { peer, events: [{ event: e, peer: via }], states: [state] })
     // counted after the eviction, which may have released one of this peer's own
     this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1)
     return 'held'
@@ -194,12 +196,12 @@ export class Admission {
       if (isMeshsigError(err) && err.code === 'DUPLICATE') return 'held' // held already
       // a revocation its own key did not sign may be its controller's, unknown here (§6, decision 0069)
       const unproven = e.type === 'rev' && isMeshsigError(err) && err.code === 'SIGNATURE_INVALID'
-      h.partial ||= !unproven && !forged(err)
+      if (!unproven && !forged(err)) h.partial ??= 'gap'
       return unproven ? 'later' : forgedOrLater(e, err)
     }
     const full = h.events.length > this.limits.maxEventsPerDid || this.heldEvents >= this.limits.maxEvents
     if (full) {
-      h.partial = h.capped = true
+      h.partial = 'capped'
       return 'later'
     }
     h.events.push({ event: e, peer: via })
@@ -217,7 +219,7 @@ export class Admission {
   private waitsForLog(reg: Extract<Envelope, { type: 'reg' }>): boolean {
     const h = this.held.get(reg.did)
     const state = h?.states[h.states.length - 1]
-    if (h?.partial !== true || state === undefined) return false
+    if (h?.partial === undefined || state === undefined) return false
     try {
       verifyEnvelopeSignature(reg, fromB64(state.key, 'key', 32))
       return false

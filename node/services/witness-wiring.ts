@@ -27,6 +27,13 @@ export interface LogKeys {
   alarm(message: string, data: Record<string, unknown>): void
 }
 
+/** The log and witness keys made under one identity key (`by`, b64), and their binding once asked for. */
+interface MadeKeys {
+  readonly by: string
+  readonly pairs: LogKeyPairs
+  binding?: LogKeyBinding
+}
+
 /**
  * Build the node's log keys, binding and anchor. Each read first checks the
  * identity key: after a rotation the keys are made anew (`logKeysFor`, in the
@@ -47,27 +54,22 @@ export function logKeys(opts: {
     home
       ? logKeysFor(home, id.publicKey, { rotated: opts.rotated?.() === true })
       : { log: generateKeyPair(), witness: generateKeyPair() }
-  let keys = { by: toB64(opts.identity().publicKey), pairs: make(opts.identity()) }
-  let cached: { by: string; binding: LogKeyBinding } | undefined
-  const current = (): { id: KeyPair; pairs: LogKeyPairs } => {
+  // the keys and their binding under the identity key `by` (b64), all made anew when it rotates
+  let made: MadeKeys | undefined
+  const current = (): { id: KeyPair; made: MadeKeys } => {
     const id = opts.identity()
     const by = toB64(id.publicKey)
-    if (keys.by !== by) keys = { by, pairs: make(id) }
-    return { id, pairs: keys.pairs }
+    if (made?.by !== by) made = { by, pairs: make(id) }
+    return { id, made }
   }
+  current() // the keys are made (or read) at start, before any use
   return {
-    log: () => current().pairs.log,
-    witness: () => current().pairs.witness,
+    log: () => current().made.pairs.log,
+    witness: () => current().made.pairs.witness,
     binding: () => {
-      const { id, pairs } = current()
-      const by = toB64(id.publicKey)
-      if (cached?.by !== by) {
-        cached = {
-          by,
-          binding: createLogKeyBinding(opts.did, pairs.log.publicKey, pairs.witness.publicKey, opts.clock(), id),
-        }
-      }
-      return cached.binding
+      const { id, made: m } = current()
+      m.binding ??= createLogKeyBinding(opts.did, m.pairs.log.publicKey, m.pairs.witness.publicKey, opts.clock(), id)
+      return m.binding
     },
     anchor: home ? { read: () => readCheckpointAnchor(home), write: (a) => writeCheckpointAnchor(home, a) } : undefined,
     alarm: (message, data) => {
