@@ -24,7 +24,7 @@ import { PREPARED_LIMIT } from './store/prepared.js'
 import { CREDENTIAL_CACHE_SIZE } from './store/credentials-repo.js'
 import { KEY_STATE_CACHE_SIZE } from './store/key-events-repo.js'
 import { AGENT_HOST_CACHE_SIZE } from './store/agents-repo.js'
-import { DEFAULT_LIMITS, HELD_KEY_EVENTS, HELD_KEY_EVENTS_PER_DID } from './limits.js'
+import { DEFAULT_LIMITS, HELD_KEY_EVENTS, HELD_KEY_EVENTS_PER_DID, HELD_KEY_EVENTS_PER_PEER } from './limits.js'
 import { WRONG_UIDS_REPORTED_PER_LISTENER } from './proxy/admission.js'
 
 /** Public KeyObjects each `/verify` thread keeps (api/verify-pool.ts), by key. */
@@ -158,7 +158,7 @@ export const CACHE_BOUNDS = {
   },
   heldKeyEvents: {
     max: HELD_KEY_EVENTS,
-    holds: `rotations and revocations held with the held inceptions, each checked first, ${HELD_KEY_EVENTS_PER_DID} per DID (node/services/sync-admission.ts; decision 0085)`,
+    holds: `rotations and revocations held with the held inceptions, each checked first (one revocation per DID that no held key signed, unchecked until its registration), ${HELD_KEY_EVENTS_PER_DID} per DID, ${HELD_KEY_EVENTS_PER_PEER} per peer (node/services/sync-admission.ts; decisions 0085, 0087)`,
   },
   proxyWrongUids: {
     max: WRONG_UIDS_REPORTED_PER_LISTENER,

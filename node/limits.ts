@@ -63,6 +63,13 @@ export const HELD_KEY_EVENTS_PER_DID = 16
 export const HELD_KEY_EVENTS = 8_192
 
 /**
+ * Rotations and revocations held at once with the inceptions held for one
+ * peer (a gossip message's origin, a sync server): a sixteenth of
+ * `HELD_KEY_EVENTS`, as a peer's 256 held DIDs are of 4,096 (decision 0087).
+ */
+export const HELD_KEY_EVENTS_PER_PEER = 512
+
+/**
  * A connection to the API, a proxy listener or the mesh WebSocket listener
  * that has not sent a complete request head (or WebSocket upgrade) within this
  * many ms is closed (decision 0083). Node's `headersTimeout` starts only with

@@ -6,7 +6,9 @@
  * pool (never stored, never relayed) until a registration anchors it; what
  * is left over is charged to the peer that sent it. A rotation or revocation
  * of a held DID is held only once it checks against the held log (decision
- * 0085), and each held event keeps the peer that delivered it.
+ * 0085), and each held event keeps the peer that delivered it. One
+ * revocation no key known here can check (its controller's, perhaps) is held
+ * per DID and checked once the registration names the controller.
  */
 import {
   applyKeyEvent,
@@ -20,7 +22,7 @@ import {
   type KeyState,
   type Rejected,
 } from '../core/index.js'
-import { HELD_KEY_EVENTS, HELD_KEY_EVENTS_PER_DID } from '../limits.js'
+import { HELD_KEY_EVENTS, HELD_KEY_EVENTS_PER_DID, HELD_KEY_EVENTS_PER_PEER } from '../limits.js'
 import { GOSSIP_REJECT_CODES } from './ingest.js'
 import type { RegistryIndex } from './sync-index.js'
 
@@ -34,14 +36,17 @@ export interface AdmissionLimits {
   readonly maxEventsPerDid?: number
   /** Most rotations and revocations held at once, over all held DIDs. */
   readonly maxEvents?: number
+  /** Most rotations and revocations held at once with the DIDs held for one peer. */
+  readonly maxEventsPerPeer?: number
 }
 
-/** Default bounds: 4,096 held DIDs, 256 per peer; 16 key events per DID, 8,192 in all (node/limits.ts). */
+/** Default bounds: 4,096 held DIDs, 256 per peer; 16 key events per DID, 512 per peer, 8,192 in all (node/limits.ts). */
 export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   maxHeld: 4096,
   maxHeldPerPeer: 256,
   maxEventsPerDid: HELD_KEY_EVENTS_PER_DID,
   maxEvents: HELD_KEY_EVENTS,
+  maxEventsPerPeer: HELD_KEY_EVENTS_PER_PEER,
 }
 
 /** One envelope to ingest now, and the peer that delivered it: its verdict is that peer's, nobody else's. */
@@ -60,11 +65,23 @@ export interface Released {
 export type Admitted =
   { readonly now: readonly Released[] } | { readonly forged: Rejected } | 'held' | 'refused' | 'later'
 
+/** A held key event and the peer that delivered it. */
+interface HeldEvent {
+  readonly event: KeyEvent
+  readonly peer: string
+}
+
 interface Held {
-  /** The peer the DID is held for (charged for it if it is left over). */
+  /** The peer the DID is held for (charged for it if it is left over; its share holds the DID's events). */
   readonly peer: string
   /** The inception first, then the rotations and revocations that chain from it, each with its deliverer. */
-  readonly events: { readonly event: KeyEvent; readonly peer: string }[]
+  readonly events: HeldEvent[]
+  /**
+   * The one revocation of the DID no key of its held log signed, and its id: perhaps its controller's, unknown
+   * until the registration names it (decision 0069). Released after the registration; any other revocation of
+   * the DID waits for a sync once one is held, unchecked (review 123 M2: junk cost a verify each, every round).
+   */
+  unproven?: HeldEvent & { readonly id: string }
   /** The key state after each event: `states[seq]`. */
   readonly states: KeyState[]
   /**
@@ -86,7 +103,8 @@ export interface AdmissionComponents {
 /** The held-inception pool and the admission rule. */
 export class Admission {
   private readonly held = new Map<string, Held>()
-  private readonly perPeer = new Map<string, number>()
+  /** Per peer: the DIDs held for it, and the rotations and revocations held with them. */
+  private readonly perPeer = new Map<string, { dids: number; events: number }>()
   /** Rotations and revocations held now, over all held DIDs. */
   private heldEvents = 0
 
@@ -123,9 +141,11 @@ export class Admission {
         // a log made partial by an event that failed before any signature check (a gap: review 123) is no long
         // log: it is dropped, not stored bare, and the registration comes again with the whole log by sync
         if (waits && this.held.get(e.did)?.partial !== 'capped') return this.drop(e.did)
-        const log = this.release(e.did)
+        const unproven = this.held.get(e.did)?.unproven // checked once the registration names its controller
+        const log = this.release(e.did, false)
         const reg = waits ? [] : [{ envelope: e, peer: via }]
-        return { now: [...log, ...reg, ...this.release(e.controller)] }
+        const rev = unproven === undefined ? [] : [{ envelope: unproven.event, peer: unproven.peer }]
+        return { now: [...log, ...reg, ...this.release(e.controller), ...rev] }
       }
       default:
         return { now: [{ envelope: e, peer: via }] }
@@ -145,7 +165,12 @@ export class Admission {
 
   /** DIDs held for `peer` now. */
   heldFor(peer: string): number {
-    return this.perPeer.get(peer) ?? 0
+    return this.perPeer.get(peer)?.dids ?? 0
+  }
+
+  /** Rotations and revocations held now with the DIDs held for `peer`. */
+  eventsFor(peer: string): number {
+    return this.perPeer.get(peer)?.events ?? 0
   }
 
   /** DIDs held now. */
@@ -165,7 +190,7 @@ export class Admission {
 
   private hold(e: Extract<KeyEvent, { type: 'icp' }>, peer: string, via: string): Admitted {
     if (this.held.has(e.did)) return 'held'
-    if ((this.perPeer.get(peer) ?? 0) >= this.limits.maxHeldPerPeer) return 'refused'
+    if (this.heldFor(peer) >= this.limits.maxHeldPerPeer) return 'refused'
     let state: KeyState
     try {
       state = applyKeyEvent(undefined, e) // a forged inception is no DID to hold (decision 0085)
@@ -175,7 +200,7 @@ export class Admission {
     if (this.held.size >= this.limits.maxHeld) this.evictOldest()
     this.held.set(e.did, { peer, events: [{ event: e, peer: via }], states: [state] })
     // counted after the eviction, which may have released one of this peer's own
-    this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1)
+    this.perPeer.set(peer, { dids: this.heldFor(peer) + 1, events: this.eventsFor(peer) })
     return 'held'
   }
 
@@ -186,6 +211,7 @@ export class Admission {
    * left to a later sync, and the DID's log is partial from then on.
    */
   private extend(h: Held, e: KeyEvent, via: string): Admitted {
+    if (h.unproven !== undefined && e.type === 'rev') return envelopeId(e) === h.unproven.id ? 'held' : 'later'
     let state: KeyState
     try {
       state = applyKeyEvent(h.states[h.states.length - 1], e, {
@@ -196,18 +222,34 @@ export class Admission {
       if (isMeshsigError(err) && err.code === 'DUPLICATE') return 'held' // held already
       // a revocation its own key did not sign may be its controller's, unknown here (§6, decision 0069)
       const unproven = e.type === 'rev' && isMeshsigError(err) && err.code === 'SIGNATURE_INVALID'
-      if (!unproven && !forged(err)) h.partial ??= 'gap'
-      return unproven ? 'later' : forgedOrLater(e, err)
+      if (unproven) return this.holdUnproven(h, e, via)
+      if (!forged(err)) h.partial ??= 'gap'
+      return forgedOrLater(e, err)
     }
-    const full = h.events.length > this.limits.maxEventsPerDid || this.heldEvents >= this.limits.maxEvents
-    if (full) {
+    if (h.events.length > this.limits.maxEventsPerDid || !this.count(h)) {
       h.partial = 'capped'
       return 'later'
     }
     h.events.push({ event: e, peer: via })
     h.states.push(state)
-    this.heldEvents++
     return 'held'
+  }
+
+  /** Hold `rev` as the one revocation of its DID no key of the held log signed, if there is room (review 123 M2). */
+  private holdUnproven(h: Held, rev: KeyEvent, via: string): Admitted {
+    if (!this.count(h)) return 'later'
+    h.unproven = { event: rev, peer: via, id: envelopeId(rev) }
+    return 'held'
+  }
+
+  /** Count one more event held with `h` if there is room for it, over all DIDs and in its peer's share. */
+  private count(h: Held): boolean {
+    const share = this.perPeer.get(h.peer)
+    if (share === undefined || share.events >= this.limits.maxEventsPerPeer) return false
+    if (this.heldEvents >= this.limits.maxEvents) return false
+    share.events++
+    this.heldEvents++
+    return true
   }
 
   /**
@@ -235,19 +277,24 @@ export class Admission {
     return 'later'
   }
 
-  private release(did: string): Released[] {
+  /** Forget what is held of `did` and return it to ingest: its log, then (unless `rev` is false) its unproven revocation. */
+  private release(did: string, rev = true): Released[] {
     const h = this.held.get(did)
     if (h === undefined) return []
     this.forget(did, h)
-    return h.events.map(({ event, peer }) => ({ envelope: event, peer }))
+    const events = rev && h.unproven !== undefined ? [...h.events, h.unproven] : h.events
+    return events.map(({ event, peer }) => ({ envelope: event, peer }))
   }
 
   private forget(did: string, h: Held): void {
     this.held.delete(did)
-    this.heldEvents -= h.events.length - 1
-    const left = (this.perPeer.get(h.peer) ?? 1) - 1
-    if (left > 0) this.perPeer.set(h.peer, left)
-    else this.perPeer.delete(h.peer) // a peer holding nothing is not remembered
+    const events = h.events.length - 1 + (h.unproven === undefined ? 0 : 1)
+    this.heldEvents -= events
+    const share = this.perPeer.get(h.peer)
+    if (share === undefined) return
+    share.dids--
+    share.events -= events
+    if (share.dids <= 0) this.perPeer.delete(h.peer) // a peer holding nothing is not remembered
   }
 
   private evictOldest(): void {
