@@ -39,6 +39,7 @@ import {
   noteSplitOf,
   noteSplitViewRecord,
   splitViewOf,
+  firstSplitView,
   splitViewRecord,
   type NoteSplitView,
   type SplitView,
@@ -289,7 +290,8 @@ export class Ingest {
   private keepCheckpoint(chk: ChkEnvelope, id: string, now: number): void {
     const { auditEntries, keyEvents } = this.c.store
     const key = currentKeyOf(chk.origin, keyEvents.state(chk.origin)) // the key it was just taken under
-    this.splitView = splitViewOf(chk, auditEntries, this.c.nodeDid(), key)
+    const s = splitViewOf(chk, auditEntries, this.c.nodeDid(), key)
+    this.splitView = firstSplitView(this.c.store.misc, s, key, now) // once per size, replayed or not (review 124)
     this.noteSplit = noteSplitOf(this.c.store.misc, { chk, id }, key, now)
     auditEntries.addRemoteCheckpoint(id, chk, JSON.stringify(chk), now, REMOTE_CHECKPOINTS_PER_ORIGIN)
   }

@@ -55,6 +55,34 @@ export function splitViewOf(
   return { origin: chk.origin, earlierId: earlier.id, size: chk.size }
 }
 
+/**
+ * The metadata row marking that the split view of `origin`'s log at `size`,
+ * under its identity key `key`, is recorded: once, whatever the roots and
+ * however often its checkpoints come again (review 124: a relay replaying the
+ * origin's old checkpoints past the kept 256 had each pair counted anew).
+ */
+export function chkSplitMark(origin: string, size: number, key: Uint8Array): string {
+  return `checkpoint.split.${origin}.${size}.${toB64(key)}`
+}
+
+/**
+ * `s` if it is the first split view of its log at its size under `key`, the
+ * origin's key now, marked here in the caller's transaction; else undefined
+ * (recorded already: evidence the origin made once counts once, SPEC §6).
+ */
+export function firstSplitView(
+  misc: Pick<MiscRepo, 'meta' | 'setMetaValue'>,
+  s: SplitView | undefined,
+  key: Uint8Array,
+  now: number,
+): SplitView | undefined {
+  if (s === undefined) return undefined
+  const mark = chkSplitMark(s.origin, s.size, key)
+  if (misc.meta(mark) !== undefined) return undefined
+  misc.setMetaValue(mark, String(now))
+  return s
+}
+
 /** True when the checkpoint kept as JSON text `envelope` verifies under `key`. */
 export function signedBy(envelope: string, key: Uint8Array): boolean {
   try {
