@@ -4,6 +4,7 @@
 // were stored and nothing was recorded.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
+  applyKeyEvent,
   createCheckpoint,
   createInception,
   createRotation,
@@ -165,5 +166,36 @@ describe('a split view with a checkpoint under a key the origin rotated away fro
     n.store.auditEntries.addRemoteCheckpoint('0'.repeat(64), forged, JSON.stringify(forged), n.clock.ms)
     expect(n.ingest.ingest(chk(origin.next, origin.did, 1000, 2), gossip, { fresh: true }).ok).toBe(true)
     expect(inconsistencies()).toEqual([])
+  })
+})
+
+// Review 124 (decision 0088): a relay that replays an origin's old checkpoints past the 256 kept had the same
+// split view recorded again each loop: failures [1, 2, 3, 4] over four loops, score 0.1 where 0.25 is right.
+describe('a split view replayed', () => {
+  it('counts once against the origin, however often a relay replays it past the kept checkpoints', () => {
+    // everything the origin ever signed: one split view at size 10, and 256 honest checkpoints after it
+    const pool = [chk(origin.key, origin.did, 10, 1), chk(origin.key, origin.did, 10, 2)]
+    for (let i = 0; i < REMOTE_CHECKPOINTS_PER_ORIGIN; i++) pool.push(chk(origin.key, origin.did, 11 + i, 1))
+    const failures: number[] = []
+    for (let round = 0; round < 4; round++) {
+      for (const c of pool) {
+        n.clock.advance(1_000)
+        n.ingest.ingest(c, gossip, { fresh: true })
+      }
+      failures.push(originTrust().failures)
+    }
+    expect(failures).toEqual([1, 1, 1, 1])
+    expect(inconsistencies()).toHaveLength(1)
+  })
+
+  it("counts again under the origin's new key, at a size split before", () => {
+    const split = (key: KeyPair, bytes: readonly number[]) => {
+      for (const b of bytes) expect(n.ingest.ingest(chk(key, origin.did, 10, b), gossip, { fresh: true }).ok).toBe(true)
+    }
+    split(origin.key, [1, 2])
+    const rot = createRotation(applyKeyEvent(undefined, origin.icp), origin.key, origin.next, n.clock.ms)
+    expect(n.ingest.ingest(rot, gossip, { fresh: false }).ok).toBe(true)
+    split(origin.next, [3, 4]) // the key now in use equivocated too: evidence only it could make
+    expect(originTrust().failures).toBe(2)
   })
 })

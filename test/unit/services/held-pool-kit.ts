@@ -6,8 +6,17 @@
 import { Ingest } from '../../../node/services/ingest.js'
 import { Admission, type AdmissionLimits } from '../../../node/services/sync-admission.js'
 import { applyItems, RefusedIds, type ApplyCounts } from '../../../node/services/sync.js'
-import type { Envelope } from '../../../node/core/index.js'
-import { kitNode, type KitNode } from '../../helpers/service-kit.js'
+import {
+  applyKeyEvent,
+  createRegistration,
+  createRotation,
+  generateKeyPair,
+  type Envelope,
+  type KeyEvent,
+  type KeyPair,
+  type KeyState,
+} from '../../../node/core/index.js'
+import { kitAgent, kitNode, type KitNode } from '../../helpers/service-kit.js'
 
 /** The pool, its node and its helpers. */
 export interface HeldPoolKit {
@@ -46,4 +55,21 @@ export function heldPoolKit(limits?: AdmissionLimits): HeldPoolKit {
     },
     forgedOf: (peer) => store.misc.peerFaults().find((f) => f.peer === peer)?.forged ?? 0,
   }
+}
+
+/** An agent of `n` whose log has `rotations` rotations after its inception, and its registration under its last key. */
+export function rotatedAgent(n: KitNode, rotations: number): { did: string; log: KeyEvent[]; reg: Envelope } {
+  const a = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'h' })
+  let state: KeyState = applyKeyEvent(undefined, a.icp)
+  let key: KeyPair = a.key
+  const log: KeyEvent[] = [a.icp]
+  for (let i = 0; i < rotations; i++) {
+    const next = i === 0 ? a.next : generateKeyPair(n.random)
+    const rot = createRotation(state, key, next, n.clock.ms)
+    state = applyKeyEvent(state, rot)
+    key = next
+    log.push(rot)
+  }
+  const init = { did: a.did, name: 'agent', capabilities: [], controller: n.did, peerId: 'h', ts: n.clock.ms }
+  return { did: a.did, log, reg: createRegistration(init, key) }
 }

@@ -4,22 +4,16 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  applyKeyEvent,
-  createRegistration,
-  createRotation,
   encodeEnvelope,
   decodeEnvelope,
   envelopeId,
-  generateKeyPair,
   toB64,
   type Envelope,
   type KeyEvent,
-  type KeyPair,
-  type KeyState,
 } from '../../../node/core/index.js'
 import type { AdmissionLimits } from '../../../node/services/sync-admission.js'
-import { kitAgent, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
-import { heldPoolKit, type HeldPoolKit } from './held-pool-kit.js'
+import { kitAgent, type KitNode } from '../../helpers/service-kit.js'
+import { heldPoolKit, rotatedAgent, type HeldPoolKit } from './held-pool-kit.js'
 
 let n: KitNode
 afterEach(() => n.close())
@@ -39,26 +33,6 @@ function forgery(icp: KeyEvent, type: 'rot' | 'rev'): Envelope {
       ? { ...head, key: toB64(randomBytes(32)), next: null, sig2: toB64(randomBytes(64)) }
       : { ...head, reason: 'x'.repeat(512) }
   return decodeEnvelope(encodeEnvelope(raw as unknown as Envelope))
-}
-
-/** An agent whose log has `rotations` rotations after its inception, and its registration under its last key. */
-function rotatedAgent(rotations: number): { did: string; log: KeyEvent[]; reg: Envelope } {
-  const a: KitAgent = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'h' })
-  let state: KeyState = applyKeyEvent(undefined, a.icp)
-  let key: KeyPair = a.key
-  const log: KeyEvent[] = [a.icp]
-  for (let i = 0; i < rotations; i++) {
-    const next = generateKeyPair(n.random)
-    const rot = createRotation(state, key, i === 0 ? a.next : next, n.clock.ms)
-    state = applyKeyEvent(state, rot)
-    key = i === 0 ? a.next : next
-    log.push(rot)
-  }
-  const reg = createRegistration(
-    { did: a.did, name: 'agent', capabilities: [], controller: n.did, peerId: 'h', ts: n.clock.ms },
-    key,
-  )
-  return { did: a.did, log, reg }
 }
 
 describe('key events of held inceptions', () => {
@@ -95,8 +69,8 @@ describe('key events of held inceptions', () => {
 
   it('hold a valid log up to its bound; the rest, and the registration, come by a later sync', async () => {
     const { store, admission, apply, forgedOf } = setup()
-    const short = rotatedAgent(3)
-    const long = rotatedAgent(20)
+    const short = rotatedAgent(n, 3)
+    const long = rotatedAgent(n, 20)
     const first = await apply('server', [...short.log, short.reg, ...long.log, long.reg])
     expect(admission.size()).toBe(0)
     expect(store.agents.get(short.did)).toBeDefined() // honest catch-up of a short log in one pass
@@ -112,7 +86,7 @@ describe('key events of held inceptions', () => {
 
   it('are bounded over all held DIDs', async () => {
     const { store, admission, apply } = setup({ maxHeld: 4096, maxHeldPerPeer: 256, maxEvents: 8 })
-    const agents = Array.from({ length: 3 }, () => rotatedAgent(4))
+    const agents = Array.from({ length: 3 }, () => rotatedAgent(n, 4))
     await apply(
       'server',
       agents.flatMap((a) => a.log),

@@ -20,18 +20,14 @@ vi.mock('../../../node/core/keys.js', async (importOriginal) => {
 
 import {
   applyKeyEvent,
-  createRegistration,
   createRevocation,
-  createRotation,
   generateKeyPair,
   type Envelope,
-  type KeyEvent,
   type KeyPair,
-  type KeyState,
 } from '../../../node/core/index.js'
 import type { AdmissionLimits } from '../../../node/services/sync-admission.js'
 import { kitAgent, type KitAgent, type KitNode } from '../../helpers/service-kit.js'
-import { heldPoolKit, type HeldPoolKit } from './held-pool-kit.js'
+import { heldPoolKit, rotatedAgent, type HeldPoolKit } from './held-pool-kit.js'
 
 let n: KitNode
 afterEach(() => n.close())
@@ -45,23 +41,6 @@ function setup(limits?: AdmissionLimits): HeldPoolKit {
 /** A revocation of `a`'s DID that chains from its inception, signed by `signer` (the node, its controller, or junk). */
 function revocationOf(a: KitAgent, signer: KeyPair): Envelope {
   return createRevocation(applyKeyEvent(undefined, a.icp), signer, 'compromised', n.clock.ms)
-}
-
-/** An agent of the node with `rotations` rotations, its log and its registration under its last key. */
-function rotatedAgent(rotations: number): { did: string; log: KeyEvent[]; reg: Envelope } {
-  const a = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'h' })
-  let state: KeyState = applyKeyEvent(undefined, a.icp)
-  let key: KeyPair = a.key
-  const log: KeyEvent[] = [a.icp]
-  for (let i = 0; i < rotations; i++) {
-    const next = i === 0 ? a.next : generateKeyPair(n.random)
-    const rot = createRotation(state, key, next, n.clock.ms)
-    state = applyKeyEvent(state, rot)
-    key = next
-    log.push(rot)
-  }
-  const init = { did: a.did, name: 'agent', capabilities: [], controller: n.did, peerId: 'h', ts: n.clock.ms }
-  return { did: a.did, log, reg: createRegistration(init, key) }
 }
 
 describe('revocations of held inceptions that no held key signed', () => {
@@ -111,13 +90,13 @@ describe('the key events held with held inceptions', () => {
       maxEvents: 8,
       maxEventsPerPeer: 4,
     })
-    const own = Array.from({ length: 2 }, () => rotatedAgent(4)) // the rogue's own DIDs, validly rotated
+    const own = Array.from({ length: 2 }, () => rotatedAgent(n, 4)) // the rogue's own DIDs, validly rotated
     await apply(
       'rogue',
       own.flatMap((a) => a.log),
     )
 
-    const agent = rotatedAgent(2)
+    const agent = rotatedAgent(n, 2)
     await apply('gossip', agent.log) // an honest agent's rotations, gossiped before its registration
     await apply('gossip', [agent.reg])
     expect(store.keyEvents.state(agent.did)?.seq).toBe(2)
