@@ -211,7 +211,8 @@ export class Admission {
    * left to a later sync, and the DID's log is partial from then on.
    */
   private extend(h: Held, e: KeyEvent, via: string): Admitted {
-    if (h.unproven !== undefined && e.type === 'rev') return envelopeId(e) === h.unproven.id ? 'held' : 'later'
+    // the one held already (its id and signature: a copy with a junk signature has its id; review 127 F1)
+    if (h.unproven !== undefined && e.type === 'rev') return sameRevocation(e, h.unproven) ? 'held' : 'later'
     let state: KeyState
     try {
       state = applyKeyEvent(h.states[h.states.length - 1], e, {
@@ -301,6 +302,11 @@ export class Admission {
     const first = this.held.keys().next()
     if (!first.done) this.release(first.value)
   }
+}
+
+/** True when `e` is the held revocation `held`: its id, and its signature too (the id does not cover it). */
+function sameRevocation(e: KeyEvent, held: HeldEvent & { readonly id: string }): boolean {
+  return e.sig === held.event.sig && envelopeId(e) === held.id
 }
 
 /** True when `err` proves the event forged or broken: its deliverer is charged (the gossip `reject` codes). */

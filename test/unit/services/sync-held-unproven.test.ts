@@ -20,6 +20,8 @@ vi.mock('../../../node/core/keys.js', async (importOriginal) => {
 
 import {
   applyKeyEvent,
+  envelopeId,
+  toB64,
   createRevocation,
   generateKeyPair,
   type Envelope,
@@ -79,6 +81,26 @@ describe('revocations of held inceptions that no held key signed', () => {
     expect(store.agents.get(a.did)).toBeDefined()
     expect(store.keyEvents.state(a.did)?.revoked).toMatchObject({ reason: 'compromised' })
     expect([honest.rejected, forgedOf('gossip'), forgedOf('honest')]).toEqual([0, 0, 0])
+  })
+
+  // Review 127 F1: the id does not cover the signature, so a copy of the controller's revocation with a junk
+  // signature, sent first, takes the one held place. The real one then waits for the sync round after the
+  // registration (decision 0087's known limit), and is not lost: no refusal of the copy keeps it out.
+  it("held as a junk-signed copy delay the controller's real one by a sync round, no more", async () => {
+    const kit = setup()
+    const a = kitAgent(n.random, n.clock.ms, { controller: n.did, peerId: 'h' })
+    await kit.apply('rogue', [a.icp])
+    const real = createRevocation(applyKeyEvent(undefined, a.icp), n.key, 'compromised', n.clock.ms)
+    const junk = { ...real, sig: toB64(randomBytes(64)) } as Envelope
+    expect(envelopeId(junk)).toBe(envelopeId(real)) // the id does not cover the signature
+    await kit.apply('rogue', [junk])
+    await kit.apply('honest', [real]) // not the held one: left to sync
+    await kit.apply('honest', [a.reg]) // releases the junk copy, charged to the rogue
+    expect([kit.forgedOf('rogue'), kit.forgedOf('honest')]).toEqual([1, 0])
+    expect(kit.store.keyEvents.state(a.did)?.revoked).toBeNull()
+    await kit.apply('honest', [a.reg, real]) // the next round
+    expect(kit.store.keyEvents.state(a.did)?.revoked).toMatchObject({ reason: 'compromised' })
+    expect(kit.forgedOf('honest')).toBe(0)
   })
 })
 
