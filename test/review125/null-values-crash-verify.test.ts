@@ -1,5 +1,13 @@
 /**
- * Review 125: `checkMessage` reads `m.verification.publicKey` whenever
+ * Review 125: three `null`s in an export stop `meshsig audit verify` with
+ * code INTERNAL (exit 1) and no verdict, in either form:
+ * - a message's `"verification": null` (checkMessage reads v.publicKey),
+ * - `"summary": null` (JSON top level or the NDJSON end line: checkSummary
+ *   returns only for undefined),
+ * - a `null` in `witnesses` (audit-note.ts exportKeys: its catch reads
+ *   w.did again).
+ *
+ * `checkMessage` reads `m.verification.publicKey` whenever
  * `verification` is not undefined; `"verification": null` throws a TypeError
  * that no check catches. `meshsig audit verify` on such a file (either form)
  * prints `✗ Cannot read properties of null (reading 'publicKey')`, code
@@ -9,8 +17,9 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { checkAuditExport } from '../../node/audit/export-check.js'
+import { checkAuditNote } from '../../node/core/audit-note.js'
 import { createMessage, didFromPublicKey, envelopeId, generateKeyPair, type AuditEntry } from '../../node/core/index.js'
-import { checkNdjsonLines, ndjsonLines, syntheticExport, trustRowsOf } from '../helpers/synthetic-export.js'
+import { checkNdjsonLines, ndjsonLines, onePeerJoinedExport, syntheticExport, trustRowsOf } from '../helpers/synthetic-export.js'
 
 function exported() {
   const T0 = Date.now() - 60_000
@@ -48,5 +57,30 @@ describe('review 125: a message whose verification is null', () => {
     let check
     expect(() => (check = checkNdjsonLines(ndjsonLines(b, { messages: [message] })))).not.toThrow()
     expect(check!.ok).toBe(false)
+  })
+
+  it('JSON: summary null is a problem of the verdict', () => {
+    const a = onePeerJoinedExport()
+    ;(a.doc as Record<string, unknown>).summary = null
+    let check
+    expect(() => (check = checkAuditExport(a.doc))).not.toThrow()
+    expect(check!.ok).toBe(false)
+  })
+
+  it('NDJSON: an end line with summary null is a problem of the verdict', () => {
+    const a = onePeerJoinedExport()
+    const lines = ndjsonLines(a)
+    const end = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>
+    end.summary = null
+    lines[lines.length - 1] = JSON.stringify(end)
+    let check
+    expect(() => (check = checkNdjsonLines(lines))).not.toThrow()
+    expect(check!.ok).toBe(false)
+  })
+
+  it('a null among the listed witnesses is not counted, not a TypeError', () => {
+    const a = onePeerJoinedExport()
+    const doc = { ...a.doc, note: 'x\n\n— a AAAAAAA=\n', witnesses: [null] }
+    expect(() => checkAuditNote(doc, { keys: [], quorum: 0 })).not.toThrow()
   })
 })
