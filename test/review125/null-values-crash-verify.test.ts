@@ -5,7 +5,11 @@
  * - `"summary": null` (JSON top level or the NDJSON end line: checkSummary
  *   returns only for undefined),
  * - a `null` in `witnesses` (audit-note.ts exportKeys: its catch reads
- *   w.did again).
+ *   w.did again),
+ * - an entry whose `data` is null (`typeof null === 'object'` lets it into
+ *   the trust replay and VerificationTracker, which destructure it),
+ * - an NDJSON `{"type":"message","message":null}` right after an acceptance
+ *   entry (NdjsonExportCheck#message reads m.id before checkMessage).
  *
  * `checkMessage` reads `m.verification.publicKey` whenever
  * `verification` is not undefined; `"verification": null` throws a TypeError
@@ -82,5 +86,27 @@ describe('review 125: a message whose verification is null', () => {
     const a = onePeerJoinedExport()
     const doc = { ...a.doc, note: 'x\n\n— a AAAAAAA=\n', witnesses: [null] }
     expect(() => checkAuditNote(doc, { keys: [], quorum: 0 })).not.toThrow()
+  })
+
+  it('an entry whose data is null is a malformed entry of the verdict (JSON and NDJSON)', () => {
+    const a = onePeerJoinedExport()
+    const bad = { index: 1, ts: 1, kind: 'key.rotated', subject: a.nodeDid, envelopeId: null, code: null, data: null }
+    let check
+    expect(() => (check = checkAuditExport({ ...a.doc, entries: [...a.doc.entries, bad] }))).not.toThrow()
+    expect(check!.ok).toBe(false)
+    const lines = ndjsonLines(a)
+    lines.splice(2, 0, JSON.stringify({ type: 'entry', leaf: a.doc.leafHashes[0], entry: bad }))
+    expect(() => (check = checkNdjsonLines(lines))).not.toThrow()
+    expect(check!.ok).toBe(false)
+  })
+
+  it('NDJSON: a null message line after an acceptance entry is a problem of the verdict', () => {
+    const { b, message } = exported()
+    const lines = ndjsonLines(b, { messages: [message] }).map((l) =>
+      (JSON.parse(l) as { type?: string }).type === 'message' ? JSON.stringify({ type: 'message', message: null }) : l,
+    )
+    let check
+    expect(() => (check = checkNdjsonLines(lines))).not.toThrow()
+    expect(check!.ok).toBe(false)
   })
 })
