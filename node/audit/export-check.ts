@@ -93,8 +93,8 @@ export class Problems {
 /**
  * Check an audit export (the parsed JSON of `meshsig audit --json`). Throws
  * `MalformedError` only when it has no entries array. A document nesting
- * deeper than any export does, or one whose checks overflow the stack, does
- * not verify (node/audit/untrusted-value.ts).
+ * deeper than any export does, or one whose checks overflow the stack or
+ * stop on any other error, does not verify (node/audit/untrusted-value.ts).
  */
 export function checkAuditExport(doc: unknown, options: CheckExportOptions = {}): ExportCheck {
   const entries = (doc as { entries?: unknown } | null)?.entries
@@ -102,14 +102,30 @@ export function checkAuditExport(doc: unknown, options: CheckExportOptions = {})
   try {
     return checkExport(doc, options)
   } catch (err) {
-    if (!isStackOverflow(err) || !Array.isArray(entries)) throw err
-    return unchecked(entries.length, 'the export could not be checked: its values nest too deep (stack overflow)')
+    if (!Array.isArray(entries)) throw err
+    // any value of the file is a problem of the verdict, never an error without one (docs/audit.md, "What verify checks")
+    return unchecked(entries.length, `the export could not be checked: ${uncheckedWhy(err)}`)
   }
+}
+
+/**
+ * Why a check stopped on an untrusted value, as a problem says it: a stack
+ * overflow is values nesting too deep; anything else is named by its message.
+ * Either way the export does not verify (fail closed).
+ */
+export function uncheckedWhy(err: unknown): string {
+  if (isStackOverflow(err)) return 'its values nest too deep (stack overflow)'
+  return `a value stopped the check (${quoteValue(err instanceof Error ? err.message : String(err))})`
 }
 
 /** The verdict on an export whose checks could not run: it does not verify, for `why`. */
 function unchecked(size: number, why: string): ExportCheck {
-  const log: AuditVerdict = {
+  return { ok: false, log: uncheckedLog(size, why), messagesChecked: 0, scoresChecked: 0, problems: [] }
+}
+
+/** The log's verdict when its check could not run: not ok, one malformed problem saying `why`. */
+export function uncheckedLog(size: number, why: string): AuditVerdict {
+  return {
     ok: false,
     size,
     root: 'not computed',
@@ -118,7 +134,6 @@ function unchecked(size: number, why: string): ExportCheck {
     problems: [{ kind: 'malformed', message: why }],
     omittedProblems: 0,
   }
-  return { ok: false, log, messagesChecked: 0, scoresChecked: 0, problems: [] }
 }
 
 function checkExport(doc: unknown, options: CheckExportOptions): ExportCheck {
@@ -135,7 +150,7 @@ function checkExport(doc: unknown, options: CheckExportOptions): ExportCheck {
   const entries = d.entries as AuditEntry[]
   const problems = new Problems(options.maxProblems ?? 1000)
   const kels = keyLogs(d.keyEvents)
-  const derived = messageVerifications(entries.filter((e) => typeof e === 'object' && e !== null))
+  const derived = messageVerifications(entries.filter(hasData))
   const listed = new Set<unknown>()
   messages.forEach((m, i) => {
     // the NDJSON form takes a message only right after its acceptance entry, so once; here the list is checked
@@ -181,13 +196,17 @@ export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext)
   if (envelopeId(envelope) !== m.id) return fail('its id is not the id of its envelope')
   const copy = shownDiffers(m, envelope as MsgEnvelope)
   if (copy !== undefined) return fail(`its ${copy} is not what its signed envelope says`)
-  const v = m.verification
+  const v: unknown = m.verification
   const logged = ctx.derived.get(label)
   if (logged === undefined) return fail('no audit entry records its acceptance')
   // an export made before messages carried their verification has none: the log alone says which key
+  if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) {
+    return fail('its verification is not a JSON object')
+  }
+  const shown = v as Partial<MessageVerification> | undefined
   if (
-    v !== undefined &&
-    (v.publicKey !== logged.publicKey || v.keySeq !== logged.keySeq || v.auditIndex !== logged.auditIndex)
+    shown !== undefined &&
+    (shown.publicKey !== logged.publicKey || shown.keySeq !== logged.keySeq || shown.auditIndex !== logged.auditIndex)
   ) {
     return fail(`its verification differs from the log's (entry ${logged.auditIndex}, key seq ${logged.keySeq})`)
   }
@@ -221,8 +240,19 @@ function checkTrust(
   problems: Problems,
   legacyTrust: boolean,
 ): number {
-  const valid = entries.filter((e) => typeof e === 'object' && e !== null && typeof e.data === 'object')
+  const valid = entries.filter(hasData)
   return checkTrustScores(d, collectTrustEvidence(valid, { legacyPairs: true }), problems, { legacyTrust })
+}
+
+/**
+ * True when `e` is an object whose `data` is an object (not null): the only
+ * entries the trust replay, refusal count and verifications read; any other
+ * is a malformed entry of the log's verdict (`verifyAuditExport`).
+ */
+export function hasData(e: unknown): e is AuditEntry {
+  if (typeof e !== 'object' || e === null) return false
+  const data = (e as { data?: unknown }).data
+  return typeof data === 'object' && data !== null && !Array.isArray(data)
 }
 
 /** What the summary of an export is held to: counted in the export, or recounted from its entries. */
@@ -237,15 +267,18 @@ export interface SummaryCounts {
 function refusalsOf(entries: readonly unknown[]): number {
   let n = 0
   for (const e of entries as AuditEntry[]) {
-    if (typeof e === 'object' && e !== null && typeof e.data === 'object') n += refusalsIn(e) // as the NDJSON check reads them
+    if (hasData(e)) n += refusalsIn(e) // as the NDJSON check reads them
   }
   return n
 }
 
 /** Compare the summary's counts with what the export holds. */
 export function checkSummary(d: Record<string, unknown>, counts: SummaryCounts, problems: Problems): void {
-  const s = d.summary as Record<string, unknown> | undefined
+  const s = d.summary as Record<string, unknown> | null | undefined
   if (s === undefined) return
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) {
+    return problems.add('summary', 'summary', `the summary is ${quoteValue(s)}, not a JSON object`)
+  }
   const { messages, entries, refusals } = counts
   // the node counts each refusal summary as the refusals it stands for (decision 0053)
   if (s.failedVerifications !== undefined && s.failedVerifications !== refusals) {

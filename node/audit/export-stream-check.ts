@@ -8,19 +8,22 @@
  */
 import { AUDIT_NDJSON_FORMAT, AUDIT_NDJSON_FORMATS, AuditStreamVerifier } from '../core/audit-stream.js'
 import { refusalsIn } from '../core/audit-refusals.js'
-import { duplicateJsonKey, type AuditEntry, type KeyEvent } from '../core/index.js'
+import { duplicateJsonKey, type KeyEvent } from '../core/index.js'
 import {
   Problems,
   checkMessage,
   checkSummary,
   checkTrustScores,
+  hasData,
+  uncheckedLog,
+  uncheckedWhy,
   type ExportCheck,
   type ExportedMessage,
   type MessageContext,
 } from './export-check.js'
 import { VerificationTracker, type MessageVerification } from './message-verification.js'
 import { keyLogs } from './export-key-logs.js'
-import { TOO_DEEP, isStackOverflow, lineNestsTooDeep, quoteValue } from './untrusted-value.js'
+import { TOO_DEEP, lineNestsTooDeep, quoteValue } from './untrusted-value.js'
 import { TrustTally } from './trust-ledger.js'
 
 /** True when `start` (the first bytes of a file) is the header of an NDJSON audit export. */
@@ -71,14 +74,17 @@ export class NdjsonExportCheck {
     return this.#log.count
   }
 
-  /** Feed one line (without its newline). A line whose checks overflow the stack is a problem (untrusted-value.ts). */
+  /**
+   * Feed one line (without its newline). A line whose checks overflow the
+   * stack or stop on any other error is a problem of the verdict, never a
+   * pass (untrusted-value.ts; docs/audit.md, "What verify checks").
+   */
   line(text: string): void {
     this.#lineNo += 1
     try {
       this.#line(text)
     } catch (err) {
-      if (!isStackOverflow(err)) throw err
-      this.#log.report(`line ${this.#lineNo} could not be checked: its values nest too deep (stack overflow)`)
+      this.#log.report(`line ${this.#lineNo} could not be checked: ${uncheckedWhy(err)}`)
     }
   }
 
@@ -139,8 +145,8 @@ export class NdjsonExportCheck {
 
   #entry(entry: unknown, leaf: unknown): void {
     this.#log.entry(entry, leaf) // reports a malformed entry; trust and verifications read what they can
-    if (typeof entry !== 'object' || entry === null || typeof (entry as AuditEntry).data !== 'object') return
-    const e = entry as AuditEntry
+    if (!hasData(entry)) return
+    const e = entry
     this.#trust.add(e)
     this.#refusals += refusalsIn(e)
     const v = this.#verifications.add(e)
@@ -155,7 +161,8 @@ export class NdjsonExportCheck {
       problems: this.#problems,
     })
     ctx.derived.clear()
-    if (pending !== null && pending.id === m.id) ctx.derived.set(pending.id, pending.v)
+    const id = typeof m === 'object' && m !== null ? m.id : undefined // checkMessage names a line that is no object
+    if (pending !== null && pending.id === id) ctx.derived.set(pending.id, pending.v)
     checkMessage(m, this.#messages - 1, ctx)
   }
 
@@ -164,17 +171,17 @@ export class NdjsonExportCheck {
     if (this.#header !== null && this.#trailer === null) {
       this.#log.report('the export ends before its end line: it was cut short')
     }
-    const log = this.#log.finish()
+    let log
+    try {
+      log = this.#log.finish()
+    } catch (err) {
+      log = uncheckedLog(this.#log.count, `the log could not be checked: ${uncheckedWhy(err)}`)
+    }
     let scoresChecked = 0
     try {
       scoresChecked = this.#checkEnd()
     } catch (err) {
-      if (!isStackOverflow(err)) throw err
-      this.#problems.add(
-        'summary',
-        'end',
-        'the end line could not be checked: its values nest too deep (stack overflow)',
-      )
+      this.#problems.add('summary', 'end', `the end line could not be checked: ${uncheckedWhy(err)}`)
     }
     return {
       ok: log.ok && this.#problems.list.length === 0,

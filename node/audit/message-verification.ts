@@ -35,6 +35,7 @@ function keyNamedBy(did: string): KeyAt | null {
 }
 
 function rotationOf(entry: AuditEntry): KeyAt | null {
+  if (typeof entry.data !== 'object' || entry.data === null) return null // malformed: the log's verdict names it
   const { key, seq } = entry.data as { key?: unknown; seq?: unknown }
   return typeof key === 'string' && typeof seq === 'number' ? { key, seq } : null
 }
@@ -56,7 +57,7 @@ export class VerificationTracker {
       return null
     }
     if (e.kind !== 'envelope.accepted' || e.envelopeId === null) return null
-    if ((e.data as { type?: unknown }).type !== 'msg') return null
+    if ((e.data as { type?: unknown } | null)?.type !== 'msg') return null
     const key = this.#current.get(e.subject) ?? keyNamedBy(e.subject)
     return {
       status: 'verified',

@@ -65,8 +65,29 @@ export function parseWitnessPolicy(text: string): WitnessPolicy {
   return { keys, quorum: quorum ?? keys.length }
 }
 
-/** Check the export's note against its checkpoint and count the cosignatures of `policy`'s witnesses. */
+/**
+ * Check the export's note against its checkpoint and count the cosignatures
+ * of `policy`'s witnesses. Any error on the file's values is a problem of a
+ * check that is not ok, never a throw (docs/audit.md, "What verify checks").
+ */
 export function checkAuditNote(doc: Record<string, unknown>, policy: WitnessPolicy): NoteCheck {
+  try {
+    return checkNote(doc, policy)
+  } catch (err) {
+    return {
+      ok: false,
+      logSigned: false,
+      keysFrom: policy.keys.length > 0 ? 'auditor' : 'export',
+      witnessKeys: [],
+      cosigners: [],
+      quorum: policy.quorum,
+      problems: [`the note could not be checked: ${message(err)}`],
+      notCounted: [],
+    }
+  }
+}
+
+function checkNote(doc: Record<string, unknown>, policy: WitnessPolicy): NoteCheck {
   const problems: string[] = []
   const notCounted: string[] = []
   const logKeys = (doc.logKeys ?? {}) as Record<string, unknown>
@@ -158,16 +179,17 @@ function auditorKeys(vkeys: readonly string[], problems: string[]): NoteVerifier
 function exportKeys(list: unknown, notCounted: string[]): NoteVerifier[] {
   if (!Array.isArray(list)) return []
   const seen = new Set<string>()
-  return list.flatMap((w: { did?: unknown; binding?: unknown }) => {
+  return list.flatMap((w: unknown) => {
+    const { did, binding: signed } = (typeof w === 'object' && w !== null ? w : {}) as Record<string, unknown>
     try {
-      const binding = verifyLogKeyBinding(w.binding, publicKeyFromIdentifier(String(w.did)))
-      if (binding.did !== w.did) throw new Error('the binding names another DID')
+      const binding = verifyLogKeyBinding(signed, publicKeyFromIdentifier(String(did)))
+      if (binding.did !== did) throw new Error('the binding names another DID')
       const k = bindingVerifiers(binding).witness
       if (seen.has(toB64(k.publicKey))) return [] // two DIDs binding one witness key are one cosigner
       seen.add(toB64(k.publicKey))
       return [k]
     } catch (err) {
-      notCounted.push(`witness ${String(w.did)}: its key binding does not check out (${message(err)})`)
+      notCounted.push(`witness ${String(did)}: its key binding does not check out (${message(err)})`)
       return []
     }
   })

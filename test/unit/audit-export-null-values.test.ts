@@ -1,29 +1,30 @@
+// Attack review 125, L2: a null where an export holds an object is a problem of the verdict, never a
+// TypeError (INTERNAL, no verdict); docs/audit.md "What verify checks", decision 0089.
 /**
- * Review 125: three `null`s in an export stop `meshsig audit verify` with
+ * Review 125: `null`s in an export stopped `meshsig audit verify` with
  * code INTERNAL (exit 1) and no verdict, in either form:
- * - a message's `"verification": null` (checkMessage reads v.publicKey),
+ * - a message's `"verification": null` (checkMessage read v.publicKey),
  * - `"summary": null` (JSON top level or the NDJSON end line: checkSummary
- *   returns only for undefined),
- * - a `null` in `witnesses` (audit-note.ts exportKeys: its catch reads
+ *   returned only for undefined),
+ * - a `null` in `witnesses` (audit-note.ts exportKeys: its catch read
  *   w.did again),
- * - an entry whose `data` is null (`typeof null === 'object'` lets it into
+ * - an entry whose `data` is null (`typeof null === 'object'` let it into
  *   the trust replay and VerificationTracker, which destructure it),
  * - an NDJSON `{"type":"message","message":null}` right after an acceptance
- *   entry (NdjsonExportCheck#message reads m.id before checkMessage).
- *
- * `checkMessage` reads `m.verification.publicKey` whenever
- * `verification` is not undefined; `"verification": null` throws a TypeError
- * that no check catches. `meshsig audit verify` on such a file (either form)
- * prints `✗ Cannot read properties of null (reading 'publicKey')`, code
- * INTERNAL, exit 1, and no verdict at all (docs/audit.md: any value is a
- * problem of the verdict, never an error without one).
+ *   entry (NdjsonExportCheck#message read m.id before checkMessage).
  */
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { checkAuditExport } from '../../node/audit/export-check.js'
 import { checkAuditNote } from '../../node/core/audit-note.js'
 import { createMessage, didFromPublicKey, envelopeId, generateKeyPair, type AuditEntry } from '../../node/core/index.js'
-import { checkNdjsonLines, ndjsonLines, onePeerJoinedExport, syntheticExport, trustRowsOf } from '../helpers/synthetic-export.js'
+import {
+  checkNdjsonLines,
+  ndjsonLines,
+  onePeerJoinedExport,
+  syntheticExport,
+  trustRowsOf,
+} from '../helpers/synthetic-export.js'
 
 function exported() {
   const T0 = Date.now() - 60_000
@@ -48,7 +49,7 @@ function exported() {
   return { b, message }
 }
 
-describe('review 125: a message whose verification is null', () => {
+describe('null values in an export (review 125, L2)', () => {
   it('JSON: is a problem of the verdict, not a TypeError', () => {
     const { b } = exported()
     let check
