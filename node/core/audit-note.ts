@@ -22,7 +22,23 @@ import {
   parseVkey,
   verifyNote,
   type NoteVerifier,
+  type ParsedNote,
 } from './note.js'
+
+/**
+ * Most witnesses an export's `witnesses` list is read for: a node lists one
+ * per cosignature its note holds, at most `MAX_COSIGNATURES` (16,
+ * node/audit/checkpoint-notes.ts). A longer list is a problem of the check,
+ * and only the first ones are read (docs/audit.md, "What verify checks").
+ */
+export const MAX_LISTED_WITNESSES = 16
+
+/**
+ * Most characters of an export's checkpoint note: a three-line checkpoint
+ * and at most `MAX_NOTE_SIGNATURES` (64) signature lines are a few KB; a
+ * longer note is a problem, never parsed (attack review 125, M1).
+ */
+export const MAX_NOTE_LENGTH = 65_536
 
 /** Which witnesses an auditor requires. */
 export interface WitnessPolicy {
@@ -90,33 +106,17 @@ export function checkAuditNote(doc: Record<string, unknown>, policy: WitnessPoli
 function checkNote(doc: Record<string, unknown>, policy: WitnessPolicy): NoteCheck {
   const problems: string[] = []
   const notCounted: string[] = []
-  const logKeys = (doc.logKeys ?? {}) as Record<string, unknown>
   const chk = (doc.checkpoint ?? {}) as { origin?: string; size?: number; root?: string }
-  let log: NoteVerifier | null = null
-  let own: NoteVerifier | null = null
-  try {
-    const binding = verifyLogKeyBinding(logKeys.binding, publicKeyFromIdentifier(doc.nodePublicKey as string))
-    if (binding.did !== chk.origin) throw new Error(`the log key binding is of ${binding.did}, not ${chk.origin}`)
-    ;({ log, witness: own } = bindingVerifiers(binding))
-  } catch (err) {
-    problems.push(`the log keys are not bound to the node: ${message(err)}`)
-  }
+  const { log, own } = logVerifiers(doc, chk, problems)
   const fromAuditor = policy.keys.length > 0
-  const keys = fromAuditor ? auditorKeys(policy.keys, problems) : exportKeys(doc.witnesses, notCounted)
+  const keys = fromAuditor ? auditorKeys(policy.keys, problems) : exportKeys(doc.witnesses, notCounted, problems)
   const witnesses = keys.filter((k) => own === null || k.keyId !== own.keyId || k.name !== own.name)
   let logSigned = false
-  const cosigners: Array<{ name: string; timestamp: number }> = []
-  if (typeof doc.note !== 'string') problems.push('the export carries no checkpoint note')
-  else if (log !== null) {
-    logSigned = checkLogSignature(doc.note, chk, log, problems)
-    for (const w of witnesses) {
-      try {
-        const [sig] = verifyNote(doc.note, [w])
-        if (sig?.timestamp !== undefined) cosigners.push({ name: w.name, timestamp: sig.timestamp })
-      } catch (err) {
-        if (!/no signature of a known key/.test(message(err))) problems.push(message(err))
-      }
-    }
+  let cosigners: Array<{ name: string; timestamp: number }> = []
+  const note = readNote(doc.note, problems) // parsed once: every key below is checked against this one parse
+  if (note !== null && log !== null) {
+    logSigned = checkLogSignature(note, chk, log, problems)
+    cosigners = countCosigners(note, witnesses, problems)
   }
   if (cosigners.length < policy.quorum) {
     problems.push(
@@ -135,15 +135,72 @@ function checkNote(doc: Record<string, unknown>, policy: WitnessPolicy): NoteChe
   }
 }
 
+/** The log's and the node's own witness verifiers, from the binding the node's identity key signed (null: a problem). */
+function logVerifiers(
+  doc: Record<string, unknown>,
+  chk: { origin?: string },
+  problems: string[],
+): { log: NoteVerifier | null; own: NoteVerifier | null } {
+  const logKeys = (doc.logKeys ?? {}) as Record<string, unknown>
+  try {
+    const binding = verifyLogKeyBinding(logKeys.binding, publicKeyFromIdentifier(doc.nodePublicKey as string))
+    if (binding.did !== chk.origin) throw new Error(`the log key binding is of ${binding.did}, not ${chk.origin}`)
+    const { log, witness } = bindingVerifiers(binding)
+    return { log, own: witness }
+  } catch (err) {
+    problems.push(`the log keys are not bound to the node: ${message(err)}`)
+    return { log: null, own: null }
+  }
+}
+
+/**
+ * The export's note, parsed once, or null with a problem: absent, longer
+ * than `MAX_NOTE_LENGTH` (not read at all), or not a signed note.
+ */
+function readNote(note: unknown, problems: string[]): ParsedNote | null {
+  if (typeof note !== 'string') {
+    problems.push('the export carries no checkpoint note')
+    return null
+  }
+  if (note.length > MAX_NOTE_LENGTH) {
+    problems.push(`the checkpoint note is ${note.length} characters; no note is longer than ${MAX_NOTE_LENGTH}`)
+    return null
+  }
+  try {
+    return parseNote(note)
+  } catch (err) {
+    problems.push(`checkpoint note: ${message(err)}`)
+    return null
+  }
+}
+
+/** The cosignatures of `witnesses` on the parsed note; a cosignature that fails is a problem. */
+function countCosigners(
+  note: ParsedNote,
+  witnesses: readonly NoteVerifier[],
+  problems: string[],
+): Array<{ name: string; timestamp: number }> {
+  const cosigners: Array<{ name: string; timestamp: number }> = []
+  for (const w of witnesses) {
+    try {
+      const [sig] = verifyNote(note, [w])
+      if (sig?.timestamp !== undefined) cosigners.push({ name: w.name, timestamp: sig.timestamp })
+    } catch (err) {
+      if (!/no signature of a known key/.test(message(err))) problems.push(message(err))
+    }
+  }
+  return cosigners
+}
+
 function checkLogSignature(
-  note: string,
+  note: ParsedNote,
   chk: { origin?: string; size?: number; root?: string },
   log: NoteVerifier,
   problems: string[],
 ): boolean {
   try {
     const text = checkpointText(chk.origin ?? '', chk.size ?? -1, fromB64(chk.root ?? '', 'root', 32))
-    if (parseNote(note).text !== text) throw new Error('the note is not the checkpoint of the export')
+    if (note.text !== text) throw new Error('the note is not the checkpoint of the export')
     verifyNote(note, [log])
     return true
   } catch (err) {
@@ -171,15 +228,21 @@ function auditorKeys(vkeys: readonly string[], problems: string[]): NoteVerifier
 }
 
 /**
- * The export's witnesses whose binding verifies under the key their DID
+ * The export's witnesses whose binding verifies (the first
+ * `MAX_LISTED_WITNESSES`; a longer list is a problem) under the key their DID
  * names; each other one goes to `notCounted` with its reason (an export
  * carries no key event log of its witnesses, so a rotated one cannot be
  * followed): it counts toward no quorum, and fails nothing by itself.
  */
-function exportKeys(list: unknown, notCounted: string[]): NoteVerifier[] {
+function exportKeys(list: unknown, notCounted: string[], problems: string[]): NoteVerifier[] {
   if (!Array.isArray(list)) return []
+  if (list.length > MAX_LISTED_WITNESSES) {
+    problems.push(
+      `the export lists ${list.length} witnesses; a node lists at most ${MAX_LISTED_WITNESSES}: the rest are not read`,
+    )
+  }
   const seen = new Set<string>()
-  return list.flatMap((w: unknown) => {
+  return list.slice(0, MAX_LISTED_WITNESSES).flatMap((w: unknown) => {
     const { did, binding: signed } = (typeof w === 'object' && w !== null ? w : {}) as Record<string, unknown>
     try {
       const binding = verifyLogKeyBinding(signed, publicKeyFromIdentifier(String(did)))
