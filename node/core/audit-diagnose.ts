@@ -7,16 +7,20 @@
  *   Each entry is matched to the signed leaf it hashes to; what matches
  *   nothing is altered or inserted, and signed leaves no entry matches are
  *   missing. An entry whose only change is its `index` field is found by
- *   trying nearby indexes (and the shift seen last), within a budget.
+ *   trying nearby indexes (and the shift seen last), within a budget of
+ *   bytes re-hashed: a fixed amount plus `REHASH_FACTOR` times the bytes of
+ *   the export's entries (attack review 125, M2), so the search costs at
+ *   most a few times the first pass, however heavy the entries.
  * - structural: no authenticated leaf hashes. Only the entries' own `index`
  *   fields speak: gaps are missing entries, repeats duplicates, descents
  *   reorders. Altered content then shows only as a root mismatch, localised
  *   to the span between two signed checkpoints.
  */
 import type { AuditEntry } from './audit-entry.js'
-import { leafHashOfEntry } from './audit-entry.js'
+import { auditEntryBytes } from './audit-entry.js'
 import { entryRange, type ProblemSink } from './audit-problems.js'
 import { HASH_LENGTH } from './merkle.js'
+import { hashLeaf } from './merkle-hash.js'
 
 /** The signed tree's leaf hashes, packed 32 bytes each. */
 export class LeafTable {
@@ -44,11 +48,21 @@ export class LeafTable {
   }
 }
 
+/** Bytes the search for renumbered entries may re-hash whatever the export's size (8 MiB). */
+export const REHASH_BASE = 8 * 1024 * 1024
+
+/** Bytes the search may re-hash per byte of the export's entries (`EntryMatcher.earn`). */
+export const REHASH_FACTOR = 2
+
 /** How hard the exact mode looks for an entry whose `index` field was changed. */
 export interface MatchOptions {
   /** Try indexes within this distance of the claimed one. Default 16. */
   readonly window?: number
-  /** Total re-hashes allowed for the window search. Default 200 000. */
+  /**
+   * Bytes of canonical entries the search may re-hash before the entries
+   * add theirs (`earn`); each try costs the bytes of the entry it re-hashes.
+   * Default `REHASH_BASE`.
+   */
   readonly budget?: number
 }
 
@@ -87,7 +101,12 @@ export class EntryMatcher {
     this.#leaves = leaves
     this.#facts = facts
     this.#window = options.window ?? 16
-    this.#budget = options.budget ?? 200_000
+    this.#budget = options.budget ?? REHASH_BASE
+  }
+
+  /** Add to the budget for an entry of `bytes` canonical bytes the first pass hashed (`REHASH_FACTOR` each). */
+  earn(bytes: number): void {
+    this.#budget += REHASH_FACTOR * bytes
   }
 
   /** Match the well-formed entry at `position`, whose leaf hash is `hash`. */
@@ -103,8 +122,7 @@ export class EntryMatcher {
     if (runGoesOn) return // a run of misses: `resolveRuns` searches it once, not entry by entry
     for (const c of this.#candidates(claimed, position)) {
       if (this.#budget <= 0) return
-      this.#budget -= 1
-      if (this.#try(position, entry, c)) return
+      if (this.#try(position, entry, c, true)) return
     }
   }
 
@@ -137,14 +155,13 @@ export class EntryMatcher {
     for (let d = this.#window + 1; this.#budget > 0 && (x + d < this.#leaves.size || x - d >= 0); d++) {
       for (const c of [x + d, x - d]) {
         if (c < 0 || c >= this.#leaves.size) continue
-        this.#budget -= 1
-        if (this.#try(position, entry, c)) return true
+        if (this.#try(position, entry, c, true)) return true
       }
     }
     return false
   }
 
-  /** Last resort for a few leftovers: try every unmatched leaf for every unmatched entry. */
+  /** Last resort for a few leftovers: try every unmatched leaf for every unmatched entry, within the budget. */
   matchLeftovers(entryAt: (position: number) => AuditEntry | undefined, limit = 4096): void {
     const { origin, count } = this.#facts
     const taken = new Uint8Array(this.#leaves.size)
@@ -160,7 +177,7 @@ export class EntryMatcher {
     for (const p of open) {
       const entry = entryAt(p)
       if (entry === undefined) continue
-      const hit = free.find((c) => taken[c] === 0 && this.#try(p, entry, c))
+      const hit = free.find((c) => this.#budget > 0 && taken[c] === 0 && this.#try(p, entry, c, true))
       if (hit !== undefined) taken[hit] = 1
     }
   }
@@ -172,9 +189,12 @@ export class EntryMatcher {
     return out.filter((c) => c >= 0 && c < this.#leaves.size && c !== claimed + this.#shift)
   }
 
-  #try(position: number, entry: AuditEntry, candidate: number): boolean {
+  /** Whether `entry` is signed leaf `candidate` under that index; `charged`: its bytes come off the budget. */
+  #try(position: number, entry: AuditEntry, candidate: number, charged = false): boolean {
     if (candidate < 0 || candidate >= this.#leaves.size) return false
-    if (!this.#leaves.matches(candidate, leafHashOfEntry({ ...entry, index: candidate }))) return false
+    const bytes = auditEntryBytes({ ...entry, index: candidate })
+    if (charged) this.#budget -= bytes.length
+    if (!this.#leaves.matches(candidate, hashLeaf(bytes))) return false
     this.#facts.origin[position] = candidate
     this.#shift = candidate - entry.index
     return true

@@ -237,7 +237,9 @@ function hashEntry(
   ctx: PassContext,
 ): Uint8Array {
   const claimed = claimedIndex(raw)
-  const hash = rawLeafHash(raw)
+  const bytes = rawEntryBytes(raw)
+  const hash = bytes === null ? new Uint8Array(HASH_LENGTH) : hashLeaf(bytes)
+  matcher?.earn(bytes?.length ?? 0) // the search may re-hash a few times what the entries hold (audit-diagnose.ts)
   facts.claimed[p] = claimed
   if (ctx.leaves?.matches(claimed, hash)) {
     facts.origin[p] = claimed
@@ -301,10 +303,16 @@ export function claimedIndex(raw: unknown): number {
 
 /** Leaf hash of a malformed entry: of its JCS when it has one, else of nothing a real entry could be. */
 export function rawLeafHash(raw: unknown): Uint8Array {
+  const bytes = rawEntryBytes(raw)
+  return bytes === null ? new Uint8Array(HASH_LENGTH) : hashLeaf(bytes)
+}
+
+/** UTF-8 of the JCS text of an untrusted entry, or null when it has none. */
+function rawEntryBytes(raw: unknown): Uint8Array | null {
   try {
-    return hashLeaf(utf8(canonicalize(raw)))
+    return utf8(canonicalize(raw))
   } catch {
-    return new Uint8Array(HASH_LENGTH)
+    return null
   }
 }
 
