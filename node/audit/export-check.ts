@@ -7,7 +7,8 @@
  * - every message re-verifies from its stored envelope: its id, its
  *   signature under the key its verification names, that key being the one
  *   the log says was current (and, with `keyEvents`, the key of the signer's
- *   key event log at that `seq`), and the audit entry of its acceptance;
+ *   key event log at that `seq`), and the audit entry of its acceptance; its
+ *   whole `verification` (status, entry, time, key, seq) is the log's;
  * - every trust score equals the core formula over the entries;
  * - the summary's counts match what the export holds.
  */
@@ -203,12 +204,11 @@ export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext)
   if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) {
     return fail('its verification is not a JSON object')
   }
-  const shown = v as Partial<MessageVerification> | undefined
-  if (
-    shown !== undefined &&
-    (shown.publicKey !== logged.publicKey || shown.keySeq !== logged.keySeq || shown.auditIndex !== logged.auditIndex)
-  ) {
-    return fail(`its verification differs from the log's (entry ${logged.auditIndex}, key seq ${logged.keySeq})`)
+  const differs = v === undefined ? undefined : verificationDiffers(v as Record<string, unknown>, logged)
+  if (differs !== undefined) {
+    return fail(
+      `its verification's ${differs} differs from the log's (entry ${logged.auditIndex}, verified at ${logged.verifiedAt}, key seq ${logged.keySeq})`,
+    )
   }
   try {
     verifyEnvelopeSignature(envelope, fromB64(logged.publicKey ?? '', 'publicKey', 32))
@@ -217,6 +217,20 @@ export function checkMessage(m: ExportedMessage, i: number, ctx: MessageContext)
   }
   const kelProblem = keyOfLog(ctx.kels.get(envelope.from), logged, envelope.from)
   if (kelProblem !== null) fail(kelProblem)
+}
+
+/**
+ * The first field of a message's shown verification that is not what the
+ * log gives (status, audit entry, its time, key, key seq), or a field the
+ * log gives none of; undefined when the whole object is the log's (attack
+ * review 125, L1: a `verifiedAt` moved to another time is caught).
+ */
+function verificationDiffers(shown: Record<string, unknown>, logged: MessageVerification): string | undefined {
+  const fields = Object.keys(logged) as Array<keyof MessageVerification>
+  const differs = fields.find((k) => shown[k] !== logged[k])
+  if (differs !== undefined) return differs
+  const extra = Object.keys(shown).find((k) => !(fields as string[]).includes(k))
+  return extra === undefined ? undefined : quoteValue(extra)
 }
 
 /** The fields of a message's view (node/core/message-view.ts) that copy its signed envelope. */

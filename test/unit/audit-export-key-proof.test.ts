@@ -94,7 +94,13 @@ function scene(opts: { signer?: KeyPair; seq?: number; x?: KeyPair; rotId?: stri
     timestamp: new Date(env.ts).toISOString(),
     verified: true,
     envelope: env,
-    verification: { status: 'verified', auditIndex: 3, publicKey: toB64(signer.publicKey), keySeq: seq },
+    verification: {
+      status: 'verified',
+      auditIndex: 3,
+      verifiedAt: new Date(T0 + 31_000).toISOString(), // the acceptance entry's time: the whole object is checked (review 125, L1)
+      publicKey: toB64(signer.publicKey),
+      keySeq: seq,
+    },
   }
   return { x, xDid, xIcp: createInception(x, T0), message, inits }
 }
