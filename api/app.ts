@@ -8,7 +8,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type Express } from 'express'
 import type { MeshNode } from '../node/mesh-node.js'
 import type { Authority } from '../node/services/authority.js'
-import { authorityOf, type CredentialResolver } from './auth.js'
+import { authorityOf, type CredentialResolver, type ProxyTrust } from './auth.js'
 import { DashboardSessions } from './dashboard-pass.js'
 import { ERROR_TABLE, MeshsigError } from '../node/core/errors.js'
 import { errorBody, errorMiddleware, notFound } from './errors.js'
@@ -205,6 +205,14 @@ function refuseTarget(res: ServerResponse): void {
   res.end(text)
 }
 
+/**
+ * Logged at start when `trustProxy` covers loopback (docs/api.md, "Rate
+ * limit"; decision 0090): every local user reaches 127.0.0.1 directly too.
+ */
+export const PROXY_ON_LOOPBACK_WARNING =
+  'trustProxy covers loopback: any local user connecting to 127.0.0.1 can claim any client address in ' +
+  'X-Forwarded-For (reads count per claimed address; registrations and api.refused entries keep the socket address)'
+
 /** Build the API for `node`. Throws `INVALID_INPUT` for an unsafe combination of options. */
 export function createApi(node: ApiNode, options: ApiOptions): Api {
   const opts = resolveApiOptions(options)
@@ -217,6 +225,9 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
   app.disable('x-powered-by')
   app.disable('etag')
   app.set('trust proxy', opts.trustProxy.length > 0 ? [...opts.trustProxy] : false)
+  const trustProxy = app.get('trust proxy fn') as ProxyTrust // Express's compiled form, for upgrades too
+  const apiLog = node.logger().child('api')
+  if (trustProxy('127.0.0.1', 0) || trustProxy('::1', 0)) apiLog.warn(PROXY_ON_LOOPBACK_WARNING)
   app.use(metrics.middleware())
   app.use(hostGuard(opts))
   app.use(uiRoutes()) // dashboard and verifier pages: GET only, before the API rate limit
@@ -228,7 +239,6 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     (req) => rateLimitKey(req, opts, resolveCredential, sessionOf, readLane),
     () => metrics.rateLimited(),
   )
-  const apiLog = node.logger().child('api')
   const fast = options.fastPath === false ? undefined : createFastPath(ctx, limiter, (err) => reportInternal(err))
   app.use(healthRoutes(ctx)) // before the rate limit too (read-routes.ts)
   app.use(dashboardSessionRoutes(dashboard)) // the page's own lane: before the limit (dashboard-routes.ts)
@@ -252,7 +262,7 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     handler: handlerOf(app, fast, sendDeadline),
     options: opts,
     metrics,
-    upgrades: upgradeGate(limiter, opts, sessionOf),
+    upgrades: upgradeGate(limiter, opts, sessionOf, trustProxy),
     countStreamClients: (read) => {
       streamClients = read
     },

@@ -23,10 +23,35 @@ export function bearerOf(req: IncomingMessage): string | undefined {
   return m?.[1]
 }
 
-/** The client's address: the forwarded one (Express `req.ip`) behind a trusted proxy, else the socket's. */
+/**
+ * The client's address: the forwarded one (Express `req.ip`) behind a trusted proxy, else the socket's. A
+ * forwarded address is a claim (decision 0090): what stops a client multiplying its buckets, and the
+ * audit's `client`, use the socket's.
+ */
 export function clientAddress(req: IncomingMessage, opts: ResolvedApiOptions): string | undefined {
-  if (opts.trustProxy.length > 0) return (req as Partial<Request>).ip
+  if (opts.trustProxy.length > 0) return (req as Partial<Request>).ip ?? req.socket.remoteAddress
   return req.socket.remoteAddress
+}
+
+/** Express's compiled `trust proxy` (`app.get('trust proxy fn')`): is the hop at `addr`, `i` hops away, trusted. */
+export type ProxyTrust = (addr: string, i: number) => boolean
+
+/**
+ * The address Express's `req.ip` gives a request (proxy-addr's walk): from the socket back through
+ * `X-Forwarded-For`, the first hop `trust` does not vouch for, else the farthest. For a request that
+ * never passed through Express, a WebSocket upgrade (docs/api.md, "WebSocket event stream").
+ */
+export function forwardedClient(req: IncomingMessage, trust: ProxyTrust): string | undefined {
+  const socket = req.socket.remoteAddress
+  if (socket === undefined) return undefined
+  const claimed = [req.headers['x-forwarded-for'] ?? '']
+    .flat()
+    .join(',')
+    .split(',')
+    .map((a) => a.trim())
+  const hops = [socket, ...claimed.filter((a) => a !== '').reverse()]
+  for (let i = 0; i < hops.length - 1; i++) if (!trust(hops[i]!, i)) return hops[i]
+  return hops[hops.length - 1]
 }
 
 /** True when `presented` is the operator token. */

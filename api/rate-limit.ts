@@ -5,8 +5,10 @@
  * answered 429 with `Retry-After` and `{error, code, retryAfter, limit,
  * window}`. The client address is the socket's unless a trusted proxy
  * is configured (Express `trust proxy`), so `X-Forwarded-For` cannot be
- * spoofed to dodge the limit. express-rate-limit's memory store expires its
- * counters every window, so the map never grows without bound.
+ * spoofed to dodge the limit. With a trusted proxy on loopback any local
+ * user can claim any forwarded address for a read; a registration still
+ * counts by its socket (decision 0090). express-rate-limit's memory store
+ * expires its counters every window, so the map never grows without bound.
  */
 import type { Request, RequestHandler, Response } from 'express'
 import type { IncomingMessage } from 'node:http'
@@ -84,9 +86,10 @@ function mintsCredential(req: IncomingMessage): boolean {
  * else its address, with all of loopback one address (127.0.0.2 is not a
  * fresh client). A registration mints a credential, so an agent credential
  * gets it no bucket of its own: registering counts against the operator's
- * bucket or the address's, and credentials cannot be multiplied faster than
- * that (docs/protocol.md §8). A request without a bearer that carries a live
- * dashboard session (`dashboardSession`, api/dashboard-pass.ts) counts
+ * bucket or the address's (the socket's, never a forwarded one: behind a
+ * proxy all its registrations share the proxy's bucket), and credentials
+ * cannot be multiplied faster than that (docs/protocol.md §8). A request
+ * without a bearer that carries a live dashboard session (`dashboardSession`, api/dashboard-pass.ts) counts
  * against that session: the operator's page keeps a lane of its own. So
  * does a read (`GET`) without a bearer that carries the operator token's
  * read lane (`readLane`, api/read-lane.ts): the MCP server's reads, which a
@@ -106,6 +109,7 @@ export function rateLimitKey(
   const session = bearer === undefined ? dashboardSession(req) : undefined
   if (session !== undefined && !mintsCredential(req)) return 'dashboard:' + session.slice(0, 22)
   if (bearer === undefined && (req.method === 'GET' || req.method === 'HEAD') && readLane(req)) return 'lane:read'
-  const address = clientAddress(req, opts) ?? 'unknown'
+  // a forwarded address is a claim any loopback user can make: a registration counts by the socket (decision 0090)
+  const address = (mintsCredential(req) ? req.socket.remoteAddress : clientAddress(req, opts)) ?? 'unknown'
   return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
 }

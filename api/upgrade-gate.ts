@@ -3,15 +3,16 @@
  * docs/api.md, "WebSocket event stream"; decision 0046). An upgrade is a
  * request: it counts against its client's bucket of the API's one rate
  * limiter (rate-limit.ts: the bearer's own bucket for the operator token or a
- * live agent credential, else the address's, all of loopback one), and past
- * the limit it is answered 429 with the very same body and `Retry-After`.
+ * live agent credential, else the address's, all of loopback one; behind a
+ * trusted proxy the forwarded address, as Express's `req.ip` gives it), and
+ * past the limit it is answered 429 with the very same body and `Retry-After`.
  * Whether its bearer proves a client decides which stream slots it may take.
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Request, RequestHandler, Response } from 'express'
 import { ERROR_TABLE } from '../node/core/errors.js'
-import { bearerOf, isOperatorToken } from './auth.js'
+import { bearerOf, forwardedClient, isOperatorToken, type ProxyTrust } from './auth.js'
 import type { ResolvedApiOptions } from './options.js'
 
 /** The checks of an upgrade beyond Host and Origin. */
@@ -81,14 +82,22 @@ function admitWith(limiter: RequestHandler | undefined, req: IncomingMessage, so
   })
 }
 
-/** The gate of the API whose rate limiter is `limiter`. */
+/** The gate of the API whose rate limiter is `limiter` and whose compiled `trust proxy` is `trustProxy`. */
 export function upgradeGate(
   limiter: RequestHandler | undefined,
   opts: ResolvedApiOptions,
   dashboardSession: (req: IncomingMessage) => string | undefined,
+  trustProxy: ProxyTrust = () => false,
 ): UpgradeGate {
   return {
-    admit: (req, socket) => admitWith(limiter, req, socket),
+    admit: (req, socket) => {
+      // an upgrade skips Express: give it the `req.ip` Express would, so it shares its client's bucket (decision 0090)
+      const ip = forwardedClient(req, trustProxy)
+      if (ip !== undefined && (req as Partial<Request>).ip === undefined) {
+        Object.defineProperty(req, 'ip', { value: ip })
+      }
+      return admitWith(limiter, req, socket)
+    },
     proven: (req) => {
       const bearer = bearerOf(req)
       if (bearer !== undefined) return isOperatorToken(opts, bearer)

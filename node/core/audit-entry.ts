@@ -52,8 +52,8 @@ export const AUDIT_KIND_DOCS = {
     'authority, path, status, requestEntry?, callerLeft?: the caller hung up first}. Never headers, bodies or tokens.',
   'api.refused':
     'An API action was refused for want of authority (docs/protocol.md §8). subject: the DID it tried to act ' +
-    'on or for, when it named one; code: "UNAUTHORIZED" or "FORBIDDEN"; data: {action, client (address), ' +
-    'authority ("anonymous", "agent", "invalid-bearer")}.',
+    'on or for, when it named one; code: "UNAUTHORIZED" or "FORBIDDEN"; data: {action, client (the socket address), ' +
+    'forwardedFor? (the address a trusted proxy named, a claim), authority ("anonymous", "agent", "invalid-bearer")}.',
   'peer.joined':
     'A libp2p peer connected. subject: the DID of its node key when known, else null; data: {peerId, addr?}.',
   'peer.left': 'A libp2p peer disconnected. subject and data as for peer.joined.',

@@ -121,7 +121,10 @@ export interface RefusalInput {
   /** The DID acted on or for, as the request named it (unchecked). */
   readonly subject: string | null
   readonly code: 'UNAUTHORIZED' | 'FORBIDDEN'
+  /** The socket's address (never a forwarded one: decision 0090). */
   readonly client: string
+  /** The address a trusted proxy's `X-Forwarded-For` named, when another: a claim, kept apart. */
+  readonly forwardedFor?: string
   /** How the caller was authorised: anonymous, an agent credential, or an invalid bearer. */
   readonly authority: string
 }
@@ -139,6 +142,11 @@ export function refusalRecord(r: RefusalInput): AuditRecord {
     subject,
     envelopeId: null,
     code: r.code,
-    data: { action: r.action.slice(0, 64), client: r.client.slice(0, 64), authority: r.authority },
+    data: {
+      action: r.action.slice(0, 64),
+      client: r.client.slice(0, 64),
+      ...(r.forwardedFor !== undefined ? { forwardedFor: r.forwardedFor.slice(0, 64) } : {}),
+      authority: r.authority,
+    },
   }
 }

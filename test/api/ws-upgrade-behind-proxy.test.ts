@@ -1,16 +1,11 @@
 /**
- * Review 126: behind a trusted proxy every WebSocket upgrade of the event stream counts against one
- * bucket. The upgrade never passes through Express, so `clientAddress` reads `req.ip`, which a raw
- * IncomingMessage does not have: undefined, so the key is "address:unknown" for every proxied client.
- * One client (any local user: no credential needed) spends it, and every other anonymous client's
- * stream is answered 429, while its HTTP requests count against its own forwarded address as
- * docs/api.md says ("A WebSocket upgrade of the event stream is a request like the others: it counts
- * against the same bucket").
+ * Review 126 F2 (Low, decision 0090): behind a trusted proxy every WebSocket upgrade counted against one bucket,
+ * "address:unknown" (an upgrade skips Express, so no req.ip): one local user's upgrades got every other 429.
  */
 import type { IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { startApi, type ApiFixture } from '../api/api-fixture.js'
+import { startApi, type ApiFixture } from './api-fixture.js'
 
 const held: WebSocket[] = []
 
@@ -29,7 +24,7 @@ function upgradeStatus(url: string, forwardedFor: string): Promise<number> {
   })
 }
 
-describe('review 126: behind a trusted proxy, stream upgrades count per forwarded client like other requests', () => {
+describe('behind a trusted proxy, stream upgrades count per forwarded client like other requests', () => {
   let fx: ApiFixture
   beforeAll(async () => {
     fx = await startApi({ rateLimit: 2, trustProxy: ['loopback'] })
@@ -48,7 +43,14 @@ describe('review 126: behind a trusted proxy, stream upgrades count per forwarde
     expect(attacker).toEqual([101, 101, 429])
     // the victim's HTTP request counts against its own address (200) ...
     expect((await fx.anon('GET', '/stats', undefined, { 'x-forwarded-for': '203.0.113.7' })).status).toBe(200)
-    // ... and so should its upgrade (today: 429, the one "address:unknown" bucket the attacker spent)
+    // ... and so should its upgrade (before decision 0090: 429, the one "address:unknown" bucket the attacker spent)
     expect(await upgradeStatus(fx.url, '203.0.113.7')).toBe(101)
+  })
+
+  it("an upgrade counts against the bucket of its client's HTTP requests", async () => {
+    const as = { 'x-forwarded-for': '203.0.113.50' }
+    expect((await fx.anon('GET', '/stats', undefined, as)).status).toBe(200)
+    expect((await fx.anon('GET', '/stats', undefined, as)).status).toBe(200)
+    expect(await upgradeStatus(fx.url, '203.0.113.50')).toBe(429)
   })
 })
