@@ -63,9 +63,9 @@ export const HELD_KEY_EVENTS_PER_DID = 16
 export const HELD_KEY_EVENTS = 8_192
 
 /**
- * Rotations and revocations held at once with the inceptions held for one
- * peer (a gossip message's origin, a sync server): a sixteenth of
- * `HELD_KEY_EVENTS`, as a peer's 256 held DIDs are of 4,096 (decision 0087).
+ * Rotations and revocations one peer sent (a gossip message's origin, a sync
+ * server) held at once, whoever's held inceptions they extend: a sixteenth
+ * of `HELD_KEY_EVENTS`, as a peer's 256 held DIDs are of 4,096 (decision 0087).
  */
 export const HELD_KEY_EVENTS_PER_PEER = 512
 

@@ -65,14 +65,16 @@ export interface Released {
 export type Admitted =
   { readonly now: readonly Released[] } | { readonly forged: Rejected } | 'held' | 'refused' | 'later'
 
-/** A held key event and the peer that delivered it. */
+/** A held key event, the peer that delivered it, and the peer whose share of held events it counts in. */
 interface HeldEvent {
   readonly event: KeyEvent
   readonly peer: string
+  /** Its origin (a gossip message's publisher, a sync server), not the DID's holder (review 127 F4). */
+  readonly share: string
 }
 
 interface Held {
-  /** The peer the DID is held for (charged for it if it is left over; its share holds the DID's events). */
+  /** The peer the DID is held for (charged for it if it is left over). */
   readonly peer: string
   /** The inception first, then the rotations and revocations that chain from it, each with its deliverer. */
   readonly events: HeldEvent[]
@@ -103,7 +105,7 @@ export interface AdmissionComponents {
 /** The held-inception pool and the admission rule. */
 export class Admission {
   private readonly held = new Map<string, Held>()
-  /** Per peer: the DIDs held for it, and the rotations and revocations held with them. */
+  /** Per peer: the DIDs held for it, and the rotations and revocations it sent that are held. */
   private readonly perPeer = new Map<string, { dids: number; events: number }>()
   /** Rotations and revocations held now, over all held DIDs. */
   private heldEvents = 0
@@ -131,7 +133,7 @@ export class Admission {
       case 'rev': {
         const h = this.held.get(e.did)
         if (h === undefined) return { now: [{ envelope: e, peer: via }] }
-        const admitted = this.extend(h, e, via)
+        const admitted = this.extend(h, e, peer, via)
         return admitted === 'held' && e.type === 'rot' && e.key === peerKey ? { now: this.release(e.did) } : admitted
       }
       case 'reg': {
@@ -168,7 +170,7 @@ export class Admission {
     return this.perPeer.get(peer)?.dids ?? 0
   }
 
-  /** Rotations and revocations held now with the DIDs held for `peer`. */
+  /** Rotations and revocations `peer` sent (as their origin) that are held now, whoever's DIDs they extend. */
   eventsFor(peer: string): number {
     return this.perPeer.get(peer)?.events ?? 0
   }
@@ -183,7 +185,7 @@ export class Admission {
     return this.heldEvents
   }
 
-  /** Peers holding at least one DID now. */
+  /** Peers with at least one DID or key event held now. */
   peers(): number {
     return this.perPeer.size
   }
@@ -198,19 +200,19 @@ export class Admission {
       return forgedOrLater(e, err)
     }
     if (this.held.size >= this.limits.maxHeld) this.evictOldest()
-    this.held.set(e.did, { peer, events: [{ event: e, peer: via }], states: [state] })
-    // counted after the eviction, which may have released one of this peer's own
-    this.perPeer.set(peer, { dids: this.heldFor(peer) + 1, events: this.eventsFor(peer) })
+    this.held.set(e.did, { peer, events: [{ event: e, peer: via, share: peer }], states: [state] })
+    this.shareOf(peer).dids++ // counted after the eviction, which may have released one of this peer's own
     return 'held'
   }
 
   /**
    * Hold `e` after the held log of its DID if it checks there (the rules of
    * docs/protocol.md §4 and §6, `applyKeyEvent`): a forgery is refused at once
-   * and charged to `via`; what cannot be checked here or finds no room is
-   * left to a later sync, and the DID's log is partial from then on.
+   * and charged to `via`; what cannot be checked here or finds no room (in
+   * `peer`'s share, whose it is) is left to a later sync, and the DID's log
+   * is partial from then on.
    */
-  private extend(h: Held, e: KeyEvent, via: string): Admitted {
+  private extend(h: Held, e: KeyEvent, peer: string, via: string): Admitted {
     // the one held already (its id and signature: a copy with a junk signature has its id; review 127 F1)
     if (h.unproven !== undefined && e.type === 'rev') return sameRevocation(e, h.unproven) ? 'held' : 'later'
     let state: KeyState
@@ -223,34 +225,52 @@ export class Admission {
       if (isMeshsigError(err) && err.code === 'DUPLICATE') return 'held' // held already
       // a revocation its own key did not sign may be its controller's, unknown here (§6, decision 0069)
       const unproven = e.type === 'rev' && isMeshsigError(err) && err.code === 'SIGNATURE_INVALID'
-      if (unproven) return this.holdUnproven(h, e, via)
+      if (unproven) return this.holdUnproven(h, { event: e, peer: via, share: peer })
       if (!forged(err)) h.partial ??= 'gap'
       return forgedOrLater(e, err)
     }
-    if (h.events.length > this.limits.maxEventsPerDid || !this.count(h)) {
+    if (h.events.length > this.limits.maxEventsPerDid || !this.count(peer)) {
       h.partial = 'capped'
       return 'later'
     }
-    h.events.push({ event: e, peer: via })
+    h.events.push({ event: e, peer: via, share: peer })
     h.states.push(state)
     return 'held'
   }
 
   /** Hold `rev` as the one revocation of its DID no key of the held log signed, if there is room (review 123 M2). */
-  private holdUnproven(h: Held, rev: KeyEvent, via: string): Admitted {
-    if (!this.count(h)) return 'later'
-    h.unproven = { event: rev, peer: via, id: envelopeId(rev) }
+  private holdUnproven(h: Held, rev: HeldEvent): Admitted {
+    if (!this.count(rev.share)) return 'later'
+    h.unproven = { ...rev, id: envelopeId(rev.event) }
     return 'held'
   }
 
-  /** Count one more event held with `h` if there is room for it, over all DIDs and in its peer's share. */
-  private count(h: Held): boolean {
-    const share = this.perPeer.get(h.peer)
-    if (share === undefined || share.events >= this.limits.maxEventsPerPeer) return false
-    if (this.heldEvents >= this.limits.maxEvents) return false
-    share.events++
+  /**
+   * Count one more event `peer` sent if there is room for it, over all DIDs
+   * and in `peer`'s own share: not the DID holder's, which a rogue that
+   * delivered an honest agent's inception first could have filled (review 127 F4).
+   */
+  private count(peer: string): boolean {
+    if (this.heldEvents >= this.limits.maxEvents || this.eventsFor(peer) >= this.limits.maxEventsPerPeer) return false
+    this.shareOf(peer).events++
     this.heldEvents++
     return true
+  }
+
+  /** `peer`'s counts, made when it has none. */
+  private shareOf(peer: string): { dids: number; events: number } {
+    let share = this.perPeer.get(peer)
+    if (share === undefined) this.perPeer.set(peer, (share = { dids: 0, events: 0 }))
+    return share
+  }
+
+  /** Take `n` DIDs and `events` events off `peer`'s counts; a peer holding nothing is not remembered. */
+  private unshare(peer: string, dids: number, events: number): void {
+    const share = this.perPeer.get(peer)
+    if (share === undefined) return
+    share.dids -= dids
+    share.events -= events
+    if (share.dids <= 0 && share.events <= 0) this.perPeer.delete(peer)
   }
 
   /**
@@ -289,13 +309,10 @@ export class Admission {
 
   private forget(did: string, h: Held): void {
     this.held.delete(did)
-    const events = h.events.length - 1 + (h.unproven === undefined ? 0 : 1)
-    this.heldEvents -= events
-    const share = this.perPeer.get(h.peer)
-    if (share === undefined) return
-    share.dids--
-    share.events -= events
-    if (share.dids <= 0) this.perPeer.delete(h.peer) // a peer holding nothing is not remembered
+    const counted = h.unproven === undefined ? h.events.slice(1) : [...h.events.slice(1), h.unproven]
+    this.heldEvents -= counted.length
+    for (const e of counted) this.unshare(e.share, 0, 1)
+    this.unshare(h.peer, 1, 0)
   }
 
   private evictOldest(): void {

@@ -126,4 +126,22 @@ describe('the key events held with held inceptions', () => {
     expect(forgedOf('gossip')).toBe(0)
     expect([admission.eventsFor('rogue'), admission.events()]).toEqual([4, 4]) // the rogue's, still held
   })
+
+  // Review 127 F4: the events counted in the share of the DID's holder, whoever delivered its inception first
+  it("count in their sender's share, not in that of a rogue that delivered the inception first", async () => {
+    const kit = setup({ maxHeld: 4096, maxHeldPerPeer: 256, maxEvents: 8, maxEventsPerPeer: 4 })
+    const own = Array.from({ length: 2 }, () => rotatedAgent(n, 4)) // the rogue's own DIDs fill its share
+    await kit.apply(
+      'rogue',
+      own.flatMap((a) => a.log),
+    )
+    const agent = rotatedAgent(n, 2)
+    await kit.apply('rogue', [agent.log[0]!]) // the agent's public inception, served by the rogue first
+    await kit.apply('gossip', agent.log) // the agent's rotations, gossiped before its registration
+    expect([kit.admission.eventsFor('rogue'), kit.admission.eventsFor('gossip')]).toEqual([4, 2])
+    await kit.apply('gossip', [agent.reg])
+    expect(kit.store.keyEvents.state(agent.did)?.seq).toBe(2)
+    expect(kit.store.agents.get(agent.did)).toBeDefined() // before: the registration waited for a later sync
+    expect([kit.admission.eventsFor('gossip'), kit.admission.peers()]).toEqual([0, 1]) // the rogue's held DIDs
+  })
 })
