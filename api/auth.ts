@@ -44,14 +44,24 @@ export type ProxyTrust = (addr: string, i: number) => boolean
 export function forwardedClient(req: IncomingMessage, trust: ProxyTrust): string | undefined {
   const socket = req.socket.remoteAddress
   if (socket === undefined) return undefined
-  const claimed = [req.headers['x-forwarded-for'] ?? '']
-    .flat()
-    .join(',')
-    .split(',')
-    .map((a) => a.trim())
-  const hops = [socket, ...claimed.filter((a) => a !== '').reverse()]
+  const header = req.headers['x-forwarded-for']
+  const hops = [socket, ...forwardedHops(Array.isArray(header) ? header.join(', ') : (header ?? ''))]
   for (let i = 0; i < hops.length - 1; i++) if (!trust(hops[i]!, i)) return hops[i]
   return hops[hops.length - 1]
+}
+
+/**
+ * The addresses of an `X-Forwarded-For` value, nearest first, split as the
+ * `forwarded` package Express uses splits them (review 128 F2): on commas,
+ * with spaces (0x20 only) around an entry dropped and empty entries skipped,
+ * any other character kept, so an upgrade lands in the bucket `req.ip` names.
+ */
+export function forwardedHops(header: string): string[] {
+  return header
+    .split(',')
+    .map((a) => a.replace(/^ +| +$/g, ''))
+    .filter((a) => a !== '')
+    .reverse()
 }
 
 /** True when `presented` is the operator token. */

@@ -211,6 +211,10 @@ export class NdjsonExportCheck {
           `the end line counts ${quoteValue(t.messages)} messages; ${this.#messages} came`,
         )
       }
+      // held to the entries that came, as the JSON form's summary.auditEntries is (review 128 F3)
+      if (t.entries !== this.#log.count) {
+        report('entries', `the end line counts ${quoteValue(t.entries)} entries; ${this.#log.count} came`)
+      }
     }
     return scoresChecked
   }
