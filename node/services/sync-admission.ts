@@ -24,6 +24,7 @@ import {
 } from '../core/index.js'
 import { HELD_KEY_EVENTS, HELD_KEY_EVENTS_PER_DID, HELD_KEY_EVENTS_PER_PEER } from '../limits.js'
 import { GOSSIP_REJECT_CODES } from './ingest.js'
+import { HeldShares } from './held-shares.js'
 import type { RegistryIndex } from './sync-index.js'
 
 /** Bounds of the pool of held inceptions and of the key events held with them. */
@@ -105,10 +106,8 @@ export interface AdmissionComponents {
 /** The held-inception pool and the admission rule. */
 export class Admission {
   private readonly held = new Map<string, Held>()
-  /** Per peer: the DIDs held for it, and the rotations and revocations it sent that are held. */
-  private readonly perPeer = new Map<string, { dids: number; events: number }>()
-  /** Rotations and revocations held now, over all held DIDs. */
-  private heldEvents = 0
+  /** Per peer, what is held for it and what it sent (held-shares.ts). */
+  private readonly shares = new HeldShares()
 
   private readonly index: AdmissionComponents['index']
   private readonly limits: Required<AdmissionLimits>
@@ -167,12 +166,12 @@ export class Admission {
 
   /** DIDs held for `peer` now. */
   heldFor(peer: string): number {
-    return this.perPeer.get(peer)?.dids ?? 0
+    return this.shares.dids(peer)
   }
 
   /** Rotations and revocations `peer` sent (as their origin) that are held now, whoever's DIDs they extend. */
   eventsFor(peer: string): number {
-    return this.perPeer.get(peer)?.events ?? 0
+    return this.shares.events(peer)
   }
 
   /** DIDs held now. */
@@ -182,12 +181,12 @@ export class Admission {
 
   /** Rotations and revocations held now, over all held DIDs. */
   events(): number {
-    return this.heldEvents
+    return this.shares.allEvents()
   }
 
   /** Peers with at least one DID or key event held now. */
   peers(): number {
-    return this.perPeer.size
+    return this.shares.peers()
   }
 
   private hold(e: Extract<KeyEvent, { type: 'icp' }>, peer: string, via: string): Admitted {
@@ -201,7 +200,7 @@ export class Admission {
     }
     if (this.held.size >= this.limits.maxHeld) this.evictOldest()
     this.held.set(e.did, { peer, events: [{ event: e, peer: via, share: peer }], states: [state] })
-    this.shareOf(peer).dids++ // counted after the eviction, which may have released one of this peer's own
+    this.shares.addDid(peer) // counted after the eviction, which may have released one of this peer's own
     return 'held'
   }
 
@@ -251,26 +250,7 @@ export class Admission {
    * delivered an honest agent's inception first could have filled (review 127 F4).
    */
   private count(peer: string): boolean {
-    if (this.heldEvents >= this.limits.maxEvents || this.eventsFor(peer) >= this.limits.maxEventsPerPeer) return false
-    this.shareOf(peer).events++
-    this.heldEvents++
-    return true
-  }
-
-  /** `peer`'s counts, made when it has none. */
-  private shareOf(peer: string): { dids: number; events: number } {
-    let share = this.perPeer.get(peer)
-    if (share === undefined) this.perPeer.set(peer, (share = { dids: 0, events: 0 }))
-    return share
-  }
-
-  /** Take `n` DIDs and `events` events off `peer`'s counts; a peer holding nothing is not remembered. */
-  private unshare(peer: string, dids: number, events: number): void {
-    const share = this.perPeer.get(peer)
-    if (share === undefined) return
-    share.dids -= dids
-    share.events -= events
-    if (share.dids <= 0 && share.events <= 0) this.perPeer.delete(peer)
+    return this.shares.takeEvent(peer, { perPeer: this.limits.maxEventsPerPeer, total: this.limits.maxEvents })
   }
 
   /**
@@ -310,9 +290,8 @@ export class Admission {
   private forget(did: string, h: Held): void {
     this.held.delete(did)
     const counted = h.unproven === undefined ? h.events.slice(1) : [...h.events.slice(1), h.unproven]
-    this.heldEvents -= counted.length
-    for (const e of counted) this.unshare(e.share, 0, 1)
-    this.unshare(h.peer, 1, 0)
+    for (const e of counted) this.shares.release(e.share, 0, 1)
+    this.shares.release(h.peer, 1, 0)
   }
 
   private evictOldest(): void {
