@@ -14,7 +14,7 @@
  */
 import { createServer, type ServerResponse, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -24,7 +24,8 @@ import { contextFrom } from '../../cli/context.js'
 import { mcpIo } from '../../api/mcp/context.js'
 import { mcpInProcess } from './mcp-in-process.js'
 
-const home = join(mkdtempSync(join(tmpdir(), 'mcp-audit-hostile-')), 'home')
+const root = mkdtempSync(join(tmpdir(), 'mcp-audit-hostile-'))
+const home = join(root, 'home')
 const HEADER = '{"format":"meshsig-audit-ndjson/2","type":"header"}\n'
 let server: Server
 let url = ''
@@ -48,6 +49,7 @@ afterAll(async () => {
   timers.forEach(clearInterval)
   server.closeAllConnections()
   await new Promise((r) => server.close(r))
+  rmSync(root, { recursive: true, force: true })
 })
 
 /** Write `chunk` to `res` as fast as the client takes it, for ever or until it goes away. */

@@ -9,7 +9,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -18,7 +18,8 @@ import { errorFrom, MAX_ERROR_DETAILS, MAX_ERROR_MESSAGE } from '../../api/clien
 import { SMALL_ANSWER_BYTES } from '../../api/client-http.js'
 import { mcpInProcess } from './mcp-in-process.js'
 
-const home = join(mkdtempSync(join(tmpdir(), 'mcp-details-')), 'home')
+const root = mkdtempSync(join(tmpdir(), 'mcp-details-'))
+const home = join(root, 'home')
 let server: Server
 let url = ''
 let body = ''
@@ -35,7 +36,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
-afterAll(async () => new Promise((r) => server.close(r)))
+afterAll(async () => {
+  await new Promise((r) => server.close(r))
+  rmSync(root, { recursive: true, force: true })
+})
 
 describe('errorFrom', () => {
   it('keeps details only when they are a small plain object', () => {

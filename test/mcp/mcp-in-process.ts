@@ -5,7 +5,7 @@
  * that need a fake server or a node in the test process (the attack review
  * 92 cases). `mcp-fixture.ts` spawns the built server over stdio instead.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -78,7 +78,8 @@ export interface OperatorPair {
  * as by default), and connect the home's MCP server to it: the MCP server holds the operator's token.
  */
 export async function mcpWithOperatorToken(prefix: string): Promise<OperatorPair> {
-  const home = join(mkdtempSync(join(tmpdir(), prefix)), 'home')
+  const root = mkdtempSync(join(tmpdir(), prefix))
+  const home = join(root, 'home')
   const init = await mcpInProcess({ MESHSIG_HOME: home })
   if ((await init.call('meshsig_init')).isError) throw new Error('meshsig_init failed')
   await init.close()
@@ -92,6 +93,7 @@ export async function mcpWithOperatorToken(prefix: string): Promise<OperatorPair
     close: async () => {
       await mcp.close()
       await fx.stop()
+      rmSync(root, { recursive: true, force: true })
     },
   }
 }

@@ -6,15 +6,17 @@
  * takes no `force` any more (decision 0063): an existing identity is always
  * kept, and a person replaces one at the terminal (`meshsig init --force`).
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { mcpInProcess } from './mcp-in-process.js'
 
 describe('meshsig_init on a home that holds an identity', () => {
   it('keeps it: force is refused as an unknown field, and a plain init is ALREADY_EXISTS; nothing changes', async () => {
-    const home = join(mkdtempSync(join(tmpdir(), 'mcp-init-keeps-')), 'home')
+    const root = mkdtempSync(join(tmpdir(), 'mcp-init-keeps-'))
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }))
+    const home = join(root, 'home')
     const mcp = await mcpInProcess({ MESHSIG_HOME: home })
     expect(await mcp.inputOf('meshsig_init')).toEqual({})
     const first = await mcp.call('meshsig_init')

@@ -8,7 +8,7 @@
  * each answers one page (20 by default, at most 50) with `total` and the
  * `next` cursor. The node is real and proven (the home holds its token).
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -24,7 +24,8 @@ import { startApi, type ApiFixture } from '../api/api-fixture.js'
 import { fillRegistry } from '../helpers/registry-fill.js'
 import { mcpInProcess, type InProcessMcp } from './mcp-in-process.js'
 
-const home = join(mkdtempSync(join(tmpdir(), 'mcp-pages-')), 'home')
+const root = mkdtempSync(join(tmpdir(), 'mcp-pages-'))
+const home = join(root, 'home')
 let fx: ApiFixture
 let mcp: InProcessMcp
 const AGENTS = 2000
@@ -62,6 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mcp?.close()
   await fx?.stop()
+  rmSync(root, { recursive: true, force: true })
 })
 
 describe('meshsig_agents', () => {

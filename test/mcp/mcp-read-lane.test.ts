@@ -14,18 +14,19 @@ import { resolveApiOptions } from '../../api/options.js'
 import { rateLimitKey } from '../../api/rate-limit.js'
 import { READ_LANE_HEADER, readLaneMatcher, readLaneOf } from '../../api/read-lane.js'
 import type { ApiFixture } from '../api/api-fixture.js'
-import { mcpWithOperatorToken, type InProcessMcp } from './mcp-in-process.js'
+import { mcpWithOperatorToken, type InProcessMcp, type OperatorPair } from './mcp-in-process.js'
 
 let fx: ApiFixture
 let mcp: InProcessMcp
+let pair: OperatorPair | undefined
 
 beforeAll(async () => {
-  ;({ fx, mcp } = await mcpWithOperatorToken('mcp-lane-'))
+  pair = await mcpWithOperatorToken('mcp-lane-')
+  ;({ fx, mcp } = pair)
 }, 60_000)
 
 afterAll(async () => {
-  await mcp?.close()
-  await fx?.stop()
+  await pair?.close() // the MCP server, the node and the home's temp folder
 })
 
 describe('the MCP server’s reads', () => {

@@ -9,18 +9,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { didFromPublicKey, generateKeyPair } from '../../node/core/index.js'
 import type { ApiFixture } from '../api/api-fixture.js'
-import { mcpWithOperatorToken, type InProcessMcp } from './mcp-in-process.js'
+import { mcpWithOperatorToken, type InProcessMcp, type OperatorPair } from './mcp-in-process.js'
 
 let fx: ApiFixture
 let mcp: InProcessMcp
+let pair: OperatorPair | undefined
 
 beforeAll(async () => {
-  ;({ fx, mcp } = await mcpWithOperatorToken('mcp-revoke-'))
+  pair = await mcpWithOperatorToken('mcp-revoke-')
+  ;({ fx, mcp } = pair)
 }, 60_000)
 
 afterAll(async () => {
-  await mcp?.close()
-  await fx?.stop()
+  await pair?.close() // the MCP server, the node and the home's temp folder
 })
 
 describe('meshsig_revoke refused for DIDs this node does not know', () => {

@@ -8,7 +8,7 @@
  * model's context (and the CLI prints it on stderr). The node here is a stand-in answering the tool's first read
  * (the DID is hosted, active) on 0.0.0.0, which is not a loopback name, so no proof is asked for.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -20,6 +20,7 @@ import { mcpInProcess, type InProcessMcp } from './mcp-in-process.js'
 const TOKEN_HEAD = 'S3cr3tOperatorTokenPartOne'
 const TOKEN_TAIL = 'PartTwoOfTheSameSecret'
 const did = didFromPublicKey(generateKeyPair().publicKey)
+let root: string | undefined
 let server: Server
 let mcp: InProcessMcp
 let posts = 0
@@ -34,7 +35,8 @@ beforeAll(async () => {
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
-  const home = join(mkdtempSync(join(tmpdir(), 'r121-token-')), 'home')
+  root = mkdtempSync(join(tmpdir(), 'r121-token-'))
+  const home = join(root, 'home')
   mcp = await mcpInProcess({
     MESHSIG_HOME: home,
     MESHSIG_SERVER: `http://0.0.0.0:${port}`,
@@ -45,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mcp?.close()
   await new Promise((r) => server.close(r))
+  if (root !== undefined) rmSync(root, { recursive: true, force: true })
 })
 
 describe('a malformed MESHSIG_TOKEN', () => {
