@@ -146,11 +146,10 @@ export class NdjsonExportCheck {
   #entry(entry: unknown, leaf: unknown): void {
     this.#log.entry(entry, leaf) // reports a malformed entry; trust and verifications read what they can
     if (!hasData(entry)) return
-    const e = entry
-    this.#trust.add(e)
-    this.#refusals += refusalsIn(e)
-    const v = this.#verifications.add(e)
-    if (v !== null && typeof e.envelopeId === 'string') this.#pending = { id: e.envelopeId, v }
+    this.#trust.add(entry)
+    this.#refusals += refusalsIn(entry)
+    const v = this.#verifications.add(entry)
+    if (v !== null && typeof entry.envelopeId === 'string') this.#pending = { id: entry.envelopeId, v }
   }
 
   #message(m: ExportedMessage, pending: { id: string; v: MessageVerification } | null): void {

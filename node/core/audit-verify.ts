@@ -238,7 +238,7 @@ function hashEntry(
 ): Uint8Array {
   const claimed = claimedIndex(raw)
   const bytes = rawEntryBytes(raw)
-  const hash = bytes === null ? new Uint8Array(HASH_LENGTH) : hashLeaf(bytes)
+  const hash = leafHashOfBytes(bytes)
   matcher?.earn(bytes?.length ?? 0) // the search may re-hash a few times what the entries hold (audit-diagnose.ts)
   facts.claimed[p] = claimed
   if (ctx.leaves?.matches(claimed, hash)) {
@@ -303,7 +303,11 @@ export function claimedIndex(raw: unknown): number {
 
 /** Leaf hash of a malformed entry: of its JCS when it has one, else of nothing a real entry could be. */
 export function rawLeafHash(raw: unknown): Uint8Array {
-  const bytes = rawEntryBytes(raw)
+  return leafHashOfBytes(rawEntryBytes(raw))
+}
+
+/** The leaf hash of an entry's JCS bytes; of nothing a real entry could be when it has none (null). */
+function leafHashOfBytes(bytes: Uint8Array | null): Uint8Array {
   return bytes === null ? new Uint8Array(HASH_LENGTH) : hashLeaf(bytes)
 }
 

@@ -142,11 +142,10 @@ export class Admission {
         // a log made partial by an event that failed before any signature check (a gap: review 123) is no long
         // log: it is dropped, not stored bare, and the registration comes again with the whole log by sync
         if (waits && this.held.get(e.did)?.partial !== 'capped') return this.drop(e.did)
-        const unproven = this.held.get(e.did)?.unproven // checked once the registration names its controller
-        const log = this.release(e.did, false)
+        // its unproven revocation last: checked once the registration names its controller and its log is in
+        const { log, unproven } = this.take(e.did)
         const reg = waits ? [] : [{ envelope: e, peer: via }]
-        const rev = unproven === undefined ? [] : [{ envelope: unproven.event, peer: unproven.peer }]
-        return { now: [...log, ...reg, ...this.release(e.controller), ...rev] }
+        return { now: [...log, ...reg, ...this.release(e.controller), ...unproven] }
       }
       default:
         return { now: [{ envelope: e, peer: via }] }
@@ -278,13 +277,19 @@ export class Admission {
     return 'later'
   }
 
-  /** Forget what is held of `did` and return it to ingest: its log, then (unless `rev` is false) its unproven revocation. */
-  private release(did: string, rev = true): Released[] {
+  /** Forget what is held of `did` and return it to ingest: its log, then its unproven revocation. */
+  private release(did: string): Released[] {
+    const { log, unproven } = this.take(did)
+    return [...log, ...unproven]
+  }
+
+  /** Forget what is held of `did`; its log and its unproven revocation (if any), each to ingest under its deliverer. */
+  private take(did: string): { log: Released[]; unproven: Released[] } {
     const h = this.held.get(did)
-    if (h === undefined) return []
+    if (h === undefined) return { log: [], unproven: [] }
     this.forget(did, h)
-    const events = rev && h.unproven !== undefined ? [...h.events, h.unproven] : h.events
-    return events.map(({ event, peer }) => ({ envelope: event, peer }))
+    const released = ({ event, peer }: HeldEvent): Released => ({ envelope: event, peer })
+    return { log: h.events.map(released), unproven: h.unproven === undefined ? [] : [released(h.unproven)] }
   }
 
   private forget(did: string, h: Held): void {
@@ -296,7 +301,7 @@ export class Admission {
 
   private evictOldest(): void {
     const first = this.held.keys().next()
-    if (!first.done) this.release(first.value)
+    if (!first.done) this.drop(first.value)
   }
 }
 
