@@ -8,7 +8,6 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import * as z from 'zod'
 import { MeshsigError } from './core/errors.js'
-import { PEER_FORMS, peerAddressProblem } from './p2p/peer-address.js'
 
 /** A validated node configuration. */
 export interface NodeConfig {
@@ -180,8 +179,15 @@ function checkPorts(port: number, p2pPort: number | undefined, layers: Layers): 
   throw new MeshsigError('INVALID_INPUT', `invalid ${problem}`)
 }
 
-/** Every peer must be a multiaddr or a seed address: a typo ends `meshsig start` before anything listens. */
-function checkPeers(peers: readonly string[], layers: Layers): readonly string[] {
+/**
+ * Every peer must be a multiaddr or a seed address: a typo ends `meshsig
+ * start` before anything listens. The checker (multiaddr and PeerId parsing)
+ * loads only when there are peers to check, so a node with none binds its
+ * API port without loading them (issue 13).
+ */
+async function checkPeers(peers: readonly string[], layers: Layers): Promise<readonly string[]> {
+  if (peers.length === 0) return peers
+  const { PEER_FORMS, peerAddressProblem } = await import('./p2p/peer-address.js')
   for (const peer of peers) {
     const problem = peerAddressProblem(peer)
     if (problem === undefined) continue
@@ -195,7 +201,7 @@ function checkPeers(peers: readonly string[], layers: Layers): readonly string[]
 }
 
 /** Resolve the configuration; throws `INVALID_INPUT` naming the bad setting as the user wrote it. */
-export function loadConfig(sources: ConfigSources): NodeConfig {
+export async function loadConfig(sources: ConfigSources): Promise<NodeConfig> {
   const layers: Layers = {
     home: sources.home,
     file: readFileConfig(sources.home, sources.readFile ?? readFromDisk),
@@ -217,7 +223,7 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     p2pPort: checkPorts(c.port, c.p2pPort, layers),
     db: c.db ?? join(sources.home, 'meshsig.db'),
     name: c.name ?? (sources.hostname ?? hostname)(),
-    peers: checkPeers(c.peers, layers),
+    peers: await checkPeers(c.peers, layers),
     maxSkewMs: c.maxSkewMs,
     rateLimit: c.rateLimit,
     trustProxy: c.trustProxy,

@@ -5,7 +5,7 @@
  * JSON object in `$MESHSIG_LIMITS` (same shape), over `DEFAULT_LIMITS`.
  * Messages budgets and retention follow docs/protocol.md §5 and §7.
  */
-import { MeshsigError } from './core/index.js'
+import { MeshsigError } from './core/errors.js'
 import type {
   RelayLimits,
   StreamLimits,

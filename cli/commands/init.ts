@@ -8,6 +8,7 @@ import {
   apiTokenPath,
   createApiToken,
   createIdentity,
+  replaceIdentity,
   ensureCustodyKey,
   identityPath,
   publicIdentity,
@@ -22,7 +23,8 @@ export interface InitOptions extends GlobalOptions {
 
 /** Create the identity (refused when one exists, unless `force`) and a fresh API token. */
 export async function initCommand(ctx: CliContext, options: InitOptions): Promise<CommandResult> {
-  const identity = createIdentity(ctx.home, { force: options.force === true, now: ctx.io.now() })
+  const opts = { now: ctx.io.now() }
+  const identity = options.force === true ? await replaceIdentity(ctx.home, opts) : createIdentity(ctx.home, opts)
   createApiToken(ctx.home)
   ensureCustodyKey(ctx.home)
   const pub = publicIdentity(identity)

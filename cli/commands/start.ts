@@ -44,7 +44,7 @@ export async function startCommand(ctx: CliContext, options: StartOptions): Prom
   // Loaded here, not at the top: offline commands must not pay for libp2p, SQLite and the API.
   const { listenAddresses, loadConfig } = await import('../../node/config.js')
   const proxyFlags = await proxyFlagsOf(options)
-  const config: NodeConfig = loadConfig({
+  const config: NodeConfig = await loadConfig({
     home: ctx.home,
     env: ctx.io.env as NodeJS.ProcessEnv,
     flags: {

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs'
 import { didKeyFromPublicKey, peerIdFromPublicKey } from '../core/did.js'
 import { MeshsigError } from '../core/errors.js'
 import { generateKeyPair } from '../core/keys.js'
-import { whileHomeIdle } from '../store/index.js'
 import { identityPath } from './home.js'
 import {
   checkIdentityFile,
@@ -18,10 +17,8 @@ import {
 } from './identity-file.js'
 import { ensurePrivateDir, readPrivateFile, writeFileAtomic } from './secure-fs.js'
 
-/** Options of `createIdentity`. */
+/** Options of `createIdentity` and `replaceIdentity`. */
 export interface CreateIdentityOptions {
-  /** Replace an existing identity (its keys are lost). Default false. */
-  readonly force?: boolean
   /** Creation time, ms since the epoch (default: now). */
   readonly now?: number
   /** Source of key seeds (default: the OS CSPRNG). */
@@ -45,33 +42,62 @@ export function identityExists(home: string): boolean {
 /**
  * Make a new identity (current key plus committed next key) and write it to
  * `home/identity.json` (0600, folder 0700). Throws `ALREADY_EXISTS` when one
- * exists and `force` is not set.
+ * exists (`replaceIdentity` replaces it).
  */
 export function createIdentity(home: string, opts: CreateIdentityOptions = {}): Identity {
   const path = identityPath(home)
-  if (!opts.force && identityExists(home)) throw alreadyExists(path)
-  const random = opts.random ?? randomBytes
-  const file = newIdentityFile(generateKeyPair(random), generateKeyPair(random), opts.now ?? Date.now())
-  const identity = checkIdentityFile(file, path)
-  ensurePrivateDir(home)
-  const write = (): void => writeFileAtomic(path, serialize(file), { overwrite: opts.force ?? false })
+  if (identityExists(home)) throw alreadyExists(path)
+  const { identity, write } = newIdentity(home, opts, false)
   try {
-    if (opts.force === true) whileHomeIdle(home, write)
-    else write()
+    write()
   } catch (err) {
-    if (err instanceof MeshsigError && err.code === 'ALREADY_EXISTS') throw inUseOrExists(path, home, opts)
+    if (err instanceof MeshsigError && err.code === 'ALREADY_EXISTS') throw alreadyExists(path) // made meanwhile
     throw err
   }
   return identity
 }
 
-/** `ALREADY_EXISTS` as the caller meets it: a node running on the home (with `force`), or an identity there. */
-function inUseOrExists(path: string, home: string, opts: CreateIdentityOptions): MeshsigError {
-  if (opts.force !== true) return alreadyExists(path)
+/**
+ * Make a new identity and write it over the one in `home`, if any (its keys
+ * are lost): `meshsig init --force`. Holds the home's node lock while it
+ * writes, so a running node's identity is never replaced (decision 0042):
+ * throws `ALREADY_EXISTS` while a node uses the home. Async because the lock
+ * is SQLite's, loaded here only: `meshsig start` reads its identity before
+ * the store's modules load (issue 13).
+ */
+export async function replaceIdentity(home: string, opts: CreateIdentityOptions = {}): Promise<Identity> {
+  const { whileHomeIdle } = await import('../store/index.js')
+  const { identity, write } = newIdentity(home, opts, true)
+  try {
+    whileHomeIdle(home, write)
+  } catch (err) {
+    if (err instanceof MeshsigError && err.code === 'ALREADY_EXISTS') throw inUse(home)
+    throw err
+  }
+  return identity
+}
+
+/** A fresh identity for `home` and the write that puts it there (over an existing one when `overwrite`). */
+function newIdentity(
+  home: string,
+  opts: CreateIdentityOptions,
+  overwrite: boolean,
+): { identity: Identity; write: () => void } {
+  const path = identityPath(home)
+  const random = opts.random ?? randomBytes
+  const file = newIdentityFile(generateKeyPair(random), generateKeyPair(random), opts.now ?? Date.now())
+  const identity = checkIdentityFile(file, path)
+  ensurePrivateDir(home)
+  const write = (): void => writeFileAtomic(path, serialize(file), { overwrite })
+  return { identity, write }
+}
+
+/** `ALREADY_EXISTS` when a node runs on the home whose identity `replaceIdentity` would replace. */
+function inUse(home: string): MeshsigError {
   return new MeshsigError(
     'ALREADY_EXISTS',
     `a meshsig node is running on ${home}: stop it before replacing its identity (decision 0042)`,
-    { path },
+    { path: identityPath(home) },
   )
 }
 

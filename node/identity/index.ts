@@ -3,7 +3,8 @@
  * API token and the custody key, in a 0700 meshsig home folder with 0600 files.
  *
  * - `resolveHome(explicit?, env?)` — the one place the home folder comes from.
- * - `createIdentity(home, {force})` / `loadIdentity(home)` / `saveIdentity(home, file)`.
+ * - `createIdentity(home)` / `replaceIdentity(home)` (`init --force`) / `loadIdentity(home)` /
+ *   `saveIdentity(home, file)`.
  * - `publicIdentity(identity)` — what may be shown (never a private key).
  * - `rotateIdentity(home)` / `identityRevocation(identity, reason)` /
  *   `recordIdentityRevocation(home, rev)` — the key event log of the identity.
@@ -26,6 +27,7 @@ export {
 } from './identity-file.js'
 export {
   createIdentity,
+  replaceIdentity,
   identityExists,
   loadIdentity,
   publicIdentity,

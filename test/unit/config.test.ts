@@ -18,9 +18,9 @@ function load(sources: Omit<ConfigSources, 'home'>): ReturnType<typeof loadConfi
   return loadConfig({ home, ...sources })
 }
 
-function errorOf(fn: () => unknown): MeshsigError {
+async function errorOf(fn: () => unknown): Promise<MeshsigError> {
   try {
-    fn()
+    await fn()
   } catch (err) {
     if (err instanceof MeshsigError) return err
     throw err
@@ -29,36 +29,36 @@ function errorOf(fn: () => unknown): MeshsigError {
 }
 
 describe('ports', () => {
-  it('derives the mesh ports from the API port', () => {
-    const config = load({ flags: { port: '4888' } })
+  it('derives the mesh ports from the API port', async () => {
+    const config = await load({ flags: { port: '4888' } })
     expect(config.p2pPort).toBe(4889)
     expect(listenAddresses(config)).toEqual(['/ip4/127.0.0.1/tcp/4889', '/ip4/127.0.0.1/tcp/4890/ws'])
   })
 
-  it('accepts the highest ports that still fit', () => {
-    expect(listenAddresses(load({ flags: { port: 65533 } }))).toEqual([
+  it('accepts the highest ports that still fit', async () => {
+    expect(listenAddresses(await load({ flags: { port: 65533 } }))).toEqual([
       '/ip4/127.0.0.1/tcp/65534',
       '/ip4/127.0.0.1/tcp/65535/ws',
     ])
-    expect(load({ flags: { port: 65535, p2pPort: 65534 } }).port).toBe(65535)
+    expect((await load({ flags: { port: 65535, p2pPort: 65534 } })).port).toBe(65535)
   })
 
-  it('keeps 0 as OS-chosen for every port', () => {
-    const config = load({ flags: { port: 0 } })
+  it('keeps 0 as OS-chosen for every port', async () => {
+    const config = await load({ flags: { port: 0 } })
     expect(listenAddresses(config)).toEqual(['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'])
-    expect(load({ flags: { port: 65535, p2pPort: 0 } }).p2pPort).toBe(0)
+    expect((await load({ flags: { port: 65535, p2pPort: 0 } })).p2pPort).toBe(0)
   })
 
-  it.each([65534, 65535])('rejects --port %i: the derived mesh ports would pass 65535', (port) => {
-    const err = errorOf(() => load({ flags: { port } }))
+  it.each([65534, 65535])('rejects --port %i: the derived mesh ports would pass 65535', async (port) => {
+    const err = await errorOf(() => load({ flags: { port } }))
     expect(err.code).toBe('INVALID_INPUT')
     expect(err.message).toMatch(/^invalid --port: /)
     expect(err.message).toContain(`WebSockets ${port + 2}`)
     expect(err.message).toContain('--p2p-port')
   })
 
-  it('rejects --p2p-port 65535: WebSockets would listen on 65536', () => {
-    const err = errorOf(() => load({ flags: { port: 4888, p2pPort: '65535' } }))
+  it('rejects --p2p-port 65535: WebSockets would listen on 65536', async () => {
+    const err = await errorOf(() => load({ flags: { port: 4888, p2pPort: '65535' } }))
     expect(err.code).toBe('INVALID_INPUT')
     expect(err.message).toMatch(/^invalid --p2p-port: 65535 puts WebSockets on 65536/)
   })
@@ -69,21 +69,21 @@ describe('ports', () => {
     ['p2pPort', 70000],
     ['port', 'http'],
     ['port', 4888.5],
-  ])('rejects %s = %s, naming the flag', (key, value) => {
-    const err = errorOf(() => load({ flags: { [key]: value } }))
+  ])('rejects %s = %s, naming the flag', async (key, value) => {
+    const err = await errorOf(() => load({ flags: { [key]: value } }))
     expect(err.code).toBe('INVALID_INPUT')
     expect(err.message).toMatch(key === 'port' ? /^invalid --port: / : /^invalid --p2p-port: /)
   })
 
-  it('names the environment variable or the config file entry when that is where the port came from', () => {
-    expect(errorOf(() => load({ env: { MESHSIG_PORT: '65535' } })).message).toMatch(/^invalid MESHSIG_PORT: /)
-    expect(errorOf(() => load({ env: { MESHSIG_P2P_PORT: '99999' } })).message).toMatch(
+  it('names the environment variable or the config file entry when that is where the port came from', async () => {
+    expect((await errorOf(() => load({ env: { MESHSIG_PORT: '65535' } }))).message).toMatch(/^invalid MESHSIG_PORT: /)
+    expect((await errorOf(() => load({ env: { MESHSIG_P2P_PORT: '99999' } }))).message).toMatch(
       /^invalid MESHSIG_P2P_PORT: must be a port within 1\.\.65535/,
     )
     writeFileSync(join(home, 'config.json'), JSON.stringify({ port: 65534 }))
-    expect(errorOf(() => load({})).message).toContain(`invalid "port" in ${join(home, 'config.json')}: 65534`)
+    expect((await errorOf(() => load({}))).message).toContain(`invalid "port" in ${join(home, 'config.json')}: 65534`)
     // A flag overrides the file, and is what the error names.
-    expect(errorOf(() => load({ flags: { port: 65535 } })).message).toMatch(/^invalid --port: 65535/)
+    expect((await errorOf(() => load({ flags: { port: 65535 } }))).message).toMatch(/^invalid --port: 65535/)
   })
 })
 
@@ -92,14 +92,14 @@ describe('ports', () => {
 describe('peers', () => {
   const PEER_ID = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
 
-  it('accepts multiaddrs and seed addresses', () => {
+  it('accepts multiaddrs and seed addresses', async () => {
     const peers = [
       'ws://server1:4888',
       'wss://node.example',
       `/ip4/203.0.113.7/tcp/4889/p2p/${PEER_ID}`,
       '/dns4/a.b/tcp/1/ws',
     ]
-    expect(load({ flags: { peers } }).peers).toEqual(peers)
+    expect((await load({ flags: { peers } })).peers).toEqual(peers)
   })
 
   it.each([
@@ -109,8 +109,8 @@ describe('peers', () => {
     ['ftp://server1', 'scheme ftp:'],
     ['/ip4/203.0.113.7/tcp/4889/p2p/garbage', '/p2p/ part is not a PeerId'],
     ['/', 'empty multiaddr'],
-  ])('refuses --peer %s, naming it, the flag and the accepted forms', (peer, problem) => {
-    const err = errorOf(() => load({ flags: { peers: ['ws://server1:4888', peer] } }))
+  ])('refuses --peer %s, naming it, the flag and the accepted forms', async (peer, problem) => {
+    const err = await errorOf(() => load({ flags: { peers: ['ws://server1:4888', peer] } }))
     expect(err.code).toBe('INVALID_INPUT')
     expect(err.message).toMatch(/^invalid --peer: /)
     expect(err.message).toContain(JSON.stringify(peer))
@@ -120,11 +120,11 @@ describe('peers', () => {
     expect(err.message).not.toContain('\n')
   })
 
-  it('names MESHSIG_PEERS or the config file entry when that is where the peer came from', () => {
-    expect(errorOf(() => load({ env: { MESHSIG_PEERS: 'ws://a:1, junk' } })).message).toMatch(
+  it('names MESHSIG_PEERS or the config file entry when that is where the peer came from', async () => {
+    expect((await errorOf(() => load({ env: { MESHSIG_PEERS: 'ws://a:1, junk' } }))).message).toMatch(
       /^invalid MESHSIG_PEERS: "junk" /,
     )
     writeFileSync(join(home, 'config.json'), JSON.stringify({ peers: ['junk'] }))
-    expect(errorOf(() => load({})).message).toContain(`invalid "peers" in ${join(home, 'config.json')}: "junk"`)
+    expect((await errorOf(() => load({}))).message).toContain(`invalid "peers" in ${join(home, 'config.json')}: "junk"`)
   })
 })

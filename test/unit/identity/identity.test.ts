@@ -16,6 +16,7 @@ import {
   apiTokenPath,
   createApiToken,
   createIdentity,
+  replaceIdentity,
   ensureApiToken,
   identityExists,
   identityPath,
@@ -87,13 +88,13 @@ describe('createIdentity / loadIdentity', () => {
     expect(loaded.keyState.seq).toBe(0)
   })
 
-  it('refuses to overwrite without force (ALREADY_EXISTS), replaces with force', () => {
+  it('refuses to overwrite without force (ALREADY_EXISTS), replaces with force', async () => {
     const first = createIdentity(home)
     const err = errorOf(() => createIdentity(home))
     expect(err?.code).toBe('ALREADY_EXISTS')
     expect(err?.message).toMatch(/--force/)
     expect(loadIdentity(home).did).toBe(first.did)
-    const second = createIdentity(home, { force: true })
+    const second = await replaceIdentity(home)
     expect(second.did).not.toBe(first.did)
     expect(loadIdentity(home).did).toBe(second.did)
     expect(mode(identityPath(home))).toBe(0o600)
