@@ -3,15 +3,15 @@
  * or operator action is answered 401 or 403, the node records what was
  * tried, on whose behalf, by which client and with which authority, so a
  * second user probing the node leaves a trace. The client is the socket's
- * address; a forwarded one is kept apart as `forwardedFor`. The rate limit
+ * address; a forwarded one is kept apart as `forwardedFor` (`auditClient`,
+ * decision 0090). The rate limit
  * bounds how many such entries one client can cause.
  */
 import type { IncomingMessage } from 'node:http'
 import { isMeshsigError } from '../node/core/errors.js'
 import { authorityLabel, type Authority } from '../node/services/authority.js'
 import type { RouteContext } from './app.js'
-import { clientAddress } from './auth.js'
-import type { ResolvedApiOptions } from './options.js'
+import { auditClient } from './auth.js'
 
 /** An API action that needs authority. */
 export interface GuardedAction {
@@ -19,17 +19,6 @@ export interface GuardedAction {
   readonly action: string
   /** The DID acted on or for, when there is one. */
   readonly subject: string | null
-}
-
-/**
- * Who was refused: the socket's address, and the forwarded one apart when a
- * trusted proxy named another: a forwarded address is a claim any loopback
- * user can make (decision 0090), so it never stands in for the socket.
- */
-function refusedClient(req: IncomingMessage, opts: ResolvedApiOptions): { client: string; forwardedFor?: string } {
-  const client = req.socket.remoteAddress ?? 'unknown'
-  const forwarded = opts.trustProxy.length > 0 ? clientAddress(req, opts) : undefined
-  return forwarded === undefined || forwarded === client ? { client } : { client, forwardedFor: forwarded }
 }
 
 /**
@@ -52,7 +41,7 @@ export async function auditRefusal<T>(
         action: what.action,
         subject: what.subject,
         code: err.code,
-        ...refusedClient(req, ctx.opts),
+        ...auditClient(req, ctx.opts),
         authority: authority === undefined ? 'invalid-bearer' : authorityLabel(authority),
       })
     }

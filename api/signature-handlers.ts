@@ -9,7 +9,7 @@ import { MalformedError, MeshsigError } from '../node/core/errors.js'
 import type { SignerKey } from '../node/services/key-service.js'
 import type { IncomingMessage } from 'node:http'
 import type { RouteContext } from './app.js'
-import { clientAddress } from './auth.js'
+import { auditClient } from './auth.js'
 import { auditRefusal } from './refusals.js'
 import {
   conformingSendBody,
@@ -92,12 +92,13 @@ export async function sendHandler(ctx: RouteContext, body: unknown, req: Incomin
   // parseInput refuses a private key given as a DID itself; the hand-checked form is checked here
   const fast = conformingSendBody(body)
   const b = fast !== undefined ? refuseSecretAsIdentifier(fast) : parseInput(sendBody, body)
-  const client = clientAddress(req, ctx.opts) ?? 'unknown'
+  // the socket's address, a forwarded one apart: it is what trust counts the delivery against (decision 0090)
+  const from = auditClient(req, ctx.opts)
   const sent =
     'envelope' in b
-      ? await ctx.node.sendMessage({ envelope: b.envelope, client })
+      ? await ctx.node.sendMessage({ envelope: b.envelope, ...from })
       : await auditRefusal(ctx, req, { action: 'messages.send', subject: b.fromDid }, (authority) =>
-          ctx.node.sendMessage({ ...b, client, authority }),
+          ctx.node.sendMessage({ ...b, ...from, authority }),
         )
   const e = sent.envelope
   return {

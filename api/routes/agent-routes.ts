@@ -12,15 +12,12 @@ import { MeshsigError } from '../../node/core/errors.js'
 import type { RouteContext } from '../app.js'
 import { discoverBody, parseInput, registerBody, revokeBody, rotateBody } from '../schemas.js'
 import type { Authority } from '../../node/services/authority.js'
+import { auditClient } from '../auth.js'
 import { auditRefusal } from '../refusals.js'
 import { requireToken } from '../security.js'
 import type { ApiAgentList, ApiDuplicityList, ApiRegistered, ApiRevoked, ApiRotated } from '../types.js'
 
 type RegisterInput = ReturnType<typeof registerBody.parse>
-
-function clientOf(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown'
-}
 
 function sameCapabilities(
   a: readonly { type: string; confidence?: number }[],
@@ -81,11 +78,12 @@ function didOf(b: { did?: string | undefined; envelope?: Record<string, unknown>
   return b.did ?? String(b.envelope?.did ?? '')
 }
 
-/** Who asks for a key change: the DID, the caller's authority, the client's address. */
+/** Who asks for a key change: the DID, the caller's authority, the client's socket address (a forwarded one apart). */
 interface KeyChangeCaller {
   readonly did: string
   readonly authority: Authority
   readonly client: string
+  readonly forwardedFor?: string
 }
 
 /** Run a key change of `did` with the caller's authority; a refusal for want of authority is audited. */
@@ -96,7 +94,9 @@ function keyChange<T>(
   did: string,
   run: (caller: KeyChangeCaller) => Promise<T>,
 ): Promise<T> {
-  return auditRefusal(ctx, req, { action, subject: did }, (authority) => run({ did, authority, client: clientOf(req) }))
+  // the socket's address, never a forwarded claim, is the client trust counts (decision 0090)
+  const from = auditClient(req, ctx.opts)
+  return auditRefusal(ctx, req, { action, subject: did }, (authority) => run({ did, authority, ...from }))
 }
 
 async function rotate(ctx: RouteContext, req: Request): Promise<ApiRotated> {

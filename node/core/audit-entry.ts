@@ -25,21 +25,25 @@ export const AUDIT_KIND_DOCS = {
   'envelope.accepted':
     'An envelope passed the acceptance rules and was stored. subject: the signer (msg `from`, key event `did`, ' +
     'chk `origin`); envelopeId: its id; code: null; data: {type, to? (msg recipient DID or null), ' +
-    'via ("api"|"gossip"|"sync"|"deliver"), deliveredBy? (PeerId or "api:<client>")}.',
+    'via ("api"|"gossip"|"sync"|"deliver"), deliveredBy? (PeerId or "api:<client>", the API client\'s socket ' +
+    'address), forwardedFor? (through the API: the address a trusted proxy named, a claim), authority?}.',
   'envelope.rejected':
     'An envelope was refused. subject: the DID it claims (not proven: it may be forged); envelopeId: its id ' +
-    'when it parsed, else null; code: the error code; data: {type?, to?, via, deliveredBy?, attributableTo? ' +
-    '(set only when a valid signature of that DID stands on it: REPLAY, CLOCK_SKEW, ROTATED_KEY)}. Gossip ' +
+    'when it parsed, else null; code: the error code; data: {type?, to?, via, deliveredBy?, forwardedFor?, ' +
+    'attributableTo? (set only when a valid signature of that DID stands on it: REPLAY, CLOCK_SKEW, ' +
+    'ROTATED_KEY)}. Gossip ' +
     'refusals past the budget of audited ones are summed up per window in one entry: subject and envelopeId ' +
     'null, code "RATE_LIMITED", data {via: "gossip", since, windowMs, unaudited: {<code>: <count>}}.',
   'agent.registered':
     'A registration (`reg`) was accepted. subject: the agent DID; envelopeId: the reg id; data: {name, ' +
     'controller, capabilities (list of type strings)}.',
   'key.rotated':
-    'A rotation (`rot`) was accepted. subject: the DID; envelopeId: the rot id; data: {seq, key (new public key, b64)}.',
+    'A rotation (`rot`) was accepted. subject: the DID; envelopeId: the rot id; data: {seq, key (new public key, ' +
+    'b64), via, deliveredBy?, forwardedFor?, authority? (as for envelope.accepted)}.',
   'agent.revoked':
     'A revocation (`rev`) was accepted; the DID is final. subject: the DID; envelopeId: the rev id; data: ' +
-    '{seq, reason, by ("self"|"controller")}.',
+    '{seq, reason, by ("self"|"controller"), via, deliveredBy?, forwardedFor?, authority? (as for ' +
+    'envelope.accepted)}.',
   duplicity:
     'Two different key events of one DID at the same seq; the first is kept. subject: the DID; envelopeId: ' +
     'the refused event id; code: "DUPLICITY"; data: {seq, keptId, conflictingId}.',

@@ -12,15 +12,41 @@ import {
   type KeyState,
   type Rejected,
 } from '../core/index.js'
+import type { AuthorityLabel } from './authority.js'
 import type { IngestSource } from './ingest.js'
 
 /** An audit entry without its index and time (the audit log adds both). */
 export type AuditRecord = Omit<AuditEntryInit, 'ts'>
 
-/** Who delivered an envelope, as trust reads it: a PeerId, or "api:<client>". */
+/**
+ * The API client of an action, as its audit entry records it (docs/protocol.md §8): the socket's address,
+ * and the forwarded one apart when a trusted proxy named another (a claim: decision 0090).
+ */
+export interface ApiClient {
+  /** The socket's address; "local" when the action came from within the node. */
+  readonly client?: string
+  /** The address a trusted proxy's `X-Forwarded-For` named, when another than the socket's. */
+  readonly forwardedFor?: string
+}
+
+/** Where an API action came from: its client's socket address as `peer`, the forwarded claim apart. */
+export function apiSource(input: ApiClient, authority: AuthorityLabel): IngestSource {
+  const forwarded = input.forwardedFor !== undefined ? { forwardedFor: input.forwardedFor } : {}
+  return { kind: 'api', peer: input.client ?? 'local', ...forwarded, authority }
+}
+
+/**
+ * Who delivered an envelope, as trust reads it (docs/protocol.md §7): a PeerId, or "api:<client>", the API
+ * client's socket address, never a forwarded one (decision 0090), so no claim splits or smears a score.
+ */
 export function deliveredBy(source: IngestSource): string | null {
   if (source.peer === undefined) return null
   return source.kind === 'api' || source.kind === 'local' ? `api:${source.peer}` : source.peer
+}
+
+/** The forwarded address of an API delivery, kept apart from `deliveredBy` (bounded as `api.refused`'s). */
+function forwardedOf(source: IngestSource): { forwardedFor?: string } {
+  return source.forwardedFor !== undefined ? { forwardedFor: source.forwardedFor.slice(0, 64) } : {}
 }
 
 function via(source: IngestSource): string {
@@ -37,6 +63,7 @@ export function acceptedRecord(
   const delivery = {
     via: via(source),
     deliveredBy: deliveredBy(source),
+    ...forwardedOf(source),
     ...(source.authority !== undefined ? { authority: source.authority } : {}),
   }
   switch (e.type) {
@@ -90,6 +117,7 @@ export function rejectedRecord(v: Rejected, source: IngestSource): AuditRecord {
     type: e?.type ?? null,
     via: via(source),
     deliveredBy: deliveredBy(source),
+    ...forwardedOf(source),
     reason: shortReason(v.error.message),
   }
   if (e?.type === 'msg') data.to = e.to

@@ -65,8 +65,10 @@ import { UnprovenRevocations } from './unproven-revocations.js'
 /** Who delivered an envelope. */
 export interface IngestSource {
   readonly kind: MessageSource | 'local'
-  /** PeerId of the delivering peer, or the client address for the API. */
+  /** PeerId of the delivering peer, or the API client's socket address (decision 0090). */
   readonly peer?: string
+  /** For the API: the address a trusted proxy's `X-Forwarded-For` named, when another; a claim, recorded apart. */
+  readonly forwardedFor?: string
   /** How an API action was authorised (docs/protocol.md §8), recorded in its audit entry. */
   readonly authority?: AuthorityLabel
 }

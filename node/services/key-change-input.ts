@@ -27,8 +27,10 @@ export interface RotateInput {
   readonly nextPrivateKey?: string
   /** Who is calling, as the API proved it. */
   readonly authority: Authority
-  /** Client address, for the audit log. */
+  /** The client's socket address, for the audit log (never a forwarded one: decision 0090). */
   readonly client?: string
+  /** The address a trusted proxy's `X-Forwarded-For` named, when another: a claim, recorded apart. */
+  readonly forwardedFor?: string
 }
 
 /** A revocation request. */
@@ -41,7 +43,10 @@ export interface RevokeInput {
   readonly privateKey?: string
   /** Who is calling, as the API proved it. */
   readonly authority: Authority
+  /** As `RotateInput.client`. */
   readonly client?: string
+  /** As `RotateInput.forwardedFor`. */
+  readonly forwardedFor?: string
 }
 
 /** An accepted rotation. New private keys appear only when this call made them and the node does not keep them. */

@@ -36,6 +36,7 @@ import {
 } from '../core/index.js'
 import type { AgentsRepo, CustodyRepo, CustodyRow, KeyEventsRepo, Store } from '../store/index.js'
 import { authorityLabel, isOperator, requireAgentAuthority, type Authority, type AuthorityLabel } from './authority.js'
+import { apiSource, type ApiClient } from './audit-records.js'
 import type { Ingest, IngestSource } from './ingest.js'
 import type { KeyPairCache } from './key-cache.js'
 import type { RevokeInput, RotateInput, Rotation } from './key-change-input.js'
@@ -91,11 +92,6 @@ function expectEnvelope(envelope: unknown, type: 'rot' | 'rev', did: string): vo
     throw new MeshsigError('INVALID_INPUT', `envelope.did must be ${did}`)
 }
 
-/** Where a key event came from, for the audit log. */
-function sourceOf(input: { client?: string | undefined }, authority: AuthorityLabel): IngestSource {
-  return { kind: 'api', peer: input.client ?? 'local', authority }
-}
-
 /** Rotates and revokes agent keys. */
 export class KeyService {
   constructor(private readonly c: KeyServiceComponents) {}
@@ -107,9 +103,9 @@ export class KeyService {
     return state
   }
 
-  private submit(envelope: unknown, type: 'rot' | 'rev', did: string, client?: string): Verdict & { ok: true } {
+  private submit(envelope: unknown, type: 'rot' | 'rev', did: string, from: ApiClient): Verdict & { ok: true } {
     expectEnvelope(envelope, type, did)
-    return this.ingestOrThrow(envelope, sourceOf({ client }, 'envelope'))
+    return this.ingestOrThrow(envelope, apiSource(from, 'envelope'))
   }
 
   /**
@@ -125,7 +121,7 @@ export class KeyService {
     const given = input.registration
     const rotation = given === undefined ? undefined : (parseEnvelope(input.envelope) as RotEnvelope)
     const reg = rotation && checkedRegistration(given, rotation, this.c.store.agents.get(did))
-    const source = sourceOf(input, 'envelope')
+    const source = apiSource(input, 'envelope')
     // a refused rotation is audited (its verdict is returned, not thrown, so the entry commits); a refused
     // registration undoes the rotation with it
     const v = this.c.store.transaction(() => {
@@ -171,12 +167,12 @@ export class KeyService {
         current,
         { custodiedNext: custody?.nextSeed ?? undefined, givenNext: input.nextPrivateKey },
         custody !== undefined,
-        sourceOf(input, 'key'),
+        apiSource(input, 'key'),
       )
     }
     if (custody === undefined) throw unauthorized('rotating a key')
     requireAgentAuthority(input.authority, did, 'rotating the key', 'send currentPrivateKey or a signed rot envelope')
-    const source = sourceOf(input, authorityLabel(input.authority))
+    const source = apiSource(input, authorityLabel(input.authority))
     return this.rotateWith(
       state,
       this.custodiedCurrent(state, custody),
@@ -202,7 +198,7 @@ export class KeyService {
     }
     const current = this.custodiedCurrent(state, custody)
     const next = { custodiedNext: custody.nextSeed ?? undefined }
-    return this.rotateWith(state, current, next, true, sourceOf(input, 'key'))
+    return this.rotateWith(state, current, next, true, apiSource(input, 'key'))
   }
 
   /** The custodied current key of a DID; `KEY_MISMATCH` when it is not the DID's current key. */
@@ -235,7 +231,7 @@ export class KeyService {
         "the node's identity file does not hold this rotation: run meshsig rotate-key with the node's MESHSIG_HOME",
       )
     }
-    if (state.lastId !== envelopeId(rot)) this.submit(rot, 'rot', did, input.client)
+    if (state.lastId !== envelopeId(rot)) this.submit(rot, 'rot', did, input)
     adopt()
     const previous = state.lastId === envelopeId(rot) ? (state.priorKeys.at(-1) ?? state.key) : state.key
     return { envelope: rot, did, publicKey: rot.key, previousPublicKey: previous, keySeq: rot.seq, custodied: false }
@@ -329,11 +325,10 @@ export class KeyService {
   revoke(input: RevokeInput): RevEnvelope {
     const did = toMsigDid(input.did)
     const state = this.state(did)
-    if (input.envelope !== undefined)
-      return this.submit(input.envelope, 'rev', did, input.client).envelope as RevEnvelope
+    if (input.envelope !== undefined) return this.submit(input.envelope, 'rev', did, input).envelope as RevEnvelope
     const signer = this.revocationSigner(state, input)
     const rev = createRevocation(state, signer.key, input.reason, this.c.clock())
-    this.ingestOrThrow(rev, sourceOf(input, signer.label))
+    this.ingestOrThrow(rev, apiSource(input, signer.label))
     return rev
   }
 

@@ -16,13 +16,17 @@ import {
 } from '../core/index.js'
 import type { Store } from '../store/index.js'
 import { ANONYMOUS, authorityLabel, requireAgentAuthority, type Authority, type AuthorityLabel } from './authority.js'
+import { apiSource } from './audit-records.js'
 import type { Ingest } from './ingest.js'
 
 /** A message to send: pre-signed, or signed here for `fromDid`. */
 export type SendInput =
   | {
       readonly envelope: unknown
+      /** The client's socket address, for the audit log (never a forwarded one: decision 0090). */
       readonly client?: string
+      /** The address a trusted proxy's `X-Forwarded-For` named, when another: a claim, recorded apart. */
+      readonly forwardedFor?: string
       /** How the envelope came to be signed, for the audit log: pre-signed by the caller unless said otherwise. */
       readonly authorizedBy?: AuthorityLabel
     }
@@ -33,6 +37,7 @@ export type SendInput =
       /** b64 seed; only when the node does not custody `fromDid`'s key. Used once, never stored. */
       readonly privateKey?: string
       readonly client?: string
+      readonly forwardedFor?: string
       /** Who asks the node to sign as `fromDid` with its custodied key (docs/protocol.md §8). */
       readonly authority?: Authority
     }
@@ -101,7 +106,7 @@ export class MessageService {
 
   /** Check and store one message; throws the `MeshsigError` of the first broken rule. */
   send(input: SendInput): SentMessage {
-    const source = { kind: 'api' as const, peer: input.client ?? 'local', authority: authorizedBy(input) }
+    const source = apiSource(input, authorizedBy(input))
     let envelope: unknown
     try {
       envelope = 'envelope' in input ? input.envelope : this.sign(input)

@@ -76,5 +76,6 @@ export async function presign(c: PresignComponents, input: SendInput): Promise<S
     envelope: sealSignedMsg({ ...unsigned, sig }, bytes),
     authorizedBy: authorizedBy(input),
     ...(input.client !== undefined ? { client: input.client } : {}),
+    ...(input.forwardedFor !== undefined ? { forwardedFor: input.forwardedFor } : {}),
   }
 }
