@@ -219,11 +219,12 @@ export function openStore(init: StoreInit): Store {
   const agents = new AgentsRepo(db)
   const trust = new TrustRepo(db)
   const auditEntries = new AuditEntriesRepo(db)
+  const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
   const transaction = transactionRunner(
     db,
     transactionHooks({ trust, agents, auditEntries, keyEvents, credentials, custody }),
+    () => flusher.failure(), // fail-stop after a failed WAL sync (transaction.ts)
   )
-  const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
   const checkpointer = memory ? undefined : new Checkpointer(init.path)
   return {
     path: init.path,

@@ -8,6 +8,7 @@
  */
 import type { Database } from 'better-sqlite3'
 import { closeSync, fdatasync, openSync } from 'node:fs'
+import { MeshsigError } from '../core/errors.js'
 
 /** Runs `fn` in a transaction (a savepoint when one is open already). */
 export type TransactionRunner = <T>(fn: () => T) => T
@@ -27,8 +28,16 @@ export interface TransactionHooks {
   rolledBack?(): void
 }
 
-/** The transaction runner of `db`, telling `hooks` as levels open, close and roll back. */
-export function transactionRunner(db: Database, hooks: TransactionHooks = {}): TransactionRunner {
+/**
+ * The transaction runner of `db`, telling `hooks` as levels open, close and
+ * roll back. `refusal`, asked before each outermost BEGIN, stops every write
+ * once it names an error (a failed WAL sync: `WalFlusher.failure`).
+ */
+export function transactionRunner(
+  db: Database,
+  hooks: TransactionHooks = {},
+  refusal: () => Error | undefined = () => undefined,
+): TransactionRunner {
   const begin = db.prepare('BEGIN')
   const commit = db.prepare('COMMIT')
   const rollback = db.prepare('ROLLBACK')
@@ -38,7 +47,11 @@ export function transactionRunner(db: Database, hooks: TransactionHooks = {}): T
   return <T>(fn: () => T): T => {
     const nested = db.inTransaction
     if (nested) savepoint.run()
-    else begin.run()
+    else {
+      const refused = refusal()
+      if (refused !== undefined) throw refused
+      begin.run()
+    }
     hooks.opened?.()
     try {
       const result = fn()
@@ -82,6 +95,7 @@ export interface GroupCommit<T> {
  */
 export class WalFlusher {
   private fd: number | undefined
+  private failed: Error | undefined
   private inflight: Promise<void> | undefined
   private next: Promise<void> | undefined
   private closed = false
@@ -89,8 +103,19 @@ export class WalFlusher {
   /** `walPath` undefined: an in-memory store, nothing to sync. */
   constructor(private readonly walPath: string | undefined) {}
 
-  /** Resolves once everything committed before this call is on disk. */
+  /**
+   * Once a sync has failed, the error every later write gets (fail-stop): a
+   * failed batch's frames stay in the WAL, visible and built upon, and Linux
+   * reports a writeback error once, so no later sync can prove that what came
+   * after them is on disk (docs/protocol.md §10; attack review H2 F2).
+   */
+  failure(): Error | undefined {
+    return this.failed
+  }
+
+  /** Resolves once everything committed before this call is on disk; rejects for good once a sync failed. */
   flush(): Promise<void> {
+    if (this.failed !== undefined) return Promise.reject(this.failed)
     if (this.walPath === undefined || this.closed) return Promise.resolve()
     if (this.inflight === undefined) {
       const run = this.sync(this.walPath)
@@ -128,7 +153,11 @@ export class WalFlusher {
         else reject(err as Error)
         return
       }
-      fdatasync(this.fd, (err) => (err ? reject(err) : resolve()))
+      fdatasync(this.fd, (err) => {
+        if (err === null) return resolve()
+        this.failed ??= walSyncFailed(err)
+        reject(err)
+      })
     })
   }
 
@@ -167,4 +196,15 @@ export function groupCommitRunner(
     committed()
     return { result, durable: flusher.flush() }
   }
+}
+
+/** The error every write gets after a failed WAL sync: the node must restart, from what is on disk. */
+function walSyncFailed(cause: Error): MeshsigError {
+  const err = new MeshsigError(
+    'INTERNAL',
+    `the database could not sync its log to disk (${cause.message}); nothing more is written: ` +
+      'check the disk and restart the node (it recovers what is on disk)',
+  )
+  err.cause = cause
+  return err
 }
