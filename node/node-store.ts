@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs'
 import { isMeshsigError, MeshsigError } from './core/index.js'
-import { createCustodyKey, custodyKeyPath, readCustodyKey } from './identity/index.js'
+import { createCustodyKey, custodyKeyPath, readCustodyKey, removeCrashLeftovers } from './identity/index.js'
 import { openStore, type Store } from './store/index.js'
 
 /** Where a node's database is and where its custody key comes from. */
@@ -27,6 +27,13 @@ export interface NodeStoreInit {
  * In-memory stores and nodes without a home use a random key of the process.
  */
 export function openNodeStore(init: NodeStoreInit): Store {
+  const store = openWithCustodyKey(init)
+  // the store holds the home's node lock now: what a killed writer left there goes (attack review H2 F4)
+  if (init.home !== undefined) removeCrashLeftovers(init.home)
+  return store
+}
+
+function openWithCustodyKey(init: NodeStoreInit): Store {
   const path = init.dbPath
   if (init.custodyKey !== undefined) return openStore({ path, custodyKey: init.custodyKey })
   if (init.home === undefined) return openStore({ path })

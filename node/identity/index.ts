@@ -49,6 +49,7 @@ export {
   PRIVATE_FILE_MODE,
   ensurePrivateDir,
   readPrivateFile,
+  removeCrashLeftovers,
   writeFileAtomic,
   type WriteOptions,
 } from './secure-fs.js'

@@ -14,6 +14,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -119,6 +120,41 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
     rmSync(tmp, { force: true })
   }
   syncDir(dirname(path))
+}
+
+/** A temp file `writeFileAtomic` (or the proxy state's write) makes: `.<name>.<pid>.<12 hex>.tmp`. */
+const TEMP_FILE = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return errnoCode(err) !== 'ESRCH' // EPERM: alive, another user's
+  }
+}
+
+/**
+ * Remove the temp files a process killed mid-write left in `dir` (attack
+ * review H2 F4): they may hold a copy of a key (a log key, an identity) that
+ * nothing would ever remove. Only those whose writer is no longer running;
+ * returns the names removed.
+ */
+export function removeCrashLeftovers(dir: string): string[] {
+  const removed: string[] = []
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return removed
+  }
+  for (const name of names) {
+    const pid = TEMP_FILE.exec(name)?.[1]
+    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue
+    rmSync(join(dir, name), { force: true })
+    removed.push(name)
+  }
+  return removed
 }
 
 function linkNoClobber(tmp: string, path: string): void {
