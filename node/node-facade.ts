@@ -78,10 +78,18 @@ export class NodeFacade extends NodeAuditReads {
     refuseUnderRevokedDid(this.store, this.did, 'rotates agents')
     const rotation = this.parts.keyService.rotate(withKnownDids(this.parts.store, input, ['did']))
     const reg = rotation.registration
-    await this.parts.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])
+    const publish = (): Promise<void> =>
+      this.parts.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])
+    if (rotation.did !== this.parts.did) {
+      // the answer may carry the only copy of a key made here (the seed style's `nextPrivateKey`): it goes out as
+      // soon as the rotation is committed, not after gossip (attack review H2 F1); sync carries it if gossip fails
+      setImmediate(() => void publish().catch(this.parts.onError))
+      return rotation
+    }
+    await publish()
     // the node's own key: its libp2p PeerId follows it now (docs/protocol.md §2); the rotation stands whatever
     // becomes of the move (a mesh that could not start again is logged, and /health stays "starting")
-    if (rotation.did === this.parts.did) await this.followOwnKey().catch(this.parts.onError)
+    await this.followOwnKey().catch(this.parts.onError)
     return rotation
   }
 
