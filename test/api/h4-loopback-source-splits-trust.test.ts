@@ -1,0 +1,66 @@
+/**
+ * Review h4 (decision 0090 addendum, 1f1b003): trust counts an API delivery against `api:<socket address>`, and
+ * the addendum says "no claimed address splits or smears a client's score". But the socket address of a local
+ * user is not one address: any process may connect to 127.0.0.1 from any source in 127.0.0.0/8 (Linux routes the
+ * whole /8 to lo), which SPEC §9 and the rate limiter already say is no fresh client ("127.0.0.2 is no fresh
+ * client", `address:loopback` in api/rate-limit.ts). The trust ledger does not fold them: each source address is
+ * a fresh `api:127.x.y.z` peer, so one local user, with no proxy and no credential at all, spreads its forgeries
+ * over as many fresh peers as it likes (each with one failure), exactly what the addendum says is closed.
+ * Fails now: five forgeries from five loopback sources make five peers.
+ */
+import { request as httpRequest } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createMessage, generateKeyPair } from '../../node/core/index.js'
+import type { PeerTrust } from '../../node/core/views.js'
+import { randomNonce } from '../../node/sdk.js'
+import { startApi, type ApiFixture } from './api-fixture.js'
+
+/** POST JSON from the loopback source address `from`, with no credential. */
+function postFrom(url: string, from: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
+  const u = new URL(url)
+  const text = JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'POST',
+        path,
+        localAddress: from,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }))
+      },
+    )
+    req.on('error', reject)
+    req.end(text)
+  })
+}
+
+describe('a local user cannot split its forgeries over loopback source addresses (decision 0090)', () => {
+  let fx: ApiFixture
+  beforeAll(async () => {
+    fx = await startApi({})
+  })
+  afterAll(async () => {
+    await fx.stop()
+  })
+
+  it('forgeries from 127.0.0.2 .. 127.0.0.6 count against one loopback client in trust', async () => {
+    const victim = (await fx.call('POST', '/agents/register', { name: 'victim' })).body.identity
+    for (let i = 2; i <= 6; i++) {
+      const forged = createMessage(
+        { from: victim.did, to: null, body: `forged ${i}`, ts: Date.now(), nonce: randomNonce() },
+        generateKeyPair(),
+      )
+      const r = await postFrom(fx.url, `127.0.0.${i}`, '/messages/send', { envelope: forged })
+      expect(r.body.code).toBe('SIGNATURE_INVALID') // anonymous, no proxy: refused and charged to the deliverer
+    }
+    const peers = ((await fx.anon('GET', '/trust')).body.peers as PeerTrust[]).map((p) => p.peer)
+    // now: api:127.0.0.2, api:127.0.0.3, ... api:127.0.0.6, five fresh peers with one failure each
+    expect(peers.filter((p) => p.startsWith('api:127.') && p !== 'api:127.0.0.1')).toEqual([])
+  })
+})
