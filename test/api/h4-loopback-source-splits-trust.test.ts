@@ -16,7 +16,12 @@ import { randomNonce } from '../../node/sdk.js'
 import { startApi, type ApiFixture } from './api-fixture.js'
 
 /** POST JSON from the loopback source address `from`, with no credential. */
-function postFrom(url: string, from: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
+function postFrom(
+  url: string,
+  from: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: { code?: string } }> {
   const u = new URL(url)
   const text = JSON.stringify(body)
   return new Promise((resolve, reject) => {
@@ -32,7 +37,12 @@ function postFrom(url: string, from: string, path: string, body: unknown): Promi
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString()) as { code?: string },
+          }),
+        )
       },
     )
     req.on('error', reject)
