@@ -211,7 +211,8 @@ function refuseTarget(res: ServerResponse): void {
  */
 export const PROXY_ON_LOOPBACK_WARNING =
   'trustProxy covers loopback: any local user connecting to 127.0.0.1 can claim any client address in ' +
-  'X-Forwarded-For (reads count per claimed address; registrations and api.refused entries keep the socket address)'
+  'X-Forwarded-For (reads count per claimed address; registrations, and every audit entry naming a client, ' +
+  'count the socket address)'
 
 /** Build the API for `node`. Throws `INVALID_INPUT` for an unsafe combination of options. */
 export function createApi(node: ApiNode, options: ApiOptions): Api {

@@ -33,18 +33,6 @@ export function clientAddress(req: IncomingMessage, opts: ResolvedApiOptions): s
   return req.socket.remoteAddress
 }
 
-/**
- * The client an audit entry records (docs/protocol.md §8, decision 0090): the socket's address as `client`,
- * and, when a trusted proxy named another, the forwarded one apart as `forwardedFor`. A forwarded address is
- * a claim any loopback user can make, so it never stands in for the socket: not in `api.refused`, nor in the
- * `deliveredBy` of a send, rotation or revocation, which trust counts (docs/protocol.md §7).
- */
-export function auditClient(req: IncomingMessage, opts: ResolvedApiOptions): { client: string; forwardedFor?: string } {
-  const client = req.socket.remoteAddress ?? 'unknown'
-  const forwarded = opts.trustProxy.length > 0 ? clientAddress(req, opts) : undefined
-  return forwarded === undefined || forwarded === client ? { client } : { client, forwardedFor: forwarded }
-}
-
 /** Express's compiled `trust proxy` (`app.get('trust proxy fn')`): is the hop at `addr`, `i` hops away, trusted. */
 export type ProxyTrust = (addr: string, i: number) => boolean
 

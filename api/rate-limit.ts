@@ -13,9 +13,10 @@
 import type { Request, RequestHandler, Response } from 'express'
 import type { IncomingMessage } from 'node:http'
 import { createHash } from 'node:crypto'
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit'
+import { rateLimit } from 'express-rate-limit'
 import { bearerOf, clientAddress, isOperatorToken, type CredentialResolver } from './auth.js'
-import { isLoopback, type ResolvedApiOptions } from './options.js'
+import { addressKey } from './client-key.js'
+import type { ResolvedApiOptions } from './options.js'
 
 /** The 429 body. */
 export interface RateLimitBody {
@@ -111,5 +112,5 @@ export function rateLimitKey(
   if (bearer === undefined && (req.method === 'GET' || req.method === 'HEAD') && readLane(req)) return 'lane:read'
   // a forwarded address is a claim any loopback user can make: a registration counts by the socket (decision 0090)
   const address = (mintsCredential(req) ? req.socket.remoteAddress : clientAddress(req, opts)) ?? 'unknown'
-  return isLoopback(address) ? 'address:loopback' : 'address:' + ipKeyGenerator(address)
+  return 'address:' + addressKey(address)
 }

@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http'
 import { isMeshsigError } from '../node/core/errors.js'
 import { authorityLabel, type Authority } from '../node/services/authority.js'
 import type { RouteContext } from './app.js'
-import { auditClient } from './auth.js'
+import { auditClient } from './client-key.js'
 
 /** An API action that needs authority. */
 export interface GuardedAction {

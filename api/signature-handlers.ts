@@ -9,7 +9,7 @@ import { MalformedError, MeshsigError } from '../node/core/errors.js'
 import type { SignerKey } from '../node/services/key-service.js'
 import type { IncomingMessage } from 'node:http'
 import type { RouteContext } from './app.js'
-import { auditClient } from './auth.js'
+import { auditClient } from './client-key.js'
 import { auditRefusal } from './refusals.js'
 import {
   conformingSendBody,

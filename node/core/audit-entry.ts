@@ -36,7 +36,9 @@ export const AUDIT_KIND_DOCS = {
     'null, code "RATE_LIMITED", data {via: "gossip", since, windowMs, unaudited: {<code>: <count>}}.',
   'agent.registered':
     'A registration (`reg`) was accepted. subject: the agent DID; envelopeId: the reg id; data: {name, ' +
-    'controller, capabilities (list of type strings)}.',
+    'controller, capabilities (list of type strings), via, deliveredBy? (null for a registration made at ' +
+    "the API alone; the rotation's client for one that comes with a rotation), forwardedFor?, authority? (as " +
+    'for envelope.accepted)}.',
   'key.rotated':
     'A rotation (`rot`) was accepted. subject: the DID; envelopeId: the rot id; data: {seq, key (new public key, ' +
     'b64), via, deliveredBy?, forwardedFor?, authority? (as for envelope.accepted)}.',

@@ -63,7 +63,7 @@ describe('behind a trusted proxy, deliveries record the socket as client and the
   })
 
   it('a send, a rotation and a revocation with X-Forwarded-For', async () => {
-    const socket = { deliveredBy: 'api:127.0.0.1', forwardedFor: '192.0.2.7' }
+    const socket = { deliveredBy: 'api:loopback', forwardedFor: '192.0.2.7' }
     // before: deliveredBy "api:192.0.2.7" and no forwardedFor, in all three
     expect(await sendRotateRevoke(fx, '192.0.2.7')).toEqual([[socket], [socket], [socket]])
   })
@@ -81,12 +81,12 @@ describe('behind a trusted proxy, deliveries record the socket as client and the
     }
     const claims = Array.from({ length: 10 }, (_, i) => `198.51.100.${i + 1}`)
     expect(deliveries(fx, before, 'envelope.rejected')).toEqual(
-      claims.map((forwardedFor) => ({ deliveredBy: 'api:127.0.0.1', forwardedFor })),
+      claims.map((forwardedFor) => ({ deliveredBy: 'api:loopback', forwardedFor })),
     )
     const peers = ((await fx.anon('GET', '/trust')).body.peers as PeerTrust[]).map((p) => p.peer)
     // before: ten fresh peers api:198.51.100.1 ... 10, each with one failure
     expect(peers.filter((p) => p.startsWith('api:198.51.100.'))).toEqual([])
-    expect(peers).toContain('api:127.0.0.1')
+    expect(peers).toContain('api:loopback')
   })
 })
 
@@ -100,7 +100,7 @@ describe('without a trusted proxy X-Forwarded-For is not read', () => {
   })
 
   it('the socket is the client and nothing is recorded apart', async () => {
-    const socket = { deliveredBy: 'api:127.0.0.1', forwardedFor: undefined }
+    const socket = { deliveredBy: 'api:loopback', forwardedFor: undefined }
     expect(await sendRotateRevoke(fx, '192.0.2.7')).toEqual([[socket], [socket], [socket]])
   })
 })

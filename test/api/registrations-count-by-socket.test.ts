@@ -53,7 +53,7 @@ describe('an api.refused entry names the socket as client, a forwarded address a
     const entries = fx.node.store.auditEntries.entries(before, 1000).map((r) => JSON.parse(r.entry) as AuditEntry)
     const refused = entries.filter((e) => e.kind === 'api.refused').map((e) => e.data)
     expect(refused).toEqual([
-      { action: 'audit.checkpoint', client: '127.0.0.1', forwardedFor: '192.0.2.99', authority: 'agent' },
+      { action: 'audit.checkpoint', client: 'loopback', forwardedFor: '192.0.2.99', authority: 'agent' },
     ])
   })
 })

@@ -168,7 +168,7 @@ describe.skipIf(!isRoot)('two OS users on one host (needs root for setpriv; CI r
     expect(fx.node.peers()).toEqual(before.peers)
     const refusals = auditFrom(fx.node, auditBefore).filter((e) => e.kind === 'api.refused')
     expect(refusals.map((e) => [e.data.action, e.subject, e.code, e.data.authority, e.data.client])).toEqual(
-      list.map((a) => [a.action, a.subject, 'UNAUTHORIZED', 'anonymous', '127.0.0.1']),
+      list.map((a) => [a.action, a.subject, 'UNAUTHORIZED', 'anonymous', 'loopback']),
     )
   })
 

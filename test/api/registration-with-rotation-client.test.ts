@@ -1,12 +1,10 @@
 /**
- * Review h4 (decision 0090 addendum, 1f1b003): the addendum says "Registrations are recorded with no client
- * (`deliveredBy` null), as before", and AUDIT_KIND_DOCS gives `agent.registered` the data {name, controller,
- * capabilities}. But a registration sent with a signed rotation (`POST /agents/rotate-key {envelope,
- * registration}`, decision 0070) is ingested with the rotation's API source (key-service.ts rotateByEnvelope,
- * `ingestOrThrow(reg, source)`), so its `agent.registered` entry carries `via`, `deliveredBy: "api:<socket>"`,
- * `authority` and now the forwarded claim as `forwardedFor` too: a field its kind's documentation does not list,
- * and a client the decision says a registration never records. Trust does not count it (only envelope.accepted),
- * so this is a documentation/consistency finding. Fails now.
+ * Review H4 F2: a registration sent with a signed rotation (`POST /agents/rotate-key {envelope,
+ * registration}`, decision 0070) is ingested with the rotation's API source, so its `agent.registered`
+ * entry names the rotation's client (`deliveredBy`, the forwarded claim apart as `forwardedFor`). The
+ * documentation of the kind (AUDIT_KIND_DOCS, what `GET /audit/kinds` and docs/protocol.md §11 say) listed
+ * only {name, controller, capabilities}; every field the entry carries is now documented, and the client is
+ * the socket by its key (decision 0090 addenda).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -16,10 +14,10 @@ import {
   generateKeyPair,
   type KeyState,
 } from '../../node/core/index.js'
-import type { AuditEntry } from '../../node/core/audit-entry.js'
+import { AUDIT_KIND_DOCS, type AuditEntry } from '../../node/core/audit-entry.js'
 import { startApi, type ApiFixture } from './api-fixture.js'
 
-describe('a registration sent with a rotation records no API client (decision 0090 addendum)', () => {
+describe('a registration sent with a rotation (decision 0090 addenda)', () => {
   let fx: ApiFixture
   beforeAll(async () => {
     fx = await startApi({ trustProxy: ['loopback'] })
@@ -55,9 +53,10 @@ describe('a registration sent with a rotation records no API client (decision 00
       .map((e) => JSON.parse(e.entry) as AuditEntry)
       .filter((e) => e.kind === 'agent.registered')
     expect(registered).toHaveLength(1)
-    // now: {name, controller, capabilities, via: "api", deliveredBy: "api:127.0.0.1", forwardedFor: "192.0.2.99",
-    // authority: "envelope"}
-    expect(registered[0]!.data.forwardedFor).toBeUndefined()
-    expect(registered[0]!.data.deliveredBy ?? null).toBeNull()
+    // the rotation's client, by the socket's key, the claim apart
+    expect(registered[0]!.data).toMatchObject({ deliveredBy: 'api:loopback', forwardedFor: '192.0.2.99' })
+    // and every field it carries is one its kind's documentation names
+    const doc = AUDIT_KIND_DOCS['agent.registered']
+    for (const field of Object.keys(registered[0]!.data)) expect(doc).toContain(field)
   })
 })

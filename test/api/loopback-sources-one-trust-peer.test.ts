@@ -1,12 +1,9 @@
 /**
- * Review h4 (decision 0090 addendum, 1f1b003): trust counts an API delivery against `api:<socket address>`, and
- * the addendum says "no claimed address splits or smears a client's score". But the socket address of a local
- * user is not one address: any process may connect to 127.0.0.1 from any source in 127.0.0.0/8 (Linux routes the
- * whole /8 to lo), which SPEC §9 and the rate limiter already say is no fresh client ("127.0.0.2 is no fresh
- * client", `address:loopback` in api/rate-limit.ts). The trust ledger does not fold them: each source address is
- * a fresh `api:127.x.y.z` peer, so one local user, with no proxy and no credential at all, spreads its forgeries
- * over as many fresh peers as it likes (each with one failure), exactly what the addendum says is closed.
- * Fails now: five forgeries from five loopback sources make five peers.
+ * Review H4 F1: trust counts an API delivery against `api:<client>` (docs/protocol.md §7). Any local process
+ * may connect to 127.0.0.1 from any source in 127.0.0.0/8 (Linux routes the whole /8 to lo), so a client taken
+ * as the raw socket address let one local user, with no proxy and no credential, spread its forgeries over as
+ * many fresh peers as it liked. The client is now the socket by the rate limiter's key: `loopback` for all of
+ * it (decision 0090 addenda). Five forgeries from five loopback sources count against one peer.
  */
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -70,7 +67,8 @@ describe('a local user cannot split its forgeries over loopback source addresses
       expect(r.body.code).toBe('SIGNATURE_INVALID') // anonymous, no proxy: refused and charged to the deliverer
     }
     const peers = ((await fx.anon('GET', '/trust')).body.peers as PeerTrust[]).map((p) => p.peer)
-    // now: api:127.0.0.2, api:127.0.0.3, ... api:127.0.0.6, five fresh peers with one failure each
-    expect(peers.filter((p) => p.startsWith('api:127.') && p !== 'api:127.0.0.1')).toEqual([])
+    // before: api:127.0.0.2 … api:127.0.0.6, five fresh peers with one failure each
+    expect(peers.filter((p) => p.startsWith('api:127.'))).toEqual([])
+    expect(peers).toContain('api:loopback')
   })
 })
