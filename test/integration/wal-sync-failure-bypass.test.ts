@@ -1,0 +1,76 @@
+/**
+ * H7 review PoCs (a6c37d0, fail-stop after a failed WAL sync).
+ *
+ * 1. The latch is asked only by `transaction` (and so `groupCommit`): a write
+ *    made by a repository statement outside any transaction (autocommit, at
+ *    synchronous=FULL) still commits after the failed sync, on top of the
+ *    failed batch's frames. The node makes such writes on its own
+ *    (outbox.retryAt/wakeTo/wakeFor, misc.peerFault from sync penalties,
+ *    notes.addCosignatures' misc.setMetaValue, witness-logs' deleteMeta).
+ * 2. The node never says it stopped: after the failed sync every write is
+ *    refused with 500 INTERNAL, but `info()` (/health) still says status
+ *    `ok`, so the Dockerfile's HEALTHCHECK (r.ok) and any supervisor keep the
+ *    node up indefinitely; decision 0093 compares it with PostgreSQL, which
+ *    PANICs and is restarted.
+ * Both fail now.
+ */
+import { describe, expect, it, vi } from 'vitest'
+
+let failNext = 0
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>()
+  const fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void => {
+    if (failNext > 0) {
+      failNext--
+      const err = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }) as NodeJS.ErrnoException
+      setImmediate(() => cb(err))
+      return
+    }
+    fs.fdatasync(fd, cb)
+  }
+  return { ...fs, default: { ...fs, fdatasync }, fdatasync }
+})
+
+const { openStore } = await import('../../node/store/index.js')
+const { startNode, tempDir } = await import('../helpers/mesh.js')
+
+describe('after a failed WAL sync (H7 review)', () => {
+  it('a write outside a transaction is refused too', async () => {
+    const { dir, cleanup } = tempDir()
+    const store = openStore({ path: `${dir}/node.db` })
+    try {
+      failNext = 1
+      const failed = store.groupCommit(() => store.misc.setMetaValue('batch', 'one'))
+      await expect(failed.durable).rejects.toThrow('EIO')
+      expect(() => store.transaction(() => store.misc.setMetaValue('t', 'x'))).toThrow(/could not sync/)
+      // the same write without a transaction: committed on frames that may never reach the disk
+      let refused = false
+      try {
+        store.misc.setMetaValue('autocommit', 'written')
+      } catch {
+        refused = true
+      }
+      expect({ refused, written: store.misc.meta('autocommit') }).toEqual({ refused: true, written: undefined })
+    } finally {
+      failNext = 0
+      store.close()
+      cleanup()
+    }
+  })
+
+  it('the node says it stopped writing (/health is not "ok")', async () => {
+    const { dir, cleanup } = tempDir()
+    const node = await startNode({ dbPath: `${dir}/node.db` })
+    try {
+      await node.registerAgent('before')
+      failNext = 1
+      await expect(node.registerAgent('during')).rejects.toMatchObject({ code: 'INTERNAL' })
+      await expect(node.registerAgent('after')).rejects.toMatchObject({ code: 'INTERNAL' })
+      expect(node.info().status).not.toBe('ok')
+    } finally {
+      failNext = 0
+      await node.stop().catch(() => undefined)
+      cleanup()
+    }
+  })
+})
