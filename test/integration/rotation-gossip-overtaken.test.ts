@@ -57,9 +57,9 @@ describe('a message under the new key of a rotation answered before its gossip',
       })
       const charged = b.store.misc.peerFaults().find((f) => f.peer === a.info().peerId)?.forged ?? 0
       // now: { state: 'refused', code: 'SIGNATURE_INVALID' }, and b counts a forgery against a
-      expect({ state: settled.state, code: (settled as { code?: string }).code, charged }).toEqual({
+      expect({ state: settled.state, code: (settled as { code?: string | null }).code ?? null, charged }).toEqual({
         state: 'delivered',
-        code: undefined,
+        code: null,
         charged: 0,
       })
     } finally {
