@@ -16,6 +16,25 @@ export function addressKey(address: string): string {
 }
 
 /**
+ * The key of a connection's peer: `loopback` when it came in on a loopback address, whatever its source (a
+ * local process may connect to 127.0.0.1 from any of the host's own addresses: review H7 F5), else the key of
+ * its remote address.
+ */
+export function socketKey(socket: { readonly remoteAddress?: string; readonly localAddress?: string }): string {
+  if (isLoopback(socket.localAddress)) return 'loopback'
+  return socket.remoteAddress === undefined ? 'unknown' : addressKey(socket.remoteAddress)
+}
+
+/**
+ * The key a request counts against when it counts by address (docs/api.md, "Rate limit"): the socket's, or
+ * behind a trusted proxy the forwarded address's (`socketOnly` for what must not trust that claim).
+ */
+export function requestKey(req: IncomingMessage, opts: ResolvedApiOptions, socketOnly: boolean): string {
+  const address = socketOnly ? undefined : clientAddress(req, opts)
+  return address === undefined || address === req.socket.remoteAddress ? socketKey(req.socket) : addressKey(address)
+}
+
+/**
  * The client an audit entry records (docs/protocol.md §8, decision 0090): the socket's address by its key as
  * `client`, and, when a trusted proxy named another address, that one apart as `forwardedFor` (only an IP
  * address: a header's other text is not kept). A forwarded address is a claim any loopback user can make, so
@@ -24,7 +43,7 @@ export function addressKey(address: string): string {
  */
 export function auditClient(req: IncomingMessage, opts: ResolvedApiOptions): { client: string; forwardedFor?: string } {
   const socket = req.socket.remoteAddress
-  const client = socket === undefined ? 'unknown' : addressKey(socket)
+  const client = socketKey(req.socket)
   const forwarded = opts.trustProxy.length > 0 ? clientAddress(req, opts) : undefined
   const claimed = forwarded !== undefined && forwarded !== socket && isIP(forwarded) !== 0
   return claimed ? { client, forwardedFor: forwarded } : { client }

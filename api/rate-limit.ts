@@ -14,8 +14,8 @@ import type { Request, RequestHandler, Response } from 'express'
 import type { IncomingMessage } from 'node:http'
 import { createHash } from 'node:crypto'
 import { rateLimit } from 'express-rate-limit'
-import { bearerOf, clientAddress, isOperatorToken, type CredentialResolver } from './auth.js'
-import { addressKey } from './client-key.js'
+import { bearerOf, isOperatorToken, type CredentialResolver } from './auth.js'
+import { requestKey } from './client-key.js'
 import type { ResolvedApiOptions } from './options.js'
 
 /** The 429 body. */
@@ -111,6 +111,5 @@ export function rateLimitKey(
   if (session !== undefined && !mintsCredential(req)) return 'dashboard:' + session.slice(0, 22)
   if (bearer === undefined && (req.method === 'GET' || req.method === 'HEAD') && readLane(req)) return 'lane:read'
   // a forwarded address is a claim any loopback user can make: a registration counts by the socket (decision 0090)
-  const address = (mintsCredential(req) ? req.socket.remoteAddress : clientAddress(req, opts)) ?? 'unknown'
-  return 'address:' + addressKey(address)
+  return 'address:' + requestKey(req, opts, mintsCredential(req))
 }

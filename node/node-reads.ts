@@ -75,8 +75,10 @@ export class NodeReads {
     const ready = state.meshReady
     // a node whose own DID is revoked says so, and acts as no controller any more (decision 0077)
     const revocation = ownRevocation(this.store, this.did)
+    const failure = this.store.failure() // fail-stop after a failed disk sync (decision 0093)
     return {
-      status: revocation === undefined ? 'ok' : 'revoked',
+      status: failure !== undefined ? 'failed' : revocation === undefined ? 'ok' : 'revoked',
+      ...(failure !== undefined ? { failure: failure.message } : {}),
       ...(revocation !== undefined ? { revocation } : {}),
       name: this.name,
       did: this.did,

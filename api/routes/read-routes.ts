@@ -38,7 +38,10 @@ export function healthRoutes(ctx: RouteContext): Router {
   r.get('/health', (req, res) => {
     answerTokenChallenge(req, res, ctx.opts.token, (id) => ctx.node.credentialHashById(id))
     const health: ApiHealth = { ...ctx.node.info(), version: apiVersion(), trustLoopback: ctx.opts.trustLoopback }
-    res.json(health)
+    // a node that writes nothing more (decision 0093) fails health checks, so a supervisor restarts it; the
+    // error shape too, so a client says why
+    if (health.status === 'failed') res.status(503).json({ ...health, error: health.failure, code: 'INTERNAL' })
+    else res.json(health)
   })
   return r
 }

@@ -9,8 +9,13 @@ import type { ChkEnvelope, KeyEvent, MsgEnvelope, Receipt } from './envelope-sch
 
 /** The node itself (`GET /health` without `version`/`trustLoopback`). */
 export interface NodeInfo {
-  /** `revoked` once the node's own DID is revoked: it then registers and rotates no agent (decision 0077). */
-  readonly status: 'ok' | 'revoked'
+  /**
+   * `revoked` once the node's own DID is revoked: it then registers and rotates no agent (decision 0077);
+   * `failed` once its database could not sync to disk: it writes nothing more until restarted (decision 0093).
+   */
+  readonly status: 'ok' | 'revoked' | 'failed'
+  /** Why the node has `failed`: the store's error, naming the disk and the restart. */
+  readonly failure?: string
   /** The revocation of the node's own DID, when it is revoked. */
   readonly revocation?: { readonly reason: string; readonly revokedAt: string; readonly by: 'self' | 'controller' }
   readonly name: string

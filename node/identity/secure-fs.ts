@@ -151,8 +151,13 @@ export function removeCrashLeftovers(dir: string): string[] {
   for (const name of names) {
     const pid = TEMP_FILE.exec(name)?.[1]
     if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue
-    rmSync(join(dir, name), { force: true })
-    removed.push(name)
+    try {
+      if (!lstatSync(join(dir, name)).isFile()) continue // a folder or a link named so is not a writer's (review H7 F4)
+      unlinkSync(join(dir, name))
+      removed.push(name)
+    } catch {
+      // gone meanwhile, or not ours to remove: a leftover is not worth failing a start for
+    }
   }
   return removed
 }

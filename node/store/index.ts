@@ -83,6 +83,8 @@ export interface Store {
    * answer the callers only once `durable` resolves (store/transaction.ts).
    */
   groupCommit<T>(fn: () => T): GroupCommit<T>
+  /** The error every write gets once a WAL sync failed (fail-stop, transaction.ts); undefined until then. */
+  failure(): Error | undefined
   /** Current schema version. */
   schemaVersion(): number
   /** Close the database (checkpoints the WAL). */
@@ -219,7 +221,8 @@ export function openStore(init: StoreInit): Store {
   const agents = new AgentsRepo(db)
   const trust = new TrustRepo(db)
   const auditEntries = new AuditEntriesRepo(db)
-  const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`)
+  // after a failed sync the connection turns read-only: a write outside a transaction fails too (decision 0093)
+  const flusher = new WalFlusher(memory ? undefined : `${init.path}-wal`, () => db.pragma('query_only = ON'))
   const transaction = transactionRunner(
     db,
     transactionHooks({ trust, agents, auditEntries, keyEvents, credentials, custody }),
@@ -239,6 +242,7 @@ export function openStore(init: StoreInit): Store {
     outbox: new OutboxRepo(db),
     transaction,
     groupCommit: groupCommitRunner(db, transaction, flusher, () => checkpointer?.nudge()),
+    failure: () => flusher.failure(),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     close: () => {
       flusher.close()

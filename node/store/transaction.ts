@@ -100,8 +100,14 @@ export class WalFlusher {
   private next: Promise<void> | undefined
   private closed = false
 
-  /** `walPath` undefined: an in-memory store, nothing to sync. */
-  constructor(private readonly walPath: string | undefined) {}
+  /**
+   * `walPath` undefined: an in-memory store, nothing to sync. `failed`, called once when a sync fails, stops
+   * what the transaction runner's refusal does not see (the store makes its connection read-only).
+   */
+  constructor(
+    private readonly walPath: string | undefined,
+    private readonly onFailure: () => void = () => {},
+  ) {}
 
   /**
    * Once a sync has failed, the error every later write gets (fail-stop): a
@@ -155,7 +161,10 @@ export class WalFlusher {
       }
       fdatasync(this.fd, (err) => {
         if (err === null) return resolve()
-        this.failed ??= walSyncFailed(err)
+        if (this.failed === undefined) {
+          this.failed = walSyncFailed(err)
+          this.onFailure()
+        }
         reject(err)
       })
     })

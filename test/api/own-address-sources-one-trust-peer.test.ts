@@ -1,16 +1,9 @@
 /**
- * H7 review PoC (37080e1), residual of review H4 F1. The text below is H4's; the new point: a local process may
- * also connect to the API bound to 127.0.0.1 from any of the host's own non-loopback addresses (Linux accepts
- * a socket bound to 192.0.2.2 or a bridge's 10.88.0.1 connecting to 127.0.0.1). Those are no loopback to
- * addressKey, so each is a fresh `api:<address>` trust peer and a fresh rate-limit bucket: one local user
- * still splits its forgeries (and its request budget) over 1 + the host's addresses. Fails now on a host with
- * a non-loopback IPv4 address.
- *
- * Review H4 F1: trust counts an API delivery against `api:<client>` (docs/protocol.md §7). Any local process
- * may connect to 127.0.0.1 from any source in 127.0.0.0/8 (Linux routes the whole /8 to lo), so a client taken
- * as the raw socket address let one local user, with no proxy and no credential, spread its forgeries over as
- * many fresh peers as it liked. The client is now the socket by the rate limiter's key: `loopback` for all of
- * it (decision 0090 addenda). Five forgeries from five loopback sources count against one peer.
+ * Review H7 F5 (after review H4 F1): a local process may connect to the API bound to 127.0.0.1 from any of
+ * the host's own non-loopback addresses (Linux accepts a socket bound to 192.0.2.2 or a bridge's 10.88.0.1
+ * connecting to 127.0.0.1). A connection that comes in on a loopback address is local whatever its source,
+ * so it counts as `loopback`, in trust (`api:loopback`) and in the rate limiter alike. On a host with no
+ * non-loopback IPv4 address the test has nothing to try.
  */
 import { request as httpRequest } from 'node:http'
 import { networkInterfaces } from 'node:os'

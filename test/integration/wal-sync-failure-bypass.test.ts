@@ -1,18 +1,11 @@
 /**
- * H7 review PoCs (a6c37d0, fail-stop after a failed WAL sync).
- *
- * 1. The latch is asked only by `transaction` (and so `groupCommit`): a write
- *    made by a repository statement outside any transaction (autocommit, at
- *    synchronous=FULL) still commits after the failed sync, on top of the
- *    failed batch's frames. The node makes such writes on its own
- *    (outbox.retryAt/wakeTo/wakeFor, misc.peerFault from sync penalties,
- *    notes.addCosignatures' misc.setMetaValue, witness-logs' deleteMeta).
- * 2. The node never says it stopped: after the failed sync every write is
- *    refused with 500 INTERNAL, but `info()` (/health) still says status
- *    `ok`, so the Dockerfile's HEALTHCHECK (r.ok) and any supervisor keep the
- *    node up indefinitely; decision 0093 compares it with PostgreSQL, which
- *    PANICs and is restarted.
- * Both fail now.
+ * Review H7 F2 and F3 (fail-stop after a failed WAL sync, decision 0093):
+ * 1. a write made outside any transaction (the outbox's retry times, sync
+ *    penalties, cosignature notes: autocommit statements) is refused too: the
+ *    connection turns read-only when the sync fails;
+ * 2. the node says it stopped writing: `info().status` is `failed` (and
+ *    `GET /health` answers 503), so the Dockerfile's HEALTHCHECK and any
+ *    supervisor restart it, as PostgreSQL is restarted after its PANIC.
  */
 import { describe, expect, it, vi } from 'vitest'
 

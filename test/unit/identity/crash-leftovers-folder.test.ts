@@ -1,10 +1,8 @@
 /**
- * H7 review PoC (42d241d): removeCrashLeftovers calls rmSync without
- * `recursive` on every name that matches the temp-file pattern. A folder
- * with such a name (made by hand, by a backup/restore tool, or by a mistaken
- * `mkdir`) makes rmSync throw ERR_FS_EISDIR, out of openNodeStore, after the
- * store was opened: the node cannot start, and the store it opened is left
- * open and locked in the process. Fails now.
+ * Review H7 F4: a folder (or a link) named like a killed writer's temp file
+ * is not a leftover: removing it threw ERR_FS_EISDIR out of openNodeStore,
+ * after the store was opened, so the node could not start and left the store
+ * locked. Only regular files are removed, and no leftover stops a start.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
