@@ -48,7 +48,7 @@ function openClient(bearer) {
       s.pause() // never read again
       open++
       s.on('close', () => open--)
-      const t = setInterval(() => s.writable && s.write(PONG), 15_000) // unsolicited pongs: RFC 6455 allows them
+      const t = setInterval(() => s.writable && process.env.NO_PONG !== '1' && s.write(PONG), 15_000) // unsolicited pongs: RFC 6455 allows them (NO_PONG=1: none)
       s.on('close', () => clearInterval(t))
       resolve(s)
     })
