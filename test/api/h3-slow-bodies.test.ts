@@ -1,0 +1,81 @@
+/**
+ * Attack review H3, finding 4: request bodies are held whole while they trickle in, and nothing bounds how many
+ * are open at once. Every POST reads its JSON body (up to 1 MiB) before answering; the rate limit counts a request
+ * at its head (60 a minute per bucket), Node's `requestTimeout` (30 s) ends each one, but concurrency is bounded
+ * only by the API's share of the connection budget (node/connection-guard.ts: up to 2,048 connections). Any loopback
+ * user registers agents without a token (each credential is a rate-limit bucket of its own) and opens POST /verify
+ * requests declaring 1 MiB, sending all but the last byte. Measured with poc/slow-bodies.mjs: 600 such requests
+ * over 11 credentials took a fresh node from 118 MB to 728 MB RSS for the 30 s of `requestTimeout` (issue 13: at
+ * most 200 MB after load); at 2,048 connections that is ~2 GB, renewable every 30 s.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildCli, type BuiltCli } from '../cli/build-cli.js'
+import { tempDir } from '../helpers/mesh.js'
+import { freePort, getJson, postJson, startProcess, type NodeProcess } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+const REQUESTS = 300
+const PER_CREDENTIAL = 55 // under the default 60 a minute
+const LENGTH = 1024 * 1024 // the default body limit
+const RSS_AFTER_LOAD = 200 * 1024 * 1024 // issue 13
+
+let cli: BuiltCli
+let home: { dir: string; cleanup: () => void }
+let proc: NodeProcess
+const sockets: Socket[] = []
+
+function memory(field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8')
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * 1024
+}
+
+beforeAll(async () => {
+  cli = buildCli()
+  home = tempDir()
+  proc = startProcess(cli, home.dir, await freePort()) // default limits and rate limit
+  await waitFor(() => getJson(`${proc.url}/health`), { timeout: 60_000, interval: 100 })
+}, 120_000)
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy()
+  proc?.child.kill('SIGTERM')
+  await proc?.exited()
+  cli?.cleanup()
+  home?.cleanup()
+})
+
+describe('H3-4: POST bodies that trickle in', () => {
+  it('do not take the node past its memory budget', async () => {
+    const port = Number(new URL(proc.url).port)
+    const credentials: string[] = []
+    for (let i = 0; i < Math.ceil(REQUESTS / PER_CREDENTIAL); i++) {
+      const r = await postJson<{ identity: { credential: string } }>(`${proc.url}/agents/register`, { name: `b${i}` })
+      expect(r.status).toBe(201) // no token: open on loopback
+      credentials.push(r.body.identity.credential)
+    }
+    const body = Buffer.alloc(LENGTH - 1, 0x20)
+    body[0] = 0x7b // '{' and whitespace: a valid prefix, the last byte never comes
+    let answered = 0
+    for (let i = 0; i < REQUESTS; i++) {
+      const s = connect(port, '127.0.0.1')
+      s.on('error', () => undefined)
+      s.on('data', () => (answered += 1))
+      s.write(
+        `POST /verify HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${LENGTH}\r\nAuthorization: Bearer ${credentials[Math.floor(i / PER_CREDENTIAL)]}\r\n` +
+          `X-Nonce: ${randomBytes(4).toString('hex')}\r\n\r\n`,
+      )
+      s.write(body)
+      sockets.push(s)
+    }
+    // every body but its last byte has left the client
+    await waitFor(() => sockets.every((s) => s.writableLength === 0), { timeout: 60_000 })
+    await new Promise((resolve) => setTimeout(resolve, 2000)) // the node's reads of what the kernel holds
+    const peak = memory('VmHWM')
+    console.log(`H3-4: ${REQUESTS} trickling bodies: node RSS ${(memory('VmRSS') / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, answered ${answered}`)
+    expect(peak).toBeLessThanOrEqual(RSS_AFTER_LOAD)
+  }, 180_000)
+})
