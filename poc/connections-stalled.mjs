@@ -7,9 +7,13 @@ const [port, pid, n = '20'] = process.argv.slice(2)
 const st = () => fs.readFileSync(`/proc/${pid}/status`, 'utf8')
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(st())[1]) / 1024
 const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(st())[1]) / 1024
-const cpu = () => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100 }
+const cpu = () => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
 fs.writeFileSync(`/proc/${pid}/clear_refs`, '5')
-const r0 = rss(), c0 = cpu()
+const r0 = rss(),
+  c0 = cpu()
 const socks = []
 for (let i = 0; i < Number(n); i++) {
   const s = net.connect(Number(port), '127.0.0.1')
@@ -20,6 +24,8 @@ for (let i = 0; i < Number(n); i++) {
 }
 for (let t = 5; t <= 20; t += 5) {
   await new Promise((r) => setTimeout(r, 5000))
-  console.log(`${t} s: node RSS ${r0.toFixed(0)} -> ${rss().toFixed(0)} MB (peak ${hwm().toFixed(0)}), cpu +${(cpu() - c0).toFixed(1)} s`)
+  console.log(
+    `${t} s: node RSS ${r0.toFixed(0)} -> ${rss().toFixed(0)} MB (peak ${hwm().toFixed(0)}), cpu +${(cpu() - c0).toFixed(1)} s`,
+  )
 }
 for (const s of socks) s.destroy()

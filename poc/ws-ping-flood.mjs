@@ -8,7 +8,10 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 const [port, pid, mb = '300'] = process.argv.slice(2)
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
-const cpu = () => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100 }
+const cpu = () => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
 function frame(opcode, payload) {
   const mask = crypto.randomBytes(4)
   const head = Buffer.from([0x80 | opcode, 0x80 | payload.length])
@@ -20,7 +23,9 @@ const pong = frame(0xa, Buffer.alloc(0))
 const batch = Buffer.concat(Array(512).fill(ping)) // 512 pings, ~67 KB
 const s = net.connect(Number(port), '127.0.0.1')
 console.log('RSS before', rss().toFixed(1), 'MB, cpu', cpu())
-s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+s.write(
+  `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+)
 s.once('data', (d) => {
   console.log(d.toString().split('\r\n')[0])
   if (!d.toString().startsWith('HTTP/1.1 101')) process.exit(1)
@@ -35,7 +40,11 @@ s.once('data', (d) => {
     }
     setTimeout(() => {
       console.log('sent', (sent / 1048576).toFixed(0), 'MB of pings; node RSS', rss().toFixed(1), 'MB, cpu', cpu())
-      setTimeout(() => { console.log('10 s later RSS', rss().toFixed(1), 'MB; socket still open:', !s.destroyed); clearInterval(keep); s.destroy() }, 10_000)
+      setTimeout(() => {
+        console.log('10 s later RSS', rss().toFixed(1), 'MB; socket still open:', !s.destroyed)
+        clearInterval(keep)
+        s.destroy()
+      }, 10_000)
     }, 2000)
   }
   pump()

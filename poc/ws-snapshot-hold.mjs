@@ -17,12 +17,22 @@ const base = `http://127.0.0.1:${port}`
 const status = () => fs.readFileSync(`/proc/${pid}/status`, 'utf8')
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(status())[1]) / 1024
 const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(status())[1]) / 1024
-const cpu = () => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100 }
-const kq = () => execSync(`ss -tnH state established '( sport = :${port} )'`).toString().split('\n').reduce((n, l) => n + Number(l.trim().split(/\s+/)[1] ?? 0), 0)
+const cpu = () => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+const kq = () =>
+  execSync(`ss -tnH state established '( sport = :${port} )'`)
+    .toString()
+    .split('\n')
+    .reduce((n, l) => n + Number(l.trim().split(/\s+/)[1] ?? 0), 0)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 let open = 0
-const log = (what) => console.log(`${what}: node RSS ${rss().toFixed(0)} MB (peak ${hwm().toFixed(0)}), cpu ${cpu().toFixed(1)} s, ` +
-  `kernel send queues ${(kq() / 1048576).toFixed(0)} MB, clients held ${open}`)
+const log = (what) =>
+  console.log(
+    `${what}: node RSS ${rss().toFixed(0)} MB (peak ${hwm().toFixed(0)}), cpu ${cpu().toFixed(1)} s, ` +
+      `kernel send queues ${(kq() / 1048576).toFixed(0)} MB, clients held ${open}`,
+  )
 async function post(path, body, bearer) {
   const headers = { 'content-type': 'application/json' }
   if (bearer) headers.authorization = `Bearer ${bearer}`
@@ -31,7 +41,11 @@ async function post(path, body, bearer) {
 }
 function mask(opcode, payload) {
   const m = crypto.randomBytes(4)
-  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), m, Buffer.from(payload.map((b, i) => b ^ m[i % 4]))])
+  return Buffer.concat([
+    Buffer.from([0x80 | opcode, 0x80 | payload.length]),
+    m,
+    Buffer.from(payload.map((b, i) => b ^ m[i % 4])),
+  ])
 }
 const PONG = mask(0xa, Buffer.alloc(0))
 const refused = {}
@@ -39,12 +53,18 @@ function openClient(bearer) {
   return new Promise((resolve) => {
     const s = net.connect(Number(port), '127.0.0.1')
     s.on('error', () => undefined)
-    s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      (bearer ? `Authorization: Bearer ${bearer}\r\n` : '') +
-      `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+    s.write(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        (bearer ? `Authorization: Bearer ${bearer}\r\n` : '') +
+        `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    )
     s.once('data', (d) => {
       const line = d.toString('latin1').split('\r\n')[0]
-      if (!line.startsWith('HTTP/1.1 101')) { refused[line] = (refused[line] ?? 0) + 1; s.destroy(); return resolve(undefined) }
+      if (!line.startsWith('HTTP/1.1 101')) {
+        refused[line] = (refused[line] ?? 0) + 1
+        s.destroy()
+        return resolve(undefined)
+      }
       s.pause() // never read again
       open++
       s.on('close', () => open--)
@@ -70,7 +90,10 @@ const sockets = []
 for (let i = 0; i < Number(nClients); i++) {
   const s = await openClient(anon === '1' ? undefined : creds[Math.floor(i / 55) % creds.length].cred)
   if (s) sockets.push(s)
-  else if (anon === '1') { await sleep(1000); i-- } // anonymous: wait for the loopback bucket (60/min)
+  else if (anon === '1') {
+    await sleep(1000)
+    i--
+  } // anonymous: wait for the loopback bucket (60/min)
   if (i % 48 === 47) log(`${i + 1} clients`)
 }
 console.log('upgrades refused:', refused)
@@ -80,9 +103,17 @@ for (let i = 0; i < Number(nEvents); i++) {
   const r = await post('/messages/send', { fromDid: c.did, toDid: null, message: body }, c.cred)
   log(`event ${i + 1} (send ${r.status})`)
 }
-for (let t = 15; t <= Number(holdS); t += 15) { await sleep(15_000); log(`held ${t} s`) }
+for (let t = 15; t <= Number(holdS); t += 15) {
+  await sleep(15_000)
+  log(`held ${t} s`)
+}
 const m = await (await fetch(base + '/metrics')).text().catch(() => '')
-console.log(m.split('\n').filter((l) => l.startsWith('meshsig_websocket')).join('\n') || '(metrics need the token)')
+console.log(
+  m
+    .split('\n')
+    .filter((l) => l.startsWith('meshsig_websocket'))
+    .join('\n') || '(metrics need the token)',
+)
 for (const s of sockets) s.destroy()
 await sleep(2000)
 log('clients closed')

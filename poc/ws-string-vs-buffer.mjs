@@ -13,7 +13,9 @@ const port = wss.address().port
 const socks = []
 for (let i = 0; i < Number(n); i++) {
   const s = net.connect(port, '127.0.0.1')
-  s.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+  s.write(
+    `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  )
   await new Promise((r) => s.once('data', r))
   s.pause()
   socks.push(s)
@@ -25,6 +27,8 @@ for (let e = 0; e < Number(events); e++) {
   const payload = mode === 'buffer' ? Buffer.from(text) : text
   for (const c of wss.clients) c.send(payload)
   await new Promise((r) => setTimeout(r, 500))
-  console.log(`${mode}: after event ${e + 1}: RSS ${rss().toFixed(0)} MB, bufferedAmount of one client ${[...wss.clients][0].bufferedAmount}`)
+  console.log(
+    `${mode}: after event ${e + 1}: RSS ${rss().toFixed(0)} MB, bufferedAmount of one client ${[...wss.clients][0].bufferedAmount}`,
+  )
 }
 process.exit(0)

@@ -75,7 +75,9 @@ describe('H3-4: POST bodies that trickle in', () => {
     await waitFor(() => sockets.every((s) => s.writableLength === 0), { timeout: 60_000 })
     await new Promise((resolve) => setTimeout(resolve, 2000)) // the node's reads of what the kernel holds
     const peak = memory('VmHWM')
-    console.log(`H3-4: ${REQUESTS} trickling bodies: node RSS ${(memory('VmRSS') / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, answered ${answered}`)
+    console.log(
+      `H3-4: ${REQUESTS} trickling bodies: node RSS ${(memory('VmRSS') / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, answered ${answered}`,
+    )
     expect(peak).toBeLessThanOrEqual(RSS_AFTER_LOAD)
   }, 180_000)
 })

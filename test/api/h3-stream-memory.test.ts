@@ -89,7 +89,11 @@ describe('H3-1: anonymous stream clients that never read', () => {
     }
     const send = async (i: number): Promise<void> => {
       const a = agents[i % agents.length]!
-      const r = await postJson(`${proc.url}/messages/send`, { fromDid: a.did, toDid: null, message: BODY }, a.credential)
+      const r = await postJson(
+        `${proc.url}/messages/send`,
+        { fromDid: a.did, toDid: null, message: BODY },
+        a.credential,
+      )
       expect(r.status).toBe(200)
     }
     await send(0)
@@ -100,8 +104,13 @@ describe('H3-1: anonymous stream clients that never read', () => {
     const metrics = await (await fetch(`${proc.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
     const rss = memory('VmRSS')
     const peak = memory('VmHWM')
-    console.log(`H3-1: RSS ${(rss / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, metrics:`,
-      metric(metrics, 'meshsig_websocket_clients'), 'clients,', metric(metrics, 'meshsig_websocket_dropped_total'), 'dropped')
+    console.log(
+      `H3-1: RSS ${(rss / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, metrics:`,
+      metric(metrics, 'meshsig_websocket_clients'),
+      'clients,',
+      metric(metrics, 'meshsig_websocket_dropped_total'),
+      'dropped',
+    )
     // each client has read nothing of ~5 MB: far past the 1 MiB the docs allow before dropping it
     expect.soft(metric(metrics, 'meshsig_websocket_dropped_total')).toBe(CLIENTS)
     expect.soft(peak).toBeLessThanOrEqual(RSS_AFTER_LOAD)
