@@ -3,8 +3,10 @@
  * /messages`, the snapshot's messages; attack review 98): the newest first,
  * read from the store a few at a time, so that a history of large messages
  * is never loaded whole and a page never holds more than its byte budget
- * (besides its first message, which is always included so that a page is
- * never empty by size). `next` is the `before` of the page that follows.
+ * (besides its first message, which `GET /messages` always includes so that
+ * a page is never empty by size; the snapshot's page is `strict` and leaves
+ * out even its first message when that alone is too big, decision 0091).
+ * `next` is the `before` of the page that follows.
  */
 import type { MessageQuery } from '../node/store/index.js'
 import type { MessageView } from '../node/services/report-service.js'
@@ -28,6 +30,8 @@ export interface PageBounds {
   readonly limit: number
   readonly maxBytes: number
   readonly sizeOf: (m: MessageView) => number
+  /** The first message too must fit in `maxBytes` (the snapshot: docs/api.md, "WebSocket event stream"). */
+  readonly strict?: boolean
 }
 
 /** Bytes of a message as `GET /messages` and the snapshot write it (JSON, UTF-8). */
@@ -50,8 +54,8 @@ export function messagePage(node: MessageReader, query: MessageQuery, bounds: Pa
     const batch = node.listMessages({ ...query, limit: want, ...(before !== undefined ? { before } : {}) })
     for (const m of batch) {
       const size = out.length < bounds.limit ? bounds.sizeOf(m) : 0
-      const full = out.length === bounds.limit || (out.length > 0 && bytes + size > bounds.maxBytes)
-      if (full) return { messages: out, next: out.at(-1)!.seq }
+      const full = out.length === bounds.limit || ((out.length > 0 || bounds.strict) && bytes + size > bounds.maxBytes)
+      if (full) return { messages: out, next: out.length > 0 ? out.at(-1)!.seq : m.seq + 1 }
       bytes += size
       out.push(m)
     }

@@ -63,8 +63,10 @@ export function snapshotPage(node: SnapshotNode, query: SnapshotQuery = {}): Api
   const { totals, ...page } = node.snapshot({ limit, offset: cursor })
   const end = cursor + page.agents.length
   // the newest messages whose JSON, as written (each body twice, escaped), fits in `messageBytes`, read a few at a
-  // time (api/message-page.ts): sized by their bodies, 1 MiB of control characters was 11.5 MiB (attack review 101)
-  const { messages, next } = messagePage(node, {}, { limit, maxBytes: limits.messageBytes, sizeOf: jsonBytes })
+  // time (api/message-page.ts): sized by their bodies, 1 MiB of control characters was 11.5 MiB (attack review 101).
+  // Strict: a newest message bigger than the bound alone is left out too (truncated, none returned; H3-1, 0091)
+  const bounds = { limit, maxBytes: limits.messageBytes, sizeOf: jsonBytes, strict: true }
+  const { messages, next } = messagePage(node, {}, bounds)
   const truncated = next !== null && messages.length < limit
   return {
     ...page,

@@ -10,25 +10,45 @@
  * register an agent and get one), so one local
  * user cannot lock the operator's own subscription out (docs/api.md,
  * decision 0046). Slow clients that fall too far behind are dropped rather
- * than buffered: a client whose unsent bytes pass `stream.maxBufferedBytes`
- * (node/limits.ts) is terminated before the next event, so each client
- * costs at most that bound plus one event, however many stall (issue 9).
+ * than buffered (issue 9, decision 0091): how far a client is behind is what
+ * it was sent since the last ping it answered (api/stream-ledger.ts), not
+ * `ws.bufferedAmount`, which misses what the kernel holds; a client that would
+ * pass `stream.maxBufferedBytes`, or take the stream past
+ * `stream.maxTotalBufferedBytes`, is dropped instead of sent to. Each event
+ * is encoded once, into one Buffer every client's frame shares. The stream is
+ * one-way: a data frame from a client closes it (1008).
  */
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { WebSocket, WebSocketServer } from 'ws'
+import { WebSocket, WebSocketServer, type ServerOptions } from 'ws'
 import type { NodeEvent, NodeEvents } from '../node/events.js'
 import { DEFAULT_LIMITS, type SnapshotLimits, type StreamLimits } from '../node/limits.js'
 import { STREAM_PROTOCOL, VIEW_PROTOCOL_PREFIX } from './dashboard-pass.js'
 import type { ResolvedApiOptions } from './options.js'
 import { refusalOf } from './security.js'
 import { snapshotPage, type SnapshotNode } from './snapshot-page.js'
+import { refuseInput, StreamLedger } from './stream-ledger.js'
 import type { ApiSnapshotEvent } from './types.js'
 import type { UpgradeGate } from './upgrade-gate.js'
 
 /** Paths the stream answers on. */
 export const STREAM_PATHS: ReadonlySet<string> = new Set(['/', '/ws', '/events'])
 const PING_INTERVAL_MS = 30_000
+
+/**
+ * The ws server's options. `maxPendingAutoPongs` (ws ≥ 8.23.0, not in
+ * @types/ws 8.18) terminates a client that pings faster than it reads our
+ * pongs; the ledger closes one that pings more than
+ * `CONTROL_FRAMES_PER_ROUND` times a round however fast it reads (H3-5).
+ */
+const SERVER_OPTIONS: ServerOptions & { readonly maxPendingAutoPongs: number } = {
+  noServer: true,
+  maxPayload: 4096,
+  perMessageDeflate: false,
+  handleProtocols,
+  autoPong: true,
+  maxPendingAutoPongs: 60,
+}
 
 /** What the stream needs from the node. */
 export interface StreamNode extends SnapshotNode {
@@ -39,7 +59,7 @@ export interface StreamNode extends SnapshotNode {
 
 /** What the stream reports to the API's metrics. */
 export interface StreamHooks {
-  /** A slow client was dropped for passing the buffer bound. */
+  /** A slow client was dropped for passing a buffer bound (or closed 1013 before its snapshot). */
   onDrop?(): void
 }
 
@@ -47,7 +67,7 @@ export interface StreamHooks {
 export interface EventStream {
   /** Number of connected clients. */
   clients(): number
-  /** Clients dropped so far for passing the buffer bound. */
+  /** Clients dropped so far for passing a buffer bound. */
   dropped(): number
   /** Close every client and stop listening to the node. */
   close(): Promise<void>
@@ -68,18 +88,23 @@ function snapshotEvent(node: SnapshotNode): ApiSnapshotEvent {
   return { type: 'snapshot', timestamp: new Date().toISOString(), data: snapshotPage(node) }
 }
 
-/** Send `event` to every open client; a client already past `maxBuffered` unsent bytes is dropped instead. */
-function broadcast(wss: WebSocketServer, event: NodeEvent, maxBuffered: number, onDrop: () => void): void {
+/**
+ * Send `event` to every open client as one Buffer encoded once (ws frames a
+ * Buffer without copying it for an unmasked server frame, so N clients share
+ * it); a client the ledger refuses it is dropped instead (decision 0091).
+ */
+function broadcast(wss: WebSocketServer, ledger: StreamLedger, event: NodeEvent, onDrop: () => void): void {
   if (wss.clients.size === 0) return
-  const text = JSON.stringify(event)
+  const data = Buffer.from(JSON.stringify(event))
   for (const client of wss.clients) {
     if (client.readyState !== WebSocket.OPEN) continue
-    if (client.bufferedAmount > maxBuffered) {
+    if (ledger.refusal(client, data.length) !== undefined) {
       client.terminate()
       onDrop()
       continue
     }
-    client.send(text)
+    client.send(data, { binary: false })
+    ledger.sent(client, data.length)
   }
 }
 
@@ -120,31 +145,36 @@ class Slots {
   }
 }
 
-/** A new client: the snapshot first, then whatever the node emits (broadcast). */
-function greet(ws: WebSocket, node: StreamNode, alive: WeakSet<WebSocket>): void {
-  alive.add(ws)
-  ws.on('pong', () => alive.add(ws))
+/**
+ * A new client: the snapshot first, then whatever the node emits (broadcast).
+ * A client whose snapshot the ledger refuses (the stream's total is spent) is
+ * closed 1013, try again later; one that sends a data frame is closed 1008.
+ */
+function greet(ws: WebSocket, node: StreamNode, ledger: StreamLedger, proven: boolean): boolean {
+  ledger.open(ws, proven)
+  ws.on('pong', (data) => ledger.pong(ws, data))
+  ws.on('ping', () => ledger.control(ws))
   ws.on('error', () => ws.terminate())
-  ws.on('message', () => undefined)
+  ws.on('message', () => refuseInput(ws, 'the stream is one-way'))
+  let data: Buffer
   try {
-    ws.send(JSON.stringify(snapshotEvent(node)))
+    data = Buffer.from(JSON.stringify(snapshotEvent(node)))
   } catch {
     ws.close(1011, 'snapshot unavailable')
+    return true
   }
+  if (ledger.refusal(ws, data.length) !== undefined) {
+    ws.close(1013, 'stream busy, try again later')
+    return false
+  }
+  ws.send(data, { binary: false })
+  ledger.sent(ws, data.length)
+  return true
 }
 
-/** Ping every client each `PING_INTERVAL_MS`; one that did not answer the last ping is terminated. */
-function startPinger(wss: WebSocketServer, alive: WeakSet<WebSocket>): ReturnType<typeof setInterval> {
-  const pinger = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!alive.has(ws)) {
-        ws.terminate()
-        continue
-      }
-      alive.delete(ws)
-      ws.ping()
-    }
-  }, PING_INTERVAL_MS)
+/** Run a ledger round each `PING_INTERVAL_MS`: a client that read nothing for a whole round is terminated. */
+function startPinger(ledger: StreamLedger): ReturnType<typeof setInterval> {
+  const pinger = setInterval(() => ledger.round(), PING_INTERVAL_MS)
   pinger.unref()
   return pinger
 }
@@ -168,15 +198,15 @@ export function attachEventStream(
     dropped += 1
     hooks.onDrop?.()
   }
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, handleProtocols })
-  const alive = new WeakSet<WebSocket>()
+  const wss = new WebSocketServer(SERVER_OPTIONS)
+  const ledger = new StreamLedger(limits)
   const open = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (socket.destroyed) return
     const proven = gate.proven(req)
     if (!slots.free(wss.clients.size, proven)) return refuse(socket, 503, 'Service Unavailable')
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (!proven) slots.holdAnonymous(ws)
-      greet(ws, node, alive)
+      if (!greet(ws, node, ledger, proven)) onDrop()
     })
   }
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -185,8 +215,8 @@ export function attachEventStream(
     void gate.admit(req, socket).then((admitted) => (admitted ? open(req, socket, head) : undefined))
   }
   server.on('upgrade', onUpgrade)
-  const unsubscribe = node.events.subscribe((event) => broadcast(wss, event, limits.maxBufferedBytes, onDrop))
-  const pinger = startPinger(wss, alive)
+  const unsubscribe = node.events.subscribe((event) => broadcast(wss, ledger, event, onDrop))
+  const pinger = startPinger(ledger)
   return {
     clients: () => wss.clients.size,
     dropped: () => dropped,

@@ -34,8 +34,16 @@ export interface RelayLimits {
 
 /** Bounds of the WebSocket event stream. */
 export interface StreamLimits {
-  /** A client whose unsent bytes pass this is dropped (slow or stalled readers). */
+  /**
+   * A client this far behind (bytes sent since the last ping it answered, kernel buffers included) is dropped
+   * rather than sent more; one caught up always takes the next event, however large (decision 0091).
+   */
   readonly maxBufferedBytes: number
+  /**
+   * Most bytes all clients together are behind; anonymous clients at most all but `provenPercent` percent of it.
+   * A client that would pass it is dropped, a new one closed 1013 before its snapshot (decision 0091).
+   */
+  readonly maxTotalBufferedBytes: number
   /** Most simultaneous stream clients. */
   readonly maxClients: number
   /**

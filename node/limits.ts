@@ -152,7 +152,12 @@ export const DEFAULT_LIMITS: Limits = {
     presenceSettleMs: 5_000,
     presenceRepeatMs: 30_000,
   },
-  stream: { maxBufferedBytes: 1024 * 1024, maxClients: 256, provenPercent: 25 },
+  stream: {
+    maxBufferedBytes: 1024 * 1024,
+    maxTotalBufferedBytes: 64 * 1024 * 1024,
+    maxClients: 256,
+    provenPercent: 25,
+  },
   http: { sendStallMs: 60_000, messagePageBytes: 4 * 1024 * 1024, linksPage: 1200 },
   snapshot: { defaultLimit: 100, maxLimit: 1000, messageBytes: 1024 * 1024 },
   jsonExport: { entries: 10_000, intervalMs: 10_000, messageBytes: 12 * 1024 * 1024 },

@@ -1,11 +1,10 @@
 /**
- * Attack review H3, finding 2: the stream's liveness check (api/ws-stream.ts `startPinger`) counts any pong as
- * an answer, and RFC 6455 lets a client send pongs unasked. A client that never reads (it never sees a ping)
- * but writes an empty pong frame every 15 s is never terminated, and `stream.maxBufferedBytes` is checked only
- * when an event is broadcast: on a quiet node such a client holds its slot and everything queued for it (its
- * ~2 MiB first snapshot, in the kernel's send queue) for good. Measured with poc/ws-snapshot-hold.mjs: 4 clients
- * without pongs were terminated by the 60 s mark, 4 with unsolicited pongs were still connected at 75 s.
- * The pinger's interval is faked here (30 s each), the sockets are real.
+ * A stream client that never reads is dropped by the liveness check even when it sends pongs nobody asked for
+ * (docs/api.md, "WebSocket event stream"; decision 0091; attack review H3-2). RFC 6455 lets a client send pongs
+ * unasked; only a pong echoing the random payload of the node's outstanding ping proves the client read up to that
+ * ping. What to check: a client that writes an empty pong every round but reads nothing (so never sees a ping) is
+ * gone after the second pinger round. Before the fix any pong counted and such a client held its slot, and what
+ * was queued for it, for good. The pinger's interval is faked here (30 s each), the sockets are real.
  */
 import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
@@ -50,7 +49,7 @@ function emptyFrame(opcode: number): Buffer {
   return Buffer.concat([Buffer.from([0x80 | opcode, 0x80]), randomBytes(4)])
 }
 
-describe('H3-2: a stream client that never reads', () => {
+describe('a stream client that never reads', () => {
   it('is dropped by the liveness check even when it sends pongs nobody asked for', async () => {
     const socket: Socket = connect(port, '127.0.0.1')
     socket.on('error', () => undefined)
