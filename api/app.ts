@@ -8,7 +8,8 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type Express } from 'express'
 import type { MeshNode } from '../node/mesh-node.js'
 import type { Authority } from '../node/services/authority.js'
-import { authorityOf, type CredentialResolver, type ProxyTrust } from './auth.js'
+import { authorityOf, bearerOf, isOperatorToken, type CredentialResolver, type ProxyTrust } from './auth.js'
+import { BodyBudget, bodyGate, type BodyBudgetLimits, type BodyClient } from './body-budget.js'
 import { DashboardSessions } from './dashboard-pass.js'
 import { ERROR_TABLE, MeshsigError } from '../node/core/errors.js'
 import { errorBody, errorMiddleware, notFound } from './errors.js'
@@ -62,6 +63,7 @@ export type ApiNode = MethodsOnly<
     | 'revokedCount'
     | 'keyView'
     | 'duplicities'
+    | 'duplicityPage'
     | 'sendMessage'
     | 'checkEnvelope'
     | 'verifyEnvelope'
@@ -167,11 +169,15 @@ function routeContext(node: ApiNode, opts: ResolvedApiOptions, metrics: ApiMetri
   }
 }
 
-/** What the HTTP server runs: the fast path for the hot endpoints, else the Express app. */
+/**
+ * What the HTTP server runs: the fast path for the hot endpoints, else the Express app; a request with a body
+ * only once the body gate took its charge (body-budget.ts; docs/api.md, "Request bodies").
+ */
 function handlerOf(
   app: Express,
   fast: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined,
   deadline: SendDeadline,
+  gate: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): RequestListener {
   return (req, res) => {
     // every answer: never sniffed as another type, never cached (the UI's pages and assets set their own caching)
@@ -179,6 +185,7 @@ function handlerOf(
     res.setHeader('Cache-Control', 'no-store')
     deadline.watch(res)
     if (!originForm(req.url)) return refuseTarget(res)
+    if (!gate(req, res)) return
     if (fast === undefined || !fast(req, res)) app(req, res)
   }
 }
@@ -203,6 +210,33 @@ function refuseTarget(res: ServerResponse): void {
     Connection: 'close',
   })
   res.end(text)
+}
+
+/**
+ * The gate of request bodies (body-budget.ts; docs/api.md, "Request bodies"). A body is charged to the rate
+ * limiter's bucket, read before Express, so by the socket's address, never a forwarded one (decision 0090); the
+ * operator (token, `trustLoopback`, the dashboard's session) may take the reserve.
+ */
+function bodyGateOf(
+  opts: ResolvedApiOptions,
+  limits: BodyBudgetLimits | undefined,
+  who: {
+    resolveCredential: CredentialResolver
+    sessionOf: (req: IncomingMessage) => string | undefined
+    readLane: (req: IncomingMessage) => boolean
+  },
+  metrics: ApiMetrics,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { resolveCredential, sessionOf, readLane } = who
+  const clientOf = (req: IncomingMessage): BodyClient => {
+    const bearer = bearerOf(req)
+    const operator =
+      bearer !== undefined
+        ? isOperatorToken(opts, bearer)
+        : sessionOf(req) !== undefined || authorityOf(req, opts, resolveCredential).kind === 'operator'
+    return { key: rateLimitKey(req, opts, resolveCredential, sessionOf, readLane), operator }
+  }
+  return bodyGate(new BodyBudget(limits), opts.bodyLimit, clientOf, () => metrics.rateLimited())
 }
 
 /**
@@ -258,9 +292,10 @@ export function createApi(node: ApiNode, options: ApiOptions): Api {
     apiLog.error('internal error answered 500', err)
   }
   const sendDeadline = new SendDeadline(() => node.bounds().http.sendStallMs)
+  const gate = bodyGateOf(opts, options.bodyBudget, { resolveCredential, sessionOf, readLane }, metrics)
   return {
     app,
-    handler: handlerOf(app, fast, sendDeadline),
+    handler: handlerOf(app, fast, sendDeadline, gate),
     options: opts,
     metrics,
     upgrades: upgradeGate(limiter, opts, sessionOf, trustProxy),

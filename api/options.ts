@@ -8,6 +8,7 @@ import { isIP } from 'node:net'
 import { MeshsigError } from '../node/core/errors.js'
 import { LOOPBACK_NAMES } from '../node/core/host-name.js'
 import type { NodeConfig } from '../node/config.js'
+import type { BodyBudgetLimits } from './body-budget.js'
 
 /** Largest request body accepted (bytes): a maximal message body plus JSON escaping room. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -34,6 +35,8 @@ export interface ApiOptions {
   readonly verifyWorkers?: number
   /** Answer the hot endpoints outside Express (default true; tests turn it off to cover the Express routes). */
   readonly fastPath?: boolean
+  /** Bounds on request bodies in flight (default `DEFAULT_BODY_BUDGET`, api/body-budget.ts; tests tighten them). */
+  readonly bodyBudget?: BodyBudgetLimits
   /** Every loopback caller acts as the operator (single-user machines only; default false). */
   readonly trustLoopback?: boolean
 }

@@ -301,3 +301,50 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): LimitsInit 
     throw badLimit('MESHSIG_LIMITS', 'must be a JSON object')
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Request bodies in flight (attack review H3-4, decision 0092; docs/api.md, "Request bodies"). Every POST body is
+// read whole before it is answered, so these bound what bodies that trickle in can make the node hold at once.
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Request-body bytes the API holds at once, all clients together: a body is charged its declared
+ * `Content-Length` (a chunked body the whole body limit) before it is read, and released when its answer closes.
+ * Past it a request is answered 429 `RATE_LIMITED` with `Retry-After` and never read. 32 bodies of the largest
+ * size (1 MiB), thousands of the sizes the benchmark sends (32 concurrent sends of under 1 KiB each).
+ */
+export const BODY_BYTES_IN_FLIGHT = 32 * 1024 * 1024
+
+/**
+ * The last part of `BODY_BYTES_IN_FLIGHT` only the operator may take (the operator token, a `trustLoopback`
+ * loopback caller, the dashboard's session): agent credentials are free to mint on loopback, so anonymous callers
+ * and agents together hold at most the rest, and cannot starve the operator's requests.
+ */
+export const BODY_BYTES_OPERATOR_RESERVE = 8 * 1024 * 1024
+
+/**
+ * Requests with a body one rate-limit bucket (api/rate-limit.ts `rateLimitKey`, counted by the socket's address,
+ * never a forwarded one: decision 0090) has open at once. Twice the benchmark's 32 concurrent sends.
+ */
+export const BODIES_PER_CLIENT = 64
+
+/**
+ * The least rate a body must arrive at: one not complete within `BODY_DEADLINE_BASE_MS` plus its size at this many
+ * bytes a second is cut (answered 504 `TIMEOUT` and its connection closed). A 1 MiB body has 18 s, not the 30 s of
+ * the server's `requestTimeout`.
+ */
+export const BODY_MIN_BYTES_PER_SECOND = 128 * 1024
+
+/** The part of a body's deadline that does not depend on its size (ms). */
+export const BODY_DEADLINE_BASE_MS = 10_000
+
+// ---------------------------------------------------------------------------------------------------------------
+// List reads (attack review H3-3; docs/api.md `GET /connections`, `GET /duplicity`): rows anyone can add (a
+// handshake between agents registered on loopback) are answered a page at a time, never all in one answer.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Rows of a `GET /connections` or `GET /duplicity` page when no `limit` is given. */
+export const LIST_PAGE_DEFAULT = 100
+
+/** Most rows of a `GET /connections` or `GET /duplicity` page, whatever `limit` asks (as `/snapshot` and `/trust`). */
+export const LIST_PAGE_MAX = 1000

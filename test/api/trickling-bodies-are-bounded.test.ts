@@ -1,12 +1,14 @@
 /**
- * Attack review H3, finding 4: request bodies are held whole while they trickle in, and nothing bounds how many
- * are open at once. Every POST reads its JSON body (up to 1 MiB) before answering; the rate limit counts a request
- * at its head (60 a minute per bucket), Node's `requestTimeout` (30 s) ends each one, but concurrency is bounded
- * only by the API's share of the connection budget (node/connection-guard.ts: up to 2,048 connections). Any loopback
- * user registers agents without a token (each credential is a rate-limit bucket of its own) and opens POST /verify
- * requests declaring 1 MiB, sending all but the last byte. Measured with poc/slow-bodies.mjs: 600 such requests
- * over 11 credentials took a fresh node from 118 MB to 728 MB RSS for the 30 s of `requestTimeout` (issue 13: at
- * most 200 MB after load); at 2,048 connections that is ~2 GB, renewable every 30 s.
+ * Request bodies that trickle in cannot take the node's memory (docs/api.md, "Request bodies"; decision 0092).
+ * What a user would check: a few hundred POST /verify requests that each declare 1 MiB and never send the last
+ * byte leave the node within its memory budget, most of them answered 429 at once, instead of held whole for the
+ * 30 s of `requestTimeout`.
+ *
+ * The attack (review H3-4): every POST reads its JSON body (up to 1 MiB) before answering; the rate limit counts a
+ * request at its head, not how many are open. Any loopback user registers agents without a token (each credential
+ * is a rate-limit bucket of its own) and opens POST /verify requests declaring 1 MiB, sending all but the last
+ * byte. Measured with poc/slow-bodies.mjs, 600 such requests over 11 credentials: before, a fresh node went from
+ * 118 MB to 728 MB RSS for 30 s (issue 13: at most 200 MB after load); with the body budget, 120 to 178 MB peak.
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -47,7 +49,7 @@ afterAll(async () => {
   home?.cleanup()
 })
 
-describe('H3-4: POST bodies that trickle in', () => {
+describe('POST bodies that trickle in', () => {
   it('do not take the node past its memory budget', async () => {
     const port = Number(new URL(proc.url).port)
     const credentials: string[] = []
@@ -76,7 +78,7 @@ describe('H3-4: POST bodies that trickle in', () => {
     await new Promise((resolve) => setTimeout(resolve, 2000)) // the node's reads of what the kernel holds
     const peak = memory('VmHWM')
     console.log(
-      `H3-4: ${REQUESTS} trickling bodies: node RSS ${(memory('VmRSS') / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, answered ${answered}`,
+      `${REQUESTS} trickling bodies: node RSS ${(memory('VmRSS') / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, answered ${answered}`,
     )
     expect(peak).toBeLessThanOrEqual(RSS_AFTER_LOAD)
   }, 180_000)
