@@ -101,6 +101,9 @@ export type SendRequest =
 /** One event of the live stream: the snapshot first, then node events typed by name. */
 export type StreamEvent = ApiStreamEvent
 
+/** Most rows of a `GET /connections` or `GET /duplicity` page (node/limits.ts `LIST_PAGE_MAX`). */
+const LARGEST_PAGE = 1000
+
 /** A client of one meshsig node. */
 export class MeshsigClient {
   /** Base URL without a trailing slash. */
@@ -169,9 +172,24 @@ export class MeshsigClient {
     return provenKeyView(did, await this.request<KeyView>('GET', `/keys/${encodeURIComponent(did)}`), this.server)
   }
 
-  /** `GET /duplicity`: every conflicting key event the node refused, newest first. */
-  duplicity(): Promise<ApiDuplicityList> {
-    return this.list('GET', '/duplicity')
+  /**
+   * `GET /duplicity`: every conflicting key event the node refused, newest first, read a page at a time
+   * following `next` (docs/api.md `GET /duplicity`); `duplicityPage` reads one.
+   */
+  async duplicity(): Promise<ApiDuplicityList> {
+    const all: ApiDuplicityList['duplicity'][number][] = []
+    let page = await this.duplicityPage({ limit: LARGEST_PAGE })
+    all.push(...page.duplicity)
+    while (page.next !== null && page.duplicity.length > 0) {
+      page = await this.duplicityPage({ limit: LARGEST_PAGE, cursor: page.next })
+      all.push(...page.duplicity)
+    }
+    return { duplicity: all, total: page.total, next: null }
+  }
+
+  /** `GET /duplicity?limit&cursor`: one page (the node's default size without `limit`), `next` the cursor of the rest. */
+  duplicityPage(q: { readonly limit?: number; readonly cursor?: string } = {}): Promise<ApiDuplicityList> {
+    return this.list('GET', '/duplicity' + queryString({ ...q }))
   }
 
   /** `GET /revoked`: every revoked DID, or one page of `limit` (from `cursor` on). */
@@ -179,9 +197,12 @@ export class MeshsigClient {
     return this.list('GET', '/revoked' + queryString({ ...q }))
   }
 
-  /** `GET /connections`. */
-  connections(limit?: number): Promise<ApiConnectionPage> {
-    return this.list('GET', '/connections' + queryString({ limit }))
+  /**
+   * `GET /connections`: one page, newest first (the node's default size without `limit`); pass the answer's
+   * `next` as `cursor` for the page after it (docs/api.md `GET /connections`).
+   */
+  connections(limit?: number, cursor?: string): Promise<ApiConnectionPage> {
+    return this.list('GET', '/connections' + queryString({ limit, cursor }))
   }
 
   /** `GET /messages`. */

@@ -9,7 +9,7 @@
  */
 import type { AgentCursor, RevokedCursor } from '../node/store/index.js'
 import type { AgentRecord } from './types.js'
-import type { PlacedRevocation } from '../node/core/views.js'
+import type { ConnectionView, PlacedRevocation } from '../node/core/views.js'
 
 /** A page: its rows and the cursor of the next (null on the last). */
 export interface ListPage<T> {
@@ -27,6 +27,11 @@ export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => strin
 /** The cursor after `a` in the agent list (newest registration first). */
 export function agentCursor(a: AgentRecord): string {
   return `${Date.parse(a.createdAt)}.${a.did}`
+}
+
+/** The cursor after `c` in the connection list (newest first, ties by id): its time in ms and id. */
+export function connectionCursor(c: ConnectionView): string {
+  return `${Date.parse(c.establishedAt)}.${c.id}`
 }
 
 /** The cursor after `r` in the revocation list (the revocation learned last first): its place and DID. */

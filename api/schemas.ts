@@ -231,8 +231,31 @@ export const agentTrustQuery = z.strictObject({
     .optional(),
 })
 
-/** `GET /connections` query. */
-export const limitQuery = z.strictObject({ limit: intParam(10_000).optional() })
+/**
+ * `GET /connections` query (docs/api.md): `limit` (up to 10,000 accepted, a page holds at most
+ * `LIST_PAGE_MAX`), and `cursor`, the `next` of the page before: `<ms>.<id>` of its last connection.
+ */
+export const connectionsQuery = z.strictObject({
+  limit: intParam(10_000).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,16}\.[0-9a-f]{64}$/, 'must be the next of the page before')
+    .transform((text) => {
+      const dot = text.indexOf('.')
+      return { at: Number(text.slice(0, dot)), id: text.slice(dot + 1) }
+    })
+    .refine((c) => c.at <= MAX_TS, 'must be the next of the page before')
+    .optional(),
+})
+
+/** `GET /duplicity` query: `limit` as `/connections`, `cursor` the `next` of the page before (a conflicting event id). */
+export const duplicityQuery = z.strictObject({
+  limit: intParam(10_000).optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be the next of the page before')
+    .optional(),
+})
 
 function describe(issue: z.core.$ZodIssue): { field: string; text: string } {
   if (issue.code === 'unrecognized_keys') {

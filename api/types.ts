@@ -140,6 +140,8 @@ export interface ApiAgentDetail extends AgentRecord {
 export interface ApiDuplicityList {
   readonly duplicity: ApiDuplicity[]
   readonly total: number
+  /** The `cursor` of the next page, null on the last (docs/api.md `GET /duplicity`). */
+  readonly next: string | null
 }
 
 /** `GET /revoked`. */
@@ -154,6 +156,8 @@ export interface ApiRevokedList {
 export interface ApiConnectionPage {
   readonly connections: ConnectionView[]
   readonly total: number
+  /** The `cursor` of the next page, null on the last (docs/api.md `GET /connections`). */
+  readonly next: string | null
 }
 
 /** `GET /messages`: a page, newest first; `total` counts the messages of the filter (`did`), not only this page. */

@@ -17,7 +17,7 @@ import type { ProxySigner } from './proxy/index.js'
 import { Interop } from './proxy/web-bot-auth-interop.js'
 import type { AgentService } from './services/agent-service.js'
 import type { DeliveryView } from './services/delivery-service.js'
-import { duplicityViews, type DuplicityView } from './services/duplicity.js'
+import { duplicityView, duplicityViews, type DuplicityView } from './services/duplicity.js'
 import { HistoryReport } from './services/history-report.js'
 import { signerKey, type SignerKey } from './services/key-service.js'
 import { storedVerification, type StoredVerification } from './services/stored-verification.js'
@@ -250,6 +250,15 @@ export class NodeReads {
   /** The key state of a DID as this node knows it (`GET /keys/:did`). */
   keyView(identifier: string): KeyView {
     return keyView(this.store, identifier)
+  }
+
+  /**
+   * Up to `limit` conflicting key events this node refused, newest first, those before the one whose
+   * conflicting id is `after` when given (docs/api.md `GET /duplicity`), and how many there are.
+   */
+  duplicityPage(limit: number, after?: string): { rows: DuplicityView[]; total: number } {
+    const rows = this.store.keyEvents.duplicityPage(limit, after).map(duplicityView)
+    return { rows, total: this.store.keyEvents.duplicityCount() }
   }
 
   /** Conflicting key events this node refused (all, or those of one DID), newest first. */

@@ -10,7 +10,9 @@ import { toB64 } from '../../node/core/encoding.js'
 import { parseEnvelope, type IcpEnvelope, type RegEnvelope } from '../../node/core/envelope.js'
 import { MeshsigError } from '../../node/core/errors.js'
 import type { RouteContext } from '../app.js'
-import { discoverBody, parseInput, registerBody, revokeBody, rotateBody } from '../schemas.js'
+import { discoverBody, duplicityQuery, parseInput, registerBody, revokeBody, rotateBody } from '../schemas.js'
+import { pageOf } from '../list-page.js'
+import { LIST_PAGE_DEFAULT, LIST_PAGE_MAX } from '../../node/limits.js'
 import type { Authority } from '../../node/services/authority.js'
 import { auditClient } from '../client-key.js'
 import { auditRefusal } from '../refusals.js'
@@ -154,9 +156,14 @@ export function agentRoutes(ctx: RouteContext): Router {
   r.get('/keys/:did', (req, res) => {
     res.json(ctx.node.keyView(String(req.params.did)))
   })
-  r.get('/duplicity', (_req, res) => {
-    const duplicity = ctx.node.duplicities()
-    res.json({ duplicity, total: duplicity.length } satisfies ApiDuplicityList)
+  // a page, never every row (attack review H3-3): `limit` (default LIST_PAGE_DEFAULT, at most LIST_PAGE_MAX) from
+  // `cursor` on; `next` is the cursor of the rest (docs/api.md `GET /duplicity`)
+  r.get('/duplicity', (req, res) => {
+    const q = parseInput(duplicityQuery, { ...req.query }, 'query')
+    const limit = Math.min(q.limit ?? LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+    const read = ctx.node.duplicityPage(limit + 1, q.cursor)
+    const { rows, next } = pageOf(read.rows, limit, (d) => d.conflictingId)
+    res.json({ duplicity: rows, total: read.total, next } satisfies ApiDuplicityList)
   })
   r.post('/discover', (req, res) => {
     const b = parseInput(discoverBody, req.body)

@@ -18,8 +18,9 @@ import type {
   ApiStoredMessage,
   NodeStats,
 } from '../types.js'
-import { agentsQuery, limitQuery, messagesQuery, parseInput, revokedQuery } from '../schemas.js'
-import { afterAgent, afterRevoked, agentCursor, pageOf, revokedCursor } from '../list-page.js'
+import { agentsQuery, connectionsQuery, messagesQuery, parseInput, revokedQuery } from '../schemas.js'
+import { LIST_PAGE_DEFAULT, LIST_PAGE_MAX } from '../../node/limits.js'
+import { afterAgent, afterRevoked, agentCursor, connectionCursor, pageOf, revokedCursor } from '../list-page.js'
 import { answerTokenChallenge } from '../token-proof.js'
 import { apiVersion } from '../version.js'
 import { snapshotPage, snapshotQuery } from '../snapshot-page.js'
@@ -92,10 +93,13 @@ export function readRoutes(ctx: RouteContext): Router {
     res.json({ revoked: rows.map((r) => r.view), total: node.revokedCount(), next } satisfies ApiRevokedList)
   })
 
+  // a page, never every row (attack review H3-3): `limit` (default LIST_PAGE_DEFAULT, at most LIST_PAGE_MAX) from
+  // `cursor` on; `next` is the cursor of the rest (docs/api.md `GET /connections`)
   r.get('/connections', (req, res) => {
-    const q = parseInput(limitQuery, { ...req.query }, 'query')
-    const connections = node.connections(q.limit)
-    res.json({ connections, total: node.stats().connections } satisfies ApiConnectionPage)
+    const q = parseInput(connectionsQuery, { ...req.query }, 'query')
+    const limit = Math.min(q.limit ?? LIST_PAGE_DEFAULT, LIST_PAGE_MAX)
+    const { rows, next } = pageOf(node.connections(limit + 1, q.cursor), limit, connectionCursor)
+    res.json({ connections: rows, total: node.stats().connections, next } satisfies ApiConnectionPage)
   })
 
   // a page bounded by count and by bytes of JSON (`http.messagePageBytes`, attack review 98): never every stored

@@ -237,6 +237,27 @@ export class KeyEventsRepo {
     return res.changes > 0
   }
 
+  /**
+   * Up to `limit` recorded duplicities, newest first; with `after` (the conflicting event id of the last one
+   * read), those recorded before it (docs/api.md `GET /duplicity`).
+   */
+  duplicityPage(limit: number, after?: string): DuplicityRow[] {
+    const rows = (
+      after === undefined
+        ? prepared(this.db, 'SELECT * FROM duplicity ORDER BY id DESC LIMIT ?').all(limit)
+        : prepared(
+            this.db,
+            'SELECT * FROM duplicity WHERE id < (SELECT id FROM duplicity WHERE conflicting_id = ?) ORDER BY id DESC LIMIT ?',
+          ).all(after, limit)
+    ) as DuplicitySqlRow[]
+    return rows.map(duplicityRow)
+  }
+
+  /** How many duplicities are recorded. */
+  duplicityCount(): number {
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM duplicity').get() as { n: number }).n
+  }
+
   /** All recorded duplicities (or those of one DID), newest first. */
   duplicities(did?: string): DuplicityRow[] {
     const rows = (

@@ -1,11 +1,13 @@
 /**
- * Attack review H3, finding 3: `GET /connections` without `limit` reads every connection row (the store's
- * `LIMIT -1`, node/store/audit-entries-repo.ts), scores each, and answers them all in one `res.json`: no page, no
- * byte bound, no streaming, unlike `/agents` and `/revoked` (streamed) or `/snapshot`, `/trust` and `/messages`
- * (bounded pages). Rows come from handshakes between agents anyone on loopback can register (a pair gives a new
- * row per hour). Measured with poc/connections-unbounded.mjs and poc/connections-stalled.mjs: 13,550 rows are
- * one 13.8 MiB answer (1.8 s); twenty anonymous readers that never read took the node from 214 to 484 MB
- * (VmHWM) and 9.9 CPU seconds.
+ * `GET /connections` answers a page, never every row at once (docs/api.md `GET /connections`). What a user would
+ * check: without `limit` the answer holds the default page (100 rows) and a `next`; following `next` reads every
+ * connection once; the node's memory does not grow with the number of rows a reader asks for.
+ *
+ * The attack (review H3-3): the route passed no limit to the store (`LIMIT -1`, node/store/audit-entries-repo.ts),
+ * scored each row, and answered them all in one `res.json`. Rows come from handshakes between agents anyone on
+ * loopback can register (a pair gives a new row per hour). Measured with poc/connections-unbounded.mjs and
+ * poc/connections-stalled.mjs: 13,550 rows were one 13.8 MiB answer (1.8 s); twenty anonymous readers that never
+ * read took the node from 214 to 484 MB (VmHWM).
  *
  * Here 33 agents make 1,056 rows; an answer without `limit` must be a bounded page (at most 1,000 rows, the
  * largest page of `/snapshot` and `/trust`) or streamed (chunked, like `/agents`).
@@ -53,7 +55,7 @@ afterAll(async () => {
   await stopAll([node])
 })
 
-describe('H3-3: GET /connections without limit', () => {
+describe('GET /connections without limit', () => {
   it('is a bounded page or a stream, not every row in one answer', async () => {
     const dids: string[] = []
     for (let i = 0; i < AGENTS; i++) {
@@ -75,5 +77,18 @@ describe('H3-3: GET /connections without limit', () => {
     const body = (await res.json()) as { connections: unknown[]; total: number }
     expect(body.total).toBe(AGENTS * (AGENTS - 1))
     expect(chunked || body.connections.length <= 1000, `${body.connections.length} rows in one answer`).toBe(true)
+    // every row is still there, a page at a time
+    const seen = new Set<string>()
+    let next: string | null = (body as { next?: string | null }).next ?? null
+    for (const c of body.connections as { id: string }[]) seen.add(c.id)
+    while (next !== null) {
+      const page = (await (await fetch(`${url}/connections?limit=1000&cursor=${next}`)).json()) as {
+        connections: { id: string }[]
+        next: string | null
+      }
+      for (const c of page.connections) seen.add(c.id)
+      next = page.next
+    }
+    expect(seen.size).toBe(AGENTS * (AGENTS - 1))
   }, 180_000)
 })
