@@ -330,7 +330,7 @@ export const BODIES_PER_CLIENT = 64
 
 /**
  * The least rate a body must arrive at: one not complete within `BODY_DEADLINE_BASE_MS` plus its size at this many
- * bytes a second is cut (answered 504 `TIMEOUT` and its connection closed). A 1 MiB body has 18 s, not the 30 s of
+ * bytes a second is cut: its connection is destroyed, without an answer. A 1 MiB body has 18 s, not the 30 s of
  * the server's `requestTimeout`.
  */
 export const BODY_MIN_BYTES_PER_SECOND = 128 * 1024
