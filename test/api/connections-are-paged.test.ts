@@ -5,8 +5,8 @@
  *
  * The attack (review H3-3): the route passed no limit to the store (`LIMIT -1`, node/store/audit-entries-repo.ts),
  * scored each row, and answered them all in one `res.json`. Rows come from handshakes between agents anyone on
- * loopback can register (a pair gives a new row per hour). Measured with poc/connections-unbounded.mjs and
- * poc/connections-stalled.mjs: 13,550 rows were one 13.8 MiB answer (1.8 s); twenty anonymous readers that never
+ * loopback can register (a pair gives a new row per hour). Measured with test/attack-scripts/connections-unbounded.mjs and
+ * test/attack-scripts/connections-stalled.mjs: 13,550 rows were one 13.8 MiB answer (1.8 s); twenty anonymous readers that never
  * read took the node from 214 to 484 MB (VmHWM).
  *
  * Here 33 agents make 1,056 rows; an answer without `limit` must be a bounded page (at most 1,000 rows, the

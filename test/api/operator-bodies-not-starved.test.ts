@@ -6,7 +6,7 @@
  * through; once their connections close, the budget is theirs again.
  *
  * The attack (review H3-4): POST bodies declaring 1 MiB that trickle in were held whole, as many as the API's
- * connections allowed (poc/slow-bodies.mjs: 118 to 728 MB RSS).
+ * connections allowed (test/attack-scripts/slow-bodies.mjs: 118 to 728 MB RSS).
  */
 import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'

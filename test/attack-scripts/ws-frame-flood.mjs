@@ -1,7 +1,7 @@
 // PoC: one anonymous stream client (one upgrade: one request of the rate limit) floods small text frames.
 // Frames are not counted by anything: the node parses and unmasks every one on its event loop.
 // Measures the node's CPU seconds and the latency of GET /health (served before the rate limiter) meanwhile.
-// usage: node poc/ws-frame-flood.mjs <port> <pid> [seconds=10] [frameBytes=1] [op=1]
+// usage: node test/attack-scripts/ws-frame-flood.mjs <port> <pid> [seconds=10] [frameBytes=1] [op=1]
 import net from 'node:net'
 import crypto from 'node:crypto'
 import fs from 'node:fs'

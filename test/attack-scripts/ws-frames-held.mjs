@@ -1,5 +1,5 @@
 // Checks that held: oversized frames, fragmented messages past maxPayload, RSV1 (compressed) frames,
-// and a permessage-deflate offer. usage: node poc/ws-frames-held.mjs <port>
+// and a permessage-deflate offer. usage: node test/attack-scripts/ws-frames-held.mjs <port>
 import { WebSocket } from 'ws'
 import net from 'node:net'
 import crypto from 'node:crypto'

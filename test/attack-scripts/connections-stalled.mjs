@@ -1,6 +1,6 @@
 // PoC (H3-3, with slow readers): N anonymous GET /connections (no limit) on sockets that never read.
 // Each whole answer is built and queued; a stalled reader holds it until http.sendStallMs (60 s).
-// usage: node poc/connections-stalled.mjs <port> <pid> [n=20]
+// usage: node test/attack-scripts/connections-stalled.mjs <port> <pid> [n=20]
 import net from 'node:net'
 import fs from 'node:fs'
 const [port, pid, n = '20'] = process.argv.slice(2)

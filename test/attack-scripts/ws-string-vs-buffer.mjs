@@ -1,6 +1,6 @@
 // Standalone check of the suggested fix for H3-1 (not product code): ws servers broadcasting a ~1 MB event
 // to N clients that never read, as a string per client (what api/ws-stream.ts does) or as one shared Buffer.
-// usage: node poc/ws-string-vs-buffer.mjs string|buffer [clients=150] [events=3]
+// usage: node test/attack-scripts/ws-string-vs-buffer.mjs string|buffer [clients=150] [events=3]
 import { WebSocketServer } from 'ws'
 import net from 'node:net'
 import crypto from 'node:crypto'

@@ -7,7 +7,7 @@
 // broadcast, so on a quiet node nothing ever drops them.
 // With events > 0, that many more such messages are then broadcast: each client takes one ~1 MB event in userland
 // while its buffer is still under 1 MiB (the check is `>`, before the send), so each holds up to ~2 MB in the heap.
-// usage: node poc/ws-snapshot-hold.mjs <port> <pid> [clients=192] [holdSeconds=70] [anonymous=0|1] [events=0]
+// usage: node test/attack-scripts/ws-snapshot-hold.mjs <port> <pid> [clients=192] [holdSeconds=70] [anonymous=0|1] [events=0]
 import net from 'node:net'
 import crypto from 'node:crypto'
 import fs from 'node:fs'

@@ -1,7 +1,7 @@
 // PoC (finding H3-3): GET /connections without `limit` reads every connection row (SQL `LIMIT -1`), computes a
 // trust score for each, and answers them in one res.json: no page, no byte bound. Rows are made by handshakes
 // between agents anyone on loopback can register (each pair gives a new row per hour, decision 0061).
-// usage: node poc/connections-unbounded.mjs <port> <pid> [agents=40] [concurrency=16]
+// usage: node test/attack-scripts/connections-unbounded.mjs <port> <pid> [agents=40] [concurrency=16]
 // (seed with MESHSIG_RATE_LIMIT=0 to make rows fast; the read itself is one anonymous request)
 import fs from 'node:fs'
 const [port, pid, nAgents = '40', conc = '16'] = process.argv.slice(2)

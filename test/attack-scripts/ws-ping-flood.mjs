@@ -2,7 +2,7 @@
 // The server answers every ping with a pong (ws auto-pong), which queues in userland once the
 // kernel buffers are full: the node's memory grows with what the client sends, with no bound,
 // until a node event happens to fire (the only place bufferedAmount is checked).
-// usage: node poc/ws-ping-flood.mjs <port> <pid> <MB to send> [payload]
+// usage: node test/attack-scripts/ws-ping-flood.mjs <port> <pid> <MB to send> [payload]
 import net from 'node:net'
 import crypto from 'node:crypto'
 import fs from 'node:fs'

@@ -3,7 +3,7 @@
 // (30 s) bounds each one, but not how many are open at once: only the API's share of the connection budget does.
 // A holder of agent credentials (registration is open on loopback; each credential is a bucket of 60 a minute)
 // opens N POST /verify with Content-Length 1 MiB, sends all but the last byte, and waits.
-// usage: node poc/slow-bodies.mjs <port> <pid> [connections=600]
+// usage: node test/attack-scripts/slow-bodies.mjs <port> <pid> [connections=600]
 import net from 'node:net'
 import fs from 'node:fs'
 const [port, pid, n = '600'] = process.argv.slice(2)

@@ -2,7 +2,7 @@
 // (raw sockets, paused), then has a holder of agent credentials (any local user: registration is open on
 // loopback) send broadcast messages with large bodies, which the node announces to every client.
 // Reports the node's RSS and CPU seconds. Defaults: all anonymous-slot clients (192) via agent credentials.
-// usage: node poc/ws-slow-consumers.mjs <port> <pid> [clients=192] [messages=40] [bodyKiB=255] [token]
+// usage: node test/attack-scripts/ws-slow-consumers.mjs <port> <pid> [clients=192] [messages=40] [bodyKiB=255] [token]
 // token: bearer on the upgrades (omit: agent credentials, which take anonymous slots)
 import net from 'node:net'
 import crypto from 'node:crypto'
