@@ -6,7 +6,10 @@
  * reports a writeback error once, so a later sync that "succeeds" proves
  * nothing about them. After a power loss, recovery stops at the first frame
  * that never reached the disk and drops every commit after it. So the store
- * fails-stop: after one failed sync nothing more is written or acknowledged.
+ * fails-stop: after one failed sync nothing more is written or acknowledged,
+ * not even a write outside a transaction (the connection turns read-only),
+ * and the node says so (`info().status` is `failed`, `GET /health` 503), so a
+ * supervisor restarts it (review H7 F2, F3; decision 0093).
  */
 import { describe, expect, it, vi } from 'vitest'
 
@@ -26,7 +29,7 @@ vi.mock('node:fs', async (importOriginal) => {
 })
 
 const { openStore } = await import('../../node/store/index.js')
-const { tempDir } = await import('../helpers/mesh.js')
+const { startNode, tempDir } = await import('../helpers/mesh.js')
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -57,6 +60,47 @@ describe('a failed WAL sync', () => {
       expect(store.misc.meta('batch')).toBe('one')
     } finally {
       store.close()
+      cleanup()
+    }
+  })
+})
+
+describe('after a failed WAL sync (review H7 F2, F3)', () => {
+  it('a write outside a transaction is refused too', async () => {
+    const { dir, cleanup } = tempDir()
+    const store = openStore({ path: `${dir}/node.db` })
+    try {
+      failNext = 1
+      const failed = store.groupCommit(() => store.misc.setMetaValue('batch', 'one'))
+      await expect(failed.durable).rejects.toThrow('EIO')
+      expect(() => store.transaction(() => store.misc.setMetaValue('t', 'x'))).toThrow(/could not sync/)
+      // the same write without a transaction: committed on frames that may never reach the disk
+      let refused = false
+      try {
+        store.misc.setMetaValue('autocommit', 'written')
+      } catch {
+        refused = true
+      }
+      expect({ refused, written: store.misc.meta('autocommit') }).toEqual({ refused: true, written: undefined })
+    } finally {
+      failNext = 0
+      store.close()
+      cleanup()
+    }
+  })
+
+  it('the node says it stopped writing (/health is not "ok")', async () => {
+    const { dir, cleanup } = tempDir()
+    const node = await startNode({ dbPath: `${dir}/node.db` })
+    try {
+      await node.registerAgent('before')
+      failNext = 1
+      await expect(node.registerAgent('during')).rejects.toMatchObject({ code: 'INTERNAL' })
+      await expect(node.registerAgent('after')).rejects.toMatchObject({ code: 'INTERNAL' })
+      expect(node.info().status).not.toBe('ok')
+    } finally {
+      failNext = 0
+      await node.stop().catch(() => undefined)
       cleanup()
     }
   })
