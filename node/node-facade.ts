@@ -78,16 +78,10 @@ export class NodeFacade extends NodeAuditReads {
     refuseUnderRevokedDid(this.store, this.did, 'rotates agents')
     const rotation = this.parts.keyService.rotate(withKnownDids(this.parts.store, input, ['did']))
     const reg = rotation.registration
-    // handed to gossip before anything is answered, so a message the caller signs next with the new key does not
-    // overtake it (review H7 F1)
-    const published = this.parts.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])
-    if (rotation.did !== this.parts.did && ('nextPrivateKey' in rotation || 'privateKey' in rotation)) {
-      // the answer carries the only copy of a key made here (the seed style): it goes out once the rotation is
-      // committed, without waiting for gossip to finish (attack review H2 F1); sync carries it if gossip fails
-      published.catch(this.parts.onError)
-      return rotation
-    }
-    await published
+    // answered once its gossip is out: a message the caller signs next with the new key, or a revocation, does
+    // not overtake the rotation or the registration signed again with it (review H7 F1; decision 0093 addendum)
+    await this.parts.gossip.publish(reg === undefined ? [rotation.envelope] : [rotation.envelope, reg])
+    if (rotation.did !== this.parts.did) return rotation
     // the node's own key: its libp2p PeerId follows it now (docs/protocol.md §2); the rotation stands whatever
     // becomes of the move (a mesh that could not start again is logged, and /health stays "starting")
     await this.followOwnKey().catch(this.parts.onError)

@@ -4,10 +4,9 @@
  * protocol, which does not wait for gossip, and can reach the recipient's
  * node before the rotation. That node answers SIGNATURE_INVALID, a final
  * refusal: the message is lost and the sender's node counted as a forger. So
- * only a rotation whose answer carries a key made here (the seed style,
- * attack review H2 F1) is answered before its gossip completes; a custodied
- * one is answered once its gossip is out, and the message sent next is
- * delivered. Gossip is held here to stand for a slow publish.
+ * a rotation is answered once its gossip is out (decision 0093), and the
+ * message sent next is delivered. Gossip is held here to stand for a slow
+ * publish.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { MeshNode } from '../../node/mesh-node.js'
