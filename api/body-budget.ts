@@ -59,12 +59,15 @@ export type BodyRefusal = 'client' | 'node'
 
 /**
  * The bytes a request may make the node hold reading its body: its declared
- * `Content-Length`, or `bodyLimit` for a chunked one (its size is not known
- * before it is read), 0 without a body. A declared length past `bodyLimit` is
+ * `Content-Length`, or `bodyLimit` for a chunked or compressed one (its size
+ * is not known before it is read and inflated), 0 without a body. A declared length past `bodyLimit` is
  * 0 too: it is refused 413 unread (fast-path.ts, body-parser).
  */
 export function bodyCharge(req: IncomingMessage, bodyLimit: number): number {
   if (req.headers['transfer-encoding'] !== undefined) return bodyLimit
+  // a compressed body is read up to `bodyLimit` once inflated, whatever its declared length (review H8-1)
+  const encoding = req.headers['content-encoding']
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return bodyLimit
   const declared = Number(req.headers['content-length'] ?? 0)
   return Number.isSafeInteger(declared) && declared > 0 && declared <= bodyLimit ? declared : 0
 }
@@ -151,10 +154,18 @@ export function bodyGate(
       if (!req.complete) res.destroy()
     }, budget.deadlineMs(bytes))
     timer.unref()
-    res.once('close', () => {
+    // released once, on the answer's close or its socket's, whichever comes first: an answer queued behind another
+    // on a pipelined socket never closes when the socket is destroyed (review H8-2)
+    let held = true
+    const release = (): void => {
+      if (!held) return
+      held = false
       clearTimeout(timer)
+      req.socket.off('close', release)
       budget.release(client, bytes)
-    })
+    }
+    res.once('close', release)
+    req.socket.once('close', release)
     return true
   }
 }

@@ -20,16 +20,23 @@ for (let i = 0; i < 3; i++) {
 }
 // a few large messages so that one GET /messages answer outlasts the socket (the client never reads it)
 for (let i = 0; i < 4; i++) {
-  const s = await post('/messages/send', { fromDid: creds[0].did, toDid: null, message: '\u0001'.repeat(170_000) }, creds[0].cred)
+  const s = await post(
+    '/messages/send',
+    { fromDid: creds[0].did, toDid: null, message: '\u0001'.repeat(170_000) },
+    creds[0].cred,
+  )
   if (s.status >= 300) console.log('send', s.status, s.body)
 }
-const probe = () => new Promise((res) => {
-  const c = net.connect(Number(port), '127.0.0.1')
-  let out = ''
-  c.on('data', (d) => (out += d))
-  c.on('close', () => res(out.split('\r\n')[0] + ' ' + out.slice(out.indexOf('\r\n\r\n') + 4)))
-  c.write(`POST /verify HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`)
-})
+const probe = () =>
+  new Promise((res) => {
+    const c = net.connect(Number(port), '127.0.0.1')
+    let out = ''
+    c.on('data', (d) => (out += d))
+    c.on('close', () => res(out.split('\r\n')[0] + ' ' + out.slice(out.indexOf('\r\n\r\n') + 4)))
+    c.write(
+      `POST /verify HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    )
+  })
 console.log('before:', await probe())
 for (let i = 0; i < Number(rounds); i++) {
   const s = net.connect(Number(port), '127.0.0.1')
