@@ -11,12 +11,11 @@
  * 118 MB to 728 MB RSS for 30 s (issue 13: at most 200 MB after load); with the body budget, 120 to 178 MB peak; the test holds it under 256 MB.
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { tempDir } from '../helpers/mesh.js'
-import { freePort, getJson, postJson, startProcess, type NodeProcess } from '../helpers/node-process.js'
+import { freePort, getJson, postJson, procMemory, startProcess, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const REQUESTS = 300
@@ -31,11 +30,6 @@ let cli: BuiltCli
 let home: { dir: string; cleanup: () => void }
 let proc: NodeProcess
 const sockets: Socket[] = []
-
-function memory(field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8')
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * 1024
-}
 
 beforeAll(async () => {
   cli = buildCli()
@@ -79,9 +73,9 @@ describe('POST bodies that trickle in', () => {
     // every body but its last byte has left the client
     await waitFor(() => sockets.every((s) => s.writableLength === 0), { timeout: 60_000 })
     await new Promise((resolve) => setTimeout(resolve, 2000)) // the node's reads of what the kernel holds
-    const peak = memory('VmHWM')
+    const peak = procMemory(proc.child.pid, 'VmHWM')
     console.log(
-      `${REQUESTS} trickling bodies: node RSS ${(memory('VmRSS') / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, answered ${answered}`,
+      `${REQUESTS} trickling bodies: node RSS ${(procMemory(proc.child.pid, 'VmRSS') / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, answered ${answered}`,
     )
     expect(peak).toBeLessThanOrEqual(RSS_BOUND)
   }, 180_000)

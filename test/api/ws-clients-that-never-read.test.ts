@@ -18,7 +18,7 @@ import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildCli, type BuiltCli } from '../cli/build-cli.js'
 import { tempDir } from '../helpers/mesh.js'
-import { freePort, getJson, postJson, startProcess, type NodeProcess } from '../helpers/node-process.js'
+import { freePort, getJson, postJson, procMemory, startProcess, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const CLIENTS = 192 // the anonymous slots: stream.maxClients 256 less provenPercent 25
@@ -33,11 +33,6 @@ let cli: BuiltCli
 let home: { dir: string; cleanup: () => void }
 let proc: NodeProcess
 const sockets: Socket[] = []
-
-function memory(field: 'VmRSS' | 'VmHWM'): number {
-  const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8')
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * 1024
-}
 
 function metric(text: string, name: string): number {
   return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 'NaN')
@@ -102,8 +97,8 @@ describe('anonymous stream clients that never read', () => {
     for (let i = 1; i <= EVENTS; i++) await send(i)
     const token = readFileSync(`${home.dir}/api-token`, 'utf8').trim()
     const metrics = await (await fetch(`${proc.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
-    const rss = memory('VmRSS')
-    const peak = memory('VmHWM')
+    const rss = procMemory(proc.child.pid, 'VmRSS')
+    const peak = procMemory(proc.child.pid, 'VmHWM')
     console.log(
       `clients that never read: RSS ${(rss / 2 ** 20).toFixed(0)} MB, peak ${(peak / 2 ** 20).toFixed(0)} MB, metrics:`,
       metric(metrics, 'meshsig_websocket_clients'),

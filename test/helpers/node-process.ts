@@ -4,6 +4,7 @@
  * that share nothing but the network.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { BuiltCli } from '../cli/build-cli.js'
 
@@ -72,4 +73,10 @@ export async function postJson<T = Record<string, unknown>>(
     body: JSON.stringify(body),
   })
   return { status: res.status, body: (await res.json()) as T }
+}
+
+/** A process's resident memory now (`VmRSS`) or at its peak so far (`VmHWM`), in bytes, from /proc. */
+export function procMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * 1024
 }
